@@ -1,0 +1,3 @@
+"""civtui: offline-first home-visit records for village civil-affairs staff."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from civtui.cli import main
+
+main()

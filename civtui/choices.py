@@ -1,0 +1,213 @@
+"""Every fixed set of values the app records, each with its Chinese and English label.
+
+Values are stored as short ASCII codes so that the database, the sync protocol
+and exports never depend on the display language.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Self
+
+
+class Choice(StrEnum):
+    """A fixed value stored as its ASCII code and shown by its label."""
+
+    zh: str
+    en: str
+
+    # Labels are varargs so that a lookup by code, `Category("orphan")`, type-checks.
+    def __new__(cls, code: str, *labels: str) -> Self:
+        obj = str.__new__(cls, code)
+        obj._value_ = code
+        obj.zh, obj.en = labels
+        return obj
+
+    @classmethod
+    def _missing_(cls, value: object) -> Self | None:
+        # Lets imports and typed input use the labels people know (`留守儿童`).
+        if isinstance(value, str):
+            for member in cls:
+                if value.strip() in (member.zh, member.en):
+                    return member
+        return None
+
+    def label(self, lang: str = "zh") -> str:
+        return self.en if lang == "en" else self.zh
+
+    @classmethod
+    def parse(cls, text: str) -> Self:
+        """Find a member by code or by either label (used by importers and the CLI)."""
+        try:
+            return cls(text.strip())
+        except ValueError:
+            choices = "、".join(m.zh for m in cls)
+            raise ValueError(f"“{text.strip()}”不是可选值；可选：{choices}") from None
+
+
+class Role(Choice):
+    ASSISTANT = "assistant", "民政协管员", "Civil-affairs assistant"
+    CHILD_DIRECTOR = "child_director", "儿童主任", "Child director"
+    SUPERVISOR = "supervisor", "督导员", "Supervisor"
+
+
+class EconomicStatus(Choice):
+    NONE = "none", "无", "None"
+    DIBAO = "dibao", "低保", "Minimum living allowance"
+    DIBIAN = "dibian", "低边", "Marginal low-income"
+    TEKUN = "tekun", "特困", "Extreme poverty support"
+    EXPENDITURE_POOR = "expenditure_poor", "支出型贫困", "Expenditure-type poverty"
+
+
+class PersonStatus(Choice):
+    ACTIVE = "active", "在册", "Active"
+    MOVED_OUT = "moved_out", "迁出", "Moved out"
+    DECEASED = "deceased", "死亡", "Deceased"
+
+
+class Category(Choice):
+    ADVANCED_AGE = "advanced_age", "高龄", "Aged 80+"
+    LIVING_ALONE = "living_alone", "独居", "Lives alone"
+    EMPTY_NEST = "empty_nest", "空巢", "Empty nest"
+    CHILDLESS_WIDOWED = "childless_widowed", "孤寡", "Childless and widowed"
+    DISABLED = "disabled", "失能", "Fully dependent"
+    SEMI_DISABLED = "semi_disabled", "半失能", "Partly dependent"
+    SEVERE_DISABILITY = "severe_disability", "重度残疾", "Severe disability"
+    SERIOUS_ILLNESS = "serious_illness", "重病", "Serious illness"
+    TEKUN = "tekun", "特困", "Extreme poverty support"
+    DIBAO = "dibao", "低保", "Minimum living allowance"
+    DIBIAN = "dibian", "低边", "Marginal low-income"
+    ORPHAN = "orphan", "孤儿", "Orphan"
+    DE_FACTO_UNSUPPORTED = "de_facto_unsupported", "事实无人抚养儿童", "De facto unsupported child"
+    CHILD_IN_DISTRESS = "child_in_distress", "困境儿童", "Child in distress"
+    LEFT_BEHIND = "left_behind", "留守儿童", "Left-behind child"
+
+
+#: Categories the app derives (高龄 from the ID number, 失能/半失能 from the latest
+#: assessment); they are never stored as typed-in flags.
+DERIVED_CATEGORIES = frozenset({Category.ADVANCED_AGE, Category.DISABLED, Category.SEMI_DISABLED})
+CHILD_CATEGORIES = frozenset(
+    {
+        Category.ORPHAN,
+        Category.DE_FACTO_UNSUPPORTED,
+        Category.CHILD_IN_DISTRESS,
+        Category.LEFT_BEHIND,
+    }
+)
+
+
+class VisitMode(Choice):
+    HOME = "home", "上门", "Home visit"
+    PHONE = "phone", "电话", "Phone"
+    VIDEO = "video", "视频", "Video"
+
+
+class Condition(Choice):
+    """Living condition and health, rated the way the paper ledgers do."""
+
+    GOOD = "good", "良好", "Good"
+    FAIR = "fair", "一般", "Fair"
+    POOR = "poor", "较差", "Poor"
+
+
+class Mood(Choice):
+    GOOD = "good", "良好", "Good"
+    FAIR = "fair", "一般", "Fair"
+    LOW = "low", "低落", "Low"
+
+
+class SafetyHazard(Choice):
+    FIRE = "fire", "用火用电", "Fire or electrical"
+    GAS = "gas", "燃气", "Gas"
+    FALL = "fall", "跌倒风险", "Fall risk"
+    HOUSING = "housing", "房屋安全", "Unsafe housing"
+    TYPHOON = "typhoon", "台风防范", "Typhoon exposure"
+    OTHER = "other", "其他", "Other"
+
+
+class GuardianSituation(Choice):
+    BOTH_AWAY = "both_away", "父母均外出", "Both parents away"
+    ONE_AWAY = "one_away", "父母一方外出", "One parent away"
+    KIN = "kin", "亲属监护", "Kin guardian"
+    PARENTS = "parents", "父母监护", "Parents"
+    NONE = "none", "无人监护", "No guardian"
+
+
+class SchoolStatus(Choice):
+    PRESCHOOL = "preschool", "学龄前", "Pre-school"
+    IN_SCHOOL = "in_school", "在校", "In school"
+    DROPPED_OUT = "dropped_out", "辍学", "Dropped out"
+    SUSPENDED = "suspended", "休学", "Suspended"
+    FINISHED = "finished", "已毕业", "Finished school"
+
+
+class RiskFlag(Choice):
+    DROWNING = "drowning", "溺水", "Drowning"
+    DOMESTIC_VIOLENCE = "domestic_violence", "家暴", "Domestic violence"
+    ABANDONMENT = "abandonment", "遗弃", "Abandonment"
+    BULLYING = "bullying", "欺凌", "Bullying"
+    MENTAL = "mental", "心理", "Mental health"
+    UNATTENDED = "unattended", "无人照料", "Left unattended"
+    DROPOUT = "dropout", "辍学", "Dropping out"
+
+
+class RiskLevel(Choice):
+    LOW = "low", "低", "Low"
+    MEDIUM = "medium", "中", "Medium"
+    HIGH = "high", "高", "High"
+
+
+class NeedType(Choice):
+    MEALS = "meals", "助餐", "Meals"
+    CLEANING = "cleaning", "助洁", "Cleaning"
+    BATHING = "bathing", "助浴", "Bathing"
+    MEDICAL = "medical", "助医", "Medical help"
+    HOME_CARE = "home_care", "上门护理", "Home care"
+    HOME_MODIFICATION = "home_modification", "适老化改造", "Home modification"
+    EMERGENCY_DEVICE = "emergency_device", "紧急呼叫设备", "Emergency-call device"
+    COMPANIONSHIP = "companionship", "精神慰藉", "Companionship"
+    ERRANDS = "errands", "代购代办", "Errands"
+    REHAB_AIDS = "rehab_aids", "康复辅具", "Rehabilitation aids"
+    OTHER = "other", "其他", "Other"
+
+
+class Urgency(Choice):
+    NORMAL = "normal", "一般", "Normal"
+    SOON = "soon", "较急", "Soon"
+    URGENT = "urgent", "紧急", "Urgent"
+
+
+class NeedStatus(Choice):
+    PENDING = "pending", "待处理", "Pending"
+    REFERRED = "referred", "已转介", "Referred"
+    IN_PROGRESS = "in_progress", "处理中", "In progress"
+    RESOLVED = "resolved", "已解决", "Resolved"
+    UNRESOLVABLE = "unresolvable", "无法解决", "Cannot be resolved"
+
+
+class ReferredTo(Choice):
+    HAPPINESS_STATION = "happiness_station", "幸福驿家", "Happiness station"
+    CARE_CENTRE = "care_centre", "照料中心", "Day-care centre"
+    TOWNSHIP = "township", "乡镇(街道)", "Township office"
+    VOLUNTEERS = "volunteers", "志愿者", "Volunteers"
+    CLINIC = "clinic", "卫生院(室)", "Clinic"
+
+
+class DependencyLevel(Choice):
+    NONE = "none", "无需依赖", "Independent"
+    MILD = "mild", "轻度依赖", "Mild dependency"
+    MODERATE = "moderate", "中度依赖", "Moderate dependency"
+    SEVERE = "severe", "重度依赖", "Severe dependency"
+
+
+class Frequency(Choice):
+    """How often a category must be visited; the township can change it."""
+
+    MONTHLY = "monthly", "每月", "Monthly"
+    QUARTERLY = "quarterly", "每季度", "Quarterly"
+    NONE = "none", "不要求", "Not required"
+
+
+class Sex(Choice):
+    MALE = "M", "男", "Male"
+    FEMALE = "F", "女", "Female"

@@ -1,0 +1,508 @@
+"""Domain models: what civtui records, and the rules every record must keep.
+
+Validation that depends on the date (an ID's birth date, a visit not in the
+future) reads `today` from the validation context, so tests pin it:
+`Visit.model_validate(data, context={"today": day})`. Without a context the
+system clock is used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from typing import Annotated, Any, ClassVar, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    computed_field,
+    field_validator,
+    model_validator,
+)
+
+from civtui import phone, resident_id
+from civtui.barthel import ITEMS, ITEMS_BY_FIELD, level_for
+from civtui.choices import (
+    CHILD_CATEGORIES,
+    DERIVED_CATEGORIES,
+    Category,
+    Condition,
+    DependencyLevel,
+    EconomicStatus,
+    Frequency,
+    GuardianSituation,
+    Mood,
+    NeedStatus,
+    NeedType,
+    PersonStatus,
+    ReferredTo,
+    RiskFlag,
+    RiskLevel,
+    Role,
+    SafetyHazard,
+    SchoolStatus,
+    Sex,
+    Urgency,
+    VisitMode,
+)
+from civtui.clock import SYSTEM_CLOCK
+from civtui.errors import FieldError
+
+CHILD_AGE_LIMIT = 18
+ELDER_AGE = 60
+ADVANCED_AGE = 80
+
+
+def new_id() -> str:
+    """A client-made record id: unique across devices without asking a server."""
+    return str(uuid.uuid4())
+
+
+def is_stored(info: ValidationInfo) -> bool:
+    """True when a row already in the store is being loaded (see db.store.STORED)."""
+    return bool((info.context or {}).get("stored"))
+
+
+def today_from(info: ValidationInfo) -> dt.date:
+    context = info.context or {}
+    if is_stored(info):
+        # Stored rows were checked when written; a laptop with a wrong clock must
+        # not make them unreadable, so "not in the future" is not asked again.
+        return dt.date.max
+    today = context.get("today")
+    return today if isinstance(today, dt.date) else SYSTEM_CLOCK.today()
+
+
+def _phone(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    return phone.normalize(value)
+
+
+Phone = Annotated[str | None, AfterValidator(_phone)]
+Name = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class Record(BaseModel):
+    """A record that syncs: client-made id; the store adds updated-at and device."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, frozen=True, extra="ignore")
+
+    table: ClassVar[str]
+    #: Fields held elsewhere (their own table) and not stored in this record's row.
+    not_stored: ClassVar[frozenset[str]] = frozenset()
+
+    id: str = Field(default_factory=new_id, title="编号")
+
+    def revise(self, context: dict[str, Any] | None = None, **changes: Any) -> Self:
+        """A copy with `changes` applied and every rule checked again."""
+        return self.model_validate({**self.model_dump(), **changes}, context=context)
+
+    def row(self) -> dict[str, Any]:
+        """The record as the store keeps it: JSON-ready values, one column per field."""
+        return self.model_dump(mode="json", exclude=set(self.not_stored))
+
+
+def _past_date(value: dt.date, info: ValidationInfo, what: str) -> dt.date:
+    today = today_from(info)
+    if value > today:
+        raise ValueError(f"{what}{value.isoformat()}晚于今天；请填写今天或之前的日期")
+    return value
+
+
+class Village(Record):
+    """A village or community, identified by its 12-digit statistical division code."""
+
+    table: ClassVar[str] = "villages"
+
+    id: str = Field(title="村(社区)代码")
+    name: Name = Field(title="村(社区)名称")
+    township: str = Field(default="", max_length=40, title="乡镇(街道)")
+
+    @field_validator("id")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        if not re.fullmatch(r"\d{12}", value):
+            raise ValueError(
+                f"村(社区)代码应为12位数字（6位县级+3位乡镇+3位村），现为“{value}”；请核对统计用区划代码"
+            )
+        return value
+
+    @property
+    def county_code(self) -> str:
+        return self.id[:6]
+
+
+class Staff(Record):
+    table: ClassVar[str] = "staff"
+
+    name: Name = Field(title="姓名")
+    role: Role = Field(title="角色")
+    village_codes: list[str] = Field(default_factory=list, title="服务村(社区)")
+
+
+class Household(Record):
+    table: ClassVar[str] = "households"
+
+    village_code: str = Field(title="村(社区)")
+    address: str = Field(min_length=1, max_length=120, title="住址")
+    economic_status: EconomicStatus = Field(default=EconomicStatus.NONE, title="经济状况")
+    head_name: str = Field(default="", max_length=40, title="户主")
+
+
+class Person(Record):
+    """A person the village serves (服务对象). Birth date, sex and age come from the ID."""
+
+    table: ClassVar[str] = "persons"
+
+    village_code: str = Field(title="村(社区)")
+    household_id: str | None = Field(default=None, title="所属户")
+    name: Name = Field(title="姓名")
+    id_number: str = Field(title="身份证号")
+    phone: Phone = Field(default=None, title="联系电话")
+    address: str = Field(default="", max_length=120, title="住址")
+    categories: list[Category] = Field(default_factory=list, title="类别")
+    status: PersonStatus = Field(default=PersonStatus.ACTIVE, title="状态")
+    disability_grade: int | None = Field(default=None, ge=1, le=4, title="残疾等级")
+    guardian_name: str = Field(default="", max_length=40, title="监护人")
+    guardian_relation: str = Field(default="", max_length=20, title="监护人关系")
+    guardian_phone: Phone = Field(default=None, title="监护人电话")
+    emergency_contact_name: str = Field(default="", max_length=40, title="紧急联系人")
+    emergency_contact_phone: Phone = Field(default=None, title="紧急联系人电话")
+    registered_on: dt.date = Field(default_factory=lambda: SYSTEM_CLOCK.today(), title="登记日期")
+    notes: str = Field(default="", max_length=2000, title="备注")
+
+    @field_validator("id_number")
+    @classmethod
+    def _id_number(cls, value: str, info: ValidationInfo) -> str:
+        return resident_id.parse(value, today_from(info)).number
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, value: list[Category]) -> list[Category]:
+        # Derived categories are recomputed on every read, so a typed-in 高龄 or
+        # 失能 (common in imported ledgers) is dropped rather than stored stale.
+        kept = {c for c in value if c not in DERIVED_CATEGORIES}
+        return sorted(kept, key=list(Category).index)
+
+    @model_validator(mode="after")
+    def _child_categories_fit_age(self, info: ValidationInfo) -> Self:
+        if self.status is not PersonStatus.ACTIVE or is_stored(info):
+            return self
+        age = self.age_on(today_from(info))
+        wrong = [c.zh for c in self.categories if c in CHILD_CATEGORIES]
+        if wrong and age >= CHILD_AGE_LIMIT:
+            raise FieldError(
+                "categories",
+                f"类别“{'、'.join(wrong)}”只适用于未满18周岁的儿童，此人{age}岁；请去掉该类别或核对身份证号",
+            )
+        return self
+
+    @property
+    def resident(self) -> resident_id.ResidentId:
+        # The number was validated on the way in; parsing again cannot fail
+        # except for a future birth date, which `parse` was already given.
+        return resident_id.parse(self.id_number, dt.date.max)
+
+    @property
+    def birth_date(self) -> dt.date:
+        return self.resident.birth_date
+
+    @property
+    def sex(self) -> Sex:
+        return Sex.parse(self.resident.sex)
+
+    def age_on(self, day: dt.date) -> int:
+        return self.resident.age_on(day)
+
+    def is_child(self, day: dt.date) -> bool:
+        return self.age_on(day) < CHILD_AGE_LIMIT
+
+    @property
+    def masked_id(self) -> str:
+        return resident_id.mask(self.id_number)
+
+
+def effective_categories(
+    person: Person, today: dt.date, latest_level: DependencyLevel | None
+) -> frozenset[Category]:
+    """The person's categories including the derived ones (高龄, 失能, 半失能)."""
+    cats = set(person.categories)
+    if person.age_on(today) >= ADVANCED_AGE:
+        cats.add(Category.ADVANCED_AGE)
+    if latest_level is DependencyLevel.SEVERE:
+        cats.add(Category.DISABLED)
+    elif latest_level is DependencyLevel.MODERATE:
+        cats.add(Category.SEMI_DISABLED)
+    return frozenset(cats)
+
+
+class Visit(Record):
+    """A home visit (探访记录) to an adult or elder."""
+
+    table: ClassVar[str] = "visits"
+
+    person_id: str = Field(title="服务对象")
+    visit_date: dt.date = Field(title="探访日期")
+    visitor: Name = Field(title="探访人")
+    mode: VisitMode = Field(default=VisitMode.HOME, title="探访方式")
+    living_condition: Condition = Field(default=Condition.GOOD, title="居住状况")
+    health: Condition = Field(default=Condition.GOOD, title="健康状况")
+    safety_hazards: list[SafetyHazard] = Field(default_factory=list, title="安全隐患")
+    mood: Mood = Field(default=Mood.GOOD, title="精神状态")
+    notes: str = Field(default="", max_length=2000, title="备注")
+    follow_up_needed: bool = Field(default=False, title="需要跟进")
+    follow_up_note: str = Field(default="", max_length=500, title="跟进事项")
+
+    @field_validator("visit_date")
+    @classmethod
+    def _not_future(cls, value: dt.date, info: ValidationInfo) -> dt.date:
+        return _past_date(value, info, "探访日期")
+
+    @model_validator(mode="after")
+    def _follow_up_says_what(self) -> Self:
+        if self.follow_up_needed and not self.follow_up_note:
+            raise FieldError("follow_up_note", "已勾选“需要跟进”，请在“跟进事项”中写明要跟进什么")
+        return self
+
+
+class ChildCheck(Record):
+    """A child director's check on a child (儿童随访)."""
+
+    table: ClassVar[str] = "child_checks"
+
+    person_id: str = Field(title="儿童")
+    check_date: dt.date = Field(title="随访日期")
+    checker: Name = Field(title="随访人")
+    mode: VisitMode = Field(default=VisitMode.HOME, title="随访方式")
+    guardian_situation: GuardianSituation = Field(title="监护情况")
+    school_status: SchoolStatus = Field(default=SchoolStatus.IN_SCHOOL, title="就学情况")
+    health: Condition = Field(default=Condition.GOOD, title="健康状况")
+    risk_flags: list[RiskFlag] = Field(default_factory=list, title="风险因素")
+    allowance_received: bool = Field(default=True, title="补贴已到位")
+    risk_level: RiskLevel = Field(default=RiskLevel.LOW, title="风险等级")
+    reported_at: dt.datetime | None = Field(default=None, title="强制报告时间")
+    reported_to: str = Field(default="", max_length=80, title="报告对象")
+    notes: str = Field(default="", max_length=2000, title="备注")
+
+    @field_validator("check_date")
+    @classmethod
+    def _not_future(cls, value: dt.date, info: ValidationInfo) -> dt.date:
+        return _past_date(value, info, "随访日期")
+
+    @field_validator("reported_at")
+    @classmethod
+    def _report_not_future(
+        cls, value: dt.datetime | None, info: ValidationInfo
+    ) -> dt.datetime | None:
+        if value is not None:
+            _past_date(value.date(), info, "强制报告时间")
+        return value
+
+    @model_validator(mode="after")
+    def _high_risk_is_reported(self) -> Self:
+        if self.risk_level is RiskLevel.HIGH:
+            missing = []
+            if self.reported_at is None:
+                missing.append(("reported_at", "强制报告时间"))
+            if not self.reported_to:
+                missing.append(("reported_to", "报告对象"))
+            if missing:
+                labels = "和".join(label for _, label in missing)
+                raise FieldError(
+                    missing[0][0],
+                    f"风险等级为“高”必须履行强制报告：请填写{labels}"
+                    "（如向乡镇(街道)民政办、公安110报告的时间和对象）",
+                )
+        return self
+
+
+class NeedStatusChange(Record):
+    """One step in an elder need's history: who moved it, when, and why."""
+
+    table: ClassVar[str] = "need_status_changes"
+
+    need_id: str = Field(title="需求")
+    from_status: NeedStatus | None = Field(default=None, title="原状态")
+    to_status: NeedStatus = Field(title="新状态")
+    changed_at: dt.datetime = Field(title="变更时间")
+    staff: Name = Field(title="经办人")
+    note: str = Field(default="", max_length=500, title="说明")
+
+
+#: Where a need may go next from each status.
+NEED_WORKFLOW: dict[NeedStatus, frozenset[NeedStatus]] = {
+    NeedStatus.PENDING: frozenset(
+        {NeedStatus.REFERRED, NeedStatus.IN_PROGRESS, NeedStatus.UNRESOLVABLE}
+    ),
+    NeedStatus.REFERRED: frozenset({NeedStatus.IN_PROGRESS, NeedStatus.UNRESOLVABLE}),
+    NeedStatus.IN_PROGRESS: frozenset({NeedStatus.RESOLVED, NeedStatus.UNRESOLVABLE}),
+    NeedStatus.RESOLVED: frozenset(),
+    NeedStatus.UNRESOLVABLE: frozenset(),
+}
+
+
+class NeedTransitionError(ValueError):
+    """A status change the need workflow does not allow."""
+
+
+class ElderNeed(Record):
+    """A need an elder has (老人需求); its status only moves along NEED_WORKFLOW."""
+
+    table: ClassVar[str] = "elder_needs"
+    not_stored: ClassVar[frozenset[str]] = frozenset({"history"})
+
+    person_id: str = Field(title="老人")
+    need_type: NeedType = Field(title="需求类型")
+    urgency: Urgency = Field(default=Urgency.NORMAL, title="紧急程度")
+    description: str = Field(default="", max_length=1000, title="需求描述")
+    status: NeedStatus = Field(default=NeedStatus.PENDING, title="状态")
+    referred_to: ReferredTo | None = Field(default=None, title="转介至")
+    raised_on: dt.date = Field(title="提出日期")
+    raised_by: Name = Field(title="登记人")
+    resolution_note: str = Field(default="", max_length=500, title="办理结果")
+    history: list[NeedStatusChange] = Field(default_factory=list, title="状态记录")
+
+    @field_validator("raised_on")
+    @classmethod
+    def _not_future(cls, value: dt.date, info: ValidationInfo) -> dt.date:
+        return _past_date(value, info, "提出日期")
+
+    @classmethod
+    def raise_new(
+        cls,
+        *,
+        at: dt.datetime,
+        staff: str,
+        context: dict[str, Any] | None = None,
+        change_id: str | None = None,
+        **fields: Any,
+    ) -> tuple[ElderNeed, NeedStatusChange]:
+        """A new need in 待处理 and the first entry of its history."""
+        need = cls.model_validate(
+            {**fields, "raised_by": staff, "status": NeedStatus.PENDING}, context=context
+        )
+        change = NeedStatusChange(
+            id=change_id or new_id(),
+            need_id=need.id,
+            to_status=NeedStatus.PENDING,
+            changed_at=at,
+            staff=staff,
+        )
+        return need.model_copy(update={"history": [change]}), change
+
+    def advance(
+        self,
+        to: NeedStatus,
+        *,
+        at: dt.datetime,
+        staff: str,
+        note: str = "",
+        referred_to: ReferredTo | None = None,
+        change_id: str | None = None,
+    ) -> tuple[ElderNeed, NeedStatusChange]:
+        """Move the need to `to`; returns the updated need and the history entry to store."""
+        if to not in NEED_WORKFLOW[self.status]:
+            allowed = "、".join(s.zh for s in NEED_WORKFLOW[self.status]) or "无（已结案）"
+            raise NeedTransitionError(
+                f"需求状态不能从“{self.status.zh}”改为“{to.zh}”；可改为：{allowed}"
+            )
+        if to is NeedStatus.REFERRED and referred_to is None and self.referred_to is None:
+            raise NeedTransitionError("改为“已转介”时请选择“转介至”（幸福驿家、照料中心等）")
+        if to is NeedStatus.UNRESOLVABLE and not note.strip():
+            raise NeedTransitionError("改为“无法解决”时请在“说明”中写明原因")
+        change = NeedStatusChange(
+            id=change_id or new_id(),
+            need_id=self.id,
+            from_status=self.status,
+            to_status=to,
+            changed_at=at,
+            staff=staff,
+            note=note.strip(),
+        )
+        update: dict[str, Any] = {"status": to, "history": [*self.history, change]}
+        if referred_to is not None:
+            update["referred_to"] = referred_to
+        if to in (NeedStatus.RESOLVED, NeedStatus.UNRESOLVABLE):
+            update["resolution_note"] = note.strip()
+        return self.model_copy(update=update), change
+
+
+class Assessment(Record):
+    """A Barthel ADL assessment (能力评估); total and level are derived."""
+
+    table: ClassVar[str] = "assessments"
+
+    person_id: str = Field(title="老人")
+    assessed_on: dt.date = Field(title="评估日期")
+    assessor: Name = Field(title="评估人")
+    feeding: int = Field(title="进食")
+    bathing: int = Field(title="洗澡")
+    grooming: int = Field(title="修饰")
+    dressing: int = Field(title="穿衣")
+    bowels: int = Field(title="控制大便")
+    bladder: int = Field(title="控制小便")
+    toilet: int = Field(title="如厕")
+    transfer: int = Field(title="床椅转移")
+    mobility: int = Field(title="平地行走")
+    stairs: int = Field(title="上下楼梯")
+
+    @field_validator(*ITEMS_BY_FIELD)
+    @classmethod
+    def _allowed_score(cls, value: int, info: ValidationInfo) -> int:
+        item = ITEMS_BY_FIELD[str(info.field_name)]
+        if value not in item.scores:
+            allowed = "/".join(str(s) for s in item.scores)
+            raise ValueError(f"“{item.zh}”只能评{allowed}分，不能评{value}分；请重新选择")
+        return value
+
+    @field_validator("assessed_on")
+    @classmethod
+    def _not_future(cls, value: dt.date, info: ValidationInfo) -> dt.date:
+        return _past_date(value, info, "评估日期")
+
+    @computed_field(title="总分")  # type: ignore[prop-decorator]
+    @property
+    def total(self) -> int:
+        return sum(int(getattr(self, item.field)) for item in ITEMS)
+
+    @computed_field(title="依赖等级")  # type: ignore[prop-decorator]
+    @property
+    def level(self) -> DependencyLevel:
+        return level_for(self.total)
+
+
+class VisitPolicy(Record):
+    """How often people of one category must be visited; id is the category code."""
+
+    table: ClassVar[str] = "visit_policy"
+
+    id: str = Field(title="类别")
+    frequency: Frequency = Field(title="探访频次")
+
+    @field_validator("id")
+    @classmethod
+    def _known_category(cls, value: str) -> str:
+        return Category.parse(value).value
+
+
+#: Every record kind the store keeps, by table name.
+RECORD_TYPES: dict[str, type[Record]] = {
+    cls.table: cls
+    for cls in (
+        Village,
+        Staff,
+        Household,
+        Person,
+        Visit,
+        ChildCheck,
+        ElderNeed,
+        NeedStatusChange,
+        Assessment,
+        VisitPolicy,
+    )
+}

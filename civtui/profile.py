@@ -1,0 +1,134 @@
+"""Where a profile lives on disk, and the few settings kept beside it.
+
+The data directory is `CIVTUI_HOME` if set, else the platform's user data
+directory. It holds `settings.json` (language, current profile — nothing
+secret) and one folder per profile with its SQLite file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+from pydantic import BaseModel, ValidationError
+
+from civtui.clock import Clock
+from civtui.models import Record
+from db.connection import PRIVATE_DIR, backup
+from db.store import open_store
+
+DEFAULT_PROFILE = "default"
+DEMO_PROFILE = "demo"
+_NAME = re.compile(r"^[\w\-]{1,40}$")
+
+
+def home_dir() -> Path:
+    env = os.environ.get("CIVTUI_HOME")
+    return Path(env).expanduser() if env else Path(platformdirs.user_data_dir("civtui"))
+
+
+class Settings(BaseModel):
+    """User settings; a token never goes here (it lives in the OS keyring)."""
+
+    profile: str = DEFAULT_PROFILE
+    lang: str = "zh"
+    auto_sync: bool = True
+
+
+def settings_path() -> Path:
+    return home_dir() / "settings.json"
+
+
+def load_settings() -> Settings:
+    path = settings_path()
+    try:
+        return Settings.model_validate_json(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValidationError, UnicodeDecodeError):
+        # A missing or damaged settings file must never stop the app from opening.
+        return Settings()
+
+
+def save_settings(settings: Settings) -> None:
+    path = settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(
+        json.dumps(settings.model_dump(), ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    tmp.replace(path)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named profile: one folder, one database file."""
+
+    name: str
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ValueError(f"档案名“{self.name}”只能包含字母、数字、下划线和连字符")
+
+    @property
+    def folder(self) -> Path:
+        return home_dir() / "profiles" / self.name
+
+    @property
+    def db_path(self) -> Path:
+        return self.folder / "civtui.db"
+
+    def exists(self) -> bool:
+        return self.db_path.exists()
+
+
+def current_profile(name: str | None = None) -> Profile:
+    """The profile named on the command line, else `CIVTUI_PROFILE`, else the saved one."""
+    chosen = name or os.environ.get("CIVTUI_PROFILE") or load_settings().profile
+    return Profile(chosen)
+
+
+def make_current(profile: Profile) -> None:
+    settings = load_settings()
+    save_settings(settings.model_copy(update={"profile": profile.name}))
+
+
+class ProfileExistsError(FileExistsError):
+    """A profile is already there and --force was not given."""
+
+
+def create_profile(
+    profile: Profile, records: list[Record], staff_id: str, clock: Clock, *, force: bool = False
+) -> Path | None:
+    """Create `profile` holding `records`, all logged for sync; returns where an old one went.
+
+    An existing profile is never deleted: with `force` it is moved aside, so
+    records it had not synced yet can still be recovered.
+    """
+    moved = None
+    if profile.exists():
+        if not force:
+            raise ProfileExistsError(
+                f"档案“{profile.name}”已存在（{profile.db_path}）；"
+                "如确需重建，请加 --force（旧文件会改名保留）"
+            )
+        stamp = clock.now().strftime("%Y%m%d-%H%M%S")
+        moved = profile.db_path.with_name(f"civtui.db.replaced-{stamp}.bak")
+        old = open_store(profile.db_path, clock)
+        try:
+            backup(old.db, moved)
+        finally:
+            old.close()
+        for suffix in ("", "-wal", "-shm"):
+            profile.db_path.with_name(profile.db_path.name + suffix).unlink(missing_ok=True)
+    store = open_store(profile.db_path, clock)
+    try:
+        store.save_many(records)
+        with store.transaction():
+            store.set_meta("staff_id", staff_id)
+            store.set_meta("created_at", clock.now().isoformat(timespec="seconds"))
+    finally:
+        store.close()
+    return moved

@@ -1,0 +1,115 @@
+"""Resident identity numbers (居民身份证号码, GB 11643-1999).
+
+Layout: 6-digit area code, 8-digit birth date (YYYYMMDD), 3-digit sequence
+(odd for men, even for women) and a check character by ISO 7064 MOD 11-2.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK_CHARS = "10X98765432"
+_SHAPE = re.compile(r"^\d{17}[\dX]$")
+# GB/T 2260 province-level prefixes; an area code must name a county under one of them.
+_PROVINCES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
+    "50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+)
+
+Sex = Literal["M", "F"]
+
+
+class ResidentIdError(ValueError):
+    """A resident ID that breaks GB 11643; the message is Chinese and says how to fix it."""
+
+
+def check_char(first17: str) -> str:
+    """The ISO 7064 MOD 11-2 check character for the first 17 digits."""
+    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    return _CHECK_CHARS[total % 11]
+
+
+@dataclass(frozen=True)
+class ResidentId:
+    """A valid resident ID and what it tells about its holder."""
+
+    number: str
+    area_code: str
+    birth_date: dt.date
+    sex: Sex
+
+    def age_on(self, day: dt.date) -> int:
+        """Full years of age on `day`."""
+        return age(self.birth_date, day)
+
+    @property
+    def masked(self) -> str:
+        """The form shown in lists: area code and the last four characters only."""
+        return mask(self.number)
+
+
+def age(birth: dt.date, day: dt.date) -> int:
+    """Full years between `birth` and `day`."""
+    years = day.year - birth.year
+    if (day.month, day.day) < (birth.month, birth.day):
+        years -= 1
+    return years
+
+
+def birth_date_of(number: str) -> dt.date:
+    """The birth date of an already validated number (no checks: use `parse` for input)."""
+    return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+
+
+def mask(number: str) -> str:
+    """Hide the birth date and most of the sequence: `330902********123X`."""
+    if len(number) < 10:
+        return "*" * len(number)
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def normalize(raw: str) -> str:
+    """Strip blanks (full-width too) and upper-case a trailing `x`."""
+    return re.sub(r"[\s\u3000]", "", raw).upper()
+
+
+def parse(raw: str, today: dt.date) -> ResidentId:
+    """Validate `raw` as of `today` and return what it encodes.
+
+    Raises ResidentIdError with a Chinese message naming the fault and the fix.
+    """
+    number = normalize(raw)
+    if len(number) != 18:
+        raise ResidentIdError(f"身份证号应为18位，现为{len(number)}位；请核对是否多输或漏输了数字")
+    if not _SHAPE.match(number):
+        raise ResidentIdError("身份证号前17位只能是数字，最后一位是数字或X；请删除其他字符")
+    area = number[:6]
+    if area[:2] not in _PROVINCES or area[2:] == "0000":
+        raise ResidentIdError(f"身份证号前6位地区码“{area}”不是有效的县级行政区划代码；请核对")
+    try:
+        birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise ResidentIdError(
+            f"身份证号第7-14位出生日期“{number[6:14]}”不是真实日期；请核对出生年月日"
+        ) from None
+    if birth > today:
+        raise ResidentIdError(f"身份证号中的出生日期{birth.isoformat()}晚于今天；请核对出生年份")
+    if birth.year < 1880:
+        raise ResidentIdError(f"身份证号中的出生年份{birth.year}不合理；请核对出生年份")
+    expected = check_char(number[:17])
+    if number[17] != expected:
+        raise ResidentIdError(
+            f"身份证号校验位应为“{expected}”而不是“{number[17]}”，号码中有数字录错；请逐位核对"
+        )
+    sex: Sex = "M" if int(number[16]) % 2 == 1 else "F"
+    return ResidentId(number=number, area_code=area, birth_date=birth, sex=sex)
+
+
+def make(area_code: str, birth_date: dt.date, sequence: int) -> str:
+    """Build a checksummed number; used for synthetic (demo and test) people only."""
+    first17 = f"{area_code}{birth_date:%Y%m%d}{sequence:03d}"
+    return first17 + check_char(first17)

@@ -1,0 +1,260 @@
+"""The write API and record reads over one profile's SQLite file.
+
+Every write goes through `Store.save`, `Store.save_many` or `Store.delete`, which
+write the row and append its change-log entry in one transaction: either both
+exist afterwards or neither does.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import typing
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlite_utils import Database
+
+from civtui.clock import SYSTEM_CLOCK, Clock
+from civtui.models import Record
+from db import hlc
+from db.connection import connect
+from db.migrations import migrate
+
+R = TypeVar("R", bound=Record)
+
+#: Context under which stored rows are loaded: rules about "today" (no future
+#: dates, child categories only for children) held when the row was written and
+#: must not make an old or pulled row unreadable later.
+STORED: dict[str, Any] = {"stored": True}
+
+
+class RecordDeletedError(ValueError):
+    """An edit to a record that has been deleted (it stays a tombstone)."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change-log entry."""
+
+    seq: int
+    table_name: str
+    record_id: str
+    op: str
+    fields: dict[str, Any]
+    hlc: str
+    device_id: str
+    created_at: str
+    status: str
+    reason: str | None
+    acked_at: str | None
+
+
+def _json_fields(kind: type[Record]) -> frozenset[str]:
+    """Fields held as JSON text in their column (lists of choices)."""
+    return frozenset(
+        name
+        for name, info in kind.model_fields.items()
+        if typing.get_origin(info.annotation) is list and name not in kind.not_stored
+    )
+
+
+def _to_column(value: Any) -> Any:
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return value
+
+
+class Store:
+    """One profile's records. Not thread-safe: open one Store per thread."""
+
+    def __init__(self, db: Database, path: Path, clock: Clock, device_id: str) -> None:
+        self.db = db
+        self.path = path
+        self.clock = clock
+        self.device_id = device_id
+        last = self.get_meta("hlc")
+        self._last_stamp = hlc.Stamp.parse(last) if last else None
+
+    # -- meta ---------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+
+    # -- writes -------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic, durable unit of work; nested use joins the outer transaction."""
+        with self.db.atomic():
+            yield
+
+    def save(self, record: Record) -> int | None:
+        """Write `record` and its change-log entry; returns the entry's seq, None if unchanged."""
+        with self.transaction():
+            return self._write(record)
+
+    def save_many(self, records: Iterable[Record]) -> list[int]:
+        """Write several records in one transaction (a need and its status change, an import)."""
+        with self.transaction():
+            return [seq for r in records if (seq := self._write(r)) is not None]
+
+    def delete(self, kind: type[Record], record_id: str) -> int:
+        """Turn the record into a tombstone and log the delete."""
+        with self.transaction():
+            existing = self._row(kind.table, record_id)
+            if existing is None:
+                raise KeyError(f"{kind.table} {record_id} 不存在")
+            stamp = self._next_stamp()
+            self.db.execute(
+                f"UPDATE [{kind.table}] SET deleted = 1, updated_at = ?, device_id = ?, hlc = ? "
+                "WHERE id = ?",
+                [self._now_text(), self.device_id, str(stamp), record_id],
+            )
+            return self._append_change(kind.table, record_id, "delete", {}, stamp)
+
+    def _write(self, record: Record) -> int | None:
+        kind = type(record)
+        values = record.row()
+        existing = self._row(kind.table, record.id)
+        if existing is None:
+            changed = values
+        else:
+            if existing["deleted"]:
+                raise RecordDeletedError(
+                    f"这条记录已被删除，不能再修改（{kind.table} {record.id}）"
+                )
+            old = self._decode(kind, existing)
+            changed = {k: v for k, v in values.items() if old.get(k) != v}
+            if not changed:
+                return None
+        stamp = self._next_stamp()
+        columns = {k: _to_column(v) for k, v in values.items()}
+        columns.update(
+            updated_at=self._now_text(), device_id=self.device_id, hlc=str(stamp), deleted=0
+        )
+        names = ", ".join(f"[{c}]" for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c != "id")
+        self.db.execute(
+            f"INSERT INTO [{kind.table}] ({names}) VALUES ({marks}) "
+            f"ON CONFLICT(id) DO UPDATE SET {updates}",
+            list(columns.values()),
+        )
+        return self._append_change(kind.table, record.id, "upsert", changed, stamp)
+
+    def _append_change(
+        self, table: str, record_id: str, op: str, fields: dict[str, Any], stamp: hlc.Stamp
+    ) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO changes (table_name, record_id, op, fields, hlc, device_id, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                table,
+                record_id,
+                op,
+                json.dumps(fields, ensure_ascii=False, separators=(",", ":")),
+                str(stamp),
+                self.device_id,
+                self._now_text(),
+            ],
+        )
+        self.set_meta("hlc", str(stamp))
+        seq = cursor.lastrowid
+        assert seq is not None
+        return seq
+
+    def _next_stamp(self) -> hlc.Stamp:
+        now_ms = int(self.clock.now().timestamp() * 1000)
+        # A stamp taken by a transaction that rolls back is simply never used;
+        # stamps only need to grow, not to be contiguous.
+        self._last_stamp = hlc.tick(self._last_stamp, now_ms, self.device_id)
+        return self._last_stamp
+
+    def _now_text(self) -> str:
+        return self.clock.now().isoformat(timespec="milliseconds")
+
+    # -- reads --------------------------------------------------------------
+
+    def _row(self, table: str, record_id: str) -> dict[str, Any] | None:
+        rows = list(self.db.query(f"SELECT * FROM [{table}] WHERE id = ?", [record_id]))
+        return rows[0] if rows else None
+
+    @staticmethod
+    def _decode(kind: type[Record], row: dict[str, Any]) -> dict[str, Any]:
+        data = dict(row)
+        for name in _json_fields(kind):
+            if isinstance(data.get(name), str):
+                data[name] = json.loads(data[name])
+        return data
+
+    def load(self, kind: type[R], row: dict[str, Any]) -> R:
+        """A stored row as its domain model."""
+        return kind.model_validate(self._decode(kind, row), context=STORED)
+
+    def get(self, kind: type[R], record_id: str) -> R | None:
+        """The live record with this id; None if missing or deleted."""
+        row = self._row(kind.table, record_id)
+        if row is None or row["deleted"]:
+            return None
+        return self.load(kind, row)
+
+    def all(
+        self,
+        kind: type[R],
+        where: str = "",
+        params: Sequence[Any] = (),
+        order_by: str = "rowid",
+    ) -> list[R]:
+        """Live records of `kind`, optionally filtered by a SQL condition on its columns."""
+        condition = "deleted = 0" + (f" AND ({where})" if where else "")
+        sql = f"SELECT * FROM [{kind.table}] WHERE {condition} ORDER BY {order_by}"
+        return [self.load(kind, row) for row in self.db.query(sql, list(params))]
+
+    def count(self, kind: type[Record]) -> int:
+        row = self.db.execute(f"SELECT count(*) FROM [{kind.table}] WHERE deleted = 0").fetchone()
+        return int(row[0])
+
+    # -- the change log -----------------------------------------------------
+
+    def changes(self, status: str | None = "pending") -> list[Change]:
+        """Change-log entries in sequence order, by default only those not yet synced."""
+        sql = "SELECT * FROM changes" + (" WHERE status = ?" if status else "") + " ORDER BY seq"
+        rows = self.db.query(sql, [status] if status else [])
+        return [Change(**{**r, "fields": json.loads(r["fields"])}) for r in rows]
+
+    def pending_count(self) -> int:
+        row = self.db.execute("SELECT count(*) FROM changes WHERE status = 'pending'").fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def open_store(path: Path, clock: Clock = SYSTEM_CLOCK) -> Store:
+    """Open the profile database at `path`, creating and migrating it as needed."""
+    try:
+        db = connect(path)
+        migrate(db, path, clock.now())
+    except sqlite3.DatabaseError as exc:
+        raise sqlite3.DatabaseError(f"无法打开数据文件 {path}：{exc}") from exc
+    device = db.execute("SELECT value FROM meta WHERE key = 'device_id'").fetchone()
+    if device is None:
+        device_id = str(uuid.uuid4())
+        with db.atomic():
+            db.execute("INSERT INTO meta(key, value) VALUES ('device_id', ?)", [device_id])
+    else:
+        device_id = str(device[0])
+    return Store(db, path, clock, device_id)

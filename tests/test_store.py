@@ -1,0 +1,205 @@
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from civtui.choices import NeedStatus, NeedType
+from civtui.clock import CHINA_TZ, Clock
+from civtui.models import ElderNeed, Person, Village, Visit
+from db import Store, open_store, queries
+from db import hlc as hlc_mod
+from db.migrations import migrations
+from db.store import RecordDeletedError
+from tests.conftest import CTX, TODAY, make_person
+
+
+def rows(store: Store, sql: str) -> list[tuple[object, ...]]:
+    return list(store.db.execute(sql).fetchall())
+
+
+def test_save_writes_row_and_change_log_entry(store: Store) -> None:
+    person = make_person(name="张三丰")
+    seq = store.save(person)
+    assert seq is not None
+    [change] = [c for c in store.changes() if c.seq == seq]
+    assert (change.table_name, change.record_id, change.op) == ("persons", person.id, "upsert")
+    assert change.fields["name"] == "张三丰"
+    assert change.fields["categories"] == []
+    assert change.device_id == store.device_id
+    row = rows(store, f"SELECT device_id, hlc, deleted FROM persons WHERE id = '{person.id}'")
+    assert row == [(store.device_id, change.hlc, 0)]
+    assert store.get(Person, person.id) == person
+
+
+def test_update_logs_only_the_changed_fields(store: Store) -> None:
+    person = make_person()
+    store.save(person)
+    seq = store.save(person.revise(phone="13905801234", address="海滨路3号"))
+    [change] = [c for c in store.changes() if c.seq == seq]
+    assert change.fields == {"phone": "13905801234", "address": "海滨路3号"}
+    reloaded = store.get(Person, person.id)
+    assert reloaded is not None
+    assert store.save(reloaded) is None  # unchanged: nothing logged
+
+
+def test_sequence_numbers_and_stamps_always_increase(tmp_path: Path) -> None:
+    ticking = itertools.count()
+
+    class BackwardsClock(Clock):
+        # Village laptops' clocks jump back; stamps must still grow.
+        def now(self) -> dt.datetime:
+            start = dt.datetime(2026, 11, 22, 10, tzinfo=CHINA_TZ)
+            return start - dt.timedelta(minutes=next(ticking))
+
+    store = open_store(tmp_path / "c.db", BackwardsClock())
+    store.save(Village(id="330902112201", name="海星村"))
+    for i in range(3):
+        store.save(make_person(seq=101 + 2 * i))
+    changes = store.changes()
+    assert [c.seq for c in changes] == [1, 2, 3, 4]
+    stamps = [hlc_mod.Stamp.parse(c.hlc) for c in changes]
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+    store.close()
+    # The last stamp is kept in the file, so a restart does not go back either.
+    reopened = open_store(tmp_path / "c.db", BackwardsClock())
+    reopened.save(make_person(seq=201))
+    assert hlc_mod.Stamp.parse(reopened.changes()[-1].hlc) > stamps[-1]
+    reopened.close()
+
+
+def test_a_failure_mid_transaction_leaves_neither_row_nor_entry(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = store.pending_count()
+
+    def broken(*args: object, **kwargs: object) -> int:
+        raise sqlite3.OperationalError("disk I/O error (injected)")
+
+    monkeypatch.setattr(Store, "_append_change", broken)
+    person = make_person()
+    with pytest.raises(sqlite3.OperationalError, match="injected"):
+        store.save(person)
+    assert store.get(Person, person.id) is None
+    assert rows(store, "SELECT count(*) FROM persons") == [(0,)]
+    assert store.pending_count() == before
+
+
+def test_save_many_is_all_or_nothing(store: Store) -> None:
+    good = make_person()
+    orphan_visit = Visit.model_validate(
+        {"person_id": "no-such-person", "visit_date": TODAY, "visitor": "王"}, context=CTX
+    )
+    before = store.pending_count()
+    with pytest.raises(sqlite3.IntegrityError):  # foreign keys are on
+        store.save_many([good, orphan_visit])
+    assert store.get(Person, good.id) is None
+    assert store.pending_count() == before
+
+
+def test_need_and_its_status_change_are_saved_together(store: Store) -> None:
+    person = make_person()
+    store.save(person)
+    at = dt.datetime(2026, 11, 22, 9, tzinfo=CHINA_TZ)
+    need, first = ElderNeed.raise_new(
+        at=at,
+        staff="王",
+        context=CTX,
+        person_id=person.id,
+        need_type=NeedType.BATHING,
+        raised_on=TODAY,
+    )
+    store.save_many([need, first])
+    moved, step = need.advance(NeedStatus.IN_PROGRESS, at=at, staff="王")
+    store.save_many([moved, step])
+    stored = store.get(ElderNeed, need.id)
+    assert stored is not None
+    loaded = queries.need_history(store, stored)
+    assert loaded.status is NeedStatus.IN_PROGRESS
+    assert [h.to_status for h in loaded.history] == [NeedStatus.PENDING, NeedStatus.IN_PROGRESS]
+    assert "history" not in {c.name for c in store.db.table("elder_needs").columns}
+
+
+def test_delete_is_a_logged_tombstone(store: Store) -> None:
+    person = make_person()
+    store.save(person)
+    seq = store.delete(Person, person.id)
+    assert store.get(Person, person.id) is None
+    assert rows(store, f"SELECT deleted FROM persons WHERE id = '{person.id}'") == [(1,)]
+    last = store.changes()[-1]
+    assert (last.seq, last.op, last.fields) == (seq, "delete", {})
+    with pytest.raises(RecordDeletedError):
+        store.save(person.revise(address="新地址"))
+    assert store.count(Person) == 0
+
+
+def test_file_is_private_and_durable(store: Store) -> None:
+    if os.name == "posix":
+        assert store.path.stat().st_mode & 0o777 == 0o600
+        wal = store.path.with_name(store.path.name + "-wal")
+        assert wal.stat().st_mode & 0o777 == 0o600
+        assert store.path.parent.stat().st_mode & 0o777 == 0o700
+    pragma = {
+        name: store.db.execute(f"PRAGMA {name}").fetchone()[0]
+        for name in ("journal_mode", "synchronous", "foreign_keys")
+    }
+    assert pragma == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1}
+
+
+def test_existing_loose_permissions_are_tightened(tmp_path: Path) -> None:
+    path = tmp_path / "loose.db"
+    Database(path).table("x").insert({"a": 1})
+    path.chmod(0o644)
+    open_store(path).close()
+    if os.name == "posix":
+        assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_migrations_on_an_empty_file_take_no_copy(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "new.db")
+    assert [m.name for m in migrations.applied(store.db)] == ["m001_initial"]
+    assert list(tmp_path.glob("*.bak")) == []
+    store.close()
+
+
+def test_migrations_on_an_existing_file_copy_it_first(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "old.db"
+    store = open_store(path, clock)
+    store.save(Village(id="330902112201", name="海星村"))
+    device = store.device_id
+    store.close()
+
+    def m999_add_column(db: Database) -> None:
+        db.execute("ALTER TABLE villages ADD COLUMN island TEXT")
+
+    extra = migrations._Migration("m999_add_column", m999_add_column)
+    monkeypatch.setattr(migrations, "_migrations", [*migrations._migrations, extra])
+    store = open_store(path, clock)
+    [copy] = tmp_path.glob("old.db.before-m999_add_column-*.bak")
+    assert copy.stat().st_mode & 0o777 == 0o600 or os.name != "posix"
+    saved = Database(copy)
+    assert [r["name"] for r in saved.table("villages").rows] == ["海星村"]
+    assert "island" not in {c.name for c in saved.table("villages").columns}
+    assert "island" in {c.name for c in store.db.table("villages").columns}
+    assert store.device_id == device
+    assert store.pending_count() == 1
+    store.close()
+    # Opening again runs nothing and copies nothing more.
+    open_store(path, clock).close()
+    assert len(list(tmp_path.glob("*.bak"))) == 1
+
+
+def test_hlc_receive_orders_after_remote_stamp() -> None:
+    local = hlc_mod.Stamp(1000, 3, "a")
+    remote = hlc_mod.Stamp(5000, 7, "b")
+    merged = hlc_mod.receive(local, remote, now_ms=2000, device="a")
+    assert merged > remote and merged.device == "a"
+    assert hlc_mod.tick(merged, 1500, "a") > merged
+    assert str(hlc_mod.Stamp.parse(str(merged))) == str(merged)
