@@ -71,16 +71,10 @@ def main(ctx: click.Context, profile_name: str | None, lang: str | None, today: 
 
 
 def run_app(context: Context) -> None:
-    profile = context.profile
-    if not profile.exists():
-        fail(
-            f"还没有档案“{profile.name}”。请先运行\n"
-            "  civtui init --village-code 330902112201 --village-name 村名 --staff 姓名 "
-            "--role assistant\n或试用演示数据：civtui demo"
-        )
+    """Open the TUI; without a profile it starts on the setup screen."""
     from civtui.app import make_app  # Textual loads only when the app is opened.
 
-    make_app(profile, lang=context.lang, clock=context.clock).run()
+    make_app(context.profile, lang=context.lang, clock=context.clock).run()
 
 
 def _validated(kind: type[Any], data: dict[str, Any], clock: Clock) -> Any:

@@ -44,6 +44,7 @@ from civtui.models import (
     Staff,
     Village,
     Visit,
+    effective_categories,
 )
 from civtui.policy import add_months, month_start
 
@@ -290,9 +291,10 @@ class _Maker:
         months = [add_months(this_month, -2), add_months(this_month, -1), this_month]
         # Share of key people reached each month: the current month is still under way.
         reach = (0.97, 0.86, min(0.9, 0.15 + self.today.day / 40))
+        assessed = {r.person_id: r.level for r in self.data.records if isinstance(r, Assessment)}
         for person in self.data.persons:
-            keyed = person.categories or person.age_on(self.today) >= 80
-            if not keyed:
+            level = assessed.get(person.id)
+            if not effective_categories(person, self.today, level):
                 continue
             assistant, director = staff_by_village[person.village_code]
             child = person.is_child(self.today)
@@ -452,6 +454,6 @@ def generate(persons: int = DEFAULT_PERSONS, seed: int = 1, *, today: dt.date) -
     maker.data.households = [h for h in maker.data.households if h.id in kept]
     children = [p for p in maker.data.persons if p.is_child(today)]
     maker.high_risk = {p.id for p in maker.rng.sample(children, min(3, len(children)))}
-    maker.visit_history(staff_by_village)
     maker.needs_and_assessments(staff_by_village)
+    maker.visit_history(staff_by_village)
     return maker.data

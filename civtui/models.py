@@ -346,7 +346,7 @@ NEED_WORKFLOW: dict[NeedStatus, frozenset[NeedStatus]] = {
 }
 
 
-class NeedTransitionError(ValueError):
+class NeedTransitionError(FieldError):
     """A status change the need workflow does not allow."""
 
 
@@ -409,12 +409,14 @@ class ElderNeed(Record):
         if to not in NEED_WORKFLOW[self.status]:
             allowed = "、".join(s.zh for s in NEED_WORKFLOW[self.status]) or "无（已结案）"
             raise NeedTransitionError(
-                f"需求状态不能从“{self.status.zh}”改为“{to.zh}”；可改为：{allowed}"
+                "to_status", f"需求状态不能从“{self.status.zh}”改为“{to.zh}”；可改为：{allowed}"
             )
         if to is NeedStatus.REFERRED and referred_to is None and self.referred_to is None:
-            raise NeedTransitionError("改为“已转介”时请选择“转介至”（幸福驿家、照料中心等）")
+            raise NeedTransitionError(
+                "referred_to", "改为“已转介”时请选择“转介至”（幸福驿家、照料中心等）"
+            )
         if to is NeedStatus.UNRESOLVABLE and not note.strip():
-            raise NeedTransitionError("改为“无法解决”时请在“说明”中写明原因")
+            raise NeedTransitionError("note", "改为“无法解决”时请在“说明”中写明原因")
         change = NeedStatusChange(
             id=change_id or new_id(),
             need_id=self.id,

@@ -37,6 +37,8 @@ class Settings(BaseModel):
     profile: str = DEFAULT_PROFILE
     lang: str = "zh"
     auto_sync: bool = True
+    #: Key overrides by binding id, e.g. {"dashboard.visit": "f2"} (Textual keymaps).
+    keymap: dict[str, str] = {}
 
 
 def settings_path() -> Path:

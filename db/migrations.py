@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
+from civtui.search import search_key
 from db.connection import backup
 
 migrations = Migrations("civtui")
@@ -192,6 +193,17 @@ def m001_initial(db: Database) -> None:
     for table in ("visits", "child_checks", "elder_needs", "assessments"):
         db.table(table).create_index(["person_id"])
     db.table("need_status_changes").create_index(["need_id"])
+
+
+@migrations()
+def m002_person_search(db: Database) -> None:
+    """A local-only index of search keys (pinyin, initials); it never syncs."""
+    db.execute("CREATE TABLE person_search (person_id TEXT PRIMARY KEY, key TEXT NOT NULL)")
+    rows = db.execute("SELECT id, name FROM persons").fetchall()
+    db.conn.executemany(
+        "INSERT INTO person_search (person_id, key) VALUES (?, ?)",
+        [(pid, search_key(name)) for pid, name in rows],
+    )
 
 
 def pending(db: Database) -> list[str]:

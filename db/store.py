@@ -20,7 +20,8 @@ from typing import Any, TypeVar
 from sqlite_utils import Database
 
 from civtui.clock import SYSTEM_CLOCK, Clock
-from civtui.models import Record
+from civtui.models import Person, Record
+from civtui.search import search_key
 from db import hlc
 from db.connection import connect
 from db.migrations import migrate
@@ -153,7 +154,16 @@ class Store:
             f"ON CONFLICT(id) DO UPDATE SET {updates}",
             list(columns.values()),
         )
+        if kind is Person and "name" in changed:
+            self._index_name(record.id, str(values["name"]))
         return self._append_change(kind.table, record.id, "upsert", changed, stamp)
+
+    def _index_name(self, person_id: str, name: str) -> None:
+        self.db.execute(
+            "INSERT INTO person_search (person_id, key) VALUES (?, ?) "
+            "ON CONFLICT(person_id) DO UPDATE SET key = excluded.key",
+            [person_id, search_key(name)],
+        )
 
     def _append_change(
         self, table: str, record_id: str, op: str, fields: dict[str, Any], stamp: hlc.Stamp

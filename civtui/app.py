@@ -1,0 +1,172 @@
+"""The Textual application: one factory builds it for the CLI and for the tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from civtui.clock import SYSTEM_CLOCK, Clock
+from civtui.i18n import Translator
+from civtui.models import Staff
+from civtui.profile import Profile, load_settings, save_settings
+from db import Store, open_store
+from screens.base import localize_bindings
+
+
+class CivtuiApp(App[None]):
+    """civtui's terminal app; screens reach the store and the translator through it."""
+
+    CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("f1,question_mark", "help", "nav.help", id="app.help", tooltip="cmd.help"),
+        Binding("ctrl+d", "dashboard", "nav.dashboard", id="app.dashboard", show=False),
+        Binding("ctrl+r", "roster", "nav.roster", id="app.roster", show=False),
+        Binding("ctrl+u", "pending", "nav.pending", id="app.pending", show=False),
+        Binding("ctrl+q", "quit", "nav.quit", id="app.quit", priority=True),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "nav.palette",
+            id="app.palette",
+            priority=True,
+            tooltip="help.palette",
+            show=False,
+        ),
+    ]
+
+    def __init__(self, profile: Profile, lang: str = "zh", clock: Clock = SYSTEM_CLOCK) -> None:
+        super().__init__()
+        self.profile = profile
+        self.clock = clock
+        self.t = Translator(lang)
+        self._store: Store | None = None
+        self._staff_name: str | None = None
+        self.title = self.t("app.title")
+        localize_bindings(self, self.t)
+        self.set_keymap(load_settings().keymap)
+
+    # -- shared services ------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """The profile's store, opened on first use on the UI thread."""
+        if self._store is None:
+            self._store = open_store(self.profile.db_path, self.clock)
+        return self._store
+
+    @property
+    def staff_name(self) -> str:
+        """Who is using this laptop's profile; recorded as visitor, checker, assessor."""
+        if self._staff_name is None:
+            staff_id = self.store.get_meta("staff_id")
+            staff = self.store.get(Staff, staff_id) if staff_id else None
+            self._staff_name = staff.name if staff else ""
+        return self._staff_name
+
+    @property
+    def today(self) -> dt.date:
+        return self.clock.today()
+
+    @property
+    def lang(self) -> str:
+        return self.t.lang
+
+    def on_mount(self) -> None:
+        from screens.dashboard import DashboardScreen
+        from screens.setup import SetupScreen
+
+        if self.profile.exists():
+            self.push_screen(DashboardScreen())
+        else:
+            self.push_screen(SetupScreen())
+
+    def on_unmount(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+    # -- navigation -----------------------------------------------------------
+
+    def _go(self, screen_type: type[Screen[None]]) -> None:
+        """Show `screen_type`, reusing it if it is already on the stack."""
+        for index, screen in enumerate(self.screen_stack):
+            if isinstance(screen, screen_type):
+                while len(self.screen_stack) > index + 1:
+                    self.pop_screen()
+                return
+        self.push_screen(screen_type())
+
+    def action_dashboard(self) -> None:
+        from screens.dashboard import DashboardScreen
+
+        if self.profile.exists():
+            self._go(DashboardScreen)
+
+    def action_roster(self) -> None:
+        from screens.roster import RosterScreen
+
+        if self.profile.exists():
+            self._go(RosterScreen)
+
+    def action_pending(self) -> None:
+        from screens.pending import PendingScreen
+
+        if self.profile.exists():
+            self._go(PendingScreen)
+
+    def action_help(self) -> None:
+        from screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_switch_language(self) -> None:
+        lang = "en" if self.lang == "zh" else "zh"
+        self.t = Translator(lang)
+        localize_bindings(self, self.t)
+        settings = load_settings()
+        save_settings(settings.model_copy(update={"lang": lang}))
+        self.title = self.t("app.title")
+        # Screens build their labels once, from the translator: start afresh on the dashboard.
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.on_mount()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if not self.profile.exists():
+            return
+        t = self.t
+        yield SystemCommand(t("nav.dashboard"), t("cmd.dashboard"), self.action_dashboard)
+        yield SystemCommand(t("nav.roster"), t("cmd.roster"), self.action_roster)
+        yield SystemCommand(t("nav.pending"), t("cmd.pending"), self.action_pending)
+        yield SystemCommand(t("roster.new"), t("cmd.new_person"), self.action_new_person)
+        yield SystemCommand(t("dash.visit"), t("cmd.visit_first"), self.action_visit_first)
+        yield SystemCommand(t("nav.help"), t("cmd.help"), self.action_help)
+        yield SystemCommand(t("nav.lang"), t("cmd.lang"), self.action_switch_language)
+
+    def action_new_person(self) -> None:
+        from screens.person_form import PersonForm
+
+        self.push_screen(PersonForm(None))
+
+    def action_visit_first(self) -> None:
+        from screens.dashboard import DashboardScreen
+
+        self.action_dashboard()
+        if isinstance(self.screen, DashboardScreen):
+            self.screen.action_visit(first=True)
+
+
+def make_app(
+    profile: Profile,
+    *,
+    lang: str = "zh",
+    clock: Clock = SYSTEM_CLOCK,
+) -> CivtuiApp:
+    """Build the app; the CLI and every test call this and nothing else."""
+    return CivtuiApp(profile, lang=lang, clock=clock)

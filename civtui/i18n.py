@@ -1,0 +1,287 @@
+"""Every label the screens show, in Chinese (the default) and English.
+
+Screens never hold display text of their own: they ask `Translator` by key,
+and field labels come from here too, by model field name. Enum values carry
+their own labels (`civtui.choices`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+LANGS = ("zh", "en")
+
+STRINGS: dict[str, tuple[str, str]] = {
+    # app and navigation
+    "app.title": ("civtui 民政探访", "civtui home visits"),
+    "nav.dashboard": ("首页", "Dashboard"),
+    "nav.roster": ("名册", "Roster"),
+    "nav.pending": ("待同步", "Pending"),
+    "nav.help": ("帮助", "Help"),
+    "nav.back": ("返回", "Back"),
+    "nav.quit": ("退出", "Quit"),
+    "nav.sync": ("同步", "Sync"),
+    "nav.lang": ("切换语言", "Switch language"),
+    "nav.palette": ("命令", "Commands"),
+    "cmd.dashboard": (
+        "打开首页：本月覆盖率和待访名单",
+        "Open the dashboard: coverage and work list",
+    ),
+    "cmd.roster": (
+        "打开对象名册，按姓名、拼音或身份证尾号查找",
+        "Open the roster and search people",
+    ),
+    "cmd.pending": ("查看尚未同步的修改", "Show changes not yet synced"),
+    "cmd.help": ("列出所有快捷键", "List every key"),
+    "cmd.new_person": ("登记新的服务对象", "Register a new person"),
+    "cmd.visit_first": ("为待访名单第一位记录探访", "Record a visit for the first person due"),
+    "cmd.lang": ("在中文和英文界面之间切换", "Switch between Chinese and English"),
+    "cmd.sync": ("与乡镇服务器同步", "Sync with the township server"),
+    # dashboard
+    "dash.coverage": ("本月探访覆盖率", "Coverage this month"),
+    "dash.category": ("类别", "Category"),
+    "dash.required": ("应访", "Due"),
+    "dash.contacted": ("已访", "Done"),
+    "dash.rate": ("覆盖率", "Rate"),
+    "dash.overall": ("合计", "All"),
+    "dash.worklist": ("待访名单", "Work list"),
+    "dash.needs": ("老人需求", "Elder needs"),
+    "dash.high_risk": ("高风险儿童", "High-risk children"),
+    "dash.none": ("无", "None"),
+    "dash.empty": ("本月重点对象均已探访", "Everyone due this month has been visited"),
+    "dash.visit": ("记录探访", "Record visit"),
+    "dash.open": ("查看", "Open"),
+    "col.state": ("状态", "State"),
+    "col.name": ("姓名", "Name"),
+    "col.age": ("年龄", "Age"),
+    "col.sex": ("性别", "Sex"),
+    "col.village": ("村(社区)", "Village"),
+    "col.categories": ("类别", "Categories"),
+    "col.last": ("上次探访", "Last contact"),
+    "col.id": ("身份证号", "ID number"),
+    "col.status": ("状态", "Status"),
+    "state.overdue": ("逾期", "Overdue"),
+    "state.due": ("待访", "Due"),
+    "state.high_risk": ("高风险", "High risk"),
+    "state.urgent": ("急需", "Urgent"),
+    "never": ("从未", "Never"),
+    "status.pending": ("待同步 {n} 条", "{n} pending"),
+    "status.last_sync": ("上次同步：{when}", "Last sync: {when}"),
+    "status.never_synced": ("从未同步", "never synced"),
+    "status.month": ("{year}年{month}月", "{year}-{month:02d}"),
+    # roster
+    "roster.search": (
+        "搜索：姓名 / 拼音 / 首字母 / 身份证尾号",
+        "Search: name, pinyin, initials, ID tail",
+    ),
+    "roster.all_categories": ("全部类别", "All categories"),
+    "roster.all_villages": ("全部村(社区)", "All villages"),
+    "roster.all_statuses": ("全部状态", "All statuses"),
+    "roster.count": ("共 {n} 人", "{n} people"),
+    "roster.new": ("新增对象", "New person"),
+    "roster.focus_search": ("搜索", "Search"),
+    # person view
+    "person.profile": ("基本信息", "Profile"),
+    "person.timeline": ("记录", "Timeline"),
+    "person.household": ("同户成员", "Household"),
+    "person.derived": ("（自动）", " (auto)"),
+    "person.guardian": ("监护人", "Guardian"),
+    "person.emergency": ("紧急联系人", "Emergency contact"),
+    "person.adl": ("最近能力评估", "Latest ADL"),
+    "person.no_adl": ("未评估", "Not assessed"),
+    "person.reveal": ("显示/隐藏身份证号", "Show/hide ID"),
+    "person.visit": ("新探访", "New visit"),
+    "person.check": ("新随访", "New check"),
+    "person.need": ("新需求", "New need"),
+    "person.need_status": ("更新需求", "Update need"),
+    "person.assess": ("能力评估", "Assessment"),
+    "person.edit": ("编辑", "Edit"),
+    "person.age": ("{age}岁", "{age} y"),
+    "person.no_open_need": ("此人没有未结案的需求", "This person has no open need"),
+    "person.not_child": (
+        "儿童随访只适用于未满18周岁的儿童",
+        "Child checks are for children under 18",
+    ),
+    "person.not_elder": ("能力评估适用于60岁及以上的老人", "Assessments are for people aged 60+"),
+    "kind.visit": ("探访", "Visit"),
+    "kind.check": ("儿童随访", "Child check"),
+    "kind.need": ("需求", "Need"),
+    "kind.need_step": ("需求进展", "Need update"),
+    "kind.assessment": ("能力评估", "Assessment"),
+    "col.date": ("日期", "Date"),
+    "col.kind": ("类型", "Kind"),
+    "col.summary": ("内容", "Summary"),
+    # forms
+    "form.save": ("保存", "Save"),
+    "form.cancel": ("取消", "Cancel"),
+    "form.saved": ("已保存", "Saved"),
+    "form.fix": ("有{n}处需要修改，见标红的栏目", "{n} field(s) need fixing, marked in red"),
+    "form.visit": ("探访记录：{name}", "Visit: {name}"),
+    "form.check": ("儿童随访：{name}", "Child check: {name}"),
+    "form.need": ("老人需求：{name}", "Elder need: {name}"),
+    "form.need_status": ("需求进展：{name} · {need}", "Need update: {name} · {need}"),
+    "form.assessment": ("能力评估（Barthel 指数）：{name}", "ADL assessment (Barthel): {name}"),
+    "form.person_new": ("登记服务对象", "New person"),
+    "form.person_edit": ("编辑：{name}", "Edit: {name}"),
+    "form.total": ("总分 {total} · {level}", "Total {total} · {level}"),
+    "form.hint_report": (
+        "风险等级为“高”时须填写强制报告时间和对象",
+        "High risk needs the mandatory report details",
+    ),
+    "form.discard_title": ("放弃未保存的内容？", "Discard unsaved input?"),
+    "form.discard_yes": ("放弃", "Discard"),
+    "form.discard_no": ("继续填写", "Keep editing"),
+    "form.duplicate_id": (
+        "身份证号已登记为“{name}”（{village}）；请打开该对象的记录而不是重复登记",
+        "This ID number is already registered as {name} ({village})",
+    ),
+    "form.duplicate_name": (
+        "疑似重复：已有同名同生日的“{name}”（{id}）。仍要保存？",
+        "Possible duplicate: {name} ({id}) has the same name and birth date. Save anyway?",
+    ),
+    "form.save_anyway": ("仍要保存", "Save anyway"),
+    "form.go_back": ("返回修改", "Go back"),
+    "form.choose": ("请选择", "Choose"),
+    "barthel.2.0": ("自理", "independent"),
+    "barthel.2.1": ("需帮助", "needs help"),
+    "barthel.3.0": ("自理", "independent"),
+    "barthel.3.1": ("需部分帮助", "needs some help"),
+    "barthel.3.2": ("完全依赖", "dependent"),
+    "barthel.4.0": ("自理", "independent"),
+    "barthel.4.1": ("需少量帮助", "minor help"),
+    "barthel.4.2": ("需大量帮助", "major help"),
+    "barthel.4.3": ("完全依赖", "dependent"),
+    "form.yes": ("是", "Yes"),
+    "form.no": ("否", "No"),
+    "person.contact": ("探访/随访", "Visit/check"),
+    "tip.visit": (
+        "为选中的人记录探访或儿童随访",
+        "Record a visit or child check for the highlighted person",
+    ),
+    "tip.save": ("校验并保存", "Check and save"),
+    "tip.cancel": ("离开；有未保存内容时先确认", "Leave; asks first if anything was typed"),
+    "tip.contact": ("新探访（儿童为新随访）", "New visit (child check for a child)"),
+    # pending
+    "pending.title": ("待同步的修改", "Changes not yet synced"),
+    "pending.none": ("所有修改均已同步", "Everything is synced"),
+    "pending.when": ("时间", "When"),
+    "pending.record": ("记录", "Record"),
+    "pending.op": ("操作", "Change"),
+    "pending.result": ("结果", "Result"),
+    "op.insert": ("新增", "New"),
+    "op.update": ("修改", "Edit"),
+    "op.delete": ("删除", "Delete"),
+    "result.pending": ("待同步", "Pending"),
+    "result.accepted": ("已接收", "Accepted"),
+    "result.conflict": ("有冲突", "Conflict"),
+    "result.rejected": ("被拒绝", "Rejected"),
+    "table.villages": ("村(社区)", "Village"),
+    "table.staff": ("工作人员", "Staff"),
+    "table.households": ("户", "Household"),
+    "table.persons": ("服务对象", "Person"),
+    "table.visits": ("探访", "Visit"),
+    "table.child_checks": ("儿童随访", "Child check"),
+    "table.elder_needs": ("老人需求", "Elder need"),
+    "table.need_status_changes": ("需求进展", "Need update"),
+    "table.assessments": ("能力评估", "Assessment"),
+    "table.visit_policy": ("探访频次", "Visit policy"),
+    # help
+    "help.title": ("快捷键", "Keys"),
+    "help.where": ("位置", "Where"),
+    "help.key": ("按键", "Key"),
+    "help.action": ("作用", "Action"),
+    "help.everywhere": ("任何页面", "Everywhere"),
+    "help.forms": ("表单", "Forms"),
+    "help.palette": ("命令面板（所有功能）", "Command palette (every action)"),
+    # setup
+    "setup.title": ("首次使用：创建本机档案", "First use: create this laptop's profile"),
+    "setup.intro": (
+        "填写你服务的村(社区)和你的姓名。只想先看看？在命令行运行 civtui demo 生成演示数据。",
+        "Enter your village and your name. Just looking? Run `civtui demo` for a demo profile.",
+    ),
+    "setup.village_code": ("村(社区)代码（12位）", "Village code (12 digits)"),
+    "setup.village_name": ("村(社区)名称", "Village name"),
+    "setup.township": ("乡镇(街道)", "Township"),
+    "setup.staff": ("你的姓名", "Your name"),
+    "setup.role": ("角色", "Role"),
+    "setup.create": ("创建", "Create"),
+}
+
+#: English labels of model fields; Chinese ones are the models' own titles.
+FIELD_EN: dict[str, str] = {
+    "name": "Name",
+    "id_number": "ID number",
+    "phone": "Phone",
+    "address": "Address",
+    "categories": "Categories",
+    "status": "Status",
+    "disability_grade": "Disability grade",
+    "guardian_name": "Guardian",
+    "guardian_relation": "Relation",
+    "guardian_phone": "Guardian phone",
+    "emergency_contact_name": "Emergency contact",
+    "emergency_contact_phone": "Contact phone",
+    "registered_on": "Registered on",
+    "notes": "Notes",
+    "village_code": "Village",
+    "household_id": "Household",
+    "visit_date": "Date",
+    "visitor": "Visitor",
+    "mode": "Mode",
+    "living_condition": "Living condition",
+    "health": "Health",
+    "safety_hazards": "Hazards",
+    "mood": "Mood",
+    "follow_up_needed": "Follow-up needed",
+    "follow_up_note": "Follow-up",
+    "check_date": "Date",
+    "checker": "Checked by",
+    "guardian_situation": "Guardian situation",
+    "school_status": "School",
+    "risk_flags": "Risk flags",
+    "allowance_received": "Allowance received",
+    "risk_level": "Risk level",
+    "reported_at": "Reported at",
+    "reported_to": "Reported to",
+    "need_type": "Need",
+    "urgency": "Urgency",
+    "description": "Description",
+    "referred_to": "Referred to",
+    "raised_on": "Raised on",
+    "to_status": "New status",
+    "note": "Note",
+    "assessed_on": "Date",
+    "assessor": "Assessor",
+    "feeding": "Feeding",
+    "bathing": "Bathing",
+    "grooming": "Grooming",
+    "dressing": "Dressing",
+    "bowels": "Bowels",
+    "bladder": "Bladder",
+    "toilet": "Toilet use",
+    "transfer": "Transfer",
+    "mobility": "Mobility",
+    "stairs": "Stairs",
+}
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Looks up display text for one language."""
+
+    lang: str = "zh"
+
+    def __call__(self, key: str, **values: Any) -> str:
+        zh, en = STRINGS[key]
+        text = en if self.lang == "en" else zh
+        return text.format(**values) if values else text
+
+    def maybe(self, text: str) -> str:
+        """`text` translated if it is a key, else as given (binding descriptions)."""
+        return self(text) if text in STRINGS else text
+
+    def field(self, name: str, zh_title: str | None) -> str:
+        if self.lang == "en":
+            return FIELD_EN.get(name, name)
+        return zh_title or name

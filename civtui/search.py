@@ -1,0 +1,76 @@
+"""Finding a person by what a village assistant types: 张三丰, zhangsanfeng, zsf, or 123X.
+
+Each person gets one lower-case key string holding the name, its full pinyin
+and its initials (and the surname's other reading where a surname is read
+differently from the everyday character, 曾 zeng, 单 shan). A query matches
+when it is a substring of that key, or the tail of the ID number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pypinyin import lazy_pinyin
+
+#: Surnames whose reading differs from the character's common one.
+SURNAME_READINGS = {
+    "曾": "zeng",
+    "单": "shan",
+    "乐": "yue",
+    "仇": "qiu",
+    "区": "ou",
+    "查": "zha",
+    "解": "xie",
+    "朴": "piao",
+    "盖": "ge",
+    "缪": "miao",
+    "覃": "qin",
+    "翟": "zhai",
+    "种": "chong",
+    "尉": "yu",
+    "召": "shao",
+    "员": "yun",
+    "繁": "po",
+    "长": "chang",
+}
+_ID_TAIL = re.compile(r"^\d{2,17}[xX]?$|^[xX]$")
+
+
+def search_key(name: str) -> str:
+    """The text a query is matched against, `|`-separated so no match spans two parts."""
+    syllables = lazy_pinyin(name, errors="default")
+    parts = [name.lower(), "".join(syllables), "".join(s[:1] for s in syllables)]
+    surname = SURNAME_READINGS.get(name[:1])
+    if surname and syllables and syllables[0] != surname:
+        alt = [surname, *syllables[1:]]
+        parts += ["".join(alt), "".join(s[:1] for s in alt)]
+    return "|".join(parts).lower()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One searchable person."""
+
+    person_id: str
+    key: str
+    id_number: str
+
+
+def match(entries: Sequence[Entry], query: str) -> list[str]:
+    """Ids of the entries matching `query`, in the order given; all of them for an empty query."""
+    text = query.strip().lower().replace(" ", "")
+    if not text:
+        return [e.person_id for e in entries]
+    tail = text.upper() if _ID_TAIL.match(text) else None
+    return [
+        e.person_id
+        for e in entries
+        if text in e.key or (tail is not None and e.id_number.endswith(tail))
+    ]
+
+
+def entries(rows: Iterable[tuple[str, str, str]]) -> list[Entry]:
+    """Entries from (person_id, key, id_number) rows."""
+    return [Entry(pid, key, number) for pid, key, number in rows]

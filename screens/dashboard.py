@@ -1,0 +1,150 @@
+"""首页: this month's coverage, the work list, open needs and high-risk children."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Footer, Header, Static
+
+from civtui.choices import Category, NeedStatus
+from db import queries
+from screens import format as fmt
+from screens.actions import open_contact_form
+from screens.base import CivScreen
+
+
+class DashboardScreen(CivScreen[None]):
+    """The screen civtui opens on; the work list has focus so a visit is one key away."""
+
+    CSS_PATH = "dashboard.tcss"
+    BINDINGS = [
+        Binding("v", "visit", "dash.visit", id="dashboard.visit", tooltip="tip.visit"),
+        Binding("enter", "open", "dash.open", id="dashboard.open", show=False),
+        Binding("r", "app.roster", "nav.roster", id="dashboard.roster"),
+        Binding("n", "app.new_person", "roster.new", id="dashboard.new_person"),
+        Binding("p", "app.pending", "nav.pending", id="dashboard.pending"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        t = self.civ.t
+        yield Header()
+        with Horizontal(id="dash-body"):
+            with Vertical(id="dash-side"):
+                yield Static(t("dash.coverage"), classes="title", id="coverage-title")
+                yield DataTable(id="coverage", cursor_type="none", zebra_stripes=True)
+                yield Static(t("dash.needs"), classes="title")
+                yield Static(id="needs")
+                yield Static(t("dash.high_risk"), classes="title")
+                yield Static(id="high-risk")
+            with Vertical(id="dash-main"):
+                yield Static(t("dash.worklist"), classes="title", id="worklist-title")
+                yield DataTable(id="worklist", cursor_type="row", zebra_stripes=True)
+        yield Static(id="statusbar", classes="statusbar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        t = self.civ.t
+        self.query_one("#coverage", DataTable).add_columns(t("dash.category"), t("dash.rate"))
+        self.query_one("#worklist", DataTable).add_columns(
+            t("col.state"), t("col.name"), t("col.age"), t("col.last"), t("col.categories")
+        )
+        self.load()
+        self.query_one("#worklist", DataTable).focus()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    def load(self) -> None:
+        """Read this month's figures again (after a save, a sync, a day change)."""
+        civ = self.civ
+        t, lang = civ.t, civ.lang
+        data = queries.dashboard(civ.store, civ.today)
+        self.data = data
+        month = data.report.month
+        self.sub_title = t("status.month", year=month.year, month=month.month)
+
+        coverage = self.query_one("#coverage", DataTable)
+        coverage.clear()
+        overall = data.report.overall
+        coverage.add_row(
+            t("dash.overall"),
+            fmt.coverage(overall.contacted, overall.required),
+        )
+        order = list(Category)
+        for category, cov in sorted(
+            data.report.by_category.items(), key=lambda kv: (-kv[1].required, order.index(kv[0]))
+        ):
+            coverage.add_row(
+                category.label(lang),
+                fmt.coverage(cov.contacted, cov.required),
+            )
+
+        work = self.query_one("#worklist", DataTable)
+        row_before = work.cursor_row
+        work.clear()
+        for item in data.work:
+            person = data.people[item.person_id]
+            if item.overdue:
+                state = t("state.overdue")
+            elif item.high_risk:
+                state = t("state.high_risk")
+            elif item.urgent_need:
+                state = t("state.urgent")
+            else:
+                state = t("state.due")
+            work.add_row(
+                state,
+                person.name,
+                person.age,
+                fmt.day(item.last_contact, t),
+                fmt.categories(person.categories, lang),
+                key=item.person_id,
+            )
+        if data.work:
+            work.move_cursor(row=min(row_before, len(data.work) - 1))
+        self.query_one("#worklist-title", Static).update(
+            f"{t('dash.worklist')} ({len(data.work)})" if data.work else t("dash.empty")
+        )
+
+        by_status = Counter(n.status for n in data.open_needs)
+        needs_text = " · ".join(
+            f"{s.label(lang)} {by_status[s]}" for s in NeedStatus if by_status.get(s)
+        )
+        self.query_one("#needs", Static).update(needs_text or t("dash.none"))
+        risky = "、".join(p.name for p in data.high_risk)
+        self.query_one("#high-risk", Static).update(risky or t("dash.none"))
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        t, store = self.civ.t, self.civ.store
+        last = queries.last_sync(store)
+        self.query_one("#statusbar", Static).update(
+            f"{t('status.pending', n=store.pending_count())} · "
+            f"{t('status.last_sync', when=last or t('status.never_synced'))}"
+        )
+
+    def _highlighted(self) -> str | None:
+        work = self.query_one("#worklist", DataTable)
+        if not self.data.work or work.cursor_row < 0:
+            return None
+        return self.data.work[work.cursor_row].person_id
+
+    def action_visit(self, first: bool = False) -> None:
+        """Start a visit (or a child check, for a child) for the highlighted person."""
+        pid = self.data.work[0].person_id if first and self.data.work else self._highlighted()
+        if pid is not None:
+            open_contact_form(self.civ, pid, on_saved=self.load)
+
+    def action_open(self) -> None:
+        pid = self._highlighted()
+        if pid is not None:
+            from screens.person import PersonScreen
+
+            self.civ.push_screen(PersonScreen(pid))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "worklist":
+            self.action_open()

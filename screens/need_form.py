@@ -1,0 +1,82 @@
+"""老人需求: raising a need, and moving it along its workflow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from civtui.choices import NeedType, ReferredTo, Urgency
+from civtui.models import NEED_WORKFLOW, ElderNeed, NeedStatusChange, Person, Record
+from screens.form import FieldSpec, ModelForm
+
+
+class NeedForm(ModelForm):
+    model = ElderNeed
+
+    def __init__(self, elder: Person) -> None:
+        self.elder = elder
+        super().__init__()
+
+    def heading(self) -> str:
+        return self.civ.t("form.need", name=self.elder.name)
+
+    def specs(self) -> list[FieldSpec]:
+        return [
+            FieldSpec("need_type", "select", list(NeedType)),
+            FieldSpec("urgency", "select", list(Urgency)),
+            FieldSpec("description"),
+            FieldSpec("raised_on", "date"),
+        ]
+
+    def initial(self) -> dict[str, Any]:
+        return {"urgency": Urgency.NORMAL, "raised_on": self.civ.today.isoformat()}
+
+    def build(self, values: dict[str, Any]) -> list[Record]:
+        need, first = ElderNeed.raise_new(
+            at=self.civ.clock.now(),
+            staff=self.civ.staff_name,
+            context={"today": self.civ.today},
+            person_id=self.elder.id,
+            **values,
+        )
+        return [need, first]
+
+
+class NeedStatusForm(ModelForm):
+    """Moves one need a step along; only the steps its workflow allows are offered."""
+
+    model = NeedStatusChange
+
+    def __init__(self, elder: Person, need: ElderNeed) -> None:
+        self.elder = elder
+        self.need = need
+        super().__init__()
+
+    def heading(self) -> str:
+        need = (
+            f"{self.need.need_type.label(self.civ.lang)}（{self.need.status.label(self.civ.lang)}）"
+        )
+        return self.civ.t("form.need_status", name=self.elder.name, need=need)
+
+    def specs(self) -> list[FieldSpec]:
+        steps = sorted(NEED_WORKFLOW[self.need.status], key=list(type(self.need.status)).index)
+        return [
+            FieldSpec("to_status", "select", steps),
+            FieldSpec("referred_to", "select", list(ReferredTo), optional=True),
+            FieldSpec("note"),
+        ]
+
+    def initial(self) -> dict[str, Any]:
+        return {"referred_to": self.need.referred_to}
+
+    def build(self, values: dict[str, Any]) -> list[Record]:
+        if "to_status" not in values:
+            # Let the model say, in its words, that the new status is required.
+            NeedStatusChange.model_validate({"need_id": self.need.id, **values})
+        need, change = self.need.advance(
+            values["to_status"],
+            at=self.civ.clock.now(),
+            staff=self.civ.staff_name,
+            note=values.get("note", ""),
+            referred_to=values.get("referred_to"),
+        )
+        return [need, change]

@@ -1,0 +1,74 @@
+"""待同步: changes not yet on the server, and what the server said about each one."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, Static
+
+from civtui.models import RECORD_TYPES
+from db import queries
+from screens.base import CivScreen
+
+
+class PendingScreen(CivScreen[None]):
+    BINDINGS = [Binding("escape", "back", "nav.back", id="pending.back")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(self.civ.t("pending.title"), classes="title", id="pending-title")
+        yield DataTable(id="changes", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        t = self.civ.t
+        self.query_one("#changes", DataTable).add_columns(
+            t("pending.when"),
+            t("col.kind"),
+            t("pending.record"),
+            t("pending.op"),
+            t("col.summary"),
+            t("pending.result"),
+        )
+        self.load()
+        self.query_one("#changes", DataTable).focus()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    def load(self) -> None:
+        t, store = self.civ.t, self.civ.store
+        table = self.query_one("#changes", DataTable)
+        table.clear()
+        # Unsent changes, and those the server refused or merged with a conflict.
+        shown = [c for c in store.changes(status=None) if c.status != "accepted"]
+        for change in shown:
+            kind = RECORD_TYPES[change.table_name]
+            if change.op == "delete":
+                op = t("op.delete")
+            elif "id" in change.fields:
+                op = t("op.insert")
+            else:
+                op = t("op.update")
+            fields = "、".join(
+                t.field(name, info.title)
+                for name, info in kind.model_fields.items()
+                if name in change.fields and name != "id"
+            )
+            result = t(f"result.{change.status}")
+            if change.reason:
+                result = f"{result}：{change.reason}"
+            table.add_row(
+                change.created_at[:16].replace("T", " "),
+                t(f"table.{change.table_name}"),
+                queries.change_label(store, change.table_name, change.record_id),
+                op,
+                fields if op == t("op.update") else "",
+                result,
+                key=str(change.seq),
+            )
+        title = t("pending.title") + f" ({store.pending_count()})" if shown else t("pending.none")
+        self.query_one("#pending-title", Static).update(title)
+
+    def action_back(self) -> None:
+        self.dismiss()

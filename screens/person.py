@@ -1,0 +1,246 @@
+"""服务对象: one person's profile, household and the timeline of everything recorded."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from civtui.choices import NeedStatus
+from civtui.i18n import Translator
+from civtui.models import (
+    ELDER_AGE,
+    Assessment,
+    ChildCheck,
+    ElderNeed,
+    NeedStatusChange,
+    Person,
+    Visit,
+    effective_categories,
+)
+from db import queries
+from db.queries import TimelineEntry
+from screens import format as fmt
+from screens.actions import open_contact_form
+from screens.base import CivScreen
+
+
+class PersonScreen(CivScreen[None]):
+    CSS_PATH = "person.tcss"
+    BINDINGS = [
+        Binding("escape", "back", "nav.back", id="person.back"),
+        Binding("v", "contact", "person.contact", id="person.contact", tooltip="tip.contact"),
+        Binding("n", "need", "person.need", id="person.need"),
+        Binding("u", "need_status", "person.need_status", id="person.need_status"),
+        Binding("a", "assess", "person.assess", id="person.assess"),
+        Binding("e", "edit", "person.edit", id="person.edit"),
+        Binding("i", "reveal", "col.id", id="person.reveal", tooltip="person.reveal"),
+    ]
+
+    def __init__(self, person_id: str) -> None:
+        super().__init__()
+        self.person_id = person_id
+        self.revealed = False
+        self.entries: list[TimelineEntry] = []
+
+    def compose(self) -> ComposeResult:
+        t = self.civ.t
+        yield Header()
+        with Horizontal(id="person-body"):
+            with VerticalScroll(id="person-side"):
+                yield Static(t("person.profile"), classes="title")
+                yield Static(id="profile")
+                yield Static(t("person.household"), classes="title")
+                yield Static(id="household")
+            with Vertical(id="person-main"):
+                yield Static(t("person.timeline"), classes="title")
+                yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        t = self.civ.t
+        self.query_one("#timeline", DataTable).add_columns(
+            t("col.date"), t("col.kind"), t("col.summary")
+        )
+        self.load()
+        self.query_one("#timeline", DataTable).focus()
+
+    def load(self) -> None:
+        store, t, lang = self.civ.store, self.civ.t, self.civ.lang
+        person = store.get(Person, self.person_id)
+        if person is None:
+            self.dismiss()
+            return
+        self.person = person
+        self.sub_title = person.name
+        self.query_one("#profile", Static).update(self._profile(person))
+        members = queries.household_members(store, person)
+        self.query_one("#household", Static).update(
+            "\n".join(
+                f"{m.name}  {fmt.choice(m.sex, lang)} {m.age_on(self.civ.today)}" for m in members
+            )
+            or t("dash.none")
+        )
+        table = self.query_one("#timeline", DataTable)
+        table.clear()
+        self.entries = queries.timeline(store, person.id)
+        for index, entry in enumerate(self.entries):
+            table.add_row(
+                entry.day.isoformat(),
+                t(f"kind.{entry.kind}"),
+                summary(entry, t),
+                key=str(index),
+            )
+
+    def _profile(self, p: Person) -> Text:
+        t, lang, today = self.civ.t, self.civ.lang, self.civ.today
+        store = self.civ.store
+        latest = queries.latest_assessment(store, p.id)
+        level = latest.level if latest else None
+        effective = effective_categories(p, today, level)
+        cats = fmt.categories(effective, lang, effective - set(p.categories))
+        village = queries.village_names(store).get(p.village_code, p.village_code)
+        text = Text()
+
+        def line(label: str, value: str) -> None:
+            text.append(f"{label}  ", style="bold")
+            text.append(f"{value}\n")
+
+        line(
+            t.field("name", "姓名"),
+            f"{p.name}  {p.sex.label(lang)} {t('person.age', age=p.age_on(today))}",
+        )
+        line(t.field("id_number", "身份证号"), p.id_number if self.revealed else p.masked_id)
+        line(t.field("phone", "联系电话"), p.phone or "—")
+        line(t.field("village_code", "村(社区)"), village)
+        line(t.field("address", "住址"), p.address or "—")
+        line(t.field("status", "状态"), p.status.label(lang))
+        line(t.field("categories", "类别"), cats or "—")
+        if p.disability_grade:
+            line(t.field("disability_grade", "残疾等级"), str(p.disability_grade))
+        if p.guardian_name:
+            guardian = f"{p.guardian_name} {p.guardian_relation} {p.guardian_phone or ''}"
+            line(t("person.guardian"), guardian.strip())
+        if p.emergency_contact_name:
+            contact = f"{p.emergency_contact_name} {p.emergency_contact_phone or ''}"
+            line(t("person.emergency"), contact.strip())
+        adl = (
+            f"{latest.total} {fmt.choice(level, lang)}（{latest.assessed_on.isoformat()}）"
+            if latest
+            else t("person.no_adl")
+        )
+        line(t("person.adl"), adl)
+        if p.notes:
+            line(t.field("notes", "备注"), p.notes)
+        return text
+
+    # -- actions --------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_reveal(self) -> None:
+        self.revealed = not self.revealed
+        self.query_one("#profile", Static).update(self._profile(self.person))
+
+    def action_contact(self) -> None:
+        open_contact_form(self.civ, self.person.id, on_saved=self.load)
+
+    def _push(self, screen: Screen[bool]) -> None:
+        def done(saved: bool | None) -> None:
+            if saved:
+                self.load()
+
+        self.civ.push_screen(screen, done)
+
+    def action_need(self) -> None:
+        from screens.need_form import NeedForm
+
+        self._push(NeedForm(self.person))
+
+    def action_need_status(self) -> None:
+        from screens.need_form import NeedStatusForm
+
+        need = self._selected_need()
+        if need is None:
+            self.notify(self.civ.t("person.no_open_need"), severity="warning")
+            return
+        self._push(NeedStatusForm(self.person, queries.need_history(self.civ.store, need)))
+
+    def _selected_need(self) -> ElderNeed | None:
+        """The need under the cursor if it is still open, else the person's oldest open need."""
+        closed = {NeedStatus.RESOLVED, NeedStatus.UNRESOLVABLE}
+        table = self.query_one("#timeline", DataTable)
+        if self.entries and 0 <= table.cursor_row < len(self.entries):
+            record = self.entries[table.cursor_row].record
+            need_id = record.need_id if isinstance(record, NeedStatusChange) else None
+            if isinstance(record, ElderNeed):
+                need_id = record.id
+            need = self.civ.store.get(ElderNeed, need_id) if need_id else None
+            if need is not None and need.status not in closed:
+                return need
+        open_needs = [
+            n for n in queries.open_needs(self.civ.store) if n.person_id == self.person.id
+        ]
+        return open_needs[0] if open_needs else None
+
+    def action_assess(self) -> None:
+        from screens.assessment_form import AssessmentForm
+
+        if self.person.age_on(self.civ.today) < ELDER_AGE:
+            self.notify(self.civ.t("person.not_elder"), severity="warning")
+            return
+        self._push(AssessmentForm(self.person))
+
+    def action_edit(self) -> None:
+        from screens.person_form import PersonForm
+
+        self._push(PersonForm(self.person))
+
+
+def summary(entry: TimelineEntry, t: Translator) -> str:
+    """One line saying what a timeline entry recorded."""
+    lang = t.lang
+    record = entry.record
+    if isinstance(record, Visit):
+        parts = [
+            record.mode.label(lang),
+            f"{t.field('living_condition', '居住')}{record.living_condition.label(lang)}",
+            f"{t.field('health', '健康')}{record.health.label(lang)}",
+            f"{t.field('mood', '精神')}{record.mood.label(lang)}",
+        ]
+        if record.safety_hazards:
+            parts.append(fmt.choices(record.safety_hazards, lang))
+        if record.follow_up_needed:
+            parts.append(f"→ {record.follow_up_note}")
+        return " · ".join(parts)
+    if isinstance(record, ChildCheck):
+        parts = [
+            record.guardian_situation.label(lang),
+            record.school_status.label(lang),
+            f"{t.field('risk_level', '风险')}{record.risk_level.label(lang)}",
+        ]
+        if record.risk_flags:
+            parts.append(fmt.choices(record.risk_flags, lang))
+        if record.reported_to:
+            parts.append(f"→ {record.reported_to}")
+        return " · ".join(parts)
+    if isinstance(record, ElderNeed):
+        parts = [
+            f"{record.need_type.label(lang)}（{record.urgency.label(lang)}）",
+            record.status.label(lang),
+        ]
+        if record.referred_to:
+            parts.append(record.referred_to.label(lang))
+        if record.description:
+            parts.append(record.description)
+        return " · ".join(parts)
+    if isinstance(record, NeedStatusChange):
+        before = record.from_status.label(lang) if record.from_status else "—"
+        text = f"{before} → {record.to_status.label(lang)} · {record.staff}"
+        return f"{text} · {record.note}" if record.note else text
+    assert isinstance(record, Assessment)
+    return f"{record.total} · {record.level.label(lang)} · {record.assessor}"

@@ -1,0 +1,150 @@
+"""对象名册: everyone in the profile's villages, found by name, pinyin, initials or ID tail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+
+from civtui import search
+from civtui.choices import Category, PersonStatus, Sex
+from db import queries
+from db.queries import PersonRow
+from screens import format as fmt
+from screens.actions import open_contact_form
+from screens.base import CivScreen
+
+
+class RosterScreen(CivScreen[None]):
+    CSS_PATH = "roster.tcss"
+    BINDINGS = [
+        Binding("slash", "focus_search", "roster.focus_search", id="roster.search"),
+        Binding("escape", "back", "nav.back", id="roster.back"),
+        Binding("v", "visit", "dash.visit", id="roster.visit"),
+        Binding("n", "app.new_person", "roster.new", id="roster.new_person"),
+        Binding("down", "to_table", show=False, id="roster.to_table"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[PersonRow] = []
+        self.entries: list[search.Entry] = []
+        self.shown: list[PersonRow] = []
+
+    def compose(self) -> ComposeResult:
+        t, lang = self.civ.t, self.civ.lang
+        yield Header()
+        yield Input(placeholder=t("roster.search"), id="search")
+        with Horizontal(id="filters"):
+            yield Select(
+                [(c.label(lang), c) for c in Category],
+                prompt=t("roster.all_categories"),
+                id="filter-category",
+                compact=True,
+            )
+            yield Select(
+                [(name, code) for code, name in queries.village_names(self.civ.store).items()],
+                prompt=t("roster.all_villages"),
+                id="filter-village",
+                compact=True,
+            )
+            yield Select(
+                [(s.label(lang), s) for s in PersonStatus],
+                prompt=t("roster.all_statuses"),
+                id="filter-status",
+                compact=True,
+                value=PersonStatus.ACTIVE,
+            )
+            yield Static(id="roster-count")
+        yield DataTable(id="people", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        t = self.civ.t
+        self.query_one("#people", DataTable).add_columns(
+            t("col.name"),
+            t("col.sex"),
+            t("col.age"),
+            t("col.id"),
+            t("col.village"),
+            t("col.categories"),
+        )
+        self.load()
+        self.query_one("#search", Input).focus()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    def load(self) -> None:
+        self.rows = queries.person_rows(self.civ.store, self.civ.today)
+        self.entries = [search.Entry(r.id, r.search_key, r.id_number) for r in self.rows]
+        self.villages = queries.village_names(self.civ.store)
+        self.apply_filters()
+
+    def apply_filters(self) -> None:
+        query = self.query_one("#search", Input).value
+        wanted: dict[str, Any] = {
+            name: self.query_one(f"#filter-{name}", Select).value
+            for name in ("category", "village", "status")
+        }
+        ids = set(search.match(self.entries, query))
+        shown = [
+            r
+            for r in self.rows
+            if r.id in ids
+            and (wanted["category"] is Select.NULL or wanted["category"] in r.categories)
+            and (wanted["village"] is Select.NULL or wanted["village"] == r.village_code)
+            and (wanted["status"] is Select.NULL or wanted["status"] == r.status)
+        ]
+        self.shown = shown
+        lang = self.civ.lang
+        table = self.query_one("#people", DataTable)
+        table.clear()
+        for r in shown:
+            table.add_row(
+                r.name,
+                Sex(r.sex).label(lang),
+                r.age,
+                r.masked_id,
+                self.villages.get(r.village_code, r.village_code),
+                fmt.categories(r.categories, lang, r.derived),
+                key=r.id,
+            )
+        self.query_one("#roster-count", Static).update(self.civ.t("roster.count", n=len(shown)))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "search":
+            self.apply_filters()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_to_table()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self.apply_filters()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        from screens.person import PersonScreen
+
+        if event.row_key.value is not None:
+            self.civ.push_screen(PersonScreen(event.row_key.value))
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_to_table(self) -> None:
+        if self.focused is self.query_one("#search", Input):
+            self.query_one("#people", DataTable).focus()
+
+    def action_back(self) -> None:
+        if self.focused is not self.query_one("#search", Input):
+            self.action_focus_search()
+        else:
+            self.dismiss()
+
+    def action_visit(self) -> None:
+        table = self.query_one("#people", DataTable)
+        if self.shown and 0 <= table.cursor_row < len(self.shown):
+            open_contact_form(self.civ, self.shown[table.cursor_row].id, on_saved=self.load)

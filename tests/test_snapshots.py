@@ -1,0 +1,105 @@
+"""Snapshots of the main screens at 80×24 and 120×40, in Chinese, and the dashboard in English.
+
+Update after an intended change with `pytest tests/test_snapshots.py --snapshot-update`
+and look at the SVGs before committing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.screen import Screen
+
+from civtui.app import CivtuiApp
+from civtui.choices import RiskLevel
+from civtui.models import ElderNeed, Person
+from db import queries
+from screens.assessment_form import AssessmentForm
+from screens.child_check_form import ChildCheckForm
+from screens.need_form import NeedForm, NeedStatusForm
+from screens.person import PersonScreen
+from screens.person_form import PersonForm
+from screens.visit_form import VisitForm
+from tests.conftest import TODAY
+from tests.tui_helpers import app_on, demo_profile, steady
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+Snap = Callable[..., bool]
+
+
+def first_elder(app: CivtuiApp) -> Person:
+    return next(p for p in app.store.all(Person, order_by="id") if p.age_on(TODAY) >= 75)
+
+
+def first_child(app: CivtuiApp) -> Person:
+    return next(p for p in app.store.all(Person, order_by="id") if p.is_child(TODAY))
+
+
+def open_need(app: CivtuiApp) -> tuple[Person, ElderNeed]:
+    need = sorted(queries.open_needs(app.store), key=lambda n: n.id)[0]
+    person = app.store.get(Person, need.person_id)
+    assert person is not None
+    return person, queries.need_history(app.store, need)
+
+
+def showing(make: Callable[[CivtuiApp], Screen[Any]]) -> Callable[[Pilot[None]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, CivtuiApp)
+        await pilot.pause()
+        app.push_screen(make(app))
+        await steady(pilot)
+
+    return run_before
+
+
+SCREENS: dict[str, Callable[[CivtuiApp], Screen[Any]] | None] = {
+    "dashboard": None,
+    "person": lambda app: PersonScreen(first_elder(app).id),
+    "visit_form": lambda app: VisitForm(first_elder(app)),
+    "child_check_form": lambda app: ChildCheckForm(first_child(app), None),
+    "need_form": lambda app: NeedForm(first_elder(app)),
+    "need_status_form": lambda app: NeedStatusForm(*open_need(app)),
+    "assessment_form": lambda app: AssessmentForm(first_elder(app)),
+    "person_form": lambda app: PersonForm(None),
+}
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("name", list(SCREENS))
+def test_screen(snap_compare: Snap, home: Path, name: str, size: tuple[int, int]) -> None:
+    app = app_on(demo_profile(home))
+    make = SCREENS[name]
+    run_before = showing(make) if make else steady
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_roster(snap_compare: Snap, home: Path, size: tuple[int, int]) -> None:
+    app = app_on(demo_profile(home))
+    assert snap_compare(app, press=["r"], terminal_size=size, run_before=steady)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_child_check_high_risk_asks_for_report(
+    snap_compare: Snap, home: Path, size: tuple[int, int]
+) -> None:
+    app = app_on(demo_profile(home))
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await showing(lambda a: ChildCheckForm(first_child(a), None))(pilot)
+        pilot.app.screen.query_one("#in-risk_level").value = RiskLevel.HIGH  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await steady(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_dashboard_in_english(snap_compare: Snap, home: Path, size: tuple[int, int]) -> None:
+    app = app_on(demo_profile(home), lang="en")
+    assert snap_compare(app, terminal_size=size, run_before=steady)

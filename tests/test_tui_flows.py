@@ -1,0 +1,460 @@
+"""Each TUI flow driven end to end with the pilot; assertions are on the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Label, Select, Static
+
+from civtui.app import CivtuiApp
+from civtui.barthel import ITEMS
+from civtui.choices import NeedStatus, NeedType, RiskLevel
+from civtui.models import Assessment, ChildCheck, ElderNeed, NeedStatusChange, Person, Visit
+from civtui.profile import Profile
+from db import queries
+from screens.assessment_form import AssessmentForm
+from screens.child_check_form import ChildCheckForm
+from screens.confirm import ConfirmModal
+from screens.dashboard import DashboardScreen
+from screens.help import HelpScreen
+from screens.need_form import NeedForm, NeedStatusForm
+from screens.pending import PendingScreen
+from screens.person import PersonScreen
+from screens.person_form import PersonForm
+from screens.roster import RosterScreen
+from screens.setup import SetupScreen
+from screens.visit_form import VisitForm
+from tests.conftest import TODAY
+from tests.tui_helpers import app, app_on, demo_data
+
+__all__ = ["app"]  # the fixture, re-exported for pytest
+
+
+class Keyboard:
+    """Presses keys through the pilot and counts every one of them."""
+
+    def __init__(self, pilot: Pilot[None]) -> None:
+        self.pilot = pilot
+        self.count = 0
+
+    async def press(self, *keys: str) -> None:
+        self.count += len(keys)
+        await self.pilot.press(*keys)
+        await self.pilot.pause()
+
+    async def type(self, text: str) -> None:
+        await self.press(*text)
+
+
+def new_rows(app: CivtuiApp, kind: type[Any], before: set[str]) -> list[Any]:
+    return [r for r in app.store.all(kind) if r.id not in before]
+
+
+def ids(app: CivtuiApp, kind: type[Any]) -> set[str]:
+    return {r.id for r in app.store.all(kind)}
+
+
+async def set_select(pilot: Pilot[None], selector: str, value: object) -> None:
+    pilot.app.screen.query_one(selector, Select).value = value
+    await pilot.pause()
+
+
+async def open_person(pilot: Pilot[None], person: Person) -> None:
+    app = pilot.app
+    assert isinstance(app, CivtuiApp)
+    app.push_screen(PersonScreen(person.id))
+    await pilot.pause()
+
+
+def elder(app: CivtuiApp) -> Person:
+    return next(p for p in app.store.all(Person) if p.age_on(TODAY) >= 70)
+
+
+def child(app: CivtuiApp) -> Person:
+    return next(p for p in app.store.all(Person) if p.is_child(TODAY))
+
+
+async def test_routine_visit_from_dashboard_takes_at_most_15_keys(app: CivtuiApp) -> None:
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        first = app.store.get(Person, screen.data.work[0].person_id)
+        assert first is not None
+        # A child's routine contact is a child check; anyone else's is a visit.
+        kind: type[Visit | ChildCheck] = ChildCheck if first.is_child(TODAY) else Visit
+        before = ids(app, kind)
+        pending_before = app.store.pending_count()
+        keys = Keyboard(pilot)
+        await keys.press("v")
+        assert isinstance(app.screen, ChildCheckForm if kind is ChildCheck else VisitForm)
+        await keys.press("ctrl+s")
+        assert isinstance(app.screen, DashboardScreen)
+        [saved] = new_rows(app, kind, before)
+        assert saved.person_id == first.id
+        assert saved.mode.zh == "上门" and saved.health.zh == "良好"
+        assert app.store.pending_count() == pending_before + 1
+        assert app.store.changes()[-1].record_id == saved.id
+        assert keys.count <= 15
+        # The person is no longer due, so the work list moved on.
+        assert first.id not in [w.person_id for w in screen.data.work]
+
+
+async def test_routine_home_visit_for_an_elder_saves_the_defaults(app: CivtuiApp) -> None:
+    old = elder(app)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_person(pilot, old)
+        before = ids(app, Visit)
+        await pilot.press("v", "ctrl+s")
+        await pilot.pause()
+        [visit] = new_rows(app, Visit, before)
+        assert (visit.person_id, visit.visit_date, visit.mode.zh, visit.living_condition.zh) == (
+            old.id,
+            TODAY,
+            "上门",
+            "良好",
+        )
+        assert visit.visitor == demo_data().staff[0].name
+        assert isinstance(app.screen, PersonScreen)
+        timeline = app.screen.query_one("#timeline", DataTable)
+        assert timeline.get_row_at(0)[1] == "探访"
+
+
+async def test_high_risk_child_check_needs_the_report(app: CivtuiApp) -> None:
+    kid = child(app)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_person(pilot, kid)
+        keys = Keyboard(pilot)
+        await keys.press("v")
+        form = app.screen
+        assert isinstance(form, ChildCheckForm)
+        assert not form.query_one("#field-reported_at").display  # hidden until high risk
+        await set_select(pilot, "#in-risk_level", RiskLevel.HIGH)
+        assert form.query_one("#field-reported_at").display
+        before = ids(app, ChildCheck)
+        await keys.press("ctrl+s")
+        assert app.screen is form, "a high-risk check without its report must not save"
+        error = form.query_one("#err-reported_at", Static)
+        assert "强制报告" in str(error.content)
+        assert form.focused is form.query_one("#in-reported_at")
+        assert ids(app, ChildCheck) == before
+        await keys.type("2026-11-22 09:30")
+        await keys.press("tab")
+        await keys.type("镇民政办")
+        await keys.press("ctrl+s")
+        assert isinstance(app.screen, PersonScreen)
+        [check] = new_rows(app, ChildCheck, before)
+        assert check.risk_level is RiskLevel.HIGH
+        assert check.reported_to == "镇民政办"
+        assert check.reported_at == dt.datetime.fromisoformat("2026-11-22T09:30+08:00")
+
+
+async def test_need_goes_from_pending_to_resolved(app: CivtuiApp) -> None:
+    old = elder(app)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_person(pilot, old)
+        keys = Keyboard(pilot)
+        await keys.press("n")
+        assert isinstance(app.screen, NeedForm)
+        await set_select(pilot, "#in-need_type", NeedType.MEALS)
+        await keys.press("tab", "tab")
+        await keys.type("每天送午餐")
+        before = ids(app, ElderNeed)
+        await keys.press("ctrl+s")
+        [need] = new_rows(app, ElderNeed, before)
+        assert (need.status, need.description) == (NeedStatus.PENDING, "每天送午餐")
+
+        for step, note in ((NeedStatus.IN_PROGRESS, ""), (NeedStatus.RESOLVED, "已安排助餐")):
+            # The cursor is on the newest timeline row: this need or its latest step.
+            await keys.press("u")
+            form = app.screen
+            assert isinstance(form, NeedStatusForm)
+            await set_select(pilot, "#in-to_status", step)
+            if note:
+                form.query_one("#in-note", Input).focus()
+                await keys.type(note)
+            await keys.press("ctrl+s")
+            assert isinstance(app.screen, PersonScreen)
+        final = app.store.get(ElderNeed, need.id)
+        assert final is not None and final.status is NeedStatus.RESOLVED
+        assert final.resolution_note == "已安排助餐"
+        steps = app.store.all(NeedStatusChange, "need_id = ?", [need.id], order_by="rowid")
+        assert [s.to_status for s in steps] == [
+            NeedStatus.PENDING,
+            NeedStatus.IN_PROGRESS,
+            NeedStatus.RESOLVED,
+        ]
+        logged = [c for c in app.store.changes() if c.record_id in {need.id, steps[-1].id}]
+        assert {c.table_name for c in logged} == {"elder_needs", "need_status_changes"}
+
+
+async def test_need_status_refuses_a_jump(app: CivtuiApp) -> None:
+    old = elder(app)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_person(pilot, old)
+        await pilot.press("n")
+        await set_select(pilot, "#in-need_type", NeedType.BATHING)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("u")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, NeedStatusForm)
+        offered = {value for _, value in form.query_one("#in-to_status", Select)._options}
+        assert NeedStatus.RESOLVED not in offered  # 待处理 cannot jump to 已解决
+        await set_select(pilot, "#in-to_status", NeedStatus.REFERRED)
+        await pilot.press("ctrl+s")  # 转介 needs a destination
+        await pilot.pause()
+        assert app.screen is form
+        assert "转介至" in str(form.query_one("#err-referred_to", Static).content)
+
+
+async def test_assessment_shows_running_total_and_saves_level(app: CivtuiApp) -> None:
+    old = elder(app)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_person(pilot, old)
+        await pilot.press("a")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, AssessmentForm)
+        total = form.query_one("#barthel-total", Static)
+        assert str(total.content).startswith("0/10")
+        await set_select(pilot, "#in-feeding", 10)
+        assert "1/10" in str(total.content) and "总分 10" in str(total.content)
+        for item in ITEMS[1:]:
+            await set_select(pilot, f"#in-{item.field}", item.scores[0])
+        assert "10/10" in str(total.content) and "重度依赖" in str(total.content)
+        before = ids(app, Assessment)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        [saved] = new_rows(app, Assessment, before)
+        assert (saved.total, saved.level.zh) == (10, "重度依赖")
+        row = app.store.db.execute(
+            "SELECT total, level FROM assessments WHERE id = ?", [saved.id]
+        ).fetchone()
+        assert tuple(row) == (10, "severe")
+
+
+async def test_new_person_with_existing_id_or_lookalike_is_flagged(app: CivtuiApp) -> None:
+    existing = elder(app)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, PersonForm)
+        keys = Keyboard(pilot)
+        await keys.type("王新人")
+        await keys.press("tab")
+        await keys.type(existing.id_number)
+        before = ids(app, Person)
+        await keys.press("ctrl+s")
+        assert app.screen is form
+        assert existing.name in str(form.query_one("#err-id_number", Static).content)
+        assert ids(app, Person) == before
+
+        # Same name and birth date, another ID number: a warning that can be overridden.
+        id_input = form.query_one("#in-id_number", Input)
+        seq = int(existing.id_number[14:17])
+        twin = existing.id_number[:14] + f"{(seq + 2) % 1000:03d}"
+        from civtui.resident_id import check_char
+
+        id_input.value = twin + check_char(twin)
+        name_input = form.query_one("#in-name", Input)
+        name_input.value = existing.name
+        await keys.press("ctrl+s")
+        assert isinstance(app.screen, ConfirmModal)
+        await keys.press("n")
+        assert app.screen is form and ids(app, Person) == before
+        await keys.press("ctrl+s")
+        await keys.press("y")
+        assert isinstance(app.screen, DashboardScreen)
+        [added] = new_rows(app, Person, before)
+        assert added.name == existing.name and added.id_number != existing.id_number
+
+
+async def test_search_by_pinyin_initials_and_id_tail(app: CivtuiApp) -> None:
+    person = elder(app)
+    from pypinyin import lazy_pinyin
+
+    initials = "".join(s[0] for s in lazy_pinyin(person.name))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+        roster = app.screen
+        assert isinstance(roster, RosterScreen)
+        assert roster.focused is roster.query_one("#search", Input)
+        await pilot.press(*initials)
+        await pilot.pause()
+        shown = {r.id for r in roster.shown}
+        assert person.id in shown
+        assert all(initials in r.search_key for r in roster.shown)
+        table = roster.query_one("#people", DataTable)
+        assert table.row_count == len(roster.shown)
+        # Masked in the list.
+        assert person.id_number not in str(table.get_row(person.id))
+        await pilot.press(*["backspace"] * len(initials), *person.id_number[-6:])
+        await pilot.pause()
+        assert [r.id for r in roster.shown] == [person.id]
+        await pilot.press("enter", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PersonScreen)
+
+
+async def test_chinese_name_search(app: CivtuiApp) -> None:
+    person = elder(app)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+        roster = app.screen
+        assert isinstance(roster, RosterScreen)
+        roster.query_one("#search", Input).insert_text_at_cursor(person.name)
+        await pilot.pause()
+        assert person.id in {r.id for r in roster.shown}
+        assert all(person.name in r.name for r in roster.shown)
+
+
+async def test_person_view_masks_id_until_asked(app: CivtuiApp) -> None:
+    person = elder(app)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_person(pilot, person)
+        profile = app.screen.query_one("#profile", Static)
+        assert person.masked_id in str(profile.content)
+        assert person.id_number not in str(profile.content)
+        await pilot.press("i")
+        await pilot.pause()
+        assert person.id_number in str(profile.content)
+
+
+async def test_escape_asks_before_discarding_typed_input(app: CivtuiApp) -> None:
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_person(pilot, elder(app))
+        before = ids(app, Visit)
+        await pilot.press("v")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#in-notes", Input).focus()
+        await pilot.press(*"abc")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen is form
+        assert form.query_one("#in-notes", Input).value == "abc"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, PersonScreen)
+        assert ids(app, Visit) == before
+
+
+async def test_escape_on_untouched_form_leaves_at_once(app: CivtuiApp) -> None:
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("v", "escape")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_bad_visit_date_is_shown_next_to_the_field(app: CivtuiApp) -> None:
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_person(pilot, elder(app))
+        await pilot.press("v")
+        await pilot.pause()
+        form = app.screen
+        date = form.query_one("#in-visit_date", Input)
+        date.value = (TODAY + dt.timedelta(days=3)).isoformat()
+        before = ids(app, Visit)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form
+        assert "晚于今天" in str(form.query_one("#err-visit_date", Static).content)
+        date.value = "2026-13-01"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "有效日期" in str(form.query_one("#err-visit_date", Static).content)
+        assert ids(app, Visit) == before
+
+
+async def test_pending_screen_lists_unsynced_changes(app: CivtuiApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("v", "ctrl+s")
+        await pilot.pause()
+        await pilot.press("p")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PendingScreen)
+        table = screen.query_one("#changes", DataTable)
+        assert table.row_count == app.store.pending_count()
+        last = table.get_row_at(table.row_count - 1)
+        assert last[1] in {"探访", "儿童随访"} and last[3] == "新增" and last[5] == "待同步"
+
+
+async def test_help_lists_every_screen_key_and_palette_navigates(app: CivtuiApp) -> None:
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("f1")
+        await pilot.pause()
+        helpscreen = app.screen
+        assert isinstance(helpscreen, HelpScreen)
+        rows = [
+            helpscreen.query_one("#keys", DataTable).get_row_at(i)
+            for i in range(helpscreen.query_one("#keys", DataTable).row_count)
+        ]
+        assert ["首页", "v", "记录探访"] in [list(r) for r in rows]
+        assert any(r[1] == "ctrl+s" and r[2] == "保存" for r in rows)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"名册")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RosterScreen)
+
+
+async def test_english_labels_everywhere(home: Path) -> None:
+    from tests.tui_helpers import demo_profile
+
+    app = app_on(demo_profile(home), lang="en")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert str(screen.query_one("#coverage-title", Static).content) == "Coverage this month"
+        descriptions = {b.description for _, b in screen._bindings}
+        assert "Record visit" in descriptions and "记录探访" not in descriptions
+        await pilot.press("v")
+        await pilot.pause()
+        labels = [str(label.content) for label in app.screen.query(".field-label").results(Label)]
+        assert "Date" in labels and "Mode" in labels
+
+
+async def test_no_profile_opens_setup_and_creates_one(home: Path) -> None:
+    app = app_on(Profile("default"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, SetupScreen)
+        await pilot.press(*"3309")
+        await pilot.press("tab")
+        await pilot.press(*"海星村")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, SetupScreen)
+        assert "12位" in str(app.screen.query_one("#err-village_code", Static).content)
+        assert "不能为空" in str(app.screen.query_one("#err-staff", Static).content)
+        app.screen.query_one("#in-village_code", Input).value = "330902112201"
+        app.screen.query_one("#in-staff", Input).value = "王晓丽"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        assert Profile("default").exists()
+        assert [v["name"] for v in queries.summary(app.store)["villages"]] == ["海星村"]
