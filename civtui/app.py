@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.theme import Theme
 
 from civtui.clock import SYSTEM_CLOCK, Clock
 from civtui.i18n import Translator
@@ -77,6 +78,14 @@ class CivtuiApp(App[None]):
         return self.t.lang
 
     def on_mount(self) -> None:
+        saved = load_settings().theme
+        if saved in self.available_themes:
+            self.theme = saved
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        self._show_home()
+
+    def _show_home(self) -> None:
+        """The dashboard, or the setup screen while there is no profile."""
         from screens.dashboard import DashboardScreen
         from screens.setup import SetupScreen
 
@@ -84,6 +93,11 @@ class CivtuiApp(App[None]):
             self.push_screen(DashboardScreen())
         else:
             self.push_screen(SetupScreen())
+
+    def _remember_theme(self, theme: Theme) -> None:
+        settings = load_settings()
+        if settings.theme != theme.name:
+            save_settings(settings.model_copy(update={"theme": theme.name}))
 
     def on_unmount(self) -> None:
         if self._store is not None:
@@ -134,7 +148,7 @@ class CivtuiApp(App[None]):
         # Screens build their labels once, from the translator: start afresh on the dashboard.
         while len(self.screen_stack) > 1:
             self.pop_screen()
-        self.on_mount()
+        self._show_home()
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 LANGS = ("zh", "en")
 
 STRINGS: dict[str, tuple[str, str]] = {
@@ -97,6 +99,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "person.need_status": ("更新需求", "Update need"),
     "person.assess": ("能力评估", "Assessment"),
     "person.edit": ("编辑", "Edit"),
+    "person.add_member": ("同户新增", "Add to household"),
     "person.age": ("{age}岁", "{age} y"),
     "person.no_open_need": ("此人没有未结案的需求", "This person has no open need"),
     "person.not_child": (
@@ -143,6 +146,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "form.save_anyway": ("仍要保存", "Save anyway"),
     "form.go_back": ("返回修改", "Go back"),
     "form.choose": ("请选择", "Choose"),
+    "hint.id_number": ("18位，末位可为X", "18 characters, the last may be X"),
+    "hint.phone": ("13905801234 / 0580-2012345", "13905801234 / 0580-2012345"),
+    "hint.reported_to": ("乡镇(街道)民政办 / 110", "Township office / police 110"),
+    "short.living": ("居住", "home "),
+    "short.health": ("健康", "health "),
+    "short.mood": ("精神", "mood "),
+    "short.risk": ("风险", "risk "),
     "barthel.2.0": ("自理", "independent"),
     "barthel.2.1": ("需帮助", "needs help"),
     "barthel.3.0": ("自理", "independent"),
@@ -281,7 +291,9 @@ class Translator:
         """`text` translated if it is a key, else as given (binding descriptions)."""
         return self(text) if text in STRINGS else text
 
-    def field(self, name: str, zh_title: str | None) -> str:
+    def of(self, model: type[BaseModel], name: str) -> str:
+        """The label of a model field: its Chinese title, or the English one."""
         if self.lang == "en":
             return FIELD_EN.get(name, name)
-        return zh_title or name
+        info = model.model_fields.get(name)
+        return (info.title if info else None) or name

@@ -37,6 +37,8 @@ class Settings(BaseModel):
     profile: str = DEFAULT_PROFILE
     lang: str = "zh"
     auto_sync: bool = True
+    #: A Textual theme name; light themes suit bright rooms and old screens.
+    theme: str = "textual-dark"
     #: Key overrides by binding id, e.g. {"dashboard.visit": "f2"} (Textual keymaps).
     keymap: dict[str, str] = {}
 

@@ -41,7 +41,7 @@ class ChildCheckForm(ModelForm):
             FieldSpec("allowance_received", "bool"),
             FieldSpec("risk_level", "select", list(RiskLevel)),
             FieldSpec("reported_at", "datetime", group="report"),
-            FieldSpec("reported_to", group="report", placeholder="乡镇(街道)民政办 / 110"),
+            FieldSpec("reported_to", group="report", placeholder="hint.reported_to"),
             FieldSpec("notes"),
         ]
 

@@ -44,6 +44,7 @@ class FieldSpec:
     optional: bool = False
     #: Fields sharing a group can be shown or hidden together.
     group: str = ""
+    #: An i18n key for the hint shown in an empty input.
     placeholder: str = ""
 
 
@@ -106,8 +107,7 @@ class ModelForm(CivScreen[bool]):
         yield Footer()
 
     def _label(self, name: str) -> str:
-        info = self.model.model_fields.get(name)
-        return self.civ.t.field(name, info.title if info else None)
+        return self.civ.t.of(self.model, name)
 
     def _options(self, spec: FieldSpec) -> list[tuple[str, Any]]:
         lang = self.civ.lang
@@ -142,10 +142,14 @@ class ModelForm(CivScreen[bool]):
             text = ""
         else:
             text = str(value)
-        placeholder = spec.placeholder or {
-            "date": "2026-03-05",
-            "datetime": "2026-03-05 14:30",
-        }.get(spec.kind, "")
+        placeholder = (
+            self.civ.t(spec.placeholder)
+            if spec.placeholder
+            else {
+                "date": "2026-03-05",
+                "datetime": "2026-03-05 14:30",
+            }.get(spec.kind, "")
+        )
         return Input(
             text,
             placeholder=placeholder,

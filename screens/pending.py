@@ -51,8 +51,8 @@ class PendingScreen(CivScreen[None]):
             else:
                 op = t("op.update")
             fields = "、".join(
-                t.field(name, info.title)
-                for name, info in kind.model_fields.items()
+                t.of(kind, name)
+                for name in kind.model_fields
                 if name in change.fields and name != "id"
             )
             result = t(f"result.{change.status}")

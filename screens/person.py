@@ -37,6 +37,7 @@ class PersonScreen(CivScreen[None]):
         Binding("u", "need_status", "person.need_status", id="person.need_status"),
         Binding("a", "assess", "person.assess", id="person.assess"),
         Binding("e", "edit", "person.edit", id="person.edit"),
+        Binding("plus", "add_member", "person.add_member", id="person.add_member"),
         Binding("i", "reveal", "col.id", id="person.reveal", tooltip="person.reveal"),
     ]
 
@@ -110,17 +111,17 @@ class PersonScreen(CivScreen[None]):
             text.append(f"{value}\n")
 
         line(
-            t.field("name", "姓名"),
+            t.of(Person, "name"),
             f"{p.name}  {p.sex.label(lang)} {t('person.age', age=p.age_on(today))}",
         )
-        line(t.field("id_number", "身份证号"), p.id_number if self.revealed else p.masked_id)
-        line(t.field("phone", "联系电话"), p.phone or "—")
-        line(t.field("village_code", "村(社区)"), village)
-        line(t.field("address", "住址"), p.address or "—")
-        line(t.field("status", "状态"), p.status.label(lang))
-        line(t.field("categories", "类别"), cats or "—")
+        line(t.of(Person, "id_number"), p.id_number if self.revealed else p.masked_id)
+        line(t.of(Person, "phone"), p.phone or "—")
+        line(t.of(Person, "village_code"), village)
+        line(t.of(Person, "address"), p.address or "—")
+        line(t.of(Person, "status"), p.status.label(lang))
+        line(t.of(Person, "categories"), cats or "—")
         if p.disability_grade:
-            line(t.field("disability_grade", "残疾等级"), str(p.disability_grade))
+            line(t.of(Person, "disability_grade"), str(p.disability_grade))
         if p.guardian_name:
             guardian = f"{p.guardian_name} {p.guardian_relation} {p.guardian_phone or ''}"
             line(t("person.guardian"), guardian.strip())
@@ -134,7 +135,7 @@ class PersonScreen(CivScreen[None]):
         )
         line(t("person.adl"), adl)
         if p.notes:
-            line(t.field("notes", "备注"), p.notes)
+            line(t.of(Person, "notes"), p.notes)
         return text
 
     # -- actions --------------------------------------------------------------
@@ -200,6 +201,12 @@ class PersonScreen(CivScreen[None]):
 
         self._push(PersonForm(self.person))
 
+    def action_add_member(self) -> None:
+        """Register someone new in this person's household (a spouse, a child)."""
+        from screens.person_form import PersonForm
+
+        self._push(PersonForm(None, household_of=self.person))
+
 
 def summary(entry: TimelineEntry, t: Translator) -> str:
     """One line saying what a timeline entry recorded."""
@@ -208,9 +215,9 @@ def summary(entry: TimelineEntry, t: Translator) -> str:
     if isinstance(record, Visit):
         parts = [
             record.mode.label(lang),
-            f"{t.field('living_condition', '居住')}{record.living_condition.label(lang)}",
-            f"{t.field('health', '健康')}{record.health.label(lang)}",
-            f"{t.field('mood', '精神')}{record.mood.label(lang)}",
+            f"{t('short.living')}{record.living_condition.label(lang)}",
+            f"{t('short.health')}{record.health.label(lang)}",
+            f"{t('short.mood')}{record.mood.label(lang)}",
         ]
         if record.safety_hazards:
             parts.append(fmt.choices(record.safety_hazards, lang))
@@ -221,7 +228,7 @@ def summary(entry: TimelineEntry, t: Translator) -> str:
         parts = [
             record.guardian_situation.label(lang),
             record.school_status.label(lang),
-            f"{t.field('risk_level', '风险')}{record.risk_level.label(lang)}",
+            f"{t('short.risk')}{record.risk_level.label(lang)}",
         ]
         if record.risk_flags:
             parts.append(fmt.choices(record.risk_flags, lang))

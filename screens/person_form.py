@@ -18,8 +18,10 @@ class PersonForm(ModelForm):
 
     model = Person
 
-    def __init__(self, person: Person | None) -> None:
+    def __init__(self, person: Person | None, household_of: Person | None = None) -> None:
+        """`household_of`: for a new person, someone whose household and address they share."""
         self.person = person
+        self.household_of = household_of
         super().__init__()
 
     def heading(self) -> str:
@@ -31,8 +33,8 @@ class PersonForm(ModelForm):
         villages = [(name, code) for code, name in queries.village_names(self.civ.store).items()]
         return [
             FieldSpec("name"),
-            FieldSpec("id_number", placeholder="18位，末位可为X"),
-            FieldSpec("phone", placeholder="13905801234 / 0580-2012345"),
+            FieldSpec("id_number", placeholder="hint.id_number"),
+            FieldSpec("phone", placeholder="hint.phone"),
             FieldSpec("village_code", "select", villages),
             FieldSpec("address"),
             FieldSpec("categories", "multi", _TYPED_CATEGORIES),
@@ -50,6 +52,13 @@ class PersonForm(ModelForm):
         if self.person is not None:
             data = self.person.model_dump()
             return {k: ("" if v is None and k != "village_code" else v) for k, v in data.items()}
+        mate = self.household_of
+        if mate is not None:
+            return {
+                "village_code": mate.village_code,
+                "address": mate.address,
+                "status": PersonStatus.ACTIVE,
+            }
         villages = list(queries.village_names(self.civ.store))
         return {
             "village_code": villages[0] if villages else None,
@@ -59,7 +68,8 @@ class PersonForm(ModelForm):
     def build(self, values: dict[str, Any]) -> list[Record]:
         context = {"today": self.civ.today}
         if self.person is None:
-            data = {"registered_on": self.civ.today, **values}
+            household = self.household_of.household_id if self.household_of else None
+            data = {"registered_on": self.civ.today, "household_id": household, **values}
             person = Person.model_validate(data, context=context)
         else:
             person = self.person.revise(context=context, **values)

@@ -17,6 +17,9 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Exact versions the suite was last run with: snapshots depend on Textual's rendering,
+#: so a fresh machine must get the same libraries, not whatever is newest that day.
+CONSTRAINTS = ROOT / "scripts" / "constraints.txt"
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
@@ -31,7 +34,17 @@ def install(extras: str) -> None:
         venv.create(VENV, with_pip=True)
     python = BIN / "python"
     sh(python, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    sh(python, "-m", "pip", "install", "--quiet", "--editable", f".[{extras}]")
+    sh(
+        python,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--constraint",
+        CONSTRAINTS,
+        "--editable",
+        f".[{extras}]",
+    )
 
 
 def demo() -> int:

@@ -103,3 +103,15 @@ def test_child_check_high_risk_asks_for_report(
 def test_dashboard_in_english(snap_compare: Snap, home: Path, size: tuple[int, int]) -> None:
     app = app_on(demo_profile(home), lang="en")
     assert snap_compare(app, terminal_size=size, run_before=steady)
+
+
+@pytest.mark.parametrize("screen", ["dashboard", "visit_form"])
+def test_light_theme(snap_compare: Snap, home: Path, screen: str) -> None:
+    app = app_on(demo_profile(home))
+    make = SCREENS[screen]
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        pilot.app.theme = "textual-light"
+        await (showing(make) if make else steady)(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -458,3 +458,39 @@ async def test_no_profile_opens_setup_and_creates_one(home: Path) -> None:
         assert isinstance(app.screen, DashboardScreen)
         assert Profile("default").exists()
         assert [v["name"] for v in queries.summary(app.store)["villages"]] == ["海星村"]
+
+
+async def test_language_and_theme_choices_are_remembered(app: CivtuiApp) -> None:
+    from civtui.profile import load_settings
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.theme = "textual-light"
+        app.action_switch_language()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        assert str(screen.query_one("#coverage-title", Static).content) == "Coverage this month"
+    settings = load_settings()
+    assert (settings.lang, settings.theme) == ("en", "textual-light")
+
+
+async def test_add_a_household_member_from_the_person_view(app: CivtuiApp) -> None:
+    head = next(p for p in app.store.all(Person) if p.household_id and p.address)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_person(pilot, head)
+        await pilot.press("plus")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, PersonForm)
+        assert form.query_one("#in-address", Input).value == head.address
+        await pilot.press(*"Li")
+        form.query_one("#in-name", Input).value = "林小海"
+        form.query_one("#in-id_number", Input).value = "330902201503070019"
+        before = ids(app, Person)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        [added] = new_rows(app, Person, before)
+        assert (added.household_id, added.village_code) == (head.household_id, head.village_code)
+        assert isinstance(app.screen, PersonScreen)
+        assert "林小海" in str(app.screen.query_one("#household", Static).content)
