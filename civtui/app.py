@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
 
+from civtui import ledgers
 from civtui.clock import SYSTEM_CLOCK, Clock
 from civtui.i18n import Translator
 from civtui.models import Staff
-from civtui.profile import Profile, load_settings, save_settings
+from civtui.profile import Profile, home_dir, load_settings, save_settings
 from db import Store, open_store
 from screens.base import localize_bindings
 
@@ -160,8 +164,52 @@ class CivtuiApp(App[None]):
         yield SystemCommand(t("nav.pending"), t("cmd.pending"), self.action_pending)
         yield SystemCommand(t("roster.new"), t("cmd.new_person"), self.action_new_person)
         yield SystemCommand(t("dash.visit"), t("cmd.visit_first"), self.action_visit_first)
+        yield SystemCommand(t("report.coverage"), t("cmd.coverage"), self.action_coverage)
+        yield SystemCommand(t("report.eligible"), t("cmd.eligible"), self.action_eligible)
+        for kind, key in (("visits", "visits"), ("child-checks", "checks"), ("needs", "needs")):
+            yield SystemCommand(
+                t(f"export.{key}"), t(f"cmd.export_{key}"), partial(self.export_ledger, kind)
+            )
         yield SystemCommand(t("nav.help"), t("cmd.help"), self.action_help)
         yield SystemCommand(t("nav.lang"), t("cmd.lang"), self.action_switch_language)
+
+    def action_coverage(self) -> None:
+        from screens.reports import CoverageScreen
+
+        self.push_screen(CoverageScreen())
+
+    def action_eligible(self) -> None:
+        from screens.reports import EligibleScreen
+
+        self.push_screen(EligibleScreen())
+
+    # A failed export is reported, never allowed to take the app (and unsaved input) down.
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def export_ledger(self, kind: str) -> Path | None:
+        """Write a ledger in a worker thread (with its own connection) and say where it went."""
+        key = {"visits": "visits", "child-checks": "checks", "needs": "needs"}[kind]
+        what = self.t(f"export.{key}")
+        self.call_from_thread(self.notify, self.t("export.running", what=what))
+        today = self.today
+        folder = home_dir() / "exports"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{what}-{self.profile.name}-{today:%Y-%m}.xlsx"
+        store = open_store(self.profile.db_path, self.clock)
+        try:
+            if kind == "visits":
+                sheets = ledgers.visits(store, today, today)
+            elif kind == "child-checks":
+                sheets = ledgers.child_checks(store, today, today)
+            else:
+                sheets = ledgers.needs(store, today)
+            ledgers.write(path, sheets, f"{today:%Y年%m月}{what}")
+        except (OSError, ValueError) as exc:
+            self.call_from_thread(self.notify, self.t("export.failed", error=exc), severity="error")
+            raise
+        finally:
+            store.close()
+        self.call_from_thread(self.notify, self.t("export.done", what=what, path=path), timeout=15)
+        return path
 
     def action_new_person(self) -> None:
         from screens.person_form import PersonForm

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import sys
-from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 from pydantic import ValidationError
@@ -15,7 +12,9 @@ from rich.table import Table
 
 from civtui import __version__, demo
 from civtui.choices import Role
-from civtui.clock import SYSTEM_CLOCK, Clock
+from civtui.cli_common import Context, clock_from, fail, profile_store
+from civtui.cli_excel import export_group, import_group, report_group
+from civtui.clock import Clock
 from civtui.errors import explain_text
 from civtui.models import Staff, Village
 from civtui.profile import (
@@ -23,38 +22,10 @@ from civtui.profile import (
     Profile,
     ProfileExistsError,
     create_profile,
-    current_profile,
     load_settings,
     make_current,
 )
-from db import open_store, queries
-
-
-@dataclass
-class Context:
-    """What every subcommand shares: which profile, which language, what day it is."""
-
-    profile_name: str | None
-    lang: str
-    clock: Clock
-
-    @property
-    def profile(self) -> Profile:
-        return current_profile(self.profile_name)
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    Console(stderr=True, soft_wrap=True).print(f"[bold red]错误：[/]{message}", highlight=False)
-    sys.exit(code)
-
-
-def _clock(today: str | None) -> Clock:
-    if not today:
-        return SYSTEM_CLOCK
-    try:
-        return Clock.pinned(dt.date.fromisoformat(today))
-    except ValueError:
-        fail(f"--today “{today}”不是有效日期；请按 2026-03-05 的格式填写", 2)
+from db import queries
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,7 +36,7 @@ def _clock(today: str | None) -> Clock:
 @click.pass_context
 def main(ctx: click.Context, profile_name: str | None, lang: str | None, today: str | None) -> None:
     """civtui：村(社区)民政探访、儿童随访与老人需求记录。不带子命令时打开界面。"""
-    ctx.obj = Context(profile_name, lang or load_settings().lang, _clock(today))
+    ctx.obj = Context(profile_name, lang or load_settings().lang, clock_from(today))
     if ctx.invoked_subcommand is None:
         run_app(ctx.obj)
 
@@ -151,13 +122,8 @@ def _create(profile: Profile, records: list[Any], staff_id: str, clock: Clock, f
 def status(obj: Context, as_json: bool) -> None:
     """档案概况：村(社区)、各类记录数量、待同步的修改、上次同步。"""
     profile = obj.profile
-    if not profile.exists():
-        fail(f"档案“{profile.name}”不存在；请先运行 civtui init 或 civtui demo")
-    store = open_store(profile.db_path, obj.clock)
-    try:
+    with profile_store(obj) as store:
         report = {"profile": profile.name, "path": str(profile.db_path), **queries.summary(store)}
-    finally:
-        store.close()
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
@@ -184,3 +150,8 @@ COUNT_LABELS = {
     "need_status_changes": "需求状态记录",
     "assessments": "能力评估",
 }
+
+
+main.add_command(import_group)
+main.add_command(export_group)
+main.add_command(report_group)

@@ -196,6 +196,33 @@ STRINGS: dict[str, tuple[str, str]] = {
     "table.need_status_changes": ("需求进展", "Need update"),
     "table.assessments": ("能力评估", "Assessment"),
     "table.visit_policy": ("探访频次", "Visit policy"),
+    # reports and exports
+    "report.coverage": ("各村(社区)探访覆盖率", "Coverage by village"),
+    "report.eligible": ("政策找人", "Possibly eligible"),
+    "report.action": ("建议", "Suggest"),
+    "report.reason": ("依据", "Because"),
+    "report.add": ("增加", "Add"),
+    "report.remove": ("去掉", "Remove"),
+    "cmd.coverage": (
+        "各村(社区)、各类别的本月覆盖率",
+        "This month's coverage by village and category",
+    ),
+    "cmd.eligible": (
+        "看起来符合某类别却未标记的人",
+        "People who look eligible but are not flagged",
+    ),
+    "cmd.export_visits": ("导出本月探访台账（Excel）", "Export this month's visit ledger (Excel)"),
+    "cmd.export_checks": (
+        "导出本月儿童随访台账（Excel）",
+        "Export this month's child-check ledger",
+    ),
+    "cmd.export_needs": ("导出老人需求台账（Excel）", "Export the elder-needs ledger"),
+    "export.visits": ("探访台账", "Visit ledger"),
+    "export.checks": ("儿童随访台账", "Child-check ledger"),
+    "export.needs": ("老人需求台账", "Elder-needs ledger"),
+    "export.running": ("正在导出{what}…", "Exporting {what}…"),
+    "export.done": ("已导出{what}：{path}", "{what} saved: {path}"),
+    "export.failed": ("导出失败：{error}", "Export failed: {error}"),
     # help
     "help.title": ("快捷键", "Keys"),
     "help.where": ("位置", "Where"),

@@ -494,3 +494,44 @@ async def test_add_a_household_member_from_the_person_view(app: CivtuiApp) -> No
         assert (added.household_id, added.village_code) == (head.household_id, head.village_code)
         assert isinstance(app.screen, PersonScreen)
         assert "林小海" in str(app.screen.query_one("#household", Static).content)
+
+
+async def test_export_from_the_palette_runs_in_a_worker(app: CivtuiApp, home: Path) -> None:
+    from openpyxl import load_workbook
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"探访台账")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        [path] = (home / "exports").glob("探访台账-demo-2026-11.xlsx")
+        assert isinstance(app.screen, DashboardScreen)  # the screen stayed usable
+        month = [v for v in app.store.all(Visit) if v.visit_date.strftime("%Y-%m") == "2026-11"]
+    book = load_workbook(path)
+    assert book["探访台账"].max_row - 1 == len(month)
+
+
+async def test_coverage_and_eligible_reports_in_the_app(app: CivtuiApp) -> None:
+    from screens.reports import CoverageScreen, EligibleScreen
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.action_coverage()
+        await pilot.pause()
+        assert isinstance(app.screen, CoverageScreen)
+        table = app.screen.query_one("#report", DataTable)
+        assert table.row_count > 3 and table.get_row_at(0)[1] == "合计"
+        await pilot.press("escape")
+        app.action_eligible()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, EligibleScreen)
+        assert screen.query_one("#report", DataTable).row_count == len(screen.hints) > 0
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PersonScreen)
+        assert app.screen.person_id == screen.hints[0].person.id
