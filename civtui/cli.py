@@ -14,6 +14,7 @@ from civtui import __version__, demo
 from civtui.choices import Role
 from civtui.cli_common import Context, clock_from, fail, profile_store
 from civtui.cli_excel import export_group, import_group, report_group
+from civtui.cli_sync import login, sync_command
 from civtui.clock import Clock
 from civtui.errors import explain_text
 from civtui.models import Staff, Village
@@ -26,6 +27,7 @@ from civtui.profile import (
     make_current,
 )
 from db import queries
+from sync.server.cli import server_group
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -155,3 +157,6 @@ COUNT_LABELS = {
 main.add_command(import_group)
 main.add_command(export_group)
 main.add_command(report_group)
+main.add_command(server_group)
+main.add_command(login)
+main.add_command(sync_command)

@@ -206,6 +206,38 @@ def m002_person_search(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_sync_state(db: Database) -> None:
+    """What sync needs locally: the server version of each record, and pulled conflicts."""
+    db.execute(
+        """
+        CREATE TABLE record_versions (
+            table_name TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (table_name, record_id)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE conflicts (
+            id INTEGER PRIMARY KEY,
+            table_name TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            field TEXT NOT NULL,
+            kept_value TEXT,
+            lost_value TEXT,
+            kept_device TEXT NOT NULL,
+            lost_device TEXT NOT NULL,
+            lost_hlc TEXT NOT NULL,
+            resolved INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )
+    db.execute("CREATE INDEX conflicts_record ON conflicts(table_name, record_id)")
+
+
 def pending(db: Database) -> list[str]:
     return [m.name for m in migrations.pending(db)]
 

@@ -80,6 +80,7 @@ class Store:
         self.device_id = device_id
         last = self.get_meta("hlc")
         self._last_stamp = hlc.Stamp.parse(last) if last else None
+        self._column_cache: dict[str, list[str]] = {}
 
     # -- meta ---------------------------------------------------------------
 
@@ -195,6 +196,56 @@ class Store:
 
     def _now_text(self) -> str:
         return self.clock.now().isoformat(timespec="milliseconds")
+
+    # -- what sync brings in ----------------------------------------------------
+
+    def apply_remote(
+        self,
+        table: str,
+        record_id: str,
+        fields: dict[str, Any],
+        *,
+        deleted: bool,
+        stamp: str,
+        device_id: str,
+        keep: frozenset[str] = frozenset(),
+    ) -> None:
+        """Write a record as the server has it, except the fields in `keep` (unsent local edits).
+
+        No change-log entry: this change came from the server. Call inside a transaction.
+        """
+        columns = set(self._columns(table)) - {"updated_at", "device_id", "hlc", "deleted"}
+        values = {k: _to_column(v) for k, v in fields.items() if k in columns and k not in keep}
+        existing = self._row(table, record_id)
+        meta = {
+            "updated_at": self._now_text(),
+            "device_id": device_id,
+            "hlc": stamp,
+            "deleted": 1 if deleted or (existing is not None and existing["deleted"]) else 0,
+        }
+        if existing is None:
+            row = {**values, "id": record_id, **meta}
+            names = ", ".join(f"[{c}]" for c in row)
+            marks = ", ".join("?" for _ in row)
+            self.db.execute(f"INSERT INTO [{table}] ({names}) VALUES ({marks})", list(row.values()))
+        else:
+            row = {**values, **meta}
+            row.pop("id", None)
+            sets = ", ".join(f"[{c}] = ?" for c in row)
+            self.db.execute(f"UPDATE [{table}] SET {sets} WHERE id = ?", [*row.values(), record_id])
+        if table == Person.table and "name" in values:
+            self._index_name(record_id, str(values["name"]))
+        remote = hlc.Stamp.parse(stamp)
+        now_ms = int(self.clock.now().timestamp() * 1000)
+        self._last_stamp = hlc.receive(self._last_stamp, remote, now_ms, self.device_id)
+        self.set_meta("hlc", str(self._last_stamp))
+
+    def _columns(self, table: str) -> list[str]:
+        if table not in self._column_cache:
+            self._column_cache[table] = [
+                str(r[1]) for r in self.db.execute(f"PRAGMA table_info([{table}])")
+            ]
+        return self._column_cache[table]
 
     # -- reads --------------------------------------------------------------
 

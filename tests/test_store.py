@@ -162,7 +162,11 @@ def test_existing_loose_permissions_are_tightened(tmp_path: Path) -> None:
 
 def test_migrations_on_an_empty_file_take_no_copy(tmp_path: Path) -> None:
     store = open_store(tmp_path / "new.db")
-    assert [m.name for m in migrations.applied(store.db)] == ["m001_initial", "m002_person_search"]
+    assert [m.name for m in migrations.applied(store.db)] == [
+        "m001_initial",
+        "m002_person_search",
+        "m003_sync_state",
+    ]
     assert list(tmp_path.glob("*.bak")) == []
     store.close()
 

@@ -1,0 +1,208 @@
+"""The change log as sync sees it: what to push next, what the server said, what was pulled."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from db.store import Store
+
+PULL_CURSOR = "pull_cursor"
+LAST_SYNC = "last_sync"
+LAST_RESULT = "last_sync_result"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A pending change with the server version of its record the device last saw."""
+
+    seq: int
+    table: str
+    record_id: str
+    op: str
+    fields: dict[str, Any]
+    hlc: str
+    base_version: int
+
+
+def next_batch(store: Store, limit: int) -> list[Outgoing]:
+    """The oldest pending changes, in sequence order."""
+    rows = store.db.execute(
+        """
+        SELECT c.seq, c.table_name, c.record_id, c.op, c.fields, c.hlc,
+               coalesce(v.version, 0)
+        FROM changes c
+        LEFT JOIN record_versions v
+               ON v.table_name = c.table_name AND v.record_id = c.record_id
+        WHERE c.status = 'pending' ORDER BY c.seq LIMIT ?
+        """,
+        [limit],
+    ).fetchall()
+    return [
+        Outgoing(seq, table, rid, op, json.loads(fields), stamp, base)
+        for seq, table, rid, op, fields, stamp, base in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Ack:
+    """The server's word on one change."""
+
+    seq: int
+    status: str
+    reason: str | None
+    version: int | None
+
+
+def record_acks(store: Store, acks: Iterable[Ack], acked_at: str) -> None:
+    """Mark changes as the server answered, and remember each record's server version."""
+    with store.transaction():
+        for ack in acks:
+            row = store.db.execute(
+                "SELECT table_name, record_id FROM changes WHERE seq = ?", [ack.seq]
+            ).fetchone()
+            if row is None:
+                continue
+            store.db.execute(
+                "UPDATE changes SET status = ?, reason = ?, acked_at = ? WHERE seq = ?",
+                [ack.status, ack.reason, acked_at, ack.seq],
+            )
+            if ack.version is not None:
+                _remember_version(store, row[0], row[1], ack.version)
+
+
+def _remember_version(store: Store, table: str, record_id: str, version: int) -> None:
+    store.db.execute(
+        "INSERT INTO record_versions (table_name, record_id, version) VALUES (?, ?, ?) "
+        "ON CONFLICT(table_name, record_id) DO UPDATE SET version = max(version, excluded.version)",
+        [table, record_id, version],
+    )
+
+
+def unsent_fields(store: Store, table: str, record_id: str) -> frozenset[str] | None:
+    """Fields with a local change not yet accepted; None when the record has none at all.
+
+    A pending delete protects every field: the delete is still on its way.
+    """
+    rows = store.db.execute(
+        "SELECT op, fields FROM changes WHERE status = 'pending' "
+        "AND table_name = ? AND record_id = ?",
+        [table, record_id],
+    ).fetchall()
+    if not rows:
+        return None
+    names: set[str] = set()
+    for op, fields in rows:
+        if op == "delete":
+            return frozenset({"*"})
+        names.update(json.loads(fields))
+    return frozenset(names)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A record as pulled from the server."""
+
+    table: str
+    record_id: str
+    fields: dict[str, Any]
+    deleted: bool
+    hlc: str
+    device_id: str
+    version: int
+
+
+@dataclass(frozen=True)
+class IncomingConflict:
+    id: int
+    table: str
+    record_id: str
+    field: str
+    kept_value: Any
+    lost_value: Any
+    kept_device: str
+    lost_device: str
+    lost_hlc: str
+
+
+def apply_page(
+    store: Store,
+    records: Sequence[Incoming],
+    conflicts: Sequence[IncomingConflict],
+    cursor: int,
+) -> None:
+    """Store a pulled page and its cursor in one transaction; unsent local fields stay put."""
+    with store.transaction():
+        # Within a page a record may arrive before one it refers to; check at commit.
+        store.db.execute("PRAGMA defer_foreign_keys = ON")
+        for rec in records:
+            keep = unsent_fields(store, rec.table, rec.record_id) or frozenset()
+            if "*" in keep:
+                continue
+            store.apply_remote(
+                rec.table,
+                rec.record_id,
+                rec.fields,
+                deleted=rec.deleted,
+                stamp=rec.hlc,
+                device_id=rec.device_id,
+                keep=keep,
+            )
+            _remember_version(store, rec.table, rec.record_id, rec.version)
+        for c in conflicts:
+            store.db.execute(
+                "INSERT OR IGNORE INTO conflicts (id, table_name, record_id, field, kept_value, "
+                "lost_value, kept_device, lost_device, lost_hlc) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    c.id,
+                    c.table,
+                    c.record_id,
+                    c.field,
+                    json.dumps(c.kept_value, ensure_ascii=False),
+                    json.dumps(c.lost_value, ensure_ascii=False),
+                    c.kept_device,
+                    c.lost_device,
+                    c.lost_hlc,
+                ],
+            )
+        store.set_meta(PULL_CURSOR, str(cursor))
+
+
+def cursor(store: Store) -> int:
+    return int(store.get_meta(PULL_CURSOR) or 0)
+
+
+@dataclass(frozen=True)
+class StoredConflict:
+    id: int
+    table: str
+    record_id: str
+    field: str
+    kept_value: Any
+    lost_value: Any
+    lost_device: str
+
+
+def open_conflicts(store: Store, record_ids: Iterable[str]) -> list[StoredConflict]:
+    """Unresolved conflicts on the given records, oldest first."""
+    ids = list(record_ids)
+    if not ids:
+        return []
+    marks = ", ".join("?" for _ in ids)
+    rows = store.db.execute(
+        f"SELECT id, table_name, record_id, field, kept_value, lost_value, lost_device "
+        f"FROM conflicts WHERE resolved = 0 AND record_id IN ({marks}) ORDER BY id",
+        ids,
+    ).fetchall()
+    return [
+        StoredConflict(i, t, r, f, json.loads(k) if k else None, json.loads(lv) if lv else None, d)
+        for i, t, r, f, k, lv, d in rows
+    ]
+
+
+def resolve_conflict(store: Store, conflict_id: int) -> None:
+    with store.transaction():
+        store.db.execute("UPDATE conflicts SET resolved = 1 WHERE id = ?", [conflict_id])

@@ -1,0 +1,264 @@
+"""The client behind `civtui sync`: push the change log, then pull what others changed.
+
+`sync()` reads top to bottom. Every step commits before the next request, so
+the process can be killed at any moment and simply run again: the server
+acknowledges a repeated batch without applying it twice, and a pulled page is
+stored together with its cursor.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from civtui import __version__
+from db import Store, outbox
+from sync import protocol
+from sync.protocol import (
+    Change,
+    Health,
+    Me,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+PUSH_BATCH = 200
+PULL_PAGE = 500
+#: Weak 2G: a slow connect is normal, a long silence while reading is not unusual either.
+TIMEOUT = httpx.Timeout(connect=20.0, read=90.0, write=90.0, pool=20.0)
+
+
+class SyncError(Exception):
+    """Sync stopped; the message is Chinese and says what to do. Nothing local was lost."""
+
+    def __init__(self, message: str, *, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind  # offline | auth | server | refused | config
+
+
+@dataclass
+class SyncReport:
+    """What one sync did."""
+
+    pushed: int = 0
+    accepted: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    pulled: int = 0
+    pulled_conflicts: int = 0
+    clock_warning: str | None = None
+    rejected_reasons: list[str] = field(default_factory=list)
+
+
+def check_url(url: str) -> str:
+    """HTTPS anywhere, plain HTTP only to this machine; returns the URL without a trailing /."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not host:
+        raise SyncError(f"服务器地址“{url}”不对；应以 https:// 开头", kind="config")
+    if parts.scheme == "http":
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if not loopback:
+            raise SyncError(
+                "为保护个人信息，只能用 https:// 连接其他电脑上的服务器；http:// 只允许本机地址",
+                kind="config",
+            )
+    return url.rstrip("/")
+
+
+class Connection:
+    """HTTP to the server: gzip JSON bodies, a bearer token, retries with backoff and jitter."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        attempts: int = 5,
+        backoff: float = 1.0,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.url = check_url(url)
+        self.attempts = attempts
+        self.backoff = backoff
+        self.sleep = sleep
+        self.http = httpx.Client(
+            base_url=self.url,
+            timeout=TIMEOUT,
+            verify=True,
+            transport=transport,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "User-Agent": f"civtui/{__version__}",
+                "Accept-Encoding": "gzip",
+            },
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _send(self, method: str, path: str, body: BaseModel | None) -> httpx.Response:
+        content = protocol.encode(body) if body is not None else None
+        headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"} if body else {}
+        last_error = ""
+        for attempt in range(self.attempts):
+            if attempt:
+                # Exponential backoff with full jitter, so many laptops coming back
+                # online at the ferry do not all retry in the same second.
+                self.sleep(random.uniform(0, min(30.0, self.backoff * 2 ** (attempt - 1))))
+            try:
+                response = self.http.request(method, path, content=content, headers=headers)
+            except httpx.TransportError as exc:
+                last_error = type(exc).__name__
+                continue
+            if response.status_code == 429 or response.status_code >= 500:
+                last_error = f"HTTP {response.status_code}"
+                continue
+            return response
+        raise SyncError(
+            f"无法连接服务器 {self.url}（{last_error}）。可能没有网络或服务器未运行；"
+            "修改都已保存在本机，联网后再同步即可",
+            kind="offline",
+        )
+
+    def call(self, method: str, path: str, body: BaseModel | None, answer: type[M]) -> M:
+        response = self._send(method, path, body)
+        if response.status_code == 401:
+            raise SyncError(
+                "令牌无效或已被吊销；请向乡镇民政办索取新令牌后重新 civtui login", kind="auth"
+            )
+        if response.status_code == 403:
+            raise SyncError(f"服务器拒绝：{_detail(response)}", kind="auth")
+        if response.status_code >= 400:
+            raise SyncError(
+                f"服务器拒绝了请求（HTTP {response.status_code}）：{_detail(response)}",
+                kind="refused",
+            )
+        try:
+            return answer.model_validate_json(response.content)
+        except ValidationError:
+            raise SyncError(
+                "服务器的回答无法识别；请确认服务器地址正确、版本匹配", kind="server"
+            ) from None
+
+    def health(self) -> Health:
+        return self.call("GET", protocol.PATH_HEALTH, None, Health)
+
+    def me(self) -> Me:
+        return self.call("GET", protocol.PATH_ME, None, Me)
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        return response.text[:200]
+    return detail if isinstance(detail, str) else str(detail)[:200]
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def sync(store: Store, conn: Connection, progress: Progress | None = None) -> SyncReport:
+    """Push every pending change, then pull everything new in the token's villages."""
+    report = SyncReport()
+    tell = progress or (lambda stage, done, total: None)
+
+    # 1. Push, oldest change first, one committed batch at a time.
+    total = store.pending_count()
+    while batch := outbox.next_batch(store, PUSH_BATCH):
+        request = PushRequest(
+            device_id=store.device_id,
+            changes=[
+                Change(
+                    seq=c.seq,
+                    table=c.table,
+                    record_id=c.record_id,
+                    op=c.op,
+                    fields=c.fields,
+                    hlc=c.hlc,
+                    base_version=c.base_version,
+                )
+                for c in batch
+            ],
+        )
+        answer = conn.call("POST", protocol.PATH_PUSH, request, PushResponse)
+        acks = [outbox.Ack(r.seq, r.status, r.reason, r.version) for r in answer.results]
+        outbox.record_acks(store, acks, store.clock.now().isoformat(timespec="seconds"))
+        report.pushed += len(acks)
+        report.accepted += sum(a.status == "accepted" for a in acks)
+        report.conflicts += sum(a.status == "conflict" for a in acks)
+        rejected = [a for a in acks if a.status == "rejected"]
+        report.rejected += len(rejected)
+        report.rejected_reasons += [a.reason or "" for a in rejected]
+        report.clock_warning = answer.clock_warning or report.clock_warning
+        tell("push", report.pushed, total)
+        if not acks:
+            break
+
+    # 2. Pull, page by page; each page and its cursor are stored together.
+    cursor = outbox.cursor(store)
+    while True:
+        page = conn.call(
+            "POST", protocol.PATH_PULL, PullRequest(cursor=cursor, limit=PULL_PAGE), PullResponse
+        )
+        outbox.apply_page(
+            store,
+            [
+                outbox.Incoming(
+                    r.table, r.record_id, r.fields, r.deleted, r.hlc, r.device_id, r.version
+                )
+                for r in page.records
+            ],
+            [
+                outbox.IncomingConflict(
+                    c.id,
+                    c.table,
+                    c.record_id,
+                    c.field,
+                    c.kept_value,
+                    c.lost_value,
+                    c.kept_device,
+                    c.lost_device,
+                    c.lost_hlc,
+                )
+                for c in page.conflicts
+            ],
+            page.cursor,
+        )
+        report.pulled += len(page.records)
+        report.pulled_conflicts += len(page.conflicts)
+        cursor = page.cursor
+        tell("pull", report.pulled, report.pulled + (PULL_PAGE if page.has_more else 0))
+        if not page.has_more:
+            break
+
+    # 3. Remember when, and how it went.
+    with store.transaction():
+        store.set_meta(outbox.LAST_SYNC, store.clock.now().isoformat(timespec="seconds"))
+        store.set_meta(outbox.LAST_RESULT, summary(report))
+    return report
+
+
+def summary(report: SyncReport) -> str:
+    text = (
+        f"上传 {report.pushed} 条（冲突 {report.conflicts}，被拒 {report.rejected}），"
+        f"下载 {report.pulled} 条"
+    )
+    return text + (f"；{report.clock_warning}" if report.clock_warning else "")

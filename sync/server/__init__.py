@@ -1,0 +1,1 @@
+"""The central sync server (install with the `server` extra); it never imports screens."""

@@ -1,0 +1,147 @@
+"""The HTTP face of the server: FastAPI routes for health, identity, push and pull."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Engine
+
+from civtui import __version__
+from sync import protocol
+from sync.protocol import Health, Me, PullRequest, PullResponse, PushRequest, PushResponse
+from sync.server import merge, tokens
+from sync.server.tokens import Identity
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    # Bodies are read by hand (to enforce size limits before parsing), so the
+    # OpenAPI document is told their schema explicitly.
+    return {
+        "requestBody": {
+            "required": True,
+            "description": "gzip-compressed JSON (Content-Encoding: gzip), or plain JSON",
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
+
+
+def identity(request: Request) -> Identity:
+    """The caller's identity from `Authorization: Bearer …`; 401 if missing, wrong or revoked."""
+    header = request.headers.get("authorization", "")
+    scheme, _, presented = header.partition(" ")
+    engine: Engine = request.app.state.engine
+    who = tokens.verify(engine, presented.strip()) if scheme.lower() == "bearer" else None
+    if who is None:
+        raise HTTPException(
+            401,
+            "令牌无效或已被吊销；请向乡镇民政办索取新令牌后重新 civtui login",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return who
+
+
+Caller = Annotated[Identity, Depends(identity)]
+
+
+def create_app(engine: Engine) -> FastAPI:
+    app = FastAPI(title="civtui sync server", version=__version__)
+    app.state.engine = engine
+
+    async def read_body(request: Request, model: type[M]) -> M:
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > protocol.MAX_COMPRESSED_BYTES:
+            raise HTTPException(413, "请求体过大")
+        body = bytearray()
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > protocol.MAX_COMPRESSED_BYTES:
+                raise HTTPException(413, "请求体过大")
+        raw = bytes(body)
+        if request.headers.get("content-encoding", "").lower() == "gzip":
+            try:
+                raw = protocol.decompress(raw)
+            except protocol.BodyTooLargeError:
+                raise HTTPException(413, "解压后的请求体过大") from None
+            except ValueError:
+                raise HTTPException(400, "请求体不是有效的 gzip 数据") from None
+        elif len(raw) > protocol.MAX_DECOMPRESSED_BYTES:
+            raise HTTPException(413, "请求体过大")
+        try:
+            return model.model_validate_json(raw)
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False, include_context=False, include_input=False)
+            raise HTTPException(422, errors) from None
+
+    def gzip_response(message: BaseModel) -> Response:
+        return Response(protocol.encode(message), media_type="application/json",
+                        headers={"Content-Encoding": "gzip"})  # fmt: skip
+
+    @app.get(protocol.PATH_HEALTH, response_model=Health)
+    def health() -> Health:
+        return Health(status="ok", version=__version__, server_time_ms=merge.now_ms())
+
+    @app.get(protocol.PATH_ME, response_model=Me)
+    def me(who: Caller) -> Me:
+        return Me(staff=who.staff, role=who.role, villages=sorted(who.villages))
+
+    @app.post(
+        protocol.PATH_PUSH, response_model=PushResponse, openapi_extra=_body_schema(PushRequest)
+    )
+    async def push(request: Request, who: Caller) -> Response:
+        message = await read_body(request, PushRequest)
+        try:
+            result = await _in_thread(merge.push, engine, who, message)
+        except merge.DeviceOwnedError as exc:
+            raise HTTPException(403, str(exc)) from None
+        return gzip_response(result)
+
+    @app.post(
+        protocol.PATH_PULL, response_model=PullResponse, openapi_extra=_body_schema(PullRequest)
+    )
+    async def pull(request: Request, who: Caller) -> Response:
+        message = await read_body(request, PullRequest)
+        return gzip_response(await _in_thread(merge.pull, engine, who, message))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+
+    fault = os.environ.get("CIVTUI_SERVER_FAULT", "")
+    if fault:
+        _install_fault(app, fault)
+    return app
+
+
+async def _in_thread(func: Any, *args: Any) -> Any:
+    # Database work blocks; keep the event loop free for other devices.
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(func, *args)
+
+
+def _install_fault(app: FastAPI, fault: str) -> None:
+    """Test hook: die at a chosen dangerous point, as a crashed or unplugged server would.
+
+    `crash-after-push-commit:N` exits after the Nth push has committed but before answering;
+    `crash-in-pull:N` exits while answering the Nth pull. Only for the test suite.
+    """
+    kind, _, count = fault.partition(":")
+    remaining = {"n": int(count or "1")}
+    target = {"crash-after-push-commit": protocol.PATH_PUSH, "crash-in-pull": protocol.PATH_PULL}[
+        kind
+    ]
+
+    @app.middleware("http")
+    async def crash(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        if request.url.path == target:
+            remaining["n"] -= 1
+            if remaining["n"] == 0:
+                os._exit(17)
+        return response

@@ -1,0 +1,397 @@
+"""Applying pushed changes and answering pulls: the server side of sync.
+
+Each field of each record carries the stamp that last set it: (HLC, device,
+server version). An incoming value wins when its stamp is later; when the two
+writes were concurrent (the device had not seen the other value), the losing
+value is kept in `conflicts`. Deletes are tombstones, and an edit never brings
+a deleted record back.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, Engine, and_, insert, select, update
+
+from civtui.models import RECORD_TYPES
+from db.hlc import Stamp
+from sync import protocol
+from sync.protocol import Change, ChangeResult, PullResponse, PushRequest, PushResponse
+from sync.server import storage
+from sync.server.storage import change_results, conflicts, counters, devices, records
+from sync.server.tokens import Identity
+
+#: Tables whose records hang off a person, and the field that names the parent.
+_PARENT = {
+    "visits": ("persons", "person_id"),
+    "child_checks": ("persons", "person_id"),
+    "elder_needs": ("persons", "person_id"),
+    "assessments": ("persons", "person_id"),
+    "need_status_changes": ("elder_needs", "need_id"),
+}
+_STORED = {"stored": True}
+
+
+class DeviceOwnedError(PermissionError):
+    """A device id already used with another staff member's token."""
+
+
+class Rejected(Exception):  # noqa: N818 - a verdict, not a failure of the server
+    """A change the server refuses; the message is the reason shown to the user."""
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass
+class _Row:
+    """A record as the server holds it, while a push works on it."""
+
+    table: str
+    record_id: str
+    village: str | None
+    data: dict[str, Any]
+    stamps: dict[str, list[Any]]
+    deleted: bool
+    exists: bool
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _load(conn: Connection, table: str, record_id: str) -> _Row:
+    row = conn.execute(
+        select(records).where(records.c.table_name == table, records.c.record_id == record_id)
+    ).first()
+    if row is None:
+        return _Row(table, record_id, None, {}, {}, False, False)
+    return _Row(
+        table,
+        record_id,
+        row.village_code,
+        json.loads(row.data),
+        json.loads(row.stamps),
+        row.deleted,
+        True,
+    )
+
+
+def _village_of(conn: Connection, table: str, data: dict[str, Any]) -> str | None:
+    if table == "villages":
+        return str(data.get("id")) if data.get("id") else None
+    if table == "staff":
+        codes = data.get("village_codes") or []
+        return str(codes[0]) if codes else None
+    if table in ("households", "persons"):
+        code = data.get("village_code")
+        return str(code) if code else None
+    parent_table, key = _PARENT[table]
+    parent = _load(conn, parent_table, str(data.get(key)))
+    if not parent.exists:
+        raise Rejected(f"所属记录（{parent_table} {data.get(key)}）尚未同步到服务器")
+    return parent.village
+
+
+def _check_access(
+    row: _Row, after: str | None, who: Identity, table: str, data: dict[str, Any]
+) -> None:
+    allowed = who.villages
+    if row.exists and row.village not in allowed:
+        raise Rejected(f"该记录属于村(社区) {row.village}，不在您的权限范围内")
+    if after is None or after not in allowed:
+        raise Rejected(f"该记录属于村(社区) {after or '未知'}，不在您的权限范围内")
+    if table == "staff" and not set(data.get("village_codes") or []) <= allowed:
+        raise Rejected("工作人员记录包含您无权管理的村(社区)")
+
+
+def _validate(table: str, data: dict[str, Any], changed: dict[str, Any]) -> None:
+    kind = RECORD_TYPES[table]
+    unknown = set(changed) - set(kind.model_fields) - {"total", "level"}
+    if unknown:
+        raise Rejected(f"未知字段：{'、'.join(sorted(unknown))}")
+    try:
+        kind.model_validate(data, context=_STORED)
+    except ValidationError as exc:
+        from civtui.errors import explain_text
+
+        raise Rejected(f"数据不合法：{explain_text(exc, kind)}") from None
+
+
+def _merge(row: _Row, change: Change, stamp: Stamp, device: str, version: int) -> None:
+    """Fold one upsert into `row`, field by field, keeping every losing concurrent value."""
+    text = str(stamp)
+    for name, value in change.fields.items():
+        current = row.stamps.get(name)
+        if current is None:
+            row.data[name] = value
+            row.stamps[name] = [text, device, version]
+            continue
+        cur_hlc, cur_device, cur_version = current
+        concurrent = cur_version > change.base_version and cur_device != device
+        incoming_wins = text > cur_hlc
+        old = row.data.get(name)
+        if incoming_wins:
+            row.data[name] = value
+            row.stamps[name] = [text, device, version]
+            if concurrent and old != value:
+                row.conflicts.append(
+                    {
+                        "field": name,
+                        "kept": value,
+                        "lost": old,
+                        "kept_device": device,
+                        "lost_device": cur_device,
+                        "lost_hlc": cur_hlc,
+                    }
+                )
+        elif concurrent and old != value:
+            row.conflicts.append(
+                {
+                    "field": name,
+                    "kept": old,
+                    "lost": value,
+                    "kept_device": cur_device,
+                    "lost_device": device,
+                    "lost_hlc": text,
+                }
+            )
+
+
+def _clamp(stamp: Stamp, server_ms: int) -> tuple[Stamp, bool]:
+    limit = server_ms + protocol.MAX_CLOCK_AHEAD_MS
+    if stamp.wall_ms <= limit:
+        return stamp, False
+    return Stamp(limit, stamp.counter, stamp.device), True
+
+
+def _apply_one(
+    conn: Connection, who: Identity, device: str, change: Change, version: int, server_ms: int
+) -> tuple[ChangeResult, bool]:
+    """Apply one change in the push transaction; returns its result and whether it was clamped."""
+    stamp, clamped = _clamp(Stamp.parse(change.hlc), server_ms)
+    row = _load(conn, change.table, change.record_id)
+    if change.op == "delete":
+        if not row.exists:
+            raise Rejected("服务器上没有这条记录，无法删除")
+        _check_access(row, row.village, who, change.table, row.data)
+        row.deleted = True
+        row.stamps["_deleted"] = [str(stamp), device, version]
+    else:
+        if "id" in change.fields and change.fields["id"] != change.record_id:
+            raise Rejected("记录编号与内容不一致")
+        merged = {**row.data, **change.fields, "id": change.record_id}
+        after = _village_of(conn, change.table, merged)
+        _check_access(row, after, who, change.table, merged)
+        if row.deleted:
+            for name, value in change.fields.items():
+                if row.data.get(name) != value:
+                    row.conflicts.append(
+                        {
+                            "field": name,
+                            "kept": row.data.get(name),
+                            "lost": value,
+                            "kept_device": "(deleted)",
+                            "lost_device": device,
+                            "lost_hlc": str(stamp),
+                        }
+                    )
+        else:
+            _validate(change.table, merged, change.fields)
+            _merge(row, change, stamp, device, version)
+            row.data["id"] = change.record_id
+            row.village = after
+    _save(conn, row, version, stamp, device)
+    status = "conflict" if row.conflicts else "accepted"
+    reason = None
+    if row.deleted and change.op == "upsert":
+        reason = "记录已被删除，修改未生效（已保留在冲突记录中）"
+    elif row.conflicts:
+        reason = "与其他设备的修改冲突：" + "、".join(c["field"] for c in row.conflicts)
+    return ChangeResult(seq=change.seq, status=status, reason=reason, version=version), clamped
+
+
+def _save(conn: Connection, row: _Row, version: int, stamp: Stamp, device: str) -> None:
+    values = {
+        "village_code": row.village,
+        "data": protocol.compact_json(row.data),
+        "stamps": protocol.compact_json(row.stamps),
+        "deleted": row.deleted,
+        "version": version,
+        "hlc": str(stamp),
+        "device_id": device,
+    }
+    if row.exists:
+        conn.execute(
+            update(records)
+            .where(records.c.table_name == row.table, records.c.record_id == row.record_id)
+            .values(**values)
+        )
+    else:
+        conn.execute(
+            insert(records).values(table_name=row.table, record_id=row.record_id, **values)
+        )
+    for c in row.conflicts:
+        conn.execute(
+            insert(conflicts).values(
+                version=version,
+                table_name=row.table,
+                record_id=row.record_id,
+                village_code=row.village,
+                field=c["field"],
+                kept_value=json.dumps(c["kept"]),
+                lost_value=json.dumps(c["lost"]),
+                kept_device=c["kept_device"],
+                lost_device=c["lost_device"],
+                lost_hlc=c["lost_hlc"],
+                created_at=storage.now_text(),
+            )
+        )
+
+
+def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
+    """Apply a batch in one transaction, remembering the device's highest applied seq in it too."""
+    server_ms = now_ms()
+    results: list[ChangeResult] = []
+    clamped_any = False
+    with engine.begin() as conn:
+        # Locking the counter serialises pushes, so versions commit in the order they are
+        # given out and a pull cursor can never pass a version that commits later.
+        next_version = conn.execute(
+            select(counters.c.value).where(counters.c.name == "version").with_for_update()
+        ).scalar_one()
+        owner = conn.execute(
+            select(devices).where(devices.c.device_id == request.device_id)
+        ).first()
+        if owner is not None and owner.token_id != who.token_id:
+            raise DeviceOwnedError("该设备编号已被其他工作人员使用")
+        last_seq = owner.last_seq if owner is not None else 0
+        if owner is None:
+            conn.execute(
+                insert(devices).values(
+                    device_id=request.device_id, token_id=who.token_id, last_seq=0
+                )
+            )
+        earlier = {
+            r.seq: r
+            for r in conn.execute(
+                select(change_results).where(
+                    and_(
+                        change_results.c.device_id == request.device_id,
+                        change_results.c.seq.in_(
+                            [c.seq for c in request.changes if c.seq <= last_seq]
+                        ),
+                    )
+                )
+            )
+        }
+        for change in sorted(request.changes, key=lambda c: c.seq):
+            if change.seq <= last_seq:
+                old = earlier.get(change.seq)
+                # Already applied: acknowledge again, exactly as the first time.
+                results.append(
+                    ChangeResult(
+                        seq=change.seq,
+                        status=old.status if old else "accepted",
+                        reason=old.reason if old else None,
+                        version=old.version if old else None,
+                    )
+                )
+                continue
+            try:
+                # A savepoint per change: a rejected one leaves no trace, the rest go on.
+                with conn.begin_nested():
+                    result, clamped = _apply_one(
+                        conn, who, request.device_id, change, next_version + 1, server_ms
+                    )
+                next_version += 1
+                clamped_any |= clamped
+            except Rejected as exc:
+                result = ChangeResult(seq=change.seq, status="rejected", reason=str(exc))
+            results.append(result)
+            last_seq = change.seq
+            conn.execute(
+                insert(change_results).values(
+                    device_id=request.device_id,
+                    seq=change.seq,
+                    status=result.status,
+                    reason=result.reason,
+                    version=result.version,
+                )
+            )
+        conn.execute(
+            update(counters).where(counters.c.name == "version").values(value=next_version)
+        )
+        conn.execute(
+            update(devices)
+            .where(devices.c.device_id == request.device_id)
+            .values(last_seq=last_seq)
+        )
+    warning = None
+    if clamped_any:
+        warning = "您电脑的时钟比服务器快了很多，请校正系统时间；这些修改按服务器时间计"
+    return PushResponse(
+        results=results, applied_through=last_seq, server_time_ms=server_ms, clock_warning=warning
+    )
+
+
+def pull(engine: Engine, who: Identity, request: protocol.PullRequest) -> PullResponse:
+    """Records of the token's villages changed after the cursor, oldest version first."""
+    villages = sorted(who.villages)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(records)
+            .where(records.c.version > request.cursor, records.c.village_code.in_(villages))
+            .order_by(records.c.version)
+            .limit(request.limit + 1)
+        ).all()
+        has_more = len(rows) > request.limit
+        rows = rows[: request.limit]
+        if has_more:
+            upto = rows[-1].version
+        else:
+            upto = conn.execute(
+                select(counters.c.value).where(counters.c.name == "version")
+            ).scalar_one()
+        found = conn.execute(
+            select(conflicts)
+            .where(
+                conflicts.c.version > request.cursor,
+                conflicts.c.version <= upto,
+                conflicts.c.village_code.in_(villages),
+            )
+            .order_by(conflicts.c.id)
+        ).all()
+    return PullResponse(
+        records=[
+            protocol.PulledRecord(
+                version=r.version,
+                table=r.table_name,
+                record_id=r.record_id,
+                fields=json.loads(r.data),
+                deleted=r.deleted,
+                hlc=r.hlc,
+                device_id=r.device_id,
+            )
+            for r in rows
+        ],
+        conflicts=[
+            protocol.Conflict(
+                id=c.id,
+                version=c.version,
+                table=c.table_name,
+                record_id=c.record_id,
+                field=c.field,
+                kept_value=json.loads(c.kept_value),
+                lost_value=json.loads(c.lost_value),
+                kept_device=c.kept_device,
+                lost_device=c.lost_device,
+                lost_hlc=c.lost_hlc,
+            )
+            for c in found
+        ],
+        cursor=max(upto, request.cursor),
+        has_more=has_more,
+    )

@@ -1,0 +1,456 @@
+"""Sync against a real server process on 127.0.0.1 (SQLite, and PostgreSQL when available)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from civtui import demo
+from civtui.clock import CHINA_TZ, Clock
+from civtui.models import Person, Village, Visit
+from civtui.profile import Profile, create_profile
+from db import open_store, outbox
+from sync import client as client_module
+from sync import protocol
+from sync.client import SyncError
+from tests.conftest import CTX, TODAY, VILLAGE, make_person
+from tests.sync_harness import OTHER_VILLAGE, Device, Server, device, free_port, rows, server
+
+__all__ = ["server"]  # the fixture
+
+
+def phone_of(d: Device, person_id: str) -> str | None:
+    person = d.store.get(Person, person_id)
+    assert person is not None
+    return person.phone
+
+
+def assert_same(a: Device, b: Device, srv: Server) -> None:
+    """Both devices hold the same rows, and they are what the server holds."""
+    server_rows = srv.records()
+    for table in ("villages", "persons", "visits", "child_checks", "elder_needs", "assessments"):
+        left = rows(a.store, table)
+        assert left == rows(b.store, table), table
+        for record_id, row in left.items():
+            data, deleted = server_rows[(table, record_id)]
+            assert bool(row["deleted"]) == deleted
+            for name, value in data.items():
+                stored = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+                assert row[name] in (value, stored), (table, name)
+
+
+# -- two devices --------------------------------------------------------------
+
+
+def test_two_devices_converge_and_keep_the_losing_value(server: Server, home: Path) -> None:
+    a = device(server, "a")
+    b = device(server, "b")
+    person = make_person(name="林阿婆", phone="13905800001")
+    a.store.save(person)
+    a.sync()
+    b.sync()
+    assert b.store.get(Person, person.id) == person
+
+    # Both edit the phone while offline; b's edit is later.
+    a.store.save(person.revise(context=CTX, phone="13905800002"))
+    b.store.clock = Clock.pinned(TODAY, hour=11)
+    b.store.save(person.revise(context=CTX, phone="13905800003", address="码头路1号"))
+    report_a = a.sync()
+    report_b = b.sync()
+    assert report_a.conflicts == 0 and report_b.conflicts == 1
+    a.sync()
+
+    assert phone_of(a, person.id) == phone_of(b, person.id) == "13905800003"
+    assert a.store.get(Person, person.id) == b.store.get(Person, person.id)
+    assert_same(a, b, server)
+    for d in (a, b):
+        [conflict] = outbox.open_conflicts(d.store, [person.id])
+        assert (conflict.field, conflict.kept_value, conflict.lost_value) == (
+            "phone",
+            "13905800003",
+            "13905800002",
+        )
+
+
+def test_choosing_the_losing_value_syncs_everywhere(server: Server, home: Path) -> None:
+    a = device(server, "a")
+    b = device(server, "b")
+    person = make_person(name="林阿婆")
+    a.store.save(person)
+    a.sync(), b.sync()
+    a.store.save(person.revise(context=CTX, address="旧地址"))
+    b.store.clock = Clock.pinned(TODAY, hour=11)
+    b.store.save(person.revise(context=CTX, address="新地址"))
+    a.sync(), b.sync(), a.sync()
+    [conflict] = outbox.open_conflicts(a.store, [person.id])
+    current = a.store.get(Person, person.id)
+    assert current is not None
+    a.store.clock = Clock.pinned(TODAY, hour=12)
+    a.store.save(current.revise(context=CTX, **{conflict.field: conflict.lost_value}))
+    outbox.resolve_conflict(a.store, conflict.id)
+    a.sync(), b.sync()
+    assert b.store.get(Person, person.id).address == "旧地址"  # type: ignore[union-attr]
+    assert_same(a, b, server)
+
+
+def test_pull_never_overwrites_unsent_field(server: Server, home: Path) -> None:
+    a = device(server, "a")
+    b = device(server, "b")
+    person = make_person()
+    a.store.save(person)
+    a.sync(), b.sync()
+    b.store.save(person.revise(context=CTX, address="b的地址", phone="13905809999"))
+    b.sync()
+    # a edits the phone but has not pushed it yet when the pull arrives.
+    a.store.save(person.revise(context=CTX, phone="13905801111"))
+    page = client_module.Connection(server.base, a.token).call(
+        "POST", protocol.PATH_PULL, protocol.PullRequest(cursor=0), protocol.PullResponse
+    )
+    outbox.apply_page(
+        a.store,
+        [
+            outbox.Incoming(
+                r.table, r.record_id, r.fields, r.deleted, r.hlc, r.device_id, r.version
+            )
+            for r in page.records
+        ],
+        [],
+        page.cursor,
+    )
+    mine = a.store.get(Person, person.id)
+    assert mine is not None
+    assert mine.phone == "13905801111"  # the unsent field stayed
+    assert mine.address == "b的地址"  # the rest came in
+
+
+def test_delete_is_a_tombstone_an_edit_does_not_resurrect(server: Server, home: Path) -> None:
+    a = device(server, "a")
+    b = device(server, "b")
+    person = make_person()
+    a.store.save(person)
+    a.sync(), b.sync()
+    a.store.delete(Person, person.id)
+    b.store.clock = Clock.pinned(TODAY, hour=11)
+    b.store.save(person.revise(context=CTX, address="还住这里"))
+    a.sync()
+    report = b.sync()
+    assert report.conflicts == 1
+    a.sync()
+    for d in (a, b):
+        assert d.store.get(Person, person.id) is None
+    assert server.records()[("persons", person.id)][1] is True
+    [conflict] = outbox.open_conflicts(b.store, [person.id])
+    assert conflict.lost_value == "还住这里"
+
+
+def test_clock_days_ahead_does_not_win_forever(server: Server, home: Path) -> None:
+    now = dt.datetime.now(CHINA_TZ)
+    fast = device(server, "fast", clock=Clock(now + dt.timedelta(days=3)))
+    right = device(server, "right", clock=Clock(now + dt.timedelta(minutes=30)))
+    person = make_person()
+    fast.store.save(person)
+    report = fast.sync()
+    assert report.clock_warning and "时钟" in report.clock_warning
+    right.sync()
+    right.store.save(person.revise(context=CTX, address="后来的修改"))
+    right.sync()
+    fast.sync()
+    assert fast.store.get(Person, person.id).address == "后来的修改"  # type: ignore[union-attr]
+
+
+# -- nothing lost, nothing doubled ------------------------------------------------
+
+
+def demo_device(server: Server, name: str, persons: int = 60) -> Device:
+    data = demo.generate(persons, seed=11, today=TODAY)
+    d = device(server, name, villages=[v.id for v in data.villages])
+    d.store.save_many([r for r in data.all() if not (r.table == "villages" and r.id == VILLAGE)])
+    return d
+
+
+def assert_fully_synced(d: Device, srv: Server) -> None:
+    assert d.store.pending_count() == 0
+    changes = d.store.changes(status=None)
+    assert {c.status for c in changes} == {"accepted"}
+    # Each change was applied exactly once: one server version each.
+    assert srv.version() == len(changes)
+    server_rows = srv.records()
+    for table in ("persons", "visits", "child_checks", "elder_needs", "need_status_changes"):
+        local = rows(d.store, table)
+        assert set(local) == {rid for (t, rid) in server_rows if t == table}, table
+
+
+def test_repeated_batch_is_applied_once(server: Server, home: Path) -> None:
+    d = demo_device(server, "a", persons=20)
+    conn = d.connect()
+    batch = outbox.next_batch(d.store, 50)
+    request = protocol.PushRequest(
+        device_id=d.store.device_id,
+        changes=[
+            protocol.Change(
+                seq=c.seq, table=c.table, record_id=c.record_id, op=c.op, fields=c.fields, hlc=c.hlc
+            )
+            for c in batch
+        ],
+    )
+    first = conn.call("POST", protocol.PATH_PUSH, request, protocol.PushResponse)
+    version = server.version()
+    again = conn.call("POST", protocol.PATH_PUSH, request, protocol.PushResponse)
+    assert again.results == first.results
+    assert server.version() == version == len(batch)
+    d.sync()
+    assert_fully_synced(d, server)
+
+
+def test_client_killed_after_the_server_committed(
+    server: Server, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d = demo_device(server, "a")
+    real = outbox.record_acks
+    calls = {"n": 0}
+
+    def dies_on_second_batch(*args: Any, **kwargs: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt("laptop lid closed")
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "record_acks", dies_on_second_batch)
+    monkeypatch.setattr(client_module, "PUSH_BATCH", 40)
+    with pytest.raises(KeyboardInterrupt):
+        d.sync()
+    assert d.store.pending_count() > 0
+    monkeypatch.setattr(outbox, "record_acks", real)
+    d.sync()
+    assert_fully_synced(d, server)
+
+
+def test_server_stopped_after_commit_before_answering(server: Server, home: Path) -> None:
+    d = demo_device(server, "a")
+    server.stop()
+    server.start(fault="crash-after-push-commit:1")
+    with pytest.raises(SyncError) as failure:
+        d.sync()
+    assert failure.value.kind == "offline"
+    assert server.wait_exit() == 17
+    committed = server.version()
+    assert committed > 0 and d.store.pending_count() > 0  # server has them, laptop unsure
+    server.start()
+    d.sync()
+    assert_fully_synced(d, server)
+
+
+def test_connection_dropped_while_pulling(
+    server: Server, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = demo_device(server, "a")
+    source.sync()
+    monkeypatch.setattr(client_module, "PULL_PAGE", 100)
+    reader = device(
+        server,
+        "b",
+        villages=[r[0] for r in source.store.db.execute("SELECT id FROM villages ORDER BY id")],
+    )
+    server.stop()
+    server.start(fault="crash-in-pull:2")
+    with pytest.raises(SyncError):
+        reader.sync()
+    server.wait_exit()
+    partial = outbox.cursor(reader.store)
+    assert 0 < partial < server.version()
+    server.start()
+    reader.sync()
+    for table in ("persons", "visits", "child_checks", "elder_needs", "assessments"):
+        assert rows(reader.store, table) == rows(source.store, table), table
+
+
+# -- access and hostile input ---------------------------------------------------
+
+
+def raw_push(srv: Server, token: str, body: bytes, *, gz: bool = True) -> httpx.Response:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if gz:
+        headers["Content-Encoding"] = "gzip"
+    return httpx.post(f"{srv.base}/v1/push", content=body, headers=headers, timeout=30)
+
+
+def valid_push(d: Device) -> bytes:
+    person = make_person()
+    d.store.save(person)
+    batch = outbox.next_batch(d.store, 100)
+    request = protocol.PushRequest(
+        device_id=d.store.device_id,
+        changes=[
+            protocol.Change(
+                seq=c.seq, table=c.table, record_id=c.record_id, op=c.op, fields=c.fields, hlc=c.hlc
+            )
+            for c in batch
+        ],
+    )
+    return request.model_dump_json().encode()
+
+
+def test_wrong_and_revoked_tokens_write_nothing(server: Server, home: Path) -> None:
+    d = device(server, "a")
+    body = gzip.compress(valid_push(d))
+    assert raw_push(server, "civ_nope_nope", body).status_code == 401
+    assert raw_push(server, "", body).status_code == 401
+    token_id = d.token.split("_")[1]
+    from sync.server import tokens
+
+    assert tokens.revoke(server.engine, token_id)
+    response = raw_push(server, d.token, body)
+    assert response.status_code == 401 and "吊销" in response.json()["detail"]
+    with pytest.raises(SyncError) as failure:
+        d.sync()
+    assert failure.value.kind == "auth"
+    assert server.count("records") == 0 and server.version() == 0
+    assert d.store.pending_count() == 3  # kept for a later sync with a new token
+
+
+def test_another_villages_record_is_rejected_and_not_visible(server: Server, home: Path) -> None:
+    mine = device(server, "mine")
+    theirs = device(server, "theirs", villages=[OTHER_VILLAGE])
+    outsider = make_person(name="外村人", village_code=OTHER_VILLAGE)
+    theirs.store.save(outsider)
+    theirs.sync()
+    # mine tries to write into the other village, and to move its own person there.
+    mine.store.save(Village(id=OTHER_VILLAGE, name="渔港村"))
+    mine.store.save(outsider.revise(context=CTX, village_code=OTHER_VILLAGE, name="冒名"))
+    own = make_person(name="本村人", seq=105)
+    mine.store.save(own)
+    report = mine.sync()
+    assert report.rejected == 2 and all("权限" in r for r in report.rejected_reasons)
+    mine.store.save(own.revise(context=CTX, village_code=OTHER_VILLAGE))
+    assert mine.sync().rejected == 1
+    assert server.records()[("persons", outsider.id)][0]["name"] == "外村人"
+    assert server.records()[("persons", own.id)][0]["village_code"] == VILLAGE
+    # A pull never hands over another village's rows.
+    fresh = device(server, "fresh")
+    fresh.sync()
+    assert fresh.store.get(Person, outsider.id) is None
+
+
+def test_rejected_change_does_not_block_the_rest(server: Server, home: Path) -> None:
+    d = device(server, "a")
+    good = make_person()
+    d.store.save(good)
+    visit = Visit.model_validate(
+        {"person_id": good.id, "visit_date": TODAY, "visitor": "王"}, context=CTX
+    )
+    d.store.save(visit)
+    # A change the server must refuse, between two good ones: an unknown field.
+    d.store.db.execute(
+        "INSERT INTO changes (table_name, record_id, op, fields, hlc, device_id, created_at) "
+        "VALUES ('persons', ?, 'upsert', '{\"shoe_size\": 42}', ?, ?, '2026-11-22')",
+        [good.id, d.store.changes()[-1].hlc, d.store.device_id],
+    )
+    later = make_person(seq=103)
+    d.store.save(later)
+    report = d.sync()
+    assert report.rejected == 1 and "未知字段" in report.rejected_reasons[0]
+    assert {("persons", good.id), ("visits", visit.id), ("persons", later.id)} <= set(
+        server.records()
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "gz", "status"),
+    [
+        (b"{not json", True, 422),
+        (b'{"device_id": "d", "changes": [{"seq": "one"}]}', True, 422),
+        (
+            b'{"device_id": "d", "changes": [{"seq": 1, "table": "persons", "record_id": "x",'
+            b' "op": "upsert", "fields": {}, "hlc": "nope"}]}',
+            True,
+            422,
+        ),
+        (b'{"device_id": "d", "changes": [], "extra": 1}', True, 422),
+        (b"\x1f\x8b not really gzip", False, 422),
+        (b"plain but claims gzip", True, 400),
+    ],
+)
+def test_malformed_input_is_refused_and_writes_nothing(
+    server: Server, home: Path, body: bytes, gz: bool, status: int
+) -> None:
+    d = device(server, "a")
+    payload = gzip.compress(body) if gz and body != b"plain but claims gzip" else body
+    response = raw_push(server, d.token, payload, gz=gz)
+    assert response.status_code == status
+    assert server.count("records") == 0 and server.count("devices") == 0
+
+
+def test_gzip_bomb_and_oversized_body_are_refused(server: Server, home: Path) -> None:
+    d = device(server, "a")
+    bomb = gzip.compress(b"[" + b" " * (protocol.MAX_DECOMPRESSED_BYTES + 10) + b"]")
+    assert len(bomb) < protocol.MAX_COMPRESSED_BYTES
+    assert raw_push(server, d.token, bomb).status_code == 413
+    huge = b"x" * (protocol.MAX_COMPRESSED_BYTES + 1)
+    assert raw_push(server, d.token, huge).status_code == 413
+    assert server.count("records") == 0 and server.version() == 0
+
+
+def test_openapi_describes_the_real_bodies(server: Server) -> None:
+    spec = httpx.get(f"{server.base}/openapi.json", timeout=10).json()
+    push = spec["paths"]["/v1/push"]["post"]
+    schema = push["requestBody"]["content"]["application/json"]["schema"]
+    assert set(schema["required"]) == {"device_id", "changes"}
+    assert set(spec["paths"]) == {"/v1/health", "/v1/me", "/v1/push", "/v1/pull"}
+    assert "PushResponse" in json.dumps(push["responses"]["200"])
+
+
+# -- the client on its own (no network) -------------------------------------------
+
+
+def test_plain_http_is_only_for_this_machine() -> None:
+    assert client_module.check_url("http://127.0.0.1:8765/") == "http://127.0.0.1:8765"
+    assert client_module.check_url("http://localhost:8765") == "http://localhost:8765"
+    assert client_module.check_url("https://mz.example.gov.cn") == "https://mz.example.gov.cn"
+    for url in ("http://10.1.2.3:8765", "http://mz.example.gov.cn", "ftp://x", "mz.example"):
+        with pytest.raises(SyncError):
+            client_module.check_url(url)
+
+
+def test_retries_back_off_on_429_and_5xx_then_succeed() -> None:
+    answers = iter([503, 429, 502, 200])
+    seen: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        code = next(answers)
+        seen.append(code)
+        body = protocol.Health(status="ok", version="x", server_time_ms=1).model_dump_json()
+        return httpx.Response(code, content=body if code == 200 else b"busy")
+
+    pauses: list[float] = []
+    conn = client_module.Connection(
+        "http://127.0.0.1:9",
+        "t",
+        transport=httpx.MockTransport(handler),
+        sleep=pauses.append,
+        backoff=1.0,
+    )
+    assert conn.health().status == "ok"
+    assert seen == [503, 429, 502, 200]
+    assert len(pauses) == 3 and all(0 <= p <= 2**i for i, p in enumerate(pauses))
+
+
+def test_offline_gives_up_with_a_clear_message_and_keeps_everything(
+    home: Path,
+) -> None:
+    port = free_port()  # nothing listens there
+    create_profile(Profile("x"), [Village(id=VILLAGE, name="海星村")], "s", Clock.pinned(TODAY))
+    store = open_store(Profile("x").db_path, Clock.pinned(TODAY))
+    pending = store.pending_count()
+    conn = client_module.Connection(f"http://127.0.0.1:{port}", "t", attempts=2, backoff=0.01)
+    with pytest.raises(SyncError) as failure:
+        client_module.sync(store, conn)
+    assert failure.value.kind == "offline" and "本机" in str(failure.value)
+    assert store.pending_count() == pending
