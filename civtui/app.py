@@ -13,13 +13,17 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
 
-from civtui import ledgers
+from civtui import credentials, ledgers
 from civtui.clock import SYSTEM_CLOCK, Clock
 from civtui.i18n import Translator
 from civtui.models import Staff
 from civtui.profile import Profile, home_dir, load_settings, save_settings
 from db import Store, open_store
 from screens.base import localize_bindings
+from sync.client import Connection, SyncError, summary, sync
+
+#: How often the app looks for the server while it is open.
+AUTO_SYNC_SECONDS = 300
 
 
 class CivtuiApp(App[None]):
@@ -51,6 +55,9 @@ class CivtuiApp(App[None]):
         self.t = Translator(lang)
         self._store: Store | None = None
         self._staff_name: str | None = None
+        #: True once the server answered, False when it did not, None before trying.
+        self.online: bool | None = None
+        self.sync_activity: str | None = None
         self.title = self.t("app.title")
         localize_bindings(self, self.t)
         self.set_keymap(load_settings().keymap)
@@ -82,11 +89,77 @@ class CivtuiApp(App[None]):
         return self.t.lang
 
     def on_mount(self) -> None:
-        saved = load_settings().theme
-        if saved in self.available_themes:
-            self.theme = saved
+        settings = load_settings()
+        if settings.theme in self.available_themes:
+            self.theme = settings.theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self._show_home()
+        if settings.auto_sync:
+            # "When a connection appears": look for the server now and then, sync when it answers.
+            self.set_interval(AUTO_SYNC_SECONDS, self.auto_sync)
+            self.call_after_refresh(self.auto_sync)
+
+    # -- sync ---------------------------------------------------------------------
+
+    def auto_sync(self) -> None:
+        if self.profile.exists() and load_settings().auto_sync:
+            self.run_sync(automatic=True)
+
+    def action_sync(self) -> None:
+        if self.profile.exists():
+            self.run_sync(automatic=False)
+
+    # One sync at a time; a failure is shown, never allowed to close the app.
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
+    def run_sync(self, automatic: bool) -> None:
+        """Push and pull in a worker thread, on its own connection to the profile's file."""
+        store = open_store(self.profile.db_path, self.clock)
+        try:
+            url, token = credentials.target(self.profile.name, store)
+            if url is None or token is None:
+                if not automatic:
+                    self.call_from_thread(
+                        self.notify, self.t("sync.not_logged_in"), severity="warning", timeout=10
+                    )
+                return
+            conn = Connection(url, token, attempts=1 if automatic else 4)
+            try:
+                if automatic:
+                    conn.health()
+                self.call_from_thread(self._sync_state, True, self.t("sync.running"))
+                report = sync(store, conn, self._sync_progress)
+            finally:
+                conn.close()
+        except SyncError as exc:
+            online = exc.kind not in ("offline",)
+            self.call_from_thread(self._sync_state, online, None)
+            if not automatic or exc.kind != "offline":
+                self.call_from_thread(self.notify, str(exc), severity="error", timeout=15)
+            return
+        finally:
+            store.close()
+        self.call_from_thread(self._sync_state, True, None)
+        severity = "warning" if report.rejected or report.clock_warning else "information"
+        self.call_from_thread(self.notify, summary(report), severity=severity, timeout=10)
+
+    def _sync_progress(self, stage: str, done: int, total: int) -> None:
+        text = self.t(f"sync.{stage}", done=done, total=total)
+        self.call_from_thread(self._sync_state, True, text)
+
+    def _sync_state(self, online: bool | None, activity: str | None) -> None:
+        """Record what the status bar should say and let every screen show fresh figures."""
+        self.online = online
+        self.sync_activity = activity
+        for screen in self.screen_stack:
+            refresh = getattr(screen, "on_sync_state", None)
+            if callable(refresh):
+                refresh()
+
+    def action_toggle_auto_sync(self) -> None:
+        settings = load_settings()
+        save_settings(settings.model_copy(update={"auto_sync": not settings.auto_sync}))
+        key = "sync.auto_off" if settings.auto_sync else "sync.auto_on"
+        self.notify(self.t(key))
 
     def _show_home(self) -> None:
         """The dashboard, or the setup screen while there is no profile."""
@@ -164,6 +237,8 @@ class CivtuiApp(App[None]):
         yield SystemCommand(t("nav.pending"), t("cmd.pending"), self.action_pending)
         yield SystemCommand(t("roster.new"), t("cmd.new_person"), self.action_new_person)
         yield SystemCommand(t("dash.visit"), t("cmd.visit_first"), self.action_visit_first)
+        yield SystemCommand(t("nav.sync"), t("cmd.sync"), self.action_sync)
+        yield SystemCommand(t("sync.auto"), t("cmd.auto_sync"), self.action_toggle_auto_sync)
         yield SystemCommand(t("report.coverage"), t("cmd.coverage"), self.action_coverage)
         yield SystemCommand(t("report.eligible"), t("cmd.eligible"), self.action_eligible)
         for kind, key in (("visits", "visits"), ("child-checks", "checks"), ("needs", "needs")):

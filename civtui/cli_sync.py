@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sys
 
 import click
@@ -13,20 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from civtui import credentials
 from civtui.cli_common import Context, fail, profile_store
-from db import Store, queries
+from db import outbox, queries
 from sync.client import Connection, SyncError, check_url, summary, sync
-
-SERVER_META = "server_url"
-
-
-def server_url(store: Store, given: str | None) -> str:
-    url = given or os.environ.get("CIVTUI_SERVER") or store.get_meta(SERVER_META)
-    if not url:
-        fail("还不知道服务器地址；请先运行 civtui login --server https://…，或用 --server 指定", 2)
-    try:
-        return check_url(url)
-    except SyncError as exc:
-        fail(str(exc), 2)
 
 
 @click.command()
@@ -53,7 +40,7 @@ def login(obj: Context, url: str, token_stdin: bool) -> None:
             conn.close()
         local = set(queries.village_names(store))
         with store.transaction():
-            store.set_meta(SERVER_META, conn.url)
+            store.set_meta(outbox.SERVER_URL, conn.url)
         try:
             credentials.save(obj.profile.name, conn.url, token)
         except credentials.CredentialError as exc:
@@ -76,8 +63,16 @@ def login(obj: Context, url: str, token_stdin: bool) -> None:
 def sync_command(obj: Context, url: str | None, as_json: bool) -> None:
     """先上传本机修改，再下载其他人的修改。可随时中断、重复运行。"""
     with profile_store(obj) as store:
-        server = server_url(store, url)
-        token = credentials.load(obj.profile.name, server)
+        server, token = credentials.target(obj.profile.name, store, url)
+        if not server:
+            fail(
+                "还不知道服务器地址；请先运行 civtui login --server https://…，或用 --server 指定",
+                2,
+            )
+        try:
+            server = check_url(server)
+        except SyncError as exc:
+            fail(str(exc), 2)
         if not token:
             fail(
                 f"尚未登录 {server}；请先运行 civtui login --server {server}，或设置环境变量 CIVTUI_TOKEN"

@@ -7,6 +7,8 @@ import os
 import keyring
 from keyring.errors import KeyringError
 
+from db import Store, outbox
+
 SERVICE = "civtui"
 NO_KEYRING = (
     "本机没有可用的系统密码库（keyring），令牌无法安全保存。"
@@ -39,3 +41,11 @@ def load(profile: str, server: str) -> str | None:
         return keyring.get_password(SERVICE, _account(profile, server))
     except KeyringError:
         return None
+
+
+def target(
+    profile: str, store: Store, given_url: str | None = None
+) -> tuple[str | None, str | None]:
+    """The server to sync with and its token: --server, else CIVTUI_SERVER, else the login's."""
+    url = given_url or os.environ.get("CIVTUI_SERVER") or store.get_meta(outbox.SERVER_URL)
+    return url, (load(profile, url) if url else None)

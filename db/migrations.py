@@ -238,6 +238,12 @@ def m003_sync_state(db: Database) -> None:
     db.execute("CREATE INDEX conflicts_record ON conflicts(table_name, record_id)")
 
 
+@migrations()
+def m004_sync_runs(db: Database) -> None:
+    """Which sync settled each change, so the outcome of the last one can be listed."""
+    db.execute("ALTER TABLE changes ADD COLUMN sync_run INTEGER")
+
+
 def pending(db: Database) -> list[str]:
     return [m.name for m in migrations.pending(db)]
 

@@ -10,8 +10,10 @@ from typing import Any
 from db.store import Store
 
 PULL_CURSOR = "pull_cursor"
+SERVER_URL = "server_url"
 LAST_SYNC = "last_sync"
 LAST_RESULT = "last_sync_result"
+SYNC_RUNS = "sync_runs"
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,20 @@ class Ack:
     version: int | None
 
 
-def record_acks(store: Store, acks: Iterable[Ack], acked_at: str) -> None:
+def start_run(store: Store) -> int:
+    """Number this sync run; the changes it settles are marked with it."""
+    with store.transaction():
+        run = int(store.get_meta(SYNC_RUNS) or 0) + 1
+        store.set_meta(SYNC_RUNS, str(run))
+    return run
+
+
+def last_run(store: Store) -> int | None:
+    value = store.get_meta(SYNC_RUNS)
+    return int(value) if value else None
+
+
+def record_acks(store: Store, acks: Iterable[Ack], acked_at: str, run: int | None = None) -> None:
     """Mark changes as the server answered, and remember each record's server version."""
     with store.transaction():
         for ack in acks:
@@ -66,8 +81,8 @@ def record_acks(store: Store, acks: Iterable[Ack], acked_at: str) -> None:
             if row is None:
                 continue
             store.db.execute(
-                "UPDATE changes SET status = ?, reason = ?, acked_at = ? WHERE seq = ?",
-                [ack.status, ack.reason, acked_at, ack.seq],
+                "UPDATE changes SET status = ?, reason = ?, acked_at = ?, sync_run = ? WHERE seq = ?",
+                [ack.status, ack.reason, acked_at, run, ack.seq],
             )
             if ack.version is not None:
                 _remember_version(store, row[0], row[1], ack.version)

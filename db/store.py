@@ -53,6 +53,7 @@ class Change:
     status: str
     reason: str | None
     acked_at: str | None
+    sync_run: int | None
 
 
 def _json_fields(kind: type[Record]) -> frozenset[str]:

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Static
 
 from civtui.choices import Category, NeedStatus
-from db import queries
+from db import outbox, queries
 from screens import format as fmt
 from screens.actions import open_contact_form
 from screens.base import CivScreen
@@ -26,6 +26,7 @@ class DashboardScreen(CivScreen[None]):
         Binding("r", "app.roster", "nav.roster", id="dashboard.roster"),
         Binding("n", "app.new_person", "roster.new", id="dashboard.new_person"),
         Binding("p", "app.pending", "nav.pending", id="dashboard.pending"),
+        Binding("s", "app.sync", "dash.sync", id="dashboard.sync", tooltip="cmd.sync"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -119,12 +120,25 @@ class DashboardScreen(CivScreen[None]):
         self.refresh_status()
 
     def refresh_status(self) -> None:
-        t, store = self.civ.t, self.civ.store
+        civ = self.civ
+        t, store = civ.t, civ.store
+        state = {True: "status.online", False: "status.offline", None: "status.unknown"}
         last = queries.last_sync(store)
-        self.query_one("#statusbar", Static).update(
-            f"{t('status.pending', n=store.pending_count())} · "
-            f"{t('status.last_sync', when=last or t('status.never_synced'))}"
-        )
+        parts = [
+            t(state[civ.online]),
+            t("status.pending", n=store.pending_count()),
+            t(
+                "status.last_sync",
+                when=last[:16].replace("T", " ") if last else t("status.never_synced"),
+            ),
+        ]
+        detail = civ.sync_activity or store.get_meta(outbox.LAST_RESULT)
+        if detail:
+            parts.append(detail)
+        self.query_one("#statusbar", Static).update(" · ".join(parts))
+
+    def on_sync_state(self) -> None:
+        self.load()
 
     def _highlighted(self) -> str | None:
         work = self.query_one("#worklist", DataTable)

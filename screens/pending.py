@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
 from civtui.models import RECORD_TYPES
-from db import queries
+from db import outbox, queries
 from screens.base import CivScreen
 
 
@@ -40,8 +40,14 @@ class PendingScreen(CivScreen[None]):
         t, store = self.civ.t, self.civ.store
         table = self.query_one("#changes", DataTable)
         table.clear()
-        # Unsent changes, and those the server refused or merged with a conflict.
-        shown = [c for c in store.changes(status=None) if c.status != "accepted"]
+        # Unsent changes, those the server refused or merged with a conflict, and
+        # everything the last sync settled, so its outcome can be read record by record.
+        run = outbox.last_run(store)
+        shown = [
+            c
+            for c in store.changes(status=None)
+            if c.status != "accepted" or (run is not None and c.sync_run == run)
+        ]
         for change in shown:
             kind = RECORD_TYPES[change.table_name]
             if change.op == "delete":
@@ -67,8 +73,12 @@ class PendingScreen(CivScreen[None]):
                 result,
                 key=str(change.seq),
             )
-        title = t("pending.title") + f" ({store.pending_count()})" if shown else t("pending.none")
+        pending = store.pending_count()
+        title = t("pending.title") + f" ({pending})" if pending else t("pending.none")
         self.query_one("#pending-title", Static).update(title)
+
+    def on_sync_state(self) -> None:
+        self.load()
 
     def action_back(self) -> None:
         self.dismiss()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,9 +11,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from civtui.choices import NeedStatus
+from civtui.errors import explain_text
 from civtui.i18n import Translator
 from civtui.models import (
     ELDER_AGE,
+    RECORD_TYPES,
     Assessment,
     ChildCheck,
     ElderNeed,
@@ -21,7 +24,7 @@ from civtui.models import (
     Visit,
     effective_categories,
 )
-from db import queries
+from db import outbox, queries
 from db.queries import TimelineEntry
 from screens import format as fmt
 from screens.actions import open_contact_form
@@ -39,6 +42,7 @@ class PersonScreen(CivScreen[None]):
         Binding("e", "edit", "person.edit", id="person.edit"),
         Binding("plus", "add_member", "person.add_member", id="person.add_member"),
         Binding("i", "reveal", "col.id", id="person.reveal", tooltip="person.reveal"),
+        Binding("c", "conflict", "person.choose", id="person.conflict"),
     ]
 
     def __init__(self, person_id: str) -> None:
@@ -46,6 +50,7 @@ class PersonScreen(CivScreen[None]):
         self.person_id = person_id
         self.revealed = False
         self.entries: list[TimelineEntry] = []
+        self.conflicts: list[outbox.StoredConflict] = []
 
     def compose(self) -> ComposeResult:
         t = self.civ.t
@@ -56,6 +61,8 @@ class PersonScreen(CivScreen[None]):
                 yield Static(id="profile")
                 yield Static(t("person.household"), classes="title")
                 yield Static(id="household")
+                yield Static(t("person.conflicts"), classes="title conflicts", id="conflicts-title")
+                yield Static(id="conflicts", classes="conflicts")
             with Vertical(id="person-main"):
                 yield Static(t("person.timeline"), classes="title")
                 yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
@@ -88,6 +95,16 @@ class PersonScreen(CivScreen[None]):
         table = self.query_one("#timeline", DataTable)
         table.clear()
         self.entries = queries.timeline(store, person.id)
+        self.conflicts = outbox.open_conflicts(
+            store, [person.id, *(e.record.id for e in self.entries)]
+        )
+        lines = [
+            f"{self._conflict_label(c)}：{_short(c.kept_value)} ⇄ {_short(c.lost_value)}"
+            for c in self.conflicts
+        ]
+        self.query_one("#conflicts", Static).update("\n".join(lines))
+        for widget in self.query(".conflicts"):
+            widget.display = bool(lines)
         for index, entry in enumerate(self.entries):
             table.add_row(
                 entry.day.isoformat(),
@@ -139,6 +156,42 @@ class PersonScreen(CivScreen[None]):
         return text
 
     # -- actions --------------------------------------------------------------
+
+    def on_sync_state(self) -> None:
+        self.load()
+
+    def _conflict_label(self, conflict: outbox.StoredConflict) -> str:
+        kind = RECORD_TYPES[conflict.table]
+        return f"{self.civ.t(f'table.{conflict.table}')}·{self.civ.t.of(kind, conflict.field)}"
+
+    def action_conflict(self) -> None:
+        """Show the oldest open conflict; the other device's value can replace the kept one."""
+        if not self.conflicts:
+            self.notify(self.civ.t("person.no_conflict"))
+            return
+        conflict = self.conflicts[0]
+
+        def chosen(use_lost: bool | None) -> None:
+            store = self.civ.store
+            if use_lost:
+                kind = RECORD_TYPES[conflict.table]
+                record = store.get(kind, conflict.record_id)
+                if record is not None:
+                    try:
+                        revised = record.revise(
+                            context={"today": self.civ.today},
+                            **{conflict.field: conflict.lost_value},
+                        )
+                    except ValidationError as exc:
+                        self.notify(explain_text(exc, kind), severity="error")
+                        return
+                    store.save(revised)
+            outbox.resolve_conflict(store, conflict.id)
+            self.load()
+
+        from screens.conflict import ConflictModal
+
+        self.civ.push_screen(ConflictModal(conflict, self._conflict_label(conflict)), chosen)
 
     def action_back(self) -> None:
         self.dismiss()
@@ -206,6 +259,11 @@ class PersonScreen(CivScreen[None]):
         from screens.person_form import PersonForm
 
         self._push(PersonForm(None, household_of=self.person))
+
+
+def _short(value: object) -> str:
+    text = "、".join(map(str, value)) if isinstance(value, list) else str(value or "—")
+    return text if len(text) <= 12 else text[:11] + "…"
 
 
 def summary(entry: TimelineEntry, t: Translator) -> str:

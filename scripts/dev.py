@@ -11,9 +11,13 @@ into .venv beside this repository.
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 import venv
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,12 +60,101 @@ def demo() -> int:
 
 
 def test() -> int:
-    install("dev")
+    install("dev,server")
     python = BIN / "python"
     sh(python, "-m", "ruff", "check", ".")
     sh(python, "-m", "ruff", "format", "--check", ".")
     sh(python, "-m", "mypy")
-    return sh(python, "-m", "pytest", "-n", "auto", "--dist", "loadfile", check=False)
+    env = dict(os.environ)
+    stop = None
+    try:
+        url, stop = start_postgres()
+        env["CIVTUI_TEST_POSTGRES_URL"] = url
+    except PostgresUnavailableError as exc:
+        if os.environ.get("CI"):
+            raise SystemExit(f"PostgreSQL is needed for the sync tests in CI: {exc}") from None
+        print(f"! PostgreSQL not available ({exc}); sync tests run on SQLite only", flush=True)
+    try:
+        cmd = [str(python), "-m", "pytest", "-n", "auto", "--dist", "loadfile"]
+        print("+", " ".join(cmd), flush=True)
+        return subprocess.run(cmd, cwd=ROOT, env=env, check=False).returncode
+    finally:
+        if stop:
+            stop()
+
+
+class PostgresUnavailableError(RuntimeError):
+    pass
+
+
+def _pg_bin() -> Path | None:
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(found).resolve().parent
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    return versions[-1].parent if versions else None
+
+
+def start_postgres() -> tuple[str, Callable[[], None]]:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 for the tests; installs it on Debian if root."""
+    if _pg_bin() is None and shutil.which("apt-get") and os.geteuid() == 0:
+        apt = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=apt)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "postgresql"], check=False, env=apt)
+    bindir = _pg_bin()
+    if bindir is None:
+        raise PostgresUnavailableError("pg_ctl not found and it cannot be installed here")
+    folder = Path(tempfile.mkdtemp(prefix="civtui-pg-"))
+    data = folder / "data"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    # PostgreSQL refuses to run as root: run it as the postgres user when we are root.
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        user = "postgres"
+        shutil.chown(folder, user)
+        prefix = ["runuser", "-u", user, "--"]
+    initdb = [
+        *prefix,
+        str(bindir / "initdb"),
+        "-D",
+        str(data),
+        "-U",
+        "civtui",
+        "--auth=trust",
+        "-E",
+        "UTF8",
+        "--locale=C.UTF-8",
+    ]
+    if subprocess.run(initdb, capture_output=True, check=False).returncode != 0:
+        raise PostgresUnavailableError("initdb failed")
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+    start = [
+        *prefix,
+        str(bindir / "pg_ctl"),
+        "-D",
+        str(data),
+        "-o",
+        options,
+        "-l",
+        str(folder / "log"),
+        "-w",
+        "start",
+    ]
+    if subprocess.run(start, capture_output=True, check=False).returncode != 0:
+        raise PostgresUnavailableError((folder / "log").read_text(errors="replace")[-500:])
+
+    def stop() -> None:
+        subprocess.run(
+            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+            capture_output=True,
+            check=False,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+    print(f"+ PostgreSQL {bindir.parent.name} on 127.0.0.1:{port}", flush=True)
+    return f"postgresql://civtui@127.0.0.1:{port}/postgres", stop
 
 
 def main() -> int:

@@ -181,6 +181,7 @@ def sync(store: Store, conn: Connection, progress: Progress | None = None) -> Sy
     tell = progress or (lambda stage, done, total: None)
 
     # 1. Push, oldest change first, one committed batch at a time.
+    run = outbox.start_run(store)
     total = store.pending_count()
     while batch := outbox.next_batch(store, PUSH_BATCH):
         request = PushRequest(
@@ -200,7 +201,7 @@ def sync(store: Store, conn: Connection, progress: Progress | None = None) -> Sy
         )
         answer = conn.call("POST", protocol.PATH_PUSH, request, PushResponse)
         acks = [outbox.Ack(r.seq, r.status, r.reason, r.version) for r in answer.results]
-        outbox.record_acks(store, acks, store.clock.now().isoformat(timespec="seconds"))
+        outbox.record_acks(store, acks, store.clock.now().isoformat(timespec="seconds"), run)
         report.pushed += len(acks)
         report.accepted += sum(a.status == "accepted" for a in acks)
         report.conflicts += sum(a.status == "conflict" for a in acks)

@@ -166,6 +166,7 @@ def test_migrations_on_an_empty_file_take_no_copy(tmp_path: Path) -> None:
         "m001_initial",
         "m002_person_search",
         "m003_sync_state",
+        "m004_sync_runs",
     ]
     assert list(tmp_path.glob("*.bak")) == []
     store.close()

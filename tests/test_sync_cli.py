@@ -1,0 +1,174 @@
+"""`civtui login` and `civtui sync` as a person runs them, against a real server process."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+from click.testing import CliRunner, Result
+from keyring.backend import KeyringBackend
+from keyring.backends import fail as fail_backend
+
+from civtui.cli import main
+from tests.conftest import TODAY
+from tests.sync_harness import Server, free_port, server
+
+__all__ = ["server"]
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring that lives in memory, standing in for the OS one during tests."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.items: dict[tuple[str, str], str] = {}
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.items.pop((service, username), None)
+
+
+@pytest.fixture
+def vault(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
+    monkeypatch.delenv("CIVTUI_TOKEN", raising=False)
+    monkeypatch.delenv("CIVTUI_SERVER", raising=False)
+    before = keyring.get_keyring()
+    memory = MemoryKeyring()
+    keyring.set_keyring(memory)
+    yield memory
+    keyring.set_keyring(before)
+
+
+def run(*args: str, stdin: str | None = None) -> Result:
+    return CliRunner().invoke(main, ["--today", TODAY.isoformat(), *args], input=stdin)
+
+
+def files_containing(folder: Path, secret: str) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+
+
+def test_login_keeps_the_token_in_the_keyring_only(
+    server: Server, home: Path, vault: MemoryKeyring
+) -> None:
+    assert run("demo", "--persons", "40").exit_code == 0
+    token = server.token("王晓丽", ["330902112201", "330903103202", "330922101203"])
+    result = run("login", "--server", server.base, "--token-stdin", stdin=token + "\n")
+    assert result.exit_code == 0, result.output
+    assert "王晓丽" in result.output and token not in result.output
+    assert list(vault.items.values()) == [token]
+    synced = run("sync", "--json")
+    assert synced.exit_code == 0, synced.output
+    report = json.loads(synced.stdout)
+    assert report["ok"] and report["pushed"] > 100 and report["pending"] == 0
+    status = json.loads(run("status", "--json").stdout)
+    assert status["pending_changes"] == 0 and status["last_sync"]
+    assert files_containing(home, token) == []
+
+
+def test_login_without_a_keyring_says_how_to_fix_it(
+    server: Server, home: Path, vault: MemoryKeyring
+) -> None:
+    keyring.set_keyring(fail_backend.Keyring())  # type: ignore[no-untyped-call]
+    run(
+        "init",
+        "--village-code",
+        "330902112201",
+        "--village-name",
+        "海星村",
+        "--staff",
+        "王",
+        "--role",
+        "assistant",
+    )
+    token = server.token("王", ["330902112201"])
+    result = run("login", "--server", server.base, "--token-stdin", stdin=token)
+    assert result.exit_code == 1
+    assert "密码库" in result.output and "CIVTUI_TOKEN" in result.output
+    assert token not in result.output and files_containing(home, token) == []
+
+
+def test_environment_token_and_server_work_without_login(
+    server: Server, home: Path, vault: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(
+        "init",
+        "--village-code",
+        "330902112201",
+        "--village-name",
+        "海星村",
+        "--staff",
+        "王",
+        "--role",
+        "assistant",
+    )
+    monkeypatch.setenv("CIVTUI_TOKEN", server.token("王", ["330902112201"]))
+    monkeypatch.setenv("CIVTUI_SERVER", server.base)
+    result = run("sync")
+    assert result.exit_code == 0, result.output
+    assert "同步完成" in result.output and "上传 2 条" in result.output
+
+
+def test_wrong_token_is_refused_at_login(server: Server, home: Path, vault: MemoryKeyring) -> None:
+    run(
+        "init",
+        "--village-code",
+        "330902112201",
+        "--village-name",
+        "海星村",
+        "--staff",
+        "王",
+        "--role",
+        "assistant",
+    )
+    result = run("login", "--server", server.base, "--token-stdin", stdin="civ_bad_token")
+    assert result.exit_code == 1 and "令牌无效" in result.output
+    assert vault.items == {}
+
+
+def test_sync_offline_exits_non_zero_and_loses_nothing(
+    home: Path, vault: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(
+        "init",
+        "--village-code",
+        "330902112201",
+        "--village-name",
+        "海星村",
+        "--staff",
+        "王",
+        "--role",
+        "assistant",
+    )
+    monkeypatch.setenv("CIVTUI_TOKEN", "civ_x_y")
+    monkeypatch.setattr(
+        "sync.client.Connection.__init__.__defaults__", (2, 0.01, None, lambda s: None)
+    )
+    result = run("sync", "--server", f"http://127.0.0.1:{free_port()}")
+    assert result.exit_code == 1 and "无法连接服务器" in result.output
+    assert json.loads(run("status", "--json").stdout)["pending_changes"] == 2
+
+
+def test_plain_http_to_another_machine_is_refused(home: Path, vault: MemoryKeyring) -> None:
+    run(
+        "init",
+        "--village-code",
+        "330902112201",
+        "--village-name",
+        "海星村",
+        "--staff",
+        "王",
+        "--role",
+        "assistant",
+    )
+    result = run("login", "--server", "http://192.0.2.1:8765", "--token-stdin", stdin="civ_a_b")
+    assert result.exit_code == 2 and "https" in result.output

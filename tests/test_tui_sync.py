@@ -1,0 +1,127 @@
+"""Sync from inside the app: a worker against a real server process, conflicts in the person view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
+
+from civtui.app import CivtuiApp
+from civtui.models import Person
+from db import outbox
+from screens.conflict import ConflictModal
+from screens.dashboard import DashboardScreen
+from screens.pending import PendingScreen
+from screens.person import PersonScreen
+from tests.conftest import CTX, make_person
+from tests.sync_harness import Server, device, server
+from tests.tui_helpers import app_on, demo_profile
+
+__all__ = ["server"]
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Let scheduled work start, wait for every worker, then let the screen catch up."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.fixture
+def synced_app(server: Server, home: Path, monkeypatch: pytest.MonkeyPatch) -> CivtuiApp:
+    profile = demo_profile(home)
+    monkeypatch.setenv("CIVTUI_SERVER", server.base)
+    codes = ["330902112201", "330903103202", "330922101203"]
+    monkeypatch.setenv("CIVTUI_TOKEN", server.token("王晓丽", codes))
+    return app_on(profile)
+
+
+async def test_sync_key_runs_in_a_worker_and_the_status_bar_follows(synced_app: CivtuiApp) -> None:
+    app = synced_app
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)  # the automatic check at start-up
+        assert app.store.pending_count() == 0, "auto sync pushed everything on start-up"
+        status = str(app.screen.query_one("#statusbar", Static).content)
+        assert "在线" in status and "待同步 0 条" in status
+        # A new visit, then `s`: the worker pushes it while the screen stays usable.
+        await pilot.press("v", "ctrl+s")
+        await pilot.pause()
+        assert app.store.pending_count() == 1
+        await pilot.press("s")
+        await settle(pilot)
+        assert app.store.pending_count() == 0
+        await pilot.press("p")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PendingScreen)
+        table = screen.query_one("#changes", DataTable)
+        assert table.row_count == 1 and table.get_row_at(0)[5] == "已接收"
+
+
+async def test_without_a_server_the_app_says_offline_and_keeps_working(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.sync_harness import free_port
+
+    monkeypatch.setenv("CIVTUI_SERVER", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("CIVTUI_TOKEN", "civ_x_y")
+    app = app_on(demo_profile(home))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.online is False
+        assert "离线" in str(app.screen.query_one("#statusbar", Static).content)
+        await pilot.press("v", "ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_conflict_is_shown_and_the_other_value_can_be_chosen(
+    server: Server, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = device(server, "other")
+    profile_token = server.token("王晓丽", ["330902112201"])
+    person = make_person(name="林阿婆", address="东头")
+    other.store.save(person)
+    other.sync()
+    from civtui.clock import Clock
+    from civtui.models import Staff, Village
+    from civtui.profile import Profile, create_profile
+    from tests.conftest import TODAY
+
+    staff = Staff(name="王晓丽", role="assistant", village_codes=["330902112201"])
+    create_profile(
+        Profile("mine"),
+        [Village(id="330902112201", name="海星村", township="金塘镇"), staff],
+        staff.id,
+        Clock.pinned(TODAY),
+    )
+    monkeypatch.setenv("CIVTUI_SERVER", server.base)
+    monkeypatch.setenv("CIVTUI_TOKEN", profile_token)
+    app = app_on(Profile("mine"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        mine = app.store.get(Person, person.id)
+        assert mine is not None
+        # Both change the address; the other device's change is later and wins.
+        app.store.save(mine.revise(context=CTX, address="西头"))
+        other.store.clock = Clock.pinned(TODAY, hour=11)
+        other.store.save(person.revise(context=CTX, address="北头"))
+        other.sync()
+        app.action_sync()
+        await settle(pilot)
+        app.push_screen(PersonScreen(person.id))
+        await pilot.pause()
+        view = app.screen
+        assert "西头" in str(view.query_one("#conflicts", Static).content)
+        assert "北头" in str(view.query_one("#profile", Static).content)
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, ConflictModal)
+        await pilot.press("u")
+        await pilot.pause()
+        chosen = app.store.get(Person, person.id)
+        assert chosen is not None and chosen.address == "西头"
+        assert outbox.open_conflicts(app.store, [person.id]) == []
+        assert app.store.pending_count() == 1
