@@ -454,3 +454,53 @@ def test_offline_gives_up_with_a_clear_message_and_keeps_everything(
         client_module.sync(store, conn)
     assert failure.value.kind == "offline" and "本机" in str(failure.value)
     assert store.pending_count() == pending
+
+
+KILLER = """
+import os, signal, sys
+from civtui.clock import Clock
+from civtui.profile import Profile
+from db import open_store, outbox
+from sync import client
+from tests.conftest import TODAY
+
+real = outbox.record_acks
+calls = {"n": 0}
+
+def record_then_die(*args, **kwargs):
+    calls["n"] += 1
+    if calls["n"] == 2:
+        os.kill(os.getpid(), signal.SIGKILL)  # no cleanup, no rollback handlers: a real crash
+    real(*args, **kwargs)
+
+outbox.record_acks = record_then_die
+client.PUSH_BATCH = 40
+store = open_store(Profile("a").db_path, Clock.pinned(TODAY))
+conn = client.Connection(sys.argv[1], sys.argv[2], attempts=1)
+client.sync(store, conn)
+"""
+
+
+def test_client_process_killed_mid_sync(server: Server, home: Path) -> None:
+    import subprocess
+    import sys
+
+    d = demo_device(server, "a")
+    d.store.close()
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLER, server.base, d.token], capture_output=True, check=False
+    )
+    assert killed.returncode == -9, killed.stderr.decode()
+    d.store = open_store(Profile("a").db_path, Clock.pinned(TODAY))
+    assert d.store.pending_count() > 0 and server.version() > 0
+    d.sync()
+    assert_fully_synced(d, server)
+
+
+def test_a_device_id_belongs_to_one_token(server: Server, home: Path) -> None:
+    a = device(server, "a")
+    a.sync()
+    impostor = server.token("别人", [VILLAGE])
+    body = protocol.PushRequest(device_id=a.store.device_id, changes=[]).model_dump_json()
+    response = raw_push(server, impostor, gzip.compress(body.encode()))
+    assert response.status_code == 403
