@@ -69,7 +69,7 @@ def _due_sheet(store: Store, month: dt.date, today: dt.date, children: bool) -> 
     people = {r.id: r for r in queries.person_rows(store, today)}
     names = queries.village_names(store)
     for code, report in reports.month_reports(store, month, today).items():
-        for st in report.due:
+        for st in queries.due_standings(store, report):
             row = people[st.subject.person_id]
             if row.is_child != children:
                 continue

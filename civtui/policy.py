@@ -32,7 +32,11 @@ class Subject:
     status: PersonStatus
     registered_on: dt.date
     #: Dates of the contacts that count for this person (visits, or child checks for a child).
+    #: The store may give only the first day of each month with a contact, for the months
+    #: around the one asked about: that is all the periods need.
     contacts: tuple[dt.date, ...] = ()
+    #: The last contact, when `contacts` does not reach back to it.
+    last_contact: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -113,11 +117,28 @@ def frequency_for(
     return best
 
 
-def standing(subject: Subject, month: dt.date, policy: Mapping[Category, Frequency]) -> Standing:
-    """Where `subject` stands in the period containing `month`."""
-    freq = frequency_for(subject.categories, policy)
+def _periods(freq: Frequency, month: dt.date) -> tuple[dt.date, dt.date, dt.date, dt.date]:
     start, end = period(freq, month_start(month))
     prev_start, prev_end = period(freq, start - dt.timedelta(days=1))
+    return start, end, prev_start, prev_end
+
+
+def standing(
+    subject: Subject,
+    month: dt.date,
+    policy: Mapping[Category, Frequency],
+    periods: Mapping[Frequency, tuple[dt.date, dt.date, dt.date, dt.date]] | None = None,
+) -> Standing:
+    """Where `subject` stands in the period containing `month`.
+
+    `periods` may hold each frequency's current and previous period, worked out
+    once for a whole report instead of once per person.
+    """
+    freq = frequency_for(subject.categories, policy)
+    if periods is not None:
+        start, end, prev_start, prev_end = periods[freq]
+    else:
+        start, end, prev_start, prev_end = _periods(freq, month)
     active = subject.status is PersonStatus.ACTIVE and freq is not Frequency.NONE
     required = active and subject.registered_on <= end
     contacted = any(start <= d <= end for d in subject.contacts)
@@ -126,14 +147,18 @@ def standing(subject: Subject, month: dt.date, policy: Mapping[Category, Frequen
         and subject.registered_on <= prev_end
         and not any(prev_start <= d <= prev_end for d in subject.contacts)
     )
-    past = [d for d in subject.contacts if d <= end]
+    if subject.last_contact is not None:
+        last: dt.date | None = subject.last_contact
+    else:
+        past = [d for d in subject.contacts if d <= end]
+        last = max(past) if past else None
     return Standing(
         subject=subject,
         frequency=freq,
         required=required,
         contacted=required and contacted,
         overdue=required and not contacted and missed_previous,
-        last_contact=max(past) if past else None,
+        last_contact=last,
     )
 
 
@@ -144,8 +169,9 @@ def month_report(
 ) -> MonthReport:
     """Standing of every subject in `month`, and coverage overall and per category."""
     report = MonthReport(month=month_start(month), standings=[])
+    periods = {freq: _periods(freq, month) for freq in Frequency}
     for subject in subjects:
-        st = standing(subject, month, policy)
+        st = standing(subject, month, policy, periods)
         if not st.required:
             continue
         report.standings.append(st)

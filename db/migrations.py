@@ -244,6 +244,67 @@ def m004_sync_runs(db: Database) -> None:
     db.execute("ALTER TABLE changes ADD COLUMN sync_run INTEGER")
 
 
+def _contact_triggers(db: Database, table: str, column: str, kind: str) -> None:
+    month = f"substr({{row}}.{column}, 1, 7)"
+    new_month, old_month = month.format(row="NEW"), month.format(row="OLD")
+    # One execute per trigger: executescript would commit the migration's transaction.
+    db.execute(
+        f"""
+        CREATE TRIGGER {table}_contact_insert AFTER INSERT ON {table} WHEN NEW.deleted = 0
+        BEGIN
+            INSERT INTO contact_months VALUES (NEW.person_id, '{kind}', {new_month}, NEW.{column})
+            ON CONFLICT(person_id, kind, month)
+            DO UPDATE SET last_day = max(last_day, excluded.last_day);
+        END
+        """
+    )
+    db.execute(
+        f"""
+        CREATE TRIGGER {table}_contact_update
+        AFTER UPDATE OF {column}, person_id, deleted ON {table}
+        BEGIN
+            DELETE FROM contact_months WHERE kind = '{kind}' AND (
+                (person_id = OLD.person_id AND month = {old_month})
+                OR (person_id = NEW.person_id AND month = {new_month}));
+            INSERT INTO contact_months
+            SELECT person_id, '{kind}', substr({column}, 1, 7), max({column}) FROM {table}
+            WHERE deleted = 0 AND (
+                (person_id = OLD.person_id AND substr({column}, 1, 7) = {old_month})
+                OR (person_id = NEW.person_id AND substr({column}, 1, 7) = {new_month}))
+            GROUP BY person_id, substr({column}, 1, 7);
+        END
+        """
+    )
+
+
+@migrations()
+def m005_contact_months(db: Database) -> None:
+    """Who was contacted in which month, kept by triggers in the same transaction as the
+    visit or child check, so the dashboard reads one small table instead of every visit."""
+    db.execute(
+        """
+        CREATE TABLE contact_months (
+            person_id TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('visit', 'check')),
+            month TEXT NOT NULL,
+            last_day TEXT NOT NULL,
+            PRIMARY KEY (person_id, kind, month)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX contact_months_month ON contact_months(kind, month, person_id)")
+    for table, column, kind in (
+        ("visits", "visit_date", "visit"),
+        ("child_checks", "check_date", "check"),
+    ):
+        db.execute(
+            f"INSERT INTO contact_months SELECT person_id, '{kind}', substr({column}, 1, 7), "
+            f"max({column}) FROM {table} WHERE deleted = 0 "
+            f"GROUP BY person_id, substr({column}, 1, 7)"
+        )
+        _contact_triggers(db, table, column, kind)
+
+
 def pending(db: Database) -> list[str]:
     return [m.name for m in migrations.pending(db)]
 

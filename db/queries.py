@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from civtui import resident_id
@@ -33,7 +32,15 @@ from civtui.models import (
     Visit,
     VisitPolicy,
 )
-from civtui.policy import DEFAULT_POLICY, MonthReport, Subject, month_report
+from civtui.policy import (
+    DEFAULT_POLICY,
+    MonthReport,
+    Standing,
+    Subject,
+    add_months,
+    month_report,
+    month_start,
+)
 from civtui.worklist import WorkItem, work_list
 from db.store import Store
 
@@ -66,67 +73,114 @@ def visit_policy(store: Store) -> dict[Category, Frequency]:
 
 def latest_levels(store: Store) -> dict[str, DependencyLevel]:
     """Each assessed person's dependency level from their most recent assessment."""
+    # SQLite returns the bare `level` column from the row that holds max(assessed_on).
     rows = store.db.execute(
-        """
-        SELECT person_id, level FROM (
-            SELECT person_id, level,
-                   row_number() OVER (PARTITION BY person_id
-                                      ORDER BY assessed_on DESC, updated_at DESC) AS n
-            FROM assessments WHERE deleted = 0
-        ) WHERE n = 1
-        """
+        "SELECT person_id, level, max(assessed_on) FROM assessments WHERE deleted = 0 "
+        "GROUP BY person_id"
     )
-    return {pid: DependencyLevel(level) for pid, level in rows}
-
-
-def _contact_dates(store: Store, table: str, column: str) -> dict[str, list[dt.date]]:
-    dates: dict[str, list[dt.date]] = defaultdict(list)
-    rows = store.db.execute(f"SELECT person_id, {column} FROM [{table}] WHERE deleted = 0")
-    for pid, day in rows:
-        dates[pid].append(dt.date.fromisoformat(day))
-    return dates
+    return {pid: DependencyLevel(level) for pid, level, _ in rows}
 
 
 def policy_subjects(store: Store, today: dt.date, village_code: str | None = None) -> list[Subject]:
-    """Every person (of one village, or all) as the visit policy sees them on `today`.
+    """Every person (of one village, or all) as the visit policy sees them in `today`'s month.
 
-    Children count child checks, everyone else counts visits. Built from plain
-    rows rather than full models: the dashboard asks this on every refresh.
+    Children count child checks, everyone else counts visits. Contacts come from the
+    trigger-kept `contact_months` table (the last one of each month), for the months
+    the policy can look at: this quarter and the one before. Where the last contact
+    is older than that, `due_standings` fills it in for the people it matters for.
     """
     levels = latest_levels(store)
-    visits = _contact_dates(store, "visits", "visit_date")
-    checks = _contact_dates(store, "child_checks", "check_date")
-    sql = (
-        "SELECT id, village_code, id_number, categories, status, registered_on "
-        "FROM persons WHERE deleted = 0"
-    )
-    params: list[str] = []
+    month = month_start(today)
+    first = add_months(month, -((month.month - 1) % 3) - 3)
+    last = add_months(first, 6) - dt.timedelta(days=1)
+    window = [first.strftime("%Y-%m"), last.strftime("%Y-%m")]
+    sql = """
+        SELECT p.id, p.village_code, p.id_number, p.categories, p.status, p.registered_on,
+               v.days, c.days
+        FROM persons p
+        LEFT JOIN (SELECT person_id, group_concat(last_day) AS days FROM contact_months
+                   WHERE kind = 'visit' AND month BETWEEN ? AND ? GROUP BY person_id) v
+               ON v.person_id = p.id
+        LEFT JOIN (SELECT person_id, group_concat(last_day) AS days FROM contact_months
+                   WHERE kind = 'check' AND month BETWEEN ? AND ? GROUP BY person_id) c
+               ON c.person_id = p.id
+        WHERE p.deleted = 0
+    """
+    params: list[str] = [*window, *window]
     if village_code:
-        sql += " AND village_code = ?"
+        sql += " AND p.village_code = ?"
         params.append(village_code)
+    by_code = {c.value: c for c in Category}
+    days: dict[str, dt.date] = {}
+    # Many people share the same categories: build each distinct set once.
+    sets: dict[tuple[str, bool, DependencyLevel | None], frozenset[Category]] = {}
     subjects = []
-    for pid, village, id_number, cats, status, registered in store.db.execute(sql, params):
-        age = resident_id.age(resident_id.birth_date_of(id_number), today)
-        categories = {Category(c) for c in json.loads(cats)}
-        if age >= ADVANCED_AGE:
-            categories.add(Category.ADVANCED_AGE)
+    for (
+        pid,
+        village,
+        number,
+        cats,
+        status,
+        registered,
+        visit_days,
+        check_days,
+    ) in store.db.execute(sql, params):
+        age = resident_id.age(resident_id.birth_date_of(number), today)
         level = levels.get(pid)
-        if level is DependencyLevel.SEVERE:
-            categories.add(Category.DISABLED)
-        elif level is DependencyLevel.MODERATE:
-            categories.add(Category.SEMI_DISABLED)
-        contacts = checks if age < CHILD_AGE_LIMIT else visits
+        key = (cats, age >= ADVANCED_AGE, level)
+        categories = sets.get(key)
+        if categories is None:
+            base = {by_code[c] for c in json.loads(cats)}
+            if age >= ADVANCED_AGE:
+                base.add(Category.ADVANCED_AGE)
+            if level is DependencyLevel.SEVERE:
+                base.add(Category.DISABLED)
+            elif level is DependencyLevel.MODERATE:
+                base.add(Category.SEMI_DISABLED)
+            categories = sets[key] = frozenset(base)
+        found = check_days if age < CHILD_AGE_LIMIT else visit_days
+        contacts: tuple[dt.date, ...] = ()
+        if found:
+            contacts = tuple(
+                days.get(d) or days.setdefault(d, dt.date.fromisoformat(d))
+                for d in found.split(",")
+            )
         subjects.append(
             Subject(
                 person_id=pid,
                 village_code=village,
-                categories=frozenset(categories),
+                categories=categories,
                 status=PersonStatus(status),
-                registered_on=dt.date.fromisoformat(registered),
-                contacts=tuple(sorted(contacts.get(pid, ()))),
+                registered_on=days.get(registered)
+                or days.setdefault(registered, dt.date.fromisoformat(registered)),
+                contacts=contacts,
             )
         )
     return subjects
+
+
+def due_standings(store: Store, report: MonthReport) -> list[Standing]:
+    """The report's due people, each with their true last contact (however long ago)."""
+    due = report.due
+    end = add_months(report.month, 1) - dt.timedelta(days=1)
+    last = last_contacts(store, [s.subject.person_id for s in due], end)
+    return [replace(s, last_contact=last.get(s.subject.person_id)) for s in due]
+
+
+def last_contacts(store: Store, person_ids: list[str], until: dt.date) -> dict[str, dt.date]:
+    """The day of each person's last visit or child check up to `until`."""
+    found: dict[str, dt.date] = {}
+    limit = until.strftime("%Y-%m")
+    for start in range(0, len(person_ids), 500):
+        chunk = person_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = store.db.execute(
+            f"SELECT person_id, max(last_day) FROM contact_months WHERE person_id IN ({marks}) "
+            f"AND month <= ? AND last_day <= ? GROUP BY person_id",
+            [*chunk, limit, until.isoformat()],
+        )
+        found.update((pid, dt.date.fromisoformat(day)) for pid, day in rows)
+    return found
 
 
 def need_history(store: Store, need: ElderNeed) -> ElderNeed:
@@ -178,17 +232,23 @@ class PersonRow:
         return self.age < CHILD_AGE_LIMIT
 
 
-def person_rows(store: Store, today: dt.date) -> list[PersonRow]:
-    """Every live person with effective categories, ordered by village then name."""
+def person_rows(store: Store, today: dt.date, ids: list[str] | None = None) -> list[PersonRow]:
+    """Live people (all, or those with `ids`) with effective categories, by village then name."""
     levels = latest_levels(store)
-    rows = store.db.execute(
-        """
+    sql = """
         SELECT p.id, p.name, p.id_number, p.village_code, p.categories, p.status,
                coalesce(s.key, p.name)
         FROM persons p LEFT JOIN person_search s ON s.person_id = p.id
-        WHERE p.deleted = 0 ORDER BY p.village_code, p.name
-        """
-    )
+        WHERE p.deleted = 0 {only} ORDER BY p.village_code, p.name
+    """
+    if ids is None:
+        rows: list[tuple[Any, ...]] = store.db.execute(sql.format(only="")).fetchall()
+    else:
+        rows = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            only = f"AND p.id IN ({','.join('?' * len(chunk))})"
+            rows += store.db.execute(sql.format(only=only), chunk).fetchall()
     result = []
     for pid, name, number, village, cats, status, key in rows:
         age = resident_id.age(resident_id.birth_date_of(number), today)
@@ -225,22 +285,37 @@ def village_names(store: Store) -> dict[str, str]:
 def high_risk_children(store: Store) -> set[str]:
     """Children whose most recent check was rated high risk."""
     rows = store.db.execute(
-        """
-        SELECT person_id, risk_level FROM (
-            SELECT person_id, risk_level,
-                   row_number() OVER (PARTITION BY person_id
-                                      ORDER BY check_date DESC, updated_at DESC) AS n
-            FROM child_checks WHERE deleted = 0
-        ) WHERE n = 1
-        """
+        "SELECT person_id, risk_level, max(check_date) FROM child_checks WHERE deleted = 0 "
+        "GROUP BY person_id"
     )
-    return {pid for pid, level in rows if level == RiskLevel.HIGH.value}
+    return {pid for pid, level, _ in rows if level == RiskLevel.HIGH.value}
+
+
+_CLOSED = (NeedStatus.RESOLVED.value, NeedStatus.UNRESOLVABLE.value)
+
+
+def need_counts(store: Store) -> dict[NeedStatus, int]:
+    """How many open needs are in each status."""
+    rows = store.db.execute(
+        "SELECT status, count(*) FROM elder_needs WHERE deleted = 0 AND status NOT IN (?, ?) "
+        "GROUP BY status",
+        _CLOSED,
+    )
+    return {NeedStatus(status): count for status, count in rows}
+
+
+def urgent_need_persons(store: Store) -> set[str]:
+    rows = store.db.execute(
+        "SELECT DISTINCT person_id FROM elder_needs WHERE deleted = 0 AND urgency = ? "
+        "AND status NOT IN (?, ?)",
+        [Urgency.URGENT.value, *_CLOSED],
+    )
+    return {pid for (pid,) in rows}
 
 
 def open_needs(store: Store) -> list[ElderNeed]:
     """Needs not yet resolved or closed as unresolvable, most urgent first."""
-    closed = (NeedStatus.RESOLVED.value, NeedStatus.UNRESOLVABLE.value)
-    needs = store.all(ElderNeed, "status NOT IN (?, ?)", closed, order_by="raised_on")
+    needs = store.all(ElderNeed, "status NOT IN (?, ?)", _CLOSED, order_by="raised_on")
     rank = {Urgency.URGENT: 0, Urgency.SOON: 1, Urgency.NORMAL: 2}
     return sorted(needs, key=lambda n: rank[n.urgency])
 
@@ -335,18 +410,20 @@ class Dashboard:
     report: MonthReport
     work: list[WorkItem]
     people: dict[str, PersonRow]
-    open_needs: list[ElderNeed]
+    need_counts: dict[NeedStatus, int]
     high_risk: list[PersonRow]
 
 
 def dashboard(store: Store, today: dt.date) -> Dashboard:
     """This month's coverage, work list, open needs and high-risk children."""
-    rows = {r.id: r for r in person_rows(store, today)}
     report = month_report(policy_subjects(store, today), today, visit_policy(store))
-    needs = open_needs(store)
+    due = due_standings(store, report)
     risky = high_risk_children(store)
-    urgent = {n.person_id for n in needs if n.urgency is Urgency.URGENT}
+    rows = {
+        r.id: r
+        for r in person_rows(store, today, sorted({*(s.subject.person_id for s in due), *risky}))
+    }
     ages = {pid: r.age for pid, r in rows.items()}
-    work = work_list(report.standings, ages, risky, urgent)
+    work = work_list(due, ages, risky, urgent_need_persons(store))
     high = [rows[pid] for pid in sorted(risky) if pid in rows and rows[pid].is_child]
-    return Dashboard(report, work, rows, needs, high)
+    return Dashboard(report, work, rows, need_counts(store), high)

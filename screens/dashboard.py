@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -110,9 +108,8 @@ class DashboardScreen(CivScreen[None]):
             f"{t('dash.worklist')} ({len(data.work)})" if data.work else t("dash.empty")
         )
 
-        by_status = Counter(n.status for n in data.open_needs)
         needs_text = " · ".join(
-            f"{s.label(lang)} {by_status[s]}" for s in NeedStatus if by_status.get(s)
+            f"{s.label(lang)} {data.need_counts[s]}" for s in NeedStatus if data.need_counts.get(s)
         )
         self.query_one("#needs", Static).update(needs_text or t("dash.none"))
         risky = "、".join(p.name for p in data.high_risk)

@@ -167,6 +167,7 @@ def test_migrations_on_an_empty_file_take_no_copy(tmp_path: Path) -> None:
         "m002_person_search",
         "m003_sync_state",
         "m004_sync_runs",
+        "m005_contact_months",
     ]
     assert list(tmp_path.glob("*.bak")) == []
     store.close()
@@ -208,3 +209,38 @@ def test_hlc_receive_orders_after_remote_stamp() -> None:
     assert merged > remote and merged.device == "a"
     assert hlc_mod.tick(merged, 1500, "a") > merged
     assert str(hlc_mod.Stamp.parse(str(merged))) == str(merged)
+
+
+def test_contact_months_follow_every_kind_of_write(store: Store) -> None:
+    person = make_person()
+    store.save(person)
+
+    def months() -> list[tuple[str, str, str]]:
+        return [
+            tuple(r)
+            for r in store.db.execute(
+                "SELECT kind, month, last_day FROM contact_months WHERE person_id = ? ORDER BY month",
+                [person.id],
+            )
+        ]
+
+    first = Visit.model_validate(
+        {"person_id": person.id, "visit_date": "2026-10-03", "visitor": "王"}, context=CTX
+    )
+    second = first.revise(context=CTX, id="v2", visit_date="2026-10-20")
+    store.save_many([first, second])
+    assert months() == [("visit", "2026-10", "2026-10-20")]
+    store.save(second.revise(context=CTX, visit_date="2026-11-02"))  # moved to another month
+    assert months() == [("visit", "2026-10", "2026-10-03"), ("visit", "2026-11", "2026-11-02")]
+    store.delete(Visit, first.id)  # a tombstone counts for nothing
+    assert months() == [("visit", "2026-11", "2026-11-02")]
+    with store.transaction():  # what a pull writes goes through the same triggers
+        store.apply_remote(
+            "visits",
+            "v3",
+            {"person_id": person.id, "visit_date": "2026-09-09", "visitor": "李"},
+            deleted=False,
+            stamp=store.changes()[-1].hlc,
+            device_id="other",
+        )
+    assert months()[0] == ("visit", "2026-09", "2026-09-09")

@@ -1,0 +1,1 @@
+"""civtui's benchmark suite: `python -m bench` (full) or `python -m bench --tiny` (CI)."""
