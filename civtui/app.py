@@ -13,14 +13,12 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
 
-from civtui import credentials, ledgers
 from civtui.clock import SYSTEM_CLOCK, Clock
 from civtui.i18n import Translator
 from civtui.models import Staff
 from civtui.profile import Profile, home_dir, load_settings, save_settings
 from db import Store, open_store
 from screens.base import localize_bindings
-from sync.client import Connection, SyncError, summary, sync
 
 #: How often the app looks for the server while it is open.
 AUTO_SYNC_SECONDS = 300
@@ -113,6 +111,10 @@ class CivtuiApp(App[None]):
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
     def run_sync(self, automatic: bool) -> None:
         """Push and pull in a worker thread, on its own connection to the profile's file."""
+        # Imported here, off the start-up path: the HTTP stack is not needed to open the app.
+        from civtui import credentials
+        from sync.client import Connection, SyncError, summary, sync
+
         store = open_store(self.profile.db_path, self.clock)
         try:
             url, token = credentials.target(self.profile.name, store)
@@ -262,6 +264,8 @@ class CivtuiApp(App[None]):
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def export_ledger(self, kind: str) -> Path | None:
         """Write a ledger in a worker thread (with its own connection) and say where it went."""
+        from civtui import ledgers
+
         key = {"visits": "visits", "child-checks": "checks", "needs": "needs"}[kind]
         what = self.t(f"export.{key}")
         self.call_from_thread(self.notify, self.t("export.running", what=what))

@@ -82,6 +82,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "roster.all_statuses": ("全部状态", "All statuses"),
     "roster.count": ("共 {n} 人", "{n} people"),
     "roster.new": ("新增对象", "New person"),
+    "roster.limited": (
+        "，显示前{n}人，请输入更多字缩小范围",
+        ", first {n} shown: type more to narrow",
+    ),
     "roster.focus_search": ("搜索", "Search"),
     # person view
     "person.profile": ("基本信息", "Profile"),

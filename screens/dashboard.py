@@ -13,6 +13,9 @@ from screens import format as fmt
 from screens.actions import open_contact_form
 from screens.base import CivScreen
 
+#: Work-list rows laid out at most; the title gives the full count.
+WORKLIST_LIMIT = 200
+
 
 class DashboardScreen(CivScreen[None]):
     """The screen civtui opens on; the work list has focus so a visit is one key away."""
@@ -44,6 +47,8 @@ class DashboardScreen(CivScreen[None]):
         yield Static(id="statusbar", classes="statusbar")
         yield Footer()
 
+    _shown = False
+
     def on_mount(self) -> None:
         t = self.civ.t
         self.query_one("#coverage", DataTable).add_columns(t("dash.category"), t("dash.rate"))
@@ -54,7 +59,10 @@ class DashboardScreen(CivScreen[None]):
         self.query_one("#worklist", DataTable).focus()
 
     def on_screen_resume(self) -> None:
-        self.load()
+        # Textual also sends this when the screen is first shown, right after on_mount.
+        if self._shown:
+            self.load()
+        self._shown = True
 
     def load(self) -> None:
         """Read this month's figures again (after a save, a sync, a day change)."""
@@ -84,7 +92,9 @@ class DashboardScreen(CivScreen[None]):
         work = self.query_one("#worklist", DataTable)
         row_before = work.cursor_row
         work.clear()
-        for item in data.work:
+        # The most urgent first; a long list is worked through, not scrolled, so only the
+        # head of it is laid out (laying out thousands of rows would delay every refresh).
+        for item in data.work[:WORKLIST_LIMIT]:
             person = data.people[item.person_id]
             if item.overdue:
                 state = t("state.overdue")
@@ -103,7 +113,7 @@ class DashboardScreen(CivScreen[None]):
                 key=item.person_id,
             )
         if data.work:
-            work.move_cursor(row=min(row_before, len(data.work) - 1))
+            work.move_cursor(row=min(row_before, work.row_count - 1))
         self.query_one("#worklist-title", Static).update(
             f"{t('dash.worklist')} ({len(data.work)})" if data.work else t("dash.empty")
         )

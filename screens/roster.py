@@ -17,6 +17,9 @@ from screens import format as fmt
 from screens.actions import open_contact_form
 from screens.base import CivScreen
 
+#: Rows listed at most; the count says how many matched.
+ROSTER_LIMIT = 300
+
 
 class RosterScreen(CivScreen[None]):
     CSS_PATH = "roster.tcss"
@@ -99,11 +102,13 @@ class RosterScreen(CivScreen[None]):
             and (wanted["village"] is Select.NULL or wanted["village"] == r.village_code)
             and (wanted["status"] is Select.NULL or wanted["status"] == r.status)
         ]
-        self.shown = shown
+        # A township roster can hold tens of thousands: list the first screenfuls and
+        # let the search narrow them down, so every keystroke stays instant.
+        self.shown = shown[:ROSTER_LIMIT]
         lang = self.civ.lang
         table = self.query_one("#people", DataTable)
         table.clear()
-        for r in shown:
+        for r in self.shown:
             table.add_row(
                 r.name,
                 Sex(r.sex).label(lang),
@@ -113,7 +118,10 @@ class RosterScreen(CivScreen[None]):
                 fmt.categories(r.categories, lang, r.derived),
                 key=r.id,
             )
-        self.query_one("#roster-count", Static).update(self.civ.t("roster.count", n=len(shown)))
+        count = self.civ.t("roster.count", n=len(shown))
+        if len(shown) > ROSTER_LIMIT:
+            count += self.civ.t("roster.limited", n=ROSTER_LIMIT)
+        self.query_one("#roster-count", Static).update(count)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "search":

@@ -180,7 +180,9 @@ def sync(store: Store, conn: Connection, progress: Progress | None = None) -> Sy
     report = SyncReport()
     tell = progress or (lambda stage, done, total: None)
 
-    # 1. Push, oldest change first, one committed batch at a time.
+    # 1. Push, oldest change first, one committed batch at a time. The device id is
+    # said once per batch, so it is cut from the stamps, and a new record's id from its fields.
+    own = f"-{store.device_id}"
     run = outbox.start_run(store)
     total = store.pending_count()
     while batch := outbox.next_batch(store, PUSH_BATCH):
@@ -192,8 +194,8 @@ def sync(store: Store, conn: Connection, progress: Progress | None = None) -> Sy
                     table=c.table,
                     record_id=c.record_id,
                     op=c.op,
-                    fields=c.fields,
-                    hlc=c.hlc,
+                    fields={k: v for k, v in c.fields.items() if k != "id"},
+                    hlc=c.hlc.removesuffix(own),
                     base_version=c.base_version,
                 )
                 for c in batch

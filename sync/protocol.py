@@ -51,9 +51,12 @@ class Change(Message):
     seq: int = Field(ge=1, description="Per-device sequence number, increasing")
     table: Literal[SYNCED_TABLES]  # type: ignore[valid-type]
     record_id: str = Field(min_length=1, max_length=64)
-    op: Literal["upsert", "delete"]
+    op: Literal["upsert", "delete"] = "upsert"
     fields: dict[str, Any] = Field(default_factory=dict)
-    hlc: str = Field(pattern=r"^\d{13}-\d{4}-[\w\-]{1,64}$")
+    hlc: str = Field(
+        pattern=r"^\d{13}-\d{4}(-[\w\-]{1,64})?$",
+        description="Hybrid-logical-clock stamp; the device part may be left out (it is the sender)",
+    )
     base_version: int = Field(
         default=0, ge=0, description="Server version of this record the device last saw"
     )
@@ -139,8 +142,10 @@ class BodyTooLargeError(ValueError):
 
 
 def encode(message: BaseModel) -> bytes:
-    """A message as gzip-compressed compact JSON."""
-    return gzip.compress(message.model_dump_json().encode("utf-8"), compresslevel=6)
+    """A message as gzip-compressed compact JSON; fields at their defaults are left out."""
+    return gzip.compress(
+        message.model_dump_json(exclude_defaults=True).encode("utf-8"), compresslevel=9
+    )
 
 
 def decompress(body: bytes, limit: int = MAX_DECOMPRESSED_BYTES) -> bytes:

@@ -1,0 +1,600 @@
+"""Run the benchmarks and print one table: `python -m bench [--tiny] [--no-record]`.
+
+Everything talks to 127.0.0.1 only. The full run builds (once, then reuses) a
+50,000-person profile in bench/.cache; `--tiny` runs every figure once on a small
+profile so CI keeps the suite working.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import gzip
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from bench import profile as bench_profile
+from bench.proxy import Link, ThrottlingProxy
+from civtui.clock import Clock
+from civtui.models import Person, Village, Visit
+from db import Store, open_store, outbox, queries
+from sync import client as sync_client
+from sync import protocol
+
+HERE = Path(__file__).resolve().parent
+TODAY = dt.date(2026, 11, 22)
+VILLAGE = "330902112201"
+
+
+@dataclass
+class Figure:
+    name: str
+    measured: str
+    floor: str
+    ratio: float | None
+    target: str
+    passed: bool | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    size: bench_profile.Size
+    repeats: int
+    search_keys: int
+    saves: int
+    sync_visits: int
+    slow_visits: int
+    slow_per_record: int
+    devices: int
+    device_changes: int
+
+
+FULL = Plan(bench_profile.FULL, 5, 40, 300, 10_000, 1_000, 30, 200, 100)
+TINY = Plan(bench_profile.TINY, 1, 5, 20, 300, 40, 5, 10, 20)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+# -- the TUI -------------------------------------------------------------------------
+
+
+@contextmanager
+def bench_home(db_path: Path) -> Iterator[dict[str, str]]:
+    """A CIVTUI_HOME whose `bench` profile is the given file; auto sync off (no network)."""
+    with tempfile.TemporaryDirectory() as home:
+        folder = Path(home) / "profiles" / "bench"
+        folder.mkdir(parents=True)
+        (folder / "civtui.db").symlink_to(db_path)
+        Path(home, "settings.json").write_text(json.dumps({"auto_sync": False, "profile": "bench"}))
+        yield {**os.environ, "CIVTUI_HOME": home}
+
+
+def cold_start(db_path: Path, repeats: int) -> tuple[Figure, Figure]:
+    def run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+        start = time.perf_counter()
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.child", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        elapsed = time.perf_counter() - start
+        return elapsed, json.loads(out.stdout.strip().splitlines()[-1])["rss_mib"]
+
+    with bench_home(db_path) as env:
+        run(["app", TODAY.isoformat()], env)  # warm the OS file cache once
+        app_runs = [run(["app", TODAY.isoformat()], env) for _ in range(repeats)]
+        minimal = [run(["minimal"], env)[0] for _ in range(repeats)]
+    app_time = statistics.median(t for t, _ in app_runs)
+    floor = statistics.median(minimal)
+    rss = max(r for _, r in app_runs)
+    ratio = app_time / floor
+    return (
+        Figure(
+            "cold start",
+            f"{app_time * 1000:.0f} ms",
+            f"{floor * 1000:.0f} ms (one label)",
+            ratio,
+            "ratio ≤ 1.5",
+            ratio <= 1.5,
+        ),
+        Figure("memory", f"{rss:.0f} MiB peak RSS", "—", None, "≤ 150 MB", rss <= 150),
+    )
+
+
+def search_and_dashboard(db_path: Path, keys: int, repeats: int) -> tuple[Figure, Figure]:
+    from pypinyin import lazy_pinyin
+    from textual.widgets import Input
+
+    from civtui.app import make_app
+    from civtui.profile import Profile
+    from screens.roster import RosterScreen
+
+    store = open_store(db_path, Clock.pinned(TODAY))
+    dash_times = []
+    for _ in range(max(3, repeats)):
+        start = time.perf_counter()
+        queries.dashboard(store, TODAY)
+        dash_times.append(time.perf_counter() - start)
+    names = [r[0] for r in store.db.execute("SELECT name FROM persons ORDER BY rowid LIMIT 50")]
+    store.close()
+    typed = "".join("".join(lazy_pinyin(n))[:4] for n in names)[:keys]
+    timings: list[float] = []
+
+    async def drive() -> None:
+        with bench_home(db_path) as env:
+            os.environ["CIVTUI_HOME"] = env["CIVTUI_HOME"]
+            app = make_app(Profile("bench"), clock=Clock.pinned(TODAY))
+            async with app.run_test(size=(120, 40)) as pilot:
+                await pilot.pause()
+                app.push_screen(RosterScreen())
+                await pilot.pause()
+                roster = app.screen
+                assert isinstance(roster, RosterScreen)
+                box = roster.query_one("#search", Input)
+                word = ""
+                for ch in typed:
+                    word = word + ch if len(word) < 4 else ch
+                    with box.prevent(Input.Changed):
+                        box.value = word
+                    start = time.perf_counter()
+                    roster.apply_filters()  # what the keystroke's Changed handler runs
+                    timings.append(time.perf_counter() - start)
+                    await pilot.pause()
+
+    asyncio.run(drive())
+    p50, p95 = pct(timings, 0.5) * 1000, pct(timings, 0.95) * 1000
+    dash = statistics.median(dash_times) * 1000
+    return (
+        Figure(
+            "search", f"p50 {p50:.1f} ms, p95 {p95:.1f} ms", "—", None, "p95 ≤ 16 ms", p95 <= 16
+        ),
+        Figure("dashboard", f"{dash:.0f} ms", "—", None, "≤ 50 ms", dash <= 50),
+    )
+
+
+def saves(db_path: Path, count: int) -> Figure:
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / "civtui.db"
+        shutil.copy(db_path, copy)
+        store = open_store(copy, Clock.pinned(TODAY))
+        person = str(store.db.execute("SELECT id FROM persons LIMIT 1").fetchone()[0])
+        times = []
+        for _ in range(count):
+            start = time.perf_counter()
+            visit = Visit.model_validate(
+                {"person_id": person, "visit_date": TODAY, "visitor": "王"},
+                context={"today": TODAY},
+            )
+            store.save(visit)
+            times.append(time.perf_counter() - start)
+        store.close()
+    p50, p95 = pct(times, 0.5) * 1000, pct(times, 0.95) * 1000
+    return Figure(
+        "save", f"p50 {p50:.1f} ms, p95 {p95:.1f} ms", "—", None, "p95 ≤ 10 ms", p95 <= 10
+    )
+
+
+# -- sync ------------------------------------------------------------------------------
+
+
+@dataclass
+class ServerProcess:
+    port: int
+    process: subprocess.Popen[bytes]
+    url: str
+    db_url: str
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+@contextmanager
+def server(db_url: str) -> Iterator[ServerProcess]:
+    from sync.server import storage
+
+    engine = storage.make_engine(db_url)
+    storage.migrate(engine)
+    engine.dispose()
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "CIVTUI_SERVER_DATABASE": db_url}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "civtui", "server", "run", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            httpx.get(f"{url}/v1/health", timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    srv = ServerProcess(port, process, url, db_url)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def token(db_url: str, staff: str, villages: list[str]) -> str:
+    from sync.server import storage, tokens
+
+    engine = storage.make_engine(db_url)
+    try:
+        return tokens.create(engine, staff, "assistant", villages)[1]
+    finally:
+        engine.dispose()
+
+
+def laptop(folder: Path, name: str, visits: int) -> Store:
+    """A profile with one village, a person per ten visits, and `visits` visits, all pending."""
+    store = open_store(folder / f"{name}.db", Clock.pinned(TODAY))
+    from civtui import resident_id
+
+    records: list[Any] = [Village(id=VILLAGE, name="海星村")]
+    people = []
+    for i in range(max(1, visits // 10)):
+        number = resident_id.make("330902", dt.date(1940, 1, 1) + dt.timedelta(days=i), i % 1000)
+        people.append(
+            Person.model_validate(
+                {"village_code": VILLAGE, "name": f"测试{i}", "id_number": number},
+                context={"today": TODAY},
+            )
+        )
+    records += people
+    for i in range(visits):
+        day = TODAY - dt.timedelta(days=i % 60)
+        records.append(
+            Visit.model_validate(
+                {
+                    "person_id": people[i % len(people)].id,
+                    "visit_date": day,
+                    "visitor": "王晓丽",
+                    "notes": "上门探访，老人身体尚可，已提醒注意用电安全" if i % 3 == 0 else "",
+                },
+                context={"today": TODAY},
+            )
+        )
+    store.save_many(records)
+    return store
+
+
+class Counting(httpx.HTTPTransport):
+    """Counts the bytes a sync puts on the wire (request and response bodies and headers)."""
+
+    sent = 0
+    received = 0
+    requests = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+        head = sum(len(k) + len(v) + 4 for k, v in request.headers.raw) + 40
+        Counting.sent += len(body) + head
+        Counting.requests += 1
+        response = super().handle_request(request)
+        raw = b"".join(response.iter_raw())  # as on the wire: still compressed
+        response.close()
+        Counting.received += (
+            len(raw) + sum(len(k) + len(v) + 4 for k, v in response.headers.raw) + 20
+        )
+        return httpx.Response(response.status_code, headers=response.headers, content=raw)
+
+
+def sync_local(plan: Plan, folder: Path) -> tuple[Figure, Figure]:
+    db_url = f"sqlite:///{folder / 'server-local.db'}"
+    with server(db_url) as srv:
+        store = laptop(folder, "local", plan.sync_visits)
+        changes = store.pending_count()
+        rows = [
+            json.loads(f) for (f,) in store.db.execute("SELECT fields FROM changes ORDER BY seq")
+        ]
+        floor = len(
+            gzip.compress(json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode())
+        )
+        Counting.sent = Counting.received = Counting.requests = 0
+        conn = sync_client.Connection(srv.url, token(db_url, "王", [VILLAGE]), transport=Counting())
+        start = time.perf_counter()
+        report = sync_client.sync(store, conn)
+        elapsed = time.perf_counter() - start
+        pushed = Counting.sent
+        conn.close()
+        store.close()
+    total = report.pushed + report.pulled
+    rate = total / elapsed
+    ratio = pushed / floor
+    return (
+        Figure(
+            "sync bytes",
+            f"{pushed / changes:.0f} B/change pushed ({Counting.requests} requests)",
+            f"{floor / changes:.0f} B/change (gzip of the records)",
+            ratio,
+            "ratio ≤ 1.2",
+            ratio <= 1.2,
+        ),
+        Figure(
+            "sync local",
+            f"{rate:,.0f} changes/s ({report.pushed} up + {report.pulled} down in {elapsed:.2f} s)",
+            "—",
+            None,
+            "≥ 5,000/s",
+            rate >= 5000,
+        ),
+    )
+
+
+def sync_slow(plan: Plan, folder: Path) -> Figure:
+    link = Link(bytes_per_second=128_000 / 8, one_way_delay=0.150)
+    db_url = f"sqlite:///{folder / 'server-2g.db'}"
+    with server(db_url) as srv, ThrottlingProxy(srv.port, link) as proxy:
+        villages = [VILLAGE]
+        via = f"http://127.0.0.1:{proxy.port}"
+        store = laptop(folder, "slow", plan.slow_visits)
+        Counting.sent = Counting.received = Counting.requests = 0
+        conn = sync_client.Connection(via, token(db_url, "王", villages), transport=Counting())
+        start = time.perf_counter()
+        sync_client.sync(store, conn)
+        ours = time.perf_counter() - start
+        conn.close()
+        store.close()
+        moved = Counting.sent + Counting.received
+        trips = Counting.requests + proxy.connections  # each request, plus each TCP handshake
+        floor = moved / link.bytes_per_second + trips * 2 * link.one_way_delay
+        # The form-submission pattern: one request per record (measured on a sample).
+        sample = laptop(folder, "per-record", plan.slow_per_record)
+        batch = outbox.next_batch(sample, plan.slow_per_record * 2)
+        http = httpx.Client(
+            base_url=via,
+            timeout=120,
+            headers={"Authorization": f"Bearer {token(db_url, '李', villages)}"},
+        )
+        start = time.perf_counter()
+        for change in batch:
+            body = protocol.PushRequest(
+                device_id=sample.device_id,
+                changes=[
+                    protocol.Change(
+                        seq=change.seq,
+                        table=change.table,
+                        record_id=change.record_id,  # type: ignore[arg-type]
+                        op=change.op,
+                        fields=change.fields,
+                        hlc=change.hlc,
+                    )
+                ],
+            )  # type: ignore[arg-type]
+            http.post(
+                protocol.PATH_PUSH,
+                content=protocol.encode(body),
+                headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+            )
+        per_record = (time.perf_counter() - start) / len(batch) * (plan.slow_visits * 1.1)
+        http.close()
+        sample.close()
+    ratio = ours / floor
+    return Figure(
+        "sync on 2G",
+        f"{ours:.1f} s for {plan.slow_visits} visits ({Counting.requests} requests, "
+        f"{moved / 1024:.0f} KiB); one request per record ≈ {per_record:.0f} s",
+        f"{floor:.1f} s (bytes ÷ 128 kbit/s + trips × 300 ms)",
+        ratio,
+        "ratio ≤ 1.3",
+        ratio <= 1.3,
+    )
+
+
+def server_load(plan: Plan, folder: Path, db_url: str, label: str) -> Figure:
+    with server(db_url) as srv:
+        tokens = [token(db_url, f"员工{i}", [VILLAGE]) for i in range(plan.devices)]
+        bodies = []
+        for i in range(plan.devices):
+            store = laptop(folder / label, f"d{i}", plan.device_changes - plan.device_changes // 10)
+            batch = outbox.next_batch(store, plan.device_changes * 2)
+            request = protocol.PushRequest(
+                device_id=store.device_id,
+                changes=[
+                    protocol.Change(
+                        seq=c.seq,
+                        table=c.table,
+                        record_id=c.record_id,
+                        op=c.op,  # type: ignore[arg-type]
+                        fields=c.fields,
+                        hlc=c.hlc,
+                    )
+                    for c in batch
+                ],
+            )
+            bodies.append(protocol.encode(request))
+            store.close()
+        latencies: list[float] = []
+        errors: list[str] = []
+        barrier = threading.Barrier(plan.devices)
+
+        def device(i: int) -> None:
+            with httpx.Client(base_url=srv.url, timeout=120) as http:
+                barrier.wait()
+                start = time.perf_counter()
+                try:
+                    response = http.post(
+                        protocol.PATH_PUSH,
+                        content=bodies[i],
+                        headers={
+                            "Authorization": f"Bearer {tokens[i]}",
+                            "Content-Encoding": "gzip",
+                            "Content-Type": "application/json",
+                        },
+                    )
+                    if response.status_code != 200:
+                        errors.append(str(response.status_code))
+                except httpx.HTTPError as exc:
+                    errors.append(type(exc).__name__)
+                latencies.append(time.perf_counter() - start)
+
+        threads = [threading.Thread(target=device, args=(i,)) for i in range(plan.devices)]
+        start = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - start
+    changes = sum(1 for _ in range(plan.devices)) * plan.device_changes
+    return Figure(
+        f"server load ({label})",
+        f"{len(errors)} errors, {changes / elapsed:,.0f} changes/s, p50 "
+        f"{pct(latencies, 0.5) * 1000:.0f} ms, p99 {pct(latencies, 0.99) * 1000:.0f} ms",
+        f"{plan.devices} devices × {plan.device_changes}",
+        None,
+        "0 errors",
+        not errors,
+    )
+
+
+# -- the run ----------------------------------------------------------------------------
+
+
+def cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f"{line.split(':', 1)[1].strip()} × {os.cpu_count()}"
+    except OSError:
+        pass
+    return f"{platform.processor() or platform.machine()} × {os.cpu_count()}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--tiny", action="store_true", help="small profile, one repetition (CI)")
+    parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
+    args = parser.parse_args()
+    plan = TINY if args.tiny else FULL
+    console = Console()
+    cache = HERE / ".cache"
+    cache.mkdir(exist_ok=True)
+    size = plan.size
+    db_path = cache / f"profile-{size.persons}-{size.visits}-{TODAY}.db"
+    steps: list[tuple[str, Callable[[], Any]]] = []
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "sqlite").mkdir()
+        (folder / "postgresql").mkdir()
+        steps = [
+            ("building the profile", lambda: bench_profile.build(db_path, size, TODAY)),
+            ("cold start and memory", lambda: figures.extend(cold_start(db_path, plan.repeats))),
+            (
+                "search and dashboard",
+                lambda: figures.extend(
+                    search_and_dashboard(db_path, plan.search_keys, plan.repeats)
+                ),
+            ),
+            ("save", lambda: figures.append(saves(db_path, plan.saves))),
+            ("sync on 127.0.0.1", lambda: figures.extend(sync_local(plan, folder))),
+            ("sync through a 2G link", lambda: figures.append(sync_slow(plan, folder))),
+            (
+                "server load, SQLite",
+                lambda: figures.append(
+                    server_load(plan, folder, f"sqlite:///{folder / 'load.db'}", "sqlite")
+                ),
+            ),
+        ]
+        postgres = os.environ.get("CIVTUI_TEST_POSTGRES_URL")
+        if postgres:
+            steps.append(
+                (
+                    "server load, PostgreSQL",
+                    lambda: figures.append(
+                        server_load(plan, folder, fresh_postgres(postgres), "postgresql")
+                    ),
+                )
+            )
+        for label, step in steps:
+            with console.status(f"{label}…"):
+                step()
+    table = Table(
+        "figure",
+        "measured",
+        "floor / peer",
+        "ratio",
+        "target",
+        "result",
+        title=f"civtui benchmarks {'(tiny)' if args.tiny else ''}",
+    )
+    for f in figures:
+        verdict = "—" if f.passed is None else ("pass" if f.passed else "MISS")
+        table.add_row(
+            f.name, f.measured, f.floor, f"{f.ratio:.2f}" if f.ratio else "—", f.target, verdict
+        )
+    console.print(table)
+    machine = f"{cpu()}, Python {platform.python_version()}, {platform.system()}"
+    console.print(machine)
+    if not postgres:
+        console.print(
+            "PostgreSQL load skipped: set CIVTUI_TEST_POSTGRES_URL (scripts/dev.py bench does)"
+        )
+    if not args.no_record:
+        record(figures, machine, args.tiny)
+    return 0
+
+
+def fresh_postgres(admin: str) -> str:
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from sync.server import storage
+
+    name = f"civtui_bench_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(storage.database_url(admin), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return admin.rsplit("/", 1)[0] + f"/{name}"
+
+
+def record(figures: list[Figure], machine: str, tiny: bool) -> None:
+    lines = [
+        f"\n## {dt.datetime.now():%Y-%m-%d %H:%M} {'(tiny)' if tiny else ''}\n",
+        machine,
+        "",
+        "| figure | measured | floor / peer | ratio | target | result |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f in figures:
+        verdict = "—" if f.passed is None else ("pass" if f.passed else "**miss**")
+        ratio = f"{f.ratio:.2f}" if f.ratio else "—"
+        lines.append(f"| {f.name} | {f.measured} | {f.floor} | {ratio} | {f.target} | {verdict} |")
+    with (HERE / "RESULTS.md").open("a", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
