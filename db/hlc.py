@@ -26,11 +26,22 @@ class Stamp:
         return cls(int(wall), int(counter), device)
 
 
+#: The counter has four digits; past them the stamp moves on by a millisecond instead,
+#: which keeps the text form (and so its sort order) intact.
+MAX_COUNTER = 9999
+
+
+def _next(wall: int, counter: int, device: str) -> Stamp:
+    if counter > MAX_COUNTER:
+        return Stamp(wall + 1, 0, device)
+    return Stamp(wall, counter, device)
+
+
 def tick(last: Stamp | None, now_ms: int, device: str) -> Stamp:
     """The stamp for a local change: never before the last one, even if the clock went back."""
     if last is None or now_ms > last.wall_ms:
         return Stamp(now_ms, 0, device)
-    return Stamp(last.wall_ms, last.counter + 1, device)
+    return _next(last.wall_ms, last.counter + 1, device)
 
 
 def receive(last: Stamp | None, remote: Stamp, now_ms: int, device: str) -> Stamp:
@@ -41,4 +52,4 @@ def receive(last: Stamp | None, remote: Stamp, now_ms: int, device: str) -> Stam
         counter = last.counter + 1
     if wall == remote.wall_ms:
         counter = max(counter, remote.counter + 1)
-    return Stamp(wall, counter, device)
+    return _next(wall, counter, device)

@@ -3,6 +3,7 @@
 
     python3 scripts/dev.py demo   # install, create the demo profile if missing, open the app
     python3 scripts/dev.py test   # install with dev tools, then ruff, mypy and pytest
+    python3 scripts/dev.py bench  # the full benchmark suite (add --tiny for the quick one)
 
 Needs only Python >= 3.11 and the package index; everything else is installed
 into .venv beside this repository.
@@ -76,6 +77,25 @@ def test() -> int:
         print(f"! PostgreSQL not available ({exc}); sync tests run on SQLite only", flush=True)
     try:
         cmd = [str(python), "-m", "pytest", "-n", "auto", "--dist", "loadfile"]
+        print("+", " ".join(cmd), flush=True)
+        return subprocess.run(cmd, cwd=ROOT, env=env, check=False).returncode
+    finally:
+        if stop:
+            stop()
+
+
+def bench() -> int:
+    """The full benchmark suite (python -m bench), with PostgreSQL for the server-load figure."""
+    install("dev,server")
+    env = dict(os.environ)
+    stop = None
+    try:
+        url, stop = start_postgres()
+        env["CIVTUI_TEST_POSTGRES_URL"] = url
+    except PostgresUnavailableError as exc:
+        print(f"! PostgreSQL not available ({exc}); its server-load figure is skipped", flush=True)
+    try:
+        cmd = [str(BIN / "python"), "-m", "bench", *sys.argv[2:]]
         print("+", " ".join(cmd), flush=True)
         return subprocess.run(cmd, cwd=ROOT, env=env, check=False).returncode
     finally:
@@ -160,8 +180,8 @@ def start_postgres() -> tuple[str, Callable[[], None]]:
 def main() -> int:
     if sys.version_info < (3, 11):  # noqa: UP036 (this script may meet an old python3)
         sys.exit("civtui needs Python 3.11 or newer")
-    commands = {"demo": demo, "test": test}
-    if len(sys.argv) != 2 or sys.argv[1] not in commands:
+    commands = {"demo": demo, "test": test, "bench": bench}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     try:
         return commands[sys.argv[1]]()

@@ -244,3 +244,17 @@ def test_contact_months_follow_every_kind_of_write(store: Store) -> None:
             device_id="other",
         )
     assert months()[0] == ("visit", "2026-09", "2026-09-09")
+
+
+def test_hlc_counter_never_outgrows_its_four_digits() -> None:
+    # A stopped (or set back) clock and ten thousand saves in a row: a bulk import.
+    stamp = None
+    texts = []
+    for _ in range(10_050):
+        stamp = hlc_mod.tick(stamp, 1_000, "dev")
+        texts.append(str(stamp))
+    assert texts == sorted(texts) and len(set(texts)) == len(texts)
+    assert all(len(t.split("-")[1]) == 4 for t in texts)
+    assert hlc_mod.receive(hlc_mod.Stamp(5, 9999, "a"), hlc_mod.Stamp(5, 9999, "b"), 0, "a") == (
+        hlc_mod.Stamp(6, 0, "a")
+    )

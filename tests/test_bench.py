@@ -1,0 +1,38 @@
+"""The benchmark suite in its tiny form, so it cannot rot; timings are for people, not asserts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+FIGURES = [
+    "cold start",
+    "memory",
+    "search",
+    "dashboard",
+    "save",
+    "sync bytes",
+    "sync local",
+    "sync on 2G",
+    "server load (sqlite)",
+]
+
+
+def test_tiny_benchmark_run_prints_every_figure(tmp_path: Path) -> None:
+    env = {**os.environ, "COLUMNS": "250"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--tiny", "--no-record"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    for figure in FIGURES:
+        assert f"│ {figure}" in result.stdout, figure
+    if os.environ.get("CIVTUI_TEST_POSTGRES_URL"):
+        assert "server load (postgresql)" in result.stdout
+    assert "Python 3." in result.stdout
