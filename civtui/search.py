@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 #: Surnames whose reading differs from the character's common one.
 SURNAME_READINGS = {
@@ -50,26 +51,50 @@ def search_key(name: str) -> str:
     return "|".join(parts).lower()
 
 
+class Searchable(Protocol):
+    """Anything with a person's search key and ID number (a roster row, an Entry)."""
+
+    @property
+    def search_key(self) -> str: ...
+
+    @property
+    def id_number(self) -> str: ...
+
+
+S = TypeVar("S", bound=Searchable)
+
+
 @dataclass(frozen=True)
 class Entry:
     """One searchable person."""
 
     person_id: str
-    key: str
+    search_key: str
     id_number: str
 
 
-def match(entries: Sequence[Entry], query: str) -> list[str]:
-    """Ids of the entries matching `query`, in the order given; all of them for an empty query."""
+def match(items: Sequence[S], query: str) -> list[S]:
+    """The items matching `query`, in the order given; all of them for an empty query.
+
+    Typing on usually narrows a search (see `narrows`): then a caller may pass the
+    previous result instead of everyone.
+    """
     text = query.strip().lower().replace(" ", "")
     if not text:
-        return [e.person_id for e in entries]
+        return list(items)
     tail = text.upper() if _ID_TAIL.match(text) else None
-    return [
-        e.person_id
-        for e in entries
-        if text in e.key or (tail is not None and e.id_number.endswith(tail))
-    ]
+    if tail is None:
+        return [i for i in items if text in i.search_key]
+    return [i for i in items if text in i.search_key or i.id_number.endswith(tail)]
+
+
+def narrows(previous: str, query: str) -> bool:
+    """True when every match for `query` is also a match for `previous`.
+
+    Holds for name and pinyin text typed on; not for ID tails, where "123" is no
+    subset of "12" (…0123 ends in one, not the other).
+    """
+    return bool(previous) and query.startswith(previous) and not _ID_TAIL.match(query)
 
 
 def entries(rows: Iterable[tuple[str, str, str]]) -> list[Entry]:

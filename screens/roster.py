@@ -18,7 +18,7 @@ from screens.actions import open_contact_form
 from screens.base import CivScreen
 
 #: Rows listed at most; the count says how many matched.
-ROSTER_LIMIT = 300
+ROSTER_LIMIT = 100
 
 
 class RosterScreen(CivScreen[None]):
@@ -34,7 +34,6 @@ class RosterScreen(CivScreen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[PersonRow] = []
-        self.entries: list[search.Entry] = []
         self.shown: list[PersonRow] = []
 
     def compose(self) -> ComposeResult:
@@ -83,25 +82,30 @@ class RosterScreen(CivScreen[None]):
 
     def load(self) -> None:
         self.rows = queries.person_rows(self.civ.store, self.civ.today)
-        self.entries = [search.Entry(r.id, r.search_key, r.id_number) for r in self.rows]
         self.villages = queries.village_names(self.civ.store)
+        self._filters: tuple[Any, ...] | None = None
         self.apply_filters()
 
     def apply_filters(self) -> None:
-        query = self.query_one("#search", Input).value
-        wanted: dict[str, Any] = {
-            name: self.query_one(f"#filter-{name}", Select).value
+        query = self.query_one("#search", Input).value.strip().lower()
+        filters = tuple(
+            self.query_one(f"#filter-{name}", Select).value
             for name in ("category", "village", "status")
-        }
-        ids = set(search.match(self.entries, query))
-        shown = [
-            r
-            for r in self.rows
-            if r.id in ids
-            and (wanted["category"] is Select.NULL or wanted["category"] in r.categories)
-            and (wanted["village"] is Select.NULL or wanted["village"] == r.village_code)
-            and (wanted["status"] is Select.NULL or wanted["status"] == r.status)
-        ]
+        )
+        if filters != self._filters:
+            category, village, status = filters
+            self._filtered = [
+                r
+                for r in self.rows
+                if (category is Select.NULL or category in r.categories)
+                and (village is Select.NULL or village == r.village_code)
+                and (status is Select.NULL or status == r.status)
+            ]
+            self._filters, self._query, self._matches = filters, "", self._filtered
+        # Typing on only narrows: search the last matches, not everyone again.
+        narrowing = search.narrows(self._query, query)
+        shown = search.match(self._matches if narrowing else self._filtered, query)
+        self._query, self._matches = query, shown
         # A township roster can hold tens of thousands: list the first screenfuls and
         # let the search narrow them down, so every keystroke stays instant.
         self.shown = shown[:ROSTER_LIMIT]

@@ -219,7 +219,10 @@ def sync(store: Store, conn: Connection, progress: Progress | None = None) -> Sy
     cursor = outbox.cursor(store)
     while True:
         page = conn.call(
-            "POST", protocol.PATH_PULL, PullRequest(cursor=cursor, limit=PULL_PAGE), PullResponse
+            "POST",
+            protocol.PATH_PULL,
+            PullRequest(cursor=cursor, limit=PULL_PAGE, device_id=store.device_id),
+            PullResponse,
         )
         outbox.apply_page(
             store,

@@ -89,6 +89,8 @@ class PushResponse(Message):
 class PullRequest(Message):
     cursor: int = Field(ge=0)
     limit: int = Field(default=500, ge=1, le=MAX_PULL_PAGE)
+    #: The asking device: records only it has ever written are not sent back to it.
+    device_id: str | None = Field(default=None, pattern=r"^[\w\-]{1,64}$")
 
 
 class PulledRecord(Message):

@@ -535,3 +535,21 @@ async def test_coverage_and_eligible_reports_in_the_app(app: CivtuiApp) -> None:
         await pilot.pause()
         assert isinstance(app.screen, PersonScreen)
         assert app.screen.person_id == screen.hints[0].person.id
+
+
+def test_search_narrowing_rules() -> None:
+    from civtui import search
+
+    people = search.entries(
+        [
+            ("a", "张三|zhangsan|zs", "330902195001011230"),
+            ("b", "赵四|zhaosi|zs", "330902195001010123"),
+        ]
+    )
+    assert [e.person_id for e in search.match(people, "zha")] == ["a", "b"]
+    assert [e.person_id for e in search.match(people, "zhang")] == ["a"]
+    assert search.narrows("zh", "zhang") and not search.narrows("zhang", "zh")
+    # ID tails do not narrow: "0123" is not among the matches for "012" here.
+    assert [e.person_id for e in search.match(people, "123")] == ["b"]
+    assert not search.narrows("12", "123")
+    assert [e.person_id for e in search.match(people, "1230")] == ["a"]

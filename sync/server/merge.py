@@ -137,6 +137,12 @@ class _WorkingSet:
             self.conn.execute(insert(conflicts), self.conflicts)
 
 
+def _sole_writer(row: _Row) -> str | None:
+    """The device that wrote every field of the record, if there is just one."""
+    writers = {stamp[1] for stamp in row.stamps.values()}
+    return writers.pop() if len(writers) == 1 else None
+
+
 def _village_of(work: _WorkingSet, table: str, data: dict[str, Any]) -> str | None:
     if table == "villages":
         return str(data.get("id")) if data.get("id") else None
@@ -378,10 +384,17 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
 def pull(engine: Engine, who: Identity, request: protocol.PullRequest) -> PullResponse:
     """Records of the token's villages changed after the cursor, oldest version first."""
     villages = sorted(who.villages)
+    device = request.device_id or ""
     with engine.connect() as conn:
+        # A record only this device ever wrote is already on it, exactly: no echo.
+        not_own = records.c.sole_device.is_(None) | (records.c.sole_device != device)
         rows = conn.execute(
             select(records)
-            .where(records.c.version > request.cursor, records.c.village_code.in_(villages))
+            .where(
+                records.c.version > request.cursor,
+                records.c.village_code.in_(villages),
+                not_own,
+            )
             .order_by(records.c.version)
             .limit(request.limit + 1)
         ).all()
