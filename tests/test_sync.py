@@ -504,3 +504,19 @@ def test_a_device_id_belongs_to_one_token(server: Server, home: Path) -> None:
     body = protocol.PushRequest(device_id=a.store.device_id, changes=[]).model_dump_json()
     response = raw_push(server, impostor, gzip.compress(body.encode()))
     assert response.status_code == 403
+
+
+def test_pull_does_not_echo_a_devices_own_records(server: Server, home: Path) -> None:
+    a = device(server, "a")
+    b = device(server, "b")
+    a.store.save(make_person())
+    first = a.sync()
+    assert first.pushed == 3 and first.pulled == 0  # nothing but its own records: no echo
+    b.sync()
+    assert b.store.count(Person) == 1
+    # Once another device writes a field, the record is no longer a's alone: a gets it.
+    person = b.store.all(Person)[0]
+    b.store.save(person.revise(context=CTX, address="b改的"))
+    b.sync()
+    assert a.sync().pulled >= 1
+    assert a.store.get(Person, person.id).address == "b改的"  # type: ignore[union-attr]

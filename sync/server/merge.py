@@ -120,6 +120,7 @@ class _WorkingSet:
                 "version": version,
                 "hlc": stamp,
                 "device_id": device,
+                "sole_device": _sole_writer(row),
             }
             (old if row.exists else new).append(values)
         if new:
