@@ -378,19 +378,7 @@ def sync_slow(plan: Plan, folder: Path) -> Figure:
         )
         start = time.perf_counter()
         for change in batch:
-            body = protocol.PushRequest(
-                device_id=sample.device_id,
-                changes=[
-                    protocol.Change(
-                        seq=change.seq,
-                        table=change.table,
-                        record_id=change.record_id,  # type: ignore[arg-type]
-                        op=change.op,
-                        fields=change.fields,
-                        hlc=change.hlc,
-                    )
-                ],
-            )  # type: ignore[arg-type]
+            body = sync_client.push_request(sample.device_id, [change])
             http.post(
                 protocol.PATH_PUSH,
                 content=protocol.encode(body),
@@ -418,20 +406,7 @@ def server_load(plan: Plan, folder: Path, db_url: str, label: str) -> Figure:
         for i in range(plan.devices):
             store = laptop(folder / label, f"d{i}", plan.device_changes - plan.device_changes // 10)
             batch = outbox.next_batch(store, plan.device_changes * 2)
-            request = protocol.PushRequest(
-                device_id=store.device_id,
-                changes=[
-                    protocol.Change(
-                        seq=c.seq,
-                        table=c.table,
-                        record_id=c.record_id,
-                        op=c.op,  # type: ignore[arg-type]
-                        fields=c.fields,
-                        hlc=c.hlc,
-                    )
-                    for c in batch
-                ],
-            )
+            request = sync_client.push_request(store.device_id, batch)
             bodies.append(protocol.encode(request))
             store.close()
         latencies: list[float] = []

@@ -175,32 +175,40 @@ def _detail(response: httpx.Response) -> str:
 Progress = Callable[[str, int, int], None]
 
 
+def push_request(device_id: str, batch: list[outbox.Outgoing]) -> PushRequest:
+    """A batch of the change log as the protocol carries it.
+
+    The device id is said once per batch, so it is cut from the stamps, and a new
+    record's id is not repeated inside its fields.
+    """
+    own = f"-{device_id}"
+    return PushRequest(
+        device_id=device_id,
+        changes=[
+            Change(
+                seq=c.seq,
+                table=c.table,
+                record_id=c.record_id,
+                op=c.op,
+                fields={k: v for k, v in c.fields.items() if k != "id"},
+                hlc=c.hlc.removesuffix(own),
+                base_version=c.base_version,
+            )
+            for c in batch
+        ],
+    )
+
+
 def sync(store: Store, conn: Connection, progress: Progress | None = None) -> SyncReport:
     """Push every pending change, then pull everything new in the token's villages."""
     report = SyncReport()
     tell = progress or (lambda stage, done, total: None)
 
-    # 1. Push, oldest change first, one committed batch at a time. The device id is
-    # said once per batch, so it is cut from the stamps, and a new record's id from its fields.
-    own = f"-{store.device_id}"
+    # 1. Push, oldest change first, one committed batch at a time.
     run = outbox.start_run(store)
     total = store.pending_count()
     while batch := outbox.next_batch(store, PUSH_BATCH):
-        request = PushRequest(
-            device_id=store.device_id,
-            changes=[
-                Change(
-                    seq=c.seq,
-                    table=c.table,
-                    record_id=c.record_id,
-                    op=c.op,
-                    fields={k: v for k, v in c.fields.items() if k != "id"},
-                    hlc=c.hlc.removesuffix(own),
-                    base_version=c.base_version,
-                )
-                for c in batch
-            ],
-        )
+        request = push_request(store.device_id, batch)
         answer = conn.call("POST", protocol.PATH_PUSH, request, PushResponse)
         acks = [outbox.Ack(r.seq, r.status, r.reason, r.version) for r in answer.results]
         outbox.record_acks(store, acks, store.clock.now().isoformat(timespec="seconds"), run)

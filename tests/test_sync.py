@@ -190,15 +190,7 @@ def test_repeated_batch_is_applied_once(server: Server, home: Path) -> None:
     d = demo_device(server, "a", persons=20)
     conn = d.connect()
     batch = outbox.next_batch(d.store, 50)
-    request = protocol.PushRequest(
-        device_id=d.store.device_id,
-        changes=[
-            protocol.Change(
-                seq=c.seq, table=c.table, record_id=c.record_id, op=c.op, fields=c.fields, hlc=c.hlc
-            )
-            for c in batch
-        ],
-    )
+    request = client_module.push_request(d.store.device_id, batch)
     first = conn.call("POST", protocol.PATH_PUSH, request, protocol.PushResponse)
     version = server.version()
     again = conn.call("POST", protocol.PATH_PUSH, request, protocol.PushResponse)
@@ -286,15 +278,7 @@ def valid_push(d: Device) -> bytes:
     person = make_person()
     d.store.save(person)
     batch = outbox.next_batch(d.store, 100)
-    request = protocol.PushRequest(
-        device_id=d.store.device_id,
-        changes=[
-            protocol.Change(
-                seq=c.seq, table=c.table, record_id=c.record_id, op=c.op, fields=c.fields, hlc=c.hlc
-            )
-            for c in batch
-        ],
-    )
+    request = client_module.push_request(d.store.device_id, batch)
     return request.model_dump_json().encode()
 
 
