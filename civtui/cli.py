@@ -17,6 +17,7 @@ from civtui.cli_excel import export_group, import_group, report_group
 from civtui.cli_sync import login, sync_command
 from civtui.clock import Clock
 from civtui.errors import explain_text
+from civtui.i18n import Translator
 from civtui.models import Staff, Village
 from civtui.profile import (
     DEMO_PROFILE,
@@ -129,29 +130,17 @@ def status(obj: Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
+    labels = Translator("zh")
     console = Console()
     console.print(f"[bold]档案[/] {report['profile']}  {report['path']}")
     villages = "、".join(f"{v['name']}({v['code']})" for v in report["villages"]) or "无"
     console.print(f"[bold]村(社区)[/] {villages}")
     table = Table("记录", "数量", box=None)
     for key, count in report["counts"].items():
-        table.add_row(COUNT_LABELS[key], str(count))
+        table.add_row(labels(f"table.{key}"), str(count))
     console.print(table)
     console.print(f"[bold]待同步修改[/] {report['pending_changes']}")
     console.print(f"[bold]上次同步[/] {report['last_sync'] or '从未同步'}")
-
-
-COUNT_LABELS = {
-    "villages": "村(社区)",
-    "staff": "工作人员",
-    "households": "户",
-    "persons": "服务对象",
-    "visits": "探访记录",
-    "child_checks": "儿童随访",
-    "elder_needs": "老人需求",
-    "need_status_changes": "需求状态记录",
-    "assessments": "能力评估",
-}
 
 
 main.add_command(import_group)

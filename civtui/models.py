@@ -227,18 +227,23 @@ class Person(Record):
         return resident_id.mask(self.id_number)
 
 
-def effective_categories(
-    person: Person, today: dt.date, latest_level: DependencyLevel | None
-) -> frozenset[Category]:
-    """The person's categories including the derived ones (高龄, 失能, 半失能)."""
-    cats = set(person.categories)
-    if person.age_on(today) >= ADVANCED_AGE:
+def derived_categories(age: int, latest_level: DependencyLevel | None) -> frozenset[Category]:
+    """The categories the app works out itself: 高龄 from age, 失能/半失能 from the latest ADL."""
+    cats = set()
+    if age >= ADVANCED_AGE:
         cats.add(Category.ADVANCED_AGE)
     if latest_level is DependencyLevel.SEVERE:
         cats.add(Category.DISABLED)
     elif latest_level is DependencyLevel.MODERATE:
         cats.add(Category.SEMI_DISABLED)
     return frozenset(cats)
+
+
+def effective_categories(
+    person: Person, today: dt.date, latest_level: DependencyLevel | None
+) -> frozenset[Category]:
+    """The person's categories including the derived ones (高龄, 失能, 半失能)."""
+    return frozenset(person.categories) | derived_categories(person.age_on(today), latest_level)
 
 
 class Visit(Record):

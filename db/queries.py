@@ -31,6 +31,7 @@ from civtui.models import (
     Village,
     Visit,
     VisitPolicy,
+    derived_categories,
 )
 from civtui.policy import (
     DEFAULT_POLICY,
@@ -130,14 +131,8 @@ def policy_subjects(store: Store, today: dt.date, village_code: str | None = Non
         key = (cats, age >= ADVANCED_AGE, level)
         categories = sets.get(key)
         if categories is None:
-            base = {by_code[c] for c in json.loads(cats)}
-            if age >= ADVANCED_AGE:
-                base.add(Category.ADVANCED_AGE)
-            if level is DependencyLevel.SEVERE:
-                base.add(Category.DISABLED)
-            elif level is DependencyLevel.MODERATE:
-                base.add(Category.SEMI_DISABLED)
-            categories = sets[key] = frozenset(base)
+            stored = frozenset(by_code[c] for c in json.loads(cats))
+            categories = sets[key] = stored | derived_categories(age, level)
         found = check_days if age < CHILD_AGE_LIMIT else visit_days
         contacts: tuple[dt.date, ...] = ()
         if found:
@@ -253,14 +248,7 @@ def person_rows(store: Store, today: dt.date, ids: list[str] | None = None) -> l
     for pid, name, number, village, cats, status, key in rows:
         age = resident_id.age(resident_id.birth_date_of(number), today)
         stored = frozenset(Category(c) for c in json.loads(cats))
-        derived: set[Category] = set()
-        if age >= ADVANCED_AGE:
-            derived.add(Category.ADVANCED_AGE)
-        level = levels.get(pid)
-        if level is DependencyLevel.SEVERE:
-            derived.add(Category.DISABLED)
-        elif level is DependencyLevel.MODERATE:
-            derived.add(Category.SEMI_DISABLED)
+        derived = derived_categories(age, levels.get(pid))
         result.append(
             PersonRow(
                 id=pid,
@@ -270,7 +258,7 @@ def person_rows(store: Store, today: dt.date, ids: list[str] | None = None) -> l
                 age=age,
                 sex="M" if int(number[16]) % 2 else "F",
                 categories=stored | derived,
-                derived=frozenset(derived),
+                derived=derived,
                 status=PersonStatus(status),
                 search_key=key,
             )

@@ -15,6 +15,18 @@ from db import Store, open_store
 TODAY = dt.date(2026, 11, 22)
 CTX = {"today": TODAY}
 VILLAGE = "330902112201"
+#: `civtui init` for the test village; a later `--staff` on the command line wins.
+INIT = [
+    "init",
+    "--village-code",
+    VILLAGE,
+    "--village-name",
+    "海星村",
+    "--staff",
+    "王",
+    "--role",
+    "assistant",
+]
 
 
 def synthetic_id(birth: dt.date, seq: int = 101, area: str = "330902") -> str:

@@ -16,7 +16,7 @@ from civtui.cli import main
 from civtui.models import Person
 from civtui.profile import Profile
 from db import open_store
-from tests.conftest import TODAY, synthetic_id
+from tests.conftest import INIT, TODAY, synthetic_id
 
 HEADERS = ["姓名", "身份证号", "联系电话", "住址", "户籍状况", "类别", "监护人", "监护人电话"]
 
@@ -46,17 +46,7 @@ def run(*args: str) -> Result:
 
 @pytest.fixture
 def profile(home: Path) -> Profile:
-    result = run(
-        "init",
-        "--village-code",
-        "330902112201",
-        "--village-name",
-        "海星村",
-        "--staff",
-        "王晓丽",
-        "--role",
-        "assistant",
-    )
+    result = run(*INIT, "--staff", "王晓丽")
     assert result.exit_code == 0, result.output
     return Profile("default")
 

@@ -13,7 +13,7 @@ from keyring.backend import KeyringBackend
 from keyring.backends import fail as fail_backend
 
 from civtui.cli import main
-from tests.conftest import TODAY
+from tests.conftest import INIT, TODAY
 from tests.sync_harness import Server, free_port, server
 
 __all__ = ["server"]
@@ -79,17 +79,7 @@ def test_login_without_a_keyring_says_how_to_fix_it(
     server: Server, home: Path, vault: MemoryKeyring
 ) -> None:
     keyring.set_keyring(fail_backend.Keyring())  # type: ignore[no-untyped-call]
-    run(
-        "init",
-        "--village-code",
-        "330902112201",
-        "--village-name",
-        "海星村",
-        "--staff",
-        "王",
-        "--role",
-        "assistant",
-    )
+    run(*INIT)
     token = server.token("王", ["330902112201"])
     result = run("login", "--server", server.base, "--token-stdin", stdin=token)
     assert result.exit_code == 1
@@ -100,17 +90,7 @@ def test_login_without_a_keyring_says_how_to_fix_it(
 def test_environment_token_and_server_work_without_login(
     server: Server, home: Path, vault: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run(
-        "init",
-        "--village-code",
-        "330902112201",
-        "--village-name",
-        "海星村",
-        "--staff",
-        "王",
-        "--role",
-        "assistant",
-    )
+    run(*INIT)
     monkeypatch.setenv("CIVTUI_TOKEN", server.token("王", ["330902112201"]))
     monkeypatch.setenv("CIVTUI_SERVER", server.base)
     result = run("sync")
@@ -119,17 +99,7 @@ def test_environment_token_and_server_work_without_login(
 
 
 def test_wrong_token_is_refused_at_login(server: Server, home: Path, vault: MemoryKeyring) -> None:
-    run(
-        "init",
-        "--village-code",
-        "330902112201",
-        "--village-name",
-        "海星村",
-        "--staff",
-        "王",
-        "--role",
-        "assistant",
-    )
+    run(*INIT)
     result = run("login", "--server", server.base, "--token-stdin", stdin="civ_bad_token")
     assert result.exit_code == 1 and "令牌无效" in result.output
     assert vault.items == {}
@@ -138,17 +108,7 @@ def test_wrong_token_is_refused_at_login(server: Server, home: Path, vault: Memo
 def test_sync_offline_exits_non_zero_and_loses_nothing(
     home: Path, vault: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run(
-        "init",
-        "--village-code",
-        "330902112201",
-        "--village-name",
-        "海星村",
-        "--staff",
-        "王",
-        "--role",
-        "assistant",
-    )
+    run(*INIT)
     monkeypatch.setenv("CIVTUI_TOKEN", "civ_x_y")
     monkeypatch.setattr(
         "sync.client.Connection.__init__.__defaults__", (2, 0.01, None, lambda s: None)
@@ -159,16 +119,6 @@ def test_sync_offline_exits_non_zero_and_loses_nothing(
 
 
 def test_plain_http_to_another_machine_is_refused(home: Path, vault: MemoryKeyring) -> None:
-    run(
-        "init",
-        "--village-code",
-        "330902112201",
-        "--village-name",
-        "海星村",
-        "--staff",
-        "王",
-        "--role",
-        "assistant",
-    )
+    run(*INIT)
     result = run("login", "--server", "http://192.0.2.1:8765", "--token-stdin", stdin="civ_a_b")
     assert result.exit_code == 2 and "https" in result.output
