@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import datetime as dt
 import gzip
+import hashlib
 import json
 import os
 import platform
@@ -35,7 +36,7 @@ from bench import profile as bench_profile
 from bench.proxy import Link, ThrottlingProxy
 from civtui.clock import Clock
 from civtui.models import Person, Village, Visit
-from db import Store, open_store, outbox, queries
+from db import Store, migrations, open_store, outbox, queries
 from sync import client as sync_client
 from sync import protocol
 
@@ -130,13 +131,14 @@ def search_and_dashboard(db_path: Path, keys: int, repeats: int) -> tuple[Figure
 
     from civtui.app import make_app
     from civtui.profile import Profile
+    from screens.dashboard import WORKLIST_LIMIT
     from screens.roster import RosterScreen
 
     store = open_store(db_path, Clock.pinned(TODAY))
     dash_times = []
     for _ in range(max(3, repeats)):
         start = time.perf_counter()
-        queries.dashboard(store, TODAY)
+        queries.dashboard(store, TODAY, WORKLIST_LIMIT)
         dash_times.append(time.perf_counter() - start)
     names = [r[0] for r in store.db.execute("SELECT name FROM persons ORDER BY rowid LIMIT 50")]
     store.close()
@@ -475,7 +477,14 @@ def main() -> int:
     cache = HERE / ".cache"
     cache.mkdir(exist_ok=True)
     size = plan.size
-    db_path = cache / f"profile-{size.persons}-{size.visits}-{TODAY}.db"
+    # A profile built by older migrations is built again, not migrated: migrating would
+    # leave a full-size safety copy behind, and the build is what the figures are about.
+    schema = hashlib.sha1(Path(migrations.__file__).read_bytes()).hexdigest()[:8]
+    stem = f"profile-{size.persons}-{size.visits}"
+    db_path = cache / f"{stem}-{TODAY}-{schema}.db"
+    for stale in cache.glob(f"{stem}-*"):
+        if stale != db_path:
+            stale.unlink()
     steps: list[tuple[str, Callable[[], Any]]] = []
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -19,7 +19,7 @@ class Minimal(App[None]):
         yield Label("civtui")
 
 
-async def first_frame(pilot: Pilot[None]) -> None:
+async def first_frame(pilot: Pilot[object]) -> None:
     # The pilot starts once the first screen is mounted; one pause lets its data load
     # and the first complete frame render.
     await pilot.pause()

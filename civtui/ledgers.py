@@ -21,7 +21,7 @@ from civtui import reports
 from civtui.choices import CHILD_CATEGORIES, Category, Choice, NeedStatus
 from civtui.models import ChildCheck, ElderNeed, NeedStatusChange, Person, Visit
 from civtui.policy import add_months, month_start
-from db import Store, queries
+from db import Store, queries, standings
 
 Cell = str | int | float | None
 
@@ -68,9 +68,9 @@ def _due_sheet(store: Store, month: dt.date, today: dt.date, children: bool) -> 
     )
     people = {r.id: r for r in queries.person_rows(store, today)}
     names = queries.village_names(store)
-    for code, report in reports.month_reports(store, month, today).items():
-        for st in queries.due_standings(store, report):
-            row = people[st.subject.person_id]
+    for code, village in reports.month_standings(store, month, today).items():
+        for item in standings.work_list(store, village, village_code=code):
+            row = people[item.person_id]
             if row.is_child != children:
                 continue
             sheet.rows.append(
@@ -80,8 +80,8 @@ def _due_sheet(store: Store, month: dt.date, today: dt.date, children: bool) -> 
                     row.masked_id,
                     row.age,
                     _cats(row.categories),
-                    st.last_contact.isoformat() if st.last_contact else "从未",
-                    "逾期" if st.overdue else "",
+                    item.last_contact.isoformat() if item.last_contact else "从未",
+                    "逾期" if item.overdue else "",
                 ]
             )
     return sheet

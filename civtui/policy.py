@@ -37,6 +37,9 @@ class Subject:
     contacts: tuple[dt.date, ...] = ()
     #: The last contact, when `contacts` does not reach back to it.
     last_contact: dt.date | None = None
+    #: How many people stand exactly like this. The store counts alike people together
+    #: (person_id then names the group) so the policy is applied once per group.
+    count: int = 1
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,29 @@ class MonthReport:
     def overdue(self) -> list[Standing]:
         return [s for s in self.standings if s.overdue]
 
+    @property
+    def due_count(self) -> int:
+        return sum(s.subject.count for s in self.standings if s.due)
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(s.subject.count for s in self.standings if s.overdue)
+
+    def add(self, st: Standing, policy: Mapping[Category, Frequency]) -> None:
+        """Count one standing (of `st.subject.count` people) in, if the policy requires it."""
+        if not st.required:
+            return
+        self.standings.append(st)
+        n = st.subject.count
+        self.overall.required += n
+        self.overall.contacted += n * st.contacted
+        for category in st.subject.categories:
+            if policy.get(category, Frequency.NONE) is Frequency.NONE:
+                continue
+            cov = self.by_category.setdefault(category, Coverage())
+            cov.required += n
+            cov.contacted += n * st.contacted
+
 
 def month_start(day: dt.date) -> dt.date:
     return day.replace(day=1)
@@ -117,7 +143,8 @@ def frequency_for(
     return best
 
 
-def _periods(freq: Frequency, month: dt.date) -> tuple[dt.date, dt.date, dt.date, dt.date]:
+def periods(freq: Frequency, month: dt.date) -> tuple[dt.date, dt.date, dt.date, dt.date]:
+    """Start and end of the period of `freq` containing `month`, and of the one before."""
     start, end = period(freq, month_start(month))
     prev_start, prev_end = period(freq, start - dt.timedelta(days=1))
     return start, end, prev_start, prev_end
@@ -127,18 +154,18 @@ def standing(
     subject: Subject,
     month: dt.date,
     policy: Mapping[Category, Frequency],
-    periods: Mapping[Frequency, tuple[dt.date, dt.date, dt.date, dt.date]] | None = None,
+    spans: Mapping[Frequency, tuple[dt.date, dt.date, dt.date, dt.date]] | None = None,
 ) -> Standing:
     """Where `subject` stands in the period containing `month`.
 
-    `periods` may hold each frequency's current and previous period, worked out
-    once for a whole report instead of once per person.
+    `spans` may hold each frequency's `periods`, worked out once for a whole report
+    instead of once per person.
     """
     freq = frequency_for(subject.categories, policy)
-    if periods is not None:
-        start, end, prev_start, prev_end = periods[freq]
+    if spans is not None:
+        start, end, prev_start, prev_end = spans[freq]
     else:
-        start, end, prev_start, prev_end = _periods(freq, month)
+        start, end, prev_start, prev_end = periods(freq, month)
     active = subject.status is PersonStatus.ACTIVE and freq is not Frequency.NONE
     required = active and subject.registered_on <= end
     contacted = any(start <= d <= end for d in subject.contacts)
@@ -169,18 +196,7 @@ def month_report(
 ) -> MonthReport:
     """Standing of every subject in `month`, and coverage overall and per category."""
     report = MonthReport(month=month_start(month), standings=[])
-    periods = {freq: _periods(freq, month) for freq in Frequency}
+    spans = {freq: periods(freq, month) for freq in Frequency}
     for subject in subjects:
-        st = standing(subject, month, policy, periods)
-        if not st.required:
-            continue
-        report.standings.append(st)
-        report.overall.required += 1
-        report.overall.contacted += st.contacted
-        for category in subject.categories:
-            if policy.get(category, Frequency.NONE) is Frequency.NONE:
-                continue
-            cov = report.by_category.setdefault(category, Coverage())
-            cov.required += 1
-            cov.contacted += st.contacted
+        report.add(standing(subject, month, policy, spans), policy)
     return report

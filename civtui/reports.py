@@ -14,8 +14,9 @@ from civtui.choices import (
     PersonStatus,
 )
 from civtui.models import ELDER_AGE, ChildCheck, Household, Person
-from civtui.policy import Coverage, MonthReport, Subject, month_report
-from db import Store, queries
+from civtui.policy import Coverage
+from db import Store, queries, standings
+from db.standings import Standings
 
 
 @dataclass(frozen=True)
@@ -31,17 +32,11 @@ class CoverageRow:
         return self.contacted / self.required if self.required else None
 
 
-def month_reports(store: Store, month: dt.date, today: dt.date) -> dict[str, MonthReport]:
-    """The policy's month report for each village of the profile."""
-    subjects = queries.policy_subjects(store, today)
-    policy = queries.visit_policy(store)
-    by_village: dict[str, list[Subject]] = defaultdict(list)
-    for s in subjects:
-        by_village[s.village_code].append(s)
-    return {
-        code: month_report(by_village.get(code, []), month, policy)
-        for code in queries.village_names(store)
-    }
+def month_standings(store: Store, month: dt.date, today: dt.date) -> dict[str, Standings]:
+    """Where each village's people stand against the visit policy in `month`."""
+    found = standings.by_village(store, month, today, queries.visit_policy(store))
+    empty = standings.judge(store, standings.Frame.of(month, today, ()), {}, {})
+    return {code: found.get(code, empty) for code in queries.village_names(store)}
 
 
 def coverage(store: Store, month: dt.date, today: dt.date) -> list[CoverageRow]:
@@ -49,7 +44,8 @@ def coverage(store: Store, month: dt.date, today: dt.date) -> list[CoverageRow]:
     names = queries.village_names(store)
     rows = []
     order = list(Category)
-    for code, report in month_reports(store, month, today).items():
+    for code, village in month_standings(store, month, today).items():
+        report = village.report
         rows.append(CoverageRow(code, names[code], None, *_pair(report.overall)))
         for category in sorted(report.by_category, key=order.index):
             rows.append(

@@ -8,10 +8,12 @@ Before any migration runs on a file that already holds data, a copy is taken.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
+from civtui.choices import NeedStatus, RiskLevel, Urgency
 from civtui.search import search_key
 from db.connection import backup
 
@@ -303,6 +305,239 @@ def m005_contact_months(db: Database) -> None:
             f"GROUP BY person_id, substr({column}, 1, 7)"
         )
         _contact_triggers(db, table, column, kind)
+
+
+def _month_index(month: str) -> str:
+    """SQL for a 'YYYY-MM' text as a count of months, so months can be subtracted."""
+    return f"(CAST(substr({month}, 1, 4) AS INTEGER) * 12 + CAST(substr({month}, 6, 2) AS INTEGER) - 1)"
+
+
+def _day_number(day: str) -> str:
+    """SQL for a 'YYYY-MM-DD' text as the number YYYYMMDD, which compares the same way."""
+    return f"CAST(replace({day}, '-', '') AS INTEGER)"
+
+
+_LATEST_LEVEL = (
+    "coalesce((SELECT level FROM assessments WHERE person_id = {pid} AND deleted = 0 "
+    "ORDER BY assessed_on DESC, hlc DESC LIMIT 1), '')"
+)
+
+
+def _refresh_person(pid: str) -> list[str]:
+    """Statements that rewrite the person columns of `pid`'s policy_facts row (or drop it)."""
+    level = _LATEST_LEVEL.format(pid=pid)
+    return [
+        # Not INSERT OR IGNORE: an OR REPLACE on the statement that fired the trigger would
+        # override it and delete the class every other person points at.
+        f"""INSERT INTO policy_classes (categories, status, level)
+            SELECT categories, status, {level} FROM persons p WHERE id = {pid} AND deleted = 0
+            AND NOT EXISTS (SELECT 1 FROM policy_classes c WHERE c.categories = p.categories
+                            AND c.status = p.status AND c.level = {level})""",
+        f"""INSERT INTO policy_facts (person_id, village_code, class_id, birth, registered)
+            SELECT p.id, p.village_code, c.id, CAST(substr(p.id_number, 7, 8) AS INTEGER),
+                   {_day_number("p.registered_on")}
+            FROM persons p JOIN policy_classes c
+              ON c.categories = p.categories AND c.status = p.status AND c.level = {level}
+            WHERE p.id = {pid} AND p.deleted = 0
+            ON CONFLICT (person_id) DO UPDATE SET village_code = excluded.village_code,
+                class_id = excluded.class_id, birth = excluded.birth,
+                registered = excluded.registered""",
+        f"""DELETE FROM policy_facts WHERE person_id = {pid}
+            AND NOT EXISTS (SELECT 1 FROM persons WHERE id = {pid} AND deleted = 0)""",
+    ]
+
+
+def _refresh_contacts(pid: str, kind: str) -> str:
+    """The last contact of one kind, and a bit for every month with one (bit i: i months
+    before the last), reaching back 62 months: enough for any period the policy asks about."""
+    last = f"(SELECT max(month) FROM contact_months WHERE person_id = {pid} AND kind = '{kind}')"
+    return f"""
+        UPDATE policy_facts SET
+            {kind}_last = (SELECT {_day_number("max(last_day)")} FROM contact_months
+                           WHERE person_id = {pid} AND kind = '{kind}'),
+            {kind}_month = {_month_index(last)},
+            {kind}_mask = coalesce((
+                SELECT sum(1 << ({_month_index(last)} - {_month_index("month")}))
+                FROM contact_months WHERE person_id = {pid} AND kind = '{kind}'
+                AND month > substr(date({last} || '-01', '-62 months'), 1, 7)), 0)
+        WHERE person_id = {pid}"""
+
+
+def _refresh_high_risk(pid: str) -> str:
+    return f"""
+        UPDATE policy_facts SET high_risk = coalesce((
+            SELECT risk_level = '{RiskLevel.HIGH.value}' FROM child_checks
+            WHERE person_id = {pid} AND deleted = 0
+            ORDER BY check_date DESC, hlc DESC LIMIT 1), 0)
+        WHERE person_id = {pid}"""
+
+
+def _refresh_urgent(pid: str) -> str:
+    closed = ", ".join(f"'{s.value}'" for s in (NeedStatus.RESOLVED, NeedStatus.UNRESOLVABLE))
+    return f"""
+        UPDATE policy_facts SET urgent = EXISTS (
+            SELECT 1 FROM elder_needs WHERE person_id = {pid} AND deleted = 0
+            AND urgency = '{Urgency.URGENT.value}' AND status NOT IN ({closed}))
+        WHERE person_id = {pid}"""
+
+
+def _refresh_all(pid: str) -> list[str]:
+    return [
+        *_refresh_person(pid),
+        _refresh_contacts(pid, "visit"),
+        _refresh_contacts(pid, "check"),
+        _refresh_high_risk(pid),
+        _refresh_urgent(pid),
+    ]
+
+
+def _trigger(name: str, event: str, table: str, statements: list[str], when: str = "") -> str:
+    body = ";\n".join(statements)
+    return f"CREATE TRIGGER {name} {event} ON {table} {when}\nBEGIN\n{body};\nEND"
+
+
+def _update_triggers(
+    name: str, columns: str, table: str, refresh: Callable[[str], list[str]], when: str = "TRUE"
+) -> list[str]:
+    """An update refreshes the record's person, and the person it was moved away from."""
+    return [
+        _trigger(
+            f"{name}_update",
+            f"AFTER UPDATE OF {columns}",
+            table,
+            refresh("NEW.person_id"),
+            f"WHEN {when}",
+        ),
+        _trigger(
+            f"{name}_moved",
+            "AFTER UPDATE OF person_id",
+            table,
+            refresh("OLD.person_id"),
+            "WHEN OLD.person_id IS NOT NEW.person_id",
+        ),
+    ]
+
+
+@migrations()
+def m006_dashboard_facts(db: Database) -> None:
+    """One narrow row of numbers per live person with all the visit policy asks about,
+    kept by triggers, so the dashboard counts 50,000 people in SQL instead of in Python.
+
+    `policy_classes` numbers each distinct (categories, status, latest ADL level); the
+    policy itself stays in Python and is applied once per class, not once per person.
+    """
+    db.execute(
+        """
+        CREATE TABLE policy_classes (
+            id INTEGER PRIMARY KEY,
+            categories TEXT NOT NULL,
+            status TEXT NOT NULL,
+            level TEXT NOT NULL,
+            UNIQUE (categories, status, level)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE policy_facts (
+            class_id INTEGER NOT NULL,
+            birth INTEGER NOT NULL,
+            registered INTEGER NOT NULL,
+            visit_month INTEGER,
+            visit_mask INTEGER NOT NULL DEFAULT 0,
+            check_month INTEGER,
+            check_mask INTEGER NOT NULL DEFAULT 0,
+            visit_last INTEGER,
+            check_last INTEGER,
+            high_risk INTEGER NOT NULL DEFAULT 0,
+            urgent INTEGER NOT NULL DEFAULT 0,
+            village_code TEXT,
+            person_id TEXT NOT NULL UNIQUE
+        )
+        """
+    )
+    db.execute("CREATE INDEX policy_facts_high_risk ON policy_facts(high_risk) WHERE high_risk")
+    # The dashboard counts open needs by status.
+    db.execute("CREATE INDEX elder_needs_status ON elder_needs(status) WHERE deleted = 0")
+    for row in db.execute("SELECT id FROM persons WHERE deleted = 0").fetchall():
+        for sql in _refresh_all("?"):
+            db.execute(sql, [row[0]] * sql.count("?"))
+    statements = [
+        _trigger("persons_facts_insert", "AFTER INSERT", "persons", _refresh_all("NEW.id")),
+        _trigger(
+            "persons_facts_update",
+            "AFTER UPDATE OF categories, status, id_number, registered_on, village_code, deleted",
+            "persons",
+            _refresh_all("NEW.id"),
+        ),
+        _trigger(
+            "assessments_facts_insert",
+            "AFTER INSERT",
+            "assessments",
+            _refresh_person("NEW.person_id"),
+        ),
+        *_update_triggers(
+            "assessments_facts",
+            "person_id, assessed_on, level, deleted",
+            "assessments",
+            _refresh_person,
+        ),
+        _trigger(
+            "child_checks_facts_insert",
+            "AFTER INSERT",
+            "child_checks",
+            [_refresh_high_risk("NEW.person_id")],
+        ),
+        *_update_triggers(
+            "child_checks_facts",
+            "person_id, check_date, risk_level, deleted",
+            "child_checks",
+            lambda pid: [_refresh_high_risk(pid)],
+        ),
+        _trigger(
+            "elder_needs_facts_insert",
+            "AFTER INSERT",
+            "elder_needs",
+            [_refresh_urgent("NEW.person_id")],
+        ),
+        *_update_triggers(
+            "elder_needs_facts",
+            "person_id, urgency, status, deleted",
+            "elder_needs",
+            lambda pid: [_refresh_urgent(pid)],
+        ),
+    ]
+    for kind in ("visit", "check"):
+
+        def contacts(pid: str, kind: str = kind) -> list[str]:
+            return [_refresh_contacts(pid, kind)]
+
+        statements += [
+            _trigger(
+                f"contact_months_{kind}_insert",
+                "AFTER INSERT",
+                "contact_months",
+                contacts("NEW.person_id"),
+                f"WHEN NEW.kind = '{kind}'",
+            ),
+            *_update_triggers(
+                f"contact_months_{kind}",
+                "person_id, month, last_day",
+                "contact_months",
+                contacts,
+                f"NEW.kind = '{kind}' AND (NEW.last_day IS NOT OLD.last_day "
+                "OR NEW.month IS NOT OLD.month OR NEW.person_id IS NOT OLD.person_id)",
+            ),
+            _trigger(
+                f"contact_months_{kind}_delete",
+                "AFTER DELETE",
+                "contact_months",
+                contacts("OLD.person_id"),
+                f"WHEN OLD.kind = '{kind}'",
+            ),
+        ]
+    for sql in statements:
+        db.execute(sql)
 
 
 def pending(db: Database) -> list[str]:

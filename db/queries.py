@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from civtui import resident_id
@@ -15,11 +15,9 @@ from civtui.choices import (
     Frequency,
     NeedStatus,
     PersonStatus,
-    RiskLevel,
     Urgency,
 )
 from civtui.models import (
-    ADVANCED_AGE,
     CHILD_AGE_LIMIT,
     Assessment,
     ChildCheck,
@@ -36,13 +34,9 @@ from civtui.models import (
 from civtui.policy import (
     DEFAULT_POLICY,
     MonthReport,
-    Standing,
-    Subject,
-    add_months,
-    month_report,
-    month_start,
 )
-from civtui.worklist import WorkItem, work_list
+from civtui.worklist import WorkItem
+from db import standings
 from db.store import Store
 
 #: Record kinds `civtui status` counts, with the stable keys its JSON uses.
@@ -70,112 +64,6 @@ def visit_policy(store: Store) -> dict[Category, Frequency]:
     for row in store.all(VisitPolicy):
         policy[Category(row.id)] = row.frequency
     return policy
-
-
-def latest_levels(store: Store) -> dict[str, DependencyLevel]:
-    """Each assessed person's dependency level from their most recent assessment."""
-    # SQLite returns the bare `level` column from the row that holds max(assessed_on).
-    rows = store.db.execute(
-        "SELECT person_id, level, max(assessed_on) FROM assessments WHERE deleted = 0 "
-        "GROUP BY person_id"
-    )
-    return {pid: DependencyLevel(level) for pid, level, _ in rows}
-
-
-def policy_subjects(store: Store, today: dt.date, village_code: str | None = None) -> list[Subject]:
-    """Every person (of one village, or all) as the visit policy sees them in `today`'s month.
-
-    Children count child checks, everyone else counts visits. Contacts come from the
-    trigger-kept `contact_months` table (the last one of each month), for the months
-    the policy can look at: this quarter and the one before. Where the last contact
-    is older than that, `due_standings` fills it in for the people it matters for.
-    """
-    levels = latest_levels(store)
-    month = month_start(today)
-    first = add_months(month, -((month.month - 1) % 3) - 3)
-    last = add_months(first, 6) - dt.timedelta(days=1)
-    window = [first.strftime("%Y-%m"), last.strftime("%Y-%m")]
-    sql = """
-        SELECT p.id, p.village_code, p.id_number, p.categories, p.status, p.registered_on,
-               v.days, c.days
-        FROM persons p
-        LEFT JOIN (SELECT person_id, group_concat(last_day) AS days FROM contact_months
-                   WHERE kind = 'visit' AND month BETWEEN ? AND ? GROUP BY person_id) v
-               ON v.person_id = p.id
-        LEFT JOIN (SELECT person_id, group_concat(last_day) AS days FROM contact_months
-                   WHERE kind = 'check' AND month BETWEEN ? AND ? GROUP BY person_id) c
-               ON c.person_id = p.id
-        WHERE p.deleted = 0
-    """
-    params: list[str] = [*window, *window]
-    if village_code:
-        sql += " AND p.village_code = ?"
-        params.append(village_code)
-    by_code = {c.value: c for c in Category}
-    days: dict[str, dt.date] = {}
-    # Many people share the same categories: build each distinct set once.
-    sets: dict[tuple[str, bool, DependencyLevel | None], frozenset[Category]] = {}
-    subjects = []
-    for (
-        pid,
-        village,
-        number,
-        cats,
-        status,
-        registered,
-        visit_days,
-        check_days,
-    ) in store.db.execute(sql, params):
-        age = resident_id.age(resident_id.birth_date_of(number), today)
-        level = levels.get(pid)
-        key = (cats, age >= ADVANCED_AGE, level)
-        categories = sets.get(key)
-        if categories is None:
-            stored = frozenset(by_code[c] for c in json.loads(cats))
-            categories = sets[key] = stored | derived_categories(age, level)
-        found = check_days if age < CHILD_AGE_LIMIT else visit_days
-        contacts: tuple[dt.date, ...] = ()
-        if found:
-            contacts = tuple(
-                days.get(d) or days.setdefault(d, dt.date.fromisoformat(d))
-                for d in found.split(",")
-            )
-        subjects.append(
-            Subject(
-                person_id=pid,
-                village_code=village,
-                categories=categories,
-                status=PersonStatus(status),
-                registered_on=days.get(registered)
-                or days.setdefault(registered, dt.date.fromisoformat(registered)),
-                contacts=contacts,
-            )
-        )
-    return subjects
-
-
-def due_standings(store: Store, report: MonthReport) -> list[Standing]:
-    """The report's due people, each with their true last contact (however long ago)."""
-    due = report.due
-    end = add_months(report.month, 1) - dt.timedelta(days=1)
-    last = last_contacts(store, [s.subject.person_id for s in due], end)
-    return [replace(s, last_contact=last.get(s.subject.person_id)) for s in due]
-
-
-def last_contacts(store: Store, person_ids: list[str], until: dt.date) -> dict[str, dt.date]:
-    """The day of each person's last visit or child check up to `until`."""
-    found: dict[str, dt.date] = {}
-    limit = until.strftime("%Y-%m")
-    for start in range(0, len(person_ids), 500):
-        chunk = person_ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = store.db.execute(
-            f"SELECT person_id, max(last_day) FROM contact_months WHERE person_id IN ({marks}) "
-            f"AND month <= ? AND last_day <= ? GROUP BY person_id",
-            [*chunk, limit, until.isoformat()],
-        )
-        found.update((pid, dt.date.fromisoformat(day)) for pid, day in rows)
-    return found
 
 
 def need_history(store: Store, need: ElderNeed) -> ElderNeed:
@@ -229,11 +117,13 @@ class PersonRow:
 
 def person_rows(store: Store, today: dt.date, ids: list[str] | None = None) -> list[PersonRow]:
     """Live people (all, or those with `ids`) with effective categories, by village then name."""
-    levels = latest_levels(store)
+    # The latest ADL level comes from the trigger-kept policy class, not from every assessment.
     sql = """
         SELECT p.id, p.name, p.id_number, p.village_code, p.categories, p.status,
-               coalesce(s.key, p.name)
+               coalesce(s.key, p.name), c.level
         FROM persons p LEFT JOIN person_search s ON s.person_id = p.id
+        LEFT JOIN policy_facts f ON f.person_id = p.id
+        LEFT JOIN policy_classes c ON c.id = f.class_id
         WHERE p.deleted = 0 {only} ORDER BY p.village_code, p.name
     """
     if ids is None:
@@ -245,10 +135,10 @@ def person_rows(store: Store, today: dt.date, ids: list[str] | None = None) -> l
             only = f"AND p.id IN ({','.join('?' * len(chunk))})"
             rows += store.db.execute(sql.format(only=only), chunk).fetchall()
     result = []
-    for pid, name, number, village, cats, status, key in rows:
+    for pid, name, number, village, cats, status, key, level in rows:
         age = resident_id.age(resident_id.birth_date_of(number), today)
         stored = frozenset(Category(c) for c in json.loads(cats))
-        derived = derived_categories(age, levels.get(pid))
+        derived = derived_categories(age, DependencyLevel(level) if level else None)
         result.append(
             PersonRow(
                 id=pid,
@@ -270,15 +160,6 @@ def village_names(store: Store) -> dict[str, str]:
     return {v.id: v.name for v in store.all(Village)}
 
 
-def high_risk_children(store: Store) -> set[str]:
-    """Children whose most recent check was rated high risk."""
-    rows = store.db.execute(
-        "SELECT person_id, risk_level, max(check_date) FROM child_checks WHERE deleted = 0 "
-        "GROUP BY person_id"
-    )
-    return {pid for pid, level, _ in rows if level == RiskLevel.HIGH.value}
-
-
 _CLOSED = (NeedStatus.RESOLVED.value, NeedStatus.UNRESOLVABLE.value)
 
 
@@ -290,15 +171,6 @@ def need_counts(store: Store) -> dict[NeedStatus, int]:
         _CLOSED,
     )
     return {NeedStatus(status): count for status, count in rows}
-
-
-def urgent_need_persons(store: Store) -> set[str]:
-    rows = store.db.execute(
-        "SELECT DISTINCT person_id FROM elder_needs WHERE deleted = 0 AND urgency = ? "
-        "AND status NOT IN (?, ?)",
-        [Urgency.URGENT.value, *_CLOSED],
-    )
-    return {pid for (pid,) in rows}
 
 
 def open_needs(store: Store) -> list[ElderNeed]:
@@ -396,22 +268,18 @@ class Dashboard:
     """Everything the dashboard shows for one month."""
 
     report: MonthReport
+    #: The head of the work list; `report.due_count` says how long all of it is.
     work: list[WorkItem]
     people: dict[str, PersonRow]
     need_counts: dict[NeedStatus, int]
     high_risk: list[PersonRow]
 
 
-def dashboard(store: Store, today: dt.date) -> Dashboard:
-    """This month's coverage, work list, open needs and high-risk children."""
-    report = month_report(policy_subjects(store, today), today, visit_policy(store))
-    due = due_standings(store, report)
-    risky = high_risk_children(store)
-    rows = {
-        r.id: r
-        for r in person_rows(store, today, sorted({*(s.subject.person_id for s in due), *risky}))
-    }
-    ages = {pid: r.age for pid, r in rows.items()}
-    work = work_list(due, ages, risky, urgent_need_persons(store))
-    high = [rows[pid] for pid in sorted(risky) if pid in rows and rows[pid].is_child]
-    return Dashboard(report, work, rows, need_counts(store), high)
+def dashboard(store: Store, today: dt.date, limit: int) -> Dashboard:
+    """This month's coverage, the `limit` most urgent people due, open needs, high-risk children."""
+    month = standings.month(store, today, today, visit_policy(store))
+    work = standings.work_list(store, month, limit)
+    risky = standings.high_risk(store, today)
+    rows = {r.id: r for r in person_rows(store, today, [*(w.person_id for w in work), *risky])}
+    high = [rows[pid] for pid in risky]
+    return Dashboard(month.report, work, rows, need_counts(store), high)

@@ -68,7 +68,7 @@ class DashboardScreen(CivScreen[None]):
         """Read this month's figures again (after a save, a sync, a day change)."""
         civ = self.civ
         t, lang = civ.t, civ.lang
-        data = queries.dashboard(civ.store, civ.today)
+        data = queries.dashboard(civ.store, civ.today, WORKLIST_LIMIT)
         self.data = data
         month = data.report.month
         self.sub_title = t("status.month", year=month.year, month=month.month)
@@ -94,7 +94,7 @@ class DashboardScreen(CivScreen[None]):
         work.clear()
         # The most urgent first; a long list is worked through, not scrolled, so only the
         # head of it is laid out (laying out thousands of rows would delay every refresh).
-        for item in data.work[:WORKLIST_LIMIT]:
+        for item in data.work:
             person = data.people[item.person_id]
             if item.overdue:
                 state = t("state.overdue")
@@ -115,7 +115,7 @@ class DashboardScreen(CivScreen[None]):
         if data.work:
             work.move_cursor(row=min(row_before, work.row_count - 1))
         self.query_one("#worklist-title", Static).update(
-            f"{t('dash.worklist')} ({len(data.work)})" if data.work else t("dash.empty")
+            f"{t('dash.worklist')} ({data.report.due_count})" if data.work else t("dash.empty")
         )
 
         needs_text = " · ".join(

@@ -6,8 +6,8 @@ from collections import Counter
 from civtui import demo, resident_id
 from civtui.choices import Category, RiskLevel
 from civtui.models import ChildCheck, ElderNeed, Visit
-from civtui.policy import add_months, month_report
-from db import open_store, queries
+from civtui.policy import add_months
+from db import open_store, queries, standings
 from tests.conftest import TODAY
 
 ZHOUSHAN_COUNTIES = {"330902", "330903", "330921", "330922"}
@@ -66,9 +66,9 @@ def test_demo_profile_has_people_due_and_overdue_this_month(tmp_path: object) ->
     data = demo.generate(today=TODAY)
     store = open_store(Path(str(tmp_path)) / "demo.db", Clock.pinned(TODAY))
     store.save_many(data.all())
-    report = month_report(queries.policy_subjects(store, TODAY), TODAY, queries.visit_policy(store))
-    assert len(report.due) > 20
-    assert 3 <= len(report.overdue) < len(report.due)
+    report = standings.month(store, TODAY, TODAY, queries.visit_policy(store)).report
+    assert report.due_count > 20
+    assert 3 <= report.overdue_count < report.due_count
     assert report.overall.rate is not None and 0.2 < report.overall.rate < 0.95
     # Children are counted by child checks, elders by visits.
     assert report.by_category[Category.LEFT_BEHIND].contacted > 0

@@ -168,6 +168,7 @@ def test_migrations_on_an_empty_file_take_no_copy(tmp_path: Path) -> None:
         "m003_sync_state",
         "m004_sync_runs",
         "m005_contact_months",
+        "m006_dashboard_facts",
     ]
     assert list(tmp_path.glob("*.bak")) == []
     store.close()
