@@ -10,7 +10,15 @@ import json
 import zlib
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 API = "/v1"
 PATH_HEALTH = f"{API}/health"
@@ -63,8 +71,42 @@ class Change(Message):
 
 
 class PushRequest(Message):
+    """A batch of one device's changes. On the wire a change's `seq` is left out when it
+    is one more than the change before it: a batch is a run of the change log, and the
+    numbers were a tenth of its bytes."""
+
     device_id: str = Field(pattern=r"^[\w\-]{1,64}$")
     changes: list[Change] = Field(max_length=MAX_PUSH_CHANGES)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _number_runs(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("changes"), list):
+            return data
+        numbered = []
+        previous = None
+        for change in data["changes"]:
+            if isinstance(change, dict):
+                if "seq" not in change and isinstance(previous, int):
+                    change = {**change, "seq": previous + 1}
+                previous = change.get("seq")
+            numbered.append(change)
+        return {**data, "changes": numbered}
+
+    @model_serializer(mode="wrap")
+    def _leave_out_runs(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not info.mode_is_json():
+            return data
+        previous = None
+        for change in data.get("changes", []):
+            seq = change["seq"]
+            if previous is not None and seq == previous + 1:
+                del change["seq"]
+            previous = seq
+        return data
 
 
 Status = Literal["accepted", "conflict", "rejected"]

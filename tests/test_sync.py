@@ -200,6 +200,20 @@ def test_repeated_batch_is_applied_once(server: Server, home: Path) -> None:
     assert_fully_synced(d, server)
 
 
+def test_a_batchs_seqs_travel_only_where_a_run_starts(server: Server, home: Path) -> None:
+    d = demo_device(server, "a", persons=10)
+    batch = outbox.next_batch(d.store, 20)
+    gapped = batch[:5] + batch[8:12]
+    request = client_module.push_request(d.store.device_id, gapped)
+    wire = json.loads(gzip.decompress(protocol.encode(request)))
+    assert [i for i, c in enumerate(wire["changes"]) if "seq" in c] == [0, 5]
+    assert protocol.PushRequest.model_validate(wire) == request
+    assert [c.seq for c in request.changes] == [c.seq for c in gapped]
+    # The server numbers them the same way: every change is acknowledged by its own seq.
+    answer = d.connect().call("POST", protocol.PATH_PUSH, request, protocol.PushResponse)
+    assert [r.seq for r in answer.results] == [c.seq for c in gapped]
+
+
 def test_client_killed_after_the_server_committed(
     server: Server, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
