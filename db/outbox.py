@@ -73,19 +73,20 @@ def last_run(store: Store) -> int | None:
 
 def record_acks(store: Store, acks: Iterable[Ack], acked_at: str, run: int | None = None) -> None:
     """Mark changes as the server answered, and remember each record's server version."""
+    acks = list(acks)
+    # Two statements for the whole batch, not three per change: acks come a batch at a time.
     with store.transaction():
-        for ack in acks:
-            row = store.db.execute(
-                "SELECT table_name, record_id FROM changes WHERE seq = ?", [ack.seq]
-            ).fetchone()
-            if row is None:
-                continue
-            store.db.execute(
-                "UPDATE changes SET status = ?, reason = ?, acked_at = ?, sync_run = ? WHERE seq = ?",
-                [ack.status, ack.reason, acked_at, run, ack.seq],
-            )
-            if ack.version is not None:
-                _remember_version(store, row[0], row[1], ack.version)
+        store.db.conn.executemany(
+            "UPDATE changes SET status = ?, reason = ?, acked_at = ?, sync_run = ? WHERE seq = ?",
+            [(a.status, a.reason, acked_at, run, a.seq) for a in acks],
+        )
+        store.db.conn.executemany(
+            "INSERT INTO record_versions (table_name, record_id, version) "
+            "SELECT table_name, record_id, ? FROM changes WHERE seq = ? "
+            "ON CONFLICT(table_name, record_id) "
+            "DO UPDATE SET version = max(version, excluded.version)",
+            [(a.version, a.seq) for a in acks if a.version is not None],
+        )
 
 
 def _remember_version(store: Store, table: str, record_id: str, version: int) -> None:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, and_, bindparam, insert, select, tuple_, update
+from sqlalchemy import Connection, Engine, Select, and_, bindparam, insert, select, update
 
 from civtui.models import RECORD_TYPES
 from db.hlc import Stamp
@@ -50,17 +52,44 @@ def now_ms() -> int:
 
 @dataclass
 class _Row:
-    """A record as the server holds it, while a push works on it."""
+    """A record as the server holds it, while a push works on it.
+
+    Its data and stamps stay JSON text until something reads them: most rows a push
+    loads are the people its visits belong to, wanted only for their village.
+    """
 
     table: str
     record_id: str
     village: str | None
-    data: dict[str, Any]
-    stamps: dict[str, list[Any]]
+    data_json: str
+    stamps_json: str
     deleted: bool
     exists: bool
     #: Set once the push changed it: (version, stamp, device) of the last change.
     written: tuple[int, str, str] | None = None
+
+    @cached_property
+    def data(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.data_json)
+        return value
+
+    @cached_property
+    def stamps(self) -> dict[str, list[Any]]:
+        value: dict[str, list[Any]] = json.loads(self.stamps_json)
+        return value
+
+
+def _by_key(query: Select[Any], keys: list[tuple[str, str]]) -> Iterator[Select[Any]]:
+    """`query` for these (table, record id) keys, a table and a few hundred ids at a time.
+
+    Not `(table_name, record_id) IN (...)`: SQLite answers that with a full scan."""
+    ids: dict[str, list[str]] = {}
+    for table, record_id in keys:
+        ids.setdefault(table, []).append(record_id)
+    for table, wanted in ids.items():
+        for start in range(0, len(wanted), 400):
+            chunk = wanted[start : start + 400]
+            yield query.where(records.c.table_name == table, records.c.record_id.in_(chunk))
 
 
 class _WorkingSet:
@@ -73,28 +102,25 @@ class _WorkingSet:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.rows: dict[tuple[str, str], _Row] = {}
+        self.places: dict[tuple[str, str], str | None] = {}
         self.conflicts: list[dict[str, Any]] = []
 
     def preload(self, keys: set[tuple[str, str]]) -> None:
         wanted = [k for k in keys if k not in self.rows]
-        for start in range(0, len(wanted), 400):
-            chunk = wanted[start : start + 400]
-            query = select(records).where(
-                tuple_(records.c.table_name, records.c.record_id).in_(chunk)
-            )
+        for query in _by_key(select(records), wanted):
             for row in self.conn.execute(query):
                 self.rows[(row.table_name, row.record_id)] = _Row(
                     row.table_name,
                     row.record_id,
                     row.village_code,
-                    json.loads(row.data),
-                    json.loads(row.stamps),
+                    row.data,
+                    row.stamps,
                     row.deleted,
                     True,
                 )
         for table, record_id in wanted:
             self.rows.setdefault(
-                (table, record_id), _Row(table, record_id, None, {}, {}, False, False)
+                (table, record_id), _Row(table, record_id, None, "{}", "{}", False, False)
             )
 
     def load(self, table: str, record_id: str) -> _Row:
@@ -102,6 +128,26 @@ class _WorkingSet:
         if key not in self.rows:
             self.preload({key})
         return self.rows[key]
+
+    def preload_places(self, keys: set[tuple[str, str]]) -> None:
+        """Where the parents of a push's records live: village only, no data."""
+        wanted = [k for k in keys if k not in self.rows and k not in self.places]
+        columns = select(records.c.table_name, records.c.record_id, records.c.village_code)
+        for query in _by_key(columns, wanted):
+            for table, record_id, village in self.conn.execute(query):
+                self.places[(table, record_id)] = village
+
+    def place(self, table: str, record_id: str) -> tuple[bool, str | None]:
+        """Whether the record is on the server (or written in this push), and its village."""
+        key = (table, record_id)
+        row = self.rows.get(key)
+        if row is not None:
+            return row.exists or row.written is not None, row.village
+        if key not in self.places:
+            self.preload_places({key})
+        if key in self.places:
+            return True, self.places[key]
+        return False, None
 
     def flush(self) -> None:
         new: list[dict[str, Any]] = []
@@ -154,10 +200,10 @@ def _village_of(work: _WorkingSet, table: str, data: dict[str, Any]) -> str | No
         code = data.get("village_code")
         return str(code) if code else None
     parent_table, key = _PARENT[table]
-    parent = work.load(parent_table, str(data.get(key)))
-    if not parent.exists and parent.written is None:
+    there, village = work.place(parent_table, str(data.get(key)))
+    if not there:
         raise Rejected(f"所属记录（{parent_table} {data.get(key)}）尚未同步到服务器")
-    return parent.village
+    return village
 
 
 def _check_access(
@@ -266,7 +312,7 @@ def _apply_one(
             row.data["id"] = change.record_id
             row.village = after
     row.written = (version, str(stamp), device)
-    now = storage.now_text()
+    now = storage.now_text() if found else ""
     work.conflicts += [
         {
             "version": version,
@@ -330,9 +376,9 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
         }
         work = _WorkingSet(conn)
         fresh = [c for c in request.changes if c.seq > last_seq]
-        work.preload(
-            {(c.table, c.record_id) for c in fresh}
-            | {
+        work.preload({(c.table, c.record_id) for c in fresh})
+        work.preload_places(
+            {
                 (_PARENT[c.table][0], str(c.fields[_PARENT[c.table][1]]))
                 for c in fresh
                 if c.table in _PARENT and _PARENT[c.table][1] in c.fields
