@@ -17,6 +17,8 @@ from civtui import importer, ledgers, reports
 from civtui.choices import NeedStatus
 from civtui.cli_common import Context, fail, profile_store
 from civtui.models import Village
+from civtui.policy import add_months
+from db import standings
 
 #: Files with more rows than this get a progress bar.
 PROGRESS_FROM = 300
@@ -38,9 +40,13 @@ def parse_month(text: str | None, context: Context) -> dt.date:
     if not text:
         return context.clock.today().replace(day=1)
     try:
-        return dt.datetime.strptime(text, "%Y-%m").date()
+        month = dt.datetime.strptime(text, "%Y-%m").date()
     except ValueError:
         fail(f"--month “{text}”格式不对；请按 2026-03 的格式填写年月", 2)
+    earliest = add_months(context.clock.today(), -standings.REACH_MONTHS)
+    if month < earliest:
+        fail(f"--month “{text}”太早：只能查询 {earliest:%Y-%m} 以后的月份（近五年）", 2)
+    return month
 
 
 # -- import -------------------------------------------------------------------

@@ -30,6 +30,10 @@ from civtui.policy import (
 from civtui.worklist import WorkItem
 from db.store import Store
 
+#: How many months back from today a month can be asked about: policy_facts keeps the
+#: 62 months of contacts before each person's last one (migration m006).
+REACH_MONTHS = 60
+
 # Where each part sits in a key; the class id takes the low 32 bits.
 _AGED, _BUCKET, _FLAGS = 32, 33, 37
 
