@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -122,3 +123,23 @@ def test_plain_http_to_another_machine_is_refused(home: Path, vault: MemoryKeyri
     run(*INIT)
     result = run("login", "--server", "http://192.0.2.1:8765", "--token-stdin", stdin="civ_a_b")
     assert result.exit_code == 2 and "https" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["server", "init"],
+        ["server", "token", "create", "--staff", "王", "--role", "assistant", "--village", "1"],
+        ["server", "token", "list"],
+        ["server", "run"],
+    ],
+)
+def test_server_commands_without_the_server_extra_say_what_to_install(
+    args: list[str], home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A village laptop set up with `scripts/dev.py demo` has no server libraries.
+    monkeypatch.setitem(sys.modules, "sqlalchemy", None)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert "pip install 'civtui[server]'" in result.output
+    assert "Traceback" not in result.output

@@ -22,12 +22,8 @@ _DB_HELP = (
 
 
 def _engine(url: str | None, *, ready: bool = True) -> Engine:
-    try:
-        from sync.server import storage
-    except ImportError:
-        raise click.ClickException(
-            "服务器组件未安装；请运行 pip install 'civtui[server]'"
-        ) from None
+    from sync.server import storage
+
     engine = storage.make_engine(url)
     if ready and not storage.is_ready(engine):
         raise click.ClickException("服务器数据库尚未初始化；请先运行 civtui server init")
@@ -40,6 +36,15 @@ database = click.option("--database", "url", envvar="CIVTUI_SERVER_DATABASE", he
 @click.group("server")
 def server_group() -> None:
     """乡镇(街道)同步服务器：初始化、令牌、运行。"""
+    # Runs before every subcommand (not for --help): one check instead of a guard per import.
+    try:
+        import fastapi  # noqa: F401
+        import sqlalchemy  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        raise click.ClickException(
+            "服务器组件未安装；请运行 pip install 'civtui[server]'"
+        ) from None
 
 
 @server_group.command("init")
