@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -22,6 +23,11 @@ from civtui.choices import CHILD_CATEGORIES, Category, Choice, NeedStatus
 from civtui.models import ChildCheck, ElderNeed, NeedStatusChange, Person, Visit
 from civtui.policy import add_months, month_start
 from db import Store, queries, standings
+from db.queries import PersonRow
+from db.standings import Standings
+
+#: The two kinds of contact a month's ledger lists.
+C = TypeVar("C", Visit, ChildCheck)
 
 Cell = str | int | float | None
 
@@ -49,9 +55,39 @@ def _month_bounds(month: dt.date) -> tuple[str, str]:
     return start.isoformat(), end.isoformat()
 
 
-def _coverage_sheet(store: Store, month: dt.date, today: dt.date, children: bool) -> Sheet:
+@dataclass(frozen=True)
+class _Month:
+    """What every sheet of a month's ledger reads, read once: people, villages, standings."""
+
+    store: Store
+    month: dt.date
+    people: dict[str, PersonRow]
+    names: dict[str, str]
+    standings: dict[str, Standings]
+
+    @classmethod
+    def read(cls, store: Store, month: dt.date, today: dt.date) -> _Month:
+        return cls(
+            store,
+            month,
+            {r.id: r for r in queries.person_rows(store, today)},
+            queries.village_names(store),
+            reports.month_standings(store, month, today),
+        )
+
+    def records(self, kind: type[C], day_field: str) -> Iterator[tuple[C, PersonRow, str]]:
+        """The month's visits or checks, each with its person and village name."""
+        start, end = _month_bounds(self.month)
+        where = f"{day_field} BETWEEN ? AND ?"
+        for record in self.store.all(kind, where, [start, end], f"{day_field}, rowid"):
+            p = self.people.get(record.person_id)
+            if p is not None:
+                yield record, p, self.names.get(p.village_code, p.village_code)
+
+
+def _coverage_sheet(ctx: _Month, children: bool) -> Sheet:
     sheet = Sheet("覆盖率", ["村(社区)", "类别", "应访", "已访", "覆盖率"], [14, 18, 8, 8, 8])
-    for row in reports.coverage(store, month, today):
+    for row in reports.coverage_rows(ctx.standings, ctx.names):
         if row.category is not None and (row.category in CHILD_CATEGORIES) != children:
             continue
         rate = f"{row.rate:.0%}" if row.rate is not None else "—"
@@ -60,22 +96,20 @@ def _coverage_sheet(store: Store, month: dt.date, today: dt.date, children: bool
     return sheet
 
 
-def _due_sheet(store: Store, month: dt.date, today: dt.date, children: bool) -> Sheet:
+def _due_sheet(ctx: _Month, children: bool) -> Sheet:
     sheet = Sheet(
         "待访名单",
         ["村(社区)", "姓名", "身份证号", "年龄", "类别", "上次探访", "是否逾期"],
         [12, 10, 21, 6, 24, 12, 8],
     )
-    people = {r.id: r for r in queries.person_rows(store, today)}
-    names = queries.village_names(store)
-    for code, village in reports.month_standings(store, month, today).items():
-        for item in standings.work_list(store, village, village_code=code):
-            row = people[item.person_id]
+    for code, village in ctx.standings.items():
+        for item in standings.work_list(ctx.store, village, village_code=code):
+            row = ctx.people[item.person_id]
             if row.is_child != children:
                 continue
             sheet.rows.append(
                 [
-                    names[code],
+                    ctx.names[code],
                     row.name,
                     row.masked_id,
                     row.age,
@@ -109,16 +143,11 @@ def visits(store: Store, month: dt.date, today: dt.date) -> list[Sheet]:
         ],
         [12, 10, 21, 18, 12, 6, 8, 8, 8, 14, 30, 8, 20, 10],
     )
-    people = {r.id: r for r in queries.person_rows(store, today)}
-    names = queries.village_names(store)
-    start, end = _month_bounds(month)
-    for v in store.all(Visit, "visit_date BETWEEN ? AND ?", [start, end], "visit_date, rowid"):
-        p = people.get(v.person_id)
-        if p is None:
-            continue
+    ctx = _Month.read(store, month, today)
+    for v, p, village in ctx.records(Visit, "visit_date"):
         ledger.rows.append(
             [
-                names.get(p.village_code, p.village_code),
+                village,
                 p.name,
                 p.masked_id,
                 _cats(p.categories),
@@ -136,8 +165,8 @@ def visits(store: Store, month: dt.date, today: dt.date) -> list[Sheet]:
         )
     return [
         ledger,
-        _coverage_sheet(store, month, today, children=False),
-        _due_sheet(store, month, today, children=False),
+        _coverage_sheet(ctx, children=False),
+        _due_sheet(ctx, children=False),
     ]
 
 
@@ -164,16 +193,11 @@ def child_checks(store: Store, month: dt.date, today: dt.date) -> list[Sheet]:
         ],
         [12, 10, 21, 6, 16, 12, 12, 8, 8, 14, 8, 16, 16, 8, 10],
     )
-    people = {r.id: r for r in queries.person_rows(store, today)}
-    names = queries.village_names(store)
-    start, end = _month_bounds(month)
-    for c in store.all(ChildCheck, "check_date BETWEEN ? AND ?", [start, end], "check_date, rowid"):
-        p = people.get(c.person_id)
-        if p is None:
-            continue
+    ctx = _Month.read(store, month, today)
+    for c, p, village in ctx.records(ChildCheck, "check_date"):
         ledger.rows.append(
             [
-                names.get(p.village_code, p.village_code),
+                village,
                 p.name,
                 p.masked_id,
                 p.age,
@@ -192,8 +216,8 @@ def child_checks(store: Store, month: dt.date, today: dt.date) -> list[Sheet]:
         )
     return [
         ledger,
-        _coverage_sheet(store, month, today, children=True),
-        _due_sheet(store, month, today, children=True),
+        _coverage_sheet(ctx, children=True),
+        _due_sheet(ctx, children=True),
     ]
 
 

@@ -35,16 +35,20 @@ class CoverageRow:
 def month_standings(store: Store, month: dt.date, today: dt.date) -> dict[str, Standings]:
     """Where each village's people stand against the visit policy in `month`."""
     found = standings.by_village(store, month, today, queries.visit_policy(store))
-    empty = standings.judge(store, standings.Frame.of(month, today, ()), {}, {})
+    empty = standings.judge({}, standings.Frame.of(month, today, ()), {}, {})
     return {code: found.get(code, empty) for code in queries.village_names(store)}
 
 
 def coverage(store: Store, month: dt.date, today: dt.date) -> list[CoverageRow]:
     """Per village: a total row, then one row per category someone is due in."""
-    names = queries.village_names(store)
+    return coverage_rows(month_standings(store, month, today), queries.village_names(store))
+
+
+def coverage_rows(by_village: dict[str, Standings], names: dict[str, str]) -> list[CoverageRow]:
+    """`coverage` from standings already worked out (a ledger reads them once for all sheets)."""
     rows = []
     order = list(Category)
-    for code, village in month_standings(store, month, today).items():
+    for code, village in by_village.items():
         report = village.report
         rows.append(CoverageRow(code, names[code], None, *_pair(report.overall)))
         for category in sorted(report.by_category, key=order.index):

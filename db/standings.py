@@ -142,9 +142,13 @@ class Standings:
     overdue: list[int] = field(default_factory=list)
 
 
+#: What one policy_classes row stands for: stored categories, status, latest ADL level.
+PolicyClass = tuple[frozenset[Category], PersonStatus, DependencyLevel | None]
+
+
 def classes(
     store: Store,
-) -> dict[int, tuple[frozenset[Category], PersonStatus, DependencyLevel | None]]:
+) -> dict[int, PolicyClass]:
     by_code = {c.value: c for c in Category}
     return {
         cid: (
@@ -175,7 +179,7 @@ def month(
         sql += " WHERE village_code = :village"
     (keys,) = store.db.execute(sql, {**params, "village": village_code}).fetchone()
     counts = Counter(keys.split(",") if keys else ())
-    return judge(store, frame, {int(k): n for k, n in counts.items()}, policy)
+    return judge(classes(store), frame, {int(k): n for k, n in counts.items()}, policy)
 
 
 def by_village(
@@ -188,14 +192,17 @@ def by_village(
     rows = store.db.execute(f"SELECT village_code, {key} FROM policy_facts", params)
     for village, k in rows:
         counts.setdefault(village, Counter())[k] += 1
-    return {code: judge(store, frame, c, policy) for code, c in counts.items()}
+    known = classes(store)
+    return {code: judge(known, frame, c, policy) for code, c in counts.items()}
 
 
 def judge(
-    store: Store, frame: Frame, counts: Mapping[int, int], policy: Mapping[Category, Frequency]
+    known: Mapping[int, PolicyClass],
+    frame: Frame,
+    counts: Mapping[int, int],
+    policy: Mapping[Category, Frequency],
 ) -> Standings:
     """Apply the policy once per situation and count each situation's people in."""
-    known = classes(store)
     # Keys that differ only in what the policy cannot see (the ADL level of someone it
     # does not make 失能, months it treats alike) share one situation.
     looks: dict[tuple[int, bool], tuple[frozenset[Category], PersonStatus]] = {}
