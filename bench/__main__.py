@@ -93,7 +93,7 @@ def bench_home(db_path: Path) -> Iterator[dict[str, str]]:
 
 def cold_start(db_path: Path, repeats: int) -> tuple[Figure, Figure]:
     def run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
-        start = time.perf_counter()
+        start = time.time()  # wall clock: the child reports its first frame on the same clock
         out = subprocess.run(
             [sys.executable, "-m", "bench.child", *args],
             env=env,
@@ -101,8 +101,8 @@ def cold_start(db_path: Path, repeats: int) -> tuple[Figure, Figure]:
             text=True,
             check=True,
         )
-        elapsed = time.perf_counter() - start
-        return elapsed, json.loads(out.stdout.strip().splitlines()[-1])["rss_mib"]
+        report = json.loads(out.stdout.strip().splitlines()[-1])
+        return report["frame"] - start, report["rss_mib"]
 
     with bench_home(db_path) as env:
         run(["app", TODAY.isoformat()], env)  # warm the OS file cache once
@@ -467,11 +467,22 @@ def cpu() -> str:
     return f"{platform.processor() or platform.machine()} × {os.cpu_count()}"
 
 
+STEP_NAMES = ("start", "search", "save", "sync", "2g", "load")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--tiny", action="store_true", help="small profile, one repetition (CI)")
     parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
+    parser.add_argument(
+        "--only",
+        metavar="NAMES",
+        help=f"comma-separated subset of {','.join(STEP_NAMES)} (while working on one figure)",
+    )
     args = parser.parse_args()
+    only = set(args.only.split(",")) if args.only else set(STEP_NAMES)
+    if only - set(STEP_NAMES):
+        parser.error(f"--only takes {','.join(STEP_NAMES)}")
     plan = TINY if args.tiny else FULL
     console = Console()
     cache = HERE / ".cache"
@@ -485,25 +496,29 @@ def main() -> int:
     for stale in cache.glob(f"{stem}-*"):
         if stale != db_path:
             stale.unlink()
-    steps: list[tuple[str, Callable[[], Any]]] = []
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "sqlite").mkdir()
         (folder / "postgresql").mkdir()
-        steps = [
-            ("building the profile", lambda: bench_profile.build(db_path, size, TODAY)),
-            ("cold start and memory", lambda: figures.extend(cold_start(db_path, plan.repeats))),
+        steps: list[tuple[str, str, Callable[[], Any]]] = [
             (
+                "start",
+                "cold start and memory",
+                lambda: figures.extend(cold_start(db_path, plan.repeats)),
+            ),
+            (
+                "search",
                 "search and dashboard",
                 lambda: figures.extend(
                     search_and_dashboard(db_path, plan.search_keys, plan.repeats)
                 ),
             ),
-            ("save", lambda: figures.append(saves(db_path, plan.saves))),
-            ("sync on 127.0.0.1", lambda: figures.extend(sync_local(plan, folder))),
-            ("sync through a 2G link", lambda: figures.append(sync_slow(plan, folder))),
+            ("save", "save", lambda: figures.append(saves(db_path, plan.saves))),
+            ("sync", "sync on 127.0.0.1", lambda: figures.extend(sync_local(plan, folder))),
+            ("2g", "sync through a 2G link", lambda: figures.append(sync_slow(plan, folder))),
             (
+                "load",
                 "server load, SQLite",
                 lambda: figures.append(
                     server_load(plan, folder, f"sqlite:///{folder / 'load.db'}", "sqlite")
@@ -514,15 +529,19 @@ def main() -> int:
         if postgres:
             steps.append(
                 (
+                    "load",
                     "server load, PostgreSQL",
                     lambda: figures.append(
                         server_load(plan, folder, fresh_postgres(postgres), "postgresql")
                     ),
                 )
             )
-        for label, step in steps:
-            with console.status(f"{label}…"):
-                step()
+        with console.status("building the profile…"):
+            bench_profile.build(db_path, size, TODAY)
+        for name, label, step in steps:
+            if name in only:
+                with console.status(f"{label}…"):
+                    step()
     table = Table(
         "figure",
         "measured",
@@ -540,11 +559,11 @@ def main() -> int:
     console.print(table)
     machine = f"{cpu()}, Python {platform.python_version()}, {platform.system()}"
     console.print(machine)
-    if not postgres:
+    if not postgres and "load" in only:
         console.print(
             "PostgreSQL load skipped: set CIVTUI_TEST_POSTGRES_URL (scripts/dev.py bench does)"
         )
-    if not args.no_record:
+    if not args.no_record and not args.only:  # a partial run is not a result
         record(figures, machine, args.tiny)
     return 0
 

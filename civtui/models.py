@@ -90,7 +90,9 @@ Name = Annotated[str, Field(min_length=1, max_length=40)]
 class Record(BaseModel):
     """A record that syncs: client-made id; the store adds updated-at and device."""
 
-    model_config = ConfigDict(str_strip_whitespace=True, frozen=True, extra="ignore")
+    model_config = ConfigDict(
+        str_strip_whitespace=True, frozen=True, extra="ignore", defer_build=True
+    )
 
     table: ClassVar[str]
     #: Fields held elsewhere (their own table) and not stored in this record's row.

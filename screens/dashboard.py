@@ -21,6 +21,8 @@ class DashboardScreen(CivScreen[None]):
     """The screen civtui opens on; the work list has focus so a visit is one key away."""
 
     CSS_PATH = "dashboard.tcss"
+    # Focused from the start: focusing it after mount would lay out the footer twice.
+    AUTO_FOCUS = "#worklist"
     BINDINGS = [
         Binding("v", "visit", "dash.visit", id="dashboard.visit", tooltip="tip.visit"),
         Binding("enter", "open", "dash.open", id="dashboard.open", show=False),
@@ -56,7 +58,6 @@ class DashboardScreen(CivScreen[None]):
             t("col.state"), t("col.name"), t("col.age"), t("col.last"), t("col.categories")
         )
         self.load()
-        self.query_one("#worklist", DataTable).focus()
 
     def on_screen_resume(self) -> None:
         # Textual also sends this when the screen is first shown, right after on_mount.
