@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from db.store import Store
+from db.store import Remote, Store
 
 PULL_CURSOR = "pull_cursor"
 SERVER_URL = "server_url"
@@ -89,44 +89,32 @@ def record_acks(store: Store, acks: Iterable[Ack], acked_at: str, run: int | Non
         )
 
 
-def _remember_version(store: Store, table: str, record_id: str, version: int) -> None:
-    store.db.execute(
-        "INSERT INTO record_versions (table_name, record_id, version) VALUES (?, ?, ?) "
-        "ON CONFLICT(table_name, record_id) DO UPDATE SET version = max(version, excluded.version)",
-        [table, record_id, version],
-    )
+def unsent_fields(store: Store, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
+    """Of these records, those with local changes not yet accepted, and the fields changed.
 
-
-def unsent_fields(store: Store, table: str, record_id: str) -> frozenset[str] | None:
-    """Fields with a local change not yet accepted; None when the record has none at all.
-
-    A pending delete protects every field: the delete is still on its way.
+    A pending delete protects every field ("*"): the delete is still on its way.
     """
-    rows = store.db.execute(
-        "SELECT op, fields FROM changes WHERE status = 'pending' "
-        "AND table_name = ? AND record_id = ?",
-        [table, record_id],
-    ).fetchall()
-    if not rows:
-        return None
-    names: set[str] = set()
-    for op, fields in rows:
-        if op == "delete":
-            return frozenset({"*"})
-        names.update(json.loads(fields))
-    return frozenset(names)
+    ids = sorted({record_id for _, record_id in keys})
+    wanted = set(keys)
+    found: dict[tuple[str, str], set[str]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        for table, record_id, op, fields in store.db.execute(
+            "SELECT table_name, record_id, op, fields FROM changes "
+            f"WHERE status = 'pending' AND record_id IN ({marks})",
+            chunk,
+        ):
+            if (table, record_id) in wanted:
+                names = found.setdefault((table, record_id), set())
+                names.update({"*"} if op == "delete" else json.loads(fields))
+    return found
 
 
 @dataclass(frozen=True)
-class Incoming:
-    """A record as pulled from the server."""
+class Incoming(Remote):
+    """A record as pulled from the server, with the server's version of it."""
 
-    table: str
-    record_id: str
-    fields: dict[str, Any]
-    deleted: bool
-    hlc: str
-    device_id: str
     version: int
 
 
@@ -153,26 +141,22 @@ def apply_page(
     with store.transaction():
         # Within a page a record may arrive before one it refers to; check at commit.
         store.db.execute("PRAGMA defer_foreign_keys = ON")
-        for rec in records:
-            keep = unsent_fields(store, rec.table, rec.record_id) or frozenset()
-            if "*" in keep:
-                continue
-            store.apply_remote(
-                rec.table,
-                rec.record_id,
-                rec.fields,
-                deleted=rec.deleted,
-                stamp=rec.hlc,
-                device_id=rec.device_id,
-                keep=keep,
-            )
-            _remember_version(store, rec.table, rec.record_id, rec.version)
-        for c in conflicts:
-            store.db.execute(
-                "INSERT OR IGNORE INTO conflicts (id, table_name, record_id, field, kept_value, "
-                "lost_value, kept_device, lost_device, lost_hlc) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
+        unsent = unsent_fields(store, [(r.table, r.record_id) for r in records])
+        # A record with a delete on its way is left as it is here.
+        taken = [r for r in records if "*" not in unsent.get((r.table, r.record_id), ())]
+        store.apply_remote(taken, {key: frozenset(names) for key, names in unsent.items()})
+        store.db.conn.executemany(
+            "INSERT INTO record_versions (table_name, record_id, version) VALUES (?, ?, ?) "
+            "ON CONFLICT(table_name, record_id) "
+            "DO UPDATE SET version = max(version, excluded.version)",
+            [(r.table, r.record_id, r.version) for r in taken],
+        )
+        store.db.conn.executemany(
+            "INSERT OR IGNORE INTO conflicts (id, table_name, record_id, field, kept_value, "
+            "lost_value, kept_device, lost_device, lost_hlc) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
                     c.id,
                     c.table,
                     c.record_id,
@@ -182,8 +166,10 @@ def apply_page(
                     c.kept_device,
                     c.lost_device,
                     c.lost_hlc,
-                ],
-            )
+                )
+                for c in conflicts
+            ],
+        )
         store.set_meta(PULL_CURSOR, str(cursor))
 
 

@@ -11,7 +11,7 @@ import json
 import sqlite3
 import typing
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +36,18 @@ STORED: dict[str, Any] = {"stored": True}
 
 class RecordDeletedError(ValueError):
     """An edit to a record that has been deleted (it stays a tombstone)."""
+
+
+@dataclass(frozen=True)
+class Remote:
+    """A record as the server holds it, brought in by a pull."""
+
+    table: str
+    record_id: str
+    fields: dict[str, Any]
+    deleted: bool
+    hlc: str
+    device_id: str
 
 
 @dataclass(frozen=True)
@@ -201,45 +213,72 @@ class Store:
     # -- what sync brings in ----------------------------------------------------
 
     def apply_remote(
-        self,
-        table: str,
-        record_id: str,
-        fields: dict[str, Any],
-        *,
-        deleted: bool,
-        stamp: str,
-        device_id: str,
-        keep: frozenset[str] = frozenset(),
+        self, records: Sequence[Remote], keep: Mapping[tuple[str, str], frozenset[str]]
     ) -> None:
-        """Write a record as the server has it, except the fields in `keep` (unsent local edits).
+        """Write records as the server has them, except the fields in `keep` (unsent local edits).
 
-        No change-log entry: this change came from the server. Call inside a transaction.
+        No change-log entries: these changes came from the server. Call inside a transaction.
+        A pulled page is hundreds of records: which exist is asked once per table, and the
+        clock is stored once, so the statements are the rows themselves.
         """
-        columns = set(self._columns(table)) - {"updated_at", "device_id", "hlc", "deleted"}
-        values = {k: _to_column(v) for k, v in fields.items() if k in columns and k not in keep}
-        existing = self._row(table, record_id)
-        meta = {
-            "updated_at": self._now_text(),
-            "device_id": device_id,
-            "hlc": stamp,
-            "deleted": 1 if deleted or (existing is not None and existing["deleted"]) else 0,
-        }
-        if existing is None:
-            row = {**values, "id": record_id, **meta}
-            names = ", ".join(f"[{c}]" for c in row)
-            marks = ", ".join("?" for _ in row)
-            self.db.execute(f"INSERT INTO [{table}] ({names}) VALUES ({marks})", list(row.values()))
-        else:
-            row = {**values, **meta}
-            row.pop("id", None)
-            sets = ", ".join(f"[{c}] = ?" for c in row)
-            self.db.execute(f"UPDATE [{table}] SET {sets} WHERE id = ?", [*row.values(), record_id])
-        if table == Person.table and "name" in values:
-            self._index_name(record_id, str(values["name"]))
-        remote = hlc.Stamp.parse(stamp)
+        deleted_now = self._deleted_flags(records)
+        now = self._now_text()
         now_ms = int(self.clock.now().timestamp() * 1000)
-        self._last_stamp = hlc.receive(self._last_stamp, remote, now_ms, self.device_id)
-        self.set_meta("hlc", str(self._last_stamp))
+        for rec in records:
+            key = (rec.table, rec.record_id)
+            skip = keep.get(key, frozenset())
+            columns = self._column_set(rec.table)
+            values = {
+                k: _to_column(v) for k, v in rec.fields.items() if k in columns and k not in skip
+            }
+            existing = deleted_now.get(key)
+            meta = {
+                "updated_at": now,
+                "device_id": rec.device_id,
+                "hlc": rec.hlc,
+                "deleted": 1 if rec.deleted or existing else 0,
+            }
+            if existing is None:
+                row = {**values, "id": rec.record_id, **meta}
+                names = ", ".join(f"[{c}]" for c in row)
+                marks = ", ".join("?" for _ in row)
+                self.db.execute(
+                    f"INSERT INTO [{rec.table}] ({names}) VALUES ({marks})", list(row.values())
+                )
+            else:
+                row = {**values, **meta}
+                row.pop("id", None)
+                sets = ", ".join(f"[{c}] = ?" for c in row)
+                self.db.execute(
+                    f"UPDATE [{rec.table}] SET {sets} WHERE id = ?", [*row.values(), rec.record_id]
+                )
+            deleted_now[key] = bool(meta["deleted"])
+            if rec.table == Person.table and "name" in values:
+                self._index_name(rec.record_id, str(values["name"]))
+            remote = hlc.Stamp.parse(rec.hlc)
+            self._last_stamp = hlc.receive(self._last_stamp, remote, now_ms, self.device_id)
+        if records:
+            self.set_meta("hlc", str(self._last_stamp))
+
+    def _deleted_flags(self, records: Sequence[Remote]) -> dict[tuple[str, str], bool]:
+        """For each of these records already here, whether it is deleted."""
+        ids: dict[str, list[str]] = {}
+        for rec in records:
+            ids.setdefault(rec.table, []).append(rec.record_id)
+        found: dict[tuple[str, str], bool] = {}
+        for table, wanted in ids.items():
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                for record_id, deleted in self.db.execute(
+                    f"SELECT id, deleted FROM [{table}] WHERE id IN ({marks})", chunk
+                ):
+                    found[(table, record_id)] = bool(deleted)
+        return found
+
+    def _column_set(self, table: str) -> frozenset[str]:
+        """Columns a pulled record may set; the sync bookkeeping columns are the store's."""
+        return frozenset(self._columns(table)) - {"updated_at", "device_id", "hlc", "deleted"}
 
     def _columns(self, table: str) -> list[str]:
         if table not in self._column_cache:

@@ -15,7 +15,7 @@ from civtui.models import ElderNeed, Person, Village, Visit
 from db import Store, open_store, queries
 from db import hlc as hlc_mod
 from db.migrations import migrations
-from db.store import RecordDeletedError
+from db.store import RecordDeletedError, Remote
 from tests.conftest import CTX, TODAY, make_person
 
 
@@ -236,14 +236,15 @@ def test_contact_months_follow_every_kind_of_write(store: Store) -> None:
     store.delete(Visit, first.id)  # a tombstone counts for nothing
     assert months() == [("visit", "2026-11", "2026-11-02")]
     with store.transaction():  # what a pull writes goes through the same triggers
-        store.apply_remote(
+        remote = Remote(
             "visits",
             "v3",
             {"person_id": person.id, "visit_date": "2026-09-09", "visitor": "李"},
             deleted=False,
-            stamp=store.changes()[-1].hlc,
+            hlc=store.changes()[-1].hlc,
             device_id="other",
         )
+        store.apply_remote([remote], {})
     assert months()[0] == ("visit", "2026-09", "2026-09-09")
 
 
@@ -259,3 +260,42 @@ def test_hlc_counter_never_outgrows_its_four_digits() -> None:
     assert hlc_mod.receive(hlc_mod.Stamp(5, 9999, "a"), hlc_mod.Stamp(5, 9999, "b"), 0, "a") == (
         hlc_mod.Stamp(6, 0, "a")
     )
+
+
+def test_a_pulled_page_leaves_unsent_edits_and_pending_deletes_alone(store: Store) -> None:
+    from db import outbox
+
+    kept, gone, fresh = make_person(seq=101), make_person(seq=103), make_person(seq=105)
+    store.save_many([kept, gone])
+    outbox.record_acks(
+        store, [outbox.Ack(c.seq, "accepted", None, 1) for c in store.changes()], "t", None
+    )
+    store.save(kept.revise(context=CTX, phone="13905801111"))  # not pushed yet
+    store.delete(Person, gone.id)  # not pushed yet
+    stamp = "1763800000000-0000-server"
+
+    def incoming(person: Person, version: int, **fields: object) -> outbox.Incoming:
+        data = {**person.model_dump(mode="json"), **fields}
+        return outbox.Incoming("persons", person.id, data, False, stamp, "other", version)
+
+    outbox.apply_page(
+        store,
+        [
+            incoming(kept, 2, phone="13905802222", address="新地址"),
+            incoming(gone, 3, address="别处"),
+            incoming(fresh, 4, address="第一次"),
+            incoming(fresh, 5, address="同一页里又改了"),  # twice in a page: the later wins
+        ],
+        [],
+        5,
+    )
+    mine = store.get(Person, kept.id)
+    assert mine is not None and (mine.phone, mine.address) == ("13905801111", "新地址")
+    assert store.get(Person, gone.id) is None  # the delete is still on its way
+    arrived = store.get(Person, fresh.id)
+    assert arrived is not None and arrived.address == "同一页里又改了"
+    sql = "SELECT record_id, version FROM record_versions WHERE table_name = 'persons'"
+    versions = {record_id: version for record_id, version in rows(store, sql)}
+    assert versions == {kept.id: 2, fresh.id: 5, gone.id: 1}
+    assert outbox.cursor(store) == 5
+    assert store.pending_count() == 2  # pulling wrote no change-log entries
