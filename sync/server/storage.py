@@ -15,6 +15,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Engine,
+    Index,
     Integer,
     MetaData,
     String,
@@ -67,14 +68,16 @@ records = Table(
     metadata,
     Column("table_name", String(40), primary_key=True),
     Column("record_id", String(64), primary_key=True),
-    Column("village_code", String(12), index=True),
+    Column("village_code", String(12)),
     Column("data", Text, nullable=False),
     Column("stamps", Text, nullable=False),
     Column("deleted", Boolean, nullable=False, default=False),
-    Column("version", BigInteger, nullable=False, index=True),
+    Column("version", BigInteger, nullable=False),
     Column("hlc", String(100), nullable=False),
     Column("device_id", String(64), nullable=False),
     Column("sole_device", String(64)),
+    # Built by the migrations below (m001 made the table); named here so it is on record.
+    Index("ix_records_version_village", "version", "village_code"),
 )
 conflicts = Table(
     "conflicts",
@@ -136,10 +139,22 @@ def _m002_sole_writer(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE records ADD COLUMN sole_device VARCHAR(64)"))
 
 
+def _m003_pull_in_version_order(conn: Connection) -> None:
+    """One index a pull walks in version order, reading the village from it.
+
+    With an index on village_code alone, SQLite answered every pull page by reading all of
+    the villages' records and sorting them: pulling N records cost N²/500 row reads.
+    """
+    conn.execute(text("DROP INDEX ix_records_village_code"))
+    conn.execute(text("DROP INDEX ix_records_version"))
+    conn.execute(text("CREATE INDEX ix_records_version_village ON records (version, village_code)"))
+
+
 #: The server's migrations, in order; append, never edit a released one.
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("initial", _m001_initial),
     ("sole_writer", _m002_sole_writer),
+    ("pull_in_version_order", _m003_pull_in_version_order),
 ]
 
 
