@@ -6,10 +6,10 @@ Bodies travel as gzip-compressed JSON (`Content-Encoding: gzip`) both ways.
 from __future__ import annotations
 
 import gzip
-import json
 import zlib
 from typing import Any, Literal
 
+import pydantic_core
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -205,4 +205,8 @@ def decompress(body: bytes, limit: int = MAX_DECOMPRESSED_BYTES) -> bytes:
 
 
 def compact_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    """JSON text without spaces or escapes, as the server stores data; keys in given order.
+
+    pydantic-core's encoder: the server writes two of these per pushed change, and it is
+    several times faster than the json module's."""
+    return pydantic_core.to_json(value).decode()

@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import from_json
 from sqlalchemy import Connection, Engine, Select, and_, bindparam, insert, select, update
 
 from civtui.models import RECORD_TYPES
@@ -70,12 +71,12 @@ class _Row:
 
     @cached_property
     def data(self) -> dict[str, Any]:
-        value: dict[str, Any] = json.loads(self.data_json)
+        value: dict[str, Any] = from_json(self.data_json)
         return value
 
     @cached_property
     def stamps(self) -> dict[str, list[Any]]:
-        value: dict[str, list[Any]] = json.loads(self.stamps_json)
+        value: dict[str, list[Any]] = from_json(self.stamps_json)
         return value
 
 
@@ -468,7 +469,7 @@ def pull(engine: Engine, who: Identity, request: protocol.PullRequest) -> PullRe
                 version=r.version,
                 table=r.table_name,
                 record_id=r.record_id,
-                fields=json.loads(r.data),
+                fields=from_json(r.data),
                 deleted=r.deleted,
                 hlc=r.hlc,
                 device_id=r.device_id,
