@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
+from typing import Literal
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -19,6 +20,9 @@ from civtui.models import Staff
 from civtui.profile import Profile, home_dir, load_settings, save_settings
 from db import Store, open_store
 from screens.base import localize_bindings
+
+#: The server as the status bar shows it; signed_out: no login here, or the token was refused.
+Link = Literal["online", "offline", "unknown", "signed_out"]
 
 #: How often the app looks for the server while it is open.
 AUTO_SYNC_SECONDS = 300
@@ -53,8 +57,8 @@ class CivtuiApp(App[None]):
         self.t = Translator(lang)
         self._store: Store | None = None
         self._staff_name: str | None = None
-        #: True once the server answered, False when it did not, None before trying.
-        self.online: bool | None = None
+        #: What the status bar says of the server: unknown until the first try.
+        self.link: Link = "unknown"
         self.sync_activity: str | None = None
         self.title = self.t("app.title")
         localize_bindings(self, self.t)
@@ -119,6 +123,7 @@ class CivtuiApp(App[None]):
         try:
             url, token = credentials.target(self.profile.name, store)
             if url is None or token is None:
+                self.call_from_thread(self._sync_state, "signed_out", None)
                 if not automatic:
                     self.call_from_thread(
                         self.notify, self.t("sync.not_logged_in"), severity="warning", timeout=10
@@ -128,29 +133,30 @@ class CivtuiApp(App[None]):
             try:
                 if automatic:
                     conn.health()
-                self.call_from_thread(self._sync_state, True, self.t("sync.running"))
+                self.call_from_thread(self._sync_state, "online", self.t("sync.running"))
                 report = sync(store, conn, self._sync_progress)
             finally:
                 conn.close()
         except SyncError as exc:
-            online = exc.kind not in ("offline",)
-            self.call_from_thread(self._sync_state, online, None)
+            links: dict[str, Link] = {"offline": "offline", "auth": "signed_out"}
+            link = links.get(exc.kind, "online")
+            self.call_from_thread(self._sync_state, link, None)
             if not automatic or exc.kind != "offline":
                 self.call_from_thread(self.notify, str(exc), severity="error", timeout=15)
             return
         finally:
             store.close()
-        self.call_from_thread(self._sync_state, True, None)
+        self.call_from_thread(self._sync_state, "online", None)
         severity = "warning" if report.rejected or report.clock_warning else "information"
         self.call_from_thread(self.notify, summary(report), severity=severity, timeout=10)
 
     def _sync_progress(self, stage: str, done: int, total: int) -> None:
         text = self.t(f"sync.{stage}", done=done, total=total)
-        self.call_from_thread(self._sync_state, True, text)
+        self.call_from_thread(self._sync_state, "online", text)
 
-    def _sync_state(self, online: bool | None, activity: str | None) -> None:
+    def _sync_state(self, link: Link, activity: str | None) -> None:
         """Record what the status bar should say and let every screen show fresh figures."""
-        self.online = online
+        self.link = link
         self.sync_activity = activity
         for screen in self.screen_stack:
             refresh = getattr(screen, "on_sync_state", None)

@@ -245,6 +245,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "status.online": ("在线", "online"),
     "status.offline": ("离线", "offline"),
     "status.unknown": ("未连接", "not connected"),
+    "status.signed_out": ("未登录", "not logged in"),
     "dash.sync": ("同步", "Sync"),
     "person.conflicts": ("同步冲突", "Sync conflicts"),
     "person.choose": ("处理冲突", "Resolve conflict"),

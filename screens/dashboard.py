@@ -130,10 +130,9 @@ class DashboardScreen(CivScreen[None]):
     def refresh_status(self) -> None:
         civ = self.civ
         t, store = civ.t, civ.store
-        state = {True: "status.online", False: "status.offline", None: "status.unknown"}
         last = queries.last_sync(store)
         parts = [
-            t(state[civ.online]),
+            t(f"status.{civ.link}"),
             t("status.pending", n=store.pending_count()),
             t(
                 "status.last_sync",

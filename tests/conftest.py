@@ -46,6 +46,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CIVTUI_HOME", str(path))
     monkeypatch.delenv("CIVTUI_PROFILE", raising=False)
     monkeypatch.delenv("CIVTUI_TODAY", raising=False)
+    # Never the developer's own server or token: a test syncs only where it says so.
+    monkeypatch.delenv("CIVTUI_SERVER", raising=False)
+    monkeypatch.delenv("CIVTUI_TOKEN", raising=False)
     return path
 
 

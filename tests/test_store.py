@@ -295,7 +295,7 @@ def test_a_pulled_page_leaves_unsent_edits_and_pending_deletes_alone(store: Stor
     arrived = store.get(Person, fresh.id)
     assert arrived is not None and arrived.address == "同一页里又改了"
     sql = "SELECT record_id, version FROM record_versions WHERE table_name = 'persons'"
-    versions = {record_id: version for record_id, version in rows(store, sql)}
+    versions = dict(store.db.execute(sql).fetchall())
     assert versions == {kept.id: 2, fresh.id: 5, gone.id: 1}
     assert outbox.cursor(store) == 5
     assert store.pending_count() == 2  # pulling wrote no change-log entries

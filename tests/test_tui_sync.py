@@ -70,11 +70,21 @@ async def test_without_a_server_the_app_says_offline_and_keeps_working(
     app = app_on(demo_profile(home))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        assert app.online is False
+        assert app.link == "offline"
         assert "离线" in str(app.screen.query_one("#statusbar", Static).content)
         await pilot.press("v", "ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_without_a_login_the_status_bar_says_so(home: Path) -> None:
+    app = app_on(demo_profile(home))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)  # the automatic try at start-up finds no login
+        assert "未登录" in str(app.screen.query_one("#statusbar", Static).content)
+        await pilot.press("s")
+        await settle(pilot)
+        assert "civtui login" in " ".join(str(n.message) for n in app._notifications)
 
 
 async def test_conflict_is_shown_and_the_other_value_can_be_chosen(

@@ -43,6 +43,9 @@ def app(home: Path) -> CivtuiApp:
 async def steady(pilot: Pilot[None]) -> None:
     """Let the app settle and stop cursors blinking, so screenshots are stable."""
     await pilot.pause()
+    # The look for the server at start-up runs in a worker; the status bar shows its answer.
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
     for widget in pilot.app.screen.query(Input):
         widget.cursor_blink = False
     await pilot.pause()
