@@ -11,6 +11,7 @@ import json
 import resource
 import sys
 import time
+from pathlib import Path
 
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
@@ -46,8 +47,24 @@ def main() -> None:
 
         app = make_app(Profile("bench"), clock=Clock.pinned(dt.date.fromisoformat(sys.argv[2])))
     app.run(headless=True, size=(120, 40), auto_pilot=first_frame)
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"frame": FRAME[0], "rss_mib": peak_kib / 1024}))
+    print(json.dumps({"frame": FRAME[0], "rss_mib": peak_rss_mib()}))
+
+
+def peak_rss_mib() -> float:
+    """This process's own peak RSS.
+
+    Not getrusage: on Linux its ru_maxrss survives exec, so a child started by a parent
+    that had just built the 280 MB profile reported the parent's peak as its own.
+    """
+    try:
+        with Path("/proc/self/status").open() as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
 if __name__ == "__main__":
