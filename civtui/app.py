@@ -146,6 +146,8 @@ class CivtuiApp(App[None]):
             return
         finally:
             store.close()
+        if report.new_device_id:
+            self.call_from_thread(self._reopen_store)
         self.call_from_thread(self._sync_state, "online", None)
         severity = "warning" if report.rejected or report.clock_warning else "information"
         self.call_from_thread(self.notify, summary(report), severity=severity, timeout=10)
@@ -153,6 +155,12 @@ class CivtuiApp(App[None]):
     def _sync_progress(self, stage: str, done: int, total: int) -> None:
         text = self.t(f"sync.{stage}", done=done, total=total)
         self.call_from_thread(self._sync_state, "online", text)
+
+    def _reopen_store(self) -> None:
+        """Open the profile again: sync gave it a new device id, which new changes must carry."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
     def _sync_state(self, link: Link, activity: str | None) -> None:
         """Record what the status bar should say and let every screen show fresh figures."""

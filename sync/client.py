@@ -47,7 +47,7 @@ class SyncError(Exception):
 
     def __init__(self, message: str, *, kind: str) -> None:
         super().__init__(message)
-        self.kind = kind  # offline | auth | server | refused | config
+        self.kind = kind  # offline | auth | server | refused | config | reused
 
 
 @dataclass
@@ -61,6 +61,8 @@ class SyncReport:
     pulled: int = 0
     pulled_conflicts: int = 0
     clock_warning: str | None = None
+    #: Set when this laptop's data came from an older copy and it took a new device id.
+    new_device_id: str | None = None
     rejected_reasons: list[str] = field(default_factory=list)
 
 
@@ -147,6 +149,8 @@ class Connection:
             )
         if response.status_code == 403:
             raise SyncError(f"服务器拒绝：{_detail(response)}", kind="auth")
+        if response.status_code == 409:
+            raise SyncError(_detail(response), kind="reused")
         if response.status_code >= 400:
             raise SyncError(
                 f"服务器拒绝了请求（HTTP {response.status_code}）：{_detail(response)}",
@@ -209,6 +213,27 @@ def sync(store: Store, conn: Connection, progress: Progress | None = None) -> Sy
 
     # 1. Push, oldest change first, one committed batch at a time.
     run = outbox.start_run(store)
+    try:
+        _push(store, conn, report, run, tell)
+    except SyncError as exc:
+        if exc.kind != "reused":
+            raise
+        # The server already applied other changes under these numbers: this profile was
+        # restored from an older copy. Under a new device id they are new changes again.
+        report.new_device_id = store.renew_device_id()
+        _push(store, conn, report, run, tell)
+
+    # 2. Pull, page by page; each page and its cursor are stored together.
+    _pull(store, conn, report, tell)
+
+    # 3. Remember when, and how it went.
+    with store.transaction():
+        store.set_meta(outbox.LAST_SYNC, store.clock.now().isoformat(timespec="seconds"))
+        store.set_meta(outbox.LAST_RESULT, summary(report))
+    return report
+
+
+def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Progress) -> None:
     total = store.pending_count()
     while batch := outbox.next_batch(store, PUSH_BATCH):
         request = push_request(store.device_id, batch)
@@ -226,7 +251,8 @@ def sync(store: Store, conn: Connection, progress: Progress | None = None) -> Sy
         if not acks:
             break
 
-    # 2. Pull, page by page; each page and its cursor are stored together.
+
+def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) -> None:
     cursor = outbox.cursor(store)
     while True:
         page = conn.call(
@@ -266,16 +292,12 @@ def sync(store: Store, conn: Connection, progress: Progress | None = None) -> Sy
         if not page.has_more:
             break
 
-    # 3. Remember when, and how it went.
-    with store.transaction():
-        store.set_meta(outbox.LAST_SYNC, store.clock.now().isoformat(timespec="seconds"))
-        store.set_meta(outbox.LAST_RESULT, summary(report))
-    return report
-
 
 def summary(report: SyncReport) -> str:
     text = (
         f"上传 {report.pushed} 条（冲突 {report.conflicts}，被拒 {report.rejected}），"
         f"下载 {report.pulled} 条"
     )
+    if report.new_device_id:
+        text += "；本机数据来自旧副本，已换用新的设备编号上传"
     return text + (f"；{report.clock_warning}" if report.clock_warning else "")

@@ -214,6 +214,46 @@ def test_a_batchs_seqs_travel_only_where_a_run_starts(server: Server, home: Path
     assert [r.seq for r in answer.results] == [c.seq for c in gapped]
 
 
+def test_a_profile_restored_from_an_older_copy_loses_nothing(server: Server, home: Path) -> None:
+    from db.connection import backup
+
+    a = device(server, "a")
+    person = make_person()
+    a.store.save(person)
+    a.sync()
+    path = a.store.path
+    backup(a.store.db, path.with_name("copy.db"))  # the USB copy made last week
+    first = Visit.model_validate(
+        {"person_id": person.id, "visit_date": "2026-11-02", "visitor": "王"}, context=CTX
+    )
+    a.store.save(first)
+    a.sync()
+    # The laptop dies; the copy goes onto a new one: its change numbers start again, and
+    # with its clock (pinned here) behind, so do its stamps: only the content differs.
+    a.store.close()
+    for extra in ("-wal", "-shm"):
+        path.with_name(path.name + extra).unlink(missing_ok=True)
+    path.with_name("copy.db").replace(path)
+    a.store = open_store(path, Clock.pinned(TODAY))
+    old_id = a.store.device_id
+    second = first.revise(context=CTX, id="visit-after-restore", visit_date="2026-11-20")
+    a.store.save(second)
+    report = a.sync()
+    assert report.new_device_id not in (None, old_id)
+    assert "旧副本" in client_module.summary(report)
+    assert a.store.pending_count() == 0
+    on_server = server.records()
+    assert ("visits", first.id) in on_server and ("visits", second.id) in on_server
+    b = device(server, "b")
+    b.sync()
+    assert set(rows(b.store, "visits")) == {first.id, second.id}
+    # The new id sticks: the next change goes through without another renewal.
+    a.store = open_store(path, Clock.pinned(TODAY))
+    assert a.store.device_id == report.new_device_id
+    a.store.save(second.revise(context=CTX, notes="补记"))
+    assert a.sync().new_device_id is None and a.store.pending_count() == 0
+
+
 def test_client_killed_after_the_server_committed(
     server: Server, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

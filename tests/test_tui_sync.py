@@ -87,6 +87,44 @@ async def test_without_a_login_the_status_bar_says_so(home: Path) -> None:
         assert "civtui login" in " ".join(str(n.message) for n in app._notifications)
 
 
+async def test_after_a_restored_copy_the_app_saves_under_the_new_device_id(
+    server: Server, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civtui.clock import Clock
+    from db import open_store
+    from db.connection import backup
+    from sync.client import Connection, sync
+    from tests.conftest import TODAY
+
+    profile = demo_profile(home)
+    monkeypatch.setenv("CIVTUI_SERVER", server.base)
+    token = server.token("王晓丽", ["330902112201", "330903103202", "330922101203"])
+    monkeypatch.setenv("CIVTUI_TOKEN", token)
+    store = open_store(profile.db_path, Clock.pinned(TODAY))
+    conn = Connection(server.base, token)
+    sync(store, conn)
+    backup(store.db, profile.db_path.with_name("copy.db"))
+    store.save(make_person(name="备份后"))
+    sync(store, conn)
+    store.close()
+    profile.db_path.with_name("copy.db").replace(profile.db_path)
+    app = app_on(profile)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        old = app.store.device_id
+        await pilot.press("v", "ctrl+s")  # numbered as the change made after the copy was
+        await pilot.pause()
+        await pilot.press("s")  # the server has that number: sync renews the device id
+        await settle(pilot)
+        renewed = app.store.get_meta("device_id")
+        assert renewed not in (None, old) and app.store.device_id == renewed
+        await pilot.press("v", "ctrl+s")
+        await pilot.pause()
+        [visit] = app.store.changes()
+        assert visit.device_id == renewed and visit.hlc.endswith(str(renewed))
+    conn.close()
+
+
 async def test_conflict_is_shown_and_the_other_value_can_be_chosen(
     server: Server, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

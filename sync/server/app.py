@@ -99,6 +99,9 @@ def create_app(engine: Engine) -> FastAPI:
             result = await _in_thread(merge.push, engine, who, message)
         except merge.DeviceOwnedError as exc:
             raise HTTPException(403, str(exc)) from None
+        except merge.SequenceReusedError as exc:
+            # 409 means exactly this to the client: continue under a new device id.
+            raise HTTPException(409, str(exc)) from None
         return gzip_response(result)
 
     @app.post(

@@ -9,6 +9,7 @@ a deleted record back.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from functools import cached_property
 from typing import Any
 
 from pydantic import ValidationError
-from pydantic_core import from_json
+from pydantic_core import from_json, to_json
 from sqlalchemy import Connection, Engine, Select, and_, bindparam, insert, select, update
 
 from civtui.models import RECORD_TYPES
@@ -41,6 +42,13 @@ _STORED = {"stored": True}
 
 class DeviceOwnedError(PermissionError):
     """A device id already used with another staff member's token."""
+
+
+class SequenceReusedError(ValueError):
+    """A device sent a change under a seq the server already applied for a different change.
+
+    Only a device restored from an older copy of its database does that; answering such a
+    change as "already applied" would drop it without a word."""
 
 
 class Rejected(Exception):  # noqa: N818 - a verdict, not a failure of the server
@@ -270,6 +278,20 @@ def _lost(
     }
 
 
+def _full_stamp(hlc: str, device: str) -> str:
+    """A pushed stamp with its device part, which the sender may leave out for its own."""
+    return hlc if hlc.count("-") > 1 else f"{hlc}-{device}"
+
+
+def _fingerprint(change: Change, device: str) -> str:
+    """What a change says, digested: a retry sends the same, a reused seq something else.
+
+    Not the stamp alone: a restored laptop whose clock is behind makes the same stamps again.
+    A retry is built from the same stored row, so its fields come in the same order."""
+    said = [change.table, change.record_id, change.op, change.fields, change.hlc, device]
+    return hashlib.blake2b(to_json(said), digest_size=16).hexdigest()
+
+
 def _clamp(stamp: Stamp, server_ms: int) -> tuple[Stamp, bool]:
     limit = server_ms + protocol.MAX_CLOCK_AHEAD_MS
     if stamp.wall_ms <= limit:
@@ -285,8 +307,7 @@ def _apply_one(
     Every check comes before the first change to the row, so a rejected change
     leaves nothing behind.
     """
-    text = change.hlc if change.hlc.count("-") > 1 else f"{change.hlc}-{device}"
-    stamp, clamped = _clamp(Stamp.parse(text), server_ms)
+    stamp, clamped = _clamp(Stamp.parse(_full_stamp(change.hlc, device)), server_ms)
     row = work.load(change.table, change.record_id)
     found: list[dict[str, Any]] = []
     if change.op == "delete":
@@ -342,6 +363,7 @@ def _apply_one(
 def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
     """Apply a batch in one transaction, remembering the device's highest applied seq in it too."""
     server_ms = now_ms()
+    device = request.device_id
     results: list[ChangeResult] = []
     clamped_any = False
     with engine.begin() as conn:
@@ -389,27 +411,33 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
         for change in sorted(request.changes, key=lambda c: c.seq):
             if change.seq <= last_seq:
                 old = earlier.get(change.seq)
+                if old is None or old.fingerprint not in (None, _fingerprint(change, device)):
+                    raise SequenceReusedError(
+                        f"本机的同步序号 {change.seq} 在服务器上已用于另一条修改"
+                        "（数据可能是从旧副本恢复的）"
+                    )
                 # Already applied: acknowledge again, exactly as the first time.
                 results.append(
                     ChangeResult(
-                        seq=change.seq,
-                        status=old.status if old else "accepted",
-                        reason=old.reason if old else None,
-                        version=old.version if old else None,
+                        seq=change.seq, status=old.status, reason=old.reason, version=old.version
                     )
                 )
                 continue
             try:
-                result, clamped = _apply_one(
-                    work, who, request.device_id, change, next_version + 1, server_ms
-                )
+                result, clamped = _apply_one(work, who, device, change, next_version + 1, server_ms)
                 next_version += 1
                 clamped_any |= clamped
             except Rejected as exc:
                 result = ChangeResult(seq=change.seq, status="rejected", reason=str(exc))
             results.append(result)
             last_seq = change.seq
-            stored_results.append({"device_id": request.device_id, **result.model_dump()})
+            stored_results.append(
+                {
+                    "device_id": device,
+                    "fingerprint": _fingerprint(change, device),
+                    **result.model_dump(),
+                }
+            )
         work.flush()
         if stored_results:
             conn.execute(insert(change_results), stored_results)

@@ -62,6 +62,8 @@ change_results = Table(
     Column("status", String(16), nullable=False),
     Column("reason", Text),
     Column("version", BigInteger),
+    #: A digest of the change, so a retry can be told from another change under the same seq.
+    Column("fingerprint", String(32)),
 )
 records = Table(
     "records",
@@ -113,11 +115,18 @@ schema_versions = Table(
 
 
 def _m001_initial(conn: Connection) -> None:
-    metadata.create_all(
-        conn, tables=[tokens, token_villages, devices, change_results, conflicts, counters]
+    metadata.create_all(conn, tables=[tokens, token_villages, devices, conflicts, counters])
+    # `change_results` and `records` as first released; later migrations add to them, so
+    # they are not built from today's Table definitions.
+    conn.execute(
+        text(
+            """
+            CREATE TABLE change_results (
+                device_id VARCHAR(64) NOT NULL, seq BIGINT NOT NULL, status VARCHAR(16) NOT NULL,
+                reason TEXT, version BIGINT, PRIMARY KEY (device_id, seq))
+            """
+        )
     )
-    # `records` as first released; later migrations add to it, so it is not built
-    # from today's Table definition.
     conn.execute(
         text(
             """
@@ -150,11 +159,17 @@ def _m003_pull_in_version_order(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_records_version_village ON records (version, village_code)"))
 
 
+def _m004_result_fingerprints(conn: Connection) -> None:
+    """A digest of each applied change: a device restored from an old copy reuses seqs."""
+    conn.execute(text("ALTER TABLE change_results ADD COLUMN fingerprint VARCHAR(32)"))
+
+
 #: The server's migrations, in order; append, never edit a released one.
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("initial", _m001_initial),
     ("sole_writer", _m002_sole_writer),
     ("pull_in_version_order", _m003_pull_in_version_order),
+    ("result_fingerprints", _m004_result_fingerprints),
 ]
 
 
