@@ -177,6 +177,22 @@ def cursor(store: Store) -> int:
     return int(store.get_meta(PULL_CURSOR) or 0)
 
 
+def last_seq(store: Store) -> int:
+    """The highest change number this file has given out."""
+    (seq,) = store.db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()
+    return int(seq)
+
+
+def start_over_as_new_device(store: Store) -> str:
+    """This file is an older copy of the profile: the server has changes from it that the
+    file no longer holds, and will see its next change numbers again. Take a new device id
+    and pull everything again, so what this laptop wrote after the copy comes back too."""
+    with store.transaction():
+        device_id = store.renew_device_id()
+        store.set_meta(PULL_CURSOR, "0")
+    return device_id
+
+
 @dataclass(frozen=True)
 class StoredConflict:
     id: int

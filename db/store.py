@@ -109,12 +109,12 @@ class Store:
         )
 
     def renew_device_id(self) -> str:
-        """Take a new device id: this file is an older copy, and the server has seen the
-        change numbers it will use again under the old one."""
-        self.device_id = str(uuid.uuid4())
+        """Take a new device id (see outbox.start_over_as_new_device)."""
+        device_id = str(uuid.uuid4())
         with self.transaction():
-            self.set_meta("device_id", self.device_id)
-        return self.device_id
+            self.set_meta("device_id", device_id)
+        self.device_id = device_id
+        return device_id
 
     # -- writes -------------------------------------------------------------
 

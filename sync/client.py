@@ -220,7 +220,7 @@ def sync(store: Store, conn: Connection, progress: Progress | None = None) -> Sy
             raise
         # The server already applied other changes under these numbers: this profile was
         # restored from an older copy. Under a new device id they are new changes again.
-        report.new_device_id = store.renew_device_id()
+        report.new_device_id = outbox.start_over_as_new_device(store)
         _push(store, conn, report, run, tell)
 
     # 2. Pull, page by page; each page and its cursor are stored together.
@@ -261,6 +261,11 @@ def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) ->
             PullRequest(cursor=cursor, limit=PULL_PAGE, device_id=store.device_id),
             PullResponse,
         )
+        if page.applied_through > outbox.last_seq(store) and report.new_device_id is None:
+            # Restored from an older copy, with nothing to push that would have shown it.
+            report.new_device_id = outbox.start_over_as_new_device(store)
+            cursor = 0
+            continue
         outbox.apply_page(
             store,
             [

@@ -167,6 +167,9 @@ class PullResponse(Message):
     conflicts: list[Conflict]
     cursor: int
     has_more: bool
+    #: The highest seq of the asking device the server has applied. More than the device
+    #: has ever written means its database is an older copy.
+    applied_through: int = 0
 
 
 class Me(Message):

@@ -244,6 +244,7 @@ def test_a_profile_restored_from_an_older_copy_loses_nothing(server: Server, hom
     assert a.store.pending_count() == 0
     on_server = server.records()
     assert ("visits", first.id) in on_server and ("visits", second.id) in on_server
+    assert a.store.get(Visit, first.id) is not None  # what it wrote after the copy came back
     b = device(server, "b")
     b.sync()
     assert set(rows(b.store, "visits")) == {first.id, second.id}
@@ -252,6 +253,35 @@ def test_a_profile_restored_from_an_older_copy_loses_nothing(server: Server, hom
     assert a.store.device_id == report.new_device_id
     a.store.save(second.revise(context=CTX, notes="补记"))
     assert a.sync().new_device_id is None and a.store.pending_count() == 0
+
+
+def test_a_restored_copy_with_nothing_to_push_gets_its_own_later_changes_back(
+    server: Server, home: Path
+) -> None:
+    from db.connection import backup
+
+    a = device(server, "a")
+    person = make_person()
+    a.store.save(person)
+    a.sync()
+    path = a.store.path
+    backup(a.store.db, path.with_name("copy.db"))
+    a.store.save(person.revise(context=CTX, phone="13905801111"))
+    a.sync()
+    a.store.close()
+    for extra in ("-wal", "-shm"):
+        path.with_name(path.name + extra).unlink(missing_ok=True)
+    path.with_name("copy.db").replace(path)
+    a.store = open_store(path, Clock.pinned(TODAY))
+    old_id = a.store.device_id
+    report = a.sync()  # nothing pending: only the pull can tell
+    assert report.new_device_id not in (None, old_id)
+    assert phone_of(a, person.id) == "13905801111"
+    a.store.save(Visit.model_validate(
+        {"person_id": person.id, "visit_date": "2026-11-20", "visitor": "王"}, context=CTX
+    ))  # fmt: skip
+    assert a.sync().rejected == 0 and a.store.pending_count() == 0
+    assert len([k for k in server.records() if k[0] == "visits"]) == 1
 
 
 def test_client_killed_after_the_server_committed(

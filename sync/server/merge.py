@@ -482,6 +482,9 @@ def pull(engine: Engine, who: Identity, request: protocol.PullRequest) -> PullRe
             upto = conn.execute(
                 select(counters.c.value).where(counters.c.name == "version")
             ).scalar_one()
+        owner = conn.execute(
+            select(devices.c.token_id, devices.c.last_seq).where(devices.c.device_id == device)
+        ).first()
         found = conn.execute(
             select(conflicts)
             .where(
@@ -521,4 +524,5 @@ def pull(engine: Engine, who: Identity, request: protocol.PullRequest) -> PullRe
         ],
         cursor=max(upto, request.cursor),
         has_more=has_more,
+        applied_through=owner.last_seq if owner and owner.token_id == who.token_id else 0,
     )
