@@ -304,5 +304,5 @@ def summary(report: SyncReport) -> str:
         f"下载 {report.pulled} 条"
     )
     if report.new_device_id:
-        text += "；本机数据来自旧副本，已换用新的设备编号上传"
+        text += "；本机数据来自旧副本：已换用新的设备编号，并重新下载了全部记录"
     return text + (f"；{report.clock_warning}" if report.clock_warning else "")
