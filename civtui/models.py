@@ -84,6 +84,8 @@ def _phone(value: str | None) -> str | None:
 
 
 Phone = Annotated[str | None, AfterValidator(_phone)]
+#: Six digits in a row: no one's name, the start of an ID or phone number.
+_LONG_NUMBER = re.compile(r"\d{6}")
 Name = Annotated[str, Field(min_length=1, max_length=40)]
 
 
@@ -177,6 +179,17 @@ class Person(Record):
     emergency_contact_phone: Phone = Field(default=None, title="紧急联系人电话")
     registered_on: dt.date = Field(default_factory=lambda: SYSTEM_CLOCK.today(), title="登记日期")
     notes: str = Field(default="", max_length=2000, title="备注")
+
+    @field_validator("name")
+    @classmethod
+    def _not_a_number(cls, value: str, info: ValidationInfo) -> str:
+        # An ID or phone number typed one field too early saves as a name otherwise.
+        if not is_stored(info) and _LONG_NUMBER.search(value):
+            raise ValueError(
+                f"姓名“{value}”里有一长串数字，像是身份证号或电话号码；"
+                "请填写本人姓名，号码填到对应的栏里"
+            )
+        return value
 
     @field_validator("id_number")
     @classmethod

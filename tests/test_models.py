@@ -73,6 +73,16 @@ def test_empty_name_names_the_field() -> None:
     assert "不能为空" in str(found[0])
 
 
+def test_a_number_typed_into_the_name_is_refused() -> None:
+    for typed in ("330902195005061016", "13905801234", "王秀英13905801234"):
+        with pytest.raises(ValidationError) as exc:
+            make_person(name=typed)
+        assert "身份证号或电话号码" in problems(exc, Person)["name"]
+    assert make_person(name="测试00001").name == "测试00001"  # a few digits pass
+    stored = make_person().model_dump() | {"name": "330902195005061016"}
+    assert Person.model_validate(stored, context={"stored": True}).name == stored["name"]
+
+
 def test_derived_categories_are_not_stored_but_computed() -> None:
     elder = make_person(dt.date(1940, 1, 1), categories=["advanced_age", "living_alone"])
     assert elder.categories == [Category.LIVING_ALONE]
