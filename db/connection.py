@@ -10,6 +10,8 @@ import sqlite_utils
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
+#: FULL syncs the WAL on every commit: a save that returned survives a power cut.
+SYNCHRONOUS = "FULL"
 
 
 def create_private(path: Path) -> None:
@@ -30,8 +32,7 @@ def connect(path: Path) -> sqlite_utils.Database:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=True)
     db = sqlite_utils.Database(conn)
     conn.execute("PRAGMA journal_mode=WAL")
-    # FULL syncs the WAL on every commit: a save that returned survives a power cut.
-    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=5000")
     return db

@@ -75,7 +75,8 @@ def record_acks(store: Store, acks: Iterable[Ack], acked_at: str, run: int | Non
     """Mark changes as the server answered, and remember each record's server version."""
     acks = list(acks)
     # Two statements for the whole batch, not three per change: acks come a batch at a time.
-    with store.transaction():
+    # Lost in a power cut, the batch is sent again and the server answers the same.
+    with store.transaction(durable=False):
         store.db.conn.executemany(
             "UPDATE changes SET status = ?, reason = ?, acked_at = ?, sync_run = ? WHERE seq = ?",
             [(a.status, a.reason, acked_at, run, a.seq) for a in acks],
@@ -138,7 +139,8 @@ def apply_page(
     cursor: int,
 ) -> None:
     """Store a pulled page and its cursor in one transaction; unsent local fields stay put."""
-    with store.transaction():
+    # Lost in a power cut, page and cursor go together: the page is pulled again.
+    with store.transaction(durable=False):
         # Within a page a record may arrive before one it refers to; check at commit.
         store.db.execute("PRAGMA defer_foreign_keys = ON")
         unsent = unsent_fields(store, [(r.table, r.record_id) for r in records])

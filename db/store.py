@@ -23,7 +23,7 @@ from civtui.clock import SYSTEM_CLOCK, Clock
 from civtui.models import Person, Record
 from civtui.search import search_key
 from db import hlc
-from db.connection import connect
+from db.connection import SYNCHRONOUS, connect
 from db.migrations import migrate
 
 R = TypeVar("R", bound=Record)
@@ -119,10 +119,23 @@ class Store:
     # -- writes -------------------------------------------------------------
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """One atomic, durable unit of work; nested use joins the outer transaction."""
-        with self.db.atomic():
-            yield
+    def transaction(self, *, durable: bool = True) -> Iterator[None]:
+        """One atomic unit of work; nested use joins the outer transaction.
+
+        durable=False is for what sync can fetch again if a power cut loses it (the server's
+        acknowledgements, a pulled page and its cursor): still all or nothing, but no fsync,
+        which on a slow laptop disk costs more than the work. A later durable commit makes
+        it durable too (the WAL is written in order).
+        """
+        relax = not durable and not self.db.conn.in_transaction
+        if relax:
+            self.db.execute("PRAGMA synchronous=NORMAL")
+        try:
+            with self.db.atomic():
+                yield
+        finally:
+            if relax:
+                self.db.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
 
     def save(self, record: Record) -> int | None:
         """Write `record` and its change-log entry; returns the entry's seq, None if unchanged."""

@@ -299,3 +299,20 @@ def test_a_pulled_page_leaves_unsent_edits_and_pending_deletes_alone(store: Stor
     assert versions == {kept.id: 2, fresh.id: 5, gone.id: 1}
     assert outbox.cursor(store) == 5
     assert store.pending_count() == 2  # pulling wrote no change-log entries
+
+
+def test_only_refetchable_sync_work_commits_without_fsync(store: Store) -> None:
+    def level() -> int:
+        return int(store.db.execute("PRAGMA synchronous").fetchone()[0])
+
+    full, normal = 2, 1
+    assert level() == full  # every save survives a power cut
+    with store.transaction(durable=False):
+        assert level() == normal
+    assert level() == full
+    # Inside a durable unit, the whole unit stays durable.
+    with store.transaction(), store.transaction(durable=False):
+        assert level() == full
+    with pytest.raises(RuntimeError), store.transaction(durable=False):
+        raise RuntimeError
+    assert level() == full
