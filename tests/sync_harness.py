@@ -21,6 +21,7 @@ from civtui.clock import Clock
 from civtui.models import Staff, Village
 from civtui.profile import Profile, create_profile
 from db import Store, open_store
+from db.connection import backup
 from sync.client import Connection, SyncReport, sync
 from sync.server import storage, tokens
 from tests.conftest import TODAY, VILLAGE
@@ -166,6 +167,25 @@ class Device:
             return sync(self.store, conn)
         finally:
             conn.close()
+
+    def keep_copy(self) -> Path:
+        """A copy of the profile as it is now, as a USB backup would be."""
+        copy = self.store.path.with_name("copy.db")
+        backup(self.store.db, copy)
+        return copy
+
+    def restore(self, copy: Path) -> None:
+        """Put `copy` back in place of the profile, as on a laptop set up again from it."""
+        self.store.close()
+        restore_copy(copy, self.store.path)
+        self.store = open_store(self.store.path, self.store.clock)
+
+
+def restore_copy(copy: Path, path: Path) -> None:
+    """Replace the (closed) database at `path` with `copy`."""
+    for extra in ("-wal", "-shm"):
+        path.with_name(path.name + extra).unlink(missing_ok=True)
+    copy.replace(path)
 
 
 def device(

@@ -215,14 +215,11 @@ def test_a_batchs_seqs_travel_only_where_a_run_starts(server: Server, home: Path
 
 
 def test_a_profile_restored_from_an_older_copy_loses_nothing(server: Server, home: Path) -> None:
-    from db.connection import backup
-
     a = device(server, "a")
     person = make_person()
     a.store.save(person)
     a.sync()
-    path = a.store.path
-    backup(a.store.db, path.with_name("copy.db"))  # the USB copy made last week
+    copy = a.keep_copy()  # the USB copy made last week
     first = Visit.model_validate(
         {"person_id": person.id, "visit_date": "2026-11-02", "visitor": "王"}, context=CTX
     )
@@ -230,11 +227,7 @@ def test_a_profile_restored_from_an_older_copy_loses_nothing(server: Server, hom
     a.sync()
     # The laptop dies; the copy goes onto a new one: its change numbers start again, and
     # with its clock (pinned here) behind, so do its stamps: only the content differs.
-    a.store.close()
-    for extra in ("-wal", "-shm"):
-        path.with_name(path.name + extra).unlink(missing_ok=True)
-    path.with_name("copy.db").replace(path)
-    a.store = open_store(path, Clock.pinned(TODAY))
+    a.restore(copy)
     old_id = a.store.device_id
     second = first.revise(context=CTX, id="visit-after-restore", visit_date="2026-11-20")
     a.store.save(second)
@@ -249,7 +242,7 @@ def test_a_profile_restored_from_an_older_copy_loses_nothing(server: Server, hom
     b.sync()
     assert set(rows(b.store, "visits")) == {first.id, second.id}
     # The new id sticks: the next change goes through without another renewal.
-    a.store = open_store(path, Clock.pinned(TODAY))
+    a.store = open_store(a.store.path, Clock.pinned(TODAY))
     assert a.store.device_id == report.new_device_id
     a.store.save(second.revise(context=CTX, notes="补记"))
     assert a.sync().new_device_id is None and a.store.pending_count() == 0
@@ -258,21 +251,14 @@ def test_a_profile_restored_from_an_older_copy_loses_nothing(server: Server, hom
 def test_a_restored_copy_with_nothing_to_push_gets_its_own_later_changes_back(
     server: Server, home: Path
 ) -> None:
-    from db.connection import backup
-
     a = device(server, "a")
     person = make_person()
     a.store.save(person)
     a.sync()
-    path = a.store.path
-    backup(a.store.db, path.with_name("copy.db"))
+    copy = a.keep_copy()
     a.store.save(person.revise(context=CTX, phone="13905801111"))
     a.sync()
-    a.store.close()
-    for extra in ("-wal", "-shm"):
-        path.with_name(path.name + extra).unlink(missing_ok=True)
-    path.with_name("copy.db").replace(path)
-    a.store = open_store(path, Clock.pinned(TODAY))
+    a.restore(copy)
     old_id = a.store.device_id
     report = a.sync()  # nothing pending: only the pull can tell
     assert report.new_device_id not in (None, old_id)

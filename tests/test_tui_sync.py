@@ -16,7 +16,7 @@ from screens.dashboard import DashboardScreen
 from screens.pending import PendingScreen
 from screens.person import PersonScreen
 from tests.conftest import CTX, make_person
-from tests.sync_harness import Server, device, server
+from tests.sync_harness import Server, device, restore_copy, server
 from tests.tui_helpers import app_on, demo_profile
 
 __all__ = ["server"]
@@ -109,7 +109,7 @@ async def test_after_a_restored_copy_the_app_saves_under_the_new_device_id(
     sync(store, conn)
     old = store.device_id
     store.close()
-    profile.db_path.with_name("copy.db").replace(profile.db_path)
+    restore_copy(profile.db_path.with_name("copy.db"), profile.db_path)
     app = app_on(profile)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)  # the start-up sync sees the server ahead of this file
