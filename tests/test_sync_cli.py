@@ -143,3 +143,31 @@ def test_server_commands_without_the_server_extra_say_what_to_install(
     assert result.exit_code == 1
     assert "pip install 'civtui[server]'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_township_sets_a_visit_frequency_and_every_village_gets_it(
+    server: Server, home: Path
+) -> None:
+    from civtui.choices import Category, Frequency
+    from db import queries
+    from tests.sync_harness import OTHER_VILLAGE, device
+
+    here, there = device(server, "here"), device(server, "there", villages=[OTHER_VILLAGE])
+    aged = Category.parse("高龄")
+    assert queries.visit_policy(here.store)[aged] is Frequency.MONTHLY
+    database = ["--database", server.db_url]
+    result = run("server", "policy", "set", "高龄", "每季度", *database)
+    assert result.exit_code == 0, result.output
+    assert "高龄每季度" in result.output
+    listed = run("server", "policy", "list", *database).output
+    assert "高龄\t每季度\n" in listed and "留守儿童\t每月（默认）" in listed
+    for d in (here, there):
+        d.sync()
+        assert queries.visit_policy(d.store)[aged] is Frequency.QUARTERLY
+    run("server", "policy", "set", "高龄", "monthly", *database)  # codes work too
+    here.sync()
+    assert queries.visit_policy(here.store)[aged] is Frequency.MONTHLY
+    bad = run("server", "policy", "set", "老人", "每周", *database)
+    assert bad.exit_code != 0 and "类别“老人”不是可选值" in bad.output
+    bad = run("server", "policy", "set", "高龄", "每周", *database)
+    assert bad.exit_code != 0 and "探访频次“每周”不是可选值" in bad.output

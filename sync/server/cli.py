@@ -113,6 +113,53 @@ def token_list(url: str | None, as_json: bool) -> None:
         click.echo(f"{r['id']}  {r['staff']}  {r['role']}  {villages}  {state}")
 
 
+@server_group.group("policy")
+def policy_group() -> None:
+    """探访频次：乡镇统一设定，各村(社区)下次同步后生效。"""
+
+
+@policy_group.command("set")
+@database
+@click.argument("category")
+@click.argument("frequency")
+def policy_set(url: str | None, category: str, frequency: str) -> None:
+    """设定一类对象的探访频次，如 civtui server policy set 高龄 每季度。"""
+    from civtui.choices import Category, Frequency
+    from sync.server import policy
+
+    try:
+        chosen = Category.parse(category)
+    except ValueError as exc:
+        raise click.ClickException(f"类别{exc}") from None
+    try:
+        how_often = Frequency.parse(frequency)
+    except ValueError as exc:
+        raise click.ClickException(f"探访频次{exc}") from None
+    policy.set_frequency(_engine(url), chosen, how_often)
+    click.echo(f"已设定：{chosen.zh}{how_often.zh}探访；各村(社区)下次同步后生效")
+
+
+@policy_group.command("list")
+@database
+@click.option("--json", "as_json", is_flag=True)
+def policy_list(url: str | None, as_json: bool) -> None:
+    """列出每类对象的探访频次（未设定的按默认）。"""
+    from civtui.policy import DEFAULT_POLICY
+    from sync.server import policy
+
+    chosen = policy.current(_engine(url))
+    if as_json:
+        rows = [
+            {"category": c.value, "frequency": chosen.get(c, f).value, "set": c in chosen}
+            for c, f in DEFAULT_POLICY.items()
+        ]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for category, default in DEFAULT_POLICY.items():
+        how_often = chosen.get(category, default)
+        click.echo(f"{category.zh}\t{how_often.zh}" + ("" if category in chosen else "（默认）"))
+
+
 @server_group.command("run")
 @database
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址；默认只在本机。")

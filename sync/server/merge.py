@@ -464,13 +464,11 @@ def pull(engine: Engine, who: Identity, request: protocol.PullRequest) -> PullRe
     with engine.connect() as conn:
         # A record only this device ever wrote is already on it, exactly: no echo.
         not_own = records.c.sole_device.is_(None) | (records.c.sole_device != device)
+        # No village: what the township set for all of them (the visit policy).
+        theirs = records.c.village_code.in_(villages) | records.c.village_code.is_(None)
         rows = conn.execute(
             select(records)
-            .where(
-                records.c.version > request.cursor,
-                records.c.village_code.in_(villages),
-                not_own,
-            )
+            .where(records.c.version > request.cursor, theirs, not_own)
             .order_by(records.c.version)
             .limit(request.limit + 1)
         ).all()
