@@ -244,10 +244,11 @@ class CivtuiApp(App[None]):
         self._show_home()
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        t = self.t
+        for command in super().get_system_commands(screen):
+            yield command._replace(title=t.textual(command.title), help=t.textual(command.help))
         if not self.profile.exists():
             return
-        t = self.t
         yield SystemCommand(t("nav.dashboard"), t("cmd.dashboard"), self.action_dashboard)
         yield SystemCommand(t("nav.roster"), t("cmd.roster"), self.action_roster)
         yield SystemCommand(t("nav.pending"), t("cmd.pending"), self.action_pending)
@@ -263,6 +264,15 @@ class CivtuiApp(App[None]):
             )
         yield SystemCommand(t("nav.help"), t("cmd.help"), self.action_help)
         yield SystemCommand(t("nav.lang"), t("cmd.lang"), self.action_switch_language)
+
+    def action_command_palette(self) -> None:
+        # Textual's own palette, with its search prompt in the app's language.
+        from textual.command import CommandPalette
+
+        open_already = any(isinstance(s, CommandPalette) for s in self.screen_stack)
+        if self.use_command_palette and not open_already:
+            prompt = self.t.textual("Search for commands…")
+            self.push_screen(CommandPalette(placeholder=prompt, id="--command-palette"))
 
     def action_coverage(self) -> None:
         from screens.reports import CoverageScreen

@@ -335,6 +335,25 @@ FIELD_EN: dict[str, str] = {
 }
 
 
+#: Textual's own command-palette entries, by their English text (see Translator.textual).
+TEXTUAL_ZH = {
+    "Theme": "配色主题",
+    "Change the current theme": "更换界面配色",
+    "Quit": "退出",
+    "Quit the application as soon as possible": "立即退出程序（已保存的记录不受影响）",
+    "Keys": "按键",
+    "Show help for the focused widget and a summary of available keys": "显示当前栏目的说明和可用按键",
+    "Hide the keys and widget help panel": "隐藏按键和说明面板",
+    "Maximize": "放大",
+    "Maximize the focused widget": "把当前栏目放大到整个窗口",
+    "Minimize": "还原",
+    "Minimize the widget and restore to normal size": "把放大的栏目还原",
+    "Search for commands…": "输入要做的事，如“名册”“同步”…",
+    "Screenshot": "截图",
+    "Save an SVG 'screenshot' of the current screen": "把当前画面保存为 SVG 图片",
+}
+
+
 @dataclass(frozen=True)
 class Translator:
     """Looks up display text for one language."""
@@ -349,6 +368,10 @@ class Translator:
     def maybe(self, text: str) -> str:
         """`text` translated if it is a key, else as given (binding descriptions)."""
         return self(text) if text in STRINGS else text
+
+    def textual(self, text: str) -> str:
+        """Textual's own English text in this language, where it is known; else as given."""
+        return TEXTUAL_ZH.get(text, text) if self.lang == "zh" else text
 
     def of(self, model: type[BaseModel], name: str) -> str:
         """The label of a model field: its Chinese title, or the English one."""

@@ -422,6 +422,24 @@ async def test_help_lists_every_screen_key_and_palette_navigates(app: CivtuiApp)
         assert isinstance(app.screen, RosterScreen)
 
 
+async def test_textuals_own_palette_commands_speak_the_apps_language(home: Path) -> None:
+    from tests.tui_helpers import demo_profile
+
+    profile = demo_profile(home)
+    for lang, expected, absent in (("zh", "配色主题", "Theme"), ("en", "Theme", "配色主题")):
+        app = app_on(profile, lang=lang)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            titles = [c.title for c in app.get_system_commands(app.screen)]
+            assert expected in titles and absent not in titles
+            if lang == "zh":
+                assert {"退出", "按键", "截图"} <= set(titles)
+                assert not any(c.help.isascii() for c in app.get_system_commands(app.screen))
+                await pilot.press("ctrl+p")
+                await pilot.pause()
+                assert app.screen.query_one(Input).placeholder.startswith("输入要做的事")
+
+
 async def test_english_labels_everywhere(home: Path) -> None:
     from tests.tui_helpers import demo_profile
 
