@@ -9,6 +9,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Self
 
+from civtui.i18n import Said
+
 
 class Choice(StrEnum):
     """A fixed value stored as its ASCII code and shown by its label."""
@@ -42,7 +44,13 @@ class Choice(StrEnum):
             return cls(text.strip())
         except ValueError:
             choices = "、".join(m.zh for m in cls)
-            raise ValueError(f"“{text.strip()}”不是可选值；可选：{choices}") from None
+            raise ValueError(
+                Said(
+                    f"“{text.strip()}”不是可选值；可选：{choices}",
+                    f"{text.strip()!r} is not a choice; choose from: "
+                    + ", ".join(m.en for m in cls),
+                )
+            ) from None
 
 
 class Role(Choice):

@@ -1,4 +1,8 @@
-"""Turning validation failures into Chinese messages that name the field and the fix."""
+"""Turning validation failures into messages that name the field and the fix.
+
+Chinese first: a message is an `i18n.Said`, a str in Chinese that carries its English twin,
+so code that prints it (the CLI, the importer, the server) needs to know nothing about it.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +11,45 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from civtui.i18n import Said, Translator
+
+_DATE = ("不是有效日期；请按 2026-03-05 的格式填写", "is not a date; write it as 2026-03-05")
+_TIME = (
+    "不是有效时间；请按 2026-03-05 14:30 的格式填写",
+    "is not a time; write it as 2026-03-05 14:30",
+)
+_CHOICE = ("不是可选的值；请从列表中选择", "is not one of the choices; pick one from the list")
+_INT = ("应为整数；请只填数字", "should be a whole number; use digits only")
+
 # Pydantic's own error types, said the way a village assistant would understand.
-_MESSAGES: dict[str, str] = {
-    "missing": "必须填写；请补上",
-    "string_too_short": "不能为空；请填写",
-    "string_too_long": "太长了（最多{max_length}个字）；请精简",
-    "enum": "不是可选的值；请从列表中选择",
-    "literal_error": "不是可选的值；请从列表中选择",
-    "date_parsing": "不是有效日期；请按 2026-03-05 的格式填写",
-    "date_from_datetime_parsing": "不是有效日期；请按 2026-03-05 的格式填写",
-    "date_type": "不是有效日期；请按 2026-03-05 的格式填写",
-    "datetime_parsing": "不是有效时间；请按 2026-03-05 14:30 的格式填写",
-    "datetime_from_date_parsing": "不是有效时间；请按 2026-03-05 14:30 的格式填写",
-    "datetime_type": "不是有效时间；请按 2026-03-05 14:30 的格式填写",
-    "int_parsing": "应为整数；请只填数字",
-    "int_type": "应为整数；请只填数字",
-    "greater_than_equal": "不能小于{ge}；请核对",
-    "less_than_equal": "不能大于{le}；请核对",
-    "bool_parsing": "应为“是”或“否”",
-    "list_type": "格式不对；请从列表中选择",
+_MESSAGES: dict[str, tuple[str, str]] = {
+    "missing": ("必须填写；请补上", "is required; please fill it in"),
+    "string_too_short": ("不能为空；请填写", "cannot be empty; please fill it in"),
+    "string_too_long": (
+        "太长了（最多{max_length}个字）；请精简",
+        "is too long (at most {max_length} characters); please shorten it",
+    ),
+    "enum": _CHOICE,
+    "literal_error": _CHOICE,
+    "date_parsing": _DATE,
+    "date_from_datetime_parsing": _DATE,
+    "date_type": _DATE,
+    "datetime_parsing": _TIME,
+    "datetime_from_date_parsing": _TIME,
+    "datetime_type": _TIME,
+    "int_parsing": _INT,
+    "int_type": _INT,
+    "greater_than_equal": ("不能小于{ge}；请核对", "cannot be less than {ge}; please check"),
+    "less_than_equal": ("不能大于{le}；请核对", "cannot be more than {le}; please check"),
+    "bool_parsing": ("应为“是”或“否”", "should be yes or no"),
+    "list_type": ("格式不对；请从列表中选择", "is not in the right form; pick from the list"),
 }
+
+
+def text(error: BaseException, lang: str = "zh") -> str:
+    """What an error raised with a `Said` says, in `lang`; other errors as they are."""
+    said = error.args[0] if error.args else None
+    return said.in_(lang) if isinstance(said, Said) else str(error)
 
 
 class FieldError(ValueError):
@@ -48,30 +71,27 @@ class Problem:
     def __str__(self) -> str:
         if not self.label or self.message.startswith(self.label):
             return self.message
-        return f"{self.label}：{self.message}"
+        return f"{self.label}{': ' if self.label.isascii() else '：'}{self.message}"
 
 
-def _label(model: type[BaseModel], field: str) -> str:
-    info = model.model_fields.get(field)
-    return (info.title or field) if info is not None else field
-
-
-def _message(error: ErrorDetails) -> str:
+def _message(error: ErrorDetails, lang: str) -> str:
     if error["type"] == "value_error":
-        # Our own validators already speak Chinese; drop pydantic's prefix.
+        # Our own validators already say it as a person would; drop pydantic's prefix.
         cause = error.get("ctx", {}).get("error")
-        return str(cause) if cause is not None else error["msg"]
-    template = _MESSAGES.get(error["type"])
-    if template is None:
+        return text(cause, lang) if isinstance(cause, BaseException) else error["msg"]
+    templates = _MESSAGES.get(error["type"])
+    if templates is None:
         return error["msg"]
+    template = templates[1] if lang == "en" else templates[0]
     try:
         return template.format(**error.get("ctx", {}))
     except (KeyError, IndexError):
         return template
 
 
-def explain(error: ValidationError, model: type[BaseModel]) -> list[Problem]:
-    """Every problem in `error`, with the Chinese label of the field it belongs to."""
+def explain(error: ValidationError, model: type[BaseModel], lang: str = "zh") -> list[Problem]:
+    """Every problem in `error`, with the label of the field it belongs to, in `lang`."""
+    label_of = Translator(lang).of
     problems = []
     for detail in error.errors():
         loc = detail["loc"]
@@ -79,11 +99,11 @@ def explain(error: ValidationError, model: type[BaseModel]) -> list[Problem]:
         cause = detail.get("ctx", {}).get("error")
         if isinstance(cause, FieldError):
             field = cause.field
-        label = _label(model, field) if field else ""
-        problems.append(Problem(field=field, label=label, message=_message(detail)))
+        label = label_of(model, field) if field else ""
+        problems.append(Problem(field=field, label=label, message=_message(detail, lang)))
     return problems
 
 
-def explain_text(error: ValidationError, model: type[BaseModel]) -> str:
-    """All problems, one per line, for the CLI and logs."""
-    return "\n".join(str(p) for p in explain(error, model))
+def explain_text(error: ValidationError, model: type[BaseModel], lang: str = "zh") -> str:
+    """All problems, one per line, for the CLI, notifications and logs."""
+    return "\n".join(str(p) for p in explain(error, model, lang))

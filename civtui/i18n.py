@@ -335,6 +335,20 @@ FIELD_EN: dict[str, str] = {
 }
 
 
+class Said(str):
+    """A message for a person: the string is the Chinese, `.en` the English."""
+
+    en: str
+
+    def __new__(cls, zh: str, en: str) -> Said:
+        said = super().__new__(cls, zh)
+        said.en = en
+        return said
+
+    def in_(self, lang: str) -> str:
+        return self.en if lang == "en" else str(self)
+
+
 #: Textual's own command-palette entries, by their English text (see Translator.textual).
 TEXTUAL_ZH = {
     "Theme": "配色主题",

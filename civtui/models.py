@@ -51,6 +51,7 @@ from civtui.choices import (
 )
 from civtui.clock import SYSTEM_CLOCK
 from civtui.errors import FieldError
+from civtui.i18n import Said
 
 CHILD_AGE_LIMIT = 18
 ELDER_AGE = 60
@@ -114,7 +115,12 @@ class Record(BaseModel):
 def _past_date(value: dt.date, info: ValidationInfo, what: str) -> dt.date:
     today = today_from(info)
     if value > today:
-        raise ValueError(f"{what}{value.isoformat()}晚于今天；请填写今天或之前的日期")
+        raise ValueError(
+            Said(
+                f"{what}{value.isoformat()}晚于今天；请填写今天或之前的日期",
+                f"{value.isoformat()} is after today; use today or an earlier day",
+            )
+        )
     return value
 
 
@@ -132,7 +138,11 @@ class Village(Record):
     def _code(cls, value: str) -> str:
         if not re.fullmatch(r"\d{12}", value):
             raise ValueError(
-                f"村(社区)代码应为12位数字（6位县级+3位乡镇+3位村），现为“{value}”；请核对统计用区划代码"
+                Said(
+                    f"村(社区)代码应为12位数字（6位县级+3位乡镇+3位村），现为“{value}”；请核对统计用区划代码",
+                    f"a village code has 12 digits (county 6, township 3, village 3), not "
+                    f"{value!r}; check the statistical division code",
+                )
             )
         return value
 
@@ -186,8 +196,12 @@ class Person(Record):
         # An ID or phone number typed one field too early saves as a name otherwise.
         if not is_stored(info) and _LONG_NUMBER.search(value):
             raise ValueError(
-                f"姓名“{value}”里有一长串数字，像是身份证号或电话号码；"
-                "请填写本人姓名，号码填到对应的栏里"
+                Said(
+                    f"姓名“{value}”里有一长串数字，像是身份证号或电话号码；"
+                    "请填写本人姓名，号码填到对应的栏里",
+                    f"{value} looks like an ID or phone number, not a name; put the person's "
+                    "name here and the number in its own field",
+                )
             )
         return value
 
@@ -213,7 +227,12 @@ class Person(Record):
         if wrong and age >= CHILD_AGE_LIMIT:
             raise FieldError(
                 "categories",
-                f"类别“{'、'.join(wrong)}”只适用于未满18周岁的儿童，此人{age}岁；请去掉该类别或核对身份证号",
+                Said(
+                    f"类别“{'、'.join(wrong)}”只适用于未满18周岁的儿童，此人{age}岁；请去掉该类别或核对身份证号",
+                    f"{', '.join(c.en for c in self.categories if c in CHILD_CATEGORIES)} "
+                    f"apply to children under 18 only; this person is {age}: remove it or "
+                    "check the ID number",
+                ),
             )
         return self
 
@@ -286,7 +305,13 @@ class Visit(Record):
     @model_validator(mode="after")
     def _follow_up_says_what(self) -> Self:
         if self.follow_up_needed and not self.follow_up_note:
-            raise FieldError("follow_up_note", "已勾选“需要跟进”，请在“跟进事项”中写明要跟进什么")
+            raise FieldError(
+                "follow_up_note",
+                Said(
+                    "已勾选“需要跟进”，请在“跟进事项”中写明要跟进什么",
+                    "Follow-up is ticked: say in the follow-up note what is to be done",
+                ),
+            )
         return self
 
 
@@ -328,15 +353,20 @@ class ChildCheck(Record):
         if self.risk_level is RiskLevel.HIGH:
             missing = []
             if self.reported_at is None:
-                missing.append(("reported_at", "强制报告时间"))
+                missing.append(("reported_at", "强制报告时间", "when it was reported"))
             if not self.reported_to:
-                missing.append(("reported_to", "报告对象"))
+                missing.append(("reported_to", "报告对象", "to whom"))
             if missing:
-                labels = "和".join(label for _, label in missing)
+                labels = "和".join(zh for _, zh, _ in missing)
                 raise FieldError(
                     missing[0][0],
-                    f"风险等级为“高”必须履行强制报告：请填写{labels}"
-                    "（如向乡镇(街道)民政办、公安110报告的时间和对象）",
+                    Said(
+                        f"风险等级为“高”必须履行强制报告：请填写{labels}"
+                        "（如向乡镇(街道)民政办、公安110报告的时间和对象）",
+                        "a high-risk child must be reported: fill in "
+                        + " and ".join(en for _, _, en in missing)
+                        + " (the township civil-affairs office, the police on 110)",
+                    ),
                 )
         return self
 
@@ -428,15 +458,31 @@ class ElderNeed(Record):
         """Move the need to `to`; returns the updated need and the history entry to store."""
         if to not in NEED_WORKFLOW[self.status]:
             allowed = "、".join(s.zh for s in NEED_WORKFLOW[self.status]) or "无（已结案）"
+            allowed_en = ", ".join(s.en for s in NEED_WORKFLOW[self.status]) or "none (closed)"
             raise NeedTransitionError(
-                "to_status", f"需求状态不能从“{self.status.zh}”改为“{to.zh}”；可改为：{allowed}"
+                "to_status",
+                Said(
+                    f"需求状态不能从“{self.status.zh}”改为“{to.zh}”；可改为：{allowed}",
+                    f"a need cannot go from {self.status.en} to {to.en}; it can go to: "
+                    f"{allowed_en}",
+                ),
             )
         if to is NeedStatus.REFERRED and referred_to is None and self.referred_to is None:
             raise NeedTransitionError(
-                "referred_to", "改为“已转介”时请选择“转介至”（幸福驿家、照料中心等）"
+                "referred_to",
+                Said(
+                    "改为“已转介”时请选择“转介至”（幸福驿家、照料中心等）",
+                    "a referred need says where it was referred to",
+                ),
             )
         if to is NeedStatus.UNRESOLVABLE and not note.strip():
-            raise NeedTransitionError("note", "改为“无法解决”时请在“说明”中写明原因")
+            raise NeedTransitionError(
+                "note",
+                Said(
+                    "改为“无法解决”时请在“说明”中写明原因",
+                    "say in the note why the need cannot be resolved",
+                ),
+            )
         change = NeedStatusChange(
             id=change_id or new_id(),
             need_id=self.id,
@@ -479,7 +525,12 @@ class Assessment(Record):
         item = ITEMS_BY_FIELD[str(info.field_name)]
         if value not in item.scores:
             allowed = "/".join(str(s) for s in item.scores)
-            raise ValueError(f"“{item.zh}”只能评{allowed}分，不能评{value}分；请重新选择")
+            raise ValueError(
+                Said(
+                    f"“{item.zh}”只能评{allowed}分，不能评{value}分；请重新选择",
+                    f"{item.en} scores {allowed}, not {value}; choose again",
+                )
+            )
         return value
 
     @field_validator("assessed_on")

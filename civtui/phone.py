@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from civtui.i18n import Said
+
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 # Area codes are 010, 02X, or 0 followed by three digits (0580 is Zhoushan);
 # local numbers are 7 or 8 digits, an extension may follow.
@@ -27,9 +29,23 @@ def normalize(raw: str) -> str:
         area, local, ext = landline.groups()
         return f"{area}-{local}" + (f"-{ext}" if ext else "")
     if text.isdigit() and len(text) in (7, 8):
-        raise ValueError(f"固定电话“{raw}”缺少区号；请加上区号，如 0580-{text}")
+        raise ValueError(
+            Said(
+                f"固定电话“{raw}”缺少区号；请加上区号，如 0580-{text}",
+                f"the landline {raw} has no area code; add it, as in 0580-{text}",
+            )
+        )
     if text.isdigit() and text.startswith("1"):
-        raise ValueError(f"手机号“{raw}”应为1开头的11位数字，现为{len(text)}位；请核对")
+        raise ValueError(
+            Said(
+                f"手机号“{raw}”应为1开头的11位数字，现为{len(text)}位；请核对",
+                f"a mobile number has 11 digits starting with 1; {raw} has {len(text)}",
+            )
+        )
     raise ValueError(
-        f"“{raw}”不是有效的电话号码；手机号为11位（如13905801234），固定电话需带区号（如0580-2012345）"
+        Said(
+            f"“{raw}”不是有效的电话号码；手机号为11位（如13905801234），固定电话需带区号（如0580-2012345）",
+            f"{raw} is not a phone number; a mobile has 11 digits (13905801234), a landline "
+            "its area code (0580-2012345)",
+        )
     )

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from civtui.i18n import Said
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
 _SHAPE = re.compile(r"^\d{17}[\dX]$")
@@ -84,26 +86,59 @@ def parse(raw: str, today: dt.date) -> ResidentId:
     """
     number = normalize(raw)
     if len(number) != 18:
-        raise ResidentIdError(f"身份证号应为18位，现为{len(number)}位；请核对是否多输或漏输了数字")
+        raise ResidentIdError(
+            Said(
+                f"身份证号应为18位，现为{len(number)}位；请核对是否多输或漏输了数字",
+                f"an ID number has 18 characters, this one {len(number)}; check for a digit "
+                "too many or too few",
+            )
+        )
     if not _SHAPE.match(number):
-        raise ResidentIdError("身份证号前17位只能是数字，最后一位是数字或X；请删除其他字符")
+        raise ResidentIdError(
+            Said(
+                "身份证号前17位只能是数字，最后一位是数字或X；请删除其他字符",
+                "the first 17 characters are digits and the last a digit or X; remove the rest",
+            )
+        )
     area = number[:6]
     if area[:2] not in _PROVINCES or area[2:] == "0000":
-        raise ResidentIdError(f"身份证号前6位地区码“{area}”不是有效的县级行政区划代码；请核对")
+        raise ResidentIdError(
+            Said(
+                f"身份证号前6位地区码“{area}”不是有效的县级行政区划代码；请核对",
+                f"the area code {area} (first 6 digits) is not a county code; please check",
+            )
+        )
     try:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise ResidentIdError(
-            f"身份证号第7-14位出生日期“{number[6:14]}”不是真实日期；请核对出生年月日"
+            Said(
+                f"身份证号第7-14位出生日期“{number[6:14]}”不是真实日期；请核对出生年月日",
+                f"the birth date {number[6:14]} (digits 7-14) is not a real date; check it",
+            )
         ) from None
     if birth > today:
-        raise ResidentIdError(f"身份证号中的出生日期{birth.isoformat()}晚于今天；请核对出生年份")
+        raise ResidentIdError(
+            Said(
+                f"身份证号中的出生日期{birth.isoformat()}晚于今天；请核对出生年份",
+                f"the birth date {birth.isoformat()} in the ID is after today; check the year",
+            )
+        )
     if birth.year < 1880:
-        raise ResidentIdError(f"身份证号中的出生年份{birth.year}不合理；请核对出生年份")
+        raise ResidentIdError(
+            Said(
+                f"身份证号中的出生年份{birth.year}不合理；请核对出生年份",
+                f"the birth year {birth.year} in the ID cannot be right; check the year",
+            )
+        )
     expected = check_char(number[:17])
     if number[17] != expected:
         raise ResidentIdError(
-            f"身份证号校验位应为“{expected}”而不是“{number[17]}”，号码中有数字录错；请逐位核对"
+            Said(
+                f"身份证号校验位应为“{expected}”而不是“{number[17]}”，号码中有数字录错；请逐位核对",
+                f"the check character should be {expected}, not {number[17]}: a digit was "
+                "typed wrong; check each one",
+            )
         )
     sex: Sex = "M" if int(number[16]) % 2 == 1 else "F"
     return ResidentId(number=number, area_code=area, birth_date=birth, sex=sex)

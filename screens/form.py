@@ -24,7 +24,7 @@ from textual.widgets.selection_list import Selection
 
 from civtui.choices import Choice
 from civtui.clock import CHINA_TZ
-from civtui.errors import FieldError, Problem, explain
+from civtui.errors import FieldError, Problem, explain, text
 from civtui.models import Record
 from screens.base import CivScreen
 from screens.confirm import ConfirmModal
@@ -215,10 +215,12 @@ class ModelForm(CivScreen[bool]):
         try:
             records = self.build(self.values())
         except ValidationError as exc:
-            self.show_problems(explain(exc, self.model))
+            self.show_problems(explain(exc, self.model, self.civ.lang))
             return
         except FieldError as exc:
-            self.show_problems([Problem(exc.field, self._label(exc.field), str(exc))])
+            self.show_problems(
+                [Problem(exc.field, self._label(exc.field), text(exc, self.civ.lang))]
+            )
             return
         question = self.check_before_save(records)
         if question is None:

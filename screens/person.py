@@ -183,7 +183,8 @@ class PersonScreen(CivScreen[None]):
                             **{conflict.field: conflict.lost_value},
                         )
                     except ValidationError as exc:
-                        self.notify(explain_text(exc, kind), severity="error")
+                        text = explain_text(exc, kind, self.civ.lang)
+                        self.notify(text, severity="error")
                         return
                     store.save(revised)
             outbox.resolve_conflict(store, conflict.id)

@@ -65,6 +65,7 @@ class SetupScreen(CivScreen[None]):
             for name in FIELDS
         }
         context = {"today": self.civ.today}
+        lang = self.civ.lang
         errors: dict[str, str] = {}
         village = staff = None
         try:
@@ -78,7 +79,7 @@ class SetupScreen(CivScreen[None]):
             )
         except ValidationError as exc:
             by_field = {"id": "village_code", "name": "village_name", "township": "township"}
-            errors |= {by_field[p.field]: p.message for p in explain(exc, Village)}
+            errors |= {by_field[p.field]: p.message for p in explain(exc, Village, lang)}
         try:
             staff = Staff.model_validate(
                 {
@@ -90,7 +91,8 @@ class SetupScreen(CivScreen[None]):
             )
         except ValidationError as exc:
             errors |= {
-                p.field if p.field != "name" else "staff": p.message for p in explain(exc, Staff)
+                p.field if p.field != "name" else "staff": p.message
+                for p in explain(exc, Staff, lang)
             }
         for name in FIELDS:
             error = self.query_one(f"#err-{name}", Static)

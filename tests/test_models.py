@@ -73,6 +73,15 @@ def test_empty_name_names_the_field() -> None:
     assert "不能为空" in str(found[0])
 
 
+def test_problems_are_said_in_english_for_the_english_interface() -> None:
+    with pytest.raises(ValidationError) as exc:
+        make_person(name=" ", id_number="33090219500506101")
+    by_field = {p.field: p for p in explain(exc.value, Person, "en")}
+    assert str(by_field["name"]) == "Name: cannot be empty; please fill it in"
+    assert "has 18 characters, this one 17" in by_field["id_number"].message
+    assert "18位" in problems(exc, Person)["id_number"]  # Chinese stays the default
+
+
 def test_a_number_typed_into_the_name_is_refused() -> None:
     for typed in ("330902195005061016", "13905801234", "王秀英13905801234"):
         with pytest.raises(ValidationError) as exc:

@@ -454,6 +454,13 @@ async def test_english_labels_everywhere(home: Path) -> None:
         await pilot.pause()
         labels = [str(label.content) for label in app.screen.query(".field-label").results(Label)]
         assert "Date" in labels and "Mode" in labels
+        # What is wrong is said in English too, next to its field.
+        day = next(w for w in app.screen.query(Input) if str(w.id).endswith("_date"))
+        day.value = "2027-01-05"  # a visit or a child check: the first person due decides
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        said = str(app.screen.query_one(f"#err-{str(day.id)[3:]}", Static).content)
+        assert said == "2027-01-05 is after today; use today or an earlier day"
 
 
 async def test_no_profile_opens_setup_and_creates_one(home: Path) -> None:
