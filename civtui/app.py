@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
 
+from civtui import errors
 from civtui.clock import SYSTEM_CLOCK, Clock
 from civtui.i18n import Translator
 from civtui.models import Staff
@@ -142,7 +143,8 @@ class CivtuiApp(App[None]):
             link = links.get(exc.kind, "online")
             self.call_from_thread(self._sync_state, link, None)
             if not automatic or exc.kind != "offline":
-                self.call_from_thread(self.notify, str(exc), severity="error", timeout=15)
+                said = errors.text(exc, self.lang)
+                self.call_from_thread(self.notify, said, severity="error", timeout=15)
             return
         finally:
             store.close()
@@ -150,7 +152,8 @@ class CivtuiApp(App[None]):
             self.call_from_thread(self._reopen_store)
         self.call_from_thread(self._sync_state, "online", None)
         severity = "warning" if report.rejected or report.clock_warning else "information"
-        self.call_from_thread(self.notify, summary(report), severity=severity, timeout=10)
+        said = summary(report).in_(self.lang)
+        self.call_from_thread(self.notify, said, severity=severity, timeout=10)
 
     def _sync_progress(self, stage: str, done: int, total: int) -> None:
         text = self.t(f"sync.{stage}", done=done, total=total)

@@ -13,6 +13,7 @@ PULL_CURSOR = "pull_cursor"
 SERVER_URL = "server_url"
 LAST_SYNC = "last_sync"
 LAST_RESULT = "last_sync_result"
+LAST_RESULT_EN = "last_sync_result_en"
 SYNC_RUNS = "sync_runs"
 
 

@@ -139,7 +139,8 @@ class DashboardScreen(CivScreen[None]):
                 when=last[:16].replace("T", " ") if last else t("status.never_synced"),
             ),
         ]
-        detail = civ.sync_activity or store.get_meta(outbox.LAST_RESULT)
+        said = store.get_meta(outbox.LAST_RESULT_EN) if civ.lang == "en" else None
+        detail = civ.sync_activity or said or store.get_meta(outbox.LAST_RESULT)
         if detail:
             parts.append(detail)
         self.query_one("#statusbar", Static).update(" · ".join(parts))

@@ -20,6 +20,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from civtui import __version__
+from civtui.i18n import Said
 from db import Store, outbox
 from sync import protocol
 from sync.protocol import (
@@ -43,7 +44,7 @@ TIMEOUT = httpx.Timeout(connect=20.0, read=90.0, write=90.0, pool=20.0)
 
 
 class SyncError(Exception):
-    """Sync stopped; the message is Chinese and says what to do. Nothing local was lost."""
+    """Sync stopped; the message (an i18n.Said) says what to do. Nothing local was lost."""
 
     def __init__(self, message: str, *, kind: str) -> None:
         super().__init__(message)
@@ -71,7 +72,13 @@ def check_url(url: str) -> str:
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.scheme not in ("http", "https") or not host:
-        raise SyncError(f"服务器地址“{url}”不对；应以 https:// 开头", kind="config")
+        raise SyncError(
+            Said(
+                f"服务器地址“{url}”不对；应以 https:// 开头",
+                f"the server address {url} is not right; it starts with https://",
+            ),
+            kind="config",
+        )
     if parts.scheme == "http":
         try:
             loopback = ipaddress.ip_address(host).is_loopback
@@ -79,7 +86,11 @@ def check_url(url: str) -> str:
             loopback = host == "localhost"
         if not loopback:
             raise SyncError(
-                "为保护个人信息，只能用 https:// 连接其他电脑上的服务器；http:// 只允许本机地址",
+                Said(
+                    "为保护个人信息，只能用 https:// 连接其他电脑上的服务器；http:// 只允许本机地址",
+                    "to protect personal data, a server on another computer is reached over "
+                    "https:// only; http:// is for this machine",
+                ),
                 kind="config",
             )
     return url.rstrip("/")
@@ -136,8 +147,12 @@ class Connection:
                 continue
             return response
         raise SyncError(
-            f"无法连接服务器 {self.url}（{last_error}）。可能没有网络或服务器未运行；"
-            "修改都已保存在本机，联网后再同步即可",
+            Said(
+                f"无法连接服务器 {self.url}（{last_error}）。可能没有网络或服务器未运行；"
+                "修改都已保存在本机，联网后再同步即可",
+                f"cannot reach the server {self.url} ({last_error}): no network, or the server "
+                "is not running. Every change is kept on this laptop; sync again when online",
+            ),
             kind="offline",
         )
 
@@ -145,22 +160,39 @@ class Connection:
         response = self._send(method, path, body)
         if response.status_code == 401:
             raise SyncError(
-                "令牌无效或已被吊销；请向乡镇民政办索取新令牌后重新 civtui login", kind="auth"
+                Said(
+                    "令牌无效或已被吊销；请向乡镇民政办索取新令牌后重新 civtui login",
+                    "the token is wrong or revoked; ask the township office for a new one, "
+                    "then civtui login again",
+                ),
+                kind="auth",
             )
         if response.status_code == 403:
-            raise SyncError(f"服务器拒绝：{_detail(response)}", kind="auth")
+            detail = _detail(response)
+            raise SyncError(
+                Said(f"服务器拒绝：{detail}", f"the server refused: {detail}"), kind="auth"
+            )
         if response.status_code == 409:
             raise SyncError(_detail(response), kind="reused")
         if response.status_code >= 400:
+            detail = _detail(response)
             raise SyncError(
-                f"服务器拒绝了请求（HTTP {response.status_code}）：{_detail(response)}",
+                Said(
+                    f"服务器拒绝了请求（HTTP {response.status_code}）：{detail}",
+                    f"the server refused the request (HTTP {response.status_code}): {detail}",
+                ),
                 kind="refused",
             )
         try:
             return answer.model_validate_json(response.content)
         except ValidationError:
             raise SyncError(
-                "服务器的回答无法识别；请确认服务器地址正确、版本匹配", kind="server"
+                Said(
+                    "服务器的回答无法识别；请确认服务器地址正确、版本匹配",
+                    "the server's answer makes no sense; check the address and that the "
+                    "versions match",
+                ),
+                kind="server",
             ) from None
 
     def health(self) -> Health:
@@ -229,7 +261,9 @@ def sync(store: Store, conn: Connection, progress: Progress | None = None) -> Sy
     # 3. Remember when, and how it went.
     with store.transaction():
         store.set_meta(outbox.LAST_SYNC, store.clock.now().isoformat(timespec="seconds"))
-        store.set_meta(outbox.LAST_RESULT, summary(report))
+        said = summary(report)
+        store.set_meta(outbox.LAST_RESULT, str(said))
+        store.set_meta(outbox.LAST_RESULT_EN, said.en)
     return report
 
 
@@ -298,11 +332,20 @@ def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) ->
             break
 
 
-def summary(report: SyncReport) -> str:
-    text = (
+def summary(report: SyncReport) -> Said:
+    """What a sync did, in a line (the server's clock warning stays as the server said it)."""
+    zh = (
         f"上传 {report.pushed} 条（冲突 {report.conflicts}，被拒 {report.rejected}），"
         f"下载 {report.pulled} 条"
     )
+    en = (
+        f"{report.pushed} sent ({report.conflicts} in conflict, {report.rejected} refused), "
+        f"{report.pulled} received"
+    )
     if report.new_device_id:
-        text += "；本机数据来自旧副本：已换用新的设备编号，并重新下载了全部记录"
-    return text + (f"；{report.clock_warning}" if report.clock_warning else "")
+        zh += "；本机数据来自旧副本：已换用新的设备编号，并重新下载了全部记录"
+        en += "; this laptop's data came from an older copy: it took a new device id and "
+        en += "downloaded everything again"
+    if report.clock_warning:
+        zh, en = f"{zh}；{report.clock_warning}", f"{en}; {report.clock_warning}"
+    return Said(zh, en)

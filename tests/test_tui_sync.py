@@ -77,6 +77,33 @@ async def test_without_a_server_the_app_says_offline_and_keeps_working(
         assert isinstance(app.screen, DashboardScreen)
 
 
+async def test_sync_speaks_english_in_the_english_interface(
+    server: Server, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import random
+
+    from tests.sync_harness import free_port
+
+    monkeypatch.setattr(random, "uniform", lambda low, high: 0.0)  # no backoff waits
+    monkeypatch.setenv("CIVTUI_SERVER", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("CIVTUI_TOKEN", "civ_x_y")
+    profile = demo_profile(home)
+    app = app_on(profile, lang="en")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        said = " ".join(str(n.message) for n in app._notifications)
+        assert "cannot reach the server" in said and "无法连接" not in said
+    monkeypatch.setenv("CIVTUI_SERVER", server.base)
+    monkeypatch.setenv("CIVTUI_TOKEN", server.token("王晓丽", ["330902112201"]))
+    app = app_on(profile, lang="en")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)  # the start-up sync
+        status = str(app.screen.query_one("#statusbar", Static).content)
+        assert "sent (0 in conflict" in status and "上传" not in status
+
+
 async def test_without_a_login_the_status_bar_says_so(home: Path) -> None:
     app = app_on(demo_profile(home))
     async with app.run_test(size=(120, 40)) as pilot:
