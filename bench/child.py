@@ -1,8 +1,9 @@
 """Run in a fresh process by the benchmarks: open an app headless, wait for its first frame, exit.
 
-Prints one JSON line: the wall-clock time of the first complete frame (the app idle after
-its first screen has drawn) and the peak RSS in MiB. The parent takes the time from when it
-started the process; shutting the interpreter down is not part of starting.
+civtui is opened through the `civtui` command, as a person opens it. Prints one JSON line:
+the wall-clock time of the first complete frame (the app idle after its first screen has
+drawn) and the peak RSS in MiB. The parent takes the time from when it started the
+process; shutting the interpreter down is not part of starting.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
@@ -36,17 +38,19 @@ async def first_frame(pilot: Pilot[object]) -> None:
 
 def main() -> None:
     mode = sys.argv[1]
+    real_run = App.run
+
+    def headless(app: App[Any], *args: object, **kwargs: object) -> None:
+        real_run(app, headless=True, size=(120, 40), auto_pilot=first_frame)
+
     if mode == "minimal":
-        app: App[None] = Minimal()
+        headless(Minimal())
     else:
-        import datetime as dt
+        # The way people open it: the `civtui` command, its imports and all.
+        App.run = headless  # type: ignore[assignment,method-assign]
+        from civtui.cli import main as civtui
 
-        from civtui.app import make_app
-        from civtui.clock import Clock
-        from civtui.profile import Profile
-
-        app = make_app(Profile("bench"), clock=Clock.pinned(dt.date.fromisoformat(sys.argv[2])))
-    app.run(headless=True, size=(120, 40), auto_pilot=first_frame)
+        civtui(["--profile", "bench", "--today", sys.argv[2]], standalone_mode=False)
     print(json.dumps({"frame": FRAME[0], "rss_mib": peak_rss_mib()}))
 
 
