@@ -1,37 +1,53 @@
-"""The `civtui` command: opens the app, and sets up and inspects profiles."""
+"""The `civtui` command: opens the app; its subcommands load only when they are run.
+
+Opening the app is what people do most, many times a day on old laptops: it should not
+pay for importing Excel, HTTP and server libraries it does not use (that was ~0.3 s).
+"""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import importlib
 
 import click
-from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
 
-from civtui import __version__, demo
-from civtui.choices import Role
-from civtui.cli_common import Context, clock_from, fail, profile_store
-from civtui.cli_excel import export_group, import_group, report_group
-from civtui.cli_sync import login, sync_command
-from civtui.clock import Clock
-from civtui.errors import explain_text
-from civtui.i18n import Translator
-from civtui.models import Staff, Village
-from civtui.profile import (
-    DEMO_PROFILE,
-    Profile,
-    ProfileExistsError,
-    create_profile,
-    load_settings,
-    make_current,
+from civtui import __version__
+from civtui.cli_common import Context, clock_from
+from civtui.profile import load_settings
+
+#: Subcommand name → "module:attribute" of its click command, imported when it runs.
+SUBCOMMANDS = {
+    "init": "civtui.cli_profile:init",
+    "demo": "civtui.cli_profile:demo_command",
+    "status": "civtui.cli_profile:status",
+    "import": "civtui.cli_excel:import_group",
+    "export": "civtui.cli_excel:export_group",
+    "report": "civtui.cli_excel:report_group",
+    "login": "civtui.cli_sync:login",
+    "sync": "civtui.cli_sync:sync_command",
+    "server": "sync.server.cli:server_group",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported when asked for (click's documented pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *SUBCOMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in SUBCOMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module, attribute = SUBCOMMANDS[cmd_name].split(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
-from db import queries
-from sync.server.cli import server_group
-
-
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="civtui")
 @click.option("--profile", "profile_name", help="使用的档案名（默认：上次使用的档案）。")
 @click.option("--lang", type=click.Choice(["zh", "en"]), help="界面语言。")
@@ -49,103 +65,3 @@ def run_app(context: Context) -> None:
     from civtui.app import make_app  # Textual loads only when the app is opened.
 
     make_app(context.profile, lang=context.lang, clock=context.clock).run()
-
-
-def _validated(kind: type[Any], data: dict[str, Any], clock: Clock) -> Any:
-    try:
-        return kind.model_validate(data, context={"today": clock.today()})
-    except ValidationError as exc:
-        fail(explain_text(exc, kind), 2)
-
-
-@main.command()
-@click.option("--village-code", required=True, help="12位统计用区划代码，如 330902112201。")
-@click.option("--village-name", required=True, help="村(社区)名称。")
-@click.option("--township", default="", help="所属乡镇(街道)。")
-@click.option("--staff", "staff_name", required=True, help="你的姓名。")
-@click.option(
-    "--role", type=click.Choice([r.value for r in Role]), required=True, help="你的角色。"
-)
-@click.option("--force", is_flag=True, help="档案已存在时重建（旧文件改名保留）。")
-@click.pass_obj
-def init(
-    obj: Context,
-    village_code: str,
-    village_name: str,
-    township: str,
-    staff_name: str,
-    role: str,
-    force: bool,
-) -> None:
-    """创建本机档案：一个村(社区)和使用它的工作人员。"""
-    village = _validated(
-        Village, {"id": village_code, "name": village_name, "township": township}, obj.clock
-    )
-    staff = _validated(
-        Staff, {"name": staff_name, "role": role, "village_codes": [village.id]}, obj.clock
-    )
-    _create(obj.profile, [village, staff], staff.id, obj.clock, force)
-
-
-@main.command("demo")
-@click.option(
-    "--persons",
-    default=demo.DEFAULT_PERSONS,
-    show_default=True,
-    type=click.IntRange(1, 200_000),
-    help="生成多少名服务对象。",
-)
-@click.option("--seed", default=1, show_default=True, help="随机种子；相同种子生成相同数据。")
-@click.option("--force", is_flag=True, help="演示档案已存在时重建（旧文件改名保留）。")
-@click.pass_obj
-def demo_command(obj: Context, persons: int, seed: int, force: bool) -> None:
-    """创建演示档案：三个海岛村的虚构人员和近三个月的工作记录。"""
-    profile = Profile(obj.profile_name or DEMO_PROFILE)
-    data = demo.generate(persons, seed, today=obj.clock.today())
-    staff_id = data.staff[0].id
-    with Console(stderr=True).status("正在生成演示数据…"):
-        _create(profile, data.all(), staff_id, obj.clock, force)
-
-
-def _create(profile: Profile, records: list[Any], staff_id: str, clock: Clock, force: bool) -> None:
-    try:
-        moved = create_profile(profile, records, staff_id, clock, force=force)
-    except ProfileExistsError as exc:
-        fail(str(exc))
-    make_current(profile)
-    console = Console()
-    if moved:
-        console.print(f"旧档案已改名保留：{moved}")
-    console.print(f"已创建档案“{profile.name}”：{profile.db_path}（已设为当前档案）")
-
-
-@main.command()
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（键名稳定，见 README）。")
-@click.pass_obj
-def status(obj: Context, as_json: bool) -> None:
-    """档案概况：村(社区)、各类记录数量、待同步的修改、上次同步。"""
-    profile = obj.profile
-    with profile_store(obj) as store:
-        report = {"profile": profile.name, "path": str(profile.db_path), **queries.summary(store)}
-    if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
-        return
-    labels = Translator("zh")
-    console = Console()
-    console.print(f"[bold]档案[/] {report['profile']}  {report['path']}")
-    villages = "、".join(f"{v['name']}({v['code']})" for v in report["villages"]) or "无"
-    console.print(f"[bold]村(社区)[/] {villages}")
-    table = Table("记录", "数量", box=None)
-    for key, count in report["counts"].items():
-        table.add_row(labels(f"table.{key}"), str(count))
-    console.print(table)
-    console.print(f"[bold]待同步修改[/] {report['pending_changes']}")
-    console.print(f"[bold]上次同步[/] {report['last_sync'] or '从未同步'}")
-
-
-main.add_command(import_group)
-main.add_command(export_group)
-main.add_command(report_group)
-main.add_command(server_group)
-main.add_command(login)
-main.add_command(sync_command)

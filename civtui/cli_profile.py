@@ -1,0 +1,113 @@
+"""`civtui init`, `civtui demo`, `civtui status`: making and inspecting a profile."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from civtui import demo
+from civtui.choices import Role
+from civtui.cli_common import Context, fail, profile_store
+from civtui.clock import Clock
+from civtui.errors import explain_text
+from civtui.i18n import Translator
+from civtui.models import Staff, Village
+from civtui.profile import DEMO_PROFILE, Profile, ProfileExistsError, create_profile, make_current
+from db import queries
+
+
+def _validated(kind: type[Any], data: dict[str, Any], clock: Clock) -> Any:
+    try:
+        return kind.model_validate(data, context={"today": clock.today()})
+    except ValidationError as exc:
+        fail(explain_text(exc, kind), 2)
+
+
+@click.command()
+@click.option("--village-code", required=True, help="12位统计用区划代码，如 330902112201。")
+@click.option("--village-name", required=True, help="村(社区)名称。")
+@click.option("--township", default="", help="所属乡镇(街道)。")
+@click.option("--staff", "staff_name", required=True, help="你的姓名。")
+@click.option(
+    "--role", type=click.Choice([r.value for r in Role]), required=True, help="你的角色。"
+)
+@click.option("--force", is_flag=True, help="档案已存在时重建（旧文件改名保留）。")
+@click.pass_obj
+def init(
+    obj: Context,
+    village_code: str,
+    village_name: str,
+    township: str,
+    staff_name: str,
+    role: str,
+    force: bool,
+) -> None:
+    """创建本机档案：一个村(社区)和使用它的工作人员。"""
+    village = _validated(
+        Village, {"id": village_code, "name": village_name, "township": township}, obj.clock
+    )
+    staff = _validated(
+        Staff, {"name": staff_name, "role": role, "village_codes": [village.id]}, obj.clock
+    )
+    _create(obj.profile, [village, staff], staff.id, obj.clock, force)
+
+
+@click.command("demo")
+@click.option(
+    "--persons",
+    default=demo.DEFAULT_PERSONS,
+    show_default=True,
+    type=click.IntRange(1, 200_000),
+    help="生成多少名服务对象。",
+)
+@click.option("--seed", default=1, show_default=True, help="随机种子；相同种子生成相同数据。")
+@click.option("--force", is_flag=True, help="演示档案已存在时重建（旧文件改名保留）。")
+@click.pass_obj
+def demo_command(obj: Context, persons: int, seed: int, force: bool) -> None:
+    """创建演示档案：三个海岛村的虚构人员和近三个月的工作记录。"""
+    profile = Profile(obj.profile_name or DEMO_PROFILE)
+    data = demo.generate(persons, seed, today=obj.clock.today())
+    staff_id = data.staff[0].id
+    with Console(stderr=True).status("正在生成演示数据…"):
+        _create(profile, data.all(), staff_id, obj.clock, force)
+
+
+def _create(profile: Profile, records: list[Any], staff_id: str, clock: Clock, force: bool) -> None:
+    try:
+        moved = create_profile(profile, records, staff_id, clock, force=force)
+    except ProfileExistsError as exc:
+        fail(str(exc))
+    make_current(profile)
+    console = Console()
+    if moved:
+        console.print(f"旧档案已改名保留：{moved}")
+    console.print(f"已创建档案“{profile.name}”：{profile.db_path}（已设为当前档案）")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（键名稳定，见 README）。")
+@click.pass_obj
+def status(obj: Context, as_json: bool) -> None:
+    """档案概况：村(社区)、各类记录数量、待同步的修改、上次同步。"""
+    profile = obj.profile
+    with profile_store(obj) as store:
+        report = {"profile": profile.name, "path": str(profile.db_path), **queries.summary(store)}
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    labels = Translator("zh")
+    console = Console()
+    console.print(f"[bold]档案[/] {report['profile']}  {report['path']}")
+    villages = "、".join(f"{v['name']}({v['code']})" for v in report["villages"]) or "无"
+    console.print(f"[bold]村(社区)[/] {villages}")
+    table = Table("记录", "数量", box=None)
+    for key, count in report["counts"].items():
+        table.add_row(labels(f"table.{key}"), str(count))
+    console.print(table)
+    console.print(f"[bold]待同步修改[/] {report['pending_changes']}")
+    console.print(f"[bold]上次同步[/] {report['last_sync'] or '从未同步'}")
