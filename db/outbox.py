@@ -186,6 +186,26 @@ def last_seq(store: Store) -> int:
     return int(seq)
 
 
+def highest_acked(store: Store) -> int:
+    """The highest change number of this device id the server has acknowledged."""
+    (seq,) = store.db.execute(
+        "SELECT coalesce(max(seq), 0) FROM changes WHERE status != 'pending' AND device_id = ?",
+        [store.device_id],
+    ).fetchone()
+    return int(seq)
+
+
+def send_again_after(store: Store, seq: int) -> int:
+    """Make every change after `seq` pending again (the server lost them); returns how many."""
+    with store.transaction():
+        cursor = store.db.execute(
+            "UPDATE changes SET status = 'pending', reason = NULL, acked_at = NULL, "
+            "sync_run = NULL WHERE seq > ? AND status != 'pending'",
+            [seq],
+        )
+    return int(cursor.rowcount)
+
+
 def start_over_as_new_device(store: Store) -> str:
     """This file is an older copy of the profile: the server has changes from it that the
     file no longer holds, and will see its next change numbers again. Take a new device id

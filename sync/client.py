@@ -51,6 +51,22 @@ class SyncError(Exception):
         self.kind = kind  # offline | auth | server | refused | config | reused
 
 
+class ServerBehindError(SyncError):
+    """The server holds this device's changes only up to `applied_through` (restored from a
+    backup); the rest must be sent again."""
+
+    def __init__(self, applied_through: int) -> None:
+        super().__init__(
+            Said(
+                f"服务器上本机的修改只到第 {applied_through} 条，之后的需要重新上传",
+                f"the server holds this laptop's changes up to no. {applied_through} only; "
+                "the rest must be sent again",
+            ),
+            kind="behind",
+        )
+        self.applied_through = applied_through
+
+
 @dataclass
 class SyncReport:
     """What one sync did."""
@@ -64,6 +80,8 @@ class SyncReport:
     clock_warning: str | None = None
     #: Set when this laptop's data came from an older copy and it took a new device id.
     new_device_id: str | None = None
+    #: Changes sent again because the server had lost them (restored from a backup).
+    resent: int = 0
     rejected_reasons: list[str] = field(default_factory=list)
 
 
@@ -172,6 +190,9 @@ class Connection:
             raise SyncError(
                 Said(f"服务器拒绝：{detail}", f"the server refused: {detail}"), kind="auth"
             )
+        if response.status_code == protocol.BEHIND_STATUS:
+            detail = response.json().get("detail", {})
+            raise ServerBehindError(int(detail.get("applied_through", 0)))
         if response.status_code == 409:
             raise SyncError(_detail(response), kind="reused")
         if response.status_code >= 400:
@@ -245,18 +266,11 @@ def sync(store: Store, conn: Connection, progress: Progress | None = None) -> Sy
 
     # 1. Push, oldest change first, one committed batch at a time.
     run = outbox.start_run(store)
-    try:
-        _push(store, conn, report, run, tell)
-    except SyncError as exc:
-        if exc.kind != "reused":
-            raise
-        # The server already applied other changes under these numbers: this profile was
-        # restored from an older copy. Under a new device id they are new changes again.
-        report.new_device_id = outbox.start_over_as_new_device(store)
-        _push(store, conn, report, run, tell)
+    _push_all(store, conn, report, run, tell)
 
     # 2. Pull, page by page; each page and its cursor are stored together.
-    _pull(store, conn, report, tell)
+    if _pull(store, conn, report, tell):
+        _push_all(store, conn, report, run, tell)  # what the server turned out to lack
 
     # 3. Remember when, and how it went.
     with store.transaction():
@@ -265,6 +279,25 @@ def sync(store: Store, conn: Connection, progress: Progress | None = None) -> Sy
         store.set_meta(outbox.LAST_RESULT, str(said))
         store.set_meta(outbox.LAST_RESULT_EN, said.en)
     return report
+
+
+def _push_all(store: Store, conn: Connection, report: SyncReport, run: int, tell: Progress) -> None:
+    """Push, setting right once each of the two ways a laptop and server can part."""
+    for _ in range(3):
+        try:
+            _push(store, conn, report, run, tell)
+            return
+        except ServerBehindError as exc:
+            if report.resent:
+                raise
+            report.resent = outbox.send_again_after(store, exc.applied_through)
+        except SyncError as exc:
+            if exc.kind != "reused" or report.new_device_id:
+                raise
+            # The server already applied other changes under these numbers: this profile
+            # was restored from an older copy. Under a new device id they are new again.
+            report.new_device_id = outbox.start_over_as_new_device(store)
+    _push(store, conn, report, run, tell)
 
 
 def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Progress) -> None:
@@ -286,8 +319,10 @@ def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Pr
             break
 
 
-def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) -> None:
+def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) -> bool:
+    """Pull everything new; True when the server turned out to lack changes of ours."""
     cursor = outbox.cursor(store)
+    lacking = False
     while True:
         page = conn.call(
             "POST",
@@ -295,11 +330,16 @@ def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) ->
             PullRequest(cursor=cursor, limit=PULL_PAGE, device_id=store.device_id),
             PullResponse,
         )
-        if page.applied_through > outbox.last_seq(store) and report.new_device_id is None:
+        held = page.applied_through
+        if held is not None and held > outbox.last_seq(store) and not report.new_device_id:
             # Restored from an older copy, with nothing to push that would have shown it.
             report.new_device_id = outbox.start_over_as_new_device(store)
             cursor = 0
             continue
+        if held is not None and held < outbox.highest_acked(store) and not report.resent:
+            # The server was restored from a backup and lost changes it had acknowledged.
+            report.resent = outbox.send_again_after(store, held)
+            lacking = True
         outbox.apply_page(
             store,
             [
@@ -329,7 +369,7 @@ def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) ->
         cursor = page.cursor
         tell("pull", report.pulled, report.pulled + (PULL_PAGE if page.has_more else 0))
         if not page.has_more:
-            break
+            return lacking
 
 
 def summary(report: SyncReport) -> Said:
@@ -346,6 +386,10 @@ def summary(report: SyncReport) -> Said:
         zh += "；本机数据来自旧副本：已换用新的设备编号，并重新下载了全部记录"
         en += "; this laptop's data came from an older copy: it took a new device id and "
         en += "downloaded everything again"
+    if report.resent:
+        zh += f"；服务器缺少本机的 {report.resent} 条修改（可能从备份恢复过），已重新上传"
+        en += f"; the server lacked {report.resent} of this laptop's changes (restored from "
+        en += "a backup?); they were sent again"
     if report.clock_warning:
         zh, en = f"{zh}；{report.clock_warning}", f"{en}; {report.clock_warning}"
     return Said(zh, en)

@@ -162,14 +162,21 @@ class Conflict(Message):
     lost_hlc: str
 
 
+#: A push answered with this status changed nothing: the server has lost changes of this
+#: device (restored from a backup). The body's detail says up to which seq it holds them.
+BEHIND_STATUS = 412
+
+
 class PullResponse(Message):
     records: list[PulledRecord]
     conflicts: list[Conflict]
     cursor: int
     has_more: bool
-    #: The highest seq of the asking device the server has applied. More than the device
-    #: has ever written means its database is an older copy.
-    applied_through: int = 0
+    #: The highest seq of the asking device the server has applied (0: none; left out when
+    #: the device id is not the caller's). More than the device has ever written means its
+    #: database is an older copy; less than the server once acknowledged means the server's
+    #: is (restored from a backup).
+    applied_through: int | None = None
 
 
 class Me(Message):

@@ -98,6 +98,27 @@ class Server:
         self.process = None
         return code
 
+    def backup(self) -> Path:
+        """A copy of the server's SQLite database as it is now (a nightly backup)."""
+        import sqlite3
+
+        path = Path(self.db_url.removeprefix("sqlite:///"))
+        copy = path.with_name("server-backup.db")
+        source, target = sqlite3.connect(path), sqlite3.connect(copy)
+        try:
+            source.backup(target)
+        finally:
+            source.close()
+            target.close()
+        return copy
+
+    def restore(self, copy: Path) -> None:
+        """Stop, put `copy` back as the database, start again: the disk died overnight."""
+        self.stop()
+        self.engine.dispose()
+        restore_copy(copy, Path(self.db_url.removeprefix("sqlite:///")))
+        self.start()
+
     def token(self, staff: str, villages: list[str]) -> str:
         _, token = tokens.create(self.engine, staff, "assistant", villages)
         return token

@@ -270,6 +270,49 @@ def test_a_restored_copy_with_nothing_to_push_gets_its_own_later_changes_back(
     assert len([k for k in server.records() if k[0] == "visits"]) == 1
 
 
+def test_a_server_restored_from_a_backup_gets_back_what_it_lost(server: Server, home: Path) -> None:
+    if not server.db_url.startswith("sqlite"):
+        pytest.skip("a backup and its restore are shown on the SQLite file")
+    a, b = device(server, "a"), device(server, "b")
+    person = make_person()
+    a.store.save(person)
+    a.sync(), b.sync()
+    backup = server.backup()
+
+    def visit(day: str, who: str) -> Visit:
+        data = {"person_id": person.id, "visit_date": day, "visitor": who}
+        return Visit.model_validate(data, context=CTX)
+
+    lost_a, lost_b = visit("2026-11-02", "王"), visit("2026-11-03", "李")
+    a.store.save(lost_a)
+    b.store.save(lost_b)
+    # A laptop that syncs once more and is then lost: its changes are gone with the backup.
+    gone = device(server, "gone")
+    gone.sync()
+    gone.store.save_many([visit(f"2026-11-0{d}", "张") for d in (4, 5, 6)])
+    gone.sync(), a.sync(), b.sync(), a.sync()  # acknowledged; b's cursor well past the backup's
+    server.restore(backup)
+    assert ("visits", lost_a.id) not in server.records()
+    # a has nothing to push: its pull shows the server holds less than it acknowledged.
+    report = a.sync()
+    assert report.resent == 1 and "重新上传" in client_module.summary(report)
+    # b has a new change: the push shows the gap before it.
+    after = visit("2026-11-20", "李")
+    b.store.save(after)
+    assert b.sync().resent == 1
+    on_server = server.records()
+    assert {("visits", v.id) for v in (lost_a, lost_b, after)} <= set(on_server)
+    # Versions given out again after the restore still reach b, whose cursor was past them.
+    late = visit("2026-11-21", "王")
+    a.store.save(late)
+    a.sync(), b.sync()
+    assert b.store.get(Visit, late.id) is not None
+    c = device(server, "c")
+    c.sync()
+    assert {lost_a.id, lost_b.id, after.id, late.id} <= set(rows(c.store, "visits"))
+    assert a.store.pending_count() == b.store.pending_count() == 0
+
+
 def test_client_killed_after_the_server_committed(
     server: Server, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

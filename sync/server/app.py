@@ -102,6 +102,10 @@ def create_app(engine: Engine) -> FastAPI:
         except merge.SequenceReusedError as exc:
             # 409 means exactly this to the client: continue under a new device id.
             raise HTTPException(409, str(exc)) from None
+        except merge.SequenceGapError as exc:
+            # The device sends again everything after `applied_through`.
+            detail = {"message": str(exc), "applied_through": exc.applied_through}
+            raise HTTPException(protocol.BEHIND_STATUS, detail) from None
         return gzip_response(result)
 
     @app.post(

@@ -51,6 +51,15 @@ class SequenceReusedError(ValueError):
     change as "already applied" would drop it without a word."""
 
 
+class SequenceGapError(ValueError):
+    """A known device sent changes that start after a gap: the server has lost some of its
+    changes (restored from a backup). The device sends everything after `applied_through`."""
+
+    def __init__(self, message: str, applied_through: int) -> None:
+        super().__init__(message)
+        self.applied_through = applied_through
+
+
 class Rejected(Exception):  # noqa: N818 - a verdict, not a failure of the server
     """A change the server refuses; the message is the reason shown to the user."""
 
@@ -399,6 +408,13 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
         }
         work = _WorkingSet(conn)
         fresh = [c for c in request.changes if c.seq > last_seq]
+        # A device's changes arrive in an unbroken run. One the server knows that starts past
+        # its last applied seq had changes applied here that are gone: a restored backup.
+        # (A new device id may start anywhere: a laptop that took one keeps its numbers.)
+        if owner is not None and fresh and min(c.seq for c in fresh) > last_seq + 1:
+            raise SequenceGapError(
+                f"服务器上本机的修改只到第 {last_seq} 条（服务器可能从备份恢复过）", last_seq
+            )
         work.preload({(c.table, c.record_id) for c in fresh})
         work.preload_places(
             {
@@ -462,31 +478,37 @@ def pull(engine: Engine, who: Identity, request: protocol.PullRequest) -> PullRe
     villages = sorted(who.villages)
     device = request.device_id or ""
     with engine.connect() as conn:
+        # The counter first: a push commits its records with it, so every version up to it
+        # is there to read even where each statement sees the latest commits (PostgreSQL).
+        top: int = conn.execute(
+            select(counters.c.value).where(counters.c.name == "version")
+        ).scalar_one()
+        # A cursor past every version given out means this server was restored from a
+        # backup: the device holds everything up to here, and later versions are new.
+        start = min(request.cursor, top)
         # A record only this device ever wrote is already on it, exactly: no echo.
         not_own = records.c.sole_device.is_(None) | (records.c.sole_device != device)
         # No village: what the township set for all of them (the visit policy).
         theirs = records.c.village_code.in_(villages) | records.c.village_code.is_(None)
         rows = conn.execute(
             select(records)
-            .where(records.c.version > request.cursor, theirs, not_own)
+            .where(records.c.version > start, records.c.version <= top, theirs, not_own)
             .order_by(records.c.version)
             .limit(request.limit + 1)
         ).all()
         has_more = len(rows) > request.limit
         rows = rows[: request.limit]
-        if has_more:
-            upto = rows[-1].version
-        else:
-            upto = conn.execute(
-                select(counters.c.value).where(counters.c.name == "version")
-            ).scalar_one()
+        upto = rows[-1].version if has_more else top
         owner = conn.execute(
             select(devices.c.token_id, devices.c.last_seq).where(devices.c.device_id == device)
         ).first()
+        held: int | None = 0  # no row: the server holds no change of this device
+        if owner is not None:
+            held = int(owner.last_seq) if owner.token_id == who.token_id else None
         found = conn.execute(
             select(conflicts)
             .where(
-                conflicts.c.version > request.cursor,
+                conflicts.c.version > start,
                 conflicts.c.version <= upto,
                 conflicts.c.village_code.in_(villages),
             )
@@ -520,7 +542,7 @@ def pull(engine: Engine, who: Identity, request: protocol.PullRequest) -> PullRe
             )
             for c in found
         ],
-        cursor=max(upto, request.cursor),
+        cursor=upto,
         has_more=has_more,
-        applied_through=owner.last_seq if owner and owner.token_id == who.token_id else 0,
+        applied_through=held,
     )
