@@ -270,9 +270,9 @@ def test_a_restored_copy_with_nothing_to_push_gets_its_own_later_changes_back(
     assert len([k for k in server.records() if k[0] == "visits"]) == 1
 
 
+# A backup and its restore are shown on the SQLite file; what the server does is the same.
+@pytest.mark.parametrize("server", ["sqlite"], indirect=True)
 def test_a_server_restored_from_a_backup_gets_back_what_it_lost(server: Server, home: Path) -> None:
-    if not server.db_url.startswith("sqlite"):
-        pytest.skip("a backup and its restore are shown on the SQLite file")
     a, b = device(server, "a"), device(server, "b")
     person = make_person()
     a.store.save(person)
