@@ -603,6 +603,22 @@ def test_a_device_id_belongs_to_one_token(server: Server, home: Path) -> None:
     assert response.status_code == 403
 
 
+def test_a_new_token_after_a_revoked_one_syncs_the_same_laptop(server: Server, home: Path) -> None:
+    # What the app says to do when a token is revoked: get a new one and log in again.
+    from sync.server import tokens
+
+    a = device(server, "a")
+    person = make_person()
+    a.store.save(person)
+    a.sync()
+    assert tokens.revoke(server.engine, a.token.split("_")[1])
+    a.token = server.token("员工a", [VILLAGE])
+    a.store.save(person.revise(context=CTX, phone="13905801111"))
+    report = a.sync()
+    assert report.accepted == 1 and a.store.pending_count() == 0
+    assert server.records()[("persons", person.id)][0]["phone"] == "13905801111"
+
+
 def test_pull_does_not_echo_a_devices_own_records(server: Server, home: Path) -> None:
     a = device(server, "a")
     b = device(server, "b")

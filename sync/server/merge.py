@@ -26,7 +26,7 @@ from db.hlc import Stamp
 from sync import protocol
 from sync.protocol import Change, ChangeResult, PullResponse, PushRequest, PushResponse
 from sync.server import storage
-from sync.server.storage import change_results, conflicts, counters, devices, records
+from sync.server.storage import change_results, conflicts, counters, devices, records, tokens
 from sync.server.tokens import Identity
 
 #: Tables whose records hang off a person, and the field that names the parent.
@@ -385,7 +385,18 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
             select(devices).where(devices.c.device_id == request.device_id)
         ).first()
         if owner is not None and owner.token_id != who.token_id:
-            raise DeviceOwnedError("该设备编号已被其他工作人员使用")
+            held_by = conn.execute(
+                select(tokens.c.revoked_at).where(tokens.c.id == owner.token_id)
+            ).first()
+            if held_by is None or held_by.revoked_at is None:
+                raise DeviceOwnedError("该设备编号已被其他工作人员使用")
+            # Its token was revoked and the laptop logged in with a new one (as the app
+            # says to do), or a new assistant took the laptop over: the device moves over.
+            conn.execute(
+                update(devices)
+                .where(devices.c.device_id == request.device_id)
+                .values(token_id=who.token_id)
+            )
         last_seq = owner.last_seq if owner is not None else 0
         if owner is None:
             conn.execute(
