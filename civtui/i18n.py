@@ -136,6 +136,19 @@ STRINGS: dict[str, tuple[str, str]] = {
         "风险等级为“高”时须填写强制报告时间和对象",
         "High risk needs the mandatory report details",
     ),
+    "form.save_busy": (
+        "数据文件正被其他程序占用（如正在导入），没有保存；内容仍在表单里，请稍后再按 Ctrl+S",
+        "The data file is busy (an import?); nothing was saved. Your input is still here: "
+        "press Ctrl+S again in a moment",
+    ),
+    "form.save_failed": (
+        "没有保存（{error}）；内容仍在表单里。请检查磁盘空间后再按 Ctrl+S",
+        "Not saved ({error}); your input is still here. Check the disk, then press Ctrl+S",
+    ),
+    "form.save_deleted": (
+        "这条记录刚在同步中被他人删除，不能再修改；按 Esc 返回",
+        "Someone deleted this record (it came with a sync); it cannot be changed. Esc goes back",
+    ),
     "form.discard_title": ("放弃未保存的内容？", "Discard unsaved input?"),
     "form.discard_yes": ("放弃", "Discard"),
     "form.discard_no": ("继续填写", "Keep editing"),

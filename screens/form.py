@@ -10,6 +10,7 @@ anything was typed).
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -26,6 +27,7 @@ from civtui.choices import Choice
 from civtui.clock import CHINA_TZ
 from civtui.errors import FieldError, Problem, explain, text
 from civtui.models import Record
+from db.store import RecordDeletedError
 from screens.base import CivScreen
 from screens.confirm import ConfirmModal
 
@@ -237,7 +239,18 @@ class ModelForm(CivScreen[bool]):
         )
 
     def _persist(self, records: list[Record]) -> None:
-        self.civ.store.save_many(records)
+        try:
+            self.civ.store.save_many(records)
+        except sqlite3.OperationalError as exc:
+            # A long import in another window holds the file; a full disk. The input stays.
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            key = "form.save_busy" if busy else "form.save_failed"
+            self.notify(self.civ.t(key, error=exc), severity="error", timeout=15)
+            return
+        except RecordDeletedError:
+            # Sync brought the record's deletion while the form was open.
+            self.notify(self.civ.t("form.save_deleted"), severity="error", timeout=15)
+            return
         self.saved(records)
         self.notify(self.civ.t("form.saved"))
         self.dismiss(True)

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label, Select, Static
 
@@ -381,6 +382,35 @@ async def test_bad_visit_date_is_shown_next_to_the_field(app: CivtuiApp) -> None
         await pilot.pause()
         assert "有效日期" in str(form.query_one("#err-visit_date", Static).content)
         assert ids(app, Visit) == before
+
+
+async def test_a_save_the_file_refuses_keeps_the_input(
+    app: CivtuiApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_person(pilot, elder(app))
+        await pilot.press("v")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#in-notes", Input).value = "老人说屋顶漏雨"
+        before = ids(app, Visit)
+        real = app.store.save_many
+
+        def locked(records: object) -> list[int]:
+            raise sqlite3.OperationalError("database is locked")  # an import in another window
+
+        monkeypatch.setattr(app.store, "save_many", locked)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form and ids(app, Visit) == before
+        assert form.query_one("#in-notes", Input).value == "老人说屋顶漏雨"
+        assert any("正被其他程序占用" in str(n.message) for n in app._notifications)
+        monkeypatch.setattr(app.store, "save_many", real)
+        await pilot.press("ctrl+s")  # a moment later
+        await pilot.pause()
+        assert app.screen is not form and len(ids(app, Visit)) == len(before) + 1
 
 
 async def test_pending_screen_lists_unsynced_changes(app: CivtuiApp) -> None:
