@@ -189,6 +189,16 @@ class ModelForm(CivScreen[bool]):
                 out[spec.name] = _as_datetime(text) if spec.kind == "datetime" else text
         return out
 
+    def changes(self) -> dict[str, Any]:
+        """Only what the user changed since the form opened; a field emptied is None.
+
+        An edit applies these to the record as it is now, not as it was when the form
+        opened: a sync may have brought other fields meanwhile, and writing the form's old
+        copies back would undo them without a conflict anyone could see."""
+        now = self.values()
+        changed = {k: v for k, v in now.items() if self._initial.get(k) != v}
+        return changed | dict.fromkeys(self._initial.keys() - now.keys())
+
     # -- saving and leaving ----------------------------------------------------
 
     def show_problems(self, problems: Sequence[Problem]) -> None:

@@ -72,7 +72,9 @@ class NeedStatusForm(ModelForm):
         if "to_status" not in values:
             # Let the model say, in its words, that the new status is required.
             NeedStatusChange.model_validate({"need_id": self.need.id, **values})
-        need, change = self.need.advance(
+        # The need as it is now: a sync may have moved it on while the form was open.
+        current = self.civ.store.get(ElderNeed, self.need.id) or self.need
+        need, change = current.advance(
             values["to_status"],
             at=self.civ.clock.now(),
             staff=self.civ.staff_name,

@@ -72,7 +72,8 @@ class PersonForm(ModelForm):
             data = {"registered_on": self.civ.today, "household_id": household, **values}
             person = Person.model_validate(data, context=context)
         else:
-            person = self.person.revise(context=context, **values)
+            current = self.civ.store.get(Person, self.person.id) or self.person
+            person = current.revise(context=context, **self.changes())
         same = queries.duplicates(self.civ.store, person)
         if same.same_id is not None:
             village = queries.village_names(self.civ.store).get(same.same_id.village_code, "")

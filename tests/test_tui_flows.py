@@ -28,7 +28,7 @@ from screens.person_form import PersonForm
 from screens.roster import RosterScreen
 from screens.setup import SetupScreen
 from screens.visit_form import VisitForm
-from tests.conftest import TODAY
+from tests.conftest import CTX, TODAY
 from tests.tui_helpers import app, app_on, demo_data
 
 __all__ = ["app"]  # the fixture, re-exported for pytest
@@ -411,6 +411,58 @@ async def test_a_save_the_file_refuses_keeps_the_input(
         await pilot.press("ctrl+s")  # a moment later
         await pilot.pause()
         assert app.screen is not form and len(ids(app, Visit)) == len(before) + 1
+
+
+async def test_a_need_moved_on_by_a_sync_is_not_moved_from_its_old_status(
+    app: CivtuiApp,
+) -> None:
+    old = elder(app)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_person(pilot, old)
+        await pilot.press("n")
+        await set_select(pilot, "#in-need_type", NeedType.BATHING)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("u")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, NeedStatusForm)
+        # Meanwhile a sync brings the need already resolved by the township.
+        need = form.need
+        now = app.clock.now()
+        moved, step = need.advance(NeedStatus.IN_PROGRESS, at=now, staff="乡镇")
+        resolved, last = moved.advance(NeedStatus.RESOLVED, at=now, staff="乡镇", note="已上门")
+        app.store.save_many([moved, step, resolved, last])
+        await set_select(pilot, "#in-to_status", NeedStatus.IN_PROGRESS)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form  # 已解决 cannot go back to 处理中
+        assert "已解决" in str(form.query_one("#err-to_status", Static).content)
+        kept = app.store.get(ElderNeed, need.id)
+        assert kept is not None and kept.status is NeedStatus.RESOLVED
+
+
+async def test_an_edit_keeps_what_a_sync_brought_while_the_form_was_open(
+    app: CivtuiApp,
+) -> None:
+    async with app.run_test(size=(100, 30)) as pilot:
+        person = elder(app).revise(context=CTX, disability_grade=2)
+        app.store.save(person)
+        await open_person(pilot, person)
+        await pilot.press("e")
+        await pilot.pause()
+        form = app.screen
+        # Meanwhile a sync brings another device's new phone number for the same person.
+        app.store.save(person.revise(context=CTX, phone="13905809999"))
+        form.query_one("#in-address", Input).value = "东港路8号"
+        form.query_one("#in-disability_grade", Input).value = ""  # emptied on purpose
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is not form
+        saved = app.store.get(Person, person.id)
+        assert saved is not None
+        assert (saved.phone, saved.address) == ("13905809999", "东港路8号")
+        assert saved.disability_grade is None
 
 
 async def test_pending_screen_lists_unsynced_changes(app: CivtuiApp) -> None:
