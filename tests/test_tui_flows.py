@@ -192,18 +192,23 @@ async def test_need_goes_from_pending_to_resolved(app: CivtuiApp) -> None:
         assert {c.table_name for c in logged} == {"elder_needs", "need_status_changes"}
 
 
+async def new_need_then_its_status_form(pilot: Pilot[None], person: Person) -> NeedStatusForm:
+    """Raise a bathing need for `person` from their page, then open its status form."""
+    await open_person(pilot, person)
+    await pilot.press("n")
+    await set_select(pilot, "#in-need_type", NeedType.BATHING)
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+    await pilot.press("u")
+    await pilot.pause()
+    form = pilot.app.screen
+    assert isinstance(form, NeedStatusForm)
+    return form
+
+
 async def test_need_status_refuses_a_jump(app: CivtuiApp) -> None:
-    old = elder(app)
     async with app.run_test(size=(100, 30)) as pilot:
-        await open_person(pilot, old)
-        await pilot.press("n")
-        await set_select(pilot, "#in-need_type", NeedType.BATHING)
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        await pilot.press("u")
-        await pilot.pause()
-        form = app.screen
-        assert isinstance(form, NeedStatusForm)
+        form = await new_need_then_its_status_form(pilot, elder(app))
         offered = {value for _, value in form.query_one("#in-to_status", Select)._options}
         assert NeedStatus.RESOLVED not in offered  # 待处理 cannot jump to 已解决
         await set_select(pilot, "#in-to_status", NeedStatus.REFERRED)
@@ -416,17 +421,8 @@ async def test_a_save_the_file_refuses_keeps_the_input(
 async def test_a_need_moved_on_by_a_sync_is_not_moved_from_its_old_status(
     app: CivtuiApp,
 ) -> None:
-    old = elder(app)
     async with app.run_test(size=(100, 30)) as pilot:
-        await open_person(pilot, old)
-        await pilot.press("n")
-        await set_select(pilot, "#in-need_type", NeedType.BATHING)
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        await pilot.press("u")
-        await pilot.pause()
-        form = app.screen
-        assert isinstance(form, NeedStatusForm)
+        form = await new_need_then_its_status_form(pilot, elder(app))
         # Meanwhile a sync brings the need already resolved by the township.
         need = form.need
         now = app.clock.now()
