@@ -88,7 +88,12 @@ def bench_home(db_path: Path) -> Iterator[dict[str, str]]:
         folder.mkdir(parents=True)
         (folder / "civtui.db").symlink_to(db_path)
         Path(home, "settings.json").write_text(json.dumps({"auto_sync": False, "profile": "bench"}))
-        yield {**os.environ, "CIVTUI_HOME": home}
+        env = {**os.environ, "CIVTUI_HOME": home}
+        # Python keeps compiled modules, so from the second start on civtui's are not
+        # compiled again; an environment that turns that off (some sandboxes and CI images
+        # do) would add ~0.1 s of compiling to every start a person never pays.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        yield env
 
 
 def cold_start(db_path: Path, repeats: int) -> tuple[Figure, Figure]:
