@@ -540,6 +540,34 @@ def m006_dashboard_facts(db: Database) -> None:
         db.execute(sql)
 
 
+@migrations()
+def m007_need_counts(db: Database) -> None:
+    """Live needs by status, kept by triggers: the dashboard shows these counts on every
+    refresh, and counting 30,000 needs each time took a tenth of its time."""
+    db.execute("CREATE TABLE need_counts (status TEXT PRIMARY KEY, n INTEGER NOT NULL)")
+    db.execute(
+        "INSERT INTO need_counts (status, n) "
+        "SELECT status, count(*) FROM elder_needs WHERE deleted = 0 GROUP BY status"
+    )
+    add = (
+        "INSERT INTO need_counts (status, n) SELECT {row}.status, 1 WHERE {row}.deleted = 0 "
+        "ON CONFLICT (status) DO UPDATE SET n = n + 1"
+    )
+    take = "UPDATE need_counts SET n = n - 1 WHERE {row}.deleted = 0 AND status = {row}.status"
+    statements = [
+        _trigger("need_counts_insert", "AFTER INSERT", "elder_needs", [add.format(row="NEW")]),
+        _trigger(
+            "need_counts_update",
+            "AFTER UPDATE OF status, deleted",
+            "elder_needs",
+            [take.format(row="OLD"), add.format(row="NEW")],
+        ),
+        _trigger("need_counts_delete", "AFTER DELETE", "elder_needs", [take.format(row="OLD")]),
+    ]
+    for sql in statements:
+        db.execute(sql)
+
+
 def pending(db: Database) -> list[str]:
     return [m.name for m in migrations.pending(db)]
 

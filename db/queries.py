@@ -164,11 +164,9 @@ _CLOSED = (NeedStatus.RESOLVED.value, NeedStatus.UNRESOLVABLE.value)
 
 
 def need_counts(store: Store) -> dict[NeedStatus, int]:
-    """How many open needs are in each status."""
+    """How many open needs are in each status (from the trigger-kept counts)."""
     rows = store.db.execute(
-        "SELECT status, count(*) FROM elder_needs WHERE deleted = 0 AND status NOT IN (?, ?) "
-        "GROUP BY status",
-        _CLOSED,
+        "SELECT status, n FROM need_counts WHERE n > 0 AND status NOT IN (?, ?)", _CLOSED
     )
     return {NeedStatus(status): count for status, count in rows}
 

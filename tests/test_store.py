@@ -169,6 +169,7 @@ def test_migrations_on_an_empty_file_take_no_copy(tmp_path: Path) -> None:
         "m004_sync_runs",
         "m005_contact_months",
         "m006_dashboard_facts",
+        "m007_need_counts",
     ]
     assert list(tmp_path.glob("*.bak")) == []
     store.close()
@@ -316,3 +317,45 @@ def test_only_refetchable_sync_work_commits_without_fsync(store: Store) -> None:
     with pytest.raises(RuntimeError), store.transaction(durable=False):
         raise RuntimeError
     assert level() == full
+
+
+def test_need_counts_follow_every_write_and_are_built_for_older_files(
+    tmp_path: Path, clock: Clock
+) -> None:
+    path = tmp_path / "p.db"
+    store = open_store(path, clock)
+    store.save(Village(id="330902112201", name="海星村"))
+    person = make_person()
+    store.save(person)
+    now = clock.now()
+
+    def counted() -> dict[NeedStatus, int]:
+        rows = store.db.execute(
+            "SELECT status, count(*) FROM elder_needs WHERE deleted = 0 "
+            "AND status NOT IN ('resolved', 'unresolvable') GROUP BY status"
+        ).fetchall()
+        return {NeedStatus(s): n for s, n in rows}
+
+    needs = []
+    for kind in (NeedType.MEALS, NeedType.BATHING, NeedType.MEDICAL):
+        need, first = ElderNeed.raise_new(
+            at=now, staff="王", context=CTX, person_id=person.id, need_type=kind, raised_on=TODAY
+        )
+        store.save_many([need, first])
+        needs.append(need)
+    assert queries.need_counts(store) == counted() == {NeedStatus.PENDING: 3}
+    moved, step = needs[0].advance(NeedStatus.IN_PROGRESS, at=now, staff="王")
+    done, last = needs[1].advance(NeedStatus.IN_PROGRESS, at=now, staff="王")
+    done, last2 = done.advance(NeedStatus.RESOLVED, at=now, staff="王", note="好了")
+    store.save_many([moved, step, done, last, last2])
+    store.delete(ElderNeed, needs[2].id)
+    assert queries.need_counts(store) == counted() == {NeedStatus.IN_PROGRESS: 1}
+    # A file from before the counts existed gets them built from its needs.
+    store.db.execute("DROP TABLE need_counts")
+    for name in ("insert", "update", "delete"):
+        store.db.execute(f"DROP TRIGGER need_counts_{name}")
+    store.db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm007_need_counts'")
+    store.close()
+    store = open_store(path, clock)
+    assert queries.need_counts(store) == counted() == {NeedStatus.IN_PROGRESS: 1}
+    store.close()
