@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import from_json, to_json
-from sqlalchemy import Connection, Engine, Select, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, Select, and_, insert, select, update
 
 from civtui.models import RECORD_TYPES
 from db.hlc import Stamp
@@ -38,6 +38,10 @@ _PARENT = {
     "need_status_changes": ("elder_needs", "need_id"),
 }
 _STORED = {"stored": True}
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
 
 
 class DeviceOwnedError(PermissionError):
@@ -168,38 +172,55 @@ class _WorkingSet:
         return False, None
 
     def flush(self) -> None:
-        new: list[dict[str, Any]] = []
-        old: list[dict[str, Any]] = []
+        new: list[tuple[Any, ...]] = []
+        old: list[tuple[Any, ...]] = []
         for row in self.rows.values():
             if row.written is None:
                 continue
             version, stamp, device = row.written
-            values = {
-                "t": row.table,
-                "r": row.record_id,
-                "village_code": row.village,
-                "data": protocol.compact_json(row.data),
-                "stamps": protocol.compact_json(row.stamps),
-                "deleted": row.deleted,
-                "version": version,
-                "hlc": stamp,
-                "device_id": device,
-                "sole_device": _sole_writer(row),
-            }
+            values = (
+                row.village,
+                protocol.compact_json(row.data),
+                protocol.compact_json(row.stamps),
+                row.deleted,
+                version,
+                stamp,
+                device,
+                _sole_writer(row),
+                row.table,
+                row.record_id,
+            )
             (old if row.exists else new).append(values)
         if new:
-            self.conn.execute(
-                insert(records).values(table_name=bindparam("t"), record_id=bindparam("r")), new
-            )
+            _bulk(self.conn, _INSERT_RECORD, new)
         if old:
-            self.conn.execute(
-                update(records).where(
-                    records.c.table_name == bindparam("t"), records.c.record_id == bindparam("r")
-                ),
-                old,
-            )
+            _bulk(self.conn, _UPDATE_RECORD, old)
         if self.conflicts:
             self.conn.execute(insert(conflicts), self.conflicts)
+
+
+_WRITTEN = "village_code, data, stamps, deleted, version, hlc, device_id, sole_device"
+_INSERT_RECORD = f"INSERT INTO records ({_WRITTEN}, table_name, record_id) VALUES ({_marks(10)})"
+_UPDATE_RECORD = (
+    "UPDATE records SET "
+    + ", ".join(f"{column} = ?" for column in _WRITTEN.split(", "))
+    + " WHERE table_name = ? AND record_id = ?"
+)
+_INSERT_RESULT = (
+    "INSERT INTO change_results (device_id, seq, status, reason, version, fingerprint) "
+    f"VALUES ({_marks(6)})"
+)
+
+
+def _bulk(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """`sql`, written with ? placeholders, once per row, straight through the driver.
+
+    A push writes thousands of rows in a few statements; SQLAlchemy's handling of each
+    row's parameters took a third of the time the writes themselves did. Only the
+    placeholder differs between SQLite (?) and psycopg (%s)."""
+    if conn.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    conn.exec_driver_sql(sql, rows)
 
 
 def _sole_writer(row: _Row) -> str | None:
@@ -459,15 +480,18 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
             results.append(result)
             last_seq = change.seq
             stored_results.append(
-                {
-                    "device_id": device,
-                    "fingerprint": _fingerprint(change, device),
-                    **result.model_dump(),
-                }
+                (
+                    device,
+                    result.seq,
+                    result.status,
+                    result.reason,
+                    result.version,
+                    _fingerprint(change, device),
+                )
             )
         work.flush()
         if stored_results:
-            conn.execute(insert(change_results), stored_results)
+            _bulk(conn, _INSERT_RESULT, stored_results)
         conn.execute(
             update(counters).where(counters.c.name == "version").values(value=next_version)
         )
