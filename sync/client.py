@@ -283,10 +283,9 @@ def sync(store: Store, conn: Connection, progress: Progress | None = None) -> Sy
 
 def _push_all(store: Store, conn: Connection, report: SyncReport, run: int, tell: Progress) -> None:
     """Push, setting right once each of the two ways a laptop and server can part."""
-    for _ in range(3):
+    while True:
         try:
-            _push(store, conn, report, run, tell)
-            return
+            return _push(store, conn, report, run, tell)
         except ServerBehindError as exc:
             if report.resent:
                 raise
@@ -297,7 +296,6 @@ def _push_all(store: Store, conn: Connection, report: SyncReport, run: int, tell
             # The server already applied other changes under these numbers: this profile
             # was restored from an older copy. Under a new device id they are new again.
             report.new_device_id = outbox.start_over_as_new_device(store)
-    _push(store, conn, report, run, tell)
 
 
 def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Progress) -> None:
@@ -323,6 +321,7 @@ def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) ->
     """Pull everything new; True when the server turned out to lack changes of ours."""
     cursor = outbox.cursor(store)
     lacking = False
+    checked = False  # what the server holds of ours is the same on every page: ask once
     while True:
         page = conn.call(
             "POST",
@@ -331,15 +330,17 @@ def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) ->
             PullResponse,
         )
         held = page.applied_through
-        if held is not None and held > outbox.last_seq(store) and not report.new_device_id:
-            # Restored from an older copy, with nothing to push that would have shown it.
-            report.new_device_id = outbox.start_over_as_new_device(store)
-            cursor = 0
-            continue
-        if held is not None and held < outbox.highest_acked(store) and not report.resent:
-            # The server was restored from a backup and lost changes it had acknowledged.
-            report.resent = outbox.send_again_after(store, held)
-            lacking = True
+        if held is not None and not checked:
+            checked = True
+            if held > outbox.last_seq(store) and not report.new_device_id:
+                # Restored from an older copy, with nothing to push that would have shown it.
+                report.new_device_id = outbox.start_over_as_new_device(store)
+                cursor = 0
+                continue
+            if held < outbox.highest_acked(store) and not report.resent:
+                # The server was restored from a backup and lost changes it had acknowledged.
+                report.resent = outbox.send_again_after(store, held)
+                lacking = True
         outbox.apply_page(
             store,
             [
