@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from pydantic_core import from_json, to_json
 from sqlalchemy import Connection, Engine, Select, and_, insert, select, update
 
-from civtui.models import RECORD_TYPES
+from civtui.models import RECORD_TYPES, Record
 from db.hlc import Stamp
 from sync import protocol
 from sync.protocol import Change, ChangeResult, PullResponse, PushRequest, PushResponse
@@ -38,6 +38,8 @@ _PARENT = {
     "need_status_changes": ("elder_needs", "need_id"),
 }
 _STORED = {"stored": True}
+#: The device name in the stamps of what the server writes itself.
+SERVER_DEVICE = "server"
 
 
 def _marks(count: int) -> str:
@@ -390,6 +392,39 @@ def _apply_one(
     return ChangeResult(seq=change.seq, status=status, reason=reason, version=version), clamped
 
 
+def _lock_version(conn: Connection) -> int:
+    """The last version given out, locked until the transaction ends.
+
+    Every write takes this lock, so versions commit in the order they are given out and a
+    pull cursor can never pass a version that commits later."""
+    last: int = conn.execute(
+        select(counters.c.value).where(counters.c.name == "version").with_for_update()
+    ).scalar_one()
+    return last
+
+
+def _set_version(conn: Connection, version: int) -> None:
+    conn.execute(update(counters).where(counters.c.name == "version").values(value=version))
+
+
+def write_from_server(engine: Engine, record: Record) -> int:
+    """Write a record the server itself sets, for every village (the township's visit
+    policy); returns its new version. Devices get it with their next pull."""
+    stamp = f"{now_ms():013d}-0000-{SERVER_DEVICE}"
+    with engine.begin() as conn:
+        version = _lock_version(conn) + 1
+        work = _WorkingSet(conn)
+        row = work.load(record.table, record.id)
+        row.data = record.row()
+        row.stamps = {name: [stamp, SERVER_DEVICE, version] for name in row.data}
+        row.village = None  # no village: a pull sends it to every device
+        row.deleted = False
+        row.written = (version, stamp, SERVER_DEVICE)
+        work.flush()
+        _set_version(conn, version)
+    return version
+
+
 def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
     """Apply a batch in one transaction, remembering the device's highest applied seq in it too."""
     server_ms = now_ms()
@@ -397,11 +432,7 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
     results: list[ChangeResult] = []
     clamped_any = False
     with engine.begin() as conn:
-        # Locking the counter serialises pushes, so versions commit in the order they are
-        # given out and a pull cursor can never pass a version that commits later.
-        next_version = conn.execute(
-            select(counters.c.value).where(counters.c.name == "version").with_for_update()
-        ).scalar_one()
+        next_version = _lock_version(conn)
         owner = conn.execute(
             select(devices).where(devices.c.device_id == request.device_id)
         ).first()
@@ -492,9 +523,7 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
         work.flush()
         if stored_results:
             _bulk(conn, _INSERT_RESULT, stored_results)
-        conn.execute(
-            update(counters).where(counters.c.name == "version").values(value=next_version)
-        )
+        _set_version(conn, next_version)
         conn.execute(
             update(devices)
             .where(devices.c.device_id == request.device_id)
