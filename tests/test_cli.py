@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from civtui import __version__
 from civtui.cli import main
 from civtui.profile import Profile
-from tests.conftest import TODAY
+from tests.conftest import INIT, TODAY, VILLAGE
 
 PINNED = ["--today", TODAY.isoformat()]
 
@@ -62,17 +62,7 @@ def test_init_creates_the_profile_and_refuses_to_overwrite(home: Path) -> None:
 
 
 def test_init_explains_a_bad_village_code_in_chinese(home: Path) -> None:
-    result = run(
-        "init",
-        "--village-code",
-        "3309",
-        "--village-name",
-        "海星村",
-        "--staff",
-        "王",
-        "--role",
-        "assistant",
-    )
+    result = run(*["3309" if arg == VILLAGE else arg for arg in INIT])
     assert result.exit_code == 2
     assert "12位数字" in result.output
     assert not Profile("default").exists()
