@@ -94,6 +94,7 @@ class Store:
         last = self.get_meta("hlc")
         self._last_stamp = hlc.Stamp.parse(last) if last else None
         self._column_cache: dict[str, list[str]] = {}
+        self._pullable: dict[str, frozenset[str]] = {}
 
     # -- meta ---------------------------------------------------------------
 
@@ -299,7 +300,10 @@ class Store:
 
     def _column_set(self, table: str) -> frozenset[str]:
         """Columns a pulled record may set; the sync bookkeeping columns are the store's."""
-        return frozenset(self._columns(table)) - {"updated_at", "device_id", "hlc", "deleted"}
+        if table not in self._pullable:
+            bookkeeping = {"updated_at", "device_id", "hlc", "deleted"}
+            self._pullable[table] = frozenset(self._columns(table)) - bookkeeping
+        return self._pullable[table]
 
     def _columns(self, table: str) -> list[str]:
         if table not in self._column_cache:
