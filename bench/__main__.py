@@ -34,8 +34,8 @@ from rich.table import Table
 
 from bench import profile as bench_profile
 from bench.proxy import Link, ThrottlingProxy
-from civtui.clock import Clock
-from civtui.models import Person, Village, Visit
+from civtui.domain.clock import Clock
+from civtui.domain.models import Person, Village, Visit
 from db import Store, migrations, open_store, outbox, queries
 from sync import client as sync_client
 from sync import protocol
@@ -135,7 +135,7 @@ def search_and_dashboard(db_path: Path, keys: int, repeats: int) -> tuple[Figure
     from textual.widgets import Input
 
     from civtui.app import make_app
-    from civtui.profile import Profile
+    from civtui.services.profile import Profile
     from screens.dashboard import WORKLIST_LIMIT
     from screens.roster import RosterScreen
 
@@ -266,7 +266,7 @@ def token(db_url: str, staff: str, villages: list[str]) -> str:
 def laptop(folder: Path, name: str, visits: int) -> Store:
     """A profile with one village, a person per ten visits, and `visits` visits, all pending."""
     store = open_store(folder / f"{name}.db", Clock.pinned(TODAY))
-    from civtui import resident_id
+    from civtui.domain import resident_id
 
     records: list[Any] = [Village(id=VILLAGE, name="海星村")]
     people = []

@@ -15,12 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from civtui import resident_id
-from civtui.choices import Category
-from civtui.clock import Clock
-from civtui.demo import GIVEN, SURNAMES
-from civtui.policy import add_months
-from civtui.search import search_key
+from civtui.domain import resident_id
+from civtui.domain.choices import Category
+from civtui.domain.clock import Clock
+from civtui.domain.policy import add_months
+from civtui.domain.search import search_key
+from civtui.services.demo import GIVEN, SURNAMES
 from db import Store, open_store
 
 

@@ -14,16 +14,19 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
 
-from civtui import errors
-from civtui.clock import SYSTEM_CLOCK, Clock
+from civtui.domain import errors
+from civtui.domain.clock import SYSTEM_CLOCK, Clock
+from civtui.domain.models import Staff
 from civtui.i18n import Translator
-from civtui.models import Staff
-from civtui.profile import Profile, home_dir, load_settings, save_settings
+from civtui.services.profile import Profile, home_dir, load_settings, save_settings
 from db import Store, open_store
 from screens.base import localize_bindings
 
 #: The server as the status bar shows it; signed_out: no login here, or the token was refused.
 Link = Literal["online", "offline", "unknown", "signed_out"]
+
+#: Each ledger's i18n key stem (export.visits, cmd.export_visits, ...), by `civtui export` name.
+_LEDGER_KEYS = {"visits": "visits", "child-checks": "checks", "needs": "needs"}
 
 #: How often the app looks for the server while it is open.
 AUTO_SYNC_SECONDS = 300
@@ -117,7 +120,7 @@ class CivtuiApp(App[None]):
     def run_sync(self, automatic: bool) -> None:
         """Push and pull in a worker thread, on its own connection to the profile's file."""
         # Imported here, off the start-up path: the HTTP stack is not needed to open the app.
-        from civtui import credentials
+        from civtui.services import credentials
         from sync.client import Connection, SyncError, summary, sync
 
         store = open_store(self.profile.db_path, self.clock)
@@ -261,7 +264,7 @@ class CivtuiApp(App[None]):
         yield SystemCommand(t("sync.auto"), t("cmd.auto_sync"), self.action_toggle_auto_sync)
         yield SystemCommand(t("report.coverage"), t("cmd.coverage"), self.action_coverage)
         yield SystemCommand(t("report.eligible"), t("cmd.eligible"), self.action_eligible)
-        for kind, key in (("visits", "visits"), ("child-checks", "checks"), ("needs", "needs")):
+        for kind, key in _LEDGER_KEYS.items():
             yield SystemCommand(
                 t(f"export.{key}"), t(f"cmd.export_{key}"), partial(self.export_ledger, kind)
             )
@@ -291,10 +294,10 @@ class CivtuiApp(App[None]):
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def export_ledger(self, kind: str) -> Path | None:
         """Write a ledger in a worker thread (with its own connection) and say where it went."""
-        from civtui import ledgers
+        from civtui.excel.export import Ledger, export_ledger
 
-        key = {"visits": "visits", "child-checks": "checks", "needs": "needs"}[kind]
-        what = self.t(f"export.{key}")
+        ledger = Ledger(kind)
+        what = self.t(f"export.{_LEDGER_KEYS[ledger]}")
         self.call_from_thread(self.notify, self.t("export.running", what=what))
         today = self.today
         folder = home_dir() / "exports"
@@ -302,13 +305,7 @@ class CivtuiApp(App[None]):
         path = folder / f"{what}-{self.profile.name}-{today:%Y-%m}.xlsx"
         store = open_store(self.profile.db_path, self.clock)
         try:
-            if kind == "visits":
-                sheets = ledgers.visits(store, today, today)
-            elif kind == "child-checks":
-                sheets = ledgers.child_checks(store, today, today)
-            else:
-                sheets = ledgers.needs(store, today)
-            ledgers.write(path, sheets, f"{today:%Y年%m月}{what}")
+            export_ledger(store, ledger, path, month=today, today=today)
         except (OSError, ValueError) as exc:
             self.call_from_thread(self.notify, self.t("export.failed", error=exc), severity="error")
             raise

@@ -2,7 +2,7 @@
 
 Screens never hold display text of their own: they ask `Translator` by key,
 and field labels come from here too, by model field name. Enum values carry
-their own labels (`civtui.choices`).
+their own labels (`civtui.domain.choices`).
 """
 
 from __future__ import annotations

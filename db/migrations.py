@@ -13,8 +13,8 @@ from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
-from civtui.choices import NeedStatus, RiskLevel, Urgency
-from civtui.search import search_key
+from civtui.domain.choices import NeedStatus, RiskLevel, Urgency
+from civtui.domain.search import search_key
 from db.connection import backup
 
 migrations = Migrations("civtui")
@@ -166,7 +166,7 @@ def m001_initial(db: Database) -> None:
         },
         person_fk,
     )
-    # Empty means the defaults of civtui.policy; rows come from the township.
+    # Empty means the defaults of civtui.domain.policy; rows come from the township.
     _synced_table(db, "visit_policy", {"frequency": str})
     # The outbox: every local write, in order; `seq` is this device's sequence number.
     db.execute(

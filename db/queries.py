@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from civtui import resident_id
-from civtui.choices import (
+from civtui.domain import resident_id
+from civtui.domain.choices import (
     Category,
     DependencyLevel,
     Frequency,
@@ -17,7 +17,7 @@ from civtui.choices import (
     PersonStatus,
     Urgency,
 )
-from civtui.models import (
+from civtui.domain.models import (
     CHILD_AGE_LIMIT,
     Assessment,
     ChildCheck,
@@ -31,11 +31,11 @@ from civtui.models import (
     VisitPolicy,
     derived_categories,
 )
-from civtui.policy import (
+from civtui.domain.policy import (
     DEFAULT_POLICY,
     MonthReport,
 )
-from civtui.worklist import WorkItem
+from civtui.domain.worklist import WorkItem
 from db import standings
 from db.store import Store
 

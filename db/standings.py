@@ -4,7 +4,7 @@
 person. One query gives every person a *key*: their class (categories, status, latest
 ADL level), whether they are 80+ or a child on the asked day, when they registered
 relative to the period ends, and in which of the months around the asked one they were
-contacted. People with the same key stand alike, so `civtui.policy` judges each key once
+contacted. People with the same key stand alike, so `civtui.domain.policy` judges each key once
 with a representative subject: the policy lives in Python only, and no Python loop runs
 per person. The work list then asks SQL for the due keys' people, most urgent first.
 """
@@ -17,9 +17,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from civtui.choices import Category, DependencyLevel, Frequency, PersonStatus
-from civtui.models import ADVANCED_AGE, CHILD_AGE_LIMIT, derived_categories
-from civtui.policy import (
+from civtui.domain.choices import Category, DependencyLevel, Frequency, PersonStatus
+from civtui.domain.models import ADVANCED_AGE, CHILD_AGE_LIMIT, derived_categories
+from civtui.domain.policy import (
     MonthReport,
     Subject,
     add_months,
@@ -27,7 +27,7 @@ from civtui.policy import (
     periods,
     standing,
 )
-from civtui.worklist import WorkItem
+from civtui.domain.worklist import WorkItem
 from db.store import Store
 
 #: How many months back from today a month can be asked about: policy_facts keeps the

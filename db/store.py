@@ -19,9 +19,9 @@ from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
-from civtui.clock import SYSTEM_CLOCK, Clock
-from civtui.models import Person, Record
-from civtui.search import search_key
+from civtui.domain.clock import SYSTEM_CLOCK, Clock
+from civtui.domain.models import Person, Record
+from civtui.domain.search import search_key
 from db import hlc
 from db.connection import SYNCHRONOUS, connect
 from db.migrations import migrate

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from civtui.models import Person
+from civtui.domain.models import Person
 from db import queries
 
 if TYPE_CHECKING:

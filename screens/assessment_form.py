@@ -7,8 +7,8 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.widgets import Select, Static
 
-from civtui.barthel import ITEMS, level_for
-from civtui.models import Assessment, Person
+from civtui.domain.barthel import ITEMS, level_for
+from civtui.domain.models import Assessment, Person
 from screens.form import FieldSpec, ModelForm
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from textual.widgets import Select
 
-from civtui.choices import (
+from civtui.domain.choices import (
     Category,
     Condition,
     GuardianSituation,
@@ -15,7 +15,7 @@ from civtui.choices import (
     SchoolStatus,
     VisitMode,
 )
-from civtui.models import ChildCheck, Person
+from civtui.domain.models import ChildCheck, Person
 from screens.form import FieldSpec, ModelForm
 
 

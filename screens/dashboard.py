@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Static
 
-from civtui.choices import Category, NeedStatus
+from civtui.domain.choices import Category, NeedStatus
 from db import outbox, queries
 from screens import format as fmt
 from screens.actions import open_contact_form

@@ -23,10 +23,10 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Footer, Header, Input, Label, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from civtui.choices import Choice
-from civtui.clock import CHINA_TZ
-from civtui.errors import FieldError, Problem, explain, text
-from civtui.models import Record
+from civtui.domain.choices import Choice
+from civtui.domain.clock import CHINA_TZ
+from civtui.domain.errors import FieldError, Problem, explain, text
+from civtui.domain.models import Record
 from db.store import RecordDeletedError
 from screens.base import CivScreen
 from screens.confirm import ConfirmModal

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from civtui.choices import Category, Choice
+from civtui.domain.choices import Category, Choice
 from civtui.i18n import Translator
 
 _ORDER = {c: i for i, c in enumerate(Category)}

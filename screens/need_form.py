@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from civtui.choices import NeedType, ReferredTo, Urgency
-from civtui.models import NEED_WORKFLOW, ElderNeed, NeedStatusChange, Person, Record
+from civtui.domain.choices import NeedType, ReferredTo, Urgency
+from civtui.domain.models import NEED_WORKFLOW, ElderNeed, NeedStatusChange, Person, Record
 from screens.form import FieldSpec, ModelForm
 
 

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
-from civtui.models import RECORD_TYPES
+from civtui.domain.models import RECORD_TYPES
 from db import outbox, queries
 from screens.base import CivScreen
 

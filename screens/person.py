@@ -10,10 +10,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from civtui.choices import NeedStatus
-from civtui.errors import explain_text
-from civtui.i18n import Translator
-from civtui.models import (
+from civtui.domain.choices import NeedStatus
+from civtui.domain.errors import explain_text
+from civtui.domain.models import (
     ELDER_AGE,
     RECORD_TYPES,
     Assessment,
@@ -24,6 +23,8 @@ from civtui.models import (
     Visit,
     effective_categories,
 )
+from civtui.i18n import Translator
+from civtui.services import conflicts
 from db import outbox, queries
 from db.queries import TimelineEntry
 from screens import format as fmt
@@ -172,22 +173,14 @@ class PersonScreen(CivScreen[None]):
         conflict = self.conflicts[0]
 
         def chosen(use_lost: bool | None) -> None:
-            store = self.civ.store
-            if use_lost:
+            try:
+                conflicts.resolve(
+                    self.civ.store, conflict, take_lost=bool(use_lost), today=self.civ.today
+                )
+            except ValidationError as exc:
                 kind = RECORD_TYPES[conflict.table]
-                record = store.get(kind, conflict.record_id)
-                if record is not None:
-                    try:
-                        revised = record.revise(
-                            context={"today": self.civ.today},
-                            **{conflict.field: conflict.lost_value},
-                        )
-                    except ValidationError as exc:
-                        text = explain_text(exc, kind, self.civ.lang)
-                        self.notify(text, severity="error")
-                        return
-                    store.save(revised)
-            outbox.resolve_conflict(store, conflict.id)
+                self.notify(explain_text(exc, kind, self.civ.lang), severity="error")
+                return
             self.load()
 
         from screens.conflict import ConflictModal

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from civtui.choices import DERIVED_CATEGORIES, Category, PersonStatus
-from civtui.errors import FieldError
-from civtui.models import Person, Record
+from civtui.domain.choices import DERIVED_CATEGORIES, Category, PersonStatus
+from civtui.domain.errors import FieldError
+from civtui.domain.models import Person, Record
 from db import queries
 from screens.form import FieldSpec, ModelForm
 

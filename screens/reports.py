@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
-from civtui import reports
+from civtui.services import reports
 from db import queries
 from screens.base import CivScreen
 

@@ -9,8 +9,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
-from civtui import search
-from civtui.choices import Category, PersonStatus, Sex
+from civtui.domain import search
+from civtui.domain.choices import Category, PersonStatus, Sex
 from db import queries
 from db.queries import PersonRow
 from screens import format as fmt

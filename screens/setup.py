@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import ValidationError
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
-from civtui.choices import Role
-from civtui.errors import explain
-from civtui.models import Staff, Village
-from civtui.profile import create_profile, make_current
+from civtui.domain.choices import Role
+from civtui.services.profile import SETUP_FIELDS, SetupError, set_up
 from screens.base import CivScreen
-
-#: Input id → (model, field) it fills.
-FIELDS: dict[str, tuple[type[Any], str]] = {
-    "village_code": (Village, "id"),
-    "village_name": (Village, "name"),
-    "township": (Village, "township"),
-    "staff": (Staff, "name"),
-    "role": (Staff, "role"),
-}
 
 
 class SetupScreen(CivScreen[None]):
@@ -38,7 +24,7 @@ class SetupScreen(CivScreen[None]):
         yield Static(t("setup.title"), classes="title")
         yield Static(t("setup.intro"), classes="hint")
         with VerticalScroll(id="form-body"):
-            for name in FIELDS:
+            for name in SETUP_FIELDS:
                 with Horizontal(classes="field"):
                     yield Label(t(f"setup.{name}"), classes="field-label")
                     if name == "role":
@@ -62,46 +48,29 @@ class SetupScreen(CivScreen[None]):
             name: (
                 w.value if isinstance(w := self.query_one(f"#in-{name}"), Input | Select) else ""
             )
-            for name in FIELDS
+            for name in SETUP_FIELDS
         }
-        context = {"today": self.civ.today}
-        lang = self.civ.lang
-        errors: dict[str, str] = {}
-        village = staff = None
+        civ = self.civ
+        problems = {}
         try:
-            village = Village.model_validate(
-                {
-                    "id": value["village_code"],
-                    "name": value["village_name"],
-                    "township": value["township"],
-                },
-                context=context,
+            set_up(
+                civ.profile,
+                village_code=str(value["village_code"]),
+                village_name=str(value["village_name"]),
+                township=str(value["township"]),
+                staff_name=str(value["staff"]),
+                role=str(value["role"]),
+                clock=civ.clock,
+                lang=civ.lang,
             )
-        except ValidationError as exc:
-            by_field = {"id": "village_code", "name": "village_name", "township": "township"}
-            errors |= {by_field[p.field]: p.message for p in explain(exc, Village, lang)}
-        try:
-            staff = Staff.model_validate(
-                {
-                    "name": value["staff"],
-                    "role": value["role"],
-                    "village_codes": [value["village_code"]],
-                },
-                context=context,
-            )
-        except ValidationError as exc:
-            errors |= {
-                p.field if p.field != "name" else "staff": p.message
-                for p in explain(exc, Staff, lang)
-            }
-        for name in FIELDS:
+        except SetupError as exc:
+            problems = exc.problems
+        for name in SETUP_FIELDS:
             error = self.query_one(f"#err-{name}", Static)
-            error.update(errors.get(name, ""))
-            error.set_class(name in errors, "shown")
-        if errors or village is None or staff is None:
+            error.update(problems[name].message if name in problems else "")
+            error.set_class(name in problems, "shown")
+        if problems:
             return
-        create_profile(self.civ.profile, [village, staff], staff.id, self.civ.clock)
-        make_current(self.civ.profile)
         from screens.dashboard import DashboardScreen
 
         self.app.switch_screen(DashboardScreen())

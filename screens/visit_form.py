@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from civtui.choices import Condition, Mood, SafetyHazard, VisitMode
-from civtui.models import Person, Visit
+from civtui.domain.choices import Condition, Mood, SafetyHazard, VisitMode
+from civtui.domain.models import Person, Visit
 from screens.form import FieldSpec, ModelForm
 
 

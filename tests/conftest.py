@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from civtui import resident_id
-from civtui.clock import Clock
-from civtui.models import Person, Village
+from civtui.domain import resident_id
+from civtui.domain.clock import Clock
+from civtui.domain.models import Person, Village
 from db import Store, open_store
 
 #: Every test runs on this day unless it says otherwise.

@@ -17,9 +17,9 @@ import httpx
 import pytest
 from sqlalchemy import Engine, create_engine, select, text
 
-from civtui.clock import Clock
-from civtui.models import Staff, Village
-from civtui.profile import Profile, create_profile
+from civtui.domain.clock import Clock
+from civtui.domain.models import Staff, Village
+from civtui.services.profile import Profile, create_profile
 from db import Store, open_store
 from db.connection import backup
 from sync.client import Connection, SyncReport, sync

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from civtui import __version__
 from civtui.cli import main
-from civtui.profile import Profile
+from civtui.services.profile import Profile
 from tests.conftest import INIT, TODAY, VILLAGE
 
 PINNED = ["--today", TODAY.isoformat()]

@@ -3,10 +3,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-from civtui import demo, resident_id
-from civtui.choices import Category, RiskLevel
-from civtui.models import ChildCheck, ElderNeed, Visit
-from civtui.policy import add_months
+from civtui.domain import resident_id
+from civtui.domain.choices import Category, RiskLevel
+from civtui.domain.models import ChildCheck, ElderNeed, Visit
+from civtui.domain.policy import add_months
+from civtui.services import demo
 from db import open_store, queries, standings
 from tests.conftest import TODAY
 
@@ -61,7 +62,7 @@ def test_demo_work_spans_three_months_with_high_risk_children_reported() -> None
 def test_demo_profile_has_people_due_and_overdue_this_month(tmp_path: object) -> None:
     from pathlib import Path
 
-    from civtui.clock import Clock
+    from civtui.domain.clock import Clock
 
     data = demo.generate(today=TODAY)
     store = open_store(Path(str(tmp_path)) / "demo.db", Clock.pinned(TODAY))

@@ -13,8 +13,8 @@ from click.testing import CliRunner, Result
 from openpyxl import Workbook, load_workbook
 
 from civtui.cli import main
-from civtui.models import Person
-from civtui.profile import Profile
+from civtui.domain.models import Person
+from civtui.services.profile import Profile
 from db import open_store
 from tests.conftest import INIT, TODAY, synthetic_id
 

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from civtui.barthel import ITEMS, level_for
-from civtui.choices import (
+from civtui.domain.barthel import ITEMS, level_for
+from civtui.domain.choices import (
     Category,
     DependencyLevel,
     NeedStatus,
@@ -15,9 +15,9 @@ from civtui.choices import (
     ReferredTo,
     RiskLevel,
 )
-from civtui.clock import CHINA_TZ
-from civtui.errors import explain
-from civtui.models import (
+from civtui.domain.clock import CHINA_TZ
+from civtui.domain.errors import explain
+from civtui.domain.models import (
     Assessment,
     ChildCheck,
     ElderNeed,

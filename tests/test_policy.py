@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from civtui.choices import Category, Frequency, PersonStatus
-from civtui.policy import DEFAULT_POLICY, Subject, add_months, month_report, period, standing
+from civtui.domain.choices import Category, Frequency, PersonStatus
+from civtui.domain.policy import DEFAULT_POLICY, Subject, add_months, month_report, period, standing
 
 ALONE = frozenset({Category.LIVING_ALONE})
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from civtui import reports
-from civtui.choices import Category, EconomicStatus, GuardianSituation
-from civtui.models import ChildCheck, Household, Person
+from civtui.domain.choices import Category, EconomicStatus, GuardianSituation
+from civtui.domain.models import ChildCheck, Household, Person
+from civtui.services import reports
 from db import Store
 from tests.conftest import CTX, TODAY, VILLAGE, make_person
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from civtui import resident_id
-from civtui.resident_id import ResidentIdError, check_char, parse
+from civtui.domain import resident_id
+from civtui.domain.resident_id import ResidentIdError, check_char, parse
 from tests.conftest import TODAY, synthetic_id
 
 # 11010519491231002X is the worked example printed in GB 11643-1999 itself.

@@ -15,8 +15,8 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 
 from civtui.app import CivtuiApp
-from civtui.choices import RiskLevel
-from civtui.models import ElderNeed, Person
+from civtui.domain.choices import RiskLevel
+from civtui.domain.models import ElderNeed, Person
 from db import queries
 from screens.assessment_form import AssessmentForm
 from screens.child_check_form import ChildCheckForm

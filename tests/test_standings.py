@@ -1,6 +1,6 @@
 """The SQL-counted standings agree with the policy applied person by person.
 
-The oracle here is `civtui.policy` fed one Subject per person, built straight from the
+The oracle here is `civtui.domain.policy` fed one Subject per person, built straight from the
 records; the store's trigger-kept facts and grouped keys must give the same coverage,
 the same due and overdue people, and the work list in its documented order.
 """
@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from civtui import demo
-from civtui.choices import (
+from civtui.domain.choices import (
     Category,
     Frequency,
     GuardianSituation,
@@ -23,8 +22,8 @@ from civtui.choices import (
     RiskLevel,
     Urgency,
 )
-from civtui.clock import Clock
-from civtui.models import (
+from civtui.domain.clock import Clock
+from civtui.domain.models import (
     Assessment,
     ChildCheck,
     ElderNeed,
@@ -33,7 +32,8 @@ from civtui.models import (
     VisitPolicy,
     effective_categories,
 )
-from civtui.policy import MonthReport, Subject, add_months, month_report
+from civtui.domain.policy import MonthReport, Subject, add_months, month_report
+from civtui.services import demo
 from db import Store, open_store, queries, standings
 from tests.conftest import TODAY, make_person
 

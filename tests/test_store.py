@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from civtui.choices import NeedStatus, NeedType
-from civtui.clock import CHINA_TZ, Clock
-from civtui.models import ElderNeed, Person, Village, Visit
+from civtui.domain.choices import NeedStatus, NeedType
+from civtui.domain.clock import CHINA_TZ, Clock
+from civtui.domain.models import ElderNeed, Person, Village, Visit
 from db import Store, open_store, queries
 from db import hlc as hlc_mod
 from db.migrations import migrations

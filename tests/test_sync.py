@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from civtui import demo
-from civtui.clock import CHINA_TZ, Clock
-from civtui.models import Person, Village, Visit
-from civtui.profile import Profile, create_profile
+from civtui.domain.clock import CHINA_TZ, Clock
+from civtui.domain.models import Person, Village, Visit
+from civtui.services import conflicts, demo
+from civtui.services.profile import Profile, create_profile
 from db import open_store, outbox
 from sync import client as client_module
 from sync import protocol
@@ -89,11 +89,8 @@ def test_choosing_the_losing_value_syncs_everywhere(server: Server, home: Path) 
     b.store.save(person.revise(context=CTX, address="新地址"))
     a.sync(), b.sync(), a.sync()
     [conflict] = outbox.open_conflicts(a.store, [person.id])
-    current = a.store.get(Person, person.id)
-    assert current is not None
     a.store.clock = Clock.pinned(TODAY, hour=12)
-    a.store.save(current.revise(context=CTX, **{conflict.field: conflict.lost_value}))
-    outbox.resolve_conflict(a.store, conflict.id)
+    conflicts.resolve(a.store, conflict, take_lost=True, today=TODAY)
     a.sync(), b.sync()
     assert b.store.get(Person, person.id).address == "旧地址"  # type: ignore[union-attr]
     assert_same(a, b, server)
@@ -555,8 +552,8 @@ def test_offline_gives_up_with_a_clear_message_and_keeps_everything(
 
 KILLER = """
 import os, signal, sys
-from civtui.clock import Clock
-from civtui.profile import Profile
+from civtui.domain.clock import Clock
+from civtui.services.profile import Profile
 from db import open_store, outbox
 from sync import client
 from tests.conftest import TODAY

@@ -148,7 +148,7 @@ def test_server_commands_without_the_server_extra_say_what_to_install(
 def test_the_township_sets_a_visit_frequency_and_every_village_gets_it(
     server: Server, home: Path
 ) -> None:
-    from civtui.choices import Category, Frequency
+    from civtui.domain.choices import Category, Frequency
     from db import queries
     from tests.sync_harness import OTHER_VILLAGE, device
 

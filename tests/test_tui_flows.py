@@ -11,10 +11,10 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from civtui.app import CivtuiApp
-from civtui.barthel import ITEMS
-from civtui.choices import NeedStatus, NeedType, RiskLevel
-from civtui.models import Assessment, ChildCheck, ElderNeed, NeedStatusChange, Person, Visit
-from civtui.profile import Profile
+from civtui.domain.barthel import ITEMS
+from civtui.domain.choices import NeedStatus, NeedType, RiskLevel
+from civtui.domain.models import Assessment, ChildCheck, ElderNeed, NeedStatusChange, Person, Visit
+from civtui.services.profile import Profile
 from db import queries
 from screens.assessment_form import AssessmentForm
 from screens.child_check_form import ChildCheckForm
@@ -266,7 +266,7 @@ async def test_new_person_with_existing_id_or_lookalike_is_flagged(app: CivtuiAp
         id_input = form.query_one("#in-id_number", Input)
         seq = int(existing.id_number[14:17])
         twin = existing.id_number[:14] + f"{(seq + 2) % 1000:03d}"
-        from civtui.resident_id import check_char
+        from civtui.domain.resident_id import check_char
 
         id_input.value = twin + check_char(twin)
         name_input = form.query_one("#in-name", Input)
@@ -564,7 +564,7 @@ async def test_no_profile_opens_setup_and_creates_one(home: Path) -> None:
 
 
 async def test_language_and_theme_choices_are_remembered(app: CivtuiApp) -> None:
-    from civtui.profile import load_settings
+    from civtui.services.profile import load_settings
 
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
@@ -641,7 +641,7 @@ async def test_coverage_and_eligible_reports_in_the_app(app: CivtuiApp) -> None:
 
 
 def test_search_narrowing_rules() -> None:
-    from civtui import search
+    from civtui.domain import search
 
     people = search.entries(
         [

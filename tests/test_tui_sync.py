@@ -9,7 +9,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from civtui.app import CivtuiApp
-from civtui.models import Person
+from civtui.domain.models import Person
 from db import outbox
 from screens.conflict import ConflictModal
 from screens.dashboard import DashboardScreen
@@ -117,7 +117,7 @@ async def test_without_a_login_the_status_bar_says_so(home: Path) -> None:
 async def test_after_a_restored_copy_the_app_saves_under_the_new_device_id(
     server: Server, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from civtui.clock import Clock
+    from civtui.domain.clock import Clock
     from db import open_store
     from db.connection import backup
     from sync.client import Connection, sync
@@ -158,9 +158,9 @@ async def test_conflict_is_shown_and_the_other_value_can_be_chosen(
     person = make_person(name="林阿婆", address="东头")
     other.store.save(person)
     other.sync()
-    from civtui.clock import Clock
-    from civtui.models import Staff, Village
-    from civtui.profile import Profile, create_profile
+    from civtui.domain.clock import Clock
+    from civtui.domain.models import Staff, Village
+    from civtui.services.profile import Profile, create_profile
     from tests.conftest import TODAY
 
     staff = Staff(name="王晓丽", role="assistant", village_codes=["330902112201"])

@@ -9,10 +9,10 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from civtui import demo
 from civtui.app import CivtuiApp, make_app
-from civtui.clock import Clock
-from civtui.profile import Profile, create_profile
+from civtui.domain.clock import Clock
+from civtui.services import demo
+from civtui.services.profile import Profile, create_profile
 from tests.conftest import TODAY
 
 DEMO_PERSONS = 120

@@ -124,7 +124,7 @@ def policy_group() -> None:
 @click.argument("frequency")
 def policy_set(url: str | None, category: str, frequency: str) -> None:
     """设定一类对象的探访频次，如 civtui server policy set 高龄 每季度。"""
-    from civtui.choices import Category, Frequency
+    from civtui.domain.choices import Category, Frequency
     from sync.server import policy
 
     try:
@@ -144,7 +144,7 @@ def policy_set(url: str | None, category: str, frequency: str) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def policy_list(url: str | None, as_json: bool) -> None:
     """列出每类对象的探访频次（未设定的按默认）。"""
-    from civtui.policy import DEFAULT_POLICY
+    from civtui.domain.policy import DEFAULT_POLICY
     from sync.server import policy
 
     chosen = policy.current(_engine(url))

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from pydantic_core import from_json, to_json
 from sqlalchemy import Connection, Engine, Select, and_, insert, select, update
 
-from civtui.models import RECORD_TYPES, Record
+from civtui.domain.models import RECORD_TYPES, Record
 from db.hlc import Stamp
 from sync import protocol
 from sync.protocol import Change, ChangeResult, PullResponse, PushRequest, PushResponse
@@ -267,7 +267,7 @@ def _validate(table: str, data: dict[str, Any], changed: dict[str, Any]) -> None
     try:
         kind.model_validate(data, context=_STORED)
     except ValidationError as exc:
-        from civtui.errors import explain_text
+        from civtui.domain.errors import explain_text
 
         raise Rejected(f"数据不合法：{explain_text(exc, kind)}") from None
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, select
 
-from civtui.choices import Category, Frequency
-from civtui.models import VisitPolicy
+from civtui.domain.choices import Category, Frequency
+from civtui.domain.models import VisitPolicy
 from sync.server import merge
 from sync.server.storage import records
 

@@ -11,8 +11,8 @@ from typing import NoReturn
 
 from rich.console import Console
 
-from civtui.clock import SYSTEM_CLOCK, Clock
-from civtui.profile import Profile, current_profile
+from civtui.domain.clock import SYSTEM_CLOCK, Clock
+from civtui.services.profile import Profile, current_profile
 from db import Store, open_store
 
 

@@ -18,10 +18,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from civtui import reports
-from civtui.choices import CHILD_CATEGORIES, Category, Choice, NeedStatus
-from civtui.models import ChildCheck, ElderNeed, NeedStatusChange, Person, Visit
-from civtui.policy import add_months, month_start
+from civtui.domain.choices import CHILD_CATEGORIES, Category, Choice, NeedStatus
+from civtui.domain.models import ChildCheck, ElderNeed, NeedStatusChange, Person, Visit
+from civtui.domain.policy import add_months, month_start
+from civtui.services import reports
 from db import Store, queries, standings
 from db.queries import PersonRow
 from db.standings import Standings

@@ -3,29 +3,25 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from pathlib import Path
 
 import click
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from civtui import demo
-from civtui.choices import Role
-from civtui.cli_common import Context, fail, profile_store
-from civtui.clock import Clock
-from civtui.errors import explain_text
+from civtui.cli.common import Context, fail, profile_store
+from civtui.domain.choices import Role
 from civtui.i18n import Translator
-from civtui.models import Staff, Village
-from civtui.profile import DEMO_PROFILE, Profile, ProfileExistsError, create_profile, make_current
+from civtui.services import demo
+from civtui.services.profile import (
+    DEMO_PROFILE,
+    Profile,
+    ProfileExistsError,
+    SetupError,
+    install,
+    set_up,
+)
 from db import queries
-
-
-def _validated(kind: type[Any], data: dict[str, Any], clock: Clock) -> Any:
-    try:
-        return kind.model_validate(data, context={"today": clock.today()})
-    except ValidationError as exc:
-        fail(explain_text(exc, kind), 2)
 
 
 @click.command()
@@ -48,13 +44,24 @@ def init(
     force: bool,
 ) -> None:
     """创建本机档案：一个村(社区)和使用它的工作人员。"""
-    village = _validated(
-        Village, {"id": village_code, "name": village_name, "township": township}, obj.clock
-    )
-    staff = _validated(
-        Staff, {"name": staff_name, "role": role, "village_codes": [village.id]}, obj.clock
-    )
-    _create(obj.profile, [village, staff], staff.id, obj.clock, force)
+    profile = obj.profile
+    try:
+        moved = set_up(
+            profile,
+            village_code=village_code,
+            village_name=village_name,
+            township=township,
+            staff_name=staff_name,
+            role=role,
+            clock=obj.clock,
+            lang=obj.lang,
+            force=force,
+        )
+    except SetupError as exc:
+        fail(str(exc), 2)
+    except ProfileExistsError as exc:
+        fail(str(exc))
+    _created(profile, moved)
 
 
 @click.command("demo")
@@ -74,15 +81,14 @@ def demo_command(obj: Context, persons: int, seed: int, force: bool) -> None:
     data = demo.generate(persons, seed, today=obj.clock.today())
     staff_id = data.staff[0].id
     with Console(stderr=True).status("正在生成演示数据…"):
-        _create(profile, data.all(), staff_id, obj.clock, force)
+        try:
+            moved = install(profile, data.all(), staff_id, obj.clock, force=force)
+        except ProfileExistsError as exc:
+            fail(str(exc))
+    _created(profile, moved)
 
 
-def _create(profile: Profile, records: list[Any], staff_id: str, clock: Clock, force: bool) -> None:
-    try:
-        moved = create_profile(profile, records, staff_id, clock, force=force)
-    except ProfileExistsError as exc:
-        fail(str(exc))
-    make_current(profile)
+def _created(profile: Profile, moved: Path | None) -> None:
     console = Console()
     if moved:
         console.print(f"旧档案已改名保留：{moved}")

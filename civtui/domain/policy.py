@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from civtui.choices import Category, Frequency, PersonStatus
+from civtui.domain.choices import Category, Frequency, PersonStatus
 
 #: Default policy: monthly for every key category (重点对象月探访率 100%).
 DEFAULT_POLICY: Mapping[Category, Frequency] = dict.fromkeys(Category, Frequency.MONTHLY)

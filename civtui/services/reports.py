@@ -6,15 +6,15 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from civtui.choices import (
+from civtui.domain.choices import (
     CHILD_CATEGORIES,
     Category,
     EconomicStatus,
     GuardianSituation,
     PersonStatus,
 )
-from civtui.models import ELDER_AGE, ChildCheck, Household, Person
-from civtui.policy import Coverage
+from civtui.domain.models import ELDER_AGE, ChildCheck, Household, Person
+from civtui.domain.policy import Coverage
 from db import Store, queries, standings
 from db.standings import Standings
 

@@ -24,9 +24,9 @@ from pydantic import (
     model_validator,
 )
 
-from civtui import phone, resident_id
-from civtui.barthel import ITEMS, ITEMS_BY_FIELD, level_for
-from civtui.choices import (
+from civtui.domain import phone, resident_id
+from civtui.domain.barthel import ITEMS, ITEMS_BY_FIELD, level_for
+from civtui.domain.choices import (
     CHILD_CATEGORIES,
     DERIVED_CATEGORIES,
     Category,
@@ -49,8 +49,8 @@ from civtui.choices import (
     Urgency,
     VisitMode,
 )
-from civtui.clock import SYSTEM_CLOCK
-from civtui.errors import FieldError
+from civtui.domain.clock import SYSTEM_CLOCK
+from civtui.domain.errors import FieldError
 from civtui.i18n import Said
 
 CHILD_AGE_LIMIT = 18

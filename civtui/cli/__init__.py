@@ -11,19 +11,19 @@ import importlib
 import click
 
 from civtui import __version__
-from civtui.cli_common import Context, clock_from
-from civtui.profile import load_settings
+from civtui.cli.common import Context, clock_from
+from civtui.services.profile import load_settings
 
 #: Subcommand name → "module:attribute" of its click command, imported when it runs.
 SUBCOMMANDS = {
-    "init": "civtui.cli_profile:init",
-    "demo": "civtui.cli_profile:demo_command",
-    "status": "civtui.cli_profile:status",
-    "import": "civtui.cli_excel:import_group",
-    "export": "civtui.cli_excel:export_group",
-    "report": "civtui.cli_excel:report_group",
-    "login": "civtui.cli_sync:login",
-    "sync": "civtui.cli_sync:sync_command",
+    "init": "civtui.cli.profile:init",
+    "demo": "civtui.cli.profile:demo_command",
+    "status": "civtui.cli.profile:status",
+    "import": "civtui.cli.excel:import_group",
+    "export": "civtui.cli.excel:export_group",
+    "report": "civtui.cli.excel:report_group",
+    "login": "civtui.cli.sync:login",
+    "sync": "civtui.cli.sync:sync_command",
     "server": "sync.server.cli:server_group",
 }
 

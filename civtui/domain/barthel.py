@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from civtui.choices import DependencyLevel
+from civtui.domain.choices import DependencyLevel
 from civtui.i18n import Said
 
 

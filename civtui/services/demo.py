@@ -14,9 +14,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from civtui import resident_id
-from civtui.barthel import ITEMS
-from civtui.choices import (
+from civtui.domain import resident_id
+from civtui.domain.barthel import ITEMS
+from civtui.domain.choices import (
     Category,
     Condition,
     EconomicStatus,
@@ -33,8 +33,8 @@ from civtui.choices import (
     Urgency,
     VisitMode,
 )
-from civtui.clock import CHINA_TZ
-from civtui.models import (
+from civtui.domain.clock import CHINA_TZ
+from civtui.domain.models import (
     Assessment,
     ChildCheck,
     ElderNeed,
@@ -46,7 +46,7 @@ from civtui.models import (
     Visit,
     effective_categories,
 )
-from civtui.policy import add_months, month_start
+from civtui.domain.policy import add_months, month_start
 
 #: Island villages under real Zhoushan county codes; the village names are invented.
 DEMO_VILLAGES = (

@@ -16,8 +16,10 @@ from pathlib import Path
 import platformdirs
 from pydantic import BaseModel, ValidationError
 
-from civtui.clock import Clock
-from civtui.models import Record
+from civtui.domain.choices import Role
+from civtui.domain.clock import Clock
+from civtui.domain.errors import Problem, explain
+from civtui.domain.models import Record, Staff, Village
 from db.connection import PRIVATE_DIR, backup
 from db.store import open_store
 
@@ -136,3 +138,94 @@ def create_profile(
     finally:
         store.close()
     return moved
+
+
+#: The details a new profile asks for, each with the (record kind, field) it fills.
+SETUP_FIELDS: dict[str, tuple[type[Record], str]] = {
+    "village_code": (Village, "id"),
+    "village_name": (Village, "name"),
+    "township": (Village, "township"),
+    "staff": (Staff, "name"),
+    "role": (Staff, "role"),
+}
+
+
+class SetupError(ValueError):
+    """A new profile's details are wrong: a message for each wrong detail (SETUP_FIELDS keys)."""
+
+    def __init__(self, problems: dict[str, Problem]) -> None:
+        super().__init__("\n".join(map(str, problems.values())))
+        self.problems = problems
+
+
+def first_records(
+    *,
+    village_code: str,
+    village_name: str,
+    township: str,
+    staff_name: str,
+    role: Role | str,
+    clock: Clock,
+    lang: str = "zh",
+) -> tuple[Village, Staff]:
+    """The village and the staff member a new profile starts with, or SetupError in `lang`."""
+    given: dict[str, object] = {
+        "village_code": village_code,
+        "village_name": village_name,
+        "township": township,
+        "staff": staff_name,
+        "role": role,
+    }
+    problems: dict[str, Problem] = {}
+    records: list[Record] = []
+    for kind in (Village, Staff):
+        data = {field: given[name] for name, (k, field) in SETUP_FIELDS.items() if k is kind}
+        if kind is Staff:
+            data["village_codes"] = [village_code]
+        try:
+            records.append(kind.model_validate(data, context={"today": clock.today()}))
+        except ValidationError as exc:
+            field_to_name = {f: n for n, (k, f) in SETUP_FIELDS.items() if k is kind}
+            for problem in explain(exc, kind, lang):
+                name = field_to_name.get(problem.field, "village_code")
+                problems.setdefault(name, problem)
+    if problems:
+        raise SetupError(problems)
+    village, staff = records
+    assert isinstance(village, Village) and isinstance(staff, Staff)
+    return village, staff
+
+
+def install(
+    profile: Profile, records: list[Record], staff_id: str, clock: Clock, *, force: bool = False
+) -> Path | None:
+    """Create `profile` with `records` and make it the current one; returns where an old one went."""
+    moved = create_profile(profile, records, staff_id, clock, force=force)
+    make_current(profile)
+    return moved
+
+
+def set_up(
+    profile: Profile,
+    *,
+    village_code: str,
+    village_name: str,
+    township: str,
+    staff_name: str,
+    role: Role | str,
+    clock: Clock,
+    lang: str = "zh",
+    force: bool = False,
+) -> Path | None:
+    """Set this laptop up: one village, the staff member using it; `civtui init` and the setup
+    screen both come here. Raises SetupError (nothing written) or ProfileExistsError."""
+    village, staff = first_records(
+        village_code=village_code,
+        village_name=village_name,
+        township=township,
+        staff_name=staff_name,
+        role=role,
+        clock=clock,
+        lang=lang,
+    )
+    return install(profile, [village, staff], staff.id, clock, force=force)

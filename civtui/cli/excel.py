@@ -13,11 +13,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from civtui import importer, ledgers, reports
-from civtui.choices import NeedStatus
-from civtui.cli_common import Context, fail, profile_store
-from civtui.models import Village
-from civtui.policy import add_months
+from civtui.cli.common import Context, fail, profile_store
+from civtui.domain.choices import NeedStatus
+from civtui.domain.models import Village
+from civtui.domain.policy import add_months
+from civtui.excel import importer
+from civtui.excel.export import Ledger, export_ledger
+from civtui.services import reports
 from db import standings
 
 #: Files with more rows than this get a progress bar.
@@ -172,12 +174,21 @@ def _output_option(func: Callable[..., None]) -> Callable[..., None]:
     )(func)
 
 
-def _write(output: Path, sheets: list[ledgers.Sheet], title: str) -> None:
-    try:
-        ledgers.write(output, sheets, title)
-    except (ValueError, OSError) as exc:
-        fail(str(exc), 2)
-    click.echo(f"已导出 {len(sheets[0].rows)} 条：{output}")
+def _export(
+    obj: Context,
+    ledger: Ledger,
+    output: Path,
+    month: dt.date,
+    statuses: set[NeedStatus] | None = None,
+) -> None:
+    with profile_store(obj) as store:
+        try:
+            rows = export_ledger(
+                store, ledger, output, month=month, today=obj.clock.today(), statuses=statuses
+            )
+        except (ValueError, OSError) as exc:
+            fail(str(exc), 2)
+    click.echo(f"已导出 {rows} 条：{output}")
 
 
 @export_group.command("visits")
@@ -186,10 +197,7 @@ def _write(output: Path, sheets: list[ledgers.Sheet], title: str) -> None:
 @click.pass_obj
 def export_visits(obj: Context, month: str | None, output: Path) -> None:
     """探访台账、各类别覆盖率、待访名单。"""
-    when = parse_month(month, obj)
-    with profile_store(obj) as store:
-        sheets = ledgers.visits(store, when, obj.clock.today())
-    _write(output, sheets, f"{when:%Y年%m月}探访台账")
+    _export(obj, Ledger.VISITS, output, parse_month(month, obj))
 
 
 @export_group.command("child-checks")
@@ -198,10 +206,7 @@ def export_visits(obj: Context, month: str | None, output: Path) -> None:
 @click.pass_obj
 def export_child_checks(obj: Context, month: str | None, output: Path) -> None:
     """儿童随访台账、儿童类别覆盖率、待随访名单。"""
-    when = parse_month(month, obj)
-    with profile_store(obj) as store:
-        sheets = ledgers.child_checks(store, when, obj.clock.today())
-    _write(output, sheets, f"{when:%Y年%m月}儿童随访台账")
+    _export(obj, Ledger.CHILD_CHECKS, output, parse_month(month, obj))
 
 
 @export_group.command("needs")
@@ -217,9 +222,7 @@ def export_child_checks(obj: Context, month: str | None, output: Path) -> None:
 def export_needs(obj: Context, statuses: tuple[str, ...], output: Path) -> None:
     """老人需求台账及办理记录。"""
     wanted = {NeedStatus(s) for s in statuses} or None
-    with profile_store(obj) as store:
-        sheets = ledgers.needs(store, obj.clock.today(), wanted)
-    _write(output, sheets, "老人需求台账")
+    _export(obj, Ledger.NEEDS, output, obj.clock.today(), wanted)
 
 
 # -- report -------------------------------------------------------------------

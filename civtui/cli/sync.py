@@ -10,8 +10,8 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from civtui import credentials
-from civtui.cli_common import Context, fail, profile_store
+from civtui.cli.common import Context, fail, profile_store
+from civtui.services import credentials
 from db import outbox, queries
 from sync.client import Connection, SyncError, check_url, summary, sync
 

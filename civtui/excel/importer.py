@@ -22,9 +22,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic import ValidationError
 
-from civtui.choices import DERIVED_CATEGORIES, Category, PersonStatus
-from civtui.errors import explain
-from civtui.models import Person, Village
+from civtui.domain.choices import DERIVED_CATEGORIES, Category, PersonStatus
+from civtui.domain.errors import explain
+from civtui.domain.models import Person, Village
 from db import Store
 
 
