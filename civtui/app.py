@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
-from typing import Literal
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -20,10 +19,9 @@ from civtui.domain.models import Staff
 from civtui.i18n import Translator
 from civtui.services.profile import Profile, home_dir, load_settings, save_settings
 from db import Store, open_store
-from screens.base import localize_bindings
-
-#: The server as the status bar shows it; signed_out: no login here, or the token was refused.
-Link = Literal["online", "offline", "unknown", "signed_out"]
+from screens.host import Host, Link
+from screens.messages import SyncStateChanged
+from screens.textual_compat import localize_bindings
 
 #: Each ledger's i18n key stem (export.visits, cmd.export_visits, ...), by `civtui export` name.
 _LEDGER_KEYS = {"visits": "visits", "child-checks": "checks", "needs": "needs"}
@@ -33,7 +31,7 @@ AUTO_SYNC_SECONDS = 300
 
 
 class CivtuiApp(App[None]):
-    """civtui's terminal app; screens reach the store and the translator through it."""
+    """civtui's terminal app: the shell that opens the store and hosts the screens (`screens.host.Host`)."""
 
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
@@ -173,9 +171,7 @@ class CivtuiApp(App[None]):
         self.link = link
         self.sync_activity = activity
         for screen in self.screen_stack:
-            refresh = getattr(screen, "on_sync_state", None)
-            if callable(refresh):
-                refresh()
+            screen.post_message(SyncStateChanged())
 
     def action_toggle_auto_sync(self) -> None:
         settings = load_settings()
@@ -334,4 +330,6 @@ def make_app(
     clock: Clock = SYSTEM_CLOCK,
 ) -> CivtuiApp:
     """Build the app; the CLI and every test call this and nothing else."""
-    return CivtuiApp(profile, lang=lang, clock=clock)
+    app = CivtuiApp(profile, lang=lang, clock=clock)
+    _host: Host = app  # mypy proves here that the app gives screens all that Host promises
+    return app

@@ -1,32 +1,15 @@
-"""What every civtui screen shares: typed access to the app, and bindings in the user's language."""
+"""What every civtui screen shares: typed access to its host, and bindings in the user's language."""
 
 from __future__ import annotations
 
-import dataclasses
-from typing import TYPE_CHECKING, Generic, TypeVar, cast
+from typing import Generic, TypeVar, cast
 
-from textual.binding import BindingsMap
-from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 
-from civtui.i18n import Translator
-
-if TYPE_CHECKING:
-    from civtui.app import CivtuiApp
+from screens.host import Host
+from screens.textual_compat import localize_bindings
 
 ResultT = TypeVar("ResultT")
-
-
-def localize_bindings(node: DOMNode, t: Translator) -> None:
-    """Binding descriptions and tooltips are i18n keys; give this node translated copies."""
-    localized = BindingsMap()
-    for _key, binding in node._bindings:
-        localized._add_binding(
-            dataclasses.replace(
-                binding, description=t.maybe(binding.description), tooltip=t.maybe(binding.tooltip)
-            )
-        )
-    node._bindings = localized
 
 
 class CivScreen(Screen[ResultT], Generic[ResultT]):
@@ -35,8 +18,9 @@ class CivScreen(Screen[ResultT], Generic[ResultT]):
         localize_bindings(self, self.civ.t)
 
     @property
-    def civ(self) -> CivtuiApp:
-        return cast("CivtuiApp", self.app)
+    def civ(self) -> Host:
+        """The app's services, as the protocol screens may rely on."""
+        return cast(Host, self.app)
 
 
 class CivModal(ModalScreen[ResultT], Generic[ResultT]):
@@ -45,5 +29,5 @@ class CivModal(ModalScreen[ResultT], Generic[ResultT]):
         localize_bindings(self, self.civ.t)
 
     @property
-    def civ(self) -> CivtuiApp:
-        return cast("CivtuiApp", self.app)
+    def civ(self) -> Host:
+        return cast(Host, self.app)

@@ -12,6 +12,7 @@ from db import outbox, queries
 from screens import format as fmt
 from screens.actions import open_contact_form
 from screens.base import CivScreen
+from screens.messages import SyncStateChanged
 
 #: Work-list rows laid out at most; the title gives the full count.
 WORKLIST_LIMIT = 200
@@ -145,7 +146,7 @@ class DashboardScreen(CivScreen[None]):
             parts.append(detail)
         self.query_one("#statusbar", Static).update(" · ".join(parts))
 
-    def on_sync_state(self) -> None:
+    def on_sync_state_changed(self, _message: SyncStateChanged) -> None:
         self.load()
 
     def _highlighted(self) -> str | None:
@@ -158,14 +159,14 @@ class DashboardScreen(CivScreen[None]):
         """Start a visit (or a child check, for a child) for the highlighted person."""
         pid = self.data.work[0].person_id if first and self.data.work else self._highlighted()
         if pid is not None:
-            open_contact_form(self.civ, pid, on_saved=self.load)
+            open_contact_form(self, pid, on_saved=self.load)
 
     def action_open(self) -> None:
         pid = self._highlighted()
         if pid is not None:
             from screens.person import PersonScreen
 
-            self.civ.push_screen(PersonScreen(pid))
+            self.app.push_screen(PersonScreen(pid))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "worklist":

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Static
 
+from screens import textual_compat
 from screens.base import CivScreen
 
 
-def _screens() -> list[tuple[str, list[BindingType]]]:
-    from civtui.app import CivtuiApp
+def _screens(app: App[object]) -> list[tuple[str, list[BindingType]]]:
     from screens.dashboard import DashboardScreen
     from screens.form import ModelForm
     from screens.pending import PendingScreen
@@ -18,7 +18,7 @@ def _screens() -> list[tuple[str, list[BindingType]]]:
     from screens.roster import RosterScreen
 
     return [
-        ("help.everywhere", list(CivtuiApp.BINDINGS)),
+        ("help.everywhere", list(app.BINDINGS)),
         ("nav.dashboard", list(DashboardScreen.BINDINGS)),
         ("nav.roster", list(RosterScreen.BINDINGS)),
         ("person.profile", list(PersonScreen.BINDINGS)),
@@ -40,9 +40,9 @@ class HelpScreen(CivScreen[None]):
         t = self.civ.t
         table = self.query_one("#keys", DataTable)
         table.add_columns(t("help.where"), t("help.key"), t("help.action"))
-        keymap = dict(self.app._keymap)
+        keymap = textual_compat.keymap(self.app)
         table.add_row(t("help.everywhere"), "ctrl+p", t("help.palette"))
-        for where, bindings in _screens():
+        for where, bindings in _screens(self.app):
             for binding in bindings:
                 if not isinstance(binding, Binding) or not binding.description:
                     continue

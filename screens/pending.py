@@ -9,6 +9,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from civtui.domain.models import RECORD_TYPES
 from db import outbox, queries
 from screens.base import CivScreen
+from screens.messages import SyncStateChanged
 
 
 class PendingScreen(CivScreen[None]):
@@ -77,7 +78,7 @@ class PendingScreen(CivScreen[None]):
         title = t("pending.title") + f" ({pending})" if pending else t("pending.none")
         self.query_one("#pending-title", Static).update(title)
 
-    def on_sync_state(self) -> None:
+    def on_sync_state_changed(self, _message: SyncStateChanged) -> None:
         self.load()
 
     def action_back(self) -> None:

@@ -30,6 +30,7 @@ from db.queries import TimelineEntry
 from screens import format as fmt
 from screens.actions import open_contact_form
 from screens.base import CivScreen
+from screens.messages import SyncStateChanged
 
 
 class PersonScreen(CivScreen[None]):
@@ -158,7 +159,7 @@ class PersonScreen(CivScreen[None]):
 
     # -- actions --------------------------------------------------------------
 
-    def on_sync_state(self) -> None:
+    def on_sync_state_changed(self, _message: SyncStateChanged) -> None:
         self.load()
 
     def _conflict_label(self, conflict: outbox.StoredConflict) -> str:
@@ -185,7 +186,7 @@ class PersonScreen(CivScreen[None]):
 
         from screens.conflict import ConflictModal
 
-        self.civ.push_screen(ConflictModal(conflict, self._conflict_label(conflict)), chosen)
+        self.app.push_screen(ConflictModal(conflict, self._conflict_label(conflict)), chosen)
 
     def action_back(self) -> None:
         self.dismiss()
@@ -195,14 +196,14 @@ class PersonScreen(CivScreen[None]):
         self.query_one("#profile", Static).update(self._profile(self.person))
 
     def action_contact(self) -> None:
-        open_contact_form(self.civ, self.person.id, on_saved=self.load)
+        open_contact_form(self, self.person.id, on_saved=self.load)
 
     def _push(self, screen: Screen[bool]) -> None:
         def done(saved: bool | None) -> None:
             if saved:
                 self.load()
 
-        self.civ.push_screen(screen, done)
+        self.app.push_screen(screen, done)
 
     def action_need(self) -> None:
         from screens.need_form import NeedForm

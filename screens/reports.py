@@ -81,7 +81,7 @@ class EligibleScreen(CivScreen[None]):
         from screens.person import PersonScreen
 
         hint = self.hints[event.cursor_row]
-        self.civ.push_screen(PersonScreen(hint.person.id))
+        self.app.push_screen(PersonScreen(hint.person.id))
 
     def action_back(self) -> None:
         self.dismiss()

@@ -141,7 +141,7 @@ class RosterScreen(CivScreen[None]):
         from screens.person import PersonScreen
 
         if event.row_key.value is not None:
-            self.civ.push_screen(PersonScreen(event.row_key.value))
+            self.app.push_screen(PersonScreen(event.row_key.value))
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()
@@ -159,4 +159,4 @@ class RosterScreen(CivScreen[None]):
     def action_visit(self) -> None:
         table = self.query_one("#people", DataTable)
         if self.shown and 0 <= table.cursor_row < len(self.shown):
-            open_contact_form(self.civ, self.shown[table.cursor_row].id, on_saved=self.load)
+            open_contact_form(self, self.shown[table.cursor_row].id, on_saved=self.load)

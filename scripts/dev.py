@@ -66,6 +66,7 @@ def test() -> int:
     sh(python, "-m", "ruff", "check", ".")
     sh(python, "-m", "ruff", "format", "--check", ".")
     sh(python, "-m", "mypy")
+    sh(BIN / "lint-imports")  # the layers contract in pyproject.toml
     env = dict(os.environ)
     stop = None
     try:

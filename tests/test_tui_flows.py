@@ -16,6 +16,7 @@ from civtui.domain.choices import NeedStatus, NeedType, RiskLevel
 from civtui.domain.models import Assessment, ChildCheck, ElderNeed, NeedStatusChange, Person, Visit
 from civtui.services.profile import Profile
 from db import queries
+from screens import textual_compat
 from screens.assessment_form import AssessmentForm
 from screens.child_check_form import ChildCheckForm
 from screens.confirm import ConfirmModal
@@ -526,7 +527,7 @@ async def test_english_labels_everywhere(home: Path) -> None:
         await pilot.pause()
         screen = app.screen
         assert str(screen.query_one("#coverage-title", Static).content) == "Coverage this month"
-        descriptions = {b.description for _, b in screen._bindings}
+        descriptions = {b.description for b in textual_compat.bindings_of(screen)}
         assert "Record visit" in descriptions and "记录探访" not in descriptions
         await pilot.press("v")
         await pilot.pause()

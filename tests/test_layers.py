@@ -1,0 +1,65 @@
+"""The layers of DESIGN.md: the import-linter contract in pyproject.toml, and what loads when."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+PACKAGES = ("civtui", "screens", "db", "sync")
+
+
+def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    """`lint-imports` on the packages under `root`, with the contract in its pyproject.toml."""
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"],
+        cwd=root,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_contract_holds() -> None:
+    result = lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 kept, 0 broken" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "back_edge", "contract"),
+    [
+        # The store reaching up into the app shell.
+        ("db/back_edge.py", "import civtui.app\n", "Layers"),
+        # The server reaching the screens.
+        ("sync/server/back_edge.py", "import screens.dashboard\n", "Layers"),
+        # The domain loading the UI toolkit.
+        ("civtui/domain/back_edge.py", "import textual.widgets\n", "never load the UI toolkit"),
+    ],
+)
+def test_a_back_edge_breaks_the_contract(
+    tmp_path: Path, module: str, back_edge: str, contract: str
+) -> None:
+    for package in PACKAGES:
+        shutil.copytree(
+            ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    (tmp_path / module).write_text(back_edge)
+    result = lint_imports(tmp_path)
+    assert result.returncode != 0
+    broken = [line for line in result.stdout.splitlines() if line.endswith("BROKEN")]
+    assert any(contract in line for line in broken), result.stdout
+    assert module.removesuffix(".py").replace("/", ".") in result.stdout
+
+
+def test_cli_does_not_load_textual_for_plain_commands() -> None:
+    code = "import sys, civtui.cli; print('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
