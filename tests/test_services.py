@@ -1,0 +1,132 @@
+"""The use cases the CLI and the screens share, tested once where they live."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from civtui.domain.clock import Clock
+from civtui.domain.models import Person, Staff
+from civtui.services import conflicts
+from civtui.services.profile import Profile, SetupError, current_profile, set_up
+from db import Store, open_store, outbox
+from tests.conftest import TODAY, make_person
+
+
+def open_conflict(store: Store, person: Person, field: str, lost: object) -> outbox.StoredConflict:
+    """A conflict as a pull stores it: the kept value is the record's, `lost` the other one."""
+    store.db.execute(
+        "INSERT INTO conflicts (table_name, record_id, field, kept_value, lost_value, "
+        "kept_device, lost_device, lost_hlc) VALUES ('persons', ?, ?, ?, ?, 'a', 'b', '0')",
+        [person.id, field, json.dumps(getattr(person, field)), json.dumps(lost)],
+    )
+    [conflict] = outbox.open_conflicts(store, [person.id])
+    return conflict
+
+
+def phone(store: Store, person: Person) -> str | None:
+    found = store.get(Person, person.id)
+    assert found is not None
+    return found.phone
+
+
+def test_taking_the_lost_value_writes_it_and_closes_the_conflict(store: Store) -> None:
+    person = make_person(phone="13905800001")
+    store.save(person)
+    conflict = open_conflict(store, person, "phone", "13905800002")
+    pending = store.pending_count()
+
+    conflicts.resolve(store, conflict, take_lost=True, today=TODAY)
+
+    assert phone(store, person) == "13905800002"
+    assert outbox.open_conflicts(store, [person.id]) == []
+    assert store.pending_count() == pending + 1  # the new value is logged for sync
+
+
+def test_keeping_the_value_only_closes_the_conflict(store: Store) -> None:
+    person = make_person(phone="13905800001")
+    store.save(person)
+    conflict = open_conflict(store, person, "phone", "13905800002")
+    pending = store.pending_count()
+
+    conflicts.resolve(store, conflict, take_lost=False, today=TODAY)
+
+    assert phone(store, person) == "13905800001"
+    assert outbox.open_conflicts(store, [person.id]) == []
+    assert store.pending_count() == pending
+
+
+def test_the_choice_is_one_transaction(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If closing the conflict fails, the value taken is rolled back with it."""
+    person = make_person(phone="13905800001")
+    store.save(person)
+    conflict = open_conflict(store, person, "phone", "13905800002")
+
+    def refuse(_store: Store, _conflict_id: int) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(outbox, "resolve_conflict", refuse)
+    with pytest.raises(sqlite3.OperationalError):
+        conflicts.resolve(store, conflict, take_lost=True, today=TODAY)
+
+    assert phone(store, person) == "13905800001"
+    assert [c.id for c in outbox.open_conflicts(store, [person.id])] == [conflict.id]
+
+
+def test_a_lost_value_the_record_no_longer_accepts_leaves_the_conflict_open(
+    store: Store,
+) -> None:
+    person = make_person(phone="13905800001")
+    store.save(person)
+    conflict = open_conflict(store, person, "phone", "12345")
+
+    with pytest.raises(ValidationError):
+        conflicts.resolve(store, conflict, take_lost=True, today=TODAY)
+
+    assert phone(store, person) == "13905800001"
+    assert len(outbox.open_conflicts(store, [person.id])) == 1
+
+
+def test_setting_up_names_each_wrong_detail_by_the_field_the_user_typed_it_in(
+    home: Path,
+) -> None:
+    profile = Profile("p")
+    with pytest.raises(SetupError) as refused:
+        set_up(
+            profile,
+            village_code="3309021122",
+            village_name="",
+            township="金塘镇",
+            staff_name="",
+            role="assistant",
+            clock=Clock.pinned(TODAY),
+            lang="en",
+        )
+    assert set(refused.value.problems) == {"village_code", "village_name", "staff"}
+    assert "12" in refused.value.problems["village_code"].message
+    assert not profile.exists()
+
+
+def test_setting_up_makes_the_profile_current(home: Path) -> None:
+    profile = Profile("p")
+    set_up(
+        profile,
+        village_code="330902112201",
+        village_name="海星村",
+        township="金塘镇",
+        staff_name="王晓丽",
+        role="assistant",
+        clock=Clock.pinned(TODAY),
+    )
+    assert current_profile() == profile
+    store = open_store(profile.db_path, Clock.pinned(TODAY))
+    try:
+        [staff] = store.all(Staff)
+        assert (staff.name, staff.village_codes) == ("王晓丽", ["330902112201"])
+        assert store.get_meta("staff_id") == staff.id
+    finally:
+        store.close()
