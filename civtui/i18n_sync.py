@@ -49,10 +49,13 @@ SYNC_STRINGS: dict[str, tuple[str, str]] = {
     "sync.code.other": ("服务器说：{text}", "the server said: {text}"),
     # -- warnings
     "sync.code.clock_ahead": (
-        "您电脑的时钟比服务器快了约 {minutes} 分钟，请校正系统时间；这些修改按服务器时间计",
-        "this laptop's clock is about {minutes} minutes ahead of the server's: set the "
+        "您电脑的时钟比服务器快了约 {ahead}，请校正系统时间；这些修改按服务器时间计",
+        "this laptop's clock is about {ahead} ahead of the server's: set the "
         "system time right; these changes count at the server's time",
     ),
+    "sync.minutes": ("{n} 分钟", "{n} minutes"),
+    "sync.hours": ("{n} 小时", "{n} hours"),
+    "sync.days": ("{n} 天", "{n} days"),
     # -- what the server refused a request with
     "sync.code.token_invalid": (
         "令牌无效或已被吊销；请向乡镇民政办索取新令牌后重新 civtui login",
@@ -158,4 +161,5 @@ SYNC_STRINGS: dict[str, tuple[str, str]] = {
     "sync.cli.done": ("同步完成：{summary}", "Sync done: {summary}"),
     "sync.cli.pulled_conflicts": ("下载冲突 {n}", "{n} conflicts received"),
     "sync.cli.rejected": ("被拒：", "Refused: "),
+    "sync.cli.conflict": ("冲突：", "Conflict: "),
 }

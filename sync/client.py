@@ -137,6 +137,8 @@ class SyncReport:
     #: Changes sent again because the server had lost them (restored from a backup).
     resent: int = 0
     rejected_reasons: list[Reason] = field(default_factory=list)
+    #: What this laptop's changes conflicted with (fields, or a record deleted meanwhile).
+    conflict_reasons: list[Reason] = field(default_factory=list)
 
 
 def check_url(url: str) -> str:
@@ -322,6 +324,9 @@ def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Pr
         report.pushed += len(acks)
         report.accepted += sum(a.status == "accepted" for a in acks)
         report.conflicts += sum(a.status == "conflict" for a in acks)
+        report.conflict_reasons += [
+            r.reason for r in answer.results if r.status == "conflict" and r.reason
+        ]
         rejected = [r for r in answer.results if r.status == "rejected"]
         report.rejected += len(rejected)
         report.rejected_reasons += [r.reason or Reason.of(Code.OTHER, text="") for r in rejected]

@@ -39,7 +39,7 @@ def say(reason: Reason, t: Translator) -> str:
             if isinstance(e, dict)
         )
     if "ahead_s" in params:
-        params["minutes"] = max(1, round(int(params["ahead_s"]) / 60))
+        params["ahead"] = _duration(int(params["ahead_s"]), t)
     if "detail" in params:
         params["detail"] = _detail(params["detail"], t)
     key = f"sync.code.{reason.code}"
@@ -81,6 +81,15 @@ def _json_list(text: str) -> list[Any]:
     if not isinstance(value, list):
         raise ValueError("not a list")
     return value
+
+
+def _duration(seconds: int, t: Translator) -> str:
+    minutes = max(1, round(seconds / 60))
+    if minutes < 120:
+        return t("sync.minutes", n=minutes)
+    if minutes < 48 * 60:
+        return t("sync.hours", n=round(minutes / 60))
+    return t("sync.days", n=round(minutes / 1440))
 
 
 def _list(value: Any) -> list[Any]:

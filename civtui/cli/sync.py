@@ -70,7 +70,7 @@ def login(obj: Context, url: str, token_stdin: bool) -> None:
             credentials.save(obj.profile.name, conn.url, token)
         except credentials.CredentialError:
             _fail(t, t("sync.cli.no_keyring"))
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     listed = t("sync.list").join
     console.print(
         escape(t("sync.cli.logged_in", url=conn.url, staff=me.staff, villages=listed(me.villages)))
@@ -133,11 +133,15 @@ def sync_command(obj: Context, url: str | None, as_json: bool) -> None:
         data["summary"] = words.say_all(summary(report), t)
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     line = words.say_all(summary(report)[:1], t)
     line += t("sync.join") + t("sync.cli.pulled_conflicts", n=report.pulled_conflicts)
     console.print(escape(t("sync.cli.done", summary=line)))
     for reason in report.rejected_reasons:
         console.print(f"  [red]{escape(t('sync.cli.rejected'))}[/]{escape(words.say(reason, t))}")
+    for reason in report.conflict_reasons:
+        console.print(
+            f"  [yellow]{escape(t('sync.cli.conflict'))}[/]{escape(words.say(reason, t))}"
+        )
     for note in summary(report)[1:]:
         console.print(f"[yellow]{escape(words.say(note, t))}[/]")
