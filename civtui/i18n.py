@@ -406,3 +406,9 @@ class Translator:
             return FIELD_EN.get(name, name)
         info = model.model_fields.get(name)
         return (info.title if info else None) or name
+
+
+# Strings of one part of the app, kept in its own module (one line here per module).
+from civtui.i18n_sync import SYNC_STRINGS  # noqa: E402
+
+STRINGS.update(SYNC_STRINGS)
