@@ -406,3 +406,9 @@ class Translator:
             return FIELD_EN.get(name, name)
         info = model.model_fields.get(name)
         return (info.title if info else None) or name
+
+
+# The command line's words and the importer's problems live in their own module (see there).
+from civtui.i18n_cli import CLI_STRINGS  # noqa: E402
+
+STRINGS.update(CLI_STRINGS)

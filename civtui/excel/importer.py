@@ -3,11 +3,15 @@
 Columns are found by their Chinese header in any order. Every row is checked
 with the domain model; problems are reported per row and column, with the fix.
 Nothing is written until the caller decides what to do with the bad rows.
+
+A problem is a code with parameters (`RowProblem`, `ImportFileError`); it becomes words
+only where a person reads it (`describe`, the rejects file), in that person's language.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -22,9 +26,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic import ValidationError
 
-from civtui.domain.choices import DERIVED_CATEGORIES, Category, PersonStatus
+from civtui.domain.choices import DERIVED_CATEGORIES, Category, Choice, PersonStatus
 from civtui.domain.errors import explain
 from civtui.domain.models import Person, Village
+from civtui.i18n import Said, Translator
 from db import Store
 
 
@@ -90,6 +95,8 @@ STATUS_LABELS = {
     "注销": PersonStatus.DECEASED,
 }
 NOTE_PREFIX = "说明："
+#: Fields whose digits matter one by one: Excel must hold them as text, never as numbers.
+_NUMBER_FIELDS = ("id_number", "phone", "guardian_phone", "emergency_contact_phone")
 _SPLIT = re.compile(r"[、,，;；/\s]+")
 
 
@@ -98,11 +105,51 @@ def _norm_header(text: object) -> str:
     return re.sub(r"\s+", "", raw)
 
 
-_BY_HEADER = {_norm_header(name): col for col in COLUMNS for name in (col.header, *col.aliases)}
+# A header in English (the labels of the English interface) is understood too.
+_BY_HEADER = {
+    _norm_header(name): col
+    for col in COLUMNS
+    for name in (col.header, *col.aliases, Translator("en").of(Person, col.field))
+}
+
+
+class FieldLabel(str):
+    """A Person field name given as a parameter: said as the field's label in each language."""
+
+
+def _render(value: object, lang: str) -> str:
+    if isinstance(value, Said):
+        return value.in_(lang)
+    if isinstance(value, Choice):
+        return value.label(lang)
+    if isinstance(value, FieldLabel):
+        return Translator(lang).of(Person, value)
+    if isinstance(value, list | tuple):
+        return ("、" if lang == "zh" else ", ").join(_render(v, lang) for v in value)
+    return str(value)
+
+
+def _say(code: str, params: dict[str, Any], lang: str) -> tuple[str, str]:
+    t = Translator(lang)
+    values = {k: _render(v, lang) for k, v in params.items()}
+    return t(f"import.{code}", **values), t(f"import.{code}.fix", **values)
 
 
 class ImportFileError(ValueError):
-    """The file as a whole cannot be read (wrong kind, missing columns, bad encoding)."""
+    """The file as a whole cannot be read (wrong kind, missing columns, bad encoding).
+
+    `code` names the problem (`import.<code>` in the strings) and `params` fill it in;
+    `str()` is the Chinese, `text(lang)` the message in any language.
+    """
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(self.text("zh"))
+
+    def text(self, lang: str) -> str:
+        problem, fix = _say(self.code, self.params, lang)
+        return f"{problem}{'；' if lang == 'zh' else '; '}{fix}"
 
 
 @dataclass
@@ -113,17 +160,48 @@ class Table:
     rows: list[tuple[int, list[str]]]
     #: (row, column index) of cells Excel held as numbers: long IDs lose digits that way.
     numeric: set[tuple[int, int]] = field(default_factory=set)
+    #: The sheet row the headers were read from.
+    header_row: int = 1
 
 
 @dataclass(frozen=True)
 class RowProblem:
-    """What is wrong in one cell (or row) and how to put it right."""
+    """What is wrong in one cell (or row): where, which code, with which parameters.
+
+    `column` is the header as the file has it; `field` the Person field it fills. The words
+    (problem and fix) come from `describe` in the reader's language.
+    """
 
     row: int
     column: str
+    field: str
     value: str
-    problem: str
-    fix: str
+    code: str
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def describe(self, lang: str = "zh") -> tuple[str, str]:
+        """The problem and its fix, in `lang`."""
+        return _say(self.code, self.params, lang)
+
+    def column_in(self, lang: str) -> str:
+        """The column as the reader knows it: the file's own header, or the field's label."""
+        if lang == "zh" or not self.field:
+            return self.column
+        return Translator(lang).of(Person, self.field)
+
+    def as_json(self, lang: str = "zh") -> dict[str, Any]:
+        """A stable JSON form: code and parameters for programs, words for people."""
+        problem, fix = self.describe(lang)
+        return {
+            "row": self.row,
+            "column": self.column_in(lang),
+            "field": self.field,
+            "value": self.value,
+            "code": self.code,
+            "params": {k: _render(v, lang) for k, v in self.params.items()},
+            "problem": problem,
+            "fix": fix,
+        }
 
 
 @dataclass
@@ -158,9 +236,7 @@ def _decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ImportFileError(
-        "CSV 文件既不是 UTF-8 也不是 GBK/GB18030 编码；请在 Excel 中另存为“CSV UTF-8”"
-    )
+    raise ImportFileError("file.encoding")
 
 
 def read_table(path: Path) -> Table:
@@ -174,9 +250,7 @@ def read_table(path: Path) -> Table:
         try:
             book = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:
-            raise ImportFileError(
-                f"无法读取 Excel 文件 {path.name}：{exc}；请确认文件未损坏"
-            ) from exc
+            raise ImportFileError("file.unreadable", name=path.name, error=exc) from exc
         sheet = book.worksheets[0]
         raw = []
         for n, row in enumerate(sheet.iter_rows(values_only=True), start=1):
@@ -184,26 +258,23 @@ def read_table(path: Path) -> Table:
             numeric.update((n, i) for i, v in enumerate(row) if isinstance(v, int | float))
         book.close()
     else:
-        raise ImportFileError(f"不支持 {suffix or '无扩展名'} 文件；请使用 .xlsx 或 .csv")
+        if not suffix:
+            raise ImportFileError("file.no_extension")
+        raise ImportFileError("file.unsupported", suffix=suffix)
     raw = [(n, [c.strip() for c in row]) for n, row in raw]
     header_at = next((i for i, (_, row) in enumerate(raw) if any(row)), None)
     if header_at is None:
-        raise ImportFileError(f"{path.name} 是空的；请在第一行填写表头（姓名、身份证号……）")
+        raise ImportFileError("file.empty", name=path.name)
     headers = raw[header_at][1]
     rows = [
         (n, row)
         for n, row in raw[header_at + 1 :]
         if any(row) and not all(c.startswith(NOTE_PREFIX) for c in row if c)
     ]
-    return Table(headers, rows, numeric)
+    return Table(headers, rows, numeric, raw[header_at][0])
 
 
 # -- checking -----------------------------------------------------------------
-
-
-def _split_message(message: str) -> tuple[str, str]:
-    problem, _, fix = message.partition("；")
-    return problem, fix or "请按说明修改"
 
 
 def plan_import(
@@ -222,14 +293,11 @@ def plan_import(
             columns[index] = col
     villages = store.all(Village)
     present = {c.field for c in columns.values()}
-    missing = [c.header for c in COLUMNS if c.required and c.field not in present]
+    missing = [FieldLabel(c.field) for c in COLUMNS if c.required and c.field not in present]
     if "village_code" not in present and len(villages) != 1:
-        missing.append("村(社区)")
+        missing.append(FieldLabel("village_code"))
     if missing:
-        raise ImportFileError(
-            f"缺少必需的列：{'、'.join(missing)}；请在表头加上这些列"
-            "（可先用 civtui import template persons 生成模板）"
-        )
+        raise ImportFileError("file.missing_columns", columns=missing, header_row=table.header_row)
     by_name = {v.name: v.id for v in villages} | {v.id: v.id for v in villages}
     existing = {p.id_number: p for p in store.all(Person)}
     by_name_birth: dict[tuple[str, str], Person] = {
@@ -239,11 +307,12 @@ def plan_import(
     plan = ImportPlan()
     context = {"today": today}
     header_of = {c.field: c.header for c in columns.values()}
-    id_column = next(i for i, c in columns.items() if c.field == "id_number")
+    number_columns = [(c.field, i) for i, c in columns.items() if c.field in _NUMBER_FIELDS]
 
-    def problem(row: int, field_name: str, value: str, message: str, *, warn: bool = False) -> None:
-        text, fix = _split_message(message)
-        entry = RowProblem(row, header_of.get(field_name, field_name), value, text, fix)
+    def problem(
+        row: int, field_name: str, value: str, code: str, *, warn: bool = False, **params: Any
+    ) -> None:
+        entry = RowProblem(row, header_of.get(field_name, ""), field_name, value, code, params)
         if warn:
             plan.warnings.append(entry)
         else:
@@ -258,12 +327,9 @@ def plan_import(
         if "village_code" in data:
             code = by_name.get(data["village_code"])
             if code is None:
-                known = "、".join(v.name for v in villages)
+                known = [v.name for v in villages]
                 problem(
-                    row_no,
-                    "village_code",
-                    data["village_code"],
-                    f"不是本机档案中的村(社区)；请填写：{known}",
+                    row_no, "village_code", data["village_code"], "unknown_village", known=known
                 )
                 continue
             data["village_code"] = code
@@ -274,25 +340,29 @@ def plan_import(
         if "categories" in data:
             data["categories"] = [c for c in _SPLIT.split(data["categories"]) if c]
         data.setdefault("registered_on", today)
+        # Excel keeps 15 significant digits of a number: an ID read from a number cell has
+        # lost its last digits even when what is left passes the checksum, and a phone its
+        # leading 0. Such a cell is refused whatever the number looks like.
+        numbers_in_cells = [f for f, i in number_columns if (row_no, i) in table.numeric]
+        for name in numbers_in_cells:
+            code = "numeric_id" if name == "id_number" else "numeric_phone"
+            problem(row_no, name, values[name], code)
         try:
             person = Person.model_validate(data, context=context)
         except ValidationError as exc:
-            for p in explain(exc, Person):
-                message = p.message
-                if p.field == "id_number" and (row_no, id_column) in table.numeric:
-                    message = (
-                        "Excel 把身份证号存成了数字，后几位已丢失；"
-                        "请把该列设为“文本”格式后重新输入身份证号"
-                    )
-                problem(row_no, p.field, values.get(p.field, ""), message)
+            # The domain says each problem in both languages; keep both until it is read.
+            both = zip(explain(exc, Person, "zh"), explain(exc, Person, "en"), strict=True)
+            for zh, en in both:
+                if zh.field not in numbers_in_cells:
+                    message = Said(zh.message, en.message)
+                    problem(row_no, zh.field, values.get(zh.field, ""), "invalid", message=message)
+            continue
+        if numbers_in_cells:
             continue
         number = person.id_number
         if number in seen_in_file:
             problem(
-                row_no,
-                "id_number",
-                number,
-                f"与第{seen_in_file[number]}行的身份证号重复；请删除重复的一行",
+                row_no, "id_number", number, "duplicate_in_file", first_row=seen_in_file[number]
             )
             continue
         seen_in_file[number] = row_no
@@ -306,9 +376,10 @@ def plan_import(
                     RowProblem(
                         row_no,
                         header_of["id_number"],
+                        "id_number",
                         number,
-                        f"已登记为“{old.name}”，本行跳过",
-                        "如需用本表更新，请加 --update-existing",
+                        "already_registered",
+                        {"name": old.name},
                     )
                 )
             continue
@@ -318,8 +389,10 @@ def plan_import(
                 row_no,
                 "name",
                 person.name,
-                f"疑似重复：已有同名同生日的“{twin.name}”（{twin.masked_id}）；请核对是否同一人",
+                "likely_duplicate",
                 warn=True,
+                name=twin.name,
+                masked=twin.masked_id,
             )
         plan.new.append(person)
     return plan
@@ -386,14 +459,21 @@ def write_template(path: Path, villages: Iterable[Village]) -> None:
     book.save(path)
 
 
-def write_rejects(source: Path, table: Table, plan: ImportPlan) -> Path:
+#: The rejects file's name and its two added columns, by language.
+_REJECTS = {"zh": ("错误行", "原行号", "错误原因"), "en": ("rejects", "Row", "Problem")}
+
+
+def write_rejects(source: Path, table: Table, plan: ImportPlan, lang: str = "zh") -> Path:
     """The bad rows with a reason column, next to the input, in the input's format."""
     reasons: dict[int, list[str]] = {}
+    colon, semi = ("：", "；") if lang == "zh" else (": ", "; ")
     for p in plan.problems:
-        reasons.setdefault(p.row, []).append(f"{p.column}：{p.problem}；{p.fix}")
+        problem, fix = p.describe(lang)
+        reasons.setdefault(p.row, []).append(f"{p.column_in(lang)}{colon}{problem}{semi}{fix}")
     rows = [(n, cells) for n, cells in table.rows if n in reasons]
-    target = source.with_name(f"{source.stem}.错误行{source.suffix.lower()}")
-    header = [*table.headers, "原行号", "错误原因"]
+    suffix_word, row_word, reason_word = _REJECTS.get(lang, _REJECTS["zh"])
+    target = source.with_name(f"{source.stem}.{suffix_word}{source.suffix.lower()}")
+    header = [*table.headers, row_word, reason_word]
     body = [[*cells, str(n), "\n".join(reasons[n])] for n, cells in rows]
     if source.suffix.lower() == ".csv":
         with target.open("w", encoding="utf-8-sig", newline="") as handle:
