@@ -61,7 +61,6 @@ CLI_STRINGS: dict[str, tuple[str, str]] = {
         "{path} 已存在，没有覆盖；请用 -o 指定另一个文件名",
         "{path} already exists and was not overwritten; name another file with -o",
     ),
-    "cli.template_default": ("服务对象名册模板.xlsx", "persons-template.xlsx"),
     "cli.col.row": ("行", "Row"),
     "cli.col.column": ("列", "Column"),
     "cli.col.value": ("值", "Value"),
@@ -194,6 +193,52 @@ CLI_STRINGS: dict[str, tuple[str, str]] = {
         "疑似重复：已有同名同生日的“{name}”（{masked}）",
         "possible duplicate: {name} ({masked}) has the same name and birth date",
     ),
+    "import.not_a_choice": ("不是可选的值", "is not one of the choices"),
+    "import.not_a_choice.fix": ("可填：{allowed}", "write one of: {allowed}"),
+    "import.id_upgraded": (
+        "第{line}行是15位的第一代身份证号，已按国家标准转换为18位：{new}",
+        "row {line} holds a 15-digit first-generation ID; it was converted to 18 digits by "
+        "the standard's rule: {new}",
+    ),
+    "import.id_upgraded.fix": (
+        "请与本人证件核对；如不对，请改正后重新导入",
+        "check it against the person's card; if it is wrong, correct it and import again",
+    ),
+    # the importer's notes about the sheet as a whole
+    "import.header_found": (
+        "第{header_row}行被当作表头，上面的标题行没有读入",
+        "row {header_row} was taken as the header; the title rows above it were not read",
+    ),
+    "import.header_found.fix": (
+        "如表头不在这一行，请删去表头上方多余的行",
+        "if the header is elsewhere, delete the extra rows above it",
+    ),
+    "import.footer_stopped": (
+        "这一行是表尾（填表人、审核人或合计），从这一行起不再读入",
+        "this row is the sheet's footer (signatures or totals); reading stopped here",
+    ),
+    "import.footer_stopped.fix": (
+        "如下面还有人员，请把表尾移到最后",
+        "if people are listed below it, move the footer to the end",
+    ),
+    "import.unused_column": (
+        "这一列没有导入：不认识这个表头",
+        "this column was not imported: its header is not known",
+    ),
+    "import.unused_column.fix": (
+        "如需导入，请把表头改为模板中的名称（civtui import template persons）",
+        "to import it, rename the header as in the template (civtui import template persons)",
+    ),
+    "import.duplicate_column": (
+        "这一列没有导入：与“{used}”列是同一项",
+        "this column was not imported: it repeats the column {used!r}",
+    ),
+    "import.duplicate_column.fix": ("请删去重复的一列", "delete one of the two columns"),
+    "import.derived_column": (
+        "这一列没有导入：由身份证号或行号自动得出",
+        "this column was not imported: it follows from the ID number or the row",
+    ),
+    "import.derived_column.fix": ("无需处理", "nothing to do"),
     "import.likely_duplicate.fix": (
         "请核对是否同一人",
         "check whether they are the same person",
@@ -233,7 +278,9 @@ CLI_HELP_EN: dict[str, str] = {
     ),
     "以 JSON 输出（键名稳定，见 README）。": "Print JSON (stable keys, see the README).",
     "从 Excel/CSV 导入服务对象名册。": "Import a roster of people from Excel or CSV.",
-    "生成的 .xlsx 文件。": "The .xlsx file to write.",
+    "生成的 .xlsx 文件（默认：当前文件夹下的“服务对象名册模板.xlsx”）。": (
+        "The .xlsx file to write (default: 服务对象名册模板.xlsx in the current folder)."
+    ),
     "生成带中文表头、填写说明和下拉选项的空白名册模板。": (
         "Write an empty roster template with Chinese headers, notes and drop-down lists."
     ),

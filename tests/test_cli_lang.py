@@ -76,7 +76,8 @@ def walk(lang: str, folder: Path) -> tuple[list[Result], set[str]]:
         # The same file again, as people see it (by then its good rows are registered).
         results.extend([as_json, run(lang, "import", "persons", str(path), *options)])
         summary: dict[str, Any] = json.loads(as_json.stdout)
-        for item in summary["problems"] + summary["warnings"] + summary["skipped"]:
+        listed = ("problems", "warnings", "skipped", "notes")
+        for item in (item for key in listed for item in summary[key]):
             seen.add(item["code"])
         return summary
 
@@ -102,6 +103,19 @@ def walk(lang: str, folder: Path) -> tuple[list[Result], set[str]]:
     imported(xlsx(folder / "bad2.xlsx", body), "--skip-invalid")
     imported(xlsx(folder / "bad3.xlsx", body), "--dry-run")
     imported(xlsx(folder / "clean.xlsx", [person(7)]), "--dry-run")
+    # A sheet as offices lay it out: a title above the header, columns the importer does
+    # not use, a first-generation ID, a label that is no choice, a signing line below.
+    old = person(9)
+    old[1] = old[1][:6] + old[1][8:17]
+    laid_out = [
+        ["Haixing roster"],
+        ["No.", *HEADERS, "Remarks2", "Phone", "类别"],
+        [1, *old, "x", "13905801234", ""],
+        [2, *person(10), "", "", "Nobody"],
+        ["填表人：Wang", "", "审核人：Li"],
+        [3, *person(11), "", "", ""],
+    ]
+    imported(xlsx(folder / "laid_out.xlsx", laid_out[1:], laid_out[0]))
     # The whole file is wrong: each way gives its own message.
     broken = folder / "broken.xlsx"
     broken.write_bytes(b"not a zip")

@@ -65,11 +65,19 @@ def import_group() -> None:
 @import_group.command("template")
 @click.argument("kind", type=click.Choice(["persons"]))
 @click.option(
-    "-o", "--output", type=click.Path(path_type=Path), required=True, help="生成的 .xlsx 文件。"
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="生成的 .xlsx 文件（默认：当前文件夹下的“服务对象名册模板.xlsx”）。",
 )
 @click.pass_obj
-def template(obj: Context, kind: str, output: Path) -> None:
+def template(obj: Context, kind: str, output: Path | None) -> None:
     """生成带中文表头、填写说明和下拉选项的空白名册模板。"""
+    if output is None:
+        # The template is a Chinese form whatever the interface language; so is its name.
+        output = Path("服务对象名册模板.xlsx")
+        if output.exists():
+            fail(obj.t("cli.template_exists", path=output.resolve()), 2)
     if output.suffix.lower() != ".xlsx":
         fail(obj.t("cli.template_xlsx"), 2)
     with profile_store(obj) as store:
@@ -125,6 +133,8 @@ def import_persons(
         if plan.problems:
             key = "cli.dry_bad_rows" if dry_run else "cli.bad_rows"
             console.print(_problem_table(t(key, n=len(plan.bad_rows)), plan.problems, lang))
+        if plan.notes:
+            console.print(_problem_table(t("cli.sheet_notes"), plan.notes, lang))
         if plan.warnings:
             console.print(_problem_table(t("cli.warnings"), plan.warnings, lang))
         if plan.skipped:
@@ -147,6 +157,7 @@ def import_persons(
         "problems": [p.as_json(lang) for p in plan.problems],
         "warnings": [p.as_json(lang) for p in plan.warnings],
         "skipped": [p.as_json(lang) for p in plan.skipped],
+        "notes": [p.as_json(lang) for p in plan.notes],
     }
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
@@ -291,8 +302,13 @@ def report_coverage(obj: Context, month: str | None, as_json: bool) -> None:
 def report_eligible(obj: Context, as_json: bool) -> None:
     """政策找人：看起来符合某类别却未标记的人（以及已不符合的标记）。"""
     with profile_store(obj) as store:
-        hints = reports.eligible(store, obj.clock.today())
         names = {v.id: v.name for v in store.all(Village)}
+        # By village, as the offices divide the work; the report's own order within one.
+        order = {code: n for n, code in enumerate(sorted(names, key=lambda c: (names[c], c)))}
+        hints = sorted(
+            reports.eligible(store, obj.clock.today()),
+            key=lambda h: order.get(h.person.village_code, len(order)),
+        )
     if as_json:
         data = [
             {

@@ -15,10 +15,11 @@ import dataclasses
 import datetime as dt
 import io
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
@@ -26,11 +27,20 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic import ValidationError
 
-from civtui.domain.choices import DERIVED_CATEGORIES, Category, Choice, PersonStatus
+from civtui.domain import resident_id
+from civtui.domain.choices import (
+    DERIVED_CATEGORIES,
+    DISABILITY_GRADES,
+    Category,
+    Choice,
+    PersonStatus,
+)
 from civtui.domain.errors import explain
 from civtui.domain.models import Person, Village
 from civtui.i18n import Said, Translator
 from db import Store
+
+C = TypeVar("C", bound=Choice)
 
 
 @dataclass(frozen=True)
@@ -46,12 +56,19 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("姓名", "name", "必填", ("名字",), required=True, width=10),
+    Column(
+        "姓名",
+        "name",
+        "必填",
+        ("名字", "对象姓名", "服务对象姓名", "老人姓名", "儿童姓名"),
+        required=True,
+        width=10,
+    ),
     Column(
         "身份证号",
         "id_number",
         "必填，18位，末位可为X",
-        ("身份证号码", "公民身份号码", "身份证"),
+        ("公民身份号", "公民身份证号", "居民身份证号", "身份证", "身份证件号", "证件号"),
         required=True,
         width=21,
     ),
@@ -59,7 +76,7 @@ COLUMNS: tuple[Column, ...] = (
         "联系电话",
         "phone",
         "手机11位，或带区号的固话如0580-2012345",
-        ("电话", "手机", "手机号", "联系方式"),
+        ("电话", "手机", "手机号", "联系方式", "本人电话", "本人联系电话"),
         width=16,
     ),
     Column(
@@ -69,18 +86,26 @@ COLUMNS: tuple[Column, ...] = (
         ("村社区", "村", "社区", "所属村", "村(居)"),
         width=12,
     ),
-    Column("住址", "address", "", ("地址", "家庭住址", "现住址"), width=24),
-    Column("户籍状况", "status", "在册 / 迁出 / 死亡；不填为在册", ("状态", "人员状态"), width=10),
+    Column(
+        "住址", "address", "", ("地址", "家庭住址", "现住址", "居住地址", "现居住地址"), width=24
+    ),
+    Column(
+        "户籍状况",
+        "status",
+        "在册 / 迁出 / 死亡；不填为在册",
+        ("状态", "人员状态", "户籍状态"),
+        width=10,
+    ),
     Column(
         "类别",
         "categories",
         "可填多个，用、或逗号分隔："
         + "、".join(c.zh for c in Category if c not in DERIVED_CATEGORIES)
         + "（高龄、失能由系统自动判断）",
-        ("对象类别", "人员类别"),
+        ("对象类别", "人员类别", "对象类型", "人员类型", "类型"),
         width=20,
     ),
-    Column("残疾等级", "disability_grade", "1-4级，无残疾不填", ("残疾级别",), width=8),
+    Column("残疾等级", "disability_grade", "1-4级，无残疾不填", ("残疾级别", "残疾程度"), width=8),
     Column("监护人", "guardian_name", "儿童填写", ("监护人姓名",), width=10),
     Column("监护人关系", "guardian_relation", "如祖父母、姑姑", ("与监护人关系",), width=10),
     Column("监护人电话", "guardian_phone", "", ("监护人联系电话",), width=16),
@@ -88,21 +113,28 @@ COLUMNS: tuple[Column, ...] = (
     Column("紧急联系人电话", "emergency_contact_phone", "", (), width=16),
     Column("备注", "notes", "", (), width=20),
 )
-STATUS_LABELS = {
-    "在册": PersonStatus.ACTIVE,
-    "迁出": PersonStatus.MOVED_OUT,
-    "死亡": PersonStatus.DECEASED,
-    "注销": PersonStatus.DECEASED,
-}
 NOTE_PREFIX = "说明："
+#: Columns rosters carry that the app works out itself (from the ID number or the row);
+#: reported as not imported, with why, rather than as unknown.
+DERIVED_HEADERS = frozenset(
+    {"序号", "编号", "性别", "年龄", "出生日期", "出生年月", "No.", "Sex", "Age", "Birth date"}
+)
+#: How the lines around a table begin: above it (what, who, when) and below it (who signs).
+_PREAMBLE = ("填报单位", "填表单位", "报送单位", "填报日期", "填表日期", "统计时间", "单位：")
+_FOOTER = ("填表人", "审核人", "制表人", "负责人", "合计", "总计", "小计", "统计人", "填报人")
+#: How far down a title, notes and blank rows may push the header.
+HEADER_SEARCH_ROWS = 15
+_INVISIBLE = str.maketrans("", "", "\u200b\u200c\u200d\u2060\ufeff")
 #: Fields whose digits matter one by one: Excel must hold them as text, never as numbers.
 _NUMBER_FIELDS = ("id_number", "phone", "guardian_phone", "emergency_contact_phone")
 _SPLIT = re.compile(r"[、,，;；/\s]+")
+_SCIENTIFIC = re.compile(r"^\d(\.\d+)?[Ee]\+\d+$")
 
 
 def _norm_header(text: object) -> str:
-    raw = str(text or "").replace("（", "(").replace("）", ")").replace("*", "")
-    return re.sub(r"\s+", "", raw)
+    """A header as compared: ASCII brackets (NFKC), no blanks or `*`, 号码 said as 号."""
+    raw = unicodedata.normalize("NFKC", str(text or "")).translate(_INVISIBLE)
+    return re.sub(r"[\s*:：]+", "", raw).replace("号码", "号")
 
 
 # A header in English (the labels of the English interface) is understood too.
@@ -111,6 +143,31 @@ _BY_HEADER = {
     for col in COLUMNS
     for name in (col.header, *col.aliases, Translator("en").of(Person, col.field))
 }
+
+
+def match_header(text: str) -> Column | None:
+    """The column a header names: as written, or without a bracketed note (`电话（手机）`)."""
+    norm = _norm_header(text)
+    found = _BY_HEADER.get(norm)
+    if found is None and "(" in norm:
+        found = _BY_HEADER.get(re.sub(r"\([^)]*\)", "", norm))
+    return found
+
+
+_DERIVED_NORM = frozenset(_norm_header(h) for h in DERIVED_HEADERS)
+
+
+def _choice(kind: type[C], text: str) -> C | None:
+    """The value `text` names (code, label or synonym), or None."""
+    try:
+        return kind(text.strip())
+    except ValueError:
+        return None
+
+
+def _starts(row: list[str], words: tuple[str, ...]) -> bool:
+    first = next((c for c in row if c), "")
+    return _norm_header(first).startswith(words)
 
 
 class FieldLabel(str):
@@ -162,6 +219,8 @@ class Table:
     numeric: set[tuple[int, int]] = field(default_factory=set)
     #: The sheet row the headers were read from.
     header_row: int = 1
+    #: The footer row where reading stopped (填表人, 合计…), if any.
+    footer_row: int | None = None
 
 
 @dataclass(frozen=True)
@@ -214,6 +273,8 @@ class ImportPlan:
     problems: list[RowProblem] = field(default_factory=list)
     warnings: list[RowProblem] = field(default_factory=list)
     bad_rows: set[int] = field(default_factory=set)
+    #: About the sheet as a whole: where the header was found, columns not imported.
+    notes: list[RowProblem] = field(default_factory=list)
 
 
 # -- reading ------------------------------------------------------------------
@@ -227,7 +288,7 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         # Excel stores long digit strings typed without a leading ' as numbers.
         return str(int(value))
-    return str(value).strip()
+    return str(value).translate(_INVISIBLE).strip()
 
 
 def _decode(data: bytes) -> str:
@@ -245,7 +306,11 @@ def read_table(path: Path) -> Table:
     numeric: set[tuple[int, int]] = set()
     if suffix == ".csv":
         reader = csv.reader(io.StringIO(_decode(path.read_bytes())))
-        raw = [(n, row) for n, row in enumerate(reader, start=1)]
+        raw = [(n, [c.translate(_INVISIBLE) for c in row]) for n, row in enumerate(reader, start=1)]
+        # A CSV saved by Excel writes a long number as it showed it: 3.30902E+17.
+        numeric.update(
+            (n, i) for n, row in raw for i, c in enumerate(row) if _SCIENTIFIC.match(c.strip())
+        )
     elif suffix in (".xlsx", ".xlsm"):
         try:
             book = load_workbook(path, read_only=True, data_only=True)
@@ -253,25 +318,41 @@ def read_table(path: Path) -> Table:
             raise ImportFileError("file.unreadable", name=path.name, error=exc) from exc
         sheet = book.worksheets[0]
         raw = []
-        for n, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            raw.append((n, [_cell_text(v) for v in row]))
-            numeric.update((n, i) for i, v in enumerate(row) if isinstance(v, int | float))
+        for n, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            raw.append((n, [_cell_text(v) for v in values]))
+            numeric.update((n, i) for i, v in enumerate(values) if isinstance(v, int | float))
         book.close()
     else:
         if not suffix:
             raise ImportFileError("file.no_extension")
         raise ImportFileError("file.unsupported", suffix=suffix)
     raw = [(n, [c.strip() for c in row]) for n, row in raw]
-    header_at = next((i for i, (_, row) in enumerate(raw) if any(row)), None)
-    if header_at is None:
+    filled = [i for i, (_, row) in enumerate(raw) if any(row)]
+    if not filled:
         raise ImportFileError("file.empty", name=path.name)
+    # The header is the first row, among the first few filled ones, that names at least
+    # two known columns: a merged title, a 填报单位 line or notes above it are passed over.
+    header_at = next(
+        (
+            i
+            for i in filled[:HEADER_SEARCH_ROWS]
+            if sum(match_header(c) is not None for c in raw[i][1] if c) >= 2
+        ),
+        filled[0],
+    )
     headers = raw[header_at][1]
-    rows = [
-        (n, row)
-        for n, row in raw[header_at + 1 :]
-        if any(row) and not all(c.startswith(NOTE_PREFIX) for c in row if c)
-    ]
-    return Table(headers, rows, numeric, raw[header_at][0])
+    rows = []
+    footer_row = None
+    for n, row in raw[header_at + 1 :]:
+        if not any(row) or all(c.startswith(NOTE_PREFIX) for c in row if c):
+            continue
+        if _starts(row, _PREAMBLE):
+            continue
+        if _starts(row, _FOOTER):
+            footer_row = n
+            break
+        rows.append((n, row))
+    return Table(headers, rows, numeric, raw[header_at][0], footer_row)
 
 
 # -- checking -----------------------------------------------------------------
@@ -287,10 +368,29 @@ def plan_import(
 ) -> ImportPlan:
     """Check every row against the domain model and the people already stored."""
     columns: dict[int, Column] = {}
+    plan = ImportPlan()
+    at = table.header_row
+
+    def note(code: str, column: str = "", value: str = "", **params: Any) -> None:
+        plan.notes.append(RowProblem(at, column, "", value, code, params))
+
+    if at > 1:
+        note("header_found", header_row=at)
     for index, header in enumerate(table.headers):
-        col = _BY_HEADER.get(_norm_header(header))
+        if not header:
+            continue
+        col = match_header(header)
         if col is not None and col not in columns.values():
             columns[index] = col
+        elif col is not None:
+            note("duplicate_column", header, header, used=FieldLabel(col.field))
+        elif _norm_header(header) in _DERIVED_NORM:
+            note("derived_column", header, header)
+        else:
+            # Nothing a roster holds is dropped without a word.
+            note("unused_column", header, header)
+    if table.footer_row is not None:
+        plan.notes.append(RowProblem(table.footer_row, "", "", "", "footer_stopped", {}))
     villages = store.all(Village)
     present = {c.field for c in columns.values()}
     missing = [FieldLabel(c.field) for c in COLUMNS if c.required and c.field not in present]
@@ -304,10 +404,10 @@ def plan_import(
         (p.name, p.id_number[6:14]): p for p in existing.values()
     }
     seen_in_file: dict[str, int] = {}
-    plan = ImportPlan()
     context = {"today": today}
     header_of = {c.field: c.header for c in columns.values()}
     number_columns = [(c.field, i) for i, c in columns.items() if c.field in _NUMBER_FIELDS]
+    id_at = next(i for i, c in columns.items() if c.field == "id_number")
 
     def problem(
         row: int, field_name: str, value: str, code: str, *, warn: bool = False, **params: Any
@@ -335,10 +435,51 @@ def plan_import(
             data["village_code"] = code
         else:
             data["village_code"] = villages[0].id
+        refused = False
         if "status" in data:
-            data["status"] = STATUS_LABELS.get(data["status"], data["status"])
+            status = _choice(PersonStatus, data["status"])
+            if status is None:
+                problem(
+                    row_no, "status", data["status"], "not_a_choice", allowed=list(PersonStatus)
+                )
+                refused = True
+            data["status"] = status
         if "categories" in data:
-            data["categories"] = [c for c in _SPLIT.split(data["categories"]) if c]
+            labels = [c for c in _SPLIT.split(data["categories"]) if c]
+            found = [_choice(Category, c) for c in labels]
+            for label, category in zip(labels, found, strict=True):
+                if category is None:
+                    allowed = [c for c in Category if c not in DERIVED_CATEGORIES]
+                    problem(row_no, "categories", label, "not_a_choice", allowed=allowed)
+                    refused = True
+            data["categories"] = [c for c in found if c is not None]
+        if "disability_grade" in data:
+            grade = DISABILITY_GRADES.get(data["disability_grade"])
+            if grade is None:
+                problem(
+                    row_no,
+                    "disability_grade",
+                    data["disability_grade"],
+                    "not_a_choice",
+                    allowed=["1", "2", "3", "4"],
+                )
+                refused = True
+            data["disability_grade"] = grade
+        if "id_number" in data:
+            number = resident_id.normalize(data["id_number"])
+            if resident_id.is_first_generation(number) and (row_no, id_at) not in table.numeric:
+                data["id_number"] = resident_id.upgrade(number)
+                problem(
+                    row_no,
+                    "id_number",
+                    number,
+                    "id_upgraded",
+                    warn=True,
+                    line=row_no,
+                    new=data["id_number"],
+                )
+        if refused:
+            continue
         data.setdefault("registered_on", today)
         # Excel keeps 15 significant digits of a number: an ID read from a number cell has
         # lost its last digits even when what is left passes the checksum, and a phone its
