@@ -12,6 +12,8 @@ import click
 
 from civtui import __version__
 from civtui.cli.common import Context, clock_from
+from civtui.i18n import LANGS
+from civtui.i18n_cli import CLI_HELP_EN
 from civtui.services.profile import load_settings
 
 #: Subcommand name → "module:attribute" of its click command, imported when it runs.
@@ -28,8 +30,42 @@ SUBCOMMANDS = {
 }
 
 
+def lang_in(args: list[str]) -> str | None:
+    """The `--lang` given in `args`, if any: help is shown before options are processed."""
+    for index, arg in enumerate(args):
+        if arg == "--lang" and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith("--lang="):
+            return arg.partition("=")[2]
+    return None
+
+
+def localise(command: click.Command, lang: str) -> None:
+    """Put the help texts of `command` (and its subcommands) in `lang`.
+
+    Help is written in Chinese in the decorators; the English is looked up by that text.
+    The Chinese is kept on the object, so one process can show either language.
+    """
+    targets: list[object] = [command, *(p for p in command.params if isinstance(p, click.Option))]
+    for target in targets:
+        original = getattr(target, "_civtui_zh_help", None) or getattr(target, "help", None)
+        if not original:
+            continue
+        target._civtui_zh_help = original  # type: ignore[attr-defined]
+        target.help = CLI_HELP_EN.get(original, original) if lang == "en" else original  # type: ignore[attr-defined]
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            localise(sub, lang)
+
+
 class LazyGroup(click.Group):
     """A group whose subcommands are imported when asked for (click's documented pattern)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        lang = lang_in(args)
+        ctx.meta["civtui.lang"] = lang if lang in LANGS else load_settings().lang
+        localise(self, ctx.meta["civtui.lang"])
+        return super().parse_args(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *SUBCOMMANDS])
@@ -40,6 +76,7 @@ class LazyGroup(click.Group):
         module, attribute = SUBCOMMANDS[cmd_name].split(":")
         command = getattr(importlib.import_module(module), attribute)
         assert isinstance(command, click.Command)
+        localise(command, ctx.meta.get("civtui.lang", "zh"))
         return command
 
 
@@ -55,7 +92,8 @@ class LazyGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, profile_name: str | None, lang: str | None, today: str | None) -> None:
     """civtui：村(社区)民政探访、儿童随访与老人需求记录。不带子命令时打开界面。"""
-    ctx.obj = Context(profile_name, lang or load_settings().lang, clock_from(today))
+    chosen = lang or load_settings().lang
+    ctx.obj = Context(profile_name, chosen, clock_from(today, chosen))
     if ctx.invoked_subcommand is None:
         run_app(ctx.obj)
 

@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from civtui.domain.choices import CHILD_CATEGORIES, Category, Choice, NeedStatus
 from civtui.domain.models import ChildCheck, ElderNeed, NeedStatusChange, Person, Visit
 from civtui.domain.policy import add_months, month_start
+from civtui.i18n import Said
 from civtui.services import reports
 from db import Store, queries, standings
 from db.queries import PersonRow
@@ -300,8 +301,13 @@ def write(path: Path, sheets: list[Sheet], title: str) -> None:
             writer.writerows(sheets[0].rows)
         return
     if path.suffix.lower() != ".xlsx":
+        kind = path.suffix or "无扩展名"
         raise ValueError(
-            f"不支持 {path.suffix or '无扩展名'} 文件；请用 .xlsx 或 .csv 结尾的文件名"
+            Said(
+                f"不支持 {kind} 文件；请用 .xlsx 或 .csv 结尾的文件名",
+                f"{path.suffix or 'a file without an extension'} is not supported; "
+                "give a file name ending in .xlsx or .csv",
+            )
         )
     book = Workbook()
     book.remove(book.active)  # type: ignore[arg-type]
