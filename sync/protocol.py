@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from civtui.domain.models import SYNCED_TYPES
+
 API = "/v1"
 PATH_HEALTH = f"{API}/health"
 PATH_ME = f"{API}/me"
@@ -37,18 +39,9 @@ MAX_PULL_PAGE = 2000
 #: How far ahead of the server's clock a change's stamp may claim to be.
 MAX_CLOCK_AHEAD_MS = 5 * 60 * 1000
 
-#: Record kinds a device may push; the village policy is set centrally.
-SYNCED_TABLES = (
-    "villages",
-    "staff",
-    "households",
-    "persons",
-    "visits",
-    "child_checks",
-    "elder_needs",
-    "need_status_changes",
-    "assessments",
-)
+#: Record kinds a device may push (each says so on its model); the visit policy is set
+#: centrally.
+SYNCED_TABLES = tuple(SYNCED_TYPES)
 
 
 class Message(BaseModel):
