@@ -23,6 +23,8 @@ from pydantic import (
 )
 
 from civtui.domain.models import SYNCED_TYPES
+from db.outbox import PulledConflict
+from db.store import Remote
 
 API = "/v1"
 PATH_HEALTH = f"{API}/health"
@@ -230,31 +232,17 @@ class PullRequest(Message):
     device_id: str | None = Field(default=None, pattern=r"^[\w\-]{1,64}$")
 
 
-class PulledRecord(Message):
-    """The server's current state of one record."""
+class PulledRecord(Remote, Message):
+    """The server's current state of one record: what the laptop's store writes (db.Remote)."""
 
     version: int
-    table: str
-    record_id: str
-    fields: dict[str, Any]
-    deleted: bool
-    hlc: str
-    device_id: str
 
 
-class Conflict(Message):
-    """A field two devices set concurrently: the value kept, and the one that lost."""
+class Conflict(PulledConflict, Message):
+    """A field two devices set concurrently: the value kept, and the one that lost
+    (db.outbox.PulledConflict), and the server version that made it."""
 
-    id: int
     version: int
-    table: str
-    record_id: str
-    field: str
-    kept_value: Any
-    lost_value: Any
-    kept_device: str
-    lost_device: str
-    lost_hlc: str
 
 
 #: A push answered with this status changed nothing: the server has lost changes of this
