@@ -162,4 +162,40 @@ SYNC_STRINGS: dict[str, tuple[str, str]] = {
     "sync.cli.pulled_conflicts": ("下载冲突 {n}", "{n} conflicts received"),
     "sync.cli.rejected": ("被拒：", "Refused: "),
     "sync.cli.conflict": ("冲突：", "Conflict: "),
+    # -- civtui server ...
+    "server.not_ready": (
+        "服务器数据库尚未初始化；请先运行 civtui server init",
+        "the server's database is not set up yet: run civtui server init first",
+    ),
+    "server.no_extra": (
+        "服务器组件未安装；请运行 pip install 'civtui[server]'",
+        "the server parts are not installed: run pip install 'civtui[server]'",
+    ),
+    "server.initialised": ("已初始化：{applied}", "Set up: {applied}"),
+    "server.up_to_date": ("数据库已是最新", "the database is up to date"),
+    "server.bad_codes": (
+        "村(社区)代码应为12位数字：{codes}",
+        "a village code has 12 digits: {codes}",
+    ),
+    "server.token_id": ("令牌编号：{id}", "Token id: {id}"),
+    "server.token_once": (
+        "请把下面的令牌交给本人（只显示这一次）：",
+        "Give this token to its holder (it is shown only this once):",
+    ),
+    "server.no_such_token": ("没有有效的令牌 {id}", "no valid token {id}"),
+    "server.revoked": ("已吊销令牌 {id}", "Token {id} revoked"),
+    "server.revoked_at": ("已吊销 {at}", "revoked {at}"),
+    "server.valid": ("有效", "valid"),
+    "server.bad_category": ("类别{error}", "category {error}"),
+    "server.bad_frequency": ("探访频次{error}", "visit frequency {error}"),
+    "server.policy_set": (
+        "已设定：{category}{frequency}探访；各村(社区)下次同步后生效",
+        "Set: {category}, visited {frequency}; every village gets it at its next sync",
+    ),
+    "server.default": ("（默认）", " (default)"),
+    "server.listening": (
+        "注意：服务器将监听 {host}，其他电脑可以连接；请放在 HTTPS 反向代理之后。",
+        "Note: the server will listen on {host}, where other computers can reach it; put "
+        "it behind an HTTPS reverse proxy.",
+    ),
 }

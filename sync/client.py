@@ -360,30 +360,7 @@ def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) ->
                 # The server was restored from a backup and lost changes it had acknowledged.
                 report.resent = outbox.send_again_after(store, held)
                 lacking = True
-        outbox.apply_page(
-            store,
-            [
-                outbox.Incoming(
-                    r.table, r.record_id, r.fields, r.deleted, r.hlc, r.device_id, r.version
-                )
-                for r in page.records
-            ],
-            [
-                outbox.IncomingConflict(
-                    c.id,
-                    c.table,
-                    c.record_id,
-                    c.field,
-                    c.kept_value,
-                    c.lost_value,
-                    c.kept_device,
-                    c.lost_device,
-                    c.lost_hlc,
-                )
-                for c in page.conflicts
-            ],
-            page.cursor,
-        )
+        outbox.apply_page(store, page.records, page.conflicts, page.cursor)
         report.pulled += len(page.records)
         report.pulled_conflicts += len(page.conflicts)
         cursor = page.cursor

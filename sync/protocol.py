@@ -22,6 +22,10 @@ from pydantic import (
     model_validator,
 )
 
+from civtui.domain.models import SYNCED_TYPES
+from db.outbox import PulledConflict
+from db.store import Remote
+
 API = "/v1"
 PATH_HEALTH = f"{API}/health"
 PATH_ME = f"{API}/me"
@@ -37,18 +41,9 @@ MAX_PULL_PAGE = 2000
 #: How far ahead of the server's clock a change's stamp may claim to be.
 MAX_CLOCK_AHEAD_MS = 5 * 60 * 1000
 
-#: Record kinds a device may push; the village policy is set centrally.
-SYNCED_TABLES = (
-    "villages",
-    "staff",
-    "households",
-    "persons",
-    "visits",
-    "child_checks",
-    "elder_needs",
-    "need_status_changes",
-    "assessments",
-)
+#: Record kinds a device may push (each says so on its model); the visit policy is set
+#: centrally.
+SYNCED_TABLES = tuple(SYNCED_TYPES)
 
 
 class Message(BaseModel):
@@ -237,31 +232,17 @@ class PullRequest(Message):
     device_id: str | None = Field(default=None, pattern=r"^[\w\-]{1,64}$")
 
 
-class PulledRecord(Message):
-    """The server's current state of one record."""
+class PulledRecord(Remote, Message):
+    """The server's current state of one record: what the laptop's store writes (db.Remote)."""
 
     version: int
-    table: str
-    record_id: str
-    fields: dict[str, Any]
-    deleted: bool
-    hlc: str
-    device_id: str
 
 
-class Conflict(Message):
-    """A field two devices set concurrently: the value kept, and the one that lost."""
+class Conflict(PulledConflict, Message):
+    """A field two devices set concurrently: the value kept, and the one that lost
+    (db.outbox.PulledConflict), and the server version that made it."""
 
-    id: int
     version: int
-    table: str
-    record_id: str
-    field: str
-    kept_value: Any
-    lost_value: Any
-    kept_device: str
-    lost_device: str
-    lost_hlc: str
 
 
 #: A push answered with this status changed nothing: the server has lost changes of this

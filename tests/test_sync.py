@@ -110,17 +110,7 @@ def test_pull_never_overwrites_unsent_field(server: Server, home: Path) -> None:
     page = client_module.Connection(server.base, a.token).call(
         "POST", protocol.PATH_PULL, protocol.PullRequest(cursor=0), protocol.PullResponse
     )
-    outbox.apply_page(
-        a.store,
-        [
-            outbox.Incoming(
-                r.table, r.record_id, r.fields, r.deleted, r.hlc, r.device_id, r.version
-            )
-            for r in page.records
-        ],
-        [],
-        page.cursor,
-    )
+    outbox.apply_page(a.store, page.records, [], page.cursor)
     mine = a.store.get(Person, person.id)
     assert mine is not None
     assert mine.phone == "13905801111"  # the unsent field stayed

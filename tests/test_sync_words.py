@@ -326,3 +326,31 @@ def test_each_way_a_sync_or_login_stops_in_each_language(
     failure = json.loads(failed_json.stdout)
     assert failure["code"] == "device_taken" and not failure["ok"]
     (assert_english if lang == "en" else assert_chinese)(failure["error"])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_server_commands_speak_the_language_asked_for(lang: str, tmp_path: Path) -> None:
+    database = ["--database", f"sqlite:///{tmp_path / 'server.db'}"]
+
+    def server_cli(*args: str) -> Result:
+        return CliRunner().invoke(main, ["--lang", lang, "server", *args, *database])
+
+    outcomes = [
+        (1, server_cli("token", "list")),  # not set up yet
+        (0, server_cli("init")),
+        (0, server_cli("init")),
+        (1, server_cli("token", "create", "--staff", "Li", "--role", "assistant", "--village", "9")),
+        (0, server_cli("token", "create", "--staff", "Li", "--role", "assistant",
+                       "--village", VILLAGE)),
+        (1, server_cli("token", "revoke", "nope")),
+        (0, server_cli("policy", "set", "advanced_age", "quarterly")),
+        (1, server_cli("policy", "set", "old", "quarterly")),
+        (1, server_cli("policy", "set", "advanced_age", "weekly")),
+        (0, server_cli("policy", "list")),
+    ]  # fmt: skip
+    token_id = re.split("[:：] *", outcomes[4][1].stderr.splitlines()[0])[-1]
+    outcomes.append((0, server_cli("token", "revoke", token_id)))
+    outcomes.append((0, server_cli("token", "list")))
+    for code, result in outcomes:
+        assert result.exit_code == code, result.output
+        said_in(lang, result)

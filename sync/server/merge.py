@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from pydantic_core import from_json, to_json
 from sqlalchemy import Connection, Engine, Select, and_, insert, select, update
 
-from civtui.domain.models import RECORD_TYPES, Record
+from civtui.domain.models import RECORD_TYPES, SYNCED_TYPES, Record, Synced, sync_spec
 from db.hlc import Stamp
 from sync import protocol
 from sync.protocol import (
@@ -37,14 +37,6 @@ from sync.server import storage
 from sync.server.storage import change_results, conflicts, counters, devices, records, tokens
 from sync.server.tokens import Identity
 
-#: Tables whose records hang off a person, and the field that names the parent.
-_PARENT = {
-    "visits": ("persons", "person_id"),
-    "child_checks": ("persons", "person_id"),
-    "elder_needs": ("persons", "person_id"),
-    "assessments": ("persons", "person_id"),
-    "need_status_changes": ("elder_needs", "need_id"),
-}
 _STORED = {"stored": True}
 #: The device name in the stamps of what the server writes itself.
 SERVER_DEVICE = "server"
@@ -247,16 +239,15 @@ def _sole_writer(row: _Row) -> str | None:
     return writers.pop() if len(writers) == 1 else None
 
 
-def _village_of(work: _WorkingSet, table: str, data: dict[str, Any]) -> str | None:
-    if table == "villages":
-        return str(data.get("id")) if data.get("id") else None
-    if table == "staff":
-        codes = data.get("village_codes") or []
-        return str(codes[0]) if codes else None
-    if table in ("households", "persons"):
-        code = data.get("village_code")
-        return str(code) if code else None
-    parent_table, key = _PARENT[table]
+def _village_of(work: _WorkingSet, spec: Synced, data: dict[str, Any]) -> str | None:
+    """The village a record belongs to: its own field's, else its parent's on the server."""
+    if spec.village is not None:
+        value = data.get(spec.village)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        return str(value) if value else None
+    assert spec.parent is not None, "a synced kind names its village or its parent"
+    key, parent_table = spec.parent
     there, village = work.place(parent_table, str(data.get(key)))
     if not there:
         raise Rejected(Code.PARENT_MISSING, table=parent_table, id=str(data.get(key)))
@@ -264,7 +255,7 @@ def _village_of(work: _WorkingSet, table: str, data: dict[str, Any]) -> str | No
 
 
 def _check_access(
-    row: _Row, after: str | None, who: Identity, table: str, data: dict[str, Any]
+    row: _Row, after: str | None, who: Identity, spec: Synced, data: dict[str, Any]
 ) -> None:
     allowed = who.villages
     if row.exists and row.village not in allowed:
@@ -273,14 +264,16 @@ def _check_access(
         raise Rejected(Code.VILLAGE_UNKNOWN)
     if after not in allowed:
         raise Rejected(Code.OUTSIDE_VILLAGES, village=after)
-    outside = set(data.get("village_codes") or []) - allowed if table == "staff" else set()
+    # A record naming several villages (a staff member's) needs every one of them covered.
+    named = data.get(spec.village) if spec.village else None
+    outside = set(map(str, named)) - allowed if isinstance(named, list) else set()
     if outside:
-        raise Rejected(Code.STAFF_VILLAGES, villages=sorted(map(str, outside)))
+        raise Rejected(Code.STAFF_VILLAGES, villages=sorted(outside))
 
 
 def _validate(table: str, data: dict[str, Any], changed: dict[str, Any]) -> None:
     kind = RECORD_TYPES[table]
-    unknown = set(changed) - set(kind.model_fields) - {"total", "level"}
+    unknown = set(changed) - set(kind.model_fields) - set(kind.model_computed_fields)
     if unknown:
         raise Rejected(Code.UNKNOWN_FIELDS, table=table, fields=sorted(unknown))
     try:
@@ -367,19 +360,20 @@ def _apply_one(
     """
     stamp, clamped = _clamp(Stamp.parse(_full_stamp(change.hlc, device)), server_ms)
     row = work.load(change.table, change.record_id)
+    spec = sync_spec(SYNCED_TYPES[change.table])
     found: list[dict[str, Any]] = []
     if change.op == "delete":
         if not row.exists and row.written is None:
             raise Rejected(Code.DELETE_MISSING)
-        _check_access(row, row.village, who, change.table, row.data)
+        _check_access(row, row.village, who, spec, row.data)
         row.deleted = True
         row.stamps["_deleted"] = [str(stamp), device, version]
     else:
         if "id" in change.fields and change.fields["id"] != change.record_id:
             raise Rejected(Code.ID_MISMATCH)
         merged = {**row.data, **change.fields, "id": change.record_id}
-        after = _village_of(work, change.table, merged)
-        _check_access(row, after, who, change.table, merged)
+        after = _village_of(work, spec, merged)
+        _check_access(row, after, who, spec, merged)
         if row.deleted:
             found = [
                 _lost(name, row.data.get(name), value, "(deleted)", device, str(stamp))
@@ -505,9 +499,9 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
         work.preload({(c.table, c.record_id) for c in fresh})
         work.preload_places(
             {
-                (_PARENT[c.table][0], str(c.fields[_PARENT[c.table][1]]))
+                (parent[1], str(c.fields[parent[0]]))
                 for c in fresh
-                if c.table in _PARENT and _PARENT[c.table][1] in c.fields
+                if (parent := sync_spec(SYNCED_TYPES[c.table]).parent) and parent[0] in c.fields
             }
         )
         stored_results = []
