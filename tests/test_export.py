@@ -82,7 +82,8 @@ def test_visit_ledger_matches_the_database(db: sqlite3.Connection, tmp_path: Pat
     assert ledger.freeze_panes == "A3"
     assert ledger.page_setup.orientation == "landscape"
     assert str(ledger.page_setup.paperSize) == str(ledger.PAPERSIZE_A4)
-    assert ledger.page_setup.fitToWidth == 1 and ledger.sheet_properties.pageSetUpPr.fitToPage
+    fit = ledger.sheet_properties.pageSetUpPr
+    assert ledger.page_setup.fitToWidth == 1 and fit is not None and fit.fitToPage
     notes = heads.index("探访情况") + 1
     cell = ledger.cell(row=3, column=notes)
     assert cell.alignment.wrap_text and cell.font.name == "宋体"
