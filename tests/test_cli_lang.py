@@ -153,6 +153,11 @@ def walk(lang: str, folder: Path) -> tuple[list[Result], set[str]]:
     results.append(run(lang, "report", "eligible", "--json"))
     for command in ([], ["import"], ["import", "persons"], ["export", "visits"], ["init"]):
         results.append(run(lang, *command, "--help"))
+    # Click's own messages: a missing option or argument, a bad value, no such command.
+    for wrong in (["import", "persons"], ["demo", "--persons", "0"], ["bogus"], ["init"]):
+        result = run(lang, *wrong)
+        assert result.exit_code == 2, result.output
+        results.append(result)
     return results, seen
 
 
@@ -182,6 +187,11 @@ def test_every_import_problem_and_cli_message_is_english_with_lang_en(
         "required columns are missing: ID number",
         "disability grade 1",
         "Import a roster of people",
+        "Missing argument 'FILE'",
+        "is not in the range",
+        "No such command 'bogus'",
+        "Missing option '--village-code'",
+        "Show this message and exit.",
     ):
         assert words in text, words
 
@@ -205,10 +215,16 @@ def test_the_same_walk_in_chinese_holds_the_chinese_words(home: Path, tmp_path: 
         "残疾等级为1级",
         "从 Excel/CSV 导入服务对象名册",
         "错误：",
+        "缺少参数 'FILE'",
+        "不在 1<=x<=200000 范围内",
+        "没有 'bogus' 这个命令",
+        "缺少选项 '--village-code'",
+        "显示本帮助并退出",
+        "用法:",
     ):
         assert words in text, words
     # The English words of the same messages do not leak into the Chinese.
-    assert "Dry run" not in text and "Error:" not in text
+    assert "Dry run" not in text and "Error:" not in text and "Usage:" not in text
 
 
 @pytest.mark.parametrize("key", sorted(CLI_STRINGS))

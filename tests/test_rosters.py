@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from openpyxl import Workbook
+from pydantic import ValidationError
 
 from civtui.cli import main
 from civtui.domain import resident_id
 from civtui.domain.choices import Category, PersonStatus
-from civtui.domain.models import Person
+from civtui.domain.errors import explain
+from civtui.domain.models import Person, Visit
 from civtui.services.profile import Profile
 from db import open_store
 from tests.conftest import INIT, TODAY, synthetic_id
@@ -276,3 +278,25 @@ def test_a_dry_run_reads_differently_from_a_refused_import(
     clean = run("import", "persons", str(good), "--dry-run")
     assert clean.exit_code == 0 and "试运行通过" in clean.output
     assert people(profile) == []
+
+
+def test_report_eligible_is_ordered_by_village(home: Path) -> None:
+    assert run("demo", "--persons", "300", "--seed", "3").exit_code == 0
+    hints = json.loads(run("report", "eligible", "--json").stdout)
+    villages = [h["village"] for h in hints]
+    assert len(set(villages)) > 1
+    assert villages == sorted(villages)
+    table = run("report", "eligible").output
+    firsts = [table.index(v) for v in sorted(set(villages))]
+    assert firsts == sorted(firsts)
+
+
+def test_a_value_that_is_no_choice_in_a_form_lists_the_choices_too() -> None:
+    data = {"person_id": "p", "visit_date": "2026-11-01", "visitor": "王", "mode": "坐船"}
+    with pytest.raises(ValidationError) as caught:
+        Visit.model_validate({**data, "safety_hazards": ["地震"]}, context={"today": TODAY})
+    zh = {p.field: p.message for p in explain(caught.value, Visit)}
+    en = {p.field: p.message for p in explain(caught.value, Visit, "en")}
+    assert zh["mode"].endswith("可选：上门、电话、视频")
+    assert "用火用电" in zh["safety_hazards"]
+    assert en["mode"].endswith("write one of: Home visit, Phone, Video")
