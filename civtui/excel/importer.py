@@ -120,7 +120,7 @@ DERIVED_HEADERS = frozenset(
     {"序号", "编号", "性别", "年龄", "出生日期", "出生年月", "No.", "Sex", "Age", "Birth date"}
 )
 #: How the lines around a table begin: above it (what, who, when) and below it (who signs).
-_PREAMBLE = ("填报单位", "填表单位", "报送单位", "填报日期", "填表日期", "统计时间", "单位：")
+_PREAMBLE = ("填报单位", "填表单位", "报送单位", "填报日期", "填表日期", "统计时间", "单位")
 _FOOTER = ("填表人", "审核人", "制表人", "负责人", "合计", "总计", "小计", "统计人", "填报人")
 #: How far down a title, notes and blank rows may push the header.
 HEADER_SEARCH_ROWS = 15
