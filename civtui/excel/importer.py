@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import functools
 import io
 import re
 import unicodedata
@@ -157,8 +158,13 @@ def match_header(text: str) -> Column | None:
 _DERIVED_NORM = frozenset(_norm_header(h) for h in DERIVED_HEADERS)
 
 
+@functools.lru_cache(maxsize=4096)
 def _choice(kind: type[C], text: str) -> C | None:
-    """The value `text` names (code, label or synonym), or None."""
+    """The value `text` names (code, label or synonym), or None.
+
+    Cached: a roster repeats a handful of labels over thousands of rows, and finding a
+    label walks the members.
+    """
     try:
         return kind(text.strip())
     except ValueError:
