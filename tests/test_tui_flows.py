@@ -616,7 +616,8 @@ async def test_export_from_the_palette_runs_in_a_worker(app: CivtuiApp, home: Pa
         assert isinstance(app.screen, DashboardScreen)  # the screen stayed usable
         month = [v for v in app.store.all(Visit) if v.visit_date.strftime("%Y-%m") == "2026-11"]
     book = load_workbook(path)
-    assert book["探访台账"].max_row - 1 == len(month)
+    # Title row, header row, one row per visit, the 填表人/审核人 line.
+    assert book["探访台账"].max_row - 3 == len(month)
 
 
 async def test_coverage_and_eligible_reports_in_the_app(app: CivtuiApp) -> None:

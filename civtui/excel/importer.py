@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import functools
 import io
 import re
 import unicodedata
@@ -120,7 +121,7 @@ DERIVED_HEADERS = frozenset(
     {"序号", "编号", "性别", "年龄", "出生日期", "出生年月", "No.", "Sex", "Age", "Birth date"}
 )
 #: How the lines around a table begin: above it (what, who, when) and below it (who signs).
-_PREAMBLE = ("填报单位", "填表单位", "报送单位", "填报日期", "填表日期", "统计时间", "单位：")
+_PREAMBLE = ("填报单位", "填表单位", "报送单位", "填报日期", "填表日期", "统计时间", "单位")
 _FOOTER = ("填表人", "审核人", "制表人", "负责人", "合计", "总计", "小计", "统计人", "填报人")
 #: How far down a title, notes and blank rows may push the header.
 HEADER_SEARCH_ROWS = 15
@@ -157,8 +158,13 @@ def match_header(text: str) -> Column | None:
 _DERIVED_NORM = frozenset(_norm_header(h) for h in DERIVED_HEADERS)
 
 
+@functools.lru_cache(maxsize=4096)
 def _choice(kind: type[C], text: str) -> C | None:
-    """The value `text` names (code, label or synonym), or None."""
+    """The value `text` names (code, label or synonym), or None.
+
+    Cached: a roster repeats a handful of labels over thousands of rows, and finding a
+    label walks the members.
+    """
     try:
         return kind(text.strip())
     except ValueError:
