@@ -137,6 +137,8 @@ class SyncReport:
     #: Changes sent again because the server had lost them (restored from a backup).
     resent: int = 0
     rejected_reasons: list[Reason] = field(default_factory=list)
+    #: Pulled records waiting for one they refer to (see outbox.apply_page), after the pull.
+    held: int = 0
     #: What this laptop's changes conflicted with (fields, or a record deleted meanwhile).
     conflict_reasons: list[Reason] = field(default_factory=list)
 
@@ -366,6 +368,7 @@ def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) ->
         cursor = page.cursor
         tell("pull", report.pulled, report.pulled + (PULL_PAGE if page.has_more else 0))
         if not page.has_more:
+            report.held = outbox.held_count(store)
             return lacking
 
 
@@ -384,6 +387,8 @@ def summary(report: SyncReport) -> list[Reason]:
         said.append(Reason.of(Code.NEW_DEVICE))
     if report.resent:
         said.append(Reason.of(Code.RESENT, count=report.resent))
+    if report.held:
+        said.append(Reason.of(Code.HELD, count=report.held))
     return said + report.warnings
 
 

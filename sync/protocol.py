@@ -60,6 +60,7 @@ class Code(StrEnum):
 
     # -- the server's verdict on one change (ChangeResult.reason)
     PARENT_MISSING = "parent_missing"
+    REFERENCE_ELSEWHERE = "reference_elsewhere"
     OUTSIDE_VILLAGES = "outside_villages"
     VILLAGE_UNKNOWN = "village_unknown"
     STAFF_VILLAGES = "staff_villages"
@@ -91,11 +92,13 @@ class Code(StrEnum):
     SUMMARY = "summary"
     NEW_DEVICE = "new_device"
     RESENT = "resent"
+    HELD = "held"
 
 
 #: The parameters each code carries, by name.
 PARAMS: dict[Code, tuple[str, ...]] = {
     Code.PARENT_MISSING: ("table", "id"),
+    Code.REFERENCE_ELSEWHERE: ("table", "id", "village"),
     Code.OUTSIDE_VILLAGES: ("village",),
     Code.VILLAGE_UNKNOWN: (),
     Code.STAFF_VILLAGES: ("villages",),
@@ -124,6 +127,7 @@ PARAMS: dict[Code, tuple[str, ...]] = {
     Code.SUMMARY: ("pushed", "conflicts", "rejected", "pulled"),
     Code.NEW_DEVICE: (),
     Code.RESENT: ("count",),
+    Code.HELD: ("count",),
 }
 
 
