@@ -113,6 +113,11 @@ SYNC_STRINGS: dict[str, tuple[str, str]] = {
         "to protect personal data, a server on another computer is reached over https:// "
         "only; http:// is for this machine (not {url})",
     ),
+    "sync.code.disk_full": (
+        "本机磁盘已满，同步已停止；已有的记录和修改都没有丢失。请腾出磁盘空间后再同步",
+        "this laptop's disk is full, so sync stopped; nothing was lost. Free some disk "
+        "space, then sync again",
+    ),
     # -- the summary of one sync
     "sync.code.summary": (
         "上传 {pushed} 条（冲突 {conflicts}，被拒 {rejected}），下载 {pulled} 条",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -114,6 +115,14 @@ class BadAnswerError(SyncError):
 
     def __init__(self) -> None:
         super().__init__(Reason.of(Code.BAD_ANSWER))
+
+
+class DiskFullError(SyncError):
+    """The laptop's disk filled up while sync wrote to the profile; what was written before
+    stands (each step commits on its own), the step that failed is undone."""
+
+    def __init__(self) -> None:
+        super().__init__(Reason.of(Code.DISK_FULL))
 
 
 class BadServerUrlError(SyncError):
@@ -278,6 +287,15 @@ def push_request(device_id: str, batch: list[outbox.Outgoing]) -> PushRequest:
 
 def sync(store: Store, conn: Connection, progress: Progress | None = None) -> SyncReport:
     """Push every pending change, then pull everything new in the token's villages."""
+    try:
+        return _sync(store, conn, progress)
+    except sqlite3.OperationalError as exc:
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "full" in str(exc):
+            raise DiskFullError() from exc
+        raise
+
+
+def _sync(store: Store, conn: Connection, progress: Progress | None) -> SyncReport:
     report = SyncReport()
     tell = progress or (lambda stage, done, total: None)
 

@@ -67,6 +67,7 @@ SAMPLES: dict[Code, dict[str, Any]] = {
     Code.BAD_ANSWER: {},
     Code.URL_INVALID: {"url": "ftp://x"},
     Code.URL_INSECURE: {"url": "http://192.0.2.1:8765"},
+    Code.DISK_FULL: {},
     Code.SUMMARY: {"pushed": 3, "conflicts": 1, "rejected": 1, "pulled": 5},
     Code.NEW_DEVICE: {},
     Code.RESENT: {"count": 2},
@@ -82,6 +83,7 @@ RAISED: dict[type[client.SyncError], Callable[[], client.SyncError]] = {
     client.ServerBehindError: lambda: client.ServerBehindError(12),
     client.RequestRefusedError: lambda: client.RequestRefusedError(418, "I'm a teapot"),
     client.BadAnswerError: client.BadAnswerError,
+    client.DiskFullError: client.DiskFullError,
     client.BadServerUrlError: lambda: client.BadServerUrlError(
         Reason.of(Code.URL_INVALID, url="x")
     ),

@@ -190,7 +190,10 @@ class Staff(Record):
 
     name: Name = Field(title="姓名")
     role: Role = Field(title="角色")
-    village_codes: list[str] = Field(default_factory=list, title="服务村(社区)")
+    #: A staff member serves a township's villages at most (a few dozen).
+    village_codes: list[Annotated[str, Field(max_length=12)]] = Field(
+        default_factory=list, max_length=200, title="服务村(社区)"
+    )
 
 
 class Household(Record):
