@@ -13,6 +13,11 @@ SYNC_STRINGS: dict[str, tuple[str, str]] = {
         "所属记录（{table} {id}）尚未同步到服务器",
         "the record it belongs to ({table} {id}) is not on the server yet",
     ),
+    "sync.code.reference_elsewhere": (
+        "所指的{table} {id} 属于另一个村(社区) {village}；只能指向本村(社区)的记录",
+        "the {table} {id} it names belongs to another village ({village}); a record may "
+        "name only records of its own village",
+    ),
     "sync.code.outside_villages": (
         "该记录属于村(社区) {village}，不在您的权限范围内",
         "the record belongs to village {village}, which your token does not cover",
@@ -108,6 +113,11 @@ SYNC_STRINGS: dict[str, tuple[str, str]] = {
         "to protect personal data, a server on another computer is reached over https:// "
         "only; http:// is for this machine (not {url})",
     ),
+    "sync.code.disk_full": (
+        "本机磁盘已满，同步已停止；已有的记录和修改都没有丢失。请腾出磁盘空间后再同步",
+        "this laptop's disk is full, so sync stopped; nothing was lost. Free some disk "
+        "space, then sync again",
+    ),
     # -- the summary of one sync
     "sync.code.summary": (
         "上传 {pushed} 条（冲突 {conflicts}，被拒 {rejected}），下载 {pulled} 条",
@@ -122,6 +132,11 @@ SYNC_STRINGS: dict[str, tuple[str, str]] = {
         "服务器缺少本机的 {count} 条修改（可能从备份恢复过），已重新上传",
         "the server lacked {count} of this laptop's changes (restored from a backup?); "
         "they were sent again",
+    ),
+    "sync.code.held": (
+        "{count} 条下载的记录所属的记录尚未到达本机，已暂存，到达后自动写入",
+        "{count} received records wait for a record they belong to that this laptop does "
+        "not have yet; they are written when it arrives",
     ),
     # -- how the pieces are put together
     "sync.join": ("；", "; "),

@@ -584,3 +584,17 @@ def migrate(db: Database, path: Path, now: dt.datetime) -> Path | None:
         backup(db, copy)
     migrations.apply(db)
     return copy
+
+
+@migrations()
+def m008_held_records(db: Database) -> None:
+    """Pulled records waiting for a record they refer to (a pull never fails on them)."""
+    db.execute(
+        """CREATE TABLE held_records (
+            table_name TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (table_name, record_id)
+        )"""
+    )

@@ -142,15 +142,24 @@ def apply_page(
     conflicts: Sequence[PulledConflict],
     cursor: int,
 ) -> None:
-    """Store a pulled page and its cursor in one transaction; unsent local fields stay put."""
+    """Store a pulled page and its cursor in one transaction; unsent local fields stay put.
+
+    No record can make a page fail: one that refers to a record this laptop does not hold
+    (yet) is held in `held_records`, and written with the first page that brings what it
+    refers to (pages follow the server's version order, so an edited parent may come
+    pages after its children; and a record may name one in a village this laptop does not
+    sync). Each page tries the held records again."""
     # Lost in a power cut, page and cursor go together: the page is pulled again.
     with store.transaction(durable=False):
         # Within a page a record may arrive before one it refers to; check at commit.
         store.db.execute("PRAGMA defer_foreign_keys = ON")
-        unsent = unsent_fields(store, [(r.table, r.record_id) for r in records])
+        candidates = sorted([*held_records(store), *records], key=lambda r: r.version)
+        unsent = unsent_fields(store, [(r.table, r.record_id) for r in candidates])
+        ready, held = _sort_out(store, candidates, unsent)
         # A record with a delete on its way is left as it is here.
-        taken = [r for r in records if "*" not in unsent.get((r.table, r.record_id), ())]
+        taken = [r for r in ready if "*" not in unsent.get((r.table, r.record_id), ())]
         store.apply_remote(taken, {key: frozenset(names) for key, names in unsent.items()})
+        _hold(store, ready, held)
         store.db.conn.executemany(
             "INSERT INTO record_versions (table_name, record_id, version) VALUES (?, ?, ?) "
             "ON CONFLICT(table_name, record_id) "
@@ -177,6 +186,67 @@ def apply_page(
             ],
         )
         store.set_meta(PULL_CURSOR, str(cursor))
+
+
+def held_records(store: Store) -> list[Remote]:
+    """Pulled records still waiting for a record they refer to, oldest version first."""
+    rows = store.db.execute("SELECT body FROM held_records ORDER BY version").fetchall()
+    return [Remote.model_validate_json(body) for (body,) in rows]
+
+
+def held_count(store: Store) -> int:
+    (count,) = store.db.execute("SELECT count(*) FROM held_records").fetchone()
+    return int(count)
+
+
+def _sort_out(
+    store: Store, candidates: Sequence[Remote], unsent: dict[tuple[str, str], set[str]]
+) -> tuple[list[Remote], list[Remote]]:
+    """The records whose every reference is on this laptop or among the ready ones, and the
+    rest. A field with an unsent local edit keeps the local value: it is not checked."""
+
+    def wanted(r: Remote) -> list[tuple[str, str]]:
+        mine = unsent.get((r.table, r.record_id), set())
+        return [
+            (table, str(r.fields[column]))
+            for column, table in store.references(r.table)
+            if column not in mine and r.fields.get(column) is not None
+        ]
+
+    needs = {id(r): wanted(r) for r in candidates}
+    have = store.present(key for keys in needs.values() for key in keys)
+    ready_ids: set[int] = set()
+    grew = True
+    while grew:  # a need's status step waits for the need, which waits for its person
+        grew = False
+        for r in candidates:
+            if id(r) not in ready_ids and all(key in have for key in needs[id(r)]):
+                ready_ids.add(id(r))
+                have.add((r.table, r.record_id))
+                grew = True
+    ready = [r for r in candidates if id(r) in ready_ids]
+    newest = {(r.table, r.record_id): r.version for r in ready}
+    # A held version older than one written now is done with.
+    held = [
+        r
+        for r in candidates
+        if id(r) not in ready_ids and newest.get((r.table, r.record_id), -1) < r.version
+    ]
+    return ready, held
+
+
+def _hold(store: Store, ready: Sequence[Remote], held: Sequence[Remote]) -> None:
+    store.db.conn.executemany(
+        "DELETE FROM held_records WHERE table_name = ? AND record_id = ?",
+        [(r.table, r.record_id) for r in ready],
+    )
+    # The newest version of a held record is the one to write later.
+    store.db.conn.executemany(
+        "INSERT INTO held_records (table_name, record_id, version, body) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(table_name, record_id) DO UPDATE SET version = excluded.version, "
+        "body = excluded.body WHERE excluded.version >= held_records.version",
+        [(r.table, r.record_id, r.version, r.model_dump_json()) for r in held],
+    )
 
 
 def cursor(store: Store) -> int:

@@ -100,6 +100,7 @@ class Store:
         self._last_stamp = hlc.Stamp.parse(last) if last else None
         self._column_cache: dict[str, list[str]] = {}
         self._pullable: dict[str, frozenset[str]] = {}
+        self._references: dict[str, list[tuple[str, str]]] = {}
 
     # -- meta ---------------------------------------------------------------
 
@@ -309,6 +310,31 @@ class Store:
             bookkeeping = {"updated_at", "device_id", "hlc", "deleted"}
             self._pullable[table] = frozenset(self._columns(table)) - bookkeeping
         return self._pullable[table]
+
+    def references(self, table: str) -> list[tuple[str, str]]:
+        """(column, table it names) of each foreign key of `table`, as the file declares them."""
+        if table not in self._references:
+            self._references[table] = [
+                (str(r[3]), str(r[2]))
+                for r in self.db.execute(f"PRAGMA foreign_key_list([{table}])")
+            ]
+        return self._references[table]
+
+    def present(self, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (table, id) records this file holds, tombstones included."""
+        ids: dict[str, list[str]] = {}
+        for table, record_id in set(keys):
+            ids.setdefault(table, []).append(record_id)
+        found: set[tuple[str, str]] = set()
+        for table, wanted in ids.items():
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                for (record_id,) in self.db.execute(
+                    f"SELECT id FROM [{table}] WHERE id IN ({marks})", chunk
+                ):
+                    found.add((table, str(record_id)))
+        return found
 
     def _columns(self, table: str) -> list[str]:
         if table not in self._column_cache:

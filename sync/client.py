@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -116,6 +117,14 @@ class BadAnswerError(SyncError):
         super().__init__(Reason.of(Code.BAD_ANSWER))
 
 
+class DiskFullError(SyncError):
+    """The laptop's disk filled up while sync wrote to the profile; what was written before
+    stands (each step commits on its own), the step that failed is undone."""
+
+    def __init__(self) -> None:
+        super().__init__(Reason.of(Code.DISK_FULL))
+
+
 class BadServerUrlError(SyncError):
     """The server address is not one sync may use."""
 
@@ -137,6 +146,8 @@ class SyncReport:
     #: Changes sent again because the server had lost them (restored from a backup).
     resent: int = 0
     rejected_reasons: list[Reason] = field(default_factory=list)
+    #: Pulled records waiting for one they refer to (see outbox.apply_page), after the pull.
+    held: int = 0
     #: What this laptop's changes conflicted with (fields, or a record deleted meanwhile).
     conflict_reasons: list[Reason] = field(default_factory=list)
 
@@ -276,6 +287,15 @@ def push_request(device_id: str, batch: list[outbox.Outgoing]) -> PushRequest:
 
 def sync(store: Store, conn: Connection, progress: Progress | None = None) -> SyncReport:
     """Push every pending change, then pull everything new in the token's villages."""
+    try:
+        return _sync(store, conn, progress)
+    except sqlite3.OperationalError as exc:
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "full" in str(exc):
+            raise DiskFullError() from exc
+        raise
+
+
+def _sync(store: Store, conn: Connection, progress: Progress | None) -> SyncReport:
     report = SyncReport()
     tell = progress or (lambda stage, done, total: None)
 
@@ -366,6 +386,7 @@ def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) ->
         cursor = page.cursor
         tell("pull", report.pulled, report.pulled + (PULL_PAGE if page.has_more else 0))
         if not page.has_more:
+            report.held = outbox.held_count(store)
             return lacking
 
 
@@ -384,6 +405,8 @@ def summary(report: SyncReport) -> list[Reason]:
         said.append(Reason.of(Code.NEW_DEVICE))
     if report.resent:
         said.append(Reason.of(Code.RESENT, count=report.resent))
+    if report.held:
+        said.append(Reason.of(Code.HELD, count=report.held))
     return said + report.warnings
 
 

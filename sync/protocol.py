@@ -8,7 +8,7 @@ from __future__ import annotations
 import gzip
 import zlib
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pydantic_core
 from pydantic import (
@@ -38,6 +38,13 @@ MAX_COMPRESSED_BYTES = 2 * 1024 * 1024
 MAX_DECOMPRESSED_BYTES = 16 * 1024 * 1024
 MAX_PUSH_CHANGES = 1000
 MAX_PULL_PAGE = 2000
+#: Numbers are stored as 64-bit integers on both databases: one past it was a 500.
+MAX_INT = 2**63 - 1
+#: A record has a few dozen fields; more is not a record.
+MAX_FIELDS = 64
+#: Ids: no control characters (PostgreSQL refuses NUL in text: that was a 500) and no spaces
+#: at the ends; what the models make are UUIDs, 12-digit codes and category codes.
+ID_PATTERN = r"^[^\x00-\x20\x7f]([^\x00-\x1f\x7f]*[^\x00-\x20\x7f])?$"
 #: How far ahead of the server's clock a change's stamp may claim to be.
 MAX_CLOCK_AHEAD_MS = 5 * 60 * 1000
 
@@ -60,6 +67,7 @@ class Code(StrEnum):
 
     # -- the server's verdict on one change (ChangeResult.reason)
     PARENT_MISSING = "parent_missing"
+    REFERENCE_ELSEWHERE = "reference_elsewhere"
     OUTSIDE_VILLAGES = "outside_villages"
     VILLAGE_UNKNOWN = "village_unknown"
     STAFF_VILLAGES = "staff_villages"
@@ -87,15 +95,18 @@ class Code(StrEnum):
     BAD_ANSWER = "bad_answer"
     URL_INVALID = "url_invalid"
     URL_INSECURE = "url_insecure"
+    DISK_FULL = "disk_full"
     # -- the summary of one sync
     SUMMARY = "summary"
     NEW_DEVICE = "new_device"
     RESENT = "resent"
+    HELD = "held"
 
 
 #: The parameters each code carries, by name.
 PARAMS: dict[Code, tuple[str, ...]] = {
     Code.PARENT_MISSING: ("table", "id"),
+    Code.REFERENCE_ELSEWHERE: ("table", "id", "village"),
     Code.OUTSIDE_VILLAGES: ("village",),
     Code.VILLAGE_UNKNOWN: (),
     Code.STAFF_VILLAGES: ("villages",),
@@ -121,9 +132,11 @@ PARAMS: dict[Code, tuple[str, ...]] = {
     Code.BAD_ANSWER: (),
     Code.URL_INVALID: ("url",),
     Code.URL_INSECURE: ("url",),
+    Code.DISK_FULL: (),
     Code.SUMMARY: ("pushed", "conflicts", "rejected", "pulled"),
     Code.NEW_DEVICE: (),
     Code.RESENT: ("count",),
+    Code.HELD: ("count",),
 }
 
 
@@ -152,17 +165,19 @@ class Reason(Message):
 class Change(Message):
     """One change-log entry as it travels: the fields it set, stamped by its device."""
 
-    seq: int = Field(ge=1, description="Per-device sequence number, increasing")
+    seq: int = Field(ge=1, le=MAX_INT, description="Per-device sequence number, increasing")
     table: Literal[SYNCED_TABLES]  # type: ignore[valid-type]
-    record_id: str = Field(min_length=1, max_length=64)
+    record_id: str = Field(min_length=1, max_length=64, pattern=ID_PATTERN)
     op: Literal["upsert", "delete"] = "upsert"
-    fields: dict[str, Any] = Field(default_factory=dict)
+    fields: dict[Annotated[str, Field(max_length=64)], Any] = Field(
+        default_factory=dict, max_length=MAX_FIELDS
+    )
     hlc: str = Field(
         pattern=r"^\d{13}-\d{4}(-[\w\-]{1,64})?$",
         description="Hybrid-logical-clock stamp; the device part may be left out (it is the sender)",
     )
     base_version: int = Field(
-        default=0, ge=0, description="Server version of this record the device last saw"
+        default=0, ge=0, le=MAX_INT, description="Server version of this record the device last saw"
     )
 
 
@@ -226,7 +241,7 @@ class PushResponse(Message):
 
 
 class PullRequest(Message):
-    cursor: int = Field(ge=0)
+    cursor: int = Field(ge=0, le=MAX_INT)
     limit: int = Field(default=500, ge=1, le=MAX_PULL_PAGE)
     #: The asking device: records only it has ever written are not sent back to it.
     device_id: str | None = Field(default=None, pattern=r"^[\w\-]{1,64}$")

@@ -22,6 +22,8 @@ def test_each_synced_kind_says_where_its_village_comes_from(kind: type[Record]) 
     if spec.parent is not None:
         field, table = spec.parent
         assert field in kind.model_fields and table in SYNCED_TYPES
+    for field, table in spec.refers:
+        assert field in kind.model_fields and table in SYNCED_TYPES
     if spec.timeline is not None:
         key, day = spec.timeline
         assert day in kind.model_fields

@@ -39,6 +39,7 @@ EN, ZH = Translator("en"), Translator("zh")
 SAMPLES: dict[Code, dict[str, Any]] = {
     Code.PARENT_MISSING: {"table": "persons", "id": "p-1"},
     Code.OUTSIDE_VILLAGES: {"village": OTHER_VILLAGE},
+    Code.REFERENCE_ELSEWHERE: {"table": "households", "id": "h-1", "village": OTHER_VILLAGE},
     Code.VILLAGE_UNKNOWN: {},
     Code.STAFF_VILLAGES: {"villages": [OTHER_VILLAGE, "330903103203"]},
     Code.UNKNOWN_FIELDS: {"table": "persons", "fields": ["shoe_size", "hat"]},
@@ -66,9 +67,11 @@ SAMPLES: dict[Code, dict[str, Any]] = {
     Code.BAD_ANSWER: {},
     Code.URL_INVALID: {"url": "ftp://x"},
     Code.URL_INSECURE: {"url": "http://192.0.2.1:8765"},
+    Code.DISK_FULL: {},
     Code.SUMMARY: {"pushed": 3, "conflicts": 1, "rejected": 1, "pulled": 5},
     Code.NEW_DEVICE: {},
     Code.RESENT: {"count": 2},
+    Code.HELD: {"count": 500},
 }
 
 #: Every typed exception the client raises, made as the client makes it.
@@ -80,6 +83,7 @@ RAISED: dict[type[client.SyncError], Callable[[], client.SyncError]] = {
     client.ServerBehindError: lambda: client.ServerBehindError(12),
     client.RequestRefusedError: lambda: client.RequestRefusedError(418, "I'm a teapot"),
     client.BadAnswerError: client.BadAnswerError,
+    client.DiskFullError: client.DiskFullError,
     client.BadServerUrlError: lambda: client.BadServerUrlError(
         Reason.of(Code.URL_INVALID, url="x")
     ),

@@ -107,6 +107,9 @@ class Synced:
     parent: tuple[str, str] | None = None
     #: On a person's timeline: (the kind's key, kind.<key> in i18n; the field of its day).
     timeline: tuple[str, str] | None = None
+    #: Other records it may name, (field, table): each must be on the server and in the
+    #: record's own village, or a laptop of that village could never hold what it names.
+    refers: tuple[tuple[str, str], ...] = ()
 
 
 class Record(BaseModel):
@@ -187,7 +190,10 @@ class Staff(Record):
 
     name: Name = Field(title="姓名")
     role: Role = Field(title="角色")
-    village_codes: list[str] = Field(default_factory=list, title="服务村(社区)")
+    #: A staff member serves a township's villages at most (a few dozen).
+    village_codes: list[Annotated[str, Field(max_length=12)]] = Field(
+        default_factory=list, max_length=200, title="服务村(社区)"
+    )
 
 
 class Household(Record):
@@ -204,7 +210,9 @@ class Person(Record):
     """A person the village serves (服务对象). Birth date, sex and age come from the ID."""
 
     table: ClassVar[str] = "persons"
-    synced: ClassVar[Synced | None] = Synced(village="village_code")
+    synced: ClassVar[Synced | None] = Synced(
+        village="village_code", refers=(("household_id", "households"),)
+    )
 
     village_code: str = Field(title="村(社区)")
     household_id: str | None = Field(default=None, title="所属户")

@@ -28,14 +28,22 @@ from sync.server.tokens import Identity
 M = TypeVar("M", bound=BaseModel)
 
 
+#: Schemas the request bodies refer to, added to the document's components.
+_BODY_DEFS: dict[str, Any] = {}
+_REF = "#/components/schemas/{model}"
+
+
 def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
     # Bodies are read by hand (to enforce size limits before parsing), so the
-    # OpenAPI document is told their schema explicitly.
+    # OpenAPI document is told their schema explicitly; the models they refer to go where
+    # the document's own references point (pydantic's "#/$defs/..." resolve nowhere there).
+    schema = model.model_json_schema(ref_template=_REF)
+    _BODY_DEFS.update(schema.pop("$defs", {}))
     return {
         "requestBody": {
             "required": True,
             "description": "gzip-compressed JSON (Content-Encoding: gzip), or plain JSON",
-            "content": {"application/json": {"schema": model.model_json_schema()}},
+            "content": {"application/json": {"schema": schema}},
         }
     }
 
@@ -131,6 +139,18 @@ def create_app(engine: Engine) -> FastAPI:
     async def pull(request: Request, who: Caller) -> Response:
         message = await read_body(request, PullRequest)
         return gzip_response(await _in_thread(merge.pull, engine, who, message))
+
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            for name, schema in _BODY_DEFS.items():
+                schemas.setdefault(name, schema)
+        return app.openapi_schema or generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

@@ -271,6 +271,27 @@ def _check_access(
         raise Rejected(Code.STAFF_VILLAGES, villages=sorted(outside))
 
 
+def _named(spec: Synced) -> tuple[tuple[str, str], ...]:
+    """(field, table) of every record a kind names: its parent, and what it refers to."""
+    return ((spec.parent,) if spec.parent else ()) + spec.refers
+
+
+def _check_references(
+    work: _WorkingSet, spec: Synced, data: dict[str, Any], village: str | None
+) -> None:
+    """Every record it names is on the server, in its own village: what a laptop of that
+    village pulls never names a record it cannot have."""
+    for field, table in spec.refers:
+        named = data.get(field)
+        if named is None:
+            continue
+        there, elsewhere = work.place(table, str(named))
+        if not there:
+            raise Rejected(Code.PARENT_MISSING, table=table, id=str(named))
+        if elsewhere != village:
+            raise Rejected(Code.REFERENCE_ELSEWHERE, table=table, id=str(named), village=elsewhere)
+
+
 def _validate(table: str, data: dict[str, Any], changed: dict[str, Any]) -> None:
     kind = RECORD_TYPES[table]
     unknown = set(changed) - set(kind.model_fields) - set(kind.model_computed_fields)
@@ -374,6 +395,7 @@ def _apply_one(
         merged = {**row.data, **change.fields, "id": change.record_id}
         after = _village_of(work, spec, merged)
         _check_access(row, after, who, spec, merged)
+        _check_references(work, spec, merged, after)
         if row.deleted:
             found = [
                 _lost(name, row.data.get(name), value, "(deleted)", device, str(stamp))
@@ -499,9 +521,10 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
         work.preload({(c.table, c.record_id) for c in fresh})
         work.preload_places(
             {
-                (parent[1], str(c.fields[parent[0]]))
+                (table, str(c.fields[field]))
                 for c in fresh
-                if (parent := sync_spec(SYNCED_TYPES[c.table]).parent) and parent[0] in c.fields
+                for field, table in _named(sync_spec(SYNCED_TYPES[c.table]))
+                if c.fields.get(field) is not None
             }
         )
         stored_results = []

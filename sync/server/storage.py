@@ -28,6 +28,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.engine import make_url
 
 metadata = MetaData()
 
@@ -188,9 +189,21 @@ def database_url(url: str | None) -> str:
     return chosen
 
 
+def _private_file(path: str | None) -> None:
+    """Create the server's SQLite file readable by its owner only: it holds every village's
+    personal data. (SQLite gives its -wal and -shm files the same permissions.)"""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    if not Path(path).parent.is_dir():
+        return  # SQLite will say so itself
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+
+
 def make_engine(url: str | None = None) -> Engine:
     target = database_url(url)
     if target.startswith("sqlite"):
+        _private_file(make_url(target).database)
         engine = create_engine(target, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
