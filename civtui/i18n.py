@@ -406,3 +406,8 @@ class Translator:
             return FIELD_EN.get(name, name)
         info = model.model_fields.get(name)
         return (info.title if info else None) or name
+
+
+from civtui.i18n_server import SERVER_STRINGS  # noqa: E402 - merged after the table above
+
+STRINGS.update(SERVER_STRINGS)
