@@ -13,7 +13,6 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
 
-from civtui.domain import errors
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
 from civtui.domain.models import Staff
 from civtui.i18n import Translator
@@ -119,7 +118,16 @@ class CivtuiApp(App[None]):
         """Push and pull in a worker thread, on its own connection to the profile's file."""
         # Imported here, off the start-up path: the HTTP stack is not needed to open the app.
         from civtui.services import credentials
-        from sync.client import Connection, SyncError, summary, sync
+        from sync import words
+        from sync.client import (
+            Connection,
+            DeviceTakenError,
+            OfflineError,
+            SyncError,
+            TokenRefusedError,
+            summary,
+            sync,
+        )
 
         store = open_store(self.profile.db_path, self.clock)
         try:
@@ -140,11 +148,14 @@ class CivtuiApp(App[None]):
             finally:
                 conn.close()
         except SyncError as exc:
-            links: dict[str, Link] = {"offline": "offline", "auth": "signed_out"}
-            link = links.get(exc.kind, "online")
+            link: Link = "online"
+            if isinstance(exc, OfflineError):
+                link = "offline"
+            elif isinstance(exc, TokenRefusedError | DeviceTakenError):
+                link = "signed_out"
             self.call_from_thread(self._sync_state, link, None)
-            if not automatic or exc.kind != "offline":
-                said = errors.text(exc, self.lang)
+            if not automatic or not isinstance(exc, OfflineError):
+                said = words.say(exc.reason, self.t)
                 self.call_from_thread(self.notify, said, severity="error", timeout=15)
             return
         finally:
@@ -152,8 +163,8 @@ class CivtuiApp(App[None]):
         if report.new_device_id:
             self.call_from_thread(self._reopen_store)
         self.call_from_thread(self._sync_state, "online", None)
-        severity = "warning" if report.rejected or report.clock_warning else "information"
-        said = summary(report).in_(self.lang)
+        severity = "warning" if report.rejected or report.warnings else "information"
+        said = words.say_all(summary(report), self.t)
         self.call_from_thread(self.notify, said, severity=severity, timeout=10)
 
     def _sync_progress(self, stage: str, done: int, total: int) -> None:

@@ -17,7 +17,7 @@ SERVER_STRINGS: dict[str, tuple[str, str]] = {
         "Database is up to date (schema {after})",
     ),
     "server.init.backup": ("升级前的备份：{path}", "Backup taken before upgrading: {path}"),
-    "server.not_ready": (
+    "server.schema_behind": (
         "服务器数据库是第 {found} 版，本程序需要第 {head} 版；请先运行 civtui server init",
         "The server database is at schema {found}, this release needs {head}; run civtui server init first",
     ),
@@ -37,11 +37,6 @@ SERVER_STRINGS: dict[str, tuple[str, str]] = {
         "Log: this terminal, and {path} (JSON lines)",
     ),
     "server.run.log_terminal": ("日志：仅终端", "Log: this terminal only"),
-    "server.run.not_loopback": (
-        "注意：服务器将监听 {host}，其他电脑可以连接；请放在 HTTPS 反向代理之后。",
-        "Note: the server listens on {host}, so other computers can connect; put it behind an "
-        "HTTPS reverse proxy.",
-    ),
     "server.run.workers_sqlite": (
         "多个工作进程需要 PostgreSQL；SQLite 只能有一个写入者，请用 --workers 1",
         "Several workers need PostgreSQL; SQLite has a single writer, use --workers 1",

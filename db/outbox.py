@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from db.store import Remote, Store
 
 PULL_CURSOR = "pull_cursor"
@@ -19,7 +21,11 @@ SYNC_RUNS = "sync_runs"
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A pending change with the server version of its record the device last saw."""
+    """A pending change with the server version of its record the device last saw.
+
+    Not the protocol's Change: this is a row of the change log as it is (insert / update /
+    delete, the record's id among the fields, the full stamp); `sync.client.push_request`
+    says it the protocol's way (upsert / delete, the device cut from the stamp)."""
 
     seq: int
     table: str
@@ -113,15 +119,12 @@ def unsent_fields(store: Store, keys: Sequence[tuple[str, str]]) -> dict[tuple[s
     return found
 
 
-@dataclass(frozen=True)
-class Incoming(Remote):
-    """A record as pulled from the server, with the server's version of it."""
+class PulledConflict(BaseModel):
+    """A field two devices set concurrently, as a pull brings it: the value kept and the one
+    that lost. The protocol's Conflict is this class."""
 
-    version: int
+    model_config = ConfigDict(frozen=True)
 
-
-@dataclass(frozen=True)
-class IncomingConflict:
     id: int
     table: str
     record_id: str
@@ -135,8 +138,8 @@ class IncomingConflict:
 
 def apply_page(
     store: Store,
-    records: Sequence[Incoming],
-    conflicts: Sequence[IncomingConflict],
+    records: Sequence[Remote],
+    conflicts: Sequence[PulledConflict],
     cursor: int,
 ) -> None:
     """Store a pulled page and its cursor in one transaction; unsent local fields stay put."""

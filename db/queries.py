@@ -19,17 +19,17 @@ from civtui.domain.choices import (
 )
 from civtui.domain.models import (
     CHILD_AGE_LIMIT,
+    SYNCED_TYPES,
     Assessment,
     ChildCheck,
     ElderNeed,
-    Household,
     NeedStatusChange,
     Person,
-    Staff,
+    Record,
     Village,
-    Visit,
     VisitPolicy,
     derived_categories,
+    sync_spec,
 )
 from civtui.domain.policy import (
     DEFAULT_POLICY,
@@ -39,18 +39,9 @@ from civtui.domain.worklist import WorkItem
 from db import standings
 from db.store import Store
 
-#: Record kinds `civtui status` counts, with the stable keys its JSON uses.
-COUNTED: dict[str, type[Any]] = {
-    "villages": Village,
-    "staff": Staff,
-    "households": Household,
-    "persons": Person,
-    "visits": Visit,
-    "child_checks": ChildCheck,
-    "elder_needs": ElderNeed,
-    "need_status_changes": NeedStatusChange,
-    "assessments": Assessment,
-}
+#: Record kinds `civtui status` counts, with the stable keys its JSON uses: every kind
+#: devices sync, by table.
+COUNTED: dict[str, type[Record]] = SYNCED_TYPES
 
 
 def counts(store: Store) -> dict[str, int]:
@@ -204,24 +195,31 @@ class TimelineEntry:
 
     day: dt.date
     kind: str
-    record: Visit | ChildCheck | ElderNeed | NeedStatusChange | Assessment
+    record: Record
 
 
 def timeline(store: Store, person_id: str) -> list[TimelineEntry]:
     """Visits, child checks, needs (with each status step) and assessments, newest first."""
     entries: list[TimelineEntry] = []
-    for v in store.all(Visit, "person_id = ?", [person_id]):
-        entries.append(TimelineEntry(v.visit_date, "visit", v))
-    for c in store.all(ChildCheck, "person_id = ?", [person_id]):
-        entries.append(TimelineEntry(c.check_date, "check", c))
-    for a in store.all(Assessment, "person_id = ?", [person_id]):
-        entries.append(TimelineEntry(a.assessed_on, "assessment", a))
-    for need in store.all(ElderNeed, "person_id = ?", [person_id]):
-        full = need_history(store, need)
-        entries.append(TimelineEntry(need.raised_on, "need", full))
-        for step in full.history[1:]:
-            entries.append(TimelineEntry(step.changed_at.date(), "need_step", step))
+    for kind in SYNCED_TYPES.values():
+        spec = sync_spec(kind)
+        if spec.timeline is None or spec.parent is None or spec.parent[1] != Person.table:
+            continue
+        for record in store.all(kind, f"{spec.parent[0]} = ?", [person_id]):
+            if isinstance(record, ElderNeed):
+                # A need's later steps come with it (the first step is the need raised).
+                record = need_history(store, record)
+                entries += [_entry(record), *map(_entry, record.history[1:])]
+            else:
+                entries.append(_entry(record))
+    # On the same day: in the order the kinds are listed (RECORD_TYPES).
     return sorted(entries, key=lambda e: e.day, reverse=True)
+
+
+def _entry(record: Record) -> TimelineEntry:
+    key, field = sync_spec(type(record)).timeline or ("", "")
+    day = getattr(record, field)
+    return TimelineEntry(day.date() if isinstance(day, dt.datetime) else day, key, record)
 
 
 @dataclass(frozen=True)

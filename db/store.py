@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pydantic import BaseModel, ConfigDict
 from sqlite_utils import Database
 
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
@@ -38,9 +39,11 @@ class RecordDeletedError(ValueError):
     """An edit to a record that has been deleted (it stays a tombstone)."""
 
 
-@dataclass(frozen=True)
-class Remote:
-    """A record as the server holds it, brought in by a pull."""
+class Remote(BaseModel):
+    """A record as the server holds it, brought in by a pull. The protocol's PulledRecord is
+    this class: what the server sends is written as it arrives."""
+
+    model_config = ConfigDict(frozen=True)
 
     table: str
     record_id: str
@@ -48,6 +51,8 @@ class Remote:
     deleted: bool
     hlc: str
     device_id: str
+    #: The server's version of the record (0: not said).
+    version: int = 0
 
 
 @dataclass(frozen=True)

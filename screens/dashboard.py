@@ -13,6 +13,7 @@ from screens import format as fmt
 from screens.actions import open_contact_form
 from screens.base import CivScreen
 from screens.messages import SyncStateChanged
+from sync import words
 
 #: Work-list rows laid out at most; the title gives the full count.
 WORKLIST_LIMIT = 200
@@ -140,8 +141,10 @@ class DashboardScreen(CivScreen[None]):
                 when=last[:16].replace("T", " ") if last else t("status.never_synced"),
             ),
         ]
-        said = store.get_meta(outbox.LAST_RESULT_EN) if civ.lang == "en" else None
-        detail = civ.sync_activity or said or store.get_meta(outbox.LAST_RESULT)
+        last_result = words.stored_summary(
+            store.get_meta(outbox.LAST_RESULT), t, legacy_en=store.get_meta(outbox.LAST_RESULT_EN)
+        )
+        detail = civ.sync_activity or last_result
         if detail:
             parts.append(detail)
         self.query_one("#statusbar", Static).update(" · ".join(parts))

@@ -10,6 +10,7 @@ from civtui.domain.models import RECORD_TYPES
 from db import outbox, queries
 from screens.base import CivScreen
 from screens.messages import SyncStateChanged
+from sync import words
 
 
 class PendingScreen(CivScreen[None]):
@@ -64,7 +65,7 @@ class PendingScreen(CivScreen[None]):
             )
             result = t(f"result.{change.status}")
             if change.reason:
-                result = f"{result}：{change.reason}"
+                result = t("sync.label", label=result, message=words.stored(change.reason, t))
             table.add_row(
                 change.created_at[:16].replace("T", " "),
                 t(f"table.{change.table_name}"),

@@ -15,12 +15,9 @@ from civtui.domain.errors import explain_text
 from civtui.domain.models import (
     ELDER_AGE,
     RECORD_TYPES,
-    Assessment,
-    ChildCheck,
     ElderNeed,
     NeedStatusChange,
     Person,
-    Visit,
     effective_categories,
 )
 from civtui.i18n import Translator
@@ -262,45 +259,5 @@ def _short(value: object) -> str:
 
 
 def summary(entry: TimelineEntry, t: Translator) -> str:
-    """One line saying what a timeline entry recorded."""
-    lang = t.lang
-    record = entry.record
-    if isinstance(record, Visit):
-        parts = [
-            record.mode.label(lang),
-            f"{t('short.living')}{record.living_condition.label(lang)}",
-            f"{t('short.health')}{record.health.label(lang)}",
-            f"{t('short.mood')}{record.mood.label(lang)}",
-        ]
-        if record.safety_hazards:
-            parts.append(fmt.choices(record.safety_hazards, lang))
-        if record.follow_up_needed:
-            parts.append(f"→ {record.follow_up_note}")
-        return " · ".join(parts)
-    if isinstance(record, ChildCheck):
-        parts = [
-            record.guardian_situation.label(lang),
-            record.school_status.label(lang),
-            f"{t('short.risk')}{record.risk_level.label(lang)}",
-        ]
-        if record.risk_flags:
-            parts.append(fmt.choices(record.risk_flags, lang))
-        if record.reported_to:
-            parts.append(f"→ {record.reported_to}")
-        return " · ".join(parts)
-    if isinstance(record, ElderNeed):
-        parts = [
-            f"{record.need_type.label(lang)}（{record.urgency.label(lang)}）",
-            record.status.label(lang),
-        ]
-        if record.referred_to:
-            parts.append(record.referred_to.label(lang))
-        if record.description:
-            parts.append(record.description)
-        return " · ".join(parts)
-    if isinstance(record, NeedStatusChange):
-        before = record.from_status.label(lang) if record.from_status else "—"
-        text = f"{before} → {record.to_status.label(lang)} · {record.staff}"
-        return f"{text} · {record.note}" if record.note else text
-    assert isinstance(record, Assessment)
-    return f"{record.total} · {record.level.label(lang)} · {record.assessor}"
+    """One line saying what a timeline entry recorded (each kind says it itself)."""
+    return entry.record.timeline_line(t)

@@ -67,6 +67,7 @@ def test() -> int:
     sh(python, "-m", "ruff", "format", "--check", ".")
     sh(python, "-m", "mypy")
     sh(BIN / "lint-imports")  # the layers contract in pyproject.toml
+    ensure_print_tools()
     env = dict(os.environ)
     stop = None
     try:
@@ -102,6 +103,42 @@ def bench() -> int:
     finally:
         if stop:
             stop()
+
+
+#: What the print test (tests/test_print.py) runs, and the Debian package that brings it:
+#: LibreOffice's spreadsheet without a GUI, poppler's PDF tools, a CJK font for the text.
+PRINT_TOOLS = {"soffice": "libreoffice-calc-nogui", "pdftotext": "poppler-utils"}
+CJK_FONT_PACKAGE = "fonts-noto-cjk"
+
+
+def _has_cjk_font() -> bool:
+    if shutil.which("fc-list") is None:
+        return False
+    found = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, check=False)
+    return bool(found.stdout.strip())
+
+
+def _missing_print_packages() -> list[str]:
+    missing = [pkg for tool, pkg in PRINT_TOOLS.items() if shutil.which(tool) is None]
+    return missing + ([] if _has_cjk_font() else [CJK_FONT_PACKAGE])
+
+
+def ensure_print_tools() -> None:
+    """Install LibreOffice and poppler-utils on Debian when missing (as root), as for PostgreSQL.
+
+    In CI they must be there: the print test is how a ledger is known to fit the paper.
+    """
+    missing = _missing_print_packages()
+    if missing and shutil.which("apt-get") and os.geteuid() == 0:
+        apt = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=apt)
+        install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing]
+        subprocess.run(install, check=False, env=apt)
+        missing = _missing_print_packages()
+    if missing:
+        if os.environ.get("CI"):
+            raise SystemExit(f"The print test needs {', '.join(missing)} in CI")
+        print(f"! {', '.join(missing)} not installed; the print test is skipped", flush=True)
 
 
 class PostgresUnavailableError(RuntimeError):

@@ -17,20 +17,22 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
+import pydantic_core
 from pydantic import BaseModel, ValidationError
 
 from civtui import __version__
-from civtui.i18n import Said
 from db import Store, outbox
 from sync import protocol
 from sync.protocol import (
     Change,
+    Code,
     Health,
     Me,
     PullRequest,
     PullResponse,
     PushRequest,
     PushResponse,
+    Reason,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -44,27 +46,78 @@ TIMEOUT = httpx.Timeout(connect=20.0, read=90.0, write=90.0, pool=20.0)
 
 
 class SyncError(Exception):
-    """Sync stopped; the message (an i18n.Said) says what to do. Nothing local was lost."""
+    """Sync stopped; `reason` says why as a code (rendered by `sync.words`). Nothing local
+    was lost. Each way sync can stop is its own subclass."""
 
-    def __init__(self, message: str, *, kind: str) -> None:
-        super().__init__(message)
-        self.kind = kind  # offline | auth | server | refused | config | reused
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    @property
+    def code(self) -> Code:
+        return self.reason.code
+
+    def __str__(self) -> str:
+        # For logs and tracebacks only: people are shown `sync.words.say`.
+        return f"{self.reason.code}: {self.reason.params}" if self.reason.params else self.code
+
+
+class OfflineError(SyncError):
+    """No answer from the server (no network, the server down or overloaded), after retries."""
+
+    def __init__(self, url: str, cause: str) -> None:
+        super().__init__(Reason.of(Code.OFFLINE, url=url, cause=cause))
+
+
+class TokenRefusedError(SyncError):
+    """The token is wrong or revoked (HTTP 401)."""
+
+    def __init__(self) -> None:
+        super().__init__(Reason.of(Code.TOKEN_INVALID))
+
+
+class DeviceTakenError(SyncError):
+    """This laptop's device id is held by another staff member's valid token (HTTP 403)."""
+
+    def __init__(self) -> None:
+        super().__init__(Reason.of(Code.DEVICE_TAKEN))
+
+
+class SequenceReusedError(SyncError):
+    """The server applied other changes under this laptop's change numbers (HTTP 409): the
+    profile was restored from an older copy. `sync` handles it by taking a new device id."""
+
+    def __init__(self, seq: int) -> None:
+        super().__init__(Reason.of(Code.SEQUENCE_REUSED, seq=seq))
 
 
 class ServerBehindError(SyncError):
     """The server holds this device's changes only up to `applied_through` (restored from a
-    backup); the rest must be sent again."""
+    backup); the rest must be sent again. `sync` handles it by sending them."""
 
     def __init__(self, applied_through: int) -> None:
-        super().__init__(
-            Said(
-                f"服务器上本机的修改只到第 {applied_through} 条，之后的需要重新上传",
-                f"the server holds this laptop's changes up to no. {applied_through} only; "
-                "the rest must be sent again",
-            ),
-            kind="behind",
-        )
+        super().__init__(Reason.of(Code.SERVER_BEHIND, applied_through=applied_through))
         self.applied_through = applied_through
+
+
+class RequestRefusedError(SyncError):
+    """The server refused a request for another reason (a 4xx); `reason` is what it said."""
+
+    def __init__(self, status: int, said: Reason | str) -> None:
+        detail = said.model_dump(mode="json") if isinstance(said, Reason) else said
+        super().__init__(Reason.of(Code.REFUSED, status=status, detail=detail))
+        self.status = status
+
+
+class BadAnswerError(SyncError):
+    """The server's answer is not the protocol's: a wrong address or another version."""
+
+    def __init__(self) -> None:
+        super().__init__(Reason.of(Code.BAD_ANSWER))
+
+
+class BadServerUrlError(SyncError):
+    """The server address is not one sync may use."""
 
 
 @dataclass
@@ -77,12 +130,15 @@ class SyncReport:
     rejected: int = 0
     pulled: int = 0
     pulled_conflicts: int = 0
-    clock_warning: str | None = None
+    #: What the server warned about (the laptop's clock runs ahead...).
+    warnings: list[Reason] = field(default_factory=list)
     #: Set when this laptop's data came from an older copy and it took a new device id.
     new_device_id: str | None = None
     #: Changes sent again because the server had lost them (restored from a backup).
     resent: int = 0
-    rejected_reasons: list[str] = field(default_factory=list)
+    rejected_reasons: list[Reason] = field(default_factory=list)
+    #: What this laptop's changes conflicted with (fields, or a record deleted meanwhile).
+    conflict_reasons: list[Reason] = field(default_factory=list)
 
 
 def check_url(url: str) -> str:
@@ -90,27 +146,15 @@ def check_url(url: str) -> str:
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.scheme not in ("http", "https") or not host:
-        raise SyncError(
-            Said(
-                f"服务器地址“{url}”不对；应以 https:// 开头",
-                f"the server address {url} is not right; it starts with https://",
-            ),
-            kind="config",
-        )
+        raise BadServerUrlError(Reason.of(Code.URL_INVALID, url=url))
     if parts.scheme == "http":
         try:
             loopback = ipaddress.ip_address(host).is_loopback
         except ValueError:
             loopback = host == "localhost"
         if not loopback:
-            raise SyncError(
-                Said(
-                    "为保护个人信息，只能用 https:// 连接其他电脑上的服务器；http:// 只允许本机地址",
-                    "to protect personal data, a server on another computer is reached over "
-                    "https:// only; http:// is for this machine",
-                ),
-                kind="config",
-            )
+            # Personal data travels: plain HTTP only where it never leaves the machine.
+            raise BadServerUrlError(Reason.of(Code.URL_INSECURE, url=url))
     return url.rstrip("/")
 
 
@@ -164,57 +208,27 @@ class Connection:
                 last_error = f"HTTP {response.status_code}"
                 continue
             return response
-        raise SyncError(
-            Said(
-                f"无法连接服务器 {self.url}（{last_error}）。可能没有网络或服务器未运行；"
-                "修改都已保存在本机，联网后再同步即可",
-                f"cannot reach the server {self.url} ({last_error}): no network, or the server "
-                "is not running. Every change is kept on this laptop; sync again when online",
-            ),
-            kind="offline",
-        )
+        raise OfflineError(self.url, last_error)
 
     def call(self, method: str, path: str, body: BaseModel | None, answer: type[M]) -> M:
         response = self._send(method, path, body)
-        if response.status_code == 401:
-            raise SyncError(
-                Said(
-                    "令牌无效或已被吊销；请向乡镇民政办索取新令牌后重新 civtui login",
-                    "the token is wrong or revoked; ask the township office for a new one, "
-                    "then civtui login again",
-                ),
-                kind="auth",
-            )
-        if response.status_code == 403:
-            detail = _detail(response)
-            raise SyncError(
-                Said(f"服务器拒绝：{detail}", f"the server refused: {detail}"), kind="auth"
-            )
-        if response.status_code == protocol.BEHIND_STATUS:
-            detail = response.json().get("detail", {})
-            raise ServerBehindError(int(detail.get("applied_through", 0)))
-        if response.status_code == 409:
-            raise SyncError(_detail(response), kind="reused")
-        if response.status_code >= 400:
-            detail = _detail(response)
-            raise SyncError(
-                Said(
-                    f"服务器拒绝了请求（HTTP {response.status_code}）：{detail}",
-                    f"the server refused the request (HTTP {response.status_code}): {detail}",
-                ),
-                kind="refused",
-            )
+        status = response.status_code
+        if status == 401:
+            raise TokenRefusedError()
+        if status >= 400:
+            said = _detail(response)
+            params = said.params if isinstance(said, Reason) else {}
+            if status == 403 and isinstance(said, Reason) and said.code is Code.DEVICE_TAKEN:
+                raise DeviceTakenError()
+            if status == protocol.BEHIND_STATUS:
+                raise ServerBehindError(int(params.get("applied_through", 0)))
+            if status == 409:
+                raise SequenceReusedError(int(params.get("seq", 0)))
+            raise RequestRefusedError(status, said)
         try:
             return answer.model_validate_json(response.content)
         except ValidationError:
-            raise SyncError(
-                Said(
-                    "服务器的回答无法识别；请确认服务器地址正确、版本匹配",
-                    "the server's answer makes no sense; check the address and that the "
-                    "versions match",
-                ),
-                kind="server",
-            ) from None
+            raise BadAnswerError() from None
 
     def health(self) -> Health:
         return self.call("GET", protocol.PATH_HEALTH, None, Health)
@@ -223,12 +237,13 @@ class Connection:
         return self.call("GET", protocol.PATH_ME, None, Me)
 
 
-def _detail(response: httpx.Response) -> str:
+def _detail(response: httpx.Response) -> Reason | str:
+    """What a refusal said: the protocol's code, or (from a proxy, say) its first words."""
     try:
         detail = response.json().get("detail")
-    except ValueError:
+        return Reason.model_validate(detail)
+    except (ValueError, AttributeError, ValidationError):
         return response.text[:200]
-    return detail if isinstance(detail, str) else str(detail)[:200]
 
 
 Progress = Callable[[str, int, int], None]
@@ -275,9 +290,7 @@ def sync(store: Store, conn: Connection, progress: Progress | None = None) -> Sy
     # 3. Remember when, and how it went.
     with store.transaction():
         store.set_meta(outbox.LAST_SYNC, store.clock.now().isoformat(timespec="seconds"))
-        said = summary(report)
-        store.set_meta(outbox.LAST_RESULT, str(said))
-        store.set_meta(outbox.LAST_RESULT_EN, said.en)
+        store.set_meta(outbox.LAST_RESULT, stored_summary(summary(report)))
     return report
 
 
@@ -290,8 +303,8 @@ def _push_all(store: Store, conn: Connection, report: SyncReport, run: int, tell
             if report.resent:
                 raise
             report.resent = outbox.send_again_after(store, exc.applied_through)
-        except SyncError as exc:
-            if exc.kind != "reused" or report.new_device_id:
+        except SequenceReusedError:
+            if report.new_device_id:
                 raise
             # The server already applied other changes under these numbers: this profile
             # was restored from an older copy. Under a new device id they are new again.
@@ -303,15 +316,21 @@ def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Pr
     while batch := outbox.next_batch(store, PUSH_BATCH):
         request = push_request(store.device_id, batch)
         answer = conn.call("POST", protocol.PATH_PUSH, request, PushResponse)
-        acks = [outbox.Ack(r.seq, r.status, r.reason, r.version) for r in answer.results]
+        acks = [
+            outbox.Ack(r.seq, r.status, r.reason.stored_text() if r.reason else None, r.version)
+            for r in answer.results
+        ]
         outbox.record_acks(store, acks, store.clock.now().isoformat(timespec="seconds"), run)
         report.pushed += len(acks)
         report.accepted += sum(a.status == "accepted" for a in acks)
         report.conflicts += sum(a.status == "conflict" for a in acks)
-        rejected = [a for a in acks if a.status == "rejected"]
+        report.conflict_reasons += [
+            r.reason for r in answer.results if r.status == "conflict" and r.reason
+        ]
+        rejected = [r for r in answer.results if r.status == "rejected"]
         report.rejected += len(rejected)
-        report.rejected_reasons += [a.reason or "" for a in rejected]
-        report.clock_warning = answer.clock_warning or report.clock_warning
+        report.rejected_reasons += [r.reason or Reason.of(Code.OTHER, text="") for r in rejected]
+        report.warnings += [w for w in answer.warnings if w not in report.warnings]
         tell("push", report.pushed, total)
         if not acks:
             break
@@ -341,30 +360,7 @@ def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) ->
                 # The server was restored from a backup and lost changes it had acknowledged.
                 report.resent = outbox.send_again_after(store, held)
                 lacking = True
-        outbox.apply_page(
-            store,
-            [
-                outbox.Incoming(
-                    r.table, r.record_id, r.fields, r.deleted, r.hlc, r.device_id, r.version
-                )
-                for r in page.records
-            ],
-            [
-                outbox.IncomingConflict(
-                    c.id,
-                    c.table,
-                    c.record_id,
-                    c.field,
-                    c.kept_value,
-                    c.lost_value,
-                    c.kept_device,
-                    c.lost_device,
-                    c.lost_hlc,
-                )
-                for c in page.conflicts
-            ],
-            page.cursor,
-        )
+        outbox.apply_page(store, page.records, page.conflicts, page.cursor)
         report.pulled += len(page.records)
         report.pulled_conflicts += len(page.conflicts)
         cursor = page.cursor
@@ -373,24 +369,24 @@ def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) ->
             return lacking
 
 
-def summary(report: SyncReport) -> Said:
-    """What a sync did, in a line (the server's clock warning stays as the server said it)."""
-    zh = (
-        f"上传 {report.pushed} 条（冲突 {report.conflicts}，被拒 {report.rejected}），"
-        f"下载 {report.pulled} 条"
-    )
-    en = (
-        f"{report.pushed} sent ({report.conflicts} in conflict, {report.rejected} refused), "
-        f"{report.pulled} received"
-    )
+def summary(report: SyncReport) -> list[Reason]:
+    """What a sync did, as codes: the counts, then what else the person should know."""
+    said = [
+        Reason.of(
+            Code.SUMMARY,
+            pushed=report.pushed,
+            conflicts=report.conflicts,
+            rejected=report.rejected,
+            pulled=report.pulled,
+        )
+    ]
     if report.new_device_id:
-        zh += "；本机数据来自旧副本：已换用新的设备编号，并重新下载了全部记录"
-        en += "; this laptop's data came from an older copy: it took a new device id and "
-        en += "downloaded everything again"
+        said.append(Reason.of(Code.NEW_DEVICE))
     if report.resent:
-        zh += f"；服务器缺少本机的 {report.resent} 条修改（可能从备份恢复过），已重新上传"
-        en += f"; the server lacked {report.resent} of this laptop's changes (restored from "
-        en += "a backup?); they were sent again"
-    if report.clock_warning:
-        zh, en = f"{zh}；{report.clock_warning}", f"{en}; {report.clock_warning}"
-    return Said(zh, en)
+        said.append(Reason.of(Code.RESENT, count=report.resent))
+    return said + report.warnings
+
+
+def stored_summary(said: list[Reason]) -> str:
+    """A summary as the profile keeps it (outbox.LAST_RESULT): JSON, rendered when shown."""
+    return pydantic_core.to_json([r.model_dump(mode="json") for r in said]).decode()

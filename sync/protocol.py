@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from enum import StrEnum
 from typing import Any, Literal
 
 import pydantic_core
@@ -16,9 +17,14 @@ from pydantic import (
     Field,
     SerializationInfo,
     SerializerFunctionWrapHandler,
+    ValidationError,
     model_serializer,
     model_validator,
 )
+
+from civtui.domain.models import SYNCED_TYPES
+from db.outbox import PulledConflict
+from db.store import Remote
 
 API = "/v1"
 PATH_HEALTH = f"{API}/health"
@@ -35,22 +41,112 @@ MAX_PULL_PAGE = 2000
 #: How far ahead of the server's clock a change's stamp may claim to be.
 MAX_CLOCK_AHEAD_MS = 5 * 60 * 1000
 
-#: Record kinds a device may push; the village policy is set centrally.
-SYNCED_TABLES = (
-    "villages",
-    "staff",
-    "households",
-    "persons",
-    "visits",
-    "child_checks",
-    "elder_needs",
-    "need_status_changes",
-    "assessments",
-)
+#: Record kinds a device may push (each says so on its model); the visit policy is set
+#: centrally.
+SYNCED_TABLES = tuple(SYNCED_TYPES)
 
 
 class Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Code(StrEnum):
+    """Everything sync says to a person, as a code; the words are in `civtui.i18n_sync`.
+
+    Codes and their parameters (`PARAMS`) travel on the wire and are stored (the change
+    log's reasons, the last sync's result); the CLI and the screens render them in the
+    user's language. Parameters are plain JSON: strings, numbers and lists of them.
+    """
+
+    # -- the server's verdict on one change (ChangeResult.reason)
+    PARENT_MISSING = "parent_missing"
+    OUTSIDE_VILLAGES = "outside_villages"
+    VILLAGE_UNKNOWN = "village_unknown"
+    STAFF_VILLAGES = "staff_villages"
+    UNKNOWN_FIELDS = "unknown_fields"
+    INVALID = "invalid"
+    DELETE_MISSING = "delete_missing"
+    ID_MISMATCH = "id_mismatch"
+    EDIT_OF_DELETED = "edit_of_deleted"
+    CONFLICT = "conflict"
+    #: A reason stored by a server from before codes (its words, as they were).
+    OTHER = "other"
+    # -- warnings (PushResponse.warnings)
+    CLOCK_AHEAD = "clock_ahead"
+    # -- error bodies: {"detail": {"code": ..., "params": ...}}
+    TOKEN_INVALID = "token_invalid"
+    BODY_TOO_LARGE = "body_too_large"
+    BAD_GZIP = "bad_gzip"
+    BAD_REQUEST = "bad_request"
+    DEVICE_TAKEN = "device_taken"
+    SEQUENCE_REUSED = "sequence_reused"
+    SERVER_BEHIND = "server_behind"
+    # -- the client's own outcomes (sync.client raises them as typed exceptions)
+    OFFLINE = "offline"
+    REFUSED = "refused"
+    BAD_ANSWER = "bad_answer"
+    URL_INVALID = "url_invalid"
+    URL_INSECURE = "url_insecure"
+    # -- the summary of one sync
+    SUMMARY = "summary"
+    NEW_DEVICE = "new_device"
+    RESENT = "resent"
+
+
+#: The parameters each code carries, by name.
+PARAMS: dict[Code, tuple[str, ...]] = {
+    Code.PARENT_MISSING: ("table", "id"),
+    Code.OUTSIDE_VILLAGES: ("village",),
+    Code.VILLAGE_UNKNOWN: (),
+    Code.STAFF_VILLAGES: ("villages",),
+    Code.UNKNOWN_FIELDS: ("table", "fields"),
+    #: problems: [{"field": name, "zh": ..., "en": ...}] - the domain's rules say what is
+    #: wrong in both languages (civtui.domain.errors); the edge picks one.
+    Code.INVALID: ("table", "problems"),
+    Code.DELETE_MISSING: (),
+    Code.ID_MISMATCH: (),
+    Code.EDIT_OF_DELETED: (),
+    Code.CONFLICT: ("table", "fields"),
+    Code.OTHER: ("text",),
+    Code.CLOCK_AHEAD: ("ahead_s",),
+    Code.TOKEN_INVALID: (),
+    Code.BODY_TOO_LARGE: ("limit",),
+    Code.BAD_GZIP: (),
+    Code.BAD_REQUEST: ("errors",),
+    Code.DEVICE_TAKEN: (),
+    Code.SEQUENCE_REUSED: ("seq",),
+    Code.SERVER_BEHIND: ("applied_through",),
+    Code.OFFLINE: ("url", "cause"),
+    Code.REFUSED: ("status", "detail"),
+    Code.BAD_ANSWER: (),
+    Code.URL_INVALID: ("url",),
+    Code.URL_INSECURE: ("url",),
+    Code.SUMMARY: ("pushed", "conflicts", "rejected", "pulled"),
+    Code.NEW_DEVICE: (),
+    Code.RESENT: ("count",),
+}
+
+
+class Reason(Message):
+    """Something sync says, as a code and its parameters (see `Code` and `PARAMS`)."""
+
+    code: Code
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, code: Code, **params: Any) -> Reason:
+        return cls(code=code, params=params)
+
+    @classmethod
+    def stored(cls, text: str) -> Reason:
+        """A reason as it was stored: its JSON, or the words of a server from before codes."""
+        try:
+            return cls.model_validate_json(text)
+        except ValidationError:
+            return cls.of(Code.OTHER, text=text)
+
+    def stored_text(self) -> str:
+        return self.model_dump_json()
 
 
 class Change(Message):
@@ -115,7 +211,8 @@ Status = Literal["accepted", "conflict", "rejected"]
 class ChangeResult(Message):
     seq: int
     status: Status
-    reason: str | None = None
+    #: Why a change was rejected, or what it conflicted with.
+    reason: Reason | None = None
     version: int | None = Field(default=None, description="Server version given to the change")
 
 
@@ -124,8 +221,8 @@ class PushResponse(Message):
     #: The highest sequence number of this device the server has applied.
     applied_through: int
     server_time_ms: int
-    #: Set when the device's clock runs ahead of the server's by more than allowed.
-    clock_warning: str | None = None
+    #: What the device should know about the whole batch (its clock runs ahead...).
+    warnings: list[Reason] = Field(default_factory=list)
 
 
 class PullRequest(Message):
@@ -135,31 +232,17 @@ class PullRequest(Message):
     device_id: str | None = Field(default=None, pattern=r"^[\w\-]{1,64}$")
 
 
-class PulledRecord(Message):
-    """The server's current state of one record."""
+class PulledRecord(Remote, Message):
+    """The server's current state of one record: what the laptop's store writes (db.Remote)."""
 
     version: int
-    table: str
-    record_id: str
-    fields: dict[str, Any]
-    deleted: bool
-    hlc: str
-    device_id: str
 
 
-class Conflict(Message):
-    """A field two devices set concurrently: the value kept, and the one that lost."""
+class Conflict(PulledConflict, Message):
+    """A field two devices set concurrently: the value kept, and the one that lost
+    (db.outbox.PulledConflict), and the server version that made it."""
 
-    id: int
     version: int
-    table: str
-    record_id: str
-    field: str
-    kept_value: Any
-    lost_value: Any
-    kept_device: str
-    lost_device: str
-    lost_hlc: str
 
 
 #: A push answered with this status changed nothing: the server has lost changes of this

@@ -6,10 +6,12 @@ import csv
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 from civtui.cli import main
 from tests.conftest import TODAY
@@ -28,6 +30,23 @@ def db(home: Path) -> sqlite3.Connection:
     return sqlite3.connect(path)
 
 
+def header(ws: Worksheet) -> list[Any]:
+    """The header row: under the title row the sheet prints first."""
+    return [c.value for c in ws[2]]
+
+
+def body(ws: Worksheet) -> list[tuple[Any, ...]]:
+    """The table's rows: between the header and the sign-off line."""
+    rows = list(ws.iter_rows(min_row=3, values_only=True))
+    return [r for r in rows if not str(r[0]).startswith("填表人")]
+
+
+def child_book(folder: Path) -> Path:
+    out = folder / "children.xlsx"
+    assert run("export", "child-checks", "-o", str(out)).exit_code == 0
+    return out
+
+
 def all_text(path: Path) -> str:
     book = load_workbook(path)
     return "\n".join(
@@ -42,20 +61,34 @@ def test_visit_ledger_matches_the_database(db: sqlite3.Connection, tmp_path: Pat
     book = load_workbook(out)
     assert book.sheetnames == ["探访台账", "覆盖率", "待访名单"]
     ledger = book["探访台账"]
-    header = [c.value for c in ledger[1]]
-    assert header[:5] == ["村(社区)", "姓名", "身份证号", "类别", "探访日期"]
-    assert header[-1] == "探访人"
+    assert str(ledger["A1"].value).endswith(f"{TODAY:%Y年%m月}探访台账")
+    assert "海星村" in str(ledger["A1"].value)
+    heads = header(ledger)
+    assert heads[:6] == ["序号", "村(社区)", "姓名", "性别", "年龄", "身份证号"]
+    assert {"住址", "联系电话", "存在问题", "处理情况"} <= set(heads)
+    assert heads[-2:] == ["探访人签字", "对象（家属）签字"]
     expected = db.execute(
         "SELECT count(*) FROM visits WHERE deleted = 0 AND visit_date LIKE ?", [f"{MONTH}-%"]
     ).fetchone()[0]
-    body = list(ledger.iter_rows(min_row=2, values_only=True))
-    assert len(body) == expected > 0
-    assert all(str(r[4]).startswith(MONTH) for r in body)
-    # Printable: frozen header, A4 landscape, fitted to the page width.
-    assert ledger.freeze_panes == "A2"
+    rows = body(ledger)
+    assert len(rows) == expected > 0
+    assert [r[0] for r in rows] == list(range(1, expected + 1))
+    day = heads.index("探访日期")
+    assert all(str(r[day]).startswith(MONTH) for r in rows)
+    last = list(ledger.iter_rows(values_only=True))[-1]
+    assert "填表人" in str(last[0]) and "审核人" in str(last[0]) and "填表日期" in str(last[0])
+    # Printable: frozen header, A4 landscape, fitted to the page width, wrapped text in a
+    # CJK font with rows tall enough for it.
+    assert ledger.freeze_panes == "A3"
     assert ledger.page_setup.orientation == "landscape"
     assert str(ledger.page_setup.paperSize) == str(ledger.PAPERSIZE_A4)
-    assert ledger.column_dimensions["C"].width == 21
+    fit = ledger.sheet_properties.pageSetUpPr
+    assert ledger.page_setup.fitToWidth == 1 and fit is not None and fit.fitToPage
+    notes = heads.index("探访情况") + 1
+    cell = ledger.cell(row=3, column=notes)
+    assert cell.alignment.wrap_text and cell.font.name == "宋体"
+    longest = max(range(3, 3 + expected), key=lambda r: len(str(ledger.cell(r, notes).value)))
+    assert ledger.row_dimensions[longest].height >= 28
 
 
 def test_no_full_id_number_leaves_in_an_export(db: sqlite3.Connection, tmp_path: Path) -> None:
@@ -83,10 +116,18 @@ def test_coverage_and_due_sheets_agree_with_the_report(
     }
     for village, row in totals.items():
         assert sheet_totals[village][2:4] == (row["required"], row["contacted"])
-    due = list(book["待访名单"].iter_rows(min_row=2, values_only=True))
+    due_sheet = book["待访名单"]
+    due = body(due_sheet)
+    heads = header(due_sheet)
     adults_due = sum(r["required"] - r["contacted"] for r in totals.values())
-    assert 0 < len(due) <= adults_due
-    assert any(r[6] == "逾期" for r in due)
+    # Children due are listed too, marked for a child check, so no one due is missing.
+    kind = [r[heads.index("应做")] for r in due]
+    assert 0 < kind.count("探访") <= adults_due
+    assert kind.count("儿童随访") > 0
+    children = body(load_workbook(child_book(tmp_path))["待随访名单"])
+    assert kind.count("儿童随访") == len(children)
+    overdue = {r[heads.index("是否逾期")] for r in due}
+    assert overdue == {"是", "否"}
 
 
 def test_child_check_ledger_as_csv(db: sqlite3.Connection, tmp_path: Path) -> None:
@@ -95,14 +136,23 @@ def test_child_check_ledger_as_csv(db: sqlite3.Connection, tmp_path: Path) -> No
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel opens it as UTF-8
     lines = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
-    assert lines[0][:2] == ["村(社区)", "姓名"]
+    assert lines[0][:3] == ["序号", "村(社区)", "姓名"]
     expected = db.execute(
         "SELECT count(*) FROM child_checks WHERE deleted = 0 AND check_date LIKE ?",
         [f"{MONTH}-%"],
     ).fetchone()[0]
     assert len(lines) - 1 == expected
-    high = [line for line in lines[1:] if line[10] == "高"]
-    assert all(line[11] and line[12] for line in high)
+    level, at, to = (lines[0].index(h) for h in ("风险等级", "强制报告时间", "报告对象"))
+    high = [line for line in lines[1:] if line[level] == "高"]
+    assert all(line[at] and line[to] for line in high)
+
+
+def test_child_due_list_is_headed_by_the_last_check(db: sqlite3.Connection, tmp_path: Path) -> None:
+    book = load_workbook(child_book(tmp_path))
+    assert book.sheetnames == ["儿童随访台账", "覆盖率", "待随访名单"]
+    heads = header(book["待随访名单"])
+    assert "上次随访" in heads and "上次探访" not in heads
+    assert all(r[heads.index("年龄")] < 18 for r in body(book["待随访名单"]))
 
 
 def test_needs_filtered_by_status(db: sqlite3.Connection, tmp_path: Path) -> None:
@@ -114,12 +164,14 @@ def test_needs_filtered_by_status(db: sqlite3.Connection, tmp_path: Path) -> Non
         == 0
     )
     book = load_workbook(out)
-    rows = list(book["老人需求台账"].iter_rows(min_row=2, values_only=True))
+    ledger = book["老人需求台账"]
+    rows = body(ledger)
     expected = db.execute(
         "SELECT count(*) FROM elder_needs WHERE status IN ('pending', 'referred')"
     ).fetchone()[0]
-    assert len(rows) == expected and {r[6] for r in rows} <= {"待处理", "已转介"}
-    steps = list(book["办理记录"].iter_rows(min_row=2, values_only=True))
+    status = header(ledger).index("状态")
+    assert len(rows) == expected and {r[status] for r in rows} <= {"待处理", "已转介"}
+    steps = body(book["办理记录"])
     assert len(steps) >= len(rows)
 
 

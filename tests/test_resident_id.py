@@ -108,3 +108,33 @@ def test_any_single_digit_typo_is_caught(position: int, delta: int) -> None:
     typo = number[:position] + str(digit) + number[position + 1 :]
     with pytest.raises(ResidentIdError):
         parse(typo, TODAY)
+
+
+def test_pasted_forms_are_cleaned_before_checking() -> None:
+    number = resident_id.make("330902", dt.date(1950, 3, 4), 123)
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in number)
+    for pasted in (full_width, "'" + number, "’" + number, number + "\u200b", "\u00a0" + number):
+        assert resident_id.parse(pasted, dt.date(2026, 1, 1)).number == number
+
+
+def test_a_fifteen_digit_id_is_named_as_one_with_its_eighteen_digit_form() -> None:
+    number = resident_id.make("330902", dt.date(1950, 3, 4), 123)
+    old = number[:6] + number[8:17]
+    assert resident_id.upgrade(old) == number
+    with pytest.raises(resident_id.ResidentIdError) as caught:
+        resident_id.parse(old, dt.date(2026, 1, 1))
+    assert "第一代" in str(caught.value) and number in str(caught.value)
+    assert "first-generation" in caught.value.args[0].en
+
+
+@pytest.mark.parametrize("area", ["810000", "820000", "830000"])
+def test_residence_permits_of_hk_macao_taiwan_residents_are_valid(area: str) -> None:
+    number = resident_id.make(area, dt.date(1990, 1, 1), 11)
+    assert resident_id.parse(number, dt.date(2026, 1, 1)).area_code == area
+
+
+def test_other_zero_county_codes_are_still_refused() -> None:
+    with pytest.raises(resident_id.ResidentIdError):
+        resident_id.parse(resident_id.make("840000", dt.date(1990, 1, 1), 11), dt.date(2026, 1, 1))
+    with pytest.raises(resident_id.ResidentIdError):
+        resident_id.parse(resident_id.make("330000", dt.date(1990, 1, 1), 11), dt.date(2026, 1, 1))

@@ -238,9 +238,9 @@ def test_contact_months_follow_every_kind_of_write(store: Store) -> None:
     assert months() == [("visit", "2026-11", "2026-11-02")]
     with store.transaction():  # what a pull writes goes through the same triggers
         remote = Remote(
-            "visits",
-            "v3",
-            {"person_id": person.id, "visit_date": "2026-09-09", "visitor": "李"},
+            table="visits",
+            record_id="v3",
+            fields={"person_id": person.id, "visit_date": "2026-09-09", "visitor": "李"},
             deleted=False,
             hlc=store.changes()[-1].hlc,
             device_id="other",
@@ -275,9 +275,17 @@ def test_a_pulled_page_leaves_unsent_edits_and_pending_deletes_alone(store: Stor
     store.delete(Person, gone.id)  # not pushed yet
     stamp = "1763800000000-0000-server"
 
-    def incoming(person: Person, version: int, **fields: object) -> outbox.Incoming:
+    def incoming(person: Person, version: int, **fields: object) -> Remote:
         data = {**person.model_dump(mode="json"), **fields}
-        return outbox.Incoming("persons", person.id, data, False, stamp, "other", version)
+        return Remote(
+            table="persons",
+            record_id=person.id,
+            fields=data,
+            deleted=False,
+            hlc=stamp,
+            device_id="other",
+            version=version,
+        )
 
     outbox.apply_page(
         store,

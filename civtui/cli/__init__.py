@@ -11,8 +11,13 @@ import importlib
 import click
 
 from civtui import __version__
+from civtui.cli import clicklang
 from civtui.cli.common import Context, clock_from
+from civtui.i18n import LANGS
+from civtui.i18n_cli import CLI_HELP_EN, CLICK_ZH
 from civtui.services.profile import load_settings
+
+_CLICK_EN = {zh: en for en, zh in CLICK_ZH.items()}
 
 #: Subcommand name → "module:attribute" of its click command, imported when it runs.
 SUBCOMMANDS = {
@@ -28,8 +33,58 @@ SUBCOMMANDS = {
 }
 
 
+def lang_in(args: list[str]) -> str | None:
+    """The `--lang` given in `args`, if any: help is shown before options are processed."""
+    for index, arg in enumerate(args):
+        if arg == "--lang" and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith("--lang="):
+            return arg.partition("=")[2]
+    return None
+
+
+def _help_in(original: str, lang: str) -> str:
+    # Click's own help (its English message ids) may already have been said in Chinese.
+    english = _CLICK_EN.get(original, original)
+    if lang == "en":
+        return CLI_HELP_EN.get(english, english)
+    return CLICK_ZH.get(english, english)
+
+
+def localise(command: click.Command, lang: str, ctx: click.Context) -> None:
+    """Put the help texts of `command` (and its subcommands) in `lang`.
+
+    Help is written in Chinese in the decorators; the English is looked up by that text.
+    The Chinese is kept on the object, so one process can show either language.
+    """
+    options = [p for p in command.params if isinstance(p, click.Option)]
+    help_option = command.get_help_option(ctx)
+    targets: list[object] = [command, *options, *([help_option] if help_option else [])]
+    for target in targets:
+        original = getattr(target, "_civtui_help", None) or getattr(target, "help", None)
+        if not original:
+            continue
+        target._civtui_help = original  # type: ignore[attr-defined]
+        target.help = _help_in(original, lang)  # type: ignore[attr-defined]
+    for param in command.params:
+        # A path's kind ("file") is named when the type is made, in whatever language
+        # was current then; it shows in the usage line and in click's messages.
+        if isinstance(param.type, click.Path):
+            param.type.name = _help_in(param.type.name, lang)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            localise(sub, lang, ctx)
+
+
 class LazyGroup(click.Group):
     """A group whose subcommands are imported when asked for (click's documented pattern)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        lang = lang_in(args)
+        ctx.meta["civtui.lang"] = lang if lang in LANGS else load_settings().lang
+        clicklang.use(ctx.meta["civtui.lang"])
+        localise(self, ctx.meta["civtui.lang"], ctx)
+        return super().parse_args(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *SUBCOMMANDS])
@@ -40,6 +95,7 @@ class LazyGroup(click.Group):
         module, attribute = SUBCOMMANDS[cmd_name].split(":")
         command = getattr(importlib.import_module(module), attribute)
         assert isinstance(command, click.Command)
+        localise(command, ctx.meta.get("civtui.lang", "zh"), ctx)
         return command
 
 
@@ -55,7 +111,9 @@ class LazyGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, profile_name: str | None, lang: str | None, today: str | None) -> None:
     """civtui：村(社区)民政探访、儿童随访与老人需求记录。不带子命令时打开界面。"""
-    ctx.obj = Context(profile_name, lang or load_settings().lang, clock_from(today))
+    chosen = lang or load_settings().lang
+    clicklang.use(chosen)
+    ctx.obj = Context(profile_name, chosen, clock_from(today, chosen))
     if ctx.invoked_subcommand is None:
         run_app(ctx.obj)
 
@@ -65,3 +123,8 @@ def run_app(context: Context) -> None:
     from civtui.app import make_app  # Textual loads only when the app is opened.
 
     make_app(context.profile, lang=context.lang, clock=context.clock).run()
+
+
+# After the decorators above: they keep click's English help, which `localise` says in
+# the command's language; from here on click's messages follow it too.
+clicklang.install()

@@ -1,4 +1,8 @@
-"""What every `civtui` subcommand shares: the context object, errors, opening the store."""
+"""What every `civtui` subcommand shares: the context object, errors, opening the store.
+
+Every message goes out in the user's language: `--lang`, else the saved one (Chinese by
+default). The words are keys in `civtui.i18n_cli`.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
+import click
 from rich.console import Console
 
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
-from civtui.services.profile import Profile, current_profile
+from civtui.i18n import Translator
+from civtui.services.profile import Profile, current_profile, load_settings
 from db import Store, open_store
 
 
@@ -25,22 +31,46 @@ class Context:
     clock: Clock
 
     @property
+    def t(self) -> Translator:
+        return Translator(self.lang)
+
+    @property
     def profile(self) -> Profile:
-        return current_profile(self.profile_name)
+        try:
+            return current_profile(self.profile_name)
+        except ValueError:
+            name = self.profile_name or "?"
+            fail(self.t("cli.bad_profile_name", name=name), 2)
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
-    Console(stderr=True, soft_wrap=True).print(f"[bold red]错误：[/]{message}", highlight=False)
+def current_lang() -> str:
+    """The language of the command being run: its context's, else the saved setting."""
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None:
+        if isinstance(ctx.obj, Context):
+            return ctx.obj.lang
+        ctx = ctx.parent
+    return load_settings().lang
+
+
+def say(key: str, **values: Any) -> str:
+    """A CLI string in the language of the command being run."""
+    return Translator(current_lang())(key, **values)
+
+
+def fail(message: str, code: int = 1, lang: str | None = None) -> NoReturn:
+    heading = Translator(lang or current_lang())("cli.error")
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]{heading}[/]{message}", highlight=False)
     sys.exit(code)
 
 
-def clock_from(today: str | None) -> Clock:
+def clock_from(today: str | None, lang: str = "zh") -> Clock:
     if not today:
         return SYSTEM_CLOCK
     try:
         return Clock.pinned(dt.date.fromisoformat(today))
     except ValueError:
-        fail(f"--today “{today}”不是有效日期；请按 2026-03-05 的格式填写", 2)
+        fail(Translator(lang)("cli.bad_today", value=today), 2, lang)
 
 
 @contextmanager
@@ -48,7 +78,7 @@ def profile_store(context: Context) -> Iterator[Store]:
     """The current profile's store, or a clear message if there is no profile yet."""
     profile = context.profile
     if not profile.exists():
-        fail(f"档案“{profile.name}”不存在；请先运行 civtui init 或 civtui demo")
+        fail(context.t("cli.no_profile", name=profile.name))
     store = open_store(profile.db_path, context.clock)
     try:
         yield store

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,10 +16,12 @@ from rich.table import Table
 
 from civtui.cli.common import Context, fail, profile_store
 from civtui.domain.choices import NeedStatus
+from civtui.domain.errors import text
 from civtui.domain.models import Village
 from civtui.domain.policy import add_months
 from civtui.excel import importer
 from civtui.excel.export import Ledger, export_ledger
+from civtui.i18n import Translator
 from civtui.services import reports
 from db import standings
 
@@ -44,10 +47,10 @@ def parse_month(text: str | None, context: Context) -> dt.date:
     try:
         month = dt.datetime.strptime(text, "%Y-%m").date()
     except ValueError:
-        fail(f"--month “{text}”格式不对；请按 2026-03 的格式填写年月", 2)
+        fail(context.t("cli.bad_month", value=text), 2)
     earliest = add_months(context.clock.today(), -standings.REACH_MONTHS)
     if month < earliest:
-        fail(f"--month “{text}”太早：只能查询 {earliest:%Y-%m} 以后的月份（近五年）", 2)
+        fail(context.t("cli.early_month", value=text, earliest=f"{earliest:%Y-%m}"), 2)
     return month
 
 
@@ -62,24 +65,35 @@ def import_group() -> None:
 @import_group.command("template")
 @click.argument("kind", type=click.Choice(["persons"]))
 @click.option(
-    "-o", "--output", type=click.Path(path_type=Path), required=True, help="生成的 .xlsx 文件。"
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="生成的 .xlsx 文件（默认：当前文件夹下的“服务对象名册模板.xlsx”）。",
 )
 @click.pass_obj
-def template(obj: Context, kind: str, output: Path) -> None:
+def template(obj: Context, kind: str, output: Path | None) -> None:
     """生成带中文表头、填写说明和下拉选项的空白名册模板。"""
+    if output is None:
+        # The template is a Chinese form whatever the interface language; so is its name.
+        output = Path("服务对象名册模板.xlsx")
+        if output.exists():
+            fail(obj.t("cli.template_exists", path=output.resolve()), 2)
     if output.suffix.lower() != ".xlsx":
-        fail("模板只能是 .xlsx 文件；请用 .xlsx 结尾的文件名", 2)
+        fail(obj.t("cli.template_xlsx"), 2)
     with profile_store(obj) as store:
         importer.write_template(output, store.all(Village))
-    click.echo(f"已生成模板：{output}")
+    click.echo(obj.t("cli.template_done", path=output))
 
 
-def _problem_table(title: str, problems: list[importer.RowProblem]) -> Table:
-    table = Table("行", "列", "值", "问题", "修改方法", title=title, title_justify="left")
+def _problem_table(title: str, problems: list[importer.RowProblem], lang: str) -> Table:
+    t = Translator(lang)
+    heads = [t(f"cli.col.{k}") for k in ("row", "column", "value", "problem", "fix")]
+    table = Table(*heads, title=title, title_justify="left")
     for column in table.columns[2:]:
         column.overflow = "fold"
     for p in problems:
-        table.add_row(str(p.row), p.column, p.value, p.problem, p.fix)
+        problem, fix = p.describe(lang)
+        table.add_row(str(p.row), p.column_in(lang), p.value, problem, fix)
     return table
 
 
@@ -100,32 +114,36 @@ def import_persons(
 ) -> None:
     """导入服务对象（.xlsx，或 UTF-8 / GBK 编码的 .csv）。有错误行时默认一行也不导入。"""
     console = Console(stderr=as_json, soft_wrap=True)
+    t, lang = obj.t, obj.lang
     try:
         table = importer.read_table(file)
     except importer.ImportFileError as exc:
-        fail(str(exc), 2)
+        fail(exc.text(lang), 2)
     with profile_store(obj) as store:
         try:
-            with progress_bar("检查", len(table.rows)) as tick:
+            with progress_bar(t("cli.checking"), len(table.rows)) as tick:
                 plan = importer.plan_import(
                     store, table, obj.clock.today(), update_existing=update_existing, progress=tick
                 )
         except importer.ImportFileError as exc:
-            fail(str(exc), 2)
+            fail(exc.text(lang), 2)
         rejects: Path | None = None
         blocked = bool(plan.problems) and not skip_invalid
         written = 0
         if plan.problems:
-            console.print(_problem_table(f"有 {len(plan.bad_rows)} 行需要修改", plan.problems))
+            key = "cli.dry_bad_rows" if dry_run else "cli.bad_rows"
+            console.print(_problem_table(t(key, n=len(plan.bad_rows)), plan.problems, lang))
+        if plan.notes:
+            console.print(_problem_table(t("cli.sheet_notes"), plan.notes, lang))
         if plan.warnings:
-            console.print(_problem_table("请核对（仍会导入）", plan.warnings))
+            console.print(_problem_table(t("cli.warnings"), plan.warnings, lang))
         if plan.skipped:
-            console.print(_problem_table("已登记，跳过", plan.skipped))
+            console.print(_problem_table(t("cli.skipped"), plan.skipped, lang))
         if not dry_run and not blocked:
-            with progress_bar("写入", len(plan.new) + len(plan.updates)) as tick:
+            with progress_bar(t("cli.writing"), len(plan.new) + len(plan.updates)) as tick:
                 written = importer.apply(store, plan, progress=tick)
             if plan.problems:
-                rejects = importer.write_rejects(file, table, plan)
+                rejects = importer.write_rejects(file, table, plan, lang)
     summary = {
         "rows": len(table.rows),
         "new": len(plan.new),
@@ -136,24 +154,32 @@ def import_persons(
         "written": written,
         "rejects_file": str(rejects) if rejects else None,
         "dry_run": dry_run,
-        "problems": [vars(p) for p in plan.problems],
-        "warnings": [vars(p) for p in plan.warnings],
+        "problems": [p.as_json(lang) for p in plan.problems],
+        "warnings": [p.as_json(lang) for p in plan.warnings],
+        "skipped": [p.as_json(lang) for p in plan.skipped],
+        "notes": [p.as_json(lang) for p in plan.notes],
     }
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+    if blocked and not dry_run:
+        fail(t("cli.blocked", n=len(plan.bad_rows)))
     if blocked:
-        fail(
-            f"{len(plan.bad_rows)} 行有错误，本次没有导入任何一行。请修改后重新导入，"
-            "或加 --skip-invalid 先导入正确的行",
-        )
+        # A dry run that found errors is not an error itself: it did what it was asked.
+        # It says so in its own words and exits 1 so that scripts can still tell.
+        console.print(t("cli.dry_blocked", n=len(plan.bad_rows)), style="yellow", highlight=False)
+        sys.exit(1)
     if not as_json:
-        action = "检查完毕（未写入）" if dry_run else "导入完成"
-        console.print(
-            f"{action}：共 {len(table.rows)} 行，新增 {len(plan.new)}，更新 {len(plan.updates)}，"
-            f"跳过已登记 {len(plan.skipped)}，错误 {len(plan.bad_rows)}"
-        )
+        counts = {
+            "rows": len(table.rows),
+            "new": len(plan.new),
+            "updated": len(plan.updates),
+            "skipped": len(plan.skipped),
+            "bad": len(plan.bad_rows),
+        }
+        key = "cli.dry_ok" if dry_run else "cli.imported"
+        console.print(t(key, **counts), highlight=False)
         if rejects:
-            console.print(f"错误行已另存：{rejects}")
+            console.print(t("cli.rejects_saved", path=rejects), highlight=False)
 
 
 # -- export -------------------------------------------------------------------
@@ -187,8 +213,8 @@ def _export(
                 store, ledger, output, month=month, today=obj.clock.today(), statuses=statuses
             )
         except (ValueError, OSError) as exc:
-            fail(str(exc), 2)
-    click.echo(f"已导出 {rows} 条：{output}")
+            fail(text(exc, obj.lang), 2)
+    click.echo(obj.t("cli.exported", n=rows, path=output))
 
 
 @export_group.command("visits")
@@ -258,11 +284,14 @@ def report_coverage(obj: Context, month: str | None, as_json: bool) -> None:
             json.dumps({"month": f"{when:%Y-%m}", "rows": data}, ensure_ascii=False, indent=2)
         )
         return
-    table = Table("村(社区)", "类别", "应访", "已访", "覆盖率", title=f"{when:%Y年%m月}探访覆盖率")
+    t = obj.t
+    heads = [t(f"cli.col.{k}") for k in ("village", "category", "required", "contacted", "rate")]
+    month = t("cli.month", year=when.year, month=when.month)
+    table = Table(*heads, title=t("cli.coverage_title", month=month))
     for r in rows:
         rate = f"{r.rate:.0%}" if r.rate is not None else "—"
         style = "bold" if r.category is None else ""
-        label = r.category.zh if r.category else "合计"
+        label = r.category.label(obj.lang) if r.category else t("cli.total")
         table.add_row(r.village, label, str(r.required), str(r.contacted), rate, style=style)
     Console().print(table)
 
@@ -273,8 +302,13 @@ def report_coverage(obj: Context, month: str | None, as_json: bool) -> None:
 def report_eligible(obj: Context, as_json: bool) -> None:
     """政策找人：看起来符合某类别却未标记的人（以及已不符合的标记）。"""
     with profile_store(obj) as store:
-        hints = reports.eligible(store, obj.clock.today())
         names = {v.id: v.name for v in store.all(Village)}
+        # By village, as the offices divide the work; the report's own order within one.
+        order = {code: n for n, code in enumerate(sorted(names, key=lambda c: (names[c], c)))}
+        hints = sorted(
+            reports.eligible(store, obj.clock.today()),
+            key=lambda h: order.get(h.person.village_code, len(order)),
+        )
     if as_json:
         data = [
             {
@@ -284,23 +318,24 @@ def report_eligible(obj: Context, as_json: bool) -> None:
                 "village": names.get(h.person.village_code),
                 "category": h.category.value,
                 "action": "remove" if h.remove else "add",
-                "reason": h.reason,
+                "reason": h.reason.in_(obj.lang),
             }
             for h in hints
         ]
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    table = Table("村(社区)", "姓名", "身份证号", "建议", "类别", "依据", title="政策找人")
+    t = obj.t
+    keys = ("village", "name", "id", "action", "category", "reason")
+    table = Table(*[t(f"cli.col.{k}") for k in keys], title=t("cli.eligible_title"))
     table.columns[-1].overflow = "fold"
     for h in hints:
-        action = "去掉" if h.remove else "增加"
         table.add_row(
             names.get(h.person.village_code, ""),
             h.person.name,
             h.person.masked_id,
-            action,
-            h.category.zh,
-            h.reason,
+            t("cli.remove" if h.remove else "cli.add"),
+            h.category.label(obj.lang),
+            h.reason.in_(obj.lang),
         )
     Console().print(table)
-    Console().print(f"共 {len(hints)} 条")
+    Console().print(t("cli.count", n=len(hints)))

@@ -11,7 +11,6 @@ from rich.table import Table
 
 from civtui.cli.common import Context, fail, profile_store
 from civtui.domain.choices import Role
-from civtui.i18n import Translator
 from civtui.services import demo
 from civtui.services.profile import (
     DEMO_PROFILE,
@@ -59,9 +58,9 @@ def init(
         )
     except SetupError as exc:
         fail(str(exc), 2)
-    except ProfileExistsError as exc:
-        fail(str(exc))
-    _created(profile, moved)
+    except ProfileExistsError:
+        fail(obj.t("cli.profile_exists", name=profile.name, path=profile.db_path))
+    _created(obj, profile, moved)
 
 
 @click.command("demo")
@@ -80,19 +79,19 @@ def demo_command(obj: Context, persons: int, seed: int, force: bool) -> None:
     profile = Profile(obj.profile_name or DEMO_PROFILE)
     data = demo.generate(persons, seed, today=obj.clock.today())
     staff_id = data.staff[0].id
-    with Console(stderr=True).status("正在生成演示数据…"):
+    with Console(stderr=True).status(obj.t("cli.demo_running")):
         try:
             moved = install(profile, data.all(), staff_id, obj.clock, force=force)
-        except ProfileExistsError as exc:
-            fail(str(exc))
-    _created(profile, moved)
+        except ProfileExistsError:
+            fail(obj.t("cli.profile_exists", name=profile.name, path=profile.db_path))
+    _created(obj, profile, moved)
 
 
-def _created(profile: Profile, moved: Path | None) -> None:
-    console = Console()
+def _created(obj: Context, profile: Profile, moved: Path | None) -> None:
+    console = Console(soft_wrap=True)
     if moved:
-        console.print(f"旧档案已改名保留：{moved}")
-    console.print(f"已创建档案“{profile.name}”：{profile.db_path}（已设为当前档案）")
+        console.print(obj.t("cli.moved_aside", path=moved), highlight=False)
+    console.print(obj.t("cli.created", name=profile.name, path=profile.db_path), highlight=False)
 
 
 @click.command()
@@ -106,14 +105,16 @@ def status(obj: Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
-    labels = Translator("zh")
-    console = Console()
-    console.print(f"[bold]档案[/] {report['profile']}  {report['path']}")
-    villages = "、".join(f"{v['name']}({v['code']})" for v in report["villages"]) or "无"
-    console.print(f"[bold]村(社区)[/] {villages}")
-    table = Table("记录", "数量", box=None)
+    t = obj.t
+    console = Console(soft_wrap=True)
+    console.print(f"[bold]{t('cli.status.profile')}[/] {report['profile']}  {report['path']}")
+    sep = "、" if obj.lang == "zh" else ", "
+    villages = sep.join(f"{v['name']}({v['code']})" for v in report["villages"])
+    console.print(f"[bold]{t('cli.status.villages')}[/] {villages or t('cli.status.none')}")
+    table = Table(t("cli.status.record"), t("cli.status.count"), box=None)
     for key, count in report["counts"].items():
-        table.add_row(labels(f"table.{key}"), str(count))
+        table.add_row(t(f"table.{key}"), str(count))
     console.print(table)
-    console.print(f"[bold]待同步修改[/] {report['pending_changes']}")
-    console.print(f"[bold]上次同步[/] {report['last_sync'] or '从未同步'}")
+    console.print(f"[bold]{t('cli.status.pending')}[/] {report['pending_changes']}")
+    last = report["last_sync"] or t("cli.status.never")
+    console.print(f"[bold]{t('cli.status.last_sync')}[/] {last}")

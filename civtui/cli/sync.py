@@ -1,19 +1,42 @@
-"""`civtui login` and `civtui sync`: connect this laptop to the township server."""
+"""`civtui login` and `civtui sync`: connect this laptop to the township server.
+
+Everything they say goes through the translator (`--lang`, or the saved language); what
+sync itself reports arrives as codes (`sync.protocol.Code`) and is rendered by `sync.words`.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import sys
+from typing import Any, NoReturn
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from civtui.cli.common import Context, fail, profile_store
+from civtui.cli.common import Context, profile_store
+from civtui.i18n import Translator
 from civtui.services import credentials
 from db import outbox, queries
-from sync.client import Connection, SyncError, check_url, summary, sync
+from sync import words
+from sync.client import (
+    Connection,
+    DeviceTakenError,
+    SyncError,
+    TokenRefusedError,
+    check_url,
+    summary,
+    sync,
+)
+
+
+def _fail(t: Translator, message: str, code: int = 1) -> NoReturn:
+    Console(stderr=True, soft_wrap=True).print(
+        f"[bold red]{escape(t('sync.cli.error'))}[/]{escape(message)}", highlight=False
+    )
+    sys.exit(code)
 
 
 @click.command()
@@ -24,18 +47,20 @@ from sync.client import Connection, SyncError, check_url, summary, sync
 @click.pass_obj
 def login(obj: Context, url: str, token_stdin: bool) -> None:
     """登录同步服务器：核对令牌，并把它保存在系统密码库中。"""
-    token = sys.stdin.readline().strip() if token_stdin else click.prompt("令牌", hide_input=True)
+    t = Translator(obj.lang)
+    prompt = t("sync.cli.token_prompt")
+    token = sys.stdin.readline().strip() if token_stdin else click.prompt(prompt, hide_input=True)
     if not token:
-        fail("没有输入令牌", 2)
+        _fail(t, t("sync.cli.no_token"), 2)
     with profile_store(obj) as store:
         try:
             conn = Connection(url, token)
         except SyncError as exc:
-            fail(str(exc), 2)
+            _fail(t, words.say(exc.reason, t), 2)
         try:
             me = conn.me()
         except SyncError as exc:
-            fail(str(exc))
+            _fail(t, words.say(exc.reason, t))
         finally:
             conn.close()
         local = set(queries.village_names(store))
@@ -43,15 +68,23 @@ def login(obj: Context, url: str, token_stdin: bool) -> None:
             store.set_meta(outbox.SERVER_URL, conn.url)
         try:
             credentials.save(obj.profile.name, conn.url, token)
-        except credentials.CredentialError as exc:
-            fail(str(exc))
-    console = Console()
-    console.print(f"已登录 {conn.url}：{me.staff}，可同步村(社区) {'、'.join(me.villages)}")
+        except credentials.CredentialError:
+            _fail(t, t("sync.cli.no_keyring"))
+    console = Console(highlight=False, soft_wrap=True)
+    listed = t("sync.list").join
+    console.print(
+        escape(t("sync.cli.logged_in", url=conn.url, staff=me.staff, villages=listed(me.villages)))
+    )
     missing = local - set(me.villages)
     if missing:
         console.print(
-            f"[yellow]注意：[/]本机档案中的 {'、'.join(sorted(missing))} 不在令牌权限内，其记录会被服务器拒绝"
+            f"[yellow]{escape(t('sync.cli.outside', villages=listed(sorted(missing))))}[/]"
         )
+
+
+def _exit_code(error: SyncError) -> int:
+    # 3: the token or the laptop's place is refused, a person must act; 1: try again later.
+    return 3 if isinstance(error, TokenRefusedError | DeviceTakenError) else 1
 
 
 @click.command("sync")
@@ -62,21 +95,17 @@ def login(obj: Context, url: str, token_stdin: bool) -> None:
 @click.pass_obj
 def sync_command(obj: Context, url: str | None, as_json: bool) -> None:
     """先上传本机修改，再下载其他人的修改。可随时中断、重复运行。"""
+    t = Translator(obj.lang)
     with profile_store(obj) as store:
         server, token = credentials.target(obj.profile.name, store, url)
         if not server:
-            fail(
-                "还不知道服务器地址；请先运行 civtui login --server https://…，或用 --server 指定",
-                2,
-            )
+            _fail(t, t("sync.cli.no_server"), 2)
         try:
             server = check_url(server)
         except SyncError as exc:
-            fail(str(exc), 2)
+            _fail(t, words.say(exc.reason, t), 2)
         if not token:
-            fail(
-                f"尚未登录 {server}；请先运行 civtui login --server {server}，或设置环境变量 CIVTUI_TOKEN"
-            )
+            _fail(t, t("sync.cli.not_logged_in", url=server))
         conn = Connection(server, token)
         stderr = Console(stderr=True)
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
@@ -86,30 +115,33 @@ def sync_command(obj: Context, url: str | None, as_json: bool) -> None:
 
                 def tell(stage: str, done: int, total: int) -> None:
                     if stage not in tasks:
-                        tasks[stage] = bar.add_task(
-                            "上传" if stage == "push" else "下载", total=total
-                        )
+                        tasks[stage] = bar.add_task(t(f"sync.cli.{stage}"), total=total)
                     bar.update(tasks[stage], completed=done, total=max(total, done))
 
                 report = sync(store, conn, tell)
         except SyncError as exc:
+            said = words.say(exc.reason, t)
             if as_json:
-                click.echo(
-                    json.dumps(
-                        {"ok": False, "error": str(exc), "kind": exc.kind}, ensure_ascii=False
-                    )
-                )
-            fail(str(exc), 3 if exc.kind == "auth" else 1)
+                failure = {"ok": False, "error": said, **exc.reason.model_dump(mode="json")}
+                click.echo(json.dumps(failure, ensure_ascii=False))
+            _fail(t, said, _exit_code(exc))
         finally:
             conn.close()
         pending = store.pending_count()
     if as_json:
-        data = {"ok": True, **dataclasses.asdict(report), "pending": pending}
+        data: dict[str, Any] = {"ok": True, **dataclasses.asdict(report), "pending": pending}
+        data["summary"] = words.say_all(summary(report), t)
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    console = Console()
-    console.print(f"同步完成：{summary(report)}；下载冲突 {report.pulled_conflicts}")
+    console = Console(highlight=False, soft_wrap=True)
+    line = words.say_all(summary(report)[:1], t)
+    line += t("sync.join") + t("sync.cli.pulled_conflicts", n=report.pulled_conflicts)
+    console.print(escape(t("sync.cli.done", summary=line)))
     for reason in report.rejected_reasons:
-        console.print(f"  [red]被拒：[/]{reason}")
-    if report.clock_warning:
-        console.print(f"[yellow]{report.clock_warning}[/]")
+        console.print(f"  [red]{escape(t('sync.cli.rejected'))}[/]{escape(words.say(reason, t))}")
+    for reason in report.conflict_reasons:
+        console.print(
+            f"  [yellow]{escape(t('sync.cli.conflict'))}[/]{escape(words.say(reason, t))}"
+        )
+    for note in summary(report)[1:]:
+        console.print(f"[yellow]{escape(words.say(note, t))}[/]")

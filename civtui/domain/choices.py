@@ -27,11 +27,16 @@ class Choice(StrEnum):
 
     @classmethod
     def _missing_(cls, value: object) -> Self | None:
-        # Lets imports and typed input use the labels people know (`留守儿童`).
+        # Lets imports and typed input use the labels people know (`留守儿童`), and the
+        # ones ledgers write for them (`低保户`, see SYNONYMS).
         if isinstance(value, str):
+            text = value.strip()
             for member in cls:
-                if value.strip() in (member.zh, member.en):
+                if text in (member.zh, member.en):
                     return member
+            synonym = SYNONYMS.get(cls, {}).get(text)
+            if synonym is not None:
+                return cls(synonym)
         return None
 
     def label(self, lang: str = "zh") -> str:
@@ -219,3 +224,55 @@ class Frequency(Choice):
 class Sex(Choice):
     MALE = "M", "男", "Male"
     FEMALE = "F", "女", "Female"
+
+
+#: Other labels for a value, as township ledgers and village rosters write them; the
+#: importer and typed input accept them. Label → the value's code.
+SYNONYMS: dict[type[Choice], dict[str, str]] = {
+    Category: {
+        "低保户": "dibao",
+        "低保对象": "dibao",
+        "低保边缘": "dibian",
+        "低保边缘户": "dibian",
+        "低边户": "dibian",
+        "特困人员": "tekun",
+        "特困供养": "tekun",
+        "特困供养人员": "tekun",
+        "五保户": "tekun",
+        "独居老人": "living_alone",
+        "空巢老人": "empty_nest",
+        "孤寡老人": "childless_widowed",
+        "高龄老人": "advanced_age",
+        "失能老人": "disabled",
+        "半失能老人": "semi_disabled",
+        "重度残疾人": "severe_disability",
+        "重残": "severe_disability",
+        "重病患者": "serious_illness",
+        "大病": "serious_illness",
+        "事实无人抚养": "de_facto_unsupported",
+        "事实无人抚养儿童": "de_facto_unsupported",
+        "困境": "child_in_distress",
+        "留守": "left_behind",
+    },
+    PersonStatus: {
+        "正常": "active",
+        "在籍": "active",
+        "户籍在册": "active",
+        "已迁出": "moved_out",
+        "户籍迁出": "moved_out",
+        "已故": "deceased",
+        "去世": "deceased",
+        "死亡注销": "deceased",
+        "注销": "deceased",
+    },
+}
+
+#: Disability grades as rosters write them (一级, 二, 3级…) → the grade.
+DISABILITY_GRADES: dict[str, int] = {
+    form.format(label): grade
+    for grade, labels in enumerate(
+        (("1", "一", "壹"), ("2", "二", "贰"), ("3", "三", "叁"), ("4", "四", "肆")), start=1
+    )
+    for label in labels
+    for form in ("{}", "{}级", "{}等", "{}级残疾")
+}

@@ -6,11 +6,13 @@ so code that prints it (the CLI, the importer, the server) needs to know nothing
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from civtui.domain.choices import Choice
 from civtui.i18n import Said, Translator
 
 _DATE = ("不是有效日期；请按 2026-03-05 的格式填写", "is not a date; write it as 2026-03-05")
@@ -74,7 +76,29 @@ class Problem:
         return f"{self.label}{': ' if self.label.isascii() else '：'}{self.message}"
 
 
-def _message(error: ErrorDetails, lang: str) -> str:
+def _choice_class(model: type[BaseModel], field: str) -> type[Choice] | None:
+    """The Choice a field holds (itself, in a list, or optional), if it holds one."""
+    info = model.model_fields.get(field)
+    pending: list[object] = [info.annotation] if info else []
+    while pending:
+        kind = pending.pop()
+        if isinstance(kind, type) and issubclass(kind, Choice):
+            return kind
+        pending.extend(typing.get_args(kind))
+    return None
+
+
+def _not_a_choice(choice: type[Choice], lang: str) -> str:
+    # The message lists what may be written: a form shows a list, a CSV does not.
+    labels = [m.label(lang) for m in choice]
+    if lang == "en":
+        return "is not one of the choices; write one of: " + ", ".join(labels)
+    return "不是可选的值；可选：" + "、".join(labels)
+
+
+def _message(error: ErrorDetails, lang: str, choice: type[Choice] | None = None) -> str:
+    if error["type"] in ("enum", "literal_error") and choice is not None:
+        return _not_a_choice(choice, lang)
     if error["type"] == "value_error":
         # Our own validators already say it as a person would; drop pydantic's prefix.
         cause = error.get("ctx", {}).get("error")
@@ -100,7 +124,8 @@ def explain(error: ValidationError, model: type[BaseModel], lang: str = "zh") ->
         if isinstance(cause, FieldError):
             field = cause.field
         label = label_of(model, field) if field else ""
-        problems.append(Problem(field=field, label=label, message=_message(detail, lang)))
+        message = _message(detail, lang, _choice_class(model, field) if field else None)
+        problems.append(Problem(field=field, label=label, message=message))
     return problems
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
@@ -51,7 +52,7 @@ from civtui.domain.choices import (
 )
 from civtui.domain.clock import SYSTEM_CLOCK
 from civtui.domain.errors import FieldError
-from civtui.i18n import Said
+from civtui.i18n import Said, Translator
 
 CHILD_AGE_LIMIT = 18
 ELDER_AGE = 60
@@ -90,6 +91,24 @@ _LONG_NUMBER = re.compile(r"\d{6}")
 Name = Annotated[str, Field(min_length=1, max_length=40)]
 
 
+@dataclass(frozen=True)
+class Synced:
+    """How a record type takes part in sync, said once, on its model.
+
+    The server's merge (whose village a record is, whether its parent is there), the
+    protocol's list of tables, `civtui status`'s counts and the person's timeline all read
+    it from here. Fields a model computes itself are pydantic's `computed_field`s.
+    """
+
+    #: The field that says the record's village. A list field: its first code is the
+    #: record's village, and a token must cover every code in it. None: its parent's.
+    village: str | None = None
+    #: (field naming the record this one belongs to, that record's table).
+    parent: tuple[str, str] | None = None
+    #: On a person's timeline: (the kind's key, kind.<key> in i18n; the field of its day).
+    timeline: tuple[str, str] | None = None
+
+
 class Record(BaseModel):
     """A record that syncs: client-made id; the store adds updated-at and device."""
 
@@ -98,6 +117,8 @@ class Record(BaseModel):
     )
 
     table: ClassVar[str]
+    #: How devices sync it; None: not pushed by devices (set centrally, if at all).
+    synced: ClassVar[Synced | None] = None
     #: Fields held elsewhere (their own table) and not stored in this record's row.
     not_stored: ClassVar[frozenset[str]] = frozenset()
 
@@ -110,6 +131,14 @@ class Record(BaseModel):
     def row(self) -> dict[str, Any]:
         """The record as the store keeps it: JSON-ready values, one column per field."""
         return self.model_dump(mode="json", exclude=set(self.not_stored))
+
+    def timeline_line(self, t: Translator) -> str:
+        """What it recorded, in a line of a person's timeline (kinds with `synced.timeline`)."""
+        raise NotImplementedError(f"{self.table} is not on the timeline")
+
+
+def _listed(values: list[Any], lang: str) -> str:
+    return "、".join(v.label(lang) for v in values) or "—"
 
 
 def _past_date(value: dt.date, info: ValidationInfo, what: str) -> dt.date:
@@ -128,6 +157,7 @@ class Village(Record):
     """A village or community, identified by its 12-digit statistical division code."""
 
     table: ClassVar[str] = "villages"
+    synced: ClassVar[Synced | None] = Synced(village="id")
 
     id: str = Field(title="村(社区)代码")
     name: Name = Field(title="村(社区)名称")
@@ -153,6 +183,7 @@ class Village(Record):
 
 class Staff(Record):
     table: ClassVar[str] = "staff"
+    synced: ClassVar[Synced | None] = Synced(village="village_codes")
 
     name: Name = Field(title="姓名")
     role: Role = Field(title="角色")
@@ -161,6 +192,7 @@ class Staff(Record):
 
 class Household(Record):
     table: ClassVar[str] = "households"
+    synced: ClassVar[Synced | None] = Synced(village="village_code")
 
     village_code: str = Field(title="村(社区)")
     address: str = Field(min_length=1, max_length=120, title="住址")
@@ -172,6 +204,7 @@ class Person(Record):
     """A person the village serves (服务对象). Birth date, sex and age come from the ID."""
 
     table: ClassVar[str] = "persons"
+    synced: ClassVar[Synced | None] = Synced(village="village_code")
 
     village_code: str = Field(title="村(社区)")
     household_id: str | None = Field(default=None, title="所属户")
@@ -284,6 +317,9 @@ class Visit(Record):
     """A home visit (探访记录) to an adult or elder."""
 
     table: ClassVar[str] = "visits"
+    synced: ClassVar[Synced | None] = Synced(
+        parent=("person_id", "persons"), timeline=("visit", "visit_date")
+    )
 
     person_id: str = Field(title="服务对象")
     visit_date: dt.date = Field(title="探访日期")
@@ -302,6 +338,20 @@ class Visit(Record):
     def _not_future(cls, value: dt.date, info: ValidationInfo) -> dt.date:
         return _past_date(value, info, "探访日期")
 
+    def timeline_line(self, t: Translator) -> str:
+        lang = t.lang
+        parts = [
+            self.mode.label(lang),
+            f"{t('short.living')}{self.living_condition.label(lang)}",
+            f"{t('short.health')}{self.health.label(lang)}",
+            f"{t('short.mood')}{self.mood.label(lang)}",
+        ]
+        if self.safety_hazards:
+            parts.append(_listed(self.safety_hazards, lang))
+        if self.follow_up_needed:
+            parts.append(f"→ {self.follow_up_note}")
+        return " · ".join(parts)
+
     @model_validator(mode="after")
     def _follow_up_says_what(self) -> Self:
         if self.follow_up_needed and not self.follow_up_note:
@@ -319,6 +369,9 @@ class ChildCheck(Record):
     """A child director's check on a child (儿童随访)."""
 
     table: ClassVar[str] = "child_checks"
+    synced: ClassVar[Synced | None] = Synced(
+        parent=("person_id", "persons"), timeline=("check", "check_date")
+    )
 
     person_id: str = Field(title="儿童")
     check_date: dt.date = Field(title="随访日期")
@@ -338,6 +391,19 @@ class ChildCheck(Record):
     @classmethod
     def _not_future(cls, value: dt.date, info: ValidationInfo) -> dt.date:
         return _past_date(value, info, "随访日期")
+
+    def timeline_line(self, t: Translator) -> str:
+        lang = t.lang
+        parts = [
+            self.guardian_situation.label(lang),
+            self.school_status.label(lang),
+            f"{t('short.risk')}{self.risk_level.label(lang)}",
+        ]
+        if self.risk_flags:
+            parts.append(_listed(self.risk_flags, lang))
+        if self.reported_to:
+            parts.append(f"→ {self.reported_to}")
+        return " · ".join(parts)
 
     @field_validator("reported_at")
     @classmethod
@@ -375,6 +441,10 @@ class NeedStatusChange(Record):
     """One step in an elder need's history: who moved it, when, and why."""
 
     table: ClassVar[str] = "need_status_changes"
+    #: On the timeline under its need, from the second step (the first is the need raised).
+    synced: ClassVar[Synced | None] = Synced(
+        parent=("need_id", "elder_needs"), timeline=("need_step", "changed_at")
+    )
 
     need_id: str = Field(title="需求")
     from_status: NeedStatus | None = Field(default=None, title="原状态")
@@ -382,6 +452,11 @@ class NeedStatusChange(Record):
     changed_at: dt.datetime = Field(title="变更时间")
     staff: Name = Field(title="经办人")
     note: str = Field(default="", max_length=500, title="说明")
+
+    def timeline_line(self, t: Translator) -> str:
+        before = self.from_status.label(t.lang) if self.from_status else "—"
+        text = f"{before} → {self.to_status.label(t.lang)} · {self.staff}"
+        return f"{text} · {self.note}" if self.note else text
 
 
 #: Where a need may go next from each status.
@@ -404,6 +479,9 @@ class ElderNeed(Record):
     """A need an elder has (老人需求); its status only moves along NEED_WORKFLOW."""
 
     table: ClassVar[str] = "elder_needs"
+    synced: ClassVar[Synced | None] = Synced(
+        parent=("person_id", "persons"), timeline=("need", "raised_on")
+    )
     not_stored: ClassVar[frozenset[str]] = frozenset({"history"})
 
     person_id: str = Field(title="老人")
@@ -421,6 +499,18 @@ class ElderNeed(Record):
     @classmethod
     def _not_future(cls, value: dt.date, info: ValidationInfo) -> dt.date:
         return _past_date(value, info, "提出日期")
+
+    def timeline_line(self, t: Translator) -> str:
+        lang = t.lang
+        parts = [
+            f"{self.need_type.label(lang)}（{self.urgency.label(lang)}）",
+            self.status.label(lang),
+        ]
+        if self.referred_to:
+            parts.append(self.referred_to.label(lang))
+        if self.description:
+            parts.append(self.description)
+        return " · ".join(parts)
 
     @classmethod
     def raise_new(
@@ -504,6 +594,9 @@ class Assessment(Record):
     """A Barthel ADL assessment (能力评估); total and level are derived."""
 
     table: ClassVar[str] = "assessments"
+    synced: ClassVar[Synced | None] = Synced(
+        parent=("person_id", "persons"), timeline=("assessment", "assessed_on")
+    )
 
     person_id: str = Field(title="老人")
     assessed_on: dt.date = Field(title="评估日期")
@@ -548,6 +641,9 @@ class Assessment(Record):
     def level(self) -> DependencyLevel:
         return level_for(self.total)
 
+    def timeline_line(self, t: Translator) -> str:
+        return f"{self.total} · {self.level.label(t.lang)} · {self.assessor}"
+
 
 class VisitPolicy(Record):
     """How often people of one category must be visited; id is the category code."""
@@ -579,3 +675,15 @@ RECORD_TYPES: dict[str, type[Record]] = {
         VisitPolicy,
     )
 }
+
+#: The record kinds devices sync, by table name, in the order above.
+SYNCED_TYPES: dict[str, type[Record]] = {
+    table: kind for table, kind in RECORD_TYPES.items() if kind.synced is not None
+}
+
+
+def sync_spec(kind: type[Record]) -> Synced:
+    """The sync facts of a kind devices sync (KeyError-like failure for any other)."""
+    if kind.synced is None:
+        raise ValueError(f"{kind.table} is not synced by devices")
+    return kind.synced

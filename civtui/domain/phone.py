@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from civtui.i18n import Said
 
@@ -17,7 +18,9 @@ def normalize(raw: str) -> str:
 
     The message is Chinese and says what to change.
     """
-    text = re.sub(r"[\s\u3000()（）\-－—]", "", raw)
+    # NFKC turns full-width digits and brackets into ASCII; pasting adds invisible marks.
+    text = unicodedata.normalize("NFKC", raw).lstrip("'‘’`")
+    text = re.sub(r"[\s()\-—\u200b-\u200d\u2060\ufeff]", "", text)
     if text.startswith("+86"):
         text = text[3:]
     elif text.startswith("86") and len(text) == 13:
@@ -28,6 +31,17 @@ def normalize(raw: str) -> str:
     if landline:
         area, local, ext = landline.groups()
         return f"{area}-{local}" + (f"-{ext}" if ext else "")
+    if text.isdigit() and text.startswith("1") and len(text) < 11:
+        # No local landline number starts with 1: this is a mobile missing digits
+        # (a cut-off paste, or a column too narrow when it was copied).
+        raise ValueError(
+            Said(
+                f"手机号“{raw}”只有{len(text)}位，少了{11 - len(text)}位（手机号为1开头的11位数字）；"
+                "请向本人核对完整号码",
+                f"the mobile number {raw} has {len(text)} digits, {11 - len(text)} too few (a "
+                "mobile has 11 digits starting with 1); ask for the whole number",
+            )
+        )
     if text.isdigit() and len(text) in (7, 8):
         raise ValueError(
             Said(

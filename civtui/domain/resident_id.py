@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,6 +22,14 @@ _PROVINCES = frozenset(
     "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
     "50 51 52 53 54 61 62 63 64 65 71 81 82".split()
 )
+
+#: Residence permits of Hong Kong, Macao and Taiwan residents (港澳台居民居住证) follow
+#: GB 11643 with these area codes in place of a county's.
+PERMIT_AREAS = frozenset({"810000", "820000", "830000"})
+#: What pasting from web pages, WeChat and Excel brings along: zero-width characters,
+#: the byte-order mark, and Excel's text marker (a leading apostrophe, sometimes curled).
+_INVISIBLE = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]")
+_TEXT_MARKS = "'‘’`"
 
 Sex = Literal["M", "F"]
 
@@ -75,8 +84,28 @@ def mask(number: str) -> str:
 
 
 def normalize(raw: str) -> str:
-    """Strip blanks (full-width too) and upper-case a trailing `x`."""
-    return re.sub(r"[\s\u3000]", "", raw).upper()
+    """The number as typed, without what pasting adds.
+
+    Full-width digits and `Ｘ` become ASCII (NFKC), blanks of every kind and zero-width
+    characters go, a leading apostrophe (Excel's "this is text") goes, `x` becomes `X`.
+    """
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", raw))
+    return text.lstrip(_TEXT_MARKS).upper()
+
+
+def upgrade(first_generation: str) -> str:
+    """The 18-digit form of a 15-digit first-generation ID (GB 11643-1999, appendix).
+
+    The 15-digit number has a two-digit year and no check character: insert `19` before
+    the year and compute the check character.
+    """
+    first17 = first_generation[:6] + "19" + first_generation[6:]
+    return first17 + check_char(first17)
+
+
+def is_first_generation(number: str) -> bool:
+    """A normalized number that is a 15-digit first-generation ID by its shape."""
+    return len(number) == 15 and number.isdigit()
 
 
 def parse(raw: str, today: dt.date) -> ResidentId:
@@ -85,6 +114,14 @@ def parse(raw: str, today: dt.date) -> ResidentId:
     Raises ResidentIdError with a Chinese message naming the fault and the fix.
     """
     number = normalize(raw)
+    if is_first_generation(number):
+        raise ResidentIdError(
+            Said(
+                f"这是15位的第一代身份证号；请填写18位号码（应为{upgrade(number)}，请与本人证件核对）",
+                f"this is a 15-digit first-generation ID; write the 18-character number (it "
+                f"should be {upgrade(number)}: check it against the card)",
+            )
+        )
     if len(number) != 18:
         raise ResidentIdError(
             Said(
@@ -101,7 +138,7 @@ def parse(raw: str, today: dt.date) -> ResidentId:
             )
         )
     area = number[:6]
-    if area[:2] not in _PROVINCES or area[2:] == "0000":
+    if area not in PERMIT_AREAS and (area[:2] not in _PROVINCES or area[2:] == "0000"):
         raise ResidentIdError(
             Said(
                 f"身份证号前6位地区码“{area}”不是有效的县级行政区划代码；请核对",

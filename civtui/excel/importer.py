@@ -3,18 +3,23 @@
 Columns are found by their Chinese header in any order. Every row is checked
 with the domain model; problems are reported per row and column, with the fix.
 Nothing is written until the caller decides what to do with the bad rows.
+
+A problem is a code with parameters (`RowProblem`, `ImportFileError`); it becomes words
+only where a person reads it (`describe`, the rejects file), in that person's language.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
@@ -22,10 +27,20 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic import ValidationError
 
-from civtui.domain.choices import DERIVED_CATEGORIES, Category, PersonStatus
+from civtui.domain import resident_id
+from civtui.domain.choices import (
+    DERIVED_CATEGORIES,
+    DISABILITY_GRADES,
+    Category,
+    Choice,
+    PersonStatus,
+)
 from civtui.domain.errors import explain
 from civtui.domain.models import Person, Village
+from civtui.i18n import Said, Translator
 from db import Store
+
+C = TypeVar("C", bound=Choice)
 
 
 @dataclass(frozen=True)
@@ -41,12 +56,19 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("姓名", "name", "必填", ("名字",), required=True, width=10),
+    Column(
+        "姓名",
+        "name",
+        "必填",
+        ("名字", "对象姓名", "服务对象姓名", "老人姓名", "儿童姓名"),
+        required=True,
+        width=10,
+    ),
     Column(
         "身份证号",
         "id_number",
         "必填，18位，末位可为X",
-        ("身份证号码", "公民身份号码", "身份证"),
+        ("公民身份号", "公民身份证号", "居民身份证号", "身份证", "身份证件号", "证件号"),
         required=True,
         width=21,
     ),
@@ -54,7 +76,7 @@ COLUMNS: tuple[Column, ...] = (
         "联系电话",
         "phone",
         "手机11位，或带区号的固话如0580-2012345",
-        ("电话", "手机", "手机号", "联系方式"),
+        ("电话", "手机", "手机号", "联系方式", "本人电话", "本人联系电话"),
         width=16,
     ),
     Column(
@@ -64,18 +86,26 @@ COLUMNS: tuple[Column, ...] = (
         ("村社区", "村", "社区", "所属村", "村(居)"),
         width=12,
     ),
-    Column("住址", "address", "", ("地址", "家庭住址", "现住址"), width=24),
-    Column("户籍状况", "status", "在册 / 迁出 / 死亡；不填为在册", ("状态", "人员状态"), width=10),
+    Column(
+        "住址", "address", "", ("地址", "家庭住址", "现住址", "居住地址", "现居住地址"), width=24
+    ),
+    Column(
+        "户籍状况",
+        "status",
+        "在册 / 迁出 / 死亡；不填为在册",
+        ("状态", "人员状态", "户籍状态"),
+        width=10,
+    ),
     Column(
         "类别",
         "categories",
         "可填多个，用、或逗号分隔："
         + "、".join(c.zh for c in Category if c not in DERIVED_CATEGORIES)
         + "（高龄、失能由系统自动判断）",
-        ("对象类别", "人员类别"),
+        ("对象类别", "人员类别", "对象类型", "人员类型", "类型"),
         width=20,
     ),
-    Column("残疾等级", "disability_grade", "1-4级，无残疾不填", ("残疾级别",), width=8),
+    Column("残疾等级", "disability_grade", "1-4级，无残疾不填", ("残疾级别", "残疾程度"), width=8),
     Column("监护人", "guardian_name", "儿童填写", ("监护人姓名",), width=10),
     Column("监护人关系", "guardian_relation", "如祖父母、姑姑", ("与监护人关系",), width=10),
     Column("监护人电话", "guardian_phone", "", ("监护人联系电话",), width=16),
@@ -83,26 +113,100 @@ COLUMNS: tuple[Column, ...] = (
     Column("紧急联系人电话", "emergency_contact_phone", "", (), width=16),
     Column("备注", "notes", "", (), width=20),
 )
-STATUS_LABELS = {
-    "在册": PersonStatus.ACTIVE,
-    "迁出": PersonStatus.MOVED_OUT,
-    "死亡": PersonStatus.DECEASED,
-    "注销": PersonStatus.DECEASED,
-}
 NOTE_PREFIX = "说明："
+#: Columns rosters carry that the app works out itself (from the ID number or the row);
+#: reported as not imported, with why, rather than as unknown.
+DERIVED_HEADERS = frozenset(
+    {"序号", "编号", "性别", "年龄", "出生日期", "出生年月", "No.", "Sex", "Age", "Birth date"}
+)
+#: How the lines around a table begin: above it (what, who, when) and below it (who signs).
+_PREAMBLE = ("填报单位", "填表单位", "报送单位", "填报日期", "填表日期", "统计时间", "单位：")
+_FOOTER = ("填表人", "审核人", "制表人", "负责人", "合计", "总计", "小计", "统计人", "填报人")
+#: How far down a title, notes and blank rows may push the header.
+HEADER_SEARCH_ROWS = 15
+_INVISIBLE = str.maketrans("", "", "\u200b\u200c\u200d\u2060\ufeff")
+#: Fields whose digits matter one by one: Excel must hold them as text, never as numbers.
+_NUMBER_FIELDS = ("id_number", "phone", "guardian_phone", "emergency_contact_phone")
 _SPLIT = re.compile(r"[、,，;；/\s]+")
+_SCIENTIFIC = re.compile(r"^\d(\.\d+)?[Ee]\+\d+$")
 
 
 def _norm_header(text: object) -> str:
-    raw = str(text or "").replace("（", "(").replace("）", ")").replace("*", "")
-    return re.sub(r"\s+", "", raw)
+    """A header as compared: ASCII brackets (NFKC), no blanks or `*`, 号码 said as 号."""
+    raw = unicodedata.normalize("NFKC", str(text or "")).translate(_INVISIBLE)
+    return re.sub(r"[\s*:：]+", "", raw).replace("号码", "号")
 
 
-_BY_HEADER = {_norm_header(name): col for col in COLUMNS for name in (col.header, *col.aliases)}
+# A header in English (the labels of the English interface) is understood too.
+_BY_HEADER = {
+    _norm_header(name): col
+    for col in COLUMNS
+    for name in (col.header, *col.aliases, Translator("en").of(Person, col.field))
+}
+
+
+def match_header(text: str) -> Column | None:
+    """The column a header names: as written, or without a bracketed note (`电话（手机）`)."""
+    norm = _norm_header(text)
+    found = _BY_HEADER.get(norm)
+    if found is None and "(" in norm:
+        found = _BY_HEADER.get(re.sub(r"\([^)]*\)", "", norm))
+    return found
+
+
+_DERIVED_NORM = frozenset(_norm_header(h) for h in DERIVED_HEADERS)
+
+
+def _choice(kind: type[C], text: str) -> C | None:
+    """The value `text` names (code, label or synonym), or None."""
+    try:
+        return kind(text.strip())
+    except ValueError:
+        return None
+
+
+def _starts(row: list[str], words: tuple[str, ...]) -> bool:
+    first = next((c for c in row if c), "")
+    return _norm_header(first).startswith(words)
+
+
+class FieldLabel(str):
+    """A Person field name given as a parameter: said as the field's label in each language."""
+
+
+def _render(value: object, lang: str) -> str:
+    if isinstance(value, Said):
+        return value.in_(lang)
+    if isinstance(value, Choice):
+        return value.label(lang)
+    if isinstance(value, FieldLabel):
+        return Translator(lang).of(Person, value)
+    if isinstance(value, list | tuple):
+        return ("、" if lang == "zh" else ", ").join(_render(v, lang) for v in value)
+    return str(value)
+
+
+def _say(code: str, params: dict[str, Any], lang: str) -> tuple[str, str]:
+    t = Translator(lang)
+    values = {k: _render(v, lang) for k, v in params.items()}
+    return t(f"import.{code}", **values), t(f"import.{code}.fix", **values)
 
 
 class ImportFileError(ValueError):
-    """The file as a whole cannot be read (wrong kind, missing columns, bad encoding)."""
+    """The file as a whole cannot be read (wrong kind, missing columns, bad encoding).
+
+    `code` names the problem (`import.<code>` in the strings) and `params` fill it in;
+    `str()` is the Chinese, `text(lang)` the message in any language.
+    """
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(self.text("zh"))
+
+    def text(self, lang: str) -> str:
+        problem, fix = _say(self.code, self.params, lang)
+        return f"{problem}{'；' if lang == 'zh' else '; '}{fix}"
 
 
 @dataclass
@@ -113,17 +217,50 @@ class Table:
     rows: list[tuple[int, list[str]]]
     #: (row, column index) of cells Excel held as numbers: long IDs lose digits that way.
     numeric: set[tuple[int, int]] = field(default_factory=set)
+    #: The sheet row the headers were read from.
+    header_row: int = 1
+    #: The footer row where reading stopped (填表人, 合计…), if any.
+    footer_row: int | None = None
 
 
 @dataclass(frozen=True)
 class RowProblem:
-    """What is wrong in one cell (or row) and how to put it right."""
+    """What is wrong in one cell (or row): where, which code, with which parameters.
+
+    `column` is the header as the file has it; `field` the Person field it fills. The words
+    (problem and fix) come from `describe` in the reader's language.
+    """
 
     row: int
     column: str
+    field: str
     value: str
-    problem: str
-    fix: str
+    code: str
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def describe(self, lang: str = "zh") -> tuple[str, str]:
+        """The problem and its fix, in `lang`."""
+        return _say(self.code, self.params, lang)
+
+    def column_in(self, lang: str) -> str:
+        """The column as the reader knows it: the file's own header, or the field's label."""
+        if lang == "zh" or not self.field:
+            return self.column
+        return Translator(lang).of(Person, self.field)
+
+    def as_json(self, lang: str = "zh") -> dict[str, Any]:
+        """A stable JSON form: code and parameters for programs, words for people."""
+        problem, fix = self.describe(lang)
+        return {
+            "row": self.row,
+            "column": self.column_in(lang),
+            "field": self.field,
+            "value": self.value,
+            "code": self.code,
+            "params": {k: _render(v, lang) for k, v in self.params.items()},
+            "problem": problem,
+            "fix": fix,
+        }
 
 
 @dataclass
@@ -136,6 +273,8 @@ class ImportPlan:
     problems: list[RowProblem] = field(default_factory=list)
     warnings: list[RowProblem] = field(default_factory=list)
     bad_rows: set[int] = field(default_factory=set)
+    #: About the sheet as a whole: where the header was found, columns not imported.
+    notes: list[RowProblem] = field(default_factory=list)
 
 
 # -- reading ------------------------------------------------------------------
@@ -149,7 +288,7 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         # Excel stores long digit strings typed without a leading ' as numbers.
         return str(int(value))
-    return str(value).strip()
+    return str(value).translate(_INVISIBLE).strip()
 
 
 def _decode(data: bytes) -> str:
@@ -158,9 +297,7 @@ def _decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ImportFileError(
-        "CSV 文件既不是 UTF-8 也不是 GBK/GB18030 编码；请在 Excel 中另存为“CSV UTF-8”"
-    )
+    raise ImportFileError("file.encoding")
 
 
 def read_table(path: Path) -> Table:
@@ -169,41 +306,56 @@ def read_table(path: Path) -> Table:
     numeric: set[tuple[int, int]] = set()
     if suffix == ".csv":
         reader = csv.reader(io.StringIO(_decode(path.read_bytes())))
-        raw = [(n, row) for n, row in enumerate(reader, start=1)]
+        raw = [(n, [c.translate(_INVISIBLE) for c in row]) for n, row in enumerate(reader, start=1)]
+        # A CSV saved by Excel writes a long number as it showed it: 3.30902E+17.
+        numeric.update(
+            (n, i) for n, row in raw for i, c in enumerate(row) if _SCIENTIFIC.match(c.strip())
+        )
     elif suffix in (".xlsx", ".xlsm"):
         try:
             book = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:
-            raise ImportFileError(
-                f"无法读取 Excel 文件 {path.name}：{exc}；请确认文件未损坏"
-            ) from exc
+            raise ImportFileError("file.unreadable", name=path.name, error=exc) from exc
         sheet = book.worksheets[0]
         raw = []
-        for n, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            raw.append((n, [_cell_text(v) for v in row]))
-            numeric.update((n, i) for i, v in enumerate(row) if isinstance(v, int | float))
+        for n, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            raw.append((n, [_cell_text(v) for v in values]))
+            numeric.update((n, i) for i, v in enumerate(values) if isinstance(v, int | float))
         book.close()
     else:
-        raise ImportFileError(f"不支持 {suffix or '无扩展名'} 文件；请使用 .xlsx 或 .csv")
+        if not suffix:
+            raise ImportFileError("file.no_extension")
+        raise ImportFileError("file.unsupported", suffix=suffix)
     raw = [(n, [c.strip() for c in row]) for n, row in raw]
-    header_at = next((i for i, (_, row) in enumerate(raw) if any(row)), None)
-    if header_at is None:
-        raise ImportFileError(f"{path.name} 是空的；请在第一行填写表头（姓名、身份证号……）")
+    filled = [i for i, (_, row) in enumerate(raw) if any(row)]
+    if not filled:
+        raise ImportFileError("file.empty", name=path.name)
+    # The header is the first row, among the first few filled ones, that names at least
+    # two known columns: a merged title, a 填报单位 line or notes above it are passed over.
+    header_at = next(
+        (
+            i
+            for i in filled[:HEADER_SEARCH_ROWS]
+            if sum(match_header(c) is not None for c in raw[i][1] if c) >= 2
+        ),
+        filled[0],
+    )
     headers = raw[header_at][1]
-    rows = [
-        (n, row)
-        for n, row in raw[header_at + 1 :]
-        if any(row) and not all(c.startswith(NOTE_PREFIX) for c in row if c)
-    ]
-    return Table(headers, rows, numeric)
+    rows = []
+    footer_row = None
+    for n, row in raw[header_at + 1 :]:
+        if not any(row) or all(c.startswith(NOTE_PREFIX) for c in row if c):
+            continue
+        if _starts(row, _PREAMBLE):
+            continue
+        if _starts(row, _FOOTER):
+            footer_row = n
+            break
+        rows.append((n, row))
+    return Table(headers, rows, numeric, raw[header_at][0], footer_row)
 
 
 # -- checking -----------------------------------------------------------------
-
-
-def _split_message(message: str) -> tuple[str, str]:
-    problem, _, fix = message.partition("；")
-    return problem, fix or "请按说明修改"
 
 
 def plan_import(
@@ -216,34 +368,51 @@ def plan_import(
 ) -> ImportPlan:
     """Check every row against the domain model and the people already stored."""
     columns: dict[int, Column] = {}
+    plan = ImportPlan()
+    at = table.header_row
+
+    def note(code: str, column: str = "", value: str = "", **params: Any) -> None:
+        plan.notes.append(RowProblem(at, column, "", value, code, params))
+
+    if at > 1:
+        note("header_found", header_row=at)
     for index, header in enumerate(table.headers):
-        col = _BY_HEADER.get(_norm_header(header))
+        if not header:
+            continue
+        col = match_header(header)
         if col is not None and col not in columns.values():
             columns[index] = col
+        elif col is not None:
+            note("duplicate_column", header, header, used=FieldLabel(col.field))
+        elif _norm_header(header) in _DERIVED_NORM:
+            note("derived_column", header, header)
+        else:
+            # Nothing a roster holds is dropped without a word.
+            note("unused_column", header, header)
+    if table.footer_row is not None:
+        plan.notes.append(RowProblem(table.footer_row, "", "", "", "footer_stopped", {}))
     villages = store.all(Village)
     present = {c.field for c in columns.values()}
-    missing = [c.header for c in COLUMNS if c.required and c.field not in present]
+    missing = [FieldLabel(c.field) for c in COLUMNS if c.required and c.field not in present]
     if "village_code" not in present and len(villages) != 1:
-        missing.append("村(社区)")
+        missing.append(FieldLabel("village_code"))
     if missing:
-        raise ImportFileError(
-            f"缺少必需的列：{'、'.join(missing)}；请在表头加上这些列"
-            "（可先用 civtui import template persons 生成模板）"
-        )
+        raise ImportFileError("file.missing_columns", columns=missing, header_row=table.header_row)
     by_name = {v.name: v.id for v in villages} | {v.id: v.id for v in villages}
     existing = {p.id_number: p for p in store.all(Person)}
     by_name_birth: dict[tuple[str, str], Person] = {
         (p.name, p.id_number[6:14]): p for p in existing.values()
     }
     seen_in_file: dict[str, int] = {}
-    plan = ImportPlan()
     context = {"today": today}
     header_of = {c.field: c.header for c in columns.values()}
-    id_column = next(i for i, c in columns.items() if c.field == "id_number")
+    number_columns = [(c.field, i) for i, c in columns.items() if c.field in _NUMBER_FIELDS]
+    id_at = next(i for i, c in columns.items() if c.field == "id_number")
 
-    def problem(row: int, field_name: str, value: str, message: str, *, warn: bool = False) -> None:
-        text, fix = _split_message(message)
-        entry = RowProblem(row, header_of.get(field_name, field_name), value, text, fix)
+    def problem(
+        row: int, field_name: str, value: str, code: str, *, warn: bool = False, **params: Any
+    ) -> None:
+        entry = RowProblem(row, header_of.get(field_name, ""), field_name, value, code, params)
         if warn:
             plan.warnings.append(entry)
         else:
@@ -258,41 +427,83 @@ def plan_import(
         if "village_code" in data:
             code = by_name.get(data["village_code"])
             if code is None:
-                known = "、".join(v.name for v in villages)
+                known = [v.name for v in villages]
                 problem(
-                    row_no,
-                    "village_code",
-                    data["village_code"],
-                    f"不是本机档案中的村(社区)；请填写：{known}",
+                    row_no, "village_code", data["village_code"], "unknown_village", known=known
                 )
                 continue
             data["village_code"] = code
         else:
             data["village_code"] = villages[0].id
+        refused = False
         if "status" in data:
-            data["status"] = STATUS_LABELS.get(data["status"], data["status"])
+            status = _choice(PersonStatus, data["status"])
+            if status is None:
+                problem(
+                    row_no, "status", data["status"], "not_a_choice", allowed=list(PersonStatus)
+                )
+                refused = True
+            data["status"] = status
         if "categories" in data:
-            data["categories"] = [c for c in _SPLIT.split(data["categories"]) if c]
+            labels = [c for c in _SPLIT.split(data["categories"]) if c]
+            found = [_choice(Category, c) for c in labels]
+            for label, category in zip(labels, found, strict=True):
+                if category is None:
+                    allowed = [c for c in Category if c not in DERIVED_CATEGORIES]
+                    problem(row_no, "categories", label, "not_a_choice", allowed=allowed)
+                    refused = True
+            data["categories"] = [c for c in found if c is not None]
+        if "disability_grade" in data:
+            grade = DISABILITY_GRADES.get(data["disability_grade"])
+            if grade is None:
+                problem(
+                    row_no,
+                    "disability_grade",
+                    data["disability_grade"],
+                    "not_a_choice",
+                    allowed=["1", "2", "3", "4"],
+                )
+                refused = True
+            data["disability_grade"] = grade
+        if "id_number" in data:
+            number = resident_id.normalize(data["id_number"])
+            if resident_id.is_first_generation(number) and (row_no, id_at) not in table.numeric:
+                data["id_number"] = resident_id.upgrade(number)
+                problem(
+                    row_no,
+                    "id_number",
+                    number,
+                    "id_upgraded",
+                    warn=True,
+                    line=row_no,
+                    new=data["id_number"],
+                )
+        if refused:
+            continue
         data.setdefault("registered_on", today)
+        # Excel keeps 15 significant digits of a number: an ID read from a number cell has
+        # lost its last digits even when what is left passes the checksum, and a phone its
+        # leading 0. Such a cell is refused whatever the number looks like.
+        numbers_in_cells = [f for f, i in number_columns if (row_no, i) in table.numeric]
+        for name in numbers_in_cells:
+            code = "numeric_id" if name == "id_number" else "numeric_phone"
+            problem(row_no, name, values[name], code)
         try:
             person = Person.model_validate(data, context=context)
         except ValidationError as exc:
-            for p in explain(exc, Person):
-                message = p.message
-                if p.field == "id_number" and (row_no, id_column) in table.numeric:
-                    message = (
-                        "Excel 把身份证号存成了数字，后几位已丢失；"
-                        "请把该列设为“文本”格式后重新输入身份证号"
-                    )
-                problem(row_no, p.field, values.get(p.field, ""), message)
+            # The domain says each problem in both languages; keep both until it is read.
+            both = zip(explain(exc, Person, "zh"), explain(exc, Person, "en"), strict=True)
+            for zh, en in both:
+                if zh.field not in numbers_in_cells:
+                    message = Said(zh.message, en.message)
+                    problem(row_no, zh.field, values.get(zh.field, ""), "invalid", message=message)
+            continue
+        if numbers_in_cells:
             continue
         number = person.id_number
         if number in seen_in_file:
             problem(
-                row_no,
-                "id_number",
-                number,
-                f"与第{seen_in_file[number]}行的身份证号重复；请删除重复的一行",
+                row_no, "id_number", number, "duplicate_in_file", first_row=seen_in_file[number]
             )
             continue
         seen_in_file[number] = row_no
@@ -306,9 +517,10 @@ def plan_import(
                     RowProblem(
                         row_no,
                         header_of["id_number"],
+                        "id_number",
                         number,
-                        f"已登记为“{old.name}”，本行跳过",
-                        "如需用本表更新，请加 --update-existing",
+                        "already_registered",
+                        {"name": old.name},
                     )
                 )
             continue
@@ -318,8 +530,10 @@ def plan_import(
                 row_no,
                 "name",
                 person.name,
-                f"疑似重复：已有同名同生日的“{twin.name}”（{twin.masked_id}）；请核对是否同一人",
+                "likely_duplicate",
                 warn=True,
+                name=twin.name,
+                masked=twin.masked_id,
             )
         plan.new.append(person)
     return plan
@@ -386,14 +600,21 @@ def write_template(path: Path, villages: Iterable[Village]) -> None:
     book.save(path)
 
 
-def write_rejects(source: Path, table: Table, plan: ImportPlan) -> Path:
+#: The rejects file's name and its two added columns, by language.
+_REJECTS = {"zh": ("错误行", "原行号", "错误原因"), "en": ("rejects", "Row", "Problem")}
+
+
+def write_rejects(source: Path, table: Table, plan: ImportPlan, lang: str = "zh") -> Path:
     """The bad rows with a reason column, next to the input, in the input's format."""
     reasons: dict[int, list[str]] = {}
+    colon, semi = ("：", "；") if lang == "zh" else (": ", "; ")
     for p in plan.problems:
-        reasons.setdefault(p.row, []).append(f"{p.column}：{p.problem}；{p.fix}")
+        problem, fix = p.describe(lang)
+        reasons.setdefault(p.row, []).append(f"{p.column_in(lang)}{colon}{problem}{semi}{fix}")
     rows = [(n, cells) for n, cells in table.rows if n in reasons]
-    target = source.with_name(f"{source.stem}.错误行{source.suffix.lower()}")
-    header = [*table.headers, "原行号", "错误原因"]
+    suffix_word, row_word, reason_word = _REJECTS.get(lang, _REJECTS["zh"])
+    target = source.with_name(f"{source.stem}.{suffix_word}{source.suffix.lower()}")
+    header = [*table.headers, row_word, reason_word]
     body = [[*cells, str(n), "\n".join(reasons[n])] for n, cells in rows]
     if source.suffix.lower() == ".csv":
         with target.open("w", encoding="utf-8-sig", newline="") as handle:

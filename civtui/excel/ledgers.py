@@ -9,18 +9,29 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from civtui.domain.choices import CHILD_CATEGORIES, Category, Choice, NeedStatus
+from civtui.domain.choices import (
+    CHILD_CATEGORIES,
+    Category,
+    Choice,
+    Condition,
+    Mood,
+    NeedStatus,
+    Sex,
+)
 from civtui.domain.models import ChildCheck, ElderNeed, NeedStatusChange, Person, Visit
 from civtui.domain.policy import add_months, month_start
+from civtui.i18n import Said
 from civtui.services import reports
 from db import Store, queries, standings
 from db.queries import PersonRow
@@ -34,10 +45,16 @@ Cell = str | int | float | None
 
 @dataclass
 class Sheet:
+    """One printed sheet: its tab name, the title printed above it, the table, the sign-off."""
+
     title: str
     headers: list[str]
     widths: list[int]
     rows: list[list[Cell]] = field(default_factory=list)
+    #: The title row printed inside the sheet (village and month); the tab name if empty.
+    heading: str = ""
+    #: A 填表人 / 审核人 / 填表日期 line under the table, for the ledgers that are signed.
+    signed: bool = False
 
 
 def _labels(values: Sequence[Choice]) -> str:
@@ -64,6 +81,8 @@ class _Month:
     people: dict[str, PersonRow]
     names: dict[str, str]
     standings: dict[str, Standings]
+    #: The stored people, for what the list rows do not carry (address, phones).
+    persons: dict[str, Person]
 
     @classmethod
     def read(cls, store: Store, month: dt.date, today: dt.date) -> _Month:
@@ -73,7 +92,12 @@ class _Month:
             {r.id: r for r in queries.person_rows(store, today)},
             queries.village_names(store),
             reports.month_standings(store, month, today),
+            {p.id: p for p in store.all(Person)},
         )
+
+    def heading(self, what: str) -> str:
+        """`海星村2026年11月探访台账`: the villages and the month the sheet covers."""
+        return f"{'、'.join(self.names.values())}{self.month:%Y年%m月}{what}"
 
     def records(self, kind: type[C], day_field: str) -> Iterator[tuple[C, PersonRow, str]]:
         """The month's visits or checks, each with its person and village name."""
@@ -85,8 +109,17 @@ class _Month:
                 yield record, p, self.names.get(p.village_code, p.village_code)
 
 
+def _sex(code: str) -> str:
+    return Sex(code).zh
+
+
 def _coverage_sheet(ctx: _Month, children: bool) -> Sheet:
-    sheet = Sheet("覆盖率", ["村(社区)", "类别", "应访", "已访", "覆盖率"], [14, 18, 8, 8, 8])
+    sheet = Sheet(
+        "覆盖率",
+        ["村(社区)", "类别", "应访", "已访", "覆盖率"],
+        [14, 18, 8, 8, 8],
+        heading=ctx.heading("儿童随访覆盖率" if children else "探访覆盖率"),
+    )
     for row in reports.coverage_rows(ctx.standings, ctx.names):
         if row.category is not None and (row.category in CHILD_CATEGORIES) != children:
             continue
@@ -97,70 +130,119 @@ def _coverage_sheet(ctx: _Month, children: bool) -> Sheet:
 
 
 def _due_sheet(ctx: _Month, children: bool) -> Sheet:
+    """Who is still due this month.
+
+    The visit ledger's list holds everyone due, children too (marked 儿童随访), so the one
+    printed work list misses no one; the child ledger's holds the children, by last check.
+    """
+    last = "上次随访" if children else "上次探访/随访"
     sheet = Sheet(
-        "待访名单",
-        ["村(社区)", "姓名", "身份证号", "年龄", "类别", "上次探访", "是否逾期"],
-        [12, 10, 21, 6, 24, 12, 8],
+        "待随访名单" if children else "待访名单",
+        ["序号", "村(社区)", "姓名", "性别", "年龄", "身份证号", "联系电话", "类别"]
+        + ([] if children else ["应做"])
+        + [last, "是否逾期"],
+        [5, 12, 9, 5, 5, 20, 14, 22] + ([] if children else [9]) + [12, 8],
+        heading=ctx.heading("待随访名单" if children else "待访名单"),
     )
     for code, village in ctx.standings.items():
         for item in standings.work_list(ctx.store, village, village_code=code):
             row = ctx.people[item.person_id]
-            if row.is_child != children:
+            if children and not row.is_child:
                 continue
+            person = ctx.persons[row.id]
+            phone = (person.guardian_phone if row.is_child else None) or person.phone or ""
             sheet.rows.append(
                 [
+                    len(sheet.rows) + 1,
                     ctx.names[code],
                     row.name,
-                    row.masked_id,
+                    _sex(row.sex),
                     row.age,
+                    row.masked_id,
+                    phone,
                     _cats(row.categories),
+                    *([] if children else ["儿童随访" if row.is_child else "探访"]),
                     item.last_contact.isoformat() if item.last_contact else "从未",
-                    "逾期" if item.overdue else "",
+                    "是" if item.overdue else "否",
                 ]
             )
     return sheet
 
 
+def _problems(v: Visit) -> str:
+    found = [h.zh for h in v.safety_hazards]
+    if v.living_condition is Condition.POOR:
+        found.append("居住状况较差")
+    if v.health is Condition.POOR:
+        found.append("健康状况较差")
+    if v.mood is Mood.LOW:
+        found.append("精神低落")
+    return "；".join(found) or "无"
+
+
+def _handling(v: Visit) -> str:
+    if v.follow_up_needed:
+        return f"需跟进：{v.follow_up_note}"
+    return "无需跟进"
+
+
 def visits(store: Store, month: dt.date, today: dt.date) -> list[Sheet]:
-    """探访台账: one row per visit in the month, then coverage, then who is still due."""
+    """探访台账: one row per visit in the month, then coverage, then who is still due.
+
+    Laid out as township ledgers are printed: 序号, who (性别, 年龄, 住址, 联系电话), the
+    visit, 存在问题 and 处理情况 as their own columns, and two columns to sign.
+    """
+    ctx = _Month.read(store, month, today)
     ledger = Sheet(
         "探访台账",
         [
+            "序号",
             "村(社区)",
             "姓名",
+            "性别",
+            "年龄",
             "身份证号",
+            "住址",
+            "联系电话",
             "类别",
             "探访日期",
             "方式",
             "居住状况",
             "健康状况",
             "精神状态",
-            "安全隐患",
             "探访情况",
-            "需要跟进",
-            "跟进事项",
-            "探访人",
+            "存在问题",
+            "处理情况",
+            "探访人签字",
+            "对象（家属）签字",
         ],
-        [12, 10, 21, 18, 12, 6, 8, 8, 8, 14, 30, 8, 20, 10],
+        [5, 10, 8, 5, 5, 20, 18, 13, 14, 11, 6, 6, 6, 6, 28, 16, 18, 10, 10],
+        heading=ctx.heading("探访台账"),
+        signed=True,
     )
-    ctx = _Month.read(store, month, today)
     for v, p, village in ctx.records(Visit, "visit_date"):
+        person = ctx.persons[p.id]
         ledger.rows.append(
             [
+                len(ledger.rows) + 1,
                 village,
                 p.name,
+                _sex(p.sex),
+                p.age,
                 p.masked_id,
+                person.address,
+                person.phone or "",
                 _cats(p.categories),
                 v.visit_date.isoformat(),
                 v.mode.zh,
                 v.living_condition.zh,
                 v.health.zh,
                 v.mood.zh,
-                _labels(v.safety_hazards),
                 v.notes,
-                "是" if v.follow_up_needed else "否",
-                v.follow_up_note,
-                v.visitor,
+                _problems(v),
+                _handling(v),
+                "",
+                "",
             ]
         )
     return [
@@ -172,13 +254,18 @@ def visits(store: Store, month: dt.date, today: dt.date) -> list[Sheet]:
 
 def child_checks(store: Store, month: dt.date, today: dt.date) -> list[Sheet]:
     """儿童随访台账: one row per check in the month, coverage of child categories, who is due."""
+    ctx = _Month.read(store, month, today)
     ledger = Sheet(
         "儿童随访台账",
         [
+            "序号",
             "村(社区)",
             "姓名",
-            "身份证号",
+            "性别",
             "年龄",
+            "身份证号",
+            "监护人",
+            "监护人电话",
             "类别",
             "随访日期",
             "监护情况",
@@ -189,18 +276,26 @@ def child_checks(store: Store, month: dt.date, today: dt.date) -> list[Sheet]:
             "强制报告时间",
             "报告对象",
             "补贴到位",
-            "随访人",
+            "随访情况",
+            "随访人签字",
+            "监护人签字",
         ],
-        [12, 10, 21, 6, 16, 12, 12, 8, 8, 14, 8, 16, 16, 8, 10],
+        [5, 10, 8, 5, 5, 20, 8, 13, 14, 11, 11, 7, 7, 12, 7, 16, 14, 7, 22, 10, 10],
+        heading=ctx.heading("儿童随访台账"),
+        signed=True,
     )
-    ctx = _Month.read(store, month, today)
     for c, p, village in ctx.records(ChildCheck, "check_date"):
+        person = ctx.persons[p.id]
         ledger.rows.append(
             [
+                len(ledger.rows) + 1,
                 village,
                 p.name,
-                p.masked_id,
+                _sex(p.sex),
                 p.age,
+                p.masked_id,
+                person.guardian_name,
+                person.guardian_phone or "",
                 _cats(p.categories),
                 c.check_date.isoformat(),
                 c.guardian_situation.zh,
@@ -211,7 +306,9 @@ def child_checks(store: Store, month: dt.date, today: dt.date) -> list[Sheet]:
                 c.reported_at.strftime("%Y-%m-%d %H:%M") if c.reported_at else "",
                 c.reported_to,
                 "是" if c.allowance_received else "否",
-                c.checker,
+                c.notes,
+                "",
+                "",
             ]
         )
     return [
@@ -223,12 +320,18 @@ def child_checks(store: Store, month: dt.date, today: dt.date) -> list[Sheet]:
 
 def needs(store: Store, today: dt.date, statuses: set[NeedStatus] | None = None) -> list[Sheet]:
     """老人需求台账: each need with its current status, then every status step."""
+    names = queries.village_names(store)
+    villages = "、".join(names.values())
     ledger = Sheet(
         "老人需求台账",
         [
+            "序号",
             "村(社区)",
             "姓名",
+            "性别",
+            "年龄",
             "身份证号",
+            "联系电话",
             "需求类型",
             "紧急程度",
             "需求描述",
@@ -238,15 +341,17 @@ def needs(store: Store, today: dt.date, statuses: set[NeedStatus] | None = None)
             "登记人",
             "办理结果",
         ],
-        [12, 10, 21, 12, 8, 30, 8, 12, 12, 10, 24],
+        [5, 10, 8, 5, 5, 20, 13, 11, 7, 30, 7, 11, 11, 8, 24],
+        heading=f"{villages}老人需求台账（截至{today:%Y年%m月%d日}）",
+        signed=True,
     )
     history = Sheet(
         "办理记录",
-        ["姓名", "需求类型", "原状态", "新状态", "时间", "经办人", "说明"],
-        [10, 12, 8, 8, 18, 10, 30],
+        ["序号", "姓名", "需求类型", "原状态", "新状态", "时间", "经办人", "说明"],
+        [5, 10, 12, 8, 8, 17, 10, 36],
+        heading=f"{villages}老人需求办理记录",
     )
     people = {p.id: p for p in store.all(Person)}
-    names = queries.village_names(store)
     shown: dict[str, ElderNeed] = {}
     for n in store.all(ElderNeed, order_by="raised_on, rowid"):
         if statuses and n.status not in statuses:
@@ -257,9 +362,13 @@ def needs(store: Store, today: dt.date, statuses: set[NeedStatus] | None = None)
         shown[n.id] = n
         ledger.rows.append(
             [
+                len(ledger.rows) + 1,
                 names.get(p.village_code, p.village_code),
                 p.name,
+                p.sex.zh,
+                p.age_on(today),
                 p.masked_id,
+                p.phone or "",
                 n.need_type.zh,
                 n.urgency.zh,
                 n.description,
@@ -276,6 +385,7 @@ def needs(store: Store, today: dt.date, statuses: set[NeedStatus] | None = None)
             continue
         history.rows.append(
             [
+                len(history.rows) + 1,
                 people[need.person_id].name,
                 need.need_type.zh,
                 step.from_status.zh if step.from_status else "",
@@ -289,10 +399,36 @@ def needs(store: Store, today: dt.date, statuses: set[NeedStatus] | None = None)
 
 
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+#: 宋体 is the face government forms are printed in; where it is missing (LibreOffice on
+#: Linux) fontconfig falls back to another CJK face, never to boxes.
+CJK_FONT = "宋体"
+_THIN = Side(style="thin", color="000000")
+_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+#: Points per printed line of 10-point text, and the lines a signature needs.
+_LINE_PT = 14.0
+_SIGN_LINES = 2
+SIGN_OFF = "填表人：________________    审核人：________________    填表日期：______年____月____日"
+
+
+def _text_width(text: str) -> float:
+    """Width in Excel's column units: a CJK character takes two, others about one."""
+    return sum(2.0 if unicodedata.east_asian_width(c) in "WF" else 1.1 for c in text)
+
+
+def _lines(value: Cell, width: int) -> int:
+    """How many wrapped lines `value` takes in a column `width` units wide."""
+    text = "" if value is None else str(value)
+    usable = max(width - 1.5, 1.0)
+    return sum(max(1, math.ceil(_text_width(part) / usable)) for part in text.split("\n"))
 
 
 def write(path: Path, sheets: list[Sheet], title: str) -> None:
-    """Save `sheets` as a printable .xlsx, or the first sheet as a .csv."""
+    """Save `sheets` as a printable .xlsx, or the first sheet as a .csv.
+
+    Printable means: A4 landscape, one page wide, the title row inside the sheet, the
+    header repeated on every page, text wrapped with rows tall enough for it, a CJK font,
+    borders, and on the signed ledgers a 填表人 / 审核人 / 填表日期 line.
+    """
     if path.suffix.lower() == ".csv":
         with path.open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
@@ -300,29 +436,65 @@ def write(path: Path, sheets: list[Sheet], title: str) -> None:
             writer.writerows(sheets[0].rows)
         return
     if path.suffix.lower() != ".xlsx":
+        kind = path.suffix or "无扩展名"
         raise ValueError(
-            f"不支持 {path.suffix or '无扩展名'} 文件；请用 .xlsx 或 .csv 结尾的文件名"
+            Said(
+                f"不支持 {kind} 文件；请用 .xlsx 或 .csv 结尾的文件名",
+                f"{path.suffix or 'a file without an extension'} is not supported; "
+                "give a file name ending in .xlsx or .csv",
+            )
         )
     book = Workbook()
     book.remove(book.active)  # type: ignore[arg-type]
+    body_font = Font(name=CJK_FONT, size=10)
+    wrap = Alignment(wrap_text=True, vertical="center")
     for sheet in sheets:
         ws = book.create_sheet(sheet.title)
+        last = get_column_letter(len(sheet.headers))
+        ws.append([sheet.heading or f"{title} — {sheet.title}"])
+        ws.merge_cells(f"A1:{last}1")
+        ws["A1"].font = Font(name=CJK_FONT, size=16, bold=True)
+        ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
+        ws.row_dimensions[1].height = 30
         ws.append(sheet.headers)
-        for row in sheet.rows:
-            ws.append(row)
-        for index, width in enumerate(sheet.widths, start=1):
-            ws.column_dimensions[get_column_letter(index)].width = width
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
+        for cell in ws[2]:
+            cell.font = Font(name=CJK_FONT, size=10, bold=True)
             cell.fill = _HEADER_FILL
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        ws.freeze_panes = "A2"
-        ws.print_title_rows = "1:1"
+            cell.border = _BOX
+        ws.row_dimensions[2].height = _LINE_PT * max(
+            _lines(h, w) for h, w in zip(sheet.headers, sheet.widths, strict=True)
+        )
+        signed = any(h.endswith("签字") for h in sheet.headers)
+        for row in sheet.rows:
+            ws.append(row)
+            number = ws.max_row
+            for cell in ws[number]:
+                cell.font = body_font
+                cell.alignment = wrap
+                cell.border = _BOX
+            lines = max(_lines(v, w) for v, w in zip(row, sheet.widths, strict=True))
+            # Wrapped text is only readable on paper if the row grows with it; a row
+            # with a place to sign needs room for a handwritten name.
+            ws.row_dimensions[number].height = _LINE_PT * max(lines, _SIGN_LINES if signed else 1)
+        for index, width in enumerate(sheet.widths, start=1):
+            ws.column_dimensions[get_column_letter(index)].width = width
+        if sheet.signed:
+            ws.append([SIGN_OFF])
+            number = ws.max_row
+            ws.merge_cells(f"A{number}:{last}{number}")
+            ws[f"A{number}"].font = Font(name=CJK_FONT, size=11)
+            ws[f"A{number}"].alignment = Alignment(vertical="center")
+            ws.row_dimensions[number].height = 28
+        ws.freeze_panes = "A3"
+        ws.print_title_rows = "2:2"
         ws.page_setup.orientation = "landscape"
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.oddHeader.center.text = f"{title} — {sheet.title}"
+        ws.print_options.horizontalCentered = True
+        ws.page_margins.left = ws.page_margins.right = 0.4
+        ws.page_margins.top = ws.page_margins.bottom = 0.6
         ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     book.save(path)

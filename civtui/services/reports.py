@@ -15,6 +15,7 @@ from civtui.domain.choices import (
 )
 from civtui.domain.models import ELDER_AGE, ChildCheck, Household, Person
 from civtui.domain.policy import Coverage
+from civtui.i18n import Said
 from db import Store, queries, standings
 from db.standings import Standings
 
@@ -68,7 +69,7 @@ class Hint:
 
     person: Person
     category: Category
-    reason: str
+    reason: Said
     #: True when the person has the category but no longer fits it.
     remove: bool = False
 
@@ -90,7 +91,7 @@ def eligible(store: Store, today: dt.date) -> list[Hint]:
         latest_check[earlier.person_id] = earlier
     hints: list[Hint] = []
 
-    def hint(person: Person, category: Category, reason: str) -> None:
+    def hint(person: Person, category: Category, reason: Said) -> None:
         if category not in person.categories:
             hints.append(Hint(person, category, reason))
 
@@ -104,31 +105,59 @@ def eligible(store: Store, today: dt.date) -> list[Hint]:
         household = households.get(p.household_id or "")
         if household is not None and household.economic_status in economic:
             status = household.economic_status
-            hint(p, economic[status], f"所在户经济状况为“{status.zh}”")
+            hint(
+                p,
+                economic[status],
+                Said(f"所在户经济状况为“{status.zh}”", f"the household's means: {status.en}"),
+            )
         if p.disability_grade in (1, 2):
-            hint(p, Category.SEVERE_DISABILITY, f"残疾等级为{p.disability_grade}级")
+            grade = p.disability_grade
+            hint(
+                p,
+                Category.SEVERE_DISABILITY,
+                Said(f"残疾等级为{grade}级", f"disability grade {grade}"),
+            )
         housemates = [m for m in members.get(p.household_id or "", []) if m.id != p.id]
         if age >= ELDER_AGE and p.household_id:
             if not housemates:
-                hint(p, Category.LIVING_ALONE, f"{age}岁，户内只有本人")
+                hint(
+                    p,
+                    Category.LIVING_ALONE,
+                    Said(f"{age}岁，户内只有本人", f"aged {age}, alone in the household"),
+                )
             elif all(m.age_on(today) >= ELDER_AGE for m in housemates):
-                hint(p, Category.EMPTY_NEST, f"{age}岁，同户成员均已年满60岁")
+                hint(
+                    p,
+                    Category.EMPTY_NEST,
+                    Said(
+                        f"{age}岁，同户成员均已年满60岁",
+                        f"aged {age}, everyone in the household is 60 or over",
+                    ),
+                )
         check = latest_check.get(p.id)
         if check is not None and p.is_child(today):
             situation = check.guardian_situation
             if situation is GuardianSituation.BOTH_AWAY:
+                day = check.check_date.isoformat()
                 hint(
-                    p, Category.LEFT_BEHIND, f"{check.check_date.isoformat()}随访记录为“父母均外出”"
+                    p,
+                    Category.LEFT_BEHIND,
+                    Said(f"{day}随访记录为“父母均外出”", f"the check of {day}: both parents away"),
                 )
             if situation is GuardianSituation.NONE and not (
                 {Category.ORPHAN, Category.DE_FACTO_UNSUPPORTED} & set(p.categories)
             ):
+                day = check.check_date.isoformat()
                 hint(
                     p,
                     Category.DE_FACTO_UNSUPPORTED,
-                    f"{check.check_date.isoformat()}随访记录为“无人监护”",
+                    Said(f"{day}随访记录为“无人监护”", f"the check of {day}: no guardian"),
                 )
         if not p.is_child(today):
             for category in CHILD_CATEGORIES & set(p.categories):
-                hints.append(Hint(p, category, f"已满18周岁（{age}岁），应去掉该儿童类别", True))
+                reason = Said(
+                    f"已满18周岁（{age}岁），应去掉该儿童类别",
+                    f"aged {age}, no longer a child: remove the child category",
+                )
+                hints.append(Hint(p, category, reason, True))
     return hints

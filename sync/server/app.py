@@ -15,7 +15,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from civtui import __version__
 from sync import protocol
-from sync.protocol import Health, Me, PullRequest, PullResponse, PushRequest, PushResponse
+from sync.protocol import (
+    Code,
+    Health,
+    Me,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    Reason,
+)
 from sync.server import logs, merge, storage, tokens
 from sync.server.tokens import Identity
 
@@ -36,20 +45,23 @@ def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
+def refuse(
+    status: int, code: Code, headers: dict[str, str] | None = None, **params: Any
+) -> HTTPException:
+    """An error answer as the protocol has it: a code and its parameters, no words."""
+    detail = Reason.of(code, **params).model_dump(mode="json")
+    return HTTPException(status, detail, headers=headers)
+
+
 def identity(request: Request) -> Identity:
     """The caller's identity from `Authorization: Bearer …`; 401 if missing, wrong or revoked."""
     header = request.headers.get("authorization", "")
     scheme, _, presented = header.partition(" ")
     engine: Engine = request.app.state.engine
     who = tokens.verify(engine, presented.strip()) if scheme.lower() == "bearer" else None
-    if who is not None:
-        _note(request, token=who.token_id, staff=who.staff, villages=sorted(who.villages))
-    else:
-        raise HTTPException(
-            401,
-            "令牌无效或已被吊销；请向乡镇民政办索取新令牌后重新 civtui login",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    if who is None:
+        raise refuse(401, Code.TOKEN_INVALID, headers={"WWW-Authenticate": "Bearer"})
+    _note(request, token=who.token_id, staff=who.staff, villages=sorted(who.villages))
     return who
 
 
@@ -116,29 +128,32 @@ def create_app(engine: Engine) -> FastAPI:
 
     async def read_body(request: Request, model: type[M]) -> M:
         declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > protocol.MAX_COMPRESSED_BYTES:
-            raise HTTPException(413, "请求体过大")
+        compressed = protocol.MAX_COMPRESSED_BYTES
+        if declared and declared.isdigit() and int(declared) > compressed:
+            raise refuse(413, Code.BODY_TOO_LARGE, limit=compressed)
         body = bytearray()
         async for chunk in request.stream():
             body.extend(chunk)
-            if len(body) > protocol.MAX_COMPRESSED_BYTES:
-                raise HTTPException(413, "请求体过大")
+            if len(body) > compressed:
+                raise refuse(413, Code.BODY_TOO_LARGE, limit=compressed)
         raw = bytes(body)
         _note(request, bytes_in=len(raw))
         if request.headers.get("content-encoding", "").lower() == "gzip":
             try:
                 raw = protocol.decompress(raw)
             except protocol.BodyTooLargeError:
-                raise HTTPException(413, "解压后的请求体过大") from None
+                raise refuse(
+                    413, Code.BODY_TOO_LARGE, limit=protocol.MAX_DECOMPRESSED_BYTES
+                ) from None
             except ValueError:
-                raise HTTPException(400, "请求体不是有效的 gzip 数据") from None
+                raise refuse(400, Code.BAD_GZIP) from None
         elif len(raw) > protocol.MAX_DECOMPRESSED_BYTES:
-            raise HTTPException(413, "请求体过大")
+            raise refuse(413, Code.BODY_TOO_LARGE, limit=protocol.MAX_DECOMPRESSED_BYTES)
         try:
             return model.model_validate_json(raw)
         except ValidationError as exc:
             errors = exc.errors(include_url=False, include_context=False, include_input=False)
-            raise HTTPException(422, errors) from None
+            raise refuse(422, Code.BAD_REQUEST, errors=errors) from None
 
     def gzip_response(message: BaseModel) -> Response:
         return Response(protocol.encode(message), media_type="application/json",
@@ -170,15 +185,16 @@ def create_app(engine: Engine) -> FastAPI:
         message = await read_body(request, PushRequest)
         try:
             result = await _in_thread(merge.push, engine, who, message)
-        except merge.DeviceOwnedError as exc:
-            raise HTTPException(403, str(exc)) from None
+        except merge.DeviceOwnedError:
+            raise refuse(403, Code.DEVICE_TAKEN) from None
         except merge.SequenceReusedError as exc:
             # 409 means exactly this to the client: continue under a new device id.
-            raise HTTPException(409, str(exc)) from None
+            raise refuse(409, Code.SEQUENCE_REUSED, seq=exc.seq) from None
         except merge.SequenceGapError as exc:
             # The device sends again everything after `applied_through`.
-            detail = {"message": str(exc), "applied_through": exc.applied_through}
-            raise HTTPException(protocol.BEHIND_STATUS, detail) from None
+            raise refuse(
+                protocol.BEHIND_STATUS, Code.SERVER_BEHIND, applied_through=exc.applied_through
+            ) from None
         counts = dict.fromkeys(("accepted", "conflict", "rejected"), 0)
         for outcome in result.results:
             counts[outcome.status] += 1

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from civtui.domain.errors import text as error_text
 from civtui.i18n import Translator
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def _check_schema(engine: Engine) -> None:
     if found > storage.HEAD:
         _fail("server.too_new", found=found, head=storage.HEAD)
     if found < storage.HEAD:
-        _fail("server.not_ready", found=found, head=storage.HEAD)
+        _fail("server.schema_behind", found=found, head=storage.HEAD)
 
 
 database = click.option("--database", "url", help=_DB_HELP)
@@ -94,9 +95,7 @@ def server_group(ctx: click.Context, config: Path | None) -> None:
         import sqlalchemy  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError:
-        raise click.ClickException(
-            "服务器组件未安装；请运行 pip install 'civtui[server]'"
-        ) from None
+        raise click.ClickException(_t()("server.no_extra")) from None
 
 
 @server_group.command("init")
@@ -142,12 +141,13 @@ def token_create(url: str | None, staff: str, role: str, villages: tuple[str, ..
     """创建令牌；令牌只显示这一次，服务器只保存其摘要。"""
     from sync.server import tokens
 
+    t = _t()
     bad = [v for v in villages if not (v.isdigit() and len(v) == 12)]
     if bad:
-        raise click.ClickException(f"村(社区)代码应为12位数字：{'、'.join(bad)}")
+        raise click.ClickException(t("server.bad_codes", codes=t("sync.list").join(bad)))
     token_id, token = tokens.create(_engine(url), staff, role, list(villages))
-    click.echo(f"令牌编号：{token_id}", err=True)
-    click.echo("请把下面的令牌交给本人（只显示这一次）：", err=True)
+    click.echo(t("server.token_id", id=token_id), err=True)
+    click.echo(t("server.token_once"), err=True)
     click.echo(token)
 
 
@@ -158,9 +158,10 @@ def token_revoke(url: str | None, token_id: str) -> None:
     """吊销令牌：持有者从此不能再同步。"""
     from sync.server import tokens
 
+    t = _t()
     if not tokens.revoke(_engine(url), token_id):
-        raise click.ClickException(f"没有有效的令牌 {token_id}")
-    click.echo(f"已吊销令牌 {token_id}")
+        raise click.ClickException(t("server.no_such_token", id=token_id))
+    click.echo(t("server.revoked", id=token_id))
 
 
 @token_group.command("list")
@@ -174,8 +175,9 @@ def token_list(url: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
+    t = _t()
     for r in rows:
-        state = f"已吊销 {r['revoked_at']}" if r["revoked_at"] else "有效"
+        state = t("server.revoked_at", at=r["revoked_at"]) if r["revoked_at"] else t("server.valid")
         villages = ",".join(str(v) for v in r["villages"])  # type: ignore[attr-defined]
         click.echo(f"{r['id']}  {r['staff']}  {r['role']}  {villages}  {state}")
 
@@ -194,16 +196,21 @@ def policy_set(url: str | None, category: str, frequency: str) -> None:
     from civtui.domain.choices import Category, Frequency
     from sync.server import policy
 
+    t = _t()
     try:
         chosen = Category.parse(category)
     except ValueError as exc:
-        raise click.ClickException(f"类别{exc}") from None
+        raise click.ClickException(
+            t("server.bad_category", error=error_text(exc, t.lang))
+        ) from None
     try:
         how_often = Frequency.parse(frequency)
     except ValueError as exc:
-        raise click.ClickException(f"探访频次{exc}") from None
+        error = error_text(exc, t.lang)
+        raise click.ClickException(t("server.bad_frequency", error=error)) from None
     policy.set_frequency(_engine(url), chosen, how_often)
-    click.echo(f"已设定：{chosen.zh}{how_often.zh}探访；各村(社区)下次同步后生效")
+    said = t("server.policy_set", category=chosen.label(t.lang), frequency=how_often.label(t.lang))
+    click.echo(said)
 
 
 @policy_group.command("list")
@@ -222,9 +229,11 @@ def policy_list(url: str | None, as_json: bool) -> None:
         ]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
+    t = _t()
     for category, default in DEFAULT_POLICY.items():
         how_often = chosen.get(category, default)
-        click.echo(f"{category.zh}\t{how_often.zh}" + ("" if category in chosen else "（默认）"))
+        line = f"{category.label(t.lang)}\t{how_often.label(t.lang)}"
+        click.echo(line + ("" if category in chosen else t("server.default")))
 
 
 _run_options = [
@@ -300,7 +309,7 @@ def run(url: str | None, **flags: Any) -> None:
     except ValueError:
         loopback = chosen.host == "localhost"
     if not loopback:
-        click.echo(t("server.run.not_loopback", host=chosen.host), err=True)
+        click.echo(t("server.listening", host=chosen.host), err=True)
     # Worker processes build their app from the environment: hand them these settings there.
     os.environ.update(chosen.environment())
     uvicorn.run(

@@ -21,22 +21,22 @@ from pydantic import ValidationError
 from pydantic_core import from_json, to_json
 from sqlalchemy import Connection, Engine, Select, and_, insert, select, update
 
-from civtui.domain.models import RECORD_TYPES, Record
+from civtui.domain.models import RECORD_TYPES, SYNCED_TYPES, Record, Synced, sync_spec
 from db.hlc import Stamp
 from sync import protocol
-from sync.protocol import Change, ChangeResult, PullResponse, PushRequest, PushResponse
+from sync.protocol import (
+    Change,
+    ChangeResult,
+    Code,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    Reason,
+)
 from sync.server import storage
 from sync.server.storage import change_results, conflicts, counters, devices, records, tokens
 from sync.server.tokens import Identity
 
-#: Tables whose records hang off a person, and the field that names the parent.
-_PARENT = {
-    "visits": ("persons", "person_id"),
-    "child_checks": ("persons", "person_id"),
-    "elder_needs": ("persons", "person_id"),
-    "assessments": ("persons", "person_id"),
-    "need_status_changes": ("elder_needs", "need_id"),
-}
 _STORED = {"stored": True}
 #: The device name in the stamps of what the server writes itself.
 SERVER_DEVICE = "server"
@@ -56,18 +56,26 @@ class SequenceReusedError(ValueError):
     Only a device restored from an older copy of its database does that; answering such a
     change as "already applied" would drop it without a word."""
 
+    def __init__(self, seq: int) -> None:
+        super().__init__(f"seq {seq} was already applied for another change")
+        self.seq = seq
+
 
 class SequenceGapError(ValueError):
     """A known device sent changes that start after a gap: the server has lost some of its
     changes (restored from a backup). The device sends everything after `applied_through`."""
 
-    def __init__(self, message: str, applied_through: int) -> None:
-        super().__init__(message)
+    def __init__(self, applied_through: int) -> None:
+        super().__init__(f"the server holds this device's changes up to {applied_through}")
         self.applied_through = applied_through
 
 
 class Rejected(Exception):  # noqa: N818 - a verdict, not a failure of the server
-    """A change the server refuses; the message is the reason shown to the user."""
+    """A change the server refuses, and the reason the device is told."""
+
+    def __init__(self, code: Code, **params: Any) -> None:
+        super().__init__(code.value)
+        self.reason = Reason.of(code, **params)
 
 
 def now_ms() -> int:
@@ -231,45 +239,54 @@ def _sole_writer(row: _Row) -> str | None:
     return writers.pop() if len(writers) == 1 else None
 
 
-def _village_of(work: _WorkingSet, table: str, data: dict[str, Any]) -> str | None:
-    if table == "villages":
-        return str(data.get("id")) if data.get("id") else None
-    if table == "staff":
-        codes = data.get("village_codes") or []
-        return str(codes[0]) if codes else None
-    if table in ("households", "persons"):
-        code = data.get("village_code")
-        return str(code) if code else None
-    parent_table, key = _PARENT[table]
+def _village_of(work: _WorkingSet, spec: Synced, data: dict[str, Any]) -> str | None:
+    """The village a record belongs to: its own field's, else its parent's on the server."""
+    if spec.village is not None:
+        value = data.get(spec.village)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        return str(value) if value else None
+    assert spec.parent is not None, "a synced kind names its village or its parent"
+    key, parent_table = spec.parent
     there, village = work.place(parent_table, str(data.get(key)))
     if not there:
-        raise Rejected(f"所属记录（{parent_table} {data.get(key)}）尚未同步到服务器")
+        raise Rejected(Code.PARENT_MISSING, table=parent_table, id=str(data.get(key)))
     return village
 
 
 def _check_access(
-    row: _Row, after: str | None, who: Identity, table: str, data: dict[str, Any]
+    row: _Row, after: str | None, who: Identity, spec: Synced, data: dict[str, Any]
 ) -> None:
     allowed = who.villages
     if row.exists and row.village not in allowed:
-        raise Rejected(f"该记录属于村(社区) {row.village}，不在您的权限范围内")
-    if after is None or after not in allowed:
-        raise Rejected(f"该记录属于村(社区) {after or '未知'}，不在您的权限范围内")
-    if table == "staff" and not set(data.get("village_codes") or []) <= allowed:
-        raise Rejected("工作人员记录包含您无权管理的村(社区)")
+        raise Rejected(Code.OUTSIDE_VILLAGES, village=row.village)
+    if after is None:
+        raise Rejected(Code.VILLAGE_UNKNOWN)
+    if after not in allowed:
+        raise Rejected(Code.OUTSIDE_VILLAGES, village=after)
+    # A record naming several villages (a staff member's) needs every one of them covered.
+    named = data.get(spec.village) if spec.village else None
+    outside = set(map(str, named)) - allowed if isinstance(named, list) else set()
+    if outside:
+        raise Rejected(Code.STAFF_VILLAGES, villages=sorted(outside))
 
 
 def _validate(table: str, data: dict[str, Any], changed: dict[str, Any]) -> None:
     kind = RECORD_TYPES[table]
-    unknown = set(changed) - set(kind.model_fields) - {"total", "level"}
+    unknown = set(changed) - set(kind.model_fields) - set(kind.model_computed_fields)
     if unknown:
-        raise Rejected(f"未知字段：{'、'.join(sorted(unknown))}")
+        raise Rejected(Code.UNKNOWN_FIELDS, table=table, fields=sorted(unknown))
     try:
         kind.model_validate(data, context=_STORED)
     except ValidationError as exc:
-        from civtui.domain.errors import explain_text
+        from civtui.domain.errors import explain
 
-        raise Rejected(f"数据不合法：{explain_text(exc, kind)}") from None
+        # The domain's rules say what is wrong in both languages; the device picks one.
+        problems = [
+            {"field": zh.field, "zh": zh.message, "en": en.message}
+            for zh, en in zip(explain(exc, kind, "zh"), explain(exc, kind, "en"), strict=True)
+        ]
+        raise Rejected(Code.INVALID, table=table, problems=problems) from None
 
 
 def _merge(
@@ -324,36 +341,39 @@ def _fingerprint(change: Change, device: str) -> str:
     return hashlib.blake2b(to_json(said), digest_size=16).hexdigest()
 
 
-def _clamp(stamp: Stamp, server_ms: int) -> tuple[Stamp, bool]:
+def _clamp(stamp: Stamp, server_ms: int) -> tuple[Stamp, int]:
+    """The stamp held to the allowed clock lead, and how far ahead it was (0: in bounds)."""
     limit = server_ms + protocol.MAX_CLOCK_AHEAD_MS
     if stamp.wall_ms <= limit:
-        return stamp, False
-    return Stamp(limit, stamp.counter, stamp.device), True
+        return stamp, 0
+    return Stamp(limit, stamp.counter, stamp.device), stamp.wall_ms - server_ms
 
 
 def _apply_one(
     work: _WorkingSet, who: Identity, device: str, change: Change, version: int, server_ms: int
-) -> tuple[ChangeResult, bool]:
-    """Apply one change to the working set; returns its result and whether it was clamped.
+) -> tuple[ChangeResult, int]:
+    """Apply one change to the working set; returns its result and how far its stamp ran
+    ahead of the server's clock, if beyond the allowed lead (else 0).
 
     Every check comes before the first change to the row, so a rejected change
     leaves nothing behind.
     """
     stamp, clamped = _clamp(Stamp.parse(_full_stamp(change.hlc, device)), server_ms)
     row = work.load(change.table, change.record_id)
+    spec = sync_spec(SYNCED_TYPES[change.table])
     found: list[dict[str, Any]] = []
     if change.op == "delete":
         if not row.exists and row.written is None:
-            raise Rejected("服务器上没有这条记录，无法删除")
-        _check_access(row, row.village, who, change.table, row.data)
+            raise Rejected(Code.DELETE_MISSING)
+        _check_access(row, row.village, who, spec, row.data)
         row.deleted = True
         row.stamps["_deleted"] = [str(stamp), device, version]
     else:
         if "id" in change.fields and change.fields["id"] != change.record_id:
-            raise Rejected("记录编号与内容不一致")
+            raise Rejected(Code.ID_MISMATCH)
         merged = {**row.data, **change.fields, "id": change.record_id}
-        after = _village_of(work, change.table, merged)
-        _check_access(row, after, who, change.table, merged)
+        after = _village_of(work, spec, merged)
+        _check_access(row, after, who, spec, merged)
         if row.deleted:
             found = [
                 _lost(name, row.data.get(name), value, "(deleted)", device, str(stamp))
@@ -386,9 +406,9 @@ def _apply_one(
     status = "conflict" if found else "accepted"
     reason = None
     if row.deleted and change.op == "upsert":
-        reason = "记录已被删除，修改未生效（已保留在冲突记录中）"
+        reason = Reason.of(Code.EDIT_OF_DELETED)
     elif found:
-        reason = "与其他设备的修改冲突：" + "、".join(c["field"] for c in found)
+        reason = Reason.of(Code.CONFLICT, table=row.table, fields=[c["field"] for c in found])
     return ChangeResult(seq=change.seq, status=status, reason=reason, version=version), clamped
 
 
@@ -430,7 +450,7 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
     server_ms = now_ms()
     device = request.device_id
     results: list[ChangeResult] = []
-    clamped_any = False
+    ahead_ms = 0
     with engine.begin() as conn:
         next_version = _lock_version(conn)
         owner = conn.execute(
@@ -441,7 +461,7 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
                 select(tokens.c.revoked_at).where(tokens.c.id == owner.token_id)
             ).first()
             if held_by is None or held_by.revoked_at is None:
-                raise DeviceOwnedError("该设备编号已被其他工作人员使用")
+                raise DeviceOwnedError(request.device_id)
             # Its token was revoked and the laptop logged in with a new one (as the app
             # says to do), or a new assistant took the laptop over: the device moves over.
             conn.execute(
@@ -475,15 +495,13 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
         # its last applied seq had changes applied here that are gone: a restored backup.
         # (A new device id may start anywhere: a laptop that took one keeps its numbers.)
         if owner is not None and fresh and min(c.seq for c in fresh) > last_seq + 1:
-            raise SequenceGapError(
-                f"服务器上本机的修改只到第 {last_seq} 条（服务器可能从备份恢复过）", last_seq
-            )
+            raise SequenceGapError(last_seq)
         work.preload({(c.table, c.record_id) for c in fresh})
         work.preload_places(
             {
-                (_PARENT[c.table][0], str(c.fields[_PARENT[c.table][1]]))
+                (parent[1], str(c.fields[parent[0]]))
                 for c in fresh
-                if c.table in _PARENT and _PARENT[c.table][1] in c.fields
+                if (parent := sync_spec(SYNCED_TYPES[c.table]).parent) and parent[0] in c.fields
             }
         )
         stored_results = []
@@ -491,23 +509,23 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
             if change.seq <= last_seq:
                 old = earlier.get(change.seq)
                 if old is None or old.fingerprint not in (None, _fingerprint(change, device)):
-                    raise SequenceReusedError(
-                        f"本机的同步序号 {change.seq} 在服务器上已用于另一条修改"
-                        "（数据可能是从旧副本恢复的）"
-                    )
+                    raise SequenceReusedError(change.seq)
                 # Already applied: acknowledge again, exactly as the first time.
                 results.append(
                     ChangeResult(
-                        seq=change.seq, status=old.status, reason=old.reason, version=old.version
+                        seq=change.seq,
+                        status=old.status,
+                        reason=Reason.stored(old.reason) if old.reason else None,
+                        version=old.version,
                     )
                 )
                 continue
             try:
                 result, clamped = _apply_one(work, who, device, change, next_version + 1, server_ms)
                 next_version += 1
-                clamped_any |= clamped
+                ahead_ms = max(ahead_ms, clamped)
             except Rejected as exc:
-                result = ChangeResult(seq=change.seq, status="rejected", reason=str(exc))
+                result = ChangeResult(seq=change.seq, status="rejected", reason=exc.reason)
             results.append(result)
             last_seq = change.seq
             stored_results.append(
@@ -515,7 +533,7 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
                     device,
                     result.seq,
                     result.status,
-                    result.reason,
+                    result.reason.stored_text() if result.reason else None,
                     result.version,
                     _fingerprint(change, device),
                 )
@@ -529,11 +547,11 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
             .where(devices.c.device_id == request.device_id)
             .values(last_seq=last_seq)
         )
-    warning = None
-    if clamped_any:
-        warning = "您电脑的时钟比服务器快了很多，请校正系统时间；这些修改按服务器时间计"
+    warnings = []
+    if ahead_ms:
+        warnings.append(Reason.of(Code.CLOCK_AHEAD, ahead_s=ahead_ms // 1000))
     return PushResponse(
-        results=results, applied_through=last_seq, server_time_ms=server_ms, clock_warning=warning
+        results=results, applied_through=last_seq, server_time_ms=server_ms, warnings=warnings
     )
 
 

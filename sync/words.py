@@ -1,0 +1,123 @@
+"""Sync's codes in a person's language: the one place the CLI and the screens turn a
+`protocol.Reason` (a code and its parameters) into words, through their `Translator`.
+
+The words themselves are in `civtui.i18n_sync`; this module makes the parameters
+readable first (a table's name, field labels, lists joined as the language joins them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from civtui.domain.models import RECORD_TYPES, Record
+from civtui.i18n import STRINGS, Translator
+from sync.protocol import Reason
+
+
+def say(reason: Reason, t: Translator) -> str:
+    """One reason, in `t`'s language."""
+    params = dict(reason.params)
+    kind = RECORD_TYPES.get(str(params.get("table", "")))
+    listed = t("sync.list").join
+    if "table" in params:
+        params["table"] = _table(str(params["table"]), t)
+    if "fields" in params:
+        params["fields"] = listed(_label(kind, str(f), t) for f in _list(params["fields"]))
+    if "villages" in params:
+        params["villages"] = listed(map(str, _list(params["villages"])))
+    if "problems" in params:
+        params["problems"] = t("sync.join").join(
+            _problem(kind, p, t) for p in _list(params["problems"]) if isinstance(p, dict)
+        )
+    if "errors" in params:
+        # Which parts of the request were wrong, by path: pydantic's messages are English.
+        params["errors"] = listed(
+            ".".join(map(str, e.get("loc", ()))) or "?"
+            for e in _list(params["errors"])
+            if isinstance(e, dict)
+        )
+    if "ahead_s" in params:
+        params["ahead"] = _duration(int(params["ahead_s"]), t)
+    if "detail" in params:
+        params["detail"] = _detail(params["detail"], t)
+    key = f"sync.code.{reason.code}"
+    try:
+        return t(key, **params)
+    except (KeyError, IndexError):
+        # Parameters missing (a server of another version): the code's words, unfilled.
+        return STRINGS[key][1 if t.lang == "en" else 0]
+
+
+def say_all(reasons: list[Reason], t: Translator) -> str:
+    """Several reasons as one line (a sync's summary)."""
+    return t("sync.join").join(say(r, t) for r in reasons)
+
+
+def stored(text: str | None, t: Translator) -> str:
+    """A reason as the profile stores it (the change log's `reason`), in `t`'s language."""
+    return say(Reason.stored(text), t) if text else ""
+
+
+def stored_summary(text: str | None, t: Translator, *, legacy_en: str | None = None) -> str:
+    """The last sync's result as the profile stores it (`outbox.LAST_RESULT`).
+
+    Profiles synced before codes hold the words themselves, with the English in
+    `outbox.LAST_RESULT_EN` (`legacy_en`)."""
+    if not text:
+        return ""
+    try:
+        reasons = [Reason.model_validate(r) for r in _json_list(text)]
+    except (ValueError, ValidationError):
+        return legacy_en if t.lang == "en" and legacy_en else text
+    return say_all(reasons, t)
+
+
+def _json_list(text: str) -> list[Any]:
+    from pydantic_core import from_json
+
+    value = from_json(text)
+    if not isinstance(value, list):
+        raise ValueError("not a list")
+    return value
+
+
+def _duration(seconds: int, t: Translator) -> str:
+    minutes = max(1, round(seconds / 60))
+    if minutes < 120:
+        return t("sync.minutes", n=minutes)
+    if minutes < 48 * 60:
+        return t("sync.hours", n=round(minutes / 60))
+    return t("sync.days", n=round(minutes / 1440))
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _table(table: str, t: Translator) -> str:
+    key = f"table.{table}"
+    return t(key) if key in STRINGS else table
+
+
+def _label(kind: type[Record] | None, name: str, t: Translator) -> str:
+    return t.of(kind, name) if kind is not None else name
+
+
+def _problem(kind: type[Record] | None, problem: dict[str, Any], t: Translator) -> str:
+    message = str(problem.get(t.lang) or problem.get("zh") or "")
+    field = str(problem.get("field") or "")
+    if not field:
+        return message
+    return t("sync.label", label=_label(kind, field, t), message=message)
+
+
+def _detail(detail: Any, t: Translator) -> str:
+    """What a refusal said: a reason of the protocol, or the text a proxy answered with."""
+    if isinstance(detail, dict):
+        try:
+            return say(Reason.model_validate(detail), t)
+        except ValidationError:
+            pass
+    return str(detail)
