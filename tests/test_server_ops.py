@@ -75,7 +75,8 @@ def test_the_log_says_who_did_what_and_never_whom_it_was_about(
     assert all(p["bytes_in"] > 0 and p["bytes_out"] > 0 and p["ms"] >= 0 for p in pushes)
     assert [x["path"] for x in lines if x.get("path") == protocol.PATH_PULL]
     rejected = [x for x in lines if x["event"] == "change rejected"]
-    assert len(rejected) == 2 and all(x["reason"] and x["token"] == token_id for x in rejected)
+    assert len(rejected) == 2 and all(x["token"] == token_id for x in rejected)
+    assert {x["reason"] for x in rejected} <= {c.value for c in protocol.Code}
     refused = [x for x in lines if x.get("status") == 401]
     assert refused and refused[0]["reason"] == "token_invalid" and "token" not in refused[0]
     everything = log_file.read_text(encoding="utf-8") + server.log.read_text(encoding="utf-8")
