@@ -59,12 +59,6 @@ SERVER_STRINGS: dict[str, tuple[str, str]] = {
         "{township} overdue visits, {month:%Y-%m}",
     ),
     "township.col.village": ("村(社区)", "Village"),
-    "township.col.category": ("类别", "Category"),
-    "township.col.required": ("应访", "Due"),
-    "township.col.contacted": ("已访", "Visited"),
-    "township.col.rate": ("覆盖率", "Coverage"),
     "township.col.overdue": ("逾期", "Overdue"),
-    "township.total": ("合计", "Total"),
     "township.all": ("全乡镇", "Whole township"),
-    "township.exported": ("已导出 {rows} 条：{path}", "Exported {rows} rows: {path}"),
 }
