@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, create_engine, inspect, text
 
+from civtui import __version__
 from civtui.cli import main
 from civtui.domain.models import Village, Visit
 from sync import protocol
@@ -82,8 +83,12 @@ def test_the_log_says_who_did_what_and_never_whom_it_was_about(
     everything = log_file.read_text(encoding="utf-8") + server.log.read_text(encoding="utf-8")
     for secret in ("欧阳春花", "司马秋月", "屋顶漏雨", person.id_number, outsider_id, "s3cr3t"):
         assert secret not in everything
-    # The terminal got the same lines, plain.
-    assert f"token={token_id}" in server.log.read_text(encoding="utf-8")
+    # The terminal got the same lines, plain, after saying what runs where.
+    terminal = server.log.read_text(encoding="utf-8")
+    assert f"token={token_id}" in terminal
+    for said in (f"civtui 同步服务器 {__version__}", f"http://127.0.0.1:{server.port}",
+                 f"数据库：{server.db_url}", str(log_file)):  # fmt: skip
+        assert said in terminal
 
 
 def test_run_says_what_it_runs_and_hides_the_password(tmp_path: Path) -> None:

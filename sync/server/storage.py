@@ -135,12 +135,16 @@ def database_url(url: str | None) -> str:
 
 
 def make_engine(url: str | None = None) -> Engine:
+    """The engine for `url`. Its errors never quote the values of a statement (a record's
+    data), so an unexpected error's traceback in the log holds no one's name or ID number."""
     target = database_url(url)
     if target.startswith("sqlite"):
         file = make_url(target).database
         if file and file != ":memory:" and not Path(file).exists():
             private_file(Path(file))  # SQLite gives its -wal and -shm files the same mode
-        engine = create_engine(target, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            target, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -158,7 +162,9 @@ def make_engine(url: str | None = None) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(target, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        target, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+    )
 
 
 def _alembic(conn: Connection) -> Any:
