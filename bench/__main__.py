@@ -221,7 +221,7 @@ class ServerProcess:
 
 
 @contextmanager
-def server(db_url: str) -> Iterator[ServerProcess]:
+def server(db_url: str, workers: int = 1) -> Iterator[ServerProcess]:
     from sync.server import storage
 
     engine = storage.make_engine(db_url)
@@ -234,18 +234,32 @@ def server(db_url: str) -> Iterator[ServerProcess]:
         port = s.getsockname()[1]
     env = {**os.environ, "CIVTUI_SERVER_DATABASE": db_url}
     process = subprocess.Popen(
-        [sys.executable, "-m", "civtui", "server", "run", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "civtui",
+            "server",
+            "run",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "WARNING",
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
+    for _ in range(600):
         try:
-            httpx.get(f"{url}/v1/health", timeout=1)
-            break
+            # With several workers the socket is open before every worker can answer.
+            if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
+                break
         except httpx.TransportError:
-            time.sleep(0.1)
+            pass
+        time.sleep(0.1)
     srv = ServerProcess(port, process, url, db_url)
     try:
         yield srv
@@ -417,12 +431,16 @@ def sync_slow(plan: Plan, folder: Path) -> Figure:
     )
 
 
-def server_load(plan: Plan, folder: Path, db_url: str, label: str) -> Figure:
-    with server(db_url) as srv:
+def server_load(plan: Plan, folder: Path, db_url: str, label: str, workers: int = 1) -> Figure:
+    with server(db_url, workers) as srv:
         tokens = [token(db_url, f"员工{i}", [VILLAGE]) for i in range(plan.devices)]
         bodies = []
         for i in range(plan.devices):
-            store = laptop(folder / label, f"d{i}", plan.device_changes - plan.device_changes // 10)
+            store = laptop(
+                folder / "load" / f"{label.split(',')[0]}-{workers}",
+                f"d{i}",
+                plan.device_changes - plan.device_changes // 10,
+            )
             batch = outbox.next_batch(store, plan.device_changes * 2)
             request = sync_client.push_request(store.device_id, batch)
             bodies.append(protocol.encode(request))
@@ -463,7 +481,7 @@ def server_load(plan: Plan, folder: Path, db_url: str, label: str) -> Figure:
         f"server load ({label})",
         f"{len(errors)} errors, {changes / elapsed:,.0f} changes/s, p50 "
         f"{pct(latencies, 0.5) * 1000:.0f} ms, p99 {pct(latencies, 0.99) * 1000:.0f} ms",
-        f"{plan.devices} devices × {plan.device_changes}",
+        f"{plan.devices} devices × {plan.device_changes}, {workers} worker(s)",
         None,
         "0 errors",
         not errors,
@@ -543,17 +561,18 @@ def main() -> int:
         ]
         postgres = os.environ.get("CIVTUI_TEST_POSTGRES_URL")
         if postgres:
-            steps.append(
-                (
-                    "load",
-                    "server load, PostgreSQL",
-                    lambda: figures.append(
-                        server_load(plan, folder, fresh_postgres(postgres), "postgresql")
-                    ),
-                )
-            )
-        with console.status("building the profile…"):
-            bench_profile.build(db_path, size, TODAY)
+            # The same load with one worker process and with two, side by side.
+            for workers in (1, 2):
+                label = f"postgresql, {workers} worker{'s' if workers > 1 else ''}"
+
+                def load(label: str = label, workers: int = workers) -> None:
+                    url = fresh_postgres(postgres)
+                    figures.append(server_load(plan, folder, url, label, workers))
+
+                steps.append(("load", f"server load, {label}", load))
+        if only & {"start", "search", "save"}:  # the figures that read the big profile
+            with console.status("building the profile…"):
+                bench_profile.build(db_path, size, TODAY)
         for name, label, step in steps:
             if name in only:
                 with console.status(f"{label}…"):

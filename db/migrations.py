@@ -1,7 +1,9 @@
 """The store's schema, as versioned migrations applied in order.
 
 Each migration is a registered function; applied ones are recorded in
-`_sqlite_migrations`. A new migration is appended, never edited once released.
+`_sqlite_migrations`. A new migration is appended, never edited once released, and says
+everything in SQL and literals of its own: no calls into live domain code (choices, search
+keys), whose later changes would silently change what an old migration does.
 Before any migration runs on a file that already holds data, a copy is taken.
 """
 
@@ -13,8 +15,6 @@ from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
-from civtui.domain.choices import NeedStatus, RiskLevel, Urgency
-from civtui.domain.search import search_key
 from db.connection import backup
 
 migrations = Migrations("civtui")
@@ -199,13 +199,12 @@ def m001_initial(db: Database) -> None:
 
 @migrations()
 def m002_person_search(db: Database) -> None:
-    """A local-only index of search keys (pinyin, initials); it never syncs."""
+    """A local-only index of search keys (pinyin, initials); it never syncs.
+
+    The keys are derived data: the store fills in those of people without one when it opens
+    (`db.store.index_missing_names`), with today's rules for a key.
+    """
     db.execute("CREATE TABLE person_search (person_id TEXT PRIMARY KEY, key TEXT NOT NULL)")
-    rows = db.execute("SELECT id, name FROM persons").fetchall()
-    db.conn.executemany(
-        "INSERT INTO person_search (person_id, key) VALUES (?, ?)",
-        [(pid, search_key(name)) for pid, name in rows],
-    )
 
 
 @migrations()
@@ -366,18 +365,19 @@ def _refresh_contacts(pid: str, kind: str) -> str:
 def _refresh_high_risk(pid: str) -> str:
     return f"""
         UPDATE policy_facts SET high_risk = coalesce((
-            SELECT risk_level = '{RiskLevel.HIGH.value}' FROM child_checks
+            SELECT risk_level = 'high' FROM child_checks
             WHERE person_id = {pid} AND deleted = 0
             ORDER BY check_date DESC, hlc DESC LIMIT 1), 0)
         WHERE person_id = {pid}"""
 
 
 def _refresh_urgent(pid: str) -> str:
-    closed = ", ".join(f"'{s.value}'" for s in (NeedStatus.RESOLVED, NeedStatus.UNRESOLVABLE))
+    # The stored values of RiskLevel.HIGH, Urgency.URGENT and the closed NeedStatus values
+    # as they were when this was released: a stored value never changes meaning.
     return f"""
         UPDATE policy_facts SET urgent = EXISTS (
             SELECT 1 FROM elder_needs WHERE person_id = {pid} AND deleted = 0
-            AND urgency = '{Urgency.URGENT.value}' AND status NOT IN ({closed}))
+            AND urgency = 'urgent' AND status NOT IN ('resolved', 'unresolvable'))
         WHERE person_id = {pid}"""
 
 

@@ -407,6 +407,7 @@ def open_store(path: Path, clock: Clock = SYSTEM_CLOCK) -> Store:
         migrate(db, path, clock.now())
     except sqlite3.DatabaseError as exc:
         raise sqlite3.DatabaseError(f"无法打开数据文件 {path}：{exc}") from exc
+    index_missing_names(db)
     device = db.execute("SELECT value FROM meta WHERE key = 'device_id'").fetchone()
     if device is None:
         device_id = str(uuid.uuid4())
@@ -415,3 +416,18 @@ def open_store(path: Path, clock: Clock = SYSTEM_CLOCK) -> Store:
     else:
         device_id = str(device[0])
     return Store(db, path, clock, device_id)
+
+
+def index_missing_names(db: Database) -> None:
+    """Search keys for people who have none: those of a profile from before the index
+    (migration m002 makes the table, the keys are today's code's to compute)."""
+    rows = db.execute(
+        "SELECT id, name FROM persons p "
+        "WHERE NOT EXISTS (SELECT 1 FROM person_search s WHERE s.person_id = p.id)"
+    ).fetchall()
+    if rows:
+        with db.atomic():
+            db.conn.executemany(
+                "INSERT INTO person_search (person_id, key) VALUES (?, ?)",
+                [(pid, search_key(name or "")) for pid, name in rows],
+            )

@@ -27,6 +27,7 @@ from sync.server import storage, tokens
 from tests.conftest import TODAY, VILLAGE
 
 OTHER_VILLAGE = "330903103202"
+ROOT = Path(__file__).resolve().parent.parent
 #: Set by scripts/postgres.sh (and so by .ci/run): an admin URL of a throwaway cluster.
 POSTGRES_ENV = "CIVTUI_TEST_POSTGRES_URL"
 
@@ -61,17 +62,16 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, fault: str | None = None) -> None:
+        """Start `civtui server run`, or with `fault` the test server that crashes on purpose."""
         env = {**os.environ, "CIVTUI_SERVER_DATABASE": self.db_url}
-        env.pop("CIVTUI_SERVER_FAULT", None)
+        command = ["-m", "civtui", "server", "run", "--host", "127.0.0.1", "--port", str(self.port)]
         if fault:
-            env["CIVTUI_SERVER_FAULT"] = fault
+            command = ["-m", "tests.fault_server", fault, str(self.port)]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "civtui", "server", "run", "--host", "127.0.0.1",
-                 "--port", str(self.port)],
-                env=env, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        deadline = time.monotonic() + 20
+                [sys.executable, *command], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+            )
+        deadline = time.monotonic() + 60  # a loaded CI machine starts Python slowly
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log.read_text(errors='replace')}")

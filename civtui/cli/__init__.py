@@ -29,7 +29,8 @@ SUBCOMMANDS = {
     "report": "civtui.cli.excel:report_group",
     "login": "civtui.cli.sync:login",
     "sync": "civtui.cli.sync:sync_command",
-    "server": "sync.server.cli:server_group",
+    # The server group, with the township's reports (which use the laptops' own code) added.
+    "server": "civtui.cli.township:server_group",
 }
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import os
+import logging
+import time
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from civtui import __version__
 from sync import protocol
@@ -22,10 +25,12 @@ from sync.protocol import (
     PushResponse,
     Reason,
 )
-from sync.server import merge, tokens
+from sync.server import logs, merge, storage, tokens
 from sync.server.tokens import Identity
 
 M = TypeVar("M", bound=BaseModel)
+#: The response header of `/v1/health` that says the database's schema version.
+SCHEMA_HEADER = "Civtui-Schema-Version"
 
 
 #: Schemas the request bodies refer to, added to the document's components.
@@ -64,15 +69,70 @@ def identity(request: Request) -> Identity:
     who = tokens.verify(engine, presented.strip()) if scheme.lower() == "bearer" else None
     if who is None:
         raise refuse(401, Code.TOKEN_INVALID, headers={"WWW-Authenticate": "Bearer"})
+    _note(request, token=who.token_id, staff=who.staff, villages=sorted(who.villages))
     return who
 
 
 Caller = Annotated[Identity, Depends(identity)]
 
+#: The reason code of a refusal whose body carries none, by HTTP status.
+_REASONS = {
+    400: "bad_request",
+    401: "token_invalid",
+    403: "device_taken",
+    409: "sequence_reused",
+    protocol.BEHIND_STATUS: "server_behind",
+    413: "body_too_large",
+    422: "bad_request",
+}
+
+
+def _note(request: Request, **fields: Any) -> None:
+    """Add to what this request's log line says (see `logs.FIELDS`)."""
+    request.state.log.update(fields)
+
+
+def _reason_code(status: int, detail: Any) -> str:
+    code = detail.get("code") if isinstance(detail, dict) else None
+    return str(code) if code else _REASONS.get(status, f"http_{status}")
+
 
 def create_app(engine: Engine) -> FastAPI:
     app = FastAPI(title="civtui sync server", version=__version__)
     app.state.engine = engine
+
+    @app.middleware("http")
+    async def log_request(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        request.state.log = {}
+        response: Response | None = None
+        try:
+            response = await call_next(request)
+            return response
+        finally:
+            fields = request.state.log
+            status = response.status_code if response is not None else 500
+            if status >= 400:
+                fields.setdefault("reason", _REASONS.get(status, f"http_{status}"))
+            length = response.headers.get("content-length") if response is not None else None
+            if length and length.isdigit():
+                fields.setdefault("bytes_out", int(length))
+            declared = request.headers.get("content-length", "")
+            level = logging.WARNING if status >= 400 else logging.INFO
+            if status == 200 and request.url.path == protocol.PATH_HEALTH:
+                level = logging.DEBUG  # a monitor asks every few seconds
+            logs.event(
+                "request",
+                level,
+                method=request.method,
+                path=request.url.path,
+                status=status,
+                bytes_in=fields.pop("bytes_in", int(declared) if declared.isdigit() else None),
+                ms=round((time.perf_counter() - started) * 1000, 1),
+                **fields,
+            )
 
     async def read_body(request: Request, model: type[M]) -> M:
         declared = request.headers.get("content-length")
@@ -85,6 +145,7 @@ def create_app(engine: Engine) -> FastAPI:
             if len(body) > compressed:
                 raise refuse(413, Code.BODY_TOO_LARGE, limit=compressed)
         raw = bytes(body)
+        _note(request, bytes_in=len(raw))
         if request.headers.get("content-encoding", "").lower() == "gzip":
             try:
                 raw = protocol.decompress(raw)
@@ -107,8 +168,19 @@ def create_app(engine: Engine) -> FastAPI:
                         headers={"Content-Encoding": "gzip"})  # fmt: skip
 
     @app.get(protocol.PATH_HEALTH, response_model=Health)
-    def health() -> Health:
-        return Health(status="ok", version=__version__, server_time_ms=merge.now_ms())
+    def health(request: Request) -> Response:
+        # Healthy means the database answers, not only the process. The body stays what
+        # laptops already parse (strictly: a new field would fail every older laptop's
+        # automatic sync); the schema version goes in a header for monitors and people.
+        try:
+            schema = storage.schema_version(engine)
+        except SQLAlchemyError as exc:
+            _note(request, reason="database_unreachable")
+            logs.event("database unreachable", logging.ERROR, reason=type(exc).__name__)
+            return JSONResponse({"detail": {"code": "database_unreachable", "params": {}}}, 503)
+        body = Health(status="ok", version=__version__, server_time_ms=merge.now_ms())
+        return Response(body.model_dump_json(), media_type="application/json",
+                        headers={SCHEMA_HEADER: str(schema)})  # fmt: skip
 
     @app.get(protocol.PATH_ME, response_model=Me)
     def me(who: Caller) -> Me:
@@ -131,6 +203,15 @@ def create_app(engine: Engine) -> FastAPI:
             raise refuse(
                 protocol.BEHIND_STATUS, Code.SERVER_BEHIND, applied_through=exc.applied_through
             ) from None
+        counts = dict.fromkeys(("accepted", "conflict", "rejected"), 0)
+        for outcome in result.results:
+            counts[outcome.status] += 1
+            if outcome.status == "rejected":
+                # The code only: a reason's words may quote what was sent.
+                code = getattr(outcome.reason, "code", None) or "rejected"
+                logs.event("change rejected", logging.WARNING, token=who.token_id,
+                           device=message.device_id, seq=outcome.seq, reason=str(code))  # fmt: skip
+        _note(request, device=message.device_id, **counts)
         return gzip_response(result)
 
     @app.post(
@@ -138,7 +219,9 @@ def create_app(engine: Engine) -> FastAPI:
     )
     async def pull(request: Request, who: Caller) -> Response:
         message = await read_body(request, PullRequest)
-        return gzip_response(await _in_thread(merge.pull, engine, who, message))
+        answer = await _in_thread(merge.pull, engine, who, message)
+        _note(request, device=message.device_id, records=len(answer.records))
+        return gzip_response(answer)
 
     generate = app.openapi
 
@@ -154,12 +237,20 @@ def create_app(engine: Engine) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        _note(request, reason=_reason_code(exc.status_code, exc.detail))
         return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
 
-    fault = os.environ.get("CIVTUI_SERVER_FAULT", "")
-    if fault:
-        _install_fault(app, fault)
     return app
+
+
+def from_environment() -> FastAPI:
+    """The app as `civtui server run` starts it, in each worker process: settings from the
+    environment `run` prepared (uvicorn's factory)."""
+    from sync.server.settings import load
+
+    chosen = load()
+    logs.configure(chosen.log_level, chosen.log_file)
+    return create_app(storage.make_engine(chosen.database_url()))
 
 
 async def _in_thread(func: Any, *args: Any) -> Any:
@@ -167,25 +258,3 @@ async def _in_thread(func: Any, *args: Any) -> Any:
     from starlette.concurrency import run_in_threadpool
 
     return await run_in_threadpool(func, *args)
-
-
-def _install_fault(app: FastAPI, fault: str) -> None:
-    """Test hook: die at a chosen dangerous point, as a crashed or unplugged server would.
-
-    `crash-after-push-commit:N` exits after the Nth push has committed but before answering;
-    `crash-in-pull:N` exits while answering the Nth pull. Only for the test suite.
-    """
-    kind, _, count = fault.partition(":")
-    remaining = {"n": int(count or "1")}
-    target = {"crash-after-push-commit": protocol.PATH_PUSH, "crash-in-pull": protocol.PATH_PULL}[
-        kind
-    ]
-
-    @app.middleware("http")
-    async def crash(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
-        if request.url.path == target:
-            remaining["n"] -= 1
-            if remaining["n"] == 0:
-                os._exit(17)
-        return response

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from typing import TYPE_CHECKING
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -18,34 +20,75 @@ from civtui.i18n import Translator
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-
-def _t() -> Translator:
-    """The translator of `civtui --lang` (or the saved language), Chinese without one."""
-    obj = click.get_current_context().find_root().obj
-    return Translator(getattr(obj, "lang", "zh"))
-
+    from sync.server.settings import ServerSettings
 
 _DB_HELP = (
     "数据库 URL：sqlite:///路径 或 postgresql://…"
-    "（默认读 CIVTUI_SERVER_DATABASE，再默认本机 SQLite 文件）"
+    "（默认读 CIVTUI_SERVER_DATABASE、配置文件，再默认本机 SQLite 文件）"
 )
+_CONFIG_KEY = "civtui.server.config"
+
+
+def _t() -> Translator:
+    root = click.get_current_context().find_root().obj
+    return Translator(getattr(root, "lang", "zh"))
+
+
+def _fail(key: str, **values: Any) -> NoReturn:
+    raise click.ClickException(_t()(key, **values))
+
+
+def settings(**flags: Any) -> ServerSettings:
+    """The settings in force for this command: its flags, the environment, the TOML file."""
+    from pydantic import ValidationError
+
+    from sync.server import settings as server_settings
+
+    config = click.get_current_context().meta.get(_CONFIG_KEY)
+    try:
+        return server_settings.load(config, **flags)
+    except FileNotFoundError as exc:
+        _fail("server.config_missing", path=exc.args[0])
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+            for e in exc.errors(include_url=False, include_input=False)
+        )
+        _fail("server.config_invalid", problems=problems)
 
 
 def _engine(url: str | None, *, ready: bool = True) -> Engine:
     from sync.server import storage
 
-    engine = storage.make_engine(url)
-    if ready and not storage.is_ready(engine):
-        raise click.ClickException(_t()("server.not_ready"))
+    engine = storage.make_engine(settings(database=url).database_url())
+    if ready:
+        _check_schema(engine)
     return engine
 
 
-database = click.option("--database", "url", envvar="CIVTUI_SERVER_DATABASE", help=_DB_HELP)
+def _check_schema(engine: Engine) -> None:
+    from sync.server import storage
+
+    found = storage.schema_version(engine)
+    if found > storage.HEAD:
+        _fail("server.too_new", found=found, head=storage.HEAD)
+    if found < storage.HEAD:
+        _fail("server.schema_behind", found=found, head=storage.HEAD)
+
+
+database = click.option("--database", "url", help=_DB_HELP)
 
 
 @click.group("server")
-def server_group() -> None:
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML 配置文件（默认读 CIVTUI_SERVER_CONFIG）。",
+)
+@click.pass_context
+def server_group(ctx: click.Context, config: Path | None) -> None:
     """乡镇(街道)同步服务器：初始化、令牌、运行。"""
+    ctx.meta[_CONFIG_KEY] = config
     # Runs before every subcommand (not for --help): one check instead of a guard per import.
     try:
         import fastapi  # noqa: F401
@@ -58,13 +101,26 @@ def server_group() -> None:
 @server_group.command("init")
 @database
 def init(url: str | None) -> None:
-    """创建或升级服务器数据库。"""
+    """创建或升级服务器数据库（SQLite 文件升级前先备份）。"""
     from sync.server import storage
+    from sync.server.settings import masked
 
+    chosen = settings(database=url)
+    engine = storage.make_engine(chosen.database_url())
     t = _t()
-    applied = storage.migrate(_engine(url, ready=False))
-    said = t("sync.list").join(applied) if applied else t("server.up_to_date")
-    click.echo(t("server.initialised", applied=said))
+    click.echo(t("server.database", url=masked(chosen.database_url())))
+    try:
+        done = storage.migrate(engine, chosen.backup_dir)
+    except storage.SchemaTooNewError as exc:
+        _fail("server.too_new", found=exc.found, head=storage.HEAD)
+    if done.backup is not None:
+        click.echo(t("server.init.backup", path=done.backup))
+    if done.before == done.after:
+        click.echo(t("server.init.current", after=done.after))
+    elif done.before == 0:
+        click.echo(t("server.init.created", after=done.after))
+    else:
+        click.echo(t("server.init.done", before=done.before, after=done.after))
 
 
 @server_group.group("token")
@@ -180,21 +236,89 @@ def policy_list(url: str | None, as_json: bool) -> None:
         click.echo(line + ("" if category in chosen else t("server.default")))
 
 
+_run_options = [
+    database,
+    click.option("--host", help="监听地址；默认 127.0.0.1，只在本机。"),
+    click.option("--port", type=int, help="端口；默认 8765。"),
+    click.option("--workers", type=int, help="工作进程数（多于 1 个需 PostgreSQL）；默认 1。"),
+    click.option(
+        "--log-level",
+        type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    ),
+    click.option(
+        "--log-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="另把日志按行写成 JSON 到此文件（0600）。",
+    ),
+]
+
+
+def run_options(command: Any) -> Any:
+    for option in reversed(_run_options):
+        command = option(command)
+    return command
+
+
+def _flags(url: str | None, **flags: Any) -> dict[str, Any]:
+    if flags.get("log_level"):
+        flags["log_level"] = flags["log_level"].upper()
+    return {"database": url, **flags}
+
+
+@server_group.command("config")
+@run_options
+@click.option("--json", "as_json", is_flag=True)
+def config_command(url: str | None, as_json: bool, **flags: Any) -> None:
+    """显示生效的服务器设置（命令行 > CIVTUI_SERVER_* 环境变量 > 配置文件 > 默认）。"""
+    shown = settings(**_flags(url, **flags)).shown()
+    if as_json:
+        click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
+        return
+    for key, value in shown.items():
+        click.echo(f"{key} = {'' if value is None else value}")
+
+
 @server_group.command("run")
-@database
-@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址；默认只在本机。")
-@click.option("--port", default=8765, show_default=True, type=int)
-def run(url: str | None, host: str, port: int) -> None:
+@run_options
+def run(url: str | None, **flags: Any) -> None:
     """运行同步服务器。"""
     import uvicorn
 
-    from sync.server.app import create_app
+    from civtui import __version__
+    from sync.server import logs, storage
+    from sync.server.settings import masked
 
+    chosen = settings(**_flags(url, **flags))
+    t = _t()
+    engine = storage.make_engine(chosen.database_url())
+    _check_schema(engine)
+    if chosen.workers > 1 and engine.dialect.name != "postgresql":
+        _fail("server.run.workers_sqlite")
+    engine.dispose()
+    logs.configure(chosen.log_level, chosen.log_file)
+    click.echo(t("server.run.version", version=__version__), err=True)
+    click.echo(t("server.run.address", host=chosen.host, port=chosen.port), err=True)
+    click.echo(t("server.database", url=masked(chosen.database_url())), err=True)
+    click.echo(t("server.run.workers", workers=chosen.workers), err=True)
+    if chosen.log_file:
+        click.echo(t("server.run.log_file", path=chosen.log_file), err=True)
+    else:
+        click.echo(t("server.run.log_terminal"), err=True)
     try:
-        loopback = ipaddress.ip_address(host).is_loopback
+        loopback = ipaddress.ip_address(chosen.host).is_loopback
     except ValueError:
-        loopback = host == "localhost"
+        loopback = chosen.host == "localhost"
     if not loopback:
-        click.echo(_t()("server.listening", host=host), err=True)
-    app = create_app(_engine(url))
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+        click.echo(t("server.listening", host=chosen.host), err=True)
+    # Worker processes build their app from the environment: hand them these settings there.
+    os.environ.update(chosen.environment())
+    uvicorn.run(
+        "sync.server.app:from_environment",
+        factory=True,
+        host=chosen.host,
+        port=chosen.port,
+        workers=chosen.workers,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
-    insert,
     inspect,
-    select,
     text,
 )
 from sqlalchemy.engine import make_url
@@ -106,72 +104,19 @@ counters = Table(
     Column("name", String(32), primary_key=True),
     Column("value", BigInteger, nullable=False),
 )
-schema_versions = Table(
-    "schema_versions",
-    metadata,
-    Column("version", Integer, primary_key=True),
-    Column("name", String(80), nullable=False),
-    Column("applied_at", String(40), nullable=False),
-)
+#: The schema this code is written for: the newest migration in `sync/server/migrations`.
+HEAD = 5
+#: The table in which releases before Alembic recorded their migrations (1-4).
+_LEGACY_VERSIONS = "schema_versions"
+_MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def _m001_initial(conn: Connection) -> None:
-    metadata.create_all(conn, tables=[tokens, token_villages, devices, conflicts, counters])
-    # `change_results` and `records` as first released; later migrations add to them, so
-    # they are not built from today's Table definitions.
-    conn.execute(
-        text(
-            """
-            CREATE TABLE change_results (
-                device_id VARCHAR(64) NOT NULL, seq BIGINT NOT NULL, status VARCHAR(16) NOT NULL,
-                reason TEXT, version BIGINT, PRIMARY KEY (device_id, seq))
-            """
-        )
-    )
-    conn.execute(
-        text(
-            """
-            CREATE TABLE records (
-                table_name VARCHAR(40) NOT NULL, record_id VARCHAR(64) NOT NULL,
-                village_code VARCHAR(12), data TEXT NOT NULL, stamps TEXT NOT NULL,
-                deleted BOOLEAN NOT NULL, version BIGINT NOT NULL, hlc VARCHAR(100) NOT NULL,
-                device_id VARCHAR(64) NOT NULL, PRIMARY KEY (table_name, record_id))
-            """
-        )
-    )
-    conn.execute(text("CREATE INDEX ix_records_village_code ON records (village_code)"))
-    conn.execute(text("CREATE INDEX ix_records_version ON records (version)"))
-    conn.execute(insert(counters).values(name="version", value=0))
+class SchemaTooNewError(RuntimeError):
+    """The database was migrated by a newer release than this one."""
 
-
-def _m002_sole_writer(conn: Connection) -> None:
-    """Which device alone wrote a record, so a pull need not echo a device's own records."""
-    conn.execute(text("ALTER TABLE records ADD COLUMN sole_device VARCHAR(64)"))
-
-
-def _m003_pull_in_version_order(conn: Connection) -> None:
-    """One index a pull walks in version order, reading the village from it.
-
-    With an index on village_code alone, SQLite answered every pull page by reading all of
-    the villages' records and sorting them: pulling N records cost N²/500 row reads.
-    """
-    conn.execute(text("DROP INDEX ix_records_village_code"))
-    conn.execute(text("DROP INDEX ix_records_version"))
-    conn.execute(text("CREATE INDEX ix_records_version_village ON records (version, village_code)"))
-
-
-def _m004_result_fingerprints(conn: Connection) -> None:
-    """A digest of each applied change: a device restored from an old copy reuses seqs."""
-    conn.execute(text("ALTER TABLE change_results ADD COLUMN fingerprint VARCHAR(32)"))
-
-
-#: The server's migrations, in order; append, never edit a released one.
-MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
-    ("initial", _m001_initial),
-    ("sole_writer", _m002_sole_writer),
-    ("pull_in_version_order", _m003_pull_in_version_order),
-    ("result_fingerprints", _m004_result_fingerprints),
-]
+    def __init__(self, found: int) -> None:
+        super().__init__(f"database schema {found} is newer than this release's {HEAD}")
+        self.found = found
 
 
 def default_url() -> str:
@@ -189,22 +134,17 @@ def database_url(url: str | None) -> str:
     return chosen
 
 
-def _private_file(path: str | None) -> None:
-    """Create the server's SQLite file readable by its owner only: it holds every village's
-    personal data. (SQLite gives its -wal and -shm files the same permissions.)"""
-    if not path or path == ":memory:" or path.startswith("file:"):
-        return
-    if not Path(path).parent.is_dir():
-        return  # SQLite will say so itself
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
-
-
 def make_engine(url: str | None = None) -> Engine:
+    """The engine for `url`. Its errors never quote the values of a statement (a record's
+    data), so an unexpected error's traceback in the log holds no one's name or ID number."""
     target = database_url(url)
     if target.startswith("sqlite"):
-        _private_file(make_url(target).database)
-        engine = create_engine(target, connect_args={"check_same_thread": False, "timeout": 30})
+        file = make_url(target).database
+        if file and file != ":memory:" and not Path(file).exists():
+            private_file(Path(file))  # SQLite gives its -wal and -shm files the same mode
+        engine = create_engine(
+            target, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -222,34 +162,104 @@ def make_engine(url: str | None = None) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(target, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        target, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+    )
 
 
-def migrate(engine: Engine) -> list[str]:
-    """Apply pending migrations, each in its own transaction; returns the names applied."""
-    with engine.begin() as conn:
-        if not inspect(conn).has_table("schema_versions"):
-            schema_versions.create(conn)
-        done = {row.version for row in conn.execute(select(schema_versions.c.version))}
-    applied = []
-    for number, (name, step) in enumerate(MIGRATIONS, start=1):
-        if number in done:
-            continue
-        with engine.begin() as conn:
-            step(conn)
-            conn.execute(
-                insert(schema_versions).values(version=number, name=name, applied_at=now_text())
-            )
-        applied.append(name)
-    return applied
+def _alembic(conn: Connection) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = conn
+    return config
+
+
+def schema_version(engine: Engine) -> int:
+    """The database's schema version: 0 for an empty database."""
+    with engine.connect() as conn:
+        found = inspect(conn)
+        if found.has_table("alembic_version"):
+            revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            return int(revision) if revision else 0
+        if found.has_table(_LEGACY_VERSIONS):
+            latest = conn.execute(text(f"SELECT max(version) FROM {_LEGACY_VERSIONS}")).scalar()
+            return int(latest or 0)
+        return 0
+
+
+def sqlite_path(engine: Engine) -> Path | None:
+    """The file of a SQLite database; None for PostgreSQL or an in-memory database."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
+def backup_sqlite(engine: Engine, folder: Path | None = None, label: str = "backup") -> Path | None:
+    """A consistent copy of a SQLite database (0600), beside it or in `folder`."""
+    import sqlite3
+
+    source = sqlite_path(engine)
+    if source is None or not source.exists():
+        return None
+    folder = folder or source.parent
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = folder / f"{source.stem}-{label}-{stamp}.db"
+    private_file(target)
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+    return target
+
+
+@dataclass(frozen=True)
+class Migration:
+    """What `migrate` did: the versions before and after, and the copy it took first."""
+
+    before: int
+    after: int
+    backup: Path | None
+
+
+def migrate(engine: Engine, backup_dir: Path | None = None) -> Migration:
+    """Bring the database to `HEAD`, each migration in its own transaction.
+
+    A SQLite file that holds a schema already is copied first (the laptops do the same).
+    Raises SchemaTooNewError on a database a newer release has migrated.
+    """
+    from alembic import command
+
+    before = schema_version(engine)
+    if before > HEAD:
+        raise SchemaTooNewError(before)
+    if before == HEAD:
+        return Migration(before, before, None)
+    copy = backup_sqlite(engine, backup_dir, f"schema{before}") if before else None
+    with engine.connect() as conn:
+        config = _alembic(conn)
+        if before and not inspect(conn).has_table("alembic_version"):
+            # A database from before Alembic: its migrations 1-4 are Alembic's 0001-0004.
+            command.stamp(config, f"{before:04d}")
+        command.upgrade(config, "head")
+        conn.commit()
+    return Migration(before, schema_version(engine), copy)
 
 
 def is_ready(engine: Engine) -> bool:
-    with engine.connect() as conn:
-        if not inspect(conn).has_table("schema_versions"):
-            return False
-        done = {row.version for row in conn.execute(select(schema_versions.c.version))}
-    return done >= set(range(1, len(MIGRATIONS) + 1))
+    return schema_version(engine) == HEAD
+
+
+def private_file(path: Path) -> None:
+    """Create `path` if missing, readable and writable by its owner only (0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    path.chmod(0o600)
 
 
 def now_text() -> str:
