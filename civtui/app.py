@@ -18,8 +18,9 @@ from civtui.domain import errors
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
 from civtui.domain.models import Staff
 from civtui.i18n import Translator
+from civtui.services.keys import open_store  # the profile's key found, or made for a new one
 from civtui.services.profile import Profile, home_dir, load_settings, save_settings
-from db import Store, open_store
+from db import Store
 from screens.base import localize_bindings
 
 #: The server as the status bar shows it; signed_out: no login here, or the token was refused.

@@ -406,3 +406,9 @@ class Translator:
             return FIELD_EN.get(name, name)
         info = model.model_fields.get(name)
         return (info.title if info else None) or name
+
+
+# Encryption, keys, backups and the app lock (issue 17) keep their strings in their own module.
+from civtui.i18n_security import STRINGS as _SECURITY_STRINGS  # noqa: E402
+
+STRINGS.update(_SECURITY_STRINGS)

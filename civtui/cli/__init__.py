@@ -11,7 +11,9 @@ import importlib
 import click
 
 from civtui import __version__
-from civtui.cli.common import Context, clock_from
+from civtui.cli.common import Context, clock_from, fail, passphrase_prompt
+from civtui.domain.errors import text
+from civtui.services import keys
 from civtui.services.profile import load_settings
 
 #: Subcommand name → "module:attribute" of its click command, imported when it runs.
@@ -25,6 +27,10 @@ SUBCOMMANDS = {
     "login": "civtui.cli.sync:login",
     "sync": "civtui.cli.sync:sync_command",
     "server": "sync.server.cli:server_group",
+    "key": "civtui.cli.security:key_group",
+    "encrypt": "civtui.cli.security:encrypt_command",
+    "backup": "civtui.cli.security:backup_command",
+    "restore": "civtui.cli.security:restore_command",
 }
 
 
@@ -56,6 +62,8 @@ class LazyGroup(click.Group):
 def main(ctx: click.Context, profile_name: str | None, lang: str | None, today: str | None) -> None:
     """civtui：村(社区)民政探访、儿童随访与老人需求记录。不带子命令时打开界面。"""
     ctx.obj = Context(profile_name, lang or load_settings().lang, clock_from(today))
+    # Where no keyring works, a profile's key comes from a passphrase typed here.
+    keys.set_prompt(passphrase_prompt(ctx.obj.lang))
     if ctx.invoked_subcommand is None:
         run_app(ctx.obj)
 
@@ -64,4 +72,11 @@ def run_app(context: Context) -> None:
     """Open the TUI; without a profile it starts on the setup screen."""
     from civtui.app import make_app  # Textual loads only when the app is opened.
 
+    profile = context.profile
+    if profile.exists():
+        try:
+            # Asked here, in the terminal, before the screen is taken over.
+            keys.unlock(profile.db_path)
+        except keys.KeyUnavailableError as exc:
+            fail(text(exc, context.lang))
     make_app(context.profile, lang=context.lang, clock=context.clock).run()

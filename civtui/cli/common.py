@@ -9,11 +9,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NoReturn
 
+import click
 from rich.console import Console
 
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
+from civtui.domain.errors import text
+from civtui.i18n import Said
+from civtui.i18n_security import said
+from civtui.services.keys import KeyUnavailableError, Prompt, open_store
 from civtui.services.profile import Profile, current_profile
-from db import Store, open_store
+from db import Store
 
 
 @dataclass
@@ -49,8 +54,21 @@ def profile_store(context: Context) -> Iterator[Store]:
     profile = context.profile
     if not profile.exists():
         fail(f"档案“{profile.name}”不存在；请先运行 civtui init 或 civtui demo")
-    store = open_store(profile.db_path, context.clock)
+    try:
+        store = open_store(profile.db_path, context.clock)
+    except KeyUnavailableError as exc:
+        fail(text(exc, context.lang))
     try:
         yield store
     finally:
         store.close()
+
+
+def passphrase_prompt(lang: str) -> Prompt:
+    """The terminal prompt services.keys uses where a profile's key comes from a passphrase."""
+
+    def ask(prompt: Said, new: bool) -> str:
+        again = said("key.passphrase_again").in_(lang) if new else False
+        return str(click.prompt(prompt.in_(lang), hide_input=True, confirmation_prompt=again))
+
+    return ask

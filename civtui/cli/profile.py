@@ -11,8 +11,9 @@ from rich.table import Table
 
 from civtui.cli.common import Context, fail, profile_store
 from civtui.domain.choices import Role
+from civtui.domain.errors import text
 from civtui.i18n import Translator
-from civtui.services import demo
+from civtui.services import demo, keys
 from civtui.services.profile import (
     DEMO_PROFILE,
     Profile,
@@ -61,7 +62,9 @@ def init(
         fail(str(exc), 2)
     except ProfileExistsError as exc:
         fail(str(exc))
-    _created(profile, moved)
+    except keys.KeyUnavailableError as exc:
+        fail(text(exc, obj.lang))
+    _created(profile, moved, obj.lang)
 
 
 @click.command("demo")
@@ -85,14 +88,23 @@ def demo_command(obj: Context, persons: int, seed: int, force: bool) -> None:
             moved = install(profile, data.all(), staff_id, obj.clock, force=force)
         except ProfileExistsError as exc:
             fail(str(exc))
-    _created(profile, moved)
+        except keys.KeyUnavailableError as exc:
+            fail(text(exc, obj.lang))
+    _created(profile, moved, obj.lang)
 
 
-def _created(profile: Profile, moved: Path | None) -> None:
+def _created(profile: Profile, moved: Path | None, lang: str) -> None:
     console = Console()
     if moved:
         console.print(f"旧档案已改名保留：{moved}")
     console.print(f"已创建档案“{profile.name}”：{profile.db_path}（已设为当前档案）")
+    # Losing the key loses the profile: said plainly, with what to do about it.
+    t = Translator(lang)
+    info = keys.read_info(profile.db_path)
+    where = "key.where_passphrase" if info and info.source == "passphrase" else "key.where_keyring"
+    console.print(f"[bold yellow]{t('key.loss_warning', where=t(where))}[/]", highlight=False)
+    if info and info.source == "keyring":
+        console.print(t("key.pin_hint"), highlight=False)
 
 
 @click.command()
