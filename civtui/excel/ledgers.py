@@ -64,15 +64,18 @@ class _Month:
     people: dict[str, PersonRow]
     names: dict[str, str]
     standings: dict[str, Standings]
+    #: Whole ID numbers (`civtui export --full-ids`); masked otherwise.
+    full_ids: bool = False
 
     @classmethod
-    def read(cls, store: Store, month: dt.date, today: dt.date) -> _Month:
+    def read(cls, store: Store, month: dt.date, today: dt.date, full_ids: bool = False) -> _Month:
         return cls(
             store,
             month,
             {r.id: r for r in queries.person_rows(store, today)},
             queries.village_names(store),
             reports.month_standings(store, month, today),
+            full_ids,
         )
 
     def records(self, kind: type[C], day_field: str) -> Iterator[tuple[C, PersonRow, str]]:
@@ -111,7 +114,7 @@ def _due_sheet(ctx: _Month, children: bool) -> Sheet:
                 [
                     ctx.names[code],
                     row.name,
-                    row.masked_id,
+                    _id(row, ctx.full_ids),
                     row.age,
                     _cats(row.categories),
                     item.last_contact.isoformat() if item.last_contact else "从未",
@@ -121,7 +124,12 @@ def _due_sheet(ctx: _Month, children: bool) -> Sheet:
     return sheet
 
 
-def visits(store: Store, month: dt.date, today: dt.date) -> list[Sheet]:
+def _id(person: PersonRow | Person, full: bool) -> str:
+    """An ID number as an export shows it: masked unless the whole one was asked for."""
+    return person.id_number if full else person.masked_id
+
+
+def visits(store: Store, month: dt.date, today: dt.date, *, full_ids: bool = False) -> list[Sheet]:
     """探访台账: one row per visit in the month, then coverage, then who is still due."""
     ledger = Sheet(
         "探访台账",
@@ -143,13 +151,13 @@ def visits(store: Store, month: dt.date, today: dt.date) -> list[Sheet]:
         ],
         [12, 10, 21, 18, 12, 6, 8, 8, 8, 14, 30, 8, 20, 10],
     )
-    ctx = _Month.read(store, month, today)
+    ctx = _Month.read(store, month, today, full_ids)
     for v, p, village in ctx.records(Visit, "visit_date"):
         ledger.rows.append(
             [
                 village,
                 p.name,
-                p.masked_id,
+                _id(p, full_ids),
                 _cats(p.categories),
                 v.visit_date.isoformat(),
                 v.mode.zh,
@@ -170,7 +178,9 @@ def visits(store: Store, month: dt.date, today: dt.date) -> list[Sheet]:
     ]
 
 
-def child_checks(store: Store, month: dt.date, today: dt.date) -> list[Sheet]:
+def child_checks(
+    store: Store, month: dt.date, today: dt.date, *, full_ids: bool = False
+) -> list[Sheet]:
     """儿童随访台账: one row per check in the month, coverage of child categories, who is due."""
     ledger = Sheet(
         "儿童随访台账",
@@ -193,13 +203,13 @@ def child_checks(store: Store, month: dt.date, today: dt.date) -> list[Sheet]:
         ],
         [12, 10, 21, 6, 16, 12, 12, 8, 8, 14, 8, 16, 16, 8, 10],
     )
-    ctx = _Month.read(store, month, today)
+    ctx = _Month.read(store, month, today, full_ids)
     for c, p, village in ctx.records(ChildCheck, "check_date"):
         ledger.rows.append(
             [
                 village,
                 p.name,
-                p.masked_id,
+                _id(p, full_ids),
                 p.age,
                 _cats(p.categories),
                 c.check_date.isoformat(),
@@ -221,7 +231,13 @@ def child_checks(store: Store, month: dt.date, today: dt.date) -> list[Sheet]:
     ]
 
 
-def needs(store: Store, today: dt.date, statuses: set[NeedStatus] | None = None) -> list[Sheet]:
+def needs(
+    store: Store,
+    today: dt.date,
+    statuses: set[NeedStatus] | None = None,
+    *,
+    full_ids: bool = False,
+) -> list[Sheet]:
     """老人需求台账: each need with its current status, then every status step."""
     ledger = Sheet(
         "老人需求台账",
@@ -259,7 +275,7 @@ def needs(store: Store, today: dt.date, statuses: set[NeedStatus] | None = None)
             [
                 names.get(p.village_code, p.village_code),
                 p.name,
-                p.masked_id,
+                _id(p, full_ids),
                 n.need_type.zh,
                 n.urgency.zh,
                 n.description,

@@ -21,8 +21,10 @@ from civtui.services.profile import Profile, Settings
 from db import Store
 from db.connection import DatabaseError, backup, create_private, raw_connect
 
-#: When the last backup of a profile was taken (ISO time), kept in the profile's meta.
-LAST_BACKUP = "backup.last_at"
+#: When the last backup of a profile was taken (ISO time): a file beside the profile, not
+#: a row in it, so that taking a backup never writes to the database it copies (a second
+#: writer would make the app's own saves wait, or fail as busy).
+LAST_BACKUP = "last-backup.txt"
 _NAME = re.compile(r"^civtui-(?P<profile>[\w\-]+)-(?P<stamp>\d{8}-\d{6})\.db$")
 
 
@@ -43,14 +45,16 @@ def take(store: Store, folder: Path, profile: str, clock: Clock) -> Path:
     info = keys.info_path(store.path)
     if info.exists():
         shutil.copyfile(info, target.with_name(target.name + ".key.json"))
-    with store.transaction():
-        store.set_meta(LAST_BACKUP, now.isoformat(timespec="seconds"))
+    store.path.with_name(LAST_BACKUP).write_text(now.isoformat(timespec="seconds"))
     return target
 
 
 def last_backup(store: Store) -> dt.datetime | None:
-    text = store.get_meta(LAST_BACKUP)
-    return dt.datetime.fromisoformat(text) if text else None
+    try:
+        text = store.path.with_name(LAST_BACKUP).read_text().strip()
+        return dt.datetime.fromisoformat(text)
+    except (FileNotFoundError, ValueError):
+        return None
 
 
 def overdue(store: Store, settings: Settings, now: dt.datetime) -> bool:
@@ -105,7 +109,6 @@ def check(profile: Profile, file: Path) -> Checked:
         conn = raw_connect(file, key)
         try:
             result = conn.execute("PRAGMA integrity_check").fetchall()
-            row = conn.execute("SELECT value FROM meta WHERE key = ?", [LAST_BACKUP]).fetchone()
         finally:
             conn.close()
     except DatabaseError as exc:
@@ -115,8 +118,6 @@ def check(profile: Profile, file: Path) -> Checked:
         raise BackupError(said("restore.bad", path=file, detail=detail))
     match = _NAME.match(file.name)
     taken = dt.datetime.strptime(match["stamp"], "%Y%m%d-%H%M%S") if match else None
-    if taken is None and row is not None:
-        taken = dt.datetime.fromisoformat(str(row[0]))
     return Checked(file, taken)
 
 

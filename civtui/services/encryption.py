@@ -34,8 +34,9 @@ def _digest(conn: Any) -> dict[str, str]:
     out = {}
     for table in tables:
         h = hashlib.sha256()
-        for row in conn.execute(f"SELECT * FROM [{table}] ORDER BY rowid"):
-            h.update(repr(row).encode())
+        # Sorted here: not every table has a rowid to order by (WITHOUT ROWID, FTS).
+        for line in sorted(repr(row) for row in conn.execute(f"SELECT * FROM [{table}]")):
+            h.update(line.encode())
         out[table] = h.hexdigest()
     return out
 
