@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import Literal
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -96,6 +96,9 @@ class CivtuiApp(App[None]):
         return self.t.lang
 
     def on_mount(self) -> None:
+        from screens.lock import Guard  # the idle lock and automatic backups (issue 17)
+
+        self.guard = Guard(self)
         settings = load_settings()
         if settings.theme in self.available_themes:
             self.theme = settings.theme
@@ -105,6 +108,22 @@ class CivtuiApp(App[None]):
             # "When a connection appears": look for the server now and then, sync when it answers.
             self.set_interval(AUTO_SYNC_SECONDS, self.auto_sync)
             self.call_after_refresh(self.auto_sync)
+
+    # -- the app lock (screens/lock.py): input keeps it open; while locked nothing runs ----
+
+    async def on_event(self, event: events.Event) -> None:
+        if (
+            isinstance(event, events.InputEvent)
+            and not event.is_forwarded
+            and hasattr(self, "guard")
+        ):
+            self.guard.touched()
+        await super().on_event(event)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if hasattr(self, "guard") and not self.guard.allows(action):
+            return False
+        return super().check_action(action, parameters)
 
     # -- sync ---------------------------------------------------------------------
 
