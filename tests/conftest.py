@@ -68,8 +68,10 @@ def vault(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
     memory = MemoryKeyring()
     keyring.set_keyring(memory)
     keys.forget()
+    keys.set_prompt(None)  # a test that needs a passphrase gives it (stdin or the env)
     yield memory
     keys.forget()
+    keys.set_prompt(None)
     keyring.set_keyring(before)
 
 

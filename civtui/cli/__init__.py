@@ -79,4 +79,7 @@ def run_app(context: Context) -> None:
             keys.unlock(profile.db_path)
         except keys.KeyUnavailableError as exc:
             fail(text(exc, context.lang))
+    # From here Textual owns the terminal: nothing may prompt on it (the setup screen says
+    # to run civtui init where a passphrase would be needed).
+    keys.set_prompt(None)
     make_app(context.profile, lang=context.lang, clock=context.clock).run()

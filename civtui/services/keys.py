@@ -20,8 +20,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-import keyring
-from keyring.errors import KeyringError
 from pydantic import BaseModel, ValidationError
 
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
@@ -150,6 +148,10 @@ def _ask(db_path: Path, *, new: bool) -> str:
 
 def _store_in_keyring(key_id: str, key: bytes) -> bool:
     """Keep `key` in the keyring; False where no keyring works (it is then not kept)."""
+    # keyring loads when a key is looked for: a plain profile's start does not pay for it.
+    import keyring
+    from keyring.errors import KeyringError
+
     try:
         keyring.set_password(SERVICE, _account(key_id), key.hex())
         # A keyring that takes a secret but cannot give it back (a locked or broken one)
@@ -198,6 +200,9 @@ def key_for(db_path: Path) -> bytes | None:
         return _unlocked[info.id]
     profile = _profile_name(db_path)
     if info.source == "keyring":
+        import keyring
+        from keyring.errors import KeyringError
+
         try:
             text = keyring.get_password(SERVICE, _account(info.id))
         except KeyringError:
