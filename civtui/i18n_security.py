@@ -95,6 +95,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "没有指定备份文件夹；请写上文件夹，如 civtui backup E:\\civtui-备份",
         "No backup folder given; name one, e.g. civtui backup /media/usb/civtui-backups",
     ),
+    "backup.auto_set": (
+        "已设置：app 打开时自动备份到 {path}",
+        "Set: the open app backs up to {path} automatically",
+    ),
     "backup.auto_done": ("已自动备份到 {path}", "Backed up automatically to {path}"),
     "backup.auto_failed": ("自动备份失败：{error}", "Automatic backup failed: {error}"),
     "backup.status_old": ("上次备份：{when}", "Last backup: {when}"),

@@ -21,7 +21,7 @@ from civtui.domain.clock import Clock
 from civtui.domain.models import Person, Village, Visit
 from civtui.services import backups, keys
 from civtui.services.keys import open_store
-from civtui.services.profile import Profile, Settings
+from civtui.services.profile import Profile, Settings, load_settings
 from db import connection
 from db import open_store as open_with_key
 from db.migrations import migrations
@@ -234,6 +234,16 @@ def test_automatic_backups_roll_and_are_due_by_the_setting(home: Path, tmp_path:
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [p.name for p in kept] + [p.name + ".key.json" for p in kept]
     )
+    # Set from the command line: the folder a person picks, how often, how many.
+    chosen = run("backup", str(tmp_path / "stick"), "--auto", "--every", "12", "--keep", "3")
+    assert chosen.exit_code == 0, chosen.output
+    saved = load_settings()
+    assert (saved.backup_dir, saved.backup_every_hours, saved.backups_kept) == (
+        str((tmp_path / "stick").resolve()),
+        12,
+        3,
+    )
+    assert len(backups.backups_in(tmp_path / "stick", "default")) == 1
     none = Settings(backup_dir=None)
     store = open_store(Profile("default").db_path, Clock.pinned(TODAY))
     assert backups.automatic(store, "default", none, Clock.pinned(TODAY)) is None
@@ -241,7 +251,9 @@ def test_automatic_backups_roll_and_are_due_by_the_setting(home: Path, tmp_path:
 
 
 def test_key_export_and_import_on_a_new_laptop(home: Path, tmp_path: Path) -> None:
-    assert run(*INIT).exit_code == 0
+    made = run(*INIT)
+    assert made.exit_code == 0
+    assert "丢失密钥就等于丢失档案" in made.output and "civtui key export" in made.output
     add_secret_person()
     stick = tmp_path / "usb" / "civtui-key.json"
     exported = run("key", "export", str(stick))

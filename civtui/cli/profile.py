@@ -102,9 +102,9 @@ def _created(profile: Profile, moved: Path | None, lang: str) -> None:
     t = Translator(lang)
     info = keys.read_info(profile.db_path)
     where = "key.where_passphrase" if info and info.source == "passphrase" else "key.where_keyring"
-    console.print(f"[bold yellow]{t('key.loss_warning', where=t(where))}[/]", highlight=False)
+    click.secho(t("key.loss_warning", where=t(where)), fg="yellow", bold=True)
     if info and info.source == "keyring":
-        console.print(t("key.pin_hint"), highlight=False)
+        click.echo(t("key.pin_hint"))
 
 
 @click.command()

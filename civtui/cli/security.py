@@ -12,7 +12,7 @@ from civtui.domain.errors import text
 from civtui.i18n import Translator
 from civtui.services import backups, keys
 from civtui.services.encryption import EncryptError, encrypt_profile
-from civtui.services.profile import load_settings
+from civtui.services.profile import load_settings, save_settings
 
 
 def _no_profile(obj: Context) -> None:
@@ -95,10 +95,24 @@ def encrypt_command(obj: Context) -> None:
 
 @click.command("backup")
 @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--auto", is_flag=True, help="以后 app 打开时自动备份到这个文件夹。")
+@click.option("--every", type=click.IntRange(1, 24 * 30), help="自动备份间隔（小时，默认24）。")
+@click.option("--keep", type=click.IntRange(1, 1000), help="自动备份保留几份（默认7）。")
 @click.pass_obj
-def backup_command(obj: Context, folder: Path | None) -> None:
+def backup_command(
+    obj: Context, folder: Path | None, auto: bool, every: int | None, keep: int | None
+) -> None:
     """备份档案到文件夹（如U盘），app 开着也能安全备份；备份同样加密。"""
     t = Translator(obj.lang)
+    if auto and folder is not None:
+        settings = load_settings()
+        changes: dict[str, object] = {"backup_dir": str(folder.expanduser().resolve())}
+        if every:
+            changes["backup_every_hours"] = every
+        if keep:
+            changes["backups_kept"] = keep
+        save_settings(settings.model_copy(update=changes))
+        click.echo(t("backup.auto_set", path=changes["backup_dir"]))
     if folder is None:
         chosen = load_settings().backup_dir
         if not chosen:
