@@ -81,11 +81,15 @@ def pct(values: list[float], q: float) -> float:
 # -- the TUI -------------------------------------------------------------------------
 
 
+def encrypted_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.stem + "-encrypted.db")
+
+
 def encrypted(db_path: Path) -> Path:
     """The bench profile encrypted with the bench key (built once, beside the plain one)."""
     from db.connection import encrypt_copy
 
-    path = db_path.with_name(db_path.stem + "-encrypted.db")
+    path = encrypted_path(db_path)
     if not path.exists():
         encrypt_copy(db_path, path.with_suffix(".building"), bench_keyring.KEY)
         path.with_suffix(".building").replace(path)
@@ -587,7 +591,7 @@ def main() -> int:
     stem = f"profile-{size.persons}-{size.visits}"
     db_path = cache / f"{stem}-{TODAY}-{schema}.db"
     for stale in cache.glob(f"{stem}-*"):
-        if stale != db_path:
+        if stale not in (db_path, encrypted_path(db_path)):
             stale.unlink()
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory() as tmp:

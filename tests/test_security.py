@@ -359,3 +359,26 @@ def test_exports_say_the_file_leaves_the_encrypted_store(home: Path, tmp_path: P
     full = run("export", "visits", "-o", str(out), "--full-ids")
     assert full.exit_code == 0 and "不加密" in full.output
     assert SECRET_ID in out.read_text(encoding="utf-8-sig")
+
+
+def test_a_backup_restores_on_a_new_laptop_once_its_key_is_imported(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run(*INIT).exit_code == 0
+    person = add_secret_person()
+    usb = tmp_path / "usb"
+    assert run("backup", str(usb)).exit_code == 0
+    assert run("key", "export", str(usb / "key.json")).exit_code == 0
+    [copy] = usb.glob("civtui-default-*.db")
+    # The old laptop is gone: a new data folder, a new keyring.
+    monkeypatch.setenv("CIVTUI_HOME", str(tmp_path / "new-laptop"))
+    keyring.set_keyring(MemoryKeyring())
+    keys.forget()
+    refused = run("restore", str(copy), "--yes")
+    assert refused.exit_code == 1 and "civtui key import" in refused.output
+    assert run("key", "import", str(usb / "key.json")).exit_code == 0
+    restored = run("restore", str(copy), "--yes")
+    assert restored.exit_code == 0, restored.output
+    store = open_store(Profile("default").db_path, Clock.pinned(TODAY))
+    assert store.get(Person, person.id) == person
+    store.close()

@@ -101,7 +101,16 @@ class Checked:
 
 
 def check(profile: Profile, file: Path) -> Checked:
-    """Open `file` with the profile's key and check every page; BackupError if it fails."""
+    """Open `file` with the profile's key and check every page; BackupError if it fails.
+
+    On a laptop without the profile yet, the backup's key.json (beside it) says which key
+    opens it: for a keyring key, `civtui key import` is then asked for by name; for a
+    passphrase, the passphrase.
+    """
+    sidecar = file.with_name(file.name + ".key.json")
+    if keys.read_info(profile.db_path) is None and not profile.exists() and sidecar.exists():
+        profile.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        shutil.copyfile(sidecar, keys.info_path(profile.db_path))
     key = keys.key_for(profile.db_path)
     if not file.is_file():
         raise BackupError(said("restore.bad", path=file, detail="not a file"))
