@@ -416,3 +416,6 @@ from civtui.i18n_sync import SYNC_STRINGS  # noqa: E402
 STRINGS.update(CLI_STRINGS)
 STRINGS.update(SYNC_STRINGS)
 STRINGS.update(SERVER_STRINGS)
+from civtui.i18n_security import STRINGS as _SECURITY_STRINGS  # noqa: E402
+
+STRINGS.update(_SECURITY_STRINGS)
