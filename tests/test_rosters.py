@@ -126,6 +126,7 @@ def test_a_fifteen_digit_id_becomes_eighteen_with_a_warning_naming_the_row(
     assert result.exit_code == 0, result.output
     [warning] = summary["warnings"]
     assert warning["code"] == "id_upgraded" and warning["row"] == 3
+    assert summary["likely_duplicates"] == 0
     assert "第3行" in warning["problem"] and full in warning["problem"]
     assert full in {p.id_number for p in people(profile)}
 
