@@ -126,6 +126,7 @@ def test_a_fifteen_digit_id_becomes_eighteen_with_a_warning_naming_the_row(
     assert result.exit_code == 0, result.output
     [warning] = summary["warnings"]
     assert warning["code"] == "id_upgraded" and warning["row"] == 3
+    assert summary["likely_duplicates"] == 0
     assert "第3行" in warning["problem"] and full in warning["problem"]
     assert full in {p.id_number for p in people(profile)}
 
@@ -227,12 +228,17 @@ def test_a_value_that_is_no_choice_is_told_the_choices(profile: Profile, tmp_pat
         ["甲", synthetic_id(dt.date(1940, 1, 1)), "贫困户", "", ""],
         ["乙", synthetic_id(dt.date(1940, 1, 2)), "", "五级", ""],
         ["丙", synthetic_id(dt.date(1940, 1, 3)), "", "", "外出"],
+        ["丁", "123", "低保户、贫困户", "", ""],
     ]
     path = tmp_path / "a.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows([header, *body])
     result, summary = imported(path)
     assert result.exit_code == 1
+    assert summary["invalid_rows"] == 4 and summary["new"] == 0
+    # A wrong label does not hide the row's other problems.
+    fourth = [(p["field"], p["code"]) for p in summary["problems"] if p["row"] == 5]
+    assert fourth == [("categories", "not_a_choice"), ("id_number", "invalid")]
     fixes = {p["field"]: (p["code"], p["fix"]) for p in summary["problems"]}
     assert fixes["categories"][0] == "not_a_choice"
     assert "低保" in fixes["categories"][1] and "留守儿童" in fixes["categories"][1]

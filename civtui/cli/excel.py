@@ -150,7 +150,7 @@ def import_persons(
         "updated": len(plan.updates),
         "skipped_existing": len(plan.skipped),
         "invalid_rows": len(plan.bad_rows),
-        "likely_duplicates": len(plan.warnings),
+        "likely_duplicates": sum(w.code == "likely_duplicate" for w in plan.warnings),
         "written": written,
         "rejects_file": str(rejects) if rejects else None,
         "dry_run": dry_run,

@@ -441,6 +441,8 @@ def plan_import(
             data["village_code"] = code
         else:
             data["village_code"] = villages[0].id
+        # A value that is no choice is reported here and left out, so that the model still
+        # reports everything else wrong with the row; the row is not imported.
         refused = False
         if "status" in data:
             status = _choice(PersonStatus, data["status"])
@@ -449,7 +451,9 @@ def plan_import(
                     row_no, "status", data["status"], "not_a_choice", allowed=list(PersonStatus)
                 )
                 refused = True
-            data["status"] = status
+                del data["status"]
+            else:
+                data["status"] = status
         if "categories" in data:
             labels = [c for c in _SPLIT.split(data["categories"]) if c]
             found = [_choice(Category, c) for c in labels]
@@ -470,7 +474,9 @@ def plan_import(
                     allowed=["1", "2", "3", "4"],
                 )
                 refused = True
-            data["disability_grade"] = grade
+                del data["disability_grade"]
+            else:
+                data["disability_grade"] = grade
         if "id_number" in data:
             number = resident_id.normalize(data["id_number"])
             if resident_id.is_first_generation(number) and (row_no, id_at) not in table.numeric:
@@ -484,16 +490,14 @@ def plan_import(
                     line=row_no,
                     new=data["id_number"],
                 )
-        if refused:
-            continue
         data.setdefault("registered_on", today)
         # Excel keeps 15 significant digits of a number: an ID read from a number cell has
         # lost its last digits even when what is left passes the checksum, and a phone its
         # leading 0. Such a cell is refused whatever the number looks like.
         numbers_in_cells = [f for f, i in number_columns if (row_no, i) in table.numeric]
         for name in numbers_in_cells:
-            code = "numeric_id" if name == "id_number" else "numeric_phone"
-            problem(row_no, name, values[name], code)
+            kind = "numeric_id" if name == "id_number" else "numeric_phone"
+            problem(row_no, name, values[name], kind)
         try:
             person = Person.model_validate(data, context=context)
         except ValidationError as exc:
@@ -504,7 +508,7 @@ def plan_import(
                     message = Said(zh.message, en.message)
                     problem(row_no, zh.field, values.get(zh.field, ""), "invalid", message=message)
             continue
-        if numbers_in_cells:
+        if numbers_in_cells or refused:
             continue
         number = person.id_number
         if number in seen_in_file:
