@@ -362,24 +362,38 @@ def _fingerprint(change: Change, device: str) -> str:
     return hashlib.blake2b(to_json(said), digest_size=16).hexdigest()
 
 
-def _clamp(stamp: Stamp, server_ms: int) -> tuple[Stamp, int]:
-    """The stamp held to the allowed clock lead, and how far ahead it was (0: in bounds)."""
-    limit = server_ms + protocol.MAX_CLOCK_AHEAD_MS
-    if stamp.wall_ms <= limit:
-        return stamp, 0
-    return Stamp(limit, stamp.counter, stamp.device), stamp.wall_ms - server_ms
+class _Clamp:
+    """No stamp is later than the server's clock when it accepts the change.
+
+    A laptop whose clock runs ahead would otherwise win against edits made after its push
+    for as long as it is ahead, and keep winning once its clock is fixed (its clock never
+    goes back) until real time caught up. Bounded by the server's time, an edit that
+    reaches the server after another, from a laptop whose clock is right, wins.
+    A device's changes in one push keep their order: each one held back is numbered on."""
+
+    def __init__(self, server_ms: int) -> None:
+        self.server_ms = server_ms
+        self.held = 0
+        #: How far ahead the furthest stamp ran.
+        self.ahead_ms = 0
+
+    def __call__(self, stamp: Stamp) -> Stamp:
+        if stamp.wall_ms <= self.server_ms:
+            return stamp
+        self.ahead_ms = max(self.ahead_ms, stamp.wall_ms - self.server_ms)
+        self.held += 1
+        return Stamp(self.server_ms, min(self.held, 9999), stamp.device)
 
 
 def _apply_one(
-    work: _WorkingSet, who: Identity, device: str, change: Change, version: int, server_ms: int
-) -> tuple[ChangeResult, int]:
-    """Apply one change to the working set; returns its result and how far its stamp ran
-    ahead of the server's clock, if beyond the allowed lead (else 0).
+    work: _WorkingSet, who: Identity, device: str, change: Change, version: int, clamp: _Clamp
+) -> ChangeResult:
+    """Apply one change to the working set.
 
     Every check comes before the first change to the row, so a rejected change
     leaves nothing behind.
     """
-    stamp, clamped = _clamp(Stamp.parse(_full_stamp(change.hlc, device)), server_ms)
+    stamp = clamp(Stamp.parse(_full_stamp(change.hlc, device)))
     row = work.load(change.table, change.record_id)
     spec = sync_spec(SYNCED_TYPES[change.table])
     found: list[dict[str, Any]] = []
@@ -431,7 +445,7 @@ def _apply_one(
         reason = Reason.of(Code.EDIT_OF_DELETED)
     elif found:
         reason = Reason.of(Code.CONFLICT, table=row.table, fields=[c["field"] for c in found])
-    return ChangeResult(seq=change.seq, status=status, reason=reason, version=version), clamped
+    return ChangeResult(seq=change.seq, status=status, reason=reason, version=version)
 
 
 def _lock_version(conn: Connection) -> int:
@@ -472,7 +486,7 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
     server_ms = now_ms()
     device = request.device_id
     results: list[ChangeResult] = []
-    ahead_ms = 0
+    clamp = _Clamp(server_ms)
     with engine.begin() as conn:
         next_version = _lock_version(conn)
         owner = conn.execute(
@@ -544,9 +558,8 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
                 )
                 continue
             try:
-                result, clamped = _apply_one(work, who, device, change, next_version + 1, server_ms)
+                result = _apply_one(work, who, device, change, next_version + 1, clamp)
                 next_version += 1
-                ahead_ms = max(ahead_ms, clamped)
             except Rejected as exc:
                 result = ChangeResult(seq=change.seq, status="rejected", reason=exc.reason)
             results.append(result)
@@ -571,8 +584,8 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
             .values(last_seq=last_seq)
         )
     warnings = []
-    if ahead_ms:
-        warnings.append(Reason.of(Code.CLOCK_AHEAD, ahead_s=ahead_ms // 1000))
+    if clamp.ahead_ms > protocol.MAX_CLOCK_AHEAD_MS:
+        warnings.append(Reason.of(Code.CLOCK_AHEAD, ahead_s=clamp.ahead_ms // 1000))
     return PushResponse(
         results=results, applied_through=last_seq, server_time_ms=server_ms, warnings=warnings
     )
