@@ -45,7 +45,8 @@ MAX_FIELDS = 64
 #: Ids: no control characters (PostgreSQL refuses NUL in text: that was a 500) and no spaces
 #: at the ends; what the models make are UUIDs, 12-digit codes and category codes.
 ID_PATTERN = r"^[^\x00-\x20\x7f]([^\x00-\x1f\x7f]*[^\x00-\x20\x7f])?$"
-#: How far ahead of the server's clock a change's stamp may claim to be.
+#: How far ahead of the server's clock a laptop's may run before it is told to fix it (its
+#: stamps are held to the server's time whatever the lead).
 MAX_CLOCK_AHEAD_MS = 5 * 60 * 1000
 
 #: Record kinds a device may push (each says so on its model); the visit policy is set

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -32,6 +32,7 @@ from sync.protocol import (
     PushRequest,
     PushResponse,
     Reason,
+    Status,
 )
 from sync.server import storage
 from sync.server.storage import change_results, conflicts, counters, devices, records, tokens
@@ -239,7 +240,11 @@ def _sole_writer(row: _Row) -> str | None:
     return writers.pop() if len(writers) == 1 else None
 
 
-def _village_of(work: _WorkingSet, spec: Synced, data: dict[str, Any]) -> str | None:
+#: Where records a change names are: (table, id) -> (on the server, its village).
+Places = Mapping[tuple[str, str], tuple[bool, str | None]]
+
+
+def _village_of(places: Places, spec: Synced, data: dict[str, Any]) -> str | None:
     """The village a record belongs to: its own field's, else its parent's on the server."""
     if spec.village is not None:
         value = data.get(spec.village)
@@ -248,16 +253,15 @@ def _village_of(work: _WorkingSet, spec: Synced, data: dict[str, Any]) -> str | 
         return str(value) if value else None
     assert spec.parent is not None, "a synced kind names its village or its parent"
     key, parent_table = spec.parent
-    there, village = work.place(parent_table, str(data.get(key)))
+    there, village = places[(parent_table, str(data.get(key)))]
     if not there:
         raise Rejected(Code.PARENT_MISSING, table=parent_table, id=str(data.get(key)))
     return village
 
 
 def _check_access(
-    row: _Row, after: str | None, who: Identity, spec: Synced, data: dict[str, Any]
+    row: _Row, after: str | None, allowed: frozenset[str], spec: Synced, data: dict[str, Any]
 ) -> None:
-    allowed = who.villages
     if row.exists and row.village not in allowed:
         raise Rejected(Code.OUTSIDE_VILLAGES, village=row.village)
     if after is None:
@@ -277,7 +281,7 @@ def _named(spec: Synced) -> tuple[tuple[str, str], ...]:
 
 
 def _check_references(
-    work: _WorkingSet, spec: Synced, data: dict[str, Any], village: str | None
+    places: Places, spec: Synced, data: dict[str, Any], village: str | None
 ) -> None:
     """Every record it names is on the server, in its own village: what a laptop of that
     village pulls never names a record it cannot have."""
@@ -285,7 +289,7 @@ def _check_references(
         named = data.get(field)
         if named is None:
             continue
-        there, elsewhere = work.place(table, str(named))
+        there, elsewhere = places[(table, str(named))]
         if not there:
             raise Rejected(Code.PARENT_MISSING, table=table, id=str(named))
         if elsewhere != village:
@@ -311,23 +315,29 @@ def _validate(table: str, data: dict[str, Any], changed: dict[str, Any]) -> None
 
 
 def _merge(
-    row: _Row, change: Change, stamp: Stamp, device: str, version: int
+    data: dict[str, Any],
+    stamps: dict[str, list[Any]],
+    change: Change,
+    stamp: Stamp,
+    device: str,
+    version: int,
 ) -> list[dict[str, Any]]:
-    """Fold one upsert into `row`, field by field; returns every losing concurrent value."""
+    """Fold one upsert into `data` and `stamps`, field by field; returns every losing
+    concurrent value."""
     text = str(stamp)
     found: list[dict[str, Any]] = []
     for name, value in change.fields.items():
-        current = row.stamps.get(name)
+        current = stamps.get(name)
         if current is None:
-            row.data[name] = value
-            row.stamps[name] = [text, device, version]
+            data[name] = value
+            stamps[name] = [text, device, version]
             continue
         cur_hlc, cur_device, cur_version = current
         concurrent = cur_version > change.base_version and cur_device != device
-        old = row.data.get(name)
+        old = data.get(name)
         if text > cur_hlc:
-            row.data[name] = value
-            row.stamps[name] = [text, device, version]
+            data[name] = value
+            stamps[name] = [text, device, version]
             if concurrent and old != value:
                 found.append(_lost(name, value, old, device, cur_device, cur_hlc))
         elif concurrent and old != value:
@@ -362,53 +372,119 @@ def _fingerprint(change: Change, device: str) -> str:
     return hashlib.blake2b(to_json(said), digest_size=16).hexdigest()
 
 
-def _clamp(stamp: Stamp, server_ms: int) -> tuple[Stamp, int]:
-    """The stamp held to the allowed clock lead, and how far ahead it was (0: in bounds)."""
-    limit = server_ms + protocol.MAX_CLOCK_AHEAD_MS
-    if stamp.wall_ms <= limit:
-        return stamp, 0
-    return Stamp(limit, stamp.counter, stamp.device), stamp.wall_ms - server_ms
+class _Clamp:
+    """No stamp is later than the server's clock when it accepts the change.
+
+    A laptop whose clock runs ahead would otherwise win against edits made after its push
+    for as long as it is ahead, and keep winning once its clock is fixed (its clock never
+    goes back) until real time caught up. Bounded by the server's time, an edit that
+    reaches the server after another, from a laptop whose clock is right, wins.
+    A device's changes in one push keep their order: each one held back is numbered on."""
+
+    def __init__(self, server_ms: int) -> None:
+        self.server_ms = server_ms
+        self.held = 0
+        #: How far ahead the furthest stamp ran.
+        self.ahead_ms = 0
+
+    def __call__(self, stamp: Stamp) -> Stamp:
+        if stamp.wall_ms <= self.server_ms:
+            return stamp
+        self.ahead_ms = max(self.ahead_ms, stamp.wall_ms - self.server_ms)
+        self.held += 1
+        return Stamp(self.server_ms, min(self.held, 9999), stamp.device)
 
 
-def _apply_one(
-    work: _WorkingSet, who: Identity, device: str, change: Change, version: int, server_ms: int
-) -> tuple[ChangeResult, int]:
-    """Apply one change to the working set; returns its result and how far its stamp ran
-    ahead of the server's clock, if beyond the allowed lead (else 0).
+@dataclass(frozen=True)
+class Plan:
+    """What one change does to its record, decided before anything is written."""
 
-    Every check comes before the first change to the row, so a rejected change
-    leaves nothing behind.
-    """
-    stamp, clamped = _clamp(Stamp.parse(_full_stamp(change.hlc, device)), server_ms)
-    row = work.load(change.table, change.record_id)
+    data: dict[str, Any]
+    stamps: dict[str, list[Any]]
+    village: str | None
+    deleted: bool
+    #: The concurrent values that lost, one per field.
+    lost: list[dict[str, Any]]
+    status: Status
+    reason: Reason | None
+
+
+def plan(
+    row: _Row,
+    change: Change,
+    stamp: Stamp,
+    device: str,
+    version: int,
+    allowed: frozenset[str],
+    places: Places,
+) -> Plan:
+    """The outcome of one change, from the record as the server holds it, the change's
+    stamp, the villages its token may write and where the records it names are; raises
+    Rejected. Pure: it reads no database and changes nothing it is given (the shell,
+    `_apply_one`, loads and writes), as vdirsyncer decides its actions before running them."""
     spec = sync_spec(SYNCED_TYPES[change.table])
-    found: list[dict[str, Any]] = []
+    data, stamps = dict(row.data), dict(row.stamps)
+    village, deleted = row.village, row.deleted
+    lost: list[dict[str, Any]] = []
     if change.op == "delete":
         if not row.exists and row.written is None:
             raise Rejected(Code.DELETE_MISSING)
-        _check_access(row, row.village, who, spec, row.data)
-        row.deleted = True
-        row.stamps["_deleted"] = [str(stamp), device, version]
+        _check_access(row, row.village, allowed, spec, row.data)
+        deleted = True
+        stamps["_deleted"] = [str(stamp), device, version]
     else:
         if "id" in change.fields and change.fields["id"] != change.record_id:
             raise Rejected(Code.ID_MISMATCH)
         merged = {**row.data, **change.fields, "id": change.record_id}
-        after = _village_of(work, spec, merged)
-        _check_access(row, after, who, spec, merged)
-        _check_references(work, spec, merged, after)
+        after = _village_of(places, spec, merged)
+        _check_access(row, after, allowed, spec, merged)
+        _check_references(places, spec, merged, after)
         if row.deleted:
-            found = [
+            lost = [
                 _lost(name, row.data.get(name), value, "(deleted)", device, str(stamp))
                 for name, value in change.fields.items()
                 if row.data.get(name) != value
             ]
         else:
             _validate(change.table, merged, change.fields)
-            found = _merge(row, change, stamp, device, version)
-            row.data["id"] = change.record_id
-            row.village = after
+            lost = _merge(data, stamps, change, stamp, device, version)
+            data["id"] = change.record_id
+            village = after
+    reason = None
+    if deleted and change.op == "upsert":
+        reason = Reason.of(Code.EDIT_OF_DELETED)
+    elif lost:
+        reason = Reason.of(Code.CONFLICT, table=change.table, fields=[c["field"] for c in lost])
+    status: Status = "conflict" if lost else "accepted"
+    return Plan(data, stamps, village, deleted, lost, status, reason)
+
+
+def _places_named(work: _WorkingSet, row: _Row, change: Change) -> dict[tuple[str, str], Any]:
+    """Where the records a change names are: its parent (named or not: a missing parent is
+    "None", which is nowhere) and what it refers to."""
+    if change.op == "delete":
+        return {}
+    spec = sync_spec(SYNCED_TYPES[change.table])
+    merged = {**row.data, **change.fields}
+    keys = [(table, str(merged.get(field))) for field, table in _named(spec)
+            if merged.get(field) is not None or (field, table) == spec.parent]  # fmt: skip
+    return {key: work.place(*key) for key in keys}
+
+
+def _apply_one(
+    work: _WorkingSet, who: Identity, device: str, change: Change, version: int, clamp: _Clamp
+) -> ChangeResult:
+    """Plan one change, then apply the plan to the working set (written at the end of the
+    push). A rejected change leaves nothing behind: the plan is all or nothing."""
+    stamp = clamp(Stamp.parse(_full_stamp(change.hlc, device)))
+    row = work.load(change.table, change.record_id)
+    decided = plan(
+        row, change, stamp, device, version, who.villages, _places_named(work, row, change)
+    )
+    row.data, row.stamps = decided.data, decided.stamps
+    row.village, row.deleted = decided.village, decided.deleted
     row.written = (version, str(stamp), device)
-    now = storage.now_text() if found else ""
+    now = storage.now_text() if decided.lost else ""
     work.conflicts += [
         {
             "version": version,
@@ -423,15 +499,11 @@ def _apply_one(
             "lost_hlc": c["lost_hlc"],
             "created_at": now,
         }
-        for c in found
+        for c in decided.lost
     ]
-    status = "conflict" if found else "accepted"
-    reason = None
-    if row.deleted and change.op == "upsert":
-        reason = Reason.of(Code.EDIT_OF_DELETED)
-    elif found:
-        reason = Reason.of(Code.CONFLICT, table=row.table, fields=[c["field"] for c in found])
-    return ChangeResult(seq=change.seq, status=status, reason=reason, version=version), clamped
+    return ChangeResult(
+        seq=change.seq, status=decided.status, reason=decided.reason, version=version
+    )
 
 
 def _lock_version(conn: Connection) -> int:
@@ -472,7 +544,7 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
     server_ms = now_ms()
     device = request.device_id
     results: list[ChangeResult] = []
-    ahead_ms = 0
+    clamp = _Clamp(server_ms)
     with engine.begin() as conn:
         next_version = _lock_version(conn)
         owner = conn.execute(
@@ -544,9 +616,8 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
                 )
                 continue
             try:
-                result, clamped = _apply_one(work, who, device, change, next_version + 1, server_ms)
+                result = _apply_one(work, who, device, change, next_version + 1, clamp)
                 next_version += 1
-                ahead_ms = max(ahead_ms, clamped)
             except Rejected as exc:
                 result = ChangeResult(seq=change.seq, status="rejected", reason=exc.reason)
             results.append(result)
@@ -571,8 +642,8 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
             .values(last_seq=last_seq)
         )
     warnings = []
-    if ahead_ms:
-        warnings.append(Reason.of(Code.CLOCK_AHEAD, ahead_s=ahead_ms // 1000))
+    if clamp.ahead_ms > protocol.MAX_CLOCK_AHEAD_MS:
+        warnings.append(Reason.of(Code.CLOCK_AHEAD, ahead_s=clamp.ahead_ms // 1000))
     return PushResponse(
         results=results, applied_through=last_seq, server_time_ms=server_ms, warnings=warnings
     )
