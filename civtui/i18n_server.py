@@ -62,3 +62,68 @@ SERVER_STRINGS: dict[str, tuple[str, str]] = {
     "township.col.overdue": ("逾期", "Overdue"),
     "township.all": ("全乡镇", "Whole township"),
 }
+
+#: The English of `civtui server ...` help texts, by their Chinese as written in the code
+#: (merged into `civtui.i18n_cli.CLI_HELP_EN` by the last lines of civtui/i18n.py).
+SERVER_HELP_EN: dict[str, str] = {
+    "TOML 配置文件（默认读 CIVTUI_SERVER_CONFIG）。": (
+        "A TOML settings file (default: $CIVTUI_SERVER_CONFIG)."
+    ),
+    "数据库 URL：sqlite:///路径 或 postgresql://…"
+    "（默认读 CIVTUI_SERVER_DATABASE、配置文件，再默认本机 SQLite 文件）": (
+        "Database URL: sqlite:///path or postgresql://… (default: $CIVTUI_SERVER_DATABASE, "
+        "the settings file, else a SQLite file on this machine)"
+    ),
+    "创建或升级服务器数据库（SQLite 文件升级前先备份）。": (
+        "Create or upgrade the server database (a SQLite file is copied first)."
+    ),
+    "显示生效的服务器设置（命令行 > CIVTUI_SERVER_* 环境变量 > 配置文件 > 默认）。": (
+        "Show the settings in force (flags > CIVTUI_SERVER_* variables > settings file > defaults)."
+    ),
+    "运行同步服务器。": "Run the sync server.",
+    "监听地址；默认 127.0.0.1，只在本机。": "Address to listen on; default 127.0.0.1, this machine only.",
+    "端口；默认 8765。": "Port; default 8765.",
+    "工作进程数（多于 1 个需 PostgreSQL）；默认 1。": (
+        "Worker processes (more than one needs PostgreSQL); default 1."
+    ),
+    "另把日志按行写成 JSON 到此文件（0600）。": "Also write the log to this file as JSON lines (0600).",
+    "工作人员令牌。": "Staff tokens.",
+    "创建令牌；令牌只显示这一次，服务器只保存其摘要。": (
+        "Create a token; it is shown this once, the server keeps only its digest."
+    ),
+    "工作人员姓名。": "The staff member's name.",
+    "可访问的村(社区)代码，可多次给出。": "A village code the token may reach; give it again for more.",
+    "吊销令牌：持有者从此不能再同步。": "Revoke a token: its holder can no longer sync.",
+    "列出令牌（不含令牌本身）。": "List the tokens (not the tokens themselves).",
+    "探访频次：乡镇统一设定，各村(社区)下次同步后生效。": (
+        "Visit frequencies: set by the township, in force in each village after its next sync."
+    ),
+    "设定一类对象的探访频次，如 civtui server policy set 高龄 每季度。": (
+        "Set how often a category is visited, e.g. civtui server policy set 高龄 每季度."
+    ),
+    "列出每类对象的探访频次（未设定的按默认）。": (
+        "List each category's visit frequency (the default where none is set)."
+    ),
+    "乡镇视角：各村(社区)的覆盖率与逾期，规则与各村电脑相同。": (
+        "The township's view: coverage and overdue visits per village, by the laptops' rules."
+    ),
+    "每个村(社区)、每个类别的探访覆盖率，及全乡镇合计。": (
+        "Visit coverage per village and category, and the township's total."
+    ),
+    "每个村(社区)本月应访、已访和逾期未访（上一周期也未访）的人数：哪个村落后了。": (
+        "Per village: due, visited, and overdue (not visited last period either) this month: "
+        "which village is behind."
+    ),
+    "只看这个乡镇(街道)的村(社区)（按村记录中的乡镇名）；默认全部。": (
+        "Only this township's villages (by the township named in the village records); "
+        "default: all."
+    ),
+    "全乡镇的台账（与各村电脑导出的格式相同）。": (
+        "The township's ledgers (the same format as a laptop exports)."
+    ),
+    "全乡镇探访台账、各类别覆盖率、待访名单。": (
+        "The township's visit ledger, coverage by category, and who is still due."
+    ),
+    "全乡镇儿童随访台账。": "The township's child check ledger.",
+    "全乡镇老人需求台账。": "The township's elder needs ledger.",
+}

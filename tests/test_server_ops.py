@@ -340,3 +340,24 @@ def test_two_workers_serve_on_postgresql(empty_database: str, tmp_path: Path) ->
         process.terminate()
         process.wait(20)
     assert "工作进程：2" in log.read_text(encoding="utf-8")
+
+
+def test_every_server_help_text_has_its_english() -> None:
+    import click
+
+    from civtui.cli import township
+    from civtui.i18n_cli import CLI_HELP_EN
+    from sync.server.cli import server_group
+
+    assert township.report_group.name in server_group.commands  # the township's commands too
+
+    def texts(command: click.Command) -> list[str]:
+        found = [command.help or ""]
+        found += [p.help or "" for p in command.params if isinstance(p, click.Option)]
+        if isinstance(command, click.Group):
+            found += [t for sub in command.commands.values() for t in texts(sub)]
+        return [t for t in found if t]
+
+    assert [t for t in texts(server_group) if t not in CLI_HELP_EN] == []
+    result = CliRunner().invoke(main, ["--lang", "en", "server", "report", "coverage", "--help"])
+    assert "Visit coverage per village and category" in result.output
