@@ -69,7 +69,7 @@ class EligibleScreen(CivScreen[None]):
                 h.person.name,
                 t("report.remove") if h.remove else t("report.add"),
                 h.category.label(lang),
-                h.reason,
+                h.reason.in_(lang),
                 key=str(index),
             )
         self.query_one("#eligible-title", Static).update(
