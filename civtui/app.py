@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -16,8 +16,9 @@ from textual.theme import Theme
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
 from civtui.domain.models import Staff
 from civtui.i18n import Translator
+from civtui.services.keys import open_store  # the profile's key found, or made for a new one
 from civtui.services.profile import Profile, home_dir, load_settings, save_settings
-from db import Store, open_store
+from db import Store
 from screens.host import Host, Link
 from screens.messages import SyncStateChanged
 from screens.textual_compat import localize_bindings
@@ -92,6 +93,9 @@ class CivtuiApp(App[None]):
         return self.t.lang
 
     def on_mount(self) -> None:
+        from civtui.guard import Guard
+
+        self.guard = Guard(self)
         settings = load_settings()
         if settings.theme in self.available_themes:
             self.theme = settings.theme
@@ -101,6 +105,22 @@ class CivtuiApp(App[None]):
             # "When a connection appears": look for the server now and then, sync when it answers.
             self.set_interval(AUTO_SYNC_SECONDS, self.auto_sync)
             self.call_after_refresh(self.auto_sync)
+
+    # -- the app lock (screens/lock.py): input keeps it open; while locked nothing runs ----
+
+    async def on_event(self, event: events.Event) -> None:
+        if (
+            isinstance(event, events.InputEvent)
+            and not event.is_forwarded
+            and hasattr(self, "guard")
+        ):
+            self.guard.touched()
+        await super().on_event(event)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if hasattr(self, "guard") and not self.guard.allows(action):
+            return False
+        return super().check_action(action, parameters)
 
     # -- sync ---------------------------------------------------------------------
 

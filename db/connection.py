@@ -1,17 +1,41 @@
-"""Opening the profile's SQLite file: private, durable, with foreign keys on."""
+"""Opening the profile's SQLite file: encrypted, private, durable, with foreign keys on.
+
+The file is opened through SQLCipher (the `sqlcipher3` module of `sqlcipher3-wheels`: the
+standard library's sqlite3 API over SQLCipher, with wheels for Linux, Windows and macOS).
+With a key every page on disk — the database, its WAL and any copy made here — is
+AES-256 encrypted; without one it is a plain SQLite file, as profiles made before
+encryption were (`civtui encrypt` converts them).
+"""
 
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
+from typing import Any, cast
 
 import sqlite_utils
+from sqlcipher3 import dbapi2 as sqlcipher
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
 #: FULL syncs the WAL on every commit: a save that returned survives a power cut.
 SYNCHRONOUS = "FULL"
+#: A profile key is 32 random bytes, handed to SQLCipher as a raw key: no PBKDF2 at every
+#: open (the key is already random, or already stretched by scrypt; see services.keys).
+KEY_BYTES = 32
+#: The first bytes of every plain SQLite file; an encrypted file starts with random salt.
+PLAIN_HEADER = b"SQLite format 3\x00"
+
+# SQLCipher's exceptions are its own classes, not the standard library's: code that
+# catches database errors catches these.
+Error = sqlcipher.Error
+DatabaseError = sqlcipher.DatabaseError
+OperationalError = sqlcipher.OperationalError
+IntegrityError = sqlcipher.IntegrityError
+
+
+class WrongKeyError(DatabaseError):
+    """The file is encrypted with another key, or is not a database at all."""
 
 
 def create_private(path: Path) -> None:
@@ -26,11 +50,42 @@ def create_private(path: Path) -> None:
         path.chmod(PRIVATE_FILE)
 
 
-def connect(path: Path) -> sqlite_utils.Database:
+def is_plain(path: Path) -> bool:
+    """Whether `path` is an unencrypted SQLite file (an empty or missing file is not)."""
+    try:
+        with path.open("rb") as f:
+            return f.read(len(PLAIN_HEADER)) == PLAIN_HEADER
+    except FileNotFoundError:
+        return False
+
+
+def raw_connect(path: Path, key: bytes | None) -> sqlcipher.Connection:
+    """A SQLCipher connection to `path` with `key` applied (no key: a plain SQLite file)."""
+    conn = sqlcipher.connect(str(path), isolation_level=None, check_same_thread=True)
+    # A wrong key is reported by the exception; SQLCipher would also print it on stderr,
+    # over the TUI.
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    if key is not None:
+        if len(key) != KEY_BYTES:
+            conn.close()
+            raise ValueError(f"a profile key is {KEY_BYTES} bytes, not {len(key)}")
+        # PRAGMA takes no parameters; the key is hex digits only, so nothing can be injected.
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    try:
+        # The key is only checked when the first page is read.
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except DatabaseError as exc:
+        conn.close()
+        raise WrongKeyError(str(exc)) from exc
+    return conn
+
+
+def connect(path: Path, key: bytes | None = None) -> sqlite_utils.Database:
     """Open (creating if needed) the database at `path` with the pragmas every store needs."""
     create_private(path)
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=True)
-    db = sqlite_utils.Database(conn)
+    conn = raw_connect(path, key)
+    # sqlcipher3's Connection is the standard library's API over another build of SQLite.
+    db = sqlite_utils.Database(cast(Any, conn))
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
     conn.execute("PRAGMA foreign_keys=ON")
@@ -38,11 +93,32 @@ def connect(path: Path) -> sqlite_utils.Database:
     return db
 
 
-def backup(db: sqlite_utils.Database, target: Path) -> None:
-    """A consistent copy of the open database at `target`, private like the original."""
+def backup(db: sqlite_utils.Database, target: Path, key: bytes | None) -> None:
+    """A consistent copy of the open database at `target`, private and keyed like the original.
+
+    SQLite's online backup API: safe while this or another connection is writing.
+    """
+    target.unlink(missing_ok=True)
     create_private(target)
-    dest = sqlite3.connect(target)
+    dest = raw_connect(target, key)
     try:
-        db.conn.backup(dest)
+        cast(sqlcipher.Connection, db.conn).backup(dest)
     finally:
         dest.close()
+
+
+def encrypt_copy(source: Path, target: Path, key: bytes) -> None:
+    """Copy the plain database `source` into a new encrypted database at `target`.
+
+    The backup API cannot copy between a plain and an encrypted file (their pages differ),
+    so this is SQLCipher's documented way: attach the new file with its key and export.
+    """
+    target.unlink(missing_ok=True)
+    create_private(target)
+    conn = raw_connect(source, None)
+    try:
+        conn.execute("ATTACH DATABASE ? AS encrypted KEY ?", [str(target), f"x'{key.hex()}'"])
+        conn.execute("SELECT sqlcipher_export('encrypted')")
+        conn.execute("DETACH DATABASE encrypted")
+    finally:
+        conn.close()

@@ -572,8 +572,11 @@ def pending(db: Database) -> list[str]:
     return [m.name for m in migrations.pending(db)]
 
 
-def migrate(db: Database, path: Path, now: dt.datetime) -> Path | None:
-    """Apply pending migrations; returns the path of the safety copy taken first, if any."""
+def migrate(db: Database, path: Path, now: dt.datetime, key: bytes | None = None) -> Path | None:
+    """Apply pending migrations; returns the path of the safety copy taken first, if any.
+
+    The copy is encrypted with `key`, the profile's own.
+    """
     todo = pending(db)
     if not todo:
         return None
@@ -581,7 +584,7 @@ def migrate(db: Database, path: Path, now: dt.datetime) -> Path | None:
     if migrations.applied(db):
         stamp = now.strftime("%Y%m%d-%H%M%S")
         copy = path.with_name(f"{path.name}.before-{todo[0]}-{stamp}.bak")
-        backup(db, copy)
+        backup(db, copy, key)
     migrations.apply(db)
     return copy
 

@@ -8,7 +8,6 @@ exist afterwards or neither does.
 from __future__ import annotations
 
 import json
-import sqlite3
 import typing
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -24,7 +23,7 @@ from civtui.domain.clock import SYSTEM_CLOCK, Clock
 from civtui.domain.models import Person, Record
 from civtui.domain.search import search_key
 from db import hlc
-from db.connection import SYNCHRONOUS, connect
+from db.connection import SYNCHRONOUS, DatabaseError, connect
 from db.migrations import migrate
 
 R = TypeVar("R", bound=Record)
@@ -91,9 +90,13 @@ def _to_column(value: Any) -> Any:
 class Store:
     """One profile's records. Not thread-safe: open one Store per thread."""
 
-    def __init__(self, db: Database, path: Path, clock: Clock, device_id: str) -> None:
+    def __init__(
+        self, db: Database, path: Path, clock: Clock, device_id: str, key: bytes | None = None
+    ) -> None:
         self.db = db
         self.path = path
+        #: The profile's encryption key (None: a plain file); copies made of it use it too.
+        self.key = key
         self.clock = clock
         self.device_id = device_id
         last = self.get_meta("hlc")
@@ -400,13 +403,16 @@ class Store:
         self.db.close()
 
 
-def open_store(path: Path, clock: Clock = SYSTEM_CLOCK) -> Store:
-    """Open the profile database at `path`, creating and migrating it as needed."""
+def open_store(path: Path, clock: Clock = SYSTEM_CLOCK, key: bytes | None = None) -> Store:
+    """Open the profile database at `path` with `key`, creating and migrating it as needed.
+
+    Profiles are opened through civtui.services.keys.open_store, which finds the key.
+    """
     try:
-        db = connect(path)
-        migrate(db, path, clock.now())
-    except sqlite3.DatabaseError as exc:
-        raise sqlite3.DatabaseError(f"无法打开数据文件 {path}：{exc}") from exc
+        db = connect(path, key)
+        migrate(db, path, clock.now(), key)
+    except DatabaseError as exc:
+        raise type(exc)(f"无法打开数据文件 {path}：{exc}") from exc
     index_missing_names(db)
     device = db.execute("SELECT value FROM meta WHERE key = 'device_id'").fetchone()
     if device is None:
@@ -415,7 +421,7 @@ def open_store(path: Path, clock: Clock = SYSTEM_CLOCK) -> Store:
             db.execute("INSERT INTO meta(key, value) VALUES ('device_id', ?)", [device_id])
     else:
         device_id = str(device[0])
-    return Store(db, path, clock, device_id)
+    return Store(db, path, clock, device_id, key)
 
 
 def index_missing_names(db: Database) -> None:

@@ -12,6 +12,7 @@ from db import outbox, queries
 from screens import format as fmt
 from screens.actions import open_contact_form
 from screens.base import CivScreen
+from screens.lock import backup_note
 from screens.messages import SyncStateChanged
 from sync import words
 
@@ -147,6 +148,8 @@ class DashboardScreen(CivScreen[None]):
         detail = civ.sync_activity or last_result
         if detail:
             parts.append(detail)
+        if backup := backup_note(civ):  # the last backup, once older than the setting
+            parts.append(backup)
         self.query_one("#statusbar", Static).update(" · ".join(parts))
 
     def on_sync_state_changed(self, _message: SyncStateChanged) -> None:

@@ -10,7 +10,6 @@ anything was typed).
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -27,6 +26,7 @@ from civtui.domain.choices import Choice
 from civtui.domain.clock import CHINA_TZ
 from civtui.domain.errors import FieldError, Problem, explain, text
 from civtui.domain.models import Record
+from db.connection import OperationalError
 from db.store import RecordDeletedError
 from screens.base import CivScreen
 from screens.confirm import ConfirmModal
@@ -251,7 +251,7 @@ class ModelForm(CivScreen[bool]):
     def _persist(self, records: list[Record]) -> None:
         try:
             self.civ.store.save_many(records)
-        except sqlite3.OperationalError as exc:
+        except OperationalError as exc:
             # A long import in another window holds the file; a full disk. The input stays.
             busy = "locked" in str(exc) or "busy" in str(exc)
             key = "form.save_busy" if busy else "form.save_failed"

@@ -8,6 +8,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
 from civtui.domain.choices import Role
+from civtui.domain.errors import text
+from civtui.services.keys import KeyUnavailableError
 from civtui.services.profile import SETUP_FIELDS, SetupError, set_up
 from screens.base import CivScreen
 
@@ -65,6 +67,10 @@ class SetupScreen(CivScreen[None]):
             )
         except SetupError as exc:
             problems = exc.problems
+        except KeyUnavailableError as exc:
+            # No keyring here: the passphrase is chosen in the terminal, with civtui init.
+            self.notify(text(exc, civ.lang), severity="error", timeout=20)
+            return
         for name in SETUP_FIELDS:
             error = self.query_one(f"#err-{name}", Static)
             error.update(problems[name].message if name in problems else "")

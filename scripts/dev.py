@@ -79,11 +79,60 @@ def test() -> int:
         print(f"! PostgreSQL not available ({exc}); sync tests run on SQLite only", flush=True)
     try:
         cmd = [str(python), "-m", "pytest", "-n", "auto", "--dist", "loadfile"]
+        if ensure_keyring():
+            # The profile-key tests need a real Secret Service: a private D-Bus session
+            # with a throwaway gnome-keyring, never the developer's own.
+            cmd = ["dbus-run-session", "--", sys.executable, __file__, "with-keyring", *cmd]
+        elif os.environ.get("CI"):
+            raise SystemExit(
+                "gnome-keyring and dbus-run-session are needed for the key tests in CI"
+            )
+        else:
+            print("! gnome-keyring not available; tests/test_keyring.py skips", flush=True)
         print("+", " ".join(cmd), flush=True)
         return subprocess.run(cmd, cwd=ROOT, env=env, check=False).returncode
     finally:
         if stop:
             stop()
+
+
+#: Debian's packages behind ensure_keyring: the Secret Service daemon and dbus-run-session.
+KEYRING_PACKAGES = ["gnome-keyring", "dbus-daemon", "dbus-bin"]
+
+
+def _have_keyring() -> bool:
+    return all(shutil.which(tool) for tool in ("dbus-run-session", "gnome-keyring-daemon"))
+
+
+def ensure_keyring() -> bool:
+    """Whether gnome-keyring and dbus-run-session are here; installs them on Debian if root."""
+    if not _have_keyring() and shutil.which("apt-get") and os.geteuid() == 0:
+        apt = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=apt)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *KEYRING_PACKAGES], check=False, env=apt)
+    return _have_keyring()
+
+
+def with_keyring() -> int:
+    """Inside dbus-run-session: start an unlocked, throwaway gnome-keyring, then run argv[2:]."""
+    data = Path(tempfile.mkdtemp(prefix="civtui-keyring-"))
+    daemon_env = {**os.environ, "XDG_DATA_HOME": str(data)}
+    started = subprocess.run(
+        ["gnome-keyring-daemon", "--unlock", "--components=secrets"],
+        input=b"civtui-test-keyring",  # the throwaway keyring's password, on stdin
+        env=daemon_env,
+        capture_output=True,
+        check=False,
+    )
+    if started.returncode != 0:
+        raise SystemExit(f"gnome-keyring-daemon failed: {started.stderr.decode(errors='replace')}")
+    print("+ gnome-keyring (Secret Service) on a private D-Bus session", flush=True)
+    try:
+        env = {**os.environ, "CIVTUI_TEST_SECRET_SERVICE": "1"}
+        return subprocess.run(sys.argv[2:], cwd=ROOT, env=env, check=False).returncode
+    finally:
+        # The daemon ends with its D-Bus session, when dbus-run-session returns.
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def bench() -> int:
@@ -218,7 +267,7 @@ def start_postgres() -> tuple[str, Callable[[], None]]:
 def main() -> int:
     if sys.version_info < (3, 11):  # noqa: UP036 (this script may meet an old python3)
         sys.exit("civtui needs Python 3.11 or newer")
-    commands = {"demo": demo, "test": test, "bench": bench}
+    commands = {"demo": demo, "test": test, "bench": bench, "with-keyring": with_keyring}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     try:

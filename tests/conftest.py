@@ -4,12 +4,16 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
+import keyring
 import pytest
+from keyring.backend import KeyringBackend
 
 from civtui.domain import resident_id
 from civtui.domain.clock import Clock
 from civtui.domain.models import Person, Village
-from db import Store, open_store
+from civtui.services import keys
+from civtui.services.keys import open_store
+from db import Store
 
 #: Every test runs on this day unless it says otherwise.
 TODAY = dt.date(2026, 11, 22)
@@ -32,6 +36,43 @@ INIT = [
 def synthetic_id(birth: dt.date, seq: int = 101, area: str = "330902") -> str:
     """A checksummed, made-up resident ID (odd `seq` = male)."""
     return resident_id.make(area, birth, seq)
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring that lives in memory, standing in for the OS one during tests.
+
+    tests/test_keys.py uses the real Secret Service (gnome-keyring) instead.
+    """
+
+    priority = 1
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.items: dict[tuple[str, str], str] = {}
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.items.pop((service, username), None)
+
+
+@pytest.fixture(autouse=True)
+def vault(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
+    """Every test's profiles are encrypted, their keys kept in a keyring of the test's own."""
+    monkeypatch.delenv(keys.PASSPHRASE_ENV, raising=False)
+    before = keyring.get_keyring()
+    memory = MemoryKeyring()
+    keyring.set_keyring(memory)
+    keys.forget()
+    keys.set_prompt(None)  # a test that needs a passphrase gives it (stdin or the env)
+    yield memory
+    keys.forget()
+    keys.set_prompt(None)
+    keyring.set_keyring(before)
 
 
 @pytest.fixture

@@ -19,8 +19,9 @@ from sqlalchemy import Engine, create_engine, select, text
 
 from civtui.domain.clock import Clock
 from civtui.domain.models import Staff, Village
+from civtui.services.keys import open_store
 from civtui.services.profile import Profile, create_profile
-from db import Store, open_store
+from db import Store
 from db.connection import backup
 from sync.client import Connection, SyncReport, sync
 from sync.server import storage, tokens
@@ -192,7 +193,7 @@ class Device:
     def keep_copy(self) -> Path:
         """A copy of the profile as it is now, as a USB backup would be."""
         copy = self.store.path.with_name("copy.db")
-        backup(self.store.db, copy)
+        backup(self.store.db, copy, self.store.key)
         return copy
 
     def restore(self, copy: Path) -> None:

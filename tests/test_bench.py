@@ -17,6 +17,11 @@ FIGURES = [
     "sync local",
     "sync on 2G",
     "server load (sqlite)",
+    # Encryption on, beside off (issue 17).
+    "cold start, encrypted",
+    "search, encrypted",
+    "dashboard, encrypted",
+    "save, encrypted",
 ]
 
 

@@ -2,17 +2,19 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner, Result
+from sqlcipher3.dbapi2 import Connection
 
 from civtui import __version__
 from civtui.cli import main
+from civtui.services import keys
 from civtui.services.profile import Profile
+from db.connection import raw_connect
 from tests.conftest import INIT, TODAY, VILLAGE
 
 PINNED = ["--today", TODAY.isoformat()]
@@ -82,7 +84,7 @@ def test_status_json_on_a_fresh_demo_is_truthful(home: Path) -> None:
         "pending_changes",
         "last_sync",
     }
-    conn = sqlite3.connect(report["path"])
+    conn = opened(report["path"])
     for table, count in report["counts"].items():
         assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == count, table
     assert report["counts"]["persons"] == 150
@@ -92,10 +94,15 @@ def test_status_json_on_a_fresh_demo_is_truthful(home: Path) -> None:
     assert len(report["villages"]) == 3
 
 
+def opened(path: str) -> Connection:
+    """A connection to a profile's encrypted file, with its key."""
+    return raw_connect(Path(path), keys.key_for(Path(path)))
+
+
 def test_demo_is_deterministic_on_disk(home: Path) -> None:
     def table_rows(profile: str) -> list[tuple[Any, ...]]:
         path = status("--profile", profile)["path"]
-        conn = sqlite3.connect(path)
+        conn = opened(path)
         return (
             conn.execute(
                 "SELECT id, name, id_number, categories FROM persons ORDER BY id"

@@ -8,7 +8,8 @@ from civtui.domain.choices import Category, RiskLevel
 from civtui.domain.models import ChildCheck, ElderNeed, Visit
 from civtui.domain.policy import add_months
 from civtui.services import demo
-from db import open_store, queries, standings
+from civtui.services.keys import open_store
+from db import queries, standings
 from tests.conftest import TODAY
 
 ZHOUSHAN_COUNTIES = {"330902", "330903", "330921", "330922"}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,8 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from civtui.cli import main
+from civtui.services import keys
+from db.connection import raw_connect
 from tests.conftest import TODAY
 
 MONTH = TODAY.strftime("%Y-%m")
@@ -24,10 +25,10 @@ def run(*args: str) -> Result:
 
 
 @pytest.fixture
-def db(home: Path) -> sqlite3.Connection:
+def db(home: Path) -> Any:
     assert run("demo", "--persons", "150", "--seed", "2").exit_code == 0
     path = json.loads(run("status", "--json").stdout)["path"]
-    return sqlite3.connect(path)
+    return raw_connect(Path(path), keys.key_for(Path(path)))
 
 
 def header(ws: Worksheet) -> list[Any]:
@@ -54,7 +55,7 @@ def all_text(path: Path) -> str:
     )
 
 
-def test_visit_ledger_matches_the_database(db: sqlite3.Connection, tmp_path: Path) -> None:
+def test_visit_ledger_matches_the_database(db: Any, tmp_path: Path) -> None:
     out = tmp_path / "探访台账.xlsx"
     result = run("export", "visits", "--month", MONTH, "-o", str(out))
     assert result.exit_code == 0, result.output
@@ -91,7 +92,7 @@ def test_visit_ledger_matches_the_database(db: sqlite3.Connection, tmp_path: Pat
     assert ledger.row_dimensions[longest].height >= 28
 
 
-def test_no_full_id_number_leaves_in_an_export(db: sqlite3.Connection, tmp_path: Path) -> None:
+def test_no_full_id_number_leaves_in_an_export(db: Any, tmp_path: Path) -> None:
     numbers = [n for (n,) in db.execute("SELECT id_number FROM persons")]
     for kind in ("visits", "child-checks", "needs"):
         out = tmp_path / f"{kind}.xlsx"
@@ -101,9 +102,7 @@ def test_no_full_id_number_leaves_in_an_export(db: sqlite3.Connection, tmp_path:
         assert "********" in text
 
 
-def test_coverage_and_due_sheets_agree_with_the_report(
-    db: sqlite3.Connection, tmp_path: Path
-) -> None:
+def test_coverage_and_due_sheets_agree_with_the_report(db: Any, tmp_path: Path) -> None:
     out = tmp_path / "v.xlsx"
     assert run("export", "visits", "-o", str(out)).exit_code == 0
     book = load_workbook(out)
@@ -130,7 +129,7 @@ def test_coverage_and_due_sheets_agree_with_the_report(
     assert overdue == {"是", "否"}
 
 
-def test_child_check_ledger_as_csv(db: sqlite3.Connection, tmp_path: Path) -> None:
+def test_child_check_ledger_as_csv(db: Any, tmp_path: Path) -> None:
     out = tmp_path / "c.csv"
     assert run("export", "child-checks", "--month", MONTH, "-o", str(out)).exit_code == 0
     raw = out.read_bytes()
@@ -147,7 +146,7 @@ def test_child_check_ledger_as_csv(db: sqlite3.Connection, tmp_path: Path) -> No
     assert all(line[at] and line[to] for line in high)
 
 
-def test_child_due_list_is_headed_by_the_last_check(db: sqlite3.Connection, tmp_path: Path) -> None:
+def test_child_due_list_is_headed_by_the_last_check(db: Any, tmp_path: Path) -> None:
     book = load_workbook(child_book(tmp_path))
     assert book.sheetnames == ["儿童随访台账", "覆盖率", "待随访名单"]
     heads = header(book["待随访名单"])
@@ -155,7 +154,7 @@ def test_child_due_list_is_headed_by_the_last_check(db: sqlite3.Connection, tmp_
     assert all(r[heads.index("年龄")] < 18 for r in body(book["待随访名单"]))
 
 
-def test_needs_filtered_by_status(db: sqlite3.Connection, tmp_path: Path) -> None:
+def test_needs_filtered_by_status(db: Any, tmp_path: Path) -> None:
     out = tmp_path / "n.xlsx"
     assert (
         run(
@@ -175,7 +174,7 @@ def test_needs_filtered_by_status(db: sqlite3.Connection, tmp_path: Path) -> Non
     assert len(steps) >= len(rows)
 
 
-def test_bad_month_and_bad_file_kind_are_explained(db: sqlite3.Connection, tmp_path: Path) -> None:
+def test_bad_month_and_bad_file_kind_are_explained(db: Any, tmp_path: Path) -> None:
     bad_month = run("export", "visits", "--month", "2026/11", "-o", str(tmp_path / "x.xlsx"))
     assert bad_month.exit_code == 2 and "2026-03" in bad_month.output
     too_early = run("export", "visits", "--month", "2020-01", "-o", str(tmp_path / "x.xlsx"))

@@ -14,8 +14,8 @@ from openpyxl import Workbook, load_workbook
 
 from civtui.cli import main
 from civtui.domain.models import Person
+from civtui.services.keys import open_store
 from civtui.services.profile import Profile
-from db import open_store
 from tests.conftest import INIT, TODAY, synthetic_id
 
 HEADERS = ["姓名", "身份证号", "联系电话", "住址", "户籍状况", "类别", "监护人", "监护人电话"]

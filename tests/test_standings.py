@@ -34,7 +34,8 @@ from civtui.domain.models import (
 )
 from civtui.domain.policy import MonthReport, Subject, add_months, month_report
 from civtui.services import demo
-from db import Store, open_store, queries, standings
+from civtui.services.keys import open_store
+from db import Store, queries, standings
 from tests.conftest import TODAY, make_person
 
 

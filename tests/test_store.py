@@ -3,8 +3,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
-import sqlite3
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from sqlite_utils import Database
@@ -12,7 +12,8 @@ from sqlite_utils import Database
 from civtui.domain.choices import NeedStatus, NeedType
 from civtui.domain.clock import CHINA_TZ, Clock
 from civtui.domain.models import ElderNeed, Person, Village, Visit
-from db import Store, open_store, queries
+from civtui.services.keys import open_store
+from db import Store, connection, queries
 from db import hlc as hlc_mod
 from db.migrations import migrations
 from db.store import RecordDeletedError, Remote
@@ -79,11 +80,11 @@ def test_a_failure_mid_transaction_leaves_neither_row_nor_entry(
     before = store.pending_count()
 
     def broken(*args: object, **kwargs: object) -> int:
-        raise sqlite3.OperationalError("disk I/O error (injected)")
+        raise connection.OperationalError("disk I/O error (injected)")
 
     monkeypatch.setattr(Store, "_append_change", broken)
     person = make_person()
-    with pytest.raises(sqlite3.OperationalError, match="injected"):
+    with pytest.raises(connection.OperationalError, match="injected"):
         store.save(person)
     assert store.get(Person, person.id) is None
     assert rows(store, "SELECT count(*) FROM persons") == [(0,)]
@@ -96,7 +97,7 @@ def test_save_many_is_all_or_nothing(store: Store) -> None:
         {"person_id": "no-such-person", "visit_date": TODAY, "visitor": "王"}, context=CTX
     )
     before = store.pending_count()
-    with pytest.raises(sqlite3.IntegrityError):  # foreign keys are on
+    with pytest.raises(connection.IntegrityError):  # foreign keys are on
         store.save_many([good, orphan_visit])
     assert store.get(Person, good.id) is None
     assert store.pending_count() == before
@@ -193,7 +194,9 @@ def test_migrations_on_an_existing_file_copy_it_first(
     store = open_store(path, clock)
     [copy] = tmp_path.glob("old.db.before-m999_add_column-*.bak")
     assert copy.stat().st_mode & 0o777 == 0o600 or os.name != "posix"
-    saved = Database(copy)
+    # The safety copy is encrypted with the profile's key, like the profile.
+    assert not connection.is_plain(copy) and store.key is not None
+    saved = Database(cast(Any, connection.raw_connect(copy, store.key)))
     assert [r["name"] for r in saved.table("villages").rows] == ["海星村"]
     assert "island" not in {c.name for c in saved.table("villages").columns}
     assert "island" in {c.name for c in store.db.table("villages").columns}

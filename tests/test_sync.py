@@ -14,8 +14,9 @@ import pytest
 from civtui.domain.clock import CHINA_TZ, Clock
 from civtui.domain.models import Person, Village, Visit
 from civtui.services import conflicts, demo
+from civtui.services.keys import open_store
 from civtui.services.profile import Profile, create_profile
-from db import open_store, outbox
+from db import outbox
 from sync import client as client_module
 from sync import protocol
 from sync.client import SyncError
@@ -562,7 +563,8 @@ def record_then_die(*args, **kwargs):
 
 outbox.record_acks = record_then_die
 client.PUSH_BATCH = 40
-store = open_store(Profile("a").db_path, Clock.pinned(TODAY))
+# The key comes from the test: this process does not share its keyring.
+store = open_store(Profile("a").db_path, Clock.pinned(TODAY), bytes.fromhex(sys.argv[3]))
 conn = client.Connection(sys.argv[1], sys.argv[2], attempts=1)
 client.sync(store, conn)
 """
@@ -573,9 +575,13 @@ def test_client_process_killed_mid_sync(server: Server, home: Path) -> None:
     import sys
 
     d = demo_device(server, "a")
+    key = d.store.key
+    assert key is not None
     d.store.close()
     killed = subprocess.run(
-        [sys.executable, "-c", KILLER, server.base, d.token], capture_output=True, check=False
+        [sys.executable, "-c", KILLER, server.base, d.token, key.hex()],
+        capture_output=True,
+        check=False,
     )
     assert killed.returncode == -9, killed.stderr.decode()
     d.store = open_store(Profile("a").db_path, Clock.pinned(TODAY))

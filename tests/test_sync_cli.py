@@ -4,50 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
 import pytest
 from click.testing import CliRunner, Result
-from keyring.backend import KeyringBackend
 from keyring.backends import fail as fail_backend
 
 from civtui.cli import main
-from tests.conftest import INIT, TODAY
+from tests.conftest import INIT, TODAY, MemoryKeyring
 from tests.sync_harness import Server, free_port, server
 
 __all__ = ["server"]
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring that lives in memory, standing in for the OS one during tests."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self.items: dict[tuple[str, str], str] = {}
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
-
-
-@pytest.fixture
-def vault(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
-    monkeypatch.delenv("CIVTUI_TOKEN", raising=False)
-    monkeypatch.delenv("CIVTUI_SERVER", raising=False)
-    before = keyring.get_keyring()
-    memory = MemoryKeyring()
-    keyring.set_keyring(memory)
-    yield memory
-    keyring.set_keyring(before)
 
 
 def run(*args: str, stdin: str | None = None) -> Result:
@@ -66,7 +34,8 @@ def test_login_keeps_the_token_in_the_keyring_only(
     result = run("login", "--server", server.base, "--token-stdin", stdin=token + "\n")
     assert result.exit_code == 0, result.output
     assert "王晓丽" in result.output and token not in result.output
-    assert list(vault.items.values()) == [token]
+    tokens = [v for (_, account), v in vault.items.items() if not account.startswith("key:")]
+    assert tokens == [token]
     synced = run("sync", "--json")
     assert synced.exit_code == 0, synced.output
     report = json.loads(synced.stdout)
@@ -77,10 +46,11 @@ def test_login_keeps_the_token_in_the_keyring_only(
 
 
 def test_login_without_a_keyring_says_how_to_fix_it(
-    server: Server, home: Path, vault: MemoryKeyring
+    server: Server, home: Path, vault: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     keyring.set_keyring(fail_backend.Keyring())  # type: ignore[no-untyped-call]
-    run(*INIT)
+    monkeypatch.setenv("CIVTUI_PASSPHRASE", "a passphrase for the profile key")
+    assert run(*INIT).exit_code == 0
     token = server.token("王", ["330902112201"])
     result = run("login", "--server", server.base, "--token-stdin", stdin=token)
     assert result.exit_code == 1
@@ -103,7 +73,7 @@ def test_wrong_token_is_refused_at_login(server: Server, home: Path, vault: Memo
     run(*INIT)
     result = run("login", "--server", server.base, "--token-stdin", stdin="civ_bad_token")
     assert result.exit_code == 1 and "令牌无效" in result.output
-    assert vault.items == {}
+    assert [account for _, account in vault.items if not account.startswith("key:")] == []
 
 
 def test_sync_offline_exits_non_zero_and_loses_nothing(

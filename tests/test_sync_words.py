@@ -26,11 +26,10 @@ from civtui.services.profile import Profile
 from db import open_store
 from sync import client, words
 from sync.protocol import PARAMS, Code, Health, Reason
-from tests.conftest import CTX, INIT, TODAY, VILLAGE, make_person
+from tests.conftest import CTX, INIT, TODAY, VILLAGE, MemoryKeyring, make_person
 from tests.sync_harness import OTHER_VILLAGE, Server, device, free_port, server
-from tests.test_sync_cli import MemoryKeyring, vault
 
-__all__ = ["server", "vault"]
+__all__ = ["server"]  # the fixture
 
 CHINESE = re.compile("[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef]")
 EN, ZH = Translator("en"), Translator("zh")

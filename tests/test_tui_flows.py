@@ -393,7 +393,7 @@ async def test_bad_visit_date_is_shown_next_to_the_field(app: CivtuiApp) -> None
 async def test_a_save_the_file_refuses_keeps_the_input(
     app: CivtuiApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sqlite3
+    from db.connection import OperationalError
 
     async with app.run_test(size=(100, 30)) as pilot:
         await open_person(pilot, elder(app))
@@ -405,7 +405,7 @@ async def test_a_save_the_file_refuses_keeps_the_input(
         real = app.store.save_many
 
         def locked(records: object) -> list[int]:
-            raise sqlite3.OperationalError("database is locked")  # an import in another window
+            raise OperationalError("database is locked")  # an import in another window
 
         monkeypatch.setattr(app.store, "save_many", locked)
         await pilot.press("ctrl+s")

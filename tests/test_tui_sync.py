@@ -118,7 +118,7 @@ async def test_after_a_restored_copy_the_app_saves_under_the_new_device_id(
     server: Server, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from civtui.domain.clock import Clock
-    from db import open_store
+    from civtui.services.keys import open_store
     from db.connection import backup
     from sync.client import Connection, sync
     from tests.conftest import TODAY
@@ -130,7 +130,7 @@ async def test_after_a_restored_copy_the_app_saves_under_the_new_device_id(
     store = open_store(profile.db_path, Clock.pinned(TODAY))
     conn = Connection(server.base, token)
     sync(store, conn)
-    backup(store.db, profile.db_path.with_name("copy.db"))
+    backup(store.db, profile.db_path.with_name("copy.db"), store.key)
     later = make_person(name="备份后")
     store.save(later)
     sync(store, conn)

@@ -12,9 +12,11 @@ import click
 
 from civtui import __version__
 from civtui.cli import clicklang
-from civtui.cli.common import Context, clock_from
+from civtui.cli.common import Context, clock_from, fail, passphrase_prompt
+from civtui.domain.errors import text
 from civtui.i18n import LANGS
 from civtui.i18n_cli import CLI_HELP_EN, CLICK_ZH
+from civtui.services import keys
 from civtui.services.profile import load_settings
 
 _CLICK_EN = {zh: en for en, zh in CLICK_ZH.items()}
@@ -31,6 +33,10 @@ SUBCOMMANDS = {
     "sync": "civtui.cli.sync:sync_command",
     # The server group, with the township's reports (which use the laptops' own code) added.
     "server": "civtui.cli.township:server_group",
+    "key": "civtui.cli.security:key_group",
+    "encrypt": "civtui.cli.security:encrypt_command",
+    "backup": "civtui.cli.security:backup_command",
+    "restore": "civtui.cli.security:restore_command",
 }
 
 
@@ -115,6 +121,8 @@ def main(ctx: click.Context, profile_name: str | None, lang: str | None, today: 
     chosen = lang or load_settings().lang
     clicklang.use(chosen)
     ctx.obj = Context(profile_name, chosen, clock_from(today, chosen))
+    # Where no keyring works, a profile's key comes from a passphrase typed here.
+    keys.set_prompt(passphrase_prompt(ctx.obj.lang))
     if ctx.invoked_subcommand is None:
         run_app(ctx.obj)
 
@@ -123,6 +131,16 @@ def run_app(context: Context) -> None:
     """Open the TUI; without a profile it starts on the setup screen."""
     from civtui.app import make_app  # Textual loads only when the app is opened.
 
+    profile = context.profile
+    if profile.exists():
+        try:
+            # Asked here, in the terminal, before the screen is taken over.
+            keys.unlock(profile.db_path)
+        except keys.KeyUnavailableError as exc:
+            fail(text(exc, context.lang))
+    # From here Textual owns the terminal: nothing may prompt on it (the setup screen says
+    # to run civtui init where a passphrase would be needed).
+    keys.set_prompt(None)
     make_app(context.profile, lang=context.lang, clock=context.clock).run()
 
 

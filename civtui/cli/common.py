@@ -17,9 +17,12 @@ import click
 from rich.console import Console
 
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
-from civtui.i18n import Translator
+from civtui.domain.errors import text
+from civtui.i18n import Said, Translator
+from civtui.i18n_security import said
+from civtui.services.keys import KeyUnavailableError, Prompt, open_store
 from civtui.services.profile import Profile, current_profile, load_settings
-from db import Store, open_store
+from db import Store
 
 
 @dataclass
@@ -79,8 +82,21 @@ def profile_store(context: Context) -> Iterator[Store]:
     profile = context.profile
     if not profile.exists():
         fail(context.t("cli.no_profile", name=profile.name))
-    store = open_store(profile.db_path, context.clock)
+    try:
+        store = open_store(profile.db_path, context.clock)
+    except KeyUnavailableError as exc:
+        fail(text(exc, context.lang))
     try:
         yield store
     finally:
         store.close()
+
+
+def passphrase_prompt(lang: str) -> Prompt:
+    """The terminal prompt services.keys uses where a profile's key comes from a passphrase."""
+
+    def ask(prompt: Said, new: bool) -> str:
+        again = said("key.passphrase_again").in_(lang) if new else False
+        return str(click.prompt(prompt.in_(lang), hide_input=True, confirmation_prompt=again))
+
+    return ask

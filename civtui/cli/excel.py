@@ -191,13 +191,20 @@ def export_group() -> None:
 
 
 def _output_option(func: Callable[..., None]) -> Callable[..., None]:
-    return click.option(
-        "-o",
-        "--output",
-        type=click.Path(dir_okay=False, path_type=Path),
-        required=True,
-        help=".xlsx（含覆盖率和待访名单）或 .csv（仅台账）。",
-    )(func)
+    full = click.option(
+        "--full-ids",
+        is_flag=True,
+        help="写出完整身份证号（默认只显示前6位和后4位）；文件不加密，请妥善保管。",
+    )
+    return full(
+        click.option(
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False, path_type=Path),
+            required=True,
+            help=".xlsx（含覆盖率和待访名单）或 .csv（仅台账）。",
+        )(func)
+    )
 
 
 def _export(
@@ -206,33 +213,42 @@ def _export(
     output: Path,
     month: dt.date,
     statuses: set[NeedStatus] | None = None,
+    *,
+    full_ids: bool = False,
 ) -> None:
     with profile_store(obj) as store:
         try:
             rows = export_ledger(
-                store, ledger, output, month=month, today=obj.clock.today(), statuses=statuses
+                store,
+                ledger,
+                output,
+                month=month,
+                today=obj.clock.today(),
+                statuses=statuses,
+                full_ids=full_ids,
             )
         except (ValueError, OSError) as exc:
             fail(text(exc, obj.lang), 2)
     click.echo(obj.t("cli.exported", n=rows, path=output))
+    click.echo(obj.t("export.leaves_store"))
 
 
 @export_group.command("visits")
 @click.option("--month", help="年月，如 2026-11（默认本月）。")
 @_output_option
 @click.pass_obj
-def export_visits(obj: Context, month: str | None, output: Path) -> None:
+def export_visits(obj: Context, month: str | None, output: Path, full_ids: bool) -> None:
     """探访台账、各类别覆盖率、待访名单。"""
-    _export(obj, Ledger.VISITS, output, parse_month(month, obj))
+    _export(obj, Ledger.VISITS, output, parse_month(month, obj), full_ids=full_ids)
 
 
 @export_group.command("child-checks")
 @click.option("--month", help="年月，如 2026-11（默认本月）。")
 @_output_option
 @click.pass_obj
-def export_child_checks(obj: Context, month: str | None, output: Path) -> None:
+def export_child_checks(obj: Context, month: str | None, output: Path, full_ids: bool) -> None:
     """儿童随访台账、儿童类别覆盖率、待随访名单。"""
-    _export(obj, Ledger.CHILD_CHECKS, output, parse_month(month, obj))
+    _export(obj, Ledger.CHILD_CHECKS, output, parse_month(month, obj), full_ids=full_ids)
 
 
 @export_group.command("needs")
@@ -245,10 +261,10 @@ def export_child_checks(obj: Context, month: str | None, output: Path) -> None:
 )
 @_output_option
 @click.pass_obj
-def export_needs(obj: Context, statuses: tuple[str, ...], output: Path) -> None:
+def export_needs(obj: Context, statuses: tuple[str, ...], output: Path, full_ids: bool) -> None:
     """老人需求台账及办理记录。"""
     wanted = {NeedStatus(s) for s in statuses} or None
-    _export(obj, Ledger.NEEDS, output, obj.clock.today(), wanted)
+    _export(obj, Ledger.NEEDS, output, obj.clock.today(), wanted, full_ids=full_ids)
 
 
 # -- report -------------------------------------------------------------------

@@ -11,7 +11,8 @@ from rich.table import Table
 
 from civtui.cli.common import Context, fail, profile_store
 from civtui.domain.choices import Role
-from civtui.services import demo
+from civtui.domain.errors import text
+from civtui.services import demo, keys
 from civtui.services.profile import (
     DEMO_PROFILE,
     Profile,
@@ -60,6 +61,8 @@ def init(
         fail(str(exc), 2)
     except ProfileExistsError:
         fail(obj.t("cli.profile_exists", name=profile.name, path=profile.db_path))
+    except keys.KeyUnavailableError as exc:
+        fail(text(exc, obj.lang))
     _created(obj, profile, moved)
 
 
@@ -84,6 +87,8 @@ def demo_command(obj: Context, persons: int, seed: int, force: bool) -> None:
             moved = install(profile, data.all(), staff_id, obj.clock, force=force)
         except ProfileExistsError:
             fail(obj.t("cli.profile_exists", name=profile.name, path=profile.db_path))
+        except keys.KeyUnavailableError as exc:
+            fail(text(exc, obj.lang))
     _created(obj, profile, moved)
 
 
@@ -92,6 +97,13 @@ def _created(obj: Context, profile: Profile, moved: Path | None) -> None:
     if moved:
         console.print(obj.t("cli.moved_aside", path=moved), highlight=False)
     console.print(obj.t("cli.created", name=profile.name, path=profile.db_path), highlight=False)
+    # Losing the key loses the profile: said plainly, with what to do about it.
+    t = obj.t
+    info = keys.read_info(profile.db_path)
+    where = "key.where_passphrase" if info and info.source == "passphrase" else "key.where_keyring"
+    click.secho(t("key.loss_warning", where=t(where)), fg="yellow", bold=True)
+    if info and info.source == "keyring":
+        click.echo(t("key.pin_hint"))
 
 
 @click.command()

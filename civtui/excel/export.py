@@ -35,16 +35,18 @@ def export_ledger(
     month: dt.date,
     today: dt.date,
     statuses: set[NeedStatus] | None = None,
+    full_ids: bool = False,
 ) -> int:
     """Write `ledger` for `month` to `path` (.xlsx or .csv); returns how many rows it lists.
 
+    ID numbers are masked unless `full_ids`: the file leaves the encrypted store.
     Raises OSError when the file cannot be written, ValueError for an unknown file type.
     """
     if ledger is Ledger.VISITS:
-        sheets = ledgers.visits(store, month, today)
+        sheets = ledgers.visits(store, month, today, full_ids=full_ids)
     elif ledger is Ledger.CHILD_CHECKS:
-        sheets = ledgers.child_checks(store, month, today)
+        sheets = ledgers.child_checks(store, month, today, full_ids=full_ids)
     else:
-        sheets = ledgers.needs(store, today, statuses)
+        sheets = ledgers.needs(store, today, statuses, full_ids=full_ids)
     ledgers.write(path, sheets, ledger.heading(month))
     return len(sheets[0].rows)

@@ -83,9 +83,11 @@ class _Month:
     standings: dict[str, Standings]
     #: The stored people, for what the list rows do not carry (address, phones).
     persons: dict[str, Person]
+    #: Whole ID numbers (`civtui export --full-ids`); masked otherwise.
+    full_ids: bool = False
 
     @classmethod
-    def read(cls, store: Store, month: dt.date, today: dt.date) -> _Month:
+    def read(cls, store: Store, month: dt.date, today: dt.date, full_ids: bool = False) -> _Month:
         return cls(
             store,
             month,
@@ -93,6 +95,7 @@ class _Month:
             queries.village_names(store),
             reports.month_standings(store, month, today),
             {p.id: p for p in store.all(Person)},
+            full_ids,
         )
 
     def heading(self, what: str) -> str:
@@ -158,7 +161,7 @@ def _due_sheet(ctx: _Month, children: bool) -> Sheet:
                     row.name,
                     _sex(row.sex),
                     row.age,
-                    row.masked_id,
+                    _id(row, ctx.full_ids),
                     phone,
                     _cats(row.categories),
                     *([] if children else ["儿童随访" if row.is_child else "探访"]),
@@ -186,13 +189,18 @@ def _handling(v: Visit) -> str:
     return "无需跟进"
 
 
-def visits(store: Store, month: dt.date, today: dt.date) -> list[Sheet]:
+def _id(person: PersonRow | Person, full: bool) -> str:
+    """An ID number as an export shows it: masked unless the whole one was asked for."""
+    return person.id_number if full else person.masked_id
+
+
+def visits(store: Store, month: dt.date, today: dt.date, *, full_ids: bool = False) -> list[Sheet]:
     """探访台账: one row per visit in the month, then coverage, then who is still due.
 
     Laid out as township ledgers are printed: 序号, who (性别, 年龄, 住址, 联系电话), the
     visit, 存在问题 and 处理情况 as their own columns, and two columns to sign.
     """
-    ctx = _Month.read(store, month, today)
+    ctx = _Month.read(store, month, today, full_ids)
     ledger = Sheet(
         "探访台账",
         [
@@ -229,7 +237,7 @@ def visits(store: Store, month: dt.date, today: dt.date) -> list[Sheet]:
                 p.name,
                 _sex(p.sex),
                 p.age,
-                p.masked_id,
+                _id(p, full_ids),
                 person.address,
                 person.phone or "",
                 _cats(p.categories),
@@ -252,9 +260,11 @@ def visits(store: Store, month: dt.date, today: dt.date) -> list[Sheet]:
     ]
 
 
-def child_checks(store: Store, month: dt.date, today: dt.date) -> list[Sheet]:
+def child_checks(
+    store: Store, month: dt.date, today: dt.date, *, full_ids: bool = False
+) -> list[Sheet]:
     """儿童随访台账: one row per check in the month, coverage of child categories, who is due."""
-    ctx = _Month.read(store, month, today)
+    ctx = _Month.read(store, month, today, full_ids)
     ledger = Sheet(
         "儿童随访台账",
         [
@@ -293,7 +303,7 @@ def child_checks(store: Store, month: dt.date, today: dt.date) -> list[Sheet]:
                 p.name,
                 _sex(p.sex),
                 p.age,
-                p.masked_id,
+                _id(p, full_ids),
                 person.guardian_name,
                 person.guardian_phone or "",
                 _cats(p.categories),
@@ -318,7 +328,13 @@ def child_checks(store: Store, month: dt.date, today: dt.date) -> list[Sheet]:
     ]
 
 
-def needs(store: Store, today: dt.date, statuses: set[NeedStatus] | None = None) -> list[Sheet]:
+def needs(
+    store: Store,
+    today: dt.date,
+    statuses: set[NeedStatus] | None = None,
+    *,
+    full_ids: bool = False,
+) -> list[Sheet]:
     """老人需求台账: each need with its current status, then every status step."""
     names = queries.village_names(store)
     villages = "、".join(names.values())
@@ -367,7 +383,7 @@ def needs(store: Store, today: dt.date, statuses: set[NeedStatus] | None = None)
                 p.name,
                 p.sex.zh,
                 p.age_on(today),
-                p.masked_id,
+                _id(p, full_ids),
                 p.phone or "",
                 n.need_type.zh,
                 n.urgency.zh,

@@ -20,8 +20,8 @@ from civtui.domain.choices import Role
 from civtui.domain.clock import Clock
 from civtui.domain.errors import Problem, explain
 from civtui.domain.models import Record, Staff, Village
+from civtui.services.keys import open_store
 from db.connection import PRIVATE_DIR, backup
-from db.store import open_store
 
 DEFAULT_PROFILE = "default"
 DEMO_PROFILE = "demo"
@@ -43,6 +43,13 @@ class Settings(BaseModel):
     theme: str = "textual-dark"
     #: Key overrides by binding id, e.g. {"dashboard.visit": "f2"} (Textual keymaps).
     keymap: dict[str, str] = {}
+    #: Minutes without a key press or click after which the app locks (0: never).
+    lock_minutes: int = 10
+    #: Where automatic backups go (typically a USB stick); None: no automatic backups.
+    backup_dir: str | None = None
+    #: How often an automatic backup is taken, and how many are kept in backup_dir.
+    backup_every_hours: int = 24
+    backups_kept: int = 7
 
 
 def settings_path() -> Path:
@@ -124,7 +131,7 @@ def create_profile(
         moved = profile.db_path.with_name(f"civtui.db.replaced-{stamp}.bak")
         old = open_store(profile.db_path, clock)
         try:
-            backup(old.db, moved)
+            backup(old.db, moved, old.key)
         finally:
             old.close()
         for suffix in ("", "-wal", "-shm"):
