@@ -39,5 +39,7 @@ def test_tiny_benchmark_run_prints_every_figure(tmp_path: Path) -> None:
     for figure in FIGURES:
         assert f"│ {figure}" in result.stdout, figure
     if os.environ.get("CIVTUI_TEST_POSTGRES_URL"):
-        assert "server load (postgresql)" in result.stdout
+        # One worker process and two, side by side.
+        assert "server load (postgresql, 1 worker)" in result.stdout
+        assert "server load (postgresql, 2 workers)" in result.stdout
     assert "Python 3." in result.stdout
