@@ -406,3 +406,14 @@ class Translator:
             return FIELD_EN.get(name, name)
         info = model.model_fields.get(name)
         return (info.title if info else None) or name
+
+
+def _merge_tui_strings() -> None:
+    from civtui.i18n_tui import FIELD_EN_TUI, STRINGS_TUI, TEXTUAL_ZH_TUI
+
+    STRINGS.update(STRINGS_TUI)
+    FIELD_EN.update(FIELD_EN_TUI)
+    TEXTUAL_ZH.update(TEXTUAL_ZH_TUI)
+
+
+_merge_tui_strings()
