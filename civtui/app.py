@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
@@ -19,6 +19,8 @@ from civtui.i18n import Translator
 from civtui.services.keys import open_store  # the profile's key found, or made for a new one
 from civtui.services.profile import Profile, home_dir, load_settings, save_settings
 from db import Store
+from screens.base import CivScreen
+from screens.confirm import ConfirmModal, InfoModal
 from screens.host import Host, Link
 from screens.messages import SyncStateChanged
 from screens.textual_compat import localize_bindings
@@ -175,7 +177,10 @@ class CivtuiApp(App[None]):
                 link = "signed_out"
             self.call_from_thread(self._sync_state, link, None)
             if not automatic or not isinstance(exc, OfflineError):
-                said = words.say(exc.reason, self.t)
+                # Offline is said plainly: the transport's exception class (ConnectError)
+                # means nothing to the person at the keyboard.
+                offline = isinstance(exc, OfflineError)
+                said = self.t("sync.offline_toast") if offline else words.say(exc.reason, self.t)
                 self.call_from_thread(self.notify, said, severity="error", timeout=15)
             return
         finally:
@@ -231,12 +236,44 @@ class CivtuiApp(App[None]):
 
     # -- navigation -----------------------------------------------------------
 
+    def _unsaved(self, screens: Iterable[Screen[object]]) -> bool:
+        return any(isinstance(s, CivScreen) and s.unsaved_input() for s in screens)
+
+    def _ask_then(self, question: str, yes: str, then: Callable[[], object]) -> None:
+        """Run `then` once the user agrees to lose what they typed."""
+
+        def answered(agreed: bool | None) -> None:
+            if agreed:
+                then()
+
+        self.push_screen(ConfirmModal(question, yes, self.t("form.discard_no")), answered)
+
+    async def action_quit(self) -> None:
+        """Quit, asking first when a form holds unsaved input (Ctrl+Q, the palette's 退出)."""
+        if isinstance(self.screen, ConfirmModal):
+            return
+        if self._unsaved(self.screen_stack):
+            self._ask_then(self.t("quit.unsaved"), self.t("quit.yes"), self.exit)
+            return
+        self.exit()
+
     def _go(self, screen_type: type[Screen[None]]) -> None:
-        """Show `screen_type`, reusing it if it is already on the stack."""
+        """Show `screen_type`, reusing it if it is already on the stack; a form with unsaved
+        input that would be closed on the way asks first."""
         for index, screen in enumerate(self.screen_stack):
             if isinstance(screen, screen_type):
-                while len(self.screen_stack) > index + 1:
-                    self.pop_screen()
+                above = self.screen_stack[index + 1 :]
+                if not above:
+                    return
+
+                def pop(keep: int = index + 1) -> None:
+                    while len(self.screen_stack) > keep:
+                        self.pop_screen()
+
+                if self._unsaved(above):
+                    self._ask_then(self.t("leave.unsaved"), self.t("leave.yes"), pop)
+                else:
+                    pop()
                 return
         self.push_screen(screen_type())
 
@@ -265,6 +302,13 @@ class CivtuiApp(App[None]):
             self.push_screen(HelpScreen())
 
     def action_switch_language(self) -> None:
+        if self._unsaved(self.screen_stack):
+            t = self.t
+            self._ask_then(t("leave.unsaved"), t("leave.yes"), self._switch_language)
+            return
+        self._switch_language()
+
+    def _switch_language(self) -> None:
         lang = "en" if self.lang == "zh" else "zh"
         self.t = Translator(lang)
         localize_bindings(self, self.t)
@@ -299,13 +343,16 @@ class CivtuiApp(App[None]):
         yield SystemCommand(t("nav.lang"), t("cmd.lang"), self.action_switch_language)
 
     def action_command_palette(self) -> None:
-        # Textual's own palette, with its search prompt in the app's language.
+        # Textual's own palette, with its search prompt and "no matches" in the app's language.
         from textual.command import CommandPalette
+
+        from screens.textual_compat import CommandPaletteIn
 
         open_already = any(isinstance(s, CommandPalette) for s in self.screen_stack)
         if self.use_command_palette and not open_already:
             prompt = self.t.textual("Search for commands…")
-            self.push_screen(CommandPalette(placeholder=prompt, id="--command-palette"))
+            no_matches = self.t.textual("No matches found")
+            self.push_screen(CommandPaletteIn(no_matches, prompt, id="--command-palette"))
 
     def action_coverage(self) -> None:
         from screens.reports import CoverageScreen
@@ -338,8 +385,20 @@ class CivtuiApp(App[None]):
             raise
         finally:
             store.close()
-        self.call_from_thread(self.notify, self.t("export.done", what=what, path=path), timeout=15)
+        # Said in a box that stays until read: a notice fades before the path is copied down.
+        said = self.t("export.done", what=what, path=path)
+        self.call_from_thread(self._tell, said)
         return path
+
+    def _tell(self, said: str) -> None:
+        """Show `said` in a box that stays until read, once the palette that started the
+        work has closed (closing, it would take the box with it)."""
+        from textual.command import CommandPalette
+
+        if isinstance(self.screen, CommandPalette):
+            self.set_timer(0.2, partial(self._tell, said))
+            return
+        self.push_screen(InfoModal(said))
 
     def action_new_person(self) -> None:
         from screens.person_form import PersonForm

@@ -419,3 +419,14 @@ STRINGS.update(_SECURITY_STRINGS)
 STRINGS.update(SERVER_STRINGS)
 STRINGS.update(SYNC_STRINGS)
 CLI_HELP_EN.update(SERVER_HELP_EN)
+
+
+def _merge_tui_strings() -> None:
+    from civtui.i18n_tui import FIELD_EN_TUI, STRINGS_TUI, TEXTUAL_ZH_TUI
+
+    STRINGS.update(STRINGS_TUI)
+    FIELD_EN.update(FIELD_EN_TUI)
+    TEXTUAL_ZH.update(TEXTUAL_ZH_TUI)
+
+
+_merge_tui_strings()

@@ -568,6 +568,37 @@ def m007_need_counts(db: Database) -> None:
         db.execute(sql)
 
 
+@migrations()
+def m008_held_records(db: Database) -> None:
+    """Pulled records waiting for a record they refer to (a pull never fails on them)."""
+    db.execute(
+        """CREATE TABLE held_records (
+            table_name TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (table_name, record_id)
+        )"""
+    )
+
+
+@migrations()
+def m009_corrections_and_follow_ups(db: Database) -> None:
+    """A deleted record says why (the reason travels with its tombstone); a follow-up noted on
+    a visit or a child check is marked done on the day it was, and the dashboard lists those
+    still open from a partial index rather than by reading every visit."""
+    for table in ("visits", "child_checks", "elder_needs", "assessments"):
+        db.execute(f"ALTER TABLE [{table}] ADD COLUMN deleted_reason TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE child_checks ADD COLUMN follow_up_needed INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE child_checks ADD COLUMN follow_up_note TEXT NOT NULL DEFAULT ''")
+    for table in ("visits", "child_checks"):
+        db.execute(f"ALTER TABLE [{table}] ADD COLUMN follow_up_done_on TEXT")
+        db.execute(
+            f"CREATE INDEX [{table}_open_follow_ups] ON [{table}] (person_id) "
+            "WHERE follow_up_needed = 1 AND follow_up_done_on IS NULL AND deleted = 0"
+        )
+
+
 def pending(db: Database) -> list[str]:
     return [m.name for m in migrations.pending(db)]
 
@@ -587,17 +618,3 @@ def migrate(db: Database, path: Path, now: dt.datetime, key: bytes | None = None
         backup(db, copy, key)
     migrations.apply(db)
     return copy
-
-
-@migrations()
-def m008_held_records(db: Database) -> None:
-    """Pulled records waiting for a record they refer to (a pull never fails on them)."""
-    db.execute(
-        """CREATE TABLE held_records (
-            table_name TEXT NOT NULL,
-            record_id TEXT NOT NULL,
-            version INTEGER NOT NULL,
-            body TEXT NOT NULL,
-            PRIMARY KEY (table_name, record_id)
-        )"""
-    )

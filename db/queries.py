@@ -256,6 +256,19 @@ def change_label(store: Store, table: str, record_id: str) -> str:
     if table == "villages":
         row = store.db.execute("SELECT name FROM villages WHERE id = ?", [record_id]).fetchone()
         return str(row[0]) if row else record_id
+    if table == "households":
+        row = store.db.execute(
+            "SELECT coalesce(nullif(head_name, ''), address) FROM households WHERE id = ?",
+            [record_id],
+        ).fetchone()
+        return str(row[0]) if row and row[0] else record_id[:8]
+    if table == "need_status_changes":
+        row = store.db.execute(
+            "SELECT p.name FROM need_status_changes s JOIN elder_needs n ON n.id = s.need_id "
+            "JOIN persons p ON p.id = n.person_id WHERE s.id = ?",
+            [record_id],
+        ).fetchone()
+        return str(row[0]) if row else record_id[:8]
     return record_id[:8]
 
 

@@ -15,9 +15,9 @@ from screens.form import FieldSpec, ModelForm
 class AssessmentForm(ModelForm):
     model = Assessment
 
-    def __init__(self, elder: Person) -> None:
+    def __init__(self, elder: Person, editing: Assessment | None = None) -> None:
         self.elder = elder
-        super().__init__()
+        super().__init__(editing)
 
     def heading(self) -> str:
         return self.civ.t("form.assessment", name=self.elder.name)

@@ -7,7 +7,7 @@ from typing import Generic, TypeVar, cast
 from textual.screen import ModalScreen, Screen
 
 from screens.host import Host
-from screens.textual_compat import localize_bindings
+from screens.textual_compat import localize_bindings, localize_select_menus
 
 ResultT = TypeVar("ResultT")
 
@@ -21,6 +21,13 @@ class CivScreen(Screen[ResultT], Generic[ResultT]):
     def civ(self) -> Host:
         """The app's services, as the protocol screens may rely on."""
         return cast(Host, self.app)
+
+    def on_mount(self) -> None:
+        localize_select_menus(self, self.civ.t)
+
+    def unsaved_input(self) -> bool:
+        """Whether leaving this screen would throw away something typed (forms say so)."""
+        return False
 
 
 class CivModal(ModalScreen[ResultT], Generic[ResultT]):

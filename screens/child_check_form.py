@@ -22,10 +22,12 @@ from screens.form import FieldSpec, ModelForm
 class ChildCheckForm(ModelForm):
     model = ChildCheck
 
-    def __init__(self, child: Person, previous: ChildCheck | None) -> None:
+    def __init__(
+        self, child: Person, previous: ChildCheck | None, editing: ChildCheck | None = None
+    ) -> None:
         self.child = child
         self.previous = previous
-        super().__init__()
+        super().__init__(editing)
 
     def heading(self) -> str:
         return self.civ.t("form.check", name=self.child.name)
@@ -43,6 +45,8 @@ class ChildCheckForm(ModelForm):
             FieldSpec("reported_at", "datetime", group="report"),
             FieldSpec("reported_to", group="report", placeholder="hint.reported_to"),
             FieldSpec("notes"),
+            FieldSpec("follow_up_needed", "bool"),
+            FieldSpec("follow_up_note"),
         ]
 
     def initial(self) -> dict[str, Any]:
@@ -70,7 +74,7 @@ class ChildCheckForm(ModelForm):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self._show_report(self.initial()["risk_level"])
+        self._show_report(self.start()["risk_level"])
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "in-risk_level":

@@ -1,14 +1,26 @@
-"""首页: this month's coverage, the work list, open needs and high-risk children."""
+"""首页: this month's coverage, the work list, 待跟进 (what is still open), open needs and
+high-risk children."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from pydantic import ValidationError
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets.data_table import ColumnKey
 
-from civtui.domain.choices import Category, NeedStatus
+from civtui.domain.choices import Category, NeedStatus, NeedType
+from civtui.domain.models import ChildCheck, Person, Record, Visit
+from civtui.i18n import Translator
+from civtui.services import records
+from civtui.services.records import OPENABLE
 from db import outbox, queries
+from db.followups import FollowUp, open_follow_ups
+from db.store import RecordDeletedError
 from screens import format as fmt
 from screens.actions import open_contact_form
 from screens.base import CivScreen
@@ -18,6 +30,23 @@ from sync import words
 
 #: Work-list rows laid out at most; the title gives the full count.
 WORKLIST_LIMIT = 200
+#: The left column's width, as dashboard.tcss sets it (less its border), and a scrollbar's.
+SIDE_WIDTH = 28
+SCROLLBAR = 2
+
+
+def _last(day: dt.date | None, today: dt.date, t: Translator) -> str:
+    """A last contact this year without its year (the list is read month by month)."""
+    if day is not None and day.year == today.year:
+        return day.strftime("%m-%d")
+    return fmt.day(day, t)
+
+
+def _fix_width(table: DataTable[object], key: str, width: int) -> None:
+    """Give one column a fixed width (its cells are cut or wrapped to it)."""
+    column = table.columns[ColumnKey(key)]
+    column.width = width
+    column.auto_width = False
 
 
 class DashboardScreen(CivScreen[None]):
@@ -33,6 +62,14 @@ class DashboardScreen(CivScreen[None]):
         Binding("n", "app.new_person", "roster.new", id="dashboard.new_person"),
         Binding("p", "app.pending", "nav.pending", id="dashboard.pending"),
         Binding("s", "app.sync", "dash.sync", id="dashboard.sync", tooltip="cmd.sync"),
+        Binding(
+            "f",
+            "focus_followups",
+            "dash.focus_followups",
+            id="dashboard.followups",
+            tooltip="tip.focus_followups",
+        ),
+        Binding("x", "follow_up_done", "followup.done", id="dashboard.done", tooltip="tip.done"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -49,16 +86,31 @@ class DashboardScreen(CivScreen[None]):
             with Vertical(id="dash-main"):
                 yield Static(t("dash.worklist"), classes="title", id="worklist-title")
                 yield DataTable(id="worklist", cursor_type="row", zebra_stripes=True)
+                yield Static(t("dash.followups"), classes="title", id="followups-title")
+                yield DataTable(id="followups", cursor_type="row", zebra_stripes=True)
         yield Static(id="statusbar", classes="statusbar")
         yield Footer()
 
     _shown = False
+    #: The 待跟进 list as shown, row for row.
+    follow_ups: list[FollowUp] = []
 
     def on_mount(self) -> None:
         t = self.civ.t
-        self.query_one("#coverage", DataTable).add_columns(t("dash.category"), t("dash.rate"))
-        self.query_one("#worklist", DataTable).add_columns(
-            t("col.state"), t("col.name"), t("col.age"), t("col.last"), t("col.categories")
+        coverage = self.query_one("#coverage", DataTable)
+        coverage.add_column(t("dash.category"), key="category")
+        coverage.add_column(t("dash.rate"), key="rate")
+        work = self.query_one("#worklist", DataTable)
+        for key, label in (
+            ("state", "col.state"),
+            ("name", "col.name"),
+            ("age", "col.age"),
+            ("last", "col.last"),
+        ):
+            work.add_column(t(label), key=key)
+        work.add_column(t("col.categories"), key="categories")
+        self.query_one("#followups", DataTable).add_columns(
+            t("col.what"), t("col.name"), t("col.waiting"), t("col.summary")
         )
         self.load()
 
@@ -80,24 +132,27 @@ class DashboardScreen(CivScreen[None]):
         coverage = self.query_one("#coverage", DataTable)
         coverage.clear()
         overall = data.report.overall
-        coverage.add_row(
-            t("dash.overall"),
-            fmt.coverage(overall.contacted, overall.required),
-        )
         order = list(Category)
-        for category, cov in sorted(
-            data.report.by_category.items(), key=lambda kv: (-kv[1].required, order.index(kv[0]))
-        ):
-            coverage.add_row(
-                category.label(lang),
-                fmt.coverage(cov.contacted, cov.required),
+        rows = [(t("dash.overall"), fmt.coverage(overall.contacted, overall.required))] + [
+            (category.label(lang), fmt.coverage(cov.contacted, cov.required))
+            for category, cov in sorted(
+                data.report.by_category.items(),
+                key=lambda kv: (-kv[1].required, order.index(kv[0])),
             )
+        ]
+        # The figure is always shown whole; a long category name is what gives way.
+        rate_width = max(cell_len(rate) for _, rate in rows)
+        _fix_width(coverage, "rate", rate_width)
+        _fix_width(coverage, "category", SIDE_WIDTH - rate_width - 2 * 2 - SCROLLBAR)
+        for label, rate in rows:
+            coverage.add_row(label, rate)
 
         work = self.query_one("#worklist", DataTable)
         row_before = work.cursor_row
         work.clear()
         # The most urgent first; a long list is worked through, not scrolled, so only the
         # head of it is laid out (laying out thousands of rows would delay every refresh).
+        cells = []
         for item in data.work:
             person = data.people[item.person_id]
             if item.overdue:
@@ -108,19 +163,34 @@ class DashboardScreen(CivScreen[None]):
                 state = t("state.urgent")
             else:
                 state = t("state.due")
-            work.add_row(
-                state,
-                person.name,
-                person.age,
-                fmt.day(item.last_contact, t),
-                fmt.categories(person.categories, lang),
-                key=item.person_id,
+            cells.append(
+                (
+                    item.person_id,
+                    [state, person.name, str(person.age), _last(item.last_contact, civ.today, t)],
+                    fmt.categories(person.categories, lang),
+                )
             )
+        # The categories get the width that is left; a longer list wraps to a second line
+        # rather than being cut (独居、失… said nothing about 失能).
+        headers = [column.label.plain for column in work.columns.values()][:-1]
+        used = sum(
+            max(cell_len(str(c)) for c in column) + 2
+            for column in zip(headers, *[first for _, first, _ in cells], strict=False)
+        )
+        left = self.app.size.width - SIDE_WIDTH - 1 - used - 2 - SCROLLBAR
+        _fix_width(work, "categories", max(left, 8))
+        for person_id, first, categories in cells:
+            work.add_row(*first, categories, key=person_id, height=None)
         if data.work:
             work.move_cursor(row=min(row_before, work.row_count - 1))
-        self.query_one("#worklist-title", Static).update(
-            f"{t('dash.worklist')} ({data.report.due_count})" if data.work else t("dash.empty")
-        )
+        if data.work:
+            heading = f"{t('dash.worklist')} ({data.report.due_count})"
+        elif overall.required:
+            heading = t("dash.empty")
+        else:
+            heading = t("dash.nobody_due")
+        self.query_one("#worklist-title", Static).update(heading)
+        self._load_follow_ups()
 
         needs_text = " · ".join(
             f"{s.label(lang)} {data.need_counts[s]}" for s in NeedStatus if data.need_counts.get(s)
@@ -129,6 +199,34 @@ class DashboardScreen(CivScreen[None]):
         risky = "、".join(p.name for p in data.high_risk)
         self.query_one("#high-risk", Static).update(risky or t("dash.none"))
         self.refresh_status()
+
+    def _load_follow_ups(self) -> None:
+        t, lang, today = self.civ.t, self.civ.lang, self.civ.today
+        self.follow_ups = open_follow_ups(self.civ.store, today)
+        table = self.query_one("#followups", DataTable)
+        row_before = table.cursor_row
+        table.clear()
+        for item in self.follow_ups:
+            if item.kind == "need":
+                detail = NeedType(item.detail).label(lang)
+            elif item.kind == "report":
+                detail = t("followup.report")
+            elif item.kind == "assessment":
+                detail = t("followup.assessed", day=item.since.isoformat())
+            else:
+                detail = item.detail
+            table.add_row(
+                t(f"followup.kind.{item.kind}"),
+                item.person_name,
+                t("followup.days", n=(today - item.since).days),
+                detail,
+                key=f"{item.kind}:{item.record_id}",
+            )
+        if self.follow_ups:
+            table.move_cursor(row=min(row_before, table.row_count - 1))
+        count = f" ({len(self.follow_ups)})" if self.follow_ups else f"：{t('dash.none')}"
+        self.query_one("#followups-title", Static).update(t("dash.followups") + count)
+        table.display = bool(self.follow_ups)
 
     def refresh_status(self) -> None:
         civ = self.civ
@@ -142,8 +240,15 @@ class DashboardScreen(CivScreen[None]):
                 when=last[:16].replace("T", " ") if last else t("status.never_synced"),
             ),
         ]
-        last_result = words.stored_summary(
-            store.get_meta(outbox.LAST_RESULT), t, legacy_en=store.get_meta(outbox.LAST_RESULT_EN)
+        # Offline, the last sync's summary would read as if it had just worked.
+        last_result = (
+            None
+            if civ.link == "offline"
+            else words.stored_summary(
+                store.get_meta(outbox.LAST_RESULT),
+                t,
+                legacy_en=store.get_meta(outbox.LAST_RESULT_EN),
+            )
         )
         detail = civ.sync_activity or last_result
         if detail:
@@ -156,6 +261,10 @@ class DashboardScreen(CivScreen[None]):
         self.load()
 
     def _highlighted(self) -> str | None:
+        followups = self.query_one("#followups", DataTable)
+        if self.focused is followups:
+            item = self._follow_up()
+            return item.person_id if item else None
         work = self.query_one("#worklist", DataTable)
         if not self.data.work or work.cursor_row < 0:
             return None
@@ -177,3 +286,65 @@ class DashboardScreen(CivScreen[None]):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "worklist":
             self.action_open()
+        elif event.data_table.id == "followups":
+            self.open_follow_up()
+
+    def action_focus_followups(self) -> None:
+        if self.follow_ups:
+            self.query_one("#followups", DataTable).focus()
+        else:
+            self.notify(self.civ.t("dash.followups") + "：" + self.civ.t("dash.none"))
+
+    def _follow_up(self) -> FollowUp | None:
+        table = self.query_one("#followups", DataTable)
+        if not self.follow_ups or not 0 <= table.cursor_row < len(self.follow_ups):
+            return None
+        return self.follow_ups[table.cursor_row]
+
+    def _record_of(self, item: FollowUp) -> Record | None:
+        try:
+            return self.civ.store.get(OPENABLE[item.table], item.record_id)
+        except ValidationError:
+            # A check that breaks a rule (a high-risk one without its report, as an old
+            # import may hold) is opened through its person instead.
+            return None
+
+    def open_follow_up(self) -> None:
+        """Open the record the highlighted follow-up came from (or its person)."""
+        from screens.person import PersonScreen
+        from screens.record import RecordScreen
+
+        item = self._follow_up()
+        if item is None:
+            return
+        person = self.civ.store.get(Person, item.person_id)
+        if person is None:
+            return
+        record = self._record_of(item)
+        if record is None:
+            self.app.push_screen(PersonScreen(person.id))
+            return
+
+        def closed(changed: bool | None) -> None:
+            if changed:
+                self.load()
+
+        self.app.push_screen(RecordScreen(record, person), closed)
+
+    def action_follow_up_done(self) -> None:
+        """Mark the highlighted follow-up done: one key, written and synced like any edit."""
+        item = self._follow_up()
+        if item is None or self.focused is not self.query_one("#followups", DataTable):
+            self.action_focus_followups()
+            return
+        record = self._record_of(item)
+        if item.kind not in ("visit", "check") or not isinstance(record, Visit | ChildCheck):
+            self.notify(self.civ.t("followup.only_follow_ups"), severity="warning")
+            return
+        try:
+            records.mark_follow_up_done(self.civ.store, record, self.civ.today)
+        except RecordDeletedError:
+            self.notify(self.civ.t("form.save_deleted"), severity="error")
+        else:
+            self.notify(self.civ.t("followup.marked"))
+        self.load()

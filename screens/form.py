@@ -4,7 +4,8 @@ A form lists its fields; this class lays them out (label, widget, error line),
 reads them back, validates through the domain model, shows each problem next
 to its field, and saves through the store only when everything is right.
 Tab/Shift+Tab move between fields, Ctrl+S saves, Esc leaves (asking first if
-anything was typed).
+anything was typed). Given a saved record (`editing`), the same form corrects it: it starts
+from the record's values and saves only the fields changed.
 """
 
 from __future__ import annotations
@@ -15,17 +16,22 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from pydantic import ValidationError
+from rich.segment import Segment
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Checkbox, Footer, Header, Input, Label, Select, SelectionList, Static
+from textual.widgets.option_list import OptionDoesNotExist
 from textual.widgets.selection_list import Selection
 
+from civtui.domain import dates
 from civtui.domain.choices import Choice
 from civtui.domain.clock import CHINA_TZ
-from civtui.domain.errors import FieldError, Problem, explain, text
+from civtui.domain.errors import FieldError, Problem, explain, not_a_date, text
 from civtui.domain.models import Record
+from civtui.services import records as record_service
 from db.connection import OperationalError
 from db.store import RecordDeletedError
 from screens.base import CivScreen
@@ -50,6 +56,35 @@ class FieldSpec:
     placeholder: str = ""
 
 
+class TickBox(Checkbox):
+    """A checkbox that shows ✓ when ticked and nothing when not: colour alone is not enough."""
+
+    def watch_value(self) -> None:
+        self.BUTTON_INNER = "✓" if self.value else " "
+        super().watch_value()
+
+    def on_mount(self) -> None:
+        self.BUTTON_INNER = "✓" if self.value else " "
+
+
+class TickList(SelectionList[Any]):
+    """A multiple choice whose ticked items show ✓ and the others nothing (Textual draws the
+    same X in every box and tells them apart by colour alone)."""
+
+    def render_line(self, y: int) -> Strip:
+        line = super().render_line(y)
+        try:
+            option = self.get_option_at_index(self.scroll_offset.y + y)
+        except OptionDoesNotExist:
+            return line
+        segments = list(line)
+        if len(segments) < 2 or segments[1].text != Checkbox.BUTTON_INNER:
+            return line
+        tick = "✓" if option.value in self.selected else " "
+        segments[1] = Segment(tick, segments[1].style)
+        return Strip(segments)
+
+
 class ModelForm(CivScreen[bool]):
     """Base of every form; dismisses with True once saved, False when left."""
 
@@ -61,9 +96,14 @@ class ModelForm(CivScreen[bool]):
 
     model: ClassVar[type[Record]]
 
-    def __init__(self) -> None:
+    def __init__(self, editing: Record | None = None) -> None:
         super().__init__()
+        #: The saved record this form corrects; None for a new record.
+        self.editing = editing
         self._initial: dict[str, Any] = {}
+        self._start: dict[str, Any] | None = None
+        #: What each field held when a save was last refused: its message stays until it changes.
+        self._refused: dict[str, Any] = {}
 
     # -- what a concrete form provides ----------------------------------------
 
@@ -74,8 +114,28 @@ class ModelForm(CivScreen[bool]):
         raise NotImplementedError
 
     def initial(self) -> dict[str, Any]:
-        """Values the widgets start with (defaults that make the routine case fast)."""
+        """Values a new record's widgets start with (defaults that make the routine case fast)."""
         return {}
+
+    def start(self) -> dict[str, Any]:
+        """What the widgets start with: the saved record's values, or a new record's defaults."""
+        if self._start is None:
+            self._start = self.initial() if self.editing is None else self._values_of(self.editing)
+        return self._start
+
+    def _values_of(self, record: Record) -> dict[str, Any]:
+        """A record's values as the widgets hold them."""
+        out: dict[str, Any] = {}
+        for spec in self.specs():
+            value = getattr(record, spec.name, None)
+            if spec.kind == "date" and isinstance(value, dt.date):
+                value = value.isoformat()
+            elif spec.kind == "int" and value is not None:
+                value = str(value)
+            elif spec.kind == "text" and value is None:
+                value = ""
+            out[spec.name] = value
+        return out
 
     def fixed(self) -> dict[str, Any]:
         """Values not typed in: whose record it is, who recorded it."""
@@ -97,7 +157,10 @@ class ModelForm(CivScreen[bool]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(self.heading(), classes="title", id="form-title")
+        heading = self.heading()
+        if self.editing is not None:
+            heading = self.civ.t("record.correcting", what=heading)
+        yield Static(heading, classes="title", id="form-title")
         with VerticalScroll(id="form-body"):
             for spec in self.specs():
                 classes = "field" + (f" group-{spec.group}" if spec.group else "")
@@ -118,7 +181,7 @@ class ModelForm(CivScreen[bool]):
         ]
 
     def _widget(self, spec: FieldSpec) -> Widget:
-        value = self.initial().get(spec.name)
+        value = self.start().get(spec.name)
         wid = f"in-{spec.name}"
         if spec.kind == "select":
             return Select(
@@ -131,13 +194,13 @@ class ModelForm(CivScreen[bool]):
             )
         if spec.kind == "multi":
             chosen = set(value or [])
-            return SelectionList[Any](
+            return TickList(
                 *[Selection(label, v, v in chosen) for label, v in self._options(spec)],
                 id=wid,
                 compact=True,
             )
         if spec.kind == "bool":
-            return Checkbox(self.civ.t("form.yes"), bool(value), id=wid, compact=True)
+            return TickBox(self.civ.t("form.yes"), bool(value), id=wid, compact=True)
         if isinstance(value, dt.datetime):
             text = value.strftime("%Y-%m-%d %H:%M")
         elif value is None:
@@ -148,8 +211,8 @@ class ModelForm(CivScreen[bool]):
             self.civ.t(spec.placeholder)
             if spec.placeholder
             else {
-                "date": "2026-03-05",
-                "datetime": "2026-03-05 14:30",
+                "date": "2026-11-20 / 11-20",
+                "datetime": "2026-11-20 14:30",
             }.get(spec.kind, "")
         )
         return Input(
@@ -186,8 +249,20 @@ class ModelForm(CivScreen[bool]):
                 text = widget.value.strip()
                 if not text and spec.kind in ("date", "datetime", "int"):
                     continue
-                out[spec.name] = _as_datetime(text) if spec.kind == "datetime" else text
+                out[spec.name] = self._typed(spec, text)
         return out
+
+    def _typed(self, spec: FieldSpec, text: str) -> Any:
+        """A date or time in any form people type it; anything else goes on to the model's
+        message, which lists the forms it accepts."""
+        today = self.civ.today
+        if spec.kind == "date":
+            day = dates.parse_day(text, today)
+            return day.isoformat() if day is not None else text
+        if spec.kind == "datetime":
+            moment = dates.parse_moment(text, today) or _as_datetime(text)
+            return moment
+        return text
 
     def changes(self) -> dict[str, Any]:
         """Only what the user changed since the form opened; a field emptied is None.
@@ -206,33 +281,101 @@ class ModelForm(CivScreen[bool]):
             error.update("")
             error.remove_class("shown")
         self.query_one("#form-error", Static).update("")
-        first: Widget | None = None
+        order = [spec.name for spec in self.specs()]
+        wrong: list[str] = []
+        self._refused = {name: self._raw(name) for name in order}
         for problem in problems:
             target = f"#err-{problem.field}"
             if problem.field and self.query(target):
                 self.query_one(target, Static).update(problem.message)
                 self.query_one(target).add_class("shown")
-                field_widget = self.query_one(f"#in-{problem.field}")
-                first = first or field_widget
+                wrong.append(problem.field)
             else:
                 form_error = self.query_one("#form-error", Static)
                 form_error.update(f"{form_error.content}\n{problem}".strip())
         if problems:
             self.notify(self.civ.t("form.fix", n=len(problems)), severity="error")
-        if first is not None:
-            first.focus()
-            first.scroll_visible()
+        if wrong:
+            first = self.query_one(f"#in-{min(wrong, key=order.index)}")
+            # Focused after the notice and the error lines are laid out, or the focus
+            # change is lost in the refresh they cause.
+            self.call_after_refresh(first.focus)
+            self.call_after_refresh(first.scroll_visible)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._fixed(event.input)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self._fixed(event.select)
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        self._fixed(event.checkbox)
+
+    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged[Any]) -> None:
+        self._fixed(event.selection_list)
+
+    def _raw(self, name: str) -> Any:
+        widget = self.query_one(f"#in-{name}")
+        if isinstance(widget, SelectionList):
+            return list(widget.selected)
+        if isinstance(widget, Input | Select | Checkbox):
+            return widget.value
+        return None
+
+    def _fixed(self, widget: Widget) -> None:
+        """A field's message goes once the field holds something else than it did when the
+        save was refused; saving checks it again."""
+        name = (widget.id or "").removeprefix("in-")
+        if name not in self._refused or self._raw(name) == self._refused[name]:
+            return
+        for error in self.query(f"#err-{name}").results(Static):
+            error.update("")
+            error.remove_class("shown")
+
+    def correct(self) -> list[Record]:
+        """The saved record with only the changed fields applied (see `changes`)."""
+        assert self.editing is not None
+        return [
+            record_service.correct(self.civ.store, self.editing, self.changes(), self.civ.today)
+        ]
+
+    def unsaved_input(self) -> bool:
+        return self.is_mounted and self.values() != self._initial
+
+    def _not_dates(self) -> list[Problem]:
+        """Dates typed in no form civtui reads. Said here, in one message, rather than left
+        to the model: it would take a bare number (20261120, 11.31) for a Unix time."""
+        lang = self.civ.lang
+        problems = []
+        for spec in self.specs():
+            if spec.kind not in ("date", "datetime"):
+                continue
+            typed = self.query_one(f"#in-{spec.name}", Input).value.strip()
+            value = self._typed(spec, typed) if typed else None
+            if isinstance(value, str) and not _is_iso(value, spec.kind):
+                message = not_a_date(lang, with_time=spec.kind == "datetime")
+                problems.append(Problem(spec.name, self._label(spec.name), message))
+        return problems
 
     def action_save(self) -> None:
+        bad_dates = self._not_dates()
         try:
-            records = self.build(self.values())
+            editing = self.editing is not None
+            records = self.correct() if editing else self.build(self.values())
+        except RecordDeletedError:
+            self.notify(self.civ.t("form.save_deleted"), severity="error", timeout=15)
+            return
         except ValidationError as exc:
-            self.show_problems(explain(exc, self.model, self.civ.lang))
+            wrong = {p.field for p in bad_dates}
+            others = [p for p in explain(exc, self.model, self.civ.lang) if p.field not in wrong]
+            self.show_problems(bad_dates + others)
             return
         except FieldError as exc:
-            self.show_problems(
-                [Problem(exc.field, self._label(exc.field), text(exc, self.civ.lang))]
-            )
+            problem = Problem(exc.field, self._label(exc.field), text(exc, self.civ.lang))
+            self.show_problems([*bad_dates, problem])
+            return
+        if bad_dates:
+            self.show_problems(bad_dates)
             return
         question = self.check_before_save(records)
         if question is None:
@@ -266,7 +409,7 @@ class ModelForm(CivScreen[bool]):
         self.dismiss(True)
 
     def action_leave(self) -> None:
-        if self.values() == self._initial:
+        if not self.unsaved_input():
             self.dismiss(False)
             return
         t = self.civ.t
@@ -279,6 +422,14 @@ class ModelForm(CivScreen[bool]):
             ConfirmModal(t("form.discard_title"), t("form.discard_yes"), t("form.discard_no")),
             answered,
         )
+
+
+def _is_iso(text: str, kind: Kind) -> bool:
+    try:
+        (dt.datetime if kind == "datetime" else dt.date).fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _as_datetime(text: str) -> dt.datetime | str:

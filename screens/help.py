@@ -15,6 +15,7 @@ def _screens(app: App[object]) -> list[tuple[str, list[BindingType]]]:
     from screens.form import ModelForm
     from screens.pending import PendingScreen
     from screens.person import PersonScreen
+    from screens.record import RecordScreen
     from screens.roster import RosterScreen
 
     return [
@@ -22,9 +23,14 @@ def _screens(app: App[object]) -> list[tuple[str, list[BindingType]]]:
         ("nav.dashboard", list(DashboardScreen.BINDINGS)),
         ("nav.roster", list(RosterScreen.BINDINGS)),
         ("person.profile", list(PersonScreen.BINDINGS)),
+        ("help.record", list(RecordScreen.BINDINGS)),
         ("help.forms", list(ModelForm.BINDINGS)),
         ("nav.pending", list(PendingScreen.BINDINGS)),
     ]
+
+
+#: Keys whose Textual names are not what the keyboard says.
+_NAMED = {"escape": "Esc", "enter": "Enter", "space": "Space", "tab": "Tab"}
 
 
 class HelpScreen(CivScreen[None]):
@@ -41,14 +47,23 @@ class HelpScreen(CivScreen[None]):
         table = self.query_one("#keys", DataTable)
         table.add_columns(t("help.where"), t("help.key"), t("help.action"))
         keymap = textual_compat.keymap(self.app)
-        table.add_row(t("help.everywhere"), "ctrl+p", t("help.palette"))
         for where, bindings in _screens(self.app):
             for binding in bindings:
                 if not isinstance(binding, Binding) or not binding.description:
                     continue
-                keys = keymap.get(binding.id or "", binding.key)
-                table.add_row(t(where), keys.replace(",", " / "), t.maybe(binding.description))
+                keys = keymap.get(binding.id or "", binding.key).split(",")
+                shown = " / ".join(self._key(k.strip()) for k in keys)
+                table.add_row(t(where), shown, t.maybe(binding.description))
         table.focus()
+
+    def _key(self, key: str) -> str:
+        """A key as printed on the keyboard (Ctrl+S, ?, Esc), not Textual's name for it."""
+        *mods, name = key.split("+") if key != "plus" else ["plus"]
+        if name in _NAMED:
+            name = _NAMED[name]
+        elif len(name) > 1 or mods:
+            name = self.app.get_key_display(Binding(name, "")).capitalize()
+        return "+".join([*(m.capitalize() for m in mods), name])
 
     def action_back(self) -> None:
         self.dismiss()

@@ -12,9 +12,9 @@ from screens.form import FieldSpec, ModelForm
 class NeedForm(ModelForm):
     model = ElderNeed
 
-    def __init__(self, elder: Person) -> None:
+    def __init__(self, elder: Person, editing: ElderNeed | None = None) -> None:
         self.elder = elder
-        super().__init__()
+        super().__init__(editing)
 
     def heading(self) -> str:
         return self.civ.t("form.need", name=self.elder.name)
@@ -67,6 +67,12 @@ class NeedStatusForm(ModelForm):
 
     def initial(self) -> dict[str, Any]:
         return {"referred_to": self.need.referred_to}
+
+    def _label(self, name: str) -> str:
+        # 转介至 is the need's own field, set through this step.
+        if name not in NeedStatusChange.model_fields:
+            return self.civ.t.of(ElderNeed, name)
+        return super()._label(name)
 
     def build(self, values: dict[str, Any]) -> list[Record]:
         if "to_status" not in values:

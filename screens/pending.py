@@ -14,7 +14,11 @@ from sync import words
 
 
 class PendingScreen(CivScreen[None]):
-    BINDINGS = [Binding("escape", "back", "nav.back", id="pending.back")]
+    BINDINGS = [
+        Binding("escape", "back", "nav.back", id="pending.back"),
+        Binding("home", "newest", "pending.newest", id="pending.newest", show=False),
+        Binding("end", "oldest", "pending.oldest", id="pending.oldest", show=False),
+    ]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -45,9 +49,10 @@ class PendingScreen(CivScreen[None]):
         # Unsent changes, those the server refused or merged with a conflict, and
         # everything the last sync settled, so its outcome can be read record by record.
         run = outbox.last_run(store)
+        # Newest first: one's own latest change is what one comes here to find.
         shown = [
             c
-            for c in store.changes(status=None)
+            for c in reversed(store.changes(status=None))
             if c.status != "accepted" or (run is not None and c.sync_run == run)
         ]
         for change in shown:
@@ -81,6 +86,13 @@ class PendingScreen(CivScreen[None]):
 
     def on_sync_state_changed(self, _message: SyncStateChanged) -> None:
         self.load()
+
+    def action_newest(self) -> None:
+        self.query_one("#changes", DataTable).move_cursor(row=0)
+
+    def action_oldest(self) -> None:
+        table = self.query_one("#changes", DataTable)
+        table.move_cursor(row=table.row_count - 1)
 
     def action_back(self) -> None:
         self.dismiss()

@@ -34,14 +34,29 @@ class PersonScreen(CivScreen[None]):
     CSS_PATH = "person.tcss"
     BINDINGS = [
         Binding("escape", "back", "nav.back", id="person.back"),
-        Binding("v", "contact", "person.contact", id="person.contact", tooltip="tip.contact"),
-        Binding("n", "need", "person.need", id="person.need"),
-        Binding("u", "need_status", "person.need_status", id="person.need_status"),
-        Binding("a", "assess", "person.assess", id="person.assess"),
+        Binding("enter", "open", "person.open", id="person.open", tooltip="tip.open_record"),
+        # Short words, so that every key fits the footer at 80 columns; the tooltips and the
+        # help screen say them in full.
+        Binding("v", "contact", "key.contact", id="person.contact", tooltip="tip.contact"),
+        Binding("n", "need", "key.need", id="person.need", tooltip="person.need"),
+        Binding(
+            "u",
+            "need_status",
+            "key.need_status",
+            id="person.need_status",
+            tooltip="person.need_status",
+        ),
+        Binding("a", "assess", "key.assess", id="person.assess", tooltip="person.assess"),
         Binding("e", "edit", "person.edit", id="person.edit"),
-        Binding("plus", "add_member", "person.add_member", id="person.add_member"),
-        Binding("i", "reveal", "col.id", id="person.reveal", tooltip="person.reveal"),
-        Binding("c", "conflict", "person.choose", id="person.conflict"),
+        Binding(
+            "plus",
+            "add_member",
+            "key.add_member",
+            id="person.add_member",
+            tooltip="person.add_member",
+        ),
+        Binding("i", "reveal", "key.reveal", id="person.reveal", tooltip="person.reveal"),
+        Binding("c", "conflict", "key.conflict", id="person.conflict", tooltip="person.choose"),
     ]
 
     def __init__(self, person_id: str) -> None:
@@ -65,7 +80,7 @@ class PersonScreen(CivScreen[None]):
             with Vertical(id="person-main"):
                 yield Static(t("person.timeline"), classes="title")
                 yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         t = self.civ.t
@@ -92,6 +107,7 @@ class PersonScreen(CivScreen[None]):
             or t("dash.none")
         )
         table = self.query_one("#timeline", DataTable)
+        row_before = table.cursor_row
         table.clear()
         self.entries = queries.timeline(store, person.id)
         self.conflicts = outbox.open_conflicts(
@@ -111,6 +127,9 @@ class PersonScreen(CivScreen[None]):
                 summary(entry, t),
                 key=str(index),
             )
+        if self.entries:
+            # Back from a record or a form, the cursor stays where it was.
+            table.move_cursor(row=min(max(row_before, 0), len(self.entries) - 1))
 
     def _profile(self, p: Person) -> Text:
         t, lang, today = self.civ.t, self.civ.lang, self.civ.today
@@ -136,6 +155,8 @@ class PersonScreen(CivScreen[None]):
         line(t.of(Person, "address"), p.address or "—")
         line(t.of(Person, "status"), p.status.label(lang))
         line(t.of(Person, "categories"), cats or "—")
+        if effective - set(p.categories):
+            text.append(t("derived.legend") + "\n", style="italic")
         if p.disability_grade:
             line(t.of(Person, "disability_grade"), str(p.disability_grade))
         if p.guardian_name:
@@ -187,6 +208,25 @@ class PersonScreen(CivScreen[None]):
 
     def action_back(self) -> None:
         self.dismiss()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "timeline":
+            self.action_open()
+
+    def action_open(self) -> None:
+        """Open the timeline row under the cursor: every field, its history, e/d to correct."""
+        from screens.record import RecordScreen
+
+        table = self.query_one("#timeline", DataTable)
+        if not self.entries or not 0 <= table.cursor_row < len(self.entries):
+            return
+        record = self.entries[table.cursor_row].record
+        if isinstance(record, NeedStatusChange):
+            need = self.civ.store.get(ElderNeed, record.need_id)
+            if need is None:
+                return
+            record = need
+        self._push(RecordScreen(record, self.person))
 
     def action_reveal(self) -> None:
         self.revealed = not self.revealed

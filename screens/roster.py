@@ -125,6 +125,8 @@ class RosterScreen(CivScreen[None]):
         count = self.civ.t("roster.count", n=len(shown))
         if len(shown) > ROSTER_LIMIT:
             count += self.civ.t("roster.limited", n=ROSTER_LIMIT)
+        if any(r.derived for r in self.shown):
+            count += " · " + self.civ.t("derived.short")
         self.query_one("#roster-count", Static).update(count)
 
     def on_input_changed(self, event: Input.Changed) -> None:

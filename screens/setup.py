@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -43,7 +44,17 @@ class SetupScreen(CivScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # The labels are longer than a form's (村(社区)代码（12位）): as wide as the longest,
+        # so none wraps mid-word at 80 columns.
+        width = max(cell_len(t) for t in (self.civ.t(f"setup.{n}") for n in SETUP_FIELDS)) + 1
+        for label in self.query(".field-label"):
+            label.styles.width = width
+        for error in self.query(".field-error"):
+            error.styles.padding = (0, 0, 0, width + 1)
         self.query_one("#in-village_code", Input).focus()
+
+    def unsaved_input(self) -> bool:
+        return any(field.value.strip() for field in self.query(Input))
 
     def action_create(self) -> None:
         value = {

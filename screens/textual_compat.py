@@ -11,23 +11,71 @@ from __future__ import annotations
 
 import dataclasses
 
+from rich.align import Align
+from rich.text import Text
 from textual.app import App
 from textual.binding import Binding, BindingsMap
+from textual.command import CommandList, CommandPalette
 from textual.dom import DOMNode
+from textual.widgets.option_list import Option
 
 from civtui.i18n import Translator
 
 
 def localize_bindings(node: DOMNode, t: Translator) -> None:
-    """Binding descriptions and tooltips are i18n keys; give this node translated copies."""
+    """Binding descriptions and tooltips are i18n keys; give this node translated copies.
+
+    Always from the class's own bindings (`_merge_bindings`), never from the node's current
+    ones: after a first translation those hold words, not keys, and a second language would
+    find nothing to translate (the English footer that still said 退出).
+    """
     localized = BindingsMap()
-    for _key, binding in node._bindings:
+    for _key, binding in type(node)._merge_bindings():
         localized._add_binding(
             dataclasses.replace(
-                binding, description=t.maybe(binding.description), tooltip=t.maybe(binding.tooltip)
+                binding,
+                description=t.textual(t.maybe(binding.description)),
+                tooltip=t.maybe(binding.tooltip),
             )
         )
     node._bindings = localized
+
+
+def localize_select_menus(screen: DOMNode, t: Translator) -> None:
+    """A drop-down's menu has a binding of Textual's own ("esc Dismiss menu" in the footer);
+    say it in the app's language. The menus are private widgets, found by their type name."""
+    for overlay in screen.query("SelectOverlay"):
+        localize_bindings(overlay, t)
+
+
+class CommandPaletteIn(CommandPalette):
+    """Textual's command palette, with its "No matches found" line in the app's language.
+
+    Textual writes that line in a private timer callback; this repeats the callback with the
+    line given. Checked against Textual 8.2.8 (`CommandPalette._start_no_matches_countdown`).
+    """
+
+    def __init__(self, no_matches: str, placeholder: str, id: str | None = None) -> None:
+        super().__init__(placeholder=placeholder, id=id)
+        self.no_matches = no_matches
+
+    def _start_no_matches_countdown(self, search_value: str) -> None:
+        self._stop_no_matches_countdown()
+
+        def show_no_matches() -> None:
+            if search_value:
+                self.query_one(CommandList).add_option(
+                    Option(
+                        Align.center(Text(self.no_matches, style="not bold")),
+                        disabled=True,
+                        id=self._NO_MATCHES,
+                    )
+                )
+                self._list_visible = True
+            else:
+                self._list_visible = False
+
+        self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show_no_matches)
 
 
 def bindings_of(node: DOMNode) -> list[Binding]:

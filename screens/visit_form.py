@@ -12,9 +12,9 @@ from screens.form import FieldSpec, ModelForm
 class VisitForm(ModelForm):
     model = Visit
 
-    def __init__(self, person: Person) -> None:
+    def __init__(self, person: Person, editing: Visit | None = None) -> None:
         self.person = person
-        super().__init__()
+        super().__init__(editing)
 
     def heading(self) -> str:
         return self.civ.t("form.visit", name=self.person.name)

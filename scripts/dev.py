@@ -55,7 +55,11 @@ def install(extras: str) -> None:
 def demo() -> int:
     install("dev")
     civtui = BIN / "civtui"
-    if sh(civtui, "--profile", "demo", "status", check=False) != 0:
+    # Asked quietly: on a first run there is no demo profile yet, which is not an error.
+    found = subprocess.run(
+        [str(civtui), "--profile", "demo", "status"], cwd=ROOT, capture_output=True, check=False
+    )
+    if found.returncode != 0:
         sh(civtui, "demo")
     return sh(civtui, "--profile", "demo", check=False)
 

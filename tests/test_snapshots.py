@@ -1,4 +1,5 @@
-"""Snapshots of the main screens at 80×24 and 120×40, in Chinese, and the dashboard in English.
+"""Snapshots of the main screens at 80×24 and 120×40, in Chinese, and the dashboard and the
+record view in English.
 
 Update after an intended change with `pytest tests/test_snapshots.py --snapshot-update`
 and look at the SVGs before committing them.
@@ -16,13 +17,14 @@ from textual.screen import Screen
 
 from civtui.app import CivtuiApp
 from civtui.domain.choices import RiskLevel
-from civtui.domain.models import ElderNeed, Person
+from civtui.domain.models import ElderNeed, Person, Visit
 from db import queries
 from screens.assessment_form import AssessmentForm
 from screens.child_check_form import ChildCheckForm
 from screens.need_form import NeedForm, NeedStatusForm
 from screens.person import PersonScreen
 from screens.person_form import PersonForm
+from screens.record import RecordScreen
 from screens.visit_form import VisitForm
 from tests.conftest import TODAY
 from tests.tui_helpers import app_on, demo_profile, steady
@@ -120,3 +122,56 @@ def test_light_theme(snap_compare: Snap, home: Path, screen: str) -> None:
         await (showing(make) if make else steady)(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def latest_visit(app: CivtuiApp) -> tuple[Visit, Person]:
+    """The first elder's newest visit: a record as the timeline opens it."""
+    person = first_elder(app)
+    visit = app.store.all(Visit, "person_id = ?", [person.id], order_by="visit_date DESC")[0]
+    return visit, person
+
+
+def one_laptop(app: CivtuiApp) -> CivtuiApp:
+    """Give the profile a fixed device id: the record's history names the laptop."""
+    store = app.store
+    with store.transaction():
+        store.db.execute("UPDATE changes SET device_id = 'laptop-a'")
+        store.db.execute("UPDATE visits SET device_id = 'laptop-a'")
+        store.set_meta("device_id", "laptop-a")
+    store.device_id = "laptop-a"
+    return app
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("size", SIZES)
+def test_record(snap_compare: Snap, home: Path, size: tuple[int, int], lang: str) -> None:
+    app = one_laptop(app_on(demo_profile(home), lang=lang))
+    assert snap_compare(
+        app, terminal_size=size, run_before=showing(lambda a: RecordScreen(*latest_visit(a)))
+    )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_record_delete_asks_why(snap_compare: Snap, home: Path, size: tuple[int, int]) -> None:
+    app = one_laptop(app_on(demo_profile(home)))
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await showing(lambda a: RecordScreen(*latest_visit(a)))(pilot)
+        await pilot.press("d")
+        await steady(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("size", SIZES)
+def test_visit_correction_form(
+    snap_compare: Snap, home: Path, size: tuple[int, int], lang: str
+) -> None:
+    app = app_on(demo_profile(home), lang=lang)
+
+    def correcting(a: CivtuiApp) -> Screen[Any]:
+        visit, person = latest_visit(a)
+        return VisitForm(person, editing=visit)
+
+    assert snap_compare(app, terminal_size=size, run_before=showing(correcting))

@@ -172,6 +172,7 @@ def test_migrations_on_an_empty_file_take_no_copy(tmp_path: Path) -> None:
         "m006_dashboard_facts",
         "m007_need_counts",
         "m008_held_records",
+        "m009_corrections_and_follow_ups",
     ]
     assert list(tmp_path.glob("*.bak")) == []
     store.close()

@@ -15,10 +15,13 @@ from pydantic_core import ErrorDetails
 from civtui.domain.choices import Choice
 from civtui.i18n import Said, Translator
 
-_DATE = ("不是有效日期；请按 2026-03-05 的格式填写", "is not a date; write it as 2026-03-05")
+_DATE = (
+    "不是有效日期；可填 2026-11-20、2026/11/20、2026.11.20、20261120，或 11-20（今年）",
+    "is not a date; write 2026-11-20, 2026/11/20, 2026.11.20, 20261120, or 11-20 (this year)",
+)
 _TIME = (
-    "不是有效时间；请按 2026-03-05 14:30 的格式填写",
-    "is not a time; write it as 2026-03-05 14:30",
+    "不是有效时间；请填日期和时间，如 2026-11-20 14:30 或 11-20 14:30",
+    "is not a time; write a date and a time, such as 2026-11-20 14:30 or 11-20 14:30",
 )
 _CHOICE = ("不是可选的值；请从列表中选择", "is not one of the choices; pick one from the list")
 _INT = ("应为整数；请只填数字", "should be a whole number; use digits only")
@@ -46,6 +49,12 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "bool_parsing": ("应为“是”或“否”", "should be yes or no"),
     "list_type": ("格式不对；请从列表中选择", "is not in the right form; pick from the list"),
 }
+
+
+def not_a_date(lang: str = "zh", *, with_time: bool = False) -> str:
+    """The one message for a date (or date and time) typed in no form civtui reads."""
+    zh, en = _TIME if with_time else _DATE
+    return en if lang == "en" else zh
 
 
 def text(error: BaseException, lang: str = "zh") -> str:

@@ -340,6 +340,8 @@ class Visit(Record):
     notes: str = Field(default="", max_length=2000, title="备注")
     follow_up_needed: bool = Field(default=False, title="需要跟进")
     follow_up_note: str = Field(default="", max_length=500, title="跟进事项")
+    follow_up_done_on: dt.date | None = Field(default=None, title="跟进完成日期")
+    deleted_reason: str = Field(default="", max_length=200, title="删除原因")
 
     @field_validator("visit_date")
     @classmethod
@@ -362,15 +364,23 @@ class Visit(Record):
 
     @model_validator(mode="after")
     def _follow_up_says_what(self) -> Self:
-        if self.follow_up_needed and not self.follow_up_note:
-            raise FieldError(
-                "follow_up_note",
-                Said(
-                    "已勾选“需要跟进”，请在“跟进事项”中写明要跟进什么",
-                    "Follow-up is ticked: say in the follow-up note what is to be done",
-                ),
-            )
+        _check_follow_up(self.follow_up_needed, self.follow_up_note)
         return self
+
+    @property
+    def follow_up_open(self) -> bool:
+        return self.follow_up_needed and self.follow_up_done_on is None
+
+
+def _check_follow_up(needed: bool, note: str) -> None:
+    if needed and not note:
+        raise FieldError(
+            "follow_up_note",
+            Said(
+                "已勾选“需要跟进”，请在“跟进事项”中写明要跟进什么",
+                "Follow-up is ticked: say in the follow-up note what is to be done",
+            ),
+        )
 
 
 class ChildCheck(Record):
@@ -394,6 +404,19 @@ class ChildCheck(Record):
     reported_at: dt.datetime | None = Field(default=None, title="强制报告时间")
     reported_to: str = Field(default="", max_length=80, title="报告对象")
     notes: str = Field(default="", max_length=2000, title="备注")
+    follow_up_needed: bool = Field(default=False, title="需要跟进")
+    follow_up_note: str = Field(default="", max_length=500, title="跟进事项")
+    follow_up_done_on: dt.date | None = Field(default=None, title="跟进完成日期")
+    deleted_reason: str = Field(default="", max_length=200, title="删除原因")
+
+    @model_validator(mode="after")
+    def _follow_up_says_what(self) -> Self:
+        _check_follow_up(self.follow_up_needed, self.follow_up_note)
+        return self
+
+    @property
+    def follow_up_open(self) -> bool:
+        return self.follow_up_needed and self.follow_up_done_on is None
 
     @field_validator("check_date")
     @classmethod
@@ -501,6 +524,7 @@ class ElderNeed(Record):
     raised_on: dt.date = Field(title="提出日期")
     raised_by: Name = Field(title="登记人")
     resolution_note: str = Field(default="", max_length=500, title="办理结果")
+    deleted_reason: str = Field(default="", max_length=200, title="删除原因")
     history: list[NeedStatusChange] = Field(default_factory=list, title="状态记录")
 
     @field_validator("raised_on")
@@ -619,6 +643,7 @@ class Assessment(Record):
     transfer: int = Field(title="床椅转移")
     mobility: int = Field(title="平地行走")
     stairs: int = Field(title="上下楼梯")
+    deleted_reason: str = Field(default="", max_length=200, title="删除原因")
 
     @field_validator(*ITEMS_BY_FIELD)
     @classmethod

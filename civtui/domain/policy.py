@@ -19,6 +19,10 @@ from civtui.domain.choices import Category, Frequency, PersonStatus
 #: Default policy: monthly for every key category (重点对象月探访率 100%).
 DEFAULT_POLICY: Mapping[Category, Frequency] = dict.fromkeys(Category, Frequency.MONTHLY)
 
+#: An ADL assessment older than this many months no longer says how dependent someone is:
+#: the elder is listed for a new one (能力评估结果有效期一年).
+ASSESSMENT_VALID_MONTHS = 12
+
 _RANK = {Frequency.MONTHLY: 0, Frequency.QUARTERLY: 1, Frequency.NONE: 2}
 
 

@@ -114,6 +114,13 @@ def parse(raw: str, today: dt.date) -> ResidentId:
     Raises ResidentIdError with a Chinese message naming the fault and the fix.
     """
     number = normalize(raw)
+    if not number:
+        raise ResidentIdError(
+            Said(
+                "身份证号不能为空；请填写18位身份证号",
+                "the ID number is required; fill in its 18 characters",
+            )
+        )
     if is_first_generation(number):
         raise ResidentIdError(
             Said(

@@ -1,0 +1,104 @@
+"""Strings for opening, correcting and tracing records, the follow-up list and the guards
+against losing typed input (merged into `civtui.i18n.STRINGS` at the end of that module)."""
+
+from __future__ import annotations
+
+STRINGS_TUI: dict[str, tuple[str, str]] = {
+    # one saved record
+    "record.correcting": ("更正 · {what}", "Correcting · {what}"),
+    "record.history": ("修改记录", "History"),
+    "help.record": ("一条记录", "A record"),
+    "record.correct": ("更正", "Correct"),
+    "record.delete": ("删除", "Delete"),
+    "record.total": ("总分", "Total"),
+    "record.by_me": ("{staff}（本机 {device}）", "{staff} (this laptop, {device})"),
+    "record.by_other": ("另一台电脑 {device}", "another laptop, {device}"),
+    "record.remote": ("修改（同步带来）", "changed (brought by sync)"),
+    "record.lost": ("同时修改、未被采用：{what}", "concurrent edit not kept: {what}"),
+    "record.deleted": ("已删除这条{what}记录", "{what} record deleted"),
+    "record.delete_question": (
+        "删除这条{what}记录？删除会同步到乡镇，请写明原因。",
+        "Delete this {what} record? The deletion is synced to the township; say why.",
+    ),
+    "record.reason_hint": (
+        "删除原因，如：录错了人、重复录入",
+        "Why, e.g. wrong person, entered twice",
+    ),
+    "record.reason_needed": ("请写明删除原因", "Say why it is deleted"),
+    "tip.correct": (
+        "更正这条记录（只保存改动的栏目）",
+        "Correct this record (only changed fields are saved)",
+    ),
+    "tip.delete": ("删除这条记录（需写明原因）", "Delete this record (asks why)"),
+    "tip.done": ("把跟进事项标记为已完成", "Mark the follow-up as done"),
+    "tip.open_record": ("查看光标所在的记录", "Open the record under the cursor"),
+    "person.open": ("查看", "Open"),
+    # the person screen's footer, short enough for 80 columns
+    "key.contact": ("探访", "Visit"),
+    "key.need": ("需求", "Need"),
+    "key.need_status": ("进展", "Step"),
+    "key.assess": ("评估", "ADL"),
+    "key.add_member": ("同户", "Add"),
+    "key.reveal": ("证号", "ID"),
+    "key.conflict": ("冲突", "Choose"),
+    # follow-ups
+    "followup.title": ("待跟进", "Follow-ups"),
+    "followup.done": ("跟进完成", "Follow-up done"),
+    "followup.none_here": ("这条记录没有待办的跟进事项", "This record has no open follow-up"),
+    "followup.marked": ("已标记跟进完成", "Follow-up marked done"),
+    "followup.only_follow_ups": (
+        "只有探访或随访的跟进事项可以直接标记完成；需求请用 u 更新进展",
+        "Only a visit's or check's follow-up is marked done here; move a need on with u",
+    ),
+    "followup.kind.visit": ("探访跟进", "Visit follow-up"),
+    "followup.kind.check": ("随访跟进", "Check follow-up"),
+    "followup.kind.need": ("需求", "Need"),
+    "followup.kind.report": ("缺强制报告", "Report missing"),
+    "followup.kind.assessment": ("评估过期", "ADL expired"),
+    "followup.days": ("{n}天", "{n}d"),
+    "followup.assessed": ("上次评估 {day}", "last assessed {day}"),
+    "followup.report": ("高风险，未填报告时间或对象", "high risk, no report recorded"),
+    "col.what": ("事项", "What"),
+    "col.waiting": ("已等", "Waiting"),
+    "dash.followups": ("待跟进", "Follow-ups"),
+    "dash.focus_followups": ("待跟进", "Follow-ups"),
+    "tip.focus_followups": ("转到待跟进列表", "Go to the follow-up list"),
+    "dash.nobody_due": ("本月没有需要探访的重点对象", "Nobody is due a visit this month"),
+    "sync.offline_toast": (
+        "无法连接乡镇服务器（可能没有网络）。修改都已保存在本机，联网后会再同步。",
+        "Sync: cannot reach the server (no network?). Every change is kept on this "
+        "laptop and is synced once online.",
+    ),
+    "pending.newest": ("最新的修改", "Newest change"),
+    "pending.oldest": ("最早的修改", "Oldest change"),
+    "form.ok": ("知道了", "OK"),
+    # losing typed input
+    "quit.unsaved": (
+        "有尚未保存的输入，退出会丢失。确定退出吗？",
+        "Some input is not saved and would be lost. Quit anyway?",
+    ),
+    "quit.yes": ("退出", "Quit"),
+    "leave.unsaved": (
+        "有尚未保存的输入，离开会丢失。确定离开吗？",
+        "Some input is not saved and would be lost. Leave anyway?",
+    ),
+    "leave.yes": ("离开", "Leave"),
+    "derived.short": ("*自动得出", "* worked out"),
+    "derived.legend": (
+        "* 由系统根据年龄或能力评估得出",
+        "* worked out from age or the ADL assessment",
+    ),
+}
+
+#: English labels of the new model fields.
+FIELD_EN_TUI: dict[str, str] = {
+    "follow_up_done_on": "Follow-up done on",
+    "deleted_reason": "Reason deleted",
+    "history": "Status history",
+}
+
+#: Textual's own English words that civtui's screens show, in Chinese.
+TEXTUAL_ZH_TUI: dict[str, str] = {
+    "Dismiss menu": "关闭列表",
+    "No matches found": "没有找到匹配的命令",
+}

@@ -1,0 +1,86 @@
+"""Correcting, deleting and tracing a saved visit, child check, need or assessment.
+
+Shared by the screens and the CLI. Every write goes through the store's write API, so a
+correction or a deletion reaches the township with the next sync like any other change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, TypeVar
+
+from civtui.domain.errors import FieldError
+from civtui.domain.models import (
+    Assessment,
+    ChildCheck,
+    ElderNeed,
+    NeedStatusChange,
+    Record,
+    Visit,
+)
+from civtui.i18n import Said
+from db import Store
+from db.history import Step, record_history
+from db.store import RecordDeletedError
+
+#: The records a person's timeline opens, by table.
+OPENABLE: dict[str, type[Record]] = {
+    kind.table: kind for kind in (Visit, ChildCheck, ElderNeed, Assessment)
+}
+
+R = TypeVar("R", bound=Record)
+
+
+def current(store: Store, record: R) -> R:
+    """`record` as the store holds it now (a sync may have changed it since it was read)."""
+    now = store.get(type(record), record.id)
+    if now is None:
+        raise RecordDeletedError(f"这条记录已被删除（{record.table} {record.id}）")
+    return now
+
+
+def correct(store: Store, record: R, changes: dict[str, Any], today: dt.date) -> R:
+    """The record as stored now with only `changes` applied, every rule checked again.
+
+    Not saved yet: the caller saves it (a form asks about likely mistakes first). Applying
+    only what was changed keeps whatever a sync brought for the other fields meanwhile.
+    """
+    return current(store, record).revise(context={"today": today}, **changes)
+
+
+def delete(store: Store, record: Record, reason: str, today: dt.date) -> None:
+    """Delete `record` as a tombstone that carries `reason`, in one transaction.
+
+    The reason is written to the record first, so it reaches the server (and every other
+    laptop) with the tombstone. A need takes its status steps with it.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise FieldError(
+            "deleted_reason",
+            Said(
+                "请写明删除原因（如“录错了人”“重复录入”）",
+                "say why the record is deleted (wrong person, entered twice)",
+            ),
+        )
+    kind = type(record)
+    with store.transaction():
+        now = current(store, record)
+        store.save(now.revise(context={"today": today}, deleted_reason=reason))
+        if isinstance(now, ElderNeed):
+            for step in store.all(NeedStatusChange, "need_id = ?", [now.id]):
+                store.delete(NeedStatusChange, step.id)
+        store.delete(kind, record.id)
+
+
+def mark_follow_up_done(store: Store, record: Visit | ChildCheck, day: dt.date) -> None:
+    """Record that the follow-up noted on `record` was done on `day`."""
+    now = current(store, record)
+    if not now.follow_up_open:
+        return
+    store.save(now.revise(context={"today": day}, follow_up_done_on=day))
+
+
+def history(store: Store, record: Record) -> list[Step]:
+    """Who changed which field of `record` when, from which laptop, oldest first."""
+    return record_history(store, record.table, record.id)

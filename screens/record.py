@@ -1,0 +1,279 @@
+"""One saved record, read in full: every field, the note wrapped, and its history.
+
+`e` corrects it through the form it was entered with (only changed fields are written),
+`d` deletes it after asking why, `x` marks its follow-up done.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Footer, Header, Label, Static
+
+from civtui.domain.choices import Choice
+from civtui.domain.errors import FieldError, text
+from civtui.domain.models import (
+    Assessment,
+    ChildCheck,
+    ElderNeed,
+    Person,
+    Record,
+    Visit,
+)
+from civtui.i18n import Translator
+from civtui.services import records
+from db import queries
+from db.history import Step
+from db.store import RecordDeletedError
+from screens.base import CivScreen
+from screens.confirm import ReasonModal
+from screens.form import ModelForm
+
+#: Fields every record has that say nothing to the reader (or are shown elsewhere).
+_HIDDEN = {"id", "person_id", "history", "deleted_reason"}
+
+
+def kind_key(record: Record) -> str:
+    """The timeline's i18n stem for a record (kind.visit, kind.check, ...)."""
+    return {
+        Visit.table: "visit",
+        ChildCheck.table: "check",
+        ElderNeed.table: "need",
+        Assessment.table: "assessment",
+    }[record.table]
+
+
+def day_of(record: Record) -> dt.date:
+    for name in ("visit_date", "check_date", "raised_on", "assessed_on"):
+        value = getattr(record, name, None)
+        if isinstance(value, dt.date):
+            return value
+    raise ValueError(record.table)
+
+
+def edit_form(record: Record, person: Person) -> ModelForm:
+    """The form `record` was entered with, opened to correct it."""
+    from screens.assessment_form import AssessmentForm
+    from screens.child_check_form import ChildCheckForm
+    from screens.need_form import NeedForm
+    from screens.visit_form import VisitForm
+
+    if isinstance(record, Visit):
+        return VisitForm(person, editing=record)
+    if isinstance(record, ChildCheck):
+        return ChildCheckForm(person, None, editing=record)
+    if isinstance(record, ElderNeed):
+        return NeedForm(person, editing=record)
+    assert isinstance(record, Assessment)
+    return AssessmentForm(person, editing=record)
+
+
+def shown(value: Any, t: Translator) -> str:
+    """A field's value as the reader knows it: labels, not codes; a dash for nothing."""
+    lang = t.lang
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, Choice):
+        return value.label(lang)
+    if isinstance(value, bool):
+        return t("form.yes") if value else t("form.no")
+    if isinstance(value, list):
+        return "、".join(shown(v, t) for v in value)
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+@cache
+def _adapter(kind: type[Record], name: str) -> TypeAdapter[Any]:
+    annotation = kind.model_fields[name].annotation
+    return TypeAdapter(annotation if annotation is not None else Any)
+
+
+def shown_raw(kind: type[Record], name: str, raw: Any, t: Translator) -> str:
+    """A value as the change log holds it (codes, ISO text), shown as `shown` would."""
+    if name not in kind.model_fields:
+        return str(raw)
+    try:
+        return shown(_adapter(kind, name).validate_python(raw), t)
+    except ValidationError:
+        return str(raw)
+
+
+class RecordScreen(CivScreen[bool]):
+    """Dismisses with True when the record was corrected, deleted or its follow-up closed."""
+
+    CSS_PATH = "record.tcss"
+    BINDINGS = [
+        Binding("escape", "back", "nav.back", id="record.back"),
+        Binding("e", "correct", "record.correct", id="record.correct", tooltip="tip.correct"),
+        Binding("d", "delete", "record.delete", id="record.delete", tooltip="tip.delete"),
+        Binding("x", "done", "followup.done", id="record.done", tooltip="tip.done"),
+    ]
+
+    def __init__(self, record: Record, person: Person) -> None:
+        super().__init__()
+        self.record = record
+        self.person = person
+        self.changed = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="record-title", classes="title")
+        with VerticalScroll(id="record-body"):
+            yield Vertical(id="record-fields")
+            yield Static(self.civ.t("record.history"), classes="title")
+            yield Static(id="record-history")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show()
+
+    def show(self) -> None:
+        t = self.civ.t
+        record = self.record
+        if isinstance(record, ElderNeed):
+            record = queries.need_history(self.civ.store, record)
+        self.sub_title = self.person.name
+        title = f"{t(f'kind.{kind_key(record)}')} · {self.person.name} · {day_of(record)}"
+        self.query_one("#record-title", Static).update(title)
+        fields = self.query_one("#record-fields", Vertical)
+        fields.remove_children()
+        fields.mount_all(
+            Horizontal(
+                Label(label, classes="record-label"),
+                Static(value, classes="record-value", markup=False),
+                classes="record-field",
+            )
+            for label, value in self._fields(record)
+        )
+        self.query_one("#record-history", Static).update(self._history(record))
+
+    def _fields(self, record: Record) -> list[tuple[str, str]]:
+        """Every field as (label, value); the value widget wraps a long note in full."""
+        t = self.civ.t
+        kind = type(record)
+        rows = [
+            (t.of(kind, name), shown(getattr(record, name), t))
+            for name in kind.model_fields
+            if name not in _HIDDEN
+        ]
+        if isinstance(record, Assessment):
+            rows.append((t("record.total"), f"{record.total} · {shown(record.level, t)}"))
+        if isinstance(record, ElderNeed):
+            for step in record.history:
+                before = shown(step.from_status, t)
+                line = f"{step.changed_at:%Y-%m-%d %H:%M} {before} → {shown(step.to_status, t)}"
+                note = f" · {step.note}" if step.note else ""
+                rows.append((t.of(ElderNeed, "history"), f"{line} · {step.staff}{note}"))
+        return rows
+
+    def _history(self, record: Record) -> Text:
+        t = self.civ.t
+        steps = records.history(self.civ.store, record)
+        out = Text()
+        for step in steps:
+            out.append(f"{step.at:%Y-%m-%d %H:%M}  ", style="bold")
+            out.append(self._who(step))
+            out.append("  ")
+            out.append(self._what(type(record), step))
+            out.append("\n")
+        if not steps:
+            out.append(t("dash.none"))
+        return out
+
+    def _who(self, step: Step) -> str:
+        t = self.civ.t
+        laptop = step.device_id[:8]
+        if step.device_id == self.civ.store.device_id:
+            return t("record.by_me", staff=self.civ.staff_name or "—", device=laptop)
+        return t("record.by_other", device=laptop)
+
+    def _what(self, kind: type[Record], step: Step) -> str:
+        t = self.civ.t
+        if step.op == "remote":
+            return t("record.remote")
+        if step.op == "delete":
+            return t("op.delete")
+        parts = [
+            f"{t.of(kind, name)}：{shown_raw(kind, name, value, t)}"
+            for name, value in step.fields.items()
+            if name in kind.model_fields and name not in {"id", "person_id"}
+        ]
+        if step.op == "lost":
+            return t("record.lost", what="；".join(parts))
+        if step.op == "insert":
+            return t("op.insert")
+        return f"{t('op.update')} " + "；".join(parts)
+
+    # -- actions --------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # `x` is offered only where there is a follow-up to close.
+        if action == "done":
+            record = self.record
+            return isinstance(record, Visit | ChildCheck) and record.follow_up_open
+        return True
+
+    def action_back(self) -> None:
+        self.dismiss(self.changed)
+
+    def _reload(self) -> None:
+        fresh = self.civ.store.get(type(self.record), self.record.id)
+        if fresh is None:
+            self.dismiss(True)
+            return
+        self.record = fresh
+        self.changed = True
+        self.show()
+
+    def action_correct(self) -> None:
+        def done(saved: bool | None) -> None:
+            if saved:
+                self._reload()
+
+        self.app.push_screen(edit_form(self.record, self.person), done)
+
+    def action_delete(self) -> None:
+        t = self.civ.t
+        what = t(f"kind.{kind_key(self.record)}")
+
+        def answered(reason: str | None) -> None:
+            if reason is None:
+                return
+            try:
+                records.delete(self.civ.store, self.record, reason, self.civ.today)
+            except FieldError as exc:
+                self.notify(text(exc, self.civ.lang), severity="error")
+                return
+            except RecordDeletedError:
+                self.notify(t("form.save_deleted"), severity="error")
+            else:
+                self.notify(t("record.deleted", what=what))
+            self.dismiss(True)
+
+        self.app.push_screen(ReasonModal(t("record.delete_question", what=what)), answered)
+
+    def action_done(self) -> None:
+        record = self.record
+        if not isinstance(record, Visit | ChildCheck) or not record.follow_up_open:
+            self.notify(self.civ.t("followup.none_here"), severity="warning")
+            return
+        try:
+            records.mark_follow_up_done(self.civ.store, record, self.civ.today)
+        except RecordDeletedError:
+            self.notify(self.civ.t("form.save_deleted"), severity="error")
+            self.dismiss(True)
+            return
+        self.notify(self.civ.t("followup.marked"))
+        self._reload()
+        self.refresh_bindings()
