@@ -151,3 +151,39 @@ def said(key: str, **values: object) -> Said:
 
     zh, en = STRINGS[key]
     return Said(zh.format(**values), en.format(**values))
+
+
+#: English help of the commands in civtui/cli/security.py (and export's --full-ids), by
+#: their Chinese text, as `civtui --lang en … --help` shows them (see CLI_HELP_EN).
+SECURITY_HELP_EN: dict[str, str] = {
+    "密钥打不开现有数据文件时也导入。": "Import even when the key does not open the existing file.",
+    "从标准输入读PIN（脚本用）。": "Read the PIN from standard input (for scripts).",
+    "以后 app 打开时自动备份到这个文件夹。": "From now on, back up to this folder automatically.",
+    "自动备份间隔（小时，默认24）。": "Hours between automatic backups (default 24).",
+    "自动备份保留几份（默认7）。": "How many automatic backups to keep (default 7).",
+    "不再确认。": "Do not ask for confirmation.",
+    "档案密钥：导出到U盘保管、在新电脑上导入、设置解锁PIN。": (
+        "The profile's key: export it to a USB stick, import it on a new laptop, set the PIN."
+    ),
+    "把档案密钥写入文件（存到U盘，和电脑分开保管）。": (
+        "Write the profile's key to a file (keep it on a USB stick, away from the laptop)."
+    ),
+    "导入 civtui key export 写出的密钥文件，保存到本机系统密码库。": (
+        "Import a key file written by civtui key export into this laptop's keyring."
+    ),
+    "设置解锁PIN：界面闲置锁定后用它解锁。": "Set the PIN that unlocks the app after it locks.",
+    "加密旧的（未加密的）档案：先复制、核对，再替换，最后删除未加密的文件。": (
+        "Encrypt an old (plain) profile: copy, verify, swap, then remove the plain file."
+    ),
+    "备份档案到文件夹（如U盘），app 开着也能安全备份；备份同样加密。": (
+        "Back up the profile to a folder (a USB stick); safe while the app is open; "
+        "the backup is encrypted too."
+    ),
+    "用备份文件替换当前档案（先确认；当前档案改名保留）。": (
+        "Replace the profile with a backup (asks first; the current file is kept)."
+    ),
+    "写出完整身份证号（默认只显示前6位和后4位）；文件不加密，请妥善保管。": (
+        "Write whole ID numbers (by default only the first 6 and last 4 digits); "
+        "the file is not encrypted, keep it safe."
+    ),
+}

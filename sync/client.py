@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from civtui import __version__
 from db import Store, outbox
+from db.connection import OperationalError
 from sync import protocol
 from sync.protocol import (
     Change,
@@ -289,7 +290,8 @@ def sync(store: Store, conn: Connection, progress: Progress | None = None) -> Sy
     """Push every pending change, then pull everything new in the token's villages."""
     try:
         return _sync(store, conn, progress)
-    except sqlite3.OperationalError as exc:
+    # A profile is SQLCipher's (encrypted) or, until `civtui encrypt`, plain sqlite3's.
+    except (sqlite3.OperationalError, OperationalError) as exc:
         if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "full" in str(exc):
             raise DiskFullError() from exc
         raise

@@ -18,8 +18,8 @@ from civtui.domain import resident_id
 from civtui.domain.choices import Category, PersonStatus
 from civtui.domain.errors import explain
 from civtui.domain.models import Person, Visit
+from civtui.services.keys import open_store
 from civtui.services.profile import Profile
-from db import open_store
 from tests.conftest import INIT, TODAY, synthetic_id
 
 

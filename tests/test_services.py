@@ -12,8 +12,9 @@ from pydantic import ValidationError
 from civtui.domain.clock import Clock
 from civtui.domain.models import Person, Staff
 from civtui.services import conflicts
+from civtui.services.keys import open_store
 from civtui.services.profile import Profile, SetupError, current_profile, set_up
-from db import Store, open_store, outbox
+from db import Store, outbox
 from tests.conftest import TODAY, make_person
 
 

@@ -22,8 +22,8 @@ from civtui.cli import main
 from civtui.domain.clock import Clock
 from civtui.domain.models import Person, Village
 from civtui.i18n import STRINGS, Translator
+from civtui.services.keys import open_store
 from civtui.services.profile import Profile
-from db import open_store
 from sync import client, words
 from sync.protocol import PARAMS, Code, Health, Reason
 from tests.conftest import CTX, INIT, TODAY, VILLAGE, MemoryKeyring, make_person
