@@ -406,3 +406,9 @@ class Translator:
             return FIELD_EN.get(name, name)
         info = model.model_fields.get(name)
         return (info.title if info else None) or name
+
+
+if True:  # issue #14's strings: the rates, groups, 补录, 待复评
+    from civtui.i18n_policy import STRINGS as _POLICY_STRINGS
+
+    STRINGS.update(_POLICY_STRINGS)

@@ -72,24 +72,33 @@ class DashboardScreen(CivScreen[None]):
         t, lang = civ.t, civ.lang
         data = queries.dashboard(civ.store, civ.today, WORKLIST_LIMIT)
         self.data = data
-        month = data.report.month
+        month = data.month
         self.sub_title = t("status.month", year=month.year, month=month.month)
 
         coverage = self.query_one("#coverage", DataTable)
         coverage.clear()
-        overall = data.report.overall
-        coverage.add_row(
-            t("dash.overall"),
-            fmt.coverage(overall.contacted, overall.required),
-        )
+        # Each rate on its own: 合计, then 成人 and 儿童 (which add up to it), then categories.
         order = list(Category)
-        for category, cov in sorted(
-            data.report.by_category.items(), key=lambda kv: (-kv[1].required, order.index(kv[0]))
-        ):
+        for frequency, report in data.rates.items():
+            total = report.total
             coverage.add_row(
-                category.label(lang),
-                fmt.coverage(cov.contacted, cov.required),
+                f"{t(f'rate.{frequency.value}')} {t('dash.overall')}",
+                fmt.coverage(total.contacted, total.required),
             )
+            for group, tally in report.groups.items():
+                if tally.required:
+                    coverage.add_row(
+                        f"  {t(f'group.{group}')}", fmt.coverage(tally.contacted, tally.required)
+                    )
+            cats: dict[Category, tuple[int, int]] = {}
+            for (_, category), tally in report.by_category.items():
+                got, due = cats.get(category, (0, 0))
+                cats[category] = (got + tally.contacted, due + tally.required)
+            for category, (got, due) in sorted(
+                cats.items(), key=lambda kv: (-kv[1][1], order.index(kv[0]))
+            ):
+                if due:
+                    coverage.add_row(f"  {category.label(lang)}", fmt.coverage(got, due))
 
         work = self.query_one("#worklist", DataTable)
         row_before = work.cursor_row
@@ -98,7 +107,9 @@ class DashboardScreen(CivScreen[None]):
         # head of it is laid out (laying out thousands of rows would delay every refresh).
         for item in data.work:
             person = data.people[item.person_id]
-            if item.overdue:
+            if item.reassess and not item.overdue:
+                state = t("state.reassess")
+            elif item.overdue:
                 state = t("state.overdue")
             elif item.high_risk:
                 state = t("state.high_risk")
@@ -117,7 +128,7 @@ class DashboardScreen(CivScreen[None]):
         if data.work:
             work.move_cursor(row=min(row_before, work.row_count - 1))
         self.query_one("#worklist-title", Static).update(
-            f"{t('dash.worklist')} ({data.report.due_count})" if data.work else t("dash.empty")
+            f"{t('dash.worklist')} ({data.due_count})" if data.work else t("dash.empty")
         )
 
         needs_text = " · ".join(

@@ -46,6 +46,9 @@ SYNCED_TABLES = (
     "elder_needs",
     "need_status_changes",
     "assessments",
+    # issue #14 (h5-coverage): dated status/category changes and closed months (月报).
+    "person_events",
+    "month_reports",
 )
 
 

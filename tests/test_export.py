@@ -75,16 +75,18 @@ def test_coverage_and_due_sheets_agree_with_the_report(
     assert run("export", "visits", "-o", str(out)).exit_code == 0
     book = load_workbook(out)
     report = json.loads(run("report", "coverage", "--json").stdout)
-    totals = {r["village"]: r for r in report["rows"] if r["category"] is None}
+    monthly = [r for r in report["rows"] if r["category"] is None and r["rate_kind"] == "monthly"]
+    totals = {r["village"]: r for r in monthly if r["group"] is None}
+    adults = {r["village"]: r for r in monthly if r["group"] == "adult"}
     sheet_totals = {
         row[0]: row
         for row in book["覆盖率"].iter_rows(min_row=2, values_only=True)
-        if row[1] == "合计"
+        if row[1] == "月探访率" and row[2] == "合计"
     }
     for village, row in totals.items():
-        assert sheet_totals[village][2:4] == (row["required"], row["contacted"])
+        assert sheet_totals[village][4:6] == (row["required"], row["contacted"])
     due = list(book["待访名单"].iter_rows(min_row=2, values_only=True))
-    adults_due = sum(r["required"] - r["contacted"] for r in totals.values())
+    adults_due = sum(r["required"] - r["contacted"] for r in adults.values())
     assert 0 < len(due) <= adults_due
     assert any(r[6] == "逾期" for r in due)
 

@@ -170,6 +170,7 @@ def test_migrations_on_an_empty_file_take_no_copy(tmp_path: Path) -> None:
         "m005_contact_months",
         "m006_dashboard_facts",
         "m007_need_counts",
+        "m008_dated_history",
     ]
     assert list(tmp_path.glob("*.bak")) == []
     store.close()

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from civtui.cli.common import Context, fail, profile_store
-from civtui.domain.choices import NeedStatus
+from civtui.domain.choices import Frequency, NeedStatus
 from civtui.domain.models import Village
 from civtui.domain.policy import add_months
 from civtui.excel import importer
@@ -241,16 +241,21 @@ def report_coverage(obj: Context, month: str | None, as_json: bool) -> None:
     """各村(社区)、各类别的探访覆盖率。"""
     when = parse_month(month, obj)
     with profile_store(obj) as store:
+        # A month that has ended is closed first: its figures are kept as its 月报.
+        reports.close_past_months(store, obj.clock.today())
         rows = reports.coverage(store, when, obj.clock.today())
     if as_json:
         data = [
             {
                 "village_code": r.village_code,
                 "village": r.village,
+                "rate_kind": r.rate_kind.value,
+                "group": r.group,
                 "category": r.category.value if r.category else None,
                 "required": r.required,
                 "contacted": r.contacted,
                 "rate": r.rate,
+                "late": r.late,
             }
             for r in rows
         ]
@@ -258,12 +263,35 @@ def report_coverage(obj: Context, month: str | None, as_json: bool) -> None:
             json.dumps({"month": f"{when:%Y-%m}", "rows": data}, ensure_ascii=False, indent=2)
         )
         return
-    table = Table("村(社区)", "类别", "应访", "已访", "覆盖率", title=f"{when:%Y年%m月}探访覆盖率")
+    table = Table(
+        "村(社区)",
+        "口径",
+        "人群",
+        "类别",
+        "应访",
+        "已访",
+        "覆盖率",
+        "补录",
+        title=f"{when:%Y年%m月}探访覆盖率",
+    )
+    groups = {"adult": "成人", "child": "儿童"}
     for r in rows:
         rate = f"{r.rate:.0%}" if r.rate is not None else "—"
         style = "bold" if r.category is None else ""
-        label = r.category.zh if r.category else "合计"
-        table.add_row(r.village, label, str(r.required), str(r.contacted), rate, style=style)
+        who = groups[r.group] if r.group else "合计"
+        label = r.category.zh if r.category else ("小计" if r.group else "合计")
+        kind = "月探访率" if r.rate_kind is Frequency.MONTHLY else "季度探访率"
+        table.add_row(
+            r.village,
+            kind,
+            who,
+            label,
+            str(r.required),
+            str(r.contacted),
+            rate,
+            str(r.late),
+            style=style,
+        )
     Console().print(table)
 
 

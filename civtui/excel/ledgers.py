@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from civtui.domain.choices import CHILD_CATEGORIES, Category, Choice, NeedStatus
+from civtui.domain.choices import Category, Choice, Frequency, NeedStatus
 from civtui.domain.models import ChildCheck, ElderNeed, NeedStatusChange, Person, Visit
 from civtui.domain.policy import add_months, month_start
 from civtui.services import reports
@@ -85,14 +85,39 @@ class _Month:
                 yield record, p, self.names.get(p.village_code, p.village_code)
 
 
+_RATE_ZH = {Frequency.MONTHLY: "月探访率", Frequency.QUARTERLY: "季度探访率"}
+_GROUP_ZH = {"adult": "成人", "child": "儿童"}
+
+
 def _coverage_sheet(ctx: _Month, children: bool) -> Sheet:
-    sheet = Sheet("覆盖率", ["村(社区)", "类别", "应访", "已访", "覆盖率"], [14, 18, 8, 8, 8])
-    for row in reports.coverage_rows(ctx.standings, ctx.names):
-        if row.category is not None and (row.category in CHILD_CATEGORIES) != children:
+    """Both rates, each village's 合计 = 成人 + 儿童, then this ledger's group by category."""
+    sheet = Sheet(
+        "覆盖率",
+        ["村(社区)", "口径", "人群", "类别", "应访", "已访", "覆盖率", "补录"],
+        [14, 12, 8, 18, 8, 8, 8, 8],
+    )
+    group = "child" if children else "adult"
+    rows = reports.with_reports(
+        ctx.store, ctx.month, reports.coverage_rows(ctx.standings, ctx.names)
+    )
+    for row in rows:
+        if row.category is not None and row.group != group:
             continue
         rate = f"{row.rate:.0%}" if row.rate is not None else "—"
-        label = row.category.zh if row.category else "合计"
-        sheet.rows.append([row.village, label, row.required, row.contacted, rate])
+        who = _GROUP_ZH[row.group] if row.group else "合计"
+        label = row.category.zh if row.category else "小计" if row.group else "合计"
+        sheet.rows.append(
+            [
+                row.village,
+                _RATE_ZH[row.rate_kind],
+                who,
+                label,
+                row.required,
+                row.contacted,
+                rate,
+                row.late,
+            ]
+        )
     return sheet
 
 

@@ -36,6 +36,7 @@ _PARENT = {
     "elder_needs": ("persons", "person_id"),
     "assessments": ("persons", "person_id"),
     "need_status_changes": ("elder_needs", "need_id"),
+    "person_events": ("persons", "person_id"),  # issue #14 (h5-coverage)
 }
 _STORED = {"stored": True}
 #: The device name in the stamps of what the server writes itself.
@@ -237,7 +238,7 @@ def _village_of(work: _WorkingSet, table: str, data: dict[str, Any]) -> str | No
     if table == "staff":
         codes = data.get("village_codes") or []
         return str(codes[0]) if codes else None
-    if table in ("households", "persons"):
+    if table in ("households", "persons", "month_reports"):  # month_reports: issue #14
         code = data.get("village_code")
         return str(code) if code else None
     parent_table, key = _PARENT[table]
