@@ -159,8 +159,9 @@ class Frame:
             band = key >> shift & 0xF
             level = key >> (shift + 4) & 0x3
             ages.append((start, thresholds[band - 1] if band else 0))
-            if level:
-                assessments.append((start, _LEVELS[level]))
+            # One assessment on every first day, so each day sees its own level (an
+            # expired one reads as none, not as the one before it).
+            assessments.append((start, _LEVELS.get(level, DependencyLevel.NONE)))
             shift += 6
         contacts = []
         for kind in KINDS:

@@ -64,7 +64,7 @@ class Person_:  # noqa: N801 - a person as the oracle sees it
 
     def stored_on(self, day: dt.date) -> set[Category]:
         cats = set(self.person.categories)
-        for category in Category:
+        for category in {e.category for e in self.events if e.category is not None}:
             later = [e for e in self.events if e.category is category and e.effective_on > day]
             if later:
                 first = min(later, key=lambda e: e.effective_on)
@@ -163,7 +163,14 @@ def people(store: Store) -> list[Person_]:
 
 
 def figures(store: Store, day: dt.date, rules: Rules) -> Figures:
+    return everything(store, day, rules)[0]
+
+
+def everything(store: Store, day: dt.date, rules: Rules) -> tuple[Figures, set[str], set[str]]:
+    """The figures, and who is due and overdue, judging each person once per period."""
     result: Figures = {}
+    due_ids: set[str] = set()
+    overdue_ids: set[str] = set()
 
     def add(
         key: tuple[str, Frequency, str | None, Category | None], v: tuple[bool, bool, bool]
@@ -184,24 +191,15 @@ def figures(store: Store, day: dt.date, rules: Rules) -> Figures:
             add((village, frequency, v.group, None), (v.counted, v.contacted, v.late))
             for c, cv in v.categories.items():
                 add((village, frequency, v.group, c), cv)
-    return result
-
-
-def due(store: Store, day: dt.date, rules: Rules) -> tuple[set[str], set[str]]:
-    """Who is due in the month or quarter containing `day`, and who of them is overdue."""
-    due_ids, overdue_ids = set(), set()
-    for p in people(store):
-        for frequency in (Frequency.MONTHLY, Frequency.QUARTERLY):
-            start, end = quarter_or_month(frequency, day)
-            v = verdict(p, frequency, start, end, rules)
-            if v is None or not v.required or v.contacted or v.late:
+            # Due: required and not contacted; overdue: the same in the period before.
+            if not v.required or v.contacted or v.late:
                 continue
             due_ids.add(p.person.id)
             prev_start, prev_end = quarter_or_month(frequency, start - dt.timedelta(days=1))
             before = verdict(p, frequency, prev_start, prev_end, rules)
             if before is not None and before.required and not before.contacted and not before.late:
                 overdue_ids.add(p.person.id)
-    return due_ids, overdue_ids
+    return result, due_ids, overdue_ids
 
 
 def reassess(store: Store, today: dt.date, rules: Rules) -> set[str]:

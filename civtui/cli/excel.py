@@ -182,6 +182,9 @@ def _export(
     statuses: set[NeedStatus] | None = None,
 ) -> None:
     with profile_store(obj) as store:
+        if ledger is not Ledger.NEEDS:
+            # A month that has ended is closed first: its figures are kept as its 月报.
+            reports.close_past_months(store, obj.clock.today())
         try:
             rows = export_ledger(
                 store, ledger, output, month=month, today=obj.clock.today(), statuses=statuses

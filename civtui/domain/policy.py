@@ -112,23 +112,24 @@ class Rules:
         )
 
     @staticmethod
-    def check(name: str, value: str) -> str:
-        """The value to store for rule `name`, or ValueError saying why it cannot be."""
+    def check(name: str, value: str) -> tuple[str, str]:
+        """Rule `name` and its value as stored (category codes, not labels), or ValueError
+        saying why it cannot be set."""
         head, _, tail = name.partition(".")
         if head in ("age_limit", "contact_kinds") and tail:
             category = Category.parse(tail)
             if head == "age_limit":
                 if not value.isdigit() or not 0 < int(value) <= 120:
                     raise ValueError(f"年龄上限应为1到120的整数，不是“{value}”")
-                return str(int(value))
+                return f"{head}.{category.value}", str(int(value))
             kinds = [k.strip() for k in value.split(",") if k.strip()]
             if not kinds or any(k not in KINDS for k in kinds):
                 raise ValueError(f"{category.zh}的记录种类应为 visit、check 或 visit,check")
-            return ",".join(k for k in KINDS if k in kinds)
+            return f"{head}.{category.value}", ",".join(k for k in KINDS if k in kinds)
         if name in ("adl_valid_months", "adl_min_age"):
             if not value.isdigit() or not 0 < int(value) <= 120:
                 raise ValueError(f"{name} 应为1到120的整数，不是“{value}”")
-            return str(int(value))
+            return name, str(int(value))
         raise ValueError(f"没有名为“{name}”的规则；可设：{'、'.join(Rules.NAMES)}")
 
 

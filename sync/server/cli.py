@@ -176,11 +176,11 @@ def rule_set(url: str | None, name: str, value: str) -> None:
     from sync.server import policy
 
     try:
-        Rules.check(name, value)
+        key, stored = Rules.check(name, value)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    policy.set_rule(_engine(url), name, value)
-    click.echo(f"已设定：{name} = {value}；各村(社区)下次同步后生效")
+    policy.set_rule(_engine(url), key, stored)
+    click.echo(f"已设定：{key} = {stored}；各村(社区)下次同步后生效")
 
 
 @rule_group.command("list")

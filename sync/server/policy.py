@@ -34,7 +34,8 @@ def current(engine: Engine) -> dict[Category, Frequency]:
 
 def set_rule(engine: Engine, name: str, value: str) -> int:
     """Set one visit rule (age limit, record kinds, ADL validity) for every village."""
-    return merge.write_from_server(engine, PolicyRule(id=name, value=Rules.check(name, value)))
+    key, stored = Rules.check(name, value)
+    return merge.write_from_server(engine, PolicyRule(id=key, value=stored))
 
 
 def rules(engine: Engine) -> dict[str, str]:
