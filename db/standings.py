@@ -413,25 +413,33 @@ def work_list(
     key, params = frame.key_sql()
     end = add_months(frame.day.replace(day=1), 1) - dt.timedelta(days=1)
     rules = frame.rules
+    # Someone contacted this month is not due in it, nor in its quarter, when any contact
+    # satisfies every category (the default): only the rest pay for their key.
+    prefilter = ""
+    if not rules.contact_kinds:
+        prefilter = """AND ((visit_month IS NOT :month AND check_month IS NOT :month)
+            OR level_code > 0)"""
     sql = f"""
         SELECT person_id, overdue, high_risk, urgent, (:today - birth) / 10000 AS age,
             (SELECT CAST(replace(max(last_day), '-', '') AS INTEGER) FROM contact_months c
              WHERE c.person_id = f.person_id AND c.last_day <= :end_day) AS last,
             reassess
         FROM (
-            SELECT person_id, high_risk, urgent, birth,
-                CASE WHEN {frame.stable_sql()}
-                    THEN ({key}) IN (SELECT value FROM json_each(:overdue))
+            SELECT person_id, high_risk, urgent, birth, reassess,
+                CASE WHEN k IS NOT NULL THEN k IN (SELECT value FROM json_each(:overdue))
                     ELSE person_id IN (SELECT value FROM json_each(:overdue_ids)) END AS overdue,
-                CASE WHEN {frame.stable_sql()}
-                    THEN ({key}) IN (SELECT value FROM json_each(:due))
-                    ELSE person_id IN (SELECT value FROM json_each(:due_ids)) END AS due,
-                level_code > 0 AND assessed <= :expired AND birth <= :adl_by
-                    AND class_id IN (SELECT value FROM json_each(:active)) AS reassess
-            FROM policy_facts
-            WHERE TRUE {"AND village_code = :village" if village_code else ""}
-            -- LIMIT makes this a co-routine, so each key is worked out once, not per use.
-            LIMIT -1
+                CASE WHEN k IS NOT NULL THEN k IN (SELECT value FROM json_each(:due))
+                    ELSE person_id IN (SELECT value FROM json_each(:due_ids)) END AS due
+            FROM (
+                SELECT person_id, high_risk, urgent, birth,
+                    CASE WHEN {frame.stable_sql()} THEN ({key}) END AS k,
+                    level_code > 0 AND assessed <= :expired AND birth <= :adl_by
+                        AND class_id IN (SELECT value FROM json_each(:active)) AS reassess
+                FROM policy_facts
+                WHERE TRUE {prefilter} {"AND village_code = :village" if village_code else ""}
+                -- LIMIT makes this a co-routine, so each key is worked out once, not per use.
+                LIMIT -1
+            )
         ) f
         WHERE due OR reassess
         ORDER BY due DESC, overdue DESC, high_risk DESC, urgent DESC, age DESC, last
@@ -449,6 +457,7 @@ def work_list(
         "expired": _number(months_before(frame.today, rules.adl_valid_months)),
         "adl_by": _born_by(frame.today, rules.adl_min_age),
         "end_day": end.isoformat(),
+        "month": _month_index(frame.day),
         "village": village_code,
         "limit": limit,
     }
