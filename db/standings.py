@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from civtui.domain.choices import Category, DependencyLevel, Frequency, PersonStatus
@@ -145,6 +145,23 @@ class Frame:
                 shift += 1
         assert shift < 63, "a key must fit SQLite's integers"
         return " | ".join(parts), params
+
+    def view(self, spot: tuple[Frequency, dt.date, dt.date]) -> Callable[[int], tuple[object, ...]]:
+        """A function giving what a judgement in `spot` can see of a key."""
+        _, s, e = spot
+        at = _CLASS_BITS + 6 * self.starts.index(s)
+        contacts = _CLASS_BITS + 6 * len(self.starts)
+        inside = 0
+        for k in range(len(KINDS)):
+            for g, (_, month) in enumerate(self.alike):
+                if s <= month <= e:
+                    inside |= 1 << (contacts + k * len(self.alike) + g)
+        class_mask = (1 << _CLASS_BITS) - 1
+
+        def seen(key: int) -> tuple[object, ...]:
+            return (key & class_mask, key >> at & 0x3F, key & inside, spot)
+
+        return seen
 
     def stand_in(
         self, key: int, known: Mapping[int, tuple[frozenset[Category], PersonStatus]]
@@ -313,7 +330,8 @@ def by_village(
         (keys,) = store.db.execute(
             f"SELECT group_concat({key}) FROM policy_facts WHERE {stable}{where}", params
         ).fetchone()
-        counts[""] = Counter(int(k) for k in keys.split(",")) if keys else Counter()
+        strings = Counter(keys.split(",")) if keys else Counter()
+        counts[""] = Counter({int(k): n for k, n in strings.items()})
     changed: dict[str, list[str]] = {}
     for village, pid in store.db.execute(
         f"SELECT village_code, person_id FROM policy_facts WHERE NOT ({stable}){where}", params
@@ -343,17 +361,23 @@ def _count(
     for f, s, e in current:
         result.rates[f] = RateReport(f, s, e)
     previous = dict(zip(current, frame.periods[len(current) :], strict=True))
+    # What a judgement in each period can see of a key: its class, the age band and ADL
+    # level on the period's first day, and which kinds of contact fall in the period.
+    views = {spot: frame.view(spot) for spot in frame.periods}
+    per_view: dict[tuple[object, ...], tuple[Frequency, int]] = {}
     for key, n in counts.items():
-        stand_in = frame.stand_in(key, known)
         is_due = is_overdue = False
         for spot in current:
-            j = _judge_once(judged, key, stand_in, spot, frame)
+            seen = views[spot](key)
+            j = _judge_seen(judged, seen, key, known, spot, frame)
             if j is None:
                 continue
-            result.rates[spot[0]].add(j, n)
+            per_view[seen] = (spot[0], per_view.get(seen, (spot[0], 0))[1] + n)
             if j.due:
                 is_due = True
-                before = _judge_once(judged, key, stand_in, previous[spot], frame)
+                before = _judge_seen(
+                    judged, views[previous[spot]](key), key, known, previous[spot], frame
+                )
                 is_overdue = is_overdue or (before is not None and before.due)
         if is_due:
             result.due.append(key)
@@ -361,6 +385,10 @@ def _count(
             if is_overdue:
                 result.overdue.append(key)
                 result.overdue_count += n
+    for seen, (frequency, n) in per_view.items():
+        j = judged[seen]
+        assert j is not None
+        result.rates[frequency].add(j, n)
     for h in histories(store, changed):
         for f, s, e in current:
             j = judge(h, f, s, e, rules)
@@ -376,26 +404,18 @@ def _count(
     return result
 
 
-def _judge_once(
+def _judge_seen(
     judged: dict[tuple[object, ...], Judgement | None],
+    seen: tuple[object, ...],
     key: int,
-    stand_in: History,
+    known: Mapping[int, tuple[frozenset[Category], PersonStatus]],
     spot: tuple[Frequency, dt.date, dt.date],
     frame: Frame,
 ) -> Judgement | None:
-    """Judge a stand-in in one period, once per thing the judgement can see."""
-    f, s, e = spot
-    kinds = frozenset(c.kind for c in stand_in.contacts if s <= c.day <= e)
-    seen = (
-        stand_in.categories,
-        stand_in.status,
-        stand_in.age_on(s),
-        stand_in.level_on(s, frame.rules),
-        kinds,
-        spot,
-    )
+    """Judge the people of `key` in one period, once per thing the judgement can see."""
     if seen not in judged:
-        judged[seen] = judge(stand_in, f, s, e, frame.rules)
+        f, s, e = spot
+        judged[seen] = judge(frame.stand_in(key, known), f, s, e, frame.rules)
     return judged[seen]
 
 
