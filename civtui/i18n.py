@@ -410,12 +410,14 @@ class Translator:
 
 # Strings of one part of the app, kept in its own module (one line here per module).
 from civtui.i18n_cli import CLI_HELP_EN, CLI_STRINGS  # noqa: E402
+from civtui.i18n_policy import STRINGS as _POLICY_STRINGS  # noqa: E402
 from civtui.i18n_security import SECURITY_HELP_EN  # noqa: E402
 from civtui.i18n_security import STRINGS as _SECURITY_STRINGS  # noqa: E402
 from civtui.i18n_server import SERVER_HELP_EN, SERVER_STRINGS  # noqa: E402
 from civtui.i18n_sync import SYNC_STRINGS  # noqa: E402
 
 STRINGS.update(CLI_STRINGS)
+STRINGS.update(_POLICY_STRINGS)
 STRINGS.update(_SECURITY_STRINGS)
 STRINGS.update(SERVER_STRINGS)
 STRINGS.update(SYNC_STRINGS)

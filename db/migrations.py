@@ -10,6 +10,8 @@ Before any migration runs on a file that already holds data, a copy is taken.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -596,6 +598,214 @@ def m009_corrections_and_follow_ups(db: Database) -> None:
         db.execute(
             f"CREATE INDEX [{table}_open_follow_ups] ON [{table}] (person_id) "
             "WHERE follow_up_needed = 1 AND follow_up_done_on IS NULL AND deleted = 0"
+        )
+
+
+_LEVEL_CODE = (
+    # The stored values of DependencyLevel.SEVERE and .MODERATE, as this migration knew them.
+    "CASE {col} WHEN 'severe' THEN 2 WHEN 'moderate' THEN 1 ELSE 0 END"
+)
+
+
+def _refresh_history(pid: str) -> list[str]:
+    """Statements that rewrite what m010 added to `pid`'s policy_facts row: the day of the
+    person's latest dated change, the latest two assessments, the latest 补录 contact."""
+    assessment = (
+        "(SELECT {what} FROM assessments WHERE person_id = " + pid + " AND deleted = 0 "
+        "ORDER BY assessed_on DESC, hlc DESC LIMIT 1 OFFSET {offset})"
+    )
+
+    def nth(what: str, offset: int) -> str:
+        return assessment.format(what=what, offset=offset)
+
+    late = (
+        "(SELECT max(day) FROM (SELECT visit_date AS day FROM visits WHERE person_id = "
+        + pid
+        + " AND deleted = 0 AND late = 1 UNION ALL SELECT check_date FROM child_checks "
+        "WHERE person_id = " + pid + " AND deleted = 0 AND late = 1))"
+    )
+    return [
+        f"""UPDATE policy_facts SET
+            changed = (SELECT {_day_number("max(effective_on)")} FROM person_events
+                       WHERE person_id = {pid} AND deleted = 0),
+            level_code = {nth(_LEVEL_CODE.format(col="level"), 0)},
+            assessed = {nth(_day_number("assessed_on"), 0)},
+            prior_level = {nth(_LEVEL_CODE.format(col="level"), 1)},
+            prior_assessed = {nth(_day_number("assessed_on"), 1)},
+            late_last = {_day_number(late)}
+        WHERE person_id = {pid}"""
+    ]
+
+
+@migrations()
+def m010_dated_history(db: Database) -> None:
+    """Dated status and category changes, closed months (月报), the township's visit rules,
+    and 补录 marks; policy_facts learns what the rules need to judge a past period.
+
+    Existing undated changes are dated by their change-log time: each status or category
+    change this laptop made becomes a dated event, logged to sync like any other write.
+    """
+    _synced_table(
+        db,
+        "person_events",
+        {
+            "person_id": str,
+            "effective_on": str,
+            "status_before": str,
+            "status": str,
+            "category": str,
+            "held": int,
+            "note": str,
+        },
+        [("person_id", "persons", "id")],
+    )
+    db.table("person_events").create_index(["person_id"])
+    _synced_table(
+        db,
+        "month_reports",
+        {"village_code": str, "month": str, "taken_at": str, "figures": str},
+        [("village_code", "villages", "id")],
+    )
+    _synced_table(db, "policy_rules", {"value": str})
+    for table in ("visits", "child_checks"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN late INTEGER NOT NULL DEFAULT 0")
+    for column in (
+        "changed",
+        "level_code",
+        "assessed",
+        "prior_level",
+        "prior_assessed",
+        "late_last",
+    ):
+        db.execute(f"ALTER TABLE policy_facts ADD COLUMN {column} INTEGER")
+    _date_past_changes(db)
+    for row in db.execute("SELECT id FROM persons WHERE deleted = 0").fetchall():
+        for sql in _refresh_history("?"):
+            db.execute(sql, [row[0]] * sql.count("?"))
+    # The person triggers insert the facts row: they are made again with the new columns
+    # in the same trigger, since SQLite does not promise the order of two triggers.
+    db.execute("DROP TRIGGER persons_facts_insert")
+    db.execute("DROP TRIGGER persons_facts_update")
+
+    def everything(pid: str) -> list[str]:
+        return [*_refresh_all(pid), *_refresh_history(pid)]
+
+    statements = [
+        _trigger("persons_facts_insert", "AFTER INSERT", "persons", everything("NEW.id")),
+        _trigger(
+            "persons_facts_update",
+            "AFTER UPDATE OF categories, status, id_number, registered_on, village_code, deleted",
+            "persons",
+            everything("NEW.id"),
+        ),
+        _trigger(
+            "person_events_facts_insert",
+            "AFTER INSERT",
+            "person_events",
+            _refresh_history("NEW.person_id"),
+        ),
+        *_update_triggers(
+            "person_events_facts",
+            "person_id, effective_on, deleted",
+            "person_events",
+            _refresh_history,
+        ),
+        _trigger(
+            "assessments_history_insert",
+            "AFTER INSERT",
+            "assessments",
+            _refresh_history("NEW.person_id"),
+        ),
+        *_update_triggers(
+            "assessments_history",
+            "person_id, assessed_on, level, deleted, hlc",
+            "assessments",
+            _refresh_history,
+        ),
+    ]
+    for table, column in (("visits", "visit_date"), ("child_checks", "check_date")):
+        statements += [
+            _trigger(
+                f"{table}_late_insert",
+                "AFTER INSERT",
+                table,
+                _refresh_history("NEW.person_id"),
+                "WHEN NEW.late = 1",
+            ),
+            *_update_triggers(
+                f"{table}_late", f"person_id, {column}, late, deleted", table, _refresh_history
+            ),
+        ]
+    for sql in statements:
+        db.execute(sql)
+
+
+def _date_past_changes(db: Database) -> None:
+    """Turn this laptop's own undated status and category changes into dated events."""
+    device = db.execute("SELECT value FROM meta WHERE key = 'device_id'").fetchone()
+    if device is None:
+        return
+    state: dict[str, tuple[str | None, list[str] | None]] = {}
+    rows = db.execute(
+        "SELECT seq, record_id, fields, hlc, created_at FROM changes "
+        "WHERE table_name = 'persons' AND op = 'upsert' ORDER BY seq"
+    ).fetchall()
+    events: list[dict[str, object]] = []
+    for seq, pid, fields_text, stamp, created_at in rows:
+        fields = json.loads(fields_text)
+        status, cats = state.get(pid, (None, None))
+        day = str(created_at)[:10]
+        if pid in state:
+            if "status" in fields and status is not None and fields["status"] != status:
+                events.append(
+                    {
+                        "status_before": status,
+                        "status": fields["status"],
+                        "category": None,
+                        "held": None,
+                    }
+                    | {"id": f"{pid}:{seq}:status", "pid": pid, "day": day, "hlc": stamp}
+                )
+            if "categories" in fields and cats is not None:
+                for category in sorted(set(cats) ^ set(fields["categories"])):
+                    events.append(
+                        {
+                            "status_before": None,
+                            "status": None,
+                            "category": category,
+                            "held": int(category in fields["categories"]),
+                        }
+                        | {"id": f"{pid}:{seq}:{category}", "pid": pid, "day": day, "hlc": stamp}
+                    )
+        state[pid] = (fields.get("status", status), fields.get("categories", cats))
+    for event in events:
+        record_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"civtui:{device[0]}:{event['id']}"))
+        values = {
+            "person_id": event["pid"],
+            "effective_on": event["day"],
+            "status_before": event["status_before"],
+            "status": event["status"],
+            "category": event["category"],
+            "held": event["held"],
+            "note": "",
+        }
+        # Written as of the change it dates (its stamp), and logged so that it syncs.
+        db.execute(
+            "INSERT INTO person_events (id, person_id, effective_on, status_before, status, "
+            "category, held, note, updated_at, device_id, hlc, deleted) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            [record_id, *values.values(), event["day"], device[0], event["hlc"]],
+        )
+        db.execute(
+            "INSERT INTO changes (table_name, record_id, op, fields, hlc, device_id, created_at) "
+            "VALUES ('person_events', ?, 'upsert', ?, ?, ?, ?)",
+            [
+                record_id,
+                json.dumps({"id": record_id, **values}, ensure_ascii=False, separators=(",", ":")),
+                event["hlc"],
+                device[0],
+                event["day"],
+            ],
         )
 
 

@@ -25,16 +25,14 @@ from civtui.domain.models import (
     ElderNeed,
     NeedStatusChange,
     Person,
+    PolicyRule,
     Record,
     Village,
     VisitPolicy,
     derived_categories,
     sync_spec,
 )
-from civtui.domain.policy import (
-    DEFAULT_POLICY,
-    MonthReport,
-)
+from civtui.domain.policy import DEFAULT_POLICY, RateReport, Rules
 from civtui.domain.worklist import WorkItem
 from db import standings
 from db.store import Store
@@ -55,6 +53,12 @@ def visit_policy(store: Store) -> dict[Category, Frequency]:
     for row in store.all(VisitPolicy):
         policy[Category(row.id)] = row.frequency
     return policy
+
+
+def rules(store: Store) -> Rules:
+    """The township's visit rules: frequencies and the rules beside them, as synced."""
+    data = {r.id: r.value for r in store.all(PolicyRule)}
+    return Rules.from_data(visit_policy(store), data)
 
 
 def need_history(store: Store, need: ElderNeed) -> ElderNeed:
@@ -276,9 +280,12 @@ def change_label(store: Store, table: str, record_id: str) -> str:
 class Dashboard:
     """Everything the dashboard shows for one month."""
 
-    report: MonthReport
-    #: The head of the work list; `report.due_count` says how long all of it is.
+    #: 月探访率 and 季度探访率 in the periods containing today (a rate no category uses is absent).
+    rates: dict[Frequency, RateReport]
+    month: dt.date
+    #: The head of the work list; `due_count` says how long all of it is.
     work: list[WorkItem]
+    due_count: int
     people: dict[str, PersonRow]
     need_counts: dict[NeedStatus, int]
     high_risk: list[PersonRow]
@@ -286,9 +293,11 @@ class Dashboard:
 
 def dashboard(store: Store, today: dt.date, limit: int) -> Dashboard:
     """This month's coverage, the `limit` most urgent people due, open needs, high-risk children."""
-    month = standings.month(store, today, today, visit_policy(store))
+    chosen = rules(store)
+    month = standings.month(store, today, today, chosen)
     work = standings.work_list(store, month, limit)
-    risky = standings.high_risk(store, today)
+    risky = standings.high_risk(store, today, chosen)
     rows = {r.id: r for r in person_rows(store, today, [*(w.person_id for w in work), *risky])}
     high = [rows[pid] for pid in risky]
-    return Dashboard(month.report, work, rows, need_counts(store), high)
+    first = today.replace(day=1)
+    return Dashboard(month.rates, first, work, month.due_count, rows, need_counts(store), high)

@@ -1,12 +1,16 @@
-"""Where everyone stands against the visit policy in a month, counted in SQL.
+"""Where everyone stands against the visit rules in a month, counted in SQL.
 
-`policy_facts` (kept by triggers, migration m006) holds one row of numbers per live
-person. One query gives every person a *key*: their class (categories, status, latest
-ADL level), whether they are 80+ or a child on the asked day, when they registered
-relative to the period ends, and in which of the months around the asked one they were
-contacted. People with the same key stand alike, so `civtui.domain.policy` judges each key once
-with a representative subject: the policy lives in Python only, and no Python loop runs
-per person. The work list then asks SQL for the due keys' people, most urgent first.
+`policy_facts` (kept by triggers, migrations m006 and m008) holds one row of numbers per
+live person. Most people have not changed within the periods asked about: no dated change,
+no registration, no second assessment and no 补录 entry since the earliest period's first
+day. Their state throughout is their row, so one query gives each a *key*: their class
+(stored categories, status), their age band and valid ADL level on each period's first
+day, and which of the months around the asked one they were contacted in, by kind. People
+with the same key stand alike, so `civtui.domain.policy` judges each key once with a
+stand-in: the rules live in Python only, and no Python loop runs per person.
+
+The few who did change are judged one by one from their full history, with the same
+functions.
 """
 
 from __future__ import annotations
@@ -14,19 +18,24 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from civtui.domain.choices import Category, DependencyLevel, Frequency, PersonStatus
-from civtui.domain.models import ADVANCED_AGE, CHILD_AGE_LIMIT, derived_categories
 from civtui.domain.policy import (
-    MonthReport,
-    Subject,
+    KINDS,
+    RATES,
+    Contact,
+    History,
+    Judgement,
+    RateReport,
+    Rules,
     add_months,
-    month_start,
-    periods,
-    standing,
+    judge,
+    months_before,
+    period,
 )
+from civtui.domain.policy import due as person_due
 from civtui.domain.worklist import WorkItem
 from db.store import Store
 
@@ -34,8 +43,8 @@ from db.store import Store
 #: 62 months of contacts before each person's last one (migration m006).
 REACH_MONTHS = 60
 
-# Where each part sits in a key; the class id takes the low 32 bits.
-_AGED, _BUCKET, _FLAGS = 32, 33, 37
+_CLASS_BITS = 24
+_LEVELS = {1: DependencyLevel.MODERATE, 2: DependencyLevel.SEVERE}
 
 
 def _number(day: dt.date) -> int:
@@ -51,191 +60,363 @@ def _month_index(day: dt.date) -> int:
     return day.year * 12 + day.month - 1
 
 
-def _born_by(today: dt.date, years: int) -> int:
-    """YYYYMMDD of the last birthday that makes someone `years` old on `today`.
+def _born_by(day: dt.date, years: int) -> int:
+    """YYYYMMDD of the last birthday that makes someone `years` old on `day`.
 
     Compared as numbers, so 29 February needs no special case."""
-    return (today.year - years) * 10000 + today.month * 100 + today.day
+    return (day.year - years) * 10000 + day.month * 100 + day.day
 
 
 @dataclass(frozen=True)
 class Frame:
-    """The asked month and today, turned into the numbers the key query compares with."""
+    """The periods asked about, turned into the numbers the key query compares with."""
 
-    month: dt.date
+    day: dt.date
     today: dt.date
-    #: First days of the months the policy's periods reach, latest first: bit i of a
-    #: key's contact flags is months[i].
+    rules: Rules
+    #: (frequency, start, end) of each period judged: the current ones first.
+    periods: tuple[tuple[Frequency, dt.date, dt.date], ...]
+    current: tuple[tuple[Frequency, dt.date, dt.date], ...]
+    #: The periods' first days: ages and ADL levels are judged on these.
+    starts: tuple[dt.date, ...]
+    #: First days of the months in reach, latest first; months that lie in the same
+    #: periods are alike, and a key keeps one bit per group of alike months and kind.
     months: tuple[dt.date, ...]
-    #: Months the periods cannot tell apart, as (bits of `months`, one of them); a
-    #: contact in any of them is as good as one in another.
     alike: tuple[tuple[int, dt.date], ...]
-    #: Every period end (and previous period end), ascending: the registration buckets.
-    bounds: tuple[dt.date, ...]
 
     @classmethod
-    def of(cls, month: dt.date, today: dt.date, frequencies: Iterable[Frequency]) -> Frame:
-        spans = [periods(f, month) for f in set(frequencies) if f is not Frequency.NONE]
-        if not spans:
-            return cls(month_start(month), today, (), (), ())
-        last = max(s[1] for s in spans)
-        count = _month_index(last) - _month_index(min(s[2] for s in spans)) + 1
+    def of(cls, day: dt.date, today: dt.date, rules: Rules, previous: bool = True) -> Frame:
+        used = {rules.frequency(c) for c in Category}
+        current = tuple((f, *period(f, day)) for f in RATES if f in used)
+        periods = list(current)
+        if previous:
+            periods += [(f, *period(f, s - dt.timedelta(days=1))) for f, s, _ in current]
+        if not periods:
+            return cls(day, today, rules, (), (), (), (), ())
+        first = min(s for _, s, _ in periods)
+        last = max(e for _, _, e in periods)
+        count = _month_index(last) - _month_index(first) + 1
         months = tuple(add_months(last, -i) for i in range(count))
-        # A month's signature: which current and previous periods it falls in.
         signatures: dict[tuple[bool, ...], list[int]] = {}
         for i, m in enumerate(months):
-            sig = tuple(s[a] <= m <= s[b] for s in spans for a, b in ((0, 1), (2, 3)))
-            signatures.setdefault(sig, []).append(i)
+            signatures.setdefault(tuple(s <= m <= e for _, s, e in periods), []).append(i)
         return cls(
-            month_start(month),
+            day,
             today,
+            rules,
+            tuple(periods),
+            current,
+            tuple(sorted({s for _, s, _ in periods})),
             months,
-            tuple((sum(1 << i for i in bits), months[bits[0]]) for bits in signatures.values()),
-            tuple(sorted({d for s in spans for d in (s[1], s[3])})),
+            tuple((sum(1 << i for i in bits), months[bits[-1]]) for bits in signatures.values()),
         )
 
-    def key_sql(self) -> tuple[str, dict[str, int]]:
-        """SQL for a person's key over policy_facts, and its named parameters."""
-        buckets = "0"
-        if self.bounds:
-            whens = " ".join(f"WHEN registered <= :b{i} THEN {i}" for i in range(len(self.bounds)))
-            buckets = f"CASE {whens} ELSE {len(self.bounds)} END"
-        sql = f"""class_id
-            | ((birth <= :aged_by) << {_AGED})
-            | (({buckets}) << {_BUCKET})
-            | (((CASE WHEN birth > :child_by
-                     THEN check_mask >> (coalesce(check_month, 0) - :window_end)
-                     ELSE visit_mask >> (coalesce(visit_month, 0) - :window_end) END)
-                & {(1 << len(self.months)) - 1}) << {_FLAGS})"""
-        params = {
-            "aged_by": _born_by(self.today, ADVANCED_AGE),
-            "child_by": self.child_cut,
-            "window_end": _month_index(self.months[0]) if self.months else 0,
-            **{f"b{i}": _number(b) for i, b in enumerate(self.bounds)},
-        }
-        return sql, params
-
     @property
-    def child_cut(self) -> int:
-        return _born_by(self.today, CHILD_AGE_LIMIT)
+    def window_start(self) -> int:
+        return _number(self.starts[0]) if self.starts else 0
 
-    def situation(self, key: int) -> tuple[int, bool, int, tuple[dt.date, ...]]:
-        """What the policy can see of a key: class, 80+, registration bucket, contacts."""
-        flags = key >> _FLAGS
-        contacts = tuple(m for bits, m in self.alike if flags & bits)
-        return key & 0xFFFFFFFF, bool(key >> _AGED & 1), key >> _BUCKET & 0xF, contacts
+    def stable_sql(self) -> str:
+        """Who stands the same all through the window (see the module's doc)."""
+        return """coalesce(changed, 0) <= :window AND registered <= :window
+            AND coalesce(prior_assessed, 0) <= :window AND coalesce(late_last, 0) < :window"""
 
-    def registered(self, bucket: int) -> dt.date:
-        """A registration day that falls in `bucket`."""
-        if bucket < len(self.bounds):
-            return self.bounds[bucket]
-        return self.bounds[-1] + dt.timedelta(days=1) if self.bounds else self.month
+    def key_sql(self) -> tuple[str, dict[str, int]]:
+        """SQL for a stable person's key over policy_facts, and its named parameters."""
+        params: dict[str, int] = {"window": self.window_start}
+        parts = ["class_id"]
+        shift = _CLASS_BITS
+        thresholds = self.rules.thresholds
+        for i, start in enumerate(self.starts):
+            band = " + ".join(f"(birth <= {_born_by(start, t)})" for t in thresholds) or "0"
+            s, cut = _number(start), _number(months_before(start, self.rules.adl_valid_months))
+            level = f"""(CASE WHEN assessed <= {s} THEN (CASE WHEN assessed > {cut}
+                    THEN level_code ELSE 0 END)
+                WHEN prior_assessed <= {s} THEN (CASE WHEN prior_assessed > {cut}
+                    THEN prior_level ELSE 0 END) ELSE 0 END)"""
+            parts.append(f"(({band}) << {shift})")
+            parts.append(f"({level} << {shift + 4})")
+            shift += 6
+            params[f"s{i}"] = s
+        end = _month_index(self.months[0]) if self.months else 0
+        for kind in KINDS:
+            shifted = f"({kind}_mask >> (coalesce({kind}_month, 0) - {end}))"
+            for bits, _ in self.alike:
+                parts.append(f"((({shifted} & {bits}) != 0) << {shift})")
+                shift += 1
+        assert shift < 63, "a key must fit SQLite's integers"
+        return " | ".join(parts), params
+
+    def view(self, spot: tuple[Frequency, dt.date, dt.date]) -> Callable[[int], tuple[object, ...]]:
+        """A function giving what a judgement in `spot` can see of a key."""
+        _, s, e = spot
+        at = _CLASS_BITS + 6 * self.starts.index(s)
+        contacts = _CLASS_BITS + 6 * len(self.starts)
+        inside = 0
+        for k in range(len(KINDS)):
+            for g, (_, month) in enumerate(self.alike):
+                if s <= month <= e:
+                    inside |= 1 << (contacts + k * len(self.alike) + g)
+        class_mask = (1 << _CLASS_BITS) - 1
+
+        def seen(key: int) -> tuple[object, ...]:
+            return (key & class_mask, key >> at & 0x3F, key & inside, spot)
+
+        return seen
+
+    def stand_in(
+        self, key: int, known: Mapping[int, tuple[frozenset[Category], PersonStatus]]
+    ) -> History:
+        """A history that stands exactly like the people with `key`."""
+        categories, status = known[key & ((1 << _CLASS_BITS) - 1)]
+        thresholds = self.rules.thresholds
+        shift = _CLASS_BITS
+        ages = []
+        assessments = []
+        for start in self.starts:
+            band = key >> shift & 0xF
+            level = key >> (shift + 4) & 0x3
+            ages.append((start, thresholds[band - 1] if band else 0))
+            # One assessment on every first day, so each day sees its own level (an
+            # expired one reads as none, not as the one before it).
+            assessments.append((start, _LEVELS.get(level, DependencyLevel.NONE)))
+            shift += 6
+        contacts = []
+        for kind in KINDS:
+            for _, month in self.alike:
+                if key >> shift & 1:
+                    contacts.append(Contact(month, kind))
+                shift += 1
+        return History(
+            person_id=str(key),
+            village_code="",
+            birth=dt.date(1900, 1, 1),
+            registered_on=dt.date(1900, 1, 1),
+            status=status,
+            categories=categories,
+            assessments=tuple(assessments),
+            contacts=tuple(contacts),
+            ages=tuple(ages),
+        )
 
 
 @dataclass
 class Standings:
-    """The month's report, and which keys are due and overdue (for the work list)."""
+    """The rates in the periods asked about, and who is due and overdue (the work list)."""
 
     frame: Frame
-    report: MonthReport
+    rates: dict[Frequency, RateReport] = field(default_factory=dict)
+    #: Keys of alike people who are due / overdue.
     due: list[int] = field(default_factory=list)
     overdue: list[int] = field(default_factory=list)
+    #: People judged one by one who are due / overdue.
+    due_ids: list[str] = field(default_factory=list)
+    overdue_ids: list[str] = field(default_factory=list)
+    due_count: int = 0
+    overdue_count: int = 0
+
+    def rate(self, frequency: Frequency) -> RateReport | None:
+        return self.rates.get(frequency)
 
 
-#: What one policy_classes row stands for: stored categories, status, latest ADL level.
-PolicyClass = tuple[frozenset[Category], PersonStatus, DependencyLevel | None]
-
-
-def classes(
-    store: Store,
-) -> dict[int, PolicyClass]:
+def classes(store: Store) -> dict[int, tuple[frozenset[Category], PersonStatus]]:
+    """What each policy class stands for (its ADL level is judged per period instead)."""
     by_code = {c.value: c for c in Category}
     return {
-        cid: (
-            frozenset(by_code[c] for c in json.loads(cats)),
-            PersonStatus(status),
-            DependencyLevel(level) if level else None,
-        )
-        for cid, cats, status, level in store.db.execute(
-            "SELECT id, categories, status, level FROM policy_classes"
+        cid: (frozenset(by_code[c] for c in json.loads(cats)), PersonStatus(status))
+        for cid, cats, status in store.db.execute(
+            "SELECT id, categories, status FROM policy_classes"
         )
     }
 
 
+def histories(store: Store, ids: Iterable[str]) -> list[History]:
+    """The full histories of these people, as the rules read them."""
+    wanted = list(ids)
+    found: list[History] = []
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        events: dict[str, list[tuple[str, str | None, str | None, int | None]]] = {}
+        for pid, *event in store.db.execute(
+            "SELECT person_id, effective_on, status_before, category, held FROM person_events "
+            f"WHERE deleted = 0 AND person_id IN ({marks}) ORDER BY effective_on, hlc",
+            chunk,
+        ):
+            events.setdefault(pid, []).append((event[0], event[1], event[2], event[3]))
+        assessed: dict[str, list[tuple[dt.date, DependencyLevel]]] = {}
+        for pid, day, level in store.db.execute(
+            f"SELECT person_id, assessed_on, level FROM assessments WHERE deleted = 0 "
+            f"AND person_id IN ({marks}) ORDER BY assessed_on, hlc",
+            chunk,
+        ):
+            assessed.setdefault(pid, []).append(
+                (dt.date.fromisoformat(day), DependencyLevel(level))
+            )
+        contacts: dict[str, list[Contact]] = {}
+        for pid, day, kind, late in store.db.execute(
+            f"""SELECT person_id, visit_date, 'visit', late FROM visits WHERE deleted = 0
+                AND person_id IN ({marks})
+                UNION ALL SELECT person_id, check_date, 'check', late FROM child_checks
+                WHERE deleted = 0 AND person_id IN ({marks})""",
+            chunk * 2,
+        ):
+            contacts.setdefault(pid, []).append(
+                Contact(dt.date.fromisoformat(day), kind, bool(late))
+            )
+        for pid, village, number, registered, status, cats in store.db.execute(
+            "SELECT id, village_code, id_number, registered_on, status, categories FROM persons "
+            f"WHERE deleted = 0 AND id IN ({marks})",
+            chunk,
+        ):
+            mine = events.get(pid, [])
+            found.append(
+                History(
+                    person_id=pid,
+                    village_code=village,
+                    birth=_from_number(int(number[6:14])),
+                    registered_on=dt.date.fromisoformat(registered),
+                    status=PersonStatus(status),
+                    categories=frozenset(Category(c) for c in json.loads(cats)),
+                    status_changes=tuple(
+                        (dt.date.fromisoformat(d), PersonStatus(before))
+                        for d, before, cat, _ in mine
+                        if cat is None and before is not None
+                    ),
+                    category_changes=tuple(
+                        (dt.date.fromisoformat(d), Category(cat), bool(held))
+                        for d, _, cat, held in mine
+                        if cat is not None and held is not None
+                    ),
+                    assessments=tuple(assessed.get(pid, ())),
+                    contacts=tuple(sorted(contacts.get(pid, ()), key=lambda c: c.day)),
+                )
+            )
+    return found
+
+
 def month(
-    store: Store,
-    month: dt.date,
-    today: dt.date,
-    policy: Mapping[Category, Frequency],
-    village_code: str | None = None,
+    store: Store, day: dt.date, today: dt.date, rules: Rules, village_code: str | None = None
 ) -> Standings:
-    """Coverage in `month` of everyone (or one village's people) as they are on `today`."""
-    frame = Frame.of(month, today, policy.values())
-    key, params = frame.key_sql()
-    # One string of keys rather than 50,000 rows: handing rows to Python costs more than
-    # working the keys out, and SQLite's GROUP BY sorts every row.
-    sql = f"SELECT group_concat({key}) FROM policy_facts"
-    if village_code is not None:
-        sql += " WHERE village_code = :village"
-    (keys,) = store.db.execute(sql, {**params, "village": village_code}).fetchone()
-    counts = Counter(keys.split(",") if keys else ())
-    return judge(classes(store), frame, {int(k): n for k, n in counts.items()}, policy)
+    """The rates in the periods containing `day`, for everyone or one village's people."""
+    return by_village(store, day, today, rules, village_code, per_village=False)[""]
 
 
 def by_village(
-    store: Store, month: dt.date, today: dt.date, policy: Mapping[Category, Frequency]
+    store: Store,
+    day: dt.date,
+    today: dt.date,
+    rules: Rules,
+    village_code: str | None = None,
+    per_village: bool = True,
 ) -> dict[str, Standings]:
-    """`month` for every village at once: one pass over the people."""
-    frame = Frame.of(month, today, policy.values())
+    """The same for every village at once (or all together under ""): one pass over people."""
+    frame = Frame.of(day, today, rules)
+    if not frame.periods:
+        return {} if per_village else {"": Standings(frame)}
     key, params = frame.key_sql()
+    where = " AND village_code = :village" if village_code else ""
+    params = {**params, "village": village_code}  # type: ignore[dict-item]
+    stable = frame.stable_sql()
     counts: dict[str, Counter[int]] = {}
-    rows = store.db.execute(f"SELECT village_code, {key} FROM policy_facts", params)
-    for village, k in rows:
-        counts.setdefault(village, Counter())[k] += 1
-    known = classes(store)
-    return {code: judge(known, frame, c, policy) for code, c in counts.items()}
-
-
-def judge(
-    known: Mapping[int, PolicyClass],
-    frame: Frame,
-    counts: Mapping[int, int],
-    policy: Mapping[Category, Frequency],
-) -> Standings:
-    """Apply the policy once per situation and count each situation's people in."""
-    # Keys that differ only in what the policy cannot see (the ADL level of someone it
-    # does not make 失能, months it treats alike) share one situation.
-    looks: dict[tuple[int, bool], tuple[frozenset[Category], PersonStatus]] = {}
-    situations: dict[tuple[frozenset[Category], PersonStatus, int, tuple[dt.date, ...]], list[int]]
-    situations = {}
-    for key in counts:
-        class_id, aged, bucket, contacts = frame.situation(key)
-        look = looks.get((class_id, aged))
-        if look is None:
-            stored, status, level = known[class_id]
-            # derived_categories asks for an age; the key knows only which side of 80.
-            derived = derived_categories(ADVANCED_AGE if aged else 0, level)
-            look = looks[class_id, aged] = (stored | derived, status)
-        situations.setdefault((*look, bucket, contacts), []).append(key)
-    result = Standings(frame, MonthReport(month=frame.month, standings=[]))
-    spans = {freq: periods(freq, frame.month) for freq in Frequency}
-    for (categories, status, bucket, contacts), members in situations.items():
-        subject = Subject(
-            person_id=str(members[0]),
-            village_code="",
-            categories=categories,
-            status=status,
-            registered_on=frame.registered(bucket),
-            contacts=contacts,
-            count=sum(counts[k] for k in members),
+    if per_village:
+        rows = store.db.execute(
+            f"SELECT village_code, {key} FROM policy_facts WHERE {stable}{where}", params
         )
-        st = standing(subject, frame.month, policy, spans)
-        result.report.add(st, policy)
-        if st.due:
-            result.due += members
-            if st.overdue:
-                result.overdue += members
+        for village, k in rows:
+            counts.setdefault(village, Counter())[k] += 1
+    else:
+        # One string of keys rather than 50,000 rows: handing rows to Python costs more
+        # than working the keys out.
+        (keys,) = store.db.execute(
+            f"SELECT group_concat({key}) FROM policy_facts WHERE {stable}{where}", params
+        ).fetchone()
+        strings = Counter(keys.split(",")) if keys else Counter()
+        counts[""] = Counter({int(k): n for k, n in strings.items()})
+    changed: dict[str, list[str]] = {}
+    for village, pid in store.db.execute(
+        f"SELECT village_code, person_id FROM policy_facts WHERE NOT ({stable}){where}", params
+    ):
+        changed.setdefault(village if per_village else "", []).append(pid)
+    known = classes(store)
+    judged: dict[tuple[object, ...], Judgement | None] = {}
+    result = {}
+    for village in counts.keys() | changed.keys():
+        result[village] = _count(
+            store, frame, known, judged, counts.get(village, Counter()), changed.get(village, [])
+        )
     return result
+
+
+def _count(
+    store: Store,
+    frame: Frame,
+    known: Mapping[int, tuple[frozenset[Category], PersonStatus]],
+    judged: dict[tuple[object, ...], Judgement | None],
+    counts: Mapping[int, int],
+    changed: list[str],
+) -> Standings:
+    result = Standings(frame)
+    current = frame.current
+    rules = frame.rules
+    for f, s, e in current:
+        result.rates[f] = RateReport(f, s, e)
+    previous = dict(zip(current, frame.periods[len(current) :], strict=True))
+    # What a judgement in each period can see of a key: its class, the age band and ADL
+    # level on the period's first day, and which kinds of contact fall in the period.
+    views = {spot: frame.view(spot) for spot in frame.periods}
+    per_view: dict[tuple[object, ...], tuple[Frequency, int]] = {}
+    for key, n in counts.items():
+        is_due = is_overdue = False
+        for spot in current:
+            seen = views[spot](key)
+            j = _judge_seen(judged, seen, key, known, spot, frame)
+            if j is None:
+                continue
+            per_view[seen] = (spot[0], per_view.get(seen, (spot[0], 0))[1] + n)
+            if j.due:
+                is_due = True
+                before = _judge_seen(
+                    judged, views[previous[spot]](key), key, known, previous[spot], frame
+                )
+                is_overdue = is_overdue or (before is not None and before.due)
+        if is_due:
+            result.due.append(key)
+            result.due_count += n
+            if is_overdue:
+                result.overdue.append(key)
+                result.overdue_count += n
+    for seen, (frequency, n) in per_view.items():
+        j = judged[seen]
+        assert j is not None
+        result.rates[frequency].add(j, n)
+    for h in histories(store, changed):
+        for f, s, e in current:
+            j = judge(h, f, s, e, rules)
+            if j is not None:
+                result.rates[f].add(j)
+        d = person_due(h, frame.day, rules)
+        if d.due:
+            result.due_ids.append(h.person_id)
+            result.due_count += 1
+            if d.overdue:
+                result.overdue_ids.append(h.person_id)
+                result.overdue_count += 1
+    return result
+
+
+def _judge_seen(
+    judged: dict[tuple[object, ...], Judgement | None],
+    seen: tuple[object, ...],
+    key: int,
+    known: Mapping[int, tuple[frozenset[Category], PersonStatus]],
+    spot: tuple[Frequency, dt.date, dt.date],
+    frame: Frame,
+) -> Judgement | None:
+    """Judge the people of `key` in one period, once per thing the judgement can see."""
+    if seen not in judged:
+        f, s, e = spot
+        judged[seen] = judge(frame.stand_in(key, known), f, s, e, frame.rules)
+    return judged[seen]
 
 
 def work_list(
@@ -244,41 +425,59 @@ def work_list(
     limit: int = -1,
     village_code: str | None = None,
 ) -> list[WorkItem]:
-    """The due people, most urgent first (see `WorkItem`), at most `limit` of them."""
+    """The due people, most urgent first (see `WorkItem`), at most `limit` of them; then
+    whoever is 失能/半失能 by an expired assessment (待复评)."""
     frame = standings.frame
+    if not frame.periods:
+        return []
     key, params = frame.key_sql()
-    end = add_months(frame.month, 1) - dt.timedelta(days=1)
+    end = add_months(frame.day.replace(day=1), 1) - dt.timedelta(days=1)
+    rules = frame.rules
+    # Someone contacted this month is not due in it, nor in its quarter, when any contact
+    # satisfies every category (the default): only the rest pay for their key.
+    prefilter = ""
+    if not rules.contact_kinds:
+        prefilter = """AND ((visit_month IS NOT :month AND check_month IS NOT :month)
+            OR level_code > 0)"""
     sql = f"""
-        SELECT person_id, k IN (SELECT value FROM json_each(:overdue)) AS overdue,
-            high_risk, urgent, (:today - birth) / 10000 AS age,
-            CASE WHEN last <= :end THEN last ELSE (
-                SELECT CAST(replace(max(last_day), '-', '') AS INTEGER) FROM contact_months c
-                WHERE c.person_id = f.person_id AND c.kind = f.kind AND c.last_day <= :end_day)
-            END AS last
+        SELECT person_id, overdue, high_risk, urgent, (:today - birth) / 10000 AS age,
+            (SELECT CAST(replace(max(last_day), '-', '') AS INTEGER) FROM contact_months c
+             WHERE c.person_id = f.person_id AND c.last_day <= :end_day) AS last,
+            reassess
         FROM (
-            SELECT person_id, high_risk, urgent, birth, ({key}) AS k,
-                CASE WHEN birth > :child_by THEN check_last ELSE visit_last END AS last,
-                CASE WHEN birth > :child_by THEN 'check' ELSE 'visit' END AS kind
-            FROM policy_facts
-            -- Whoever was contacted in the asked month is not due (it lies in every
-            -- period); only the rest pay for working out their key.
-            WHERE (CASE WHEN birth > :child_by THEN check_month ELSE visit_month END)
-                IS NOT :month {"AND village_code = :village" if village_code else ""}
-            -- LIMIT makes this a co-routine, so each key is worked out once, not per use.
-            LIMIT -1
+            SELECT person_id, high_risk, urgent, birth, reassess,
+                CASE WHEN k IS NOT NULL THEN k IN (SELECT value FROM json_each(:overdue))
+                    ELSE person_id IN (SELECT value FROM json_each(:overdue_ids)) END AS overdue,
+                CASE WHEN k IS NOT NULL THEN k IN (SELECT value FROM json_each(:due))
+                    ELSE person_id IN (SELECT value FROM json_each(:due_ids)) END AS due
+            FROM (
+                SELECT person_id, high_risk, urgent, birth,
+                    CASE WHEN {frame.stable_sql()} THEN ({key}) END AS k,
+                    level_code > 0 AND assessed <= :expired AND birth <= :adl_by
+                        AND class_id IN (SELECT value FROM json_each(:active)) AS reassess
+                FROM policy_facts
+                WHERE TRUE {prefilter} {"AND village_code = :village" if village_code else ""}
+                -- LIMIT makes this a co-routine, so each key is worked out once, not per use.
+                LIMIT -1
+            )
         ) f
-        WHERE k IN (SELECT value FROM json_each(:due))
-        ORDER BY overdue DESC, high_risk DESC, urgent DESC, age DESC, last
+        WHERE due OR reassess
+        ORDER BY due DESC, overdue DESC, high_risk DESC, urgent DESC, age DESC, last
         LIMIT :limit
     """
+    active = [cid for cid, (_, status) in classes(store).items() if status is PersonStatus.ACTIVE]
     args = {
         **params,
         "overdue": json.dumps(standings.overdue),
         "due": json.dumps(standings.due),
+        "overdue_ids": json.dumps(standings.overdue_ids),
+        "due_ids": json.dumps(standings.due_ids),
+        "active": json.dumps(active),
         "today": _number(frame.today),
-        "end": _number(end),
+        "expired": _number(months_before(frame.today, rules.adl_valid_months)),
+        "adl_by": _born_by(frame.today, rules.adl_min_age),
         "end_day": end.isoformat(),
-        "month": _month_index(frame.month),
+        "month": _month_index(frame.day),
         "village": village_code,
         "limit": limit,
     }
@@ -290,15 +489,16 @@ def work_list(
             urgent_need=bool(urgent),
             age=age,
             last_contact=_from_number(last) if last else None,
+            reassess=bool(reassess),
         )
-        for pid, overdue, risky, urgent, age, last in store.db.execute(sql, args)
+        for pid, overdue, risky, urgent, age, last, reassess in store.db.execute(sql, args)
     ]
 
 
-def high_risk(store: Store, today: dt.date) -> list[str]:
+def high_risk(store: Store, today: dt.date, rules: Rules) -> list[str]:
     """Children whose most recent check was rated high risk."""
     rows = store.db.execute(
         "SELECT person_id FROM policy_facts WHERE high_risk AND birth > ?",
-        [_born_by(today, CHILD_AGE_LIMIT)],
+        [_born_by(today, rules.child_age)],
     )
     return sorted(pid for (pid,) in rows)

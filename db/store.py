@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlite_utils import Database
 
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
-from civtui.domain.models import Person, Record
+from civtui.domain.models import Person, PersonEvent, Record
 from civtui.domain.search import search_key
 from db import hlc
 from db.connection import SYNCHRONOUS, DatabaseError, connect
@@ -148,14 +148,19 @@ class Store:
                 self.db.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
 
     def save(self, record: Record) -> int | None:
-        """Write `record` and its change-log entry; returns the entry's seq, None if unchanged."""
+        """Write `record` and its change-log entry; returns the entry's seq, None if unchanged.
+
+        A person whose status or categories change gets the dated events saying so
+        (`PersonEvent`), effective today, unless the same `save_many` brings its own."""
         with self.transaction():
-            return self._write(record)
+            return self._write(record, frozenset())
 
     def save_many(self, records: Iterable[Record]) -> list[int]:
         """Write several records in one transaction (a need and its status change, an import)."""
+        batch = list(records)
+        dated = frozenset(r.person_id for r in batch if isinstance(r, PersonEvent))
         with self.transaction():
-            return [seq for r in records if (seq := self._write(r)) is not None]
+            return [seq for r in batch if (seq := self._write(r, dated)) is not None]
 
     def delete(self, kind: type[Record], record_id: str) -> int:
         """Turn the record into a tombstone and log the delete."""
@@ -171,10 +176,11 @@ class Store:
             )
             return self._append_change(kind.table, record_id, "delete", {}, stamp)
 
-    def _write(self, record: Record) -> int | None:
+    def _write(self, record: Record, dated: frozenset[str]) -> int | None:
         kind = type(record)
-        values = record.row()
         existing = self._row(kind.table, record.id)
+        record = self._mark_late(record, existing)
+        values = record.row()
         if existing is None:
             changed = values
         else:
@@ -201,7 +207,33 @@ class Store:
         )
         if kind is Person and "name" in changed:
             self._index_name(record.id, str(values["name"]))
-        return self._append_change(kind.table, record.id, "upsert", changed, stamp)
+        seq = self._append_change(kind.table, record.id, "upsert", changed, stamp)
+        if (
+            isinstance(record, Person)
+            and existing is not None
+            and record.id not in dated
+            and {"status", "categories"} & changed.keys()
+        ):
+            before = self.load(Person, existing)
+            for event in PersonEvent.between(before, record, self.clock.today()):
+                self._write(event, dated)
+        return seq
+
+    def _mark_late(self, record: R, existing: dict[str, Any] | None) -> R:
+        """A visit or check dated in a month its village has closed is 补录 (entered late):
+        the month's report stands, and the entry is counted beside it, not in it."""
+        day_field = getattr(type(record), "contact_day", None)
+        if day_field is None:
+            return record
+        day = getattr(record, day_field)
+        if existing is not None and existing[day_field] == day.isoformat():
+            return record
+        closed = self.db.execute(
+            "SELECT 1 FROM month_reports r JOIN persons p ON p.village_code = r.village_code "
+            "WHERE p.id = ? AND r.month = ? AND r.deleted = 0",
+            [getattr(record, "person_id"), day.replace(day=1).isoformat()],  # noqa: B009,
+        ).fetchone()
+        return record.model_copy(update={"late": closed is not None})
 
     def _index_name(self, person_id: str, name: str) -> None:
         self.db.execute(

@@ -126,22 +126,38 @@ class DashboardScreen(CivScreen[None]):
         t, lang = civ.t, civ.lang
         data = queries.dashboard(civ.store, civ.today, WORKLIST_LIMIT)
         self.data = data
-        month = data.report.month
+        month = data.month
         self.sub_title = t("status.month", year=month.year, month=month.month)
 
         coverage = self.query_one("#coverage", DataTable)
         coverage.clear()
-        overall = data.report.overall
+        # Each rate on its own: 合计, then 成人 and 儿童 (which add up to it), then categories.
         order = list(Category)
-        rows = [(t("dash.overall"), fmt.coverage(overall.contacted, overall.required))] + [
-            (category.label(lang), fmt.coverage(cov.contacted, cov.required))
-            for category, cov in sorted(
-                data.report.by_category.items(),
-                key=lambda kv: (-kv[1].required, order.index(kv[0])),
+        rows: list[tuple[str, str]] = []
+        for frequency, report in data.rates.items():
+            total = report.total
+            rows.append(
+                (
+                    f"{t(f'rate.{frequency.value}')} {t('dash.overall')}",
+                    fmt.coverage(total.contacted, total.required),
+                )
             )
-        ]
+            for group, tally in report.groups.items():
+                if tally.required:
+                    rows.append(
+                        (f"  {t(f'group.{group}')}", fmt.coverage(tally.contacted, tally.required))
+                    )
+            cats: dict[Category, tuple[int, int]] = {}
+            for (_, category), tally in report.by_category.items():
+                got, due = cats.get(category, (0, 0))
+                cats[category] = (got + tally.contacted, due + tally.required)
+            for category, (got, due) in sorted(
+                cats.items(), key=lambda kv: (-kv[1][1], order.index(kv[0]))
+            ):
+                if due:
+                    rows.append((f"  {category.label(lang)}", fmt.coverage(got, due)))
         # The figure is always shown whole; a long category name is what gives way.
-        rate_width = max(cell_len(rate) for _, rate in rows)
+        rate_width = max((cell_len(rate) for _, rate in rows), default=4)
         _fix_width(coverage, "rate", rate_width)
         _fix_width(coverage, "category", SIDE_WIDTH - rate_width - 2 * 2 - SCROLLBAR)
         for label, rate in rows:
@@ -155,7 +171,9 @@ class DashboardScreen(CivScreen[None]):
         cells = []
         for item in data.work:
             person = data.people[item.person_id]
-            if item.overdue:
+            if item.reassess and not item.overdue:
+                state = t("state.reassess")
+            elif item.overdue:
                 state = t("state.overdue")
             elif item.high_risk:
                 state = t("state.high_risk")
@@ -184,8 +202,8 @@ class DashboardScreen(CivScreen[None]):
         if data.work:
             work.move_cursor(row=min(row_before, work.row_count - 1))
         if data.work:
-            heading = f"{t('dash.worklist')} ({data.report.due_count})"
-        elif overall.required:
+            heading = f"{t('dash.worklist')} ({data.due_count})"
+        elif any(report.total.required for report in data.rates.values()):
             heading = t("dash.empty")
         else:
             heading = t("dash.nobody_due")

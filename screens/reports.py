@@ -29,11 +29,14 @@ class CoverageScreen(CivScreen[None]):
             t("dash.required"),
             t("dash.contacted"),
             t("dash.rate"),
+            t("dash.late"),
         )
         for row in reports.coverage(self.civ.store, self.civ.today, self.civ.today):
             rate = f"{row.rate:.0%}" if row.rate is not None else "—"
-            label = row.category.label(lang) if row.category else t("dash.overall")
-            table.add_row(row.village, label, row.required, row.contacted, rate)
+            who = t(f"group.{row.group}") if row.group else t("dash.overall")
+            what = row.category.label(lang) if row.category else who
+            label = f"{t(f'rate.{row.rate_kind.value}')} {what}"
+            table.add_row(row.village, label, row.required, row.contacted, rate, row.late)
         table.focus()
 
     def action_back(self) -> None:

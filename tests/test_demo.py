@@ -4,7 +4,7 @@ import datetime as dt
 from collections import Counter
 
 from civtui.domain import resident_id
-from civtui.domain.choices import Category, RiskLevel
+from civtui.domain.choices import Category, Frequency, RiskLevel
 from civtui.domain.models import ChildCheck, ElderNeed, Visit
 from civtui.domain.policy import add_months
 from civtui.services import demo
@@ -68,13 +68,14 @@ def test_demo_profile_has_people_due_and_overdue_this_month(tmp_path: object) ->
     data = demo.generate(today=TODAY)
     store = open_store(Path(str(tmp_path)) / "demo.db", Clock.pinned(TODAY))
     store.save_many(data.all())
-    report = standings.month(store, TODAY, TODAY, queries.visit_policy(store)).report
-    assert report.due_count > 20
-    assert 3 <= report.overdue_count < report.due_count
-    assert report.overall.rate is not None and 0.2 < report.overall.rate < 0.95
+    got = standings.month(store, TODAY, TODAY, queries.rules(store))
+    report = got.rates[Frequency.MONTHLY]
+    assert got.due_count > 20
+    assert 3 <= got.overdue_count < got.due_count
+    assert report.total.rate is not None and 0.2 < report.total.rate < 0.95
     # Children are counted by child checks, elders by visits.
-    assert report.by_category[Category.LEFT_BEHIND].contacted > 0
-    assert report.by_category[Category.ADVANCED_AGE].required >= 20
+    assert report.by_category["child", Category.LEFT_BEHIND].contacted > 0
+    assert report.by_category["adult", Category.ADVANCED_AGE].required >= 20
     store.close()
 
 

@@ -107,18 +107,20 @@ def test_coverage_and_due_sheets_agree_with_the_report(db: Any, tmp_path: Path) 
     assert run("export", "visits", "-o", str(out)).exit_code == 0
     book = load_workbook(out)
     report = json.loads(run("report", "coverage", "--json").stdout)
-    totals = {r["village"]: r for r in report["rows"] if r["category"] is None}
+    monthly = [r for r in report["rows"] if r["category"] is None and r["rate_kind"] == "monthly"]
+    totals = {r["village"]: r for r in monthly if r["group"] is None}
+    adults = {r["village"]: r for r in monthly if r["group"] == "adult"}
     sheet_totals = {
         row[0]: row
         for row in book["覆盖率"].iter_rows(min_row=2, values_only=True)
-        if row[1] == "合计"
+        if row[1] == "月探访率" and row[2] == "合计"
     }
     for village, row in totals.items():
-        assert sheet_totals[village][2:4] == (row["required"], row["contacted"])
+        assert sheet_totals[village][4:6] == (row["required"], row["contacted"])
     due_sheet = book["待访名单"]
     due = body(due_sheet)
     heads = header(due_sheet)
-    adults_due = sum(r["required"] - r["contacted"] for r in totals.values())
+    adults_due = sum(r["required"] - r["contacted"] for r in adults.values())
     # Children due are listed too, marked for a child check, so no one due is missing.
     kind = [r[heads.index("应做")] for r in due]
     assert 0 < kind.count("探访") <= adults_due

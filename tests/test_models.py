@@ -105,9 +105,17 @@ def test_derived_categories_are_not_stored_but_computed() -> None:
 def test_child_categories_only_for_children() -> None:
     with pytest.raises(ValidationError) as exc:
         make_person(dt.date(1980, 1, 1), categories=["left_behind"])
-    assert "未满18周岁" in problems(exc, Person)["categories"]
+    assert "未满16周岁" in problems(exc, Person)["categories"]
     child = make_person(dt.date(2016, 1, 1), categories=["留守儿童"])
     assert child.is_child(TODAY)
+
+
+def test_left_behind_is_under_16_other_child_categories_under_18() -> None:
+    """Case 5 (issue #14): 国发〔2016〕13号 defines 留守儿童 as under 16."""
+    with pytest.raises(ValidationError) as exc:
+        make_person(dt.date(2010, 1, 1), categories=["留守儿童"])  # 16 on TODAY
+    assert "未满16周岁" in problems(exc, Person)["categories"]
+    assert make_person(dt.date(2010, 1, 1), categories=["困境儿童"]).is_child(TODAY)
 
 
 # -- Visit ------------------------------------------------------------------

@@ -1,234 +1,483 @@
-"""The SQL-counted standings agree with the policy applied person by person.
+"""The SQL-counted standings agree with the plain-Python oracle (`tests/oracle.py`).
 
-The oracle here is `civtui.domain.policy` fed one Subject per person, built straight from the
-records; the store's trigger-kept facts and grouped keys must give the same coverage,
-the same due and overdue people, and the work list in its documented order.
+Hypothesis generates village histories — registrations, deaths, moves, category changes,
+birthdays crossing an age limit, visits, checks, assessments, closed months and 补录 entries,
+across months and quarters — and every figure (monthly and quarterly, per village, per
+category, adults/children, 合计, 补录) and the due, overdue and reassessment lists must be
+the same both ways. `ORACLE_EXAMPLES=20000 pytest tests/test_standings.py -k oracle` runs more.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import random
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from civtui.domain.choices import (
     Category,
     Frequency,
     GuardianSituation,
-    NeedStatus,
     PersonStatus,
-    RiskLevel,
-    Urgency,
+    VisitMode,
 )
 from civtui.domain.clock import Clock
 from civtui.domain.models import (
     Assessment,
     ChildCheck,
-    ElderNeed,
     Person,
+    PersonEvent,
+    PolicyRule,
+    Village,
     Visit,
     VisitPolicy,
-    effective_categories,
 )
-from civtui.domain.policy import MonthReport, Subject, add_months, month_report
-from civtui.services import demo
+from civtui.domain.policy import GROUPS, RATES, Rules
+from civtui.services import demo, reports
 from civtui.services.keys import open_store
 from db import Store, queries, standings
-from tests.conftest import TODAY, make_person
+from tests import oracle
+from tests.conftest import TODAY, VILLAGE, synthetic_id
+
+OTHER = "330902112202"
+STORED = {"stored": True}
+EXAMPLES = int(os.environ.get("ORACLE_EXAMPLES", "1000"))
 
 
-def oracle(store: Store, month: dt.date, today: dt.date) -> MonthReport:
-    """The policy applied to every person, from their records, without policy_facts."""
-    contacts: dict[tuple[str, str], list[dt.date]] = {}
-    for v in store.all(Visit):
-        contacts.setdefault((v.person_id, "visit"), []).append(v.visit_date)
-    for c in store.all(ChildCheck):
-        contacts.setdefault((c.person_id, "check"), []).append(c.check_date)
-    levels: dict[str, Assessment] = {}
-    for a in store.all(Assessment, order_by="assessed_on, hlc"):
-        levels[a.person_id] = a
-    subjects = []
-    for p in store.all(Person):
-        level = levels[p.id].level if p.id in levels else None
-        kind = "check" if p.is_child(today) else "visit"
-        subjects.append(
-            Subject(
-                person_id=p.id,
-                village_code=p.village_code,
-                categories=effective_categories(p, today, level),
-                status=p.status,
-                registered_on=p.registered_on,
-                contacts=tuple(contacts.get((p.id, kind), ())),
-            )
-        )
-    return month_report(subjects, month, queries.visit_policy(store))
+def sql_figures(store: Store, day: dt.date, rules: Rules) -> oracle.Figures:
+    found: oracle.Figures = {}
+    for village, s in standings.by_village(store, day, TODAY, rules).items():
+        for frequency in RATES:
+            report = s.rate(frequency)
+            if report is None:
+                continue
+            for key, tally in [
+                ((village, frequency, None, None), report.total),
+                *(((village, frequency, g, None), report.groups[g]) for g in GROUPS),
+                *(((village, frequency, g, c), t) for (g, c), t in report.by_category.items()),
+            ]:
+                if tally.required:
+                    found[key] = (tally.required, tally.contacted, tally.late)
+    return found
 
 
-def agree(store: Store, month: dt.date, today: dt.date = TODAY) -> standings.Standings:
-    expected = oracle(store, month, today)
-    got = standings.month(store, month, today, queries.visit_policy(store))
-    assert got.report.overall == expected.overall
-    assert got.report.by_category == expected.by_category
-    assert got.report.due_count == len(expected.due)
-    assert got.report.overdue_count == len(expected.overdue)
+def agree(store: Store, day: dt.date, today: dt.date = TODAY) -> None:
+    rules = queries.rules(store)
+    figures, due, overdue = oracle.everything(store, day, rules)
+    assert sql_figures(store, day, rules) == figures
+    got = standings.month(store, day, today, rules)
     work = standings.work_list(store, got)
-    assert {w.person_id for w in work} == {s.subject.person_id for s in expected.due}
-    assert {w.person_id for w in work if w.overdue} == {
-        s.subject.person_id for s in expected.overdue
-    }
-    return got
+    again = oracle.reassess(store, today, rules)
+    assert {w.person_id for w in work} == due | again
+    assert {w.person_id for w in work if w.overdue} == overdue
+    assert {w.person_id for w in work if w.reassess} == again
+    assert got.due_count == len(due) and got.overdue_count == len(overdue)
 
 
-@pytest.fixture
-def demo_store(tmp_path: Path) -> Store:
-    store = open_store(tmp_path / "demo.db", Clock.pinned(TODAY))
-    store.save_many(demo.generate(150, seed=7, today=TODAY).all())
+# -- generated histories ---------------------------------------------------------------
+
+_SHARED: dict[str, Store] = {}
+#: Children before parents, so that foreign keys hold while the store is emptied.
+_WIPE = (
+    "contact_months",
+    "visits",
+    "child_checks",
+    "assessments",
+    "person_events",
+    "month_reports",
+    "persons",
+    "policy_facts",
+    "policy_classes",
+    "visit_policy",
+    "policy_rules",
+    "changes",
+    "person_search",
+)
+
+
+def fresh_store(tmp: Path) -> Store:
+    """A store with two villages and nothing else: one per process, emptied between
+    histories (opening a new file per history took longer than judging it)."""
+    store = _SHARED.get("store")
+    if store is None:
+        tmp.mkdir(parents=True, exist_ok=True)
+        store = open_store(tmp / "shared.db", Clock.pinned(TODAY))
+        store.save(Village(id=VILLAGE, name="海星村"))
+        store.save(Village(id=OTHER, name="海月村"))
+        _SHARED["store"] = store
+        return store
+    with store.transaction(durable=False):
+        for table in _WIPE:
+            store.db.execute(f"DELETE FROM {table}")
     return store
 
 
-def test_demo_profile_counts_match_the_policy_person_by_person(demo_store: Store) -> None:
-    got = agree(demo_store, TODAY)
-    assert got.report.due_count > 20 and got.report.overdue_count >= 3
-    # Past months and next month: other periods, other registration buckets.
-    for month in (add_months(TODAY, -1), add_months(TODAY, -4), add_months(TODAY, 1)):
-        agree(demo_store, month)
-
-
-def test_quarterly_categories_and_a_later_day(demo_store: Store) -> None:
-    demo_store.save(VisitPolicy(id=Category.DIBAO.value, frequency=Frequency.QUARTERLY))
-    demo_store.save(VisitPolicy(id=Category.DISABLED.value, frequency=Frequency.NONE))
-    for month in (TODAY, dt.date(2026, 10, 1), dt.date(2026, 12, 1), dt.date(2027, 1, 1)):
-        agree(demo_store, month)
-    # Months on: some children have turned 18, some elders 80.
-    agree(demo_store, dt.date(2027, 6, 1), today=dt.date(2027, 6, 15))
-
-
-def test_triggers_keep_up_with_edits_deletes_and_moves(demo_store: Store) -> None:
-    rng = random.Random(5)
-    people = demo_store.all(Person)
-    visits = demo_store.all(Visit)
-    for v in rng.sample(visits, 25):
-        demo_store.delete(Visit, v.id)
-    for v in rng.sample(demo_store.all(Visit), 15):
-        other = rng.choice(people)
-        day = TODAY - dt.timedelta(days=rng.randrange(0, 120))
-        demo_store.save(v.model_copy(update={"person_id": other.id, "visit_date": day}))
-    for p in rng.sample(people, 10):
-        demo_store.save(p.model_copy(update={"categories": [Category.LIVING_ALONE]}))
-    for p in rng.sample(people, 3):
-        demo_store.save(p.model_copy(update={"status": PersonStatus.MOVED_OUT}))
-    for p in rng.sample(people, 3):
-        demo_store.save(p.model_copy(update={"registered_on": TODAY}))
-    gone = rng.choice(people)
-    demo_store.delete(Person, gone.id)
-    agree(demo_store, TODAY)
-    assert demo_store.db.execute(
-        "SELECT count(*) FROM policy_facts WHERE person_id = ?", [gone.id]
-    ).fetchone() == (0,)
+CATS = [
+    Category.LIVING_ALONE,
+    Category.EMPTY_NEST,
+    Category.DIBAO,
+    Category.LEFT_BEHIND,
+    Category.CHILD_IN_DISTRESS,
+]
+days = st.dates(dt.date(2026, 3, 1), TODAY)
+births = st.one_of(
+    # Around the child limits (16, 18), 60 and 80 for the months asked about.
+    *(st.dates(dt.date(2026 - age, 6, 1), dt.date(2027 - age, 1, 31)) for age in (16, 18, 60, 80)),
+    st.dates(dt.date(1930, 1, 1), dt.date(2024, 1, 1)),
+)
+people = st.lists(
+    st.fixed_dictionaries(
+        {
+            "birth": births,
+            "village": st.sampled_from([VILLAGE, OTHER]),
+            "registered": st.dates(dt.date(2026, 1, 1), TODAY),
+            "status": st.sampled_from(list(PersonStatus)),
+            "cats": st.sets(st.sampled_from(CATS), max_size=2),
+            "status_events": st.lists(
+                st.tuples(days, st.sampled_from(list(PersonStatus))), max_size=2
+            ),
+            "cat_events": st.lists(
+                st.tuples(days, st.sampled_from(CATS), st.booleans()), max_size=2
+            ),
+            "contacts": st.lists(
+                st.tuples(days, st.sampled_from(["visit", "check"]), st.booleans()), max_size=4
+            ),
+            "assessments": st.lists(
+                st.tuples(st.dates(dt.date(2025, 6, 1), TODAY), st.sampled_from([0, 5, 10])),
+                max_size=3,
+            ),
+        }
+    ),
+    min_size=1,
+    max_size=6,
+)
+policies = st.fixed_dictionaries(
+    {
+        "frequencies": st.dictionaries(
+            st.sampled_from([*CATS, Category.ADVANCED_AGE, Category.DISABLED]),
+            st.sampled_from(list(Frequency)),
+            max_size=3,
+        ),
+        "valid": st.sampled_from(["6", "12"]),
+        "left_behind_kinds": st.sampled_from([None, "check", "visit,check"]),
+        "closed": st.sampled_from([None, dt.date(2026, 9, 1), dt.date(2026, 10, 1)]),
+    }
+)
 
 
 def assessment(person_id: str, day: dt.date, score: int) -> Assessment:
-    items = {
-        "feeding": score,
-        "bathing": 0,
-        "grooming": 0,
-        "dressing": score,
-        "bowels": score,
-        "bladder": score,
-        "toilet": score,
-        "transfer": score,
-        "mobility": score,
-        "stairs": 0,
-    }
+    items = dict.fromkeys(
+        ["feeding", "dressing", "bowels", "bladder", "toilet", "transfer", "mobility"],
+        score,
+    )
     return Assessment.model_validate(
-        {"person_id": person_id, "assessed_on": day, "assessor": "王", **items},
-        context={"today": TODAY},
+        {
+            "person_id": person_id,
+            "assessed_on": day,
+            "assessor": "王",
+            "bathing": 0,
+            "grooming": 0,
+            "stairs": 0,
+            **items,
+        },
+        context=STORED,
     )
 
 
-def test_work_list_order_and_flags(store: Store) -> None:
-    october = dt.date(2026, 10, 5)
-    alone = [Category.LIVING_ALONE]
+def contact(person_id: str, day: dt.date, kind: str) -> Visit | ChildCheck:
+    if kind == "visit":
+        return Visit(person_id=person_id, visit_date=day, visitor="王", mode=VisitMode.HOME)
+    return ChildCheck(
+        person_id=person_id,
+        check_date=day,
+        checker="李",
+        guardian_situation=GuardianSituation.PARENTS,
+    )
 
-    def person(name: str, birth: dt.date, seq: int, cats: list[Category]) -> Person:
-        p = make_person(birth, seq, name=name, categories=cats)
-        store.save(p)
-        return p
 
-    def visit(p: Person, day: dt.date) -> None:
-        store.save(Visit(person_id=p.id, visit_date=day, visitor="王"))
-
-    old = person("老人", dt.date(1935, 3, 1), 101, alone)
-    young = person("年轻", dt.date(1960, 3, 1), 103, alone)
-    urgent = person("急需", dt.date(1961, 3, 1), 105, alone)
-    risky = person("风险", dt.date(2017, 3, 1), 107, [Category.LEFT_BEHIND])
-    overdue = person("逾期", dt.date(1962, 3, 1), 109, alone)
-    visited = person("已访", dt.date(1930, 3, 1), 111, alone)
-    for p in (old, young, urgent, visited):
-        visit(p, october)
-    visit(visited, dt.date(2026, 11, 3))
-    store.save(
-        ChildCheck.model_validate(
+def build(store: Store, policy: dict[str, Any], persons: list[dict[str, Any]]) -> None:
+    for category, frequency in policy["frequencies"].items():
+        store.save(VisitPolicy(id=category.value, frequency=frequency))
+    store.save(PolicyRule(id="adl_valid_months", value=policy["valid"]))
+    if policy["left_behind_kinds"]:
+        store.save(PolicyRule(id="contact_kinds.left_behind", value=policy["left_behind_kinds"]))
+    later: list[Any] = []
+    for seq, p in enumerate(persons):
+        person = Person.model_validate(
             {
-                "person_id": risky.id,
-                "check_date": october,
-                "checker": "李",
-                "guardian_situation": GuardianSituation.BOTH_AWAY,
-                "risk_level": RiskLevel.HIGH,
-                "reported_at": dt.datetime(2026, 10, 5, 9, 0),
-                "reported_to": "镇政府",
+                "village_code": p["village"],
+                "name": f"人{seq}",
+                "id_number": synthetic_id(p["birth"], 101 + seq),
+                "categories": sorted(p["cats"]),
+                "status": p["status"],
+                "registered_on": p["registered"],
             },
-            context={"today": TODAY},
+            context=STORED,
         )
+        store.save(person)
+        for day, before in p["status_events"]:
+            store.save(
+                PersonEvent(
+                    person_id=person.id, effective_on=day, status_before=before, status=p["status"]
+                )
+            )
+        for day, category, held in p["cat_events"]:
+            store.save(
+                PersonEvent(person_id=person.id, effective_on=day, category=category, held=held)
+            )
+        for day, score in p["assessments"]:
+            store.save(assessment(person.id, day, score))
+        for day, kind, after_close in p["contacts"]:
+            record = contact(person.id, day, kind)
+            if after_close:
+                later.append(record)
+            else:
+                store.save(record)
+    if policy["closed"] is not None:
+        reports.close_month(store, policy["closed"], TODAY)
+    for record in later:
+        store.save(record)
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    policy=policies,
+    persons=people,
+    # September (Q3's end), October (a new quarter, a month that may be closed), November.
+    day=st.sampled_from([dt.date(2026, 9, 10), dt.date(2026, 10, 10), TODAY]),
+)
+def test_oracle_agrees_with_sql_on_generated_histories(
+    tmp_path: Path, policy: dict[str, Any], persons: list[dict[str, Any]], day: dt.date
+) -> None:
+    store = fresh_store(tmp_path / "h")
+    # One transaction: a history is written in one go, as an import would.
+    with store.transaction(durable=False):
+        build(store, policy, persons)
+    agree(store, day)
+
+
+def test_demo_profile_agrees_with_the_oracle(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "demo.db", Clock.pinned(TODAY))
+    store.save_many(demo.generate(150, seed=7, today=TODAY).all())
+    for day in (TODAY, dt.date(2026, 10, 1), dt.date(2026, 7, 1)):
+        agree(store, day)
+    store.save(VisitPolicy(id=Category.DIBAO.value, frequency=Frequency.QUARTERLY))
+    agree(store, TODAY)
+    store.close()
+
+
+# -- the seven cases of issue #14 ---------------------------------------------------------
+
+
+def person(
+    store: Store, birth: dt.date, cats: list[Category], seq: int = 101, **more: Any
+) -> Person:
+    p = Person.model_validate(
+        {
+            "village_code": VILLAGE,
+            "name": f"人{seq}",
+            "id_number": synthetic_id(birth, seq),
+            "categories": cats,
+            "registered_on": dt.date(2024, 1, 1),
+            **more,
+        },
+        context=STORED,
     )
-    store.save(
-        ElderNeed.model_validate(
-            {
-                "person_id": urgent.id,
-                "need_type": "meals",
-                "urgency": Urgency.URGENT,
-                "raised_on": october,
-                "raised_by": "王",
-            },
-            context={"today": TODAY},
-        )
-    )
-    got = standings.month(store, TODAY, TODAY, queries.visit_policy(store))
-    work = standings.work_list(store, got)
-    assert [w.person_id for w in work] == [overdue.id, risky.id, urgent.id, old.id, young.id]
-    assert [w.overdue for w in work] == [True, False, False, False, False]
-    assert work[1].high_risk and work[2].urgent_need
-    assert work[3].age == 91 and work[3].last_contact == october
-    assert work[0].last_contact is None
-    assert standings.work_list(store, got, limit=2) == work[:2]
-    assert standings.high_risk(store, TODAY) == [risky.id]
-
-    # A resolved need is no longer urgent; a later low-risk check clears the risk.
-    need = store.all(ElderNeed)[0]
-    store.save(need.model_copy(update={"status": NeedStatus.RESOLVED}))
-    check = store.all(ChildCheck)[0]
-    later = {"id": "later-check", "check_date": dt.date(2026, 10, 20), "risk_level": RiskLevel.LOW}
-    store.save(check.model_copy(update=later))
-    work = standings.work_list(store, got)
-    assert not any(w.urgent_need or w.high_risk for w in work)
-    assert standings.high_risk(store, TODAY) == []
-
-    # A later assessment decides the level: severe makes 失能, a newer mild one undoes it.
-    store.save(assessment(young.id, dt.date(2026, 9, 1), 0))
-    assert Category.DISABLED in agree(store, TODAY).report.by_category
-    store.save(assessment(young.id, dt.date(2026, 10, 1), 10))
-    assert Category.DISABLED not in agree(store, TODAY).report.by_category
-
-
-def test_last_contact_of_a_past_month_is_the_one_before_its_end(store: Store) -> None:
-    p = make_person(categories=[Category.LIVING_ALONE])
     store.save(p)
-    for day in (dt.date(2026, 8, 20), dt.date(2026, 11, 5)):
-        store.save(Visit(person_id=p.id, visit_date=day, visitor="王"))
-    october = standings.month(store, dt.date(2026, 10, 1), TODAY, queries.visit_policy(store))
-    (item,) = standings.work_list(store, october)
-    assert item.last_contact == dt.date(2026, 8, 20) and item.overdue
-    november = standings.month(store, TODAY, TODAY, queries.visit_policy(store))
-    assert standings.work_list(store, november) == []
+    return p
+
+
+def rate(store: Store, day: dt.date, frequency: Frequency = Frequency.MONTHLY) -> tuple[int, int]:
+    report = standings.month(store, day, TODAY, queries.rules(store)).rates[frequency]
+    return report.total.contacted, report.total.required
+
+
+ALONE = [Category.LIVING_ALONE]
+OCT = dt.date(2026, 10, 1)
+
+
+def test_case1_a_dated_death_does_not_rewrite_earlier_months(store: Store) -> None:
+    people_ = [person(store, dt.date(1950, 1, 1), ALONE, 101 + 2 * i) for i in range(3)]
+    visited = people_[0]
+    store.save(Visit(person_id=visited.id, visit_date=dt.date(2026, 11, 2), visitor="王"))
+    assert rate(store, OCT) == (0, 3)
+    # Marked 已故 in November, effective 11-05: October still has 3 due, November keeps the
+    # visit made before the death, and the one who died unvisited is simply not counted.
+    for p in people_[:2]:
+        dead = p.model_copy(update={"status": PersonStatus.DECEASED})
+        store.save_many([*PersonEvent.between(p, dead, dt.date(2026, 11, 5)), dead])
+    assert rate(store, OCT) == (0, 3)
+    assert rate(store, TODAY) == (1, 2)
+    agree(store, OCT)
+    agree(store, TODAY)
+
+
+def test_case2_registered_on_the_25th_counts_only_if_visited(store: Store) -> None:
+    late = person(store, dt.date(1950, 1, 1), ALONE, registered_on=dt.date(2026, 10, 25))
+    assert rate(store, OCT) == (0, 0)
+    store.save(Visit(person_id=late.id, visit_date=dt.date(2026, 10, 26), visitor="王"))
+    assert rate(store, OCT) == (1, 1)
+    # From November, a whole month in the category: required.
+    assert rate(store, TODAY) == (0, 1)
+    agree(store, OCT)
+
+
+def test_case3_quarterly_categories_keep_to_the_quarterly_rate(store: Store) -> None:
+    # 高龄 quarterly, as a township may set it; nothing else for these three.
+    store.save(VisitPolicy(id=Category.ADVANCED_AGE.value, frequency=Frequency.QUARTERLY))
+    old = [person(store, dt.date(1940, 1, 1), [], 101 + 2 * i) for i in range(3)]
+    store.save(Visit(person_id=old[0].id, visit_date=dt.date(2026, 10, 10), visitor="王"))
+    store.save(Visit(person_id=old[1].id, visit_date=dt.date(2026, 11, 3), visitor="王"))
+    got = standings.month(store, TODAY, TODAY, queries.rules(store))
+    assert got.rates[Frequency.MONTHLY].total.required == 0  # no leak into 月探访率
+    assert rate(store, TODAY, Frequency.QUARTERLY) == (2, 3)
+    assert rate(store, OCT, Frequency.QUARTERLY) == (2, 3)  # the same quarter, Q4
+    assert rate(store, dt.date(2026, 9, 1), Frequency.QUARTERLY) == (0, 3)
+    agree(store, TODAY)
+
+
+def test_case4_a_visit_to_a_child_counts(store: Store) -> None:
+    child = person(store, dt.date(2015, 5, 1), [Category.DIBAO])
+    store.save(Visit(person_id=child.id, visit_date=dt.date(2026, 11, 3), visitor="王"))
+    got = standings.month(store, TODAY, TODAY, queries.rules(store))
+    assert got.rates[Frequency.MONTHLY].groups["child"].contacted == 1
+    assert standings.work_list(store, got) == []
+    agree(store, TODAY)
+
+
+def test_case5_ages_are_judged_on_the_first_and_left_behind_ends_at_16(store: Store) -> None:
+    # Turns 18 on 11-10: a child on the 1st, so the November check still counts for her.
+    turning = person(store, dt.date(2008, 11, 10), [Category.CHILD_IN_DISTRESS])
+    store.save(
+        ChildCheck(
+            person_id=turning.id,
+            check_date=dt.date(2026, 11, 2),
+            checker="李",
+            guardian_situation=GuardianSituation.PARENTS,
+        )
+    )
+    # Sixteen since September: no longer 留守儿童 (国发〔2016〕13号), in no rate.
+    person(store, dt.date(2010, 9, 1), [Category.LEFT_BEHIND], 103)
+    got = standings.month(store, TODAY, TODAY, queries.rules(store))
+    assert rate(store, TODAY) == (1, 1)
+    assert standings.work_list(store, got) == []
+    # Today she is 18 and the other 16: both flags should go (政策找人 says so).
+    assert {h.category for h in reports.eligible(store, TODAY) if h.remove} == {
+        Category.LEFT_BEHIND,
+        Category.CHILD_IN_DISTRESS,
+    }
+    agree(store, TODAY)
+
+
+def test_case6_a_total_adds_up_adults_and_children(store: Store) -> None:
+    store.save_many(demo.generate(150, seed=7, today=TODAY).all())
+    for row in [r for r in reports.coverage(store, TODAY, TODAY) if r.group is None]:
+        parts = [
+            r
+            for r in reports.coverage(store, TODAY, TODAY)
+            if r.village_code == row.village_code
+            and r.rate_kind is row.rate_kind
+            and r.group is not None
+            and r.category is None
+        ]
+        assert [p.group for p in parts] == ["adult", "child"]
+        assert row.required == sum(p.required for p in parts)
+        assert row.contacted == sum(p.contacted for p in parts)
+
+
+def test_case7_adl_levels_only_from_60_and_only_while_valid(store: Store) -> None:
+    young = person(store, dt.date(1996, 1, 1), [], 101)
+    store.save(assessment(young.id, dt.date(2026, 9, 1), 0))  # Barthel 0, but 30 years old
+    old = person(store, dt.date(1950, 1, 1), [], 103)
+    store.save(assessment(old.id, dt.date(2024, 9, 1), 0))  # two years ago: expired
+    got = standings.month(store, TODAY, TODAY, queries.rules(store))
+    assert got.rates[Frequency.MONTHLY].total.required == 0
+    work = standings.work_list(store, got)
+    assert [(w.person_id, w.reassess) for w in work] == [(old.id, True)]
+    store.save(assessment(old.id, dt.date(2026, 9, 1), 0))
+    assert rate(store, TODAY) == (0, 1)
+    agree(store, TODAY)
+
+
+def test_a_closed_month_keeps_its_report_and_marks_later_entries(store: Store) -> None:
+    p = person(store, dt.date(1950, 1, 1), ALONE)
+    (closed,) = reports.close_month(store, OCT, TODAY)
+    assert closed.id == f"{VILLAGE}:2026-10" and closed.taken_at.date() == TODAY
+    store.save(Visit(id="v1", person_id=p.id, visit_date=dt.date(2026, 10, 20), visitor="王"))
+    visit = store.get(Visit, "v1")
+    assert visit is not None and visit.late
+    (total, *_) = [r for r in reports.coverage(store, OCT, TODAY) if r.group is None]
+    assert (total.required, total.contacted, total.late) == (1, 0, 1)
+    assert reports.close_month(store, OCT, TODAY) == []
+    # A visit in an open month is not 补录.
+    store.save(Visit(id="v2", person_id=p.id, visit_date=dt.date(2026, 11, 2), visitor="王"))
+    assert not store.get(Visit, "v2").late  # type: ignore[union-attr]
+    agree(store, OCT)
+
+
+def test_rules_from_policy_data(store: Store) -> None:
+    store.save(PolicyRule(id="age_limit.left_behind", value="14"))
+    store.save(PolicyRule(id="adl_valid_months", value="6"))
+    store.save(PolicyRule(id="contact_kinds.dibao", value="visit"))
+    rules = queries.rules(store)
+    assert rules.age_limits[Category.LEFT_BEHIND] == 14
+    assert rules.adl_valid_months == 6
+    assert rules.kinds(Category.DIBAO) == frozenset({"visit"})
+    assert rules.kinds(Category.ORPHAN) == frozenset({"visit", "check"})
+    with pytest.raises(ValueError):
+        Rules.check("contact_kinds.dibao", "phone")
+    with pytest.raises(ValueError):
+        Rules.check("no_such_rule", "1")
+
+
+def test_a_status_or_category_change_is_dated_through_the_write_api(store: Store) -> None:
+    p = person(store, dt.date(1950, 1, 1), ALONE)
+    store.save(p.model_copy(update={"status": PersonStatus.MOVED_OUT, "categories": []}))
+    events = store.all(PersonEvent, order_by="category")
+    assert [(e.effective_on, e.status_before, e.status, e.category, e.held) for e in events] == [
+        (TODAY, PersonStatus.ACTIVE, PersonStatus.MOVED_OUT, None, None),
+        (TODAY, None, None, Category.LIVING_ALONE, False),
+    ]
+    logged = {c.record_id for c in store.changes() if c.table_name == "person_events"}
+    assert logged == {e.id for e in events}  # they sync like every record
+
+
+def test_the_migration_dates_past_undated_changes_by_their_log_time(store: Store) -> None:
+    from db import migrations
+
+    p = person(store, dt.date(1950, 1, 1), ALONE)
+    store.save(p.model_copy(update={"status": PersonStatus.DECEASED}))
+    # As a laptop that made the change before events existed has it: no event, one log entry.
+    store.db.execute("DELETE FROM person_events")
+    store.db.execute("DELETE FROM changes WHERE table_name = 'person_events'")
+    store.db.execute(
+        "UPDATE changes SET created_at = '2026-10-03T09:00:00' WHERE seq = "
+        "(SELECT max(seq) FROM changes WHERE table_name = 'persons')"
+    )
+    migrations._date_past_changes(store.db)
+    (event,) = store.all(PersonEvent)
+    assert (event.effective_on, event.status_before, event.status) == (
+        dt.date(2026, 10, 3),
+        PersonStatus.ACTIVE,
+        PersonStatus.DECEASED,
+    )
+    assert [c.record_id for c in store.changes() if c.table_name == "person_events"] == [event.id]
+    assert rate(store, dt.date(2026, 9, 1)) == (0, 1) and rate(store, TODAY) == (0, 0)
+
+
+def test_an_assessment_expiring_between_two_first_days(store: Store) -> None:
+    p = person(store, dt.date(1956, 1, 1), [], 101)
+    # Valid on 10-01 (less than 12 months old), expired on 11-01.
+    store.save(assessment(p.id, dt.date(2025, 10, 15), 0))
+    assert rate(store, OCT) == (0, 1)
+    assert rate(store, TODAY) == (0, 0)
+    agree(store, OCT)
+    agree(store, TODAY)

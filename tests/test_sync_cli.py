@@ -141,3 +141,51 @@ def test_the_township_sets_a_visit_frequency_and_every_village_gets_it(
     assert bad.exit_code != 0 and "类别“老人”不是可选值" in bad.output
     bad = run("server", "policy", "set", "高龄", "每周", *database)
     assert bad.exit_code != 0 and "探访频次“每周”不是可选值" in bad.output
+
+
+def test_the_township_sets_a_visit_rule_and_every_village_gets_it(
+    server: Server, home: Path
+) -> None:
+    from civtui.domain.choices import Category
+    from db import queries
+    from tests.sync_harness import device
+
+    here = device(server, "here")
+    assert queries.rules(here.store).adl_valid_months == 12
+    database = ["--database", server.db_url]
+    result = run("server", "policy", "rule", "set", "adl_valid_months", "6", *database)
+    assert result.exit_code == 0, result.output
+    assert (
+        run("server", "policy", "rule", "set", "age_limit.留守儿童", "14", *database).exit_code == 0
+    )
+    listed = run("server", "policy", "rule", "list", *database).output
+    assert "adl_valid_months\t6\n" in listed and "age_limit.left_behind\t14" in listed
+    here.sync()
+    rules = queries.rules(here.store)
+    assert rules.adl_valid_months == 6 and rules.age_limits[Category.LEFT_BEHIND] == 14
+    bad = run("server", "policy", "rule", "set", "contact_kinds.低保", "phone", *database)
+    assert bad.exit_code != 0 and "visit、check" in bad.output
+
+
+def test_dated_events_and_closed_months_sync_to_other_laptops(server: Server, home: Path) -> None:
+    import datetime as dt
+
+    from civtui.domain.choices import Category, PersonStatus
+    from civtui.domain.models import MonthClose, Person, PersonEvent
+    from civtui.services import reports
+    from tests.conftest import TODAY, make_person
+    from tests.sync_harness import device
+
+    here, there = device(server, "here"), device(server, "there")
+    elder = make_person(dt.date(1950, 1, 1), categories=[Category.LIVING_ALONE])
+    here.store.save(elder)
+    here.store.save(elder.model_copy(update={"status": PersonStatus.DECEASED}))
+    reports.close_month(here.store, dt.date(2026, 10, 1), TODAY)
+    report = here.sync()
+    assert report.rejected == 0 and here.store.pending_count() == 0
+    there.sync()
+    (event,) = there.store.all(PersonEvent)
+    assert (event.person_id, event.status) == (elder.id, PersonStatus.DECEASED)
+    (closed,) = there.store.all(MonthClose)
+    assert closed.id.endswith(":2026-10") and closed.figures
+    assert there.store.get(Person, elder.id) is not None

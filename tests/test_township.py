@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from civtui.cli import main
+from civtui.domain.choices import Frequency
 from civtui.domain.models import Record
 from civtui.excel.export import Ledger, export_ledger
 from civtui.services import demo, reports
@@ -61,19 +62,18 @@ def township_cli(srv: Server, *args: str) -> Any:
 
 
 def as_json(rows: list[reports.CoverageRow]) -> list[dict[str, Any]]:
-    return [
-        {"village_code": r.village_code, "village": r.village,
-         "category": r.category.value if r.category else None,
-         "required": r.required, "contacted": r.contacted, "rate": r.rate}
-        for r in rows
-    ]  # fmt: skip
+    return [r.as_json() for r in rows]
 
 
-def totals(rows: list[dict[str, Any]]) -> dict[str | None, tuple[int, int]]:
-    summed: dict[str | None, tuple[int, int]] = {}
+Line = tuple[str, str | None, str | None]  # rate, group, category
+
+
+def totals(rows: list[dict[str, Any]]) -> dict[Line, tuple[int, int]]:
+    summed: dict[Line, tuple[int, int]] = {}
     for r in rows:
-        required, contacted = summed.get(r["category"], (0, 0))
-        summed[r["category"]] = (required + r["required"], contacted + r["contacted"])
+        line = (r["rate_kind"], r["group"], r["category"])
+        required, contacted = summed.get(line, (0, 0))
+        summed[line] = (required + r["required"], contacted + r["contacted"])
     return summed
 
 
@@ -88,10 +88,9 @@ def test_the_townships_report_is_the_sum_of_its_laptops(
     for code, rows in own.items():
         assert rows and [r for r in everyone["rows"] if r["village_code"] == code] == rows
     laptops_total = totals([r for rows in own.values() for r in rows])
-    assert {r["category"]: (r["required"], r["contacted"]) for r in everyone["total"]} == (
-        laptops_total
-    )
-    assert laptops_total[None][0] > laptops_total[None][1] > 0  # someone visited, someone not
+    assert totals(everyone["total"]) == laptops_total
+    monthly = laptops_total[("monthly", None, None)]
+    assert monthly[0] > monthly[1] > 0  # someone visited, someone not
 
     # One township: only its villages, and its total is its laptop's.
     [(code, laptop)] = [(c, d) for c, d in by_village.items() if c == "330902112201"]
@@ -104,11 +103,13 @@ def test_the_townships_report_is_the_sum_of_its_laptops(
 
     overdue = township_cli(server, "report", "overdue", "--json")
     for code, d in by_village.items():
-        expected = reports.month_standings(d.store, MONTH, TODAY)[code].report
+        expected = reports.month_standings(d.store, MONTH, TODAY)[code]
+        rate = expected.rate(Frequency.MONTHLY)
+        assert rate is not None
         [row] = [r for r in overdue["rows"] if r["village_code"] == code]
         assert (row["required"], row["contacted"], row["overdue"]) == (
-            expected.overall.required,
-            expected.overall.contacted,
+            rate.total.required,
+            rate.total.contacted,
             expected.overdue_count,
         )
 

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from civtui.cli.common import Context, fail, profile_store
-from civtui.domain.choices import NeedStatus
+from civtui.domain.choices import Frequency, NeedStatus
 from civtui.domain.errors import text
 from civtui.domain.models import Village
 from civtui.domain.policy import add_months
@@ -217,6 +217,9 @@ def _export(
     full_ids: bool = False,
 ) -> None:
     with profile_store(obj) as store:
+        if ledger is not Ledger.NEEDS:
+            # A month that has ended is closed first: its figures are kept as its 月报.
+            reports.close_past_months(store, obj.clock.today())
         try:
             rows = export_ledger(
                 store,
@@ -283,32 +286,41 @@ def report_coverage(obj: Context, month: str | None, as_json: bool) -> None:
     """各村(社区)、各类别的探访覆盖率。"""
     when = parse_month(month, obj)
     with profile_store(obj) as store:
+        # A month that has ended is closed first: its figures are kept as its 月报.
+        reports.close_past_months(store, obj.clock.today())
         rows = reports.coverage(store, when, obj.clock.today())
     if as_json:
-        data = [
-            {
-                "village_code": r.village_code,
-                "village": r.village,
-                "category": r.category.value if r.category else None,
-                "required": r.required,
-                "contacted": r.contacted,
-                "rate": r.rate,
-            }
-            for r in rows
-        ]
+        data = [r.as_json() for r in rows]
         click.echo(
             json.dumps({"month": f"{when:%Y-%m}", "rows": data}, ensure_ascii=False, indent=2)
         )
         return
     t = obj.t
-    heads = [t(f"cli.col.{k}") for k in ("village", "category", "required", "contacted", "rate")]
+    keys = ("village", "rate_kind", "group", "category", "required", "contacted", "rate")
     month = t("cli.month", year=when.year, month=when.month)
-    table = Table(*heads, title=t("cli.coverage_title", month=month))
+    table = Table(
+        *[t(f"cli.col.{k}") for k in keys],
+        t("dash.late"),
+        title=t("cli.coverage_title", month=month),
+    )
     for r in rows:
         rate = f"{r.rate:.0%}" if r.rate is not None else "—"
         style = "bold" if r.category is None else ""
-        label = r.category.label(obj.lang) if r.category else t("cli.total")
-        table.add_row(r.village, label, str(r.required), str(r.contacted), rate, style=style)
+        who = t(f"group.{r.group}") if r.group else t("cli.total")
+        subtotal = t("group.subtotal") if r.group else t("cli.total")
+        label = r.category.label(obj.lang) if r.category else subtotal
+        kind = t("rate.monthly" if r.rate_kind is Frequency.MONTHLY else "rate.quarterly")
+        table.add_row(
+            r.village,
+            kind,
+            who,
+            label,
+            str(r.required),
+            str(r.contacted),
+            rate,
+            str(r.late),
+            style=style,
+        )
     Console().print(table)
 
 

@@ -20,11 +20,13 @@ from rich.table import Table
 
 from civtui.cli.common import Context, fail
 from civtui.cli.excel import parse_month
-from civtui.domain.choices import Category
+from civtui.domain.choices import Category, Frequency
+from civtui.domain.policy import Group, Tally
 from civtui.excel.export import Ledger, export_ledger
 from civtui.services import reports
 from civtui.services.reports import CoverageRow
 from db import Store, open_store
+from db.standings import Standings
 from sync.server.cli import database, server_group
 
 #: The township's rows carry this in place of a village code.
@@ -56,28 +58,17 @@ def township_store(obj: Context, url: str | None, township: str | None) -> Itera
 
 
 def township_total(rows: list[CoverageRow], label: str) -> list[CoverageRow]:
-    """The villages' rows added up: the total first, then each category, as a village's."""
-    order = [None, *Category]
-    required: dict[Category | None, int] = {}
-    contacted: dict[Category | None, int] = {}
+    """The villages' rows added up, line by line (rate, group, category), as a village's."""
+    summed: dict[tuple[Frequency, Group | None, Category | None], list[int]] = {}
     for r in rows:
-        required[r.category] = required.get(r.category, 0) + r.required
-        contacted[r.category] = contacted.get(r.category, 0) + r.contacted
+        tally = summed.setdefault((r.rate_kind, r.group, r.category), [0, 0, 0])
+        tally[0] += r.required
+        tally[1] += r.contacted
+        tally[2] += r.late
     return [
-        CoverageRow(TOWNSHIP_CODE, label, c, required[c], contacted[c])
-        for c in sorted(required, key=order.index)
+        CoverageRow(TOWNSHIP_CODE, label, kind, group, category, *tally)
+        for (kind, group, category), tally in summed.items()
     ]
-
-
-def _row_json(r: CoverageRow) -> dict[str, object]:
-    return {
-        "village_code": r.village_code,
-        "village": r.village,
-        "category": r.category.value if r.category else None,
-        "required": r.required,
-        "contacted": r.contacted,
-        "rate": r.rate,
-    }
 
 
 township_option = click.option(
@@ -110,19 +101,23 @@ def report_coverage(
         data = {
             "month": f"{when:%Y-%m}",
             "township": township,
-            "rows": [_row_json(r) for r in rows],
-            "total": [_row_json(r) for r in total],
+            "rows": [r.as_json() for r in rows],
+            "total": [r.as_json() for r in total],
         }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    heads = [t(f"cli.col.{k}") for k in ("village", "category", "required", "contacted", "rate")]
+    keys = ("village", "rate_kind", "group", "category", "required", "contacted", "rate")
     title = t("township.coverage.title", township=township or t("township.all"), month=when)
-    table = Table(*heads, title=title)
+    table = Table(*[t(f"cli.col.{k}") for k in keys], t("dash.late"), title=title)
     for r in [*rows, *total]:
         rate = f"{r.rate:.0%}" if r.rate is not None else "—"
         style = "bold" if r.category is None else ""
-        label = r.category.label(obj.lang) if r.category else t("cli.total")
-        table.add_row(r.village, label, str(r.required), str(r.contacted), rate, style=style)
+        who = t(f"group.{r.group}") if r.group else t("cli.total")
+        subtotal = t("group.subtotal") if r.group else t("cli.total")
+        label = r.category.label(obj.lang) if r.category else subtotal
+        kind = t("rate.monthly" if r.rate_kind is Frequency.MONTHLY else "rate.quarterly")
+        cells = [r.village, kind, who, label, str(r.required), str(r.contacted), rate, str(r.late)]
+        table.add_row(*cells, style=style)
     Console().print(table)
 
 
@@ -144,11 +139,12 @@ def report_overdue(
         {
             "village_code": code,
             "village": names.get(code, code),
-            "required": s.report.overall.required,
-            "contacted": s.report.overall.contacted,
-            "overdue": s.report.overdue_count,
+            "required": monthly.required,
+            "contacted": monthly.contacted,
+            "overdue": s.overdue_count,
         }
         for code, s in standing.items()
+        for monthly in [_monthly_total(s)]
     ]
     rows.sort(key=lambda r: (-int(str(r["overdue"])), str(r["village_code"])))
     if as_json:
@@ -162,6 +158,12 @@ def report_overdue(
     for r in rows:
         table.add_row(str(r["village"]), str(r["required"]), str(r["contacted"]), str(r["overdue"]))
     Console().print(table)
+
+
+def _monthly_total(s: Standings) -> Tally:
+    """The village's 月探访率 合计 (nobody due: an empty tally)."""
+    report = s.rate(Frequency.MONTHLY)
+    return report.total if report is not None else Tally()
 
 
 def _names(store: Store) -> dict[str, str]:

@@ -28,7 +28,6 @@ from pydantic import (
 from civtui.domain import phone, resident_id
 from civtui.domain.barthel import ITEMS, ITEMS_BY_FIELD, level_for
 from civtui.domain.choices import (
-    CHILD_CATEGORIES,
     DERIVED_CATEGORIES,
     Category,
     Condition,
@@ -52,11 +51,14 @@ from civtui.domain.choices import (
 )
 from civtui.domain.clock import SYSTEM_CLOCK
 from civtui.domain.errors import FieldError
+from civtui.domain.policy import DEFAULT_AGE_LIMITS
 from civtui.i18n import Said, Translator
 
 CHILD_AGE_LIMIT = 18
 ELDER_AGE = 60
 ADVANCED_AGE = 80
+#: 失能/半失能 apply from this age (MZ/T 039-2013 and GB/T 42195-2022 assess people aged 60+).
+ADL_MIN_AGE = 60
 
 
 def new_id() -> str:
@@ -264,17 +266,18 @@ class Person(Record):
         if self.status is not PersonStatus.ACTIVE or is_stored(info):
             return self
         age = self.age_on(today_from(info))
-        wrong = [c.zh for c in self.categories if c in CHILD_CATEGORIES]
-        if wrong and age >= CHILD_AGE_LIMIT:
-            raise FieldError(
-                "categories",
-                Said(
-                    f"类别“{'、'.join(wrong)}”只适用于未满18周岁的儿童，此人{age}岁；请去掉该类别或核对身份证号",
-                    f"{', '.join(c.en for c in self.categories if c in CHILD_CATEGORIES)} "
-                    f"apply to children under 18 only; this person is {age}: remove it or "
-                    "check the ID number",
-                ),
-            )
+        for category in self.categories:
+            limit = DEFAULT_AGE_LIMITS.get(category)
+            if limit is not None and age >= limit:
+                raise FieldError(
+                    "categories",
+                    Said(
+                        f"类别“{category.zh}”只适用于未满{limit}周岁的儿童，此人{age}岁；"
+                        "请去掉该类别或核对身份证号",
+                        f"{category.en} applies to children under {limit} only; this person "
+                        f"is {age}: remove it or check the ID number",
+                    ),
+                )
         return self
 
     @property
@@ -307,6 +310,8 @@ def derived_categories(age: int, latest_level: DependencyLevel | None) -> frozen
     cats = set()
     if age >= ADVANCED_AGE:
         cats.add(Category.ADVANCED_AGE)
+    if age < ADL_MIN_AGE:
+        return frozenset(cats)
     if latest_level is DependencyLevel.SEVERE:
         cats.add(Category.DISABLED)
     elif latest_level is DependencyLevel.MODERATE:
@@ -342,6 +347,10 @@ class Visit(Record):
     follow_up_note: str = Field(default="", max_length=500, title="跟进事项")
     follow_up_done_on: dt.date | None = Field(default=None, title="跟进完成日期")
     deleted_reason: str = Field(default="", max_length=200, title="删除原因")
+    #: Entered after its month was closed (补录); the store sets it, see `db.store`.
+    late: bool = Field(default=False, title="补录")
+
+    contact_day: ClassVar[str] = "visit_date"
 
     @field_validator("visit_date")
     @classmethod
@@ -417,6 +426,11 @@ class ChildCheck(Record):
     @property
     def follow_up_open(self) -> bool:
         return self.follow_up_needed and self.follow_up_done_on is None
+
+    #: Entered after its month was closed (补录); the store sets it, see `db.store`.
+    late: bool = Field(default=False, title="补录")
+
+    contact_day: ClassVar[str] = "check_date"
 
     @field_validator("check_date")
     @classmethod
@@ -692,6 +706,93 @@ class VisitPolicy(Record):
         return Category.parse(value).value
 
 
+class PersonEvent(Record):
+    """A dated change of a person's status or of one category (死亡、迁出、迁入、类别增减).
+
+    The person's row holds their state now; an event says what it was before `effective_on`,
+    so a month's figures use each person's state as it was in that month.
+    """
+
+    table: ClassVar[str] = "person_events"
+    synced: ClassVar[Synced | None] = Synced(parent=("person_id", "persons"))
+
+    person_id: str = Field(title="服务对象")
+    effective_on: dt.date = Field(title="生效日期")
+    #: A status change: the status before and from `effective_on`.
+    status_before: PersonStatus | None = Field(default=None, title="原状态")
+    status: PersonStatus | None = Field(default=None, title="新状态")
+    #: A category change: the category, and whether it is held from `effective_on`.
+    category: Category | None = Field(default=None, title="类别")
+    held: bool | None = Field(default=None, title="具有该类别")
+    note: str = Field(default="", max_length=500, title="说明")
+
+    @field_validator("effective_on")
+    @classmethod
+    def _not_future(cls, value: dt.date, info: ValidationInfo) -> dt.date:
+        return _past_date(value, info, "生效日期")
+
+    @model_validator(mode="after")
+    def _one_change(self) -> Self:
+        is_status = self.status is not None and self.status_before is not None
+        is_category = self.category is not None and self.held is not None
+        if is_status == is_category:
+            raise FieldError(
+                "status",
+                Said(
+                    "一条变更记录只记一件事：状态变更（原状态和新状态），或类别增减（类别和是否具有）",
+                    "an event records one change: a status (before and after) or a category "
+                    "(which, and whether it is held)",
+                ),
+            )
+        return self
+
+    @classmethod
+    def between(cls, old: Person, new: Person, on: dt.date, note: str = "") -> list[PersonEvent]:
+        """The events that take `old` to `new` (status, categories), effective `on`."""
+        events = []
+        context = {"today": on}
+        base: dict[str, Any] = {"person_id": new.id, "effective_on": on, "note": note}
+        change: dict[str, Any]
+        if old.status is not new.status:
+            change = {"status_before": old.status, "status": new.status}
+            events.append(cls.model_validate(base | change, context=context))
+        for category in sorted(set(old.categories) ^ set(new.categories), key=list(Category).index):
+            change = {"category": category, "held": category in new.categories}
+            events.append(cls.model_validate(base | change, context=context))
+        return events
+
+
+class MonthClose(Record):
+    """A village's figures for a month as they stood when the month was closed (月报).
+
+    The id is `village_code:YYYY-MM`, so two laptops closing the same month write one
+    record. Visits and checks entered for a closed month are marked 补录.
+    """
+
+    table: ClassVar[str] = "month_reports"
+    synced: ClassVar[Synced | None] = Synced(village="village_code")
+
+    village_code: str = Field(title="村(社区)")
+    month: dt.date = Field(title="月份")
+    taken_at: dt.datetime = Field(title="生成时间")
+    #: The coverage rows (rate, group, category, required, contacted) as JSON.
+    figures: list[dict[str, Any]] = Field(default_factory=list, title="数据")
+
+    @staticmethod
+    def key(village_code: str, month: dt.date) -> str:
+        return f"{village_code}:{month.strftime('%Y-%m')}"
+
+
+class PolicyRule(Record):
+    """One of the township's visit rules beside the frequencies (age limits, which record
+    kinds satisfy a category, how long an ADL assessment stays valid); id is its name."""
+
+    table: ClassVar[str] = "policy_rules"
+
+    id: str = Field(title="规则")
+    value: str = Field(title="取值")
+
+
 #: Every record kind the store keeps, by table name.
 RECORD_TYPES: dict[str, type[Record]] = {
     cls.table: cls
@@ -706,6 +807,9 @@ RECORD_TYPES: dict[str, type[Record]] = {
         NeedStatusChange,
         Assessment,
         VisitPolicy,
+        PersonEvent,
+        MonthClose,
+        PolicyRule,
     )
 }
 

@@ -1,11 +1,30 @@
-"""The visit policy: who must be visited in a month, who still is due, who is overdue.
+"""The visit policy: who counts in a period's visit rate, and who is due.
 
-A person's categories set how often they must be contacted (the most frequent
-category wins). Adults and elders are contacted by a visit, children by a child
-check. Inside a period (a calendar month, or a quarter for quarterly
-categories) a person is *required*; until a contact is recorded in that period
-they are *due*; a due person who was also required and missed in the previous
-period is *overdue*. Coverage is contacted ÷ required.
+The rules, in the words the README gives them (章程 a township can sign):
+
+* Two rates, never mixed. 月探访率 counts the people in a *monthly* category over a calendar
+  month; 季度探访率 counts the people in a *quarterly* category over a calendar quarter.
+* A person's state on a day (在册/迁出/已故, their categories) is what it was on that day:
+  each change carries the day it took effect (`PersonEvent`), so closing a case never
+  changes a past period.
+* Required (应访): someone in a category of the rate on every day of the period (registered,
+  在册, holding the category from the first day to the last). Someone who joins or leaves
+  during the period (registered, moved, died, category added or removed) counts only if
+  contacted in it: no penalty and no free pass.
+* Ages are judged on the first day of the period: 留守儿童 under 16, other child categories
+  under 18 (configurable per category); 高龄 from 80; adults and children are told apart by
+  age 18 on that day.
+* 失能/半失能 come from the latest ADL (Barthel) assessment made on or before the first day,
+  only from age 60 and only while it is valid (12 months by default). This follows MZ/T
+  039-2013 《老年人能力评估》 and GB/T 42195-2022 《老年人能力评估规范》: both assess people
+  aged 60 and over, and a reassessment is due at the latest a year after the last one.
+* Which record kinds satisfy a category is policy data; by default a visit (any mode) or a
+  child check of the person satisfies every category the person has.
+* A contact entered after its month was closed (补录) is counted separately: it never turns
+  a reported figure, but shows next to it.
+
+Everything here is plain Python over one person at a time; `db.standings` counts 50,000
+people in SQL by judging each distinct situation once with these functions.
 """
 
 from __future__ import annotations
@@ -13,107 +32,112 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
-from civtui.domain.choices import Category, Frequency, PersonStatus
+from civtui.domain.choices import (
+    CHILD_CATEGORIES,
+    Category,
+    DependencyLevel,
+    Frequency,
+    PersonStatus,
+)
 
-#: Default policy: monthly for every key category (重点对象月探访率 100%).
+#: Default frequencies: monthly for every key category (重点对象月探访率 100%).
 DEFAULT_POLICY: Mapping[Category, Frequency] = dict.fromkeys(Category, Frequency.MONTHLY)
+
+Kind = Literal["visit", "check"]
+KINDS: tuple[Kind, ...] = ("visit", "check")
+Group = Literal["adult", "child"]
+GROUPS: tuple[Group, ...] = ("adult", "child")
+#: The rates there are, in the order they are shown.
+RATES: tuple[Frequency, ...] = (Frequency.MONTHLY, Frequency.QUARTERLY)
+
+#: Under this age on the period's first day a child category still applies (国发〔2016〕13号:
+#: 留守儿童 are under 16; the other child categories are minors, under 18).
+DEFAULT_AGE_LIMITS: Mapping[Category, int] = {
+    **dict.fromkeys(CHILD_CATEGORIES, 18),
+    Category.LEFT_BEHIND: 16,
+}
 
 #: An ADL assessment older than this many months no longer says how dependent someone is:
 #: the elder is listed for a new one (能力评估结果有效期一年).
 ASSESSMENT_VALID_MONTHS = 12
 
-_RANK = {Frequency.MONTHLY: 0, Frequency.QUARTERLY: 1, Frequency.NONE: 2}
-
 
 @dataclass(frozen=True)
-class Subject:
-    """What the policy needs to know about one person."""
+class Rules:
+    """The policy as data: frequencies and the rules the township sets beside them."""
 
-    person_id: str
-    village_code: str
-    categories: frozenset[Category]
-    status: PersonStatus
-    registered_on: dt.date
-    #: Dates of the contacts that count for this person (visits, or child checks for a child).
-    #: The store may give only the first day of each month with a contact, for the months
-    #: around the one asked about: that is all the periods need.
-    contacts: tuple[dt.date, ...] = ()
-    #: The last contact, when `contacts` does not reach back to it.
-    last_contact: dt.date | None = None
-    #: How many people stand exactly like this. The store counts alike people together
-    #: (person_id then names the group) so the policy is applied once per group.
-    count: int = 1
+    frequencies: Mapping[Category, Frequency] = field(default_factory=lambda: DEFAULT_POLICY)
+    age_limits: Mapping[Category, int] = field(default_factory=lambda: DEFAULT_AGE_LIMITS)
+    #: Record kinds that satisfy each category; a category not listed takes every kind.
+    contact_kinds: Mapping[Category, frozenset[Kind]] = field(default_factory=dict)
+    adl_valid_months: int = ASSESSMENT_VALID_MONTHS
+    adl_min_age: int = 60
+    advanced_age: int = 80
+    child_age: int = 18
 
+    def kinds(self, category: Category) -> frozenset[Kind]:
+        return self.contact_kinds.get(category, frozenset(KINDS))
 
-@dataclass(frozen=True)
-class Standing:
-    """One person's position in the period that contains the month asked about."""
-
-    subject: Subject
-    frequency: Frequency
-    required: bool
-    contacted: bool
-    overdue: bool
-    last_contact: dt.date | None
+    def frequency(self, category: Category) -> Frequency:
+        return self.frequencies.get(category, Frequency.NONE)
 
     @property
-    def due(self) -> bool:
-        return self.required and not self.contacted
+    def thresholds(self) -> tuple[int, ...]:
+        """Every age at which some rule changes, ascending."""
+        ages = {*self.age_limits.values(), self.adl_min_age, self.advanced_age, self.child_age}
+        return tuple(sorted(ages))
+
+    #: The names `civtui server policy rule set` takes, and what each holds.
+    NAMES = ("adl_valid_months", "adl_min_age", "age_limit.<类别>", "contact_kinds.<类别>")
+
+    @classmethod
+    def from_data(cls, frequencies: Mapping[Category, Frequency], data: Mapping[str, str]) -> Rules:
+        """Rules from the township's policy records (name → value); unknown names are kept
+        out rather than failing, so an older laptop reads a newer server's policy."""
+        limits = dict(DEFAULT_AGE_LIMITS)
+        kinds: dict[Category, frozenset[Kind]] = {}
+        numbers: dict[str, int] = {}
+        for name, value in data.items():
+            head, _, tail = name.partition(".")
+            if head == "age_limit" and tail:
+                limits[Category.parse(tail)] = int(value)
+            elif head == "contact_kinds" and tail:
+                chosen = frozenset(k for k in KINDS if k in value.split(","))
+                kinds[Category.parse(tail)] = chosen
+            elif name in ("adl_valid_months", "adl_min_age"):
+                numbers[name] = int(value)
+        return cls(
+            frequencies={**DEFAULT_POLICY, **frequencies},
+            age_limits=limits,
+            contact_kinds=kinds,
+            **numbers,
+        )
+
+    @staticmethod
+    def check(name: str, value: str) -> tuple[str, str]:
+        """Rule `name` and its value as stored (category codes, not labels), or ValueError
+        saying why it cannot be set."""
+        head, _, tail = name.partition(".")
+        if head in ("age_limit", "contact_kinds") and tail:
+            category = Category.parse(tail)
+            if head == "age_limit":
+                if not value.isdigit() or not 0 < int(value) <= 120:
+                    raise ValueError(f"年龄上限应为1到120的整数，不是“{value}”")
+                return f"{head}.{category.value}", str(int(value))
+            kinds = [k.strip() for k in value.split(",") if k.strip()]
+            if not kinds or any(k not in KINDS for k in kinds):
+                raise ValueError(f"{category.zh}的记录种类应为 visit、check 或 visit,check")
+            return f"{head}.{category.value}", ",".join(k for k in KINDS if k in kinds)
+        if name in ("adl_valid_months", "adl_min_age"):
+            if not value.isdigit() or not 0 < int(value) <= 120:
+                raise ValueError(f"{name} 应为1到120的整数，不是“{value}”")
+            return name, str(int(value))
+        raise ValueError(f"没有名为“{name}”的规则；可设：{'、'.join(Rules.NAMES)}")
 
 
-@dataclass
-class Coverage:
-    """Contacted ÷ required, for one category or for everyone."""
-
-    required: int = 0
-    contacted: int = 0
-
-    @property
-    def rate(self) -> float | None:
-        """None when nobody is required: no rate, rather than a misleading 0% or 100%."""
-        return self.contacted / self.required if self.required else None
-
-
-@dataclass
-class MonthReport:
-    """The policy's answer for a set of people and a month."""
-
-    month: dt.date
-    standings: list[Standing]
-    overall: Coverage = field(default_factory=Coverage)
-    by_category: dict[Category, Coverage] = field(default_factory=dict)
-
-    @property
-    def due(self) -> list[Standing]:
-        return [s for s in self.standings if s.due]
-
-    @property
-    def overdue(self) -> list[Standing]:
-        return [s for s in self.standings if s.overdue]
-
-    @property
-    def due_count(self) -> int:
-        return sum(s.subject.count for s in self.standings if s.due)
-
-    @property
-    def overdue_count(self) -> int:
-        return sum(s.subject.count for s in self.standings if s.overdue)
-
-    def add(self, st: Standing, policy: Mapping[Category, Frequency]) -> None:
-        """Count one standing (of `st.subject.count` people) in, if the policy requires it."""
-        if not st.required:
-            return
-        self.standings.append(st)
-        n = st.subject.count
-        self.overall.required += n
-        self.overall.contacted += n * st.contacted
-        for category in st.subject.categories:
-            if policy.get(category, Frequency.NONE) is Frequency.NONE:
-                continue
-            cov = self.by_category.setdefault(category, Coverage())
-            cov.required += n
-            cov.contacted += n * st.contacted
+DEFAULT_RULES = Rules()
 
 
 def month_start(day: dt.date) -> dt.date:
@@ -126,8 +150,15 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day `months` earlier (the month's last day when it is shorter)."""
+    first = add_months(day, -months)
+    last = add_months(first, 1) - dt.timedelta(days=1)
+    return first.replace(day=min(day.day, last.day))
+
+
 def period(frequency: Frequency, day: dt.date) -> tuple[dt.date, dt.date]:
-    """First and last day of the period of `frequency` that contains `day`."""
+    """First and last day of the period of `frequency` (month or quarter) containing `day`."""
     if frequency is Frequency.QUARTERLY:
         start = dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
         return start, add_months(start, 3) - dt.timedelta(days=1)
@@ -135,72 +166,263 @@ def period(frequency: Frequency, day: dt.date) -> tuple[dt.date, dt.date]:
     return start, add_months(start, 1) - dt.timedelta(days=1)
 
 
-def frequency_for(
-    categories: Iterable[Category], policy: Mapping[Category, Frequency]
-) -> Frequency:
-    """The most demanding frequency among the person's categories."""
-    best = Frequency.NONE
-    for category in categories:
-        freq = policy.get(category, Frequency.NONE)
-        if _RANK[freq] < _RANK[best]:
-            best = freq
-    return best
+def age_on(birth: dt.date, day: dt.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def periods(freq: Frequency, month: dt.date) -> tuple[dt.date, dt.date, dt.date, dt.date]:
-    """Start and end of the period of `freq` containing `month`, and of the one before."""
-    start, end = period(freq, month_start(month))
-    prev_start, prev_end = period(freq, start - dt.timedelta(days=1))
-    return start, end, prev_start, prev_end
+@dataclass(frozen=True)
+class Contact:
+    """A visit or child check of the person; `late` when entered after its month closed."""
+
+    day: dt.date
+    kind: Kind
+    late: bool = False
 
 
-def standing(
-    subject: Subject,
-    month: dt.date,
-    policy: Mapping[Category, Frequency],
-    spans: Mapping[Frequency, tuple[dt.date, dt.date, dt.date, dt.date]] | None = None,
-) -> Standing:
-    """Where `subject` stands in the period containing `month`.
+@dataclass(frozen=True)
+class History:
+    """What the policy needs to know about one person, over time."""
 
-    `spans` may hold each frequency's `periods`, worked out once for a whole report
-    instead of once per person.
-    """
-    freq = frequency_for(subject.categories, policy)
-    if spans is not None:
-        start, end, prev_start, prev_end = spans[freq]
-    else:
-        start, end, prev_start, prev_end = periods(freq, month)
-    active = subject.status is PersonStatus.ACTIVE and freq is not Frequency.NONE
-    required = active and subject.registered_on <= end
-    contacted = any(start <= d <= end for d in subject.contacts)
-    missed_previous = (
-        active
-        and subject.registered_on <= prev_end
-        and not any(prev_start <= d <= prev_end for d in subject.contacts)
-    )
-    if subject.last_contact is not None:
-        last: dt.date | None = subject.last_contact
-    else:
-        past = [d for d in subject.contacts if d <= end]
-        last = max(past) if past else None
-    return Standing(
-        subject=subject,
-        frequency=freq,
+    person_id: str
+    village_code: str
+    birth: dt.date
+    registered_on: dt.date
+    #: The person's status and stored categories now.
+    status: PersonStatus
+    categories: frozenset[Category]
+    #: Dated status changes: (day it took effect, status before that day).
+    status_changes: tuple[tuple[dt.date, PersonStatus], ...] = ()
+    #: Dated category changes: (day it took effect, category, held from that day).
+    category_changes: tuple[tuple[dt.date, Category, bool], ...] = ()
+    #: ADL assessments in the order they were made (day, then as written).
+    assessments: tuple[tuple[dt.date, DependencyLevel], ...] = ()
+    contacts: tuple[Contact, ...] = ()
+    #: How many people stand exactly like this (the store judges alike people once).
+    count: int = 1
+    #: Ages on given days, for a stand-in of many people whose birthdays differ.
+    ages: tuple[tuple[dt.date, int], ...] = ()
+
+    def age_on(self, day: dt.date) -> int:
+        for known, age in self.ages:
+            if known == day:
+                return age
+        return age_on(self.birth, day)
+
+    def state_on(self, day: dt.date) -> tuple[PersonStatus, frozenset[Category]]:
+        """Status and stored categories on `day`: what they are now, unless a change dated
+        after `day` says what they were before it."""
+        status = self.status
+        later = [(d, before) for d, before in self.status_changes if d > day]
+        if later:
+            status = min(later, key=lambda c: c[0])[1]
+        cats = set(self.categories)
+        first: dict[Category, tuple[dt.date, bool]] = {}
+        for d, category, held in self.category_changes:
+            if d > day and (category not in first or d < first[category][0]):
+                first[category] = (d, held)
+        for category, (_, held) in first.items():
+            if held:
+                cats.discard(category)
+            else:
+                cats.add(category)
+        return status, frozenset(cats)
+
+    def level_on(self, day: dt.date, rules: Rules) -> DependencyLevel | None:
+        """The latest assessment made on or before `day`, while it is still valid."""
+        made = [(d, level) for d, level in self.assessments if d <= day]
+        if not made:
+            return None
+        latest_day = max(d for d, _ in made)
+        level = [level for d, level in made if d == latest_day][-1]
+        if latest_day <= months_before(day, rules.adl_valid_months):
+            return None
+        return level
+
+    def categories_on(self, day: dt.date, start: dt.date, rules: Rules) -> frozenset[Category]:
+        """The categories that put the person in scope on `day`, ages judged on `start`."""
+        status, stored = self.state_on(day)
+        if day < self.registered_on or status is not PersonStatus.ACTIVE:
+            return frozenset()
+        age = self.age_on(start)
+        cats = {c for c in stored if c not in rules.age_limits or age < rules.age_limits[c]}
+        if age >= rules.advanced_age:
+            cats.add(Category.ADVANCED_AGE)
+        if age >= rules.adl_min_age:
+            level = self.level_on(start, rules)
+            if level is DependencyLevel.SEVERE:
+                cats.add(Category.DISABLED)
+            elif level is DependencyLevel.MODERATE:
+                cats.add(Category.SEMI_DISABLED)
+        return frozenset(cats)
+
+    def change_days(self, start: dt.date, end: dt.date) -> list[dt.date]:
+        """Days after `start` and up to `end` on which the state may change."""
+        days = {d for d, _ in self.status_changes} | {d for d, _, _ in self.category_changes}
+        days.add(self.registered_on)
+        return sorted(d for d in days if start < d <= end)
+
+
+@dataclass
+class Tally:
+    """Counted in (应访), contacted in time (已访), contacted only by a 补录 entry."""
+
+    required: int = 0
+    contacted: int = 0
+    late: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        """None when nobody is required: no rate, rather than a misleading 0% or 100%."""
+        return self.contacted / self.required if self.required else None
+
+    def add(self, counted: bool, contacted: bool, late: bool, n: int = 1) -> None:
+        if counted:
+            self.required += n
+            self.contacted += n * contacted
+            self.late += n * late
+
+    def __iadd__(self, other: Tally) -> Tally:
+        self.required += other.required
+        self.contacted += other.contacted
+        self.late += other.late
+        return self
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One person in one period of one rate."""
+
+    group: Group
+    #: Counted in the rate: required, or joined/left during the period and contacted.
+    counted: bool
+    #: In scope on every day of the period.
+    required: bool
+    contacted: bool
+    late: bool
+    #: The same per category: (counted, contacted, late).
+    by_category: Mapping[Category, tuple[bool, bool, bool]]
+
+    @property
+    def due(self) -> bool:
+        """Required and not yet contacted (a 补录 entry is a contact for this)."""
+        return self.required and not self.contacted and not self.late
+
+
+def judge(
+    history: History, frequency: Frequency, start: dt.date, end: dt.date, rules: Rules
+) -> Judgement | None:
+    """Where `history` stands in the period [start, end] of the rate for `frequency`;
+    None when the person is never in scope in it."""
+    days = [start, *history.change_days(start, end)]
+    held = [
+        {c for c in history.categories_on(d, start, rules) if rules.frequency(c) is frequency}
+        for d in days
+    ]
+    ever = set().union(*held)
+    if not ever:
+        return None
+    always = set.intersection(*held)
+    in_time = {c.kind for c in history.contacts if start <= c.day <= end and not c.late}
+    late = {c.kind for c in history.contacts if start <= c.day <= end and c.late}
+    by_category = {}
+    for category in ever:
+        kinds = rules.kinds(category)
+        got = bool(in_time & kinds)
+        got_late = not got and bool(late & kinds)
+        by_category[category] = (category in always or got or got_late, got, got_late)
+    contacted = all(got for _, got, _ in by_category.values())
+    late_only = not contacted and all(got or was_late for _, got, was_late in by_category.values())
+    required = all(held)
+    group: Group = "child" if history.age_on(start) < rules.child_age else "adult"
+    return Judgement(
+        group=group,
+        counted=required or contacted or late_only,
         required=required,
-        contacted=required and contacted,
-        overdue=required and not contacted and missed_previous,
-        last_contact=last,
+        contacted=contacted,
+        late=late_only,
+        by_category=by_category,
     )
 
 
-def month_report(
-    subjects: Iterable[Subject],
-    month: dt.date,
-    policy: Mapping[Category, Frequency] = DEFAULT_POLICY,
-) -> MonthReport:
-    """Standing of every subject in `month`, and coverage overall and per category."""
-    report = MonthReport(month=month_start(month), standings=[])
-    spans = {freq: periods(freq, month) for freq in Frequency}
-    for subject in subjects:
-        report.add(standing(subject, month, policy, spans), policy)
+@dataclass
+class RateReport:
+    """One rate over one period: per group (成人/儿童) and per category within a group."""
+
+    frequency: Frequency
+    start: dt.date
+    end: dt.date
+    groups: dict[Group, Tally] = field(default_factory=lambda: {g: Tally() for g in GROUPS})
+    by_category: dict[tuple[Group, Category], Tally] = field(default_factory=dict)
+
+    @property
+    def total(self) -> Tally:
+        """合计: adults and children added up, nothing else."""
+        total = Tally()
+        for tally in self.groups.values():
+            total += tally
+        return total
+
+    def add(self, j: Judgement, n: int = 1) -> None:
+        self.groups[j.group].add(j.counted, j.contacted, j.late, n)
+        for category, (counted, contacted, late) in j.by_category.items():
+            self.by_category.setdefault((j.group, category), Tally()).add(
+                counted, contacted, late, n
+            )
+
+    def categories(self, group: Group) -> list[tuple[Category, Tally]]:
+        order = list(Category)
+        found = [(c, t) for (g, c), t in self.by_category.items() if g == group and t.required]
+        return sorted(found, key=lambda ct: order.index(ct[0]))
+
+
+def rate_report(
+    histories: Iterable[History], frequency: Frequency, day: dt.date, rules: Rules
+) -> RateReport:
+    """The rate for `frequency` over the period containing `day`."""
+    start, end = period(frequency, day)
+    report = RateReport(frequency, start, end)
+    for h in histories:
+        j = judge(h, frequency, start, end, rules)
+        if j is not None:
+            report.add(j, h.count)
     return report
+
+
+@dataclass(frozen=True)
+class Due:
+    """Whether a person is due in the periods containing a day, and overdue."""
+
+    due: bool
+    overdue: bool
+
+
+def due(history: History, day: dt.date, rules: Rules) -> Due:
+    """Due: required in the month (monthly categories) or the quarter (quarterly ones)
+    containing `day` and not contacted in it. Overdue: due, and also required and not
+    contacted in the period before."""
+    is_due = overdue = False
+    for frequency in RATES:
+        start, end = period(frequency, day)
+        now = judge(history, frequency, start, end, rules)
+        if now is None or not now.due:
+            continue
+        is_due = True
+        prev_start, prev_end = period(frequency, start - dt.timedelta(days=1))
+        before = judge(history, frequency, prev_start, prev_end, rules)
+        overdue = overdue or (before is not None and before.due)
+    return Due(is_due, overdue)
+
+
+def reassessment_due(history: History, day: dt.date, rules: Rules) -> bool:
+    """在册, old enough for ADL levels, and the latest assessment said 失能/半失能 but has
+    expired: the person needs assessing again before the category can count."""
+    status, _ = history.state_on(day)
+    if status is not PersonStatus.ACTIVE or history.age_on(day) < rules.adl_min_age:
+        return False
+    made = [(d, level) for d, level in history.assessments if d <= day]
+    if not made:
+        return False
+    latest_day = max(d for d, _ in made)
+    level = [level for d, level in made if d == latest_day][-1]
+    dependent = level in (DependencyLevel.SEVERE, DependencyLevel.MODERATE)
+    return dependent and latest_day <= months_before(day, rules.adl_valid_months)

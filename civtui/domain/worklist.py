@@ -21,3 +21,5 @@ class WorkItem:
     urgent_need: bool
     age: int
     last_contact: dt.date | None
+    #: 失能/半失能 by an assessment that has expired: due for reassessment (待复评).
+    reassess: bool = False

@@ -21,10 +21,10 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from civtui.domain.choices import (
-    CHILD_CATEGORIES,
     Category,
     Choice,
     Condition,
+    Frequency,
     Mood,
     NeedStatus,
     Sex,
@@ -116,19 +116,40 @@ def _sex(code: str) -> str:
     return Sex(code).zh
 
 
+_RATE_ZH = {Frequency.MONTHLY: "月探访率", Frequency.QUARTERLY: "季度探访率"}
+_GROUP_ZH = {"adult": "成人", "child": "儿童"}
+
+
 def _coverage_sheet(ctx: _Month, children: bool) -> Sheet:
+    """Both rates, each village's 合计 = 成人 + 儿童, then this ledger's group by category."""
     sheet = Sheet(
         "覆盖率",
-        ["村(社区)", "类别", "应访", "已访", "覆盖率"],
-        [14, 18, 8, 8, 8],
+        ["村(社区)", "口径", "人群", "类别", "应访", "已访", "覆盖率", "补录"],
+        [14, 12, 8, 18, 8, 8, 8, 8],
         heading=ctx.heading("儿童随访覆盖率" if children else "探访覆盖率"),
     )
-    for row in reports.coverage_rows(ctx.standings, ctx.names):
-        if row.category is not None and (row.category in CHILD_CATEGORIES) != children:
+    group = "child" if children else "adult"
+    rows = reports.with_reports(
+        ctx.store, ctx.month, reports.coverage_rows(ctx.standings, ctx.names)
+    )
+    for row in rows:
+        if row.category is not None and row.group != group:
             continue
         rate = f"{row.rate:.0%}" if row.rate is not None else "—"
-        label = row.category.zh if row.category else "合计"
-        sheet.rows.append([row.village, label, row.required, row.contacted, rate])
+        who = _GROUP_ZH[row.group] if row.group else "合计"
+        label = row.category.zh if row.category else "小计" if row.group else "合计"
+        sheet.rows.append(
+            [
+                row.village,
+                _RATE_ZH[row.rate_kind],
+                who,
+                label,
+                row.required,
+                row.contacted,
+                rate,
+                row.late,
+            ]
+        )
     return sheet
 
 

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from civtui.domain.choices import (
     CHILD_CATEGORIES,
     Category,
     EconomicStatus,
+    Frequency,
     GuardianSituation,
     PersonStatus,
 )
-from civtui.domain.models import ELDER_AGE, ChildCheck, Household, Person
-from civtui.domain.policy import Coverage
+from civtui.domain.models import ELDER_AGE, ChildCheck, Household, MonthClose, Person
+from civtui.domain.policy import (
+    DEFAULT_AGE_LIMITS,
+    GROUPS,
+    RATES,
+    Group,
+    RateReport,
+    Tally,
+    add_months,
+)
 from civtui.i18n import Said
 from db import Store, queries, standings
 from db.standings import Standings
@@ -22,45 +31,144 @@ from db.standings import Standings
 
 @dataclass(frozen=True)
 class CoverageRow:
+    """One line of a coverage table. Per village and rate: 合计 (group and category None),
+    then 成人 and 儿童 (group set, category None) which add up to it, then each category
+    within a group."""
+
     village_code: str
     village: str
-    category: Category | None  # None: all key people of the village
+    rate_kind: Frequency  # MONTHLY: 月探访率, QUARTERLY: 季度探访率
+    group: Group | None
+    category: Category | None
     required: int
     contacted: int
+    #: Contacted only by an entry made after the month was closed (补录), shown beside.
+    late: int = 0
 
     @property
     def rate(self) -> float | None:
         return self.contacted / self.required if self.required else None
 
+    def as_json(self) -> dict[str, object]:
+        """The row as `civtui report coverage --json` and the township's report give it."""
+        return {
+            "village_code": self.village_code,
+            "village": self.village,
+            "rate_kind": self.rate_kind.value,
+            "group": self.group,
+            "category": self.category.value if self.category else None,
+            "required": self.required,
+            "contacted": self.contacted,
+            "rate": self.rate,
+            "late": self.late,
+        }
+
+    def figure(self) -> dict[str, object]:
+        """What a closed month keeps of this row."""
+        return {
+            "rate": self.rate_kind.value,
+            "group": self.group,
+            "category": self.category.value if self.category else None,
+            "required": self.required,
+            "contacted": self.contacted,
+        }
+
 
 def month_standings(store: Store, month: dt.date, today: dt.date) -> dict[str, Standings]:
-    """Where each village's people stand against the visit policy in `month`."""
-    found = standings.by_village(store, month, today, queries.visit_policy(store))
-    empty = standings.judge({}, standings.Frame.of(month, today, ()), {}, {})
+    """Where each village's people stand against the visit rules in `month`."""
+    rules = queries.rules(store)
+    found = standings.by_village(store, month, today, rules)
+    empty = standings.Standings(standings.Frame.of(month, today, rules))
+    for f, s, e in empty.frame.current:
+        empty.rates[f] = RateReport(f, s, e)
     return {code: found.get(code, empty) for code in queries.village_names(store)}
 
 
 def coverage(store: Store, month: dt.date, today: dt.date) -> list[CoverageRow]:
-    """Per village: a total row, then one row per category someone is due in."""
-    return coverage_rows(month_standings(store, month, today), queries.village_names(store))
+    """Per village and rate: 合计, 成人, 儿童, then each category in each group. A closed
+    month shows its report (月报) as kept, with today's 补录 counts beside it."""
+    by_village = month_standings(store, month, today)
+    return with_reports(store, month, coverage_rows(by_village, queries.village_names(store)))
 
 
 def coverage_rows(by_village: dict[str, Standings], names: dict[str, str]) -> list[CoverageRow]:
     """`coverage` from standings already worked out (a ledger reads them once for all sheets)."""
     rows = []
-    order = list(Category)
     for code, village in by_village.items():
-        report = village.report
-        rows.append(CoverageRow(code, names[code], None, *_pair(report.overall)))
-        for category in sorted(report.by_category, key=order.index):
+        for frequency in RATES:
+            report = village.rate(frequency)
+            if report is None:
+                continue
             rows.append(
-                CoverageRow(code, names[code], category, *_pair(report.by_category[category]))
+                CoverageRow(code, names[code], frequency, None, None, *_three(report.total))
             )
+            for group in GROUPS:
+                rows.append(
+                    CoverageRow(
+                        code, names[code], frequency, group, None, *_three(report.groups[group])
+                    )
+                )
+            for group in GROUPS:
+                for category, tally in report.categories(group):
+                    rows.append(
+                        CoverageRow(code, names[code], frequency, group, category, *_three(tally))
+                    )
     return rows
 
 
-def _pair(cov: Coverage) -> tuple[int, int]:
-    return cov.required, cov.contacted
+def with_reports(store: Store, month: dt.date, rows: list[CoverageRow]) -> list[CoverageRow]:
+    """`rows` with each closed village's kept figures in place of today's (补录 stays live)."""
+    kept: dict[str, dict[tuple[str, str | None, str | None], tuple[int, int]]] = {}
+    for closed in store.all(MonthClose, "month = ?", [month.replace(day=1).isoformat()]):
+        kept[closed.village_code] = {
+            (f["rate"], f["group"], f["category"]): (f["required"], f["contacted"])
+            for f in closed.figures
+        }
+    result = []
+    for row in rows:
+        figures = kept.get(row.village_code)
+        if figures is None:
+            result.append(row)
+            continue
+        key = (row.rate_kind.value, row.group, row.category.value if row.category else None)
+        required, contacted = figures.get(key, (0, 0))
+        result.append(replace(row, required=required, contacted=contacted))
+    return result
+
+
+def close_month(store: Store, month: dt.date, today: dt.date) -> list[MonthClose]:
+    """Keep `month`'s figures for every village that has not closed it yet (月报): from now
+    on a visit or check entered for that month is 补录. Returns the reports written."""
+    first = month.replace(day=1)
+    done = {c.village_code for c in store.all(MonthClose, "month = ?", [first.isoformat()])}
+    names = queries.village_names(store)
+    if done >= names.keys():
+        return []
+    rows = coverage_rows(month_standings(store, first, today), names)
+    taken_at = store.clock.now().replace(microsecond=0)
+    written = []
+    for code in names.keys() - done:
+        figures = [r.figure() for r in rows if r.village_code == code]
+        written.append(
+            MonthClose(
+                id=MonthClose.key(code, first),
+                village_code=code,
+                month=first,
+                taken_at=taken_at,
+                figures=figures,
+            )
+        )
+    store.save_many(written)
+    return written
+
+
+def close_past_months(store: Store, today: dt.date) -> list[MonthClose]:
+    """Close last month if it is not closed yet: run whenever the app or a report starts."""
+    return close_month(store, add_months(today, -1), today)
+
+
+def _three(tally: Tally) -> tuple[int, int, int]:
+    return tally.required, tally.contacted, tally.late
 
 
 @dataclass(frozen=True)
@@ -137,8 +245,11 @@ def eligible(store: Store, today: dt.date) -> list[Hint]:
         check = latest_check.get(p.id)
         if check is not None and p.is_child(today):
             situation = check.guardian_situation
-            if situation is GuardianSituation.BOTH_AWAY:
-                day = check.check_date.isoformat()
+            day = check.check_date.isoformat()
+            if (
+                situation is GuardianSituation.BOTH_AWAY
+                and age < DEFAULT_AGE_LIMITS[Category.LEFT_BEHIND]
+            ):
                 hint(
                     p,
                     Category.LEFT_BEHIND,
@@ -147,17 +258,17 @@ def eligible(store: Store, today: dt.date) -> list[Hint]:
             if situation is GuardianSituation.NONE and not (
                 {Category.ORPHAN, Category.DE_FACTO_UNSUPPORTED} & set(p.categories)
             ):
-                day = check.check_date.isoformat()
                 hint(
                     p,
                     Category.DE_FACTO_UNSUPPORTED,
                     Said(f"{day}随访记录为“无人监护”", f"the check of {day}: no guardian"),
                 )
-        if not p.is_child(today):
-            for category in CHILD_CATEGORIES & set(p.categories):
+        for category in CHILD_CATEGORIES & set(p.categories):
+            limit = DEFAULT_AGE_LIMITS[category]
+            if age >= limit:
                 reason = Said(
-                    f"已满18周岁（{age}岁），应去掉该儿童类别",
-                    f"aged {age}, no longer a child: remove the child category",
+                    f"已满{limit}周岁（{age}岁），应去掉该儿童类别",
+                    f"aged {age}, at or past the limit of {limit}: remove the child category",
                 )
                 hints.append(Hint(p, category, reason, True))
     return hints

@@ -278,6 +278,44 @@ def config_command(url: str | None, as_json: bool, **flags: Any) -> None:
         click.echo(f"{key} = {'' if value is None else value}")
 
 
+@policy_group.group("rule")
+def rule_group() -> None:
+    """探访规则：年龄上限、哪些记录算探访、能力评估有效期等，乡镇统一设定。"""
+
+
+@rule_group.command("set")
+@database
+@click.argument("name")
+@click.argument("value")
+def rule_set(url: str | None, name: str, value: str) -> None:
+    """设定一条规则，如 civtui server policy rule set adl_valid_months 12、
+    age_limit.留守儿童 16、contact_kinds.留守儿童 check。"""
+    from civtui.domain.policy import Rules
+    from sync.server import policy
+
+    try:
+        key, stored = Rules.check(name, value)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    policy.set_rule(_engine(url), key, stored)
+    click.echo(f"已设定：{key} = {stored}；各村(社区)下次同步后生效")
+
+
+@rule_group.command("list")
+@database
+@click.option("--json", "as_json", is_flag=True)
+def rule_list(url: str | None, as_json: bool) -> None:
+    """列出乡镇设定的探访规则（其余按默认，见 README 的覆盖率一节）。"""
+    from sync.server import policy
+
+    chosen = policy.rules(_engine(url))
+    if as_json:
+        click.echo(json.dumps(chosen, ensure_ascii=False, indent=2))
+        return
+    for name, value in sorted(chosen.items()):
+        click.echo(f"{name}\t{value}")
+
+
 @server_group.command("run")
 @run_options
 def run(url: str | None, **flags: Any) -> None:

@@ -1,0 +1,110 @@
+"""The work list: who is due, in its documented order, with its flags."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from civtui.domain.choices import (
+    Category,
+    Frequency,
+    GuardianSituation,
+    NeedStatus,
+    RiskLevel,
+    Urgency,
+)
+from civtui.domain.models import ChildCheck, ElderNeed, Person, Visit
+from db import Store, queries, standings
+from tests.conftest import TODAY, make_person
+from tests.test_standings import agree, assessment
+
+
+def test_work_list_order_and_flags(store: Store) -> None:
+    october = dt.date(2026, 10, 5)
+    alone = [Category.LIVING_ALONE]
+
+    def person(name: str, birth: dt.date, seq: int, cats: list[Category]) -> Person:
+        p = make_person(birth, seq, name=name, categories=cats)
+        store.save(p)
+        return p
+
+    def visit(p: Person, day: dt.date) -> None:
+        store.save(Visit(person_id=p.id, visit_date=day, visitor="王"))
+
+    old = person("老人", dt.date(1935, 3, 1), 101, alone)
+    young = person("年轻", dt.date(1960, 3, 1), 103, alone)
+    urgent = person("急需", dt.date(1961, 3, 1), 105, alone)
+    risky = person("风险", dt.date(2017, 3, 1), 107, [Category.LEFT_BEHIND])
+    overdue = person("逾期", dt.date(1962, 3, 1), 109, alone)
+    visited = person("已访", dt.date(1930, 3, 1), 111, alone)
+    for p in (old, young, urgent, visited):
+        visit(p, october)
+    visit(visited, dt.date(2026, 11, 3))
+    store.save(
+        ChildCheck.model_validate(
+            {
+                "person_id": risky.id,
+                "check_date": october,
+                "checker": "李",
+                "guardian_situation": GuardianSituation.BOTH_AWAY,
+                "risk_level": RiskLevel.HIGH,
+                "reported_at": dt.datetime(2026, 10, 5, 9, 0),
+                "reported_to": "镇政府",
+            },
+            context={"today": TODAY},
+        )
+    )
+    store.save(
+        ElderNeed.model_validate(
+            {
+                "person_id": urgent.id,
+                "need_type": "meals",
+                "urgency": Urgency.URGENT,
+                "raised_on": october,
+                "raised_by": "王",
+            },
+            context={"today": TODAY},
+        )
+    )
+    got = standings.month(store, TODAY, TODAY, queries.rules(store))
+    work = standings.work_list(store, got)
+    assert [w.person_id for w in work] == [overdue.id, risky.id, urgent.id, old.id, young.id]
+    assert [w.overdue for w in work] == [True, False, False, False, False]
+    assert work[1].high_risk and work[2].urgent_need
+    assert work[3].age == 91 and work[3].last_contact == october
+    assert work[0].last_contact is None
+    assert standings.work_list(store, got, limit=2) == work[:2]
+    assert standings.high_risk(store, TODAY, queries.rules(store)) == [risky.id]
+
+    # A resolved need is no longer urgent; a later low-risk check clears the risk.
+    need = store.all(ElderNeed)[0]
+    store.save(need.model_copy(update={"status": NeedStatus.RESOLVED}))
+    check = store.all(ChildCheck)[0]
+    later = {"id": "later-check", "check_date": dt.date(2026, 10, 20), "risk_level": RiskLevel.LOW}
+    store.save(check.model_copy(update=later))
+    work = standings.work_list(store, got)
+    assert not any(w.urgent_need or w.high_risk for w in work)
+    assert standings.high_risk(store, TODAY, queries.rules(store)) == []
+
+    # A later assessment decides the level: severe makes 失能, a newer mild one undoes it.
+    def disabled() -> bool:
+        got = standings.month(store, TODAY, TODAY, queries.rules(store))
+        return ("adult", Category.DISABLED) in got.rates[Frequency.MONTHLY].by_category
+
+    store.save(assessment(young.id, dt.date(2026, 9, 1), 0))
+    assert disabled()
+    agree(store, TODAY)
+    store.save(assessment(young.id, dt.date(2026, 10, 1), 10))
+    assert not disabled()
+    agree(store, TODAY)
+
+
+def test_last_contact_of_a_past_month_is_the_one_before_its_end(store: Store) -> None:
+    p = make_person(categories=[Category.LIVING_ALONE])
+    store.save(p)
+    for day in (dt.date(2026, 8, 20), dt.date(2026, 11, 5)):
+        store.save(Visit(person_id=p.id, visit_date=day, visitor="王"))
+    october = standings.month(store, dt.date(2026, 10, 1), TODAY, queries.rules(store))
+    (item,) = standings.work_list(store, october)
+    assert item.last_contact == dt.date(2026, 8, 20) and item.overdue
+    november = standings.month(store, TODAY, TODAY, queries.rules(store))
+    assert standings.work_list(store, november) == []
