@@ -644,7 +644,8 @@ async def test_coverage_and_eligible_reports_in_the_app(app: CivtuiApp) -> None:
         await pilot.pause()
         assert isinstance(app.screen, CoverageScreen)
         table = app.screen.query_one("#report", DataTable)
-        assert table.row_count > 3 and table.get_row_at(0)[1] == "合计"
+        assert table.row_count > 3 and table.get_row_at(0)[1] == "月探访率 合计"
+        assert [table.get_row_at(i)[1] for i in (1, 2)] == ["月探访率 成人", "月探访率 儿童"]
         await pilot.press("escape")
         app.action_eligible()
         await pilot.pause()
