@@ -410,6 +410,7 @@ class Translator:
 
 # Strings of one part of the app, kept in its own module (one line here per module).
 from civtui.i18n_cli import CLI_HELP_EN, CLI_STRINGS  # noqa: E402
+from civtui.i18n_policy import POLICY_HELP_EN  # noqa: E402
 from civtui.i18n_policy import STRINGS as _POLICY_STRINGS  # noqa: E402
 from civtui.i18n_security import SECURITY_HELP_EN  # noqa: E402
 from civtui.i18n_security import STRINGS as _SECURITY_STRINGS  # noqa: E402
@@ -423,6 +424,7 @@ STRINGS.update(SERVER_STRINGS)
 STRINGS.update(SYNC_STRINGS)
 CLI_HELP_EN.update(SERVER_HELP_EN)
 CLI_HELP_EN.update(SECURITY_HELP_EN)
+CLI_HELP_EN.update(POLICY_HELP_EN)
 
 
 def _merge_tui_strings() -> None:

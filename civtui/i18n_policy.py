@@ -8,6 +8,12 @@ from __future__ import annotations
 
 STRINGS: dict[str, tuple[str, str]] = {
     "rate.monthly": ("月探访率", "Monthly rate"),
+    "table.person_events": ("状态和类别变更", "Status and category changes"),
+    "table.month_reports": ("月报", "Month reports"),
+    "server.rule_set": (
+        "已设定：{name} = {value}；各村(社区)下次同步后生效",
+        "Set: {name} = {value}; every village has it after its next sync",
+    ),
     "cli.col.rate_kind": ("口径", "Rate"),
     "cli.col.group": ("人群", "Group"),
     "rate.quarterly": ("季度探访率", "Quarterly rate"),
@@ -16,4 +22,22 @@ STRINGS: dict[str, tuple[str, str]] = {
     "group.subtotal": ("小计", "Subtotal"),
     "dash.late": ("补录", "Entered late"),
     "state.reassess": ("待复评", "Reassess"),
+}
+
+
+#: English help of `civtui server policy rule`, by its Chinese text (merged into CLI_HELP_EN).
+POLICY_HELP_EN: dict[str, str] = {
+    "探访规则：年龄上限、哪些记录算探访、能力评估有效期等，乡镇统一设定。": (
+        "Visit rules the township sets for every village: age limits, which records count "
+        "as a visit, how long an ADL assessment stays valid."
+    ),
+    "设定一条规则，如 civtui server policy rule set adl_valid_months 12、\n    "
+    "age_limit.留守儿童 16、contact_kinds.留守儿童 check。": (
+        "Set one rule, e.g. civtui server policy rule set adl_valid_months 12,\n    "
+        "age_limit.left_behind 16, contact_kinds.left_behind check."
+    ),
+    "列出乡镇设定的探访规则（其余按默认，见 README 的覆盖率一节）。": (
+        "List the rules the township set (the rest are the defaults: see the README's "
+        "coverage section)."
+    ),
 }

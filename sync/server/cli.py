@@ -293,12 +293,13 @@ def rule_set(url: str | None, name: str, value: str) -> None:
     from civtui.domain.policy import Rules
     from sync.server import policy
 
+    t = _t()
     try:
         key, stored = Rules.check(name, value)
     except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(error_text(exc, t.lang)) from None
     policy.set_rule(_engine(url), key, stored)
-    click.echo(f"已设定：{key} = {stored}；各村(社区)下次同步后生效")
+    click.echo(t("server.rule_set", name=key, value=stored))
 
 
 @rule_group.command("list")
