@@ -224,7 +224,9 @@ class DashboardScreen(CivScreen[None]):
         table = self.query_one("#followups", DataTable)
         row_before = table.cursor_row
         table.clear()
-        for item in self.follow_ups:
+        # Laid out as the work list is: the head of it only (a 50,000-person profile has
+        # tens of thousands of open items, and laying them out took seconds at start-up).
+        for item in self.follow_ups[:WORKLIST_LIMIT]:
             if item.kind == "need":
                 detail = NeedType(item.detail).label(lang)
             elif item.kind == "report":
