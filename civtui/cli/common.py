@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 import click
 from rich.console import Console
+from rich.status import Status
 
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
 from civtui.domain.errors import text
@@ -92,11 +93,32 @@ def profile_store(context: Context) -> Iterator[Store]:
         store.close()
 
 
+#: The spinner on screen, if any: a passphrase prompt must not be drawn over by it.
+_spinning: list[Status] = []
+
+
+@contextmanager
+def working(message: str) -> Iterator[None]:
+    """A spinner on stderr while long work runs; a passphrase asked meanwhile pauses it."""
+    with Console(stderr=True).status(message) as status:
+        _spinning.append(status)
+        try:
+            yield
+        finally:
+            _spinning.remove(status)
+
+
 def passphrase_prompt(lang: str) -> Prompt:
     """The terminal prompt services.keys uses where a profile's key comes from a passphrase."""
 
     def ask(prompt: Said, new: bool) -> str:
         again = said("key.passphrase_again").in_(lang) if new else False
-        return str(click.prompt(prompt.in_(lang), hide_input=True, confirmation_prompt=again))
+        for status in _spinning:
+            status.stop()
+        try:
+            return str(click.prompt(prompt.in_(lang), hide_input=True, confirmation_prompt=again))
+        finally:
+            for status in _spinning:
+                status.start()
 
     return ask

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from civtui.cli.common import Context, fail, profile_store
+from civtui.cli.common import Context, fail, profile_store, working
 from civtui.domain.choices import Role
 from civtui.domain.errors import text
 from civtui.services import demo, keys
@@ -82,7 +82,7 @@ def demo_command(obj: Context, persons: int, seed: int, force: bool) -> None:
     profile = Profile(obj.profile_name or DEMO_PROFILE)
     data = demo.generate(persons, seed, today=obj.clock.today())
     staff_id = data.staff[0].id
-    with Console(stderr=True).status(obj.t("cli.demo_running")):
+    with working(obj.t("cli.demo_running")):
         try:
             moved = install(profile, data.all(), staff_id, obj.clock, force=force)
         except ProfileExistsError:
