@@ -137,14 +137,28 @@ class Store:
         which on a slow laptop disk costs more than the work. A later durable commit makes
         it durable too (the WAL is written in order).
         """
-        relax = not durable and not self.db.conn.in_transaction
-        if relax:
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic():  # a savepoint inside the outer transaction
+                yield
+            return
+        if not durable:
             self.db.execute("PRAGMA synchronous=NORMAL")
         try:
-            with self.db.atomic():
+            # IMMEDIATE, not sqlite-utils' deferred BEGIN: the app syncs on a second
+            # connection, and a deferred transaction that read before the sync committed a
+            # page could not write afterwards ("database is locked" at once, busy_timeout
+            # or not). Taking the write lock first makes it wait its turn instead.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
                 yield
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
         finally:
-            if relax:
+            if not durable:
                 self.db.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
 
     def save(self, record: Record) -> int | None:
