@@ -134,14 +134,16 @@ def sync_command(obj: Context, url: str | None, as_json: bool) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     console = Console(highlight=False, soft_wrap=True)
-    line = words.say_all(summary(report)[:1], t)
-    line += t("sync.join") + t("sync.cli.pulled_conflicts", n=report.pulled_conflicts)
-    console.print(escape(t("sync.cli.done", summary=line)))
+    told = summary(report)
+    console.print(escape(t("sync.cli.done", summary=words.say(told[0], t))))
     for reason in report.rejected_reasons:
         console.print(f"  [red]{escape(t('sync.cli.rejected'))}[/]{escape(words.say(reason, t))}")
-    for reason in report.conflict_reasons:
-        console.print(
-            f"  [yellow]{escape(t('sync.cli.conflict'))}[/]{escape(words.say(reason, t))}"
-        )
-    for note in summary(report)[1:]:
+    # The conflicts this sync revealed, named, on both laptops (report.found); the push's
+    # own verdicts are said only when the pull did not bring them (it stopped early).
+    if not report.found:
+        for reason in report.conflict_reasons:
+            console.print(
+                f"  [yellow]{escape(t('sync.cli.conflict'))}[/]{escape(words.say(reason, t))}"
+            )
+    for note in told[1:]:
         console.print(f"[yellow]{escape(words.say(note, t))}[/]")
