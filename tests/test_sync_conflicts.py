@@ -236,3 +236,18 @@ def test_a_household_conflict_is_named_by_its_head_and_a_staff_one_has_no_page_h
     )
     staff = household.model_copy(update={"params": {**household.params, "table": "staff"}})
     assert "人员页" not in words.say(staff, ZH)
+
+
+def test_sync_json_carries_the_conflicts_as_codes() -> None:
+    from civtui.cli.sync import report_json
+
+    conflict = Reason.of(
+        Code.CONFLICT_FOUND, table="persons", id="p1", field="phone", who="王秀英", side="lost_here"
+    )
+    report = client.SyncReport(
+        found=[conflict], warnings=[Reason.of(Code.CLOCK_AHEAD, ahead_s=600)]
+    )
+    data = json.loads(report_json(report, 0, ZH))
+    assert data["found"] == [conflict.model_dump(mode="json")]
+    assert data["warnings"][0]["code"] == "clock_ahead"
+    assert "冲突：王秀英 · 联系电话（本机的值未被采用" in data["summary"]
