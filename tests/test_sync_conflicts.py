@@ -251,3 +251,24 @@ def test_sync_json_carries_the_conflicts_as_codes() -> None:
     assert data["found"] == [conflict.model_dump(mode="json")]
     assert data["warnings"][0]["code"] == "clock_ahead"
     assert "冲突：王秀英 · 联系电话（本机的值未被采用" in data["summary"]
+
+
+def test_a_later_edit_of_the_field_leaves_the_conflict_open_for_a_person_to_decide(
+    server: Server, home: Path
+) -> None:
+    """Decided (sync/README.md, Conflicts): the server does not close a conflict when a later
+    edit of its field arrives; the dialog shows that edit as the current value."""
+    a, b, _, person = clash(server)
+    a.sync(), b.sync(), a.sync()
+    fixed = a.store.get(Person, person.id)
+    assert fixed is not None
+    a.store.clock = Clock.pinned(TODAY, hour=12)
+    a.store.save(fixed.revise(context=CTX, phone="13905809999"))
+    assert a.sync().found == []  # it had seen the conflict: not a new one
+    report = b.sync()
+    assert report.closed_elsewhere == 0
+    [conflict] = outbox.open_conflicts(b.store, [person.id])
+    choice = conflicts.look(b.store, conflict.id)
+    assert choice is not None
+    assert (choice.current, choice.current_from) == ("13905809999", "edited")
+    assert choice.can_take_lost and choice.conflict.lost_value == "13905800002"
