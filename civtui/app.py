@@ -188,7 +188,9 @@ class CivtuiApp(App[None]):
         if report.new_device_id:
             self.call_from_thread(self._reopen_store)
         self.call_from_thread(self._sync_state, "online", None)
-        severity = "warning" if report.rejected or report.warnings else "information"
+        # A conflict is named in the summary on both laptops; it wants someone's choice.
+        notable = report.rejected or report.warnings or report.found
+        severity = "warning" if notable else "information"
         said = words.say_all(summary(report), self.t)
         self.call_from_thread(self.notify, said, severity=severity, timeout=10)
 

@@ -436,3 +436,7 @@ def _merge_tui_strings() -> None:
 
 
 _merge_tui_strings()
+
+from civtui.i18n_conflict import CONFLICT_STRINGS  # noqa: E402
+
+STRINGS.update(CONFLICT_STRINGS)

@@ -809,6 +809,16 @@ def _date_past_changes(db: Database) -> None:
         )
 
 
+@migrations()
+def m011_conflict_resolutions(db: Database) -> None:
+    """A conflict resolved on this laptop is told to the server (`unsent` until a push
+    carries it), which closes it on every laptop of the village. Conflicts resolved before
+    this release are told too: the other laptops still list them."""
+    db.execute("ALTER TABLE conflicts ADD COLUMN unsent INTEGER NOT NULL DEFAULT 0")
+    db.execute("UPDATE conflicts SET unsent = 1 WHERE resolved = 1")
+    db.execute("CREATE INDEX conflicts_unsent ON conflicts (id) WHERE unsent = 1")
+
+
 def pending(db: Database) -> list[str]:
     return [m.name for m in migrations.pending(db)]
 

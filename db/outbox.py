@@ -134,6 +134,8 @@ class PulledConflict(BaseModel):
     kept_device: str
     lost_device: str
     lost_hlc: str
+    #: A laptop resolved it: every laptop closes it.
+    resolved: bool = False
 
 
 def apply_page(
@@ -166,26 +168,33 @@ def apply_page(
             "DO UPDATE SET version = max(version, excluded.version)",
             [(r.table, r.record_id, r.version) for r in taken],
         )
-        store.db.conn.executemany(
-            "INSERT OR IGNORE INTO conflicts (id, table_name, record_id, field, kept_value, "
-            "lost_value, kept_device, lost_device, lost_hlc) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    c.id,
-                    c.table,
-                    c.record_id,
-                    c.field,
-                    json.dumps(c.kept_value, ensure_ascii=False),
-                    json.dumps(c.lost_value, ensure_ascii=False),
-                    c.kept_device,
-                    c.lost_device,
-                    c.lost_hlc,
-                )
-                for c in conflicts
-            ],
-        )
+        _store_conflicts(store, conflicts)
         store.set_meta(PULL_CURSOR, str(cursor))
+
+
+def _store_conflicts(store: Store, conflicts: Sequence[PulledConflict]) -> None:
+    """Keep pulled conflicts; one another laptop resolved is closed here too (and one this
+    laptop never saw open is kept closed: its values stay on record)."""
+    store.db.conn.executemany(
+        "INSERT INTO conflicts (id, table_name, record_id, field, kept_value, lost_value, "
+        "kept_device, lost_device, lost_hlc, resolved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(id) DO UPDATE SET resolved = max(resolved, excluded.resolved)",
+        [
+            (
+                c.id,
+                c.table,
+                c.record_id,
+                c.field,
+                json.dumps(c.kept_value, ensure_ascii=False),
+                json.dumps(c.lost_value, ensure_ascii=False),
+                c.kept_device,
+                c.lost_device,
+                c.lost_hlc,
+                int(c.resolved),
+            )
+            for c in conflicts
+        ],
+    )
 
 
 def held_records(store: Store) -> list[Remote]:
@@ -298,6 +307,28 @@ class StoredConflict:
     kept_value: Any
     lost_value: Any
     lost_device: str
+    kept_device: str = ""
+    resolved: bool = False
+
+
+_CONFLICT_COLUMNS = (
+    "id, table_name, record_id, field, kept_value, lost_value, lost_device, kept_device, resolved"
+)
+
+
+def _conflict(row: Sequence[Any]) -> StoredConflict:
+    i, table, record_id, field, kept, lost, lost_device, kept_device, resolved = row
+    return StoredConflict(
+        i,
+        table,
+        record_id,
+        field,
+        json.loads(kept) if kept else None,
+        json.loads(lost) if lost else None,
+        lost_device,
+        kept_device,
+        bool(resolved),
+    )
 
 
 def open_conflicts(store: Store, record_ids: Iterable[str]) -> list[StoredConflict]:
@@ -307,16 +338,63 @@ def open_conflicts(store: Store, record_ids: Iterable[str]) -> list[StoredConfli
         return []
     marks = ", ".join("?" for _ in ids)
     rows = store.db.execute(
-        f"SELECT id, table_name, record_id, field, kept_value, lost_value, lost_device "
-        f"FROM conflicts WHERE resolved = 0 AND record_id IN ({marks}) ORDER BY id",
+        f"SELECT {_CONFLICT_COLUMNS} FROM conflicts "
+        f"WHERE resolved = 0 AND record_id IN ({marks}) ORDER BY id",
         ids,
     ).fetchall()
-    return [
-        StoredConflict(i, t, r, f, json.loads(k) if k else None, json.loads(lv) if lv else None, d)
-        for i, t, r, f, k, lv, d in rows
-    ]
+    return [_conflict(row) for row in rows]
+
+
+def get_conflict(store: Store, conflict_id: int) -> StoredConflict | None:
+    """A conflict as this laptop holds it now, open or not."""
+    row = store.db.execute(
+        f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE id = ?", [conflict_id]
+    ).fetchone()
+    return _conflict(row) if row else None
+
+
+def conflicts_by_id(store: Store, conflict_ids: Iterable[int]) -> dict[int, StoredConflict]:
+    """The conflicts this laptop holds among `conflict_ids`, open or not."""
+    ids = sorted(set(conflict_ids))
+    found: dict[int, StoredConflict] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        for row in store.db.execute(
+            f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE id IN ({marks})", chunk
+        ):
+            conflict = _conflict(row)
+            found[conflict.id] = conflict
+    return found
 
 
 def resolve_conflict(store: Store, conflict_id: int) -> None:
+    """Close a conflict here; the next push tells the server, which closes it everywhere."""
     with store.transaction():
-        store.db.execute("UPDATE conflicts SET resolved = 1 WHERE id = ?", [conflict_id])
+        store.db.execute(
+            "UPDATE conflicts SET resolved = 1, unsent = 1 WHERE id = ? AND resolved = 0",
+            [conflict_id],
+        )
+
+
+def unsent_resolutions(store: Store, limit: int) -> list[int]:
+    """Conflicts resolved here that the server has not been told of yet."""
+    rows = store.db.execute(
+        "SELECT id FROM conflicts WHERE unsent = 1 ORDER BY id LIMIT ?", [limit]
+    ).fetchall()
+    return [int(i) for (i,) in rows]
+
+
+def resolutions_sent(store: Store, conflict_ids: Sequence[int]) -> None:
+    with store.transaction(durable=False):  # lost in a power cut, they are sent again
+        store.db.conn.executemany(
+            "UPDATE conflicts SET unsent = 0 WHERE id = ?", [(i,) for i in conflict_ids]
+        )
+
+
+def own_devices(store: Store) -> frozenset[str]:
+    """Every device id this profile has written under: its own, and those it held before it
+    started over as a new device (outbox.start_over_as_new_device). Its change log keeps
+    them, since every change carries the id it was made under."""
+    rows = store.db.execute("SELECT DISTINCT device_id FROM changes").fetchall()
+    return frozenset({store.device_id, *(str(d) for (d,) in rows)})

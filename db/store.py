@@ -279,6 +279,12 @@ class Store:
 
     def _next_stamp(self) -> hlc.Stamp:
         now_ms = int(self.clock.now().timestamp() * 1000)
+        # The app syncs on a connection of its own: the stamps that sync took in are in the
+        # file, not in this object. Without them, a choice made after a pull (the value a
+        # conflict left out, taken back) could be stamped before the value it replaces.
+        stored = self.get_meta("hlc")
+        if stored and (self._last_stamp is None or str(self._last_stamp) < stored):
+            self._last_stamp = hlc.Stamp.parse(stored)
         # A stamp taken by a transaction that rolls back is simply never used;
         # stamps only need to grow, not to be contiguous.
         self._last_stamp = hlc.tick(self._last_stamp, now_ms, self.device_id)

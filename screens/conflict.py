@@ -1,54 +1,170 @@
-"""Choosing between the value sync kept and the one another device lost."""
+"""Choosing between the value a record holds now and the one a sync conflict left out.
+
+The dialog reads the conflict afresh (`services.conflicts.look`) when it opens, after every
+sync and after a refused choice, and says whose each value is from this laptop's side. The
+choice is applied only while the record is as shown; otherwise the dialog is drawn again.
+"""
 
 from __future__ import annotations
 
+from pydantic import ValidationError
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
-from db.outbox import StoredConflict
+from civtui.domain.errors import explain_text
+from civtui.domain.models import RECORD_TYPES
+from civtui.services import conflicts
+from civtui.services.conflicts import Choice, ConflictChangedError, ConflictClosedError
+from db import queries
 from screens.base import CivModal
+from screens.messages import SyncStateChanged
+from sync import words
 
 
 class ConflictModal(CivModal[bool]):
-    """Returns True to use the other device's value, False to keep the current one."""
+    """Returns True once the conflict is closed (by this choice or elsewhere), False or None
+    when left open (Esc)."""
 
-    CSS_PATH = "confirm.tcss"
+    CSS_PATH = "conflict.tcss"
     BINDINGS = [
-        Binding("u", "answer(True)", "conflict.use_lost", id="conflict.use"),
-        Binding("k,escape", "answer(False)", "conflict.keep", id="conflict.keep"),
+        Binding("u", "take_lost", "conflict.use", id="conflict.use"),
+        Binding("k", "keep", "conflict.keep_current", id="conflict.keep"),
+        Binding("escape", "cancel", "form.cancel", id="conflict.cancel"),
+        Binding("left,right", "app.focus_next", show=False),
     ]
 
-    def __init__(self, conflict: StoredConflict, label: str) -> None:
+    def __init__(self, choice: Choice) -> None:
         super().__init__()
-        self.conflict = conflict
-        self.label = label
+        self.choice = choice
+        #: Why the dialog was drawn again, said under the values.
+        self.note = ""
 
     def compose(self) -> ComposeResult:
-        t = self.civ.t
-        c = self.conflict
-        with Vertical(id="confirm-box"):
-            yield Static(f"{t('conflict.title')}：{self.label}", id="confirm-question")
-            yield Static(f"{t('conflict.kept')}：{_show(c.kept_value)}")
-            yield Static(f"{t('conflict.lost')}：{_show(c.lost_value)}")
-            with Horizontal(id="confirm-buttons"):
-                yield Button(f"{t('conflict.use_lost')} (U)", id="use", variant="warning")
-                yield Button(f"{t('conflict.keep')} (K)", id="keep", variant="primary")
+        with Vertical(id="conflict-box"):
+            yield Static(id="conflict-heading")
+            yield Static(self.civ.t("conflict.explain"), id="conflict-explain")
+            yield Static(id="conflict-current-label", classes="value-label")
+            with VerticalScroll(classes="value"):
+                yield Static(id="conflict-current")
+            yield Static(id="conflict-lost-label", classes="value-label")
+            with VerticalScroll(classes="value"):
+                yield Static(id="conflict-lost")
+            yield Static(id="conflict-note")
+            with Horizontal(id="conflict-buttons"):
+                yield Button("", id="use", variant="warning")
+                yield Button("", id="keep", variant="primary")
 
     def on_mount(self) -> None:
+        self.draw()
         self.query_one("#keep", Button).focus()
 
+    def draw(self) -> None:
+        t, c = self.civ.t, self.choice
+        conflict = c.conflict
+        who = queries.change_label(self.civ.store, conflict.table, conflict.record_id)
+        what = words.conflict_field(conflict.table, conflict.field, t)
+        self.query_one("#conflict-heading", Static).update(
+            t("conflict.heading", label=f"{who} · {what}")
+        )
+        origin = {"mine": "conflict.mine", "theirs": "conflict.theirs"}.get(
+            c.current_from, "conflict.edited_since"
+        )
+        current = t("conflict.current")
+        if not c.gone:
+            current += t("conflict.whose", whose=t(origin))
+        self.query_one("#conflict-current-label", Static).update(current)
+        shown = t("conflict.deleted_value") if c.gone else _show(c.current, t("conflict.empty"))
+        self.query_one("#conflict-current", Static).update(shown)
+        lost_whose = t("conflict.mine" if c.lost_mine else "conflict.theirs")
+        self.query_one("#conflict-lost-label", Static).update(
+            t("conflict.not_taken") + t("conflict.whose", whose=lost_whose)
+        )
+        lost = _show(conflict.lost_value, t("conflict.empty"))
+        self.query_one("#conflict-lost", Static).update(lost)
+        notes = [self.note] if self.note else []
+        if c.closed:
+            notes.append(t("conflict.closed_elsewhere"))
+        elif c.gone:
+            notes.append(t("conflict.gone"))
+        elif not c.can_take_lost:
+            notes.append(t("conflict.same"))
+        note = self.query_one("#conflict-note", Static)
+        note.update("\n".join(notes))
+        note.display = bool(notes)
+        use = self.query_one("#use", Button)
+        use.label = f"{t('conflict.use_mine' if c.lost_mine else 'conflict.use_theirs')} (U)"
+        use.display = c.can_take_lost
+        keep = "conflict.keep_current" if c.can_take_lost else "conflict.close"
+        self.query_one("#keep", Button).label = f"{t(keep)} (K)"
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "take_lost":
+            return self.choice.can_take_lost
+        return True
+
+    def _look_again(self, note: str = "") -> bool:
+        """Read the conflict afresh and redraw; False if this laptop no longer holds it."""
+        fresh = conflicts.look(self.civ.store, self.choice.conflict.id)
+        if fresh is None:
+            self.dismiss(True)
+            return False
+        self.choice, self.note = fresh, note
+        self.draw()
+        return True
+
+    def on_sync_state_changed(self, _message: SyncStateChanged) -> None:
+        # A sync may have brought a new value, or another laptop's resolution.
+        before = self.choice
+        if self._look_again(self.note):
+            changed = (before.current, before.gone) != (self.choice.current, self.choice.gone)
+            if changed and not self.choice.closed:
+                self.note = self.civ.t("conflict.changed")
+                self.draw()
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "use")
+        if event.button.id == "use":
+            self.action_take_lost()
+        else:
+            self.action_keep()
 
-    def action_answer(self, use: bool) -> None:
-        self.dismiss(use)
+    def action_take_lost(self) -> None:
+        if self.choice.can_take_lost:
+            self._answer(take_lost=True)
+
+    def action_keep(self) -> None:
+        if self.choice.closed:
+            self.dismiss(True)  # nothing left to decide here
+            return
+        self._answer(take_lost=False)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    def _answer(self, *, take_lost: bool) -> None:
+        t = self.civ.t
+        try:
+            conflicts.resolve(
+                self.civ.store, self.choice, take_lost=take_lost, today=self.civ.today
+            )
+        except ConflictClosedError:
+            self._look_again()
+            return
+        except ConflictChangedError:
+            self._look_again(t("conflict.changed"))
+            return
+        except ValidationError as exc:
+            kind = RECORD_TYPES[self.choice.conflict.table]
+            self.notify(explain_text(exc, kind, self.civ.lang), severity="error")
+            return
+        self.dismiss(True)
 
 
-def _show(value: object) -> str:
-    if value is None or value == "":
-        return "（空）"
+def _show(value: object, empty: str) -> str:
     if isinstance(value, list):
-        return "、".join(str(v) for v in value) or "（空）"
+        value = "、".join(str(v) for v in value)
+    if value is None or value == "":
+        return empty
     return str(value)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,10 +10,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from civtui.domain.choices import NeedStatus
-from civtui.domain.errors import explain_text
 from civtui.domain.models import (
     ELDER_AGE,
-    RECORD_TYPES,
     ElderNeed,
     NeedStatusChange,
     Person,
@@ -28,6 +25,7 @@ from screens import format as fmt
 from screens.actions import open_contact_form
 from screens.base import CivScreen
 from screens.messages import SyncStateChanged
+from sync import words
 
 
 class PersonScreen(CivScreen[None]):
@@ -110,11 +108,16 @@ class PersonScreen(CivScreen[None]):
         row_before = table.cursor_row
         table.clear()
         self.entries = queries.timeline(store, person.id)
+        # Those of the person, their household and everything on their timeline: the
+        # tables a sync summary sends people here for (sync.words.on_person_page).
+        household = [person.household_id] if person.household_id else []
         self.conflicts = outbox.open_conflicts(
-            store, [person.id, *(e.record.id for e in self.entries)]
+            store, [person.id, *household, *(e.record.id for e in self.entries)]
         )
+        # The value not kept: the record's value now is in the profile or the timeline, and
+        # the one the server kept back then may be stale (c opens the choice).
         lines = [
-            f"{self._conflict_label(c)}：{_short(c.kept_value)} ⇄ {_short(c.lost_value)}"
+            f"{self._conflict_label(c)}：{t('conflict.not_taken')} {_short(c.lost_value)}"
             for c in self.conflicts
         ]
         self.query_one("#conflicts", Static).update("\n".join(lines))
@@ -181,30 +184,22 @@ class PersonScreen(CivScreen[None]):
         self.load()
 
     def _conflict_label(self, conflict: outbox.StoredConflict) -> str:
-        kind = RECORD_TYPES[conflict.table]
-        return f"{self.civ.t(f'table.{conflict.table}')}·{self.civ.t.of(kind, conflict.field)}"
+        return words.conflict_field(conflict.table, conflict.field, self.civ.t)
 
     def action_conflict(self) -> None:
-        """Show the oldest open conflict; the other device's value can replace the kept one."""
-        if not self.conflicts:
+        """Open the oldest open conflict: keep the value the record holds now, or take the
+        one that was not kept."""
+        choice = conflicts.look(self.civ.store, self.conflicts[0].id) if self.conflicts else None
+        if choice is None:
             self.notify(self.civ.t("person.no_conflict"))
             return
-        conflict = self.conflicts[0]
 
-        def chosen(use_lost: bool | None) -> None:
-            try:
-                conflicts.resolve(
-                    self.civ.store, conflict, take_lost=bool(use_lost), today=self.civ.today
-                )
-            except ValidationError as exc:
-                kind = RECORD_TYPES[conflict.table]
-                self.notify(explain_text(exc, kind, self.civ.lang), severity="error")
-                return
+        def done(_closed: bool | None) -> None:
             self.load()
 
         from screens.conflict import ConflictModal
 
-        self.app.push_screen(ConflictModal(conflict, self._conflict_label(conflict)), chosen)
+        self.app.push_screen(ConflictModal(choice), done)
 
     def action_back(self) -> None:
         self.dismiss()

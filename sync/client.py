@@ -22,7 +22,7 @@ import pydantic_core
 from pydantic import BaseModel, ValidationError
 
 from civtui import __version__
-from db import Store, outbox
+from db import Store, outbox, queries
 from db.connection import OperationalError
 from sync import protocol
 from sync.protocol import (
@@ -151,6 +151,13 @@ class SyncReport:
     held: int = 0
     #: What this laptop's changes conflicted with (fields, or a record deleted meanwhile).
     conflict_reasons: list[Reason] = field(default_factory=list)
+    #: Every conflict this sync revealed, on whichever side this laptop stands
+    #: (Code.CONFLICT_FOUND), oldest first.
+    found: list[Reason] = field(default_factory=list)
+    #: Conflicts resolved on this laptop that this sync told the server of.
+    resolutions_sent: int = 0
+    #: Open conflicts here that another laptop resolved (closed here by this sync).
+    closed_elsewhere: int = 0
 
 
 def check_url(url: str) -> str:
@@ -261,8 +268,11 @@ def _detail(response: httpx.Response) -> Reason | str:
 Progress = Callable[[str, int, int], None]
 
 
-def push_request(device_id: str, batch: list[outbox.Outgoing]) -> PushRequest:
-    """A batch of the change log as the protocol carries it.
+def push_request(
+    device_id: str, batch: list[outbox.Outgoing], resolved: list[int] | None = None
+) -> PushRequest:
+    """A batch of the change log as the protocol carries it, with the conflicts resolved here
+    that the server has not been told of.
 
     The device id is said once per batch, so it is cut from the stamps, and a new
     record's id is not repeated inside its fields.
@@ -283,6 +293,7 @@ def push_request(device_id: str, batch: list[outbox.Outgoing]) -> PushRequest:
             )
             for c in batch
         ],
+        resolved=resolved or [],
     )
 
 
@@ -335,9 +346,17 @@ def _push_all(store: Store, conn: Connection, report: SyncReport, run: int, tell
 
 def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Progress) -> None:
     total = store.pending_count()
-    while batch := outbox.next_batch(store, PUSH_BATCH):
-        request = push_request(store.device_id, batch)
+    while True:
+        batch = outbox.next_batch(store, PUSH_BATCH)
+        resolved = outbox.unsent_resolutions(store, protocol.MAX_PUSH_CHANGES)
+        if not batch and not resolved:
+            break
+        request = push_request(store.device_id, batch, resolved)
         answer = conn.call("POST", protocol.PATH_PUSH, request, PushResponse)
+        # The server closes what it can and ignores the rest (closed already, or unknown):
+        # either way the laptop is done telling it.
+        outbox.resolutions_sent(store, resolved)
+        report.resolutions_sent += len(resolved)
         acks = [
             outbox.Ack(r.seq, r.status, r.reason.stored_text() if r.reason else None, r.version)
             for r in answer.results
@@ -354,7 +373,7 @@ def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Pr
         report.rejected_reasons += [r.reason or Reason.of(Code.OTHER, text="") for r in rejected]
         report.warnings += [w for w in answer.warnings if w not in report.warnings]
         tell("push", report.pushed, total)
-        if not acks:
+        if not acks and not resolved:
             break
 
 
@@ -382,7 +401,9 @@ def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) ->
                 # The server was restored from a backup and lost changes it had acknowledged.
                 report.resent = outbox.send_again_after(store, held)
                 lacking = True
+        before = outbox.conflicts_by_id(store, [c.id for c in page.conflicts])
         outbox.apply_page(store, page.records, page.conflicts, page.cursor)
+        _note_conflicts(store, report, page.conflicts, before)
         report.pulled += len(page.records)
         report.pulled_conflicts += len(page.conflicts)
         cursor = page.cursor
@@ -390,6 +411,49 @@ def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) ->
         if not page.has_more:
             report.held = outbox.held_count(store)
             return lacking
+
+
+def _note_conflicts(
+    store: Store,
+    report: SyncReport,
+    pulled: list[protocol.Conflict],
+    before: dict[int, outbox.StoredConflict],
+) -> None:
+    """What a pulled page's conflicts mean here: each new open one is named, on whichever
+    side this laptop stands; an open one resolved elsewhere is counted as closed."""
+    mine: frozenset[str] | None = None
+    for c in pulled:
+        known = before.get(c.id)
+        if c.resolved:
+            report.closed_elsewhere += int(known is not None and not known.resolved)
+            continue
+        if known is not None:
+            continue  # pulled again (a new device id pulls everything): said before
+        mine = mine if mine is not None else outbox.own_devices(store)
+        report.found.append(
+            Reason.of(
+                Code.CONFLICT_FOUND,
+                table=c.table,
+                id=c.record_id,
+                field=c.field,
+                who=queries.change_label(store, c.table, c.record_id),
+                side=_side(c, mine),
+            )
+        )
+
+
+def _side(conflict: protocol.Conflict, mine: frozenset[str]) -> str:
+    if conflict.kept_device == protocol.DELETED_DEVICE:
+        return "deleted"
+    if conflict.lost_device in mine:
+        return "lost_here"
+    if conflict.kept_device in mine:
+        return "kept_here"
+    return "others"
+
+
+#: A sync's summary names this many conflicts, then says how many more there are.
+NAMED_CONFLICTS = 5
 
 
 def summary(report: SyncReport) -> list[Reason]:
@@ -409,6 +473,11 @@ def summary(report: SyncReport) -> list[Reason]:
         said.append(Reason.of(Code.RESENT, count=report.resent))
     if report.held:
         said.append(Reason.of(Code.HELD, count=report.held))
+    said += report.found[:NAMED_CONFLICTS]
+    if len(report.found) > NAMED_CONFLICTS:
+        said.append(Reason.of(Code.CONFLICTS_MORE, count=len(report.found) - NAMED_CONFLICTS))
+    if report.closed_elsewhere:
+        said.append(Reason.of(Code.CONFLICTS_CLOSED, count=report.closed_elsewhere))
     return said + report.warnings
 
 

@@ -102,6 +102,13 @@ class Code(StrEnum):
     NEW_DEVICE = "new_device"
     RESENT = "resent"
     HELD = "held"
+    #: A conflict this sync revealed, on either side of it: whose record, which field, and
+    #: this laptop's part in it (`CONFLICT_SIDES`). `who` is the record's person (or
+    #: household, village...) as this laptop names it, looked up when the sync stored it.
+    CONFLICT_FOUND = "conflict_found"
+    CONFLICTS_MORE = "conflicts_more"
+    #: Conflicts a person resolved on another laptop, closed here by this sync.
+    CONFLICTS_CLOSED = "conflicts_closed"
 
 
 #: The parameters each code carries, by name.
@@ -138,7 +145,17 @@ PARAMS: dict[Code, tuple[str, ...]] = {
     Code.NEW_DEVICE: (),
     Code.RESENT: ("count",),
     Code.HELD: ("count",),
+    Code.CONFLICT_FOUND: ("table", "id", "field", "who", "side"),
+    Code.CONFLICTS_MORE: ("count",),
+    Code.CONFLICTS_CLOSED: ("count",),
 }
+
+#: This laptop's part in a conflict (Code.CONFLICT_FOUND's `side`): its own value lost, its
+#: own value was kept over another device's, two other devices clashed, or the record was
+#: deleted while this or another laptop edited it.
+CONFLICT_SIDES = ("lost_here", "kept_here", "others", "deleted")
+#: The device a conflict names as kept when the record had been deleted (merge._lost).
+DELETED_DEVICE = "(deleted)"
 
 
 class Reason(Message):
@@ -189,6 +206,11 @@ class PushRequest(Message):
 
     device_id: str = Field(pattern=r"^[\w\-]{1,64}$")
     changes: list[Change] = Field(max_length=MAX_PUSH_CHANGES)
+    #: Conflicts a person on this laptop resolved (their ids, as pulled): the server closes
+    #: them under a new version, so every laptop of the village closes them too.
+    resolved: list[Annotated[int, Field(ge=1, le=MAX_INT)]] = Field(
+        default_factory=list, max_length=MAX_PUSH_CHANGES
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -256,7 +278,8 @@ class PulledRecord(Remote, Message):
 
 class Conflict(PulledConflict, Message):
     """A field two devices set concurrently: the value kept, and the one that lost
-    (db.outbox.PulledConflict), and the server version that made it."""
+    (db.outbox.PulledConflict), and the server version that made it, or, once a laptop
+    resolved it (`resolved`), the version of that resolution."""
 
     version: int
 

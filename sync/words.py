@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from civtui.domain.models import RECORD_TYPES, Record
+from civtui.domain.models import RECORD_TYPES, Record, sync_spec
 from civtui.i18n import STRINGS, Translator
-from sync.protocol import Reason
+from sync.protocol import CONFLICT_SIDES, Code, Reason
 
 
 def say(reason: Reason, t: Translator) -> str:
@@ -42,12 +42,42 @@ def say(reason: Reason, t: Translator) -> str:
         params["ahead"] = _duration(int(params["ahead_s"]), t)
     if "detail" in params:
         params["detail"] = _detail(params["detail"], t)
+    if reason.code is Code.CONFLICT_FOUND:
+        _conflict_words(params, str(reason.params.get("table", "")), t)
     key = f"sync.code.{reason.code}"
     try:
         return t(key, **params)
     except (KeyError, IndexError):
         # Parameters missing (a server of another version): the code's words, unfilled.
         return STRINGS[key][1 if t.lang == "en" else 0]
+
+
+def on_person_page(table: str) -> bool:
+    """Whether a person's page lists this table's conflicts (screens.person): the person's
+    own, their household's, and those of everything on their timeline."""
+    kind = RECORD_TYPES.get(table)
+    if kind is None or kind.synced is None:
+        return False
+    return table in ("persons", "households") or sync_spec(kind).timeline is not None
+
+
+def conflict_field(table: str, field: str, t: Translator) -> str:
+    """The field of a conflict as a person reads it: a person's field by its label, another
+    record's with the record's kind (探访记录的备注)."""
+    label = _label(RECORD_TYPES.get(table), field, t)
+    return label if table == "persons" else t("conflict.what", table=_table(table, t), field=label)
+
+
+def _conflict_words(params: dict[str, Any], table: str, t: Translator) -> None:
+    """A conflict's record, field and this laptop's part in it, as words (`params` has its
+    table's name in words already)."""
+    params["what"] = conflict_field(table, str(params.get("field", "")), t)
+    side = str(params.get("side", ""))
+    params["side"] = t(f"conflict.side.{side}") if side in CONFLICT_SIDES else ""
+    # A deleted record's page no longer opens: the summary says so and no more.
+    shown = on_person_page(table) and side != "deleted"
+    params["where"] = t("conflict.where") if shown else ""
+    params["who"] = str(params.get("who") or params.get("id") or "")
 
 
 def say_all(reasons: list[Reason], t: Translator) -> str:

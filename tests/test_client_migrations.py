@@ -10,7 +10,7 @@ from typing import Any
 from civtui.domain.choices import GuardianSituation, NeedStatus, NeedType, RiskLevel, Urgency
 from civtui.domain.clock import Clock
 from civtui.domain.models import ChildCheck, ElderNeed, Village, Visit
-from db import migrations, open_store
+from db import migrations, open_store, outbox
 from db.connection import connect
 from tests.conftest import CTX, TODAY, VILLAGE, make_person
 
@@ -89,3 +89,24 @@ def test_migrations_call_no_live_domain_code() -> None:
         if isinstance(node, ast.ImportFrom) and node.module
     }
     assert not {m for m in imported if m.startswith("civtui")}, imported
+
+
+def test_conflicts_resolved_before_m011_are_told_to_the_server(tmp_path: Path) -> None:
+    """A laptop that resolved conflicts before resolutions synced tells the server at its
+    next sync, so the other laptops close them too; open ones wait for a person."""
+    path = tmp_path / "old.db"
+    old = connect(path)
+    migrations.migrations.apply(old, stop_before="m011_conflict_resolutions")
+    for conflict_id, resolved in ((7, 1), (8, 0)):
+        old.execute(
+            "INSERT INTO conflicts (id, table_name, record_id, field, kept_value, lost_value, "
+            "kept_device, lost_device, lost_hlc, resolved) "
+            "VALUES (?, 'persons', 'p1', 'phone', '\"1\"', '\"2\"', 'a', 'b', '0', ?)",
+            [conflict_id, resolved],
+        )
+    old.conn.commit()
+    old.conn.close()
+    store = open_store(path, Clock.pinned(TODAY))
+    assert outbox.unsent_resolutions(store, 10) == [7]
+    assert [c.id for c in outbox.open_conflicts(store, ["p1"])] == [8]
+    store.close()

@@ -15,18 +15,23 @@ from civtui.services import conflicts
 from civtui.services.keys import open_store
 from civtui.services.profile import Profile, SetupError, current_profile, set_up
 from db import Store, outbox
-from tests.conftest import TODAY, make_person
+from tests.conftest import CTX, TODAY, make_person
 
 
-def open_conflict(store: Store, person: Person, field: str, lost: object) -> outbox.StoredConflict:
-    """A conflict as a pull stores it: the kept value is the record's, `lost` the other one."""
+def open_conflict(
+    store: Store, person: Person, field: str, lost: object, *, lost_device: str = "b"
+) -> conflicts.Choice:
+    """A conflict as a pull stores it: the kept value is the record's, `lost` the other one;
+    as the dialog opens it."""
     store.db.execute(
         "INSERT INTO conflicts (table_name, record_id, field, kept_value, lost_value, "
-        "kept_device, lost_device, lost_hlc) VALUES ('persons', ?, ?, ?, ?, 'a', 'b', '0')",
-        [person.id, field, json.dumps(getattr(person, field)), json.dumps(lost)],
+        "kept_device, lost_device, lost_hlc) VALUES ('persons', ?, ?, ?, ?, 'a', ?, '0')",
+        [person.id, field, json.dumps(getattr(person, field)), json.dumps(lost), lost_device],
     )
     [conflict] = outbox.open_conflicts(store, [person.id])
-    return conflict
+    choice = conflicts.look(store, conflict.id)
+    assert choice is not None
+    return choice
 
 
 def phone(store: Store, person: Person) -> str | None:
@@ -38,44 +43,116 @@ def phone(store: Store, person: Person) -> str | None:
 def test_taking_the_lost_value_writes_it_and_closes_the_conflict(store: Store) -> None:
     person = make_person(phone="13905800001")
     store.save(person)
-    conflict = open_conflict(store, person, "phone", "13905800002")
+    choice = open_conflict(store, person, "phone", "13905800002")
     pending = store.pending_count()
 
-    conflicts.resolve(store, conflict, take_lost=True, today=TODAY)
+    conflicts.resolve(store, choice, take_lost=True, today=TODAY)
 
     assert phone(store, person) == "13905800002"
     assert outbox.open_conflicts(store, [person.id]) == []
-    assert store.pending_count() == pending + 1  # the new value is logged for sync
+    [change] = store.changes()[pending:]
+    assert change.fields == {"phone": "13905800002"}  # only the field taken is logged
+    assert outbox.unsent_resolutions(store, 10) == [choice.conflict.id]  # the server is told
 
 
 def test_keeping_the_value_only_closes_the_conflict(store: Store) -> None:
     person = make_person(phone="13905800001")
     store.save(person)
-    conflict = open_conflict(store, person, "phone", "13905800002")
+    choice = open_conflict(store, person, "phone", "13905800002")
     pending = store.pending_count()
 
-    conflicts.resolve(store, conflict, take_lost=False, today=TODAY)
+    conflicts.resolve(store, choice, take_lost=False, today=TODAY)
 
     assert phone(store, person) == "13905800001"
     assert outbox.open_conflicts(store, [person.id]) == []
     assert store.pending_count() == pending
+    assert outbox.unsent_resolutions(store, 10) == [choice.conflict.id]
+
+
+def test_the_dialog_reads_the_record_as_it_is_now_and_says_whose_each_value_is(
+    store: Store,
+) -> None:
+    """Seen from the laptop whose value lost: the current value is the record's, not the
+    server's kept value of back then, and the lost value is this laptop's own."""
+    person = make_person(phone="13905800001")
+    store.save(person)
+    choice = open_conflict(store, person, "phone", "13905800002", lost_device=store.device_id)
+    assert (choice.current, choice.current_from, choice.lost_mine) == (
+        "13905800001",
+        "theirs",
+        True,
+    )
+    store.save(person.revise(context=CTX, phone="13905800003"))
+    again = conflicts.look(store, choice.conflict.id)
+    assert again is not None
+    assert (again.current, again.current_from) == ("13905800003", "edited")
+
+
+def test_a_former_device_id_of_this_laptop_still_counts_as_this_laptop(store: Store) -> None:
+    person = make_person(phone="13905800001")
+    store.save(person)
+    before = store.device_id
+    outbox.start_over_as_new_device(store)
+    choice = open_conflict(store, person, "phone", "13905800002", lost_device=before)
+    assert choice.lost_mine and before in outbox.own_devices(store)
+
+
+@pytest.mark.parametrize("take_lost", [True, False])
+def test_a_record_changed_since_the_dialog_opened_is_refused_and_nothing_is_written(
+    store: Store, take_lost: bool
+) -> None:
+    person = make_person(phone="13905800001")
+    store.save(person)
+    choice = open_conflict(store, person, "phone", "13905800002")
+    store.save(person.revise(context=CTX, phone="13905800003"))  # a sync, or another screen
+    pending = store.pending_count()
+
+    with pytest.raises(conflicts.ConflictChangedError):
+        conflicts.resolve(store, choice, take_lost=take_lost, today=TODAY)
+
+    assert phone(store, person) == "13905800003"
+    assert [c.id for c in outbox.open_conflicts(store, [person.id])] == [choice.conflict.id]
+    assert store.pending_count() == pending and outbox.unsent_resolutions(store, 10) == []
+
+
+def test_a_conflict_closed_meanwhile_is_refused(store: Store) -> None:
+    person = make_person(phone="13905800001")
+    store.save(person)
+    choice = open_conflict(store, person, "phone", "13905800002")
+    # Another laptop resolved it; this laptop's sync pulled the resolution.
+    store.db.execute("UPDATE conflicts SET resolved = 1 WHERE id = ?", [choice.conflict.id])
+
+    with pytest.raises(conflicts.ConflictClosedError):
+        conflicts.resolve(store, choice, take_lost=True, today=TODAY)
+    assert phone(store, person) == "13905800001"
+
+
+def test_a_deleted_record_leaves_only_closing(store: Store) -> None:
+    person = make_person(phone="13905800001")
+    store.save(person)
+    choice = open_conflict(store, person, "phone", "13905800002")
+    store.delete(Person, person.id)
+    gone = conflicts.look(store, choice.conflict.id)
+    assert gone is not None and gone.gone and not gone.can_take_lost
+    conflicts.resolve(store, gone, take_lost=False, today=TODAY)
+    assert outbox.open_conflicts(store, [person.id]) == []
 
 
 def test_the_choice_is_one_transaction(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """If closing the conflict fails, the value taken is rolled back with it."""
     person = make_person(phone="13905800001")
     store.save(person)
-    conflict = open_conflict(store, person, "phone", "13905800002")
+    choice = open_conflict(store, person, "phone", "13905800002")
 
     def refuse(_store: Store, _conflict_id: int) -> None:
         raise sqlite3.OperationalError("database is locked")
 
     monkeypatch.setattr(outbox, "resolve_conflict", refuse)
     with pytest.raises(sqlite3.OperationalError):
-        conflicts.resolve(store, conflict, take_lost=True, today=TODAY)
+        conflicts.resolve(store, choice, take_lost=True, today=TODAY)
 
     assert phone(store, person) == "13905800001"
-    assert [c.id for c in outbox.open_conflicts(store, [person.id])] == [conflict.id]
+    assert [c.id for c in outbox.open_conflicts(store, [person.id])] == [choice.conflict.id]
 
 
 def test_a_lost_value_the_record_no_longer_accepts_leaves_the_conflict_open(
@@ -83,10 +160,10 @@ def test_a_lost_value_the_record_no_longer_accepts_leaves_the_conflict_open(
 ) -> None:
     person = make_person(phone="13905800001")
     store.save(person)
-    conflict = open_conflict(store, person, "phone", "12345")
+    choice = open_conflict(store, person, "phone", "12345")
 
     with pytest.raises(ValidationError):
-        conflicts.resolve(store, conflict, take_lost=True, today=TODAY)
+        conflicts.resolve(store, choice, take_lost=True, today=TODAY)
 
     assert phone(store, person) == "13905800001"
     assert len(outbox.open_conflicts(store, [person.id])) == 1

@@ -175,3 +175,39 @@ def test_visit_correction_form(
         return VisitForm(person, editing=visit)
 
     assert snap_compare(app, terminal_size=size, run_before=showing(correcting))
+
+
+#: The note another device wrote, which the record holds now.
+KEPT_NOTE = "独居，每周电话问候一次"
+#: A note typed on this laptop that lost to another device's, long enough to wrap.
+LOST_NOTE = (
+    "老人独居，女儿在宁波打工，每月回来一次；腿脚不便，上下楼需要扶；"
+    "助餐由幸福驿家每天中午送到，晚饭邻居帮忙；家里的紧急呼叫设备电池需要更换，"
+    "已报镇民政办，等待上门处理。"
+)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("size", SIZES)
+def test_conflict_dialog(snap_compare: Snap, home: Path, size: tuple[int, int], lang: str) -> None:
+    """Opened with c on the person's page, seen from the laptop whose note lost."""
+    import json
+
+    app = one_laptop(app_on(demo_profile(home), lang=lang))
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        assert isinstance(pilot.app, CivtuiApp)
+        store = pilot.app.store
+        person = first_elder(pilot.app).revise(context={"today": TODAY}, notes=KEPT_NOTE)
+        store.save(person)
+        store.db.execute(
+            "INSERT INTO conflicts (id, table_name, record_id, field, kept_value, lost_value, "
+            "kept_device, lost_device, lost_hlc) "
+            "VALUES (1, 'persons', ?, 'notes', ?, ?, 'laptop-b', 'laptop-a', '0')",
+            [person.id, json.dumps(person.notes), json.dumps(LOST_NOTE)],
+        )
+        await showing(lambda a: PersonScreen(person.id))(pilot)
+        await pilot.press("c")
+        await steady(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -174,6 +174,7 @@ def test_migrations_on_an_empty_file_take_no_copy(tmp_path: Path) -> None:
         "m008_held_records",
         "m009_corrections_and_follow_ups",
         "m010_dated_history",
+        "m011_conflict_resolutions",
     ]
     assert list(tmp_path.glob("*.bak")) == []
     store.close()
@@ -217,6 +218,33 @@ def test_hlc_receive_orders_after_remote_stamp() -> None:
     assert merged > remote and merged.device == "a"
     assert hlc_mod.tick(merged, 1500, "a") > merged
     assert str(hlc_mod.Stamp.parse(str(merged))) == str(merged)
+
+
+def test_a_write_is_stamped_after_what_another_connection_pulled(store: Store) -> None:
+    """The app syncs on a connection of its own: a choice made after that pull (taking back
+    a value a conflict left out) must be stamped after the values the pull brought."""
+    person = make_person()
+    store.save(person)
+    worker = open_store(store.path, store.clock)
+    later = hlc_mod.Stamp(int(store.clock.now().timestamp() * 1000) + 3_600_000, 0, "other")
+    fields = {**person.row(), "phone": "13905800003"}
+    with worker.transaction():
+        worker.apply_remote(
+            [
+                Remote(
+                    table="persons",
+                    record_id=person.id,
+                    fields=fields,
+                    deleted=False,
+                    hlc=str(later),
+                    device_id="other",
+                )
+            ],
+            {},
+        )
+    worker.close()
+    store.save(person.revise(context=CTX, phone="13905800002"))
+    assert hlc_mod.Stamp.parse(store.changes()[-1].hlc) > later
 
 
 def test_contact_months_follow_every_kind_of_write(store: Store) -> None:

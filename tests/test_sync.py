@@ -92,7 +92,9 @@ def test_choosing_the_losing_value_syncs_everywhere(server: Server, home: Path) 
     a.sync(), b.sync(), a.sync()
     [conflict] = outbox.open_conflicts(a.store, [person.id])
     a.store.clock = Clock.pinned(TODAY, hour=12)
-    conflicts.resolve(a.store, conflict, take_lost=True, today=TODAY)
+    choice = conflicts.look(a.store, conflict.id)
+    assert choice is not None
+    conflicts.resolve(a.store, choice, take_lost=True, today=TODAY)
     a.sync(), b.sync()
     assert b.store.get(Person, person.id).address == "旧地址"  # type: ignore[union-attr]
     assert_same(a, b, server)

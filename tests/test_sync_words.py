@@ -71,6 +71,15 @@ SAMPLES: dict[Code, dict[str, Any]] = {
     Code.NEW_DEVICE: {},
     Code.RESENT: {"count": 2},
     Code.HELD: {"count": 500},
+    Code.CONFLICT_FOUND: {
+        "table": "visits",
+        "id": "v-1",
+        "field": "notes",
+        "who": "Wang Xiuying",  # a name is data, shown as stored (English has no Chinese here)
+        "side": "lost_here",
+    },
+    Code.CONFLICTS_MORE: {"count": 3},
+    Code.CONFLICTS_CLOSED: {"count": 2},
 }
 
 #: Every typed exception the client raises, made as the client makes it.
@@ -112,6 +121,10 @@ def test_every_code_has_words_in_both_languages_using_exactly_its_parameters() -
         zh, en = STRINGS[f"sync.code.{code}"]
         used = {name for text in (zh, en) for _, name, _, _ in string.Formatter().parse(text)}
         shown = {"ahead" if p == "ahead_s" else p for p in PARAMS[code]}
+        if code is Code.CONFLICT_FOUND:
+            # The table and field are said together ("what"), the table also says whether
+            # the person's page lists it ("where"); the record's id is for the program.
+            shown = {"who", "what", "side", "where"}
         assert used - {None} == shown, code
         reason = Reason.of(code, **params)
         assert_english(words.say(reason, EN))
@@ -245,7 +258,8 @@ def test_a_sync_with_conflicts_rejections_and_a_clock_warning_in_each_language(
     assert said_in(lang, login)
 
     other = device(server, "other")
-    shared, gone = make_person(), make_person(seq=103, name="将删除")
+    # Names are data, shown as stored: Latin ones here, so English output holds no Chinese.
+    shared, gone = make_person(name="Lin Apo"), make_person(seq=103, name="Zhang San")
     other.store.save(shared)
     other.store.save(gone)
     other.sync()
@@ -277,13 +291,20 @@ def test_a_sync_with_conflicts_rejections_and_a_clock_warning_in_each_language(
         assert "4 sent (2 in conflict, 2 refused)" in text
         assert "Refused: the record belongs to village 330903103202" in text
         assert "Refused: the record it belongs to (Person nobody) is not on the server" in text
-        assert "Conflict: Person: Phone conflicted with another device's edit" in text
-        assert "Conflict: the record was deleted" in text
+        assert (
+            "Conflict: Lin Apo · Phone (this laptop's value was kept over another device's; "
+            "press c on the person's page to choose)" in text
+        )
+        assert "Conflict: Zhang San · Address (the record was deleted" in text
         assert re.search(r"clock is about \d{3} days ahead", text)
     else:
         assert "上传 4 条（冲突 2，被拒 2）" in text
         assert "被拒：该记录属于村(社区) 330903103202" in text
-        assert "冲突：服务对象的联系电话与其他设备的修改冲突" in text
+        assert (
+            "冲突：Lin Apo · 联系电话（本机的值已保留，另一设备的值未被采用，可在人员页按 c 处理）"
+            in text
+        )
+        assert "冲突：Zhang San · 住址（记录已被删除，修改未生效）" in text
         assert re.search(r"时钟比服务器快了约 \d{3} 天", text)
     as_json = cli(lang, "sync", "--json")
     assert as_json.exit_code == 0

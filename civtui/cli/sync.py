@@ -12,6 +12,7 @@ import sys
 from typing import Any, NoReturn
 
 import click
+from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
@@ -25,6 +26,7 @@ from sync.client import (
     Connection,
     DeviceTakenError,
     SyncError,
+    SyncReport,
     TokenRefusedError,
     check_url,
     summary,
@@ -87,6 +89,21 @@ def _exit_code(error: SyncError) -> int:
     return 3 if isinstance(error, TokenRefusedError | DeviceTakenError) else 1
 
 
+def report_json(report: SyncReport, pending: int, t: Translator) -> str:
+    """`civtui sync --json`: the report's figures, its reasons as codes and parameters (the
+    conflicts found, rejections, warnings), and the summary in words."""
+    data: dict[str, Any] = {"ok": True, **dataclasses.asdict(report), "pending": pending}
+    data["summary"] = words.say_all(summary(report), t)
+    return json.dumps(data, ensure_ascii=False, indent=2, default=_plain)
+
+
+def _plain(value: object) -> Any:
+    # asdict leaves the reasons as pydantic models: they are said as their JSON.
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 @click.command("sync")
 @click.option(
     "--server", "url", help="服务器地址（默认用 civtui login 时的地址，或 CIVTUI_SERVER）。"
@@ -129,19 +146,19 @@ def sync_command(obj: Context, url: str | None, as_json: bool) -> None:
             conn.close()
         pending = store.pending_count()
     if as_json:
-        data: dict[str, Any] = {"ok": True, **dataclasses.asdict(report), "pending": pending}
-        data["summary"] = words.say_all(summary(report), t)
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        click.echo(report_json(report, pending, t))
         return
     console = Console(highlight=False, soft_wrap=True)
-    line = words.say_all(summary(report)[:1], t)
-    line += t("sync.join") + t("sync.cli.pulled_conflicts", n=report.pulled_conflicts)
-    console.print(escape(t("sync.cli.done", summary=line)))
+    told = summary(report)
+    console.print(escape(t("sync.cli.done", summary=words.say(told[0], t))))
     for reason in report.rejected_reasons:
         console.print(f"  [red]{escape(t('sync.cli.rejected'))}[/]{escape(words.say(reason, t))}")
-    for reason in report.conflict_reasons:
-        console.print(
-            f"  [yellow]{escape(t('sync.cli.conflict'))}[/]{escape(words.say(reason, t))}"
-        )
-    for note in summary(report)[1:]:
+    # The conflicts this sync revealed, named, on both laptops (report.found); the push's
+    # own verdicts are said only when the pull did not bring them (it stopped early).
+    if not report.found:
+        for reason in report.conflict_reasons:
+            console.print(
+                f"  [yellow]{escape(t('sync.cli.conflict'))}[/]{escape(words.say(reason, t))}"
+            )
+    for note in told[1:]:
         console.print(f"[yellow]{escape(words.say(note, t))}[/]")

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import from_json, to_json
-from sqlalchemy import Connection, Engine, Select, and_, insert, select, update
+from sqlalchemy import Connection, Engine, Select, and_, insert, or_, select, update
 
 from civtui.domain.models import RECORD_TYPES, SYNCED_TYPES, Record, Synced, sync_spec
 from db.hlc import Stamp
@@ -441,7 +441,7 @@ def plan(
         _check_references(places, spec, merged, after)
         if row.deleted:
             lost = [
-                _lost(name, row.data.get(name), value, "(deleted)", device, str(stamp))
+                _lost(name, row.data.get(name), value, protocol.DELETED_DEVICE, device, str(stamp))
                 for name, value in change.fields.items()
                 if row.data.get(name) != value
             ]
@@ -635,6 +635,8 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
         work.flush()
         if stored_results:
             _bulk(conn, _INSERT_RESULT, stored_results)
+        if request.resolved:
+            next_version = _resolve(conn, who, device, request.resolved, next_version)
         _set_version(conn, next_version)
         conn.execute(
             update(devices)
@@ -647,6 +649,26 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
     return PushResponse(
         results=results, applied_through=last_seq, server_time_ms=server_ms, warnings=warnings
     )
+
+
+def _resolve(conn: Connection, who: Identity, device: str, ids: list[int], version: int) -> int:
+    """Close the open conflicts among `ids` that lie in the token's villages, under one new
+    version; returns the last version given out. An id already closed (by another laptop,
+    or by this push sent twice), unknown or outside the token's villages changes nothing:
+    the laptop is done with it either way."""
+    wanted = sorted(set(ids))
+    still_open = and_(
+        conflicts.c.id.in_(wanted),
+        conflicts.c.resolved_version.is_(None),
+        conflicts.c.village_code.in_(sorted(who.villages)),
+    )
+    found = conn.execute(select(conflicts.c.id).where(still_open).limit(1)).first()
+    if found is None:
+        return version
+    conn.execute(
+        update(conflicts).where(still_open).values(resolved_version=version + 1, resolved_by=device)
+    )
+    return version + 1
 
 
 def pull(engine: Engine, who: Identity, request: protocol.PullRequest) -> PullResponse:
@@ -681,13 +703,13 @@ def pull(engine: Engine, who: Identity, request: protocol.PullRequest) -> PullRe
         held: int | None = 0  # no row: the server holds no change of this device
         if owner is not None:
             held = int(owner.last_seq) if owner.token_id == who.token_id else None
+        # A conflict made in this range, or resolved in it: a laptop that never saw it open
+        # gets it closed.
+        made = and_(conflicts.c.version > start, conflicts.c.version <= upto)
+        closed = and_(conflicts.c.resolved_version > start, conflicts.c.resolved_version <= upto)
         found = conn.execute(
             select(conflicts)
-            .where(
-                conflicts.c.version > start,
-                conflicts.c.version <= upto,
-                conflicts.c.village_code.in_(villages),
-            )
+            .where(or_(made, closed), conflicts.c.village_code.in_(villages))
             .order_by(conflicts.c.id)
         ).all()
     return PullResponse(
@@ -715,6 +737,7 @@ def pull(engine: Engine, who: Identity, request: protocol.PullRequest) -> PullRe
                 kept_device=c.kept_device,
                 lost_device=c.lost_device,
                 lost_hlc=c.lost_hlc,
+                resolved=c.resolved_version is not None and c.resolved_version <= upto,
             )
             for c in found
         ],

@@ -97,6 +97,9 @@ conflicts = Table(
     Column("lost_device", String(64), nullable=False),
     Column("lost_hlc", String(100), nullable=False),
     Column("created_at", String(40), nullable=False),
+    # Set when a laptop resolved it (migration 0006): the version every laptop pulls it by.
+    Column("resolved_version", BigInteger, index=True),
+    Column("resolved_by", String(64)),
 )
 counters = Table(
     "counters",
@@ -105,7 +108,7 @@ counters = Table(
     Column("value", BigInteger, nullable=False),
 )
 #: The schema this code is written for: the newest migration in `sync/server/migrations`.
-HEAD = 5
+HEAD = 6
 #: The table in which releases before Alembic recorded their migrations (1-4).
 _LEGACY_VERSIONS = "schema_versions"
 _MIGRATIONS = Path(__file__).with_name("migrations")

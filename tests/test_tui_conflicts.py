@@ -1,0 +1,217 @@
+"""Two laptops and a real server, driven as people would: both change 王秀英's phone offline,
+both sync, and each app says what happened from its own side, in its own language; the
+choice made on one laptop is the value everywhere, and the conflict is gone on the other."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Button, Static
+
+from civtui.app import CivtuiApp
+from civtui.domain.clock import Clock
+from civtui.domain.models import Person, Staff, Village
+from civtui.services import conflicts
+from civtui.services.keys import open_store
+from civtui.services.profile import Profile, create_profile
+from db import outbox
+from screens.conflict import ConflictModal
+from screens.person import PersonScreen
+from sync.client import Connection, sync
+from tests.conftest import CTX, TODAY, VILLAGE, make_person
+from tests.sync_harness import Server, server
+from tests.tui_helpers import app_on
+
+__all__ = ["server"]
+
+BEFORE, MINE, THEIRS = "13905800001", "13905800002", "13905800003"
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def told(app: CivtuiApp) -> str:
+    return " ".join(str(n.message) for n in app._notifications)
+
+
+def text(modal: ConflictModal, selector: str) -> str:
+    return str(modal.query_one(selector, Static).content)
+
+
+@pytest.fixture
+def clash(server: Server, home: Path, monkeypatch: pytest.MonkeyPatch) -> Person:
+    """Laptops "a" and "b" of one village hold 王秀英; offline, a sets her phone to MINE,
+    then b (an hour later) to THEIRS. Neither has synced since."""
+    monkeypatch.setenv("CIVTUI_SERVER", server.base)
+    token = server.token("王晓丽", [VILLAGE])
+    monkeypatch.setenv("CIVTUI_TOKEN", token)
+    staff = Staff(name="王晓丽", role="assistant", village_codes=[VILLAGE])
+    village = Village(id=VILLAGE, name="海星村", township="金塘镇")
+    person = make_person(name="王秀英", phone=BEFORE)
+    for name, phone, hour in (("a", MINE, 10), ("b", THEIRS, 11)):
+        create_profile(Profile(name), [village, staff], staff.id, Clock.pinned(TODAY))
+        store = open_store(Profile(name).db_path, Clock.pinned(TODAY))
+        conn = Connection(server.base, token)
+        if name == "a":
+            store.save(person)
+        sync(store, conn)
+        store.clock = Clock.pinned(TODAY, hour=hour)
+        store.save(person.revise(context=CTX, phone=phone))
+        conn.close()
+        store.close()
+    return person
+
+
+async def open_dialog(pilot: Pilot[None], person: Person) -> ConflictModal:
+    app = pilot.app
+    app.push_screen(PersonScreen(person.id))
+    await pilot.pause()
+    await pilot.press("c")
+    await pilot.pause()
+    assert isinstance(app.screen, ConflictModal)
+    return app.screen
+
+
+async def test_each_laptop_is_told_from_its_side_and_one_choice_holds_everywhere(
+    clash: Person,
+) -> None:
+    person = clash
+    # a syncs first: its phone is accepted, nothing clashes yet.
+    a = app_on(Profile("a"), lang="en")
+    async with a.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "Conflict" not in told(a)
+
+    # b's later phone wins; b is told it kept its own value over another device's.
+    b = app_on(Profile("b"))
+    async with b.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert (
+            "冲突：王秀英 · 联系电话（本机的值已保留，另一设备的值未被采用，可在人员页按 c 处理）"
+            in told(b)
+        )
+        modal = await open_dialog(pilot, person)
+        assert text(modal, "#conflict-current-label") == "现值（本机的值）"
+        assert text(modal, "#conflict-current") == THEIRS
+        assert text(modal, "#conflict-lost-label") == "未被采用的值（另一设备的值）"
+        assert text(modal, "#conflict-lost") == MINE
+        assert str(modal.query_one("#use", Button).label) == "改用另一设备的值 (U)"
+        await pilot.press("escape")  # left for now: still open
+        await pilot.pause()
+        assert len(outbox.open_conflicts(b.store, [person.id])) == 1
+
+    # a learns its value lost, in English, and takes it back.
+    a = app_on(Profile("a"), lang="en")
+    async with a.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert (
+            "Conflict: 王秀英 · Phone (this laptop's value was not kept; press c on the "
+            "person's page to choose)" in told(a)
+        )
+        modal = await open_dialog(pilot, person)
+        assert text(modal, "#conflict-current-label") == "Current value (the other device's value)"
+        assert text(modal, "#conflict-current") == THEIRS  # the record now, not a stale copy
+        assert text(modal, "#conflict-lost-label") == "Value not kept (this laptop's value)"
+        assert text(modal, "#conflict-lost") == MINE
+        assert str(modal.query_one("#use", Button).label) == "Use this laptop's value (U)"
+        await pilot.press("u")
+        await pilot.pause()
+        assert not isinstance(a.screen, ConflictModal)
+        mine = a.store.get(Person, person.id)
+        assert mine is not None and mine.phone == MINE
+        assert outbox.open_conflicts(a.store, [person.id]) == []
+        a.action_sync()  # as `s` on the dashboard does
+        await settle(pilot)
+        assert a.store.pending_count() == 0
+
+    # On b the conflict is gone after its next sync, and the phone is what a's dialog said.
+    b = app_on(Profile("b"))
+    async with b.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "1 处冲突已在另一设备上处理，本机已关闭" in told(b)
+        assert outbox.open_conflicts(b.store, [person.id]) == []
+        theirs = b.store.get(Person, person.id)
+        assert theirs is not None and theirs.phone == MINE
+        b.push_screen(PersonScreen(person.id))
+        await pilot.pause()
+        assert not b.screen.query_one("#conflicts", Static).display
+        await pilot.press("c")
+        await pilot.pause()
+        assert not isinstance(b.screen, ConflictModal)
+
+
+async def test_an_open_dialog_learns_of_a_resolution_made_elsewhere(
+    clash: Person, server: Server
+) -> None:
+    person = clash
+    for name in ("a", "b", "a"):
+        app = app_on(Profile(name))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+    a = app_on(Profile("a"))
+    async with a.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        modal = await open_dialog(pilot, person)
+        assert modal.query_one("#use", Button).display
+        # Meanwhile, on laptop b, someone keeps the current value and syncs.
+        b = open_store(Profile("b").db_path, Clock.pinned(TODAY))
+        [conflict] = outbox.open_conflicts(b, [person.id])
+        choice = conflicts.look(b, conflict.id)
+        assert choice is not None
+        conflicts.resolve(b, choice, take_lost=False, today=TODAY)
+        conn = Connection(server.base, os.environ["CIVTUI_TOKEN"])
+        sync(b, conn)
+        conn.close()
+        b.close()
+        # a syncs with its dialog still up: the dialog says the choice was made elsewhere.
+        a.action_sync()
+        await settle(pilot)
+        assert a.screen is modal
+        assert "这个冲突已在另一设备上处理" in text(modal, "#conflict-note")
+        assert not modal.query_one("#use", Button).display
+        assert str(modal.query_one("#keep", Button).label) == "关闭 (K)"
+        await pilot.press("u")  # nothing to take any more
+        await pilot.pause()
+        assert a.screen is modal
+        await pilot.press("k")
+        await pilot.pause()
+        assert not isinstance(a.screen, ConflictModal)
+        kept = a.store.get(Person, person.id)
+        assert kept is not None and kept.phone == THEIRS
+        assert outbox.open_conflicts(a.store, [person.id]) == []
+
+
+async def test_a_record_changed_under_the_dialog_is_not_overwritten(clash: Person) -> None:
+    person = clash
+    for name in ("a", "b", "a"):
+        app = app_on(Profile(name))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+    a = app_on(Profile("a"))
+    async with a.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        modal = await open_dialog(pilot, person)
+        assert text(modal, "#conflict-current") == THEIRS
+        # Meanwhile the phone is corrected elsewhere in the app (another screen, a sync).
+        now = a.store.get(Person, person.id)
+        assert now is not None
+        a.store.save(now.revise(context=CTX, phone="13905809999"))
+        await pilot.press("u")
+        await pilot.pause()
+        assert a.screen is modal, "refused, and drawn again"
+        assert "记录刚刚有了变化" in text(modal, "#conflict-note")
+        assert text(modal, "#conflict-current") == "13905809999"
+        assert text(modal, "#conflict-current-label") == "现值（之后又修改过）"
+        after = a.store.get(Person, person.id)
+        assert after is not None and after.phone == "13905809999"
+        assert len(outbox.open_conflicts(a.store, [person.id])) == 1
+        await pilot.press("u")  # now it is the choice shown
+        await pilot.pause()
+        taken = a.store.get(Person, person.id)
+        assert taken is not None and taken.phone == MINE
