@@ -189,3 +189,40 @@ def test_dated_events_and_closed_months_sync_to_other_laptops(server: Server, ho
     (closed,) = there.store.all(MonthClose)
     assert closed.id.endswith(":2026-10") and closed.figures
     assert there.store.get(Person, elder.id) is not None
+
+
+def test_two_laptops_closing_the_same_month_make_one_report_and_no_conflict(
+    server: Server, home: Path
+) -> None:
+    """Both laptops of a village were offline when October ended and both closed it, with
+    different figures (one holds a visit the other has not pulled yet). Pushed one after
+    the other, the first report to reach the server stands on both, and nobody is asked
+    to choose between two 月报."""
+    import datetime as dt
+
+    from civtui.domain.choices import Category
+    from civtui.domain.models import MonthClose, Visit
+    from civtui.services import reports
+    from db import outbox
+    from tests.conftest import make_person
+    from tests.sync_harness import device
+
+    here, there = device(server, "here"), device(server, "there")
+    elder = make_person(dt.date(1950, 1, 1), categories=[Category.LIVING_ALONE])
+    here.store.save(elder)
+    here.sync()
+    there.sync()
+    here.store.save(Visit(person_id=elder.id, visit_date=dt.date(2026, 10, 9), visitor="王"))
+    october = dt.date(2026, 10, 1)
+    (mine,) = reports.close_month(here.store, october, TODAY)
+    (theirs,) = reports.close_month(there.store, october, TODAY)
+    assert mine.id == theirs.id and mine.figures != theirs.figures
+    for laptop in (here, there, here, there):
+        report = laptop.sync()
+        assert report.rejected == 0 and report.conflicts == 0
+    for laptop in (here, there):
+        assert outbox.open_conflicts(laptop.store, [mine.id]) == []
+        (kept,) = laptop.store.all(MonthClose)
+        assert kept.figures == mine.figures
+        assert reports.close_month(laptop.store, october, TODAY) == []
+    assert server.count("conflicts") == 0
