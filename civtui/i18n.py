@@ -436,3 +436,12 @@ def _merge_tui_strings() -> None:
 
 
 _merge_tui_strings()
+
+
+def _merge_rules_strings() -> None:
+    from civtui.i18n_rules import STRINGS as RULES_STRINGS
+
+    STRINGS.update(RULES_STRINGS)
+
+
+_merge_rules_strings()

@@ -44,6 +44,16 @@ class CoverageRow:
     contacted: int
     #: Contacted only by an entry made after the month was closed (补录), shown beside.
     late: int = 0
+    #: A closed month: required and contacted are its report's (月报), as kept.
+    closed: bool = False
+    #: A closed month: (required, contacted) as today's records count it, 补录 included —
+    #: a change dated back into the month or a late entry shows here, never in the report.
+    now: tuple[int, int] | None = None
+
+    @property
+    def changed_since(self) -> bool:
+        """A closed month whose figure today differs from its report."""
+        return self.now is not None and self.now != (self.required, self.contacted)
 
     @property
     def rate(self) -> float | None:
@@ -61,6 +71,9 @@ class CoverageRow:
             "contacted": self.contacted,
             "rate": self.rate,
             "late": self.late,
+            "closed": self.closed,
+            "now_required": self.now[0] if self.now else None,
+            "now_contacted": self.now[1] if self.now else None,
         }
 
     def figure(self) -> dict[str, object]:
@@ -132,8 +145,15 @@ def with_reports(store: Store, month: dt.date, rows: list[CoverageRow]) -> list[
             continue
         key = (row.rate_kind.value, row.group, row.category.value if row.category else None)
         required, contacted = figures.get(key, (0, 0))
-        result.append(replace(row, required=required, contacted=contacted))
+        now = (row.required, row.contacted + row.late)
+        result.append(replace(row, required=required, contacted=contacted, closed=True, now=now))
     return result
+
+
+def taken_at(store: Store, month: dt.date) -> dt.datetime | None:
+    """When `month`'s first report here was taken; None while the month is open."""
+    closes = store.all(MonthClose, "month = ?", [month.replace(day=1).isoformat()])
+    return min((c.taken_at for c in closes), default=None)
 
 
 def close_month(store: Store, month: dt.date, today: dt.date) -> list[MonthClose]:
