@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -98,3 +99,47 @@ def test_a_back_dated_change_leaves_the_closed_report_and_shows_beside_it(store:
     # 月报 1/3 stands; today's records say 2/2 (one died unvisited, one visited late).
     assert (row.required, row.contacted, row.late, row.now) == (3, 1, 1, (2, 2))
     assert row.changed_since and row.as_json()["now_required"] == 2
+
+
+def test_the_report_command_closes_months_and_shows_todays_figure_beside(home: Path) -> None:
+    import json
+
+    from click.testing import CliRunner, Result
+
+    from civtui.cli import main
+    from civtui.domain.clock import Clock
+    from civtui.domain.models import MonthClose, Village
+    from civtui.services.keys import open_store
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(main, ["--today", TODAY.isoformat(), *args])
+
+    assert run("demo", "--persons", "30").exit_code == 0
+    path = Path(json.loads(run("status", "--json").stdout)["path"])
+    store = open_store(path, Clock.pinned(TODAY))
+    village = store.all(Village)[0]
+    elder = make_person(dt.date(1940, 1, 1), 997, village_code=village.id, categories=ALONE)
+    store.save(elder)
+    store.set_meta("created_at", "2026-09-15T09:00:00+08:00")
+
+    def october_total() -> dict[str, object]:
+        result = run("report", "coverage", "--month", "2026-10", "--json")
+        assert result.exit_code == 0, result.output
+        rows = json.loads(result.stdout)["rows"]
+        return next(
+            r
+            for r in rows
+            if r["village"] == village.name and r["rate_kind"] == "monthly" and r["group"] is None
+        )
+
+    kept = october_total()  # September and October close on the way
+    assert kept["closed"] and kept["now_required"] == kept["required"]
+    assert {c.month for c in store.all(MonthClose)} == {dt.date(2026, 9, 1), OCT}
+    dead = elder.model_copy(update={"status": PersonStatus.DECEASED})
+    people.save(store, elder, dead, dt.date(2026, 10, 20), TODAY)
+    store.close()
+    after = october_total()
+    assert (after["required"], after["contacted"]) == (kept["required"], kept["contacted"])
+    assert after["now_required"] == kept["required"] - 1  # type: ignore[operator]
+    table = run("report", "coverage", "--month", "2026-10").output
+    assert "现" in table and f"{kept['now_contacted']}/{after['now_required']}" in table
