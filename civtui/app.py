@@ -143,9 +143,15 @@ class CivtuiApp(App[None]):
 
     def _close_months(self, store: Store) -> None:
         from civtui.services import reports
+        from db.connection import OperationalError
 
         with self._month_lock:
-            reports.close_past_months(store, self.today)
+            try:
+                reports.close_past_months(store, self.today)
+            except OperationalError:
+                # The file is busy (a long import in another window): the month stays open
+                # and closes at the next start, sync or report; the sync must go on.
+                return
 
     # -- sync ---------------------------------------------------------------------
 

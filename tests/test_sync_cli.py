@@ -226,3 +226,22 @@ def test_two_laptops_closing_the_same_month_make_one_report_and_no_conflict(
         assert kept.figures == mine.figures
         assert reports.close_month(laptop.store, october, TODAY) == []
     assert server.count("conflicts") == 0
+
+
+def test_sync_closes_the_ended_months_first_so_their_reports_reach_the_server(
+    server: Server, home: Path
+) -> None:
+    from civtui.domain.clock import Clock
+    from civtui.services.keys import open_store
+
+    assert run(*INIT).exit_code == 0
+    path = Path(json.loads(run("status", "--json").stdout)["path"])
+    store = open_store(path, Clock.pinned(TODAY))
+    store.set_meta("created_at", "2026-10-02T09:00:00+08:00")  # set up in October
+    store.close()
+    token = server.token("王", ["330902112201"])
+    assert run("login", "--server", server.base, "--token-stdin", stdin=token).exit_code == 0
+    synced = run("sync", "--json")
+    assert synced.exit_code == 0, synced.output
+    kept = [key for key in server.records() if key[0] == "month_reports"]
+    assert kept == [("month_reports", "330902112201:2026-10")]
