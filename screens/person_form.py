@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from textual.widgets import Select, SelectionList
+from textual.widgets import Input, Select, SelectionList
 
 from civtui.domain.choices import DERIVED_CATEGORIES, Category, PersonStatus
 from civtui.domain.errors import FieldError
@@ -151,6 +151,10 @@ class PersonForm(ModelForm):
         for field in self.query(".group-effective"):
             field.display = changed
         if not changed:
+            # Nothing dated to save: whatever was typed there goes, so no hidden field
+            # can refuse the save.
+            typed = self.query_one(f"#in-{people.FIELD}", Input)
+            typed.value = str(self.start().get(people.FIELD, ""))
             for error in self.query(f"#err-{people.FIELD}"):
                 error.remove_class("shown")
 

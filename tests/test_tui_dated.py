@@ -79,11 +79,19 @@ async def test_a_death_learned_late_is_dated_in_the_form_and_kept_out_of_the_rep
         assert isinstance(form, PersonForm)
         effective = form.query_one("#field-effective_on")
         assert not effective.display  # nothing dated has changed yet
-        form.query_one("#in-status", Select).value = PersonStatus.DECEASED
+        status = form.query_one("#in-status", Select)
+        status.value = PersonStatus.DECEASED
         await pilot.pause()
         assert effective.display
         day = form.query_one("#in-effective_on", Input)
         assert day.value == TODAY.isoformat()  # today unless told otherwise
+        # Changed back: nothing dated to save, and what was typed cannot refuse the save.
+        day.value = "上个月"
+        status.value = PersonStatus.ACTIVE
+        await pilot.pause()
+        assert not effective.display and day.value == TODAY.isoformat()
+        status.value = PersonStatus.DECEASED
+        await pilot.pause()
         day.value = "12-01"  # in the future
         await pilot.press("ctrl+s")
         await pilot.pause()
