@@ -107,8 +107,7 @@ class CivtuiApp(App[None]):
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self._show_home()
         if self.profile.exists():
-            # After the first frame, off the UI thread: closing a month works out its figures.
-            self.call_after_refresh(self.close_past_months)
+            self.call_after_refresh(self._close_if_ended)
         if settings.auto_sync:
             # "When a connection appears": look for the server now and then, sync when it answers.
             self.set_interval(AUTO_SYNC_SECONDS, self.auto_sync)
@@ -131,6 +130,14 @@ class CivtuiApp(App[None]):
         return super().check_action(action, parameters)
 
     # -- closing months (月报) -----------------------------------------------------
+
+    def _close_if_ended(self) -> None:
+        """After the first frame: if a month has ended unclosed, close it in a worker (its
+        figures take a while to work out); asking costs two small queries."""
+        from civtui.services import reports
+
+        if reports.months_to_close(self.store, self.today):
+            self.close_past_months()
 
     @work(thread=True, group="close", exit_on_error=False)
     def close_past_months(self) -> None:

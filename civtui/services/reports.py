@@ -201,16 +201,22 @@ CLOSE_MONTHS_BACK = 24
 def close_past_months(store: Store, today: dt.date) -> list[MonthClose]:
     """Close every month that has ended and is not closed yet (月报). Called at app start,
     before each sync (so the reports reach the server) and by reports and exports: a month
-    closes when it ends, whatever is done first after that.
+    closes when it ends, whatever is done first after that. Idempotent."""
+    written: list[MonthClose] = []
+    for month in months_to_close(store, today):
+        written += close_month(store, month, today)
+    return written
 
-    From the month this profile was set up, and at most CLOSE_MONTHS_BACK months back:
-    months before the profile existed were never seen here, so there are no figures "as
-    they stood" to keep, and an old ledger imported later is not 补录. Idempotent, and one
-    query when nothing is to close."""
+
+def months_to_close(store: Store, today: dt.date) -> list[dt.date]:
+    """The ended months some village has not closed: from the month this profile was set
+    up, and at most CLOSE_MONTHS_BACK back. Months before the profile existed were never
+    seen here, so there are no figures "as they stood" to keep, and an old ledger imported
+    later is not 补录. Two small queries: cheap enough for every start."""
     began = _profile_began(store)
     if began is None:
         return []
-    names = queries.village_names(store)
+    villages = len(queries.village_names(store))
     start = max(began.replace(day=1), add_months(today, -CLOSE_MONTHS_BACK))
     end = today.replace(day=1)
     counts = dict(
@@ -220,13 +226,13 @@ def close_past_months(store: Store, today: dt.date) -> list[MonthClose]:
             [start.isoformat(), end.isoformat()],
         ).fetchall()
     )
-    written: list[MonthClose] = []
+    months = []
     month = start
     while month < end:
-        if counts.get(month.isoformat(), 0) < len(names):
-            written += close_month(store, month, today)
+        if counts.get(month.isoformat(), 0) < villages:
+            months.append(month)
         month = add_months(month, 1)
-    return written
+    return months
 
 
 def _profile_began(store: Store) -> dt.date | None:
