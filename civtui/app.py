@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
@@ -64,6 +65,8 @@ class CivtuiApp(App[None]):
         #: What the status bar says of the server: unknown until the first try.
         self.link: Link = "unknown"
         self.sync_activity: str | None = None
+        #: Held while past months are closed: at start-up and before a sync, in two workers.
+        self._month_lock = threading.Lock()
         self.title = self.t("app.title")
         localize_bindings(self, self.t)
         self.set_keymap(load_settings().keymap)
@@ -103,6 +106,8 @@ class CivtuiApp(App[None]):
             self.theme = settings.theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self._show_home()
+        if self.profile.exists():
+            self.call_after_refresh(self._close_if_ended)
         if settings.auto_sync:
             # "When a connection appears": look for the server now and then, sync when it answers.
             self.set_interval(AUTO_SYNC_SECONDS, self.auto_sync)
@@ -123,6 +128,37 @@ class CivtuiApp(App[None]):
         if hasattr(self, "guard") and not self.guard.allows(action):
             return False
         return super().check_action(action, parameters)
+
+    # -- closing months (月报) -----------------------------------------------------
+
+    def _close_if_ended(self) -> None:
+        """After the first frame: if a month has ended unclosed, close it in a worker (its
+        figures take a while to work out); asking costs two small queries."""
+        from civtui.services import reports
+
+        if reports.months_to_close(self.store, self.today):
+            self.close_past_months()
+
+    @work(thread=True, group="close", exit_on_error=False)
+    def close_past_months(self) -> None:
+        """Close every month that has ended (its 月报), on the worker's own connection."""
+        store = open_store(self.profile.db_path, self.clock)
+        try:
+            self._close_months(store)
+        finally:
+            store.close()
+
+    def _close_months(self, store: Store) -> None:
+        from civtui.services import reports
+        from db.connection import OperationalError
+
+        with self._month_lock:
+            try:
+                reports.close_past_months(store, self.today)
+            except OperationalError:
+                # The file is busy (a long import in another window): the month stays open
+                # and closes at the next start, sync or report; the sync must go on.
+                return
 
     # -- sync ---------------------------------------------------------------------
 
@@ -166,6 +202,8 @@ class CivtuiApp(App[None]):
                 if automatic:
                     conn.health()
                 self.call_from_thread(self._sync_state, "online", self.t("sync.running"))
+                # A month that has ended goes to the server with this sync as its 月报.
+                self._close_months(store)
                 report = sync(store, conn, self._sync_progress)
             finally:
                 conn.close()
@@ -381,6 +419,9 @@ class CivtuiApp(App[None]):
         path = folder / f"{what}-{self.profile.name}-{today:%Y-%m}.xlsx"
         store = open_store(self.profile.db_path, self.clock)
         try:
+            if ledger is not Ledger.NEEDS:
+                # As `civtui export` does: an ended month is closed before its ledger is made.
+                self._close_months(store)
             export_ledger(store, ledger, path, month=today, today=today)
         except (OSError, ValueError) as exc:
             self.call_from_thread(self.notify, self.t("export.failed", error=exc), severity="error")

@@ -440,3 +440,12 @@ _merge_tui_strings()
 from civtui.i18n_conflict import CONFLICT_STRINGS  # noqa: E402
 
 STRINGS.update(CONFLICT_STRINGS)
+
+
+def _merge_rules_strings() -> None:
+    from civtui.i18n_rules import STRINGS as RULES_STRINGS
+
+    STRINGS.update(RULES_STRINGS)
+
+
+_merge_rules_strings()

@@ -6,8 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from civtui.domain.choices import NeedStatus, PersonStatus, RiskLevel
-from civtui.domain.policy import ASSESSMENT_VALID_MONTHS, add_months
+from civtui.domain.choices import DependencyLevel, NeedStatus, PersonStatus, RiskLevel
+from civtui.domain.policy import months_before
 from db.store import Store
 
 #: visit/check: a follow-up noted on a visit or child check; need: an open elder need;
@@ -32,8 +32,14 @@ class FollowUp:
 _ORDER: dict[Kind, int] = {"report": 0, "visit": 1, "check": 1, "need": 2, "assessment": 3}
 
 
-def open_follow_ups(store: Store, today: dt.date) -> list[FollowUp]:
-    """Every open item, the missing reports first, then by how long each has waited."""
+def open_follow_ups(
+    store: Store, today: dt.date, *, adl_valid_months: int, adl_min_age: int
+) -> list[FollowUp]:
+    """Every open item, the missing reports first, then by how long each has waited.
+
+    An assessment is due again on the township's rule (`Rules.adl_valid_months`,
+    `adl_min_age`), as the work list's 待复评 is: the latest one said 失能/半失能, the
+    person is old enough for that to count, and it is as old as the rule allows."""
     found: list[FollowUp] = []
     live = "t.deleted = 0 AND p.deleted = 0"
     queries: list[tuple[Kind, str, str, list[object]]] = [
@@ -74,12 +80,16 @@ def open_follow_ups(store: Store, today: dt.date) -> list[FollowUp]:
             "assessments",
             f"SELECT t.id, t.person_id, p.name, t.assessed_on, '' FROM assessments t "
             f"JOIN persons p ON p.id = t.person_id WHERE {live} AND p.status = ? "
-            "AND t.assessed_on < ? AND t.id = (SELECT a.id FROM assessments a "
+            "AND t.level IN (?, ?) AND CAST(substr(p.id_number, 7, 8) AS INTEGER) <= ? "
+            "AND t.assessed_on <= ? AND t.id = (SELECT a.id FROM assessments a "
             "WHERE a.person_id = t.person_id AND a.deleted = 0 "
             "ORDER BY a.assessed_on DESC, a.hlc DESC LIMIT 1)",
             [
                 PersonStatus.ACTIVE.value,
-                months_before(today, ASSESSMENT_VALID_MONTHS).isoformat(),
+                DependencyLevel.SEVERE.value,
+                DependencyLevel.MODERATE.value,
+                (today.year - adl_min_age) * 10000 + today.month * 100 + today.day,
+                months_before(today, adl_valid_months).isoformat(),
             ],
         ),
     ]
@@ -97,12 +107,3 @@ def open_follow_ups(store: Store, today: dt.date) -> list[FollowUp]:
                 )
             )
     return sorted(found, key=lambda f: (_ORDER[f.kind], f.since, f.person_name))
-
-
-def months_before(day: dt.date, months: int) -> dt.date:
-    """The same day `months` earlier; the first of the next month where that day is missing."""
-    start = add_months(day, -months)
-    try:
-        return start.replace(day=day.day)
-    except ValueError:
-        return add_months(start, 1)

@@ -7,6 +7,7 @@ exist afterwards or neither does.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import typing
 import uuid
@@ -161,20 +162,23 @@ class Store:
             if not durable:
                 self.db.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
 
-    def save(self, record: Record) -> int | None:
+    def save(self, record: Record, *, effective_on: dt.date | None = None) -> int | None:
         """Write `record` and its change-log entry; returns the entry's seq, None if unchanged.
 
         A person whose status or categories change gets the dated events saying so
-        (`PersonEvent`), effective today, unless the same `save_many` brings its own."""
+        (`PersonEvent`), effective `effective_on` (default today), unless the same
+        `save_many` brings its own. The caller checks the date (services.people)."""
         with self.transaction():
-            return self._write(record, frozenset())
+            return self._write(record, frozenset(), effective_on)
 
-    def save_many(self, records: Iterable[Record]) -> list[int]:
+    def save_many(
+        self, records: Iterable[Record], *, effective_on: dt.date | None = None
+    ) -> list[int]:
         """Write several records in one transaction (a need and its status change, an import)."""
         batch = list(records)
         dated = frozenset(r.person_id for r in batch if isinstance(r, PersonEvent))
         with self.transaction():
-            return [seq for r in batch if (seq := self._write(r, dated)) is not None]
+            return [seq for r in batch if (seq := self._write(r, dated, effective_on)) is not None]
 
     def delete(self, kind: type[Record], record_id: str) -> int:
         """Turn the record into a tombstone and log the delete."""
@@ -190,7 +194,9 @@ class Store:
             )
             return self._append_change(kind.table, record_id, "delete", {}, stamp)
 
-    def _write(self, record: Record, dated: frozenset[str]) -> int | None:
+    def _write(
+        self, record: Record, dated: frozenset[str], effective_on: dt.date | None = None
+    ) -> int | None:
         kind = type(record)
         existing = self._row(kind.table, record.id)
         record = self._mark_late(record, existing)
@@ -229,7 +235,8 @@ class Store:
             and {"status", "categories"} & changed.keys()
         ):
             before = self.load(Person, existing)
-            for event in PersonEvent.between(before, record, self.clock.today()):
+            on = effective_on or self.clock.today()
+            for event in PersonEvent.between(before, record, on):
                 self._write(event, dated)
         return seq
 

@@ -220,7 +220,13 @@ class DashboardScreen(CivScreen[None]):
 
     def _load_follow_ups(self) -> None:
         t, lang, today = self.civ.t, self.civ.lang, self.civ.today
-        self.follow_ups = open_follow_ups(self.civ.store, today)
+        rules = queries.rules(self.civ.store)
+        self.follow_ups = open_follow_ups(
+            self.civ.store,
+            today,
+            adl_valid_months=rules.adl_valid_months,
+            adl_min_age=rules.adl_min_age,
+        )
         table = self.query_one("#followups", DataTable)
         row_before = table.cursor_row
         table.clear()

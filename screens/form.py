@@ -391,9 +391,13 @@ class ModelForm(CivScreen[bool]):
             ConfirmModal(question, t("form.save_anyway"), t("form.go_back")), answered
         )
 
+    def write(self, records: list[Record]) -> None:
+        """Save the checked records: in one transaction, through the store's write API."""
+        self.civ.store.save_many(records)
+
     def _persist(self, records: list[Record]) -> None:
         try:
-            self.civ.store.save_many(records)
+            self.write(records)
         except OperationalError as exc:
             # A long import in another window holds the file; a full disk. The input stays.
             busy = "locked" in str(exc) or "busy" in str(exc)
@@ -403,6 +407,12 @@ class ModelForm(CivScreen[bool]):
         except RecordDeletedError:
             # Sync brought the record's deletion while the form was open.
             self.notify(self.civ.t("form.save_deleted"), severity="error", timeout=15)
+            return
+        except FieldError as exc:
+            # Checked again as it is written: a sync may have brought a change meanwhile.
+            self.show_problems(
+                [Problem(exc.field, self._label(exc.field), text(exc, self.civ.lang))]
+            )
             return
         self.saved(records)
         self.notify(self.civ.t("form.saved"))

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+from textual.widgets import Input, Select, SelectionList
 
 from civtui.domain.choices import DERIVED_CATEGORIES, Category, PersonStatus
 from civtui.domain.errors import FieldError
 from civtui.domain.models import Person, Record
+from civtui.i18n import Said
+from civtui.services import people
 from db import queries
 from screens.form import FieldSpec, ModelForm
 
@@ -22,6 +27,8 @@ class PersonForm(ModelForm):
         """`household_of`: for a new person, someone whose household and address they share."""
         self.person = person
         self.household_of = household_of
+        #: The day a status or category change takes effect, once `build` has checked it.
+        self._effective: dt.date | None = None
         super().__init__()
 
     def heading(self) -> str:
@@ -39,6 +46,8 @@ class PersonForm(ModelForm):
             FieldSpec("address"),
             FieldSpec("categories", "multi", _TYPED_CATEGORIES),
             FieldSpec("status", "select", list(PersonStatus)),
+            # Shown once the status or the categories differ from the saved ones.
+            FieldSpec(people.FIELD, "date", group="effective"),
             FieldSpec("disability_grade", "int"),
             FieldSpec("guardian_name"),
             FieldSpec("guardian_relation"),
@@ -51,7 +60,8 @@ class PersonForm(ModelForm):
     def initial(self) -> dict[str, Any]:
         if self.person is not None:
             data = self.person.model_dump()
-            return {k: ("" if v is None and k != "village_code" else v) for k, v in data.items()}
+            start = {k: ("" if v is None and k != "village_code" else v) for k, v in data.items()}
+            return start | {people.FIELD: self.civ.today.isoformat()}
         mate = self.household_of
         if mate is not None:
             return {
@@ -73,7 +83,10 @@ class PersonForm(ModelForm):
             person = Person.model_validate(data, context=context)
         else:
             current = self.civ.store.get(Person, self.person.id) or self.person
-            person = current.revise(context=context, **self.changes())
+            changes = self.changes()
+            changes.pop(people.FIELD, None)
+            person = current.revise(context=context, **changes)
+            self._effective = self._effective_day(current, person, values.get(people.FIELD))
         same = queries.duplicates(self.civ.store, person)
         if same.same_id is not None:
             village = queries.village_names(self.civ.store).get(same.same_id.village_code, "")
@@ -82,6 +95,68 @@ class PersonForm(ModelForm):
                 self.civ.t("form.duplicate_id", name=same.same_id.name, village=village),
             )
         return [person]
+
+    def _effective_day(self, before: Person, after: Person, typed: Any) -> dt.date | None:
+        """The checked effective date of a status or category change; None when nothing
+        dated changes, or when the date is typed in no form (said by the form's date check)."""
+        if not people.is_dated(before, after):
+            return None
+        if typed is None:
+            raise FieldError(
+                people.FIELD,
+                Said(
+                    "状态或类别有变化，请填写生效日期（如 2026-11-20 或 11-20）",
+                    "the status or categories changed: give the date it took effect "
+                    "(2026-11-20 or 11-20)",
+                ),
+            )
+        try:
+            day = dt.date.fromisoformat(str(typed))
+        except ValueError:
+            return None
+        people.check_effective(self.civ.store, before, after, day, self.civ.today)
+        return day
+
+    def write(self, records: list[Record]) -> None:
+        person = records[0]
+        before = None if self.person is None else self.civ.store.get(Person, self.person.id)
+        if before is None or self._effective is None or not isinstance(person, Person):
+            super().write(records)
+            return
+        people.save(self.civ.store, before, person, self._effective, self.civ.today)
+
+    def _label(self, name: str) -> str:
+        if name == people.FIELD:
+            return self.civ.t("rules.effective_on")
+        return super()._label(name)
+
+    # Textual calls each class's handler in turn: ModelForm's run as well as these.
+    def on_mount(self) -> None:
+        self._show_effective()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self._show_effective()
+
+    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged[Any]) -> None:
+        self._show_effective()
+
+    def _show_effective(self) -> None:
+        """The effective date is asked only of an edit that changes the status or categories."""
+        start = self.start()
+        changed = self.person is not None and (
+            self.query_one("#in-status", Select).value != start.get("status")
+            or set(self.query_one("#in-categories", SelectionList).selected)
+            != set(start.get("categories") or [])
+        )
+        for field in self.query(".group-effective"):
+            field.display = changed
+        if not changed:
+            # Nothing dated to save: whatever was typed there goes, so no hidden field
+            # can refuse the save.
+            typed = self.query_one(f"#in-{people.FIELD}", Input)
+            typed.value = str(self.start().get(people.FIELD, ""))
+            for error in self.query(f"#err-{people.FIELD}"):
+                error.remove_class("shown")
 
     def check_before_save(self, records: list[Record]) -> str | None:
         person = records[0]

@@ -6,23 +6,49 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
+from civtui.domain.policy import add_months
 from civtui.services import reports
 from db import queries
 from screens.base import CivScreen
 
 
 class CoverageScreen(CivScreen[None]):
-    BINDINGS = [Binding("escape", "back", "nav.back", id="coverage.back")]
+    """This month's coverage; [ and ] step through earlier months. A closed month shows its
+    report (月报) as kept, and beside it ("现") the figure today's records give, when a
+    change dated back into the month or a late entry makes them differ."""
+
+    BINDINGS = [
+        Binding("escape", "back", "nav.back", id="coverage.back"),
+        Binding("left_square_bracket", "month(-1)", "report.earlier", id="coverage.earlier"),
+        Binding("right_square_bracket", "month(1)", "report.later", id="coverage.later"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.month = self.civ.today.replace(day=1)
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(self.civ.t("report.coverage"), classes="title")
+        yield Static("", id="coverage-month")
         yield DataTable(id="report", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
+        self._show()
+        self.query_one("#report", DataTable).focus()
+
+    def action_month(self, step: int) -> None:
+        month = add_months(self.month, step)
+        if month > self.civ.today:
+            return
+        self.month = month
+        self._show()
+
+    def _show(self) -> None:
         t, lang = self.civ.t, self.civ.lang
         table = self.query_one("#report", DataTable)
+        table.clear(columns=True)
         table.add_columns(
             t("col.village"),
             t("dash.category"),
@@ -30,14 +56,28 @@ class CoverageScreen(CivScreen[None]):
             t("dash.contacted"),
             t("dash.rate"),
             t("dash.late"),
+            t("report.now"),
         )
-        for row in reports.coverage(self.civ.store, self.civ.today, self.civ.today):
+        #: The rows on show, for tests and for whoever reads the screen.
+        self.rows = reports.coverage(self.civ.store, self.month, self.civ.today)
+        for row in self.rows:
             rate = f"{row.rate:.0%}" if row.rate is not None else "—"
             who = t(f"group.{row.group}") if row.group else t("dash.overall")
             what = row.category.label(lang) if row.category else who
             label = f"{t(f'rate.{row.rate_kind.value}')} {what}"
-            table.add_row(row.village, label, row.required, row.contacted, rate, row.late)
-        table.focus()
+            now = f"{row.now[1]}/{row.now[0]}" if row.now and row.changed_since else ""
+            table.add_row(row.village, label, row.required, row.contacted, rate, row.late, now)
+        self.query_one("#coverage-month", Static).update(self._heading())
+
+    def _heading(self) -> str:
+        t = self.civ.t
+        month = t("cli.month", year=self.month.year, month=self.month.month)
+        if self.month == self.civ.today.replace(day=1):
+            return t("report.month_open", month=month)
+        taken = reports.taken_at(self.civ.store, self.month)
+        if taken is None:
+            return t("report.month_live", month=month)
+        return t("report.month_closed", month=month, taken=f"{taken:%Y-%m-%d %H:%M}")
 
     def action_back(self) -> None:
         self.dismiss()

@@ -86,3 +86,33 @@ def test_coverage_has_a_total_row_per_village(store: Store) -> None:
         Category.LIVING_ALONE,
         Category.ADVANCED_AGE,
     }
+
+
+def test_every_ended_month_since_the_profile_began_is_closed_once(store: Store) -> None:
+    from civtui.domain.models import MonthClose
+
+    elder = make_person(dt.date(1950, 1, 1), categories=[Category.LIVING_ALONE])
+    store.save(elder)
+    # Set up in August; opened again in late November after months in a drawer.
+    store.set_meta("created_at", "2026-08-14T10:00:00+08:00")
+    written = reports.close_past_months(store, TODAY)
+    assert sorted(c.id for c in written) == [f"{VILLAGE}:2026-{m:02}" for m in (8, 9, 10)]
+    # November has not ended: open. Nothing more to close, however often it is asked.
+    assert reports.close_past_months(store, TODAY) == []
+    assert store.count(MonthClose) == 3
+    # In December, November closes; a month never closed here is not closed twice.
+    assert [c.id for c in reports.close_past_months(store, dt.date(2026, 12, 1))] == [
+        f"{VILLAGE}:2026-11"
+    ]
+
+
+def test_closing_goes_back_two_years_at_most_and_not_before_the_profile(store: Store) -> None:
+    store.set_meta("created_at", "2020-03-01T09:00:00+08:00")
+    written = reports.close_past_months(store, TODAY)
+    months = sorted(c.month for c in written)
+    assert len(months) == reports.CLOSE_MONTHS_BACK
+    assert months[0] == dt.date(2024, 11, 1) and months[-1] == dt.date(2026, 10, 1)
+    # A file made without `civtui init` began with its first change-log entry (today).
+    store.db.execute("DELETE FROM meta WHERE key = 'created_at'")
+    store.db.execute("DELETE FROM month_reports")
+    assert reports.close_past_months(store, TODAY) == []

@@ -189,3 +189,59 @@ def test_dated_events_and_closed_months_sync_to_other_laptops(server: Server, ho
     (closed,) = there.store.all(MonthClose)
     assert closed.id.endswith(":2026-10") and closed.figures
     assert there.store.get(Person, elder.id) is not None
+
+
+def test_two_laptops_closing_the_same_month_make_one_report_and_no_conflict(
+    server: Server, home: Path
+) -> None:
+    """Both laptops of a village were offline when October ended and both closed it, with
+    different figures (one holds a visit the other has not pulled yet). Pushed one after
+    the other, the first report to reach the server stands on both, and nobody is asked
+    to choose between two 月报."""
+    import datetime as dt
+
+    from civtui.domain.choices import Category
+    from civtui.domain.models import MonthClose, Visit
+    from civtui.services import reports
+    from db import outbox
+    from tests.conftest import make_person
+    from tests.sync_harness import device
+
+    here, there = device(server, "here"), device(server, "there")
+    elder = make_person(dt.date(1950, 1, 1), categories=[Category.LIVING_ALONE])
+    here.store.save(elder)
+    here.sync()
+    there.sync()
+    here.store.save(Visit(person_id=elder.id, visit_date=dt.date(2026, 10, 9), visitor="王"))
+    october = dt.date(2026, 10, 1)
+    (mine,) = reports.close_month(here.store, october, TODAY)
+    (theirs,) = reports.close_month(there.store, october, TODAY)
+    assert mine.id == theirs.id and mine.figures != theirs.figures
+    for laptop in (here, there, here, there):
+        report = laptop.sync()
+        assert report.rejected == 0 and report.conflicts == 0
+    for laptop in (here, there):
+        assert outbox.open_conflicts(laptop.store, [mine.id]) == []
+        (kept,) = laptop.store.all(MonthClose)
+        assert kept.figures == mine.figures
+        assert reports.close_month(laptop.store, october, TODAY) == []
+    assert server.count("conflicts") == 0
+
+
+def test_sync_closes_the_ended_months_first_so_their_reports_reach_the_server(
+    server: Server, home: Path
+) -> None:
+    from civtui.domain.clock import Clock
+    from civtui.services.keys import open_store
+
+    assert run(*INIT).exit_code == 0
+    path = Path(json.loads(run("status", "--json").stdout)["path"])
+    store = open_store(path, Clock.pinned(TODAY))
+    store.set_meta("created_at", "2026-10-02T09:00:00+08:00")  # set up in October
+    store.close()
+    token = server.token("王", ["330902112201"])
+    assert run("login", "--server", server.base, "--token-stdin", stdin=token).exit_code == 0
+    synced = run("sync", "--json")
+    assert synced.exit_code == 0, synced.output
+    kept = [key for key in server.records() if key[0] == "month_reports"]
+    assert kept == [("month_reports", "330902112201:2026-10")]

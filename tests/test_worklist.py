@@ -108,3 +108,38 @@ def test_last_contact_of_a_past_month_is_the_one_before_its_end(store: Store) ->
     assert item.last_contact == dt.date(2026, 8, 20) and item.overdue
     november = standings.month(store, TODAY, TODAY, queries.rules(store))
     assert standings.work_list(store, november) == []
+
+
+def test_the_townships_adl_rule_decides_reassessment_in_both_lists(store: Store) -> None:
+    """Work list (待复评) and 待跟进 read the same rule: with `adl_valid_months 6`, an
+    assessment eight months old is due again; a young person's or a mildly dependent one's not."""
+    from civtui.domain.models import PolicyRule
+    from db.followups import open_follow_ups
+
+    eight_months_ago = dt.date(2026, 3, 20)
+    elder = make_person(dt.date(1950, 1, 1), 101, name="失能")
+    young = make_person(dt.date(1996, 1, 1), 103, name="年轻")
+    fit = make_person(dt.date(1950, 1, 1), 105, name="自理")
+    store.save_many([elder, young, fit])
+    store.save(assessment(elder.id, eight_months_ago, 0))
+    store.save(assessment(young.id, eight_months_ago, 0))
+    fit_assessment = assessment(fit.id, eight_months_ago, 10)
+    store.save(fit_assessment.model_copy(update={"bathing": 5, "grooming": 5, "stairs": 10}))
+
+    def due_again() -> tuple[set[str], set[str]]:
+        rules = queries.rules(store)
+        month = standings.month(store, TODAY, TODAY, rules)
+        work = {w.person_id for w in standings.work_list(store, month) if w.reassess}
+        follow = open_follow_ups(
+            store, TODAY, adl_valid_months=rules.adl_valid_months, adl_min_age=rules.adl_min_age
+        )
+        return work, {f.person_id for f in follow if f.kind == "assessment"}
+
+    # The default rule (12 months): still valid, due nowhere; 失能 counts this month.
+    assert due_again() == (set(), set())
+    store.save(PolicyRule(id="adl_valid_months", value="6"))
+    assert due_again() == ({elder.id}, {elder.id})
+    # The township's 60: a 30-year-old's Barthel 0 is no 失能 to reassess.
+    store.save(PolicyRule(id="adl_min_age", value="25"))
+    assert due_again() == ({elder.id, young.id}, {elder.id, young.id})
+    agree(store, TODAY)

@@ -301,6 +301,7 @@ def report_coverage(obj: Context, month: str | None, as_json: bool) -> None:
     table = Table(
         *[t(f"cli.col.{k}") for k in keys],
         t("dash.late"),
+        t("report.now"),
         title=t("cli.coverage_title", month=month),
     )
     for r in rows:
@@ -319,6 +320,8 @@ def report_coverage(obj: Context, month: str | None, as_json: bool) -> None:
             str(r.contacted),
             rate,
             str(r.late),
+            # A closed month: its report above, today's figure here where they differ.
+            f"{r.now[1]}/{r.now[0]}" if r.now and r.changed_since else "",
             style=style,
         )
     Console().print(table)

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from civtui.cli.common import Context, profile_store
 from civtui.i18n import Translator
-from civtui.services import credentials
+from civtui.services import credentials, reports
 from db import outbox, queries
 from sync import words
 from sync.client import (
@@ -123,6 +123,8 @@ def sync_command(obj: Context, url: str | None, as_json: bool) -> None:
             _fail(t, words.say(exc.reason, t), 2)
         if not token:
             _fail(t, t("sync.cli.not_logged_in", url=server))
+        # A month that has ended goes to the server with this sync as its 月报.
+        reports.close_past_months(store, obj.clock.today())
         conn = Connection(server, token)
         stderr = Console(stderr=True)
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())

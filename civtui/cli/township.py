@@ -66,8 +66,8 @@ def township_total(rows: list[CoverageRow], label: str) -> list[CoverageRow]:
         tally[1] += r.contacted
         tally[2] += r.late
     return [
-        CoverageRow(TOWNSHIP_CODE, label, kind, group, category, *tally)
-        for (kind, group, category), tally in summed.items()
+        CoverageRow(TOWNSHIP_CODE, label, kind, group, category, required, contacted, late)
+        for (kind, group, category), (required, contacted, late) in summed.items()
     ]
 
 

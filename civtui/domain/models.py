@@ -112,6 +112,10 @@ class Synced:
     #: Other records it may name, (field, table): each must be on the server and in the
     #: record's own village, or a laptop of that village could never hold what it names.
     refers: tuple[tuple[str, str], ...] = ()
+    #: Written once, the same record made on several laptops (a month's report, whose id
+    #: is its village and month): the copy that reaches the server first stands, and a
+    #: later one from another laptop changes nothing and is no conflict.
+    first_stands: bool = False
 
 
 class Record(BaseModel):
@@ -770,7 +774,7 @@ class MonthClose(Record):
     """
 
     table: ClassVar[str] = "month_reports"
-    synced: ClassVar[Synced | None] = Synced(village="village_code")
+    synced: ClassVar[Synced | None] = Synced(village="village_code", first_stands=True)
 
     village_code: str = Field(title="村(社区)")
     month: dt.date = Field(title="月份")

@@ -44,6 +44,16 @@ class CoverageRow:
     contacted: int
     #: Contacted only by an entry made after the month was closed (补录), shown beside.
     late: int = 0
+    #: A closed month: required and contacted are its report's (月报), as kept.
+    closed: bool = False
+    #: A closed month: (required, contacted) as today's records count it, 补录 included —
+    #: a change dated back into the month or a late entry shows here, never in the report.
+    now: tuple[int, int] | None = None
+
+    @property
+    def changed_since(self) -> bool:
+        """A closed month whose figure today differs from its report."""
+        return self.now is not None and self.now != (self.required, self.contacted)
 
     @property
     def rate(self) -> float | None:
@@ -61,6 +71,9 @@ class CoverageRow:
             "contacted": self.contacted,
             "rate": self.rate,
             "late": self.late,
+            "closed": self.closed,
+            "now_required": self.now[0] if self.now else None,
+            "now_contacted": self.now[1] if self.now else None,
         }
 
     def figure(self) -> dict[str, object]:
@@ -132,39 +145,104 @@ def with_reports(store: Store, month: dt.date, rows: list[CoverageRow]) -> list[
             continue
         key = (row.rate_kind.value, row.group, row.category.value if row.category else None)
         required, contacted = figures.get(key, (0, 0))
-        result.append(replace(row, required=required, contacted=contacted))
+        now = (row.required, row.contacted + row.late)
+        result.append(replace(row, required=required, contacted=contacted, closed=True, now=now))
     return result
+
+
+def taken_at(store: Store, month: dt.date) -> dt.datetime | None:
+    """When `month`'s first report here was taken; None while the month is open."""
+    closes = store.all(MonthClose, "month = ?", [month.replace(day=1).isoformat()])
+    return min((c.taken_at for c in closes), default=None)
 
 
 def close_month(store: Store, month: dt.date, today: dt.date) -> list[MonthClose]:
     """Keep `month`'s figures for every village that has not closed it yet (月报): from now
     on a visit or check entered for that month is 补录. Returns the reports written."""
     first = month.replace(day=1)
-    done = {c.village_code for c in store.all(MonthClose, "month = ?", [first.isoformat()])}
     names = queries.village_names(store)
-    if done >= names.keys():
+    if _closed(store, first) >= names.keys():
         return []
     rows = coverage_rows(month_standings(store, first, today), names)
     taken_at = store.clock.now().replace(microsecond=0)
-    written = []
-    for code in names.keys() - done:
-        figures = [r.figure() for r in rows if r.village_code == code]
-        written.append(
+    with store.transaction():
+        # Asked again as the reports are written: another window of the app (a sync in
+        # its worker) may have closed the month while the figures were being worked out,
+        # and a report once written is never written over.
+        done = _closed(store, first)
+        written = [
             MonthClose(
                 id=MonthClose.key(code, first),
                 village_code=code,
                 month=first,
                 taken_at=taken_at,
-                figures=figures,
+                figures=[r.figure() for r in rows if r.village_code == code],
             )
-        )
-    store.save_many(written)
+            for code in sorted(names.keys() - done)
+        ]
+        store.save_many(written)
     return written
 
 
+def _closed(store: Store, month: dt.date) -> set[str]:
+    """Villages whose report for `month` this laptop holds, tombstones too: a report
+    deleted on the server is not made again here."""
+    rows = store.db.execute(
+        "SELECT village_code FROM month_reports WHERE month = ?", [month.isoformat()]
+    )
+    return {str(code) for (code,) in rows}
+
+
+#: How far back a laptop closes months it has not closed: one left in a drawer for two
+#: years closes those two years when it is next opened, and no more.
+CLOSE_MONTHS_BACK = 24
+
+
 def close_past_months(store: Store, today: dt.date) -> list[MonthClose]:
-    """Close last month if it is not closed yet: run whenever the app or a report starts."""
-    return close_month(store, add_months(today, -1), today)
+    """Close every month that has ended and is not closed yet (月报). Called at app start,
+    before each sync (so the reports reach the server) and by reports and exports: a month
+    closes when it ends, whatever is done first after that. Idempotent."""
+    written: list[MonthClose] = []
+    for month in months_to_close(store, today):
+        written += close_month(store, month, today)
+    return written
+
+
+def months_to_close(store: Store, today: dt.date) -> list[dt.date]:
+    """The ended months some village has not closed: from the month this profile was set
+    up, and at most CLOSE_MONTHS_BACK back. Months before the profile existed were never
+    seen here, so there are no figures "as they stood" to keep, and an old ledger imported
+    later is not 补录. Two small queries: cheap enough for every start."""
+    began = _profile_began(store)
+    if began is None:
+        return []
+    villages = len(queries.village_names(store))
+    start = max(began.replace(day=1), add_months(today, -CLOSE_MONTHS_BACK))
+    end = today.replace(day=1)
+    counts = dict(
+        store.db.execute(
+            "SELECT month, count(DISTINCT village_code) FROM month_reports "
+            "WHERE month >= ? AND month < ? GROUP BY month",
+            [start.isoformat(), end.isoformat()],
+        ).fetchall()
+    )
+    months = []
+    month = start
+    while month < end:
+        if counts.get(month.isoformat(), 0) < villages:
+            months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+def _profile_began(store: Store) -> dt.date | None:
+    """The day this profile was set up (`civtui init`), or of its first change-log entry
+    for a file made otherwise; None while it holds nothing."""
+    text_ = store.get_meta("created_at")
+    if text_ is None:
+        row = store.db.execute("SELECT created_at FROM changes ORDER BY seq LIMIT 1").fetchone()
+        text_ = None if row is None else str(row[0])
+    return None if text_ is None else dt.date.fromisoformat(text_[:10])
 
 
 def _three(tally: Tally) -> tuple[int, int, int]:

@@ -445,6 +445,10 @@ def plan(
                 for name, value in change.fields.items()
                 if row.data.get(name) != value
             ]
+        elif spec.first_stands and (row.exists or row.written is not None):
+            # Another laptop's copy of a record the first one to arrive already said (the
+            # same month closed twice): it stands, and the pull brings it to this laptop.
+            pass
         else:
             _validate(change.table, merged, change.fields)
             lost = _merge(data, stamps, change, stamp, device, version)

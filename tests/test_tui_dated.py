@@ -1,0 +1,133 @@
+"""Months that close themselves and changes with an effective date, driven through the app."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from civtui.domain.clock import Clock
+from civtui.domain.models import MonthClose
+from civtui.services.profile import Profile, create_profile
+from tests.conftest import TODAY
+from tests.tui_helpers import app_on, demo_data
+
+
+def profile_begun(on: dt.date) -> Profile:
+    """The demo profile as if `civtui init` had made it on `on`."""
+    data = demo_data()
+    profile = Profile("demo")
+    create_profile(profile, data.all(), data.staff[0].id, Clock.pinned(on))
+    return profile
+
+
+async def test_the_app_closes_every_ended_month_when_it_starts(home: Path) -> None:
+    app = app_on(profile_begun(dt.date(2026, 9, 15)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        closed = app.store.all(MonthClose)
+        villages = {v.village_code for v in closed}
+        assert {c.month for c in closed} == {dt.date(2026, 9, 1), dt.date(2026, 10, 1)}
+        assert len(closed) == 2 * len(villages) and all(c.taken_at.date() == TODAY for c in closed)
+
+
+async def test_a_death_learned_late_is_dated_in_the_form_and_kept_out_of_the_report(
+    home: Path,
+) -> None:
+    """Pilot: on 11-22 the assistant learns that an elder died on 10-20. October has
+    closed (its 月报 stands); its figure today no longer counts her, nor does November."""
+    from textual.widgets import Input, Select, Static
+
+    from civtui.domain.choices import Category, Frequency, PersonStatus
+    from civtui.domain.models import PersonEvent
+    from civtui.services import reports
+    from screens.person_form import PersonForm
+    from screens.reports import CoverageScreen
+    from tests.conftest import make_person
+
+    profile = profile_begun(dt.date(2026, 9, 15))
+    app = app_on(profile)
+    elder = make_person(
+        dt.date(1940, 3, 1),
+        name="孙阿婆",
+        village_code=demo_data().villages[0].id,
+        categories=[Category.LIVING_ALONE],
+    )
+
+    def monthly_total(month: dt.date) -> reports.CoverageRow:
+        rows = reports.coverage(app.store, month, TODAY)
+        return next(
+            r
+            for r in rows
+            if r.village_code == elder.village_code
+            and r.rate_kind is Frequency.MONTHLY
+            and r.group is None
+        )
+
+    app.store.save(elder)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        october, november = dt.date(2026, 10, 1), dt.date(2026, 11, 1)
+        before_oct, before_nov = monthly_total(october), monthly_total(november)
+        assert before_oct.closed and not before_oct.changed_since
+        app.push_screen(PersonForm(elder))
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, PersonForm)
+        effective = form.query_one("#field-effective_on")
+        assert not effective.display  # nothing dated has changed yet
+        status = form.query_one("#in-status", Select)
+        status.value = PersonStatus.DECEASED
+        await pilot.pause()
+        assert effective.display
+        day = form.query_one("#in-effective_on", Input)
+        assert day.value == TODAY.isoformat()  # today unless told otherwise
+        # Changed back: nothing dated to save, and what was typed cannot refuse the save.
+        day.value = "上个月"
+        status.value = PersonStatus.ACTIVE
+        await pilot.pause()
+        assert not effective.display and day.value == TODAY.isoformat()
+        status.value = PersonStatus.DECEASED
+        await pilot.pause()
+        day.value = "12-01"  # in the future
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form
+        said = str(form.query_one("#err-effective_on", Static).content)
+        assert "生效日期不能晚于今天" in said
+        day.value = "2026.10.20"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is not form
+        (event,) = app.store.all(PersonEvent, "person_id = ?", [elder.id])
+        assert (event.effective_on, event.status) == (dt.date(2026, 10, 20), PersonStatus.DECEASED)
+        # October's report stands; today's records count one fewer due in October (she
+        # left during the month unvisited), and November no longer has her.
+        after_oct, after_nov = monthly_total(october), monthly_total(november)
+        assert (after_oct.required, after_oct.contacted) == (
+            before_oct.required,
+            before_oct.contacted,
+        )
+        assert after_oct.now == (before_oct.required - 1, before_oct.contacted)
+        assert after_nov.required == before_nov.required - 1 and after_nov.now is None
+
+        app.push_screen(CoverageScreen())
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CoverageScreen)
+        assert "本月未结束" in str(screen.query_one("#coverage-month", Static).content)
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        heading = str(screen.query_one("#coverage-month", Static).content)
+        assert "2026年10月 月报" in heading
+        table = screen.query_one("#report", DataTable)
+        shown = [table.get_row_at(i) for i in range(table.row_count)]
+        total = next(r for r in shown if r[0] == after_oct.village and r[1] == "月探访率 合计")
+        assert total[2:4] == [before_oct.required, before_oct.contacted]
+        assert total[6] == f"{before_oct.contacted}/{before_oct.required - 1}"
+        await pilot.press("right_square_bracket", "right_square_bracket")  # no further than now
+        await pilot.pause()
+        assert screen.month == november
