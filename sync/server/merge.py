@@ -521,6 +521,23 @@ def _lock_version(conn: Connection) -> int:
     return last
 
 
+def _after(last: int, floor: int) -> int:
+    """The version after `last`: never below `floor`, the wall clock in microseconds.
+
+    Versions are not a dense count. A server restored from a backup numbers on from the
+    backup's last version, and a laptop whose cursor had passed that point would skip every
+    change given a reused number (its pull starts at its cursor). Versions that are also at
+    least the wall clock cannot be reused by a server restored later in time: whatever it
+    writes after the restore lies past every cursor handed out before it. (A server restored
+    onto a machine whose clock is behind the old one's loses that guarantee; docs/deploy.md
+    says to check the clock.)"""
+    return max(last + 1, floor)
+
+
+def version_floor() -> int:
+    return now_ms() * 1000
+
+
 def _set_version(conn: Connection, version: int) -> None:
     conn.execute(update(counters).where(counters.c.name == "version").values(value=version))
 
@@ -530,7 +547,7 @@ def write_from_server(engine: Engine, record: Record) -> int:
     policy); returns its new version. Devices get it with their next pull."""
     stamp = f"{now_ms():013d}-0000-{SERVER_DEVICE}"
     with engine.begin() as conn:
-        version = _lock_version(conn) + 1
+        version = _after(_lock_version(conn), version_floor())
         work = _WorkingSet(conn)
         row = work.load(record.table, record.id)
         row.data = record.row()
@@ -549,6 +566,7 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
     device = request.device_id
     results: list[ChangeResult] = []
     clamp = _Clamp(server_ms)
+    floor = server_ms * 1000
     with engine.begin() as conn:
         next_version = _lock_version(conn)
         owner = conn.execute(
@@ -620,8 +638,9 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
                 )
                 continue
             try:
-                result = _apply_one(work, who, device, change, next_version + 1, clamp)
-                next_version += 1
+                version = _after(next_version, floor)
+                result = _apply_one(work, who, device, change, version, clamp)
+                next_version = version
             except Rejected as exc:
                 result = ChangeResult(seq=change.seq, status="rejected", reason=exc.reason)
             results.append(result)
@@ -640,7 +659,9 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
         if stored_results:
             _bulk(conn, _INSERT_RESULT, stored_results)
         if request.resolved:
-            next_version = _resolve(conn, who, device, request.resolved, next_version)
+            version = _after(next_version, floor)
+            if _resolve(conn, who, device, request.resolved, version):
+                next_version = version
         _set_version(conn, next_version)
         conn.execute(
             update(devices)
@@ -655,11 +676,11 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
     )
 
 
-def _resolve(conn: Connection, who: Identity, device: str, ids: list[int], version: int) -> int:
-    """Close the open conflicts among `ids` that lie in the token's villages, under one new
-    version; returns the last version given out. An id already closed (by another laptop,
-    or by this push sent twice), unknown or outside the token's villages changes nothing:
-    the laptop is done with it either way."""
+def _resolve(conn: Connection, who: Identity, device: str, ids: list[int], version: int) -> bool:
+    """Close the open conflicts among `ids` that lie in the token's villages, under the new
+    `version`; says whether any was closed (and so whether the version was given out). An
+    id already closed (by another laptop, or by this push sent twice), unknown or outside
+    the token's villages changes nothing: the laptop is done with it either way."""
     wanted = sorted(set(ids))
     still_open = and_(
         conflicts.c.id.in_(wanted),
@@ -668,11 +689,11 @@ def _resolve(conn: Connection, who: Identity, device: str, ids: list[int], versi
     )
     found = conn.execute(select(conflicts.c.id).where(still_open).limit(1)).first()
     if found is None:
-        return version
+        return False
     conn.execute(
-        update(conflicts).where(still_open).values(resolved_version=version + 1, resolved_by=device)
+        update(conflicts).where(still_open).values(resolved_version=version, resolved_by=device)
     )
-    return version + 1
+    return True
 
 
 def pull(engine: Engine, who: Identity, request: protocol.PullRequest) -> PullResponse:
