@@ -19,7 +19,7 @@ from civtui.i18n import Translator
 from civtui.services import records
 from civtui.services.records import OPENABLE
 from db import outbox, queries
-from db.followups import FollowUp, open_follow_ups
+from db.followups import FollowUp, follow_up_head
 from db.store import RecordDeletedError
 from screens import format as fmt
 from screens.actions import open_contact_form
@@ -92,8 +92,9 @@ class DashboardScreen(CivScreen[None]):
         yield Footer()
 
     _shown = False
-    #: The 待跟进 list as shown, row for row.
+    #: The 待跟进 list as shown, row for row, and how many items are open in all.
     follow_ups: list[FollowUp] = []
+    follow_up_count = 0
 
     def on_mount(self) -> None:
         t = self.civ.t
@@ -220,13 +221,15 @@ class DashboardScreen(CivScreen[None]):
 
     def _load_follow_ups(self) -> None:
         t, lang, today = self.civ.t, self.civ.lang, self.civ.today
-        self.follow_ups = open_follow_ups(self.civ.store, today)
+        # Read and laid out as the work list is: the head of it only (a 50,000-person
+        # profile has tens of thousands of open items).
+        self.follow_ups, self.follow_up_count = follow_up_head(
+            self.civ.store, today, WORKLIST_LIMIT
+        )
         table = self.query_one("#followups", DataTable)
         row_before = table.cursor_row
         table.clear()
-        # Laid out as the work list is: the head of it only (a 50,000-person profile has
-        # tens of thousands of open items, and laying them out took seconds at start-up).
-        for item in self.follow_ups[:WORKLIST_LIMIT]:
+        for item in self.follow_ups:
             if item.kind == "need":
                 detail = NeedType(item.detail).label(lang)
             elif item.kind == "report":
@@ -244,7 +247,7 @@ class DashboardScreen(CivScreen[None]):
             )
         if self.follow_ups:
             table.move_cursor(row=min(row_before, table.row_count - 1))
-        count = f" ({len(self.follow_ups)})" if self.follow_ups else f"：{t('dash.none')}"
+        count = f" ({self.follow_up_count})" if self.follow_ups else f"：{t('dash.none')}"
         self.query_one("#followups-title", Static).update(t("dash.followups") + count)
         table.display = bool(self.follow_ups)
 
