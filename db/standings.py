@@ -12,22 +12,25 @@ stand-in: the rules live in Python only, and no Python loop runs per person.
 The few who did change are judged one by one from their full history, with the same
 functions.
 
-The dashboard asks the same question on every refresh, and working 50,000 keys out in SQL
-costs more than everything else it does (≈65 ms of ≈400 ms, twice: for the rates and for
-the work list; judging the keys ≈110 ms more). So a connection keeps each person's key for
-the frame last asked about in TEMP tables, and the judgement of each key: TEMP triggers on
-policy_facts note whose row this connection changed, and only those keys are worked out
-again; another connection's commit (`PRAGMA data_version`), another frame (a new day, a
-policy change) or other rules start over.
+The dashboard asks the same question on every refresh: at 50,000 people working the keys
+out in SQL took ≈65 ms (twice: for the rates and for the work list), judging them ≈110 ms
+and sorting the 14,700 people due ≈150 ms. So a connection keeps each person's key for the
+frame last asked about, and the judgement of each key (`_Kept`): TEMP triggers on
+policy_facts note whose row this connection changed, and only those are read again;
+another connection's commit (`PRAGMA data_version`), another frame (a new day) or a policy
+change starts over.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import heapq
+import itertools
 import json
 import weakref
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from civtui.domain.choices import Category, DependencyLevel, Frequency, PersonStatus
@@ -319,14 +322,15 @@ def month(
 class _Kept:
     """One connection's keys for the frame last asked about, and the judgements of them.
 
-    TEMP objects live and die with the connection and are seen by no other, so keeping
-    them writes nothing to the profile; a TEMP trigger may watch a table of the main file.
-    Beside each key the row keeps what orders the work list (high risk, urgent need, age,
-    last contact) and whether the person is due for reassessment, so that the head of the
-    list is read in order from an index instead of sorting everyone due.
+    Each person's key is kept in memory beside what orders the work list (high risk, urgent
+    need, age, last contact) and whether they are due for reassessment; people are grouped
+    by key, each group in work-list order, so the head of the list is a merge of the due
+    groups' heads instead of a sort of everyone due. TEMP triggers on policy_facts note
+    whose row this connection changes (TEMP objects are the connection's own and write
+    nothing to the profile): only those rows are read again.
     """
 
-    #: Past this many changed people it is cheaper to work every key out again.
+    #: Past this many changed people it is cheaper to read every row again.
     FULL_AFTER = 5000
 
     def __init__(self, store: Store) -> None:
@@ -336,18 +340,12 @@ class _Kept:
         self.rules: Rules | None = None
         self.known: dict[int, tuple[frozenset[Category], PersonStatus]] = {}
         self.judged: dict[tuple[object, ...], Judgement | None] = {}
+        #: person → (key or None when judged one by one, work-list row)
+        self.rows: dict[str, tuple[int | None, _Row]] = {}
+        self.counts: Counter[int] = Counter()
+        self.groups: dict[int | None, list[_Row]] = {}
+        self.reassess: dict[str, _Row] = {}
         execute = store.db.execute
-        execute(
-            """CREATE TEMP TABLE IF NOT EXISTS policy_keys (
-                person_id TEXT PRIMARY KEY, k INTEGER, high_risk INTEGER, urgent INTEGER,
-                age INTEGER, last INTEGER, reassess INTEGER) WITHOUT ROWID"""
-        )
-        execute("CREATE INDEX IF NOT EXISTS temp.policy_keys_k ON policy_keys (k)")
-        execute(f"CREATE INDEX IF NOT EXISTS temp.policy_keys_order ON policy_keys ({_ORDER})")
-        execute(
-            "CREATE INDEX IF NOT EXISTS temp.policy_keys_reassess ON policy_keys (person_id) "
-            "WHERE reassess"
-        )
         execute(
             "CREATE TEMP TABLE IF NOT EXISTS policy_dirty (person_id TEXT PRIMARY KEY) WITHOUT ROWID"
         )
@@ -375,50 +373,84 @@ class _Kept:
         signature = (key + frame.stable_sql(), json.dumps(params, sort_keys=True))
         if signature != self.signature:
             self.judged = {}
-        (version,) = store.db.execute("PRAGMA data_version").fetchone()
         execute = store.db.execute
+        (version,) = execute("PRAGMA data_version").fetchone()
         if signature != self.signature or version != self.data_version:
             dirty = self.FULL_AFTER + 1
         else:
             (dirty,) = execute("SELECT count(*) FROM policy_dirty").fetchone()
-        columns = f"""person_id, CASE WHEN {frame.stable_sql()} THEN ({key}) END,
-            high_risk, urgent, (:today - birth) / 10000,
-            CASE WHEN max(coalesce(visit_last, 0), coalesce(check_last, 0)) <= :end_number
+        # The last contact is the row's own unless it lies after the month asked about.
+        select = f"""SELECT CASE WHEN {frame.stable_sql()} THEN ({key}) END,
+            -high_risk, -urgent, -((:today - birth) / 10000), last IS NOT NULL,
+            coalesce(last, 0), person_id, {_REASSESS}
+            FROM (SELECT *, CASE WHEN max(coalesce(visit_last, 0), coalesce(check_last, 0))
+                    <= :end_number
                 THEN nullif(max(coalesce(visit_last, 0), coalesce(check_last, 0)), 0)
                 ELSE (SELECT CAST(replace(max(last_day), '-', '') AS INTEGER)
                       FROM contact_months c
-                      WHERE c.person_id = f.person_id AND c.last_day <= :end_day) END,
-            {_REASSESS}"""
+                      WHERE c.person_id = f.person_id AND c.last_day <= :end_day) END AS last
+                FROM main.policy_facts f {{where}})"""
         if dirty > self.FULL_AFTER:
             execute("DELETE FROM policy_dirty")
-            execute("DELETE FROM policy_keys")
-            execute(f"INSERT INTO policy_keys SELECT {columns} FROM main.policy_facts f", params)
+            self.rows, self.counts, self.groups, self.reassess = {}, Counter(), {}, {}
+            rows, groups, reassess = self.rows, self.groups, self.reassess
+            # One pass with no call per person: this is the first refresh's whole cost.
+            for k, *fields in execute(select.format(where=""), params):
+                row: _Row = tuple(fields)
+                pid = row[5]
+                rows[pid] = (k, row)
+                group = groups.get(k)
+                if group is None:
+                    groups[k] = [row]
+                else:
+                    group.append(row)
+                if row[6]:
+                    reassess[pid] = row
+            self.counts = Counter({k: len(g) for k, g in groups.items() if k is not None})
+            for group in groups.values():
+                group.sort()
         elif dirty:
-            execute(
-                f"""INSERT OR REPLACE INTO policy_keys SELECT {columns} FROM main.policy_facts f
-                WHERE person_id IN (SELECT person_id FROM policy_dirty)""",
-                params,
-            )
-            execute(
-                """DELETE FROM policy_keys WHERE person_id IN (SELECT person_id FROM policy_dirty)
-                AND person_id NOT IN (SELECT person_id FROM main.policy_facts)"""
-            )
+            ids = [pid for (pid,) in execute("SELECT person_id FROM policy_dirty")]
             execute("DELETE FROM policy_dirty")
+            for pid in ids:
+                self._drop(pid)
+            # Named and numbered parameters do not mix: the ids go in as one JSON list.
+            found = execute(
+                select.format(where="WHERE person_id IN (SELECT value FROM json_each(:ids))"),
+                {**params, "ids": json.dumps(ids)},
+            )
+            for k, *fields in found:
+                self._add(k, tuple(fields))
         self.signature, self.data_version = signature, version
+
+    def _add(self, k: int | None, row: _Row) -> None:
+        pid = row[5]
+        self.rows[pid] = (k, row)
+        if k is not None:
+            self.counts[k] += 1
+        bisect.insort(self.groups.setdefault(k, []), row)
+        if row[6]:
+            self.reassess[pid] = row
+
+    def _drop(self, pid: str) -> None:
+        found = self.rows.pop(pid, None)
+        if found is None:
+            return
+        k, row = found
+        if k is not None:
+            self.counts[k] -= 1
+            if not self.counts[k]:
+                del self.counts[k]
+        group = self.groups[k]
+        group.remove(row)
+        if not group:
+            del self.groups[k]
+        self.reassess.pop(pid, None)
 
     def standings(self, store: Store, frame: Frame) -> Standings:
         self.refresh(store, frame)
-        counts = Counter(
-            dict(
-                store.db.execute(
-                    "SELECT k, count(*) FROM policy_keys WHERE k IS NOT NULL GROUP BY k"
-                ).fetchall()
-            )
-        )
-        changed = [
-            pid for (pid,) in store.db.execute("SELECT person_id FROM policy_keys WHERE k IS NULL")
-        ]
-        result = _count(store, frame, self.known, self.judged, counts, changed)
+        changed = [row[5] for row in self.groups.get(None, [])]
+        result = _count(store, frame, self.known, self.judged, self.counts, changed)
         result.kept = True
         return result
 
@@ -428,80 +460,43 @@ class _Kept:
         self.refresh(store, standings.frame)
         overdue = set(standings.overdue)
         overdue_ids = set(standings.overdue_ids)
+        due = set(standings.due)
         due_ids = set(standings.due_ids)
-        groups = [
-            (standings.overdue, overdue_ids, standings.overdue_count),
-            (
-                [k for k in standings.due if k not in overdue],
-                due_ids - overdue_ids,
-                standings.due_count - standings.overdue_count,
-            ),
-        ]
-        found: list[tuple[_Row, bool]] = []
-        for i, (keys, ids, count) in enumerate(groups):
-            if 0 <= limit <= len(found):
-                break
-            wanted = -1 if limit < 0 else limit - len(found)
-            found += [(row, i == 0) for row in self._rows(store, keys, ids, count, wanted)]
-        if limit < 0 or len(found) < limit:
-            rows = store.db.execute(
-                f"""SELECT {_COLUMNS} FROM policy_keys INDEXED BY policy_keys_reassess
-                WHERE reassess AND NOT coalesce(k IN (SELECT value FROM json_each(:due)),
-                                                person_id IN (SELECT value FROM json_each(:ids)))
-                ORDER BY {_ORDER} LIMIT :limit""",
-                {
-                    "due": json.dumps(standings.due),
-                    "ids": json.dumps(sorted(due_ids)),
-                    "limit": limit - len(found) if limit >= 0 else -1,
-                },
-            ).fetchall()
-            found += [(row, False) for row in rows]
+
+        def people(keys: Iterable[int], ids: set[str]) -> Iterator[_Row]:
+            lists = [self.groups.get(k, []) for k in keys]
+            lists.append(sorted(self.rows[pid][1] for pid in ids if pid in self.rows))
+            return heapq.merge(*lists)
+
+        def not_due(row: _Row) -> bool:
+            k = self.rows[row[5]][0]
+            return k not in due if k is not None else row[5] not in due_ids
+
+        chosen = itertools.chain(
+            ((row, True) for row in people(overdue, overdue_ids)),
+            ((row, False) for row in people(due - overdue, due_ids - overdue_ids)),
+            ((row, False) for row in sorted(filter(not_due, self.reassess.values()))),
+        )
+        found = list(chosen if limit < 0 else itertools.islice(chosen, limit))
         return [
             WorkItem(
                 person_id=pid,
                 overdue=late,
                 high_risk=bool(risky),
                 urgent_need=bool(urgent),
-                age=age,
-                last_contact=_from_number(last) if last else None,
+                age=-age,
+                last_contact=_from_number(last) if contacted else None,
                 reassess=bool(reassess),
             )
-            for (pid, risky, urgent, age, last, reassess), late in found
+            for (risky, urgent, age, contacted, last, pid, reassess), late in found
         ]
 
-    def _rows(
-        self, store: Store, keys: list[int], ids: set[str], count: int, limit: int
-    ) -> list[_Row]:
-        """The people of `keys` and `ids`, most urgent first, at most `limit` of them."""
-        # Walking the ordered index pays when the group is large (it stops after `limit`
-        # matches); a small group is picked by its keys and sorted.
-        index = "policy_keys_order" if 0 <= limit <= count else "policy_keys_k"
-        rows: list[_Row] = store.db.execute(
-            f"""SELECT {_COLUMNS} FROM policy_keys INDEXED BY {index}
-            WHERE k IN (SELECT value FROM json_each(:keys)) ORDER BY {_ORDER} LIMIT :limit""",
-            {"keys": json.dumps(keys), "limit": limit},
-        ).fetchall()
-        if ids:
-            marks = ",".join("?" * len(ids))
-            rows += store.db.execute(
-                f"SELECT {_COLUMNS} FROM policy_keys WHERE person_id IN ({marks})", sorted(ids)
-            ).fetchall()
-            rows.sort(key=_urgency)
-        return rows if limit < 0 else rows[:limit]
 
-
-#: A kept row as the work list reads it: person, high risk, urgent need, age, last
-#: contact (YYYYMMDD), due for reassessment.
-_Row = tuple[str, int, int, int, int | None, int]
-_COLUMNS = "person_id, high_risk, urgent, age, last, reassess"
-#: The work list's order within a group, as an index of the kept rows can give it.
-_ORDER = "high_risk DESC, urgent DESC, age DESC, last, person_id"
-
-
-def _urgency(row: _Row) -> tuple[object, ...]:
-    """`_ORDER` in Python (SQLite sorts NULL first)."""
-    pid, risky, urgent, age, last, _ = row
-    return (-risky, -urgent, -age, last is not None, last or 0, pid)
+#: A kept row, laid out so that rows compare in the work list's order within a group:
+#: high risk, urgent need, the oldest, never contacted, the longest without contact (as
+#: YYYYMMDD), then the person's id so that the order is total; last, whether they are due
+#: for reassessment. The first three are negated, as they sort most first.
+_Row = tuple[int, int, int, int, int, str, int]
 
 
 _REASSESS = """level_code > 0 AND assessed <= :expired AND birth <= :adl_by
