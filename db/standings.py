@@ -422,6 +422,10 @@ class _Kept:
             for k, *fields in found:
                 self._add(k, tuple(fields))
         self.signature, self.data_version = signature, version
+        if store.db.conn.in_transaction:
+            # What was read may yet be rolled back, and the notes of whose rows changed
+            # with it: the next refresh starts over.
+            self.signature = None
 
     def _add(self, k: int | None, row: _Row) -> None:
         pid = row[5]

@@ -112,3 +112,20 @@ def test_a_reopened_store_starts_over(tmp_path: Path) -> None:
     store = open_store(path, Clock.pinned(TODAY))
     assert kept(store, TODAY) == first == scratch(store, TODAY)
     store.close()
+
+
+def test_a_rolled_back_change_is_forgotten(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "demo.db", Clock.pinned(TODAY))
+    store.save_many(demo.generate(80, seed=11, today=TODAY).all())
+    before = kept(store, TODAY)
+    work = before[1]
+    assert isinstance(work, list) and work
+    try:
+        with store.transaction():
+            store.save(Visit(person_id=work[0].person_id, visit_date=TODAY, visitor="王"))
+            assert kept(store, TODAY) != before  # read inside, then rolled back
+            raise RuntimeError("abandoned")
+    except RuntimeError:
+        pass
+    assert kept(store, TODAY) == before == scratch(store, TODAY)
+    store.close()
