@@ -90,6 +90,9 @@ def connect(path: Path, key: bytes | None = None) -> sqlite_utils.Database:
     conn.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=5000")
+    # Sorts and the like in memory: SQLite's temporary files would be encrypted and
+    # written too, for data that never needs to outlive the statement.
+    conn.execute("PRAGMA temp_store=MEMORY")
     return db
 
 
