@@ -436,3 +436,12 @@ def _merge_tui_strings() -> None:
 
 
 _merge_tui_strings()
+
+
+def _merge_history_strings() -> None:
+    from civtui.i18n_history import STRINGS_HISTORY
+
+    STRINGS.update(STRINGS_HISTORY)
+
+
+_merge_history_strings()

@@ -809,6 +809,41 @@ def _date_past_changes(db: Database) -> None:
         )
 
 
+@migrations()
+def m012_pulled_steps_and_drafts(db: Database) -> None:
+    """Two local tables that never sync.
+
+    `pulled_changes`: what each pulled record changed here, field by field (the value this
+    laptop held and the one sync brought), with the record's stamp: the history of a record
+    another laptop edited. Written in the same transaction as the row.
+
+    `drafts`: a form's unsaved input, kept when the terminal went away (window closed, SSH
+    dropped) with nobody there to ask; offered back at the next start.
+    """
+    db.execute(
+        """CREATE TABLE pulled_changes (
+            id INTEGER PRIMARY KEY,
+            table_name TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            op TEXT NOT NULL,
+            fields TEXT NOT NULL,
+            hlc TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            pulled_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX pulled_changes_record ON pulled_changes(table_name, record_id)")
+    db.execute(
+        """CREATE TABLE drafts (
+            id INTEGER PRIMARY KEY,
+            form TEXT NOT NULL,
+            args TEXT NOT NULL,
+            "values" TEXT NOT NULL,
+            saved_at TEXT NOT NULL
+        )"""
+    )
+
+
 def pending(db: Database) -> list[str]:
     return [m.name for m in migrations.pending(db)]
 

@@ -174,6 +174,7 @@ def test_migrations_on_an_empty_file_take_no_copy(tmp_path: Path) -> None:
         "m008_held_records",
         "m009_corrections_and_follow_ups",
         "m010_dated_history",
+        "m012_pulled_steps_and_drafts",
     ]
     assert list(tmp_path.glob("*.bak")) == []
     store.close()
