@@ -17,12 +17,19 @@ class PersonForm(ModelForm):
     """New person when `person` is None, else an edit of that person."""
 
     model = Person
+    draft_form = "person"
 
     def __init__(self, person: Person | None, household_of: Person | None = None) -> None:
         """`household_of`: for a new person, someone whose household and address they share."""
         self.person = person
         self.household_of = household_of
         super().__init__()
+
+    def draft_args(self) -> dict[str, str | None]:
+        return {
+            "person_id": self.person.id if self.person else None,
+            "household_of_id": self.household_of.id if self.household_of else None,
+        }
 
     def heading(self) -> str:
         if self.person is None:
