@@ -221,7 +221,9 @@ class RecordScreen(CivScreen[bool]):
                 for name, value in step.fields.items()
                 if name in kind.model_fields and name not in {"id", "person_id"}
             ]
-            return t("history.pulled_update", what="；".join(moves))
+            # One field a line, under the time: a step from a laptop that corrected several
+            # fields would otherwise wrap mid-value at 80 columns.
+            return t("history.pulled_update", what="".join(f"\n{' ' * 18}{m}" for m in moves))
         if step.op == "delete":
             return t("op.delete")
         parts = [
