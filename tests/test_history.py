@@ -4,6 +4,7 @@ laptop, as sync brings them; fields this laptop had not sent yet are not among t
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 from textual.widgets import Static
@@ -161,3 +162,48 @@ async def test_laptop_b_sees_what_laptop_a_changed_in_health(server: object, hom
             history = shown_text(app.screen.query_one("#record-history", Static))
             for word in words:
                 assert word in history, (word, history)
+
+
+def test_a_first_release_profile_migrated_keeps_pulled_steps(tmp_path: Path, clock: Clock) -> None:
+    """m012 on a profile from the first release (m001 only) that already holds a record pulled
+    from another laptop: that record shows one line without fields (all this laptop knew of
+    it), and the next pull is a step with its fields, which takes that line's place."""
+    from db import migrations
+    from db.connection import connect
+    from db.store import open_store
+
+    path = tmp_path / "old.db"
+    old = connect(path)
+    migrations.migrations.apply(old, stop_before="m002_person_search")
+    person = make_person()
+    visit = a_visit(person)
+    stamp = f"{AT_MS:013d}-0000-laptop-b"
+    old.execute(
+        "INSERT INTO villages (id, name, township, updated_at, device_id, hlc) "
+        "VALUES (?, '海星村', '金塘镇', '2026-11-01', 'laptop-b', ?)",
+        [person.village_code, stamp],
+    )
+    for table, row in (("persons", person.row()), ("visits", visit.row())):
+        columns = {
+            k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v
+            for k, v in row.items()
+            if k in {c.name for c in old.table(table).columns}
+        }
+        columns |= {"updated_at": "2026-11-01", "device_id": "laptop-b", "hlc": stamp}
+        old.table(table).insert(columns)
+    old.conn.close()
+
+    store = open_store(path, clock)  # migrates, m012 included
+    try:
+        assert [(s.op, s.fields) for s in record_history(store, "visits", visit.id)] == [
+            ("remote", {})
+        ]
+        with store.transaction():
+            store.apply_remote([pulled(visit, ms=AT_MS + 60_000, health="fair")], {})
+        [step] = record_history(store, "visits", visit.id)
+        assert step.pulled and (step.before, step.fields) == (
+            {"health": "good"},
+            {"health": "fair"},
+        )
+    finally:
+        store.close()
