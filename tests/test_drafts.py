@@ -335,3 +335,17 @@ async def test_a_new_person_form_under_another_screen_is_kept_too(app: CivtuiApp
         assert app.keep_drafts() == 1
     [draft] = kept(app.profile)
     assert draft.values == {"name": "王秀英"}
+
+
+async def test_an_app_that_fails_keeps_the_input_first(app: CivtuiApp) -> None:
+    """Textual panics when its input ends under it (EIO on a hung-up terminal) or on an error
+    nobody caught; the open form's input is kept before the app goes."""
+    old = elder(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.push_screen(VisitForm(old))
+        await pilot.pause()
+        await type_note(app, "电话没人接，明天再去")
+        app.panic("the terminal's input ended")
+    [draft] = kept(app.profile)
+    assert (draft.form, draft.values) == ("visit", {"notes": "电话没人接，明天再去"})
