@@ -298,7 +298,7 @@ class Store:
         records: the rows they replace are read once per table, and the clock is stored
         once, so the statements are the rows themselves.
         """
-        held = self._held_rows(records)
+        here = self._rows_here(records)
         now = self._now_text()
         now_ms = int(self.clock.now().timestamp() * 1000)
         steps: list[tuple[str, str, str, str, str, str, str]] = []
@@ -308,7 +308,7 @@ class Store:
             columns = self._column_set(rec.table)
             wire = {k: v for k, v in rec.fields.items() if k in columns and k not in skip}
             values = {k: _to_column(v) for k, v in wire.items()}
-            existing = held.get(key)
+            existing = here.get(key)
             was_deleted = bool(existing and existing["deleted"])
             meta = {
                 "updated_at": now,
@@ -323,7 +323,7 @@ class Store:
                 self.db.execute(
                     f"INSERT INTO [{rec.table}] ({names}) VALUES ({marks})", list(row.values())
                 )
-                held[key] = row
+                here[key] = row
                 # The record itself shows what it was created with.
                 steps.append(
                     (rec.table, rec.record_id, "insert", "{}", rec.hlc, rec.device_id, now)
@@ -360,7 +360,7 @@ class Store:
         if records:
             self.set_meta("hlc", str(self._last_stamp))
 
-    def _held_rows(self, records: Sequence[Remote]) -> dict[tuple[str, str], dict[str, Any]]:
+    def _rows_here(self, records: Sequence[Remote]) -> dict[tuple[str, str], dict[str, Any]]:
         """The rows these records will replace, as this laptop holds them now; a few
         queries per table, whatever the page's size."""
         ids: dict[str, list[str]] = {}
