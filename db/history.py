@@ -72,7 +72,7 @@ def record_history(store: Store, table: str, record_id: str) -> list[Step]:
         stamps.add(stamp)
     pulled = store.db.execute(
         "SELECT op, fields, hlc, device_id FROM pulled_changes "
-        "WHERE table_name = ? AND record_id = ? ORDER BY id",
+        "WHERE table_name = ? AND record_id = ? ORDER BY hlc",
         [table, record_id],
     ).fetchall()
     for op, fields, stamp, device in pulled:

@@ -353,8 +353,9 @@ class Store:
             self._last_stamp = hlc.receive(self._last_stamp, remote, now_ms, self.device_id)
         if steps:
             self.db.conn.executemany(
-                "INSERT INTO pulled_changes (table_name, record_id, op, fields, hlc, device_id, "
-                "pulled_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                # The same stamp twice is the same change pulled again.
+                "INSERT OR IGNORE INTO pulled_changes (table_name, record_id, op, fields, hlc, "
+                "device_id, pulled_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 steps,
             )
         if records:
