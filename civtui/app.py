@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import os
+import signal
 import threading
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
+from rich.console import RenderableType
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -31,6 +35,8 @@ _LEDGER_KEYS = {"visits": "visits", "child-checks": "checks", "needs": "needs"}
 
 #: How often the app looks for the server while it is open.
 AUTO_SYNC_SECONDS = 300
+#: How long the app may take to close once its terminal has gone, before it is ended.
+EXIT_GRACE_SECONDS = 5.0
 
 
 class CivtuiApp(App[None]):
@@ -106,8 +112,10 @@ class CivtuiApp(App[None]):
             self.theme = settings.theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self._show_home()
+        self._watch_for_hangup()
         if self.profile.exists():
             self.call_after_refresh(self._close_if_ended)
+            self.call_after_refresh(self.offer_drafts)
         if settings.auto_sync:
             # "When a connection appears": look for the server now and then, sync when it answers.
             self.set_interval(AUTO_SYNC_SECONDS, self.auto_sync)
@@ -271,8 +279,95 @@ class CivtuiApp(App[None]):
             save_settings(settings.model_copy(update={"theme": theme.name}))
 
     def on_unmount(self) -> None:
+        self._stop_watching_for_hangup()
         if self._store is not None:
             self._store.close()
+
+    # -- the terminal going away: drafts ----------------------------------------------
+
+    #: SIGHUP: the terminal window was closed or the SSH connection dropped; SIGTERM: the
+    #: system is shutting down or someone ended the process. Textual 8 handles neither (by
+    #: default both end the process on the spot), so every open form's input would be lost.
+    HANGUP_SIGNALS = (signal.SIGHUP, signal.SIGTERM) if hasattr(signal, "SIGHUP") else ()
+
+    def _watch_for_hangup(self) -> None:
+        # Only with a real terminal: a headless test app must not take its process's signals.
+        if self.is_headless:
+            return
+        loop = asyncio.get_running_loop()
+        for sig in self.HANGUP_SIGNALS:
+            loop.add_signal_handler(sig, self._terminal_gone)
+
+    def _stop_watching_for_hangup(self) -> None:
+        if self.is_headless:
+            return
+        loop = asyncio.get_running_loop()
+        for sig in self.HANGUP_SIGNALS:
+            loop.remove_signal_handler(sig)
+
+    def keep_drafts(self) -> int:
+        """Keep every open form's unsaved input as a draft in the profile; how many were kept.
+
+        For when there is no one to ask: the terminal went away, or the app is failing."""
+        if not self.profile.exists():
+            return 0
+        kept = 0
+        for screen in self.screen_stack:
+            if isinstance(screen, CivScreen):
+                try:
+                    kept += screen.keep_draft()
+                except Exception:
+                    continue
+        return kept
+
+    def _terminal_gone(self) -> None:
+        self.keep_drafts()
+        # The drafts are committed; the rest is tidying up. Textual's shutdown writes to the
+        # terminal, and on one that has hung up it can wait forever (seen: every thread in a
+        # futex wait after the pty's other end closed): a process left like that would hold
+        # the profile open, so it is ended if it has not ended by itself.
+        self._end_soon(1)
+        self.exit(return_code=1)
+
+    def panic(self, *renderables: RenderableType) -> None:
+        # Textual panics when the terminal's input ends under it (EIO once the terminal is
+        # gone) or on an error nobody caught: keep what was typed before it shuts the app.
+        self.keep_drafts()
+        self._end_soon(1)
+        super().panic(*renderables)
+
+    def _end_soon(self, code: int) -> None:
+        if self.is_headless:  # a test's app: its process is the test run
+            return
+        timer = threading.Timer(EXIT_GRACE_SECONDS, os._exit, args=(code,))
+        timer.daemon = True
+        timer.start()
+
+    def offer_drafts(self) -> None:
+        """At start: offer back the newest input kept when the terminal last went away."""
+        from db import drafts
+        from screens.drafts import DISCARD, RESUME, DraftModal, describe, reopen
+
+        waiting = drafts.waiting(self.store)
+        if not waiting:
+            return
+        draft = waiting[0]
+
+        def answered(answer: str | None) -> None:
+            if answer == RESUME:
+                form = reopen(self.store, draft)
+                if form is None:
+                    drafts.discard(self.store, draft.id)
+                    self.notify(self.t("draft.gone"), severity="warning")
+                    self.offer_drafts()
+                    return
+                self.push_screen(form)
+            elif answer == DISCARD:
+                drafts.discard(self.store, draft.id)
+                self.notify(self.t("draft.discarded"))
+                self.offer_drafts()
+
+        self.push_screen(DraftModal(describe(self.store, draft, self.t), draft.saved_at), answered)
 
     # -- navigation -----------------------------------------------------------
 

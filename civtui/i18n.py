@@ -449,3 +449,12 @@ def _merge_rules_strings() -> None:
 
 
 _merge_rules_strings()
+
+
+def _merge_history_strings() -> None:
+    from civtui.i18n_history import STRINGS_HISTORY
+
+    STRINGS.update(STRINGS_HISTORY)
+
+
+_merge_history_strings()

@@ -1,19 +1,27 @@
-"""A record's history: each change this laptop made to it, what sync last brought, and the
-values that lost a concurrent edit. Read from the change log, the row's stamp and the
-conflicts table; nothing here is stored twice."""
+"""A record's history: each change this laptop made to it, each change sync brought from
+another laptop, and the values that lost a concurrent edit. Read from the change log, the
+pulled steps (`pulled_changes`, written with each pulled row) and the conflicts table.
+
+A pulled step is the record as it stood on the server when this laptop pulled it, compared
+with the row as this laptop held it: several edits another laptop made between two of this
+laptop's syncs arrive as one step, with that laptop's last stamp, and a field that went
+there and back shows no change. Fields this laptop had edited and not yet sent are kept
+here, so they are not among the fields "changed by the other laptop".
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from civtui.domain.clock import CHINA_TZ
 from db.store import Store
 
-#: insert/update/delete: a change made on this laptop (in the change log); remote: the latest
-#: change another laptop made, as the stamp sync brought says; lost: a concurrent edit's value
+#: insert/update/delete: a change, made on this laptop or (`pulled`) brought by sync;
+#: remote: the latest change another laptop made, as the row's stamp says, for a record
+#: pulled before pulled steps were kept (no fields known); lost: a concurrent edit's value
 #: that the other one won over.
 Op = Literal["insert", "update", "delete", "remote", "lost"]
 
@@ -30,10 +38,15 @@ class Step:
     fields: dict[str, Any]
     #: For local changes: pending, accepted, conflict, rejected; else None.
     status: str | None = None
+    #: For pulled changes: each changed field's value on this laptop before the pull.
+    before: dict[str, Any] = field(default_factory=dict)
+    #: Brought by sync from another laptop (or from this one's older copy).
+    pulled: bool = False
 
     @property
     def local(self) -> bool:
-        return self.op in ("insert", "update", "delete")
+        """Made on this laptop, and so in its change log."""
+        return self.op in ("insert", "update", "delete") and not self.pulled
 
 
 def _when(stamp: str) -> dt.datetime:
@@ -57,17 +70,28 @@ def record_history(store: Store, table: str, record_id: str) -> list[Step]:
         values.pop("id", None)
         steps.append(Step(_when(stamp), kind, device, values, status))
         stamps.add(stamp)
+    pulled = store.db.execute(
+        "SELECT op, fields, hlc, device_id FROM pulled_changes "
+        "WHERE table_name = ? AND record_id = ? ORDER BY hlc",
+        [table, record_id],
+    ).fetchall()
+    for op, fields, stamp, device in pulled:
+        pairs = json.loads(fields)
+        new = {name: pair[1] for name, pair in pairs.items()}
+        old = {name: pair[0] for name, pair in pairs.items()}
+        steps.append(Step(_when(stamp), op, str(device), new, before=old, pulled=True))
+        stamps.add(stamp)
     row = store.db.execute(
         f"SELECT hlc, device_id FROM [{table}] WHERE id = ?", [record_id]
     ).fetchone()
-    if row is not None and row[0] not in stamps:
-        # Written by another laptop: sync brings the record's latest stamp, not each step.
+    if row is not None and row[0] not in stamps and not pulled:
+        # Pulled before this laptop kept pulled steps: only the record's latest stamp is known.
         steps.append(Step(_when(row[0]), "remote", str(row[1]), {}))
-    for field, lost, device, stamp in store.db.execute(
+    for name, lost, device, stamp in store.db.execute(
         "SELECT field, lost_value, lost_device, lost_hlc FROM conflicts "
         "WHERE table_name = ? AND record_id = ? ORDER BY id",
         [table, record_id],
     ):
         value = json.loads(lost) if lost else None
-        steps.append(Step(_when(stamp), "lost", str(device), {field: value}))
+        steps.append(Step(_when(stamp), "lost", str(device), {name: value}))
     return sorted(steps, key=lambda s: s.at)

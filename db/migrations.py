@@ -820,6 +820,42 @@ def m011_conflict_resolutions(db: Database) -> None:
 
 
 @migrations()
+def m012_pulled_steps_and_drafts(db: Database) -> None:
+    """Two local tables that never sync.
+
+    `pulled_changes`: what each pulled record changed here, field by field (the value this
+    laptop held and the one sync brought), with the record's stamp: the history of a record
+    another laptop edited. Written in the same transaction as the row.
+
+    `drafts`: a form's unsaved input, kept when the terminal went away (window closed, SSH
+    dropped) with nobody there to ask; offered back at the next start.
+    """
+    # Keyed by record and stamp, without a rowid: one b-tree to write per pulled record
+    # rather than a table and an index (a first pull brings tens of thousands).
+    db.execute(
+        """CREATE TABLE pulled_changes (
+            table_name TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            hlc TEXT NOT NULL,
+            op TEXT NOT NULL,
+            fields TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            pulled_at TEXT NOT NULL,
+            PRIMARY KEY (table_name, record_id, hlc)
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        """CREATE TABLE drafts (
+            id INTEGER PRIMARY KEY,
+            form TEXT NOT NULL,
+            args TEXT NOT NULL,
+            "values" TEXT NOT NULL,
+            saved_at TEXT NOT NULL
+        )"""
+    )
+
+
+@migrations()
 def m013_follow_up_indexes(db: Database) -> None:
     """The dashboard's 待跟进 list reads its head and its count from partial indexes: at
     50,000 people there are ~22,000 open needs, and joining every one to its person took

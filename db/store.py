@@ -88,6 +88,17 @@ def _to_column(value: Any) -> Any:
     return value
 
 
+def _from_column(stored: Any, like: Any) -> Any:
+    """A column's value as the wire would carry it, `like` being a value from the wire:
+    a list held as JSON text is read back as a list."""
+    if isinstance(like, list | dict) and isinstance(stored, str):
+        try:
+            return json.loads(stored)
+        except ValueError:
+            return stored
+    return stored
+
+
 class Store:
     """One profile's records. Not thread-safe: open one Store per thread."""
 
@@ -307,26 +318,30 @@ class Store:
     ) -> None:
         """Write records as the server has them, except the fields in `keep` (unsent local edits).
 
-        No change-log entries: these changes came from the server. Call inside a transaction.
-        A pulled page is hundreds of records: which exist is asked once per table, and the
-        clock is stored once, so the statements are the rows themselves.
+        No change-log entries: these changes came from the server. What each record changed
+        here (the fields whose value differs from the row as this laptop held it, old and new)
+        goes to `pulled_changes` with the record's stamp, for its history; the fields kept
+        local are not among them. Call inside a transaction. A pulled page is hundreds of
+        records: the rows they replace are read once per table, and the clock is stored
+        once, so the statements are the rows themselves.
         """
-        deleted_now = self._deleted_flags(records)
+        here = self._rows_here(records)
         now = self._now_text()
         now_ms = int(self.clock.now().timestamp() * 1000)
+        steps: list[tuple[str, str, str, str, str, str, str]] = []
         for rec in records:
             key = (rec.table, rec.record_id)
             skip = keep.get(key, frozenset())
             columns = self._column_set(rec.table)
-            values = {
-                k: _to_column(v) for k, v in rec.fields.items() if k in columns and k not in skip
-            }
-            existing = deleted_now.get(key)
+            wire = {k: v for k, v in rec.fields.items() if k in columns and k not in skip}
+            values = {k: _to_column(v) for k, v in wire.items()}
+            existing = here.get(key)
+            was_deleted = bool(existing and existing["deleted"])
             meta = {
                 "updated_at": now,
                 "device_id": rec.device_id,
                 "hlc": rec.hlc,
-                "deleted": 1 if rec.deleted or existing else 0,
+                "deleted": 1 if rec.deleted or was_deleted else 0,
             }
             if existing is None:
                 row = {**values, "id": rec.record_id, **meta}
@@ -335,6 +350,11 @@ class Store:
                 self.db.execute(
                     f"INSERT INTO [{rec.table}] ({names}) VALUES ({marks})", list(row.values())
                 )
+                here[key] = row
+                # The record itself shows what it was created with.
+                steps.append(
+                    (rec.table, rec.record_id, "insert", "{}", rec.hlc, rec.device_id, now)
+                )
             else:
                 row = {**values, **meta}
                 row.pop("id", None)
@@ -342,28 +362,48 @@ class Store:
                 self.db.execute(
                     f"UPDATE [{rec.table}] SET {sets} WHERE id = ?", [*row.values(), rec.record_id]
                 )
-            deleted_now[key] = bool(meta["deleted"])
+                changed = {
+                    k: [_from_column(existing.get(k), wire[k]), wire[k]]
+                    for k, v in values.items()
+                    if k != "id" and existing.get(k) != v
+                }
+                existing.update(row)
+                op = "delete" if meta["deleted"] and not was_deleted else "update"
+                if changed or op == "delete":
+                    fields = json.dumps(changed, ensure_ascii=False, separators=(",", ":"))
+                    steps.append(
+                        (rec.table, rec.record_id, op, fields, rec.hlc, rec.device_id, now)
+                    )
             if rec.table == Person.table and "name" in values:
                 self._index_name(rec.record_id, str(values["name"]))
             remote = hlc.Stamp.parse(rec.hlc)
             self._last_stamp = hlc.receive(self._last_stamp, remote, now_ms, self.device_id)
+        if steps:
+            self.db.conn.executemany(
+                # The same stamp twice is the same change pulled again.
+                "INSERT OR IGNORE INTO pulled_changes (table_name, record_id, op, fields, hlc, "
+                "device_id, pulled_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                steps,
+            )
         if records:
             self.set_meta("hlc", str(self._last_stamp))
 
-    def _deleted_flags(self, records: Sequence[Remote]) -> dict[tuple[str, str], bool]:
-        """For each of these records already here, whether it is deleted."""
+    def _rows_here(self, records: Sequence[Remote]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The rows these records will replace, as this laptop holds them now; a few
+        queries per table, whatever the page's size."""
         ids: dict[str, list[str]] = {}
         for rec in records:
             ids.setdefault(rec.table, []).append(rec.record_id)
-        found: dict[tuple[str, str], bool] = {}
+        found: dict[tuple[str, str], dict[str, Any]] = {}
         for table, wanted in ids.items():
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ", ".join("?" for _ in chunk)
-                for record_id, deleted in self.db.execute(
-                    f"SELECT id, deleted FROM [{table}] WHERE id IN ({marks})", chunk
-                ):
-                    found[(table, record_id)] = bool(deleted)
+                cursor = self.db.execute(f"SELECT * FROM [{table}] WHERE id IN ({marks})", chunk)
+                names = [d[0] for d in cursor.description]
+                for values in cursor:
+                    row = dict(zip(names, values, strict=True))
+                    found[(table, row["id"])] = row
         return found
 
     def _column_set(self, table: str) -> frozenset[str]:

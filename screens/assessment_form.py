@@ -14,6 +14,7 @@ from screens.form import FieldSpec, ModelForm
 
 class AssessmentForm(ModelForm):
     model = Assessment
+    draft_form = "assessment"
 
     def __init__(self, elder: Person, editing: Assessment | None = None) -> None:
         self.elder = elder
@@ -38,6 +39,9 @@ class AssessmentForm(ModelForm):
 
     def fixed(self) -> dict[str, Any]:
         return {"person_id": self.elder.id, "assessor": self.civ.staff_name}
+
+    def draft_args(self) -> dict[str, str | None]:
+        return {"person_id": self.elder.id, "editing_id": self.editing_id()}
 
     def compose(self) -> ComposeResult:
         yield from super().compose()

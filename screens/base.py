@@ -29,6 +29,11 @@ class CivScreen(Screen[ResultT], Generic[ResultT]):
         """Whether leaving this screen would throw away something typed (forms say so)."""
         return False
 
+    def keep_draft(self) -> bool:
+        """Keep unsaved input in the profile, there being no one to ask (the terminal went
+        away); False when there is nothing to keep (forms keep theirs)."""
+        return False
+
 
 class CivModal(ModalScreen[ResultT], Generic[ResultT]):
     def __init__(self) -> None:

@@ -21,6 +21,7 @@ from screens.form import FieldSpec, ModelForm
 
 class ChildCheckForm(ModelForm):
     model = ChildCheck
+    draft_form = "check"
 
     def __init__(
         self, child: Person, previous: ChildCheck | None, editing: ChildCheck | None = None
@@ -71,6 +72,13 @@ class ChildCheckForm(ModelForm):
 
     def fixed(self) -> dict[str, Any]:
         return {"person_id": self.child.id, "checker": self.civ.staff_name}
+
+    def draft_args(self) -> dict[str, str | None]:
+        return {
+            "person_id": self.child.id,
+            "previous_id": self.previous.id if self.previous else None,
+            "editing_id": self.editing_id(),
+        }
 
     def on_mount(self) -> None:
         super().on_mount()

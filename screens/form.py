@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from pydantic import ValidationError
 from rich.segment import Segment
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Checkbox, Footer, Header, Input, Label, Select, SelectionList, Static
 from textual.widgets.option_list import OptionDoesNotExist
+from textual.widgets.select import InvalidSelectValueError
 from textual.widgets.selection_list import Selection
 
 from civtui.domain import dates
@@ -32,6 +35,7 @@ from civtui.domain.clock import CHINA_TZ
 from civtui.domain.errors import FieldError, Problem, explain, not_a_date, text
 from civtui.domain.models import Record
 from civtui.services import records as record_service
+from db import drafts
 from db.connection import OperationalError
 from db.store import RecordDeletedError
 from screens.base import CivScreen
@@ -95,12 +99,19 @@ class ModelForm(CivScreen[bool]):
     ]
 
     model: ClassVar[type[Record]]
+    #: The name a draft of this form is kept under (`db.drafts`); see `screens.drafts`.
+    draft_form: ClassVar[str] = ""
 
     def __init__(self, editing: Record | None = None) -> None:
         super().__init__()
         #: The saved record this form corrects; None for a new record.
         self.editing = editing
+        #: The draft this form was reopened from (or last kept as): gone once the form closes.
+        self.draft_id: int | None = None
+        #: Typed input to put back into the widgets once they exist (a draft's values).
+        self.restore: dict[str, Any] = {}
         self._initial: dict[str, Any] = {}
+        self._initial_raw: dict[str, Any] = {}
         self._start: dict[str, Any] | None = None
         #: What each field held when a save was last refused: its message stays until it changes.
         self._refused: dict[str, Any] = {}
@@ -140,6 +151,13 @@ class ModelForm(CivScreen[bool]):
     def fixed(self) -> dict[str, Any]:
         """Values not typed in: whose record it is, who recorded it."""
         return {}
+
+    def draft_args(self) -> dict[str, str | None]:
+        """The record ids this form was opened on, for `screens.drafts.reopen`."""
+        return {}
+
+    def editing_id(self) -> str | None:
+        return self.editing.id if self.editing is not None else None
 
     def build(self, values: dict[str, Any]) -> list[Record]:
         """The records to save; raises ValidationError or FieldError when input is wrong."""
@@ -225,6 +243,8 @@ class ModelForm(CivScreen[bool]):
 
     def on_mount(self) -> None:
         self._initial = self.values()
+        self._initial_raw = {spec.name: _plain(self._raw(spec.name)) for spec in self.specs()}
+        self._put_back(self.restore)
         for spec in self.specs():
             widget = self.query_one(f"#in-{spec.name}")
             if widget.focusable and widget.display:
@@ -342,6 +362,57 @@ class ModelForm(CivScreen[bool]):
     def unsaved_input(self) -> bool:
         return self.is_mounted and self.values() != self._initial
 
+    # -- drafts: input kept when the terminal goes away -------------------------
+
+    def typed(self) -> dict[str, Any]:
+        """What differs in the widgets from what the form opened with, as plain JSON values
+        (text, codes, lists of codes, booleans; None for a choice emptied)."""
+        now = {spec.name: _plain(self._raw(spec.name)) for spec in self.specs()}
+        return {k: v for k, v in now.items() if self._initial_raw.get(k) != v}
+
+    def keep_draft(self) -> bool:
+        """Keep the unsaved input as a draft in the profile; False when there is none."""
+        if not self.draft_form or not self.unsaved_input():
+            return False
+        self.draft_id = drafts.keep(
+            self.civ.store, self.draft_form, self.draft_args(), self.typed(), self.draft_id
+        )
+        return True
+
+    def _put_back(self, values: dict[str, Any]) -> None:
+        """Fill the widgets with a draft's values; a value the form no longer offers (a need
+        moved on meanwhile) is left out."""
+        for spec in self.specs():
+            if spec.name not in values:
+                continue
+            value = values[spec.name]
+            widget = self.query_one(f"#in-{spec.name}")
+            offered = [v for _, v in self._options(spec)]
+            if isinstance(widget, Input):
+                widget.value = "" if value is None else str(value)
+            elif isinstance(widget, Select):
+                if value is None:
+                    with suppress(InvalidSelectValueError):
+                        widget.clear()
+                    continue
+                match = [v for v in offered if v == value]
+                if match:
+                    widget.value = match[0]
+            elif isinstance(widget, SelectionList):
+                widget.deselect_all()
+                for v in offered:
+                    if v in (value or []):
+                        widget.select(v)
+            elif isinstance(widget, Checkbox):
+                widget.value = bool(value)
+
+    def dismiss(self, result: bool | None = None) -> AwaitComplete:
+        # Saved or left on purpose: the draft it was reopened from has served.
+        if self.draft_id is not None:
+            drafts.discard(self.civ.store, self.draft_id)
+            self.draft_id = None
+        return super().dismiss(result)
+
     def _not_dates(self) -> list[Problem]:
         """Dates typed in no form civtui reads. Said here, in one message, rather than left
         to the model: it would take a bare number (20261120, 11.31) for a Unix time."""
@@ -432,6 +503,17 @@ class ModelForm(CivScreen[bool]):
             ConfirmModal(t("form.discard_title"), t("form.discard_yes"), t("form.discard_no")),
             answered,
         )
+
+
+def _plain(value: Any) -> Any:
+    """A widget's value as JSON holds it: a choice by its code, no selection as None."""
+    if value is Select.NULL:
+        return None
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, Choice):
+        return str(value.value)
+    return value
 
 
 def _is_iso(text: str, kind: Kind) -> bool:

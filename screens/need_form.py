@@ -11,6 +11,7 @@ from screens.form import FieldSpec, ModelForm
 
 class NeedForm(ModelForm):
     model = ElderNeed
+    draft_form = "need"
 
     def __init__(self, elder: Person, editing: ElderNeed | None = None) -> None:
         self.elder = elder
@@ -30,6 +31,9 @@ class NeedForm(ModelForm):
     def initial(self) -> dict[str, Any]:
         return {"urgency": Urgency.NORMAL, "raised_on": self.civ.today.isoformat()}
 
+    def draft_args(self) -> dict[str, str | None]:
+        return {"person_id": self.elder.id, "editing_id": self.editing_id()}
+
     def build(self, values: dict[str, Any]) -> list[Record]:
         need, first = ElderNeed.raise_new(
             at=self.civ.clock.now(),
@@ -45,6 +49,7 @@ class NeedStatusForm(ModelForm):
     """Moves one need a step along; only the steps its workflow allows are offered."""
 
     model = NeedStatusChange
+    draft_form = "need_status"
 
     def __init__(self, elder: Person, need: ElderNeed) -> None:
         self.elder = elder
@@ -67,6 +72,9 @@ class NeedStatusForm(ModelForm):
 
     def initial(self) -> dict[str, Any]:
         return {"referred_to": self.need.referred_to}
+
+    def draft_args(self) -> dict[str, str | None]:
+        return {"person_id": self.elder.id, "need_id": self.need.id}
 
     def _label(self, name: str) -> str:
         # 转介至 is the need's own field, set through this step.

@@ -22,6 +22,7 @@ class PersonForm(ModelForm):
     """New person when `person` is None, else an edit of that person."""
 
     model = Person
+    draft_form = "person"
 
     def __init__(self, person: Person | None, household_of: Person | None = None) -> None:
         """`household_of`: for a new person, someone whose household and address they share."""
@@ -30,6 +31,12 @@ class PersonForm(ModelForm):
         #: The day a status or category change takes effect, once `build` has checked it.
         self._effective: dt.date | None = None
         super().__init__()
+
+    def draft_args(self) -> dict[str, str | None]:
+        return {
+            "person_id": self.person.id if self.person else None,
+            "household_of_id": self.household_of.id if self.household_of else None,
+        }
 
     def heading(self) -> str:
         if self.person is None:

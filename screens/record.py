@@ -101,6 +101,8 @@ def _adapter(kind: type[Record], name: str) -> TypeAdapter[Any]:
 
 def shown_raw(kind: type[Record], name: str, raw: Any, t: Translator) -> str:
     """A value as the change log holds it (codes, ISO text), shown as `shown` would."""
+    if raw is None or raw == "":
+        return "—"
     if name not in kind.model_fields:
         return str(raw)
     try:
@@ -192,9 +194,11 @@ class RecordScreen(CivScreen[bool]):
         return out
 
     def _who(self, step: Step) -> str:
+        """The staff member for this laptop's own steps; another laptop by a short label (a
+        laptop learns no other laptop's staff from sync)."""
         t = self.civ.t
         laptop = step.device_id[:8]
-        if step.device_id == self.civ.store.device_id:
+        if step.local or step.device_id == self.civ.store.device_id:
             return t("record.by_me", staff=self.civ.staff_name or "—", device=laptop)
         return t("record.by_other", device=laptop)
 
@@ -202,6 +206,24 @@ class RecordScreen(CivScreen[bool]):
         t = self.civ.t
         if step.op == "remote":
             return t("record.remote")
+        if step.pulled:
+            if step.op == "insert":
+                return t("history.pulled_insert")
+            if step.op == "delete":
+                return t("history.pulled_delete")
+            moves = [
+                t(
+                    "history.field",
+                    field=t.of(kind, name),
+                    old=shown_raw(kind, name, step.before.get(name), t),
+                    new=shown_raw(kind, name, value, t),
+                )
+                for name, value in step.fields.items()
+                if name in kind.model_fields and name not in {"id", "person_id"}
+            ]
+            # One field a line, under the time: a step from a laptop that corrected several
+            # fields would otherwise wrap mid-value at 80 columns.
+            return t("history.pulled_update", what="".join(f"\n{' ' * 18}{m}" for m in moves))
         if step.op == "delete":
             return t("op.delete")
         parts = [

@@ -11,6 +11,7 @@ from screens.form import FieldSpec, ModelForm
 
 class VisitForm(ModelForm):
     model = Visit
+    draft_form = "visit"
 
     def __init__(self, person: Person, editing: Visit | None = None) -> None:
         self.person = person
@@ -43,3 +44,6 @@ class VisitForm(ModelForm):
 
     def fixed(self) -> dict[str, Any]:
         return {"person_id": self.person.id, "visitor": self.civ.staff_name}
+
+    def draft_args(self) -> dict[str, str | None]:
+        return {"person_id": self.person.id, "editing_id": self.editing_id()}

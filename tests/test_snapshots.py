@@ -187,6 +187,33 @@ LOST_NOTE = (
 )
 
 
+def edited_elsewhere(app: CivtuiApp) -> CivtuiApp:
+    """The latest visit's health and note, changed on laptop B at 15:20 and pulled here."""
+    import datetime as dt
+
+    from civtui.domain.clock import CHINA_TZ
+    from db.store import Remote
+
+    visit, _ = latest_visit(app)
+    at = int(dt.datetime(2026, 11, 22, 15, 20, tzinfo=CHINA_TZ).timestamp() * 1000)
+    fields = {**visit.row(), "health": "poor", "notes": "腿脚不便，已联系村医上门"}
+    with app.store.transaction():
+        app.store.apply_remote(
+            [
+                Remote(
+                    table="visits",
+                    record_id=visit.id,
+                    fields=fields,
+                    deleted=False,
+                    hlc=f"{at:013d}-0000-laptop-b",
+                    device_id="laptop-b",
+                )
+            ],
+            {},
+        )
+    return app
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("size", SIZES)
 def test_conflict_dialog(snap_compare: Snap, home: Path, size: tuple[int, int], lang: str) -> None:
@@ -211,3 +238,28 @@ def test_conflict_dialog(snap_compare: Snap, home: Path, size: tuple[int, int], 
         await steady(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("size", SIZES)
+def test_record_edited_on_another_laptop(
+    snap_compare: Snap, home: Path, size: tuple[int, int], lang: str
+) -> None:
+    app = edited_elsewhere(one_laptop(app_on(demo_profile(home), lang=lang)))
+    assert snap_compare(
+        app, terminal_size=size, run_before=showing(lambda a: RecordScreen(*latest_visit(a)))
+    )
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("size", SIZES)
+def test_draft_offered_at_start(
+    snap_compare: Snap, home: Path, size: tuple[int, int], lang: str
+) -> None:
+    from db import drafts
+
+    app = app_on(demo_profile(home), lang=lang)
+    person = first_elder(app)
+    args: dict[str, str | None] = {"person_id": person.id, "editing_id": None}
+    drafts.keep(app.store, "visit", args, {"notes": "屋顶漏雨，已告知村委"})
+    assert snap_compare(app, terminal_size=size, run_before=steady)

@@ -175,6 +175,7 @@ def test_migrations_on_an_empty_file_take_no_copy(tmp_path: Path) -> None:
         "m009_corrections_and_follow_ups",
         "m010_dated_history",
         "m011_conflict_resolutions",
+        "m012_pulled_steps_and_drafts",
         "m013_follow_up_indexes",
     ]
     assert list(tmp_path.glob("*.bak")) == []
