@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from pathlib import Path
@@ -10,8 +11,9 @@ import pytest
 from pydantic import ValidationError
 
 from civtui.domain.clock import Clock
-from civtui.domain.models import Person, Staff
-from civtui.services import conflicts
+from civtui.domain.errors import FieldError
+from civtui.domain.models import Person, Staff, Visit
+from civtui.services import conflicts, records
 from civtui.services.keys import open_store
 from civtui.services.profile import Profile, SetupError, current_profile, set_up
 from db import Store, outbox
@@ -208,3 +210,22 @@ def test_setting_up_makes_the_profile_current(home: Path) -> None:
         assert store.get_meta("staff_id") == staff.id
     finally:
         store.close()
+
+
+def test_a_record_todays_rules_refuse_can_still_be_deleted(store: Store) -> None:
+    """A visit dated in the future (by a laptop whose clock ran ahead) is a wrong record:
+    deleting it must not ask it to pass the rules it breaks."""
+    person = make_person()
+    store.save(person)
+    ahead = {"today": TODAY + dt.timedelta(days=3)}
+    visit = Visit.model_validate(
+        {"person_id": person.id, "visit_date": TODAY + dt.timedelta(days=2), "visitor": "王"},
+        context=ahead,
+    )
+    store.save(visit)
+    with pytest.raises(ValidationError):
+        visit.revise(context={"today": TODAY}, notes="")  # what delete used to do
+    records.delete(store, visit, "日期录错了", TODAY)
+    assert store.get(Visit, visit.id) is None
+    with pytest.raises(FieldError):
+        records.delete(store, person, "长" * 201, TODAY)

@@ -29,6 +29,8 @@ OPENABLE: dict[str, type[Record]] = {
 }
 
 R = TypeVar("R", bound=Record)
+#: As every deletable record's `deleted_reason` field says.
+REASON_MAX = 200
 
 
 def current(store: Store, record: R) -> R:
@@ -63,10 +65,21 @@ def delete(store: Store, record: Record, reason: str, today: dt.date) -> None:
                 "say why the record is deleted (wrong person, entered twice)",
             ),
         )
+    if len(reason) > REASON_MAX:
+        raise FieldError(
+            "deleted_reason",
+            Said(
+                f"删除原因最多{REASON_MAX}个字，现为{len(reason)}个字；请写短一些",
+                f"the reason may be at most {REASON_MAX} characters (it has {len(reason)})",
+            ),
+        )
     kind = type(record)
     with store.transaction():
         now = current(store, record)
-        store.save(now.revise(context={"today": today}, deleted_reason=reason))
+        # Only the reason is checked, not the record's other rules again: a wrong record
+        # is often one today's rules refuse (dated in the future by a laptop whose clock
+        # ran ahead, a child past an age limit changed since), and it must still go.
+        store.save(now.model_copy(update={"deleted_reason": reason}))
         if isinstance(now, ElderNeed):
             for step in store.all(NeedStatusChange, "need_id = ?", [now.id]):
                 store.delete(NeedStatusChange, step.id)
