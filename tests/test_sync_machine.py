@@ -148,7 +148,6 @@ class SyncMachine(RuleBasedStateMachine):
             store = open_store(path, self.world.clock(0))
             self.laptops.append(Laptop(role, templates.tokens[role.name], store, self.world))
         self.serial = 100
-        self.steps = 0
         #: Records a rule made name one in another village, or one of these: the server may
         #: refuse them (and what names them), and nothing else.
         self.tainted: set[tuple[str, str]] = set()
@@ -165,16 +164,20 @@ class SyncMachine(RuleBasedStateMachine):
         self.unsettled_restore = False
 
     def teardown(self) -> None:
+        failed = sys.exc_info()[0] is not None
         try:
-            if sys.exc_info()[0] is None:  # every example ends settled and checked
+            if not failed:  # every example ends settled and checked
                 settle_and_check(self)
+        except BaseException:
+            failed = True
+            raise
         finally:
-            self.close()
+            self.close(failed)
 
-    def close(self) -> None:
+    def close(self, failed: bool = False) -> None:
         if LOG:
             with Path(LOG).open("a") as log:  # a long run's progress, one line an example
-                log.write(f"{time.strftime('%H:%M:%S')} {self.steps}\n")
+                log.write(f"{time.strftime('%H:%M:%S')} {'FAIL' if failed else 'ok'}\n")
         for lap in self.laptops:
             lap.store.close()
         self.server.close()
@@ -204,7 +207,6 @@ class SyncMachine(RuleBasedStateMachine):
     # -- helpers -----------------------------------------------------------------------------
 
     def lap(self, i: int) -> Laptop:
-        self.steps += 1
         lap = self.laptops[i]
         lap.tick()
         return lap
