@@ -298,12 +298,12 @@ class Laptop:
     def live(
         self, kind: type[Record], where: str = "", params: list[Any] | None = None
     ) -> list[str]:
-        """Ids of live records of `kind`, in a stable order."""
+        """Ids of live records of `kind`, in the order they came to the laptop."""
         condition = "deleted = 0" + (f" AND ({where})" if where else "")
         return [
             str(r[0])
             for r in self.store.db.execute(
-                f"SELECT id FROM [{kind.table}] WHERE {condition} ORDER BY id", params or []
+                f"SELECT id FROM [{kind.table}] WHERE {condition} ORDER BY rowid", params or []
             )
         ]
 

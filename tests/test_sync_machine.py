@@ -30,12 +30,14 @@ example, to follow a long run; SYNC_MACHINE_RESTORE_SERVER=1: restore the server
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import shutil
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,8 +46,9 @@ import fastapi.dependencies.utils
 import fastapi.routing
 import pytest
 import starlette.concurrency
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
+from hypothesis.errors import HypothesisException
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
@@ -104,7 +107,14 @@ from tests.sync_model import (
 )
 
 T = TypeVar("T")
+#: The numbers the current example's uuid4s are taken from (see SyncMachine.__init__).
+IDS: list[Iterator[int]] = [itertools.count(1)]
 EXAMPLES = int(os.environ.get("SYNC_MACHINE_EXAMPLES", "100"))
+PHASES = (
+    list(Phase)
+    if os.environ.get("SYNC_MACHINE_SHRINK", "1") == "1"
+    else [Phase.explicit, Phase.reuse, Phase.generate]
+)
 #: Random examples rather than the derandomized sequence CI runs.
 RANDOM = os.environ.get("SYNC_MACHINE_RANDOM") == "1"
 #: A file to append a line to after every example (for long runs).
@@ -139,6 +149,9 @@ class SyncMachine(RuleBasedStateMachine):
         super().__init__()
         self.folder = Path(tempfile.mkdtemp(dir=folder))
         self.world = World()
+        # Ids and device ids are uuid4s: numbered instead, so that an example runs the same
+        # every time (which records a rule picks depends on their order).
+        IDS[0] = itertools.count(1)
         merge.now_ms = self.world.now_ms  # the server's clock is the world's
         self.server = Server(self.folder, templates.server)
         self.laptops: list[Laptop] = []
@@ -165,7 +178,10 @@ class SyncMachine(RuleBasedStateMachine):
         self.unsettled_restore = False
 
     def teardown(self) -> None:
-        failed = sys.exc_info()[0] is not None
+        # Hypothesis ends an example that ran out of data by raising through the rules too;
+        # only an error of the rules or checks counts as failed.
+        raised = sys.exc_info()[1]
+        failed = isinstance(raised, Exception) and not isinstance(raised, HypothesisException)
         try:
             if not failed:  # every example ends settled and checked
                 settle_and_check(self)
@@ -204,6 +220,13 @@ class SyncMachine(RuleBasedStateMachine):
             person = self.new_person(lap, village, None, child, NAMES[0])
             lap.store.save(person)
             self.made_now(lap, person)
+        # A household in each of the supervisor's villages: a person it adds may live in
+        # either, and so in one of the other village (which the server must refuse).
+        sup = self.lap(2)
+        for village in sup.role.villages:
+            household = Household(village_code=village, address=f"{village[-3:]}路1号")
+            sup.store.save(household)
+            self.made_now(sup, household)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -783,6 +806,8 @@ def machine_settings() -> settings:
         database=None,
         suppress_health_check=list(HealthCheck),
         print_blob=True,
+        # SYNC_MACHINE_SHRINK=0: report the first failing example as found, unshrunk.
+        phases=PHASES,
     )
 
 
@@ -793,6 +818,7 @@ def in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     monkeypatch.setattr(client, "PULL_PAGE", client.PULL_PAGE)
     monkeypatch.setattr(client, "PUSH_BATCH", client.PUSH_BATCH)
     monkeypatch.setattr(merge, "now_ms", merge.now_ms)
+    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(IDS[0])))
     # The app's blocking work runs on the event loop's own thread rather than in anyio's
     # worker threads: the same code, without a thread hand-off per request.
     for module in (starlette.concurrency, fastapi.dependencies.utils, fastapi.routing):
