@@ -554,7 +554,10 @@ class SyncMachine(RuleBasedStateMachine):
             return
         if kind.table in record_service.OPENABLE:
             # As the app deletes: the reason travels with the tombstone; a need's steps go too.
-            record_service.delete(lap.store, record, "录错了", lap.today)
+            # A record dated after this laptop's today (its clock behind the one that made
+            # it) is refused: the reason is written through the rules, which check the date.
+            with refused_by_the_form():
+                record_service.delete(lap.store, record, "录错了", lap.today)
         else:
             lap.store.delete(kind, record.id)
 
