@@ -1,0 +1,889 @@
+"""A model of the whole sync system: several laptops and one server, as vdirsyncer's `SyncMachine`
+(tests/unit/sync/test_sync.py) models its storages (issue #12).
+
+Hypothesis drives three laptops — two of village A, and a supervisor whose token covers A
+and B — and one real server in process (`tests.sync_model`). Its rules write every
+synced record kind through the store and the services the app uses (a person with more
+visits than a pull page, then the person edited; a supervisor's record naming one in the
+other village), sync one laptop, cut a sync at any request (before the server sees it, or
+after it committed and before the answer arrives; pushes and pulls alike), skew a laptop's
+clock, restore a laptop from an older copy of its profile and the server from an older copy
+of its database (off by default: see RESTORE_SERVER). Pull pages and push batches are a few records long, so paging is
+exercised at every step.
+
+`settle_and_check` syncs every laptop until nothing moves (bounded) and checks what must
+then hold: each laptop equals the server for its villages, nothing pending or held, every
+cursor at the server's version, every conflict the server recorded in a village on every
+laptop of it, deletes stay deleted, every record on the server valid and naming nothing a
+laptop of its village could not hold, no record the laptops never made.
+
+CI runs SYNC_MACHINE_EXAMPLES examples (default 100: about a minute and a half on a loaded
+2-core machine), derandomized. The long run:
+
+    SYNC_MACHINE_EXAMPLES=5000 .venv/bin/python -m pytest tests/test_sync_machine.py -q
+
+(SYNC_MACHINE_RANDOM=1: random examples instead of the derandomized sequence;
+SYNC_MACHINE_STEPS: rules per example, default 25; SYNC_MACHINE_LOG=<file>: a line per
+example, to follow a long run; SYNC_MACHINE_RESTORE_SERVER=1: restore the server too.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, suppress
+from pathlib import Path
+from typing import Any, TypeVar
+
+import fastapi.dependencies.utils
+import fastapi.routing
+import pytest
+import starlette.concurrency
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.errors import HypothesisException
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from pydantic import ValidationError
+
+from civtui.domain import resident_id
+from civtui.domain.barthel import ITEMS
+from civtui.domain.choices import (
+    Category,
+    EconomicStatus,
+    GuardianSituation,
+    Mood,
+    NeedStatus,
+    NeedType,
+    PersonStatus,
+    ReferredTo,
+)
+from civtui.domain.models import (
+    SYNCED_TYPES,
+    Assessment,
+    ChildCheck,
+    ElderNeed,
+    Household,
+    MonthClose,
+    Person,
+    PersonEvent,
+    Record,
+    Staff,
+    Village,
+    Visit,
+    sync_spec,
+)
+from civtui.services import records as record_service
+from civtui.services import reports
+from db import connection, outbox
+from db import store as store_module
+from db.store import open_store
+from sync import client
+from sync.client import SyncError
+from sync.protocol import Code
+from sync.server import merge
+from tests.sync_model import (
+    ROLES,
+    VILLAGE_A,
+    VILLAGE_B,
+    Fault,
+    Laptop,
+    Server,
+    Templates,
+    World,
+    as_row,
+    make_templates,
+)
+
+T = TypeVar("T")
+#: The numbers the current example's uuid4s are taken from (see SyncMachine.__init__).
+IDS: list[Iterator[int]] = [itertools.count(1)]
+EXAMPLES = int(os.environ.get("SYNC_MACHINE_EXAMPLES", "100"))
+PHASES = (
+    list(Phase)
+    if os.environ.get("SYNC_MACHINE_SHRINK", "1") == "1"
+    else [Phase.explicit, Phase.reuse, Phase.generate]
+)
+#: Random examples rather than the derandomized sequence CI runs.
+RANDOM = os.environ.get("SYNC_MACHINE_RANDOM") == "1"
+#: A file to append a line to after every example (for long runs).
+LOG = os.environ.get("SYNC_MACHINE_LOG")
+STEPS = int(os.environ.get("SYNC_MACHINE_STEPS", "25"))
+#: Restoring the server from an older copy finds a bug not fixed yet (a laptop's cursor
+#: skips versions given out again after the restore: see the xfail test at the end), so it
+#: is left out unless asked for.
+RESTORE_SERVER = os.environ.get("SYNC_MACHINE_RESTORE_SERVER", "0") == "1"
+#: Rounds of "every laptop syncs" before the system must be quiet: a change reaches every
+#: laptop in two (pushed in one, pulled in the next), a restored server's in three.
+SETTLE_ROUNDS = 6
+NAMES = ["张三", "李四", "王五", "赵六", "陈七"]
+PHONES = ["13905801111", "13905802222", "13905803333", None]
+NOTES = ["", "一切正常", "需要复查", "家中无人"]
+#: Rejections a record may get when a rule made it name what lies in another village (or
+#: one that was itself refused); any other rejection is a bug.
+EXPECTED_REFUSALS = {
+    Code.REFERENCE_ELSEWHERE,
+    Code.PARENT_MISSING,
+    Code.OUTSIDE_VILLAGES,
+    Code.VILLAGE_UNKNOWN,
+    Code.DELETE_MISSING,
+    Code.STAFF_VILLAGES,
+}
+
+laptops = st.integers(0, len(ROLES) - 1)
+
+
+class SyncMachine(RuleBasedStateMachine):
+    def __init__(self, templates: Templates, folder: Path) -> None:
+        super().__init__()
+        self.folder = Path(tempfile.mkdtemp(dir=folder))
+        self.world = World()
+        # Ids and device ids are uuid4s: numbered instead, so that an example runs the same
+        # every time (which records a rule picks depends on their order).
+        IDS[0] = itertools.count(1)
+        merge.now_ms = self.world.now_ms  # the server's clock is the world's
+        self.server = Server(self.folder, templates.server)
+        self.laptops: list[Laptop] = []
+        for role in ROLES:
+            (self.folder / role.name).mkdir()
+            path = self.folder / role.name / "civtui.db"
+            shutil.copyfile(templates.profiles[role.name], path)
+            store = open_store(path, self.world.clock(0))
+            self.laptops.append(Laptop(role, templates.tokens[role.name], store, self.world))
+        self.serial = 100
+        #: Records a rule made name one in another village, or one of these: the server may
+        #: refuse them (and what names them), and nothing else.
+        self.tainted: set[tuple[str, str]] = set()
+        #: Every record any laptop made: the server holds nothing else.
+        self.made: set[tuple[str, str]] = {(t, i) for lap in self.laptops for (t, i) in lap.rows()}
+        #: Deletes the server acknowledged: (table, id) -> the laptop that made it.
+        self.deletes: dict[tuple[str, str], int] = {}
+        #: For each server copy, how many laptop restores came before it.
+        self.copy_after: list[int] = []
+        self.laptop_restores = 0
+        self.restored_server = False
+        #: A server restore not yet followed by a settle: laptops may still have to send
+        #: again what it lost.
+        self.unsettled_restore = False
+
+    def teardown(self) -> None:
+        # Hypothesis ends an example that ran out of data by raising through the rules too;
+        # only an error of the rules or checks counts as failed.
+        raised = sys.exc_info()[1]
+        failed = isinstance(raised, Exception) and not isinstance(raised, HypothesisException)
+        try:
+            if not failed:  # every example ends settled and checked
+                settle_and_check(self)
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            self.close(failed)
+
+    def close(self, failed: bool = False) -> None:
+        if LOG:
+            with Path(LOG).open("a") as log:  # a long run's progress, one line an example
+                log.write(f"{time.strftime('%H:%M:%S')} {'FAIL' if failed else 'ok'}\n")
+        for lap in self.laptops:
+            lap.store.close()
+        self.server.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    # -- set-up ------------------------------------------------------------------------------
+
+    @initialize(page=st.integers(3, 7), batch=st.integers(3, 7))
+    def paging(self, page: int, batch: int) -> None:
+        # Restored by the test's monkeypatch; pages of a few records make paging happen often.
+        client.PULL_PAGE, client.PUSH_BATCH = page, batch
+
+    @initialize()
+    def first_people(self) -> None:
+        """An elder and a child in A on the first laptop, an elder in B on the supervisor's:
+        the rules that need a person have one from the first step."""
+        for i, village, child in (
+            (0, VILLAGE_A, False),
+            (0, VILLAGE_A, True),
+            (2, VILLAGE_B, False),
+        ):
+            lap = self.lap(i)
+            person = self.new_person(lap, village, None, child, NAMES[0])
+            lap.store.save(person)
+            self.made_now(lap, person)
+        # A household in each of the supervisor's villages: a person it adds may live in
+        # either, and so in one of the other village (which the server must refuse).
+        sup = self.lap(2)
+        for village in sup.role.villages:
+            household = Household(village_code=village, address=f"{village[-3:]}路1号")
+            sup.store.save(household)
+            self.made_now(sup, household)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def lap(self, i: int) -> Laptop:
+        lap = self.laptops[i]
+        lap.tick()
+        return lap
+
+    def pick(self, lap: Laptop, data: st.DataObject, kind: type[Record], where: str = "") -> Any:
+        ids = lap.live(kind, where)
+        if not ids:
+            return None  # the step does nothing: a valid example all the same
+        chosen = data.draw(st.sampled_from(ids), label=f"{kind.table} on {lap.name}")
+        record = lap.store.get(kind, chosen)
+        assert record is not None
+        return record
+
+    def made_now(self, lap: Laptop, *records: Record) -> None:
+        for record in records:
+            key = (record.table, record.id)
+            self.made.add(key)
+            if self._names_elsewhere(lap, record):
+                self.tainted.add(key)
+
+    def _names_elsewhere(self, lap: Laptop, record: Record) -> bool:
+        """Whether `record` names a tainted record, or one in another village than its own."""
+        spec = sync_spec(type(record))
+        named = ((spec.parent,) if spec.parent else ()) + spec.refers
+        data = record.row()
+        own = self.village_of(lap, record.table, record.id, data)
+        for column, table in named:
+            value = data.get(column)
+            if value is None:
+                continue
+            if (table, str(value)) in self.tainted:
+                return True
+            if self.village_of(lap, table, str(value)) != own:
+                return True
+        return False
+
+    def village_of(
+        self, lap: Laptop, table: str, record_id: str, data: dict[str, Any] | None = None
+    ) -> str | None:
+        """A record's village as the laptop holds it: its own field's, else its parent's."""
+        kind = SYNCED_TYPES[table]
+        if data is None:
+            found = list(lap.store.db.query(f"SELECT * FROM [{table}] WHERE id = ?", [record_id]))
+            if not found:
+                return None
+            data = lap.store.load(kind, found[0]).row()
+        spec = sync_spec(kind)
+        if spec.village is not None:
+            value = data.get(spec.village)
+            if isinstance(value, list):
+                value = value[0] if value else None
+            return str(value) if value else None
+        assert spec.parent is not None
+        column, parent = spec.parent
+        return self.village_of(lap, parent, str(data[column]))
+
+    def next_serial(self) -> int:
+        self.serial += 1
+        return self.serial
+
+    # -- writing records ---------------------------------------------------------------------
+
+    @rule(i=laptops, data=st.data(), economic=st.sampled_from(list(EconomicStatus)))
+    def add_household(self, i: int, data: st.DataObject, economic: EconomicStatus) -> None:
+        lap = self.lap(i)
+        village = data.draw(st.sampled_from(lap.role.villages), label="village")
+        household = Household(
+            village_code=village, address=f"海星路{self.next_serial()}号", economic_status=economic
+        )
+        lap.store.save(household)
+        self.made_now(lap, household)
+
+    @rule(i=laptops, data=st.data(), child=st.booleans(), housed=st.booleans())
+    def add_person(self, i: int, data: st.DataObject, child: bool, housed: bool) -> None:
+        lap = self.lap(i)
+        village = data.draw(st.sampled_from(lap.role.villages), label="village")
+        household = None
+        if housed:
+            # Any household the laptop holds: on the supervisor's laptop it may be in the
+            # other village, which the server must refuse.
+            found = self.pick(lap, data, Household)
+            household = found.id if found is not None else None
+        name = data.draw(st.sampled_from(NAMES), label="name")
+        person = self.new_person(lap, village, household, child, name)
+        lap.store.save(person)
+        self.made_now(lap, person)
+
+    def new_person(
+        self, lap: Laptop, village: str, household: str | None, child: bool, name: str
+    ) -> Person:
+        birth = dt.date(2016, 3, 4) if child else dt.date(1940, 5, 6)
+        categories = [Category.LEFT_BEHIND] if child else [Category.LIVING_ALONE]
+        return Person.model_validate(
+            {
+                "village_code": village,
+                "household_id": household,
+                "name": name,
+                "id_number": resident_id.make("330902", birth, self.next_serial()),
+                "categories": categories,
+                "registered_on": dt.date(2025, 1, 1),
+            },
+            context={"today": lap.today},
+        )
+
+    @rule(
+        i=laptops,
+        data=st.data(),
+        change=st.sampled_from(["phone", "address", "notes", "household", "status", "category"]),
+    )
+    def edit_person(self, i: int, data: st.DataObject, change: str) -> None:
+        lap = self.lap(i)
+        person: Person | None = self.pick(lap, data, Person)
+        if person is None:
+            return
+        fields: dict[str, Any]
+        if change == "phone":
+            fields = {"phone": data.draw(st.sampled_from(PHONES), label="phone")}
+        elif change == "address":
+            fields = {"address": f"新路{self.next_serial()}号"}
+        elif change == "notes":
+            fields = {"notes": data.draw(st.sampled_from(NOTES), label="notes")}
+        elif change == "household":
+            ids = [None, *lap.live(Household)]
+            fields = {"household_id": data.draw(st.sampled_from(ids), label="household")}
+        elif change == "status":
+            fields = {"status": data.draw(st.sampled_from(list(PersonStatus)), label="status")}
+        else:
+            flipped = set(person.categories) ^ {Category.EMPTY_NEST}
+            fields = {"categories": sorted(flipped)}
+        revised = person.revise(context={"today": lap.today}, **fields)
+        lap.store.save(revised)
+        self.made_now(lap, revised)
+        # A status or category change brings its dated events (PersonEvent) along.
+        for event in lap.store.all(PersonEvent, "person_id = ?", [person.id]):
+            self.made_now(lap, event)
+
+    @rule(i=laptops, data=st.data(), pages=st.integers(1, 3), extra=st.integers(0, 2))
+    def add_visits(self, i: int, data: st.DataObject, pages: int, extra: int) -> None:
+        """More visits than a pull page or several: the person edited afterwards gets a
+        version after all of them (the first stuck pull of issue #12)."""
+        lap = self.lap(i)
+        person: Person | None = self.pick(lap, data, Person)
+        if person is None:
+            return
+        count = pages * client.PULL_PAGE + extra
+        visits = [
+            Visit.model_validate(
+                {
+                    "person_id": person.id,
+                    "visit_date": lap.today - dt.timedelta(days=n % 40),
+                    "visitor": "王",
+                    "mood": list(Mood)[n % len(Mood)],
+                },
+                context={"today": lap.today},
+            )
+            for n in range(count)
+        ]
+        lap.store.save_many(visits)
+        self.made_now(lap, *visits)
+
+    @rule(i=laptops, data=st.data(), follow_up=st.booleans(), mood=st.sampled_from(list(Mood)))
+    def edit_visit(self, i: int, data: st.DataObject, follow_up: bool, mood: Mood) -> None:
+        lap = self.lap(i)
+        visit: Visit | None = self.pick(lap, data, Visit)
+        if visit is None:
+            return
+        changes: dict[str, Any] = {"mood": mood}
+        if follow_up:
+            changes |= {"follow_up_needed": True, "follow_up_note": "送药"}
+        else:
+            changes |= {"follow_up_needed": False, "follow_up_note": ""}
+        with refused_by_the_form():
+            lap.store.save(record_service.correct(lap.store, visit, changes, lap.today))
+
+    @rule(
+        i=laptops,
+        data=st.data(),
+        guardian=st.sampled_from(list(GuardianSituation)),
+        high=st.booleans(),
+    )
+    def add_child_check(
+        self, i: int, data: st.DataObject, guardian: GuardianSituation, high: bool
+    ) -> None:
+        lap = self.lap(i)
+        child: Person | None = self.pick(lap, data, Person, "id_number LIKE '______2016%'")
+        if child is None:
+            return
+        fields: dict[str, Any] = {
+            "person_id": child.id,
+            "check_date": lap.today,
+            "checker": "李",
+            "guardian_situation": guardian,
+        }
+        if high:
+            fields |= {
+                "risk_level": "high",
+                "reported_at": lap.store.clock.now().replace(tzinfo=None, microsecond=0),
+                "reported_to": "乡镇民政办",
+            }
+        check = ChildCheck.model_validate(fields, context={"today": lap.today})
+        lap.store.save(check)
+        self.made_now(lap, check)
+
+    @rule(i=laptops, data=st.data(), school=st.sampled_from(["in_school", "dropped_out"]))
+    def edit_child_check(self, i: int, data: st.DataObject, school: str) -> None:
+        lap = self.lap(i)
+        check: ChildCheck | None = self.pick(lap, data, ChildCheck)
+        if check is None:
+            return
+        changes = {"school_status": school, "notes": f"第{self.next_serial()}次"}
+        with refused_by_the_form():
+            lap.store.save(record_service.correct(lap.store, check, changes, lap.today))
+
+    @rule(i=laptops, data=st.data(), need=st.sampled_from(list(NeedType)))
+    def raise_need(self, i: int, data: st.DataObject, need: NeedType) -> None:
+        lap = self.lap(i)
+        elder: Person | None = self.pick(lap, data, Person, "id_number LIKE '______1940%'")
+        if elder is None:
+            return
+        raised, step = ElderNeed.raise_new(
+            at=lap.store.clock.now().replace(tzinfo=None, microsecond=0),
+            staff="王",
+            context={"today": lap.today},
+            person_id=elder.id,
+            need_type=need,
+            raised_on=lap.today,
+        )
+        lap.store.save_many([raised, step])
+        self.made_now(lap, raised, step)
+
+    @rule(i=laptops, data=st.data())
+    def advance_need(self, i: int, data: st.DataObject) -> None:
+        lap = self.lap(i)
+        need: ElderNeed | None = self.pick(
+            lap, data, ElderNeed, "status NOT IN ('resolved', 'unresolvable')"
+        )
+        if need is None:
+            return
+        to = data.draw(st.sampled_from(sorted(outbox_next(need.status))), label="to")
+        moved, step = need.advance(
+            to,
+            at=lap.store.clock.now().replace(tzinfo=None, microsecond=0),
+            staff="王",
+            note="已办理",
+            referred_to=ReferredTo.CARE_CENTRE,
+        )
+        lap.store.save_many([moved, step])
+        self.made_now(lap, step)
+
+    @rule(i=laptops, data=st.data(), scores=st.lists(st.integers(0, 3), min_size=10, max_size=10))
+    def assess(self, i: int, data: st.DataObject, scores: list[int]) -> None:
+        lap = self.lap(i)
+        elder: Person | None = self.pick(lap, data, Person, "id_number LIKE '______1940%'")
+        if elder is None:
+            return
+        items = {
+            item.field: item.scores[n % len(item.scores)]
+            for item, n in zip(ITEMS, scores, strict=True)
+        }
+        assessment = Assessment.model_validate(
+            {"person_id": elder.id, "assessed_on": lap.today, "assessor": "赵", **items},
+            context={"today": lap.today},
+        )
+        lap.store.save(assessment)
+        self.made_now(lap, assessment)
+
+    @rule(i=laptops, data=st.data(), score=st.sampled_from([0, 5, 10]))
+    def edit_assessment(self, i: int, data: st.DataObject, score: int) -> None:
+        lap = self.lap(i)
+        assessment: Assessment | None = self.pick(lap, data, Assessment)
+        if assessment is None:
+            return
+        changes = {"feeding": score}
+        with refused_by_the_form():
+            lap.store.save(record_service.correct(lap.store, assessment, changes, lap.today))
+
+    @rule(i=laptops, data=st.data())
+    def edit_event(self, i: int, data: st.DataObject) -> None:
+        lap = self.lap(i)
+        event: PersonEvent | None = self.pick(lap, data, PersonEvent)
+        if event is None:
+            return
+        with refused_by_the_form():
+            lap.store.save(
+                event.revise(context={"today": lap.today}, note=f"核实{self.next_serial()}")
+            )
+
+    @rule(i=laptops, back=st.integers(0, 2))
+    def close_month(self, i: int, back: int) -> None:
+        lap = self.lap(i)
+        month = (lap.today.replace(day=1) - dt.timedelta(days=1 + 31 * back)).replace(day=1)
+        written = reports.close_month(lap.store, month, lap.today)
+        self.made_now(lap, *written)
+
+    @rule(i=laptops, data=st.data())
+    def rename(self, i: int, data: st.DataObject) -> None:
+        lap = self.lap(i)
+        kinds: list[type[Record]] = [Village, Staff]
+        kind = data.draw(st.sampled_from(kinds), label="kind")
+        record = self.pick(lap, data, kind)
+        if record is None:
+            return
+        lap.store.save(record.revise(context={"today": lap.today}, name=f"名{self.next_serial()}"))
+        if isinstance(record, Staff) and set(record.village_codes) - set(lap.role.villages):
+            # The supervisor's record, naming a village this laptop's token does not cover.
+            self.tainted.add((record.table, record.id))
+
+    @rule(
+        i=laptops,
+        data=st.data(),
+        kind=st.sampled_from(
+            [Household, Person, Visit, ChildCheck, ElderNeed, Assessment, PersonEvent, MonthClose]
+        ),
+    )
+    def delete(self, i: int, data: st.DataObject, kind: type[Record]) -> None:
+        lap = self.lap(i)
+        record = self.pick(lap, data, kind)
+        if record is None:
+            return
+        if kind.table in record_service.OPENABLE:
+            # As the app deletes: the reason travels with the tombstone; a need's steps go too.
+            # A record dated after this laptop's today (its clock behind the one that made
+            # it) is refused: the reason is written through the rules, which check the date.
+            with refused_by_the_form():
+                record_service.delete(lap.store, record, "录错了", lap.today)
+        else:
+            lap.store.delete(kind, record.id)
+
+    @rule(data=st.data())
+    def race(self, data: st.DataObject) -> None:
+        """The two laptops of village A change one person's address, neither having seen the
+        other's: the server keeps one and records the other as lost, in a conflict that every
+        laptop of A then holds (see check_conflicts)."""
+        first, second = self.lap(0), self.lap(1)
+        on_server = self.server.records()
+        both = [
+            pid
+            for pid in sorted(set(first.live(Person)) & set(second.live(Person)))
+            if ("persons", pid) not in self.tainted
+            and ("persons", pid) in on_server
+            and not on_server[("persons", pid)].deleted
+        ]
+        if not both:
+            return
+        pid = data.draw(st.sampled_from(both), label="person")
+        values = []
+        for lap in (first, second):
+            person = lap.store.get(Person, pid)
+            assert person is not None
+            values.append(f"竞路{self.next_serial()}号")
+            lap.store.save(person.revise(context={"today": lap.today}, address=values[-1]))
+        for i in (0, 1):
+            self.world.ms += 1000
+            self.lap(i).sync(self.server)
+            self.note_acks(i)
+        final = self.server.records()[("persons", pid)]
+        if final.deleted:
+            return  # deleted meanwhile by the supervisor: both edits lost to the delete
+        # Each value that did not stay is recorded as lost: against the other one, or against
+        # a value of the other laptop's that this one had not seen yet.
+        lost = {
+            json.loads(c["lost_value"])
+            for c in self.server.conflicts()
+            if c["record_id"] == pid and c["field"] == "address"
+        }
+        for value in values:
+            assert value == final.data["address"] or value in lost, f"{value} lost unseen"
+
+    # -- the world around them -----------------------------------------------------------------
+
+    @rule(
+        i=laptops, skew=st.sampled_from([0, -3_600_000, -2 * 86_400_000, 600_000, 2 * 86_400_000])
+    )
+    def skew_clock(self, i: int, skew: int) -> None:
+        self.laptops[i].skew_ms = skew
+
+    @rule(ms=st.sampled_from([1, 1000, 60_000, 3_600_000, 86_400_000, 20 * 86_400_000]))
+    def time_passes(self, ms: int) -> None:
+        self.world.ms += ms
+
+    @rule(i=laptops)
+    def sync(self, i: int) -> None:
+        lap = self.lap(i)
+        self.world.ms += 1000
+        report = lap.sync(self.server)
+        self.note_acks(i)
+        self.check_refusals(report)
+
+    @rule(i=laptops, at=st.integers(1, 8), after=st.booleans(), attempts=st.integers(1, 2))
+    def sync_cut(self, i: int, at: int, after: bool, attempts: int) -> None:
+        """A sync whose `at`-th request is lost: before the server sees it, or after the
+        server committed (its answer lost); with two attempts, the client tries again."""
+        lap = self.lap(i)
+        self.world.ms += 1000
+        try:
+            report = lap.sync(self.server, Fault(at, after), attempts)
+        except client.OfflineError:
+            pass
+        else:
+            self.check_refusals(report)
+        self.note_acks(i)
+
+    @rule(i=laptops)
+    def laptop_copy(self, i: int) -> None:
+        self.laptops[i].keep_copy()
+
+    # A change lost by both its laptop (set up again from a copy older than the change) and
+    # the server (restored from a copy older than its arrival) is gone for good: the two
+    # restores are kept from hitting the same change. A laptop is restored only once every
+    # laptop has sent again what a restored server lost; the server only from a copy taken
+    # after the last laptop restore.
+
+    @precondition(lambda self: not self.unsettled_restore)
+    @rule(i=laptops, data=st.data())
+    def laptop_restore(self, i: int, data: st.DataObject) -> None:
+        lap = self.laptops[i]
+        if not lap.copies:
+            return
+        lap.restore(data.draw(st.integers(0, len(lap.copies) - 1), label="copy"))
+        self.laptop_restores += 1
+
+    @rule()
+    def server_copy(self) -> None:
+        self.server.keep_copy()
+        self.copy_after.append(self.laptop_restores)
+
+    @precondition(lambda self: RESTORE_SERVER)
+    @rule(data=st.data())
+    def server_restore(self, data: st.DataObject) -> None:
+        usable = [n for n, after in enumerate(self.copy_after) if after == self.laptop_restores]
+        if not usable:
+            return
+        number = data.draw(st.sampled_from(usable), label="server copy")
+        self.server.restore(number)
+        # Deletes it lost come back as their laptops send them again (note_acks).
+        kept = self.server.records()
+        self.deletes = {k: v for k, v in self.deletes.items() if k in kept and kept[k].deleted}
+        self.restored_server = True
+        self.unsettled_restore = True
+
+    # -- what must hold ------------------------------------------------------------------------
+
+    def note_acks(self, i: int) -> None:
+        """Remember the deletes the server acknowledged: they stay deleted."""
+        lap = self.laptops[i]
+        for change in lap.store.changes(status=None):
+            if change.op == "delete" and change.status == "accepted":
+                self.deletes.setdefault((change.table_name, change.record_id), i)
+
+    def check_refusals(self, report: client.SyncReport) -> None:
+        for reason in report.rejected_reasons:
+            assert reason.code in EXPECTED_REFUSALS, reason
+
+    @rule()
+    def settle(self) -> None:
+        settle_and_check(self)
+
+
+def refused_by_the_form() -> AbstractContextManager[None]:
+    """A correction the domain rules refuse, as the form would: nothing is written. (A record
+    dated by a laptop whose clock ran ahead is in the future for the others until its day
+    comes, and its date must be changed before anything else of it can be.)"""
+    return suppress(ValidationError)
+
+
+def outbox_next(status: NeedStatus) -> set[NeedStatus]:
+    from civtui.domain.models import NEED_WORKFLOW
+
+    return set(NEED_WORKFLOW[status])
+
+
+def settle_and_check(machine: SyncMachine) -> None:
+    """Sync every laptop until nothing moves, then check everything that must then hold."""
+    for lap in machine.laptops:
+        lap.tick()
+    for _ in range(SETTLE_ROUNDS):
+        moved = False
+        for i, lap in enumerate(machine.laptops):
+            machine.world.ms += 1000
+            lap.tick()
+            try:
+                report = lap.sync(machine.server)
+            except SyncError as exc:
+                raise AssertionError(f"{lap.name} cannot sync: {exc}") from exc
+            machine.note_acks(i)
+            machine.check_refusals(report)
+            moved |= bool(
+                report.pushed
+                or report.pulled
+                or report.pulled_conflicts
+                or report.resent
+                or report.new_device_id
+            )
+        if not moved:
+            break
+    else:
+        raise AssertionError(f"still moving after {SETTLE_ROUNDS} rounds of sync")
+    machine.unsettled_restore = False
+    check_quiet(machine)
+
+
+def check_quiet(machine: SyncMachine) -> None:
+    server = machine.server
+    top = server.version()
+    on_server = server.records()
+    check_server(machine, on_server)
+    conflicts = server.conflicts()
+    for lap in machine.laptops:
+        store = lap.store
+        assert store.pending_count() == 0, f"{lap.name}: changes still pending"
+        assert outbox.held_count(store) == 0, f"{lap.name} holds {outbox.held_records(store)}"
+        assert outbox.cursor(store) == top, f"{lap.name}: cursor {outbox.cursor(store)} < {top}"
+        refused = {(c.table_name, c.record_id) for c in store.changes(status="rejected")}
+        assert refused <= machine.tainted, f"{lap.name}: refused {refused - machine.tainted}"
+        mine = {
+            key: (as_row(key[0], r.data), r.deleted)
+            for key, r in on_server.items()
+            if r.village in lap.role.villages
+        }
+        held = {key: value for key, value in lap.rows().items() if key not in refused}
+        for key in mine.keys() - refused:
+            assert key in held, f"{lap.name} lacks {key}: {mine[key]}"
+            assert held[key] == mine[key], f"{lap.name} differs on {key}:\n{held[key]}\n{mine[key]}"
+        extra = held.keys() - mine.keys()
+        assert not extra, f"{lap.name} holds what the server lacks: {sorted(extra)}"
+        check_conflicts(lap, conflicts)
+    for key, i in machine.deletes.items():
+        if key in on_server:
+            assert on_server[key].deleted, f"{key} deleted by {machine.laptops[i].name} lives again"
+        else:
+            # Only a server restored from a copy before the delete can lack it, and then only
+            # until the laptop sends it again, which it does unless it too went back to a copy.
+            assert machine.restored_server, f"{key} deleted on the server is gone"
+
+
+def check_server(machine: SyncMachine, on_server: dict[tuple[str, str], Any]) -> None:
+    """Every record on the server is one a laptop made, is valid, and names nothing a laptop of
+    its village cannot hold."""
+    phantom = on_server.keys() - machine.made
+    assert not phantom, f"the server holds records no laptop made: {sorted(phantom)}"
+    for (table, record_id), record in on_server.items():
+        as_row(table, record.data)  # valid as its model, or this raises
+        spec = sync_spec(SYNCED_TYPES[table])
+        named = ((spec.parent,) if spec.parent else ()) + spec.refers
+        for column, other in named:
+            value = record.data.get(column)
+            if value is None:
+                continue
+            there = on_server.get((other, str(value)))
+            assert there is not None, f"{table} {record_id} names {other} {value}: not there"
+            assert there.village == record.village, (
+                f"{table} {record_id} of {record.village} names {other} {value} of {there.village}"
+            )
+
+
+def check_conflicts(lap: Laptop, on_server: list[dict[str, Any]]) -> None:
+    """Every conflict the server recorded in the laptop's villages is on the laptop, as it was
+    recorded. (Once resolutions sync, compare `resolved` here too.)"""
+    mine = {
+        c["id"]: (c["table_name"], c["record_id"], c["field"], c["kept_device"], c["lost_device"])
+        for c in on_server
+        if c["village_code"] in lap.role.villages
+    }
+    held = {
+        int(r[0]): tuple(r[1:])
+        for r in lap.store.db.execute(
+            "SELECT id, table_name, record_id, field, kept_device, lost_device FROM conflicts"
+        )
+    }
+    missing = {k: v for k, v in mine.items() if held.get(k) != v}
+    assert not missing, f"{lap.name} lacks conflicts {missing}"
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    return make_templates(tmp_path_factory.mktemp("templates"))
+
+
+async def inline(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    return func(*args, **kwargs)
+
+
+def machine_settings() -> settings:
+    return settings(
+        max_examples=EXAMPLES,
+        stateful_step_count=STEPS,
+        deadline=None,
+        derandomize=not RANDOM,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        print_blob=True,
+        # SYNC_MACHINE_SHRINK=0: report the first failing example as found, unshrunk.
+        phases=PHASES,
+    )
+
+
+@pytest.fixture
+def in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """What the machine changes around the code it runs, undone after the test; yields the
+    folder its examples live in."""
+    monkeypatch.setattr(client, "PULL_PAGE", client.PULL_PAGE)
+    monkeypatch.setattr(client, "PUSH_BATCH", client.PUSH_BATCH)
+    monkeypatch.setattr(merge, "now_ms", merge.now_ms)
+    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(IDS[0])))
+    # The app's blocking work runs on the event loop's own thread rather than in anyio's
+    # worker threads: the same code, without a thread hand-off per request.
+    for module in (starlette.concurrency, fastapi.dependencies.utils, fastapi.routing):
+        monkeypatch.setattr(module, "run_in_threadpool", inline)
+    # No fsync on the laptops either (see tests.sync_model.Server).
+    monkeypatch.setattr(connection, "SYNCHRONOUS", "OFF")
+    monkeypatch.setattr(store_module, "SYNCHRONOUS", "OFF")
+    # In memory where the system has a tmpfs: thousands of small files come and go.
+    shm = Path("/dev/shm")
+    base = Path(tempfile.mkdtemp(prefix="sync-machine-", dir=shm)) if shm.is_dir() else tmp_path
+    try:
+        yield base
+    finally:
+        if base != tmp_path:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def test_the_sync_machine(templates: Templates, in_process: Path) -> None:
+    run_state_machine_as_test(
+        # A factory is what hypothesis calls; its stubs name only the class.
+        lambda: SyncMachine(templates, in_process),  # type: ignore[arg-type]
+        settings=machine_settings(),
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="a restored server gives out versions again that a laptop's cursor has passed",
+)
+def test_a_laptop_past_a_restored_server_gets_what_came_after(
+    templates: Templates, in_process: Path
+) -> None:
+    """Found by the machine with SYNC_MACHINE_RESTORE_SERVER=1. The server, restored from a
+    copy, numbers new changes from the copy's version on; a laptop whose cursor had passed
+    it pulls from min(cursor, top) (`merge.pull`) and never gets what others wrote in
+    between."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        machine.server_copy()
+        settle_and_check(machine)  # everyone's cursor is now past the copy's version
+        machine.server.restore(0)
+        second = machine.lap(1)
+        person = machine.new_person(second, VILLAGE_A, None, False, NAMES[1])
+        second.store.save(person)
+        machine.made_now(second, person)
+        second.sync(machine.server)  # sends again what the server lost, and the person
+        settle_and_check(machine)  # the first laptop never pulls the person
+    finally:
+        machine.close()
