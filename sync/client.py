@@ -269,7 +269,10 @@ Progress = Callable[[str, int, int], None]
 
 
 def push_request(
-    device_id: str, batch: list[outbox.Outgoing], resolved: list[int] | None = None
+    device_id: str,
+    batch: list[outbox.Outgoing],
+    resolved: list[int] | None = None,
+    acked_through: int = 0,
 ) -> PushRequest:
     """A batch of the change log as the protocol carries it, with the conflicts resolved here
     that the server has not been told of.
@@ -294,6 +297,7 @@ def push_request(
             for c in batch
         ],
         resolved=resolved or [],
+        acked_through=acked_through,
     )
 
 
@@ -351,7 +355,7 @@ def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Pr
         resolved = outbox.unsent_resolutions(store, protocol.MAX_PUSH_CHANGES)
         if not batch and not resolved:
             break
-        request = push_request(store.device_id, batch, resolved)
+        request = push_request(store.device_id, batch, resolved, outbox.highest_acked(store))
         answer = conn.call("POST", protocol.PATH_PUSH, request, PushResponse)
         # The server closes what it can and ignores the rest (closed already, or unknown):
         # either way the laptop is done telling it.

@@ -211,6 +211,10 @@ class PushRequest(Message):
     resolved: list[Annotated[int, Field(ge=1, le=MAX_INT)]] = Field(
         default_factory=list, max_length=MAX_PUSH_CHANGES
     )
+    #: The highest of this device's changes the server has acknowledged, as the laptop
+    #: knows it. A server that holds fewer was restored from a backup, perhaps one taken
+    #: before it knew this device at all; it answers that it is behind.
+    acked_through: int = Field(default=0, ge=0, le=MAX_INT)
 
     @model_validator(mode="before")
     @classmethod

@@ -346,6 +346,29 @@ def test_a_cursor_past_a_restored_server_misses_nothing_written_after(
     assert {v.id for v in written_after} <= set(rows(b.store, "visits"))
 
 
+@pytest.mark.parametrize("server", ["sqlite"], indirect=True)
+def test_a_server_restored_from_before_a_laptops_first_sync_gets_all_of_it(
+    server: Server, home: Path
+) -> None:
+    """Found by the state machine: to a server restored from a copy that never knew the
+    laptop, its next change looked like a new device's first, and everything it had sent
+    before the restore was never sent again."""
+    a = device(server, "a")  # its token is made on the server now
+    backup = server.backup()
+    person = make_person()
+    a.store.save(person)
+    a.sync()
+    server.restore(backup)
+    later = Visit.model_validate(
+        {"person_id": person.id, "visit_date": "2026-11-20", "visitor": "王"}, context=CTX
+    )
+    a.store.save(later)
+    report = a.sync()
+    assert report.resent >= 1
+    on_server = server.records()
+    assert {("persons", person.id), ("visits", later.id)} <= set(on_server)
+
+
 def test_client_killed_after_the_server_committed(
     server: Server, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -586,6 +586,10 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
                 .values(token_id=who.token_id)
             )
         last_seq = owner.last_seq if owner is not None else 0
+        if request.acked_through > last_seq:
+            # It acknowledged more of this device's changes than it holds: restored from a
+            # backup, perhaps one from before the device's first sync (owner None).
+            raise SequenceGapError(last_seq)
         if owner is None:
             conn.execute(
                 insert(devices).values(
