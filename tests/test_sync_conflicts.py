@@ -164,7 +164,7 @@ def test_a_resolution_sent_twice_or_from_another_village_changes_nothing(
     conflicts.resolve(b.store, choice, take_lost=False, today=TODAY)
     b.sync()
     after = server.version()
-    assert after == before + 1 and _open_on_server(server) == []
+    assert after > before and _open_on_server(server) == []  # closed, under a new version
     again = protocol.PushRequest(device_id=b.store.device_id, changes=[], resolved=[conflict.id])
     raw_push(server, b.token, again.model_dump_json().encode(), gz=False)
     assert server.version() == after  # closed already: no new version
