@@ -886,3 +886,29 @@ def test_a_laptop_past_a_restored_server_gets_what_came_after(
         settle_and_check(machine)  # the first laptop never pulls the person
     finally:
         machine.close()
+
+
+def test_an_ahead_laptop_s_pushes_in_one_server_millisecond_keep_their_order(
+    templates: Templates, in_process: Path
+) -> None:
+    """Found by the machine's long run (example 1,002). The server holds back a stamp from
+    a clock that runs ahead to its own time, numbering the held-back stamps of one push on;
+    a second push in the same server millisecond numbered from 1 again, tied with the first
+    push's stamp on the same record, and the later edit was dropped as the older one while
+    the laptop was told it was accepted. A held-back stamp now comes after the device's own
+    latest stamp on the record (`merge._Clamp`)."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        ahead = machine.lap(0)
+        ahead.skew_ms = 3_600_000  # an hour ahead; the world's clock stands still
+        ahead.tick()
+        person = machine.new_person(ahead, VILLAGE_A, None, False, NAMES[1])
+        ahead.store.save(person)
+        machine.made_now(ahead, person)
+        ahead.sync(machine.server)
+        ahead.store.save(person.revise(context={"today": ahead.today}, phone=PHONES[1]))
+        ahead.sync(machine.server)
+        assert machine.server.records()[("persons", person.id)].data["phone"] == PHONES[1]
+        settle_and_check(machine)
+    finally:
+        machine.close()
