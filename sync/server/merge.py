@@ -549,8 +549,10 @@ def _after(last: int, floor: int) -> int:
     return max(last + 1, floor)
 
 
-def version_floor() -> int:
-    return now_ms() * 1000
+def version_floor(ms: int | None = None) -> int:
+    """The least version the server gives out at `ms` (now, if not given): its wall clock
+    in microseconds (`_after`)."""
+    return (now_ms() if ms is None else ms) * 1000
 
 
 def _set_version(conn: Connection, version: int) -> None:
@@ -581,7 +583,7 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
     device = request.device_id
     results: list[ChangeResult] = []
     clamp = _Clamp(server_ms)
-    floor = server_ms * 1000
+    floor = version_floor(server_ms)
     with engine.begin() as conn:
         next_version = _lock_version(conn)
         owner = conn.execute(
