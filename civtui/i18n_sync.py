@@ -10,8 +10,9 @@ from __future__ import annotations
 SYNC_STRINGS: dict[str, tuple[str, str]] = {
     # -- the server's verdict on one change
     "sync.code.parent_missing": (
-        "所属记录（{table} {id}）尚未同步到服务器",
-        "the record it belongs to ({table} {id}) is not on the server yet",
+        "所属记录（{table} {id}）尚未同步到服务器；它一到，本机会自动重新上传",
+        "the record it belongs to ({table} {id}) is not on the server yet; this laptop "
+        "sends it again once that record arrives",
     ),
     "sync.code.reference_elsewhere": (
         "所指的{table} {id} 属于另一个村(社区) {village}；只能指向本村(社区)的记录",
@@ -132,6 +133,11 @@ SYNC_STRINGS: dict[str, tuple[str, str]] = {
         "服务器缺少本机的 {count} 条修改（可能从备份恢复过），已重新上传",
         "the server lacked {count} of this laptop's changes (restored from a backup?); "
         "they were sent again",
+    ),
+    "sync.code.sent_again": (
+        "{count} 条此前因缺少所属记录被拒的修改，所属记录已到，已重新上传",
+        "{count} changes refused for lack of a record they name were sent again, now that "
+        "it has arrived",
     ),
     "sync.code.held": (
         "{count} 条下载的记录所属的记录尚未到达本机，已暂存，到达后自动写入",

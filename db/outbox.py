@@ -17,6 +17,9 @@ LAST_SYNC = "last_sync"
 LAST_RESULT = "last_sync_result"
 LAST_RESULT_EN = "last_sync_result_en"
 SYNC_RUNS = "sync_runs"
+#: Records the server refused for lack of a record they name, with that record: their
+#: refused changes are sent again once a pull brings it (`send_refused_again`).
+WAITING = "waiting_for_named"
 
 
 @dataclass(frozen=True)
@@ -78,9 +81,18 @@ def last_run(store: Store) -> int | None:
     return int(value) if value else None
 
 
-def record_acks(store: Store, acks: Iterable[Ack], acked_at: str, run: int | None = None) -> None:
-    """Mark changes as the server answered, and remember each record's server version."""
+def record_acks(
+    store: Store,
+    acks: Iterable[Ack],
+    acked_at: str,
+    run: int | None = None,
+    waiting: Iterable[Waiting] = (),
+) -> None:
+    """Mark changes as the server answered, and remember each record's server version, and
+    which refused records wait for a record they name (in the same transaction: a note
+    lost in a power cut would leave a record refused for good)."""
     acks = list(acks)
+    waiting = list(waiting)
     # Two statements for the whole batch, not three per change: acks come a batch at a time.
     # Lost in a power cut, the batch is sent again and the server answers the same.
     with store.transaction(durable=False):
@@ -95,6 +107,68 @@ def record_acks(store: Store, acks: Iterable[Ack], acked_at: str, run: int | Non
             "DO UPDATE SET version = max(version, excluded.version)",
             [(a.version, a.seq) for a in acks if a.version is not None],
         )
+        if waiting:
+            _set_waiting(store, {*waiting_records(store), *waiting})
+
+
+@dataclass(frozen=True, order=True)
+class Waiting:
+    """A record the server refused because a record it names was missing there (a server
+    restored from a backup lost it, and the laptop that made it has not sent it again
+    yet), or lay in another village there (an older copy of it)."""
+
+    table: str
+    record_id: str
+    named_table: str
+    named_id: str
+
+
+def waiting_records(store: Store) -> list[Waiting]:
+    value = store.get_meta(WAITING)
+    return [Waiting(*item) for item in json.loads(value)] if value else []
+
+
+def _set_waiting(store: Store, waiting: Iterable[Waiting]) -> None:
+    items = sorted(set(waiting))
+    store.set_meta(WAITING, json.dumps([list(vars(w).values()) for w in items]))
+
+
+def send_refused_again(store: Store, named: set[tuple[str, str]]) -> int:
+    """The refused records waiting for one of `named` (which a pull just brought, so the
+    server has it now) go back in the queue; returns how many changes.
+
+    Their changes were given sequence numbers the server has used up, so they are
+    numbered again: they and every pending change are written anew at the end of the
+    change log, in their old order (an edit made since the refusal still follows the
+    record's first change)."""
+    waiting = waiting_records(store)
+    again = [w for w in waiting if (w.named_table, w.named_id) in named]
+    if not again:
+        return 0
+    records = {(w.table, w.record_id) for w in again}
+    with store.transaction():
+        refused = [
+            seq
+            for table, record_id in sorted(records)
+            for (seq,) in store.db.execute(
+                "SELECT seq FROM changes WHERE table_name = ? AND record_id = ? "
+                "AND status = 'rejected'",
+                [table, record_id],
+            )
+        ]
+        pending = [
+            seq for (seq,) in store.db.execute("SELECT seq FROM changes WHERE status = 'pending'")
+        ]
+        for seq in sorted({*refused, *pending}):
+            store.db.execute(
+                "INSERT INTO changes (table_name, record_id, op, fields, hlc, device_id, "
+                "created_at) SELECT table_name, record_id, op, fields, hlc, ?, created_at "
+                "FROM changes WHERE seq = ?",
+                [store.device_id, seq],
+            )
+            store.db.execute("DELETE FROM changes WHERE seq = ?", [seq])
+        _set_waiting(store, [w for w in waiting if w not in again])
+    return len(refused)
 
 
 def unsent_fields(store: Store, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:

@@ -146,6 +146,8 @@ class SyncReport:
     new_device_id: str | None = None
     #: Changes sent again because the server had lost them (restored from a backup).
     resent: int = 0
+    #: Refused changes sent again because a pull brought the record they named.
+    sent_again: int = 0
     rejected_reasons: list[Reason] = field(default_factory=list)
     #: Pulled records waiting for one they refer to (see outbox.apply_page), after the pull.
     held: int = 0
@@ -267,6 +269,12 @@ def _detail(response: httpx.Response) -> Reason | str:
 
 Progress = Callable[[str, int, int], None]
 
+#: Refusals a later pull can undo: the record named was missing on the server, or in
+#: another village there - as after a restore from a backup, until the laptop that made it
+#: sends it again. A laptop waits for that record to arrive, then sends the refused one
+#: again (`outbox.send_refused_again`); one refused for any other reason stays refused.
+WAITING_CODES = frozenset({Code.PARENT_MISSING, Code.REFERENCE_ELSEWHERE})
+
 
 def push_request(
     device_id: str,
@@ -321,7 +329,11 @@ def _sync(store: Store, conn: Connection, progress: Progress | None) -> SyncRepo
     _push_all(store, conn, report, run, tell)
 
     # 2. Pull, page by page; each page and its cursor are stored together.
-    if _pull(store, conn, report, tell):
+    arrived: set[tuple[str, str]] = set()
+    lacking = _pull(store, conn, report, tell, arrived)
+    # A record refused for lack of one it names goes again once the server has that one.
+    report.sent_again = outbox.send_refused_again(store, arrived)
+    if lacking or report.sent_again:
         _push_all(store, conn, report, run, tell)  # what the server turned out to lack
 
     # 3. Remember when, and how it went.
@@ -365,7 +377,21 @@ def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Pr
             outbox.Ack(r.seq, r.status, r.reason.stored_text() if r.reason else None, r.version)
             for r in answer.results
         ]
-        outbox.record_acks(store, acks, store.clock.now().isoformat(timespec="seconds"), run)
+        sent = {c.seq: c for c in batch}
+        waiting = [
+            outbox.Waiting(
+                sent[r.seq].table,
+                sent[r.seq].record_id,
+                str(r.reason.params.get("table")),
+                str(r.reason.params.get("id")),
+            )
+            for r in answer.results
+            if r.status == "rejected" and r.reason and r.reason.code in WAITING_CODES
+            and r.seq in sent
+        ]  # fmt: skip
+        outbox.record_acks(
+            store, acks, store.clock.now().isoformat(timespec="seconds"), run, waiting
+        )
         report.pushed += len(acks)
         report.accepted += sum(a.status == "accepted" for a in acks)
         report.conflicts += sum(a.status == "conflict" for a in acks)
@@ -381,9 +407,17 @@ def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Pr
             break
 
 
-def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) -> bool:
-    """Pull everything new; True when the server turned out to lack changes of ours."""
+def _pull(
+    store: Store,
+    conn: Connection,
+    report: SyncReport,
+    tell: Progress,
+    arrived: set[tuple[str, str]],
+) -> bool:
+    """Pull everything new; True when the server turned out to lack changes of ours. Adds
+    to `arrived` each pulled record a refused one of ours waits for."""
     cursor = outbox.cursor(store)
+    awaited = {(w.named_table, w.named_id) for w in outbox.waiting_records(store)}
     lacking = False
     checked = False  # what the server holds of ours is the same on every page: ask once
     while True:
@@ -407,6 +441,8 @@ def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) ->
                 lacking = True
         before = outbox.conflicts_by_id(store, [c.id for c in page.conflicts])
         outbox.apply_page(store, page.records, page.conflicts, page.cursor)
+        if awaited:
+            arrived |= awaited & {(r.table, r.record_id) for r in page.records}
         _note_conflicts(store, report, page.conflicts, before)
         report.pulled += len(page.records)
         report.pulled_conflicts += len(page.conflicts)
@@ -475,6 +511,8 @@ def summary(report: SyncReport) -> list[Reason]:
         said.append(Reason.of(Code.NEW_DEVICE))
     if report.resent:
         said.append(Reason.of(Code.RESENT, count=report.resent))
+    if report.sent_again:
+        said.append(Reason.of(Code.SENT_AGAIN, count=report.sent_again))
     if report.held:
         said.append(Reason.of(Code.HELD, count=report.held))
     said += report.found[:NAMED_CONFLICTS]

@@ -101,6 +101,7 @@ class Code(StrEnum):
     SUMMARY = "summary"
     NEW_DEVICE = "new_device"
     RESENT = "resent"
+    SENT_AGAIN = "sent_again"
     HELD = "held"
     #: A conflict this sync revealed, on either side of it: whose record, which field, and
     #: this laptop's part in it (`CONFLICT_SIDES`). `who` is the record's person (or
@@ -144,6 +145,7 @@ PARAMS: dict[Code, tuple[str, ...]] = {
     Code.SUMMARY: ("pushed", "conflicts", "rejected", "pulled"),
     Code.NEW_DEVICE: (),
     Code.RESENT: ("count",),
+    Code.SENT_AGAIN: ("count",),
     Code.HELD: ("count",),
     Code.CONFLICT_FOUND: ("table", "id", "field", "who", "side"),
     Code.CONFLICTS_MORE: ("count",),

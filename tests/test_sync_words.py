@@ -70,6 +70,7 @@ SAMPLES: dict[Code, dict[str, Any]] = {
     Code.SUMMARY: {"pushed": 3, "conflicts": 1, "rejected": 1, "pulled": 5},
     Code.NEW_DEVICE: {},
     Code.RESENT: {"count": 2},
+    Code.SENT_AGAIN: {"count": 1},
     Code.HELD: {"count": 500},
     Code.CONFLICT_FOUND: {
         "table": "visits",
@@ -169,15 +170,24 @@ def test_the_summary_with_everything_in_it() -> None:
         pulled=4,
         new_device_id="d2",
         resent=3,
+        sent_again=2,
         warnings=[Reason.of(Code.CLOCK_AHEAD, ahead_s=600)],
     )
     said = client.summary(report)
-    assert [r.code for r in said] == [Code.SUMMARY, Code.NEW_DEVICE, Code.RESENT, Code.CLOCK_AHEAD]
+    assert [r.code for r in said] == [
+        Code.SUMMARY,
+        Code.NEW_DEVICE,
+        Code.RESENT,
+        Code.SENT_AGAIN,
+        Code.CLOCK_AHEAD,
+    ]
     english = words.say_all(said, EN)
     assert_english(english)
     assert "9 sent (2 in conflict, 1 refused), 4 received" in english and "10 minutes" in english
     chinese = words.say_all(said, ZH)
     assert "上传 9 条（冲突 2，被拒 1），下载 4 条" in chinese and "时钟" in chinese
+    assert "2 changes refused for lack of a record they name were sent again" in english
+    assert "2 条此前因缺少所属记录被拒的修改" in chinese
 
 
 def answering(status: int, body: bytes) -> client.Connection:

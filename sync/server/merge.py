@@ -22,7 +22,7 @@ from pydantic_core import from_json, to_json
 from sqlalchemy import Connection, Engine, Select, and_, insert, or_, select, update
 
 from civtui.domain.models import RECORD_TYPES, SYNCED_TYPES, Record, Synced, sync_spec
-from db.hlc import Stamp
+from db.hlc import MAX_COUNTER, Stamp, tick
 from sync import protocol
 from sync.protocol import (
     Change,
@@ -379,7 +379,11 @@ class _Clamp:
     for as long as it is ahead, and keep winning once its clock is fixed (its clock never
     goes back) until real time caught up. Bounded by the server's time, an edit that
     reaches the server after another, from a laptop whose clock is right, wins.
-    A device's changes in one push keep their order: each one held back is numbered on."""
+
+    A device's changes keep their order. In one push each one held back is numbered on;
+    across pushes a held-back stamp still comes after the device's own latest stamp on the
+    record, which two pushes in the same server millisecond (or a server clock that went
+    back) would otherwise tie or undercut, and the later edit would be dropped as older."""
 
     def __init__(self, server_ms: int) -> None:
         self.server_ms = server_ms
@@ -387,12 +391,23 @@ class _Clamp:
         #: How far ahead the furthest stamp ran.
         self.ahead_ms = 0
 
-    def __call__(self, stamp: Stamp) -> Stamp:
-        if stamp.wall_ms <= self.server_ms:
-            return stamp
-        self.ahead_ms = max(self.ahead_ms, stamp.wall_ms - self.server_ms)
-        self.held += 1
-        return Stamp(self.server_ms, min(self.held, 9999), stamp.device)
+    def __call__(self, stamp: Stamp, own_latest: Stamp | None = None) -> Stamp:
+        if stamp.wall_ms > self.server_ms:
+            self.ahead_ms = max(self.ahead_ms, stamp.wall_ms - self.server_ms)
+            self.held += 1
+            stamp = Stamp(self.server_ms, min(self.held, MAX_COUNTER), stamp.device)
+        if own_latest is not None and (stamp.wall_ms, stamp.counter) <= (
+            own_latest.wall_ms,
+            own_latest.counter,
+        ):
+            return tick(own_latest, own_latest.wall_ms, stamp.device)
+        return stamp
+
+
+def _own_latest(row: _Row, device: str) -> Stamp | None:
+    """The latest stamp `device` left on the record as the server holds it."""
+    own = [text for text, by, _version in row.stamps.values() if by == device]
+    return Stamp.parse(max(own)) if own else None
 
 
 @dataclass(frozen=True)
@@ -480,8 +495,8 @@ def _apply_one(
 ) -> ChangeResult:
     """Plan one change, then apply the plan to the working set (written at the end of the
     push). A rejected change leaves nothing behind: the plan is all or nothing."""
-    stamp = clamp(Stamp.parse(_full_stamp(change.hlc, device)))
     row = work.load(change.table, change.record_id)
+    stamp = clamp(Stamp.parse(_full_stamp(change.hlc, device)), _own_latest(row, device))
     decided = plan(
         row, change, stamp, device, version, who.villages, _places_named(work, row, change)
     )
@@ -534,8 +549,10 @@ def _after(last: int, floor: int) -> int:
     return max(last + 1, floor)
 
 
-def version_floor() -> int:
-    return now_ms() * 1000
+def version_floor(ms: int | None = None) -> int:
+    """The least version the server gives out at `ms` (now, if not given): its wall clock
+    in microseconds (`_after`)."""
+    return (now_ms() if ms is None else ms) * 1000
 
 
 def _set_version(conn: Connection, version: int) -> None:
@@ -566,7 +583,7 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
     device = request.device_id
     results: list[ChangeResult] = []
     clamp = _Clamp(server_ms)
-    floor = server_ms * 1000
+    floor = version_floor(server_ms)
     with engine.begin() as conn:
         next_version = _lock_version(conn)
         owner = conn.execute(
