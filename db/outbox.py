@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -18,7 +18,7 @@ LAST_RESULT = "last_sync_result"
 LAST_RESULT_EN = "last_sync_result_en"
 SYNC_RUNS = "sync_runs"
 #: Records the server refused for lack of a record they name, with that record: their
-#: refused changes are sent again once a pull brings it (`send_refused_again`).
+#: refused changes are sent again once a pull has brought it (`send_refused_again`).
 WAITING = "waiting_for_named"
 
 
@@ -108,19 +108,21 @@ def record_acks(
             [(a.version, a.seq) for a in acks if a.version is not None],
         )
         if waiting:
-            _set_waiting(store, {*waiting_records(store), *waiting})
+            _set_waiting(store, [*waiting_records(store), *waiting])  # a new refusal waits anew
 
 
 @dataclass(frozen=True, order=True)
 class Waiting:
     """A record the server refused because a record it names was missing there (a server
     restored from a backup lost it, and the laptop that made it has not sent it again
-    yet), or lay in another village there (an older copy of it)."""
+    yet), or lay in another village there (an older copy of it). `arrived` once a pull
+    has brought the named record: the server holds it now."""
 
     table: str
     record_id: str
     named_table: str
     named_id: str
+    arrived: bool = False
 
 
 def waiting_records(store: Store) -> list[Waiting]:
@@ -129,37 +131,56 @@ def waiting_records(store: Store) -> list[Waiting]:
 
 
 def _set_waiting(store: Store, waiting: Iterable[Waiting]) -> None:
-    items = sorted(set(waiting))
-    store.set_meta(WAITING, json.dumps([list(vars(w).values()) for w in items]))
+    # One entry per record and named record; a later refusal of it waits afresh.
+    latest = {(w.table, w.record_id, w.named_table, w.named_id): w for w in waiting}
+    items = sorted(latest.values())
+    store.set_meta(
+        WAITING,
+        json.dumps([[w.table, w.record_id, w.named_table, w.named_id, w.arrived] for w in items]),
+    )
 
 
-def send_refused_again(store: Store, named: set[tuple[str, str]]) -> int:
-    """The refused records waiting for one of `named` (which a pull just brought, so the
-    server has it now) go back in the queue; returns how many changes.
-
-    Their changes were given sequence numbers the server has used up, so they are
-    numbered again: they and every pending change are written anew at the end of the
-    change log, in their old order (an edit made since the refusal still follows the
-    record's first change)."""
+def _note_arrived(store: Store, records: Sequence[Remote]) -> None:
+    """Mark the refused records waiting for one of `records` (in the pulled page's
+    transaction: a page stored without the mark would never be pulled again)."""
     waiting = waiting_records(store)
-    again = [w for w in waiting if (w.named_table, w.named_id) in named]
-    if not again:
+    if not waiting:
+        return
+    pulled = {(r.table, r.record_id) for r in records}
+    if any(not w.arrived and (w.named_table, w.named_id) in pulled for w in waiting):
+        _set_waiting(
+            store,
+            [
+                replace(w, arrived=True) if (w.named_table, w.named_id) in pulled else w
+                for w in waiting
+            ],
+        )
+
+
+def send_refused_again(store: Store) -> int:
+    """Put back in the queue the refused changes of every record whose named record has
+    arrived; returns how many.
+
+    Their sequence numbers are used up at the server, so they are written anew at the end
+    of the change log, in their old order. Only when nothing is pending: a pending change
+    may be one the server took but whose answer was lost, and must keep its number; and an
+    edit made since the refusal must follow the record's first change. A waiting record is
+    kept for the next sync until then."""
+    waiting = waiting_records(store)
+    ready = [w for w in waiting if w.arrived]
+    if not ready or store.pending_count():
         return 0
-    records = {(w.table, w.record_id) for w in again}
     with store.transaction():
-        refused = [
+        refused = sorted(
             seq
-            for table, record_id in sorted(records)
+            for table, record_id in {(w.table, w.record_id) for w in ready}
             for (seq,) in store.db.execute(
                 "SELECT seq FROM changes WHERE table_name = ? AND record_id = ? "
                 "AND status = 'rejected'",
                 [table, record_id],
             )
-        ]
-        pending = [
-            seq for (seq,) in store.db.execute("SELECT seq FROM changes WHERE status = 'pending'")
-        ]
-        for seq in sorted({*refused, *pending}):
+        )
+        for seq in refused:
             store.db.execute(
                 "INSERT INTO changes (table_name, record_id, op, fields, hlc, device_id, "
                 "created_at) SELECT table_name, record_id, op, fields, hlc, ?, created_at "
@@ -167,7 +188,7 @@ def send_refused_again(store: Store, named: set[tuple[str, str]]) -> int:
                 [store.device_id, seq],
             )
             store.db.execute("DELETE FROM changes WHERE seq = ?", [seq])
-        _set_waiting(store, [w for w in waiting if w not in again])
+        _set_waiting(store, [w for w in waiting if not w.arrived])
     return len(refused)
 
 
@@ -243,6 +264,7 @@ def apply_page(
             [(r.table, r.record_id, r.version) for r in taken],
         )
         _store_conflicts(store, conflicts)
+        _note_arrived(store, records)
         store.set_meta(PULL_CURSOR, str(cursor))
 
 

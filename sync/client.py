@@ -329,10 +329,9 @@ def _sync(store: Store, conn: Connection, progress: Progress | None) -> SyncRepo
     _push_all(store, conn, report, run, tell)
 
     # 2. Pull, page by page; each page and its cursor are stored together.
-    arrived: set[tuple[str, str]] = set()
-    lacking = _pull(store, conn, report, tell, arrived)
+    lacking = _pull(store, conn, report, tell)
     # A record refused for lack of one it names goes again once the server has that one.
-    report.sent_again = outbox.send_refused_again(store, arrived)
+    report.sent_again = outbox.send_refused_again(store)
     if lacking or report.sent_again:
         _push_all(store, conn, report, run, tell)  # what the server turned out to lack
 
@@ -407,17 +406,9 @@ def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Pr
             break
 
 
-def _pull(
-    store: Store,
-    conn: Connection,
-    report: SyncReport,
-    tell: Progress,
-    arrived: set[tuple[str, str]],
-) -> bool:
-    """Pull everything new; True when the server turned out to lack changes of ours. Adds
-    to `arrived` each pulled record a refused one of ours waits for."""
+def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) -> bool:
+    """Pull everything new; True when the server turned out to lack changes of ours."""
     cursor = outbox.cursor(store)
-    awaited = {(w.named_table, w.named_id) for w in outbox.waiting_records(store)}
     lacking = False
     checked = False  # what the server holds of ours is the same on every page: ask once
     while True:
@@ -441,8 +432,6 @@ def _pull(
                 lacking = True
         before = outbox.conflicts_by_id(store, [c.id for c in page.conflicts])
         outbox.apply_page(store, page.records, page.conflicts, page.cursor)
-        if awaited:
-            arrived |= awaited & {(r.table, r.record_id) for r in page.records}
         _note_conflicts(store, report, page.conflicts, before)
         report.pulled += len(page.records)
         report.pulled_conflicts += len(page.conflicts)
