@@ -170,10 +170,11 @@ def send_refused_again(store: Store) -> int:
     ready = [w for w in waiting if w.arrived]
     if not ready or store.pending_count():
         return 0
+    records = {(w.table, w.record_id) for w in ready}
     with store.transaction():
         refused = sorted(
             seq
-            for table, record_id in {(w.table, w.record_id) for w in ready}
+            for table, record_id in records
             for (seq,) in store.db.execute(
                 "SELECT seq FROM changes WHERE table_name = ? AND record_id = ? "
                 "AND status = 'rejected'",
@@ -188,7 +189,9 @@ def send_refused_again(store: Store) -> int:
                 [store.device_id, seq],
             )
             store.db.execute("DELETE FROM changes WHERE seq = ?", [seq])
-        _set_waiting(store, [w for w in waiting if not w.arrived])
+        # Every wait of a record sent again ends: a later edit, refused while the record
+        # itself was missing, named nothing that can arrive ("None").
+        _set_waiting(store, [w for w in waiting if (w.table, w.record_id) not in records])
     return len(refused)
 
 
