@@ -65,7 +65,6 @@ class Ack:
     seq: int
     status: str
     reason: str | None
-    version: int | None
 
 
 def start_run(store: Store) -> int:
@@ -88,24 +87,25 @@ def record_acks(
     run: int | None = None,
     waiting: Iterable[Waiting] = (),
 ) -> None:
-    """Mark changes as the server answered, and remember each record's server version, and
-    which refused records wait for a record they name (in the same transaction: a note
-    lost in a power cut would leave a record refused for good)."""
+    """Mark changes as the server answered, and which refused records wait for a record
+    they name (in the same transaction: a note lost in a power cut would leave a record
+    refused for good).
+
+    An answer's version is not taken as the version of the record this laptop has seen
+    (`record_versions`, each change's `base_version`): the server's row at that version
+    may hold another laptop's edit of another field, written between this laptop's last
+    pull and its push, which this laptop has not seen. Taken as seen, this laptop's next
+    edit of that field was not concurrent to the server, and whichever stamp lost did so
+    without a conflict (found by the state machine). Only a pull, which brings the whole
+    record, says what this laptop has seen."""
     acks = list(acks)
     waiting = list(waiting)
-    # Two statements for the whole batch, not three per change: acks come a batch at a time.
-    # Lost in a power cut, the batch is sent again and the server answers the same.
+    # One statement for the whole batch: acks come a batch at a time. Lost in a power cut,
+    # the batch is sent again and the server answers the same.
     with store.transaction(durable=False):
         store.db.conn.executemany(
             "UPDATE changes SET status = ?, reason = ?, acked_at = ?, sync_run = ? WHERE seq = ?",
             [(a.status, a.reason, acked_at, run, a.seq) for a in acks],
-        )
-        store.db.conn.executemany(
-            "INSERT INTO record_versions (table_name, record_id, version) "
-            "SELECT table_name, record_id, ? FROM changes WHERE seq = ? "
-            "ON CONFLICT(table_name, record_id) "
-            "DO UPDATE SET version = max(version, excluded.version)",
-            [(a.version, a.seq) for a in acks if a.version is not None],
         )
         if waiting:
             _set_waiting(store, [*waiting_records(store), *waiting])  # a new refusal waits anew

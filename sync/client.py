@@ -373,7 +373,7 @@ def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Pr
         outbox.resolutions_sent(store, resolved)
         report.resolutions_sent += len(resolved)
         acks = [
-            outbox.Ack(r.seq, r.status, r.reason.stored_text() if r.reason else None, r.version)
+            outbox.Ack(r.seq, r.status, r.reason.stored_text() if r.reason else None)
             for r in answer.results
         ]
         sent = {c.seq: c for c in batch}

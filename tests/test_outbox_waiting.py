@@ -9,7 +9,7 @@ from tests.conftest import CTX, make_person
 
 
 def ack_all(store: Store, status: str = "accepted") -> None:
-    acks = [outbox.Ack(c.seq, status, None, 1) for c in store.changes(status="pending")]
+    acks = [outbox.Ack(c.seq, status, None) for c in store.changes(status="pending")]
     outbox.record_acks(store, acks, "2026-11-26T09:00:00")
 
 
@@ -21,7 +21,7 @@ def test_a_refusal_waits_for_its_record_and_then_goes_again_after_everything_els
     store.save(person)
     (change,) = store.changes(status="pending")
     named = outbox.Waiting("persons", person.id, "households", "h1")
-    outbox.record_acks(store, [outbox.Ack(change.seq, "rejected", None, None)], "t", 1, [named])
+    outbox.record_acks(store, [outbox.Ack(change.seq, "rejected", None)], "t", 1, [named])
     assert outbox.send_refused_again(store) == 0  # the household has not arrived
 
     other = Remote(
@@ -48,7 +48,7 @@ def test_a_refusal_waits_for_its_record_and_then_goes_again_after_everything_els
     (edit,) = store.changes(status="pending")
     # The edit of a person the server lacks is refused too, naming no record that can come.
     lacking = outbox.Waiting("persons", person.id, "villages", "None")
-    outbox.record_acks(store, [outbox.Ack(edit.seq, "rejected", None, None)], "t", 2, [lacking])
+    outbox.record_acks(store, [outbox.Ack(edit.seq, "rejected", None)], "t", 2, [lacking])
 
     assert outbox.send_refused_again(store) == 2
     assert outbox.waiting_records(store) == []

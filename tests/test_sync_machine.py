@@ -950,3 +950,45 @@ def test_a_record_refused_for_a_parent_a_restored_server_lost_goes_again_once_it
         settle_and_check(machine)
     finally:
         machine.close()
+
+
+def test_an_acknowledged_edit_does_not_count_as_having_seen_the_record(
+    templates: Templates, in_process: Path
+) -> None:
+    """Found by the machine (the race rule, with pushes of three changes a batch). The
+    second laptop's phone edit was acknowledged at a version after the first laptop's new
+    address; the laptop took that version as the one it had seen, so its own address edit,
+    older and sent in the next batch, was not concurrent to the server and lost without a
+    conflict. Only a pull now says what a laptop has seen (`outbox.record_acks`)."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        first, second = machine.lap(0), machine.lap(1)
+        person = machine.new_person(first, VILLAGE_A, None, False, NAMES[3])
+        first.store.save(person)
+        machine.made_now(first, person)
+        settle_and_check(machine)
+        client.PUSH_BATCH = 1  # the phone edit acknowledged before the address is sent
+        second = machine.lap(1)
+        held = second.store.get(Person, person.id)
+        assert held is not None
+        second.store.save(held.revise(context={"today": second.today}, phone=PHONES[2]))
+        second.store.save(
+            held.revise(context={"today": second.today}, phone=PHONES[2], address="竞路1号")
+        )
+        machine.world.ms += 1000
+        first = machine.lap(0)  # later: its address wins
+        first.store.save(person.revise(context={"today": first.today}, address="竞路2号"))
+        first.sync(machine.server)
+        machine.world.ms += 1000
+        machine.lap(1).sync(machine.server)
+        record = machine.server.records()[("persons", person.id)]
+        assert record.data["address"] == "竞路2号"
+        lost = [
+            json.loads(c["lost_value"])
+            for c in machine.server.conflicts()
+            if c["record_id"] == person.id and c["field"] == "address"
+        ]
+        assert lost == ["竞路1号"]
+        settle_and_check(machine)
+    finally:
+        machine.close()
