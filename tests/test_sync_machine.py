@@ -17,7 +17,7 @@ cursor at the server's version, every conflict the server recorded in a village 
 laptop of it, deletes stay deleted, every record on the server valid and naming nothing a
 laptop of its village could not hold, no record the laptops never made.
 
-CI runs SYNC_MACHINE_EXAMPLES examples (default 100: about a minute and a half on a loaded
+CI runs SYNC_MACHINE_EXAMPLES examples (default 300: about two minutes on a quiet
 2-core machine), derandomized. The long run:
 
     SYNC_MACHINE_EXAMPLES=5000 .venv/bin/python -m pytest tests/test_sync_machine.py -q
@@ -111,7 +111,7 @@ from tests.sync_model import (
 T = TypeVar("T")
 #: The numbers the current example's uuid4s are taken from (see SyncMachine.__init__).
 IDS: list[Iterator[int]] = [itertools.count(1)]
-EXAMPLES = int(os.environ.get("SYNC_MACHINE_EXAMPLES", "100"))
+EXAMPLES = int(os.environ.get("SYNC_MACHINE_EXAMPLES", "300"))
 PHASES = (
     list(Phase)
     if os.environ.get("SYNC_MACHINE_SHRINK", "1") == "1"
