@@ -992,3 +992,48 @@ def test_an_acknowledged_edit_does_not_count_as_having_seen_the_record(
         settle_and_check(machine)
     finally:
         machine.close()
+
+
+def race_on_address(machine: SyncMachine, person: Person, serial: int) -> None:
+    """The two laptops of A set the person's address without seeing each other's."""
+    for i in (0, 1):
+        lap = machine.lap(i)
+        held = lap.store.get(Person, person.id)
+        assert held is not None
+        lap.store.save(held.revise(context={"today": lap.today}, address=f"竞路{serial + i}号"))
+    for i in (0, 1):
+        machine.world.ms += 1000
+        machine.lap(i).sync(machine.server)
+
+
+def test_conflicts_after_a_server_restore_get_ids_of_their_own(
+    templates: Templates, in_process: Path
+) -> None:
+    """Found by the machine's long run (example 1,312). Conflict ids were a dense count: a
+    server restored from a copy gave the next conflict the id a laptop already held for one
+    the restore lost; the laptop stored it over that one, and its cursor was past the
+    conflicts the copy still held, so it never had them again. Conflicts are now numbered
+    as versions are (`merge._WorkingSet.flush`)."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        maker = machine.lap(0)
+        person = machine.new_person(maker, VILLAGE_A, None, False, NAMES[4])
+        maker.store.save(person)
+        machine.made_now(maker, person)
+        settle_and_check(machine)
+        machine.server_copy()
+        race_on_address(machine, person, 10)
+        settle_and_check(machine)
+        (before,) = machine.server.conflicts()
+        machine.server.restore(0)
+        machine.world.ms += 60_000
+        settle_and_check(machine)
+        race_on_address(machine, person, 20)
+        settle_and_check(machine)
+        after = [c["id"] for c in machine.server.conflicts()]
+        assert len(after) == 1 and after[0] != before["id"]
+        for lap in machine.laptops[:2]:
+            held = {r[0] for r in lap.store.db.execute("SELECT id FROM conflicts")}
+            assert held == {before["id"], after[0]}
+    finally:
+        machine.close()

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import from_json, to_json
-from sqlalchemy import Connection, Engine, Select, and_, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Select, and_, func, insert, or_, select, update
 
 from civtui.domain.models import RECORD_TYPES, SYNCED_TYPES, Record, Synced, sync_spec
 from db.hlc import MAX_COUNTER, Stamp, tick
@@ -207,6 +207,14 @@ class _WorkingSet:
         if old:
             _bulk(self.conn, _UPDATE_RECORD, old)
         if self.conflicts:
+            # Numbered as versions are, at least their version (the wall clock): a server
+            # restored from a copy would otherwise give new conflicts ids its laptops hold
+            # for others, which they would store over those, and a resolution of one of
+            # those would close the new one. Pushes write one at a time (`_lock_version`).
+            last = self.conn.execute(select(func.max(conflicts.c.id))).scalar() or 0
+            for conflict in self.conflicts:
+                last = max(last + 1, conflict["version"])
+                conflict["id"] = last
             self.conn.execute(insert(conflicts), self.conflicts)
 
 
