@@ -14,6 +14,11 @@ SYNC_STRINGS: dict[str, tuple[str, str]] = {
         "the record it belongs to ({table} {id}) is not on the server yet; this laptop "
         "sends it again once that record arrives",
     ),
+    "sync.code.record_missing": (
+        "这条记录（{table} {id}）不在服务器上（服务器可能从备份恢复过）；它一到，本机会自动重新上传这次修改",
+        "this record ({table} {id}) is not on the server (restored from a backup?); this "
+        "laptop sends the change again once the record arrives",
+    ),
     "sync.code.reference_elsewhere": (
         "所指的{table} {id} 属于另一个村(社区) {village}；只能指向本村(社区)的记录",
         "the {table} {id} it names belongs to another village ({village}); a record may "

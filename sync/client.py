@@ -273,7 +273,9 @@ Progress = Callable[[str, int, int], None]
 #: another village there - as after a restore from a backup, until the laptop that made it
 #: sends it again. A laptop waits for that record to arrive, then sends the refused one
 #: again (`outbox.send_refused_again`); one refused for any other reason stays refused.
-WAITING_CODES = frozenset({Code.PARENT_MISSING, Code.REFERENCE_ELSEWHERE})
+WAITING_CODES = frozenset(
+    {Code.PARENT_MISSING, Code.REFERENCE_ELSEWHERE, Code.RECORD_MISSING, Code.DELETE_MISSING}
+)
 
 
 def push_request(
@@ -381,8 +383,9 @@ def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Pr
             outbox.Waiting(
                 sent[r.seq].table,
                 sent[r.seq].record_id,
-                str(r.reason.params.get("table")),
-                str(r.reason.params.get("id")),
+                # The record named; a delete of a missing record waits for that record.
+                str(r.reason.params.get("table", sent[r.seq].table)),
+                str(r.reason.params.get("id", sent[r.seq].record_id)),
             )
             for r in answer.results
             if r.status == "rejected" and r.reason and r.reason.code in WAITING_CODES

@@ -68,6 +68,7 @@ class Code(StrEnum):
 
     # -- the server's verdict on one change (ChangeResult.reason)
     PARENT_MISSING = "parent_missing"
+    RECORD_MISSING = "record_missing"
     REFERENCE_ELSEWHERE = "reference_elsewhere"
     OUTSIDE_VILLAGES = "outside_villages"
     VILLAGE_UNKNOWN = "village_unknown"
@@ -115,6 +116,7 @@ class Code(StrEnum):
 #: The parameters each code carries, by name.
 PARAMS: dict[Code, tuple[str, ...]] = {
     Code.PARENT_MISSING: ("table", "id"),
+    Code.RECORD_MISSING: ("table", "id"),
     Code.REFERENCE_ELSEWHERE: ("table", "id", "village"),
     Code.OUTSIDE_VILLAGES: ("village",),
     Code.VILLAGE_UNKNOWN: (),

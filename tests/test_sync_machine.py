@@ -137,6 +137,7 @@ NOTES = ["", "一切正常", "需要复查", "家中无人"]
 EXPECTED_REFUSALS = {
     Code.REFERENCE_ELSEWHERE,
     Code.PARENT_MISSING,
+    Code.RECORD_MISSING,
     Code.OUTSIDE_VILLAGES,
     Code.VILLAGE_UNKNOWN,
     Code.DELETE_MISSING,
@@ -1035,5 +1036,32 @@ def test_conflicts_after_a_server_restore_get_ids_of_their_own(
         for lap in machine.laptops[:2]:
             held = {r[0] for r in lap.store.db.execute("SELECT id FROM conflicts")}
             assert held == {before["id"], after[0]}
+    finally:
+        machine.close()
+
+
+def test_an_edit_of_a_record_a_restored_server_lost_goes_again_once_it_is_back(
+    templates: Templates, in_process: Path
+) -> None:
+    """Found by the machine's long run (example 1,507). The server, restored from a copy
+    made before any sync, lacked the second laptop's staff record; the first laptop renamed
+    it and synced first, and the edit (a name only) was refused for good (village_unknown).
+    The server now says the record is missing (`record_missing`), and the edit waits for
+    the record as a refused child waits for its parent."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        machine.server_copy()
+        settle_and_check(machine)
+        machine.server.restore(0)
+        machine.world.ms += 60_000
+        first = machine.lap(0)
+        theirs = next(
+            s for s in first.store.all(Staff) if s.name == f"员工{machine.laptops[1].name}"
+        )
+        first.store.save(theirs.revise(context={"today": first.today}, name="新名字"))
+        report = first.sync(machine.server)
+        assert Code.RECORD_MISSING in [r.code for r in report.rejected_reasons]
+        settle_and_check(machine)
+        assert machine.server.records()[("staff", theirs.id)].data["name"] == "新名字"
     finally:
         machine.close()

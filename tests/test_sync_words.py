@@ -49,6 +49,7 @@ SAMPLES: dict[Code, dict[str, Any]] = {
         ],
     },
     Code.DELETE_MISSING: {},
+    Code.RECORD_MISSING: {"table": "persons", "id": "p1"},
     Code.ID_MISMATCH: {},
     Code.EDIT_OF_DELETED: {},
     Code.CONFLICT: {"table": "persons", "fields": ["phone", "address"]},

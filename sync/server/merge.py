@@ -458,6 +458,11 @@ def plan(
     else:
         if "id" in change.fields and change.fields["id"] != change.record_id:
             raise Rejected(Code.ID_MISMATCH)
+        if not row.exists and row.written is None and _partial(change):
+            # An edit of a record this server never held: a server restored from a copy
+            # lost it, and the laptop that made it has not sent it again yet. The laptop
+            # waits for the record to arrive, then sends the edit again.
+            raise Rejected(Code.RECORD_MISSING, table=change.table, id=change.record_id)
         merged = {**row.data, **change.fields, "id": change.record_id}
         after = _village_of(places, spec, merged)
         _check_access(row, after, allowed, spec, merged)
@@ -484,6 +489,13 @@ def plan(
         reason = Reason.of(Code.CONFLICT, table=change.table, fields=[c["field"] for c in lost])
     status: Status = "conflict" if lost else "accepted"
     return Plan(data, stamps, village, deleted, lost, status, reason)
+
+
+def _partial(change: Change) -> bool:
+    """Whether a change lacks a field its record cannot be made without: an edit."""
+    kind = RECORD_TYPES[change.table]
+    required = {name for name, info in kind.model_fields.items() if info.is_required()}
+    return bool(required - {"id"} - set(change.fields))
 
 
 def _places_named(work: _WorkingSet, row: _Row, change: Change) -> dict[tuple[str, str], Any]:
