@@ -365,3 +365,22 @@ def test_every_server_help_text_has_its_english() -> None:
     assert [t for t in texts(server_group) if t not in CLI_HELP_EN] == []
     result = CliRunner().invoke(main, ["--lang", "en", "server", "report", "coverage", "--help"])
     assert "Visit coverage per village and category" in result.output
+
+
+def test_a_served_app_keeps_its_startup_objects_out_of_the_collectors_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    from sync.server.app import from_environment
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    storage.migrate(storage.make_engine(url))
+    monkeypatch.setenv("CIVTUI_SERVER_DATABASE", url)
+    gc.unfreeze()
+    try:
+        from_environment()
+        # Modules, models and routes: what a full pass would otherwise walk on every push.
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()

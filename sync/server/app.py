@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -250,7 +251,13 @@ def from_environment() -> FastAPI:
 
     chosen = load()
     logs.configure(chosen.log_level, chosen.log_file)
-    return create_app(storage.make_engine(chosen.database_url()))
+    app = create_app(storage.make_engine(chosen.database_url()))
+    # What is loaded by now lives as long as the process. Frozen, the collector's full
+    # passes no longer walk it while a large push is merged: they took 0.7 of the 4 CPU
+    # seconds the server spent on the bench's 11,000-change sync, 0.4 once frozen.
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 async def _in_thread(func: Any, *args: Any) -> Any:
