@@ -28,6 +28,21 @@ CONFLICT_STRINGS: dict[str, tuple[str, str]] = {
         "the record was deleted, so the edit did not apply",
     ),
     "conflict.where": ("，可在人员页按 c 处理", "; press c on the person's page to choose"),
+    "conflict.where_list": (
+        "，可在待同步页按 c 处理",
+        "; press c on the Pending page to choose",
+    ),
+    # -- the list of every open conflict (screens.conflicts), opened from 待同步
+    "conflicts.title": ("未处理的同步冲突（{count}）", "Open sync conflicts ({count})"),
+    "conflicts.none": ("没有未处理的同步冲突", "No open sync conflicts"),
+    "conflicts.field": ("内容", "Field"),
+    "conflicts.whose": ("该值来自", "Whose"),
+    "conflicts.open": ("处理", "Choose"),
+    "pending.conflicts_key": ("冲突", "Conflicts"),
+    "pending.conflicts_hint": (
+        "{title} · 同步冲突 {count} 处，按 c 处理",
+        "{title} · {count} sync conflicts, c to choose",
+    ),
     # -- the dialog
     "conflict.heading": ("同步冲突：{label}", "Sync conflict: {label}"),
     "conflict.explain": (

@@ -430,8 +430,13 @@ def _conflict(row: Sequence[Any]) -> StoredConflict:
     )
 
 
-def open_conflicts(store: Store, record_ids: Iterable[str]) -> list[StoredConflict]:
-    """Unresolved conflicts on the given records, oldest first."""
+def open_conflicts(store: Store, record_ids: Iterable[str] | None = None) -> list[StoredConflict]:
+    """Unresolved conflicts on the given records (None: on any record), oldest first."""
+    if record_ids is None:
+        rows = store.db.execute(
+            f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE resolved = 0 ORDER BY id"
+        ).fetchall()
+        return [_conflict(row) for row in rows]
     ids = list(record_ids)
     if not ids:
         return []

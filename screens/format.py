@@ -35,3 +35,9 @@ def choice(value: Choice | None, lang: str) -> str:
 
 def choices(values: Iterable[Choice], lang: str) -> str:
     return "、".join(v.label(lang) for v in values) or "—"
+
+
+def short(value: object) -> str:
+    """A field's value in a dozen characters at most: lists joined, nothing as a dash."""
+    text = "、".join(map(str, value)) if isinstance(value, list) else str(value or "—")
+    return text if len(text) <= 12 else text[:11] + "…"

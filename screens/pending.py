@@ -18,6 +18,7 @@ class PendingScreen(CivScreen[None]):
         Binding("escape", "back", "nav.back", id="pending.back"),
         Binding("home", "newest", "pending.newest", id="pending.newest", show=False),
         Binding("end", "oldest", "pending.oldest", id="pending.oldest", show=False),
+        Binding("c", "conflicts", "pending.conflicts_key", id="pending.conflicts"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -82,6 +83,10 @@ class PendingScreen(CivScreen[None]):
             )
         pending = store.pending_count()
         title = t("pending.title") + f" ({pending})" if pending else t("pending.none")
+        # Conflicts on any record, those no person's page shows included (screens.conflicts).
+        open_conflicts = len(outbox.open_conflicts(store))
+        if open_conflicts:
+            title = t("pending.conflicts_hint", title=title, count=open_conflicts)
         self.query_one("#pending-title", Static).update(title)
 
     def on_sync_state_changed(self, _message: SyncStateChanged) -> None:
@@ -93,6 +98,11 @@ class PendingScreen(CivScreen[None]):
     def action_oldest(self) -> None:
         table = self.query_one("#changes", DataTable)
         table.move_cursor(row=table.row_count - 1)
+
+    def action_conflicts(self) -> None:
+        from screens.conflicts import ConflictsScreen
+
+        self.app.push_screen(ConflictsScreen())
 
     def action_back(self) -> None:
         self.dismiss()

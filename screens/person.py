@@ -117,7 +117,7 @@ class PersonScreen(CivScreen[None]):
         # The value not kept: the record's value now is in the profile or the timeline, and
         # the one the server kept back then may be stale (c opens the choice).
         lines = [
-            f"{self._conflict_label(c)}：{t('conflict.not_taken')} {_short(c.lost_value)}"
+            f"{self._conflict_label(c)}：{t('conflict.not_taken')} {fmt.short(c.lost_value)}"
             for c in self.conflicts
         ]
         self.query_one("#conflicts", Static).update("\n".join(lines))
@@ -286,11 +286,6 @@ class PersonScreen(CivScreen[None]):
         from screens.person_form import PersonForm
 
         self._push(PersonForm(None, household_of=self.person))
-
-
-def _short(value: object) -> str:
-    text = "、".join(map(str, value)) if isinstance(value, list) else str(value or "—")
-    return text if len(text) <= 12 else text[:11] + "…"
 
 
 def summary(entry: TimelineEntry, t: Translator) -> str:

@@ -74,9 +74,12 @@ def _conflict_words(params: dict[str, Any], table: str, t: Translator) -> None:
     params["what"] = conflict_field(table, str(params.get("field", "")), t)
     side = str(params.get("side", ""))
     params["side"] = t(f"conflict.side.{side}") if side in CONFLICT_SIDES else ""
-    # A deleted record's page no longer opens: the summary says so and no more.
-    shown = on_person_page(table) and side != "deleted"
-    params["where"] = t("conflict.where") if shown else ""
+    # A deleted record's page no longer opens: the summary says so and no more. A record no
+    # person's page shows is settled from the list of every conflict (待同步, c).
+    if side == "deleted":
+        params["where"] = ""
+    else:
+        params["where"] = t("conflict.where" if on_person_page(table) else "conflict.where_list")
     params["who"] = str(params.get("who") or params.get("id") or "")
 
 

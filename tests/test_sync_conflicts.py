@@ -222,7 +222,7 @@ def test_the_summary_names_five_conflicts_then_counts_the_rest() -> None:
     )
 
 
-def test_a_household_conflict_is_named_by_its_head_and_a_staff_one_has_no_page_hint() -> None:
+def test_a_household_conflict_points_to_the_persons_page_and_a_staff_one_to_the_list() -> None:
     household = Reason.of(
         Code.CONFLICT_FOUND,
         table="households",
@@ -234,8 +234,15 @@ def test_a_household_conflict_is_named_by_its_head_and_a_staff_one_has_no_page_h
     assert words.say(household, ZH) == (
         "冲突：王大海 · 户的住址（两台其他设备的修改冲突，可在人员页按 c 处理）"
     )
-    staff = household.model_copy(update={"params": {**household.params, "table": "staff"}})
-    assert "人员页" not in words.say(staff, ZH)
+    staff = household.model_copy(
+        update={"params": {**household.params, "table": "staff", "field": "name"}}
+    )
+    assert words.say(staff, ZH) == (
+        "冲突：王大海 · 工作人员的姓名（两台其他设备的修改冲突，可在待同步页按 c 处理）"
+    )
+    assert words.say(staff, EN).endswith("; press c on the Pending page to choose)")
+    deleted = household.model_copy(update={"params": {**household.params, "side": "deleted"}})
+    assert "按 c" not in words.say(deleted, ZH)
 
 
 def test_sync_json_carries_the_conflicts_as_codes() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Button, Static
+from textual.widgets import Button, DataTable, Static
 
 from civtui.app import CivtuiApp
 from civtui.domain.clock import Clock
@@ -19,6 +19,8 @@ from civtui.services.keys import open_store
 from civtui.services.profile import Profile, create_profile
 from db import outbox
 from screens.conflict import ConflictModal
+from screens.conflicts import ConflictsScreen
+from screens.pending import PendingScreen
 from screens.person import PersonScreen
 from sync.client import Connection, sync
 from tests.conftest import CTX, TODAY, VILLAGE, make_person
@@ -215,3 +217,118 @@ async def test_a_record_changed_under_the_dialog_is_not_overwritten(clash: Perso
         await pilot.pause()
         taken = a.store.get(Person, person.id)
         assert taken is not None and taken.phone == MINE
+
+
+@pytest.fixture
+def village_clash(server: Server, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Laptops "a" and "b", set up for the village and synced until each has seen the
+    other's copy of it, rename it while offline: a to 海星村（东）, then b (an hour later) to
+    海星社区. A record no person's page shows."""
+    monkeypatch.setenv("CIVTUI_SERVER", server.base)
+    token = server.token("王晓丽", [VILLAGE])
+    monkeypatch.setenv("CIVTUI_TOKEN", token)
+    staff = Staff(name="王晓丽", role="assistant", village_codes=[VILLAGE])
+    village = Village(id=VILLAGE, name="海星村", township="金塘镇")
+    for name in ("a", "b"):
+        create_profile(Profile(name), [village, staff], staff.id, Clock.pinned(TODAY))
+    for name, renamed, hour in (
+        ("a", "", 0),
+        ("b", "", 0),
+        ("a", "海星村（东）", 10),
+        ("b", "海星社区", 11),
+    ):
+        store = open_store(Profile(name).db_path, Clock.pinned(TODAY))
+        conn = Connection(server.base, token)
+        sync(store, conn)
+        if renamed:
+            store.clock = Clock.pinned(TODAY, hour=hour)
+            store.save(village.revise(context=CTX, name=renamed))
+        conn.close()
+        store.close()
+
+
+async def open_from_pending(pilot: Pilot[None]) -> ConflictsScreen:
+    """p on the dashboard, then c: the list of every open conflict."""
+    await pilot.press("p")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, PendingScreen)
+    await pilot.press("c")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, ConflictsScreen)
+    return pilot.app.screen
+
+
+def rows(screen: ConflictsScreen) -> list[list[str]]:
+    table = screen.query_one("#conflicts", DataTable)
+    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_a_conflict_no_persons_page_shows_is_settled_from_the_pending_page(
+    village_clash: None,
+) -> None:
+    a = app_on(Profile("a"), lang="en")
+    async with a.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)  # accepted: no one else had renamed it yet
+
+    b = app_on(Profile("b"))
+    async with b.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert (
+            "冲突：海星社区 · 村(社区)的村(社区)名称（本机的值已保留，另一设备的值未被采用，"
+            "可在待同步页按 c 处理）" in told(b)
+        )
+        await pilot.press("p")
+        await pilot.pause()
+        title = str(b.screen.query_one("#pending-title", Static).content)
+        assert "同步冲突 1 处，按 c 处理" in title
+        await pilot.press("escape")
+        await pilot.pause()
+        listed = await open_from_pending(pilot)
+        assert str(listed.query_one("#conflicts-title", Static).content) == "未处理的同步冲突（1）"
+        assert rows(listed) == [
+            ["海星社区", "村(社区)的村(社区)名称", "海星村（东）", "另一设备的值"]
+        ]
+        await pilot.press("enter")
+        await pilot.pause()
+        modal = b.screen
+        assert isinstance(modal, ConflictModal)
+        assert text(modal, "#conflict-heading") == "同步冲突：海星社区 · 村(社区)的村(社区)名称"
+        assert text(modal, "#conflict-current-label") == "现值（本机的值）"
+        await pilot.press("escape")  # left open for now
+        await pilot.pause()
+        assert b.screen is listed and len(rows(listed)) == 1
+
+    # a, whose name lost, takes it back from the list, in English.
+    a = app_on(Profile("a"), lang="en")
+    async with a.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "press c on the Pending page to choose" in told(a)
+        listed = await open_from_pending(pilot)
+        assert rows(listed) == [
+            ["海星社区", "Village: Name", "海星村（东）", "this laptop's value"]
+        ]
+        await pilot.press("enter")
+        await pilot.pause()
+        modal = a.screen
+        assert isinstance(modal, ConflictModal)
+        assert text(modal, "#conflict-lost-label") == "Value not kept (this laptop's value)"
+        await pilot.press("u")
+        await pilot.pause()
+        assert a.screen is listed
+        assert rows(listed) == []
+        assert str(listed.query_one("#conflicts-title", Static).content) == "No open sync conflicts"
+        renamed = a.store.get(Village, VILLAGE)
+        assert renamed is not None and renamed.name == "海星村（东）"
+        a.action_sync()
+        await settle(pilot)
+        assert a.store.pending_count() == 0
+
+    # On b the conflict is closed by its next sync, and the name is the one a chose.
+    b = app_on(Profile("b"))
+    async with b.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert outbox.open_conflicts(b.store) == []
+        village = b.store.get(Village, VILLAGE)
+        assert village is not None and village.name == "海星村（东）"
+        listed = await open_from_pending(pilot)
+        assert rows(listed) == []
