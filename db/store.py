@@ -115,6 +115,7 @@ class Store:
         self._last_stamp = hlc.Stamp.parse(last) if last else None
         self._column_cache: dict[str, list[str]] = {}
         self._pullable: dict[str, frozenset[str]] = {}
+        self._statements: dict[tuple[str, str, tuple[str, ...]], str] = {}
         self._references: dict[str, list[tuple[str, str]]] = {}
 
     # -- meta ---------------------------------------------------------------
@@ -329,6 +330,21 @@ class Store:
         now = self._now_text()
         now_ms = int(self.clock.now().timestamp() * 1000)
         steps: list[tuple[str, str, str, str, str, str, str]] = []
+        # Rows in a row with the same statement go to SQLite as one executemany, in their
+        # order: a first pull is thousands of records of a few shapes.
+        run: list[Any] = [None, []]
+
+        def write(sql: str, params: list[Any]) -> None:
+            if sql != run[0]:
+                flush()
+                run[0] = sql
+            run[1].append(params)
+
+        def flush() -> None:
+            if run[1]:
+                self.db.conn.executemany(run[0], run[1])
+            run[:] = [None, []]
+
         for rec in records:
             key = (rec.table, rec.record_id)
             skip = keep.get(key, frozenset())
@@ -345,11 +361,7 @@ class Store:
             }
             if existing is None:
                 row = {**values, "id": rec.record_id, **meta}
-                names = ", ".join(f"[{c}]" for c in row)
-                marks = ", ".join("?" for _ in row)
-                self.db.execute(
-                    f"INSERT INTO [{rec.table}] ({names}) VALUES ({marks})", list(row.values())
-                )
+                write(self._statement("insert", rec.table, tuple(row)), list(row.values()))
                 here[key] = row
                 # The record itself shows what it was created with.
                 steps.append(
@@ -358,9 +370,9 @@ class Store:
             else:
                 row = {**values, **meta}
                 row.pop("id", None)
-                sets = ", ".join(f"[{c}] = ?" for c in row)
-                self.db.execute(
-                    f"UPDATE [{rec.table}] SET {sets} WHERE id = ?", [*row.values(), rec.record_id]
+                write(
+                    self._statement("update", rec.table, tuple(row)),
+                    [*row.values(), rec.record_id],
                 )
                 changed = {
                     k: [_from_column(existing.get(k), wire[k]), wire[k]]
@@ -375,9 +387,11 @@ class Store:
                         (rec.table, rec.record_id, op, fields, rec.hlc, rec.device_id, now)
                     )
             if rec.table == Person.table and "name" in values:
+                flush()
                 self._index_name(rec.record_id, str(values["name"]))
             remote = hlc.Stamp.parse(rec.hlc)
             self._last_stamp = hlc.receive(self._last_stamp, remote, now_ms, self.device_id)
+        flush()
         if steps:
             self.db.conn.executemany(
                 # The same stamp twice is the same change pulled again.
@@ -387,6 +401,21 @@ class Store:
             )
         if records:
             self.set_meta("hlc", str(self._last_stamp))
+
+    def _statement(self, op: str, table: str, columns: tuple[str, ...]) -> str:
+        """The INSERT or UPDATE (by id) of these columns of `table`, made once."""
+        key = (op, table, columns)
+        sql = self._statements.get(key)
+        if sql is None:
+            if op == "insert":
+                names = ", ".join(f"[{c}]" for c in columns)
+                marks = ", ".join("?" for _ in columns)
+                sql = f"INSERT INTO [{table}] ({names}) VALUES ({marks})"
+            else:
+                sets = ", ".join(f"[{c}] = ?" for c in columns)
+                sql = f"UPDATE [{table}] SET {sets} WHERE id = ?"
+            self._statements[key] = sql
+        return sql
 
     def _rows_here(self, records: Sequence[Remote]) -> dict[tuple[str, str], dict[str, Any]]:
         """The rows these records will replace, as this laptop holds them now; a few
