@@ -258,6 +258,14 @@ async def open_from_pending(pilot: Pilot[None]) -> ConflictsScreen:
     return pilot.app.screen
 
 
+async def open_selected(pilot: Pilot[None]) -> ConflictModal:
+    """Enter on the list: the dialog of the conflict under the cursor."""
+    await pilot.press("enter")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, ConflictModal)
+    return pilot.app.screen
+
+
 def rows(screen: ConflictsScreen) -> list[list[str]]:
     table = screen.query_one("#conflicts", DataTable)
     return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
@@ -288,10 +296,7 @@ async def test_a_conflict_no_persons_page_shows_is_settled_from_the_pending_page
         assert rows(listed) == [
             ["海星社区", "村(社区)的村(社区)名称", "海星村（东）", "另一设备的值"]
         ]
-        await pilot.press("enter")
-        await pilot.pause()
-        modal = b.screen
-        assert isinstance(modal, ConflictModal)
+        modal = await open_selected(pilot)
         assert text(modal, "#conflict-heading") == "同步冲突：海星社区 · 村(社区)的村(社区)名称"
         assert text(modal, "#conflict-current-label") == "现值（本机的值）"
         await pilot.press("escape")  # left open for now
@@ -307,10 +312,7 @@ async def test_a_conflict_no_persons_page_shows_is_settled_from_the_pending_page
         assert rows(listed) == [
             ["海星社区", "Village: Name", "海星村（东）", "this laptop's value"]
         ]
-        await pilot.press("enter")
-        await pilot.pause()
-        modal = a.screen
-        assert isinstance(modal, ConflictModal)
+        modal = await open_selected(pilot)
         assert text(modal, "#conflict-lost-label") == "Value not kept (this laptop's value)"
         await pilot.press("u")
         await pilot.pause()
