@@ -432,19 +432,13 @@ def _conflict(row: Sequence[Any]) -> StoredConflict:
 
 def open_conflicts(store: Store, record_ids: Iterable[str] | None = None) -> list[StoredConflict]:
     """Unresolved conflicts on the given records (None: on any record), oldest first."""
-    if record_ids is None:
-        rows = store.db.execute(
-            f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE resolved = 0 ORDER BY id"
-        ).fetchall()
-        return [_conflict(row) for row in rows]
-    ids = list(record_ids)
-    if not ids:
+    ids = None if record_ids is None else list(record_ids)
+    if ids == []:
         return []
-    marks = ", ".join("?" for _ in ids)
+    among = "" if ids is None else f" AND record_id IN ({', '.join('?' for _ in ids)})"
     rows = store.db.execute(
-        f"SELECT {_CONFLICT_COLUMNS} FROM conflicts "
-        f"WHERE resolved = 0 AND record_id IN ({marks}) ORDER BY id",
-        ids,
+        f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE resolved = 0{among} ORDER BY id",
+        ids or [],
     ).fetchall()
     return [_conflict(row) for row in rows]
 
