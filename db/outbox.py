@@ -253,13 +253,14 @@ def apply_page(
     with store.transaction(durable=False):
         # Within a page a record may arrive before one it refers to; check at commit.
         store.db.execute("PRAGMA defer_foreign_keys = ON")
-        candidates = sorted([*held_records(store), *records], key=lambda r: r.version)
+        waiting = held_records(store)
+        candidates = sorted([*waiting, *records], key=lambda r: r.version)
         unsent = unsent_fields(store, [(r.table, r.record_id) for r in candidates])
         ready, held = _sort_out(store, candidates, unsent)
         # A record with a delete on its way is left as it is here.
         taken = [r for r in ready if "*" not in unsent.get((r.table, r.record_id), ())]
         store.apply_remote(taken, {key: frozenset(names) for key, names in unsent.items()})
-        _hold(store, ready, held)
+        _hold(store, {(r.table, r.record_id) for r in waiting}, ready, held)
         store.db.conn.executemany(
             "INSERT INTO record_versions (table_name, record_id, version) VALUES (?, ?, ?) "
             "ON CONFLICT(table_name, record_id) "
@@ -312,42 +313,60 @@ def _sort_out(
 ) -> tuple[list[Remote], list[Remote]]:
     """The records whose every reference is on this laptop or among the ready ones, and the
     rest. A field with an unsent local edit keeps the local value: it is not checked."""
-
-    def wanted(r: Remote) -> list[tuple[str, str]]:
-        mine = unsent.get((r.table, r.record_id), set())
-        return [
-            (table, str(r.fields[column]))
-            for column, table in store.references(r.table)
-            if column not in mine and r.fields.get(column) is not None
-        ]
-
-    needs = {id(r): wanted(r) for r in candidates}
-    have = store.present(key for keys in needs.values() for key in keys)
-    ready_ids: set[int] = set()
+    needs: list[list[tuple[str, str]]] = []
+    for r in candidates:
+        mine = unsent.get((r.table, r.record_id), ())
+        needs.append(
+            [
+                (table, str(r.fields[column]))
+                for column, table in store.references(r.table)
+                if column not in mine and r.fields.get(column) is not None
+            ]
+        )
+    have = store.present(key for keys in needs for key in keys)
+    ready: list[Remote] = []
+    later: list[tuple[Remote, list[tuple[str, str]]]] = []
+    # One pass settles a page whose records come after what they name, as pages mostly do.
+    for r, keys in zip(candidates, needs, strict=True):
+        if all(key in have for key in keys):
+            ready.append(r)
+            have.add((r.table, r.record_id))
+        else:
+            later.append((r, keys))
+    if not later:
+        return ready, []
     grew = True
     while grew:  # a need's status step waits for the need, which waits for its person
         grew = False
-        for r in candidates:
-            if id(r) not in ready_ids and all(key in have for key in needs[id(r)]):
-                ready_ids.add(id(r))
+        still = []
+        for r, keys in later:
+            if all(key in have for key in keys):
+                ready.append(r)
                 have.add((r.table, r.record_id))
                 grew = True
+            else:
+                still.append((r, keys))
+        later = still
+    # Written in version order, so a record's newest version is the one that stays.
+    ready_ids = {id(r) for r in ready}
     ready = [r for r in candidates if id(r) in ready_ids]
     newest = {(r.table, r.record_id): r.version for r in ready}
     # A held version older than one written now is done with.
-    held = [
-        r
-        for r in candidates
-        if id(r) not in ready_ids and newest.get((r.table, r.record_id), -1) < r.version
-    ]
+    held = [r for r, _ in later if newest.get((r.table, r.record_id), -1) < r.version]
     return ready, held
 
 
-def _hold(store: Store, ready: Sequence[Remote], held: Sequence[Remote]) -> None:
-    store.db.conn.executemany(
-        "DELETE FROM held_records WHERE table_name = ? AND record_id = ?",
-        [(r.table, r.record_id) for r in ready],
-    )
+def _hold(
+    store: Store,
+    were_held: set[tuple[str, str]],
+    ready: Sequence[Remote],
+    held: Sequence[Remote],
+) -> None:
+    if were_held:
+        store.db.conn.executemany(
+            "DELETE FROM held_records WHERE table_name = ? AND record_id = ?",
+            [key for key in {(r.table, r.record_id) for r in ready} if key in were_held],
+        )
     # The newest version of a held record is the one to write later.
     store.db.conn.executemany(
         "INSERT INTO held_records (table_name, record_id, version, body) VALUES (?, ?, ?, ?) "
