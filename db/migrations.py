@@ -880,6 +880,101 @@ def m013_follow_up_indexes(db: Database) -> None:
     )
 
 
+#: Bits 0..61 of a contact mask: the 62 months m006's masks reach back.
+_MASK_BITS = (1 << 62) - 1
+
+
+def _add_contact_month(kind: str) -> str:
+    """The policy_facts columns of `kind` after one more month of contacts (NEW): the same
+    values m006's full refresh would give, from the row's own values and NEW alone."""
+    month = _month_index("NEW.month")
+    return f"""
+        UPDATE policy_facts SET
+            {kind}_last = max(coalesce({kind}_last, 0), {_day_number("NEW.last_day")}),
+            {kind}_month = max(coalesce({kind}_month, {month}), {month}),
+            {kind}_mask = CASE
+                WHEN {kind}_month IS NULL OR {month} - {kind}_month >= 62 THEN 1
+                WHEN {month} > {kind}_month
+                    THEN (({kind}_mask << ({month} - {kind}_month)) & {_MASK_BITS}) | 1
+                WHEN {kind}_month - {month} < 62
+                    THEN {kind}_mask | (1 << ({kind}_month - {month}))
+                ELSE {kind}_mask END
+        WHERE person_id = NEW.person_id"""
+
+
+@migrations()
+def m014_contact_facts_step_by_step(db: Database) -> None:
+    """A visit or a check moves its person's facts by one step, instead of recounting.
+
+    SQLite runs every trigger of a table for each row written, and prepares the memory of
+    its whole program even when the trigger's WHEN is false; a first pull writes thousands
+    of visits. So on the way a pulled or saved visit takes (a month of contacts added, or
+    the day of a month's last contact moved later; a late contact added) the triggers now
+    say how the row changes, in a few registers; what can shrink a person's contacts (a
+    contact deleted or moved, a day moved earlier) still recounts, as m006 and m010 did.
+    The stored facts are what either way gives, so they are kept as they are.
+    """
+    for kind in ("visit", "check"):
+        db.execute(f"DROP TRIGGER contact_months_{kind}_insert")
+        db.execute(f"DROP TRIGGER contact_months_{kind}_update")
+        db.execute(
+            _trigger(
+                f"contact_months_{kind}_insert",
+                "AFTER INSERT",
+                "contact_months",
+                [_add_contact_month(kind)],
+                f"WHEN NEW.kind = '{kind}'",
+            )
+        )
+        # A month's last day only changes in place (the upsert of a later contact);
+        # an earlier one is a recount of the one column, months and mask being the same.
+        recount = (
+            f"(SELECT {_day_number('max(last_day)')} FROM contact_months "
+            f"WHERE person_id = NEW.person_id AND kind = '{kind}')"
+        )
+        db.execute(
+            _trigger(
+                f"contact_months_{kind}_day",
+                "AFTER UPDATE OF last_day",
+                "contact_months",
+                [
+                    f"""UPDATE policy_facts SET {kind}_last = CASE
+                        WHEN NEW.last_day > OLD.last_day
+                        THEN max(coalesce({kind}_last, 0), {_day_number("NEW.last_day")})
+                        ELSE {recount} END
+                    WHERE person_id = NEW.person_id"""
+                ],
+                f"WHEN NEW.kind = '{kind}' AND NEW.person_id IS OLD.person_id "
+                "AND NEW.month IS OLD.month AND NEW.last_day IS NOT OLD.last_day",
+            )
+        )
+        db.execute(
+            _trigger(
+                f"contact_months_{kind}_update",
+                "AFTER UPDATE OF person_id, month",
+                "contact_months",
+                [_refresh_contacts("NEW.person_id", kind)],
+                f"WHEN NEW.kind = '{kind}' AND (NEW.month IS NOT OLD.month "
+                "OR NEW.person_id IS NOT OLD.person_id)",
+            )
+        )
+    for table, column in (("visits", "visit_date"), ("child_checks", "check_date")):
+        db.execute(f"DROP TRIGGER {table}_late_insert")
+        db.execute(
+            _trigger(
+                f"{table}_late_insert",
+                "AFTER INSERT",
+                table,
+                [
+                    "UPDATE policy_facts SET late_last = "
+                    f"max(coalesce(late_last, 0), {_day_number(f'NEW.{column}')}) "
+                    "WHERE person_id = NEW.person_id"
+                ],
+                "WHEN NEW.late = 1 AND NEW.deleted = 0",
+            )
+        )
+
+
 def pending(db: Database) -> list[str]:
     return [m.name for m in migrations.pending(db)]
 
