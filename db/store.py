@@ -82,9 +82,18 @@ def _json_fields(kind: type[Record]) -> frozenset[str]:
     )
 
 
+#: Values held as JSON text in their column; a pulled value is of these classes exactly.
+_JSON_VALUES = (list, dict)
+_to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_INDEX_NAME = (
+    "INSERT INTO person_search (person_id, key) VALUES (?, ?) "
+    "ON CONFLICT(person_id) DO UPDATE SET key = excluded.key"
+)
+
+
 def _to_column(value: Any) -> Any:
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, _JSON_VALUES):
+        return _to_json(value)
     return value
 
 
@@ -269,11 +278,7 @@ class Store:
         return record.model_copy(update={"late": closed is not None})
 
     def _index_name(self, person_id: str, name: str) -> None:
-        self.db.execute(
-            "INSERT INTO person_search (person_id, key) VALUES (?, ?) "
-            "ON CONFLICT(person_id) DO UPDATE SET key = excluded.key",
-            [person_id, search_key(name)],
-        )
+        self.db.execute(_INDEX_NAME, [person_id, search_key(name)])
 
     def _append_change(
         self, table: str, record_id: str, op: str, fields: dict[str, Any], stamp: hlc.Stamp
@@ -330,6 +335,7 @@ class Store:
         now = self._now_text()
         now_ms = int(self.clock.now().timestamp() * 1000)
         steps: list[tuple[str, str, str, str, str, str, str]] = []
+        names: list[tuple[str, str]] = []
         # Rows in a row with the same statement go to SQLite as one executemany, in their
         # order: a first pull is thousands of records of a few shapes.
         run: list[Any] = [None, []]
@@ -349,8 +355,12 @@ class Store:
             key = (rec.table, rec.record_id)
             skip = keep.get(key, frozenset())
             columns = self._column_set(rec.table)
-            wire = {k: v for k, v in rec.fields.items() if k in columns and k not in skip}
-            values = {k: _to_column(v) for k, v in wire.items()}
+            wire = rec.fields
+            values = {
+                k: _to_column(v) if v.__class__ in _JSON_VALUES else v
+                for k, v in wire.items()
+                if k in columns and k not in skip
+            }
             existing = here.get(key)
             was_deleted = bool(existing and existing["deleted"])
             meta = {
@@ -387,11 +397,10 @@ class Store:
                         (rec.table, rec.record_id, op, fields, rec.hlc, rec.device_id, now)
                     )
             if rec.table == Person.table and "name" in values:
-                flush()
-                self._index_name(rec.record_id, str(values["name"]))
-            remote = hlc.Stamp.parse(rec.hlc)
-            self._last_stamp = hlc.receive(self._last_stamp, remote, now_ms, self.device_id)
+                names.append((rec.record_id, search_key(str(values["name"]))))
         flush()
+        # In page order, so a person's latest name is the one indexed.
+        self.db.conn.executemany(_INDEX_NAME, names)
         if steps:
             self.db.conn.executemany(
                 # The same stamp twice is the same change pulled again.
@@ -400,6 +409,9 @@ class Store:
                 steps,
             )
         if records:
+            # Past the latest stamp pulled is past them all: stamps as text sort in order.
+            newest = hlc.Stamp.parse(max(rec.hlc for rec in records))
+            self._last_stamp = hlc.receive(self._last_stamp, newest, now_ms, self.device_id)
             self.set_meta("hlc", str(self._last_stamp))
 
     def _statement(self, op: str, table: str, columns: tuple[str, ...]) -> str:
