@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from civtui.domain.clock import CHINA_TZ, Clock
@@ -211,6 +213,38 @@ def test_a_batchs_seqs_travel_only_where_a_run_starts(server: Server, home: Path
     # The server numbers them the same way: every change is acknowledged by its own seq.
     answer = d.connect().call("POST", protocol.PATH_PUSH, request, protocol.PushResponse)
     assert [r.seq for r in answer.results] == [c.seq for c in gapped]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seqs=st.lists(st.integers(1, 40), max_size=30),
+    fields=st.dictionaries(st.sampled_from(["note", "visit_date", "tags"]), st.text(max_size=5)),
+)
+def test_the_wire_leaves_out_exactly_the_seqs_of_a_run(
+    seqs: list[int], fields: dict[str, Any]
+) -> None:
+    """Any numbering a batch may have: the seq travels where it is not one more than the
+    one before, and the batch reads back as it was sent."""
+    changes = [
+        protocol.Change(
+            seq=seq,
+            table="visits",
+            record_id=f"v{i}",
+            op="upsert",
+            fields=fields,
+            hlc="1795312800000-0000",
+        )
+        for i, seq in enumerate(seqs)
+    ]
+    request = protocol.PushRequest(device_id="laptop-1", changes=changes, acked_through=3)
+    wire = json.loads(gzip.decompress(protocol.encode(request)))
+    runs = [i for i in range(1, len(seqs)) if seqs[i] == seqs[i - 1] + 1]
+    assert [i for i, c in enumerate(wire["changes"]) if "seq" not in c] == runs
+    everything = request.model_dump(mode="json", exclude_defaults=True)
+    for i in runs:
+        del everything["changes"][i]["seq"]
+    assert wire == everything
+    assert protocol.PushRequest.model_validate(wire) == request
 
 
 def test_a_profile_restored_from_an_older_copy_loses_nothing(server: Server, home: Path) -> None:
