@@ -365,7 +365,7 @@ def _hold(
     if were_held:
         store.db.conn.executemany(
             "DELETE FROM held_records WHERE table_name = ? AND record_id = ?",
-            [key for key in {(r.table, r.record_id) for r in ready} if key in were_held],
+            list(were_held.intersection((r.table, r.record_id) for r in ready)),
         )
     # The newest version of a held record is the one to write later.
     store.db.conn.executemany(

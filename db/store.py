@@ -357,7 +357,7 @@ class Store:
             columns = self._column_set(rec.table)
             wire = rec.fields
             values = {
-                k: _to_column(v) if v.__class__ in _JSON_VALUES else v
+                k: _to_json(v) if v.__class__ in _JSON_VALUES else v
                 for k, v in wire.items()
                 if k in columns and k not in skip
             }
