@@ -14,12 +14,12 @@ import json
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import from_json, to_json
-from sqlalchemy import Connection, Engine, Select, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 
 from civtui.domain.models import RECORD_TYPES, SYNCED_TYPES, Record, Synced, sync_spec
 from db.hlc import MAX_COUNTER, Stamp, tick
@@ -112,17 +112,30 @@ class _Row:
         return value
 
 
-def _by_key(query: Select[Any], keys: list[tuple[str, str]]) -> Iterator[Select[Any]]:
-    """`query` for these (table, record id) keys, a table and a few hundred ids at a time.
+def _by_key(conn: Connection, columns: str, keys: list[tuple[str, str]]) -> Iterator[Any]:
+    """`columns` of the records with these (table, record id) keys, read a table and a few
+    hundred ids at a time.
 
-    Not `(table_name, record_id) IN (...)`: SQLite answers that with a full scan."""
+    Not `(table_name, record_id) IN (...)`: SQLite answers that with a full scan. Straight
+    through the driver, as `_bulk` writes: SQLAlchemy names and binds each id of an IN
+    list anew at every execution."""
     ids: dict[str, list[str]] = {}
     for table, record_id in keys:
         ids.setdefault(table, []).append(record_id)
     for table, wanted in ids.items():
         for start in range(0, len(wanted), 400):
             chunk = wanted[start : start + 400]
-            yield query.where(records.c.table_name == table, records.c.record_id.in_(chunk))
+            sql = (
+                f"SELECT {columns} FROM records "
+                f"WHERE table_name = ? AND record_id IN ({_marks(len(chunk))})"
+            )
+            yield from conn.exec_driver_sql(_native(conn, sql), (table, *chunk))
+
+
+def _native(conn: Connection, sql: str) -> str:
+    """`sql`, written with ? placeholders, in the driver's own: only that differs between
+    SQLite (?) and psycopg (%s)."""
+    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
 
 
 class _WorkingSet:
@@ -140,17 +153,11 @@ class _WorkingSet:
 
     def preload(self, keys: set[tuple[str, str]]) -> None:
         wanted = [k for k in keys if k not in self.rows]
-        for query in _by_key(select(records), wanted):
-            for row in self.conn.execute(query):
-                self.rows[(row.table_name, row.record_id)] = _Row(
-                    row.table_name,
-                    row.record_id,
-                    row.village_code,
-                    row.data,
-                    row.stamps,
-                    row.deleted,
-                    True,
-                )
+        read = "table_name, record_id, village_code, data, stamps, deleted"
+        for table, record_id, village, data, stamps, deleted in _by_key(self.conn, read, wanted):
+            self.rows[(table, record_id)] = _Row(
+                table, record_id, village, data, stamps, bool(deleted), True
+            )
         for table, record_id in wanted:
             self.rows.setdefault(
                 (table, record_id), _Row(table, record_id, None, "{}", "{}", False, False)
@@ -165,10 +172,9 @@ class _WorkingSet:
     def preload_places(self, keys: set[tuple[str, str]]) -> None:
         """Where the parents of a push's records live: village only, no data."""
         wanted = [k for k in keys if k not in self.rows and k not in self.places]
-        columns = select(records.c.table_name, records.c.record_id, records.c.village_code)
-        for query in _by_key(columns, wanted):
-            for table, record_id, village in self.conn.execute(query):
-                self.places[(table, record_id)] = village
+        read = "table_name, record_id, village_code"
+        for table, record_id, village in _by_key(self.conn, read, wanted):
+            self.places[(table, record_id)] = village
 
     def place(self, table: str, record_id: str) -> tuple[bool, str | None]:
         """Whether the record is on the server (or written in this push), and its village."""
@@ -235,11 +241,8 @@ def _bulk(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
     """`sql`, written with ? placeholders, once per row, straight through the driver.
 
     A push writes thousands of rows in a few statements; SQLAlchemy's handling of each
-    row's parameters took a third of the time the writes themselves did. Only the
-    placeholder differs between SQLite (?) and psycopg (%s)."""
-    if conn.dialect.paramstyle != "qmark":
-        sql = sql.replace("?", "%s")
-    conn.exec_driver_sql(sql, rows)
+    row's parameters took a third of the time the writes themselves did."""
+    conn.exec_driver_sql(_native(conn, sql), rows)
 
 
 def _sole_writer(row: _Row) -> str | None:
@@ -304,9 +307,20 @@ def _check_references(
             raise Rejected(Code.REFERENCE_ELSEWHERE, table=table, id=str(named), village=elsewhere)
 
 
+@cache
+def _fields(table: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The fields a kind has (computed ones too), and those it cannot be made without.
+
+    Asked for every pushed change; pydantic builds `model_fields` anew at each access."""
+    kind = RECORD_TYPES[table]
+    known = frozenset(kind.model_fields) | frozenset(kind.model_computed_fields)
+    required = {name for name, info in kind.model_fields.items() if info.is_required()}
+    return known, frozenset(required - {"id"})
+
+
 def _validate(table: str, data: dict[str, Any], changed: dict[str, Any]) -> None:
     kind = RECORD_TYPES[table]
-    unknown = set(changed) - set(kind.model_fields) - set(kind.model_computed_fields)
+    unknown = changed.keys() - _fields(table)[0]
     if unknown:
         raise Rejected(Code.UNKNOWN_FIELDS, table=table, fields=sorted(unknown))
     try:
@@ -493,21 +507,23 @@ def plan(
 
 def _partial(change: Change) -> bool:
     """Whether a change lacks a field its record cannot be made without: an edit."""
-    kind = RECORD_TYPES[change.table]
-    required = {name for name, info in kind.model_fields.items() if info.is_required()}
-    return bool(required - {"id"} - set(change.fields))
+    return not _fields(change.table)[1] <= change.fields.keys()
 
 
-def _places_named(work: _WorkingSet, row: _Row, change: Change) -> dict[tuple[str, str], Any]:
+def _places_named(work: _WorkingSet, row: _Row, change: Change) -> Places:
     """Where the records a change names are: its parent (named or not: a missing parent is
     "None", which is nowhere) and what it refers to."""
     if change.op == "delete":
         return {}
     spec = sync_spec(SYNCED_TYPES[change.table])
-    merged = {**row.data, **change.fields}
-    keys = [(table, str(merged.get(field))) for field, table in _named(spec)
-            if merged.get(field) is not None or (field, table) == spec.parent]  # fmt: skip
-    return {key: work.place(*key) for key in keys}
+    places: dict[tuple[str, str], tuple[bool, str | None]] = {}
+    for field, table in _named(spec):
+        # The value after the change: its own, else the stored record's.
+        named = change.fields[field] if field in change.fields else row.data.get(field)
+        if named is not None or (field, table) == spec.parent:
+            key = (table, str(named))
+            places[key] = work.place(*key)
+    return places
 
 
 def _apply_one(
@@ -523,7 +539,16 @@ def _apply_one(
     row.data, row.stamps = decided.data, decided.stamps
     row.village, row.deleted = decided.village, decided.deleted
     row.written = (version, str(stamp), device)
-    now = storage.now_text() if decided.lost else ""
+    if decided.lost:
+        _note_lost(work, row, version, decided.lost)
+    # Built, not validated: every value is the server's own.
+    return ChangeResult.model_construct(
+        seq=change.seq, status=decided.status, reason=decided.reason, version=version
+    )
+
+
+def _note_lost(work: _WorkingSet, row: _Row, version: int, lost: list[dict[str, Any]]) -> None:
+    now = storage.now_text()
     work.conflicts += [
         {
             "version": version,
@@ -538,11 +563,8 @@ def _apply_one(
             "lost_hlc": c["lost_hlc"],
             "created_at": now,
         }
-        for c in decided.lost
+        for c in lost
     ]
-    return ChangeResult(
-        seq=change.seq, status=decided.status, reason=decided.reason, version=version
-    )
 
 
 def _lock_version(conn: Connection) -> int:
