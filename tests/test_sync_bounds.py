@@ -48,10 +48,16 @@ def push_of(*changes: dict[str, Any], device_id: str = "dev-1") -> bytes:
         push_of(*[change(seq=n + 1) for n in range(MAX_PUSH_CHANGES + 1)]),
         push_of(change(), device_id="dev\x00ice"),
         push_of(change(hlc="1763800000000-0000-a\x00b")),
+        push_of(change(seq=MAX_INT), {k: v for k, v in change(record_id="p2").items() if k != "seq"}),
+        push_of({k: v for k, v in change().items() if k != "seq"}),
+        push_of(change(seq=0), change(seq=2, record_id="p2")),
+        push_of(change(), device_id="设备"),
+        push_of(change(hlc="١٧٦٣٨٠٠٠٠٠٠٠٠-0000")),
     ],
     ids=[
         "seq-2^63", "seq-2^64", "base-2^63", "id-nul", "id-tab", "id-space", "id-65",
         "fields-65", "field-name-65", "changes-1001", "device-nul", "hlc-nul",
+        "run-past-2^63", "first-unnumbered", "first-seq-0", "device-non-ascii", "hlc-digits",
     ],
 )  # fmt: skip
 def test_a_push_beyond_the_bounds_is_a_422_that_writes_nothing(
