@@ -16,8 +16,9 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    model_validator,
+    field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from civtui.domain.models import SYNCED_TYPES
 from db.outbox import PulledConflict
@@ -186,14 +187,17 @@ class Reason(Message):
 
 
 class Change(Message):
-    """One change-log entry as it travels: the fields it set, stamped by its device."""
+    """One change-log entry as it travels: the fields it set, stamped by its device.
+
+    Its `seq` may be left out only on the wire, inside a push body (`PushRequest`
+    numbers it); a change made in code says its own."""
 
     seq: int = Field(
         default=0,
         ge=0,
         le=MAX_INT,
-        description="Per-device sequence number, increasing. Left out (or 0) in a push: one "
-        "more than the change before it; the first change of a push carries its own",
+        description="Per-device sequence number, increasing. Left out in a push: one more "
+        "than the change before it; the first change of a push carries its own",
     )
     table: Literal[SYNCED_TABLES]  # type: ignore[valid-type]
     record_id: str = Field(min_length=1, max_length=64, pattern=ID_PATTERN)
@@ -227,23 +231,35 @@ class PushRequest(Message):
     #: before it knew this device at all; it answers that it is behind.
     acked_through: int = Field(default=0, ge=0, le=MAX_INT)
 
-    @model_validator(mode="after")
-    def _number_runs(self) -> PushRequest:
+    @field_validator("changes", mode="after")
+    @classmethod
+    def _number_runs(cls, changes: list[Change]) -> list[Change]:
         # After, not before: a "before" validator is handed the body as Python objects, and
         # making them first, then the models from them, doubled what reading a push took.
-        # The changes are this request's own, made a moment ago: numbering them in place
-        # is still part of making them.
+        # The changes were made from this body a moment ago: numbering them in place is
+        # still part of making them.
         previous = 0
-        for index, change in enumerate(self.changes):
-            if change.seq == 0:
-                if previous == 0:
-                    raise ValueError(f"changes[{index}].seq: the first change carries its seq")
-                if previous >= MAX_INT:
-                    raise ValueError(f"changes[{index}].seq: past {MAX_INT}")
+        for index, change in enumerate(changes):
+            if "seq" in change.model_fields_set:
+                if change.seq == 0:
+                    raise PydanticCustomError(
+                        "seq_zero", "changes[{index}].seq: 0", {"index": index}
+                    )
+            elif previous == 0:
+                raise PydanticCustomError(
+                    "seq_missing",
+                    "changes[{index}].seq: the first change carries its own",
+                    {"index": index},
+                )
+            elif previous >= MAX_INT:
+                raise PydanticCustomError(
+                    "seq_too_large", "changes[{index}].seq: past 2^63 - 1", {"index": index}
+                )
+            else:
                 change.__dict__["seq"] = previous + 1
                 change.__pydantic_fields_set__.add("seq")
             previous = change.seq
-        return self
+        return changes
 
     def wire_exclude(self) -> dict[str, Any]:
         """What `encode` leaves out: each `seq` one more than the change before it. Said to

@@ -51,13 +51,15 @@ def push_of(*changes: dict[str, Any], device_id: str = "dev-1") -> bytes:
         push_of(change(seq=MAX_INT), {k: v for k, v in change(record_id="p2").items() if k != "seq"}),
         push_of({k: v for k, v in change().items() if k != "seq"}),
         push_of(change(seq=0), change(seq=2, record_id="p2")),
+        push_of(change(seq=5), change(seq=0, record_id="p2")),
         push_of(change(), device_id="设备"),
         push_of(change(hlc="١٧٦٣٨٠٠٠٠٠٠٠٠-0000")),
     ],
     ids=[
         "seq-2^63", "seq-2^64", "base-2^63", "id-nul", "id-tab", "id-space", "id-65",
         "fields-65", "field-name-65", "changes-1001", "device-nul", "hlc-nul",
-        "run-past-2^63", "first-unnumbered", "first-seq-0", "device-non-ascii", "hlc-digits",
+        "run-past-2^63", "first-unnumbered", "first-seq-0", "later-seq-0", "device-non-ascii",
+        "hlc-digits",
     ],
 )  # fmt: skip
 def test_a_push_beyond_the_bounds_is_a_422_that_writes_nothing(
@@ -68,6 +70,27 @@ def test_a_push_beyond_the_bounds_is_a_422_that_writes_nothing(
     assert response.status_code == 422, response.text
     assert response.json()["detail"]["code"] == Code.BAD_REQUEST
     assert server.count("records") == 0 and server.count("devices") == 0
+
+
+def test_a_push_whose_runs_cannot_be_numbered_says_where(server: Server, home: Path) -> None:
+    unnumbered = {k: v for k, v in change(record_id="p2").items() if k != "seq"}
+    a = device(server, "a")
+    for body, kind in [
+        (push_of(unnumbered), "seq_missing"),
+        (push_of(change(seq=MAX_INT), unnumbered), "seq_too_large"),
+    ]:
+        response = raw_push(server, a.token, body, gz=False)
+        assert response.status_code == 422, response.text
+        (error,) = response.json()["detail"]["params"]["errors"]
+        assert error["type"] == kind and error["loc"] == ["changes"]
+    # Left out inside a run: one more than the change before, as a laptop sends it.
+    people = [make_person(seq=101 + 2 * i).model_dump(mode="json") for i in range(2)]
+    first = change(seq=7, record_id=people[0]["id"], fields=people[0])
+    second = change(record_id=people[1]["id"], fields=people[1])
+    del second["seq"]
+    response = raw_push(server, a.token, push_of(first, second), gz=False)
+    results = response.json()["results"]
+    assert [(r["seq"], r["status"]) for r in results] == [(7, "accepted"), (8, "accepted")]
 
 
 @pytest.mark.parametrize("cursor", [MAX_INT + 1, -1, 2**70])
