@@ -91,6 +91,56 @@ def test_the_log_says_who_did_what_and_never_whom_it_was_about(
         assert said in terminal
 
 
+def test_the_log_has_a_line_for_a_request_that_failed(tmp_path: Path) -> None:
+    """The request log is plain ASGI middleware: a route that raises still gets its line
+    (500), and each request notes its own fields even where the app keeps lifespan state."""
+    import logging
+    from contextlib import asynccontextmanager
+
+    from starlette.testclient import TestClient
+
+    engine = storage.make_engine(f"sqlite:///{tmp_path / 'server.db'}")
+    storage.migrate(engine)
+    app = create_app(engine)
+
+    @asynccontextmanager
+    async def lifespan(_: object) -> Any:
+        yield {"shared": "state"}  # uvicorn copies this into every request's scope
+
+    app.router.lifespan_context = lifespan
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    handler = Keep()
+    logs.log.addHandler(handler)
+    level = logs.log.level
+    logs.log.setLevel(logging.DEBUG)  # health lines are DEBUG
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            assert client.get("/boom").status_code == 500
+            assert client.get(protocol.PATH_ME).status_code == 401
+            assert client.get(protocol.PATH_HEALTH).status_code == 200
+    finally:
+        logs.log.removeHandler(handler)
+        logs.log.setLevel(level)
+    lines = [r.fields for r in seen if r.getMessage() == "request"]  # type: ignore[attr-defined]
+    assert [(x["path"], x["status"]) for x in lines] == [
+        ("/boom", 500),
+        (protocol.PATH_ME, 401),
+        (protocol.PATH_HEALTH, 200),
+    ]
+    assert lines[0]["reason"] == "http_500" and lines[1]["reason"] == "token_invalid"
+    assert lines[1]["bytes_out"] > 0 and "reason" not in lines[2]
+
+
 def test_run_says_what_it_runs_and_hides_the_password(tmp_path: Path) -> None:
     shown = settings.load(database="postgresql://office:hunter2@db.example:5432/civtui").shown()
     assert shown["database"] == "postgresql+psycopg://office:***@db.example:5432/civtui"

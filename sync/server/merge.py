@@ -311,7 +311,7 @@ def _check_references(
 def _fields(table: str) -> tuple[frozenset[str], frozenset[str]]:
     """The fields a kind has (computed ones too), and those it cannot be made without.
 
-    Asked for every pushed change; pydantic builds `model_fields` anew at each access."""
+    Asked for every pushed change, which built both sets of names anew each time."""
     kind = RECORD_TYPES[table]
     known = frozenset(kind.model_fields) | frozenset(kind.model_computed_fields)
     required = {name for name, info in kind.model_fields.items() if info.is_required()}
