@@ -91,27 +91,22 @@ def test_the_log_says_who_did_what_and_never_whom_it_was_about(
         assert said in terminal
 
 
-def test_the_log_has_a_line_for_a_request_that_failed(tmp_path: Path) -> None:
+async def test_the_log_has_a_line_for_a_request_that_failed(tmp_path: Path) -> None:
     """The request log is plain ASGI middleware: a route that raises still gets its line
     (500), and each request notes its own fields even where the app keeps lifespan state."""
     import logging
-    from contextlib import asynccontextmanager
-
-    from starlette.testclient import TestClient
 
     engine = storage.make_engine(f"sqlite:///{tmp_path / 'server.db'}")
     storage.migrate(engine)
     app = create_app(engine)
 
-    @asynccontextmanager
-    async def lifespan(_: object) -> Any:
-        yield {"shared": "state"}  # uvicorn copies this into every request's scope
-
-    app.router.lifespan_context = lifespan
-
     @app.get("/boom")
     def boom() -> None:
         raise RuntimeError("boom")
+
+    async def with_lifespan_state(scope: Any, receive: Any, send: Any) -> None:
+        # What uvicorn does when the app's lifespan keeps state: a copy in every request.
+        await app({**scope, "state": {"shared": "state"}}, receive, send)
 
     seen: list[logging.LogRecord] = []
 
@@ -123,11 +118,12 @@ def test_the_log_has_a_line_for_a_request_that_failed(tmp_path: Path) -> None:
     logs.log.addHandler(handler)
     level = logs.log.level
     logs.log.setLevel(logging.DEBUG)  # health lines are DEBUG
+    transport = httpx.ASGITransport(app=with_lifespan_state, raise_app_exceptions=False)
     try:
-        with TestClient(app, raise_server_exceptions=False) as client:
-            assert client.get("/boom").status_code == 500
-            assert client.get(protocol.PATH_ME).status_code == 401
-            assert client.get(protocol.PATH_HEALTH).status_code == 200
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            assert (await client.get("/boom")).status_code == 500
+            assert (await client.get(protocol.PATH_ME)).status_code == 401
+            assert (await client.get(protocol.PATH_HEALTH)).status_code == 200
     finally:
         logs.log.removeHandler(handler)
         logs.log.setLevel(level)
