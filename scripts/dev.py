@@ -3,6 +3,7 @@
 
     python3 scripts/dev.py demo   # install, create the demo profile if missing, open the app
     python3 scripts/dev.py test   # install with dev tools, then ruff, mypy and pytest
+    python3 scripts/dev.py test --fast   # ruff and the fast tier: under a minute, per commit
     python3 scripts/dev.py bench  # the full benchmark suite (add --tiny for the quick one)
 
 Needs only Python >= 3.11 and the package index; everything else is installed
@@ -64,7 +65,28 @@ def demo() -> int:
     return sh(civtui, "--profile", "demo", check=False)
 
 
+#: The fast tier: what needs no pilot, no server process, no PostgreSQL and no long run.
+FAST_TIER = "not (tui or server or slow)"
+#: The state machine's examples in the fast tier (the whole suite runs its default, 300).
+FAST_MACHINE_EXAMPLES = "20"
+
+
+def test_fast() -> int:
+    """Ruff and the fast tier of the tests, for every commit; CI runs the whole `test`."""
+    install("dev,server")
+    python = BIN / "python"
+    sh(python, "-m", "ruff", "check", ".")
+    sh(python, "-m", "ruff", "format", "--check", ".")
+    env = {**os.environ, "SYNC_MACHINE_EXAMPLES": FAST_MACHINE_EXAMPLES}
+    env.pop("CIVTUI_TEST_POSTGRES_URL", None)
+    cmd = [str(python), "-m", "pytest", "-n", "auto", "--dist", "loadfile", "-m", FAST_TIER]
+    print("+", " ".join(cmd), flush=True)
+    return subprocess.run(cmd, cwd=ROOT, env=env, check=False).returncode
+
+
 def test() -> int:
+    if "--fast" in sys.argv[2:]:
+        return test_fast()
     install("dev,server")
     python = BIN / "python"
     sh(python, "-m", "ruff", "check", ".")

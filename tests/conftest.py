@@ -110,3 +110,19 @@ def make_person(birth: dt.date = dt.date(1950, 5, 6), seq: int = 101, **fields: 
         **fields,
     }
     return Person.model_validate(data, context=CTX)
+
+
+#: Fixtures that start a server process or open PostgreSQL: a test asking for one is in the
+#: `server` tier, wherever it is written, so a new test cannot slip into the fast tier.
+SERVER_FIXTURES = frozenset({"server", "empty_database", "postgres_database"})
+#: Likewise a snapshot test runs the app, so it is in the `tui` tier.
+TUI_FIXTURES = frozenset({"snap_compare"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & SERVER_FIXTURES:
+            item.add_marker(pytest.mark.server)
+        if names & TUI_FIXTURES:
+            item.add_marker(pytest.mark.tui)

@@ -16,6 +16,8 @@ from screens import format as fmt
 from screens.dashboard import DashboardScreen
 from tests.tui_helpers import app_on, demo_profile
 
+pytestmark = pytest.mark.tui
+
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -209,6 +209,7 @@ async def type_note(app: CivtuiApp, note: str) -> VisitForm:
     return form
 
 
+@pytest.mark.tui
 async def test_a_draft_is_offered_and_goes_on_where_it_stopped(app: CivtuiApp) -> None:
     old = elder(app)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -236,6 +237,7 @@ async def test_a_draft_is_offered_and_goes_on_where_it_stopped(app: CivtuiApp) -
         assert drafts.waiting(again.store) == []
 
 
+@pytest.mark.tui
 async def test_del_discards_the_draft_and_esc_keeps_it_for_later(app: CivtuiApp) -> None:
     old = elder(app)
     store = app.store
@@ -255,6 +257,7 @@ async def test_del_discards_the_draft_and_esc_keeps_it_for_later(app: CivtuiApp)
         assert [d.values for d in drafts.waiting(app.store)] == [{"notes": "一"}]
 
 
+@pytest.mark.tui
 async def test_a_correction_draft_puts_back_only_what_was_typed(app: CivtuiApp) -> None:
     """A field sync changed meanwhile keeps sync's value: the draft holds the typed fields."""
     old = elder(app)
@@ -289,6 +292,7 @@ async def test_a_correction_draft_puts_back_only_what_was_typed(app: CivtuiApp) 
     assert saved is not None and saved.notes == "补记：腿脚不便" and saved.mood is Mood.LOW
 
 
+@pytest.mark.tui
 async def test_a_draft_whose_record_is_gone_is_said_and_dropped(app: CivtuiApp) -> None:
     old = elder(app)
     visit = Visit.model_validate(
@@ -306,6 +310,7 @@ async def test_a_draft_whose_record_is_gone_is_said_and_dropped(app: CivtuiApp) 
         assert drafts.waiting(app.store) == []
 
 
+@pytest.mark.tui
 async def test_nothing_typed_keeps_no_draft_and_a_quit_agreed_to_keeps_none(
     app: CivtuiApp,
 ) -> None:
@@ -324,6 +329,7 @@ async def test_nothing_typed_keeps_no_draft_and_a_quit_agreed_to_keeps_none(
     assert kept(app.profile) == []
 
 
+@pytest.mark.tui
 async def test_a_new_person_form_under_another_screen_is_kept_too(app: CivtuiApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -337,6 +343,7 @@ async def test_a_new_person_form_under_another_screen_is_kept_too(app: CivtuiApp
     assert draft.values == {"name": "王秀英"}
 
 
+@pytest.mark.tui
 async def test_an_app_that_fails_keeps_the_input_first(app: CivtuiApp) -> None:
     """Textual panics when its input ends under it (EIO on a hung-up terminal) or on an error
     nobody caught; the open form's input is kept before the app goes."""

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
 from textual.widgets import Static
 
 from civtui.app import make_app
@@ -126,6 +127,7 @@ def test_two_versions_in_one_page_are_compared_each_with_the_one_before(store: S
     ]
 
 
+@pytest.mark.tui
 async def test_laptop_b_sees_what_laptop_a_changed_in_health(server: object, home: Path) -> None:
     a = device(server, "a")  # type: ignore[arg-type]
     b = device(server, "b")  # type: ignore[arg-type]

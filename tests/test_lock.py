@@ -52,6 +52,7 @@ def message(app: CivtuiApp) -> str:
     return str(app.screen.query_one("#lock-message", Static).render())
 
 
+@pytest.mark.tui
 async def test_idle_app_locks_and_unlocking_keeps_the_form_input(home: Path) -> None:
     profile = demo_profile(home)
     with_pin(profile)
@@ -109,6 +110,7 @@ def test_each_wrong_entry_waits_longer() -> None:
     assert waits == sorted(waits) and waits[-1] == 300
 
 
+@pytest.mark.tui
 async def test_a_passphrase_profile_unlocks_with_its_passphrase(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -134,6 +136,7 @@ async def test_a_passphrase_profile_unlocks_with_its_passphrase(
         assert isinstance(app.screen, DashboardScreen)
 
 
+@pytest.mark.tui
 async def test_without_a_pin_or_passphrase_nothing_locks_and_a_setting_of_0_never_locks(
     home: Path,
 ) -> None:
@@ -154,6 +157,7 @@ async def test_without_a_pin_or_passphrase_nothing_locks_and_a_setting_of_0_neve
         assert isinstance(app.screen, DashboardScreen)
 
 
+@pytest.mark.tui
 async def test_automatic_backup_and_the_status_bar(home: Path, tmp_path: Path) -> None:
     profile = demo_profile(home)
     usb = tmp_path / "usb"
@@ -183,6 +187,7 @@ async def test_automatic_backup_and_the_status_bar(home: Path, tmp_path: Path) -
         assert f"上次备份：{TODAY:%Y-%m-%d}" in bar
 
 
+@pytest.mark.tui
 async def test_setup_screen_without_a_keyring_says_to_choose_a_passphrase_in_the_terminal(
     home: Path,
 ) -> None:

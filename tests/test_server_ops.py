@@ -7,6 +7,7 @@ import os
 import stat
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -204,12 +205,9 @@ def test_files_the_server_creates_are_its_own(tmp_path: Path) -> None:
 # -- migrations ----------------------------------------------------------------------------
 
 
-@pytest.fixture(params=backends())
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of an empty database on SQLite or PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'server.db'}"
-        return
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """The URL of a new, empty database on the test cluster, dropped afterwards."""
     admin = create_engine(
         storage.database_url(os.environ[POSTGRES_ENV]), isolation_level="AUTOCOMMIT"
     )
@@ -222,6 +220,27 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(params=backends())
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database on SQLite or PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'server.db'}"
+        return
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """An empty PostgreSQL database: for what only PostgreSQL does (several workers)."""
+    if not os.environ.get(POSTGRES_ENV):
+        if os.environ.get("CI"):
+            pytest.fail(f"CI runs every test: {POSTGRES_ENV} must name a PostgreSQL cluster")
+        pytest.skip("needs PostgreSQL (scripts/dev.py test starts one)")
+    with fresh_postgres_database() as url:
+        yield url
 
 
 def shape(engine: Engine) -> dict[str, Any]:
@@ -353,16 +372,14 @@ def test_several_workers_need_postgresql(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "need PostgreSQL" in result.output
 
 
-@pytest.mark.skipif(not os.environ.get(POSTGRES_ENV), reason="needs PostgreSQL")
-def test_two_workers_serve_on_postgresql(empty_database: str, tmp_path: Path) -> None:
+def test_two_workers_serve_on_postgresql(postgres_database: str, tmp_path: Path) -> None:
     import subprocess
     import sys
     import time
 
     from tests.sync_harness import ROOT, free_port
 
-    if empty_database.startswith("sqlite"):
-        pytest.skip("PostgreSQL only")
+    empty_database = postgres_database
     storage.migrate(storage.make_engine(empty_database))
     port = free_port()
     env = {**os.environ, "CIVTUI_SERVER_DATABASE": empty_database}

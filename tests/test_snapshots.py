@@ -29,6 +29,8 @@ from screens.visit_form import VisitForm
 from tests.conftest import TODAY
 from tests.tui_helpers import app_on, demo_profile, steady
 
+pytestmark = pytest.mark.tui
+
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 Snap = Callable[..., bool]
 

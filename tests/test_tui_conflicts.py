@@ -27,6 +27,8 @@ from tests.conftest import CTX, TODAY, VILLAGE, make_person
 from tests.sync_harness import Server, server
 from tests.tui_helpers import app_on
 
+pytestmark = pytest.mark.tui
+
 __all__ = ["server"]
 
 BEFORE, MINE, THEIRS = "13905800001", "13905800002", "13905800003"

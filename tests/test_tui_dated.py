@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from textual.widgets import DataTable
 
 from civtui.domain.clock import Clock
@@ -12,6 +13,8 @@ from civtui.domain.models import MonthClose
 from civtui.services.profile import Profile, create_profile
 from tests.conftest import TODAY
 from tests.tui_helpers import app_on, demo_data
+
+pytestmark = pytest.mark.tui
 
 
 def profile_begun(on: dt.date) -> Profile:

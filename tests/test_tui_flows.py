@@ -32,6 +32,8 @@ from screens.visit_form import VisitForm
 from tests.conftest import CTX, TODAY
 from tests.tui_helpers import app, app_on, demo_data
 
+pytestmark = pytest.mark.tui
+
 __all__ = ["app"]  # the fixture, re-exported for pytest
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Select, Static
@@ -23,6 +24,8 @@ from screens.visit_form import VisitForm
 from tests.conftest import CTX, TODAY
 from tests.test_tui_flows import Keyboard, elder, open_person
 from tests.tui_helpers import app
+
+pytestmark = pytest.mark.tui
 
 __all__ = ["app"]  # the fixture, re-exported for pytest
 

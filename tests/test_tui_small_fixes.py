@@ -61,6 +61,7 @@ def test_a_report_time_takes_the_same_date_forms() -> None:
     assert dates.parse_moment("11-22 25:00", TODAY) is None
 
 
+@pytest.mark.tui
 async def test_a_visit_date_typed_with_slashes_saves_and_a_wrong_one_says_every_form(
     app: CivtuiApp,
 ) -> None:
@@ -89,6 +90,7 @@ def test_an_empty_id_number_is_said_to_be_missing_not_zero_digits_long() -> None
     assert "不能为空" in str(caught.value) and "0位" not in str(caught.value)
 
 
+@pytest.mark.tui
 async def test_a_refused_save_focuses_the_first_wrong_field_and_a_fix_clears_its_message(
     app: CivtuiApp,
 ) -> None:
@@ -114,6 +116,7 @@ async def test_a_refused_save_focuses_the_first_wrong_field_and_a_fix_clears_its
         assert form.query_one("#err-notes", Static).has_class("shown")
 
 
+@pytest.mark.tui
 async def test_a_checkbox_shows_a_tick_only_when_ticked(app: CivtuiApp) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await open_person(pilot, elder(app))
@@ -136,6 +139,7 @@ def fully_shown(widget: Widget, width: int) -> bool:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.tui
 async def test_every_person_key_fits_the_footer_at_80_columns(home: Path, lang: str) -> None:
     app = app_on(demo_profile(home), lang=lang)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -149,6 +153,7 @@ async def test_every_person_key_fits_the_footer_at_80_columns(home: Path, lang: 
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.tui
 async def test_dashboard_columns_are_never_cut(home: Path, lang: str) -> None:
     app = app_on(demo_profile(home), lang=lang)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -171,6 +176,7 @@ async def test_dashboard_columns_are_never_cut(home: Path, lang: str) -> None:
             assert cell_len(text) <= categories.width * line.height, text
 
 
+@pytest.mark.tui
 async def test_the_need_status_form_labels_referred_to(app: CivtuiApp) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         form = await new_need_then_its_status_form(pilot, elder(app))
@@ -179,6 +185,7 @@ async def test_the_need_status_form_labels_referred_to(app: CivtuiApp) -> None:
         assert "转介至" in labels and "referred_to" not in labels
 
 
+@pytest.mark.tui
 async def test_after_switching_to_english_the_footer_and_menus_are_english(
     app: CivtuiApp,
 ) -> None:
@@ -197,6 +204,7 @@ async def test_after_switching_to_english_the_footer_and_menus_are_english(
         assert menus and said == {"Dismiss menu"}
 
 
+@pytest.mark.tui
 async def test_chinese_drop_downs_and_palette_say_it_in_chinese(app: CivtuiApp) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("v")
@@ -218,6 +226,7 @@ async def test_chinese_drop_downs_and_palette_say_it_in_chinese(app: CivtuiApp) 
         assert any("没有找到" in t for t in texts) and not any("No matches" in t for t in texts)
 
 
+@pytest.mark.tui
 async def test_the_person_page_explains_the_star(app: CivtuiApp) -> None:
     old = next(p for p in app.store.all(type(elder(app))) if p.age_on(TODAY) >= 80)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -226,6 +235,7 @@ async def test_the_person_page_explains_the_star(app: CivtuiApp) -> None:
         assert "高龄*" in profile and "* 由系统根据年龄或能力评估得出" in profile
 
 
+@pytest.mark.tui
 async def test_an_empty_roster_does_not_claim_everyone_was_visited(home: Path) -> None:
     profile = Profile("default")
     set_up(
@@ -244,6 +254,7 @@ async def test_an_empty_roster_does_not_claim_everyone_was_visited(home: Path) -
         assert title == "本月没有需要探访的重点对象"
 
 
+@pytest.mark.tui
 async def test_setup_labels_do_not_wrap_at_80_columns(home: Path) -> None:
     app = app_on(Profile("default"))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -253,6 +264,7 @@ async def test_setup_labels_do_not_wrap_at_80_columns(home: Path) -> None:
             assert label.region.height == 1, str(label.render())
 
 
+@pytest.mark.tui
 async def test_pending_lists_households_and_need_steps_by_name(app: CivtuiApp) -> None:
     household = app.store.all(Household)[0]
     step = app.store.all(NeedStatusChange)[0]
@@ -267,6 +279,7 @@ async def test_pending_lists_households_and_need_steps_by_name(app: CivtuiApp) -
     assert queries.change_label(app.store, "need_status_changes", step.id) == need_person
 
 
+@pytest.mark.tui
 async def test_offline_sync_says_so_plainly_and_drops_the_old_summary(
     app: CivtuiApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -19,6 +19,8 @@ from tests.conftest import CTX, make_person
 from tests.sync_harness import Server, device, restore_copy, server
 from tests.tui_helpers import app_on, demo_profile
 
+pytestmark = pytest.mark.tui
+
 __all__ = ["server"]
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
+import keyring
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -13,7 +18,7 @@ from civtui.app import CivtuiApp, make_app
 from civtui.domain.clock import Clock
 from civtui.services import demo
 from civtui.services.profile import Profile, create_profile
-from tests.conftest import TODAY
+from tests.conftest import TODAY, MemoryKeyring
 
 DEMO_PERSONS = 120
 
@@ -23,12 +28,38 @@ def demo_data() -> demo.DemoData:
     return demo.generate(DEMO_PERSONS, seed=5, today=TODAY)
 
 
+@functools.cache
+def _built_demo() -> tuple[Path, dict[tuple[str, str], str]]:
+    """One demo profile per test process, built in a folder of its own with its own keyring.
+
+    Writing 120 people and their records through the store (encrypted, change-logged)
+    costs a second or more; every screen test starts from the same one, so each gets a copy.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="civtui-demo-cache-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    saved_home, saved_keyring = os.environ.get("CIVTUI_HOME"), keyring.get_keyring()
+    ring = MemoryKeyring()
+    os.environ["CIVTUI_HOME"] = str(folder)
+    keyring.set_keyring(ring)
+    try:
+        data = demo_data()
+        create_profile(Profile("demo"), data.all(), data.staff[0].id, Clock.pinned(TODAY))
+    finally:
+        keyring.set_keyring(saved_keyring)
+        if saved_home is None:
+            del os.environ["CIVTUI_HOME"]
+        else:
+            os.environ["CIVTUI_HOME"] = saved_home
+    return folder, dict(ring.items)
+
+
 def demo_profile(home: Path) -> Profile:
-    """A fresh demo profile in `home` (the fixture that set CIVTUI_HOME)."""
-    data = demo_data()
-    profile = Profile("demo")
-    create_profile(profile, data.all(), data.staff[0].id, Clock.pinned(TODAY))
-    return profile
+    """A fresh demo profile in `home` (the fixture that set CIVTUI_HOME): a copy of one build."""
+    folder, secrets = _built_demo()
+    shutil.copytree(folder, home, dirs_exist_ok=True)
+    for (service, account), secret in secrets.items():
+        keyring.set_password(service, account, secret)
+    return Profile("demo")
 
 
 def app_on(profile: Profile, lang: str = "zh") -> CivtuiApp:
