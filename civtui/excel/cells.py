@@ -76,7 +76,10 @@ def csv_value(value: Cell) -> Cell:
 
 
 def append(sheet: Worksheet, values: Sequence[Cell]) -> int:
-    """`sheet.append(values)` with every string a string cell; returns the row's number."""
+    """`sheet.append(values)` with every string a string cell; returns the row's number.
+
+    The ledgers never append an empty row; for one, the number returned is the row above.
+    """
     sheet.append([visible(v) if isinstance(v, str) else v for v in values])
     # `append` writes below every cell the sheet has, so its row is now the last one.
     row = sheet.max_row
