@@ -38,6 +38,7 @@ from civtui.domain.choices import (
 )
 from civtui.domain.errors import explain
 from civtui.domain.models import Person, Village
+from civtui.excel.cells import write_table
 from civtui.i18n import Said, Translator
 from db import Store
 
@@ -626,15 +627,6 @@ def write_rejects(source: Path, table: Table, plan: ImportPlan, lang: str = "zh"
     target = source.with_name(f"{source.stem}.{suffix_word}{source.suffix.lower()}")
     header = [*table.headers, row_word, reason_word]
     body = [[*cells, str(n), "\n".join(reasons[n])] for n, cells in rows]
-    if source.suffix.lower() == ".csv":
-        with target.open("w", encoding="utf-8-sig", newline="") as handle:
-            csv.writer(handle).writerows([header, *body])
-    else:
-        book = Workbook()
-        sheet = book.active
-        assert sheet is not None
-        sheet.append(header)
-        for line in body:
-            sheet.append(line)
-        book.save(target)
+    # The rows are what someone typed: written inert, as every export is.
+    write_table(target, [header, *body])
     return target

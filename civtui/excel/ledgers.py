@@ -7,7 +7,6 @@ path, the first sheet in UTF-8 with a BOM so Excel opens it in Chinese.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 import unicodedata
@@ -31,6 +30,8 @@ from civtui.domain.choices import (
 )
 from civtui.domain.models import ChildCheck, ElderNeed, NeedStatusChange, Person, Visit
 from civtui.domain.policy import add_months, month_start
+from civtui.excel import cells
+from civtui.excel.cells import Cell
 from civtui.i18n import Said
 from civtui.services import reports
 from db import Store, queries, standings
@@ -39,8 +40,6 @@ from db.standings import Standings
 
 #: The two kinds of contact a month's ledger lists.
 C = TypeVar("C", Visit, ChildCheck)
-
-Cell = str | int | float | None
 
 
 @dataclass
@@ -467,10 +466,7 @@ def write(path: Path, sheets: list[Sheet], title: str) -> None:
     borders, and on the signed ledgers a 填表人 / 审核人 / 填表日期 line.
     """
     if path.suffix.lower() == ".csv":
-        with path.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(sheets[0].headers)
-            writer.writerows(sheets[0].rows)
+        cells.write_csv(path, [sheets[0].headers, *sheets[0].rows])
         return
     if path.suffix.lower() != ".xlsx":
         kind = path.suffix or "无扩展名"
@@ -488,12 +484,13 @@ def write(path: Path, sheets: list[Sheet], title: str) -> None:
     for sheet in sheets:
         ws = book.create_sheet(sheet.title)
         last = get_column_letter(len(sheet.headers))
-        ws.append([sheet.heading or f"{title} — {sheet.title}"])
+        # Every row goes in through `cells.append`: a village or person named `=…` is text.
+        cells.append(ws, [sheet.heading or f"{title} — {sheet.title}"])
         ws.merge_cells(f"A1:{last}1")
         ws["A1"].font = Font(name=CJK_FONT, size=16, bold=True)
         ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
         ws.row_dimensions[1].height = 30
-        ws.append(sheet.headers)
+        cells.append(ws, sheet.headers)
         for cell in ws[2]:
             cell.font = Font(name=CJK_FONT, size=10, bold=True)
             cell.fill = _HEADER_FILL
@@ -504,8 +501,7 @@ def write(path: Path, sheets: list[Sheet], title: str) -> None:
         )
         signed = any(h.endswith("签字") for h in sheet.headers)
         for row in sheet.rows:
-            ws.append(row)
-            number = ws.max_row
+            number = cells.append(ws, row)
             for cell in ws[number]:
                 cell.font = body_font
                 cell.alignment = wrap
@@ -517,8 +513,7 @@ def write(path: Path, sheets: list[Sheet], title: str) -> None:
         for index, width in enumerate(sheet.widths, start=1):
             ws.column_dimensions[get_column_letter(index)].width = width
         if sheet.signed:
-            ws.append([SIGN_OFF])
-            number = ws.max_row
+            number = cells.append(ws, [SIGN_OFF])
             ws.merge_cells(f"A{number}:{last}{number}")
             ws[f"A{number}"].font = Font(name=CJK_FONT, size=11)
             ws[f"A{number}"].alignment = Alignment(vertical="center")

@@ -1,0 +1,110 @@
+"""Every cell an export writes, made inert: a person's text is shown, never run.
+
+Names, addresses, notes and need descriptions come from people, files and the server.
+A spreadsheet program runs a cell that starts with `=` (and, in a .csv, with `+ - @`,
+tab or CR) as a formula: `=HYPERLINK(...)` becomes a live link in the printed ledger,
+`=cmd|...` asks to start a program. So every value of every export — the ledgers on the
+laptop and on the server, the importer's rejects file — goes through `append` (for .xlsx) or
+`csv_value` (for .csv) here, and nowhere else:
+
+- .xlsx: every string is a string cell (`data_type = "s"`) holding exactly the text, so
+  `=1+2` reads `=1+2`. openpyxl would otherwise make it a formula, and `#N/A` an error.
+- .csv: a string starting with one of `FORMULA_STARTS` gets a leading `'` (OWASP's advice
+  for CSV injection): a spreadsheet shows it as text, a person still reads the value.
+- Both: characters a workbook cannot hold are replaced by visible stand-ins (`visible`),
+  so a hostile note can never make an export fail or write a file Excel calls corrupt.
+
+Numbers stay numbers (a count, an age); only strings are touched.
+
+Full-width and small look-alikes (`＝ ＋ － ＠`, `﹦ ﹢ ﹣ ﹫`) count as formula starts
+in a .csv too: LibreOffice reads `＝1+2` as text, but a program that folds characters to
+their NFKC form before parsing would not, and a stray `'` costs less than a live formula.
+In an .xlsx they need nothing: every string there is a string cell.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+#: What a ledger cell holds before it is written.
+Cell = str | int | float | None
+
+#: The first characters that make a spreadsheet read a .csv field as a formula (OWASP).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+#: Control characters XML 1.0 (so .xlsx) cannot hold — openpyxl raises IllegalCharacterError
+#: on them; tab, LF and CR are allowed and kept.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: Lone surrogates (a file or JSON can carry them) cannot be encoded as UTF-8 at all, and
+#: U+FFFE/U+FFFF are not XML characters: openpyxl writes them and the book will not open.
+_UNWRITABLE = re.compile(r"[\ud800-\udfff\ufffe\uffff]")
+
+
+def _picture(match: re.Match[str]) -> str:
+    # U+2400 + n is the Unicode "control picture" of control character n (␀, ␇, ␛): the
+    # reader sees that something was there and which, instead of losing it or the export.
+    return chr(0x2400 + ord(match.group()))
+
+
+def visible(text: str) -> str:
+    """`text` with what a workbook cannot hold replaced by something a person can see.
+
+    Control characters become their control pictures (ESC → ␛); lone surrogates and the
+    non-characters U+FFFE/U+FFFF become U+FFFD (�). Everything else is kept as it is.
+    """
+    return _UNWRITABLE.sub("\ufffd", _CONTROL.sub(_picture, text))
+
+
+def formula_like(text: str) -> bool:
+    """Whether a spreadsheet could take `text`, read from a .csv, for a formula."""
+    return unicodedata.normalize("NFKC", text[:1]).startswith(FORMULA_STARTS)
+
+
+def csv_value(value: Cell) -> Cell:
+    """`value` as a .csv field: a formula-like string behind a `'`, numbers unchanged."""
+    if not isinstance(value, str):
+        return value
+    text = visible(value)
+    return f"'{text}" if formula_like(text) else text
+
+
+def append(sheet: Worksheet, values: Sequence[Cell]) -> int:
+    """`sheet.append(values)` with every string a string cell; returns the row's number.
+
+    The ledgers never append an empty row; for one, the number returned is the row above.
+    """
+    sheet.append([visible(v) if isinstance(v, str) else v for v in values])
+    # `append` writes below every cell the sheet has, so its row is now the last one.
+    row = sheet.max_row
+    for column, value in enumerate(values, start=1):
+        if isinstance(value, str):
+            sheet.cell(row=row, column=column).data_type = "s"
+    return row
+
+
+def write_csv(path: Path, rows: Iterable[Sequence[Cell]]) -> None:
+    """Write `rows` as UTF-8 with a BOM (so Excel opens the Chinese right), every field inert."""
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        for row in rows:
+            writer.writerow([csv_value(v) for v in row])
+
+
+def write_table(path: Path, rows: Iterable[Sequence[Cell]]) -> None:
+    """Write `rows` plainly, as .csv for a .csv `path` and as a one-sheet .xlsx otherwise."""
+    if path.suffix.lower() == ".csv":
+        write_csv(path, rows)
+        return
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        append(sheet, row)
+    book.save(path)
