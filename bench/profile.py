@@ -86,7 +86,7 @@ def build(path: Path, size: Size, today: dt.date, seed: int = 7) -> Path:
             birth = today - dt.timedelta(days=age * 365 + rng.randint(0, 300))
             village = rng.choice(villages)
             while True:
-                number = resident_id.make(village[:6], birth, rng.randrange(1000))
+                number = resident_id.make(village[:6], birth, rng.randrange(1, 1000))
                 if number not in used:
                     used.add(number)
                     break

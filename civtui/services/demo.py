@@ -97,7 +97,7 @@ class _Maker:
 
     def id_number(self, village: Village, birth: dt.date, male: bool) -> str:
         while True:
-            seq = self.rng.randrange(0, 999)
+            seq = self.rng.randrange(1, 999)  # sequence 000 is never issued
             if (seq % 2 == 1) != male:
                 seq = (seq + 1) % 1000
             number = resident_id.make(village.county_code, birth, seq)
