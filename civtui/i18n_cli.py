@@ -290,8 +290,9 @@ CLI_STRINGS: dict[str, tuple[str, str]] = {
         "delete the extra columns right of the roster (formatted empty ones too) and save again",
     ),
     "import.file.too_many_strings": (
-        "文件中不同的文字（共享字符串）有{count}个，超过上限{limit}个",
-        "the file holds {count} distinct texts (shared strings), over the limit of {limit}",
+        "文件中不同的文字（共享字符串）超过上限{limit}个（已数到{count}个）",
+        "the file holds more distinct texts (shared strings) than the limit of {limit} "
+        "(counted {count})",
     ),
     "import.file.too_many_strings.fix": (
         "名册不会有这么多不同的内容：请向发送人核实文件来源，或分成几个文件导入",

@@ -511,19 +511,20 @@ def _check_archive(archive: zipfile.ZipFile, name: str, limits: Limits) -> None:
             )
 
 
-def _shared_string_parts(archive: zipfile.ZipFile) -> set[str]:
-    """The shared-string table, where the content types put it and where it usually is."""
-    parts = {n for n in archive.namelist() if n.lower().endswith("sharedstrings.xml")}
+def _parts(archive: zipfile.ZipFile, content_type: str, usual: Callable[[str], bool]) -> set[str]:
+    """The parts of a kind: where the content types put them, and where they usually are."""
+    parts = {n for n in archive.namelist() if usual(n)}
     with archive.open("[Content_Types].xml") as stream:
         for _, elem in ET.iterparse(stream):
-            if elem.get("ContentType", "").endswith("sharedStrings+xml"):
+            if elem.get("ContentType", "").endswith(content_type):
                 parts.add(elem.get("PartName", "").lstrip("/"))
     return {p for p in parts if p in archive.NameToInfo}
 
 
 def _check_shared_strings(archive: zipfile.ZipFile, limits: Limits) -> None:
     """Count the shared strings as they stream by; the declared count is only a hint."""
-    for part in _shared_string_parts(archive):
+    shared = _parts(archive, "sharedStrings+xml", lambda n: n.lower().endswith("sharedstrings.xml"))
+    for part in shared:
         count = 0
         with archive.open(part) as stream:
             table: ET.Element | None = None
@@ -722,10 +723,8 @@ def _read_workbook(path: Path, wanted: str | None, limits: Limits) -> Table:
         _check_archive(archive, path.name, limits)
         try:
             _check_shared_strings(archive, limits)
-            parts = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
-            scans = {
-                part: _scan_sheet(archive, part, limits) for part in parts if part.endswith(".xml")
-            }
+            sheets = _parts(archive, "worksheet+xml", lambda n: n.startswith("xl/worksheets/sheet"))
+            scans = {part: _scan_sheet(archive, part, limits) for part in sorted(sheets)}
         except ET.ParseError as exc:
             raise ImportFileError("file.unreadable", name=path.name) from exc
     for part, scan in scans.items():
@@ -733,26 +732,27 @@ def _read_workbook(path: Path, wanted: str | None, limits: Limits) -> Table:
         # the workbook, so such a sheet must be within the limits, hidden or not.
         if scan.breach is not None and not scan.sized:
             raise _breach_error(scan.breach, part, limits)
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise ImportFileError("file.unreadable", name=path.name) from exc
-    try:
-        for sheet in book.worksheets:
-            if _part_of(sheet) not in scans:
-                with zipfile.ZipFile(path) as again:
-                    scans[_part_of(sheet)] = _scan_sheet(again, _part_of(sheet), limits)
-        chosen, hidden, others = _choose_sheet(book, scans, wanted, limits)
-        scan = scans[_part_of(chosen)]
-        if scan.breach is not None:
-            raise _breach_error(scan.breach, chosen.title, limits)
-        raw, numeric = _sheet_rows(chosen, limits)
-    except ImportFileError:
-        raise
-    except Exception as exc:
-        raise ImportFileError("file.unreadable", name=path.name) from exc
-    finally:
-        book.close()
+    # Opened from a handle: openpyxl judges a path by its name, and the bytes said zip.
+    with path.open("rb") as handle:
+        try:
+            book = load_workbook(handle, read_only=True, data_only=True)
+        except Exception as exc:
+            raise ImportFileError("file.unreadable", name=path.name) from exc
+        try:
+            sheets_seen = list(book.worksheets)
+            if any(_part_of(sheet) not in scans for sheet in sheets_seen):
+                raise ImportFileError("file.unreadable", name=path.name)
+            chosen, hidden, others = _choose_sheet(book, scans, wanted, limits)
+            scan = scans[_part_of(chosen)]
+            if scan.breach is not None:
+                raise _breach_error(scan.breach, chosen.title, limits)
+            raw, numeric = _sheet_rows(chosen, limits)
+        except ImportFileError:
+            raise
+        except Exception as exc:
+            raise ImportFileError("file.unreadable", name=path.name) from exc
+        finally:
+            book.close()
     table = _table(path, raw, numeric, scan.merges)
     table.sheet, table.hidden_sheets, table.other_sheets = chosen.title, hidden, others
     return table
