@@ -97,9 +97,12 @@ class _Maker:
 
     def id_number(self, village: Village, birth: dt.date, male: bool) -> str:
         while True:
-            seq = self.rng.randrange(1, 999)  # sequence 000 is never issued
+            seq = self.rng.randrange(0, 999)
             if (seq % 2 == 1) != male:
                 seq = (seq + 1) % 1000
+            if seq == 0:
+                # No office issues sequence 000; drawing again keeps the demo's other IDs.
+                continue
             number = resident_id.make(village.county_code, birth, seq)
             if number not in self.used_ids:
                 self.used_ids.add(number)
