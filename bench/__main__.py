@@ -367,7 +367,7 @@ def laptop(folder: Path, name: str, visits: int) -> Store:
     records: list[Any] = [Village(id=VILLAGE, name="海星村")]
     people = []
     for i in range(max(1, visits // 10)):
-        number = resident_id.make("330902", dt.date(1940, 1, 1) + dt.timedelta(days=i), i % 1000)
+        number = resident_id.make("330902", dt.date(1940, 1, 1) + dt.timedelta(days=i), 1 + i % 999)
         people.append(
             Person.model_validate(
                 {"village_code": VILLAGE, "name": f"测试{i}", "id_number": number},

@@ -87,7 +87,8 @@ def build(path: Path, size: Size, today: dt.date, seed: int = 7) -> Path:
             village = rng.choice(villages)
             while True:
                 number = resident_id.make(village[:6], birth, rng.randrange(1000))
-                if number not in used:
+                # Sequence 000 is never issued, and the importer refuses it.
+                if number[14:17] != "000" and number not in used:
                     used.add(number)
                     break
             cats = (

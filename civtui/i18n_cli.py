@@ -127,10 +127,14 @@ CLI_STRINGS: dict[str, tuple[str, str]] = {
         "save it from Excel as “CSV UTF-8”",
     ),
     "import.file.unreadable": (
-        "无法读取 Excel 文件 {name}：{error}",
-        "cannot read the Excel file {name}: {error}",
+        "无法读取 Excel 文件 {name}：文件已损坏或不完整",
+        "cannot read the Excel file {name}: it is damaged or incomplete",
     ),
-    "import.file.unreadable.fix": ("请确认文件未损坏", "check that the file is not damaged"),
+    "import.file.unreadable.fix": (
+        "请在 Excel 或 WPS 中打开它，另存为 .xlsx 后再导入；打不开时请向发送人重新要一份",
+        "open it in Excel or WPS and save it again as .xlsx; if it does not open, ask the "
+        "sender for a new copy",
+    ),
     "import.file.unsupported": ("不支持 {suffix} 文件", "{suffix} files are not supported"),
     "import.file.unsupported.fix": ("请使用 .xlsx 或 .csv", "use .xlsx or .csv"),
     "import.file.no_extension": (
@@ -229,11 +233,6 @@ CLI_STRINGS: dict[str, tuple[str, str]] = {
         "如需导入，请把表头改为模板中的名称（civtui import template persons）",
         "to import it, rename the header as in the template (civtui import template persons)",
     ),
-    "import.duplicate_column": (
-        "这一列没有导入：与“{used}”列是同一项",
-        "this column was not imported: it repeats the column {used!r}",
-    ),
-    "import.duplicate_column.fix": ("请删去重复的一列", "delete one of the two columns"),
     "import.derived_column": (
         "这一列没有导入：由身份证号或行号自动得出",
         "this column was not imported: it follows from the ID number or the row",
@@ -242,6 +241,199 @@ CLI_STRINGS: dict[str, tuple[str, str]] = {
     "import.likely_duplicate.fix": (
         "请核对是否同一人",
         "check whether they are the same person",
+    ),
+    # the importer's limits, files that are not rosters, sheets and grouped headers
+    "import.file.too_large": (
+        "{name} 有 {size}，超过导入上限 {limit}",
+        "{name} is {size}, over the import limit of {limit}",
+    ),
+    "import.file.too_large.fix": (
+        "名册通常不到 2 MB：请只保留名册那张工作表、删去图片后另存，或分成几个文件导入",
+        "a roster is rarely over 2 MB: keep only the roster's sheet, delete pictures and save "
+        "again, or import it as several files",
+    ),
+    "import.file.unpacked_too_large": (
+        "{name} 解压后有 {size}，超过上限 {limit}",
+        "{name} unpacks to {size}, over the limit of {limit}",
+    ),
+    "import.file.unpacked_too_large.fix": (
+        "请只保留名册那张工作表，删去图片和大量空白格式后另存为 .xlsx 再导入",
+        "keep only the roster's sheet, delete pictures and formatting far beyond the data, "
+        "save as .xlsx and import again",
+    ),
+    "import.file.zip_ratio": (
+        "{name} 中的 {part} 压缩了 {ratio} 倍，超过上限 {limit} 倍，像是“压缩炸弹”，没有读取",
+        "{part} in {name} is packed {ratio} times, over the limit of {limit} times: it looks "
+        "like a decompression bomb and was not read",
+    ),
+    "import.file.zip_ratio.fix": (
+        "请向发送人核实文件来源；名册请在 Excel 或 WPS 中另存为 .xlsx 后再导入",
+        "check with the sender where the file came from; save a roster from Excel or WPS as "
+        ".xlsx and import that",
+    ),
+    "import.file.too_many_rows": (
+        "工作表“{sheet}”的第{row}行超过了行数上限（{limit}行）",
+        "row {row} of the sheet {sheet!r} is past the limit of {limit} rows",
+    ),
+    "import.file.too_many_rows.fix": (
+        "请分成每个不超过{limit}行的文件导入；如名册下方有大量空行或格式，请删去这些行后另存",
+        "import it as files of at most {limit} rows each; if blank or formatted rows run on "
+        "below the roster, delete them and save again",
+    ),
+    "import.file.too_many_columns": (
+        "工作表“{sheet}”第{row}行用到了第{column}列，超过了列数上限（{limit}列）",
+        "row {row} of the sheet {sheet!r} reaches column {column}, past the limit of {limit} "
+        "columns",
+    ),
+    "import.file.too_many_columns.fix": (
+        "请删去名册右侧多余的列（包括只设了格式的空列）后另存",
+        "delete the extra columns right of the roster (formatted empty ones too) and save again",
+    ),
+    "import.file.too_many_strings": (
+        "文件中不同的文字（共享字符串）超过上限{limit}个（已数到{count}个）",
+        "the file holds more distinct texts (shared strings) than the limit of {limit} "
+        "(counted {count})",
+    ),
+    "import.file.too_many_strings.fix": (
+        "名册不会有这么多不同的内容：请向发送人核实文件来源，或分成几个文件导入",
+        "no roster holds that many: check with the sender where the file came from, or "
+        "import it as several files",
+    ),
+    "import.file.zero_bytes": (
+        "{name} 是空文件（0 字节），可能没有保存完或没有下载完",
+        "{name} is empty (0 bytes): it was perhaps not saved or downloaded completely",
+    ),
+    "import.file.zero_bytes.fix": (
+        "请在原电脑上重新保存，或从微信重新下载后再导入",
+        "save it again on the computer it came from, or download it again",
+    ),
+    "import.file.encrypted": (
+        "{name} 设置了打开密码（加密的工作簿），无法读取",
+        "{name} has a password to open (an encrypted workbook) and cannot be read",
+    ),
+    "import.file.encrypted.fix": (
+        "请在 Excel 中用密码打开，在“文件→信息→保护工作簿→用密码进行加密”中清空密码，"
+        "另存为 .xlsx 后再导入",
+        "open it in Excel with its password, clear the password (File, Info, Protect "
+        "Workbook, Encrypt with Password), save as .xlsx and import that",
+    ),
+    "import.file.old_xls": (
+        "{name} 是旧版 Excel 97-2003 文件（.xls），不能直接读取",
+        "{name} is an old Excel 97-2003 file (.xls), which cannot be read directly",
+    ),
+    "import.file.old_xls.fix": (
+        "请在 Excel 或 WPS 中打开，另存为“Excel 工作簿 (.xlsx)”后再导入",
+        "open it in Excel or WPS, save it as an Excel Workbook (.xlsx) and import that",
+    ),
+    "import.file.looks_html": (
+        "{name} 其实是网页（HTML）或 XML 格式的表格，只是扩展名像 Excel（系统导出的 .xls 常见这种情况）",
+        "{name} is really a web page (HTML) or XML table with an Excel-like name (common for "
+        ".xls files exported by online systems)",
+    ),
+    "import.file.looks_html.fix": (
+        "请在 Excel 或 WPS 中打开，另存为“Excel 工作簿 (.xlsx)”后再导入",
+        "open it in Excel or WPS, save it as an Excel Workbook (.xlsx) and import that",
+    ),
+    "import.file.looks_text": (
+        "{name} 的扩展名是 Excel 的，内容却是 CSV 或纯文本",
+        "{name} has an Excel name but holds CSV or plain text",
+    ),
+    "import.file.looks_text.fix": (
+        "如果是 CSV，请把扩展名改为 .csv；否则请在 Excel 或 WPS 中打开，另存为 .xlsx",
+        "if it is a CSV, rename it to end in .csv; otherwise open it in Excel or WPS and "
+        "save it as .xlsx",
+    ),
+    "import.file.not_excel": (
+        "{name} 既不是 Excel 工作簿，也不是 CSV 文本",
+        "{name} is neither an Excel workbook nor CSV text",
+    ),
+    "import.file.not_excel.fix": (
+        "请确认选对了文件；名册请在 Excel 或 WPS 中另存为 .xlsx 或 CSV",
+        "check that this is the right file; save a roster from Excel or WPS as .xlsx or CSV",
+    ),
+    "import.file.zip_not_xlsx": (
+        "{name} 是压缩包（或 Word、WPS 文档），里面没有 Excel 工作簿",
+        "{name} is an archive (or a Word or WPS document) with no Excel workbook in it",
+    ),
+    "import.file.zip_not_xlsx.fix": (
+        "请解压后选择其中的 .xlsx 名册，或在 Excel 或 WPS 中另存为 .xlsx",
+        "unpack it and pick the .xlsx roster inside, or save the roster from Excel or WPS as .xlsx",
+    ),
+    "import.file.no_sheet": (
+        "没有名为“{sheet}”的工作表；本文件的工作表有：{names}",
+        "there is no sheet named {sheet!r}; the file's sheets are: {names}",
+    ),
+    "import.file.no_sheet.fix": (
+        "请在 --sheet 后照上面写工作表名",
+        "after --sheet, write a sheet name as listed",
+    ),
+    "import.file.no_visible_sheet": (
+        "所有工作表都是隐藏的：{names}",
+        "every sheet is hidden: {names}",
+    ),
+    "import.file.no_visible_sheet.fix": (
+        "隐藏的工作表常是旧名册；确要导入时请加 --sheet 工作表名",
+        "hidden sheets are often old rosters; to import one anyway, add --sheet and its name",
+    ),
+    "import.file.ambiguous_columns": (
+        "第{first_column}列“{first}”和第{second_column}列“{second}”都会被当作“{field}”，无法确定是哪一列",
+        "columns {first_column} ({first}) and {second_column} ({second}) both read as "
+        "{field}; which one is meant cannot be told",
+    ),
+    "import.file.ambiguous_columns.fix": (
+        "请删去其中一列，或改名说明是谁的（如“监护人电话”“备用电话”）；"
+        "两行表头请用合并的分组单元格（如“监护人”）标明",
+        "delete one of them, or rename it to say whose it is (such as Guardian phone); in a "
+        "two-row header, say it with a merged group cell above",
+    ),
+    "import.sheet_used": (
+        "读取的是工作表“{sheet}”，表头在第{header_row}行",
+        "read the sheet {sheet!r}, with its header in row {header_row}",
+    ),
+    "import.sheet_used.fix": (
+        "如要读取其他工作表，请加 --sheet 工作表名",
+        "to read another sheet, add --sheet and its name",
+    ),
+    "import.hidden_sheets_skipped": (
+        "隐藏的工作表没有读取：{names}",
+        "hidden sheets were not read: {names}",
+    ),
+    "import.hidden_sheets_skipped.fix": (
+        "隐藏的工作表常是旧名册；确要导入时请加 --sheet 工作表名",
+        "hidden sheets are often old rosters; to import one anyway, add --sheet and its name",
+    ),
+    "import.other_roster_sheets": (
+        "工作表{names}看起来也是名册，这次只读取了“{sheet}”",
+        "the sheets {names} look like rosters too; only {sheet!r} was read this time",
+    ),
+    "import.other_roster_sheets.fix": (
+        "如也要导入，请每个工作表各导入一次：加 --sheet 工作表名",
+        "to import them too, import each sheet once more with --sheet and its name",
+    ),
+    "import.grouped_header": (
+        "第{group_row}-{header_row}行是两行表头：列名由上方的分组和下方的列名合成（如“监护人·电话”）",
+        "rows {group_row}-{header_row} are a two-row header: each column is named by its group "
+        "above and its own header below",
+    ),
+    "import.grouped_header.fix": (
+        "请核对下面“没有导入”的列；不认识的分组下的列不会导入",
+        "check the columns listed as not imported: columns under an unknown group are left out",
+    ),
+    "import.id_digits_converted": (
+        "身份证号中有其他文字的数字，已改为半角数字0-9：{new}",
+        "the ID number held digits of another script; they were written as 0-9: {new}",
+    ),
+    "import.id_digits_converted.fix": (
+        "请与本人证件核对",
+        "check it against the person's card",
+    ),
+    "import.formula_like": (
+        "以 = + - @ 开头，在 Excel 中可能被当作公式；已按文字原样导入",
+        "begins with = + - or @, which Excel may run as a formula; imported as text, as written",
+    ),
+    "import.formula_like.fix": (
+        "如这不是本来要写的内容，请在本机修改",
+        "if it is not what was meant, correct it on this laptop",
     ),
 }
 
@@ -290,6 +482,10 @@ CLI_HELP_EN: dict[str, str] = {
     ),
     "身份证号已登记的，用表中内容更新。": "Update people whose ID number is already registered.",
     "以 JSON 输出结果。": "Print the result as JSON.",
+    "读取这个工作表（隐藏的也可以）；默认读取第一个像名册的可见工作表。": (
+        "Read this sheet (a hidden one too); by default the first visible sheet that looks "
+        "like a roster is read."
+    ),
     "导入服务对象（.xlsx，或 UTF-8 / GBK 编码的 .csv）。有错误行时默认一行也不导入。": (
         "Import people (.xlsx, or .csv in UTF-8 or GBK). If any row is wrong, by default "
         "no row is imported."

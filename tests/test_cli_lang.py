@@ -6,19 +6,24 @@ output is a word the program forgot to translate, not a name someone typed.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from click.testing import CliRunner, Result
 from openpyxl import Workbook
 
 from civtui.cli import main
+from civtui.excel import importer
 from civtui.i18n import STRINGS
 from civtui.i18n_cli import CLI_STRINGS
+from tests import workbooks
 from tests.conftest import TODAY, VILLAGE, synthetic_id
 
 CHINESE = re.compile(r"[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef]")
@@ -109,13 +114,30 @@ def walk(lang: str, folder: Path) -> tuple[list[Result], set[str]]:
     old[1] = old[1][:6] + old[1][8:17]
     laid_out = [
         ["Haixing roster"],
-        ["No.", *HEADERS, "Remarks2", "Phone", "类别"],
-        [1, *old, "x", "13905801234", ""],
-        [2, *person(10), "", "", "Nobody"],
+        ["No.", *HEADERS, "Remarks2", "类别"],
+        [1, *old, "x", ""],
+        [2, *person(10), "", "Nobody"],
         ["填表人：Wang", "", "审核人：Li"],
-        [3, *person(11), "", "", ""],
+        [3, *person(11), "", ""],
     ]
     imported(xlsx(folder / "laid_out.xlsx", laid_out[1:], laid_out[0]))
+    # A hidden sheet and a second roster passed over; grouped header; digits of another
+    # script; text a spreadsheet would run as a formula.
+    book = Workbook()
+    hidden = book.active
+    assert hidden is not None
+    hidden.title = "Old"
+    hidden.sheet_state = "hidden"
+    first = book.create_sheet("Now")
+    first.append(["Person", "", "Guardian", ""])
+    first.merge_cells("A1:B1")
+    first.merge_cells("C1:D1")
+    first.append(["Name", "ID number", "Name", "Phone"])
+    foreign = "".join(chr(0x0660 + int(d)) if d.isdigit() else d for d in person(12)[1])
+    first.append(["@Lin", foreign, "Lin Mu", "13905805678"])
+    book.create_sheet("More").append(HEADERS)
+    book.save(folder / "sheets.xlsx")
+    imported(folder / "sheets.xlsx")
     # The whole file is wrong: each way gives its own message.
     broken = folder / "broken.xlsx"
     broken.write_bytes(b"not a zip")
@@ -128,8 +150,44 @@ def walk(lang: str, folder: Path) -> tuple[list[Result], set[str]]:
     text = folder / "roster.txt"
     text.write_text("x", encoding="utf-8")
     missing = xlsx(folder / "missing.xlsx", [["Wang", "13905801234"]], ["姓名", "联系电话"])
+    broken = folder / "damaged.xlsx"
+    with zipfile.ZipFile(broken, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook")
+    looks_text = folder / "text.xlsx"
+    looks_text.write_text("Name,ID\n", encoding="utf-8")
+    zero = folder / "zero.xlsx"
+    zero.write_bytes(b"")
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504
+    old_xls = folder / "old.xls"
+    old_xls.write_bytes(ole)
+    encrypted = folder / "locked.xlsx"
+    encrypted.write_bytes(ole + "EncryptionInfo".encode("utf-16-le"))
+    html = folder / "page.xls"
+    html.write_bytes(b"<html><table></table></html>")
+    binary = folder / "image.xlsx"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\0\0")
+    plain_zip = folder / "archive.xlsx"
+    with zipfile.ZipFile(plain_zip, "w") as archive:
+        archive.writestr("word/document.xml", "<w/>")
+    two_phones = xlsx(folder / "phones.xlsx", [person(13)], ["Name", "ID number", "Phone", "Phone"])
+    big = folder / "big.csv"
+    big.write_bytes(b"x" * (21 * 2**20))
     files = {
         "file.unreadable": broken,
+        "file.looks_text": looks_text,
+        "file.zero_bytes": zero,
+        "file.old_xls": old_xls,
+        "file.encrypted": encrypted,
+        "file.looks_html": html,
+        "file.not_excel": binary,
+        "file.zip_not_xlsx": plain_zip,
+        "file.ambiguous_columns": two_phones,
+        "file.too_large": big,
+        "file.too_many_rows": workbooks.row_bomb(folder / "rows.xlsx"),
+        "file.too_many_columns": workbooks.column_bomb(folder / "columns.xlsx"),
+        "file.too_many_strings": workbooks.string_bomb(folder / "s.xlsx", 1, 2_000_000_000),
+        "file.zip_ratio": workbooks.ratio_bomb(folder / "ratio.xlsx"),
         "file.encoding": utf16,
         "file.empty": empty,
         "file.no_extension": no_suffix,
@@ -138,6 +196,24 @@ def walk(lang: str, folder: Path) -> tuple[list[Result], set[str]]:
     }
     for code, path in files.items():
         result = run(lang, "import", "persons", str(path))
+        assert result.exit_code == 2, (code, result.output)
+        results.append(result)
+        seen.add(code)
+    hidden_only = workbooks.base(folder / "hidden.xlsx")
+    with zipfile.ZipFile(hidden_only) as archive:
+        xml = archive.read("xl/workbook.xml").decode().replace('state="visible"', 'state="hidden"')
+    workbooks.rewrite(hidden_only, {"xl/workbook.xml": xml.encode()})
+    unpacked = xlsx(folder / "unpacked.xlsx", [person(14)])
+    small = dataclasses.replace(importer.LIMITS, unpacked_bytes=4096)
+    for code, args in (
+        ("file.no_sheet", [str(folder / "sheets.xlsx"), "--sheet", "Nope"]),
+        ("file.no_visible_sheet", [str(hidden_only)]),
+        ("file.unpacked_too_large", [str(unpacked)]),
+    ):
+        with mock.patch.object(
+            importer, "LIMITS", small if "unpacked" in code else importer.LIMITS
+        ):
+            result = run(lang, "import", "persons", *args)
         assert result.exit_code == 2, (code, result.output)
         results.append(result)
         seen.add(code)

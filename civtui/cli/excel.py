@@ -102,6 +102,11 @@ def _problem_table(title: str, problems: list[importer.RowProblem], lang: str) -
 @click.option("--dry-run", is_flag=True, help="只检查，不写入。")
 @click.option("--skip-invalid", is_flag=True, help="导入正确的行；错误行另存到输入文件旁。")
 @click.option("--update-existing", is_flag=True, help="身份证号已登记的，用表中内容更新。")
+@click.option(
+    "--sheet",
+    metavar="NAME",
+    help="读取这个工作表（隐藏的也可以）；默认读取第一个像名册的可见工作表。",
+)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果。")
 @click.pass_obj
 def import_persons(
@@ -110,13 +115,14 @@ def import_persons(
     dry_run: bool,
     skip_invalid: bool,
     update_existing: bool,
+    sheet: str | None,
     as_json: bool,
 ) -> None:
     """导入服务对象（.xlsx，或 UTF-8 / GBK 编码的 .csv）。有错误行时默认一行也不导入。"""
     console = Console(stderr=as_json, soft_wrap=True)
     t, lang = obj.t, obj.lang
     try:
-        table = importer.read_table(file)
+        table = importer.read_table(file, sheet=sheet)
     except importer.ImportFileError as exc:
         fail(exc.text(lang), 2)
     with profile_store(obj) as store:
@@ -145,6 +151,9 @@ def import_persons(
             if plan.problems:
                 rejects = importer.write_rejects(file, table, plan, lang)
     summary = {
+        "sheet": table.sheet,
+        "header_row": table.header_row,
+        "group_row": table.group_row,
         "rows": len(table.rows),
         "new": len(plan.new),
         "updated": len(plan.updates),

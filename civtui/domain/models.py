@@ -255,7 +255,7 @@ class Person(Record):
     @field_validator("id_number")
     @classmethod
     def _id_number(cls, value: str, info: ValidationInfo) -> str:
-        return resident_id.parse(value, today_from(info)).number
+        return resident_id.parse(value, today_from(info), new=not is_stored(info)).number
 
     @field_validator("categories")
     @classmethod
@@ -288,7 +288,7 @@ class Person(Record):
     def resident(self) -> resident_id.ResidentId:
         # The number was validated on the way in; parsing again cannot fail
         # except for a future birth date, which `parse` was already given.
-        return resident_id.parse(self.id_number, dt.date.max)
+        return resident_id.parse(self.id_number, dt.date.max, new=False)
 
     @property
     def birth_date(self) -> dt.date:

@@ -16,7 +16,8 @@ from civtui.i18n import Said
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
+# ASCII only: `\d` alone also matches the digits of other scripts (٣, ३).
+_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 # GB/T 2260 province-level prefixes; an area code must name a county under one of them.
 _PROVINCES = frozenset(
     "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
@@ -93,6 +94,24 @@ def normalize(raw: str) -> str:
     return text.lstrip(_TEXT_MARKS).upper()
 
 
+def _foreign(char: str) -> bool:
+    # Full-width digits are left to NFKC (`normalize`); these are the other scripts'.
+    return (
+        unicodedata.decimal(char, None) is not None
+        and not unicodedata.normalize("NFKC", char).isascii()
+    )
+
+
+def has_foreign_digits(text: str) -> bool:
+    """Whether `text` holds decimal digits of a script other than ASCII (Arabic-Indic …)."""
+    return any(_foreign(c) for c in text)
+
+
+def ascii_digits(text: str) -> str:
+    """`text` with every decimal digit of any script written as ASCII 0-9."""
+    return "".join(str(unicodedata.decimal(c)) if _foreign(c) else c for c in text)
+
+
 def upgrade(first_generation: str) -> str:
     """The 18-digit form of a 15-digit first-generation ID (GB 11643-1999, appendix).
 
@@ -108,10 +127,12 @@ def is_first_generation(number: str) -> bool:
     return len(number) == 15 and number.isdigit()
 
 
-def parse(raw: str, today: dt.date) -> ResidentId:
+def parse(raw: str, today: dt.date, *, new: bool = True) -> ResidentId:
     """Validate `raw` as of `today` and return what it encodes.
 
-    Raises ResidentIdError with a Chinese message naming the fault and the fix.
+    Raises ResidentIdError with a Chinese message naming the fault and the fix. `new` is
+    False for a number already stored: the checks added since it was written (other
+    scripts' digits, sequence 000) must not make a stored person unreadable.
     """
     number = normalize(raw)
     if not number:
@@ -127,6 +148,17 @@ def parse(raw: str, today: dt.date) -> ResidentId:
                 f"这是15位的第一代身份证号；请填写18位号码（应为{upgrade(number)}，请与本人证件核对）",
                 f"this is a 15-digit first-generation ID; write the 18-character number (it "
                 f"should be {upgrade(number)}: check it against the card)",
+            )
+        )
+    if not new:
+        number = ascii_digits(number)
+    elif has_foreign_digits(number):
+        found = "".join(dict.fromkeys(c for c in number if _foreign(c)))
+        raise ResidentIdError(
+            Said(
+                f"身份证号里有“{found}”这样的其他文字的数字；请用半角数字0-9重新输入",
+                f"the ID number holds digits of another script ({found}); type it again "
+                "with the digits 0-9",
             )
         )
     if len(number) != 18:
@@ -173,6 +205,18 @@ def parse(raw: str, today: dt.date) -> ResidentId:
             Said(
                 f"身份证号中的出生年份{birth.year}不合理；请核对出生年份",
                 f"the birth year {birth.year} in the ID cannot be right; check the year",
+            )
+        )
+    if new and number[14:17] == "000":
+        # No office issues sequence 000. Excel's number format "0" shows an 18-digit ID
+        # with its last three digits as 0, and a CSV saved from it keeps them so.
+        raise ResidentIdError(
+            Said(
+                "身份证号第15-17位顺序码为000，没有这样的号码；多半是 Excel 把这一列设成了数字格式“0”，"
+                "末几位被改成了0。请把该列设为“文本”格式后重新输入身份证号",
+                "digits 15-17 (the sequence code) are 000, which is never issued: most likely "
+                'Excel held the column in its number format "0" and set the last digits to 0. '
+                "Set the column's format to Text and type the ID numbers again",
             )
         )
     expected = check_char(number[:17])

@@ -17,14 +17,17 @@ import functools
 import io
 import re
 import unicodedata
+import xml.etree.ElementTree as ET
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils.cell import column_index_from_string, get_column_letter, range_boundaries
 from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic import ValidationError
 
@@ -129,6 +132,16 @@ HEADER_SEARCH_ROWS = 15
 _INVISIBLE = str.maketrans("", "", "\u200b\u200c\u200d\u2060\ufeff")
 #: Fields whose digits matter one by one: Excel must hold them as text, never as numbers.
 _NUMBER_FIELDS = ("id_number", "phone", "guardian_phone", "emergency_contact_phone")
+#: Free-text fields, and how a cell that a spreadsheet would run as a formula begins.
+_TEXT_FIELDS = (
+    "name",
+    "address",
+    "notes",
+    "guardian_name",
+    "guardian_relation",
+    "emergency_contact_name",
+)
+_FORMULA_START = ("=", "+", "-", "@")
 _SPLIT = re.compile(r"[、,，;；/\s]+")
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[Ee]\+\d+$")
 
@@ -147,13 +160,92 @@ _BY_HEADER = {
 }
 
 
-def match_header(text: str) -> Column | None:
-    """The column a header names: as written, or without a bracketed note (`电话（手机）`)."""
+def _match_plain(text: str) -> Column | None:
     norm = _norm_header(text)
     found = _BY_HEADER.get(norm)
     if found is None and "(" in norm:
         found = _BY_HEADER.get(re.sub(r"\([^)]*\)", "", norm))
     return found
+
+
+#: Joins a group header and a column's own header: `监护人·电话`.
+GROUP_SEP = "·"
+#: Groups whose columns describe the person the row is about.
+_SELF_GROUPS = frozenset(
+    _norm_header(w)
+    for w in (
+        "基本信息",
+        "基本情况",
+        "个人信息",
+        "本人信息",
+        "本人情况",
+        "对象信息",
+        "服务对象",
+        "服务对象信息",
+        "服务对象基本信息",
+        "人员信息",
+        "人员基本信息",
+        "身份信息",
+        "户籍信息",
+        "老人信息",
+        "老人基本信息",
+        "儿童信息",
+        "儿童基本信息",
+        "Basic information",
+        "Person",
+    )
+)
+#: Groups whose columns describe someone else, by the Person fields of their name,
+#: phone and relation.
+_GUARDIAN = {"name": "guardian_name", "phone": "guardian_phone", "relation": "guardian_relation"}
+_EMERGENCY = {"name": "emergency_contact_name", "phone": "emergency_contact_phone"}
+_ROLE_FIELDS: dict[str, dict[str, str]] = {
+    _norm_header(w): _GUARDIAN
+    for w in ("监护人", "监护人信息", "监护人情况", "监护人基本信息", "Guardian")
+} | {_norm_header(w): _EMERGENCY for w in ("紧急联系人", "紧急联系人信息", "Emergency contact")}
+_RELATION = frozenset(
+    _norm_header(w)
+    for w in ("关系", "与本人关系", "与儿童关系", "与服务对象关系", "与老人关系", "与被监护人关系")
+)
+_BY_FIELD = {c.field: c for c in COLUMNS}
+
+
+def _match_grouped(group: str, own: str) -> Column | None:
+    """A column under a group: whose it is comes from the group, never from a guess.
+
+    Under a group that is someone else's (监护人) a name or phone is theirs; under a
+    group not known, a column is left out (父亲·电话 is not the person's phone) unless
+    group and column together name one (联系电话·手机).
+    """
+    norm = _norm_header(group)
+    if norm in _SELF_GROUPS:
+        return _match_plain(own)
+    fields = _ROLE_FIELDS.get(norm)
+    if fields is not None:
+        if _norm_header(own) in _RELATION:
+            return _BY_FIELD.get(fields.get("relation", ""))
+        col = _match_plain(own)
+        if col is None:
+            return None
+        if col.field in fields.values():
+            return col
+        return _BY_FIELD.get(fields.get(col.field, ""))
+    together = _match_plain(group + own)
+    if together is not None:
+        return together
+    col, whole = _match_plain(own), _match_plain(group)
+    return col if col is not None and col == whole else None
+
+
+def match_header(text: str) -> Column | None:
+    """The column a header names: as written, or without a bracketed note (`电话（手机）`).
+
+    A header joined from a group and its own cell (`监护人·电话`) is read as a whole.
+    """
+    group, sep, own = text.partition(GROUP_SEP)
+    if sep and group and own:
+        return _match_grouped(group, own)
+    return _match_plain(text)
 
 
 _DERIVED_NORM = frozenset(_norm_header(h) for h in DERIVED_HEADERS)
@@ -228,6 +320,12 @@ class Table:
     header_row: int = 1
     #: The footer row where reading stopped (填表人, 合计…), if any.
     footer_row: int | None = None
+    #: The row of merged group cells over the header (基本信息 / 监护人), if any.
+    group_row: int | None = None
+    #: The sheet read (None for a CSV), the hidden sheets and other rosters passed over.
+    sheet: str | None = None
+    hidden_sheets: list[str] = field(default_factory=list)
+    other_sheets: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -284,6 +382,251 @@ class ImportPlan:
     notes: list[RowProblem] = field(default_factory=list)
 
 
+# -- limits -------------------------------------------------------------------
+
+_MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of a file the importer reads before it refuses it.
+
+    Sized for real rosters (a village's is a few hundred rows, a township's a few thousand)
+    with room to spare; anything beyond is a bomb or the wrong file, and reading it would
+    take the laptop's memory before it gave an answer.
+    """
+
+    #: The file as it lies on disk.
+    file_bytes: int = 20 * _MB
+    #: All parts of an .xlsx unpacked, by the sizes the archive declares (zipfile never
+    #: unpacks more than a member declares).
+    unpacked_bytes: int = 200 * _MB
+    #: One part that is parsed whole (styles, workbook, shared strings), unlike sheets.
+    part_bytes: int = 50 * _MB
+    #: Unpacked to packed, for parts big enough to matter: sheet XML packs 5-30 times,
+    #: a decompression bomb hundreds of times.
+    ratio: int = 100
+    ratio_from_bytes: int = 1 * _MB
+    #: The highest sheet row number read, blank rows included.
+    rows: int = 50_000
+    #: The highest column number in any row.
+    columns: int = 200
+    #: Distinct texts in the workbook's shared-string table (openpyxl loads it whole).
+    shared_strings: int = 500_000
+
+
+#: The limits `read_table` applies unless given others; tests put small ones here.
+LIMITS = Limits()
+
+
+def _size(n: int) -> str:
+    return f"{n / _MB:.1f} MB" if n >= _MB else f"{n / 1024:.0f} KB"
+
+
+# -- what a file is ---------------------------------------------------------------
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+_HTML = (b"<!doctype html", b"<html", b"<table", b"<head", b"<body", b"<meta", b"mime-version:")
+_XML_SHEET = (b"urn:schemas-microsoft-com:office:spreadsheet", b"excel.sheet")
+
+
+def sniff(path: Path) -> str:
+    """What the file's first bytes say it is, whatever its name says.
+
+    One of `empty`, `zip`, `encrypted` (an Office file with a password to open), `ole`
+    (Excel 97-2003 and other old Office files), `html` (a web page or XML spreadsheet
+    saved as .xls), `text`, `binary`.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+    if not head:
+        return "empty"
+    if head.startswith(_ZIP):
+        return "zip"
+    if head.startswith(_OLE2):
+        # An encrypted .xlsx is an OLE2 container holding the streams EncryptionInfo and
+        # EncryptedPackage; their names are stored in UTF-16 in the directory.
+        data = path.read_bytes()
+        return "encrypted" if "EncryptionInfo".encode("utf-16-le") in data else "ole"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "text"
+    lowered = head.removeprefix(b"\xef\xbb\xbf").lstrip().lower()
+    if lowered.startswith(_HTML) or b"<html" in lowered[:2048]:
+        return "html"
+    if lowered.startswith(b"<?xml") and any(mark in lowered for mark in _XML_SHEET):
+        return "html"
+    return "binary" if b"\x00" in head else "text"
+
+
+#: The file kinds that cannot be read, each with its own message.
+_NOT_EXCEL = {
+    "empty": "file.zero_bytes",
+    "encrypted": "file.encrypted",
+    "ole": "file.old_xls",
+    "html": "file.looks_html",
+    "binary": "file.not_excel",
+}
+_EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et", ".xlsb")
+
+
+# -- the parts of an .xlsx, measured before they are parsed ----------------------
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _check_archive(archive: zipfile.ZipFile, name: str, limits: Limits) -> None:
+    """Refuse an archive that is no workbook or would unpack beyond the limits."""
+    infos = archive.infolist()
+    names = {info.filename for info in infos}
+    if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+        raise ImportFileError("file.zip_not_xlsx", name=name)
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if total > limits.unpacked_bytes:
+            raise ImportFileError(
+                "file.unpacked_too_large",
+                name=name,
+                size=_size(total),
+                limit=_size(limits.unpacked_bytes),
+            )
+        packed = max(info.compress_size, 1)
+        if info.file_size >= limits.ratio_from_bytes and info.file_size > limits.ratio * packed:
+            raise ImportFileError(
+                "file.zip_ratio",
+                name=name,
+                part=info.filename,
+                ratio=info.file_size // packed,
+                limit=limits.ratio,
+            )
+        whole = not info.filename.startswith("xl/worksheets/")
+        if whole and info.file_size > limits.part_bytes:
+            raise ImportFileError(
+                "file.unpacked_too_large",
+                name=name,
+                size=_size(info.file_size),
+                limit=_size(limits.part_bytes),
+            )
+
+
+def _parts(archive: zipfile.ZipFile, content_type: str, usual: Callable[[str], bool]) -> set[str]:
+    """The parts of a kind: where the content types put them, and where they usually are."""
+    parts = {n for n in archive.namelist() if usual(n)}
+    with archive.open("[Content_Types].xml") as stream:
+        for _, elem in ET.iterparse(stream):
+            if elem.get("ContentType", "").endswith(content_type):
+                parts.add(elem.get("PartName", "").lstrip("/"))
+    return {p for p in parts if p in archive.NameToInfo}
+
+
+def _check_shared_strings(archive: zipfile.ZipFile, limits: Limits) -> None:
+    """Count the shared strings as they stream by; the declared count is only a hint."""
+    shared = _parts(archive, "sharedStrings+xml", lambda n: n.lower().endswith("sharedstrings.xml"))
+    for part in shared:
+        count = 0
+        with archive.open(part) as stream:
+            table: ET.Element | None = None
+            for event, elem in ET.iterparse(stream, events=("start", "end")):
+                tag = _local(elem.tag)
+                if event == "start" and tag == "sst":
+                    table = elem
+                    declared = max(_int(elem.get("uniqueCount")) or 0, _int(elem.get("count")) or 0)
+                    if declared > limits.shared_strings:
+                        count = declared
+                        break
+                elif event == "start" and tag == "si":
+                    count += 1
+                    if count > limits.shared_strings:
+                        break
+                elif event == "end" and tag == "si" and table is not None:
+                    table.clear()
+        if count > limits.shared_strings:
+            raise ImportFileError("file.too_many_strings", count=count, limit=limits.shared_strings)
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() and len(text) < 20 else None
+
+
+@dataclass
+class SheetScan:
+    """A worksheet part as measured by streaming it: its merged ranges and any limit broken."""
+
+    #: Merged ranges as (min_col, min_row, max_col, max_row).
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+    #: The sheet declares its size before its rows (openpyxl otherwise reads it all to
+    #: find the size when it opens the workbook).
+    sized: bool = False
+    #: The first limit broken: ("rows" or "columns", row number, column number).
+    breach: tuple[str, int, int] | None = None
+
+
+_CELL_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?\d*$")
+
+
+def _scan_sheet(archive: zipfile.ZipFile, part: str, limits: Limits) -> SheetScan:
+    """Stream a worksheet's XML, keeping one row at a time, and stop at the first limit.
+
+    Row and column numbers are taken from each row's and cell's own reference, as
+    openpyxl takes them, so a single cell far out (row 1,048,576, column XFD) is caught
+    before anything is built for the empty space before it.
+    """
+    scan = SheetScan()
+    row_no = column = 0
+    data: ET.Element | None = None
+    with archive.open(part) as stream:
+        for event, elem in ET.iterparse(stream, events=("start", "end")):
+            tag = _local(elem.tag)
+            if event == "end":
+                if tag == "row" and data is not None:
+                    data.clear()
+                continue
+            if tag == "dimension" and data is None:
+                scan.sized = True
+            elif tag == "sheetData":
+                data = elem
+            elif tag == "row":
+                row_no = _int(elem.get("r")) or row_no + 1
+                column = 0
+                if row_no > limits.rows:
+                    scan.breach = ("rows", row_no, 0)
+                    break
+            elif tag == "c":
+                found = _CELL_REF.match(elem.get("r") or "")
+                column = column_index(found.group(1).upper()) if found else column + 1
+                if column > limits.columns:
+                    scan.breach = ("columns", row_no, column)
+                    break
+            elif tag == "mergeCell":
+                try:
+                    bounds = range_boundaries(elem.get("ref") or "")
+                except (ValueError, TypeError):
+                    continue
+                if all(b is not None for b in bounds):
+                    scan.merges.append(cast(tuple[int, int, int, int], bounds))
+    return scan
+
+
+def _breach_error(breach: tuple[str, int, int], sheet: str, limits: Limits) -> ImportFileError:
+    kind, row, column = breach
+    if kind == "rows":
+        return ImportFileError("file.too_many_rows", sheet=sheet, row=row, limit=limits.rows)
+    return ImportFileError(
+        "file.too_many_columns", sheet=sheet, row=row, column=column, limit=limits.columns
+    )
+
+
+def column_index(letters: str) -> int:
+    """1 for A, 27 for AA; letters beyond Excel's last column count as very far."""
+    try:
+        return column_index_from_string(letters)
+    except ValueError:
+        return 10**9
+
+
 # -- reading ------------------------------------------------------------------
 
 
@@ -307,47 +650,230 @@ def _decode(data: bytes) -> str:
     raise ImportFileError("file.encoding")
 
 
-def read_table(path: Path) -> Table:
-    """Read the first sheet of an .xlsx, or a .csv in UTF-8 (with or without BOM) or GBK."""
-    suffix = path.suffix.lower()
+# -- choosing the sheet -------------------------------------------------------------
+
+
+def _known(row: list[str]) -> int:
+    return sum(match_header(c) is not None for c in row if c)
+
+
+def _part_of(sheet: Any) -> str:
+    return str(getattr(sheet, "_worksheet_path", ""))
+
+
+def _sheet_rows(
+    sheet: Any, limits: Limits, max_row: int | None = None
+) -> tuple[list[tuple[int, list[str]]], set[tuple[int, int]]]:
+    """A sheet's rows as text, and which cells held numbers.
+
+    The declared size is dropped first: openpyxl pads every row to it, and a sheet that
+    declares a million rows and 16,384 columns would be padded into gigabytes.
+    """
+    sheet.reset_dimensions()
+    raw: list[tuple[int, list[str]]] = []
     numeric: set[tuple[int, int]] = set()
-    if suffix == ".csv":
-        reader = csv.reader(io.StringIO(_decode(path.read_bytes())))
-        raw = [(n, [c.translate(_INVISIBLE) for c in row]) for n, row in enumerate(reader, start=1)]
-        # A CSV saved by Excel writes a long number as it showed it: 3.30902E+17.
-        numeric.update(
-            (n, i) for n, row in raw for i, c in enumerate(row) if _SCIENTIFIC.match(c.strip())
-        )
-    elif suffix in (".xlsx", ".xlsm"):
+    for n, values in enumerate(sheet.iter_rows(max_row=max_row, values_only=True), start=1):
+        # The scan saw to these already; kept so that no path reads past a limit.
+        if n > limits.rows:
+            raise _breach_error(("rows", n, 0), sheet.title, limits)
+        if len(values) > limits.columns:
+            raise _breach_error(("columns", n, len(values)), sheet.title, limits)
+        raw.append((n, [_cell_text(v) for v in values]))
+        numeric.update((n, i) for i, v in enumerate(values) if isinstance(v, int | float))
+    return raw, numeric
+
+
+def _looks_like_roster(sheet: Any, scan: SheetScan, limits: Limits) -> bool:
+    if scan.breach is not None and scan.breach[1] <= HEADER_SEARCH_ROWS + 1:
+        # Its top cannot be read safely; if it is the only candidate it is refused later.
+        return False
+    raw, _ = _sheet_rows(sheet, limits, max_row=HEADER_SEARCH_ROWS)
+    return any(_known(row) >= 2 for _, row in raw)
+
+
+def _choose_sheet(
+    book: Any, scans: dict[str, SheetScan], wanted: str | None, limits: Limits
+) -> tuple[Any, list[str], list[str]]:
+    """The sheet to read, the hidden sheets passed over, other visible rosters passed over.
+
+    Hidden sheets hold what offices keep out of sight (last year's roster, lookup lists):
+    they are read only when named. Of the visible sheets, the first that looks like a
+    roster is read; the others that do are named, never merged in.
+    """
+    sheets = list(book.worksheets)
+    if wanted is not None:
+        for sheet in sheets:
+            if sheet.title.strip() == wanted.strip():
+                return sheet, [], []
+        raise ImportFileError("file.no_sheet", sheet=wanted, names=[s.title for s in sheets])
+    hidden = [s.title for s in sheets if s.sheet_state != "visible"]
+    visible = [s for s in sheets if s.sheet_state == "visible"]
+    if not visible:
+        raise ImportFileError("file.no_visible_sheet", names=hidden)
+    rosters = [s for s in visible if _looks_like_roster(s, scans[_part_of(s)], limits)]
+    chosen = rosters[0] if rosters else visible[0]
+    return chosen, hidden, [s.title for s in rosters[1:]]
+
+
+def _read_workbook(path: Path, wanted: str | None, limits: Limits) -> Table:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ImportFileError("file.unreadable", name=path.name) from exc
+    with archive:
+        _check_archive(archive, path.name, limits)
         try:
-            book = load_workbook(path, read_only=True, data_only=True)
+            _check_shared_strings(archive, limits)
+            sheets = _parts(archive, "worksheet+xml", lambda n: n.startswith("xl/worksheets/sheet"))
+            scans = {part: _scan_sheet(archive, part, limits) for part in sorted(sheets)}
+        except ET.ParseError as exc:
+            raise ImportFileError("file.unreadable", name=path.name) from exc
+    for part, scan in scans.items():
+        # openpyxl reads a sheet without a declared size from end to end while opening
+        # the workbook, so such a sheet must be within the limits, hidden or not.
+        if scan.breach is not None and not scan.sized:
+            raise _breach_error(scan.breach, part, limits)
+    # Opened from a handle: openpyxl judges a path by its name, and the bytes said zip.
+    with path.open("rb") as handle:
+        try:
+            book = load_workbook(handle, read_only=True, data_only=True)
         except Exception as exc:
-            raise ImportFileError("file.unreadable", name=path.name, error=exc) from exc
-        sheet = book.worksheets[0]
-        raw = []
-        for n, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            raw.append((n, [_cell_text(v) for v in values]))
-            numeric.update((n, i) for i, v in enumerate(values) if isinstance(v, int | float))
-        book.close()
-    else:
-        if not suffix:
-            raise ImportFileError("file.no_extension")
-        raise ImportFileError("file.unsupported", suffix=suffix)
+            raise ImportFileError("file.unreadable", name=path.name) from exc
+        try:
+            sheets_seen = list(book.worksheets)
+            if any(_part_of(sheet) not in scans for sheet in sheets_seen):
+                raise ImportFileError("file.unreadable", name=path.name)
+            chosen, hidden, others = _choose_sheet(book, scans, wanted, limits)
+            scan = scans[_part_of(chosen)]
+            if scan.breach is not None:
+                raise _breach_error(scan.breach, chosen.title, limits)
+            raw, numeric = _sheet_rows(chosen, limits)
+        except ImportFileError:
+            raise
+        except Exception as exc:
+            raise ImportFileError("file.unreadable", name=path.name) from exc
+        finally:
+            book.close()
+    table = _table(path, raw, numeric, scan.merges)
+    table.sheet, table.hidden_sheets, table.other_sheets = chosen.title, hidden, others
+    return table
+
+
+def _read_csv(path: Path, limits: Limits) -> Table:
+    reader = csv.reader(io.StringIO(_decode(path.read_bytes())))
+    raw: list[tuple[int, list[str]]] = []
+    for n, row in enumerate(reader, start=1):
+        if n > limits.rows:
+            raise _breach_error(("rows", n, 0), path.name, limits)
+        if len(row) > limits.columns:
+            raise _breach_error(("columns", n, len(row)), path.name, limits)
+        raw.append((n, [c.translate(_INVISIBLE) for c in row]))
+    # A CSV saved by Excel writes a long number as it showed it: 3.30902E+17.
+    numeric = {(n, i) for n, row in raw for i, c in enumerate(row) if _SCIENTIFIC.match(c.strip())}
+    return _table(path, raw, numeric, [])
+
+
+def read_table(path: Path, *, sheet: str | None = None, limits: Limits | None = None) -> Table:
+    """Read a roster: an .xlsx's sheet people see, or a .csv in UTF-8 (BOM or not) or GBK.
+
+    What the file is comes from its first bytes, not its name. Everything is measured
+    against `limits` (default: `LIMITS`) before or while it is read, never after. `sheet`
+    names the sheet to read, hidden or not.
+    """
+    limits = limits or LIMITS
+    size = path.stat().st_size
+    if size > limits.file_bytes:
+        raise ImportFileError(
+            "file.too_large", name=path.name, size=_size(size), limit=_size(limits.file_bytes)
+        )
+    kind = sniff(path)
+    suffix = path.suffix.lower()
+    if kind in _NOT_EXCEL:
+        raise ImportFileError(_NOT_EXCEL[kind], name=path.name)
+    if kind == "zip":
+        return _read_workbook(path, sheet, limits)
+    if suffix == ".csv":
+        return _read_csv(path, limits)
+    if suffix in _EXCEL_SUFFIXES:
+        raise ImportFileError("file.looks_text", name=path.name)
+    if not suffix:
+        raise ImportFileError("file.no_extension")
+    raise ImportFileError("file.unsupported", suffix=suffix)
+
+
+Merge = tuple[int, int, int, int]
+
+
+def _group_merges(sub: list[str], group_no: int, merges: list[Merge]) -> list[Merge]:
+    """The merged cells of row `group_no` that group some of the columns of `sub`.
+
+    A merge across every filled column is the sheet's title, not a group.
+    """
+    filled = [c + 1 for c, text in enumerate(sub) if text]
+    return [
+        (min_col, min_row, max_col, max_row)
+        for min_col, min_row, max_col, max_row in merges
+        if min_row == max_row == group_no
+        and max_col > min_col
+        and not all(min_col <= c <= max_col for c in filled)
+    ]
+
+
+def _grouped(by_no: dict[int, list[str]], header_no: int, merges: list[Merge]) -> int | None:
+    """The header's own row when merged group cells sit over it (基本信息 / 监护人).
+
+    The group row is the header row found or the one above it. It counts only when a
+    cell under a group is a header itself, so a merged cell over the first data row does
+    not turn that person into a header.
+    """
+    for group_no in (header_no - 1, header_no):
+        sub = by_no.get(group_no + 1, [])
+        under = [
+            sub[c - 1]
+            for min_col, _, max_col, _ in _group_merges(sub, group_no, merges)
+            for c in range(min_col, max_col + 1)
+            if c - 1 < len(sub) and sub[c - 1]
+        ]
+        if any(match_header(t) is not None or _norm_header(t) in _RELATION for t in under):
+            return group_no
+    return None
+
+
+def _combine(upper: list[str], lower: list[str], groups: list[Merge]) -> list[str]:
+    """One header per column from a group row and the row below: `监护人·电话`."""
+    group_of: dict[int, str] = {}
+    for min_col, _, max_col, _ in groups:
+        text = upper[min_col - 1] if min_col - 1 < len(upper) else ""
+        group_of.update(dict.fromkeys(range(min_col - 1, max_col), text))
+    names = []
+    for i in range(max(len(upper), len(lower))):
+        top = group_of.get(i, upper[i] if i < len(upper) else "")
+        own = lower[i] if i < len(lower) else ""
+        names.append(f"{top}{GROUP_SEP}{own}" if top and own else own or top)
+    return names
+
+
+def _table(
+    path: Path,
+    raw: list[tuple[int, list[str]]],
+    numeric: set[tuple[int, int]],
+    merges: list[Merge],
+) -> Table:
     raw = [(n, [c.strip() for c in row]) for n, row in raw]
     filled = [i for i, (_, row) in enumerate(raw) if any(row)]
     if not filled:
         raise ImportFileError("file.empty", name=path.name)
     # The header is the first row, among the first few filled ones, that names at least
     # two known columns: a merged title, a 填报单位 line or notes above it are passed over.
-    header_at = next(
-        (
-            i
-            for i in filled[:HEADER_SEARCH_ROWS]
-            if sum(match_header(c) is not None for c in raw[i][1] if c) >= 2
-        ),
-        filled[0],
-    )
+    header_at = next((i for i in filled[:HEADER_SEARCH_ROWS] if _known(raw[i][1]) >= 2), filled[0])
+    by_no = dict(raw)
     headers = raw[header_at][1]
+    group_row = _grouped(by_no, raw[header_at][0], merges)
+    if group_row is not None:
+        lower = by_no[group_row + 1]
+        groups = _group_merges(lower, group_row, merges)
+        headers = _combine(by_no.get(group_row, []), lower, groups)
+        header_at = next(i for i, (n, _) in enumerate(raw) if n == group_row + 1)
     rows = []
     footer_row = None
     for n, row in raw[header_at + 1 :]:
@@ -359,7 +885,9 @@ def read_table(path: Path) -> Table:
             footer_row = n
             break
         rows.append((n, row))
-    return Table(headers, rows, numeric, raw[header_at][0], footer_row)
+    table = Table(headers, rows, numeric, raw[header_at][0], footer_row)
+    table.group_row = group_row
+    return table
 
 
 # -- checking -----------------------------------------------------------------
@@ -381,8 +909,17 @@ def plan_import(
     def note(code: str, column: str = "", value: str = "", **params: Any) -> None:
         plan.notes.append(RowProblem(at, column, "", value, code, params))
 
-    if at > 1:
-        note("header_found", header_row=at)
+    first_header_row = table.group_row or at
+    if table.sheet is not None:
+        note("sheet_used", sheet=table.sheet, header_row=first_header_row)
+    if table.hidden_sheets:
+        note("hidden_sheets_skipped", names=table.hidden_sheets)
+    if table.other_sheets:
+        note("other_roster_sheets", sheet=table.sheet or "", names=table.other_sheets)
+    if first_header_row > 1:
+        note("header_found", header_row=first_header_row)
+    if table.group_row is not None:
+        note("grouped_header", group_row=table.group_row, header_row=at)
     for index, header in enumerate(table.headers):
         if not header:
             continue
@@ -390,7 +927,17 @@ def plan_import(
         if col is not None and col not in columns.values():
             columns[index] = col
         elif col is not None:
-            note("duplicate_column", header, header, used=FieldLabel(col.field))
+            # Two columns that read as one field: taking either would be a guess, and the
+            # wrong one stores a guardian's phone as the child's own.
+            first = next(i for i, c in columns.items() if c == col)
+            raise ImportFileError(
+                "file.ambiguous_columns",
+                field=FieldLabel(col.field),
+                first=table.headers[first],
+                first_column=get_column_letter(first + 1),
+                second=header,
+                second_column=get_column_letter(index + 1),
+            )
         elif _norm_header(header) in _DERIVED_NORM:
             note("derived_column", header, header)
         else:
@@ -479,6 +1026,19 @@ def plan_import(
             else:
                 data["disability_grade"] = grade
         if "id_number" in data:
+            typed = data["id_number"]
+            if resident_id.has_foreign_digits(typed):
+                # Digits of another script (٣, ३) read as the same number but are not the
+                # characters every other system stores and searches by.
+                data["id_number"] = resident_id.ascii_digits(typed)
+                problem(
+                    row_no,
+                    "id_number",
+                    typed,
+                    "id_digits_converted",
+                    warn=True,
+                    new=data["id_number"],
+                )
             number = resident_id.normalize(data["id_number"])
             if resident_id.is_first_generation(number) and (row_no, id_at) not in table.numeric:
                 data["id_number"] = resident_id.upgrade(number)
@@ -511,6 +1071,11 @@ def plan_import(
             continue
         if numbers_in_cells or refused:
             continue
+        for name in _TEXT_FIELDS:
+            text = getattr(person, name)
+            if text.startswith(_FORMULA_START):
+                # Kept as typed: it is what the office wrote. Exports write it as text.
+                problem(row_no, name, text, "formula_like", warn=True)
         number = person.id_number
         if number in seen_in_file:
             problem(

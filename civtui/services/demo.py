@@ -100,6 +100,9 @@ class _Maker:
             seq = self.rng.randrange(0, 999)
             if (seq % 2 == 1) != male:
                 seq = (seq + 1) % 1000
+            if seq == 0:
+                # No office issues sequence 000; drawing again keeps the demo's other IDs.
+                continue
             number = resident_id.make(village.county_code, birth, seq)
             if number not in self.used_ids:
                 self.used_ids.add(number)
