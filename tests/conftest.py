@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,15 @@ from civtui.domain.models import Person, Village
 from civtui.services import keys
 from civtui.services.keys import open_store
 from db import Store
+
+#: Set by `scripts/dev.py test --fast`: generated tests draw fewer examples there.
+FAST = os.environ.get("CIVTUI_TEST_FAST") == "1"
+
+
+def examples(full: int, fast: int) -> int:
+    """How many examples a generated test draws: `full` in the whole suite, `fast` per commit."""
+    return fast if FAST else full
+
 
 #: Every test runs on this day unless it says otherwise.
 TODAY = dt.date(2026, 11, 22)

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 FIGURES = [
     "cold start",
     "memory",
@@ -25,6 +27,7 @@ FIGURES = [
 ]
 
 
+@pytest.mark.slow
 def test_tiny_benchmark_run_prints_every_figure(tmp_path: Path) -> None:
     env = {**os.environ, "COLUMNS": "250"}
     result = subprocess.run(

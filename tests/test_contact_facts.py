@@ -22,7 +22,7 @@ from civtui.domain.clock import Clock
 from civtui.domain.models import Village
 from civtui.services.keys import open_store
 from db import Store
-from tests.conftest import TODAY, VILLAGE, make_person
+from tests.conftest import TODAY, VILLAGE, examples, make_person
 
 PEOPLE = 2
 TABLES = {"visit": ("visits", "visit_date"), "check": ("child_checks", "check_date")}
@@ -145,7 +145,7 @@ def write(store: Store, ids: list[str], step: tuple[Any, ...]) -> None:
 
 
 @settings(
-    max_examples=300,
+    max_examples=examples(300, 30),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

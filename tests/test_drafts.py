@@ -163,6 +163,7 @@ def close_window(term: Terminal) -> int:
     return term.wait_exit(close=True)
 
 
+@pytest.mark.tui
 @pytest.mark.parametrize("end", [hang_up, terminate, close_window])
 def test_typed_input_survives_the_terminal_going_away(
     home: Path, passphrase_profile: Profile, end: Callable[[Terminal], int]
@@ -179,6 +180,7 @@ def test_typed_input_survives_the_terminal_going_away(
     assert draft.args == {"person_id": None, "household_of_id": None}
 
 
+@pytest.mark.tui
 def test_the_next_start_offers_the_draft_back(home: Path, passphrase_profile: Profile) -> None:
     with civtui(home) as term:
         term.wait_for("新增对象")

@@ -66,6 +66,7 @@ def page_text(pdf: Path, page: int) -> str:
     return re.sub(r"\s+", "", out)
 
 
+@pytest.mark.slow
 def test_every_exported_ledger_prints_on_a4_landscape_one_page_wide(
     home: Path, tmp_path: Path, tools: None
 ) -> None:

@@ -41,11 +41,11 @@ from civtui.services import demo, reports
 from civtui.services.keys import open_store
 from db import Store, queries, standings
 from tests import oracle
-from tests.conftest import TODAY, VILLAGE, synthetic_id
+from tests.conftest import TODAY, VILLAGE, examples, synthetic_id
 
 OTHER = "330902112202"
 STORED = {"stored": True}
-EXAMPLES = int(os.environ.get("ORACLE_EXAMPLES", "1000"))
+EXAMPLES = int(os.environ.get("ORACLE_EXAMPLES", examples(1000, 60)))
 
 
 def sql_figures(store: Store, day: dt.date, rules: Rules) -> oracle.Figures:

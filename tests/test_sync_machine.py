@@ -95,6 +95,7 @@ from sync import client
 from sync.client import SyncError
 from sync.protocol import Code
 from sync.server import merge
+from tests.conftest import examples
 from tests.sync_model import (
     ROLES,
     VILLAGE_A,
@@ -111,7 +112,7 @@ from tests.sync_model import (
 T = TypeVar("T")
 #: The numbers the current example's uuid4s are taken from (see SyncMachine.__init__).
 IDS: list[Iterator[int]] = [itertools.count(1)]
-EXAMPLES = int(os.environ.get("SYNC_MACHINE_EXAMPLES", "300"))
+EXAMPLES = int(os.environ.get("SYNC_MACHINE_EXAMPLES", examples(300, 20)))
 PHASES = (
     list(Phase)
     if os.environ.get("SYNC_MACHINE_SHRINK", "1") == "1"

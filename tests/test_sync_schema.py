@@ -64,6 +64,8 @@ def api(engine: Any) -> Any:
 
 
 schema = schemathesis.pytest.from_fixture("api")
+#: Hundreds of generated requests against each database: a server test, not a per-commit one.
+pytestmark = pytest.mark.server
 
 
 def written(engine: Any) -> list[int]:
