@@ -20,6 +20,7 @@ from civtui.domain.choices import Role
 from civtui.domain.clock import Clock
 from civtui.domain.errors import Problem, explain
 from civtui.domain.models import Record, Staff, Village
+from civtui.services import ownership
 from civtui.services.keys import open_store
 from db.connection import PRIVATE_DIR, backup
 
@@ -120,13 +121,16 @@ def create_profile(
     An existing profile is never deleted: with `force` it is moved aside, so
     records it had not synced yet can still be recovered.
     """
-    moved = None
-    if profile.exists():
-        if not force:
-            raise ProfileExistsError(
-                f"档案“{profile.name}”已存在（{profile.db_path}）；"
-                "如确需重建，请加 --force（旧文件会改名保留）"
-            )
+    if not profile.exists():
+        _fill(profile, records, staff_id, clock)
+        return None
+    if not force:
+        raise ProfileExistsError(
+            f"档案“{profile.name}”已存在（{profile.db_path}）；"
+            "如确需重建，请加 --force（旧文件会改名保留）"
+        )
+    # Replacing a profile moves its files: not while the app (or a restore) has it.
+    with ownership.exclusive(profile.db_path, "init --force"):
         stamp = clock.now().strftime("%Y%m%d-%H%M%S")
         moved = profile.db_path.with_name(f"civtui.db.replaced-{stamp}.bak")
         old = open_store(profile.db_path, clock)
@@ -136,6 +140,11 @@ def create_profile(
             old.close()
         for suffix in ("", "-wal", "-shm"):
             profile.db_path.with_name(profile.db_path.name + suffix).unlink(missing_ok=True)
+        _fill(profile, records, staff_id, clock)
+    return moved
+
+
+def _fill(profile: Profile, records: list[Record], staff_id: str, clock: Clock) -> None:
     store = open_store(profile.db_path, clock)
     try:
         store.save_many(records)
@@ -144,7 +153,6 @@ def create_profile(
             store.set_meta("created_at", clock.now().isoformat(timespec="seconds"))
     finally:
         store.close()
-    return moved
 
 
 #: The details a new profile asks for, each with the (record kind, field) it fills.
