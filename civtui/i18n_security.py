@@ -233,6 +233,15 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Nothing was entered for: {prompt}. Run it in a terminal and enter it twice when "
         "asked (a script gives two lines on standard input)",
     ),
+    # the sync token where no keyring works (services/credentials.py)
+    "token.no_keyring_plain": (
+        "本机没有可用的系统密码库，而档案“{profile}”还没有加密，令牌无处安全保存。"
+        "请先运行 civtui encrypt（会请你设置口令），再运行 civtui login；"
+        "或每次通过环境变量 CIVTUI_TOKEN 提供令牌",
+        "This computer has no usable keyring and profile {profile} is not encrypted yet, "
+        "so the token has nowhere safe to go. Run civtui encrypt (it asks for a passphrase), "
+        "then civtui login; or give the token in CIVTUI_TOKEN each time",
+    ),
 }
 
 

@@ -165,7 +165,9 @@ def derive(
 
 
 def _ask(db_path: Path, *, new: bool) -> str:
-    env = os.environ.get(PASSPHRASE_ENV)
+    # Taken out of the environment once read: a process the app starts (an editor, a
+    # browser for help) must not inherit it, nor anything that reads the app's environment.
+    env = os.environ.pop(PASSPHRASE_ENV, None)
     if env:
         return env
     if _prompt is None:
