@@ -24,8 +24,9 @@ from civtui.domain.models import Staff
 from civtui.i18n import Translator
 from civtui.services import ownership
 from civtui.services.keys import open_store  # the profile's key found, or made for a new one
-from civtui.services.profile import Profile, home_dir, load_settings, save_settings
+from civtui.services.profile import Profile, export_folder, load_settings, save_settings
 from db import Store
+from db.connection import create_private
 from screens.base import CivScreen
 from screens.confirm import ConfirmModal, InfoModal
 from screens.host import Host, Link
@@ -567,9 +568,11 @@ class CivtuiApp(App[None]):
         what = self.t(f"export.{_LEDGER_KEYS[ledger]}")
         self.call_from_thread(self.notify, self.t("export.running", what=what))
         today = self.today
-        folder = home_dir() / "exports"
-        folder.mkdir(parents=True, exist_ok=True)
+        # Outside the profile's home: a plain file with names in it does not belong beside
+        # the encrypted store, and people look for their files in their documents folder.
+        folder = export_folder(load_settings())
         path = folder / f"{what}-{self.profile.name}-{today:%Y-%m}.xlsx"
+        create_private(path)
         store = open_store(self.profile.db_path, self.clock)
         try:
             if ledger is not Ledger.NEEDS:
@@ -581,21 +584,47 @@ class CivtuiApp(App[None]):
             raise
         finally:
             store.close()
+        path.chmod(0o600)
         # Said in a box that stays until read: a notice fades before the path is copied down.
-        said = self.t("export.done", what=what, path=path)
-        self.call_from_thread(self._tell, said)
+        said = self.t("export.done", what=what, path=path) + "\n" + self.t("export.leaves_store")
+        self.call_from_thread(self._tell, said, partial(self._offer_old_exports, folder, path))
         return path
 
-    def _tell(self, said: str) -> None:
+    def _offer_old_exports(self, folder: Path, just_made: Path) -> None:
+        """Offer to delete ledgers older than the setting in the export folder: plain copies
+        of personal data should not pile up on a laptop."""
+        import time
+
+        from civtui.services.profile import old_exports
+
+        days = load_settings().exports_kept_days
+        old = [p for p in old_exports(folder, days, time.time()) if p != just_made]
+        if not old:
+            return
+
+        def delete() -> None:
+            for item in old:
+                item.unlink(missing_ok=True)
+            self.notify(self.t("export.old_deleted", n=len(old)))
+
+        question = self.t("export.old_offer", n=len(old), days=days, folder=folder)
+        self._ask_then(question, self.t("export.old_delete"), delete)
+
+    def _tell(self, said: str, then: Callable[[], object] | None = None) -> None:
         """Show `said` in a box that stays until read, once the palette that started the
-        work has closed (closing, it would take the box with it)."""
+        work has closed (closing, it would take the box with it); `then` once it is read."""
         from textual.command import CommandPalette
 
         locked = hasattr(self, "guard") and self.guard.locked
         if isinstance(self.screen, CommandPalette) or locked:
-            self.set_timer(0.2, partial(self._tell, said))
+            self.set_timer(0.2, partial(self._tell, said, then))
             return
-        self.push_screen(InfoModal(said))
+
+        def read(_answer: None) -> None:
+            if then is not None:
+                then()
+
+        self.push_screen(InfoModal(said), read)
 
     def action_new_person(self) -> None:
         from screens.person_form import PersonForm

@@ -242,6 +242,14 @@ STRINGS: dict[str, tuple[str, str]] = {
         "so the token has nowhere safe to go. Run civtui encrypt (it asks for a passphrase), "
         "then civtui login; or give the token in CIVTUI_TOKEN each time",
     ),
+    # exports made in the app (civtui/app.py): outside the profile, and not kept for ever
+    "export.old_offer": (
+        "{folder} 里有 {n} 个超过 {days} 天的导出文件（不加密，含个人信息）。现在删除吗？",
+        "{folder} holds {n} exported files older than {days} days (not encrypted, with "
+        "personal data). Delete them now?",
+    ),
+    "export.old_delete": ("删除", "Delete"),
+    "export.old_deleted": ("已删除 {n} 个旧导出文件", "Deleted {n} old exported files"),
 }
 
 

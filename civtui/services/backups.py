@@ -18,7 +18,7 @@ from pathlib import Path
 from civtui.domain.clock import Clock
 from civtui.i18n_security import said
 from civtui.services import keys, ownership
-from civtui.services.profile import Profile, Settings
+from civtui.services.profile import Profile, Settings, private_folder, write_private
 from db import Store
 from db.connection import DatabaseError, backup, create_private, raw_connect
 
@@ -40,13 +40,13 @@ def backup_name(profile: str, when: dt.datetime) -> str:
 def take(store: Store, folder: Path, profile: str, clock: Clock) -> Path:
     """Back the open `store` up into `folder`; returns the backup's path."""
     now = clock.now()
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     target = folder / backup_name(profile, now)
     backup(store.db, target, store.key)
     info = keys.info_path(store.path)
     if info.exists():
-        shutil.copyfile(info, target.with_name(target.name + ".key.json"))
-    store.path.with_name(LAST_BACKUP).write_text(now.isoformat(timespec="seconds"))
+        write_private(target.with_name(target.name + ".key.json"), info.read_text("utf-8"))
+    write_private(store.path.with_name(LAST_BACKUP), now.isoformat(timespec="seconds"))
     return target
 
 
