@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
@@ -232,6 +233,9 @@ def _export(
             )
         except (ValueError, OSError) as exc:
             fail(text(exc, obj.lang), 2)
+    # Personal data in plain: readable by its owner only (a USB stick's FAT has no modes).
+    with contextlib.suppress(OSError):
+        output.chmod(0o600)
     click.echo(obj.t("cli.exported", n=rows, path=output))
     click.echo(obj.t("export.leaves_store"))
 
