@@ -15,15 +15,18 @@ from rich.console import RenderableType
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
 from civtui.domain.models import Staff
 from civtui.i18n import Translator
+from civtui.services import ownership
 from civtui.services.keys import open_store  # the profile's key found, or made for a new one
-from civtui.services.profile import Profile, home_dir, load_settings, save_settings
+from civtui.services.profile import Profile, export_folder, load_settings, save_settings
 from db import Store
+from db.connection import create_private
 from screens.base import CivScreen
 from screens.confirm import ConfirmModal, InfoModal
 from screens.host import Host, Link
@@ -67,6 +70,13 @@ class CivtuiApp(App[None]):
         self.clock = clock
         self.t = Translator(lang)
         self._store: Store | None = None
+        #: The open file's (device, inode): another one under the same name means it was
+        #: replaced (a restore from elsewhere), and this window must stop writing.
+        self._file_id: tuple[int, int] | None = None
+        #: Held while the app is open: restore, encrypt, key import and a second app refuse.
+        self.owner = ownership.ProfileLock(profile.db_path, "app")
+        #: Toasts held back while the lock screen is up, shown once it is unlocked.
+        self.held_notices: list[tuple[str, str, SeverityLevel, float | None]] = []
         self._staff_name: str | None = None
         #: What the status bar says of the server: unknown until the first try.
         self.link: Link = "unknown"
@@ -84,7 +94,23 @@ class CivtuiApp(App[None]):
         """The profile's store, opened on first use on the UI thread."""
         if self._store is None:
             self._store = open_store(self.profile.db_path, self.clock)
+            self._file_id = _file_id(self.profile.db_path)
+        elif self._file_id is not None and _file_id(self.profile.db_path) != self._file_id:
+            self.file_replaced()
         return self._store
+
+    def file_replaced(self) -> None:
+        """The profile's file is another one now: stop writing to the old, and say so."""
+        from civtui.i18n_security import said
+        from screens.lock import ReplacedScreen
+
+        if self._file_id is None or self._store is None:
+            return
+        self._file_id = None
+        # Reads may go on (the screens under the notice redraw); a write fails at once.
+        self._store.db.execute("PRAGMA query_only = ON")
+        self.guard.replaced = True
+        self.push_screen(ReplacedScreen(said("owner.replaced").in_(self.lang)))
 
     @property
     def staff_name(self) -> str:
@@ -106,6 +132,13 @@ class CivtuiApp(App[None]):
     def on_mount(self) -> None:
         from civtui.guard import Guard
 
+        try:
+            self.owner.acquire()
+        except ownership.ProfileBusyError as exc:
+            from civtui.domain.errors import text
+
+            self.exit(return_code=1, message=text(exc, self.lang))
+            return
         self.guard = Guard(self)
         settings = load_settings()
         if settings.theme in self.available_themes:
@@ -114,6 +147,8 @@ class CivtuiApp(App[None]):
         self._show_home()
         self._watch_for_hangup()
         if self.profile.exists():
+            # A restart shows nothing before the PIN: the lock is up before the first frame.
+            self.guard.lock_at_start()
             self.call_after_refresh(self._close_if_ended)
             self.call_after_refresh(self.offer_drafts)
         if settings.auto_sync:
@@ -282,6 +317,27 @@ class CivtuiApp(App[None]):
         self._stop_watching_for_hangup()
         if self._store is not None:
             self._store.close()
+        self.owner.release()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        # Nothing draws over the lock screen: a sync's or a backup's toast may name a person.
+        if hasattr(self, "guard") and self.guard.locked:
+            self.held_notices.append((message, title, severity, timeout))
+            return
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def show_held_notices(self) -> None:
+        held, self.held_notices = self.held_notices, []
+        for message, title, severity, timeout in held:
+            self.notify(message, title=title, severity=severity, timeout=timeout)
 
     # -- the terminal going away: drafts ----------------------------------------------
 
@@ -348,6 +404,9 @@ class CivtuiApp(App[None]):
         from db import drafts
         from screens.drafts import DISCARD, RESUME, DraftModal, describe, reopen
 
+        if self.guard.locked:
+            self.set_timer(0.5, self.offer_drafts)
+            return
         waiting = drafts.waiting(self.store)
         if not waiting:
             return
@@ -509,9 +568,11 @@ class CivtuiApp(App[None]):
         what = self.t(f"export.{_LEDGER_KEYS[ledger]}")
         self.call_from_thread(self.notify, self.t("export.running", what=what))
         today = self.today
-        folder = home_dir() / "exports"
-        folder.mkdir(parents=True, exist_ok=True)
+        # Outside the profile's home: a plain file with names in it does not belong beside
+        # the encrypted store, and people look for their files in their documents folder.
+        folder = export_folder(load_settings())
         path = folder / f"{what}-{self.profile.name}-{today:%Y-%m}.xlsx"
+        create_private(path)
         store = open_store(self.profile.db_path, self.clock)
         try:
             if ledger is not Ledger.NEEDS:
@@ -523,20 +584,47 @@ class CivtuiApp(App[None]):
             raise
         finally:
             store.close()
+        path.chmod(0o600)
         # Said in a box that stays until read: a notice fades before the path is copied down.
-        said = self.t("export.done", what=what, path=path)
-        self.call_from_thread(self._tell, said)
+        said = self.t("export.done", what=what, path=path) + "\n" + self.t("export.leaves_store")
+        self.call_from_thread(self._tell, said, partial(self._offer_old_exports, folder, path))
         return path
 
-    def _tell(self, said: str) -> None:
+    def _offer_old_exports(self, folder: Path, just_made: Path) -> None:
+        """Offer to delete ledgers older than the setting in the export folder: plain copies
+        of personal data should not pile up on a laptop."""
+        import time
+
+        from civtui.services.profile import old_exports
+
+        days = load_settings().exports_kept_days
+        old = [p for p in old_exports(folder, days, time.time()) if p != just_made]
+        if not old:
+            return
+
+        def delete() -> None:
+            for item in old:
+                item.unlink(missing_ok=True)
+            self.notify(self.t("export.old_deleted", n=len(old)))
+
+        question = self.t("export.old_offer", n=len(old), days=days, folder=folder)
+        self._ask_then(question, self.t("export.old_delete"), delete)
+
+    def _tell(self, said: str, then: Callable[[], object] | None = None) -> None:
         """Show `said` in a box that stays until read, once the palette that started the
-        work has closed (closing, it would take the box with it)."""
+        work has closed (closing, it would take the box with it); `then` once it is read."""
         from textual.command import CommandPalette
 
-        if isinstance(self.screen, CommandPalette):
-            self.set_timer(0.2, partial(self._tell, said))
+        locked = hasattr(self, "guard") and self.guard.locked
+        if isinstance(self.screen, CommandPalette) or locked:
+            self.set_timer(0.2, partial(self._tell, said, then))
             return
-        self.push_screen(InfoModal(said))
+
+        def read(_answer: None) -> None:
+            if then is not None:
+                then()
+
+        self.push_screen(InfoModal(said), read)
 
     def action_new_person(self) -> None:
         from screens.person_form import PersonForm
@@ -549,6 +637,14 @@ class CivtuiApp(App[None]):
         self.action_dashboard()
         if isinstance(self.screen, DashboardScreen):
             self.screen.action_visit(first=True)
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)
 
 
 def make_app(

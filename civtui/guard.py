@@ -33,6 +33,8 @@ class Guard:
         self._now = now
         self.last_input = now()
         self.locked = False
+        #: The profile's file was replaced under the app: nothing but quitting from now on.
+        self.replaced = False
         app.set_interval(CHECK_SECONDS, self.check)
         app.set_interval(BACKUP_CHECK_SECONDS, self.backup_if_due)
         app.call_after_refresh(self.backup_if_due)
@@ -43,14 +45,21 @@ class Guard:
 
     def allows(self, action: str) -> bool:
         """Whether an app action may run now: while locked only the lock's own and quitting."""
-        return not self.locked or action in ALLOWED_WHILE_LOCKED
+        return not (self.locked or self.replaced) or action in ALLOWED_WHILE_LOCKED
 
     def check(self) -> None:
         """Lock if nobody has touched the app for the setting's minutes."""
         if self.locked or not self.app.profile.exists():
             return
+        _ = self.app.store  # the store notices a file replaced under it
         minutes = load_settings().lock_minutes
         if minutes > 0 and self._now() - self.last_input >= minutes * 60:
+            self.lock()
+
+    def lock_at_start(self) -> None:
+        """A restart asks for the PIN before anything is shown (a passphrase-keyed profile
+        was asked for its passphrase to open at all)."""
+        if keys.lock_kind(self.app.store) == "pin":
             self.lock()
 
     def lock(self) -> bool:
@@ -59,12 +68,13 @@ class Guard:
         if kind is None or self.locked:
             return False
         self.locked = True
-        self.app.push_screen(LockScreen(kind, self._now), lambda _done: self.unlocked())
+        self.app.push_screen(LockScreen(kind), lambda _done: self.unlocked())
         return True
 
     def unlocked(self) -> None:
         self.locked = False
         self.touched()
+        self.app.show_held_notices()
 
     # -- automatic backups ------------------------------------------------------------
 

@@ -69,8 +69,9 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Profile {profile} is not encrypted yet; run civtui encrypt first",
     ),
     "key.import_mismatch": (
-        "这个密钥打不开档案“{profile}”现有的数据文件；如确要换用，请加 --force",
-        "This key does not open profile {profile}'s data file; add --force to use it anyway",
+        "这个密钥打不开档案“{profile}”现有的数据文件；请换用这个档案导出的密钥文件",
+        "This key does not open profile {profile}'s data file; "
+        "use the key file exported from this profile",
     ),
     "key.pin_set": ("已设置解锁PIN", "Unlock PIN set"),
     "key.pin_prompt": ("解锁PIN（至少4位）", "Unlock PIN (at least 4 characters)"),
@@ -141,6 +142,114 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "cmd.lock": ("立即锁定界面", "Lock the app now"),
     "nav.lock": ("锁定", "Lock"),
+    # one owner of a profile (services/ownership.py): the open app, or a step that replaces it
+    "owner.busy_app": (
+        "档案“{profile}”正在另一个 civtui 窗口里打开（进程 {pid}，{since} 起）。"
+        "请先到那个窗口按 Ctrl+Q 退出，再重试；备份（civtui backup）和同步（civtui sync）可以照常进行",
+        "Profile {profile} is open in another civtui window (process {pid}, since {since}). "
+        "Quit it there with Ctrl+Q first, then try again; civtui backup and civtui sync "
+        "can run beside it",
+    ),
+    "owner.busy_command": (
+        "档案“{profile}”正被另一个 civtui 命令（{what}，进程 {pid}，{since} 起）使用。"
+        "请等它结束后再重试",
+        "Profile {profile} is in use by another civtui command ({what}, process {pid}, "
+        "since {since}). Wait for it to finish, then try again",
+    ),
+    "owner.busy_unknown": (
+        "档案“{profile}”正被另一个 civtui 进程使用。请先关闭其他 civtui 窗口（Ctrl+Q），再重试",
+        "Profile {profile} is in use by another civtui process. Close the other civtui "
+        "windows (Ctrl+Q) first, then try again",
+    ),
+    "owner.replaced": (
+        "档案文件已被替换（可能是在别处恢复了备份），本窗口停止保存，以免写进旧文件。"
+        "请按 Ctrl+Q 退出后重新打开 civtui，再把没保存的内容重新录入",
+        "The profile's file was replaced under this window (a backup restored elsewhere?), "
+        "so this window has stopped saving, lest it write to the old file. Quit with "
+        "Ctrl+Q, open civtui again and enter anything unsaved once more",
+    ),
+    "restore.busy": (
+        "{path} 正在被另一个进程写入（如同步），现在不能恢复；请等同步结束后重试",
+        "{path} is being written by another process (a sync?), so it cannot be restored "
+        "now; wait for the sync to finish and try again",
+    ),
+    # key files (civtui key export / import)
+    "key.file_needs_passphrase": (
+        "{path} 是用口令保护的密钥文件，需要输入导出时设置的口令",
+        "{path} is a passphrase-protected key file; the passphrase set at export is needed",
+    ),
+    "key.file_wrong_passphrase": (
+        "密钥文件 {path} 的口令不对（或文件已损坏）；请输入导出时设置的口令",
+        "Wrong passphrase for key file {path} (or the file is damaged); "
+        "enter the passphrase set when it was exported",
+    ),
+    "key.export_passphrase": (
+        "为密钥文件设置一个口令（至少8个字符；导入时要用，请另外记住）",
+        "Choose a passphrase for the key file (at least 8 characters; "
+        "it is needed to import it, so remember it separately)",
+    ),
+    "key.import_passphrase": ("密钥文件的口令", "The key file's passphrase"),
+    "key.exported_plain": (
+        "密钥以明文写入 {path}：谁拿到这个文件都能打开档案和备份。请把它和备份分开存放，"
+        "不要放在同一个U盘上",
+        "The key is in {path} in plain: whoever has this file can open the profile and its "
+        "backups. Keep it apart from the backups, never on the same USB stick",
+    ),
+    "key.exported_sealed": (
+        "密钥已写入 {path}，用你刚设的口令保护。请把它和备份分开存放（不要放在同一个U盘上），"
+        "口令另外记住",
+        "The key is in {path}, protected by the passphrase you just chose. Keep it apart "
+        "from the backups (not on the same USB stick) and remember the passphrase separately",
+    ),
+    "key.import_has_key": (
+        "档案“{profile}”已经有密钥；如确要换用这个密钥文件，请加 --force（旧的 key.json 会改名保留）",
+        "Profile {profile} has a key already; add --force to use this key file instead "
+        "(the old key.json is kept under another name)",
+    ),
+    "key.import_mismatch_force": (
+        "这个密钥打不开档案“{profile}”现有的数据文件，换用后档案将无法打开。"
+        "如果确实要这样做，请同时加 --force 和 --even-if-wrong",
+        "This key does not open profile {profile}'s data file; with it the profile could "
+        "not be opened. If you really mean it, add both --force and --even-if-wrong",
+    ),
+    "key.import_kept": ("原来的 key.json 保留在 {path}", "The previous key.json is kept at {path}"),
+    # the PIN, asked by the CLI as by the lock screen
+    "key.pin_current": ("当前的解锁PIN", "The current unlock PIN"),
+    "key.pin_wrong": (
+        "解锁PIN不对（已连续输错 {n} 次）；请 {seconds} 秒后再试",
+        "Wrong unlock PIN ({n} wrong in a row); try again in {seconds} s",
+    ),
+    "key.pin_wait": (
+        "之前输错过解锁PIN，请 {seconds} 秒后再试",
+        "The unlock PIN was entered wrongly before; try again in {seconds} s",
+    ),
+    "key.pin_needed": (
+        "档案“{profile}”设了解锁PIN：导出或查看个人信息前要输入PIN；请在终端里运行并按提示输入",
+        "Profile {profile} has an unlock PIN: it is asked before personal data is exported "
+        "or shown; run the command in a terminal and enter it when asked",
+    ),
+    "key.secret_not_given": (
+        "没有读到输入：{prompt}。请在终端里运行并按提示输入两次（脚本里从标准输入给两行）",
+        "Nothing was entered for: {prompt}. Run it in a terminal and enter it twice when "
+        "asked (a script gives two lines on standard input)",
+    ),
+    # the sync token where no keyring works (services/credentials.py)
+    "token.no_keyring_plain": (
+        "本机没有可用的系统密码库，而档案“{profile}”还没有加密，令牌无处安全保存。"
+        "请先运行 civtui encrypt（会请你设置口令），再运行 civtui login；"
+        "或每次通过环境变量 CIVTUI_TOKEN 提供令牌",
+        "This computer has no usable keyring and profile {profile} is not encrypted yet, "
+        "so the token has nowhere safe to go. Run civtui encrypt (it asks for a passphrase), "
+        "then civtui login; or give the token in CIVTUI_TOKEN each time",
+    ),
+    # exports made in the app (civtui/app.py): outside the profile, and not kept for ever
+    "export.old_offer": (
+        "{folder} 里有 {n} 个超过 {days} 天的导出文件（不加密，含个人信息）。现在删除吗？",
+        "{folder} holds {n} exported files older than {days} days (not encrypted, with "
+        "personal data). Delete them now?",
+    ),
+    "export.old_delete": ("删除", "Delete"),
+    "export.old_deleted": ("已删除 {n} 个旧导出文件", "Deleted {n} old exported files"),
 }
 
 
@@ -156,7 +265,16 @@ def said(key: str, **values: object) -> Said:
 #: English help of the commands in civtui/cli/security.py (and export's --full-ids), by
 #: their Chinese text, as `civtui --lang en … --help` shows them (see CLI_HELP_EN).
 SECURITY_HELP_EN: dict[str, str] = {
-    "密钥打不开现有数据文件时也导入。": "Import even when the key does not open the existing file.",
+    "档案已有密钥时换用这个密钥（旧 key.json 改名保留）。": (
+        "Replace a key the profile has already (the old key.json is kept under another name)."
+    ),
+    "与 --force 一起：密钥打不开现有数据文件时也导入（档案将打不开）。": (
+        "With --force: import even when the key does not open the existing file "
+        "(the profile will not open)."
+    ),
+    "不加口令保护，明文写出密钥（不推荐）。": (
+        "Write the key in plain, without a passphrase (not recommended)."
+    ),
     "从标准输入读PIN（脚本用）。": "Read the PIN from standard input (for scripts).",
     "以后 app 打开时自动备份到这个文件夹。": "From now on, back up to this folder automatically.",
     "自动备份间隔（小时，默认24）。": "Hours between automatic backups (default 24).",
@@ -165,13 +283,16 @@ SECURITY_HELP_EN: dict[str, str] = {
     "档案密钥：导出到U盘保管、在新电脑上导入、设置解锁PIN。": (
         "The profile's key: export it to a USB stick, import it on a new laptop, set the PIN."
     ),
-    "把档案密钥写入文件（存到U盘，和电脑分开保管）。": (
-        "Write the profile's key to a file (keep it on a USB stick, away from the laptop)."
+    "把档案密钥写入文件（默认用口令保护；存到U盘，和电脑、备份分开保管）。": (
+        "Write the profile's key to a file (sealed with a passphrase by default; keep it on "
+        "a USB stick, away from the laptop and the backups)."
     ),
     "导入 civtui key export 写出的密钥文件，保存到本机系统密码库。": (
         "Import a key file written by civtui key export into this laptop's keyring."
     ),
-    "设置解锁PIN：界面闲置锁定后用它解锁。": "Set the PIN that unlocks the app after it locks.",
+    "设置解锁PIN：界面闲置锁定后用它解锁；已有PIN时先问当前的PIN。": (
+        "Set the PIN that unlocks the app after it locks; asks for the current one first."
+    ),
     "加密旧的（未加密的）档案：先复制、核对，再替换，最后删除未加密的文件。": (
         "Encrypt an old (plain) profile: copy, verify, swap, then remove the plain file."
     ),

@@ -20,13 +20,10 @@ from civtui.services.profile import load_settings
 from screens.base import CivScreen
 from screens.host import Host
 
-#: Wrong entries wait 2, 4, 8 … seconds before the next try, at most this long.
-MAX_DELAY = 300
-
-
-def delay_after(failures: int) -> int:
-    """Seconds to wait after `failures` wrong entries in a row."""
-    return 0 if failures <= 0 else min(MAX_DELAY, 2**failures)
+# The wait after wrong entries is kept in the profile (services.keys): a restart does not
+# reset it, and `civtui export` asking for the PIN counts against the same tries.
+MAX_DELAY = keys.MAX_DELAY
+delay_after = keys.delay_after
 
 
 class LockScreen(CivScreen[bool]):
@@ -50,12 +47,15 @@ class LockScreen(CivScreen[bool]):
     #lock-kept { color: $text-muted; margin-top: 1; }
     """
 
-    def __init__(self, kind: str, now: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, kind: str, now: Callable[[], float] = time.time) -> None:
         super().__init__()
         self.kind = kind
-        self.failures = 0
+        #: Wall-clock seconds: the wait is kept across restarts, so a monotonic clock won't do.
         self._now = now
-        self.wait_until = 0.0
+
+    @property
+    def failures(self) -> int:
+        return keys.failures(self.civ.store)
 
     def compose(self) -> ComposeResult:
         t = self.civ.t
@@ -78,19 +78,37 @@ class LockScreen(CivScreen[bool]):
         """Try `secret`; unlock (True) or say it was wrong and make the next try wait."""
         box = self.query_one("#lock-secret", Input)
         message = self.query_one("#lock-message", Static)
-        left = self.wait_until - self._now()
-        if left > 0:
-            message.update(self.civ.t("lock.wait", seconds=int(left) + 1))
+        answer = keys.try_unlock(self.civ.store, secret, self._now())
+        if answer.too_soon:
+            message.update(self.civ.t("lock.wait", seconds=int(answer.wait) + 1))
             return False
         box.value = ""
-        if keys.check_unlock(self.civ.store, secret):
+        if answer.ok:
             self.dismiss(True)
             return True
-        self.failures += 1
-        delay = delay_after(self.failures)
-        self.wait_until = self._now() + delay
-        message.update(self.civ.t("lock.wrong", n=self.failures, seconds=delay))
+        message.update(self.civ.t("lock.wrong", n=answer.failures, seconds=int(answer.wait)))
         return False
+
+
+class ReplacedScreen(CivScreen[None]):
+    """Covers the app once its file was replaced under it: it says so, and only quitting is
+    left (the guard allows nothing else)."""
+
+    DEFAULT_CSS = """
+    ReplacedScreen { align: center middle; background: $background; }
+    ReplacedScreen #replaced-box {
+        width: 70; max-width: 95%; height: auto;
+        border: thick $error; background: $surface; padding: 1 2;
+    }
+    """
+
+    def __init__(self, said: str) -> None:
+        super().__init__()
+        self.said = said
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="replaced-box"):
+            yield Static(self.said, id="replaced-message", markup=False)
 
 
 def backup_note(app: Host) -> str | None:

@@ -100,6 +100,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # Never the developer's own server or token: a test syncs only where it says so.
     monkeypatch.delenv("CIVTUI_SERVER", raising=False)
     monkeypatch.delenv("CIVTUI_TOKEN", raising=False)
+    # The app's exports go to the documents folder (platformdirs): the test's own.
+    monkeypatch.setenv("XDG_DOCUMENTS_DIR", str(tmp_path / "documents"))
     return path
 
 

@@ -80,7 +80,7 @@ def test_the_key_round_trips_through_gnome_keyring(
     keys.forget()  # a new process: the key comes back from gnome-keyring
     assert run("status", "--json").exit_code == 0
     stick = tmp_path / "key.json"
-    assert run("key", "export", str(stick)).exit_code == 0
+    assert run("key", "export", "--plain", str(stick)).exit_code == 0
     secret_service.delete_password(keys.SERVICE, f"key:{info.id}")
     keys.forget()
     lost = run("status")

@@ -256,15 +256,22 @@ def test_key_export_and_import_on_a_new_laptop(home: Path, tmp_path: Path) -> No
     assert "丢失密钥就等于丢失档案" in made.output and "civtui key export" in made.output
     add_secret_person()
     stick = tmp_path / "usb" / "civtui-key.json"
-    exported = run("key", "export", str(stick))
+    sealing = "U盘上的 钥匙 口令"
+    exported = run("key", "export", str(stick), stdin=f"{sealing}\n{sealing}\n")
     assert exported.exit_code == 0, exported.output
+    assert "分开" in exported.output
     assert stick.stat().st_mode & 0o777 == 0o600
+    # Sealed: the key's bytes are not in the file, in hex or raw.
+    key = keys.key_for(Profile("default").db_path)
+    assert key is not None and key.hex() not in stick.read_text() and key not in stick.read_bytes()
     # The laptop's keyring is gone (a new laptop, the profile copied over).
     keyring.set_keyring(MemoryKeyring())
     keys.forget()
     lost = run("status")
     assert lost.exit_code == 1 and "civtui key import" in lost.output, lost.output
-    assert run("key", "import", str(stick)).exit_code == 0
+    wrong = run("key", "import", str(stick), stdin="not the sealing passphrase\n")
+    assert wrong.exit_code == 1 and "口令不对" in wrong.output, wrong.output
+    assert run("key", "import", str(stick), stdin=f"{sealing}\n").exit_code == 0
     keys.forget()
     status = run("status", "--json")
     assert status.exit_code == 0, status.output
@@ -274,13 +281,61 @@ def test_key_export_and_import_on_a_new_laptop(home: Path, tmp_path: Path) -> No
     # Another profile's key does not replace this one's unless asked.
     assert run("--profile", "other", *INIT).exit_code == 0
     other = tmp_path / "other-key.json"
-    assert run("--profile", "other", "key", "export", str(other)).exit_code == 0
+    assert run("--profile", "other", "key", "export", "--plain", str(other)).exit_code == 0
     refused = run("--profile", "default", "key", "import", str(other))
     assert refused.exit_code == 1 and "--force" in refused.output
     assert run("--profile", "default", "status").exit_code == 0
     bad = tmp_path / "bad.json"
     bad.write_text('{"civtui_key": 1, "id": "x", "key": "00", "profile": "p"}')
     assert "不是 civtui 密钥文件" in run("key", "import", str(bad)).output
+
+
+def test_key_import_force_with_the_wrong_file_keeps_a_passphrase_profile_openable(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keyring.set_keyring(fail_backend.Keyring())  # type: ignore[no-untyped-call]
+    passphrase = "海星村 东边 老槐树"
+    assert run(*INIT, stdin=f"{passphrase}\n{passphrase}\n").exit_code == 0
+    add_secret_person_with(passphrase, monkeypatch)
+    info_before = keys.info_path(Profile("default").db_path).read_text()
+    keys.forget()
+    monkeypatch.setenv(keys.PASSPHRASE_ENV, "另一个档案的 口令 1234")
+    assert run("--profile", "other", *INIT).exit_code == 0
+    other = tmp_path / "other-key.json"
+    assert run("--profile", "other", "key", "export", "--plain", str(other)).exit_code == 0
+    monkeypatch.delenv(keys.PASSPHRASE_ENV, raising=False)
+    keys.forget()
+    # --force alone does not take a key that cannot open the file: it must be asked twice.
+    once = run(
+        "--profile", "default", "key", "import", "--force", str(other), stdin=f"{passphrase}\n"
+    )
+    assert once.exit_code == 1 and "--even-if-wrong" in once.output, once.output
+    assert keys.info_path(Profile("default").db_path).read_text() == info_before
+    keys.forget()
+    twice = run(
+        "--profile",
+        "default",
+        "key",
+        "import",
+        "--force",
+        "--even-if-wrong",
+        str(other),
+        stdin=f"{passphrase}\n",
+    )
+    assert twice.exit_code == 0, twice.output
+    kept = list(Profile("default").folder.glob("key.json.before-import-*"))
+    assert [k.read_text() for k in kept] == [info_before]
+    assert kept[0].stat().st_mode & 0o777 == 0o600
+    # Putting the kept key.json back opens the profile with the right passphrase again.
+    kept[0].replace(keys.info_path(Profile("default").db_path))
+    keys.forget()
+    assert run("--profile", "default", "status", stdin=f"{passphrase}\n").exit_code == 0
+
+
+def add_secret_person_with(passphrase: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(keys.PASSPHRASE_ENV, passphrase)
+    add_secret_person()
+    monkeypatch.delenv(keys.PASSPHRASE_ENV, raising=False)
 
 
 def test_without_a_keyring_the_key_comes_from_a_passphrase(
@@ -307,7 +362,7 @@ def test_without_a_keyring_the_key_comes_from_a_passphrase(
     monkeypatch.setenv(keys.PASSPHRASE_ENV, passphrase)
     assert run("status", "--json").exit_code == 0
     # The derived key exports like a random one, for the USB stick.
-    assert run("key", "export", str(home / "k.json")).exit_code == 0
+    assert run("key", "export", "--plain", str(home / "k.json")).exit_code == 0
 
 
 def test_without_a_keyring_or_a_terminal_the_message_says_what_to_do(home: Path) -> None:
@@ -332,7 +387,8 @@ def test_encrypt_converts_a_plain_profile_safely(home: Path) -> None:
     assert done.exit_code == 0, done.output
     assert "已加密" in done.output and "civtui key export" in done.output
     assert run("encrypt").output.strip().endswith("已经是加密的")
-    files = sorted(profile.folder.iterdir())
+    # The owner lock's file (empty: the lock is the kernel's) stays; services/ownership.py.
+    files = sorted(p for p in profile.folder.iterdir() if p.suffix != ".lock")
     assert [f.name for f in files] == ["civtui.db", "civtui.db.before-m1-x.bak", "key.json"]
     for path in files:
         assert leaks(path) == [], path
@@ -368,7 +424,7 @@ def test_a_backup_restores_on_a_new_laptop_once_its_key_is_imported(
     person = add_secret_person()
     usb = tmp_path / "usb"
     assert run("backup", str(usb)).exit_code == 0
-    assert run("key", "export", str(usb / "key.json")).exit_code == 0
+    assert run("key", "export", "--plain", str(usb / "key.json")).exit_code == 0
     [copy] = usb.glob("civtui-default-*.db")
     # The old laptop is gone: a new data folder, a new keyring.
     monkeypatch.setenv("CIVTUI_HOME", str(tmp_path / "new-laptop"))

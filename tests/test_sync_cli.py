@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 from keyring.backends import fail as fail_backend
 
 from civtui.cli import main
+from civtui.services import keys
 from tests.conftest import INIT, TODAY, MemoryKeyring
 from tests.sync_harness import Server, free_port, server
 
@@ -45,17 +46,23 @@ def test_login_keeps_the_token_in_the_keyring_only(
     assert files_containing(home, token) == []
 
 
-def test_login_without_a_keyring_says_how_to_fix_it(
+def test_login_without_a_keyring_keeps_the_token_in_the_encrypted_profile(
     server: Server, home: Path, vault: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     keyring.set_keyring(fail_backend.Keyring())  # type: ignore[no-untyped-call]
-    monkeypatch.setenv("CIVTUI_PASSPHRASE", "a passphrase for the profile key")
-    assert run(*INIT).exit_code == 0
+    passphrase = "a passphrase for the profile key"
+    assert run(*INIT, stdin=f"{passphrase}\n{passphrase}\n").exit_code == 0
     token = server.token("王", ["330902112201"])
-    result = run("login", "--server", server.base, "--token-stdin", stdin=token)
-    assert result.exit_code == 1
-    assert "密码库" in result.output and "CIVTUI_TOKEN" in result.output
+    keys.forget()
+    result = run(
+        "login", "--server", server.base, "--token-stdin", stdin=f"{token}\n{passphrase}\n"
+    )
+    assert result.exit_code == 0, result.output
     assert token not in result.output and files_containing(home, token) == []
+    keys.forget()
+    synced = run("sync", stdin=f"{passphrase}\n")
+    assert synced.exit_code == 0 and "同步完成" in synced.output, synced.output
+    assert files_containing(home, token) == []
 
 
 def test_environment_token_and_server_work_without_login(

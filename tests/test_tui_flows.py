@@ -619,7 +619,9 @@ async def test_export_from_the_palette_runs_in_a_worker(app: CivtuiApp, home: Pa
         await pilot.press("enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        [path] = (home / "exports").glob("探访台账-demo-2026-11.xlsx")
+        # In the documents folder, private; never in the profile's home.
+        [path] = (home.parent / "documents" / "civtui-exports").glob("探访台账-demo-2026-11.xlsx")
+        assert path.stat().st_mode & 0o777 == 0o600 and not (home / "exports").exists()
         # Where it went stays on screen until read, then the dashboard is as it was.
         from screens.confirm import InfoModal
 
@@ -628,6 +630,7 @@ async def test_export_from_the_palette_runs_in_a_worker(app: CivtuiApp, home: Pa
                 break
             await pilot.pause(0.1)
         assert isinstance(app.screen, InfoModal) and str(path) in app.screen.message
+        assert "不加密" in app.screen.message  # it leaves the encrypted store, as the CLI says
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)

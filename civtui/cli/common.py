@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from civtui.domain.clock import SYSTEM_CLOCK, Clock
 from civtui.domain.errors import text
 from civtui.i18n import Said, Translator
 from civtui.i18n_security import said
+from civtui.services import keys
 from civtui.services.keys import KeyUnavailableError, Prompt, open_store
 from civtui.services.profile import Profile, current_profile, load_settings
 from db import Store
@@ -78,8 +80,13 @@ def clock_from(today: str | None, lang: str = "zh") -> Clock:
 
 
 @contextmanager
-def profile_store(context: Context) -> Iterator[Store]:
-    """The current profile's store, or a clear message if there is no profile yet."""
+def profile_store(context: Context, *, personal: bool = False) -> Iterator[Store]:
+    """The current profile's store, or a clear message if there is no profile yet.
+
+    `personal`: the command prints or writes personal data, so a profile with an unlock
+    PIN asks for it first, as the app does after a restart (a passphrase-keyed profile has
+    asked for its passphrase to open at all).
+    """
     profile = context.profile
     if not profile.exists():
         fail(context.t("cli.no_profile", name=profile.name))
@@ -88,9 +95,39 @@ def profile_store(context: Context) -> Iterator[Store]:
     except KeyUnavailableError as exc:
         fail(text(exc, context.lang))
     try:
+        if personal:
+            ask_pin(store, context)
         yield store
     finally:
         store.close()
+
+
+def read_secret(prompt: str) -> str:
+    """A secret from the terminal (hidden), or a line of standard input in scripts."""
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        if not line:
+            raise click.Abort
+        return line.rstrip("\r\n")
+    return str(click.prompt(prompt, hide_input=True))
+
+
+def ask_pin(store: Store, context: Context) -> None:
+    """Ask for the unlock PIN if the profile has one; refuse (exit) unless it is right."""
+    if keys.lock_kind(store) != "pin":
+        return
+    t = context.t
+    left = keys.wait_left(store, time.time())
+    if left > 0:
+        fail(said("key.pin_wait", seconds=int(left) + 1).in_(context.lang))
+    try:
+        pin = read_secret(t("lock.prompt_pin"))
+    except click.Abort:
+        fail(said("key.pin_needed", profile=context.profile.name).in_(context.lang))
+    answer = keys.try_unlock(store, pin, time.time())
+    if not answer.ok:
+        key = "key.pin_wait" if answer.too_soon else "key.pin_wrong"
+        fail(said(key, seconds=int(answer.wait) + 1, n=answer.failures).in_(context.lang))
 
 
 #: The spinner on screen, if any: a passphrase prompt must not be drawn over by it.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
@@ -225,7 +226,7 @@ def _export(
     *,
     full_ids: bool = False,
 ) -> None:
-    with profile_store(obj) as store:
+    with profile_store(obj, personal=True) as store:
         if ledger is not Ledger.NEEDS:
             # A month that has ended is closed first: its figures are kept as its 月报.
             reports.close_past_months(store, obj.clock.today())
@@ -241,6 +242,9 @@ def _export(
             )
         except (ValueError, OSError) as exc:
             fail(text(exc, obj.lang), 2)
+    # Personal data in plain: readable by its owner only (a USB stick's FAT has no modes).
+    with contextlib.suppress(OSError):
+        output.chmod(0o600)
     click.echo(obj.t("cli.exported", n=rows, path=output))
     click.echo(obj.t("export.leaves_store"))
 
@@ -294,7 +298,7 @@ def report_group() -> None:
 def report_coverage(obj: Context, month: str | None, as_json: bool) -> None:
     """各村(社区)、各类别的探访覆盖率。"""
     when = parse_month(month, obj)
-    with profile_store(obj) as store:
+    with profile_store(obj, personal=True) as store:
         # A month that has ended is closed first: its figures are kept as its 月报.
         reports.close_past_months(store, obj.clock.today())
         rows = reports.coverage(store, when, obj.clock.today())
@@ -341,7 +345,7 @@ def report_coverage(obj: Context, month: str | None, as_json: bool) -> None:
 @click.pass_obj
 def report_eligible(obj: Context, as_json: bool) -> None:
     """政策找人：看起来符合某类别却未标记的人（以及已不符合的标记）。"""
-    with profile_store(obj) as store:
+    with profile_store(obj, personal=True) as store:
         names = {v.id: v.name for v in store.all(Village)}
         # By village, as the offices divide the work; the report's own order within one.
         order = {code: n for n, code in enumerate(sorted(names, key=lambda c: (names[c], c)))}

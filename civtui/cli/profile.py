@@ -12,7 +12,7 @@ from rich.table import Table
 from civtui.cli.common import Context, fail, profile_store, working
 from civtui.domain.choices import Role
 from civtui.domain.errors import text
-from civtui.services import demo, keys
+from civtui.services import demo, keys, ownership
 from civtui.services.profile import (
     DEMO_PROFILE,
     Profile,
@@ -61,7 +61,7 @@ def init(
         fail(str(exc), 2)
     except ProfileExistsError:
         fail(obj.t("cli.profile_exists", name=profile.name, path=profile.db_path))
-    except keys.KeyUnavailableError as exc:
+    except (keys.KeyUnavailableError, ownership.ProfileBusyError) as exc:
         fail(text(exc, obj.lang))
     _created(obj, profile, moved)
 
@@ -87,7 +87,7 @@ def demo_command(obj: Context, persons: int, seed: int, force: bool) -> None:
             moved = install(profile, data.all(), staff_id, obj.clock, force=force)
         except ProfileExistsError:
             fail(obj.t("cli.profile_exists", name=profile.name, path=profile.db_path))
-        except keys.KeyUnavailableError as exc:
+        except (keys.KeyUnavailableError, ownership.ProfileBusyError) as exc:
             fail(text(exc, obj.lang))
     _created(obj, profile, moved)
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import sys
+import time
 from pathlib import Path
 
 import click
 
-from civtui.cli.common import Context, fail, profile_store
+from civtui.cli.common import Context, fail, profile_store, read_secret
 from civtui.domain.errors import text
 from civtui.i18n import Translator
-from civtui.services import backups, keys
+from civtui.i18n_security import said
+from civtui.services import backups, keys, ownership
 from civtui.services.encryption import EncryptError, encrypt_profile
 from civtui.services.profile import load_settings, save_settings
 
@@ -28,46 +29,82 @@ def key_group() -> None:
 
 @key_group.command("export")
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--plain", is_flag=True, help="不加口令保护，明文写出密钥（不推荐）。")
 @click.pass_obj
-def key_export(obj: Context, output: Path) -> None:
-    """把档案密钥写入文件（存到U盘，和电脑分开保管）。"""
+def key_export(obj: Context, output: Path, plain: bool) -> None:
+    """把档案密钥写入文件（默认用口令保护；存到U盘，和电脑、备份分开保管）。"""
     _no_profile(obj)
+    t = Translator(obj.lang)
+    passphrase = None
+    if not plain:
+        passphrase = _new_secret(t("key.export_passphrase"), t)
     try:
-        keys.export_key(obj.profile.db_path, output)
+        keys.export_key(obj.profile.db_path, output, passphrase)
     except keys.KeyUnavailableError as exc:
         fail(text(exc, obj.lang))
-    click.echo(Translator(obj.lang)("key.exported", path=output))
+    click.echo(t("key.exported_plain" if plain else "key.exported_sealed", path=output))
+
+
+def _new_secret(prompt: str, t: Translator) -> str:
+    """A new secret asked twice (a terminal) or two lines of standard input (scripts)."""
+    try:
+        first = read_secret(prompt)
+        again = read_secret(t("key.passphrase_again"))
+    except click.Abort:
+        fail(t("key.secret_not_given", prompt=prompt), 2)
+    if first != again:
+        fail(t("key.passphrase_mismatch"), 2)
+    return first
 
 
 @key_group.command("import")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--force", is_flag=True, help="密钥打不开现有数据文件时也导入。")
+@click.option("--force", is_flag=True, help="档案已有密钥时换用这个密钥（旧 key.json 改名保留）。")
+@click.option(
+    "--even-if-wrong",
+    is_flag=True,
+    help="与 --force 一起：密钥打不开现有数据文件时也导入（档案将打不开）。",
+)
 @click.pass_obj
-def key_import(obj: Context, source: Path, force: bool) -> None:
+def key_import(obj: Context, source: Path, force: bool, even_if_wrong: bool) -> None:
     """导入 civtui key export 写出的密钥文件，保存到本机系统密码库。"""
     profile = obj.profile
+    t = Translator(obj.lang)
     try:
-        keys.import_key(profile.db_path, source, force=force)
-    except keys.KeyUnavailableError as exc:
+        kept = keys.import_key(
+            profile.db_path,
+            source,
+            force=force,
+            even_if_wrong=even_if_wrong,
+            ask=lambda: read_secret(t("key.import_passphrase")),
+        )
+    except (keys.KeyUnavailableError, ownership.ProfileBusyError) as exc:
         fail(text(exc, obj.lang))
-    click.echo(Translator(obj.lang)("key.imported", profile=profile.name))
+    except click.Abort:
+        fail(said("key.file_needs_passphrase", path=source).in_(obj.lang))
+    if kept is not None:
+        click.echo(t("key.import_kept", path=kept))
+    click.echo(t("key.imported", profile=profile.name))
 
 
 @key_group.command("pin")
 @click.option("--pin-stdin", is_flag=True, help="从标准输入读PIN（脚本用）。")
 @click.pass_obj
 def key_pin(obj: Context, pin_stdin: bool) -> None:
-    """设置解锁PIN：界面闲置锁定后用它解锁。"""
+    """设置解锁PIN：界面闲置锁定后用它解锁；已有PIN时先问当前的PIN。"""
     t = Translator(obj.lang)
-    if pin_stdin:
-        pin = sys.stdin.readline().strip()
-    else:
-        pin = click.prompt(
-            t("key.pin_prompt"), hide_input=True, confirmation_prompt=t("key.passphrase_again")
-        )
     with profile_store(obj) as store:
+        current = None
         try:
-            keys.set_pin(store, pin)
+            if keys.lock_kind(store) == "pin":
+                current = read_secret(t("key.pin_current"))
+            # --pin-stdin: one line for the new PIN (after the current one, if asked).
+            prompt = t("key.pin_prompt")
+            pin = read_secret(prompt).strip() if pin_stdin else _new_secret(prompt, t)
+        except click.Abort:
+            fail(said("key.pin_needed", profile=obj.profile.name).in_(obj.lang), 2)
+        try:
+            keys.change_pin(store, current, pin, time.time())
         except keys.KeyUnavailableError as exc:
             fail(text(exc, obj.lang), 2)
     click.echo(t("key.pin_set"))
@@ -82,7 +119,7 @@ def encrypt_command(obj: Context) -> None:
     t = Translator(obj.lang)
     try:
         done = encrypt_profile(profile)
-    except (keys.KeyUnavailableError, EncryptError) as exc:
+    except (keys.KeyUnavailableError, EncryptError, ownership.ProfileBusyError) as exc:
         fail(text(exc, obj.lang))
     if not done:
         click.echo(t("encrypt.already", profile=profile.name))
@@ -134,6 +171,9 @@ def restore_command(obj: Context, file: Path, yes: bool) -> None:
     """用备份文件替换当前档案（先确认；当前档案改名保留）。"""
     profile = obj.profile
     t = Translator(obj.lang)
+    owner = ownership.holder(profile.db_path)
+    if owner is not None:
+        fail(text(ownership.busy_message(profile.db_path, owner), obj.lang))
     try:
         checked = backups.check(profile, file)
     except (backups.BackupError, keys.KeyUnavailableError) as exc:
@@ -145,6 +185,6 @@ def restore_command(obj: Context, file: Path, yes: bool) -> None:
         return
     try:
         moved = backups.restore(profile, file, obj.clock)
-    except (backups.BackupError, keys.KeyUnavailableError) as exc:
+    except (backups.BackupError, keys.KeyUnavailableError, ownership.ProfileBusyError) as exc:
         fail(text(exc, obj.lang))
     click.echo(t("restore.done", moved=moved or "-"))

@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from civtui.cli.common import Context, profile_store
+from civtui.domain.errors import text
 from civtui.i18n import Translator
 from civtui.services import credentials, reports
 from db import outbox, queries
@@ -69,9 +70,9 @@ def login(obj: Context, url: str, token_stdin: bool) -> None:
         with store.transaction():
             store.set_meta(outbox.SERVER_URL, conn.url)
         try:
-            credentials.save(obj.profile.name, conn.url, token)
-        except credentials.CredentialError:
-            _fail(t, t("sync.cli.no_keyring"))
+            credentials.save(obj.profile.name, conn.url, token, store)
+        except credentials.CredentialError as exc:
+            _fail(t, text(exc, obj.lang))
     console = Console(highlight=False, soft_wrap=True)
     listed = t("sync.list").join
     console.print(

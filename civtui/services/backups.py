@@ -9,6 +9,7 @@ backup says which key opens it.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -16,8 +17,8 @@ from pathlib import Path
 
 from civtui.domain.clock import Clock
 from civtui.i18n_security import said
-from civtui.services import keys
-from civtui.services.profile import Profile, Settings
+from civtui.services import keys, ownership
+from civtui.services.profile import Profile, Settings, private_folder, write_private
 from db import Store
 from db.connection import DatabaseError, backup, create_private, raw_connect
 
@@ -39,13 +40,13 @@ def backup_name(profile: str, when: dt.datetime) -> str:
 def take(store: Store, folder: Path, profile: str, clock: Clock) -> Path:
     """Back the open `store` up into `folder`; returns the backup's path."""
     now = clock.now()
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     target = folder / backup_name(profile, now)
     backup(store.db, target, store.key)
     info = keys.info_path(store.path)
     if info.exists():
-        shutil.copyfile(info, target.with_name(target.name + ".key.json"))
-    store.path.with_name(LAST_BACKUP).write_text(now.isoformat(timespec="seconds"))
+        write_private(target.with_name(target.name + ".key.json"), info.read_text("utf-8"))
+    write_private(store.path.with_name(LAST_BACKUP), now.isoformat(timespec="seconds"))
     return target
 
 
@@ -133,37 +134,84 @@ def check(profile: Profile, file: Path) -> Checked:
 def restore(profile: Profile, file: Path, clock: Clock) -> Path | None:
     """Put the backup `file` in place of the (closed) profile; returns where the old one went.
 
-    The current file is kept, encrypted, beside the profile. The restored copy's change log
-    says less than the server knows, and the next sync sees that and carries on as a new
-    device, downloading everything (sync.client: the restored-copy path).
+    Refused (ownership.ProfileBusyError) while the app or another step holds the profile.
+    The current file is kept, encrypted, beside the profile, with its -wal and -shm. The
+    restored copy's change log says less than the server knows, and the next sync sees that
+    and carries on as a new device, downloading everything (sync.client: the restored-copy
+    path).
+
+    Every step leaves either the old profile or the restored one in place, never a mix: the
+    copy is made and checked under another name, the old file's WAL is checkpointed into it
+    before anything is moved, the old file is kept by a hard link, and the copy takes the
+    profile's name in one rename.
     """
-    check(profile, file)
-    key = keys.key_for(profile.db_path)
-    moved = None
-    path = profile.db_path
-    if path.exists():
-        moved = path.with_name(f"{path.name}.before-restore-{clock.now():%Y%m%d-%H%M%S}.bak")
-        old = raw_connect(path, key)
+    with ownership.exclusive(profile.db_path, "restore"):
+        check(profile, file)
+        key = keys.key_for(profile.db_path)
+        path = profile.db_path
+        staging = path.with_name(path.name + ".restoring")
+        source = raw_connect(file, key)
         try:
-            dest = raw_connect(_fresh(moved), key)
+            dest = raw_connect(_fresh(staging), key)
             try:
-                old.backup(dest)
+                source.backup(dest)
+                if dest.execute("PRAGMA integrity_check").fetchall() != [("ok",)]:
+                    raise BackupError(said("restore.bad", path=file, detail="copy"))
             finally:
                 dest.close()
         finally:
-            old.close()
-    for suffix in ("", "-wal", "-shm"):
-        path.with_name(path.name + suffix).unlink(missing_ok=True)
-    source = raw_connect(file, key)
+            source.close()
+        _fsync(staging)
+        moved = None
+        if path.exists():
+            moved = path.with_name(f"{path.name}.before-restore-{clock.now():%Y%m%d-%H%M%S}.bak")
+            _checkpoint(path, key)
+            _keep(path, moved)
+            for suffix in ("-wal", "-shm"):
+                part = path.with_name(path.name + suffix)
+                if part.exists():
+                    part.replace(moved.with_name(moved.name + suffix))
+        staging.replace(path)
+        _fsync(path.parent)
+        return moved
+
+
+def _checkpoint(path: Path, key: bytes | None) -> None:
+    """Move everything committed in the WAL into the main file, so the file alone is whole."""
+    conn = raw_connect(path, key)
     try:
-        dest = raw_connect(_fresh(path), key)
-        try:
-            source.backup(dest)
-        finally:
-            dest.close()
+        busy, log, done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     finally:
-        source.close()
-    return moved
+        conn.close()
+    if busy or (log > 0 and done != log):
+        raise BackupError(said("restore.busy", path=path))
+
+
+def _keep(path: Path, moved: Path) -> None:
+    """Keep the old file under `moved`: a hard link, so nothing is copied and the name the
+    profile goes by is never missing; a copy where the file system has no hard links."""
+    moved.unlink(missing_ok=True)
+    try:
+        os.link(path, moved)
+    except OSError:
+        tmp = moved.with_name(moved.name + ".tmp")
+        shutil.copyfile(path, tmp)
+        _fsync(tmp)
+        tmp.replace(moved)
+
+
+def _fsync(path: Path) -> None:
+    """Flush `path` (a file, or a folder's entries) to disk; folders cannot be on Windows."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _fresh(path: Path) -> Path:

@@ -1,4 +1,11 @@
-"""Where the sync token lives: the OS keyring, or CIVTUI_TOKEN; never a file or a log."""
+"""Where the sync token lives: the OS keyring, else inside the encrypted profile; or
+CIVTUI_TOKEN. Never a plain file or a log.
+
+A laptop with no working keyring keeps the token in the profile's `meta` table: the
+profile is encrypted with a passphrase there, so the token is exactly as safe as the
+records it gives access to, and `civtui login` and the app's sync work as anywhere else.
+A plain (not yet encrypted) profile never holds a token.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +14,12 @@ import os
 import keyring
 from keyring.errors import KeyringError
 
+from civtui.i18n_security import said
 from db import Store, outbox
 
 SERVICE = "civtui"
+#: The meta entry holding the token where no keyring works, by server URL.
+TOKEN_META = "sync.token:"
 NO_KEYRING = (
     "本机没有可用的系统密码库（keyring），令牌无法安全保存。"
     "请安装并解锁系统密码库（Windows 凭据管理器、macOS 钥匙串，或 Linux 的 GNOME Keyring / KWallet），"
@@ -25,22 +35,39 @@ def _account(profile: str, server: str) -> str:
     return f"{profile}@{server}"
 
 
-def save(profile: str, server: str, token: str) -> None:
+def _keyring_keeps(account: str, token: str) -> bool:
+    """Whether the keyring took the token and gives it back (a broken one may not)."""
     try:
-        keyring.set_password(SERVICE, _account(profile, server), token)
+        keyring.set_password(SERVICE, account, token)
+        return keyring.get_password(SERVICE, account) == token
     except KeyringError:
-        raise CredentialError(NO_KEYRING) from None
+        return False
 
 
-def load(profile: str, server: str) -> str | None:
-    """CIVTUI_TOKEN if set, else the keyring's entry; None when neither has one."""
+def save(profile: str, server: str, token: str, store: Store | None = None) -> None:
+    """Keep `token` in the keyring, else in the encrypted `store`; CredentialError if neither."""
+    if _keyring_keeps(_account(profile, server), token):
+        return
+    if store is None or store.key is None:
+        raise CredentialError(said("token.no_keyring_plain", profile=profile))
+    with store.transaction():
+        store.set_meta(TOKEN_META + server, token)
+
+
+def load(profile: str, server: str, store: Store | None = None) -> str | None:
+    """CIVTUI_TOKEN if set, else the keyring's entry, else the profile's; None if none has one."""
     env = os.environ.get("CIVTUI_TOKEN")
     if env:
         return env.strip()
     try:
-        return keyring.get_password(SERVICE, _account(profile, server))
+        found = keyring.get_password(SERVICE, _account(profile, server))
     except KeyringError:
-        return None
+        found = None
+    if found:
+        return found
+    if store is not None and store.key is not None:
+        return store.get_meta(TOKEN_META + server)
+    return None
 
 
 def target(
@@ -48,4 +75,4 @@ def target(
 ) -> tuple[str | None, str | None]:
     """The server to sync with and its token: --server, else CIVTUI_SERVER, else the login's."""
     url = given_url or os.environ.get("CIVTUI_SERVER") or store.get_meta(outbox.SERVER_URL)
-    return url, (load(profile, url) if url else None)
+    return url, (load(profile, url, store) if url else None)

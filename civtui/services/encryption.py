@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from civtui.i18n_security import said
-from civtui.services import keys
+from civtui.services import keys, ownership
 from civtui.services.profile import Profile
 from db.connection import DatabaseError, encrypt_copy, is_plain, raw_connect
 
@@ -86,7 +86,15 @@ def _remove_plain(path: Path) -> None:
 
 
 def encrypt_profile(profile: Profile) -> bool:
-    """Encrypt the plain profile (close it first); False if it was encrypted already."""
+    """Encrypt the plain profile; False if it was encrypted already.
+
+    Refused (ownership.ProfileBusyError) while the app or another step holds the profile.
+    """
+    with ownership.exclusive(profile.db_path, "encrypt"):
+        return _encrypt(profile)
+
+
+def _encrypt(profile: Profile) -> bool:
     path = profile.db_path
     if keys.is_encrypted(path) or not is_plain(path):
         return False

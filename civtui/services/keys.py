@@ -46,6 +46,12 @@ MIN_PASSPHRASE = 8
 MIN_PIN = 4
 #: The store meta entry holding the PIN's scrypt hash (inside the encrypted file).
 PIN_META = "lock.pin"
+#: Wrong unlock entries in a row, and when the last one was (epoch seconds): kept in the
+#: encrypted store, so neither a restart nor deleting a file beside it resets the wait.
+FAILURES_META = "lock.failures"
+FAILED_AT_META = "lock.failed_at"
+#: Wrong entries wait 2, 4, 8 … seconds before the next try, at most this long.
+MAX_DELAY = 300
 
 #: Keys found in this process, by key id: the keyring (or the passphrase) is asked once.
 _unlocked: dict[str, bytes] = {}
@@ -73,12 +79,34 @@ class KeyInfo(BaseModel):
 
 
 class KeyFile(BaseModel):
-    """What `civtui key export` writes: the key itself. Secret."""
+    """The key itself, as `civtui key export --plain` writes it. Secret."""
 
     civtui_key: int = 1
     id: str
     key: str
     profile: str
+    #: The profile's key.json, so a passphrase-keyed profile can be imported where no
+    #: keyring works (its key is then derived from the passphrase again, as before).
+    info: KeyInfo | None = None
+
+
+class WrappedKeyFile(BaseModel):
+    """What `civtui key export` writes by default: the KeyFile sealed with a passphrase.
+
+    scrypt (hashlib, the same costs as a profile's passphrase) stretches the passphrase
+    into an AES-256-GCM key (the `cryptography` package): a stolen USB stick holding the
+    file opens nothing without the passphrase, and a changed byte is refused, not guessed.
+    """
+
+    civtui_key: int = 2
+    id: str
+    profile: str
+    salt: str
+    n: int
+    r: int
+    p: int
+    nonce: str
+    sealed: str
 
 
 def set_prompt(prompt: Prompt | None) -> None:
@@ -137,7 +165,9 @@ def derive(
 
 
 def _ask(db_path: Path, *, new: bool) -> str:
-    env = os.environ.get(PASSPHRASE_ENV)
+    # Taken out of the environment once read: a process the app starts (an editor, a
+    # browser for help) must not inherit it, nor anything that reads the app's environment.
+    env = os.environ.pop(PASSPHRASE_ENV, None)
     if env:
         return env
     if _prompt is None:
@@ -260,42 +290,121 @@ def open_store(path: Path, clock: Clock = SYSTEM_CLOCK) -> Store:
 # -- export and import ------------------------------------------------------------
 
 
-def export_key(db_path: Path, target: Path) -> None:
-    """Write the profile's key to `target` (a file the user keeps apart from the laptop)."""
+def export_key(db_path: Path, target: Path, passphrase: str | None) -> None:
+    """Write the profile's key to `target`, sealed with `passphrase` (None: in plain)."""
     info = read_info(db_path)
     key = key_for(db_path)
     if info is None or key is None:
         raise KeyUnavailableError(said("key.not_encrypted", profile=_profile_name(db_path)))
-    file = KeyFile(id=info.id, key=key.hex(), profile=_profile_name(db_path))
-    _write_private(target, file.model_dump_json(indent=2))
+    file = KeyFile(id=info.id, key=key.hex(), profile=_profile_name(db_path), info=info)
+    plain = file.model_dump_json(indent=2, exclude_none=True)
+    if passphrase is None:
+        _write_private(target, plain)
+        return
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise KeyUnavailableError(said("key.passphrase_short"))
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
+    wrapping = derive(passphrase, salt)
+    sealed = AESGCM(wrapping).encrypt(nonce, plain.encode("utf-8"), file.id.encode())
+    wrapped = WrappedKeyFile(
+        id=file.id,
+        profile=file.profile,
+        salt=salt.hex(),
+        n=SCRYPT_N,
+        r=SCRYPT_R,
+        p=SCRYPT_P,
+        nonce=nonce.hex(),
+        sealed=sealed.hex(),
+    )
+    _write_private(target, wrapped.model_dump_json(indent=2))
 
 
-def read_key_file(source: Path) -> KeyFile:
+def read_key_file(source: Path, ask: Callable[[], str] | None = None) -> KeyFile:
+    """The key in `source`; a sealed file asks `ask` for its passphrase."""
     try:
-        file = KeyFile.model_validate_json(source.read_text(encoding="utf-8"))
+        data = json.loads(source.read_text(encoding="utf-8"))
+        sealed = isinstance(data, dict) and data.get("civtui_key") == 2
+        wrapped = WrappedKeyFile.model_validate(data) if sealed else None
+        file = None if sealed else KeyFile.model_validate(data)
+    except (OSError, ValidationError, UnicodeDecodeError, ValueError):
+        raise KeyUnavailableError(said("key.bad_file", path=source)) from None
+    if wrapped is not None:
+        file = _unseal(wrapped, source, ask)
+    assert file is not None
+    try:
         if len(bytes.fromhex(file.key)) != KEY_BYTES:
             raise ValueError("wrong length")
-    except (OSError, ValidationError, UnicodeDecodeError, ValueError):
+    except ValueError:
         raise KeyUnavailableError(said("key.bad_file", path=source)) from None
     return file
 
 
-def import_key(db_path: Path, source: Path, *, force: bool = False) -> None:
-    """Make the key in `source` this profile's key, kept in the keyring.
+def _unseal(wrapped: WrappedKeyFile, source: Path, ask: Callable[[], str] | None) -> KeyFile:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    If the profile's file exists the key must open it (else `force`): importing the wrong
-    key must not make a profile unreadable.
+    if ask is None:
+        raise KeyUnavailableError(said("key.file_needs_passphrase", path=source))
+    try:
+        wrapping = derive(ask(), bytes.fromhex(wrapped.salt), wrapped.n, wrapped.r, wrapped.p)
+        plain = AESGCM(wrapping).decrypt(
+            bytes.fromhex(wrapped.nonce), bytes.fromhex(wrapped.sealed), wrapped.id.encode()
+        )
+        return KeyFile.model_validate_json(plain)
+    except InvalidTag:
+        raise KeyUnavailableError(said("key.file_wrong_passphrase", path=source)) from None
+    except (ValueError, ValidationError):
+        raise KeyUnavailableError(said("key.bad_file", path=source)) from None
+
+
+def import_key(
+    db_path: Path,
+    source: Path,
+    *,
+    force: bool = False,
+    even_if_wrong: bool = False,
+    ask: Callable[[], str] | None = None,
+) -> Path | None:
+    """Make the key in `source` this profile's key; returns where the old key.json was kept.
+
+    Refused while the app holds the profile (ownership.ProfileBusyError). A profile that
+    has a key already keeps it unless `force`, and the old key.json is then kept beside it
+    (for a passphrase key it holds scrypt's salt: without it the passphrase opens nothing).
+    A key that does not open the profile's file is refused even with `force`, unless
+    `even_if_wrong` says so a second time: importing the wrong key must not make a profile
+    unreadable by a slip.
     """
-    file = read_key_file(source)
+    from civtui.services import ownership
+
+    file = read_key_file(source, ask)
     key = bytes.fromhex(file.key)
     profile = _profile_name(db_path)
-    if db_path.exists() and not force and not _opens(db_path, key):
-        raise KeyUnavailableError(said("key.import_mismatch", profile=profile))
-    db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if not _store_in_keyring(file.id, key):
-        raise KeyUnavailableError(said("key.keyring_unavailable", profile=profile))
-    _write_info(db_path, KeyInfo(id=file.id, source="keyring"))
-    _unlocked[file.id] = key
+    with ownership.exclusive(db_path, "key import"):
+        current = read_info(db_path)
+        if current is not None and current.id != file.id and not force:
+            raise KeyUnavailableError(said("key.import_has_key", profile=profile))
+        if db_path.exists() and not _opens(db_path, key):
+            if not force:
+                raise KeyUnavailableError(said("key.import_mismatch", profile=profile))
+            if not even_if_wrong:
+                raise KeyUnavailableError(said("key.import_mismatch_force", profile=profile))
+        db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if _store_in_keyring(file.id, key):
+            new_info = KeyInfo(id=file.id, source="keyring")
+        elif file.info is not None and file.info.source == "passphrase":
+            new_info = file.info
+        else:
+            raise KeyUnavailableError(said("key.keyring_unavailable", profile=profile))
+        kept = None
+        if current is not None:
+            stamp = secrets.token_hex(3)
+            kept = info_path(db_path).with_name(f"{KEY_FILE}.before-import-{stamp}")
+            _write_private(kept, info_path(db_path).read_text(encoding="utf-8"))
+        _write_info(db_path, new_info)
+        _unlocked[file.id] = key
+        return kept
 
 
 # -- the app lock's PIN ---------------------------------------------------------------
@@ -335,3 +444,63 @@ def check_unlock(store: Store, secret: str) -> bool:
     if info is None or info.source != "passphrase" or store.key is None:
         return False
     return hmac.compare_digest(_derive_for(info, secret), store.key)
+
+
+def delay_after(failures: int) -> int:
+    """Seconds to wait after `failures` wrong entries in a row."""
+    return 0 if failures <= 0 else min(MAX_DELAY, 2**failures)
+
+
+def failures(store: Store) -> int:
+    try:
+        return int(store.get_meta(FAILURES_META) or 0)
+    except ValueError:
+        return 0
+
+
+def wait_left(store: Store, now: float) -> float:
+    """Seconds before the next unlock try is heard (0: now)."""
+    try:
+        failed_at = float(store.get_meta(FAILED_AT_META) or 0)
+    except ValueError:
+        failed_at = 0.0
+    # A clock set back must not make the wait endless: never more than the delay itself.
+    delay = float(delay_after(failures(store)))
+    return max(0.0, min(delay, failed_at + delay - now))
+
+
+class UnlockAnswer(BaseModel):
+    """What an unlock try came to: in, or the count of wrong tries and the wait now due."""
+
+    ok: bool
+    failures: int = 0
+    wait: float = 0.0
+    #: The secret was not even checked: an earlier wrong one's wait was still running.
+    too_soon: bool = False
+
+
+def try_unlock(store: Store, secret: str, now: float) -> UnlockAnswer:
+    """Check `secret` unless a wait is due; a wrong one is counted in the store."""
+    left = wait_left(store, now)
+    if left > 0:
+        return UnlockAnswer(ok=False, failures=failures(store), wait=left, too_soon=True)
+    if check_unlock(store, secret):
+        if failures(store):
+            with store.transaction():
+                store.set_meta(FAILURES_META, "0")
+        return UnlockAnswer(ok=True)
+    count = failures(store) + 1
+    with store.transaction():
+        store.set_meta(FAILURES_META, str(count))
+        store.set_meta(FAILED_AT_META, repr(now))
+    return UnlockAnswer(ok=False, failures=count, wait=float(delay_after(count)))
+
+
+def change_pin(store: Store, current: str | None, new: str, now: float) -> None:
+    """Set the PIN; one set already is changed only by whoever knows it (`current`)."""
+    if store.get_meta(PIN_META):
+        answer = try_unlock(store, current or "", now)
+        if not answer.ok:
+            key = "key.pin_wait" if answer.too_soon else "key.pin_wrong"
+            raise KeyUnavailableError(said(key, seconds=int(answer.wait) + 1, n=answer.failures))
+    set_pin(store, new)

@@ -7,6 +7,7 @@ secret) and one folder per profile with its SQLite file.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -20,8 +21,9 @@ from civtui.domain.choices import Role
 from civtui.domain.clock import Clock
 from civtui.domain.errors import Problem, explain
 from civtui.domain.models import Record, Staff, Village
+from civtui.services import ownership
 from civtui.services.keys import open_store
-from db.connection import PRIVATE_DIR, backup
+from db.connection import PRIVATE_DIR, PRIVATE_FILE, backup
 
 DEFAULT_PROFILE = "default"
 DEMO_PROFILE = "demo"
@@ -31,6 +33,45 @@ _NAME = re.compile(r"^[\w\-]{1,40}$")
 def home_dir() -> Path:
     env = os.environ.get("CIVTUI_HOME")
     return Path(env).expanduser() if env else Path(platformdirs.user_data_dir("civtui"))
+
+
+def private_folder(path: Path) -> Path:
+    """Make `path` and any missing parents, each 0700, and `path` itself 0700 if it was not.
+
+    mkdir(parents=True) gives missing parents the default mode (0755 under the usual umask),
+    so each level is made here; folders that were there already are left alone but `path`.
+    """
+    missing = []
+    at = path
+    while not at.exists():
+        missing.append(at)
+        if at.parent == at:
+            break
+        at = at.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+    if os.name == "posix":
+        # A folder on a FAT USB stick, or one that is not ours, has no modes to set.
+        with contextlib.suppress(OSError):
+            path.chmod(PRIVATE_DIR)
+    return path
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` (0600) through a temporary file, so a crash leaves the old."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    tmp.replace(path)
+
+
+def secure_home() -> Path:
+    """The data folder and its profiles/ folder, made private (they may predate this)."""
+    home = private_folder(home_dir())
+    private_folder(home / "profiles")
+    return home
 
 
 class Settings(BaseModel):
@@ -50,6 +91,11 @@ class Settings(BaseModel):
     #: How often an automatic backup is taken, and how many are kept in backup_dir.
     backup_every_hours: int = 24
     backups_kept: int = 7
+    #: Where the app writes ledgers (plain .xlsx, outside the encrypted profile); None: a
+    #: civtui folder in the user's documents folder, never the profile's own home.
+    export_dir: str | None = None
+    #: Exports older than this many days in that folder are offered for deletion.
+    exports_kept_days: int = 30
 
 
 def settings_path() -> Path:
@@ -66,13 +112,8 @@ def load_settings() -> Settings:
 
 
 def save_settings(settings: Settings) -> None:
-    path = settings_path()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(
-        json.dumps(settings.model_dump(), ensure_ascii=False, indent=2), encoding="utf-8"
-    )
-    tmp.replace(path)
+    secure_home()
+    write_private(settings_path(), json.dumps(settings.model_dump(), ensure_ascii=False, indent=2))
 
 
 @dataclass(frozen=True)
@@ -120,13 +161,16 @@ def create_profile(
     An existing profile is never deleted: with `force` it is moved aside, so
     records it had not synced yet can still be recovered.
     """
-    moved = None
-    if profile.exists():
-        if not force:
-            raise ProfileExistsError(
-                f"档案“{profile.name}”已存在（{profile.db_path}）；"
-                "如确需重建，请加 --force（旧文件会改名保留）"
-            )
+    if not profile.exists():
+        _fill(profile, records, staff_id, clock)
+        return None
+    if not force:
+        raise ProfileExistsError(
+            f"档案“{profile.name}”已存在（{profile.db_path}）；"
+            "如确需重建，请加 --force（旧文件会改名保留）"
+        )
+    # Replacing a profile moves its files: not while the app (or a restore) has it.
+    with ownership.exclusive(profile.db_path, "init --force"):
         stamp = clock.now().strftime("%Y%m%d-%H%M%S")
         moved = profile.db_path.with_name(f"civtui.db.replaced-{stamp}.bak")
         old = open_store(profile.db_path, clock)
@@ -136,6 +180,13 @@ def create_profile(
             old.close()
         for suffix in ("", "-wal", "-shm"):
             profile.db_path.with_name(profile.db_path.name + suffix).unlink(missing_ok=True)
+        _fill(profile, records, staff_id, clock)
+    return moved
+
+
+def _fill(profile: Profile, records: list[Record], staff_id: str, clock: Clock) -> None:
+    secure_home()
+    private_folder(profile.folder)
     store = open_store(profile.db_path, clock)
     try:
         store.save_many(records)
@@ -144,7 +195,6 @@ def create_profile(
             store.set_meta("created_at", clock.now().isoformat(timespec="seconds"))
     finally:
         store.close()
-    return moved
 
 
 #: The details a new profile asks for, each with the (record kind, field) it fills.
@@ -236,3 +286,21 @@ def set_up(
         lang=lang,
     )
     return install(profile, [village, staff], staff.id, clock, force=force)
+
+
+def export_folder(settings: Settings) -> Path:
+    """Where the app writes ledgers: the setting, else <documents>/civtui-exports (made 0700)."""
+    chosen = settings.export_dir
+    folder = (
+        Path(chosen).expanduser()
+        if chosen
+        else Path(platformdirs.user_documents_dir()) / "civtui-exports"
+    )
+    return private_folder(folder)
+
+
+def old_exports(folder: Path, days: int, now: float) -> list[Path]:
+    """civtui's ledgers in `folder` older than `days` days, oldest first."""
+    cutoff = now - days * 86400
+    found = [p for p in folder.glob("*.xlsx") if p.is_file() and p.stat().st_mtime < cutoff]
+    return sorted(found, key=lambda p: p.stat().st_mtime)

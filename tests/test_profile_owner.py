@@ -1,0 +1,274 @@
+"""One owner of a profile: what the open app holds, no other step may take or lose.
+
+The kill -9 run is short here; `RESTORE_KILL_RUNS=30` (README, "One owner of a profile")
+is the long run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keyring
+import pytest
+from click.testing import CliRunner, Result
+from keyring.backends import fail as fail_backend
+
+from civtui.cli import main
+from civtui.domain.clock import Clock
+from civtui.domain.models import Staff, Village, Visit
+from civtui.services import backups, keys
+from civtui.services.profile import Profile, create_profile
+from db.connection import raw_connect
+from screens.lock import LockScreen
+from tests.conftest import INIT, TODAY, VILLAGE, make_person
+from tests.sync_harness import Server, device, server
+from tests.tui_helpers import app_on
+
+__all__ = ["server"]
+
+ROOT = Path(__file__).resolve().parent.parent
+PIN = "7391"
+
+
+def run(*args: str, stdin: str | None = None) -> Result:
+    return CliRunner().invoke(main, ["--today", TODAY.isoformat(), *args], input=stdin)
+
+
+@pytest.mark.slow
+async def test_open_app_refuses_restore_encrypt_key_import_init_and_a_second_app(
+    server: Server, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = device(server, "default")
+    elder = make_person()
+    a.store.save(elder)
+    token = a.token
+    a.store.close()
+    assert run("backup", str(tmp_path / "usb")).exit_code == 0
+    [copy] = (tmp_path / "usb").glob("civtui-default-*.db")
+    key_file = tmp_path / "key.json"
+    assert run("key", "export", "--plain", str(key_file)).exit_code == 0
+    profile = Profile("default")
+    app = app_on(profile)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        for step in (
+            ["restore", "--yes", str(copy)],
+            ["encrypt"],
+            ["key", "import", "--force", "--even-if-wrong", str(key_file)],
+            [*INIT, "--force"],
+        ):
+            refused = run(*step)
+            assert refused.exit_code == 1, (step, refused.output)
+            # Names the process holding it and what to do.
+            assert f"进程 {os.getpid()}" in refused.output and "Ctrl+Q" in refused.output, step
+        second = app_on(profile)
+        async with second.run_test(size=(100, 30)) as second_pilot:
+            await second_pilot.pause()
+        assert second.return_code == 1
+        # The app carries on writing to the same file: a visit saved now is kept.
+        visit = Visit(person_id=elder.id, visit_date=TODAY, visitor="王")
+        app.store.save(visit)
+        await pilot.pause()
+    # Once the app is closed, the profile is free again.
+    assert run("status").exit_code == 0
+    monkeypatch.setenv("CIVTUI_TOKEN", token)
+    monkeypatch.setenv("CIVTUI_SERVER", server.base)
+    synced = run("sync")
+    assert synced.exit_code == 0, synced.output
+    assert ("visits", visit.id) in set(server.records())
+
+
+async def test_a_restart_asks_for_the_pin_before_showing_anything(home: Path) -> None:
+    profile = _profile_with_secret_person(home)
+    _set_pin(profile)
+    app = app_on(profile)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, LockScreen)
+        shown = " ".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "林秀英" not in shown
+        # A toast (an automatic sync's, say) waits until the lock is gone.
+        app.notify("林秀英 已同步")
+        await pilot.pause()
+        assert app.held_notices and not app._notifications
+        # Wrong tries and their wait are kept in the profile: a restart does not reset them.
+        assert not app.screen.attempt("0000")
+    again = app_on(profile)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        lock = again.screen
+        assert isinstance(lock, LockScreen) and lock.failures == 1
+        assert not lock.attempt(PIN)  # still within the wait after the wrong one
+        assert isinstance(again.screen, LockScreen)
+
+
+def test_export_full_ids_and_key_pin_ask_for_the_pin(home: Path, tmp_path: Path) -> None:
+    profile = _profile_with_secret_person(home)
+    _set_pin(profile)
+    out = tmp_path / "visits.xlsx"
+    nothing = run("export", "visits", "--full-ids", "-o", str(out))
+    assert nothing.exit_code == 1 and "PIN" in nothing.output and not out.exists()
+    wrong = run("export", "visits", "--full-ids", "-o", str(out), stdin="0000\n")
+    assert wrong.exit_code == 1 and "不对" in wrong.output and not out.exists()
+    # Too soon after the wrong one: refused without being checked.
+    soon = run("export", "visits", "--full-ids", "-o", str(out), stdin=f"{PIN}\n")
+    assert soon.exit_code == 1 and "秒后再试" in soon.output and not out.exists()
+    _wait_over(profile)
+    done = run("export", "visits", "--full-ids", "-o", str(out), stdin=f"{PIN}\n")
+    assert done.exit_code == 0, done.output
+    assert out.stat().st_mode & 0o777 == 0o600
+    # `key pin` replaces the PIN only for whoever knows it.
+    _wait_over(profile)
+    hijack = run("key", "pin", stdin="1111\n2222\n2222\n")
+    assert hijack.exit_code == 2 and "不对" in hijack.output
+    _wait_over(profile)
+    changed = run("key", "pin", stdin=f"{PIN}\n2222\n2222\n")
+    assert changed.exit_code == 0, changed.output
+    assert run("export", "visits", "-o", str(out), stdin="2222\n").exit_code == 0
+
+
+def test_restore_puts_the_wal_aside_with_the_old_file(home: Path, tmp_path: Path) -> None:
+    profile = _profile_with_secret_person(home)
+    store = keys.open_store(profile.db_path, Clock.pinned(TODAY))
+    copy = backups.take(store, tmp_path / "usb", profile.name, Clock.pinned(TODAY))
+    later = make_person(seq=203, name="陈后来")
+    store.save(later)  # committed in the WAL; the open connection keeps it there
+    restored = run("restore", "--yes", str(copy))
+    assert restored.exit_code == 0, restored.output
+    store.close()
+    [kept] = profile.folder.glob("civtui.db.before-restore-*.bak")
+    conn = raw_connect(kept, keys.key_for(profile.db_path))
+    names = {row[0] for row in conn.execute("SELECT name FROM persons")}
+    conn.close()
+    assert "陈后来" in names  # nothing committed before the restore is lost
+
+
+def test_a_day_of_work_leaves_nothing_readable_by_others(home: Path) -> None:
+    before = os.umask(0o022)  # the usual umask: whatever is private was made so on purpose
+    try:
+        assert run(*INIT).exit_code == 0
+        store = keys.open_store(Profile("default").db_path, Clock.pinned(TODAY))
+        person = make_person()
+        store.save(person)
+        store.save(Visit(person_id=person.id, visit_date=TODAY, visitor="王"))
+        store.close()
+        assert run("export", "visits", "-o", str(home / "台账.xlsx")).exit_code == 0
+        assert run("backup", "--auto", str(home / "backups")).exit_code == 0
+        assert run("key", "pin", "--pin-stdin", stdin="2580\n").exit_code == 0
+    finally:
+        os.umask(before)
+    open_to_others = [
+        f"{oct(path.stat().st_mode & 0o777)} {path.relative_to(home)}"
+        for path in [home, *home.rglob("*")]
+        if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO)
+    ]
+    assert open_to_others == []
+
+
+#: Restores killed with SIGKILL at random points; the README's long run sets 30 or more.
+KILL_RUNS = int(os.environ.get("RESTORE_KILL_RUNS", "5"))
+
+
+@pytest.mark.slow
+def test_restore_killed_at_random_points_leaves_the_old_or_the_restored_profile(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    passphrase = "kill 测试 的口令 2026"
+    keyring.set_keyring(fail_backend.Keyring())  # type: ignore[no-untyped-call]
+    monkeypatch.setenv(keys.PASSPHRASE_ENV, passphrase)
+    profile = Profile("default")
+    clock = Clock.pinned(TODAY)
+    staff = Staff(name="王", role="assistant", village_codes=[VILLAGE])
+    create_profile(profile, [Village(id=VILLAGE, name="海星村"), staff], staff.id, clock)
+    store = keys.open_store(profile.db_path, clock)
+    store.save_many([make_person(seq=100 + n) for n in range(3)])
+    backup = backups.take(store, tmp_path / "usb", profile.name, clock)
+    store.save_many([make_person(seq=200 + n) for n in range(5)])
+    pristine = tmp_path / "old.db"
+    backups.take(store, tmp_path / "old", profile.name, clock).replace(pristine)
+    key = store.key
+    store.close()
+    env = {
+        **os.environ,
+        "CIVTUI_HOME": str(home),
+        keys.PASSPHRASE_ENV: passphrase,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        "PYTHONPATH": str(ROOT),
+    }
+    command = [sys.executable, "-m", "civtui", "--today", TODAY.isoformat()]
+    command += ["restore", "--yes", str(backup)]
+
+    def reset() -> None:
+        for leftover in profile.folder.glob("civtui.db*"):
+            if not leftover.name.endswith((".lock", ".owner.json")):
+                leftover.unlink()
+        shutil.copyfile(pristine, profile.db_path)
+
+    def persons(path: Path) -> int:
+        conn = raw_connect(path, key)
+        try:
+            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+            return int(conn.execute("SELECT count(*) FROM persons").fetchone()[0])
+        finally:
+            conn.close()
+
+    reset()
+    started = time.monotonic()
+    whole = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    took = time.monotonic() - started
+    assert whole.returncode == 0, whole.stderr
+    assert persons(profile.db_path) == 3
+    seed = int(os.environ.get("RESTORE_KILL_SEED", random.randrange(1 << 30)))
+    rng = random.Random(seed)
+    outcomes = []
+    for _ in range(KILL_RUNS):
+        reset()
+        child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # Most of a run is start-up (imports, scrypt); the file work is at its end.
+        time.sleep(rng.uniform(0.5, 1.05) * took)
+        child.send_signal(signal.SIGKILL)
+        child.communicate(timeout=60)
+        count = persons(profile.db_path)
+        assert count in (3, 8), f"a mix (seed {seed})"
+        if count == 3:  # restored: the old profile is kept beside it, whole
+            [kept] = profile.folder.glob("civtui.db.before-restore-*.bak")
+            assert persons(kept) == 8, f"old one lost (seed {seed})"
+        outcomes.append(count)
+    assert len(outcomes) == KILL_RUNS
+
+
+def _profile_with_secret_person(home: Path) -> Profile:
+    assert run(*INIT).exit_code == 0
+    profile = Profile("default")
+    store = keys.open_store(profile.db_path, Clock.pinned(TODAY))
+    person = make_person(name="林秀英")
+    store.save(person)
+    store.save(Visit(person_id=person.id, visit_date=TODAY - dt.timedelta(days=3), visitor="王"))
+    store.close()
+    return profile
+
+
+def _set_pin(profile: Profile) -> None:
+    store = keys.open_store(profile.db_path, Clock.pinned(TODAY))
+    try:
+        keys.set_pin(store, PIN)
+    finally:
+        store.close()
+
+
+def _wait_over(profile: Profile) -> None:
+    store = keys.open_store(profile.db_path, Clock.pinned(TODAY))
+    try:
+        with store.transaction():
+            store.set_meta(keys.FAILED_AT_META, "0")
+    finally:
+        store.close()
