@@ -224,4 +224,111 @@ SYNC_STRINGS: dict[str, tuple[str, str]] = {
         "Note: the server will listen on {host}, where other computers can reach it; put "
         "it behind an HTTPS reverse proxy.",
     ),
+    # -- Sealed bundles on a USB stick (civtui bundle ..., civtui server bundle ...;
+    #    sync.bundle, sync.sealed, sync.server.bundle, screens.bundle)
+    "sync.code.bundle_not_one": (
+        "这不是 civtui 的{expected}文件；请选 civtui 生成的 .civb 文件",
+        "this is not a civtui {expected} file; choose a .civb file civtui made",
+    ),
+    "sync.code.bundle_unreadable": (
+        "无法打开该文件：它不完整、被改动过，或是为另一台服务器/电脑加密的；请重新导出",
+        "the file cannot be opened: it is incomplete, was altered, or was sealed for another "
+        "server or laptop; export it again",
+    ),
+    "sync.code.bundle_bad_signature": (
+        "签名不符：该文件不是由持有该令牌的电脑（或本乡镇服务器）生成的，未导入任何内容",
+        "the signature does not match: the file was not made by that token's laptop (or this "
+        "township's server); nothing was imported",
+    ),
+    "sync.code.bundle_token_unknown": (
+        "令牌 {token} 无效、已吊销，或自升级以来从未联网同步过；请联网同步一次或换发令牌",
+        "token {token} is unknown, revoked, or has not synced online since the server was "
+        "upgraded; sync online once or issue a new token",
+    ),
+    "sync.code.bundle_too_large": (
+        "文件超过 {limit} 字节的上限，未导入",
+        "the file is larger than the {limit}-byte limit; nothing was imported",
+    ),
+    "sync.code.bundle_no_server_key": (
+        "本机还没有服务器的U盘同步公钥；请运行 civtui login，或用 civtui bundle trust 导入公钥文件",
+        "this laptop has no server key for USB bundles yet; run civtui login, or civtui "
+        "bundle trust with the key file",
+    ),
+    "sync.code.bundle_no_key_pair": (
+        "服务器还没有U盘同步密钥；请运行 civtui server bundle keygen",
+        "the server has no bundle key yet; run civtui server bundle keygen",
+    ),
+    "sync.code.bundle_key_invalid": (
+        "公钥文件格式不对：应以 civkey1_ 开头；请向乡镇索取 civtui server bundle key 生成的文件",
+        "the key file is not a server key (it starts with civkey1_); ask the township for "
+        "the file civtui server bundle key writes",
+    ),
+    "sync.code.bundle_key_changed": (
+        "本机已信任另一把服务器公钥（指纹 {fingerprint}）；请先电话核对新公钥的指纹，确认后加 --force",
+        "this laptop already trusts another server key (fingerprint {fingerprint}); check the "
+        "new key's fingerprint with the township by phone, then add --force",
+    ),
+    "sync.code.bundle_other_laptop": (
+        "该回执是给另一台电脑的，未导入；请导入本机导出的数据包的回执",
+        "this reply is for another laptop; nothing was imported. Import the reply to this "
+        "laptop's own bundle",
+    ),
+    "sync.code.bundle_already": (
+        "该回执已导入过，无需再导入",
+        "this reply was imported already; nothing to do",
+    ),
+    "sync.code.bundle_stale": (
+        "本机之后已同步到更新的数据，这份回执已过时，无需导入（其中的修改不会丢失）",
+        "this laptop has synced past this reply since; it is out of date and not needed "
+        "(nothing in it is lost)",
+    ),
+    "sync.code.bundle_gap": (
+        "本机的数据比该回执的起点更旧（档案可能从备份恢复过）；请重新导出数据包或联网同步",
+        "this laptop holds less than where the reply starts (was the profile restored from "
+        "a backup?); export a new bundle or sync online",
+    ),
+    "sync.code.bundle_kind.bundle": ("数据包", "bundle"),
+    "sync.code.bundle_kind.reply": ("回执", "reply"),
+    "bundle.cli.export": ("导出", "Exporting"),
+    "bundle.cli.import": ("导入", "Importing"),
+    "bundle.cli.reply": ("生成回执", "Making the reply"),
+    "bundle.cli.exported": (
+        "已导出到 {path}：{changes} 条修改，{size} 字节；只有乡镇服务器能打开。请带到乡镇导入，"
+        "再把回执带回来用 civtui bundle import 导入",
+        "Exported to {path}: {changes} changes, {size} bytes, readable only by the township "
+        "server. Import it there, then bring the reply back for civtui bundle import",
+    ),
+    "bundle.cli.imported": (
+        "回执已导入：{summary}",
+        "Reply imported: {summary}",
+    ),
+    "bundle.cli.server_imported": (
+        "已导入 {staff} 的数据包：采用 {accepted}，冲突 {conflicts}，被拒 {rejected}；"
+        "回执（{pulled} 条记录）已写入 {path}",
+        "Imported {staff}'s bundle: {accepted} accepted, {conflicts} conflicts, {rejected} "
+        "refused; the reply ({pulled} records) is in {path}",
+    ),
+    "bundle.cli.trusted": (
+        "已信任服务器公钥，指纹 {fingerprint}（请与乡镇核对）",
+        "Server key trusted, fingerprint {fingerprint} (check it with the township)",
+    ),
+    "bundle.cli.trusted_already": (
+        "该服务器公钥早已信任，指纹 {fingerprint}",
+        "This server key is trusted already, fingerprint {fingerprint}",
+    ),
+    "bundle.cli.key": (
+        "服务器公钥指纹 {fingerprint}；公钥已写入 {path}，可拷给无法联网的电脑用 civtui bundle trust 导入",
+        "Server key fingerprint {fingerprint}; the key is in {path}, for laptops that "
+        "cannot go online to take with civtui bundle trust",
+    ),
+    "bundle.cli.keygen": (
+        "已生成服务器U盘同步密钥，指纹 {fingerprint}",
+        "Server bundle key made, fingerprint {fingerprint}",
+    ),
+    "bundle.cli.keygen_exists": (
+        "服务器已有密钥（指纹 {fingerprint}）；换新密钥会使尚未导入的数据包全部作废，确需更换请加 --force",
+        "the server has a key already (fingerprint {fingerprint}); a new one makes every bundle "
+        "not yet imported unreadable: add --force if you mean it",
+    ),
+    "bundle.cli.not_found": ("找不到文件 {path}", "no file {path}"),
 }
