@@ -332,3 +332,43 @@ SYNC_STRINGS: dict[str, tuple[str, str]] = {
     ),
     "bundle.cli.not_found": ("找不到文件 {path}", "no file {path}"),
 }
+
+#: The English of `civtui bundle ...` and `civtui server bundle ...` help (merged into
+#: `civtui.i18n_cli.CLI_HELP_EN`).
+BUNDLE_HELP_EN: dict[str, str] = {
+    "无网络时用U盘同步：导出数据包、导入回执、信任服务器公钥。": (
+        "Sync on a USB stick where there is no link: export a bundle, import its reply, "
+        "trust the server's key."
+    ),
+    "把待上传的修改导出为加密数据包（FILE 为目录时按村代码和日期命名）。": (
+        "Export what a sync would send as a sealed bundle (a FILE that is a folder gets a "
+        "name of village code and date)."
+    ),
+    "导入乡镇服务器生成的回执：确认已上传的修改，并下载其他人的修改。": (
+        "Import the township server's reply: acknowledges what was sent and brings what "
+        "others changed."
+    ),
+    "替换本机已信任的另一把服务器公钥。": "Replace another server key this laptop trusts.",
+    "信任服务器公钥文件（由 civtui server bundle key 生成），供无法联网登录的电脑使用。": (
+        "Trust a server key file (from civtui server bundle key), for a laptop that cannot "
+        "log in online."
+    ),
+    "U盘数据包：服务器密钥、导入村里带来的数据包。": (
+        "USB-stick bundles: the server's key, and importing the bundles villages bring."
+    ),
+    "替换现有密钥（尚未导入的数据包将全部作废）。": (
+        "Replace the existing key (bundles not yet imported become unreadable)."
+    ),
+    "生成服务器的U盘同步密钥（civtui server init 已自动生成）。": (
+        "Make the server's bundle key (civtui server init makes one already)."
+    ),
+    "公钥写入的文件。": "The file to write the public key to.",
+    "写出服务器公钥文件，供电脑用 civtui bundle trust 导入。": (
+        "Write the server's public key to a file, for laptops to take with civtui bundle trust."
+    ),
+    "回执文件（默认在数据包旁）。": "The reply file (default: beside the bundle).",
+    "导入村里电脑导出的数据包（与联网同步相同的合并），并生成给该电脑的回执。": (
+        "Import a village laptop's bundle (merged as an online sync is) and write that "
+        "laptop's reply."
+    ),
+}
