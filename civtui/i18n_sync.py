@@ -331,6 +331,48 @@ SYNC_STRINGS: dict[str, tuple[str, str]] = {
         "not yet imported unreadable: add --force if you mean it",
     ),
     "bundle.cli.not_found": ("找不到文件 {path}", "no file {path}"),
+    # the 待同步 page (screens.pending, screens.bundle)
+    "bundle.export_key": ("导出到U盘", "Export to USB"),
+    "bundle.import_key": ("导入回执", "Import reply"),
+    "bundle.ok": ("确定", "OK"),
+    "bundle.export_where": (
+        "导出到哪个文件夹（U盘）？文件名只含村代码和日期，内容已加密，只有乡镇服务器能打开。",
+        "Export to which folder (the USB stick)? The file is named by village code and date "
+        "only, and sealed: only the township server can open it.",
+    ),
+    "bundle.import_which": (
+        "回执文件的路径（乡镇服务器生成的 …-reply.civb）：",
+        "The reply file's path (the …-reply.civb the township server made):",
+    ),
+    "bundle.no_file": (
+        "路径：没有这个文件；请输入回执文件的完整路径",
+        "path: there is no such file; type the reply file's full path",
+    ),
+    "bundle.no_folder": (
+        "路径：没有这个文件夹；请输入U盘上已有的文件夹",
+        "path: there is no such folder; type a folder that exists on the USB stick",
+    ),
+    "bundle.never": (
+        "U盘同步：还没有导出过数据包（e 导出到U盘，r 导入回执）",
+        "USB sync: no bundle exported yet (e exports to USB, r imports a reply)",
+    ),
+    "bundle.reply_awaited": (
+        "U盘同步：最近一次数据包于 {at} 导出（{changes} 条修改），回执尚未导回",
+        "USB sync: the last bundle left at {at} ({changes} changes); its reply has not come back yet",
+    ),
+    "bundle.reply_back": (
+        "U盘同步：最近一次数据包于 {at} 导出（{changes} 条修改），回执已导回",
+        "USB sync: the last bundle left at {at} ({changes} changes); its reply came back",
+    ),
+    "bundle.exported": (
+        "已导出到 {path}（{changes} 条修改）；请带到乡镇导入",
+        "Exported to {path} ({changes} changes); take it to the township",
+    ),
+    "bundle.imported": ("回执已导入：{summary}", "Reply imported: {summary}"),
+    "bundle.os_error": (
+        "文件读写失败：{error}；请检查U盘是否插好",
+        "the file could not be read or written: {error}; check the USB stick",
+    ),
 }
 
 #: The English of `civtui bundle ...` and `civtui server bundle ...` help (merged into
