@@ -182,7 +182,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.unsettled_restore = False
         #: Each laptop's bundles as they left it, and the replies the server made it, in
         #: order: a rule may carry any of them, an old one or the same one again.
-        self.bundles: list[list[bytes]] = [[] for _ in ROLES]
+        self.exported: list[list[bytes]] = [[] for _ in ROLES]
         self.replies: list[list[bytes]] = [[] for _ in ROLES]
 
     def teardown(self) -> None:
@@ -646,14 +646,14 @@ class SyncMachine(RuleBasedStateMachine):
     @rule(i=laptops)
     def bundle_export(self, i: int) -> None:
         lap = self.lap(i)
-        self.bundles[i].append(lap.export_bundle())
+        self.exported[i].append(lap.export_bundle())
 
-    @precondition(lambda self: any(self.bundles))
+    @precondition(lambda self: any(self.exported))
     @rule(data=st.data())
     def bundle_to_server(self, data: st.DataObject) -> None:
         """The township imports a bundle: the newest, an older one after it, or one again."""
-        i = data.draw(st.sampled_from([n for n, made in enumerate(self.bundles) if made]))
-        carried = data.draw(st.sampled_from(self.bundles[i]), label="bundle")
+        i = data.draw(st.sampled_from([n for n, made in enumerate(self.exported) if made]))
+        carried = data.draw(st.sampled_from(self.exported[i]), label="bundle")
         self.world.ms += 1000
         done = self.server.import_bundle(carried)
         for reason in done.refused:
