@@ -415,7 +415,7 @@ from civtui.i18n_policy import STRINGS as _POLICY_STRINGS  # noqa: E402
 from civtui.i18n_security import SECURITY_HELP_EN  # noqa: E402
 from civtui.i18n_security import STRINGS as _SECURITY_STRINGS  # noqa: E402
 from civtui.i18n_server import SERVER_HELP_EN, SERVER_STRINGS  # noqa: E402
-from civtui.i18n_sync import SYNC_STRINGS  # noqa: E402
+from civtui.i18n_sync import BUNDLE_HELP_EN, SYNC_STRINGS  # noqa: E402
 
 STRINGS.update(CLI_STRINGS)
 STRINGS.update(_POLICY_STRINGS)
@@ -423,6 +423,7 @@ STRINGS.update(_SECURITY_STRINGS)
 STRINGS.update(SERVER_STRINGS)
 STRINGS.update(SYNC_STRINGS)
 CLI_HELP_EN.update(SERVER_HELP_EN)
+CLI_HELP_EN.update(BUNDLE_HELP_EN)
 CLI_HELP_EN.update(SECURITY_HELP_EN)
 CLI_HELP_EN.update(POLICY_HELP_EN)
 

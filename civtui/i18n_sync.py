@@ -224,4 +224,193 @@ SYNC_STRINGS: dict[str, tuple[str, str]] = {
         "Note: the server will listen on {host}, where other computers can reach it; put "
         "it behind an HTTPS reverse proxy.",
     ),
+    # -- Sealed bundles on a USB stick (civtui bundle ..., civtui server bundle ...;
+    #    sync.bundle, sync.sealed, sync.server.bundle, screens.bundle)
+    "sync.code.bundle_not_one": (
+        "这不是 civtui 的{expected}文件；请选 civtui 生成的 .civb 文件",
+        "this is not a civtui {expected} file; choose a .civb file civtui made",
+    ),
+    "sync.code.bundle_unreadable": (
+        "无法打开该文件：它不完整、被改动过，或是为另一台服务器/电脑加密的；请重新导出",
+        "the file cannot be opened: it is incomplete, was altered, or was sealed for another "
+        "server or laptop; export it again",
+    ),
+    "sync.code.bundle_bad_signature": (
+        "签名不符：该文件不是由持有该令牌的电脑（或本乡镇服务器）生成的，未导入任何内容",
+        "the signature does not match: the file was not made by that token's laptop (or this "
+        "township's server); nothing was imported",
+    ),
+    "sync.code.bundle_token_unknown": (
+        "令牌 {token} 无效、已吊销，或自升级以来从未联网同步过；请联网同步一次或换发令牌",
+        "token {token} is unknown, revoked, or has not synced online since the server was "
+        "upgraded; sync online once or issue a new token",
+    ),
+    "sync.code.bundle_too_large": (
+        "文件超过 {limit} 字节的上限，未导入",
+        "the file is larger than the {limit}-byte limit; nothing was imported",
+    ),
+    "sync.code.bundle_no_server_key": (
+        "本机还没有服务器的U盘同步公钥；请运行 civtui login，或用 civtui bundle trust 导入公钥文件",
+        "this laptop has no server key for USB bundles yet; run civtui login, or civtui "
+        "bundle trust with the key file",
+    ),
+    "sync.code.bundle_no_key_pair": (
+        "服务器还没有U盘同步密钥；请运行 civtui server bundle keygen",
+        "the server has no bundle key yet; run civtui server bundle keygen",
+    ),
+    "sync.code.bundle_key_invalid": (
+        "公钥文件格式不对：应以 civkey1_ 开头；请向乡镇索取 civtui server bundle key 生成的文件",
+        "the key file is not a server key (it starts with civkey1_); ask the township for "
+        "the file civtui server bundle key writes",
+    ),
+    "sync.code.bundle_key_changed": (
+        "本机已信任另一把服务器公钥（指纹 {fingerprint}）；请先电话核对新公钥的指纹，确认后加 --force",
+        "this laptop already trusts another server key (fingerprint {fingerprint}); check the "
+        "new key's fingerprint with the township by phone, then add --force",
+    ),
+    "sync.code.bundle_other_laptop": (
+        "该回执是给另一台电脑的，未导入；请导入本机导出的数据包的回执",
+        "this reply is for another laptop; nothing was imported. Import the reply to this "
+        "laptop's own bundle",
+    ),
+    "sync.code.bundle_already": (
+        "该回执已导入过，无需再导入",
+        "this reply was imported already; nothing to do",
+    ),
+    "sync.code.bundle_stale": (
+        "本机之后已同步到更新的数据，这份回执已过时，无需导入（其中的修改不会丢失）",
+        "this laptop has synced past this reply since; it is out of date and not needed "
+        "(nothing in it is lost)",
+    ),
+    "sync.code.bundle_gap": (
+        "本机的数据比该回执的起点更旧（档案可能从备份恢复过）；请重新导出数据包或联网同步",
+        "this laptop holds less than where the reply starts (was the profile restored from "
+        "a backup?); export a new bundle or sync online",
+    ),
+    "sync.code.bundle_kind.bundle": ("数据包", "bundle"),
+    "sync.code.bundle_kind.reply": ("回执", "reply"),
+    "bundle.cli.export": ("导出", "Exporting"),
+    "bundle.cli.import": ("导入", "Importing"),
+    "bundle.cli.reply": ("生成回执", "Making the reply"),
+    "bundle.cli.exported": (
+        "已导出到 {path}：{changes} 条修改，{size} 字节；只有乡镇服务器能打开。请带到乡镇导入，"
+        "再把回执带回来用 civtui bundle import 导入",
+        "Exported to {path}: {changes} changes, {size} bytes, readable only by the township "
+        "server. Import it there, then bring the reply back for civtui bundle import",
+    ),
+    "bundle.cli.imported": (
+        "回执已导入：{summary}",
+        "Reply imported: {summary}",
+    ),
+    "bundle.cli.server_imported": (
+        "已导入 {staff} 的数据包：采用 {accepted}，冲突 {conflicts}，被拒 {rejected}；"
+        "回执（{pulled} 条记录）已写入 {path}",
+        "Imported {staff}'s bundle: {accepted} accepted, {conflicts} conflicts, {rejected} "
+        "refused; the reply ({pulled} records) is in {path}",
+    ),
+    "bundle.cli.trusted": (
+        "已信任服务器公钥，指纹 {fingerprint}（请与乡镇核对）",
+        "Server key trusted, fingerprint {fingerprint} (check it with the township)",
+    ),
+    "bundle.cli.trusted_already": (
+        "该服务器公钥早已信任，指纹 {fingerprint}",
+        "This server key is trusted already, fingerprint {fingerprint}",
+    ),
+    "bundle.cli.key": (
+        "服务器公钥指纹 {fingerprint}；公钥已写入 {path}，可拷给无法联网的电脑用 civtui bundle trust 导入",
+        "Server key fingerprint {fingerprint}; the key is in {path}, for laptops that "
+        "cannot go online to take with civtui bundle trust",
+    ),
+    "bundle.cli.keygen": (
+        "已生成服务器U盘同步密钥，指纹 {fingerprint}",
+        "Server bundle key made, fingerprint {fingerprint}",
+    ),
+    "bundle.cli.keygen_exists": (
+        "服务器已有密钥（指纹 {fingerprint}）；换新密钥会使尚未导入的数据包全部作废，确需更换请加 --force",
+        "the server has a key already (fingerprint {fingerprint}); a new one makes every bundle "
+        "not yet imported unreadable: add --force if you mean it",
+    ),
+    "bundle.cli.not_found": ("找不到文件 {path}", "no file {path}"),
+    # the 待同步 page (screens.pending, screens.bundle)
+    "bundle.export_key": ("导出到U盘", "Export to USB"),
+    "bundle.import_key": ("导入回执", "Import reply"),
+    "bundle.ok": ("确定", "OK"),
+    "bundle.export_where": (
+        "导出到哪个文件夹（U盘）？文件名只含村代码和日期，内容已加密，只有乡镇服务器能打开。",
+        "Export to which folder (the USB stick)? The file is named by village code and date "
+        "only, and sealed: only the township server can open it.",
+    ),
+    "bundle.import_which": (
+        "回执文件的路径（乡镇服务器生成的 …-reply.civb）：",
+        "The reply file's path (the …-reply.civb the township server made):",
+    ),
+    "bundle.no_file": (
+        "路径：没有这个文件；请输入回执文件的完整路径",
+        "path: there is no such file; type the reply file's full path",
+    ),
+    "bundle.no_folder": (
+        "路径：没有这个文件夹；请输入U盘上已有的文件夹",
+        "path: there is no such folder; type a folder that exists on the USB stick",
+    ),
+    "bundle.never": (
+        "U盘同步：还没有导出过数据包（e 导出到U盘，r 导入回执）",
+        "USB sync: no bundle exported yet (e exports to USB, r imports a reply)",
+    ),
+    "bundle.reply_awaited": (
+        "U盘同步：最近一次数据包于 {at} 导出（{changes} 条修改），回执尚未导回",
+        "USB sync: the last bundle left at {at} ({changes} changes); its reply has not come back yet",
+    ),
+    "bundle.reply_back": (
+        "U盘同步：最近一次数据包于 {at} 导出（{changes} 条修改），回执已导回",
+        "USB sync: the last bundle left at {at} ({changes} changes); its reply came back",
+    ),
+    "bundle.exported": (
+        "已导出到 {path}（{changes} 条修改）；请带到乡镇导入",
+        "Exported to {path} ({changes} changes); take it to the township",
+    ),
+    "bundle.imported": ("回执已导入：{summary}", "Reply imported: {summary}"),
+    "bundle.os_error": (
+        "文件读写失败：{error}；请检查U盘是否插好",
+        "the file could not be read or written: {error}; check the USB stick",
+    ),
+}
+
+#: The English of `civtui bundle ...` and `civtui server bundle ...` help (merged into
+#: `civtui.i18n_cli.CLI_HELP_EN`).
+BUNDLE_HELP_EN: dict[str, str] = {
+    "无网络时用U盘同步：导出数据包、导入回执、信任服务器公钥。": (
+        "Sync on a USB stick where there is no link: export a bundle, import its reply, "
+        "trust the server's key."
+    ),
+    "把待上传的修改导出为加密数据包（FILE 为目录时按村代码和日期命名）。": (
+        "Export what a sync would send as a sealed bundle (a FILE that is a folder gets a "
+        "name of village code and date)."
+    ),
+    "导入乡镇服务器生成的回执：确认已上传的修改，并下载其他人的修改。": (
+        "Import the township server's reply: acknowledges what was sent and brings what "
+        "others changed."
+    ),
+    "替换本机已信任的另一把服务器公钥。": "Replace another server key this laptop trusts.",
+    "信任服务器公钥文件（由 civtui server bundle key 生成），供无法联网登录的电脑使用。": (
+        "Trust a server key file (from civtui server bundle key), for a laptop that cannot "
+        "log in online."
+    ),
+    "U盘数据包：服务器密钥、导入村里带来的数据包。": (
+        "USB-stick bundles: the server's key, and importing the bundles villages bring."
+    ),
+    "替换现有密钥（尚未导入的数据包将全部作废）。": (
+        "Replace the existing key (bundles not yet imported become unreadable)."
+    ),
+    "生成服务器的U盘同步密钥（civtui server init 已自动生成）。": (
+        "Make the server's bundle key (civtui server init makes one already)."
+    ),
+    "公钥写入的文件。": "The file to write the public key to.",
+    "写出服务器公钥文件，供电脑用 civtui bundle trust 导入。": (
+        "Write the server's public key to a file, for laptops to take with civtui bundle trust."
+    ),
+    "回执文件（默认在数据包旁）。": "The reply file (default: beside the bundle).",
+    "导入村里电脑导出的数据包（与联网同步相同的合并），并生成给该电脑的回执。": (
+        "Import a village laptop's bundle (merged as an online sync is) and write that "
+        "laptop's reply."
+    ),
 }

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
 from civtui.domain.models import RECORD_TYPES
+from civtui.services import bundles
+from civtui.services.keys import open_store
 from db import outbox, queries
 from screens.base import CivScreen
 from screens.messages import SyncStateChanged
@@ -19,11 +25,15 @@ class PendingScreen(CivScreen[None]):
         Binding("home", "newest", "pending.newest", id="pending.newest", show=False),
         Binding("end", "oldest", "pending.oldest", id="pending.oldest", show=False),
         Binding("c", "conflicts", "pending.conflicts_key", id="pending.conflicts"),
+        # No link at all: the sync goes on a USB stick, and its reply comes back on one.
+        Binding("e", "bundle_export", "bundle.export_key", id="pending.bundle_export"),
+        Binding("r", "bundle_import", "bundle.import_key", id="pending.bundle_import"),
     ]
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(self.civ.t("pending.title"), classes="title", id="pending-title")
+        yield Static("", id="bundle-standing")
         yield DataTable(id="changes", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -88,6 +98,74 @@ class PendingScreen(CivScreen[None]):
         if open_conflicts:
             title = t("pending.conflicts_hint", title=title, count=open_conflicts)
         self.query_one("#pending-title", Static).update(title)
+        self.query_one("#bundle-standing", Static).update(Text(self._bundle_words()))
+
+    def _bundle_words(self) -> str:
+        """When the last bundle left, and whether its reply came back."""
+        t = self.civ.t
+        said = bundles.standing(self.civ.store)
+        if said.exported_at is None:
+            return t("bundle.never")
+        left = said.exported_at[:16].replace("T", " ")
+        if said.reply_back:
+            return t("bundle.reply_back", at=left, changes=said.changes)
+        return t("bundle.reply_awaited", at=left, changes=said.changes)
+
+    def action_bundle_export(self) -> None:
+        from screens.bundle import BundlePathModal
+
+        question = self.civ.t("bundle.export_where")
+        self.app.push_screen(
+            BundlePathModal(question, Path.cwd(), must_exist=False), self._export_to
+        )
+
+    def action_bundle_import(self) -> None:
+        from screens.bundle import BundlePathModal
+
+        question = self.civ.t("bundle.import_which")
+        self.app.push_screen(
+            BundlePathModal(question, Path.cwd(), must_exist=True), self._import_from
+        )
+
+    def _export_to(self, path: Path | None) -> None:
+        if path is not None:
+            self.run_bundle("export", path)
+
+    def _import_from(self, path: Path | None) -> None:
+        if path is not None:
+            self.run_bundle("import", path)
+
+    @work(thread=True, exclusive=True, group="bundle", exit_on_error=False)
+    def run_bundle(self, what: str, path: Path) -> None:
+        """Export or import in a worker, on its own connection to the profile's file."""
+        from sync import words
+        from sync.client import SyncError, summary
+        from sync.sealed import BundleError
+
+        t = self.civ.t
+        store = open_store(self.civ.profile.db_path, self.civ.clock)
+        try:
+            if what == "export":
+                written, made = bundles.export_to(self.civ.profile.name, store, path)
+                said = t("bundle.exported", path=str(written), changes=made.changes)
+            else:
+                data = bundles.read_file(path)
+                report = bundles.import_reply(self.civ.profile.name, store, data)
+                said = t("bundle.imported", summary=words.say(summary(report)[0], t))
+            severity = "information"
+        except bundles.NotLoggedInError:
+            said, severity = t("sync.not_logged_in"), "warning"
+        except (BundleError, SyncError) as exc:
+            said, severity = words.say(exc.reason, t), "error"
+        except OSError as exc:
+            said, severity = t("bundle.os_error", error=exc.strerror or str(exc)), "error"
+        finally:
+            store.close()
+        self.app.call_from_thread(self._bundle_done, said, severity)
+
+    def _bundle_done(self, said: str, severity: str) -> None:
+        self.notify(Text(said).plain, severity=severity, timeout=10, markup=False)  # type: ignore[arg-type]
+        self.load()
 
     def on_sync_state_changed(self, _message: SyncStateChanged) -> None:
         self.load()

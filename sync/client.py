@@ -370,43 +370,56 @@ def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Pr
             break
         request = push_request(store.device_id, batch, resolved, outbox.highest_acked(store))
         answer = conn.call("POST", protocol.PATH_PUSH, request, PushResponse)
-        # The server closes what it can and ignores the rest (closed already, or unknown):
-        # either way the laptop is done telling it.
-        outbox.resolutions_sent(store, resolved)
-        report.resolutions_sent += len(resolved)
-        acks = [
-            outbox.Ack(r.seq, r.status, r.reason.stored_text() if r.reason else None)
-            for r in answer.results
-        ]
-        sent = {c.seq: c for c in batch}
-        waiting = [
-            outbox.Waiting(
-                sent[r.seq].table,
-                sent[r.seq].record_id,
-                # The record named; a delete of a missing record waits for that record.
-                str(r.reason.params.get("table", sent[r.seq].table)),
-                str(r.reason.params.get("id", sent[r.seq].record_id)),
-            )
-            for r in answer.results
-            if r.status == "rejected" and r.reason and r.reason.code in WAITING_CODES
-            and r.seq in sent
-        ]  # fmt: skip
-        outbox.record_acks(
-            store, acks, store.clock.now().isoformat(timespec="seconds"), run, waiting
-        )
-        report.pushed += len(acks)
-        report.accepted += sum(a.status == "accepted" for a in acks)
-        report.conflicts += sum(a.status == "conflict" for a in acks)
-        report.conflict_reasons += [
-            r.reason for r in answer.results if r.status == "conflict" and r.reason
-        ]
-        rejected = [r for r in answer.results if r.status == "rejected"]
-        report.rejected += len(rejected)
-        report.rejected_reasons += [r.reason or Reason.of(Code.OTHER, text="") for r in rejected]
-        report.warnings += [w for w in answer.warnings if w not in report.warnings]
+        acks = apply_push_answer(store, report, run, batch, resolved, answer)
         tell("push", report.pushed, total)
         if not acks and not resolved:
             break
+
+
+def apply_push_answer(
+    store: Store,
+    report: SyncReport,
+    run: int,
+    batch: list[outbox.Outgoing],
+    resolved: list[int],
+    answer: PushResponse,
+) -> int:
+    """Store the server's answer to one push of `batch` (and of the conflicts `resolved`);
+    returns how many changes it acknowledged. An online push and a reply bundle
+    (`sync.bundle`) both come here."""
+    # The server closes what it can and ignores the rest (closed already, or unknown):
+    # either way the laptop is done telling it.
+    outbox.resolutions_sent(store, resolved)
+    report.resolutions_sent += len(resolved)
+    acks = [
+        outbox.Ack(r.seq, r.status, r.reason.stored_text() if r.reason else None)
+        for r in answer.results
+    ]
+    sent = {c.seq: c for c in batch}
+    waiting = [
+        outbox.Waiting(
+            sent[r.seq].table,
+            sent[r.seq].record_id,
+            # The record named; a delete of a missing record waits for that record.
+            str(r.reason.params.get("table", sent[r.seq].table)),
+            str(r.reason.params.get("id", sent[r.seq].record_id)),
+        )
+        for r in answer.results
+        if r.status == "rejected" and r.reason and r.reason.code in WAITING_CODES
+        and r.seq in sent
+    ]  # fmt: skip
+    outbox.record_acks(store, acks, store.clock.now().isoformat(timespec="seconds"), run, waiting)
+    report.pushed += len(acks)
+    report.accepted += sum(a.status == "accepted" for a in acks)
+    report.conflicts += sum(a.status == "conflict" for a in acks)
+    report.conflict_reasons += [
+        r.reason for r in answer.results if r.status == "conflict" and r.reason
+    ]
+    rejected = [r for r in answer.results if r.status == "rejected"]
+    report.rejected += len(rejected)
+    report.rejected_reasons += [r.reason or Reason.of(Code.OTHER, text="") for r in rejected]
+    report.warnings += [w for w in answer.warnings if w not in report.warnings]
+    return len(acks)
 
 
 def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) -> bool:
@@ -421,28 +434,44 @@ def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) ->
             PullRequest(cursor=cursor, limit=PULL_PAGE, device_id=store.device_id),
             PullResponse,
         )
-        held = page.applied_through
-        if held is not None and not checked:
+        if page.applied_through is not None and not checked:
             checked = True
-            if held > outbox.last_seq(store) and not report.new_device_id:
-                # Restored from an older copy, with nothing to push that would have shown it.
-                report.new_device_id = outbox.start_over_as_new_device(store)
+            said = server_holds(store, report, page.applied_through)
+            if said == "restart":
                 cursor = 0
                 continue
-            if held < outbox.highest_acked(store) and not report.resent:
-                # The server was restored from a backup and lost changes it had acknowledged.
-                report.resent = outbox.send_again_after(store, held)
-                lacking = True
-        before = outbox.conflicts_by_id(store, [c.id for c in page.conflicts])
-        outbox.apply_page(store, page.records, page.conflicts, page.cursor)
-        _note_conflicts(store, report, page.conflicts, before)
-        report.pulled += len(page.records)
-        report.pulled_conflicts += len(page.conflicts)
+            lacking = lacking or said == "lacking"
+        apply_pull_page(store, report, page)
         cursor = page.cursor
         tell("pull", report.pulled, report.pulled + (PULL_PAGE if page.has_more else 0))
         if not page.has_more:
             report.held = outbox.held_count(store)
             return lacking
+
+
+def server_holds(store: Store, report: SyncReport, held: int) -> str | None:
+    """What a pull's `applied_through` (`held`) says of this laptop and the server: "restart"
+    when this profile is an older copy (it has taken a new device id and its cursor is 0),
+    "lacking" when the server lost changes it had acknowledged (they are pending again)."""
+    if held > outbox.last_seq(store) and not report.new_device_id:
+        # Restored from an older copy, with nothing to push that would have shown it.
+        report.new_device_id = outbox.start_over_as_new_device(store)
+        return "restart"
+    if held < outbox.highest_acked(store) and not report.resent:
+        # The server was restored from a backup and lost changes it had acknowledged.
+        report.resent = outbox.send_again_after(store, held)
+        return "lacking"
+    return None
+
+
+def apply_pull_page(store: Store, report: SyncReport, page: PullResponse) -> None:
+    """Store one pulled page with its cursor, and note its conflicts in `report`. An online
+    pull and a reply bundle (`sync.bundle`) both come here."""
+    before = outbox.conflicts_by_id(store, [c.id for c in page.conflicts])
+    outbox.apply_page(store, page.records, page.conflicts, page.cursor)
+    _note_conflicts(store, report, page.conflicts, before)
+    report.pulled += len(page.records)
+    report.pulled_conflicts += len(page.conflicts)
 
 
 def _note_conflicts(

@@ -29,6 +29,8 @@ PATH_HEALTH = f"{API}/health"
 PATH_ME = f"{API}/me"
 PATH_PUSH = f"{API}/push"
 PATH_PULL = f"{API}/pull"
+#: The server's public key for sealed bundles (`sync.bundle`), asked at login.
+PATH_BUNDLE_KEY = f"{API}/bundle-key"
 
 #: A request body may be this large on the wire...
 MAX_COMPRESSED_BYTES = 2 * 1024 * 1024
@@ -113,6 +115,20 @@ class Code(StrEnum):
     CONFLICTS_MORE = "conflicts_more"
     #: Conflicts a person resolved on another laptop, closed here by this sync.
     CONFLICTS_CLOSED = "conflicts_closed"
+    # -- sealed bundles on a USB stick (sync.bundle): why one is refused or changes nothing
+    BUNDLE_NOT_ONE = "bundle_not_one"
+    BUNDLE_UNREADABLE = "bundle_unreadable"
+    BUNDLE_BAD_SIGNATURE = "bundle_bad_signature"
+    BUNDLE_TOKEN_UNKNOWN = "bundle_token_unknown"
+    BUNDLE_TOO_LARGE = "bundle_too_large"
+    BUNDLE_NO_SERVER_KEY = "bundle_no_server_key"
+    BUNDLE_NO_KEY_PAIR = "bundle_no_key_pair"
+    BUNDLE_KEY_INVALID = "bundle_key_invalid"
+    BUNDLE_KEY_CHANGED = "bundle_key_changed"
+    BUNDLE_OTHER_LAPTOP = "bundle_other_laptop"
+    BUNDLE_ALREADY = "bundle_already"
+    BUNDLE_STALE = "bundle_stale"
+    BUNDLE_GAP = "bundle_gap"
 
 
 #: The parameters each code carries, by name.
@@ -154,6 +170,20 @@ PARAMS: dict[Code, tuple[str, ...]] = {
     Code.CONFLICT_FOUND: ("table", "id", "field", "who", "side"),
     Code.CONFLICTS_MORE: ("count",),
     Code.CONFLICTS_CLOSED: ("count",),
+    #: `expected`: "bundle" (a laptop's, for the server) or "reply" (the server's answer).
+    Code.BUNDLE_NOT_ONE: ("expected",),
+    Code.BUNDLE_UNREADABLE: (),
+    Code.BUNDLE_BAD_SIGNATURE: (),
+    Code.BUNDLE_TOKEN_UNKNOWN: ("token",),
+    Code.BUNDLE_TOO_LARGE: ("limit",),
+    Code.BUNDLE_NO_SERVER_KEY: (),
+    Code.BUNDLE_NO_KEY_PAIR: (),
+    Code.BUNDLE_KEY_INVALID: (),
+    Code.BUNDLE_KEY_CHANGED: ("fingerprint",),
+    Code.BUNDLE_OTHER_LAPTOP: (),
+    Code.BUNDLE_ALREADY: (),
+    Code.BUNDLE_STALE: (),
+    Code.BUNDLE_GAP: (),
 }
 
 #: This laptop's part in a conflict (Code.CONFLICT_FOUND's `side`): its own value lost, its
@@ -342,6 +372,12 @@ class Health(Message):
     status: Literal["ok"]
     version: str
     server_time_ms: int
+
+
+class BundleKey(Message):
+    """The server's public key for sealed bundles, as `civtui bundle trust` reads it too."""
+
+    key: str = Field(max_length=200)
 
 
 class BodyTooLargeError(ValueError):

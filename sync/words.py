@@ -44,6 +44,8 @@ def say(reason: Reason, t: Translator) -> str:
         params["detail"] = _detail(params["detail"], t)
     if reason.code is Code.CONFLICT_FOUND:
         _conflict_words(params, str(reason.params.get("table", "")), t)
+    if reason.code is Code.BUNDLE_NOT_ONE and params.get("expected") in ("bundle", "reply"):
+        params["expected"] = t(f"sync.code.bundle_kind.{params['expected']}")
     key = f"sync.code.{reason.code}"
     try:
         return t(key, **params)

@@ -26,7 +26,9 @@ from civtui.domain.models import RECORD_TYPES, SYNCED_TYPES, Record, Staff, Vill
 from db import Store
 from db.connection import backup
 from db.store import STORED, open_store
+from sync import bundle
 from sync.client import Connection, SyncReport, sync
+from sync.server import bundle as server_bundle
 from sync.server import storage, tokens
 from sync.server.app import create_app
 
@@ -141,6 +143,8 @@ def make_templates(folder: Path) -> Templates:
     server = folder / "server.db"
     engine = storage.make_engine(f"sqlite:///{server}")
     storage.migrate(engine)
+    # The key pair `server init` makes, and given to every laptop as `login` does.
+    server_key, _ = server_bundle.make_keys(engine)
     given: dict[str, str] = {}
     profiles: dict[str, Path] = {}
     for role in ROLES:
@@ -152,6 +156,7 @@ def make_templates(folder: Path) -> Templates:
         store.save_many([*villages, staff])
         with store.transaction():
             store.set_meta("staff_id", staff.id)
+        bundle.trust(store, server_key)
         store.close()
         profiles[role.name] = path
     engine.dispose()
@@ -235,6 +240,10 @@ class Server:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(select(storage.conflicts))]
 
+    def import_bundle(self, data: bytes) -> server_bundle.Imported:
+        """`civtui server bundle import`: a laptop's bundle applied, its reply made."""
+        return server_bundle.import_bundle(self.engine, data)
+
 
 @dataclass(frozen=True)
 class ServerRecord:
@@ -281,6 +290,16 @@ class Laptop:
         finally:
             server.transport.fault = None
             conn.close()
+
+    def export_bundle(self) -> bytes:
+        """`civtui bundle export`: what a sync would push, sealed for the server."""
+        made = bundle.export(self.store, self.token)
+        bundle.note_export(self.store, made)
+        return made.data
+
+    def import_reply(self, data: bytes) -> SyncReport:
+        """`civtui bundle import`: the server's reply, applied as a sync applies answers."""
+        return bundle.import_reply(self.store, self.token, data)
 
     def keep_copy(self) -> int:
         copy = self.store.path.with_name(f"copy-{len(self.copies)}.db")

@@ -94,6 +94,7 @@ from db.store import open_store
 from sync import client
 from sync.client import SyncError
 from sync.protocol import Code
+from sync.sealed import BundleError
 from sync.server import merge
 from tests.conftest import examples
 from tests.sync_model import (
@@ -180,6 +181,10 @@ class SyncMachine(RuleBasedStateMachine):
         #: A server restore not yet followed by a settle: laptops may still have to send
         #: again what it lost.
         self.unsettled_restore = False
+        #: Each laptop's bundles as they left it, and the replies the server made it, in
+        #: order: a rule may carry any of them, an old one or the same one again.
+        self.exported: list[list[bytes]] = [[] for _ in ROLES]
+        self.replies: list[list[bytes]] = [[] for _ in ROLES]
 
     def teardown(self) -> None:
         # Hypothesis ends an example that ran out of data by raising through the rules too;
@@ -634,6 +639,52 @@ class SyncMachine(RuleBasedStateMachine):
         except client.OfflineError:
             pass
         else:
+            self.check_refusals(report)
+        self.note_acks(i)
+
+    # -- sync on a USB stick (sync.bundle): the same pushes and pulls, carried by hand --------
+
+    @rule(i=laptops)
+    def bundle_export(self, i: int) -> None:
+        lap = self.lap(i)
+        self.exported[i].append(lap.export_bundle())
+
+    @precondition(lambda self: any(self.exported))
+    @rule(data=st.data())
+    def bundle_to_server(self, data: st.DataObject) -> None:
+        """The township imports a bundle: the newest, an older one after it, or one again."""
+        i = data.draw(st.sampled_from([n for n, made in enumerate(self.exported) if made]))
+        carried = data.draw(st.sampled_from(self.exported[i]), label="bundle")
+        self.world.ms += 1000
+        done = self.server.import_bundle(carried)
+        for reason in done.refused:
+            # What a sync sets right by itself, the reply's import sets right the same way.
+            assert reason.code in (Code.SEQUENCE_REUSED, Code.SERVER_BEHIND), reason
+        self.replies[i].append(done.reply)
+
+    @precondition(lambda self: any(self.replies))
+    @rule(data=st.data())
+    def reply_import(self, data: st.DataObject) -> None:
+        """A laptop imports a reply: its newest, an older one, one already imported, or one
+        made for another laptop. Each is applied, or refused with nothing written."""
+        i = data.draw(laptops, label="laptop")
+        j = data.draw(st.sampled_from([n for n, made in enumerate(self.replies) if made]))
+        carried = data.draw(st.sampled_from(self.replies[j]), label="reply")
+        lap = self.lap(i)
+        before = lap.rows(), outbox.cursor(lap.store), lap.store.pending_count()
+        try:
+            report = lap.import_reply(carried)
+        except BundleError as refused:
+            assert (lap.rows(), outbox.cursor(lap.store), lap.store.pending_count()) == before
+            if i != j:
+                assert refused.code is Code.BUNDLE_UNREADABLE  # sealed to the other's key
+            else:
+                assert refused.code in (
+                    Code.BUNDLE_ALREADY, Code.BUNDLE_STALE, Code.BUNDLE_GAP,
+                    Code.BUNDLE_OTHER_LAPTOP,  # a new device id since the bundle left
+                ), refused.reason  # fmt: skip
+        else:
+            assert i == j, "a reply for another laptop was applied"
             self.check_refusals(report)
         self.note_acks(i)
 

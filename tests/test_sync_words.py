@@ -82,6 +82,19 @@ SAMPLES: dict[Code, dict[str, Any]] = {
     },
     Code.CONFLICTS_MORE: {"count": 3},
     Code.CONFLICTS_CLOSED: {"count": 2},
+    Code.BUNDLE_NOT_ONE: {"expected": "reply"},
+    Code.BUNDLE_UNREADABLE: {},
+    Code.BUNDLE_BAD_SIGNATURE: {},
+    Code.BUNDLE_TOKEN_UNKNOWN: {"token": "3f9a01bc"},
+    Code.BUNDLE_TOO_LARGE: {"limit": 64 * 1024 * 1024},
+    Code.BUNDLE_NO_SERVER_KEY: {},
+    Code.BUNDLE_NO_KEY_PAIR: {},
+    Code.BUNDLE_KEY_INVALID: {},
+    Code.BUNDLE_KEY_CHANGED: {"fingerprint": "1a2b 3c4d 5e6f 7a8b"},
+    Code.BUNDLE_OTHER_LAPTOP: {},
+    Code.BUNDLE_ALREADY: {},
+    Code.BUNDLE_STALE: {},
+    Code.BUNDLE_GAP: {},
 }
 
 #: Every typed exception the client raises, made as the client makes it.

@@ -31,6 +31,7 @@ SUBCOMMANDS = {
     "report": "civtui.cli.excel:report_group",
     "login": "civtui.cli.sync:login",
     "sync": "civtui.cli.sync:sync_command",
+    "bundle": "civtui.cli.bundle:bundle_group",
     # The server group, with the township's reports (which use the laptops' own code) added.
     "server": "civtui.cli.township:server_group",
     "key": "civtui.cli.security:key_group",

@@ -22,7 +22,7 @@ from civtui.domain.errors import text
 from civtui.i18n import Translator
 from civtui.services import credentials, reports
 from db import outbox, queries
-from sync import words
+from sync import bundle, words
 from sync.client import (
     Connection,
     DeviceTakenError,
@@ -62,6 +62,8 @@ def login(obj: Context, url: str, token_stdin: bool) -> None:
             _fail(t, words.say(exc.reason, t), 2)
         try:
             me = conn.me()
+            # The key USB-stick bundles are sealed to, taken over this authenticated link.
+            sealed_to = bundle.fetch_server_key(conn)
         except SyncError as exc:
             _fail(t, words.say(exc.reason, t))
         finally:
@@ -69,6 +71,10 @@ def login(obj: Context, url: str, token_stdin: bool) -> None:
         local = set(queries.village_names(store))
         with store.transaction():
             store.set_meta(outbox.SERVER_URL, conn.url)
+        if sealed_to is not None:
+            # The server that answered this token is the one to trust, even over a key
+            # trusted before from a file.
+            bundle.trust(store, sealed_to, replace=True)
         try:
             credentials.save(obj.profile.name, conn.url, token, store)
         except credentials.CredentialError as exc:

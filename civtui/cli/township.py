@@ -18,6 +18,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+# `civtui server bundle ...` lives with the laptop's `civtui bundle ...`; importing it adds it.
+from civtui.cli import bundle as _bundle  # noqa: F401
 from civtui.cli.common import Context, fail
 from civtui.cli.excel import parse_month
 from civtui.domain.choices import Category, Frequency

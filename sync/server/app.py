@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from civtui import __version__
 from sync import protocol
 from sync.protocol import (
+    BundleKey,
     Code,
     Health,
     Me,
@@ -210,6 +211,16 @@ def create_app(engine: Engine) -> FastAPI:
     @app.get(protocol.PATH_ME, response_model=Me)
     def me(who: Caller) -> Me:
         return Me(staff=who.staff, role=who.role, villages=sorted(who.villages))
+
+    @app.get(protocol.PATH_BUNDLE_KEY, response_model=BundleKey)
+    def bundle_key(who: Caller) -> BundleKey:
+        # Asked at login over the authenticated link: laptops seal USB-stick bundles to it.
+        from sync.server import bundle
+
+        pair = bundle.keys(engine)
+        if pair is None:
+            raise refuse(404, Code.BUNDLE_NO_KEY_PAIR)
+        return BundleKey(key=pair.public.text())
 
     @app.post(
         protocol.PATH_PUSH, response_model=PushResponse, openapi_extra=_body_schema(PushRequest)

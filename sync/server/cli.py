@@ -115,6 +115,11 @@ def init(url: str | None) -> None:
         _fail("server.too_new", found=exc.found, head=storage.HEAD)
     if done.backup is not None:
         click.echo(t("server.init.backup", path=done.backup))
+    from sync.server import bundle
+
+    key, made = bundle.make_keys(engine)
+    if made:
+        click.echo(t("bundle.cli.keygen", fingerprint=key.fingerprint()))
     if done.before == done.after:
         click.echo(t("server.init.current", after=done.after))
     elif done.before == 0:

@@ -39,6 +39,9 @@ tokens = Table(
     Column("role", String(32), nullable=False),
     Column("created_at", String(40), nullable=False),
     Column("revoked_at", String(40)),
+    #: The Ed25519 public key derived from the token's secret (hex), which checks the
+    #: signature of its laptops' bundles (migration 0007; `sync.bundle`).
+    Column("bundle_key", String(64)),
 )
 token_villages = Table(
     "token_villages",
@@ -107,8 +110,15 @@ counters = Table(
     Column("name", String(32), primary_key=True),
     Column("value", BigInteger, nullable=False),
 )
+#: What only the server may know, by name: its bundle key pair's seed (`sync.server.bundle`).
+server_secrets = Table(
+    "server_secrets",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", Text, nullable=False),
+)
 #: The schema this code is written for: the newest migration in `sync/server/migrations`.
-HEAD = 6
+HEAD = 7
 #: The table in which releases before Alembic recorded their migrations (1-4).
 _LEGACY_VERSIONS = "schema_versions"
 _MIGRATIONS = Path(__file__).with_name("migrations")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, insert, select, update
 
+from sync.sealed import verify_key_of
 from sync.server.storage import now_text, token_villages, tokens
 
 
@@ -35,6 +36,7 @@ def create(engine: Engine, staff: str, role: str, villages: list[str]) -> tuple[
             insert(tokens).values(
                 id=token_id,
                 secret_hash=_hash(secret),
+                bundle_key=verify_key_of(secret),
                 staff=staff,
                 role=role,
                 created_at=now_text(),
@@ -88,4 +90,28 @@ def verify(engine: Engine, presented: str) -> Identity | None:
         codes = conn.execute(
             select(token_villages.c.village_code).where(token_villages.c.token_id == token_id)
         ).scalars()
-        return Identity(token_id, row.staff, row.role, frozenset(codes))
+        who = Identity(token_id, row.staff, row.role, frozenset(codes))
+    if row.bundle_key is None:
+        # A token made before bundles: its secret is here now, so its laptops' bundles can
+        # be checked from this request on (sync/README.md, "Bundles").
+        with engine.begin() as conn:
+            conn.execute(
+                update(tokens)
+                .where(tokens.c.id == token_id)
+                .values(bundle_key=verify_key_of(secret))
+            )
+    return who
+
+
+def bundle_signer(engine: Engine, token_id: str) -> tuple[Identity, str] | None:
+    """A valid token's identity and the public key its laptops sign bundles with (hex);
+    None if the token is unknown, revoked, or made before bundles and never presented
+    since."""
+    with engine.connect() as conn:
+        row = conn.execute(select(tokens).where(tokens.c.id == token_id)).first()
+        if row is None or row.revoked_at is not None or row.bundle_key is None:
+            return None
+        codes = conn.execute(
+            select(token_villages.c.village_code).where(token_villages.c.token_id == token_id)
+        ).scalars()
+        return Identity(token_id, row.staff, row.role, frozenset(codes)), str(row.bundle_key)

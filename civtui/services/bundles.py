@@ -1,0 +1,81 @@
+"""Sync on a USB stick, for the CLI and the 待同步 page: the token from the keyring, the
+file's name and its safe writing around `sync.bundle`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from civtui.services import credentials
+from db import Store, queries
+from sync import bundle
+from sync.bundle import Exported, Progress, read_file, write_file
+from sync.client import SyncReport
+from sync.sealed import SUFFIX, ServerKey
+
+__all__ = ["SUFFIX", "read_file", "write_file"]
+
+
+class NotLoggedInError(Exception):
+    """No token for this profile: a bundle is signed with it, so `civtui login` comes first
+    (once, where there is a link; the township can do it when handing the laptop out)."""
+
+
+def _token(profile: str, store: Store) -> str:
+    _url, token = credentials.target(profile, store)
+    if not token:
+        raise NotLoggedInError()
+    return token
+
+
+def default_name(store: Store, day: dt.date) -> str:
+    """A bundle's file name: the first village's code and the date, nothing about anyone."""
+    villages = sorted(queries.village_names(store))
+    return bundle.file_name(villages[0] if villages else "civtui", day)
+
+
+def export_to(
+    profile: str, store: Store, target: Path, progress: Progress | None = None
+) -> tuple[Path, Exported]:
+    """Write this laptop's bundle to `target` (a folder: named by `default_name`)."""
+    token = _token(profile, store)
+    made = bundle.export(store, token, progress)
+    path = target / default_name(store, store.clock.today()) if target.is_dir() else target
+    write_file(path, made.data)
+    bundle.note_export(store, made)
+    return path, made
+
+
+def import_reply(
+    profile: str, store: Store, data: bytes, progress: Progress | None = None
+) -> SyncReport:
+    return bundle.import_reply(store, _token(profile, store), data, progress)
+
+
+def trust(store: Store, text: str, *, replace: bool = False) -> tuple[ServerKey, bool]:
+    key = ServerKey.parse(text)
+    return key, bundle.trust(store, key, replace=replace)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the 待同步 page says of bundles: when the last one left, with how many changes,
+    and whether a reply to it has come back (and when it was made)."""
+
+    exported_at: str | None
+    changes: int
+    reply_back: bool
+    reply_at: str | None
+
+
+def standing(store: Store) -> Standing:
+    sent = json.loads(store.get_meta(bundle.LAST_EXPORT) or "{}")
+    back = json.loads(store.get_meta(bundle.LAST_REPLY) or "{}")
+    return Standing(
+        exported_at=sent.get("at"),
+        changes=int(sent.get("changes", 0)),
+        reply_back=bool(sent) and back.get("id") == sent.get("id"),
+        reply_at=back.get("at"),
+    )

@@ -1,0 +1,400 @@
+"""Sealed bundles on a USB stick: a laptop's sync carried to the server and its reply back.
+
+In process, on the state machine's pieces (`tests/sync_model.py`): the real server app on a
+SQLite file, laptops with their own tokens. Every hostile file is refused (or changes
+nothing) before anything is written, on either end.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from civtui.domain.models import Visit
+from db import outbox
+from db.store import open_store
+from sync import bundle, sealed
+from sync.protocol import Code
+from sync.sealed import LAPTOP, MAGIC, BundleError, ServerKeys, new_seed, seal, unseal
+from sync.server import bundle as server_bundle
+from tests.conftest import make_person
+from tests.sync_model import (
+    ROLES,
+    VILLAGE_A,
+    Laptop,
+    Server,
+    Templates,
+    World,
+    make_templates,
+)
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    return make_templates(tmp_path_factory.mktemp("templates"))
+
+
+class Office:
+    """A server and the three laptops of the machine's roles."""
+
+    def __init__(self, templates: Templates, folder: Path) -> None:
+        import shutil
+
+        self.world = World()
+        self.server = Server(folder, templates.server)
+        self.laptops: dict[str, Laptop] = {}
+        for role in ROLES:
+            (folder / role.name).mkdir()
+            path = folder / role.name / "civtui.db"
+            shutil.copyfile(templates.profiles[role.name], path)
+            store = open_store(path, self.world.clock(0))
+            self.laptops[role.name] = Laptop(role, templates.tokens[role.name], store, self.world)
+        # Set up at the township, as island laptops are: their village and staff on the
+        # server, nothing pending.
+        for lap in self.laptops.values():
+            lap.sync(self.server)
+
+    def close(self) -> None:
+        for lap in self.laptops.values():
+            lap.store.close()
+        self.server.close()
+
+
+@pytest.fixture
+def office(templates: Templates, tmp_path: Path) -> Iterator[Office]:
+    made = Office(templates, tmp_path)
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+def visits(lap: Laptop, count: int, name: str = "张三") -> str:
+    """A person of village A and `count` visits of them, written as the app writes them."""
+    person = make_person(name=name, village_code=VILLAGE_A)
+    lap.store.save(person)
+    for day in range(count):
+        lap.store.save(
+            Visit(
+                person_id=person.id,
+                visit_date=lap.today.replace(day=1 + day % 20),
+                visitor="王",
+                mode="home",
+            )
+        )
+    return person.id
+
+
+def server_state(office: Office) -> tuple[Any, ...]:
+    """Everything the server holds that a bundle could change."""
+    return (office.server.version(), office.server.records(), office.server.conflicts())
+
+
+def laptop_state(lap: Laptop) -> tuple[Any, ...]:
+    changes = [(c.seq, c.status) for c in lap.store.changes(status=None)]
+    return (lap.rows(), changes, outbox.cursor(lap.store), lap.store.device_id)
+
+
+def refused(code: Code, call: Any, *args: Any) -> None:
+    with pytest.raises(BundleError) as caught:
+        call(*args)
+    assert caught.value.code is code, caught.value.reason
+
+
+def test_a_bundle_carries_a_sync_there_and_its_reply_back(office: Office) -> None:
+    a1, a2 = office.laptops["a1"], office.laptops["a2"]
+    person = visits(a1, 12)
+    assert a1.store.pending_count() == 13
+    imported = office.server.import_bundle(a1.export_bundle())
+    assert (imported.accepted, imported.rejected) == (13, 0)
+    assert ("persons", person) in office.server.records()
+    report = a1.import_reply(imported.reply)
+    assert report.pushed == 13 and a1.store.pending_count() == 0
+    assert outbox.cursor(a1.store) == office.server.version()
+    # The other laptop of the village gets it by a bundle too, and then by online sync
+    # nothing is left to move.
+    reply = office.server.import_bundle(a2.export_bundle()).reply
+    assert a2.import_reply(reply).pulled >= 13
+    assert set(a2.live(Visit)) == set(a1.live(Visit)) and len(a1.live(Visit)) == 12
+    online = a1.sync(office.server)
+    assert (online.pushed, online.pulled) == (0, 0)
+
+
+def test_nothing_personal_is_readable_on_the_stick(office: Office) -> None:
+    a1 = office.laptops["a1"]
+    visits(a1, 3, name="欧阳秀英")
+    data = a1.export_bundle()
+    assert data.startswith(MAGIC)
+    for clear in ("欧阳秀英".encode(), b"visits", VILLAGE_A.encode(), a1.store.device_id.encode()):
+        assert clear not in data
+    reply = office.server.import_bundle(data).reply
+    assert "欧阳秀英".encode() not in reply and b"persons" not in reply
+
+
+@pytest.mark.parametrize("where", ["header", "middle", "last byte"])
+def test_a_tampered_bundle_is_refused_with_nothing_written(office: Office, where: str) -> None:
+    a1 = office.laptops["a1"]
+    visits(a1, 5)
+    data = bytearray(a1.export_bundle())
+    spot = {"header": 4, "middle": len(data) // 2, "last byte": len(data) - 1}[where]
+    data[spot] ^= 0x01
+    before = server_state(office)
+    with pytest.raises(BundleError) as caught:
+        office.server.import_bundle(bytes(data))
+    assert caught.value.code in (Code.BUNDLE_UNREADABLE, Code.BUNDLE_NOT_ONE)
+    assert server_state(office) == before
+
+
+@pytest.mark.parametrize("keep", [0, 3, 6, 60, -1])
+def test_a_truncated_bundle_is_refused_with_nothing_written(office: Office, keep: int) -> None:
+    a1 = office.laptops["a1"]
+    visits(a1, 5)
+    data = a1.export_bundle()
+    before = server_state(office)
+    with pytest.raises(BundleError):
+        office.server.import_bundle(data[:keep])
+    assert server_state(office) == before
+
+
+def test_a_reply_tampered_or_cut_short_is_refused_with_nothing_written(office: Office) -> None:
+    a1, a2 = office.laptops["a1"], office.laptops["a2"]
+    visits(a2, 4)
+    a2.sync(office.server)
+    visits(a1, 4, name="李四")
+    reply = office.server.import_bundle(a1.export_bundle()).reply
+    before = laptop_state(a1)
+    changed = bytearray(reply)
+    changed[len(changed) // 3] ^= 0x80
+    refused(Code.BUNDLE_UNREADABLE, a1.import_reply, bytes(changed))
+    refused(Code.BUNDLE_UNREADABLE, a1.import_reply, reply[:-1])
+    # A laptop's own bundle is not a reply.
+    refused(Code.BUNDLE_NOT_ONE, a1.import_reply, a1.export_bundle())
+    assert laptop_state(a1) == before
+    a1.import_reply(reply)  # the real one still goes in
+    assert a1.store.pending_count() == 0
+
+
+def test_a_bundle_sealed_to_another_server_is_refused(office: Office) -> None:
+    a1 = office.laptops["a1"]
+    visits(a1, 2)
+    elsewhere = ServerKeys.from_seed(new_seed()).public
+    bundle.trust(a1.store, elsewhere, replace=True)
+    data = a1.export_bundle()
+    before = server_state(office)
+    refused(Code.BUNDLE_UNREADABLE, office.server.import_bundle, data)
+    assert server_state(office) == before
+
+
+def test_a_bundle_signed_with_another_token_s_key_is_refused(office: Office) -> None:
+    """Sealed to the right server and naming a1's token, but signed by a2's key: someone
+    holding one token cannot write as another."""
+    a1, a2 = office.laptops["a1"], office.laptops["a2"]
+    visits(a2, 2)
+    a1_id, _ = sealed.token_parts(a1.token)
+    _, a2_secret = sealed.token_parts(a2.token)
+    keys = server_bundle.keys(office.server.engine)
+    assert keys is not None
+    genuine = unseal(a2.export_bundle(), LAPTOP, keys.box)
+    payload = json.loads(gzip.decompress(genuine.body))
+    forged = seal(
+        LAPTOP,
+        sealed.LaptopBundle.model_validate(payload),
+        sealed.laptop_signing_key(a2_secret),
+        a1_id,
+        keys.public.box,
+    )
+    before = server_state(office)
+    refused(Code.BUNDLE_BAD_SIGNATURE, office.server.import_bundle, forged)
+    assert server_state(office) == before
+
+
+def test_a_revoked_token_s_bundle_is_refused(office: Office) -> None:
+    from sync.server import tokens
+
+    a1 = office.laptops["a1"]
+    visits(a1, 2)
+    data = a1.export_bundle()
+    token_id, _ = sealed.token_parts(a1.token)
+    assert tokens.revoke(office.server.engine, token_id)
+    before = server_state(office)
+    refused(Code.BUNDLE_TOKEN_UNKNOWN, office.server.import_bundle, data)
+    assert server_state(office) == before
+
+
+def test_the_same_bundle_twice_applies_once(office: Office) -> None:
+    a1 = office.laptops["a1"]
+    visits(a1, 6)
+    data = a1.export_bundle()
+    first = office.server.import_bundle(data)
+    after_first = server_state(office)
+    again = office.server.import_bundle(data)
+    assert server_state(office) == after_first
+    assert again.accepted == first.accepted == 7  # answered the same, not applied again
+    a1.import_reply(again.reply)
+    refused(Code.BUNDLE_ALREADY, a1.import_reply, again.reply)
+    # The first reply answers the same bundle at the same server state: the same reply.
+    refused(Code.BUNDLE_ALREADY, a1.import_reply, first.reply)
+    assert a1.store.pending_count() == 0
+    assert len(a1.live(Visit)) == 6
+
+
+def test_an_older_bundle_after_a_newer_one_changes_nothing(office: Office) -> None:
+    a1, a2 = office.laptops["a1"], office.laptops["a2"]
+    visits(a1, 3)
+    older = a1.export_bundle()
+    visits(a1, 4, name="李四")
+    newer = a1.export_bundle()
+    office.server.import_bundle(newer)
+    after_newer = server_state(office)
+    late = office.server.import_bundle(older)
+    assert server_state(office) == after_newer
+    # Its reply is no older than what the laptop holds: it goes in, and only acknowledges.
+    a1.import_reply(late.reply)
+    assert a1.store.pending_count() == 4 + 1  # the newer bundle's changes wait for theirs
+    a2.sync(office.server)
+    assert len(a2.live(Visit)) == 7
+
+
+def test_a_reply_older_than_one_applied_is_refused(office: Office) -> None:
+    a1, a2 = office.laptops["a1"], office.laptops["a2"]
+    visits(a1, 2)
+    first = office.server.import_bundle(a1.export_bundle()).reply
+    visits(a2, 2, name="李四")
+    a2.sync(office.server)
+    second = office.server.import_bundle(a1.export_bundle()).reply
+    a1.import_reply(second)
+    before = laptop_state(a1)
+    refused(Code.BUNDLE_STALE, a1.import_reply, first)
+    assert laptop_state(a1) == before
+
+
+def test_a_reply_after_an_online_sync_went_further_is_refused(office: Office) -> None:
+    a1, a2 = office.laptops["a1"], office.laptops["a2"]
+    visits(a1, 2)
+    reply = office.server.import_bundle(a1.export_bundle()).reply
+    visits(a2, 2, name="李四")
+    a2.sync(office.server)
+    a1.sync(office.server)  # the link came back before the stick did
+    before = laptop_state(a1)
+    refused(Code.BUNDLE_STALE, a1.import_reply, reply)
+    assert laptop_state(a1) == before
+    assert a1.store.pending_count() == 0
+
+
+def test_a_bundle_mixed_with_online_sync_doubles_nothing(office: Office) -> None:
+    a1, a2 = office.laptops["a1"], office.laptops["a2"]
+    visits(a1, 3)
+    data = a1.export_bundle()
+    a1.sync(office.server)  # the same changes went online meanwhile
+    visits(a1, 2, name="李四")  # and more, pending
+    imported = office.server.import_bundle(data)
+    report = a1.import_reply(imported.reply)
+    assert report.pushed == 0  # acknowledged online already
+    assert a1.store.pending_count() == 3
+    a1.sync(office.server)
+    a2.sync(office.server)
+    assert len(a2.live(Visit)) == 5 and a1.rows() == a2.rows()
+
+
+def test_a_reply_for_another_laptop_is_refused(office: Office) -> None:
+    a1, a2 = office.laptops["a1"], office.laptops["a2"]
+    visits(a2, 2)
+    reply = office.server.import_bundle(a2.export_bundle()).reply
+    before = laptop_state(a1)
+    # Sealed to a2's key: a1 cannot even open it.
+    refused(Code.BUNDLE_UNREADABLE, a1.import_reply, reply)
+    assert laptop_state(a1) == before
+
+
+def test_a_reply_for_another_device_of_the_same_token_is_refused(office: Office) -> None:
+    """Two laptops set up with one token (or one profile set up again): the reply opens,
+    and names the device it answers."""
+    a1 = office.laptops["a1"]
+    visits(a1, 2)
+    reply = office.server.import_bundle(a1.export_bundle()).reply
+    client_device = a1.store.device_id
+    outbox.start_over_as_new_device(a1.store)
+    assert a1.store.device_id != client_device
+    before = laptop_state(a1)
+    refused(Code.BUNDLE_OTHER_LAPTOP, a1.import_reply, reply)
+    assert laptop_state(a1) == before
+
+
+def test_a_reply_signed_by_another_server_is_refused(office: Office) -> None:
+    a1 = office.laptops["a1"]
+    visits(a1, 2)
+    data = a1.export_bundle()
+    reply = office.server.import_bundle(data).reply
+    # The laptop now trusts another server: the reply's signature is not its server's.
+    bundle.trust(a1.store, ServerKeys.from_seed(new_seed()).public, replace=True)
+    before = laptop_state(a1)
+    refused(Code.BUNDLE_BAD_SIGNATURE, a1.import_reply, reply)
+    assert laptop_state(a1) == before
+
+
+def test_a_changed_server_key_is_not_trusted_without_force(office: Office) -> None:
+    a1 = office.laptops["a1"]
+    known = bundle.trusted_key(a1.store)
+    other = ServerKeys.from_seed(new_seed()).public
+    refused(Code.BUNDLE_KEY_CHANGED, bundle.trust, a1.store, other)
+    assert bundle.trusted_key(a1.store) == known
+    for bad in ("", "civkey1_", "civkey1_" + "A" * 20, "ssh-ed25519 AAAA", known.text()[:-4]):
+        refused(Code.BUNDLE_KEY_INVALID, sealed.ServerKey.parse, bad)
+
+
+def test_a_token_made_before_bundles_can_sign_once_it_was_presented(office: Office) -> None:
+    from sqlalchemy import update
+
+    from sync.server import storage, tokens
+
+    a1 = office.laptops["a1"]
+    token_id, _ = sealed.token_parts(a1.token)
+    with office.server.engine.begin() as conn:
+        conn.execute(
+            update(storage.tokens).where(storage.tokens.c.id == token_id).values(bundle_key=None)
+        )
+    visits(a1, 1)
+    data = a1.export_bundle()
+    refused(Code.BUNDLE_TOKEN_UNKNOWN, office.server.import_bundle, data)
+    assert tokens.verify(office.server.engine, a1.token) is not None  # one online request
+    assert office.server.import_bundle(data).accepted == 2
+
+
+def test_a_reply_refusing_a_reused_sequence_takes_a_new_device(office: Office) -> None:
+    """A laptop restored from an older copy, whose change numbers the server has seen with
+    other changes: the reply says so, and the laptop goes on as a new device, as online."""
+    a1 = office.laptops["a1"]
+    copy = a1.keep_copy()
+    visits(a1, 2)
+    a1.sync(office.server)
+    a1.restore(copy)
+    visits(a1, 2, name="李四")
+    old_device = a1.store.device_id
+    reply = office.server.import_bundle(a1.export_bundle())
+    assert reply.refused and reply.refused[0].code is Code.SEQUENCE_REUSED
+    report = a1.import_reply(reply.reply)
+    assert report.new_device_id and a1.store.device_id != old_device
+    a1.sync(office.server)
+    assert a1.store.pending_count() == 0 and len(a1.live(Visit)) == 4
+
+
+def test_the_bundle_is_near_the_gzip_floor(office: Office) -> None:
+    a1 = office.laptops["a1"]
+    visits(a1, 300)
+    rows = [json.loads(f) for (f,) in a1.store.db.execute("SELECT fields FROM changes")]
+    floor = len(gzip.compress(json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()))
+    assert len(a1.export_bundle()) / floor <= 1.2
+
+
+def test_a_bundle_with_nothing_pending_still_brings_a_reply(office: Office) -> None:
+    a1, a2 = office.laptops["a1"], office.laptops["a2"]
+    visits(a2, 3)
+    a2.sync(office.server)
+    reply = office.server.import_bundle(a1.export_bundle()).reply
+    assert a1.import_reply(reply).pulled >= 4
+    assert len(a1.live(Visit)) == 3
