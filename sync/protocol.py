@@ -394,15 +394,29 @@ def encode(message: BaseModel) -> bytes:
 
 
 def decompress(body: bytes, limit: int = MAX_DECOMPRESSED_BYTES) -> bytes:
-    """Inflate a gzip body, refusing to produce more than `limit` bytes."""
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        data = inflater.decompress(body, limit + 1)
-    except zlib.error as exc:
-        raise ValueError(f"not valid gzip: {exc}") from exc
-    if len(data) > limit or inflater.unconsumed_tail:
-        raise BodyTooLargeError(f"decompressed body exceeds {limit} bytes")
-    return data
+    """Inflate a gzip body whole, refusing to produce more than `limit` bytes.
+
+    A gzip file may hold several members one after another (RFC 1952), and a reader
+    that stops after the first would let the rest through unread and unmeasured: each
+    member is inflated in turn, all of them within the one limit, and a body that ends
+    inside a member or carries anything but members after the first is refused.
+    """
+    data = bytearray()
+    rest = body
+    while True:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            # The room left, plus one byte to notice a body that would go past it.
+            data += inflater.decompress(rest, limit + 1 - len(data))
+        except zlib.error as exc:
+            raise ValueError(f"not valid gzip: {exc}") from exc
+        if len(data) > limit or inflater.unconsumed_tail:
+            raise BodyTooLargeError(f"decompressed body exceeds {limit} bytes")
+        if not inflater.eof:
+            raise ValueError("not valid gzip: the body ends inside a member")
+        rest = inflater.unused_data
+        if not rest:
+            return bytes(data)
 
 
 def compact_json(value: Any) -> str:
