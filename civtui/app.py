@@ -15,6 +15,7 @@ from rich.console import RenderableType
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 
@@ -24,6 +25,7 @@ from civtui.i18n import Translator
 from civtui.services.keys import open_store  # the profile's key found, or made for a new one
 from civtui.services.profile import Profile, home_dir, load_settings, save_settings
 from db import Store
+from screens import format as fmt
 from screens.base import CivScreen
 from screens.confirm import ConfirmModal, InfoModal
 from screens.host import Host, Link
@@ -73,6 +75,8 @@ class CivtuiApp(App[None]):
         self.sync_activity: str | None = None
         #: Held while past months are closed: at start-up and before a sync, in two workers.
         self._month_lock = threading.Lock()
+        #: The error that is closing the app, for the crash report.
+        self._crashed_with: Exception | None = None
         self.title = self.t("app.title")
         localize_bindings(self, self.t)
         self.set_keymap(load_settings().keymap)
@@ -335,6 +339,50 @@ class CivtuiApp(App[None]):
         self.keep_drafts()
         self._end_soon(1)
         super().panic(*renderables)
+
+    # -- an error nobody caught ---------------------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Kept for `_fatal_error`, which Textual calls with no argument.
+        self._crashed_with = error
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        """Textual's crash report (`App._fatal_error`, checked against Textual 8.2.8) prints
+        every frame's local variables, a record with its ID number among them, and has no
+        setting to stop it. civtui's says what happened, that typed input was kept, and
+        where the traceback went: a 0600 file without locals (`civtui.services.crash`)."""
+        from civtui.services import crash
+
+        error = self._crashed_with
+        kept = self.keep_drafts()
+        self._end_soon(1)
+        try:
+            where: object = crash.record(error) if error is not None else "—"
+        except OSError as exc:
+            where = f"({type(exc).__name__})"
+        said = self.t("crash.message", error=type(error).__name__, path=where, drafts=kept)
+        self.bell()
+        super().panic(fmt.text(said, lines=True))  # drafts kept above, not twice
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notice, from every screen and worker, as text: a notice carries names,
+        paths and a server's words, so it is never read as markup, whatever `markup` says."""
+        super().notify(
+            fmt.plain(message, lines=True),
+            title=fmt.plain(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def _end_soon(self, code: int) -> None:
         if self.is_headless:  # a test's app: its process is the test run
