@@ -31,7 +31,8 @@ def _shown(char: str) -> str:
     return f"\\u{code:04x}"
 
 
-def _needs_showing(char: str) -> bool:
+def needs_showing(char: str) -> bool:
+    """Whether a terminal would act on `char` (or hide it) rather than draw it."""
     code = ord(char)
     return code < 0x20 or 0x7F <= code <= 0x9F or code in _INVISIBLE
 
@@ -49,19 +50,19 @@ def visible(value: object, *, lines: bool = False) -> str:
     text = value if isinstance(value, str) else str(value)
     if lines:
         text = text.replace("\r\n", "\n")
-    if not any(_needs_showing(c) for c in text):
+    if not any(needs_showing(c) for c in text):
         return text
     kept = "\n\t" if lines else ""
-    return "".join(_shown(c) if _needs_showing(c) and c not in kept else c for c in text)
+    return "".join(_shown(c) if needs_showing(c) and c not in kept else c for c in text)
 
 
 def in_place(value: str) -> str:
     """`value` with each character `visible` would draw replaced by a single stand-in (a
     Control Picture, or U+FFFD for the rest), so every other character keeps its position:
     for an input whose cursor moves over the value it is editing."""
-    if not any(_needs_showing(c) for c in value):
+    if not any(needs_showing(c) for c in value):
         return value
     return "".join(
-        (chr(0x2400 + ord(c)) if ord(c) < 0x20 else "\ufffd") if _needs_showing(c) else c
+        (chr(0x2400 + ord(c)) if ord(c) < 0x20 else "\ufffd") if needs_showing(c) else c
         for c in value
     )
