@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from civtui.cli import main
+from civtui.cli import _crash_report, main
 from civtui.cli.sync import _fail
 from civtui.domain.models import Person
 from civtui.i18n import Translator
-from civtui.services import reports
+from civtui.services import crash, reports
 from civtui.services.keys import open_store
-from tests.conftest import INIT, TODAY
+from tests.conftest import INIT, TODAY, synthetic_id
 from tests.tui_helpers import demo_profile
 
 PINNED = ["--today", TODAY.isoformat()]
@@ -61,3 +61,19 @@ def test_a_servers_error_body_is_printed_as_text(capsys: pytest.CaptureFixture[s
     err = capsys.readouterr().err
     assert "[bold]坏了[/bold]␛[2J␛]0;title␇" in err
     assert "\x1b" not in err and "\x07" not in err
+
+
+def test_a_command_that_fails_prints_no_id_number(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    id_number = synthetic_id(TODAY.replace(year=1950), 117)
+    try:
+        raise ValueError(f"input_value='{id_number}'")
+    except ValueError as exc:
+        error = exc
+    _crash_report(ValueError, error, error.__traceback__)
+    err = capsys.readouterr().err
+    assert id_number not in err
+    assert "ValueError" in err and "crash.log" in err
+    logged = crash.log_path().read_text(encoding="utf-8")
+    assert "input_value=" in logged and id_number not in logged
