@@ -27,6 +27,7 @@ from civtui.services.keys import open_store  # the profile's key found, or made 
 from civtui.services.profile import Profile, export_folder, load_settings, save_settings
 from db import Store
 from db.connection import create_private
+from screens import format as fmt
 from screens.base import CivScreen
 from screens.confirm import ConfirmModal, InfoModal
 from screens.host import Host, Link
@@ -83,6 +84,8 @@ class CivtuiApp(App[None]):
         self.sync_activity: str | None = None
         #: Held while past months are closed: at start-up and before a sync, in two workers.
         self._month_lock = threading.Lock()
+        #: The error that is closing the app, for the crash report.
+        self._crashed_with: Exception | None = None
         self.title = self.t("app.title")
         localize_bindings(self, self.t)
         self.set_keymap(load_settings().keymap)
@@ -328,11 +331,19 @@ class CivtuiApp(App[None]):
         timeout: float | None = None,
         markup: bool = True,
     ) -> None:
+        """Every notice, from every screen and worker, as text: a notice carries names,
+        paths and a server's words, so it is never read as markup, whatever `markup` says."""
         # Nothing draws over the lock screen: a sync's or a backup's toast may name a person.
         if hasattr(self, "guard") and self.guard.locked:
             self.held_notices.append((message, title, severity, timeout))
             return
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        super().notify(
+            fmt.plain(message, lines=True),
+            title=fmt.plain(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def show_held_notices(self) -> None:
         held, self.held_notices = self.held_notices, []
@@ -391,6 +402,31 @@ class CivtuiApp(App[None]):
         self.keep_drafts()
         self._end_soon(1)
         super().panic(*renderables)
+
+    # -- an error nobody caught ---------------------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Kept for `_fatal_error`, which Textual calls with no argument.
+        self._crashed_with = error
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        """Textual's crash report (`App._fatal_error`, checked against Textual 8.2.8) prints
+        every frame's local variables, a record with its ID number among them, and has no
+        setting to stop it. civtui's says what happened, that typed input was kept, and
+        where the traceback went: a 0600 file without locals (`civtui.services.crash`)."""
+        from civtui.services import crash
+
+        error = self._crashed_with
+        kept = self.keep_drafts()
+        self._end_soon(1)
+        try:
+            where: object = crash.record(error) if error is not None else "—"
+        except OSError as exc:
+            where = f"({type(exc).__name__})"
+        said = self.t("crash.message", error=type(error).__name__, path=where, drafts=kept)
+        self.bell()
+        super().panic(fmt.text(said, lines=True))  # drafts kept above, not twice
 
     def _end_soon(self, code: int) -> None:
         if self.is_headless:  # a test's app: its process is the test run

@@ -435,6 +435,14 @@ CLI_STRINGS: dict[str, tuple[str, str]] = {
         "如这不是本来要写的内容，请在本机修改",
         "if it is not what was meant, correct it on this laptop",
     ),
+    # an error nobody caught in a command (civtui.cli: the crash report)
+    "cli.crash": (
+        "civtui 遇到意外错误（{error}），命令没有完成。已保存的记录不受影响。"
+        "错误详情已写入 {path}，请把这个文件交给乡镇民政办或技术支持。",
+        "civtui met an unexpected error ({error}) and the command did not finish. Saved "
+        "records are not affected. The details are in {path}: please send that file to the "
+        "township office or support.",
+    ),
 }
 
 #: The English of the commands' help texts, by their Chinese text as written in the code

@@ -88,6 +88,15 @@ STRINGS_TUI: dict[str, tuple[str, str]] = {
         "* 由系统根据年龄或能力评估得出",
         "* worked out from age or the ADL assessment",
     ),
+    # an error nobody caught (civtui.app: the crash report)
+    "crash.message": (
+        "civtui 遇到意外错误（{error}）已关闭。已保存的记录都在；未保存的输入已留作草稿"
+        "（{drafts} 份），重新打开 civtui 时可以继续填写。\n"
+        "错误详情已写入 {path}，请把这个文件交给乡镇民政办或技术支持。",
+        "civtui met an unexpected error ({error}) and closed. Saved records are safe; unsaved "
+        "input was kept as {drafts} draft(s), offered back when you open civtui again.\n"
+        "The details are in {path}: please send that file to the township office or support.",
+    ),
 }
 
 #: English labels of the new model fields.

@@ -9,6 +9,7 @@ from textual.widgets import Select, Static
 
 from civtui.domain.barthel import ITEMS, level_for
 from civtui.domain.models import Assessment, Person
+from screens import format as fmt
 from screens.form import FieldSpec, ModelForm
 
 
@@ -61,4 +62,4 @@ class AssessmentForm(ModelForm):
         # The level means something only once every item is scored.
         level = level_for(total).label(self.civ.lang) if len(chosen) == len(ITEMS) else "…"
         text = f"{len(chosen)}/{len(ITEMS)} · " + self.civ.t("form.total", total=total, level=level)
-        self.query_one("#barthel-total", Static).update(text)
+        self.query_one("#barthel-total", Static).update(fmt.text(text))

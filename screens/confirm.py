@@ -7,7 +7,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Static
 
+from screens import format as fmt
 from screens.base import CivModal
+from screens.textual_compat import TextInput
 
 
 class ConfirmModal(CivModal[bool]):
@@ -26,10 +28,10 @@ class ConfirmModal(CivModal[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
-            yield Static(self.question, id="confirm-question")
+            yield Static(fmt.text(self.question, lines=True), id="confirm-question")
             with Horizontal(id="confirm-buttons"):
-                yield Button(f"{self.yes} (Y)", id="yes", variant="error")
-                yield Button(f"{self.no} (N)", id="no", variant="primary")
+                yield Button(fmt.text(f"{self.yes} (Y)"), id="yes", variant="error")
+                yield Button(fmt.text(f"{self.no} (N)"), id="no", variant="primary")
 
     def on_mount(self) -> None:
         # The safe answer has focus: a stray Enter never throws work away.
@@ -58,12 +60,12 @@ class ReasonModal(CivModal[str | None]):
     def compose(self) -> ComposeResult:
         t = self.civ.t
         with Vertical(id="confirm-box"):
-            yield Static(self.question, id="confirm-question")
-            yield Input(placeholder=t("record.reason_hint"), id="reason")
+            yield Static(fmt.text(self.question, lines=True), id="confirm-question")
+            yield TextInput(placeholder=t("record.reason_hint"), id="reason")
             yield Static("", id="reason-error", classes="error")
             with Horizontal(id="confirm-buttons"):
-                yield Button(f"{t('record.delete')} (Enter)", id="yes", variant="error")
-                yield Button(f"{t('form.cancel')} (Esc)", id="no", variant="primary")
+                yield Button(fmt.text(f"{t('record.delete')} (Enter)"), id="yes", variant="error")
+                yield Button(fmt.text(f"{t('form.cancel')} (Esc)"), id="no", variant="primary")
 
     def on_mount(self) -> None:
         self.query_one("#reason", Input).focus()
@@ -71,7 +73,9 @@ class ReasonModal(CivModal[str | None]):
     def _answer(self) -> None:
         reason = self.query_one("#reason", Input).value.strip()
         if not reason:
-            self.query_one("#reason-error", Static).update(self.civ.t("record.reason_needed"))
+            self.query_one("#reason-error", Static).update(
+                fmt.text(self.civ.t("record.reason_needed"))
+            )
             self.query_one("#reason", Input).focus()
             return
         self.dismiss(reason)
@@ -102,9 +106,11 @@ class InfoModal(CivModal[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
-            yield Static(self.message, id="confirm-question", markup=False)
+            yield Static(fmt.text(self.message, lines=True), id="confirm-question")
             with Horizontal(id="confirm-buttons"):
-                yield Button(f"{self.civ.t('form.ok')} (Enter)", id="ok", variant="primary")
+                yield Button(
+                    fmt.text(f"{self.civ.t('form.ok')} (Enter)"), id="ok", variant="primary"
+                )
 
     def on_mount(self) -> None:
         self.query_one("#ok", Button).focus()

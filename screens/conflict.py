@@ -18,6 +18,7 @@ from civtui.domain.models import RECORD_TYPES
 from civtui.services import conflicts
 from civtui.services.conflicts import Choice, ConflictChangedError, ConflictClosedError
 from db import queries
+from screens import format as fmt
 from screens.base import CivModal
 from screens.messages import SyncStateChanged
 from sync import words
@@ -44,7 +45,7 @@ class ConflictModal(CivModal[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="conflict-box"):
             yield Static(id="conflict-heading")
-            yield Static(self.civ.t("conflict.explain"), id="conflict-explain")
+            yield Static(fmt.text(self.civ.t("conflict.explain")), id="conflict-explain")
             yield Static(id="conflict-current-label", classes="value-label")
             with VerticalScroll(classes="value"):
                 yield Static(id="conflict-current")
@@ -66,7 +67,7 @@ class ConflictModal(CivModal[bool]):
         who = queries.change_label(self.civ.store, conflict.table, conflict.record_id)
         what = words.conflict_field(conflict.table, conflict.field, t)
         self.query_one("#conflict-heading", Static).update(
-            t("conflict.heading", label=f"{who} · {what}")
+            fmt.text(t("conflict.heading", label=f"{who} · {what}"))
         )
         origin = {"mine": "conflict.mine", "theirs": "conflict.theirs"}.get(
             c.current_from, "conflict.edited_since"
@@ -74,15 +75,15 @@ class ConflictModal(CivModal[bool]):
         current = t("conflict.current")
         if not c.gone:
             current += t("conflict.whose", whose=t(origin))
-        self.query_one("#conflict-current-label", Static).update(current)
+        self.query_one("#conflict-current-label", Static).update(fmt.text(current))
         shown = t("conflict.deleted_value") if c.gone else _show(c.current, t("conflict.empty"))
-        self.query_one("#conflict-current", Static).update(shown)
+        self.query_one("#conflict-current", Static).update(fmt.text(shown, lines=True))
         lost_whose = t("conflict.mine" if c.lost_mine else "conflict.theirs")
         self.query_one("#conflict-lost-label", Static).update(
-            t("conflict.not_taken") + t("conflict.whose", whose=lost_whose)
+            fmt.text(t("conflict.not_taken") + t("conflict.whose", whose=lost_whose))
         )
         lost = _show(conflict.lost_value, t("conflict.empty"))
-        self.query_one("#conflict-lost", Static).update(lost)
+        self.query_one("#conflict-lost", Static).update(fmt.text(lost, lines=True))
         notes = [self.note] if self.note else []
         if c.closed:
             notes.append(t("conflict.closed_elsewhere"))
@@ -91,13 +92,15 @@ class ConflictModal(CivModal[bool]):
         elif not c.can_take_lost:
             notes.append(t("conflict.same"))
         note = self.query_one("#conflict-note", Static)
-        note.update("\n".join(notes))
+        note.update(fmt.text("\n".join(notes), lines=True))
         note.display = bool(notes)
         use = self.query_one("#use", Button)
-        use.label = f"{t('conflict.use_mine' if c.lost_mine else 'conflict.use_theirs')} (U)"
+        use.label = fmt.text(
+            f"{t('conflict.use_mine' if c.lost_mine else 'conflict.use_theirs')} (U)"
+        )
         use.display = c.can_take_lost
         keep = "conflict.keep_current" if c.can_take_lost else "conflict.close"
-        self.query_one("#keep", Button).label = f"{t(keep)} (K)"
+        self.query_one("#keep", Button).label = fmt.text(f"{t(keep)} (K)")
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -58,16 +58,16 @@ class ConflictsScreen(CivScreen[None]):
         mine = outbox.own_devices(store)
         for c in self.shown:
             table.add_row(
-                queries.change_label(store, c.table, c.record_id),
-                words.conflict_field(c.table, c.field, t),
-                fmt.short(c.lost_value),
-                t("conflict.mine" if c.lost_device in mine else "conflict.theirs"),
+                fmt.text(queries.change_label(store, c.table, c.record_id)),
+                fmt.text(words.conflict_field(c.table, c.field, t)),
+                fmt.text(fmt.short(c.lost_value)),
+                fmt.text(t("conflict.mine" if c.lost_device in mine else "conflict.theirs")),
                 key=str(c.id),
             )
         if self.shown:
             table.move_cursor(row=min(row, len(self.shown) - 1))
         title = t("conflicts.title", count=len(self.shown)) if self.shown else t("conflicts.none")
-        self.query_one("#conflicts-title", Static).update(title)
+        self.query_one("#conflicts-title", Static).update(fmt.text(title))
 
     def on_data_table_row_selected(self, _event: DataTable.RowSelected) -> None:
         self.action_open()

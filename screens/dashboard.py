@@ -162,7 +162,7 @@ class DashboardScreen(CivScreen[None]):
         _fix_width(coverage, "category", label_width)
         for label, rate, name_row in rows:
             wraps = name_row and cell_len(label) > label_width
-            coverage.add_row(label, rate, height=None if wraps else 1)
+            coverage.add_row(fmt.text(label), fmt.text(rate), height=None if wraps else 1)
 
         work = self.query_one("#worklist", DataTable)
         row_before = work.cursor_row
@@ -193,7 +193,7 @@ class DashboardScreen(CivScreen[None]):
         # rather than being cut (独居、失… said nothing about 失能).
         headers = [column.label.plain for column in work.columns.values()][:-1]
         used = sum(
-            max(cell_len(str(c)) for c in column) + 2
+            max(cell_len(fmt.plain(c)) for c in column) + 2
             for column in zip(headers, *[first for _, first, _ in cells], strict=False)
         )
         left = max(self.app.size.width - SIDE_WIDTH - 1 - used - 2 - SCROLLBAR, 8)
@@ -201,8 +201,9 @@ class DashboardScreen(CivScreen[None]):
         for person_id, first, categories in cells:
             # Only a row whose categories wrap is measured: measuring renders every cell,
             # and doing so for all 200 rows was a tenth of the start-up.
-            height = None if cell_len(categories) > left else 1
-            work.add_row(*first, categories, key=person_id, height=height)
+            height = None if cell_len(fmt.plain(categories)) > left else 1
+            cells_shown = [fmt.text(cell) for cell in (*first, categories)]
+            work.add_row(*cells_shown, key=person_id, height=height)
         if data.work:
             work.move_cursor(row=min(row_before, work.row_count - 1))
         if data.work:
@@ -211,15 +212,15 @@ class DashboardScreen(CivScreen[None]):
             heading = t("dash.empty")
         else:
             heading = t("dash.nobody_due")
-        self.query_one("#worklist-title", Static).update(heading)
+        self.query_one("#worklist-title", Static).update(fmt.text(heading))
         self._load_follow_ups()
 
         needs_text = " · ".join(
             f"{s.label(lang)} {data.need_counts[s]}" for s in NeedStatus if data.need_counts.get(s)
         )
-        self.query_one("#needs", Static).update(needs_text or t("dash.none"))
+        self.query_one("#needs", Static).update(fmt.text(needs_text or t("dash.none")))
         risky = "、".join(p.name for p in data.high_risk)
-        self.query_one("#high-risk", Static).update(risky or t("dash.none"))
+        self.query_one("#high-risk", Static).update(fmt.text(risky or t("dash.none")))
         self.refresh_status()
 
     def _load_follow_ups(self) -> None:
@@ -247,16 +248,16 @@ class DashboardScreen(CivScreen[None]):
             else:
                 detail = item.detail
             table.add_row(
-                t(f"followup.kind.{item.kind}"),
-                item.person_name,
-                t("followup.days", n=(today - item.since).days),
-                detail,
+                fmt.text(t(f"followup.kind.{item.kind}")),
+                fmt.text(item.person_name),
+                fmt.text(t("followup.days", n=(today - item.since).days)),
+                fmt.text(detail),
                 key=f"{item.kind}:{item.record_id}",
             )
         if self.follow_ups:
             table.move_cursor(row=min(row_before, table.row_count - 1))
         count = f" ({self.follow_up_count})" if self.follow_ups else f"：{t('dash.none')}"
-        self.query_one("#followups-title", Static).update(t("dash.followups") + count)
+        self.query_one("#followups-title", Static).update(fmt.text(t("dash.followups") + count))
         table.display = bool(self.follow_ups)
 
     def refresh_status(self) -> None:
@@ -286,7 +287,7 @@ class DashboardScreen(CivScreen[None]):
             parts.append(detail)
         if backup := backup_note(civ):  # the last backup, once older than the setting
             parts.append(backup)
-        self.query_one("#statusbar", Static).update(" · ".join(parts))
+        self.query_one("#statusbar", Static).update(fmt.text(" · ".join(parts)))
 
     def on_sync_state_changed(self, _message: SyncStateChanged) -> None:
         self.load()

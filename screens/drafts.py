@@ -17,6 +17,7 @@ from civtui.i18n import Translator
 from db import queries
 from db.drafts import Draft
 from db.store import Store
+from screens import format as fmt
 from screens.base import CivModal
 from screens.form import ModelForm
 
@@ -108,11 +109,12 @@ class DraftModal(CivModal[str]):
         t = self.civ.t
         when = dt.datetime.fromisoformat(self.saved_at).strftime("%Y-%m-%d %H:%M")
         with Vertical(id="confirm-box"):
-            yield Static(t("draft.title"), classes="title")
-            yield Static(t("draft.offer", what=self.what, when=when), id="confirm-question")
+            yield Static(fmt.text(t("draft.title")), classes="title")
+            offer = t("draft.offer", what=self.what, when=when)
+            yield Static(fmt.text(offer, lines=True), id="confirm-question")
             with Horizontal(id="confirm-buttons"):
-                yield Button(f"{t('draft.discard')} (Del)", id=DISCARD, variant="error")
-                yield Button(f"{t('draft.resume')} (Enter)", id=RESUME, variant="primary")
+                yield Button(fmt.text(f"{t('draft.discard')} (Del)"), id=DISCARD, variant="error")
+                yield Button(fmt.text(f"{t('draft.resume')} (Enter)"), id=RESUME, variant="primary")
 
     def on_mount(self) -> None:
         self.query_one(f"#{RESUME}", Button).focus()

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import ValidationError
 from rich.segment import Segment
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
@@ -38,8 +39,10 @@ from civtui.services import records as record_service
 from db import drafts
 from db.connection import OperationalError
 from db.store import RecordDeletedError
+from screens import format as fmt
 from screens.base import CivScreen
 from screens.confirm import ConfirmModal
+from screens.textual_compat import TextInput
 
 Kind = Literal["text", "date", "datetime", "select", "multi", "bool", "int"]
 
@@ -178,12 +181,12 @@ class ModelForm(CivScreen[bool]):
         heading = self.heading()
         if self.editing is not None:
             heading = self.civ.t("record.correcting", what=heading)
-        yield Static(heading, classes="title", id="form-title")
+        yield Static(fmt.text(heading), classes="title", id="form-title")
         with VerticalScroll(id="form-body"):
             for spec in self.specs():
                 classes = "field" + (f" group-{spec.group}" if spec.group else "")
                 with Horizontal(classes=classes, id=f"field-{spec.name}"):
-                    yield Label(self._label(spec.name), classes="field-label")
+                    yield Label(fmt.text(self._label(spec.name)), classes="field-label")
                     yield self._widget(spec)
                 yield Static("", classes="error field-error", id=f"err-{spec.name}")
             yield Static("", classes="error", id="form-error")
@@ -192,10 +195,12 @@ class ModelForm(CivScreen[bool]):
     def _label(self, name: str) -> str:
         return self.civ.t.of(self.model, name)
 
-    def _options(self, spec: FieldSpec) -> list[tuple[str, Any]]:
+    def _options(self, spec: FieldSpec) -> list[tuple[Text, Any]]:
+        """Each choice's label as text: some are data (a household's address, a village)."""
         lang = self.civ.lang
         return [
-            (o.label(lang), o) if isinstance(o, Choice) else (str(o[0]), o[1]) for o in spec.options
+            (fmt.text(o.label(lang)), o) if isinstance(o, Choice) else (fmt.text(o[0]), o[1])
+            for o in spec.options
         ]
 
     def _widget(self, spec: FieldSpec) -> Widget:
@@ -218,7 +223,7 @@ class ModelForm(CivScreen[bool]):
                 compact=True,
             )
         if spec.kind == "bool":
-            return TickBox(self.civ.t("form.yes"), bool(value), id=wid, compact=True)
+            return TickBox(fmt.text(self.civ.t("form.yes")), bool(value), id=wid, compact=True)
         if isinstance(value, dt.datetime):
             text = value.strftime("%Y-%m-%d %H:%M")
         elif value is None:
@@ -233,7 +238,7 @@ class ModelForm(CivScreen[bool]):
                 "datetime": "2026-11-20 14:30",
             }.get(spec.kind, "")
         )
-        return Input(
+        return TextInput(
             text,
             placeholder=placeholder,
             id=wid,
@@ -307,12 +312,13 @@ class ModelForm(CivScreen[bool]):
         for problem in problems:
             target = f"#err-{problem.field}"
             if problem.field and self.query(target):
-                self.query_one(target, Static).update(problem.message)
+                self.query_one(target, Static).update(fmt.text(problem.message, lines=True))
                 self.query_one(target).add_class("shown")
                 wrong.append(problem.field)
             else:
                 form_error = self.query_one("#form-error", Static)
-                form_error.update(f"{form_error.content}\n{problem}".strip())
+                said = f"{form_error.content}\n{problem}".strip()
+                form_error.update(fmt.text(said, lines=True))
         if problems:
             self.notify(self.civ.t("form.fix", n=len(problems)), severity="error")
         if wrong:

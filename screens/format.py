@@ -5,10 +5,30 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from rich.text import Text
+
 from civtui.domain.choices import Category, Choice
+from civtui.domain.shown import visible
 from civtui.i18n import Translator
 
 _ORDER = {c: i for i, c in enumerate(Category)}
+
+
+def text(value: object, *, lines: bool = False, style: str = "") -> Text:
+    """A value for a widget, shown as the characters it holds: never read as markup (a child
+    named `[/]` is called `[/]`), its control characters drawn rather than obeyed
+    (`civtui.domain.shown`). Every screen passes what it shows through here: names, notes,
+    village names, server words, and messages that carry any of them.
+
+    `lines` keeps a note's newlines; without it the value is one line (a list cell, a title).
+    """
+    return Text(visible(value, lines=lines), style=style)
+
+
+def plain(value: object, *, lines: bool = False) -> str:
+    """`text` for the few places Textual takes only a `str` it does not read as markup
+    (`Screen.sub_title`, a notice sent with markup off)."""
+    return visible(value, lines=lines)
 
 
 def categories(cats: Iterable[Category], lang: str, derived: Iterable[Category] = ()) -> str:

@@ -6,6 +6,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Static
 
+from screens import format as fmt
 from screens import textual_compat
 from screens.base import CivScreen
 
@@ -38,7 +39,7 @@ class HelpScreen(CivScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(self.civ.t("help.title"), classes="title")
+        yield Static(fmt.text(self.civ.t("help.title")), classes="title")
         yield DataTable(id="keys", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -53,7 +54,8 @@ class HelpScreen(CivScreen[None]):
                     continue
                 keys = keymap.get(binding.id or "", binding.key).split(",")
                 shown = " / ".join(self._key(k.strip()) for k in keys)
-                table.add_row(t(where), shown, t.maybe(binding.description))
+                cells = (t(where), shown, t.maybe(binding.description))
+                table.add_row(*(fmt.text(cell) for cell in cells))
         table.focus()
 
     def _key(self, key: str) -> str:

@@ -14,6 +14,7 @@ from civtui.domain.models import RECORD_TYPES
 from civtui.services import bundles
 from civtui.services.keys import open_store
 from db import outbox, queries
+from screens import format as fmt
 from screens.base import CivScreen
 from screens.messages import SyncStateChanged
 from sync import words
@@ -32,7 +33,7 @@ class PendingScreen(CivScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(self.civ.t("pending.title"), classes="title", id="pending-title")
+        yield Static(fmt.text(self.civ.t("pending.title")), classes="title", id="pending-title")
         yield Static("", id="bundle-standing")
         yield DataTable(id="changes", cursor_type="row", zebra_stripes=True)
         yield Footer()
@@ -83,12 +84,12 @@ class PendingScreen(CivScreen[None]):
             if change.reason:
                 result = t("sync.label", label=result, message=words.stored(change.reason, t))
             table.add_row(
-                change.created_at[:16].replace("T", " "),
-                t(f"table.{change.table_name}"),
-                queries.change_label(store, change.table_name, change.record_id),
-                op,
-                fields if op == t("op.update") else "",
-                result,
+                fmt.text(change.created_at[:16].replace("T", " ")),
+                fmt.text(t(f"table.{change.table_name}")),
+                fmt.text(queries.change_label(store, change.table_name, change.record_id)),
+                fmt.text(op),
+                fmt.text(fields if op == t("op.update") else ""),
+                fmt.text(result),
                 key=str(change.seq),
             )
         pending = store.pending_count()
@@ -97,8 +98,8 @@ class PendingScreen(CivScreen[None]):
         open_conflicts = len(outbox.open_conflicts(store))
         if open_conflicts:
             title = t("pending.conflicts_hint", title=title, count=open_conflicts)
-        self.query_one("#pending-title", Static).update(title)
-        self.query_one("#bundle-standing", Static).update(Text(self._bundle_words()))
+        self.query_one("#pending-title", Static).update(fmt.text(title))
+        self.query_one("#bundle-standing", Static).update(fmt.text(self._bundle_words()))
 
     def _bundle_words(self) -> str:
         """When the last bundle left, and whether its reply came back."""

@@ -95,14 +95,18 @@ class PersonScreen(CivScreen[None]):
             self.dismiss()
             return
         self.person = person
-        self.sub_title = person.name
+        self.sub_title = fmt.plain(person.name)
         self.query_one("#profile", Static).update(self._profile(person))
         members = queries.household_members(store, person)
         self.query_one("#household", Static).update(
-            "\n".join(
-                f"{m.name}  {fmt.choice(m.sex, lang)} {m.age_on(self.civ.today)}" for m in members
+            fmt.text(
+                "\n".join(
+                    fmt.plain(f"{m.name}  {fmt.choice(m.sex, lang)} {m.age_on(self.civ.today)}")
+                    for m in members
+                )
+                or t("dash.none"),
+                lines=True,
             )
-            or t("dash.none")
         )
         table = self.query_one("#timeline", DataTable)
         row_before = table.cursor_row
@@ -117,17 +121,19 @@ class PersonScreen(CivScreen[None]):
         # The value not kept: the record's value now is in the profile or the timeline, and
         # the one the server kept back then may be stale (c opens the choice).
         lines = [
-            f"{self._conflict_label(c)}：{t('conflict.not_taken')} {fmt.short(c.lost_value)}"
+            fmt.plain(
+                f"{self._conflict_label(c)}：{t('conflict.not_taken')} {fmt.short(c.lost_value)}"
+            )
             for c in self.conflicts
         ]
-        self.query_one("#conflicts", Static).update("\n".join(lines))
+        self.query_one("#conflicts", Static).update(fmt.text("\n".join(lines), lines=True))
         for widget in self.query(".conflicts"):
             widget.display = bool(lines)
         for index, entry in enumerate(self.entries):
             table.add_row(
-                entry.day.isoformat(),
-                t(f"kind.{entry.kind}"),
-                summary(entry, t),
+                fmt.text(entry.day.isoformat()),
+                fmt.text(t(f"kind.{entry.kind}")),
+                fmt.text(summary(entry, t)),
                 key=str(index),
             )
         if self.entries:
@@ -145,8 +151,9 @@ class PersonScreen(CivScreen[None]):
         text = Text()
 
         def line(label: str, value: str) -> None:
-            text.append(f"{label}  ", style="bold")
-            text.append(f"{value}\n")
+            text.append_text(fmt.text(f"{label}  ", style="bold"))
+            text.append_text(fmt.text(value, lines=True))
+            text.append("\n")
 
         line(
             t.of(Person, "name"),
@@ -159,7 +166,8 @@ class PersonScreen(CivScreen[None]):
         line(t.of(Person, "status"), p.status.label(lang))
         line(t.of(Person, "categories"), cats or "—")
         if effective - set(p.categories):
-            text.append(t("derived.legend") + "\n", style="italic")
+            text.append_text(fmt.text(t("derived.legend"), style="italic"))
+            text.append("\n")
         if p.disability_grade:
             line(t.of(Person, "disability_grade"), str(p.disability_grade))
         if p.guardian_name:

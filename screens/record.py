@@ -32,6 +32,7 @@ from civtui.services import records
 from db import queries
 from db.history import Step
 from db.store import RecordDeletedError
+from screens import format as fmt
 from screens.base import CivScreen
 from screens.confirm import ReasonModal
 from screens.form import ModelForm
@@ -145,15 +146,15 @@ class RecordScreen(CivScreen[bool]):
         record = self.record
         if isinstance(record, ElderNeed):
             record = queries.need_history(self.civ.store, record)
-        self.sub_title = self.person.name
+        self.sub_title = fmt.plain(self.person.name)
         title = f"{t(f'kind.{kind_key(record)}')} · {self.person.name} · {day_of(record)}"
-        self.query_one("#record-title", Static).update(title)
+        self.query_one("#record-title", Static).update(fmt.text(title))
         fields = self.query_one("#record-fields", Vertical)
         fields.remove_children()
         fields.mount_all(
             Horizontal(
-                Label(label, classes="record-label"),
-                Static(value, classes="record-value", markup=False),
+                Label(fmt.text(label), classes="record-label"),
+                Static(fmt.text(value, lines=True), classes="record-value"),
                 classes="record-field",
             )
             for label, value in self._fields(record)
@@ -185,12 +186,12 @@ class RecordScreen(CivScreen[bool]):
         out = Text()
         for step in steps:
             out.append(f"{step.at:%Y-%m-%d %H:%M}  ", style="bold")
-            out.append(self._who(step))
+            out.append_text(fmt.text(self._who(step)))
             out.append("  ")
-            out.append(self._what(type(record), step))
+            out.append_text(fmt.text(self._what(type(record), step), lines=True))
             out.append("\n")
         if not steps:
-            out.append(t("dash.none"))
+            out.append_text(fmt.text(t("dash.none")))
         return out
 
     def _who(self, step: Step) -> str:

@@ -9,6 +9,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from civtui.domain.policy import add_months
 from civtui.services import reports
 from db import queries
+from screens import format as fmt
 from screens.base import CivScreen
 
 
@@ -29,7 +30,7 @@ class CoverageScreen(CivScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(self.civ.t("report.coverage"), classes="title")
+        yield Static(fmt.text(self.civ.t("report.coverage")), classes="title")
         yield Static("", id="coverage-month")
         yield DataTable(id="report", cursor_type="row", zebra_stripes=True)
         yield Footer()
@@ -66,8 +67,16 @@ class CoverageScreen(CivScreen[None]):
             what = row.category.label(lang) if row.category else who
             label = f"{t(f'rate.{row.rate_kind.value}')} {what}"
             now = f"{row.now[1]}/{row.now[0]}" if row.now and row.changed_since else ""
-            table.add_row(row.village, label, row.required, row.contacted, rate, row.late, now)
-        self.query_one("#coverage-month", Static).update(self._heading())
+            table.add_row(
+                fmt.text(row.village),
+                fmt.text(label),
+                row.required,
+                row.contacted,
+                fmt.text(rate),
+                row.late,
+                fmt.text(now),
+            )
+        self.query_one("#coverage-month", Static).update(fmt.text(self._heading()))
 
     def _heading(self) -> str:
         t = self.civ.t
@@ -90,7 +99,7 @@ class EligibleScreen(CivScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(self.civ.t("report.eligible"), classes="title", id="eligible-title")
+        yield Static(fmt.text(self.civ.t("report.eligible")), classes="title", id="eligible-title")
         yield DataTable(id="report", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -108,15 +117,15 @@ class EligibleScreen(CivScreen[None]):
         self.hints = reports.eligible(self.civ.store, self.civ.today)
         for index, h in enumerate(self.hints):
             table.add_row(
-                names.get(h.person.village_code, ""),
-                h.person.name,
-                t("report.remove") if h.remove else t("report.add"),
-                h.category.label(lang),
-                h.reason.in_(lang),
+                fmt.text(names.get(h.person.village_code, "")),
+                fmt.text(h.person.name),
+                fmt.text(t("report.remove") if h.remove else t("report.add")),
+                fmt.text(h.category.label(lang)),
+                fmt.text(h.reason.in_(lang)),
                 key=str(index),
             )
         self.query_one("#eligible-title", Static).update(
-            f"{t('report.eligible')} ({len(self.hints)})"
+            fmt.text(f"{t('report.eligible')} ({len(self.hints)})")
         )
         table.focus()
 

@@ -16,6 +16,7 @@ from db.queries import PersonRow
 from screens import format as fmt
 from screens.actions import open_contact_form
 from screens.base import CivScreen
+from screens.textual_compat import TextInput
 
 #: Rows listed at most; the count says how many matched.
 ROSTER_LIMIT = 100
@@ -39,7 +40,7 @@ class RosterScreen(CivScreen[None]):
     def compose(self) -> ComposeResult:
         t, lang = self.civ.t, self.civ.lang
         yield Header()
-        yield Input(placeholder=t("roster.search"), id="search")
+        yield TextInput(placeholder=t("roster.search"), id="search")
         with Horizontal(id="filters"):
             yield Select(
                 [(c.label(lang), c) for c in Category],
@@ -48,7 +49,10 @@ class RosterScreen(CivScreen[None]):
                 compact=True,
             )
             yield Select(
-                [(name, code) for code, name in queries.village_names(self.civ.store).items()],
+                [
+                    (fmt.text(name), code)
+                    for code, name in queries.village_names(self.civ.store).items()
+                ],
                 prompt=t("roster.all_villages"),
                 id="filter-village",
                 compact=True,
@@ -114,12 +118,12 @@ class RosterScreen(CivScreen[None]):
         table.clear()
         for r in self.shown:
             table.add_row(
-                r.name,
-                Sex(r.sex).label(lang),
+                fmt.text(r.name),
+                fmt.text(Sex(r.sex).label(lang)),
                 r.age,
-                r.masked_id,
-                self.villages.get(r.village_code, r.village_code),
-                fmt.categories(r.categories, lang, r.derived),
+                fmt.text(r.masked_id),
+                fmt.text(self.villages.get(r.village_code, r.village_code)),
+                fmt.text(fmt.categories(r.categories, lang, r.derived)),
                 key=r.id,
             )
         count = self.civ.t("roster.count", n=len(shown))
@@ -127,7 +131,7 @@ class RosterScreen(CivScreen[None]):
             count += self.civ.t("roster.limited", n=ROSTER_LIMIT)
         if any(r.derived for r in self.shown):
             count += " · " + self.civ.t("derived.short")
-        self.query_one("#roster-count", Static).update(count)
+        self.query_one("#roster-count", Static).update(fmt.text(count))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "search":

@@ -12,6 +12,7 @@ from civtui.domain.choices import Role
 from civtui.domain.errors import text
 from civtui.services.keys import KeyUnavailableError
 from civtui.services.profile import SETUP_FIELDS, SetupError, set_up
+from screens import format as fmt
 from screens.base import CivScreen
 
 
@@ -84,7 +85,7 @@ class SetupScreen(CivScreen[None]):
             return
         for name in SETUP_FIELDS:
             error = self.query_one(f"#err-{name}", Static)
-            error.update(problems[name].message if name in problems else "")
+            error.update(fmt.text(problems[name].message if name in problems else "", lines=True))
             error.set_class(name in problems, "shown")
         if problems:
             return

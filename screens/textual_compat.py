@@ -17,8 +17,10 @@ from textual.app import App
 from textual.binding import Binding, BindingsMap
 from textual.command import CommandList, CommandPalette
 from textual.dom import DOMNode
+from textual.widgets import Input
 from textual.widgets.option_list import Option
 
+from civtui.domain.shown import in_place
 from civtui.i18n import Translator
 
 
@@ -86,3 +88,21 @@ def bindings_of(node: DOMNode) -> list[Binding]:
 def keymap(app: App[object]) -> dict[str, str]:
     """The key overrides by binding id that `App.set_keymap` was given."""
     return dict(app._keymap)
+
+
+class TextInput(Input):
+    """An input that draws the control characters of the value it edits instead of sending
+    them to the terminal (a saved note holding ESC, opened to be corrected). The value itself
+    is left as it is: what is saved is what was there. Textual draws an input's value from
+    the private `Input._value` (checked against Textual 8.2.8); one stand-in character each,
+    so the cursor stays over the character it is on."""
+
+    @property
+    def _value(self) -> Text:
+        text = super()._value
+        if self.password:
+            return text
+        shown = in_place(text.plain)
+        if shown == text.plain:
+            return text
+        return Text(shown, no_wrap=True, overflow="ignore", end="")

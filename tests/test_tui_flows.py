@@ -124,7 +124,7 @@ async def test_routine_home_visit_for_an_elder_saves_the_defaults(app: CivtuiApp
         assert visit.visitor == demo_data().staff[0].name
         assert isinstance(app.screen, PersonScreen)
         timeline = app.screen.query_one("#timeline", DataTable)
-        assert timeline.get_row_at(0)[1] == "探访"
+        assert str(timeline.get_row_at(0)[1]) == "探访"
 
 
 async def test_high_risk_child_check_needs_the_report(app: CivtuiApp) -> None:
@@ -476,7 +476,7 @@ async def test_pending_screen_lists_unsynced_changes(app: CivtuiApp) -> None:
         table = screen.query_one("#changes", DataTable)
         assert table.row_count == app.store.pending_count()
         # Newest first: the change just made is the first row.
-        newest = table.get_row_at(0)
+        newest = [str(cell) for cell in table.get_row_at(0)]
         assert newest[1] in {"探访", "儿童随访"} and newest[3] == "新增" and newest[5] == "待同步"
 
 
@@ -488,7 +488,7 @@ async def test_help_lists_every_screen_key_and_palette_navigates(app: CivtuiApp)
         helpscreen = app.screen
         assert isinstance(helpscreen, HelpScreen)
         rows = [
-            helpscreen.query_one("#keys", DataTable).get_row_at(i)
+            [str(cell) for cell in helpscreen.query_one("#keys", DataTable).get_row_at(i)]
             for i in range(helpscreen.query_one("#keys", DataTable).row_count)
         ]
         assert ["首页", "v", "记录探访"] in [list(r) for r in rows]
@@ -649,8 +649,8 @@ async def test_coverage_and_eligible_reports_in_the_app(app: CivtuiApp) -> None:
         await pilot.pause()
         assert isinstance(app.screen, CoverageScreen)
         table = app.screen.query_one("#report", DataTable)
-        assert table.row_count > 3 and table.get_row_at(0)[1] == "月探访率 合计"
-        assert [table.get_row_at(i)[1] for i in (1, 2)] == ["月探访率 成人", "月探访率 儿童"]
+        assert table.row_count > 3 and str(table.get_row_at(0)[1]) == "月探访率 合计"
+        assert [str(table.get_row_at(i)[1]) for i in (1, 2)] == ["月探访率 成人", "月探访率 儿童"]
         await pilot.press("escape")
         app.action_eligible()
         await pilot.pause()

@@ -59,7 +59,7 @@ async def test_sync_key_runs_in_a_worker_and_the_status_bar_follows(synced_app: 
         screen = app.screen
         assert isinstance(screen, PendingScreen)
         table = screen.query_one("#changes", DataTable)
-        assert table.row_count == 1 and table.get_row_at(0)[5] == "已接收"
+        assert table.row_count == 1 and str(table.get_row_at(0)[5]) == "已接收"
 
 
 async def test_without_a_server_the_app_says_offline_and_keeps_working(

@@ -7,6 +7,8 @@ pay for importing Excel, HTTP and server libraries it does not use (that was ~0.
 from __future__ import annotations
 
 import importlib
+import sys
+from types import TracebackType
 
 import click
 
@@ -124,8 +126,38 @@ def main(ctx: click.Context, profile_name: str | None, lang: str | None, today: 
     ctx.obj = Context(profile_name, chosen, clock_from(today, chosen))
     # Where no keyring works, a profile's key comes from a passphrase typed here.
     keys.set_prompt(passphrase_prompt(ctx.obj.lang))
+    sys.excepthook = _crash_report
     if ctx.invoked_subcommand is None:
         run_app(ctx.obj)
+
+
+def _crash_report(
+    kind: type[BaseException], error: BaseException, trace: TracebackType | None
+) -> None:
+    """An error no command caught: its traceback goes to the crash log, not the terminal.
+
+    Python's own report prints the exception's message, and a message can quote a value
+    (pydantic's `input_value=` holds a whole ID number); the terminal gets what happened
+    and where the log is (`civtui.services.crash`)."""
+    from civtui.cli.common import current_lang, shown
+    from civtui.i18n import Translator
+    from civtui.services import crash
+
+    if isinstance(error, KeyboardInterrupt):
+        sys.__excepthook__(kind, error, trace)
+        return
+    try:
+        where: object = crash.record(error.with_traceback(trace))
+    except OSError as exc:
+        where = f"({type(exc).__name__})"
+    try:
+        lang = current_lang()
+    except Exception:  # the settings file may be what failed
+        lang = "zh"
+    said = Translator(lang)("cli.crash", error=kind.__name__, path=where)
+    from rich.console import Console
+
+    Console(stderr=True, soft_wrap=True).print(shown(said, lines=True, style="red"))
 
 
 def run_app(context: Context) -> None:

@@ -17,9 +17,11 @@ from typing import Any, NoReturn
 import click
 from rich.console import Console
 from rich.status import Status
+from rich.text import Text
 
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
 from civtui.domain.errors import text
+from civtui.domain.shown import visible
 from civtui.i18n import Said, Translator
 from civtui.i18n_security import said
 from civtui.services import keys
@@ -64,9 +66,28 @@ def say(key: str, **values: Any) -> str:
     return Translator(current_lang())(key, **values)
 
 
+def shown(value: object, *, lines: bool = False, style: str = "") -> Text:
+    """Anything a person, a file or a server supplied, for a rich print or table cell: text,
+    never markup (a village named `[red]…` is not printed red), with its control characters
+    drawn rather than sent to the terminal (`civtui.domain.shown`). `lines` keeps newlines."""
+    return Text(visible(value, lines=lines), style=style)
+
+
+def labelled(label: str, value: object) -> Text:
+    """`label value`, the label in bold: a line of `civtui status`."""
+    return Text.assemble((label, "bold"), " ", shown(value))
+
+
+def echo(message: object, *, err: bool = False) -> None:
+    """`click.echo` for a message that carries data (a path, a profile name, a server's
+    words): its control characters drawn rather than obeyed."""
+    click.echo(visible(message, lines=True), err=err)
+
+
 def fail(message: str, code: int = 1, lang: str | None = None) -> NoReturn:
     heading = Translator(lang or current_lang())("cli.error")
-    Console(stderr=True, soft_wrap=True).print(f"[bold red]{heading}[/]{message}", highlight=False)
+    said = Text.assemble((heading, "bold red"), shown(message, lines=True))
+    Console(stderr=True, soft_wrap=True).print(said, highlight=False)
     sys.exit(code)
 
 

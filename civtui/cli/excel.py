@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from civtui.cli.common import Context, fail, profile_store
+from civtui.cli.common import Context, echo, fail, profile_store, shown
 from civtui.domain.choices import Frequency, NeedStatus
 from civtui.domain.errors import text
 from civtui.domain.models import Village
@@ -83,18 +83,19 @@ def template(obj: Context, kind: str, output: Path | None) -> None:
         fail(obj.t("cli.template_xlsx"), 2)
     with profile_store(obj) as store:
         importer.write_template(output, store.all(Village))
-    click.echo(obj.t("cli.template_done", path=output))
+    echo(obj.t("cli.template_done", path=output))
 
 
 def _problem_table(title: str, problems: list[importer.RowProblem], lang: str) -> Table:
     t = Translator(lang)
     heads = [t(f"cli.col.{k}") for k in ("row", "column", "value", "problem", "fix")]
-    table = Table(*heads, title=title, title_justify="left")
+    table = Table(*heads, title=shown(title), title_justify="left")
     for column in table.columns[2:]:
         column.overflow = "fold"
     for p in problems:
         problem, fix = p.describe(lang)
-        table.add_row(str(p.row), p.column_in(lang), p.value, problem, fix)
+        cells = (p.row, p.column_in(lang), p.value, problem, fix)
+        table.add_row(*(shown(cell) for cell in cells))
     return table
 
 
@@ -176,7 +177,7 @@ def import_persons(
     if blocked:
         # A dry run that found errors is not an error itself: it did what it was asked.
         # It says so in its own words and exits 1 so that scripts can still tell.
-        console.print(t("cli.dry_blocked", n=len(plan.bad_rows)), style="yellow", highlight=False)
+        console.print(shown(t("cli.dry_blocked", n=len(plan.bad_rows)), style="yellow"))
         sys.exit(1)
     if not as_json:
         counts = {
@@ -187,9 +188,9 @@ def import_persons(
             "bad": len(plan.bad_rows),
         }
         key = "cli.dry_ok" if dry_run else "cli.imported"
-        console.print(t(key, **counts), highlight=False)
+        console.print(shown(t(key, **counts), lines=True))
         if rejects:
-            console.print(t("cli.rejects_saved", path=rejects), highlight=False)
+            console.print(shown(t("cli.rejects_saved", path=rejects), lines=True))
 
 
 # -- export -------------------------------------------------------------------
@@ -245,8 +246,8 @@ def _export(
     # Personal data in plain: readable by its owner only (a USB stick's FAT has no modes).
     with contextlib.suppress(OSError):
         output.chmod(0o600)
-    click.echo(obj.t("cli.exported", n=rows, path=output))
-    click.echo(obj.t("export.leaves_store"))
+    echo(obj.t("cli.exported", n=rows, path=output))
+    echo(obj.t("export.leaves_store"))
 
 
 @export_group.command("visits")
@@ -315,7 +316,7 @@ def report_coverage(obj: Context, month: str | None, as_json: bool) -> None:
         *[t(f"cli.col.{k}") for k in keys],
         t("dash.late"),
         t("report.now"),
-        title=t("cli.coverage_title", month=month),
+        title=shown(t("cli.coverage_title", month=month)),
     )
     for r in rows:
         rate = f"{r.rate:.0%}" if r.rate is not None else "—"
@@ -324,19 +325,10 @@ def report_coverage(obj: Context, month: str | None, as_json: bool) -> None:
         subtotal = t("group.subtotal") if r.group else t("cli.total")
         label = r.category.label(obj.lang) if r.category else subtotal
         kind = t("rate.monthly" if r.rate_kind is Frequency.MONTHLY else "rate.quarterly")
-        table.add_row(
-            r.village,
-            kind,
-            who,
-            label,
-            str(r.required),
-            str(r.contacted),
-            rate,
-            str(r.late),
-            # A closed month: its report above, today's figure here where they differ.
-            f"{r.now[1]}/{r.now[0]}" if r.now and r.changed_since else "",
-            style=style,
-        )
+        # A closed month: its report first, today's figure last where they differ.
+        now = f"{r.now[1]}/{r.now[0]}" if r.now and r.changed_since else ""
+        cells = (r.village, kind, who, label, r.required, r.contacted, rate, r.late, now)
+        table.add_row(*(shown(cell) for cell in cells), style=style)
     Console().print(table)
 
 
@@ -370,10 +362,10 @@ def report_eligible(obj: Context, as_json: bool) -> None:
         return
     t = obj.t
     keys = ("village", "name", "id", "action", "category", "reason")
-    table = Table(*[t(f"cli.col.{k}") for k in keys], title=t("cli.eligible_title"))
+    table = Table(*[t(f"cli.col.{k}") for k in keys], title=shown(t("cli.eligible_title")))
     table.columns[-1].overflow = "fold"
     for h in hints:
-        table.add_row(
+        cells = (
             names.get(h.person.village_code, ""),
             h.person.name,
             h.person.masked_id,
@@ -381,5 +373,6 @@ def report_eligible(obj: Context, as_json: bool) -> None:
             h.category.label(obj.lang),
             h.reason.in_(obj.lang),
         )
+        table.add_row(*(shown(cell) for cell in cells))
     Console().print(table)
-    Console().print(t("cli.count", n=len(hints)))
+    Console().print(shown(t("cli.count", n=len(hints))))

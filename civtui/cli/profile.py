@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from civtui.cli.common import Context, fail, profile_store, working
+from civtui.cli.common import Context, fail, labelled, profile_store, shown, working
 from civtui.domain.choices import Role
 from civtui.domain.errors import text
 from civtui.services import demo, keys, ownership
@@ -95,8 +95,8 @@ def demo_command(obj: Context, persons: int, seed: int, force: bool) -> None:
 def _created(obj: Context, profile: Profile, moved: Path | None) -> None:
     console = Console(soft_wrap=True)
     if moved:
-        console.print(obj.t("cli.moved_aside", path=moved), highlight=False)
-    console.print(obj.t("cli.created", name=profile.name, path=profile.db_path), highlight=False)
+        console.print(shown(obj.t("cli.moved_aside", path=moved), lines=True))
+    console.print(shown(obj.t("cli.created", name=profile.name, path=profile.db_path), lines=True))
     # Losing the key loses the profile: said plainly, with what to do about it.
     t = obj.t
     info = keys.read_info(profile.db_path)
@@ -119,14 +119,14 @@ def status(obj: Context, as_json: bool) -> None:
         return
     t = obj.t
     console = Console(soft_wrap=True)
-    console.print(f"[bold]{t('cli.status.profile')}[/] {report['profile']}  {report['path']}")
+    console.print(labelled(t("cli.status.profile"), f"{report['profile']}  {report['path']}"))
     sep = "、" if obj.lang == "zh" else ", "
     villages = sep.join(f"{v['name']}({v['code']})" for v in report["villages"])
-    console.print(f"[bold]{t('cli.status.villages')}[/] {villages or t('cli.status.none')}")
+    console.print(labelled(t("cli.status.villages"), villages or t("cli.status.none")))
     table = Table(t("cli.status.record"), t("cli.status.count"), box=None)
     for key, count in report["counts"].items():
-        table.add_row(t(f"table.{key}"), str(count))
+        table.add_row(shown(t(f"table.{key}")), shown(count))
     console.print(table)
-    console.print(f"[bold]{t('cli.status.pending')}[/] {report['pending_changes']}")
+    console.print(labelled(t("cli.status.pending"), report["pending_changes"]))
     last = report["last_sync"] or t("cli.status.never")
-    console.print(f"[bold]{t('cli.status.last_sync')}[/] {last}")
+    console.print(labelled(t("cli.status.last_sync"), last))

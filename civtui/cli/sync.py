@@ -14,10 +14,10 @@ from typing import Any, NoReturn
 import click
 from pydantic import BaseModel
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.text import Text
 
-from civtui.cli.common import Context, profile_store
+from civtui.cli.common import Context, profile_store, shown
 from civtui.domain.errors import text
 from civtui.i18n import Translator
 from civtui.services import credentials, reports
@@ -36,9 +36,8 @@ from sync.client import (
 
 
 def _fail(t: Translator, message: str, code: int = 1) -> NoReturn:
-    Console(stderr=True, soft_wrap=True).print(
-        f"[bold red]{escape(t('sync.cli.error'))}[/]{escape(message)}", highlight=False
-    )
+    said = Text.assemble((t("sync.cli.error"), "bold red"), shown(message, lines=True))
+    Console(stderr=True, soft_wrap=True).print(said, highlight=False)
     sys.exit(code)
 
 
@@ -81,14 +80,12 @@ def login(obj: Context, url: str, token_stdin: bool) -> None:
             _fail(t, text(exc, obj.lang))
     console = Console(highlight=False, soft_wrap=True)
     listed = t("sync.list").join
-    console.print(
-        escape(t("sync.cli.logged_in", url=conn.url, staff=me.staff, villages=listed(me.villages)))
-    )
+    logged_in = t("sync.cli.logged_in", url=conn.url, staff=me.staff, villages=listed(me.villages))
+    console.print(shown(logged_in, lines=True))
     missing = local - set(me.villages)
     if missing:
-        console.print(
-            f"[yellow]{escape(t('sync.cli.outside', villages=listed(sorted(missing))))}[/]"
-        )
+        outside = t("sync.cli.outside", villages=listed(sorted(missing)))
+        console.print(shown(outside, lines=True, style="yellow"))
 
 
 def _exit_code(error: SyncError) -> int:
@@ -159,15 +156,15 @@ def sync_command(obj: Context, url: str | None, as_json: bool) -> None:
         return
     console = Console(highlight=False, soft_wrap=True)
     told = summary(report)
-    console.print(escape(t("sync.cli.done", summary=words.say(told[0], t))))
+    console.print(shown(t("sync.cli.done", summary=words.say(told[0], t)), lines=True))
     for reason in report.rejected_reasons:
-        console.print(f"  [red]{escape(t('sync.cli.rejected'))}[/]{escape(words.say(reason, t))}")
+        rejected = shown(words.say(reason, t), lines=True)
+        console.print(Text.assemble("  ", (t("sync.cli.rejected"), "red"), rejected))
     # The conflicts this sync revealed, named, on both laptops (report.found); the push's
     # own verdicts are said only when the pull did not bring them (it stopped early).
     if not report.found:
         for reason in report.conflict_reasons:
-            console.print(
-                f"  [yellow]{escape(t('sync.cli.conflict'))}[/]{escape(words.say(reason, t))}"
-            )
+            conflict = shown(words.say(reason, t), lines=True)
+            console.print(Text.assemble("  ", (t("sync.cli.conflict"), "yellow"), conflict))
     for note in told[1:]:
-        console.print(f"[yellow]{escape(words.say(note, t))}[/]")
+        console.print(shown(words.say(note, t), lines=True, style="yellow"))

@@ -20,7 +20,7 @@ from rich.table import Table
 
 # `civtui server bundle ...` lives with the laptop's `civtui bundle ...`; importing it adds it.
 from civtui.cli import bundle as _bundle  # noqa: F401
-from civtui.cli.common import Context, fail
+from civtui.cli.common import Context, echo, fail, shown
 from civtui.cli.excel import parse_month
 from civtui.domain.choices import Category, Frequency
 from civtui.domain.policy import Group, Tally
@@ -110,7 +110,7 @@ def report_coverage(
         return
     keys = ("village", "rate_kind", "group", "category", "required", "contacted", "rate")
     title = t("township.coverage.title", township=township or t("township.all"), month=when)
-    table = Table(*[t(f"cli.col.{k}") for k in keys], t("dash.late"), title=title)
+    table = Table(*[t(f"cli.col.{k}") for k in keys], t("dash.late"), title=shown(title))
     for r in [*rows, *total]:
         rate = f"{r.rate:.0%}" if r.rate is not None else "—"
         style = "bold" if r.category is None else ""
@@ -118,8 +118,8 @@ def report_coverage(
         subtotal = t("group.subtotal") if r.group else t("cli.total")
         label = r.category.label(obj.lang) if r.category else subtotal
         kind = t("rate.monthly" if r.rate_kind is Frequency.MONTHLY else "rate.quarterly")
-        cells = [r.village, kind, who, label, str(r.required), str(r.contacted), rate, str(r.late)]
-        table.add_row(*cells, style=style)
+        cells = [r.village, kind, who, label, r.required, r.contacted, rate, r.late]
+        table.add_row(*(shown(cell) for cell in cells), style=style)
     Console().print(table)
 
 
@@ -156,9 +156,10 @@ def report_overdue(
     t = obj.t
     heads = [t(f"cli.col.{k}") for k in ("village", "required", "contacted")]
     title = t("township.overdue.title", township=township or t("township.all"), month=when)
-    table = Table(*heads, t("township.col.overdue"), title=title)
+    table = Table(*heads, t("township.col.overdue"), title=shown(title))
     for r in rows:
-        table.add_row(str(r["village"]), str(r["required"]), str(r["contacted"]), str(r["overdue"]))
+        cells = (r["village"], r["required"], r["contacted"], r["overdue"])
+        table.add_row(*(shown(cell) for cell in cells))
     Console().print(table)
 
 
@@ -188,7 +189,7 @@ def _export(
             rows = export_ledger(store, ledger, output, month=month, today=obj.clock.today())
         except (ValueError, OSError) as exc:
             fail(str(exc), 2)
-    click.echo(obj.t("cli.exported", n=rows, path=output))
+    echo(obj.t("cli.exported", n=rows, path=output))
 
 
 def _ledger_command(ledger: Ledger, help_text: str) -> None:

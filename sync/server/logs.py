@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from civtui.domain.shown import needs_showing
+
 LOGGER = "civtui.server"
 log = logging.getLogger(LOGGER)
 
@@ -63,9 +65,29 @@ class PlainFormatter(logging.Formatter):
             record.getMessage(),
         ]
         for key, value in _fields(record).items():
-            shown = ",".join(map(str, value)) if isinstance(value, list | tuple) else value
-            parts.append(f"{key}={shown}")
+            shown = ",".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+            parts.append(f"{key}={field_value(shown)}")
         return " ".join(str(p) for p in parts)
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def field_value(text: str) -> str:
+    """`text` as the value of one `key=value` field of a plain line.
+
+    A value comes from the request (a path is whatever the client sent, percent-decoded):
+    control characters and bidi overrides are written as `\\x1b`, `\\u202e`, so a line on a
+    terminal cannot clear the screen or hide what follows; a value with a space, a quote,
+    an equals sign or a backslash is put in double quotes (its quotes and backslashes
+    escaped), so ` status=200 ` in a path stays inside the path and never reads as a field.
+    """
+    if text and not any(c.isspace() or c in '"=\\' or needs_showing(c) for c in text):
+        return text
+    body = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + "".join(_escaped(c) if needs_showing(c) else c for c in body) + '"'
 
 
 class JsonFormatter(logging.Formatter):
