@@ -246,6 +246,8 @@ class Connection:
             verify=True,
             transport=transport,
             mounts=direct,
+            # A redirect could lead anywhere, plain HTTP included: the address is checked once.
+            follow_redirects=False,
             headers={
                 "Authorization": f"Bearer {token}",
                 "User-Agent": f"civtui/{__version__}",
