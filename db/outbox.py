@@ -321,6 +321,8 @@ def _within(
     """The candidates whose village is one of `villages` or cannot be told yet, and the
     others with their village. A record's village is its own field, or its parent's (a
     visit's person's), as the parent comes in the same page or as this laptop holds it."""
+    # Each record by its newest version here (candidates are in version order): a record
+    # moved to another village is judged where it is now, its older versions with it.
     page = {(r.table, r.record_id): r.fields | {"id": r.record_id} for r in candidates}
     stored: dict[tuple[str, str], dict[str, Any] | None] = {}
 
