@@ -373,6 +373,34 @@ SYNC_STRINGS: dict[str, tuple[str, str]] = {
         "文件读写失败：{error}；请检查U盘是否插好",
         "the file could not be read or written: {error}; check the USB stick",
     ),
+    # -- the client's bounds on what a server answers (sync.client, db.outbox.apply_page)
+    "sync.code.answer_too_large": (
+        "服务器的回复超过上限（{limit} 字节），已拒收，本机数据没有改动。"
+        "请确认服务器地址无误；如再次出现，请联系乡镇管理员检查服务器",
+        "the server's answer was larger than this laptop reads (at most {limit} bytes) and "
+        "was refused; nothing here changed. Check the server address; if it happens again, "
+        "ask the township administrator to check the server",
+    ),
+    "sync.code.page_too_large": (
+        "服务器一次发来 {got} 条记录，本机只请求了 {asked} 条，整页已拒收，本机数据没有改动。"
+        "请联系乡镇管理员检查服务器版本",
+        "the server sent {got} records where this laptop asked for {asked}; the page was "
+        "refused and nothing here changed. Ask the township administrator to check the "
+        "server's version",
+    ),
+    "sync.code.pulled_elsewhere": (
+        "服务器发来 {count} 条不属于本机村(社区)的记录（{villages}），已拒收，没有保存；"
+        "请告知乡镇管理员检查令牌权限",
+        "the server sent {count} records of villages this laptop does not sync "
+        "({villages}); they were refused and not stored. Tell the township administrator "
+        "to check the token's villages",
+    ),
+    "sync.code.unknown_kinds": (
+        "{count} 条下载的记录属于本版本不认识的类型（{tables}），已另行保存；"
+        "请升级 civtui，升级后下次同步自动写入",
+        "{count} received records are of kinds this version does not know ({tables}); they "
+        "are kept aside. Update civtui: the next sync after the update writes them",
+    ),
 }
 
 #: The English of `civtui bundle ...` and `civtui server bundle ...` help (merged into

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from civtui.domain.models import RECORD_TYPES
 from db.store import Remote, Store
 
 PULL_CURSOR = "pull_cursor"
@@ -236,31 +238,71 @@ class PulledConflict(BaseModel):
     resolved: bool = False
 
 
+#: The record kinds this version writes when pulled: every kind of the domain, synced by
+#: devices or set by the township. Any other table name a page carries is a kind of a
+#: later version (or a server's mistake), and never reaches SQL as a table name.
+PULLED_TABLES = frozenset(RECORD_TYPES)
+
+
+@dataclass
+class PageOutcome:
+    """What a pulled page held that was not written as it came."""
+
+    #: Records refused because their village is not one this laptop syncs, by village.
+    elsewhere: Counter[str] = field(default_factory=Counter)
+    #: Records of kinds this version does not know, kept aside (`held_records`), by table.
+    set_aside: Counter[str] = field(default_factory=Counter)
+
+
 def apply_page(
     store: Store,
     records: Sequence[Remote],
     conflicts: Sequence[PulledConflict],
     cursor: int,
-) -> None:
+    villages: Collection[str] | None = None,
+) -> PageOutcome:
     """Store a pulled page and its cursor in one transaction; unsent local fields stay put.
 
     No record can make a page fail: one that refers to a record this laptop does not hold
     (yet) is held in `held_records`, and written with the first page that brings what it
     refers to (pages follow the server's version order, so an edited parent may come
     pages after its children; and a record may name one in a village this laptop does not
-    sync). Each page tries the held records again."""
+    sync). Each page tries the held records again.
+
+    `villages`: the villages this laptop may hold; a record of any other is refused and
+    counted, not stored (None: no check, as where the reader is the township itself). A
+    record whose village cannot be told yet (its parent has not arrived) is held, and
+    judged when it is tried again. A record of a kind this version does not know is kept
+    in `held_records` too, untouched until a version that knows the kind tries it: the
+    server will not send it again (the cursor has passed it), so dropping it would lose it
+    for good on this laptop."""
+    outcome = PageOutcome()
     # Lost in a power cut, page and cursor go together: the page is pulled again.
     with store.transaction(durable=False):
         # Within a page a record may arrive before one it refers to; check at commit.
         store.db.execute("PRAGMA defer_foreign_keys = ON")
-        waiting = held_records(store)
-        candidates = sorted([*waiting, *records], key=lambda r: r.version)
+        unknown = [r for r in records if r.table not in PULLED_TABLES]
+        outcome.set_aside.update(r.table for r in unknown)
+        known = [r for r in records if r.table in PULLED_TABLES]
+        waiting = [r for r in held_records(store) if r.table in PULLED_TABLES]
+        candidates = sorted([*waiting, *known], key=lambda r: r.version)
+        refused: set[tuple[str, str]] = set()
+        if villages is not None:
+            candidates, outside = _within(store, candidates, frozenset(villages))
+            outcome.elsewhere.update(village for _, village in outside)
+            refused = {(r.table, r.record_id) for r, _ in outside}
         unsent = unsent_fields(store, [(r.table, r.record_id) for r in candidates])
         ready, held = _sort_out(store, candidates, unsent)
         # A record with a delete on its way is left as it is here.
         taken = [r for r in ready if "*" not in unsent.get((r.table, r.record_id), ())]
         store.apply_remote(taken, {key: frozenset(names) for key, names in unsent.items()})
-        _hold(store, {(r.table, r.record_id) for r in waiting}, ready, held)
+        were_held = {(r.table, r.record_id) for r in waiting}
+        _hold(store, were_held, ready, [*held, *unknown])
+        if refused & were_held:
+            store.db.conn.executemany(
+                "DELETE FROM held_records WHERE table_name = ? AND record_id = ?",
+                list(refused & were_held),
+            )
         store.db.conn.executemany(
             "INSERT INTO record_versions (table_name, record_id, version) VALUES (?, ?, ?) "
             "ON CONFLICT(table_name, record_id) "
@@ -268,8 +310,68 @@ def apply_page(
             [(r.table, r.record_id, r.version) for r in taken],
         )
         _store_conflicts(store, conflicts)
-        _note_arrived(store, records)
+        _note_arrived(store, [r for r in known if (r.table, r.record_id) not in refused])
         store.set_meta(PULL_CURSOR, str(cursor))
+    return outcome
+
+
+def _within(
+    store: Store, candidates: Sequence[Remote], villages: frozenset[str]
+) -> tuple[list[Remote], list[tuple[Remote, str]]]:
+    """The candidates whose village is one of `villages` or cannot be told yet, and the
+    others with their village. A record's village is its own field, or its parent's (a
+    visit's person's), as the parent comes in the same page or as this laptop holds it."""
+    # Each record by its newest version here (candidates are in version order): a record
+    # moved to another village is judged where it is now, its older versions with it.
+    page = {(r.table, r.record_id): r.fields | {"id": r.record_id} for r in candidates}
+    stored: dict[tuple[str, str], dict[str, Any] | None] = {}
+
+    def fields_of(table: str, record_id: str) -> dict[str, Any] | None:
+        key = (table, record_id)
+        if key in page:
+            return page[key]
+        if key not in stored:
+            # Table names here are the domain's own (a kind's parent), never a server's.
+            rows = list(store.db.query(f"SELECT * FROM [{table}] WHERE id = ?", [record_id]))
+            stored[key] = rows[0] if rows else None
+        return stored[key]
+
+    inside: list[Remote] = []
+    outside: list[tuple[Remote, str]] = []
+    for r in candidates:
+        village = _village(r.table, page[(r.table, r.record_id)], fields_of)
+        if village is None or village in villages:
+            inside.append(r)
+        else:
+            outside.append((r, village))
+    return inside, outside
+
+
+def _village(
+    table: str,
+    fields: dict[str, Any] | None,
+    fields_of: Callable[[str, str], dict[str, Any] | None],
+) -> str | None:
+    """The village of a record with these fields, following its parents (`Synced`); None
+    when it has none (the township's policy) or cannot be told here yet."""
+    for _ in range(len(RECORD_TYPES)):  # parents form a short chain; a cycle would be a bug
+        kind = RECORD_TYPES.get(table)
+        spec = kind.synced if kind is not None else None
+        if fields is None or spec is None:
+            return None
+        if spec.village is not None:
+            value = fields.get(spec.village)
+            if isinstance(value, str) and value.startswith("["):
+                value = json.loads(value)  # a list field as a stored row holds it
+            if isinstance(value, list):
+                value = value[0] if value else None  # its first code is the record's village
+            return None if value is None else str(value)
+        if spec.parent is None:
+            return None
+        name, table = spec.parent
+        parent_id = fields.get(name)
+        fields = None if parent_id is None else fields_of(table, str(parent_id))
+    return None
 
 
 def _store_conflicts(store: Store, conflicts: Sequence[PulledConflict]) -> None:
@@ -304,7 +406,22 @@ def held_records(store: Store) -> list[Remote]:
 
 
 def held_count(store: Store) -> int:
-    (count,) = store.db.execute("SELECT count(*) FROM held_records").fetchone()
+    """Held records of kinds this version knows: those waiting for a record they name."""
+    return _count_held(store, "IN")
+
+
+def set_aside_count(store: Store) -> int:
+    """Pulled records of kinds this version does not know, kept for a later version."""
+    return _count_held(store, "NOT IN")
+
+
+def _count_held(store: Store, among: str) -> int:
+    known = sorted(PULLED_TABLES)
+    (count,) = store.db.execute(
+        f"SELECT count(*) FROM held_records WHERE table_name {among} "
+        f"({', '.join('?' for _ in known)})",
+        known,
+    ).fetchone()
     return int(count)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import nacl.encoding
 import pydantic_core
 
-from db import Store, outbox
+from db import Store, outbox, queries
 from sync import client, protocol
 from sync.protocol import MAX_INT, Code, PushRequest, PushResponse, Reason
 from sync.sealed import (
@@ -181,12 +181,15 @@ def import_reply(
             _acknowledge(store, report, run, answered.resolved, answered.answer)
         tell("push", report.pushed, report.pushed)
     checked = False
+    # Offline there is no `/v1/me` to ask for the token's villages: a reply's records are
+    # taken for the villages this profile holds, as a pull's are, and any other is refused.
+    villages = frozenset(queries.village_names(store))
     for number, page in enumerate(reply.pages if pages else []):
         if page.applied_through is not None and not checked:
             checked = True
             if client.server_holds(store, report, page.applied_through) == "restart":
                 break  # a new device pulls everything: by its next bundle or sync
-        client.apply_pull_page(store, report, page)
+        client.apply_pull_page(store, report, page, villages)
         tell("pull", number + 1, len(reply.pages))
     report.held = outbox.held_count(store)
     # A refused record whose missing parent this reply brought goes with the next bundle.

@@ -12,10 +12,10 @@ import ipaddress
 import random
 import sqlite3
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 import httpx
 import pydantic_core
@@ -130,6 +130,21 @@ class BadServerUrlError(SyncError):
     """The server address is not one sync may use."""
 
 
+class AnswerTooLargeError(SyncError):
+    """The server's answer was larger than `limit` bytes, as sent or once inflated; it was
+    not read further, and nothing of it was stored."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(Reason.of(Code.ANSWER_TOO_LARGE, limit=limit))
+
+
+class PageTooLargeError(SyncError):
+    """A pull page held more records than were asked for; nothing of it was stored."""
+
+    def __init__(self, asked: int, got: int) -> None:
+        super().__init__(Reason.of(Code.PAGE_TOO_LARGE, asked=asked, got=got))
+
+
 @dataclass
 class SyncReport:
     """What one sync did."""
@@ -160,27 +175,47 @@ class SyncReport:
     resolutions_sent: int = 0
     #: Open conflicts here that another laptop resolved (closed here by this sync).
     closed_elsewhere: int = 0
+    #: Pulled records of villages this laptop does not sync, refused, by village.
+    elsewhere: dict[str, int] = field(default_factory=dict)
+    #: Pulled records of kinds this version does not know, kept aside, by table.
+    set_aside: dict[str, int] = field(default_factory=dict)
+
+
+def on_this_machine(host: str) -> bool:
+    """Whether `host` (as a URL names it) is this machine: 127.0.0.0/8, ::1 or localhost."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.lower() == "localhost"
 
 
 def check_url(url: str) -> str:
-    """HTTPS anywhere, plain HTTP only to this machine; returns the URL without a trailing /."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.scheme not in ("http", "https") or not host:
+    """HTTPS anywhere, plain HTTP only to this machine; returns the URL without a trailing /.
+
+    Read by httpx's own parser, so the host judged here is the host connected to."""
+    try:
+        parts = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        raise BadServerUrlError(Reason.of(Code.URL_INVALID, url=url)) from None
+    if parts.scheme not in ("http", "https") or not parts.host:
         raise BadServerUrlError(Reason.of(Code.URL_INVALID, url=url))
-    if parts.scheme == "http":
-        try:
-            loopback = ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = host == "localhost"
-        if not loopback:
-            # Personal data travels: plain HTTP only where it never leaves the machine.
-            raise BadServerUrlError(Reason.of(Code.URL_INSECURE, url=url))
+    if parts.scheme == "http" and not on_this_machine(parts.host):
+        # Personal data travels: plain HTTP only where it never leaves the machine.
+        raise BadServerUrlError(Reason.of(Code.URL_INSECURE, url=url))
     return url.rstrip("/")
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A server's answer as read: its status and its body, inflated, within the limit."""
+
+    status: int
+    body: bytes
+
+
 class Connection:
-    """HTTP to the server: gzip JSON bodies, a bearer token, retries with backoff and jitter."""
+    """HTTP to the server: gzip JSON bodies, a bearer token, retries with backoff and jitter,
+    and answers read within `limit` bytes."""
 
     def __init__(
         self,
@@ -191,16 +226,28 @@ class Connection:
         backoff: float = 1.0,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        limit: int = protocol.MAX_ANSWER_BYTES,
     ) -> None:
         self.url = check_url(url)
         self.attempts = attempts
         self.backoff = backoff
         self.sleep = sleep
+        self.limit = limit
+        host = httpx.URL(self.url).host
+        # A proxy from the environment (HTTP_PROXY...) is for the world outside: a server on
+        # this machine is reached directly, or its plain HTTP, token and records included,
+        # would leave the machine for the proxy. None: the direct transport.
+        direct: dict[str, httpx.BaseTransport | None] | None = None
+        if on_this_machine(host):
+            direct = {f"all://[{host}]" if ":" in host else f"all://{host}": None}
         self.http = httpx.Client(
             base_url=self.url,
             timeout=TIMEOUT,
             verify=True,
             transport=transport,
+            mounts=direct,
+            # A redirect could lead anywhere, plain HTTP included: the address is checked once.
+            follow_redirects=False,
             headers={
                 "Authorization": f"Bearer {token}",
                 "User-Agent": f"civtui/{__version__}",
@@ -211,7 +258,7 @@ class Connection:
     def close(self) -> None:
         self.http.close()
 
-    def _send(self, method: str, path: str, body: BaseModel | None) -> httpx.Response:
+    def _send(self, method: str, path: str, body: BaseModel | None) -> Answer:
         content = protocol.encode(body) if body is not None else None
         headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"} if body else {}
         last_error = ""
@@ -221,23 +268,23 @@ class Connection:
                 # online at the ferry do not all retry in the same second.
                 self.sleep(random.uniform(0, min(30.0, self.backoff * 2 ** (attempt - 1))))
             try:
-                response = self.http.request(method, path, content=content, headers=headers)
+                with self.http.stream(method, path, content=content, headers=headers) as response:
+                    if response.status_code == 429 or response.status_code >= 500:
+                        last_error = f"HTTP {response.status_code}"
+                        continue
+                    return Answer(response.status_code, read_answer(response, self.limit))
             except httpx.TransportError as exc:
                 last_error = type(exc).__name__
                 continue
-            if response.status_code == 429 or response.status_code >= 500:
-                last_error = f"HTTP {response.status_code}"
-                continue
-            return response
         raise OfflineError(self.url, last_error)
 
     def call(self, method: str, path: str, body: BaseModel | None, answer: type[M]) -> M:
         response = self._send(method, path, body)
-        status = response.status_code
+        status = response.status
         if status == 401:
             raise TokenRefusedError()
         if status >= 400:
-            said = _detail(response)
+            said = _detail(response.body)
             params = said.params if isinstance(said, Reason) else {}
             if status == 403 and isinstance(said, Reason) and said.code is Code.DEVICE_TAKEN:
                 raise DeviceTakenError()
@@ -247,7 +294,7 @@ class Connection:
                 raise SequenceReusedError(int(params.get("seq", 0)))
             raise RequestRefusedError(status, said)
         try:
-            return answer.model_validate_json(response.content)
+            return answer.model_validate_json(response.body)
         except ValidationError:
             raise BadAnswerError() from None
 
@@ -258,13 +305,53 @@ class Connection:
         return self.call("GET", protocol.PATH_ME, None, Me)
 
 
-def _detail(response: httpx.Response) -> Reason | str:
+def read_answer(response: httpx.Response, limit: int) -> bytes:
+    """The body of a streamed answer, gzip inflated here, chunk by chunk: more than `limit`
+    bytes, as sent or inflated, is refused as soon as it shows, never held whole (httpx's
+    own decoding inflates a chunk without bound: a 64 KiB chunk of a bomb is 64 MiB)."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise AnswerTooLargeError(limit)
+    if response.is_stream_consumed:
+        # A transport that hands over a body read whole (`httpx.Response(content=...)`, as
+        # test transports make them): httpx has inflated it already; it is only measured.
+        if len(response.content) > limit:
+            raise AnswerTooLargeError(limit)
+        return response.content
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding not in ("", "identity", "gzip"):
+        raise BadAnswerError()
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding == "gzip" else None
+    body = bytearray()
+    sent = 0
+    for chunk in response.iter_raw():
+        sent += len(chunk)
+        if sent > limit:
+            raise AnswerTooLargeError(limit)
+        data = chunk
+        if inflater is not None:
+            try:
+                # At most one byte past the limit: that byte is enough to refuse.
+                data = inflater.decompress(chunk, limit + 1 - len(body))
+            except zlib.error:
+                raise BadAnswerError() from None
+            if inflater.unconsumed_tail:
+                raise AnswerTooLargeError(limit)
+        body += data
+        if len(body) > limit:
+            raise AnswerTooLargeError(limit)
+    if inflater is not None and sent and not inflater.eof:
+        raise BadAnswerError()  # cut short: what came is not the whole answer
+    return bytes(body)
+
+
+def _detail(body: bytes) -> Reason | str:
     """What a refusal said: the protocol's code, or (from a proxy, say) its first words."""
     try:
-        detail = response.json().get("detail")
+        detail = pydantic_core.from_json(body).get("detail")
         return Reason.model_validate(detail)
     except (ValueError, AttributeError, ValidationError):
-        return response.text[:200]
+        return body[:200].decode("utf-8", errors="replace")
 
 
 Progress = Callable[[str, int, int], None]
@@ -427,13 +514,21 @@ def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) ->
     cursor = outbox.cursor(store)
     lacking = False
     checked = False  # what the server holds of ours is the same on every page: ask once
+    villages = _own_villages(store, conn)
+    limit = PULL_PAGE
     while True:
-        page = conn.call(
-            "POST",
-            protocol.PATH_PULL,
-            PullRequest(cursor=cursor, limit=PULL_PAGE, device_id=store.device_id),
-            PullResponse,
-        )
+        request = PullRequest(cursor=cursor, limit=limit, device_id=store.device_id)
+        try:
+            page = conn.call("POST", protocol.PATH_PULL, request, PullResponse)
+        except AnswerTooLargeError:
+            if limit == 1:
+                raise
+            # A page of large records may be larger than an answer is read: smaller pages
+            # get past it, so a pull is not stuck on it. A bomb is refused at every size.
+            limit = max(1, limit // 2)
+            continue
+        if len(page.records) > limit:
+            raise PageTooLargeError(limit, len(page.records))
         if page.applied_through is not None and not checked:
             checked = True
             said = server_holds(store, report, page.applied_through)
@@ -441,9 +536,9 @@ def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) ->
                 cursor = 0
                 continue
             lacking = lacking or said == "lacking"
-        apply_pull_page(store, report, page)
+        apply_pull_page(store, report, page, villages)
         cursor = page.cursor
-        tell("pull", report.pulled, report.pulled + (PULL_PAGE if page.has_more else 0))
+        tell("pull", report.pulled, report.pulled + (limit if page.has_more else 0))
         if not page.has_more:
             report.held = outbox.held_count(store)
             return lacking
@@ -464,14 +559,31 @@ def server_holds(store: Store, report: SyncReport, held: int) -> str | None:
     return None
 
 
-def apply_pull_page(store: Store, report: SyncReport, page: PullResponse) -> None:
+def apply_pull_page(
+    store: Store, report: SyncReport, page: PullResponse, villages: frozenset[str]
+) -> None:
     """Store one pulled page with its cursor, and note its conflicts in `report`. An online
-    pull and a reply bundle (`sync.bundle`) both come here."""
+    pull and a reply bundle (`sync.bundle`) both come here. Records of a village not in
+    `villages` are refused and counted, records of an unknown kind set aside."""
     before = outbox.conflicts_by_id(store, [c.id for c in page.conflicts])
-    outbox.apply_page(store, page.records, page.conflicts, page.cursor)
+    outcome = outbox.apply_page(store, page.records, page.conflicts, page.cursor, villages)
+    _add(report.elsewhere, outcome.elsewhere)
+    _add(report.set_aside, outcome.set_aside)
     _note_conflicts(store, report, page.conflicts, before)
     report.pulled += len(page.records)
     report.pulled_conflicts += len(page.conflicts)
+
+
+def _own_villages(store: Store, conn: Connection) -> frozenset[str]:
+    """The villages whose records this laptop takes from a pull: those its profile holds and
+    those its token covers (a supervisor's second village arrives by pull). A record of any
+    other is refused, whatever the server sends: it is another village's personal data."""
+    return frozenset(queries.village_names(store)) | frozenset(conn.me().villages)
+
+
+def _add(total: dict[str, int], more: Mapping[str, int]) -> None:
+    for key, count in more.items():
+        total[key] = total.get(key, 0) + count
 
 
 def _note_conflicts(
@@ -536,12 +648,40 @@ def summary(report: SyncReport) -> list[Reason]:
         said.append(Reason.of(Code.SENT_AGAIN, count=report.sent_again))
     if report.held:
         said.append(Reason.of(Code.HELD, count=report.held))
+    if report.elsewhere:
+        said.append(
+            Reason.of(
+                Code.PULLED_ELSEWHERE,
+                count=sum(report.elsewhere.values()),
+                villages=_named(report.elsewhere),
+            )
+        )
+    if report.set_aside:
+        said.append(
+            Reason.of(
+                Code.UNKNOWN_KINDS,
+                count=sum(report.set_aside.values()),
+                tables=_named(report.set_aside),
+            )
+        )
     said += report.found[:NAMED_CONFLICTS]
     if len(report.found) > NAMED_CONFLICTS:
         said.append(Reason.of(Code.CONFLICTS_MORE, count=len(report.found) - NAMED_CONFLICTS))
     if report.closed_elsewhere:
         said.append(Reason.of(Code.CONFLICTS_CLOSED, count=report.closed_elsewhere))
     return said + report.warnings
+
+
+#: A summary names this many villages or kinds a server sent, each cut to this length:
+#: they are the server's words, and the summary is stored and shown in a line.
+NAMED_FROM_SERVER = 5
+NAME_LENGTH = 40
+
+
+def _named(counts: Mapping[str, int]) -> list[str]:
+    names = sorted(counts, key=lambda name: (-counts[name], name))
+    said = [name[:NAME_LENGTH] for name in names[:NAMED_FROM_SERVER]]
+    return [*said, "…"] if len(names) > NAMED_FROM_SERVER else said
 
 
 def stored_summary(said: list[Reason]) -> str:

@@ -38,6 +38,10 @@ MAX_COMPRESSED_BYTES = 2 * 1024 * 1024
 MAX_DECOMPRESSED_BYTES = 16 * 1024 * 1024
 MAX_PUSH_CHANGES = 1000
 MAX_PULL_PAGE = 2000
+#: An answer the client reads may be this large, on the wire and again once inflated: a
+#: server's answer is read within a limit like a request (a gzip bomb stops here). A pull
+#: page larger than this is asked for again in smaller pages (`sync.client`).
+MAX_ANSWER_BYTES = MAX_DECOMPRESSED_BYTES
 #: Numbers are stored as 64-bit integers on both databases: one past it was a 500.
 MAX_INT = 2**63 - 1
 #: A record has a few dozen fields; more is not a record.
@@ -102,6 +106,10 @@ class Code(StrEnum):
     URL_INVALID = "url_invalid"
     URL_INSECURE = "url_insecure"
     DISK_FULL = "disk_full"
+    #: The server's answer was larger than the client reads (`MAX_ANSWER_BYTES`).
+    ANSWER_TOO_LARGE = "answer_too_large"
+    #: A pull page held more records than the client asked for: nothing of it is stored.
+    PAGE_TOO_LARGE = "page_too_large"
     # -- the summary of one sync
     SUMMARY = "summary"
     NEW_DEVICE = "new_device"
@@ -129,6 +137,10 @@ class Code(StrEnum):
     BUNDLE_ALREADY = "bundle_already"
     BUNDLE_STALE = "bundle_stale"
     BUNDLE_GAP = "bundle_gap"
+    #: Pulled records of villages this laptop does not sync: refused, not stored.
+    PULLED_ELSEWHERE = "pulled_elsewhere"
+    #: Pulled records of kinds this version does not know: kept aside, not written.
+    UNKNOWN_KINDS = "unknown_kinds"
 
 
 #: The parameters each code carries, by name.
@@ -162,6 +174,8 @@ PARAMS: dict[Code, tuple[str, ...]] = {
     Code.URL_INVALID: ("url",),
     Code.URL_INSECURE: ("url",),
     Code.DISK_FULL: (),
+    Code.ANSWER_TOO_LARGE: ("limit",),
+    Code.PAGE_TOO_LARGE: ("asked", "got"),
     Code.SUMMARY: ("pushed", "conflicts", "rejected", "pulled"),
     Code.NEW_DEVICE: (),
     Code.RESENT: ("count",),
@@ -184,6 +198,8 @@ PARAMS: dict[Code, tuple[str, ...]] = {
     Code.BUNDLE_ALREADY: (),
     Code.BUNDLE_STALE: (),
     Code.BUNDLE_GAP: (),
+    Code.PULLED_ELSEWHERE: ("count", "villages"),
+    Code.UNKNOWN_KINDS: ("count", "tables"),
 }
 
 #: This laptop's part in a conflict (Code.CONFLICT_FOUND's `side`): its own value lost, its

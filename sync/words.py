@@ -27,6 +27,9 @@ def say(reason: Reason, t: Translator) -> str:
         params["fields"] = listed(_label(kind, str(f), t) for f in _list(params["fields"]))
     if "villages" in params:
         params["villages"] = listed(map(str, _list(params["villages"])))
+    if "tables" in params:
+        # Kinds this version has no name for: said as the server named them.
+        params["tables"] = listed(map(str, _list(params["tables"])))
     if "problems" in params:
         params["problems"] = t("sync.join").join(
             _problem(kind, p, t) for p in _list(params["problems"]) if isinstance(p, dict)

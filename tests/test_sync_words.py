@@ -95,6 +95,10 @@ SAMPLES: dict[Code, dict[str, Any]] = {
     Code.BUNDLE_ALREADY: {},
     Code.BUNDLE_STALE: {},
     Code.BUNDLE_GAP: {},
+    Code.ANSWER_TOO_LARGE: {"limit": 16 * 1024 * 1024},
+    Code.PAGE_TOO_LARGE: {"asked": 500, "got": 100_000},
+    Code.PULLED_ELSEWHERE: {"count": 3, "villages": [OTHER_VILLAGE, "330903103203"]},
+    Code.UNKNOWN_KINDS: {"count": 2, "tables": ["pets", "boats"]},
 }
 
 #: Every typed exception the client raises, made as the client makes it.
@@ -110,6 +114,8 @@ RAISED: dict[type[client.SyncError], Callable[[], client.SyncError]] = {
     client.BadServerUrlError: lambda: client.BadServerUrlError(
         Reason.of(Code.URL_INVALID, url="x")
     ),
+    client.AnswerTooLargeError: lambda: client.AnswerTooLargeError(1024),
+    client.PageTooLargeError: lambda: client.PageTooLargeError(500, 100_000),
 }
 
 
@@ -345,7 +351,12 @@ def test_each_way_a_sync_or_login_stops_in_each_language(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert cli(lang, *INIT).exit_code == 0
-    quick = {"attempts": 2, "backoff": 0.01, "transport": None, "sleep": lambda s: None}
+    quick = {
+        **(client.Connection.__init__.__kwdefaults__ or {}),
+        "attempts": 2,
+        "backoff": 0.01,
+        "sleep": lambda s: None,
+    }
     monkeypatch.setattr("sync.client.Connection.__init__.__kwdefaults__", quick)
     outcomes: list[tuple[int, Result]] = [
         (2, cli(lang, "sync")),  # no server known yet
