@@ -1,5 +1,5 @@
-"""Sync between a profile's change log and the central server (see DESIGN.md).
+"""Sync between a profile's change log and the central server (see docs/architecture.md).
 
-The protocol, client and server arrive with the sync issue; this package must
-never import Textual or the screens.
+The wire (`protocol`), the client behind `civtui sync`, bundles and the server
+(`sync.server`); this package must never import Textual or the screens.
 """

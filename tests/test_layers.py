@@ -1,4 +1,4 @@
-"""The layers of DESIGN.md: the import-linter contract in pyproject.toml, and what loads when."""
+"""The layers of docs/architecture.md: the import contract in pyproject.toml, and what loads when."""
 
 from __future__ import annotations
 
