@@ -68,10 +68,12 @@ class Plan:
     slow_per_record: int
     devices: int
     device_changes: int
+    #: A village's 30 days on one USB stick (issue 30: ≈ 3,000 visits).
+    bundle_visits: int
 
 
-FULL = Plan(bench_profile.FULL, 5, 40, 300, 10_000, 1_000, 30, 200, 100)
-TINY = Plan(bench_profile.TINY, 1, 5, 20, 300, 40, 5, 10, 20)
+FULL = Plan(bench_profile.FULL, 5, 40, 300, 10_000, 1_000, 30, 200, 100, 3_000)
+TINY = Plan(bench_profile.TINY, 1, 5, 20, 300, 40, 5, 10, 20, 100)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -420,17 +422,19 @@ class Counting(httpx.HTTPTransport):
         return httpx.Response(response.status_code, headers=response.headers, content=raw)
 
 
+def gzip_floor(store: Store) -> int:
+    """The fewest bytes the pending records could travel in: their fields as compact JSON,
+    gzipped, with no protocol around them."""
+    rows = [json.loads(f) for (f,) in store.db.execute("SELECT fields FROM changes ORDER BY seq")]
+    return len(gzip.compress(json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()))
+
+
 def sync_local(plan: Plan, folder: Path) -> tuple[Figure, Figure]:
     db_url = f"sqlite:///{folder / 'server-local.db'}"
     with server(db_url) as srv:
         store = laptop(folder, "local", plan.sync_visits)
         changes = store.pending_count()
-        rows = [
-            json.loads(f) for (f,) in store.db.execute("SELECT fields FROM changes ORDER BY seq")
-        ]
-        floor = len(
-            gzip.compress(json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode())
-        )
+        floor = gzip_floor(store)
         Counting.sent = Counting.received = Counting.requests = 0
         key = token(db_url, "王", [VILLAGE])
         conn = sync_client.Connection(srv.url, key, transport=Counting())
@@ -523,6 +527,61 @@ def sync_slow(plan: Plan, folder: Path) -> Figure:
     )
 
 
+def bundle_trip(plan: Plan, folder: Path) -> tuple[Figure, Figure]:
+    """A village's month on a USB stick: exported, imported at the township, and the reply
+    imported on the laptop, in process (no link is the point), each step timed."""
+    from sync import bundle
+    from sync.server import bundle as township
+    from sync.server import storage
+
+    db_url = f"sqlite:///{folder / 'server-bundle.db'}"
+    engine = storage.make_engine(db_url)
+    storage.migrate(engine)
+    server_key, _ = township.make_keys(engine)
+    key = token(db_url, "王", [VILLAGE])
+    store = laptop(folder, "bundle", plan.bundle_visits)
+    bundle.trust(store, server_key)
+    changes = store.pending_count()
+    floor = gzip_floor(store)
+    settled()
+    start = time.perf_counter()
+    made = bundle.export(store, key)
+    export_time = time.perf_counter() - start
+    settled()
+    start = time.perf_counter()
+    imported = township.import_bundle(engine, made.data)
+    server_time = time.perf_counter() - start
+    settled()
+    start = time.perf_counter()
+    report = bundle.import_reply(store, key, imported.reply)
+    reply_time = time.perf_counter() - start
+    left = store.pending_count()
+    store.close()
+    engine.dispose()
+    ratio = len(made.data) / floor
+    total = export_time + server_time + reply_time
+    return (
+        Figure(
+            "bundle bytes",
+            f"{len(made.data) / changes:.0f} B/change ({len(made.data) / 1024:.0f} KiB for "
+            f"{changes} changes; reply {len(imported.reply) / 1024:.0f} KiB)",
+            f"{floor / changes:.0f} B/change (gzip of the records)",
+            ratio,
+            "ratio ≤ 1.2",
+            ratio <= 1.2,
+        ),
+        Figure(
+            "bundle steps",
+            f"{total:.2f} s: export {export_time:.2f} s, township import {server_time:.2f} s, "
+            f"reply import {reply_time:.2f} s ({report.pushed} acknowledged, {left} left)",
+            "—",
+            None,
+            "all acknowledged",
+            report.pushed == changes and left == 0,
+        ),
+    )
+
+
 def server_load(plan: Plan, folder: Path, db_url: str, label: str, workers: int = 1) -> Figure:
     with server(db_url, workers) as srv:
         tokens = [token(db_url, f"员工{i}", [VILLAGE]) for i in range(plan.devices)]
@@ -593,7 +652,7 @@ def cpu() -> str:
     return f"{platform.processor() or platform.machine()} × {os.cpu_count()}"
 
 
-STEP_NAMES = ("start", "search", "save", "sync", "2g", "load")
+STEP_NAMES = ("start", "search", "save", "sync", "bundle", "2g", "load")
 
 
 def main() -> int:
@@ -642,6 +701,7 @@ def main() -> int:
             ),
             ("save", "save", lambda: figures.extend(saves(db_path, plan.saves))),
             ("sync", "sync on 127.0.0.1", lambda: figures.extend(sync_local(plan, folder))),
+            ("bundle", "sync on a USB stick", lambda: figures.extend(bundle_trip(plan, folder))),
             ("2g", "sync through a 2G link", lambda: figures.append(sync_slow(plan, folder))),
             (
                 "load",

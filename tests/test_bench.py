@@ -19,6 +19,8 @@ FIGURES = [
     "sync local",
     "sync on 2G",
     "server load (sqlite)",
+    "bundle bytes",
+    "bundle steps",
     # Encryption on, beside off (issue 17).
     "cold start, encrypted",
     "search, encrypted",

@@ -1,15 +1,30 @@
-"""待同步's USB-stick bundle: the page says where the last bundle stands, and an export
-without a server key says what to do, writing nothing."""
+"""待同步's USB-stick bundle: the page says where the last bundle stands, exports to a
+folder and imports the reply, an export without a server key says what to do, writing
+nothing, and the keys are in the footer and in F1's help."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from textual.widgets import Input, Static
+import pytest
+from sqlalchemy import Engine
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Static
 
+from civtui.app import CivtuiApp
+from civtui.services import bundles
+from db import queries
 from screens.bundle import BundlePathModal
+from screens.help import HelpScreen
 from screens.pending import PendingScreen
+from sync.sealed import ServerKey
+from sync.server import bundle as server_bundle
+from sync.server import storage, tokens
+from tests.conftest import TODAY
 from tests.tui_helpers import app_on, demo_profile
+
+pytestmark = pytest.mark.tui
 
 
 async def test_the_pending_page_offers_a_bundle_and_refuses_one_without_a_key(
@@ -39,3 +54,99 @@ async def test_the_pending_page_offers_a_bundle_and_refuses_one_without_a_key(
         said = " ".join(str(n.message) for n in app._notifications)
         assert "civtui login" in said or "公钥" in said
         assert list(stick.iterdir()) == []  # nothing on the stick
+
+
+@dataclass
+class Township:
+    """The township's server store, in process: the stick is the only link."""
+
+    engine: Engine
+    key: ServerKey
+
+    @classmethod
+    def made(cls, folder: Path) -> Township:
+        engine = storage.make_engine(f"sqlite:///{folder / 'server.db'}")
+        storage.migrate(engine)
+        key, _ = server_bundle.make_keys(engine)
+        return cls(engine, key)
+
+
+async def submit_path(pilot: Pilot[None], key: str, path: Path) -> None:
+    """Press `key` on 待同步, type `path` into the modal, and wait for the worker."""
+    app = pilot.app
+    await pilot.press(key)
+    await pilot.pause()
+    assert isinstance(app.screen, BundlePathModal)
+    app.screen.query_one("#bundle-path", Input).value = str(path)
+    await pilot.press("enter")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def standing(app: CivtuiApp) -> str:
+    return str(app.screen.query_one("#bundle-standing", Static).content)
+
+
+async def test_the_pending_page_exports_to_a_folder_and_imports_the_reply(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    township = Township.made(tmp_path)
+    app = app_on(demo_profile(home))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        store = app.store
+        villages = sorted(queries.village_names(store))
+        _, token = tokens.create(township.engine, "王", "assistant", villages)
+        monkeypatch.setenv("CIVTUI_TOKEN", token)  # never logged in: an island laptop
+        bundles.trust(store, township.key.text())
+        pending = store.pending_count()
+        assert pending > 100
+        app.push_screen(PendingScreen())
+        await pilot.pause()
+        await submit_path(pilot, "e", stick)
+        (made,) = stick.iterdir()
+        assert made.name == f"{villages[0]}-{TODAY:%Y%m%d}.civb"
+        said = " ".join(str(n.message) for n in app._notifications)
+        assert "已导出到" in said and f"{pending} 条修改" in said
+        assert "回执尚未导回" in standing(app)
+        assert store.pending_count() == pending  # nothing acknowledged before the reply
+        imported = server_bundle.import_bundle(township.engine, made.read_bytes())
+        assert (imported.accepted, imported.rejected) == (pending, 0)
+        reply = stick / "reply.civb"
+        reply.write_bytes(imported.reply)
+        await submit_path(pilot, "r", reply)
+        said = " ".join(str(n.message) for n in app._notifications)
+        assert "回执已导入" in said
+        assert store.pending_count() == 0
+        assert "回执已导回" in standing(app)
+        # The same reply again is refused, and says so.
+        await submit_path(pilot, "r", reply)
+        said = " ".join(str(n.message) for n in app._notifications)
+        assert "该回执已导入过" in said
+    township.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("lang", "page", "export", "reply"),
+    [("zh", "待同步", "导出到U盘", "导入回执"), ("en", "Pending", "Export to USB", "Import reply")],
+)
+async def test_the_bundle_keys_are_in_the_footer_and_in_help(
+    home: Path, lang: str, page: str, export: str, reply: str
+) -> None:
+    app = app_on(demo_profile(home), lang=lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.push_screen(PendingScreen())
+        await pilot.pause()
+        footer = {str(getattr(k, "key", "")): k for k in app.screen.query("FooterKey")}
+        assert {"e", "r"} <= set(footer)
+        for key in ("e", "r"):
+            assert footer[key].region.right <= 80, key  # not cut off at 80 columns
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one("#keys", DataTable)
+        rows = [list(table.get_row_at(i)) for i in range(table.row_count)]
+        assert [page, "e", export] in rows and [page, "r", reply] in rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,11 @@ class NotLoggedInError(Exception):
 
 
 def _token(profile: str, store: Store) -> str:
-    _url, token = credentials.target(profile, store)
+    url, token = credentials.target(profile, store)
+    if url is None:
+        # A laptop that never went online has no server address (its key came with
+        # `bundle trust`): a bundle needs only the token, here from CIVTUI_TOKEN.
+        token = os.environ.get("CIVTUI_TOKEN", "").strip() or None
     if not token:
         raise NotLoggedInError()
     return token
