@@ -93,6 +93,7 @@ def test_only_short_passphrases_end_with_a_message_not_a_loop(home: Path, no_key
     assert not Profile("default").exists()
 
 
+@pytest.mark.slow  # scrypt, once per passphrase tried
 def test_a_wrong_passphrase_at_start_is_said_and_asked_again(
     home: Path, no_keyring: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -132,6 +133,7 @@ def _error(screen: object, name: str) -> str:
     return str(shown.content) if shown.has_class("shown") else ""
 
 
+@pytest.mark.slow  # scrypt, once per passphrase tried
 @pytest.mark.tui
 async def test_the_setup_screen_sets_a_passphrase_where_there_is_no_keyring(
     home: Path, no_keyring: None
@@ -161,6 +163,7 @@ async def test_the_setup_screen_sets_a_passphrase_where_there_is_no_keyring(
     keys.open_store(profile.db_path, Clock.pinned(TODAY)).close()
 
 
+@pytest.mark.slow  # scrypt, once per passphrase tried
 @pytest.mark.tui
 async def test_a_broken_keyring_shows_the_passphrase_fields_after_the_first_try(
     home: Path,
