@@ -513,8 +513,9 @@ CLI_HELP_EN: dict[str, str] = {
     "以 JSON 输出。": "Print JSON.",
     # The sync commands' own files are another room (civtui/cli/sync.py, sync/server/cli.py);
     # their one-line summaries are listed here for `civtui --help`.
-    "登录同步服务器：核对令牌，并把它保存在系统密码库中。": (
-        "Log in to the sync server: check the token and keep it in the system keyring."
+    "登录同步服务器：核对令牌，保存在系统密码库中（本机没有密码库时保存在加密的档案里）。": (
+        "Log in to the sync server: check the token and keep it in the system keyring "
+        "(or, where there is none, inside the encrypted profile)."
     ),
     "先上传本机修改，再下载其他人的修改。可随时中断、重复运行。": (
         "Upload this laptop's changes, then download everyone else's. Safe to stop and rerun."

@@ -11,10 +11,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     # the key
     "key.no_keyring_no_passphrase": (
         "本机没有可用的系统密码库（keyring），需要一个口令来加密档案。"
-        "请在终端里运行 civtui，按提示设置口令（或设置环境变量 CIVTUI_PASSPHRASE）",
+        "请在“首次使用”页面的“档案口令”两栏设置口令，或在终端里运行 civtui init 按提示设置"
+        "（也可设置环境变量 CIVTUI_PASSPHRASE）",
         "This computer has no usable keyring, so the profile needs a passphrase to be "
-        "encrypted. Run civtui in a terminal and choose one when asked "
-        "(or set CIVTUI_PASSPHRASE)",
+        "encrypted. Choose one in the setup screen's passphrase fields, or run civtui init "
+        "in a terminal and choose one when asked (or set CIVTUI_PASSPHRASE)",
     ),
     "key.keyring_unavailable": (
         "系统密码库（keyring）现在无法使用，读不到档案“{profile}”的密钥。"
@@ -250,6 +251,29 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "export.old_delete": ("删除", "Delete"),
     "export.old_deleted": ("已删除 {n} 个旧导出文件", "Deleted {n} old exported files"),
+    # laptops with no keyring: the passphrase chosen in the terminal or on the setup screen
+    "key.passphrase_not_chosen": (
+        "{tries} 次都没有设成口令（口令至少要8个字符，两次输入要一样）；请重新运行，慢慢输入",
+        "No passphrase was chosen in {tries} tries (at least 8 characters, the same twice); "
+        "run it again and type carefully",
+    ),
+    "key.import_no_keyring": (
+        "这个密钥文件来自用系统密码库保存密钥的档案，而本机没有可用的系统密码库，无法使用它。"
+        "请安装并解锁系统密码库（Windows 凭据管理器、macOS 钥匙串，或 Linux 的 GNOME Keyring / "
+        "KWallet）后再导入",
+        "This key file comes from a profile whose key was kept in a keyring, and this "
+        "computer has no usable keyring to keep it in. Install and unlock one (Windows "
+        "Credential Manager, the macOS Keychain, GNOME Keyring or KWallet), then import again",
+    ),
+    "setup.passphrase": ("档案口令（至少8个字符）", "Passphrase (8+ characters)"),
+    "setup.passphrase_again": ("再输入一次口令", "Passphrase again"),
+    "setup.passphrase_needed": (
+        "本机没有可用的系统密码库（keyring），档案要用口令加密：请在下方“档案口令”两栏输入同一个口令"
+        "（至少8个字符），再按 Ctrl+S。以后每次打开 civtui 都要输入它，忘记了无法找回",
+        "This computer has no usable keyring, so the profile is encrypted with a passphrase: "
+        "type the same one (at least 8 characters) in both passphrase fields below, then "
+        "press Ctrl+S. civtui asks for it at every start, and it cannot be recovered",
+    ),
 }
 
 

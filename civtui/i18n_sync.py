@@ -157,14 +157,6 @@ SYNC_STRINGS: dict[str, tuple[str, str]] = {
     "sync.cli.error": ("错误：", "Error: "),
     "sync.cli.token_prompt": ("令牌", "Token"),
     "sync.cli.no_token": ("没有输入令牌", "no token was given"),
-    "sync.cli.no_keyring": (
-        "本机没有可用的系统密码库（keyring），令牌无法安全保存。"
-        "请安装并解锁系统密码库（Windows 凭据管理器、macOS 钥匙串，或 Linux 的 GNOME Keyring / "
-        "KWallet），或者不保存令牌、每次通过环境变量 CIVTUI_TOKEN 提供",
-        "this computer has no usable keyring, so the token cannot be kept safely. Install "
-        "and unlock one (Windows Credential Manager, the macOS Keychain, GNOME Keyring or "
-        "KWallet), or give the token in CIVTUI_TOKEN each time instead",
-    ),
     "sync.cli.logged_in": (
         "已登录 {url}：{staff}，可同步村(社区) {villages}",
         "logged in to {url} as {staff}; villages you may sync: {villages}",

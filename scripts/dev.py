@@ -12,6 +12,8 @@ into .venv beside this repository.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import socket
@@ -35,10 +37,63 @@ def sh(*args: str | Path, check: bool = True) -> int:
     return subprocess.run([str(a) for a in args], cwd=ROOT, check=check).returncode
 
 
+#: What install() last installed from (a digest of INSTALL_SOURCES) and with which extras:
+#: kept in the venv, so a new or deleted venv installs again.
+INSTALL_STAMP = VENV / "civtui-install.json"
+#: The files whose change means pip must run again.
+INSTALL_SOURCES = (ROOT / "pyproject.toml", CONSTRAINTS)
+
+
+def sources_digest(sources: tuple[Path, ...]) -> str:
+    """One digest of the files' names and bytes."""
+    digest = hashlib.sha256()
+    for path in sources:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _extras(extras: str) -> set[str]:
+    return {name.strip() for name in extras.split(",") if name.strip()}
+
+
+def install_needed(stamp: Path, digest: str, extras: str) -> bool:
+    """Whether pip must run: the sources changed since the stamp, or an extra is new.
+
+    Extras installed before stay installed (pip adds, never removes), so asking for fewer
+    than last time needs nothing.
+    """
+    try:
+        noted = json.loads(stamp.read_text(encoding="utf-8"))
+        same = noted["digest"] == digest
+        had = set(noted["extras"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return True
+    return not (same and _extras(extras) <= had)
+
+
+def note_install(stamp: Path, digest: str, extras: str) -> None:
+    """Remember a finished install; extras noted with the same digest are kept."""
+    had: set[str] = set()
+    try:
+        noted = json.loads(stamp.read_text(encoding="utf-8"))
+        if noted["digest"] == digest:
+            had = set(noted["extras"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    data = {"digest": digest, "extras": sorted(had | _extras(extras))}
+    stamp.write_text(json.dumps(data), encoding="utf-8")
+
+
 def install(extras: str) -> None:
-    if not (BIN / "python").exists() and not (BIN / "python.exe").exists():
-        venv.create(VENV, with_pip=True)
+    """Make the venv and install civtui with `extras` into it, unless that was done already
+    from the same pyproject.toml and constraints (pip takes seconds even with nothing to do)."""
     python = BIN / "python"
+    if not python.exists() and not (BIN / "python.exe").exists():
+        venv.create(VENV, with_pip=True)
+    digest = sources_digest(INSTALL_SOURCES)
+    if not install_needed(INSTALL_STAMP, digest, extras):
+        print(f"+ .venv is up to date with [{extras}] (pyproject.toml, constraints.txt)")
+        return
     sh(python, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     sh(
         python,
@@ -51,17 +106,32 @@ def install(extras: str) -> None:
         "--editable",
         f".[{extras}]",
     )
+    note_install(INSTALL_STAMP, digest, extras)
+
+
+#: Exit code of the demo-profile check below when there is no demo profile yet.
+NO_DEMO_PROFILE = 3
 
 
 def demo() -> int:
     install("dev")
     civtui = BIN / "civtui"
-    # Asked quietly: on a first run there is no demo profile yet, which is not an error.
-    found = subprocess.run(
-        [str(civtui), "--profile", "demo", "status"], cwd=ROOT, capture_output=True, check=False
+    # Whether the demo profile is there, asked without opening it: opening it would ask
+    # for its passphrase (no keyring) only to ask again when the app starts, and a wrong
+    # passphrase must not be taken for "no profile yet".
+    check = (
+        "import sys\n"
+        "from civtui.services.profile import DEMO_PROFILE, Profile\n"
+        f"sys.exit(0 if Profile(DEMO_PROFILE).exists() else {NO_DEMO_PROFILE})\n"
     )
-    if found.returncode != 0:
-        sh(civtui, "demo")
+    found = subprocess.run([str(BIN / "python"), "-c", check], cwd=ROOT, check=False)
+    if found.returncode == NO_DEMO_PROFILE:
+        made = sh(civtui, "demo", check=False)
+        if made != 0:
+            return made
+    elif found.returncode != 0:
+        return found.returncode
+    # The app asks for the passphrase where there is no keyring, and says if it is wrong.
     return sh(civtui, "--profile", "demo", check=False)
 
 

@@ -22,6 +22,6 @@ def test_a_passphrase_prompt_pauses_the_spinner(monkeypatch: pytest.MonkeyPatch)
         (status,) = common._spinning
         assert status._live.is_started
         assert ask(said("key.passphrase_new", profile="demo"), True) == "a long enough passphrase"
-        assert seen == [False]  # stopped while the person types
+        assert seen == [False, False]  # stopped while the person types it, and again
         assert status._live.is_started  # and spinning again afterwards
     assert common._spinning == []

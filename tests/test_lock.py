@@ -199,26 +199,3 @@ async def test_automatic_backup_and_the_status_bar(home: Path, tmp_path: Path) -
         screen.refresh_status()
         bar = str(screen.query_one("#statusbar", Static).render())
         assert f"上次备份：{TODAY:%Y-%m-%d}" in bar
-
-
-@pytest.mark.tui
-async def test_setup_screen_without_a_keyring_says_to_choose_a_passphrase_in_the_terminal(
-    home: Path,
-) -> None:
-    from screens.setup import SetupScreen
-
-    keyring.set_keyring(fail_backend.Keyring())  # type: ignore[no-untyped-call]
-    keys.set_prompt(None)  # as run_app leaves it: nothing may prompt under Textual
-    app = app_on(Profile("default"))
-    async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
-        assert isinstance(app.screen, SetupScreen)
-        app.screen.query_one("#in-village_code", Input).value = "330902112201"
-        app.screen.query_one("#in-village_name", Input).value = "海星村"
-        app.screen.query_one("#in-staff", Input).value = "王晓丽"
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert isinstance(app.screen, SetupScreen)
-        assert any("CIVTUI_PASSPHRASE" in str(n.message) for n in app._notifications)
-    assert not Profile("default").exists()
-    assert not keys.info_path(Profile("default").db_path).exists()

@@ -22,6 +22,8 @@ from civtui.services import keys
 from civtui.services.profile import load_settings
 
 _CLICK_EN = {zh: en for en, zh in CLICK_ZH.items()}
+#: How many times the app's start asks for a profile's passphrase before giving up.
+PASSPHRASE_TRIES = 3
 
 #: Subcommand name → "module:attribute" of its click command, imported when it runs.
 SUBCOMMANDS = {
@@ -166,11 +168,18 @@ def run_app(context: Context) -> None:
 
     profile = context.profile
     if profile.exists():
-        try:
-            # Asked here, in the terminal, before the screen is taken over.
-            keys.unlock(profile.db_path)
-        except keys.KeyUnavailableError as exc:
-            fail(text(exc, context.lang))
+        # Asked here, in the terminal, before the screen is taken over; a mistyped
+        # passphrase is said as such and asked again, a few times.
+        for tries_left in reversed(range(PASSPHRASE_TRIES)):
+            try:
+                keys.unlock(profile.db_path)
+                break
+            except keys.WrongPassphraseError as exc:
+                if not tries_left:
+                    fail(text(exc, context.lang))
+                click.echo(text(exc, context.lang), err=True)
+            except keys.KeyUnavailableError as exc:
+                fail(text(exc, context.lang))
     # From here Textual owns the terminal: nothing may prompt on it (the setup screen says
     # to run civtui init where a passphrase would be needed).
     keys.set_prompt(None)

@@ -170,13 +170,36 @@ def passphrase_prompt(lang: str) -> Prompt:
     """The terminal prompt services.keys uses where a profile's key comes from a passphrase."""
 
     def ask(prompt: Said, new: bool) -> str:
-        again = said("key.passphrase_again").in_(lang) if new else False
         for status in _spinning:
             status.stop()
         try:
-            return str(click.prompt(prompt.in_(lang), hide_input=True, confirmation_prompt=again))
+            if new:
+                return new_passphrase(prompt.in_(lang), lang)
+            return str(click.prompt(prompt.in_(lang), hide_input=True))
         finally:
             for status in _spinning:
                 status.start()
 
     return ask
+
+
+#: How many times a new passphrase is asked for before giving up (a script feeding bad lines
+#: must end, not loop).
+NEW_PASSPHRASE_TRIES = 5
+
+
+def new_passphrase(prompt: str, lang: str) -> str:
+    """A new passphrase, typed twice. One too short is refused as soon as it is typed and
+    asked for again: confirming a passphrase only to hear it was never usable wastes both."""
+    for _ in range(NEW_PASSPHRASE_TRIES):
+        first = str(click.prompt(prompt, hide_input=True))
+        try:
+            keys.check_passphrase(first)
+        except KeyUnavailableError as exc:
+            click.echo(text(exc, lang), err=True)
+            continue
+        again = str(click.prompt(said("key.passphrase_again").in_(lang), hide_input=True))
+        if again == first:
+            return first
+        click.echo(said("key.passphrase_mismatch").in_(lang), err=True)
+    raise KeyUnavailableError(said("key.passphrase_not_chosen", tries=NEW_PASSPHRASE_TRIES))

@@ -48,7 +48,7 @@ def _fail(t: Translator, message: str, code: int = 1) -> NoReturn:
 @click.option("--token-stdin", is_flag=True, help="从标准输入读取令牌（供脚本使用）。")
 @click.pass_obj
 def login(obj: Context, url: str, token_stdin: bool) -> None:
-    """登录同步服务器：核对令牌，并把它保存在系统密码库中。"""
+    """登录同步服务器：核对令牌，保存在系统密码库中（本机没有密码库时保存在加密的档案里）。"""
     t = Translator(obj.lang)
     prompt = t("sync.cli.token_prompt")
     token = sys.stdin.readline().strip() if token_stdin else click.prompt(prompt, hide_input=True)

@@ -20,11 +20,6 @@ from db import Store, outbox
 SERVICE = "civtui"
 #: The meta entry holding the token where no keyring works, by server URL.
 TOKEN_META = "sync.token:"
-NO_KEYRING = (
-    "本机没有可用的系统密码库（keyring），令牌无法安全保存。"
-    "请安装并解锁系统密码库（Windows 凭据管理器、macOS 钥匙串，或 Linux 的 GNOME Keyring / KWallet），"
-    "或者不保存令牌、每次通过环境变量 CIVTUI_TOKEN 提供"
-)
 
 
 class CredentialError(RuntimeError):

@@ -65,6 +65,10 @@ class KeyUnavailableError(RuntimeError):
     """The key cannot be had; the message (an i18n.Said) says what to do."""
 
 
+class WrongPassphraseError(KeyUnavailableError):
+    """The passphrase given does not open the profile: asking again may help."""
+
+
 class KeyInfo(BaseModel):
     """What key.json says: where the key comes from. Nothing secret."""
 
@@ -164,6 +168,12 @@ def derive(
     )
 
 
+def check_passphrase(passphrase: str) -> None:
+    """Refuse a passphrase too short to make a key from, before anyone is asked to repeat it."""
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise KeyUnavailableError(said("key.passphrase_short"))
+
+
 def _ask(db_path: Path, *, new: bool) -> str:
     # Taken out of the environment once read: a process the app starts (an editor, a
     # browser for help) must not inherit it, nor anything that reads the app's environment.
@@ -191,6 +201,16 @@ def _store_in_keyring(key_id: str, key: bytes) -> bool:
         return False
 
 
+def keyring_missing() -> bool:
+    """Whether this computer has no keyring at all (keyring fell back to its fail backend),
+    so a new profile's key must come from a passphrase. A keyring that is there but broken
+    is found out only when a key is stored (create_key)."""
+    import keyring
+    from keyring.backends import fail
+
+    return isinstance(keyring.get_keyring(), fail.Keyring)
+
+
 def create_key(db_path: Path, passphrase: str | None = None) -> bytes:
     """A new key for the profile at `db_path`: random in the keyring, else from a passphrase.
 
@@ -204,8 +224,7 @@ def create_key(db_path: Path, passphrase: str | None = None) -> bytes:
             _unlocked[key_id] = key
             return key
         passphrase = _ask(db_path, new=True)
-    if len(passphrase) < MIN_PASSPHRASE:
-        raise KeyUnavailableError(said("key.passphrase_short"))
+    check_passphrase(passphrase)
     salt = secrets.token_bytes(16)
     key = derive(passphrase, salt)
     info = KeyInfo(
@@ -243,7 +262,7 @@ def key_for(db_path: Path) -> bytes | None:
     else:
         key = _derive_for(info, _ask(db_path, new=False))
         if db_path.exists() and not _opens(db_path, key):
-            raise KeyUnavailableError(said("key.wrong_passphrase"))
+            raise WrongPassphraseError(said("key.wrong_passphrase"))
     _unlocked[info.id] = key
     return key
 
@@ -301,8 +320,7 @@ def export_key(db_path: Path, target: Path, passphrase: str | None) -> None:
     if passphrase is None:
         _write_private(target, plain)
         return
-    if len(passphrase) < MIN_PASSPHRASE:
-        raise KeyUnavailableError(said("key.passphrase_short"))
+    check_passphrase(passphrase)
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
@@ -396,7 +414,7 @@ def import_key(
         elif file.info is not None and file.info.source == "passphrase":
             new_info = file.info
         else:
-            raise KeyUnavailableError(said("key.keyring_unavailable", profile=profile))
+            raise KeyUnavailableError(said("key.import_no_keyring"))
         kept = None
         if current is not None:
             stamp = secrets.token_hex(3)

@@ -21,7 +21,7 @@ from civtui.domain.choices import Role
 from civtui.domain.clock import Clock
 from civtui.domain.errors import Problem, explain
 from civtui.domain.models import Record, Staff, Village
-from civtui.services import ownership
+from civtui.services import keys, ownership
 from civtui.services.keys import open_store
 from db.connection import PRIVATE_DIR, PRIVATE_FILE, backup
 
@@ -154,15 +154,23 @@ class ProfileExistsError(FileExistsError):
 
 
 def create_profile(
-    profile: Profile, records: list[Record], staff_id: str, clock: Clock, *, force: bool = False
+    profile: Profile,
+    records: list[Record],
+    staff_id: str,
+    clock: Clock,
+    *,
+    force: bool = False,
+    passphrase: str | None = None,
 ) -> Path | None:
     """Create `profile` holding `records`, all logged for sync; returns where an old one went.
 
     An existing profile is never deleted: with `force` it is moved aside, so
-    records it had not synced yet can still be recovered.
+    records it had not synced yet can still be recovered. `passphrase` makes a new
+    profile's key from it (a laptop with no keyring, asked on the setup screen); a
+    profile rebuilt with `force` keeps its key, which the copy moved aside needs.
     """
     if not profile.exists():
-        _fill(profile, records, staff_id, clock)
+        _fill(profile, records, staff_id, clock, passphrase)
         return None
     if not force:
         raise ProfileExistsError(
@@ -184,9 +192,17 @@ def create_profile(
     return moved
 
 
-def _fill(profile: Profile, records: list[Record], staff_id: str, clock: Clock) -> None:
+def _fill(
+    profile: Profile,
+    records: list[Record],
+    staff_id: str,
+    clock: Clock,
+    passphrase: str | None = None,
+) -> None:
     secure_home()
     private_folder(profile.folder)
+    if passphrase is not None:
+        keys.create_key(profile.db_path, passphrase)  # open_store below finds it
     store = open_store(profile.db_path, clock)
     try:
         store.save_many(records)
@@ -254,10 +270,16 @@ def first_records(
 
 
 def install(
-    profile: Profile, records: list[Record], staff_id: str, clock: Clock, *, force: bool = False
+    profile: Profile,
+    records: list[Record],
+    staff_id: str,
+    clock: Clock,
+    *,
+    force: bool = False,
+    passphrase: str | None = None,
 ) -> Path | None:
     """Create `profile` with `records` and make it the current one; returns where an old one went."""
-    moved = create_profile(profile, records, staff_id, clock, force=force)
+    moved = create_profile(profile, records, staff_id, clock, force=force, passphrase=passphrase)
     make_current(profile)
     return moved
 
@@ -273,9 +295,12 @@ def set_up(
     clock: Clock,
     lang: str = "zh",
     force: bool = False,
+    passphrase: str | None = None,
 ) -> Path | None:
     """Set this laptop up: one village, the staff member using it; `civtui init` and the setup
-    screen both come here. Raises SetupError (nothing written) or ProfileExistsError."""
+    screen both come here. Raises SetupError (nothing written) or ProfileExistsError.
+
+    `passphrase`: the new profile's key is made from it (no keyring; the setup screen)."""
     village, staff = first_records(
         village_code=village_code,
         village_name=village_name,
@@ -285,7 +310,7 @@ def set_up(
         clock=clock,
         lang=lang,
     )
-    return install(profile, [village, staff], staff.id, clock, force=force)
+    return install(profile, [village, staff], staff.id, clock, force=force, passphrase=passphrase)
 
 
 def export_folder(settings: Settings) -> Path:
