@@ -12,6 +12,7 @@ from civtui.domain import resident_id
 from civtui.domain.choices import PersonStatus
 from civtui.domain.models import Person
 from civtui.domain.resident_id import ResidentIdError, check_char, parse
+from civtui.i18n import STRINGS, Said
 from db.hlc import Stamp
 from sync.protocol import Change, Code, compact_json
 from sync.server import merge
@@ -216,3 +217,42 @@ def test_server_accepts_edits_of_a_person_stored_before_the_new_id_rules(number:
     assert _push(row, {"address": "海滨路3号"}).data["address"] == "海滨路3号"
     # A laptop that sends the whole record sends the number unchanged.
     assert _push(row, person | {"phone": "13905801234"}).data["id_number"] == number
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ("", "id.required"),
+        ("330902500506101", "id.first_generation"),
+        (FOREIGN, "id.foreign_digits"),
+        ("3309021950", "id.length"),
+        ("33090219500506A01X", "id.shape"),
+        ("990902195005061015", "id.area"),
+        ("330902195013061015", "id.birth_date"),
+        ("330902299901011015", "id.birth_future"),
+        ("330902180001011015", "id.birth_year"),
+        (ZEROED, "id.sequence_000"),
+        (synthetic_id(BIRTH)[:17] + "Y", "id.shape"),
+    ],
+)
+def test_id_messages_are_said_from_the_catalogue_not_written_in_place(
+    raw: str, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(STRINGS, key, ("目录里的话", "the catalogue's words"))
+    with pytest.raises(ResidentIdError) as refused:
+        parse(raw, TODAY)
+    message = refused.value.args[0]
+    assert isinstance(message, Said)
+    assert (message.in_("zh"), message.in_("en")) == ("目录里的话", "the catalogue's words")
+
+
+def test_a_wrong_check_character_is_said_from_the_catalogue_with_both_characters() -> None:
+    number = synthetic_id(BIRTH)
+    wrong = "X" if number[17] != "X" else "0"
+    with pytest.raises(ResidentIdError) as refused:
+        parse(number[:17] + wrong, TODAY)
+    zh, en = STRINGS["id.check_char"]
+    message = refused.value.args[0]
+    assert isinstance(message, Said)
+    assert message == zh.format(expected=number[17], found=wrong)
+    assert message.en == en.format(expected=number[17], found=wrong)
