@@ -362,6 +362,13 @@ class Said(str):
         return self.en if lang == "en" else str(self)
 
 
+def said(key: str, **values: object) -> Said:
+    """The catalogue's message `key` in both languages, filled in: for a rule below the
+    screens and the CLI, which cannot know the reader's language when it raises."""
+    zh, en = STRINGS[key]
+    return Said(zh.format(**values), en.format(**values))
+
+
 #: Textual's own command-palette entries, by their English text (see Translator.textual).
 TEXTUAL_ZH = {
     "Theme": "配色主题",

@@ -443,6 +443,37 @@ CLI_STRINGS: dict[str, tuple[str, str]] = {
         "records are not affected. The details are in {path}: please send that file to the "
         "township office or support.",
     ),
+    # the importer's CSV lines measured before they are parsed, and the grouped header's
+    # columns without a header of their own
+    "import.file.csv_line_too_long": (
+        "{name} 第{row}行超过了每行{limit}个字符的上限，不像是名册（也可能整个文件没有换行）",
+        "line {row} of {name} is longer than the limit of {limit} characters: it is no "
+        "roster line (or the file has no line breaks)",
+    ),
+    "import.file.csv_line_too_long.fix": (
+        "请在 Excel 或 WPS 中打开核对该行，删去多余内容后另存为 CSV（或 .xlsx）再导入",
+        "open it in Excel or WPS, check that line, delete what does not belong and save it "
+        "as CSV (or .xlsx) again",
+    ),
+    "import.file.csv_malformed": (
+        '{name} 从第{row}行起读不下去：多半有一个引号（"）没有配对，或一格超过{limit}个字符',
+        '{name} cannot be read from row {row} on: most likely a quote (") is not closed, or '
+        "a cell is longer than {limit} characters",
+    ),
+    "import.file.csv_malformed.fix": (
+        "请在 Excel 或 WPS 中打开，核对该行附近的引号和很长的格子，另存为 CSV（或 .xlsx）再导入",
+        "open it in Excel or WPS, check the quotes and very long cells near that row, and "
+        "save it as CSV (or .xlsx) again",
+    ),
+    "import.unnamed_column": (
+        "第{letter}列没有表头，但有内容（如“{example}”），没有导入",
+        "column {letter} has no header but holds data (such as {example!r}); it was not imported",
+    ),
+    "import.unnamed_column.fix": (
+        "请给这一列填上表头（如“监护人电话”）后重新导入，或确认这一列不需要",
+        "give the column a header (such as the guardian's phone) and import again, or make "
+        "sure it is not needed",
+    ),
 }
 
 #: The English of the commands' help texts, by their Chinese text as written in the code

@@ -159,6 +159,71 @@ def test_row_bomb_is_refused_within_300_mb(tmp_path: Path) -> None:
     assert done.stdout.split() == ["file.too_many_rows", "file.too_many_columns"], done.stderr
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        f'王阿公,{ALIVE},"{"海" * 140_000}"\n',  # one cell past the csv module's 131,072
+        f'"王阿公,{ALIVE}\n李阿婆,{DEAD}\n',  # an unclosed quote swallows the rows below
+        f'王阿公,{ALIVE},"海滨"路\n',  # a quoted cell with text after its closing quote
+    ],
+    ids=["long-cell", "unclosed-quote", "text-after-quote"],
+)
+def test_csv_field_limit_or_unclosed_quote_is_refused_in_words_not_a_csv_error(
+    profile: Profile, tmp_path: Path, body: str
+) -> None:
+    path = tmp_path / "quotes.csv"
+    path.write_text("姓名,身份证号,住址\n" + body, encoding="utf-8")
+    said = refused(path)
+    assert "quotes.csv 从第2行起读不下去" in said and "引号" in said
+    assert "131072" in said and "Error" not in said
+    assert people(profile) == []
+
+
+def test_csv_comma_bomb_is_refused_before_the_csv_reader_builds_the_row(tmp_path: Path) -> None:
+    """Under the 300 MB cap: a line of commas, lines of commas, a record of quoted lines."""
+    size = 19 * 2**20
+    one_line = tmp_path / "one.csv"
+    one_line.write_bytes(b"\xe5\xa7\x93\xe5\x90\x8d," + b"," * size)
+    lines = tmp_path / "lines.csv"
+    lines.write_bytes(("姓名,身份证号\n" + "," * 250_000 + "\n").encode() * 70)
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_bytes('姓名,身份证号\n"\n",'.encode() + b'"\n",' * (size // 4))
+    script = (
+        "import resource, sys\n"
+        "from pathlib import Path\n"
+        "cap = 300 * 2**20\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (cap, cap))\n"
+        "from civtui.excel import importer\n"
+        "for name in sys.argv[1:]:\n"
+        "    try:\n"
+        "        importer.read_table(Path(name))\n"
+        "    except importer.ImportFileError as exc:\n"
+        "        print(exc.code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(one_line), str(lines), str(quoted)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    codes = ["file.csv_line_too_long", "file.too_many_columns", "file.too_many_columns"]
+    assert done.stdout.split() == codes, done.stderr
+
+
+def test_csv_commas_inside_quotes_are_no_columns(
+    profile: Profile, tmp_path: Path, small_limits: importer.Limits
+) -> None:
+    path = tmp_path / "notes.csv"
+    note = "走访记录：" + "，,".join(["好"] * 30) + "\n第二行"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([["姓名", "身份证号", "备注"], ["王阿公", ALIVE, note]])
+    result, _ = imported(path)
+    assert result.exit_code == 0, result.output
+    assert [p.notes for p in people(profile)] == [note]
+
+
 # -- files that are not rosters ------------------------------------------------------
 
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504
@@ -366,6 +431,40 @@ def test_two_phone_columns_without_a_group_are_refused_naming_both(
     assert people(profile) == []
 
 
+def test_grouped_header_beside_headers_merged_down_keeps_guardian_phone_apart(
+    profile: Profile, tmp_path: Path
+) -> None:
+    """姓名 and 身份证号 merged down over both header rows, 监护人 over 姓名 | 电话."""
+    child = synthetic_id(dt.date(2016, 3, 4), seq=21)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["姓名", "身份证号", "监护人", ""])
+    sheet.append(["", "", "姓名", "电话"])
+    sheet.append(["小林", child, "林阿婆", "13905805678"])
+    for cells in ("A1:A2", "B1:B2", "C1:D1"):
+        sheet.merge_cells(cells)
+    book.save(tmp_path / "a.xlsx")
+    result, summary = imported(tmp_path / "a.xlsx")
+    assert result.exit_code == 0, result.output
+    [kid] = people(profile)
+    assert (kid.name, kid.phone) == ("小林", None)
+    assert (kid.guardian_name, kid.guardian_phone) == ("林阿婆", "13905805678")
+    assert (summary["group_row"], summary["header_row"]) == (1, 2)
+
+
+def test_a_column_without_a_header_but_with_data_is_reported_not_dropped_silently(
+    profile: Profile, tmp_path: Path
+) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text(f"姓名,身份证号,\n王阿公,{ALIVE},13905805678\n", encoding="utf-8")
+    result, summary = imported(path)
+    assert result.exit_code == 0, result.output
+    [note] = [n for n in summary["notes"] if n["code"] == "unnamed_column"]
+    assert "第C列没有表头" in note["problem"] and "13905805678" in note["problem"]
+    assert "表头" in note["fix"]
+
+
 # -- ID numbers and text ---------------------------------------------------------
 
 
@@ -432,6 +531,49 @@ def test_formula_like_text_is_kept_and_warned(profile: Profile, tmp_path: Path) 
     )
     warned = {(w["row"], w["field"]) for w in summary["warnings"] if w["code"] == "formula_like"}
     assert warned == {(2, "name"), (2, "address"), (2, "notes"), (3, "name")}
+
+
+def test_rejects_file_apostrophe_is_not_stored_when_the_csv_is_imported_again(
+    profile: Profile, tmp_path: Path
+) -> None:
+    path = tmp_path / "a.csv"
+    rows = [["姓名", "身份证号", "住址"], ["-林阿婆", "123", "=海滨路"], ["＋王阿公", "456", ""]]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    first, _ = imported(path, "--skip-invalid")
+    assert first.exit_code == 0, first.output
+    rejects = tmp_path / "a.错误行.csv"
+    body = rejects.read_text(encoding="utf-8-sig")
+    assert "'-林阿婆" in body and "'＋王阿公" in body and "'=海滨路" in body
+    # The office types the right numbers into the rejects file and imports it again.
+    rejects.write_text(
+        body.replace(",123,", f",{ALIVE},").replace(",456,", f",{DEAD},"), encoding="utf-8-sig"
+    )
+    result, summary = imported(rejects)
+    assert result.exit_code == 0, result.output
+    assert {p.name: p.address for p in people(profile)} == {"-林阿婆": "=海滨路", "＋王阿公": ""}
+    warned = {(w["field"], w["value"]) for w in summary["warnings"] if w["code"] == "formula_like"}
+    assert warned == {("name", "＋王阿公"), ("name", "-林阿婆"), ("address", "=海滨路")}
+
+
+def test_an_apostrophe_before_ordinary_text_is_kept(profile: Profile, tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text(f"姓名,身份证号,住址\n王阿公,{ALIVE},'海滨路'1号\n", encoding="utf-8")
+    result, _ = imported(path)
+    assert result.exit_code == 0, result.output
+    assert [p.address for p in people(profile)] == ["'海滨路'1号"]
+
+
+@pytest.mark.parametrize("start", ["＝", "＋", "－", "＠", "﹦"])
+def test_full_width_formula_starts_are_warned_like_ascii_ones(
+    profile: Profile, tmp_path: Path, start: str
+) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text(f"姓名,身份证号\n{start}1+2,{ALIVE}\n", encoding="utf-8")
+    result, summary = imported(path)
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in people(profile)] == [f"{start}1+2"]
+    assert [w["code"] for w in summary["warnings"]] == ["formula_like"]
 
 
 def test_limits_default_to_roster_sizes() -> None:

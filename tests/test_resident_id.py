@@ -1,14 +1,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from civtui.domain import resident_id
+from civtui.domain.choices import PersonStatus
+from civtui.domain.models import Person
 from civtui.domain.resident_id import ResidentIdError, check_char, parse
-from tests.conftest import TODAY, synthetic_id
+from civtui.i18n import STRINGS, Said
+from db.hlc import Stamp
+from sync.protocol import Change, Code, compact_json
+from sync.server import merge
+from tests.conftest import CTX, TODAY, VILLAGE, make_person, synthetic_id
 
 # 11010519491231002X is the worked example printed in GB 11643-1999 itself.
 STANDARD_EXAMPLE = "11010519491231002X"
@@ -138,3 +146,113 @@ def test_other_zero_county_codes_are_still_refused() -> None:
         resident_id.parse(resident_id.make("840000", dt.date(1990, 1, 1), 11), dt.date(2026, 1, 1))
     with pytest.raises(resident_id.ResidentIdError):
         resident_id.parse(resident_id.make("330000", dt.date(1990, 1, 1), 11), dt.date(2026, 1, 1))
+
+
+# -- numbers stored before the ASCII-digit and sequence-000 rules ----------------------
+
+BIRTH = dt.date(1950, 5, 6)
+PERSON_ID = "5b0c3f4e-0000-4000-8000-000000000025"
+#: Sequence 000 with a check character that fits: stored before sequence 000 was refused.
+ZEROED = resident_id.make("330902", dt.date(1945, 4, 9), 0)
+#: The same person's number in Arabic-Indic digits, stored before they were refused.
+FOREIGN = "".join(chr(0x0660 + int(c)) if c.isdigit() else c for c in synthetic_id(BIRTH))
+
+
+def _stored_person(number: str) -> Person:
+    data = make_person().model_dump() | {"id_number": number}
+    return Person.model_validate(data, context={"stored": True})
+
+
+@pytest.mark.parametrize("number", [ZEROED, FOREIGN], ids=["sequence-000", "foreign-digits"])
+def test_revise_of_a_person_stored_before_the_new_id_rules_is_not_blocked(number: str) -> None:
+    old = _stored_person(number)
+    moved = old.revise(context=CTX, address="海滨路3号", status=PersonStatus.DECEASED)
+    assert (moved.address, moved.status) == ("海滨路3号", PersonStatus.DECEASED)
+    # The form sends every field, the unchanged number too.
+    assert old.revise(context=CTX, id_number=old.id_number, phone="13905801234").phone
+
+
+@pytest.mark.parametrize("number", [ZEROED, FOREIGN], ids=["sequence-000", "foreign-digits"])
+def test_revise_that_changes_the_id_applies_the_new_id_rules(number: str) -> None:
+    old = make_person()
+    with pytest.raises(ValidationError, match=r"顺序码为000|其他文字的数字"):
+        old.revise(context=CTX, id_number=number)
+
+
+def _push(row: merge._Row, fields: dict[str, Any]) -> merge.Plan:
+    change = Change(
+        seq=1, table="persons", record_id=row.record_id, fields=fields, hlc="1763800000005-0000-a"
+    )
+    return merge.plan(row, change, Stamp.parse(change.hlc), "a", 2, frozenset({VILLAGE}), {})
+
+
+def _server_row(data: dict[str, Any] | None) -> merge._Row:
+    if data is None:
+        return merge._Row("persons", PERSON_ID, None, "{}", "{}", False, False)
+    stamps = {name: ["1763800000000-0000-seed", "seed", 1] for name in data}
+    return merge._Row(
+        "persons", PERSON_ID, VILLAGE, compact_json(data), compact_json(stamps), False, True
+    )
+
+
+@pytest.mark.parametrize("number", [ZEROED, FOREIGN], ids=["sequence-000", "foreign-digits"])
+def test_server_refuses_a_pushed_id_that_breaks_the_new_id_rules(number: str) -> None:
+    person = make_person(id=PERSON_ID).model_dump(mode="json")
+    for row, fields in (
+        (_server_row(None), person | {"id_number": number}),  # a new person
+        (_server_row(person), {"id_number": number}),  # an edit of the number
+    ):
+        with pytest.raises(merge.Rejected) as refused:
+            _push(row, fields)
+        assert refused.value.reason.code is Code.INVALID
+        [problem] = refused.value.reason.params["problems"]
+        assert problem["field"] == "id_number"
+        assert "顺序码为000" in problem["zh"] or "其他文字的数字" in problem["zh"]
+
+
+@pytest.mark.parametrize("number", [ZEROED, FOREIGN], ids=["sequence-000", "foreign-digits"])
+def test_server_accepts_edits_of_a_person_stored_before_the_new_id_rules(number: str) -> None:
+    person = make_person(id=PERSON_ID).model_dump(mode="json") | {"id_number": number}
+    row = _server_row(person)
+    assert _push(row, {"address": "海滨路3号"}).data["address"] == "海滨路3号"
+    # A laptop that sends the whole record sends the number unchanged.
+    assert _push(row, person | {"phone": "13905801234"}).data["id_number"] == number
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ("", "id.required"),
+        ("330902500506101", "id.first_generation"),
+        (FOREIGN, "id.foreign_digits"),
+        ("3309021950", "id.length"),
+        ("33090219500506A01X", "id.shape"),
+        ("990902195005061015", "id.area"),
+        ("330902195013061015", "id.birth_date"),
+        ("330902299901011015", "id.birth_future"),
+        ("330902180001011015", "id.birth_year"),
+        (ZEROED, "id.sequence_000"),
+        (synthetic_id(BIRTH)[:17] + "Y", "id.shape"),
+    ],
+)
+def test_id_messages_are_said_from_the_catalogue_not_written_in_place(
+    raw: str, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(STRINGS, key, ("目录里的话", "the catalogue's words"))
+    with pytest.raises(ResidentIdError) as refused:
+        parse(raw, TODAY)
+    message = refused.value.args[0]
+    assert isinstance(message, Said)
+    assert (message.in_("zh"), message.in_("en")) == ("目录里的话", "the catalogue's words")
+
+
+def test_a_wrong_check_character_is_said_from_the_catalogue_with_both_characters() -> None:
+    number = synthetic_id(BIRTH)
+    wrong = "X" if number[17] != "X" else "0"
+    with pytest.raises(ResidentIdError) as refused:
+        parse(number[:17] + wrong, TODAY)
+    zh, en = STRINGS["id.check_char"]
+    message = refused.value.args[0]
+    assert isinstance(message, Said)
+    assert message == zh.format(expected=number[17], found=wrong)
+    assert message.en == en.format(expected=number[17], found=wrong)

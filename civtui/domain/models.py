@@ -71,6 +71,22 @@ def is_stored(info: ValidationInfo) -> bool:
     return bool((info.context or {}).get("stored"))
 
 
+def is_new(info: ValidationInfo, name: str) -> bool:
+    """True when field `name` holds a value being written now, not one kept from before.
+
+    Rules added after values were stored (an ID's sequence 000, other scripts' digits)
+    apply only to a new value: a record stored before them stays editable, and a value
+    that changes meets them wherever it comes from. `changed` in the context names the
+    fields an edit changes (`Record.revise`, the server's merge); without it a stored
+    row is old and anything else is new.
+    """
+    context = info.context or {}
+    changed = context.get("changed")
+    if changed is not None:
+        return name in changed
+    return not is_stored(info)
+
+
 def today_from(info: ValidationInfo) -> dt.date:
     context = info.context or {}
     if is_stored(info):
@@ -134,8 +150,14 @@ class Record(BaseModel):
     id: str = Field(default_factory=new_id, title="编号")
 
     def revise(self, context: dict[str, Any] | None = None, **changes: Any) -> Self:
-        """A copy with `changes` applied and every rule checked again."""
-        return self.model_validate({**self.model_dump(), **changes}, context=context)
+        """A copy with `changes` applied and every rule checked again.
+
+        Rules for new values only (`is_new`) are checked for the fields that change.
+        """
+        changed = frozenset(k for k, v in changes.items() if getattr(self, k, None) != v)
+        return self.model_validate(
+            {**self.model_dump(), **changes}, context={**(context or {}), "changed": changed}
+        )
 
     def row(self) -> dict[str, Any]:
         """The record as the store keeps it: JSON-ready values, one column per field."""
@@ -255,7 +277,7 @@ class Person(Record):
     @field_validator("id_number")
     @classmethod
     def _id_number(cls, value: str, info: ValidationInfo) -> str:
-        return resident_id.parse(value, today_from(info), new=not is_stored(info)).number
+        return resident_id.parse(value, today_from(info), new=is_new(info, "id_number")).number
 
     @field_validator("categories")
     @classmethod

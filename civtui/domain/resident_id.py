@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from civtui.i18n import Said
+from civtui.i18n import said
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
@@ -36,7 +36,8 @@ Sex = Literal["M", "F"]
 
 
 class ResidentIdError(ValueError):
-    """A resident ID that breaks GB 11643; the message is Chinese and says how to fix it."""
+    """A resident ID that breaks GB 11643: its message (`id.*` in the catalogue, a `Said`)
+    is Chinese, with the English beside it, and says how to fix it."""
 
 
 def check_char(first17: str) -> str:
@@ -136,98 +137,36 @@ def parse(raw: str, today: dt.date, *, new: bool = True) -> ResidentId:
     """
     number = normalize(raw)
     if not number:
-        raise ResidentIdError(
-            Said(
-                "身份证号不能为空；请填写18位身份证号",
-                "the ID number is required; fill in its 18 characters",
-            )
-        )
+        raise ResidentIdError(said("id.required"))
     if is_first_generation(number):
-        raise ResidentIdError(
-            Said(
-                f"这是15位的第一代身份证号；请填写18位号码（应为{upgrade(number)}，请与本人证件核对）",
-                f"this is a 15-digit first-generation ID; write the 18-character number (it "
-                f"should be {upgrade(number)}: check it against the card)",
-            )
-        )
+        raise ResidentIdError(said("id.first_generation", upgraded=upgrade(number)))
     if not new:
         number = ascii_digits(number)
     elif has_foreign_digits(number):
         found = "".join(dict.fromkeys(c for c in number if _foreign(c)))
-        raise ResidentIdError(
-            Said(
-                f"身份证号里有“{found}”这样的其他文字的数字；请用半角数字0-9重新输入",
-                f"the ID number holds digits of another script ({found}); type it again "
-                "with the digits 0-9",
-            )
-        )
+        raise ResidentIdError(said("id.foreign_digits", found=found))
     if len(number) != 18:
-        raise ResidentIdError(
-            Said(
-                f"身份证号应为18位，现为{len(number)}位；请核对是否多输或漏输了数字",
-                f"an ID number has 18 characters, this one {len(number)}; check for a digit "
-                "too many or too few",
-            )
-        )
+        raise ResidentIdError(said("id.length", length=len(number)))
     if not _SHAPE.match(number):
-        raise ResidentIdError(
-            Said(
-                "身份证号前17位只能是数字，最后一位是数字或X；请删除其他字符",
-                "the first 17 characters are digits and the last a digit or X; remove the rest",
-            )
-        )
+        raise ResidentIdError(said("id.shape"))
     area = number[:6]
     if area not in PERMIT_AREAS and (area[:2] not in _PROVINCES or area[2:] == "0000"):
-        raise ResidentIdError(
-            Said(
-                f"身份证号前6位地区码“{area}”不是有效的县级行政区划代码；请核对",
-                f"the area code {area} (first 6 digits) is not a county code; please check",
-            )
-        )
+        raise ResidentIdError(said("id.area", area=area))
     try:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise ResidentIdError(
-            Said(
-                f"身份证号第7-14位出生日期“{number[6:14]}”不是真实日期；请核对出生年月日",
-                f"the birth date {number[6:14]} (digits 7-14) is not a real date; check it",
-            )
-        ) from None
+        raise ResidentIdError(said("id.birth_date", digits=number[6:14])) from None
     if birth > today:
-        raise ResidentIdError(
-            Said(
-                f"身份证号中的出生日期{birth.isoformat()}晚于今天；请核对出生年份",
-                f"the birth date {birth.isoformat()} in the ID is after today; check the year",
-            )
-        )
+        raise ResidentIdError(said("id.birth_future", birth=birth.isoformat()))
     if birth.year < 1880:
-        raise ResidentIdError(
-            Said(
-                f"身份证号中的出生年份{birth.year}不合理；请核对出生年份",
-                f"the birth year {birth.year} in the ID cannot be right; check the year",
-            )
-        )
+        raise ResidentIdError(said("id.birth_year", year=birth.year))
     if new and number[14:17] == "000":
         # No office issues sequence 000. Excel's number format "0" shows an 18-digit ID
         # with its last three digits as 0, and a CSV saved from it keeps them so.
-        raise ResidentIdError(
-            Said(
-                "身份证号第15-17位顺序码为000，没有这样的号码；多半是 Excel 把这一列设成了数字格式“0”，"
-                "末几位被改成了0。请把该列设为“文本”格式后重新输入身份证号",
-                "digits 15-17 (the sequence code) are 000, which is never issued: most likely "
-                'Excel held the column in its number format "0" and set the last digits to 0. '
-                "Set the column's format to Text and type the ID numbers again",
-            )
-        )
+        raise ResidentIdError(said("id.sequence_000"))
     expected = check_char(number[:17])
     if number[17] != expected:
-        raise ResidentIdError(
-            Said(
-                f"身份证号校验位应为“{expected}”而不是“{number[17]}”，号码中有数字录错；请逐位核对",
-                f"the check character should be {expected}, not {number[17]}: a digit was "
-                "typed wrong; check each one",
-            )
-        )
+        raise ResidentIdError(said("id.check_char", expected=expected, found=number[17]))
     sex: Sex = "M" if int(number[16]) % 2 == 1 else "F"
     return ResidentId(number=number, area_code=area, birth_date=birth, sex=sex)
 

@@ -14,12 +14,11 @@ import csv
 import dataclasses
 import datetime as dt
 import functools
-import io
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -41,7 +40,7 @@ from civtui.domain.choices import (
 )
 from civtui.domain.errors import explain
 from civtui.domain.models import Person, Village
-from civtui.excel.cells import write_table
+from civtui.excel.cells import formula_like, write_table
 from civtui.i18n import Said, Translator
 from db import Store
 
@@ -132,7 +131,7 @@ HEADER_SEARCH_ROWS = 15
 _INVISIBLE = str.maketrans("", "", "\u200b\u200c\u200d\u2060\ufeff")
 #: Fields whose digits matter one by one: Excel must hold them as text, never as numbers.
 _NUMBER_FIELDS = ("id_number", "phone", "guardian_phone", "emergency_contact_phone")
-#: Free-text fields, and how a cell that a spreadsheet would run as a formula begins.
+#: Free-text fields: one a spreadsheet would run as a formula is warned about.
 _TEXT_FIELDS = (
     "name",
     "address",
@@ -141,7 +140,6 @@ _TEXT_FIELDS = (
     "guardian_relation",
     "emergency_contact_name",
 )
-_FORMULA_START = ("=", "+", "-", "@")
 _SPLIT = re.compile(r"[、,，;；/\s]+")
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[Ee]\+\d+$")
 
@@ -413,6 +411,10 @@ class Limits:
     columns: int = 200
     #: Distinct texts in the workbook's shared-string table (openpyxl loads it whole).
     shared_strings: int = 500_000
+    #: One line of a CSV, in characters. A roster line of every column with long notes is
+    #: a few KB; the csv module builds a list of every field of a line before anyone can
+    #: count them, so a line of commas alone would take gigabytes.
+    line_chars: int = 256 * 1024
 
 
 #: The limits `read_table` applies unless given others; tests put small ones here.
@@ -759,18 +761,69 @@ def _read_workbook(path: Path, wanted: str | None, limits: Limits) -> Table:
     return table
 
 
+def _csv_lines(text: str, name: str, limits: Limits) -> Iterator[str]:
+    """The lines of `text` for the csv reader, each measured before the reader builds it.
+
+    Separators are counted outside quotes, record by record (a quoted cell may hold a
+    comma or a line break). A quote the count reads differently from the csv module (one
+    inside an unquoted cell) can hide separators only up to the end of its line, and a line
+    is bounded by `limits.line_chars`.
+    """
+    record = 1
+    separators = 0
+    quoted = False
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        if end - start > limits.line_chars:
+            raise ImportFileError(
+                "file.csv_line_too_long", name=name, row=record, limit=limits.line_chars
+            )
+        line = text[start:end]
+        for outside, part in enumerate(line.split('"'), start=int(quoted) + 1):
+            if outside % 2:
+                separators += part.count(",")
+        quoted = (quoted + line.count('"')) % 2 == 1
+        if separators >= limits.columns:
+            raise _breach_error(("columns", record, separators + 1), name, limits)
+        if not quoted:
+            record += 1
+            separators = 0
+        yield line
+        start = end
+
+
 def _read_csv(path: Path, limits: Limits) -> Table:
-    reader = csv.reader(io.StringIO(_decode(path.read_bytes())))
+    # Strict: an unclosed quote would otherwise take every later line into one cell
+    # without a word, and those people would be missing from the import.
+    reader = csv.reader(_csv_lines(_decode(path.read_bytes()), path.name, limits), strict=True)
     raw: list[tuple[int, list[str]]] = []
-    for n, row in enumerate(reader, start=1):
-        if n > limits.rows:
-            raise _breach_error(("rows", n, 0), path.name, limits)
-        if len(row) > limits.columns:
-            raise _breach_error(("columns", n, len(row)), path.name, limits)
-        raw.append((n, [c.translate(_INVISIBLE) for c in row]))
+    try:
+        for n, row in enumerate(reader, start=1):
+            if n > limits.rows:
+                raise _breach_error(("rows", n, 0), path.name, limits)
+            if len(row) > limits.columns:
+                raise _breach_error(("columns", n, len(row)), path.name, limits)
+            raw.append((n, [_unmark(c.translate(_INVISIBLE)) for c in row]))
+    except csv.Error as exc:
+        # An unclosed or stray quote, or a cell past the csv module's limit: its own words
+        # are English and name neither the line nor the fix.
+        raise ImportFileError(
+            "file.csv_malformed", name=path.name, row=len(raw) + 1, limit=csv.field_size_limit()
+        ) from exc
     # A CSV saved by Excel writes a long number as it showed it: 3.30902E+17.
     numeric = {(n, i) for n, row in raw for i, c in enumerate(row) if _SCIENTIFIC.match(c.strip())}
     return _table(path, raw, numeric, [])
+
+
+def _unmark(cell: str) -> str:
+    """A CSV cell without the `'` an export (this app's rejects file too) puts before text
+    a spreadsheet would run as a formula: `'-林阿婆` is `-林阿婆`, warned about as formula-like.
+    """
+    if cell.startswith("'") and formula_like(cell[1:]):
+        return cell[1:]
+    return cell
 
 
 def read_table(path: Path, *, sheet: str | None = None, limits: Limits | None = None) -> Table:
@@ -807,9 +860,17 @@ Merge = tuple[int, int, int, int]
 def _group_merges(sub: list[str], group_no: int, merges: list[Merge]) -> list[Merge]:
     """The merged cells of row `group_no` that group some of the columns of `sub`.
 
-    A merge across every filled column is the sheet's title, not a group.
+    A merge across every filled column is the sheet's title, not a group. A cell of `sub`
+    merged down from the row above (a header of its own spanning both rows, 姓名 beside
+    监护人 over 姓名 | 电话) is filled too: it reads empty but is no column under the merge.
     """
-    filled = [c + 1 for c, text in enumerate(sub) if text]
+    filled = {c + 1 for c, text in enumerate(sub) if text}
+    filled.update(
+        c
+        for min_col, min_row, max_col, max_row in merges
+        if min_row <= group_no < group_no + 1 <= max_row
+        for c in range(min_col, max_col + 1)
+    )
     return [
         (min_col, min_row, max_col, max_row)
         for min_col, min_row, max_col, max_row in merges
@@ -922,6 +983,16 @@ def plan_import(
         note("grouped_header", group_row=table.group_row, header_row=at)
     for index, header in enumerate(table.headers):
         if not header:
+            # A column without a header is not read; if it holds data, that is said.
+            example = next((r[index] for _, r in table.rows if index < len(r) and r[index]), "")
+            if example:
+                note(
+                    "unnamed_column",
+                    "",
+                    example,
+                    letter=get_column_letter(index + 1),
+                    example=example,
+                )
             continue
         col = match_header(header)
         if col is not None and col not in columns.values():
@@ -1073,7 +1144,7 @@ def plan_import(
             continue
         for name in _TEXT_FIELDS:
             text = getattr(person, name)
-            if text.startswith(_FORMULA_START):
+            if formula_like(text):
                 # Kept as typed: it is what the office wrote. Exports write it as text.
                 problem(row_no, name, text, "formula_like", warn=True)
         number = person.id_number

@@ -318,13 +318,18 @@ def _fields(table: str) -> tuple[frozenset[str], frozenset[str]]:
     return known, frozenset(required - {"id"})
 
 
-def _validate(table: str, data: dict[str, Any], changed: dict[str, Any]) -> None:
+def _validate(
+    table: str, data: dict[str, Any], changed: dict[str, Any], before: Mapping[str, Any]
+) -> None:
     kind = RECORD_TYPES[table]
     unknown = changed.keys() - _fields(table)[0]
     if unknown:
         raise Rejected(Code.UNKNOWN_FIELDS, table=table, fields=sorted(unknown))
+    # What the server held was checked when it came; a value a device changes now meets
+    # every rule for new values (an ID's sequence 000), as it would on the laptop.
+    new = frozenset(k for k, v in changed.items() if k not in before or before[k] != v)
     try:
-        kind.model_validate(data, context=_STORED)
+        kind.model_validate(data, context={**_STORED, "changed": new})
     except ValidationError as exc:
         from civtui.domain.errors import explain
 
@@ -492,7 +497,7 @@ def plan(
             # same month closed twice): it stands, and the pull brings it to this laptop.
             pass
         else:
-            _validate(change.table, merged, change.fields)
+            _validate(change.table, merged, change.fields, row.data)
             lost = _merge(data, stamps, change, stamp, device, version)
             data["id"] = change.record_id
             village = after
