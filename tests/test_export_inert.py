@@ -237,7 +237,7 @@ def test_control_characters_in_a_note_never_break_an_export(home: Path, tmp_path
     assert CONTROL_SHOWN in table.read_text(encoding="utf-8-sig")
 
 
-@pytest.mark.slow
+@pytest.mark.tui
 async def test_formula_name_is_text_in_the_apps_export(hostile: Profile, home: Path) -> None:
     """The palette's export runs this worker: its ledger is as inert as the CLI's."""
     app = app_on(hostile)
@@ -246,7 +246,8 @@ async def test_formula_name_is_text_in_the_apps_export(hostile: Profile, home: P
         app.export_ledger("visits")
         await app.workers.wait_for_complete()
         await pilot.pause()
-    [path] = (home / "exports").glob("探访台账-default-*.xlsx")
+    # The app writes to the user's documents folder, never into the profile's home.
+    [path] = (home.parent / "documents" / "civtui-exports").glob("探访台账-default-*.xlsx")
     assert_inert_xlsx(path, {NAME, LINK, ADDRESS})
 
 

@@ -42,6 +42,8 @@ from screens.roster import RosterScreen
 from tests.conftest import TODAY
 from tests.tui_helpers import app_on, demo_profile, steady
 
+pytestmark = pytest.mark.tui
+
 #: Each name the testers found, and what it must look like on screen.
 MARKUP_NAME = "[/]"
 BOLD_NAME = "[bold]x"
