@@ -8,10 +8,10 @@ from typing import NoReturn
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.text import Text
 
-from civtui.cli.common import Context, profile_store
+from civtui.cli.common import Context, echo, profile_store, shown
 from civtui.i18n import Translator
 from civtui.services import bundles
 from sync import words
@@ -23,9 +23,8 @@ from sync.server.cli import _engine, database, server_group
 
 def _fail(t: Translator, reason: Reason | str, code: int = 1) -> NoReturn:
     message = words.say(reason, t) if isinstance(reason, Reason) else reason
-    Console(stderr=True, soft_wrap=True).print(
-        f"[bold red]{escape(t('sync.cli.error'))}[/]{escape(message)}", highlight=False
-    )
+    said = Text.assemble((t("sync.cli.error"), "bold red"), shown(message, lines=True))
+    Console(stderr=True, soft_wrap=True).print(said, highlight=False)
     raise SystemExit(code)
 
 
@@ -77,7 +76,7 @@ def export_command(obj: Context, file: Path) -> None:
             _fail(t, t("sync.cli.not_logged_in", url=store.get_meta("server_url") or "—"))
         except (BundleError, SyncError) as exc:
             _fail(t, exc.reason)
-    click.echo(t("bundle.cli.exported", path=path, changes=made.changes, size=len(made.data)))
+    echo(t("bundle.cli.exported", path=path, changes=made.changes, size=len(made.data)))
 
 
 @bundle_group.command("import")
@@ -98,9 +97,9 @@ def import_command(obj: Context, reply: Path) -> None:
             _fail(t, exc.reason)
     told = summary(report)
     console = Console(highlight=False, soft_wrap=True)
-    console.print(escape(t("bundle.cli.imported", summary=words.say(told[0], t))))
+    console.print(shown(t("bundle.cli.imported", summary=words.say(told[0], t)), lines=True))
     for note in [*report.rejected_reasons, *told[1:]]:
-        console.print(f"[yellow]{escape(words.say(note, t))}[/]")
+        console.print(shown(words.say(note, t), lines=True, style="yellow"))
 
 
 @bundle_group.command("trust")
@@ -119,7 +118,7 @@ def trust_command(obj: Context, file: Path, force: bool) -> None:
         except BundleError as exc:
             _fail(t, exc.reason)
     said = "bundle.cli.trusted" if new else "bundle.cli.trusted_already"
-    click.echo(t(said, fingerprint=key.fingerprint()))
+    echo(t(said, fingerprint=key.fingerprint()))
 
 
 def _t() -> Translator:
@@ -147,7 +146,7 @@ def keygen_command(url: str | None, force: bool) -> None:
             t("bundle.cli.keygen_exists", fingerprint=existing.public.fingerprint())
         )
     key, _ = on_server.make_keys(engine, replace=True)
-    click.echo(t("bundle.cli.keygen", fingerprint=key.fingerprint()))
+    echo(t("bundle.cli.keygen", fingerprint=key.fingerprint()))
 
 
 @server_bundle_group.command("key")
@@ -165,7 +164,7 @@ def key_command(url: str | None, output: Path) -> None:
     if found is None:
         raise click.ClickException(words.say(Reason.of(Code.BUNDLE_NO_KEY_PAIR), t))
     output.write_text(found.public.text() + "\n", encoding="utf-8")
-    click.echo(t("bundle.cli.key", fingerprint=found.public.fingerprint(), path=output))
+    echo(t("bundle.cli.key", fingerprint=found.public.fingerprint(), path=output))
 
 
 @server_bundle_group.command("import")
@@ -190,8 +189,8 @@ def server_import_command(url: str | None, file: Path, output: Path | None) -> N
         target = target / (file.stem + "-reply" + bundles.SUFFIX)
     bundles.write_file(target, done.reply)
     for reason in done.refused:
-        click.echo(words.say(reason, t), err=True)
-    click.echo(
+        echo(words.say(reason, t), err=True)
+    echo(
         t(
             "bundle.cli.server_imported",
             staff=done.who.staff,
