@@ -29,7 +29,7 @@ from civtui.services import backups, keys
 from civtui.services.profile import Profile, create_profile
 from db.connection import raw_connect
 from screens.lock import LockScreen
-from tests.conftest import INIT, TODAY, VILLAGE, make_person
+from tests.conftest import INIT, TODAY, VILLAGE, MemoryKeyring, make_person
 from tests.sync_harness import Server, device, server
 from tests.tui_helpers import app_on
 
@@ -272,3 +272,32 @@ def _wait_over(profile: Profile) -> None:
             store.set_meta(keys.FAILED_AT_META, "0")
     finally:
         store.close()
+
+
+def test_key_import_then_restore_without_init_leaves_home_and_profiles_0755(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A recovery on a new laptop (no `init`) made CIVTUI_HOME and profiles/ 0755."""
+    assert run(*INIT).exit_code == 0
+    usb = tmp_path / "usb"
+    assert run("backup", str(usb)).exit_code == 0
+    assert run("key", "export", "--plain", str(usb / "key.json")).exit_code == 0
+    [copy] = usb.glob("civtui-default-*.db")
+    new_home = tmp_path / "new-laptop" / "civtui"
+    monkeypatch.setenv("CIVTUI_HOME", str(new_home))
+    keyring.set_keyring(MemoryKeyring())
+    keys.forget()
+    before = os.umask(0o022)
+    try:
+        assert run("key", "import", str(usb / "key.json")).exit_code == 0
+        restored = run("restore", "--yes", str(copy))
+        assert restored.exit_code == 0, restored.output
+    finally:
+        os.umask(before)
+    made = [new_home.parent, *new_home.parent.rglob("*")]
+    open_to_others = [
+        f"{oct(path.stat().st_mode & 0o777)} {path.relative_to(tmp_path)}"
+        for path in made
+        if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO)
+    ]
+    assert open_to_others == []

@@ -18,9 +18,9 @@ from pathlib import Path
 from civtui.domain.clock import Clock
 from civtui.i18n_security import said
 from civtui.services import keys, ownership
-from civtui.services.profile import Profile, Settings, private_folder, write_private
+from civtui.services.profile import Profile, Settings, write_private
 from db import Store
-from db.connection import DatabaseError, backup, create_private, raw_connect
+from db.connection import DatabaseError, backup, create_private, private_folder, raw_connect
 
 #: When the last backup of a profile was taken (ISO time): a file beside the profile, not
 #: a row in it, so that taking a backup never writes to the database it copies (a second
@@ -110,8 +110,8 @@ def check(profile: Profile, file: Path) -> Checked:
     """
     sidecar = file.with_name(file.name + ".key.json")
     if keys.read_info(profile.db_path) is None and not profile.exists() and sidecar.exists():
-        profile.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        shutil.copyfile(sidecar, keys.info_path(profile.db_path))
+        private_folder(profile.folder)
+        write_private(keys.info_path(profile.db_path), sidecar.read_text(encoding="utf-8"))
     key = keys.key_for(profile.db_path)
     if not file.is_file():
         raise BackupError(said("restore.bad", path=file, detail="not a file"))

@@ -27,7 +27,7 @@ from civtui.i18n import Said
 from civtui.i18n_security import said
 from db import Store
 from db import open_store as open_plain_or_keyed
-from db.connection import KEY_BYTES, WrongKeyError, create_private, raw_connect
+from db.connection import KEY_BYTES, WrongKeyError, create_private, private_folder, raw_connect
 
 SERVICE = "civtui"
 KEY_FILE = "key.json"
@@ -390,7 +390,7 @@ def import_key(
                 raise KeyUnavailableError(said("key.import_mismatch", profile=profile))
             if not even_if_wrong:
                 raise KeyUnavailableError(said("key.import_mismatch_force", profile=profile))
-        db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_folder(db_path.parent)
         if _store_in_keyring(file.id, key):
             new_info = KeyInfo(id=file.id, source="keyring")
         elif file.info is not None and file.info.source == "passphrase":

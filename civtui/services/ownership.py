@@ -26,7 +26,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from civtui.i18n_security import said
-from db.connection import PRIVATE_DIR, PRIVATE_FILE
+from db.connection import PRIVATE_FILE, private_folder
 
 LOCK_SUFFIX = ".lock"
 OWNER_SUFFIX = ".owner.json"
@@ -85,7 +85,7 @@ class ProfileLock:
 
     def acquire(self) -> None:
         """Take the lock now or raise ProfileBusyError naming who has it."""
-        self.db_path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+        private_folder(self.db_path.parent)
         try:
             self._lock.acquire(timeout=0)
         except Timeout:

@@ -7,7 +7,6 @@ secret) and one folder per profile with its SQLite file.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -23,7 +22,7 @@ from civtui.domain.errors import Problem, explain
 from civtui.domain.models import Record, Staff, Village
 from civtui.services import ownership
 from civtui.services.keys import open_store
-from db.connection import PRIVATE_DIR, PRIVATE_FILE, backup
+from db.connection import PRIVATE_FILE, backup, private_folder
 
 DEFAULT_PROFILE = "default"
 DEMO_PROFILE = "demo"
@@ -33,28 +32,6 @@ _NAME = re.compile(r"^[\w\-]{1,40}$")
 def home_dir() -> Path:
     env = os.environ.get("CIVTUI_HOME")
     return Path(env).expanduser() if env else Path(platformdirs.user_data_dir("civtui"))
-
-
-def private_folder(path: Path) -> Path:
-    """Make `path` and any missing parents, each 0700, and `path` itself 0700 if it was not.
-
-    mkdir(parents=True) gives missing parents the default mode (0755 under the usual umask),
-    so each level is made here; folders that were there already are left alone but `path`.
-    """
-    missing = []
-    at = path
-    while not at.exists():
-        missing.append(at)
-        if at.parent == at:
-            break
-        at = at.parent
-    for folder in reversed(missing):
-        folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)
-    if os.name == "posix":
-        # A folder on a FAT USB stick, or one that is not ours, has no modes to set.
-        with contextlib.suppress(OSError):
-            path.chmod(PRIVATE_DIR)
-    return path
 
 
 def write_private(path: Path, text: str) -> None:
