@@ -301,3 +301,22 @@ def test_key_import_then_restore_without_init_leaves_home_and_profiles_0755(
         if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO)
     ]
     assert open_to_others == []
+
+
+def test_key_export_plain_while_locked_writes_the_key_without_the_pin(
+    home: Path, tmp_path: Path
+) -> None:
+    """`key export` asked nothing: a locked laptop's finder could take the raw key."""
+    profile = _profile_with_secret_person(home)
+    _set_pin(profile)
+    out = tmp_path / "k.json"
+    nothing = run("key", "export", "--plain", str(out))
+    assert nothing.exit_code == 1 and "PIN" in nothing.output and not out.exists()
+    wrong = run("key", "export", "--plain", str(out), stdin="0000\n")
+    assert wrong.exit_code == 1 and "不对" in wrong.output and not out.exists()
+    _wait_over(profile)
+    sealing = "U盘上的 钥匙 口令"
+    sealed = run("key", "export", str(out), stdin=f"{PIN}\n{sealing}\n{sealing}\n")
+    assert sealed.exit_code == 0, sealed.output
+    info = keys.read_info(profile.db_path)
+    assert info is not None and keys.read_key_file(out, lambda: sealing).id == info.id
