@@ -22,6 +22,7 @@ import pytest
 from click.testing import CliRunner, Result
 from keyring.backends import fail as fail_backend
 
+from civtui.app import CivtuiApp
 from civtui.cli import main
 from civtui.domain.clock import Clock
 from civtui.domain.models import Staff, Village, Visit
@@ -320,3 +321,50 @@ def test_key_export_plain_while_locked_writes_the_key_without_the_pin(
     assert sealed.exit_code == 0, sealed.output
     info = keys.read_info(profile.db_path)
     assert info is not None and keys.read_key_file(out, lambda: sealing).id == info.id
+
+
+async def test_a_toast_shown_just_before_the_lock_stays_on_the_lock_screen(home: Path) -> None:
+    """Textual redraws the current notifications on every pushed screen, the lock's too."""
+    profile = _profile_with_secret_person(home)
+    _set_pin(profile)
+    app = app_on(profile)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await pilot.pause()
+        lock = app.screen
+        assert isinstance(lock, LockScreen) and lock.attempt(PIN)
+        await pilot.pause()
+        app.notify("林秀英 已同步", timeout=60)
+        await pilot.pause()
+        assert "林秀英" in _toasts(app)
+        assert app.guard.lock()
+        await pilot.pause()
+        assert isinstance(app.screen, LockScreen)
+        assert "林秀英" not in _toasts(app) and not list(app._notifications)
+        again = app.screen
+        assert isinstance(again, LockScreen) and again.attempt(PIN)
+        await pilot.pause()
+        assert "林秀英" in _toasts(app)  # held, not lost
+
+
+async def test_held_notice_sent_with_markup_off_is_replayed_with_markup_on(home: Path) -> None:
+    """A name like "[b]x[/b]" held while locked came back parsed as markup."""
+    profile = _profile_with_secret_person(home)
+    _set_pin(profile)
+    app = app_on(profile)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await pilot.pause()
+        hostile = "[bold red]林[/] [link=http://x]秀英[/link]"
+        app.notify(hostile, title="同步", severity="warning", timeout=42, markup=False)
+        await pilot.pause()
+        lock = app.screen
+        assert isinstance(lock, LockScreen) and lock.attempt(PIN)
+        await pilot.pause()
+        [shown] = list(app._notifications)
+        assert (shown.message, shown.markup) == (hostile, False)
+        assert (shown.title, shown.severity, shown.timeout) == ("同步", "warning", 42)
+        assert hostile in _toasts(app)  # shown as the text it is, brackets and all
+
+
+def _toasts(app: CivtuiApp) -> str:
+    """The text of every toast drawn on the current screen."""
+    return " ".join(str(toast.render()) for toast in app.screen.query("Toast"))
