@@ -26,7 +26,7 @@ from civtui.app import CivtuiApp
 from civtui.cli import main
 from civtui.domain.clock import Clock
 from civtui.domain.models import Staff, Village, Visit
-from civtui.services import backups, keys
+from civtui.services import backups, keys, ownership
 from civtui.services.profile import Profile, create_profile
 from db.connection import raw_connect
 from screens.lock import LockScreen
@@ -368,3 +368,51 @@ async def test_held_notice_sent_with_markup_off_is_replayed_with_markup_on(home:
 def _toasts(app: CivtuiApp) -> str:
     """The text of every toast drawn on the current screen."""
     return " ".join(str(toast.render()) for toast in app.screen.query("Toast"))
+
+
+def test_restore_beside_a_running_sync_moves_aside_the_file_the_sync_writes_into(
+    home: Path, tmp_path: Path
+) -> None:
+    """sync and backup took no lock, so a restore could move the file from under them."""
+    profile = _profile_with_secret_person(home)
+    assert run("backup", str(tmp_path / "usb")).exit_code == 0
+    [copy] = (tmp_path / "usb").glob("civtui-default-*.db")
+    # A sync in another process holds the profile as every command does while it runs.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_SHARED, str(profile.db_path)],
+        stdout=subprocess.PIPE,
+        stdin=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        refused = run("restore", "--yes", str(copy))
+        assert refused.exit_code == 1, refused.output
+        assert "civtui sync" in refused.output and "restore" in refused.output
+        assert not list(profile.folder.glob("civtui.db.before-restore-*"))
+    finally:
+        holder.communicate("done\n", timeout=30)
+    # Refused without keeping the profile: once the sync ends, the restore runs.
+    restored = run("restore", "--yes", str(copy))
+    assert restored.exit_code == 0, restored.output
+
+
+def test_a_command_started_during_a_restore_is_refused_naming_it(home: Path) -> None:
+    profile = _profile_with_secret_person(home)
+    with ownership.exclusive(profile.db_path, "restore"):
+        during = run("sync")
+        assert during.exit_code == 1 and "restore" in during.output, during.output
+        assert f"进程 {os.getpid()}" in during.output
+    assert run("status").exit_code == 0
+
+
+#: Holds the profile's shared lock (as a running sync does) until told on stdin.
+_HOLD_SHARED = """
+import sys
+from pathlib import Path
+from civtui.services import ownership
+with ownership.sharing(Path(sys.argv[1])):
+    print("held", flush=True)
+    sys.stdin.readline()
+"""
