@@ -25,7 +25,13 @@ from civtui.domain.models import Staff
 from civtui.i18n import Translator
 from civtui.services import ownership
 from civtui.services.keys import open_store  # the profile's key found, or made for a new one
-from civtui.services.profile import Profile, export_folder, load_settings, save_settings
+from civtui.services.profile import (
+    Profile,
+    export_folder,
+    load_settings,
+    remember_export,
+    save_settings,
+)
 from db import Store
 from db.connection import create_private
 from screens.base import CivScreen
@@ -625,6 +631,7 @@ class CivtuiApp(App[None]):
         finally:
             store.close()
         path.chmod(0o600)
+        remember_export(path)
         # Said in a box that stays until read: a notice fades before the path is copied down.
         said = self.t("export.done", what=what, path=path) + "\n" + self.t("export.leaves_store")
         self.call_from_thread(self._tell, said, partial(self._offer_old_exports, folder, path))
@@ -635,16 +642,19 @@ class CivtuiApp(App[None]):
         of personal data should not pile up on a laptop."""
         import time
 
-        from civtui.services.profile import old_exports
+        from civtui.services.profile import forget_exports, old_exports
 
-        days = load_settings().exports_kept_days
-        old = [p for p in old_exports(folder, days, time.time()) if p != just_made]
+        settings = load_settings()
+        days = settings.exports_kept_days
+        written = settings.exports_written
+        old = [p for p in old_exports(folder, days, time.time(), written) if p != just_made]
         if not old:
             return
 
         def delete() -> None:
             for item in old:
                 item.unlink(missing_ok=True)
+            forget_exports(old)
             self.notify(self.t("export.old_deleted", n=len(old)))
 
         question = self.t("export.old_offer", n=len(old), days=days, folder=folder)

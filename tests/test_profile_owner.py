@@ -27,7 +27,16 @@ from civtui.cli import main
 from civtui.domain.clock import Clock
 from civtui.domain.models import Staff, Village, Visit
 from civtui.services import backups, keys, ownership
-from civtui.services.profile import Profile, create_profile
+from civtui.services.profile import (
+    Profile,
+    Settings,
+    create_profile,
+    forget_exports,
+    load_settings,
+    old_exports,
+    remember_export,
+    save_settings,
+)
 from db.connection import raw_connect
 from screens.lock import LockScreen
 from tests.conftest import INIT, TODAY, VILLAGE, MemoryKeyring, make_person
@@ -416,3 +425,28 @@ with ownership.sharing(Path(sys.argv[1])):
     print("held", flush=True)
     sys.stdin.readline()
 """
+
+
+def test_old_exports_offers_the_users_own_spreadsheets_in_their_documents_folder(
+    home: Path, tmp_path: Path
+) -> None:
+    """Every old .xlsx in the export folder was offered for deletion, the user's own too."""
+    documents = tmp_path / "Documents"
+    documents.mkdir()
+    long_ago = time.time() - 90 * 86400
+    theirs = documents / "探访台账-default-2025-01.xlsx"  # named like ours, still theirs
+    ours = documents / "探访台账-default-2025-02.xlsx"
+    recent = documents / "探访台账-default-2025-03.xlsx"
+    for path in (theirs, ours, recent, documents / "家庭账本.xlsx"):
+        path.write_bytes(b"PK")
+        if path is not recent:
+            os.utime(path, (long_ago, long_ago))
+    save_settings(Settings(export_dir=str(documents)))
+    remember_export(ours)
+    remember_export(recent)
+    remember_export(tmp_path / "elsewhere" / "探访台账-default-2025-01.xlsx")
+    written = load_settings().exports_written
+    assert old_exports(documents, 30, time.time(), written) == [ours]
+    forget_exports([ours])
+    assert str(ours) not in load_settings().exports_written
+    assert str(recent) in load_settings().exports_written

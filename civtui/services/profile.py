@@ -73,6 +73,8 @@ class Settings(BaseModel):
     export_dir: str | None = None
     #: Exports older than this many days in that folder are offered for deletion.
     exports_kept_days: int = 30
+    #: The ledgers the app wrote (absolute paths): only these are ever offered for deletion.
+    exports_written: list[str] = []
 
 
 def settings_path() -> Path:
@@ -276,8 +278,35 @@ def export_folder(settings: Settings) -> Path:
     return private_folder(folder)
 
 
-def old_exports(folder: Path, days: int, now: float) -> list[Path]:
-    """civtui's ledgers in `folder` older than `days` days, oldest first."""
+#: How many written ledgers are remembered; older entries are forgotten, never deleted.
+EXPORTS_REMEMBERED = 500
+
+
+def remember_export(path: Path) -> None:
+    """Note that the app wrote the ledger at `path` (see old_exports)."""
+    settings = load_settings()
+    written = [p for p in settings.exports_written if p != str(path)] + [str(path)]
+    save_settings(settings.model_copy(update={"exports_written": written[-EXPORTS_REMEMBERED:]}))
+
+
+def forget_exports(paths: list[Path]) -> None:
+    settings = load_settings()
+    gone = {str(p) for p in paths}
+    kept = [p for p in settings.exports_written if p not in gone]
+    save_settings(settings.model_copy(update={"exports_written": kept}))
+
+
+def old_exports(folder: Path, days: int, now: float, written: list[str]) -> list[Path]:
+    """The ledgers the app wrote into `folder` (`written`) older than `days` days, oldest first.
+
+    Only files civtui noted it wrote, never every .xlsx there: the folder may be one the
+    user chose, their own documents folder, and their own spreadsheets are not ours to
+    offer for deletion. A ledger's name alone would not tell (people copy and rename).
+    """
     cutoff = now - days * 86400
-    found = [p for p in folder.glob("*.xlsx") if p.is_file() and p.stat().st_mtime < cutoff]
+    found = [
+        p
+        for p in map(Path, written)
+        if p.parent == folder and p.is_file() and p.stat().st_mtime < cutoff
+    ]
     return sorted(found, key=lambda p: p.stat().st_mtime)
