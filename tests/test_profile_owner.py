@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import random
 import shutil
 import signal
 import stat
@@ -184,14 +183,18 @@ def test_a_day_of_work_leaves_nothing_readable_by_others(home: Path) -> None:
     assert open_to_others == []
 
 
-#: Restores killed with SIGKILL at random points; the README's long run sets 30 or more.
-KILL_RUNS = int(os.environ.get("RESTORE_KILL_RUNS", "5"))
+#: Restores killed: once at each of restore's steps here; the README's long run sets
+#: RESTORE_KILL_RUNS=30 (or more), going round the steps again.
+KILL_RUNS = max(len(backups.RESTORE_STEPS), int(os.environ.get("RESTORE_KILL_RUNS", "0")))
 
 
 @pytest.mark.slow
-def test_restore_killed_at_random_points_leaves_the_old_or_the_restored_profile(
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="restore pauses itself with SIGSTOP")
+def test_restore_killed_at_each_step_leaves_the_old_or_the_restored_profile(
     home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Random kill times fell mostly in start-up and the old file had no WAL: the test could
+    hardly fail. Restore now stops itself at a named step and is killed exactly there."""
     passphrase = "kill 测试 的口令 2026"
     keyring.set_keyring(fail_backend.Keyring())  # type: ignore[no-untyped-call]
     monkeypatch.setenv(keys.PASSPHRASE_ENV, passphrase)
@@ -202,9 +205,17 @@ def test_restore_killed_at_random_points_leaves_the_old_or_the_restored_profile(
     store = keys.open_store(profile.db_path, clock)
     store.save_many([make_person(seq=100 + n) for n in range(3)])
     backup = backups.take(store, tmp_path / "usb", profile.name, clock)
-    store.save_many([make_person(seq=200 + n) for n in range(5)])
-    pristine = tmp_path / "old.db"
-    backups.take(store, tmp_path / "old", profile.name, clock).replace(pristine)
+    store.save_many([make_person(seq=200 + n) for n in range(2)])
+    store.close()  # checkpointed: the main file alone holds 5 persons
+    store = keys.open_store(profile.db_path, clock)
+    # The old profile's last 5 persons live only in its WAL, as in a laptop's open profile:
+    # a restore that moved the WAL aside without checkpointing would lose them.
+    store.db.execute("PRAGMA wal_autocheckpoint = 0")
+    store.save_many([make_person(seq=300 + n) for n in range(5)])
+    pristine = {suffix: tmp_path / f"old.db{suffix}" for suffix in ("", "-wal")}
+    for suffix, copy in pristine.items():
+        shutil.copyfile(profile.db_path.with_name(profile.db_path.name + suffix), copy)
+    assert pristine["-wal"].stat().st_size > 0
     key = store.key
     store.close()
     env = {
@@ -221,7 +232,8 @@ def test_restore_killed_at_random_points_leaves_the_old_or_the_restored_profile(
         for leftover in profile.folder.glob("civtui.db*"):
             if not leftover.name.endswith((".lock", ".owner.json")):
                 leftover.unlink()
-        shutil.copyfile(pristine, profile.db_path)
+        for suffix, copy in pristine.items():
+            shutil.copyfile(copy, profile.db_path.with_name(profile.db_path.name + suffix))
 
     def persons(path: Path) -> int:
         conn = raw_connect(path, key)
@@ -232,28 +244,66 @@ def test_restore_killed_at_random_points_leaves_the_old_or_the_restored_profile(
             conn.close()
 
     reset()
-    started = time.monotonic()
     whole = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
-    took = time.monotonic() - started
     assert whole.returncode == 0, whole.stderr
     assert persons(profile.db_path) == 3
-    seed = int(os.environ.get("RESTORE_KILL_SEED", random.randrange(1 << 30)))
-    rng = random.Random(seed)
-    outcomes = []
-    for _ in range(KILL_RUNS):
+    outcomes: dict[str, int] = {}
+    for run_no in range(KILL_RUNS):
+        step = backups.RESTORE_STEPS[run_no % len(backups.RESTORE_STEPS)]
         reset()
-        child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        # Most of a run is start-up (imports, scrypt); the file work is at its end.
-        time.sleep(rng.uniform(0.5, 1.05) * took)
-        child.send_signal(signal.SIGKILL)
+        # Another connection stays open, as a crashed app's WAL stays: without it, the
+        # restore's own first open and close (the passphrase check) would checkpoint the
+        # WAL, and a restore that skipped its checkpoint would go unnoticed.
+        keeper = subprocess.Popen(
+            [sys.executable, "-c", _KEEP_OPEN, str(profile.db_path), (key or b"").hex()],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert keeper.stdout is not None and keeper.stdout.readline().strip() == b"open"
+        child = subprocess.Popen(
+            command,
+            env={**env, backups.RESTORE_PAUSE_ENV: step},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        _wait_stopped(child, step)
+        child.kill()
         child.communicate(timeout=60)
+        keeper.kill()  # killed, not closed: a close would checkpoint the WAL
+        keeper.communicate(timeout=60)
         count = persons(profile.db_path)
-        assert count in (3, 8), f"a mix (seed {seed})"
+        assert count in (3, 10), f"a mix or a loss after a kill at {step!r}: {count} persons"
         if count == 3:  # restored: the old profile is kept beside it, whole
             [kept] = profile.folder.glob("civtui.db.before-restore-*.bak")
-            assert persons(kept) == 8, f"old one lost (seed {seed})"
-        outcomes.append(count)
-    assert len(outcomes) == KILL_RUNS
+            assert persons(kept) == 10, f"old one lost after a kill at {step!r}"
+        outcomes[step] = count
+    # The steps before the rename leave the old profile, the rename the restored one.
+    assert outcomes["kept"] == 10 and outcomes["renamed"] == 3
+
+
+#: Holds a connection to the profile open (no transaction) until killed.
+_KEEP_OPEN = """
+import sys
+from pathlib import Path
+from db.connection import raw_connect
+conn = raw_connect(Path(sys.argv[1]), bytes.fromhex(sys.argv[2]))
+conn.execute("SELECT count(*) FROM persons").fetchone()
+print("open", flush=True)
+sys.stdin.readline()
+"""
+
+
+def _wait_stopped(child: subprocess.Popen[bytes], step: str) -> None:
+    """Wait until `child` has stopped itself at `step` (it must not end first)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        pid, status = os.waitpid(child.pid, os.WNOHANG | os.WUNTRACED)
+        if pid and os.WIFSTOPPED(status):
+            return
+        assert not pid, f"restore ended without reaching {step!r}"
+        time.sleep(0.02)
+    raise AssertionError(f"restore never reached {step!r}")
 
 
 def _profile_with_secret_person(home: Path) -> Profile:

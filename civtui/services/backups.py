@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import re
 import shutil
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,20 @@ from db.connection import DatabaseError, backup, create_private, private_folder,
 #: writer would make the app's own saves wait, or fail as busy).
 LAST_BACKUP = "last-backup.txt"
 _NAME = re.compile(r"^civtui-(?P<profile>[\w\-]+)-(?P<stamp>\d{8}-\d{6})\.db$")
+
+
+#: The points between restore's file steps, in order. The kill test
+#: (tests/test_profile_owner.py) sets RESTORE_PAUSE_ENV to one of them: restore stops
+#: itself there (SIGSTOP) and is killed exactly at that point, which random kill times,
+#: mostly falling in start-up, would seldom hit.
+RESTORE_STEPS = ("checked", "copied", "checkpointed", "kept", "wal-aside", "shm-aside", "renamed")
+RESTORE_PAUSE_ENV = "CIVTUI_TEST_RESTORE_PAUSE_AT"
+
+
+def _reached(step: str) -> None:
+    stop = getattr(signal, "SIGSTOP", None)  # POSIX only; the kill test runs there
+    if stop is not None and os.environ.get(RESTORE_PAUSE_ENV) == step:
+        os.kill(os.getpid(), stop)
 
 
 class BackupError(ValueError):
@@ -147,6 +162,7 @@ def restore(profile: Profile, file: Path, clock: Clock) -> Path | None:
     """
     with ownership.exclusive(profile.db_path, "restore"):
         check(profile, file)
+        _reached("checked")
         key = keys.key_for(profile.db_path)
         path = profile.db_path
         staging = path.with_name(path.name + ".restoring")
@@ -162,16 +178,21 @@ def restore(profile: Profile, file: Path, clock: Clock) -> Path | None:
         finally:
             source.close()
         _fsync(staging)
+        _reached("copied")
         moved = None
         if path.exists():
             moved = path.with_name(f"{path.name}.before-restore-{clock.now():%Y%m%d-%H%M%S}.bak")
             _checkpoint(path, key)
+            _reached("checkpointed")
             _keep(path, moved)
+            _reached("kept")
             for suffix in ("-wal", "-shm"):
                 part = path.with_name(path.name + suffix)
                 if part.exists():
                     part.replace(moved.with_name(moved.name + suffix))
+                _reached(f"{suffix[1:]}-aside")
         staging.replace(path)
+        _reached("renamed")
         _fsync(path.parent)
         return moved
 
