@@ -10,12 +10,13 @@ import threading
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 from rich.console import RenderableType
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.notifications import SeverityLevel
+from textual.notifications import Notification, Notify, SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 
@@ -24,7 +25,13 @@ from civtui.domain.models import Staff
 from civtui.i18n import Translator
 from civtui.services import ownership
 from civtui.services.keys import open_store  # the profile's key found, or made for a new one
-from civtui.services.profile import Profile, export_folder, load_settings, save_settings
+from civtui.services.profile import (
+    Profile,
+    export_folder,
+    load_settings,
+    remember_export,
+    save_settings,
+)
 from db import Store
 from db.connection import create_private
 from screens import format as fmt
@@ -41,6 +48,17 @@ _LEDGER_KEYS = {"visits": "visits", "child-checks": "checks", "needs": "needs"}
 AUTO_SYNC_SECONDS = 300
 #: How long the app may take to close once its terminal has gone, before it is ended.
 EXIT_GRACE_SECONDS = 5.0
+
+
+class HeldNotice(NamedTuple):
+    """A toast kept back while the lock screen is up, with everything it was sent with:
+    one sent as plain text (`markup=False`, a person's name, a server's words) stays so."""
+
+    message: str
+    title: str
+    severity: SeverityLevel
+    timeout: float | None
+    markup: bool
 
 
 class CivtuiApp(App[None]):
@@ -77,7 +95,7 @@ class CivtuiApp(App[None]):
         #: Held while the app is open: restore, encrypt, key import and a second app refuse.
         self.owner = ownership.ProfileLock(profile.db_path, "app")
         #: Toasts held back while the lock screen is up, shown once it is unlocked.
-        self.held_notices: list[tuple[str, str, SeverityLevel, float | None]] = []
+        self.held_notices: list[HeldNotice] = []
         self._staff_name: str | None = None
         #: What the status bar says of the server: unknown until the first try.
         self.link: Link = "unknown"
@@ -334,8 +352,8 @@ class CivtuiApp(App[None]):
         """Every notice, from every screen and worker, as text: a notice carries names,
         paths and a server's words, so it is never read as markup, whatever `markup` says."""
         # Nothing draws over the lock screen: a sync's or a backup's toast may name a person.
-        if hasattr(self, "guard") and self.guard.locked:
-            self.held_notices.append((message, title, severity, timeout))
+        if self._locked():
+            self.held_notices.append(HeldNotice(message, title, severity, timeout, markup))
             return
         super().notify(
             fmt.plain(message, lines=True),
@@ -345,10 +363,38 @@ class CivtuiApp(App[None]):
             markup=False,
         )
 
+    def _on_notify(self, event: Notify) -> None:
+        # notify() only posts a message: one sent just before the lock arrives after it.
+        if self._locked():
+            self.hold(event.notification)
+            return
+        super()._on_notify(event)
+
+    def _locked(self) -> bool:
+        return hasattr(self, "guard") and self.guard.locked
+
+    def hold(self, notification: Notification) -> None:
+        """Keep `notification` back until the lock is gone."""
+        n = notification
+        self.held_notices.append(HeldNotice(n.message, n.title, n.severity, n.timeout, n.markup))
+
+    def hold_shown_notices(self) -> None:
+        """Take the toasts on screen off it, to be shown again once unlocked: Textual draws
+        the current notifications on every screen pushed, the lock screen too."""
+        for notification in list(self._notifications):
+            self.hold(notification)
+        self.clear_notifications()
+
     def show_held_notices(self) -> None:
         held, self.held_notices = self.held_notices, []
-        for message, title, severity, timeout in held:
-            self.notify(message, title=title, severity=severity, timeout=timeout)
+        for notice in held:
+            self.notify(
+                notice.message,
+                title=notice.title,
+                severity=notice.severity,
+                timeout=notice.timeout,
+                markup=notice.markup,
+            )
 
     # -- the terminal going away: drafts ----------------------------------------------
 
@@ -621,6 +667,7 @@ class CivtuiApp(App[None]):
         finally:
             store.close()
         path.chmod(0o600)
+        remember_export(path)
         # Said in a box that stays until read: a notice fades before the path is copied down.
         said = self.t("export.done", what=what, path=path) + "\n" + self.t("export.leaves_store")
         self.call_from_thread(self._tell, said, partial(self._offer_old_exports, folder, path))
@@ -631,16 +678,19 @@ class CivtuiApp(App[None]):
         of personal data should not pile up on a laptop."""
         import time
 
-        from civtui.services.profile import old_exports
+        from civtui.services.profile import forget_exports, old_exports
 
-        days = load_settings().exports_kept_days
-        old = [p for p in old_exports(folder, days, time.time()) if p != just_made]
+        settings = load_settings()
+        days = settings.exports_kept_days
+        written = settings.exports_written
+        old = [p for p in old_exports(folder, days, time.time(), written) if p != just_made]
         if not old:
             return
 
         def delete() -> None:
             for item in old:
                 item.unlink(missing_ok=True)
+            forget_exports(old)
             self.notify(self.t("export.old_deleted", n=len(old)))
 
         question = self.t("export.old_offer", n=len(old), days=days, folder=folder)

@@ -68,6 +68,7 @@ class Guard:
         if kind is None or self.locked:
             return False
         self.locked = True
+        self.app.hold_shown_notices()
         self.app.push_screen(LockScreen(kind), lambda _done: self.unlocked())
         return True
 

@@ -274,6 +274,20 @@ STRINGS: dict[str, tuple[str, str]] = {
         "type the same one (at least 8 characters) in both passphrase fields below, then "
         "press Ctrl+S. civtui asks for it at every start, and it cannot be recovered",
     ),
+    # one owner of a profile: key file costs, commands sharing the profile
+    "key.file_cost": (
+        "{path} 的 scrypt 参数（n={n}, r={r}, p={p}）不是 civtui 写出的，读取它可能耗尽内存或卡住，已拒绝。"
+        "请用原电脑上的 civtui key export 重新导出密钥文件",
+        "{path} has scrypt costs (n={n}, r={r}, p={p}) that civtui never writes; reading it "
+        "could exhaust memory or hang, so it was refused. Export the key file again with "
+        "civtui key export on the original laptop",
+    ),
+    "owner.busy_shared": (
+        "档案“{profile}”正被 civtui sync、civtui backup 或其他 civtui 命令使用，现在不能运行 civtui {what}。"
+        "请等这些命令结束后再重试",
+        "Profile {profile} is in use by civtui sync, civtui backup or another civtui command, "
+        "so civtui {what} cannot run now. Wait for them to finish, then try again",
+    ),
 }
 
 

@@ -9,6 +9,7 @@ encryption were (`civtui encrypt` converts them).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any, cast
@@ -38,9 +39,42 @@ class WrongKeyError(DatabaseError):
     """The file is encrypted with another key, or is not a database at all."""
 
 
+def _make_missing(path: Path) -> None:
+    """Make `path` and whichever of its parents are missing, each level 0700.
+
+    mkdir(parents=True, mode=...) applies the mode to the last level only: the parents it
+    makes get the default (0755 under the usual umask), so a first `key import` or
+    `restore` on a new laptop would leave CIVTUI_HOME and profiles/ open to others.
+    """
+    missing = []
+    at = path
+    while not at.exists():
+        missing.append(at)
+        if at.parent == at:
+            break
+        at = at.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+
+
+def private_folder(path: Path) -> Path:
+    """Make `path` and any missing parents, each 0700, and `path` itself 0700 if it was not.
+
+    Folders that were there already are left alone but `path`: a parent may be the user's
+    own (their documents folder), and its mode is theirs to choose.
+    """
+    _make_missing(path)
+    if os.name == "posix":
+        # A folder on a FAT USB stick, or one that is not ours, has no modes to set.
+        with contextlib.suppress(OSError):
+            path.chmod(PRIVATE_DIR)
+    return path
+
+
 def create_private(path: Path) -> None:
-    """Create `path` (and its folder) readable by its owner only, before SQLite touches it."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    """Create `path` (and any missing folders, 0700) readable by its owner only, before
+    SQLite touches it; a folder that was there already keeps its mode (it may be the user's)."""
+    _make_missing(path.parent)
     if not path.exists():
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE)
         os.close(fd)

@@ -6,6 +6,7 @@ tests/test_keyring.py does the same through a real Secret Service.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -438,3 +439,46 @@ def test_a_backup_restores_on_a_new_laptop_once_its_key_is_imported(
     store = open_store(Profile("default").db_path, Clock.pinned(TODAY))
     assert store.get(Person, person.id) == person
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("n", "r", "p"), [(2**24, 8, 1), (2**17, 8, 10**6), (2**17, 2**20, 1), (3, 8, 1), (0, 0, 0)]
+)
+def test_sealed_key_file_scrypt_cost_from_the_file_asks_16gb_or_spins(
+    home: Path, tmp_path: Path, n: int, r: int, p: int
+) -> None:
+    """n, r and p were read from the sealed file and handed to scrypt as they were."""
+    assert run(*INIT).exit_code == 0
+    stick = tmp_path / "key.json"
+    sealing = "U盘上的 钥匙 口令"
+    assert run("key", "export", str(stick), stdin=f"{sealing}\n{sealing}\n").exit_code == 0
+    data = json.loads(stick.read_text())
+    data.update(n=n, r=r, p=p)
+    stick.write_text(json.dumps(data))
+
+    def never_asked() -> str:
+        raise AssertionError("a passphrase was asked for a file that should be refused")
+
+    with pytest.raises(keys.KeyUnavailableError) as refused:
+        keys.read_key_file(stick, never_asked)
+    message = str(refused.value)
+    assert f"n={n}" in message and "civtui key export" in message
+    cli = run("key", "import", "--force", str(stick), stdin=f"{sealing}\n")
+    assert cli.exit_code == 1 and "scrypt" in cli.output, cli.output
+
+
+def test_key_json_beside_the_profile_with_a_huge_scrypt_cost_is_refused(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """key.json is a plain file: whoever can write it chose scrypt's memory at every start."""
+    keyring.set_keyring(fail_backend.Keyring())  # type: ignore[no-untyped-call]
+    monkeypatch.setenv(keys.PASSPHRASE_ENV, "一个足够长的口令 2026")
+    assert run(*INIT).exit_code == 0
+    info_file = keys.info_path(Profile("default").db_path)
+    data = json.loads(info_file.read_text())
+    data["n"] = 2**24
+    info_file.write_text(json.dumps(data))
+    keys.forget()
+    monkeypatch.setenv(keys.PASSPHRASE_ENV, "一个足够长的口令 2026")
+    status = run("status")
+    assert status.exit_code == 1 and "n=16777216" in status.output, status.output

@@ -10,7 +10,7 @@ import datetime as dt
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -24,7 +24,7 @@ from civtui.domain.errors import text
 from civtui.domain.shown import visible
 from civtui.i18n import Said, Translator
 from civtui.i18n_security import said
-from civtui.services import keys
+from civtui.services import keys, ownership
 from civtui.services.keys import KeyUnavailableError, Prompt, open_store
 from civtui.services.profile import Profile, current_profile, load_settings
 from db import Store
@@ -111,16 +111,23 @@ def profile_store(context: Context, *, personal: bool = False) -> Iterator[Store
     profile = context.profile
     if not profile.exists():
         fail(context.t("cli.no_profile", name=profile.name))
-    try:
-        store = open_store(profile.db_path, context.clock)
-    except KeyUnavailableError as exc:
-        fail(text(exc, context.lang))
-    try:
-        if personal:
-            ask_pin(store, context)
-        yield store
-    finally:
-        store.close()
+    # Shared with the app and other commands, never with a restore or a key step that
+    # moves the file this command would be writing into (services.ownership).
+    with ExitStack() as held:
+        try:
+            held.enter_context(ownership.sharing(profile.db_path))
+        except ownership.ProfileBusyError as exc:
+            fail(text(exc, context.lang))
+        try:
+            store = open_store(profile.db_path, context.clock)
+        except KeyUnavailableError as exc:
+            fail(text(exc, context.lang))
+        try:
+            if personal:
+                ask_pin(store, context)
+            yield store
+        finally:
+            store.close()
 
 
 def read_secret(prompt: str) -> str:

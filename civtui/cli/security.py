@@ -35,13 +35,16 @@ def key_export(obj: Context, output: Path, plain: bool) -> None:
     """把档案密钥写入文件（默认用口令保护；存到U盘，和电脑、备份分开保管）。"""
     _no_profile(obj)
     t = Translator(obj.lang)
-    passphrase = None
-    if not plain:
-        passphrase = _new_secret(t("key.export_passphrase"), t)
-    try:
-        keys.export_key(obj.profile.db_path, output, passphrase)
-    except keys.KeyUnavailableError as exc:
-        fail(text(exc, obj.lang))
+    # The key opens everything the profile holds: on a profile with an unlock PIN, whoever
+    # finds the laptop locked must not walk off with it, so the PIN is asked first.
+    with profile_store(obj, personal=True):
+        passphrase = None
+        if not plain:
+            passphrase = _new_secret(t("key.export_passphrase"), t)
+        try:
+            keys.export_key(obj.profile.db_path, output, passphrase)
+        except keys.KeyUnavailableError as exc:
+            fail(text(exc, obj.lang))
     click.echo(t("key.exported_plain" if plain else "key.exported_sealed", path=output))
 
 

@@ -12,21 +12,36 @@ import datetime as dt
 import os
 import re
 import shutil
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
 from civtui.domain.clock import Clock
 from civtui.i18n_security import said
 from civtui.services import keys, ownership
-from civtui.services.profile import Profile, Settings, private_folder, write_private
+from civtui.services.profile import Profile, Settings, write_private
 from db import Store
-from db.connection import DatabaseError, backup, create_private, raw_connect
+from db.connection import DatabaseError, backup, create_private, private_folder, raw_connect
 
 #: When the last backup of a profile was taken (ISO time): a file beside the profile, not
 #: a row in it, so that taking a backup never writes to the database it copies (a second
 #: writer would make the app's own saves wait, or fail as busy).
 LAST_BACKUP = "last-backup.txt"
 _NAME = re.compile(r"^civtui-(?P<profile>[\w\-]+)-(?P<stamp>\d{8}-\d{6})\.db$")
+
+
+#: The points between restore's file steps, in order. The kill test
+#: (tests/test_profile_owner.py) sets RESTORE_PAUSE_ENV to one of them: restore stops
+#: itself there (SIGSTOP) and is killed exactly at that point, which random kill times,
+#: mostly falling in start-up, would seldom hit.
+RESTORE_STEPS = ("checked", "copied", "checkpointed", "kept", "wal-aside", "shm-aside", "renamed")
+RESTORE_PAUSE_ENV = "CIVTUI_TEST_RESTORE_PAUSE_AT"
+
+
+def _reached(step: str) -> None:
+    stop = getattr(signal, "SIGSTOP", None)  # POSIX only; the kill test runs there
+    if stop is not None and os.environ.get(RESTORE_PAUSE_ENV) == step:
+        os.kill(os.getpid(), stop)
 
 
 class BackupError(ValueError):
@@ -110,8 +125,8 @@ def check(profile: Profile, file: Path) -> Checked:
     """
     sidecar = file.with_name(file.name + ".key.json")
     if keys.read_info(profile.db_path) is None and not profile.exists() and sidecar.exists():
-        profile.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        shutil.copyfile(sidecar, keys.info_path(profile.db_path))
+        private_folder(profile.folder)
+        write_private(keys.info_path(profile.db_path), sidecar.read_text(encoding="utf-8"))
     key = keys.key_for(profile.db_path)
     if not file.is_file():
         raise BackupError(said("restore.bad", path=file, detail="not a file"))
@@ -147,6 +162,7 @@ def restore(profile: Profile, file: Path, clock: Clock) -> Path | None:
     """
     with ownership.exclusive(profile.db_path, "restore"):
         check(profile, file)
+        _reached("checked")
         key = keys.key_for(profile.db_path)
         path = profile.db_path
         staging = path.with_name(path.name + ".restoring")
@@ -162,16 +178,21 @@ def restore(profile: Profile, file: Path, clock: Clock) -> Path | None:
         finally:
             source.close()
         _fsync(staging)
+        _reached("copied")
         moved = None
         if path.exists():
             moved = path.with_name(f"{path.name}.before-restore-{clock.now():%Y%m%d-%H%M%S}.bak")
             _checkpoint(path, key)
+            _reached("checkpointed")
             _keep(path, moved)
+            _reached("kept")
             for suffix in ("-wal", "-shm"):
                 part = path.with_name(path.name + suffix)
                 if part.exists():
                     part.replace(moved.with_name(moved.name + suffix))
+                _reached(f"{suffix[1:]}-aside")
         staging.replace(path)
+        _reached("renamed")
         _fsync(path.parent)
         return moved
 

@@ -27,7 +27,7 @@ from civtui.i18n import Said
 from civtui.i18n_security import said
 from db import Store
 from db import open_store as open_plain_or_keyed
-from db.connection import KEY_BYTES, WrongKeyError, create_private, raw_connect
+from db.connection import KEY_BYTES, WrongKeyError, create_private, private_folder, raw_connect
 
 SERVICE = "civtui"
 KEY_FILE = "key.json"
@@ -39,6 +39,10 @@ PASSPHRASE_ENV = "CIVTUI_PASSPHRASE"
 SCRYPT_N = 2**17
 SCRYPT_R = 8
 SCRYPT_P = 1
+#: The only costs a key file or key.json may ask for: the ones civtui writes. They are read
+#: from a file anyone could have written, and n=2^24 asks scrypt for 16 GiB (a MemoryError,
+#: or a laptop swapping to a halt) while a huge p spins for hours before any check fails.
+ACCEPTED_COSTS = frozenset({(SCRYPT_N, SCRYPT_R, SCRYPT_P)})
 #: An unlock PIN guards a running app whose key is already in memory, and every wrong try
 #: waits longer (screens/lock.py), so it costs less: N=2^14 (16 MiB, ~0.05 s).
 PIN_N = 2**14
@@ -235,9 +239,25 @@ def create_key(db_path: Path, passphrase: str | None = None) -> bytes:
     return key
 
 
-def _derive_for(info: KeyInfo, passphrase: str) -> bytes:
+def _check_cost(n: int | None, r: int | None, p: int | None, path: Path) -> None:
+    """Refuse scrypt costs civtui never writes (see ACCEPTED_COSTS), before any passphrase
+    is asked for."""
+    if (n, r, p) not in ACCEPTED_COSTS:
+        raise KeyUnavailableError(said("key.file_cost", path=path, n=n, r=r, p=p))
+
+
+def _derive_checked(passphrase: str, salt: str, n: int, r: int, p: int, path: Path) -> bytes:
+    """scrypt with costs from a file: only accepted ones, and a failure is a message."""
+    _check_cost(n, r, p, path)
+    try:
+        return derive(passphrase, bytes.fromhex(salt), n, r, p)
+    except (MemoryError, ValueError):
+        raise KeyUnavailableError(said("key.bad_file", path=path)) from None
+
+
+def _derive_for(info: KeyInfo, passphrase: str, path: Path) -> bytes:
     assert info.salt and info.n and info.r and info.p
-    return derive(passphrase, bytes.fromhex(info.salt), info.n, info.r, info.p)
+    return _derive_checked(passphrase, info.salt, info.n, info.r, info.p, path)
 
 
 def key_for(db_path: Path) -> bytes | None:
@@ -260,7 +280,8 @@ def key_for(db_path: Path) -> bytes | None:
             raise KeyUnavailableError(said("key.missing", profile=profile))
         key = bytes.fromhex(text)
     else:
-        key = _derive_for(info, _ask(db_path, new=False))
+        _check_cost(info.n, info.r, info.p, info_path(db_path))
+        key = _derive_for(info, _ask(db_path, new=False), info_path(db_path))
         if db_path.exists() and not _opens(db_path, key):
             raise WrongPassphraseError(said("key.wrong_passphrase"))
     _unlocked[info.id] = key
@@ -363,10 +384,11 @@ def _unseal(wrapped: WrappedKeyFile, source: Path, ask: Callable[[], str] | None
     from cryptography.exceptions import InvalidTag
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+    _check_cost(wrapped.n, wrapped.r, wrapped.p, source)
     if ask is None:
         raise KeyUnavailableError(said("key.file_needs_passphrase", path=source))
+    wrapping = _derive_checked(ask(), wrapped.salt, wrapped.n, wrapped.r, wrapped.p, source)
     try:
-        wrapping = derive(ask(), bytes.fromhex(wrapped.salt), wrapped.n, wrapped.r, wrapped.p)
         plain = AESGCM(wrapping).decrypt(
             bytes.fromhex(wrapped.nonce), bytes.fromhex(wrapped.sealed), wrapped.id.encode()
         )
@@ -408,10 +430,12 @@ def import_key(
                 raise KeyUnavailableError(said("key.import_mismatch", profile=profile))
             if not even_if_wrong:
                 raise KeyUnavailableError(said("key.import_mismatch_force", profile=profile))
-        db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_folder(db_path.parent)
         if _store_in_keyring(file.id, key):
             new_info = KeyInfo(id=file.id, source="keyring")
         elif file.info is not None and file.info.source == "passphrase":
+            # It becomes key.json, whose costs are asked of scrypt at every start.
+            _check_cost(file.info.n, file.info.r, file.info.p, source)
             new_info = file.info
         else:
             raise KeyUnavailableError(said("key.import_no_keyring"))
@@ -461,7 +485,7 @@ def check_unlock(store: Store, secret: str) -> bool:
     info = read_info(store.path)
     if info is None or info.source != "passphrase" or store.key is None:
         return False
-    return hmac.compare_digest(_derive_for(info, secret), store.key)
+    return hmac.compare_digest(_derive_for(info, secret, info_path(store.path)), store.key)
 
 
 def delay_after(failures: int) -> int:

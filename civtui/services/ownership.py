@@ -9,8 +9,17 @@ a restore or a key change replaces the file they live on.
 Who holds the lock is written to `civtui.db.owner.json` (process id, when, what), so a
 refusal can name the process. That file is only a note: the lock is the truth.
 
-`backup` and `sync` take no lock: they read and write through SQLite (the online backup
-API, normal transactions) and may run beside the app.
+Every CLI command that opens the profile (`sync`, `backup`, `export`, `status`, ...)
+holds a *shared* lock on `civtui.db.use.lock` for as long as it has the file open, and the
+steps that replace the file (`exclusive`) take it exclusively, refusing at once while any
+command has it. SQLite's own locking keeps such commands safe beside the app (the online
+backup API, normal transactions), but not beside a restore, which moves the file and its
+WAL aside: a sync still writing would write into the copy put aside, and its changes would
+be lost. Refused rather than waited for, because the step was asked for at a terminal just
+now, and a sync on a ferry's 2G link can hold the profile for minutes: a message saying
+what to wait for beats a prompt that seems to hang. The lock is filelock's ReadWriteLock
+(SQLite's own shared and exclusive locks on a file of its own), as filelock's FileLock has
+no shared mode; like any OS lock it is dropped when its process dies.
 """
 
 from __future__ import annotations
@@ -23,13 +32,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from filelock import FileLock, Timeout
+from filelock import FileLock, ReadWriteLock, Timeout
 
 from civtui.i18n_security import said
-from db.connection import PRIVATE_DIR, PRIVATE_FILE
+from db.connection import PRIVATE_FILE, create_private, private_folder
 
 LOCK_SUFFIX = ".lock"
 OWNER_SUFFIX = ".owner.json"
+USE_SUFFIX = ".use.lock"
 
 
 class ProfileBusyError(RuntimeError):
@@ -51,6 +61,20 @@ def lock_path(db_path: Path) -> Path:
 
 def owner_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + OWNER_SUFFIX)
+
+
+def use_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + USE_SUFFIX)
+
+
+def _use_lock(db_path: Path) -> ReadWriteLock:
+    """The shared/exclusive lock of commands using the profile; never waits."""
+    path = use_path(db_path)
+    # Made 0600 before SQLite (inside ReadWriteLock) creates it with the umask's mode.
+    create_private(path)
+    # is_singleton=False: a test (or a future in-process caller) holding a shared lock must
+    # meet an exclusive request from the same process as a conflict, not a mode change.
+    return ReadWriteLock(path, timeout=0, blocking=False, is_singleton=False)
 
 
 def _read_owner(db_path: Path) -> Owner | None:
@@ -85,7 +109,7 @@ class ProfileLock:
 
     def acquire(self) -> None:
         """Take the lock now or raise ProfileBusyError naming who has it."""
-        self.db_path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+        private_folder(self.db_path.parent)
         try:
             self._lock.acquire(timeout=0)
         except Timeout:
@@ -124,10 +148,38 @@ def holder(db_path: Path) -> Owner | None:
 
 @contextmanager
 def exclusive(db_path: Path, what: str) -> Iterator[ProfileLock]:
-    """Hold the profile for a step that replaces its files; ProfileBusyError if it is open."""
+    """Hold the profile for a step that replaces its files; ProfileBusyError if it is open
+    in the app or another step, or in use by a command (`sync`, `backup`, ...)."""
     lock = ProfileLock(db_path, what)
     lock.acquire()
     try:
-        yield lock
+        use = _use_lock(db_path)
+        try:
+            use.acquire_write()
+        except Timeout:
+            use.close()
+            raise ProfileBusyError(
+                said("owner.busy_shared", profile=db_path.parent.name, what=what)
+            ) from None
+        try:
+            yield lock
+        finally:
+            use.close()
     finally:
         lock.release()
+
+
+@contextmanager
+def sharing(db_path: Path) -> Iterator[None]:
+    """Use the profile beside the app and other commands, but not while a step replaces its
+    files (ProfileBusyError naming that step)."""
+    use = _use_lock(db_path)
+    try:
+        use.acquire_read()
+    except Timeout:
+        use.close()
+        raise busy_message(db_path, _read_owner(db_path)) from None
+    try:
+        yield
+    finally:
+        use.close()

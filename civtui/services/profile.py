@@ -7,7 +7,6 @@ secret) and one folder per profile with its SQLite file.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -23,7 +22,7 @@ from civtui.domain.errors import Problem, explain
 from civtui.domain.models import Record, Staff, Village
 from civtui.services import keys, ownership
 from civtui.services.keys import open_store
-from db.connection import PRIVATE_DIR, PRIVATE_FILE, backup
+from db.connection import PRIVATE_FILE, backup, private_folder
 
 DEFAULT_PROFILE = "default"
 DEMO_PROFILE = "demo"
@@ -33,28 +32,6 @@ _NAME = re.compile(r"^[\w\-]{1,40}$")
 def home_dir() -> Path:
     env = os.environ.get("CIVTUI_HOME")
     return Path(env).expanduser() if env else Path(platformdirs.user_data_dir("civtui"))
-
-
-def private_folder(path: Path) -> Path:
-    """Make `path` and any missing parents, each 0700, and `path` itself 0700 if it was not.
-
-    mkdir(parents=True) gives missing parents the default mode (0755 under the usual umask),
-    so each level is made here; folders that were there already are left alone but `path`.
-    """
-    missing = []
-    at = path
-    while not at.exists():
-        missing.append(at)
-        if at.parent == at:
-            break
-        at = at.parent
-    for folder in reversed(missing):
-        folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)
-    if os.name == "posix":
-        # A folder on a FAT USB stick, or one that is not ours, has no modes to set.
-        with contextlib.suppress(OSError):
-            path.chmod(PRIVATE_DIR)
-    return path
 
 
 def write_private(path: Path, text: str) -> None:
@@ -96,6 +73,8 @@ class Settings(BaseModel):
     export_dir: str | None = None
     #: Exports older than this many days in that folder are offered for deletion.
     exports_kept_days: int = 30
+    #: The ledgers the app wrote (absolute paths): only these are ever offered for deletion.
+    exports_written: list[str] = []
 
 
 def settings_path() -> Path:
@@ -324,8 +303,35 @@ def export_folder(settings: Settings) -> Path:
     return private_folder(folder)
 
 
-def old_exports(folder: Path, days: int, now: float) -> list[Path]:
-    """civtui's ledgers in `folder` older than `days` days, oldest first."""
+#: How many written ledgers are remembered; older entries are forgotten, never deleted.
+EXPORTS_REMEMBERED = 500
+
+
+def remember_export(path: Path) -> None:
+    """Note that the app wrote the ledger at `path` (see old_exports)."""
+    settings = load_settings()
+    written = [p for p in settings.exports_written if p != str(path)] + [str(path)]
+    save_settings(settings.model_copy(update={"exports_written": written[-EXPORTS_REMEMBERED:]}))
+
+
+def forget_exports(paths: list[Path]) -> None:
+    settings = load_settings()
+    gone = {str(p) for p in paths}
+    kept = [p for p in settings.exports_written if p not in gone]
+    save_settings(settings.model_copy(update={"exports_written": kept}))
+
+
+def old_exports(folder: Path, days: int, now: float, written: list[str]) -> list[Path]:
+    """The ledgers the app wrote into `folder` (`written`) older than `days` days, oldest first.
+
+    Only files civtui noted it wrote, never every .xlsx there: the folder may be one the
+    user chose, their own documents folder, and their own spreadsheets are not ours to
+    offer for deletion. A ledger's name alone would not tell (people copy and rename).
+    """
     cutoff = now - days * 86400
-    found = [p for p in folder.glob("*.xlsx") if p.is_file() and p.stat().st_mtime < cutoff]
+    found = [
+        p
+        for p in map(Path, written)
+        if p.parent == folder and p.is_file() and p.stat().st_mtime < cutoff
+    ]
     return sorted(found, key=lambda p: p.stat().st_mtime)
