@@ -69,7 +69,10 @@ class Guard:
             return False
         self.locked = True
         self.app.hold_shown_notices()
-        self.app.push_screen(LockScreen(kind), lambda _done: self.unlocked())
+        # The wait after a wrong entry runs on the app's clock, the one injectable time.
+        wall = self.app.clock
+        lock = LockScreen(kind, now=lambda: wall.now().timestamp())
+        self.app.push_screen(lock, lambda _done: self.unlocked())
         return True
 
     def unlocked(self) -> None:

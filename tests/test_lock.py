@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 
 import keyring
@@ -106,7 +105,7 @@ async def test_idle_app_locks_and_unlocking_keeps_the_form_input(home: Path) -> 
         assert isinstance(lock, LockScreen)
         wait_over(app)
         await type_in(app, pilot, "1111")
-        assert lock.failures == 2 and keys.wait_left(app.store, time.time()) > 0
+        assert lock.failures == 2 and keys.wait_left(app.store, app.clock.now().timestamp()) > 0
         wait_over(app)
         await type_in(app, pilot, PIN)
         assert app.screen is form

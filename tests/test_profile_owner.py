@@ -53,6 +53,7 @@ def run(*args: str, stdin: str | None = None) -> Result:
 
 
 @pytest.mark.slow
+@pytest.mark.tui
 async def test_open_app_refuses_restore_encrypt_key_import_init_and_a_second_app(
     server: Server, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -96,6 +97,7 @@ async def test_open_app_refuses_restore_encrypt_key_import_init_and_a_second_app
     assert ("visits", visit.id) in set(server.records())
 
 
+@pytest.mark.tui
 async def test_a_restart_asks_for_the_pin_before_showing_anything(home: Path) -> None:
     profile = _profile_with_secret_person(home)
     _set_pin(profile)
@@ -382,6 +384,7 @@ def test_key_export_plain_while_locked_writes_the_key_without_the_pin(
     assert info is not None and keys.read_key_file(out, lambda: sealing).id == info.id
 
 
+@pytest.mark.tui
 async def test_a_toast_shown_just_before_the_lock_stays_on_the_lock_screen(home: Path) -> None:
     """Textual redraws the current notifications on every pushed screen, the lock's too."""
     profile = _profile_with_secret_person(home)
@@ -405,6 +408,7 @@ async def test_a_toast_shown_just_before_the_lock_stays_on_the_lock_screen(home:
         assert "林秀英" in _toasts(app)  # held, not lost
 
 
+@pytest.mark.tui
 async def test_held_notice_sent_with_markup_off_is_replayed_with_markup_on(home: Path) -> None:
     """A name like "[b]x[/b]" held while locked came back parsed as markup."""
     profile = _profile_with_secret_person(home)
