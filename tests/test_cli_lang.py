@@ -138,6 +138,8 @@ def walk(lang: str, folder: Path) -> tuple[list[Result], set[str]]:
     book.create_sheet("More").append(HEADERS)
     book.save(folder / "sheets.xlsx")
     imported(folder / "sheets.xlsx")
+    # A column with data and no header of its own is named in the report, not dropped.
+    imported(xlsx(folder / "unnamed.xlsx", [[*person(15), "extra"]], [*HEADERS, ""]))
     # The whole file is wrong: each way gives its own message.
     broken = folder / "broken.xlsx"
     broken.write_bytes(b"not a zip")
@@ -171,6 +173,10 @@ def walk(lang: str, folder: Path) -> tuple[list[Result], set[str]]:
     with zipfile.ZipFile(plain_zip, "w") as archive:
         archive.writestr("word/document.xml", "<w/>")
     two_phones = xlsx(folder / "phones.xlsx", [person(13)], ["Name", "ID number", "Phone", "Phone"])
+    unclosed = folder / "unclosed.csv"
+    unclosed.write_text('姓名,身份证号\n"Lin,1\nWang,2\n', encoding="utf-8")
+    long_line = folder / "long.csv"
+    long_line.write_text("姓名,身份证号\n" + "x" * 300_000 + "\n", encoding="utf-8")
     big = folder / "big.csv"
     big.write_bytes(b"x" * (21 * 2**20))
     files = {
@@ -184,6 +190,8 @@ def walk(lang: str, folder: Path) -> tuple[list[Result], set[str]]:
         "file.zip_not_xlsx": plain_zip,
         "file.ambiguous_columns": two_phones,
         "file.too_large": big,
+        "file.csv_malformed": unclosed,
+        "file.csv_line_too_long": long_line,
         "file.too_many_rows": workbooks.row_bomb(folder / "rows.xlsx"),
         "file.too_many_columns": workbooks.column_bomb(folder / "columns.xlsx"),
         "file.too_many_strings": workbooks.string_bomb(folder / "s.xlsx", 1, 2_000_000_000),
