@@ -109,10 +109,9 @@ def program_name() -> str:
 
 def build(dist: Path, work: Path) -> Path:
     """Run PyInstaller; the built program's path."""
-    from PyInstaller.__main__ import run
-
     started = time.monotonic()
-    run(pyinstaller_args(dist, work))
+    command = [sys.executable, "-m", "PyInstaller", *pyinstaller_args(dist, work)]
+    subprocess.run(command, check=True, cwd=ROOT)
     program = dist / "civtui" / program_name()
     if not program.exists():
         raise SystemExit(f"PyInstaller made no {program}")
