@@ -37,11 +37,9 @@ COLLECT_SUBMODULES = [
 COLLECT_DATA = ["civtui", "screens", "textual", "pypinyin"]
 #: keyring finds its backends through the installed distribution's entry points.
 COPY_METADATA = ["keyring", "civtui"]
-#: The township server is not part of a laptop: without these the folder is ~40 MB smaller
-#: and `civtui server` says the server is not installed (the server runs from the wheel).
+#: The township server is not part of a laptop: without its libraries the folder is smaller,
+#: and `civtui server` says they are not installed (the server runs from the wheel).
 EXCLUDE = [
-    "sync.server",
-    "civtui.cli.township",
     "fastapi",
     "uvicorn",
     "starlette",

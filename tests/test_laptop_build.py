@@ -90,6 +90,11 @@ def test_the_laptop_build_runs_without_python(program: Path, tmp_path: Path) -> 
     assert wrong.returncode != 0
     assert "passphrase" in (wrong.stdout + wrong.stderr).lower()
 
+    # The township server is left out: said so, not a traceback.
+    server = run(program, "server", "init", env=env)
+    assert server.returncode != 0 and "Traceback" not in server.stderr
+    assert "server parts are not installed" in server.stderr
+
     # An export: openpyxl and the pinyin sort of names, from the frozen folder.
     ledger = tmp_path / "visits.xlsx"
     exported = run(program, "export", "visits", "-o", str(ledger), env=env)
