@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -65,14 +66,29 @@ def free_port() -> int:
     raise RuntimeError(f"every port in {PORTS} is taken")
 
 
-def build_wheel(out: Path) -> Path:
-    """`python -m build --wheel` of this checkout into `out`; the wheel's path."""
+#: What is not source: a copy of the checkout for a build leaves these behind.
+NOT_SOURCE = shutil.ignore_patterns(
+    ".git", ".venv", "__pycache__", "*.egg-info", "build", "dist", ".*_cache", ".hypothesis",
+    ".import_linter_cache", ".cache", "snapshot_report.html",
+)  # fmt: skip
+
+
+def build_release(out: Path) -> tuple[Path, Path]:
+    """`python -m build` of a copy of this checkout into `out`: the sdist and the wheel.
+
+    From a copy, because setuptools writes build/ and *.egg-info into the source folder and
+    two tests building at once would write over each other's. Without --wheel, build makes
+    the wheel from the sdist, so a file the sdist leaves out is missing from the wheel too.
+    """
+    source = out / "source"
+    shutil.copytree(ROOT, source, ignore=NOT_SOURCE)
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
-        check=True, capture_output=True, cwd=ROOT,
+        [sys.executable, "-m", "build", "--outdir", str(out), str(source)],
+        check=True, capture_output=True, cwd=source,
     )  # fmt: skip
+    (sdist,) = out.glob("civtui-*.tar.gz")
     (wheel,) = out.glob("civtui-*.whl")
-    return wheel
+    return sdist, wheel
 
 
 def make_venv(folder: Path, requirement: str) -> Path:

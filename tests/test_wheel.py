@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tarfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from tests.install_helpers import (
     FILE_KEYRING,
     PASSPHRASE,
     ROOT,
-    build_wheel,
+    build_release,
     clean_env,
     free_port,
     make_venv,
@@ -37,6 +38,7 @@ DEMO_VILLAGES = ("330902112201", "330903103202", "330922101203")
 
 @dataclass
 class Installed:
+    sdist: Path
     wheel: Path
     bin: Path
     folder: Path
@@ -54,9 +56,9 @@ class Installed:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     folder = tmp_path_factory.mktemp("wheel")
-    wheel = build_wheel(folder / "dist")
+    sdist, wheel = build_release(folder / "dist")
     bin_dir = make_venv(folder / "venv", f"{wheel}[server]")
-    return Installed(wheel, bin_dir, folder)
+    return Installed(sdist, wheel, bin_dir, folder)
 
 
 def test_the_wheel_carries_every_file_the_code_reads(installed: Installed) -> None:
@@ -75,6 +77,18 @@ def test_the_wheel_carries_every_file_the_code_reads(installed: Installed) -> No
     assert migrations and all(f"sync/server/migrations/versions/{m}" in names for m in migrations)
     # The tests and scripts of the clone are not part of what an office installs.
     assert not [n for n in names if n.startswith(("tests/", "scripts/", "bench/"))]
+
+
+def test_the_sdist_carries_the_source_and_no_local_state(installed: Installed) -> None:
+    with tarfile.open(installed.sdist) as sdist:
+        names = {name.partition("/")[2] for name in sdist.getnames()}
+    assert {
+        "pyproject.toml",
+        "civtui/app.tcss",
+        "scripts/constraints.txt",
+        "tests/conftest.py",
+    } <= names
+    assert not [n for n in names if n.startswith((".venv", ".git/")) or "__pycache__" in n]
 
 
 @pytest.fixture
