@@ -69,7 +69,7 @@ def pyinstaller_args(dist: Path, work: Path) -> list[str]:
         str(ENTRY),
         "--name",
         "civtui",
-        "--onedir",  # one-file mode unpacks ~60 MB to a temp folder on every start
+        "--onedir",  # one-file mode unpacks ~100 MB to a temp folder on every start
         "--console",
         # UTF-8 mode: piped or redirected output (`civtui status --json > f`) is UTF-8 on a
         # Chinese Windows too, not the console's GBK code page (docs/windows.md).
