@@ -34,8 +34,6 @@ from tests.install_helpers import ROOT, build_release, clean_env, free_port
 from tests.sync_harness import POSTGRES_ENV
 from tests.test_restore_drill import pg_tool
 
-pytestmark = pytest.mark.slow
-
 PAGE = ROOT / "docs" / "deploy.md"
 #: The page's folders, each moved under the temporary root.
 MOVED = ("/etc/civtui", "/etc/systemd/system", "/etc/cron.d", "/var/lib/civtui", "/var/log/civtui")
@@ -162,6 +160,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[st
         admin.dispose()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database", backends(), indirect=True)
 def test_the_deploy_page_runs_as_written(
     database: dict[str, str], release: Path, tmp_path: Path
@@ -265,3 +264,40 @@ def end_server(pid: int) -> None:
             os.kill(pid, 0)  # ProcessLookupError once it has gone
             time.sleep(0.1)
         os.killpg(pid, signal.SIGKILL)
+
+
+def shell(script: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", "-c", SHELL_PREAMBLE + script], capture_output=True,
+                          text=True, env=clean_env(**env), timeout=60)  # fmt: skip
+
+
+def test_the_stand_ins_stop_a_block_at_its_first_failing_line() -> None:
+    done = shell("sudo -u civtui false\necho never reached")
+    assert done.returncode != 0 and "never" not in done.stdout
+    piped = shell("sudo -u postgres false | cat\necho never reached")
+    assert piped.returncode != 0 and "never" not in piped.stdout
+
+
+def test_the_sudo_stand_in_passes_variables_and_arguments_as_sudo_does() -> None:
+    done = shell("sudo -u civtui GREETING='a b' sh -c 'echo \"$GREETING\" \"$0\"' 'c d'")
+    assert done.stdout == "a b c d\n", done.stderr
+
+
+def test_the_page_moves_only_its_own_folders(tmp_path: Path) -> None:
+    body = "install -d /etc/civtui /var/lib/civtui/backups /etc/passwd http://127.0.0.1:8765/x"
+    assert moved(body, tmp_path, 8861).split() == [
+        "install", "-d", f"{tmp_path}/etc/civtui", f"{tmp_path}/var/lib/civtui/backups",
+        "/etc/passwd", "http://127.0.0.1:8861/x",
+    ]  # fmt: skip
+
+
+def test_every_marked_block_of_the_page_is_one_the_test_knows() -> None:
+    """A mistyped mark (`sh deploytest`) would leave a block untested without a word."""
+    infos = {block.info for block in blocks(PAGE.read_text(encoding="utf-8"))}
+    marked = {info for info in infos if "deploy" in info}
+    assert marked == {
+        "sh deploy-test", "sh deploy-test-postgres",
+        "toml deploy-file=/etc/civtui/server.toml",
+        "ini deploy-file=/etc/systemd/system/civtui-server.service",
+        "cron deploy-file=/etc/cron.d/civtui-backup",
+    }  # fmt: skip
