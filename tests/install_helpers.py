@@ -15,8 +15,11 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 CONSTRAINTS = ROOT / "scripts" / "constraints.txt"
-#: This suite's ports for servers it starts; another test run may hold some of them.
-PORTS = range(8860, 8870)
+#: This suite's ports for the servers it starts, a half for each test file: under xdist the
+#: two files run at once, and a port one picks stays free until its server starts, minutes
+#: later, so a shared range could be handed to both.
+WHEEL_PORTS = range(8860, 8865)
+DEPLOY_PORTS = range(8865, 8870)
 #: A profile passphrase for tests only (the demo asks for 8 characters at least).
 PASSPHRASE = "test-passphrase-1"
 
@@ -54,16 +57,16 @@ class FileKeyring(KeyringBackend):
 """
 
 
-def free_port() -> int:
-    """A port of this suite's range that nothing listens on now."""
-    for port in PORTS:
+def free_port(ports: range) -> int:
+    """A port of `ports` that nothing listens on now."""
+    for port in ports:
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
             return port
-    raise RuntimeError(f"every port in {PORTS} is taken")
+    raise RuntimeError(f"every port in {ports} is taken")
 
 
 #: What is not source: a copy of the checkout for a build leaves these behind.

@@ -30,7 +30,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from sync.server import storage
-from tests.install_helpers import ROOT, build_release, clean_env, free_port
+from tests.install_helpers import DEPLOY_PORTS, ROOT, build_release, clean_env, free_port
 from tests.sync_harness import POSTGRES_ENV
 from tests.test_restore_drill import pg_tool
 
@@ -167,7 +167,7 @@ def test_the_deploy_page_runs_as_written(
 ) -> None:
     postgres = "PGHOST" in database
     page = PAGE.read_text(encoding="utf-8")
-    root, port = tmp_path / "root", free_port()
+    root, port = tmp_path / "root", free_port(DEPLOY_PORTS)
     wanted = ("sh deploy-test", "sh deploy-test-postgres") if postgres else ("sh deploy-test",)
     unit_log, unit_pid = tmp_path / "unit.log", tmp_path / "unit.pid"
     unit = ""

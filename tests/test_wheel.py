@@ -21,6 +21,7 @@ from tests.install_helpers import (
     FILE_KEYRING,
     PASSPHRASE,
     ROOT,
+    WHEEL_PORTS,
     build_release,
     clean_env,
     free_port,
@@ -130,7 +131,7 @@ def test_the_installed_wheel_runs_demo_status_server_sync_and_the_app(
         "server", "token", "create", "--database", db, "--staff", "王晓丽",
         "--role", "assistant", *villages, env=server_env,
     ).strip()  # fmt: skip
-    port = free_port()
+    port = free_port(WHEEL_PORTS)
     log = tmp_path / "server.log"
     with log.open("wb") as out:
         server = subprocess.Popen(
