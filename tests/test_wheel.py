@@ -55,16 +55,22 @@ class Installed:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+def release(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The sdist and the wheel, built once for this file."""
+    return build_release(tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory, release: tuple[Path, Path]) -> Installed:
     folder = tmp_path_factory.mktemp("wheel")
-    sdist, wheel = build_release(folder / "dist")
+    sdist, wheel = release
     bin_dir = make_venv(folder / "venv", f"{wheel}[server]")
     return Installed(sdist, wheel, bin_dir, folder)
 
 
-def test_the_wheel_carries_every_file_the_code_reads(installed: Installed) -> None:
+def test_the_wheel_carries_every_file_the_code_reads(release: tuple[Path, Path]) -> None:
     """Every non-Python file in the packages (stylesheets, the Alembic template, markers)."""
-    names = set(zipfile.ZipFile(installed.wheel).namelist())
+    names = set(zipfile.ZipFile(release[1]).namelist())
     wanted = {
         path.relative_to(ROOT).as_posix()
         for package in PACKAGES
@@ -80,8 +86,8 @@ def test_the_wheel_carries_every_file_the_code_reads(installed: Installed) -> No
     assert not [n for n in names if n.startswith(("tests/", "scripts/", "bench/"))]
 
 
-def test_the_sdist_carries_the_source_and_no_local_state(installed: Installed) -> None:
-    with tarfile.open(installed.sdist) as sdist:
+def test_the_sdist_carries_the_source_and_no_local_state(release: tuple[Path, Path]) -> None:
+    with tarfile.open(release[0]) as sdist:
         names = {name.partition("/")[2] for name in sdist.getnames()}
     assert {
         "pyproject.toml",
