@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -398,24 +399,19 @@ class CivtuiApp(App[None]):
 
     # -- the terminal going away: drafts ----------------------------------------------
 
-    #: SIGHUP: the terminal window was closed or the SSH connection dropped; SIGTERM: the
-    #: system is shutting down or someone ended the process. Textual 8 handles neither (by
-    #: default both end the process on the spot), so every open form's input would be lost.
-    HANGUP_SIGNALS = (signal.SIGHUP, signal.SIGTERM) if hasattr(signal, "SIGHUP") else ()
-
     def _watch_for_hangup(self) -> None:
         # Only with a real terminal: a headless test app must not take its process's signals.
         if self.is_headless:
             return
         loop = asyncio.get_running_loop()
-        for sig in self.HANGUP_SIGNALS:
+        for sig in hangup_signals():
             loop.add_signal_handler(sig, self._terminal_gone)
 
     def _stop_watching_for_hangup(self) -> None:
         if self.is_headless:
             return
         loop = asyncio.get_running_loop()
-        for sig in self.HANGUP_SIGNALS:
+        for sig in hangup_signals():
             loop.remove_signal_handler(sig)
 
     def keep_drafts(self) -> int:
@@ -731,6 +727,20 @@ def _file_id(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return (stat.st_dev, stat.st_ino)
+
+
+def hangup_signals(platform: str | None = None) -> tuple[signal.Signals, ...]:
+    """The signals that mean the terminal is going away, on which open forms are kept as drafts.
+
+    SIGHUP: the terminal window was closed or the SSH connection dropped; SIGTERM: the system
+    is shutting down or someone ended the process. Textual 8 handles neither (by default both
+    end the process on the spot), so every open form's input would be lost. On Windows there
+    are none: it has no SIGHUP, a closed console window is a console event rather than a
+    signal, and its asyncio loop has no add_signal_handler (docs/windows.md).
+    """
+    if (platform or sys.platform) == "win32":
+        return ()
+    return (signal.SIGHUP, signal.SIGTERM)
 
 
 def make_app(

@@ -5,6 +5,7 @@
     python3 scripts/dev.py test   # install with dev tools, then ruff, mypy and pytest
     python3 scripts/dev.py test --fast   # ruff and the fast tier: under a minute, per commit
     python3 scripts/dev.py bench  # the full benchmark suite (add --tiny for the quick one)
+    python3 scripts/dev.py build-laptop  # the laptop app without Python: dist/laptop/civtui/
 
 Needs only Python >= 3.11 and the package index; everything else is installed
 into .venv beside this repository.
@@ -249,6 +250,12 @@ def bench() -> int:
             stop()
 
 
+def build_laptop() -> int:
+    """The one-folder laptop build (scripts/build_laptop.py; PyInstaller is in the dev extra)."""
+    install("dev")
+    return sh(BIN / "python", ROOT / "scripts" / "build_laptop.py", *sys.argv[2:], check=False)
+
+
 #: What the print test (tests/test_print.py) runs, and the Debian package that brings it:
 #: LibreOffice's spreadsheet without a GUI, poppler's PDF tools, a CJK font for the text.
 PRINT_TOOLS = {"soffice": "libreoffice-calc-nogui", "pdftotext": "poppler-utils"}
@@ -362,7 +369,13 @@ def start_postgres() -> tuple[str, Callable[[], None]]:
 def main() -> int:
     if sys.version_info < (3, 11):  # noqa: UP036 (this script may meet an old python3)
         sys.exit("civtui needs Python 3.11 or newer")
-    commands = {"demo": demo, "test": test, "bench": bench, "with-keyring": with_keyring}
+    commands = {
+        "demo": demo,
+        "test": test,
+        "bench": bench,
+        "with-keyring": with_keyring,
+        "build-laptop": build_laptop,
+    }
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     try:

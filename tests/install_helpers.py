@@ -1,0 +1,137 @@
+"""Shared by the tests of civtui as installed software: a built wheel, a fresh venv, ports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+CONSTRAINTS = ROOT / "scripts" / "constraints.txt"
+#: This suite's ports for the servers it starts, a half for each test file: under xdist the
+#: two files run at once, and a port one picks stays free until its server starts, minutes
+#: later, so a shared range could be handed to both.
+WHEEL_PORTS = range(8860, 8865)
+DEPLOY_PORTS = range(8865, 8870)
+#: A profile passphrase for tests only (the demo asks for 8 characters at least).
+PASSPHRASE = "test-passphrase-1"
+
+#: A keyring kept in a JSON file, for a civtui running in another process: `login` must store
+#: its token somewhere, and never in the developer's own keyring. Loaded by keyring through
+#: PYTHON_KEYRING_BACKEND from a folder of its own, so the installed civtui is the one run.
+FILE_KEYRING = """
+import json, os
+from pathlib import Path
+from keyring.backend import KeyringBackend
+
+
+class FileKeyring(KeyringBackend):
+    priority = 1
+
+    def _path(self):
+        return Path(os.environ["TEST_KEYRING_FILE"])
+
+    def _load(self):
+        path = self._path()
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def get_password(self, service, username):
+        return self._load().get(f"{service}/{username}")
+
+    def set_password(self, service, username, password):
+        items = self._load()
+        items[f"{service}/{username}"] = password
+        self._path().write_text(json.dumps(items))
+
+    def delete_password(self, service, username):
+        items = self._load()
+        items.pop(f"{service}/{username}", None)
+        self._path().write_text(json.dumps(items))
+"""
+
+
+def free_port(ports: range) -> int:
+    """A port of `ports` that nothing listens on now."""
+    for port in ports:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"every port in {ports} is taken")
+
+
+#: What is not source: a copy of the checkout for a build leaves these behind.
+NOT_SOURCE = shutil.ignore_patterns(
+    ".git", ".venv", "__pycache__", "*.egg-info", "build", "dist", ".*_cache", ".hypothesis",
+    ".import_linter_cache", ".cache", "snapshot_report.html",
+)  # fmt: skip
+
+
+def build_release(out: Path) -> tuple[Path, Path]:
+    """`python -m build` of a copy of this checkout into `out`: the sdist and the wheel.
+
+    From a copy, because setuptools writes build/ and *.egg-info into the source folder and
+    two tests building at once would write over each other's. Without --wheel, build makes
+    the wheel from the sdist, so a file the sdist leaves out is missing from the wheel too.
+    """
+    source = out / "source"
+    shutil.copytree(ROOT, source, ignore=NOT_SOURCE)
+    subprocess.run(
+        [sys.executable, "-m", "build", "--outdir", str(out), str(source)],
+        check=True, capture_output=True, cwd=source,
+    )  # fmt: skip
+    (sdist,) = out.glob("civtui-*.tar.gz")
+    (wheel,) = out.glob("civtui-*.whl")
+    return sdist, wheel
+
+
+def make_venv(folder: Path, requirement: str) -> Path:
+    """A fresh venv with `requirement` installed (not editable), pinned; its bin folder."""
+    venv.create(folder, with_pip=True, clear=True)
+    bin_dir = folder / ("Scripts" if os.name == "nt" else "bin")
+    # --no-compile: bytecode is written for what runs, not for every module of every package.
+    command = [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "--no-compile",
+               "--disable-pip-version-check", "--constraint", str(CONSTRAINTS), requirement]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, env=clean_env())
+    return bin_dir
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment without this checkout on the path: only the installed civtui runs."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    for name in ("CIVTUI_PROFILE", "CIVTUI_TODAY", "CIVTUI_SERVER", "CIVTUI_TOKEN"):
+        env.pop(name, None)
+    env.update(extra)
+    return env
+
+
+def wait_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60  # a loaded 2-core machine starts Python slowly
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text(errors='replace')}")
+        try:
+            if httpx.get(f"{base}/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server did not start: {log.read_text(errors='replace')}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
