@@ -591,7 +591,13 @@ def test_openapi_describes_the_real_bodies(server: Server) -> None:
     push = spec["paths"]["/v1/push"]["post"]
     schema = push["requestBody"]["content"]["application/json"]["schema"]
     assert set(schema["required"]) == {"device_id", "changes"}
-    assert set(spec["paths"]) == {"/v1/health", "/v1/me", "/v1/push", "/v1/pull"}
+    assert set(spec["paths"]) == {
+        "/v1/health",
+        "/v1/me",
+        "/v1/push",
+        "/v1/pull",
+        protocol.PATH_BUNDLE_KEY,
+    }
     assert "PushResponse" in json.dumps(push["responses"]["200"])
 
 
