@@ -97,6 +97,39 @@ STRINGS_TUI: dict[str, tuple[str, str]] = {
         "input was kept as {drafts} draft(s), offered back when you open civtui again.\n"
         "The details are in {path}: please send that file to the township office or support.",
     ),
+    # the 待跟进 screen (screens/followups.py) and the keys of F1 (screens/help.py)
+    "cmd.followups": (
+        "所有待跟进事项，逾期最久的在前",
+        "Every open follow-up, the most overdue first",
+    ),
+    "col.overdue": ("逾期", "Overdue"),
+    "followup.search": (
+        "搜索：姓名 / 拼音 / 首字母 / 跟进内容",
+        "Search: name, pinyin, initials, what to do",
+    ),
+    "followup.all_kinds": ("全部事项", "All kinds"),
+    "followup.count": ("共 {n} 项", "{n} open"),
+    "followup.undo": ("撤销", "Undo"),
+    "tip.undo": (
+        "把刚才标记完成的跟进事项恢复为待跟进",
+        "Reopen the follow-up just marked done",
+    ),
+    "followup.confirm": (
+        "把 {name} 的「{what}」标记为跟进完成？\n标记后可按 z 撤销。",
+        'Mark {name}\'s follow-up "{what}" as done?\nPress z afterwards to undo.',
+    ),
+    "followup.marked_undo": (
+        "已标记 {name} 的跟进完成；按 z 撤销",
+        "{name}'s follow-up marked done; press z to undo",
+    ),
+    "followup.reopened": (
+        "已撤销：{name} 的跟进事项恢复为待跟进",
+        "Undone: {name}'s follow-up is open again",
+    ),
+    "followup.nothing_to_undo": (
+        "没有可撤销的跟进完成（只能撤销本次打开程序后标记的）",
+        "Nothing to undo (only follow-ups marked since the app was opened)",
+    ),
 }
 
 #: English labels of the new model fields.
