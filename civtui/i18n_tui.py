@@ -130,6 +130,29 @@ STRINGS_TUI: dict[str, tuple[str, str]] = {
         "没有可撤销的跟进完成（只能撤销本次打开程序后标记的）",
         "Nothing to undo (only follow-ups marked since the app was opened)",
     ),
+    "help.this_page": ("本页：{page}", "This page: {page}"),
+    "help.confirm": ("确认框", "Yes/no question"),
+    "help.draft": ("未保存的输入", "Unsaved input"),
+    "help.dates": ("日期", "Dates"),
+    "help.form_tab": ("到下一栏 / 上一栏", "Next / previous field"),
+    "help.form_space": (
+        "勾选或取消勾选；在多选栏中选中光标所在的项",
+        "Tick or untick a box; in a multi-choice field, pick the item under the cursor",
+    ),
+    "help.form_enter": (
+        "打开下拉列表，再按一次选定光标所在的项",
+        "Open a drop-down list; press again to choose the item under the cursor",
+    ),
+    "help.form_arrows": (
+        "在下拉列表或多选栏中上下移动",
+        "Move up and down a drop-down list or a multi-choice field",
+    ),
+    "help.form_dates": (
+        "可写 2026-11-20、2026/11/20、2026.11.20、2026年11月20日、20261120，"
+        "今年的日子可只写 11-20；时间写在日期后，如 2026/11/22 9:30",
+        "Write 2026-11-20, 2026/11/20, 2026.11.20 or 20261120, or 11-20 for this year; "
+        "a time follows the day, as in 2026/11/22 9:30",
+    ),
 }
 
 #: English labels of the new model fields.
