@@ -62,7 +62,10 @@ STRINGS_TUI: dict[str, tuple[str, str]] = {
     "col.waiting": ("已等", "Waiting"),
     "dash.followups": ("待跟进", "Follow-ups"),
     "dash.focus_followups": ("待跟进", "Follow-ups"),
-    "tip.focus_followups": ("转到待跟进列表", "Go to the follow-up list"),
+    "tip.focus_followups": (
+        "打开全部待跟进事项（逾期最久的在前）",
+        "Open every follow-up (the most overdue first)",
+    ),
     "dash.nobody_due": ("本月没有需要探访的重点对象", "Nobody is due a visit this month"),
     "sync.offline_toast": (
         "无法连接乡镇服务器（可能没有网络）。修改都已保存在本机，联网后会再同步。",
