@@ -68,10 +68,13 @@ class CivtuiApp(App[None]):
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
-        Binding("f1,question_mark", "help", "nav.help", id="app.help", tooltip="cmd.help"),
-        Binding("ctrl+d", "dashboard", "nav.dashboard", id="app.dashboard", show=False),
+        # Keys that mean the same on every page: none is one a text field uses (Ctrl+U
+        # clears an input, Ctrl+D deletes a character, `?` is typed), or it would act only
+        # where no field has focus (tests/test_keys.py walks them against Input and TextArea).
+        Binding("f1", "help", "nav.help", id="app.help", tooltip="cmd.help"),
+        Binding("ctrl+o", "dashboard", "nav.dashboard", id="app.dashboard", show=False),
         Binding("ctrl+r", "roster", "nav.roster", id="app.roster", show=False),
-        Binding("ctrl+u", "pending", "nav.pending", id="app.pending", show=False),
+        Binding("ctrl+t", "pending", "nav.pending", id="app.pending", show=False),
         Binding("ctrl+q", "quit", "nav.quit", id="app.quit", priority=True),
         Binding(
             "ctrl+p",
@@ -101,6 +104,8 @@ class CivtuiApp(App[None]):
         #: What the status bar says of the server: unknown until the first try.
         self.link: Link = "unknown"
         self.sync_activity: str | None = None
+        #: Follow-ups marked done while the app is open, newest last: what undo reopens.
+        self.follow_ups_done: list[tuple[str, str]] = []
         #: Held while past months are closed: at start-up and before a sync, in two workers.
         self._month_lock = threading.Lock()
         #: The error that is closing the app, for the crash report.
@@ -567,6 +572,12 @@ class CivtuiApp(App[None]):
         if self.profile.exists():
             self._go(PendingScreen)
 
+    def action_follow_ups(self) -> None:
+        from screens.followups import FollowUpScreen
+
+        if self.profile.exists():
+            self._go(FollowUpScreen)
+
     def action_help(self) -> None:
         from screens.help import HelpScreen
 
@@ -601,6 +612,7 @@ class CivtuiApp(App[None]):
         yield SystemCommand(t("nav.dashboard"), t("cmd.dashboard"), self.action_dashboard)
         yield SystemCommand(t("nav.roster"), t("cmd.roster"), self.action_roster)
         yield SystemCommand(t("nav.pending"), t("cmd.pending"), self.action_pending)
+        yield SystemCommand(t("followup.title"), t("cmd.followups"), self.action_follow_ups)
         yield SystemCommand(t("roster.new"), t("cmd.new_person"), self.action_new_person)
         yield SystemCommand(t("dash.visit"), t("cmd.visit_first"), self.action_visit_first)
         yield SystemCommand(t("nav.sync"), t("cmd.sync"), self.action_sync)

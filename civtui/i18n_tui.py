@@ -62,7 +62,10 @@ STRINGS_TUI: dict[str, tuple[str, str]] = {
     "col.waiting": ("已等", "Waiting"),
     "dash.followups": ("待跟进", "Follow-ups"),
     "dash.focus_followups": ("待跟进", "Follow-ups"),
-    "tip.focus_followups": ("转到待跟进列表", "Go to the follow-up list"),
+    "tip.focus_followups": (
+        "打开全部待跟进事项（逾期最久的在前）",
+        "Open every follow-up (the most overdue first)",
+    ),
     "dash.nobody_due": ("本月没有需要探访的重点对象", "Nobody is due a visit this month"),
     "sync.offline_toast": (
         "无法连接乡镇服务器（可能没有网络）。修改都已保存在本机，联网后会再同步。",
@@ -96,6 +99,62 @@ STRINGS_TUI: dict[str, tuple[str, str]] = {
         "civtui met an unexpected error ({error}) and closed. Saved records are safe; unsaved "
         "input was kept as {drafts} draft(s), offered back when you open civtui again.\n"
         "The details are in {path}: please send that file to the township office or support.",
+    ),
+    # the 待跟进 screen (screens/followups.py) and the keys of F1 (screens/help.py)
+    "cmd.followups": (
+        "所有待跟进事项，逾期最久的在前",
+        "Every open follow-up, the most overdue first",
+    ),
+    "col.overdue": ("逾期", "Overdue"),
+    "followup.search": (
+        "搜索：姓名 / 拼音 / 首字母 / 跟进内容",
+        "Search: name, pinyin, initials, what to do",
+    ),
+    "followup.all_kinds": ("全部事项", "All kinds"),
+    "followup.count": ("共 {n} 项", "{n} open"),
+    "followup.undo": ("撤销", "Undo"),
+    "tip.undo": (
+        "把刚才标记完成的跟进事项恢复为待跟进",
+        "Reopen the follow-up just marked done",
+    ),
+    "followup.confirm": (
+        "把 {name} 的「{what}」标记为跟进完成？\n标记后可按 z 撤销。",
+        'Mark {name}\'s follow-up "{what}" as done?\nPress z afterwards to undo.',
+    ),
+    "followup.marked_undo": (
+        "已标记 {name} 的跟进完成；按 z 撤销",
+        "{name}'s follow-up marked done; press z to undo",
+    ),
+    "followup.reopened": (
+        "已撤销：{name} 的跟进事项恢复为待跟进",
+        "Undone: {name}'s follow-up is open again",
+    ),
+    "followup.nothing_to_undo": (
+        "没有可撤销的跟进完成（只能撤销本次打开程序后标记的）",
+        "Nothing to undo (only follow-ups marked since the app was opened)",
+    ),
+    "help.this_page": ("本页：{page}", "This page: {page}"),
+    "help.confirm": ("确认框", "Yes/no question"),
+    "help.draft": ("未保存的输入", "Unsaved input"),
+    "help.dates": ("日期", "Dates"),
+    "help.form_tab": ("到下一栏 / 上一栏", "Next / previous field"),
+    "help.form_space": (
+        "勾选或取消勾选；在多选栏中选中光标所在的项",
+        "Tick or untick a box; in a multi-choice field, pick the item under the cursor",
+    ),
+    "help.form_enter": (
+        "打开下拉列表，再按一次选定光标所在的项",
+        "Open a drop-down list; press again to choose the item under the cursor",
+    ),
+    "help.form_arrows": (
+        "在下拉列表或多选栏中上下移动",
+        "Move up and down a drop-down list or a multi-choice field",
+    ),
+    "help.form_dates": (
+        "可写 2026-11-20、2026/11/20、2026.11.20、2026年11月20日、20261120，"
+        "今年的日子可只写 11-20；时间写在日期后，如 2026/11/22 9:30",
+        "Write 2026-11-20, 2026/11/20, 2026.11.20 or 20261120, or 11-20 for this year; "
+        "a time follows the day, as in 2026/11/22 9:30",
     ),
 }
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from civtui.domain.choices import DependencyLevel, NeedStatus, PersonStatus, RiskLevel
-from civtui.domain.policy import months_before
+from civtui.domain.policy import add_months, months_before
 from db.store import Store
 
 #: visit/check: a follow-up noted on a visit or child check; need: an open elder need;
@@ -27,6 +27,17 @@ class FollowUp:
     since: dt.date
     #: The follow-up note, or for a need its type code.
     detail: str
+    #: The person's village, for the 待跟进 screen's village filter.
+    village_code: str = ""
+    #: The person's name key (name, pinyin, initials) that `civtui.domain.search` matches.
+    search_key: str = ""
+    #: The day the item fell due: at once for a follow-up, a need or a missing report;
+    #: for an expired assessment, the day it stopped being valid.
+    due: dt.date = dt.date.min
+
+    def overdue(self, today: dt.date) -> int:
+        """Days past due on `today`: what the 待跟进 list is sorted by."""
+        return (today - self.due).days
 
 
 _ORDER: dict[Kind, int] = {"report": 0, "visit": 1, "check": 1, "need": 2, "assessment": 3}
@@ -35,7 +46,7 @@ _ORDER: dict[Kind, int] = {"report": 0, "visit": 1, "check": 1, "need": 2, "asse
 def open_follow_ups(
     store: Store, today: dt.date, *, adl_valid_months: int, adl_min_age: int
 ) -> list[FollowUp]:
-    """Every open item, the missing reports first, then by how long each has waited.
+    """Every open item, the most overdue first (a missing report first among equals).
 
     An assessment is due again on the township's rule (`Rules.adl_valid_months`,
     `adl_min_age`), as the work list's 待复评 is: the latest one said 失能/半失能, the
@@ -64,20 +75,33 @@ def follow_up_head(
             found = store.db.execute(sql, params).fetchall()
             total += len(found)
         rows += [(kind, table, row) for row in found]
-    items = [
-        FollowUp(
-            kind=kind,
-            table=table,
-            record_id=str(record_id),
-            person_id=str(person_id),
-            person_name=str(name),
-            since=dt.date.fromisoformat(str(since)[:10]),
-            detail=str(detail or ""),
+    items = []
+    for kind, table, (record_id, person_id, name, since, detail, village, key) in rows:
+        day = dt.date.fromisoformat(str(since)[:10])
+        items.append(
+            FollowUp(
+                kind=kind,
+                table=table,
+                record_id=str(record_id),
+                person_id=str(person_id),
+                person_name=str(name),
+                since=day,
+                detail=str(detail or ""),
+                village_code=str(village or ""),
+                search_key=str(key or name),
+                due=_months_after(day, adl_valid_months) if kind == "assessment" else day,
+            )
         )
-        for kind, table, (record_id, person_id, name, since, detail) in rows
-    ]
-    items.sort(key=lambda f: (_ORDER[f.kind], f.since, f.person_name))
+    # Needs are due the day they are raised, so this order keeps `_needs_head`'s (day, name).
+    items.sort(key=lambda f: (f.due, _ORDER[f.kind], f.person_name))
     return (items if limit is None else items[:limit]), total
+
+
+def _months_after(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later (the month's last day when it is shorter)."""
+    later = add_months(day.replace(day=1), months)
+    last = add_months(later, 1) - dt.timedelta(days=1)
+    return later.replace(day=min(day.day, last.day))
 
 
 def _needs_head(store: Store, sql: str, limit: int) -> list[tuple[object, ...]]:
@@ -97,7 +121,8 @@ def _needs_head(store: Store, sql: str, limit: int) -> list[tuple[object, ...]]:
         # Thousands raised on one day (an import): walked in name order from the people,
         # each looked up in the index, rather than all of them joined and sorted.
         found += execute(
-            f"""SELECT t.id, t.person_id, p.name, t.raised_on, t.need_type
+            f"""SELECT t.id, t.person_id, p.name, t.raised_on, t.need_type, p.village_code,
+                (SELECT s.key FROM person_search s WHERE s.person_id = p.id)
             FROM persons p INDEXED BY persons_name
             CROSS JOIN elder_needs t INDEXED BY elder_needs_open
             WHERE p.deleted = 0 AND p.name IS NOT NULL AND t.person_id = p.id
@@ -140,11 +165,13 @@ def _queries(
 ) -> list[tuple[Kind, str, str, list[object]]]:
     """Each kind's open items: record id, person id, name, since, detail."""
     live = "t.deleted = 0 AND p.deleted = 0"
+    # The person's village and name key, for the 待跟进 screen's filter and search.
+    person = "p.village_code, (SELECT s.key FROM person_search s WHERE s.person_id = p.id)"
     queries: list[tuple[Kind, str, str, list[object]]] = [
         (
             "visit",
             "visits",
-            f"SELECT t.id, t.person_id, p.name, t.visit_date, t.follow_up_note FROM visits t "
+            f"SELECT t.id, t.person_id, p.name, t.visit_date, t.follow_up_note, {person} FROM visits t "
             f"JOIN persons p ON p.id = t.person_id WHERE {live} "
             "AND t.follow_up_needed = 1 AND t.follow_up_done_on IS NULL",
             [],
@@ -152,7 +179,7 @@ def _queries(
         (
             "check",
             "child_checks",
-            f"SELECT t.id, t.person_id, p.name, t.check_date, t.follow_up_note FROM child_checks t "
+            f"SELECT t.id, t.person_id, p.name, t.check_date, t.follow_up_note, {person} FROM child_checks t "
             f"JOIN persons p ON p.id = t.person_id WHERE {live} "
             "AND t.follow_up_needed = 1 AND t.follow_up_done_on IS NULL",
             [],
@@ -160,7 +187,7 @@ def _queries(
         (
             "need",
             "elder_needs",
-            "SELECT t.id, t.person_id, p.name, t.raised_on, t.need_type "
+            f"SELECT t.id, t.person_id, p.name, t.raised_on, t.need_type, {person} "
             f"FROM elder_needs t INDEXED BY elder_needs_open "
             f"JOIN persons p ON p.id = t.person_id WHERE {live} AND t.{_OPEN_NEED}",
             [],
@@ -168,7 +195,7 @@ def _queries(
         (
             "report",
             "child_checks",
-            f"SELECT t.id, t.person_id, p.name, t.check_date, '' FROM child_checks t "
+            f"SELECT t.id, t.person_id, p.name, t.check_date, '', {person} FROM child_checks t "
             f"JOIN persons p ON p.id = t.person_id WHERE {live} AND t.{_HIGH_RISK} "
             "AND (t.reported_at IS NULL OR t.reported_at = '' OR coalesce(t.reported_to, '') = '')",
             [],
@@ -177,7 +204,7 @@ def _queries(
             # Only each elder's latest assessment counts, and only for people still here.
             "assessment",
             "assessments",
-            f"SELECT t.id, t.person_id, p.name, t.assessed_on, '' FROM assessments t "
+            f"SELECT t.id, t.person_id, p.name, t.assessed_on, '', {person} FROM assessments t "
             f"JOIN persons p ON p.id = t.person_id WHERE {live} AND p.status = ? "
             "AND t.level IN (?, ?) AND CAST(substr(p.id_number, 7, 8) AS INTEGER) <= ? "
             "AND t.assessed_on <= ? AND t.id = (SELECT a.id FROM assessments a "

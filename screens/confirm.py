@@ -15,8 +15,9 @@ from screens.textual_compat import TextInput
 class ConfirmModal(CivModal[bool]):
     CSS_PATH = "confirm.tcss"
     BINDINGS = [
-        Binding("y", "answer(True)", "form.yes", id="confirm.yes"),
-        Binding("n,escape", "answer(False)", "form.no", id="confirm.no"),
+        # Shift held (or Caps Lock on) still answers: the letter is the answer, not its case.
+        Binding("y,Y", "answer(True)", "form.yes", id="confirm.yes"),
+        Binding("n,N,escape", "answer(False)", "form.no", id="confirm.no"),
         Binding("left,right", "app.focus_next", show=False),
     ]
 
@@ -30,8 +31,8 @@ class ConfirmModal(CivModal[bool]):
         with Vertical(id="confirm-box"):
             yield Static(fmt.text(self.question, lines=True), id="confirm-question")
             with Horizontal(id="confirm-buttons"):
-                yield Button(fmt.text(f"{self.yes} (Y)"), id="yes", variant="error")
-                yield Button(fmt.text(f"{self.no} (N)"), id="no", variant="primary")
+                yield Button(fmt.text(f"{self.yes} (y)"), id="yes", variant="error")
+                yield Button(fmt.text(f"{self.no} (n)"), id="no", variant="primary")
 
     def on_mount(self) -> None:
         # The safe answer has focus: a stray Enter never throws work away.

@@ -30,8 +30,9 @@ class ConflictModal(CivModal[bool]):
 
     CSS_PATH = "conflict.tcss"
     BINDINGS = [
-        Binding("u", "take_lost", "conflict.use", id="conflict.use"),
-        Binding("k", "keep", "conflict.keep_current", id="conflict.keep"),
+        # Shift held (or Caps Lock on) still chooses: the letter is the choice, not its case.
+        Binding("u,U", "take_lost", "conflict.use", id="conflict.use"),
+        Binding("k,K", "keep", "conflict.keep_current", id="conflict.keep"),
         Binding("escape", "cancel", "form.cancel", id="conflict.cancel"),
         Binding("left,right", "app.focus_next", show=False),
     ]
@@ -96,11 +97,11 @@ class ConflictModal(CivModal[bool]):
         note.display = bool(notes)
         use = self.query_one("#use", Button)
         use.label = fmt.text(
-            f"{t('conflict.use_mine' if c.lost_mine else 'conflict.use_theirs')} (U)"
+            f"{t('conflict.use_mine' if c.lost_mine else 'conflict.use_theirs')} (u)"
         )
         use.display = c.can_take_lost
         keep = "conflict.keep_current" if c.can_take_lost else "conflict.close"
-        self.query_one("#keep", Button).label = fmt.text(f"{t(keep)} (K)")
+        self.query_one("#keep", Button).label = fmt.text(f"{t(keep)} (k)")
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import ValidationError
 from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,23 +12,22 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.widgets.data_table import ColumnKey
 
-from civtui.domain.choices import Category, NeedStatus, NeedType
-from civtui.domain.models import ChildCheck, Person, Record, Visit
+from civtui.domain.choices import Category, NeedStatus
 from civtui.i18n import Translator
-from civtui.services import records
-from civtui.services.records import OPENABLE
 from db import outbox, queries
 from db.followups import FollowUp, follow_up_head
-from db.store import RecordDeletedError
 from screens import format as fmt
 from screens.actions import open_contact_form
 from screens.base import CivScreen
+from screens.followups import describe, open_follow_up
 from screens.lock import backup_note
 from screens.messages import SyncStateChanged
 from sync import words
 
 #: Work-list rows laid out at most; the title gives the full count.
 WORKLIST_LIMIT = 200
+#: 待跟进 rows on the dashboard: the most urgent few; `f` opens the whole list.
+FOLLOW_UP_PANEL = 5
 #: The left column's width, as dashboard.tcss sets it (less its border), and a scrollbar's.
 SIDE_WIDTH = 28
 SCROLLBAR = 2
@@ -64,12 +62,11 @@ class DashboardScreen(CivScreen[None]):
         Binding("s", "app.sync", "dash.sync", id="dashboard.sync", tooltip="cmd.sync"),
         Binding(
             "f",
-            "focus_followups",
+            "app.follow_ups",
             "dash.focus_followups",
             id="dashboard.followups",
             tooltip="tip.focus_followups",
         ),
-        Binding("x", "follow_up_done", "followup.done", id="dashboard.done", tooltip="tip.done"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -225,13 +222,13 @@ class DashboardScreen(CivScreen[None]):
 
     def _load_follow_ups(self) -> None:
         t, lang, today = self.civ.t, self.civ.lang, self.civ.today
-        # Read and laid out as the work list is: the head of it only (a 50,000-person
-        # profile has tens of thousands of open items).
+        # The head of it only (a 50,000-person profile has tens of thousands of open items):
+        # the 待跟进 screen (`f`) is where the list is worked through.
         rules = queries.rules(self.civ.store)
         self.follow_ups, self.follow_up_count = follow_up_head(
             self.civ.store,
             today,
-            WORKLIST_LIMIT,
+            FOLLOW_UP_PANEL,
             adl_valid_months=rules.adl_valid_months,
             adl_min_age=rules.adl_min_age,
         )
@@ -239,19 +236,11 @@ class DashboardScreen(CivScreen[None]):
         row_before = table.cursor_row
         table.clear()
         for item in self.follow_ups:
-            if item.kind == "need":
-                detail = NeedType(item.detail).label(lang)
-            elif item.kind == "report":
-                detail = t("followup.report")
-            elif item.kind == "assessment":
-                detail = t("followup.assessed", day=item.since.isoformat())
-            else:
-                detail = item.detail
             table.add_row(
                 fmt.text(t(f"followup.kind.{item.kind}")),
                 fmt.text(item.person_name),
-                fmt.text(t("followup.days", n=(today - item.since).days)),
-                fmt.text(detail),
+                fmt.text(t("followup.days", n=item.overdue(today))),
+                fmt.text(describe(item, t, lang)),
                 key=f"{item.kind}:{item.record_id}",
             )
         if self.follow_ups:
@@ -321,62 +310,14 @@ class DashboardScreen(CivScreen[None]):
         elif event.data_table.id == "followups":
             self.open_follow_up()
 
-    def action_focus_followups(self) -> None:
-        if self.follow_ups:
-            self.query_one("#followups", DataTable).focus()
-        else:
-            self.notify(self.civ.t("dash.followups") + "：" + self.civ.t("dash.none"))
-
     def _follow_up(self) -> FollowUp | None:
         table = self.query_one("#followups", DataTable)
         if not self.follow_ups or not 0 <= table.cursor_row < len(self.follow_ups):
             return None
         return self.follow_ups[table.cursor_row]
 
-    def _record_of(self, item: FollowUp) -> Record | None:
-        try:
-            return self.civ.store.get(OPENABLE[item.table], item.record_id)
-        except ValidationError:
-            # A check that breaks a rule (a high-risk one without its report, as an old
-            # import may hold) is opened through its person instead.
-            return None
-
     def open_follow_up(self) -> None:
         """Open the record the highlighted follow-up came from (or its person)."""
-        from screens.person import PersonScreen
-        from screens.record import RecordScreen
-
         item = self._follow_up()
-        if item is None:
-            return
-        person = self.civ.store.get(Person, item.person_id)
-        if person is None:
-            return
-        record = self._record_of(item)
-        if record is None:
-            self.app.push_screen(PersonScreen(person.id))
-            return
-
-        def closed(changed: bool | None) -> None:
-            if changed:
-                self.load()
-
-        self.app.push_screen(RecordScreen(record, person), closed)
-
-    def action_follow_up_done(self) -> None:
-        """Mark the highlighted follow-up done: one key, written and synced like any edit."""
-        item = self._follow_up()
-        if item is None or self.focused is not self.query_one("#followups", DataTable):
-            self.action_focus_followups()
-            return
-        record = self._record_of(item)
-        if item.kind not in ("visit", "check") or not isinstance(record, Visit | ChildCheck):
-            self.notify(self.civ.t("followup.only_follow_ups"), severity="warning")
-            return
-        try:
-            records.mark_follow_up_done(self.civ.store, record, self.civ.today)
-        except RecordDeletedError:
-            self.notify(self.civ.t("form.save_deleted"), severity="error")
-        else:
-            self.notify(self.civ.t("followup.marked"))
-        self.load()
+        if item is not None:
+            open_follow_up(self, item, self.load)

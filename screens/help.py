@@ -1,9 +1,17 @@
-"""帮助: every key of every screen, read from the bindings themselves so it never goes stale."""
+"""帮助: the keys of the page F1 was pressed on first, in plain words, then every other page's.
+
+Read from the bindings themselves, so it never goes stale; what no binding says (moving
+through a form, the date forms a field accepts) is added in words beside them.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from screens import format as fmt
@@ -11,31 +19,78 @@ from screens import textual_compat
 from screens.base import CivScreen
 
 
-def _screens(app: App[object]) -> list[tuple[str, list[BindingType]]]:
+@dataclass(frozen=True)
+class Section:
+    """One page's keys: where (an i18n key), the page's class, and keys said in words."""
+
+    where: str
+    page: type[Screen[Any]] | None
+    bindings: list[BindingType]
+    #: (key as printed, i18n key of what it does) for keys no binding of the page holds.
+    words: tuple[tuple[str, str], ...] = ()
+
+
+#: A form's keys that Textual's fields hold, and the dates a date field accepts.
+FORM_WORDS = (
+    ("Tab / Shift+Tab", "help.form_tab"),
+    ("Space", "help.form_space"),
+    ("Enter", "help.form_enter"),
+    ("↑ / ↓", "help.form_arrows"),
+    ("help.dates", "help.form_dates"),
+)
+
+
+def _sections(app: App[object]) -> list[Section]:
+    from screens.confirm import ConfirmModal
+    from screens.conflict import ConflictModal
     from screens.dashboard import DashboardScreen
+    from screens.drafts import DraftModal
+    from screens.followups import FollowUpScreen
     from screens.form import ModelForm
     from screens.pending import PendingScreen
     from screens.person import PersonScreen
     from screens.record import RecordScreen
+    from screens.reports import CoverageScreen
     from screens.roster import RosterScreen
 
+    def of(page: type[Screen[Any]]) -> list[BindingType]:
+        return list(page.BINDINGS)
+
     return [
-        ("help.everywhere", list(app.BINDINGS)),
-        ("nav.dashboard", list(DashboardScreen.BINDINGS)),
-        ("nav.roster", list(RosterScreen.BINDINGS)),
-        ("person.profile", list(PersonScreen.BINDINGS)),
-        ("help.record", list(RecordScreen.BINDINGS)),
-        ("help.forms", list(ModelForm.BINDINGS)),
-        ("nav.pending", list(PendingScreen.BINDINGS)),
+        Section("help.everywhere", None, list(app.BINDINGS)),
+        Section("nav.dashboard", DashboardScreen, of(DashboardScreen)),
+        Section("followup.title", FollowUpScreen, of(FollowUpScreen)),
+        Section("nav.roster", RosterScreen, of(RosterScreen)),
+        Section("person.profile", PersonScreen, of(PersonScreen)),
+        Section("help.record", RecordScreen, of(RecordScreen)),
+        Section("help.forms", ModelForm, of(ModelForm), FORM_WORDS),
+        Section("report.coverage", CoverageScreen, of(CoverageScreen)),
+        Section("nav.pending", PendingScreen, of(PendingScreen)),
+        Section("help.confirm", ConfirmModal, of(ConfirmModal)),
+        Section("conflict.title", ConflictModal, of(ConflictModal)),
+        Section("help.draft", DraftModal, of(DraftModal)),
     ]
 
 
 #: Keys whose Textual names are not what the keyboard says.
-_NAMED = {"escape": "Esc", "enter": "Enter", "space": "Space", "tab": "Tab"}
+_NAMED = {
+    "escape": "Esc",
+    "enter": "Enter",
+    "space": "Space",
+    "tab": "Tab",
+    "delete": "Del",
+    "home": "Home",
+    "end": "End",
+}
 
 
 class HelpScreen(CivScreen[None]):
     BINDINGS = [Binding("escape,f1,q", "back", "nav.back", id="help.back")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: The page F1 was pressed on (its keys come first), as a section's `where`.
+        self.page: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -44,27 +99,54 @@ class HelpScreen(CivScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        super().on_mount()
         t = self.civ.t
         table = self.query_one("#keys", DataTable)
         table.add_columns(t("help.where"), t("help.key"), t("help.action"))
-        keymap = textual_compat.keymap(self.app)
-        for where, bindings in _screens(self.app):
-            for binding in bindings:
-                if not isinstance(binding, Binding) or not binding.description:
-                    continue
-                keys = keymap.get(binding.id or "", binding.key).split(",")
-                shown = " / ".join(self._key(k.strip()) for k in keys)
-                cells = (t(where), shown, t.maybe(binding.description))
-                table.add_row(*(fmt.text(cell) for cell in cells))
+        sections = _sections(self.app)
+        below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else None
+        current = next(
+            (s for s in sections if s.page is not None and isinstance(below, s.page)), None
+        )
+        if current is not None:
+            self.page = current.where
+            sections = [current, *(s for s in sections if s is not current)]
+        for section in sections:
+            where = t(section.where)
+            if section is current:
+                where = t("help.this_page", page=where)
+            for key, action in self._rows(section):
+                table.add_row(*(fmt.text(cell) for cell in (where, key, action)))
         table.focus()
+
+    def _rows(self, section: Section) -> list[tuple[str, str]]:
+        """(key as printed, what it does in plain words) for each of a section's keys."""
+        t = self.civ.t
+        keymap = textual_compat.keymap(self.app)
+        rows = []
+        for binding in section.bindings:
+            if not isinstance(binding, Binding) or not binding.description:
+                continue
+            keys = [k.strip() for k in keymap.get(binding.id or "", binding.key).split(",")]
+            # A capital beside its small letter is the same key with Shift: shown once,
+            # as it is pressed.
+            keys = [k for k in keys if not (k.isupper() and k.lower() in keys)]
+            shown = " / ".join(self._key(k) for k in keys)
+            # The tooltip says it in full where the footer's word is short (进展, 证号).
+            words = binding.tooltip or binding.description
+            rows.append((shown, t.maybe(words)))
+        rows += [(t.maybe(key), t(action)) for key, action in section.words]
+        return rows
 
     def _key(self, key: str) -> str:
         """A key as printed on the keyboard (Ctrl+S, ?, Esc), not Textual's name for it."""
         *mods, name = key.split("+") if key != "plus" else ["plus"]
         if name in _NAMED:
             name = _NAMED[name]
-        elif len(name) > 1 or mods:
+        elif len(name) > 1:
             name = self.app.get_key_display(Binding(name, "")).capitalize()
+        elif mods:
+            name = name.upper()  # Ctrl+S, as keyboards and menus print a combination
         return "+".join([*(m.capitalize() for m in mods), name])
 
     def action_back(self) -> None:

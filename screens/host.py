@@ -28,6 +28,9 @@ class Host(Protocol):
     link: Link
     #: What a sync is doing right now ("推送 300/1200"), or None.
     sync_activity: str | None
+    #: Follow-ups marked done while the app is open, as (table, record id), newest last:
+    #: what the 待跟进 screen's undo reopens, whichever screen they were marked on.
+    follow_ups_done: list[tuple[str, str]]
 
     @property
     def store(self) -> Store: ...

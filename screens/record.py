@@ -297,6 +297,8 @@ class RecordScreen(CivScreen[bool]):
             self.notify(self.civ.t("form.save_deleted"), severity="error")
             self.dismiss(True)
             return
+        # Undone from the 待跟进 list (z), like one marked there.
+        self.civ.follow_ups_done.append((record.table, record.id))
         self.notify(self.civ.t("followup.marked"))
         self._reload()
         self.refresh_bindings()

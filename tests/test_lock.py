@@ -91,7 +91,7 @@ async def test_idle_app_locks_and_unlocking_keeps_the_form_input(home: Path) -> 
         assert isinstance(app.screen, LockScreen)
         # The form is not on show, and the app's keys do not reach past the lock.
         assert "老人说屋顶漏雨" not in "".join(str(w.render()) for w in app.screen.query(Static))
-        await pilot.press("ctrl+r", "ctrl+d", "ctrl+p")
+        await pilot.press("ctrl+r", "ctrl+o", "ctrl+p")
         await pilot.pause()
         assert isinstance(app.screen, LockScreen)
         assert not any(isinstance(s, RosterScreen) for s in app.screen_stack)

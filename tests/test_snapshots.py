@@ -265,3 +265,31 @@ def test_draft_offered_at_start(
     args: dict[str, str | None] = {"person_id": person.id, "editing_id": None}
     drafts.keep(app.store, "visit", args, {"notes": "屋顶漏雨，已告知村委"})
     assert snap_compare(app, terminal_size=size, run_before=steady)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_follow_ups(snap_compare: Snap, home: Path, lang: str) -> None:
+    """The whole 待跟进 list at 80×24, opened with f from the dashboard."""
+    app = app_on(demo_profile(home), lang=lang)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await pilot.press("f")
+        await steady(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_follow_up_done_asks(snap_compare: Snap, home: Path, lang: str) -> None:
+    """x on the 待跟进 list names the person and the item before anything is written."""
+    app = app_on(demo_profile(home), lang=lang)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await pilot.press("f")
+        await pilot.pause()
+        await pilot.press("x")
+        await steady(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -105,7 +105,7 @@ async def test_each_laptop_is_told_from_its_side_and_one_choice_holds_everywhere
         assert text(modal, "#conflict-current") == THEIRS
         assert text(modal, "#conflict-lost-label") == "未被采用的值（另一设备的值）"
         assert text(modal, "#conflict-lost") == MINE
-        assert str(modal.query_one("#use", Button).label) == "改用另一设备的值 (U)"
+        assert str(modal.query_one("#use", Button).label) == "改用另一设备的值 (u)"
         await pilot.press("escape")  # left for now: still open
         await pilot.pause()
         assert len(outbox.open_conflicts(b.store, [person.id])) == 1
@@ -123,7 +123,7 @@ async def test_each_laptop_is_told_from_its_side_and_one_choice_holds_everywhere
         assert text(modal, "#conflict-current") == THEIRS  # the record now, not a stale copy
         assert text(modal, "#conflict-lost-label") == "Value not kept (this laptop's value)"
         assert text(modal, "#conflict-lost") == MINE
-        assert str(modal.query_one("#use", Button).label) == "Use this laptop's value (U)"
+        assert str(modal.query_one("#use", Button).label) == "Use this laptop's value (u)"
         await pilot.press("u")
         await pilot.pause()
         assert not isinstance(a.screen, ConflictModal)
@@ -179,7 +179,7 @@ async def test_an_open_dialog_learns_of_a_resolution_made_elsewhere(
         assert a.screen is modal
         assert "这个冲突已在另一设备上处理" in text(modal, "#conflict-note")
         assert not modal.query_one("#use", Button).display
-        assert str(modal.query_one("#keep", Button).label) == "关闭 (K)"
+        assert str(modal.query_one("#keep", Button).label) == "关闭 (k)"
         await pilot.press("u")  # nothing to take any more
         await pilot.pause()
         assert a.screen is modal

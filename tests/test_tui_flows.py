@@ -491,8 +491,9 @@ async def test_help_lists_every_screen_key_and_palette_navigates(app: CivtuiApp)
             [str(cell) for cell in helpscreen.query_one("#keys", DataTable).get_row_at(i)]
             for i in range(helpscreen.query_one("#keys", DataTable).row_count)
         ]
-        assert ["首页", "v", "记录探访"] in [list(r) for r in rows]
-        assert any(r[1] == "Ctrl+S" and r[2] == "保存" for r in rows)
+        # The page F1 was pressed on first, in plain words (the tooltip, not the footer's word).
+        assert rows[0] == ["本页：首页", "v", "为选中的人记录探访或儿童随访"]
+        assert any(r[1] == "Ctrl+S" and r[2] == "校验并保存" for r in rows)
         keys = [r[1] for r in rows]
         # Keys as the keyboard says them, each listed once.
         assert not {"question_mark", "slash", "plus"} & {k for r in keys for k in r.split(" / ")}

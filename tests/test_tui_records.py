@@ -17,6 +17,7 @@ from civtui.domain.models import Person, Visit
 from db import queries
 from screens.confirm import ConfirmModal, ReasonModal
 from screens.dashboard import DashboardScreen
+from screens.followups import FollowUpScreen
 from screens.person import PersonScreen
 from screens.record import RecordScreen
 from screens.roster import RosterScreen
@@ -235,21 +236,20 @@ async def test_a_new_follow_up_appears_in_the_list_and_leaves_it_when_marked_don
         await pilot.pause()
         [visit] = [v for v in app.store.all(Visit, "person_id = ?", [old.id]) if v.follow_up_needed]
         assert visit.follow_up_note == "联系村委修屋顶"
-        await pilot.press("ctrl+d")
+        await pilot.press("ctrl+o")
         await pilot.pause()
-        dash = app.screen
-        assert isinstance(dash, DashboardScreen)
-        listed = [f.record_id for f in dash.follow_ups]
-        assert visit.id in listed
-        table = dash.query_one("#followups", DataTable)
+        assert isinstance(app.screen, DashboardScreen)
         await pilot.press("f")
         await pilot.pause()
-        assert dash.focused is table
-        table.move_cursor(row=listed.index(visit.id))
+        screen = app.screen
+        assert isinstance(screen, FollowUpScreen)
+        listed = [f.record_id for f in screen.shown]
+        assert visit.id in listed
+        screen.query_one("#items", DataTable).move_cursor(row=listed.index(visit.id))
         keys = Keyboard(pilot)
-        await keys.press("x")
-        assert keys.count == 1
-        assert visit.id not in [f.record_id for f in dash.follow_ups]
+        await keys.press("x", "y")
+        assert keys.count == 2
+        assert visit.id not in [f.record_id for f in screen.shown]
         done = app.store.get(Visit, visit.id)
         assert done is not None and done.follow_up_done_on == TODAY
         # Recorded: a change on its way to the server, like any edit.
@@ -263,11 +263,12 @@ async def test_enter_on_a_follow_up_opens_its_record(app: CivtuiApp) -> None:
     app.store.save(visit)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        dash = app.screen
-        assert isinstance(dash, DashboardScreen)
         await pilot.press("f")
-        table = dash.query_one("#followups", DataTable)
-        table.move_cursor(row=[f.record_id for f in dash.follow_ups].index(visit.id))
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, FollowUpScreen)
+        table = screen.query_one("#items", DataTable)
+        table.move_cursor(row=[f.record_id for f in screen.shown].index(visit.id))
         await pilot.press("enter")
         await pilot.pause()
         record = app.screen
@@ -276,7 +277,11 @@ async def test_enter_on_a_follow_up_opens_its_record(app: CivtuiApp) -> None:
         await pilot.pause()
         await pilot.press("escape")
         await pilot.pause()
-        assert visit.id not in [f.record_id for f in dash.follow_ups]
+        assert visit.id not in [f.record_id for f in screen.shown]
+        # Undone from the list, though it was marked on the record's page.
+        await pilot.press("z")
+        await pilot.pause()
+        assert visit.id in [f.record_id for f in screen.shown]
 
 
 async def test_history_shows_what_sync_brought_from_another_laptop(app: CivtuiApp) -> None:

@@ -94,6 +94,17 @@ def mark_follow_up_done(store: Store, record: Visit | ChildCheck, day: dt.date) 
     store.save(now.revise(context={"today": day}, follow_up_done_on=day))
 
 
+def reopen_follow_up(store: Store, record: Visit | ChildCheck, today: dt.date) -> None:
+    """Undo `mark_follow_up_done`: the follow-up is open again, synced like any edit.
+
+    Only a follow-up still marked done is reopened: one never marked, or reopened already
+    (a second undo, a sync in between), is left as it is."""
+    now = current(store, record)
+    if not now.follow_up_needed or now.follow_up_done_on is None:
+        return
+    store.save(now.revise(context={"today": today}, follow_up_done_on=None))
+
+
 def history(store: Store, record: Record) -> list[Step]:
     """Who changed which field of `record` when, from which laptop, oldest first."""
     return record_history(store, record.table, record.id)
