@@ -482,6 +482,7 @@ def plan(
             # lost it, and the laptop that made it has not sent it again yet. The laptop
             # waits for the record to arrive, then sends the edit again.
             raise Rejected(Code.RECORD_MISSING, table=change.table, id=change.record_id)
+        change = _without_blanks_over_set(spec, row.data, change)
         merged = {**row.data, **change.fields, "id": change.record_id}
         after = _village_of(places, spec, merged)
         _check_access(row, after, allowed, spec, merged)
@@ -508,6 +509,24 @@ def plan(
         reason = Reason.of(Code.CONFLICT, table=change.table, fields=[c["field"] for c in lost])
     status: Status = "conflict" if lost else "accepted"
     return Plan(data, stamps, village, deleted, lost, status, reason)
+
+
+def _without_blanks_over_set(spec: Synced, held: Mapping[str, Any], change: Change) -> Change:
+    """`change` without the blank values it would write over set ones (`kept_when_blank`).
+
+    A laptop set up without a village's township sends the village with an empty one,
+    stamped later than the township the others gave it; by stamps alone it would win on
+    the server and, through the pull, on every laptop. A blank is no news: the set value
+    stays, and the pull brings it to the laptop that sent the blank."""
+    blank = {
+        name
+        for name in spec.kept_when_blank
+        if name in change.fields and not str(change.fields[name] or "").strip() and held.get(name)
+    }
+    if not blank:
+        return change
+    kept = {name: value for name, value in change.fields.items() if name not in blank}
+    return change.model_copy(update={"fields": kept})
 
 
 def _partial(change: Change) -> bool:
