@@ -88,13 +88,27 @@ class _Month:
     full_ids: bool = False
 
     @classmethod
-    def read(cls, store: Store, month: dt.date, today: dt.date, full_ids: bool = False) -> _Month:
+    def read(
+        cls,
+        store: Store,
+        month: dt.date,
+        today: dt.date,
+        full_ids: bool = False,
+        village: str | None = None,
+    ) -> _Month:
+        """The month of every village the store holds, or of `village` alone."""
+        names = _chosen(queries.village_names(store), village)
+        standing = reports.month_standings(store, month, today)
         return cls(
             store,
             month,
-            {r.id: r for r in queries.person_rows(store, today)},
-            queries.village_names(store),
-            reports.month_standings(store, month, today),
+            {
+                r.id: r
+                for r in queries.person_rows(store, today)
+                if village is None or r.village_code == village
+            },
+            names,
+            {code: s for code, s in standing.items() if code in names},
             {p.id: p for p in store.all(Person)},
             full_ids,
         )
@@ -111,6 +125,13 @@ class _Month:
             p = self.people.get(record.person_id)
             if p is not None:
                 yield record, p, self.names.get(p.village_code, p.village_code)
+
+
+def _chosen(names: dict[str, str], village: str | None) -> dict[str, str]:
+    """The villages a ledger covers: all, or `village` alone (KeyError if not held)."""
+    if village is None:
+        return names
+    return {village: names[village]}
 
 
 def _sex(code: str) -> str:
@@ -216,13 +237,20 @@ def _id(person: PersonRow | Person, full: bool) -> str:
     return person.id_number if full else person.masked_id
 
 
-def visits(store: Store, month: dt.date, today: dt.date, *, full_ids: bool = False) -> list[Sheet]:
+def visits(
+    store: Store,
+    month: dt.date,
+    today: dt.date,
+    *,
+    full_ids: bool = False,
+    village: str | None = None,
+) -> list[Sheet]:
     """探访台账: one row per visit in the month, then coverage, then who is still due.
 
     Laid out as township ledgers are printed: 序号, who (性别, 年龄, 住址, 联系电话), the
     visit, 存在问题 and 处理情况 as their own columns, and two columns to sign.
     """
-    ctx = _Month.read(store, month, today, full_ids)
+    ctx = _Month.read(store, month, today, full_ids, village)
     ledger = Sheet(
         "探访台账",
         [
@@ -283,10 +311,15 @@ def visits(store: Store, month: dt.date, today: dt.date, *, full_ids: bool = Fal
 
 
 def child_checks(
-    store: Store, month: dt.date, today: dt.date, *, full_ids: bool = False
+    store: Store,
+    month: dt.date,
+    today: dt.date,
+    *,
+    full_ids: bool = False,
+    village: str | None = None,
 ) -> list[Sheet]:
     """儿童随访台账: one row per check in the month, coverage of child categories, who is due."""
-    ctx = _Month.read(store, month, today, full_ids)
+    ctx = _Month.read(store, month, today, full_ids, village)
     ledger = Sheet(
         "儿童随访台账",
         [
@@ -356,9 +389,10 @@ def needs(
     statuses: set[NeedStatus] | None = None,
     *,
     full_ids: bool = False,
+    village: str | None = None,
 ) -> list[Sheet]:
     """老人需求台账: each need with its current status, then every status step."""
-    names = queries.village_names(store)
+    names = _chosen(queries.village_names(store), village)
     villages = "、".join(names.values())
     ledger = Sheet(
         "老人需求台账",
@@ -395,7 +429,7 @@ def needs(
         if statuses and n.status not in statuses:
             continue
         p = people.get(n.person_id)
-        if p is None:
+        if p is None or (village is not None and p.village_code != village):
             continue
         shown[n.id] = n
         ledger.rows.append(
