@@ -112,3 +112,18 @@ def test_pull_never_blanks_a_set_township(world: tuple[Server, Laptop, Laptop]) 
     assert village is not None
     # The rest of the record is the server's; only the blank is refused.
     assert (village.name, village.township) == ("海星村（更名）", TOWNSHIP)
+
+
+def test_a_township_that_arrives_after_the_blank_still_stands(
+    world: tuple[Server, Laptop, Laptop],
+) -> None:
+    """The laptop set up without a township syncs first; the one with it, later, though
+    its village record is older."""
+    server, first, second = world
+    second.sync(server)
+    assert server.records()[("villages", VILLAGE_A)].data["township"] == ""
+    assert first.sync(server).rejected == 0
+    assert server.records()[("villages", VILLAGE_A)].data["township"] == TOWNSHIP
+    second.sync(server)
+    assert (_township(first), _township(second)) == (TOWNSHIP, TOWNSHIP)
+    assert not [c for c in server.conflicts() if c["field"] == "township"]

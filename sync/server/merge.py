@@ -500,6 +500,7 @@ def plan(
         else:
             _validate(change.table, merged, change.fields, row.data)
             lost = _merge(data, stamps, change, stamp, device, version)
+            lost = _set_over_blank(spec, data, stamps, change, [str(stamp), device, version], lost)
             data["id"] = change.record_id
             village = after
     reason = None
@@ -527,6 +528,28 @@ def _without_blanks_over_set(spec: Synced, held: Mapping[str, Any], change: Chan
         return change
     kept = {name: value for name, value in change.fields.items() if name not in blank}
     return change.model_copy(update={"fields": kept})
+
+
+def _set_over_blank(
+    spec: Synced,
+    data: dict[str, Any],
+    stamps: dict[str, list[Any]],
+    change: Change,
+    stamp: list[Any],
+    lost: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The other half of `_without_blanks_over_set`: a value for a `kept_when_blank` field
+    the server holds blank is taken even when its stamp is older (the laptop set up without
+    a township synced first); returns `lost` without the blank it replaced."""
+    taken = {
+        name
+        for name in spec.kept_when_blank
+        if str(change.fields.get(name) or "").strip() and not str(data.get(name) or "").strip()
+    }
+    for name in taken:
+        data[name] = change.fields[name]
+        stamps[name] = stamp
+    return [c for c in lost if c["field"] not in taken]
 
 
 def _partial(change: Change) -> bool:
