@@ -474,6 +474,11 @@ CLI_STRINGS: dict[str, tuple[str, str]] = {
         "give the column a header (such as the guardian's phone) and import again, or make "
         "sure it is not needed",
     ),
+    # -- ledgers a township signs: one village's ledger
+    "cli.village_unknown": (
+        "--village：本档案没有代码为“{code}”的村(社区)；请改用其中之一：{known}",
+        "--village: this profile holds no village with code {code!r}; use one of: {known}",
+    ),
 }
 
 #: The English of the commands' help texts, by their Chinese text as written in the code
@@ -555,6 +560,10 @@ CLI_HELP_EN: dict[str, str] = {
     "各村(社区)、各类别的探访覆盖率。": "Visit coverage by village and category.",
     "政策找人：看起来符合某类别却未标记的人（以及已不符合的标记）。": (
         "People who look eligible for a category they lack (and flags that no longer fit)."
+    ),
+    # -- ledgers a township signs
+    "只导出这个村(社区)（12位代码）；默认本档案的全部村(社区)。": (
+        "Only this village (its 12-digit code); default: every village of this profile."
     ),
 }
 

@@ -60,7 +60,19 @@ SERVER_STRINGS: dict[str, tuple[str, str]] = {
     ),
     "township.col.village": ("村(社区)", "Village"),
     "township.col.overdue": ("逾期", "Overdue"),
-    "township.all": ("全乡镇", "Whole township"),
+    "township.all": ("全部乡镇", "All townships"),
+    # -- ledgers a township signs
+    "township.village_unknown": (
+        "--village：服务器上（所选乡镇中）没有代码为“{code}”的村(社区)；请改用其中之一：{known}",
+        "--village: the server holds no village with code {code!r} (in the township chosen); "
+        "use one of: {known}",
+    ),
+    "township.unnamed": ("（村记录未填乡镇）", "(no township in the village record)"),
+    "township.col.township": ("乡镇(街道)", "Township"),
+    "township.col.last_contact": ("上次探访/随访", "Last contact"),
+    "township.overdue.people": ("{village}逾期未访 {n} 人", "{village}: {n} overdue"),
+    "township.never": ("从未", "never"),
+    "township.sep": ("、", ", "),
 }
 
 #: The English of `civtui server ...` help texts, by their Chinese as written in the code
@@ -107,13 +119,6 @@ SERVER_HELP_EN: dict[str, str] = {
     "乡镇视角：各村(社区)的覆盖率与逾期，规则与各村电脑相同。": (
         "The township's view: coverage and overdue visits per village, by the laptops' rules."
     ),
-    "每个村(社区)、每个类别的探访覆盖率，及全乡镇合计。": (
-        "Visit coverage per village and category, and the township's total."
-    ),
-    "每个村(社区)本月应访、已访和逾期未访（上一周期也未访）的人数：哪个村落后了。": (
-        "Per village: due, visited, and overdue (not visited last period either) this month: "
-        "which village is behind."
-    ),
     "只看这个乡镇(街道)的村(社区)（按村记录中的乡镇名）；默认全部。": (
         "Only this township's villages (by the township named in the village records); "
         "default: all."
@@ -126,4 +131,15 @@ SERVER_HELP_EN: dict[str, str] = {
     ),
     "全乡镇儿童随访台账。": "The township's child check ledger.",
     "全乡镇老人需求台账。": "The township's elder needs ledger.",
+    # -- ledgers a township signs
+    "只看这个村(社区)（12位代码）；默认所选乡镇的全部村(社区)。": (
+        "Only this village (its 12-digit code); default: every village of the township chosen."
+    ),
+    "每个村(社区)、每个类别的探访覆盖率，各乡镇小计，及合计。": (
+        "Visit coverage of each village and category, each township's subtotal, and the total."
+    ),
+    "每个村(社区)本月应访、已访和逾期未访（上一周期也未访）的人数，及逾期者名单。": (
+        "Each village's people due, visited and overdue this month (missed the previous "
+        "period too), and who is overdue."
+    ),
 }

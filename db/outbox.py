@@ -295,7 +295,10 @@ def apply_page(
         ready, held = _sort_out(store, candidates, unsent)
         # A record with a delete on its way is left as it is here.
         taken = [r for r in ready if "*" not in unsent.get((r.table, r.record_id), ())]
-        store.apply_remote(taken, {key: frozenset(names) for key, names in unsent.items()})
+        keep = {key: set(names) for key, names in unsent.items()}
+        for key, names in _set_under_blank(store, taken).items():
+            keep.setdefault(key, set()).update(names)
+        store.apply_remote(taken, {key: frozenset(names) for key, names in keep.items()})
         were_held = {(r.table, r.record_id) for r in waiting}
         _hold(store, were_held, ready, [*held, *unknown])
         if refused & were_held:
@@ -313,6 +316,33 @@ def apply_page(
         _note_arrived(store, [r for r in known if (r.table, r.record_id) not in refused])
         store.set_meta(PULL_CURSOR, str(cursor))
     return outcome
+
+
+def _set_under_blank(store: Store, records: Sequence[Remote]) -> dict[tuple[str, str], set[str]]:
+    """Of these records, the fields this laptop has set that they would blank
+    (`Synced.kept_when_blank`): the same rule as the server's merge, for a server that
+    took a blank before it had the rule, so a village's township stays where it is known."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for r in records:
+        kind = RECORD_TYPES.get(r.table)
+        spec = kind.synced if kind is not None else None
+        if spec is None or not spec.kept_when_blank:
+            continue
+        blank = [
+            n for n in spec.kept_when_blank if n in r.fields and not str(r.fields[n] or "").strip()
+        ]
+        if not blank:
+            continue
+        # Field and table names are the domain's own (`Synced`), never a server's.
+        columns = ", ".join(f"[{n}]" for n in blank)
+        rows = list(
+            store.db.query(f"SELECT {columns} FROM [{r.table}] WHERE id = ?", [r.record_id])
+        )
+        if rows:
+            kept = {n for n in blank if rows[0][n]}
+            if kept:
+                found.setdefault((r.table, r.record_id), set()).update(kept)
+    return found
 
 
 def _within(

@@ -183,3 +183,47 @@ def test_bad_month_and_bad_file_kind_are_explained(db: Any, tmp_path: Path) -> N
     assert too_early.exit_code == 2 and "2021-11 以后" in too_early.output
     bad_kind = run("export", "visits", "-o", str(tmp_path / "x.pdf"))
     assert bad_kind.exit_code == 2 and ".xlsx" in bad_kind.output
+
+
+def test_village_option_exports_that_village_alone(db: Any, tmp_path: Path) -> None:
+    villages = dict(db.execute("SELECT id, name FROM villages WHERE deleted = 0").fetchall())
+    assert len(villages) > 1
+    code, name = sorted(villages.items())[1]
+    out = tmp_path / "one.xlsx"
+    result = run("export", "visits", "--month", MONTH, "--village", code, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    book = load_workbook(out)
+    expected = db.execute(
+        "SELECT count(*) FROM visits v JOIN persons p ON p.id = v.person_id "
+        "WHERE v.deleted = 0 AND v.visit_date LIKE ? AND p.village_code = ?",
+        [f"{MONTH}-%", code],
+    ).fetchone()[0]
+    rows = body(book["探访台账"])
+    assert len(rows) == expected > 0 and {r[1] for r in rows} == {name}
+    assert {r[0] for r in book["覆盖率"].iter_rows(min_row=3, values_only=True)} == {name}
+    assert {r[1] for r in body(book["待访名单"])} <= {name}
+    assert str(book["探访台账"]["A1"].value).startswith(f"{name}{TODAY:%Y年%m月}")
+    needs = tmp_path / "needs.csv"
+    assert run("export", "needs", "--village", code, "-o", str(needs)).exit_code == 0
+    with needs.open(encoding="utf-8-sig") as handle:
+        assert {row[1] for row in list(csv.reader(handle))[1:]} == {name}
+
+
+def test_village_option_names_the_villages_it_takes(db: Any, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "--lang",
+            "en",
+            "export",
+            "child-checks",
+            "--village",
+            "=1+2",
+            "-o",
+            str(tmp_path / "x.xlsx"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "--village" in result.output and "'=1+2'" in result.output
+    assert all(code in result.output for (code,) in db.execute("SELECT id FROM villages"))
+    assert not (tmp_path / "x.xlsx").exists()

@@ -8,6 +8,7 @@ words. Needs LibreOffice (`soffice`) and poppler-utils (`pdfinfo`, `pdftotext`);
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -20,7 +21,10 @@ from click.testing import CliRunner, Result
 from openpyxl import load_workbook
 
 from civtui.cli import main
+from civtui.excel.export import Ledger, export_ledger
+from db import Store
 from tests.conftest import TODAY
+from tests.test_ledger_layout import LONG_NOTE, visits_with_notes
 
 TOOLS = ("soffice", "pdfinfo", "pdftotext")
 A4_LANDSCAPE = (841.89, 595.28)
@@ -115,12 +119,80 @@ def test_every_exported_ledger_prints_on_a4_landscape_one_page_wide(
                 re.sub(r"\s+", "", h[0]) in text and re.sub(r"\s+", "", h[-1]) in text
                 for h in headers
             ), where
+        numbered_per_sheet(book, texts)
         everything = "".join(texts)
         for title in titles:
             assert title in everything, (pdf.name, title)
         for header in headers:
             assert all(re.sub(r"\s+", "", h) in everything for h in header), pdf.name
         assert all(v in everything for v in villages)
-    visits = "".join(page_text(tmp_path / "visits.pdf", n) for n in range(1, 3))
+    visits_pdf = tmp_path / "visits.pdf"
+    visits = "".join(page_text(visits_pdf, n) for n in range(1, len(pages(visits_pdf)) + 1))
     for words in ("2026年11月探访台账", "存在问题", "处理情况", "探访人签字", "填表人", "审核人"):
         assert words in visits, words
+
+
+def numbered_per_sheet(book: Path, texts: list[str]) -> list[list[int]]:
+    """The page numbers the PDF of `book` prints, sheet by sheet, each sheet's pages saying
+    第 x 页，共 n 页 with n its own count (not the workbook's)."""
+    said = [re.findall(r"第(\d+)页，共(\d+)页", text) for text in texts]
+    assert all(len(s) == 1 for s in said), said
+    runs: list[list[tuple[int, int]]] = []
+    for [(page, total)] in said:
+        if page == "1":
+            runs.append([])
+        runs[-1].append((int(page), int(total)))
+    assert len(runs) == len(load_workbook(book).worksheets), said
+    for run_ in runs:
+        assert run_ == [(n, len(run_)) for n in range(1, len(run_) + 1)], said
+    return [[page for page, _ in run_] for run_ in runs]
+
+
+def words(pdf: Path) -> list[str]:
+    """The PDF's words (for CJK text: its printed lines) in the order they are drawn, but
+    the footers (第 x 页，共 y 页)."""
+    out = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    found = " ".join(html.unescape(w) for w in re.findall(r"<word [^>]*>([^<]*)</word>", out))
+    return re.sub(r"第 \d+ 页，共 \d+ 页", " ", found).split()
+
+
+def convert(tmp_path: Path, *books: Path) -> None:
+    """The books as PDFs beside them, as LibreOffice prints them."""
+    profile = tmp_path / "lo-profile"
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            *map(str, books),
+        ],
+        capture_output=True,
+        check=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.slow
+def test_a_2000_character_note_prints_whole_and_pages_count_per_sheet(
+    store: Store, tmp_path: Path, tools: None
+) -> None:
+    visits_with_notes(store, [LONG_NOTE, *["一切正常"] * 40, LONG_NOTE])
+    book = tmp_path / "long.xlsx"
+    export_ledger(store, Ledger.VISITS, book, month=TODAY, today=TODAY)
+    convert(tmp_path, book)
+    pdf = book.with_suffix(".pdf")
+    texts = [page_text(pdf, n) for n in range(1, len(pages(pdf)) + 1)]
+    # Both notes are on paper, whole and in order: nothing cut off by a row's height. Read
+    # line by line (a cell's other columns print between its lines), keeping the lines
+    # made only of the note's characters.
+    alphabet = set(LONG_NOTE)
+    lines = [line for line in words(pdf) if set(line) <= alphabet and not line.isdigit()]
+    assert "".join(lines) == LONG_NOTE * 2
+    assert len(numbered_per_sheet(book, texts)[0]) >= 3

@@ -427,7 +427,7 @@ def test_every_server_help_text_has_its_english() -> None:
 
     assert [t for t in texts(server_group) if t not in CLI_HELP_EN] == []
     result = CliRunner().invoke(main, ["--lang", "en", "server", "report", "coverage", "--help"])
-    assert "Visit coverage per village and category" in result.output
+    assert "Visit coverage of each village and category" in result.output
 
 
 def test_a_served_app_keeps_its_startup_objects_out_of_the_collectors_passes(

@@ -12,9 +12,10 @@ from click.testing import CliRunner
 
 from civtui.cli import main
 from civtui.domain.choices import Frequency
-from civtui.domain.models import Record
+from civtui.domain.models import Record, Village
 from civtui.excel.export import Ledger, export_ledger
 from civtui.services import demo, reports
+from db import queries
 from tests.conftest import TODAY
 from tests.sync_harness import Device, Server, device, server
 
@@ -139,3 +140,63 @@ def test_a_township_the_server_does_not_know_is_named(server: Server, home: Path
          "--database", server.db_url],
     )  # fmt: skip
     assert result.exit_code == 1 and "No township “无此镇”" in result.output
+
+
+@pytest.mark.parametrize("server", ["sqlite"], indirect=True)
+def test_township_reports_say_what_they_cover_and_whom(
+    server: Server, home: Path, tmp_path: Path
+) -> None:
+    by_village = laptops(server)
+    townships = {
+        code: d.store.get(Village, code).township  # type: ignore[union-attr]
+        for code, d in by_village.items()
+    }
+    assert len(set(townships.values())) == 3
+
+    # Without --township: titled for every township, each with its own subtotal.
+    everyone = township_cli(server, "report", "coverage", "--json")
+    assert everyone["covers"] == "全部乡镇"
+    assert {t["township"] for t in everyone["townships"]} == set(townships.values())
+    for entry in everyone["townships"]:
+        codes = [c for c, name in townships.items() if name == entry["township"]]
+        own = [r for r in everyone["rows"] if r["village_code"] in codes]
+        assert totals(entry["total"]) == totals(own)
+    text = township_cli(server, "report", "coverage")
+    assert "全部乡镇2026年11月探访覆盖率" in text and "全乡镇2026" not in text
+    assert all(name in text for name in townships.values())
+
+    # Overdue: the names, ID numbers masked, as many as the count, village by village.
+    overdue = township_cli(server, "report", "overdue", "--json")
+    assert overdue["covers"] == "全部乡镇"
+    listed = 0
+    for row in overdue["rows"]:
+        code = row["village_code"]
+        assert row["township"] == townships[code]
+        assert len(row["people"]) == row["overdue"]
+        held = {p.masked_id: p for p in queries.person_rows(by_village[code].store, TODAY)}
+        for person in row["people"]:
+            assert "*" in person["id_number"]
+            assert held[person["id_number"]].name == person["name"]
+        listed += len(row["people"])
+    assert listed > 0
+    text = township_cli(server, "report", "overdue")
+    full_ids = [
+        p.id_number for d in by_village.values() for p in queries.person_rows(d.store, TODAY)
+    ]
+    assert not any(number in text for number in full_ids)
+    first = next(r for r in overdue["rows"] if r["people"])
+    assert first["people"][0]["name"] in text and first["people"][0]["id_number"] in text
+    assert f"{first['village']}逾期未访 {first['overdue']} 人" in text
+
+    # One village's ledger from the server is that laptop's own ledger, cell for cell.
+    code, laptop = next(iter(by_village.items()))
+    mine, theirs = tmp_path / "laptop.xlsx", tmp_path / "village.xlsx"
+    export_ledger(laptop.store, Ledger.VISITS, mine, month=MONTH, today=TODAY)
+    township_cli(server, "export", "visits", "--village", code, "-o", str(theirs))
+    assert cells(theirs) == cells(mine) and len(cells(mine)) > 1
+    refused = CliRunner().invoke(
+        main,
+        ["--lang", "en", "server", "export", "needs", "--village", "330000000000",
+         "-o", str(tmp_path / "x.xlsx"), "--database", server.db_url],
+    )  # fmt: skip
+    assert refused.exit_code == 2 and "--village" in refused.output and code in refused.output

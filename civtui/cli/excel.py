@@ -202,19 +202,26 @@ def export_group() -> None:
 
 
 def _output_option(func: Callable[..., None]) -> Callable[..., None]:
+    only = click.option(
+        "--village",
+        metavar="CODE",
+        help="只导出这个村(社区)（12位代码）；默认本档案的全部村(社区)。",
+    )
     full = click.option(
         "--full-ids",
         is_flag=True,
         help="写出完整身份证号（默认只显示前6位和后4位）；文件不加密，请妥善保管。",
     )
-    return full(
-        click.option(
-            "-o",
-            "--output",
-            type=click.Path(dir_okay=False, path_type=Path),
-            required=True,
-            help=".xlsx（含覆盖率和待访名单）或 .csv（仅台账）。",
-        )(func)
+    return only(
+        full(
+            click.option(
+                "-o",
+                "--output",
+                type=click.Path(dir_okay=False, path_type=Path),
+                required=True,
+                help=".xlsx（含覆盖率和待访名单）或 .csv（仅台账）。",
+            )(func)
+        )
     )
 
 
@@ -226,8 +233,14 @@ def _export(
     statuses: set[NeedStatus] | None = None,
     *,
     full_ids: bool = False,
+    village: str | None = None,
 ) -> None:
     with profile_store(obj, personal=True) as store:
+        if village is not None:
+            known = {v.id: v.name for v in store.all(Village)}
+            if village not in known:
+                choices = "、".join(f"{code}（{name}）" for code, name in sorted(known.items()))
+                fail(obj.t("cli.village_unknown", code=village, known=choices), 2)
         if ledger is not Ledger.NEEDS:
             # A month that has ended is closed first: its figures are kept as its 月报.
             reports.close_past_months(store, obj.clock.today())
@@ -240,6 +253,7 @@ def _export(
                 today=obj.clock.today(),
                 statuses=statuses,
                 full_ids=full_ids,
+                village=village,
             )
         except (ValueError, OSError) as exc:
             fail(text(exc, obj.lang), 2)
@@ -254,18 +268,24 @@ def _export(
 @click.option("--month", help="年月，如 2026-11（默认本月）。")
 @_output_option
 @click.pass_obj
-def export_visits(obj: Context, month: str | None, output: Path, full_ids: bool) -> None:
+def export_visits(
+    obj: Context, month: str | None, output: Path, full_ids: bool, village: str | None
+) -> None:
     """探访台账、各类别覆盖率、待访名单。"""
-    _export(obj, Ledger.VISITS, output, parse_month(month, obj), full_ids=full_ids)
+    when = parse_month(month, obj)
+    _export(obj, Ledger.VISITS, output, when, full_ids=full_ids, village=village)
 
 
 @export_group.command("child-checks")
 @click.option("--month", help="年月，如 2026-11（默认本月）。")
 @_output_option
 @click.pass_obj
-def export_child_checks(obj: Context, month: str | None, output: Path, full_ids: bool) -> None:
+def export_child_checks(
+    obj: Context, month: str | None, output: Path, full_ids: bool, village: str | None
+) -> None:
     """儿童随访台账、儿童类别覆盖率、待随访名单。"""
-    _export(obj, Ledger.CHILD_CHECKS, output, parse_month(month, obj), full_ids=full_ids)
+    when = parse_month(month, obj)
+    _export(obj, Ledger.CHILD_CHECKS, output, when, full_ids=full_ids, village=village)
 
 
 @export_group.command("needs")
@@ -278,10 +298,13 @@ def export_child_checks(obj: Context, month: str | None, output: Path, full_ids:
 )
 @_output_option
 @click.pass_obj
-def export_needs(obj: Context, statuses: tuple[str, ...], output: Path, full_ids: bool) -> None:
+def export_needs(
+    obj: Context, statuses: tuple[str, ...], output: Path, full_ids: bool, village: str | None
+) -> None:
     """老人需求台账及办理记录。"""
     wanted = {NeedStatus(s) for s in statuses} or None
-    _export(obj, Ledger.NEEDS, output, obj.clock.today(), wanted, full_ids=full_ids)
+    today = obj.clock.today()
+    _export(obj, Ledger.NEEDS, output, today, wanted, full_ids=full_ids, village=village)
 
 
 # -- report -------------------------------------------------------------------

@@ -23,11 +23,13 @@ from civtui.cli import bundle as _bundle  # noqa: F401
 from civtui.cli.common import Context, echo, fail, shown
 from civtui.cli.excel import parse_month
 from civtui.domain.choices import Category, Frequency
+from civtui.domain.models import Village
 from civtui.domain.policy import Group, Tally
 from civtui.excel.export import Ledger, export_ledger
 from civtui.services import reports
 from civtui.services.reports import CoverageRow
-from db import Store, open_store
+from db import Store, open_store, queries, standings
+from db.queries import PersonRow
 from db.standings import Standings
 from sync.server.cli import database, server_group
 
@@ -36,8 +38,11 @@ TOWNSHIP_CODE = "*"
 
 
 @contextmanager
-def township_store(obj: Context, url: str | None, township: str | None) -> Iterator[Store]:
-    """A temporary store holding the server's records of `township` (every village if None)."""
+def township_store(
+    obj: Context, url: str | None, township: str | None, village: str | None = None
+) -> Iterator[Store]:
+    """A temporary store holding the server's records of `township` (every village if None),
+    or of its one village `village`."""
     from sync.server import township as on_server
     from sync.server.cli import _engine
 
@@ -48,6 +53,11 @@ def township_store(obj: Context, url: str | None, township: str | None) -> Itera
         fail(obj.t("township.none"))
     if not chosen:
         fail(obj.t("township.unknown", township=township))
+    if village is not None:
+        if village not in chosen:
+            known = "、".join(f"{v.code}（{v.name}）" for v in found if v.code in chosen)
+            fail(obj.t("township.village_unknown", code=village, known=known), 2)
+        chosen = {village}
     # A folder only this user can read (mkdtemp is 0700), removed with all it holds.
     with tempfile.TemporaryDirectory(prefix="civtui-township-") as folder:
         store = open_store(Path(folder) / "township.db", obj.clock)
@@ -76,12 +86,30 @@ def township_total(rows: list[CoverageRow], label: str) -> list[CoverageRow]:
 township_option = click.option(
     "--township", help="只看这个乡镇(街道)的村(社区)（按村记录中的乡镇名）；默认全部。"
 )
+village_option = click.option(
+    "--village", metavar="CODE", help="只看这个村(社区)（12位代码）；默认所选乡镇的全部村(社区)。"
+)
 month_option = click.option("--month", help="年月，如 2026-11（默认本月）。")
 
 
 @server_group.group("report")
 def report_group() -> None:
     """乡镇视角：各村(社区)的覆盖率与逾期，规则与各村电脑相同。"""
+
+
+def _townships(store: Store) -> dict[str, str]:
+    """Each village's township, as its record on the server names it ("" if none)."""
+    return {v.id: v.township for v in store.all(Village)}
+
+
+def _title_of(obj: Context, township: str | None, townships: set[str]) -> str:
+    """What a report covers: the township asked for, the one township its villages are
+    in, or every township (全部乡镇) — never 全乡镇 over villages of several townships."""
+    if township is not None:
+        return township
+    if len(townships) == 1 and "" not in townships:
+        return next(iter(townships))
+    return obj.t("township.all")
 
 
 @report_group.command("coverage")
@@ -93,25 +121,42 @@ def report_group() -> None:
 def report_coverage(
     obj: Context, url: str | None, month: str | None, township: str | None, as_json: bool
 ) -> None:
-    """每个村(社区)、每个类别的探访覆盖率，及全乡镇合计。"""
+    """每个村(社区)、每个类别的探访覆盖率，各乡镇小计，及合计。"""
     when = parse_month(month, obj)
     with township_store(obj, url, township) as store:
         rows = reports.coverage(store, when, obj.clock.today())
+        of = _townships(store)
     t = obj.t
-    total = township_total(rows, township or t("township.all"))
+    title_of = _title_of(obj, township, {of.get(r.village_code, "") for r in rows})
+    total = township_total(rows, title_of)
+    # Villages of several townships: each township's villages, then its subtotal.
+    groups: dict[str, list[CoverageRow]] = {}
+    for r in rows:
+        groups.setdefault(of.get(r.village_code, ""), []).append(r)
+    names = {name: name or t("township.unnamed") for name in groups}
+    subtotals = {name: township_total(group, names[name]) for name, group in groups.items()}
     if as_json:
         data = {
             "month": f"{when:%Y-%m}",
             "township": township,
+            "covers": title_of,
             "rows": [r.as_json() for r in rows],
+            "townships": [
+                {"township": name, "total": [r.as_json() for r in subtotals[name]]}
+                for name in sorted(groups)
+            ],
             "total": [r.as_json() for r in total],
         }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     keys = ("village", "rate_kind", "group", "category", "required", "contacted", "rate")
-    title = t("township.coverage.title", township=township or t("township.all"), month=when)
+    title = t("township.coverage.title", township=title_of, month=when)
     table = Table(*[t(f"cli.col.{k}") for k in keys], t("dash.late"), title=shown(title))
-    for r in [*rows, *total]:
+    several = len(groups) > 1
+    shown_rows: list[CoverageRow] = []
+    for name in sorted(groups):
+        shown_rows += groups[name] + (subtotals[name] if several else [])
+    for r in [*shown_rows, *total]:
         rate = f"{r.rate:.0%}" if r.rate is not None else "—"
         style = "bold" if r.category is None else ""
         who = t(f"group.{r.group}") if r.group else t("cli.total")
@@ -132,35 +177,89 @@ def report_coverage(
 def report_overdue(
     obj: Context, url: str | None, month: str | None, township: str | None, as_json: bool
 ) -> None:
-    """每个村(社区)本月应访、已访和逾期未访（上一周期也未访）的人数：哪个村落后了。"""
+    """每个村(社区)本月应访、已访和逾期未访（上一周期也未访）的人数，及逾期者名单。"""
     when = parse_month(month, obj)
+    today = obj.clock.today()
     with township_store(obj, url, township) as store:
-        standing = reports.month_standings(store, when, obj.clock.today())
+        standing = reports.month_standings(store, when, today)
         names = {code: name for code, name in _names(store).items() if code in standing}
+        of = _townships(store)
+        people = {p.id: p for p in queries.person_rows(store, today)}
+        late = {
+            code: [
+                item
+                for item in standings.work_list(store, s, village_code=code)
+                if item.overdue and item.person_id in people
+            ]
+            for code, s in standing.items()
+        }
     rows = [
         {
             "village_code": code,
             "village": names.get(code, code),
+            "township": of.get(code, ""),
             "required": monthly.required,
             "contacted": monthly.contacted,
             "overdue": s.overdue_count,
+            # Masked: the report leaves the server's database on a screen or in a file.
+            "people": [
+                {
+                    "name": people[item.person_id].name,
+                    "id_number": people[item.person_id].masked_id,
+                    "categories": [c.value for c in _categories(people[item.person_id])],
+                    "last_contact": item.last_contact.isoformat() if item.last_contact else None,
+                }
+                for item in late[code]
+            ],
         }
         for code, s in standing.items()
         for monthly in [_monthly_total(s)]
     ]
     rows.sort(key=lambda r: (-int(str(r["overdue"])), str(r["village_code"])))
+    title_of = _title_of(obj, township, {str(r["township"]) for r in rows})
     if as_json:
-        data = {"month": f"{when:%Y-%m}", "township": township, "rows": rows}
+        data = {"month": f"{when:%Y-%m}", "township": township, "covers": title_of, "rows": rows}
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     t = obj.t
+    console = Console()
+    several = len({r["township"] for r in rows}) > 1
     heads = [t(f"cli.col.{k}") for k in ("village", "required", "contacted")]
-    title = t("township.overdue.title", township=township or t("township.all"), month=when)
-    table = Table(*heads, t("township.col.overdue"), title=shown(title))
+    title = t("township.overdue.title", township=title_of, month=when)
+    table = Table(
+        *([t("township.col.township")] if several else []),
+        *heads,
+        t("township.col.overdue"),
+        title=shown(title),
+    )
     for r in rows:
         cells = (r["village"], r["required"], r["contacted"], r["overdue"])
-        table.add_row(*(shown(cell) for cell in cells))
-    Console().print(table)
+        place = [r["township"] or t("township.unnamed")] if several else []
+        table.add_row(*(shown(cell) for cell in [*place, *cells]))
+    console.print(table)
+    # Who, village by village: the names a township phones about.
+    for r in rows:
+        listed = r["people"]
+        assert isinstance(listed, list)
+        if not listed:
+            continue
+        keys = ("name", "id", "category")
+        who = Table(
+            *[t(f"cli.col.{k}") for k in keys],
+            t("township.col.last_contact"),
+            title=shown(t("township.overdue.people", village=r["village"], n=len(listed))),
+            title_justify="left",
+        )
+        for person in listed:
+            cats = t("township.sep").join(Category(c).label(obj.lang) for c in person["categories"])
+            last = person["last_contact"] or t("township.never")
+            who.add_row(*(shown(c) for c in (person["name"], person["id_number"], cats, last)))
+        console.print(who)
+
+
+def _categories(row: PersonRow) -> list[Category]:
+    order = list(Category)
+    return sorted(row.categories, key=order.index)
 
 
 def _monthly_total(s: Standings) -> Tally:
@@ -170,8 +269,6 @@ def _monthly_total(s: Standings) -> Tally:
 
 
 def _names(store: Store) -> dict[str, str]:
-    from db import queries
-
     return queries.village_names(store)
 
 
@@ -182,9 +279,9 @@ def export_group() -> None:
 
 def _export(
     obj: Context, url: str | None, township: str | None, ledger: Ledger, output: Path,
-    month: dt.date,
+    month: dt.date, village: str | None = None,
 ) -> None:  # fmt: skip
-    with township_store(obj, url, township) as store:
+    with township_store(obj, url, township, village) as store:
         try:
             rows = export_ledger(store, ledger, output, month=month, today=obj.clock.today())
         except (ValueError, OSError) as exc:
@@ -197,12 +294,18 @@ def _ledger_command(ledger: Ledger, help_text: str) -> None:
     @database
     @month_option
     @township_option
+    @village_option
     @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
     @click.pass_obj
     def command(
-        obj: Context, url: str | None, month: str | None, township: str | None, output: Path
+        obj: Context,
+        url: str | None,
+        month: str | None,
+        township: str | None,
+        village: str | None,
+        output: Path,
     ) -> None:
-        _export(obj, url, township, ledger, output, parse_month(month, obj))
+        _export(obj, url, township, ledger, output, parse_month(month, obj), village)
 
 
 _ledger_command(Ledger.VISITS, "全乡镇探访台账、各类别覆盖率、待访名单。")

@@ -132,6 +132,10 @@ class Synced:
     #: is its village and month): the copy that reaches the server first stands, and a
     #: later one from another laptop changes nothing and is no conflict.
     first_stands: bool = False
+    #: Fields a blank value never replaces once they are set, on the server or on a
+    #: laptop's pull: a laptop set up without them (a village's township, left out of
+    #: `civtui init`) sends a blank that is newer, not better, than what the others know.
+    kept_when_blank: tuple[str, ...] = ()
 
 
 class Record(BaseModel):
@@ -188,7 +192,7 @@ class Village(Record):
     """A village or community, identified by its 12-digit statistical division code."""
 
     table: ClassVar[str] = "villages"
-    synced: ClassVar[Synced | None] = Synced(village="id")
+    synced: ClassVar[Synced | None] = Synced(village="id", kept_when_blank=("township",))
 
     id: str = Field(title="村(社区)代码")
     name: Name = Field(title="村(社区)名称")

@@ -36,17 +36,19 @@ def export_ledger(
     today: dt.date,
     statuses: set[NeedStatus] | None = None,
     full_ids: bool = False,
+    village: str | None = None,
 ) -> int:
     """Write `ledger` for `month` to `path` (.xlsx or .csv); returns how many rows it lists.
 
-    ID numbers are masked unless `full_ids`: the file leaves the encrypted store.
+    ID numbers are masked unless `full_ids`: the file leaves the encrypted store. `village`:
+    that village's rows alone (a code the store holds), else every village's.
     Raises OSError when the file cannot be written, ValueError for an unknown file type.
     """
     if ledger is Ledger.VISITS:
-        sheets = ledgers.visits(store, month, today, full_ids=full_ids)
+        sheets = ledgers.visits(store, month, today, full_ids=full_ids, village=village)
     elif ledger is Ledger.CHILD_CHECKS:
-        sheets = ledgers.child_checks(store, month, today, full_ids=full_ids)
+        sheets = ledgers.child_checks(store, month, today, full_ids=full_ids, village=village)
     else:
-        sheets = ledgers.needs(store, today, statuses, full_ids=full_ids)
+        sheets = ledgers.needs(store, today, statuses, full_ids=full_ids, village=village)
     ledgers.write(path, sheets, ledger.heading(month))
     return len(sheets[0].rows)

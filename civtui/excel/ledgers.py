@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import TypeVar
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 
 from civtui.domain.choices import (
     Category,
@@ -86,13 +88,27 @@ class _Month:
     full_ids: bool = False
 
     @classmethod
-    def read(cls, store: Store, month: dt.date, today: dt.date, full_ids: bool = False) -> _Month:
+    def read(
+        cls,
+        store: Store,
+        month: dt.date,
+        today: dt.date,
+        full_ids: bool = False,
+        village: str | None = None,
+    ) -> _Month:
+        """The month of every village the store holds, or of `village` alone."""
+        names = _chosen(queries.village_names(store), village)
+        standing = reports.month_standings(store, month, today)
         return cls(
             store,
             month,
-            {r.id: r for r in queries.person_rows(store, today)},
-            queries.village_names(store),
-            reports.month_standings(store, month, today),
+            {
+                r.id: r
+                for r in queries.person_rows(store, today)
+                if village is None or r.village_code == village
+            },
+            names,
+            {code: s for code, s in standing.items() if code in names},
             {p.id: p for p in store.all(Person)},
             full_ids,
         )
@@ -109,6 +125,13 @@ class _Month:
             p = self.people.get(record.person_id)
             if p is not None:
                 yield record, p, self.names.get(p.village_code, p.village_code)
+
+
+def _chosen(names: dict[str, str], village: str | None) -> dict[str, str]:
+    """The villages a ledger covers: all, or `village` alone (KeyError if not held)."""
+    if village is None:
+        return names
+    return {village: names[village]}
 
 
 def _sex(code: str) -> str:
@@ -214,13 +237,20 @@ def _id(person: PersonRow | Person, full: bool) -> str:
     return person.id_number if full else person.masked_id
 
 
-def visits(store: Store, month: dt.date, today: dt.date, *, full_ids: bool = False) -> list[Sheet]:
+def visits(
+    store: Store,
+    month: dt.date,
+    today: dt.date,
+    *,
+    full_ids: bool = False,
+    village: str | None = None,
+) -> list[Sheet]:
     """探访台账: one row per visit in the month, then coverage, then who is still due.
 
     Laid out as township ledgers are printed: 序号, who (性别, 年龄, 住址, 联系电话), the
     visit, 存在问题 and 处理情况 as their own columns, and two columns to sign.
     """
-    ctx = _Month.read(store, month, today, full_ids)
+    ctx = _Month.read(store, month, today, full_ids, village)
     ledger = Sheet(
         "探访台账",
         [
@@ -281,10 +311,15 @@ def visits(store: Store, month: dt.date, today: dt.date, *, full_ids: bool = Fal
 
 
 def child_checks(
-    store: Store, month: dt.date, today: dt.date, *, full_ids: bool = False
+    store: Store,
+    month: dt.date,
+    today: dt.date,
+    *,
+    full_ids: bool = False,
+    village: str | None = None,
 ) -> list[Sheet]:
     """儿童随访台账: one row per check in the month, coverage of child categories, who is due."""
-    ctx = _Month.read(store, month, today, full_ids)
+    ctx = _Month.read(store, month, today, full_ids, village)
     ledger = Sheet(
         "儿童随访台账",
         [
@@ -354,9 +389,10 @@ def needs(
     statuses: set[NeedStatus] | None = None,
     *,
     full_ids: bool = False,
+    village: str | None = None,
 ) -> list[Sheet]:
     """老人需求台账: each need with its current status, then every status step."""
-    names = queries.village_names(store)
+    names = _chosen(queries.village_names(store), village)
     villages = "、".join(names.values())
     ledger = Sheet(
         "老人需求台账",
@@ -393,7 +429,7 @@ def needs(
         if statuses and n.status not in statuses:
             continue
         p = people.get(n.person_id)
-        if p is None:
+        if p is None or (village is not None and p.village_code != village):
             continue
         shown[n.id] = n
         ledger.rows.append(
@@ -443,27 +479,157 @@ _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 #: Points per printed line of 10-point text, and the lines a signature needs.
 _LINE_PT = 14.0
 _SIGN_LINES = 2
+#: Lines one row holds at most. Excel refuses rows over 409 pt and LibreOffice prints no
+#: more of a cell than its row shows; 24 lines (336 pt) leave room for a CJK face whose
+#: lines run taller than `_LINE_PT`. Longer text goes on to the rows below (`_split`).
+MAX_ROW_LINES = 24
+#: The heights of the rows above the table: the title, and the sign-off line below it.
+_TITLE_PT = 30.0
+_SIGN_OFF_PT = 28.0
+#: A4 landscape less the margins set below, in points, with room kept for the footer.
+_PAGE_WIDTH_PT = 841.89 - 2 * 0.4 * 72
+_PAGE_HEIGHT_PT = 595.28 - 2 * 0.6 * 72 - 24
 SIGN_OFF = "填表人：________________    审核人：________________    填表日期：______年____月____日"
+
+
+def _char_width(char: str) -> float:
+    return 2.0 if unicodedata.east_asian_width(char) in "WF" else 1.1
 
 
 def _text_width(text: str) -> float:
     """Width in Excel's column units: a CJK character takes two, others about one."""
-    return sum(2.0 if unicodedata.east_asian_width(c) in "WF" else 1.1 for c in text)
+    return sum(map(_char_width, text))
+
+
+#: What a line may break between: each CJK character, a run of other letters, a space.
+_PIECES = re.compile(
+    r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]+|\s"
+)
+
+
+def _wrapped(value: Cell, width: int) -> list[tuple[str, bool]]:
+    """The lines `value` takes in a column `width` units wide, each with whether a line
+    break of the text (not of the column) ends it.
+
+    Broken as a spreadsheet breaks them, a word of Latin letters or digits whole unless it
+    is wider than the column; joined again (`_joined`) they give back the text exactly.
+    """
+    text = "" if value is None else str(value)
+    usable = max(width - 1.5, 1.0)
+    lines: list[tuple[str, bool]] = []
+    for part in text.split("\n"):
+        line, used = "", 0.0
+        for piece in _PIECES.findall(part):
+            size = _text_width(piece)
+            if line and used + size > usable:
+                lines.append((line, False))
+                line, used = "", 0.0
+            while size > usable and len(piece) > 1:
+                # A word wider than the column breaks where the column ends.
+                cut = 1
+                while cut < len(piece) and _text_width(piece[: cut + 1]) <= usable:
+                    cut += 1
+                lines.append((piece[:cut], False))
+                piece = piece[cut:]
+                size = _text_width(piece)
+            line += piece
+            used += size
+        lines.append((line, True))
+    return lines
 
 
 def _lines(value: Cell, width: int) -> int:
     """How many wrapped lines `value` takes in a column `width` units wide."""
-    text = "" if value is None else str(value)
-    usable = max(width - 1.5, 1.0)
-    return sum(max(1, math.ceil(_text_width(part) / usable)) for part in text.split("\n"))
+    return len(_wrapped(value, width))
+
+
+def _joined(lines: list[tuple[str, bool]]) -> str:
+    return "".join(
+        text + ("\n" if ends and n < len(lines) - 1 else "") for n, (text, ends) in enumerate(lines)
+    )
+
+
+def _split(row: Sequence[Cell], widths: Sequence[int]) -> list[list[Cell]]:
+    """`row` as printed rows of at most `MAX_ROW_LINES` lines each.
+
+    A cell longer than that (a 2,000-character note) goes on in the same column of the rows
+    below, whose first cell says which row they continue (`12续`); every other cell is
+    written once, on the first. Nothing is cut: the pieces joined are the text.
+    """
+    wrapped = [
+        _wrapped(v, w) if isinstance(v, str) else [] for v, w in zip(row, widths, strict=True)
+    ]
+    parts = max(1, *(math.ceil(len(lines) / MAX_ROW_LINES) for lines in wrapped))
+    if parts == 1:
+        return [list(row)]
+    out: list[list[Cell]] = []
+    for part in range(parts):
+        printed: list[Cell] = []
+        for column, (value, lines) in enumerate(zip(row, wrapped, strict=True)):
+            if len(lines) > MAX_ROW_LINES:
+                piece = lines[part * MAX_ROW_LINES : (part + 1) * MAX_ROW_LINES]
+                printed.append(_joined(piece) if piece else None)
+            elif part == 0:
+                printed.append(value)
+            elif column == 0:
+                printed.append(f"{row[0]}续" if row[0] is not None else "续")
+            else:
+                printed.append(None)
+        out.append(printed)
+    return out
+
+
+def _fitted(headers: Sequence[str], widths: Sequence[int]) -> list[int]:
+    """Column widths that hold each header on one line: a narrow column wrapped 居住状况
+    as 居住状/况, and a word broken in two reads as two."""
+    return [max(w, math.ceil(_text_width(h) + 1.5)) for h, w in zip(headers, widths, strict=True)]
+
+
+def _page_room(widths: Sequence[int]) -> float:
+    """The points of rows one printed page holds, in the sheet's own points.
+
+    Printed one page wide, the sheet is shrunk by the paper's width over its own; a column
+    `w` units wide is about 7w + 5 pixels (3/4 pt each). Counted a little large, so that a
+    page this module fills is never broken again by the spreadsheet program, which would
+    put its page numbers out.
+    """
+    sheet_pt = sum(7 * w + 5 for w in widths) * 0.75
+    scale = min(1.0, _PAGE_WIDTH_PT / sheet_pt) * 1.05
+    return _PAGE_HEIGHT_PT / scale
+
+
+@dataclass
+class _Pages:
+    """Where a sheet's pages break, decided row by row as the rows are written.
+
+    Pages are broken here, not by the spreadsheet program: only so can each page say how
+    many its own sheet has (a footer's &N counts the whole workbook's pages).
+    """
+
+    #: The points of rows a page holds (`_page_room`).
+    room: float
+    #: The header row, printed again at the top of every page.
+    header_pt: float
+    #: What the current page holds so far.
+    used: float
+    #: The rows after which a new page starts.
+    breaks: list[int] = field(default_factory=list)
+
+    def place(self, number: int, height: float) -> None:
+        """Row `number`, `height` points tall, goes on this page or starts the next."""
+        if self.used + height > self.room and number > 3:
+            self.breaks.append(number - 1)
+            self.used = self.header_pt
+        self.used += height
 
 
 def write(path: Path, sheets: list[Sheet], title: str) -> None:
     """Save `sheets` as a printable .xlsx, or the first sheet as a .csv.
 
     Printable means: A4 landscape, one page wide, the title row inside the sheet, the
-    header repeated on every page, text wrapped with rows tall enough for it, a CJK font,
-    borders, and on the signed ledgers a 填表人 / 审核人 / 填表日期 line.
+    header repeated on every page, text wrapped with rows tall enough for it (a long note
+    going on to the rows below, none taller than Excel allows), a CJK font, borders, on
+    the signed ledgers a 填表人 / 审核人 / 填表日期 line, and page x of y per sheet.
     """
     if path.suffix.lower() == ".csv":
         cells.write_csv(path, [sheets[0].headers, *sheets[0].rows])
@@ -483,41 +649,48 @@ def write(path: Path, sheets: list[Sheet], title: str) -> None:
     wrap = Alignment(wrap_text=True, vertical="center")
     for sheet in sheets:
         ws = book.create_sheet(sheet.title)
+        widths = _fitted(sheet.headers, sheet.widths)
         last = get_column_letter(len(sheet.headers))
         # Every row goes in through `cells.append`: a village or person named `=…` is text.
         cells.append(ws, [sheet.heading or f"{title} — {sheet.title}"])
         ws.merge_cells(f"A1:{last}1")
         ws["A1"].font = Font(name=CJK_FONT, size=16, bold=True)
         ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
-        ws.row_dimensions[1].height = 30
+        ws.row_dimensions[1].height = _TITLE_PT
         cells.append(ws, sheet.headers)
         for cell in ws[2]:
             cell.font = Font(name=CJK_FONT, size=10, bold=True)
             cell.fill = _HEADER_FILL
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
             cell.border = _BOX
-        ws.row_dimensions[2].height = _LINE_PT * max(
-            _lines(h, w) for h, w in zip(sheet.headers, sheet.widths, strict=True)
-        )
+        header_pt = _LINE_PT * max(_lines(h, w) for h, w in zip(sheet.headers, widths, strict=True))
+        ws.row_dimensions[2].height = header_pt
+        pages = _Pages(_page_room(widths), header_pt, _TITLE_PT + header_pt)
         signed = any(h.endswith("签字") for h in sheet.headers)
         for row in sheet.rows:
-            number = cells.append(ws, row)
-            for cell in ws[number]:
-                cell.font = body_font
-                cell.alignment = wrap
-                cell.border = _BOX
-            lines = max(_lines(v, w) for v, w in zip(row, sheet.widths, strict=True))
-            # Wrapped text is only readable on paper if the row grows with it; a row
-            # with a place to sign needs room for a handwritten name.
-            ws.row_dimensions[number].height = _LINE_PT * max(lines, _SIGN_LINES if signed else 1)
-        for index, width in enumerate(sheet.widths, start=1):
+            for printed in _split(row, widths):
+                number = cells.append(ws, printed)
+                for cell in ws[number]:
+                    cell.font = body_font
+                    cell.alignment = wrap
+                    cell.border = _BOX
+                lines = max(_lines(v, w) for v, w in zip(printed, widths, strict=True))
+                # Wrapped text is only readable on paper if the row grows with it; a row
+                # with a place to sign needs room for a handwritten name.
+                height = _LINE_PT * max(lines, _SIGN_LINES if signed else 1)
+                ws.row_dimensions[number].height = height
+                pages.place(number, height)
+        for index, width in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(index)].width = width
         if sheet.signed:
             number = cells.append(ws, [SIGN_OFF])
             ws.merge_cells(f"A{number}:{last}{number}")
             ws[f"A{number}"].font = Font(name=CJK_FONT, size=11)
             ws[f"A{number}"].alignment = Alignment(vertical="center")
-            ws.row_dimensions[number].height = 28
+            ws.row_dimensions[number].height = _SIGN_OFF_PT
+            pages.place(number, _SIGN_OFF_PT)
+        for after in pages.breaks:
+            ws.row_breaks.append(Break(id=after))
         ws.freeze_panes = "A3"
         ws.print_title_rows = "2:2"
         ws.page_setup.orientation = "landscape"
@@ -525,8 +698,11 @@ def write(path: Path, sheets: list[Sheet], title: str) -> None:
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
+        # Each sheet is numbered from 1, out of its own pages.
+        ws.page_setup.firstPageNumber = 1
+        ws.page_setup.useFirstPageNumber = True
         ws.print_options.horizontalCentered = True
         ws.page_margins.left = ws.page_margins.right = 0.4
         ws.page_margins.top = ws.page_margins.bottom = 0.6
-        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+        ws.oddFooter.center.text = f"第 &P 页，共 {len(pages.breaks) + 1} 页"
     book.save(path)

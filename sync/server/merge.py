@@ -482,6 +482,7 @@ def plan(
             # lost it, and the laptop that made it has not sent it again yet. The laptop
             # waits for the record to arrive, then sends the edit again.
             raise Rejected(Code.RECORD_MISSING, table=change.table, id=change.record_id)
+        change = _without_blanks_over_set(spec, row.data, change)
         merged = {**row.data, **change.fields, "id": change.record_id}
         after = _village_of(places, spec, merged)
         _check_access(row, after, allowed, spec, merged)
@@ -499,6 +500,7 @@ def plan(
         else:
             _validate(change.table, merged, change.fields, row.data)
             lost = _merge(data, stamps, change, stamp, device, version)
+            lost = _set_over_blank(spec, data, stamps, change, [str(stamp), device, version], lost)
             data["id"] = change.record_id
             village = after
     reason = None
@@ -508,6 +510,46 @@ def plan(
         reason = Reason.of(Code.CONFLICT, table=change.table, fields=[c["field"] for c in lost])
     status: Status = "conflict" if lost else "accepted"
     return Plan(data, stamps, village, deleted, lost, status, reason)
+
+
+def _without_blanks_over_set(spec: Synced, held: Mapping[str, Any], change: Change) -> Change:
+    """`change` without the blank values it would write over set ones (`kept_when_blank`).
+
+    A laptop set up without a village's township sends the village with an empty one,
+    stamped later than the township the others gave it; by stamps alone it would win on
+    the server and, through the pull, on every laptop. A blank is no news: the set value
+    stays, and the pull brings it to the laptop that sent the blank."""
+    blank = {
+        name
+        for name in spec.kept_when_blank
+        if name in change.fields and not str(change.fields[name] or "").strip() and held.get(name)
+    }
+    if not blank:
+        return change
+    kept = {name: value for name, value in change.fields.items() if name not in blank}
+    return change.model_copy(update={"fields": kept})
+
+
+def _set_over_blank(
+    spec: Synced,
+    data: dict[str, Any],
+    stamps: dict[str, list[Any]],
+    change: Change,
+    stamp: list[Any],
+    lost: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The other half of `_without_blanks_over_set`: a value for a `kept_when_blank` field
+    the server holds blank is taken even when its stamp is older (the laptop set up without
+    a township synced first); returns `lost` without the blank it replaced."""
+    taken = {
+        name
+        for name in spec.kept_when_blank
+        if str(change.fields.get(name) or "").strip() and not str(data.get(name) or "").strip()
+    }
+    for name in taken:
+        data[name] = change.fields[name]
+        stamps[name] = stamp
+    return [c for c in lost if c["field"] not in taken]
 
 
 def _partial(change: Change) -> bool:

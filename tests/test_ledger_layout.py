@@ -1,0 +1,111 @@
+"""How a ledger is laid out for print: long notes over several rows, headers that fit,
+pages numbered per sheet. tests/test_print.py proves the same through LibreOffice."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from civtui.domain.models import Person, Visit
+from civtui.excel import ledgers
+from civtui.excel.export import Ledger, export_ledger
+from db import Store
+from tests.conftest import CTX, TODAY, make_person
+
+#: Excel refuses a row taller than this (points).
+EXCEL_MAX_ROW_PT = 409
+#: A note of the allowed maximum, each piece numbered so a lost or doubled one shows.
+LONG_NOTE = "".join(f"第{n:03d}段血压偏高需复查，" for n in range(1, 200))[:2000]
+#: The same length in words a spreadsheet breaks between, hostile bits included.
+LONG_WORDS = (("=cmd|' /C calc'!A0 word\t" + "supercalifragilistic " * 3 + "\n") * 30)[:2000]
+
+
+def visits_with_notes(store: Store, notes: list[str]) -> list[Person]:
+    people = [make_person(seq=101 + 2 * n, name=f"测试{n}") for n in range(len(notes))]
+    store.save_many(people)
+    day = TODAY.replace(day=1)
+    store.save_many(
+        [
+            Visit.model_validate(
+                {"person_id": p.id, "visit_date": day, "visitor": "王", "notes": note},
+                context=CTX,
+            )
+            for p, note in zip(people, notes, strict=True)
+        ]
+    )
+    return people
+
+
+def _export(store: Store, path: Path) -> Worksheet:
+    export_ledger(store, Ledger.VISITS, path, month=TODAY, today=TODAY)
+    return load_workbook(path)["探访台账"]
+
+
+def _column(ws: Worksheet, header: str) -> int:
+    return [c.value for c in ws[2]].index(header) + 1
+
+
+def test_long_note_goes_on_in_rows_below_never_taller_than_excel_allows(
+    store: Store, tmp_path: Path
+) -> None:
+    assert len(LONG_NOTE) == 2000 and len(LONG_WORDS) == 2000
+    visits_with_notes(store, [LONG_NOTE, "一切正常", LONG_WORDS])
+    ws = _export(store, tmp_path / "v.xlsx")
+    notes = _column(ws, "探访情况")
+    heights = [ws.row_dimensions[r].height for r in range(3, ws.max_row + 1)]
+    assert all(h is not None and h <= EXCEL_MAX_ROW_PT for h in heights), heights
+    numbers = [ws.cell(r, 1).value for r in range(3, ws.max_row)]
+    firsts = [n for n in numbers if isinstance(n, int)]
+    assert firsts == [1, 2, 3]
+    # Each long note is whole, in order, across its row and the rows marked as its own.
+    for number, note in ((1, LONG_NOTE), (3, LONG_WORDS)):
+        rows = [r for r in range(3, ws.max_row) if ws.cell(r, 1).value in (number, f"{number}续")]
+        assert len(rows) > 1
+        assert rows == list(range(rows[0], rows[0] + len(rows)))
+        pieces = [str(ws.cell(r, notes).value) for r in rows]
+        assert "".join(pieces).replace("\n", "") == note.replace("\n", "")
+        # The rest of the visit is written once, on its first row.
+        assert all(ws.cell(r, _column(ws, "姓名")).value is None for r in rows[1:])
+        # Text a spreadsheet could run stays text on every piece.
+        assert all(ws.cell(r, notes).data_type == "s" for r in rows)
+    short = next(r for r in range(3, ws.max_row) if ws.cell(r, 1).value == 2)
+    assert ws.cell(short, notes).value == "一切正常"
+
+
+def test_headers_fit_their_column_on_one_line(store: Store, tmp_path: Path) -> None:
+    visits_with_notes(store, ["好"])
+    export_ledger(store, Ledger.VISITS, tmp_path / "v.xlsx", month=TODAY, today=TODAY)
+    for ws in load_workbook(tmp_path / "v.xlsx").worksheets:
+        for column, cell in enumerate(ws[2], start=1):
+            width = ws.column_dimensions[get_column_letter(column)].width
+            assert ledgers._lines(str(cell.value), int(width)) == 1, (ws.title, cell.value)
+        assert ws.row_dimensions[2].height == 14
+
+
+def test_pages_are_numbered_per_sheet(store: Store, tmp_path: Path) -> None:
+    visits_with_notes(store, [LONG_NOTE] * 6 + ["好"] * 30)
+    path = tmp_path / "v.xlsx"
+    export_ledger(store, Ledger.VISITS, path, month=TODAY, today=TODAY)
+    book = load_workbook(path)
+    for ws in book.worksheets:
+        assert ws.oddFooter is not None
+        footer = ws.oddFooter.center.text or ""
+        total = int(re.fullmatch(r"第 &P 页，共 (\d+) 页", footer).group(1))  # type: ignore[union-attr]
+        assert total == len(ws.row_breaks.brk) + 1
+        assert ws.page_setup.firstPageNumber == 1 and ws.page_setup.useFirstPageNumber
+    assert len(book["探访台账"].row_breaks.brk) >= 2
+    assert len(book["覆盖率"].row_breaks.brk) == 0
+
+
+def test_split_gives_back_the_text_exactly() -> None:
+    for text in (LONG_NOTE, LONG_WORDS, "a" * 3000, "\n" * 5 + "甲" * 900, "x"):
+        rows = ledgers._split([7, text, None, 3], [5, 20, 8, 6])
+        assert all(len(r) == 4 for r in rows)
+        assert all(ledgers._lines(r[1], 20) <= ledgers.MAX_ROW_LINES for r in rows)
+        assert "".join(str(r[1] or "") for r in rows).replace("\n", "") == text.replace("\n", "")
+        assert [r[0] for r in rows] == [7] + ["7续"] * (len(rows) - 1)
+        assert rows[0][3] == 3 and all(r[3] is None for r in rows[1:])
