@@ -324,8 +324,10 @@ def test_the_template_holds_no_formula_for_a_formula_village(
 def test_libreoffice_shows_a_formula_name_as_text(
     hostile: Profile, tmp_path: Path, tools: None
 ) -> None:
-    book = tmp_path / "visits.xlsx"
-    assert run("export", "visits", "-o", str(book)).exit_code == 0
+    """Every ledger, opened as an office opens it: the formula texts read as typed, none runs."""
+    books = {ledger: tmp_path / f"{ledger}.xlsx" for ledger in ("visits", "child-checks", "needs")}
+    for ledger, book in books.items():
+        assert run("export", ledger, "-o", str(book)).exit_code == 0
     profile = tmp_path / "lo-profile"
     subprocess.run(
         [
@@ -338,19 +340,30 @@ def test_libreoffice_shows_a_formula_name_as_text(
             "csv:Text - txt - csv (StarCalc):44,34,76",
             "--outdir",
             str(tmp_path / "lo"),
-            str(book),
+            *map(str, books.values()),
         ],
         capture_output=True,
         check=True,
         timeout=300,
     )
-    with (tmp_path / "lo" / "visits.csv").open(encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.reader(handle))
-    heading, header, *body = rows
+
+    def shown(ledger: str) -> tuple[list[str], list[dict[str, str]]]:
+        with (tmp_path / "lo" / f"{ledger}.csv").open(encoding="utf-8-sig", newline="") as f:
+            heading, header, *body = list(csv.reader(f))
+        rows = [dict(zip(header, row, strict=False)) for row in body if row and row[0].isdigit()]
+        return heading, rows
+
+    heading, visits = shown("visits")
     assert heading[0] == f"{VILLAGE_NAME}2026年11月探访台账"
-    shown = [dict(zip(header, row, strict=False)) for row in body if row and row[0].isdigit()]
-    assert len(shown) == 2
-    assert [r["姓名"] for r in shown] == [NAME, NAME]
-    assert all(r["姓名"] != "3" for r in shown)
-    assert {r["住址"] for r in shown} == {ADDRESS}
-    assert [r["探访情况"] for r in shown] == [LINK, LINK]
+    assert len(visits) == 2
+    assert [r["姓名"] for r in visits] == [NAME, NAME]
+    assert all(r["姓名"] != "3" for r in visits)
+    assert {r["住址"] for r in visits} == {ADDRESS}
+    assert [r["探访情况"] for r in visits] == [LINK, LINK]
+    for ledger in ("child-checks", "needs"):
+        heading, rows = shown(ledger)
+        assert VILLAGE_NAME in heading[0] and "#NAME" not in heading[0]
+        cells = [value for row in rows for value in row.values()]
+        assert rows and NAME in cells, ledger
+        assert any(LINK in value for value in cells), ledger
+        assert "3" not in cells and not any(v.startswith("#") for v in cells), ledger
