@@ -642,6 +642,78 @@ def server_load(plan: Plan, folder: Path, db_url: str, label: str, workers: int 
 # -- the run ----------------------------------------------------------------------------
 
 
+#: Run in a child: `civtui` with the given arguments, then its peak RSS (MiB) on stderr. The
+#: peak is the kernel's VmHWM of the child's own memory: getrusage's maxrss would carry the
+#: parent's high-water mark over the fork.
+_MEASURED_CLI = """
+import atexit, sys
+def peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            print("rss", int(line.split()[1]) / 1024, file=sys.stderr)
+atexit.register(peak)
+from civtui.cli import main
+sys.argv = ["civtui", *sys.argv[1:]]
+main()
+"""
+
+
+def hostile_files(folder: Path) -> dict[str, Path]:
+    """The files issue 25's testers sent, at full size: each must be refused at the default
+    limits within 5 s and 300 MB."""
+    from tests import workbooks
+
+    comma = folder / "commas.csv"
+    comma.write_bytes("姓名,身份证号\n".encode() + b"," * (19 * 2**20))
+    big = folder / "rows.csv"
+    big.write_bytes("姓名,身份证号\n".encode() + b"x,1\n" * (4 * 2**20))
+    return {
+        "row bomb (1,048,576th row)": workbooks.row_bomb(folder / "rows.xlsx"),
+        "header of 1M columns": workbooks.column_bomb(folder / "columns.xlsx", cells=1_000_000),
+        "1M shared strings": workbooks.string_bomb(folder / "strings.xlsx", 1_000_000, 1_000_000),
+        "4 MiB of zeros (ratio)": workbooks.ratio_bomb(folder / "ratio.xlsx"),
+        "19 MiB of commas (csv)": comma,
+        "4M rows (csv)": big,
+    }
+
+
+def import_bombs(db_path: Path, folder: Path) -> list[Figure]:
+    figures = []
+    with bench_home(db_path) as env:
+        for label, path in hostile_files(folder).items():
+            start = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, "-c", _MEASURED_CLI, "import", "persons", str(path), "--dry-run"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=120,
+            )
+            took = time.perf_counter() - start
+            rss = max(
+                (
+                    float(line.split()[1])
+                    for line in done.stderr.splitlines()
+                    if line.startswith("rss ")
+                ),
+                default=float("nan"),
+            )
+            refused = done.returncode == 2
+            figures.append(
+                Figure(
+                    f"import refuses: {label}",
+                    f"{took:.1f} s, {rss:.0f} MiB peak RSS, "
+                    f"{'refused' if refused else f'exit {done.returncode}'}",
+                    f"{path.stat().st_size / 2**20:.1f} MiB file",
+                    None,
+                    "refused ≤ 5 s, ≤ 300 MiB",
+                    refused and took <= 5 and rss <= 300,
+                )
+            )
+    return figures
+
+
 def cpu() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -652,7 +724,7 @@ def cpu() -> str:
     return f"{platform.processor() or platform.machine()} × {os.cpu_count()}"
 
 
-STEP_NAMES = ("start", "search", "save", "sync", "bundle", "2g", "load")
+STEP_NAMES = ("start", "search", "save", "sync", "bundle", "2g", "load", "bombs")
 
 
 def main() -> int:
@@ -704,6 +776,11 @@ def main() -> int:
             ("bundle", "sync on a USB stick", lambda: figures.extend(bundle_trip(plan, folder))),
             ("2g", "sync through a 2G link", lambda: figures.append(sync_slow(plan, folder))),
             (
+                "bombs",
+                "hostile roster files",
+                lambda: figures.extend(import_bombs(db_path, folder)),
+            ),
+            (
                 "load",
                 "server load, SQLite",
                 lambda: figures.append(
@@ -722,7 +799,7 @@ def main() -> int:
                     figures.append(server_load(plan, folder, url, label, workers))
 
                 steps.append(("load", f"server load, {label}", load))
-        if only & {"start", "search", "save"}:  # the figures that read the big profile
+        if only & {"start", "search", "save", "bombs"}:  # the figures that read the big profile
             with console.status("building the profile…"):
                 bench_profile.build(db_path, size, TODAY)
         for name, label, step in steps:
