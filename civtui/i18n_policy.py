@@ -22,6 +22,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "group.subtotal": ("小计", "Subtotal"),
     "dash.late": ("补录", "Entered late"),
     "state.reassess": ("待复评", "Reassess"),
+    # -- figures that hold: closed months shown through their 月报 -------------------
+    "report.only_now": ("{what}（月报中无，仅现有）", "{what} (not in the report; now only)"),
 }
 
 
