@@ -61,6 +61,12 @@ def rules(store: Store) -> Rules:
     return Rules.from_data(visit_policy(store), data)
 
 
+def person_context(store: Store, today: dt.date) -> dict[str, object]:
+    """The validation context for a person typed in or edited: today, and the township's
+    age limits of the child categories (one setting for the form, coverage and 政策找人)."""
+    return {"today": today, "age_limits": rules(store).age_limits}
+
+
 def need_history(store: Store, need: ElderNeed) -> ElderNeed:
     """The need with its status history attached, oldest step first."""
     history = store.all(NeedStatusChange, "need_id = ?", [need.id], order_by="changed_at, rowid")

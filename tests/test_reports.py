@@ -6,7 +6,7 @@ from civtui.domain.choices import Category, EconomicStatus, GuardianSituation
 from civtui.domain.models import ChildCheck, Household, Person
 from civtui.services import reports
 from db import Store
-from tests.conftest import CTX, TODAY, VILLAGE, make_person
+from tests.conftest import CTX, TODAY, VILLAGE, make_person, synthetic_id
 
 
 def household(store: Store, status: EconomicStatus = EconomicStatus.NONE) -> Household:
@@ -146,3 +146,28 @@ def test_closed_month_shows_exactly_the_rows_of_its_report(store: Store) -> None
         r.required for r in kept if r.group == "child" and r.category is None
     )
     assert store.count(MonthClose) == 1
+
+
+def test_one_age_limit_drives_coverage_eligible_and_the_form(store: Store) -> None:
+    """With age_limit.留守儿童=18, coverage counted a 17-year-old while 政策找人 said to
+    remove the category and the person form refused it."""
+    import pytest
+    from pydantic import ValidationError
+
+    from civtui.domain.models import PolicyRule
+    from db import queries
+
+    store.save(PolicyRule(id="age_limit.left_behind", value="18"))
+    birth = dt.date(2009, 6, 1)  # 17 on TODAY
+    fields = {"village_code": VILLAGE, "name": "留守甲", "registered_on": dt.date(2025, 1, 1)}
+    data = {**fields, "id_number": synthetic_id(birth, 103), "categories": ["left_behind"]}
+    child = Person.model_validate(data, context=queries.person_context(store, TODAY))
+    store.save(child)
+    rows = reports.coverage(store, TODAY, TODAY)
+    assert any(r.category is Category.LEFT_BEHIND and r.required == 1 for r in rows)
+    assert Category.LEFT_BEHIND not in hints_for(store, child)
+    # At the township's limit the form refuses and 政策找人 asks for it to be removed.
+    store.save(PolicyRule(id="age_limit.left_behind", value="17"))
+    with pytest.raises(ValidationError, match="未满17周岁"):
+        Person.model_validate(data, context=queries.person_context(store, TODAY))
+    assert hints_for(store, child)[Category.LEFT_BEHIND].remove

@@ -292,8 +292,11 @@ class Person(Record):
         if self.status is not PersonStatus.ACTIVE or is_stored(info):
             return self
         age = self.age_on(today_from(info))
+        # The township's limits (`age_limit.<类别>`) when the caller passes them, so the
+        # form refuses exactly what coverage and 政策找人 would not count.
+        limits = (info.context or {}).get("age_limits") or DEFAULT_AGE_LIMITS
         for category in self.categories:
-            limit = DEFAULT_AGE_LIMITS.get(category)
+            limit = limits.get(category)
             if limit is not None and age >= limit:
                 raise FieldError(
                     "categories",

@@ -316,6 +316,8 @@ def eligible(store: Store, today: dt.date) -> list[Hint]:
     they are not listed; the rest come from households, checks and disability grades.
     """
     people = [p for p in store.all(Person) if p.status is PersonStatus.ACTIVE]
+    # The township's age limits, the same ones coverage and the person form apply.
+    limits = queries.rules(store).age_limits
     households = {h.id: h for h in store.all(Household)}
     members: dict[str, list[Person]] = defaultdict(list)
     for p in people:
@@ -373,10 +375,7 @@ def eligible(store: Store, today: dt.date) -> list[Hint]:
         if check is not None and p.is_child(today):
             situation = check.guardian_situation
             day = check.check_date.isoformat()
-            if (
-                situation is GuardianSituation.BOTH_AWAY
-                and age < DEFAULT_AGE_LIMITS[Category.LEFT_BEHIND]
-            ):
+            if situation is GuardianSituation.BOTH_AWAY and age < limits[Category.LEFT_BEHIND]:
                 hint(
                     p,
                     Category.LEFT_BEHIND,
@@ -391,7 +390,7 @@ def eligible(store: Store, today: dt.date) -> list[Hint]:
                     Said(f"{day}随访记录为“无人监护”", f"the check of {day}: no guardian"),
                 )
         for category in CHILD_CATEGORIES & set(p.categories):
-            limit = DEFAULT_AGE_LIMITS[category]
+            limit = limits.get(category, DEFAULT_AGE_LIMITS[category])
             if age >= limit:
                 reason = Said(
                     f"已满{limit}周岁（{age}岁），应去掉该儿童类别",
