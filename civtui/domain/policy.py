@@ -143,6 +143,35 @@ class Rules:
 DEFAULT_RULES = Rules()
 
 
+def in_force(
+    value: str, since: dt.date | None, earlier: Iterable[Mapping[str, str]], month: dt.date
+) -> str:
+    """The value a township's policy row has in `month`: `value` from `since` on (always when
+    None), before that the first of `earlier` (oldest first, each held until the month
+    in its "until") that had not yet ended. A change never reaches back before its month."""
+    first = month.replace(day=1)
+    if since is None or first >= since:
+        return value
+    for step in earlier:
+        if first < dt.date.fromisoformat(step["until"]):
+            return step["value"]
+    return value
+
+
+def later_steps(
+    old_value: str, old_since: dt.date | None, old_earlier: list[dict[str, str]], since: dt.date
+) -> list[dict[str, str]]:
+    """The `earlier` list of a value set from `since`, over a row that held `old_value` from
+    `old_since` (the built-in default, with no history, when the row was never set). A change
+    from the same month replaces that month's value; one before it is refused (ValueError):
+    months already under the newer value are not rewritten."""
+    if old_since is not None and since < old_since:
+        raise ValueError(f"已有自{old_since:%Y-%m}起生效的设定，不能改为更早的{since:%Y-%m}起")
+    if old_since == since:
+        return list(old_earlier)
+    return [*old_earlier, {"until": since.isoformat(), "value": old_value}]
+
+
 def month_start(day: dt.date) -> dt.date:
     return day.replace(day=1)
 

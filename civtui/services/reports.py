@@ -96,8 +96,8 @@ class CoverageRow:
 
 
 def month_standings(store: Store, month: dt.date, today: dt.date) -> dict[str, Standings]:
-    """Where each village's people stand against the visit rules in `month`."""
-    rules = queries.rules(store)
+    """Where each village's people stand against the visit rules in force in `month`."""
+    rules = queries.rules(store, month)
     found = standings.by_village(store, month, today, rules)
     empty = standings.Standings(standings.Frame.of(month, today, rules))
     for f, s, e in empty.frame.current:
@@ -317,7 +317,7 @@ def eligible(store: Store, today: dt.date) -> list[Hint]:
     """
     people = [p for p in store.all(Person) if p.status is PersonStatus.ACTIVE]
     # The township's age limits, the same ones coverage and the person form apply.
-    limits = queries.rules(store).age_limits
+    limits = queries.rules(store, today).age_limits
     households = {h.id: h for h in store.all(Household)}
     members: dict[str, list[Person]] = defaultdict(list)
     for p in people:
