@@ -219,16 +219,9 @@ class CivtuiApp(App[None]):
             store.close()
 
     def _close_months(self, store: Store) -> None:
-        from civtui.services import reports
-        from db.connection import OperationalError
+        from civtui.services import syncing
 
-        with self._month_lock:
-            try:
-                reports.close_past_months(store, self.today)
-            except OperationalError:
-                # The file is busy (a long import in another window): the month stays open
-                # and closes at the next start, sync or report; the sync must go on.
-                return
+        syncing.close_months(store, self.today, self._month_lock)
 
     # -- sync ---------------------------------------------------------------------
 
@@ -245,7 +238,7 @@ class CivtuiApp(App[None]):
     def run_sync(self, automatic: bool) -> None:
         """Push and pull in a worker thread, on its own connection to the profile's file."""
         # Imported here, off the start-up path: the HTTP stack is not needed to open the app.
-        from civtui.services import credentials
+        from civtui.services import credentials, syncing
         from sync import words
         from sync.client import (
             Connection,
@@ -254,7 +247,6 @@ class CivtuiApp(App[None]):
             SyncError,
             TokenRefusedError,
             summary,
-            sync,
         )
 
         store = open_store(self.profile.db_path, self.clock)
@@ -272,9 +264,10 @@ class CivtuiApp(App[None]):
                 if automatic:
                     conn.health()
                 self.call_from_thread(self._sync_state, "online", self.t("sync.running"))
-                # A month that has ended goes to the server with this sync as its 月报.
-                self._close_months(store)
-                report = sync(store, conn, self._sync_progress)
+                # Pull, then close the months that have ended (月报), then push them.
+                report = syncing.sync_and_close(
+                    store, conn, self.today, self._sync_progress, self._month_lock
+                )
             finally:
                 conn.close()
         except SyncError as exc:

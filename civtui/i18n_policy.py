@@ -22,11 +22,23 @@ STRINGS: dict[str, tuple[str, str]] = {
     "group.subtotal": ("小计", "Subtotal"),
     "dash.late": ("补录", "Entered late"),
     "state.reassess": ("待复评", "Reassess"),
+    # -- figures that hold: closed months shown through their 月报 -------------------
+    "report.only_now": ("{what}（月报中无，仅现有）", "{what} (not in the report; now only)"),
+    # -- figures that hold: a policy change takes effect from a month ---------------
+    "server.policy_before": (
+        "“{name}”已有更晚月份起生效的设定；--from 请写该月或之后的月份（YYYY-MM）",
+        "{name} already has a setting in force from a later month; give --from as that "
+        "month or a later one (YYYY-MM)",
+    ),
 }
 
 
 #: English help of `civtui server policy rule`, by its Chinese text (merged into CLI_HELP_EN).
 POLICY_HELP_EN: dict[str, str] = {
+    "从哪个月起生效（YYYY-MM，默认本月）；此前的月份不变。": (
+        "The month it takes effect from (YYYY-MM, this month by default); earlier months "
+        "keep what they had."
+    ),
     "探访规则：年龄上限、哪些记录算探访、能力评估有效期等，乡镇统一设定。": (
         "Visit rules the township sets for every village: age limits, which records count "
         "as a visit, how long an ADL assessment stays valid."

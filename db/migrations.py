@@ -975,6 +975,16 @@ def m014_contact_facts_step_by_step(db: Database) -> None:
         )
 
 
+@migrations()
+def m015_policy_effective_month(db: Database) -> None:
+    """A township's frequency or rule carries the month it takes effect from, and the values
+    before it, so a change never rewrites a closed or earlier month. Rows set before this
+    hold since always (no month, no history)."""
+    for table in ("visit_policy", "policy_rules"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN effective_from TEXT")
+        db.execute(f"ALTER TABLE {table} ADD COLUMN earlier TEXT NOT NULL DEFAULT '[]'")
+
+
 def pending(db: Database) -> list[str]:
     return [m.name for m in migrations.pending(db)]
 

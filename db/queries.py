@@ -47,18 +47,26 @@ def counts(store: Store) -> dict[str, int]:
     return {key: store.count(kind) for key, kind in COUNTED.items()}
 
 
-def visit_policy(store: Store) -> dict[Category, Frequency]:
-    """The defaults, overridden by whatever rows the township has set."""
+def visit_policy(store: Store, month: dt.date | None = None) -> dict[Category, Frequency]:
+    """The defaults, overridden by whatever rows the township has set: as in force in
+    `month`, or as last set when no month is asked."""
     policy = dict(DEFAULT_POLICY)
     for row in store.all(VisitPolicy):
-        policy[Category(row.id)] = row.frequency
+        policy[Category(row.id)] = row.frequency if month is None else row.frequency_in(month)
     return policy
 
 
-def rules(store: Store) -> Rules:
-    """The township's visit rules: frequencies and the rules beside them, as synced."""
-    data = {r.id: r.value for r in store.all(PolicyRule)}
-    return Rules.from_data(visit_policy(store), data)
+def rules(store: Store, month: dt.date | None = None) -> Rules:
+    """The township's visit rules: frequencies and the rules beside them, as synced; those
+    in force in `month` when one is asked (a change carries the month it takes effect)."""
+    data = {r.id: r.value if month is None else r.value_in(month) for r in store.all(PolicyRule)}
+    return Rules.from_data(visit_policy(store, month), data)
+
+
+def person_context(store: Store, today: dt.date) -> dict[str, object]:
+    """The validation context for a person typed in or edited: today, and the township's
+    age limits of the child categories (one setting for the form, coverage and 政策找人)."""
+    return {"today": today, "age_limits": rules(store, today).age_limits}
 
 
 def need_history(store: Store, need: ElderNeed) -> ElderNeed:
@@ -293,7 +301,7 @@ class Dashboard:
 
 def dashboard(store: Store, today: dt.date, limit: int) -> Dashboard:
     """This month's coverage, the `limit` most urgent people due, open needs, high-risk children."""
-    chosen = rules(store)
+    chosen = rules(store, today)
     month = standings.month(store, today, today, chosen)
     work = standings.work_list(store, month, limit)
     risky = standings.high_risk(store, today, chosen)

@@ -83,7 +83,7 @@ class PersonForm(ModelForm):
         }
 
     def build(self, values: dict[str, Any]) -> list[Record]:
-        context = {"today": self.civ.today}
+        context = queries.person_context(self.civ.store, self.civ.today)
         if self.person is None:
             household = self.household_of.household_id if self.household_of else None
             data = {"registered_on": self.civ.today, "household_id": household, **values}

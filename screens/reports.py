@@ -52,6 +52,8 @@ class CoverageScreen(CivScreen[None]):
         table.clear(columns=True)
         table.add_columns(
             t("col.village"),
+            t("cli.col.rate_kind"),
+            t("cli.col.group"),
             t("dash.category"),
             t("dash.required"),
             t("dash.contacted"),
@@ -62,16 +64,27 @@ class CoverageScreen(CivScreen[None]):
         #: The rows on show, for tests and for whoever reads the screen.
         self.rows = reports.coverage(self.civ.store, self.month, self.civ.today)
         for row in self.rows:
-            rate = f"{row.rate:.0%}" if row.rate is not None else "—"
+            # 低保 is both an adults' and a children's category: the 人群 column tells
+            # its two rows apart, and a group's own row is its 小计.
             who = t(f"group.{row.group}") if row.group else t("dash.overall")
-            what = row.category.label(lang) if row.category else who
-            label = f"{t(f'rate.{row.rate_kind.value}')} {what}"
-            now = f"{row.now[1]}/{row.now[0]}" if row.now and row.changed_since else ""
+            subtotal = t("group.subtotal") if row.group else t("dash.overall")
+            what = row.category.label(lang) if row.category else subtotal
+            if row.only_now:
+                # Not in the month's report: its figures are today's only, listed apart.
+                what = t("report.only_now", what=what)
+                required = contacted = rate = ""
+            else:
+                required, contacted = str(row.required), str(row.contacted)
+                rate = f"{row.rate:.0%}" if row.rate is not None else "—"
+            shown_now = row.now and (row.changed_since or row.only_now)
+            now = f"{row.now[1]}/{row.now[0]}" if row.now and shown_now else ""
             table.add_row(
                 fmt.text(row.village),
-                fmt.text(label),
-                row.required,
-                row.contacted,
+                fmt.text(t(f"rate.{row.rate_kind.value}")),
+                fmt.text(who),
+                fmt.text(what),
+                fmt.text(required),
+                fmt.text(contacted),
                 fmt.text(rate),
                 row.late,
                 fmt.text(now),

@@ -398,10 +398,18 @@ def push_request(
     )
 
 
-def sync(store: Store, conn: Connection, progress: Progress | None = None) -> SyncReport:
-    """Push every pending change, then pull everything new in the token's villages."""
+def sync(
+    store: Store,
+    conn: Connection,
+    progress: Progress | None = None,
+    after_pull: Callable[[Store], object] | None = None,
+) -> SyncReport:
+    """Push every pending change, then pull everything new in the token's villages.
+
+    `after_pull` runs once the pull is in, and whatever it writes is pushed in the same
+    sync: months close there (civtui.services.syncing), under the policy just pulled."""
     try:
-        return _sync(store, conn, progress)
+        return _sync(store, conn, progress, after_pull)
     # A profile is SQLCipher's (encrypted) or, until `civtui encrypt`, plain sqlite3's.
     except (sqlite3.OperationalError, OperationalError) as exc:
         if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "full" in str(exc):
@@ -409,7 +417,12 @@ def sync(store: Store, conn: Connection, progress: Progress | None = None) -> Sy
         raise
 
 
-def _sync(store: Store, conn: Connection, progress: Progress | None) -> SyncReport:
+def _sync(
+    store: Store,
+    conn: Connection,
+    progress: Progress | None,
+    after_pull: Callable[[Store], object] | None = None,
+) -> SyncReport:
     report = SyncReport()
     tell = progress or (lambda stage, done, total: None)
 
@@ -421,8 +434,14 @@ def _sync(store: Store, conn: Connection, progress: Progress | None) -> SyncRepo
     lacking = _pull(store, conn, report, tell)
     # A record refused for lack of one it names goes again once the server has that one.
     report.sent_again = outbox.send_refused_again(store)
-    if lacking or report.sent_again:
-        _push_all(store, conn, report, run, tell)  # what the server turned out to lack
+    wrote = False
+    if after_pull is not None:
+        before = store.pending_count()
+        after_pull(store)
+        wrote = store.pending_count() > before
+    if lacking or report.sent_again or wrote:
+        # What the server turned out to lack, and what was written after the pull.
+        _push_all(store, conn, report, run, tell)
 
     # 3. Remember when, and how it went.
     with store.transaction():

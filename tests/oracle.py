@@ -16,8 +16,9 @@ from civtui.domain.models import Assessment, ChildCheck, Person, PersonEvent, Vi
 from civtui.domain.policy import Rules
 from db import Store
 
-#: (village, rate, group or None for 合计, category or None) -> (应访, 已访, 补录)
-Figures = dict[tuple[str, Frequency, str | None, Category | None], tuple[int, int, int]]
+#: (village, rate, group or None for 合计, category or None) -> (应访, 已访, 补录 among the
+#: 应访, contacted only by 补录 and not in 应访).
+Figures = dict[tuple[str, Frequency, str | None, Category | None], tuple[int, int, int, int]]
 
 
 def quarter_or_month(frequency: Frequency, day: dt.date) -> tuple[dt.date, dt.date]:
@@ -127,12 +128,13 @@ def verdict(
         every_day_held = all(c in held for held in held_each_day)
         got = any(kind in rules.kinds(c) and not late for kind, late in in_period)
         got_late = not got and any(kind in rules.kinds(c) and late for kind, late in in_period)
-        cats[c] = (every_day_held or got or got_late, got, got_late)
+        # 补录 alone never brings someone into 应访: they are kept apart (late, not counted).
+        cats[c] = (every_day_held or got, got, got_late)
     contacted = all(v[1] for v in cats.values())
     late = not contacted and all(v[1] or v[2] for v in cats.values())
     required = all(held_each_day)
     return Verdict(
-        counted=required or contacted or late,
+        counted=required or contacted,
         required=required,
         contacted=contacted,
         late=late,
@@ -176,9 +178,13 @@ def everything(store: Store, day: dt.date, rules: Rules) -> tuple[Figures, set[s
         key: tuple[str, Frequency, str | None, Category | None], v: tuple[bool, bool, bool]
     ) -> None:
         counted, contacted, late = v
+        r, c, la, lj = result.get(key, (0, 0, 0, 0))
         if counted:
-            r, c, la = result.get(key, (0, 0, 0))
-            result[key] = (r + 1, c + contacted, la + late)
+            result[key] = (r + 1, c + contacted, la + late, lj)
+        elif late:
+            # Joined or left in the period and contacted only by 补录: apart from 补录,
+            # which counts only the people in the period's 应访.
+            result[key] = (r, c, la, lj + 1)
 
     for p in people(store):
         for frequency in (Frequency.MONTHLY, Frequency.QUARTERLY):

@@ -6,7 +6,7 @@ from civtui.domain.choices import Category, EconomicStatus, GuardianSituation
 from civtui.domain.models import ChildCheck, Household, Person
 from civtui.services import reports
 from db import Store
-from tests.conftest import CTX, TODAY, VILLAGE, make_person
+from tests.conftest import CTX, TODAY, VILLAGE, make_person, synthetic_id
 
 
 def household(store: Store, status: EconomicStatus = EconomicStatus.NONE) -> Household:
@@ -116,3 +116,58 @@ def test_closing_goes_back_two_years_at_most_and_not_before_the_profile(store: S
     store.db.execute("DELETE FROM meta WHERE key = 'created_at'")
     store.db.execute("DELETE FROM month_reports")
     assert reports.close_past_months(store, TODAY) == []
+
+
+def test_closed_month_shows_exactly_the_rows_of_its_report(store: Store) -> None:
+    """A closed month was shown through today's rows: the 月报's 低保 row vanished and a
+    category it never had came in at 0/0, so subtotals no longer matched their rows."""
+    from civtui.domain.models import MonthClose, PersonEvent
+
+    october = dt.date(2026, 10, 1)
+    elder = make_person(dt.date(1950, 1, 1), categories=[Category.DIBAO])
+    store.save(elder)
+    (closed,) = reports.close_month(store, october, TODAY)
+    # Later, 低保 turns out to have ended in September and 独居 to have begun then.
+    moved = elder.revise(context=CTX, categories=[Category.LIVING_ALONE])
+    store.save_many([*PersonEvent.between(elder, moved, dt.date(2026, 9, 1)), moved])
+    rows = reports.coverage(store, october, TODAY)
+    kept = [r for r in rows if not r.only_now]
+    assert [r.figure() for r in kept] == closed.figures
+    dibao = next(r for r in kept if r.category is Category.DIBAO)
+    assert (dibao.required, dibao.contacted, dibao.now) == (1, 0, (0, 0))
+    assert dibao.changed_since
+    (apart,) = [r for r in rows if r.only_now]
+    assert apart.category is Category.LIVING_ALONE and apart.now == (1, 0)
+    assert apart.as_json()["only_now"] is True
+    # The report's own subtotals still add up from its rows.
+    adults = next(r for r in kept if r.group == "adult" and r.category is None)
+    total = next(r for r in kept if r.group is None)
+    assert total.required == adults.required + sum(
+        r.required for r in kept if r.group == "child" and r.category is None
+    )
+    assert store.count(MonthClose) == 1
+
+
+def test_one_age_limit_drives_coverage_eligible_and_the_form(store: Store) -> None:
+    """With age_limit.留守儿童=18, coverage counted a 17-year-old while 政策找人 said to
+    remove the category and the person form refused it."""
+    import pytest
+    from pydantic import ValidationError
+
+    from civtui.domain.models import PolicyRule
+    from db import queries
+
+    store.save(PolicyRule(id="age_limit.left_behind", value="18"))
+    birth = dt.date(2009, 6, 1)  # 17 on TODAY
+    fields = {"village_code": VILLAGE, "name": "留守甲", "registered_on": dt.date(2025, 1, 1)}
+    data = {**fields, "id_number": synthetic_id(birth, 103), "categories": ["left_behind"]}
+    child = Person.model_validate(data, context=queries.person_context(store, TODAY))
+    store.save(child)
+    rows = reports.coverage(store, TODAY, TODAY)
+    assert any(r.category is Category.LEFT_BEHIND and r.required == 1 for r in rows)
+    assert Category.LEFT_BEHIND not in hints_for(store, child)
+    # At the township's limit the form refuses and 政策找人 asks for it to be removed.
+    store.save(PolicyRule(id="age_limit.left_behind", value="17"))
+    with pytest.raises(ValidationError, match="未满17周岁"):
+        Person.model_validate(data, context=queries.person_context(store, TODAY))
+    assert hints_for(store, child)[Category.LEFT_BEHIND].remove

@@ -60,8 +60,8 @@ def sql_figures(store: Store, day: dt.date, rules: Rules) -> oracle.Figures:
                 *(((village, frequency, g, None), report.groups[g]) for g in GROUPS),
                 *(((village, frequency, g, c), t) for (g, c), t in report.by_category.items()),
             ]:
-                if tally.required:
-                    found[key] = (tally.required, tally.contacted, tally.late)
+                if tally.required or tally.late_joined:
+                    found[key] = (tally.required, tally.contacted, tally.late, tally.late_joined)
     return found
 
 
@@ -481,3 +481,21 @@ def test_an_assessment_expiring_between_two_first_days(store: Store) -> None:
     assert rate(store, TODAY) == (0, 0)
     agree(store, OCT)
     agree(store, TODAY)
+
+
+def test_late_entries_never_exceed_the_gap_between_required_and_visited(store: Store) -> None:
+    """应访 2, 已访 1, 补录 2 was possible: a person who joined mid-month and was contacted
+    only by a 补录 entry counted in 补录 beside a 月报 that never had them."""
+    visited = person(store, dt.date(1950, 1, 1), ALONE, 101)
+    missed = person(store, dt.date(1950, 1, 1), ALONE, 103)
+    joined = person(store, dt.date(1950, 1, 1), ALONE, 105, registered_on=dt.date(2026, 10, 25))
+    store.save(Visit(person_id=visited.id, visit_date=dt.date(2026, 10, 3), visitor="王"))
+    reports.close_month(store, OCT, TODAY)
+    for p, day in ((missed, 20), (joined, 27)):
+        store.save(Visit(person_id=p.id, visit_date=dt.date(2026, 10, day), visitor="王"))
+    (total, *_) = [r for r in reports.coverage(store, OCT, TODAY) if r.group is None]
+    assert (total.required, total.contacted) == (2, 1)
+    assert total.late == 1 <= total.required - total.contacted
+    # Today's records: the joiner counts, as due and visited, only in 现.
+    assert total.now == (3, 3)
+    agree(store, OCT)

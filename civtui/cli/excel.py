@@ -348,9 +348,14 @@ def report_coverage(obj: Context, month: str | None, as_json: bool) -> None:
         subtotal = t("group.subtotal") if r.group else t("cli.total")
         label = r.category.label(obj.lang) if r.category else subtotal
         kind = t("rate.monthly" if r.rate_kind is Frequency.MONTHLY else "rate.quarterly")
-        # A closed month: its report first, today's figure last where they differ.
-        now = f"{r.now[1]}/{r.now[0]}" if r.now and r.changed_since else ""
-        cells = (r.village, kind, who, label, r.required, r.contacted, rate, r.late, now)
+        # A closed month: its report first, today's figure last where they differ; a row
+        # only today's records have is marked, with no report figures of its own.
+        shown_now = r.now is not None and (r.changed_since or r.only_now)
+        now = f"{r.now[1]}/{r.now[0]}" if r.now and shown_now else ""
+        figures: tuple[object, ...] = (r.required, r.contacted, rate)
+        if r.only_now:
+            label, figures = t("report.only_now", what=label), ("", "", "")
+        cells = (r.village, kind, who, label, *figures, r.late, now)
         table.add_row(*(shown(cell) for cell in cells), style=style)
     Console().print(table)
 

@@ -20,7 +20,7 @@ from rich.text import Text
 from civtui.cli.common import Context, profile_store, shown
 from civtui.domain.errors import text
 from civtui.i18n import Translator
-from civtui.services import credentials, reports
+from civtui.services import credentials, syncing
 from db import outbox, queries
 from sync import bundle, words
 from sync.client import (
@@ -31,7 +31,6 @@ from sync.client import (
     TokenRefusedError,
     check_url,
     summary,
-    sync,
 )
 
 
@@ -127,8 +126,6 @@ def sync_command(obj: Context, url: str | None, as_json: bool) -> None:
             _fail(t, words.say(exc.reason, t), 2)
         if not token:
             _fail(t, t("sync.cli.not_logged_in", url=server))
-        # A month that has ended goes to the server with this sync as its 月报.
-        reports.close_past_months(store, obj.clock.today())
         conn = Connection(server, token)
         stderr = Console(stderr=True)
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
@@ -141,7 +138,8 @@ def sync_command(obj: Context, url: str | None, as_json: bool) -> None:
                         tasks[stage] = bar.add_task(t(f"sync.cli.{stage}"), total=total)
                     bar.update(tasks[stage], completed=done, total=max(total, done))
 
-                report = sync(store, conn, tell)
+                # Pull, then close the months that have ended (月报), then push them.
+                report = syncing.sync_and_close(store, conn, obj.clock.today(), tell)
         except SyncError as exc:
             said = words.say(exc.reason, t)
             if as_json:

@@ -51,7 +51,7 @@ from civtui.domain.choices import (
 )
 from civtui.domain.clock import SYSTEM_CLOCK
 from civtui.domain.errors import FieldError
-from civtui.domain.policy import DEFAULT_AGE_LIMITS
+from civtui.domain.policy import DEFAULT_AGE_LIMITS, in_force
 from civtui.i18n import Said, Translator
 
 CHILD_AGE_LIMIT = 18
@@ -296,8 +296,11 @@ class Person(Record):
         if self.status is not PersonStatus.ACTIVE or is_stored(info):
             return self
         age = self.age_on(today_from(info))
+        # The township's limits (`age_limit.<类别>`) when the caller passes them, so the
+        # form refuses exactly what coverage and 政策找人 would not count.
+        limits = (info.context or {}).get("age_limits") or DEFAULT_AGE_LIMITS
         for category in self.categories:
-            limit = DEFAULT_AGE_LIMITS.get(category)
+            limit = limits.get(category)
             if limit is not None and age >= limit:
                 raise FieldError(
                     "categories",
@@ -729,11 +732,20 @@ class VisitPolicy(Record):
 
     id: str = Field(title="类别")
     frequency: Frequency = Field(title="探访频次")
+    #: The first month `frequency` is in force; None: since always (set before months were).
+    effective_from: dt.date | None = Field(default=None, title="生效月份")
+    #: The frequencies before it, oldest first: {"until": first month no longer in force,
+    #: "value": frequency code}. A closed or earlier month keeps the one it had.
+    earlier: list[dict[str, str]] = Field(default_factory=list, title="此前频次")
 
     @field_validator("id")
     @classmethod
     def _known_category(cls, value: str) -> str:
         return Category.parse(value).value
+
+    def frequency_in(self, month: dt.date) -> Frequency:
+        """The frequency in force in `month`."""
+        return Frequency(in_force(self.frequency.value, self.effective_from, self.earlier, month))
 
 
 class PersonEvent(Record):
@@ -821,6 +833,14 @@ class PolicyRule(Record):
 
     id: str = Field(title="规则")
     value: str = Field(title="取值")
+    #: The first month `value` is in force; None: since always (set before months were).
+    effective_from: dt.date | None = Field(default=None, title="生效月份")
+    #: The values before it, oldest first, as on VisitPolicy.
+    earlier: list[dict[str, str]] = Field(default_factory=list, title="此前取值")
+
+    def value_in(self, month: dt.date) -> str:
+        """The value in force in `month`."""
+        return in_force(self.value, self.effective_from, self.earlier, month)
 
 
 #: Every record kind the store keeps, by table name.

@@ -21,7 +21,10 @@ The rules, in the words the README gives them (章程 a township can sign):
 * Which record kinds satisfy a category is policy data; by default a visit (any mode) or a
   child check of the person satisfies every category the person has.
 * A contact entered after its month was closed (补录) is counted separately: it never turns
-  a reported figure, but shows next to it.
+  a reported figure, but shows next to it. 补录 counts only people required all month (the
+  month's 应访), so it can never exceed the gap 应访 − 已访; someone who joined or left in
+  the month and was contacted only by a 补录 entry is kept apart (`Tally.late_joined`) and
+  shows only in today's figure (现).
 
 Everything here is plain Python over one person at a time; `db.standings` counts 50,000
 people in SQL by judging each distinct situation once with these functions.
@@ -138,6 +141,35 @@ class Rules:
 
 
 DEFAULT_RULES = Rules()
+
+
+def in_force(
+    value: str, since: dt.date | None, earlier: Iterable[Mapping[str, str]], month: dt.date
+) -> str:
+    """The value a township's policy row has in `month`: `value` from `since` on (always when
+    None), before that the first of `earlier` (oldest first, each held until the month
+    in its "until") that had not yet ended. A change never reaches back before its month."""
+    first = month.replace(day=1)
+    if since is None or first >= since:
+        return value
+    for step in earlier:
+        if first < dt.date.fromisoformat(step["until"]):
+            return step["value"]
+    return value
+
+
+def later_steps(
+    old_value: str, old_since: dt.date | None, old_earlier: list[dict[str, str]], since: dt.date
+) -> list[dict[str, str]]:
+    """The `earlier` list of a value set from `since`, over a row that held `old_value` from
+    `old_since` (the built-in default, with no history, when the row was never set). A change
+    from the same month replaces that month's value; one before it is refused (ValueError):
+    months already under the newer value are not rewritten."""
+    if old_since is not None and since < old_since:
+        raise ValueError(f"已有自{old_since:%Y-%m}起生效的设定，不能改为更早的{since:%Y-%m}起")
+    if old_since == since:
+        return list(old_earlier)
+    return [*old_earlier, {"until": since.isoformat(), "value": old_value}]
 
 
 def month_start(day: dt.date) -> dt.date:
@@ -264,11 +296,18 @@ class History:
 
 @dataclass
 class Tally:
-    """Counted in (应访), contacted in time (已访), contacted only by a 补录 entry."""
+    """Counted in (应访), contacted in time (已访), required all period and contacted only by
+    a 补录 entry (补录), and joined or left in the period and contacted only by a 补录 entry."""
 
     required: int = 0
     contacted: int = 0
     late: int = 0
+    late_joined: int = 0
+
+    @property
+    def now(self) -> tuple[int, int]:
+        """(应访, 已访) as today's records give them, 补录 entries included (现)."""
+        return self.required + self.late_joined, self.contacted + self.late + self.late_joined
 
     @property
     def rate(self) -> float | None:
@@ -276,15 +315,20 @@ class Tally:
         return self.contacted / self.required if self.required else None
 
     def add(self, counted: bool, contacted: bool, late: bool, n: int = 1) -> None:
+        """One judged person (`n` alike): `counted` in 应访 on the figures as reported;
+        `late` contacted only by 补录 — counted in 补录 when in 应访, apart when not."""
         if counted:
             self.required += n
             self.contacted += n * contacted
             self.late += n * late
+        elif late:
+            self.late_joined += n
 
     def __iadd__(self, other: Tally) -> Tally:
         self.required += other.required
         self.contacted += other.contacted
         self.late += other.late
+        self.late_joined += other.late_joined
         return self
 
 
@@ -293,13 +337,14 @@ class Judgement:
     """One person in one period of one rate."""
 
     group: Group
-    #: Counted in the rate: required, or joined/left during the period and contacted.
+    #: Counted in the rate: required, or joined/left during the period and contacted in
+    #: time (a 补录 entry alone does not bring someone into the reported 应访).
     counted: bool
     #: In scope on every day of the period.
     required: bool
     contacted: bool
     late: bool
-    #: The same per category: (counted, contacted, late).
+    #: The same per category: (counted, contacted, contacted only by 补录).
     by_category: Mapping[Category, tuple[bool, bool, bool]]
 
     @property
@@ -329,14 +374,14 @@ def judge(
         kinds = rules.kinds(category)
         got = bool(in_time & kinds)
         got_late = not got and bool(late & kinds)
-        by_category[category] = (category in always or got or got_late, got, got_late)
+        by_category[category] = (category in always or got, got, got_late)
     contacted = all(got for _, got, _ in by_category.values())
     late_only = not contacted and all(got or was_late for _, got, was_late in by_category.values())
     required = all(held)
     group: Group = "child" if history.age_on(start) < rules.child_age else "adult"
     return Judgement(
         group=group,
-        counted=required or contacted or late_only,
+        counted=required or contacted,
         required=required,
         contacted=contacted,
         late=late_only,
@@ -371,7 +416,11 @@ class RateReport:
 
     def categories(self, group: Group) -> list[tuple[Category, Tally]]:
         order = list(Category)
-        found = [(c, t) for (g, c), t in self.by_category.items() if g == group and t.required]
+        found = [
+            (c, t)
+            for (g, c), t in self.by_category.items()
+            if g == group and (t.required or t.late_joined)
+        ]
         return sorted(found, key=lambda ct: order.index(ct[0]))
 
 

@@ -155,7 +155,9 @@ def _coverage_sheet(ctx: _Month, children: bool) -> Sheet:
         ctx.store, ctx.month, reports.coverage_rows(ctx.standings, ctx.names)
     )
     for row in rows:
-        if row.category is not None and row.group != group:
+        if (row.category is not None and row.group != group) or row.only_now:
+            # A closed month prints exactly its 月报's rows (a row only today's records
+            # have would add 0/0 lines its subtotals never counted).
             continue
         rate = f"{row.rate:.0%}" if row.rate is not None else "—"
         who = _GROUP_ZH[row.group] if row.group else "合计"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from typing import Any
 
 from civtui.domain.choices import (
     CHILD_CATEGORIES,
@@ -42,13 +43,19 @@ class CoverageRow:
     category: Category | None
     required: int
     contacted: int
-    #: Contacted only by an entry made after the month was closed (补录), shown beside.
+    #: Required all period and contacted only by an entry made after the month was closed
+    #: (补录), shown beside the rate, never in it: at most required − contacted.
     late: int = 0
+    #: Joined or left in the period and contacted only by 补录: in 现, not in 应访.
+    late_joined: int = 0
     #: A closed month: required and contacted are its report's (月报), as kept.
     closed: bool = False
     #: A closed month: (required, contacted) as today's records count it, 补录 included —
     #: a change dated back into the month or a late entry shows here, never in the report.
     now: tuple[int, int] | None = None
+    #: A closed month: a row today's records have that its report never had (a category
+    #: someone was given later, dated back): its report figures are none, only 现 holds.
+    only_now: bool = False
 
     @property
     def changed_since(self) -> bool:
@@ -72,6 +79,7 @@ class CoverageRow:
             "rate": self.rate,
             "late": self.late,
             "closed": self.closed,
+            "only_now": self.only_now,
             "now_required": self.now[0] if self.now else None,
             "now_contacted": self.now[1] if self.now else None,
         }
@@ -88,8 +96,8 @@ class CoverageRow:
 
 
 def month_standings(store: Store, month: dt.date, today: dt.date) -> dict[str, Standings]:
-    """Where each village's people stand against the visit rules in `month`."""
-    rules = queries.rules(store)
+    """Where each village's people stand against the visit rules in force in `month`."""
+    rules = queries.rules(store, month)
     found = standings.by_village(store, month, today, rules)
     empty = standings.Standings(standings.Frame.of(month, today, rules))
     for f, s, e in empty.frame.current:
@@ -130,24 +138,65 @@ def coverage_rows(by_village: dict[str, Standings], names: dict[str, str]) -> li
 
 
 def with_reports(store: Store, month: dt.date, rows: list[CoverageRow]) -> list[CoverageRow]:
-    """`rows` with each closed village's kept figures in place of today's (补录 stays live)."""
-    kept: dict[str, dict[tuple[str, str | None, str | None], tuple[int, int]]] = {}
+    """`rows` as a closed month is shown: for each village that closed it, exactly the rows
+    of its report (月报) in their kept order, each with today's figure (现) and 补录 beside
+    it, then the rows only today's records have (`only_now`), listed apart. So a row the
+    report kept never disappears, and no row it never had enters its subtotals."""
+    kept: dict[str, list[dict[str, Any]]] = {}
     for closed in store.all(MonthClose, "month = ?", [month.replace(day=1).isoformat()]):
-        kept[closed.village_code] = {
-            (f["rate"], f["group"], f["category"]): (f["required"], f["contacted"])
-            for f in closed.figures
-        }
-    result = []
+        kept[closed.village_code] = list(closed.figures)
+    live: dict[str, list[CoverageRow]] = {}
     for row in rows:
-        figures = kept.get(row.village_code)
+        live.setdefault(row.village_code, []).append(row)
+    result: list[CoverageRow] = []
+    for code, mine in live.items():
+        figures = kept.get(code)
         if figures is None:
-            result.append(row)
+            result += mine
             continue
-        key = (row.rate_kind.value, row.group, row.category.value if row.category else None)
-        required, contacted = figures.get(key, (0, 0))
-        now = (row.required, row.contacted + row.late)
-        result.append(replace(row, required=required, contacted=contacted, closed=True, now=now))
+        today = {_row_key(r): r for r in mine}
+        name = mine[0].village
+        for f in figures:
+            key = (str(f["rate"]), f["group"], f["category"])
+            now = today.pop(key, None)
+            result.append(
+                CoverageRow(
+                    code,
+                    name,
+                    Frequency(key[0]),
+                    _group(key[1]),
+                    None if key[2] is None else Category(key[2]),
+                    int(f["required"]),
+                    int(f["contacted"]),
+                    late=now.late if now else 0,
+                    late_joined=now.late_joined if now else 0,
+                    closed=True,
+                    now=_now(now) if now else (0, 0),
+                )
+            )
+        for row in mine:
+            if _row_key(row) in today and _now(row) != (0, 0):
+                result.append(
+                    replace(row, required=0, contacted=0, closed=True, now=_now(row), only_now=True)
+                )
     return result
+
+
+def _row_key(row: CoverageRow) -> tuple[str, str | None, str | None]:
+    return row.rate_kind.value, row.group, row.category.value if row.category else None
+
+
+def _group(value: object) -> Group | None:
+    for group in GROUPS:
+        if value == group:
+            return group
+    return None
+
+
+def _now(row: CoverageRow) -> tuple[int, int]:
+    """(应访, 已访) today, 补录 included: Tally.now for a row."""
+    joined = row.late_joined
+    return row.required + joined, row.contacted + row.late + joined
 
 
 def taken_at(store: Store, month: dt.date) -> dt.datetime | None:
@@ -245,8 +294,8 @@ def _profile_began(store: Store) -> dt.date | None:
     return None if text_ is None else dt.date.fromisoformat(text_[:10])
 
 
-def _three(tally: Tally) -> tuple[int, int, int]:
-    return tally.required, tally.contacted, tally.late
+def _three(tally: Tally) -> tuple[int, int, int, int]:
+    return tally.required, tally.contacted, tally.late, tally.late_joined
 
 
 @dataclass(frozen=True)
@@ -267,6 +316,8 @@ def eligible(store: Store, today: dt.date) -> list[Hint]:
     they are not listed; the rest come from households, checks and disability grades.
     """
     people = [p for p in store.all(Person) if p.status is PersonStatus.ACTIVE]
+    # The township's age limits, the same ones coverage and the person form apply.
+    limits = queries.rules(store, today).age_limits
     households = {h.id: h for h in store.all(Household)}
     members: dict[str, list[Person]] = defaultdict(list)
     for p in people:
@@ -324,10 +375,7 @@ def eligible(store: Store, today: dt.date) -> list[Hint]:
         if check is not None and p.is_child(today):
             situation = check.guardian_situation
             day = check.check_date.isoformat()
-            if (
-                situation is GuardianSituation.BOTH_AWAY
-                and age < DEFAULT_AGE_LIMITS[Category.LEFT_BEHIND]
-            ):
+            if situation is GuardianSituation.BOTH_AWAY and age < limits[Category.LEFT_BEHIND]:
                 hint(
                     p,
                     Category.LEFT_BEHIND,
@@ -342,7 +390,7 @@ def eligible(store: Store, today: dt.date) -> list[Hint]:
                     Said(f"{day}随访记录为“无人监护”", f"the check of {day}: no guardian"),
                 )
         for category in CHILD_CATEGORIES & set(p.categories):
-            limit = DEFAULT_AGE_LIMITS[category]
+            limit = limits.get(category, DEFAULT_AGE_LIMITS[category])
             if age >= limit:
                 reason = Said(
                     f"已满{limit}周岁（{age}岁），应去掉该儿童类别",

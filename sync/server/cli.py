@@ -6,6 +6,7 @@ Server libraries load inside the commands, so a village laptop without the
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import json
 import os
@@ -192,11 +193,22 @@ def policy_group() -> None:
     """探访频次：乡镇统一设定，各村(社区)下次同步后生效。"""
 
 
+_FROM_HELP = "从哪个月起生效（YYYY-MM，默认本月）；此前的月份不变。"
+_from_month = click.option(
+    "--from", "since", type=click.DateTime(formats=["%Y-%m"]), help=_FROM_HELP
+)
+
+
+def _since(value: dt.datetime | None) -> dt.date | None:
+    return None if value is None else value.date()
+
+
 @policy_group.command("set")
 @database
 @click.argument("category")
 @click.argument("frequency")
-def policy_set(url: str | None, category: str, frequency: str) -> None:
+@_from_month
+def policy_set(url: str | None, category: str, frequency: str, since: dt.datetime | None) -> None:
     """设定一类对象的探访频次，如 civtui server policy set 高龄 每季度。"""
     from civtui.domain.choices import Category, Frequency
     from sync.server import policy
@@ -213,7 +225,10 @@ def policy_set(url: str | None, category: str, frequency: str) -> None:
     except ValueError as exc:
         error = error_text(exc, t.lang)
         raise click.ClickException(t("server.bad_frequency", error=error)) from None
-    policy.set_frequency(_engine(url), chosen, how_often)
+    try:
+        policy.set_frequency(_engine(url), chosen, how_often, _since(since))
+    except ValueError:
+        raise click.ClickException(t("server.policy_before", name=chosen.label(t.lang))) from None
     said = t("server.policy_set", category=chosen.label(t.lang), frequency=how_often.label(t.lang))
     click.echo(said)
 
@@ -292,7 +307,8 @@ def rule_group() -> None:
 @database
 @click.argument("name")
 @click.argument("value")
-def rule_set(url: str | None, name: str, value: str) -> None:
+@_from_month
+def rule_set(url: str | None, name: str, value: str, since: dt.datetime | None) -> None:
     """设定一条规则，如 civtui server policy rule set adl_valid_months 12、
     age_limit.留守儿童 16、contact_kinds.留守儿童 check。"""
     from civtui.domain.policy import Rules
@@ -303,7 +319,10 @@ def rule_set(url: str | None, name: str, value: str) -> None:
         key, stored = Rules.check(name, value)
     except ValueError as exc:
         raise click.ClickException(error_text(exc, t.lang)) from None
-    policy.set_rule(_engine(url), key, stored)
+    try:
+        policy.set_rule(_engine(url), key, stored, _since(since))
+    except ValueError:
+        raise click.ClickException(t("server.policy_before", name=key)) from None
     click.echo(t("server.rule_set", name=key, value=stored))
 
 
