@@ -8,8 +8,8 @@ visits than a pull page, then the person edited; a supervisor's record naming on
 other village), sync one laptop, cut a sync at any request (before the server sees it, or
 after it committed and before the answer arrives; pushes and pulls alike), skew a laptop's
 clock, restore a laptop from an older copy of its profile and the server from an older copy
-of its database, and copy a laptop's profile onto a new laptop that works beside it. Pull pages and push batches are a few records long, so paging is
-exercised at every step.
+of its database, and copy a laptop's profile onto a new laptop that works beside it. Pull
+pages and push batches are a few records long, so paging is exercised at every step.
 
 `settle_and_check` syncs every laptop until nothing moves (bounded) and checks what must
 then hold: each laptop equals the server for its villages, nothing pending or held, every
