@@ -32,4 +32,9 @@ STRINGS_HISTORY: dict[str, tuple[str, str]] = {
         "这份输入所属的记录已不在（已删除或同步后改动），已丢弃",
         "The record this input was for is gone (deleted, or changed by sync); discarded",
     ),
+    # a record's history: a pulled value that beat this laptop's own concurrent edit
+    "history.lost_here": (
+        "（本机同时改为 {value}，未被采用）",
+        " (this laptop's {value}, made at the same time, was not kept)",
+    ),
 }

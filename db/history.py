@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from civtui.domain.clock import CHINA_TZ
+from db.outbox import own_devices
 from db.store import Store
 
 #: insert/update/delete: a change, made on this laptop or (`pulled`) brought by sync;
@@ -42,6 +43,9 @@ class Step:
     before: dict[str, Any] = field(default_factory=dict)
     #: Brought by sync from another laptop (or from this one's older copy).
     pulled: bool = False
+    #: For pulled changes: each field whose value beat a concurrent edit of this laptop's,
+    #: with this laptop's value that lost.
+    lost_here: dict[str, Any] = field(default_factory=dict)
 
     @property
     def local(self) -> bool:
@@ -57,7 +61,26 @@ def _when(stamp: str) -> dt.datetime:
 
 
 def record_history(store: Store, table: str, record_id: str) -> list[Step]:
-    """Every known step of one record, oldest first."""
+    """Every known step of one record, oldest first.
+
+    Each names the device and time of the change it shows as the change's stamps say: a
+    pulled step carries the record's stamp, which the server takes from the latest field
+    stamp, so a value that beat this laptop's own edit is the winner's, not this laptop's."""
+    mine = own_devices(store)
+    conflicts = [
+        (
+            name,
+            json.loads(kept) if kept else None,
+            json.loads(lost) if lost else None,
+            device,
+            stamp,
+        )
+        for name, kept, lost, device, stamp in store.db.execute(
+            "SELECT field, kept_value, lost_value, lost_device, lost_hlc FROM conflicts "
+            "WHERE table_name = ? AND record_id = ? ORDER BY id",
+            [table, record_id],
+        )
+    ]
     steps: list[Step] = []
     stamps: set[str] = set()
     for op, fields, stamp, device, status in store.db.execute(
@@ -79,7 +102,14 @@ def record_history(store: Store, table: str, record_id: str) -> list[Step]:
         pairs = json.loads(fields)
         new = {name: pair[1] for name, pair in pairs.items()}
         old = {name: pair[0] for name, pair in pairs.items()}
-        steps.append(Step(_when(stamp), op, str(device), new, before=old, pulled=True))
+        beaten = {
+            name: lost
+            for name, kept, lost, by, _stamp in conflicts
+            if by in mine and name in new and new[name] == kept and old.get(name) == lost
+        }
+        steps.append(
+            Step(_when(stamp), op, str(device), new, before=old, pulled=True, lost_here=beaten)
+        )
         stamps.add(stamp)
     row = store.db.execute(
         f"SELECT hlc, device_id FROM [{table}] WHERE id = ?", [record_id]
@@ -87,11 +117,6 @@ def record_history(store: Store, table: str, record_id: str) -> list[Step]:
     if row is not None and row[0] not in stamps and not pulled:
         # Pulled before this laptop kept pulled steps: only the record's latest stamp is known.
         steps.append(Step(_when(row[0]), "remote", str(row[1]), {}))
-    for name, lost, device, stamp in store.db.execute(
-        "SELECT field, lost_value, lost_device, lost_hlc FROM conflicts "
-        "WHERE table_name = ? AND record_id = ? ORDER BY id",
-        [table, record_id],
-    ):
-        value = json.loads(lost) if lost else None
-        steps.append(Step(_when(stamp), "lost", str(device), {name: value}))
+    for name, _kept, lost, device, stamp in conflicts:
+        steps.append(Step(_when(stamp), "lost", str(device), {name: lost}))
     return sorted(steps, key=lambda s: s.at)

@@ -14,6 +14,9 @@ from civtui.domain.models import RECORD_TYPES
 from db.store import Remote, Store
 
 PULL_CURSOR = "pull_cursor"
+#: The device ids this profile held before it started over as a new device, each with the
+#: latest stamp it made under that id: JSON, [[device id, stamp], ...].
+FORMER_DEVICES = "former_device_ids"
 SERVER_URL = "server_url"
 LAST_SYNC = "last_sync"
 LAST_RESULT = "last_sync_result"
@@ -558,9 +561,22 @@ def start_over_as_new_device(store: Store) -> str:
     file no longer holds, and will see its next change numbers again. Take a new device id
     and pull everything again, so what this laptop wrote after the copy comes back too."""
     with store.transaction():
+        former = dict(_former_devices(store))
+        (latest,) = store.db.execute(
+            # Not its pending changes: they go to the server under the new id.
+            "SELECT max(hlc) FROM changes WHERE device_id = ? AND status != 'pending'",
+            [store.device_id],
+        ).fetchone()
+        former[store.device_id] = max(str(latest or ""), former.get(store.device_id, ""))
+        store.set_meta(FORMER_DEVICES, json.dumps(sorted(former.items())))
         device_id = store.renew_device_id()
         store.set_meta(PULL_CURSOR, "0")
     return device_id
+
+
+def _former_devices(store: Store) -> list[tuple[str, str]]:
+    said = json.loads(store.get_meta(FORMER_DEVICES) or "[]")
+    return [(str(device), str(stamp)) for device, stamp in said]
 
 
 @dataclass(frozen=True)
@@ -658,7 +674,22 @@ def resolutions_sent(store: Store, conflict_ids: Sequence[int]) -> None:
 
 def own_devices(store: Store) -> frozenset[str]:
     """Every device id this profile has written under: its own, and those it held before it
-    started over as a new device (outbox.start_over_as_new_device). Its change log keeps
-    them, since every change carries the id it was made under."""
-    rows = store.db.execute("SELECT DISTINCT device_id FROM changes").fetchall()
-    return frozenset({store.device_id, *(str(d) for (d,) in rows)})
+    started over as a new device (outbox.start_over_as_new_device)."""
+    return frozenset({store.device_id, *former_devices(store)})
+
+
+def former_devices(store: Store) -> dict[str, str]:
+    """The ids this profile held before it started over, each with the latest stamp it made
+    under that id: a stamp of such an id past it was made by another copy of the profile
+    (a clone), or by this one before it was restored from an older copy, and this profile
+    does not hold it. Kept in meta when the id is given up; the change log (every change
+    carries the id it was made under, also for changes sent under the next one) stands in
+    for profiles that started over before that."""
+    found = dict(_former_devices(store))
+    for device, stamp in store.db.execute(
+        "SELECT device_id, max(hlc) FROM changes WHERE device_id != ? GROUP BY device_id",
+        [store.device_id],
+    ):
+        found.setdefault(str(device), str(stamp))
+    found.pop(store.device_id, None)
+    return found

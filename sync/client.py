@@ -613,7 +613,7 @@ def _note_conflicts(
 ) -> None:
     """What a pulled page's conflicts mean here: each new open one is named, on whichever
     side this laptop stands; an open one resolved elsewhere is counted as closed."""
-    mine: frozenset[str] | None = None
+    mine: dict[str, str] | None = None
     for c in pulled:
         known = before.get(c.id)
         if c.resolved:
@@ -621,7 +621,10 @@ def _note_conflicts(
             continue
         if known is not None:
             continue  # pulled again (a new device id pulls everything): said before
-        mine = mine if mine is not None else outbox.own_devices(store)
+        mine = mine if mine is not None else {**outbox.former_devices(store), store.device_id: ""}
+        side = _side(c, store.device_id, mine)
+        if side == "own":
+            continue
         report.found.append(
             Reason.of(
                 Code.CONFLICT_FOUND,
@@ -629,19 +632,38 @@ def _note_conflicts(
                 id=c.record_id,
                 field=c.field,
                 who=queries.change_label(store, c.table, c.record_id),
-                side=_side(c, mine),
+                side=side,
             )
         )
 
 
-def _side(conflict: protocol.Conflict, mine: frozenset[str]) -> str:
+def _side(conflict: protocol.Conflict, current: str, mine: Mapping[str, str]) -> str:
+    """Where this laptop stands in a conflict; "own" when both sides are device ids of this
+    profile (`mine`: each former id with the latest stamp this profile made under it).
+
+    Between its ids there is nothing to tell: the value kept is this profile's newest, the
+    one that lost was made under an id it gave up, by itself before a restore from an older
+    copy, or by the copy (clone) of it that kept the id, which is told on its own side. A
+    lost stamp of a former id past what this profile made under it is another copy's, so
+    where the kept side is not this profile's, the conflict is between two others."""
     if conflict.kept_device == protocol.DELETED_DEVICE:
         return "deleted"
-    if conflict.lost_device in mine:
+    kept_here = conflict.kept_device in mine
+    lost = conflict.lost_device
+    if lost == current:
         return "lost_here"
-    if conflict.kept_device in mine:
-        return "kept_here"
-    return "others"
+    if lost in mine:
+        if kept_here:
+            return "own"
+        if _wall(conflict.lost_hlc) <= _wall(mine[lost]):
+            return "lost_here"
+        return "others"
+    return "kept_here" if kept_here else "others"
+
+
+def _wall(stamp: str) -> str:
+    """A stamp's time and counter, comparable as text (the device part left out)."""
+    return "-".join(stamp.split("-", 2)[:2])
 
 
 #: A sync's summary names this many conflicts, then says how many more there are.

@@ -314,6 +314,16 @@ class Laptop:
         _replace(self.copies[number], path)
         self.store = open_store(path, self.world.clock(self.skew_ms))
 
+    def clone(self, name: str) -> Laptop:
+        """A copy of this laptop's profile as it is now, set up on another laptop (`name`):
+        the same device id, villages and token, as a copied disk or a cloned image would."""
+        folder = self.store.path.parent.with_name(name)
+        folder.mkdir()
+        path = folder / self.store.path.name
+        backup(self.store.db, path, self.store.key)
+        store = open_store(path, self.world.clock(self.skew_ms), self.store.key)
+        return Laptop(Role(name, self.role.villages), self.token, store, self.world, self.skew_ms)
+
     def live(
         self, kind: type[Record], where: str = "", params: list[Any] | None = None
     ) -> list[str]:

@@ -8,19 +8,23 @@ import json
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 from textual.widgets import Static
 
 from civtui.app import make_app
 from civtui.domain.choices import Condition, Mood
 from civtui.domain.clock import CHINA_TZ, Clock
 from civtui.domain.models import Person, Visit
+from civtui.i18n import Translator
 from civtui.services.profile import Profile
 from db import Store
 from db.history import record_history
 from db.store import Remote
 from screens.record import RecordScreen
+from sync import client as client_module
+from sync import words as sync_words
 from tests.conftest import CTX, TODAY, make_person
-from tests.sync_harness import device, server
+from tests.sync_harness import Server, device, server
 from tests.test_tui_records import shown_text
 
 __all__ = ["server"]  # the fixture
@@ -209,3 +213,128 @@ def test_a_first_release_profile_migrated_keeps_pulled_steps(tmp_path: Path, clo
         )
     finally:
         store.close()
+
+
+def test_history_credits_the_laptop_whose_value_won_not_the_one_that_pushed_last(
+    server: Server, home: Path
+) -> None:
+    """Laptop A edits a phone, B edits it 2 s later, B syncs, then A: on A the value pulled
+    is B's, at the time B made it, with A's own value that lost beside it; on the server
+    the record's stamp is B's, as its field's is."""
+    clock = Clock(dt.datetime(2026, 11, 22, 10, 0, tzinfo=CHINA_TZ))
+    a = device(server, "a", clock=clock)
+    b = device(server, "b", clock=clock)
+    person = make_person(name="王秀英", phone="13905800001")
+    a.store.save(person)
+    a.sync()
+    b.sync()
+    a.store.clock = Clock(dt.datetime(2026, 11, 22, 10, 5, 0, tzinfo=CHINA_TZ))
+    a.store.save(person.revise(context=CTX, phone="13905800002"))
+    b.store.clock = Clock(dt.datetime(2026, 11, 22, 10, 5, 2, tzinfo=CHINA_TZ))
+    b.store.save(person.revise(context=CTX, phone="13905800003"))
+    b.sync()
+    a.sync()
+
+    with server.engine.connect() as conn:
+        row = conn.execute(
+            sqlalchemy.text("SELECT hlc, device_id, stamps FROM records WHERE record_id = :id"),
+            {"id": person.id},
+        ).one()
+    assert row.device_id == b.store.device_id
+    assert json.loads(row.stamps)["phone"][1] == b.store.device_id
+    assert row.hlc.startswith(json.loads(row.stamps)["phone"][0][:18])
+
+    steps = record_history(a.store, "persons", person.id)
+    [theirs] = [s for s in steps if s.pulled and "phone" in s.fields]
+    assert theirs.device_id == b.store.device_id
+    assert theirs.at == dt.datetime(2026, 11, 22, 10, 5, 2, tzinfo=CHINA_TZ)
+    assert (theirs.before, theirs.fields) == ({"phone": "13905800002"}, {"phone": "13905800003"})
+    assert theirs.lost_here == {"phone": "13905800002"}
+    [mine] = [s for s in steps if s.local and s.op == "update"]
+    assert mine.device_id == a.store.device_id and mine.status == "conflict"
+    a.store.close()
+    b.store.close()
+
+
+def _at(minute: int) -> Clock:
+    return Clock(dt.datetime(2026, 11, 22, 10, minute, tzinfo=CHINA_TZ))
+
+
+async def _history_on(name: str, lang: str, person: Person, visit: Visit) -> str:
+    app = make_app(Profile(name), lang=lang, clock=Clock.pinned(TODAY))
+    async with app.run_test(size=(120, 40)) as pilot:
+        stored, shown = app.store.get(Visit, visit.id), app.store.get(Person, person.id)
+        assert stored is not None and shown is not None
+        app.push_screen(RecordScreen(stored, shown))
+        await pilot.pause()
+        return shown_text(app.screen.query_one("#record-history", Static))
+
+
+@pytest.mark.tui
+async def test_after_a_restore_each_laptop_credits_each_value_to_the_laptop_that_made_it(
+    server: object, home: Path
+) -> None:
+    """Laptop A is restored from its backup and edits a visit's health and notes; B had
+    changed its health meanwhile and synced first. A's health wins over B's; its notes
+    replace a value A itself wrote before the restore (under its former device id)."""
+    a = device(server, "a", clock=_at(0))  # type: ignore[arg-type]
+    b = device(server, "b", clock=_at(0))  # type: ignore[arg-type]
+    person = make_person(name="王秀英")
+    visit = a_visit(person)
+    a.store.save_many([person, visit])
+    a.sync()
+    b.sync()
+    copy = a.keep_copy()
+    a.store.clock = _at(1)
+    a.store.save(visit.model_copy(update={"notes": "家中无人"}))
+    a.sync()
+    former = a.store.device_id
+    a.restore(copy)
+    b.store.clock = _at(2)
+    b.store.save(visit.model_copy(update={"health": Condition.FAIR}))
+    a.store.clock = _at(3)
+    a.store.save(visit.model_copy(update={"health": Condition.POOR, "notes": "屋顶漏雨"}))
+    b.sync()
+    on_a = a.sync()
+    on_b = b.sync()
+    a_now, b_id = a.store.device_id, b.store.device_id
+
+    # The conflict words, from each side: A kept its health over B's and is told nothing of
+    # its notes (both values its own); B's health lost to A's.
+    t = Translator("zh")
+    said_a = [sync_words.say(r, t) for r in client_module.summary(on_a)]
+    said_b = [sync_words.say(r, t) for r in client_module.summary(on_b)]
+    assert (
+        "冲突：王秀英 · 探访的健康状况（本机的值已保留，另一设备的值未被采用，可在人员页按 c 处理）"
+        in said_a
+    ), said_a
+    assert not [s for s in said_a if "备注" in s], said_a
+    assert "冲突：王秀英 · 探访的健康状况（本机的值未被采用，可在人员页按 c 处理）" in said_b, (
+        said_b
+    )
+    a.store.close()
+    b.store.close()
+
+    # On B: the health is A's (its new id), at 10:03, with B's own value that lost beside it.
+    history_b = await _history_on("b", "zh", person, visit)
+    for word in [
+        f"2026-11-2210:03另一台电脑{a_now[:8]}",
+        "健康状况：一般→较差（本机同时改为一般，未被采用）",
+    ]:
+        assert word in history_b, (word, history_b)
+    assert f"本机{b_id[:8]}）修改健康状况：一般" in history_b, history_b
+    history_b_en = await _history_on("b", "en", person, visit)
+    assert "Health:Fair→Poor(thislaptop'sFair,madeatthesametime,wasnotkept)" in history_b_en
+
+    # On A: its own edit, B's value that lost to it, and the notes it wrote before the
+    # restore (its former id: this laptop), never credited to another laptop.
+    history_a = await _history_on("a", "zh", person, visit)
+    for word in [
+        # (Made under the id it held then, sent under the new one: this laptop's either way.)
+        "2026-11-2210:03员工a（本机",
+        "）修改健康状况：较差；备注：屋顶漏雨",
+        f"2026-11-2210:02另一台电脑{b_id[:8]}同时修改、未被采用：健康状况：一般",
+        f"2026-11-2210:01员工a（本机{former[:8]}）同时修改、未被采用：备注：家中无人",
+    ]:
+        assert word in history_a, (word, history_a)
+    assert f"另一台电脑{former[:8]}" not in history_a

@@ -8,8 +8,8 @@ visits than a pull page, then the person edited; a supervisor's record naming on
 other village), sync one laptop, cut a sync at any request (before the server sees it, or
 after it committed and before the answer arrives; pushes and pulls alike), skew a laptop's
 clock, restore a laptop from an older copy of its profile and the server from an older copy
-of its database. Pull pages and push batches are a few records long, so paging is
-exercised at every step.
+of its database, and copy a laptop's profile onto a new laptop that works beside it. Pull
+pages and push batches are a few records long, so paging is exercised at every step.
 
 `settle_and_check` syncs every laptop until nothing moves (bounded) and checks what must
 then hold: each laptop equals the server for its villages, nothing pending or held, every
@@ -131,6 +131,8 @@ RESTORE_SERVER = os.environ.get("SYNC_MACHINE_RESTORE_SERVER", "1") == "1"
 #: Rounds of "every laptop syncs" before the system must be quiet: a change reaches every
 #: laptop in two (pushed in one, pulled in the next), a restored server's in three.
 SETTLE_ROUNDS = 6
+#: Laptops made by copying another's profile (`laptop_clone`), at most, in an example.
+MAX_CLONES = 2
 NAMES = ["张三", "李四", "王五", "赵六", "陈七"]
 PHONES = ["13905801111", "13905802222", "13905803333", None]
 NOTES = ["", "一切正常", "需要复查", "家中无人"]
@@ -627,6 +629,7 @@ class SyncMachine(RuleBasedStateMachine):
         report = lap.sync(self.server)
         self.note_acks(i)
         self.check_refusals(report)
+        check_told(lap, report)
 
     @rule(i=laptops, at=st.integers(1, 8), after=st.booleans(), attempts=st.integers(1, 2))
     def sync_cut(self, i: int, at: int, after: bool, attempts: int) -> None:
@@ -691,6 +694,49 @@ class SyncMachine(RuleBasedStateMachine):
     @rule(i=laptops)
     def laptop_copy(self, i: int) -> None:
         self.laptops[i].keep_copy()
+
+    @precondition(lambda self: len(self.laptops) < len(ROLES) + MAX_CLONES)
+    @rule(i=laptops)
+    def laptop_clone(self, i: int) -> None:
+        """Laptop i's profile is copied onto a new laptop (the same device id), which adds a
+        household. Both go on working (`clone_works`): every copy after the first to sync must take a new id and
+        be told, and none is told of a conflict between its own ids."""
+        source = self.lap(i)
+        lap = source.clone(f"{source.name}-clone{len(self.laptops)}")
+        self.laptops.append(lap)
+        self.exported.append([])
+        self.replies.append([])
+        # Set up to be used: its first record. (A copy that never writes is the same
+        # laptop as its original, and may share its id.)
+        made = Household(village_code=lap.role.villages[0], address=f"克隆路{self.next_serial()}号")
+        lap.store.save(made)
+        self.made_now(lap, made)
+
+    @precondition(lambda self: len(self.laptops) > len(ROLES))
+    @rule(data=st.data(), household=st.booleans(), sync=st.booleans())
+    def clone_works(self, data: st.DataObject, household: bool, sync: bool) -> None:
+        """A clone changes a person's address (perhaps one only its original ever wrote,
+        which the original may have changed since the copy) or adds a household, and syncs."""
+        i = data.draw(st.integers(len(ROLES), len(self.laptops) - 1), label="clone")
+        lap = self.lap(i)
+        person: Person | None = None if household else self.pick(lap, data, Person)
+        if person is not None:
+            revised = person.revise(
+                context={"today": lap.today}, address=f"克隆路{self.next_serial()}号"
+            )
+            lap.store.save(revised)
+            self.made_now(lap, revised)
+        else:
+            village = data.draw(st.sampled_from(lap.role.villages), label="village")
+            made = Household(village_code=village, address=f"克隆路{self.next_serial()}号")
+            lap.store.save(made)
+            self.made_now(lap, made)
+        if sync:
+            self.world.ms += 1000
+            report = lap.sync(self.server)
+            self.note_acks(i)
+            self.check_refusals(report)
+            check_told(lap, report)
 
     # A change lost by both its laptop (set up again from a copy older than the change) and
     # the server (restored from a copy older than its arrival) is gone for good: the two
@@ -773,6 +819,7 @@ def settle_and_check(machine: SyncMachine) -> None:
                 raise AssertionError(f"{lap.name} cannot sync: {exc}") from exc
             machine.note_acks(i)
             machine.check_refusals(report)
+            check_told(lap, report)
             moved |= bool(
                 report.pushed
                 or report.pulled
@@ -788,11 +835,41 @@ def settle_and_check(machine: SyncMachine) -> None:
     check_quiet(machine)
 
 
+def check_told(lap: Laptop, report: client.SyncReport) -> None:
+    """A laptop is never told of a conflict in which a value of one of its former device ids
+    (those it held before a restore or a clone made it start over) lost to one of its own,
+    nor that its value lost where the value kept is its current id's. (Its current id's value
+    that lost to a former id's is told: a clone that kept that id may have made it.)"""
+    mine = outbox.own_devices(lap.store)
+    now = lap.store.device_id
+    for reason in report.found:
+        p = reason.params
+        sides = {
+            (str(kept), str(lost))
+            for kept, lost in lap.store.db.execute(
+                "SELECT kept_device, lost_device FROM conflicts "
+                "WHERE table_name = ? AND record_id = ? AND field = ?",
+                [p["table"], p["id"], p["field"]],
+            )
+        }
+        assert sides, f"{lap.name} named a conflict it does not hold: {p}"
+        if all(kept in mine and lost in mine and lost != now for kept, lost in sides):
+            raise AssertionError(f"{lap.name} told of a conflict between its own ids: {p}")
+        if p["side"] == "lost_here":
+            assert any(kept != now for kept, _ in sides), (
+                f"{lap.name} told its value lost where its own was kept: {p}"
+            )
+
+
 def check_quiet(machine: SyncMachine) -> None:
     server = machine.server
     top = server.version()
     on_server = server.records()
     check_server(machine, on_server)
+    ids = [lap.store.device_id for lap in machine.laptops]
+    # Each copy of a profile that wrote after the copy was made has an id of its own: the
+    # first to sync keeps the original, every other took a new one at its first sync.
+    assert len(set(ids)) == len(ids), f"laptops share a device id: {ids}"
     conflicts = server.conflicts()
     for lap in machine.laptops:
         store = lap.store

@@ -585,13 +585,25 @@ def _apply_one(
     )
     row.data, row.stamps = decided.data, decided.stamps
     row.village, row.deleted = decided.village, decided.deleted
-    row.written = (version, str(stamp), device)
+    row.written = (version, *_record_stamp(decided.stamps, str(stamp), device))
     if decided.lost:
         _note_lost(work, row, version, decided.lost)
     # Built, not validated: every value is the server's own.
     return ChangeResult.model_construct(
         seq=change.seq, status=decided.status, reason=decided.reason, version=version
     )
+
+
+def _record_stamp(stamps: dict[str, list[Any]], pushed: str, device: str) -> tuple[str, str]:
+    """The record's own stamp and device: those of its latest field stamp (or tombstone).
+
+    Not the change that came last: a change that lost every field it set left the record as
+    the winner made it, and a laptop pulling it must credit the winner, at the time the
+    winner made it (its history reads this stamp)."""
+    latest = max(stamps.values(), key=lambda s: str(s[0]), default=None)
+    if latest is None:
+        return pushed, device
+    return str(latest[0]), str(latest[1])
 
 
 def _note_lost(work: _WorkingSet, row: _Row, version: int, lost: list[dict[str, Any]]) -> None:
