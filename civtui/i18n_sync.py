@@ -188,8 +188,10 @@ SYNC_STRINGS: dict[str, tuple[str, str]] = {
         "the server's database is not set up yet: run civtui server init first",
     ),
     "server.no_extra": (
-        "服务器组件未安装；请运行 pip install 'civtui[server]'",
-        "the server parts are not installed: run pip install 'civtui[server]'",
+        "服务器组件未安装；请运行 pip install 'civtui[server]'"
+        "（在本仓库的副本中：.venv/bin/pip install -e '.[server]'，见 docs/deploy.md）",
+        "the server parts are not installed: run pip install 'civtui[server]' (in a clone of "
+        "this repository: .venv/bin/pip install -e '.[server]'; see docs/deploy.md)",
     ),
     "server.initialised": ("已初始化：{applied}", "Set up: {applied}"),
     "server.up_to_date": ("数据库已是最新", "the database is up to date"),
