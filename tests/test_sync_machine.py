@@ -1117,3 +1117,40 @@ def test_an_edit_of_a_record_a_restored_server_lost_goes_again_once_it_is_back(
         assert machine.server.records()[("staff", theirs.id)].data["name"] == "新名字"
     finally:
         machine.close()
+
+
+def test_a_tombstone_gets_an_edit_a_restored_server_lost_before_the_delete(
+    templates: Templates, in_process: Path
+) -> None:
+    """Found by the machine in random mode. Server copy taken; the supervisor wrote a
+    person's notes; a1 pulled them and deleted the person; the server came back from the
+    copy. a1 sent its delete again, the supervisor its notes: the server refused the notes
+    as an edit of a deleted record, so its tombstone kept the copy's notes while a1's held
+    the supervisor's. A tombstone's fields now merge by their stamps like a live record's."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        maker, sup = machine.lap(0), machine.lap(2)
+        person = machine.new_person(maker, VILLAGE_A, None, False, NAMES[1])
+        maker.store.save(person)
+        machine.made_now(maker, person)
+        settle_and_check(machine)
+        machine.server_copy()
+        held = sup.store.get(Person, person.id)
+        assert held is not None
+        sup.store.save(held.revise(context={"today": sup.today}, notes="家中无人"))
+        machine.world.ms += 1000
+        sup.sync(machine.server)
+        machine.world.ms += 1000
+        maker = machine.lap(0)
+        maker.sync(machine.server)
+        maker.store.delete(Person, person.id)
+        machine.world.ms += 1000
+        maker.sync(machine.server)
+        machine.note_acks(0)
+        machine.server.restore(0)
+        machine.world.ms += 60_000
+        settle_and_check(machine)
+        on_server = machine.server.records()[("persons", person.id)]
+        assert on_server.deleted and on_server.data["notes"] == "家中无人"
+    finally:
+        machine.close()

@@ -492,6 +492,11 @@ def plan(
                 for name, value in change.fields.items()
                 if row.data.get(name) != value
             ]
+            # The tombstone's fields still merge by their stamps, as a live record's do: an
+            # edit made before the delete may arrive after it (sent again to a server
+            # restored from a copy), and the deleting laptop already holds it in its copy.
+            _validate(change.table, merged, change.fields, row.data)
+            _merge(data, stamps, change, stamp, device, version)
         elif spec.first_stands and (row.exists or row.written is not None):
             # Another laptop's copy of a record the first one to arrive already said (the
             # same month closed twice): it stands, and the pull brings it to this laptop.
