@@ -111,6 +111,7 @@ def record_acks(
         )
         if waiting:
             _set_waiting(store, [*waiting_records(store), *waiting])  # a new refusal waits anew
+        _note_taken(store, [a.seq for a in acks if a.status in ("accepted", "conflict")])
 
 
 @dataclass(frozen=True, order=True)
@@ -154,6 +155,34 @@ def _note_arrived(store: Store, records: Sequence[Remote]) -> None:
             store,
             [
                 replace(w, arrived=True) if (w.named_table, w.named_id) in pulled else w
+                for w in waiting
+            ],
+        )
+
+
+def _note_taken(store: Store, seqs: Sequence[int]) -> None:
+    """Mark the refused records waiting for a record of this laptop's own that the server
+    has now taken (sent again after a restore): a pull never brings a record only this
+    laptop wrote back to it, so `_note_arrived` would wait for it for ever."""
+    waiting = waiting_records(store)
+    if not waiting or not seqs:
+        return
+    taken: set[tuple[str, str]] = set()
+    for start in range(0, len(seqs), 500):
+        chunk = seqs[start : start + 500]
+        taken.update(
+            (str(table), str(record_id))
+            for table, record_id in store.db.execute(
+                "SELECT table_name, record_id FROM changes "
+                f"WHERE seq IN ({', '.join('?' for _ in chunk)})",
+                chunk,
+            )
+        )
+    if any(not w.arrived and (w.named_table, w.named_id) in taken for w in waiting):
+        _set_waiting(
+            store,
+            [
+                replace(w, arrived=True) if (w.named_table, w.named_id) in taken else w
                 for w in waiting
             ],
         )
