@@ -370,6 +370,7 @@ def push_request(
     batch: list[outbox.Outgoing],
     resolved: list[int] | None = None,
     acked_through: int = 0,
+    clock_ms: int | None = None,
 ) -> PushRequest:
     """A batch of the change log as the protocol carries it, with the conflicts resolved here
     that the server has not been told of.
@@ -395,6 +396,7 @@ def push_request(
         ],
         resolved=resolved or [],
         acked_through=acked_through,
+        clock_ms=clock_ms,
     )
 
 
@@ -455,7 +457,11 @@ def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Pr
         resolved = outbox.unsent_resolutions(store, protocol.MAX_PUSH_CHANGES)
         if not batch and not resolved:
             break
-        request = push_request(store.device_id, batch, resolved, outbox.highest_acked(store))
+        # The clock read as the request leaves: the server tells how far it runs ahead.
+        clock_ms = int(store.clock.now().timestamp() * 1000)
+        request = push_request(
+            store.device_id, batch, resolved, outbox.highest_acked(store), clock_ms
+        )
         answer = conn.call("POST", protocol.PATH_PUSH, request, PushResponse)
         acks = apply_push_answer(store, report, run, batch, resolved, answer)
         tell("push", report.pushed, total)

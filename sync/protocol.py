@@ -86,6 +86,8 @@ class Code(StrEnum):
     DELETE_MISSING = "delete_missing"
     ID_MISMATCH = "id_mismatch"
     EDIT_OF_DELETED = "edit_of_deleted"
+    #: A contact (a visit's, a child check's) dated after the server's today in China.
+    FUTURE_DATE = "future_date"
     CONFLICT = "conflict"
     #: A reason stored by a server from before codes (its words, as they were).
     OTHER = "other"
@@ -158,6 +160,7 @@ PARAMS: dict[Code, tuple[str, ...]] = {
     Code.DELETE_MISSING: (),
     Code.ID_MISMATCH: (),
     Code.EDIT_OF_DELETED: (),
+    Code.FUTURE_DATE: ("table", "field", "date", "today"),
     Code.CONFLICT: ("table", "fields"),
     Code.OTHER: ("text",),
     Code.CLOCK_AHEAD: ("ahead_s",),
@@ -276,6 +279,10 @@ class PushRequest(Message):
     #: knows it. A server that holds fewer was restored from a backup, perhaps one taken
     #: before it knew this device at all; it answers that it is behind.
     acked_through: int = Field(default=0, ge=0, le=MAX_INT)
+    #: The laptop's clock, in milliseconds, when it sent the push: the server reads the
+    #: push's stamps back by how far this is ahead of its own clock (`merge._Clamp`). None
+    #: from a bundle (made long before it is read) and from older laptops.
+    clock_ms: int | None = Field(default=None, ge=0, le=MAX_INT)
 
     @field_validator("changes", mode="after")
     @classmethod
