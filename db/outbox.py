@@ -631,6 +631,34 @@ def conflicts_by_id(store: Store, conflict_ids: Iterable[int]) -> dict[int, Stor
     return found
 
 
+def held_conflicts(
+    store: Store, conflict_ids: Sequence[int] | None, limit: int
+) -> list[PulledConflict]:
+    """Conflicts as this laptop holds them, open or closed, newest first: those among
+    `conflict_ids`, or (None) all of them, up to `limit`."""
+    among = "" if conflict_ids is None else f" WHERE id IN ({', '.join('?' for _ in conflict_ids)})"
+    rows = store.db.execute(
+        "SELECT id, table_name, record_id, field, kept_value, lost_value, kept_device, "
+        f"lost_device, lost_hlc, resolved FROM conflicts{among} ORDER BY id DESC LIMIT ?",
+        [*(conflict_ids or []), limit],
+    ).fetchall()
+    return [
+        PulledConflict(
+            id=row[0],
+            table=row[1],
+            record_id=row[2],
+            field=row[3],
+            kept_value=json.loads(row[4]) if row[4] is not None else None,
+            lost_value=json.loads(row[5]) if row[5] is not None else None,
+            kept_device=row[6],
+            lost_device=row[7],
+            lost_hlc=row[8],
+            resolved=bool(row[9]),
+        )
+        for row in rows
+    ]
+
+
 def resolve_conflict(store: Store, conflict_id: int) -> None:
     """Close a conflict here; the next push tells the server, which closes it everywhere."""
     with store.transaction():

@@ -263,6 +263,20 @@ class Change(Message):
     )
 
 
+class HeldConflict(PulledConflict, Message):
+    """A conflict as a laptop holds it, sent back to a server that may have lost it (restored
+    from a backup): with each resolution, and with the first push after the laptop finds
+    the server restored (`merge._take_back`)."""
+
+    id: int = Field(ge=1, le=MAX_INT)
+    table: str = Field(max_length=40)
+    record_id: str = Field(max_length=64)
+    field: str = Field(max_length=64)
+    kept_device: str = Field(max_length=64)
+    lost_device: str = Field(max_length=64)
+    lost_hlc: str = Field(max_length=100)
+
+
 class PushRequest(Message):
     """A batch of one device's changes. On the wire a change's `seq` is left out when it
     is one more than the change before it: a batch is a run of the change log, and the
@@ -283,6 +297,9 @@ class PushRequest(Message):
     #: push's stamps back by how far this is ahead of its own clock (`merge._Clamp`). None
     #: from a bundle (made long before it is read) and from older laptops.
     clock_ms: int | None = Field(default=None, ge=0, le=MAX_INT)
+    #: Conflicts this laptop holds that the server may lack: those resolved in `resolved`,
+    #: and after a server restore every one it holds (newest first, at most this many).
+    conflicts: list[HeldConflict] = Field(default_factory=list, max_length=MAX_PUSH_CHANGES)
 
     @field_validator("changes", mode="after")
     @classmethod

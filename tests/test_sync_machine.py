@@ -1092,11 +1092,12 @@ def test_conflicts_after_a_server_restore_get_ids_of_their_own(
         settle_and_check(machine)
         race_on_address(machine, person, 20)
         settle_and_check(machine)
-        after = [c["id"] for c in machine.server.conflicts()]
-        assert len(after) == 1 and after[0] != before["id"]
+        # The one the restore lost is back (its laptops sent it), beside the new one.
+        after = {c["id"] for c in machine.server.conflicts()}
+        assert len(after) == 2 and before["id"] in after
         for lap in machine.laptops[:2]:
             held = {r[0] for r in lap.store.db.execute("SELECT id FROM conflicts")}
-            assert held == {before["id"], after[0]}
+            assert held == after
     finally:
         machine.close()
 
@@ -1195,5 +1196,47 @@ def test_a_record_refused_for_its_own_laptops_record_goes_again_once_that_is_tak
         machine.world.ms += 60_000
         settle_and_check(machine)
         assert ("assessments", assessment.id) in machine.server.records()
+    finally:
+        machine.close()
+
+
+@pytest.mark.parametrize("resolved_before_returned", [False, True], ids=["returned", "resolved"])
+def test_a_conflict_a_restored_server_lost_closes_everywhere(
+    templates: Templates, in_process: Path, resolved_before_returned: bool
+) -> None:
+    """Issue #32: a conflict made after the server's copy was gone from the restored server,
+    open on both laptops; resolving it on one left it open on the other, for good. Laptops
+    now send back the conflicts they hold when they find the server restored, and each
+    conflict they resolve whole (`merge._take_back`)."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        maker = machine.lap(0)
+        person = machine.new_person(maker, VILLAGE_A, None, False, NAMES[4])
+        maker.store.save(person)
+        machine.made_now(maker, person)
+        settle_and_check(machine)
+        machine.server_copy()
+        race_on_address(machine, person, 10)
+        settle_and_check(machine)
+        (made,) = machine.server.conflicts()
+        machine.server.restore(0)
+        machine.world.ms += 60_000
+        first = machine.lap(0)
+        if resolved_before_returned:
+            outbox.resolve_conflict(first.store, made["id"])
+        settle_and_check(machine)
+        back = {c["id"]: c for c in machine.server.conflicts()}
+        assert made["id"] in back
+        if not resolved_before_returned:
+            for lap in machine.laptops[:2]:
+                held = {c.id for c in outbox.open_conflicts(lap.store)}
+                opened = {i for i, c in back.items() if c["resolved_version"] is None}
+                assert held == opened, lap.name  # the server and both laptops agree
+            outbox.resolve_conflict(first.store, made["id"])
+            settle_and_check(machine)
+        for lap in machine.laptops[:2]:
+            assert made["id"] not in {c.id for c in outbox.open_conflicts(lap.store)}, lap.name
+        closed = {c["id"]: c["resolved_version"] for c in machine.server.conflicts()}
+        assert closed[made["id"]] is not None
     finally:
         machine.close()

@@ -913,6 +913,10 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
             version = _after(next_version, floor)
             if _resolve(conn, who, device, request.resolved, version):
                 next_version = version
+        if request.conflicts:
+            version = _after(next_version, floor)
+            if _take_back(conn, who, device, request.conflicts, version):
+                next_version = version
         _set_version(conn, next_version)
         conn.execute(
             update(devices)
@@ -945,6 +949,74 @@ def _resolve(conn: Connection, who: Identity, device: str, ids: list[int], versi
         update(conflicts).where(still_open).values(resolved_version=version, resolved_by=device)
     )
     return True
+
+
+def _take_back(
+    conn: Connection,
+    who: Identity,
+    device: str,
+    held: list[protocol.HeldConflict],
+    version: int,
+) -> bool:
+    """Put back the conflicts a laptop holds that this server lacks (restored from a copy
+    taken before they were made), under their own ids and the new `version`, so every
+    laptop of the village pulls them; says whether any was. Closed if the laptop closed it,
+    or if the server holds the same open disagreement under another id (the changes sent
+    again after the restore made it anew): that one stands for it. A conflict the server
+    holds already, or whose record it lacks or keeps in another village, changes nothing."""
+    known = {
+        row.id
+        for row in conn.execute(
+            select(conflicts.c.id).where(conflicts.c.id.in_(sorted({c.id for c in held})))
+        )
+    }
+    taken = []
+    for c in held:
+        if c.id in known or c.table not in SYNCED_TYPES:
+            continue
+        village = conn.execute(
+            select(records.c.village_code).where(
+                records.c.table_name == c.table, records.c.record_id == c.record_id
+            )
+        ).scalar()
+        if village is None or village not in who.villages:
+            continue
+        kept, lost = json.dumps(c.kept_value), json.dumps(c.lost_value)
+        same = conn.execute(
+            select(conflicts.c.id)
+            .where(
+                conflicts.c.table_name == c.table,
+                conflicts.c.record_id == c.record_id,
+                conflicts.c.field == c.field,
+                conflicts.c.kept_value == kept,
+                conflicts.c.lost_value == lost,
+                conflicts.c.resolved_version.is_(None),
+            )
+            .limit(1)
+        ).first()
+        closed = c.resolved or same is not None
+        known.add(c.id)
+        taken.append(
+            {
+                "id": c.id,
+                "version": version,
+                "table_name": c.table,
+                "record_id": c.record_id,
+                "village_code": village,
+                "field": c.field,
+                "kept_value": kept,
+                "lost_value": lost,
+                "kept_device": c.kept_device,
+                "lost_device": c.lost_device,
+                "lost_hlc": c.lost_hlc,
+                "created_at": storage.now_text(),
+                "resolved_version": version if closed else None,
+                "resolved_by": device if closed else None,
+            }
+        )
+    if taken:
+        conn.execute(insert(conflicts), taken)
+    return bool(taken)
 
 
 def pull(engine: Engine, who: Identity, request: protocol.PullRequest) -> PullResponse:
