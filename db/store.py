@@ -12,7 +12,7 @@ import json
 import typing
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -312,10 +312,23 @@ class Store:
         if stored and (self._last_stamp is None or str(self._last_stamp) < stored):
             self._last_stamp = hlc.Stamp.parse(stored)
         seen = self.get_meta(SEEN_STAMP)
+        # The clock as it read at the previous change: a jump back from it is a clock set
+        # right (`hlc.local`).
+        previous = self.db.execute(
+            "SELECT created_at FROM changes ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        previous_ms = None
+        if previous is not None:
+            with suppress(ValueError):
+                previous_ms = int(dt.datetime.fromisoformat(previous[0]).timestamp() * 1000)
         # A stamp taken by a transaction that rolls back is simply never used;
         # stamps only need to grow, not to be contiguous.
         self._last_stamp = hlc.local(
-            self._last_stamp, hlc.Stamp.parse(seen) if seen else None, now_ms, self.device_id
+            self._last_stamp,
+            hlc.Stamp.parse(seen) if seen else None,
+            now_ms,
+            self.device_id,
+            previous_ms,
         )
         return self._last_stamp
 
