@@ -397,6 +397,13 @@ SYNC_STRINGS: dict[str, tuple[str, str]] = {
         "{count} received records are of kinds this version does not know ({tables}); they "
         "are kept aside. Update civtui: the next sync after the update writes them",
     ),
+    # -- sync tells the truth: clocks and dated contacts (issue #32)
+    "sync.code.future_date": (
+        "{table}的{field}是 {date}，晚于服务器的今天（{today}，北京时间）；请校正本机时间，"
+        "再把日期改为今天或之前",
+        "{table}: {field} is {date}, after the server's today ({today}, China time); set "
+        "this laptop's clock right, then change the date to today or earlier",
+    ),
 }
 
 #: The English of `civtui bundle ...` and `civtui server bundle ...` help (merged into

@@ -53,3 +53,33 @@ def receive(last: Stamp | None, remote: Stamp, now_ms: int, device: str) -> Stam
     if wall == remote.wall_ms:
         counter = max(counter, remote.counter + 1)
     return _next(wall, counter, device)
+
+
+#: A clock that goes back by more than this at once was set right, not merely adjusted
+#: (time sync slews by milliseconds): the laptop's own stamps from before are forgotten.
+SET_BACK_MS = 60_000
+
+
+def local(
+    last: Stamp | None,
+    seen: Stamp | None,
+    now_ms: int,
+    device: str,
+    previous_ms: int | None = None,
+) -> Stamp:
+    """The stamp for a local change: after `last` (this laptop's own latest) and after
+    `seen` (the latest stamp pulled from the server), even if the clock went back a little.
+
+    A clock that read more than `SET_BACK_MS` later at the previous change (`previous_ms`)
+    than now was set back at once: it ran ahead before, and the laptop's own stamps from
+    then are forgotten, so its next change is stamped by the clock set right, not days
+    ahead of it for as long as it had run ahead. A clock that drifts back bit by bit keeps
+    its stamps growing as before. Its changes still come after everything it has seen
+    from others (`seen`, which the server holds to its own clock); the order of its own
+    changes to a record the server keeps (`sync.server.merge._Clamp`)."""
+    if previous_ms is not None and previous_ms - now_ms > SET_BACK_MS:
+        last = None
+    stamp = tick(last, now_ms, device)
+    if seen is not None and (seen.wall_ms, seen.counter) >= (stamp.wall_ms, stamp.counter):
+        stamp = _next(seen.wall_ms, seen.counter + 1, device)
+    return stamp

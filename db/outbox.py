@@ -114,6 +114,7 @@ def record_acks(
         )
         if waiting:
             _set_waiting(store, [*waiting_records(store), *waiting])  # a new refusal waits anew
+        _note_taken(store, [a.seq for a in acks if a.status in ("accepted", "conflict")])
 
 
 @dataclass(frozen=True, order=True)
@@ -157,6 +158,34 @@ def _note_arrived(store: Store, records: Sequence[Remote]) -> None:
             store,
             [
                 replace(w, arrived=True) if (w.named_table, w.named_id) in pulled else w
+                for w in waiting
+            ],
+        )
+
+
+def _note_taken(store: Store, seqs: Sequence[int]) -> None:
+    """Mark the refused records waiting for a record of this laptop's own that the server
+    has now taken (sent again after a restore): a pull never brings a record only this
+    laptop wrote back to it, so `_note_arrived` would wait for it for ever."""
+    waiting = waiting_records(store)
+    if not waiting or not seqs:
+        return
+    taken: set[tuple[str, str]] = set()
+    for start in range(0, len(seqs), 500):
+        chunk = seqs[start : start + 500]
+        taken.update(
+            (str(table), str(record_id))
+            for table, record_id in store.db.execute(
+                "SELECT table_name, record_id FROM changes "
+                f"WHERE seq IN ({', '.join('?' for _ in chunk)})",
+                chunk,
+            )
+        )
+    if any(not w.arrived and (w.named_table, w.named_id) in taken for w in waiting):
+        _set_waiting(
+            store,
+            [
+                replace(w, arrived=True) if (w.named_table, w.named_id) in taken else w
                 for w in waiting
             ],
         )
@@ -646,6 +675,34 @@ def conflicts_by_id(store: Store, conflict_ids: Iterable[int]) -> dict[int, Stor
             conflict = _conflict(row)
             found[conflict.id] = conflict
     return found
+
+
+def held_conflicts(
+    store: Store, conflict_ids: Sequence[int] | None, limit: int
+) -> list[PulledConflict]:
+    """Conflicts as this laptop holds them, open or closed, newest first: those among
+    `conflict_ids`, or (None) all of them, up to `limit`."""
+    among = "" if conflict_ids is None else f" WHERE id IN ({', '.join('?' for _ in conflict_ids)})"
+    rows = store.db.execute(
+        "SELECT id, table_name, record_id, field, kept_value, lost_value, kept_device, "
+        f"lost_device, lost_hlc, resolved FROM conflicts{among} ORDER BY id DESC LIMIT ?",
+        [*(conflict_ids or []), limit],
+    ).fetchall()
+    return [
+        PulledConflict(
+            id=row[0],
+            table=row[1],
+            record_id=row[2],
+            field=row[3],
+            kept_value=json.loads(row[4]) if row[4] is not None else None,
+            lost_value=json.loads(row[5]) if row[5] is not None else None,
+            kept_device=row[6],
+            lost_device=row[7],
+            lost_hlc=row[8],
+            resolved=bool(row[9]),
+        )
+        for row in rows
+    ]
 
 
 def resolve_conflict(store: Store, conflict_id: int) -> None:

@@ -12,7 +12,7 @@ import json
 import typing
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,6 +33,8 @@ R = TypeVar("R", bound=Record)
 #: dates, child categories only for children) held when the row was written and
 #: must not make an old or pulled row unreadable later.
 STORED: dict[str, Any] = {"stored": True}
+#: The meta key of the latest stamp pulled from the server (`hlc.local`'s `seen`).
+SEEN_STAMP = "hlc_seen"
 
 
 class RecordDeletedError(ValueError):
@@ -309,9 +311,25 @@ class Store:
         stored = self.get_meta("hlc")
         if stored and (self._last_stamp is None or str(self._last_stamp) < stored):
             self._last_stamp = hlc.Stamp.parse(stored)
+        seen = self.get_meta(SEEN_STAMP)
+        # The clock as it read at the previous change: a jump back from it is a clock set
+        # right (`hlc.local`).
+        previous = self.db.execute(
+            "SELECT created_at FROM changes ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        previous_ms = None
+        if previous is not None:
+            with suppress(ValueError):
+                previous_ms = int(dt.datetime.fromisoformat(previous[0]).timestamp() * 1000)
         # A stamp taken by a transaction that rolls back is simply never used;
         # stamps only need to grow, not to be contiguous.
-        self._last_stamp = hlc.tick(self._last_stamp, now_ms, self.device_id)
+        self._last_stamp = hlc.local(
+            self._last_stamp,
+            hlc.Stamp.parse(seen) if seen else None,
+            now_ms,
+            self.device_id,
+            previous_ms,
+        )
         return self._last_stamp
 
     def _now_text(self) -> str:
@@ -333,7 +351,6 @@ class Store:
         """
         here = self._rows_here(records)
         now = self._now_text()
-        now_ms = int(self.clock.now().timestamp() * 1000)
         steps: list[tuple[str, str, str, str, str, str, str]] = []
         names: list[tuple[str, str]] = []
         # Rows in a row with the same statement go to SQLite as one executemany, in their
@@ -409,10 +426,13 @@ class Store:
                 steps,
             )
         if records:
-            # Past the latest stamp pulled is past them all: stamps as text sort in order.
-            newest = hlc.Stamp.parse(max(rec.hlc for rec in records))
-            self._last_stamp = hlc.receive(self._last_stamp, newest, now_ms, self.device_id)
-            self.set_meta("hlc", str(self._last_stamp))
+            # The latest stamp pulled is past them all: stamps as text sort in order. Kept
+            # apart from this laptop's own (meta "hlc"), which `hlc.local` may forget when
+            # the clock is set right; what was seen from others is never forgotten.
+            newest = max(rec.hlc for rec in records)
+            seen = self.get_meta(SEEN_STAMP)
+            if seen is None or seen < newest:
+                self.set_meta(SEEN_STAMP, newest)
 
     def _statement(self, op: str, table: str, columns: tuple[str, ...]) -> str:
         """The INSERT or UPDATE (by id) of these columns of `table`, made once."""

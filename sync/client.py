@@ -29,6 +29,7 @@ from sync.protocol import (
     Change,
     Code,
     Health,
+    HeldConflict,
     Me,
     PullRequest,
     PullResponse,
@@ -161,6 +162,8 @@ class SyncReport:
     new_device_id: str | None = None
     #: Changes sent again because the server had lost them (restored from a backup).
     resent: int = 0
+    #: The conflicts this laptop holds were sent back to a server found restored.
+    conflicts_returned: bool = False
     #: Refused changes sent again because a pull brought the record they named.
     sent_again: int = 0
     rejected_reasons: list[Reason] = field(default_factory=list)
@@ -370,6 +373,8 @@ def push_request(
     batch: list[outbox.Outgoing],
     resolved: list[int] | None = None,
     acked_through: int = 0,
+    clock_ms: int | None = None,
+    conflicts: list[outbox.PulledConflict] | None = None,
 ) -> PushRequest:
     """A batch of the change log as the protocol carries it, with the conflicts resolved here
     that the server has not been told of.
@@ -395,6 +400,8 @@ def push_request(
         ],
         resolved=resolved or [],
         acked_through=acked_through,
+        clock_ms=clock_ms,
+        conflicts=[HeldConflict.model_validate(c.model_dump()) for c in conflicts or []],
     )
 
 
@@ -474,12 +481,33 @@ def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Pr
         resolved = outbox.unsent_resolutions(store, protocol.MAX_PUSH_CHANGES)
         if not batch and not resolved:
             break
-        request = push_request(store.device_id, batch, resolved, outbox.highest_acked(store))
+        # The clock read as the request leaves: the server tells how far it runs ahead.
+        clock_ms = int(store.clock.now().timestamp() * 1000)
+        request = push_request(
+            store.device_id,
+            batch,
+            resolved,
+            outbox.highest_acked(store),
+            clock_ms,
+            _conflicts_to_return(store, report, resolved),
+        )
         answer = conn.call("POST", protocol.PATH_PUSH, request, PushResponse)
         acks = apply_push_answer(store, report, run, batch, resolved, answer)
         tell("push", report.pushed, total)
         if not acks and not resolved:
             break
+
+
+def _conflicts_to_return(
+    store: Store, report: SyncReport, resolved: list[int]
+) -> list[outbox.PulledConflict]:
+    """The conflicts a push carries whole: each it resolves (the server may have lost it,
+    restored from a copy), and once a sync finds the server restored, every one held here,
+    so that a conflict made after the copy is back on the server for every laptop."""
+    if report.resent and not report.conflicts_returned:
+        report.conflicts_returned = True
+        return outbox.held_conflicts(store, None, protocol.MAX_PUSH_CHANGES)
+    return outbox.held_conflicts(store, resolved, protocol.MAX_PUSH_CHANGES) if resolved else []
 
 
 def apply_push_answer(

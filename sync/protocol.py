@@ -86,6 +86,8 @@ class Code(StrEnum):
     DELETE_MISSING = "delete_missing"
     ID_MISMATCH = "id_mismatch"
     EDIT_OF_DELETED = "edit_of_deleted"
+    #: A contact (a visit's, a child check's) dated after the server's today in China.
+    FUTURE_DATE = "future_date"
     CONFLICT = "conflict"
     #: A reason stored by a server from before codes (its words, as they were).
     OTHER = "other"
@@ -158,6 +160,7 @@ PARAMS: dict[Code, tuple[str, ...]] = {
     Code.DELETE_MISSING: (),
     Code.ID_MISMATCH: (),
     Code.EDIT_OF_DELETED: (),
+    Code.FUTURE_DATE: ("table", "field", "date", "today"),
     Code.CONFLICT: ("table", "fields"),
     Code.OTHER: ("text",),
     Code.CLOCK_AHEAD: ("ahead_s",),
@@ -260,6 +263,20 @@ class Change(Message):
     )
 
 
+class HeldConflict(PulledConflict, Message):
+    """A conflict as a laptop holds it, sent back to a server that may have lost it (restored
+    from a backup): with each resolution, and with the first push after the laptop finds
+    the server restored (`merge._take_back`)."""
+
+    id: int = Field(ge=1, le=MAX_INT)
+    table: str = Field(max_length=40)
+    record_id: str = Field(max_length=64)
+    field: str = Field(max_length=64)
+    kept_device: str = Field(max_length=64)
+    lost_device: str = Field(max_length=64)
+    lost_hlc: str = Field(max_length=100)
+
+
 class PushRequest(Message):
     """A batch of one device's changes. On the wire a change's `seq` is left out when it
     is one more than the change before it: a batch is a run of the change log, and the
@@ -276,6 +293,13 @@ class PushRequest(Message):
     #: knows it. A server that holds fewer was restored from a backup, perhaps one taken
     #: before it knew this device at all; it answers that it is behind.
     acked_through: int = Field(default=0, ge=0, le=MAX_INT)
+    #: The laptop's clock, in milliseconds, when it sent the push: the server reads the
+    #: push's stamps back by how far this is ahead of its own clock (`merge._Clamp`). None
+    #: from a bundle (made long before it is read) and from older laptops.
+    clock_ms: int | None = Field(default=None, ge=0, le=MAX_INT)
+    #: Conflicts this laptop holds that the server may lack: those resolved in `resolved`,
+    #: and after a server restore every one it holds (newest first, at most this many).
+    conflicts: list[HeldConflict] = Field(default_factory=list, max_length=MAX_PUSH_CHANGES)
 
     @field_validator("changes", mode="after")
     @classmethod

@@ -45,6 +45,8 @@ def say(reason: Reason, t: Translator) -> str:
         params["ahead"] = _duration(int(params["ahead_s"]), t)
     if "detail" in params:
         params["detail"] = _detail(params["detail"], t)
+    if reason.code is Code.FUTURE_DATE:
+        params["field"] = _label(kind, str(params.get("field", "")), t)
     if reason.code is Code.CONFLICT_FOUND:
         _conflict_words(params, str(reason.params.get("table", "")), t)
     if reason.code is Code.BUNDLE_NOT_ONE and params.get("expected") in ("bundle", "reply"):

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from civtui.domain.clock import CHINA_TZ, Clock
-from civtui.domain.models import Person
+from civtui.domain.models import Person, Visit
+from db.hlc import Stamp
+from sync.protocol import Code, Reason
 from tests.conftest import CTX, make_person
 from tests.sync_harness import Server, device, server
+from tests.sync_model import VILLAGE_A, Laptop, Templates
+from tests.test_sync_machine import (
+    NAMES,
+    PHONES,
+    SyncMachine,
+    in_process,
+    settle_and_check,
+    templates,
+)
 
-__all__ = ["server"]
+__all__ = ["in_process", "server", "templates"]
 
 
 def phone(srv: Server, person: Person) -> str:
@@ -46,3 +58,174 @@ def test_a_clock_far_ahead_keeps_its_own_changes_in_order(server: Server, home: 
     report = fast.sync()
     assert [w.code for w in report.warnings] == ["clock_ahead"]
     assert phone(server, person) == "13905802222"
+
+
+# -- the rule, in the state machine's world (tests.sync_model): one clock the server reads,
+# each laptop's off it by its skew, so "real time" is the world's.
+
+DAY_MS = 86_400_000
+
+
+def _phone_on_server(machine: SyncMachine, person: Person) -> Any:
+    return machine.server.records()[("persons", person.id)].data["phone"]
+
+
+def _shared_person(machine: SyncMachine) -> Person:
+    maker = machine.lap(0)
+    person = machine.new_person(maker, VILLAGE_A, None, False, NAMES[1])
+    maker.store.save(person)
+    machine.made_now(maker, person)
+    settle_and_check(machine)
+    return person
+
+
+def _set_phone(lap: Laptop, person: Person, phone: str | None) -> None:
+    lap.tick()
+    held = lap.store.get(Person, person.id)
+    assert held is not None
+    lap.store.save(held.revise(context={"today": lap.today}, phone=phone))
+
+
+def test_an_ahead_laptop_loses_to_an_edit_made_just_before_its_push(
+    templates: Templates, in_process: Path
+) -> None:
+    """Issue #32: a laptop 3 days ahead edited offline; another laptop edited 0.1 s before
+    the ahead one pushed and synced after it. The ahead laptop's stamp, held only to the
+    server's time when it arrived, beat the later edit. The server now reads an ahead
+    laptop's stamps back by how far its clock is ahead when it pushes."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        person = _shared_person(machine)
+        ahead, right = machine.laptops[0], machine.laptops[1]
+        ahead.skew_ms = 3 * DAY_MS
+        _set_phone(ahead, person, PHONES[0])  # offline, two hours before its push
+        machine.world.ms += 2 * 3_600_000 - 100
+        _set_phone(right, person, PHONES[1])  # later in real time
+        machine.world.ms += 100
+        warned = machine.lap(0).sync(machine.server)
+        assert [w.code for w in warned.warnings] == [Code.CLOCK_AHEAD]
+        machine.world.ms += 1000
+        report = machine.lap(1).sync(machine.server)
+        assert _phone_on_server(machine, person) == PHONES[1]
+        assert report.conflicts == 1  # the ahead laptop's value is kept as the loser
+        settle_and_check(machine)
+    finally:
+        machine.close()
+
+
+def test_an_ahead_laptop_still_beats_an_edit_made_before_its_own_in_real_time(
+    templates: Templates, in_process: Path
+) -> None:
+    """The rule is real-time order, whoever arrives first: an edit made before the ahead
+    laptop's own (and sent after it) loses, as between any two laptops."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        person = _shared_person(machine)
+        ahead, right = machine.laptops[0], machine.laptops[1]
+        ahead.skew_ms = 3 * DAY_MS
+        _set_phone(right, person, PHONES[1])
+        machine.world.ms += 3_600_000
+        _set_phone(ahead, person, PHONES[0])  # an hour later in real time
+        machine.world.ms += 1000
+        machine.lap(0).sync(machine.server)
+        machine.world.ms += 1000
+        machine.lap(1).sync(machine.server)
+        assert _phone_on_server(machine, person) == PHONES[0]
+        settle_and_check(machine)
+    finally:
+        machine.close()
+
+
+def test_a_laptop_whose_clock_is_set_right_stops_being_ahead_at_once(
+    templates: Templates, in_process: Path
+) -> None:
+    """Issue #32: after its clock was set right, the laptop's hybrid clock remembered the
+    stamps of the days it ran ahead, so its new edits stayed 3 days ahead, beat later
+    edits and every sync said its clock was fast. A laptop now forgets its own stamps
+    when its clock goes back further than `hlc.SET_BACK_MS`."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        person = _shared_person(machine)
+        ahead, right = machine.laptops[0], machine.laptops[1]
+        ahead.skew_ms = 3 * DAY_MS
+        _set_phone(ahead, person, PHONES[0])
+        machine.world.ms += 1000
+        machine.lap(0).sync(machine.server)
+        settle_and_check(machine)
+        ahead.skew_ms = 0  # set right
+        _set_phone(ahead, person, PHONES[2])
+        stamp = Stamp.parse(str(ahead.store.get_meta("hlc")))
+        assert stamp.wall_ms <= machine.world.now_ms()
+        machine.world.ms += 60_000
+        _set_phone(right, person, PHONES[1])  # a minute later in real time
+        machine.world.ms += 1000
+        assert machine.lap(0).sync(machine.server).warnings == []
+        machine.world.ms += 1000
+        machine.lap(1).sync(machine.server)
+        assert _phone_on_server(machine, person) == PHONES[1]
+        settle_and_check(machine)
+        assert machine.lap(0).sync(machine.server).warnings == []
+    finally:
+        machine.close()
+
+
+def test_a_laptop_set_right_still_orders_its_own_edits(
+    templates: Templates, in_process: Path
+) -> None:
+    """Forgetting its own ahead stamps must not let a laptop's later edit lose to its own
+    earlier one, sent in the same push."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        person = _shared_person(machine)
+        lap = machine.laptops[0]
+        lap.skew_ms = 3 * DAY_MS
+        _set_phone(lap, person, PHONES[0])
+        lap.skew_ms = 0
+        machine.world.ms += 1000
+        _set_phone(lap, person, PHONES[2])
+        machine.lap(0).sync(machine.server)
+        assert _phone_on_server(machine, person) == PHONES[2]
+        settle_and_check(machine)
+    finally:
+        machine.close()
+
+
+def test_a_visit_dated_in_the_future_by_the_servers_calendar_is_refused(
+    templates: Templates, in_process: Path
+) -> None:
+    """Issue #32: a laptop 2 days ahead recorded a visit dated its today; the server took it,
+    and it reached laptops that could not have entered such a date. The server now refuses
+    it, per change, with the date and its own today."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        person = _shared_person(machine)
+        ahead = machine.laptops[0]
+        ahead.skew_ms = 2 * DAY_MS
+        ahead.tick()
+        visit = Visit.model_validate(
+            {"person_id": person.id, "visit_date": ahead.today, "visitor": "王"},
+            context={"today": ahead.today},
+        )
+        ahead.store.save(visit)
+        report = machine.lap(0).sync(machine.server)
+        server_today = dt.datetime.fromtimestamp(machine.world.now_ms() / 1000, CHINA_TZ).date()
+        assert report.rejected_reasons == [
+            Reason.of(
+                Code.FUTURE_DATE,
+                table="visits",
+                field="visit_date",
+                date=ahead.today.isoformat(),
+                today=server_today.isoformat(),
+            )
+        ]
+        assert ("visits", visit.id) not in machine.server.records()
+        # Today's visit, from a laptop whose clock is right, is taken.
+        right = machine.lap(1)
+        today_s = Visit.model_validate(
+            {"person_id": person.id, "visit_date": right.today, "visitor": "李"},
+            context={"today": right.today},
+        )
+        right.store.save(today_s)
+        assert right.sync(machine.server).rejected == 0
+    finally:
+        machine.close()

@@ -52,6 +52,12 @@ SAMPLES: dict[Code, dict[str, Any]] = {
     Code.RECORD_MISSING: {"table": "persons", "id": "p1"},
     Code.ID_MISMATCH: {},
     Code.EDIT_OF_DELETED: {},
+    Code.FUTURE_DATE: {
+        "table": "visits",
+        "field": "visit_date",
+        "date": "2026-11-24",
+        "today": "2026-11-22",
+    },
     Code.CONFLICT: {"table": "persons", "fields": ["phone", "address"]},
     Code.OTHER: {"text": "an older server's words"},
     Code.CLOCK_AHEAD: {"ahead_s": 3 * 24 * 3600},

@@ -9,6 +9,7 @@ a deleted record back.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import time
@@ -21,6 +22,7 @@ from pydantic import ValidationError
 from pydantic_core import from_json, to_json
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 
+from civtui.domain.clock import CHINA_TZ
 from civtui.domain.models import RECORD_TYPES, SYNCED_TYPES, Record, Synced, sync_spec
 from db.hlc import MAX_COUNTER, Stamp, tick
 from sync import protocol
@@ -348,9 +350,11 @@ def _merge(
     stamp: Stamp,
     device: str,
     version: int,
+    made: Stamp | None = None,
 ) -> list[dict[str, Any]]:
     """Fold one upsert into `data` and `stamps`, field by field; returns every losing
-    concurrent value."""
+    concurrent value. `made` is the stamp as the laptop made it, when the server read it
+    back (`_Clamp`)."""
     text = str(stamp)
     found: list[dict[str, Any]] = []
     for name, value in change.fields.items():
@@ -362,7 +366,19 @@ def _merge(
         cur_hlc, cur_device, cur_version = current
         concurrent = cur_version > change.base_version and cur_device != device
         old = data.get(name)
-        if text > cur_hlc:
+        if (
+            text <= cur_hlc
+            and made is not None
+            and not concurrent
+            and cur_device != device
+            and str(made) > cur_hlc
+        ):
+            # The laptop had seen this value and changed it: reading its clock back must
+            # not put the change before its cause. It comes just after what it replaced.
+            seen = Stamp.parse(cur_hlc)
+            data[name] = value
+            stamps[name] = [str(tick(seen, seen.wall_ms, stamp.device)), device, version]
+        elif text > cur_hlc:
             data[name] = value
             stamps[name] = [text, device, version]
             if concurrent and old != value:
@@ -400,25 +416,45 @@ def _fingerprint(change: Change, device: str) -> str:
 
 
 class _Clamp:
-    """No stamp is later than the server's clock when it accepts the change.
+    """A push's stamps read on the server's clock, so that real-time order decides.
 
-    A laptop whose clock runs ahead would otherwise win against edits made after its push
-    for as long as it is ahead, and keep winning once its clock is fixed (its clock never
-    goes back) until real time caught up. Bounded by the server's time, an edit that
-    reaches the server after another, from a laptop whose clock is right, wins.
+    A push says the laptop's clock as it left (`PushRequest.clock_ms`). When that is ahead
+    of the server's, every stamp of the push is read back by as much: the laptop's clock
+    ran that far ahead when it made them too, as far as anyone can know. An edit it made
+    offline then loses to one made after it in real time on a laptop whose clock is
+    right, whichever reaches the server first; held only to the server's time on arrival
+    (as before), it beat every edit made between it and its push.
+
+    What is still ahead of the server's clock after that is held to it: a stamp the laptop
+    made while its clock ran further ahead than it does now (its clock was set right since,
+    the change not yet sent), or one from a bundle, which says no clock (it is read long
+    after it was made). Such a change counts as made when it reached the server.
 
     A device's changes keep their order. In one push each one held back is numbered on;
     across pushes a held-back stamp still comes after the device's own latest stamp on the
     record, which two pushes in the same server millisecond (or a server clock that went
     back) would otherwise tie or undercut, and the later edit would be dropped as older."""
 
-    def __init__(self, server_ms: int) -> None:
+    def __init__(self, server_ms: int, clock_ms: int | None = None) -> None:
         self.server_ms = server_ms
         self.held = 0
-        #: How far ahead the furthest stamp ran.
+        #: How far the laptop's clock is ahead of the server's as the push arrives (not
+        #: less than 0: a clock behind, or a request long on its way, is not read forward).
+        self.skew_ms = max(0, clock_ms - server_ms) if clock_ms is not None else 0
+        #: The server's day in China: no visit or check may be dated after it.
+        self.today = dt.datetime.fromtimestamp(server_ms / 1000, CHINA_TZ).date()
+        #: How far ahead the furthest stamp ran, after the skew was taken off.
         self.ahead_ms = 0
 
+    @property
+    def warned_ms(self) -> int:
+        """How far ahead to tell the laptop its clock runs, or ran when it made changes of
+        this push (which then count at the server's time)."""
+        return max(self.skew_ms, self.ahead_ms)
+
     def __call__(self, stamp: Stamp, own_latest: Stamp | None = None) -> Stamp:
+        if self.skew_ms:
+            stamp = Stamp(max(0, stamp.wall_ms - self.skew_ms), stamp.counter, stamp.device)
         if stamp.wall_ms > self.server_ms:
             self.ahead_ms = max(self.ahead_ms, stamp.wall_ms - self.server_ms)
             self.held += 1
@@ -459,11 +495,17 @@ def plan(
     version: int,
     allowed: frozenset[str],
     places: Places,
+    *,
+    made: Stamp | None = None,
+    today: dt.date | None = None,
 ) -> Plan:
     """The outcome of one change, from the record as the server holds it, the change's
     stamp, the villages its token may write and where the records it names are; raises
     Rejected. Pure: it reads no database and changes nothing it is given (the shell,
-    `_apply_one`, loads and writes), as vdirsyncer decides its actions before running them."""
+    `_apply_one`, loads and writes), as vdirsyncer decides its actions before running them.
+
+    `made`: the stamp as the laptop made it, when `stamp` is that read back on the server's
+    clock. `today`: the server's day in China, after which no contact may be dated."""
     spec = sync_spec(SYNCED_TYPES[change.table])
     data, stamps = dict(row.data), dict(row.stamps)
     village, deleted = row.village, row.deleted
@@ -484,6 +526,8 @@ def plan(
             raise Rejected(Code.RECORD_MISSING, table=change.table, id=change.record_id)
         change = _without_blanks_over_set(spec, row.data, change)
         merged = {**row.data, **change.fields, "id": change.record_id}
+        if today is not None:
+            _check_contact_day(change, row.data, today)
         after = _village_of(places, spec, merged)
         _check_access(row, after, allowed, spec, merged)
         _check_references(places, spec, merged, after)
@@ -493,13 +537,18 @@ def plan(
                 for name, value in change.fields.items()
                 if row.data.get(name) != value
             ]
+            # The tombstone's fields still merge by their stamps, as a live record's do: an
+            # edit made before the delete may arrive after it (sent again to a server
+            # restored from a copy), and the deleting laptop already holds it in its copy.
+            _validate(change.table, merged, change.fields, row.data)
+            _merge(data, stamps, change, stamp, device, version, made)
         elif spec.first_stands and (row.exists or row.written is not None):
             # Another laptop's copy of a record the first one to arrive already said (the
             # same month closed twice): it stands, and the pull brings it to this laptop.
             pass
         else:
             _validate(change.table, merged, change.fields, row.data)
-            lost = _merge(data, stamps, change, stamp, device, version)
+            lost = _merge(data, stamps, change, stamp, device, version, made)
             lost = _set_over_blank(spec, data, stamps, change, [str(stamp), device, version], lost)
             data["id"] = change.record_id
             village = after
@@ -552,6 +601,27 @@ def _set_over_blank(
     return [c for c in lost if c["field"] not in taken]
 
 
+def _check_contact_day(change: Change, before: Mapping[str, Any], today: dt.date) -> None:
+    """A visit or child check dated after the server's today is refused: a laptop's form
+    refuses such a date, so only a laptop whose clock runs ahead can send one, and the
+    others, whose clocks are right, could neither have entered it nor correct it."""
+    field = getattr(RECORD_TYPES[change.table], "contact_day", None)
+    if field is None or field not in change.fields or change.fields[field] == before.get(field):
+        return
+    try:
+        day = dt.date.fromisoformat(str(change.fields[field]))
+    except ValueError:
+        return  # not a date at all: the domain's rules say so
+    if day > today:
+        raise Rejected(
+            Code.FUTURE_DATE,
+            table=change.table,
+            field=field,
+            date=day.isoformat(),
+            today=today.isoformat(),
+        )
+
+
 def _partial(change: Change) -> bool:
     """Whether a change lacks a field its record cannot be made without: an edit."""
     return not _fields(change.table)[1] <= change.fields.keys()
@@ -579,9 +649,18 @@ def _apply_one(
     """Plan one change, then apply the plan to the working set (written at the end of the
     push). A rejected change leaves nothing behind: the plan is all or nothing."""
     row = work.load(change.table, change.record_id)
-    stamp = clamp(Stamp.parse(_full_stamp(change.hlc, device)), _own_latest(row, device))
+    made = Stamp.parse(_full_stamp(change.hlc, device))
+    stamp = clamp(made, _own_latest(row, device))
     decided = plan(
-        row, change, stamp, device, version, who.villages, _places_named(work, row, change)
+        row,
+        change,
+        stamp,
+        device,
+        version,
+        who.villages,
+        _places_named(work, row, change),
+        made=made if clamp.skew_ms else None,
+        today=clamp.today,
     )
     row.data, row.stamps = decided.data, decided.stamps
     row.village, row.deleted = decided.village, decided.deleted
@@ -624,6 +703,101 @@ def _note_lost(work: _WorkingSet, row: _Row, version: int, lost: list[dict[str, 
         }
         for c in lost
     ]
+
+
+#: A person's fields whose change the store dates with an event (`PersonEvent`).
+_DATED_FIELDS = ("status", "categories")
+
+
+def _lost_events(work: _WorkingSet) -> list[_Row]:
+    """The live status and category events whose person change lost a conflict, among the
+    persons this push touched (a conflict on their status or categories now, or a new event
+    of theirs): each is retired with its change, so a month's figures follow the winning
+    history only (`db.standings` counts live events).
+
+    An event lost with its change when its device's change of the field lost a conflict
+    (`conflicts`), the event says that change (a status the lost value has and the kept one
+    has not; a category held or dropped in the lost value and not in the kept), was made
+    with or after it, and the device has not set the field since."""
+    persons = {
+        c["record_id"] for c in work.conflicts
+        if c["table_name"] == "persons" and c["field"] in _DATED_FIELDS
+    } | {
+        str(row.data.get("person_id")) for row in work.rows.values()
+        if row.table == "person_events" and row.written is not None and not row.exists
+    }  # fmt: skip
+    if not persons:
+        return []
+    found = [
+        {**c, "kept": from_json(c["kept_value"]), "lost": from_json(c["lost_value"])}
+        for c in [*_stored_conflicts(work.conn, persons), *work.conflicts]
+        if c["table_name"] == "persons"
+        and c["record_id"] in persons
+        and c["field"] in _DATED_FIELDS
+        and c["kept_device"] != protocol.DELETED_DEVICE
+    ]
+    if not found:
+        return []
+    retired = []
+    for event in _events_of(work, persons):
+        person = work.rows.get(("persons", str(event.data.get("person_id"))))
+        for c in found:
+            if c["record_id"] == event.data.get("person_id") and _lost_with(event, c, person):
+                retired.append(event)
+                break
+    return retired
+
+
+def _lost_with(event: _Row, conflict: dict[str, Any], person: _Row | None) -> bool:
+    field = conflict["field"]
+    said = event.stamps.get("status" if field == "status" else "category")
+    if said is None or said[1] != conflict["lost_device"] or said[0] < conflict["lost_hlc"]:
+        return False
+    if person is not None:
+        now = person.stamps.get(field)
+        if now is not None and now[1] == conflict["lost_device"] and now[0] > conflict["lost_hlc"]:
+            return False  # the device set the field again since: that change stands
+    kept, lost = conflict["kept"], conflict["lost"]
+    if field == "status":
+        return bool(event.data.get("status") == lost != kept)
+    category, held = event.data.get("category"), event.data.get("held")
+    if not isinstance(kept, list) or not isinstance(lost, list) or held is None:
+        return False
+    return bool((category in lost) == held and (category in kept) != held)
+
+
+def _stored_conflicts(conn: Connection, persons: set[str]) -> list[dict[str, Any]]:
+    found = conn.execute(
+        select(conflicts).where(
+            conflicts.c.table_name == "persons",
+            conflicts.c.record_id.in_(sorted(persons)),
+            conflicts.c.field.in_(_DATED_FIELDS),
+        )
+    )
+    return [dict(row._mapping) for row in found]
+
+
+def _events_of(work: _WorkingSet, persons: set[str]) -> list[_Row]:
+    """The live events of these persons, as the push holds them (loaded into its working
+    set, so that retiring one writes it)."""
+    villages = {work.load("persons", person).village for person in persons} - {None}
+    keys = set()
+    for village in sorted(v for v in villages if v is not None):
+        for record_id, data in work.conn.execute(
+            select(records.c.record_id, records.c.data).where(
+                records.c.table_name == "person_events",
+                records.c.village_code == village,
+                records.c.deleted.is_(False),
+            )
+        ):
+            if from_json(data).get("person_id") in persons:
+                keys.add(("person_events", str(record_id)))
+    work.preload(keys)
+    keys |= {
+        key for key, row in work.rows.items()
+        if row.table == "person_events" and str(row.data.get("person_id")) in persons
+    }  # fmt: skip
+    return [work.rows[key] for key in sorted(keys) if not work.rows[key].deleted]
 
 
 def _lock_version(conn: Connection) -> int:
@@ -683,7 +857,7 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
     server_ms = now_ms()
     device = request.device_id
     results: list[ChangeResult] = []
-    clamp = _Clamp(server_ms)
+    clamp = _Clamp(server_ms, request.clock_ms)
     floor = version_floor(server_ms)
     with engine.begin() as conn:
         next_version = _lock_version(conn)
@@ -777,12 +951,25 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
                     _fingerprint(change, device),
                 )
             )
+        retired = _lost_events(work)
+        if retired:
+            version = _after(next_version, floor)
+            next_version = version
+            stamp = f"{server_ms:013d}-0000-{SERVER_DEVICE}"
+            for row in retired:
+                row.deleted = True
+                row.stamps = {**row.stamps, "_deleted": [stamp, SERVER_DEVICE, version]}
+                row.written = (version, stamp, SERVER_DEVICE)
         work.flush()
         if stored_results:
             _bulk(conn, _INSERT_RESULT, stored_results)
         if request.resolved:
             version = _after(next_version, floor)
             if _resolve(conn, who, device, request.resolved, version):
+                next_version = version
+        if request.conflicts:
+            version = _after(next_version, floor)
+            if _take_back(conn, who, device, request.conflicts, version):
                 next_version = version
         _set_version(conn, next_version)
         conn.execute(
@@ -791,8 +978,8 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
             .values(last_seq=last_seq)
         )
     warnings = []
-    if clamp.ahead_ms > protocol.MAX_CLOCK_AHEAD_MS:
-        warnings.append(Reason.of(Code.CLOCK_AHEAD, ahead_s=clamp.ahead_ms // 1000))
+    if clamp.warned_ms > protocol.MAX_CLOCK_AHEAD_MS:
+        warnings.append(Reason.of(Code.CLOCK_AHEAD, ahead_s=clamp.warned_ms // 1000))
     return PushResponse(
         results=results, applied_through=last_seq, server_time_ms=server_ms, warnings=warnings
     )
@@ -816,6 +1003,74 @@ def _resolve(conn: Connection, who: Identity, device: str, ids: list[int], versi
         update(conflicts).where(still_open).values(resolved_version=version, resolved_by=device)
     )
     return True
+
+
+def _take_back(
+    conn: Connection,
+    who: Identity,
+    device: str,
+    held: list[protocol.HeldConflict],
+    version: int,
+) -> bool:
+    """Put back the conflicts a laptop holds that this server lacks (restored from a copy
+    taken before they were made), under their own ids and the new `version`, so every
+    laptop of the village pulls them; says whether any was. Closed if the laptop closed it,
+    or if the server holds the same open disagreement under another id (the changes sent
+    again after the restore made it anew): that one stands for it. A conflict the server
+    holds already, or whose record it lacks or keeps in another village, changes nothing."""
+    known = {
+        row.id
+        for row in conn.execute(
+            select(conflicts.c.id).where(conflicts.c.id.in_(sorted({c.id for c in held})))
+        )
+    }
+    taken = []
+    for c in held:
+        if c.id in known or c.table not in SYNCED_TYPES:
+            continue
+        village = conn.execute(
+            select(records.c.village_code).where(
+                records.c.table_name == c.table, records.c.record_id == c.record_id
+            )
+        ).scalar()
+        if village is None or village not in who.villages:
+            continue
+        kept, lost = json.dumps(c.kept_value), json.dumps(c.lost_value)
+        same = conn.execute(
+            select(conflicts.c.id)
+            .where(
+                conflicts.c.table_name == c.table,
+                conflicts.c.record_id == c.record_id,
+                conflicts.c.field == c.field,
+                conflicts.c.kept_value == kept,
+                conflicts.c.lost_value == lost,
+                conflicts.c.resolved_version.is_(None),
+            )
+            .limit(1)
+        ).first()
+        closed = c.resolved or same is not None
+        known.add(c.id)
+        taken.append(
+            {
+                "id": c.id,
+                "version": version,
+                "table_name": c.table,
+                "record_id": c.record_id,
+                "village_code": village,
+                "field": c.field,
+                "kept_value": kept,
+                "lost_value": lost,
+                "kept_device": c.kept_device,
+                "lost_device": c.lost_device,
+                "lost_hlc": c.lost_hlc,
+                "created_at": storage.now_text(),
+                "resolved_version": version if closed else None,
+                "resolved_by": device if closed else None,
+            }
+        )
+    if taken:
+        conn.execute(insert(conflicts), taken)
+    return bool(taken)
 
 
 def pull(engine: Engine, who: Identity, request: protocol.PullRequest) -> PullResponse:
