@@ -145,6 +145,8 @@ async def test_the_setup_screen_sets_a_passphrase_where_there_is_no_keyring(
         screen = app.screen
         assert isinstance(screen, SetupScreen) and screen.asks_passphrase
         assert screen.query_one("#in-passphrase", Input).password
+        for label in screen.query(".field-label"):  # the passphrase's labels fit 80 columns
+            assert label.region.height == 1, str(label.render())
         await _fill_setup(pilot, SHORT, SHORT)
         assert "至少要8个字符" in _error(app.screen, "passphrase")
         await _fill_setup(pilot, PASSPHRASE, PASSPHRASE + " ")

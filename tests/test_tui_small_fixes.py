@@ -261,6 +261,8 @@ async def test_setup_labels_do_not_wrap_at_80_columns(home: Path) -> None:
         await pilot.pause()
         assert isinstance(app.screen, SetupScreen)
         for label in app.screen.query(".field-label"):
+            if label.parent is not None and not label.parent.display:
+                continue  # the passphrase rows, shown only where there is no keyring
             assert label.region.height == 1, str(label.render())
 
 
