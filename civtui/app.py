@@ -614,7 +614,7 @@ class CivtuiApp(App[None]):
         yield SystemCommand(t("report.eligible"), t("cmd.eligible"), self.action_eligible)
         for kind, key in _LEDGER_KEYS.items():
             yield SystemCommand(
-                t(f"export.{key}"), t(f"cmd.export_{key}"), partial(self.export_ledger, kind)
+                t(f"export.{key}"), t(f"cmd.export_{key}"), partial(self.ask_export, kind)
             )
         yield SystemCommand(t("nav.help"), t("cmd.help"), self.action_help)
         yield SystemCommand(t("nav.lang"), t("cmd.lang"), self.action_switch_language)
@@ -641,20 +641,45 @@ class CivtuiApp(App[None]):
 
         self.push_screen(EligibleScreen())
 
+    def ask_export(self, kind: str) -> None:
+        """Ask where a ledger goes (the documents folder unless changed), saying first that
+        it leaves the encrypted store; then write it there."""
+        from civtui.excel.export import Ledger
+        from screens.path_dialog import PathModal
+
+        what = self.t(f"export.{_LEDGER_KEYS[Ledger(kind)]}")
+        question = self.t("export.where", what=what) + "\n" + self.t("export.leaves_store")
+        # Outside the profile's home: a plain file with names in it does not belong beside
+        # the encrypted store, and people look for their files in their documents folder.
+        start = export_folder(load_settings())
+
+        def chosen(where: Path | None) -> None:
+            if where is not None:
+                self.export_ledger(kind, where)
+
+        self.push_screen(PathModal(question, start, must_exist=False), chosen)
+
     # A failed export is reported, never allowed to take the app (and unsaved input) down.
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
-    def export_ledger(self, kind: str) -> Path | None:
-        """Write a ledger in a worker thread (with its own connection) and say where it went."""
+    def export_ledger(self, kind: str, where: Path | None = None) -> Path | None:
+        """Write a ledger in a worker thread (with its own connection) and say where it went.
+
+        `where`: a folder (the file is named there) or a file; the export folder if None."""
         from civtui.excel.export import Ledger, export_ledger
 
         ledger = Ledger(kind)
         what = self.t(f"export.{_LEDGER_KEYS[ledger]}")
         self.call_from_thread(self.notify, self.t("export.running", what=what))
         today = self.today
-        # Outside the profile's home: a plain file with names in it does not belong beside
-        # the encrypted store, and people look for their files in their documents folder.
-        folder = export_folder(load_settings())
-        path = folder / f"{what}-{self.profile.name}-{today:%Y-%m}.xlsx"
+        name = f"{what}-{self.profile.name}-{today:%Y-%m}.xlsx"
+        if where is None or where.is_dir():
+            folder = where or export_folder(load_settings())
+            path = folder / name
+        else:
+            path = (
+                where if where.suffix.lower() in (".xlsx", ".csv") else where.with_suffix(".xlsx")
+            )
+            folder = path.parent
         create_private(path)
         store = open_store(self.profile.db_path, self.clock)
         try:

@@ -238,6 +238,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "export.checks": ("儿童随访台账", "Child-check ledger"),
     "export.needs": ("老人需求台账", "Elder-needs ledger"),
     "export.running": ("正在导出{what}…", "Exporting {what}…"),
+    "export.where": (
+        "把{what}导出到哪个文件夹（或文件）？",
+        "Which folder (or file) should the {what} go to?",
+    ),
     "export.done": ("已导出{what}：{path}", "{what} saved: {path}"),
     "export.failed": ("导出失败：{error}", "Export failed: {error}"),
     # sync

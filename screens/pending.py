@@ -113,20 +113,16 @@ class PendingScreen(CivScreen[None]):
         return t("bundle.reply_awaited", at=left, changes=said.changes)
 
     def action_bundle_export(self) -> None:
-        from screens.bundle import BundlePathModal
+        from screens.path_dialog import PathModal
 
         question = self.civ.t("bundle.export_where")
-        self.app.push_screen(
-            BundlePathModal(question, Path.cwd(), must_exist=False), self._export_to
-        )
+        self.app.push_screen(PathModal(question, Path.cwd(), must_exist=False), self._export_to)
 
     def action_bundle_import(self) -> None:
-        from screens.bundle import BundlePathModal
+        from screens.path_dialog import PathModal
 
         question = self.civ.t("bundle.import_which")
-        self.app.push_screen(
-            BundlePathModal(question, Path.cwd(), must_exist=True), self._import_from
-        )
+        self.app.push_screen(PathModal(question, Path.cwd(), must_exist=True), self._import_from)
 
     def _export_to(self, path: Path | None) -> None:
         if path is not None:

@@ -15,8 +15,8 @@ from textual.widgets import DataTable, Input, Static
 from civtui.app import CivtuiApp
 from civtui.services import bundles
 from db import queries
-from screens.bundle import BundlePathModal
 from screens.help import HelpScreen
+from screens.path_dialog import PathModal
 from screens.pending import PendingScreen
 from sync.sealed import ServerKey
 from sync.server import bundle as server_bundle
@@ -41,12 +41,12 @@ async def test_the_pending_page_offers_a_bundle_and_refuses_one_without_a_key(
         assert "还没有导出过数据包" in standing
         await pilot.press("e")
         await pilot.pause()
-        assert isinstance(app.screen, BundlePathModal)
+        assert isinstance(app.screen, PathModal)
         field = app.screen.query_one("#bundle-path", Input)
         field.value = str(stick / "no such folder" / "x")
         await pilot.press("enter")
         await pilot.pause()
-        assert isinstance(app.screen, BundlePathModal)  # refused, still asking
+        assert isinstance(app.screen, PathModal)  # refused, still asking
         field.value = str(stick)
         await pilot.press("enter")
         await app.workers.wait_for_complete()
@@ -76,7 +76,7 @@ async def submit_path(pilot: Pilot[None], key: str, path: Path) -> None:
     app = pilot.app
     await pilot.press(key)
     await pilot.pause()
-    assert isinstance(app.screen, BundlePathModal)
+    assert isinstance(app.screen, PathModal)
     app.screen.query_one("#bundle-path", Input).value = str(path)
     await pilot.press("enter")
     await app.workers.wait_for_complete()

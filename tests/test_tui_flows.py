@@ -618,10 +618,23 @@ async def test_export_from_the_palette_runs_in_a_worker(app: CivtuiApp, home: Pa
         await pilot.press(*"探访台账")
         await pilot.pause(0.3)
         await pilot.press("enter")
+        # It asks where, saying the file leaves the encrypted store; the documents folder
+        # is offered, and Enter takes it.
+        from screens.path_dialog import PathModal
+
+        for _ in range(20):
+            if isinstance(app.screen, PathModal):
+                break
+            await pilot.pause(0.1)
+        asked = app.screen
+        assert isinstance(asked, PathModal) and "不加密" in asked.question
+        documents = home.parent / "documents" / "civtui-exports"
+        assert asked.query_one(Input).value == str(documents)
+        await pilot.press("enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
         # In the documents folder, private; never in the profile's home.
-        [path] = (home.parent / "documents" / "civtui-exports").glob("探访台账-demo-2026-11.xlsx")
+        [path] = documents.glob("探访台账-demo-2026-11.xlsx")
         assert path.stat().st_mode & 0o777 == 0o600 and not (home / "exports").exists()
         # Where it went stays on screen until read, then the dashboard is as it was.
         from screens.confirm import InfoModal
@@ -639,6 +652,35 @@ async def test_export_from_the_palette_runs_in_a_worker(app: CivtuiApp, home: Pa
     book = load_workbook(path)
     # Title row, header row, one row per visit, the 填表人/审核人 line.
     assert book["探访台账"].max_row - 3 == len(month)
+
+
+async def test_an_export_goes_where_it_is_told_and_esc_writes_nothing(
+    app: CivtuiApp, tmp_path: Path
+) -> None:
+    from screens.path_dialog import PathModal
+
+    stick = tmp_path / "U盘"
+    stick.mkdir()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.ask_export("needs")
+        await pilot.pause()
+        assert isinstance(app.screen, PathModal)
+        await pilot.press("escape")
+        await pilot.pause()
+        app.ask_export("needs")
+        await pilot.pause()
+        app.screen.query_one(Input).value = str(stick / "没有这个文件夹" / "x.xlsx")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PathModal)  # refused: no such folder, still asking
+        app.screen.query_one(Input).value = str(stick)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    [path] = stick.iterdir()
+    assert path.name == "老人需求台账-demo-2026-11.xlsx"
+    assert path.stat().st_mode & 0o777 == 0o600
 
 
 async def test_coverage_and_eligible_reports_in_the_app(app: CivtuiApp) -> None:

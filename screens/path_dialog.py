@@ -1,7 +1,8 @@
-"""导出到U盘 / 导入回执: where a bundle goes or a reply comes from, asked on the 待同步 page.
+"""Where a file goes or comes from: a USB bundle or its reply (the 待同步 page), a ledger
+the app exports (the command palette).
 
-A path typed into one field (the USB stick's folder, or the reply's file): quicker on the
-keyboard than a picker, and a folder is enough for an export (named by village and date).
+A path typed into one field (a folder, or a file): quicker on the keyboard than a picker,
+and a folder is enough for an export (the file is named by what it holds and the date).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from textual.widgets import Button, Input, Static
 from screens.base import CivModal
 
 
-class BundlePathModal(CivModal[Path | None]):
+class PathModal(CivModal[Path | None]):
     """Asks for a path; returns it (made absolute), or None when cancelled. An import's
     path must be an existing file, an export's an existing folder or a file in one."""
 
