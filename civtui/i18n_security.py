@@ -116,6 +116,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Restored from the backup. The previous file is kept at {moved}. The next sync "
         "downloads everything on the server again, under a new device id",
     ),
+    "restore.done_new": (
+        "已从备份恢复（本机原来没有这个档案，没有要保留的旧文件）。"
+        "下次同步会以新设备身份重新下载服务器上的全部记录",
+        "Restored from the backup (this computer had no such profile, so there was no "
+        "previous file to keep). The next sync downloads everything on the server again, "
+        "under a new device id",
+    ),
     "restore.bad": (
         "{path} 不是可用的备份：{detail}",
         "{path} is not a usable backup: {detail}",

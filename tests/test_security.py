@@ -436,6 +436,8 @@ def test_a_backup_restores_on_a_new_laptop_once_its_key_is_imported(
     assert run("key", "import", str(usb / "key.json")).exit_code == 0
     restored = run("restore", str(copy), "--yes")
     assert restored.exit_code == 0, restored.output
+    # There was nothing here to put aside: said so, not "kept at -".
+    assert "没有要保留的旧文件" in restored.output and "保留在 -" not in restored.output
     store = open_store(Profile("default").db_path, Clock.pinned(TODAY))
     assert store.get(Person, person.id) == person
     store.close()

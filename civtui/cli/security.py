@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from civtui.cli.common import Context, fail, profile_store, read_secret
+from civtui.cli.common import Context, echo, fail, profile_store, read_secret
 from civtui.domain.errors import text
 from civtui.i18n import Translator
 from civtui.i18n_security import said
@@ -190,4 +190,5 @@ def restore_command(obj: Context, file: Path, yes: bool) -> None:
         moved = backups.restore(profile, file, obj.clock)
     except (backups.BackupError, keys.KeyUnavailableError, ownership.ProfileBusyError) as exc:
         fail(text(exc, obj.lang))
-    click.echo(t("restore.done", moved=moved or "-"))
+    # On a new machine there was no profile to put aside: say so, not where "-" is kept.
+    echo(t("restore.done", moved=moved) if moved else t("restore.done_new"))
