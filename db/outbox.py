@@ -114,7 +114,11 @@ def record_acks(
         )
         if waiting:
             _set_waiting(store, [*waiting_records(store), *waiting])  # a new refusal waits anew
-        _note_taken(store, [a.seq for a in acks if a.status in ("accepted", "conflict")])
+        _note_taken(
+            store,
+            [a.seq for a in acks if a.status in ("accepted", "conflict")],
+            [a.seq for a in acks if a.status == "rejected"],
+        )
 
 
 @dataclass(frozen=True, order=True)
@@ -163,32 +167,44 @@ def _note_arrived(store: Store, records: Sequence[Remote]) -> None:
         )
 
 
-def _note_taken(store: Store, seqs: Sequence[int]) -> None:
-    """Mark the refused records waiting for a record of this laptop's own that the server
-    has now taken (sent again after a restore): a pull never brings a record only this
-    laptop wrote back to it, so `_note_arrived` would wait for it for ever."""
-    waiting = waiting_records(store)
-    if not waiting or not seqs:
-        return
-    taken: set[tuple[str, str]] = set()
+def _records_at(store: Store, seqs: Sequence[int]) -> dict[tuple[str, str], int]:
+    """The records these changes wrote, each with the highest of their sequence numbers."""
+    found: dict[tuple[str, str], int] = {}
     for start in range(0, len(seqs), 500):
         chunk = seqs[start : start + 500]
-        taken.update(
-            (str(table), str(record_id))
-            for table, record_id in store.db.execute(
-                "SELECT table_name, record_id FROM changes "
-                f"WHERE seq IN ({', '.join('?' for _ in chunk)})",
-                chunk,
-            )
-        )
-    if any(not w.arrived and (w.named_table, w.named_id) in taken for w in waiting):
-        _set_waiting(
-            store,
-            [
-                replace(w, arrived=True) if (w.named_table, w.named_id) in taken else w
-                for w in waiting
-            ],
-        )
+        for table, record_id, seq in store.db.execute(
+            "SELECT table_name, record_id, seq FROM changes "
+            f"WHERE seq IN ({', '.join('?' for _ in chunk)})",
+            chunk,
+        ):
+            key = (str(table), str(record_id))
+            found[key] = max(found.get(key, 0), int(seq))
+    return found
+
+
+def _note_taken(store: Store, taken_seqs: Sequence[int], refused_seqs: Sequence[int]) -> None:
+    """Mark the refused records waiting for a record of this laptop's own that the server
+    has now taken (sent again after a restore): a pull never brings a record only this
+    laptop wrote back to it, so `_note_arrived` would wait for it for ever.
+
+    A record refused in this same batch after the record it names was taken is not marked:
+    the server held that record when it refused, so sending it again would only be refused
+    the same way (a household in another village stays there)."""
+    waiting = waiting_records(store)
+    if not waiting or not taken_seqs:
+        return
+    taken = _records_at(store, taken_seqs)
+    refused_now = _records_at(store, refused_seqs) if refused_seqs else {}
+
+    def arrives(w: Waiting) -> bool:
+        at = taken.get((w.named_table, w.named_id))
+        if at is None:
+            return False
+        refused = refused_now.get((w.table, w.record_id))
+        return refused is None or at > refused
+
+    if any(not w.arrived and arrives(w) for w in waiting):
+        _set_waiting(store, [replace(w, arrived=True) if arrives(w) else w for w in waiting])
 
 
 def send_refused_again(store: Store) -> int:
