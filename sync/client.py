@@ -48,17 +48,9 @@ PULL_PAGE = 500
 TIMEOUT = httpx.Timeout(connect=20.0, read=90.0, write=90.0, pool=20.0)
 
 
-class SyncError(Exception):
+class SyncError(protocol.CodedError):
     """Sync stopped; `reason` says why as a code (rendered by `sync.words`). Nothing local
     was lost. Each way sync can stop is its own subclass."""
-
-    def __init__(self, reason: Reason) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-    @property
-    def code(self) -> Code:
-        return self.reason.code
 
     def __str__(self) -> str:
         # For logs and tracebacks only: people are shown `sync.words.say`.

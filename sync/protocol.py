@@ -235,6 +235,19 @@ class Reason(Message):
         return self.model_dump_json()
 
 
+class CodedError(Exception):
+    """Something that stopped, saying why as a code and its parameters (`reason`), which
+    `sync.words` renders in the user's language: a sync, a bundle, a reply."""
+
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    @property
+    def code(self) -> Code:
+        return self.reason.code
+
+
 class Change(Message):
     """One change-log entry as it travels: the fields it set, stamped by its device.
 

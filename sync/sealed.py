@@ -64,17 +64,9 @@ SUFFIX = ".civb"
 KEY_PREFIX = "civkey1_"
 
 
-class BundleError(Exception):
+class BundleError(protocol.CodedError):
     """A bundle or reply refused, or one that changes nothing; `reason` says why as a code
     (rendered by `sync.words`). Raised before anything is written."""
-
-    def __init__(self, reason: Reason) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-    @property
-    def code(self) -> Code:
-        return self.reason.code
 
 
 def refuse(code: Code, **params: Any) -> BundleError:
