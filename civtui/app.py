@@ -128,7 +128,7 @@ class CivtuiApp(App[None]):
 
     def file_replaced(self) -> None:
         """The profile's file is another one now: stop writing to the old, and say so."""
-        from civtui.i18n_security import said
+        from civtui.i18n import said
         from screens.lock import ReplacedScreen
 
         if self._file_id is None or self._store is None:

@@ -67,7 +67,7 @@ class Message(BaseModel):
 
 
 class Code(StrEnum):
-    """Everything sync says to a person, as a code; the words are in `civtui.i18n_sync`.
+    """Everything sync says to a person, as a code; the words are in `civtui.i18n.sync`.
 
     Codes and their parameters (`PARAMS`) travel on the wire and are stored (the change
     log's reasons, the last sync's result); the CLI and the screens render them in the

@@ -1,7 +1,7 @@
 """Sync's codes in a person's language: the one place the CLI and the screens turn a
 `protocol.Reason` (a code and its parameters) into words, through their `Translator`.
 
-The words themselves are in `civtui.i18n_sync`; this module makes the parameters
+The words themselves are in `civtui.i18n.sync`; this module makes the parameters
 readable first (a table's name, field labels, lists joined as the language joins them).
 """
 

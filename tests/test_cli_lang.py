@@ -22,7 +22,7 @@ from openpyxl import Workbook
 from civtui.cli import main
 from civtui.excel import importer
 from civtui.i18n import STRINGS
-from civtui.i18n_cli import CLI_STRINGS
+from civtui.i18n.cli import STRINGS as CLI_STRINGS
 from tests import workbooks
 from tests.conftest import TODAY, VILLAGE, synthetic_id
 

@@ -6,7 +6,7 @@ import click
 import pytest
 
 from civtui.cli import common
-from civtui.i18n_security import said
+from civtui.i18n import said
 
 
 def test_a_passphrase_prompt_pauses_the_spinner(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -409,7 +409,7 @@ def test_every_server_help_text_has_its_english() -> None:
     import click
 
     from civtui.cli import township
-    from civtui.i18n_cli import CLI_HELP_EN
+    from civtui.i18n import HELP_EN
     from sync.server.cli import server_group
 
     assert township.report_group.name in server_group.commands  # the township's commands too
@@ -425,7 +425,7 @@ def test_every_server_help_text_has_its_english() -> None:
             found += [t for sub in command.commands.values() for t in texts(sub)]
         return [t for t in found if t]
 
-    assert [t for t in texts(server_group) if t not in CLI_HELP_EN] == []
+    assert [t for t in texts(server_group) if t not in HELP_EN] == []
     result = CliRunner().invoke(main, ["--lang", "en", "server", "report", "coverage", "--help"])
     assert "Visit coverage of each village and category" in result.output
 

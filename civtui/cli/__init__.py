@@ -16,8 +16,7 @@ from civtui import __version__
 from civtui.cli import clicklang
 from civtui.cli.common import Context, clock_from, fail, passphrase_prompt
 from civtui.domain.errors import text
-from civtui.i18n import LANGS
-from civtui.i18n_cli import CLI_HELP_EN, CLICK_ZH
+from civtui.i18n import CLICK_ZH, HELP_EN, LANGS
 from civtui.services import keys
 from civtui.services.profile import load_settings
 
@@ -59,7 +58,7 @@ def _help_in(original: str, lang: str) -> str:
     # Click's own help (its English message ids) may already have been said in Chinese.
     english = _CLICK_EN.get(original, original)
     if lang == "en":
-        return CLI_HELP_EN.get(english, english)
+        return HELP_EN.get(english, english)
     return CLICK_ZH.get(english, english)
 
 

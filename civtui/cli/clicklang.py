@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 
-from civtui.i18n_cli import CLICK_ZH
+from civtui.i18n import CLICK_ZH
 
 _MODULES = (
     "click.core",

@@ -1,7 +1,7 @@
 """What every `civtui` subcommand shares: the context object, errors, opening the store.
 
 Every message goes out in the user's language: `--lang`, else the saved one (Chinese by
-default). The words are keys in `civtui.i18n_cli`.
+default). The words are keys in `civtui.i18n.cli`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from rich.text import Text
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
 from civtui.domain.errors import text
 from civtui.domain.shown import visible
-from civtui.i18n import Said, Translator
-from civtui.i18n_security import said
+from civtui.i18n import Said, Translator, said
 from civtui.services import keys, ownership
 from civtui.services.keys import KeyUnavailableError, Prompt, open_store
 from civtui.services.profile import Profile, current_profile, load_settings

@@ -9,8 +9,7 @@ import click
 
 from civtui.cli.common import Context, echo, fail, profile_store, read_secret
 from civtui.domain.errors import text
-from civtui.i18n import Translator
-from civtui.i18n_security import said
+from civtui.i18n import Translator, said
 from civtui.services import backups, keys, ownership
 from civtui.services.encryption import EncryptError, encrypt_profile
 from civtui.services.profile import load_settings, save_settings

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from civtui.domain.clock import Clock
-from civtui.i18n_security import said
+from civtui.i18n import said
 from civtui.services import keys, ownership
 from civtui.services.profile import Profile, Settings, write_private
 from db import Store

@@ -14,7 +14,7 @@ import os
 import keyring
 from keyring.errors import KeyringError
 
-from civtui.i18n_security import said
+from civtui.i18n import said
 from db import Store, outbox
 
 SERVICE = "civtui"

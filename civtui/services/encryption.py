@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from civtui.i18n_security import said
+from civtui.i18n import said
 from civtui.services import keys, ownership
 from civtui.services.profile import Profile
 from db.connection import DatabaseError, encrypt_copy, is_plain, raw_connect

@@ -23,8 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
-from civtui.i18n import Said
-from civtui.i18n_security import said
+from civtui.i18n import Said, said
 from db import Store
 from db import open_store as open_plain_or_keyed
 from db.connection import KEY_BYTES, WrongKeyError, create_private, private_folder, raw_connect

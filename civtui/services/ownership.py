@@ -34,7 +34,7 @@ from pathlib import Path
 
 from filelock import FileLock, ReadWriteLock, Timeout
 
-from civtui.i18n_security import said
+from civtui.i18n import said
 from db.connection import PRIVATE_FILE, create_private, private_folder
 
 LOCK_SUFFIX = ".lock"

@@ -8,7 +8,7 @@ problem's parameters, already rendered in the same language.
 
 from __future__ import annotations
 
-CLI_STRINGS: dict[str, tuple[str, str]] = {
+STRINGS: dict[str, tuple[str, str]] = {
     # what every command shares
     "cli.error": ("错误：", "Error: "),
     "cli.bad_today": (
@@ -483,7 +483,7 @@ CLI_STRINGS: dict[str, tuple[str, str]] = {
 
 #: The English of the commands' help texts, by their Chinese text as written in the code
 #: (click reads help when a command is defined, before `--lang` is known; see civtui.cli).
-CLI_HELP_EN: dict[str, str] = {
+HELP_EN: dict[str, str] = {
     "civtui：村(社区)民政探访、儿童随访与老人需求记录。不带子命令时打开界面。": (
         "civtui: home visits, child checks and elder needs for a village's civil-affairs "
         "work. Without a subcommand it opens the app."

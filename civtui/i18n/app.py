@@ -1,18 +1,7 @@
-"""Every label the screens show, in Chinese (the default) and English.
-
-Screens never hold display text of their own: they ask `Translator` by key,
-and field labels come from here too, by model field name. Enum values carry
-their own labels (`civtui.domain.choices`).
-"""
+"""The screens' words: navigation, dashboard, roster, forms, help, set-up; the English
+labels of model fields; Textual's own words in Chinese."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Any
-
-from pydantic import BaseModel
-
-LANGS = ("zh", "en")
 
 STRINGS: dict[str, tuple[str, str]] = {
     # app and navigation
@@ -62,7 +51,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col.categories": ("类别", "Categories"),
     "col.last": ("上次探访", "Last contact"),
     "col.id": ("身份证号", "ID number"),
-    "col.status": ("状态", "Status"),
     "state.overdue": ("逾期", "Overdue"),
     "state.due": ("待访", "Due"),
     "state.high_risk": ("高风险", "High risk"),
@@ -91,14 +79,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "person.profile": ("基本信息", "Profile"),
     "person.timeline": ("记录", "Timeline"),
     "person.household": ("同户成员", "Household"),
-    "person.derived": ("（自动）", " (auto)"),
     "person.guardian": ("监护人", "Guardian"),
     "person.emergency": ("紧急联系人", "Emergency contact"),
     "person.adl": ("最近能力评估", "Latest ADL"),
     "person.no_adl": ("未评估", "Not assessed"),
     "person.reveal": ("显示/隐藏身份证号", "Show/hide ID"),
-    "person.visit": ("新探访", "New visit"),
-    "person.check": ("新随访", "New check"),
     "person.need": ("新需求", "New need"),
     "person.need_status": ("更新需求", "Update need"),
     "person.assess": ("能力评估", "Assessment"),
@@ -106,10 +91,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "person.add_member": ("同户新增", "Add to household"),
     "person.age": ("{age}岁", "{age} y"),
     "person.no_open_need": ("此人没有未结案的需求", "This person has no open need"),
-    "person.not_child": (
-        "儿童随访只适用于未满18周岁的儿童",
-        "Child checks are for children under 18",
-    ),
     "person.not_elder": ("能力评估适用于60岁及以上的老人", "Assessments are for people aged 60+"),
     "kind.visit": ("探访", "Visit"),
     "kind.check": ("儿童随访", "Child check"),
@@ -132,10 +113,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "form.person_new": ("登记服务对象", "New person"),
     "form.person_edit": ("编辑：{name}", "Edit: {name}"),
     "form.total": ("总分 {total} · {level}", "Total {total} · {level}"),
-    "form.hint_report": (
-        "风险等级为“高”时须填写强制报告时间和对象",
-        "High risk needs the mandatory report details",
-    ),
     "form.save_busy": (
         "数据文件正被其他程序占用（如正在导入），没有保存；内容仍在表单里，请稍后再按 Ctrl+S",
         "The data file is busy (an import?); nothing was saved. Your input is still here: "
@@ -268,9 +245,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "person.choose": ("处理冲突", "Resolve conflict"),
     "person.no_conflict": ("没有待处理的同步冲突", "No open sync conflicts"),
     "conflict.title": ("选择要保留的值", "Choose the value to keep"),
-    "conflict.kept": ("现值", "Current"),
-    "conflict.lost": ("另一设备的值", "Other device's value"),
-    "conflict.use_lost": ("改用另一设备的值", "Use the other value"),
     "conflict.keep": ("保留现值", "Keep current"),
     # help
     "help.title": ("快捷键", "Keys"),
@@ -352,27 +326,6 @@ FIELD_EN: dict[str, str] = {
 }
 
 
-class Said(str):
-    """A message for a person: the string is the Chinese, `.en` the English."""
-
-    en: str
-
-    def __new__(cls, zh: str, en: str) -> Said:
-        said = super().__new__(cls, zh)
-        said.en = en
-        return said
-
-    def in_(self, lang: str) -> str:
-        return self.en if lang == "en" else str(self)
-
-
-def said(key: str, **values: object) -> Said:
-    """The catalogue's message `key` in both languages, filled in: for a rule below the
-    screens and the CLI, which cannot know the reader's language when it raises."""
-    zh, en = STRINGS[key]
-    return Said(zh.format(**values), en.format(**values))
-
-
 #: Textual's own command-palette entries, by their English text (see Translator.textual).
 TEXTUAL_ZH = {
     "Theme": "配色主题",
@@ -390,83 +343,3 @@ TEXTUAL_ZH = {
     "Screenshot": "截图",
     "Save an SVG 'screenshot' of the current screen": "把当前画面保存为 SVG 图片",
 }
-
-
-@dataclass(frozen=True)
-class Translator:
-    """Looks up display text for one language."""
-
-    lang: str = "zh"
-
-    def __call__(self, key: str, **values: Any) -> str:
-        zh, en = STRINGS[key]
-        text = en if self.lang == "en" else zh
-        return text.format(**values) if values else text
-
-    def maybe(self, text: str) -> str:
-        """`text` translated if it is a key, else as given (binding descriptions)."""
-        return self(text) if text in STRINGS else text
-
-    def textual(self, text: str) -> str:
-        """Textual's own English text in this language, where it is known; else as given."""
-        return TEXTUAL_ZH.get(text, text) if self.lang == "zh" else text
-
-    def of(self, model: type[BaseModel], name: str) -> str:
-        """The label of a model field: its Chinese title, or the English one."""
-        if self.lang == "en":
-            return FIELD_EN.get(name, name)
-        info = model.model_fields.get(name)
-        return (info.title if info else None) or name
-
-
-# Strings of one part of the app, kept in its own module (one line here per module).
-from civtui.i18n_cli import CLI_HELP_EN, CLI_STRINGS  # noqa: E402
-from civtui.i18n_policy import POLICY_HELP_EN  # noqa: E402
-from civtui.i18n_policy import STRINGS as _POLICY_STRINGS  # noqa: E402
-from civtui.i18n_security import SECURITY_HELP_EN  # noqa: E402
-from civtui.i18n_security import STRINGS as _SECURITY_STRINGS  # noqa: E402
-from civtui.i18n_server import SERVER_HELP_EN, SERVER_STRINGS  # noqa: E402
-from civtui.i18n_sync import BUNDLE_HELP_EN, SYNC_STRINGS  # noqa: E402
-
-STRINGS.update(CLI_STRINGS)
-STRINGS.update(_POLICY_STRINGS)
-STRINGS.update(_SECURITY_STRINGS)
-STRINGS.update(SERVER_STRINGS)
-STRINGS.update(SYNC_STRINGS)
-CLI_HELP_EN.update(SERVER_HELP_EN)
-CLI_HELP_EN.update(BUNDLE_HELP_EN)
-CLI_HELP_EN.update(SECURITY_HELP_EN)
-CLI_HELP_EN.update(POLICY_HELP_EN)
-
-
-def _merge_tui_strings() -> None:
-    from civtui.i18n_tui import FIELD_EN_TUI, STRINGS_TUI, TEXTUAL_ZH_TUI
-
-    STRINGS.update(STRINGS_TUI)
-    FIELD_EN.update(FIELD_EN_TUI)
-    TEXTUAL_ZH.update(TEXTUAL_ZH_TUI)
-
-
-_merge_tui_strings()
-
-from civtui.i18n_conflict import CONFLICT_STRINGS  # noqa: E402
-
-STRINGS.update(CONFLICT_STRINGS)
-
-
-def _merge_rules_strings() -> None:
-    from civtui.i18n_rules import STRINGS as RULES_STRINGS
-
-    STRINGS.update(RULES_STRINGS)
-
-
-_merge_rules_strings()
-
-
-def _merge_history_strings() -> None:
-    from civtui.i18n_history import STRINGS_HISTORY
-
-    STRINGS.update(STRINGS_HISTORY)
-
-
-_merge_history_strings()

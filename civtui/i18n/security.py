@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from civtui.i18n import Said
-
 STRINGS: dict[str, tuple[str, str]] = {
     # the key
     "key.no_keyring_no_passphrase": (
@@ -57,11 +52,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "key.where_passphrase": (
         "你的口令里（忘记口令无法找回）",
         "your passphrase (it cannot be recovered)",
-    ),
-    "key.exported": (
-        "密钥已写入 {path}。有了这个文件就能打开档案和备份：请把它和电脑分开保管，不要发给别人",
-        "The key is in {path}. Whoever has this file can open the profile and its backups: "
-        "keep it apart from the laptop and share it with no one",
     ),
     "key.imported": ("已导入档案“{profile}”的密钥", "Imported profile {profile}'s key"),
     "key.bad_file": ("{path} 不是 civtui 密钥文件", "{path} is not a civtui key file"),
@@ -138,7 +128,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "lock.title": ("已锁定", "Locked"),
     "lock.prompt_pin": ("请输入解锁PIN", "Enter your unlock PIN"),
     "lock.prompt_passphrase": ("请输入档案口令", "Enter the profile passphrase"),
-    "lock.unlock": ("解锁", "Unlock"),
     "lock.wrong": (
         "不对，请重试（已输错 {n} 次，请等 {seconds} 秒）",
         "Wrong; try again ({n} wrong so far, wait {seconds} s)",
@@ -148,8 +137,6 @@ STRINGS: dict[str, tuple[str, str]] = {
         "离开时填写的内容都还在，解锁后继续",
         "Everything you were typing is kept; carry on after unlocking",
     ),
-    "cmd.lock": ("立即锁定界面", "Lock the app now"),
-    "nav.lock": ("锁定", "Lock"),
     # one owner of a profile (services/ownership.py): the open app, or a step that replaces it
     "owner.busy_app": (
         "档案“{profile}”正在另一个 civtui 窗口里打开（进程 {pid}，{since} 起）。"
@@ -298,18 +285,9 @@ STRINGS: dict[str, tuple[str, str]] = {
 }
 
 
-def said(key: str, **values: object) -> Said:
-    """The message `key` in both languages, for an error raised below the CLI and screens."""
-    # Imported here: civtui.i18n imports this module at its end.
-    from civtui.i18n import Said
-
-    zh, en = STRINGS[key]
-    return Said(zh.format(**values), en.format(**values))
-
-
 #: English help of the commands in civtui/cli/security.py (and export's --full-ids), by
-#: their Chinese text, as `civtui --lang en … --help` shows them (see CLI_HELP_EN).
-SECURITY_HELP_EN: dict[str, str] = {
+#: their Chinese text, as `civtui --lang en … --help` shows them (merged into `civtui.i18n.HELP_EN`).
+HELP_EN: dict[str, str] = {
     "档案已有密钥时换用这个密钥（旧 key.json 改名保留）。": (
         "Replace a key the profile has already (the old key.json is kept under another name)."
     ),

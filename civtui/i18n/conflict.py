@@ -5,7 +5,7 @@ the dialog that settles one (`screens.conflict`). Merged into `civtui.i18n.STRIN
 
 from __future__ import annotations
 
-CONFLICT_STRINGS: dict[str, tuple[str, str]] = {
+STRINGS: dict[str, tuple[str, str]] = {
     # -- the sync summary
     "sync.code.conflict_found": (
         "冲突：{who} · {what}（{side}{where}）",

@@ -3,7 +3,7 @@ against losing typed input (merged into `civtui.i18n.STRINGS` at the end of that
 
 from __future__ import annotations
 
-STRINGS_TUI: dict[str, tuple[str, str]] = {
+STRINGS: dict[str, tuple[str, str]] = {
     # one saved record
     "record.correcting": ("更正 · {what}", "Correcting · {what}"),
     "record.history": ("修改记录", "History"),
@@ -159,14 +159,14 @@ STRINGS_TUI: dict[str, tuple[str, str]] = {
 }
 
 #: English labels of the new model fields.
-FIELD_EN_TUI: dict[str, str] = {
+FIELD_EN: dict[str, str] = {
     "follow_up_done_on": "Follow-up done on",
     "deleted_reason": "Reason deleted",
     "history": "Status history",
 }
 
 #: Textual's own English words that civtui's screens show, in Chinese.
-TEXTUAL_ZH_TUI: dict[str, str] = {
+TEXTUAL_ZH: dict[str, str] = {
     "Dismiss menu": "关闭列表",
     "No matches found": "没有找到匹配的命令",
 }

@@ -3,7 +3,7 @@ closed (merged into `civtui.i18n.STRINGS` at the end of that module)."""
 
 from __future__ import annotations
 
-STRINGS_HISTORY: dict[str, tuple[str, str]] = {
+STRINGS: dict[str, tuple[str, str]] = {
     # a record's history: steps another laptop made, as sync brought them
     "history.pulled_update": ("修改（同步带来）{what}", "changed (brought by sync) {what}"),
     "history.pulled_insert": ("新增（同步带来）", "new (brought by sync)"),

@@ -5,7 +5,7 @@ Merged into `civtui.i18n.STRINGS` by the last lines of that module.
 
 from __future__ import annotations
 
-SERVER_STRINGS: dict[str, tuple[str, str]] = {
+STRINGS: dict[str, tuple[str, str]] = {
     "server.database": ("数据库：{url}", "Database: {url}"),
     "server.init.done": (
         "已将数据库从第 {before} 版升级到第 {after} 版",
@@ -58,7 +58,6 @@ SERVER_STRINGS: dict[str, tuple[str, str]] = {
         "{township}{month:%Y年%m月}逾期未访",
         "{township} overdue visits, {month:%Y-%m}",
     ),
-    "township.col.village": ("村(社区)", "Village"),
     "township.col.overdue": ("逾期", "Overdue"),
     "township.all": ("全部乡镇", "All townships"),
     # -- ledgers a township signs
@@ -76,8 +75,8 @@ SERVER_STRINGS: dict[str, tuple[str, str]] = {
 }
 
 #: The English of `civtui server ...` help texts, by their Chinese as written in the code
-#: (merged into `civtui.i18n_cli.CLI_HELP_EN` by the last lines of civtui/i18n.py).
-SERVER_HELP_EN: dict[str, str] = {
+#: (merged into `civtui.i18n.HELP_EN`).
+HELP_EN: dict[str, str] = {
     "TOML 配置文件（默认读 CIVTUI_SERVER_CONFIG）。": (
         "A TOML settings file (default: $CIVTUI_SERVER_CONFIG)."
     ),

@@ -33,8 +33,8 @@ STRINGS: dict[str, tuple[str, str]] = {
 }
 
 
-#: English help of `civtui server policy rule`, by its Chinese text (merged into CLI_HELP_EN).
-POLICY_HELP_EN: dict[str, str] = {
+#: English help of `civtui server policy rule`, by its Chinese text (merged into `civtui.i18n.HELP_EN`).
+HELP_EN: dict[str, str] = {
     "从哪个月起生效（YYYY-MM，默认本月）；此前的月份不变。": (
         "The month it takes effect from (YYYY-MM, this month by default); earlier months "
         "keep what they had."

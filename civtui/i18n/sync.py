@@ -7,7 +7,7 @@ Placeholders are the code's parameters (`sync.protocol.PARAMS`), already made re
 
 from __future__ import annotations
 
-SYNC_STRINGS: dict[str, tuple[str, str]] = {
+STRINGS: dict[str, tuple[str, str]] = {
     # -- the server's verdict on one change
     "sync.code.parent_missing": (
         "所属记录（{table} {id}）尚未同步到服务器；它一到，本机会自动重新上传",
@@ -183,18 +183,12 @@ SYNC_STRINGS: dict[str, tuple[str, str]] = {
     "sync.cli.rejected": ("被拒：", "Refused: "),
     "sync.cli.conflict": ("冲突：", "Conflict: "),
     # -- civtui server ...
-    "server.not_ready": (
-        "服务器数据库尚未初始化；请先运行 civtui server init",
-        "the server's database is not set up yet: run civtui server init first",
-    ),
     "server.no_extra": (
         "服务器组件未安装；请运行 pip install 'civtui[server]'"
         "（在本仓库的副本中：.venv/bin/pip install -e '.[server]'，见 docs/deploy.md）",
         "the server parts are not installed: run pip install 'civtui[server]' (in a clone of "
         "this repository: .venv/bin/pip install -e '.[server]'; see docs/deploy.md)",
     ),
-    "server.initialised": ("已初始化：{applied}", "Set up: {applied}"),
-    "server.up_to_date": ("数据库已是最新", "the database is up to date"),
     "server.bad_codes": (
         "村(社区)代码应为12位数字：{codes}",
         "a village code has 12 digits: {codes}",
@@ -407,8 +401,8 @@ SYNC_STRINGS: dict[str, tuple[str, str]] = {
 }
 
 #: The English of `civtui bundle ...` and `civtui server bundle ...` help (merged into
-#: `civtui.i18n_cli.CLI_HELP_EN`).
-BUNDLE_HELP_EN: dict[str, str] = {
+#: `civtui.i18n.HELP_EN`).
+HELP_EN: dict[str, str] = {
     "无网络时用U盘同步：导出数据包、导入回执、信任服务器公钥。": (
         "Sync on a USB stick where there is no link: export a bundle, import its reply, "
         "trust the server's key."
