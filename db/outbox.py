@@ -101,7 +101,7 @@ def record_acks(
     may hold another laptop's edit of another field, written between this laptop's last
     pull and its push, which this laptop has not seen. Taken as seen, this laptop's next
     edit of that field was not concurrent to the server, and whichever stamp lost did so
-    without a conflict (found by the state machine). Only a pull, which brings the whole
+    without a conflict. Only a pull, which brings the whole
     record, says what this laptop has seen."""
     acks = list(acks)
     waiting = list(waiting)

@@ -1,4 +1,4 @@
-"""Strings for the visit rules' two rates, groups, 补录 and reassessment (issue #14).
+"""Strings for the visit rules' two rates, groups, 补录 and reassessment.
 
 Kept apart from `civtui.i18n.STRINGS` so parallel work does not collide there; merged into it
 at the end of that module.

@@ -1,4 +1,4 @@
-"""Strings for effective dates and closed months seen beside today's figures (issue #14).
+"""Strings for effective dates and closed months seen beside today's figures.
 
 Kept apart from `civtui.i18n.STRINGS` so parallel work does not collide there; merged into it
 at the end of that module.
