@@ -1,20 +1,105 @@
 """A plain-Python reference of the visit rules: slow and obviously right.
 
-It reads the records straight from the store (no policy_facts, no keys, nothing from
-`civtui.domain.policy` but the Rules data and the calendar) and walks every day of every
-period, person by person, exactly as the README's coverage section words the rules.
+Written from the README's coverage section alone, not from the code it checks: it reads
+the records and the township's policy rows straight from the store (no policy_facts, no
+keys, nothing from `civtui.domain.policy`), reads ages from the ID number's digits and
+dependency from the ten Barthel items itself, and walks every day of every period,
+person by person, exactly as the README words the rules.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from civtui.domain.choices import Category, DependencyLevel, Frequency, PersonStatus
-from civtui.domain.models import Assessment, ChildCheck, Person, PersonEvent, Visit
-from civtui.domain.policy import Rules
+from civtui.domain.models import (
+    Assessment,
+    ChildCheck,
+    Person,
+    PersonEvent,
+    PolicyRule,
+    Visit,
+    VisitPolicy,
+)
 from db import Store
+
+#: The README: 留守儿童 under 16, the other child categories under 18.
+CHILD_LIMITS = {
+    Category.LEFT_BEHIND: 16,
+    Category.ORPHAN: 18,
+    Category.DE_FACTO_UNSUPPORTED: 18,
+    Category.CHILD_IN_DISTRESS: 18,
+}
+BARTHEL_ITEMS = (
+    "feeding",
+    "bathing",
+    "grooming",
+    "dressing",
+    "bowels",
+    "bladder",
+    "toilet",
+    "transfer",
+    "mobility",
+    "stairs",
+)
+
+
+@dataclass
+class Rules:
+    """The README's defaults, overridden by what the township set (as last set)."""
+
+    frequencies: dict[Category, Frequency] = field(
+        default_factory=lambda: dict.fromkeys(Category, Frequency.MONTHLY)
+    )
+    age_limits: dict[Category, int] = field(default_factory=lambda: dict(CHILD_LIMITS))
+    contact_kinds: dict[Category, set[str]] = field(default_factory=dict)
+    adl_valid_months: int = 12
+    adl_min_age: int = 60
+    advanced_age: int = 80
+    child_age: int = 18
+
+    def kinds(self, category: Category) -> set[str]:
+        return self.contact_kinds.get(category, {"visit", "check"})
+
+    def frequency(self, category: Category) -> Frequency:
+        return self.frequencies[category]
+
+
+def rules_of(store: Store) -> Rules:
+    rules = Rules()
+    for row in store.all(VisitPolicy):
+        rules.frequencies[Category(row.id)] = row.frequency
+    for rule in store.all(PolicyRule):
+        head, _, tail = rule.id.partition(".")
+        if head == "age_limit":
+            rules.age_limits[Category(tail)] = int(rule.value)
+        elif head == "contact_kinds":
+            rules.contact_kinds[Category(tail)] = set(rule.value.split(","))
+        elif head == "adl_valid_months":
+            rules.adl_valid_months = int(rule.value)
+        elif head == "adl_min_age":
+            rules.adl_min_age = int(rule.value)
+    return rules
+
+
+def age_on(person: Person, day: dt.date) -> int:
+    """Whole years from the birth date the ID number's digits 7–14 carry."""
+    digits = person.id_number[6:14]
+    born = dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def level(assessment: Assessment) -> DependencyLevel | None:
+    """The README: a Barthel total of 40 or less is 失能, 41–60 半失能."""
+    total = sum(int(getattr(assessment, item)) for item in BARTHEL_ITEMS)
+    if total <= 40:
+        return DependencyLevel.SEVERE
+    if total <= 60:
+        return DependencyLevel.MODERATE
+    return None
+
 
 #: (village, rate, group or None for 合计, category or None) -> (应访, 已访, 补录 among the
 #: 应访, contacted only by 补录 and not in 应访).
@@ -82,12 +167,12 @@ class Person_:  # noqa: N801 - a person as the oracle sees it
         latest = made[-1]  # assessments come ordered by day, then by when written
         if latest.assessed_on <= minus_months(day, rules.adl_valid_months):
             return None
-        return latest.level
+        return level(latest)
 
     def in_scope(self, day: dt.date, start: dt.date, rules: Rules) -> set[Category]:
         if day < self.person.registered_on or self.status_on(day) is not PersonStatus.ACTIVE:
             return set()
-        age = self.person.age_on(start)
+        age = age_on(self.person, start)
         cats = {
             c for c in self.stored_on(day) if c not in rules.age_limits or age < rules.age_limits[c]
         }
@@ -138,7 +223,7 @@ def verdict(
         required=required,
         contacted=contacted,
         late=late,
-        group="child" if p.person.age_on(start) < rules.child_age else "adult",
+        group="child" if age_on(p.person, start) < rules.child_age else "adult",
         categories=cats,
     )
 
@@ -164,12 +249,9 @@ def people(store: Store) -> list[Person_]:
     return found
 
 
-def figures(store: Store, day: dt.date, rules: Rules) -> Figures:
-    return everything(store, day, rules)[0]
-
-
-def everything(store: Store, day: dt.date, rules: Rules) -> tuple[Figures, set[str], set[str]]:
+def everything(store: Store, day: dt.date) -> tuple[Figures, set[str], set[str]]:
     """The figures, and who is due and overdue, judging each person once per period."""
+    rules = rules_of(store)
     result: Figures = {}
     due_ids: set[str] = set()
     overdue_ids: set[str] = set()
@@ -208,16 +290,17 @@ def everything(store: Store, day: dt.date, rules: Rules) -> tuple[Figures, set[s
     return result, due_ids, overdue_ids
 
 
-def reassess(store: Store, today: dt.date, rules: Rules) -> set[str]:
+def reassess(store: Store, today: dt.date) -> set[str]:
+    rules = rules_of(store)
     found = set()
     for p in people(store):
         if (
             p.status_on(today) is not PersonStatus.ACTIVE
-            or p.person.age_on(today) < rules.adl_min_age
+            or age_on(p.person, today) < rules.adl_min_age
         ):
             continue
         made = [a for a in p.assessments if a.assessed_on <= today]
-        dependent = made and made[-1].level in (DependencyLevel.SEVERE, DependencyLevel.MODERATE)
+        dependent = made and level(made[-1]) is not None
         if dependent and made[-1].assessed_on <= minus_months(today, rules.adl_valid_months):
             found.add(p.person.id)
     return found

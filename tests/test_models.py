@@ -111,7 +111,7 @@ def test_child_categories_only_for_children() -> None:
 
 
 def test_left_behind_is_under_16_other_child_categories_under_18() -> None:
-    """Case 5 (issue #14): 国发〔2016〕13号 defines 留守儿童 as under 16."""
+    """Case 5: 国发〔2016〕13号 defines 留守儿童 as under 16."""
     with pytest.raises(ValidationError) as exc:
         make_person(dt.date(2010, 1, 1), categories=["留守儿童"])  # 16 on TODAY
     assert "未满16周岁" in problems(exc, Person)["categories"]

@@ -67,11 +67,11 @@ def sql_figures(store: Store, day: dt.date, rules: Rules) -> oracle.Figures:
 
 def agree(store: Store, day: dt.date, today: dt.date = TODAY) -> None:
     rules = queries.rules(store)
-    figures, due, overdue = oracle.everything(store, day, rules)
+    figures, due, overdue = oracle.everything(store, day)
     assert sql_figures(store, day, rules) == figures
     got = standings.month(store, day, today, rules)
     work = standings.work_list(store, got)
-    again = oracle.reassess(store, today, rules)
+    again = oracle.reassess(store, today)
     assert {w.person_id for w in work} == due | again
     assert {w.person_id for w in work if w.overdue} == overdue
     assert {w.person_id for w in work if w.reassess} == again
@@ -274,7 +274,7 @@ def test_demo_profile_agrees_with_the_oracle(tmp_path: Path) -> None:
     store.close()
 
 
-# -- the seven cases of issue #14 ---------------------------------------------------------
+# -- seven cases the coverage rules turn on ------------------------------------------------
 
 
 def person(
