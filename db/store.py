@@ -208,7 +208,7 @@ class Store:
         with self.transaction():
             existing = self._row(kind.table, record_id)
             if existing is None:
-                raise KeyError(f"{kind.table} {record_id} 不存在")
+                raise KeyError((kind.table, record_id))
             stamp = self._next_stamp()
             self.db.execute(
                 f"UPDATE [{kind.table}] SET deleted = 1, updated_at = ?, device_id = ?, hlc = ? "

@@ -26,6 +26,7 @@ from civtui.domain.choices import (
     VisitMode,
 )
 from civtui.domain.clock import Clock
+from civtui.domain.errors import text
 from civtui.domain.models import (
     Assessment,
     ChildCheck,
@@ -432,10 +433,23 @@ def test_rules_from_policy_data(store: Store) -> None:
     assert rules.adl_valid_months == 6
     assert rules.kinds(Category.DIBAO) == frozenset({"visit"})
     assert rules.kinds(Category.ORPHAN) == frozenset({"visit", "check"})
-    with pytest.raises(ValueError):
-        Rules.check("contact_kinds.dibao", "phone")
-    with pytest.raises(ValueError):
-        Rules.check("no_such_rule", "1")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "zh", "en"),
+    [
+        ("contact_kinds.dibao", "phone", "应为 visit、check", "takes visit, check"),
+        ("age_limit.留守儿童", "=1+1", "应为1到120的整数", "whole number of years"),
+        ("adl_valid_months", "[b]0[/b]", "应为1到120的整数", "whole number from 1 to 120"),
+        ("no_such_rule", "1", "没有名为“no_such_rule”的规则", "no rule named “no_such_rule”"),
+    ],
+)
+def test_a_rule_refused_says_why_in_both_languages(name: str, value: str, zh: str, en: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        Rules.check(name, value)
+    assert zh in text(caught.value, "zh")
+    assert en in text(caught.value, "en")
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in text(caught.value, "en").replace(name, ""))
 
 
 def test_a_status_or_category_change_is_dated_through_the_write_api(store: Store) -> None:

@@ -44,6 +44,7 @@ from civtui.domain.choices import (
     Frequency,
     PersonStatus,
 )
+from civtui.i18n import said
 
 #: Default frequencies: monthly for every key category (重点对象月探访率 100%).
 DEFAULT_POLICY: Mapping[Category, Frequency] = dict.fromkeys(Category, Frequency.MONTHLY)
@@ -92,9 +93,6 @@ class Rules:
         ages = {*self.age_limits.values(), self.adl_min_age, self.advanced_age, self.child_age}
         return tuple(sorted(ages))
 
-    #: The names `civtui server policy rule set` takes, and what each holds.
-    NAMES = ("adl_valid_months", "adl_min_age", "age_limit.<类别>", "contact_kinds.<类别>")
-
     @classmethod
     def from_data(cls, frequencies: Mapping[Category, Frequency], data: Mapping[str, str]) -> Rules:
         """Rules from the township's policy records (name → value); unknown names are kept
@@ -127,17 +125,17 @@ class Rules:
             category = Category.parse(tail)
             if head == "age_limit":
                 if not value.isdigit() or not 0 < int(value) <= 120:
-                    raise ValueError(f"年龄上限应为1到120的整数，不是“{value}”")
+                    raise ValueError(said("rule.bad_age", name=name, value=value))
                 return f"{head}.{category.value}", str(int(value))
             kinds = [k.strip() for k in value.split(",") if k.strip()]
             if not kinds or any(k not in KINDS for k in kinds):
-                raise ValueError(f"{category.zh}的记录种类应为 visit、check 或 visit,check")
+                raise ValueError(said("rule.bad_kinds", name=name, value=value))
             return f"{head}.{category.value}", ",".join(k for k in KINDS if k in kinds)
         if name in ("adl_valid_months", "adl_min_age"):
             if not value.isdigit() or not 0 < int(value) <= 120:
-                raise ValueError(f"{name} 应为1到120的整数，不是“{value}”")
+                raise ValueError(said("rule.bad_number", name=name, value=value))
             return name, str(int(value))
-        raise ValueError(f"没有名为“{name}”的规则；可设：{'、'.join(Rules.NAMES)}")
+        raise ValueError(said("rule.unknown", name=name))
 
 
 DEFAULT_RULES = Rules()

@@ -1,14 +1,16 @@
 """The command line's words and the roster importer's problems, in Chinese and English.
 
-Kept apart from `civtui.i18n.STRINGS` (the screens' words) so the two grow without
-colliding; `civtui.i18n` merges this dict into STRINGS. An importer problem with code
-`c` is said by `import.c` and put right by `import.c.fix`; both are formatted with the
-problem's parameters, already rendered in the same language.
+An importer problem with code `c` is said by `import.c` and put right by `import.c.fix`;
+both are formatted with the problem's parameters, already rendered in the same language.
 """
 
 from __future__ import annotations
 
 STRINGS: dict[str, tuple[str, str]] = {
+    "profile.bad_name": (
+        "档案名“{name}”只能包含字母、数字、下划线和连字符",
+        "A profile name takes letters, digits, _ and - only, not “{name}”",
+    ),
     # what every command shares
     "cli.error": ("错误：", "Error: "),
     "cli.bad_today": (

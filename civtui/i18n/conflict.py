@@ -1,6 +1,6 @@
 """What the conflict flow says, in Chinese and English: the sync summary's named conflicts
 (`sync.protocol.Code.CONFLICT_FOUND` and the codes after it, rendered by `sync.words`) and
-the dialog that settles one (`screens.conflict`). Merged into `civtui.i18n.STRINGS`.
+the dialog that settles one (`screens.conflict`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Strings for a record's history as sync brings it and for drafts kept when the terminal
-closed (merged into `civtui.i18n.STRINGS` at the end of that module)."""
+closed."""
 
 from __future__ import annotations
 

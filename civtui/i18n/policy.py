@@ -1,8 +1,4 @@
-"""Strings for the visit rules' two rates, groups, 补录 and reassessment.
-
-Kept apart from `civtui.i18n.STRINGS` so parallel work does not collide there; merged into it
-at the end of that module.
-"""
+"""The visit rules' words: the two rates, groups, 补录, reassessment, and setting a rule."""
 
 from __future__ import annotations
 
@@ -22,6 +18,25 @@ STRINGS: dict[str, tuple[str, str]] = {
     "group.subtotal": ("小计", "Subtotal"),
     "dash.late": ("补录", "Entered late"),
     "state.reassess": ("待复评", "Reassess"),
+    # -- setting a rule (`civtui server policy rule set NAME VALUE`) ------------------
+    "rule.bad_age": (
+        "{name} 应为1到120的整数（周岁），不是“{value}”",
+        "{name} takes a whole number of years from 1 to 120, not “{value}”",
+    ),
+    "rule.bad_kinds": (
+        "{name} 应为 visit、check 或 visit,check，不是“{value}”",
+        "{name} takes visit, check or visit,check, not “{value}”",
+    ),
+    "rule.bad_number": (
+        "{name} 应为1到120的整数，不是“{value}”",
+        "{name} takes a whole number from 1 to 120, not “{value}”",
+    ),
+    "rule.unknown": (
+        "没有名为“{name}”的规则；可设：adl_valid_months、adl_min_age、age_limit.<类别>、"
+        "contact_kinds.<类别>",
+        "There is no rule named “{name}”; the rules are: adl_valid_months, adl_min_age, "
+        "age_limit.<category>, contact_kinds.<category>",
+    ),
     # -- figures that hold: closed months shown through their 月报 -------------------
     "report.only_now": ("{what}（月报中无，仅现有）", "{what} (not in the report; now only)"),
     # -- figures that hold: a policy change takes effect from a month ---------------

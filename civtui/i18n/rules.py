@@ -1,8 +1,4 @@
-"""Strings for effective dates and closed months seen beside today's figures.
-
-Kept apart from `civtui.i18n.STRINGS` so parallel work does not collide there; merged into it
-at the end of that module.
-"""
+"""Strings for effective dates and closed months seen beside today's figures."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Display text for encryption, keys, backups and the app lock (merged into i18n.STRINGS)."""
+"""Display text for encryption, keys, backups and the app lock."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""The words of `civtui server ...` (operating the server and the township's reports), zh and en.
-
-Merged into `civtui.i18n.STRINGS` by the last lines of that module.
-"""
+"""The words of `civtui server ...` (operating the server and the township's reports), zh and en."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """What sync says, in Chinese and English: one entry per `sync.protocol.Code`, and the words
-of `civtui login` / `civtui sync`. Merged into `civtui.i18n.STRINGS`; rendered by `sync.words`.
+of `civtui login` / `civtui sync`, rendered by `sync.words`.
 
 Placeholders are the code's parameters (`sync.protocol.PARAMS`), already made readable by
 `sync.words` (tables and fields as labels, lists joined).

@@ -1,5 +1,5 @@
 """Strings for opening, correcting and tracing records, the follow-up list and the guards
-against losing typed input (merged into `civtui.i18n.STRINGS` at the end of that module)."""
+against losing typed input."""
 
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from civtui.domain.choices import Role
 from civtui.domain.clock import Clock
 from civtui.domain.errors import Problem, explain
 from civtui.domain.models import Record, Staff, Village
+from civtui.i18n import said
 from civtui.services import keys, ownership
 from civtui.services.keys import open_store
 from db.connection import PRIVATE_FILE, backup, private_folder
@@ -103,7 +104,7 @@ class Profile:
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
-            raise ValueError(f"档案名“{self.name}”只能包含字母、数字、下划线和连字符")
+            raise ValueError(said("profile.bad_name", name=self.name))
 
     @property
     def folder(self) -> Path:
