@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from civtui.domain.choices import DependencyLevel
-from civtui.i18n import Said
+from civtui.i18n import said
 
 
 @dataclass(frozen=True)
@@ -42,12 +42,7 @@ ITEMS_BY_FIELD = {item.field: item for item in ITEMS}
 def level_for(total: int) -> DependencyLevel:
     """Dependency level: 100 none, 61-99 mild, 41-60 moderate, 40 and below severe."""
     if not 0 <= total <= 100:
-        raise ValueError(
-            Said(
-                f"Barthel 总分应在0到100之间，现为{total}",
-                f"a Barthel total is 0 to 100, not {total}",
-            )
-        )
+        raise ValueError(said("barthel.total", total=total))
     if total == 100:
         return DependencyLevel.NONE
     if total >= 61:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Self
 
-from civtui.i18n import Said
+from civtui.i18n import Said, said
 
 
 class Choice(StrEnum):
@@ -48,14 +48,9 @@ class Choice(StrEnum):
         try:
             return cls(text.strip())
         except ValueError:
-            choices = "、".join(m.zh for m in cls)
-            raise ValueError(
-                Said(
-                    f"“{text.strip()}”不是可选值；可选：{choices}",
-                    f"{text.strip()!r} is not a choice; choose from: "
-                    + ", ".join(m.en for m in cls),
-                )
-            ) from None
+            # The list of choices is data in each language, not a sentence.
+            choices = Said("、".join(m.zh for m in cls), ", ".join(m.en for m in cls))
+            raise ValueError(said("choice.unknown", text=text.strip(), choices=choices)) from None
 
 
 class Role(Choice):

@@ -34,7 +34,7 @@ from civtui.domain.models import ChildCheck, ElderNeed, NeedStatusChange, Person
 from civtui.domain.policy import add_months, month_start
 from civtui.excel import cells
 from civtui.excel.cells import Cell
-from civtui.i18n import Said
+from civtui.i18n import said
 from civtui.services import reports
 from db import Store, queries, standings
 from db.queries import PersonRow
@@ -637,14 +637,9 @@ def write(path: Path, sheets: list[Sheet], title: str) -> None:
         cells.write_csv(path, [sheets[0].headers, *sheets[0].rows])
         return
     if path.suffix.lower() != ".xlsx":
-        kind = path.suffix or "无扩展名"
-        raise ValueError(
-            Said(
-                f"不支持 {kind} 文件；请用 .xlsx 或 .csv 结尾的文件名",
-                f"{path.suffix or 'a file without an extension'} is not supported; "
-                "give a file name ending in .xlsx or .csv",
-            )
-        )
+        if path.suffix:
+            raise ValueError(said("ledger.bad_suffix", suffix=path.suffix))
+        raise ValueError(said("ledger.no_suffix"))
     book = Workbook()
     book.remove(book.active)  # type: ignore[arg-type]
     body_font = Font(name=CJK_FONT, size=10)

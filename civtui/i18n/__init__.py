@@ -37,6 +37,7 @@ PARTS = (
     "conflict",
     "rules",
     "history",
+    "domain",
 )
 
 STRINGS: dict[str, tuple[str, str]] = {}
@@ -111,6 +112,18 @@ class Said(str):
 
 def said(key: str, **values: object) -> Said:
     """The catalogue's message `key` in both languages, filled in: for a rule below the
-    screens and the CLI, which cannot know the reader's language when it raises."""
+    screens and the CLI, which cannot know the reader's language when it raises. A value
+    that is itself said in two languages (a `Said`, or a choice with `label(lang)`) is
+    filled in in each language."""
     zh, en = STRINGS[key]
-    return Said(zh.format(**values), en.format(**values))
+    return Said(zh.format(**_in(values, "zh")), en.format(**_in(values, "en")))
+
+
+def _in(values: dict[str, object], lang: str) -> dict[str, object]:
+    def one(value: object) -> object:
+        if isinstance(value, Said):
+            return value.in_(lang)
+        label = getattr(value, "label", None)
+        return label(lang) if callable(label) else value
+
+    return {name: one(value) for name, value in values.items()}

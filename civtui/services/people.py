@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from civtui.domain.choices import Category
 from civtui.domain.errors import FieldError
 from civtui.domain.models import Person, PersonEvent
-from civtui.i18n import Said
+from civtui.i18n import said
 from db import Store
 
 #: The field an effective date is said in, on forms and in messages.
@@ -32,48 +33,31 @@ def check_effective(
     person was registered, or before the last change of the same thing (a status, or
     that category), which would put the two changes in the wrong order."""
     if on > today:
-        raise FieldError(
-            FIELD,
-            Said(
-                f"生效日期不能晚于今天（{today}）：请填今天或之前的日期",
-                f"the effective date cannot be after today ({today}): give today or earlier",
-            ),
-        )
+        raise FieldError(FIELD, said("effective.future", today=today.isoformat()))
     if on < before.registered_on:
         registered = before.registered_on.isoformat()
-        raise FieldError(
-            FIELD,
-            Said(
-                f"生效日期不能早于登记日期（{registered}）：请填{registered}或之后的日期",
-                f"the effective date cannot be before the person was registered "
-                f"({registered}): give {registered} or later",
-            ),
-        )
+        raise FieldError(FIELD, said("effective.before_registered", day=registered))
     last = _last_change(store, before, after)
     if last is not None and on < last[0]:
-        day, zh, en = last[0].isoformat(), last[1], last[2]
-        raise FieldError(
-            FIELD,
-            Said(
-                f"生效日期不能早于上一次{zh}变更的生效日期（{day}）：请填{day}或之后的日期，"
-                "或先更正那一次变更",
-                f"the effective date cannot be before the last change of {en} ({day}): "
-                f"give {day} or later, or correct that change first",
-            ),
-        )
+        day, category = last[0].isoformat(), last[1]
+        if category is None:
+            raise FieldError(FIELD, said("effective.before_status", day=day))
+        raise FieldError(FIELD, said("effective.before_category", day=day, category=category))
 
 
-def _last_change(store: Store, before: Person, after: Person) -> tuple[dt.date, str, str] | None:
-    """The latest effective day among earlier changes of what changes now, and what it was."""
-    found: list[tuple[dt.date, str, str]] = []
+def _last_change(
+    store: Store, before: Person, after: Person
+) -> tuple[dt.date, Category | None] | None:
+    """The latest effective day among earlier changes of what changes now, and what it was
+    (a category, or None for the status)."""
+    found: list[tuple[dt.date, Category | None]] = []
     events = store.all(PersonEvent, "person_id = ?", [before.id], order_by="effective_on")
     changed = set(before.categories) ^ set(after.categories)
     for event in events:
         if event.status is not None and before.status is not after.status:
-            found.append((event.effective_on, "状态", "the status"))
+            found.append((event.effective_on, None))
         elif event.category is not None and event.category in changed:
-            category = event.category
-            found.append((event.effective_on, f"“{category.zh}”类别", category.en))
+            found.append((event.effective_on, event.category))
     return max(found, key=lambda f: f[0]) if found else None
 
 

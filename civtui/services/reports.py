@@ -25,7 +25,7 @@ from civtui.domain.policy import (
     Tally,
     add_months,
 )
-from civtui.i18n import Said
+from civtui.i18n import Said, said
 from db import Store, queries, standings
 from db.standings import Standings
 
@@ -345,14 +345,14 @@ def eligible(store: Store, today: dt.date) -> list[Hint]:
             hint(
                 p,
                 economic[status],
-                Said(f"所在户经济状况为“{status.zh}”", f"the household's means: {status.en}"),
+                said("hint.means", status=status),
             )
         if p.disability_grade in (1, 2):
             grade = p.disability_grade
             hint(
                 p,
                 Category.SEVERE_DISABILITY,
-                Said(f"残疾等级为{grade}级", f"disability grade {grade}"),
+                said("hint.disability", grade=grade),
             )
         housemates = [m for m in members.get(p.household_id or "", []) if m.id != p.id]
         if age >= ELDER_AGE and p.household_id:
@@ -360,16 +360,13 @@ def eligible(store: Store, today: dt.date) -> list[Hint]:
                 hint(
                     p,
                     Category.LIVING_ALONE,
-                    Said(f"{age}岁，户内只有本人", f"aged {age}, alone in the household"),
+                    said("hint.alone", age=age),
                 )
             elif all(m.age_on(today) >= ELDER_AGE for m in housemates):
                 hint(
                     p,
                     Category.EMPTY_NEST,
-                    Said(
-                        f"{age}岁，同户成员均已年满60岁",
-                        f"aged {age}, everyone in the household is 60 or over",
-                    ),
+                    said("hint.empty_nest", age=age),
                 )
         check = latest_check.get(p.id)
         if check is not None and p.is_child(today):
@@ -379,7 +376,7 @@ def eligible(store: Store, today: dt.date) -> list[Hint]:
                 hint(
                     p,
                     Category.LEFT_BEHIND,
-                    Said(f"{day}随访记录为“父母均外出”", f"the check of {day}: both parents away"),
+                    said("hint.both_away", day=day),
                 )
             if situation is GuardianSituation.NONE and not (
                 {Category.ORPHAN, Category.DE_FACTO_UNSUPPORTED} & set(p.categories)
@@ -387,14 +384,11 @@ def eligible(store: Store, today: dt.date) -> list[Hint]:
                 hint(
                     p,
                     Category.DE_FACTO_UNSUPPORTED,
-                    Said(f"{day}随访记录为“无人监护”", f"the check of {day}: no guardian"),
+                    said("hint.no_guardian", day=day),
                 )
         for category in CHILD_CATEGORIES & set(p.categories):
             limit = limits.get(category, DEFAULT_AGE_LIMITS[category])
             if age >= limit:
-                reason = Said(
-                    f"已满{limit}周岁（{age}岁），应去掉该儿童类别",
-                    f"aged {age}, at or past the limit of {limit}: remove the child category",
-                )
+                reason = said("hint.past_limit", age=age, limit=limit)
                 hints.append(Hint(p, category, reason, True))
     return hints
