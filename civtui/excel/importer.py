@@ -144,6 +144,16 @@ _SPLIT = re.compile(r"[、,，;；/\s]+")
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[Ee]\+\d+$")
 
 
+@dataclass(frozen=True)
+class _ChoiceField:
+    """A column whose cells must name one of a fixed set of values (or several, `many`)."""
+
+    field: str
+    read: Callable[[str], object | None]
+    allowed: list[Any]
+    many: bool = False
+
+
 def _norm_header(text: object) -> str:
     """A header as compared: ASCII brackets (NFKC), no blanks or `*`, 号码 said as 号."""
     raw = unicodedata.normalize("NFKC", str(text or "")).translate(_INVISIBLE)
@@ -953,6 +963,19 @@ def _table(
 
 # -- checking -----------------------------------------------------------------
 
+#: The choice columns, each read the same way: the value named by code, label or synonym,
+#: or a `not_a_choice` problem listing what is allowed.
+_CHOICE_FIELDS = (
+    _ChoiceField("status", functools.partial(_choice, PersonStatus), list(PersonStatus)),
+    _ChoiceField(
+        "categories",
+        functools.partial(_choice, Category),
+        [c for c in Category if c not in DERIVED_CATEGORIES],
+        many=True,
+    ),
+    _ChoiceField("disability_grade", DISABILITY_GRADES.get, ["1", "2", "3", "4"]),
+)
+
 
 def plan_import(
     store: Store,
@@ -971,16 +994,28 @@ def plan_import(
         plan.notes.append(RowProblem(at, column, "", value, code, params))
 
     first_header_row = table.group_row or at
-    if table.sheet is not None:
-        note("sheet_used", sheet=table.sheet, header_row=first_header_row)
-    if table.hidden_sheets:
-        note("hidden_sheets_skipped", names=table.hidden_sheets)
-    if table.other_sheets:
-        note("other_roster_sheets", sheet=table.sheet or "", names=table.other_sheets)
-    if first_header_row > 1:
-        note("header_found", header_row=first_header_row)
-    if table.group_row is not None:
-        note("grouped_header", group_row=table.group_row, header_row=at)
+    said_of_the_sheet = (
+        (
+            table.sheet is not None,
+            "sheet_used",
+            {"sheet": table.sheet, "header_row": first_header_row},
+        ),
+        (bool(table.hidden_sheets), "hidden_sheets_skipped", {"names": table.hidden_sheets}),
+        (
+            bool(table.other_sheets),
+            "other_roster_sheets",
+            {"sheet": table.sheet or "", "names": table.other_sheets},
+        ),
+        (first_header_row > 1, "header_found", {"header_row": first_header_row}),
+        (
+            table.group_row is not None,
+            "grouped_header",
+            {"group_row": table.group_row, "header_row": at},
+        ),
+    )
+    for applies, what, params in said_of_the_sheet:
+        if applies:
+            note(what, **params)
     for index, header in enumerate(table.headers):
         if not header:
             # A column without a header is not read; if it holds data, that is said.
@@ -1063,39 +1098,22 @@ def plan_import(
         # A value that is no choice is reported here and left out, so that the model still
         # reports everything else wrong with the row; the row is not imported.
         refused = False
-        if "status" in data:
-            status = _choice(PersonStatus, data["status"])
-            if status is None:
-                problem(
-                    row_no, "status", data["status"], "not_a_choice", allowed=list(PersonStatus)
-                )
-                refused = True
-                del data["status"]
-            else:
-                data["status"] = status
-        if "categories" in data:
-            labels = [c for c in _SPLIT.split(data["categories"]) if c]
-            found = [_choice(Category, c) for c in labels]
-            for label, category in zip(labels, found, strict=True):
-                if category is None:
-                    allowed = [c for c in Category if c not in DERIVED_CATEGORIES]
-                    problem(row_no, "categories", label, "not_a_choice", allowed=allowed)
+        for choice in _CHOICE_FIELDS:
+            if choice.field not in data:
+                continue
+            typed = data[choice.field]
+            labels = [c for c in _SPLIT.split(typed) if c] if choice.many else [typed]
+            found = [choice.read(label) for label in labels]
+            for label, value in zip(labels, found, strict=True):
+                if value is None:
+                    problem(row_no, choice.field, label, "not_a_choice", allowed=choice.allowed)
                     refused = True
-            data["categories"] = [c for c in found if c is not None]
-        if "disability_grade" in data:
-            grade = DISABILITY_GRADES.get(data["disability_grade"])
-            if grade is None:
-                problem(
-                    row_no,
-                    "disability_grade",
-                    data["disability_grade"],
-                    "not_a_choice",
-                    allowed=["1", "2", "3", "4"],
-                )
-                refused = True
-                del data["disability_grade"]
+            if choice.many:
+                data[choice.field] = [v for v in found if v is not None]
+            elif found[0] is None:
+                del data[choice.field]
             else:
-                data["disability_grade"] = grade
+                data[choice.field] = found[0]
         if "id_number" in data:
             typed = data["id_number"]
             if resident_id.has_foreign_digits(typed):
