@@ -16,6 +16,9 @@ from civtui.services import keys
 from civtui.services.keys import open_store
 from db import Store
 
+#: The layer markers: which part of the code each test file checks (tests/code_map.py).
+pytest_plugins = ["tests.code_map"]
+
 #: Set by `scripts/dev.py test --fast`: generated tests draw fewer examples there.
 FAST = os.environ.get("CIVTUI_TEST_FAST") == "1"
 

@@ -1,4 +1,4 @@
-"""Issue #15: nothing typed is lost when the terminal itself goes away (window closed, SSH
+"""Nothing typed is lost when the terminal itself goes away (window closed, SSH
 dropped: SIGHUP; or SIGTERM). Every open form's unsaved input is kept as a draft in the
 profile and offered back at the next start.
 

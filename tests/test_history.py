@@ -1,4 +1,4 @@
-"""Issue #15: a record's history names the fields another laptop changed, when and from which
+"""A record's history names the fields another laptop changed, when and from which
 laptop, as sync brings them; fields this laptop had not sent yet are not among them."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""No data can stop a pull: the two ways a laptop got stuck for good (issue #12), against a real
+"""No data can stop a pull: the two ways a laptop got stuck for good, against a real
 server process, and the server refusing what would have caused the second."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue #15: a saved record opened, corrected, deleted and traced; no key loses typed input;
+"""A saved record opened, corrected, deleted and traced; no key loses typed input;
 the 待跟进 list. Driven with the pilot; assertions are on the database and what is shown."""
 
 from __future__ import annotations

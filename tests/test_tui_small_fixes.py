@@ -1,4 +1,4 @@
-"""Issue #15's small items, each pinned: dates as people type them, words that fit 80 columns
+"""Small things, each pinned: dates as people type them, words that fit 80 columns
 and speak the app's language, messages that come and go with the fault."""
 
 from __future__ import annotations
