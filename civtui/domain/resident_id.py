@@ -7,6 +7,8 @@ Layout: 6-digit area code, 8-digit birth date (YYYYMMDD), 3-digit sequence
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -42,7 +44,9 @@ class ResidentIdError(ValueError):
 
 def check_char(first17: str) -> str:
     """The ISO 7064 MOD 11-2 check character for the first 17 digits."""
-    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    if len(first17) != len(_WEIGHTS):
+        raise ValueError(first17)
+    total = sum(map(operator.mul, map(int, first17), _WEIGHTS))
     return _CHECK_CHARS[total % 11]
 
 
@@ -105,11 +109,14 @@ def _foreign(char: str) -> bool:
 
 def has_foreign_digits(text: str) -> bool:
     """Whether `text` holds decimal digits of a script other than ASCII (Arabic-Indic …)."""
-    return any(_foreign(c) for c in text)
+    # ASCII first: nearly every number is, and asking Unicode of each character is slow.
+    return not text.isascii() and any(_foreign(c) for c in text)
 
 
 def ascii_digits(text: str) -> str:
     """`text` with every decimal digit of any script written as ASCII 0-9."""
+    if text.isascii():
+        return text
     return "".join(str(unicodedata.decimal(c)) if _foreign(c) else c for c in text)
 
 
@@ -128,8 +135,12 @@ def is_first_generation(number: str) -> bool:
     return len(number) == 15 and number.isdigit()
 
 
+@functools.lru_cache(maxsize=256)
 def parse(raw: str, today: dt.date, *, new: bool = True) -> ResidentId:
     """Validate `raw` as of `today` and return what it encodes.
+
+    Cached: one person's validation reads the number three times (the number, the age, the
+    child categories' limits), and an import does so for thousands of rows in turn.
 
     Raises ResidentIdError with a Chinese message naming the fault and the fix. `new` is
     False for a number already stored: the checks added since it was written (other

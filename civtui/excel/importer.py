@@ -42,7 +42,7 @@ from civtui.domain.errors import explain
 from civtui.domain.models import Person, Village
 from civtui.excel.cells import formula_like, write_table
 from civtui.i18n import Said, Translator
-from db import Store
+from db import Store, queries
 
 C = TypeVar("C", bound=Choice)
 
@@ -1059,10 +1059,8 @@ def plan_import(
     if missing:
         raise ImportFileError("file.missing_columns", columns=missing, header_row=table.header_row)
     by_name = {v.name: v.id for v in villages} | {v.id: v.id for v in villages}
-    existing = {p.id_number: p for p in store.all(Person)}
-    by_name_birth: dict[tuple[str, str], Person] = {
-        (p.name, p.id_number[6:14]): p for p in existing.values()
-    }
+    existing = queries.registered(store)
+    by_name_birth = {(p.name, p.id_number[6:14]): p for p in existing.values()}
     seen_in_file: dict[str, int] = {}
     context = {"today": today}
     header_of = {c.field: c.header for c in columns.values()}
@@ -1174,9 +1172,10 @@ def plan_import(
         seen_in_file[number] = row_no
         old = existing.get(number)
         if old is not None:
-            if update_existing:
+            stored = store.get(Person, old.id) if update_existing else None
+            if stored is not None:
                 fields = {k: getattr(person, k) for k in data if k != "registered_on"}
-                plan.updates.append(old.revise(context=context, **fields))
+                plan.updates.append(stored.revise(context=context, **fields))
             else:
                 plan.skipped.append(
                     RowProblem(
@@ -1198,7 +1197,7 @@ def plan_import(
                 "likely_duplicate",
                 warn=True,
                 name=twin.name,
-                masked=twin.masked_id,
+                masked=resident_id.mask(twin.id_number),
             )
         plan.new.append(person)
     return plan
