@@ -168,7 +168,7 @@ class RecordScreen(CivScreen[bool]):
         kind = type(record)
         rows = [
             (t.of(kind, name), shown(getattr(record, name), t))
-            for name in kind.model_fields
+            for name in kind.field_order()
             if name not in _HIDDEN
         ]
         if isinstance(record, Assessment):
@@ -236,7 +236,14 @@ class RecordScreen(CivScreen[bool]):
         if step.op == "delete":
             return t("op.delete")
         parts = [
-            f"{t.of(kind, name)}：{shown_raw(kind, name, value, t)}"
+            t(
+                "history.field",
+                field=t.of(kind, name),
+                old=shown_raw(kind, name, step.before[name], t),
+                new=shown_raw(kind, name, value, t),
+            )
+            if name in step.before
+            else f"{t.of(kind, name)}：{shown_raw(kind, name, value, t)}"
             for name, value in step.fields.items()
             if name in kind.model_fields and name not in {"id", "person_id"}
         ]
