@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 from pydantic import ValidationError
-from textual.widgets import Input
+from textual.widgets import TextArea
 
 from civtui.app import CivtuiApp, make_app
 from civtui.domain.clock import Clock
@@ -190,7 +190,7 @@ async def type_the_note(person: Person, note: str) -> None:
         await pilot.pause()
         await pilot.press("v")
         await pilot.pause()
-        app.screen.query_one("#in-notes", Input).value = note
+        app.screen.query_one("#in-notes", TextArea).text = note
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, PersonScreen)
