@@ -156,7 +156,7 @@ STRINGS_TUI: dict[str, tuple[str, str]] = {
         "Write 2026-11-20, 2026/11/20, 2026.11.20 or 20261120, or 11-20 for this year; "
         "a time follows the day, as in 2026/11/22 9:30",
     ),
-    "hint.findings_note": ("未列出的问题，如 屋顶漏雨", "A problem not listed, e.g. leaking roof"),
+    "hint.findings_note": ("上面未列出的问题，用文字写", "A problem not listed above, in words"),
     "form.likely_duplicate": (
         "{day} 已有一条{kind}（{by}）：\n{summary}\n\n"
         "同一人同一天再存一条，多半是重复录入。仍要保存吗？",
@@ -182,6 +182,7 @@ FIELD_EN_TUI: dict[str, str] = {
     "history": "Status history",
     "findings": "Problems found",
     "findings_note": "Other problem",
+    "late": "Entered late",
 }
 
 #: Textual's own English words that civtui's screens show, in Chinese.

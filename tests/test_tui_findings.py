@@ -233,3 +233,26 @@ async def test_a_visit_on_another_day_or_a_correction_is_not_asked_about(
         assert not isinstance(app.screen, ConfirmModal)
         saved = app.store.get(Visit, earlier.id)
         assert saved is not None and saved.visit_date == TODAY and today.id != earlier.id
+
+
+async def test_a_note_holding_terminal_codes_is_drawn_not_obeyed(app: CivtuiApp) -> None:
+    old = elder(app)
+    note = "第一行[/]\x1b]0;hacked\x07\n第二行 =1+2"
+    visit = Visit.model_validate(
+        {"person_id": old.id, "visit_date": TODAY, "visitor": "王晓丽", "notes": note},
+        context=CTX,
+    )
+    app.store.save(visit)
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = VisitForm(old, editing=visit)
+        app.push_screen(form)
+        await pilot.pause()
+        area = form.query_one("#in-notes", TextArea)
+        area.scroll_visible()
+        await pilot.pause()
+        drawn = [s.text for s in area.render_lines(area.size.region)]
+        text = "".join(drawn)
+        assert "\x1b" not in text and "\x07" not in text
+        assert "第一行[/]␛]0;hacked" in text and "第二行 =1+2" in text
+        # What is saved is what was there: the note is unchanged by being shown.
+        assert not form.unsaved_input()
