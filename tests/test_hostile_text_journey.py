@@ -39,6 +39,7 @@ from civtui.domain.models import Person, Visit
 from civtui.excel.export import Ledger, export_ledger
 from civtui.services.keys import open_store
 from civtui.services.profile import Profile
+from screens.confirm import ConfirmModal
 from screens.person import PersonScreen
 from tests.conftest import CTX, TODAY, examples, synthetic_id
 from tests.sync_model import ROLES, VILLAGE_A, Laptop, Server, World, make_templates
@@ -192,6 +193,10 @@ async def type_the_note(person: Person, note: str) -> None:
         await pilot.pause()
         app.screen.query_one("#in-notes", TextArea).text = note
         await pilot.press("ctrl+s")
+        await pilot.pause()
+        # The person has a visit today already: asked whether it is a second one, it is.
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
         await pilot.pause()
         assert isinstance(app.screen, PersonScreen)
 
