@@ -3,6 +3,7 @@ printed; the ledger's 处理情况 follows the follow-up; a correction's history
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -223,3 +224,21 @@ def test_findings_travel_to_another_laptop(server: Server, home: Path) -> None:
         {"findings": ["high_bp", "no_care"]},
         {"findings": ["high_bp"]},
     )
+
+
+def test_a_problem_written_as_a_formula_is_a_string_in_xlsx_and_inert_in_csv(
+    store: Store, tmp_path: Path
+) -> None:
+    person = make_person()
+    formula = "=cmd|' /C calc'!A0"
+    store.save_many([person, a_visit(person, findings_note=formula)])
+    sheets = ledgers.visits(store, TODAY, TODAY)
+    out = tmp_path / "visits.xlsx"
+    ledgers.write(out, sheets, "探访台账")
+    heads, [row] = cells_of(out, "探访台账")
+    assert row[heads.index("存在问题")] == formula
+    out = tmp_path / "visits.csv"
+    ledgers.write(out, sheets, "探访台账")
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        fields = {f for line in csv.reader(handle) for f in line}
+    assert f"'{formula}" in fields and formula not in fields
