@@ -11,6 +11,7 @@ here, so they are not among the fields "changed by the other laptop".
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass, field
@@ -39,7 +40,8 @@ class Step:
     fields: dict[str, Any]
     #: For local changes: pending, accepted, conflict, rejected; else None.
     status: str | None = None
-    #: For pulled changes: each changed field's value on this laptop before the pull.
+    #: Each changed field's value before the step, where known: for a pulled change, on this
+    #: laptop before the pull; for a local edit, what the steps before it had left.
     before: dict[str, Any] = field(default_factory=dict)
     #: Brought by sync from another laptop (or from this one's older copy).
     pulled: bool = False
@@ -119,4 +121,23 @@ def record_history(store: Store, table: str, record_id: str) -> list[Step]:
         steps.append(Step(_when(row[0]), "remote", str(row[1]), {}))
     for name, _kept, lost, device, stamp in conflicts:
         steps.append(Step(_when(stamp), "lost", str(device), {name: lost}))
-    return sorted(steps, key=lambda s: s.at)
+    return _with_before(sorted(steps, key=lambda s: s.at))
+
+
+def _with_before(steps: list[Step]) -> list[Step]:
+    """Each local edit with the values its fields held before it (a correction reads
+    健康状况：良好 → 一般), replayed from the steps before it. A field whose value no
+    earlier step says (a record pulled before pulled steps were kept) has no before."""
+    known: dict[str, Any] = {}
+    out: list[Step] = []
+    for step in steps:
+        if step.op == "remote":
+            # Changed elsewhere in ways not kept: what came before is no longer known.
+            known.clear()
+        elif step.op == "update" and not step.pulled:
+            before = {name: known[name] for name in step.fields if name in known}
+            step = dataclasses.replace(step, before=before)
+        if step.op in ("insert", "update"):
+            known.update(step.fields)
+        out.append(step)
+    return out

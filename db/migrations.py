@@ -985,6 +985,16 @@ def m015_policy_effective_month(db: Database) -> None:
         db.execute(f"ALTER TABLE {table} ADD COLUMN earlier TEXT NOT NULL DEFAULT '[]'")
 
 
+@migrations()
+def m016_contact_findings(db: Database) -> None:
+    """A visit or a child check records what was found (存在问题): the common problems
+    ticked, as a JSON list of codes, and any other in words. Rows before it found none
+    that was recorded apart from the note."""
+    for table in ("visits", "child_checks"):
+        db.execute(f"ALTER TABLE [{table}] ADD COLUMN findings TEXT NOT NULL DEFAULT '[]'")
+        db.execute(f"ALTER TABLE [{table}] ADD COLUMN findings_note TEXT NOT NULL DEFAULT ''")
+
+
 def pending(db: Database) -> list[str]:
     return [m.name for m in migrations.pending(db)]
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlite_utils import Database
 
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
-from civtui.domain.models import Person, PersonEvent, Record
+from civtui.domain.models import ContactRecord, Person, PersonEvent, Record
 from civtui.domain.search import search_key
 from db import hlc
 from db.connection import SYNCHRONOUS, DatabaseError, connect
@@ -266,16 +266,15 @@ class Store:
     def _mark_late(self, record: R, existing: dict[str, Any] | None) -> R:
         """A visit or check dated in a month its village has closed is 补录 (entered late):
         the month's report stands, and the entry is counted beside it, not in it."""
-        day_field = getattr(type(record), "contact_day", None)
-        if day_field is None:
+        if not isinstance(record, ContactRecord):
             return record
-        day = getattr(record, day_field)
-        if existing is not None and existing[day_field] == day.isoformat():
+        day = record.day
+        if existing is not None and existing[record.contact_day] == day.isoformat():
             return record
         closed = self.db.execute(
             "SELECT 1 FROM month_reports r JOIN persons p ON p.village_code = r.village_code "
             "WHERE p.id = ? AND r.month = ? AND r.deleted = 0",
-            [getattr(record, "person_id"), day.replace(day=1).isoformat()],  # noqa: B009,
+            [record.person_id, day.replace(day=1).isoformat()],
         ).fetchone()
         return record.model_copy(update={"late": closed is not None})
 

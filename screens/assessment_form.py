@@ -1,13 +1,17 @@
-"""能力评估: the ten Barthel items, with the running total and level as items are chosen."""
+"""能力评估: the ten Barthel items, with the running total and level as items are chosen.
+
+Each item is scored with one digit, its choice's number (1 the highest score), and the
+cursor moves to the next item: a whole assessment is `a`, ten digits and Ctrl+S."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.widgets import Select, Static
 
-from civtui.domain.barthel import ITEMS, level_for
+from civtui.domain.barthel import ITEMS, ITEMS_BY_FIELD, level_for
 from civtui.domain.models import Assessment, Person
 from screens import format as fmt
 from screens.form import FieldSpec, ModelForm
@@ -30,7 +34,9 @@ class AssessmentForm(ModelForm):
         def options(scores: tuple[int, ...]) -> list[tuple[str, int]]:
             # Highest score first: "10 自理", "5 需部分帮助", "0 完全依赖".
             ranked = sorted(scores, reverse=True)
-            return [(f"{s} {t(f'barthel.{len(ranked)}.{i}')}", s) for i, s in enumerate(ranked)]
+            return [
+                (f"{i + 1}. {s} {t(f'barthel.{len(ranked)}.{i}')}", s) for i, s in enumerate(ranked)
+            ]
 
         items = [FieldSpec(item.field, "select", options(item.scores)) for item in ITEMS]
         return [FieldSpec("assessed_on", "date"), *items]
@@ -46,11 +52,34 @@ class AssessmentForm(ModelForm):
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
+        yield Static(fmt.text(self.civ.t("form.barthel_keys")), id="barthel-keys")
         yield Static(id="barthel-total")
 
     def on_mount(self) -> None:
         super().on_mount()
+        if self.editing is None:
+            # The day is today's already: the first item is where the work starts. After
+            # the refresh: the form's own mount handler, run after this one, focuses the day.
+            self.call_after_refresh(self.query_one(f"#in-{ITEMS[0].field}", Select).focus)
         self._update_total()
+
+    def on_key(self, event: events.Key) -> None:
+        """A digit on a closed item list picks that choice and moves on to the next item."""
+        widget = self.focused
+        if not isinstance(widget, Select) or widget.expanded or event.character is None:
+            return
+        item = ITEMS_BY_FIELD.get((widget.id or "").removeprefix("in-"))
+        if item is None or not event.character.isdigit():
+            return
+        event.stop()
+        event.prevent_default()
+        ranked = sorted(item.scores, reverse=True)
+        number = int(event.character)
+        if not 1 <= number <= len(ranked):
+            self.notify(self.civ.t("form.barthel_keys"), severity="warning")
+            return
+        widget.value = ranked[number - 1]
+        self.focus_next()
 
     def on_select_changed(self, event: Select.Changed) -> None:
         self._update_total()

@@ -7,6 +7,7 @@ from typing import Any
 from textual.widgets import Select
 
 from civtui.domain.choices import (
+    CHECK_FINDINGS,
     Category,
     Condition,
     GuardianSituation,
@@ -45,7 +46,9 @@ class ChildCheckForm(ModelForm):
             FieldSpec("risk_level", "select", list(RiskLevel)),
             FieldSpec("reported_at", "datetime", group="report"),
             FieldSpec("reported_to", group="report", placeholder="hint.reported_to"),
-            FieldSpec("notes"),
+            FieldSpec("findings", "multi", CHECK_FINDINGS),
+            FieldSpec("findings_note", placeholder="hint.findings_note"),
+            FieldSpec("notes", "note"),
             FieldSpec("follow_up_needed", "bool"),
             FieldSpec("follow_up_note"),
         ]

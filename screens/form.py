@@ -25,7 +25,17 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Checkbox, Footer, Header, Input, Label, Select, SelectionList, Static
+from textual.widgets import (
+    Checkbox,
+    Footer,
+    Header,
+    Input,
+    Label,
+    Select,
+    SelectionList,
+    Static,
+    TextArea,
+)
 from textual.widgets.option_list import OptionDoesNotExist
 from textual.widgets.select import InvalidSelectValueError
 from textual.widgets.selection_list import Selection
@@ -34,17 +44,19 @@ from civtui.domain import dates
 from civtui.domain.choices import Choice
 from civtui.domain.clock import CHINA_TZ
 from civtui.domain.errors import FieldError, Problem, explain, not_a_date, text
-from civtui.domain.models import Record
+from civtui.domain.models import ContactRecord, Record
+from civtui.domain.shown import in_place
 from civtui.services import records as record_service
 from db import drafts
 from db.connection import OperationalError
-from db.store import RecordDeletedError
+from db.store import RecordDeletedError, Store
 from screens import format as fmt
 from screens.base import CivScreen
 from screens.confirm import ConfirmModal
 from screens.textual_compat import TextInput
 
-Kind = Literal["text", "date", "datetime", "select", "multi", "bool", "int"]
+#: note: a multi-line text shown whole (备注); text: one line.
+Kind = Literal["text", "note", "date", "datetime", "select", "multi", "bool", "int"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +102,20 @@ class TickList(SelectionList[Any]):
         tick = "✓" if option.value in self.selected else " "
         segments[1] = Segment(tick, segments[1].style)
         return Strip(segments)
+
+
+class NoteArea(TextArea):
+    """A multi-line note that wraps and grows with its text, so the whole of it is seen.
+
+    Tab leaves it like any field (Enter starts a new line); characters a terminal would
+    obey (ESC in a note brought by sync) are drawn as their pictures, one cell each, so the
+    cursor stays over the character it is on. What is saved is what was there."""
+
+    def render_line(self, y: int) -> Strip:
+        line = super().render_line(y)
+        if not any(in_place(segment.text) != segment.text for segment in line):
+            return line
+        return Strip([Segment(in_place(s.text), s.style, s.control) for s in line])
 
 
 class ModelForm(CivScreen[bool]):
@@ -146,7 +172,7 @@ class ModelForm(CivScreen[bool]):
                 value = value.isoformat()
             elif spec.kind == "int" and value is not None:
                 value = str(value)
-            elif spec.kind == "text" and value is None:
+            elif spec.kind in ("text", "note") and value is None:
                 value = ""
             out[spec.name] = value
         return out
@@ -168,8 +194,32 @@ class ModelForm(CivScreen[bool]):
         return [self.model.model_validate(data, context={"today": self.civ.today})]
 
     def check_before_save(self, records: list[Record]) -> str | None:
-        """A question to confirm before saving (a likely duplicate), or None."""
+        """A question to confirm before saving (a likely duplicate), or None.
+
+        A new visit or check of the same person, kind and day as one already saved is
+        most often the same contact entered twice (the first save not seen, a second
+        laptop): the question names the earlier record, and Enter or Esc goes back to the
+        form with nothing saved."""
+        if self.editing is not None:
+            return None
+        for record in records:
+            if isinstance(record, ContactRecord):
+                earlier = same_day(self.civ.store, record)
+                if earlier is not None:
+                    return self.duplicate_question(earlier)
         return None
+
+    def duplicate_question(self, earlier: ContactRecord) -> str:
+        t = self.civ.t
+        kind = t("kind.visit") if earlier.table == "visits" else t("kind.check")
+        by = getattr(earlier, "visitor", None) or getattr(earlier, "checker", "")
+        return t(
+            "form.likely_duplicate",
+            day=earlier.day.isoformat(),
+            kind=kind,
+            summary=earlier.timeline_line(t),
+            by=by,
+        )
 
     def saved(self, records: list[Record]) -> None:
         """Called after a successful save."""
@@ -224,6 +274,16 @@ class ModelForm(CivScreen[bool]):
             )
         if spec.kind == "bool":
             return TickBox(fmt.text(self.civ.t("form.yes")), bool(value), id=wid, compact=True)
+        if spec.kind == "note":
+            return NoteArea(
+                "" if value is None else str(value),
+                id=wid,
+                compact=True,
+                soft_wrap=True,
+                tab_behavior="focus",
+                highlight_cursor_line=False,
+                placeholder=self.civ.t(spec.placeholder) if spec.placeholder else "",
+            )
         if isinstance(value, dt.datetime):
             text = value.strftime("%Y-%m-%d %H:%M")
         elif value is None:
@@ -270,6 +330,8 @@ class ModelForm(CivScreen[bool]):
                 out[spec.name] = list(widget.selected)
             elif isinstance(widget, Checkbox):
                 out[spec.name] = widget.value
+            elif isinstance(widget, TextArea):
+                out[spec.name] = widget.text.strip()
             elif isinstance(widget, Input):
                 text = widget.value.strip()
                 if not text and spec.kind in ("date", "datetime", "int"):
@@ -340,10 +402,15 @@ class ModelForm(CivScreen[bool]):
     def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged[Any]) -> None:
         self._fixed(event.selection_list)
 
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self._fixed(event.text_area)
+
     def _raw(self, name: str) -> Any:
         widget = self.query_one(f"#in-{name}")
         if isinstance(widget, SelectionList):
             return list(widget.selected)
+        if isinstance(widget, TextArea):
+            return widget.text
         if isinstance(widget, Input | Select | Checkbox):
             return widget.value
         return None
@@ -396,6 +463,8 @@ class ModelForm(CivScreen[bool]):
             offered = [v for _, v in self._options(spec)]
             if isinstance(widget, Input):
                 widget.value = "" if value is None else str(value)
+            elif isinstance(widget, TextArea):
+                widget.load_text("" if value is None else str(value))
             elif isinstance(widget, Select):
                 if value is None:
                     with suppress(InvalidSelectValueError):
@@ -509,6 +578,17 @@ class ModelForm(CivScreen[bool]):
             ConfirmModal(t("form.discard_title"), t("form.discard_yes"), t("form.discard_no")),
             answered,
         )
+
+
+def same_day(store: Store, record: ContactRecord) -> ContactRecord | None:
+    """The first live record of `record`'s kind for the same person and day, other than it."""
+    kind = type(record)
+    found = store.all(
+        kind,
+        f"person_id = ? AND [{kind.contact_day}] = ? AND id != ?",
+        [record.person_id, record.day.isoformat(), record.id],
+    )
+    return found[0] if found else None
 
 
 def _plain(value: Any) -> Any:

@@ -37,6 +37,8 @@ FORM_WORDS = (
     ("Enter", "help.form_enter"),
     ("↑ / ↓", "help.form_arrows"),
     ("help.dates", "help.form_dates"),
+    ("help.notes", "help.form_note"),
+    ("1–4", "form.barthel_keys"),
 )
 
 

@@ -112,6 +112,15 @@ def shown_raw(kind: type[Record], name: str, raw: Any, t: Translator) -> str:
         return str(raw)
 
 
+def _in_order(kind: type[Record], fields: dict[str, Any]) -> list[tuple[str, Any]]:
+    """A step's fields the reader knows, in the order the record's page lists them."""
+    return [
+        (name, fields[name])
+        for name in kind.field_order()
+        if name in fields and name not in {"id", "person_id"}
+    ]
+
+
 class RecordScreen(CivScreen[bool]):
     """Dismisses with True when the record was corrected, deleted or its follow-up closed."""
 
@@ -168,7 +177,7 @@ class RecordScreen(CivScreen[bool]):
         kind = type(record)
         rows = [
             (t.of(kind, name), shown(getattr(record, name), t))
-            for name in kind.model_fields
+            for name in kind.field_order()
             if name not in _HIDDEN
         ]
         if isinstance(record, Assessment):
@@ -227,8 +236,7 @@ class RecordScreen(CivScreen[bool]):
                     if name in step.lost_here
                     else ""
                 )
-                for name, value in step.fields.items()
-                if name in kind.model_fields and name not in {"id", "person_id"}
+                for name, value in _in_order(kind, step.fields)
             ]
             # One field a line, under the time: a step from a laptop that corrected several
             # fields would otherwise wrap mid-value at 80 columns.
@@ -236,9 +244,15 @@ class RecordScreen(CivScreen[bool]):
         if step.op == "delete":
             return t("op.delete")
         parts = [
-            f"{t.of(kind, name)}：{shown_raw(kind, name, value, t)}"
-            for name, value in step.fields.items()
-            if name in kind.model_fields and name not in {"id", "person_id"}
+            t(
+                "history.field",
+                field=t.of(kind, name),
+                old=shown_raw(kind, name, step.before[name], t),
+                new=shown_raw(kind, name, value, t),
+            )
+            if name in step.before
+            else f"{t.of(kind, name)}：{shown_raw(kind, name, value, t)}"
+            for name, value in _in_order(kind, step.fields)
         ]
         if step.op == "lost":
             return t("record.lost", what="；".join(parts))

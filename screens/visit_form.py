@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from civtui.domain.choices import Condition, Mood, SafetyHazard, VisitMode
+from civtui.domain.choices import VISIT_FINDINGS, Condition, Mood, SafetyHazard, VisitMode
 from civtui.domain.models import Person, Visit
 from screens.form import FieldSpec, ModelForm
 
@@ -28,7 +28,9 @@ class VisitForm(ModelForm):
             FieldSpec("health", "select", list(Condition)),
             FieldSpec("mood", "select", list(Mood)),
             FieldSpec("safety_hazards", "multi", list(SafetyHazard)),
-            FieldSpec("notes"),
+            FieldSpec("findings", "multi", VISIT_FINDINGS),
+            FieldSpec("findings_note", placeholder="hint.findings_note"),
+            FieldSpec("notes", "note"),
             FieldSpec("follow_up_needed", "bool"),
             FieldSpec("follow_up_note"),
         ]

@@ -24,7 +24,7 @@ from pathlib import Path
 import keyring
 import pytest
 from keyring.backends import fail as fail_backend
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
 
 from civtui.app import CivtuiApp
 from civtui.domain.choices import Mood
@@ -207,7 +207,7 @@ def test_the_next_start_offers_the_draft_back(home: Path, passphrase_profile: Pr
 async def type_note(app: CivtuiApp, note: str) -> VisitForm:
     form = app.screen
     assert isinstance(form, VisitForm)
-    form.query_one("#in-notes", Input).value = note
+    form.query_one("#in-notes", TextArea).text = note
     return form
 
 
@@ -231,7 +231,7 @@ async def test_a_draft_is_offered_and_goes_on_where_it_stopped(app: CivtuiApp) -
         await pilot.pause()
         form = again.screen
         assert isinstance(form, VisitForm) and form.person.id == old.id
-        assert form.query_one("#in-notes", Input).value == "屋顶漏雨，已告知村委"
+        assert form.query_one("#in-notes", TextArea).text == "屋顶漏雨，已告知村委"
         await pilot.press("ctrl+s")
         await pilot.pause()
         notes = [v.notes for v in again.store.all(Visit, "person_id = ?", [old.id])]

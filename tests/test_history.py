@@ -332,7 +332,7 @@ async def test_after_a_restore_each_laptop_credits_each_value_to_the_laptop_that
     for word in [
         # (Made under the id it held then, sent under the new one: this laptop's either way.)
         "2026-11-2210:03员工a（本机",
-        "）修改健康状况：较差；备注：屋顶漏雨",
+        "）修改健康状况：良好→较差；备注：—→屋顶漏雨",
         f"2026-11-2210:02另一台电脑{b_id[:8]}同时修改、未被采用：健康状况：一般",
         f"2026-11-2210:01员工a（本机{former[:8]}）同时修改、未被采用：备注：家中无人",
     ]:

@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 from pydantic import ValidationError
-from textual.widgets import Input
+from textual.widgets import TextArea
 
 from civtui.app import CivtuiApp, make_app
 from civtui.domain.clock import Clock
@@ -39,6 +39,7 @@ from civtui.domain.models import Person, Visit
 from civtui.excel.export import Ledger, export_ledger
 from civtui.services.keys import open_store
 from civtui.services.profile import Profile
+from screens.confirm import ConfirmModal
 from screens.person import PersonScreen
 from tests.conftest import CTX, TODAY, examples, synthetic_id
 from tests.sync_model import ROLES, VILLAGE_A, Laptop, Server, World, make_templates
@@ -190,8 +191,12 @@ async def type_the_note(person: Person, note: str) -> None:
         await pilot.pause()
         await pilot.press("v")
         await pilot.pause()
-        app.screen.query_one("#in-notes", Input).value = note
+        app.screen.query_one("#in-notes", TextArea).text = note
         await pilot.press("ctrl+s")
+        await pilot.pause()
+        # The person has a visit today already: asked whether it is a second one, it is.
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
         await pilot.pause()
         assert isinstance(app.screen, PersonScreen)
 

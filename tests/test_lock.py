@@ -8,7 +8,7 @@ from pathlib import Path
 import keyring
 import pytest
 from keyring.backends import fail as fail_backend
-from textual.widgets import Input, Static
+from textual.widgets import Input, Static, TextArea
 
 from civtui.app import CivtuiApp
 from civtui.domain.clock import Clock
@@ -82,7 +82,7 @@ async def test_idle_app_locks_and_unlocking_keeps_the_form_input(home: Path) -> 
         await pilot.pause()
         form = app.screen
         assert isinstance(form, VisitForm)
-        form.query_one("#in-notes", Input).value = "老人说屋顶漏雨"
+        form.query_one("#in-notes", TextArea).text = "老人说屋顶漏雨"
         go_idle(app, 9)  # under the default 10 minutes: still open
         await pilot.pause()
         assert app.screen is form
@@ -109,7 +109,7 @@ async def test_idle_app_locks_and_unlocking_keeps_the_form_input(home: Path) -> 
         wait_over(app)
         await type_in(app, pilot, PIN)
         assert app.screen is form
-        assert form.query_one("#in-notes", Input).value == "老人说屋顶漏雨"
+        assert form.query_one("#in-notes", TextArea).text == "老人说屋顶漏雨"
         await pilot.press("ctrl+s")
         await pilot.pause()
     store = keys.open_store(profile.db_path, Clock.pinned(TODAY))

@@ -179,6 +179,7 @@ def test_migrations_on_an_empty_file_take_no_copy(tmp_path: Path) -> None:
         "m013_follow_up_indexes",
         "m014_contact_facts_step_by_step",
         "m015_policy_effective_month",
+        "m016_contact_findings",
     ]
     assert list(tmp_path.glob("*.bak")) == []
     store.close()

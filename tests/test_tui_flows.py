@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Label, Select, Static
+from textual.widgets import DataTable, Input, Label, Select, Static, TextArea
 
 from civtui.app import CivtuiApp
 from civtui.domain.barthel import ITEMS
@@ -347,7 +347,7 @@ async def test_escape_asks_before_discarding_typed_input(app: CivtuiApp) -> None
         await pilot.press("v")
         await pilot.pause()
         form = app.screen
-        form.query_one("#in-notes", Input).focus()
+        form.query_one("#in-notes", TextArea).focus()
         await pilot.press(*"abc")
         await pilot.press("escape")
         await pilot.pause()
@@ -355,7 +355,7 @@ async def test_escape_asks_before_discarding_typed_input(app: CivtuiApp) -> None
         await pilot.press("n")
         await pilot.pause()
         assert app.screen is form
-        assert form.query_one("#in-notes", Input).value == "abc"
+        assert form.query_one("#in-notes", TextArea).text == "abc"
         await pilot.press("escape")
         await pilot.pause()
         await pilot.press("y")
@@ -402,7 +402,7 @@ async def test_a_save_the_file_refuses_keeps_the_input(
         await pilot.press("v")
         await pilot.pause()
         form = app.screen
-        form.query_one("#in-notes", Input).value = "老人说屋顶漏雨"
+        form.query_one("#in-notes", TextArea).text = "老人说屋顶漏雨"
         before = ids(app, Visit)
         real = app.store.save_many
 
@@ -413,7 +413,7 @@ async def test_a_save_the_file_refuses_keeps_the_input(
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is form and ids(app, Visit) == before
-        assert form.query_one("#in-notes", Input).value == "老人说屋顶漏雨"
+        assert form.query_one("#in-notes", TextArea).text == "老人说屋顶漏雨"
         assert any("正被其他程序占用" in str(n.message) for n in app._notifications)
         monkeypatch.setattr(app.store, "save_many", real)
         await pilot.press("ctrl+s")  # a moment later

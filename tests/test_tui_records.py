@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static, TextArea
 
 from civtui.app import CivtuiApp
 from civtui.domain.choices import Condition, Frequency
@@ -107,7 +107,7 @@ async def test_correct_the_health_of_a_saved_visit_in_6_keys_and_see_the_history
         # Only the changed field was written and logged.
         assert app.store.changes()[-1].fields == {"health": "fair"}
         history = shown_text(record.query_one("#record-history", Static))
-        assert "修改健康状况：一般" in history
+        assert "修改健康状况：良好→一般" in history
         assert "王晓丽" in shown_text(record.query_one("#record-fields"))
 
 
@@ -166,14 +166,14 @@ async def test_ctrl_q_in_a_dirty_form_asks(app: CivtuiApp) -> None:
         await pilot.press("v")
         await pilot.pause()
         form = app.screen
-        form.query_one("#in-notes", Input).focus()
+        form.query_one("#in-notes", TextArea).focus()
         await pilot.press(*"abc")
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmModal)
         await pilot.press("n")
         await pilot.pause()
-        assert app.screen is form and form.query_one("#in-notes", Input).value == "abc"
+        assert app.screen is form and form.query_one("#in-notes", TextArea).text == "abc"
         # Switching screens asks too, and leaves the input alone when told no.
         app.action_dashboard()
         await pilot.pause()
@@ -201,7 +201,7 @@ async def test_switching_screens_from_a_dirty_form_asks_then_goes(app: CivtuiApp
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("v")
         await pilot.pause()
-        app.screen.query_one("#in-notes", Input).value = "屋顶漏雨"
+        app.screen.query_one("#in-notes", TextArea).text = "屋顶漏雨"
         await pilot.press("ctrl+r")  # the roster opens over the form, which stays as it was
         await pilot.pause()
         assert isinstance(app.screen, RosterScreen)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static, TextArea
 from textual.widgets.data_table import ColumnKey
 
 from civtui.app import CivtuiApp
@@ -101,8 +101,8 @@ async def test_a_refused_save_focuses_the_first_wrong_field_and_a_fix_clears_its
         form = app.screen
         assert isinstance(form, VisitForm)
         form.query_one("#in-visit_date", Input).value = "2026-13-01"
-        notes = form.query_one("#in-notes", Input)
-        notes.value = "漏" * 2001  # too long: a second wrong field, after the date
+        notes = form.query_one("#in-notes", TextArea)
+        notes.text = "漏" * 2001  # too long: a second wrong field, after the date
         notes.focus()
         await pilot.press("ctrl+s")
         await pilot.pause()

@@ -159,6 +159,44 @@ class RiskFlag(Choice):
     DROPOUT = "dropout", "辍学", "Dropping out"
 
 
+class Finding(Choice):
+    """A problem found on a visit or a child check (存在问题), beside the note's own words.
+
+    Each kind of contact offers the ones that fit it (`VISIT_FINDINGS`, `CHECK_FINDINGS`)."""
+
+    HIGH_BP = "high_bp", "血压偏高", "High blood pressure"
+    ILLNESS = "illness", "病情未控制", "Illness not under control"
+    MEDICATION = "medication", "用药不规范", "Medicine not taken right"
+    MOBILITY = "mobility", "行动不便", "Limited mobility"
+    NO_CARE = "no_care", "无人照料", "No one to care"
+    HARDSHIP = "hardship", "生活困难", "Hardship"
+    LONELY = "lonely", "情绪低落", "Low spirits"
+    BENEFIT = "benefit", "待遇未落实", "Benefit not received"
+    STUDY = "study", "学习困难", "Struggling at school"
+    BEHAVIOUR = "behaviour", "心理行为问题", "Emotional or behaviour problems"
+    GUARDIAN = "guardian", "监护不到位", "Guardian not coping"
+
+
+VISIT_FINDINGS = (
+    Finding.HIGH_BP,
+    Finding.ILLNESS,
+    Finding.MEDICATION,
+    Finding.MOBILITY,
+    Finding.NO_CARE,
+    Finding.HARDSHIP,
+    Finding.LONELY,
+    Finding.BENEFIT,
+)
+CHECK_FINDINGS = (
+    Finding.ILLNESS,
+    Finding.STUDY,
+    Finding.BEHAVIOUR,
+    Finding.GUARDIAN,
+    Finding.HARDSHIP,
+    Finding.BENEFIT,
+)
+
+
 class RiskLevel(Choice):
     LOW = "low", "低", "Low"
     MEDIUM = "medium", "中", "Medium"

@@ -33,6 +33,7 @@ from civtui.domain.choices import (
     Condition,
     DependencyLevel,
     EconomicStatus,
+    Finding,
     Frequency,
     GuardianSituation,
     Mood,
@@ -162,6 +163,11 @@ class Record(BaseModel):
         return self.model_validate(
             {**self.model_dump(), **changes}, context={**(context or {}), "changed": changed}
         )
+
+    @classmethod
+    def field_order(cls) -> list[str]:
+        """The fields in the order a reader meets them (a record's page)."""
+        return list(cls.model_fields)
 
     def row(self) -> dict[str, Any]:
         """The record as the store keeps it: JSON-ready values, one column per field."""
@@ -359,7 +365,70 @@ def effective_categories(
     return frozenset(person.categories) | derived_categories(person.age_on(today), latest_level)
 
 
-class Visit(Record):
+class ContactRecord(Record):
+    """What a visit and a child check both record: the note, what was found (存在问题), the
+    follow-up and its closing, 补录; and the field of the contact's day (`contact_day`)."""
+
+    person_id: str = Field(title="服务对象")
+    notes: str = Field(default="", max_length=2000, title="备注")
+    #: Problems found, from the common ones; `findings_note` says any other in words.
+    findings: list[Finding] = Field(default_factory=list, max_length=20, title="存在问题")
+    findings_note: str = Field(default="", max_length=500, title="其他问题")
+    follow_up_needed: bool = Field(default=False, title="需要跟进")
+    follow_up_note: str = Field(default="", max_length=500, title="跟进事项")
+    follow_up_done_on: dt.date | None = Field(default=None, title="跟进完成日期")
+    deleted_reason: str = Field(default="", max_length=200, title="删除原因")
+    #: Entered after its month was closed (补录); the store sets it, see `db.store`.
+    late: bool = Field(default=False, title="补录")
+
+    #: The field holding the day of the contact.
+    contact_day: ClassVar[str]
+
+    @classmethod
+    def field_order(cls) -> list[str]:
+        # pydantic puts a base's fields first; a reader meets the day and what was seen
+        # first, then the note, the findings and the follow-up shared by both kinds.
+        shared = [n for n in ContactRecord.model_fields if n not in ("id", "person_id")]
+        own = [n for n in cls.model_fields if n not in shared]
+        return own + shared
+
+    @field_validator("findings")
+    @classmethod
+    def _findings_once(cls, value: list[Finding]) -> list[Finding]:
+        # Ticked in any order, kept in the list's order, each once: a ledger cell and a
+        # history line compare equal whoever ticked them.
+        return sorted(set(value), key=list(Finding).index)
+
+    @model_validator(mode="after")
+    def _follow_up_says_what(self) -> Self:
+        if self.follow_up_needed and not self.follow_up_note:
+            raise FieldError(
+                "follow_up_note",
+                Said(
+                    "已勾选“需要跟进”，请在“跟进事项”中写明要跟进什么",
+                    "Follow-up is ticked: say in the follow-up note what is to be done",
+                ),
+            )
+        return self
+
+    @property
+    def day(self) -> dt.date:
+        """The day of the contact."""
+        value = getattr(self, self.contact_day)
+        assert isinstance(value, dt.date)
+        return value
+
+    @property
+    def follow_up_open(self) -> bool:
+        return self.follow_up_needed and self.follow_up_done_on is None
+
+    def found(self, lang: str) -> list[str]:
+        """What was found, in words: the ticked problems, then the other problem written."""
+        words = [f.label(lang) for f in self.findings]
+        return [*words, self.findings_note] if self.findings_note else words
+
+
+class Visit(ContactRecord):
     """A home visit (探访记录) to an adult or elder."""
 
     table: ClassVar[str] = "visits"
@@ -375,13 +444,6 @@ class Visit(Record):
     health: Condition = Field(default=Condition.GOOD, title="健康状况")
     safety_hazards: list[SafetyHazard] = Field(default_factory=list, title="安全隐患")
     mood: Mood = Field(default=Mood.GOOD, title="精神状态")
-    notes: str = Field(default="", max_length=2000, title="备注")
-    follow_up_needed: bool = Field(default=False, title="需要跟进")
-    follow_up_note: str = Field(default="", max_length=500, title="跟进事项")
-    follow_up_done_on: dt.date | None = Field(default=None, title="跟进完成日期")
-    deleted_reason: str = Field(default="", max_length=200, title="删除原因")
-    #: Entered after its month was closed (补录); the store sets it, see `db.store`.
-    late: bool = Field(default=False, title="补录")
 
     contact_day: ClassVar[str] = "visit_date"
 
@@ -400,32 +462,13 @@ class Visit(Record):
         ]
         if self.safety_hazards:
             parts.append(_listed(self.safety_hazards, lang))
+        parts.extend(self.found(lang))
         if self.follow_up_needed:
             parts.append(f"→ {self.follow_up_note}")
         return " · ".join(parts)
 
-    @model_validator(mode="after")
-    def _follow_up_says_what(self) -> Self:
-        _check_follow_up(self.follow_up_needed, self.follow_up_note)
-        return self
 
-    @property
-    def follow_up_open(self) -> bool:
-        return self.follow_up_needed and self.follow_up_done_on is None
-
-
-def _check_follow_up(needed: bool, note: str) -> None:
-    if needed and not note:
-        raise FieldError(
-            "follow_up_note",
-            Said(
-                "已勾选“需要跟进”，请在“跟进事项”中写明要跟进什么",
-                "Follow-up is ticked: say in the follow-up note what is to be done",
-            ),
-        )
-
-
-class ChildCheck(Record):
+class ChildCheck(ContactRecord):
     """A child director's check on a child (儿童随访)."""
 
     table: ClassVar[str] = "child_checks"
@@ -445,23 +488,6 @@ class ChildCheck(Record):
     risk_level: RiskLevel = Field(default=RiskLevel.LOW, title="风险等级")
     reported_at: dt.datetime | None = Field(default=None, title="强制报告时间")
     reported_to: str = Field(default="", max_length=80, title="报告对象")
-    notes: str = Field(default="", max_length=2000, title="备注")
-    follow_up_needed: bool = Field(default=False, title="需要跟进")
-    follow_up_note: str = Field(default="", max_length=500, title="跟进事项")
-    follow_up_done_on: dt.date | None = Field(default=None, title="跟进完成日期")
-    deleted_reason: str = Field(default="", max_length=200, title="删除原因")
-
-    @model_validator(mode="after")
-    def _follow_up_says_what(self) -> Self:
-        _check_follow_up(self.follow_up_needed, self.follow_up_note)
-        return self
-
-    @property
-    def follow_up_open(self) -> bool:
-        return self.follow_up_needed and self.follow_up_done_on is None
-
-    #: Entered after its month was closed (补录); the store sets it, see `db.store`.
-    late: bool = Field(default=False, title="补录")
 
     contact_day: ClassVar[str] = "check_date"
 
@@ -479,6 +505,7 @@ class ChildCheck(Record):
         ]
         if self.risk_flags:
             parts.append(_listed(self.risk_flags, lang))
+        parts.extend(self.found(lang))
         if self.reported_to:
             parts.append(f"→ {self.reported_to}")
         return " · ".join(parts)

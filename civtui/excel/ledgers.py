@@ -217,21 +217,31 @@ def _due_sheet(ctx: _Month, children: bool) -> Sheet:
     return sheet
 
 
-def _problems(v: Visit) -> str:
-    found = [h.zh for h in v.safety_hazards]
-    if v.living_condition is Condition.POOR:
-        found.append("居住状况较差")
-    if v.health is Condition.POOR:
+def _problems(c: Visit | ChildCheck) -> str:
+    """存在问题 as the record says it: the problems ticked and written, then what its other
+    fields show (安全隐患 ticked, a poor condition, low spirits)."""
+    found = c.found("zh")
+    if isinstance(c, Visit):
+        found += [h.zh for h in c.safety_hazards]
+        if c.living_condition is Condition.POOR:
+            found.append("居住状况较差")
+        if c.health is Condition.POOR:
+            found.append("健康状况较差")
+        if c.mood is Mood.LOW:
+            found.append("精神低落")
+    elif c.health is Condition.POOR:
+        # A child's risk factors have their own column (风险因素).
         found.append("健康状况较差")
-    if v.mood is Mood.LOW:
-        found.append("精神低落")
     return "；".join(found) or "无"
 
 
-def _handling(v: Visit) -> str:
-    if v.follow_up_needed:
-        return f"需跟进：{v.follow_up_note}"
-    return "无需跟进"
+def _handling(c: Visit | ChildCheck) -> str:
+    """处理情况: done (with the day it was marked done), still to follow up, or nothing to do."""
+    if not c.follow_up_needed:
+        return "无需跟进"
+    if c.follow_up_done_on is not None:
+        return f"已处理（{c.follow_up_done_on.isoformat()}）：{c.follow_up_note}"
+    return f"需跟进：{c.follow_up_note}"
 
 
 def _id(person: PersonRow | Person, full: bool) -> str:
@@ -344,10 +354,12 @@ def child_checks(
             "报告对象",
             "补贴到位",
             "随访情况",
+            "存在问题",
+            "处理情况",
             "随访人签字",
             "监护人签字",
         ],
-        [5, 10, 8, 5, 5, 20, 8, 13, 14, 11, 11, 7, 7, 12, 7, 16, 14, 7, 22, 10, 10],
+        [5, 10, 8, 5, 5, 20, 8, 13, 14, 11, 11, 7, 7, 12, 7, 16, 14, 7, 22, 16, 18, 10, 10],
         heading=ctx.heading("儿童随访台账"),
         signed=True,
     )
@@ -374,6 +386,8 @@ def child_checks(
                 c.reported_to,
                 "是" if c.allowance_received else "否",
                 c.notes,
+                _problems(c),
+                _handling(c),
                 "",
                 "",
             ]

@@ -156,6 +156,23 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Write 2026-11-20, 2026/11/20, 2026.11.20 or 20261120, or 11-20 for this year; "
         "a time follows the day, as in 2026/11/22 9:30",
     ),
+    "hint.findings_note": ("上面未列出的问题，用文字写", "A problem not listed above, in words"),
+    "form.likely_duplicate": (
+        "{day} 已有一条{kind}（{by}）：\n{summary}\n\n"
+        "同一人同一天再存一条，多半是重复录入。仍要保存吗？",
+        "There is already a {kind} on {day} ({by}):\n{summary}\n\n"
+        "A second one for the same person and day is most often the same one entered twice. "
+        "Save anyway?",
+    ),
+    "form.barthel_keys": (
+        "每项按数字键选择（1 为最高分），光标自动到下一项；Ctrl+S 保存",
+        "Press a digit for each item (1 is the highest score); the cursor moves on; Ctrl+S saves",
+    ),
+    "help.notes": ("备注栏", "Note field"),
+    "help.form_note": (
+        "备注可写多行：Enter 换行，Tab 到下一栏",
+        "A note may take several lines: Enter starts a new line, Tab goes to the next field",
+    ),
 }
 
 #: English labels of the new model fields.
@@ -163,6 +180,9 @@ FIELD_EN: dict[str, str] = {
     "follow_up_done_on": "Follow-up done on",
     "deleted_reason": "Reason deleted",
     "history": "Status history",
+    "findings": "Problems found",
+    "findings_note": "Other problem",
+    "late": "Entered late",
 }
 
 #: Textual's own English words that civtui's screens show, in Chinese.
