@@ -35,6 +35,7 @@ from civtui.domain.models import (
 from civtui.domain.policy import DEFAULT_POLICY, RateReport, Rules
 from civtui.domain.worklist import WorkItem
 from db import standings
+from db.connection import chunked
 from db.store import Store
 
 #: Record kinds `civtui status` counts, with the stable keys its JSON uses: every kind
@@ -133,8 +134,7 @@ def person_rows(store: Store, today: dt.date, ids: list[str] | None = None) -> l
         rows: list[tuple[Any, ...]] = store.db.execute(sql.format(only="")).fetchall()
     else:
         rows = []
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        for chunk in chunked(ids):
             only = f"AND p.id IN ({','.join('?' * len(chunk))})"
             rows += store.db.execute(sql.format(only=only), chunk).fetchall()
     result = []

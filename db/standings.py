@@ -49,6 +49,7 @@ from civtui.domain.policy import (
 )
 from civtui.domain.policy import due as person_due
 from civtui.domain.worklist import WorkItem
+from db.connection import chunked
 from db.store import Store
 
 #: How many months back from today a month can be asked about: policy_facts keeps the
@@ -247,8 +248,7 @@ def histories(store: Store, ids: Iterable[str]) -> list[History]:
     """The full histories of these people, as the rules read them."""
     wanted = list(ids)
     found: list[History] = []
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
+    for chunk in chunked(wanted):
         marks = ",".join("?" * len(chunk))
         events: dict[str, list[tuple[str, str | None, str | None, int | None]]] = {}
         for pid, *event in store.db.execute(

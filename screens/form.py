@@ -35,10 +35,9 @@ from civtui.domain.choices import Choice
 from civtui.domain.clock import CHINA_TZ
 from civtui.domain.errors import FieldError, Problem, explain, not_a_date, text
 from civtui.domain.models import Record
+from civtui.services import drafts
 from civtui.services import records as record_service
-from db import drafts
-from db.connection import OperationalError
-from db.store import RecordDeletedError
+from civtui.services.records import OperationalError, RecordDeletedError
 from screens import format as fmt
 from screens.base import CivScreen
 from screens.confirm import ConfirmModal
@@ -469,16 +468,15 @@ class ModelForm(CivScreen[bool]):
         )
 
     def write(self, records: list[Record]) -> None:
-        """Save the checked records: in one transaction, through the store's write API."""
-        self.civ.store.save_many(records)
+        """Save the checked records in one transaction (`civtui.services.records.save`)."""
+        record_service.save(self.civ.store, records)
 
     def _persist(self, records: list[Record]) -> None:
         try:
             self.write(records)
         except OperationalError as exc:
             # A long import in another window holds the file; a full disk. The input stays.
-            busy = "locked" in str(exc) or "busy" in str(exc)
-            key = "form.save_busy" if busy else "form.save_failed"
+            key = "form.save_busy" if record_service.is_busy(exc) else "form.save_failed"
             self.notify(self.civ.t(key, error=exc), severity="error", timeout=15)
             return
         except RecordDeletedError:
