@@ -18,7 +18,6 @@ from civtui.domain.choices import (
     Urgency,
 )
 from civtui.domain.models import (
-    CHILD_AGE_LIMIT,
     SYNCED_TYPES,
     Assessment,
     ChildCheck,
@@ -32,7 +31,7 @@ from civtui.domain.models import (
     derived_categories,
     sync_spec,
 )
-from civtui.domain.policy import DEFAULT_POLICY, RateReport, Rules
+from civtui.domain.policy import CHILD_AGE, DEFAULT_POLICY, RateReport, Rules
 from civtui.domain.worklist import WorkItem
 from db import standings
 from db.connection import chunked
@@ -116,7 +115,7 @@ class PersonRow:
 
     @property
     def is_child(self) -> bool:
-        return self.age < CHILD_AGE_LIMIT
+        return self.age < CHILD_AGE
 
 
 def person_rows(store: Store, today: dt.date, ids: list[str] | None = None) -> list[PersonRow]:

@@ -43,8 +43,9 @@ from civtui.domain.policy import (
     RateReport,
     Rules,
     add_months,
+    born_by,
+    day_number,
     judge,
-    months_before,
     period,
 )
 from civtui.domain.policy import due as person_due
@@ -60,9 +61,8 @@ _CLASS_BITS = 24
 _LEVELS = {1: DependencyLevel.MODERATE, 2: DependencyLevel.SEVERE}
 
 
-def _number(day: dt.date) -> int:
-    """A date as YYYYMMDD, the form policy_facts keeps days in."""
-    return day.year * 10000 + day.month * 100 + day.day
+#: policy_facts keeps days as YYYYMMDD.
+_number = day_number
 
 
 def _from_number(value: int) -> dt.date:
@@ -73,11 +73,7 @@ def _month_index(day: dt.date) -> int:
     return day.year * 12 + day.month - 1
 
 
-def _born_by(day: dt.date, years: int) -> int:
-    """YYYYMMDD of the last birthday that makes someone `years` old on `day`.
-
-    Compared as numbers, so 29 February needs no special case."""
-    return (day.year - years) * 10000 + day.month * 100 + day.day
+_born_by = born_by
 
 
 @dataclass(frozen=True)
@@ -141,7 +137,7 @@ class Frame:
         thresholds = self.rules.thresholds
         for i, start in enumerate(self.starts):
             band = " + ".join(f"(birth <= {_born_by(start, t)})" for t in thresholds) or "0"
-            s, cut = _number(start), _number(months_before(start, self.rules.adl_valid_months))
+            s, cut = _number(start), _number(self.rules.adl_expired_by(start))
             level = f"""(CASE WHEN assessed <= {s} THEN (CASE WHEN assessed > {cut}
                     THEN level_code ELSE 0 END)
                 WHEN prior_assessed <= {s} THEN (CASE WHEN prior_assessed > {cut}
@@ -503,8 +499,23 @@ class _Kept:
 _Row = tuple[int, int, int, int, int, str, int]
 
 
-_REASSESS = """level_code > 0 AND assessed <= :expired AND birth <= :adl_by
+#: 待复评 over policy_facts, bound by `_reassess_params` (the rule is `Reassessment`).
+_REASSESS = """level_code IN (SELECT value FROM json_each(:dependent))
+    AND assessed <= :expired AND birth <= :adl_by
     AND class_id IN (SELECT value FROM json_each(:active))"""
+
+
+def _reassess_params(
+    rules: Rules, today: dt.date, known: Mapping[int, tuple[frozenset[Category], PersonStatus]]
+) -> dict[str, object]:
+    """`Rules.reassessment` on `today`, as `_REASSESS` compares with policy_facts."""
+    rule = rules.reassessment(today)
+    return {
+        "dependent": json.dumps(sorted(c for c, level in _LEVELS.items() if level in rule.levels)),
+        "expired": _number(rule.made_by),
+        "adl_by": rule.born_by,
+        "active": json.dumps(sorted(cid for cid, (_, st) in known.items() if st is rule.status)),
+    }
 
 
 def _list_params(
@@ -515,11 +526,7 @@ def _list_params(
     end = add_months(frame.day.replace(day=1), 1) - dt.timedelta(days=1)
     return {
         "today": _number(today),
-        "expired": _number(months_before(today, rules.adl_valid_months)),
-        "adl_by": _born_by(today, rules.adl_min_age),
-        "active": json.dumps(
-            sorted(cid for cid, (_, status) in known.items() if status is PersonStatus.ACTIVE)
-        ),
+        **_reassess_params(rules, today, known),
         "end_day": end.isoformat(),
         "end_number": _number(end),
     }
@@ -701,17 +708,14 @@ def work_list(
         ORDER BY due DESC, overdue DESC, high_risk DESC, urgent DESC, age DESC, last, person_id
         LIMIT :limit
     """
-    active = [cid for cid, (_, status) in classes(store).items() if status is PersonStatus.ACTIVE]
     args = {
         **params,
         "overdue": json.dumps(standings.overdue),
         "due": json.dumps(standings.due),
         "overdue_ids": json.dumps(standings.overdue_ids),
         "due_ids": json.dumps(standings.due_ids),
-        "active": json.dumps(active),
+        **_reassess_params(rules, frame.today, classes(store)),
         "today": _number(frame.today),
-        "expired": _number(months_before(frame.today, rules.adl_valid_months)),
-        "adl_by": _born_by(frame.today, rules.adl_min_age),
         "end_day": end.isoformat(),
         "month": _month_index(frame.day),
         "village": village_code,
