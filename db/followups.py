@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Literal
 
@@ -203,14 +202,14 @@ def _queries(
             "assessments",
             f"SELECT t.id, t.person_id, p.name, t.assessed_on, '', {person} FROM assessments t "
             f"JOIN persons p ON p.id = t.person_id WHERE {live} AND p.status = ? "
-            "AND t.level IN (SELECT value FROM json_each(?)) "
+            f"AND t.level IN ({', '.join('?' for _ in due_again.levels)}) "
             "AND CAST(substr(p.id_number, 7, 8) AS INTEGER) <= ? "
             "AND t.assessed_on <= ? AND t.id = (SELECT a.id FROM assessments a "
             "WHERE a.person_id = t.person_id AND a.deleted = 0 "
             "ORDER BY a.assessed_on DESC, a.hlc DESC LIMIT 1)",
             [
                 due_again.status.value,
-                json.dumps(sorted(level.value for level in due_again.levels)),
+                *sorted(level.value for level in due_again.levels),
                 due_again.born_by,
                 due_again.made_by.isoformat(),
             ],
