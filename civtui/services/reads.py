@@ -12,24 +12,36 @@ from __future__ import annotations
 from db import Store
 from db.followups import FollowUp, Kind, follow_up_head, open_follow_ups
 from db.history import Step
-from db.outbox import StoredConflict, last_run, open_conflicts, own_devices
+from db.outbox import (
+    LAST_RESULT,
+    LAST_RESULT_EN,
+    StoredConflict,
+    last_run,
+    open_conflicts,
+    own_devices,
+)
 from db.queries import (
     PersonRow,
     TimelineEntry,
     change_label,
+    dashboard,
     duplicates,
     household_members,
+    last_sync,
     latest_assessment,
     latest_child_check,
     need_history,
     open_needs,
     person_context,
+    person_rows,
     rules,
     timeline,
     village_names,
 )
 
 __all__ = [
+    "LAST_RESULT",
+    "LAST_RESULT_EN",
     "FollowUp",
     "Kind",
     "PersonRow",
@@ -38,10 +50,12 @@ __all__ = [
     "StoredConflict",
     "TimelineEntry",
     "change_label",
+    "dashboard",
     "duplicates",
     "follow_up_head",
     "household_members",
     "last_run",
+    "last_sync",
     "latest_assessment",
     "latest_child_check",
     "need_history",
@@ -50,6 +64,7 @@ __all__ = [
     "open_needs",
     "own_devices",
     "person_context",
+    "person_rows",
     "rules",
     "timeline",
     "village_names",
