@@ -6,8 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from civtui.domain.choices import DependencyLevel, NeedStatus, PersonStatus, RiskLevel
-from civtui.domain.policy import add_months, months_before
+from civtui.domain.choices import NeedStatus, RiskLevel
+from civtui.domain.policy import Rules, months_after
 from db.store import Store
 
 #: visit/check: a follow-up noted on a visit or child check; need: an open elder need;
@@ -89,19 +89,12 @@ def follow_up_head(
                 detail=str(detail or ""),
                 village_code=str(village or ""),
                 search_key=str(key or name),
-                due=_months_after(day, adl_valid_months) if kind == "assessment" else day,
+                due=months_after(day, adl_valid_months) if kind == "assessment" else day,
             )
         )
     # Needs are due the day they are raised, so this order keeps `_needs_head`'s (day, name).
     items.sort(key=lambda f: (f.due, _ORDER[f.kind], f.person_name))
     return (items if limit is None else items[:limit]), total
-
-
-def _months_after(day: dt.date, months: int) -> dt.date:
-    """The same day `months` later (the month's last day when it is shorter)."""
-    later = add_months(day.replace(day=1), months)
-    last = add_months(later, 1) - dt.timedelta(days=1)
-    return later.replace(day=min(day.day, last.day))
 
 
 def _needs_head(store: Store, sql: str, limit: int) -> list[tuple[object, ...]]:
@@ -164,6 +157,9 @@ def _queries(
     today: dt.date, adl_valid_months: int, adl_min_age: int
 ) -> list[tuple[Kind, str, str, list[object]]]:
     """Each kind's open items: record id, person id, name, since, detail."""
+    due_again = Rules(adl_valid_months=adl_valid_months, adl_min_age=adl_min_age).reassessment(
+        today
+    )
     live = "t.deleted = 0 AND p.deleted = 0"
     # The person's village and name key, for the 待跟进 screen's filter and search.
     person = "p.village_code, (SELECT s.key FROM person_search s WHERE s.person_id = p.id)"
@@ -206,16 +202,16 @@ def _queries(
             "assessments",
             f"SELECT t.id, t.person_id, p.name, t.assessed_on, '', {person} FROM assessments t "
             f"JOIN persons p ON p.id = t.person_id WHERE {live} AND p.status = ? "
-            "AND t.level IN (?, ?) AND CAST(substr(p.id_number, 7, 8) AS INTEGER) <= ? "
+            f"AND t.level IN ({', '.join('?' for _ in due_again.levels)}) "
+            "AND CAST(substr(p.id_number, 7, 8) AS INTEGER) <= ? "
             "AND t.assessed_on <= ? AND t.id = (SELECT a.id FROM assessments a "
             "WHERE a.person_id = t.person_id AND a.deleted = 0 "
             "ORDER BY a.assessed_on DESC, a.hlc DESC LIMIT 1)",
             [
-                PersonStatus.ACTIVE.value,
-                DependencyLevel.SEVERE.value,
-                DependencyLevel.MODERATE.value,
-                (today.year - adl_min_age) * 10000 + today.month * 100 + today.day,
-                months_before(today, adl_valid_months).isoformat(),
+                due_again.status.value,
+                *sorted(level.value for level in due_again.levels),
+                due_again.born_by,
+                due_again.made_by.isoformat(),
             ],
         ),
     ]

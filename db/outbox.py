@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from civtui.domain.models import RECORD_TYPES
+from db.connection import chunked
 from db.store import Remote, Store
 
 PULL_CURSOR = "pull_cursor"
@@ -170,8 +171,7 @@ def _note_arrived(store: Store, records: Sequence[Remote]) -> None:
 def _records_at(store: Store, seqs: Sequence[int]) -> dict[tuple[str, str], int]:
     """The records these changes wrote, each with the highest of their sequence numbers."""
     found: dict[tuple[str, str], int] = {}
-    for start in range(0, len(seqs), 500):
-        chunk = seqs[start : start + 500]
+    for chunk in chunked(seqs):
         for table, record_id, seq in store.db.execute(
             "SELECT table_name, record_id, seq FROM changes "
             f"WHERE seq IN ({', '.join('?' for _ in chunk)})",
@@ -253,8 +253,7 @@ def unsent_fields(store: Store, keys: Sequence[tuple[str, str]]) -> dict[tuple[s
     ids = sorted({record_id for _, record_id in keys})
     wanted = set(keys)
     found: dict[tuple[str, str], set[str]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in chunked(ids):
         marks = ", ".join("?" for _ in chunk)
         for table, record_id, op, fields in store.db.execute(
             "SELECT table_name, record_id, op, fields FROM changes "
@@ -682,8 +681,7 @@ def conflicts_by_id(store: Store, conflict_ids: Iterable[int]) -> dict[int, Stor
     """The conflicts this laptop holds among `conflict_ids`, open or not."""
     ids = sorted(set(conflict_ids))
     found: dict[int, StoredConflict] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in chunked(ids):
         marks = ", ".join("?" for _ in chunk)
         for row in store.db.execute(
             f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE id IN ({marks})", chunk

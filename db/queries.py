@@ -18,10 +18,10 @@ from civtui.domain.choices import (
     Urgency,
 )
 from civtui.domain.models import (
-    CHILD_AGE_LIMIT,
     SYNCED_TYPES,
     Assessment,
     ChildCheck,
+    ContactRecord,
     ElderNeed,
     NeedStatusChange,
     Person,
@@ -32,9 +32,10 @@ from civtui.domain.models import (
     derived_categories,
     sync_spec,
 )
-from civtui.domain.policy import DEFAULT_POLICY, RateReport, Rules
+from civtui.domain.policy import CHILD_AGE, DEFAULT_POLICY, RateReport, Rules
 from civtui.domain.worklist import WorkItem
 from db import standings
+from db.connection import chunked
 from db.store import Store
 
 #: Record kinds `civtui status` counts, with the stable keys its JSON uses: every kind
@@ -115,7 +116,7 @@ class PersonRow:
 
     @property
     def is_child(self) -> bool:
-        return self.age < CHILD_AGE_LIMIT
+        return self.age < CHILD_AGE
 
 
 def person_rows(store: Store, today: dt.date, ids: list[str] | None = None) -> list[PersonRow]:
@@ -133,8 +134,7 @@ def person_rows(store: Store, today: dt.date, ids: list[str] | None = None) -> l
         rows: list[tuple[Any, ...]] = store.db.execute(sql.format(only="")).fetchall()
     else:
         rows = []
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        for chunk in chunked(ids):
             only = f"AND p.id IN ({','.join('?' * len(chunk))})"
             rows += store.db.execute(sql.format(only=only), chunk).fetchall()
     result = []
@@ -325,3 +325,15 @@ def dashboard(store: Store, today: dt.date, limit: int) -> Dashboard:
     high = [rows[pid] for pid in risky]
     first = today.replace(day=1)
     return Dashboard(month.rates, first, work, month.due_count, rows, need_counts(store), high)
+
+
+def same_day(store: Store, record: ContactRecord) -> ContactRecord | None:
+    """The first live record of `record`'s kind for the same person and day, other than it:
+    a likely duplicate, asked about before saving."""
+    kind = type(record)
+    found = store.all(
+        kind,
+        f"person_id = ? AND [{kind.contact_day}] = ? AND id != ?",
+        [record.person_id, record.day.isoformat(), record.id],
+    )
+    return found[0] if found else None

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 from civtui.domain.choices import Category, DependencyLevel, Frequency, PersonStatus
 from civtui.domain.policy import (
+    DEPENDENT_LEVELS,
     KINDS,
     RATES,
     Contact,
@@ -43,12 +44,14 @@ from civtui.domain.policy import (
     RateReport,
     Rules,
     add_months,
+    born_by,
+    day_number,
     judge,
-    months_before,
     period,
 )
 from civtui.domain.policy import due as person_due
 from civtui.domain.worklist import WorkItem
+from db.connection import chunked
 from db.store import Store
 
 #: How many months back from today a month can be asked about: policy_facts keeps the
@@ -59,24 +62,12 @@ _CLASS_BITS = 24
 _LEVELS = {1: DependencyLevel.MODERATE, 2: DependencyLevel.SEVERE}
 
 
-def _number(day: dt.date) -> int:
-    """A date as YYYYMMDD, the form policy_facts keeps days in."""
-    return day.year * 10000 + day.month * 100 + day.day
-
-
 def _from_number(value: int) -> dt.date:
     return dt.date(value // 10000, value // 100 % 100, value % 100)
 
 
 def _month_index(day: dt.date) -> int:
     return day.year * 12 + day.month - 1
-
-
-def _born_by(day: dt.date, years: int) -> int:
-    """YYYYMMDD of the last birthday that makes someone `years` old on `day`.
-
-    Compared as numbers, so 29 February needs no special case."""
-    return (day.year - years) * 10000 + day.month * 100 + day.day
 
 
 @dataclass(frozen=True)
@@ -125,7 +116,7 @@ class Frame:
 
     @property
     def window_start(self) -> int:
-        return _number(self.starts[0]) if self.starts else 0
+        return day_number(self.starts[0]) if self.starts else 0
 
     def stable_sql(self) -> str:
         """Who stands the same all through the window (see the module's doc)."""
@@ -139,8 +130,8 @@ class Frame:
         shift = _CLASS_BITS
         thresholds = self.rules.thresholds
         for i, start in enumerate(self.starts):
-            band = " + ".join(f"(birth <= {_born_by(start, t)})" for t in thresholds) or "0"
-            s, cut = _number(start), _number(months_before(start, self.rules.adl_valid_months))
+            band = " + ".join(f"(birth <= {born_by(start, t)})" for t in thresholds) or "0"
+            s, cut = day_number(start), day_number(self.rules.adl_expired_by(start))
             level = f"""(CASE WHEN assessed <= {s} THEN (CASE WHEN assessed > {cut}
                     THEN level_code ELSE 0 END)
                 WHEN prior_assessed <= {s} THEN (CASE WHEN prior_assessed > {cut}
@@ -247,8 +238,7 @@ def histories(store: Store, ids: Iterable[str]) -> list[History]:
     """The full histories of these people, as the rules read them."""
     wanted = list(ids)
     found: list[History] = []
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
+    for chunk in chunked(wanted):
         marks = ",".join("?" * len(chunk))
         events: dict[str, list[tuple[str, str | None, str | None, int | None]]] = {}
         for pid, *event in store.db.execute(
@@ -503,8 +493,24 @@ class _Kept:
 _Row = tuple[int, int, int, int, int, str, int]
 
 
-_REASSESS = """level_code > 0 AND assessed <= :expired AND birth <= :adl_by
+#: 待复评 over policy_facts (the rule is `Reassessment`), its day's bounds bound by
+#: `_reassess_params`. The levels are written in as their codes: a bound list (json_each)
+#: made the predicate about a quarter slower over 50,000 rows, paid on each full refresh.
+_DEPENDENT_CODES = ", ".join(str(c) for c, level in _LEVELS.items() if level in DEPENDENT_LEVELS)
+_REASSESS = f"""level_code IN ({_DEPENDENT_CODES}) AND assessed <= :expired AND birth <= :adl_by
     AND class_id IN (SELECT value FROM json_each(:active))"""
+
+
+def _reassess_params(
+    rules: Rules, today: dt.date, known: Mapping[int, tuple[frozenset[Category], PersonStatus]]
+) -> dict[str, object]:
+    """`Rules.reassessment` on `today`, as `_REASSESS` compares with policy_facts."""
+    rule = rules.reassessment(today)
+    return {
+        "expired": day_number(rule.made_by),
+        "adl_by": rule.born_by,
+        "active": json.dumps(sorted(cid for cid, (_, st) in known.items() if st is rule.status)),
+    }
 
 
 def _list_params(
@@ -514,14 +520,10 @@ def _list_params(
     rules, today = frame.rules, frame.today
     end = add_months(frame.day.replace(day=1), 1) - dt.timedelta(days=1)
     return {
-        "today": _number(today),
-        "expired": _number(months_before(today, rules.adl_valid_months)),
-        "adl_by": _born_by(today, rules.adl_min_age),
-        "active": json.dumps(
-            sorted(cid for cid, (_, status) in known.items() if status is PersonStatus.ACTIVE)
-        ),
+        "today": day_number(today),
+        **_reassess_params(rules, today, known),
         "end_day": end.isoformat(),
-        "end_number": _number(end),
+        "end_number": day_number(end),
     }
 
 
@@ -701,17 +703,14 @@ def work_list(
         ORDER BY due DESC, overdue DESC, high_risk DESC, urgent DESC, age DESC, last, person_id
         LIMIT :limit
     """
-    active = [cid for cid, (_, status) in classes(store).items() if status is PersonStatus.ACTIVE]
     args = {
         **params,
         "overdue": json.dumps(standings.overdue),
         "due": json.dumps(standings.due),
         "overdue_ids": json.dumps(standings.overdue_ids),
         "due_ids": json.dumps(standings.due_ids),
-        "active": json.dumps(active),
-        "today": _number(frame.today),
-        "expired": _number(months_before(frame.today, rules.adl_valid_months)),
-        "adl_by": _born_by(frame.today, rules.adl_min_age),
+        **_reassess_params(rules, frame.today, classes(store)),
+        "today": day_number(frame.today),
         "end_day": end.isoformat(),
         "month": _month_index(frame.day),
         "village": village_code,
@@ -735,6 +734,6 @@ def high_risk(store: Store, today: dt.date, rules: Rules) -> list[str]:
     """Children whose most recent check was rated high risk."""
     rows = store.db.execute(
         "SELECT person_id FROM policy_facts WHERE high_risk AND birth > ?",
-        [_born_by(today, rules.child_age)],
+        [born_by(today, rules.child_age)],
     )
     return sorted(pid for (pid,) in rows)

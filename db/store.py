@@ -24,7 +24,7 @@ from civtui.domain.clock import SYSTEM_CLOCK, Clock
 from civtui.domain.models import ContactRecord, Person, PersonEvent, Record
 from civtui.domain.search import search_key
 from db import hlc
-from db.connection import SYNCHRONOUS, DatabaseError, connect
+from db.connection import SYNCHRONOUS, DatabaseError, chunked, connect
 from db.migrations import migrate, pending
 
 R = TypeVar("R", bound=Record)
@@ -456,8 +456,7 @@ class Store:
             ids.setdefault(rec.table, []).append(rec.record_id)
         found: dict[tuple[str, str], dict[str, Any]] = {}
         for table, wanted in ids.items():
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
+            for chunk in chunked(wanted):
                 marks = ", ".join("?" for _ in chunk)
                 cursor = self.db.execute(f"SELECT * FROM [{table}] WHERE id IN ({marks})", chunk)
                 names = [d[0] for d in cursor.description]
@@ -489,8 +488,7 @@ class Store:
             ids.setdefault(table, []).append(record_id)
         found: set[tuple[str, str]] = set()
         for table, wanted in ids.items():
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
+            for chunk in chunked(wanted):
                 marks = ", ".join("?" for _ in chunk)
                 for (record_id,) in self.db.execute(
                     f"SELECT id FROM [{table}] WHERE id IN ({marks})", chunk

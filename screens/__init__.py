@@ -1,1 +1,2 @@
-"""Textual screens and their styles; they reach data only through `db` and the domain models."""
+"""Textual screens and their styles; they reach data only through `civtui.services` (writes
+as its use cases, reads through `civtui.services.reads`) and the domain models."""

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from civtui.domain.models import Person
-from db import queries
+from civtui.services import reads
 from screens.base import CivScreen
 
 
@@ -25,7 +25,7 @@ def open_contact_form(screen: CivScreen[Any], person_id: str, on_saved: Callable
             on_saved()
 
     if person.is_child(host.today):
-        previous = queries.latest_child_check(host.store, person.id)
+        previous = reads.latest_child_check(host.store, person.id)
         app.push_screen(ChildCheckForm(person, previous), done)
     else:
         app.push_screen(VisitForm(person), done)

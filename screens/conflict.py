@@ -15,9 +15,8 @@ from textual.widgets import Button, Static
 
 from civtui.domain.errors import explain_text
 from civtui.domain.models import RECORD_TYPES
-from civtui.services import conflicts
+from civtui.services import conflicts, reads
 from civtui.services.conflicts import Choice, ConflictChangedError, ConflictClosedError
-from db import queries
 from screens import format as fmt
 from screens.base import CivModal
 from screens.messages import SyncStateChanged
@@ -65,7 +64,7 @@ class ConflictModal(CivModal[bool]):
     def draw(self) -> None:
         t, c = self.civ.t, self.choice
         conflict = c.conflict
-        who = queries.change_label(self.civ.store, conflict.table, conflict.record_id)
+        who = reads.change_label(self.civ.store, conflict.table, conflict.record_id)
         what = words.conflict_field(conflict.table, conflict.field, t)
         self.query_one("#conflict-heading", Static).update(
             fmt.text(t("conflict.heading", label=f"{who} · {what}"))

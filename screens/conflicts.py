@@ -11,8 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
-from civtui.services import conflicts
-from db import outbox, queries
+from civtui.services import conflicts, reads
 from screens import format as fmt
 from screens.base import CivScreen
 from screens.messages import SyncStateChanged
@@ -27,7 +26,7 @@ class ConflictsScreen(CivScreen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.shown: list[outbox.StoredConflict] = []
+        self.shown: list[reads.StoredConflict] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -54,11 +53,11 @@ class ConflictsScreen(CivScreen[None]):
         table = self.query_one("#conflicts", DataTable)
         row = table.cursor_row
         table.clear()
-        self.shown = outbox.open_conflicts(store)
-        mine = outbox.own_devices(store)
+        self.shown = reads.open_conflicts(store)
+        mine = reads.own_devices(store)
         for c in self.shown:
             table.add_row(
-                fmt.text(queries.change_label(store, c.table, c.record_id)),
+                fmt.text(reads.change_label(store, c.table, c.record_id)),
                 fmt.text(words.conflict_field(c.table, c.field, t)),
                 fmt.text(fmt.short(c.lost_value)),
                 fmt.text(t("conflict.mine" if c.lost_device in mine else "conflict.theirs")),

@@ -14,9 +14,8 @@ from textual.widgets import Button, Static
 
 from civtui.domain.models import Assessment, ChildCheck, ElderNeed, Person, Record, Visit
 from civtui.i18n import Translator
-from db import queries
-from db.drafts import Draft
-from db.store import Store
+from civtui.services import reads
+from civtui.services.drafts import Draft
 from screens import format as fmt
 from screens.base import CivModal
 from screens.form import ModelForm
@@ -27,11 +26,11 @@ R = TypeVar("R", bound=Record)
 RESUME, DISCARD, LATER = "resume", "discard", "later"
 
 
-def _load(store: Store, kind: type[R], record_id: str | None) -> R | None:
+def _load(store: reads.Store, kind: type[R], record_id: str | None) -> R | None:
     return store.get(kind, record_id) if record_id else None
 
 
-def reopen(store: Store, draft: Draft) -> ModelForm | None:
+def reopen(store: reads.Store, draft: Draft) -> ModelForm | None:
     """The form `draft` was kept from, on the same records, its input put back once mounted;
     None when a record it was opened on is gone (deleted) or the draft names no known form."""
     from screens.assessment_form import AssessmentForm
@@ -66,7 +65,7 @@ def reopen(store: Store, draft: Draft) -> ModelForm | None:
     elif draft.form == "need_status":
         moving = _load(store, ElderNeed, args.get("need_id"))
         if moving is not None:
-            form = NeedStatusForm(person, queries.need_history(store, moving))
+            form = NeedStatusForm(person, reads.need_history(store, moving))
     elif draft.form == "assessment":
         assessment = _load(store, Assessment, editing)
         form = None if editing and assessment is None else AssessmentForm(person, assessment)
@@ -76,7 +75,7 @@ def reopen(store: Store, draft: Draft) -> ModelForm | None:
     return form
 
 
-def describe(store: Store, draft: Draft, t: Translator) -> str:
+def describe(store: reads.Store, draft: Draft, t: Translator) -> str:
     """王秀英 的探访记录; for a correction, 更正 · 王秀英 的探访记录."""
     args = draft.args
     if draft.form == "person" and not args.get("person_id"):

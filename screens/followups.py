@@ -19,11 +19,8 @@ from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 from civtui.domain.choices import NeedType
 from civtui.domain.models import ChildCheck, Person, Record, Visit
 from civtui.i18n import Translator
-from civtui.services import records
-from civtui.services.records import OPENABLE
-from db import Store, queries
-from db.followups import FollowUp, Kind, open_follow_ups
-from db.store import RecordDeletedError
+from civtui.services import reads, records
+from civtui.services.records import OPENABLE, RecordDeletedError
 from screens import format as fmt
 from screens.base import CivScreen
 from screens.confirm import ConfirmModal
@@ -33,7 +30,7 @@ from screens.textual_compat import TextInput
 FOLLOW_UP_LIMIT = 200
 
 
-def describe(item: FollowUp, t: Translator, lang: str) -> str:
+def describe(item: reads.FollowUp, t: Translator, lang: str) -> str:
     """What is to be done, in words: the note, the need's type, the missing report."""
     if item.kind == "need":
         try:
@@ -47,7 +44,7 @@ def describe(item: FollowUp, t: Translator, lang: str) -> str:
     return item.detail
 
 
-def record_of(store: Store, item: FollowUp) -> Record | None:
+def record_of(store: reads.Store, item: reads.FollowUp) -> Record | None:
     """The record `item` came from; None when it is gone or breaks one of today's rules."""
     try:
         return store.get(OPENABLE[item.table], item.record_id)
@@ -57,7 +54,9 @@ def record_of(store: Store, item: FollowUp) -> Record | None:
         return None
 
 
-def open_follow_up(screen: CivScreen[None], item: FollowUp, changed: Callable[[], None]) -> None:
+def open_follow_up(
+    screen: CivScreen[None], item: reads.FollowUp, changed: Callable[[], None]
+) -> None:
     """Open the record `item` came from (or its person); `changed` once it was changed."""
     from screens.person import PersonScreen
     from screens.record import RecordScreen
@@ -95,9 +94,9 @@ class FollowUpScreen(CivScreen[None]):
     def __init__(self) -> None:
         super().__init__()
         #: Every open item, the most overdue first.
-        self.items: list[FollowUp] = []
+        self.items: list[reads.FollowUp] = []
         #: What the filters and search let through, as laid out (at most FOLLOW_UP_LIMIT).
-        self.shown: list[FollowUp] = []
+        self.shown: list[reads.FollowUp] = []
 
     def compose(self) -> ComposeResult:
         t = self.civ.t
@@ -105,7 +104,7 @@ class FollowUpScreen(CivScreen[None]):
         yield TextInput(placeholder=t("followup.search"), id="search")
         with Horizontal(id="filters"):
             yield Select(
-                [(t(f"followup.kind.{kind}"), kind) for kind in get_args(Kind)],
+                [(t(f"followup.kind.{kind}"), kind) for kind in get_args(reads.Kind)],
                 prompt=t("followup.all_kinds"),
                 id="filter-kind",
                 compact=True,
@@ -113,7 +112,7 @@ class FollowUpScreen(CivScreen[None]):
             yield Select(
                 [
                     (fmt.text(name), code)
-                    for code, name in queries.village_names(self.civ.store).items()
+                    for code, name in reads.village_names(self.civ.store).items()
                 ],
                 prompt=t("roster.all_villages"),
                 id="filter-village",
@@ -137,8 +136,8 @@ class FollowUpScreen(CivScreen[None]):
     def load(self, keep: str | None = None) -> None:
         """Read every open item again (after a change here, on a record, or by a sync)."""
         civ = self.civ
-        rules = queries.rules(civ.store)
-        self.items = open_follow_ups(
+        rules = reads.rules(civ.store)
+        self.items = reads.open_follow_ups(
             civ.store,
             civ.today,
             adl_valid_months=rules.adl_valid_months,
@@ -186,7 +185,7 @@ class FollowUpScreen(CivScreen[None]):
             count += t("roster.limited", n=FOLLOW_UP_LIMIT)
         self.query_one("#followups-count", Static).update(fmt.text(count))
 
-    def _current(self) -> FollowUp | None:
+    def _current(self) -> reads.FollowUp | None:
         table = self.query_one("#items", DataTable)
         if not self.shown or not 0 <= table.cursor_row < len(self.shown):
             return None
@@ -246,7 +245,7 @@ class FollowUpScreen(CivScreen[None]):
 
         self.app.push_screen(ConfirmModal(question, t("followup.done"), t("form.cancel")), answered)
 
-    def _mark_done(self, item: FollowUp, record: Visit | ChildCheck) -> None:
+    def _mark_done(self, item: reads.FollowUp, record: Visit | ChildCheck) -> None:
         t = self.civ.t
         try:
             records.mark_follow_up_done(self.civ.store, record, self.civ.today)
@@ -277,5 +276,5 @@ class FollowUpScreen(CivScreen[None]):
         self.load(keep=f"{kinds[table]}:{record_id}")
 
 
-def _key(item: FollowUp) -> str:
+def _key(item: reads.FollowUp) -> str:
     return f"{item.kind}:{item.record_id}"

@@ -46,10 +46,9 @@ from civtui.domain.clock import CHINA_TZ
 from civtui.domain.errors import FieldError, Problem, explain, not_a_date, text
 from civtui.domain.models import ContactRecord, Record
 from civtui.domain.shown import in_place
+from civtui.services import drafts, reads
 from civtui.services import records as record_service
-from db import drafts
-from db.connection import OperationalError
-from db.store import RecordDeletedError, Store
+from civtui.services.records import OperationalError, RecordDeletedError
 from screens import format as fmt
 from screens.base import CivScreen
 from screens.confirm import ConfirmModal
@@ -204,7 +203,7 @@ class ModelForm(CivScreen[bool]):
             return None
         for record in records:
             if isinstance(record, ContactRecord):
-                earlier = same_day(self.civ.store, record)
+                earlier = reads.same_day(self.civ.store, record)
                 if earlier is not None:
                     return self.duplicate_question(earlier)
         return None
@@ -538,16 +537,15 @@ class ModelForm(CivScreen[bool]):
         )
 
     def write(self, records: list[Record]) -> None:
-        """Save the checked records: in one transaction, through the store's write API."""
-        self.civ.store.save_many(records)
+        """Save the checked records in one transaction (`civtui.services.records.save`)."""
+        record_service.save(self.civ.store, records)
 
     def _persist(self, records: list[Record]) -> None:
         try:
             self.write(records)
         except OperationalError as exc:
             # A long import in another window holds the file; a full disk. The input stays.
-            busy = "locked" in str(exc) or "busy" in str(exc)
-            key = "form.save_busy" if busy else "form.save_failed"
+            key = "form.save_busy" if record_service.is_busy(exc) else "form.save_failed"
             self.notify(self.civ.t(key, error=exc), severity="error", timeout=15)
             return
         except RecordDeletedError:
@@ -578,17 +576,6 @@ class ModelForm(CivScreen[bool]):
             ConfirmModal(t("form.discard_title"), t("form.discard_yes"), t("form.discard_no")),
             answered,
         )
-
-
-def same_day(store: Store, record: ContactRecord) -> ContactRecord | None:
-    """The first live record of `record`'s kind for the same person and day, other than it."""
-    kind = type(record)
-    found = store.all(
-        kind,
-        f"person_id = ? AND [{kind.contact_day}] = ? AND id != ?",
-        [record.person_id, record.day.isoformat(), record.id],
-    )
-    return found[0] if found else None
 
 
 def _plain(value: Any) -> Any:

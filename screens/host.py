@@ -11,8 +11,8 @@ from typing import Literal, Protocol
 
 from civtui.domain.clock import Clock
 from civtui.i18n import Translator
+from civtui.services import reads
 from civtui.services.profile import Profile
-from db import Store
 
 #: The server as the status bar shows it; signed_out: no login here, or the token was refused.
 Link = Literal["online", "offline", "unknown", "signed_out"]
@@ -33,7 +33,7 @@ class Host(Protocol):
     follow_ups_done: list[tuple[str, str]]
 
     @property
-    def store(self) -> Store: ...
+    def store(self) -> reads.Store: ...
 
     @property
     def staff_name(self) -> str: ...

@@ -11,9 +11,8 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
 from civtui.domain.models import RECORD_TYPES
-from civtui.services import bundles
+from civtui.services import bundles, reads
 from civtui.services.keys import open_store
-from db import outbox, queries
 from screens import format as fmt
 from screens.base import CivScreen
 from screens.messages import SyncStateChanged
@@ -60,7 +59,7 @@ class PendingScreen(CivScreen[None]):
         table.clear()
         # Unsent changes, those the server refused or merged with a conflict, and
         # everything the last sync settled, so its outcome can be read record by record.
-        run = outbox.last_run(store)
+        run = reads.last_run(store)
         # Newest first: one's own latest change is what one comes here to find.
         shown = [
             c
@@ -86,7 +85,7 @@ class PendingScreen(CivScreen[None]):
             table.add_row(
                 fmt.text(change.created_at[:16].replace("T", " ")),
                 fmt.text(t(f"table.{change.table_name}")),
-                fmt.text(queries.change_label(store, change.table_name, change.record_id)),
+                fmt.text(reads.change_label(store, change.table_name, change.record_id)),
                 fmt.text(op),
                 fmt.text(fields if op == t("op.update") else ""),
                 fmt.text(result),
@@ -95,7 +94,7 @@ class PendingScreen(CivScreen[None]):
         pending = store.pending_count()
         title = t("pending.title") + f" ({pending})" if pending else t("pending.none")
         # Conflicts on any record, those no person's page shows included (screens.conflicts).
-        open_conflicts = len(outbox.open_conflicts(store))
+        open_conflicts = len(reads.open_conflicts(store))
         if open_conflicts:
             title = t("pending.conflicts_hint", title=title, count=open_conflicts)
         self.query_one("#pending-title", Static).update(fmt.text(title))

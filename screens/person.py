@@ -18,9 +18,7 @@ from civtui.domain.models import (
     effective_categories,
 )
 from civtui.i18n import Translator
-from civtui.services import conflicts
-from db import outbox, queries
-from db.queries import TimelineEntry
+from civtui.services import conflicts, reads
 from screens import format as fmt
 from screens.actions import open_contact_form
 from screens.base import CivScreen
@@ -61,8 +59,8 @@ class PersonScreen(CivScreen[None]):
         super().__init__()
         self.person_id = person_id
         self.revealed = False
-        self.entries: list[TimelineEntry] = []
-        self.conflicts: list[outbox.StoredConflict] = []
+        self.entries: list[reads.TimelineEntry] = []
+        self.conflicts: list[reads.StoredConflict] = []
 
     def compose(self) -> ComposeResult:
         t = self.civ.t
@@ -97,7 +95,7 @@ class PersonScreen(CivScreen[None]):
         self.person = person
         self.sub_title = fmt.plain(person.name)
         self.query_one("#profile", Static).update(self._profile(person))
-        members = queries.household_members(store, person)
+        members = reads.household_members(store, person)
         self.query_one("#household", Static).update(
             fmt.text(
                 "\n".join(
@@ -111,11 +109,11 @@ class PersonScreen(CivScreen[None]):
         table = self.query_one("#timeline", DataTable)
         row_before = table.cursor_row
         table.clear()
-        self.entries = queries.timeline(store, person.id)
+        self.entries = reads.timeline(store, person.id)
         # Those of the person, their household and everything on their timeline: the
         # tables a sync summary sends people here for (sync.words.on_person_page).
         household = [person.household_id] if person.household_id else []
-        self.conflicts = outbox.open_conflicts(
+        self.conflicts = reads.open_conflicts(
             store, [person.id, *household, *(e.record.id for e in self.entries)]
         )
         # The value not kept: the record's value now is in the profile or the timeline, and
@@ -143,11 +141,11 @@ class PersonScreen(CivScreen[None]):
     def _profile(self, p: Person) -> Text:
         t, lang, today = self.civ.t, self.civ.lang, self.civ.today
         store = self.civ.store
-        latest = queries.latest_assessment(store, p.id)
+        latest = reads.latest_assessment(store, p.id)
         level = latest.level if latest else None
         effective = effective_categories(p, today, level)
         cats = fmt.categories(effective, lang, effective - set(p.categories))
-        village = queries.village_names(store).get(p.village_code, p.village_code)
+        village = reads.village_names(store).get(p.village_code, p.village_code)
         text = Text()
 
         def line(label: str, value: str) -> None:
@@ -191,7 +189,7 @@ class PersonScreen(CivScreen[None]):
     def on_sync_state_changed(self, _message: SyncStateChanged) -> None:
         self.load()
 
-    def _conflict_label(self, conflict: outbox.StoredConflict) -> str:
+    def _conflict_label(self, conflict: reads.StoredConflict) -> str:
         return words.conflict_field(conflict.table, conflict.field, self.civ.t)
 
     def action_conflict(self) -> None:
@@ -257,7 +255,7 @@ class PersonScreen(CivScreen[None]):
         if need is None:
             self.notify(self.civ.t("person.no_open_need"), severity="warning")
             return
-        self._push(NeedStatusForm(self.person, queries.need_history(self.civ.store, need)))
+        self._push(NeedStatusForm(self.person, reads.need_history(self.civ.store, need)))
 
     def _selected_need(self) -> ElderNeed | None:
         """The need under the cursor if it is still open, else the person's oldest open need."""
@@ -271,9 +269,7 @@ class PersonScreen(CivScreen[None]):
             need = self.civ.store.get(ElderNeed, need_id) if need_id else None
             if need is not None and need.status not in closed:
                 return need
-        open_needs = [
-            n for n in queries.open_needs(self.civ.store) if n.person_id == self.person.id
-        ]
+        open_needs = [n for n in reads.open_needs(self.civ.store) if n.person_id == self.person.id]
         return open_needs[0] if open_needs else None
 
     def action_assess(self) -> None:
@@ -296,6 +292,6 @@ class PersonScreen(CivScreen[None]):
         self._push(PersonForm(None, household_of=self.person))
 
 
-def summary(entry: TimelineEntry, t: Translator) -> str:
+def summary(entry: reads.TimelineEntry, t: Translator) -> str:
     """One line saying what a timeline entry recorded (each kind says it itself)."""
     return entry.record.timeline_line(t)

@@ -11,8 +11,7 @@ from civtui.domain.choices import DERIVED_CATEGORIES, Category, PersonStatus
 from civtui.domain.errors import FieldError
 from civtui.domain.models import Person, Record
 from civtui.i18n import Said
-from civtui.services import people
-from db import queries
+from civtui.services import people, reads
 from screens.form import FieldSpec, ModelForm
 
 _TYPED_CATEGORIES = [c for c in Category if c not in DERIVED_CATEGORIES]
@@ -44,7 +43,7 @@ class PersonForm(ModelForm):
         return self.civ.t("form.person_edit", name=self.person.name)
 
     def specs(self) -> list[FieldSpec]:
-        villages = [(name, code) for code, name in queries.village_names(self.civ.store).items()]
+        villages = [(name, code) for code, name in reads.village_names(self.civ.store).items()]
         return [
             FieldSpec("name"),
             FieldSpec("id_number", placeholder="hint.id_number"),
@@ -76,14 +75,14 @@ class PersonForm(ModelForm):
                 "address": mate.address,
                 "status": PersonStatus.ACTIVE,
             }
-        villages = list(queries.village_names(self.civ.store))
+        villages = list(reads.village_names(self.civ.store))
         return {
             "village_code": villages[0] if villages else None,
             "status": PersonStatus.ACTIVE,
         }
 
     def build(self, values: dict[str, Any]) -> list[Record]:
-        context = queries.person_context(self.civ.store, self.civ.today)
+        context = reads.person_context(self.civ.store, self.civ.today)
         if self.person is None:
             household = self.household_of.household_id if self.household_of else None
             data = {"registered_on": self.civ.today, "household_id": household, **values}
@@ -94,9 +93,9 @@ class PersonForm(ModelForm):
             changes.pop(people.FIELD, None)
             person = current.revise(context=context, **changes)
             self._effective = self._effective_day(current, person, values.get(people.FIELD))
-        same = queries.duplicates(self.civ.store, person)
+        same = reads.duplicates(self.civ.store, person)
         if same.same_id is not None:
-            village = queries.village_names(self.civ.store).get(same.same_id.village_code, "")
+            village = reads.village_names(self.civ.store).get(same.same_id.village_code, "")
             raise FieldError(
                 "id_number",
                 self.civ.t("form.duplicate_id", name=same.same_id.name, village=village),
@@ -168,7 +167,7 @@ class PersonForm(ModelForm):
     def check_before_save(self, records: list[Record]) -> str | None:
         person = records[0]
         assert isinstance(person, Person)
-        lookalikes = queries.duplicates(self.civ.store, person).same_name_and_birth
+        lookalikes = reads.duplicates(self.civ.store, person).same_name_and_birth
         if not lookalikes:
             return None
         other = lookalikes[0]

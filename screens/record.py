@@ -28,10 +28,8 @@ from civtui.domain.models import (
     Visit,
 )
 from civtui.i18n import Translator
-from civtui.services import records
-from db import outbox, queries
-from db.history import Step
-from db.store import RecordDeletedError
+from civtui.services import reads, records
+from civtui.services.records import RecordDeletedError
 from screens import format as fmt
 from screens.base import CivScreen
 from screens.confirm import ReasonModal
@@ -155,7 +153,7 @@ class RecordScreen(CivScreen[bool]):
         t = self.civ.t
         record = self.record
         if isinstance(record, ElderNeed):
-            record = queries.need_history(self.civ.store, record)
+            record = reads.need_history(self.civ.store, record)
         self.sub_title = fmt.plain(self.person.name)
         title = f"{t(f'kind.{kind_key(record)}')} · {self.person.name} · {day_of(record)}"
         self.query_one("#record-title", Static).update(fmt.text(title))
@@ -194,7 +192,7 @@ class RecordScreen(CivScreen[bool]):
         t = self.civ.t
         steps = records.history(self.civ.store, record)
         # This laptop's ids, former ones too: a step of one of them is its own.
-        self._mine = outbox.own_devices(self.civ.store)
+        self._mine = reads.own_devices(self.civ.store)
         out = Text()
         for step in steps:
             out.append(f"{step.at:%Y-%m-%d %H:%M}  ", style="bold")
@@ -206,7 +204,7 @@ class RecordScreen(CivScreen[bool]):
             out.append_text(fmt.text(t("dash.none")))
         return out
 
-    def _who(self, step: Step) -> str:
+    def _who(self, step: reads.Step) -> str:
         """The staff member for this laptop's own steps; another laptop by a short label (a
         laptop learns no other laptop's staff from sync)."""
         t = self.civ.t
@@ -215,7 +213,7 @@ class RecordScreen(CivScreen[bool]):
             return t("record.by_me", staff=self.civ.staff_name or "—", device=laptop)
         return t("record.by_other", device=laptop)
 
-    def _what(self, kind: type[Record], step: Step) -> str:
+    def _what(self, kind: type[Record], step: reads.Step) -> str:
         t = self.civ.t
         if step.op == "remote":
             return t("record.remote")

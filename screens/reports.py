@@ -7,8 +7,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
 from civtui.domain.policy import add_months
-from civtui.services import reports
-from db import queries
+from civtui.services import reads, reports
 from screens import format as fmt
 from screens.base import CivScreen
 
@@ -118,7 +117,7 @@ class EligibleScreen(CivScreen[None]):
 
     def on_mount(self) -> None:
         t, lang = self.civ.t, self.civ.lang
-        names = queries.village_names(self.civ.store)
+        names = reads.village_names(self.civ.store)
         table = self.query_one("#report", DataTable)
         table.add_columns(
             t("col.village"),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from civtui.cli import main
 from civtui.services import keys
+from db import Store
 from db.connection import raw_connect
 from tests.conftest import TODAY
 
@@ -227,3 +230,47 @@ def test_village_option_names_the_villages_it_takes(db: Any, tmp_path: Path) -> 
     assert "--village" in result.output and "'=1+2'" in result.output
     assert all(code in result.output for (code,) in db.execute("SELECT id FROM villages"))
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_the_export_use_case_closes_ended_months_and_keeps_the_file_private(
+    store: Store, tmp_path: Path
+) -> None:
+    """`civtui export` and the app's palette both call `export`: an ended month is closed
+    (its 月报) before the ledger is written, and the file is its owner's alone."""
+    from civtui.domain.models import Visit
+    from civtui.excel.export import Ledger, export
+    from civtui.services import reports
+    from tests.conftest import make_person
+
+    person = make_person(name="王[/]秀=英")
+    store.save(person)
+    store.save(Visit(person_id=person.id, visit_date=TODAY, visitor="李\\[b]"))
+    next_month = (TODAY.replace(day=1) + dt.timedelta(days=40)).replace(day=3)
+    assert reports.months_to_close(store, next_month) == [TODAY.replace(day=1)]
+
+    needs = tmp_path / "needs.xlsx"
+    export(store, Ledger.NEEDS, needs, month=next_month, today=next_month)
+    assert reports.months_to_close(store, next_month) == [TODAY.replace(day=1)]
+
+    visits = tmp_path / "visits.xlsx"
+    rows = export(store, Ledger.VISITS, visits, month=TODAY, today=next_month)
+    assert reports.months_to_close(store, next_month) == []
+    assert rows == 1 and "王[/]秀=英" in all_text(visits)
+    assert stat.S_IMODE(visits.stat().st_mode) == 0o600
+
+
+def test_an_export_goes_on_while_another_window_holds_the_file(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closing months is not worth failing an export for, as it is not worth failing a sync."""
+    from civtui.excel.export import Ledger, export
+    from civtui.services import reports
+    from db.connection import OperationalError
+
+    def busy(_store: Store, _today: dt.date) -> list[object]:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(reports, "close_past_months", busy)
+    out = tmp_path / "visits.csv"
+    assert export(store, Ledger.VISITS, out, month=TODAY, today=TODAY) == 0
+    assert out.exists()

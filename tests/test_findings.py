@@ -19,7 +19,7 @@ from civtui.excel import ledgers
 from civtui.services import records
 from db import Store
 from db.history import record_history
-from screens.form import same_day
+from db.queries import same_day
 from tests.conftest import CTX, TODAY, make_person
 from tests.sync_harness import Server, device, server
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
 def test_the_contract_holds() -> None:
     result = lint_imports(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 kept, 0 broken" in result.stdout
+    assert "3 kept, 0 broken" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -41,6 +42,8 @@ def test_the_contract_holds() -> None:
         ("sync/server/back_edge.py", "import screens.dashboard\n", "Layers"),
         # The domain loading the UI toolkit.
         ("civtui/domain/back_edge.py", "import textual.widgets\n", "never load the UI toolkit"),
+        # A screen writing to the store past the services.
+        ("screens/help.py", "from db import Store\n", "only through civtui.services"),
     ],
 )
 def test_a_back_edge_breaks_the_contract(
@@ -57,6 +60,20 @@ def test_a_back_edge_breaks_the_contract(
     broken = [line for line in result.stdout.splitlines() if line.endswith("BROKEN")]
     assert any(contract in line for line in broken), result.stdout
     assert module.removesuffix(".py").replace("/", ".") in result.stdout
+
+
+#: Screens still reading `db` directly until the start-up work that edits them lands.
+NOT_YET_HELD = {"screens.dashboard", "screens.roster"}
+
+
+def test_every_screen_is_held_to_the_services() -> None:
+    """A new screen module is listed in the `screens-not-db` contract, or this fails."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = project["tool"]["importlinter"]["contracts"]
+    (held,) = [c["source_modules"] for c in contracts if c["id"] == "screens-not-db"]
+    screens = {f"screens.{p.stem}" for p in (ROOT / "screens").glob("*.py") if p.stem != "__init__"}
+    assert set(held) == screens - NOT_YET_HELD
+    assert screens >= NOT_YET_HELD
 
 
 def test_cli_does_not_load_textual_for_plain_commands() -> None:

@@ -395,6 +395,8 @@ async def test_bad_visit_date_is_shown_next_to_the_field(app: CivtuiApp) -> None
 async def test_a_save_the_file_refuses_keeps_the_input(
     app: CivtuiApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from sqlite3 import SQLITE_BUSY
+
     from db.connection import OperationalError
 
     async with app.run_test(size=(100, 30)) as pilot:
@@ -407,7 +409,10 @@ async def test_a_save_the_file_refuses_keeps_the_input(
         real = app.store.save_many
 
         def locked(records: object) -> list[int]:
-            raise OperationalError("database is locked")  # an import in another window
+            # An import in another window holds the file: SQLite says SQLITE_BUSY.
+            busy = OperationalError("database is locked")
+            busy.sqlite_errorcode = SQLITE_BUSY  # type: ignore[attr-defined]
+            raise busy
 
         monkeypatch.setattr(app.store, "save_many", locked)
         await pilot.press("ctrl+s")
@@ -419,6 +424,28 @@ async def test_a_save_the_file_refuses_keeps_the_input(
         await pilot.press("ctrl+s")  # a moment later
         await pilot.pause()
         assert app.screen is not form and len(ids(app, Visit)) == len(before) + 1
+
+
+async def test_a_full_disk_is_not_taken_for_a_busy_file(app: CivtuiApp) -> None:
+    """Told apart by SQLite's code: a full disk says "not saved, check the disk"."""
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_person(pilot, elder(app))
+        await pilot.press("v")
+        await pilot.pause()
+        form = app.screen
+        typed = "屋顶漏雨 [/] a=b \\[bold]" + "长" * 1_900
+        form.query_one("#in-notes", Input).value = typed
+        before = ids(app, Visit)
+        (pages,) = app.store.db.execute("PRAGMA page_count").fetchone()
+        app.store.db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        app.store.db.execute("PRAGMA max_page_count = 1073741823")
+        assert app.screen is form and ids(app, Visit) == before
+        assert form.query_one("#in-notes", Input).value == typed
+        said = [str(n.message) for n in app._notifications]
+        assert any("请检查磁盘空间" in m for m in said), said
+        assert not any("正被其他程序占用" in m for m in said)
 
 
 async def test_a_need_moved_on_by_a_sync_is_not_moved_from_its_old_status(

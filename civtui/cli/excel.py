@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import sys
@@ -21,7 +20,7 @@ from civtui.domain.errors import text
 from civtui.domain.models import Village
 from civtui.domain.policy import add_months
 from civtui.excel import importer
-from civtui.excel.export import Ledger, export_ledger
+from civtui.excel.export import Ledger, export
 from civtui.i18n import Translator
 from civtui.services import reports
 from db import standings
@@ -241,11 +240,8 @@ def _export(
             if village not in known:
                 choices = "、".join(f"{code}（{name}）" for code, name in sorted(known.items()))
                 fail(obj.t("cli.village_unknown", code=village, known=choices), 2)
-        if ledger is not Ledger.NEEDS:
-            # A month that has ended is closed first: its figures are kept as its 月报.
-            reports.close_past_months(store, obj.clock.today())
         try:
-            rows = export_ledger(
+            rows = export(
                 store,
                 ledger,
                 output,
@@ -257,9 +253,6 @@ def _export(
             )
         except (ValueError, OSError) as exc:
             fail(text(exc, obj.lang), 2)
-    # Personal data in plain: readable by its owner only (a USB stick's FAT has no modes).
-    with contextlib.suppress(OSError):
-        output.chmod(0o600)
     echo(obj.t("cli.exported", n=rows, path=output))
     echo(obj.t("export.leaves_store"))
 

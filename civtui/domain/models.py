@@ -52,14 +52,10 @@ from civtui.domain.choices import (
 )
 from civtui.domain.clock import SYSTEM_CLOCK
 from civtui.domain.errors import FieldError
-from civtui.domain.policy import DEFAULT_AGE_LIMITS, in_force
+from civtui.domain.policy import CHILD_AGE, DEFAULT_AGE_LIMITS, DEFAULT_RULES, in_force
 from civtui.i18n import Said, Translator
 
-CHILD_AGE_LIMIT = 18
 ELDER_AGE = 60
-ADVANCED_AGE = 80
-#: 失能/半失能 apply from this age (MZ/T 039-2013 and GB/T 42195-2022 assess people aged 60+).
-ADL_MIN_AGE = 60
 
 
 def new_id() -> str:
@@ -337,7 +333,7 @@ class Person(Record):
         return self.resident.age_on(day)
 
     def is_child(self, day: dt.date) -> bool:
-        return self.age_on(day) < CHILD_AGE_LIMIT
+        return self.age_on(day) < CHILD_AGE
 
     @property
     def masked_id(self) -> str:
@@ -346,16 +342,7 @@ class Person(Record):
 
 def derived_categories(age: int, latest_level: DependencyLevel | None) -> frozenset[Category]:
     """The categories the app works out itself: 高龄 from age, 失能/半失能 from the latest ADL."""
-    cats = set()
-    if age >= ADVANCED_AGE:
-        cats.add(Category.ADVANCED_AGE)
-    if age < ADL_MIN_AGE:
-        return frozenset(cats)
-    if latest_level is DependencyLevel.SEVERE:
-        cats.add(Category.DISABLED)
-    elif latest_level is DependencyLevel.MODERATE:
-        cats.add(Category.SEMI_DISABLED)
-    return frozenset(cats)
+    return DEFAULT_RULES.derived(age, latest_level)
 
 
 def effective_categories(

@@ -66,6 +66,43 @@ DEFAULT_AGE_LIMITS: Mapping[Category, int] = {
 #: An ADL assessment older than this many months no longer says how dependent someone is:
 #: the elder is listed for a new one (能力评估结果有效期一年).
 ASSESSMENT_VALID_MONTHS = 12
+#: Adults and children are told apart by this age on the period's first day.
+CHILD_AGE = 18
+#: 高龄 from this age.
+ADVANCED_AGE = 80
+#: 失能/半失能 apply from this age (MZ/T 039-2013 and GB/T 42195-2022 assess people aged 60+).
+ADL_MIN_AGE = 60
+#: The ADL levels that give a category (失能, 半失能). When the assessment that gave one
+#: expires, the category stops counting and the person is due a new one (待复评).
+DEPENDENT_LEVELS: frozenset[DependencyLevel] = frozenset(
+    {DependencyLevel.SEVERE, DependencyLevel.MODERATE}
+)
+
+
+def day_number(day: dt.date) -> int:
+    """`day` as the integer YYYYMMDD: compares like the date, and is how the store keeps days."""
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+def born_by(day: dt.date, years: int) -> int:
+    """YYYYMMDD of the last birthday that makes someone `years` old on `day`.
+
+    Compared as numbers, so 29 February needs no special case."""
+    return (day.year - years) * 10000 + day.month * 100 + day.day
+
+
+@dataclass(frozen=True)
+class Reassessment:
+    """Who is due a new ADL assessment (待复评) on a day, as bounds a query compares with:
+    在册 (`status`), born on or before `born_by` (YYYYMMDD: old enough for ADL levels), and
+    whose latest assessment gave one of `levels` and was made on or before `made_by` (it
+    has expired). `Rules.reassessment` makes one; the work list and the 待跟进 list both
+    bind it, so the rule is written here alone."""
+
+    made_by: dt.date
+    born_by: int
+    levels: frozenset[DependencyLevel] = DEPENDENT_LEVELS
+    status: PersonStatus = PersonStatus.ACTIVE
 
 
 @dataclass(frozen=True)
@@ -77,15 +114,36 @@ class Rules:
     #: Record kinds that satisfy each category; a category not listed takes every kind.
     contact_kinds: Mapping[Category, frozenset[Kind]] = field(default_factory=dict)
     adl_valid_months: int = ASSESSMENT_VALID_MONTHS
-    adl_min_age: int = 60
-    advanced_age: int = 80
-    child_age: int = 18
+    adl_min_age: int = ADL_MIN_AGE
+    advanced_age: int = ADVANCED_AGE
+    child_age: int = CHILD_AGE
 
     def kinds(self, category: Category) -> frozenset[Kind]:
         return self.contact_kinds.get(category, frozenset(KINDS))
 
     def frequency(self, category: Category) -> Frequency:
         return self.frequencies.get(category, Frequency.NONE)
+
+    def adl_expired_by(self, day: dt.date) -> dt.date:
+        """An assessment made on or before the day returned no longer holds on `day`."""
+        return months_before(day, self.adl_valid_months)
+
+    def reassessment(self, day: dt.date) -> Reassessment:
+        """Who is due a new assessment on `day` (see `Reassessment`)."""
+        return Reassessment(self.adl_expired_by(day), born_by(day, self.adl_min_age))
+
+    def derived(self, age: int, level: DependencyLevel | None) -> frozenset[Category]:
+        """The categories worked out, not stored: 高龄 from age, 失能/半失能 from the ADL
+        level in force (only from `adl_min_age`)."""
+        cats = set()
+        if age >= self.advanced_age:
+            cats.add(Category.ADVANCED_AGE)
+        if age >= self.adl_min_age:
+            if level is DependencyLevel.SEVERE:
+                cats.add(Category.DISABLED)
+            elif level is DependencyLevel.MODERATE:
+                cats.add(Category.SEMI_DISABLED)
+        return frozenset(cats)
 
     @property
     def thresholds(self) -> tuple[int, ...]:
@@ -187,6 +245,11 @@ def months_before(day: dt.date, months: int) -> dt.date:
     return first.replace(day=min(day.day, last.day))
 
 
+def months_after(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later (the month's last day when it is shorter)."""
+    return months_before(day, -months)
+
+
 def period(frequency: Frequency, day: dt.date) -> tuple[dt.date, dt.date]:
     """First and last day of the period of `frequency` (month or quarter) containing `day`."""
     if frequency is Frequency.QUARTERLY:
@@ -264,7 +327,7 @@ class History:
             return None
         latest_day = max(d for d, _ in made)
         level = [level for d, level in made if d == latest_day][-1]
-        if latest_day <= months_before(day, rules.adl_valid_months):
+        if latest_day <= rules.adl_expired_by(day):
             return None
         return level
 
@@ -275,15 +338,8 @@ class History:
             return frozenset()
         age = self.age_on(start)
         cats = {c for c in stored if c not in rules.age_limits or age < rules.age_limits[c]}
-        if age >= rules.advanced_age:
-            cats.add(Category.ADVANCED_AGE)
-        if age >= rules.adl_min_age:
-            level = self.level_on(start, rules)
-            if level is DependencyLevel.SEVERE:
-                cats.add(Category.DISABLED)
-            elif level is DependencyLevel.MODERATE:
-                cats.add(Category.SEMI_DISABLED)
-        return frozenset(cats)
+        level = self.level_on(start, rules) if age >= rules.adl_min_age else None
+        return frozenset(cats) | rules.derived(age, level)
 
     def change_days(self, start: dt.date, end: dt.date) -> list[dt.date]:
         """Days after `start` and up to `end` on which the state may change."""
@@ -422,19 +478,6 @@ class RateReport:
         return sorted(found, key=lambda ct: order.index(ct[0]))
 
 
-def rate_report(
-    histories: Iterable[History], frequency: Frequency, day: dt.date, rules: Rules
-) -> RateReport:
-    """The rate for `frequency` over the period containing `day`."""
-    start, end = period(frequency, day)
-    report = RateReport(frequency, start, end)
-    for h in histories:
-        j = judge(h, frequency, start, end, rules)
-        if j is not None:
-            report.add(j, h.count)
-    return report
-
-
 @dataclass(frozen=True)
 class Due:
     """Whether a person is due in the periods containing a day, and overdue."""
@@ -458,18 +501,3 @@ def due(history: History, day: dt.date, rules: Rules) -> Due:
         before = judge(history, frequency, prev_start, prev_end, rules)
         overdue = overdue or (before is not None and before.due)
     return Due(is_due, overdue)
-
-
-def reassessment_due(history: History, day: dt.date, rules: Rules) -> bool:
-    """在册, old enough for ADL levels, and the latest assessment said 失能/半失能 but has
-    expired: the person needs assessing again before the category can count."""
-    status, _ = history.state_on(day)
-    if status is not PersonStatus.ACTIVE or history.age_on(day) < rules.adl_min_age:
-        return False
-    made = [(d, level) for d, level in history.assessments if d <= day]
-    if not made:
-        return False
-    latest_day = max(d for d, _ in made)
-    level = [level for d, level in made if d == latest_day][-1]
-    dependent = level in (DependencyLevel.SEVERE, DependencyLevel.MODERATE)
-    return dependent and latest_day <= months_before(day, rules.adl_valid_months)

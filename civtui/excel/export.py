@@ -1,14 +1,20 @@
-"""Exporting a ledger (台账): the one use case behind `civtui export` and the app's palette."""
+"""Exporting a ledger (台账): the one use case behind `civtui export` and the app's palette.
+
+`export` is the use case; `export_ledger` writes the file alone, for a township's store,
+which closes no months of its own."""
 
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import AbstractContextManager, suppress
 from enum import StrEnum
 from pathlib import Path
 
 from civtui.domain.choices import NeedStatus
 from civtui.excel import ledgers
+from civtui.services.reports import close_months
 from db import Store
+from db.connection import PRIVATE_FILE
 
 
 class Ledger(StrEnum):
@@ -52,3 +58,39 @@ def export_ledger(
         sheets = ledgers.needs(store, today, statuses, full_ids=full_ids, village=village)
     ledgers.write(path, sheets, ledger.heading(month))
     return len(sheets[0].rows)
+
+
+def export(
+    store: Store,
+    ledger: Ledger,
+    path: Path,
+    *,
+    month: dt.date,
+    today: dt.date,
+    statuses: set[NeedStatus] | None = None,
+    full_ids: bool = False,
+    village: str | None = None,
+    guard: AbstractContextManager[object] | None = None,
+) -> int:
+    """Export as `civtui export` and the app do: close the months that have ended (their
+    figures are kept as 月报, which a closed month's ledger shows), write `ledger` as
+    `export_ledger` does, and leave the file readable by its owner only. Returns its rows.
+
+    The months close as before a sync (`reports.close_months`): a file busy with an import
+    leaves them open and the export goes on. `guard` is the app's lock over closing."""
+    if ledger is not Ledger.NEEDS:
+        close_months(store, today, guard)
+    rows = export_ledger(
+        store,
+        ledger,
+        path,
+        month=month,
+        today=today,
+        statuses=statuses,
+        full_ids=full_ids,
+        village=village,
+    )
+    # Personal data in plain: its owner's alone (a USB stick's FAT has no modes to set).
+    with suppress(OSError):
+        path.chmod(PRIVATE_FILE)
+    return rows

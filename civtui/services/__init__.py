@@ -1,1 +1,2 @@
-"""Use cases shared by the CLI and the screens: profiles, credentials, reports, the demo."""
+"""Use cases shared by the CLI and the screens (profiles, records, drafts, reports, sync, the
+demo), and `reads`: the store's queries the screens may call, since they never import `db`."""

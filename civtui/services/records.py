@@ -1,12 +1,15 @@
-"""Correcting, deleting and tracing a saved visit, child check, need or assessment.
+"""Saving, correcting, deleting and tracing a visit, child check, need or assessment.
 
-Shared by the screens and the CLI. Every write goes through the store's write API, so a
-correction or a deletion reaches the township with the next sync like any other change.
+Shared by the screens and the CLI. Every write goes through the store's write API, so a new
+record, a correction or a deletion reaches the township with the next sync like any other
+change. A save may fail with `OperationalError` (`is_busy` tells a file held by another
+window from a broken one) or `RecordDeletedError` (a sync deleted what was being corrected).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from civtui.domain.errors import FieldError
@@ -20,8 +23,10 @@ from civtui.domain.models import (
 )
 from civtui.i18n import Said
 from db import Store
+from db.connection import OperationalError as OperationalError
+from db.connection import is_busy as is_busy
 from db.history import Step, record_history
-from db.store import RecordDeletedError
+from db.store import RecordDeletedError as RecordDeletedError
 
 #: The records a person's timeline opens, by table.
 OPENABLE: dict[str, type[Record]] = {
@@ -39,6 +44,12 @@ def current(store: Store, record: R) -> R:
     if now is None:
         raise RecordDeletedError(f"这条记录已被删除（{record.table} {record.id}）")
     return now
+
+
+def save(store: Store, records: Sequence[Record]) -> None:
+    """Write checked records, new ones or corrections from `correct`, in one transaction:
+    a need and its first status step are saved together or not at all."""
+    store.save_many(records)
 
 
 def correct(store: Store, record: R, changes: dict[str, Any], today: dt.date) -> R:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -27,6 +28,7 @@ from civtui.domain.policy import (
 )
 from civtui.i18n import Said, said
 from db import Store, queries, standings
+from db.connection import OperationalError
 from db.standings import Standings
 
 
@@ -255,6 +257,20 @@ def close_past_months(store: Store, today: dt.date) -> list[MonthClose]:
     for month in months_to_close(store, today):
         written += close_month(store, month, today)
     return written
+
+
+def close_months(
+    store: Store, today: dt.date, guard: AbstractContextManager[object] | None = None
+) -> list[MonthClose]:
+    """Close every ended month (`close_past_months`) on the way to something else (a sync,
+    an export); none while the file is busy (a long import in another window), so whatever
+    asked goes on. `guard` keeps two closers of one process (the app's start-up and its
+    sync) from working it out twice."""
+    with guard or nullcontext():
+        try:
+            return close_past_months(store, today)
+        except OperationalError:
+            return []
 
 
 def months_to_close(store: Store, today: dt.date) -> list[dt.date]:

@@ -9,26 +9,11 @@ sync for: a busy file leaves the month open until the next start, sync or report
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 
-from civtui.domain.models import MonthClose
-from civtui.services import reports
+from civtui.services.reports import close_months as close_months
 from db import Store
-from db.connection import OperationalError
 from sync.client import Connection, Progress, SyncReport, sync
-
-
-def close_months(
-    store: Store, today: dt.date, guard: AbstractContextManager[object] | None = None
-) -> list[MonthClose]:
-    """Close every ended month (see `reports.close_past_months`); none while the file is
-    busy (a long import in another window), so whatever asked goes on. `guard` keeps two
-    closers of one process (the app's start-up and its sync) from working it out twice."""
-    with guard or nullcontext():
-        try:
-            return reports.close_past_months(store, today)
-        except OperationalError:
-            return []
 
 
 def sync_and_close(
