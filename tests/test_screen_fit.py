@@ -6,12 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 from unittest import mock
 
+import pytest
 from click.testing import CliRunner
 
+from civtui.app import CivtuiApp
 from civtui.cli import main
 from civtui.cli.common import Context
 from civtui.services.profile import load_settings
+from screens.confirm import ReasonModal
+from screens.path_dialog import PathModal
+from screens.record import RecordScreen
 from tests.conftest import TODAY
+from tests.test_snapshots import latest_visit
+from tests.tui_helpers import app_on, demo_profile, steady
 
 
 def cli(*args: str) -> str:
@@ -32,3 +39,31 @@ def test_lang_given_once_is_kept_for_the_cli_and_the_app(home: Path) -> None:
     assert context.lang == "en"
     assert "no profile" not in cli("--lang", "zh", "status")
     assert load_settings().lang == "zh"
+
+
+def centred(app: CivtuiApp, size: tuple[int, int]) -> None:
+    """The dialog's box sits in the middle of the terminal, the page behind it still seen."""
+    box = app.screen.query_one("#confirm-box").region
+    width, height = size
+    assert abs(box.x - (width - box.right)) <= 1, box
+    assert abs(box.y - (height - box.bottom)) <= 1, box
+    assert app.screen.styles.background.a < 1
+
+
+@pytest.mark.tui
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_export_and_delete_dialogs_are_centred(home: Path, size: tuple[int, int]) -> None:
+    app = app_on(demo_profile(home))
+    async with app.run_test(size=size) as pilot:
+        await steady(pilot)
+        app.ask_export("visits")
+        await steady(pilot)
+        assert isinstance(app.screen, PathModal)
+        centred(app, size)
+        await pilot.press("escape")
+        app.push_screen(RecordScreen(*latest_visit(app)))
+        await steady(pilot)
+        await pilot.press("d")
+        await steady(pilot)
+        assert isinstance(app.screen, ReasonModal)
+        centred(app, size)
