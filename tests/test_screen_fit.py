@@ -8,10 +8,14 @@ from unittest import mock
 
 import pytest
 from click.testing import CliRunner
+from textual.widgets import Static
 
+from civtui import watch
 from civtui.app import CivtuiApp
 from civtui.cli import main
 from civtui.cli.common import Context
+from civtui.domain.models import Person
+from civtui.services.keys import open_store
 from civtui.services.profile import load_settings
 from screens.confirm import ReasonModal
 from screens.path_dialog import PathModal
@@ -67,3 +71,32 @@ async def test_export_and_delete_dialogs_are_centred(home: Path, size: tuple[int
         await steady(pilot)
         assert isinstance(app.screen, ReasonModal)
         centred(app, size)
+
+
+def status_line(app: CivtuiApp) -> str:
+    return str(app.screen.query_one("#statusbar", Static).render())
+
+
+@pytest.mark.tui
+async def test_the_open_app_shows_what_another_process_wrote(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `civtui sync` or import in another terminal commits on its own connection; the
+    open dashboard's 待同步 count follows within the watch's interval, without a key."""
+    monkeypatch.setattr(watch, "WATCH_SECONDS", 0.05)
+    app = app_on(demo_profile(home))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await steady(pilot)
+        before = app.store.pending_count()
+        assert f"待同步 {before} 条" in status_line(app)
+        other = open_store(app.profile.db_path, app.clock)
+        try:
+            person = other.all(Person, order_by="id")[0]
+            other.save(person.revise(context={"today": TODAY}, notes="[/]另一终端=写入"))
+        finally:
+            other.close()
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if f"待同步 {before + 1} 条" in status_line(app):
+                break
+        assert f"待同步 {before + 1} 条" in status_line(app)
