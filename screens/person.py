@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from rich.cells import cell_len
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets.data_table import ColumnKey
 
-from civtui.domain.choices import NeedStatus
+from civtui.domain.choices import NeedStatus, RiskLevel
 from civtui.domain.models import (
     ELDER_AGE,
+    ChildCheck,
     ElderNeed,
     NeedStatusChange,
     Person,
+    Visit,
     effective_categories,
 )
 from civtui.i18n import Translator
@@ -26,6 +33,11 @@ from screens.actions import open_contact_form
 from screens.base import CivScreen
 from screens.messages import SyncStateChanged
 from sync import words
+
+#: The profile column's width, as person.tcss sets it; a cell's padding; a scrollbar's width.
+SIDE_WIDTH = 36
+CELL_PAD = 1
+SCROLLBAR = 2
 
 
 class PersonScreen(CivScreen[None]):
@@ -82,9 +94,10 @@ class PersonScreen(CivScreen[None]):
 
     def on_mount(self) -> None:
         t = self.civ.t
-        self.query_one("#timeline", DataTable).add_columns(
-            t("col.date"), t("col.kind"), t("col.summary")
-        )
+        timeline = self.query_one("#timeline", DataTable)
+        timeline.add_column(t("col.date"), key="day")
+        timeline.add_column(t("col.kind"), key="kind")
+        timeline.add_column(t("col.summary"), key="summary")
         self.load()
         self.query_one("#timeline", DataTable).focus()
 
@@ -129,12 +142,26 @@ class PersonScreen(CivScreen[None]):
         self.query_one("#conflicts", Static).update(fmt.text("\n".join(lines), lines=True))
         for widget in self.query(".conflicts"):
             widget.display = bool(lines)
-        for index, entry in enumerate(self.entries):
+        rows = [
+            (_day(entry.day, self.civ.today), t(f"kind.{entry.kind}"), summary(entry, t))
+            for entry in self.entries
+        ]
+        # The summary gets the width that is left and wraps rather than being cut at the
+        # edge: what a check found (risk, flags, who it was reported to) is at its start.
+        used = sum(
+            max((cell_len(row[i]) for row in rows), default=0) + 2 * CELL_PAD for i in (0, 1)
+        )
+        width = max(self.app.size.width - SIDE_WIDTH - used - 2 * CELL_PAD - SCROLLBAR, 10)
+        column = table.columns[ColumnKey("summary")]
+        column.width, column.auto_width = width, False
+        for index, (entry, (day, kind, said)) in enumerate(zip(self.entries, rows, strict=True)):
+            style = _alarm(entry)
             table.add_row(
-                fmt.text(entry.day.isoformat()),
-                fmt.text(t(f"kind.{entry.kind}")),
-                fmt.text(summary(entry, t)),
+                fmt.text(day, style=style),
+                fmt.text(kind, style=style),
+                fmt.text(said, style=style),
                 key=str(index),
+                height=None if cell_len(fmt.plain(said)) > width else 1,
             )
         if self.entries:
             # Back from a record or a form, the cursor stays where it was.
@@ -190,6 +217,11 @@ class PersonScreen(CivScreen[None]):
 
     def on_sync_state_changed(self, _message: SyncStateChanged) -> None:
         self.load()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        # The timeline's summary column is as wide as the window allows.
+        if hasattr(self, "person"):
+            self.load()
 
     def _conflict_label(self, conflict: outbox.StoredConflict) -> str:
         return words.conflict_field(conflict.table, conflict.field, self.civ.t)
@@ -294,6 +326,21 @@ class PersonScreen(CivScreen[None]):
         from screens.person_form import PersonForm
 
         self._push(PersonForm(None, household_of=self.person))
+
+
+def _day(day: dt.date, today: dt.date) -> str:
+    """A day this year without its year: the timeline is read newest first."""
+    return day.strftime("%m-%d") if day.year == today.year else day.isoformat()
+
+
+def _alarm(entry: TimelineEntry) -> str:
+    """How a row stands out: a high-risk child check, a visit whose follow-up is open."""
+    record = entry.record
+    if isinstance(record, ChildCheck) and record.risk_level is RiskLevel.HIGH:
+        return "bold red"
+    if isinstance(record, Visit) and record.follow_up_open:
+        return "yellow"
+    return ""
 
 
 def summary(entry: TimelineEntry, t: Translator) -> str:

@@ -3,25 +3,29 @@ saying risk first, and the open app noticing what another process wrote."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from unittest import mock
 
 import pytest
 from click.testing import CliRunner
-from textual.widgets import Static
+from rich.text import Text
+from textual.widgets import DataTable, Static
 
 from civtui import watch
 from civtui.app import CivtuiApp
 from civtui.cli import main
 from civtui.cli.common import Context
-from civtui.domain.models import Person
+from civtui.domain.choices import GuardianSituation, RiskLevel
+from civtui.domain.models import ChildCheck, Person
 from civtui.services.keys import open_store
 from civtui.services.profile import load_settings
 from screens.confirm import ReasonModal
 from screens.path_dialog import PathModal
+from screens.person import PersonScreen
 from screens.record import RecordScreen
 from tests.conftest import TODAY
-from tests.test_snapshots import latest_visit
+from tests.test_snapshots import first_child, latest_visit
 from tests.tui_helpers import app_on, demo_profile, steady
 
 
@@ -73,6 +77,12 @@ async def test_export_and_delete_dialogs_are_centred(home: Path, size: tuple[int
         centred(app, size)
 
 
+def screen_rows(app: CivtuiApp) -> list[str]:
+    """The terminal's rows as drawn."""
+    strips = app.screen._compositor.render_strips()
+    return ["".join(segment.text for segment in strip) for strip in strips]
+
+
 def status_line(app: CivtuiApp) -> str:
     return str(app.screen.query_one("#statusbar", Static).render())
 
@@ -100,3 +110,45 @@ async def test_the_open_app_shows_what_another_process_wrote(
             if f"待同步 {before + 1} 条" in status_line(app):
                 break
         assert f"待同步 {before + 1} 条" in status_line(app)
+
+
+def cell_style(table: DataTable[object], row: int, column: int) -> str:
+    cell = table.get_row_at(row)[column]
+    assert isinstance(cell, Text)
+    return str(cell.style)
+
+
+@pytest.mark.tui
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_timeline_says_a_high_risk_check_first(home: Path, lang: str) -> None:
+    """At 80 columns a high-risk child check reads differently from a routine one: its risk
+    and whom it was reported to lead the line, the row stands out, and nothing is cut."""
+    app = app_on(demo_profile(home), lang=lang)
+    kid = first_child(app)
+    reported_to = "[/]镇民政办=110"
+    app.store.save(
+        ChildCheck(
+            person_id=kid.id,
+            check_date=TODAY,
+            checker="[b]王=",
+            guardian_situation=GuardianSituation.BOTH_AWAY,
+            risk_level=RiskLevel.HIGH,
+            reported_at=dt.datetime(2026, 11, 22, 9, 30),
+            reported_to=reported_to,
+        ).revise(context={"today": TODAY})
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await steady(pilot)
+        app.push_screen(PersonScreen(kid.id))
+        await steady(pilot)
+        table = app.screen.query_one("#timeline", DataTable)
+        high, routine = RiskLevel.HIGH.label(lang), RiskLevel.LOW.label(lang)
+        risk = "风险" if lang == "zh" else "risk "
+        shown = screen_rows(app)
+        # The newest row (today's check) and a routine one below it.
+        assert f"{risk}{high}" in shown[3], shown
+        assert "bold red" in cell_style(table, 0, 2)
+        assert cell_style(table, 1, 2) == ""
+        assert str(table.get_row_at(1)[2]).startswith(f"{risk}{routine}")
+        # The summary wraps: all of it is on the screen, the hostile text as typed.
+        assert reported_to in "".join(row.split("▕")[-1].strip() for row in shown)

@@ -472,15 +472,13 @@ class ChildCheck(Record):
 
     def timeline_line(self, t: Translator) -> str:
         lang = t.lang
-        parts = [
-            self.guardian_situation.label(lang),
-            self.school_status.label(lang),
-            f"{t('short.risk')}{self.risk_level.label(lang)}",
-        ]
+        # Risk first: in a narrow column a high-risk check must not read like a routine one.
+        parts = [f"{t('short.risk')}{self.risk_level.label(lang)}"]
         if self.risk_flags:
             parts.append(_listed(self.risk_flags, lang))
         if self.reported_to:
             parts.append(f"→ {self.reported_to}")
+        parts += [self.guardian_situation.label(lang), self.school_status.label(lang)]
         return " · ".join(parts)
 
     @field_validator("reported_at")
