@@ -75,7 +75,8 @@ class CivtuiApp(App[None]):
         Binding("ctrl+o", "dashboard", "nav.dashboard", id="app.dashboard", show=False),
         Binding("ctrl+r", "roster", "nav.roster", id="app.roster", show=False),
         Binding("ctrl+t", "pending", "nav.pending", id="app.pending", show=False),
-        Binding("ctrl+q", "quit", "nav.quit", id="app.quit", priority=True),
+        # Not in the footer: at 80 columns a page's own keys need the room (F1 lists it).
+        Binding("ctrl+q", "quit", "nav.quit", id="app.quit", priority=True, show=False),
         Binding(
             "ctrl+p",
             "command_palette",
