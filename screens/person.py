@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -12,7 +11,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
-from textual.widgets.data_table import ColumnKey
 
 from civtui.domain.choices import NeedStatus, RiskLevel
 from civtui.domain.models import (
@@ -29,15 +27,14 @@ from civtui.services import conflicts
 from db import outbox, queries
 from db.queries import TimelineEntry
 from screens import format as fmt
+from screens import layout
 from screens.actions import open_contact_form
 from screens.base import CivScreen
 from screens.messages import SyncStateChanged
 from sync import words
 
-#: The profile column's width, as person.tcss sets it; a cell's padding; a scrollbar's width.
+#: The profile column's width, as person.tcss sets it.
 SIDE_WIDTH = 36
-CELL_PAD = 1
-SCROLLBAR = 2
 
 
 class PersonScreen(CivScreen[None]):
@@ -93,11 +90,6 @@ class PersonScreen(CivScreen[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        t = self.civ.t
-        timeline = self.query_one("#timeline", DataTable)
-        timeline.add_column(t("col.date"), key="day")
-        timeline.add_column(t("col.kind"), key="kind")
-        timeline.add_column(t("col.summary"), key="summary")
         self.load()
         self.query_one("#timeline", DataTable).focus()
 
@@ -123,7 +115,6 @@ class PersonScreen(CivScreen[None]):
         )
         table = self.query_one("#timeline", DataTable)
         row_before = table.cursor_row
-        table.clear()
         self.entries = queries.timeline(store, person.id)
         # Those of the person, their household and everything on their timeline: the
         # tables a sync summary sends people here for (sync.words.on_person_page).
@@ -133,36 +124,31 @@ class PersonScreen(CivScreen[None]):
         )
         # The value not kept: the record's value now is in the profile or the timeline, and
         # the one the server kept back then may be stale (c opens the choice).
+        colon = "：" if lang == "zh" else ": "
         lines = [
             fmt.plain(
-                f"{self._conflict_label(c)}：{t('conflict.not_taken')} {fmt.short(c.lost_value)}"
+                f"{self._conflict_label(c)}{colon}{t('conflict.not_taken')} "
+                f"{fmt.short(c.lost_value)}"
             )
             for c in self.conflicts
         ]
         self.query_one("#conflicts", Static).update(fmt.text("\n".join(lines), lines=True))
         for widget in self.query(".conflicts"):
             widget.display = bool(lines)
-        rows = [
-            (_day(entry.day, self.civ.today), t(f"kind.{entry.kind}"), summary(entry, t))
-            for entry in self.entries
-        ]
         # The summary gets the width that is left and wraps rather than being cut at the
         # edge: what a check found (risk, flags, who it was reported to) is at its start.
-        used = sum(
-            max((cell_len(row[i]) for row in rows), default=0) + 2 * CELL_PAD for i in (0, 1)
+        layout.fill(
+            table,
+            [t("col.date"), t("col.kind"), t("col.summary")],
+            [
+                [_day(entry.day, self.civ.today), t(f"kind.{entry.kind}"), summary(entry, t)]
+                for entry in self.entries
+            ],
+            wraps=2,
+            width=self.app.size.width - SIDE_WIDTH,
+            keys=[str(index) for index in range(len(self.entries))],
+            styles=[_alarm(entry) for entry in self.entries],
         )
-        width = max(self.app.size.width - SIDE_WIDTH - used - 2 * CELL_PAD - SCROLLBAR, 10)
-        column = table.columns[ColumnKey("summary")]
-        column.width, column.auto_width = width, False
-        for index, (entry, (day, kind, said)) in enumerate(zip(self.entries, rows, strict=True)):
-            style = _alarm(entry)
-            table.add_row(
-                fmt.text(day, style=style),
-                fmt.text(kind, style=style),
-                fmt.text(said, style=style),
-                key=str(index),
-                height=None if cell_len(fmt.plain(said)) > width else 1,
-            )
         if self.entries:
             # Back from a record or a form, the cursor stays where it was.
             table.move_cursor(row=min(max(row_before, 0), len(self.entries) - 1))
@@ -204,7 +190,9 @@ class PersonScreen(CivScreen[None]):
             contact = f"{p.emergency_contact_name} {p.emergency_contact_phone or ''}"
             line(t("person.emergency"), contact.strip())
         adl = (
-            f"{latest.total} {fmt.choice(level, lang)}（{latest.assessed_on.isoformat()}）"
+            fmt.aside(
+                f"{latest.total} {fmt.choice(level, lang)}", latest.assessed_on.isoformat(), lang
+            )
             if latest
             else t("person.no_adl")
         )

@@ -173,7 +173,7 @@ class Record(BaseModel):
 
 
 def _listed(values: list[Any], lang: str) -> str:
-    return "、".join(v.label(lang) for v in values) or "—"
+    return ("、" if lang == "zh" else ", ").join(v.label(lang) for v in values) or "—"
 
 
 def _past_date(value: dt.date, info: ValidationInfo, what: str) -> dt.date:
@@ -580,7 +580,9 @@ class ElderNeed(Record):
     def timeline_line(self, t: Translator) -> str:
         lang = t.lang
         parts = [
-            f"{self.need_type.label(lang)}（{self.urgency.label(lang)}）",
+            f"{self.need_type.label(lang)}（{self.urgency.label(lang)}）"
+            if lang == "zh"
+            else f"{self.need_type.label(lang)} ({self.urgency.label(lang)})",
             self.status.label(lang),
         ]
         if self.referred_to:
