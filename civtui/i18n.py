@@ -470,3 +470,12 @@ def _merge_history_strings() -> None:
 
 
 _merge_history_strings()
+
+
+def _merge_screen_strings() -> None:
+    from civtui.i18n_screen import STRINGS_SCREEN
+
+    STRINGS.update(STRINGS_SCREEN)
+
+
+_merge_screen_strings()
