@@ -152,3 +152,20 @@ async def test_timeline_says_a_high_risk_check_first(home: Path, lang: str) -> N
         assert str(table.get_row_at(1)[2]).startswith(f"{risk}{routine}")
         # The summary wraps: all of it is on the screen, the hostile text as typed.
         assert reported_to in "".join(row.split("▕")[-1].strip() for row in shown)
+
+
+@pytest.mark.tui
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_a_long_status_line_wraps_rather_than_being_cut(home: Path, lang: str) -> None:
+    app = app_on(demo_profile(home), lang=lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await steady(pilot)
+        # What a sync says while it runs, ending in a hostile server word.
+        app.sync_activity = "推送 300/1200 · pushing 300 of 1200 [/]=尾部"
+        app.refresh_screens()
+        await steady(pilot)
+        bar = app.screen.query_one("#statusbar", Static)
+        assert bar.region.height >= 2
+        shown = "".join(row.strip() for row in screen_rows(app))
+        assert "[/]=尾部" in shown
+        assert status_line(app).endswith("[/]=尾部")
