@@ -24,6 +24,7 @@ from screens.confirm import ReasonModal
 from screens.path_dialog import PathModal
 from screens.person import PersonScreen
 from screens.record import RecordScreen
+from screens.reports import CoverageScreen
 from tests.conftest import TODAY
 from tests.test_snapshots import first_child, latest_visit
 from tests.tui_helpers import app_on, demo_profile, steady
@@ -169,3 +170,24 @@ async def test_a_long_status_line_wraps_rather_than_being_cut(home: Path, lang: 
         shown = "".join(row.strip() for row in screen_rows(app))
         assert "[/]=尾部" in shown
         assert status_line(app).endswith("[/]=尾部")
+
+
+@pytest.mark.tui
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_an_open_month_has_no_empty_now_column(home: Path, lang: str) -> None:
+    """现 compares a closed month's 月报 with today's records; an open month has no 月报, so
+    the column (always empty there) and its legend are not shown."""
+    app = app_on(demo_profile(home), lang=lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await steady(pilot)
+        app.action_coverage()
+        await steady(pilot)
+        screen = app.screen
+        assert isinstance(screen, CoverageScreen)
+        table = screen.query_one("#report", DataTable)
+        headings = [str(column.label) for column in table.columns.values()]
+        assert app.t("report.now") not in headings
+        assert app.t("screen.late") in headings
+        assert not screen.query_one("#coverage-legend", Static).display
+        # Every column is on the screen: the widest row ends inside 80 columns.
+        assert table.virtual_size.width <= 80
