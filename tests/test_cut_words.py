@@ -36,8 +36,6 @@ from tests.cut_words import Detector
 from tests.test_snapshots import first_child, first_elder, latest_visit, open_need
 from tests.tui_helpers import app_on, demo_profile, steady
 
-pytestmark = pytest.mark.tui
-
 Step = Callable[[Pilot[None]], Awaitable[None]]
 
 
@@ -161,6 +159,7 @@ def shown_data(app: CivtuiApp) -> list[str]:
     ]
 
 
+@pytest.mark.tui
 @pytest.mark.parametrize(("name", "lang"), cases())
 async def test_no_word_is_cut(home: Path, name: str, lang: str) -> None:
     app = app_on(demo_profile(home), lang=lang)
