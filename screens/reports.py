@@ -154,7 +154,15 @@ class EligibleScreen(CivScreen[None]):
         ]
         # The reason gets the width the other columns leave and wraps, never cut.
         keys = [str(index) for index in range(len(cells))]
-        layout.fill(table, headings, cells, wraps=len(headings) - 1, width=self.app.size.width, keys=keys, least=12)
+        layout.fill(
+            table,
+            headings,
+            cells,
+            wraps=len(headings) - 1,
+            width=self.app.size.width,
+            keys=keys,
+            least=12,
+        )
         self.query_one("#eligible-title", Static).update(
             fmt.text(f"{t('report.eligible')} ({len(self.hints)})")
         )
