@@ -75,7 +75,8 @@ class CivtuiApp(App[None]):
         Binding("ctrl+o", "dashboard", "nav.dashboard", id="app.dashboard", show=False),
         Binding("ctrl+r", "roster", "nav.roster", id="app.roster", show=False),
         Binding("ctrl+t", "pending", "nav.pending", id="app.pending", show=False),
-        Binding("ctrl+q", "quit", "nav.quit", id="app.quit", priority=True),
+        # Not in the footer: at 80 columns a page's own keys need the room (F1 lists it).
+        Binding("ctrl+q", "quit", "nav.quit", id="app.quit", priority=True, show=False),
         Binding(
             "ctrl+p",
             "command_palette",
@@ -158,6 +159,7 @@ class CivtuiApp(App[None]):
 
     def on_mount(self) -> None:
         from civtui.guard import Guard
+        from civtui.watch import StoreWatch
 
         try:
             self.owner.acquire()
@@ -167,6 +169,7 @@ class CivtuiApp(App[None]):
             self.exit(return_code=1, message=text(exc, self.lang))
             return
         self.guard = Guard(self)
+        self.store_watch = StoreWatch(self)  # another process's writes (a CLI sync) are shown
         settings = load_settings()
         if settings.theme in self.available_themes:
             self.theme = settings.theme
@@ -309,6 +312,10 @@ class CivtuiApp(App[None]):
         """Record what the status bar should say and let every screen show fresh figures."""
         self.link = link
         self.sync_activity = activity
+        self.refresh_screens()
+
+    def refresh_screens(self) -> None:
+        """Let every screen on the stack show fresh figures."""
         for screen in self.screen_stack:
             screen.post_message(SyncStateChanged())
 

@@ -31,11 +31,23 @@ def plain(value: object, *, lines: bool = False) -> str:
     return visible(value, lines=lines)
 
 
+def listed(labels: Iterable[str], lang: str) -> str:
+    """Labels as a list in `lang`: 、 between Chinese ones, a comma and a space between
+    English ones (so a long list wraps between words, and no Chinese mark sits in English)."""
+    return ("、" if lang == "zh" else ", ").join(labels)
+
+
+def aside(main: str, note: str, lang: str) -> str:
+    """`main` with `note` in brackets: full-width ones in Chinese, ASCII in English."""
+    return f"{main}（{note}）" if lang == "zh" else f"{main} ({note})"
+
+
 def categories(cats: Iterable[Category], lang: str, derived: Iterable[Category] = ()) -> str:
     """Category labels in policy order; derived ones marked with * (computed, not typed in)."""
     auto = set(derived)
-    return "、".join(
-        c.label(lang) + ("*" if c in auto else "") for c in sorted(cats, key=_ORDER.__getitem__)
+    return listed(
+        (c.label(lang) + ("*" if c in auto else "") for c in sorted(cats, key=_ORDER.__getitem__)),
+        lang,
     )
 
 
@@ -54,7 +66,7 @@ def choice(value: Choice | None, lang: str) -> str:
 
 
 def choices(values: Iterable[Choice], lang: str) -> str:
-    return "、".join(v.label(lang) for v in values) or "—"
+    return listed((v.label(lang) for v in values), lang) or "—"
 
 
 def short(value: object) -> str:

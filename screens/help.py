@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from screens import format as fmt
-from screens import textual_compat
+from screens import layout, textual_compat
 from screens.base import CivScreen
 
 
@@ -104,7 +105,6 @@ class HelpScreen(CivScreen[None]):
         super().on_mount()
         t = self.civ.t
         table = self.query_one("#keys", DataTable)
-        table.add_columns(t("help.where"), t("help.key"), t("help.action"))
         sections = _sections(self.app)
         below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else None
         current = next(
@@ -113,13 +113,25 @@ class HelpScreen(CivScreen[None]):
         if current is not None:
             self.page = current.where
             sections = [current, *(s for s in sections if s is not current)]
-        for section in sections:
-            where = t(section.where)
-            if section is current:
-                where = t("help.this_page", page=where)
-            for key, action in self._rows(section):
-                table.add_row(*(fmt.text(cell) for cell in (where, key, action)))
+        self.rows = [
+            (t("help.this_page", page=t(s.where)) if s is current else t(s.where), key, action)
+            for s in sections
+            for key, action in self._rows(s)
+        ]
+        self._fill()
         table.focus()
+
+    def _fill(self) -> None:
+        """Lay the rows out in the window's width: what a key does gets the width the other
+        two columns leave, and wraps rather than running off the edge."""
+        t = self.civ.t
+        headings = [t("help.where"), t("help.key"), t("help.action")]
+        table = self.query_one("#keys", DataTable)
+        layout.fill(table, headings, self.rows, wraps=2, width=self.app.size.width, least=12)
+
+    def on_resize(self, _event: events.Resize) -> None:
+        if hasattr(self, "rows"):
+            self._fill()
 
     def _rows(self, section: Section) -> list[tuple[str, str]]:
         """(key as printed, what it does in plain words) for each of a section's keys."""

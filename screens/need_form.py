@@ -6,6 +6,7 @@ from typing import Any
 
 from civtui.domain.choices import NeedType, ReferredTo, Urgency
 from civtui.domain.models import NEED_WORKFLOW, ElderNeed, NeedStatusChange, Person, Record
+from screens import format as fmt
 from screens.form import FieldSpec, ModelForm
 
 
@@ -57,9 +58,8 @@ class NeedStatusForm(ModelForm):
         super().__init__()
 
     def heading(self) -> str:
-        need = (
-            f"{self.need.need_type.label(self.civ.lang)}（{self.need.status.label(self.civ.lang)}）"
-        )
+        lang = self.civ.lang
+        need = fmt.aside(self.need.need_type.label(lang), self.need.status.label(lang), lang)
         return self.civ.t("form.need_status", name=self.elder.name, need=need)
 
     def specs(self) -> list[FieldSpec]:

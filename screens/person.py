@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from civtui.domain.choices import NeedStatus
+from civtui.domain.choices import NeedStatus, RiskLevel
 from civtui.domain.models import (
     ELDER_AGE,
+    ChildCheck,
     ElderNeed,
     NeedStatusChange,
     Person,
+    Visit,
     effective_categories,
 )
 from civtui.i18n import Translator
 from civtui.services import conflicts, reads
 from screens import format as fmt
+from screens import layout
 from screens.actions import open_contact_form
 from screens.base import CivScreen
 from screens.messages import SyncStateChanged
 from sync import words
+
+#: The profile column's width, as person.tcss sets it.
+SIDE_WIDTH = 36
 
 
 class PersonScreen(CivScreen[None]):
@@ -79,10 +88,6 @@ class PersonScreen(CivScreen[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        t = self.civ.t
-        self.query_one("#timeline", DataTable).add_columns(
-            t("col.date"), t("col.kind"), t("col.summary")
-        )
         self.load()
         self.query_one("#timeline", DataTable).focus()
 
@@ -108,7 +113,6 @@ class PersonScreen(CivScreen[None]):
         )
         table = self.query_one("#timeline", DataTable)
         row_before = table.cursor_row
-        table.clear()
         self.entries = reads.timeline(store, person.id)
         # Those of the person, their household and everything on their timeline: the
         # tables a sync summary sends people here for (sync.words.on_person_page).
@@ -118,22 +122,31 @@ class PersonScreen(CivScreen[None]):
         )
         # The value not kept: the record's value now is in the profile or the timeline, and
         # the one the server kept back then may be stale (c opens the choice).
+        colon = "：" if lang == "zh" else ": "
         lines = [
             fmt.plain(
-                f"{self._conflict_label(c)}：{t('conflict.not_taken')} {fmt.short(c.lost_value)}"
+                f"{self._conflict_label(c)}{colon}{t('conflict.not_taken')} "
+                f"{fmt.short(c.lost_value)}"
             )
             for c in self.conflicts
         ]
         self.query_one("#conflicts", Static).update(fmt.text("\n".join(lines), lines=True))
         for widget in self.query(".conflicts"):
             widget.display = bool(lines)
-        for index, entry in enumerate(self.entries):
-            table.add_row(
-                fmt.text(entry.day.isoformat()),
-                fmt.text(t(f"kind.{entry.kind}")),
-                fmt.text(summary(entry, t)),
-                key=str(index),
-            )
+        # The summary gets the width that is left and wraps rather than being cut at the
+        # edge: what a check found (risk, flags, who it was reported to) is at its start.
+        layout.fill(
+            table,
+            [t("col.date"), t("col.kind"), t("col.summary")],
+            [
+                [_day(entry.day, self.civ.today), t(f"kind.{entry.kind}"), summary(entry, t)]
+                for entry in self.entries
+            ],
+            wraps=2,
+            width=self.app.size.width - SIDE_WIDTH,
+            keys=[str(index) for index in range(len(self.entries))],
+            styles=[_alarm(entry) for entry in self.entries],
+        )
         if self.entries:
             # Back from a record or a form, the cursor stays where it was.
             table.move_cursor(row=min(max(row_before, 0), len(self.entries) - 1))
@@ -175,7 +188,9 @@ class PersonScreen(CivScreen[None]):
             contact = f"{p.emergency_contact_name} {p.emergency_contact_phone or ''}"
             line(t("person.emergency"), contact.strip())
         adl = (
-            f"{latest.total} {fmt.choice(level, lang)}（{latest.assessed_on.isoformat()}）"
+            fmt.aside(
+                f"{latest.total} {fmt.choice(level, lang)}", latest.assessed_on.isoformat(), lang
+            )
             if latest
             else t("person.no_adl")
         )
@@ -188,6 +203,11 @@ class PersonScreen(CivScreen[None]):
 
     def on_sync_state_changed(self, _message: SyncStateChanged) -> None:
         self.load()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        # The timeline's summary column is as wide as the window allows.
+        if hasattr(self, "person"):
+            self.load()
 
     def _conflict_label(self, conflict: reads.StoredConflict) -> str:
         return words.conflict_field(conflict.table, conflict.field, self.civ.t)
@@ -290,6 +310,21 @@ class PersonScreen(CivScreen[None]):
         from screens.person_form import PersonForm
 
         self._push(PersonForm(None, household_of=self.person))
+
+
+def _day(day: dt.date, today: dt.date) -> str:
+    """A day this year without its year: the timeline is read newest first."""
+    return day.strftime("%m-%d") if day.year == today.year else day.isoformat()
+
+
+def _alarm(entry: reads.TimelineEntry) -> str:
+    """How a row stands out: a high-risk child check, a visit whose follow-up is open."""
+    record = entry.record
+    if isinstance(record, ChildCheck) and record.risk_level is RiskLevel.HIGH:
+        return "bold red"
+    if isinstance(record, Visit) and record.follow_up_open:
+        return "yellow"
+    return ""
 
 
 def summary(entry: reads.TimelineEntry, t: Translator) -> str:

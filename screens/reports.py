@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
@@ -9,7 +10,11 @@ from textual.widgets import DataTable, Footer, Header, Static
 from civtui.domain.policy import add_months
 from civtui.services import reads, reports
 from screens import format as fmt
+from screens import layout
 from screens.base import CivScreen
+
+#: The coverage table's category column, the one that wraps.
+CATEGORY = 3
 
 
 class CoverageScreen(CivScreen[None]):
@@ -31,6 +36,7 @@ class CoverageScreen(CivScreen[None]):
         yield Header()
         yield Static(fmt.text(self.civ.t("report.coverage")), classes="title")
         yield Static("", id="coverage-month")
+        yield Static("", id="coverage-legend", classes="hint")
         yield DataTable(id="report", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -48,20 +54,9 @@ class CoverageScreen(CivScreen[None]):
     def _show(self) -> None:
         t, lang = self.civ.t, self.civ.lang
         table = self.query_one("#report", DataTable)
-        table.clear(columns=True)
-        table.add_columns(
-            t("col.village"),
-            t("cli.col.rate_kind"),
-            t("cli.col.group"),
-            t("dash.category"),
-            t("dash.required"),
-            t("dash.contacted"),
-            t("dash.rate"),
-            t("dash.late"),
-            t("report.now"),
-        )
         #: The rows on show, for tests and for whoever reads the screen.
         self.rows = reports.coverage(self.civ.store, self.month, self.civ.today)
+        cells = []
         for row in self.rows:
             # 低保 is both an adults' and a children's category: the 人群 column tells
             # its two rows apart, and a group's own row is its 小计.
@@ -77,18 +72,37 @@ class CoverageScreen(CivScreen[None]):
                 rate = f"{row.rate:.0%}" if row.rate is not None else "—"
             shown_now = row.now and (row.changed_since or row.only_now)
             now = f"{row.now[1]}/{row.now[0]}" if row.now and shown_now else ""
-            table.add_row(
-                fmt.text(row.village),
-                fmt.text(t(f"rate.{row.rate_kind.value}")),
-                fmt.text(who),
-                fmt.text(what),
-                fmt.text(required),
-                fmt.text(contacted),
-                fmt.text(rate),
-                row.late,
-                fmt.text(now),
+            kind = t(f"rate.{row.rate_kind.value}")
+            cells.append(
+                [row.village, kind, who, what, required, contacted, rate, str(row.late), now]
             )
+        headings = [
+            t("col.village"),
+            t("cli.col.rate_kind"),
+            t("cli.col.group"),
+            t("dash.category"),
+            t("dash.required"),
+            t("dash.contacted"),
+            t("dash.rate"),
+            t("screen.late"),
+            t("report.now"),
+        ]
+        # 现 means something only beside a closed month whose figures moved since: an open
+        # month, or one that did not move, has no such column (and no legend).
+        self.now_shown = any(cell[-1] for cell in cells)
+        if not self.now_shown:
+            headings.pop()
+            cells = [cell[:-1] for cell in cells]
+        # The category gets the width the other columns leave and wraps, never cut.
+        layout.fill(table, headings, cells, wraps=CATEGORY, width=self.app.size.width, least=8)
         self.query_one("#coverage-month", Static).update(fmt.text(self._heading()))
+        legend = self.query_one("#coverage-legend", Static)
+        legend.update(fmt.text(t("screen.now_legend")))
+        legend.display = self.now_shown
+
+    def on_resize(self, _event: events.Resize) -> None:
+        if hasattr(self, "rows"):
+            self._show()
 
     def _heading(self) -> str:
         t = self.civ.t
@@ -119,23 +133,35 @@ class EligibleScreen(CivScreen[None]):
         t, lang = self.civ.t, self.civ.lang
         names = reads.village_names(self.civ.store)
         table = self.query_one("#report", DataTable)
-        table.add_columns(
+        self.hints = reports.eligible(self.civ.store, self.civ.today)
+        headings = [
             t("col.village"),
             t("col.name"),
             t("report.action"),
             t("dash.category"),
             t("report.reason"),
+        ]
+        cells = [
+            [
+                names.get(h.person.village_code, ""),
+                h.person.name,
+                t("report.remove") if h.remove else t("report.add"),
+                h.category.label(lang),
+                h.reason.in_(lang),
+            ]
+            for h in self.hints
+        ]
+        # The reason gets the width the other columns leave and wraps, never cut.
+        keys = [str(index) for index in range(len(cells))]
+        layout.fill(
+            table,
+            headings,
+            cells,
+            wraps=len(headings) - 1,
+            width=self.app.size.width,
+            keys=keys,
+            least=12,
         )
-        self.hints = reports.eligible(self.civ.store, self.civ.today)
-        for index, h in enumerate(self.hints):
-            table.add_row(
-                fmt.text(names.get(h.person.village_code, "")),
-                fmt.text(h.person.name),
-                fmt.text(t("report.remove") if h.remove else t("report.add")),
-                fmt.text(h.category.label(lang)),
-                fmt.text(h.reason.in_(lang)),
-                key=str(index),
-            )
         self.query_one("#eligible-title", Static).update(
             fmt.text(f"{t('report.eligible')} ({len(self.hints)})")
         )

@@ -52,6 +52,8 @@ def say(reason: Reason, t: Translator) -> str:
     if reason.code is Code.BUNDLE_NOT_ONE and params.get("expected") in ("bundle", "reply"):
         params["expected"] = t(f"sync.code.bundle_kind.{params['expected']}")
     key = f"sync.code.{reason.code}"
+    if params.get("count") == 1 and f"{key}.one" in STRINGS:
+        key += ".one"  # English says "1 conflict was", not "1 conflicts were"
     try:
         return t(key, **params)
     except (KeyError, IndexError):

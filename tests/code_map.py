@@ -80,6 +80,8 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
         (
             "snapshots",
             "dashboard_layout",
+            "cut_words",
+            "screen_fit",
             "tui_bundle",
             "tui_conflicts",
             "tui_dated",

@@ -328,7 +328,8 @@ def test_server_keygen_refuses_to_replace_a_key_without_force(township: Township
     refused(township("bundle", "keygen"), "服务器已有密钥", "--force")
     refused(township("bundle", "keygen", lang="en"), "has a key already", "--force")
     assert township.state() == before
-    made = township("bundle", "keygen", "--force")
+    # --lang is kept: the English answer above leaves English on until Chinese is asked for.
+    made = township("bundle", "keygen", "--force", lang="zh")
     assert made.exit_code == 0 and "指纹" in made.output
     assert township.state() != before
 

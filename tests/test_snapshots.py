@@ -293,3 +293,17 @@ def test_follow_up_done_asks(snap_compare: Snap, home: Path, lang: str) -> None:
         await steady(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_export_dialog(snap_compare: Snap, home: Path, lang: str) -> None:
+    """Where a ledger goes: asked in the middle of the page the palette was opened on."""
+    app = app_on(demo_profile(home), lang=lang)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        assert isinstance(pilot.app, CivtuiApp)
+        pilot.app.ask_export("visits")
+        await steady(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

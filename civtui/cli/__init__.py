@@ -123,6 +123,8 @@ class LazyGroup(click.Group):
 def main(ctx: click.Context, profile_name: str | None, lang: str | None, today: str | None) -> None:
     """civtui：村(社区)民政探访、儿童随访与老人需求记录。不带子命令时打开界面。"""
     chosen = lang or load_settings().lang
+    if lang:
+        clicklang.remember(lang)
     clicklang.use(chosen)
     ctx.obj = Context(profile_name, chosen, clock_from(today, chosen))
     # Where no keyring works, a profile's key comes from a passphrase typed here.

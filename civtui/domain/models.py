@@ -175,7 +175,7 @@ class Record(BaseModel):
 
 
 def _listed(values: list[Any], lang: str) -> str:
-    return "、".join(v.label(lang) for v in values) or "—"
+    return ("、" if lang == "zh" else ", ").join(v.label(lang) for v in values) or "—"
 
 
 def _past_date(value: dt.date, info: ValidationInfo, what: str) -> dt.date:
@@ -485,16 +485,14 @@ class ChildCheck(ContactRecord):
 
     def timeline_line(self, t: Translator) -> str:
         lang = t.lang
-        parts = [
-            self.guardian_situation.label(lang),
-            self.school_status.label(lang),
-            f"{t('short.risk')}{self.risk_level.label(lang)}",
-        ]
+        # Risk first: in a narrow column a high-risk check must not read like a routine one.
+        parts = [f"{t('short.risk')}{self.risk_level.label(lang)}"]
         if self.risk_flags:
             parts.append(_listed(self.risk_flags, lang))
         parts.extend(self.found(lang))
         if self.reported_to:
             parts.append(f"→ {self.reported_to}")
+        parts += [self.guardian_situation.label(lang), self.school_status.label(lang)]
         return " · ".join(parts)
 
     @field_validator("reported_at")
@@ -596,7 +594,9 @@ class ElderNeed(Record):
     def timeline_line(self, t: Translator) -> str:
         lang = t.lang
         parts = [
-            f"{self.need_type.label(lang)}（{self.urgency.label(lang)}）",
+            f"{self.need_type.label(lang)}（{self.urgency.label(lang)}）"
+            if lang == "zh"
+            else f"{self.need_type.label(lang)} ({self.urgency.label(lang)})",
             self.status.label(lang),
         ]
         if self.referred_to:

@@ -38,6 +38,7 @@ PARTS = (
     "rules",
     "history",
     "domain",
+    "screen",
 )
 
 STRINGS: dict[str, tuple[str, str]] = {}

@@ -1,0 +1,52 @@
+"""Tables laid out to the window's width: one column wraps, none runs off the edge.
+
+A DataTable sizes its columns to their content and scrolls sideways when they do not fit,
+so at 80 columns the last one is cut at the edge with nothing to say so. Here every column
+is given a fixed width (its widest cell or heading), and one chosen column gets what is
+left and wraps its cells onto more lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.cells import cell_len
+from textual.widgets import DataTable
+
+from screens import format as fmt
+
+#: A cell's padding on each side, and a vertical scrollbar's width.
+CELL_PAD = 1
+SCROLLBAR = 2
+
+
+def fill(
+    table: DataTable[object],
+    headings: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    wraps: int,
+    width: int,
+    keys: Sequence[str] | None = None,
+    styles: Sequence[str] | None = None,
+    least: int = 10,
+) -> None:
+    """Put `rows` in `table` (cleared, columns and all) in `width` cells: column `wraps`
+    gets the width the others leave (at least `least`), its long cells on several lines."""
+    table.clear(columns=True)
+    widths = [
+        max(cell_len(fmt.plain(cell)) for cell in (heading, *(row[i] for row in rows)))
+        for i, heading in enumerate(headings)
+    ]
+    others = sum(w + 2 * CELL_PAD for i, w in enumerate(widths) if i != wraps)
+    widths[wraps] = max(width - others - 2 * CELL_PAD - SCROLLBAR, least)
+    for index, (heading, column_width) in enumerate(zip(headings, widths, strict=True)):
+        table.add_column(fmt.text(heading), key=str(index), width=column_width)
+    for index, row in enumerate(rows):
+        style = styles[index] if styles else ""
+        tall = cell_len(fmt.plain(row[wraps])) > widths[wraps]
+        table.add_row(
+            *(fmt.text(cell, style=style) for cell in row),
+            key=keys[index] if keys else None,
+            height=None if tall else 1,
+        )

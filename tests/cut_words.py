@@ -1,0 +1,147 @@
+"""Finding words cut by the edge of a column or of the screen, in rendered terminal rows.
+
+A cut word is a visible prefix of something the app says (a catalogue label, a choice's
+label, a field's title) or shows (a name, a village), ending where the text stops with no
+`…`. What counts as the end of a word depends on the script:
+
+- English: the visible text stops inside a word ("Minimum liv", "Childless a", "f Follo");
+- Chinese: the visible text stops inside a label or name that has no break there
+  ("事实无人抚", "居住良好 · 健"); a whole label, or a name that is itself a name, is not a cut;
+- English output also must not carry Chinese list punctuation next to English words
+  ("Aged 80+、Empty nest"), nor say "1 conflicts".
+
+Only the prefix rule can see a cut, so a label cut exactly between two words by a column
+edge is found only when the shorter phrase is no label of its own and the text meets an
+edge (a box line, a scrollbar, the end of the row). Data typed by people (notes, needs'
+descriptions) is free text: a cut of it is found only where it is one of the known values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from civtui.domain import choices
+from civtui.i18n import FIELD_EN, STRINGS
+
+#: Box lines, panel borders, scrollbar cells and a drop-down's arrow: the edge of a region.
+EDGES = set("│┃▏▕▎▊▌▐█▁▂▃▄▅▆▇▔─━╸╺╹╻┏┓┗┛┌┐└┘▼▲")
+#: Where a phrase may start inside a run of text: after a space or a list separator.
+STARTS = set(" 、，,：:·/（(")
+#: What may follow a whole Chinese word inside a longer label.
+BREAKS = set(" 、，,：:·/（()）*?？！。；;-—→…")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+ZH_PUNCT_BY_ASCII = re.compile(r"[A-Za-z0-9*+)][、，：；。（]|[、，：；。）][A-Za-z]")
+ONE_PLURAL = re.compile(r"(?<![\d.,/])\b1 ([a-z]{3,}[^s\W]s)\b")
+PLACEHOLDER = re.compile(r"\{[^}]*\}")
+
+
+@dataclass(frozen=True)
+class Cut:
+    row: int
+    text: str
+    of: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.text!r} (of {self.of!r})"
+
+
+def catalogue(lang: str) -> set[str]:
+    """Every label the app can show in `lang`, and the literal pieces of its messages."""
+    found: set[str] = set()
+    index = 1 if lang == "en" else 0
+    for pair in STRINGS.values():
+        if lang == "zh" and _prose(pair[index]):
+            continue  # a Chinese sentence wraps at any character: none of it is a label
+        for line in PLACEHOLDER.split(pair[index]):
+            for piece in line.split("\n"):
+                found.add(piece.strip())
+    for member_type in vars(choices).values():
+        if isinstance(member_type, type) and issubclass(member_type, choices.Choice):
+            found.update(m.label(lang) for m in member_type)
+    if lang == "en":
+        found.update(FIELD_EN.values())
+    return {label for label in found if label}
+
+
+def _words(label: str) -> Iterable[str]:
+    """A label and every phrase of it that starts after a space or separator."""
+    yield label
+    for i, ch in enumerate(label):
+        if ch in STARTS and label[i + 1 :].strip():
+            yield label[i + 1 :].strip()
+
+
+class Detector:
+    """Looks for cut words in rows drawn in `lang`, knowing what the app says and shows."""
+
+    def __init__(self, lang: str, data: Iterable[str] = ()) -> None:
+        self.lang = lang
+        #: Where a shown phrase may start: in Chinese not after ，or ： (a sentence goes on).
+        self.starts = STARTS - set("，：:") if lang == "zh" else STARTS
+        labels = catalogue(lang) | {d for d in data if d}
+        self.whole: set[str] = set()
+        for label in labels:
+            # A Chinese sentence's pieces are no labels: it wraps at any character.
+            self.whole.update([label] if lang == "zh" and _prose(label) else _words(label))
+            if lang == "en":
+                # Its words too; a lone capital is left out: "A" is "All …" cut to a letter.
+                self.whole.update(re.findall(r"[A-Za-z][A-Za-z'-]+", label))
+        # Every proper prefix that is a cut, mapped to the label it was cut from.
+        self.cut_of: dict[str, str] = {}
+        for phrase in self.whole:
+            if lang == "zh" and _prose(phrase):
+                continue
+            for end in range(1, len(phrase)):
+                prefix = phrase[:end].rstrip()
+                if prefix in self.whole or prefix in self.cut_of or _no_word(prefix):
+                    continue
+                if self._mid_word(prefix, phrase[len(prefix) :]):
+                    self.cut_of[prefix] = phrase
+
+    def _mid_word(self, shown: str, rest: str) -> bool:
+        last, following = shown[-1], rest[0]
+        if CJK.match(last):
+            return following not in BREAKS
+        return last.isalnum() and following.isalnum() and not CJK.match(following)
+
+    def cuts(self, rows: list[str]) -> list[Cut]:
+        found: list[Cut] = []
+        for number, row in enumerate(rows):
+            for run in _runs(row):
+                for start in range(len(run)):
+                    if start and run[start - 1] not in self.starts:
+                        continue
+                    shown = run[start:]
+                    if shown in self.cut_of:
+                        found.append(Cut(number, shown, self.cut_of[shown]))
+                        break
+            if self.lang == "en":
+                found += [
+                    Cut(number, m.group(), "Chinese punctuation")
+                    for m in ZH_PUNCT_BY_ASCII.finditer(row)
+                ]
+                found += [
+                    Cut(number, m.group(), "plural after 1") for m in ONE_PLURAL.finditer(row)
+                ]
+        return found
+
+
+def _prose(phrase: str) -> bool:
+    """A Chinese sentence, which may wrap at any character, unlike a label or a name."""
+    return len(phrase) > 16 or any(mark in phrase for mark in "，。；：")
+
+
+def _no_word(prefix: str) -> bool:
+    """Not the start of a word: a figure or a date, or a lone lower-case letter (a key,
+    as the footer and F1 print keys)."""
+    return not prefix or prefix[0].isdigit() or (len(prefix) == 1 and prefix.islower())
+
+
+def _runs(row: str) -> list[str]:
+    """The row's runs of text: split at region edges and at gaps of two or more spaces
+    (a column's padding), each stripped."""
+    cleaned = "".join(" \x00 " if ch in EDGES else ch for ch in row)
+    parts = re.split(r"\x00| {2,}", cleaned)
+    return [part.strip() for part in parts if part.strip()]

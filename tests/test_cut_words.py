@@ -1,0 +1,232 @@
+"""Every screen at 80×24, in Chinese and English, shows whole words (issue #29).
+
+Each screen is drawn as a village assistant meets it (the demo profile, the keys that open
+it) and its rows are searched by `tests.cut_words.Detector`: a visible prefix of a label
+or a name running into the edge of a column or of the screen, with no `…`, is a cut word.
+Set CUT_WORDS_DUMP to a folder to keep the rows drawn, for reading.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.cells import cell_len
+from textual.pilot import Pilot
+from textual.screen import ModalScreen, Screen
+
+from civtui.app import CivtuiApp
+from civtui.domain.models import Person, Staff, Village
+from civtui.i18n import Translator
+from screens.assessment_form import AssessmentForm
+from screens.child_check_form import ChildCheckForm
+from screens.need_form import NeedForm, NeedStatusForm
+from screens.person import PersonScreen
+from screens.person_form import PersonForm
+from screens.record import RecordScreen
+from screens.visit_form import VisitForm
+from sync.protocol import Code, Reason
+from sync.words import say
+from tests.conftest import TODAY
+from tests.cut_words import Detector
+from tests.test_snapshots import first_child, first_elder, latest_visit, open_need
+from tests.tui_helpers import app_on, demo_profile, steady
+
+Step = Callable[[Pilot[None]], Awaitable[None]]
+
+
+def rows(app: CivtuiApp) -> list[str]:
+    """The terminal's rows as drawn; under a dialog, only the dialog's box (the page around
+    it is covered, and its words cut by the box are no cut of the page)."""
+    strips = app.screen._compositor.render_strips()
+    drawn = [[ch for segment in strip for ch in _cells(segment.text)] for strip in strips]
+    if isinstance(app.screen, ModalScreen) and app.screen.children:
+        box = app.screen.children[0].region
+        drawn = [
+            row[box.x : box.right] if box.y <= y < box.bottom else [] for y, row in enumerate(drawn)
+        ]
+    return ["".join(row) for row in drawn]
+
+
+def _cells(text: str) -> list[str]:
+    """One entry per terminal cell: a wide character, then an empty one for its second cell."""
+    cells: list[str] = []
+    for ch in text:
+        cells += [ch] + [""] * (cell_len(ch) - 1)
+    return cells
+
+
+def push(make: Callable[[CivtuiApp], Screen[Any]]) -> Step:
+    async def run(pilot: Pilot[None]) -> None:
+        assert isinstance(pilot.app, CivtuiApp)
+        pilot.app.push_screen(make(pilot.app))
+
+    return run
+
+
+def keys(*pressed: str) -> Step:
+    async def run(pilot: Pilot[None]) -> None:
+        await pilot.press(*pressed)
+
+    return run
+
+
+def action(name: str, *args: Any) -> Step:
+    async def run(pilot: Pilot[None]) -> None:
+        getattr(pilot.app, name)(*args)
+
+    return run
+
+
+SHOWN: dict[str, list[Step]] = {
+    "dashboard": [],
+    "roster": [keys("r")],
+    "person": [push(lambda a: PersonScreen(first_elder(a).id))],
+    "child": [push(lambda a: PersonScreen(first_child(a).id))],
+    "record": [push(lambda a: RecordScreen(*latest_visit(a)))],
+    "record_delete": [push(lambda a: RecordScreen(*latest_visit(a))), keys("d")],
+    "visit_form": [push(lambda a: VisitForm(first_elder(a)))],
+    "child_check_form": [push(lambda a: ChildCheckForm(first_child(a), None))],
+    "need_form": [push(lambda a: NeedForm(first_elder(a)))],
+    "need_status_form": [push(lambda a: NeedStatusForm(*open_need(a)))],
+    "assessment_form": [push(lambda a: AssessmentForm(first_elder(a)))],
+    "person_form": [push(lambda a: PersonForm(None))],
+    "help": [keys("f1")],
+    "coverage": [action("action_coverage")],
+    "eligible": [action("action_eligible")],
+    "follow_ups": [keys("f")],
+    "pending": [action("action_pending")],
+    "export": [action("ask_export", "visits")],
+    "conflicts": [action("action_pending"), keys("c")],
+    "conflict_dialog": [push(lambda a: PersonScreen(with_conflict(a))), keys("c")],
+    "palette": [keys("ctrl+p")],
+}
+
+#: Cuts still drawn, by screen and language: where each is and why it is left. Strict, so
+#: the test says so once they are gone.
+KNOWN: dict[tuple[str, str], str] = {
+    ("dashboard", "zh"): "screens/dashboard.py (start-up work in progress elsewhere): the "
+    "work list's categories wrap inside a word (高龄、空巢、半/失能)",
+    ("dashboard", "en"): "screens/dashboard.py: coverage labels are cut to the side panel "
+    "('Minimum liv', 'Childless a') and the work list's categories wrap mid-word",
+    ("roster", "en"): "screens/roster.py: the categories column runs off the edge "
+    "('Fully depende', 'Minimu')",
+}
+
+
+def cases() -> list[Any]:
+    return [
+        pytest.param(
+            name,
+            lang,
+            id=f"{name}-{lang}",
+            marks=[pytest.mark.xfail(strict=True, reason=KNOWN[name, lang])]
+            if (name, lang) in KNOWN
+            else [],
+        )
+        for name in SHOWN
+        for lang in ("zh", "en")
+    ]
+
+
+def with_conflict(app: CivtuiApp) -> str:
+    """An elder whose note lost to another laptop's: the person page offers `c`."""
+    person = next(p for p in app.store.all(Person, order_by="id") if p.age_on(TODAY) >= 75)
+    person = person.revise(context={"today": TODAY}, notes="独居，每周电话问候一次")
+    app.store.save(person)
+    lost = "老人独居，女儿在宁波打工，每月回来一次；腿脚不便，上下楼需要扶"
+    app.store.db.execute(
+        "INSERT INTO conflicts (id, table_name, record_id, field, kept_value, lost_value, "
+        "kept_device, lost_device, lost_hlc) "
+        "VALUES (1, 'persons', ?, 'notes', ?, ?, 'laptop-b', 'laptop-a', '0')",
+        [person.id, json.dumps(person.notes), json.dumps(lost)],
+    )
+    return person.id
+
+
+def shown_data(app: CivtuiApp) -> list[str]:
+    """The names a screen may show whole: people (and whom they name), villages, staff."""
+    store = app.store
+    people = store.all(Person)
+    return [
+        *(name for p in people for name in (p.name, p.guardian_name, p.emergency_contact_name)),
+        *(v.name for v in store.all(Village)),
+        *(s.name for s in store.all(Staff)),
+    ]
+
+
+@pytest.mark.tui
+@pytest.mark.parametrize(("name", "lang"), cases())
+async def test_no_word_is_cut(home: Path, name: str, lang: str) -> None:
+    app = app_on(demo_profile(home), lang=lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await steady(pilot)
+        for step in SHOWN[name]:
+            await step(pilot)
+            await steady(pilot)
+        drawn = rows(app)
+        if folder := os.environ.get("CUT_WORDS_DUMP"):
+            out = Path(folder) / f"{name}-{lang}.txt"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text("\n".join(drawn) + "\n", encoding="utf-8")
+        cuts = Detector(lang, shown_data(app)).cuts(drawn)
+        assert not cuts, "\n".join(map(str, cuts)) + "\n" + "\n".join(drawn)
+
+
+DATA = ["[/]王=小明", "欧阳娜娜", "海星村"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "row", "cut"),
+    [
+        ("en", "   Minimum liv  9/17 53%    ▕ Overdue", "Minimum liv"),
+        ("en", "   Childless a  3/7 43%     ▕", "Childless a"),
+        ("en", " v Record visit  r Roster  f Follo▏^p Commands ", "Follo"),
+        ("en", " Open every follow-up (the most ove", "Open every follow-up (the most ove"),
+        ("en", " A ▼  A ▼  A ▼  120 people", "A"),
+        ("en", "   Aged 80+、Empty nest    ", "+、"),
+        ("en", " 1 conflicts were resolved on another device", "1 conflicts"),
+        ("zh", " 海星村  月探访率  儿童  事实无人抚", "事实无人抚"),
+        ("zh", "▕ 2026-10-26  探访  上门 · 居住良好 · 健", "健"),
+        ("zh", " v 记录探访  f 待跟进  ^q 退出  f▏^p 命", "命"),
+        ("zh", " 全  ▼  全  ▼  在册 ▼  共 120 人", "全"),
+        ("zh", " 姓名  欧阳娜", "欧阳娜"),
+        ("en", " Name  [/]王=小", "[/]王=小"),
+    ],
+)
+def test_the_detector_finds_the_cuts_issue_29_names(lang: str, row: str, cut: str) -> None:
+    found = Detector(lang, DATA).cuts(["", row])
+    assert cut in [c.text for c in found], found
+    assert all(c.row == 1 for c in found)
+
+
+@pytest.mark.parametrize(
+    ("lang", "row"),
+    [
+        ("en", "   Minimum li…  9/17 53%    ▕ Overdue"),
+        ("en", "   Minimum living allowance  9/17 53%"),
+        ("en", " Categories  Aged 80+*, Lives alone"),
+        ("en", " esc Back  x Follow-up done  z Undo  / Search  ^q Quit  f1 Help"),
+        ("en", " 2 conflicts were resolved on another device · 1 conflict was"),
+        ("en", " Name  [/]王=小明  欧阳娜娜"),
+        ("zh", " 海星村  月探访率  儿童  事实无人抚养儿童  3  1  33%"),
+        ("zh", " 高龄、空巢、失能  · 风险高 · 父母均外出 · 在校"),
+        ("zh", " 注意：导出的文件不加密，离开了加密档案；请妥善保管，用"),
+        ("zh", " 姓名  [/]王=小明  欧阳娜娜  v 探访  f1 帮助"),
+    ],
+)
+def test_the_detector_passes_whole_words_and_an_honest_ellipsis(lang: str, row: str) -> None:
+    assert Detector(lang, DATA).cuts([row]) == []
+
+
+def test_one_conflict_is_said_in_the_singular() -> None:
+    en = Translator("en")
+    one = say(Reason.of(Code.CONFLICTS_CLOSED, count=1), en)
+    assert one.startswith("1 conflict was resolved")
+    assert say(Reason.of(Code.CONFLICTS_CLOSED, count=2), en).startswith("2 conflicts were")
+    assert say(Reason.of(Code.CONFLICTS_MORE, count=1), en) == "1 more conflict"
+    assert "1 处冲突" in say(Reason.of(Code.CONFLICTS_CLOSED, count=1), Translator("zh"))

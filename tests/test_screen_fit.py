@@ -1,0 +1,193 @@
+"""The app as issue #29 found it at 80×24: the language kept, dialogs centred, the timeline
+saying risk first, and the open app noticing what another process wrote."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from click.testing import CliRunner
+from rich.text import Text
+from textual.widgets import DataTable, Static
+
+from civtui import watch
+from civtui.app import CivtuiApp
+from civtui.cli import main
+from civtui.cli.common import Context
+from civtui.domain.choices import GuardianSituation, RiskLevel
+from civtui.domain.models import ChildCheck, Person
+from civtui.services.keys import open_store
+from civtui.services.profile import load_settings
+from screens.confirm import ReasonModal
+from screens.path_dialog import PathModal
+from screens.person import PersonScreen
+from screens.record import RecordScreen
+from screens.reports import CoverageScreen
+from tests.conftest import TODAY
+from tests.test_snapshots import first_child, latest_visit
+from tests.tui_helpers import app_on, demo_profile, steady
+
+
+def cli(*args: str) -> str:
+    """What a command printed; `status` without a profile says so and fails, which is
+    enough here: the language is settled before any command runs."""
+    return CliRunner().invoke(main, ["--today", TODAY.isoformat(), *args]).output
+
+
+def test_lang_given_once_is_kept_for_the_cli_and_the_app(home: Path) -> None:
+    assert "no profile" in cli("--lang", "en", "status")
+    assert load_settings().lang == "en"
+    # The next command, and the app opened without --lang, are in English.
+    assert "no profile" in cli("status")
+    with mock.patch("civtui.cli.run_app") as run_app:
+        cli()
+    (context,), _ = run_app.call_args
+    assert isinstance(context, Context)
+    assert context.lang == "en"
+    assert "no profile" not in cli("--lang", "zh", "status")
+    assert load_settings().lang == "zh"
+
+
+def centred(app: CivtuiApp, size: tuple[int, int]) -> None:
+    """The dialog's box sits in the middle of the terminal, the page behind it still seen."""
+    box = app.screen.query_one("#confirm-box").region
+    width, height = size
+    assert abs(box.x - (width - box.right)) <= 1, box
+    assert abs(box.y - (height - box.bottom)) <= 1, box
+    assert app.screen.styles.background.a < 1
+
+
+@pytest.mark.tui
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_export_and_delete_dialogs_are_centred(home: Path, size: tuple[int, int]) -> None:
+    app = app_on(demo_profile(home))
+    async with app.run_test(size=size) as pilot:
+        await steady(pilot)
+        app.ask_export("visits")
+        await steady(pilot)
+        assert isinstance(app.screen, PathModal)
+        centred(app, size)
+        await pilot.press("escape")
+        app.push_screen(RecordScreen(*latest_visit(app)))
+        await steady(pilot)
+        await pilot.press("d")
+        await steady(pilot)
+        assert isinstance(app.screen, ReasonModal)
+        centred(app, size)
+
+
+def screen_rows(app: CivtuiApp) -> list[str]:
+    """The terminal's rows as drawn."""
+    strips = app.screen._compositor.render_strips()
+    return ["".join(segment.text for segment in strip) for strip in strips]
+
+
+def status_line(app: CivtuiApp) -> str:
+    return str(app.screen.query_one("#statusbar", Static).render())
+
+
+@pytest.mark.tui
+async def test_the_open_app_shows_what_another_process_wrote(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `civtui sync` or import in another terminal commits on its own connection; the
+    open dashboard's 待同步 count follows within the watch's interval, without a key."""
+    monkeypatch.setattr(watch, "WATCH_SECONDS", 0.05)
+    app = app_on(demo_profile(home))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await steady(pilot)
+        before = app.store.pending_count()
+        assert f"待同步 {before} 条" in status_line(app)
+        other = open_store(app.profile.db_path, app.clock)
+        try:
+            person = other.all(Person, order_by="id")[0]
+            other.save(person.revise(context={"today": TODAY}, notes="[/]另一终端=写入"))
+        finally:
+            other.close()
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if f"待同步 {before + 1} 条" in status_line(app):
+                break
+        assert f"待同步 {before + 1} 条" in status_line(app)
+
+
+def cell_style(table: DataTable[object], row: int, column: int) -> str:
+    cell = table.get_row_at(row)[column]
+    assert isinstance(cell, Text)
+    return str(cell.style)
+
+
+@pytest.mark.tui
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_timeline_says_a_high_risk_check_first(home: Path, lang: str) -> None:
+    """At 80 columns a high-risk child check reads differently from a routine one: its risk
+    and whom it was reported to lead the line, the row stands out, and nothing is cut."""
+    app = app_on(demo_profile(home), lang=lang)
+    kid = first_child(app)
+    reported_to = "[/]镇民政办=110"
+    app.store.save(
+        ChildCheck(
+            person_id=kid.id,
+            check_date=TODAY,
+            checker="[b]王=",
+            guardian_situation=GuardianSituation.BOTH_AWAY,
+            risk_level=RiskLevel.HIGH,
+            reported_at=dt.datetime(2026, 11, 22, 9, 30),
+            reported_to=reported_to,
+        ).revise(context={"today": TODAY})
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await steady(pilot)
+        app.push_screen(PersonScreen(kid.id))
+        await steady(pilot)
+        table = app.screen.query_one("#timeline", DataTable)
+        high, routine = RiskLevel.HIGH.label(lang), RiskLevel.LOW.label(lang)
+        risk = "风险" if lang == "zh" else "risk "
+        shown = screen_rows(app)
+        # The newest row (today's check) and a routine one below it.
+        assert f"{risk}{high}" in shown[3], shown
+        assert "bold red" in cell_style(table, 0, 2)
+        assert cell_style(table, 1, 2) == ""
+        assert str(table.get_row_at(1)[2]).startswith(f"{risk}{routine}")
+        # The summary wraps: all of it is on the screen, the hostile text as typed.
+        assert reported_to in "".join(row.split("▕")[-1].strip() for row in shown)
+
+
+@pytest.mark.tui
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_a_long_status_line_wraps_rather_than_being_cut(home: Path, lang: str) -> None:
+    app = app_on(demo_profile(home), lang=lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await steady(pilot)
+        # What a sync says while it runs, ending in a hostile server word.
+        app.sync_activity = "推送 300/1200 · pushing 300 of 1200 [/]=尾部"
+        app.refresh_screens()
+        await steady(pilot)
+        bar = app.screen.query_one("#statusbar", Static)
+        assert bar.region.height >= 2
+        shown = "".join(row.strip() for row in screen_rows(app))
+        assert "[/]=尾部" in shown
+        assert status_line(app).endswith("[/]=尾部")
+
+
+@pytest.mark.tui
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_an_open_month_has_no_empty_now_column(home: Path, lang: str) -> None:
+    """现 compares a closed month's 月报 with today's records; an open month has no 月报, so
+    the column (always empty there) and its legend are not shown."""
+    app = app_on(demo_profile(home), lang=lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await steady(pilot)
+        app.action_coverage()
+        await steady(pilot)
+        screen = app.screen
+        assert isinstance(screen, CoverageScreen)
+        table = screen.query_one("#report", DataTable)
+        headings = [str(column.label) for column in table.columns.values()]
+        assert app.t("report.now") not in headings
+        assert app.t("screen.late") in headings
+        assert not screen.query_one("#coverage-legend", Static).display
+        # Every column is on the screen: the widest row ends inside 80 columns.
+        assert table.virtual_size.width <= 80
