@@ -17,7 +17,7 @@ from db.queries import PersonRow
 from screens import format as fmt
 from screens.actions import open_contact_form
 from screens.base import CivScreen
-from screens.textual_compat import TextInput
+from screens.textual_compat import TextInput, add_rows_at_once
 
 #: Rows listed at most; the count says how many matched.
 ROSTER_LIMIT = 100
@@ -140,8 +140,7 @@ class RosterScreen(CivScreen[None]):
         if listed != self._listed:
             table = self.query_one("#people", DataTable)
             table.clear()
-            for r in self.shown:
-                table.add_row(*self._row_cells(r), key=r.id)
+            add_rows_at_once(table, ((r.id, self._row_cells(r)) for r in self.shown))
             self._listed = listed
         count = self.civ.t("roster.count", n=len(shown))
         if len(shown) > ROSTER_LIMIT:
