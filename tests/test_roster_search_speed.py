@@ -16,6 +16,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input
 from textual.widgets.data_table import DuplicateKey
 
+from civtui.domain import shown
 from civtui.domain.models import Person
 from screens.roster import RosterScreen
 from screens.textual_compat import add_rows_at_once
@@ -112,3 +113,14 @@ async def test_search_lists_the_same_people_and_a_reload_shows_a_new_name(home: 
         box.value = "新名"
         await pilot.pause()
         assert listed() == ["[red]新名"]
+
+
+def test_the_quick_check_finds_exactly_the_characters_a_terminal_obeys() -> None:
+    """`visible` asks one pattern whether a value needs anything drawn; every code point it
+    finds (and none it misses) is one `needs_showing` names."""
+    everything = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    found = {m.start() for m in shown._NEEDS_SHOWING.finditer(everything)}
+    named = {i for i, c in enumerate(everything) if shown.needs_showing(c)}
+    assert found == named
+    assert shown.visible("[/]\x1b[2J\u202e王=") == "[/]␛[2J\\u202e王="
+    assert shown.visible("[bold]王=") == "[bold]王="
