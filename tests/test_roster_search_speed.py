@@ -7,6 +7,7 @@ Each shortcut is checked against the plain way, with names that look like markup
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input
 from textual.widgets.data_table import DuplicateKey
 
-from civtui.domain import shown
+from civtui.domain import search, shown
 from civtui.domain.models import Person
 from screens.roster import RosterScreen
 from screens.textual_compat import add_rows_at_once
@@ -124,3 +125,13 @@ def test_the_quick_check_finds_exactly_the_characters_a_terminal_obeys() -> None
     assert found == named
     assert shown.visible("[/]\x1b[2J\u202e王=") == "[/]␛[2J\\u202e王="
     assert shown.visible("[bold]王=") == "[bold]王="
+
+
+def test_pinyin_is_loaded_in_a_thread_of_its_own_and_keys_are_unchanged() -> None:
+    started = search.warm()
+    if started is not None:
+        started.join(60)
+    assert "pypinyin" in sys.modules
+    assert search.warm() is None  # once per process
+    assert search.search_key("曾丰") == "曾丰|cengfeng|cf|zengfeng|zf"
+    assert search.search_key("曾[/]丰") == "曾[/]丰|ceng[/]feng|c[f|zeng[/]feng|z[f"
