@@ -295,7 +295,9 @@ class DashboardScreen(CivScreen[None]):
         """Start a visit (or a child check, for a child) for the highlighted person."""
         pid = self.data.work[0].person_id if first and self.data.work else self._highlighted()
         if pid is not None:
-            open_contact_form(self, pid, on_saved=self.load)
+            # Back on this screen after the save, on_screen_resume reads it again: loading it
+            # here too made every save from the dashboard wait for two loads.
+            open_contact_form(self, pid, on_saved=lambda: None)
 
     def action_open(self) -> None:
         pid = self._highlighted()

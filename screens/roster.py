@@ -181,4 +181,5 @@ class RosterScreen(CivScreen[None]):
     def action_visit(self) -> None:
         table = self.query_one("#people", DataTable)
         if self.shown and 0 <= table.cursor_row < len(self.shown):
-            open_contact_form(self, self.shown[table.cursor_row].id, on_saved=self.load)
+            # on_screen_resume reloads the roster once the form closes: not a second time here.
+            open_contact_form(self, self.shown[table.cursor_row].id, on_saved=lambda: None)

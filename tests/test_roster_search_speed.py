@@ -135,3 +135,30 @@ def test_pinyin_is_loaded_in_a_thread_of_its_own_and_keys_are_unchanged() -> Non
     assert search.warm() is None  # once per process
     assert search.search_key("曾丰") == "曾丰|cengfeng|cf|zengfeng|zf"
     assert search.search_key("曾[/]丰") == "曾[/]丰|ceng[/]feng|c[f|zeng[/]feng|z[f"
+
+
+async def test_a_save_from_the_dashboard_or_roster_reloads_the_screen_once(home: Path) -> None:
+    app = app_on(demo_profile(home))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await steady(pilot)
+        for screen in (app.screen, RosterScreen()):
+            if isinstance(screen, RosterScreen):
+                app.push_screen(screen)
+                await pilot.pause()
+                screen.query_one("#people", DataTable).focus()
+            loads: list[int] = []
+            real = screen.load  # type: ignore[attr-defined]
+
+            def counted(real: Any = real, loads: list[int] = loads) -> None:
+                loads.append(1)
+                real()
+
+            screen.load = counted  # type: ignore[attr-defined]
+            visits = len(app.store.changes())
+            await pilot.press("v")
+            await pilot.pause()
+            assert app.screen is not screen
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert app.screen is screen and len(app.store.changes()) > visits
+            assert len(loads) == 1
