@@ -19,6 +19,7 @@ from textual.widgets.data_table import DuplicateKey
 
 from civtui.domain import search, shown
 from civtui.domain.models import Person
+from screens.dashboard import DashboardScreen
 from screens.roster import RosterScreen
 from screens.textual_compat import add_rows_at_once
 from tests.tui_helpers import app_on, demo_profile, steady
@@ -141,19 +142,21 @@ async def test_a_save_from_the_dashboard_or_roster_reloads_the_screen_once(home:
     app = app_on(demo_profile(home))
     async with app.run_test(size=(120, 40)) as pilot:
         await steady(pilot)
-        for screen in (app.screen, RosterScreen()):
+        dashboard = app.screen
+        assert isinstance(dashboard, DashboardScreen)
+        for screen in (dashboard, RosterScreen()):
             if isinstance(screen, RosterScreen):
                 app.push_screen(screen)
                 await pilot.pause()
                 screen.query_one("#people", DataTable).focus()
             loads: list[int] = []
-            real = screen.load  # type: ignore[attr-defined]
+            real = screen.load
 
             def counted(real: Any = real, loads: list[int] = loads) -> None:
                 loads.append(1)
                 real()
 
-            screen.load = counted  # type: ignore[attr-defined]
+            screen.load = counted  # type: ignore[method-assign]
             visits = len(app.store.changes())
             await pilot.press("v")
             await pilot.pause()
