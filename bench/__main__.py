@@ -847,7 +847,7 @@ def person_waits(db_path: Path, plan: Plan) -> list[Figure]:
     # Its own module (bench/waits.py): it imports this one for the shared helpers.
     from bench.waits import waits
 
-    return waits(db_path, plan.repeats * 4)
+    return waits(db_path, plan.repeats * 4, 10_000 if plan is FULL else 500)
 
 
 def fresh_postgres(admin: str) -> str:

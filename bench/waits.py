@@ -99,6 +99,9 @@ class AppWaits:
         self.new_person: list[float] = []
         self.visit: list[float] = []
         self.open_person: list[float] = []
+        #: The same waits in CPU seconds of the app's thread: steadier than the wall clock
+        #: on a shared machine, and what this code costs (workers' threads not included).
+        self.cpu: dict[str, list[float]] = {"new_person": [], "visit": [], "open_person": []}
         self.export: float = float("nan")
         #: Saves the form refused (the bench's input is valid: this must stay 0).
         self.refused = 0
@@ -143,10 +146,11 @@ def _app_waits(env: dict[str, str], key: bytes | None, repeats: int, export: boo
                     first = app.store.db.execute("SELECT id FROM villages LIMIT 1").fetchone()
                     village.first(Select).value = first[0]
                 await pilot.pause()
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.thread_time()
                 await pilot.press("ctrl+s")
                 await pilot.pause()
                 out.new_person.append(time.perf_counter() - start)
+                out.cpu["new_person"].append(time.thread_time() - cpu)
                 if not isinstance(app.screen, DashboardScreen):  # refused: it must not be
                     out.refused += 1
                     app.pop_screen()
@@ -154,19 +158,21 @@ def _app_waits(env: dict[str, str], key: bytes | None, repeats: int, export: boo
                 # A visit to the first person on the work list: `v`, then ctrl+s.
                 await pilot.press("v")
                 await pilot.pause()
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.thread_time()
                 await pilot.press("ctrl+s")
                 await pilot.pause()
                 out.visit.append(time.perf_counter() - start)
+                out.cpu["visit"].append(time.thread_time() - cpu)
                 if not isinstance(app.screen, DashboardScreen):
                     out.refused += 1
                     app.pop_screen()
                     await pilot.pause()
                 # The person with 200 records: asked for, until the page is drawn.
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.thread_time()
                 app.push_screen(PersonScreen(person))
                 await pilot.pause()
                 out.open_person.append(time.perf_counter() - start)
+                out.cpu["open_person"].append(time.thread_time() - cpu)
                 app.pop_screen()
                 await pilot.pause()
             if export:
@@ -204,16 +210,16 @@ def app_waits(db_path: Path, repeats: int) -> list[Figure]:
     with copied(encrypted(db_path), bench_keyring.KEY) as env:
         secret = _app_waits(env, bench_keyring.KEY, repeats, export=False)
     figures = []
-    for name, values, target in (
-        ("save a new person", plain.new_person, SAVE_MS),
-        ("save a visit", plain.visit, SAVE_MS),
-        ("open a person (200 records)", plain.open_person, OPEN_MS),
+    for name, values, cpu, target in (
+        ("save a new person", plain.new_person, plain.cpu["new_person"], SAVE_MS),
+        ("save a visit", plain.visit, plain.cpu["visit"], SAVE_MS),
+        ("open a person (200 records)", plain.open_person, plain.cpu["open_person"], OPEN_MS),
     ):
         p95 = pct(values, 0.95) * 1000
         figures.append(
             Figure(
                 name,
-                _ms(values),
+                f"{_ms(values)} (CPU p50 {pct(cpu, 0.5) * 1000:.0f} ms)",
                 "key to frame (pilot)",
                 None,
                 f"p95 ≤ {target} ms",
@@ -296,8 +302,8 @@ def roster_file(folder: Path, villages: list[str], rows: int = IMPORT_ROWS) -> P
     return path
 
 
-def cli_waits(db_path: Path, repeats: int) -> list[Figure]:
-    """`civtui status`, `civtui report coverage`, and a 10,000-row import done twice."""
+def cli_waits(db_path: Path, repeats: int, rows: int = IMPORT_ROWS) -> list[Figure]:
+    """`civtui status`, `civtui report coverage`, and a `rows`-row import done twice."""
     figures = []
     with bench_home(db_path) as env:
         for label, args in (
@@ -327,7 +333,7 @@ def cli_waits(db_path: Path, repeats: int) -> list[Figure]:
         villages = [str(v) for (v,) in store.db.execute("SELECT name FROM villages")]
         before = store.db.execute("SELECT count(*) FROM persons").fetchone()[0]
         store.close()
-        roster = roster_file(Path(folder), villages)
+        roster = roster_file(Path(folder), villages, rows)
         first = _cli(env, "import", "persons", str(roster))
         again = _cli(env, "import", "persons", str(roster))
         store = open_store(
@@ -336,8 +342,8 @@ def cli_waits(db_path: Path, repeats: int) -> list[Figure]:
         added = store.db.execute("SELECT count(*) FROM persons").fetchone()[0] - before
         store.close()
     for label, (took, rss, done), good in (
-        (f"import {IMPORT_ROWS:,} roster rows (csv)", first, added == IMPORT_ROWS),
-        (f"re-import of the same {IMPORT_ROWS:,} rows", again, added == IMPORT_ROWS),
+        (f"import {rows:,} roster rows (csv)", first, added == rows),
+        (f"re-import of the same {rows:,} rows", again, added == rows),
     ):
         ok = done.returncode == 0 and good
         figures.append(
@@ -347,12 +353,14 @@ def cli_waits(db_path: Path, repeats: int) -> list[Figure]:
                 + ("" if done.returncode == 0 else f" (exit {done.returncode})"),
                 "command start to exit, progress bar shown",
                 None,
-                f"≤ {BULK_S:.0f} s",
-                ok and took <= BULK_S,
+                f"≤ {BULK_S * rows / IMPORT_ROWS:.1f} s",
+                ok and took <= BULK_S * rows / IMPORT_ROWS,
             )
         )
     return figures
 
 
-def waits(db_path: Path, repeats: int) -> list[Figure]:
-    return app_waits(db_path, repeats) + cli_waits(db_path, 1 if repeats < 5 else 3)
+def waits(db_path: Path, repeats: int, rows: int = IMPORT_ROWS) -> list[Figure]:
+    """Every wait above; `rows`: the imported roster's size (the tiny run imports fewer,
+    against the same target per row)."""
+    return app_waits(db_path, repeats) + cli_waits(db_path, 1 if repeats < 5 else 3, rows)
