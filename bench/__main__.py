@@ -724,7 +724,7 @@ def cpu() -> str:
     return f"{platform.processor() or platform.machine()} × {os.cpu_count()}"
 
 
-STEP_NAMES = ("start", "search", "save", "sync", "bundle", "2g", "load", "bombs")
+STEP_NAMES = ("start", "search", "save", "waits", "sync", "bundle", "2g", "load", "bombs")
 
 
 def main() -> int:
@@ -772,6 +772,11 @@ def main() -> int:
                 ),
             ),
             ("save", "save", lambda: figures.extend(saves(db_path, plan.saves))),
+            (
+                "waits",
+                "what a person waits on",
+                lambda: figures.extend(person_waits(db_path, plan)),
+            ),
             ("sync", "sync on 127.0.0.1", lambda: figures.extend(sync_local(plan, folder))),
             ("bundle", "sync on a USB stick", lambda: figures.extend(bundle_trip(plan, folder))),
             ("2g", "sync through a 2G link", lambda: figures.append(sync_slow(plan, folder))),
@@ -799,7 +804,13 @@ def main() -> int:
                     figures.append(server_load(plan, folder, url, label, workers))
 
                 steps.append(("load", f"server load, {label}", load))
-        if only & {"start", "search", "save", "bombs"}:  # the figures that read the big profile
+        if only & {
+            "start",
+            "search",
+            "save",
+            "waits",
+            "bombs",
+        }:  # the figures that read the big profile
             with console.status("building the profile…"):
                 bench_profile.build(db_path, size, TODAY)
         for name, label, step in steps:
@@ -830,6 +841,13 @@ def main() -> int:
     if not args.no_record and not args.only:  # a partial run is not a result
         record(figures, machine, args.tiny)
     return 0
+
+
+def person_waits(db_path: Path, plan: Plan) -> list[Figure]:
+    # Its own module (bench/waits.py): it imports this one for the shared helpers.
+    from bench.waits import waits
+
+    return waits(db_path, plan.repeats * 4, 10_000 if plan is FULL else 500)
 
 
 def fresh_postgres(admin: str) -> str:

@@ -485,7 +485,6 @@ class CivtuiApp(App[None]):
     def offer_drafts(self) -> None:
         """At start: offer back the newest input kept when the terminal last went away."""
         from db import drafts
-        from screens.drafts import DISCARD, RESUME, DraftModal, describe, reopen
 
         if self.guard.locked:
             self.set_timer(0.5, self.offer_drafts)
@@ -493,6 +492,9 @@ class CivtuiApp(App[None]):
         waiting = drafts.waiting(self.store)
         if not waiting:
             return
+        # The forms a draft reopens load only when there is one to offer.
+        from screens.drafts import DISCARD, RESUME, DraftModal, describe, reopen
+
         draft = waiting[0]
 
         def answered(answer: str | None) -> None:

@@ -22,7 +22,6 @@ from screens.base import CivScreen
 from screens.followups import describe, open_follow_up
 from screens.lock import backup_note
 from screens.messages import SyncStateChanged
-from sync import words
 
 #: Work-list rows laid out at most; the title gives the full count.
 WORKLIST_LIMIT = 200
@@ -262,15 +261,16 @@ class DashboardScreen(CivScreen[None]):
             ),
         ]
         # Offline, the last sync's summary would read as if it had just worked.
-        last_result = (
-            None
-            if civ.link == "offline"
-            else words.stored_summary(
-                store.get_meta(outbox.LAST_RESULT),
-                t,
-                legacy_en=store.get_meta(outbox.LAST_RESULT_EN),
+        stored = None if civ.link == "offline" else store.get_meta(outbox.LAST_RESULT)
+        last_result = None
+        if stored:
+            # Only a profile that has synced has a summary to say; the sync protocol's
+            # models it is read with were a tenth of the first frame for one that has not.
+            from sync import words
+
+            last_result = words.stored_summary(
+                stored, t, legacy_en=store.get_meta(outbox.LAST_RESULT_EN)
             )
-        )
         detail = civ.sync_activity or last_result
         if detail:
             parts.append(detail)
@@ -295,7 +295,9 @@ class DashboardScreen(CivScreen[None]):
         """Start a visit (or a child check, for a child) for the highlighted person."""
         pid = self.data.work[0].person_id if first and self.data.work else self._highlighted()
         if pid is not None:
-            open_contact_form(self, pid, on_saved=self.load)
+            # Back on this screen after the save, on_screen_resume reads it again: loading it
+            # here too made every save from the dashboard wait for two loads.
+            open_contact_form(self, pid, on_saved=lambda: None)
 
     def action_open(self) -> None:
         pid = self._highlighted()

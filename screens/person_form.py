@@ -7,6 +7,7 @@ from typing import Any
 
 from textual.widgets import Input, Select, SelectionList
 
+from civtui.domain import search
 from civtui.domain.choices import DERIVED_CATEGORIES, Category, PersonStatus
 from civtui.domain.errors import FieldError
 from civtui.domain.models import Person, Record
@@ -139,6 +140,8 @@ class PersonForm(ModelForm):
     # Textual calls each class's handler in turn: ModelForm's run as well as these.
     def on_mount(self) -> None:
         self._show_effective()
+        # The search key made on save needs pypinyin: loaded while the form is filled in.
+        search.warm()
 
     def on_select_changed(self, event: Select.Changed) -> None:
         self._show_effective()

@@ -26,6 +26,17 @@ FIGURES = [
     "search, encrypted",
     "dashboard, encrypted",
     "save, encrypted",
+    # Every wait a person sees (issue 27).
+    "save a new person",
+    "save a visit",
+    "open a person (200 records)",
+    "saves refused",
+    "save a visit, encrypted",
+    "ledger export in the app",
+    "civtui status",
+    "civtui report coverage",
+    "import 500 roster rows",
+    "re-import of the same 500 rows",
 ]
 
 

@@ -11,11 +11,20 @@ obeying them. Stored data is never changed: this is only what is shown.
 
 from __future__ import annotations
 
+import re
+
 #: Bidirectional embeddings, overrides and isolates (U+202A–202E, U+2066–2069), the marks
 #: that can reorder a line without being seen, and the line and paragraph separators some
 #: terminals break a line at.
 _INVISIBLE = frozenset(
     [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C, 0x2028, 0x2029]
+)
+
+
+#: The same characters as `needs_showing`, as one pattern: a name is asked about as a whole
+#: (a roster keystroke asks for hundreds), and a search in C is ~20× the per-character loop.
+_NEEDS_SHOWING = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u2028\u2029]"
 )
 
 
@@ -50,7 +59,7 @@ def visible(value: object, *, lines: bool = False) -> str:
     text = value if isinstance(value, str) else str(value)
     if lines:
         text = text.replace("\r\n", "\n")
-    if not any(needs_showing(c) for c in text):
+    if not _NEEDS_SHOWING.search(text):
         return text
     kept = "\n\t" if lines else ""
     return "".join(_shown(c) if needs_showing(c) and c not in kept else c for c in text)
@@ -60,7 +69,7 @@ def in_place(value: str) -> str:
     """`value` with each character `visible` would draw replaced by a single stand-in (a
     Control Picture, or U+FFFD for the rest), so every other character keeps its position:
     for an input whose cursor moves over the value it is editing."""
-    if not any(needs_showing(c) for c in value):
+    if not _NEEDS_SHOWING.search(value):
         return value
     return "".join(
         (chr(0x2400 + ord(c)) if ord(c) < 0x20 else "\ufffd") if needs_showing(c) else c

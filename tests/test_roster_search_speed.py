@@ -1,0 +1,167 @@
+"""The roster's keystroke path made cheap (issue 27) still lists what it listed before.
+
+A keystroke now reuses each person's cells until the next load, leaves the table alone
+when the same people are listed, and fills the table in one change (`add_rows_at_once`).
+Each shortcut is checked against the plain way, with names that look like markup.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable, Input
+from textual.widgets.data_table import DuplicateKey
+
+from civtui.domain import search, shown
+from civtui.domain.models import Person
+from screens.dashboard import DashboardScreen
+from screens.roster import RosterScreen
+from screens.textual_compat import add_rows_at_once
+from tests.tui_helpers import app_on, demo_profile, steady
+
+pytestmark = pytest.mark.tui
+
+HOSTILE = ["[/]", "[bold]王=", "李\\[x]", "\x1b[2J张"]
+
+
+class Tables(App[None]):
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="one", cursor_type="row")
+        yield DataTable(id="bulk", cursor_type="row")
+
+
+def _state(table: DataTable[Any]) -> tuple[object, ...]:
+    rows = [(key.value, row.height, row.auto_height, row.label) for key, row in table.rows.items()]
+    data = [
+        (key.value, [(c.value, repr(v)) for c, v in cells.items()])
+        for key, cells in table._data.items()
+    ]
+    locations = [table._row_locations.get(key) for key in table.rows]
+    return rows, data, locations, table.cursor_coordinate, table.row_count
+
+
+async def test_rows_added_at_once_leave_the_table_add_row_leaves() -> None:
+    app = Tables()
+    rows = [(f"id{i}", (Text(name), i, Text(f"村{i}"))) for i, name in enumerate(HOSTILE * 3)]
+    async with app.run_test(size=(80, 30)) as pilot:
+        one, bulk = app.query_one("#one", DataTable), app.query_one("#bulk", DataTable)
+        for table in (one, bulk):
+            table.add_columns("name", "age", "village")
+        for key, cells in rows:
+            one.add_row(*cells, key=key)
+        add_rows_at_once(bulk, rows)
+        await pilot.pause()
+        assert _state(one) == _state(bulk)
+        # Drawn the same: the hostile names as their characters.
+        assert [one.get_row_at(i) for i in range(len(rows))] == [
+            bulk.get_row_at(i) for i in range(len(rows))
+        ]
+        lines = [strip.text for strip in bulk.render_lines(bulk.region.reset_offset)]
+        assert any("[/]" in line for line in lines)
+        # Added to a table that has rows, and refused for a key it holds, as add_row does.
+        add_rows_at_once(bulk, [("more", (Text("x"),))])
+        assert bulk.get_row("more")[0] == Text("x") and bulk.row_count == len(rows) + 1
+        with pytest.raises(DuplicateKey):
+            add_rows_at_once(bulk, [("id0", (Text("again"),))])
+        with pytest.raises(ValueError):
+            add_rows_at_once(bulk, [("wide", (1, 2, 3, 4))])
+
+
+async def test_search_lists_the_same_people_and_a_reload_shows_a_new_name(home: Path) -> None:
+    profile = demo_profile(home)
+    app = app_on(profile)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await steady(pilot)
+        people = app.store.all(Person, order_by="name")
+        for person, name in zip(people, HOSTILE, strict=False):
+            app.store.save(person.model_copy(update={"name": name}))
+        app.push_screen(RosterScreen())
+        await pilot.pause()
+        roster = app.screen
+        assert isinstance(roster, RosterScreen)
+        box = roster.query_one("#search", Input)
+        table = roster.query_one("#people", DataTable)
+
+        def listed() -> list[str]:
+            return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+        for query, expected in (("[/", "[/]"), ("[bold]王=", "[bold]王="), ("\\[x", "李\\[x]")):
+            box.value = query
+            await pilot.pause()
+            assert listed() == [expected]
+            assert [r.name for r in roster.shown] == [expected]
+        # The same people listed again: the table keeps its rows, the very same cells.
+        box.value = "李\\"
+        await pilot.pause()
+        before = table.get_row_at(0)
+        box.value = "李\\["
+        await pilot.pause()
+        assert listed() == ["李\\[x]"] and table.get_row_at(0)[0] is before[0]
+        # Everyone again, in the order of the plain listing.
+        box.value = ""
+        await pilot.pause()
+        assert [r.id for r in roster.shown] == [r.id for r in roster.rows[: len(roster.shown)]]
+        assert listed() == [r.name.replace("\x1b", "␛") for r in roster.shown]
+        # A renamed person is shown by the new name after the next load (e.g. back from a save).
+        renamed = app.store.get(Person, people[2].id)
+        assert renamed is not None
+        app.store.save(renamed.model_copy(update={"name": "[red]新名"}))
+        roster.load()
+        box.value = "新名"
+        await pilot.pause()
+        assert listed() == ["[red]新名"]
+
+
+def test_the_quick_check_finds_exactly_the_characters_a_terminal_obeys() -> None:
+    """`visible` asks one pattern whether a value needs anything drawn; every code point it
+    finds (and none it misses) is one `needs_showing` names."""
+    everything = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    found = {m.start() for m in shown._NEEDS_SHOWING.finditer(everything)}
+    named = {i for i, c in enumerate(everything) if shown.needs_showing(c)}
+    assert found == named
+    assert shown.visible("[/]\x1b[2J\u202e王=") == "[/]␛[2J\\u202e王="
+    assert shown.visible("[bold]王=") == "[bold]王="
+
+
+def test_pinyin_is_loaded_in_a_thread_of_its_own_and_keys_are_unchanged() -> None:
+    started = search.warm()
+    if started is not None:
+        started.join(60)
+    assert "pypinyin" in sys.modules
+    assert search.warm() is None  # once per process
+    assert search.search_key("曾丰") == "曾丰|cengfeng|cf|zengfeng|zf"
+    assert search.search_key("曾[/]丰") == "曾[/]丰|ceng[/]feng|c[f|zeng[/]feng|z[f"
+
+
+async def test_a_save_from_the_dashboard_or_roster_reloads_the_screen_once(home: Path) -> None:
+    app = app_on(demo_profile(home))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await steady(pilot)
+        dashboard = app.screen
+        assert isinstance(dashboard, DashboardScreen)
+        for screen in (dashboard, RosterScreen()):
+            if isinstance(screen, RosterScreen):
+                app.push_screen(screen)
+                await pilot.pause()
+                screen.query_one("#people", DataTable).focus()
+            loads: list[int] = []
+            real = screen.load
+
+            def counted(real: Any = real, loads: list[int] = loads) -> None:
+                loads.append(1)
+                real()
+
+            screen.load = counted  # type: ignore[method-assign]
+            visits = len(app.store.changes())
+            await pilot.press("v")
+            await pilot.pause()
+            assert app.screen is not screen
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert app.screen is screen and len(app.store.changes()) > visits
+            assert len(loads) == 1
