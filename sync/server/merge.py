@@ -23,8 +23,8 @@ from pydantic_core import from_json, to_json
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 
 from civtui.domain.clock import CHINA_TZ
+from civtui.domain.hlc import MAX_COUNTER, Stamp, tick
 from civtui.domain.models import RECORD_TYPES, SYNCED_TYPES, Record, Synced, sync_spec
-from db.hlc import MAX_COUNTER, Stamp, tick
 from sync import protocol
 from sync.protocol import (
     Change,
