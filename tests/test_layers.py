@@ -29,7 +29,7 @@ def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
 def test_the_contract_holds() -> None:
     result = lint_imports(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 kept, 0 broken" in result.stdout
+    assert "3 kept, 0 broken" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -41,6 +41,9 @@ def test_the_contract_holds() -> None:
         ("sync/server/back_edge.py", "import screens.dashboard\n", "Layers"),
         # The domain loading the UI toolkit.
         ("civtui/domain/back_edge.py", "import textual.widgets\n", "never load the UI toolkit"),
+        # The server loading the laptop's store, directly or through the wire's models.
+        ("sync/server/back_edge.py", "import db.outbox\n", "never load the laptop's store"),
+        ("sync/server/back_edge.py", "import sync.client\n", "never load the laptop's store"),
     ],
 )
 def test_a_back_edge_breaks_the_contract(
@@ -63,3 +66,13 @@ def test_cli_does_not_load_textual_for_plain_commands() -> None:
     code = "import sys, civtui.cli; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_server_does_not_load_the_laptops_store() -> None:
+    """The server's modules and the wire's models run where no profile (nor SQLCipher) is."""
+    code = (
+        "import sys, sync.server.app, sync.server.bundle, sync.server.cli, sync.server.township;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('db', 'sqlcipher3')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
