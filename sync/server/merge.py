@@ -920,17 +920,21 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
                     device_id=request.device_id, token_id=who.token_id, last_seq=0
                 )
             )
+        # Asked only when the push repeats changes: a round trip under the version lock.
+        repeated = [c.seq for c in request.changes if c.seq <= last_seq]
         earlier = {
             r.seq: r
-            for r in conn.execute(
-                select(change_results).where(
-                    and_(
-                        change_results.c.device_id == request.device_id,
-                        change_results.c.seq.in_(
-                            [c.seq for c in request.changes if c.seq <= last_seq]
-                        ),
+            for r in (
+                conn.execute(
+                    select(change_results).where(
+                        and_(
+                            change_results.c.device_id == request.device_id,
+                            change_results.c.seq.in_(repeated),
+                        )
                     )
                 )
+                if repeated
+                else ()
             )
         }
         work = _WorkingSet(conn)
