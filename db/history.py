@@ -56,7 +56,7 @@ class Step:
 
 
 def _when(stamp: str) -> dt.datetime:
-    """The wall-clock time in a hybrid-logical-clock stamp (see `db.hlc`), in China time."""
+    """The wall-clock time in a hybrid-logical-clock stamp (see `civtui.domain.hlc`), in China time."""
     # Only the wall-clock part is read: a stamp on the wire may leave its device out.
     wall_ms = int(stamp.split("-", 1)[0])
     return dt.datetime.fromtimestamp(wall_ms / 1000, CHINA_TZ)

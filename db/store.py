@@ -20,10 +20,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict
 from sqlite_utils import Database
 
+from civtui.domain import hlc
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
 from civtui.domain.models import ContactRecord, Person, PersonEvent, Record
 from civtui.domain.search import search_key
-from db import hlc
 from db.connection import SYNCHRONOUS, DatabaseError, chunked, connect
 from db.migrations import migrate, pending
 

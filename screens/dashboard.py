@@ -14,8 +14,7 @@ from textual.widgets.data_table import ColumnKey
 
 from civtui.domain.choices import Category, NeedStatus
 from civtui.i18n import Translator
-from db import outbox, queries
-from db.followups import FollowUp, follow_up_head
+from civtui.services import reads
 from screens import format as fmt
 from screens.actions import open_contact_form
 from screens.base import CivScreen
@@ -89,7 +88,7 @@ class DashboardScreen(CivScreen[None]):
 
     _shown = False
     #: The 待跟进 list as shown, row for row, and how many items are open in all.
-    follow_ups: list[FollowUp] = []
+    follow_ups: list[reads.FollowUp] = []
     follow_up_count = 0
 
     def on_mount(self) -> None:
@@ -121,7 +120,7 @@ class DashboardScreen(CivScreen[None]):
         """Read this month's figures again (after a save, a sync, a day change)."""
         civ = self.civ
         t, lang = civ.t, civ.lang
-        data = queries.dashboard(civ.store, civ.today, WORKLIST_LIMIT)
+        data = reads.dashboard(civ.store, civ.today, WORKLIST_LIMIT)
         self.data = data
         month = data.month
         self.sub_title = t("status.month", year=month.year, month=month.month)
@@ -223,8 +222,8 @@ class DashboardScreen(CivScreen[None]):
         t, lang, today = self.civ.t, self.civ.lang, self.civ.today
         # The head of it only (a 50,000-person profile has tens of thousands of open items):
         # the 待跟进 screen (`f`) is where the list is worked through.
-        rules = queries.rules(self.civ.store)
-        self.follow_ups, self.follow_up_count = follow_up_head(
+        rules = reads.rules(self.civ.store)
+        self.follow_ups, self.follow_up_count = reads.follow_up_head(
             self.civ.store,
             today,
             FOLLOW_UP_PANEL,
@@ -251,7 +250,7 @@ class DashboardScreen(CivScreen[None]):
     def refresh_status(self) -> None:
         civ = self.civ
         t, store = civ.t, civ.store
-        last = queries.last_sync(store)
+        last = reads.last_sync(store)
         parts = [
             t(f"status.{civ.link}"),
             t("status.pending", n=store.pending_count()),
@@ -261,7 +260,7 @@ class DashboardScreen(CivScreen[None]):
             ),
         ]
         # Offline, the last sync's summary would read as if it had just worked.
-        stored = None if civ.link == "offline" else store.get_meta(outbox.LAST_RESULT)
+        stored = None if civ.link == "offline" else store.get_meta(reads.LAST_RESULT)
         last_result = None
         if stored:
             # Only a profile that has synced has a summary to say; the sync protocol's
@@ -269,7 +268,7 @@ class DashboardScreen(CivScreen[None]):
             from sync import words
 
             last_result = words.stored_summary(
-                stored, t, legacy_en=store.get_meta(outbox.LAST_RESULT_EN)
+                stored, t, legacy_en=store.get_meta(reads.LAST_RESULT_EN)
             )
         detail = civ.sync_activity or last_result
         if detail:
@@ -312,7 +311,7 @@ class DashboardScreen(CivScreen[None]):
         elif event.data_table.id == "followups":
             self.open_follow_up()
 
-    def _follow_up(self) -> FollowUp | None:
+    def _follow_up(self) -> reads.FollowUp | None:
         table = self.query_one("#followups", DataTable)
         if not self.follow_ups or not 0 <= table.cursor_row < len(self.follow_ups):
             return None

@@ -12,8 +12,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from civtui.domain import search
 from civtui.domain.choices import Category, PersonStatus, Sex
-from db import queries
-from db.queries import PersonRow
+from civtui.services import reads
 from screens import format as fmt
 from screens.actions import open_contact_form
 from screens.base import CivScreen
@@ -35,8 +34,8 @@ class RosterScreen(CivScreen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list[PersonRow] = []
-        self.shown: list[PersonRow] = []
+        self.rows: list[reads.PersonRow] = []
+        self.shown: list[reads.PersonRow] = []
         #: Each listed person's cells, made once per `load`: a keystroke lists up to
         #: ROSTER_LIMIT rows again, and making their text was a third of its time.
         self._cells: dict[str, tuple[Text | int, ...]] = {}
@@ -57,7 +56,7 @@ class RosterScreen(CivScreen[None]):
             yield Select(
                 [
                     (fmt.text(name), code)
-                    for code, name in queries.village_names(self.civ.store).items()
+                    for code, name in reads.village_names(self.civ.store).items()
                 ],
                 prompt=t("roster.all_villages"),
                 id="filter-village",
@@ -91,14 +90,14 @@ class RosterScreen(CivScreen[None]):
         self.load()
 
     def load(self) -> None:
-        self.rows = queries.person_rows(self.civ.store, self.civ.today)
-        self.villages = queries.village_names(self.civ.store)
+        self.rows = reads.person_rows(self.civ.store, self.civ.today)
+        self.villages = reads.village_names(self.civ.store)
         self._filters: tuple[Any, ...] | None = None
         self._cells = {}
         self._listed = []
         self.apply_filters()
 
-    def _row_cells(self, r: PersonRow) -> tuple[Text | int, ...]:
+    def _row_cells(self, r: reads.PersonRow) -> tuple[Text | int, ...]:
         cells = self._cells.get(r.id)
         if cells is None:
             lang = self.civ.lang

@@ -24,12 +24,11 @@ from pydantic import BaseModel, ValidationError
 from civtui import __version__
 from db import Store, outbox, queries
 from db.connection import OperationalError
-from sync import protocol
+from sync import protocol, stored
 from sync.protocol import (
     Change,
     Code,
     Health,
-    HeldConflict,
     Me,
     PullRequest,
     PullResponse,
@@ -393,7 +392,7 @@ def push_request(
         resolved=resolved or [],
         acked_through=acked_through,
         clock_ms=clock_ms,
-        conflicts=[HeldConflict.model_validate(c.model_dump()) for c in conflicts or []],
+        conflicts=[stored.held_conflict(c) for c in conflicts or []],
     )
 
 
@@ -605,7 +604,8 @@ def apply_pull_page(
     pull and a reply bundle (`sync.bundle`) both come here. Records of a village not in
     `villages` are refused and counted, records of an unknown kind set aside."""
     before = outbox.conflicts_by_id(store, [c.id for c in page.conflicts])
-    outcome = outbox.apply_page(store, page.records, page.conflicts, page.cursor, villages)
+    records, conflicts = stored.page(page.records, page.conflicts)
+    outcome = outbox.apply_page(store, records, conflicts, page.cursor, villages)
     _add(report.elsewhere, outcome.elsewhere)
     _add(report.set_aside, outcome.set_aside)
     _note_conflicts(store, report, page.conflicts, before)

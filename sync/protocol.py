@@ -1,6 +1,8 @@
 """The sync protocol, shared by the client and the server: paths, limits and message models.
 
-Bodies travel as gzip-compressed JSON (`Content-Encoding: gzip`) both ways.
+Bodies travel as gzip-compressed JSON (`Content-Encoding: gzip`) both ways. The models here
+are the wire's own: the server never loads the laptop's store, so the client converts them
+to and from the store's types (`sync.stored`).
 """
 
 from __future__ import annotations
@@ -21,8 +23,6 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from civtui.domain.models import SYNCED_TYPES
-from db.outbox import PulledConflict
-from db.store import Remote
 
 API = "/v1"
 PATH_HEALTH = f"{API}/health"
@@ -276,7 +276,7 @@ class Change(Message):
     )
 
 
-class HeldConflict(PulledConflict, Message):
+class HeldConflict(Message):
     """A conflict as a laptop holds it, sent back to a server that may have lost it (restored
     from a backup): with each resolution, and with the first push after the laptop finds
     the server restored (`merge._take_back`)."""
@@ -285,9 +285,12 @@ class HeldConflict(PulledConflict, Message):
     table: str = Field(max_length=40)
     record_id: str = Field(max_length=64)
     field: str = Field(max_length=64)
+    kept_value: Any
+    lost_value: Any
     kept_device: str = Field(max_length=64)
     lost_device: str = Field(max_length=64)
     lost_hlc: str = Field(max_length=100)
+    resolved: bool = False
 
 
 class PushRequest(Message):
@@ -384,17 +387,34 @@ class PullRequest(Message):
     device_id: str | None = Field(default=None, pattern=f"^{DEVICE_PATTERN}$")
 
 
-class PulledRecord(Remote, Message):
-    """The server's current state of one record: what the laptop's store writes (db.Remote)."""
+class PulledRecord(Message):
+    """The server's current state of one record, as a pull or a reply bundle carries it."""
 
+    table: str
+    record_id: str
+    fields: dict[str, Any]
+    deleted: bool
+    hlc: str
+    device_id: str
     version: int
 
 
-class Conflict(PulledConflict, Message):
-    """A field two devices set concurrently: the value kept, and the one that lost
-    (db.outbox.PulledConflict), and the server version that made it, or, once a laptop
-    resolved it (`resolved`), the version of that resolution."""
+class Conflict(Message):
+    """A field two devices set concurrently: the value kept, and the one that lost, and the
+    server version that made it, or, once a laptop resolved it (`resolved`), the version of
+    that resolution."""
 
+    id: int
+    table: str
+    record_id: str
+    field: str
+    kept_value: Any
+    lost_value: Any
+    kept_device: str
+    lost_device: str
+    lost_hlc: str
+    #: A laptop resolved it: every laptop closes it.
+    resolved: bool = False
     version: int
 
 

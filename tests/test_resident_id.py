@@ -10,10 +10,10 @@ from pydantic import ValidationError
 
 from civtui.domain import resident_id
 from civtui.domain.choices import PersonStatus
+from civtui.domain.hlc import Stamp
 from civtui.domain.models import Person
 from civtui.domain.resident_id import ResidentIdError, check_char, parse
 from civtui.i18n import STRINGS, Said
-from db.hlc import Stamp
 from sync.protocol import Change, Code, compact_json
 from sync.server import merge
 from tests.conftest import CTX, TODAY, VILLAGE, make_person, synthetic_id

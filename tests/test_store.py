@@ -9,12 +9,12 @@ from typing import Any, cast
 import pytest
 from sqlite_utils import Database
 
+from civtui.domain import hlc as hlc_mod
 from civtui.domain.choices import NeedStatus, NeedType
 from civtui.domain.clock import CHINA_TZ, Clock
 from civtui.domain.models import ElderNeed, Person, Village, Visit
 from civtui.services.keys import open_store
 from db import Store, connection, queries
-from db import hlc as hlc_mod
 from db.migrations import migrations
 from db.store import RecordDeletedError, Remote
 from tests.conftest import CTX, TODAY, make_person

@@ -21,7 +21,7 @@ from civtui.services.keys import open_store
 from civtui.services.profile import Profile, create_profile
 from db import outbox
 from sync import client as client_module
-from sync import protocol
+from sync import protocol, stored
 from sync.client import SyncError
 from sync.protocol import Code, Reason
 from tests.conftest import CTX, TODAY, VILLAGE, make_person
@@ -116,7 +116,7 @@ def test_pull_never_overwrites_unsent_field(server: Server, home: Path) -> None:
     page = client_module.Connection(server.base, a.token).call(
         "POST", protocol.PATH_PULL, protocol.PullRequest(cursor=0), protocol.PullResponse
     )
-    outbox.apply_page(a.store, page.records, [], page.cursor)
+    outbox.apply_page(a.store, [stored.remote(r) for r in page.records], [], page.cursor)
     mine = a.store.get(Person, person.id)
     assert mine is not None
     assert mine.phone == "13905801111"  # the unsent field stayed

@@ -22,7 +22,7 @@ import pytest
 from civtui.domain.models import Household, Person, Record, Village, Visit
 from civtui.i18n import Translator
 from db import Store, outbox
-from sync import client, protocol, words
+from sync import client, protocol, stored, words
 from sync.protocol import (
     ChangeResult,
     Code,
@@ -285,9 +285,9 @@ def test_a_held_record_whose_parent_turns_out_elsewhere_is_refused_with_it(
     """apply_page on its own, as a bundle from a USB stick uses it: a body, no network."""
     theirs = make_person(name="外村人", seq=103, village_code=OTHER_VILLAGE)
     visit = visit_of(theirs)
-    first = outbox.apply_page(store, [pulled(visit, 1)], [], 1, {VILLAGE})
+    first = outbox.apply_page(store, [stored.remote(pulled(visit, 1))], [], 1, {VILLAGE})
     assert first.elsewhere == {} and outbox.held_count(store) == 1  # its village unknown yet
-    second = outbox.apply_page(store, [pulled(theirs, 2)], [], 2, {VILLAGE})
+    second = outbox.apply_page(store, [stored.remote(pulled(theirs, 2))], [], 2, {VILLAGE})
     assert second.elsewhere == {OTHER_VILLAGE: 2}
     assert outbox.held_count(store) == 0 and store.all(Visit) == []
     assert outbox.cursor(store) == 2

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from civtui.domain.clock import CHINA_TZ, Clock
+from civtui.domain.hlc import Stamp
 from civtui.domain.models import Person, Visit
-from db.hlc import Stamp
 from sync.protocol import Code, Reason
 from tests.conftest import CTX, make_person
 from tests.sync_harness import Server, device, server

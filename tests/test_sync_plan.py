@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from db.hlc import Stamp
+from civtui.domain.hlc import Stamp
 from sync.protocol import Change, Code, compact_json
 from sync.server import merge
 from tests.conftest import VILLAGE, make_person

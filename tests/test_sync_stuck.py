@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, update
 
 from civtui.domain.models import Household, Person, Village, Visit
 from db import outbox
-from sync import client
+from sync import client, stored
 from sync.protocol import Code, PullRequest, PullResponse, Reason
 from sync.server import merge, storage
 from tests.conftest import CTX, TODAY, VILLAGE, make_person
@@ -72,7 +72,7 @@ def test_a_child_waits_for_its_parent_across_pulls(server: Server, home: Path) -
     finally:
         conn.close()
     assert [r.table for r in page.records][-1] == "visits" and page.has_more
-    outbox.apply_page(b.store, page.records, page.conflicts, page.cursor)
+    outbox.apply_page(b.store, *stored.page(page.records, page.conflicts), page.cursor)
     assert [r.record_id for r in outbox.held_records(b.store)] == [visit.id]
     assert b.store.get(Visit, visit.id) is None
     assert b.sync().held == 0

@@ -2,7 +2,7 @@
 
 The rules are the laptops' (civtui.services.reports, civtui.excel): the server's records for
 the township are pulled into a temporary profile database as a laptop covering every village
-would hold them (sync.server.township), and the laptop's own reports and ledgers run on it.
+would hold them (sync.township), and the laptop's own reports and ledgers run on it.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ def township_store(
 ) -> Iterator[Store]:
     """A temporary store holding the server's records of `township` (every village if None),
     or of its one village `village`."""
+    from sync import township as pulled
     from sync.server import township as on_server
     from sync.server.cli import _engine
 
@@ -62,7 +63,7 @@ def township_store(
     with tempfile.TemporaryDirectory(prefix="civtui-township-") as folder:
         store = open_store(Path(folder) / "township.db", obj.clock)
         try:
-            on_server.load(engine, store, chosen)
+            pulled.load(engine, store, chosen)
             yield store
         finally:
             store.close()

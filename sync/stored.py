@@ -1,0 +1,67 @@
+"""Between the wire and the store: the protocol's models as the laptop's store takes them.
+
+The protocol's models (`sync.protocol`) are the wire's own, so the server needs nothing of
+the laptop's store; the laptop's side converts here, in one place. Pulled models were
+validated when the page was read: they are copied field by field, not validated again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from db.outbox import PulledConflict
+from db.store import Remote
+from sync.protocol import Conflict, HeldConflict, PulledRecord
+
+
+def remote(record: PulledRecord) -> Remote:
+    """A pulled record as the store writes it."""
+    return Remote.model_construct(
+        table=record.table,
+        record_id=record.record_id,
+        fields=record.fields,
+        deleted=record.deleted,
+        hlc=record.hlc,
+        device_id=record.device_id,
+        version=record.version,
+    )
+
+
+def pulled_conflict(conflict: Conflict) -> PulledConflict:
+    """A pulled conflict as the store keeps it (the version that made it is not kept)."""
+    return PulledConflict.model_construct(
+        id=conflict.id,
+        table=conflict.table,
+        record_id=conflict.record_id,
+        field=conflict.field,
+        kept_value=conflict.kept_value,
+        lost_value=conflict.lost_value,
+        kept_device=conflict.kept_device,
+        lost_device=conflict.lost_device,
+        lost_hlc=conflict.lost_hlc,
+        resolved=conflict.resolved,
+    )
+
+
+def held_conflict(conflict: PulledConflict) -> HeldConflict:
+    """A conflict this laptop holds, as a push sends it back: validated, since the store's
+    values go to a server that checks the wire's limits."""
+    return HeldConflict(
+        id=conflict.id,
+        table=conflict.table,
+        record_id=conflict.record_id,
+        field=conflict.field,
+        kept_value=conflict.kept_value,
+        lost_value=conflict.lost_value,
+        kept_device=conflict.kept_device,
+        lost_device=conflict.lost_device,
+        lost_hlc=conflict.lost_hlc,
+        resolved=conflict.resolved,
+    )
+
+
+def page(
+    records: Sequence[PulledRecord], conflicts: Sequence[Conflict]
+) -> tuple[list[Remote], list[PulledConflict]]:
+    """A pulled page's records and conflicts as `db.outbox.apply_page` takes them."""
+    return [remote(r) for r in records], [pulled_conflict(c) for c in conflicts]
