@@ -5,6 +5,7 @@
     python3 scripts/dev.py test   # install with dev tools, then ruff, mypy and pytest
     python3 scripts/dev.py test --fast   # ruff and the fast tier: under a minute, per commit
     python3 scripts/dev.py bench  # the full benchmark suite (add --tiny for the quick one)
+    python3 scripts/dev.py guard  # the ratios CI holds start-up and saves to (bench/guard.py)
     python3 scripts/dev.py build-laptop  # the laptop app without Python: dist/laptop/civtui/
 
 Needs only Python >= 3.11 and the package index; everything else is installed
@@ -256,6 +257,12 @@ def bench() -> int:
             stop()
 
 
+def guard() -> int:
+    """The bench guard (bench/guard.py): fails naming each ratio over its ceiling."""
+    install("dev,server")
+    return sh(BIN / "python", "-m", "bench.guard", *sys.argv[2:], check=False)
+
+
 def build_laptop() -> int:
     """The one-folder laptop build (scripts/build_laptop.py; PyInstaller is in the dev extra)."""
     install("dev")
@@ -379,6 +386,7 @@ def main() -> int:
         "demo": demo,
         "test": test,
         "bench": bench,
+        "guard": guard,
         "with-keyring": with_keyring,
         "build-laptop": build_laptop,
     }
