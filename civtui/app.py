@@ -157,13 +157,6 @@ class CivtuiApp(App[None]):
         return self.t.lang
 
     def on_mount(self) -> None:
-        # SCRATCH (reverted next): start-up made 1.5x heavier, to see bench/guard.py fail:
-        # half the 1.0 s of CPU civtui takes to its first frame on the tiny profile, again.
-        import time
-
-        spin_until = time.process_time() + 0.5
-        while time.process_time() < spin_until:
-            pass
         from civtui.guard import Guard
 
         try:
