@@ -5,6 +5,7 @@
     python3 scripts/dev.py test   # install with dev tools, then ruff, mypy and pytest
     python3 scripts/dev.py test --fast   # ruff and the fast tier: under a minute, per commit
     python3 scripts/dev.py bench  # the full benchmark suite (add --tiny for the quick one)
+    python3 scripts/dev.py guard  # the ratios CI holds start-up and saves to (bench/guard.py)
     python3 scripts/dev.py build-laptop  # the laptop app without Python: dist/laptop/civtui/
 
 Needs only Python >= 3.11 and the package index; everything else is installed
@@ -138,6 +139,12 @@ def demo() -> int:
 
 #: The fast tier: what needs no pilot, no server process, no PostgreSQL and no long run.
 FAST_TIER = "not (tui or server or slow)"
+#: How pytest spreads the tests over the cores. Not `loadfile`: a whole file per worker left
+#: one worker idle for minutes at the end while the other ran a long file. Test by test
+#: instead, in collection order (tests/conftest.py puts the longest first), except that a
+#: file with a fixture built once per module stays on one worker (tests/conftest.py groups
+#: it), so a build is not made twice.
+PYTEST_XDIST = ["-n", "auto", "--dist", "loadgroup", "--no-loadscope-reorder"]
 
 
 def test_fast() -> int:
@@ -149,7 +156,7 @@ def test_fast() -> int:
     # Generated tests (the state machine, the coverage oracle) draw fewer examples here.
     env = {**os.environ, "CIVTUI_TEST_FAST": "1"}
     env.pop("CIVTUI_TEST_POSTGRES_URL", None)
-    cmd = [str(python), "-m", "pytest", "-n", "auto", "--dist", "loadfile", "-m", FAST_TIER]
+    cmd = [str(python), "-m", "pytest", *PYTEST_XDIST, "-m", FAST_TIER]
     print("+", " ".join(cmd), flush=True)
     return subprocess.run(cmd, cwd=ROOT, env=env, check=False).returncode
 
@@ -174,7 +181,7 @@ def test() -> int:
             raise SystemExit(f"PostgreSQL is needed for the sync tests in CI: {exc}") from None
         print(f"! PostgreSQL not available ({exc}); sync tests run on SQLite only", flush=True)
     try:
-        cmd = [str(python), "-m", "pytest", "-n", "auto", "--dist", "loadfile"]
+        cmd = [str(python), "-m", "pytest", *PYTEST_XDIST]
         if ensure_keyring():
             # The profile-key tests need a real Secret Service: a private D-Bus session
             # with a throwaway gnome-keyring, never the developer's own.
@@ -248,6 +255,12 @@ def bench() -> int:
     finally:
         if stop:
             stop()
+
+
+def guard() -> int:
+    """The bench guard (bench/guard.py): fails naming each ratio over its ceiling."""
+    install("dev,server")
+    return sh(BIN / "python", "-m", "bench.guard", *sys.argv[2:], check=False)
 
 
 def build_laptop() -> int:
@@ -373,6 +386,7 @@ def main() -> int:
         "demo": demo,
         "test": test,
         "bench": bench,
+        "guard": guard,
         "with-keyring": with_keyring,
         "build-laptop": build_laptop,
     }

@@ -134,6 +134,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
             "laptop_build",
             "wheel",
             "bench",
+            "bench_guard",
             "tiers",
             "code_map",
         ),

@@ -134,6 +134,41 @@ SERVER_FIXTURES = frozenset({"server", "empty_database", "postgres_database"})
 TUI_FIXTURES = frozenset({"snap_compare"})
 
 
+#: The longest tests of the whole suite (`--durations`, bench/RESULTS.md 2026-12-06 (b)), run
+#: first: scripts/dev.py hands tests to the two workers in collection order (`--dist
+#: loadgroup --no-loadscope-reorder`), so a long one started last would leave one worker
+#: idle while the other finishes it. A prefix of a test's id; one no longer here is no harm.
+LONGEST_FIRST = (
+    "tests/test_sync_machine.py::test_the_sync_machine",
+    "tests/test_laptop_build.py",
+    "tests/test_wheel.py",
+    "tests/test_bench.py",
+    "tests/test_standings.py",
+    "tests/test_contact_facts.py",
+)
+
+
+def _longest_first(item: pytest.Item) -> int:
+    for rank, prefix in enumerate(LONGEST_FIRST):
+        if item.nodeid.startswith(prefix):
+            return rank
+    return len(LONGEST_FIRST)
+
+
+def _module_scoped(item: pytest.Item) -> bool:
+    """Whether the test uses a fixture built once per module (a build, the state machine's
+    templates): its module's tests then run on one worker, so it is built once."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(
+        d.scope in ("module", "package", "class")
+        for defs in info.name2fixturedefs.values()
+        for d in defs
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
@@ -141,3 +176,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.server)
         if names & TUI_FIXTURES:
             item.add_marker(pytest.mark.tui)
+    grouped = {item.path for item in items if _module_scoped(item)}
+    for item in items:
+        if item.path in grouped:
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+    items.sort(key=_longest_first)  # stable: the rest keep their order

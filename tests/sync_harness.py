@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, MetaData, create_engine, inspect, select, text
 
 from civtui.domain.clock import Clock
 from civtui.domain.models import Staff, Village
@@ -57,14 +57,28 @@ class Server:
     log: Path
     process: subprocess.Popen[bytes] | None = None
     tokens: dict[str, str] = field(default_factory=dict)
+    #: How often the process was started: a test that restarted it (another fault, its own
+    #: environment) leaves it to be started afresh for the next test.
+    starts: int = 0
+    #: Every table's rows as the migrations left them, put back by `reset`.
+    fresh_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _tables: MetaData = field(default_factory=MetaData)
 
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, fault: str | None = None) -> None:
-        """Start `civtui server run`, or with `fault` the test server that crashes on purpose."""
-        env = {**os.environ, "CIVTUI_SERVER_DATABASE": self.db_url}
+    def start(self, fault: str | None = None, environ: dict[str, str] | None = None) -> None:
+        """Start `civtui server run`, or with `fault` the test server that crashes on purpose.
+
+        It runs in `environ`, by default the test's own (a test that sets a server variable
+        and restarts the server means it).
+        """
+        self.starts += 1
+        env = {
+            **(os.environ if environ is None else environ),
+            "CIVTUI_SERVER_DATABASE": self.db_url,
+        }
         command = ["-m", "civtui", "server", "run", "--host", "127.0.0.1", "--port", str(self.port)]
         if fault:
             command = ["-m", "tests.fault_server", fault, str(self.port)]
@@ -145,31 +159,103 @@ class Server:
                 for r in conn.execute(select(storage.records))
             }
 
+    def remember_fresh(self) -> None:
+        """Keep every table's rows as they are now (just migrated), for `reset`."""
+        tables = MetaData()
+        tables.reflect(self.engine)
+        with self.engine.connect() as conn:
+            self.fresh_rows = {
+                t.name: [dict(r._mapping) for r in conn.execute(t.select())]
+                for t in tables.sorted_tables
+                if t.name != "alembic_version"
+            }
+        self._tables = tables
 
-@pytest.fixture(params=backends())
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
-    if request.param == "postgres":
+    def reset(self) -> None:
+        """The database as `remember_fresh` found it, numbering included, and an empty log.
+
+        What a server process keeps is its database (sync/server holds nothing between
+        requests), so a reset process is a fresh server to the next test.
+        """
+        tables = [self._tables.tables[name] for name in self.fresh_rows]
+        with self.engine.begin() as conn:
+            if self.engine.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(tables):
+                    conn.execute(table.delete())
+                if inspect(conn).has_table("sqlite_sequence"):
+                    conn.execute(text("DELETE FROM sqlite_sequence"))
+            for table in tables:
+                if self.fresh_rows[table.name]:
+                    conn.execute(table.insert(), self.fresh_rows[table.name])
+        self.log.write_bytes(b"")  # appended to by the process: it writes on from the start
+
+
+#: The environment before any test changed it: a shared server is started in this one.
+CLEAN_ENV = dict(os.environ)
+
+
+def new_server(backend: str, folder: Path) -> Server:
+    """A migrated database on `backend` and a server process on it, started."""
+    if backend == "postgres":
         admin = os.environ[POSTGRES_ENV]
         name = f"civtui_{uuid.uuid4().hex[:12]}"
         admin_engine = create_engine(storage.database_url(admin), isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            with admin_engine.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            admin_engine.dispose()
         db_url = admin.rsplit("/", 1)[0] + f"/{name}"
     else:
-        db_url = f"sqlite:///{tmp_path / 'server.db'}"
+        db_url = f"sqlite:///{folder / 'server.db'}"
     engine = storage.make_engine(db_url)
     storage.migrate(engine)
-    srv = Server("", db_url, free_port(), engine, tmp_path / "server.log")
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-        engine.dispose()
-        if request.param == "postgres":
-            with admin_engine.connect() as conn:
+    srv = Server("", db_url, free_port(), engine, folder / "server.log")
+    srv.remember_fresh()
+    srv.start(environ=CLEAN_ENV)
+    return srv
+
+
+def drop_server(srv: Server) -> None:
+    srv.stop()
+    srv.engine.dispose()
+    if srv.engine.dialect.name == "postgresql":
+        admin = create_engine(
+            storage.database_url(os.environ[POSTGRES_ENV]), isolation_level="AUTOCOMMIT"
+        )
+        name = srv.db_url.rsplit("/", 1)[1]
+        try:
+            with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin_engine.dispose()
+        finally:
+            admin.dispose()
+
+
+#: One server process per backend for the whole test process (an xdist worker), reset before
+#: every test: starting uvicorn costs a second or more of CPU, a reset milliseconds.
+SHARED: dict[str, Server] = {}
+
+
+@pytest.fixture(params=backends())
+def server(request: pytest.FixtureRequest) -> Iterator[Server]:
+    backend = str(request.param)
+    srv = SHARED.get(backend)
+    if srv is None:
+        folder = request.getfixturevalue("tmp_path_factory").mktemp(f"server-{backend}")
+        srv = SHARED[backend] = new_server(backend, folder)
+        request.config.add_cleanup(lambda: drop_server(SHARED.pop(backend)))
+    srv.reset()
+    if srv.process is None:
+        srv.start(environ=CLEAN_ENV)
+    starts = srv.starts
+    yield srv
+    if srv.starts != starts or srv.process is None or srv.process.poll() is not None:
+        # Restarted by the test (a fault, its own environment) or stopped: the next test
+        # gets a process started afresh in the clean environment.
+        srv.stop()
 
 
 @dataclass
