@@ -431,6 +431,13 @@ def _sync(
 
     # 2. Pull, page by page; each page and its cursor are stored together.
     lacking = _pull(store, conn, report, tell)
+    if lacking:
+        # A server restored from a copy lost changes it had taken: they go again before
+        # anything of the pull is stored. Sent after it, each would name as its base the
+        # version just pulled, as if this laptop had seen what another laptop wrote since,
+        # and a concurrent edit made meanwhile would lose to it without a conflict.
+        _push_all(store, conn, report, run, tell)
+        _pull(store, conn, report, tell, stop_if_lacking=False)
     # A record refused for lack of one it names goes again once the server has that one.
     report.sent_again = outbox.send_refused_again(store)
     wrote = False
@@ -438,8 +445,8 @@ def _sync(
         before = store.pending_count()
         after_pull(store)
         wrote = store.pending_count() > before
-    if lacking or report.sent_again or wrote:
-        # What the server turned out to lack, and what was written after the pull.
+    if report.sent_again or wrote:
+        # What waited for a record the pull brought, and what was written after the pull.
         _push_all(store, conn, report, run, tell)
 
     # 3. Remember when, and how it went.
@@ -548,8 +555,11 @@ def apply_push_answer(
     return len(acks)
 
 
-def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) -> bool:
-    """Pull everything new; True when the server turned out to lack changes of ours."""
+def _pull(
+    store: Store, conn: Connection, report: SyncReport, tell: Progress, stop_if_lacking: bool = True
+) -> bool:
+    """Pull everything new; True, with nothing of the pull stored (`stop_if_lacking`), when
+    the server turned out to lack changes of ours: they are pending again, to go first."""
     cursor = outbox.cursor(store)
     lacking = False
     checked = False  # what the server holds of ours is the same on every page: ask once
@@ -575,6 +585,8 @@ def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) ->
                 cursor = 0
                 continue
             lacking = lacking or said == "lacking"
+            if lacking and stop_if_lacking:
+                return True
         apply_pull_page(store, report, page, villages)
         cursor = page.cursor
         tell("pull", report.pulled, report.pulled + (limit if page.has_more else 0))

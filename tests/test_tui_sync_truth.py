@@ -180,3 +180,62 @@ async def test_with_a_clock_three_days_ahead_each_laptop_is_told_the_truth(
     assert on_a.dialog["lost-label"] == "未被采用的值（本机的值）"
     a.store.close()
     b.store.close()
+
+
+def _at(minute: int) -> Clock:
+    return Clock(dt.datetime(2026, 11, 22, 10, minute, tzinfo=CHINA_TZ))
+
+
+async def test_after_a_server_restore_each_laptop_is_told_the_truth(
+    server: Server, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server is restored from last night's copy, losing A's edit of the notes (10:01);
+    B, which never saw it, edits them at 10:02 and syncs; then A syncs, finds the server
+    lacking its edit and sends it again. B's later edit wins: A is told the server had lost
+    its change and that its value was not kept, B that its value was kept; each history
+    names the other laptop for the other's value, at the time it was made."""
+    a = device(server, "a", clock=_at(0))
+    b = device(server, "b", clock=_at(0))
+    person = make_person(name=NAME)
+    visit = a_visit(person)
+    a.store.save_many([person, visit])
+    a.sync()
+    b.sync()
+    copy = server.backup()
+    a.store.clock = _at(1)
+    a.store.save(visit.model_copy(update={"notes": MINE}))
+    a.sync()
+    server.restore(copy)
+    b.store.clock = _at(2)
+    b.store.save(visit.model_copy(update={"notes": THEIRS}))
+    a_id, b_id = a.store.device_id, b.store.device_id
+
+    first_b = await look(b, monkeypatch, _at(3), person, visit)
+    assert "冲突：" not in first_b.summary and first_b.listed == [], first_b.summary
+    on_a = await look(a, monkeypatch, _at(4), person, visit)
+    on_b = await look(b, monkeypatch, _at(5), person, visit)
+
+    assert "服务器缺少本机的 1 条修改（可能从备份恢复过），已重新上传" in on_a.summary, on_a.summary
+    assert f"冲突：{NAME} · 探访的备注（本机的值未被采用，可在人员页按 c 处理）" in on_a.summary
+    assert f"冲突：{NAME} · 探访的备注（本机的值已保留，另一设备的值未被采用" in on_b.summary
+
+    # A: B's value at 10:02, credited to B, with A's own that lost beside it.
+    assert f"2026-11-2210:02另一台电脑{b_id[:8]}修改（同步带来）" in on_a.history, on_a.history
+    assert f"备注：{MINE}→{THEIRS}（本机同时改为{MINE}，未被采用）" in on_a.history
+    assert f"2026-11-2210:01员工a（本机{a_id[:8]}）修改备注：{MINE}" in on_a.history
+    assert f"另一台电脑{a_id[:8]}" not in on_a.history
+    assert on_a.listed == [[NAME, "探访的备注", MINE, "本机的值"]]
+    assert on_a.dialog["current-label"] == "现值（另一设备的值）"
+    assert on_a.dialog["lost-label"] == "未被采用的值（本机的值）"
+    assert (on_a.dialog["current"], on_a.dialog["lost"]) == (THEIRS, MINE)
+
+    # B: its own edit, and A's value that lost, credited to A at 10:01.
+    assert f"2026-11-2210:02员工b（本机{b_id[:8]}）修改备注：{THEIRS}" in on_b.history
+    lost = f"2026-11-2210:01另一台电脑{a_id[:8]}同时修改、未被采用：备注：{MINE}"
+    assert lost in on_b.history, on_b.history
+    assert on_b.listed == [[NAME, "探访的备注", MINE, "另一设备的值"]]
+    assert on_b.dialog["current-label"] == "现值（本机的值）"
+    assert on_b.dialog["lost-label"] == "未被采用的值（另一设备的值）"
+    assert (on_b.dialog["current"], on_b.dialog["lost"]) == (THEIRS, MINE)
+    a.store.close()
+    b.store.close()
