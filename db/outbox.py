@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -70,6 +70,17 @@ class Ack:
     seq: int
     status: str
     reason: str | None
+
+
+def settle_as_accepted(store: Store, seqs: Sequence[int]) -> None:
+    """The server merged these changes with a conflict that turned out to be between two ids
+    of this profile (`client.settle_own_conflicts`): they stand as accepted."""
+    with store.transaction():
+        store.db.conn.executemany(
+            "UPDATE changes SET status = 'accepted', reason = NULL "
+            "WHERE seq = ? AND status = 'conflict'",
+            [(seq,) for seq in seqs],
+        )
 
 
 def start_run(store: Store) -> int:
@@ -635,15 +646,19 @@ class StoredConflict:
     lost_device: str
     kept_device: str = ""
     resolved: bool = False
+    #: The stamp of the value that lost: under a former id of this profile, whether this
+    #: laptop made it or another copy of it did (`Own.made`).
+    lost_hlc: str = ""
 
 
 _CONFLICT_COLUMNS = (
-    "id, table_name, record_id, field, kept_value, lost_value, lost_device, kept_device, resolved"
+    "id, table_name, record_id, field, kept_value, lost_value, lost_device, kept_device, "
+    "resolved, lost_hlc"
 )
 
 
 def _conflict(row: Sequence[Any]) -> StoredConflict:
-    i, table, record_id, field, kept, lost, lost_device, kept_device, resolved = row
+    i, table, record_id, field, kept, lost, lost_device, kept_device, resolved, stamp = row
     return StoredConflict(
         i,
         table,
@@ -654,6 +669,7 @@ def _conflict(row: Sequence[Any]) -> StoredConflict:
         lost_device,
         kept_device,
         bool(resolved),
+        str(stamp),
     )
 
 
@@ -766,3 +782,51 @@ def former_devices(store: Store) -> dict[str, str]:
         found.setdefault(str(device), str(stamp))
     found.pop(store.device_id, None)
     return found
+
+
+@dataclass(frozen=True)
+class Own:
+    """Which stamps this profile made: any under its device id now, and those under an id
+    it gave up up to the latest it made there (`former_devices`)."""
+
+    current: str
+    former: Mapping[str, str]
+
+    def made(self, device_id: str, stamp: str) -> bool:
+        """Whether this profile made the change `device_id` stamped `stamp`. A later stamp of
+        a former id is another copy's (a clone that kept the id), not this laptop's."""
+        if device_id == self.current:
+            return True
+        latest = self.former.get(device_id)
+        return latest is not None and wall(stamp) <= wall(latest)
+
+    def lost_own(self, lost_device: str, lost_stamp: str, kept_device: str) -> bool:
+        """Whether a conflict's lost value is this profile's, as the sync summary counts it:
+        one it made, or any under an id of its own that lost to another of its own (a laptop
+        restored from its own backup made edits past the copy's stamps before the restore,
+        and cannot tell them from a clone's; the summary names no such conflict)."""
+        if self.made(lost_device, lost_stamp):
+            return True
+        return self.holds(lost_device) and self.holds(kept_device)
+
+    def whose(self, device_id: str, stamp: str) -> str:
+        """ "mine" for a change this profile made; "copy" for one under an id it gave up,
+        stamped past the last it made there: another copy of the profile (a clone that kept
+        the id) made it, or this laptop did before it was restored from an older copy, and
+        the profile cannot tell which; else "theirs"."""
+        if self.made(device_id, stamp):
+            return "mine"
+        return "copy" if self.holds(device_id) else "theirs"
+
+    def holds(self, device_id: str) -> bool:
+        """Whether `device_id` is one this profile has written under (now or before)."""
+        return device_id == self.current or device_id in self.former
+
+
+def own(store: Store) -> Own:
+    return Own(store.device_id, former_devices(store))
+
+
+def wall(stamp: str) -> str:
+    """A stamp's time and counter, comparable as text (the device part left out)."""
+    return "-".join(stamp.split("-", 2)[:2])

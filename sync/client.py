@@ -138,6 +138,18 @@ class PageTooLargeError(SyncError):
         super().__init__(Reason.of(Code.PAGE_TOO_LARGE, asked=asked, got=got))
 
 
+@dataclass(frozen=True)
+class Conflicted:
+    """A pushed change the server merged with a conflict: its number, its record, the
+    fields that conflicted, and what the server said."""
+
+    seq: int
+    table: str
+    record_id: str
+    fields: frozenset[str]
+    reason: Reason | None
+
+
 @dataclass
 class SyncReport:
     """What one sync did."""
@@ -174,6 +186,10 @@ class SyncReport:
     elsewhere: dict[str, int] = field(default_factory=dict)
     #: Pulled records of kinds this version does not know, kept aside, by table.
     set_aside: dict[str, int] = field(default_factory=dict)
+    #: Each pushed change the server merged with a conflict (`settle_own_conflicts`).
+    conflicted: list[Conflicted] = field(default_factory=list)
+    #: Conflicts pulled between two device ids of this profile: (table, record, field).
+    own_conflicts: set[tuple[str, str, str]] = field(default_factory=set)
 
 
 def on_this_machine(host: str) -> bool:
@@ -450,6 +466,7 @@ def _sync(
         _push_all(store, conn, report, run, tell)
 
     # 3. Remember when, and how it went.
+    settle_own_conflicts(store, report)
     with store.transaction():
         store.set_meta(outbox.LAST_SYNC, store.clock.now().isoformat(timespec="seconds"))
         store.set_meta(outbox.LAST_RESULT, stored_summary(summary(report)))
@@ -548,6 +565,17 @@ def apply_push_answer(
     report.conflict_reasons += [
         r.reason for r in answer.results if r.status == "conflict" and r.reason
     ]
+    report.conflicted += [
+        Conflicted(
+            r.seq,
+            sent[r.seq].table,
+            sent[r.seq].record_id,
+            frozenset(map(str, _list(r.reason.params.get("fields")) if r.reason else ())),
+            r.reason,
+        )
+        for r in answer.results
+        if r.status == "conflict" and r.seq in sent
+    ]
     rejected = [r for r in answer.results if r.status == "rejected"]
     report.rejected += len(rejected)
     report.rejected_reasons += [r.reason or Reason.of(Code.OTHER, text="") for r in rejected]
@@ -645,7 +673,7 @@ def _note_conflicts(
 ) -> None:
     """What a pulled page's conflicts mean here: each new open one is named, on whichever
     side this laptop stands; an open one resolved elsewhere is counted as closed."""
-    mine: dict[str, str] | None = None
+    mine: outbox.Own | None = None
     for c in pulled:
         known = before.get(c.id)
         if c.resolved:
@@ -653,9 +681,10 @@ def _note_conflicts(
             continue
         if known is not None:
             continue  # pulled again (a new device id pulls everything): said before
-        mine = mine if mine is not None else {**outbox.former_devices(store), store.device_id: ""}
-        side = _side(c, store.device_id, mine)
+        mine = mine if mine is not None else outbox.own(store)
+        side = _side(c, mine)
         if side == "own":
+            report.own_conflicts.add((c.table, c.record_id, c.field))
             continue
         report.found.append(
             Reason.of(
@@ -669,9 +698,37 @@ def _note_conflicts(
         )
 
 
-def _side(conflict: protocol.Conflict, current: str, mine: Mapping[str, str]) -> str:
+def settle_own_conflicts(store: Store, report: SyncReport) -> None:
+    """Count as accepted, here and in the change log, each pushed change whose every
+    conflict the pull showed to be between two ids of this profile: its newest value was
+    kept over one it made under an id it gave up (a restore from its own backup), so there
+    is nothing to tell or choose. Without this the summary said 冲突 1 and 待同步 listed
+    the change as conflicting with another device, of a record only this laptop wrote."""
+    own = [
+        c
+        for c in report.conflicted
+        if c.fields and all((c.table, c.record_id, f) in report.own_conflicts for f in c.fields)
+    ]
+    if not own:
+        return
+    outbox.settle_as_accepted(store, [c.seq for c in own])
+    report.conflicts -= len(own)
+    report.accepted += len(own)
+    for c in own:
+        if c.reason is not None and c.reason in report.conflict_reasons:
+            report.conflict_reasons.remove(c.reason)
+    report.conflicted = [c for c in report.conflicted if c not in own]
+
+
+def _list(value: object) -> list[object]:
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [] if value is None else [value]
+
+
+def _side(conflict: protocol.Conflict, mine: outbox.Own) -> str:
     """Where this laptop stands in a conflict; "own" when both sides are device ids of this
-    profile (`mine`: each former id with the latest stamp this profile made under it).
+    profile (`mine`).
 
     Between its ids there is nothing to tell: the value kept is this profile's newest, the
     one that lost was made under an id it gave up, by itself before a restore from an older
@@ -680,22 +737,15 @@ def _side(conflict: protocol.Conflict, current: str, mine: Mapping[str, str]) ->
     where the kept side is not this profile's, the conflict is between two others."""
     if conflict.kept_device == protocol.DELETED_DEVICE:
         return "deleted"
-    kept_here = conflict.kept_device in mine
+    kept_here = mine.holds(conflict.kept_device)
     lost = conflict.lost_device
-    if lost == current:
+    if lost == mine.current:
         return "lost_here"
-    if lost in mine:
+    if mine.holds(lost):
         if kept_here:
             return "own"
-        if _wall(conflict.lost_hlc) <= _wall(mine[lost]):
-            return "lost_here"
-        return "others"
+        return "lost_here" if mine.made(lost, conflict.lost_hlc) else "others"
     return "kept_here" if kept_here else "others"
-
-
-def _wall(stamp: str) -> str:
-    """A stamp's time and counter, comparable as text (the device part left out)."""
-    return "-".join(stamp.split("-", 2)[:2])
 
 
 #: A sync's summary names this many conflicts, then says how many more there are.

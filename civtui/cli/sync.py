@@ -96,6 +96,9 @@ def report_json(report: SyncReport, pending: int, t: Translator) -> str:
     """`civtui sync --json`: the report's figures, its reasons as codes and parameters (the
     conflicts found, rejections, warnings), and the summary in words."""
     data: dict[str, Any] = {"ok": True, **dataclasses.asdict(report), "pending": pending}
+    # The client's own bookkeeping of which conflicts were between this profile's ids.
+    for name in ("conflicted", "own_conflicts"):
+        data.pop(name, None)
     data["summary"] = words.say_all(summary(report), t)
     return json.dumps(data, ensure_ascii=False, indent=2, default=_plain)
 
