@@ -83,6 +83,40 @@ def settle_as_accepted(store: Store, seqs: Sequence[int]) -> None:
         )
 
 
+def refused_here(store: Store, table: str, record_id: str) -> bool:
+    """Whether this laptop's latest change of the record was refused by the server: a
+    record waiting for it (`parent_missing`) waits until someone corrects it."""
+    row = store.db.execute(
+        "SELECT status FROM changes WHERE table_name = ? AND record_id = ? "
+        "ORDER BY seq DESC LIMIT 1",
+        [table, record_id],
+    ).fetchone()
+    return row is not None and row[0] == "rejected"
+
+
+#: A refused change whose record has no later change here.
+_STILL_REFUSED = (
+    "FROM changes c WHERE status = 'rejected' AND NOT EXISTS ("
+    "SELECT 1 FROM changes d WHERE d.table_name = c.table_name "
+    "AND d.record_id = c.record_id AND d.seq > c.seq)"
+)
+
+
+def rejected_count(store: Store) -> int:
+    """Changes the server refused whose record has no later change here: they stay unsent
+    until someone corrects (or deletes) the record."""
+    row = store.db.execute(f"SELECT count(*) {_STILL_REFUSED}").fetchone()
+    return int(row[0])
+
+
+def still_refused(store: Store) -> list[tuple[str, str, str]]:
+    """Those changes (`rejected_count`) as (table, record id, stored reason), oldest first."""
+    rows = store.db.execute(
+        f"SELECT table_name, record_id, coalesce(reason, '') {_STILL_REFUSED} ORDER BY seq"
+    ).fetchall()
+    return [(str(table), str(record_id), str(reason)) for table, record_id, reason in rows]
+
+
 def start_run(store: Store) -> int:
     """Number this sync run; the changes it settles are marked with it."""
     with store.transaction():

@@ -139,6 +139,15 @@ class PageTooLargeError(SyncError):
 
 
 @dataclass(frozen=True)
+class Refused:
+    """A change the server refused: its record and why."""
+
+    table: str
+    record_id: str
+    reason: Reason
+
+
+@dataclass(frozen=True)
 class Conflicted:
     """A pushed change the server merged with a conflict: its number, its record, the
     fields that conflicted, and what the server said."""
@@ -171,6 +180,8 @@ class SyncReport:
     #: Refused changes sent again because a pull brought the record they named.
     sent_again: int = 0
     rejected_reasons: list[Reason] = field(default_factory=list)
+    #: The refused changes' records, with the reasons, in the order refused.
+    refused: list[Refused] = field(default_factory=list)
     #: Pulled records waiting for one they refer to (see outbox.apply_page), after the pull.
     held: int = 0
     #: What this laptop's changes conflicted with (fields, or a record deleted meanwhile).
@@ -579,6 +590,13 @@ def apply_push_answer(
     rejected = [r for r in answer.results if r.status == "rejected"]
     report.rejected += len(rejected)
     report.rejected_reasons += [r.reason or Reason.of(Code.OTHER, text="") for r in rejected]
+    report.refused += [
+        Refused(
+            sent[r.seq].table, sent[r.seq].record_id, r.reason or Reason.of(Code.OTHER, text="")
+        )
+        for r in rejected
+        if r.seq in sent
+    ]
     report.warnings += [w for w in answer.warnings if w not in report.warnings]
     return len(acks)
 

@@ -12,10 +12,13 @@ import datetime as dt
 from contextlib import AbstractContextManager, nullcontext
 
 from civtui.domain.models import MonthClose
+from civtui.i18n import Translator
 from civtui.services import reports
-from db import Store
+from db import Store, outbox, queries
 from db.connection import OperationalError
+from sync import words
 from sync.client import Connection, Progress, SyncReport, sync
+from sync.protocol import Code, Reason
 
 
 def close_months(
@@ -41,3 +44,27 @@ def sync_and_close(
     """Push what is pending and pull what is new, close the months that have ended under
     the policy just pulled, then push their reports (月报) in the same sync."""
     return sync(store, conn, progress, after_pull=lambda s: close_months(s, today, guard))
+
+
+def parent_refused(store: Store, reason: Reason) -> bool:
+    """A refusal for a record the server lacks (`parent_missing`) where that record is this
+    laptop's own and the server refused it too: nothing will arrive, and the refused one
+    goes again only once that one is corrected and taken."""
+    if reason.code is not Code.PARENT_MISSING:
+        return False
+    table, record_id = str(reason.params.get("table", "")), str(reason.params.get("id", ""))
+    return outbox.refused_here(store, table, record_id)
+
+
+def refusal_words(store: Store, reason: Reason, t: Translator) -> str:
+    """Why the server refused a change, in `t`'s language, as true as this laptop can say
+    it: "it goes again by itself once the record it belongs to arrives" is said only where
+    that record may still arrive, not where the server refused it too."""
+    if parent_refused(store, reason):
+        table, record_id = str(reason.params.get("table", "")), str(reason.params.get("id", ""))
+        return t(
+            "sync.refusal.parent_refused",
+            table=words.table_name(table, t),
+            who=queries.change_label(store, table, record_id),
+        )
+    return words.say(reason, t)
