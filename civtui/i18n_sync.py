@@ -192,6 +192,13 @@ SYNC_STRINGS: dict[str, tuple[str, str]] = {
         "again by itself only once that one is corrected and taken; correct it (or delete "
         "it) first, as its own refusal says",
     ),
+    "sync.refusal.record_refused": (
+        "这条{table}（{who}）的新增已被服务器拒绝，这次修改要等它更正并被服务器接受后才会自动重新上传；"
+        "请先按新增被拒的原因更正它（或删除）",
+        "this {table} ({who}) was refused by the server when it was added: this change goes "
+        "again by itself only once the record is corrected and taken; correct it (or delete "
+        "it) first, as the refusal of its adding says",
+    ),
     # -- civtui sync: the refused changes, by reason
     "sync.cli.refused_head": (
         "被拒 {count} 条，按原因（每种举例 {shown} 条）：",
@@ -200,9 +207,9 @@ SYNC_STRINGS: dict[str, tuple[str, str]] = {
     "sync.cli.refused_group": ("{count} 条，例如：", "{count}, for example:"),
     "sync.cli.refused_example": ("{kind} {who}：{reason}", "{kind} {who}: {reason}"),
     "sync.cli.refused_all": (
-        "本机共有 {count} 条被拒的修改等待更正；逐条列出：civtui sync --all-refused，"
+        "本机共有 {count} 条记录被拒、等待更正；逐条列出：civtui sync --all-refused，"
         "或在 app 的待同步页（p）查看",
-        "{count} refused changes on this laptop wait to be corrected; to list each: "
+        "{count} refused records on this laptop wait to be corrected; to list each: "
         "civtui sync --all-refused, or the app's Pending page (p)",
     ),
     # -- 待同步 (screens.pending)

@@ -102,6 +102,21 @@ _STILL_REFUSED = (
 )
 
 
+def never_taken(store: Store, table: str, record_id: str) -> bool:
+    """Whether the server refused this laptop's first change of the record (its insert) and
+    took none since: an edit of it waits (`record_missing`) for it to be corrected."""
+    rows = store.db.execute(
+        "SELECT status FROM changes WHERE table_name = ? AND record_id = ? ORDER BY seq",
+        [table, record_id],
+    ).fetchall()
+    statuses = [str(status) for (status,) in rows]
+    return (
+        bool(statuses)
+        and statuses[0] == "rejected"
+        and not ({"accepted", "conflict"} & set(statuses))
+    )
+
+
 def rejected_count(store: Store) -> int:
     """Changes the server refused whose record has no later change here: they stay unsent
     until someone corrects (or deletes) the record."""

@@ -47,23 +47,31 @@ def sync_and_close(
 
 
 def parent_refused(store: Store, reason: Reason) -> bool:
-    """A refusal for a record the server lacks (`parent_missing`) where that record is this
-    laptop's own and the server refused it too: nothing will arrive, and the refused one
-    goes again only once that one is corrected and taken."""
-    if reason.code is not Code.PARENT_MISSING:
-        return False
+    """A refusal for a record the server lacks where that record is this laptop's own and
+    the server refused it too: nothing will arrive, and the refused change goes again only
+    once that record is corrected and taken. `parent_missing`: the record it belongs to;
+    `record_missing`: the record itself (an edit of one whose insert was refused)."""
     table, record_id = str(reason.params.get("table", "")), str(reason.params.get("id", ""))
-    return outbox.refused_here(store, table, record_id)
+    if reason.code is Code.PARENT_MISSING:
+        return outbox.refused_here(store, table, record_id)
+    if reason.code is Code.RECORD_MISSING:
+        return outbox.never_taken(store, table, record_id)
+    return False
 
 
 def refusal_words(store: Store, reason: Reason, t: Translator) -> str:
     """Why the server refused a change, in `t`'s language, as true as this laptop can say
-    it: "it goes again by itself once the record it belongs to arrives" is said only where
-    that record may still arrive, not where the server refused it too."""
+    it: "it goes again by itself once the record arrives" is said only where that record
+    may still arrive, not where the server refused it too."""
     if parent_refused(store, reason):
         table, record_id = str(reason.params.get("table", "")), str(reason.params.get("id", ""))
+        key = (
+            "sync.refusal.parent_refused"
+            if reason.code is Code.PARENT_MISSING
+            else "sync.refusal.record_refused"
+        )
         return t(
-            "sync.refusal.parent_refused",
+            key,
             table=words.table_name(table, t),
             who=queries.change_label(store, table, record_id),
         )
