@@ -239,3 +239,49 @@ async def test_after_a_server_restore_each_laptop_is_told_the_truth(
     assert (on_b.dialog["current"], on_b.dialog["lost"]) == (THEIRS, MINE)
     a.store.close()
     b.store.close()
+
+
+async def test_the_pending_page_says_what_was_refused_and_shows_each_reason_whole(
+    server: Server, home: Path
+) -> None:
+    """A person of a village outside the token is refused, and so, for lack of it, is their
+    visit. 待同步 does not say everything is synced; the highlighted row's whole reason is
+    shown under the table, wrapped at 80 columns, the visit's saying it waits for the person
+    to be corrected (not that it goes again once the person arrives)."""
+    from civtui.domain.models import Village
+    from tests.sync_harness import OTHER_VILLAGE
+
+    laptop = device(server, "a")
+    person = make_person(name=NAME, village_code=OTHER_VILLAGE)
+    laptop.store.save_many([Village(id=OTHER_VILLAGE, name="渔港村=[/]"), person, a_visit(person)])
+    report = laptop.sync()
+    assert report.rejected == 3 and laptop.store.pending_count() == 0
+    laptop.store.close()
+
+    app = make_app(Profile("a"), lang="zh", clock=Clock.pinned(TODAY))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(PendingScreen())
+        await pilot.pause()
+        title = static(app.screen, "#pending-title")
+        assert title == "待同步：没有待上传的修改；3 条被服务器拒绝，需要更正", title
+        assert "所有修改均已同步" not in title
+        table = app.screen.query_one("#changes", DataTable)
+        assert table.row_count >= 3  # and what the same sync took
+        detail = app.screen.query_one("#pending-detail", Static)
+        # Newest first: the visit.
+        said = str(detail.content)
+        assert said == (
+            f"探访 {NAME}：被拒绝：所属的服务对象（{NAME}）也被服务器拒绝了，这一条要等它更正并被服务器"
+            "接受后才会自动重新上传；请先按它被拒的原因更正它（或删除）"
+        ), said
+        shown = shown_text(detail)
+        assert "请先按它被拒的原因更正它（或删除）" in shown, shown  # all of it, wrapped
+        assert detail.size.height >= 2 and detail.size.width <= 80
+        await pilot.press("down")
+        await pilot.pause()
+        said = str(detail.content)
+        assert (
+            said
+            == f"服务对象 {NAME}：被拒绝：该记录属于村(社区) {OTHER_VILLAGE}，不在您的权限范围内"
+        )
