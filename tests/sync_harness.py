@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -47,7 +48,9 @@ PORTS_ENV = "CIVTUI_TEST_PORTS"
 
 def free_port() -> int:
     low, _, high = os.environ.get(PORTS_ENV, "").partition("-")
-    candidates = range(int(low), int(high) + 1) if low.isdigit() and high.isdigit() else [0]
+    candidates = list(range(int(low), int(high) + 1)) if low.isdigit() and high.isdigit() else [0]
+    # In random order: two test processes (pytest -n 2) asking at once rarely get the same.
+    random.shuffle(candidates)
     for port in candidates:
         with socket.socket() as s:
             try:
