@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from civtui.domain.clock import CHINA_TZ
-from db.outbox import own_devices
+from db.outbox import own
 from db.store import Store
 
 #: insert/update/delete: a change, made on this laptop or (`pulled`) brought by sync;
@@ -48,6 +48,9 @@ class Step:
     #: For pulled changes: each field whose value beat a concurrent edit of this laptop's,
     #: with this laptop's value that lost.
     lost_here: dict[str, Any] = field(default_factory=dict)
+    #: Made by this profile: under its device id now, or under one it gave up, up to the
+    #: last stamp it made there (a later one is another copy's, `outbox.Own.made`).
+    mine: bool = False
 
     @property
     def local(self) -> bool:
@@ -68,7 +71,7 @@ def record_history(store: Store, table: str, record_id: str) -> list[Step]:
     Each names the device and time of the change it shows as the change's stamps say: a
     pulled step carries the record's stamp, which the server takes from the latest field
     stamp, so a value that beat this laptop's own edit is the winner's, not this laptop's."""
-    mine = own_devices(store)
+    mine = own(store)
     conflicts = [
         (
             name,
@@ -76,9 +79,10 @@ def record_history(store: Store, table: str, record_id: str) -> list[Step]:
             json.loads(lost) if lost else None,
             device,
             stamp,
+            mine.lost_own(device, stamp, kept_by),
         )
-        for name, kept, lost, device, stamp in store.db.execute(
-            "SELECT field, kept_value, lost_value, lost_device, lost_hlc FROM conflicts "
+        for name, kept, lost, device, stamp, kept_by in store.db.execute(
+            "SELECT field, kept_value, lost_value, lost_device, lost_hlc, kept_device FROM conflicts "
             "WHERE table_name = ? AND record_id = ? ORDER BY id",
             [table, record_id],
         )
@@ -93,7 +97,7 @@ def record_history(store: Store, table: str, record_id: str) -> list[Step]:
         values = json.loads(fields)
         kind: Op = "delete" if op == "delete" else "insert" if "id" in values else "update"
         values.pop("id", None)
-        steps.append(Step(_when(stamp), kind, device, values, status))
+        steps.append(Step(_when(stamp), kind, device, values, status, mine=True))
         stamps.add(stamp)
     pulled = store.db.execute(
         "SELECT op, fields, hlc, device_id FROM pulled_changes "
@@ -106,11 +110,20 @@ def record_history(store: Store, table: str, record_id: str) -> list[Step]:
         old = {name: pair[0] for name, pair in pairs.items()}
         beaten = {
             name: lost
-            for name, kept, lost, by, _stamp in conflicts
-            if by in mine and name in new and new[name] == kept and old.get(name) == lost
+            for name, kept, lost, _by, _stamp, lost_mine in conflicts
+            if lost_mine and name in new and new[name] == kept and old.get(name) == lost
         }
         steps.append(
-            Step(_when(stamp), op, str(device), new, before=old, pulled=True, lost_here=beaten)
+            Step(
+                _when(stamp),
+                op,
+                str(device),
+                new,
+                before=old,
+                pulled=True,
+                lost_here=beaten,
+                mine=mine.holds(str(device)),
+            )
         )
         stamps.add(stamp)
     row = store.db.execute(
@@ -118,9 +131,9 @@ def record_history(store: Store, table: str, record_id: str) -> list[Step]:
     ).fetchone()
     if row is not None and row[0] not in stamps and not pulled:
         # Pulled before this laptop kept pulled steps: only the record's latest stamp is known.
-        steps.append(Step(_when(row[0]), "remote", str(row[1]), {}))
-    for name, _kept, lost, device, stamp in conflicts:
-        steps.append(Step(_when(stamp), "lost", str(device), {name: lost}))
+        steps.append(Step(_when(row[0]), "remote", str(row[1]), {}, mine=mine.holds(row[1])))
+    for name, _kept, lost, device, stamp, lost_mine in conflicts:
+        steps.append(Step(_when(stamp), "lost", str(device), {name: lost}, mine=lost_mine))
     return _with_before(sorted(steps, key=lambda s: s.at))
 
 

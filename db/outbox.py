@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -71,6 +71,66 @@ class Ack:
     seq: int
     status: str
     reason: str | None
+
+
+def settle_as_accepted(store: Store, seqs: Sequence[int]) -> None:
+    """The server merged these changes with a conflict that turned out to be between two ids
+    of this profile (`client.settle_own_conflicts`): they stand as accepted."""
+    with store.transaction():
+        store.db.conn.executemany(
+            "UPDATE changes SET status = 'accepted', reason = NULL "
+            "WHERE seq = ? AND status = 'conflict'",
+            [(seq,) for seq in seqs],
+        )
+
+
+def refused_here(store: Store, table: str, record_id: str) -> bool:
+    """Whether this laptop's latest change of the record was refused by the server: a
+    record waiting for it (`parent_missing`) waits until someone corrects it."""
+    row = store.db.execute(
+        "SELECT status FROM changes WHERE table_name = ? AND record_id = ? "
+        "ORDER BY seq DESC LIMIT 1",
+        [table, record_id],
+    ).fetchone()
+    return row is not None and row[0] == "rejected"
+
+
+#: A refused change whose record has no later change here.
+_STILL_REFUSED = (
+    "FROM changes c WHERE status = 'rejected' AND NOT EXISTS ("
+    "SELECT 1 FROM changes d WHERE d.table_name = c.table_name "
+    "AND d.record_id = c.record_id AND d.seq > c.seq)"
+)
+
+
+def never_taken(store: Store, table: str, record_id: str) -> bool:
+    """Whether the server refused this laptop's first change of the record (its insert) and
+    took none since: an edit of it waits (`record_missing`) for it to be corrected."""
+    rows = store.db.execute(
+        "SELECT status FROM changes WHERE table_name = ? AND record_id = ? ORDER BY seq",
+        [table, record_id],
+    ).fetchall()
+    statuses = [str(status) for (status,) in rows]
+    return (
+        bool(statuses)
+        and statuses[0] == "rejected"
+        and not ({"accepted", "conflict"} & set(statuses))
+    )
+
+
+def rejected_count(store: Store) -> int:
+    """Changes the server refused whose record has no later change here: they stay unsent
+    until someone corrects (or deletes) the record."""
+    row = store.db.execute(f"SELECT count(*) {_STILL_REFUSED}").fetchone()
+    return int(row[0])
+
+
+def still_refused(store: Store) -> list[tuple[str, str, str]]:
+    """Those changes (`rejected_count`) as (table, record id, stored reason), oldest first."""
+    rows = store.db.execute(
+        f"SELECT table_name, record_id, coalesce(reason, '') {_STILL_REFUSED} ORDER BY seq"
+    ).fetchall()
+    return [(str(table), str(record_id), str(reason)) for table, record_id, reason in rows]
 
 
 def start_run(store: Store) -> int:
@@ -634,15 +694,19 @@ class StoredConflict:
     lost_device: str
     kept_device: str = ""
     resolved: bool = False
+    #: The stamp of the value that lost: under a former id of this profile, whether this
+    #: laptop made it or another copy of it did (`Own.made`).
+    lost_hlc: str = ""
 
 
 _CONFLICT_COLUMNS = (
-    "id, table_name, record_id, field, kept_value, lost_value, lost_device, kept_device, resolved"
+    "id, table_name, record_id, field, kept_value, lost_value, lost_device, kept_device, "
+    "resolved, lost_hlc"
 )
 
 
 def _conflict(row: Sequence[Any]) -> StoredConflict:
-    i, table, record_id, field, kept, lost, lost_device, kept_device, resolved = row
+    i, table, record_id, field, kept, lost, lost_device, kept_device, resolved, stamp = row
     return StoredConflict(
         i,
         table,
@@ -653,6 +717,7 @@ def _conflict(row: Sequence[Any]) -> StoredConflict:
         lost_device,
         kept_device,
         bool(resolved),
+        str(stamp),
     )
 
 
@@ -764,3 +829,51 @@ def former_devices(store: Store) -> dict[str, str]:
         found.setdefault(str(device), str(stamp))
     found.pop(store.device_id, None)
     return found
+
+
+@dataclass(frozen=True)
+class Own:
+    """Which stamps this profile made: any under its device id now, and those under an id
+    it gave up up to the latest it made there (`former_devices`)."""
+
+    current: str
+    former: Mapping[str, str]
+
+    def made(self, device_id: str, stamp: str) -> bool:
+        """Whether this profile made the change `device_id` stamped `stamp`. A later stamp of
+        a former id is another copy's (a clone that kept the id), not this laptop's."""
+        if device_id == self.current:
+            return True
+        latest = self.former.get(device_id)
+        return latest is not None and wall(stamp) <= wall(latest)
+
+    def lost_own(self, lost_device: str, lost_stamp: str, kept_device: str) -> bool:
+        """Whether a conflict's lost value is this profile's, as the sync summary counts it:
+        one it made, or any under an id of its own that lost to another of its own (a laptop
+        restored from its own backup made edits past the copy's stamps before the restore,
+        and cannot tell them from a clone's; the summary names no such conflict)."""
+        if self.made(lost_device, lost_stamp):
+            return True
+        return self.holds(lost_device) and self.holds(kept_device)
+
+    def whose(self, device_id: str, stamp: str) -> str:
+        """ "mine" for a change this profile made; "copy" for one under an id it gave up,
+        stamped past the last it made there: another copy of the profile (a clone that kept
+        the id) made it, or this laptop did before it was restored from an older copy, and
+        the profile cannot tell which; else "theirs"."""
+        if self.made(device_id, stamp):
+            return "mine"
+        return "copy" if self.holds(device_id) else "theirs"
+
+    def holds(self, device_id: str) -> bool:
+        """Whether `device_id` is one this profile has written under (now or before)."""
+        return device_id == self.current or device_id in self.former
+
+
+def own(store: Store) -> Own:
+    return Own(store.device_id, former_devices(store))
+
+
+def wall(stamp: str) -> str:
+    """A stamp's time and counter, comparable as text (the device part left out)."""
+    return "-".join(stamp.split("-", 2)[:2])

@@ -78,7 +78,7 @@ class ConflictModal(CivModal[bool]):
         self.query_one("#conflict-current-label", Static).update(fmt.text(current))
         shown = t("conflict.deleted_value") if c.gone else _show(c.current, t("conflict.empty"))
         self.query_one("#conflict-current", Static).update(fmt.text(shown, lines=True))
-        lost_whose = t("conflict.mine" if c.lost_mine else "conflict.theirs")
+        lost_whose = t(f"conflict.{c.lost_from}")
         self.query_one("#conflict-lost-label", Static).update(
             fmt.text(t("conflict.not_taken") + t("conflict.whose", whose=lost_whose))
         )
@@ -95,9 +95,7 @@ class ConflictModal(CivModal[bool]):
         note.update(fmt.text("\n".join(notes), lines=True))
         note.display = bool(notes)
         use = self.query_one("#use", Button)
-        use.label = fmt.text(
-            f"{t('conflict.use_mine' if c.lost_mine else 'conflict.use_theirs')} (u)"
-        )
+        use.label = fmt.text(f"{t(f'conflict.use_{c.lost_from}')} (u)")
         use.display = c.can_take_lost
         keep = "conflict.keep_current" if c.can_take_lost else "conflict.close"
         self.query_one("#keep", Button).label = fmt.text(f"{t(keep)} (k)")

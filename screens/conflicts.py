@@ -54,13 +54,13 @@ class ConflictsScreen(CivScreen[None]):
         row = table.cursor_row
         table.clear()
         self.shown = reads.open_conflicts(store)
-        mine = reads.own_devices(store)
+        mine = reads.own(store)
         for c in self.shown:
             table.add_row(
                 fmt.text(reads.change_label(store, c.table, c.record_id)),
                 fmt.text(words.conflict_field(c.table, c.field, t)),
                 fmt.text(fmt.short(c.lost_value)),
-                fmt.text(t("conflict.mine" if c.lost_device in mine else "conflict.theirs")),
+                fmt.text(t(f"conflict.{mine.whose(c.lost_device, c.lost_hlc)}")),
                 key=str(c.id),
             )
         if self.shown:

@@ -8,18 +8,23 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Header, Static
 
 from civtui.domain.models import RECORD_TYPES
-from civtui.services import bundles, reads
+from civtui.services import bundles, reads, syncing
 from civtui.services.keys import open_store
 from screens import format as fmt
 from screens.base import CivScreen
 from screens.messages import SyncStateChanged
-from sync import words
+from sync.protocol import Reason
 
 
 class PendingScreen(CivScreen[None]):
+    DEFAULT_CSS = """
+    PendingScreen #changes { height: 1fr; }
+    PendingScreen #pending-detail { height: auto; max-height: 6; padding: 0 1; }
+    """
     BINDINGS = [
         Binding("escape", "back", "nav.back", id="pending.back"),
         Binding("home", "newest", "pending.newest", id="pending.newest", show=False),
@@ -35,7 +40,15 @@ class PendingScreen(CivScreen[None]):
         yield Static(fmt.text(self.civ.t("pending.title")), classes="title", id="pending-title")
         yield Static("", id="bundle-standing")
         yield DataTable(id="changes", cursor_type="row", zebra_stripes=True)
+        # The whole of what the server said of the highlighted row: a refusal's reason is
+        # longer than its column at 80 columns.
+        yield Static("", id="pending-detail")
         yield Footer()
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: Each row's whole result (by the change's seq), said under the table.
+        self.details: dict[str, str] = {}
 
     def on_mount(self) -> None:
         t = self.civ.t
@@ -57,6 +70,7 @@ class PendingScreen(CivScreen[None]):
         t, store = self.civ.t, self.civ.store
         table = self.query_one("#changes", DataTable)
         table.clear()
+        self.details = {}
         # Unsent changes, those the server refused or merged with a conflict, and
         # everything the last sync settled, so its outcome can be read record by record.
         run = reads.last_run(store)
@@ -81,24 +95,55 @@ class PendingScreen(CivScreen[None]):
             )
             result = t(f"result.{change.status}")
             if change.reason:
-                result = t("sync.label", label=result, message=words.stored(change.reason, t))
+                said = syncing.refusal_words(store, Reason.stored(change.reason), t)
+                result = t("sync.label", label=result, message=said)
+            who = reads.change_label(store, change.table_name, change.record_id)
+            self.details[str(change.seq)] = t(
+                "sync.cli.refused_example",
+                kind=t(f"table.{change.table_name}"),
+                who=who,
+                reason=result,
+            )
             table.add_row(
                 fmt.text(change.created_at[:16].replace("T", " ")),
                 fmt.text(t(f"table.{change.table_name}")),
-                fmt.text(reads.change_label(store, change.table_name, change.record_id)),
+                fmt.text(who),
                 fmt.text(op),
                 fmt.text(fields if op == t("op.update") else ""),
                 fmt.text(result),
                 key=str(change.seq),
             )
         pending = store.pending_count()
-        title = t("pending.title") + f" ({pending})" if pending else t("pending.none")
+        # Refused changes are not synced: "everything is synced" is said only without them.
+        refused = reads.rejected_count(store)
+        if pending and refused:
+            title = t("pending.refused_more", pending=pending, count=refused)
+        elif pending:
+            title = t("pending.title") + f" ({pending})"
+        elif refused:
+            title = t("pending.refused_title", count=refused)
+        else:
+            title = t("pending.none")
         # Conflicts on any record, those no person's page shows included (screens.conflicts).
         open_conflicts = len(reads.open_conflicts(store))
         if open_conflicts:
             title = t("pending.conflicts_hint", title=title, count=open_conflicts)
         self.query_one("#pending-title", Static).update(fmt.text(title))
         self.query_one("#bundle-standing", Static).update(fmt.text(self._bundle_words()))
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        table = self.query_one("#changes", DataTable)
+        said = ""
+        if table.row_count and 0 <= table.cursor_row < table.row_count:
+            key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
+            said = self.details.get(str(key), "")
+        detail = self.query_one("#pending-detail", Static)
+        detail.update(fmt.text(said or self.civ.t("pending.detail_hint"), lines=True))
+        detail.display = bool(self.details)
+
+    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
 
     def _bundle_words(self) -> str:
         """When the last bundle left, and whether its reply came back."""

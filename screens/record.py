@@ -135,7 +135,6 @@ class RecordScreen(CivScreen[bool]):
         self.record = record
         self.person = person
         self.changed = False
-        self._mine: frozenset[str] = frozenset()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -191,8 +190,6 @@ class RecordScreen(CivScreen[bool]):
     def _history(self, record: Record) -> Text:
         t = self.civ.t
         steps = records.history(self.civ.store, record)
-        # This laptop's ids, former ones too: a step of one of them is its own.
-        self._mine = reads.own_devices(self.civ.store)
         out = Text()
         for step in steps:
             out.append(f"{step.at:%Y-%m-%d %H:%M}  ", style="bold")
@@ -209,7 +206,7 @@ class RecordScreen(CivScreen[bool]):
         laptop learns no other laptop's staff from sync)."""
         t = self.civ.t
         laptop = step.device_id[:8]
-        if step.local or step.device_id in self._mine:
+        if step.local or step.mine:
             return t("record.by_me", staff=self.civ.staff_name or "—", device=laptop)
         return t("record.by_other", device=laptop)
 

@@ -194,6 +194,7 @@ def import_reply(
     report.held = outbox.held_count(store)
     # A refused record whose missing parent this reply brought goes with the next bundle.
     report.sent_again = outbox.send_refused_again(store)
+    client.settle_own_conflicts(store, report)
     said = {"id": reply.answers, "top": reply.top, "at": reply.made_at}
     with store.transaction():
         store.set_meta(LAST_REPLY, pydantic_core.to_json(said).decode())

@@ -137,6 +137,27 @@ class PageTooLargeError(SyncError):
         super().__init__(Reason.of(Code.PAGE_TOO_LARGE, asked=asked, got=got))
 
 
+@dataclass(frozen=True)
+class Refused:
+    """A change the server refused: its record and why."""
+
+    table: str
+    record_id: str
+    reason: Reason
+
+
+@dataclass(frozen=True)
+class Conflicted:
+    """A pushed change the server merged with a conflict: its number, its record, the
+    fields that conflicted, and what the server said."""
+
+    seq: int
+    table: str
+    record_id: str
+    fields: frozenset[str]
+    reason: Reason | None
+
+
 @dataclass
 class SyncReport:
     """What one sync did."""
@@ -158,6 +179,8 @@ class SyncReport:
     #: Refused changes sent again because a pull brought the record they named.
     sent_again: int = 0
     rejected_reasons: list[Reason] = field(default_factory=list)
+    #: The refused changes' records, with the reasons, in the order refused.
+    refused: list[Refused] = field(default_factory=list)
     #: Pulled records waiting for one they refer to (see outbox.apply_page), after the pull.
     held: int = 0
     #: What this laptop's changes conflicted with (fields, or a record deleted meanwhile).
@@ -173,6 +196,10 @@ class SyncReport:
     elsewhere: dict[str, int] = field(default_factory=dict)
     #: Pulled records of kinds this version does not know, kept aside, by table.
     set_aside: dict[str, int] = field(default_factory=dict)
+    #: Each pushed change the server merged with a conflict (`settle_own_conflicts`).
+    conflicted: list[Conflicted] = field(default_factory=list)
+    #: Conflicts pulled between two device ids of this profile: (table, record, field).
+    own_conflicts: set[tuple[str, str, str]] = field(default_factory=set)
 
 
 def on_this_machine(host: str) -> bool:
@@ -430,6 +457,13 @@ def _sync(
 
     # 2. Pull, page by page; each page and its cursor are stored together.
     lacking = _pull(store, conn, report, tell)
+    if lacking:
+        # A server restored from a copy lost changes it had taken: they go again before
+        # anything of the pull is stored. Sent after it, each would name as its base the
+        # version just pulled, as if this laptop had seen what another laptop wrote since,
+        # and a concurrent edit made meanwhile would lose to it without a conflict.
+        _push_all(store, conn, report, run, tell)
+        _pull(store, conn, report, tell, stop_if_lacking=False)
     # A record refused for lack of one it names goes again once the server has that one.
     report.sent_again = outbox.send_refused_again(store)
     wrote = False
@@ -437,11 +471,12 @@ def _sync(
         before = store.pending_count()
         after_pull(store)
         wrote = store.pending_count() > before
-    if lacking or report.sent_again or wrote:
-        # What the server turned out to lack, and what was written after the pull.
+    if report.sent_again or wrote:
+        # What waited for a record the pull brought, and what was written after the pull.
         _push_all(store, conn, report, run, tell)
 
     # 3. Remember when, and how it went.
+    settle_own_conflicts(store, report)
     with store.transaction():
         store.set_meta(outbox.LAST_SYNC, store.clock.now().isoformat(timespec="seconds"))
         store.set_meta(outbox.LAST_RESULT, stored_summary(summary(report)))
@@ -540,15 +575,36 @@ def apply_push_answer(
     report.conflict_reasons += [
         r.reason for r in answer.results if r.status == "conflict" and r.reason
     ]
+    report.conflicted += [
+        Conflicted(
+            r.seq,
+            sent[r.seq].table,
+            sent[r.seq].record_id,
+            frozenset(map(str, _list(r.reason.params.get("fields")) if r.reason else ())),
+            r.reason,
+        )
+        for r in answer.results
+        if r.status == "conflict" and r.seq in sent
+    ]
     rejected = [r for r in answer.results if r.status == "rejected"]
     report.rejected += len(rejected)
     report.rejected_reasons += [r.reason or Reason.of(Code.OTHER, text="") for r in rejected]
+    report.refused += [
+        Refused(
+            sent[r.seq].table, sent[r.seq].record_id, r.reason or Reason.of(Code.OTHER, text="")
+        )
+        for r in rejected
+        if r.seq in sent
+    ]
     report.warnings += [w for w in answer.warnings if w not in report.warnings]
     return len(acks)
 
 
-def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) -> bool:
-    """Pull everything new; True when the server turned out to lack changes of ours."""
+def _pull(
+    store: Store, conn: Connection, report: SyncReport, tell: Progress, stop_if_lacking: bool = True
+) -> bool:
+    """Pull everything new; True, with nothing of the pull stored (`stop_if_lacking`), when
+    the server turned out to lack changes of ours: they are pending again, to go first."""
     cursor = outbox.cursor(store)
     lacking = False
     checked = False  # what the server holds of ours is the same on every page: ask once
@@ -574,6 +630,8 @@ def _pull(store: Store, conn: Connection, report: SyncReport, tell: Progress) ->
                 cursor = 0
                 continue
             lacking = lacking or said == "lacking"
+            if lacking and stop_if_lacking:
+                return True
         apply_pull_page(store, report, page, villages)
         cursor = page.cursor
         tell("pull", report.pulled, report.pulled + (limit if page.has_more else 0))
@@ -633,7 +691,7 @@ def _note_conflicts(
 ) -> None:
     """What a pulled page's conflicts mean here: each new open one is named, on whichever
     side this laptop stands; an open one resolved elsewhere is counted as closed."""
-    mine: dict[str, str] | None = None
+    mine: outbox.Own | None = None
     for c in pulled:
         known = before.get(c.id)
         if c.resolved:
@@ -641,9 +699,10 @@ def _note_conflicts(
             continue
         if known is not None:
             continue  # pulled again (a new device id pulls everything): said before
-        mine = mine if mine is not None else {**outbox.former_devices(store), store.device_id: ""}
-        side = _side(c, store.device_id, mine)
+        mine = mine if mine is not None else outbox.own(store)
+        side = _side(c, mine)
         if side == "own":
+            report.own_conflicts.add((c.table, c.record_id, c.field))
             continue
         report.found.append(
             Reason.of(
@@ -657,9 +716,37 @@ def _note_conflicts(
         )
 
 
-def _side(conflict: protocol.Conflict, current: str, mine: Mapping[str, str]) -> str:
+def settle_own_conflicts(store: Store, report: SyncReport) -> None:
+    """Count as accepted, here and in the change log, each pushed change whose every
+    conflict the pull showed to be between two ids of this profile: its newest value was
+    kept over one it made under an id it gave up (a restore from its own backup), so there
+    is nothing to tell or choose. Without this the summary said 冲突 1 and 待同步 listed
+    the change as conflicting with another device, of a record only this laptop wrote."""
+    own = [
+        c
+        for c in report.conflicted
+        if c.fields and all((c.table, c.record_id, f) in report.own_conflicts for f in c.fields)
+    ]
+    if not own:
+        return
+    outbox.settle_as_accepted(store, [c.seq for c in own])
+    report.conflicts -= len(own)
+    report.accepted += len(own)
+    for c in own:
+        if c.reason is not None and c.reason in report.conflict_reasons:
+            report.conflict_reasons.remove(c.reason)
+    report.conflicted = [c for c in report.conflicted if c not in own]
+
+
+def _list(value: object) -> list[object]:
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [] if value is None else [value]
+
+
+def _side(conflict: protocol.Conflict, mine: outbox.Own) -> str:
     """Where this laptop stands in a conflict; "own" when both sides are device ids of this
-    profile (`mine`: each former id with the latest stamp this profile made under it).
+    profile (`mine`).
 
     Between its ids there is nothing to tell: the value kept is this profile's newest, the
     one that lost was made under an id it gave up, by itself before a restore from an older
@@ -668,22 +755,15 @@ def _side(conflict: protocol.Conflict, current: str, mine: Mapping[str, str]) ->
     where the kept side is not this profile's, the conflict is between two others."""
     if conflict.kept_device == protocol.DELETED_DEVICE:
         return "deleted"
-    kept_here = conflict.kept_device in mine
+    kept_here = mine.holds(conflict.kept_device)
     lost = conflict.lost_device
-    if lost == current:
+    if lost == mine.current:
         return "lost_here"
-    if lost in mine:
+    if mine.holds(lost):
         if kept_here:
             return "own"
-        if _wall(conflict.lost_hlc) <= _wall(mine[lost]):
-            return "lost_here"
-        return "others"
+        return "lost_here" if mine.made(lost, conflict.lost_hlc) else "others"
     return "kept_here" if kept_here else "others"
-
-
-def _wall(stamp: str) -> str:
-    """A stamp's time and counter, comparable as text (the device part left out)."""
-    return "-".join(stamp.split("-", 2)[:2])
 
 
 #: A sync's summary names this many conflicts, then says how many more there are.

@@ -45,6 +45,9 @@ def say(reason: Reason, t: Translator) -> str:
         params["ahead"] = _duration(int(params["ahead_s"]), t)
     if "detail" in params:
         params["detail"] = _detail(params["detail"], t)
+    if reason.code is Code.SUMMARY:
+        # What reached the server, apart from what it refused.
+        params["taken"] = _int(params.get("pushed")) - _int(params.get("rejected"))
     if reason.code is Code.FUTURE_DATE:
         params["field"] = _label(kind, str(params.get("field", "")), t)
     if reason.code is Code.CONFLICT_FOUND:
@@ -134,8 +137,17 @@ def _duration(seconds: int, t: Translator) -> str:
     return t("sync.days", n=round(minutes / 1440))
 
 
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) else 0
+
+
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+def table_name(table: str, t: Translator) -> str:
+    """A record kind's name in `t`'s language (a table this version does not know: as is)."""
+    return _table(table, t)
 
 
 def _table(table: str, t: Translator) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -40,10 +41,24 @@ def backends() -> list[Any]:
     return found
 
 
+#: "18100-18199": servers take a free port in this range (a machine shared by several test
+#: runs, each given its own range); unset, any free port.
+PORTS_ENV = "CIVTUI_TEST_PORTS"
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    low, _, high = os.environ.get(PORTS_ENV, "").partition("-")
+    candidates = list(range(int(low), int(high) + 1)) if low.isdigit() and high.isdigit() else [0]
+    # In random order: two test processes (pytest -n 2) asking at once rarely get the same.
+    random.shuffle(candidates)
+    for port in candidates:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(s.getsockname()[1])
+    raise RuntimeError(f"no free port in {os.environ[PORTS_ENV]}")
 
 
 @dataclass

@@ -21,14 +21,27 @@ from tests.conftest import CTX, TODAY, make_person
 
 
 def open_conflict(
-    store: Store, person: Person, field: str, lost: object, *, lost_device: str = "b"
+    store: Store,
+    person: Person,
+    field: str,
+    lost: object,
+    *,
+    lost_device: str = "b",
+    lost_hlc: str = "0",
 ) -> conflicts.Choice:
     """A conflict as a pull stores it: the kept value is the record's, `lost` the other one;
     as the dialog opens it."""
     store.db.execute(
         "INSERT INTO conflicts (table_name, record_id, field, kept_value, lost_value, "
-        "kept_device, lost_device, lost_hlc) VALUES ('persons', ?, ?, ?, ?, 'a', ?, '0')",
-        [person.id, field, json.dumps(getattr(person, field)), json.dumps(lost), lost_device],
+        "kept_device, lost_device, lost_hlc) VALUES ('persons', ?, ?, ?, ?, 'a', ?, ?)",
+        [
+            person.id,
+            field,
+            json.dumps(getattr(person, field)),
+            json.dumps(lost),
+            lost_device,
+            lost_hlc,
+        ],
     )
     [conflict] = outbox.open_conflicts(store, [person.id])
     choice = conflicts.look(store, conflict.id)
@@ -93,10 +106,30 @@ def test_the_dialog_reads_the_record_as_it_is_now_and_says_whose_each_value_is(
 def test_a_former_device_id_of_this_laptop_still_counts_as_this_laptop(store: Store) -> None:
     person = make_person(phone="13905800001")
     store.save(person)
+    made = store.changes(status=None)[-1]
+    outbox.record_acks(store, [outbox.Ack(made.seq, "accepted", None)], "2026-11-22T10:00:00")
     before = store.device_id
     outbox.start_over_as_new_device(store)
-    choice = open_conflict(store, person, "phone", "13905800002", lost_device=before)
+    choice = open_conflict(
+        store, person, "phone", "13905800002", lost_device=before, lost_hlc=made.hlc
+    )
     assert choice.lost_mine and before in outbox.own_devices(store)
+
+
+def test_a_former_id_s_value_stamped_after_this_laptop_left_it_is_another_copy_s(
+    store: Store,
+) -> None:
+    """A clone kept the id this laptop gave up and went on writing under it: a value of it
+    stamped past this laptop's last change there is not this laptop's."""
+    person = make_person(phone="13905800001")
+    store.save(person)
+    made = store.changes(status=None)[-1]
+    outbox.record_acks(store, [outbox.Ack(made.seq, "accepted", None)], "2026-11-22T10:00:00")
+    before = store.device_id
+    outbox.start_over_as_new_device(store)
+    later = f"{int(made.hlc.split('-')[0]) + 60_000:013d}-0000-{before}"
+    choice = open_conflict(store, person, "phone", "[/]=138", lost_device=before, lost_hlc=later)
+    assert (choice.lost_from, choice.lost_mine) == ("copy", False)
 
 
 @pytest.mark.parametrize("take_lost", [True, False])

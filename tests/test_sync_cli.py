@@ -252,3 +252,65 @@ def test_sync_closes_the_ended_months_first_so_their_reports_reach_the_server(
     assert synced.exit_code == 0, synced.output
     kept = [key for key in server.records() if key[0] == "month_reports"]
     assert kept == [("month_reports", "330902112201:2026-10")]
+
+
+HOSTILE = "[/]王=秀英"
+
+
+def test_a_sync_refusing_hundreds_sums_them_up_by_reason_and_says_what_waits_for_what(
+    server: Server, home: Path, vault: MemoryKeyring
+) -> None:
+    """The demo profile holds three villages; a token of one refuses the others' records
+    and, for lack of them, everything that belongs to them. The sync says how many for
+    each reason with three examples each, never that a record waiting for a refused one
+    goes again by itself once it arrives, and where every refusal is listed."""
+    from civtui.domain.clock import Clock
+    from civtui.domain.models import Person, Visit
+    from civtui.services.keys import open_store
+    from civtui.services.profile import Profile
+    from tests.conftest import CTX
+
+    assert run("demo", "--persons", "40").exit_code == 0
+    store = open_store(Profile("demo").db_path, Clock.pinned(TODAY))
+    outside = [
+        p
+        for p in store.all(Person, "village_code != ?", ["330902112201"])
+        if store.all(Visit, "person_id = ?", [p.id])
+    ]
+    store.save(outside[0].revise(context=CTX, name=HOSTILE))  # its latest change: refused
+    store.close()
+    token = server.token("王晓丽", ["330902112201"])
+    assert run("login", "--server", server.base, "--token-stdin", stdin=token).exit_code == 0
+
+    result = run("sync")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    lines = out.splitlines()
+    summary = json.loads(run("status", "--json").stdout)
+    refused = int(out.split("被拒 ")[1].split(" 条")[0])
+    assert refused > 100, out
+    assert len(lines) < 25, out  # not one line each
+    assert f"被拒 {refused} 条，按原因（每种举例 3 条）：" in out
+    groups = [int(line.strip().split(" 条")[0]) for line in lines if "条，例如：" in line]
+    assert sum(groups) == refused and len(groups) >= 2, out
+    assert "该记录属于村(社区)" in out  # the villages outside the token
+    assert "也被服务器拒绝了，这一条要等它更正并被服务器接受后才会自动重新上传" in out
+    assert "本机会自动重新上传" not in out.replace("才会自动重新上传", "")
+    # Of records: the hostile person's insert and its rename were both refused.
+    assert f"本机共有 {refused - 1} 条记录被拒、等待更正" in out and "--all-refused" in out
+    # 上传 counts what the server took; the refused are apart.
+    assert f"，被拒 {refused} 条，下载" in out
+    assert summary["pending_changes"] == 0
+
+    again = run("sync", "--all-refused")
+    assert again.exit_code == 0, again.output
+    listed = [line for line in again.output.splitlines() if line.strip().startswith("被拒：")]
+    assert len(listed) == refused - 1, again.output
+    [hostile] = [line for line in listed if line.strip().startswith(f"被拒：服务对象 {HOSTILE}")]
+    assert hostile.strip() == (
+        f"被拒：服务对象 {HOSTILE}：这条服务对象（{HOSTILE}）的新增已被服务器拒绝，"
+        "这次修改要等它更正并被服务器接受后才会自动重新上传；请先按新增被拒的原因更正它（或删除）"
+    )
+    visits = [line for line in listed if line.strip().startswith(f"被拒：探访 {HOSTILE}：")]
+    assert visits, again.output
+    assert all(f"所属的服务对象（{HOSTILE}）也被服务器拒绝了" in v for v in visits), visits

@@ -279,3 +279,34 @@ def test_a_later_edit_of_the_field_leaves_the_conflict_open_for_a_person_to_deci
     assert choice is not None
     assert (choice.current, choice.current_from) == ("13905809999", "edited")
     assert choice.can_take_lost and choice.conflict.lost_value == "13905800002"
+
+
+def test_a_change_a_restored_server_lost_goes_again_before_the_pull_and_meets_its_rival(
+    server: Server, home: Path
+) -> None:
+    """A's phone (10:01) was taken, then lost with the server's restore; B, which never saw
+    it, set the phone at 10:02. A's sync finds its change lacking and sends it again before
+    storing anything of the pull: sent after, it named the version just pulled as its base,
+    as if A had seen B's phone, and B's later value lost without a conflict."""
+    a = device(server, "a", clock=Clock.pinned(TODAY))
+    b = device(server, "b", clock=Clock.pinned(TODAY))
+    person = make_person(name="[/]王=秀英", phone="13905800001")
+    a.store.save(person)
+    a.sync()
+    b.sync()
+    copy = server.backup()
+    a.store.clock = Clock.pinned(TODAY, hour=11)
+    a.store.save(person.revise(context=CTX, phone="13905800002"))
+    a.sync()
+    server.restore(copy)
+    b.store.clock = Clock.pinned(TODAY, hour=12)
+    b.store.save(person.revise(context=CTX, phone="13905800003"))
+    b.sync()
+    report = a.sync()
+    assert report.resent == 1 and report.conflicts == 1
+    assert [r.params["side"] for r in report.found] == ["lost_here"]
+    b.sync()
+    assert phone_of(a, person.id) == phone_of(b, person.id) == "13905800003"
+    assert server.records()[("persons", person.id)][0]["phone"] == "13905800003"
+    a.store.close()
+    b.store.close()

@@ -12,6 +12,7 @@ from pathlib import Path
 from civtui.domain.clock import CHINA_TZ, Clock
 from civtui.domain.models import Person
 from civtui.i18n import Translator
+from civtui.services import conflicts
 from db import outbox
 from db.connection import backup
 from db.store import open_store
@@ -71,6 +72,10 @@ def test_a_restored_laptop_is_not_told_its_own_kept_edit_lost_to_its_former_id(
     assert phone_of(a, person.id) == "13905800003"  # its value was kept
     assert "lost_here" not in sides(report), said(report)
     assert "未被采用" not in said(report)
+    # Nor counted as a conflict, in the summary or in the change log (待同步).
+    assert (report.conflicts, report.conflict_reasons) == (0, []), said(report)
+    assert "冲突 0" in said(report)
+    assert [c.status for c in a.store.changes(status=None)][-1] == "accepted"
     # The former id is kept in meta, so it stays this laptop's whatever the change log holds.
     assert old_id in dict(json.loads(a.store.get_meta(outbox.FORMER_DEVICES) or "[]"))
     assert outbox.own_devices(a.store) >= {old_id, a.store.device_id}
@@ -104,6 +109,18 @@ def test_clones_after_the_first_to_sync_each_take_a_new_id_and_are_told_nothing_
         d.sync()
     # The laptop whose value really lost says so.
     assert {str(x.lost_device) for x in outbox.open_conflicts(a.store)} >= {original}
+    # A value lost under the original id after the copies parted is a's, which kept the id:
+    # its dialog says "this laptop's"; the copies', whose former id it is, say it is another
+    # copy's (they cannot tell a clone's from their own before a restore), never their own.
+    t = Translator("zh")
+    for d, whose in ((a, "mine"), (b, "copy"), (c, "copy")):
+        held = [x for x in outbox.open_conflicts(d.store) if x.lost_device == original]
+        assert held, d.store.path
+        for x in held:
+            choice = conflicts.look(d.store, x.id)
+            assert choice is not None and choice.lost_from == whose, (d.store.path, x)
+            assert choice.lost_mine is (whose == "mine")
+    assert t("conflict.copy") == "本机档案另一副本的值（或本机恢复备份前的值）"
     addresses = {d.store.get(Person, person.id).address for d in (a, b, c)}  # type: ignore[union-attr]
     assert addresses == {"海星路2号"}
     for d in (a, b, c):

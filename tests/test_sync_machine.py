@@ -1169,9 +1169,19 @@ def test_conflicts_after_a_server_restore_get_ids_of_their_own(
         settle_and_check(machine)
         race_on_address(machine, person, 20)
         settle_and_check(machine)
-        # The one the restore lost is back (its laptops sent it), beside the new one.
-        after = {c["id"] for c in machine.server.conflicts()}
-        assert len(after) == 2 and before["id"] in after
+        # The one the restore lost is back (its laptops sent it), beside the new one. The
+        # losing laptop's edit, sent again before it pulls the winner's (so as not to claim
+        # to have seen it), makes the same disagreement anew under an id of its own: the
+        # same field, values, devices and stamp. (Before, it went after the pull, named the
+        # winner's version as seen, and so lost no conflict to it.)
+        conflicts = machine.server.conflicts()
+        after = {c["id"] for c in conflicts}
+        assert len(after) == 3 and before["id"] in after
+        same = ("field", "kept_value", "lost_value", "kept_device", "lost_device", "lost_hlc")
+        again = [
+            c for c in conflicts if c["id"] != before["id"] and c["lost_hlc"] == before["lost_hlc"]
+        ]
+        assert [tuple(c[k] for k in same) for c in again] == [tuple(before[k] for k in same)]
         for lap in machine.laptops[:2]:
             held = {r[0] for r in lap.store.db.execute("SELECT id FROM conflicts")}
             assert held == after

@@ -152,6 +152,9 @@ def test_every_code_has_words_in_both_languages_using_exactly_its_parameters() -
             # The table and field are said together ("what"), the table also says whether
             # the person's page lists it ("where"); the record's id is for the program.
             shown = {"who", "what", "side", "where"}
+        if code is Code.SUMMARY:
+            # What the server took is said apart from what it refused: pushed - rejected.
+            shown = {"taken", "conflicts", "rejected", "pulled"}
         assert used - {None} == shown, code
         reason = Reason.of(code, **params)
         assert_english(words.say(reason, EN))
@@ -209,9 +212,10 @@ def test_the_summary_with_everything_in_it() -> None:
     ]
     english = words.say_all(said, EN)
     assert_english(english)
-    assert "9 sent (2 in conflict, 1 refused), 4 received" in english and "10 minutes" in english
+    # Sent counts what the server took; the refused did not reach it and are counted apart.
+    assert "8 sent (2 in conflict), 1 refused, 4 received" in english and "10 minutes" in english
     chinese = words.say_all(said, ZH)
-    assert "上传 9 条（冲突 2，被拒 1），下载 4 条" in chinese and "时钟" in chinese
+    assert "上传 8 条（冲突 2），被拒 1 条，下载 4 条" in chinese and "时钟" in chinese
     assert "2 changes refused for lack of a record they name were sent again" in english
     assert "2 条此前因缺少所属记录被拒的修改" in chinese
 
@@ -307,7 +311,7 @@ def test_a_sync_with_conflicts_rejections_and_a_clock_warning_in_each_language(
     store = open_store(Profile("main").db_path, ahead)
     store.save(shared.revise(context=CTX, phone="13905801111"))
     store.save(gone.revise(context=CTX, address="新地址"))
-    store.save(Village(id=OTHER_VILLAGE, name="渔港村"))  # outside the token
+    store.save(Village(id=OTHER_VILLAGE, name="Yugang"))  # outside the token
     # A visit of a person on no server (written by hand: the profile's own keys forbid it).
     orphan = {"person_id": "nobody", "visit_date": TODAY.isoformat(), "visitor": "Li"}
     store.db.execute(
@@ -324,9 +328,9 @@ def test_a_sync_with_conflicts_rejections_and_a_clock_warning_in_each_language(
     assert result.exit_code == 0, result.output
     text = said_in(lang, result)
     if lang == "en":
-        assert "4 sent (2 in conflict, 2 refused)" in text
-        assert "Refused: the record belongs to village 330903103202" in text
-        assert "Refused: the record it belongs to (Person nobody) is not on the server" in text
+        assert "2 sent (2 in conflict), 2 refused" in text
+        assert "Refused: Village Yugang: the record belongs to village 330903103202" in text
+        assert ": the record it belongs to (Person nobody) is not on the server" in text
         assert (
             "Conflict: Lin Apo · Phone (this laptop's value was kept over another device's; "
             "press c on the person's page to choose)" in text
@@ -334,8 +338,8 @@ def test_a_sync_with_conflicts_rejections_and_a_clock_warning_in_each_language(
         assert "Conflict: Zhang San · Address (the record was deleted" in text
         assert re.search(r"clock is about \d{3} days ahead", text)
     else:
-        assert "上传 4 条（冲突 2，被拒 2）" in text
-        assert "被拒：该记录属于村(社区) 330903103202" in text
+        assert "上传 2 条（冲突 2），被拒 2 条" in text
+        assert "被拒：村(社区) Yugang：该记录属于村(社区) 330903103202" in text
         assert (
             "冲突：Lin Apo · 联系电话（本机的值已保留，另一设备的值未被采用，可在人员页按 c 处理）"
             in text

@@ -21,17 +21,19 @@ from civtui.cli.common import Context, profile_store, shown
 from civtui.domain.errors import text
 from civtui.i18n import Translator
 from civtui.services import credentials, syncing
-from db import outbox, queries
+from db import Store, outbox, queries
 from sync import bundle, words
 from sync.client import (
     Connection,
     DeviceTakenError,
+    Refused,
     SyncError,
     SyncReport,
     TokenRefusedError,
     check_url,
     summary,
 )
+from sync.protocol import Reason
 
 
 def _fail(t: Translator, message: str, code: int = 1) -> NoReturn:
@@ -96,6 +98,9 @@ def report_json(report: SyncReport, pending: int, t: Translator) -> str:
     """`civtui sync --json`: the report's figures, its reasons as codes and parameters (the
     conflicts found, rejections, warnings), and the summary in words."""
     data: dict[str, Any] = {"ok": True, **dataclasses.asdict(report), "pending": pending}
+    # The client's own bookkeeping of which conflicts were between this profile's ids.
+    for name in ("conflicted", "own_conflicts", "refused"):
+        data.pop(name, None)
     data["summary"] = words.say_all(summary(report), t)
     return json.dumps(data, ensure_ascii=False, indent=2, default=_plain)
 
@@ -112,8 +117,14 @@ def _plain(value: object) -> Any:
     "--server", "url", help="服务器地址（默认用 civtui login 时的地址，或 CIVTUI_SERVER）。"
 )
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果。")
+@click.option(
+    "--all-refused",
+    "all_refused",
+    is_flag=True,
+    help="逐条列出本机所有被服务器拒绝、尚未更正的修改（默认按原因汇总本次被拒的）。",
+)
 @click.pass_obj
-def sync_command(obj: Context, url: str | None, as_json: bool) -> None:
+def sync_command(obj: Context, url: str | None, as_json: bool, all_refused: bool) -> None:
     """先上传本机修改，再下载其他人的修改。可随时中断、重复运行。"""
     t = Translator(obj.lang)
     with profile_store(obj) as store:
@@ -149,15 +160,15 @@ def sync_command(obj: Context, url: str | None, as_json: bool) -> None:
         finally:
             conn.close()
         pending = store.pending_count()
+        refused = _refused_lines(store, report, t, every=all_refused)
     if as_json:
         click.echo(report_json(report, pending, t))
         return
     console = Console(highlight=False, soft_wrap=True)
     told = summary(report)
     console.print(shown(t("sync.cli.done", summary=words.say(told[0], t)), lines=True))
-    for reason in report.rejected_reasons:
-        rejected = shown(words.say(reason, t), lines=True)
-        console.print(Text.assemble("  ", (t("sync.cli.rejected"), "red"), rejected))
+    for line in refused:
+        console.print(line)
     # The conflicts this sync revealed, named, on both laptops (report.found); the push's
     # own verdicts are said only when the pull did not bring them (it stopped early).
     if not report.found:
@@ -166,3 +177,52 @@ def sync_command(obj: Context, url: str | None, as_json: bool) -> None:
             console.print(Text.assemble("  ", (t("sync.cli.conflict"), "yellow"), conflict))
     for note in told[1:]:
         console.print(shown(words.say(note, t), lines=True, style="yellow"))
+
+
+#: Up to this many refusals are listed one by one; past it they are summed up by reason
+#: (the demo profile's first sync against a token of another village refused 863).
+LISTED_REFUSALS = 10
+#: Examples of each reason in the summed-up list.
+EXAMPLES = 3
+
+
+def _refused_lines(store: Store, report: SyncReport, t: Translator, *, every: bool) -> list[Text]:
+    """The refused changes: with `every`, each one this profile holds refused (this sync's
+    and earlier ones'); else this sync's, each one when few, or how many for each reason
+    with a few examples, and where to read them all."""
+    if every:
+        listed = outbox.still_refused(store)
+        return [
+            _refused_line(store, Refused(tb, rid, Reason.stored(why)), t) for tb, rid, why in listed
+        ]
+    refused = report.refused
+    lines: list[Text] = []
+    if len(refused) <= LISTED_REFUSALS:
+        lines = [_refused_line(store, r, t) for r in refused]
+    else:
+        groups: dict[tuple[str, bool], list[Refused]] = {}
+        for r in refused:
+            key = (r.reason.code, syncing.parent_refused(store, r.reason))
+            groups.setdefault(key, []).append(r)
+        head = t("sync.cli.refused_head", count=len(refused), shown=EXAMPLES)
+        lines = [shown(head, style="red")]
+        for members in sorted(groups.values(), key=lambda m: -len(m)):
+            group = t("sync.cli.refused_group", count=len(members))
+            lines.append(Text.assemble("  ", shown(group)))
+            lines += [_refused_line(store, r, t, indent=4) for r in members[:EXAMPLES]]
+    held = outbox.rejected_count(store)
+    if held > len(refused) or len(refused) > LISTED_REFUSALS:
+        lines.append(shown(t("sync.cli.refused_all", count=held), style="yellow"))
+    return lines
+
+
+def _refused_line(store: Store, refused: Refused, t: Translator, indent: int = 2) -> Text:
+    """One refused change: its record, and why, in words as true as this laptop can say."""
+    example = t(
+        "sync.cli.refused_example",
+        kind=words.table_name(refused.table, t),
+        who=queries.change_label(store, refused.table, refused.record_id),
+        reason=syncing.refusal_words(store, refused.reason, t),
+    )
+    label = (t("sync.cli.rejected"), "red")
+    return Text.assemble(" " * indent, label, shown(example, lines=True))

@@ -81,4 +81,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "conflict.empty": ("（空）", "(empty)"),
     "conflict.deleted_value": ("（已删除）", "(deleted)"),
+    # -- a value made under an id this profile gave up, after the last change it made there
+    "conflict.copy": (
+        "本机档案另一副本的值（或本机恢复备份前的值）",
+        "another copy of this profile's value (or this laptop's, before it was restored)",
+    ),
+    "conflict.use_copy": ("改用该副本的值", "Use that copy's value"),
 }

@@ -10,9 +10,9 @@ from __future__ import annotations
 STRINGS: dict[str, tuple[str, str]] = {
     # -- the server's verdict on one change
     "sync.code.parent_missing": (
-        "所属记录（{table} {id}）尚未同步到服务器；它一到，本机会自动重新上传",
+        "所属记录（{table} {id}）尚未同步到服务器；它被服务器接受后，本机会自动重新上传这一条",
         "the record it belongs to ({table} {id}) is not on the server yet; this laptop "
-        "sends it again once that record arrives",
+        "sends it again once the server has that record",
     ),
     "sync.code.record_missing": (
         "这条记录（{table} {id}）不在服务器上（服务器可能从备份恢复过）；它一到，本机会自动重新上传这次修改",
@@ -125,9 +125,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "space, then sync again",
     ),
     # -- the summary of one sync
+    # {taken}: the changes the server took (accepted, or merged with a conflict); the
+    # refused ones are counted apart, since they did not reach it.
     "sync.code.summary": (
-        "上传 {pushed} 条（冲突 {conflicts}，被拒 {rejected}），下载 {pulled} 条",
-        "{pushed} sent ({conflicts} in conflict, {rejected} refused), {pulled} received",
+        "上传 {taken} 条（冲突 {conflicts}），被拒 {rejected} 条，下载 {pulled} 条",
+        "{taken} sent ({conflicts} in conflict), {rejected} refused, {pulled} received",
     ),
     "sync.code.new_device": (
         "本机档案是一份副本（从备份恢复，或从另一台电脑复制），原档案已在别处同步过："
@@ -182,6 +184,47 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sync.cli.pulled_conflicts": ("下载冲突 {n}", "{n} conflicts received"),
     "sync.cli.rejected": ("被拒：", "Refused: "),
     "sync.cli.conflict": ("冲突：", "Conflict: "),
+    # -- what a refusal means where the record it waits for was refused too
+    "sync.refusal.parent_refused": (
+        "所属的{table}（{who}）也被服务器拒绝了，这一条要等它更正并被服务器接受后才会自动重新上传；"
+        "请先按它被拒的原因更正它（或删除）",
+        "the {table} it belongs to ({who}) was refused by the server too: this one goes "
+        "again by itself only once that one is corrected and taken; correct it (or delete "
+        "it) first, as its own refusal says",
+    ),
+    "sync.refusal.record_refused": (
+        "这条{table}（{who}）的新增已被服务器拒绝，这次修改要等它更正并被服务器接受后才会自动重新上传；"
+        "请先按新增被拒的原因更正它（或删除）",
+        "this {table} ({who}) was refused by the server when it was added: this change goes "
+        "again by itself only once the record is corrected and taken; correct it (or delete "
+        "it) first, as the refusal of its adding says",
+    ),
+    # -- civtui sync: the refused changes, by reason
+    "sync.cli.refused_head": (
+        "被拒 {count} 条，按原因（每种举例 {shown} 条）：",
+        "{count} refused, by reason ({shown} examples of each):",
+    ),
+    "sync.cli.refused_group": ("{count} 条，例如：", "{count}, for example:"),
+    "sync.cli.refused_example": ("{kind} {who}：{reason}", "{kind} {who}: {reason}"),
+    "sync.cli.refused_all": (
+        "本机共有 {count} 条记录被拒、等待更正；逐条列出：civtui sync --all-refused，"
+        "或在 app 的待同步页（p）查看",
+        "{count} refused records on this laptop wait to be corrected; to list each: "
+        "civtui sync --all-refused, or the app's Pending page (p)",
+    ),
+    # -- 待同步 (screens.pending)
+    "pending.refused_title": (
+        "待同步：没有待上传的修改；{count} 条被服务器拒绝，需要更正",
+        "Pending: nothing left to send; {count} refused by the server, to correct",
+    ),
+    "pending.refused_more": (
+        "待同步（{pending}）· 另有 {count} 条被服务器拒绝，需要更正",
+        "Pending ({pending}) · {count} more refused by the server, to correct",
+    ),
+    "pending.detail_hint": (
+        "选中一行，这里显示服务器对它说的完整原因",
+        "Highlight a row to read here all the server said about it",
+    ),
     # -- civtui server ...
     "server.no_extra": (
         "服务器组件未安装；请运行 pip install 'civtui[server]'"
@@ -437,5 +480,9 @@ HELP_EN: dict[str, str] = {
     "导入村里电脑导出的数据包（与联网同步相同的合并），并生成给该电脑的回执。": (
         "Import a village laptop's bundle (merged as an online sync is) and write that "
         "laptop's reply."
+    ),
+    "逐条列出本机所有被服务器拒绝、尚未更正的修改（默认按原因汇总本次被拒的）。": (
+        "List each change of this laptop's that the server refused and that is not corrected "
+        "yet (by default, this sync's refusals are counted by reason)."
     ),
 }

@@ -35,11 +35,17 @@ class Choice:
     current: Any
     #: The record was deleted (or is not on this laptop): only closing is left.
     gone: bool
-    #: The value that lost was made on this laptop (under any device id it has had).
-    lost_mine: bool
+    #: Whose the value that lost is: "mine", "theirs", or "copy" (`outbox.Own.whose`: under
+    #: an id this profile gave up, past the last stamp it made there).
+    lost_from: str
     #: Whose the current value is: "mine", "theirs", or "edited" when neither side's
     #: value is what the record holds now (changed since the conflict).
     current_from: str
+
+    @property
+    def lost_mine(self) -> bool:
+        """The value that lost was made by this profile (under any device id it has had)."""
+        return self.lost_from == "mine"
 
     @property
     def closed(self) -> bool:
@@ -57,12 +63,15 @@ def look(store: Store, conflict_id: int) -> Choice | None:
     if conflict is None:
         return None
     current, gone = _current(store, conflict)
-    mine = outbox.own_devices(store)
+    mine = outbox.own(store)
     if current == conflict.kept_value and conflict.kept_device != DELETED_DEVICE:
-        current_from = "mine" if conflict.kept_device in mine else "theirs"
+        current_from = "mine" if mine.holds(conflict.kept_device) else "theirs"
     else:
         current_from = "edited"
-    return Choice(conflict, current, gone, conflict.lost_device in mine, current_from)
+    # A value lost under an id this profile gave up is its own only up to the last stamp it
+    # made there: a later one is another copy's, or its own from before a restore.
+    lost_from = mine.whose(conflict.lost_device, conflict.lost_hlc)
+    return Choice(conflict, current, gone, lost_from, current_from)
 
 
 def _current(store: Store, conflict: outbox.StoredConflict) -> tuple[Any, bool]:

@@ -18,7 +18,9 @@ from db.outbox import (
     StoredConflict,
     last_run,
     open_conflicts,
+    own,
     own_devices,
+    rejected_count,
 )
 from db.queries import (
     PersonRow,
@@ -63,9 +65,11 @@ __all__ = [
     "open_conflicts",
     "open_follow_ups",
     "open_needs",
+    "own",
     "own_devices",
     "person_context",
     "person_rows",
+    "rejected_count",
     "rules",
     "same_day",
     "timeline",
