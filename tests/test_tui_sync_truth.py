@@ -222,7 +222,7 @@ async def test_after_a_server_restore_each_laptop_is_told_the_truth(
     # A: B's value at 10:02, credited to B, with A's own that lost beside it.
     assert f"2026-11-2210:02另一台电脑{b_id[:8]}修改（同步带来）" in on_a.history, on_a.history
     assert f"备注：{MINE}→{THEIRS}（本机同时改为{MINE}，未被采用）" in on_a.history
-    assert f"2026-11-2210:01员工a（本机{a_id[:8]}）修改备注：{MINE}" in on_a.history
+    assert f"2026-11-2210:01员工a（本机{a_id[:8]}）修改备注：{FIRST}→{MINE}" in on_a.history
     assert f"另一台电脑{a_id[:8]}" not in on_a.history
     assert on_a.listed == [[NAME, "探访的备注", MINE, "本机的值"]]
     assert on_a.dialog["current-label"] == "现值（另一设备的值）"
