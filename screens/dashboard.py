@@ -43,6 +43,9 @@ def _fix_width(table: DataTable[object], key: str, width: int) -> None:
     column = table.columns[ColumnKey(key)]
     column.width = width
     column.auto_width = False
+    # A heading wider than its column is cut where the cut shows, like its cells.
+    if cell_len(column.label.plain) > width:
+        column.label = fmt.text(fmt.clip(column.label.plain, width))
 
 
 class DashboardScreen(CivScreen[None]):
@@ -157,7 +160,9 @@ class DashboardScreen(CivScreen[None]):
         _fix_width(coverage, "category", label_width)
         for label, rate, name_row in rows:
             wraps = name_row and cell_len(label) > label_width
-            coverage.add_row(fmt.text(label), fmt.text(rate), height=None if wraps else 1)
+            # A category's name that does not fit is cut where the cut shows (…).
+            shown = label if name_row else fmt.clip(label, label_width)
+            coverage.add_row(fmt.text(shown), fmt.text(rate), height=None if wraps else 1)
 
         work = self.query_one("#worklist", DataTable)
         row_before = work.cursor_row
@@ -181,11 +186,11 @@ class DashboardScreen(CivScreen[None]):
                 (
                     item.person_id,
                     [state, person.name, str(person.age), _last(item.last_contact, civ.today, t)],
-                    fmt.categories(person.categories, lang),
+                    fmt.category_labels(person.categories, lang),
                 )
             )
         # The categories get the width that is left; a longer list wraps to a second line
-        # rather than being cut (独居、失… said nothing about 失能).
+        # between two categories, never inside one (独居、失/能 read as two words).
         headers = [column.label.plain for column in work.columns.values()][:-1]
         used = sum(
             max(cell_len(fmt.plain(c)) for c in column) + 2
@@ -193,11 +198,13 @@ class DashboardScreen(CivScreen[None]):
         )
         left = max(self.app.size.width - SIDE_WIDTH - 1 - used - 2 - SCROLLBAR, 8)
         _fix_width(work, "categories", left)
-        for person_id, first, categories in cells:
+        for person_id, first, labels in cells:
+            categories = fmt.fit_list(labels, lang, left)
             # Only a row whose categories wrap is measured: measuring renders every cell,
             # and doing so for all 200 rows was a tenth of the start-up.
-            height = None if cell_len(fmt.plain(categories)) > left else 1
-            cells_shown = [fmt.text(cell) for cell in (*first, categories)]
+            height = None if "\n" in categories else 1
+            # The lines are fit_list's own breaks between labels (choice labels, never typed).
+            cells_shown = [*(fmt.text(cell) for cell in first), fmt.text(categories, lines=True)]
             work.add_row(*cells_shown, key=person_id, height=height)
         if data.work:
             work.move_cursor(row=min(row_before, work.row_count - 1))

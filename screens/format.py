@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from rich.cells import cell_len
 from rich.text import Text
 
 from civtui.domain.choices import Category, Choice
@@ -42,13 +43,52 @@ def aside(main: str, note: str, lang: str) -> str:
     return f"{main}（{note}）" if lang == "zh" else f"{main} ({note})"
 
 
-def categories(cats: Iterable[Category], lang: str, derived: Iterable[Category] = ()) -> str:
+def category_labels(
+    cats: Iterable[Category], lang: str, derived: Iterable[Category] = ()
+) -> list[str]:
     """Category labels in policy order; derived ones marked with * (computed, not typed in)."""
     auto = set(derived)
-    return listed(
-        (c.label(lang) + ("*" if c in auto else "") for c in sorted(cats, key=_ORDER.__getitem__)),
-        lang,
-    )
+    return [
+        c.label(lang) + ("*" if c in auto else "") for c in sorted(cats, key=_ORDER.__getitem__)
+    ]
+
+
+def categories(cats: Iterable[Category], lang: str, derived: Iterable[Category] = ()) -> str:
+    return listed(category_labels(cats, lang, derived), lang)
+
+
+def clip(label: str, width: int) -> str:
+    """`label` whole if it fits `width` cells, else cut with … so the cut shows."""
+    if cell_len(label) <= width:
+        return label
+    out = ""
+    for char in label:
+        if cell_len(out + char) > width - 1:
+            break
+        out += char
+    # Words of a spaced language are cut between words where one fits ("Aged…", not "Aged 8…").
+    if " " in out.strip() and label[len(out) : len(out) + 1] not in ("", " "):
+        out = out.rsplit(" ", 1)[0]
+    return out.rstrip() + "…"
+
+
+def fit_list(labels: list[str], lang: str, width: int) -> str:
+    """A list in lines of at most `width` cells, broken only between labels (a label never
+    wraps inside itself: 失/能 read as two words); a label wider than a line is clipped."""
+    sep = "、" if lang == "zh" else ", "
+    lines: list[str] = []
+    line = ""
+    for label in labels:
+        label = clip(label, width - cell_len(sep))
+        joined = f"{line}{sep}{label}" if line else label
+        if line and cell_len(joined + sep) > width:
+            lines.append(line + sep.rstrip())
+            line = label
+        else:
+            line = joined
+    if line:
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def coverage(contacted: int, required: int) -> str:

@@ -22,7 +22,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from civtui.domain import choices
+from pydantic import BaseModel
+
+from civtui.domain import choices, models
 from civtui.i18n import FIELD_EN, STRINGS
 
 #: Box lines, panel borders, scrollbar cells and a drop-down's arrow: the edge of a region.
@@ -62,6 +64,11 @@ def catalogue(lang: str) -> set[str]:
             found.update(m.label(lang) for m in member_type)
     if lang == "en":
         found.update(FIELD_EN.values())
+    else:
+        # The Chinese field labels are the models' own titles (备注, 残疾等级).
+        for model in vars(models).values():
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                found.update(f.title for f in model.model_fields.values() if f.title)
     return {label for label in found if label}
 
 

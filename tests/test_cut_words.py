@@ -22,6 +22,7 @@ from textual.screen import ModalScreen, Screen
 from civtui.app import CivtuiApp
 from civtui.domain.models import Person, Staff, Village
 from civtui.i18n import Translator
+from screens import format as fmt
 from screens.assessment_form import AssessmentForm
 from screens.child_check_form import ChildCheckForm
 from screens.need_form import NeedForm, NeedStatusForm
@@ -109,10 +110,6 @@ SHOWN: dict[str, list[Step]] = {
 #: Cuts still drawn, by screen and language: where each is and why it is left. Strict, so
 #: the test says so once they are gone.
 KNOWN: dict[tuple[str, str], str] = {
-    ("dashboard", "zh"): "screens/dashboard.py (start-up work in progress elsewhere): the "
-    "work list's categories wrap inside a word (高龄、空巢、半/失能)",
-    ("dashboard", "en"): "screens/dashboard.py: coverage labels are cut to the side panel "
-    "('Minimum liv', 'Childless a') and the work list's categories wrap mid-word",
     ("roster", "en"): "screens/roster.py: the categories column runs off the edge "
     "('Fully depende', 'Minimu')",
 }
@@ -230,3 +227,27 @@ def test_one_conflict_is_said_in_the_singular() -> None:
     assert say(Reason.of(Code.CONFLICTS_CLOSED, count=2), en).startswith("2 conflicts were")
     assert say(Reason.of(Code.CONFLICTS_MORE, count=1), en) == "1 more conflict"
     assert "1 处冲突" in say(Reason.of(Code.CONFLICTS_CLOSED, count=1), Translator("zh"))
+
+
+@pytest.mark.parametrize(
+    ("labels", "lang", "width", "lines"),
+    [
+        # A list breaks between two categories, never inside one.
+        (["独居", "孤寡", "失能", "低保"], "zh", 12, ["独居、孤寡、", "失能、低保"]),
+        (
+            ["Lives alone", "Minimum living allowance"],
+            "en",
+            16,
+            ["Lives alone,", "Minimum…"],
+        ),
+        # Text a person typed is kept as text: markup and = are characters like any other.
+        (["[b]王[/b]", "=1+1"], "zh", 20, ["[b]王[/b]、=1+1"]),
+    ],
+)
+def test_a_list_wraps_between_its_labels(
+    labels: list[str], lang: str, width: int, lines: list[str]
+) -> None:
+    shown = fmt.fit_list(labels, lang, width)
+    assert shown.split("\n") == lines
+    assert all(cell_len(line) <= width for line in shown.split("\n"))
+    assert Detector(lang, labels).cuts(shown.split("\n")) == []

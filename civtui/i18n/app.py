@@ -49,7 +49,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col.sex": ("性别", "Sex"),
     "col.village": ("村(社区)", "Village"),
     "col.categories": ("类别", "Categories"),
-    "col.last": ("上次探访", "Last contact"),
+    "col.last": ("上次探访", "Last seen"),
     "col.id": ("身份证号", "ID number"),
     "state.overdue": ("逾期", "Overdue"),
     "state.due": ("待访", "Due"),
