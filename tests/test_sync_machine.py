@@ -1327,3 +1327,34 @@ def test_a_conflict_a_restored_server_lost_closes_everywhere(
         assert closed[made["id"]] is not None
     finally:
         machine.close()
+
+
+def test_a_clone_whose_changes_a_restored_server_lost_is_told_apart_from_its_original(
+    templates: Templates, in_process: Path
+) -> None:
+    """Found by the machine's random run (issue #32, about 1,000 examples). a1's profile was
+    copied onto another laptop, which synced two households under a1's device id; the server,
+    restored from a copy, lost them, and a1 then pushed its month report under the first of
+    the same numbers. The clone, told the server held its changes up to that number, sent
+    only the later one: its first household was lost, and it never pulled the month report
+    (a record only its own device id wrote). It now sends the change at that number again
+    too, which the server refuses as a reused number, and it starts over as a new device."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        settle_and_check(machine)
+        machine.server_copy()
+        machine.laptop_clone(0)  # its first household
+        clone_at = len(machine.laptops) - 1
+        clone = machine.lap(clone_at)
+        second = Household(village_code=VILLAGE_A, address=f"克隆路{machine.next_serial()}号")
+        clone.store.save(second)
+        machine.made_now(clone, second)
+        clone.sync(machine.server)
+        machine.server.restore(0)
+        machine.world.ms += 60_000
+        machine.close_month(0, 0)
+        machine.sync(0)  # a1's month report, under the number of the clone's first household
+        settle_and_check(machine)
+        assert clone.store.device_id != machine.laptops[0].store.device_id
+    finally:
+        machine.close()
