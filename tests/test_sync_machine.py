@@ -1358,3 +1358,30 @@ def test_a_clone_whose_changes_a_restored_server_lost_is_told_apart_from_its_ori
         assert clone.store.device_id != machine.laptops[0].store.device_id
     finally:
         machine.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="not fixed yet: no 'server behind' shows it, see sync/README.md (copies of a profile)",
+)
+def test_a_clone_that_pushed_no_more_than_its_original_is_not_told_apart_yet(
+    templates: Templates, in_process: Path
+) -> None:
+    """The case the fix above leaves: the clone synced one household, the restored server
+    lost it, and a1 pushed one month report under the same number. The server holds as many
+    of the id's changes as the clone was acknowledged, so the clone sends nothing again: its
+    household is lost and it never pulls the month report."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        settle_and_check(machine)
+        machine.server_copy()
+        machine.laptop_clone(0)
+        clone_at = len(machine.laptops) - 1
+        machine.lap(clone_at).sync(machine.server)
+        machine.server.restore(0)
+        machine.world.ms += 60_000
+        machine.close_month(0, 0)
+        machine.sync(0)
+        settle_and_check(machine)
+    finally:
+        machine.close()
