@@ -1370,7 +1370,8 @@ def test_a_clone_that_pushed_no_more_than_its_original_is_not_told_apart_yet(
     """The case the fix above leaves: the clone synced one household, the restored server
     lost it, and a1 pushed one month report under the same number. The server holds as many
     of the id's changes as the clone was acknowledged, so the clone sends nothing again: its
-    household is lost and it never pulls the month report."""
+    household is lost, it never pulls the month report, and it keeps a1's id (the settle's
+    check of shared ids fails first)."""
     machine = SyncMachine(templates, in_process)
     try:
         settle_and_check(machine)
