@@ -650,8 +650,19 @@ def highest_acked(store: Store) -> int:
 
 
 def send_again_after(store: Store, seq: int) -> int:
-    """Make every change after `seq` pending again (the server lost them); returns how many."""
+    """Make every change after `seq` pending again (the server lost them); returns how many.
+
+    The change at `seq` goes again too, though the server holds a change under that number:
+    after a restore it may be another copy's of this profile (same device id), pushed once
+    the server had forgotten this copy's. Sent again, it is acknowledged as before if it is
+    this laptop's, and refused as a reused number if not, so this copy starts over as a new
+    device instead of taking that change for its own (`tests/test_sync_machine.py`)."""
     with store.transaction():
+        store.db.execute(
+            "UPDATE changes SET status = 'pending', reason = NULL, acked_at = NULL, "
+            "sync_run = NULL WHERE seq = ? AND status != 'pending' AND device_id = ?",
+            [seq, store.device_id],
+        )
         cursor = store.db.execute(
             "UPDATE changes SET status = 'pending', reason = NULL, acked_at = NULL, "
             "sync_run = NULL WHERE seq > ? AND status != 'pending'",
