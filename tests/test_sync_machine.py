@@ -1384,5 +1384,51 @@ def test_a_clone_that_pushed_no_more_than_its_original_is_not_told_apart_yet(
         machine.close_month(0, 0)
         machine.sync(0)
         settle_and_check(machine)
+
+
+def test_a_record_whose_rival_value_lost_after_a_restore_is_pulled_by_its_writer(
+    templates: Templates, in_process: Path
+) -> None:
+    """Found by the machine in random mode (issue #32). a1 made a person; the two laptops
+    of A raced on its address and a2's, later, won; then a2's clock ran two days ahead and
+    the server came back from a copy before the race. a1 sent its address again (taken),
+    a2 its own, read back two days by its clock (`merge._Clamp`), and lost. Every stamp
+    on the record was then a1's, so a pull left it out for a1 ("no echo"), which kept
+    a2's address while the server and a2 held a1's. A record on which another device's
+    value lost is now pulled by every laptop (`merge._sole_writer`)."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        maker = machine.lap(0)
+        person = machine.new_person(maker, VILLAGE_A, None, False, NAMES[1])
+        maker.store.save(person)
+        machine.made_now(maker, person)
+        settle_and_check(machine)
+        machine.server_copy()
+        for i, address in ((0, "竞路30号"), (1, "竞路31号")):  # a2's the later: it wins
+            machine.world.ms += 1000
+            lap = machine.lap(i)
+            held = lap.store.get(Person, person.id)
+            assert held is not None
+            lap.store.save(held.revise(context={"today": lap.today}, address=address))
+        for i in (0, 1):
+            machine.world.ms += 1000
+            machine.lap(i).sync(machine.server)
+        settle_and_check(machine)
+        assert machine.server.records()[("persons", person.id)].data["address"] == "竞路31号"
+        machine.skew_clock(1, 2 * 86_400_000)
+        machine.server.restore(0)
+        machine.world.ms += 60_000
+        settle_and_check(machine)  # a1 must take its own 竞路30号 back over a2's
+        # a2's address, read back two days, lost to a1's, and both laptops hold the winner.
+        assert machine.server.records()[("persons", person.id)].data["address"] == "竞路30号"
+        for lap in machine.laptops[:2]:
+            held = lap.store.get(Person, person.id)
+            assert held is not None and held.address == "竞路30号", lap.name
+        lost = [
+            (json.loads(c["kept_value"]), json.loads(c["lost_value"]))
+            for c in machine.server.conflicts()
+            if c["record_id"] == person.id
+        ]
+        assert ("竞路30号", "竞路31号") in lost
     finally:
         machine.close()

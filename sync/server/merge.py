@@ -102,6 +102,9 @@ class _Row:
     exists: bool
     #: Set once the push changed it: (version, stamp, device) of the last change.
     written: tuple[int, str, str] | None = None
+    #: Another device's value was on it, though its stamps may name one device only: a
+    #: laptop may still hold that value (`_sole_writer`).
+    shared: bool = False
 
     @cached_property
     def data(self) -> dict[str, Any]:
@@ -171,10 +174,12 @@ class _WorkingSet:
 
     def preload(self, keys: set[tuple[str, str]]) -> None:
         wanted = [k for k in keys if k not in self.rows]
-        read = "table_name, record_id, village_code, data, stamps, deleted"
-        for table, record_id, village, data, stamps, deleted in _by_key(self.conn, read, wanted):
+        read = "table_name, record_id, village_code, data, stamps, deleted, sole_device"
+        for table, record_id, village, data, stamps, deleted, sole in _by_key(
+            self.conn, read, wanted
+        ):
             self.rows[(table, record_id)] = _Row(
-                table, record_id, village, data, stamps, bool(deleted), True
+                table, record_id, village, data, stamps, bool(deleted), True, shared=sole is None
             )
         for table, record_id in wanted:
             self.rows.setdefault(
@@ -280,7 +285,16 @@ def _bulk(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
 
 
 def _sole_writer(row: _Row) -> str | None:
-    """The device that wrote every field of the record, if there is just one."""
+    """The device that wrote every field of the record, if there is just one and no other
+    device's value was ever on it: a pull leaves such a record out for that device.
+
+    Stamps alone do not say it. A server restored from a copy forgets what other laptops
+    wrote, and a laptop holds it still: when that laptop's own change comes again and the
+    other's, sent again too, loses to it (a clock read back, `_Clamp`), every stamp is the
+    first laptop's while it holds the other's value, which a pull must replace. Once shared,
+    a record stays so: its echo costs a pulled row, a missed one a laptop that differs."""
+    if row.shared:
+        return None
     writers = {stamp[1] for stamp in row.stamps.values()}
     return writers.pop() if len(writers) == 1 else None
 
@@ -698,6 +712,7 @@ def _apply_one(
     row.village, row.deleted = decided.village, decided.deleted
     row.written = (version, *_record_stamp(decided.stamps, str(stamp), device))
     if decided.lost:
+        row.shared = True  # the losing device wrote to it too
         _note_lost(work, row, version, decided.lost)
     # Built, not validated: every value is the server's own.
     return ChangeResult.model_construct(
