@@ -1384,6 +1384,8 @@ def test_a_clone_that_pushed_no_more_than_its_original_is_not_told_apart_yet(
         machine.close_month(0, 0)
         machine.sync(0)
         settle_and_check(machine)
+    finally:
+        machine.close()
 
 
 def test_a_record_whose_rival_value_lost_after_a_restore_is_pulled_by_its_writer(
