@@ -167,6 +167,21 @@ def test_existing_people_are_skipped_or_updated_never_doubled(
     assert len(stored) == 3 and stored[body[0][1]].address == "新住址8号"
 
 
+def test_a_whole_roster_imported_again_is_summed_up_not_listed_row_by_row(
+    profile: Profile, tmp_path: Path
+) -> None:
+    body = rows(25)
+    body[0][0] = "[b]王[/b]=1+1"
+    path = xlsx(tmp_path / "a.xlsx", HEADERS, body)
+    assert run("import", "persons", str(path)).exit_code == 0
+    again = run("import", "persons", str(path))
+    assert again.exit_code == 0 and "跳过已登记 25" in again.output
+    assert "另有 5 行已登记，未逐行列出" in again.output
+    as_json = run("import", "persons", str(path), "--json")
+    skipped = json.loads(as_json.stdout)["skipped"]
+    assert len(skipped) == 25 and "[b]王[/b]=1+1" in json.dumps(skipped, ensure_ascii=False)
+
+
 def test_same_id_twice_in_one_file_is_an_error(profile: Profile, tmp_path: Path) -> None:
     body = rows(2)
     body[1][1] = body[0][1]

@@ -77,6 +77,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "cli.warnings": ("请核对（仍会导入）", "Please check (these are imported)"),
     "cli.skipped": ("已登记，跳过", "Already registered, skipped"),
+    "cli.skipped_more": (
+        "……另有 {n} 行已登记，未逐行列出（加 --json 可列出全部）",
+        "… {n} more rows already registered, not listed one by one (--json lists them all)",
+    ),
     "cli.sheet_notes": ("表格说明", "About the sheet"),
     "cli.blocked": (
         "{n} 行有错误，本次没有导入任何一行。请修改后重新导入，或加 --skip-invalid 先导入正确的行",
