@@ -74,6 +74,13 @@ class MemoryKeyring(KeyringBackend):
 
 
 @pytest.fixture(autouse=True)
+def no_user_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's own data directory: a test that asks for no `home`
+    still gets an empty one of its own (a CLI run saves settings there, --lang among them)."""
+    monkeypatch.setenv("CIVTUI_HOME", str(tmp_path_factory.mktemp("no-user-home")))
+
+
+@pytest.fixture(autouse=True)
 def vault(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
     """Every test's profiles are encrypted, their keys kept in a keyring of the test's own."""
     monkeypatch.delenv(keys.PASSPHRASE_ENV, raising=False)

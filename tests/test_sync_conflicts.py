@@ -281,6 +281,8 @@ def test_a_later_edit_of_the_field_leaves_the_conflict_open_for_a_person_to_deci
     assert choice.can_take_lost and choice.conflict.lost_value == "13905800002"
 
 
+# A backup and its restore are shown on the SQLite file; what the server does is the same.
+@pytest.mark.parametrize("server", ["sqlite"], indirect=True)
 def test_a_change_a_restored_server_lost_goes_again_before_the_pull_and_meets_its_rival(
     server: Server, home: Path
 ) -> None:

@@ -434,7 +434,7 @@ async def test_a_full_disk_is_not_taken_for_a_busy_file(app: CivtuiApp) -> None:
         await pilot.pause()
         form = app.screen
         typed = "屋顶漏雨 [/] a=b \\[bold]" + "长" * 1_900
-        form.query_one("#in-notes", Input).value = typed
+        form.query_one("#in-notes", TextArea).text = typed
         before = ids(app, Visit)
         (pages,) = app.store.db.execute("PRAGMA page_count").fetchone()
         app.store.db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full
@@ -442,7 +442,7 @@ async def test_a_full_disk_is_not_taken_for_a_busy_file(app: CivtuiApp) -> None:
         await pilot.pause()
         app.store.db.execute("PRAGMA max_page_count = 1073741823")
         assert app.screen is form and ids(app, Visit) == before
-        assert form.query_one("#in-notes", Input).value == typed
+        assert form.query_one("#in-notes", TextArea).text == typed
         said = [str(n.message) for n in app._notifications]
         assert any("请检查磁盘空间" in m for m in said), said
         assert not any("正被其他程序占用" in m for m in said)

@@ -186,6 +186,8 @@ def _at(minute: int) -> Clock:
     return Clock(dt.datetime(2026, 11, 22, 10, minute, tzinfo=CHINA_TZ))
 
 
+# A backup and its restore are shown on the SQLite file; what the server does is the same.
+@pytest.mark.parametrize("server", ["sqlite"], indirect=True)
 async def test_after_a_server_restore_each_laptop_is_told_the_truth(
     server: Server, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -17,8 +17,8 @@ languages at once, shown by whoever catches it.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
-from importlib import import_module
 from typing import Any
 
 from pydantic import BaseModel
@@ -58,7 +58,9 @@ def _merge() -> None:
     }
     seen: dict[tuple[str, str], str] = {}
     for part in PARTS:
-        module = import_module(f"civtui.i18n.{part}")
+        # By name, after the static imports below made them known: the one-folder laptop
+        # build (PyInstaller) packs only what is imported by name in the code.
+        module = sys.modules[f"civtui.i18n.{part}"]
         for table, merged in tables.items():
             for key, value in getattr(module, table, {}).items():
                 first = seen.setdefault((table, key), part)
@@ -66,6 +68,22 @@ def _merge() -> None:
                     raise ValueError(f"{table}[{key!r}] is declared in both {first} and {part}")
                 merged[key] = value
 
+
+# Every part, imported so that the build finds it; `_merge` reads them in `PARTS` order.
+from civtui.i18n import (  # noqa: E402, F401
+    app,
+    cli,
+    conflict,
+    domain,
+    history,
+    policy,
+    rules,
+    screen,
+    security,
+    server,
+    sync,
+    tui,
+)
 
 _merge()
 
