@@ -328,7 +328,9 @@ def unsent_fields(store: Store, keys: Sequence[tuple[str, str]]) -> dict[tuple[s
 
 class PulledConflict(BaseModel):
     """A field two devices set concurrently, as a pull brings it: the value kept and the one
-    that lost. The protocol's Conflict is this class."""
+    that lost. The wire's `sync.protocol.Conflict` carries the same fields and the version
+    that made it; it is a class of its own so that the server never loads the store
+    (`sync/stored.py` converts)."""
 
     model_config = ConfigDict(frozen=True)
 

@@ -28,36 +28,15 @@ def remote(record: PulledRecord) -> Remote:
 
 
 def pulled_conflict(conflict: Conflict) -> PulledConflict:
-    """A pulled conflict as the store keeps it (the version that made it is not kept)."""
-    return PulledConflict.model_construct(
-        id=conflict.id,
-        table=conflict.table,
-        record_id=conflict.record_id,
-        field=conflict.field,
-        kept_value=conflict.kept_value,
-        lost_value=conflict.lost_value,
-        kept_device=conflict.kept_device,
-        lost_device=conflict.lost_device,
-        lost_hlc=conflict.lost_hlc,
-        resolved=conflict.resolved,
-    )
+    """A pulled conflict as the store keeps it (the version that made it is not kept).
+    Conflicts are few, so the fields are taken by name rather than listed again here."""
+    return PulledConflict.model_construct(**conflict.model_dump(exclude={"version"}))
 
 
 def held_conflict(conflict: PulledConflict) -> HeldConflict:
     """A conflict this laptop holds, as a push sends it back: validated, since the store's
     values go to a server that checks the wire's limits."""
-    return HeldConflict(
-        id=conflict.id,
-        table=conflict.table,
-        record_id=conflict.record_id,
-        field=conflict.field,
-        kept_value=conflict.kept_value,
-        lost_value=conflict.lost_value,
-        kept_device=conflict.kept_device,
-        lost_device=conflict.lost_device,
-        lost_hlc=conflict.lost_hlc,
-        resolved=conflict.resolved,
-    )
+    return HeldConflict.model_validate(conflict.model_dump())
 
 
 def page(
