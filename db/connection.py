@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 import sqlite_utils
 from sqlcipher3 import dbapi2 as sqlcipher
@@ -52,24 +51,6 @@ def is_busy(exc: BaseException) -> bool:
 def is_full(exc: BaseException) -> bool:
     """The disk, or the file's page limit, is full (SQLITE_FULL)."""
     return result_code(exc) == sqlcipher.SQLITE_FULL
-
-
-#: Ids per `IN (?, ?, …)` query: below SQLite's host-parameter limit on every build
-#: (999 before 3.32), and big enough that a page of records costs a few queries.
-IN_CHUNK = 500
-
-T = TypeVar("T")
-
-
-def chunked(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[list[T]]:
-    """`items` in consecutive slices of at most `size`, for queries that bind each one.
-
-    `itertools.batched` does this from Python 3.12 on; civtui still runs on 3.11.
-    """
-    if size < 1:
-        raise ValueError("size must be at least 1")
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
 
 
 class WrongKeyError(DatabaseError):

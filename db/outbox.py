@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from civtui.domain.batches import chunked
 from civtui.domain.models import RECORD_TYPES
-from db.connection import chunked
 from db.store import Remote, Store
 
 PULL_CURSOR = "pull_cursor"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from civtui.domain import resident_id
+from civtui.domain.batches import chunked
 from civtui.domain.choices import (
     Category,
     DependencyLevel,
@@ -35,7 +36,6 @@ from civtui.domain.models import (
 from civtui.domain.policy import CHILD_AGE, DEFAULT_POLICY, RateReport, Rules
 from civtui.domain.worklist import WorkItem
 from db import standings
-from db.connection import chunked
 from db.store import Store
 
 #: Record kinds `civtui status` counts, with the stable keys its JSON uses: every kind

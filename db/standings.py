@@ -33,6 +33,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from civtui.domain.batches import chunked
 from civtui.domain.choices import Category, DependencyLevel, Frequency, PersonStatus
 from civtui.domain.policy import (
     DEPENDENT_LEVELS,
@@ -51,7 +52,6 @@ from civtui.domain.policy import (
 )
 from civtui.domain.policy import due as person_due
 from civtui.domain.worklist import WorkItem
-from db.connection import chunked
 from db.store import Store
 
 #: How many months back from today a month can be asked about: policy_facts keeps the

@@ -21,10 +21,11 @@ from pydantic import BaseModel, ConfigDict
 from sqlite_utils import Database
 
 from civtui.domain import hlc
+from civtui.domain.batches import chunked
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
 from civtui.domain.models import ContactRecord, Person, PersonEvent, Record
 from civtui.domain.search import search_key
-from db.connection import SYNCHRONOUS, DatabaseError, chunked, connect
+from db.connection import SYNCHRONOUS, DatabaseError, connect
 from db.migrations import migrate, pending
 
 R = TypeVar("R", bound=Record)

@@ -11,7 +11,7 @@ from civtui.domain import search
 from civtui.domain.choices import DERIVED_CATEGORIES, Category, PersonStatus
 from civtui.domain.errors import FieldError
 from civtui.domain.models import Person, Record
-from civtui.i18n import Said
+from civtui.i18n import said
 from civtui.services import people, reads
 from screens.form import FieldSpec, ModelForm
 
@@ -109,14 +109,7 @@ class PersonForm(ModelForm):
         if not people.is_dated(before, after):
             return None
         if typed is None:
-            raise FieldError(
-                people.FIELD,
-                Said(
-                    "状态或类别有变化，请填写生效日期（如 2026-11-20 或 11-20）",
-                    "the status or categories changed: give the date it took effect "
-                    "(2026-11-20 or 11-20)",
-                ),
-            )
+            raise FieldError(people.FIELD, said("person.effective_day_missing"))
         try:
             day = dt.date.fromisoformat(str(typed))
         except ValueError:

@@ -20,6 +20,7 @@ from pathlib import Path
 import nacl.encoding
 import pydantic_core
 
+from civtui.domain.batches import chunked
 from db import Store, outbox, queries
 from sync import client, protocol
 from sync.protocol import MAX_INT, Code, PushRequest, PushResponse, Reason
@@ -103,10 +104,11 @@ def export(store: Store, token: str, progress: Progress | None = None) -> Export
     resolved = outbox.unsent_resolutions(store, protocol.MAX_PUSH_CHANGES)
     acked = outbox.highest_acked(store)
     pushes: list[PushRequest] = []
-    for start in range(0, len(pending), client.PUSH_BATCH):
-        batch = pending[start : start + client.PUSH_BATCH]
+    done = 0
+    for batch in chunked(pending, client.PUSH_BATCH):
         pushes.append(client.push_request(store.device_id, batch, [], acked))
-        tell("export", start + len(batch), len(pending))
+        done += len(batch)
+        tell("export", done, len(pending))
     if resolved:
         if pushes:
             pushes[0] = pushes[0].model_copy(update={"resolved": resolved})

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 import random
-import sqlite3
 import time
 import zlib
 from collections.abc import Callable, Mapping
@@ -23,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from civtui import __version__
 from db import Store, outbox, queries
-from db.connection import OperationalError
+from db.connection import OperationalError, is_full
 from sync import protocol, stored
 from sync.protocol import (
     Change,
@@ -435,9 +434,10 @@ def sync(
     sync: months close there (civtui.services.syncing), under the policy just pulled."""
     try:
         return _sync(store, conn, progress, after_pull)
-    # A profile is SQLCipher's (encrypted) or, until `civtui encrypt`, plain sqlite3's.
-    except (sqlite3.OperationalError, OperationalError) as exc:
-        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "full" in str(exc):
+    # Every profile, encrypted or plain, is opened through SQLCipher (db.connection), so
+    # its errors are SQLCipher's classes; a full disk is SQLITE_FULL, never its wording.
+    except OperationalError as exc:
+        if is_full(exc):
             raise DiskFullError() from exc
         raise
 

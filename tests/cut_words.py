@@ -22,10 +22,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pydantic import BaseModel
-
-from civtui.domain import choices, models
-from civtui.i18n import FIELD_EN, STRINGS
+from civtui.domain import choices
+from civtui.i18n import STRINGS
 
 #: Box lines, panel borders, scrollbar cells and a drop-down's arrow: the edge of a region.
 EDGES = set("│┃▏▕▎▊▌▐█▁▂▃▄▅▆▇▔─━╸╺╹╻┏┓┗┛┌┐└┘▼▲")
@@ -62,13 +60,6 @@ def catalogue(lang: str) -> set[str]:
     for member_type in vars(choices).values():
         if isinstance(member_type, type) and issubclass(member_type, choices.Choice):
             found.update(m.label(lang) for m in member_type)
-    if lang == "en":
-        found.update(FIELD_EN.values())
-    else:
-        # The Chinese field labels are the models' own titles (备注, 残疾等级).
-        for model in vars(models).values():
-            if isinstance(model, type) and issubclass(model, BaseModel):
-                found.update(f.title for f in model.model_fields.values() if f.title)
     return {label for label in found if label}
 
 

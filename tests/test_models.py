@@ -318,3 +318,78 @@ def test_person_id_number_check_uses_the_pinned_day() -> None:
     with pytest.raises(ValidationError):
         Person.model_validate(data, context=CTX)
     assert Person.model_validate(data, context={"today": tomorrow}).age_on(tomorrow) == 0
+
+
+# -- the rules' messages come from the catalogue, in both languages -----------------------
+
+
+def both(error: ValidationError, model: type[Any]) -> tuple[str, str]:
+    """What the error says, every problem on its line, in Chinese and in English."""
+    zh, en = ("\n".join(str(p) for p in explain(error, model, lang)) for lang in ("zh", "en"))
+    return zh, en
+
+
+def test_a_rules_message_carries_hostile_text_as_it_was_typed() -> None:
+    """A value put into a message stays the value: braces are not a template, markup is
+    not markup, in either language."""
+    with pytest.raises(ValidationError) as exc:
+        make_person(name="王{name}[/]=1234567")
+    zh, en = both(exc.value, Person)
+    assert zh.startswith("姓名“王{name}[/]=1234567”里有一长串数字")
+    assert en.startswith("Name: 王{name}[/]=1234567 looks like an ID or phone number")
+
+
+def test_a_day_after_today_is_named_by_its_field_in_chinese_only() -> None:
+    late = TODAY + dt.timedelta(days=1)
+    with pytest.raises(ValidationError) as exc:
+        Visit.model_validate(
+            {"person_id": "p", "visit_date": late, "visitor": "王"}, context={"today": TODAY}
+        )
+    zh, en = both(exc.value, Visit)
+    assert zh == f"探访日期{late.isoformat()}晚于今天；请填写今天或之前的日期"
+    assert en == f"Date: {late.isoformat()} is after today; use today or an earlier day"
+
+
+def test_a_need_names_where_it_may_go_in_the_statuses_order() -> None:
+    need = ElderNeed.model_validate(
+        {"person_id": "p", "need_type": NeedType.MEALS, "raised_on": TODAY, "raised_by": "王"},
+        context=CTX,
+    )
+    with pytest.raises(NeedTransitionError) as caught:
+        need.advance(NeedStatus.RESOLVED, at=NOW, staff="王")
+    said = caught.value.args[0]
+    assert said == "需求状态不能从“待处理”改为“已解决”；可改为：已转介、处理中、无法解决"
+    assert said.en == (
+        "a need cannot go from Pending to Resolved; it can go to: "
+        "Referred, In progress, Cannot be resolved"
+    )
+
+
+def test_a_barthel_score_is_refused_under_its_items_label() -> None:
+    scores = {item.field: item.scores[0] for item in ITEMS}
+    with pytest.raises(ValidationError) as exc:
+        Assessment.model_validate(
+            {"person_id": "p", "assessed_on": TODAY, "assessor": "王", **scores, "transfer": 7},
+            context=CTX,
+        )
+    zh, en = both(exc.value, Assessment)
+    assert zh == "床椅转移：“床椅转移”只能评0/5/10/15分，不能评7分；请重新选择"
+    assert en == "Transfer scores 0/5/10/15, not 7; choose again"
+
+
+def test_a_high_risk_check_names_what_is_missing_in_each_language() -> None:
+    with pytest.raises(ValidationError) as exc:
+        ChildCheck.model_validate(
+            {
+                "person_id": "p",
+                "check_date": TODAY,
+                "checker": "李",
+                "guardian_situation": "kin",
+                "risk_level": RiskLevel.HIGH,
+                "reported_at": NOW,
+            },
+            context=CTX,
+        )
+    zh, en = both(exc.value, ChildCheck)
+    assert "请填写报告对象（" in zh and zh.startswith("报告对象：")
+    assert en.startswith("Reported to: a high-risk child must be reported: fill in to whom (")

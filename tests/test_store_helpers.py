@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from civtui.domain.batches import chunked
 from db import connection
-from db.connection import chunked, is_busy, is_full, result_code
+from db.connection import is_busy, is_full, result_code
 
 
 def test_chunked_slices_in_order_and_keeps_every_item() -> None:

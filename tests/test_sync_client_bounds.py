@@ -22,6 +22,7 @@ import pytest
 from civtui.domain.models import Household, Person, Record, Village, Visit
 from civtui.i18n import Translator
 from db import Store, outbox
+from db.connection import OperationalError, is_full
 from sync import client, protocol, stored, words
 from sync.protocol import (
     ChangeResult,
@@ -447,3 +448,31 @@ def test_the_bounds_hold_for_a_first_pull_of_a_whole_village(store: Store) -> No
     fake = FakeServer([pulled(p, i + 1) for i, p in enumerate(people)])
     report = sync(store, fake)
     assert report.pulled == 600 and fake.limits == [500, 500]
+
+
+# -- a full disk ---------------------------------------------------------------------------
+
+
+def test_only_sqlites_code_says_the_disk_is_full(store: Store) -> None:
+    """SQLITE_FULL, raised by the profile's own connection, is the full disk; an error
+    whose words merely say "full" is some other failure and is raised as it is."""
+
+    def words_only(_: Store) -> None:
+        raise OperationalError("database or disk is full [/]=")
+
+    conn = connect(FakeServer())
+    try:
+        with pytest.raises(OperationalError, match="full"):
+            client.sync(store, conn, after_pull=words_only)
+
+        def fill(into: Store) -> None:
+            (pages,) = into.db.execute("PRAGMA page_count").fetchone()
+            into.db.execute(f"PRAGMA max_page_count = {pages}")
+            into.db.execute("CREATE TABLE filler (x)")
+
+        with pytest.raises(client.DiskFullError) as failure:
+            client.sync(store, conn, after_pull=fill)
+    finally:
+        conn.close()
+    assert failure.value.reason == protocol.Reason.of(Code.DISK_FULL)
+    assert is_full(failure.value.__cause__ or ValueError())

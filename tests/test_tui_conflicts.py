@@ -312,7 +312,7 @@ async def test_a_conflict_no_persons_page_shows_is_settled_from_the_pending_page
         assert "press c on the Pending page to choose" in told(a)
         listed = await open_from_pending(pilot)
         assert rows(listed) == [
-            ["海星社区", "Village: Name", "海星村（东）", "this laptop's value"]
+            ["海星社区", "Village: Village name", "海星村（东）", "this laptop's value"]
         ]
         modal = await open_selected(pilot)
         assert text(modal, "#conflict-lost-label") == "Value not kept (this laptop's value)"

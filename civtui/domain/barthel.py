@@ -13,28 +13,24 @@ from civtui.i18n import said
 
 @dataclass(frozen=True)
 class Item:
-    """One Barthel item: its field name, labels and the only scores it accepts."""
+    """One Barthel item: its field of `Assessment` (whose label names it) and the only
+    scores it accepts."""
 
     field: str
-    zh: str
-    en: str
     scores: tuple[int, ...]
-
-    def label(self, lang: str = "zh") -> str:
-        return self.en if lang == "en" else self.zh
 
 
 ITEMS: tuple[Item, ...] = (
-    Item("feeding", "进食", "Feeding", (0, 5, 10)),
-    Item("bathing", "洗澡", "Bathing", (0, 5)),
-    Item("grooming", "修饰", "Grooming", (0, 5)),
-    Item("dressing", "穿衣", "Dressing", (0, 5, 10)),
-    Item("bowels", "控制大便", "Bowels", (0, 5, 10)),
-    Item("bladder", "控制小便", "Bladder", (0, 5, 10)),
-    Item("toilet", "如厕", "Toilet use", (0, 5, 10)),
-    Item("transfer", "床椅转移", "Transfer", (0, 5, 10, 15)),
-    Item("mobility", "平地行走", "Mobility", (0, 5, 10, 15)),
-    Item("stairs", "上下楼梯", "Stairs", (0, 5, 10)),
+    Item("feeding", (0, 5, 10)),
+    Item("bathing", (0, 5)),
+    Item("grooming", (0, 5)),
+    Item("dressing", (0, 5, 10)),
+    Item("bowels", (0, 5, 10)),
+    Item("bladder", (0, 5, 10)),
+    Item("toilet", (0, 5, 10)),
+    Item("transfer", (0, 5, 10, 15)),
+    Item("mobility", (0, 5, 10, 15)),
+    Item("stairs", (0, 5, 10)),
 )
 ITEMS_BY_FIELD = {item.field: item for item in ITEMS}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Self
 
-from civtui.i18n import Said, said
+from civtui.i18n import joined, said
 
 
 class Choice(StrEnum):
@@ -49,7 +49,7 @@ class Choice(StrEnum):
             return cls(text.strip())
         except ValueError:
             # The list of choices is data in each language, not a sentence.
-            choices = Said("、".join(m.zh for m in cls), ", ".join(m.en for m in cls))
+            choices = joined(list(cls), "list.sep")
             raise ValueError(said("choice.unknown", text=text.strip(), choices=choices)) from None
 
 

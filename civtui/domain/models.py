@@ -53,7 +53,7 @@ from civtui.domain.choices import (
 from civtui.domain.clock import SYSTEM_CLOCK
 from civtui.domain.errors import FieldError
 from civtui.domain.policy import CHILD_AGE, DEFAULT_AGE_LIMITS, DEFAULT_RULES, in_force
-from civtui.i18n import Said, Translator
+from civtui.i18n import Said, Translator, joined, label, labelled, said
 
 ELDER_AGE = 60
 
@@ -148,7 +148,7 @@ class Record(BaseModel):
     #: Fields held elsewhere (their own table) and not stored in this record's row.
     not_stored: ClassVar[frozenset[str]] = frozenset()
 
-    id: str = Field(default_factory=new_id, title="编号")
+    id: str = Field(default_factory=new_id, title=label("field.id"))
 
     def revise(self, context: dict[str, Any] | None = None, **changes: Any) -> Self:
         """A copy with `changes` applied and every rule checked again.
@@ -178,15 +178,12 @@ def _listed(values: list[Any], lang: str) -> str:
     return ("、" if lang == "zh" else ", ").join(v.label(lang) for v in values) or "—"
 
 
-def _past_date(value: dt.date, info: ValidationInfo, what: str) -> dt.date:
+def _past_date(value: dt.date, info: ValidationInfo, model: type[BaseModel]) -> dt.date:
+    """`value`, refused if it is after today; the message names the field validated."""
     today = today_from(info)
     if value > today:
-        raise ValueError(
-            Said(
-                f"{what}{value.isoformat()}晚于今天；请填写今天或之前的日期",
-                f"{value.isoformat()} is after today; use today or an earlier day",
-            )
-        )
+        what = labelled(model, str(info.field_name))
+        raise ValueError(said("date.after_today", what=what, day=value.isoformat()))
     return value
 
 
@@ -196,21 +193,15 @@ class Village(Record):
     table: ClassVar[str] = "villages"
     synced: ClassVar[Synced | None] = Synced(village="id", kept_when_blank=("township",))
 
-    id: str = Field(title="村(社区)代码")
-    name: Name = Field(title="村(社区)名称")
-    township: str = Field(default="", max_length=40, title="乡镇(街道)")
+    id: str = Field(title=label("field.village_id"))
+    name: Name = Field(title=label("field.village_name"))
+    township: str = Field(default="", max_length=40, title=label("field.township"))
 
     @field_validator("id")
     @classmethod
     def _code(cls, value: str) -> str:
         if not re.fullmatch(r"\d{12}", value):
-            raise ValueError(
-                Said(
-                    f"村(社区)代码应为12位数字（6位县级+3位乡镇+3位村），现为“{value}”；请核对统计用区划代码",
-                    f"a village code has 12 digits (county 6, township 3, village 3), not "
-                    f"{value!r}; check the statistical division code",
-                )
-            )
+            raise ValueError(said("village.code", value=value))
         return value
 
     @property
@@ -222,11 +213,11 @@ class Staff(Record):
     table: ClassVar[str] = "staff"
     synced: ClassVar[Synced | None] = Synced(village="village_codes")
 
-    name: Name = Field(title="姓名")
-    role: Role = Field(title="角色")
+    name: Name = Field(title=label("field.name"))
+    role: Role = Field(title=label("field.role"))
     #: A staff member serves a township's villages at most (a few dozen).
     village_codes: list[Annotated[str, Field(max_length=12)]] = Field(
-        default_factory=list, max_length=200, title="服务村(社区)"
+        default_factory=list, max_length=200, title=label("field.village_codes")
     )
 
 
@@ -234,10 +225,12 @@ class Household(Record):
     table: ClassVar[str] = "households"
     synced: ClassVar[Synced | None] = Synced(village="village_code")
 
-    village_code: str = Field(title="村(社区)")
-    address: str = Field(min_length=1, max_length=120, title="住址")
-    economic_status: EconomicStatus = Field(default=EconomicStatus.NONE, title="经济状况")
-    head_name: str = Field(default="", max_length=40, title="户主")
+    village_code: str = Field(title=label("field.village_code"))
+    address: str = Field(min_length=1, max_length=120, title=label("field.address"))
+    economic_status: EconomicStatus = Field(
+        default=EconomicStatus.NONE, title=label("field.economic_status")
+    )
+    head_name: str = Field(default="", max_length=40, title=label("field.head_name"))
 
 
 class Person(Record):
@@ -248,36 +241,39 @@ class Person(Record):
         village="village_code", refers=(("household_id", "households"),)
     )
 
-    village_code: str = Field(title="村(社区)")
-    household_id: str | None = Field(default=None, title="所属户")
-    name: Name = Field(title="姓名")
-    id_number: str = Field(title="身份证号")
-    phone: Phone = Field(default=None, title="联系电话")
-    address: str = Field(default="", max_length=120, title="住址")
-    categories: list[Category] = Field(default_factory=list, title="类别")
-    status: PersonStatus = Field(default=PersonStatus.ACTIVE, title="状态")
-    disability_grade: int | None = Field(default=None, ge=1, le=4, title="残疾等级")
-    guardian_name: str = Field(default="", max_length=40, title="监护人")
-    guardian_relation: str = Field(default="", max_length=20, title="监护人关系")
-    guardian_phone: Phone = Field(default=None, title="监护人电话")
-    emergency_contact_name: str = Field(default="", max_length=40, title="紧急联系人")
-    emergency_contact_phone: Phone = Field(default=None, title="紧急联系人电话")
-    registered_on: dt.date = Field(default_factory=lambda: SYSTEM_CLOCK.today(), title="登记日期")
-    notes: str = Field(default="", max_length=2000, title="备注")
+    village_code: str = Field(title=label("field.village_code"))
+    household_id: str | None = Field(default=None, title=label("field.household_id"))
+    name: Name = Field(title=label("field.name"))
+    id_number: str = Field(title=label("field.id_number"))
+    phone: Phone = Field(default=None, title=label("field.phone"))
+    address: str = Field(default="", max_length=120, title=label("field.address"))
+    categories: list[Category] = Field(default_factory=list, title=label("field.categories"))
+    status: PersonStatus = Field(default=PersonStatus.ACTIVE, title=label("field.status"))
+    disability_grade: int | None = Field(
+        default=None, ge=1, le=4, title=label("field.disability_grade")
+    )
+    guardian_name: str = Field(default="", max_length=40, title=label("field.guardian_name"))
+    guardian_relation: str = Field(
+        default="", max_length=20, title=label("field.guardian_relation")
+    )
+    guardian_phone: Phone = Field(default=None, title=label("field.guardian_phone"))
+    emergency_contact_name: str = Field(
+        default="", max_length=40, title=label("field.emergency_contact_name")
+    )
+    emergency_contact_phone: Phone = Field(
+        default=None, title=label("field.emergency_contact_phone")
+    )
+    registered_on: dt.date = Field(
+        default_factory=lambda: SYSTEM_CLOCK.today(), title=label("field.registered_on")
+    )
+    notes: str = Field(default="", max_length=2000, title=label("field.notes"))
 
     @field_validator("name")
     @classmethod
     def _not_a_number(cls, value: str, info: ValidationInfo) -> str:
         # An ID or phone number typed one field too early saves as a name otherwise.
         if not is_stored(info) and _LONG_NUMBER.search(value):
-            raise ValueError(
-                Said(
-                    f"姓名“{value}”里有一长串数字，像是身份证号或电话号码；"
-                    "请填写本人姓名，号码填到对应的栏里",
-                    f"{value} looks like an ID or phone number, not a name; put the person's "
-                    "name here and the number in its own field",
-                )
-            )
+            raise ValueError(said("person.name_is_number", value=value))
         return value
 
     @field_validator("id_number")
@@ -306,12 +302,7 @@ class Person(Record):
             if limit is not None and age >= limit:
                 raise FieldError(
                     "categories",
-                    Said(
-                        f"类别“{category.zh}”只适用于未满{limit}周岁的儿童，此人{age}岁；"
-                        "请去掉该类别或核对身份证号",
-                        f"{category.en} applies to children under {limit} only; this person "
-                        f"is {age}: remove it or check the ID number",
-                    ),
+                    said("person.child_category_age", category=category, limit=limit, age=age),
                 )
         return self
 
@@ -356,17 +347,19 @@ class ContactRecord(Record):
     """What a visit and a child check both record: the note, what was found (存在问题), the
     follow-up and its closing, 补录; and the field of the contact's day (`contact_day`)."""
 
-    person_id: str = Field(title="服务对象")
-    notes: str = Field(default="", max_length=2000, title="备注")
+    person_id: str = Field(title=label("field.person"))
+    notes: str = Field(default="", max_length=2000, title=label("field.notes"))
     #: Problems found, from the common ones; `findings_note` says any other in words.
-    findings: list[Finding] = Field(default_factory=list, max_length=20, title="存在问题")
-    findings_note: str = Field(default="", max_length=500, title="其他问题")
-    follow_up_needed: bool = Field(default=False, title="需要跟进")
-    follow_up_note: str = Field(default="", max_length=500, title="跟进事项")
-    follow_up_done_on: dt.date | None = Field(default=None, title="跟进完成日期")
-    deleted_reason: str = Field(default="", max_length=200, title="删除原因")
+    findings: list[Finding] = Field(
+        default_factory=list, max_length=20, title=label("field.findings")
+    )
+    findings_note: str = Field(default="", max_length=500, title=label("field.findings_note"))
+    follow_up_needed: bool = Field(default=False, title=label("field.follow_up_needed"))
+    follow_up_note: str = Field(default="", max_length=500, title=label("field.follow_up_note"))
+    follow_up_done_on: dt.date | None = Field(default=None, title=label("field.follow_up_done_on"))
+    deleted_reason: str = Field(default="", max_length=200, title=label("field.deleted_reason"))
     #: Entered after its month was closed (补录); the store sets it, see `db.store`.
-    late: bool = Field(default=False, title="补录")
+    late: bool = Field(default=False, title=label("field.late"))
 
     #: The field holding the day of the contact.
     contact_day: ClassVar[str]
@@ -389,13 +382,7 @@ class ContactRecord(Record):
     @model_validator(mode="after")
     def _follow_up_says_what(self) -> Self:
         if self.follow_up_needed and not self.follow_up_note:
-            raise FieldError(
-                "follow_up_note",
-                Said(
-                    "已勾选“需要跟进”，请在“跟进事项”中写明要跟进什么",
-                    "Follow-up is ticked: say in the follow-up note what is to be done",
-                ),
-            )
+            raise FieldError("follow_up_note", said("contact.follow_up_unsaid"))
         return self
 
     @property
@@ -423,21 +410,25 @@ class Visit(ContactRecord):
         parent=("person_id", "persons"), timeline=("visit", "visit_date")
     )
 
-    person_id: str = Field(title="服务对象")
-    visit_date: dt.date = Field(title="探访日期")
-    visitor: Name = Field(title="探访人")
-    mode: VisitMode = Field(default=VisitMode.HOME, title="探访方式")
-    living_condition: Condition = Field(default=Condition.GOOD, title="居住状况")
-    health: Condition = Field(default=Condition.GOOD, title="健康状况")
-    safety_hazards: list[SafetyHazard] = Field(default_factory=list, title="安全隐患")
-    mood: Mood = Field(default=Mood.GOOD, title="精神状态")
+    person_id: str = Field(title=label("field.person"))
+    visit_date: dt.date = Field(title=label("field.visit_date"))
+    visitor: Name = Field(title=label("field.visitor"))
+    mode: VisitMode = Field(default=VisitMode.HOME, title=label("field.visit_mode"))
+    living_condition: Condition = Field(
+        default=Condition.GOOD, title=label("field.living_condition")
+    )
+    health: Condition = Field(default=Condition.GOOD, title=label("field.health"))
+    safety_hazards: list[SafetyHazard] = Field(
+        default_factory=list, title=label("field.safety_hazards")
+    )
+    mood: Mood = Field(default=Mood.GOOD, title=label("field.mood"))
 
     contact_day: ClassVar[str] = "visit_date"
 
     @field_validator("visit_date")
     @classmethod
     def _not_future(cls, value: dt.date, info: ValidationInfo) -> dt.date:
-        return _past_date(value, info, "探访日期")
+        return _past_date(value, info, cls)
 
     def timeline_line(self, t: Translator) -> str:
         lang = t.lang
@@ -463,25 +454,27 @@ class ChildCheck(ContactRecord):
         parent=("person_id", "persons"), timeline=("check", "check_date")
     )
 
-    person_id: str = Field(title="儿童")
-    check_date: dt.date = Field(title="随访日期")
-    checker: Name = Field(title="随访人")
-    mode: VisitMode = Field(default=VisitMode.HOME, title="随访方式")
-    guardian_situation: GuardianSituation = Field(title="监护情况")
-    school_status: SchoolStatus = Field(default=SchoolStatus.IN_SCHOOL, title="就学情况")
-    health: Condition = Field(default=Condition.GOOD, title="健康状况")
-    risk_flags: list[RiskFlag] = Field(default_factory=list, title="风险因素")
-    allowance_received: bool = Field(default=True, title="补贴已到位")
-    risk_level: RiskLevel = Field(default=RiskLevel.LOW, title="风险等级")
-    reported_at: dt.datetime | None = Field(default=None, title="强制报告时间")
-    reported_to: str = Field(default="", max_length=80, title="报告对象")
+    person_id: str = Field(title=label("field.child"))
+    check_date: dt.date = Field(title=label("field.check_date"))
+    checker: Name = Field(title=label("field.checker"))
+    mode: VisitMode = Field(default=VisitMode.HOME, title=label("field.check_mode"))
+    guardian_situation: GuardianSituation = Field(title=label("field.guardian_situation"))
+    school_status: SchoolStatus = Field(
+        default=SchoolStatus.IN_SCHOOL, title=label("field.school_status")
+    )
+    health: Condition = Field(default=Condition.GOOD, title=label("field.health"))
+    risk_flags: list[RiskFlag] = Field(default_factory=list, title=label("field.risk_flags"))
+    allowance_received: bool = Field(default=True, title=label("field.allowance_received"))
+    risk_level: RiskLevel = Field(default=RiskLevel.LOW, title=label("field.risk_level"))
+    reported_at: dt.datetime | None = Field(default=None, title=label("field.reported_at"))
+    reported_to: str = Field(default="", max_length=80, title=label("field.reported_to"))
 
     contact_day: ClassVar[str] = "check_date"
 
     @field_validator("check_date")
     @classmethod
     def _not_future(cls, value: dt.date, info: ValidationInfo) -> dt.date:
-        return _past_date(value, info, "随访日期")
+        return _past_date(value, info, cls)
 
     def timeline_line(self, t: Translator) -> str:
         lang = t.lang
@@ -501,29 +494,20 @@ class ChildCheck(ContactRecord):
         cls, value: dt.datetime | None, info: ValidationInfo
     ) -> dt.datetime | None:
         if value is not None:
-            _past_date(value.date(), info, "强制报告时间")
+            _past_date(value.date(), info, cls)
         return value
 
     @model_validator(mode="after")
     def _high_risk_is_reported(self) -> Self:
         if self.risk_level is RiskLevel.HIGH:
-            missing = []
+            missing: list[tuple[str, Said]] = []
             if self.reported_at is None:
-                missing.append(("reported_at", "强制报告时间", "when it was reported"))
+                missing.append(("reported_at", said("check.unreported.when")))
             if not self.reported_to:
-                missing.append(("reported_to", "报告对象", "to whom"))
+                missing.append(("reported_to", said("check.unreported.whom")))
             if missing:
-                labels = "和".join(zh for _, zh, _ in missing)
-                raise FieldError(
-                    missing[0][0],
-                    Said(
-                        f"风险等级为“高”必须履行强制报告：请填写{labels}"
-                        "（如向乡镇(街道)民政办、公安110报告的时间和对象）",
-                        "a high-risk child must be reported: fill in "
-                        + " and ".join(en for _, _, en in missing)
-                        + " (the township civil-affairs office, the police on 110)",
-                    ),
-                )
+                what = joined([words for _, words in missing], "list.and")
+                raise FieldError(missing[0][0], said("check.unreported", missing=what))
         return self
 
 
@@ -536,12 +520,12 @@ class NeedStatusChange(Record):
         parent=("need_id", "elder_needs"), timeline=("need_step", "changed_at")
     )
 
-    need_id: str = Field(title="需求")
-    from_status: NeedStatus | None = Field(default=None, title="原状态")
-    to_status: NeedStatus = Field(title="新状态")
-    changed_at: dt.datetime = Field(title="变更时间")
-    staff: Name = Field(title="经办人")
-    note: str = Field(default="", max_length=500, title="说明")
+    need_id: str = Field(title=label("field.need"))
+    from_status: NeedStatus | None = Field(default=None, title=label("field.status_before"))
+    to_status: NeedStatus = Field(title=label("field.new_status"))
+    changed_at: dt.datetime = Field(title=label("field.changed_at"))
+    staff: Name = Field(title=label("field.staff"))
+    note: str = Field(default="", max_length=500, title=label("field.note"))
 
     def timeline_line(self, t: Translator) -> str:
         before = self.from_status.label(t.lang) if self.from_status else "—"
@@ -574,22 +558,22 @@ class ElderNeed(Record):
     )
     not_stored: ClassVar[frozenset[str]] = frozenset({"history"})
 
-    person_id: str = Field(title="老人")
-    need_type: NeedType = Field(title="需求类型")
-    urgency: Urgency = Field(default=Urgency.NORMAL, title="紧急程度")
-    description: str = Field(default="", max_length=1000, title="需求描述")
-    status: NeedStatus = Field(default=NeedStatus.PENDING, title="状态")
-    referred_to: ReferredTo | None = Field(default=None, title="转介至")
-    raised_on: dt.date = Field(title="提出日期")
-    raised_by: Name = Field(title="登记人")
-    resolution_note: str = Field(default="", max_length=500, title="办理结果")
-    deleted_reason: str = Field(default="", max_length=200, title="删除原因")
-    history: list[NeedStatusChange] = Field(default_factory=list, title="状态记录")
+    person_id: str = Field(title=label("field.elder"))
+    need_type: NeedType = Field(title=label("field.need_type"))
+    urgency: Urgency = Field(default=Urgency.NORMAL, title=label("field.urgency"))
+    description: str = Field(default="", max_length=1000, title=label("field.description"))
+    status: NeedStatus = Field(default=NeedStatus.PENDING, title=label("field.status"))
+    referred_to: ReferredTo | None = Field(default=None, title=label("field.referred_to"))
+    raised_on: dt.date = Field(title=label("field.raised_on"))
+    raised_by: Name = Field(title=label("field.raised_by"))
+    resolution_note: str = Field(default="", max_length=500, title=label("field.resolution_note"))
+    deleted_reason: str = Field(default="", max_length=200, title=label("field.deleted_reason"))
+    history: list[NeedStatusChange] = Field(default_factory=list, title=label("field.history"))
 
     @field_validator("raised_on")
     @classmethod
     def _not_future(cls, value: dt.date, info: ValidationInfo) -> dt.date:
-        return _past_date(value, info, "提出日期")
+        return _past_date(value, info, cls)
 
     def timeline_line(self, t: Translator) -> str:
         lang = t.lang
@@ -640,32 +624,16 @@ class ElderNeed(Record):
     ) -> tuple[ElderNeed, NeedStatusChange]:
         """Move the need to `to`; returns the updated need and the history entry to store."""
         if to not in NEED_WORKFLOW[self.status]:
-            allowed = "、".join(s.zh for s in NEED_WORKFLOW[self.status]) or "无（已结案）"
-            allowed_en = ", ".join(s.en for s in NEED_WORKFLOW[self.status]) or "none (closed)"
+            # In the statuses' own order: a frozenset's order changes from run to run.
+            onward = sorted(NEED_WORKFLOW[self.status], key=list(NeedStatus).index)
+            allowed = joined(onward, "list.sep") if onward else said("need.closed")
             raise NeedTransitionError(
-                "to_status",
-                Said(
-                    f"需求状态不能从“{self.status.zh}”改为“{to.zh}”；可改为：{allowed}",
-                    f"a need cannot go from {self.status.en} to {to.en}; it can go to: "
-                    f"{allowed_en}",
-                ),
+                "to_status", said("need.cannot_go", before=self.status, to=to, allowed=allowed)
             )
         if to is NeedStatus.REFERRED and referred_to is None and self.referred_to is None:
-            raise NeedTransitionError(
-                "referred_to",
-                Said(
-                    "改为“已转介”时请选择“转介至”（幸福驿家、照料中心等）",
-                    "a referred need says where it was referred to",
-                ),
-            )
+            raise NeedTransitionError("referred_to", said("need.referred_where"))
         if to is NeedStatus.UNRESOLVABLE and not note.strip():
-            raise NeedTransitionError(
-                "note",
-                Said(
-                    "改为“无法解决”时请在“说明”中写明原因",
-                    "say in the note why the need cannot be resolved",
-                ),
-            )
+            raise NeedTransitionError("note", said("need.unresolvable_why"))
         change = NeedStatusChange(
             id=change_id or new_id(),
             need_id=self.id,
@@ -691,20 +659,20 @@ class Assessment(Record):
         parent=("person_id", "persons"), timeline=("assessment", "assessed_on")
     )
 
-    person_id: str = Field(title="老人")
-    assessed_on: dt.date = Field(title="评估日期")
-    assessor: Name = Field(title="评估人")
-    feeding: int = Field(title="进食")
-    bathing: int = Field(title="洗澡")
-    grooming: int = Field(title="修饰")
-    dressing: int = Field(title="穿衣")
-    bowels: int = Field(title="控制大便")
-    bladder: int = Field(title="控制小便")
-    toilet: int = Field(title="如厕")
-    transfer: int = Field(title="床椅转移")
-    mobility: int = Field(title="平地行走")
-    stairs: int = Field(title="上下楼梯")
-    deleted_reason: str = Field(default="", max_length=200, title="删除原因")
+    person_id: str = Field(title=label("field.elder"))
+    assessed_on: dt.date = Field(title=label("field.assessed_on"))
+    assessor: Name = Field(title=label("field.assessor"))
+    feeding: int = Field(title=label("field.feeding"))
+    bathing: int = Field(title=label("field.bathing"))
+    grooming: int = Field(title=label("field.grooming"))
+    dressing: int = Field(title=label("field.dressing"))
+    bowels: int = Field(title=label("field.bowels"))
+    bladder: int = Field(title=label("field.bladder"))
+    toilet: int = Field(title=label("field.toilet"))
+    transfer: int = Field(title=label("field.transfer"))
+    mobility: int = Field(title=label("field.mobility"))
+    stairs: int = Field(title=label("field.stairs"))
+    deleted_reason: str = Field(default="", max_length=200, title=label("field.deleted_reason"))
 
     @field_validator(*ITEMS_BY_FIELD)
     @classmethod
@@ -712,25 +680,21 @@ class Assessment(Record):
         item = ITEMS_BY_FIELD[str(info.field_name)]
         if value not in item.scores:
             allowed = "/".join(str(s) for s in item.scores)
-            raise ValueError(
-                Said(
-                    f"“{item.zh}”只能评{allowed}分，不能评{value}分；请重新选择",
-                    f"{item.en} scores {allowed}, not {value}; choose again",
-                )
-            )
+            what = labelled(cls, item.field)
+            raise ValueError(said("barthel.score", item=what, allowed=allowed, value=value))
         return value
 
     @field_validator("assessed_on")
     @classmethod
     def _not_future(cls, value: dt.date, info: ValidationInfo) -> dt.date:
-        return _past_date(value, info, "评估日期")
+        return _past_date(value, info, cls)
 
-    @computed_field(title="总分")  # type: ignore[prop-decorator]
+    @computed_field(title=label("field.total"))  # type: ignore[prop-decorator]
     @property
     def total(self) -> int:
         return sum(int(getattr(self, item.field)) for item in ITEMS)
 
-    @computed_field(title="依赖等级")  # type: ignore[prop-decorator]
+    @computed_field(title=label("field.level"))  # type: ignore[prop-decorator]
     @property
     def level(self) -> DependencyLevel:
         return level_for(self.total)
@@ -744,13 +708,15 @@ class VisitPolicy(Record):
 
     table: ClassVar[str] = "visit_policy"
 
-    id: str = Field(title="类别")
-    frequency: Frequency = Field(title="探访频次")
+    id: str = Field(title=label("field.categories"))
+    frequency: Frequency = Field(title=label("field.frequency"))
     #: The first month `frequency` is in force; None: since always (set before months were).
-    effective_from: dt.date | None = Field(default=None, title="生效月份")
+    effective_from: dt.date | None = Field(default=None, title=label("field.effective_from"))
     #: The frequencies before it, oldest first: {"until": first month no longer in force,
     #: "value": frequency code}. A closed or earlier month keeps the one it had.
-    earlier: list[dict[str, str]] = Field(default_factory=list, title="此前频次")
+    earlier: list[dict[str, str]] = Field(
+        default_factory=list, title=label("field.earlier_frequencies")
+    )
 
     @field_validator("id")
     @classmethod
@@ -772,34 +738,27 @@ class PersonEvent(Record):
     table: ClassVar[str] = "person_events"
     synced: ClassVar[Synced | None] = Synced(parent=("person_id", "persons"))
 
-    person_id: str = Field(title="服务对象")
-    effective_on: dt.date = Field(title="生效日期")
+    person_id: str = Field(title=label("field.person"))
+    effective_on: dt.date = Field(title=label("field.effective_on"))
     #: A status change: the status before and from `effective_on`.
-    status_before: PersonStatus | None = Field(default=None, title="原状态")
-    status: PersonStatus | None = Field(default=None, title="新状态")
+    status_before: PersonStatus | None = Field(default=None, title=label("field.status_before"))
+    status: PersonStatus | None = Field(default=None, title=label("field.new_status"))
     #: A category change: the category, and whether it is held from `effective_on`.
-    category: Category | None = Field(default=None, title="类别")
-    held: bool | None = Field(default=None, title="具有该类别")
-    note: str = Field(default="", max_length=500, title="说明")
+    category: Category | None = Field(default=None, title=label("field.categories"))
+    held: bool | None = Field(default=None, title=label("field.held"))
+    note: str = Field(default="", max_length=500, title=label("field.note"))
 
     @field_validator("effective_on")
     @classmethod
     def _not_future(cls, value: dt.date, info: ValidationInfo) -> dt.date:
-        return _past_date(value, info, "生效日期")
+        return _past_date(value, info, cls)
 
     @model_validator(mode="after")
     def _one_change(self) -> Self:
         is_status = self.status is not None and self.status_before is not None
         is_category = self.category is not None and self.held is not None
         if is_status == is_category:
-            raise FieldError(
-                "status",
-                Said(
-                    "一条变更记录只记一件事：状态变更（原状态和新状态），或类别增减（类别和是否具有）",
-                    "an event records one change: a status (before and after) or a category "
-                    "(which, and whether it is held)",
-                ),
-            )
+            raise FieldError("status", said("event.one_change"))
         return self
 
     @classmethod
@@ -828,11 +787,11 @@ class MonthClose(Record):
     table: ClassVar[str] = "month_reports"
     synced: ClassVar[Synced | None] = Synced(village="village_code", first_stands=True)
 
-    village_code: str = Field(title="村(社区)")
-    month: dt.date = Field(title="月份")
-    taken_at: dt.datetime = Field(title="生成时间")
+    village_code: str = Field(title=label("field.village_code"))
+    month: dt.date = Field(title=label("field.month"))
+    taken_at: dt.datetime = Field(title=label("field.taken_at"))
     #: The coverage rows (rate, group, category, required, contacted) as JSON.
-    figures: list[dict[str, Any]] = Field(default_factory=list, title="数据")
+    figures: list[dict[str, Any]] = Field(default_factory=list, title=label("field.figures"))
 
     @staticmethod
     def key(village_code: str, month: dt.date) -> str:
@@ -845,12 +804,12 @@ class PolicyRule(Record):
 
     table: ClassVar[str] = "policy_rules"
 
-    id: str = Field(title="规则")
-    value: str = Field(title="取值")
+    id: str = Field(title=label("field.rule"))
+    value: str = Field(title=label("field.value"))
     #: The first month `value` is in force; None: since always (set before months were).
-    effective_from: dt.date | None = Field(default=None, title="生效月份")
+    effective_from: dt.date | None = Field(default=None, title=label("field.effective_from"))
     #: The values before it, oldest first, as on VisitPolicy.
-    earlier: list[dict[str, str]] = Field(default_factory=list, title="此前取值")
+    earlier: list[dict[str, str]] = Field(default_factory=list, title=label("field.earlier_values"))
 
     def value_in(self, month: dt.date) -> str:
         """The value in force in `month`."""

@@ -42,6 +42,7 @@ from civtui.domain.errors import explain
 from civtui.domain.models import Person, Village
 from civtui.excel.cells import formula_like, write_table
 from civtui.i18n import Said, Translator
+from civtui.i18n import label as field_label
 from db import Store, queries
 
 C = TypeVar("C", bound=Choice)
@@ -61,7 +62,7 @@ class Column:
 
 COLUMNS: tuple[Column, ...] = (
     Column(
-        "姓名",
+        field_label("field.name"),
         "name",
         "必填",
         ("名字", "对象姓名", "服务对象姓名", "老人姓名", "儿童姓名"),
@@ -69,7 +70,7 @@ COLUMNS: tuple[Column, ...] = (
         width=10,
     ),
     Column(
-        "身份证号",
+        field_label("field.id_number"),
         "id_number",
         "必填，18位，末位可为X",
         ("公民身份号", "公民身份证号", "居民身份证号", "身份证", "身份证件号", "证件号"),
@@ -77,21 +78,25 @@ COLUMNS: tuple[Column, ...] = (
         width=21,
     ),
     Column(
-        "联系电话",
+        field_label("field.phone"),
         "phone",
         "手机11位，或带区号的固话如0580-2012345",
         ("电话", "手机", "手机号", "联系方式", "本人电话", "本人联系电话"),
         width=16,
     ),
     Column(
-        "村(社区)",
+        field_label("field.village_code"),
         "village_code",
         "村(社区)名称或12位代码；本机只有一个村时可不填",
         ("村社区", "村", "社区", "所属村", "村(居)"),
         width=12,
     ),
     Column(
-        "住址", "address", "", ("地址", "家庭住址", "现住址", "居住地址", "现居住地址"), width=24
+        field_label("field.address"),
+        "address",
+        "",
+        ("地址", "家庭住址", "现住址", "居住地址", "现居住地址"),
+        width=24,
     ),
     Column(
         "户籍状况",
@@ -101,7 +106,7 @@ COLUMNS: tuple[Column, ...] = (
         width=10,
     ),
     Column(
-        "类别",
+        field_label("field.categories"),
         "categories",
         "可填多个，用、或逗号分隔："
         + "、".join(c.zh for c in Category if c not in DERIVED_CATEGORIES)
@@ -109,13 +114,37 @@ COLUMNS: tuple[Column, ...] = (
         ("对象类别", "人员类别", "对象类型", "人员类型", "类型"),
         width=20,
     ),
-    Column("残疾等级", "disability_grade", "1-4级，无残疾不填", ("残疾级别", "残疾程度"), width=8),
-    Column("监护人", "guardian_name", "儿童填写", ("监护人姓名",), width=10),
-    Column("监护人关系", "guardian_relation", "如祖父母、姑姑", ("与监护人关系",), width=10),
-    Column("监护人电话", "guardian_phone", "", ("监护人联系电话",), width=16),
-    Column("紧急联系人", "emergency_contact_name", "老人填写", (), width=10),
-    Column("紧急联系人电话", "emergency_contact_phone", "", (), width=16),
-    Column("备注", "notes", "", (), width=20),
+    Column(
+        field_label("field.disability_grade"),
+        "disability_grade",
+        "1-4级，无残疾不填",
+        ("残疾级别", "残疾程度"),
+        width=8,
+    ),
+    Column(
+        field_label("field.guardian_name"), "guardian_name", "儿童填写", ("监护人姓名",), width=10
+    ),
+    Column(
+        field_label("field.guardian_relation"),
+        "guardian_relation",
+        "如祖父母、姑姑",
+        ("与监护人关系",),
+        width=10,
+    ),
+    Column(
+        field_label("field.guardian_phone"), "guardian_phone", "", ("监护人联系电话",), width=16
+    ),
+    Column(
+        field_label("field.emergency_contact_name"),
+        "emergency_contact_name",
+        "老人填写",
+        (),
+        width=10,
+    ),
+    Column(
+        field_label("field.emergency_contact_phone"), "emergency_contact_phone", "", (), width=16
+    ),
+    Column(field_label("field.notes"), "notes", "", (), width=20),
 )
 NOTE_PREFIX = "说明："
 #: Columns rosters carry that the app works out itself (from the ID number or the row);

@@ -71,4 +71,75 @@ STRINGS: dict[str, tuple[str, str]] = {
         "不支持无扩展名的文件；请用 .xlsx 或 .csv 结尾的文件名",
         "a file without an extension is not supported; give a file name ending in .xlsx or .csv",
     ),
+    # The records' own rules (civtui/domain/models.py). A date's field is named in Chinese,
+    # where the message starts with it; in English the label stands beside the message, so
+    # `{what:.0}` takes the field and prints none of it.
+    "date.after_today": (
+        "{what}{day}晚于今天；请填写今天或之前的日期",
+        "{what:.0}{day} is after today; use today or an earlier day",
+    ),
+    "village.code": (
+        "村(社区)代码应为12位数字（6位县级+3位乡镇+3位村），现为“{value}”；请核对统计用区划代码",
+        "a village code has 12 digits (county 6, township 3, village 3), not {value!r}; "
+        "check the statistical division code",
+    ),
+    "person.name_is_number": (
+        "姓名“{value}”里有一长串数字，像是身份证号或电话号码；请填写本人姓名，号码填到对应的栏里",
+        "{value} looks like an ID or phone number, not a name; put the person's name here and "
+        "the number in its own field",
+    ),
+    "person.child_category_age": (
+        "类别“{category}”只适用于未满{limit}周岁的儿童，此人{age}岁；请去掉该类别或核对身份证号",
+        "{category} applies to children under {limit} only; this person is {age}: remove it "
+        "or check the ID number",
+    ),
+    "contact.follow_up_unsaid": (
+        "已勾选“需要跟进”，请在“跟进事项”中写明要跟进什么",
+        "Follow-up is ticked: say in the follow-up note what is to be done",
+    ),
+    "check.unreported": (
+        "风险等级为“高”必须履行强制报告：请填写{missing}（如向乡镇(街道)民政办、公安110报告的时间和对象）",
+        "a high-risk child must be reported: fill in {missing} (the township civil-affairs "
+        "office, the police on 110)",
+    ),
+    "check.unreported.when": ("强制报告时间", "when it was reported"),
+    "check.unreported.whom": ("报告对象", "to whom"),
+    "need.cannot_go": (
+        "需求状态不能从“{before}”改为“{to}”；可改为：{allowed}",
+        "a need cannot go from {before} to {to}; it can go to: {allowed}",
+    ),
+    "need.closed": ("无（已结案）", "none (closed)"),
+    "need.referred_where": (
+        "改为“已转介”时请选择“转介至”（幸福驿家、照料中心等）",
+        "a referred need says where it was referred to",
+    ),
+    "need.unresolvable_why": (
+        "改为“无法解决”时请在“说明”中写明原因",
+        "say in the note why the need cannot be resolved",
+    ),
+    "barthel.score": (
+        "“{item}”只能评{allowed}分，不能评{value}分；请重新选择",
+        "{item} scores {allowed}, not {value}; choose again",
+    ),
+    "event.one_change": (
+        "一条变更记录只记一件事：状态变更（原状态和新状态），或类别增减（类别和是否具有）",
+        "an event records one change: a status (before and after) or a category "
+        "(which, and whether it is held)",
+    ),
+    # Deleting a record (civtui/services/records.py), and a person's dated change (the form).
+    "delete.no_reason": (
+        "请写明删除原因（如“录错了人”“重复录入”）",
+        "say why the record is deleted (wrong person, entered twice)",
+    ),
+    "delete.reason_long": (
+        "删除原因最多{most}个字，现为{n}个字；请写短一些",
+        "the reason may be at most {most} characters (it has {n})",
+    ),
+    "person.effective_day_missing": (
+        "状态或类别有变化，请填写生效日期（如 2026-11-20 或 11-20）",
+        "the status or categories changed: give the date it took effect (2026-11-20 or 11-20)",
+    ),
+    # Words between the items of a list a message names.
+    "list.sep": ("、", ", "),
+    "list.and": ("和", " and "),
 }

@@ -175,16 +175,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
 }
 
-#: English labels of the new model fields.
-FIELD_EN: dict[str, str] = {
-    "follow_up_done_on": "Follow-up done on",
-    "deleted_reason": "Reason deleted",
-    "history": "Status history",
-    "findings": "Problems found",
-    "findings_note": "Other problem",
-    "late": "Entered late",
-}
-
 #: Textual's own English words that civtui's screens show, in Chinese.
 TEXTUAL_ZH: dict[str, str] = {
     "Dismiss menu": "关闭列表",

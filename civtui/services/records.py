@@ -21,7 +21,7 @@ from civtui.domain.models import (
     Record,
     Visit,
 )
-from civtui.i18n import Said
+from civtui.i18n import said
 from db import Store
 from db.connection import OperationalError as OperationalError
 from db.connection import is_busy as is_busy
@@ -69,20 +69,10 @@ def delete(store: Store, record: Record, reason: str, today: dt.date) -> None:
     """
     reason = reason.strip()
     if not reason:
-        raise FieldError(
-            "deleted_reason",
-            Said(
-                "请写明删除原因（如“录错了人”“重复录入”）",
-                "say why the record is deleted (wrong person, entered twice)",
-            ),
-        )
+        raise FieldError("deleted_reason", said("delete.no_reason"))
     if len(reason) > REASON_MAX:
         raise FieldError(
-            "deleted_reason",
-            Said(
-                f"删除原因最多{REASON_MAX}个字，现为{len(reason)}个字；请写短一些",
-                f"the reason may be at most {REASON_MAX} characters (it has {len(reason)})",
-            ),
+            "deleted_reason", said("delete.reason_long", most=REASON_MAX, n=len(reason))
         )
     kind = type(record)
     with store.transaction():

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from pydantic_core import from_json, to_json
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 
+from civtui.domain.batches import chunked
 from civtui.domain.clock import CHINA_TZ
 from civtui.domain.hlc import MAX_COUNTER, Stamp, tick
 from civtui.domain.models import RECORD_TYPES, SYNCED_TYPES, Record, Synced, sync_spec
@@ -144,8 +145,7 @@ def _by_key(conn: Connection, columns: str, keys: list[tuple[str, str]]) -> Iter
     for table, record_id in keys:
         by_table.setdefault(table, []).append(record_id)
     for table, wanted in by_table.items():
-        for start in range(0, len(wanted), 400):
-            chunk = wanted[start : start + 400]
+        for chunk in chunked(wanted):
             sql = (
                 f"SELECT {columns} FROM records "
                 f"WHERE table_name = ? AND record_id IN ({_marks(len(chunk))})"
