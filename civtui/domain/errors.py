@@ -15,46 +15,32 @@ from pydantic_core import ErrorDetails
 from civtui.domain.choices import Choice
 from civtui.i18n import Said, Translator
 
-_DATE = (
-    "不是有效日期；可填 2026-11-20、2026/11/20、2026.11.20、20261120，或 11-20（今年）",
-    "is not a date; write 2026-11-20, 2026/11/20, 2026.11.20, 20261120, or 11-20 (this year)",
-)
-_TIME = (
-    "不是有效时间；请填日期和时间，如 2026-11-20 14:30 或 11-20 14:30",
-    "is not a time; write a date and a time, such as 2026-11-20 14:30 or 11-20 14:30",
-)
-_CHOICE = ("不是可选的值；请从列表中选择", "is not one of the choices; pick one from the list")
-_INT = ("应为整数；请只填数字", "should be a whole number; use digits only")
-
-# Pydantic's own error types, said the way a village assistant would understand.
-_MESSAGES: dict[str, tuple[str, str]] = {
-    "missing": ("必须填写；请补上", "is required; please fill it in"),
-    "string_too_short": ("不能为空；请填写", "cannot be empty; please fill it in"),
-    "string_too_long": (
-        "太长了（最多{max_length}个字）；请精简",
-        "is too long (at most {max_length} characters); please shorten it",
-    ),
-    "enum": _CHOICE,
-    "literal_error": _CHOICE,
-    "date_parsing": _DATE,
-    "date_from_datetime_parsing": _DATE,
-    "date_type": _DATE,
-    "datetime_parsing": _TIME,
-    "datetime_from_date_parsing": _TIME,
-    "datetime_type": _TIME,
-    "int_parsing": _INT,
-    "int_type": _INT,
-    "greater_than_equal": ("不能小于{ge}；请核对", "cannot be less than {ge}; please check"),
-    "less_than_equal": ("不能大于{le}；请核对", "cannot be more than {le}; please check"),
-    "bool_parsing": ("应为“是”或“否”", "should be yes or no"),
-    "list_type": ("格式不对；请从列表中选择", "is not in the right form; pick from the list"),
+#: Pydantic's own error types, by the catalogue message that says them the way a village
+#: assistant would understand (civtui/i18n/domain.py, the `input.*` keys).
+_MESSAGES: dict[str, str] = {
+    "missing": "input.missing",
+    "string_too_short": "input.empty",
+    "string_too_long": "input.too_long",
+    "enum": "input.choice",
+    "literal_error": "input.choice",
+    "date_parsing": "input.date",
+    "date_from_datetime_parsing": "input.date",
+    "date_type": "input.date",
+    "datetime_parsing": "input.time",
+    "datetime_from_date_parsing": "input.time",
+    "datetime_type": "input.time",
+    "int_parsing": "input.int",
+    "int_type": "input.int",
+    "greater_than_equal": "input.too_small",
+    "less_than_equal": "input.too_big",
+    "bool_parsing": "input.yes_no",
+    "list_type": "input.list",
 }
 
 
 def not_a_date(lang: str = "zh", *, with_time: bool = False) -> str:
     """The one message for a date (or date and time) typed in no form civtui reads."""
-    zh, en = _TIME if with_time else _DATE
-    return en if lang == "en" else zh
+    return Translator(lang)("input.time" if with_time else "input.date")
 
 
 def text(error: BaseException, lang: str = "zh") -> str:
@@ -99,10 +85,8 @@ def _choice_class(model: type[BaseModel], field: str) -> type[Choice] | None:
 
 def _not_a_choice(choice: type[Choice], lang: str) -> str:
     # The message lists what may be written: a form shows a list, a CSV does not.
-    labels = [m.label(lang) for m in choice]
-    if lang == "en":
-        return "is not one of the choices; write one of: " + ", ".join(labels)
-    return "不是可选的值；可选：" + "、".join(labels)
+    say = Translator(lang)
+    return say("input.choice_of", choices=say("list.sep").join(m.label(lang) for m in choice))
 
 
 def _message(error: ErrorDetails, lang: str, choice: type[Choice] | None = None) -> str:
@@ -112,10 +96,10 @@ def _message(error: ErrorDetails, lang: str, choice: type[Choice] | None = None)
         # Our own validators already say it as a person would; drop pydantic's prefix.
         cause = error.get("ctx", {}).get("error")
         return text(cause, lang) if isinstance(cause, BaseException) else error["msg"]
-    templates = _MESSAGES.get(error["type"])
-    if templates is None:
+    key = _MESSAGES.get(error["type"])
+    if key is None:
         return error["msg"]
-    template = templates[1] if lang == "en" else templates[0]
+    template = Translator(lang)(key)
     try:
         return template.format(**error.get("ctx", {}))
     except (KeyError, IndexError):

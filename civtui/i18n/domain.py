@@ -4,6 +4,34 @@
 from __future__ import annotations
 
 STRINGS: dict[str, tuple[str, str]] = {
+    # Pydantic's own error types (civtui/domain/errors.py), after the field's label.
+    "input.missing": ("必须填写；请补上", "is required; please fill it in"),
+    "input.empty": ("不能为空；请填写", "cannot be empty; please fill it in"),
+    "input.too_long": (
+        "太长了（最多{max_length}个字）；请精简",
+        "is too long (at most {max_length} characters); please shorten it",
+    ),
+    "input.choice": (
+        "不是可选的值；请从列表中选择",
+        "is not one of the choices; pick one from the list",
+    ),
+    "input.choice_of": (
+        "不是可选的值；可选：{choices}",
+        "is not one of the choices; write one of: {choices}",
+    ),
+    "input.date": (
+        "不是有效日期；可填 2026-11-20、2026/11/20、2026.11.20、20261120，或 11-20（今年）",
+        "is not a date; write 2026-11-20, 2026/11/20, 2026.11.20, 20261120, or 11-20 (this year)",
+    ),
+    "input.time": (
+        "不是有效时间；请填日期和时间，如 2026-11-20 14:30 或 11-20 14:30",
+        "is not a time; write a date and a time, such as 2026-11-20 14:30 or 11-20 14:30",
+    ),
+    "input.int": ("应为整数；请只填数字", "should be a whole number; use digits only"),
+    "input.too_small": ("不能小于{ge}；请核对", "cannot be less than {ge}; please check"),
+    "input.too_big": ("不能大于{le}；请核对", "cannot be more than {le}; please check"),
+    "input.yes_no": ("应为“是”或“否”", "should be yes or no"),
+    "input.list": ("格式不对；请从列表中选择", "is not in the right form; pick from the list"),
     "phone.short": (
         "手机号“{raw}”只有{n}位，少了{missing}位（手机号为1开头的11位数字）；请向本人核对完整号码",
         "the mobile number {raw} has {n} digits, {missing} too few (a mobile has 11 digits "
