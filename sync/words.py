@@ -20,7 +20,7 @@ def say(reason: Reason, t: Translator) -> str:
     """One reason, in `t`'s language."""
     params = dict(reason.params)
     kind = RECORD_TYPES.get(str(params.get("table", "")))
-    listed = t("sync.list").join
+    listed = t("list.sep").join
     if "table" in params:
         params["table"] = _table(str(params["table"]), t)
     if "fields" in params:

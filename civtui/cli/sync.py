@@ -80,7 +80,7 @@ def login(obj: Context, url: str, token_stdin: bool) -> None:
         except credentials.CredentialError as exc:
             _fail(t, text(exc, obj.lang))
     console = Console(highlight=False, soft_wrap=True)
-    listed = t("sync.list").join
+    listed = t("list.sep").join
     logged_in = t("sync.cli.logged_in", url=conn.url, staff=me.staff, villages=listed(me.villages))
     console.print(shown(logged_in, lines=True))
     missing = local - set(me.villages)

@@ -252,7 +252,7 @@ def report_overdue(
             title_justify="left",
         )
         for person in listed:
-            cats = t("township.sep").join(Category(c).label(obj.lang) for c in person["categories"])
+            cats = t("list.sep").join(Category(c).label(obj.lang) for c in person["categories"])
             last = person["last_contact"] or t("township.never")
             who.add_row(*(shown(c) for c in (person["name"], person["id_number"], cats, last)))
         console.print(who)

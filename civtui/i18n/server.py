@@ -68,7 +68,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "township.col.last_contact": ("上次探访/随访", "Last contact"),
     "township.overdue.people": ("{village}逾期未访 {n} 人", "{village}: {n} overdue"),
     "township.never": ("从未", "never"),
-    "township.sep": ("、", ", "),
 }
 
 #: The English of `civtui server ...` help texts, by their Chinese as written in the code

@@ -155,7 +155,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     # -- how the pieces are put together
     "sync.join": ("；", "; "),
-    "sync.list": ("、", ", "),
     "sync.label": ("{label}：{message}", "{label}: {message}"),
     # -- civtui login / civtui sync
     "sync.cli.error": ("错误：", "Error: "),

@@ -150,7 +150,7 @@ def token_create(url: str | None, staff: str, role: str, villages: tuple[str, ..
     t = _t()
     bad = [v for v in villages if not (v.isdigit() and len(v) == 12)]
     if bad:
-        raise click.ClickException(t("server.bad_codes", codes=t("sync.list").join(bad)))
+        raise click.ClickException(t("server.bad_codes", codes=t("list.sep").join(bad)))
     token_id, token = tokens.create(_engine(url), staff, role, list(villages))
     click.echo(t("server.token_id", id=token_id), err=True)
     click.echo(t("server.token_once"), err=True)
