@@ -182,6 +182,27 @@ def test_a_whole_roster_imported_again_is_summed_up_not_listed_row_by_row(
     assert len(skipped) == 25 and "[b]王[/b]=1+1" in json.dumps(skipped, ensure_ascii=False)
 
 
+def test_many_warnings_of_one_kind_are_summed_up_each_kind_still_shown(
+    profile: Profile, tmp_path: Path
+) -> None:
+    body = rows(26)
+    for n, row in enumerate(body):
+        row[3] = f"=[red]住址{n}[/]"
+    # The last row also warns of another kind: its ID typed in Arabic-Indic digits.
+    body[25][1] = "٣" + body[25][1][1:]
+    path = csv_file(tmp_path / "a.csv", HEADERS, body, "utf-8")
+    result = run("import", "persons", str(path))
+    assert result.exit_code == 0, result.output
+    assert "导入完成：共 26 行，新增 26" in result.output
+    # 20 formula warnings listed, 6 counted; the one warning of another kind is listed.
+    listed, _ = result.output.split("另有 6 条同类提示")
+    assert "=[red]住址19[/]" in listed and "=[red]住址20[/]" not in result.output
+    assert "│ 27 │" in listed  # the converted ID, after the 20 formulas
+    as_json = json.loads(run("import", "persons", str(path), "--dry-run", "--json").stdout)
+    formulas = [w for w in as_json["warnings"] if w["code"] == "formula_like"]
+    assert len(formulas) == 26 and formulas[-1]["value"] == "=[red]住址25[/]"
+
+
 def test_same_id_twice_in_one_file_is_an_error(profile: Profile, tmp_path: Path) -> None:
     body = rows(2)
     body[1][1] = body[0][1]

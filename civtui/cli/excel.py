@@ -89,6 +89,25 @@ def template(obj: Context, kind: str, output: Path | None) -> None:
 SKIPPED_LISTED = 20
 
 
+#: How many warnings of one kind an import lists one by one (`--json` lists all). A roster
+#: whose every row has a note starting with `=` warns 10,000 times the same way; laying
+#: out that table took most of the import's time, and nobody reads it to the end.
+WARNINGS_LISTED = 20
+
+
+def _first_of_each(
+    problems: list[importer.RowProblem], limit: int
+) -> tuple[list[importer.RowProblem], int]:
+    """The first `limit` problems of each code, in file order, and how many were left out."""
+    seen: dict[str, int] = {}
+    listed = []
+    for p in problems:
+        seen[p.code] = seen.get(p.code, 0) + 1
+        if seen[p.code] <= limit:
+            listed.append(p)
+    return listed, len(problems) - len(listed)
+
+
 def _problem_table(title: str, problems: list[importer.RowProblem], lang: str) -> Table:
     t = Translator(lang)
     heads = [t(f"cli.col.{k}") for k in ("row", "column", "value", "problem", "fix")]
@@ -147,7 +166,10 @@ def import_persons(
         if plan.notes:
             console.print(_problem_table(t("cli.sheet_notes"), plan.notes, lang))
         if plan.warnings:
-            console.print(_problem_table(t("cli.warnings"), plan.warnings, lang))
+            listed, more = _first_of_each(plan.warnings, WARNINGS_LISTED)
+            console.print(_problem_table(t("cli.warnings"), listed, lang))
+            if more:
+                console.print(shown(t("import.warnings_more", n=more, each=WARNINGS_LISTED)))
         if plan.skipped:
             # Rows already registered are listed while a person can read them; a re-import
             # of a whole roster says how many and where the full list is (printing 10,000
