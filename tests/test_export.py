@@ -91,6 +91,13 @@ def test_visit_ledger_matches_the_database(db: Any, tmp_path: Path) -> None:
     notes = heads.index("探访情况") + 1
     cell = ledger.cell(row=3, column=notes)
     assert cell.alignment.wrap_text and cell.font.name == "宋体"
+    # Every body cell, an empty one too (the signature columns), is boxed and centred.
+    for row in ledger.iter_rows(min_row=3, max_row=2 + expected):
+        for each in row:
+            assert (each.font.name, each.font.size, each.font.bold) == ("宋体", 10, False)
+            assert each.alignment.vertical == "center" and each.alignment.wrap_text
+            sides = (each.border.left, each.border.right, each.border.top, each.border.bottom)
+            assert all(side is not None and side.style == "thin" for side in sides)
     longest = max(range(3, 3 + expected), key=lambda r: len(str(ledger.cell(r, notes).value)))
     assert ledger.row_dimensions[longest].height >= 28
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
@@ -595,6 +595,20 @@ def _split(row: Sequence[Cell], widths: Sequence[int]) -> list[list[Cell]]:
     return out
 
 
+def _printed(row: Sequence[Cell], widths: Sequence[int]) -> list[tuple[list[Cell], int]]:
+    """`_split(row, widths)`, each printed row with the lines its tallest cell takes.
+
+    Almost every row fits in one printed row: its cells are wrapped once, for both."""
+    wrapped = [_wrapped(v, w) for v, w in zip(row, widths, strict=True)]
+    texts = (lines for v, lines in zip(row, wrapped, strict=True) if isinstance(v, str))
+    if all(len(lines) <= MAX_ROW_LINES for lines in texts):
+        return [(list(row), max(len(lines) for lines in wrapped))]
+    return [
+        (printed, max(_lines(v, w) for v, w in zip(printed, widths, strict=True)))
+        for printed in _split(row, widths)
+    ]
+
+
 def _fitted(headers: Sequence[str], widths: Sequence[int]) -> list[int]:
     """Column widths that hold each header on one line: a narrow column wrapped 居住状况
     as 居住状/况, and a word broken in two reads as two."""
@@ -656,8 +670,15 @@ def write(path: Path, sheets: list[Sheet], title: str) -> None:
         raise ValueError(said("ledger.no_suffix"))
     book = Workbook()
     book.remove(book.active)  # type: ignore[arg-type]
-    body_font = Font(name=CJK_FONT, size=10)
-    wrap = Alignment(wrap_text=True, vertical="center")
+    # One named style for every body cell: setting font, alignment and border cell by cell
+    # hashed each of them again per cell, most of a ledger's writing time.
+    body = NamedStyle(
+        name="台账正文",
+        font=Font(name=CJK_FONT, size=10),
+        alignment=Alignment(wrap_text=True, vertical="center"),
+        border=_BOX,
+    )
+    book.add_named_style(body)
     for sheet in sheets:
         ws = book.create_sheet(sheet.title)
         widths = _fitted(sheet.headers, sheet.widths)
@@ -679,13 +700,8 @@ def write(path: Path, sheets: list[Sheet], title: str) -> None:
         pages = _Pages(_page_room(widths), header_pt, _TITLE_PT + header_pt)
         signed = any(h.endswith("签字") for h in sheet.headers)
         for row in sheet.rows:
-            for printed in _split(row, widths):
-                number = cells.append(ws, printed)
-                for cell in ws[number]:
-                    cell.font = body_font
-                    cell.alignment = wrap
-                    cell.border = _BOX
-                lines = max(_lines(v, w) for v, w in zip(printed, widths, strict=True))
+            for printed, lines in _printed(row, widths):
+                number = cells.append(ws, printed, body)
                 # Wrapped text is only readable on paper if the row grows with it; a row
                 # with a place to sign needs room for a handwritten name.
                 height = _LINE_PT * max(lines, _SIGN_LINES if signed else 1)
