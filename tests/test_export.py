@@ -6,6 +6,8 @@ import csv
 import datetime as dt
 import json
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -281,3 +283,19 @@ def test_an_export_goes_on_while_another_window_holds_the_file(
     out = tmp_path / "visits.csv"
     assert export(store, Ledger.VISITS, out, month=TODAY, today=TODAY) == 0
     assert out.exists()
+
+
+def test_status_and_reports_do_not_load_openpyxl() -> None:
+    # openpyxl is ~0.2 s of a start-up a person waits on: only imports and exports load it.
+    # `report` shares its module with `import` and `export`; each group loads on first use.
+    code = (
+        "import sys, click\n"
+        "from civtui.cli import main\n"
+        "context = click.Context(main)\n"
+        "for name in ('status', 'report'):\n"
+        "    assert main.get_command(context, name) is not None, name\n"
+        "print('openpyxl' in sys.modules, 'civtui.cli.excel' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"]

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -19,11 +20,12 @@ from civtui.domain.choices import Frequency, NeedStatus
 from civtui.domain.errors import text
 from civtui.domain.models import Village
 from civtui.domain.policy import add_months
-from civtui.excel import importer
-from civtui.excel.export import Ledger, export
 from civtui.i18n import Translator
 from civtui.services import reports
 from db import standings
+
+if TYPE_CHECKING:
+    from civtui.excel import importer
 
 #: Files with more rows than this get a progress bar.
 PROGRESS_FROM = 300
@@ -80,6 +82,8 @@ def template(obj: Context, kind: str, output: Path | None) -> None:
             fail(obj.t("cli.template_exists", path=output.resolve()), 2)
     if output.suffix.lower() != ".xlsx":
         fail(obj.t("cli.template_xlsx"), 2)
+    from civtui.excel import importer
+
     with profile_store(obj) as store:
         importer.write_template(output, store.all(Village))
     echo(obj.t("cli.template_done", path=output))
@@ -143,6 +147,10 @@ def import_persons(
     as_json: bool,
 ) -> None:
     """导入服务对象（.xlsx，或 UTF-8 / GBK 编码的 .csv）。有错误行时默认一行也不导入。"""
+    # Imported here, not with the module: `civtui report` and `status` share this module
+    # and would otherwise load openpyxl (~0.2 s of CPU, more on a busy laptop) for nothing.
+    from civtui.excel import importer
+
     console = Console(stderr=as_json, soft_wrap=True)
     t, lang = obj.t, obj.lang
     try:
@@ -259,7 +267,7 @@ def _output_option(func: Callable[..., None]) -> Callable[..., None]:
 
 def _export(
     obj: Context,
-    ledger: Ledger,
+    kind: str,
     output: Path,
     month: dt.date,
     statuses: set[NeedStatus] | None = None,
@@ -267,6 +275,9 @@ def _export(
     full_ids: bool = False,
     village: str | None = None,
 ) -> None:
+    from civtui.excel.export import Ledger, export  # openpyxl: see import_persons
+
+    ledger = Ledger(kind)
     with profile_store(obj, personal=True) as store:
         if village is not None:
             known = {v.id: v.name for v in store.all(Village)}
@@ -299,7 +310,7 @@ def export_visits(
 ) -> None:
     """探访台账、各类别覆盖率、待访名单。"""
     when = parse_month(month, obj)
-    _export(obj, Ledger.VISITS, output, when, full_ids=full_ids, village=village)
+    _export(obj, "visits", output, when, full_ids=full_ids, village=village)
 
 
 @export_group.command("child-checks")
@@ -311,7 +322,7 @@ def export_child_checks(
 ) -> None:
     """儿童随访台账、儿童类别覆盖率、待随访名单。"""
     when = parse_month(month, obj)
-    _export(obj, Ledger.CHILD_CHECKS, output, when, full_ids=full_ids, village=village)
+    _export(obj, "child-checks", output, when, full_ids=full_ids, village=village)
 
 
 @export_group.command("needs")
@@ -330,7 +341,7 @@ def export_needs(
     """老人需求台账及办理记录。"""
     wanted = {NeedStatus(s) for s in statuses} or None
     today = obj.clock.today()
-    _export(obj, Ledger.NEEDS, output, today, wanted, full_ids=full_ids, village=village)
+    _export(obj, "needs", output, today, wanted, full_ids=full_ids, village=village)
 
 
 # -- report -------------------------------------------------------------------

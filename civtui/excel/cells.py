@@ -85,7 +85,7 @@ def append(sheet: Worksheet, values: Sequence[Cell], style: NamedStyle | None = 
     (`add_named_style`), so that its fonts and borders are numbered in it.
     The ledgers never append an empty row; for one, the number returned is the row above.
     """
-    row = [_cell(sheet, value, style) for value in values]
+    row = [_cell(sheet, n, value, style) for n, value in enumerate(values, start=1)]
     sheet.append(row)
     # The cells are made here, not by `append`, so that the row's number and its styles
     # need no look-up: `sheet.max_row` and `sheet[n]` scan every cell of the sheet, which
@@ -93,13 +93,13 @@ def append(sheet: Worksheet, values: Sequence[Cell], style: NamedStyle | None = 
     return row[0].row if row else sheet.max_row
 
 
-def _cell(sheet: Worksheet, value: Cell, style: NamedStyle | None) -> WorkbookCell:
+def _cell(sheet: Worksheet, column: int, value: Cell, style: NamedStyle | None) -> WorkbookCell:
     # A copy of the style's numbers, as `cell.style = style` makes, without its search of
     # the workbook's styles for one equal to it (a comparison of every font and border).
     styled = None if style is None else copy(style.as_tuple())
-    cell = WorkbookCell(
-        sheet, value=visible(value) if isinstance(value, str) else value, style_array=styled
-    )
+    text = visible(value) if isinstance(value, str) else value
+    # Row 0 until `sheet.append` gives the cell its row (the next below every other).
+    cell = WorkbookCell(sheet, row=0, column=column, value=text, style_array=styled)
     if isinstance(value, str):
         cell.data_type = "s"
     return cell
