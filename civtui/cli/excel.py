@@ -43,6 +43,16 @@ def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
         yield lambda done: bar.update(task, completed=done)
 
 
+@contextmanager
+def export_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr for an export: it pulses while the ledger's rows are read
+    (their number is not known yet), then fills as they are written (`ledgers.write`)."""
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
 def parse_month(text: str | None, context: Context) -> dt.date:
     if not text:
         return context.clock.today().replace(day=1)
@@ -285,16 +295,19 @@ def _export(
                 choices = "、".join(f"{code}（{name}）" for code, name in sorted(known.items()))
                 fail(obj.t("cli.village_unknown", code=village, known=choices), 2)
         try:
-            rows = export(
-                store,
-                ledger,
-                output,
-                month=month,
-                today=obj.clock.today(),
-                statuses=statuses,
-                full_ids=full_ids,
-                village=village,
-            )
+            # A month of a township's visits is tens of thousands of rows: seconds to minutes.
+            with export_bar(obj.t("cli.writing")) as tick:
+                rows = export(
+                    store,
+                    ledger,
+                    output,
+                    month=month,
+                    today=obj.clock.today(),
+                    statuses=statuses,
+                    full_ids=full_ids,
+                    village=village,
+                    progress=tick,
+                )
         except (ValueError, OSError) as exc:
             fail(text(exc, obj.lang), 2)
     echo(obj.t("cli.exported", n=rows, path=output))

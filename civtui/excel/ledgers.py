@@ -8,10 +8,11 @@ path, the first sheet in UTF-8 with a BOM so Excel opens it in Chinese.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -512,8 +513,12 @@ def _char_width(char: str) -> float:
     return 2.0 if unicodedata.east_asian_width(char) in "WF" else 1.1
 
 
+@functools.lru_cache(maxsize=8192)
 def _text_width(text: str) -> float:
-    """Width in Excel's column units: a CJK character takes two, others about one."""
+    """Width in Excel's column units: a CJK character takes two, others about one.
+
+    Kept per text: wrapping measures each CJK character as a piece of its own, and the
+    same few thousand characters and words come back in every row of a ledger."""
     return sum(map(_char_width, text))
 
 
@@ -653,13 +658,25 @@ class _Pages:
         self.used += height
 
 
-def write(path: Path, sheets: list[Sheet], title: str) -> None:
+#: Rows written between two calls of `write`'s progress callback.
+PROGRESS_EVERY = 200
+
+
+def write(
+    path: Path,
+    sheets: list[Sheet],
+    title: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
     """Save `sheets` as a printable .xlsx, or the first sheet as a .csv.
 
     Printable means: A4 landscape, one page wide, the title row inside the sheet, the
     header repeated on every page, text wrapped with rows tall enough for it (a long note
     going on to the rows below, none taller than Excel allows), a CJK font, borders, on
     the signed ledgers a 填表人 / 审核人 / 填表日期 line, and page x of y per sheet.
+
+    `progress(done, total)`: rows of `sheets` written so far, every `PROGRESS_EVERY` rows
+    and once at the end, when the file is saved.
     """
     if path.suffix.lower() == ".csv":
         cells.write_csv(path, [sheets[0].headers, *sheets[0].rows])
@@ -679,6 +696,8 @@ def write(path: Path, sheets: list[Sheet], title: str) -> None:
         border=_BOX,
     )
     book.add_named_style(body)
+    total = sum(len(sheet.rows) for sheet in sheets)
+    done = 0
     for sheet in sheets:
         ws = book.create_sheet(sheet.title)
         widths = _fitted(sheet.headers, sheet.widths)
@@ -700,6 +719,9 @@ def write(path: Path, sheets: list[Sheet], title: str) -> None:
         pages = _Pages(_page_room(widths), header_pt, _TITLE_PT + header_pt)
         signed = any(h.endswith("签字") for h in sheet.headers)
         for row in sheet.rows:
+            done += 1
+            if progress is not None and done % PROGRESS_EVERY == 0:
+                progress(done, total)
             for printed, lines in _printed(row, widths):
                 number = cells.append(ws, printed, body)
                 # Wrapped text is only readable on paper if the row grows with it; a row
@@ -733,3 +755,5 @@ def write(path: Path, sheets: list[Sheet], title: str) -> None:
         ws.page_margins.top = ws.page_margins.bottom = 0.6
         ws.oddFooter.center.text = f"第 &P 页，共 {len(pages.breaks) + 1} 页"
     book.save(path)
+    if progress is not None:
+        progress(total, total)
