@@ -6,6 +6,8 @@ import csv
 import datetime as dt
 import json
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +93,13 @@ def test_visit_ledger_matches_the_database(db: Any, tmp_path: Path) -> None:
     notes = heads.index("探访情况") + 1
     cell = ledger.cell(row=3, column=notes)
     assert cell.alignment.wrap_text and cell.font.name == "宋体"
+    # Every body cell, an empty one too (the signature columns), is boxed and centred.
+    for row in ledger.iter_rows(min_row=3, max_row=2 + expected):
+        for each in row:
+            assert (each.font.name, each.font.size, each.font.bold) == ("宋体", 10, False)
+            assert each.alignment.vertical == "center" and each.alignment.wrap_text
+            sides = (each.border.left, each.border.right, each.border.top, each.border.bottom)
+            assert all(side is not None and side.style == "thin" for side in sides)
     longest = max(range(3, 3 + expected), key=lambda r: len(str(ledger.cell(r, notes).value)))
     assert ledger.row_dimensions[longest].height >= 28
 
@@ -274,3 +283,19 @@ def test_an_export_goes_on_while_another_window_holds_the_file(
     out = tmp_path / "visits.csv"
     assert export(store, Ledger.VISITS, out, month=TODAY, today=TODAY) == 0
     assert out.exists()
+
+
+def test_status_and_reports_do_not_load_openpyxl() -> None:
+    # openpyxl is ~0.2 s of a start-up a person waits on: only imports and exports load it.
+    # `report` shares its module with `import` and `export`; each group loads on first use.
+    code = (
+        "import sys, click\n"
+        "from civtui.cli import main\n"
+        "context = click.Context(main)\n"
+        "for name in ('status', 'report'):\n"
+        "    assert main.get_command(context, name) is not None, name\n"
+        "print('openpyxl' in sys.modules, 'civtui.cli.excel' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"]

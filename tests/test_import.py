@@ -14,8 +14,10 @@ from openpyxl import Workbook, load_workbook
 
 from civtui.cli import main
 from civtui.domain.models import Person
+from civtui.excel import importer
 from civtui.services.keys import open_store
 from civtui.services.profile import Profile
+from db import Store
 from tests.conftest import INIT, TODAY, synthetic_id
 
 HEADERS = ["姓名", "身份证号", "联系电话", "住址", "户籍状况", "类别", "监护人", "监护人电话"]
@@ -180,6 +182,78 @@ def test_a_whole_roster_imported_again_is_summed_up_not_listed_row_by_row(
     as_json = run("import", "persons", str(path), "--json")
     skipped = json.loads(as_json.stdout)["skipped"]
     assert len(skipped) == 25 and "[b]王[/b]=1+1" in json.dumps(skipped, ensure_ascii=False)
+
+
+def test_many_warnings_of_one_kind_are_summed_up_each_kind_still_shown(
+    profile: Profile, tmp_path: Path
+) -> None:
+    body = rows(26)
+    for n, row in enumerate(body):
+        row[3] = f"=[red]住址{n}[/]"
+    # The last row also warns of another kind: its ID typed in Arabic-Indic digits.
+    body[25][1] = "٣" + body[25][1][1:]
+    path = csv_file(tmp_path / "a.csv", HEADERS, body, "utf-8")
+    result = run("import", "persons", str(path))
+    assert result.exit_code == 0, result.output
+    assert "导入完成：共 26 行，新增 26" in result.output
+    # 20 formula warnings listed, 6 counted; the one warning of another kind is listed.
+    listed, _ = result.output.split("另有 6 条同类提示")
+    assert "=[red]住址19[/]" in listed and "=[red]住址20[/]" not in result.output
+    assert "│ 27 │" in listed  # the converted ID, after the 20 formulas
+    as_json = json.loads(run("import", "persons", str(path), "--dry-run", "--json").stdout)
+    formulas = [w for w in as_json["warnings"] if w["code"] == "formula_like"]
+    assert len(formulas) == 26 and formulas[-1]["value"] == "=[red]住址25[/]"
+
+
+def test_an_import_stopped_part_way_leaves_nothing_and_runs_again(
+    profile: Profile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = rows(2 * importer.APPLY_CHUNK + 10)
+    body[0][0] = "=[b]王[/b]\\x1b"
+    path = csv_file(tmp_path / "名册.csv", HEADERS, body, "utf-8")
+    store = open_store(profile.db_path)
+    changes_before = len(store.changes())
+    store.close()
+    written = Store.save_many
+    calls: list[int] = []
+
+    def power_cut(self: Store, records: Any, **kwargs: Any) -> list[int]:
+        calls.append(len(records))
+        if len(calls) == 3:  # two chunks are in, the third is being written
+            raise KeyboardInterrupt
+        return written(self, records, **kwargs)
+
+    monkeypatch.setattr(Store, "save_many", power_cut)
+    stopped = run("import", "persons", str(path))  # click turns Ctrl+C into "Aborted!"
+    assert stopped.exit_code == 1
+    assert calls == [importer.APPLY_CHUNK, importer.APPLY_CHUNK, 10]
+    assert people(profile) == []
+    store = open_store(profile.db_path)
+    assert len(store.changes()) == changes_before
+    assert store.db.execute("SELECT count(*) FROM person_search").fetchone()[0] == 0
+    store.close()
+    monkeypatch.setattr(Store, "save_many", written)
+    again = run("import", "persons", str(path))
+    assert again.exit_code == 0, again.output
+    stored = people(profile)
+    assert len(stored) == len(body) and "=[b]王[/b]\\x1b" in {p.name for p in stored}
+    store = open_store(profile.db_path)
+    logged = [c.record_id for c in store.changes() if c.table_name == "persons"]
+    store.close()
+    assert sorted(logged) == sorted(p.id for p in stored)
+
+
+def test_apply_reports_progress_a_chunk_at_a_time(profile: Profile, tmp_path: Path) -> None:
+    body = rows(importer.APPLY_CHUNK + 1)
+    table = importer.read_table(csv_file(tmp_path / "a.csv", HEADERS, body, "utf-8"))
+    store = open_store(profile.db_path)
+    try:
+        plan = importer.plan_import(store, table, TODAY)
+        seen: list[int] = []
+        assert importer.apply(store, plan, progress=seen.append) == len(body)
+    finally:
+        store.close()
+    assert seen == [importer.APPLY_CHUNK, importer.APPLY_CHUNK + 1]
 
 
 def test_same_id_twice_in_one_file_is_an_error(profile: Profile, tmp_path: Path) -> None:

@@ -109,3 +109,24 @@ def test_split_gives_back_the_text_exactly() -> None:
         assert "".join(str(r[1] or "") for r in rows).replace("\n", "") == text.replace("\n", "")
         assert [r[0] for r in rows] == [7] + ["7续"] * (len(rows) - 1)
         assert rows[0][3] == 3 and all(r[3] is None for r in rows[1:])
+
+
+def test_write_says_its_progress_and_the_rows_come_out_whole(tmp_path: Path) -> None:
+    hostile = '=HYPERLINK("x")[/]\x1b'
+    first = ledgers.Sheet(
+        "台账", ["序号", "姓名"], [6, 12], [[n, f"{hostile}{n}"] for n in range(1, 451)]
+    )
+    second = ledgers.Sheet("待访名单", ["序号", "姓名"], [6, 12], [[1, "王[b]"], [2, None]])
+    seen: list[tuple[int, int]] = []
+    out = tmp_path / "p.xlsx"
+    ledgers.write(out, [first, second], "测试", progress=lambda d, t: seen.append((d, t)))
+    every = ledgers.PROGRESS_EVERY
+    assert seen == [(every, 452), (2 * every, 452), (452, 452)]
+    book = load_workbook(out)
+    names = [row[1] for row in book["台账"].iter_rows(min_row=3, values_only=True)]
+    assert names == [f'=HYPERLINK("x")[/]␛{n}' for n in range(1, 451)]
+    assert [c.data_type for c in book["台账"][3]] == ["n", "s"]
+    assert [r[1] for r in book["待访名单"].iter_rows(min_row=3, values_only=True)] == [
+        "王[b]",
+        None,
+    ]

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -19,11 +20,12 @@ from civtui.domain.choices import Frequency, NeedStatus
 from civtui.domain.errors import text
 from civtui.domain.models import Village
 from civtui.domain.policy import add_months
-from civtui.excel import importer
-from civtui.excel.export import Ledger, export
 from civtui.i18n import Translator
 from civtui.services import reports
 from db import standings
+
+if TYPE_CHECKING:
+    from civtui.excel import importer
 
 #: Files with more rows than this get a progress bar.
 PROGRESS_FROM = 300
@@ -39,6 +41,16 @@ def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=total)
         yield lambda done: bar.update(task, completed=done)
+
+
+@contextmanager
+def export_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr for an export: it pulses while the ledger's rows are read
+    (their number is not known yet), then fills as they are written (`ledgers.write`)."""
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def parse_month(text: str | None, context: Context) -> dt.date:
@@ -80,6 +92,8 @@ def template(obj: Context, kind: str, output: Path | None) -> None:
             fail(obj.t("cli.template_exists", path=output.resolve()), 2)
     if output.suffix.lower() != ".xlsx":
         fail(obj.t("cli.template_xlsx"), 2)
+    from civtui.excel import importer
+
     with profile_store(obj) as store:
         importer.write_template(output, store.all(Village))
     echo(obj.t("cli.template_done", path=output))
@@ -87,6 +101,25 @@ def template(obj: Context, kind: str, output: Path | None) -> None:
 
 #: How many already-registered rows an import lists one by one (`--json` lists all).
 SKIPPED_LISTED = 20
+
+
+#: How many warnings of one kind an import lists one by one (`--json` lists all). A roster
+#: whose every row has a note starting with `=` warns 10,000 times the same way; laying
+#: out that table took most of the import's time, and nobody reads it to the end.
+WARNINGS_LISTED = 20
+
+
+def _first_of_each(
+    problems: list[importer.RowProblem], limit: int
+) -> tuple[list[importer.RowProblem], int]:
+    """The first `limit` problems of each code, in file order, and how many were left out."""
+    seen: dict[str, int] = {}
+    listed = []
+    for p in problems:
+        seen[p.code] = seen.get(p.code, 0) + 1
+        if seen[p.code] <= limit:
+            listed.append(p)
+    return listed, len(problems) - len(listed)
 
 
 def _problem_table(title: str, problems: list[importer.RowProblem], lang: str) -> Table:
@@ -124,6 +157,10 @@ def import_persons(
     as_json: bool,
 ) -> None:
     """导入服务对象（.xlsx，或 UTF-8 / GBK 编码的 .csv）。有错误行时默认一行也不导入。"""
+    # Imported here, not with the module: `civtui report` and `status` share this module
+    # and would otherwise load openpyxl (~0.2 s of CPU, more on a busy laptop) for nothing.
+    from civtui.excel import importer
+
     console = Console(stderr=as_json, soft_wrap=True)
     t, lang = obj.t, obj.lang
     try:
@@ -147,7 +184,10 @@ def import_persons(
         if plan.notes:
             console.print(_problem_table(t("cli.sheet_notes"), plan.notes, lang))
         if plan.warnings:
-            console.print(_problem_table(t("cli.warnings"), plan.warnings, lang))
+            listed, more = _first_of_each(plan.warnings, WARNINGS_LISTED)
+            console.print(_problem_table(t("cli.warnings"), listed, lang))
+            if more:
+                console.print(shown(t("import.warnings_more", n=more, each=WARNINGS_LISTED)))
         if plan.skipped:
             # Rows already registered are listed while a person can read them; a re-import
             # of a whole roster says how many and where the full list is (printing 10,000
@@ -237,7 +277,7 @@ def _output_option(func: Callable[..., None]) -> Callable[..., None]:
 
 def _export(
     obj: Context,
-    ledger: Ledger,
+    kind: str,
     output: Path,
     month: dt.date,
     statuses: set[NeedStatus] | None = None,
@@ -245,6 +285,9 @@ def _export(
     full_ids: bool = False,
     village: str | None = None,
 ) -> None:
+    from civtui.excel.export import Ledger, export  # openpyxl: see import_persons
+
+    ledger = Ledger(kind)
     with profile_store(obj, personal=True) as store:
         if village is not None:
             known = {v.id: v.name for v in store.all(Village)}
@@ -252,16 +295,19 @@ def _export(
                 choices = "、".join(f"{code}（{name}）" for code, name in sorted(known.items()))
                 fail(obj.t("cli.village_unknown", code=village, known=choices), 2)
         try:
-            rows = export(
-                store,
-                ledger,
-                output,
-                month=month,
-                today=obj.clock.today(),
-                statuses=statuses,
-                full_ids=full_ids,
-                village=village,
-            )
+            # A month of a township's visits is tens of thousands of rows: seconds to minutes.
+            with export_bar(obj.t("cli.writing")) as tick:
+                rows = export(
+                    store,
+                    ledger,
+                    output,
+                    month=month,
+                    today=obj.clock.today(),
+                    statuses=statuses,
+                    full_ids=full_ids,
+                    village=village,
+                    progress=tick,
+                )
         except (ValueError, OSError) as exc:
             fail(text(exc, obj.lang), 2)
     echo(obj.t("cli.exported", n=rows, path=output))
@@ -277,7 +323,7 @@ def export_visits(
 ) -> None:
     """探访台账、各类别覆盖率、待访名单。"""
     when = parse_month(month, obj)
-    _export(obj, Ledger.VISITS, output, when, full_ids=full_ids, village=village)
+    _export(obj, "visits", output, when, full_ids=full_ids, village=village)
 
 
 @export_group.command("child-checks")
@@ -289,7 +335,7 @@ def export_child_checks(
 ) -> None:
     """儿童随访台账、儿童类别覆盖率、待随访名单。"""
     when = parse_month(month, obj)
-    _export(obj, Ledger.CHILD_CHECKS, output, when, full_ids=full_ids, village=village)
+    _export(obj, "child-checks", output, when, full_ids=full_ids, village=village)
 
 
 @export_group.command("needs")
@@ -308,7 +354,7 @@ def export_needs(
     """老人需求台账及办理记录。"""
     wanted = {NeedStatus(s) for s in statuses} or None
     today = obj.clock.today()
-    _export(obj, Ledger.NEEDS, output, today, wanted, full_ids=full_ids, village=village)
+    _export(obj, "needs", output, today, wanted, full_ids=full_ids, village=village)
 
 
 # -- report -------------------------------------------------------------------

@@ -21,7 +21,7 @@ from rich.table import Table
 # `civtui server bundle ...` lives with the laptop's `civtui bundle ...`; importing it adds it.
 from civtui.cli import bundle as _bundle  # noqa: F401
 from civtui.cli.common import Context, echo, fail, shown
-from civtui.cli.excel import parse_month
+from civtui.cli.excel import export_bar, parse_month
 from civtui.domain.choices import Category, Frequency
 from civtui.domain.models import Village
 from civtui.domain.policy import Group, Tally
@@ -284,7 +284,11 @@ def _export(
 ) -> None:  # fmt: skip
     with township_store(obj, url, township, village) as store:
         try:
-            rows = export_ledger(store, ledger, output, month=month, today=obj.clock.today())
+            # A township's month is tens of thousands of rows: a bar, as `civtui export`.
+            with export_bar(obj.t("cli.writing")) as tick:
+                rows = export_ledger(
+                    store, ledger, output, month=month, today=obj.clock.today(), progress=tick
+                )
         except (ValueError, OSError) as exc:
             fail(str(exc), 2)
     echo(obj.t("cli.exported", n=rows, path=output))

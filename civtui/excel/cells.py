@@ -28,9 +28,12 @@ import csv
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from copy import copy
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell as WorkbookCell
+from openpyxl.styles import NamedStyle
 from openpyxl.worksheet.worksheet import Worksheet
 
 #: What a ledger cell holds before it is written.
@@ -75,18 +78,31 @@ def csv_value(value: Cell) -> Cell:
     return f"'{text}" if formula_like(text) else text
 
 
-def append(sheet: Worksheet, values: Sequence[Cell]) -> int:
+def append(sheet: Worksheet, values: Sequence[Cell], style: NamedStyle | None = None) -> int:
     """`sheet.append(values)` with every string a string cell; returns the row's number.
 
+    `style`: a named style every cell of the row takes; the workbook must have it already
+    (`add_named_style`), so that its fonts and borders are numbered in it.
     The ledgers never append an empty row; for one, the number returned is the row above.
     """
-    sheet.append([visible(v) if isinstance(v, str) else v for v in values])
-    # `append` writes below every cell the sheet has, so its row is now the last one.
-    row = sheet.max_row
-    for column, value in enumerate(values, start=1):
-        if isinstance(value, str):
-            sheet.cell(row=row, column=column).data_type = "s"
-    return row
+    row = [_cell(sheet, n, value, style) for n, value in enumerate(values, start=1)]
+    sheet.append(row)
+    # The cells are made here, not by `append`, so that the row's number and its styles
+    # need no look-up: `sheet.max_row` and `sheet[n]` scan every cell of the sheet, which
+    # made a ledger of a few thousand rows take seconds.
+    return row[0].row if row else sheet.max_row
+
+
+def _cell(sheet: Worksheet, column: int, value: Cell, style: NamedStyle | None) -> WorkbookCell:
+    # A copy of the style's numbers, as `cell.style = style` makes, without its search of
+    # the workbook's styles for one equal to it (a comparison of every font and border).
+    styled = None if style is None else copy(style.as_tuple())
+    text = visible(value) if isinstance(value, str) else value
+    # Row 0 until `sheet.append` gives the cell its row (the next below every other).
+    cell = WorkbookCell(sheet, row=0, column=column, value=text, style_array=styled)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
 
 
 def write_csv(path: Path, rows: Iterable[Sequence[Cell]]) -> None:

@@ -6,6 +6,7 @@ which closes no months of its own."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from contextlib import AbstractContextManager, suppress
 from enum import StrEnum
 from pathlib import Path
@@ -43,8 +44,11 @@ def export_ledger(
     statuses: set[NeedStatus] | None = None,
     full_ids: bool = False,
     village: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Write `ledger` for `month` to `path` (.xlsx or .csv); returns how many rows it lists.
+
+    `progress(done, total)`: rows written, as `ledgers.write` says them.
 
     ID numbers are masked unless `full_ids`: the file leaves the encrypted store. `village`:
     that village's rows alone (a code the store holds), else every village's.
@@ -56,7 +60,7 @@ def export_ledger(
         sheets = ledgers.child_checks(store, month, today, full_ids=full_ids, village=village)
     else:
         sheets = ledgers.needs(store, today, statuses, full_ids=full_ids, village=village)
-    ledgers.write(path, sheets, ledger.heading(month))
+    ledgers.write(path, sheets, ledger.heading(month), progress)
     return len(sheets[0].rows)
 
 
@@ -71,6 +75,7 @@ def export(
     full_ids: bool = False,
     village: str | None = None,
     guard: AbstractContextManager[object] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Export as `civtui export` and the app do: close the months that have ended (their
     figures are kept as 月报, which a closed month's ledger shows), write `ledger` as
@@ -89,6 +94,7 @@ def export(
         statuses=statuses,
         full_ids=full_ids,
         village=village,
+        progress=progress,
     )
     # Personal data in plain: its owner's alone (a USB stick's FAT has no modes to set).
     with suppress(OSError):

@@ -1232,14 +1232,25 @@ def plan_import(
     return plan
 
 
+#: People written per `save_many` call of an import: the progress bar moves once a chunk.
+APPLY_CHUNK = 250
+
+
 def apply(store: Store, plan: ImportPlan, progress: Callable[[int], None] | None = None) -> int:
-    """Write the planned people in one transaction, through the write API; returns how many."""
+    """Write the planned people in one transaction, through the write API; returns how many.
+
+    All or nothing: an import stopped part way (a power cut, Ctrl+C, a full disk) leaves
+    the store as it was, each row with its change-log entry or neither, and the same file
+    imports again. The rows go in by `save_many`, a chunk at a time: `save` for each row
+    opened and released a savepoint of its own, a sixth of the import's statements.
+    """
     records = [*plan.new, *plan.updates]
     with store.transaction():
-        for done, person in enumerate(records, start=1):
-            store.save(person)
+        for start in range(0, len(records), APPLY_CHUNK):
+            chunk = records[start : start + APPLY_CHUNK]
+            store.save_many(chunk)
             if progress:
-                progress(done)
+                progress(start + len(chunk))
     return len(records)
 
 

@@ -266,6 +266,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "setup.staff": ("你的姓名", "Your name"),
     "setup.role": ("角色", "Role"),
     "setup.create": ("创建", "Create"),
+    # bulk import and export (civtui import / export)
+    "import.warnings_more": (
+        "……另有 {n} 条同类提示，每类只列出前 {each} 条（加 --json 可列出全部）",
+        "… {n} more warnings of the kinds above; {each} of each are listed (--json lists them all)",
+    ),
 }
 
 
