@@ -445,6 +445,7 @@ class _Kept:
         self.rules: Rules | None = None
         self.known: dict[int, tuple[frozenset[Category], PersonStatus]] = {}
         self.judged: dict[tuple[object, ...], Judgement | None] = {}
+        self.verdicts: dict[int, _Verdict] = {}
         self.rows: dict[str, _Row] = {}
         #: key (None: judged one by one) → its people, in work-list order
         self.groups: dict[int | None, list[_Row]] = {}
@@ -470,13 +471,13 @@ class _Kept:
         """Bring the kept rows up to date for `frame`."""
         known = classes(store)
         if known != self.known or frame.rules != self.rules:
-            self.judged = {}
+            self.judged, self.verdicts = {}, {}
             self.known, self.rules = known, frame.rules
         key, key_params = frame.key_sql()
         params = {**key_params, **_list_params(frame, known)}
         signature = (key + frame.stable_sql(), json.dumps(params, sort_keys=True))
         if signature != self.signature:
-            self.judged = {}
+            self.judged, self.verdicts = {}, {}
         execute = store.db.execute
         (version,) = execute("PRAGMA data_version").fetchone()
         if signature != self.signature or version != self.data_version:
@@ -582,7 +583,7 @@ class _Kept:
         changed: list[str],
         village_code: str | None,
     ) -> Standings:
-        result = _count(store, frame, self.known, self.judged, counts, changed)
+        result = _count(store, frame, self.known, self.judged, self.verdicts, counts, changed)
         result.village_code = village_code
         return result
 
@@ -634,11 +635,17 @@ class _Kept:
         ]
 
 
+#: What `_count` needs of a key, the same in every village: the judgements' views that
+#: count it (each with its rate), and whether its people are due and overdue.
+_Verdict = tuple[tuple[tuple[tuple[object, ...], Frequency], ...], bool, bool]
+
+
 def _count(
     store: Store,
     frame: Frame,
     known: Mapping[int, tuple[frozenset[Category], PersonStatus]],
     judged: dict[tuple[object, ...], Judgement | None],
+    verdicts: dict[int, _Verdict],
     counts: Mapping[int, int],
     changed: list[str],
 ) -> Standings:
@@ -647,33 +654,23 @@ def _count(
     rules = frame.rules
     for f, s, e in current:
         result.rates[f] = RateReport(f, s, e)
-    previous = dict(zip(current, frame.periods[len(current) :], strict=True))
-    # What a judgement in each period can see of a key: its class, the age band and ADL
-    # level on the period's first day, and which kinds of contact fall in the period.
     views = {spot: frame.view(spot) for spot in frame.periods}
     per_view: dict[tuple[object, ...], tuple[Frequency, int]] = {}
     for key, n in counts.items():
-        is_due = is_overdue = False
-        for spot in current:
-            seen = views[spot](key)
-            j = _judge_seen(judged, seen, key, known, spot, frame)
-            if j is None:
-                continue
-            per_view[seen] = (spot[0], per_view.get(seen, (spot[0], 0))[1] + n)
-            if j.due:
-                is_due = True
-                before = _judge_seen(
-                    judged, views[previous[spot]](key), key, known, previous[spot], frame
-                )
-                is_overdue = is_overdue or (before is not None and before.due)
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = verdicts[key] = _verdict(frame, views, known, judged, key)
+        counted, is_due, is_overdue = verdict
+        for view, frequency in counted:
+            per_view[view] = (frequency, per_view.get(view, (frequency, 0))[1] + n)
         if is_due:
             result.due.append(key)
             result.due_count += n
             if is_overdue:
                 result.overdue.append(key)
                 result.overdue_count += n
-    for seen, (frequency, n) in per_view.items():
-        j = judged[seen]
+    for view, (frequency, n) in per_view.items():
+        j = judged[view]
         assert j is not None
         result.rates[frequency].add(j, n)
     for h in histories(store, changed):
@@ -689,6 +686,34 @@ def _count(
                 result.overdue_ids.append(h.person_id)
                 result.overdue_count += 1
     return result
+
+
+def _verdict(
+    frame: Frame,
+    views: Mapping[tuple[Frequency, dt.date, dt.date], Callable[[int], tuple[object, ...]]],
+    known: Mapping[int, tuple[frozenset[Category], PersonStatus]],
+    judged: dict[tuple[object, ...], Judgement | None],
+    key: int,
+) -> _Verdict:
+    """Judge the people of `key` in the periods asked about and the ones before them."""
+    current = frame.current
+    previous = dict(zip(current, frame.periods[len(current) :], strict=True))
+    seen = []
+    is_due = is_overdue = False
+    for spot in current:
+        # What a judgement in the period can see of a key: its class, the age band and ADL
+        # level on the period's first day, and which kinds of contact fall in the period.
+        view = views[spot](key)
+        j = _judge_seen(judged, view, key, known, spot, frame)
+        if j is None:
+            continue
+        seen.append((view, spot[0]))
+        if j.due:
+            is_due = True
+            earlier = previous[spot]
+            before = _judge_seen(judged, views[earlier](key), key, known, earlier, frame)
+            is_overdue = is_overdue or (before is not None and before.due)
+    return tuple(seen), is_due, is_overdue
 
 
 def _judge_seen(
