@@ -7,18 +7,22 @@ day. Their state throughout is their row, so one query gives each a *key*: their
 (stored categories, status), their age band and valid ADL level on each period's first
 day, and which of the months around the asked one they were contacted in, by kind. People
 with the same key stand alike, so `civtui.domain.policy` judges each key once with a
-stand-in: the rules live in Python only, and no Python loop runs per person.
+stand-in: the rules live in Python only, and no Python loop judges per person.
 
 The few who did change are judged one by one from their full history, with the same
 functions.
 
-The dashboard asks the same question on every refresh: at 50,000 people working the keys
-out in SQL took ≈65 ms (twice: for the rates and for the work list), judging them ≈110 ms
-and sorting the 14,700 people due ≈150 ms. So a connection keeps each person's key for the
-frame last asked about, and the judgement of each key (`_Kept`): TEMP triggers on
-policy_facts note whose row this connection changed, and only those are read again;
-another connection's commit (`PRAGMA data_version`), another frame (a new day) or a policy
-change starts over.
+There is one path from the store to every figure and list. `person_rows` reads each
+person once for a frame: village, key (None for someone who changed), what orders the work
+list and whether they are due for reassessment. A connection keeps those rows (`_Kept`,
+by key, each key's people in work-list order) and the judgement of each key; `month`
+(everyone or one village), `by_village` and `work_list` (everyone or one village) are all
+cut from them: a village's count of a key is its people in that key's list, its work list
+the same merge of the due keys' lists as everyone's, keeping its own people. TEMP triggers
+on policy_facts note whose row this connection changed, and only those are read again;
+another connection's commit (`PRAGMA data_version`), another frame (a new day, a past
+month asked) or a policy change reads everyone again. At 50,000 people the rows take
+≈12 MiB and a first reading ≈0.2 s; the dashboard's refresh after that ≈5 ms.
 """
 
 from __future__ import annotations
