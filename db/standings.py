@@ -339,13 +339,17 @@ def by_village(store: Store, day: dt.date, today: dt.date, rules: Rules) -> dict
 #: Python's shared small integers (ages are below 256), and villages, keys and days are
 #: shared between the people who have the same: a person costs their tuple and their id.
 _Row = tuple[int, int, int, str, int, str, int | None]
+_LAST: Final = 2
 _PID: Final = 3
 _AGAIN: Final = 4
 _VILLAGE: Final = 5
 _KEY: Final = 6
 _village = operator.itemgetter(_VILLAGE)
+_last = operator.itemgetter(_LAST)
 
 _AGE_FROM = 255
+#: The last contact of someone contacted after the month asked about, until they are listed.
+_UNREAD = -1
 
 
 #: 待复评 over policy_facts (the rule is `Reassessment`), its day's bounds bound by
@@ -377,7 +381,6 @@ def _list_params(
     return {
         "today": day_number(today),
         **_reassess_params(rules, today, known),
-        "end_month": end.isoformat()[:7],
         "end_number": day_number(end),
     }
 
@@ -408,22 +411,33 @@ def person_rows(
         # Named and numbered parameters do not mix: the ids go in as one JSON list.
         where = "WHERE person_id IN (SELECT value FROM json_each(:ids))"
         params = {**params, "ids": json.dumps(ids)}  # type: ignore[dict-item]
-    # Each kind's last contact is the row's own unless it lies after the month asked about
-    # (a past month); only then is contact_months read, one step down its primary key to
-    # the kind's latest month up to the end (a max() over the person's days would read all
-    # of them). 0: never contacted.
-    last = ", ".join(
-        f"""coalesce(CASE WHEN coalesce({kind}_last, 0) <= :end_number THEN {kind}_last
-            ELSE CAST(replace((SELECT last_day FROM contact_months c
-                WHERE c.person_id = f.person_id AND c.kind = '{kind}' AND c.month <= :end_month
-                ORDER BY c.month DESC LIMIT 1), '-', '') AS INTEGER) END, 0)"""
-        for kind in KINDS
-    )
+    # The last contact is the row's own unless it lies after the month asked about (a past
+    # month): then it is left unread (`_UNREAD`) until the person is listed, as reading it
+    # (`last_contacts`) for everyone doubled the time a past month's figures took.
+    greatest = "max(coalesce(visit_last, 0), coalesce(check_last, 0))"
     sql = f"""SELECT village_code, CASE WHEN {frame.stable_sql()} THEN ({key}) END,
-        -2 * high_risk - urgent, {_AGE_FROM} - (:today - birth) / 10000, max({last}),
+        -2 * high_risk - urgent, {_AGE_FROM} - (:today - birth) / 10000,
+        CASE WHEN {greatest} <= :end_number THEN {greatest} ELSE {_UNREAD} END,
         person_id, {_REASSESS}
         FROM main.policy_facts f {where}"""
     return iter(store.db.execute(sql, {**params, **_list_params(frame, known)}))
+
+
+def last_contacts(store: Store, frame: Frame, ids: list[str]) -> dict[str, int]:
+    """The last contact of each of these people up to the end of the month asked about, as
+    YYYYMMDD (absent: never): each kind's latest month up to it is one step down
+    contact_months' primary key (a max() over the person's days would read all of them)."""
+    latest = ", ".join(
+        f"""coalesce((SELECT last_day FROM contact_months c WHERE c.person_id = value
+            AND c.kind = '{kind}' AND c.month <= :end_month ORDER BY c.month DESC LIMIT 1), '')"""
+        for kind in KINDS
+    )
+    end = add_months(frame.day.replace(day=1), 1) - dt.timedelta(days=1)
+    found = store.db.execute(
+        f"SELECT value, max({latest}) FROM json_each(:ids)",
+        {"ids": json.dumps(ids), "end_month": end.isoformat()[:7]},
+    )
+    return {pid: int(day.replace("-", "")) for pid, day in found if day}
 
 
 class _Kept:
@@ -454,6 +468,8 @@ class _Kept:
         #: key (None: judged one by one) → its people, in work-list order
         self.groups: dict[int | None, list[_Row]] = {}
         self.reassess: set[_Row] = set()
+        #: How many rows have their last contact unread (`_UNREAD`).
+        self.unread = 0
         execute = store.db.execute
         execute(
             "CREATE TEMP TABLE IF NOT EXISTS policy_dirty (person_id TEXT PRIMARY KEY) WITHOUT ROWID"
@@ -531,6 +547,7 @@ class _Kept:
                 reassess.add(row)
         for group in groups.values():
             group.sort()
+        self.unread = [*map(_last, rows.values())].count(_UNREAD)
 
     def _add(self, row: _Row) -> None:
         group = self.groups.get(row[_KEY])
@@ -543,6 +560,7 @@ class _Kept:
         self.rows[row[_PID]] = row
         if row[_AGAIN]:
             self.reassess.add(row)
+        self.unread += row[_LAST] == _UNREAD
 
     def _drop(self, pid: str) -> None:
         row = self.rows.pop(pid, None)
@@ -553,6 +571,17 @@ class _Kept:
         if not group:
             del self.groups[row[_KEY]]
         self.reassess.discard(row)
+        self.unread -= row[_LAST] == _UNREAD
+
+    def _settle(self, store: Store, frame: Frame, rows: Iterable[_Row]) -> None:
+        """Read the last contact of these people where it was left unread."""
+        unread = [row for row in rows if row[_LAST] == _UNREAD]
+        if not unread:
+            return
+        found = last_contacts(store, frame, [row[_PID] for row in unread])
+        for row in unread:
+            self._drop(row[_PID])
+            self._add((*row[:_LAST], found.get(row[_PID], 0), *row[_PID:]))
 
     def villages(self) -> dict[str, tuple[dict[int, int], list[str]]]:
         """Each village's count of each key, and its people judged one by one."""
@@ -604,6 +633,14 @@ class _Kept:
 
         def mine(rows: Iterable[_Row]) -> list[_Row]:
             return [row for row in rows if row[_VILLAGE] == village_code]
+
+        if self.unread:
+            listed = itertools.chain(
+                *(group for k, group in self.groups.items() if k in due),
+                (row for row in self.groups.get(None, ()) if row[_PID] in due_ids),
+                self.reassess,
+            )
+            self._settle(store, standings.frame, listed if village_code is None else mine(listed))
 
         def people(keys: set[int], ids: set[str]) -> Iterator[_Row]:
             lists = [group for k, group in self.groups.items() if k in keys]
