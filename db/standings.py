@@ -470,6 +470,7 @@ class _Kept:
         self.reassess: set[_Row] = set()
         #: How many rows have their last contact unread (`_UNREAD`).
         self.unread = 0
+        self.unsorted = False
         execute = store.db.execute
         execute(
             "CREATE TEMP TABLE IF NOT EXISTS policy_dirty (person_id TEXT PRIMARY KEY) WITHOUT ROWID"
@@ -510,6 +511,7 @@ class _Kept:
         elif dirty:
             ids = [pid for (pid,) in execute("SELECT person_id FROM policy_dirty")]
             execute("DELETE FROM policy_dirty")
+            self._in_order()
             for pid in ids:
                 self._drop(pid)
             for village, k, first, youth, last, pid, again in person_rows(store, frame, known, ids):
@@ -545,9 +547,16 @@ class _Kept:
             rows[pid] = row
             if again:
                 reassess.add(row)
-        for group in groups.values():
-            group.sort()
+        # Sorted when first needed (`_in_order`): a month's figures do not need the order.
+        self.unsorted = True
         self.unread = [*map(_last, rows.values())].count(_UNREAD)
+
+    def _in_order(self) -> None:
+        """Put each key's people in work-list order, if a full read left them unsorted."""
+        if self.unsorted:
+            for group in self.groups.values():
+                group.sort()
+            self.unsorted = False
 
     def _add(self, row: _Row) -> None:
         group = self.groups.get(row[_KEY])
@@ -626,6 +635,7 @@ class _Kept:
         """The overdue, then the rest due, then those due for reassessment only, each
         group most urgent first; everyone's, or one village's."""
         self.refresh(store, standings.frame)
+        self._in_order()
         overdue = set(standings.overdue)
         overdue_ids = set(standings.overdue_ids)
         due = set(standings.due)
