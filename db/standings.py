@@ -7,18 +7,22 @@ day. Their state throughout is their row, so one query gives each a *key*: their
 (stored categories, status), their age band and valid ADL level on each period's first
 day, and which of the months around the asked one they were contacted in, by kind. People
 with the same key stand alike, so `civtui.domain.policy` judges each key once with a
-stand-in: the rules live in Python only, and no Python loop runs per person.
+stand-in: the rules live in Python only, and no Python loop judges per person.
 
 The few who did change are judged one by one from their full history, with the same
 functions.
 
-The dashboard asks the same question on every refresh: at 50,000 people working the keys
-out in SQL took ≈65 ms (twice: for the rates and for the work list), judging them ≈110 ms
-and sorting the 14,700 people due ≈150 ms. So a connection keeps each person's key for the
-frame last asked about, and the judgement of each key (`_Kept`): TEMP triggers on
-policy_facts note whose row this connection changed, and only those are read again;
-another connection's commit (`PRAGMA data_version`), another frame (a new day) or a policy
-change starts over.
+There is one path from the store to every figure and list. `person_rows` reads each
+person once for a frame: village, key (None for someone who changed), what orders the work
+list and whether they are due for reassessment. A connection keeps those rows (`_Kept`,
+by key, each key's people in work-list order) and the judgement of each key; `month`
+(everyone or one village), `by_village` and `work_list` (everyone or one village) are all
+cut from them: a village's count of a key is its people in that key's list, its work list
+the same merge of the due keys' lists as everyone's, keeping its own people. TEMP triggers
+on policy_facts note whose row this connection changed, and only those are read again;
+another connection's commit (`PRAGMA data_version`), another frame (a new day, a past
+month asked) or a policy change reads everyone again. At 50,000 people the rows take
+≈12 MiB and a first reading ≈0.2 s; the dashboard's refresh after that ≈5 ms.
 """
 
 from __future__ import annotations
@@ -28,10 +32,13 @@ import datetime as dt
 import heapq
 import itertools
 import json
+import operator
+import sys
 import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Final
 
 from civtui.domain.batches import chunked
 from civtui.domain.choices import Category, DependencyLevel, Frequency, PersonStatus
@@ -216,8 +223,8 @@ class Standings:
     overdue_ids: list[str] = field(default_factory=list)
     due_count: int = 0
     overdue_count: int = 0
-    #: Counted from the keys the connection keeps (see `_Kept`): the work list reads them too.
-    kept: bool = False
+    #: Whose standings these are: one village's people, or everyone's (None).
+    village_code: str | None = None
 
     def rate(self, frequency: Frequency) -> RateReport | None:
         return self.rates.get(frequency)
@@ -302,195 +309,47 @@ def month(
     store: Store, day: dt.date, today: dt.date, rules: Rules, village_code: str | None = None
 ) -> Standings:
     """The rates in the periods containing `day`, for everyone or one village's people."""
-    if village_code is None:
-        frame = Frame.of(day, today, rules)
-        if frame.periods:
-            return _kept(store).standings(store, frame)
-    return by_village(store, day, today, rules, village_code, per_village=False)[""]
+    frame = Frame.of(day, today, rules)
+    if not frame.periods:
+        return Standings(frame, village_code=village_code)
+    kept = _kept(store)
+    kept.refresh(store, frame)
+    return kept.count(store, frame, village_code)
 
 
-class _Kept:
-    """One connection's keys for the frame last asked about, and the judgements of them.
-
-    Each person's key is kept in memory beside what orders the work list (high risk, urgent
-    need, age, last contact) and whether they are due for reassessment; people are grouped
-    by key, each group in work-list order, so the head of the list is a merge of the due
-    groups' heads instead of a sort of everyone due. TEMP triggers on policy_facts note
-    whose row this connection changes (TEMP objects are the connection's own and write
-    nothing to the profile): only those rows are read again.
-    """
-
-    #: Past this many changed people it is cheaper to read every row again.
-    FULL_AFTER = 5000
-
-    def __init__(self, store: Store) -> None:
-        self.conn = store.db.conn
-        self.signature: tuple[str, str] | None = None
-        self.data_version = -1
-        self.rules: Rules | None = None
-        self.known: dict[int, tuple[frozenset[Category], PersonStatus]] = {}
-        self.judged: dict[tuple[object, ...], Judgement | None] = {}
-        #: person → (key or None when judged one by one, work-list row)
-        self.rows: dict[str, tuple[int | None, _Row]] = {}
-        self.counts: Counter[int] = Counter()
-        self.groups: dict[int | None, list[_Row]] = {}
-        self.reassess: dict[str, _Row] = {}
-        execute = store.db.execute
-        execute(
-            "CREATE TEMP TABLE IF NOT EXISTS policy_dirty (person_id TEXT PRIMARY KEY) WITHOUT ROWID"
-        )
-        # NOT EXISTS rather than OR IGNORE: the statement that fired a trigger may impose
-        # its own conflict policy on the trigger's statements.
-        mark = (
-            "INSERT INTO policy_dirty SELECT {row}.person_id WHERE NOT EXISTS "
-            "(SELECT 1 FROM policy_dirty WHERE person_id = {row}.person_id)"
-        )
-        for event, rows in (("INSERT", ["NEW"]), ("UPDATE", ["OLD", "NEW"]), ("DELETE", ["OLD"])):
-            body = ";".join(mark.format(row=row) for row in rows)
-            execute(
-                f"CREATE TEMP TRIGGER IF NOT EXISTS policy_facts_dirty_{event.lower()} "
-                f"AFTER {event} ON main.policy_facts BEGIN {body}; END"
-            )
-
-    def refresh(self, store: Store, frame: Frame) -> None:
-        """Bring the kept rows up to date for `frame`."""
-        key, key_params = frame.key_sql()
-        known = classes(store)
-        if known != self.known or frame.rules != self.rules:
-            self.judged = {}
-            self.known, self.rules = known, frame.rules
-        params = {**key_params, **_list_params(frame, known)}
-        signature = (key + frame.stable_sql(), json.dumps(params, sort_keys=True))
-        if signature != self.signature:
-            self.judged = {}
-        execute = store.db.execute
-        (version,) = execute("PRAGMA data_version").fetchone()
-        if signature != self.signature or version != self.data_version:
-            dirty = self.FULL_AFTER + 1
-        else:
-            (dirty,) = execute("SELECT count(*) FROM policy_dirty").fetchone()
-        # The last contact is the row's own unless it lies after the month asked about.
-        select = f"""SELECT CASE WHEN {frame.stable_sql()} THEN ({key}) END,
-            -high_risk, -urgent, -((:today - birth) / 10000), last IS NOT NULL,
-            coalesce(last, 0), person_id, {_REASSESS}
-            FROM (SELECT *, CASE WHEN max(coalesce(visit_last, 0), coalesce(check_last, 0))
-                    <= :end_number
-                THEN nullif(max(coalesce(visit_last, 0), coalesce(check_last, 0)), 0)
-                ELSE (SELECT CAST(replace(max(last_day), '-', '') AS INTEGER)
-                      FROM contact_months c
-                      WHERE c.person_id = f.person_id AND c.last_day <= :end_day) END AS last
-                FROM main.policy_facts f {{where}})"""
-        if dirty > self.FULL_AFTER:
-            execute("DELETE FROM policy_dirty")
-            self.rows, self.counts, self.groups, self.reassess = {}, Counter(), {}, {}
-            rows, groups, reassess = self.rows, self.groups, self.reassess
-            # One pass with no call per person: this is the first refresh's whole cost.
-            for k, *fields in execute(select.format(where=""), params):
-                row: _Row = tuple(fields)
-                pid = row[5]
-                rows[pid] = (k, row)
-                group = groups.get(k)
-                if group is None:
-                    groups[k] = [row]
-                else:
-                    group.append(row)
-                if row[6]:
-                    reassess[pid] = row
-            self.counts = Counter({k: len(g) for k, g in groups.items() if k is not None})
-            for group in groups.values():
-                group.sort()
-        elif dirty:
-            ids = [pid for (pid,) in execute("SELECT person_id FROM policy_dirty")]
-            execute("DELETE FROM policy_dirty")
-            for pid in ids:
-                self._drop(pid)
-            # Named and numbered parameters do not mix: the ids go in as one JSON list.
-            found = execute(
-                select.format(where="WHERE person_id IN (SELECT value FROM json_each(:ids))"),
-                {**params, "ids": json.dumps(ids)},
-            )
-            for k, *fields in found:
-                self._add(k, tuple(fields))
-        self.signature, self.data_version = signature, version
-        if store.db.conn.in_transaction:
-            # What was read may yet be rolled back, and the notes of whose rows changed
-            # with it: the next refresh starts over.
-            self.signature = None
-
-    def _add(self, k: int | None, row: _Row) -> None:
-        pid = row[5]
-        self.rows[pid] = (k, row)
-        if k is not None:
-            self.counts[k] += 1
-        bisect.insort(self.groups.setdefault(k, []), row)
-        if row[6]:
-            self.reassess[pid] = row
-
-    def _drop(self, pid: str) -> None:
-        found = self.rows.pop(pid, None)
-        if found is None:
-            return
-        k, row = found
-        if k is not None:
-            self.counts[k] -= 1
-            if not self.counts[k]:
-                del self.counts[k]
-        group = self.groups[k]
-        group.remove(row)
-        if not group:
-            del self.groups[k]
-        self.reassess.pop(pid, None)
-
-    def standings(self, store: Store, frame: Frame) -> Standings:
-        self.refresh(store, frame)
-        changed = [row[5] for row in self.groups.get(None, [])]
-        result = _count(store, frame, self.known, self.judged, self.counts, changed)
-        result.kept = True
-        return result
-
-    def work_list(self, store: Store, standings: Standings, limit: int) -> list[WorkItem]:
-        """`work_list` from the kept rows: the overdue, then the rest due, then those due
-        for reassessment only, each group most urgent first."""
-        self.refresh(store, standings.frame)
-        overdue = set(standings.overdue)
-        overdue_ids = set(standings.overdue_ids)
-        due = set(standings.due)
-        due_ids = set(standings.due_ids)
-
-        def people(keys: Iterable[int], ids: set[str]) -> Iterator[_Row]:
-            lists = [self.groups.get(k, []) for k in keys]
-            lists.append(sorted(self.rows[pid][1] for pid in ids if pid in self.rows))
-            return heapq.merge(*lists)
-
-        def not_due(row: _Row) -> bool:
-            k = self.rows[row[5]][0]
-            return k not in due if k is not None else row[5] not in due_ids
-
-        chosen = itertools.chain(
-            ((row, True) for row in people(overdue, overdue_ids)),
-            ((row, False) for row in people(due - overdue, due_ids - overdue_ids)),
-            ((row, False) for row in sorted(filter(not_due, self.reassess.values()))),
-        )
-        found = list(chosen if limit < 0 else itertools.islice(chosen, limit))
-        return [
-            WorkItem(
-                person_id=pid,
-                overdue=late,
-                high_risk=bool(risky),
-                urgent_need=bool(urgent),
-                age=-age,
-                last_contact=_from_number(last) if contacted else None,
-                reassess=bool(reassess),
-            )
-            for (risky, urgent, age, contacted, last, pid, reassess), late in found
-        ]
+def by_village(store: Store, day: dt.date, today: dt.date, rules: Rules) -> dict[str, Standings]:
+    """`month` for each village that has people, from one reading of everyone."""
+    frame = Frame.of(day, today, rules)
+    if not frame.periods:
+        return {}
+    kept = _kept(store)
+    kept.refresh(store, frame)
+    return {
+        village: kept.judge(store, frame, counts, changed, village)
+        for village, (counts, changed) in kept.villages().items()
+    }
 
 
-#: A kept row, laid out so that rows compare in the work list's order within a group:
-#: high risk, urgent need, the oldest, never contacted, the longest without contact (as
-#: YYYYMMDD), then the person's id so that the order is total; last, whether they are due
-#: for reassessment. The first three are negated, as they sort most first.
-_Row = tuple[int, int, int, int, int, str, int]
+#: A kept person, laid out so that rows compare in the work list's order within a key:
+#: high risk then urgent need, as one number (-2 for high risk, less 1 for an urgent need:
+#: most first), 255 less the age (the oldest first), the last contact as YYYYMMDD (0 for
+#: never, which sorts first), then the person's id so that the order is total. After the
+#: id, never compared: whether they are due for reassessment (待复评), their village and
+#: their key (None for someone who changed inside the window). The first two are among
+#: Python's shared small integers (ages are below 256), and villages, keys and days are
+#: shared between the people who have the same: a person costs their tuple and their id.
+_Row = tuple[int, int, int, str, int, str, int | None]
+_LAST: Final = 2
+_PID: Final = 3
+_AGAIN: Final = 4
+_VILLAGE: Final = 5
+_KEY: Final = 6
+_village = operator.itemgetter(_VILLAGE)
+_last = operator.itemgetter(_LAST)
+
+_AGE_FROM = 255
+#: The last contact of someone contacted after the month asked about, until they are listed.
+_UNREAD = -1
 
 
 #: 待复评 over policy_facts (the rule is `Reassessment`), its day's bounds bound by
@@ -522,7 +381,6 @@ def _list_params(
     return {
         "today": day_number(today),
         **_reassess_params(rules, today, known),
-        "end_day": end.isoformat(),
         "end_number": day_number(end),
     }
 
@@ -537,50 +395,300 @@ def _kept(store: Store) -> _Kept:
     return kept
 
 
-def by_village(
+def person_rows(
     store: Store,
-    day: dt.date,
-    today: dt.date,
-    rules: Rules,
-    village_code: str | None = None,
-    per_village: bool = True,
-) -> dict[str, Standings]:
-    """The same for every village at once (or all together under ""): one pass over people."""
-    frame = Frame.of(day, today, rules)
-    if not frame.periods:
-        return {} if per_village else {"": Standings(frame)}
+    frame: Frame,
+    known: Mapping[int, tuple[frozenset[Category], PersonStatus]],
+    ids: list[str] | None = None,
+) -> Iterator[tuple[str, int | None, int, int, int, str, int]]:
+    """Each person as coverage reads them in `frame` (everyone, or the people `ids`):
+    village, key (None for someone who changed inside the window), then a `_Row`'s fields
+    up to the reassessment flag. Every figure and list in this module comes from these
+    rows, through the connection's copy of them (`_Kept`)."""
     key, params = frame.key_sql()
-    where = " AND village_code = :village" if village_code else ""
-    params = {**params, "village": village_code}  # type: ignore[dict-item]
-    stable = frame.stable_sql()
-    counts: dict[str, Counter[int]] = {}
-    if per_village:
-        rows = store.db.execute(
-            f"SELECT village_code, {key} FROM policy_facts WHERE {stable}{where}", params
+    where = ""
+    if ids is not None:
+        # Named and numbered parameters do not mix: the ids go in as one JSON list.
+        where = "WHERE person_id IN (SELECT value FROM json_each(:ids))"
+        params = {**params, "ids": json.dumps(ids)}  # type: ignore[dict-item]
+    # The last contact is the row's own unless it lies after the month asked about (a past
+    # month): then it is left unread (`_UNREAD`) until the person is listed, as reading it
+    # (`last_contacts`) for everyone doubled the time a past month's figures took.
+    greatest = "max(coalesce(visit_last, 0), coalesce(check_last, 0))"
+    sql = f"""SELECT village_code, CASE WHEN {frame.stable_sql()} THEN ({key}) END,
+        -2 * high_risk - urgent, {_AGE_FROM} - (:today - birth) / 10000,
+        CASE WHEN {greatest} <= :end_number THEN {greatest} ELSE {_UNREAD} END,
+        person_id, {_REASSESS}
+        FROM main.policy_facts f {where}"""
+    return iter(store.db.execute(sql, {**params, **_list_params(frame, known)}))
+
+
+def last_contacts(store: Store, frame: Frame, ids: list[str]) -> dict[str, int]:
+    """The last contact of each of these people up to the end of the month asked about, as
+    YYYYMMDD (absent: never): each kind's latest month up to it is one step down
+    contact_months' primary key (a max() over the person's days would read all of them)."""
+    latest = ", ".join(
+        f"""coalesce((SELECT last_day FROM contact_months c WHERE c.person_id = value
+            AND c.kind = '{kind}' AND c.month <= :end_month ORDER BY c.month DESC LIMIT 1), '')"""
+        for kind in KINDS
+    )
+    end = add_months(frame.day.replace(day=1), 1) - dt.timedelta(days=1)
+    found = store.db.execute(
+        f"SELECT value, max({latest}) FROM json_each(:ids)",
+        {"ids": json.dumps(ids), "end_month": end.isoformat()[:7]},
+    )
+    return {pid: int(day.replace("-", "")) for pid, day in found if day}
+
+
+class _Kept:
+    """One connection's copy of `person_rows` for the frame last asked about, and the
+    judgement of each key.
+
+    The rows are kept by key, each key's people in work-list order: everyone's count of a
+    key is the length of its list, a village's is its people in it, and the head of a work
+    list is a merge of the due keys' heads rather than a sort of everyone due. `rows` finds
+    a person's row by id. TEMP triggers on policy_facts note whose row this connection
+    changes (TEMP objects are the connection's own and write nothing to the profile): only
+    those rows are read again. Another connection's commit (`PRAGMA data_version`), another
+    frame (a new day, another month asked) or a policy change reads everyone again.
+    """
+
+    #: Past this many changed people it is cheaper to read every row again.
+    FULL_AFTER = 5000
+
+    def __init__(self, store: Store) -> None:
+        self.conn = store.db.conn
+        self.signature: tuple[str, str] | None = None
+        self.data_version = -1
+        self.rules: Rules | None = None
+        self.known: dict[int, tuple[frozenset[Category], PersonStatus]] = {}
+        self.judged: dict[tuple[object, ...], Judgement | None] = {}
+        self.verdicts: dict[int, _Verdict] = {}
+        self.rows: dict[str, _Row] = {}
+        #: key (None: judged one by one) → its people, in work-list order
+        self.groups: dict[int | None, list[_Row]] = {}
+        self.reassess: set[_Row] = set()
+        #: How many rows have their last contact unread (`_UNREAD`).
+        self.unread = 0
+        self.unsorted = False
+        execute = store.db.execute
+        execute(
+            "CREATE TEMP TABLE IF NOT EXISTS policy_dirty (person_id TEXT PRIMARY KEY) WITHOUT ROWID"
         )
-        for village, k in rows:
-            counts.setdefault(village, Counter())[k] += 1
-    else:
-        # One string of keys rather than 50,000 rows: handing rows to Python costs more
-        # than working the keys out.
-        (keys,) = store.db.execute(
-            f"SELECT group_concat({key}) FROM policy_facts WHERE {stable}{where}", params
-        ).fetchone()
-        strings = Counter(keys.split(",")) if keys else Counter()
-        counts[""] = Counter({int(k): n for k, n in strings.items()})
-    changed: dict[str, list[str]] = {}
-    for village, pid in store.db.execute(
-        f"SELECT village_code, person_id FROM policy_facts WHERE NOT ({stable}){where}", params
-    ):
-        changed.setdefault(village if per_village else "", []).append(pid)
-    known = classes(store)
-    judged: dict[tuple[object, ...], Judgement | None] = {}
-    result = {}
-    for village in counts.keys() | changed.keys():
-        result[village] = _count(
-            store, frame, known, judged, counts.get(village, Counter()), changed.get(village, [])
+        # NOT EXISTS rather than OR IGNORE: the statement that fired a trigger may impose
+        # its own conflict policy on the trigger's statements.
+        mark = (
+            "INSERT INTO policy_dirty SELECT {row}.person_id WHERE NOT EXISTS "
+            "(SELECT 1 FROM policy_dirty WHERE person_id = {row}.person_id)"
         )
-    return result
+        for event, rows in (("INSERT", ["NEW"]), ("UPDATE", ["OLD", "NEW"]), ("DELETE", ["OLD"])):
+            body = ";".join(mark.format(row=row) for row in rows)
+            execute(
+                f"CREATE TEMP TRIGGER IF NOT EXISTS policy_facts_dirty_{event.lower()} "
+                f"AFTER {event} ON main.policy_facts BEGIN {body}; END"
+            )
+
+    def refresh(self, store: Store, frame: Frame) -> None:
+        """Bring the kept rows up to date for `frame`."""
+        known = classes(store)
+        if known != self.known or frame.rules != self.rules:
+            self.judged, self.verdicts = {}, {}
+            self.known, self.rules = known, frame.rules
+        key, key_params = frame.key_sql()
+        params = {**key_params, **_list_params(frame, known)}
+        signature = (key + frame.stable_sql(), json.dumps(params, sort_keys=True))
+        if signature != self.signature:
+            self.judged, self.verdicts = {}, {}
+        execute = store.db.execute
+        (version,) = execute("PRAGMA data_version").fetchone()
+        if signature != self.signature or version != self.data_version:
+            dirty = self.FULL_AFTER + 1
+        else:
+            (dirty,) = execute("SELECT count(*) FROM policy_dirty").fetchone()
+        if dirty > self.FULL_AFTER:
+            execute("DELETE FROM policy_dirty")
+            self._read_all(store, frame, known)
+        elif dirty:
+            ids = [pid for (pid,) in execute("SELECT person_id FROM policy_dirty")]
+            execute("DELETE FROM policy_dirty")
+            self._in_order()
+            for pid in ids:
+                self._drop(pid)
+            for village, k, first, youth, last, pid, again in person_rows(store, frame, known, ids):
+                self._add((first, youth, last, pid, again, village, k))
+        self.signature, self.data_version = signature, version
+        if store.db.conn.in_transaction:
+            # What was read may yet be rolled back, and the notes of whose rows changed
+            # with it: the next refresh starts over.
+            self.signature = None
+
+    def _read_all(
+        self,
+        store: Store,
+        frame: Frame,
+        known: Mapping[int, tuple[frozenset[Category], PersonStatus]],
+    ) -> None:
+        # The old rows go before the new are read: both at once would double the peak.
+        self.rows, self.groups, self.reassess = {}, {}, set()
+        rows, groups, reassess = self.rows, self.groups, self.reassess
+        seen: dict[int, int] = {}
+        day, intern = seen.setdefault, sys.intern
+        # One pass with no Python call per person: this is the first refresh's whole cost.
+        for village, k, first, youth, last, pid, again in person_rows(store, frame, known):
+            group = groups.get(k)
+            if group is None:
+                groups[k] = group = []
+            else:
+                k = group[0][_KEY]
+            # Many people share a village, and many were last seen on the same day: one
+            # object each, not one per person.
+            row = (first, youth, day(last, last), pid, again, intern(village), k)
+            group.append(row)
+            rows[pid] = row
+            if again:
+                reassess.add(row)
+        # Sorted when first needed (`_in_order`): a month's figures do not need the order.
+        self.unsorted = True
+        self.unread = [*map(_last, rows.values())].count(_UNREAD)
+
+    def _in_order(self) -> None:
+        """Put each key's people in work-list order, if a full read left them unsorted."""
+        if self.unsorted:
+            for group in self.groups.values():
+                group.sort()
+            self.unsorted = False
+
+    def _add(self, row: _Row) -> None:
+        group = self.groups.get(row[_KEY])
+        k = row[_KEY] if group is None else group[0][_KEY]
+        row = (*row[:_VILLAGE], sys.intern(row[_VILLAGE]), k)
+        if group is None:
+            self.groups[k] = [row]
+        else:
+            bisect.insort(group, row)
+        self.rows[row[_PID]] = row
+        if row[_AGAIN]:
+            self.reassess.add(row)
+        self.unread += row[_LAST] == _UNREAD
+
+    def _drop(self, pid: str) -> None:
+        row = self.rows.pop(pid, None)
+        if row is None:
+            return
+        group = self.groups[row[_KEY]]
+        del group[bisect.bisect_left(group, row)]
+        if not group:
+            del self.groups[row[_KEY]]
+        self.reassess.discard(row)
+        self.unread -= row[_LAST] == _UNREAD
+
+    def _settle(self, store: Store, frame: Frame, rows: Iterable[_Row]) -> None:
+        """Read the last contact of these people where it was left unread."""
+        unread = [row for row in rows if row[_LAST] == _UNREAD]
+        if not unread:
+            return
+        found = last_contacts(store, frame, [row[_PID] for row in unread])
+        for row in unread:
+            self._drop(row[_PID])
+            self._add((*row[:_LAST], found.get(row[_PID], 0), *row[_PID:]))
+
+    def villages(self) -> dict[str, tuple[dict[int, int], list[str]]]:
+        """Each village's count of each key, and its people judged one by one."""
+        counts: dict[str, dict[int, int]] = {}
+        changed: dict[str, list[str]] = {}
+        for k, group in self.groups.items():
+            if k is None:
+                for row in group:
+                    changed.setdefault(row[_VILLAGE], []).append(row[_PID])
+                continue
+            for village, n in Counter(map(_village, group)).items():
+                per = counts.get(village)
+                if per is None:
+                    counts[village] = per = {}
+                per[k] = n
+        return {v: (counts.get(v, {}), changed.get(v, [])) for v in counts.keys() | changed.keys()}
+
+    def count(self, store: Store, frame: Frame, village_code: str | None) -> Standings:
+        """The standings of everyone, or of one village's people, from the kept rows."""
+        if village_code is not None:
+            counts, changed = self.villages().get(village_code, ({}, []))
+            return self.judge(store, frame, counts, changed, village_code)
+        everyone = {k: len(group) for k, group in self.groups.items() if k is not None}
+        alone = [row[_PID] for row in self.groups.get(None, ())]
+        return self.judge(store, frame, everyone, alone, None)
+
+    def judge(
+        self,
+        store: Store,
+        frame: Frame,
+        counts: Mapping[int, int],
+        changed: list[str],
+        village_code: str | None,
+    ) -> Standings:
+        result = _count(store, frame, self.known, self.judged, self.verdicts, counts, changed)
+        result.village_code = village_code
+        return result
+
+    def work_list(
+        self, store: Store, standings: Standings, limit: int, village_code: str | None
+    ) -> list[WorkItem]:
+        """The overdue, then the rest due, then those due for reassessment only, each
+        group most urgent first; everyone's, or one village's."""
+        self.refresh(store, standings.frame)
+        self._in_order()
+        overdue = set(standings.overdue)
+        overdue_ids = set(standings.overdue_ids)
+        due = set(standings.due)
+        due_ids = set(standings.due_ids)
+
+        def mine(rows: Iterable[_Row]) -> list[_Row]:
+            return [row for row in rows if row[_VILLAGE] == village_code]
+
+        if self.unread:
+            listed = itertools.chain(
+                *(group for k, group in self.groups.items() if k in due),
+                (row for row in self.groups.get(None, ()) if row[_PID] in due_ids),
+                self.reassess,
+            )
+            self._settle(store, standings.frame, listed if village_code is None else mine(listed))
+
+        def people(keys: set[int], ids: set[str]) -> Iterator[_Row]:
+            lists = [group for k, group in self.groups.items() if k in keys]
+            if village_code is not None:
+                lists = [mine(group) for group in lists]
+            alone = [row for row in self.groups.get(None, ()) if row[_PID] in ids]
+            lists.append(alone if village_code is None else mine(alone))
+            return heapq.merge(*lists)
+
+        def again(row: _Row) -> bool:
+            if village_code is not None and row[_VILLAGE] != village_code:
+                return False
+            k = row[_KEY]
+            return k not in due if k is not None else row[_PID] not in due_ids
+
+        chosen = itertools.chain(
+            ((row, True) for row in people(overdue, overdue_ids)),
+            ((row, False) for row in people(due - overdue, due_ids - overdue_ids)),
+            ((row, False) for row in sorted(filter(again, self.reassess))),
+        )
+        found = list(chosen if limit < 0 else itertools.islice(chosen, limit))
+        return [
+            WorkItem(
+                person_id=pid,
+                overdue=late,
+                high_risk=first <= -2,
+                urgent_need=bool(first & 1),
+                age=_AGE_FROM - youth,
+                last_contact=_from_number(last) if last else None,
+                reassess=bool(reassess),
+            )
+            for (first, youth, last, pid, reassess, _, _), late in found
+        ]
+
+
+#: What `_count` needs of a key, the same in every village: the judgements' views that
+#: count it (each with its rate), and whether its people are due and overdue.
+_Verdict = tuple[tuple[tuple[tuple[object, ...], Frequency], ...], bool, bool]
 
 
 def _count(
@@ -588,6 +696,7 @@ def _count(
     frame: Frame,
     known: Mapping[int, tuple[frozenset[Category], PersonStatus]],
     judged: dict[tuple[object, ...], Judgement | None],
+    verdicts: dict[int, _Verdict],
     counts: Mapping[int, int],
     changed: list[str],
 ) -> Standings:
@@ -596,33 +705,23 @@ def _count(
     rules = frame.rules
     for f, s, e in current:
         result.rates[f] = RateReport(f, s, e)
-    previous = dict(zip(current, frame.periods[len(current) :], strict=True))
-    # What a judgement in each period can see of a key: its class, the age band and ADL
-    # level on the period's first day, and which kinds of contact fall in the period.
     views = {spot: frame.view(spot) for spot in frame.periods}
     per_view: dict[tuple[object, ...], tuple[Frequency, int]] = {}
     for key, n in counts.items():
-        is_due = is_overdue = False
-        for spot in current:
-            seen = views[spot](key)
-            j = _judge_seen(judged, seen, key, known, spot, frame)
-            if j is None:
-                continue
-            per_view[seen] = (spot[0], per_view.get(seen, (spot[0], 0))[1] + n)
-            if j.due:
-                is_due = True
-                before = _judge_seen(
-                    judged, views[previous[spot]](key), key, known, previous[spot], frame
-                )
-                is_overdue = is_overdue or (before is not None and before.due)
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = verdicts[key] = _verdict(frame, views, known, judged, key)
+        counted, is_due, is_overdue = verdict
+        for view, frequency in counted:
+            per_view[view] = (frequency, per_view.get(view, (frequency, 0))[1] + n)
         if is_due:
             result.due.append(key)
             result.due_count += n
             if is_overdue:
                 result.overdue.append(key)
                 result.overdue_count += n
-    for seen, (frequency, n) in per_view.items():
-        j = judged[seen]
+    for view, (frequency, n) in per_view.items():
+        j = judged[view]
         assert j is not None
         result.rates[frequency].add(j, n)
     for h in histories(store, changed):
@@ -638,6 +737,34 @@ def _count(
                 result.overdue_ids.append(h.person_id)
                 result.overdue_count += 1
     return result
+
+
+def _verdict(
+    frame: Frame,
+    views: Mapping[tuple[Frequency, dt.date, dt.date], Callable[[int], tuple[object, ...]]],
+    known: Mapping[int, tuple[frozenset[Category], PersonStatus]],
+    judged: dict[tuple[object, ...], Judgement | None],
+    key: int,
+) -> _Verdict:
+    """Judge the people of `key` in the periods asked about and the ones before them."""
+    current = frame.current
+    previous = dict(zip(current, frame.periods[len(current) :], strict=True))
+    seen = []
+    is_due = is_overdue = False
+    for spot in current:
+        # What a judgement in the period can see of a key: its class, the age band and ADL
+        # level on the period's first day, and which kinds of contact fall in the period.
+        view = views[spot](key)
+        j = _judge_seen(judged, view, key, known, spot, frame)
+        if j is None:
+            continue
+        seen.append((view, spot[0]))
+        if j.due:
+            is_due = True
+            earlier = previous[spot]
+            before = _judge_seen(judged, views[earlier](key), key, known, earlier, frame)
+            is_overdue = is_overdue or (before is not None and before.due)
+    return tuple(seen), is_due, is_overdue
 
 
 def _judge_seen(
@@ -662,72 +789,12 @@ def work_list(
     village_code: str | None = None,
 ) -> list[WorkItem]:
     """The due people, most urgent first (see `WorkItem`), at most `limit` of them; then
-    whoever is 失能/半失能 by an expired assessment (待复评)."""
-    frame = standings.frame
-    if not frame.periods:
+    whoever is 失能/半失能 by an expired assessment (待复评). Everyone's, or the people of
+    `village_code` (by default the village the standings are of)."""
+    if not standings.frame.periods:
         return []
-    if standings.kept and village_code is None:
-        return _kept(store).work_list(store, standings, limit)
-    key, params = frame.key_sql()
-    end = add_months(frame.day.replace(day=1), 1) - dt.timedelta(days=1)
-    rules = frame.rules
-    # Someone contacted this month is not due in it, nor in its quarter, when any contact
-    # satisfies every category (the default): only the rest pay for their key.
-    prefilter = ""
-    if not rules.contact_kinds:
-        prefilter = """AND ((visit_month IS NOT :month AND check_month IS NOT :month)
-            OR level_code > 0)"""
-    reassess = _REASSESS
-    sql = f"""
-        SELECT person_id, overdue, high_risk, urgent, (:today - birth) / 10000 AS age,
-            (SELECT CAST(replace(max(last_day), '-', '') AS INTEGER) FROM contact_months c
-             WHERE c.person_id = f.person_id AND c.last_day <= :end_day) AS last,
-            reassess
-        FROM (
-            SELECT person_id, high_risk, urgent, birth, reassess,
-                CASE WHEN k IS NOT NULL THEN k IN (SELECT value FROM json_each(:overdue))
-                    ELSE person_id IN (SELECT value FROM json_each(:overdue_ids)) END AS overdue,
-                CASE WHEN k IS NOT NULL THEN k IN (SELECT value FROM json_each(:due))
-                    ELSE person_id IN (SELECT value FROM json_each(:due_ids)) END AS due
-            FROM (
-                SELECT person_id, high_risk, urgent, birth,
-                    CASE WHEN {frame.stable_sql()} THEN ({key}) END AS k,
-                    {reassess} AS reassess
-                FROM policy_facts
-                WHERE TRUE {prefilter} {"AND village_code = :village" if village_code else ""}
-                -- LIMIT makes this a co-routine, so each key is worked out once, not per use.
-                LIMIT -1
-            )
-        ) f
-        WHERE due OR reassess
-        ORDER BY due DESC, overdue DESC, high_risk DESC, urgent DESC, age DESC, last, person_id
-        LIMIT :limit
-    """
-    args = {
-        **params,
-        "overdue": json.dumps(standings.overdue),
-        "due": json.dumps(standings.due),
-        "overdue_ids": json.dumps(standings.overdue_ids),
-        "due_ids": json.dumps(standings.due_ids),
-        **_reassess_params(rules, frame.today, classes(store)),
-        "today": day_number(frame.today),
-        "end_day": end.isoformat(),
-        "month": _month_index(frame.day),
-        "village": village_code,
-        "limit": limit,
-    }
-    return [
-        WorkItem(
-            person_id=pid,
-            overdue=bool(overdue),
-            high_risk=bool(risky),
-            urgent_need=bool(urgent),
-            age=age,
-            last_contact=_from_number(last) if last else None,
-            reassess=bool(reassess),
-        )
-        for pid, overdue, risky, urgent, age, last, reassess in store.db.execute(sql, args)
-    ]
+    village = standings.village_code if village_code is None else village_code
+    return _kept(store).work_list(store, standings, limit, village)
 
 
 def high_risk(store: Store, today: dt.date, rules: Rules) -> list[str]:

@@ -1,16 +1,22 @@
-"""The dashboard's kept keys (db.standings._Kept) never show a stale figure.
+"""The kept rows (db.standings._Kept) never show a stale figure, and every village's
+figures are everyone's split by village.
 
-A connection keeps each person's key between refreshes and works out again only the rows
-it changed; these tests change the profile in every way that moves a figure — a visit, a
-death dated in the month, an assessment, a category, a policy rule, another connection's
-commit — and compare the kept answer with one worked out from scratch, rates, counts and
-the work list in its order.
+A connection keeps each person's row (key, village, work-list order) between refreshes and
+reads again only the rows it changed; these tests change the profile in every way that
+moves a figure — a visit, a death dated in the month, an assessment, a category, a policy
+rule, another connection's commit — and compare the kept answer with one worked out from
+scratch on a new connection, rates, counts and the work list in its order. Each village's
+month, alone or from `by_village`, and its work list must be everyone's cut down to it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from civtui.domain.choices import Category, Frequency, PersonStatus
 from civtui.domain.clock import Clock
@@ -19,19 +25,21 @@ from civtui.services import demo
 from civtui.services.keys import open_store
 from db import Store, queries, standings
 from tests.conftest import TODAY
-from tests.test_standings import agree, assessment
+from tests.test_standings import agree, assessment, villages_split
 
 
 def scratch(store: Store, day: dt.date) -> tuple[object, ...]:
-    """The figures and the work list, worked out with nothing kept."""
-    fresh = standings.by_village(store, day, TODAY, queries.rules(store), per_village=False)[""]
-    assert not fresh.kept
-    return _figures(fresh), standings.work_list(store, fresh)
+    """The figures and the work list, worked out with nothing kept: on a new connection,
+    which reads every row."""
+    fresh = open_store(store.path, Clock.pinned(TODAY))
+    try:
+        return kept(fresh, day)
+    finally:
+        fresh.close()
 
 
 def kept(store: Store, day: dt.date) -> tuple[object, ...]:
     got = standings.month(store, day, TODAY, queries.rules(store))
-    assert got.kept
     return _figures(got), standings.work_list(store, got)
 
 
@@ -128,4 +136,127 @@ def test_a_rolled_back_change_is_forgotten(tmp_path: Path) -> None:
     except RuntimeError:
         pass
     assert kept(store, TODAY) == before == scratch(store, TODAY)
+    store.close()
+
+
+def changed_people(store: Store, day: dt.date) -> int:
+    """How many people changed inside the window of `day`'s frame (judged one by one)."""
+    frame = standings.Frame.of(day, TODAY, queries.rules(store))
+    (n,) = store.db.execute(
+        f"SELECT count(*) FROM policy_facts WHERE NOT ({frame.stable_sql()})",
+        {"window": frame.window_start},
+    ).fetchone()
+    return int(n)
+
+
+def unsettle(store: Store) -> None:
+    """Dated changes inside the window for some people of every village, so that each
+    village has people judged one by one beside those counted by key."""
+    people = sorted(store.all(Person), key=lambda p: p.id)
+    seen: dict[str, int] = {}
+    for p in people:
+        n = seen.get(p.village_code, 0)
+        if n == 3:
+            continue
+        seen[p.village_code] = n + 1
+        if n == 0:
+            store.save(
+                PersonEvent(
+                    person_id=p.id,
+                    effective_on=dt.date(2026, 11, 3),
+                    status_before=PersonStatus.ACTIVE,
+                    status=PersonStatus.DECEASED,
+                )
+            )
+            store.save(p.model_copy(update={"status": PersonStatus.DECEASED}))
+        elif n == 1:
+            store.save(assessment(p.id, dt.date(2026, 10, 20), 0))
+            store.save(assessment(p.id, dt.date(2026, 11, 9), 10))
+        else:
+            store.save(p.model_copy(update={"registered_on": dt.date(2026, 11, 1)}))
+
+
+def test_each_village_is_everyone_cut_down(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "demo.db", Clock.pinned(TODAY))
+    store.save_many(demo.generate(240, seed=4, today=TODAY).all())
+    unsettle(store)
+    for day in (TODAY, dt.date(2026, 10, 1)):
+        assert changed_people(store, day) >= 2 * len(demo.DEMO_VILLAGES)
+        found = villages_split(store, day)
+        assert found.keys() == {code for code, _, _ in demo.DEMO_VILLAGES}
+        assert all(work for _, work in found.values())
+    # A quarterly category: more periods, more key bits, the same split.
+    store.save(VisitPolicy(id=Category.DIBAO.value, frequency=Frequency.QUARTERLY))
+    villages_split(store, TODAY)
+    store.close()
+
+
+class Reads:
+    """Who `person_rows` was asked for: None for everyone."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.asked: list[list[str] | None] = []
+        real = standings.person_rows
+
+        def spy(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            ids = args[3] if len(args) > 3 else kwargs.get("ids")
+            self.asked.append(None if ids is None else sorted(ids))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(standings, "person_rows", spy)
+
+    def take(self) -> list[list[str] | None]:
+        asked, self.asked = self.asked, []
+        return asked
+
+
+def test_a_write_here_reads_that_person_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_store(tmp_path / "demo.db", Clock.pinned(TODAY))
+    store.save_many(demo.generate(150, seed=8, today=TODAY).all())
+    unsettle(store)
+    reads = Reads(monkeypatch)
+    before = villages_split(store, TODAY)
+    assert reads.take() == [None]  # everyone, once, for all the questions above
+    work = kept(store, TODAY)[1]
+    assert isinstance(work, list)
+    first = work[0].person_id
+    (village,) = store.db.execute(
+        "SELECT village_code FROM persons WHERE id = ?", [first]
+    ).fetchone()
+
+    store.save(Visit(person_id=first, visit_date=TODAY, visitor="王"))
+    after = villages_split(store, TODAY)
+    assert reads.take() == [[first]]
+    assert after[village] != before[village]
+    assert {v: f for v, f in after.items() if v != village} == {
+        v: f for v, f in before.items() if v != village
+    }
+    assert kept(store, TODAY) == scratch(store, TODAY)
+    fresh = open_store(store.path, Clock.pinned(TODAY))
+    assert villages_split(fresh, TODAY) == after
+    fresh.close()
+    store.close()
+
+
+def test_another_connections_commit_reads_everyone_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "demo.db"
+    store = open_store(path, Clock.pinned(TODAY))
+    store.save_many(demo.generate(150, seed=12, today=TODAY).all())
+    unsettle(store)
+    reads = Reads(monkeypatch)
+    before = villages_split(store, TODAY)
+    work = kept(store, TODAY)[1]
+    assert isinstance(work, list)
+    reads.take()
+    other = open_store(path, Clock.pinned(TODAY))
+    other.save(Visit(person_id=work[-1].person_id, visit_date=TODAY, visitor="王"))
+    other.close()
+    after = villages_split(store, TODAY)
+    assert reads.take() == [None]
+    assert after != before
+    assert kept(store, TODAY) == scratch(store, TODAY)
     store.close()

@@ -38,6 +38,7 @@ from civtui.domain.models import (
     VisitPolicy,
 )
 from civtui.domain.policy import GROUPS, RATES, Rules
+from civtui.domain.worklist import WorkItem
 from civtui.services import demo, reports
 from civtui.services.keys import open_store
 from db import Store, queries, standings
@@ -77,6 +78,39 @@ def agree(store: Store, day: dt.date, today: dt.date = TODAY) -> None:
     assert {w.person_id for w in work if w.overdue} == overdue
     assert {w.person_id for w in work if w.reassess} == again
     assert got.due_count == len(due) and got.overdue_count == len(overdue)
+    villages_split(store, day, today)
+
+
+def villages_split(
+    store: Store, day: dt.date, today: dt.date = TODAY
+) -> dict[str, tuple[object, ...]]:
+    """Each village's figures and work list from `by_village`, after checking that they
+    are the same asked of the village alone and everyone's cut down to the village."""
+    rules = queries.rules(store)
+    everyone = standings.month(store, day, today, rules)
+    every = standings.work_list(store, everyone)
+    where = dict(store.db.execute("SELECT id, village_code FROM persons WHERE deleted = 0"))
+    found: dict[str, tuple[object, ...]] = {}
+    split: list[WorkItem] = []
+    due = overdue = 0
+    for village, s in standings.by_village(store, day, today, rules).items():
+        alone = standings.month(store, day, today, rules, village)
+        assert standing_figures(alone) == standing_figures(s)
+        work = standings.work_list(store, s)
+        assert work == standings.work_list(store, alone)
+        assert work == standings.work_list(store, everyone, village_code=village)
+        assert work == [w for w in every if where[w.person_id] == village]
+        assert work[:3] == standings.work_list(store, s, limit=3)
+        split += work
+        due, overdue = due + s.due_count, overdue + s.overdue_count
+        found[village] = (standing_figures(s), work)
+    assert sorted(split, key=every.index) == every
+    assert (due, overdue) == (everyone.due_count, everyone.overdue_count)
+    return found
+
+
+def standing_figures(s: standings.Standings) -> tuple[object, ...]:
+    return s.rates, s.due_count, s.overdue_count
 
 
 # -- generated histories ---------------------------------------------------------------

@@ -12,10 +12,10 @@ from civtui.domain.choices import (
     RiskLevel,
     Urgency,
 )
-from civtui.domain.models import ChildCheck, ElderNeed, Person, Visit
+from civtui.domain.models import ChildCheck, ElderNeed, Person, Village, Visit
 from db import Store, queries, standings
-from tests.conftest import TODAY, make_person
-from tests.test_standings import agree, assessment
+from tests.conftest import TODAY, VILLAGE, make_person
+from tests.test_standings import OTHER, agree, assessment
 
 
 def test_work_list_order_and_flags(store: Store) -> None:
@@ -143,3 +143,47 @@ def test_the_townships_adl_rule_decides_reassessment_in_both_lists(store: Store)
     store.save(PolicyRule(id="adl_min_age", value="25"))
     assert due_again() == ({elder.id, young.id}, {elder.id, young.id})
     agree(store, TODAY)
+
+
+def test_a_past_months_list_is_ordered_by_the_contact_before_its_end(store: Store) -> None:
+    """Everyone here was visited again in November: in October's list each is placed by
+    their last visit up to 31 October, in everyone's list and in their village's."""
+    store.save(Village(id=OTHER, name="海月村"))
+    before_end = {
+        "八月": dt.date(2026, 8, 9),
+        "九月初": dt.date(2026, 9, 1),
+        "九月末": dt.date(2026, 9, 28),
+        "从未": None,
+    }
+    people: dict[str, Person] = {}
+    for seq, (name, day) in enumerate(before_end.items()):
+        p = make_person(
+            dt.date(1950, 1, 1),
+            101 + 2 * seq,
+            name=name,
+            categories=[Category.LIVING_ALONE],
+            village_code=OTHER if seq % 2 else VILLAGE,
+        )
+        store.save(p)
+        people[name] = p
+        if day is not None:
+            store.save(Visit(person_id=p.id, visit_date=day, visitor="王"))
+        store.save(Visit(person_id=p.id, visit_date=dt.date(2026, 11, 3 + seq), visitor="王"))
+    rules = queries.rules(store)
+
+    def october(village: str | None = None) -> list[tuple[str, dt.date | None]]:
+        got = standings.month(store, dt.date(2026, 10, 1), TODAY, rules, village)
+        names = {p.id: name for name, p in people.items()}
+        return [(names[w.person_id], w.last_contact) for w in standings.work_list(store, got)]
+
+    everyone = [("从未", None), ("八月", before_end["八月"]), ("九月初", before_end["九月初"])]
+    everyone.append(("九月末", before_end["九月末"]))
+    assert october() == everyone
+    for village in (VILLAGE, OTHER):
+        mine = [(name, day) for name, day in everyone if people[name].village_code == village]
+        assert october(village) == mine
+    # A visit in October written here takes that person off October's list; the rest keep
+    # their places (the changed row is read again, the others are kept).
+    store.save(Visit(person_id=people["八月"].id, visit_date=dt.date(2026, 10, 30), visitor="王"))
+    assert october() == [item for item in everyone if item[0] != "八月"]
+    agree(store, dt.date(2026, 10, 1))

@@ -12,7 +12,8 @@ class WorkItem:
 
     The list is ordered overdue first, then high-risk children, then open urgent needs,
     then the oldest; among equals, whoever has waited longest since the last contact
-    (never contacted first). `db.standings.work_list` sorts it so, in SQL.
+    (never contacted first). `db.standings.work_list` keeps each key's people in this order
+    and merges the due keys' lists.
     """
 
     person_id: str
