@@ -472,6 +472,13 @@ class _Kept:
         self.unread = 0
         self.unsorted = False
         execute = store.db.execute
+        #: Whether this connection notes whose rows it changes. A read-only connection (the
+        #: app's, once its file was replaced under it) cannot write even a TEMP table, and
+        #: changes nothing: it reads everyone again only when another commit shows.
+        (readonly,) = execute("PRAGMA query_only").fetchone()
+        self.noting = not readonly
+        if not self.noting:
+            return
         execute(
             "CREATE TEMP TABLE IF NOT EXISTS policy_dirty (person_id TEXT PRIMARY KEY) WITHOUT ROWID"
         )
@@ -501,12 +508,19 @@ class _Kept:
             self.judged, self.verdicts = {}, {}
         execute = store.db.execute
         (version,) = execute("PRAGMA data_version").fetchone()
+        if self.noting and execute("PRAGMA query_only").fetchone()[0]:
+            # Turned read-only since: what was noted cannot be cleared, so read everyone
+            # once more and note nothing from now on.
+            self.noting, self.signature = False, None
         if signature != self.signature or version != self.data_version:
             dirty = self.FULL_AFTER + 1
+        elif not self.noting:
+            dirty = 0
         else:
             (dirty,) = execute("SELECT count(*) FROM policy_dirty").fetchone()
         if dirty > self.FULL_AFTER:
-            execute("DELETE FROM policy_dirty")
+            if self.noting:
+                execute("DELETE FROM policy_dirty")
             self._read_all(store, frame, known)
         elif dirty:
             ids = [pid for (pid,) in execute("SELECT person_id FROM policy_dirty")]

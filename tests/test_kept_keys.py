@@ -111,6 +111,34 @@ def test_another_connections_commit_is_seen(tmp_path: Path) -> None:
     store.close()
 
 
+def test_a_connection_made_read_only_still_counts_and_sees_other_commits(
+    tmp_path: Path,
+) -> None:
+    """The app turns its connection read-only when its file is replaced under it; the
+    screens under the notice still redraw, so the figures must still come, right."""
+    path = tmp_path / "demo.db"
+    store = open_store(path, Clock.pinned(TODAY))
+    store.save_many(demo.generate(120, seed=7, today=TODAY).all())
+    work = kept(store, TODAY)[1]
+    assert isinstance(work, list) and work
+    # A change noted but not yet read when the connection turns read-only.
+    store.save(Visit(person_id=work[0].person_id, visit_date=TODAY, visitor="王[/b]=1"))
+    store.db.execute("PRAGMA query_only = ON")
+    assert kept(store, TODAY) == scratch(store, TODAY)
+    other = open_store(path, Clock.pinned(TODAY))
+    other.save(Visit(person_id=work[1].person_id, visit_date=TODAY, visitor="李"))
+    other.close()
+    after = kept(store, TODAY)
+    assert after == scratch(store, TODAY)
+    assert standings.by_village(store, TODAY, TODAY, queries.rules(store))
+    store.close()
+    # A store opened read-only from the start counts without noting anything.
+    fresh = open_store(path, Clock.pinned(TODAY))
+    fresh.db.execute("PRAGMA query_only = ON")
+    assert kept(fresh, TODAY) == after
+    fresh.close()
+
+
 def test_a_reopened_store_starts_over(tmp_path: Path) -> None:
     path = tmp_path / "demo.db"
     store = open_store(path, Clock.pinned(TODAY))
