@@ -29,6 +29,8 @@ from tests.sync_harness import Server, server
 from tests.tui_helpers import app_on
 
 __all__ = ["server"]
+#: What a laptop without a keyring pays: each passphrase derived at production's scrypt cost.
+pytestmark = pytest.mark.real_kdf
 
 #: Hostile on purpose: markup, a terminal escape, Chinese and spaces are all just characters.
 PASSPHRASE = "[b]海星 口令\x1b[31m"

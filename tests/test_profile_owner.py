@@ -191,6 +191,7 @@ KILL_RUNS = max(len(backups.RESTORE_STEPS), int(os.environ.get("RESTORE_KILL_RUN
 
 
 @pytest.mark.slow
+@pytest.mark.real_kdf  # the profile made here is opened by `civtui restore` processes
 @pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="restore pauses itself with SIGSTOP")
 def test_restore_killed_at_each_step_leaves_the_old_or_the_restored_profile(
     home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
