@@ -25,7 +25,7 @@ from civtui.services.profile import Profile
 from screens.dashboard import DashboardScreen
 from screens.setup import SetupScreen
 from tests.conftest import INIT, TODAY, VILLAGE, make_person
-from tests.sync_harness import Server, server
+from tests.sync_harness import SCREEN_ON_SQLITE, Server, server
 from tests.tui_helpers import app_on
 
 __all__ = ["server"]
@@ -199,6 +199,7 @@ def _open_to_others(home: Path) -> list[str]:
     ]
 
 
+@SCREEN_ON_SQLITE
 @pytest.mark.slow
 @pytest.mark.tui
 async def test_no_keyring_login_sync_and_app_sync_keep_the_token_sealed(

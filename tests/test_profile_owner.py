@@ -39,7 +39,7 @@ from civtui.services.profile import (
 from db.connection import raw_connect
 from screens.lock import LockScreen
 from tests.conftest import INIT, TODAY, VILLAGE, MemoryKeyring, make_person
-from tests.sync_harness import Server, device, server
+from tests.sync_harness import SCREEN_ON_SQLITE, Server, device, server
 from tests.tui_helpers import app_on
 
 __all__ = ["server"]
@@ -52,6 +52,7 @@ def run(*args: str, stdin: str | None = None) -> Result:
     return CliRunner().invoke(main, ["--today", TODAY.isoformat(), *args], input=stdin)
 
 
+@SCREEN_ON_SQLITE
 @pytest.mark.slow
 @pytest.mark.tui
 async def test_open_app_refuses_restore_encrypt_key_import_init_and_a_second_app(
