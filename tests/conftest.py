@@ -95,6 +95,39 @@ def vault(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
     keyring.set_keyring(before)
 
 
+#: scrypt's N for a passphrase key derived inside a test process: 2^10 costs about 4 ms,
+#: production's `keys.SCRYPT_N` (2^17) about half a second of CPU, paid at every init, open,
+#: key export and import with a passphrase (38 times in the files that use one).
+QUICK_SCRYPT_N = 2**10
+
+
+@pytest.fixture(autouse=True)
+def quick_scrypt(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A passphrase key is derived with N=2^10 where civtui asks for production's N.
+
+    Every derivation in the test process goes through here, so what one step derives the
+    next derives again alike; key.json and key files still say production's costs, and
+    those costs are still checked when read. A test that hands a passphrase profile to a
+    `civtui` process of its own (which derives with the real cost) is marked `real_kdf`, as
+    are the tests of the production KDF itself: tests/test_no_keyring.py and
+    tests/test_security.py's passphrase round trip.
+    """
+    if request.node.get_closest_marker("real_kdf"):
+        return
+    derive = keys.derive
+
+    def quick(
+        passphrase: str,
+        salt: bytes,
+        n: int = keys.SCRYPT_N,
+        r: int = keys.SCRYPT_R,
+        p: int = keys.SCRYPT_P,
+    ) -> bytes:
+        return derive(passphrase, salt, QUICK_SCRYPT_N if n == keys.SCRYPT_N else n, r, p)
+
+    monkeypatch.setattr(keys, "derive", quick)
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock.pinned(TODAY)

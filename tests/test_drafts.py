@@ -164,6 +164,7 @@ def close_window(term: Terminal) -> int:
 
 
 @pytest.mark.tui
+@pytest.mark.real_kdf  # the civtui process derives the passphrase_profile's key again
 @pytest.mark.parametrize("end", [hang_up, terminate, close_window])
 def test_typed_input_survives_the_terminal_going_away(
     home: Path, passphrase_profile: Profile, end: Callable[[Terminal], int]
@@ -181,6 +182,7 @@ def test_typed_input_survives_the_terminal_going_away(
 
 
 @pytest.mark.tui
+@pytest.mark.real_kdf  # as above
 def test_the_next_start_offers_the_draft_back(home: Path, passphrase_profile: Profile) -> None:
     with civtui(home) as term:
         term.wait_for("新增对象")

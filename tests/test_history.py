@@ -24,7 +24,7 @@ from screens.record import RecordScreen
 from sync import client as client_module
 from sync import words as sync_words
 from tests.conftest import CTX, TODAY, make_person
-from tests.sync_harness import Server, device, server
+from tests.sync_harness import SCREEN_ON_SQLITE, Server, device, server
 from tests.test_tui_records import shown_text
 
 __all__ = ["server"]  # the fixture
@@ -131,6 +131,7 @@ def test_two_versions_in_one_page_are_compared_each_with_the_one_before(store: S
     ]
 
 
+@SCREEN_ON_SQLITE
 @pytest.mark.tui
 async def test_laptop_b_sees_what_laptop_a_changed_in_health(server: object, home: Path) -> None:
     a = device(server, "a")  # type: ignore[arg-type]
@@ -270,6 +271,7 @@ async def _history_on(name: str, lang: str, person: Person, visit: Visit) -> str
         return shown_text(app.screen.query_one("#record-history", Static))
 
 
+@SCREEN_ON_SQLITE
 @pytest.mark.tui
 async def test_after_a_restore_each_laptop_credits_each_value_to_the_laptop_that_made_it(
     server: object, home: Path

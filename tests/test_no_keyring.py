@@ -25,10 +25,12 @@ from civtui.services.profile import Profile
 from screens.dashboard import DashboardScreen
 from screens.setup import SetupScreen
 from tests.conftest import INIT, TODAY, VILLAGE, make_person
-from tests.sync_harness import Server, server
+from tests.sync_harness import SCREEN_ON_SQLITE, Server, server
 from tests.tui_helpers import app_on
 
 __all__ = ["server"]
+#: What a laptop without a keyring pays: each passphrase derived at production's scrypt cost.
+pytestmark = pytest.mark.real_kdf
 
 #: Hostile on purpose: markup, a terminal escape, Chinese and spaces are all just characters.
 PASSPHRASE = "[b]海星 口令\x1b[31m"
@@ -197,6 +199,7 @@ def _open_to_others(home: Path) -> list[str]:
     ]
 
 
+@SCREEN_ON_SQLITE
 @pytest.mark.slow
 @pytest.mark.tui
 async def test_no_keyring_login_sync_and_app_sync_keep_the_token_sealed(

@@ -39,7 +39,7 @@ from civtui.services.profile import (
 from db.connection import raw_connect
 from screens.lock import LockScreen
 from tests.conftest import INIT, TODAY, VILLAGE, MemoryKeyring, make_person
-from tests.sync_harness import Server, device, server
+from tests.sync_harness import SCREEN_ON_SQLITE, Server, device, server
 from tests.tui_helpers import app_on
 
 __all__ = ["server"]
@@ -52,6 +52,7 @@ def run(*args: str, stdin: str | None = None) -> Result:
     return CliRunner().invoke(main, ["--today", TODAY.isoformat(), *args], input=stdin)
 
 
+@SCREEN_ON_SQLITE
 @pytest.mark.slow
 @pytest.mark.tui
 async def test_open_app_refuses_restore_encrypt_key_import_init_and_a_second_app(
@@ -191,6 +192,7 @@ KILL_RUNS = max(len(backups.RESTORE_STEPS), int(os.environ.get("RESTORE_KILL_RUN
 
 
 @pytest.mark.slow
+@pytest.mark.real_kdf  # the profile made here is opened by `civtui restore` processes
 @pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="restore pauses itself with SIGSTOP")
 def test_restore_killed_at_each_step_leaves_the_old_or_the_restored_profile(
     home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

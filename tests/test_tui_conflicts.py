@@ -24,7 +24,7 @@ from screens.pending import PendingScreen
 from screens.person import PersonScreen
 from sync.client import Connection, sync
 from tests.conftest import CTX, TODAY, VILLAGE, make_person
-from tests.sync_harness import Server, server
+from tests.sync_harness import SCREEN_ON_SQLITE, Server, server
 from tests.tui_helpers import app_on
 
 pytestmark = pytest.mark.tui
@@ -82,6 +82,7 @@ async def open_dialog(pilot: Pilot[None], person: Person) -> ConflictModal:
     return app.screen
 
 
+@SCREEN_ON_SQLITE
 async def test_each_laptop_is_told_from_its_side_and_one_choice_holds_everywhere(
     clash: Person,
 ) -> None:
@@ -150,6 +151,7 @@ async def test_each_laptop_is_told_from_its_side_and_one_choice_holds_everywhere
         assert not isinstance(b.screen, ConflictModal)
 
 
+@SCREEN_ON_SQLITE
 async def test_an_open_dialog_learns_of_a_resolution_made_elsewhere(
     clash: Person, server: Server
 ) -> None:
@@ -191,6 +193,7 @@ async def test_an_open_dialog_learns_of_a_resolution_made_elsewhere(
         assert outbox.open_conflicts(a.store, [person.id]) == []
 
 
+@SCREEN_ON_SQLITE
 async def test_a_record_changed_under_the_dialog_is_not_overwritten(clash: Person) -> None:
     person = clash
     for name in ("a", "b", "a"):
@@ -273,6 +276,7 @@ def rows(screen: ConflictsScreen) -> list[list[str]]:
     return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
 
 
+@SCREEN_ON_SQLITE
 async def test_a_conflict_no_persons_page_shows_is_settled_from_the_pending_page(
     village_clash: None,
 ) -> None:

@@ -16,7 +16,7 @@ from screens.dashboard import DashboardScreen
 from screens.pending import PendingScreen
 from screens.person import PersonScreen
 from tests.conftest import CTX, make_person
-from tests.sync_harness import Server, device, restore_copy, server
+from tests.sync_harness import SCREEN_ON_SQLITE, Server, device, restore_copy, server
 from tests.tui_helpers import app_on, demo_profile
 
 pytestmark = pytest.mark.tui
@@ -40,6 +40,7 @@ def synced_app(server: Server, home: Path, monkeypatch: pytest.MonkeyPatch) -> C
     return app_on(profile)
 
 
+@SCREEN_ON_SQLITE
 async def test_sync_key_runs_in_a_worker_and_the_status_bar_follows(synced_app: CivtuiApp) -> None:
     app = synced_app
     async with app.run_test(size=(120, 40)) as pilot:
@@ -79,6 +80,7 @@ async def test_without_a_server_the_app_says_offline_and_keeps_working(
         assert isinstance(app.screen, DashboardScreen)
 
 
+@SCREEN_ON_SQLITE
 async def test_sync_speaks_english_in_the_english_interface(
     server: Server, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -116,6 +118,7 @@ async def test_without_a_login_the_status_bar_says_so(home: Path) -> None:
         assert "civtui login" in " ".join(str(n.message) for n in app._notifications)
 
 
+@SCREEN_ON_SQLITE
 async def test_after_a_restored_copy_the_app_saves_under_the_new_device_id(
     server: Server, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -152,6 +155,7 @@ async def test_after_a_restored_copy_the_app_saves_under_the_new_device_id(
     conn.close()
 
 
+@SCREEN_ON_SQLITE
 async def test_conflict_is_shown_and_the_other_value_can_be_chosen(
     server: Server, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

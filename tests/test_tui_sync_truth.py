@@ -29,7 +29,7 @@ from screens.pending import PendingScreen
 from screens.person import PersonScreen
 from screens.record import RecordScreen
 from tests.conftest import CTX, TODAY, make_person
-from tests.sync_harness import Device, Server, device, server
+from tests.sync_harness import SCREEN_ON_SQLITE, Device, Server, device, server
 from tests.test_tui_records import shown_text
 
 pytestmark = pytest.mark.tui
@@ -118,6 +118,7 @@ def at(when: dt.datetime) -> str:
     return f"{when:%Y-%m-%d%H:%M}"
 
 
+@SCREEN_ON_SQLITE
 async def test_with_a_clock_three_days_ahead_each_laptop_is_told_the_truth(
     server: Server, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -243,6 +244,7 @@ async def test_after_a_server_restore_each_laptop_is_told_the_truth(
     b.store.close()
 
 
+@SCREEN_ON_SQLITE
 async def test_the_pending_page_says_what_was_refused_and_shows_each_reason_whole(
     server: Server, home: Path
 ) -> None:
