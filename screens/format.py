@@ -72,23 +72,47 @@ def clip(label: str, width: int) -> str:
     return out.rstrip() + "…"
 
 
-def fit_list(labels: list[str], lang: str, width: int) -> str:
+def fit_list(labels: list[str], lang: str, width: int, *, whole: bool = False) -> str:
     """A list in lines of at most `width` cells, broken only between labels (a label never
-    wraps inside itself: 失/能 read as two words); a label wider than a line is clipped."""
+    wraps inside itself: 失/能 read as two words); a label wider than a line is clipped.
+    With `whole`, an English label wider than a line goes on over the next lines between
+    its words ("Minimum living" / "allowance"): only a word, or a Chinese label, wider than
+    a line is clipped. A list where each label must be read (the roster) takes the lines;
+    the dashboard's work list keeps its rows short."""
     sep = "、" if lang == "zh" else ", "
     lines: list[str] = []
     line = ""
     for label in labels:
-        label = clip(label, width - cell_len(sep))
-        joined = f"{line}{sep}{label}" if line else label
-        if line and cell_len(joined + sep) > width:
+        room = width - cell_len(sep)
+        if whole and lang != "zh" and cell_len(label) > room and " " in label:
+            pieces = _word_lines(label, room)
+        else:
+            pieces = [clip(label, room)]
+        first = pieces[0]
+        joined = f"{line}{sep}{first}" if line else first
+        if line and (cell_len(joined + sep) > width or len(pieces) > 1):
             lines.append(line + sep.rstrip())
-            line = label
+            line = first
         else:
             line = joined
+        for piece in pieces[1:]:
+            lines.append(line)
+            line = piece
     if line:
         lines.append(line)
     return "\n".join(lines)
+
+
+def _word_lines(label: str, width: int) -> list[str]:
+    """A spaced label in lines of at most `width` cells, broken between its words."""
+    lines: list[str] = []
+    for word in label.split():
+        word = clip(word, width)
+        if lines and cell_len(f"{lines[-1]} {word}") <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines
 
 
 def coverage(contacted: int, required: int) -> str:
