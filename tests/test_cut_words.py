@@ -22,6 +22,8 @@ from textual.screen import ModalScreen, Screen
 from civtui.app import CivtuiApp
 from civtui.domain.models import Person, Staff, Village
 from civtui.i18n import Translator
+from civtui.services import people
+from civtui.services.keys import open_store
 from screens import format as fmt
 from screens.assessment_form import AssessmentForm
 from screens.child_check_form import ChildCheckForm
@@ -310,3 +312,43 @@ async def test_the_roster_wraps_many_categories_beside_a_long_name(home: Path, l
 def _cells_of(row: str) -> str:
     """`row` from its cells' point of view: a wide character takes two."""
     return "".join(ch + "\0" * (cell_len(ch) - 1) for ch in row)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_cli_coverage_report_prints_whole_words_in_80_columns(home: Path, lang: str) -> None:
+    """`civtui report coverage` in an 80-column terminal: 事实无人抚养儿童 and 'De facto
+    unsupported child' whole (rich cut them to 事实无人抚 …), every row inside 80 columns,
+    with a village named like markup and a formula."""
+    from click.testing import CliRunner
+
+    from civtui.cli import main
+    from civtui.domain.choices import Category
+
+    profile = demo_profile(home)
+    store = open_store(profile.db_path)
+    try:
+        village = store.all(Village)[0]
+        store.save(village.model_copy(update={"name": "=1+1[b]村[/b]"}))
+        child = next(p for p in store.all(Person, order_by="id") if p.is_child(TODAY))
+        unsupported = [Category.DE_FACTO_UNSUPPORTED, Category.CHILD_IN_DISTRESS]
+        changed = child.model_copy(update={"categories": unsupported})
+        people.save(store, child, changed, TODAY.replace(day=1), TODAY)
+        names = [v.name for v in store.all(Village)]
+    finally:
+        store.close()
+    args = ["--lang", lang, "--today", TODAY.isoformat(), "--profile", profile.name]
+    result = CliRunner().invoke(
+        main, [*args, "report", "coverage"], env={"COLUMNS": "80"}, catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert all(cell_len(line) <= 80 for line in lines), result.output
+    assert "…" not in result.output
+    assert Detector(lang, names).cuts(lines) == [], result.output
+    assert any("=1+1[b]村[/b]" in line for line in lines)
+    label = Category.DE_FACTO_UNSUPPORTED.label(lang)
+    if lang == "zh":
+        assert label in result.output
+    else:
+        # A long English category goes on between its words, each word whole.
+        assert all(word in result.output for word in label.split())
