@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 
 from rich.cells import cell_len
@@ -112,6 +113,57 @@ def _word_lines(label: str, width: int) -> list[str]:
             lines[-1] = f"{lines[-1]} {word}"
         else:
             lines.append(word)
+    return lines
+
+
+#: A run that is read as one word: anything but spaces and Chinese (a date 2026-11-20, a
+#: key Ctrl+S, 'follow-up', a typed [b]x[/b]); Chinese breaks between any two characters.
+_WORD = re.compile(r"[^\s\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]+")
+#: Marks a line may not start with (they close what came before: 、 ， 。 ） …).
+_NO_START = set("、，。；：！？）》」』】,.;:!?)]}%…”’")
+#: Marks a line may not end with (they open what follows).
+_NO_END = set("（《「『【([{“‘")
+
+
+def wrap(value: str, width: int) -> list[str]:
+    """`value` in lines of at most `width` cells, broken as a reader breaks it: between two
+    Chinese characters or at a space, never inside a run of letters and figures (a date
+    2026年 broken as 2/026年), never before 、，。） nor after （. A word wider than a line
+    is the one thing cut, at the line's end."""
+    atoms: list[str] = []
+    at = 0
+    while at < len(value):
+        found = _WORD.match(value, at)
+        end = found.end() if found else at + 1
+        atom = value[at:end]
+        if atoms and (atom[0] in _NO_START or atoms[-1][-1:] in _NO_END) and atom != " ":
+            atoms[-1] += atom
+        else:
+            atoms.append(atom)
+        at = end
+    lines: list[str] = []
+    line = ""
+    for atom in atoms:
+        if cell_len(line + atom) <= width:
+            line += atom
+            continue
+        if atom == " ":
+            lines.append(line)
+            line = ""
+            continue
+        if line.strip():
+            lines.append(line.rstrip())
+        line = atom.lstrip()
+        while cell_len(line) > width:
+            cut = ""
+            for char in line:
+                if cell_len(cut + char) > width:
+                    break
+                cut += char
+            lines.append(cut)
+            line = line[len(cut) :]
+    if line.strip() or not lines:
+        lines.append(line.rstrip())
     return lines
 
 

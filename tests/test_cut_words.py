@@ -352,3 +352,25 @@ def test_the_cli_coverage_report_prints_whole_words_in_80_columns(home: Path, la
     else:
         # A long English category goes on between its words, each word whole.
         assert all(word in result.output for word in label.split())
+
+
+@pytest.mark.parametrize(
+    ("value", "width", "lines"),
+    [
+        # A date is one word: never 2 / 026年; 、 never starts a line.
+        (
+            "可写 2026-11-20、2026/11/20、2026年11月20日",
+            16,
+            ["可写", "2026-11-20、", "2026/11/20、2026", "年11月20日"],
+        ),
+        # Chinese breaks between any two characters, but （ stays with what it opens.
+        ("每项按数字键选（1 为最高分）", 12, ["每项按数字键", "选（1 为最高", "分）"]),
+        ("Open every follow-up (the first)", 14, ["Open every", "follow-up (the", "first)"]),
+        # Typed text stays text; only a word wider than the line is cut.
+        ("=1+1 [b]x[/b] \\e", 8, ["=1+1", "[b]x[/b]", "\\e"]),
+        ("abcdefghij", 4, ["abcd", "efgh", "ij"]),
+    ],
+)
+def test_wrap_breaks_where_a_reader_does(value: str, width: int, lines: list[str]) -> None:
+    assert fmt.wrap(value, width) == lines
+    assert all(cell_len(line) <= width for line in fmt.wrap(value, width))
