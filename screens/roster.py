@@ -130,8 +130,10 @@ class RosterScreen(CivScreen[None]):
         columns = list(table.columns.values())
         used = sum(
             max(
-                cell_len(column.label.plain),
-                *(cell_len(fmt.plain(first[i])) for _, first, _ in listed),
+                [
+                    cell_len(column.label.plain),
+                    *(cell_len(fmt.plain(first[i])) for _, first, _ in listed),
+                ]
             )
             + 2 * CELL_PAD
             for i, column in enumerate(columns[:-1])
