@@ -17,4 +17,5 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "sync.code.conflicts_more.one": ("还有 {count} 处冲突", "{count} more conflict"),
     "cmd.export_ledger": ("导出{what}", "Export: {what}"),
+    "help.adl_form": ("能力评估", "ADL assessment"),
 }
