@@ -622,9 +622,9 @@ class CivtuiApp(App[None]):
         yield SystemCommand(t("report.coverage"), t("cmd.coverage"), self.action_coverage)
         yield SystemCommand(t("report.eligible"), t("cmd.eligible"), self.action_eligible)
         for kind, key in _LEDGER_KEYS.items():
-            yield SystemCommand(
-                t(f"export.{key}"), t(f"cmd.export_{key}"), partial(self.ask_export, kind)
-            )
+            # Named by what a person types to find it: 导出 finds every ledger.
+            title = t("cmd.export_ledger", what=t(f"export.{key}"))
+            yield SystemCommand(title, t(f"cmd.export_{key}"), partial(self.ask_export, kind))
         yield SystemCommand(t("nav.help"), t("cmd.help"), self.action_help)
         yield SystemCommand(t("nav.lang"), t("cmd.lang"), self.action_switch_language)
 

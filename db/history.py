@@ -89,15 +89,16 @@ def record_history(store: Store, table: str, record_id: str) -> list[Step]:
     ]
     steps: list[Step] = []
     stamps: set[str] = set()
-    for op, fields, stamp, device, status in store.db.execute(
-        "SELECT op, fields, hlc, device_id, status FROM changes "
+    for op, fields, stamp, device, status, replaced in store.db.execute(
+        "SELECT op, fields, hlc, device_id, status, replaced FROM changes "
         "WHERE table_name = ? AND record_id = ? ORDER BY seq",
         [table, record_id],
     ):
         values = json.loads(fields)
         kind: Op = "delete" if op == "delete" else "insert" if "id" in values else "update"
         values.pop("id", None)
-        steps.append(Step(_when(stamp), kind, device, values, status, mine=True))
+        before = json.loads(replaced) if replaced else {}
+        steps.append(Step(_when(stamp), kind, device, values, status, before, mine=True))
         stamps.add(stamp)
     pulled = store.db.execute(
         "SELECT op, fields, hlc, device_id FROM pulled_changes "
@@ -139,8 +140,10 @@ def record_history(store: Store, table: str, record_id: str) -> list[Step]:
 
 def _with_before(steps: list[Step]) -> list[Step]:
     """Each local edit with the values its fields held before it (a correction reads
-    健康状况：良好 → 一般), replayed from the steps before it. A field whose value no
-    earlier step says (a record pulled before pulled steps were kept) has no before."""
+    健康状况：良好 → 一般): as its change-log entry kept them (m017), which holds for a
+    record first pulled from sync too (its pulled step carries no fields); for an entry
+    written before that, replayed from the steps before it. A field whose value neither
+    says (an old edit of a record pulled before pulled steps were kept) has no before."""
     known: dict[str, Any] = {}
     out: list[Step] = []
     for step in steps:
@@ -148,8 +151,8 @@ def _with_before(steps: list[Step]) -> list[Step]:
             # Changed elsewhere in ways not kept: what came before is no longer known.
             known.clear()
         elif step.op == "update" and not step.pulled:
-            before = {name: known[name] for name in step.fields if name in known}
-            step = dataclasses.replace(step, before=before)
+            replayed = {name: known[name] for name in step.fields if name in known}
+            step = dataclasses.replace(step, before={**replayed, **step.before})
         if step.op in ("insert", "update"):
             known.update(step.fields)
         out.append(step)

@@ -995,6 +995,15 @@ def m016_contact_findings(db: Database) -> None:
         db.execute(f"ALTER TABLE [{table}] ADD COLUMN findings_note TEXT NOT NULL DEFAULT ''")
 
 
+@migrations()
+def m017_change_replaced(db: Database) -> None:
+    """A local edit's change-log entry keeps the values it replaced, so its history reads
+    old → new even for a record this laptop first got from sync, of which no earlier step
+    says what it held. Entries before it have none (NULL): their history replays the steps
+    before them, as it did."""
+    db.execute("ALTER TABLE changes ADD COLUMN replaced TEXT")
+
+
 def pending(db: Database) -> list[str]:
     return [m.name for m in migrations.pending(db)]
 

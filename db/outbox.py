@@ -294,8 +294,8 @@ def send_refused_again(store: Store) -> int:
         for seq in refused:
             store.db.execute(
                 "INSERT INTO changes (table_name, record_id, op, fields, hlc, device_id, "
-                "created_at) SELECT table_name, record_id, op, fields, hlc, ?, created_at "
-                "FROM changes WHERE seq = ?",
+                "created_at, replaced) SELECT table_name, record_id, op, fields, hlc, ?, "
+                "created_at, replaced FROM changes WHERE seq = ?",
                 [store.device_id, seq],
             )
             store.db.execute("DELETE FROM changes WHERE seq = ?", [seq])

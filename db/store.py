@@ -74,6 +74,9 @@ class Change:
     reason: str | None
     acked_at: str | None
     sync_run: int | None
+    #: For an edit, each changed field's value before it (m017); None for a new record, a
+    #: delete, or an entry written before it was kept.
+    replaced: dict[str, Any] | None = None
 
 
 def _json_fields(kind: type[Record]) -> frozenset[str]:
@@ -225,6 +228,7 @@ class Store:
         existing = self._row(kind.table, record.id)
         record = self._mark_late(record, existing)
         values = record.row()
+        replaced: dict[str, Any] | None = None
         if existing is None:
             changed = values
         else:
@@ -236,6 +240,7 @@ class Store:
             changed = {k: v for k, v in values.items() if old.get(k) != v}
             if not changed:
                 return None
+            replaced = {k: old.get(k) for k in changed}
         stamp = self._next_stamp()
         columns = {k: _to_column(v) for k, v in values.items()}
         columns.update(
@@ -251,7 +256,7 @@ class Store:
         )
         if kind is Person and "name" in changed:
             self._index_name(record.id, str(values["name"]))
-        seq = self._append_change(kind.table, record.id, "upsert", changed, stamp)
+        seq = self._append_change(kind.table, record.id, "upsert", changed, stamp, replaced)
         if (
             isinstance(record, Person)
             and existing is not None
@@ -283,11 +288,19 @@ class Store:
         self.db.execute(_INDEX_NAME, [person_id, search_key(name)])
 
     def _append_change(
-        self, table: str, record_id: str, op: str, fields: dict[str, Any], stamp: hlc.Stamp
+        self,
+        table: str,
+        record_id: str,
+        op: str,
+        fields: dict[str, Any],
+        stamp: hlc.Stamp,
+        replaced: dict[str, Any] | None = None,
     ) -> int:
+        """Log one change; `replaced`, an edit's fields as they were, is for its history
+        only (never sent: the server merges field by field on stamps)."""
         cursor = self.db.execute(
-            "INSERT INTO changes (table_name, record_id, op, fields, hlc, device_id, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO changes (table_name, record_id, op, fields, hlc, device_id, created_at, "
+            "replaced) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 table,
                 record_id,
@@ -296,6 +309,9 @@ class Store:
                 str(stamp),
                 self.device_id,
                 self._now_text(),
+                None
+                if replaced is None
+                else json.dumps(replaced, ensure_ascii=False, separators=(",", ":")),
             ],
         )
         self.set_meta("hlc", str(stamp))
@@ -551,7 +567,16 @@ class Store:
         """Change-log entries in sequence order, by default only those not yet synced."""
         sql = "SELECT * FROM changes" + (" WHERE status = ?" if status else "") + " ORDER BY seq"
         rows = self.db.query(sql, [status] if status else [])
-        return [Change(**{**r, "fields": json.loads(r["fields"])}) for r in rows]
+        return [
+            Change(
+                **{
+                    **r,
+                    "fields": json.loads(r["fields"]),
+                    "replaced": json.loads(r["replaced"]) if r["replaced"] else None,
+                }
+            )
+            for r in rows
+        ]
 
     def pending_count(self) -> int:
         row = self.db.execute("SELECT count(*) FROM changes WHERE status = 'pending'").fetchone()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 
 from rich.cells import cell_len
@@ -72,23 +73,98 @@ def clip(label: str, width: int) -> str:
     return out.rstrip() + "…"
 
 
-def fit_list(labels: list[str], lang: str, width: int) -> str:
+def fit_list(labels: list[str], lang: str, width: int, *, whole: bool = False) -> str:
     """A list in lines of at most `width` cells, broken only between labels (a label never
-    wraps inside itself: 失/能 read as two words); a label wider than a line is clipped."""
+    wraps inside itself: 失/能 read as two words); a label wider than a line is clipped.
+    With `whole`, an English label wider than a line goes on over the next lines between
+    its words ("Minimum living" / "allowance"): only a word, or a Chinese label, wider than
+    a line is clipped. A list where each label must be read (the roster) takes the lines;
+    the dashboard's work list keeps its rows short."""
     sep = "、" if lang == "zh" else ", "
     lines: list[str] = []
     line = ""
     for label in labels:
-        label = clip(label, width - cell_len(sep))
-        joined = f"{line}{sep}{label}" if line else label
-        if line and cell_len(joined + sep) > width:
+        room = width - cell_len(sep)
+        if whole and lang != "zh" and cell_len(label) > room and " " in label:
+            pieces = _word_lines(label, room)
+        else:
+            pieces = [clip(label, room)]
+        first = pieces[0]
+        joined = f"{line}{sep}{first}" if line else first
+        if line and (cell_len(joined + sep) > width or len(pieces) > 1):
             lines.append(line + sep.rstrip())
-            line = label
+            line = first
         else:
             line = joined
+        for piece in pieces[1:]:
+            lines.append(line)
+            line = piece
     if line:
         lines.append(line)
     return "\n".join(lines)
+
+
+def _word_lines(label: str, width: int) -> list[str]:
+    """A spaced label in lines of at most `width` cells, broken between its words."""
+    lines: list[str] = []
+    for word in label.split():
+        word = clip(word, width)
+        if lines and cell_len(f"{lines[-1]} {word}") <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines
+
+
+#: A run that is read as one word: anything but spaces and Chinese (a date 2026-11-20, a
+#: key Ctrl+S, 'follow-up', a typed [b]x[/b]); Chinese breaks between any two characters.
+_WORD = re.compile(r"[^\s\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]+")
+#: Marks a line may not start with (they close what came before: 、 ， 。 ） …).
+_NO_START = set("、，。；：！？）》」』】,.;:!?)]}%…”’")
+#: Marks a line may not end with (they open what follows).
+_NO_END = set("（《「『【([{“‘")
+
+
+def wrap(value: str, width: int) -> list[str]:
+    """`value` in lines of at most `width` cells, broken as a reader breaks it: between two
+    Chinese characters or at a space, never inside a run of letters and figures (a date
+    2026年 broken as 2/026年), never before 、，。） nor after （. A word wider than a line
+    is the one thing cut, at the line's end."""
+    atoms: list[str] = []
+    at = 0
+    while at < len(value):
+        found = _WORD.match(value, at)
+        end = found.end() if found else at + 1
+        atom = value[at:end]
+        if atoms and (atom[0] in _NO_START or atoms[-1][-1:] in _NO_END) and atom != " ":
+            atoms[-1] += atom
+        else:
+            atoms.append(atom)
+        at = end
+    lines: list[str] = []
+    line = ""
+    for atom in atoms:
+        if cell_len(line + atom) <= width:
+            line += atom
+            continue
+        if atom == " ":
+            lines.append(line)
+            line = ""
+            continue
+        if line.strip():
+            lines.append(line.rstrip())
+        line = atom.lstrip()
+        while cell_len(line) > width:
+            cut = ""
+            for char in line:
+                if cell_len(cut + char) > width:
+                    break
+                cut += char
+            lines.append(cut)
+            line = line[len(cut) :]
+    if line.strip() or not lines:
+        lines.append(line.rstrip())
+    return lines
 
 
 def coverage(contacted: int, required: int) -> str:

@@ -39,11 +39,11 @@ FORM_WORDS = (
     ("↑ / ↓", "help.form_arrows"),
     ("help.dates", "help.form_dates"),
     ("help.notes", "help.form_note"),
-    ("1–4", "form.barthel_keys"),
 )
 
 
 def _sections(app: App[object]) -> list[Section]:
+    from screens.assessment_form import AssessmentForm
     from screens.confirm import ConfirmModal
     from screens.conflict import ConflictModal
     from screens.dashboard import DashboardScreen
@@ -67,6 +67,8 @@ def _sections(app: App[object]) -> list[Section]:
         Section("person.profile", PersonScreen, of(PersonScreen)),
         Section("help.record", RecordScreen, of(RecordScreen)),
         Section("help.forms", ModelForm, of(ModelForm), FORM_WORDS),
+        # Only the ADL form takes a digit per item: on any other form the row misled.
+        Section("help.adl_form", AssessmentForm, [], (("1–4", "form.barthel_keys"),)),
         Section("report.coverage", CoverageScreen, of(CoverageScreen)),
         Section("nav.pending", PendingScreen, of(PendingScreen)),
         Section("help.confirm", ConfirmModal, of(ConfirmModal)),
@@ -107,14 +109,13 @@ class HelpScreen(CivScreen[None]):
         table = self.query_one("#keys", DataTable)
         sections = _sections(self.app)
         below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else None
-        current = next(
-            (s for s in sections if s.page is not None and isinstance(below, s.page)), None
-        )
-        if current is not None:
-            self.page = current.where
-            sections = [current, *(s for s in sections if s is not current)]
+        # Every section the page is an instance of: a form's keys, then the ADL form's own.
+        current = [s for s in sections if s.page is not None and isinstance(below, s.page)]
+        if current:
+            self.page = current[0].where
+            sections = [*current, *(s for s in sections if s not in current)]
         self.rows = [
-            (t("help.this_page", page=t(s.where)) if s is current else t(s.where), key, action)
+            (t("help.this_page", page=t(s.where)) if s in current else t(s.where), key, action)
             for s in sections
             for key, action in self._rows(s)
         ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.cells import cell_len
+from rich.text import Text
 from textual.widgets import DataTable
 
 from screens import format as fmt
@@ -44,9 +45,9 @@ def fill(
         table.add_column(fmt.text(heading), key=str(index), width=column_width)
     for index, row in enumerate(rows):
         style = styles[index] if styles else ""
-        tall = cell_len(fmt.plain(row[wraps])) > widths[wraps]
-        table.add_row(
-            *(fmt.text(cell, style=style) for cell in row),
-            key=keys[index] if keys else None,
-            height=None if tall else 1,
-        )
+        cells = [fmt.text(cell, style=style) for cell in row]
+        # Broken into lines here, as a reader breaks them (`fmt.wrap`): the table's own
+        # wrapping folds a word without spaces anywhere, 2026年 as 2 / 026年.
+        lines = fmt.wrap(cells[wraps].plain, widths[wraps])
+        cells[wraps] = Text("\n".join(lines), style=style)
+        table.add_row(*cells, key=keys[index] if keys else None, height=len(lines))

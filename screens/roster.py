@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.events import Resize
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets.data_table import ColumnKey
 
 from civtui.domain import search
 from civtui.domain.choices import Category, PersonStatus, Sex
@@ -16,10 +19,13 @@ from civtui.services import reads
 from screens import format as fmt
 from screens.actions import open_contact_form
 from screens.base import CivScreen
+from screens.layout import CELL_PAD, SCROLLBAR
 from screens.textual_compat import TextInput, add_rows_at_once
 
 #: Rows listed at most; the count says how many matched.
 ROSTER_LIMIT = 100
+#: The categories column is never narrower than this, even beside a very long name.
+LEAST_CATEGORIES = 8
 
 
 class RosterScreen(CivScreen[None]):
@@ -36,11 +42,13 @@ class RosterScreen(CivScreen[None]):
         super().__init__()
         self.rows: list[reads.PersonRow] = []
         self.shown: list[reads.PersonRow] = []
-        #: Each listed person's cells, made once per `load`: a keystroke lists up to
-        #: ROSTER_LIMIT rows again, and making their text was a third of its time.
-        self._cells: dict[str, tuple[Text | int, ...]] = {}
+        #: Each listed person's cells but the last, and their category labels, made once
+        #: per `load`: a keystroke lists up to ROSTER_LIMIT rows again, and making their
+        #: text was a third of its time.
+        self._cells: dict[str, tuple[tuple[Text | int, ...], list[str]]] = {}
         #: The ids listed now, in order: a keystroke that lists the same rows redraws none.
         self._listed: list[str] = []
+        self._filters: tuple[Any, ...] | None = None
 
     def compose(self) -> ComposeResult:
         t, lang = self.civ.t, self.civ.lang
@@ -75,14 +83,9 @@ class RosterScreen(CivScreen[None]):
 
     def on_mount(self) -> None:
         t = self.civ.t
-        self.query_one("#people", DataTable).add_columns(
-            t("col.name"),
-            t("col.sex"),
-            t("col.age"),
-            t("col.id"),
-            t("col.village"),
-            t("col.categories"),
-        )
+        table = self.query_one("#people", DataTable)
+        table.add_columns(t("col.name"), t("col.sex"), t("col.age"), t("col.id"), t("col.village"))
+        table.add_column(t("col.categories"), key="categories")
         self.load()
         self.query_one("#search", Input).focus()
 
@@ -92,25 +95,65 @@ class RosterScreen(CivScreen[None]):
     def load(self) -> None:
         self.rows = reads.person_rows(self.civ.store, self.civ.today)
         self.villages = reads.village_names(self.civ.store)
-        self._filters: tuple[Any, ...] | None = None
+        self._filters = None
         self._cells = {}
         self._listed = []
         self.apply_filters()
 
-    def _row_cells(self, r: reads.PersonRow) -> tuple[Text | int, ...]:
+    def on_resize(self, event: Resize) -> None:
+        # The categories column gets the width the others leave: list again at the new width.
+        self._listed = []
+        self.apply_filters()
+
+    def _row_cells(self, r: reads.PersonRow) -> tuple[tuple[Text | int, ...], list[str]]:
         cells = self._cells.get(r.id)
         if cells is None:
             lang = self.civ.lang
             cells = (
-                fmt.text(r.name),
-                fmt.text(Sex(r.sex).label(lang)),
-                r.age,
-                fmt.text(r.masked_id),
-                fmt.text(self.villages.get(r.village_code, r.village_code)),
-                fmt.text(fmt.categories(r.categories, lang, r.derived)),
+                (
+                    fmt.text(r.name),
+                    fmt.text(Sex(r.sex).label(lang)),
+                    r.age,
+                    fmt.text(r.masked_id),
+                    fmt.text(self.villages.get(r.village_code, r.village_code)),
+                ),
+                fmt.category_labels(r.categories, lang, r.derived),
             )
             self._cells[r.id] = cells
         return cells
+
+    def _fill(self, table: DataTable[Any]) -> None:
+        """List `self.shown` with the categories in the width the other columns leave,
+        wrapped between two categories onto more lines (never inside one, never off the
+        edge: at 80 columns 'Fully dependent' was drawn as 'Fully depende')."""
+        listed = [(r.id, *self._row_cells(r)) for r in self.shown]
+        columns = list(table.columns.values())
+        used = sum(
+            max(
+                [
+                    cell_len(column.label.plain),
+                    *(cell_len(fmt.plain(first[i])) for _, first, _ in listed),
+                ]
+            )
+            + 2 * CELL_PAD
+            for i, column in enumerate(columns[:-1])
+        )
+        # The table spans the screen; its own size leaves out a scrollbar it may not have yet.
+        width = self.size.width or self.app.size.width
+        left = max(width - used - 2 * CELL_PAD - SCROLLBAR, LEAST_CATEGORIES)
+        categories = table.columns[ColumnKey("categories")]
+        categories.width, categories.auto_width = left, False
+        heading = self.civ.t("col.categories")
+        categories.label = fmt.text(fmt.clip(heading, left))
+        rows: list[tuple[str, tuple[object, ...]]] = []
+        heights: dict[str, int] = {}
+        for person_id, first, labels in listed:
+            # The lines are fit_list's own breaks between labels (choice labels, never typed).
+            shown = fmt.fit_list(labels, self.civ.lang, left, whole=True)
+            rows.append((person_id, (*first, fmt.text(shown, lines=True))))
+            if "\n" in shown:
+                heights[person_id] = shown.count("\n") + 1
+        add_rows_at_once(table, rows, heights)
 
     def apply_filters(self) -> None:
         query = self.query_one("#search", Input).value.strip().lower()
@@ -139,7 +182,7 @@ class RosterScreen(CivScreen[None]):
         if listed != self._listed:
             table = self.query_one("#people", DataTable)
             table.clear()
-            add_rows_at_once(table, ((r.id, self._row_cells(r)) for r in self.shown))
+            self._fill(table)
             self._listed = listed
         count = self.civ.t("roster.count", n=len(shown))
         if len(shown) > ROSTER_LIMIT:

@@ -10,7 +10,7 @@ footer and the help screen's keys, which go through here.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import zip_longest
 from typing import Any
 
@@ -112,8 +112,13 @@ class TextInput(Input):
         return Text(shown, no_wrap=True, overflow="ignore", end="")
 
 
-def add_rows_at_once(table: DataTable[Any], rows: Iterable[tuple[str, Sequence[object]]]) -> None:
-    """`DataTable.add_row(*cells, key=key)` for each (key, cells), as one change to the table.
+def add_rows_at_once(
+    table: DataTable[Any],
+    rows: Iterable[tuple[str, Sequence[object]]],
+    heights: Mapping[str, int] | None = None,
+) -> None:
+    """`DataTable.add_row(*cells, key=key, height=heights[key])` for each (key, cells), as
+    one change to the table; a row not in `heights` is one line high.
 
     `add_row` sets the cursor (a reactive, validated and watched), sorts the columns and asks
     for an idle check once per row: for the roster's 100 rows on each keystroke that was half
@@ -131,7 +136,7 @@ def add_rows_at_once(table: DataTable[Any], rows: Iterable[tuple[str, Sequence[o
             raise ValueError("More values provided than there are columns.")
         table._row_locations[row_key] = table.row_count
         table._data[row_key] = {column.key: cell for column, cell in zip_longest(columns, cells)}
-        table.rows[row_key] = Row(row_key, 1, None, False)
+        table.rows[row_key] = Row(row_key, heights.get(key, 1) if heights else 1, None, False)
         table._new_rows.add(row_key)
     table._require_update_dimensions = True
     table.cursor_coordinate = table.cursor_coordinate

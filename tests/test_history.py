@@ -16,6 +16,7 @@ from civtui.domain.choices import Condition, Mood
 from civtui.domain.clock import CHINA_TZ, Clock
 from civtui.domain.models import Person, Visit
 from civtui.i18n import Translator
+from civtui.services import records
 from civtui.services.profile import Profile
 from db import Store
 from db.history import record_history
@@ -26,11 +27,14 @@ from sync import words as sync_words
 from tests.conftest import CTX, TODAY, make_person
 from tests.sync_harness import SCREEN_ON_SQLITE, Server, device, server
 from tests.test_tui_records import shown_text
+from tests.tui_helpers import demo_profile
 
 __all__ = ["server"]  # the fixture
 
 #: 2026-11-22 10:30 China time, as a stamp's wall-clock part.
 AT_MS = int(dt.datetime(2026, 11, 22, 10, 30, tzinfo=CHINA_TZ).timestamp() * 1000)
+#: A day before: pulled before anything this laptop does today.
+DAY_BEFORE = AT_MS - 24 * 3600 * 1000
 
 
 def a_visit(person: Person, **fields: object) -> Visit:
@@ -324,7 +328,8 @@ async def test_after_a_restore_each_laptop_credits_each_value_to_the_laptop_that
         "健康状况：一般→较差（本机同时改为一般，未被采用）",
     ]:
         assert word in history_b, (word, history_b)
-    assert f"本机{b_id[:8]}）修改健康状况：一般" in history_b, history_b
+    # B's own edit of a visit it first got from sync, with the value it replaced.
+    assert f"本机{b_id[:8]}）修改健康状况：良好→一般" in history_b, history_b
     history_b_en = await _history_on("b", "en", person, visit)
     assert "Health:Fair→Poor(thislaptop'sFair,madeatthesametime,wasnotkept)" in history_b_en
 
@@ -340,3 +345,56 @@ async def test_after_a_restore_each_laptop_credits_each_value_to_the_laptop_that
     ]:
         assert word in history_a, (word, history_a)
     assert f"另一台电脑{former[:8]}" not in history_a
+
+
+def test_a_correction_of_a_visit_first_pulled_reads_old_and_new(store: Store) -> None:
+    """The visit came from another laptop (its pulled step says only that it arrived); the
+    correction made here still says what it replaced, from its own change-log entry."""
+    person = make_person()
+    store.save(person)
+    visit = a_visit(person, health="fair", notes="[b]=1+1[/b] \\e")
+    with store.transaction():
+        store.apply_remote([pulled(visit, ms=DAY_BEFORE)], {})
+    here = store.get(Visit, visit.id)
+    assert here is not None
+    fixed = records.correct(store, here, {"health": Condition.POOR, "notes": "=2"}, TODAY)
+    records.save(store, [fixed])
+    steps = record_history(store, "visits", visit.id)
+    assert [(s.op, s.pulled) for s in steps] == [("insert", True), ("update", False)]
+    assert steps[1].fields == {"health": "poor", "notes": "=2"}
+    assert steps[1].before == {"health": "fair", "notes": "[b]=1+1[/b] \\e"}
+    # A second correction replays the first, as before.
+    again = records.correct(store, fixed, {"health": Condition.GOOD}, TODAY)
+    records.save(store, [again])
+    last = record_history(store, "visits", visit.id)[-1]
+    assert (last.before, last.fields) == ({"health": "poor"}, {"health": "good"})
+
+
+@pytest.mark.tui
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("zh", ["健康状况：一般→较差", "=1+1[b]x[/b]→[/]=2"]),
+        ("en", ["Health:Fair→Poor", "=1+1[b]x[/b]→[/]=2"]),
+    ],
+)
+async def test_a_pulled_visit_corrected_here_shows_old_to_new_on_screen(
+    home: Path, lang: str, words: list[str]
+) -> None:
+    profile = demo_profile(home)
+    app = make_app(profile, lang=lang, clock=Clock.pinned(TODAY))
+    async with app.run_test(size=(80, 24)) as pilot:
+        person = app.store.all(Person, order_by="id")[0]
+        visit = a_visit(person, health="fair", notes="=1+1 [b]x[/b]")
+        with app.store.transaction():
+            app.store.apply_remote([pulled(visit, ms=DAY_BEFORE)], {})
+        here = app.store.get(Visit, visit.id)
+        assert here is not None
+        changes = {"health": Condition.POOR, "notes": "[/]=2"}
+        fixed = records.correct(app.store, here, changes, TODAY)
+        records.save(app.store, [fixed])
+        app.push_screen(RecordScreen(fixed, person))
+        await pilot.pause()
+        history = shown_text(app.screen.query_one("#record-history", Static))
+        for word in words:
+            assert word in history, (word, history)

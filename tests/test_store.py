@@ -180,6 +180,7 @@ def test_migrations_on_an_empty_file_take_no_copy(tmp_path: Path) -> None:
         "m014_contact_facts_step_by_step",
         "m015_policy_effective_month",
         "m016_contact_findings",
+        "m017_change_replaced",
     ]
     assert list(tmp_path.glob("*.bak")) == []
     store.close()

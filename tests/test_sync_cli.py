@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -314,3 +315,56 @@ def test_a_sync_refusing_hundreds_sums_them_up_by_reason_and_says_what_waits_for
     visits = [line for line in listed if line.strip().startswith(f"被拒：探访 {HOSTILE}：")]
     assert visits, again.output
     assert all(f"所属的服务对象（{HOSTILE}）也被服务器拒绝了" in v for v in visits), visits
+
+
+def test_a_second_laptop_set_up_with_init_without_township_keeps_it_everywhere(
+    server: Server, home: Path, vault: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 29, as a person does it: the first laptop of a village runs `civtui init
+    --township 金塘镇` and syncs; a second one runs `civtui init` without `--township` a day
+    later (its village record stamped newer, its township empty) and syncs. The server and
+    both laptops keep 金塘镇, and the township's report still finds the village."""
+    from civtui.domain.models import Village
+    from civtui.services.keys import open_store
+    from civtui.services.profile import Profile
+    from tests.conftest import VILLAGE
+
+    monkeypatch.setenv("CIVTUI_SERVER", server.base)
+    monkeypatch.setenv("CIVTUI_TOKEN", server.token("王", [VILLAGE]))
+    day_after = (TODAY + dt.timedelta(days=1)).isoformat()
+
+    def on(profile: str, *args: str, today: str = TODAY.isoformat()) -> Result:
+        result = CliRunner().invoke(main, ["--today", today, "--profile", profile, *args])
+        assert result.exit_code == 0, result.output
+        return result
+
+    on("first", *INIT, "--township", "金塘镇")
+    on("first", "sync")
+    on("second", *INIT, today=day_after)
+    on("second", "sync", today=day_after)
+    on("first", "sync", today=day_after)
+
+    def township(profile: str) -> str:
+        store = open_store(Profile(profile).db_path)
+        try:
+            village = store.get(Village, VILLAGE)
+            assert village is not None
+            return village.township
+        finally:
+            store.close()
+
+    data, _ = server.records()[("villages", VILLAGE)]
+    assert data["township"] == "金塘镇"
+    assert township("first") == township("second") == "金塘镇"
+    report = run(
+        "server",
+        "report",
+        "coverage",
+        "--township",
+        "金塘镇",
+        "--json",
+        "--database",
+        server.db_url,
+    )
+    assert report.exit_code == 0, report.output
+    assert {r["village_code"] for r in json.loads(report.stdout)["rows"]} == {VILLAGE}

@@ -145,8 +145,8 @@ async def test_the_coverage_screen_shows_a_closed_month_through_its_report_rows(
 ) -> None:
     """Pilot: the in-app report showed a closed month through today's rows, so a row its
     月报 kept vanished and one it never had came in at 0/0."""
-    from civtui.domain.choices import Category
-    from civtui.domain.models import PersonEvent
+    from civtui.domain.choices import DERIVED_CATEGORIES, Category
+    from civtui.domain.models import Person, PersonEvent
     from screens.reports import CoverageScreen
     from tests.conftest import make_person
 
@@ -182,6 +182,24 @@ async def test_the_coverage_screen_shows_a_closed_month_through_its_report_rows(
         )
         ill = elder.model_copy(update={"categories": [new]})
         app.store.save_many([elder, *PersonEvent.between(elder, ill, dt.date(2026, 9, 1)), ill])
+        # And the one adult of a category the report counted loses it, dated back too, so
+        # today's October has no such row: the report's row stays, with its figures.
+        adults = [
+            p
+            for p in app.store.all(Person, order_by="id")
+            if p.village_code == village and not p.is_child(TODAY) and p.id != elder.id
+        ]
+        gone, holder = next(
+            (Category(f["category"]), held[0])
+            for f in october.figures
+            if f["group"] == "adult" and f["category"] and f["category"] != new.value
+            for held in [[p for p in adults if f["category"] in p.categories]]
+            if len(held) == 1 and Category(f["category"]) not in DERIVED_CATEGORIES
+        )
+        left = holder.model_copy(
+            update={"categories": [c for c in holder.categories if c is not gone]}
+        )
+        app.store.save_many([*PersonEvent.between(holder, left, dt.date(2026, 9, 1)), left])
         app.push_screen(CoverageScreen())
         await pilot.pause()
         await pilot.press("left_square_bracket")
@@ -194,3 +212,12 @@ async def test_the_coverage_screen_shows_a_closed_month_through_its_report_rows(
         shown = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
         apart = [r for r in shown if "月报中无" in r[3]]
         assert apart and all(r[4:7] == ["", "", ""] for r in apart)
+        # Every row of the report is drawn, with the report's figures, in its order.
+        name = next(v.name for v in demo_data().villages if v.id == village)
+        drawn = [r[4:6] for r in shown if r[0] == name and "月报中无" not in r[3]]
+        assert drawn == [[str(f["required"]), str(f["contacted"])] for f in october.figures]
+        kept_row = [r for r in shown if r[0] == name and r[2] == "成人" and r[3] == gone.label()]
+        assert len(kept_row) == 1, kept_row
+        # (Today's October has nobody there: the row is the report's alone.)
+        [row] = [r for r in mine if r.category is gone and r.group == "adult"]
+        assert row.required == 1 and (row.now is None or row.now[0] == 0), row

@@ -143,3 +143,27 @@ async def test_f1_covers_dialogs_and_the_coverage_reports_month_keys(app: Civtui
         assert ("未保存的输入", "Del") in where
         assert ("选择要保留的值", "u") in where and ("选择要保留的值", "k") in where
         assert ("待跟进", "z / Ctrl+Z") in where
+
+
+async def test_f1_lists_the_adl_digits_on_the_adl_form_only(app: CivtuiApp) -> None:
+    """The 1–4 row (a digit per ADL item) was listed as a key of every form."""
+    from screens.assessment_form import AssessmentForm
+
+    old = elder(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.push_screen(VisitForm(old))
+        await pilot.pause()
+        on_visit = await help_rows(pilot)
+        assert not [r for r in on_visit if r[1] == "1–4" and r[0].startswith("本页")]
+        assert on_visit[0][0] == "本页：表单"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        app.push_screen(AssessmentForm(old))
+        await pilot.pause()
+        on_adl = await help_rows(pilot)
+        here = [r for r in on_adl if r[0].startswith("本页")]
+        assert ["本页：能力评估", "1–4"] in [r[:2] for r in here]
+        assert ["本页：表单", "Ctrl+S"] in [r[:2] for r in here]

@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import click
+from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.status import Status
+from rich.table import Table
 from rich.text import Text
 
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
@@ -70,6 +73,49 @@ def shown(value: object, *, lines: bool = False, style: str = "") -> Text:
     never markup (a village named `[red]…` is not printed red), with its control characters
     drawn rather than sent to the terminal (`civtui.domain.shown`). `lines` keeps newlines."""
     return Text(visible(value, lines=lines), style=style)
+
+
+def coverage_table(table: Table, rows: list[tuple[list[Text], str]], width: int) -> Table:
+    """A coverage report's table (village, rate, group, category, then figures) with `rows`
+    (cells and style) added, laid out so each word is printed whole in `width` columns.
+
+    Rich narrows the widest columns first, below their longest word, and cut 事实无人抚养
+    儿童 to 事实无人抚 … at 80 columns. Here every column gets a width: the village, the
+    group and the figures their widest cell, the headings their longest word (they wrap
+    between words), the rate's phrase (月探访率, 'Monthly rate') whole when there is room,
+    and the category what is left, never less than its longest word."""
+    category, rate = 3, 1
+    # A rule under the headings and one blank between columns, no lines and no edges: the
+    # nine columns' borders and padding took the cells 事实无人抚养儿童 needs at 80 columns.
+    table.box, table.show_edge, table.padding = box.SIMPLE_HEAD, False, (0, 1, 0, 0)
+
+    def words(cells: list[str]) -> int:
+        return max((cell_len(word) for cell in cells for word in cell.split()), default=1)
+
+    def whole(cells: list[str]) -> int:
+        return max((cell_len(cell) for cell in cells), default=1)
+
+    needs: list[int] = []
+    for index, column in enumerate(table.columns):
+        cells = [row[index].plain for row, _ in rows]
+        heading = words([str(column.header)])
+        needs.append(max(heading, words(cells) if index in (rate, category) else whole(cells)))
+    # Each column's padding, and the box's line between two columns (a blank, but a cell).
+    overhead = len(needs) + len(needs) - 1
+    left = width - overhead - sum(n for i, n in enumerate(needs) if i != category)
+    # The rate's phrase whole first (it is on every row: wrapped, every row takes two
+    # lines), if the category keeps its longest word; then the category what is left.
+    rates = whole([row[rate].plain for row, _ in rows])
+    grow = max(0, min(rates - needs[rate], left - needs[category]))
+    needs[rate] += grow
+    left -= grow
+    labels = [row[category].plain for row, _ in rows]
+    needs[category] = max(needs[category], min(whole(labels), left))
+    for column, need in zip(table.columns, needs, strict=True):
+        column.width = need
+    for row, style in rows:
+        table.add_row(*row, style=style)
+    return table
 
 
 def labelled(label: str, value: object) -> Text:

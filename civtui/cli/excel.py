@@ -14,8 +14,9 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
-from civtui.cli.common import Context, echo, fail, profile_store, shown
+from civtui.cli.common import Context, coverage_table, echo, fail, profile_store, shown
 from civtui.domain.choices import Frequency, NeedStatus
 from civtui.domain.errors import text
 from civtui.domain.models import Village
@@ -391,6 +392,7 @@ def report_coverage(obj: Context, month: str | None, as_json: bool) -> None:
         t("report.now"),
         title=shown(t("cli.coverage_title", month=month)),
     )
+    lines: list[tuple[list[Text], str]] = []
     for r in rows:
         rate = f"{r.rate:.0%}" if r.rate is not None else "—"
         style = "bold" if r.category is None else ""
@@ -406,8 +408,9 @@ def report_coverage(obj: Context, month: str | None, as_json: bool) -> None:
         if r.only_now:
             label, figures = t("report.only_now", what=label), ("", "", "")
         cells = (r.village, kind, who, label, *figures, r.late, now)
-        table.add_row(*(shown(cell) for cell in cells), style=style)
-    Console().print(table)
+        lines.append(([shown(cell) for cell in cells], style))
+    console = Console()
+    console.print(coverage_table(table, lines, console.width))
 
 
 @report_group.command("eligible")

@@ -17,10 +17,11 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 # `civtui server bundle ...` lives with the laptop's `civtui bundle ...`; importing it adds it.
 from civtui.cli import bundle as _bundle  # noqa: F401
-from civtui.cli.common import Context, echo, fail, shown
+from civtui.cli.common import Context, coverage_table, echo, fail, shown
 from civtui.cli.excel import export_bar, parse_month
 from civtui.domain.choices import Category, Frequency
 from civtui.domain.models import Village
@@ -157,6 +158,7 @@ def report_coverage(
     shown_rows: list[CoverageRow] = []
     for name in sorted(groups):
         shown_rows += groups[name] + (subtotals[name] if several else [])
+    lines: list[tuple[list[Text], str]] = []
     for r in [*shown_rows, *total]:
         rate = f"{r.rate:.0%}" if r.rate is not None else "—"
         style = "bold" if r.category is None else ""
@@ -165,8 +167,9 @@ def report_coverage(
         label = r.category.label(obj.lang) if r.category else subtotal
         kind = t("rate.monthly" if r.rate_kind is Frequency.MONTHLY else "rate.quarterly")
         cells = [r.village, kind, who, label, r.required, r.contacted, rate, r.late]
-        table.add_row(*(shown(cell) for cell in cells), style=style)
-    Console().print(table)
+        lines.append(([shown(cell) for cell in cells], style))
+    console = Console()
+    console.print(coverage_table(table, lines, console.width))
 
 
 @report_group.command("overdue")

@@ -16,4 +16,6 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{count} conflict was resolved on another device and is closed here",
     ),
     "sync.code.conflicts_more.one": ("还有 {count} 处冲突", "{count} more conflict"),
+    "cmd.export_ledger": ("导出{what}", "Export: {what}"),
+    "help.adl_form": ("能力评估", "ADL assessment"),
 }
