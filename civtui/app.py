@@ -336,12 +336,13 @@ class CivtuiApp(App[None]):
 
     def _show_home(self) -> None:
         """The dashboard, or the setup screen while there is no profile."""
-        from screens.dashboard import DashboardScreen
-        from screens.setup import SetupScreen
-
         if self.profile.exists():
+            from screens.dashboard import DashboardScreen
+
             self.push_screen(DashboardScreen())
         else:
+            from screens.setup import SetupScreen
+
             self.push_screen(SetupScreen())
 
     def _remember_theme(self, theme: Theme) -> None:
