@@ -189,6 +189,38 @@ def test_closing_the_reader_waits_for_the_read_under_way(home: Path) -> None:
     assert results == [TODAY]
 
 
+def test_closing_the_reader_interrupts_a_long_statement(home: Path) -> None:
+    import time
+
+    profile = demo_profile(home)
+    reader = Reader(profile.db_path, Clock.pinned(TODAY))
+    reader.run(lambda store: None)  # the connection is open
+    started = threading.Event()
+    failed: list[BaseException] = []
+
+    def endless(store: reads.Store) -> object:
+        started.set()
+        sql = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT max(i) FROM n"
+        return store.db.execute(sql).fetchone()
+
+    def read() -> None:
+        try:
+            reader.run(endless)
+        except Exception as exc:
+            failed.append(exc)
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    assert started.wait(10)
+    time.sleep(0.1)
+    began = time.monotonic()
+    reader.close()
+    thread.join(10)
+    assert time.monotonic() - began < 5
+    assert [type(e).__name__ for e in failed] == ["OperationalError"]
+    assert "interrupted" in str(failed[0])
+
+
 #: Run in a fresh process: `civtui` opened headless as a person opens it; at its first frame,
 #: which modules are loaded and whether anyone looked for plugins. The counting starts only
 #: after that frame, so the modules only it needs may or may not be in by then.

@@ -62,12 +62,18 @@ class Reader:
 
     def close(self) -> None:
         """Close the connection on its own thread once the read under way (if any) is done;
-        reads still waiting are dropped."""
+        reads still waiting are dropped, and the statement running now is interrupted (the
+        app is closing: a first count on a large profile would hold it up a second or more).
+        """
         if self._closed:
             return
         self._closed = True
         for future in list(self._waiting):
             future.cancel()  # only those not started: the one under way runs to its end
+        store = self._store
+        if store is not None:
+            # SQLite's one call meant for another thread; the read fails "interrupted".
+            store.db.conn.interrupt()
         self._pool.submit(self._close_store)
         self._pool.shutdown(wait=True)
 
