@@ -74,10 +74,17 @@ class Panel(Vertical):
 
 
 class CountedPanel(Panel, Generic[T]):
-    """A panel counted by a worker after the first frame, on the app's reader connection."""
+    """A panel counted by a worker after the first frame, on the app's reader connection.
+
+    One count at a time per panel: a refresh asked for while one runs (a sync's progress
+    asks often) is made once, after it, so counts never queue up on the reader. No count is
+    cancelled, so waiting for the app's workers never meets a cancelled one."""
 
     #: Set once the first figures are shown; until then the panel says it is counting.
     counted = False
+    #: A count is under way; `_again`: another was asked for meanwhile, made once it ends.
+    busy = False
+    _again = False
 
     def counting(self) -> Static:
         return Static(self.civ.t("dash.counting"), classes="counting")
@@ -88,6 +95,10 @@ class CountedPanel(Panel, Generic[T]):
         self.call_after_refresh(self.reload)
 
     def reload(self) -> None:
+        if self.busy:
+            self._again = True
+            return
+        self.busy = True
         self._count(self.reader_job())
 
     def reader_job(self) -> Callable[[reads.Store], T]:
@@ -97,25 +108,27 @@ class CountedPanel(Panel, Generic[T]):
     def show(self, found: T) -> None:
         raise NotImplementedError
 
-    # Exclusive per panel (Textual groups workers by the widget that runs them): a newer
-    # refresh cancels one still waiting, whose figures are then never shown.
-    @work(thread=True, exclusive=True, group="dashboard-panel")
+    @work(thread=True, group="dashboard-panel")
     def _count(self, job: Callable[[reads.Store], T]) -> None:
         worker = get_current_worker()
         try:
             found = self.civ.reader.run(job)
         except CancelledError:  # the app is closing
             return
-        if not worker.is_cancelled:
+        if not worker.is_cancelled:  # cancelled: the panel or the app is going
             self.app.call_from_thread(self._shown, found)
 
     def _shown(self, found: T) -> None:
+        self.busy = False
         if not self.is_attached:  # the screen went (a language switch) while it counted
             return
         self.show(found)
         if not self.counted:
             self.counted = True
             self.query_one(".counting", Static).display = False
+        if self._again:
+            self._again = False
+            self.reload()
 
 
 class CoveragePanel(CountedPanel[dict[Frequency, RateReport]]):

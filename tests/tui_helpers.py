@@ -89,6 +89,7 @@ async def counted(pilot: Pilot[None]) -> None:
     for _ in range(100):
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()
-        if all(panel.counted for panel in pilot.app.screen.query(CountedPanel)):
+        panels = pilot.app.screen.query(CountedPanel)
+        if all(panel.counted and not panel.busy for panel in panels):
             break
     await pilot.pause()
