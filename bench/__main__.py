@@ -177,7 +177,7 @@ def on_off(name: str, on: float, off: float, unit: str, what: str = "") -> Figur
 
 
 def search_and_dashboard(db_path: Path, keys: int, repeats: int) -> tuple[Figure, ...]:
-    from screens.dashboard import WORKLIST_LIMIT
+    from screens.panels import WORKLIST_LIMIT
 
     plain_search = _search(db_path, keys, None)
     enc_search = _search(encrypted(db_path), keys, bench_keyring.KEY)

@@ -33,6 +33,7 @@ from civtui.services.profile import (
     remember_export,
     save_settings,
 )
+from civtui.services.reader import Reader
 from db import Store
 from db.connection import create_private
 from screens import format as fmt
@@ -94,6 +95,7 @@ class CivtuiApp(App[None]):
         self.clock = clock
         self.t = Translator(lang)
         self._store: Store | None = None
+        self._reader: Reader | None = None
         #: The open file's (device, inode): another one under the same name means it was
         #: replaced (a restore from elsewhere), and this window must stop writing.
         self._file_id: tuple[int, int] | None = None
@@ -126,6 +128,13 @@ class CivtuiApp(App[None]):
         elif self._file_id is not None and _file_id(self.profile.db_path) != self._file_id:
             self.file_replaced()
         return self._store
+
+    @property
+    def reader(self) -> Reader:
+        """The dashboard's counting connection, opened on its own thread on first use."""
+        if self._reader is None:
+            self._reader = Reader(self.profile.db_path, self.clock)
+        return self._reader
 
     def file_replaced(self) -> None:
         """The profile's file is another one now: stop writing to the old, and say so."""
@@ -327,12 +336,13 @@ class CivtuiApp(App[None]):
 
     def _show_home(self) -> None:
         """The dashboard, or the setup screen while there is no profile."""
-        from screens.dashboard import DashboardScreen
-        from screens.setup import SetupScreen
-
         if self.profile.exists():
+            from screens.dashboard import DashboardScreen
+
             self.push_screen(DashboardScreen())
         else:
+            from screens.setup import SetupScreen
+
             self.push_screen(SetupScreen())
 
     def _remember_theme(self, theme: Theme) -> None:
@@ -342,6 +352,8 @@ class CivtuiApp(App[None]):
 
     def on_unmount(self) -> None:
         self._stop_watching_for_hangup()
+        if self._reader is not None:
+            self._reader.close()  # before the profile is let go: no reads after that
         if self._store is not None:
             self._store.close()
         self.owner.release()

@@ -137,7 +137,10 @@ def connect(path: Path, key: bytes | None = None) -> sqlite_utils.Database:
     create_private(path)
     conn = raw_connect(path, key)
     # sqlcipher3's Connection is the standard library's API over another build of SQLite.
-    db = sqlite_utils.Database(cast(Any, conn))
+    # No sqlite-utils plugins: none is civtui's, any installed would run its own code on the
+    # profile's connection, and looking for them reads every installed package's metadata
+    # at every start.
+    db = sqlite_utils.Database(cast(Any, conn), execute_plugins=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
     conn.execute("PRAGMA foreign_keys=ON")

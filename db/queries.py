@@ -315,6 +315,38 @@ class Dashboard:
     high_risk: list[PersonRow]
 
 
+def month_rates(store: Store, today: dt.date) -> dict[Frequency, RateReport]:
+    """This month's coverage (and the quarter's, when some category is quarterly)."""
+    return standings.month(store, today, today, rules(store, today)).rates
+
+
+@dataclass(frozen=True)
+class WorkHead:
+    """The head of this month's work list, and what its title says."""
+
+    work: list[WorkItem]
+    due_count: int
+    people: dict[str, PersonRow]
+    #: Whether anyone is required a contact in the periods asked about at all.
+    anyone_required: bool
+
+
+def work_head(store: Store, today: dt.date, limit: int) -> WorkHead:
+    """The `limit` most urgent people due this month, with their rows."""
+    month = standings.month(store, today, today, rules(store, today))
+    work = standings.work_list(store, month, limit)
+    rows = {r.id: r for r in person_rows(store, today, [w.person_id for w in work])}
+    required = any(report.total.required for report in month.rates.values())
+    return WorkHead(work, month.due_count, rows, required)
+
+
+def high_risk_children(store: Store, today: dt.date) -> list[PersonRow]:
+    """Children whose latest check was rated high risk, in the order of their ids."""
+    risky = standings.high_risk(store, today, rules(store, today))
+    rows = {r.id: r for r in person_rows(store, today, risky)}
+    return [rows[pid] for pid in risky]
+
+
 def dashboard(store: Store, today: dt.date, limit: int) -> Dashboard:
     """This month's coverage, the `limit` most urgent people due, open needs, high-risk children."""
     chosen = rules(store, today)

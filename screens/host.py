@@ -13,6 +13,7 @@ from civtui.domain.clock import Clock
 from civtui.i18n import Translator
 from civtui.services import reads
 from civtui.services.profile import Profile
+from civtui.services.reader import Reader
 
 #: The server as the status bar shows it; signed_out: no login here, or the token was refused.
 Link = Literal["online", "offline", "unknown", "signed_out"]
@@ -34,6 +35,11 @@ class Host(Protocol):
 
     @property
     def store(self) -> reads.Store: ...
+
+    @property
+    def reader(self) -> Reader:
+        """A connection of its own, on a thread of its own, for the slow reads of workers."""
+        ...
 
     @property
     def staff_name(self) -> str: ...

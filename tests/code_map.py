@@ -80,6 +80,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
         (
             "snapshots",
             "dashboard_layout",
+            "dashboard_first_frame",
             "cut_words",
             "roster_search_speed",
             "screen_fit",

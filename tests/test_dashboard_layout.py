@@ -14,7 +14,7 @@ from textual.widgets.data_table import ColumnKey
 from civtui.i18n import Translator
 from screens import format as fmt
 from screens.dashboard import DashboardScreen
-from tests.tui_helpers import app_on, demo_profile
+from tests.tui_helpers import app_on, counted, demo_profile
 
 pytestmark = pytest.mark.tui
 
@@ -32,7 +32,7 @@ async def test_rate_names_and_totals_are_never_cut(
     app = app_on(demo_profile(home), lang=lang)
     t = Translator(lang)
     async with app.run_test(size=size) as pilot:
-        await pilot.pause()
+        await counted(pilot)
         screen = app.screen
         assert isinstance(screen, DashboardScreen)
         coverage = screen.query_one("#coverage", DataTable)

@@ -23,6 +23,7 @@ from screens.confirm import ConfirmModal
 from screens.dashboard import DashboardScreen
 from screens.help import HelpScreen
 from screens.need_form import NeedForm, NeedStatusForm
+from screens.panels import WorkListPanel
 from screens.pending import PendingScreen
 from screens.person import PersonScreen
 from screens.person_form import PersonForm
@@ -30,7 +31,7 @@ from screens.roster import RosterScreen
 from screens.setup import SetupScreen
 from screens.visit_form import VisitForm
 from tests.conftest import CTX, TODAY
-from tests.tui_helpers import app, app_on, demo_data
+from tests.tui_helpers import app, app_on, counted, demo_data
 
 pytestmark = pytest.mark.tui
 
@@ -83,10 +84,10 @@ def child(app: CivtuiApp) -> Person:
 
 async def test_routine_visit_from_dashboard_takes_at_most_2_keys(app: CivtuiApp) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        await counted(pilot)
         screen = app.screen
         assert isinstance(screen, DashboardScreen)
-        first = app.store.get(Person, screen.data.work[0].person_id)
+        first = app.store.get(Person, screen.query_one(WorkListPanel).work[0].person_id)
         assert first is not None
         # A child's routine contact is a child check; anyone else's is a visit.
         kind: type[Visit | ChildCheck] = ChildCheck if first.is_child(TODAY) else Visit
@@ -104,7 +105,8 @@ async def test_routine_visit_from_dashboard_takes_at_most_2_keys(app: CivtuiApp)
         assert app.store.changes()[-1].record_id == saved.id
         assert keys.count <= 2
         # The person is no longer due, so the work list moved on.
-        assert first.id not in [w.person_id for w in screen.data.work]
+        await counted(pilot)
+        assert first.id not in [w.person_id for w in screen.query_one(WorkListPanel).work]
 
 
 async def test_routine_home_visit_for_an_elder_saves_the_defaults(app: CivtuiApp) -> None:

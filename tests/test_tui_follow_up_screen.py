@@ -17,6 +17,7 @@ from db.followups import open_follow_ups
 from screens.confirm import ConfirmModal
 from screens.dashboard import DashboardScreen
 from screens.followups import FollowUpScreen
+from screens.panels import FollowUpPanel
 from screens.record import RecordScreen
 from tests.conftest import CTX, TODAY, make_person
 from tests.test_tui_flows import Keyboard
@@ -106,8 +107,9 @@ async def test_every_open_item_is_listed_most_overdue_first(app: CivtuiApp) -> N
         await pilot.pause()
         dash = app.screen
         assert isinstance(dash, DashboardScreen)
-        assert 0 < len(dash.follow_ups) <= 5
-        assert dash.follow_ups[0].record_id == visit.id
+        head = dash.query_one(FollowUpPanel).follow_ups
+        assert 0 < len(head) <= 5
+        assert head[0].record_id == visit.id
 
 
 async def test_filters_by_kind_and_village(app: CivtuiApp) -> None:

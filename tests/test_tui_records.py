@@ -14,17 +14,19 @@ from textual.widgets import DataTable, Input, Select, Static, TextArea
 from civtui.app import CivtuiApp
 from civtui.domain.choices import Condition, Frequency
 from civtui.domain.models import Person, Visit
+from civtui.domain.policy import RateReport
 from db import queries
 from screens.confirm import ConfirmModal, ReasonModal
 from screens.dashboard import DashboardScreen
 from screens.followups import FollowUpScreen
+from screens.panels import CoveragePanel, WorkListPanel
 from screens.person import PersonScreen
 from screens.record import RecordScreen
 from screens.roster import RosterScreen
 from screens.visit_form import VisitForm
 from tests.conftest import CTX, TODAY
 from tests.test_tui_flows import Keyboard, elder, open_person
-from tests.tui_helpers import app
+from tests.tui_helpers import app, counted
 
 pytestmark = pytest.mark.tui
 
@@ -111,24 +113,25 @@ async def test_correct_the_health_of_a_saved_visit_in_6_keys_and_see_the_history
         assert "王晓丽" in shown_text(record.query_one("#record-fields"))
 
 
-def monthly_contacted(data: queries.Dashboard) -> int:
+def monthly_contacted(rates: dict[Frequency, RateReport]) -> int:
     """月探访率's 已访, as the dashboard shows it."""
-    return data.rates[Frequency.MONTHLY].total.contacted
+    return rates[Frequency.MONTHLY].total.contacted
 
 
 async def test_delete_a_wrong_visit_with_a_reason_and_see_the_coverage_change(
     app: CivtuiApp,
 ) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        await counted(pilot)
         dash = app.screen
         assert isinstance(dash, DashboardScreen)
-        contacted = monthly_contacted(dash.data)
-        person = app.store.get(Person, dash.data.work[0].person_id)
+        coverage = dash.query_one(CoveragePanel)
+        contacted = monthly_contacted(coverage.rates)
+        person = app.store.get(Person, dash.query_one(WorkListPanel).work[0].person_id)
         assert person is not None
         await pilot.press("v", "ctrl+s")  # the routine contact, saved for the wrong person
-        await pilot.pause()
-        assert monthly_contacted(dash.data) == contacted + 1
+        await counted(pilot)
+        assert monthly_contacted(coverage.rates) == contacted + 1
         await open_person(pilot, person)  # the new record is the newest row
         assert isinstance(app.screen, PersonScreen)
         record = await open_first_row(pilot)
@@ -155,9 +158,10 @@ async def test_delete_a_wrong_visit_with_a_reason_and_see_the_coverage_change(
         await pilot.pause()
         back: object = app.screen
         assert back is dash
-        assert monthly_contacted(dash.data) == contacted
+        await counted(pilot)
+        assert monthly_contacted(coverage.rates) == contacted
         fresh = queries.dashboard(app.store, TODAY, 10)
-        assert monthly_contacted(fresh) == contacted
+        assert monthly_contacted(fresh.rates) == contacted
 
 
 async def test_ctrl_q_in_a_dirty_form_asks(app: CivtuiApp) -> None:

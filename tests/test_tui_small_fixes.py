@@ -27,7 +27,7 @@ from screens.setup import SetupScreen
 from screens.visit_form import VisitForm
 from tests.conftest import TODAY
 from tests.test_tui_flows import elder, ids, new_need_then_its_status_form, new_rows, open_person
-from tests.tui_helpers import app, app_on, demo_profile
+from tests.tui_helpers import app, app_on, counted, demo_profile
 
 __all__ = ["app"]  # the fixture, re-exported for pytest
 
@@ -157,7 +157,7 @@ async def test_every_person_key_fits_the_footer_at_80_columns(home: Path, lang: 
 async def test_dashboard_columns_are_never_cut(home: Path, lang: str) -> None:
     app = app_on(demo_profile(home), lang=lang)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await counted(pilot)
         screen = app.screen
         assert isinstance(screen, DashboardScreen)
         coverage = screen.query_one("#coverage", DataTable)
@@ -249,7 +249,7 @@ async def test_an_empty_roster_does_not_claim_everyone_was_visited(home: Path) -
     )
     app = app_on(profile)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await counted(pilot)
         title = str(app.screen.query_one("#worklist-title", Static).content)
         assert title == "本月没有需要探访的重点对象"
 

@@ -73,10 +73,23 @@ def app(home: Path) -> CivtuiApp:
 
 async def steady(pilot: Pilot[None]) -> None:
     """Let the app settle and stop cursors blinking, so screenshots are stable."""
-    await pilot.pause()
     # The look for the server at start-up runs in a worker; the status bar shows its answer.
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    # The dashboard's coverage and work list are counted by workers too.
+    await counted(pilot)
     for widget in pilot.app.screen.query(Input):
         widget.cursor_blink = False
+    await pilot.pause()
+
+
+async def counted(pilot: Pilot[None]) -> None:
+    """Wait until the dashboard's counted panels (coverage, the work list) show their figures:
+    workers fill them after the first frame, and again after every refresh."""
+    from screens.panels import CountedPanel
+
+    for _ in range(100):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        panels = pilot.app.screen.query(CountedPanel)
+        if all(panel.counted and not panel.busy for panel in panels):
+            break
     await pilot.pause()

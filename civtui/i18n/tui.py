@@ -173,6 +173,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "备注可写多行：Enter 换行，Tab 到下一栏",
         "A note may take several lines: Enter starts a new line, Tab goes to the next field",
     ),
+    # the dashboard while its slow panels are counted, after the first frame
+    "dash.counting": ("计算中…", "Counting…"),
 }
 
 #: Textual's own English words that civtui's screens show, in Chinese.
