@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
@@ -43,6 +44,8 @@ from screens.host import Host, Link
 from screens.messages import SyncStateChanged
 from screens.textual_compat import localize_bindings
 
+#: Seconds between two notices of how far an export has written its ledger.
+EXPORT_PROGRESS_S = 2.0
 #: Each ledger's i18n key stem (export.visits, cmd.export_visits, ...), by `civtui export` name.
 _LEDGER_KEYS = {"visits": "visits", "child-checks": "checks", "needs": "needs"}
 
@@ -707,7 +710,9 @@ class CivtuiApp(App[None]):
             if ledger is not Ledger.NEEDS:
                 # As `civtui export` does: an ended month is closed before its ledger is made.
                 self._close_months(store)
-            export_ledger(store, ledger, path, month=today, today=today)
+            export_ledger(
+                store, ledger, path, month=today, today=today, progress=self._export_progress(what)
+            )
         except (OSError, ValueError) as exc:
             self.call_from_thread(self.notify, self.t("export.failed", error=exc), severity="error")
             raise
@@ -719,6 +724,24 @@ class CivtuiApp(App[None]):
         said = self.t("export.done", what=what, path=path) + "\n" + self.t("export.leaves_store")
         self.call_from_thread(self._tell, said, partial(self._offer_old_exports, folder, path))
         return path
+
+    def _export_progress(self, what: str) -> Callable[[int, int], None]:
+        """How far a ledger is written, said every `EXPORT_PROGRESS_S` seconds: a month of
+        50,000 people takes a minute, and a notice that said only 正在导出 would seem stuck.
+        Each notice fades as the next comes, so they do not pile up."""
+        said_at = time.monotonic()
+
+        def progress(done: int, total: int) -> None:
+            nonlocal said_at
+            now = time.monotonic()
+            if not total or done >= total or now - said_at < EXPORT_PROGRESS_S:
+                return
+            said_at = now
+            percent = done * 100 // total
+            text = self.t("export.progress", what=what, percent=percent, done=done, total=total)
+            self.call_from_thread(self.notify, text, timeout=EXPORT_PROGRESS_S + 0.5, markup=False)
+
+        return progress
 
     def _offer_old_exports(self, folder: Path, just_made: Path) -> None:
         """Offer to delete ledgers older than the setting in the export folder: plain copies

@@ -684,6 +684,37 @@ async def test_export_from_the_palette_runs_in_a_worker(app: CivtuiApp, home: Pa
     assert book["探访台账"].max_row - 3 == len(month)
 
 
+async def test_an_export_says_how_far_it_has_written(
+    app: CivtuiApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A month of 50,000 people takes a minute to write: the app says how far it is, in
+    notices that fade as the next comes, not one 正在导出 that seems stuck."""
+    import civtui.app
+    from civtui.excel import ledgers
+
+    monkeypatch.setattr(civtui.app, "EXPORT_PROGRESS_S", 0.0)
+    monkeypatch.setattr(ledgers, "PROGRESS_EVERY", 5)
+    said: list[tuple[str, float | None]] = []
+    real_notify = app.notify
+
+    def notify(message: str, **options: Any) -> None:
+        said.append((message, options.get("timeout")))
+        real_notify(message, **options)
+
+    monkeypatch.setattr(app, "notify", notify)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.export_ledger("visits", tmp_path)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    progress = [(m, t) for m, t in said if m.startswith("正在导出探访台账：")]
+    assert progress, said
+    # Each names how far in rows and per cent, and each fades on its own.
+    first, timeout = progress[0]
+    assert first.endswith(" 行）") and "%（5/" in first and timeout is not None
+    assert list(tmp_path.glob("探访台账-*.xlsx"))
+
+
 async def test_an_export_goes_where_it_is_told_and_esc_writes_nothing(
     app: CivtuiApp, tmp_path: Path
 ) -> None:

@@ -215,6 +215,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "export.checks": ("儿童随访台账", "Child-check ledger"),
     "export.needs": ("老人需求台账", "Elder-needs ledger"),
     "export.running": ("正在导出{what}…", "Exporting {what}…"),
+    "export.progress": (
+        "正在导出{what}：{percent}%（{done}/{total} 行）",
+        "Exporting {what}: {percent}% ({done} of {total} rows)",
+    ),
     "export.where": (
         "把{what}导出到哪个文件夹（或文件）？",
         "Which folder (or file) should the {what} go to?",
