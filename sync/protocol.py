@@ -46,8 +46,9 @@ MAX_ANSWER_BYTES = MAX_DECOMPRESSED_BYTES
 MAX_INT = 2**63 - 1
 #: A record has a few dozen fields; more is not a record.
 MAX_FIELDS = 64
-#: Ids: no control characters (PostgreSQL refuses NUL in text: that was a 500) and no spaces
-#: at the ends; what the models make are UUIDs, 12-digit codes and category codes.
+#: Ids: no control characters (PostgreSQL refuses NUL in text, which would fail the whole
+#: request) and no spaces at the ends; what the models make are UUIDs, 12-digit codes and
+#: category codes.
 ID_PATTERN = r"^[^\x00-\x20\x7f]([^\x00-\x1f\x7f]*[^\x00-\x20\x7f])?$"
 #: A device id, and the device part of a stamp: what `uuid4` makes, in ASCII. Not `\w`:
 #: Unicode classes made the stamp's pattern a sixth of what reading a push took, and a

@@ -433,7 +433,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{count} received records are of kinds this version does not know ({tables}); they "
         "are kept aside. Update civtui: the next sync after the update writes them",
     ),
-    # -- sync tells the truth: clocks and dated contacts (issue #32)
+    # -- clocks and dated contacts
     "sync.code.future_date": (
         "{table}的{field}是 {date}，晚于服务器的今天（{today}，北京时间）；请校正本机时间，"
         "再把日期改为今天或之前",
