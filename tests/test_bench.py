@@ -21,12 +21,12 @@ FIGURES = [
     "server load (sqlite)",
     "bundle bytes",
     "bundle steps",
-    # Encryption on, beside off (issue 17).
+    # Encryption on, beside off.
     "cold start, encrypted",
     "search, encrypted",
     "dashboard, encrypted",
     "save, encrypted",
-    # Every wait a person sees (issue 27).
+    # Every wait a person sees.
     "save a new person",
     "save a visit",
     "open a person (200 records)",

@@ -1,4 +1,4 @@
-"""Every screen at 80×24, in Chinese and English, shows whole words (issue #29).
+"""Every screen at 80×24, in Chinese and English, shows whole words.
 
 Each screen is drawn as a village assistant meets it (the demo profile, the keys that open
 it) and its rows are searched by `tests.cut_words.Detector`: a visible prefix of a label

@@ -1,4 +1,4 @@
-"""The dashboard's first frame comes before its coverage and work list are counted (issue #27),
+"""The dashboard's first frame comes before its coverage and work list are counted,
 each panel reading its own figures (#28), and the reader the counting runs on."""
 
 from __future__ import annotations

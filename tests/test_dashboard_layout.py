@@ -1,5 +1,5 @@
 """The dashboard's coverage column keeps each rate's name and its 合计 whole at 80×24 and
-120×40, in both languages, however wide the figures (issue #14's 80-column report:
+120×40, in both languages, however wide the figures (the 80-column report:
 "月探访率 合计" was cut to "月探访率 合" beside "183/252 73%")."""
 
 from __future__ import annotations

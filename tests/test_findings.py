@@ -1,4 +1,4 @@
-"""Issue #29: what a visit or a child check found (存在问题) is recorded, kept, synced and
+"""What a visit or a child check found (存在问题) is recorded, kept, synced and
 printed; the ledger's 处理情况 follows the follow-up; a correction's history says old → new."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The roster's keystroke path made cheap (issue 27) still lists what it listed before.
+"""The roster's keystroke path made cheap still lists what it listed before.
 
 A keystroke now reuses each person's cells until the next load, leaves the table alone
 when the same people are listed, and fills the table in one change (`add_rows_at_once`).

@@ -1,4 +1,4 @@
-"""The app as issue #29 found it at 80×24: the language kept, dialogs centred, the timeline
+"""The app at 80×24: the language kept, dialogs centred, the timeline
 saying risk first, and the open app noticing what another process wrote."""
 
 from __future__ import annotations

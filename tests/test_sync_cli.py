@@ -320,7 +320,7 @@ def test_a_sync_refusing_hundreds_sums_them_up_by_reason_and_says_what_waits_for
 def test_a_second_laptop_set_up_with_init_without_township_keeps_it_everywhere(
     server: Server, home: Path, vault: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Issue 29, as a person does it: the first laptop of a village runs `civtui init
+    """As a person does it: the first laptop of a village runs `civtui init
     --township 金塘镇` and syncs; a second one runs `civtui init` without `--township` a day
     later (its village record stamped newer, its township empty) and syncs. The server and
     both laptops keep 金塘镇, and the township's report still finds the village."""

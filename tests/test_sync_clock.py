@@ -89,7 +89,7 @@ def _set_phone(lap: Laptop, person: Person, phone: str | None) -> None:
 def test_an_ahead_laptop_loses_to_an_edit_made_just_before_its_push(
     templates: Templates, in_process: Path
 ) -> None:
-    """Issue #32: a laptop 3 days ahead edited offline; another laptop edited 0.1 s before
+    """A laptop 3 days ahead edited offline; another laptop edited 0.1 s before
     the ahead one pushed and synced after it. The ahead laptop's stamp, held only to the
     server's time when it arrived, beat the later edit. The server now reads an ahead
     laptop's stamps back by how far its clock is ahead when it pushes."""
@@ -139,7 +139,7 @@ def test_an_ahead_laptop_still_beats_an_edit_made_before_its_own_in_real_time(
 def test_a_laptop_whose_clock_is_set_right_stops_being_ahead_at_once(
     templates: Templates, in_process: Path
 ) -> None:
-    """Issue #32: after its clock was set right, the laptop's hybrid clock remembered the
+    """After its clock was set right, the laptop's hybrid clock remembered the
     stamps of the days it ran ahead, so its new edits stayed 3 days ahead, beat later
     edits and every sync said its clock was fast. A laptop now forgets its own stamps
     when its clock goes back further than `hlc.SET_BACK_MS`."""
@@ -193,7 +193,7 @@ def test_a_laptop_set_right_still_orders_its_own_edits(
 def test_a_visit_dated_in_the_future_by_the_servers_calendar_is_refused(
     templates: Templates, in_process: Path
 ) -> None:
-    """Issue #32: a laptop 2 days ahead recorded a visit dated its today; the server took it,
+    """A laptop 2 days ahead recorded a visit dated its today; the server took it,
     and it reached laptops that could not have entered such a date. The server now refuses
     it, per change, with the date and its own today."""
     machine = SyncMachine(templates, in_process)

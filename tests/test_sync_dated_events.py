@@ -1,5 +1,5 @@
 """Dated events follow their record: a person's status or category event whose change lost
-a conflict is retired with it, on the server and every laptop (issue #32), so a month's
+a conflict is retired with it, on the server and every laptop, so a month's
 figures use only the winning history."""
 
 from __future__ import annotations

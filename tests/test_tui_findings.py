@@ -1,4 +1,4 @@
-"""Issue #29 at 80×24: 存在问题 ticked and written, 备注 typed and read whole on several lines,
+"""At 80×24: 存在问题 ticked and written, 备注 typed and read whole on several lines,
 a likely duplicate asked about before it is saved, an ADL assessment in at most 15 keys.
 
 Keys are counted without the text typed (a note, a problem in words), as the issue counts."""

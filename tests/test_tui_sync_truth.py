@@ -1,4 +1,4 @@
-"""Issue #32 on screen: two laptops of one village and a real server, each app showing from
+"""On screen: two laptops of one village and a real server, each app showing from
 its own side who changed what and which value won, once with laptop A's clock three days
 ahead and once after the server was restored from a backup.
 
