@@ -10,7 +10,6 @@ a deleted record back.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import time
 from collections.abc import Iterator, Mapping
@@ -19,7 +18,7 @@ from functools import cache, cached_property
 from typing import Any
 
 from pydantic import ValidationError
-from pydantic_core import from_json, to_json
+from pydantic_core import from_json
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 
 from civtui.domain.clock import CHINA_TZ
@@ -452,13 +451,8 @@ def _full_stamp(hlc: str, device: str) -> str:
     return hlc if hlc.count("-") > 1 else f"{hlc}-{device}"
 
 
-def _fingerprint(change: Change, device: str) -> str:
-    """What a change says, digested: a retry sends the same, a reused seq something else.
-
-    Not the stamp alone: a restored laptop whose clock is behind makes the same stamps again.
-    A retry is built from the same stored row, so its fields come in the same order."""
-    said = [change.table, change.record_id, change.op, change.fields, change.hlc, device]
-    return hashlib.blake2b(to_json(said), digest_size=16).hexdigest()
+#: What a change says, digested (`protocol.fingerprint`); stored with its result.
+_fingerprint = protocol.fingerprint
 
 
 class _Clamp:
@@ -1197,4 +1191,36 @@ def pull(engine: Engine, who: Identity, request: protocol.PullRequest) -> PullRe
         cursor=upto,
         has_more=has_more,
         applied_through=held,
+    )
+
+
+def applied(
+    engine: Engine, who: Identity, request: protocol.AppliedRequest
+) -> protocol.AppliedResponse:
+    """The device's highest applied change number, and the fingerprint of each change asked
+    about as the server holds it: a laptop compares them with its own changes' to tell
+    them from another copy's of its profile (`sync.client.check_own_history`). Nothing for
+    a device id another token holds, as a pull says nothing of it."""
+    none: list[str | None] = [None] * len(request.seqs)
+    with engine.connect() as conn:
+        owner = conn.execute(
+            select(devices.c.token_id, devices.c.last_seq).where(
+                devices.c.device_id == request.device_id
+            )
+        ).first()
+        if owner is None:
+            return protocol.AppliedResponse(applied_through=0, fingerprints=none)
+        if owner.token_id != who.token_id:
+            return protocol.AppliedResponse(applied_through=None, fingerprints=none)
+        found = dict(
+            conn.execute(
+                select(change_results.c.seq, change_results.c.fingerprint).where(
+                    change_results.c.device_id == request.device_id,
+                    change_results.c.seq.in_(sorted(set(request.seqs))),
+                    change_results.c.seq <= owner.last_seq,
+                )
+            ).all()
+        )
+    return protocol.AppliedResponse(
+        applied_through=int(owner.last_seq), fingerprints=[found.get(s) for s in request.seqs]
     )
