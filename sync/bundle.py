@@ -189,6 +189,13 @@ def import_reply(
             checked = True
             if client.server_holds(store, report, page.applied_through) == "restart":
                 break  # a new device pulls everything: by its next bundle or sync
+        if report.resent:
+            # The server lost changes it had taken (restored from a copy): they go with
+            # the next bundle, before anything of these pages is stored, as online. Stored
+            # first, each change would name as its base the version just pulled, as if
+            # this laptop had seen what another wrote since, and a concurrent edit made
+            # meanwhile would lose to it without a conflict. The next reply brings them.
+            break
         client.apply_pull_page(store, report, page, villages)
         tell("pull", number + 1, len(reply.pages))
     report.held = outbox.held_count(store)

@@ -398,3 +398,47 @@ def test_a_bundle_with_nothing_pending_still_brings_a_reply(office: Office) -> N
     reply = office.server.import_bundle(a1.export_bundle()).reply
     assert a1.import_reply(reply).pulled >= 4
     assert len(a1.live(Visit)) == 3
+
+
+def test_a_reply_from_a_restored_server_sends_its_lost_changes_before_storing_pages(
+    office: Office,
+) -> None:
+    """a1's phone was taken, then lost with the server's restore; a2, which never saw it,
+    set the phone later. a1's reply says the server lacks a1's change: it goes again with
+    the next bundle, and the reply's pages wait for that bundle's reply. Stored first, they
+    made the change name a2's version as its base, as if a1 had seen a2's phone, and a2's
+    later value won without a conflict (as online: sync/README.md, "Versions")."""
+    a1, a2 = office.laptops["a1"], office.laptops["a2"]
+    person = make_person(name="[/]王=秀英", village_code=VILLAGE_A, phone="13905800001")
+    a1.store.save(person)
+    a1.sync(office.server)
+    a2.sync(office.server)
+    copy = office.server.keep_copy()
+    office.world.ms += 60_000
+    a1.tick()
+    a1.store.save(person.revise(context={"today": a1.today}, phone="13905800002"))
+    a1.sync(office.server)
+    office.server.restore(copy)
+    office.world.ms += 60_000
+    a2.tick()
+    a2.store.save(person.revise(context={"today": a2.today}, phone="13905800003"))
+    a2.sync(office.server)
+    cursor = outbox.cursor(a1.store)
+    report = a1.import_reply(office.server.import_bundle(a1.export_bundle()).reply)
+    assert report.resent == 1 and report.pulled == 0
+    # Pending: the phone, and the person (the server's last change of a1's id, sent again
+    # to tell it from another copy's: `outbox.send_again_after`).
+    assert outbox.cursor(a1.store) == cursor and a1.store.pending_count() == 2
+    report = a1.import_reply(office.server.import_bundle(a1.export_bundle()).reply)
+    assert report.conflicts == 1
+    assert [r.params["side"] for r in report.found] == ["lost_here"]
+    assert [r.params["who"] for r in report.found] == ["[/]王=秀英"]
+    a2.sync(office.server)
+    for lap in (a1, a2):
+        held = lap.store.get(type(person), person.id)
+        assert held is not None and held.phone == "13905800003", lap.name
+    (lost,) = office.server.conflicts()
+    assert (json.loads(lost["kept_value"]), json.loads(lost["lost_value"])) == (
+        "13905800003",
+        "13905800002",
+    )
