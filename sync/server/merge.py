@@ -234,6 +234,11 @@ class _WorkingSet:
             _insert(self.conn, "records", _RECORD_COLUMNS, new)
         if old:
             _bulk(self.conn, _UPDATE_RECORD, old)
+        # A loss the server holds already (put back by a laptop after a restore, then made
+        # again by the losing change sent again) is the same conflict: a second one would
+        # stay open beside it, or open again what a person closed.
+        held = _losses_held(self.conn, self.conflicts)
+        self.conflicts = [c for c in self.conflicts if _loss(c) not in held]
         if self.conflicts:
             # Numbered as versions are, at least their version (the wall clock): a server
             # restored from a copy would otherwise give new conflicts ids its laptops hold
@@ -281,6 +286,37 @@ def _bulk(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
     A push writes thousands of rows in a few statements; SQLAlchemy's handling of each
     row's parameters took a third of the time the writes themselves did."""
     conn.exec_driver_sql(_native(conn, sql), rows)
+
+
+def _loss(conflict: Mapping[str, Any]) -> tuple[str, str, str, str, str]:
+    """What a conflict is, whatever its id: the losing change's value of one field, named
+    by its record, field, device and stamp. The same loss made again (its change sent again
+    to a server restored from a copy) is the same conflict."""
+    return (
+        str(conflict["table_name"]),
+        str(conflict["record_id"]),
+        str(conflict["field"]),
+        str(conflict["lost_device"]),
+        str(conflict["lost_hlc"]),
+    )
+
+
+def _losses_held(
+    conn: Connection, found: list[dict[str, Any]]
+) -> dict[tuple[str, str, str, str, str], tuple[int, bool]]:
+    """Of these conflicts' losses (`_loss`), those the server holds: each one's id, and
+    whether it is open."""
+    if not found:
+        return {}
+    wanted = {_loss(c) for c in found}
+    held: dict[tuple[str, str, str, str, str], tuple[int, bool]] = {}
+    for row in conn.execute(
+        select(conflicts).where(conflicts.c.record_id.in_(sorted({key[1] for key in wanted})))
+    ):
+        key = _loss(dict(row._mapping))
+        if key in wanted:
+            held.setdefault(key, (int(row.id), row.resolved_version is None))
+    return held
 
 
 def _sole_writer(row: _Row) -> str | None:
@@ -1060,9 +1096,10 @@ def _take_back(
     """Put back the conflicts a laptop holds that this server lacks (restored from a copy
     taken before they were made), under their own ids and the new `version`, so every
     laptop of the village pulls them; says whether any was. Closed if the laptop closed it,
-    or if the server holds the same open disagreement under another id (the changes sent
-    again after the restore made it anew): that one stands for it. A conflict the server
-    holds already, or whose record it lacks or keeps in another village, changes nothing."""
+    or if the server holds the same loss (`_loss`) under another id: the change sent again
+    after the restore made it anew, and that one stands for it (closed too, if the laptop
+    closed this one: a person decided). A conflict the server holds already, or whose
+    record it lacks or keeps in another village, changes nothing."""
     known = {
         row.id
         for row in conn.execute(
@@ -1080,34 +1117,31 @@ def _take_back(
         ).scalar()
         if village is None or village not in who.villages:
             continue
-        kept, lost = json.dumps(c.kept_value), json.dumps(c.lost_value)
-        same = conn.execute(
-            select(conflicts.c.id)
-            .where(
-                conflicts.c.table_name == c.table,
-                conflicts.c.record_id == c.record_id,
-                conflicts.c.field == c.field,
-                conflicts.c.kept_value == kept,
-                conflicts.c.lost_value == lost,
-                conflicts.c.resolved_version.is_(None),
+        loss = {
+            "table_name": c.table,
+            "record_id": c.record_id,
+            "field": c.field,
+            "lost_device": c.lost_device,
+            "lost_hlc": c.lost_hlc,
+        }
+        same = _losses_held(conn, [loss]).get(_loss(loss))
+        if same is not None and same[1] and c.resolved:
+            conn.execute(
+                update(conflicts)
+                .where(conflicts.c.id == same[0])
+                .values(resolved_version=version, resolved_by=device)
             )
-            .limit(1)
-        ).first()
         closed = c.resolved or same is not None
         known.add(c.id)
         taken.append(
             {
+                **loss,
                 "id": c.id,
                 "version": version,
-                "table_name": c.table,
-                "record_id": c.record_id,
                 "village_code": village,
-                "field": c.field,
-                "kept_value": kept,
-                "lost_value": lost,
+                "kept_value": json.dumps(c.kept_value),
+                "lost_value": json.dumps(c.lost_value),
                 "kept_device": c.kept_device,
-                "lost_device": c.lost_device,
-                "lost_hlc": c.lost_hlc,
                 "created_at": storage.now_text(),
                 "resolved_version": version if closed else None,
                 "resolved_by": device if closed else None,
