@@ -26,11 +26,13 @@ from sync.protocol import MAX_INT, Code, PushRequest, PushResponse, Reason
 from sync.sealed import (
     LAPTOP,
     MAX_FILE_BYTES,
+    MAX_SENT,
     REPLY,
     SUFFIX,
     BundleError,
     LaptopBundle,
     Reply,
+    Sent,
     ServerKey,
     laptop_box_key,
     laptop_signing_key,
@@ -101,18 +103,20 @@ def export(store: Store, token: str, progress: Progress | None = None) -> Export
     _token_id, secret = token_parts(token)
     pending = outbox.next_batch(store, MAX_INT)
     resolved = outbox.unsent_resolutions(store, protocol.MAX_PUSH_CHANGES)
-    acked = outbox.highest_acked(store)
+    highest = outbox.highest_acked(store)
     pushes: list[PushRequest] = []
     for start in range(0, len(pending), client.PUSH_BATCH):
         batch = pending[start : start + client.PUSH_BATCH]
-        pushes.append(client.push_request(store.device_id, batch, [], acked))
+        pushes.append(client.push_request(store.device_id, batch, [], highest))
         tell("export", start + len(batch), len(pending))
     if resolved:
         if pushes:
             pushes[0] = pushes[0].model_copy(update={"resolved": resolved})
         else:
-            pushes.append(client.push_request(store.device_id, [], resolved, acked))
+            pushes.append(client.push_request(store.device_id, [], resolved, highest))
+    acked = outbox.acked_seqs(store)[-MAX_SENT:]
     bundle = LaptopBundle(
+        sent=[Sent(seq=seq, fingerprint=fp) for seq, fp in client.own_fingerprints(store, acked)],
         bundle_id=uuid.uuid4().hex,
         device_id=store.device_id,
         made_at=store.clock.now().isoformat(timespec="seconds"),
@@ -173,6 +177,13 @@ def import_reply(
     report = client.SyncReport()
     run = outbox.start_run(store)
     pages = True
+    if reply.others_from is not None:
+        # The server holds another copy's changes under this laptop's numbers from there
+        # on (and applied none of the bundle's): they go again under a new id, and the
+        # new device pulls everything, by its next bundle or sync.
+        report.resent = outbox.start_over_from(store, reply.others_from)
+        report.new_device_id = store.device_id
+        pages = False
     for answered in reply.pushes:
         if answered.refused is not None:
             pages = _refused(store, report, answered.refused)

@@ -556,15 +556,21 @@ class _Applied:
         )
         if len(answer.fingerprints) != len(seqs):
             raise BadAnswerError()
-        ours = {c.seq: c for c in outbox.changes_at(self.store, seqs)}
-        sent = push_request(self.device, list(ours.values())).changes
-        own = {c.seq: protocol.fingerprint(c, self.device) for c in sent}
+        own = dict(own_fingerprints(self.store, seqs))
         # A number the server holds without a fingerprint (stored before they were) or
         # this laptop lacks (sent again under a later number) cannot be told: taken as ours.
         return answer.applied_through, [
             bool(there) and seq in own and there != own[seq]
             for seq, there in zip(seqs, answer.fingerprints, strict=True)
         ]
+
+
+def own_fingerprints(store: Store, seqs: list[int]) -> list[tuple[int, str]]:
+    """This laptop's changes at these numbers, each with its fingerprint as sent under its
+    device id now (`protocol.fingerprint`), in order; a number it lacks is left out."""
+    device = store.device_id
+    sent = push_request(device, outbox.changes_at(store, seqs)).changes
+    return [(c.seq, protocol.fingerprint(c, device)) for c in sent]
 
 
 def _push_all(store: Store, conn: Connection, report: SyncReport, run: int, tell: Progress) -> None:

@@ -442,3 +442,39 @@ def test_a_reply_from_a_restored_server_sends_its_lost_changes_before_storing_pa
         "13905800003",
         "13905800002",
     )
+
+
+def test_a_clone_s_bundle_finds_its_changes_under_its_original_s_numbers(
+    office: Office,
+) -> None:
+    """Issue #32, by stick: a1's profile copied onto another laptop, which synced a
+    household under a1's id; the server, restored from a copy, lost it, and a1 pushed
+    another household under the same number. The clone's bundle carries the fingerprints
+    of its answered changes: the server finds its household's number held by a1's, applies
+    nothing of the bundle, and the reply makes the clone a new device that sends both its
+    households again (as online: `client.check_own_history`)."""
+    from civtui.domain.models import Household
+
+    a1 = office.laptops["a1"]
+    copy = office.server.keep_copy()
+    clone = a1.clone("a1-clone")
+    made = [Household(village_code=VILLAGE_A, address="克隆路[/]1号")]
+    clone.store.save(made[0])
+    clone.sync(office.server)
+    office.server.restore(copy)
+    a1.store.save(Household(village_code=VILLAGE_A, address="原路1号"))
+    a1.sync(office.server)
+    made.append(Household(village_code=VILLAGE_A, address="克隆路2号"))
+    clone.store.save(made[1])
+    imported = office.server.import_bundle(clone.export_bundle())
+    assert imported.accepted == 0 and imported.rejected == 0
+    report = clone.import_reply(imported.reply)
+    assert report.new_device_id and report.resent == 1
+    assert clone.store.device_id != a1.store.device_id
+    clone.sync(office.server)
+    a1.sync(office.server)
+    on_server = office.server.records()
+    for household in made:
+        assert ("households", household.id) in on_server
+        assert a1.store.get(Household, household.id) is not None
+    assert clone.store.pending_count() == 0

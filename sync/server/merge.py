@@ -1258,3 +1258,34 @@ def applied(
     return protocol.AppliedResponse(
         applied_through=int(owner.last_seq), fingerprints=[found.get(s) for s in request.seqs]
     )
+
+
+def first_not_own(
+    engine: Engine, who: Identity, device: str, sent: Mapping[int, str]
+) -> int | None:
+    """The first of a laptop's answered changes (`sent`: number -> fingerprint) the server
+    holds as another change under the same number: another copy's of its profile. None if
+    every one it holds is the laptop's, or the id is another token's. A bundle's check,
+    as `applied` is a sync's."""
+    if not sent:
+        return None
+    with engine.connect() as conn:
+        owner = conn.execute(
+            select(devices.c.token_id).where(devices.c.device_id == device)
+        ).first()
+        if owner is None or owner.token_id != who.token_id:
+            return None
+        held = conn.execute(
+            select(change_results.c.seq, change_results.c.fingerprint)
+            .join(devices, devices.c.device_id == change_results.c.device_id)
+            .where(
+                change_results.c.device_id == device,
+                change_results.c.seq >= min(sent),
+                change_results.c.seq <= devices.c.last_seq,
+            )
+            .order_by(change_results.c.seq)
+        )
+        for seq, there in held:
+            if seq in sent and there and there != sent[seq]:
+                return int(seq)
+    return None
