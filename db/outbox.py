@@ -22,6 +22,10 @@ FORMER_DEVICES = "former_device_ids"
 #: over as a new device): changes made under an earlier id and still pending then went
 #: under this one, so the id a change was made under does not say where it was sent.
 DEVICE_SINCE = "device_since_seq"
+#: "1" once the server has answered which changes of this device id it holds (a server
+#: from before that answers 404): bundles then carry their fingerprints (`sync.bundle`),
+#: which an older server could not read.
+SERVER_ANSWERS_APPLIED = "server_answers_applied"
 SERVER_URL = "server_url"
 LAST_SYNC = "last_sync"
 LAST_RESULT = "last_sync_result"

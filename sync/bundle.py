@@ -114,7 +114,8 @@ def export(store: Store, token: str, progress: Progress | None = None) -> Export
             pushes[0] = pushes[0].model_copy(update={"resolved": resolved})
         else:
             pushes.append(client.push_request(store.device_id, [], resolved, highest))
-    acked = outbox.acked_seqs(store)[-MAX_SENT:]
+    # Only for a server known to compare them: an older one could not read the bundle.
+    acked = outbox.acked_seqs(store)[-MAX_SENT:] if _server_compares(store) else []
     bundle = LaptopBundle(
         sent=[Sent(seq=seq, fingerprint=fp) for seq, fp in client.own_fingerprints(store, acked)],
         bundle_id=uuid.uuid4().hex,
@@ -126,6 +127,12 @@ def export(store: Store, token: str, progress: Progress | None = None) -> Export
     )
     data = seal(LAPTOP, bundle, laptop_signing_key(secret), _token_id, server.box)
     return Exported(data, bundle.bundle_id, len(pending), len(resolved))
+
+
+def _server_compares(store: Store) -> bool:
+    """Whether the server has said, online, which changes of this device id it holds: it
+    then reads the fingerprints a bundle carries (`LaptopBundle.sent`)."""
+    return store.get_meta(outbox.SERVER_ANSWERS_APPLIED) == "1"
 
 
 def note_export(store: Store, exported: Exported) -> None:

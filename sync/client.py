@@ -506,17 +506,19 @@ def check_own_history(store: Store, conn: Connection, report: SyncReport) -> Non
     A server that does not know the request (older than this laptop) is not asked again
     in this sync: the copy is then told apart only as far as change numbers show it."""
     acked = outbox.acked_seqs(store)
-    if not acked:
-        return
     device = store.device_id
     ask = _Applied(store, conn, device)
     try:
-        held, theirs = ask([acked[-1]])
+        # Asked with nothing to check too: a new laptop learns the server answers it, and
+        # its bundles carry what the server compares (`sync.bundle.export`).
+        held, theirs = ask(acked[-1:])
     except RequestRefusedError as exc:
         if exc.status in (404, 405):
+            _server_answers(store, False)
             return  # an older server: it keeps no answer to this
         raise
-    if held is None or (acked[-1] <= held and not theirs[0]):
+    _server_answers(store, True)
+    if not acked or held is None or (acked[-1] <= held and not theirs[0]):
         return  # another token's id (the push says so), or the last change is this laptop's
     # The server holds changes of this id only up to `held`: those it lacks go again by
     # the restore's own path (`ServerBehindError`); those it holds may be another copy's.
@@ -538,6 +540,13 @@ def check_own_history(store: Store, conn: Connection, report: SyncReport) -> Non
     if first_not < len(asked):
         report.resent += outbox.start_over_from(store, asked[first_not])
         report.new_device_id = store.device_id
+
+
+def _server_answers(store: Store, answers: bool) -> None:
+    said = "1" if answers else ""
+    if (store.get_meta(outbox.SERVER_ANSWERS_APPLIED) or "") != said:
+        with store.transaction():
+            store.set_meta(outbox.SERVER_ANSWERS_APPLIED, said)
 
 
 class _Applied:

@@ -478,3 +478,30 @@ def test_a_clone_s_bundle_finds_its_changes_under_its_original_s_numbers(
         assert ("households", household.id) in on_server
         assert a1.store.get(Household, household.id) is not None
     assert clone.store.pending_count() == 0
+
+
+def test_a_server_from_before_fingerprints_is_synced_with_as_before(
+    office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server older than `/v1/applied` answers 404: the laptop syncs as before, and its
+    bundles carry no fingerprints, which that server could not read. Once a server
+    answers, they do."""
+    from fastapi import HTTPException
+
+    from sync.server import merge
+
+    a1 = office.laptops["a1"]
+
+    def unknown(*_args: Any) -> None:
+        raise HTTPException(404)
+
+    with monkeypatch.context() as old:
+        old.setattr(merge, "applied", unknown)
+        visits(a1, 2)
+        report = a1.sync(office.server)
+        assert report.accepted == 3 and not report.new_device_id
+        bundle, _who = server_bundle.open_bundle(office.server.engine, a1.export_bundle())
+        assert bundle.sent == []
+    a1.sync(office.server)
+    bundle, _who = server_bundle.open_bundle(office.server.engine, a1.export_bundle())
+    assert [s.seq for s in bundle.sent] == outbox.acked_seqs(a1.store)
