@@ -503,28 +503,27 @@ def check_own_history(store: Store, conn: Connection, report: SyncReport) -> Non
     there this laptop's changes are not on the server: they go again, under a new id,
     and the laptop pulls everything (`outbox.start_over_from`).
 
-    A server that does not know the request (older than this laptop) is not asked again
-    in this sync: the copy is then told apart only as far as change numbers show it."""
-    acked = outbox.acked_seqs(store)
-    device = store.device_id
-    ask = _Applied(store, conn, device)
+    A server older than the question answers 404: the sync goes on, and copies are told
+    apart only as far as change numbers show it."""
+    last = outbox.highest_acked(store)
+    ask = _Applied(store, conn, store.device_id)
     try:
         # Asked with nothing to check too: a new laptop learns the server answers it, and
         # its bundles carry what the server compares (`sync.bundle.export`).
-        held, theirs = ask(acked[-1:])
+        held, theirs = ask([last] if last else [])
     except RequestRefusedError as exc:
         if exc.status in (404, 405):
             _server_answers(store, False)
-            return  # an older server: it keeps no answer to this
+            return
         raise
     _server_answers(store, True)
-    if not acked or held is None or (acked[-1] <= held and not theirs[0]):
+    if not last or held is None or (last <= held and not theirs[0]):
         return  # another token's id (the push says so), or the last change is this laptop's
     # The server holds changes of this id only up to `held`: those it lacks go again by
     # the restore's own path (`ServerBehindError`); those it holds may be another copy's.
-    asked = [seq for seq in acked if seq <= held]
+    asked = [seq for seq in outbox.acked_seqs(store) if seq <= held]
     mine, first_not = 0, len(asked)  # asked[:mine] are this laptop's, asked[first_not:] not
-    if acked[-1] <= held:
+    if last <= held:
         first_not = len(asked) - 1
     while mine < first_not:
         # Evenly spread, and the last one unknown too: after a plain restore (no copy)
