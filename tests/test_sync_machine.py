@@ -1491,6 +1491,41 @@ def test_two_clones_and_two_server_restores_lose_nothing(
         machine.close()
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="open: see sync/README.md, the long runs of 2026-12-06 (a newer copy restored)",
+)
+def test_a_laptop_past_a_server_restored_to_a_newer_copy_gets_what_that_copy_holds(
+    templates: Templates, in_process: Path
+) -> None:
+    """Found by the random long run on the final commit of 2026-12-06 (no clone in it): the
+    server came back from an older copy, a1 synced past it, and the server then came back
+    from a newer copy, holding a2's household at a version below a1's cursor. A pull starts
+    at min(cursor, top), so a1 never gets the household."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        settle_and_check(machine)
+        machine.server_copy()  # 0: without the household
+        second = machine.lap(1)
+        made = Household(village_code=VILLAGE_A, address=f"新路{machine.next_serial()}号")
+        second.store.save(made)
+        machine.made_now(second, made)
+        machine.sync(1)
+        machine.server_copy()  # 1: with it
+        machine.server.restore(0)
+        machine.world.ms += 60_000
+        first = machine.lap(0)
+        mine = Household(village_code=VILLAGE_A, address=f"新路{machine.next_serial()}号")
+        first.store.save(mine)
+        machine.made_now(first, mine)
+        machine.sync(0)  # a1's cursor: past every version of copy 1
+        machine.server.restore(1)
+        machine.world.ms += 60_000
+        settle_and_check(machine)
+    finally:
+        machine.close()
+
+
 def test_a_record_whose_rival_value_lost_after_a_restore_is_pulled_by_its_writer(
     templates: Templates, in_process: Path
 ) -> None:
