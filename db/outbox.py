@@ -18,6 +18,14 @@ PULL_CURSOR = "pull_cursor"
 #: The device ids this profile held before it started over as a new device, each with the
 #: latest stamp it made under that id: JSON, [[device id, stamp], ...].
 FORMER_DEVICES = "former_device_ids"
+#: The first change number this profile sent under its device id now (set when it starts
+#: over as a new device): changes made under an earlier id and still pending then went
+#: under this one, so the id a change was made under does not say where it was sent.
+DEVICE_SINCE = "device_since_seq"
+#: "1" once the server has answered which changes of this device id it holds (a server
+#: from before that answers 404): bundles then carry their fingerprints (`sync.bundle`),
+#: which an older server could not read.
+SERVER_ANSWERS_APPLIED = "server_answers_applied"
 SERVER_URL = "server_url"
 LAST_SYNC = "last_sync"
 LAST_RESULT = "last_sync_result"
@@ -642,11 +650,22 @@ def last_seq(store: Store) -> int:
     return int(seq)
 
 
+def _sent_here(store: Store) -> tuple[str, list[Any]]:
+    """A condition on `changes` for those sent (or to be sent) under the device id now: from
+    the number it started at, or for a profile that started over before that was noted,
+    those made under it."""
+    since = store.get_meta(DEVICE_SINCE)
+    if since:
+        return "seq >= ?", [int(since)]
+    return "device_id = ?", [store.device_id]
+
+
 def highest_acked(store: Store) -> int:
     """The highest change number of this device id the server has acknowledged."""
+    here, params = _sent_here(store)
     (seq,) = store.db.execute(
-        "SELECT coalesce(max(seq), 0) FROM changes WHERE status != 'pending' AND device_id = ?",
-        [store.device_id],
+        f"SELECT coalesce(max(seq), 0) FROM changes WHERE status != 'pending' AND {here}",
+        params,
     ).fetchone()
     return int(seq)
 
@@ -660,16 +679,61 @@ def send_again_after(store: Store, seq: int) -> int:
     this laptop's, and refused as a reused number if not, so this copy starts over as a new
     device instead of taking that change for its own (`tests/test_sync_machine.py`)."""
     with store.transaction():
+        here, params = _sent_here(store)
         store.db.execute(
             "UPDATE changes SET status = 'pending', reason = NULL, acked_at = NULL, "
-            "sync_run = NULL WHERE seq = ? AND status != 'pending' AND device_id = ?",
-            [seq, store.device_id],
+            f"sync_run = NULL WHERE seq = ? AND status != 'pending' AND {here}",
+            [seq, *params],
         )
         cursor = store.db.execute(
             "UPDATE changes SET status = 'pending', reason = NULL, acked_at = NULL, "
             "sync_run = NULL WHERE seq > ? AND status != 'pending'",
             [seq],
         )
+    return int(cursor.rowcount)
+
+
+def acked_seqs(store: Store) -> list[int]:
+    """The numbers of the changes sent under this device id that the server has answered,
+    in order: those it should hold as this laptop's."""
+    here, params = _sent_here(store)
+    rows = store.db.execute(
+        f"SELECT seq FROM changes WHERE status != 'pending' AND {here} ORDER BY seq", params
+    ).fetchall()
+    return [int(seq) for (seq,) in rows]
+
+
+def changes_at(store: Store, seqs: Sequence[int]) -> list[Outgoing]:
+    """The changes at these numbers, whatever their status, as a push sends them."""
+    found: list[Outgoing] = []
+    for chunk in chunked(sorted(set(seqs))):
+        marks = ", ".join("?" for _ in chunk)
+        rows = store.db.execute(
+            f"""
+            SELECT seq, table_name, record_id, op, fields, hlc FROM changes
+            WHERE seq IN ({marks}) ORDER BY seq
+            """,
+            chunk,
+        ).fetchall()
+        found += [
+            Outgoing(seq, table, rid, op, json.loads(fields), stamp, 0)
+            for seq, table, rid, op, fields, stamp in rows
+        ]
+    return found
+
+
+def start_over_from(store: Store, seq: int) -> int:
+    """Make every answered change from `seq` on pending again, then start over as a new
+    device; returns how many went back in the queue. The server's changes of this device
+    id from `seq` on are another copy's of this profile (`sync.client.check_own_history`):
+    this laptop's own are not there, and go again under a new id."""
+    with store.transaction():
+        cursor = store.db.execute(
+            "UPDATE changes SET status = 'pending', reason = NULL, acked_at = NULL, "
+            "sync_run = NULL WHERE seq >= ? AND status != 'pending'",
+            [seq],
+        )
+        start_over_as_new_device(store)
     return int(cursor.rowcount)
 
 
@@ -686,6 +750,11 @@ def start_over_as_new_device(store: Store) -> str:
         ).fetchone()
         former[store.device_id] = max(str(latest or ""), former.get(store.device_id, ""))
         store.set_meta(FORMER_DEVICES, json.dumps(sorted(former.items())))
+        (since,) = store.db.execute(
+            "SELECT coalesce(min(seq), (SELECT coalesce(max(seq), 0) + 1 FROM changes)) "
+            "FROM changes WHERE status = 'pending'"
+        ).fetchone()
+        store.set_meta(DEVICE_SINCE, str(since))
         device_id = store.renew_device_id()
         store.set_meta(PULL_CURSOR, "0")
     return device_id

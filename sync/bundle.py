@@ -27,11 +27,13 @@ from sync.protocol import MAX_INT, Code, PushRequest, PushResponse, Reason
 from sync.sealed import (
     LAPTOP,
     MAX_FILE_BYTES,
+    MAX_SENT,
     REPLY,
     SUFFIX,
     BundleError,
     LaptopBundle,
     Reply,
+    Sent,
     ServerKey,
     laptop_box_key,
     laptop_signing_key,
@@ -102,19 +104,22 @@ def export(store: Store, token: str, progress: Progress | None = None) -> Export
     _token_id, secret = token_parts(token)
     pending = outbox.next_batch(store, MAX_INT)
     resolved = outbox.unsent_resolutions(store, protocol.MAX_PUSH_CHANGES)
-    acked = outbox.highest_acked(store)
+    highest = outbox.highest_acked(store)
     pushes: list[PushRequest] = []
     done = 0
     for batch in chunked(pending, client.PUSH_BATCH):
-        pushes.append(client.push_request(store.device_id, batch, [], acked))
+        pushes.append(client.push_request(store.device_id, batch, [], highest))
         done += len(batch)
         tell("export", done, len(pending))
     if resolved:
         if pushes:
             pushes[0] = pushes[0].model_copy(update={"resolved": resolved})
         else:
-            pushes.append(client.push_request(store.device_id, [], resolved, acked))
+            pushes.append(client.push_request(store.device_id, [], resolved, highest))
+    # Only for a server known to compare them: an older one could not read the bundle.
+    acked = outbox.acked_seqs(store)[-MAX_SENT:] if _server_compares(store) else []
     bundle = LaptopBundle(
+        sent=[Sent(seq=seq, fingerprint=fp) for seq, fp in client.own_fingerprints(store, acked)],
         bundle_id=uuid.uuid4().hex,
         device_id=store.device_id,
         made_at=store.clock.now().isoformat(timespec="seconds"),
@@ -124,6 +129,12 @@ def export(store: Store, token: str, progress: Progress | None = None) -> Export
     )
     data = seal(LAPTOP, bundle, laptop_signing_key(secret), _token_id, server.box)
     return Exported(data, bundle.bundle_id, len(pending), len(resolved))
+
+
+def _server_compares(store: Store) -> bool:
+    """Whether the server has said, online, which changes of this device id it holds: it
+    then reads the fingerprints a bundle carries (`LaptopBundle.sent`)."""
+    return store.get_meta(outbox.SERVER_ANSWERS_APPLIED) == "1"
 
 
 def note_export(store: Store, exported: Exported) -> None:
@@ -175,6 +186,13 @@ def import_reply(
     report = client.SyncReport()
     run = outbox.start_run(store)
     pages = True
+    if reply.others_from is not None:
+        # The server holds another copy's changes under this laptop's numbers from there
+        # on (and applied none of the bundle's): they go again under a new id, and the
+        # new device pulls everything, by its next bundle or sync.
+        report.resent = outbox.start_over_from(store, reply.others_from)
+        report.new_device_id = store.device_id
+        pages = False
     for answered in reply.pushes:
         if answered.refused is not None:
             pages = _refused(store, report, answered.refused)
@@ -191,6 +209,13 @@ def import_reply(
             checked = True
             if client.server_holds(store, report, page.applied_through) == "restart":
                 break  # a new device pulls everything: by its next bundle or sync
+        if report.resent:
+            # The server lost changes it had taken (restored from a copy): they go with
+            # the next bundle, before anything of these pages is stored, as online. Stored
+            # first, each change would name as its base the version just pulled, as if
+            # this laptop had seen what another wrote since, and a concurrent edit made
+            # meanwhile would lose to it without a conflict. The next reply brings them.
+            break
         client.apply_pull_page(store, report, page, villages)
         tell("pull", number + 1, len(reply.pages))
     report.held = outbox.held_count(store)

@@ -451,7 +451,10 @@ def _sync(
     report = SyncReport()
     tell = progress or (lambda stage, done, total: None)
 
-    # 1. Push, oldest change first, one committed batch at a time.
+    # 1. Push, oldest change first, one committed batch at a time; first, whether the
+    #    server's changes of this device id are this laptop's (a copy of the profile may
+    #    have pushed others under the same numbers).
+    check_own_history(store, conn, report)
     run = outbox.start_run(store)
     _push_all(store, conn, report, run, tell)
 
@@ -481,6 +484,101 @@ def _sync(
         store.set_meta(outbox.LAST_SYNC, store.clock.now().isoformat(timespec="seconds"))
         store.set_meta(outbox.LAST_RESULT, stored_summary(summary(report)))
     return report
+
+
+def check_own_history(store: Store, conn: Connection, report: SyncReport) -> None:
+    """Find where the server's changes of this device id stop being this laptop's, and if
+    they do, send this laptop's from there again under a new device id.
+
+    Two copies of a profile (a clone; a profile restored onto a second laptop while the
+    first works on) share a device id until the server tells them apart, and after a
+    server restore each may have pushed other changes under the same numbers: a change
+    number alone does not say whose a change is. Its fingerprint does
+    (`protocol.fingerprint`): the server keeps one with every change and answers, number
+    by number, with its own (`PATH_APPLIED`). The server's changes of an id are one copy's
+    up to some number and another's after it (a copy never pushes on top of another's:
+    this check runs before every push, and a push over numbers the server holds is checked
+    change by change), so the last answered change tells whether all are this laptop's,
+    and a search by `MAX_PROBES` numbers per request finds the first that is not. From
+    there this laptop's changes are not on the server: they go again, under a new id,
+    and the laptop pulls everything (`outbox.start_over_from`).
+
+    A server older than the question answers 404: the sync goes on, and copies are told
+    apart only as far as change numbers show it."""
+    last = outbox.highest_acked(store)
+    ask = _Applied(store, conn, store.device_id)
+    try:
+        # Asked with nothing to check too: a new laptop learns the server answers it, and
+        # its bundles carry what the server compares (`sync.bundle.export`).
+        held, theirs = ask([last] if last else [])
+    except RequestRefusedError as exc:
+        if exc.status in (404, 405):
+            _server_answers(store, False)
+            return
+        raise
+    _server_answers(store, True)
+    if not last or held is None or (last <= held and not theirs[0]):
+        return  # another token's id (the push says so), or the last change is this laptop's
+    # The server holds changes of this id only up to `held`: those it lacks go again by
+    # the restore's own path (`ServerBehindError`); those it holds may be another copy's.
+    asked = [seq for seq in outbox.acked_seqs(store) if seq <= held]
+    mine, first_not = 0, len(asked)  # asked[:mine] are this laptop's, asked[first_not:] not
+    if last <= held:
+        first_not = len(asked) - 1
+    while mine < first_not:
+        # Evenly spread, and the last one unknown too: after a plain restore (no copy)
+        # every change the server kept is this laptop's, and one request says so.
+        step = max(1, -(-(first_not - mine) // (protocol.MAX_PROBES - 1)))
+        probes = sorted({*range(mine, first_not, step), first_not - 1})
+        _held, found = ask([asked[i] for i in probes])
+        for index, other in zip(probes, found, strict=True):
+            if other:
+                first_not = index
+                break
+            mine = index + 1
+    if first_not < len(asked):
+        report.resent += outbox.start_over_from(store, asked[first_not])
+        report.new_device_id = store.device_id
+
+
+def _server_answers(store: Store, answers: bool) -> None:
+    said = "1" if answers else ""
+    if (store.get_meta(outbox.SERVER_ANSWERS_APPLIED) or "") != said:
+        with store.transaction():
+            store.set_meta(outbox.SERVER_ANSWERS_APPLIED, said)
+
+
+class _Applied:
+    """Asks the server about this laptop's changes by number (`check_own_history`): whether
+    each is another's, as its fingerprint there says."""
+
+    def __init__(self, store: Store, conn: Connection, device: str) -> None:
+        self.store, self.conn, self.device = store, conn, device
+
+    def __call__(self, seqs: list[int]) -> tuple[int | None, list[bool]]:
+        answer = self.conn.call(
+            "POST",
+            protocol.PATH_APPLIED,
+            protocol.AppliedRequest(device_id=self.device, seqs=seqs),
+            protocol.AppliedResponse,
+        )
+        if len(answer.fingerprints) != len(seqs):
+            raise BadAnswerError()
+        own = dict(own_fingerprints(self.store, seqs))
+        # A number the server holds without a fingerprint (stored before they were) or
+        # this laptop lacks (sent again under a later number) cannot be told: taken as ours.
+        return answer.applied_through, [
+            bool(there) and seq in own and there != own[seq]
+            for seq, there in zip(seqs, answer.fingerprints, strict=True)
+        ]
+
+
+def own_fingerprints(store: Store, seqs: list[int]) -> list[tuple[int, str]]:
+    """This laptop's changes at these numbers, each with its fingerprint as sent under its
+    device id now (`protocol.fingerprint`), in order; a number it lacks is left out."""
+    device = store.device_id
+    sent = push_request(device, outbox.changes_at(store, seqs)).changes
+    return [(c.seq, protocol.fingerprint(c, device)) for c in sent]
 
 
 def _push_all(store: Store, conn: Connection, report: SyncReport, run: int, tell: Progress) -> None:

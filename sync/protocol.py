@@ -8,6 +8,7 @@ to and from the store's types (`sync.stored`).
 from __future__ import annotations
 
 import gzip
+import hashlib
 import zlib
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -31,6 +32,8 @@ PATH_PUSH = f"{API}/push"
 PATH_PULL = f"{API}/pull"
 #: The server's public key for sealed bundles (`sync.bundle`), asked at login.
 PATH_BUNDLE_KEY = f"{API}/bundle-key"
+#: Whose the server's changes of a device id are (`AppliedRequest`), asked before a sync.
+PATH_APPLIED = f"{API}/applied"
 
 #: A request body may be this large on the wire...
 MAX_COMPRESSED_BYTES = 2 * 1024 * 1024
@@ -38,6 +41,9 @@ MAX_COMPRESSED_BYTES = 2 * 1024 * 1024
 MAX_DECOMPRESSED_BYTES = 16 * 1024 * 1024
 MAX_PUSH_CHANGES = 1000
 MAX_PULL_PAGE = 2000
+#: Change numbers one `AppliedRequest` asks about: a laptop narrows down where its own
+#: changes end on the server by this factor per request.
+MAX_PROBES = 64
 #: An answer the client reads may be this large, on the wire and again once inflated: a
 #: server's answer is read within a limit like a request (a gzip bomb stops here). A pull
 #: page larger than this is asked for again in smaller pages (`sync.client`).
@@ -446,6 +452,39 @@ class Health(Message):
     status: Literal["ok"]
     version: str
     server_time_ms: int
+
+
+class AppliedRequest(Message):
+    """Which changes of a device id the server holds, asked by change number.
+
+    Two copies of a profile (a clone, or a profile restored onto a second laptop) share a
+    device id and its change numbers until the server tells them apart; after a server
+    restore each may have pushed other changes under the same numbers. The fingerprints
+    (`fingerprint`) of the server's changes say, number by number, whether they are this
+    laptop's (`sync.client.check_own_history`)."""
+
+    device_id: str = Field(pattern=f"^{DEVICE_PATTERN}$")
+    seqs: list[Annotated[int, Field(ge=1, le=MAX_INT)]] = Field(max_length=MAX_PROBES)
+
+
+class AppliedResponse(Message):
+    #: The highest change number of the device the server has applied (0: none); None
+    #: when the device id is another token's.
+    applied_through: int | None = None
+    #: The fingerprint of the server's change at each number asked, in the same order; None
+    #: past `applied_through`, or for a change stored before fingerprints were.
+    fingerprints: list[str | None] = Field(default_factory=list, max_length=MAX_PROBES)
+
+
+def fingerprint(change: Change, device: str) -> str:
+    """What a change says, digested: a retry sends the same, a reused number something else.
+
+    Not the stamp alone: a restored laptop whose clock is behind makes the same stamps
+    again. A retry is built from the same stored row, so its fields come in the same order.
+    The server stores it with every change it applies; a laptop computes it of its own
+    change as it sends it (`sync.client.push_request`) to tell it from another copy's."""
+    said = [change.table, change.record_id, change.op, change.fields, change.hlc, device]
+    return hashlib.blake2b(pydantic_core.to_json(said), digest_size=16).hexdigest()
 
 
 class BundleKey(Message):

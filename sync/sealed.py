@@ -58,6 +58,10 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_PAYLOAD_BYTES = 256 * 1024 * 1024
 MAX_PUSHES = 10_000
 MAX_PAGES = 100_000
+#: A bundle carries the fingerprints of this many of its laptop's latest answered changes
+#: (`LaptopBundle.sent`): a copy of the profile that pushed other changes under the same
+#: numbers, after a server restore, did so among the latest.
+MAX_SENT = 10_000
 #: The suffix of a bundle's file; its name says only the village code and the date.
 SUFFIX = ".civb"
 #: The server's public key as text: this prefix, then the box and verify keys, base64url.
@@ -167,6 +171,13 @@ def new_seed() -> bytes:
 # -- what travels ----------------------------------------------------------------------
 
 
+class Sent(Message):
+    """One of the laptop's answered changes, by its number and fingerprint."""
+
+    seq: int = Field(ge=1, le=MAX_INT)
+    fingerprint: str = Field(pattern=r"^[0-9a-f]{32}$")
+
+
 class LaptopBundle(Message):
     """What a laptop's bundle holds: `civtui sync`'s pushes and where its pull stands."""
 
@@ -178,6 +189,10 @@ class LaptopBundle(Message):
     #: The laptop's public key (hex) the reply is sealed to.
     reply_key: str = Field(pattern=r"^[0-9a-f]{64}$")
     pushes: list[PushRequest] = Field(default_factory=list, max_length=MAX_PUSHES)
+    #: The fingerprints of the latest changes the server answered this laptop under its
+    #: device id (`protocol.fingerprint`), oldest first: what a sync asks online before it
+    #: pushes (`sync.client.check_own_history`), carried for the server to compare.
+    sent: list[Sent] = Field(default_factory=list, max_length=MAX_SENT)
 
 
 class PushAnswer(Message):
@@ -203,6 +218,10 @@ class Reply(Message):
     top: int = Field(ge=0, le=MAX_INT)
     pushes: list[PushAnswer] = Field(default_factory=list, max_length=MAX_PUSHES)
     pages: list[PullResponse] = Field(default_factory=list, max_length=MAX_PAGES)
+    #: The first of the bundle's `sent` changes the server holds as another change under
+    #: the same number (another copy of the profile's): from it on, the laptop's changes
+    #: are not on the server, and no push of the bundle was applied.
+    others_from: int | None = Field(default=None, ge=1, le=MAX_INT)
 
 
 def _payload(message: LaptopBundle | Reply) -> bytes:

@@ -398,3 +398,110 @@ def test_a_bundle_with_nothing_pending_still_brings_a_reply(office: Office) -> N
     reply = office.server.import_bundle(a1.export_bundle()).reply
     assert a1.import_reply(reply).pulled >= 4
     assert len(a1.live(Visit)) == 3
+
+
+def test_a_reply_from_a_restored_server_sends_its_lost_changes_before_storing_pages(
+    office: Office,
+) -> None:
+    """a1's phone was taken, then lost with the server's restore; a2, which never saw it,
+    set the phone later. a1's reply says the server lacks a1's change: it goes again with
+    the next bundle, and the reply's pages wait for that bundle's reply. Stored first, they
+    made the change name a2's version as its base, as if a1 had seen a2's phone, and a2's
+    later value won without a conflict (as online: sync/README.md, "Versions")."""
+    a1, a2 = office.laptops["a1"], office.laptops["a2"]
+    person = make_person(name="[/]王=秀英", village_code=VILLAGE_A, phone="13905800001")
+    a1.store.save(person)
+    a1.sync(office.server)
+    a2.sync(office.server)
+    copy = office.server.keep_copy()
+    office.world.ms += 60_000
+    a1.tick()
+    a1.store.save(person.revise(context={"today": a1.today}, phone="13905800002"))
+    a1.sync(office.server)
+    office.server.restore(copy)
+    office.world.ms += 60_000
+    a2.tick()
+    a2.store.save(person.revise(context={"today": a2.today}, phone="13905800003"))
+    a2.sync(office.server)
+    cursor = outbox.cursor(a1.store)
+    report = a1.import_reply(office.server.import_bundle(a1.export_bundle()).reply)
+    assert report.resent == 1 and report.pulled == 0
+    # Pending: the phone, and the person (the server's last change of a1's id, sent again
+    # to tell it from another copy's: `outbox.send_again_after`).
+    assert outbox.cursor(a1.store) == cursor and a1.store.pending_count() == 2
+    report = a1.import_reply(office.server.import_bundle(a1.export_bundle()).reply)
+    assert report.conflicts == 1
+    assert [r.params["side"] for r in report.found] == ["lost_here"]
+    assert [r.params["who"] for r in report.found] == ["[/]王=秀英"]
+    a2.sync(office.server)
+    for lap in (a1, a2):
+        held = lap.store.get(type(person), person.id)
+        assert held is not None and held.phone == "13905800003", lap.name
+    (lost,) = office.server.conflicts()
+    assert (json.loads(lost["kept_value"]), json.loads(lost["lost_value"])) == (
+        "13905800003",
+        "13905800002",
+    )
+
+
+def test_a_clone_s_bundle_finds_its_changes_under_its_original_s_numbers(
+    office: Office,
+) -> None:
+    """Issue #32, by stick: a1's profile copied onto another laptop, which synced a
+    household under a1's id; the server, restored from a copy, lost it, and a1 pushed
+    another household under the same number. The clone's bundle carries the fingerprints
+    of its answered changes: the server finds its household's number held by a1's, applies
+    nothing of the bundle, and the reply makes the clone a new device that sends both its
+    households again (as online: `client.check_own_history`)."""
+    from civtui.domain.models import Household
+
+    a1 = office.laptops["a1"]
+    copy = office.server.keep_copy()
+    clone = a1.clone("a1-clone")
+    made = [Household(village_code=VILLAGE_A, address="克隆路[/]1号")]
+    clone.store.save(made[0])
+    clone.sync(office.server)
+    office.server.restore(copy)
+    a1.store.save(Household(village_code=VILLAGE_A, address="原路1号"))
+    a1.sync(office.server)
+    made.append(Household(village_code=VILLAGE_A, address="克隆路2号"))
+    clone.store.save(made[1])
+    imported = office.server.import_bundle(clone.export_bundle())
+    assert imported.accepted == 0 and imported.rejected == 0
+    report = clone.import_reply(imported.reply)
+    assert report.new_device_id and report.resent == 1
+    assert clone.store.device_id != a1.store.device_id
+    clone.sync(office.server)
+    a1.sync(office.server)
+    on_server = office.server.records()
+    for household in made:
+        assert ("households", household.id) in on_server
+        assert a1.store.get(Household, household.id) is not None
+    assert clone.store.pending_count() == 0
+
+
+def test_a_server_from_before_fingerprints_is_synced_with_as_before(
+    office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server older than `/v1/applied` answers 404: the laptop syncs as before, and its
+    bundles carry no fingerprints, which that server could not read. Once a server
+    answers, they do."""
+    from fastapi import HTTPException
+
+    from sync.server import merge
+
+    a1 = office.laptops["a1"]
+
+    def unknown(*_args: Any) -> None:
+        raise HTTPException(404)
+
+    with monkeypatch.context() as old:
+        old.setattr(merge, "applied", unknown)
+        visits(a1, 2)
+        report = a1.sync(office.server)
+        assert report.accepted == 3 and not report.new_device_id
+        bundle, _who = server_bundle.open_bundle(office.server.engine, a1.export_bundle())
+        assert bundle.sent == []
+    a1.sync(office.server)
+    bundle, _who = server_bundle.open_bundle(office.server.engine, a1.export_bundle())
+    assert [s.seq for s in bundle.sent] == outbox.acked_seqs(a1.store)

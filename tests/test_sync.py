@@ -597,6 +597,7 @@ def test_openapi_describes_the_real_bodies(server: Server) -> None:
         "/v1/push",
         "/v1/pull",
         protocol.PATH_BUNDLE_KEY,
+        protocol.PATH_APPLIED,
     }
     assert "PushResponse" in json.dumps(push["responses"]["200"])
 

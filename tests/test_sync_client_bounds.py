@@ -80,6 +80,9 @@ class FakeServer:
         path = request.url.path
         if path == protocol.PATH_ME:
             return gz(Me(staff="王", role="assistant", villages=self.villages))
+        if path == protocol.PATH_APPLIED:
+            # As a server from before it answers: the sync goes on without it.
+            return httpx.Response(404, stream=httpx.ByteStream(b""))
         if path == protocol.PATH_PUSH:
             push = PushRequest.model_validate_json(gzip.decompress(request.content))
             results = [ChangeResult(seq=c.seq, status="accepted") for c in push.changes]

@@ -104,7 +104,13 @@ def import_bundle(engine: Engine, data: bytes, progress: Progress | None = None)
     assert pair is not None  # open_bundle refuses without one
     answers: list[PushAnswer] = []
     done = Imported(b"", who, bundle.device_id)
-    for number, push in enumerate(bundle.pushes):
+    # Whose the server's changes of this device id are, as a sync asks before it pushes:
+    # from the first that is another copy's, the laptop's are not here, and its pushes
+    # would go on top of that copy's. It sends them again under a new id.
+    others = merge.first_not_own(
+        engine, who, bundle.device_id, {s.seq: s.fingerprint for s in bundle.sent}
+    )
+    for number, push in enumerate(bundle.pushes if others is None else []):
         try:
             answer = merge.push(engine, who, push)
         except merge.DeviceOwnedError:
@@ -150,6 +156,7 @@ def import_bundle(engine: Engine, data: bytes, progress: Progress | None = None)
         top=cursor,
         pushes=answers,
         pages=pages,
+        others_from=others,
     )
     to = nacl.public.PublicKey(bundle.reply_key.encode(), encoder=nacl.encoding.HexEncoder)
     done.reply = seal(REPLY, reply, pair.signing, "", to)

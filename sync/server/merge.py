@@ -10,7 +10,6 @@ a deleted record back.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import time
 from collections.abc import Iterator, Mapping
@@ -19,7 +18,7 @@ from functools import cache, cached_property
 from typing import Any
 
 from pydantic import ValidationError
-from pydantic_core import from_json, to_json
+from pydantic_core import from_json
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 
 from civtui.domain.batches import chunked
@@ -235,6 +234,11 @@ class _WorkingSet:
             _insert(self.conn, "records", _RECORD_COLUMNS, new)
         if old:
             _bulk(self.conn, _UPDATE_RECORD, old)
+        # A loss the server holds already (put back by a laptop after a restore, then made
+        # again by the losing change sent again) is the same conflict: a second one would
+        # stay open beside it, or open again what a person closed.
+        held = _losses_held(self.conn, self.conflicts)
+        self.conflicts = [c for c in self.conflicts if _loss(c) not in held]
         if self.conflicts:
             # Numbered as versions are, at least their version (the wall clock): a server
             # restored from a copy would otherwise give new conflicts ids its laptops hold
@@ -282,6 +286,37 @@ def _bulk(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
     A push writes thousands of rows in a few statements; SQLAlchemy's handling of each
     row's parameters took a third of the time the writes themselves did."""
     conn.exec_driver_sql(_native(conn, sql), rows)
+
+
+def _loss(conflict: Mapping[str, Any]) -> tuple[str, str, str, str, str]:
+    """What a conflict is, whatever its id: the losing change's value of one field, named
+    by its record, field, device and stamp. The same loss made again (its change sent again
+    to a server restored from a copy) is the same conflict."""
+    return (
+        str(conflict["table_name"]),
+        str(conflict["record_id"]),
+        str(conflict["field"]),
+        str(conflict["lost_device"]),
+        str(conflict["lost_hlc"]),
+    )
+
+
+def _losses_held(
+    conn: Connection, found: list[dict[str, Any]]
+) -> dict[tuple[str, str, str, str, str], tuple[int, bool]]:
+    """Of these conflicts' losses (`_loss`), those the server holds: each one's id, and
+    whether it is open."""
+    if not found:
+        return {}
+    wanted = {_loss(c) for c in found}
+    held: dict[tuple[str, str, str, str, str], tuple[int, bool]] = {}
+    for row in conn.execute(
+        select(conflicts).where(conflicts.c.record_id.in_(sorted({key[1] for key in wanted})))
+    ):
+        key = _loss(dict(row._mapping))
+        if key in wanted:
+            held.setdefault(key, (int(row.id), row.resolved_version is None))
+    return held
 
 
 def _sole_writer(row: _Row) -> str | None:
@@ -452,13 +487,8 @@ def _full_stamp(hlc: str, device: str) -> str:
     return hlc if hlc.count("-") > 1 else f"{hlc}-{device}"
 
 
-def _fingerprint(change: Change, device: str) -> str:
-    """What a change says, digested: a retry sends the same, a reused seq something else.
-
-    Not the stamp alone: a restored laptop whose clock is behind makes the same stamps again.
-    A retry is built from the same stored row, so its fields come in the same order."""
-    said = [change.table, change.record_id, change.op, change.fields, change.hlc, device]
-    return hashlib.blake2b(to_json(said), digest_size=16).hexdigest()
+#: What a change says, digested (`protocol.fingerprint`); stored with its result.
+_fingerprint = protocol.fingerprint
 
 
 class _Clamp:
@@ -1066,9 +1096,10 @@ def _take_back(
     """Put back the conflicts a laptop holds that this server lacks (restored from a copy
     taken before they were made), under their own ids and the new `version`, so every
     laptop of the village pulls them; says whether any was. Closed if the laptop closed it,
-    or if the server holds the same open disagreement under another id (the changes sent
-    again after the restore made it anew): that one stands for it. A conflict the server
-    holds already, or whose record it lacks or keeps in another village, changes nothing."""
+    or if the server holds the same loss (`_loss`) under another id: the change sent again
+    after the restore made it anew, and that one stands for it (closed too, if the laptop
+    closed this one: a person decided). A conflict the server holds already, or whose
+    record it lacks or keeps in another village, changes nothing."""
     known = {
         row.id
         for row in conn.execute(
@@ -1086,34 +1117,31 @@ def _take_back(
         ).scalar()
         if village is None or village not in who.villages:
             continue
-        kept, lost = json.dumps(c.kept_value), json.dumps(c.lost_value)
-        same = conn.execute(
-            select(conflicts.c.id)
-            .where(
-                conflicts.c.table_name == c.table,
-                conflicts.c.record_id == c.record_id,
-                conflicts.c.field == c.field,
-                conflicts.c.kept_value == kept,
-                conflicts.c.lost_value == lost,
-                conflicts.c.resolved_version.is_(None),
+        loss = {
+            "table_name": c.table,
+            "record_id": c.record_id,
+            "field": c.field,
+            "lost_device": c.lost_device,
+            "lost_hlc": c.lost_hlc,
+        }
+        same = _losses_held(conn, [loss]).get(_loss(loss))
+        if same is not None and same[1] and c.resolved:
+            conn.execute(
+                update(conflicts)
+                .where(conflicts.c.id == same[0])
+                .values(resolved_version=version, resolved_by=device)
             )
-            .limit(1)
-        ).first()
         closed = c.resolved or same is not None
         known.add(c.id)
         taken.append(
             {
+                **loss,
                 "id": c.id,
                 "version": version,
-                "table_name": c.table,
-                "record_id": c.record_id,
                 "village_code": village,
-                "field": c.field,
-                "kept_value": kept,
-                "lost_value": lost,
+                "kept_value": json.dumps(c.kept_value),
+                "lost_value": json.dumps(c.lost_value),
                 "kept_device": c.kept_device,
-                "lost_device": c.lost_device,
-                "lost_hlc": c.lost_hlc,
                 "created_at": storage.now_text(),
                 "resolved_version": version if closed else None,
                 "resolved_by": device if closed else None,
@@ -1198,3 +1226,66 @@ def pull(engine: Engine, who: Identity, request: protocol.PullRequest) -> PullRe
         has_more=has_more,
         applied_through=held,
     )
+
+
+def applied(
+    engine: Engine, who: Identity, request: protocol.AppliedRequest
+) -> protocol.AppliedResponse:
+    """The device's highest applied change number, and the fingerprint of each change asked
+    about as the server holds it: a laptop compares them with its own changes' to tell
+    them from another copy's of its profile (`sync.client.check_own_history`). Nothing for
+    a device id another token holds, as a pull says nothing of it."""
+    none: list[str | None] = [None] * len(request.seqs)
+    with engine.connect() as conn:
+        owner = conn.execute(
+            select(devices.c.token_id, devices.c.last_seq).where(
+                devices.c.device_id == request.device_id
+            )
+        ).first()
+        if owner is None:
+            return protocol.AppliedResponse(applied_through=0, fingerprints=none)
+        if owner.token_id != who.token_id:
+            return protocol.AppliedResponse(applied_through=None, fingerprints=none)
+        found = dict(
+            conn.execute(
+                select(change_results.c.seq, change_results.c.fingerprint).where(
+                    change_results.c.device_id == request.device_id,
+                    change_results.c.seq.in_(sorted(set(request.seqs))),
+                    change_results.c.seq <= owner.last_seq,
+                )
+            ).all()
+        )
+    return protocol.AppliedResponse(
+        applied_through=int(owner.last_seq), fingerprints=[found.get(s) for s in request.seqs]
+    )
+
+
+def first_not_own(
+    engine: Engine, who: Identity, device: str, sent: Mapping[int, str]
+) -> int | None:
+    """The first of a laptop's answered changes (`sent`: number -> fingerprint) the server
+    holds as another change under the same number: another copy's of its profile. None if
+    every one it holds is the laptop's, or the id is another token's. A bundle's check,
+    as `applied` is a sync's."""
+    if not sent:
+        return None
+    with engine.connect() as conn:
+        owner = conn.execute(
+            select(devices.c.token_id).where(devices.c.device_id == device)
+        ).first()
+        if owner is None or owner.token_id != who.token_id:
+            return None
+        held = conn.execute(
+            select(change_results.c.seq, change_results.c.fingerprint)
+            .join(devices, devices.c.device_id == change_results.c.device_id)
+            .where(
+                change_results.c.device_id == device,
+                change_results.c.seq >= min(sent),
+                change_results.c.seq <= devices.c.last_seq,
+            )
+            .order_by(change_results.c.seq)
+        )
+        for seq, there in held:
+            if seq in sent and there and there != sent[seq]:
+                return int(seq)
+    return None

@@ -20,6 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from civtui import __version__
 from sync import protocol
 from sync.protocol import (
+    AppliedRequest,
+    AppliedResponse,
     BundleKey,
     Code,
     Health,
@@ -198,6 +200,18 @@ async def pull(request: Request, who: Caller, engine: Database) -> Response:
     message = await read_body(request, PullRequest)
     answer = await _in_thread(merge.pull, engine, who, message)
     note(request, device=message.device_id, records=len(answer.records))
+    return gzip_response(answer)
+
+
+@router.post(
+    protocol.PATH_APPLIED,
+    response_model=AppliedResponse,
+    openapi_extra=_body_schema(AppliedRequest),
+)
+async def applied(request: Request, who: Caller, engine: Database) -> Response:
+    message = await read_body(request, AppliedRequest)
+    answer = await _in_thread(merge.applied, engine, who, message)
+    note(request, device=message.device_id)
     return gzip_response(answer)
 
 
