@@ -45,13 +45,28 @@ def aside(main: str, note: str, lang: str) -> str:
 
 
 def category_labels(
-    cats: Iterable[Category], lang: str, derived: Iterable[Category] = ()
+    cats: Iterable[Category],
+    lang: str,
+    derived: Iterable[Category] = (),
+    width: int | None = None,
 ) -> list[str]:
-    """Category labels in policy order; derived ones marked with * (computed, not typed in)."""
+    """Category labels in policy order; derived ones marked with * (computed, not typed in).
+    With `width`, a label wider than that is the category's short name."""
     auto = set(derived)
     return [
-        c.label(lang) + ("*" if c in auto else "") for c in sorted(cats, key=_ORDER.__getitem__)
+        (c.label(lang) if width is None else category_label(c, lang, width - (c in auto)))
+        + ("*" if c in auto else "")
+        for c in sorted(cats, key=_ORDER.__getitem__)
     ]
+
+
+def category_label(category: Category, lang: str, width: int) -> str:
+    """A category's name in `width` cells: whole if it fits, else its short name from the
+    catalogue (Dibao, Left-behind): a name cut with … left the reader to guess which."""
+    label = category.label(lang)
+    if cell_len(label) <= width:
+        return label
+    return Translator(lang)(f"category.short.{category.value}")
 
 
 def categories(cats: Iterable[Category], lang: str, derived: Iterable[Category] = ()) -> str:

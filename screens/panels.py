@@ -162,6 +162,7 @@ class CoveragePanel(CountedPanel[dict[Frequency, RateReport]]):
         # wide figure ("9331/14710 63%") there was no room left for "月探访率 合计".
         order = list(Category)
         rows: list[tuple[str, str, bool]] = []
+        shorts: dict[str, Category] = {}  # a category's row, by its label
         for frequency, report in found.items():
             total = report.total
             rows.append((t(f"rate.{frequency.value}"), "", True))
@@ -179,6 +180,7 @@ class CoveragePanel(CountedPanel[dict[Frequency, RateReport]]):
             ):
                 if due:
                     rows.append((f"  {category.label(lang)}", fmt.coverage(got, due), False))
+                    shorts[rows[-1][0]] = category
         # The figure is always shown whole; a long category name is what gives way, and a
         # rate's name wraps rather than being cut.
         rate_width = max((cell_len(rate) for _, rate, _ in rows), default=4)
@@ -187,7 +189,11 @@ class CoveragePanel(CountedPanel[dict[Frequency, RateReport]]):
         _fix_width(coverage, "category", label_width)
         for label, rate, name_row in rows:
             wraps = name_row and cell_len(label) > label_width
-            # A category's name that does not fit is cut where the cut shows (…).
+            # A category's name that does not fit is its short name (Dibao, Left-behind);
+            # only a short name that still does not fit is cut where the cut shows (…).
+            short = shorts.get(label)
+            if short is not None:
+                label = "  " + fmt.category_label(short, lang, label_width - 2)
             shown = label if name_row else fmt.clip(label, label_width)
             coverage.add_row(fmt.text(shown), fmt.text(rate), height=None if wraps else 1)
 
@@ -245,7 +251,7 @@ class WorkListPanel(CountedPanel[reads.WorkHead]):
                 (
                     item.person_id,
                     [state, person.name, str(person.age), _last(item.last_contact, civ.today, t)],
-                    fmt.category_labels(person.categories, lang),
+                    person.categories,
                 )
             )
         # The categories get the width that is left; a longer list wraps to a second line
@@ -257,7 +263,9 @@ class WorkListPanel(CountedPanel[reads.WorkHead]):
         )
         left = max(self.app.size.width - SIDE_WIDTH - 1 - used - 2 - SCROLLBAR, 8)
         _fix_width(work, "categories", left)
-        for person_id, first, labels in cells:
+        for person_id, first, cats in cells:
+            # A name wider than the column is the category's short name (fit_list's room).
+            labels = fmt.category_labels(cats, lang, width=left - 2)
             categories = fmt.fit_list(labels, lang, left)
             # Only a row whose categories wrap is measured: measuring renders every cell,
             # and doing so for all 200 rows was a tenth of the start-up.

@@ -271,6 +271,26 @@ def test_a_list_wraps_between_its_labels(
     assert Detector(lang, labels).cuts(shown.split("\n")) == []
 
 
+#: The dashboard's coverage column at 80 columns: what a category's name must fit.
+COVERAGE_LABEL_CELLS = 12
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_category_too_long_for_its_column_is_its_short_name_in_whole_words(lang: str) -> None:
+    from civtui.domain.choices import Category
+
+    for category in Category:
+        full = category.label(lang)
+        # Whole where it fits: the short name is only for a narrow column.
+        assert fmt.category_label(category, lang, cell_len(full)) == full
+        short = fmt.category_label(category, lang, COVERAGE_LABEL_CELLS)
+        assert cell_len(short) <= COVERAGE_LABEL_CELLS, short
+        assert "…" not in short
+        # Each short name says one category: two never read alike.
+    shorts = [fmt.category_label(c, lang, 1) for c in Category]
+    assert len(set(shorts)) == len(shorts)
+
+
 @pytest.mark.tui
 @pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_the_roster_wraps_many_categories_beside_a_long_name(home: Path, lang: str) -> None:

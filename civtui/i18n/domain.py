@@ -4,6 +4,23 @@
 from __future__ import annotations
 
 STRINGS: dict[str, tuple[str, str]] = {
+    # A category's short name, where its name does not fit (the dashboard at 80 columns):
+    # whole words a reader knows, never a word cut with ….
+    "category.short.advanced_age": ("高龄", "Aged 80+"),
+    "category.short.living_alone": ("独居", "Lives alone"),
+    "category.short.empty_nest": ("空巢", "Empty nest"),
+    "category.short.childless_widowed": ("孤寡", "Childless"),
+    "category.short.disabled": ("失能", "Dependent"),
+    "category.short.semi_disabled": ("半失能", "Partly dep."),
+    "category.short.severe_disability": ("重度残疾", "Disability"),
+    "category.short.serious_illness": ("重病", "Illness"),
+    "category.short.tekun": ("特困", "Tekun"),
+    "category.short.dibao": ("低保", "Dibao"),
+    "category.short.dibian": ("低边", "Low income"),
+    "category.short.orphan": ("孤儿", "Orphan"),
+    "category.short.de_facto_unsupported": ("无人抚养儿童", "Unsupported"),
+    "category.short.child_in_distress": ("困境儿童", "In distress"),
+    "category.short.left_behind": ("留守儿童", "Left-behind"),
     # Pydantic's own error types (civtui/domain/errors.py), after the field's label.
     "input.missing": ("必须填写；请补上", "is required; please fill it in"),
     "input.empty": ("不能为空；请填写", "cannot be empty; please fill it in"),
