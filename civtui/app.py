@@ -114,6 +114,8 @@ class CivtuiApp(App[None]):
         self.follow_ups_done: list[tuple[str, str]] = []
         #: Held while past months are closed: at start-up and before a sync, in two workers.
         self._month_lock = threading.Lock()
+        #: Set once the app has let its store go: a callback queued before must not use it.
+        self._unmounted = False
         #: The error that is closing the app, for the crash report.
         self._crashed_with: Exception | None = None
         self.title = self.t("app.title")
@@ -354,6 +356,7 @@ class CivtuiApp(App[None]):
             save_settings(settings.model_copy(update={"theme": theme.name}))
 
     def on_unmount(self) -> None:
+        self._unmounted = True
         self._stop_watching_for_hangup()
         if self._reader is not None:
             self._reader.close()  # before the profile is let go: no reads after that
@@ -501,6 +504,9 @@ class CivtuiApp(App[None]):
         """At start: offer back the newest input kept when the terminal last went away."""
         from db import drafts
 
+        if self._unmounted:
+            # Asked for after the first frame; an app closed that fast has let its store go.
+            return
         if self.guard.locked:
             self.set_timer(0.5, self.offer_drafts)
             return

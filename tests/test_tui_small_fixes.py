@@ -207,6 +207,7 @@ async def test_after_switching_to_english_the_footer_and_menus_are_english(
 @pytest.mark.tui
 async def test_chinese_drop_downs_and_palette_say_it_in_chinese(app: CivtuiApp) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
+        await counted(pilot)  # `v` records a visit for the work list's highlighted person
         await pilot.press("v")
         await pilot.pause()
         menus = list(app.screen.query("SelectOverlay"))

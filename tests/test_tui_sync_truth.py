@@ -157,7 +157,7 @@ async def test_with_a_clock_three_days_ahead_each_laptop_is_told_the_truth(
     assert f"冲突：{NAME} · 探访的备注（本机的值未被采用，可在人员页按 c 处理）" in on_a.summary
 
     # B: its own edit, and A's value that lost, credited to A at the real time A made it.
-    assert f"本机{b_id[:8]}）修改备注：{THEIRS}" in on_b.history, on_b.history
+    assert f"本机{b_id[:8]}）修改备注：{FIRST}→{THEIRS}" in on_b.history, on_b.history
     lost_line = f"另一台电脑{a_id[:8]}同时修改、未被采用：备注：{MINE}"
     assert lost_line in on_b.history, on_b.history
     assert at(start) + lost_line in on_b.history, on_b.history
@@ -233,7 +233,7 @@ async def test_after_a_server_restore_each_laptop_is_told_the_truth(
     assert (on_a.dialog["current"], on_a.dialog["lost"]) == (THEIRS, MINE)
 
     # B: its own edit, and A's value that lost, credited to A at 10:01.
-    assert f"2026-11-2210:02员工b（本机{b_id[:8]}）修改备注：{THEIRS}" in on_b.history
+    assert f"2026-11-2210:02员工b（本机{b_id[:8]}）修改备注：{FIRST}→{THEIRS}" in on_b.history
     lost = f"2026-11-2210:01另一台电脑{a_id[:8]}同时修改、未被采用：备注：{MINE}"
     assert lost in on_b.history, on_b.history
     assert on_b.listed == [[NAME, "探访的备注", MINE, "另一设备的值"]]
