@@ -100,8 +100,12 @@ class DashboardScreen(CivScreen[None]):
 
     def action_visit(self, first: bool = False) -> None:
         """Start a visit (or a child check, for a child) for the highlighted person."""
-        work = self.query_one(WorkListPanel).work
+        panel = self.query_one(WorkListPanel)
+        work = panel.work
         pid = work[0].person_id if first and work else self._highlighted()
+        if pid is None and not panel.counted:
+            # Pressed before the list was counted: say why nothing opens, not nothing.
+            self.notify(self.civ.t("dash.counting"), timeout=2)
         if pid is not None:
             # Back on this screen after the save, on_screen_resume reads it again: loading it
             # here too made every save from the dashboard wait for two loads.

@@ -88,11 +88,14 @@ async def test_the_frame_says_counting_until_the_figures_are_in(
             assert not panel.counted
         assert screen.query_one("#coverage", DataTable).row_count == 0
         assert screen.query_one("#worklist", DataTable).row_count == 0
-        # The quick panels are already there, and keys that need the list do nothing yet.
+        # The quick panels are already there, and keys that need the list open nothing yet.
         assert str(screen.query_one("#followups-title", Static).content).startswith("待跟进")
         assert "待同步" in str(screen.query_one("#statusbar", Static).content)
         await pilot.press("v")
+        await pilot.pause()
         assert app.screen is screen
+        # ... and say why nothing opened, rather than nothing.
+        assert [n.message for n in app._notifications] == ["计算中…"]
 
         gate.set()
         await counted(pilot)
