@@ -4,6 +4,8 @@ refreshes its own figures. The screen lays them out and holds the keys."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -104,12 +106,19 @@ class DashboardScreen(CivScreen[None]):
         work = panel.work
         pid = work[0].person_id if first and work else self._highlighted()
         if pid is None and not panel.counted:
-            # Pressed before the list was counted: say why nothing opens, not nothing.
+            # Pressed before the list was counted (a second after start): say so, and open
+            # the form once the list is there, if this page is still the one shown.
             self.notify(self.civ.t("dash.counting"), timeout=2)
+            panel.when_counted(partial(self._visit_if_shown, first))
+            return
         if pid is not None:
             # Back on this screen after the save, on_screen_resume reads it again: loading it
             # here too made every save from the dashboard wait for two loads.
             open_contact_form(self, pid, on_saved=lambda: None)
+
+    def _visit_if_shown(self, first: bool) -> None:
+        if self.app.screen is self:
+            self.action_visit(first)
 
     def action_open(self) -> None:
         pid = self._highlighted()

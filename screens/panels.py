@@ -85,6 +85,8 @@ class CountedPanel(Panel, Generic[T]):
     #: A count is under way; `_again`: another was asked for meanwhile, made once it ends.
     busy = False
     _again = False
+    #: What waits for the first figures (a key pressed before they came), run once.
+    _waiting: list[Callable[[], None]] | None = None
 
     def counting(self) -> Static:
         return Static(self.civ.t("dash.counting"), classes="counting")
@@ -93,6 +95,13 @@ class CountedPanel(Panel, Generic[T]):
         # Textual calls every class's own on_mount, a subclass's (its columns) first.
         # After the first frame: the frame is drawn before anything is counted.
         self.call_after_refresh(self.reload)
+
+    def when_counted(self, then: Callable[[], None]) -> None:
+        """Run `then` once the first figures are shown: at once if they are."""
+        if self.counted:
+            then()
+        else:
+            self._waiting = [*(self._waiting or []), then]
 
     def reload(self) -> None:
         if self.busy:
@@ -126,6 +135,9 @@ class CountedPanel(Panel, Generic[T]):
         if not self.counted:
             self.counted = True
             self.query_one(".counting", Static).display = False
+            waiting, self._waiting = self._waiting or [], None
+            for then in waiting:
+                then()
         if self._again:
             self._again = False
             self.reload()

@@ -21,6 +21,7 @@ from civtui.services.keys import open_store
 from civtui.services.reader import Reader
 from db import queries
 from screens.dashboard import DashboardScreen
+from screens.form import ModelForm
 from screens.panels import CountedPanel, CoveragePanel, FollowUpPanel, WorkListPanel
 from tests.conftest import TODAY
 from tests.tui_helpers import app_on, counted, demo_profile
@@ -88,17 +89,21 @@ async def test_the_frame_says_counting_until_the_figures_are_in(
             assert not panel.counted
         assert screen.query_one("#coverage", DataTable).row_count == 0
         assert screen.query_one("#worklist", DataTable).row_count == 0
-        # The quick panels are already there, and keys that need the list open nothing yet.
+        # The quick panels are already there, and keys that need the list wait for it.
         assert str(screen.query_one("#followups-title", Static).content).startswith("待跟进")
         assert "待同步" in str(screen.query_one("#statusbar", Static).content)
         await pilot.press("v")
         await pilot.pause()
         assert app.screen is screen
-        # ... and say why nothing opened, rather than nothing.
+        # ... but say so, and `v` opens the form once the list is there.
         assert [n.message for n in app._notifications] == ["计算中…"]
 
         gate.set()
         await counted(pilot)
+        assert isinstance(app.screen, ModelForm)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
         for panel in screen.query(CountedPanel).results():
             assert not panel.query_one(".counting", Static).display
         assert Frequency.MONTHLY in screen.query_one(CoveragePanel).rates
