@@ -7,8 +7,9 @@ reopens the last one marked, for as long as the app is open.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
-from typing import get_args
+from typing import Any, get_args
 
 from pydantic import ValidationError
 from textual.app import ComposeResult
@@ -169,13 +170,7 @@ class FollowUpScreen(CivScreen[None]):
         row_before = table.cursor_row
         table.clear()
         for item in self.shown:
-            table.add_row(
-                fmt.text(t(f"followup.kind.{item.kind}")),
-                fmt.text(item.person_name),
-                fmt.text(t("followup.days", n=item.overdue(today))),
-                fmt.text(describe(item, t, lang)),
-                key=_key(item),
-            )
+            add_row(table, item, t, today)
         if self.shown:
             keys = [_key(item) for item in self.shown]
             row = keys.index(keep) if keep in keys else min(row_before, len(keys) - 1)
@@ -278,3 +273,14 @@ class FollowUpScreen(CivScreen[None]):
 
 def _key(item: reads.FollowUp) -> str:
     return f"{item.kind}:{item.record_id}"
+
+
+def add_row(table: DataTable[Any], item: reads.FollowUp, t: Translator, today: dt.date) -> None:
+    """One open item as the 待跟进 screen and the dashboard's panel both list it."""
+    table.add_row(
+        fmt.text(t(f"followup.kind.{item.kind}")),
+        fmt.text(item.person_name),
+        fmt.text(t("followup.days", n=item.overdue(today))),
+        fmt.text(describe(item, t, t.lang)),
+        key=_key(item),
+    )

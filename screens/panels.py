@@ -30,7 +30,7 @@ from civtui.domain.worklist import WorkItem
 from civtui.i18n import Translator
 from civtui.services import reads
 from screens import format as fmt
-from screens.followups import describe
+from screens.followups import add_row
 from screens.host import Host
 from screens.lock import backup_note
 
@@ -346,7 +346,7 @@ class FollowUpPanel(Panel):
         )
 
     def reload(self) -> None:
-        t, lang, today = self.civ.t, self.civ.lang, self.civ.today
+        t, today = self.civ.t, self.civ.today
         # The head of it only (a 50,000-person profile has tens of thousands of open items):
         # the 待跟进 screen (`f`) is where the list is worked through.
         rules = reads.rules(self.civ.store)
@@ -361,13 +361,7 @@ class FollowUpPanel(Panel):
         row_before = table.cursor_row
         table.clear()
         for item in self.follow_ups:
-            table.add_row(
-                fmt.text(t(f"followup.kind.{item.kind}")),
-                fmt.text(item.person_name),
-                fmt.text(t("followup.days", n=item.overdue(today))),
-                fmt.text(describe(item, t, lang)),
-                key=f"{item.kind}:{item.record_id}",
-            )
+            add_row(table, item, t, today)
         if self.follow_ups:
             table.move_cursor(row=min(row_before, table.row_count - 1))
         count = f" ({self.follow_up_count})" if self.follow_ups else f"：{t('dash.none')}"
