@@ -22,7 +22,8 @@ the same merge of the due keys' lists as everyone's, keeping its own people. TEM
 on policy_facts note whose row this connection changed, and only those are read again;
 another connection's commit (`PRAGMA data_version`), another frame (a new day, a past
 month asked) or a policy change reads everyone again. At 50,000 people the rows take
-≈12 MiB and a first reading ≈0.2 s; the dashboard's refresh after that ≈5 ms.
+≈3.6 MiB (≈75 bytes a person, see `_PLACE_BITS`) and a first reading ≈0.2 s; the
+dashboard's refresh after that ≈5 ms.
 """
 
 from __future__ import annotations
@@ -32,9 +33,8 @@ import datetime as dt
 import heapq
 import itertools
 import json
-import operator
-import sys
 import weakref
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -330,26 +330,33 @@ def by_village(store: Store, day: dt.date, today: dt.date, rules: Rules) -> dict
     }
 
 
-#: A kept person, laid out so that rows compare in the work list's order within a key:
-#: high risk then urgent need, as one number (-2 for high risk, less 1 for an urgent need:
-#: most first), 255 less the age (the oldest first), the last contact as YYYYMMDD (0 for
-#: never, which sorts first), then the person's id so that the order is total. After the
-#: id, never compared: whether they are due for reassessment (待复评), their village and
-#: their key (None for someone who changed inside the window). The first two are among
-#: Python's shared small integers (ages are below 256), and villages, keys and days are
-#: shared between the people who have the same: a person costs their tuple and their id.
-_Row = tuple[int, int, int, str, int, str, int | None]
-_LAST: Final = 2
-_PID: Final = 3
-_AGAIN: Final = 4
-_VILLAGE: Final = 5
-_KEY: Final = 6
-_village = operator.itemgetter(_VILLAGE)
-_last = operator.itemgetter(_LAST)
-
+#: A kept person is one 64-bit integer, laid out so that people compare in the work list's
+#: order within a key (most urgent first) and an array of them is a group:
+#:
+#: - bits 61–62: 3 less 2 for high risk, less 1 for an urgent need (high risk first);
+#: - bits 51–60: 255 less the age, plus `_YOUTH_FROM` (the oldest first);
+#: - bits 24–50: the last contact as YYYYMMDD plus one (0: unread, 1: never);
+#: - bits 0–23: the person's place in the connection's arrays (`_Kept`), which hold what is
+#:   never compared: their id, village, key and whether they are due for reassessment.
+#:
+#: People alike in all but the place are ordered by their ids (`_Kept._rank`). A tuple and an
+#: id string per person would take ≈12 MiB at 50,000 people; as numbers in arrays a person
+#: costs ≈75 bytes (the arrays' spare room included), and no Python object of their own.
+_PLACE_BITS: Final = 24
+_PLACE: Final = (1 << _PLACE_BITS) - 1
+_LAST_BITS: Final = 27
+_LAST_MASK: Final = (1 << _LAST_BITS) - 1
+_YOUTH_BITS: Final = 10
+_YOUTH_FROM: Final = 1 << (_YOUTH_BITS - 1)
 _AGE_FROM = 255
 #: The last contact of someone contacted after the month asked about, until they are listed.
 _UNREAD = -1
+#: In `_Kept.keys`: someone judged one by one (key None), and someone no longer kept.
+_ALONE: Final = -1
+_GONE: Final = -2
+#: Between ids in `_Kept.ids`: a byte no UTF-8 text holds, so a search for one id whole
+#: cannot match across two.
+_SEP: Final = b"\xff"
 
 
 #: 待复评 over policy_facts (the rule is `Reassessment`), its day's bounds bound by
@@ -400,11 +407,12 @@ def person_rows(
     frame: Frame,
     known: Mapping[int, tuple[frozenset[Category], PersonStatus]],
     ids: list[str] | None = None,
-) -> Iterator[tuple[str, int | None, int, int, int, str, int]]:
+) -> Iterator[tuple[str, int | None, int, str, int | None]]:
     """Each person as coverage reads them in `frame` (everyone, or the people `ids`):
-    village, key (None for someone who changed inside the window), then a `_Row`'s fields
-    up to the reassessment flag. Every figure and list in this module comes from these
-    rows, through the connection's copy of them (`_Kept`)."""
+    village, key (None for someone who changed inside the window), their place in the work
+    list's order as a kept person's bits above the place (see `_PLACE_BITS`), their id, and
+    whether they are due for reassessment. Every figure and list in this module comes from
+    these rows, through the connection's copy of them (`_Kept`)."""
     key, params = frame.key_sql()
     where = ""
     if ids is not None:
@@ -415,10 +423,17 @@ def person_rows(
     # month): then it is left unread (`_UNREAD`) until the person is listed, as reading it
     # (`last_contacts`) for everyone doubled the time a past month's figures took.
     greatest = "max(coalesce(visit_last, 0), coalesce(check_last, 0))"
+    last = f"CASE WHEN {greatest} <= :end_number THEN {greatest} ELSE {_UNREAD} END"
+    # Made in SQL so that reading everyone makes no Python number per field (SQLite's `<<`
+    # and `|` bind alike, hence each part in brackets). An age outside
+    # what the bits hold (over 767, or born after today by more than 256 years) is not one an
+    # ID number gives; it is held at the nearest the bits can say rather than spill over.
+    youth = f"{_AGE_FROM} - (:today - birth) / 10000 + {_YOUTH_FROM}"
+    order = f"""((3 - 2 * high_risk - urgent) << {_PLACE_BITS + _LAST_BITS + _YOUTH_BITS})
+        | (min(max({youth}, 0), {(1 << _YOUTH_BITS) - 1}) << {_PLACE_BITS + _LAST_BITS})
+        | ((({last}) + 1) << {_PLACE_BITS})"""
     sql = f"""SELECT village_code, CASE WHEN {frame.stable_sql()} THEN ({key}) END,
-        -2 * high_risk - urgent, {_AGE_FROM} - (:today - birth) / 10000,
-        CASE WHEN {greatest} <= :end_number THEN {greatest} ELSE {_UNREAD} END,
-        person_id, {_REASSESS}
+        {order}, person_id, {_REASSESS}
         FROM main.policy_facts f {where}"""
     return iter(store.db.execute(sql, {**params, **_list_params(frame, known)}))
 
@@ -444,17 +459,21 @@ class _Kept:
     """One connection's copy of `person_rows` for the frame last asked about, and the
     judgement of each key.
 
-    The rows are kept by key, each key's people in work-list order: everyone's count of a
-    key is the length of its list, a village's is its people in it, and the head of a work
-    list is a merge of the due keys' heads rather than a sort of everyone due. `rows` finds
-    a person's row by id. TEMP triggers on policy_facts note whose row this connection
-    changes (TEMP objects are the connection's own and write nothing to the profile): only
-    those rows are read again. Another connection's commit (`PRAGMA data_version`), another
-    frame (a new day, another month asked) or a policy change reads everyone again.
+    The people are kept by key, each key's in work-list order: everyone's count of a key is
+    the length of its array, a village's is its people in it, and the head of a work list is
+    a merge of the due keys' heads rather than a sort of everyone due. A person is one number
+    (see `_PLACE_BITS`) whose low bits are their place in arrays indexed alike: `ids` (their
+    id, found again with one search of the bytes), `keys`, `villages`, `orders` (the number
+    itself, to find it in its key's array) and `again`. TEMP triggers on policy_facts note
+    whose row this connection changes (TEMP objects are the connection's own and write
+    nothing to the profile): only those rows are read again. Another connection's commit
+    (`PRAGMA data_version`), another frame (a new day, another month asked) or a policy
+    change reads everyone again.
     """
 
-    #: Past this many changed people it is cheaper to read every row again.
-    FULL_AFTER = 5000
+    #: Past this many changed people it is cheaper to read every row again (finding each
+    #: one's place is a search of every id, ≈0.1 ms at 50,000 people; reading all, ≈0.2 s).
+    FULL_AFTER = 1000
 
     def __init__(self, store: Store) -> None:
         self.conn = store.db.conn
@@ -464,13 +483,7 @@ class _Kept:
         self.known: dict[int, tuple[frozenset[Category], PersonStatus]] = {}
         self.judged: dict[tuple[object, ...], Judgement | None] = {}
         self.verdicts: dict[int, _Verdict] = {}
-        self.rows: dict[str, _Row] = {}
-        #: key (None: judged one by one) → its people, in work-list order
-        self.groups: dict[int | None, list[_Row]] = {}
-        self.reassess: set[_Row] = set()
-        #: How many rows have their last contact unread (`_UNREAD`).
-        self.unread = 0
-        self.unsorted = False
+        self._empty()
         execute = store.db.execute
         #: Whether this connection notes whose rows it changes. A read-only connection (the
         #: app's, once its file was replaced under it) cannot write even a TEMP table, and
@@ -494,6 +507,28 @@ class _Kept:
                 f"CREATE TEMP TRIGGER IF NOT EXISTS policy_facts_dirty_{event.lower()} "
                 f"AFTER {event} ON main.policy_facts BEGIN {body}; END"
             )
+
+    def _empty(self) -> None:
+        #: Every kept id in UTF-8, each followed by `_SEP`; `starts` has where each begins.
+        self.ids = bytearray(_SEP)
+        self.starts = array("I")
+        #: Each place's key (`_ALONE`: judged one by one; `_GONE`: no longer kept).
+        self.keys = array("q")
+        #: Each place's village, as its index in `village_names`.
+        self.villages_at = array("I")
+        self.village_names: list[str] = []
+        self.village_index: dict[str, int] = {}
+        #: Each place's person as kept in its key's array (see `_PLACE_BITS`).
+        self.orders = array("q")
+        #: Whether each place is due for reassessment (待复评): 1 or 0.
+        self.again = bytearray()
+        #: key (None: judged one by one) → its people, in work-list order
+        self.groups: dict[int | None, array[int]] = {}
+        #: The places of those due for reassessment.
+        self.reassess: set[int] = set()
+        #: How many people have their last contact unread (`_UNREAD`).
+        self.unread = 0
+        self.unsorted = False
 
     def refresh(self, store: Store, frame: Frame) -> None:
         """Bring the kept rows up to date for `frame`."""
@@ -526,10 +561,12 @@ class _Kept:
             ids = [pid for (pid,) in execute("SELECT person_id FROM policy_dirty")]
             execute("DELETE FROM policy_dirty")
             self._in_order()
-            for pid in ids:
-                self._drop(pid)
-            for village, k, first, youth, last, pid, again in person_rows(store, frame, known, ids):
-                self._add((first, youth, last, pid, again, village, k))
+            places = {pid: self._find(pid) for pid in ids}
+            for place in places.values():
+                if place is not None:
+                    self._drop(place)
+            for village, k, order, pid, again in person_rows(store, frame, known, ids):
+                self._add(places[pid], pid, village, k, order, again)
         self.signature, self.data_version = signature, version
         if store.db.conn.in_transaction:
             # What was read may yet be rolled back, and the notes of whose rows changed
@@ -543,84 +580,167 @@ class _Kept:
         known: Mapping[int, tuple[frozenset[Category], PersonStatus]],
     ) -> None:
         # The old rows go before the new are read: both at once would double the peak.
-        self.rows, self.groups, self.reassess = {}, {}, set()
-        rows, groups, reassess = self.rows, self.groups, self.reassess
-        seen: dict[int, int] = {}
-        day, intern = seen.setdefault, sys.intern
-        # One pass with no Python call per person: this is the first refresh's whole cost.
-        for village, k, first, youth, last, pid, again in person_rows(store, frame, known):
+        self._empty()
+        ids, starts, keys, orders, again = self.ids, self.starts, self.keys, self.orders, self.again
+        villages_at, names, index = self.villages_at, self.village_names, self.village_index
+        groups, reassess = self.groups, self.reassess
+        unread = 0
+        # One pass with no Python call per person but the arrays' own: this is the first
+        # refresh's whole cost.
+        for place, (village, k, order, pid, due_again) in enumerate(
+            person_rows(store, frame, known)
+        ):
+            starts.append(len(ids))
+            ids += pid.encode()
+            ids += _SEP
+            code = index.get(village)
+            if code is None:
+                code = index[village] = len(names)
+                names.append(village)
+            villages_at.append(code)
+            keys.append(_ALONE if k is None else k)
+            order |= place
+            orders.append(order)
+            again.append(1 if due_again else 0)
             group = groups.get(k)
             if group is None:
-                groups[k] = group = []
-            else:
-                k = group[0][_KEY]
-            # Many people share a village, and many were last seen on the same day: one
-            # object each, not one per person.
-            row = (first, youth, day(last, last), pid, again, intern(village), k)
-            group.append(row)
-            rows[pid] = row
-            if again:
-                reassess.add(row)
+                groups[k] = group = array("q")
+            group.append(order)
+            if due_again:
+                reassess.add(place)
+            unread += order >> _PLACE_BITS & _LAST_MASK == 0
+        if len(starts) > _PLACE:
+            raise OverflowError(f"more than {_PLACE} people")
         # Sorted when first needed (`_in_order`): a month's figures do not need the order.
         self.unsorted = True
-        self.unread = [*map(_last, rows.values())].count(_UNREAD)
+        self.unread = unread
+
+    def _pid(self, order: int) -> str:
+        start = self.starts[order & _PLACE]
+        return self.ids[start : self.ids.index(_SEP, start)].decode()
+
+    def _find(self, pid: str) -> int | None:
+        """The place of `pid`, kept or not, if it has one."""
+        at = self.ids.find(_SEP + pid.encode() + _SEP)
+        if at < 0:
+            return None
+        return bisect.bisect_left(self.starts, at + 1)
+
+    def _rank(self, order: int) -> tuple[int, str]:
+        """What orders a kept person in the work list: all but the place, then the id."""
+        return order >> _PLACE_BITS, self._pid(order)
+
+    def _sorted(self, orders: Iterable[int]) -> array[int]:
+        """`orders` in work-list order: by number, then people alike but for their place by
+        their ids (the place follows the order people were read in, not their ids)."""
+        found = sorted(orders)
+        shown = array("q")
+        for _, alike in itertools.groupby(found, _above_place):
+            run = list(alike)
+            shown.extend(run if len(run) == 1 else sorted(run, key=self._rank))
+        return shown
 
     def _in_order(self) -> None:
         """Put each key's people in work-list order, if a full read left them unsorted."""
         if self.unsorted:
-            for group in self.groups.values():
-                group.sort()
+            for k, group in self.groups.items():
+                self.groups[k] = self._sorted(group)
             self.unsorted = False
 
-    def _add(self, row: _Row) -> None:
-        group = self.groups.get(row[_KEY])
-        k = row[_KEY] if group is None else group[0][_KEY]
-        row = (*row[:_VILLAGE], sys.intern(row[_VILLAGE]), k)
+    def _add(
+        self,
+        place: int | None,
+        pid: str,
+        village: str,
+        k: int | None,
+        order: int,
+        again: int | None,
+    ) -> None:
+        """Keep a person read again (`place`: theirs, None for someone new)."""
+        code = self.village_index.get(village)
+        if code is None:
+            code = self.village_index[village] = len(self.village_names)
+            self.village_names.append(village)
+        if place is None:
+            place = len(self.starts)
+            if place > _PLACE:
+                raise OverflowError(f"more than {_PLACE} people")
+            self.starts.append(len(self.ids))
+            self.ids += pid.encode()
+            self.ids += _SEP
+            self.keys.append(_GONE)
+            self.villages_at.append(code)
+            self.orders.append(0)
+            self.again.append(0)
+        order |= place
+        self.keys[place] = _ALONE if k is None else k
+        self.villages_at[place] = code
+        self.orders[place] = order
+        self.again[place] = 1 if again else 0
+        group = self.groups.get(k)
         if group is None:
-            self.groups[k] = [row]
+            self.groups[k] = array("q", [order])
         else:
-            bisect.insort(group, row)
-        self.rows[row[_PID]] = row
-        if row[_AGAIN]:
-            self.reassess.add(row)
-        self.unread += row[_LAST] == _UNREAD
+            bisect.insort(group, order, key=self._rank)
+        if again:
+            self.reassess.add(place)
+        self.unread += order >> _PLACE_BITS & _LAST_MASK == 0
 
-    def _drop(self, pid: str) -> None:
-        row = self.rows.pop(pid, None)
-        if row is None:
+    def _drop(self, place: int) -> None:
+        k = self.keys[place]
+        if k == _GONE:
             return
-        group = self.groups[row[_KEY]]
-        del group[bisect.bisect_left(group, row)]
+        key = None if k == _ALONE else k
+        order = self.orders[place]
+        group = self.groups[key]
+        group.remove(order)
         if not group:
-            del self.groups[row[_KEY]]
-        self.reassess.discard(row)
-        self.unread -= row[_LAST] == _UNREAD
+            del self.groups[key]
+        self.keys[place] = _GONE
+        self.reassess.discard(place)
+        self.unread -= order >> _PLACE_BITS & _LAST_MASK == 0
 
-    def _settle(self, store: Store, frame: Frame, rows: Iterable[_Row]) -> None:
+    def _settle(self, store: Store, frame: Frame, orders: Iterable[int]) -> None:
         """Read the last contact of these people where it was left unread."""
-        unread = [row for row in rows if row[_LAST] == _UNREAD]
+        # Someone due for reassessment may also be in a due key's list: once each.
+        unread = list(dict.fromkeys(o for o in orders if o >> _PLACE_BITS & _LAST_MASK == 0))
         if not unread:
             return
-        found = last_contacts(store, frame, [row[_PID] for row in unread])
-        for row in unread:
-            self._drop(row[_PID])
-            self._add((*row[:_LAST], found.get(row[_PID], 0), *row[_PID:]))
+        found = last_contacts(store, frame, [self._pid(order) for order in unread])
+        moved: set[int | None] = set()
+        for order in unread:
+            place = order & _PLACE
+            last = found.get(self._pid(order), 0)
+            self.orders[place] = order | (last + 1) << _PLACE_BITS
+            k = self.keys[place]
+            moved.add(None if k == _ALONE else k)
+        self.unread -= len(unread)
+        orders_now = self.orders
+        for key in moved:
+            self.groups[key] = self._sorted(orders_now[o & _PLACE] for o in self.groups[key])
+
+    def _village_of(self, order: int) -> int:
+        return self.villages_at[order & _PLACE]
 
     def villages(self) -> dict[str, tuple[dict[int, int], list[str]]]:
         """Each village's count of each key, and its people judged one by one."""
-        counts: dict[str, dict[int, int]] = {}
-        changed: dict[str, list[str]] = {}
+        counts: dict[int, dict[int, int]] = {}
+        changed: dict[int, list[str]] = {}
         for k, group in self.groups.items():
             if k is None:
-                for row in group:
-                    changed.setdefault(row[_VILLAGE], []).append(row[_PID])
+                for order in group:
+                    changed.setdefault(self._village_of(order), []).append(self._pid(order))
                 continue
-            for village, n in Counter(map(_village, group)).items():
+            for village, n in Counter(map(self._village_of, group)).items():
                 per = counts.get(village)
                 if per is None:
                     counts[village] = per = {}
                 per[k] = n
-        return {v: (counts.get(v, {}), changed.get(v, [])) for v in counts.keys() | changed.keys()}
+        names = self.village_names
+        return {
+            names[v]: (counts.get(v, {}), changed.get(v, []))
+            for v in counts.keys() | changed.keys()
+        }
 
     def count(self, store: Store, frame: Frame, village_code: str | None) -> Standings:
         """The standings of everyone, or of one village's people, from the kept rows."""
@@ -628,7 +748,7 @@ class _Kept:
             counts, changed = self.villages().get(village_code, ({}, []))
             return self.judge(store, frame, counts, changed, village_code)
         everyone = {k: len(group) for k, group in self.groups.items() if k is not None}
-        alone = [row[_PID] for row in self.groups.get(None, ())]
+        alone = [self._pid(order) for order in self.groups.get(None, ())]
         return self.judge(store, frame, everyone, alone, None)
 
     def judge(
@@ -654,50 +774,68 @@ class _Kept:
         overdue_ids = set(standings.overdue_ids)
         due = set(standings.due)
         due_ids = set(standings.due_ids)
+        # A village nobody lives in has no index: -1 matches nobody.
+        code = -1 if village_code is None else self.village_index.get(village_code, -1)
 
-        def mine(rows: Iterable[_Row]) -> list[_Row]:
-            return [row for row in rows if row[_VILLAGE] == village_code]
+        def mine(orders: Iterable[int]) -> list[int]:
+            return [order for order in orders if self._village_of(order) == code]
 
+        alone = self.groups.get(None, array("q"))
         if self.unread:
             listed = itertools.chain(
                 *(group for k, group in self.groups.items() if k in due),
-                (row for row in self.groups.get(None, ()) if row[_PID] in due_ids),
-                self.reassess,
+                (order for order in alone if self._pid(order) in due_ids),
+                (self.orders[place] for place in self.reassess),
             )
             self._settle(store, standings.frame, listed if village_code is None else mine(listed))
+            alone = self.groups.get(None, array("q"))
 
-        def people(keys: set[int], ids: set[str]) -> Iterator[_Row]:
-            lists = [group for k, group in self.groups.items() if k in keys]
+        def people(keys: set[int], ids: set[str]) -> Iterator[int]:
+            lists: list[Iterable[int]] = [
+                group for k, group in self.groups.items() if k is not None and k in keys
+            ]
             if village_code is not None:
                 lists = [mine(group) for group in lists]
-            alone = [row for row in self.groups.get(None, ()) if row[_PID] in ids]
-            lists.append(alone if village_code is None else mine(alone))
-            return heapq.merge(*lists)
+            chosen = [order for order in alone if self._pid(order) in ids]
+            lists.append(chosen if village_code is None else mine(chosen))
+            return heapq.merge(*lists, key=self._rank)
 
-        def again(row: _Row) -> bool:
-            if village_code is not None and row[_VILLAGE] != village_code:
+        def again(order: int) -> bool:
+            if village_code is not None and self._village_of(order) != code:
                 return False
-            k = row[_KEY]
-            return k not in due if k is not None else row[_PID] not in due_ids
+            k = self.keys[order & _PLACE]
+            return k not in due if k != _ALONE else self._pid(order) not in due_ids
 
+        reassess = (self.orders[place] for place in self.reassess)
         chosen = itertools.chain(
-            ((row, True) for row in people(overdue, overdue_ids)),
-            ((row, False) for row in people(due - overdue, due_ids - overdue_ids)),
-            ((row, False) for row in sorted(filter(again, self.reassess))),
+            ((order, True) for order in people(overdue, overdue_ids)),
+            ((order, False) for order in people(due - overdue, due_ids - overdue_ids)),
+            ((order, False) for order in sorted(filter(again, reassess), key=self._rank)),
         )
         found = list(chosen if limit < 0 else itertools.islice(chosen, limit))
-        return [
-            WorkItem(
-                person_id=pid,
-                overdue=late,
-                high_risk=first <= -2,
-                urgent_need=bool(first & 1),
-                age=_AGE_FROM - youth,
-                last_contact=_from_number(last) if last else None,
-                reassess=bool(reassess),
+        youth_mask = (1 << _YOUTH_BITS) - 1
+        items = []
+        for order, late in found:
+            above = order >> _PLACE_BITS
+            last = (above & _LAST_MASK) - 1
+            first = (above >> _LAST_BITS + _YOUTH_BITS) - 3
+            youth = (above >> _LAST_BITS & youth_mask) - _YOUTH_FROM
+            items.append(
+                WorkItem(
+                    person_id=self._pid(order),
+                    overdue=late,
+                    high_risk=first <= -2,
+                    urgent_need=bool(first & 1),
+                    age=_AGE_FROM - youth,
+                    last_contact=_from_number(last) if last > 0 else None,
+                    reassess=bool(self.again[order & _PLACE]),
+                )
             )
-            for (first, youth, last, pid, reassess, _, _), late in found
-        ]
+        return items
+
+
+def _above_place(order: int) -> int:
+    return order >> _PLACE_BITS
 
 
 #: What `_count` needs of a key, the same in every village: the judgements' views that
