@@ -19,7 +19,7 @@ from civtui.domain.worklist import WorkItem
 from civtui.services import reads
 from civtui.services.keys import open_store
 from civtui.services.reader import Reader
-from db import queries
+from db import queries, standings
 from screens.dashboard import DashboardScreen
 from screens.form import ModelForm
 from screens.panels import CountedPanel, CoveragePanel, FollowUpPanel, WorkListPanel
@@ -153,6 +153,11 @@ def test_the_reader_keeps_one_connection_on_one_thread(home: Path) -> None:
         again = reader.run(lambda store: (threading.get_ident(), id(store)))
         assert first == again
         assert first[0] != threading.get_ident()
+        # Its page cache is the counting one; other connections keep the store's own.
+        cache = "PRAGMA cache_size"
+        assert reader.run(lambda store: store.db.execute(cache).fetchone()[0]) == (
+            -standings.COUNTING_CACHE_KIB
+        )
 
         def contacted(store: reads.Store) -> int:
             return reads.month_rates(store, TODAY)[Frequency.MONTHLY].total.contacted
@@ -163,6 +168,7 @@ def test_the_reader_keeps_one_connection_on_one_thread(home: Path) -> None:
         try:
             due = adult_due(writer, reads.work_head(writer, TODAY, 50).work)
             writer.save(Visit(id=new_id(), person_id=due, visit_date=TODAY, visitor="王"))
+            assert writer.db.execute(cache).fetchone()[0] != -standings.COUNTING_CACHE_KIB
         finally:
             writer.close()
         assert reader.run(contacted) == before + 1

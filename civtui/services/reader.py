@@ -13,7 +13,8 @@ the thread that draws. Two things decide the shape of this:
 
 The connection is opened the way every worker opens the profile (`keys.open_store`): the key
 comes from the same cache the app's own connection was opened with, so an encrypted profile
-needs no second unlock.
+needs no second unlock. Its page cache is small (`db.standings.for_counting`): the reads it
+runs scan policy_facts once per count, and a bigger cache only held pages nobody read again.
 """
 
 from __future__ import annotations
@@ -56,8 +57,10 @@ class Reader:
     def _call(self, read: Callable[[Store], T]) -> T:
         if self._store is None:
             from civtui.services.keys import open_store
+            from db.standings import for_counting
 
             self._store = open_store(self.path, self.clock)
+            for_counting(self._store)
         return read(self._store)
 
     def close(self) -> None:
