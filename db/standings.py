@@ -33,6 +33,7 @@ import datetime as dt
 import heapq
 import itertools
 import json
+import operator
 import weakref
 from array import array
 from collections import Counter
@@ -509,9 +510,10 @@ class _Kept:
             )
 
     def _empty(self) -> None:
-        #: Every kept id in UTF-8, each followed by `_SEP`; `starts` has where each begins.
+        #: Every kept id in UTF-8, each followed by `_SEP`; the id at place p is
+        #: `ids[starts[p] : starts[p + 1] - 1]` (one more start than places).
         self.ids = bytearray(_SEP)
-        self.starts = array("I")
+        self.starts = array("I", [len(_SEP)])
         #: Each place's key (`_ALONE`: judged one by one; `_GONE`: no longer kept).
         self.keys = array("q")
         #: Each place's village, as its index in `village_names`.
@@ -590,9 +592,9 @@ class _Kept:
         for place, (village, k, order, pid, due_again) in enumerate(
             person_rows(store, frame, known)
         ):
-            starts.append(len(ids))
             ids += pid.encode()
             ids += _SEP
+            starts.append(len(ids))
             code = index.get(village)
             if code is None:
                 code = index[village] = len(names)
@@ -609,15 +611,15 @@ class _Kept:
             if due_again:
                 reassess.add(place)
             unread += order >> _PLACE_BITS & _LAST_MASK == 0
-        if len(starts) > _PLACE:
+        if len(starts) - 1 > _PLACE:
             raise OverflowError(f"more than {_PLACE} people")
         # Sorted when first needed (`_in_order`): a month's figures do not need the order.
         self.unsorted = True
         self.unread = unread
 
     def _pid(self, order: int) -> str:
-        start = self.starts[order & _PLACE]
-        return self.ids[start : self.ids.index(_SEP, start)].decode()
+        place, starts = order & _PLACE, self.starts
+        return self.ids[starts[place] : starts[place + 1] - 1].decode()
 
     def _find(self, pid: str) -> int | None:
         """The place of `pid`, kept or not, if it has one."""
@@ -634,11 +636,26 @@ class _Kept:
         """`orders` in work-list order: by number, then people alike but for their place by
         their ids (the place follows the order people were read in, not their ids)."""
         found = sorted(orders)
-        shown = array("q")
-        for _, alike in itertools.groupby(found, _above_place):
+        # Where a number's person is alike the one before: found without a Python call per
+        # person, as a full read sorts everyone.
+        above = list(map(_above_place, found))
+        alike = itertools.compress(itertools.count(1), map(operator.eq, above, above[1:]))
+        end = 0
+        for i in alike:
+            if i <= end:
+                continue
+            start = end = i - 1
+            while end < len(above) and above[end] == above[start]:
+                end += 1
+            found[start:end] = sorted(found[start:end], key=self._pid)
+        return array("q", found)
+
+    def _ties_by_id(self, merged: Iterable[int]) -> Iterator[int]:
+        """A merge of kept arrays by number alone, with people alike but for their place put
+        in order of their ids (alike people come together in any such merge)."""
+        for _, alike in itertools.groupby(merged, _above_place):
             run = list(alike)
-            shown.extend(run if len(run) == 1 else sorted(run, key=self._rank))
-        return shown
+            yield from run if len(run) == 1 else sorted(run, key=self._pid)
 
     def _in_order(self) -> None:
         """Put each key's people in work-list order, if a full read left them unsorted."""
@@ -662,12 +679,12 @@ class _Kept:
             code = self.village_index[village] = len(self.village_names)
             self.village_names.append(village)
         if place is None:
-            place = len(self.starts)
+            place = len(self.starts) - 1
             if place > _PLACE:
                 raise OverflowError(f"more than {_PLACE} people")
-            self.starts.append(len(self.ids))
             self.ids += pid.encode()
             self.ids += _SEP
+            self.starts.append(len(self.ids))
             self.keys.append(_GONE)
             self.villages_at.append(code)
             self.orders.append(0)
@@ -707,31 +724,35 @@ class _Kept:
         if not unread:
             return
         found = last_contacts(store, frame, [self._pid(order) for order in unread])
-        moved: set[int | None] = set()
+        moved: dict[int | None, list[tuple[int, int]]] = {}
         for order in unread:
             place = order & _PLACE
             last = found.get(self._pid(order), 0)
-            self.orders[place] = order | (last + 1) << _PLACE_BITS
+            self.orders[place] = now = order | (last + 1) << _PLACE_BITS
             k = self.keys[place]
-            moved.add(None if k == _ALONE else k)
+            moved.setdefault(None if k == _ALONE else k, []).append((order, now))
         self.unread -= len(unread)
-        orders_now = self.orders
-        for key in moved:
-            self.groups[key] = self._sorted(orders_now[o & _PLACE] for o in self.groups[key])
-
-    def _village_of(self, order: int) -> int:
-        return self.villages_at[order & _PLACE]
+        for key, changes in moved.items():
+            group = self.groups[key]
+            if len(changes) * 8 < len(group):
+                # A few of many (one village's people): each moves to its place.
+                for before, now in changes:
+                    group.remove(before)
+                    bisect.insort(group, now, key=self._rank)
+            else:
+                self.groups[key] = self._sorted(self.orders[o & _PLACE] for o in group)
 
     def villages(self) -> dict[str, tuple[dict[int, int], list[str]]]:
         """Each village's count of each key, and its people judged one by one."""
         counts: dict[int, dict[int, int]] = {}
         changed: dict[int, list[str]] = {}
+        at = self.villages_at
         for k, group in self.groups.items():
             if k is None:
                 for order in group:
-                    changed.setdefault(self._village_of(order), []).append(self._pid(order))
+                    changed.setdefault(at[order & _PLACE], []).append(self._pid(order))
                 continue
-            for village, n in Counter(map(self._village_of, group)).items():
+            for village, n in Counter(map(at.__getitem__, map(_PLACE.__and__, group))).items():
                 per = counts.get(village)
                 if per is None:
                     counts[village] = per = {}
@@ -777,8 +798,10 @@ class _Kept:
         # A village nobody lives in has no index: -1 matches nobody.
         code = -1 if village_code is None else self.village_index.get(village_code, -1)
 
+        at, place = self.villages_at, _PLACE
+
         def mine(orders: Iterable[int]) -> list[int]:
-            return [order for order in orders if self._village_of(order) == code]
+            return [order for order in orders if at[order & place] == code]
 
         alone = self.groups.get(None, array("q"))
         if self.unread:
@@ -798,10 +821,10 @@ class _Kept:
                 lists = [mine(group) for group in lists]
             chosen = [order for order in alone if self._pid(order) in ids]
             lists.append(chosen if village_code is None else mine(chosen))
-            return heapq.merge(*lists, key=self._rank)
+            return self._ties_by_id(heapq.merge(*lists))
 
         def again(order: int) -> bool:
-            if village_code is not None and self._village_of(order) != code:
+            if village_code is not None and at[order & place] != code:
                 return False
             k = self.keys[order & _PLACE]
             return k not in due if k != _ALONE else self._pid(order) not in due_ids
@@ -810,7 +833,7 @@ class _Kept:
         chosen = itertools.chain(
             ((order, True) for order in people(overdue, overdue_ids)),
             ((order, False) for order in people(due - overdue, due_ids - overdue_ids)),
-            ((order, False) for order in sorted(filter(again, reassess), key=self._rank)),
+            ((order, False) for order in self._sorted(filter(again, reassess))),
         )
         found = list(chosen if limit < 0 else itertools.islice(chosen, limit))
         youth_mask = (1 << _YOUTH_BITS) - 1
@@ -834,8 +857,8 @@ class _Kept:
         return items
 
 
-def _above_place(order: int) -> int:
-    return order >> _PLACE_BITS
+#: A kept person's number less their place (`_PLACE_BITS`): what orders them but their id.
+_above_place = _PLACE_BITS.__rrshift__
 
 
 #: What `_count` needs of a key, the same in every village: the judgements' views that
