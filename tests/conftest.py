@@ -183,6 +183,10 @@ LONGEST_FIRST = (
     "tests/test_laptop_build.py",
     "tests/test_wheel.py",
     "tests/test_bench.py",
+    # One test each of 1–3 minutes' wall on a loaded machine (bench/RESULTS.md 2026-12-06 (f)):
+    # the deploy page after the wheel, whose build it shares (tests/install_helpers.py).
+    "tests/test_deploy_doc.py::test_the_deploy_page_runs_as_written",
+    "tests/test_hostile_text_journey.py",
     "tests/test_standings.py",
     "tests/test_contact_facts.py",
 )

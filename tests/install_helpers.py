@@ -12,6 +12,8 @@ import venv
 from pathlib import Path
 
 import httpx
+import pytest
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parent.parent
 CONSTRAINTS = ROOT / "scripts" / "constraints.txt"
@@ -89,6 +91,30 @@ def build_release(out: Path) -> tuple[Path, Path]:
         [sys.executable, "-m", "build", "--outdir", str(out), str(source)],
         check=True, capture_output=True, cwd=source,
     )  # fmt: skip
+    (sdist,) = out.glob("civtui-*.tar.gz")
+    (wheel,) = out.glob("civtui-*.whl")
+    return sdist, wheel
+
+
+def shared_release(factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The sdist and the wheel of this checkout, built once per test run.
+
+    tests/test_wheel.py and tests/test_deploy_doc.py both install the wheel; a build costs
+    about 10 s of CPU, and the two files may run at once on two xdist workers. The folder
+    above a worker's base temp is the run's own (every worker of the run shares it, a later
+    run gets a new one), so the first file to ask builds there under a lock and the other
+    waits for it and reads the same files: one build of one source tree, as a release is.
+    """
+    run = factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run = run.parent
+    out, done = run / "release", run / "release.built"
+    with FileLock(str(run / "release.lock")):
+        if not done.exists():
+            shutil.rmtree(out, ignore_errors=True)  # a build that failed half-way
+            out.mkdir()
+            build_release(out)
+            done.touch()
     (sdist,) = out.glob("civtui-*.tar.gz")
     (wheel,) = out.glob("civtui-*.whl")
     return sdist, wheel

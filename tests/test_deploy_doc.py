@@ -30,7 +30,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from sync.server import storage
-from tests.install_helpers import DEPLOY_PORTS, ROOT, build_release, clean_env, free_port
+from tests.install_helpers import DEPLOY_PORTS, ROOT, clean_env, free_port, shared_release
 from tests.sync_harness import POSTGRES_ENV
 from tests.test_restore_drill import pg_tool
 
@@ -114,7 +114,7 @@ def mode(path: Path) -> int:
 def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The folder section 1 of the page ends with: the wheel and constraints.txt."""
     folder = tmp_path_factory.mktemp("release")
-    _, wheel = build_release(tmp_path_factory.mktemp("dist"))
+    _, wheel = shared_release(tmp_path_factory)  # the one tests/test_wheel.py installs
     (folder / wheel.name).write_bytes(wheel.read_bytes())
     (folder / "constraints.txt").write_bytes((ROOT / "scripts/constraints.txt").read_bytes())
     return folder

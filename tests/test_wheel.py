@@ -22,10 +22,10 @@ from tests.install_helpers import (
     PASSPHRASE,
     ROOT,
     WHEEL_PORTS,
-    build_release,
     clean_env,
     free_port,
     make_venv,
+    shared_release,
     stop,
     wait_healthy,
 )
@@ -56,8 +56,8 @@ class Installed:
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The sdist and the wheel, built once for this file."""
-    return build_release(tmp_path_factory.mktemp("dist"))
+    """The sdist and the wheel, built once per run (tests/test_deploy_doc.py installs it too)."""
+    return shared_release(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
