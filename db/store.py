@@ -245,7 +245,9 @@ class Store:
             for record in batch:
                 values = record.row()
                 stamp = str(self._stamp_after(seen, previous_ms))
-                row = {k: _to_column(v) for k, v in values.items()}
+                row = {
+                    k: _to_json(v) if v.__class__ in _JSON_VALUES else v for k, v in values.items()
+                }
                 row.update(updated_at=self._now_text(), device_id=self.device_id, hlc=stamp)
                 row["deleted"] = 0
                 columns = columns or list(row)

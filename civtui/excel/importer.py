@@ -301,11 +301,6 @@ def _choice(kind: type[C], text: str) -> C | None:
         return None
 
 
-def _starts(row: list[str], words: tuple[str, ...]) -> bool:
-    first = next((c for c in row if c), "")
-    return _norm_header(first).startswith(words)
-
-
 class FieldLabel(str):
     """A Person field name given as a parameter: said as the field's label in each language."""
 
@@ -979,9 +974,10 @@ def _table(
     for n, row in raw[header_at + 1 :]:
         if not any(row) or all(c.startswith(NOTE_PREFIX) for c in row if c):
             continue
-        if _starts(row, _PREAMBLE):
+        first = _norm_header(next((c for c in row if c), ""))
+        if first.startswith(_PREAMBLE):
             continue
-        if _starts(row, _FOOTER):
+        if first.startswith(_FOOTER):
             footer_row = n
             break
         rows.append((n, row))
