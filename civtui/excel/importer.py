@@ -614,17 +614,18 @@ def _scan_sheet(archive: zipfile.ZipFile, part: str, limits: Limits) -> SheetSca
     row_no = column = 0
     data: ET.Element | None = None
     with archive.open(part) as stream:
-        for event, elem in ET.iterparse(stream, events=("start", "end")):
+        # Start events only (a cell's attributes are there): the end events doubled the
+        # work. The rows read so far are dropped as each next one starts; the row being
+        # built is held by the parser, so dropping it from the sheet loses nothing.
+        for _, elem in ET.iterparse(stream, events=("start",)):
             tag = _local(elem.tag)
-            if event == "end":
-                if tag == "row" and data is not None:
-                    data.clear()
-                continue
             if tag == "dimension" and data is None:
                 scan.sized = True
             elif tag == "sheetData":
                 data = elem
             elif tag == "row":
+                if data is not None:
+                    data.clear()
                 row_no = _int(elem.get("r")) or row_no + 1
                 column = 0
                 if row_no > limits.rows:
