@@ -1004,6 +1004,90 @@ def m017_change_replaced(db: Database) -> None:
     db.execute("ALTER TABLE changes ADD COLUMN replaced TEXT")
 
 
+#: Who a batch write (`db.store.Store.save_new`) builds the facts of itself: while the
+#: batch's transaction lasts, a person listed here is passed over by the insert trigger.
+FACTS_BY_BATCH = "facts_by_batch"
+#: The statements' own name for the facts row being written, in their set-wise form.
+_FACTS_ROW = "policy_facts.person_id"
+_IN_BATCH = f"(SELECT person_id FROM {FACTS_BY_BATCH})"
+
+
+def _person_facts(pid: str) -> list[str]:
+    """What `persons_facts_insert` does for one person (m010's statements)."""
+    return [*_refresh_all(pid), *_refresh_history(pid)]
+
+
+@migrations()
+def m018_person_facts_by_batch(db: Database) -> None:
+    """An import writes thousands of new people in one transaction, and the insert trigger
+    ran its seven statements for each, two thirds of the import's time. A person named in
+    `facts_by_batch` is passed over by it; the writer lists the batch's people there, writes
+    them, then builds their facts with `person_facts_by_batch`'s statements, a few for the
+    whole batch, and empties the table again, all in the same transaction: outside a write
+    it is always empty, and every other write keeps its trigger as before. The stored facts
+    are what either way gives, so they are kept as they are."""
+    db.execute(f"CREATE TABLE {FACTS_BY_BATCH} (person_id TEXT PRIMARY KEY) WITHOUT ROWID")
+    db.execute("DROP TRIGGER persons_facts_insert")
+    db.execute(
+        _trigger(
+            "persons_facts_insert",
+            "AFTER INSERT",
+            "persons",
+            _person_facts("NEW.id"),
+            f"WHEN NOT EXISTS (SELECT 1 FROM {FACTS_BY_BATCH} WHERE person_id = NEW.id)",
+        )
+    )
+
+
+def _for_batch(statement: str) -> str:
+    """One of `_person_facts`'s UPDATEs, made for the row being updated, for every person of
+    the batch at once."""
+    tail = f"WHERE person_id = {_FACTS_ROW}"
+    body = statement.strip()
+    if not body.startswith("UPDATE policy_facts SET") or not body.endswith(tail):
+        raise ValueError(f"not a facts update of one person: {statement}")
+    return body.removesuffix(tail) + f"WHERE person_id IN {_IN_BATCH}"
+
+
+def person_facts_by_batch() -> list[str]:
+    """The statements that give the people listed in `facts_by_batch` the facts rows
+    `persons_facts_insert` (m018) gives each person it is not told to pass over, row for
+    row, then empty the list; run in the transaction that wrote them.
+
+    The same statements as the trigger's, made set-wise: new classes numbered in the order
+    the trigger would meet them (by the persons' rowids), then the facts rows in that order,
+    then each further column for the whole batch. A migration that changes the trigger
+    changes these with it (tests/test_import_bulk.py compares both ways).
+    """
+    level = _LATEST_LEVEL.format(pid="p.id")
+    live_in_batch = f"p.id IN {_IN_BATCH} AND p.deleted = 0"
+    # The person's own statements are written set-wise below; the rest are UPDATEs.
+    rest = _person_facts(_FACTS_ROW)[len(_refresh_person(_FACTS_ROW)) :]
+    return [
+        f"""INSERT INTO policy_classes (categories, status, level)
+            SELECT n.categories, n.status, n.level FROM (
+                SELECT p.categories, p.status, {level} AS level, p.rowid AS at
+                FROM persons p WHERE {live_in_batch}) AS n
+            WHERE NOT EXISTS (SELECT 1 FROM policy_classes c WHERE c.categories = n.categories
+                              AND c.status = n.status AND c.level = n.level)
+            GROUP BY n.categories, n.status, n.level ORDER BY min(n.at)""",
+        f"""INSERT INTO policy_facts (person_id, village_code, class_id, birth, registered)
+            SELECT p.id, p.village_code, c.id, CAST(substr(p.id_number, 7, 8) AS INTEGER),
+                   {_day_number("p.registered_on")}
+            FROM persons p JOIN policy_classes c
+              ON c.categories = p.categories AND c.status = p.status AND c.level = {level}
+            WHERE {live_in_batch} ORDER BY p.rowid
+            ON CONFLICT (person_id) DO UPDATE SET village_code = excluded.village_code,
+                class_id = excluded.class_id, birth = excluded.birth,
+                registered = excluded.registered""",
+        f"""DELETE FROM policy_facts WHERE person_id IN {_IN_BATCH}
+            AND NOT EXISTS (SELECT 1 FROM persons p
+                            WHERE p.id = policy_facts.person_id AND p.deleted = 0)""",
+        *(_for_batch(s) for s in rest),
+        f"DELETE FROM {FACTS_BY_BATCH}",
+    ]
+
+
 def pending(db: Database) -> list[str]:
     return [m.name for m in migrations.pending(db)]
 

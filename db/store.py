@@ -12,7 +12,7 @@ import json
 import typing
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,7 +26,7 @@ from civtui.domain.clock import SYSTEM_CLOCK, Clock
 from civtui.domain.models import ContactRecord, Person, PersonEvent, Record
 from civtui.domain.search import search_key
 from db.connection import SYNCHRONOUS, DatabaseError, connect
-from db.migrations import migrate, pending
+from db.migrations import FACTS_BY_BATCH, migrate, pending, person_facts_by_batch
 
 R = TypeVar("R", bound=Record)
 
@@ -95,6 +95,14 @@ _INDEX_NAME = (
     "INSERT INTO person_search (person_id, key) VALUES (?, ?) "
     "ON CONFLICT(person_id) DO UPDATE SET key = excluded.key"
 )
+
+
+def _millis(created_at: str) -> int | None:
+    """A change-log time as milliseconds, None if it does not read as one."""
+    try:
+        return int(dt.datetime.fromisoformat(created_at).timestamp() * 1000)
+    except ValueError:
+        return None
 
 
 def _to_column(value: Any) -> Any:
@@ -206,6 +214,65 @@ class Store:
         dated = frozenset(r.person_id for r in batch if isinstance(r, PersonEvent))
         with self.transaction():
             return [seq for r in batch if (seq := self._write(r, dated, effective_on)) is not None]
+
+    def save_new(self, records: Iterable[Record]) -> int:
+        """Write records of one kind that the file does not hold yet, in one transaction;
+        returns how many were written.
+
+        What `save_many` of the same records writes, row for row: the rows, their change-log
+        entries, stamps and search keys. For a batch (an import's hundreds of new people) it
+        is a few statements, not several per record: the rows, entries and keys each go in as
+        one `executemany`, the file's clock is read once, and people's dashboard facts are
+        built for the whole batch (m018) instead of by the insert trigger person by person.
+        A batch with a record the file holds already, or one id twice, is `save_many`'s.
+        """
+        given = list(records)
+        if not given:
+            return 0
+        kind = type(given[0])
+        if any(type(r) is not kind for r in given):
+            raise ValueError("save_new writes records of one kind at a time")
+        with self.transaction():
+            ids = [r.id for r in given]
+            if len(set(ids)) < len(ids) or self.present((kind.table, i) for i in ids):
+                return len(self.save_many(given))
+            batch = [self._mark_late(r, None) for r in given]
+            rows: list[list[Any]] = []
+            entries: list[tuple[Any, ...]] = []
+            names: list[tuple[str, str]] = []
+            seen, previous_ms = self._stamp_inputs()
+            columns: list[str] = []
+            for record in batch:
+                values = record.row()
+                stamp = str(self._stamp_after(seen, previous_ms))
+                row = {
+                    k: _to_json(v) if v.__class__ in _JSON_VALUES else v for k, v in values.items()
+                }
+                row.update(updated_at=self._now_text(), device_id=self.device_id, hlc=stamp)
+                row["deleted"] = 0
+                columns = columns or list(row)
+                rows.append(list(row.values()))
+                created_at = self._now_text()
+                fields = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+                entries.append((kind.table, record.id, fields, stamp, self.device_id, created_at))
+                previous_ms = _millis(created_at)
+                if kind is Person:
+                    names.append((record.id, search_key(str(values["name"]))))
+            conn = self.db.conn
+            if kind is Person:
+                conn.executemany(f"INSERT INTO {FACTS_BY_BATCH} VALUES (?)", [[i] for i in ids])
+            conn.executemany(self._statement("insert", kind.table, tuple(columns)), rows)
+            if kind is Person:
+                for sql in person_facts_by_batch():
+                    conn.execute(sql)
+            conn.executemany(_INDEX_NAME, names)
+            conn.executemany(
+                "INSERT INTO changes (table_name, record_id, op, fields, hlc, device_id, "
+                "created_at) VALUES (?, ?, 'upsert', ?, ?, ?, ?)",
+                entries,
+            )
+            self.set_meta("hlc", str(self._last_stamp))
+        return len(batch)
 
     def delete(self, kind: type[Record], record_id: str) -> int:
         """Turn the record into a tombstone and log the delete."""
@@ -320,7 +387,12 @@ class Store:
         return seq
 
     def _next_stamp(self) -> hlc.Stamp:
-        now_ms = int(self.clock.now().timestamp() * 1000)
+        seen, previous_ms = self._stamp_inputs()
+        return self._stamp_after(seen, previous_ms)
+
+    def _stamp_inputs(self) -> tuple[hlc.Stamp | None, int | None]:
+        """What the next stamp is taken after, as the file holds it: the latest stamp pulled,
+        and the clock as it read at the previous change."""
         # The app syncs on a connection of its own: the stamps that sync took in are in the
         # file, not in this object. Without them, a choice made after a pull (the value a
         # conflict left out, taken back) could be stamped before the value it replaces.
@@ -333,19 +405,15 @@ class Store:
         previous = self.db.execute(
             "SELECT created_at FROM changes ORDER BY seq DESC LIMIT 1"
         ).fetchone()
-        previous_ms = None
-        if previous is not None:
-            with suppress(ValueError):
-                previous_ms = int(dt.datetime.fromisoformat(previous[0]).timestamp() * 1000)
+        return (hlc.Stamp.parse(seen) if seen else None), (
+            None if previous is None else _millis(previous[0])
+        )
+
+    def _stamp_after(self, seen: hlc.Stamp | None, previous_ms: int | None) -> hlc.Stamp:
+        now_ms = int(self.clock.now().timestamp() * 1000)
         # A stamp taken by a transaction that rolls back is simply never used;
         # stamps only need to grow, not to be contiguous.
-        self._last_stamp = hlc.local(
-            self._last_stamp,
-            hlc.Stamp.parse(seen) if seen else None,
-            now_ms,
-            self.device_id,
-            previous_ms,
-        )
+        self._last_stamp = hlc.local(self._last_stamp, seen, now_ms, self.device_id, previous_ms)
         return self._last_stamp
 
     def _now_text(self) -> str:

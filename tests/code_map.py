@@ -64,6 +64,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
         (
             "import",
             "import_bounds",
+            "import_bulk",
             "rosters",
             "export",
             "export_inert",

@@ -17,7 +17,7 @@ from civtui.domain.models import Person
 from civtui.excel import importer
 from civtui.services.keys import open_store
 from civtui.services.profile import Profile
-from db import Store
+from db.migrations import FACTS_BY_BATCH, person_facts_by_batch
 from tests.conftest import INIT, TODAY, synthetic_id
 
 HEADERS = ["姓名", "身份证号", "联系电话", "住址", "户籍状况", "类别", "监护人", "监护人电话"]
@@ -214,33 +214,36 @@ def test_an_import_stopped_part_way_leaves_nothing_and_runs_again(
     store = open_store(profile.db_path)
     changes_before = len(store.changes())
     store.close()
-    written = Store.save_many
     calls: list[int] = []
 
-    def power_cut(self: Store, records: Any, **kwargs: Any) -> list[int]:
-        calls.append(len(records))
-        if len(calls) == 3:  # two chunks are in, the third is being written
+    def power_cut() -> list[str]:
+        # The third chunk's people and batch list are in, its facts and log entries not yet.
+        calls.append(1)
+        if len(calls) == 3:
             raise KeyboardInterrupt
-        return written(self, records, **kwargs)
+        return person_facts_by_batch()
 
-    monkeypatch.setattr(Store, "save_many", power_cut)
+    monkeypatch.setattr("db.store.person_facts_by_batch", power_cut)
     stopped = run("import", "persons", str(path))  # click turns Ctrl+C into "Aborted!"
     assert stopped.exit_code == 1
-    assert calls == [importer.APPLY_CHUNK, importer.APPLY_CHUNK, 10]
+    assert len(calls) == 3
     assert people(profile) == []
     store = open_store(profile.db_path)
     assert len(store.changes()) == changes_before
-    assert store.db.execute("SELECT count(*) FROM person_search").fetchone()[0] == 0
+    for table in ("person_search", "policy_facts", FACTS_BY_BATCH):
+        assert store.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
     store.close()
-    monkeypatch.setattr(Store, "save_many", written)
+    monkeypatch.setattr("db.store.person_facts_by_batch", person_facts_by_batch)
     again = run("import", "persons", str(path))
     assert again.exit_code == 0, again.output
     stored = people(profile)
     assert len(stored) == len(body) and "=[b]王[/b]\\x1b" in {p.name for p in stored}
     store = open_store(profile.db_path)
     logged = [c.record_id for c in store.changes() if c.table_name == "persons"]
+    with_facts = {r[0] for r in store.db.execute("SELECT person_id FROM policy_facts")}
     store.close()
     assert sorted(logged) == sorted(p.id for p in stored)
+    assert with_facts == {p.id for p in stored}
 
 
 def test_apply_reports_progress_a_chunk_at_a_time(profile: Profile, tmp_path: Path) -> None:

@@ -181,6 +181,7 @@ def test_migrations_on_an_empty_file_take_no_copy(tmp_path: Path) -> None:
         "m015_policy_effective_month",
         "m016_contact_findings",
         "m017_change_replaced",
+        "m018_person_facts_by_batch",
     ]
     assert list(tmp_path.glob("*.bak")) == []
     store.close()

@@ -203,25 +203,27 @@ def import_persons(
                 written = importer.apply(store, plan, progress=tick)
             if plan.problems:
                 rejects = importer.write_rejects(file, table, plan, lang)
-    summary = {
-        "sheet": table.sheet,
-        "header_row": table.header_row,
-        "group_row": table.group_row,
-        "rows": len(table.rows),
-        "new": len(plan.new),
-        "updated": len(plan.updates),
-        "skipped_existing": len(plan.skipped),
-        "invalid_rows": len(plan.bad_rows),
-        "likely_duplicates": sum(w.code == "likely_duplicate" for w in plan.warnings),
-        "written": written,
-        "rejects_file": str(rejects) if rejects else None,
-        "dry_run": dry_run,
-        "problems": [p.as_json(lang) for p in plan.problems],
-        "warnings": [p.as_json(lang) for p in plan.warnings],
-        "skipped": [p.as_json(lang) for p in plan.skipped],
-        "notes": [p.as_json(lang) for p in plan.notes],
-    }
     if as_json:
+        # Every row said in words, built only when asked for: a re-import of a roster
+        # describes each of its 10,000 skipped rows.
+        summary = {
+            "sheet": table.sheet,
+            "header_row": table.header_row,
+            "group_row": table.group_row,
+            "rows": len(table.rows),
+            "new": len(plan.new),
+            "updated": len(plan.updates),
+            "skipped_existing": len(plan.skipped),
+            "invalid_rows": len(plan.bad_rows),
+            "likely_duplicates": sum(w.code == "likely_duplicate" for w in plan.warnings),
+            "written": written,
+            "rejects_file": str(rejects) if rejects else None,
+            "dry_run": dry_run,
+            "problems": [p.as_json(lang) for p in plan.problems],
+            "warnings": [p.as_json(lang) for p in plan.warnings],
+            "skipped": [p.as_json(lang) for p in plan.skipped],
+            "notes": [p.as_json(lang) for p in plan.notes],
+        }
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
     if blocked and not dry_run:
         fail(t("cli.blocked", n=len(plan.bad_rows)))

@@ -63,6 +63,10 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+#: Categories in the order they are declared, which is how a person's are kept.
+_CATEGORY_ORDER = {c: i for i, c in enumerate(Category)}
+
+
 def is_stored(info: ValidationInfo) -> bool:
     """True when a row already in the store is being loaded (see db.store.STORED)."""
     return bool((info.context or {}).get("stored"))
@@ -287,19 +291,21 @@ class Person(Record):
         # Derived categories are recomputed on every read, so a typed-in 高龄 or
         # 失能 (common in imported ledgers) is dropped rather than stored stale.
         kept = {c for c in value if c not in DERIVED_CATEGORIES}
-        return sorted(kept, key=list(Category).index)
+        return sorted(kept, key=_CATEGORY_ORDER.__getitem__)
 
     @model_validator(mode="after")
     def _child_categories_fit_age(self, info: ValidationInfo) -> Self:
         if self.status is not PersonStatus.ACTIVE or is_stored(info):
             return self
-        age = self.age_on(today_from(info))
         # The township's limits (`age_limit.<类别>`) when the caller passes them, so the
         # form refuses exactly what coverage and 政策找人 would not count.
         limits = (info.context or {}).get("age_limits") or DEFAULT_AGE_LIMITS
-        for category in self.categories:
-            limit = limits.get(category)
-            if limit is not None and age >= limit:
+        limited = [(c, limits[c]) for c in self.categories if limits.get(c) is not None]
+        if not limited:
+            return self  # most people: no age to work out (an import checks thousands)
+        age = self.age_on(today_from(info))
+        for category, limit in limited:
+            if age >= limit:
                 raise FieldError(
                     "categories",
                     said("person.child_category_age", category=category, limit=limit, age=age),

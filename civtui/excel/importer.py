@@ -301,11 +301,6 @@ def _choice(kind: type[C], text: str) -> C | None:
         return None
 
 
-def _starts(row: list[str], words: tuple[str, ...]) -> bool:
-    first = next((c for c in row if c), "")
-    return _norm_header(first).startswith(words)
-
-
 class FieldLabel(str):
     """A Person field name given as a parameter: said as the field's label in each language."""
 
@@ -619,17 +614,18 @@ def _scan_sheet(archive: zipfile.ZipFile, part: str, limits: Limits) -> SheetSca
     row_no = column = 0
     data: ET.Element | None = None
     with archive.open(part) as stream:
-        for event, elem in ET.iterparse(stream, events=("start", "end")):
+        # Start events only (a cell's attributes are there): the end events doubled the
+        # work. The rows read so far are dropped as each next one starts; the row being
+        # built is held by the parser, so dropping it from the sheet loses nothing.
+        for _, elem in ET.iterparse(stream, events=("start",)):
             tag = _local(elem.tag)
-            if event == "end":
-                if tag == "row" and data is not None:
-                    data.clear()
-                continue
             if tag == "dimension" and data is None:
                 scan.sized = True
             elif tag == "sheetData":
                 data = elem
             elif tag == "row":
+                if data is not None:
+                    data.clear()
                 row_no = _int(elem.get("r")) or row_no + 1
                 column = 0
                 if row_no > limits.rows:
@@ -979,9 +975,10 @@ def _table(
     for n, row in raw[header_at + 1 :]:
         if not any(row) or all(c.startswith(NOTE_PREFIX) for c in row if c):
             continue
-        if _starts(row, _PREAMBLE):
+        first = _norm_header(next((c for c in row if c), ""))
+        if first.startswith(_PREAMBLE):
             continue
-        if _starts(row, _FOOTER):
+        if first.startswith(_FOOTER):
             footer_row = n
             break
         rows.append((n, row))
@@ -1241,17 +1238,21 @@ def apply(store: Store, plan: ImportPlan, progress: Callable[[int], None] | None
 
     All or nothing: an import stopped part way (a power cut, Ctrl+C, a full disk) leaves
     the store as it was, each row with its change-log entry or neither, and the same file
-    imports again. The rows go in by `save_many`, a chunk at a time: `save` for each row
-    opened and released a savepoint of its own, a sixth of the import's statements.
+    imports again. New people go in by `save_new` a chunk at a time (each chunk a few
+    statements, its people's dashboard facts built together); updates by `save_many`, which
+    also writes each changed status's dated events.
     """
-    records = [*plan.new, *plan.updates]
+    total = len(plan.new) + len(plan.updates)
+    done = 0
     with store.transaction():
-        for start in range(0, len(records), APPLY_CHUNK):
-            chunk = records[start : start + APPLY_CHUNK]
-            store.save_many(chunk)
-            if progress:
-                progress(start + len(chunk))
-    return len(records)
+        for records, write in ((plan.new, store.save_new), (plan.updates, store.save_many)):
+            for start in range(0, len(records), APPLY_CHUNK):
+                chunk = records[start : start + APPLY_CHUNK]
+                write(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done)
+    return total
 
 
 # -- files the importer writes --------------------------------------------------
