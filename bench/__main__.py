@@ -299,23 +299,29 @@ def saves(db_path: Path, count: int) -> tuple[Figure, Figure]:
             stores.append(open_store(copy, Clock.pinned(TODAY), key))
         person = str(stores[0].db.execute("SELECT id FROM persons LIMIT 1").fetchone()[0])
         times: list[list[float]] = [[], []]
+        cpu: list[list[float]] = [[], []]
         # Alternately, so that a busy moment on a shared machine hits both the same.
         for _ in range(count):
-            for store, out in zip(stores, times, strict=True):
-                start = time.perf_counter()
+            for store, out, used in zip(stores, times, cpu, strict=True):
+                start, start_cpu = time.perf_counter(), time.thread_time()
                 visit = Visit.model_validate(
                     {"person_id": person, "visit_date": TODAY, "visitor": "王"},
                     context={"today": TODAY},
                 )
                 store.save(visit)
                 out.append(time.perf_counter() - start)
+                used.append(time.thread_time() - start_cpu)
         for store in stores:
             store.close()
-    plain, on = times
+    plain = times[0]
     p50, p95 = pct(plain, 0.5) * 1000, pct(plain, 0.95) * 1000
+    # Encryption beside none by the saving thread's CPU, as the guard does: the wall clock
+    # of a save is mostly the fsync's wait for the disk, the same with a key or without,
+    # and on a shared disk it drowned what encryption adds (a ratio of 0.99 at p50 10 ms).
+    on, off = (pct(c, 0.95) * 1000 for c in reversed(cpu))
     return (
         Figure("save", f"p50 {p50:.1f} ms, p95 {p95:.1f} ms", "—", None, "p95 ≤ 10 ms", p95 <= 10),
-        on_off("save", pct(on, 0.95) * 1000, p95, "ms", "p95 "),
+        on_off("save", on, off, "ms", "CPU p95 "),
     )
 
 
