@@ -49,6 +49,9 @@ class RosterScreen(CivScreen[None]):
         #: widths, made once per `load`: a keystroke lists up to ROSTER_LIMIT rows again,
         #: and making their text, then measuring it for the columns' widths, was half of it.
         self._cells: dict[str, _Cells] = {}
+        #: The categories cell and its height for a list of labels at a width: people share
+        #: a few dozen lists, and a keystroke fitted each listed row's again.
+        self._fits: dict[tuple[tuple[str, ...], int], tuple[Text, int]] = {}
         #: The ids listed now, in order: a keystroke that lists the same rows redraws none.
         self._listed: list[str] = []
         self._filters: tuple[Any, ...] | None = None
@@ -100,6 +103,7 @@ class RosterScreen(CivScreen[None]):
         self.villages = reads.village_names(self.civ.store)
         self._filters = None
         self._cells = {}
+        self._fits = {}
         self._listed = []
         self.apply_filters()
 
@@ -144,12 +148,19 @@ class RosterScreen(CivScreen[None]):
         categories.label = fmt.text(fmt.clip(heading, left))
         rows: list[tuple[str, tuple[object, ...]]] = []
         heights: dict[str, int] = {}
+        lang = self.civ.lang
         for person_id, first, labels, _ in listed:
-            # The lines are fit_list's own breaks between labels (choice labels, never typed).
-            shown = fmt.fit_list(labels, self.civ.lang, left, whole=True)
-            rows.append((person_id, (*first, fmt.text(shown, lines=True))))
-            if "\n" in shown:
-                heights[person_id] = shown.count("\n") + 1
+            fit = self._fits.get((tuple(labels), left))
+            if fit is None:
+                # The lines are fit_list's own breaks between labels (choice labels, never
+                # typed). One Text serves every row with these labels: a table draws a
+                # cell's Text as it is.
+                shown = fmt.fit_list(labels, lang, left, whole=True)
+                fit = fmt.text(shown, lines=True), shown.count("\n") + 1
+                self._fits[tuple(labels), left] = fit
+            rows.append((person_id, (*first, fit[0])))
+            if fit[1] > 1:
+                heights[person_id] = fit[1]
         add_rows_at_once(table, rows, heights)
 
     def apply_filters(self) -> None:
