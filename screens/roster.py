@@ -47,7 +47,7 @@ class RosterScreen(CivScreen[None]):
         self.shown: list[reads.PersonRow] = []
         #: Each listed person's cells but the last, their category labels and the cells'
         #: widths, made once per `load`: a keystroke lists up to ROSTER_LIMIT rows again,
-        #: and making their text, then measuring it for the columns' widths, was half of it.
+        #: and making their text, then measuring it for the columns' widths, was a third of it.
         self._cells: dict[str, _Cells] = {}
         #: The categories cell and its height for a list of labels at a width: people share
         #: a few dozen lists, and a keystroke fitted each listed row's again.
