@@ -99,6 +99,36 @@ def encrypted(db_path: Path) -> Path:
     return path
 
 
+def repacked_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.stem + "-repacked.db")
+
+
+def repacked(db_path: Path) -> Path:
+    """The plain profile rebuilt the way its encrypted copy is (`sqlcipher_export`), plain.
+
+    An export lays every table and index out afresh, its pages full, where the profile as
+    built has the room its inserts left; a save into full index pages splits them, ~14
+    pages written per visit saved at 50,000 people against ~9.5. The save figures compare
+    the encrypted copy with this file, so their ratio is what encryption costs, not the
+    export's page layout.
+    """
+    from db.connection import raw_connect
+
+    path = repacked_path(db_path)
+    if not path.exists():
+        building = path.with_suffix(".building")
+        building.unlink(missing_ok=True)
+        conn = raw_connect(db_path, None)
+        try:
+            conn.execute("ATTACH DATABASE ? AS repacked KEY ''", [str(building)])
+            conn.execute("SELECT sqlcipher_export('repacked')")
+            conn.execute("DETACH DATABASE repacked")
+        finally:
+            conn.close()
+        building.replace(path)
+    return path
+
+
 @contextmanager
 def bench_home(db_path: Path, key: bytes | None = None) -> Iterator[dict[str, str]]:
     """A CIVTUI_HOME whose `bench` profile is the given file; auto sync off (no network).
@@ -260,7 +290,7 @@ def saves(db_path: Path, count: int) -> tuple[Figure, Figure]:
     with tempfile.TemporaryDirectory() as folder:
         stores = []
         for name, source, key in (
-            ("plain", db_path, None),
+            ("plain", repacked(db_path), None),
             ("encrypted", encrypted(db_path), bench_keyring.KEY),
         ):
             copy = Path(folder) / name / "civtui.db"
@@ -269,23 +299,29 @@ def saves(db_path: Path, count: int) -> tuple[Figure, Figure]:
             stores.append(open_store(copy, Clock.pinned(TODAY), key))
         person = str(stores[0].db.execute("SELECT id FROM persons LIMIT 1").fetchone()[0])
         times: list[list[float]] = [[], []]
+        cpu: list[list[float]] = [[], []]
         # Alternately, so that a busy moment on a shared machine hits both the same.
         for _ in range(count):
-            for store, out in zip(stores, times, strict=True):
-                start = time.perf_counter()
+            for store, out, used in zip(stores, times, cpu, strict=True):
+                start, start_cpu = time.perf_counter(), time.thread_time()
                 visit = Visit.model_validate(
                     {"person_id": person, "visit_date": TODAY, "visitor": "王"},
                     context={"today": TODAY},
                 )
                 store.save(visit)
                 out.append(time.perf_counter() - start)
+                used.append(time.thread_time() - start_cpu)
         for store in stores:
             store.close()
-    plain, on = times
+    plain = times[0]
     p50, p95 = pct(plain, 0.5) * 1000, pct(plain, 0.95) * 1000
+    # Encryption beside none by the saving thread's CPU, as the guard does: the wall clock
+    # of a save is mostly the fsync's wait for the disk, the same with a key or without,
+    # and on a shared disk it drowned what encryption adds (a ratio of 0.99 at p50 10 ms).
+    on, off = (pct(c, 0.95) * 1000 for c in reversed(cpu))
     return (
         Figure("save", f"p50 {p50:.1f} ms, p95 {p95:.1f} ms", "—", None, "p95 ≤ 10 ms", p95 <= 10),
-        on_off("save", pct(on, 0.95) * 1000, p95, "ms", "p95 "),
+        on_off("save", on, off, "ms", "CPU p95 "),
     )
 
 
@@ -794,7 +830,7 @@ def main() -> int:
     stem = f"profile-{size.persons}-{size.visits}"
     db_path = cache / f"{stem}-{TODAY}-{schema}.db"
     for stale in cache.glob(f"{stem}-*"):
-        if stale not in (db_path, encrypted_path(db_path)):
+        if stale not in (db_path, encrypted_path(db_path), repacked_path(db_path)):
             stale.unlink()
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory() as tmp:

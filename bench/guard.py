@@ -9,10 +9,11 @@ a slow or busy machine moves both sides alike:
   a Textual app with one label; each pair run back to back (the order alternating), the
   figure the median of the pairs' ratios;
 - save, encrypted ÷ plain: a visit saved into copies of the profile, plain and encrypted in
-  turn; the figure the median of several rounds' ratios of median save times. Times of
-  the saving thread's CPU, not the wall clock: on a loaded machine a save of a millisecond
-  waits for the CPU longer than it runs, and the wall-clock ratio swung from 0.9 to 1.6
-  between rounds of one run; what encryption adds is CPU work;
+  turn, both laid out by the same export (`bench.__main__.repacked`); the figure the median
+  of several rounds' ratios of median save times. Times of the saving thread's CPU, not
+  the wall clock: on a loaded machine a save of a millisecond waits for the CPU longer than
+  it runs, and the wall-clock ratio swung from 0.9 to 1.6 between rounds of one run; what
+  encryption adds is CPU work;
 - sync bytes ÷ floor: the bytes a push puts on the wire over the gzip of its records. Bytes,
   not time: the same on every machine.
 
@@ -177,7 +178,7 @@ def save_ratio(
     db_path: Path, rounds: int = SAVE_ROUNDS, per_round: int = SAVES_PER_ROUND
 ) -> Measured:
     from bench import keyring as bench_keyring
-    from bench.__main__ import TODAY, encrypted
+    from bench.__main__ import TODAY, encrypted, repacked
     from civtui.domain.clock import Clock
     from civtui.domain.models import Visit
     from db import open_store
@@ -186,7 +187,7 @@ def save_ratio(
     with tempfile.TemporaryDirectory() as folder:
         stores = []
         for name, source, key in (
-            ("plain", db_path, None),
+            ("plain", repacked(db_path), None),
             ("encrypted", encrypted(db_path), bench_keyring.KEY),
         ):
             copy = Path(folder) / name / "civtui.db"

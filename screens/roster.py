@@ -26,6 +26,9 @@ from screens.textual_compat import TextInput, add_rows_at_once
 ROSTER_LIMIT = 100
 #: The categories column is never narrower than this, even beside a very long name.
 LEAST_CATEGORIES = 8
+#: A listed person's cells but the categories, their category labels, and the width each
+#: of those cells takes on screen.
+_Cells = tuple[tuple[Text | int, ...], list[str], tuple[int, ...]]
 
 
 class RosterScreen(CivScreen[None]):
@@ -42,10 +45,13 @@ class RosterScreen(CivScreen[None]):
         super().__init__()
         self.rows: list[reads.PersonRow] = []
         self.shown: list[reads.PersonRow] = []
-        #: Each listed person's cells but the last, and their category labels, made once
-        #: per `load`: a keystroke lists up to ROSTER_LIMIT rows again, and making their
-        #: text was a third of its time.
-        self._cells: dict[str, tuple[tuple[Text | int, ...], list[str]]] = {}
+        #: Each listed person's cells but the last, their category labels and the cells'
+        #: widths, made once per `load`: a keystroke lists up to ROSTER_LIMIT rows again,
+        #: and making their text, then measuring it for the columns' widths, was a third of it.
+        self._cells: dict[str, _Cells] = {}
+        #: The categories cell and its height for a list of labels at a width: people share
+        #: a few dozen lists, and a keystroke fitted each listed row's again.
+        self._fits: dict[tuple[tuple[str, ...], int], tuple[Text, int]] = {}
         #: The ids listed now, in order: a keystroke that lists the same rows redraws none.
         self._listed: list[str] = []
         self._filters: tuple[Any, ...] | None = None
@@ -97,6 +103,7 @@ class RosterScreen(CivScreen[None]):
         self.villages = reads.village_names(self.civ.store)
         self._filters = None
         self._cells = {}
+        self._fits = {}
         self._listed = []
         self.apply_filters()
 
@@ -105,20 +112,19 @@ class RosterScreen(CivScreen[None]):
         self._listed = []
         self.apply_filters()
 
-    def _row_cells(self, r: reads.PersonRow) -> tuple[tuple[Text | int, ...], list[str]]:
+    def _row_cells(self, r: reads.PersonRow) -> _Cells:
         cells = self._cells.get(r.id)
         if cells is None:
             lang = self.civ.lang
-            cells = (
-                (
-                    fmt.text(r.name),
-                    fmt.text(Sex(r.sex).label(lang)),
-                    r.age,
-                    fmt.text(r.masked_id),
-                    fmt.text(self.villages.get(r.village_code, r.village_code)),
-                ),
-                fmt.category_labels(r.categories, lang, r.derived),
+            first: tuple[Text | int, ...] = (
+                fmt.text(r.name),
+                fmt.text(Sex(r.sex).label(lang)),
+                r.age,
+                fmt.text(r.masked_id),
+                fmt.text(self.villages.get(r.village_code, r.village_code)),
             )
+            widths = tuple(cell_len(fmt.plain(cell)) for cell in first)
+            cells = (first, fmt.category_labels(r.categories, lang, r.derived), widths)
             self._cells[r.id] = cells
         return cells
 
@@ -129,12 +135,7 @@ class RosterScreen(CivScreen[None]):
         listed = [(r.id, *self._row_cells(r)) for r in self.shown]
         columns = list(table.columns.values())
         used = sum(
-            max(
-                [
-                    cell_len(column.label.plain),
-                    *(cell_len(fmt.plain(first[i])) for _, first, _ in listed),
-                ]
-            )
+            max([cell_len(column.label.plain), *(widths[i] for *_, widths in listed)])
             + 2 * CELL_PAD
             for i, column in enumerate(columns[:-1])
         )
@@ -147,12 +148,19 @@ class RosterScreen(CivScreen[None]):
         categories.label = fmt.text(fmt.clip(heading, left))
         rows: list[tuple[str, tuple[object, ...]]] = []
         heights: dict[str, int] = {}
-        for person_id, first, labels in listed:
-            # The lines are fit_list's own breaks between labels (choice labels, never typed).
-            shown = fmt.fit_list(labels, self.civ.lang, left, whole=True)
-            rows.append((person_id, (*first, fmt.text(shown, lines=True))))
-            if "\n" in shown:
-                heights[person_id] = shown.count("\n") + 1
+        lang = self.civ.lang
+        for person_id, first, labels, _ in listed:
+            fit = self._fits.get((tuple(labels), left))
+            if fit is None:
+                # The lines are fit_list's own breaks between labels (choice labels, never
+                # typed). One Text serves every row with these labels: a table draws a
+                # cell's Text as it is.
+                shown = fmt.fit_list(labels, lang, left, whole=True)
+                fit = fmt.text(shown, lines=True), shown.count("\n") + 1
+                self._fits[tuple(labels), left] = fit
+            rows.append((person_id, (*first, fit[0])))
+            if fit[1] > 1:
+                heights[person_id] = fit[1]
         add_rows_at_once(table, rows, heights)
 
     def apply_filters(self) -> None:

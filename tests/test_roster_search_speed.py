@@ -1,6 +1,7 @@
 """The roster's keystroke path made cheap still lists what it listed before.
 
-A keystroke now reuses each person's cells until the next load, leaves the table alone
+A keystroke now reuses each person's cells until the next load (and a categories cell for
+every row with the same labels at the same width), leaves the table alone
 when the same people are listed, and fills the table in one change (`add_rows_at_once`).
 Each shortcut is checked against the plain way, with names that look like markup.
 """
@@ -15,7 +16,7 @@ import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input
-from textual.widgets.data_table import DuplicateKey
+from textual.widgets.data_table import ColumnKey, DuplicateKey, RowKey
 
 from civtui.domain import search, shown
 from civtui.domain.models import Person
@@ -115,6 +116,55 @@ async def test_search_lists_the_same_people_and_a_reload_shows_a_new_name(home: 
         box.value = "新名"
         await pilot.pause()
         assert listed() == ["[red]新名"]
+
+
+async def test_each_listed_row_s_categories_are_fitted_as_fit_list_fits_them_at_its_width(
+    home: Path,
+) -> None:
+    """A keystroke reuses the categories cell of an earlier row with the same labels at the
+    same width; what is drawn is still each row's labels fitted at the column's width now,
+    as `fmt.fit_list` fits them, after a narrower window and a new search too."""
+    from civtui.domain.choices import CHILD_CATEGORIES, DERIVED_CATEGORIES, Category
+    from screens import format as fmt
+
+    app = app_on(demo_profile(home), lang="en")
+    typed = [c for c in Category if c not in CHILD_CATEGORIES | DERIVED_CATEGORIES]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await steady(pilot)
+        elders = [p for p in app.store.all(Person, order_by="id") if p.age_on(app.today) >= 75]
+        for elder, name in zip(elders[:3], ["[/]甲", "[/]乙=", "[/]丙\\e"], strict=True):
+            app.store.save(elder.model_copy(update={"name": name, "categories": typed}))
+        app.push_screen(RosterScreen())
+        await pilot.pause()
+        roster = app.screen
+        assert isinstance(roster, RosterScreen)
+        box = roster.query_one("#search", Input)
+        table = roster.query_one("#people", DataTable)
+
+        def fitted_as_fit_list_fits_them() -> int:
+            width = table.columns[ColumnKey("categories")].width
+            for row in roster.shown:
+                labels = fmt.category_labels(row.categories, "en", row.derived)
+                expected = fmt.fit_list(labels, "en", width, whole=True)
+                cell = table.get_cell(row.id, ColumnKey("categories"))
+                assert isinstance(cell, Text) and cell.plain == expected, (row.name, width)
+                assert table.rows[RowKey(row.id)].height == expected.count("\n") + 1
+            return width
+
+        box.value = "[/]"
+        await pilot.pause()
+        assert sorted(r.name for r in roster.shown) == ["[/]丙\\e", "[/]乙=", "[/]甲"]
+        wide = fitted_as_fit_list_fits_them()
+        await pilot.resize_terminal(80, 40)
+        await pilot.pause()
+        assert fitted_as_fit_list_fits_them() < wide
+        box.value = "[/]乙"
+        await pilot.pause()
+        assert [r.name for r in roster.shown] == ["[/]乙="]
+        fitted_as_fit_list_fits_them()
+        box.value = ""
+        await pilot.pause()
+        fitted_as_fit_list_fits_them()
 
 
 def test_the_quick_check_finds_exactly_the_characters_a_terminal_obeys() -> None:
