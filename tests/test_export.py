@@ -89,7 +89,9 @@ def test_visit_ledger_matches_the_database(db: Any, tmp_path: Path) -> None:
     assert ledger.page_setup.orientation == "landscape"
     assert str(ledger.page_setup.paperSize) == str(ledger.PAPERSIZE_A4)
     fit = ledger.sheet_properties.pageSetUpPr
-    assert ledger.page_setup.fitToWidth == 1 and fit is not None and fit.fitToPage
+    # fitToWidth left out is 1 (its default in the standard, ECMA-376 CT_PageSetup).
+    assert ledger.page_setup.fitToWidth in (None, 1) and fit is not None and fit.fitToPage
+    assert ledger.page_setup.fitToHeight == 0
     notes = heads.index("探访情况") + 1
     cell = ledger.cell(row=3, column=notes)
     assert cell.alignment.wrap_text and cell.font.name == "宋体"
