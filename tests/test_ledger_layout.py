@@ -18,7 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from civtui.domain.models import Person, Visit
 from civtui.excel import cells, ledgers
 from civtui.excel.export import Ledger, export_ledger
-from db import Store
+from db import Store, queries
 from tests.conftest import CTX, TODAY, make_person
 
 #: Excel refuses a row taller than this (points).
@@ -155,7 +155,7 @@ def test_a_short_cell_wraps_as_the_piece_by_piece_rule_says(text: str, width: in
 #: Text a person could type that a writer might take for something else: formulas, errors,
 #: markup, xlsxwriter's own rich-text marker, Excel's `_xHHHH_` escape, control characters,
 #: and line ends of every kind.
-HOSTILE_CELLS: list[ledgers.Cell] = [
+HOSTILE_CELLS: list[cells.Cell] = [
     "=1+1",
     '=HYPERLINK("http://x","点我")',
     "@SUM(A1)",
@@ -219,3 +219,32 @@ def test_a_ledger_that_cannot_be_saved_says_why_and_leaves_nothing(tmp_path: Pat
     # The rows waited in a private folder, gone with the failure: they are personal data.
     assert set(Path(tempfile.gettempdir()).glob("civtui-ledger-*")) == spools
     assert not (tmp_path / "no such folder").exists()
+
+
+def test_a_ledger_prints_the_phones_and_address_the_person_has(store: Store) -> None:
+    people = [
+        make_person(seq=301, name="甲", phone="13905801234", address="=1+1[/]村"),
+        make_person(seq=303, name="乙", guardian_name="丙[/]", guardian_phone="0580-2012345"),
+        make_person(seq=305, name="丁"),
+        make_person(seq=307, name="戊"),
+    ]
+    store.save_many(people)
+    # As a pull can store them: not in the form a form saves, and not a number at all.
+    store.db.execute("UPDATE persons SET phone = ' 139 0580 1234 ' WHERE id = ?", [people[2].id])
+    store.db.execute("UPDATE persons SET phone = '=HYPERLINK(1)' WHERE id = ?", [people[3].id])
+    found = queries.contacts(store)
+    assert found[people[0].id] == queries.Contact("=1+1[/]村", "13905801234", "", None)
+    assert found[people[1].id] == queries.Contact("", None, "丙[/]", "0580-2012345")
+    assert found[people[2].id].phone == "13905801234"
+    assert found[people[3].id].phone == "=HYPERLINK(1)"
+    # The stored person's own fields, as the ledger printed them when it built each person
+    # (and failed whole on the number `Person` refuses).
+    for saved in people[:2]:
+        person = store.get(Person, saved.id)
+        assert person is not None
+        contact = found[person.id]
+        assert (contact.address, contact.phone) == (person.address, person.phone)
+        assert (contact.guardian_name, contact.guardian_phone) == (
+            person.guardian_name,
+            person.guardian_phone,
+        )

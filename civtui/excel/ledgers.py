@@ -84,8 +84,8 @@ class _Month:
     people: dict[str, PersonRow]
     names: dict[str, str]
     standings: dict[str, Standings]
-    #: The stored people, for what the list rows do not carry (address, phones).
-    persons: dict[str, Person]
+    #: What the list rows do not carry (address, phones), by person.
+    persons: dict[str, queries.Contact]
     #: Whole ID numbers (`civtui export --full-ids`); masked otherwise.
     full_ids: bool = False
 
@@ -111,7 +111,7 @@ class _Month:
             },
             names,
             {code: s for code, s in standing.items() if code in names},
-            {p.id: p for p in store.all(Person)},
+            queries.contacts(store),
             full_ids,
         )
 
