@@ -32,13 +32,16 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from copy import copy
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import Cell as WorkbookCell
-from openpyxl.styles import NamedStyle
-from openpyxl.worksheet.worksheet import Worksheet
-from xlsxwriter.format import Format
-from xlsxwriter.worksheet import Worksheet as XlsxSheet
+if TYPE_CHECKING:
+    # Each library loads where it is used: a ledger needs no openpyxl (~0.2 s to import),
+    # the importer no xlsxwriter.
+    from openpyxl.cell.cell import Cell as WorkbookCell
+    from openpyxl.styles import NamedStyle
+    from openpyxl.worksheet.worksheet import Worksheet
+    from xlsxwriter.format import Format
+    from xlsxwriter.worksheet import Worksheet as XlsxSheet
 
 #: What a ledger cell holds before it is written.
 Cell = str | int | float | None
@@ -126,6 +129,9 @@ def write_row(sheet: XlsxSheet, row: int, values: Sequence[Cell], style: Format 
             if _rich_looking(text):
                 # Two runs of rich text, each escaped by xlsxwriter, in the cell's own font:
                 # the same text, looking the same.
+                if style is None:
+                    from xlsxwriter.format import Format
+
                 font = style if style is not None else Format()
                 sheet.write_rich_string(row, column, font, text[:1], font, text[1:], style)
             else:
@@ -138,6 +144,8 @@ def write_row(sheet: XlsxSheet, row: int, values: Sequence[Cell], style: Format 
 
 
 def _cell(sheet: Worksheet, column: int, value: Cell, style: NamedStyle | None) -> WorkbookCell:
+    from openpyxl.cell.cell import Cell as WorkbookCell
+
     # A copy of the style's numbers, as `cell.style = style` makes, without its search of
     # the workbook's styles for one equal to it (a comparison of every font and border).
     styled = None if style is None else copy(style.as_tuple())
@@ -162,6 +170,8 @@ def write_table(path: Path, rows: Iterable[Sequence[Cell]]) -> None:
     if path.suffix.lower() == ".csv":
         write_csv(path, rows)
         return
+    from openpyxl import Workbook
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None
