@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from civtui.domain import resident_id
+from civtui.domain import phone, resident_id
 from civtui.domain.batches import chunked
 from civtui.domain.choices import (
     Category,
@@ -117,6 +117,39 @@ class PersonRow:
     @property
     def is_child(self) -> bool:
         return self.age < CHILD_AGE
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How a person is reached, as a ledger prints it beside their row."""
+
+    address: str
+    phone: str | None
+    guardian_name: str
+    guardian_phone: str | None
+
+
+def _stored_phone(value: str | None) -> str | None:
+    # As `Person` reads it (its `Phone` type), and a pulled number it would refuse as stored.
+    if value is None or not value.strip():
+        return None
+    try:
+        return phone.normalize(value)
+    except ValueError:
+        return value
+
+
+def contacts(store: Store) -> dict[str, Contact]:
+    """Every live person's address and phones, by id, read from their columns: a month's
+    ledger needs them for most of a township's people, and building each `Person` for four
+    of its fields was a third of reading the ledger at 50,000 people."""
+    rows = store.db.execute(
+        "SELECT id, address, phone, guardian_name, guardian_phone FROM persons WHERE deleted = 0"
+    )
+    return {
+        pid: Contact(address or "", _stored_phone(tel), guardian or "", _stored_phone(guardian_tel))
+        for pid, address, tel, guardian, guardian_tel in rows
+    }
 
 
 def person_rows(store: Store, today: dt.date, ids: list[str] | None = None) -> list[PersonRow]:

@@ -89,7 +89,9 @@ def test_visit_ledger_matches_the_database(db: Any, tmp_path: Path) -> None:
     assert ledger.page_setup.orientation == "landscape"
     assert str(ledger.page_setup.paperSize) == str(ledger.PAPERSIZE_A4)
     fit = ledger.sheet_properties.pageSetUpPr
-    assert ledger.page_setup.fitToWidth == 1 and fit is not None and fit.fitToPage
+    # fitToWidth left out is 1 (its default in the standard, ECMA-376 CT_PageSetup).
+    assert ledger.page_setup.fitToWidth in (None, 1) and fit is not None and fit.fitToPage
+    assert ledger.page_setup.fitToHeight == 0
     notes = heads.index("探访情况") + 1
     cell = ledger.cell(row=3, column=notes)
     assert cell.alignment.wrap_text and cell.font.name == "宋体"
@@ -285,7 +287,7 @@ def test_an_export_goes_on_while_another_window_holds_the_file(
     assert out.exists()
 
 
-def test_status_and_reports_do_not_load_openpyxl() -> None:
+def test_status_and_reports_do_not_load_the_spreadsheet_libraries() -> None:
     # openpyxl is ~0.2 s of a start-up a person waits on: only imports and exports load it.
     # `report` shares its module with `import` and `export`; each group loads on first use.
     code = (
@@ -294,7 +296,23 @@ def test_status_and_reports_do_not_load_openpyxl() -> None:
         "context = click.Context(main)\n"
         "for name in ('status', 'report'):\n"
         "    assert main.get_command(context, name) is not None, name\n"
-        "print('openpyxl' in sys.modules, 'civtui.cli.excel' in sys.modules)\n"
+        "loaded = ('openpyxl', 'xlsxwriter', 'civtui.cli.excel')\n"
+        "print(*(name in sys.modules for name in loaded))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False", "True"]
+
+
+def test_a_ledger_loads_no_openpyxl(tmp_path: Path) -> None:
+    # openpyxl reads rosters; a ledger is written by xlsxwriter alone.
+    code = (
+        "import sys, datetime as dt\n"
+        "from pathlib import Path\n"
+        "from civtui.excel import ledgers\n"
+        "sheet = ledgers.Sheet('台账', ['序号', '姓名'], [6, 12], [[1, '=1+1[/]']])\n"
+        f"ledgers.write(Path({str(tmp_path / 'l.xlsx')!r}), [sheet], '测试')\n"
+        "print('openpyxl' in sys.modules, 'xlsxwriter' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
