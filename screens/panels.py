@@ -215,13 +215,24 @@ class CoveragePanel(CountedPanel[dict[Frequency, RateReport]]):
         label_width = SIDE_WIDTH - rate_width - 2 * 2 - SCROLLBAR
         _fix_width(coverage, "rate", rate_width)
         _fix_width(coverage, "category", label_width)
+
+        def fits(indent: int) -> bool:
+            room = label_width - indent
+            return all(cell_len(fmt.category_label(c, lang, room)) <= room for c in shorts.values())
+
+        # Groups and categories sit two cells in under 合计, or fewer where a wide figure
+        # ("92/252 37%") leaves a short name no room: one indent for all, so the rows stay
+        # aligned, and … only where no indent is enough.
+        indent = next((n for n in (2, 1) if fits(n)), 0)
         for label, rate, name_row in rows:
             wraps = name_row and cell_len(label) > label_width
             # A category's name that does not fit is its short name (Dibao, Left-behind);
             # only a short name that still does not fit is cut where the cut shows (…).
             short = shorts.get(label)
             if short is not None:
-                label = "  " + fmt.category_label(short, lang, label_width - 2)
+                label = " " * indent + fmt.category_label(short, lang, label_width - indent)
+            elif label.startswith("  "):
+                label = " " * indent + label.lstrip()
             shown = label if name_row else fmt.clip(label, label_width)
             coverage.add_row(fmt.text(shown), fmt.text(rate), height=None if wraps else 1)
 

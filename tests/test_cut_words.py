@@ -581,3 +581,43 @@ async def test_a_history_line_keeps_old_and_new_together(home: Path, lang: str) 
         assert not [line for line in lines if line.startswith("→")], "\n".join(lines)
         for pair in pairs:
             assert any(pair in line for line in lines), (pair, "\n".join(lines))
+
+
+@pytest.mark.tui
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_coverage_names_stay_whole_beside_wide_figures(home: Path, lang: str) -> None:
+    """A village of a few hundred people has figures like 174/282 62%: the categories give
+    up their indent before their words (Left-behind, Lives alone, never Left-behi…)."""
+    from dataclasses import replace
+
+    from textual.widgets import DataTable
+
+    from civtui.domain.policy import Tally
+    from screens.panels import CoveragePanel
+
+    def wider(tally: Tally) -> Tally:
+        return Tally(required=tally.required * 3, contacted=tally.contacted * 3)
+
+    app = app_on(demo_profile(home), lang=lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await steady(pilot)
+        panel = app.screen.query_one(CoveragePanel)
+        wide = {
+            frequency: replace(
+                report,
+                groups={group: wider(tally) for group, tally in report.groups.items()},
+                by_category={key: wider(tally) for key, tally in report.by_category.items()},
+            )
+            for frequency, report in panel.rates.items()
+        }
+        panel.show(wide)
+        await pilot.pause()
+        drawn = rows(app)
+        assert any("174/282" in row for row in drawn), "\n".join(drawn)
+        assert Detector(lang, shown_data(app)).cuts(drawn) == [], "\n".join(drawn)
+        # Every category's row, those scrolled out of sight too: its short name, whole.
+        table = panel.query_one(DataTable)
+        cells = [str(table.get_row_at(i)[0]).strip() for i in range(table.row_count)]
+        for (_, category), tally in next(iter(wide.values())).by_category.items():
+            if tally.required:
+                assert fmt.category_label(category, lang, 0) in cells, cells
