@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -69,10 +69,6 @@ def category_label(category: Category, lang: str, width: int) -> str:
     return Translator(lang)(f"category.short.{category.value}")
 
 
-def categories(cats: Iterable[Category], lang: str, derived: Iterable[Category] = ()) -> str:
-    return listed(category_labels(cats, lang, derived), lang)
-
-
 def clip(label: str, width: int) -> str:
     """`label` whole if it fits `width` cells, else cut with … so the cut shows."""
     if cell_len(label) <= width:
@@ -88,35 +84,73 @@ def clip(label: str, width: int) -> str:
     return out.rstrip() + "…"
 
 
-def fit_list(labels: list[str], lang: str, width: int, *, whole: bool = False) -> str:
+def fit_list(
+    labels: list[str],
+    lang: str,
+    width: int,
+    *,
+    whole: bool = False,
+    taken: int = 0,
+    most: int | None = None,
+    more: Callable[[int], str] | None = None,
+) -> str:
     """A list in lines of at most `width` cells, broken only between labels (a label never
-    wraps inside itself: 失/能 read as two words); a label wider than a line is clipped.
+    wraps inside itself: 失/能 or Lives/alone read as two words); a label wider than a line is
+    clipped. A line the list goes on from ends in the list's mark (、 or a comma), and the
+    last label needs no room for one.
+
     With `whole`, an English label wider than a line goes on over the next lines between
     its words ("Minimum living" / "allowance"): only a word, or a Chinese label, wider than
     a line is clipped. A list where each label must be read (the roster) takes the lines;
-    the dashboard's work list keeps its rows short."""
+    the dashboard's work list keeps its rows short: with `most`, the list takes at most that
+    many lines, and the labels left out are counted at its end by `more(n)` ("+2").
+
+    `taken` cells of the first line are already used (a heading before the list): a first
+    label that does not fit beside it starts on the next line, whole."""
+    if most is None or not labels:
+        return "\n".join(_fit(labels, lang, width, whole=whole, taken=taken))
+    for shown in range(len(labels), -1, -1):
+        lines = _fit(labels[:shown], lang, width, whole=whole, taken=taken)
+        if shown < len(labels):
+            count = (more or (lambda n: f"+{n}"))(len(labels) - shown)
+            room = width - (taken if len(lines) == 1 else 0)
+            if lines and cell_len(f"{lines[-1]} {count}") <= room:
+                lines[-1] = f"{lines[-1]} {count}"
+            else:
+                lines.append(count)
+        if len(lines) <= most or not shown:
+            return "\n".join(lines)
+    raise AssertionError("unreachable: no label shown always fits")
+
+
+def _fit(labels: list[str], lang: str, width: int, *, whole: bool, taken: int) -> list[str]:
     sep = "、" if lang == "zh" else ", "
+    mark = sep.rstrip()
     lines: list[str] = []
     line = ""
-    for label in labels:
-        room = width - cell_len(sep)
-        if whole and lang != "zh" and cell_len(label) > room and " " in label:
-            pieces = _word_lines(label, room)
+    room = width - taken  # of the line being filled
+    for index, label in enumerate(labels):
+        # Room kept after the label for the mark, unless the list ends with it.
+        tail = cell_len(mark) if index < len(labels) - 1 else 0
+        if line and cell_len(f"{line}{sep}{label}") + tail <= room:
+            line = f"{line}{sep}{label}"
+            continue
+        if line:
+            lines.append(line + mark)
+            line, room = "", width
+        elif room < width and cell_len(label) + tail > room:
+            # Beside a heading with no room for it: the label starts the next line.
+            lines.append("")
+            room = width
+        if whole and lang != "zh" and cell_len(label) + tail > room and " " in label:
+            pieces = _word_lines(label, room - tail)
+            lines += pieces[:-1]
+            line, room = pieces[-1], width
         else:
-            pieces = [clip(label, room)]
-        first = pieces[0]
-        joined = f"{line}{sep}{first}" if line else first
-        if line and (cell_len(joined + sep) > width or len(pieces) > 1):
-            lines.append(line + sep.rstrip())
-            line = first
-        else:
-            line = joined
-        for piece in pieces[1:]:
-            lines.append(line)
-            line = piece
+            line = clip(label, room - tail)
     if line:
         lines.append(line)
-    return "\n".join(lines)
+    return lines
 
 
 def _word_lines(label: str, width: int) -> list[str]:
@@ -136,22 +170,34 @@ def _word_lines(label: str, width: int) -> list[str]:
 _WORD = re.compile(r"[^\s\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]+")
 #: Marks a line may not start with (they close what came before: 、 ， 。 ） …).
 _NO_START = set("、，。；：！？）》」』】,.;:!?)]}%…”’")
+#: A mark that stays with the word before it across a space: "Fair →" / "Poor", never
+#: "Fair" / "→ Poor", where the arrow would read as the start of a new step.
+_AFTER_SPACE = set("→")
 #: Marks a line may not end with (they open what follows).
 _NO_END = set("（《「『【([{“‘")
 
 
-def wrap(value: str, width: int) -> list[str]:
+def wrap(value: str, width: int, *, keep: Iterable[str] = ()) -> list[str]:
     """`value` in lines of at most `width` cells, broken as a reader breaks it: between two
     Chinese characters or at a space, never inside a run of letters and figures (a date
     2026年 broken as 2/026年), never before 、，。） nor after （. A word wider than a line
-    is the one thing cut, at the line's end."""
+    is the one thing cut, at the line's end.
+
+    Each of `keep` found in `value` is one word: a change "Fair → Good" goes to the next
+    line whole rather than leaving "→ Good" to start a line (a line that starts with → reads
+    as a new step). One wider than a line is broken as any other text."""
+    kept = sorted((k for k in set(keep) if k.strip() and cell_len(k) <= width), key=len)[::-1]
     atoms: list[str] = []
     at = 0
     while at < len(value):
+        whole = next((k for k in kept if value.startswith(k, at)), None)
         found = _WORD.match(value, at)
-        end = found.end() if found else at + 1
+        end = at + len(whole) if whole else found.end() if found else at + 1
         atom = value[at:end]
-        if atoms and (atom[0] in _NO_START or atoms[-1][-1:] in _NO_END) and atom != " ":
+        if atom[0] in _AFTER_SPACE and atoms[-1:] == [" "] and len(atoms) > 1:
+            atoms.pop()
+            atoms[-1] += f" {atom}"
+        elif atoms and (atom[0] in _NO_START or atoms[-1][-1:] in _NO_END) and atom != " ":
             atoms[-1] += atom
         else:
             atoms.append(atom)

@@ -61,7 +61,12 @@ def _sections(app: App[object]) -> list[Section]:
 
     return [
         Section("help.everywhere", None, list(app.BINDINGS)),
-        Section("nav.dashboard", DashboardScreen, of(DashboardScreen)),
+        Section(
+            "nav.dashboard",
+            DashboardScreen,
+            of(DashboardScreen),
+            (("help.more_mark", "help.more_categories"),),
+        ),
         Section("followup.title", FollowUpScreen, of(FollowUpScreen)),
         Section("nav.roster", RosterScreen, of(RosterScreen)),
         Section("person.profile", PersonScreen, of(PersonScreen)),

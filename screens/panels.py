@@ -36,6 +36,11 @@ from screens.lock import backup_note
 
 #: Work-list rows laid out at most; the title gives the full count.
 WORKLIST_LIMIT = 200
+#: The work list's name column is never narrower than this (four Chinese characters),
+#: nor than its longest name: a name is what the row is for.
+NAME_LEAST = 8
+#: Lines a work-list row's categories take at most: a taller row hid the list's next people.
+CATEGORY_LINES = 2
 #: 待跟进 rows on the dashboard: the most urgent few; `f` opens the whole list.
 FOLLOW_UP_PANEL = 5
 #: The left column's width, as dashboard.tcss sets it (less its border), and a scrollbar's.
@@ -60,6 +65,17 @@ def _fix_width(table: DataTable[object], key: str, width: int) -> None:
     # A heading wider than its column is cut where the cut shows, like its cells.
     if cell_len(column.label.plain) > width:
         column.label = fmt.text(fmt.clip(column.label.plain, width))
+
+
+def _lines(value: str, width: int, most: int) -> list[str]:
+    """`value` wrapped to `width` cells in `most` lines at most; the last one cut where the
+    cut shows (…) when there is more."""
+    # Between the name's words where they fit (=1+1 / [b]x[/b]), never inside one that fits.
+    lines = fmt.wrap(value, width, keep=value.split())
+    if len(lines) > most:
+        rest = " ".join(lines[most - 1 :])
+        lines = [*lines[: most - 1], fmt.clip(rest, width)]
+    return lines
 
 
 class Panel(Vertical):
@@ -199,13 +215,24 @@ class CoveragePanel(CountedPanel[dict[Frequency, RateReport]]):
         label_width = SIDE_WIDTH - rate_width - 2 * 2 - SCROLLBAR
         _fix_width(coverage, "rate", rate_width)
         _fix_width(coverage, "category", label_width)
+
+        def fits(indent: int) -> bool:
+            room = label_width - indent
+            return all(cell_len(fmt.category_label(c, lang, room)) <= room for c in shorts.values())
+
+        # Groups and categories sit two cells in under 合计, or fewer where a wide figure
+        # ("92/252 37%") leaves a short name no room: one indent for all, so the rows stay
+        # aligned, and … only where no indent is enough.
+        indent = next((n for n in (2, 1) if fits(n)), 0)
         for label, rate, name_row in rows:
             wraps = name_row and cell_len(label) > label_width
             # A category's name that does not fit is its short name (Dibao, Left-behind);
             # only a short name that still does not fit is cut where the cut shows (…).
             short = shorts.get(label)
             if short is not None:
-                label = "  " + fmt.category_label(short, lang, label_width - 2)
+                label = " " * indent + fmt.category_label(short, lang, label_width - indent)
+            elif label.startswith("  "):
+                label = " " * indent + label.lstrip()
             shown = label if name_row else fmt.clip(label, label_width)
             coverage.add_row(fmt.text(shown), fmt.text(rate), height=None if wraps else 1)
 
@@ -268,23 +295,57 @@ class WorkListPanel(CountedPanel[reads.WorkHead]):
             )
         # The categories get the width that is left; a longer list wraps to a second line
         # between two categories, never inside one (独居、失/能 read as two words).
-        headers = [column.label.plain for column in work.columns.values()][:-1]
-        used = sum(
-            max(cell_len(fmt.plain(c)) for c in column) + 2
-            for column in zip(headers, *[first for _, first, _ in cells], strict=False)
-        )
-        left = max(self.app.size.width - SIDE_WIDTH - 1 - used - 2 - SCROLLBAR, 8)
+        headers = [t("col.state"), t("col.name"), t("col.age"), t("col.last")]
+        firsts = [first for _, first, _ in cells]
+
+        def widest(index: int) -> int:
+            return max(
+                cell_len(fmt.plain(c)) for c in [headers[index], *(f[index] for f in firsts)]
+            )
+
+        widths = [widest(index) for index in range(len(headers))]
+        room = self.app.size.width - SIDE_WIDTH - 1 - 2 * (len(widths) + 1) - SCROLLBAR
+        # The list goes on after a mark (、 or a comma); a category wider than the column,
+        # with its mark, is its short name (Dibao, Left-behind), every word shown whole.
+        mark = cell_len(fmt.listed(["", ""], lang).rstrip())
+        least = max(cell_len(fmt.category_label(c, lang, 0)) for c in Category) + mark
+        if room - sum(widths) < least:
+            # Where the categories have too little room, the last contact's heading is its
+            # short word (Seen, 上次): its dates (09-24) are narrower than "Last seen".
+            headers[3] = t("col.last_short")
+            widths[3] = widest(3)
+        work.columns[ColumnKey("last")].label = fmt.text(headers[3])
+        _fix_width(work, "last", widths[3])
+        # A long name gives way to the categories, down to NAME_LEAST cells (four Chinese
+        # characters), and takes the row's second line: "=1+1 [b]x[/b]" left no room.
+        name_width = widths[1]
+        if room - sum(widths) < least:
+            name_width = max(
+                room - sum(widths) + widths[1] - least,
+                min(widths[1], NAME_LEAST),
+                cell_len(headers[1]),
+            )
+        _fix_width(work, "name", name_width)
+        left = max(room - sum(widths) + widths[1] - name_width, 8)
         _fix_width(work, "categories", left)
+
+        def more(n: int) -> str:
+            return t("dash.more_categories", n=n)
+
         for person_id, first, cats in cells:
-            # A name wider than the column is the category's short name (fit_list's room).
-            labels = fmt.category_labels(cats, lang, width=left - 2)
-            categories = fmt.fit_list(labels, lang, left)
-            # Only a row whose categories wrap is measured: measuring renders every cell,
-            # and doing so for all 200 rows was a tenth of the start-up.
-            height = None if "\n" in categories else 1
-            # The lines are fit_list's own breaks between labels (choice labels, never typed).
-            cells_shown = [*(fmt.text(cell) for cell in first), fmt.text(categories, lines=True)]
-            work.add_row(*cells_shown, key=person_id, height=height)
+            labels = fmt.category_labels(cats, lang, width=left - mark)
+            # Two lines at most: what does not fit is counted (+2); the person's page and F1
+            # say the rest.
+            categories = fmt.fit_list(labels, lang, left, most=CATEGORY_LINES, more=more)
+            name = "\n".join(_lines(fmt.plain(first[1]), name_width, CATEGORY_LINES))
+            # Only a row that wraps is measured: measuring renders every cell, and doing so
+            # for all 200 rows was a tenth of the start-up.
+            height = None if "\n" in categories + name else 1
+            # The lines are fit_list's and wrap's own breaks (a typed name's own line breaks
+            # are drawn as characters by `plain`, not obeyed).
+            shown = [fmt.text(first[0]), fmt.text(name, lines=True)]
+            shown += [*(fmt.text(cell) for cell in first[2:]), fmt.text(categories, lines=True)]
+            work.add_row(*shown, key=person_id, height=height)
         if found.work:
             work.move_cursor(row=min(row_before, work.row_count - 1))
             heading = f"{t('dash.worklist')} ({found.due_count})"

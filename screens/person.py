@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -33,6 +34,8 @@ from sync import words
 
 #: The profile column's width, as person.tcss sets it.
 SIDE_WIDTH = 36
+#: The profile's lines: the column less its border, padding and a scrollbar's room.
+PROFILE_WIDTH = SIDE_WIDTH - 1 - 2 - 2
 
 
 class PersonScreen(CivScreen[None]):
@@ -157,7 +160,11 @@ class PersonScreen(CivScreen[None]):
         latest = reads.latest_assessment(store, p.id)
         level = latest.level if latest else None
         effective = effective_categories(p, today, level)
-        cats = fmt.categories(effective, lang, effective - set(p.categories))
+        labels = fmt.category_labels(effective, lang, effective - set(p.categories))
+        heading = t.of(Person, "categories")
+        # Broken here between categories, each one whole ("Lives alone", never Lives /
+        # alone as the widget's own wrapping left it), beside the heading where one fits.
+        cats = fmt.fit_list(labels, lang, PROFILE_WIDTH, whole=True, taken=cell_len(heading) + 2)
         village = reads.village_names(store).get(p.village_code, p.village_code)
         text = Text()
 
@@ -175,7 +182,7 @@ class PersonScreen(CivScreen[None]):
         line(t.of(Person, "village_code"), village)
         line(t.of(Person, "address"), p.address or "—")
         line(t.of(Person, "status"), p.status.label(lang))
-        line(t.of(Person, "categories"), cats or "—")
+        line(heading, cats or "—")
         if effective - set(p.categories):
             text.append_text(fmt.text(t("derived.legend"), style="italic"))
             text.append("\n")

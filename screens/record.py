@@ -7,11 +7,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -34,6 +36,51 @@ from screens import format as fmt
 from screens.base import CivScreen
 from screens.confirm import ReasonModal
 from screens.form import ModelForm
+
+#: A scrollbar's width: the body's, when a long record scrolls.
+SCROLLBAR = 2
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One step of a record's history: its time (bold), the rest, and the changes in it
+    ("Health: Fair → Poor") that a line keeps whole."""
+
+    when: str
+    rest: str
+    changes: list[str]
+
+
+class Steps(Static):
+    """A record's history, broken into lines here (`fmt.wrap`) at the widget's own width
+    rather than by the widget: a change "Fair → Poor" stays on one line, never leaving →
+    to start one (it read as a new step)."""
+
+    paragraphs: list[Paragraph] = []
+
+    def show(self, paragraphs: list[Paragraph]) -> None:
+        self.paragraphs = paragraphs
+        self._draw()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        # Before the first layout the width is not known: the window's less the body's
+        # and this widget's padding and a scrollbar, until the resize that follows.
+        width = self.content_region.width or self.app.size.width - 2 * 2 - SCROLLBAR
+        out = Text()
+        for paragraph in self.paragraphs:
+            kept = [fmt.plain(change) for change in paragraph.changes]
+            for number, line in enumerate(f"{paragraph.when}{paragraph.rest}".split("\n")):
+                for piece in fmt.wrap(line, max(width, 10), keep=kept):
+                    if not number and paragraph.when and piece.startswith(paragraph.when):
+                        out.append(paragraph.when, style="bold")
+                        piece = piece[len(paragraph.when) :]
+                    out.append_text(fmt.text(piece))
+                    out.append("\n")
+        self.update(out)
+
 
 #: Fields every record has that say nothing to the reader (or are shown elsewhere).
 _HIDDEN = {"id", "person_id", "history", "deleted_reason"}
@@ -142,7 +189,7 @@ class RecordScreen(CivScreen[bool]):
         with VerticalScroll(id="record-body"):
             yield Vertical(id="record-fields")
             yield Static(self.civ.t("record.history"), classes="title")
-            yield Static(id="record-history")
+            yield Steps(id="record-history")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -166,7 +213,7 @@ class RecordScreen(CivScreen[bool]):
             )
             for label, value in self._fields(record)
         )
-        self.query_one("#record-history", Static).update(self._history(record))
+        self.query_one("#record-history", Steps).show(self._history(record))
 
     def _fields(self, record: Record) -> list[tuple[str, str]]:
         """Every field as (label, value); the value widget wraps a long note in full."""
@@ -187,18 +234,16 @@ class RecordScreen(CivScreen[bool]):
                 rows.append((t.of(ElderNeed, "history"), f"{line} · {step.staff}{note}"))
         return rows
 
-    def _history(self, record: Record) -> Text:
+    def _history(self, record: Record) -> list[Paragraph]:
         t = self.civ.t
         steps = records.history(self.civ.store, record)
-        out = Text()
+        out = []
         for step in steps:
-            out.append(f"{step.at:%Y-%m-%d %H:%M}  ", style="bold")
-            out.append_text(fmt.text(self._who(step)))
-            out.append("  ")
-            out.append_text(fmt.text(self._what(type(record), step), lines=True))
-            out.append("\n")
+            what, changes = self._what(type(record), step)
+            rest = f"{fmt.plain(self._who(step))}  {fmt.plain(what, lines=True)}"
+            out.append(Paragraph(f"{step.at:%Y-%m-%d %H:%M}  ", rest, changes))
         if not steps:
-            out.append_text(fmt.text(t("dash.none")))
+            out.append(Paragraph("", fmt.plain(t("dash.none")), []))
         return out
 
     def _who(self, step: reads.Step) -> str:
@@ -210,35 +255,44 @@ class RecordScreen(CivScreen[bool]):
             return t("record.by_me", staff=self.civ.staff_name or "—", device=laptop)
         return t("record.by_other", device=laptop)
 
-    def _what(self, kind: type[Record], step: reads.Step) -> str:
+    def _what(self, kind: type[Record], step: reads.Step) -> tuple[str, list[str]]:
+        """What a step did, and each change in it ("Health: Fair → Poor"), which the line
+        keeps whole."""
         t = self.civ.t
+        lang = self.civ.lang
         if step.op == "remote":
-            return t("record.remote")
+            return t("record.remote"), []
         if step.pulled:
             if step.op == "insert":
-                return t("history.pulled_insert")
+                return t("history.pulled_insert"), []
             if step.op == "delete":
-                return t("history.pulled_delete")
-            moves = [
+                return t("history.pulled_delete"), []
+            changes = [
                 t(
                     "history.field",
                     field=t.of(kind, name),
                     old=shown_raw(kind, name, step.before.get(name), t),
                     new=shown_raw(kind, name, value, t),
                 )
+                for name, value in _in_order(kind, step.fields)
+            ]
+            moves = [
+                change
                 + (
                     t("history.lost_here", value=shown_raw(kind, name, step.lost_here[name], t))
                     if name in step.lost_here
                     else ""
                 )
-                for name, value in _in_order(kind, step.fields)
+                for change, (name, _) in zip(changes, _in_order(kind, step.fields), strict=True)
             ]
             # One field a line, under the time: a step from a laptop that corrected several
             # fields would otherwise wrap mid-value at 80 columns.
-            return t("history.pulled_update", what="".join(f"\n{' ' * 18}{m}" for m in moves))
+            what = "".join(f"\n{' ' * 18}{m}" for m in moves)
+            return t("history.pulled_update", what=what), changes
         if step.op == "delete":
-            return t("op.delete")
-        parts = [
+            return t("op.delete"), []
+        colon = "：" if lang == "zh" else ": "
+        changes = [
             t(
                 "history.field",
                 field=t.of(kind, name),
@@ -246,14 +300,16 @@ class RecordScreen(CivScreen[bool]):
                 new=shown_raw(kind, name, value, t),
             )
             if name in step.before
-            else f"{t.of(kind, name)}：{shown_raw(kind, name, value, t)}"
+            else f"{t.of(kind, name)}{colon}{shown_raw(kind, name, value, t)}"
             for name, value in _in_order(kind, step.fields)
         ]
+        # Chinese marks between Chinese words, an English semicolon between English ones.
+        parts = ("；" if lang == "zh" else "; ").join(changes)
         if step.op == "lost":
-            return t("record.lost", what="；".join(parts))
+            return t("record.lost", what=parts), changes
         if step.op == "insert":
-            return t("op.insert")
-        return f"{t('op.update')} " + "；".join(parts)
+            return t("op.insert"), []
+        return f"{t('op.update')} {parts}", changes
 
     # -- actions --------------------------------------------------------------
 

@@ -1,8 +1,11 @@
 """Finding words cut by the edge of a column or of the screen, in rendered terminal rows.
 
 A cut word is a visible prefix of something the app says (a catalogue label, a choice's
-label, a field's title) or shows (a name, a village), ending where the text stops with no
-`…`. What counts as the end of a word depends on the script:
+label, a field's title) or shows (a name, a village), ending where the text stops, or
+where a `…` stands for the rest of the label ("Left-behi…", "Lives…" of "Lives alone"): an
+ellipsis shows that a label was cut, not what it said. Text that is itself a label before
+its … ("Counting…", "Minimum living…" of the phrase "Minimum living") is no cut. What
+counts as the end of a word depends on the script:
 
 - English: the visible text stops inside a word ("Minimum liv", "Childless a", "f Follo");
 - Chinese: the visible text stops inside a label or name that has no break there
@@ -80,8 +83,11 @@ class Detector:
         self.starts = STARTS - set("，：:") if lang == "zh" else STARTS
         labels = catalogue(lang) | {d for d in data if d}
         self.whole: set[str] = set()
+        #: Labels and their phrases (not their single words): what a … may follow.
+        self.phrases: set[str] = set()
         for label in labels:
             # A Chinese sentence's pieces are no labels: it wraps at any character.
+            self.phrases.update([label] if lang == "zh" and _prose(label) else _words(label))
             self.whole.update([label] if lang == "zh" and _prose(label) else _words(label))
             if lang == "en":
                 # Its words too; a lone capital is left out: "A" is "All …" cut to a letter.
@@ -97,6 +103,17 @@ class Detector:
                     continue
                 if self._mid_word(prefix, phrase[len(prefix) :]):
                     self.cut_of[prefix] = phrase
+        # Every proper prefix that is no phrase of its own, mapped to the phrase: before a …
+        # it is a cut even between words ("Lives…" of "Lives alone"), the words left out
+        # being the ones that told the categories apart.
+        self.clipped_of: dict[str, str] = {}
+        for phrase in self.phrases:
+            if lang == "zh" and _prose(phrase):
+                continue
+            for end in range(1, len(phrase)):
+                prefix = phrase[:end].rstrip()
+                if prefix not in self.phrases and not _no_word(prefix):
+                    self.clipped_of.setdefault(prefix, phrase)
 
     def _mid_word(self, shown: str, rest: str) -> bool:
         last, following = shown[-1], rest[0]
@@ -108,13 +125,20 @@ class Detector:
         found: list[Cut] = []
         for number, row in enumerate(rows):
             for run in _runs(row):
-                for start in range(len(run)):
-                    if start and run[start - 1] not in self.starts:
-                        continue
-                    shown = run[start:]
-                    if shown in self.cut_of:
-                        found.append(Cut(number, shown, self.cut_of[shown]))
-                        break
+                # The run as it meets an edge, and the text before each … in it: a word cut
+                # with … ("Left-behi…", "Lives…", 事实无…) is as cut as one the edge cut.
+                ends = [(run, "")] + [(run[:at], "…") for at, ch in enumerate(run) if ch == "…"]
+                for text, ellipsis in ends:
+                    for start in range(len(text)):
+                        if start and text[start - 1] not in self.starts:
+                            continue
+                        shown = text[start:].rstrip()
+                        of = self.cut_of.get(shown)
+                        if ellipsis and of is None and shown + ellipsis not in self.whole:
+                            of = self.clipped_of.get(shown)
+                        if of is not None:
+                            found.append(Cut(number, shown + ellipsis, of))
+                            break
             if self.lang == "en":
                 found += [
                     Cut(number, m.group(), "Chinese punctuation")

@@ -180,6 +180,14 @@ DATA = ["[/]王=小明", "欧阳娜娜", "海星村"]
     ("lang", "row", "cut"),
     [
         ("en", "   Minimum liv  9/17 53%    ▕ Overdue", "Minimum liv"),
+        # A word cut with … is as cut as one the edge cut: … says a label was cut, not which.
+        ("en", "   Minimum li…  9/17 53%    ▕ Overdue", "Minimum li…"),
+        ("en", "▕ Overdue    何轩    5    09-24      Left-behi…     ", "Left-behi…"),
+        ("en", "▕                                    Lives…         ", "Lives…"),
+        ("en", "   Aged…  17/28 61%    ▕ Overdue", "Aged…"),
+        ("en", " Home visit · home Fa… · health Good", "Fa…"),
+        ("zh", " 事实无…、", "事实无…"),
+        ("zh", "▕ 逾期    何轩    5     09-24     留守…  ", "留守…"),
         ("en", "   Childless a  3/7 43%     ▕", "Childless a"),
         ("en", " v Record visit  r Roster  f Follo▏^p Commands ", "Follo"),
         ("en", " Open every follow-up (the most ove", "Open every follow-up (the most ove"),
@@ -203,7 +211,10 @@ def test_the_detector_finds_the_cuts_issue_29_names(lang: str, row: str, cut: st
 @pytest.mark.parametrize(
     ("lang", "row"),
     [
-        ("en", "   Minimum li…  9/17 53%    ▕ Overdue"),
+        # … after a label of its own: what is shown is whole.
+        ("en", " Counting…"),
+        ("zh", " 计算中…"),
+        ("en", "   Aged 80+ +2    "),
         ("en", "   Minimum living allowance  9/17 53%"),
         ("en", " Categories  Aged 80+*, Lives alone"),
         ("en", " esc Back  x Follow-up done  z Undo  / Search  ^q Quit  f1 Help"),
@@ -233,13 +244,9 @@ def test_one_conflict_is_said_in_the_singular() -> None:
     [
         # A list breaks between two categories, never inside one.
         (["独居", "孤寡", "失能", "低保"], "zh", 12, False, ["独居、孤寡、", "失能、低保"]),
-        (
-            ["Lives alone", "Minimum living allowance"],
-            "en",
-            16,
-            False,
-            ["Lives alone,", "Minimum…"],
-        ),
+        # The last label needs no room for a mark after it: "Left-behind" whole in 11 cells.
+        (["Aged 80+", "Left-behind"], "en", 11, False, ["Aged 80+,", "Left-behind"]),
+        (["高龄", "无人抚养儿童"], "zh", 12, False, ["高龄、", "无人抚养儿童"]),
         # Whole labels (the roster): an English label goes on between its words; only a
         # word, or a Chinese label, wider than the line is clipped, where the cut shows.
         (
@@ -256,8 +263,6 @@ def test_one_conflict_is_said_in_the_singular() -> None:
             True,
             ["Extreme", "poverty", "support,", "Orphan"],
         ),
-        (["Childless and widowed"], "en", 7, True, ["Chil…", "and", "wido…"]),
-        (["事实无人抚养儿童", "孤儿"], "zh", 9, True, ["事实无…、", "孤儿"]),
         # Text a person typed is kept as text: markup and = are characters like any other.
         (["[b]王[/b]", "=1+1"], "zh", 20, False, ["[b]王[/b]、=1+1"]),
     ],
@@ -269,6 +274,83 @@ def test_a_list_wraps_between_its_labels(
     assert shown.split("\n") == lines
     assert all(cell_len(line) <= width for line in shown.split("\n"))
     assert Detector(lang, labels).cuts(shown.split("\n")) == []
+
+
+@pytest.mark.parametrize(
+    ("labels", "lang", "width", "whole", "lines", "cut"),
+    [
+        (
+            ["Lives alone", "Minimum living allowance"],
+            "en",
+            16,
+            False,
+            ["Lives alone,", "Minimum living…"],
+            "Minimum living…",
+        ),
+        (["Childless and widowed"], "en", 7, True, ["Childl…", "and", "widowed"], "Childl…"),
+        (["事实无人抚养儿童", "孤儿"], "zh", 9, True, ["事实无…、", "孤儿"], "事实无…"),
+    ],
+)
+def test_a_label_wider_than_the_line_is_clipped_and_the_clip_is_a_cut(
+    labels: list[str], lang: str, width: int, whole: bool, lines: list[str], cut: str
+) -> None:
+    """What a line cannot hold is clipped where the cut shows; the detector still counts
+    it, so a screen that leaves a column this narrow fails its test."""
+    shown = fmt.fit_list(labels, lang, width, whole=whole).split("\n")
+    assert shown == lines
+    assert [found.text for found in Detector(lang, labels).cuts(shown)] == [cut]
+
+
+def _more(n: int) -> str:
+    return f"+{n}"
+
+
+@pytest.mark.parametrize(
+    ("labels", "lang", "width", "lines"),
+    [
+        # Two lines at most; what does not fit is counted at the end, every label whole.
+        (["Aged 80+", "Lives alone"], "en", 12, ["Aged 80+,", "Lives alone"]),
+        (["Aged 80+", "Empty nest", "Partly dep."], "en", 13, ["Aged 80+,", "Empty nest +1"]),
+        (["Aged 80+", "Empty nest", "Partly dep."], "en", 12, ["Aged 80+ +2"]),
+        (["高龄", "空巢", "半失能", "低保", "特困"], "zh", 15, ["高龄、空巢、", "半失能、低保 +1"]),
+        (["高龄", "独居"], "zh", 15, ["高龄、独居"]),
+        # Typed text is text: a "label" that looks like markup is counted like any other.
+        (["[b]x[/b]", "=1+1", "\\e"], "en", 9, ["[b]x[/b],", "=1+1, \\e"]),
+        (["[b]x[/b]", "=1+1", "\\e", "[/]"], "en", 9, ["[b]x[/b],", "=1+1 +2"]),
+    ],
+)
+def test_a_list_in_two_lines_counts_what_it_leaves_out(
+    labels: list[str], lang: str, width: int, lines: list[str]
+) -> None:
+    shown = fmt.fit_list(labels, lang, width, most=2, more=_more).split("\n")
+    assert shown == lines
+    assert all(cell_len(line) <= width for line in shown)
+    assert Detector(lang, labels).cuts(shown) == []
+
+
+@pytest.mark.parametrize(
+    ("labels", "lang", "taken", "lines"),
+    [
+        # Beside a heading: the list starts there, and breaks between categories only.
+        (["Aged 80+*", "Lives alone"], "en", 12, ["Aged 80+*,", "Lives alone"]),
+        (["Lives alone", "Empty nest"], "en", 12, ["Lives alone,", "Empty nest"]),
+        # A first category too wide to sit beside the heading starts the next line, whole.
+        (["Minimum living allowance"], "en", 12, ["", "Minimum living allowance"]),
+        (
+            ["高龄*", "独居", "空巢", "失能", "低保", "特困"],
+            "zh",
+            6,
+            ["高龄*、独居、空巢、失能、", "低保、特困"],
+        ),
+    ],
+)
+def test_a_list_beside_a_heading_starts_after_it(
+    labels: list[str], lang: str, taken: int, lines: list[str]
+) -> None:
+    shown = fmt.fit_list(labels, lang, 31, whole=True, taken=taken).split("\n")
+    assert shown == lines
+    assert cell_len(shown[0]) <= 31 - taken
+    assert all(cell_len(line) <= 31 for line in shown)
 
 
 #: The dashboard's coverage column at 80 columns: what a category's name must fit.
@@ -394,3 +476,148 @@ def test_the_cli_coverage_report_prints_whole_words_in_80_columns(home: Path, la
 def test_wrap_breaks_where_a_reader_does(value: str, width: int, lines: list[str]) -> None:
     assert fmt.wrap(value, width) == lines
     assert all(cell_len(line) <= width for line in fmt.wrap(value, width))
+
+
+#: A name that looks like markup, a formula and an escape: what a long typed name does to
+#: the work list's columns.
+HOSTILE = "=1+1 [/]王\\e"
+
+
+@pytest.mark.tui
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_the_work_list_shows_whole_categories_in_two_lines_at_most(
+    home: Path, lang: str
+) -> None:
+    """At 80×24 a row of the work list takes two lines at most, its categories' names whole
+    (Left-behind, Lives alone, never Left-behi… or Lives…), and what does not fit counted
+    (+N); a long typed name gives way to them rather than squeezing them into cuts."""
+    from civtui.domain.choices import CHILD_CATEGORIES, Category
+    from screens.panels import CATEGORY_LINES, WorkListPanel
+    from tests.tui_helpers import counted
+
+    app = app_on(demo_profile(home), lang=lang)
+    typed = [c for c in Category if c not in CHILD_CATEGORIES]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await steady(pilot)
+        panel = app.screen.query_one(WorkListPanel)
+        work = panel.query_one("#worklist")
+        elder = next(
+            p
+            for item in panel.work
+            if (p := app.store.get(Person, item.person_id)) and p.age_on(TODAY) >= 80
+        )
+        app.store.save(elder.model_copy(update={"name": HOSTILE, "categories": typed}))
+        panel.reload()
+        await counted(pilot)
+        drawn = rows(app)
+        assert all(cell_len(row) <= 80 for row in drawn)
+        assert Detector(lang, [*shown_data(app), HOSTILE]).cuts(drawn) == [], "\n".join(drawn)
+        from textual.widgets import DataTable
+
+        assert isinstance(work, DataTable)
+        heights = [row.height for row in work.rows.values()]
+        assert max(heights) <= CATEGORY_LINES, heights
+        # The person with every category: two lines, the rest counted; its name whole.
+        at = next(i for i, row in enumerate(drawn) if "=1+1" in row)
+        shown = " ".join(drawn[at : at + CATEGORY_LINES])
+        assert "[/]王\\e" in shown, "\n".join(drawn)
+        more = [word for word in shown.split() if word.startswith("+") and word[1:].isdigit()]
+        assert more, shown
+        listed = [c for c in typed if fmt.category_label(c, lang, 0) in shown]
+        assert listed and len(listed) + int(more[0][1:]) == len(typed), shown
+
+
+@pytest.mark.tui
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_the_person_page_keeps_each_category_on_one_line(home: Path, lang: str) -> None:
+    """The profile lists every category by its full name, each one whole on a line
+    ("Lives alone", never Lives / alone; 事实无人抚养儿童 never broken inside)."""
+    from civtui.domain.choices import CHILD_CATEGORIES, DERIVED_CATEGORIES, Category
+
+    app = app_on(demo_profile(home), lang=lang)
+    typed = [c for c in Category if c not in CHILD_CATEGORIES | DERIVED_CATEGORIES]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await steady(pilot)
+        elder = first_elder(app)
+        app.store.save(elder.model_copy(update={"name": HOSTILE, "categories": typed}))
+        app.push_screen(PersonScreen(elder.id))
+        await steady(pilot)
+        # The profile's column, as drawn.
+        lines = [_cells_of(row)[:36].replace("\0", "") for row in rows(app)]
+        for category in typed:
+            label = category.label(lang)
+            assert any(label in line for line in lines), (label, "\n".join(lines))
+        assert Detector(lang, [HOSTILE]).cuts(rows(app)) == [], "\n".join(rows(app))
+
+
+@pytest.mark.tui
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_a_history_line_keeps_old_and_new_together(home: Path, lang: str) -> None:
+    """Corrections whose old value ends anywhere along the line: "old → new" is never
+    broken, and no line starts with →."""
+    from civtui.domain.models import Visit
+    from civtui.services import records
+
+    app = app_on(demo_profile(home), lang=lang)
+    # 80 columns, and rows enough to draw the whole history on the screen.
+    async with app.run_test(size=(80, 200)) as pilot:
+        await steady(pilot)
+        visit, person = latest_visit(app)
+        pairs = []
+        for length in range(1, 41):
+            old, new = f"[/]={'x' * length}", f"=\\e{length}"
+            before = app.store.get(Visit, visit.id)
+            assert before is not None
+            records.save(app.store, [records.correct(app.store, before, {"notes": old}, TODAY)])
+            before = app.store.get(Visit, visit.id)
+            assert before is not None
+            records.save(app.store, [records.correct(app.store, before, {"notes": new}, TODAY)])
+            pairs.append(f"{old} → {new}")
+        stored = app.store.get(Visit, visit.id)
+        assert stored is not None
+        app.push_screen(RecordScreen(stored, person))
+        await steady(pilot)
+        lines = [row.strip() for row in rows(app)]
+        assert not [line for line in lines if line.startswith("→")], "\n".join(lines)
+        for pair in pairs:
+            assert any(pair in line for line in lines), (pair, "\n".join(lines))
+
+
+@pytest.mark.tui
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_coverage_names_stay_whole_beside_wide_figures(home: Path, lang: str) -> None:
+    """A village of a few hundred people has figures like 174/282 62%: the categories give
+    up their indent before their words (Left-behind, Lives alone, never Left-behi…)."""
+    from dataclasses import replace
+
+    from textual.widgets import DataTable
+
+    from civtui.domain.policy import Tally
+    from screens.panels import CoveragePanel
+
+    def wider(tally: Tally) -> Tally:
+        return Tally(required=tally.required * 3, contacted=tally.contacted * 3)
+
+    app = app_on(demo_profile(home), lang=lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await steady(pilot)
+        panel = app.screen.query_one(CoveragePanel)
+        wide = {
+            frequency: replace(
+                report,
+                groups={group: wider(tally) for group, tally in report.groups.items()},
+                by_category={key: wider(tally) for key, tally in report.by_category.items()},
+            )
+            for frequency, report in panel.rates.items()
+        }
+        panel.show(wide)
+        await pilot.pause()
+        drawn = rows(app)
+        assert any("174/282" in row for row in drawn), "\n".join(drawn)
+        assert Detector(lang, shown_data(app)).cuts(drawn) == [], "\n".join(drawn)
+        # Every category's row, those scrolled out of sight too: its short name, whole.
+        table = panel.query_one(DataTable)
+        cells = [str(table.get_row_at(i)[0]).strip() for i in range(table.row_count)]
+        for (_, category), tally in next(iter(wide.values())).by_category.items():
+            if tally.required:
+                assert fmt.category_label(category, lang, 0) in cells, cells

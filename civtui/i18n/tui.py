@@ -175,6 +175,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     # the dashboard while its slow panels are counted, after the first frame
     "dash.counting": ("计算中…", "Counting…"),
+    # the work list's categories in two lines at most, and F1's word on them
+    "dash.more_categories": ("+{n}", "+{n}"),
+    "col.last_short": ("上次", "Seen"),
+    "help.more_mark": ("类别 +2", "Categories +2"),
+    "help.more_categories": (
+        "待访名单的类别栏写不下的还有 2 个；长的类别名写作简称（如 无人抚养儿童），"
+        "栏窄时“上次”即上次探访；人员页列出全部类别的全称",
+        "2 more categories than the work list's column holds; a long name is short there "
+        "(Dibao, Partly dep.), and where the list is narrow Seen is the last visit: the "
+        "person's page lists every category in full",
+    ),
 }
 
 #: Textual's own English words that civtui's screens show, in Chinese.
