@@ -3,7 +3,9 @@
 civtui is opened through the `civtui` command, as a person opens it. Prints one JSON line:
 the wall-clock time of the first complete frame (the app idle after its first screen has
 drawn), the CPU seconds the process had used by then, and the peak RSS in MiB at that frame
-and at the end. The parent
+and at the end; and the same time and CPU at the first paint (the first frame Textual
+writes to the terminal, whatever screen it shows: `paint_screen` names it), with
+`paint_store`, whether the store's modules were loaded by then. The parent
 takes the time from when it started the process; shutting the interpreter down is not part
 of starting.
 """
@@ -30,6 +32,21 @@ class Minimal(App[None]):
 FRAME: list[float] = []
 CPU: list[float] = []
 RSS: list[float] = []
+#: The first paint: wall time, CPU time, the screen painted, whether the store was loaded.
+PAINT: list[tuple[float, float, str, bool]] = []
+
+
+def _watch_first_paint() -> None:
+    """Note the first frame Textual would write: headless, it renders it all the same."""
+    real_display = App._display
+
+    def display(app: App[Any], screen: Any, renderable: Any) -> None:
+        real_display(app, screen, renderable)
+        if not PAINT and renderable is not None and not app._batch_count:
+            loaded = "db.store" in sys.modules
+            PAINT.append((time.time(), time.process_time(), type(screen).__name__, loaded))
+
+    App._display = display  # type: ignore[assignment,method-assign]
 
 
 async def first_frame(pilot: Pilot[object]) -> None:
@@ -47,6 +64,7 @@ async def first_frame(pilot: Pilot[object]) -> None:
 def main() -> None:
     mode = sys.argv[1]
     real_run = App.run
+    _watch_first_paint()
 
     def headless(app: App[Any], *args: object, **kwargs: object) -> None:
         real_run(app, headless=True, size=(120, 40), auto_pilot=first_frame)
@@ -59,7 +77,17 @@ def main() -> None:
         from civtui.cli import main as civtui
 
         civtui(["--profile", "bench", "--today", sys.argv[2]], standalone_mode=False)
-    report = {"frame": FRAME[0], "cpu": CPU[0], "rss_frame_mib": RSS[0], "rss_mib": peak_rss_mib()}
+    paint, paint_cpu, paint_screen, paint_store = PAINT[0]
+    report = {
+        "frame": FRAME[0],
+        "cpu": CPU[0],
+        "rss_frame_mib": RSS[0],
+        "rss_mib": peak_rss_mib(),
+        "paint": paint,
+        "paint_cpu": paint_cpu,
+        "paint_screen": paint_screen,
+        "paint_store": paint_store,
+    }
     print(json.dumps(report))
 
 

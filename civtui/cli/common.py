@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich import box
@@ -29,7 +29,10 @@ from civtui.i18n import Said, Translator, said
 from civtui.services import keys, ownership
 from civtui.services.keys import KeyUnavailableError, Prompt, open_store
 from civtui.services.profile import Profile, current_profile, load_settings
-from db import Store
+
+if TYPE_CHECKING:
+    # The store loads when a command opens one (the app opens it after its first frame).
+    from db import Store
 
 
 @dataclass

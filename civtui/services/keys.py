@@ -18,15 +18,18 @@ import secrets
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
 from civtui.i18n import Said, said
-from db import Store
-from db import open_store as open_plain_or_keyed
 from db.connection import KEY_BYTES, WrongKeyError, create_private, private_folder, raw_connect
+
+if TYPE_CHECKING:
+    # The store loads when a profile is opened: the passphrase is asked before the app's
+    # first frame, the store imported after it.
+    from db import Store
 
 SERVICE = "civtui"
 KEY_FILE = "key.json"
@@ -314,6 +317,8 @@ def open_store(path: Path, clock: Clock = SYSTEM_CLOCK) -> Store:
 
     db.open_store's signature without the key: callers that open a profile use this.
     """
+    from db import open_store as open_plain_or_keyed
+
     if not path.exists() and read_info(path) is None:
         key: bytes | None = create_key(path)  # new profiles are encrypted
     else:

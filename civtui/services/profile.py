@@ -12,18 +12,21 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 from pydantic import BaseModel, ValidationError
 
-from civtui.domain.choices import Role
-from civtui.domain.clock import Clock
-from civtui.domain.errors import Problem, explain
-from civtui.domain.models import Record, Staff, Village
 from civtui.i18n import said
-from civtui.services import keys, ownership
-from civtui.services.keys import open_store
 from db.connection import PRIVATE_FILE, backup, private_folder
+
+if TYPE_CHECKING:
+    # The settings and the profile's paths are read before the app's first frame; the
+    # records, the store and the keys only when a profile is made (imported there).
+    from civtui.domain.choices import Role
+    from civtui.domain.clock import Clock
+    from civtui.domain.errors import Problem
+    from civtui.domain.models import Record, Staff, Village
 
 DEFAULT_PROFILE = "default"
 DEMO_PROFILE = "demo"
@@ -157,6 +160,9 @@ def create_profile(
             f"档案“{profile.name}”已存在（{profile.db_path}）；"
             "如确需重建，请加 --force（旧文件会改名保留）"
         )
+    from civtui.services import ownership
+    from civtui.services.keys import open_store
+
     # Replacing a profile moves its files: not while the app (or a restore) has it.
     with ownership.exclusive(profile.db_path, "init --force"):
         stamp = clock.now().strftime("%Y%m%d-%H%M%S")
@@ -179,6 +185,9 @@ def _fill(
     clock: Clock,
     passphrase: str | None = None,
 ) -> None:
+    from civtui.services import keys
+    from civtui.services.keys import open_store
+
     secure_home()
     private_folder(profile.folder)
     if passphrase is not None:
@@ -193,13 +202,13 @@ def _fill(
         store.close()
 
 
-#: The details a new profile asks for, each with the (record kind, field) it fills.
-SETUP_FIELDS: dict[str, tuple[type[Record], str]] = {
-    "village_code": (Village, "id"),
-    "village_name": (Village, "name"),
-    "township": (Village, "township"),
-    "staff": (Staff, "name"),
-    "role": (Staff, "role"),
+#: The details a new profile asks for, each with the (record kind's name, field) it fills.
+SETUP_FIELDS: dict[str, tuple[str, str]] = {
+    "village_code": ("Village", "id"),
+    "village_name": ("Village", "name"),
+    "township": ("Village", "township"),
+    "staff": ("Staff", "name"),
+    "role": ("Staff", "role"),
 }
 
 
@@ -222,6 +231,9 @@ def first_records(
     lang: str = "zh",
 ) -> tuple[Village, Staff]:
     """The village and the staff member a new profile starts with, or SetupError in `lang`."""
+    from civtui.domain.errors import explain
+    from civtui.domain.models import Staff, Village
+
     given: dict[str, object] = {
         "village_code": village_code,
         "village_name": village_name,
@@ -232,13 +244,13 @@ def first_records(
     problems: dict[str, Problem] = {}
     records: list[Record] = []
     for kind in (Village, Staff):
-        data = {field: given[name] for name, (k, field) in SETUP_FIELDS.items() if k is kind}
+        data = {f: given[n] for n, (k, f) in SETUP_FIELDS.items() if k == kind.__name__}
         if kind is Staff:
             data["village_codes"] = [village_code]
         try:
             records.append(kind.model_validate(data, context={"today": clock.today()}))
         except ValidationError as exc:
-            field_to_name = {f: n for n, (k, f) in SETUP_FIELDS.items() if k is kind}
+            field_to_name = {f: n for n, (k, f) in SETUP_FIELDS.items() if k == kind.__name__}
             for problem in explain(exc, kind, lang):
                 name = field_to_name.get(problem.field, "village_code")
                 problems.setdefault(name, problem)
