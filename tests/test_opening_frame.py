@@ -16,7 +16,13 @@ import pytest
 
 from civtui.domain.clock import Clock
 from civtui.services import keys
-from civtui.services.profile import first_records
+from civtui.services.profile import (
+    Settings,
+    first_records,
+    load_settings,
+    save_settings,
+    settings_path,
+)
 from db import open_store as open_plain
 from tests.conftest import TODAY, VILLAGE
 
@@ -124,3 +130,49 @@ def test_without_a_pin_the_dashboard_follows_the_first_frame(tmp_path: Path) -> 
     painted = result["painted"]
     assert painted[0] == ["OpeningScreen", False, False]
     assert result["settled"] == ["DashboardScreen"]
+
+
+def test_the_first_frame_imports_neither_pydantic_nor_the_store() -> None:
+    """What `civtui` imports before Textual draws: not pydantic, sqlite-utils or the models."""
+    code = (
+        "import sys, civtui.cli, civtui.app, screens.opening;"
+        "print(sorted(m for m in ('pydantic', 'sqlite_utils', 'db.store', 'civtui.domain.models',"
+        " 'civtui.services.keys', 'screens.dashboard') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_settings_read_without_pydantic_keep_their_rules(home: Path) -> None:
+    """settings.json is read before the first frame: a damaged file or a value of the wrong
+    type gives the defaults, a key it does not know is left out, and text stays text."""
+    written = Settings(
+        lang="en",
+        keymap={"dashboard.visit": "f2"},
+        backup_dir=HOSTILE,
+        exports_written=[f"/tmp/{HOSTILE}.xlsx"],
+        lock_minutes=0,
+    )
+    save_settings(written)
+    assert load_settings() == written
+    assert load_settings().model_copy(update={"lang": "zh"}).lang == "zh"
+    path = settings_path()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({**data, "from_a_newer_civtui": 1}), encoding="utf-8")
+    assert load_settings() == written
+    for damaged in (
+        '{"lock_minutes": "10"}',
+        '{"auto_sync": 1}',
+        '{"keymap": {"a": 2}}',
+        '{"exports_written": "x"}',
+        '{"lock_minutes": true}',
+        "[1]",
+        "{",
+        "\ufffe",
+    ):
+        path.write_text(damaged, encoding="utf-8")
+        assert load_settings() == Settings(), damaged
+    path.write_bytes(b"\xff\xfe{")
+    assert load_settings() == Settings()

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
 from civtui.i18n import Said, said
+from civtui.services.profile import KEY_FILE
 from db.connection import KEY_BYTES, WrongKeyError, create_private, private_folder, raw_connect
 
 if TYPE_CHECKING:
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from db import Store
 
 SERVICE = "civtui"
-KEY_FILE = "key.json"
 #: Set by scripts and tests that cannot answer a prompt; like CIVTUI_TOKEN, never stored.
 PASSPHRASE_ENV = "CIVTUI_PASSPHRASE"
 #: scrypt's cost for a passphrase-derived key: N=2^17, r=8, p=1 needs 128 MiB of memory
