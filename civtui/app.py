@@ -223,7 +223,22 @@ class CivtuiApp(App[None]):
     def _load_store_modules(self) -> None:
         for name in STORE_MODULES:
             importlib.import_module(name)
+        from civtui.services import keys
+
+        if self.profile.exists():
+            try:
+                # The key from the keyring (a passphrase was asked before the app started).
+                keys.unlock(self.profile.db_path)
+            except keys.KeyUnavailableError as exc:
+                self.call_from_thread(self._cannot_open, exc)
+                return
         self.call_from_thread(self._open_profile)
+
+    def _cannot_open(self, error: Exception) -> None:
+        """The profile's key cannot be had: say why, as `civtui` says it, and close."""
+        from civtui.domain.errors import text
+
+        self.exit(return_code=1, message=text(error, self.lang))
 
     def _open_profile(self) -> None:
         """The profile's screens, under its lock; the month close, drafts and sync after."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bench import keyring as bench_keyring
 from civtui.domain.clock import Clock
 from civtui.services import keys
 from civtui.services.profile import (
@@ -24,6 +25,7 @@ from civtui.services.profile import (
     settings_path,
 )
 from db import open_store as open_plain
+from db.connection import encrypt_copy
 from tests.conftest import TODAY, VILLAGE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,8 +91,17 @@ def plain_profile(home: Path, pin: str | None) -> None:
     (home / "settings.json").write_text(json.dumps({"auto_sync": False, "profile": "p"}))
 
 
-def start(home: Path) -> dict[str, list[list[object]] | list[str]]:
-    env = {**os.environ, "CIVTUI_HOME": str(home), "PYTHONPATH": str(ROOT)}
+def encrypted(home: Path, key_id: str) -> None:
+    """The plain profile encrypted with the bench keyring's key, key.json naming `key_id`."""
+    path = home / "profiles" / "p" / "civtui.db"
+    encrypt_copy(path, path.with_suffix(".enc"), bench_keyring.KEY)
+    path.with_suffix(".enc").replace(path)
+    info = {"version": 1, "id": key_id, "source": "keyring"}
+    path.with_name(keys.KEY_FILE).write_text(json.dumps(info))
+
+
+def start(home: Path, **env_added: str) -> dict[str, list[list[object]] | list[str]]:
+    env = {**os.environ, "CIVTUI_HOME": str(home), "PYTHONPATH": str(ROOT), **env_added}
     out = subprocess.run(
         [sys.executable, "-c", START, TODAY.isoformat()],
         env=env,
@@ -130,6 +141,39 @@ def test_without_a_pin_the_dashboard_follows_the_first_frame(tmp_path: Path) -> 
     painted = result["painted"]
     assert painted[0] == ["OpeningScreen", False, False]
     assert result["settled"] == ["DashboardScreen"]
+
+
+@pytest.mark.tui
+def test_a_key_in_the_keyring_is_found_after_the_first_frame(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    plain_profile(home, pin=None)
+    encrypted(home, bench_keyring.KEY_ID)
+    result = start(home, PYTHON_KEYRING_BACKEND="bench.keyring.BenchKeyring")
+    assert result["painted"][0] == ["OpeningScreen", False, False]
+    assert result["settled"] == ["DashboardScreen"]
+
+
+@pytest.mark.tui
+def test_a_key_missing_from_the_keyring_closes_the_app_saying_so(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    plain_profile(home, pin=None)
+    encrypted(home, "lost")  # the bench keyring has no key by this id
+    env = {**os.environ, "CIVTUI_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    env["PYTHON_KEYRING_BACKEND"] = "bench.keyring.BenchKeyring"
+    out = subprocess.run(
+        [sys.executable, "-c", START, TODAY.isoformat()],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    painted = json.loads(out.stdout.splitlines()[-1])["painted"]
+    assert {frame[0] for frame in painted} == {"OpeningScreen"}
+    said = keys.said("key.missing", profile="p").in_("zh")
+    # As `civtui` says it, wrapped to the terminal's width.
+    assert "".join(said.split()) in "".join(out.stderr.split())
 
 
 def test_the_first_frame_imports_neither_pydantic_nor_the_store() -> None:

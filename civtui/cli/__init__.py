@@ -7,7 +7,9 @@ pay for importing Excel, HTTP and server libraries it does not use (that was ~0.
 from __future__ import annotations
 
 import importlib
+import json
 import sys
+from pathlib import Path
 from types import TracebackType
 
 import click
@@ -164,15 +166,27 @@ def _crash_report(
     Console(stderr=True, soft_wrap=True).print(shown(said, lines=True, style="red"))
 
 
+def _in_keyring(key_file: Path) -> bool:
+    """Whether key.json says the key is in the keyring; anything else (a passphrase, a file
+    that cannot be read) is left to `keys.unlock`, in the terminal, as it says what is wrong."""
+    try:
+        info = json.loads(key_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(info, dict) and info.get("source") == "keyring"
+
+
 def run_app(context: Context) -> None:
     """Open the TUI; without a profile it starts on the setup screen."""
     from civtui.app import make_app  # Textual loads only when the app is opened.
 
     profile = context.profile
-    if profile.exists() and profile.db_path.with_name(KEY_FILE).exists():
-        # An encrypted profile's key is found here (a plain one, made before encryption,
-        # has none to find), its passphrase asked in the terminal before the screen is
-        # taken over; a mistyped one is said as such and asked again, a few times.
+    key_file = profile.db_path.with_name(KEY_FILE)
+    if profile.exists() and key_file.exists() and not _in_keyring(key_file):
+        # A passphrase-keyed profile's passphrase is asked here, in the terminal, before
+        # the screen is taken over; a mistyped one is said as such and asked again, a few
+        # times. A key kept in the keyring is found by the app after its first frame, and a
+        # plain profile (made before encryption) has none to find.
         from civtui.domain.errors import text
         from civtui.services import keys
 
