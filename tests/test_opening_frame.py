@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bench import keyring as bench_keyring
+from civtui import i18n
 from civtui.domain.clock import Clock
 from civtui.services import keys
 from civtui.services.profile import (
@@ -171,7 +172,7 @@ def test_a_key_missing_from_the_keyring_closes_the_app_saying_so(tmp_path: Path)
     )
     painted = json.loads(out.stdout.splitlines()[-1])["painted"]
     assert {frame[0] for frame in painted} == {"OpeningScreen"}
-    said = keys.said("key.missing", profile="p").in_("zh")
+    said = i18n.said("key.missing", profile="p").in_("zh")
     # As `civtui` says it, wrapped to the terminal's width.
     assert "".join(said.split()) in "".join(out.stderr.split())
 

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
 from civtui.i18n import Said, said
-from civtui.services.profile import KEY_FILE
+from civtui.services.profile import KEY_FILE as KEY_FILE  # where it always was, for callers
 from db.connection import KEY_BYTES, WrongKeyError, create_private, private_folder, raw_connect
 
 if TYPE_CHECKING:
