@@ -153,8 +153,9 @@ def bench_home(db_path: Path, key: bytes | None = None) -> Iterator[dict[str, st
         yield env
 
 
-def cold_start(db_path: Path, repeats: int) -> tuple[Figure, Figure, Figure]:
-    def run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+def cold_start(db_path: Path, repeats: int) -> tuple[Figure, Figure, Figure, Figure]:
+    def run(args: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+        """Seconds to the first paint and to the settled first screen, and the peak RSS."""
         start = time.time()  # wall clock: the child reports its first frame on the same clock
         out = subprocess.run(
             [sys.executable, "-m", "bench.child", *args],
@@ -164,7 +165,7 @@ def cold_start(db_path: Path, repeats: int) -> tuple[Figure, Figure, Figure]:
             check=True,
         )
         report = json.loads(out.stdout.strip().splitlines()[-1])
-        return report["frame"] - start, report["rss_mib"]
+        return report["paint"] - start, report["frame"] - start, report["rss_mib"]
 
     with bench_home(db_path) as env, bench_home(encrypted(db_path), bench_keyring.KEY) as enc:
         run(["app", TODAY.isoformat()], env)  # warm the OS file cache once
@@ -173,12 +174,15 @@ def cold_start(db_path: Path, repeats: int) -> tuple[Figure, Figure, Figure]:
         for _ in range(repeats):  # interleaved: a busy moment on a shared machine hits both
             app_runs.append(run(["app", TODAY.isoformat()], env))
             enc_runs.append(run(["app", TODAY.isoformat()], enc))
-        minimal = [run(["minimal"], env)[0] for _ in range(repeats)]
-    app_time = statistics.median(t for t, _ in app_runs)
-    enc_time = statistics.median(t for t, _ in enc_runs)
-    floor = statistics.median(minimal)
-    rss = max(r for _, r in app_runs)
+        minimal = [run(["minimal"], env) for _ in range(repeats)]
+    app_time = statistics.median(t for _, t, _ in app_runs)
+    enc_time = statistics.median(t for _, t, _ in enc_runs)
+    floor = statistics.median(t for _, t, _ in minimal)
+    app_paint = statistics.median(p for p, _, _ in app_runs)
+    floor_paint = statistics.median(p for p, _, _ in minimal)
+    rss = max(r for _, _, r in app_runs)
     ratio = app_time / floor
+    paint_ratio = app_paint / floor_paint
     return (
         Figure(
             "cold start",
@@ -187,6 +191,16 @@ def cold_start(db_path: Path, repeats: int) -> tuple[Figure, Figure, Figure]:
             ratio,
             "ratio ≤ 1.5",
             ratio <= 1.5,
+        ),
+        # The first frame drawn (正在打开档案…, before the store is imported); "cold start"
+        # above is the dashboard settled, its coverage counted.
+        Figure(
+            "first frame",
+            f"{app_paint * 1000:.0f} ms",
+            f"{floor_paint * 1000:.0f} ms (one label)",
+            paint_ratio,
+            "ratio ≤ 1.5",
+            paint_ratio <= 1.5,
         ),
         Figure("memory", f"{rss:.0f} MiB peak RSS", "—", None, "≤ 150 MB", rss <= 150),
         on_off("cold start", enc_time * 1000, app_time * 1000, "ms"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import importlib
 import os
 import signal
 import sys
@@ -12,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from rich.console import RenderableType
 from textual import events, work
@@ -23,10 +24,8 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
-from civtui.domain.models import Staff
 from civtui.i18n import Translator
 from civtui.services import ownership
-from civtui.services.keys import open_store  # the profile's key found, or made for a new one
 from civtui.services.profile import (
     Profile,
     export_folder,
@@ -35,7 +34,6 @@ from civtui.services.profile import (
     save_settings,
 )
 from civtui.services.reader import Reader
-from db import Store
 from db.connection import create_private
 from screens import format as fmt
 from screens.base import CivScreen
@@ -43,6 +41,9 @@ from screens.confirm import ConfirmModal, InfoModal
 from screens.host import Host, Link
 from screens.messages import SyncStateChanged
 from screens.textual_compat import localize_bindings
+
+if TYPE_CHECKING:
+    from db import Store
 
 #: Seconds between two notices of how far an export has written its ledger.
 EXPORT_PROGRESS_S = 2.0
@@ -53,6 +54,26 @@ _LEDGER_KEYS = {"visits": "visits", "child-checks": "checks", "needs": "needs"}
 AUTO_SYNC_SECONDS = 300
 #: How long the app may take to close once its terminal has gone, before it is ended.
 EXIT_GRACE_SECONDS = 5.0
+
+
+#: What opening a profile imports (the store, sqlite-utils, pydantic's models, the keys, the
+#: dashboard and the lock): loaded after the first frame, off the screen's thread.
+STORE_MODULES = (
+    "civtui.services.keys",
+    "db.store",
+    "civtui.domain.models",
+    "civtui.guard",
+    "civtui.watch",
+    "screens.dashboard",
+    "screens.lock",
+)
+
+
+def open_store(path: Path, clock: Clock = SYSTEM_CLOCK) -> Store:
+    """The profile's store, its key found (or made for a new one): `keys.open_store`."""
+    from civtui.services.keys import open_store as open_keyed
+
+    return open_keyed(path, clock)
 
 
 class HeldNotice(NamedTuple):
@@ -158,6 +179,8 @@ class CivtuiApp(App[None]):
     def staff_name(self) -> str:
         """Who is using this laptop's profile; recorded as visitor, checker, assessor."""
         if self._staff_name is None:
+            from civtui.domain.models import Staff
+
             staff_id = self.store.get_meta("staff_id")
             staff = self.store.get(Staff, staff_id) if staff_id else None
             self._staff_name = staff.name if staff else ""
@@ -172,30 +195,71 @@ class CivtuiApp(App[None]):
         return self.t.lang
 
     def on_mount(self) -> None:
-        from civtui.guard import Guard
-        from civtui.watch import StoreWatch
-
         try:
+            # Before anything is drawn: a second app on the same profile shows no frame.
             self.owner.acquire()
         except ownership.ProfileBusyError as exc:
             from civtui.domain.errors import text
 
             self.exit(return_code=1, message=text(exc, self.lang))
             return
-        self.guard = Guard(self)
-        self.store_watch = StoreWatch(self)  # another process's writes (a CLI sync) are shown
         settings = load_settings()
         if settings.theme in self.available_themes:
             self.theme = settings.theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
-        self._show_home()
         self._watch_for_hangup()
+        if all(name in sys.modules for name in STORE_MODULES):
+            self._open_profile()
+            return
+        # The first frame says the profile is opening, and shows nothing of it: importing
+        # what opens it (the store, pydantic's models, the keys: most of start-up) runs
+        # after that frame, and the lock, if any, is up before the profile's first figure.
+        from screens.opening import OpeningScreen
+
+        self.push_screen(OpeningScreen(self.t("app.opening")))
+        self.call_after_refresh(self._load_store_modules)
+
+    @work(thread=True, group="start")
+    def _load_store_modules(self) -> None:
+        for name in STORE_MODULES:
+            importlib.import_module(name)
+        from civtui.services import keys
+
         if self.profile.exists():
-            # A restart shows nothing before the PIN: the lock is up before the first frame.
+            try:
+                # The key from the keyring (a passphrase was asked before the app started).
+                keys.unlock(self.profile.db_path)
+            except keys.KeyUnavailableError as exc:
+                self.call_from_thread(self._cannot_open, exc)
+                return
+        self.call_from_thread(self._open_profile)
+
+    def _cannot_open(self, error: Exception) -> None:
+        """The profile's key cannot be had: say why, as `civtui` says it, and close."""
+        from civtui.domain.errors import text
+
+        self.exit(return_code=1, message=text(error, self.lang))
+
+    def _open_profile(self) -> None:
+        """The profile's screens, under its lock; the month close, drafts and sync after."""
+        from civtui.guard import Guard
+        from civtui.watch import StoreWatch
+        from screens.opening import OpeningScreen
+
+        if self._unmounted:
+            return
+        self.guard = Guard(self)
+        self.store_watch = StoreWatch(self)  # another process's writes (a CLI sync) are shown
+        if isinstance(self.screen, OpeningScreen):
+            self.pop_screen()
+        self._show_home()
+        if self.profile.exists():
+            # A restart shows nothing before the PIN: the lock is up before the first frame
+            # that holds anything of the profile.
             self.guard.lock_at_start()
             self.call_after_refresh(self._close_if_ended)
             self.call_after_refresh(self.offer_drafts)
-        if settings.auto_sync:
+        if load_settings().auto_sync:
             # "When a connection appears": look for the server now and then, sync when it answers.
             self.set_interval(AUTO_SYNC_SECONDS, self.auto_sync)
             self.call_after_refresh(self.auto_sync)
@@ -212,7 +276,10 @@ class CivtuiApp(App[None]):
         await super().on_event(event)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if hasattr(self, "guard") and not self.guard.allows(action):
+        if not hasattr(self, "guard"):
+            # Still opening (the first frame): no page may open before the store and the lock.
+            return action == "quit"
+        if not self.guard.allows(action):
             return False
         return super().check_action(action, parameters)
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import sqlite_utils
 from sqlcipher3 import dbapi2 as sqlcipher
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
@@ -134,6 +136,10 @@ def raw_connect(path: Path, key: bytes | None) -> sqlcipher.Connection:
 
 def connect(path: Path, key: bytes | None = None) -> sqlite_utils.Database:
     """Open (creating if needed) the database at `path` with the pragmas every store needs."""
+    # Here, not at the top: the file helpers above are used before the app's first frame
+    # (the profile lock, the settings), which opens no database.
+    import sqlite_utils
+
     create_private(path)
     conn = raw_connect(path, key)
     # sqlcipher3's Connection is the standard library's API over another build of SQLite.

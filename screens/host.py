@@ -7,13 +7,16 @@ Screens depend on this protocol, not on `civtui.app.CivtuiApp`: the app sits abo
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from civtui.domain.clock import Clock
-from civtui.i18n import Translator
-from civtui.services import reads
-from civtui.services.profile import Profile
-from civtui.services.reader import Reader
+if TYPE_CHECKING:
+    # Named in the protocol only: the app imports this module before its first frame, the
+    # store's queries after it.
+    from civtui.domain.clock import Clock
+    from civtui.i18n import Translator
+    from civtui.services import reads
+    from civtui.services.profile import Profile
+    from civtui.services.reader import Reader
 
 #: The server as the status bar shows it; signed_out: no login here, or the token was refused.
 Link = Literal["online", "offline", "unknown", "signed_out"]

@@ -82,6 +82,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
             "snapshots",
             "dashboard_layout",
             "dashboard_first_frame",
+            "opening_frame",
             "cut_words",
             "roster_search_speed",
             "screen_fit",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,13 @@ from civtui.domain.models import Person, Village
 from civtui.services import keys
 from civtui.services.keys import open_store
 from db import Store
+
+# What the app imports after its first frame (civtui/app.py STORE_MODULES), imported here so
+# that every pilot opens its profile at once, as the app does when nothing is left to import:
+# a pilot's first pause then finds the profile's screens, on a busy machine too. The path
+# through the first frame, in a fresh interpreter, is tests/test_opening_frame.py's.
+for _module in ("civtui.guard", "civtui.watch", "screens.dashboard", "screens.lock"):
+    importlib.import_module(_module)
 
 #: The layer markers: which part of the code each test file checks (tests/code_map.py).
 pytest_plugins = ["tests.code_map"]

@@ -11,6 +11,7 @@ import pytest
 
 FIGURES = [
     "cold start",
+    "first frame",
     "memory",
     "search",
     "dashboard",

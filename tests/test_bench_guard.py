@@ -31,6 +31,8 @@ def test_the_shipped_limits_catch_a_start_up_made_half_as_slow_again() -> None:
     assert set(limits) == {
         START,
         "cold start CPU ÷ one-label CPU",
+        "first frame ÷ one-label",
+        "first frame CPU ÷ one-label CPU",
         "save, encrypted ÷ plain",
         "sync bytes ÷ floor",
     }

@@ -7,7 +7,9 @@ pay for importing Excel, HTTP and server libraries it does not use (that was ~0.
 from __future__ import annotations
 
 import importlib
+import json
 import sys
+from pathlib import Path
 from types import TracebackType
 
 import click
@@ -15,10 +17,8 @@ import click
 from civtui import __version__
 from civtui.cli import clicklang
 from civtui.cli.common import Context, clock_from, fail, passphrase_prompt
-from civtui.domain.errors import text
 from civtui.i18n import CLICK_ZH, HELP_EN, LANGS
-from civtui.services import keys
-from civtui.services.profile import load_settings
+from civtui.services.profile import KEY_FILE, load_settings
 
 _CLICK_EN = {zh: en for en, zh in CLICK_ZH.items()}
 #: How many times the app's start asks for a profile's passphrase before giving up.
@@ -127,11 +127,14 @@ def main(ctx: click.Context, profile_name: str | None, lang: str | None, today: 
         clicklang.remember(lang)
     clicklang.use(chosen)
     ctx.obj = Context(profile_name, chosen, clock_from(today, chosen))
-    # Where no keyring works, a profile's key comes from a passphrase typed here.
-    keys.set_prompt(passphrase_prompt(ctx.obj.lang))
     sys.excepthook = _crash_report
     if ctx.invoked_subcommand is None:
         run_app(ctx.obj)
+    else:
+        from civtui.services import keys
+
+        # Where no keyring works, a profile's key comes from a passphrase typed here.
+        keys.set_prompt(passphrase_prompt(ctx.obj.lang))
 
 
 def _crash_report(
@@ -163,14 +166,31 @@ def _crash_report(
     Console(stderr=True, soft_wrap=True).print(shown(said, lines=True, style="red"))
 
 
+def _in_keyring(key_file: Path) -> bool:
+    """Whether key.json says the key is in the keyring; anything else (a passphrase, a file
+    that cannot be read) is left to `keys.unlock`, in the terminal, as it says what is wrong."""
+    try:
+        info = json.loads(key_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(info, dict) and info.get("source") == "keyring"
+
+
 def run_app(context: Context) -> None:
     """Open the TUI; without a profile it starts on the setup screen."""
     from civtui.app import make_app  # Textual loads only when the app is opened.
 
     profile = context.profile
-    if profile.exists():
-        # Asked here, in the terminal, before the screen is taken over; a mistyped
-        # passphrase is said as such and asked again, a few times.
+    key_file = profile.db_path.with_name(KEY_FILE)
+    if profile.exists() and key_file.exists() and not _in_keyring(key_file):
+        # A passphrase-keyed profile's passphrase is asked here, in the terminal, before
+        # the screen is taken over; a mistyped one is said as such and asked again, a few
+        # times. A key kept in the keyring is found by the app after its first frame, and a
+        # plain profile (made before encryption) has none to find.
+        from civtui.domain.errors import text
+        from civtui.services import keys
+
+        keys.set_prompt(passphrase_prompt(context.lang))
         for tries_left in reversed(range(PASSPHRASE_TRIES)):
             try:
                 keys.unlock(profile.db_path)
@@ -181,9 +201,9 @@ def run_app(context: Context) -> None:
                 click.echo(text(exc, context.lang), err=True)
             except keys.KeyUnavailableError as exc:
                 fail(text(exc, context.lang))
-    # From here Textual owns the terminal: nothing may prompt on it (the setup screen says
-    # to run civtui init where a passphrase would be needed).
-    keys.set_prompt(None)
+        # From here Textual owns the terminal: nothing may prompt on it (the setup screen
+        # says to run civtui init where a passphrase would be needed).
+        keys.set_prompt(None)
     make_app(context.profile, lang=context.lang, clock=context.clock).run()
 
 

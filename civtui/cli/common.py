@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich import box
@@ -23,13 +23,16 @@ from rich.table import Table
 from rich.text import Text
 
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
-from civtui.domain.errors import text
 from civtui.domain.shown import visible
 from civtui.i18n import Said, Translator, said
-from civtui.services import keys, ownership
-from civtui.services.keys import KeyUnavailableError, Prompt, open_store
+from civtui.services import ownership
 from civtui.services.profile import Profile, current_profile, load_settings
-from db import Store
+
+if TYPE_CHECKING:
+    # The keys (pydantic's models), the error wording and the store load when a command
+    # uses them: opening the app imports this module before its first frame.
+    from civtui.services.keys import Prompt
+    from db import Store
 
 
 @dataclass
@@ -153,6 +156,9 @@ def profile_store(context: Context, *, personal: bool = False) -> Iterator[Store
     PIN asks for it first, as the app does after a restart (a passphrase-keyed profile has
     asked for its passphrase to open at all).
     """
+    from civtui.domain.errors import text
+    from civtui.services.keys import KeyUnavailableError, open_store
+
     profile = context.profile
     if not profile.exists():
         fail(context.t("cli.no_profile", name=profile.name))
@@ -187,6 +193,8 @@ def read_secret(prompt: str) -> str:
 
 def ask_pin(store: Store, context: Context) -> None:
     """Ask for the unlock PIN if the profile has one; refuse (exit) unless it is right."""
+    from civtui.services import keys
+
     if keys.lock_kind(store) != "pin":
         return
     t = context.t
@@ -243,6 +251,10 @@ NEW_PASSPHRASE_TRIES = 5
 def new_passphrase(prompt: str, lang: str) -> str:
     """A new passphrase, typed twice. One too short is refused as soon as it is typed and
     asked for again: confirming a passphrase only to hear it was never usable wastes both."""
+    from civtui.domain.errors import text
+    from civtui.services import keys
+    from civtui.services.keys import KeyUnavailableError
+
     for _ in range(NEW_PASSPHRASE_TRIES):
         first = str(click.prompt(prompt, hide_input=True))
         try:

@@ -21,9 +21,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+if TYPE_CHECKING:
+    # Only named in signatures: the catalogue loads before the first frame, pydantic need not.
+    from pydantic import BaseModel
 
 LANGS = ("zh", "en")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 STRINGS: dict[str, tuple[str, str]] = {
     # app and navigation
     "app.title": ("civtui 民政探访", "civtui home visits"),
+    "app.opening": ("正在打开档案…", "Opening the profile…"),
     "nav.dashboard": ("首页", "Dashboard"),
     "nav.roster": ("名册", "Roster"),
     "nav.pending": ("待同步", "Pending"),

@@ -18,18 +18,21 @@ import secrets
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
 from civtui.i18n import Said, said
-from db import Store
-from db import open_store as open_plain_or_keyed
+from civtui.services.profile import KEY_FILE as KEY_FILE  # where it always was, for callers
 from db.connection import KEY_BYTES, WrongKeyError, create_private, private_folder, raw_connect
 
+if TYPE_CHECKING:
+    # The store loads when a profile is opened: the passphrase is asked before the app's
+    # first frame, the store imported after it.
+    from db import Store
+
 SERVICE = "civtui"
-KEY_FILE = "key.json"
 #: Set by scripts and tests that cannot answer a prompt; like CIVTUI_TOKEN, never stored.
 PASSPHRASE_ENV = "CIVTUI_PASSPHRASE"
 #: scrypt's cost for a passphrase-derived key: N=2^17, r=8, p=1 needs 128 MiB of memory
@@ -314,6 +317,8 @@ def open_store(path: Path, clock: Clock = SYSTEM_CLOCK) -> Store:
 
     db.open_store's signature without the key: callers that open a profile use this.
     """
+    from db import open_store as open_plain_or_keyed
+
     if not path.exists() and read_info(path) is None:
         key: bytes | None = create_key(path)  # new profiles are encrypted
     else:

@@ -10,21 +10,26 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
-from pydantic import BaseModel, ValidationError
 
-from civtui.domain.choices import Role
-from civtui.domain.clock import Clock
-from civtui.domain.errors import Problem, explain
-from civtui.domain.models import Record, Staff, Village
 from civtui.i18n import said
-from civtui.services import keys, ownership
-from civtui.services.keys import open_store
 from db.connection import PRIVATE_FILE, backup, private_folder
 
+if TYPE_CHECKING:
+    # The settings and the profile's paths are read before the app's first frame; the
+    # records, the store and the keys only when a profile is made (imported there).
+    from civtui.domain.choices import Role
+    from civtui.domain.clock import Clock
+    from civtui.domain.errors import Problem
+    from civtui.domain.models import Record, Staff, Village
+
+#: Beside an encrypted profile's database: where its key comes from (`civtui.services.keys`).
+KEY_FILE = "key.json"
 DEFAULT_PROFILE = "default"
 DEMO_PROFILE = "demo"
 _NAME = re.compile(r"^[\w\-]{1,40}$")
@@ -52,8 +57,13 @@ def secure_home() -> Path:
     return home
 
 
-class Settings(BaseModel):
-    """User settings; a token never goes here (it lives in the OS keyring)."""
+@dataclass
+class Settings:
+    """User settings; a token never goes here (it lives in the OS keyring).
+
+    A dataclass, not a pydantic model: the settings are read before the app's first frame,
+    which pydantic would add a tenth of a second of CPU to. Its methods are named as
+    pydantic's are, so callers read like every other model's."""
 
     profile: str = DEFAULT_PROFILE
     lang: str = "zh"
@@ -61,7 +71,7 @@ class Settings(BaseModel):
     #: A Textual theme name; light themes suit bright rooms and old screens.
     theme: str = "textual-dark"
     #: Key overrides by binding id, e.g. {"dashboard.visit": "f2"} (Textual keymaps).
-    keymap: dict[str, str] = {}
+    keymap: dict[str, str] = field(default_factory=dict)
     #: Minutes without a key press or click after which the app locks (0: never).
     lock_minutes: int = 10
     #: Where automatic backups go (typically a USB stick); None: no automatic backups.
@@ -75,7 +85,54 @@ class Settings(BaseModel):
     #: Exports older than this many days in that folder are offered for deletion.
     exports_kept_days: int = 30
     #: The ledgers the app wrote (absolute paths): only these are ever offered for deletion.
-    exports_written: list[str] = []
+    exports_written: list[str] = field(default_factory=list)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None) -> Settings:
+        return replace(self, **dict(update or {}))
+
+    def model_dump(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def model_validate_json(cls, text: str) -> Settings:
+        """The settings in `text`; SettingsError if it is not JSON or a value has the wrong
+        type (a key it does not know is left out, as an older or newer civtui wrote it)."""
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise SettingsError("not JSON") from None
+        if not isinstance(data, dict):
+            raise SettingsError("not an object")
+        given = {}
+        for f in fields(cls):
+            if f.name in data:
+                if not _SETTING_TYPES[str(f.type)](data[f.name]):
+                    raise SettingsError(f"{f.name}: not {f.type}")
+                given[f.name] = data[f.name]
+        return cls(**given)
+
+
+class SettingsError(ValueError):
+    """settings.json cannot be read as settings."""
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+#: What each type of setting accepts from the file. A setting of a type not here fails the
+#: check below when this module is imported: a new type is added here with it.
+_SETTING_TYPES: dict[str, Callable[[object], bool]] = {
+    "str": lambda v: isinstance(v, str),
+    "bool": lambda v: isinstance(v, bool),
+    "int": _is_int,
+    "str | None": lambda v: v is None or isinstance(v, str),
+    "dict[str, str]": lambda v: (
+        isinstance(v, dict) and all(isinstance(x, str) for pair in v.items() for x in pair)
+    ),
+    "list[str]": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+}
+assert {str(f.type) for f in fields(Settings)} <= set(_SETTING_TYPES), "a setting's type"
 
 
 def settings_path() -> Path:
@@ -86,7 +143,7 @@ def load_settings() -> Settings:
     path = settings_path()
     try:
         return Settings.model_validate_json(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValidationError, UnicodeDecodeError):
+    except (FileNotFoundError, SettingsError, UnicodeDecodeError):
         # A missing or damaged settings file must never stop the app from opening.
         return Settings()
 
@@ -157,6 +214,9 @@ def create_profile(
             f"档案“{profile.name}”已存在（{profile.db_path}）；"
             "如确需重建，请加 --force（旧文件会改名保留）"
         )
+    from civtui.services import ownership
+    from civtui.services.keys import open_store
+
     # Replacing a profile moves its files: not while the app (or a restore) has it.
     with ownership.exclusive(profile.db_path, "init --force"):
         stamp = clock.now().strftime("%Y%m%d-%H%M%S")
@@ -179,6 +239,9 @@ def _fill(
     clock: Clock,
     passphrase: str | None = None,
 ) -> None:
+    from civtui.services import keys
+    from civtui.services.keys import open_store
+
     secure_home()
     private_folder(profile.folder)
     if passphrase is not None:
@@ -193,13 +256,13 @@ def _fill(
         store.close()
 
 
-#: The details a new profile asks for, each with the (record kind, field) it fills.
-SETUP_FIELDS: dict[str, tuple[type[Record], str]] = {
-    "village_code": (Village, "id"),
-    "village_name": (Village, "name"),
-    "township": (Village, "township"),
-    "staff": (Staff, "name"),
-    "role": (Staff, "role"),
+#: The details a new profile asks for, each with the (record kind's name, field) it fills.
+SETUP_FIELDS: dict[str, tuple[str, str]] = {
+    "village_code": ("Village", "id"),
+    "village_name": ("Village", "name"),
+    "township": ("Village", "township"),
+    "staff": ("Staff", "name"),
+    "role": ("Staff", "role"),
 }
 
 
@@ -222,6 +285,11 @@ def first_records(
     lang: str = "zh",
 ) -> tuple[Village, Staff]:
     """The village and the staff member a new profile starts with, or SetupError in `lang`."""
+    from pydantic import ValidationError
+
+    from civtui.domain.errors import explain
+    from civtui.domain.models import Staff, Village
+
     given: dict[str, object] = {
         "village_code": village_code,
         "village_name": village_name,
@@ -232,13 +300,13 @@ def first_records(
     problems: dict[str, Problem] = {}
     records: list[Record] = []
     for kind in (Village, Staff):
-        data = {field: given[name] for name, (k, field) in SETUP_FIELDS.items() if k is kind}
+        data = {f: given[n] for n, (k, f) in SETUP_FIELDS.items() if k == kind.__name__}
         if kind is Staff:
             data["village_codes"] = [village_code]
         try:
             records.append(kind.model_validate(data, context={"today": clock.today()}))
         except ValidationError as exc:
-            field_to_name = {f: n for n, (k, f) in SETUP_FIELDS.items() if k is kind}
+            field_to_name = {f: n for n, (k, f) in SETUP_FIELDS.items() if k == kind.__name__}
             for problem in explain(exc, kind, lang):
                 name = field_to_name.get(problem.field, "village_code")
                 problems.setdefault(name, problem)
