@@ -135,6 +135,8 @@ class CivtuiApp(App[None]):
         self.follow_ups_done: list[tuple[str, str]] = []
         #: Held while past months are closed: at start-up and before a sync, in two workers.
         self._month_lock = threading.Lock()
+        #: Set at start-up with auto sync on: the first sync closes the months that have ended.
+        self._close_after_first_sync = False
         #: Set once the app has let its store go: a callback queued before must not use it.
         self._unmounted = False
         #: The error that is closing the app, for the crash report.
@@ -253,13 +255,19 @@ class CivtuiApp(App[None]):
         if isinstance(self.screen, OpeningScreen):
             self.pop_screen()
         self._show_home()
+        auto_sync = load_settings().auto_sync
         if self.profile.exists():
             # A restart shows nothing before the PIN: the lock is up before the first frame
             # that holds anything of the profile.
             self.guard.lock_at_start()
-            self.call_after_refresh(self._close_if_ended)
+            if auto_sync:
+                # The first sync closes the months that have ended after its pull, under the
+                # policy the township set meanwhile; only if it cannot are they closed here.
+                self._close_after_first_sync = True
+            else:
+                self.call_after_refresh(self._close_if_ended)
             self.call_after_refresh(self.offer_drafts)
-        if load_settings().auto_sync:
+        if auto_sync:
             # "When a connection appears": look for the server now and then, sync when it answers.
             self.set_interval(AUTO_SYNC_SECONDS, self.auto_sync)
             self.call_after_refresh(self.auto_sync)
@@ -320,7 +328,19 @@ class CivtuiApp(App[None]):
     # One sync at a time; a failure is shown, never allowed to close the app.
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
     def run_sync(self, automatic: bool) -> None:
-        """Push and pull in a worker thread, on its own connection to the profile's file."""
+        """Push and pull in a worker thread, on its own connection to the profile's file;
+        the first one after start-up closes the ended months, here if it could not sync."""
+        closed = False
+        try:
+            closed = self._sync(automatic)
+        finally:
+            if self._close_after_first_sync:
+                self._close_after_first_sync = False
+                if not closed:
+                    self.call_from_thread(self._close_if_ended)
+
+    def _sync(self, automatic: bool) -> bool:
+        """Sync once; whether it did (and so closed the months that have ended)."""
         # Imported here, off the start-up path: the HTTP stack is not needed to open the app.
         from civtui.services import credentials, syncing
         from sync import words
@@ -342,7 +362,7 @@ class CivtuiApp(App[None]):
                     self.call_from_thread(
                         self.notify, self.t("sync.not_logged_in"), severity="warning", timeout=10
                     )
-                return
+                return False
             conn = Connection(url, token, attempts=1 if automatic else 4)
             try:
                 if automatic:
@@ -367,7 +387,7 @@ class CivtuiApp(App[None]):
                 offline = isinstance(exc, OfflineError)
                 said = self.t("sync.offline_toast") if offline else words.say(exc.reason, self.t)
                 self.call_from_thread(self.notify, said, severity="error", timeout=15)
-            return
+            return False
         finally:
             store.close()
         if report.new_device_id:
@@ -378,6 +398,7 @@ class CivtuiApp(App[None]):
         severity = "warning" if notable else "information"
         said = words.say_all(summary(report), self.t)
         self.call_from_thread(self.notify, said, severity=severity, timeout=10)
+        return True
 
     def _sync_progress(self, stage: str, done: int, total: int) -> None:
         text = self.t(f"sync.{stage}", done=done, total=total)

@@ -204,3 +204,66 @@ async def test_conflict_is_shown_and_the_other_value_can_be_chosen(
         assert chosen is not None and chosen.address == "西头"
         assert outbox.open_conflicts(app.store, [person.id]) == []
         assert app.store.pending_count() == 1
+
+
+@SCREEN_ON_SQLITE
+async def test_the_app_opened_after_a_month_ended_closes_it_after_the_pull(
+    server: Server, synced_app: CivtuiApp
+) -> None:
+    """With auto sync on, the months that ended are closed by the first sync, after its pull:
+    closed at start-up beside the sync, a month took the old rules although the township
+    had changed them while the laptop was away."""
+    import datetime as dt
+
+    from civtui.domain.choices import Category, Frequency
+    from civtui.domain.clock import Clock
+    from civtui.domain.models import MonthClose
+    from civtui.services.keys import open_store
+    from sync.server import policy
+    from tests.conftest import TODAY, VILLAGE
+
+    app = synced_app
+    store = open_store(app.profile.db_path, Clock.pinned(TODAY))
+    try:
+        store.set_meta("created_at", "2026-09-01T09:00:00+08:00")  # October ended here
+    finally:
+        store.close()
+    october = dt.date(2026, 10, 1)
+    policy.set_frequency(server.engine, Category.ADVANCED_AGE, Frequency.QUARTERLY, october)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await settle(pilot)  # a close the sync could not do would be queued by now
+        closed = app.store.get(MonthClose, MonthClose.key(VILLAGE, october))
+        assert closed is not None, "October was not closed"
+        aged = [f for f in closed.figures if f["category"] == Category.ADVANCED_AGE.value]
+        assert aged and {f["rate"] for f in aged} == {Frequency.QUARTERLY.value}, aged
+
+
+async def test_the_app_that_cannot_sync_closes_the_ended_months_itself(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Offline for days, as an island is: the months that ended still close, under the
+    policy the laptop has."""
+    import datetime as dt
+
+    from civtui.domain.clock import Clock
+    from civtui.domain.models import MonthClose
+    from civtui.services.keys import open_store
+    from tests.conftest import TODAY, VILLAGE
+    from tests.sync_harness import free_port
+
+    monkeypatch.setenv("CIVTUI_SERVER", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("CIVTUI_TOKEN", "civ_x_y")
+    profile = demo_profile(home)
+    store = open_store(profile.db_path, Clock.pinned(TODAY))
+    try:
+        store.set_meta("created_at", "2026-09-01T09:00:00+08:00")
+    finally:
+        store.close()
+    app = app_on(profile)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await settle(pilot)
+        assert app.link == "offline"
+        october = dt.date(2026, 10, 1)
+        assert app.store.get(MonthClose, MonthClose.key(VILLAGE, october)) is not None
