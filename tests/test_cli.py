@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
 from sqlcipher3.dbapi2 import Connection
 
@@ -123,6 +124,7 @@ def test_status_without_a_profile_says_what_to_do(home: Path) -> None:
     assert "civtui init" in result.output and "civtui demo" in result.output
 
 
+@pytest.mark.slow  # a civtui process of its own
 def test_console_script_is_installed(home: Path) -> None:
     exe = Path(sys.executable).with_name("civtui")
     result = subprocess.run(

@@ -8,6 +8,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from tests.code_map import LAYERS
 
 TESTS = Path(__file__).resolve().parent
@@ -21,6 +23,7 @@ def test_every_test_file_is_on_the_map_once() -> None:
     assert [name for name, n in filed.items() if n > 1] == []
 
 
+@pytest.mark.slow  # a second pytest collecting three files: ~5 s of CPU
 def test_a_layer_marker_selects_that_layers_files() -> None:
     run = subprocess.run(
         [

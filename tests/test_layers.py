@@ -33,6 +33,7 @@ def test_the_contract_holds() -> None:
     assert "4 kept, 0 broken" in result.stdout
 
 
+@pytest.mark.slow  # a copy of the code and a lint-imports process per edge
 @pytest.mark.parametrize(
     ("module", "back_edge", "contract"),
     [
@@ -74,12 +75,14 @@ def test_every_screen_is_held_to_the_services() -> None:
     assert set(held) == screens
 
 
+@pytest.mark.slow  # a fresh interpreter importing the CLI
 def test_cli_does_not_load_textual_for_plain_commands() -> None:
     code = "import sys, civtui.cli; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
+@pytest.mark.slow  # a fresh interpreter importing the server
 def test_the_server_does_not_load_the_laptops_store() -> None:
     """The server's modules and the wire's models run where no profile (nor SQLCipher) is."""
     code = (

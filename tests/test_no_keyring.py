@@ -68,6 +68,7 @@ def run(*args: str, stdin: str | None = None) -> Result:
     return CliRunner().invoke(main, ["--today", TODAY.isoformat(), *args], input=stdin)
 
 
+@pytest.mark.slow  # scrypt, once per passphrase tried
 def test_a_short_passphrase_is_refused_before_it_is_confirmed(home: Path, no_keyring: None) -> None:
     made = run(*INIT, stdin=f"{SHORT}\n{PASSPHRASE}\n{PASSPHRASE}\n")
     assert made.exit_code == 0, made.output
@@ -79,6 +80,7 @@ def test_a_short_passphrase_is_refused_before_it_is_confirmed(home: Path, no_key
     assert info is not None and info.source == "passphrase"
 
 
+@pytest.mark.slow  # scrypt, once per passphrase tried
 def test_a_mismatched_confirmation_asks_for_the_passphrase_again(
     home: Path, no_keyring: None
 ) -> None:

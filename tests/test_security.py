@@ -339,7 +339,8 @@ def add_secret_person_with(passphrase: str, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv(keys.PASSPHRASE_ENV, raising=False)
 
 
-@pytest.mark.real_kdf  # production's scrypt, in the fast tier too
+@pytest.mark.slow  # production's scrypt: ~2 s of CPU
+@pytest.mark.real_kdf
 def test_without_a_keyring_the_key_comes_from_a_passphrase(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

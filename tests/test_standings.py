@@ -47,7 +47,7 @@ from tests.conftest import TODAY, VILLAGE, examples, synthetic_id
 
 OTHER = "330902112202"
 STORED = {"stored": True}
-EXAMPLES = int(os.environ.get("ORACLE_EXAMPLES", examples(1000, 60)))
+EXAMPLES = int(os.environ.get("ORACLE_EXAMPLES", examples(1000, 25)))
 
 
 def sql_figures(store: Store, day: dt.date, rules: Rules) -> oracle.Figures:

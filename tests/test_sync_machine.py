@@ -114,7 +114,7 @@ from tests.sync_model import (
 T = TypeVar("T")
 #: The numbers the current example's uuid4s are taken from (see SyncMachine.__init__).
 IDS: list[Iterator[int]] = [itertools.count(1)]
-EXAMPLES = int(os.environ.get("SYNC_MACHINE_EXAMPLES", examples(300, 20)))
+EXAMPLES = int(os.environ.get("SYNC_MACHINE_EXAMPLES", examples(300, 8)))
 PHASES = (
     list(Phase)
     if os.environ.get("SYNC_MACHINE_SHRINK", "1") == "1"
