@@ -81,10 +81,21 @@ async def test_open_a_saved_visit_and_read_its_whole_note(app: CivtuiApp) -> Non
         assert "新增" in history and app.store.device_id[:8] in history
 
 
+#: A name with rich markup, a formula and an escape: shown as typed, never obeyed.
+HOSTILE_NAME = "[/]王=秀英\x1b[2J"
+
+
+def hostile_elder(app: CivtuiApp) -> Person:
+    """An elder of the demo profile, renamed to `HOSTILE_NAME`."""
+    old = elder(app).model_copy(update={"name": HOSTILE_NAME})
+    app.store.save(old)
+    return old
+
+
 async def test_correct_the_health_of_a_saved_visit_in_6_keys_and_see_the_history(
     app: CivtuiApp,
 ) -> None:
-    old = elder(app)
+    old = hostile_elder(app)
     visit = visit_for(old, notes="一切正常")
     app.store.save(visit)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -93,12 +104,13 @@ async def test_correct_the_health_of_a_saved_visit_in_6_keys_and_see_the_history
         await keys.press("enter", "e")
         form = app.screen
         assert isinstance(form, VisitForm) and form.editing is not None
-        await keys.press("tab", "tab", "tab")
+        # A correction starts after the day; 健康状况 is two fields on.
+        await keys.press("tab", "tab")
         assert form.focused is form.query_one("#in-health", Select)
-        # The typing: choosing 一般 in the drop-down (Enter opens it, down, Enter takes it).
-        await pilot.press("enter", "down", "enter")
-        await pilot.pause()
+        # One digit takes the second choice (一般) and moves on: every key is counted.
+        await keys.press("2")
         assert form.query_one("#in-health", Select).value is Condition.FAIR
+        assert form.focused is form.query_one("#in-mood", Select)
         await keys.press("ctrl+s")
         assert keys.count <= 6, keys.count
         record = app.screen
@@ -111,6 +123,24 @@ async def test_correct_the_health_of_a_saved_visit_in_6_keys_and_see_the_history
         history = shown_text(record.query_one("#record-history", Static))
         assert "修改健康状况：良好→一般" in history
         assert "王晓丽" in shown_text(record.query_one("#record-fields"))
+        assert "[/]王=秀英" in shown_text(record.query_one("#record-title", Static))
+
+
+async def test_a_digit_past_the_last_choice_says_how_and_changes_nothing(
+    app: CivtuiApp,
+) -> None:
+    old = hostile_elder(app)
+    visit = visit_for(old)
+    app.store.save(visit)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_person(pilot, old)
+        await pilot.press("enter", "e", "tab", "tab", "9")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, VisitForm)
+        health = form.query_one("#in-health", Select)
+        assert health.value is Condition.GOOD and form.focused is health
+        assert any("数字键" in str(n.message) for n in app._notifications)
 
 
 def monthly_contacted(rates: dict[Frequency, RateReport]) -> int:
