@@ -292,7 +292,7 @@ async def test_a_new_follow_up_appears_in_the_list_and_leaves_it_when_marked_don
 
 
 async def test_enter_on_a_follow_up_opens_its_record(app: CivtuiApp) -> None:
-    old = elder(app)
+    old = hostile_elder(app)
     visit = visit_for(old, follow_up_needed=True, follow_up_note="送助听器")
     app.store.save(visit)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -308,6 +308,28 @@ async def test_enter_on_a_follow_up_opens_its_record(app: CivtuiApp) -> None:
         record = app.screen
         assert isinstance(record, RecordScreen) and record.record.id == visit.id
         await pilot.press("x")  # done from the record itself
+        await pilot.pause()
+        # Asked first, naming the person and the item, as the 待跟进 list asks.
+        question = app.screen
+        assert isinstance(question, ConfirmModal)
+        asked = shown_text(question)
+        assert "把[/]王=秀英" in asked and "「探访跟进：送助听器」" in asked
+        await pilot.press("escape")  # not now: nothing changes
+        await pilot.pause()
+        assert app.screen is record
+        still = app.store.get(Visit, visit.id)
+        assert still is not None and still.follow_up_done_on is None
+        await pilot.press("x", "y")
+        await pilot.pause()
+        marked = app.store.get(Visit, visit.id)
+        assert marked is not None and marked.follow_up_done_on == TODAY
+        # Undone on the record's own page, and marked again.
+        await pilot.press("z")
+        await pilot.pause()
+        reopened = app.store.get(Visit, visit.id)
+        assert reopened is not None and reopened.follow_up_done_on is None
+        assert record.record.follow_up_open
+        await pilot.press("x", "y")
         await pilot.pause()
         await pilot.press("escape")
         await pilot.pause()
