@@ -328,7 +328,7 @@ async def test_enter_on_a_follow_up_opens_its_record(app: CivtuiApp) -> None:
         await pilot.pause()
         reopened = app.store.get(Visit, visit.id)
         assert reopened is not None and reopened.follow_up_done_on is None
-        assert isinstance(record, RecordScreen) and record.record.follow_up_open
+        assert isinstance(record, RecordScreen) and record.record == reopened
         await pilot.press("x", "y")
         await pilot.pause()
         await pilot.press("escape")
