@@ -382,3 +382,23 @@ async def test_ctrl_q_on_a_half_filled_setup_asks(home: Path) -> None:
         await pilot.press("n")
         await pilot.pause()
         assert app.screen.query_one("#in-village_code", Input).value == "330902"
+
+
+async def test_the_follow_up_list_opens_from_the_command_palette(app: CivtuiApp) -> None:
+    old = hostile_elder(app)
+    visit = visit_for(old, follow_up_needed=True, follow_up_note="送[/]米=面油")
+    app.store.save(visit)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"待跟进")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, FollowUpScreen)
+        assert visit.id in [f.record_id for f in screen.shown]
+        row = screen.query_one("#items", DataTable).get_row(f"visit:{visit.id}")
+        # The name and note as typed: markup shown, the escape drawn as its picture.
+        assert [str(row[1]), str(row[3])] == ["[/]王=秀英␛[2J", "送[/]米=面油"]
