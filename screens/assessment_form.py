@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import events
 from textual.app import ComposeResult
 from textual.widgets import Select, Static
 
-from civtui.domain.barthel import ITEMS, ITEMS_BY_FIELD, level_for
+from civtui.domain.barthel import ITEMS, level_for
 from civtui.domain.models import Assessment, Person
 from screens import format as fmt
 from screens.form import FieldSpec, ModelForm
@@ -63,23 +62,8 @@ class AssessmentForm(ModelForm):
             self.call_after_refresh(self.query_one(f"#in-{ITEMS[0].field}", Select).focus)
         self._update_total()
 
-    def on_key(self, event: events.Key) -> None:
-        """A digit on a closed item list picks that choice and moves on to the next item."""
-        widget = self.focused
-        if not isinstance(widget, Select) or widget.expanded or event.character is None:
-            return
-        item = ITEMS_BY_FIELD.get((widget.id or "").removeprefix("in-"))
-        if item is None or not event.character.isdigit():
-            return
-        event.stop()
-        event.prevent_default()
-        ranked = sorted(item.scores, reverse=True)
-        number = int(event.character)
-        if not 1 <= number <= len(ranked):
-            self.notify(self.civ.t("form.barthel_keys"), severity="warning")
-            return
-        widget.value = ranked[number - 1]
-        self.focus_next()
+    def digit_hint(self) -> str:
+        return self.civ.t("form.barthel_keys")
 
     def on_select_changed(self, event: Select.Changed) -> None:
         self._update_total()

@@ -78,6 +78,54 @@ def open_follow_up(
     screen.app.push_screen(RecordScreen(record, person), closed)
 
 
+def confirm_done(
+    screen: CivScreen[Any], record: Visit | ChildCheck, name: str, after: Callable[[bool], None]
+) -> None:
+    """Ask, naming the person and the item, then mark `record`'s follow-up done, undoable
+    (`reopen_last`) until the app is closed; `after(True)` once it is marked, `after(False)`
+    when the record was deleted meanwhile. The 待跟进 list and a record's page both ask here."""
+    civ = screen.civ
+    t = civ.t
+    kind = "visit" if isinstance(record, Visit) else "check"
+    what = f"{t(f'followup.kind.{kind}')}：{record.follow_up_note or ''}"
+
+    def answered(agreed: bool | None) -> None:
+        if not agreed:
+            return
+        try:
+            records.mark_follow_up_done(civ.store, record, civ.today)
+        except RecordDeletedError:
+            screen.notify(t("form.save_deleted"), severity="error")
+            after(False)
+            return
+        civ.follow_ups_done.append((record.table, record.id))
+        screen.notify(t("followup.marked_undo", name=name))
+        after(True)
+
+    question = t("followup.confirm", name=name, what=what)
+    screen.app.push_screen(ConfirmModal(question, t("followup.done"), t("form.cancel")), answered)
+
+
+def reopen_last(screen: CivScreen[Any]) -> Visit | ChildCheck | None:
+    """Reopen the follow-up marked done last (on the 待跟进 list or a record's page);
+    the record reopened, or None when there was none to undo or it is gone."""
+    civ = screen.civ
+    t = civ.t
+    done = civ.follow_ups_done
+    if not done:
+        screen.notify(t("followup.nothing_to_undo"), severity="warning")
+        return None
+    table, record_id = done.pop()
+    record = civ.store.get(OPENABLE[table], record_id)
+    if not isinstance(record, Visit | ChildCheck):
+        screen.notify(t("form.save_deleted"), severity="error")
+        return None
+    records.reopen_follow_up(civ.store, record, civ.today)
+    person = civ.store.get(Person, record.person_id)
+    screen.notify(t("followup.reopened", name=person.name if person else ""))
+    return record
+
+
 class FollowUpScreen(CivScreen[None]):
     """Every open item; the list has focus, so the most overdue is one `x` away."""
 
@@ -223,52 +271,21 @@ class FollowUpScreen(CivScreen[None]):
 
     def action_done(self) -> None:
         """Ask, naming the person and the item, then mark the follow-up under the cursor done."""
-        t = self.civ.t
         item = self._current()
         if item is None:
             return
         record = record_of(self.civ.store, item)
         if item.kind not in ("visit", "check") or not isinstance(record, Visit | ChildCheck):
-            self.notify(t("followup.only_follow_ups"), severity="warning")
+            self.notify(self.civ.t("followup.only_follow_ups"), severity="warning")
             return
-        what = f"{t(f'followup.kind.{item.kind}')}：{describe(item, t, self.civ.lang)}"
-        question = t("followup.confirm", name=item.person_name, what=what)
-
-        def answered(agreed: bool | None) -> None:
-            if agreed:
-                self._mark_done(item, record)
-
-        self.app.push_screen(ConfirmModal(question, t("followup.done"), t("form.cancel")), answered)
-
-    def _mark_done(self, item: reads.FollowUp, record: Visit | ChildCheck) -> None:
-        t = self.civ.t
-        try:
-            records.mark_follow_up_done(self.civ.store, record, self.civ.today)
-        except RecordDeletedError:
-            self.notify(t("form.save_deleted"), severity="error")
-        else:
-            self.civ.follow_ups_done.append((item.table, item.record_id))
-            self.notify(t("followup.marked_undo", name=item.person_name))
-        self.load()
+        confirm_done(self, record, item.person_name, lambda _marked: self.load())
 
     def action_undo(self) -> None:
         """Reopen the follow-up marked done last (on this screen or a record's page)."""
-        t = self.civ.t
-        done = self.civ.follow_ups_done
-        if not done:
-            self.notify(t("followup.nothing_to_undo"), severity="warning")
-            return
-        table, record_id = done.pop()
-        kind = OPENABLE[table]
-        record = self.civ.store.get(kind, record_id)
-        if not isinstance(record, Visit | ChildCheck):
-            self.notify(t("form.save_deleted"), severity="error")
-            return
-        records.reopen_follow_up(self.civ.store, record, self.civ.today)
-        person = self.civ.store.get(Person, record.person_id)
-        self.notify(t("followup.reopened", name=person.name if person else ""))
-        kinds = {"visits": "visit", "child_checks": "check"}
-        self.load(keep=f"{kinds[table]}:{record_id}")
+        record = reopen_last(self)
+        if record is not None:
+            kind = "visit" if isinstance(record, Visit) else "check"
+            self.load(keep=f"{kind}:{record.id}")
 
 
 def _key(item: reads.FollowUp) -> str:

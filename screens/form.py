@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import ValidationError
 from rich.segment import Segment
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
@@ -309,7 +310,12 @@ class ModelForm(CivScreen[bool]):
         self._initial = self.values()
         self._initial_raw = {spec.name: _plain(self._raw(spec.name)) for spec in self.specs()}
         self._put_back(self.restore)
-        for spec in self.specs():
+        specs = self.specs()
+        if self.editing is not None and specs and specs[0].kind in ("date", "datetime"):
+            # A correction starts at what was seen, after the day: the day names the record
+            # and is seldom what was wrong (Shift+Tab reaches it).
+            specs = specs[1:] + specs[:1]
+        for spec in specs:
             widget = self.query_one(f"#in-{spec.name}")
             if widget.focusable and widget.display:
                 widget.focus()
@@ -388,6 +394,34 @@ class ModelForm(CivScreen[bool]):
             # change is lost in the refresh they cause.
             self.call_after_refresh(first.focus)
             self.call_after_refresh(first.scroll_visible)
+
+    def on_key(self, event: events.Key) -> None:
+        """A digit on a closed drop-down picks its choice of that number (1 the first) and
+        moves on to the next field: one key where opening the list, moving and taking takes
+        three. The one mechanism every form has, the ADL form's ten items included."""
+        widget = self.focused
+        if not isinstance(widget, Select) or widget.expanded or event.character is None:
+            return
+        if not event.character.isdigit():
+            return
+        spec = next(
+            (s for s in self.specs() if f"in-{s.name}" == widget.id and s.kind == "select"), None
+        )
+        if spec is None:
+            return
+        event.stop()
+        event.prevent_default()
+        choices = [o if isinstance(o, Choice) else o[1] for o in spec.options]
+        number = int(event.character)
+        if not 1 <= number <= len(choices):
+            self.notify(self.digit_hint(), severity="warning")
+            return
+        widget.value = choices[number - 1]
+        self.focus_next()
+
+    def digit_hint(self) -> str:
+        """Said when a digit names no choice of the drop-down it was pressed on."""
+        return self.civ.t("form.digit_keys")
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self._fixed(event.input)

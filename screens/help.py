@@ -36,6 +36,7 @@ FORM_WORDS = (
     ("Tab / Shift+Tab", "help.form_tab"),
     ("Space", "help.form_space"),
     ("Enter", "help.form_enter"),
+    ("1–9", "form.digit_keys"),
     ("↑ / ↓", "help.form_arrows"),
     ("help.dates", "help.form_dates"),
     ("help.notes", "help.form_note"),
@@ -72,7 +73,7 @@ def _sections(app: App[object]) -> list[Section]:
         Section("person.profile", PersonScreen, of(PersonScreen)),
         Section("help.record", RecordScreen, of(RecordScreen)),
         Section("help.forms", ModelForm, of(ModelForm), FORM_WORDS),
-        # Only the ADL form takes a digit per item: on any other form the row misled.
+        # The ADL form's digits are scores, the highest first: said apart from any form's.
         Section("help.adl_form", AssessmentForm, [], (("1–4", "form.barthel_keys"),)),
         Section("report.coverage", CoverageScreen, of(CoverageScreen)),
         Section("nav.pending", PendingScreen, of(PendingScreen)),

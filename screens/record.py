@@ -1,7 +1,8 @@
 """One saved record, read in full: every field, the note wrapped, and its history.
 
 `e` corrects it through the form it was entered with (only changed fields are written),
-`d` deletes it after asking why, `x` marks its follow-up done.
+`d` deletes it after asking why, `x` marks its follow-up done after asking as the 待跟进 list
+does, and `z` reopens the follow-up marked done last.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from civtui.services.records import RecordDeletedError
 from screens import format as fmt
 from screens.base import CivScreen
 from screens.confirm import ReasonModal
+from screens.followups import confirm_done, reopen_last
 from screens.form import ModelForm
 
 #: A scrollbar's width: the body's, when a long record scrolls.
@@ -174,7 +176,12 @@ class RecordScreen(CivScreen[bool]):
         Binding("escape", "back", "nav.back", id="record.back"),
         Binding("e", "correct", "record.correct", id="record.correct", tooltip="tip.correct"),
         Binding("d", "delete", "record.delete", id="record.delete", tooltip="tip.delete"),
-        Binding("x", "done", "followup.done", id="record.done", tooltip="tip.done"),
+        Binding("x,X", "done", "followup.done", id="record.done", tooltip="tip.done"),
+        # Not in the footer, which 80 columns fill already: the notice after `x` says it,
+        # and F1 lists it.
+        Binding(
+            "z,Z,ctrl+z", "undo", "followup.undo", id="record.undo", tooltip="tip.undo", show=False
+        ),
     ]
 
     def __init__(self, record: Record, person: Person) -> None:
@@ -360,18 +367,22 @@ class RecordScreen(CivScreen[bool]):
         self.app.push_screen(ReasonModal(t("record.delete_question", what=what)), answered)
 
     def action_done(self) -> None:
+        """Ask, as the 待跟进 list does, then mark the follow-up done (undone with z)."""
         record = self.record
         if not isinstance(record, Visit | ChildCheck) or not record.follow_up_open:
             self.notify(self.civ.t("followup.none_here"), severity="warning")
             return
-        try:
-            records.mark_follow_up_done(self.civ.store, record, self.civ.today)
-        except RecordDeletedError:
-            self.notify(self.civ.t("form.save_deleted"), severity="error")
-            self.dismiss(True)
-            return
-        # Undone from the 待跟进 list (z), like one marked there.
-        self.civ.follow_ups_done.append((record.table, record.id))
-        self.notify(self.civ.t("followup.marked"))
-        self._reload()
-        self.refresh_bindings()
+
+        def after(marked: bool) -> None:
+            if not marked:
+                self.dismiss(True)
+                return
+            self._reload()
+            self.refresh_bindings()
+
+        confirm_done(self, record, self.person.name, after)
+
+    def action_undo(self) -> None:
+        if reopen_last(self) is not None:
+            self._reload()
+            self.refresh_bindings()

@@ -138,9 +138,16 @@ def test_ledgers_print_what_was_found_and_how_it_was_handled(store: Store, tmp_p
         follow_up_needed=True,
         follow_up_note="联系学校老师",
     )
-    store.save_many([person, child, open_visit, routine, check])
+    handled = a_visit(
+        person,
+        visit_date=TODAY - dt.timedelta(days=5),
+        follow_up_needed=True,
+        follow_up_note="送[/]米=面油",
+    )
+    store.save_many([person, child, open_visit, routine, check, handled])
     done_on = TODAY + dt.timedelta(days=1)
     records.mark_follow_up_done(store, check, done_on)
+    records.mark_follow_up_done(store, handled, TODAY)
 
     out = tmp_path / "visits.xlsx"
     ledgers.write(out, ledgers.visits(store, TODAY, TODAY), "探访台账")
@@ -154,6 +161,9 @@ def test_ledgers_print_what_was_found_and_how_it_was_handled(store: Store, tmp_p
     assert by_day[TODAY.isoformat()][handling] == "需跟进：联系村医上门量血压"
     earlier = by_day[(TODAY - dt.timedelta(days=3)).isoformat()]
     assert (earlier[problems], earlier[handling]) == ("无", "无需跟进")
+    # A visit's follow-up marked done prints as the check's does, with its day.
+    closed = by_day[(TODAY - dt.timedelta(days=5)).isoformat()]
+    assert closed[handling] == f"已处理（{TODAY.isoformat()}）：送[/]米=面油"
 
     out = tmp_path / "checks.xlsx"
     ledgers.write(out, ledgers.child_checks(store, TODAY, TODAY), "儿童随访台账")

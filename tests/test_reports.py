@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from civtui.domain.choices import Category, EconomicStatus, GuardianSituation
-from civtui.domain.models import ChildCheck, Household, Person
+from civtui.domain.models import ChildCheck, Household, Person, PersonEvent
 from civtui.services import reports
 from db import Store
 from tests.conftest import CTX, TODAY, VILLAGE, make_person, synthetic_id
@@ -146,6 +147,48 @@ def test_closed_month_shows_exactly_the_rows_of_its_report(store: Store) -> None
         r.required for r in kept if r.group == "child" and r.category is None
     )
     assert store.count(MonthClose) == 1
+
+
+def test_closed_month_is_exported_with_exactly_the_rows_of_its_report(
+    store: Store, tmp_path: Path
+) -> None:
+    """The exported ledger's 覆盖率 sheet, read back with openpyxl, lists a closed month
+    as its 月报 does: the 低保 row the 月报 kept, and no 0/0 row for 独居 it never had."""
+    from openpyxl import load_workbook
+
+    from civtui.domain.choices import Frequency
+    from civtui.excel.export import Ledger, export
+
+    october = dt.date(2026, 10, 1)
+    elder = make_person(dt.date(1950, 1, 1), name="[/]王=秀英\\e", categories=[Category.DIBAO])
+    store.save(elder)
+    (closed,) = reports.close_month(store, october, TODAY)
+    moved = elder.revise(context=CTX, categories=[Category.LIVING_ALONE])
+    store.save_many([*PersonEvent.between(elder, moved, dt.date(2026, 9, 1)), moved])
+    path = tmp_path / "visits.xlsx"
+    export(store, Ledger.VISITS, path, month=october, today=TODAY)
+
+    sheet = load_workbook(path, read_only=True)["覆盖率"]
+    cells = [tuple(row) for row in sheet.iter_rows(values_only=True)]
+    header = next(i for i, row in enumerate(cells) if row[0] == "村(社区)")
+    printed = [row[1:6] for row in cells[header + 1 :] if row[0] is not None]
+    rates = {Frequency.MONTHLY.value: "月探访率", Frequency.QUARTERLY.value: "季度探访率"}
+    groups = {"adult": "成人", "child": "儿童", None: "合计"}
+    # The visit ledger prints the adults' categories and every subtotal of the 月报.
+    expected = [
+        (
+            rates[f["rate"]],
+            groups[f["group"]],
+            Category(f["category"]).zh if f["category"] else "小计" if f["group"] else "合计",
+            f["required"],
+            f["contacted"],
+        )
+        for f in closed.figures
+        if f["category"] is None or f["group"] == "adult"
+    ]
+    assert printed == expected
+    assert any(row[2] == Category.DIBAO.zh and row[3:] == (1, 0) for row in printed)
+    assert all(row[2] != Category.LIVING_ALONE.zh for row in printed)
 
 
 def test_one_age_limit_drives_coverage_eligible_and_the_form(store: Store) -> None:

@@ -113,6 +113,36 @@ async def test_the_open_app_shows_what_another_process_wrote(
         assert f"待同步 {before + 1} 条" in status_line(app)
 
 
+@pytest.mark.tui
+async def test_the_open_app_shows_a_sync_another_process_recorded(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`civtui sync` in another terminal records its time as the last sync; the open
+    dashboard's 从未同步 turns into that time within the watch's interval, without a key."""
+    from db import outbox
+
+    monkeypatch.setattr(watch, "WATCH_SECONDS", 0.05)
+    app = app_on(demo_profile(home))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await steady(pilot)
+        assert "从未同步" in status_line(app)
+        other = open_store(app.profile.db_path, app.clock)
+        try:
+            person = other.all(Person, order_by="id")[0]
+            with other.transaction():
+                # What the sync client writes once the server answered (sync/client.py).
+                other.set_meta(outbox.LAST_SYNC, "2026-11-22T09:30:00")
+            other.save(person.revise(context={"today": TODAY}, name="[/]王=秀英\\e"))
+        finally:
+            other.close()
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if "2026-11-22 09:30" in status_line(app):
+                break
+        line = status_line(app)
+        assert "2026-11-22 09:30" in line and "从未同步" not in line
+
+
 def cell_style(table: DataTable[object], row: int, column: int) -> str:
     cell = table.get_row_at(row)[column]
     assert isinstance(cell, Text)

@@ -18,6 +18,7 @@ from civtui.services import conflicts
 from civtui.services.keys import open_store
 from civtui.services.profile import Profile, create_profile
 from db import outbox
+from db.outbox import PulledConflict
 from screens.conflict import ConflictModal
 from screens.conflicts import ConflictsScreen
 from screens.pending import PendingScreen
@@ -25,7 +26,7 @@ from screens.person import PersonScreen
 from sync.client import Connection, sync
 from tests.conftest import CTX, TODAY, VILLAGE, make_person
 from tests.sync_harness import SCREEN_ON_SQLITE, Server, server
-from tests.tui_helpers import app_on
+from tests.tui_helpers import app_on, demo_profile, steady
 
 pytestmark = pytest.mark.tui
 
@@ -340,3 +341,54 @@ async def test_a_conflict_no_persons_page_shows_is_settled_from_the_pending_page
         assert village is not None and village.name == "海星村（东）"
         listed = await open_from_pending(pilot)
         assert rows(listed) == []
+
+
+def pulled_conflict(app: CivtuiApp, conflict_id: int, person: Person, field: str) -> None:
+    """A conflict on `person`'s `field` as a pull brings it: this laptop's value lost."""
+    outbox.apply_page(
+        app.store,
+        [],
+        [
+            PulledConflict(
+                id=conflict_id,
+                table="persons",
+                record_id=person.id,
+                field=field,
+                kept_value=getattr(person, field),
+                lost_value="[/]\x1b[2J别处=1+2",
+                kept_device="other",
+                lost_device=app.store.device_id,
+                lost_hlc="1764118800000-0000-other",
+            )
+        ],
+        outbox.cursor(app.store),
+    )
+
+
+async def test_shift_u_and_shift_k_choose_as_u_and_k_do(home: Path) -> None:
+    """The dialog shows (u) and (k); with Shift held or Caps Lock on they still choose."""
+    app = app_on(demo_profile(home))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await steady(pilot)
+        first = app.store.all(Person, order_by="id")[0]
+        person = first.revise(context=CTX, name="[/]王=秀英\\e", address="海星路[b]1号")
+        app.store.save(person)
+        pulled_conflict(app, 1, person, "address")
+        await open_dialog(pilot, person)
+        await pilot.press("U")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConflictModal)
+        taken = app.store.get(Person, person.id)
+        assert taken is not None and taken.address == "[/]\x1b[2J别处=1+2"
+        assert outbox.open_conflicts(app.store, [person.id]) == []
+
+        app.pop_screen()
+        await pilot.pause()
+        pulled_conflict(app, 2, taken, "notes")
+        await open_dialog(pilot, taken)
+        await pilot.press("K")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConflictModal)
+        kept = app.store.get(Person, person.id)
+        assert kept is not None and kept.notes == taken.notes
+        assert outbox.open_conflicts(app.store, [person.id]) == []

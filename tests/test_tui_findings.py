@@ -14,14 +14,16 @@ from textual.widgets import Input, SelectionList, Static, TextArea
 from civtui.app import CivtuiApp
 from civtui.domain.barthel import ITEMS
 from civtui.domain.choices import Finding
-from civtui.domain.models import Assessment, Person, Visit
+from civtui.domain.models import Assessment, ChildCheck, Person, Visit
 from screens.assessment_form import AssessmentForm
+from screens.child_check_form import ChildCheckForm
 from screens.confirm import ConfirmModal
+from screens.form import ModelForm
 from screens.person import PersonScreen
 from screens.record import RecordScreen
 from screens.visit_form import VisitForm
 from tests.conftest import CTX, TODAY
-from tests.test_tui_flows import Keyboard, elder, ids, new_rows, open_person
+from tests.test_tui_flows import Keyboard, child, elder, ids, new_rows, open_person
 from tests.test_tui_records import LONG_NOTE, shown_text
 from tests.tui_helpers import app
 
@@ -41,7 +43,7 @@ def no_visit_today(app: CivtuiApp) -> Person:
     return old
 
 
-async def focus_field(pilot: Pilot[None], form: VisitForm, name: str) -> int:
+async def focus_field(pilot: Pilot[None], form: ModelForm, name: str) -> int:
     """Tab to field `name`; returns how many Tabs it took."""
     target = form.query_one(f"#in-{name}")
     tabs = 0
@@ -141,6 +143,39 @@ async def test_findings_ticked_and_written_are_saved_and_shown_as_text(app: Civt
         assert isinstance(record, RecordScreen) and record.record.id == saved.id
         fields = shown_text(record.query_one("#record-fields"))
         assert "血压偏高" in fields and HOSTILE.replace(" ", "") in fields
+
+
+async def test_findings_ticked_on_a_child_check_are_saved_and_shown(app: CivtuiApp) -> None:
+    kid = child(app).model_copy(update={"name": "[/]小=明\\e"})
+    app.store.save(kid)
+    for check in app.store.all(ChildCheck, "person_id = ? AND check_date = ?", [kid.id, TODAY]):
+        app.store.delete(ChildCheck, check.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_person(pilot, kid)
+        before = ids(app, ChildCheck)
+        await pilot.press("v")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, ChildCheckForm)
+        await focus_field(pilot, form, "findings")
+        # The child check lists its own problems: 病情未控制 first, 学习困难 second.
+        await pilot.press("down", "space")
+        await pilot.pause()
+        assert form.query_one("#in-findings", SelectionList).selected == [Finding.STUDY]
+        await pilot.press("tab")
+        await pilot.pause()
+        await pilot.press(*HOSTILE)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        [saved] = new_rows(app, ChildCheck, before)
+        assert saved.findings == [Finding.STUDY] and saved.findings_note == HOSTILE
+        assert isinstance(app.screen, PersonScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        record = app.screen
+        assert isinstance(record, RecordScreen) and record.record.id == saved.id
+        fields = shown_text(record.query_one("#record-fields"))
+        assert "学习困难" in fields and HOSTILE.replace(" ", "") in fields
 
 
 async def test_the_note_field_shows_a_long_note_whole_at_80_columns(app: CivtuiApp) -> None:

@@ -81,10 +81,21 @@ async def test_open_a_saved_visit_and_read_its_whole_note(app: CivtuiApp) -> Non
         assert "新增" in history and app.store.device_id[:8] in history
 
 
+#: A name with rich markup, a formula and an escape: shown as typed, never obeyed.
+HOSTILE_NAME = "[/]王=秀英\x1b[2J"
+
+
+def hostile_elder(app: CivtuiApp) -> Person:
+    """An elder of the demo profile, renamed to `HOSTILE_NAME`."""
+    old = elder(app).model_copy(update={"name": HOSTILE_NAME})
+    app.store.save(old)
+    return old
+
+
 async def test_correct_the_health_of_a_saved_visit_in_6_keys_and_see_the_history(
     app: CivtuiApp,
 ) -> None:
-    old = elder(app)
+    old = hostile_elder(app)
     visit = visit_for(old, notes="一切正常")
     app.store.save(visit)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -93,12 +104,13 @@ async def test_correct_the_health_of_a_saved_visit_in_6_keys_and_see_the_history
         await keys.press("enter", "e")
         form = app.screen
         assert isinstance(form, VisitForm) and form.editing is not None
-        await keys.press("tab", "tab", "tab")
+        # A correction starts after the day; 健康状况 is two fields on.
+        await keys.press("tab", "tab")
         assert form.focused is form.query_one("#in-health", Select)
-        # The typing: choosing 一般 in the drop-down (Enter opens it, down, Enter takes it).
-        await pilot.press("enter", "down", "enter")
-        await pilot.pause()
+        # One digit takes the second choice (一般) and moves on: every key is counted.
+        await keys.press("2")
         assert form.query_one("#in-health", Select).value is Condition.FAIR
+        assert form.focused is form.query_one("#in-mood", Select)
         await keys.press("ctrl+s")
         assert keys.count <= 6, keys.count
         record = app.screen
@@ -111,6 +123,24 @@ async def test_correct_the_health_of_a_saved_visit_in_6_keys_and_see_the_history
         history = shown_text(record.query_one("#record-history", Static))
         assert "修改健康状况：良好→一般" in history
         assert "王晓丽" in shown_text(record.query_one("#record-fields"))
+        assert "[/]王=秀英" in shown_text(record.query_one("#record-title", Static))
+
+
+async def test_a_digit_past_the_last_choice_says_how_and_changes_nothing(
+    app: CivtuiApp,
+) -> None:
+    old = hostile_elder(app)
+    visit = visit_for(old)
+    app.store.save(visit)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_person(pilot, old)
+        await pilot.press("enter", "e", "tab", "tab", "9")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, VisitForm)
+        health = form.query_one("#in-health", Select)
+        assert health.value is Condition.GOOD and form.focused is health
+        assert any("数字键" in str(n.message) for n in app._notifications)
 
 
 def monthly_contacted(rates: dict[Frequency, RateReport]) -> int:
@@ -262,7 +292,7 @@ async def test_a_new_follow_up_appears_in_the_list_and_leaves_it_when_marked_don
 
 
 async def test_enter_on_a_follow_up_opens_its_record(app: CivtuiApp) -> None:
-    old = elder(app)
+    old = hostile_elder(app)
     visit = visit_for(old, follow_up_needed=True, follow_up_note="送助听器")
     app.store.save(visit)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -278,6 +308,28 @@ async def test_enter_on_a_follow_up_opens_its_record(app: CivtuiApp) -> None:
         record = app.screen
         assert isinstance(record, RecordScreen) and record.record.id == visit.id
         await pilot.press("x")  # done from the record itself
+        await pilot.pause()
+        # Asked first, naming the person and the item, as the 待跟进 list asks.
+        question = app.screen
+        assert isinstance(question, ConfirmModal)
+        asked = shown_text(question)
+        assert "把[/]王=秀英" in asked and "「探访跟进：送助听器」" in asked
+        await pilot.press("escape")  # not now: nothing changes
+        await pilot.pause()
+        assert app.screen is record
+        still = app.store.get(Visit, visit.id)
+        assert still is not None and still.follow_up_done_on is None
+        await pilot.press("x", "y")
+        await pilot.pause()
+        marked = app.store.get(Visit, visit.id)
+        assert marked is not None and marked.follow_up_done_on == TODAY
+        # Undone on the record's own page, and marked again.
+        await pilot.press("z")
+        await pilot.pause()
+        reopened = app.store.get(Visit, visit.id)
+        assert reopened is not None and reopened.follow_up_done_on is None
+        assert isinstance(record, RecordScreen) and record.record == reopened
+        await pilot.press("x", "y")
         await pilot.pause()
         await pilot.press("escape")
         await pilot.pause()
@@ -330,3 +382,23 @@ async def test_ctrl_q_on_a_half_filled_setup_asks(home: Path) -> None:
         await pilot.press("n")
         await pilot.pause()
         assert app.screen.query_one("#in-village_code", Input).value == "330902"
+
+
+async def test_the_follow_up_list_opens_from_the_command_palette(app: CivtuiApp) -> None:
+    old = hostile_elder(app)
+    visit = visit_for(old, follow_up_needed=True, follow_up_note="送[/]米=面油")
+    app.store.save(visit)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"待跟进")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, FollowUpScreen)
+        assert visit.id in [f.record_id for f in screen.shown]
+        row = screen.query_one("#items", DataTable).get_row(f"visit:{visit.id}")
+        # The name and note as typed: markup shown, the escape drawn as its picture.
+        assert [str(row[1]), str(row[3])] == ["[/]王=秀英␛[2J", "送[/]米=面油"]

@@ -18,4 +18,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sync.code.conflicts_more.one": ("还有 {count} 处冲突", "{count} more conflict"),
     "cmd.export_ledger": ("导出{what}", "Export: {what}"),
     "help.adl_form": ("能力评估", "ADL assessment"),
+    "form.digit_keys": (
+        "在下拉栏按数字键选第几项（1 为第一项），光标自动到下一栏",
+        "On a drop-down, press a digit to choose that item (1 the first); the cursor moves on",
+    ),
 }

@@ -45,7 +45,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "followup.title": ("待跟进", "Follow-ups"),
     "followup.done": ("跟进完成", "Follow-up done"),
     "followup.none_here": ("这条记录没有待办的跟进事项", "This record has no open follow-up"),
-    "followup.marked": ("已标记跟进完成", "Follow-up marked done"),
     "followup.only_follow_ups": (
         "只有探访或随访的跟进事项可以直接标记完成；需求请用 u 更新进展",
         "Only a visit's or check's follow-up is marked done here; move a need on with u",
