@@ -231,7 +231,11 @@ class FollowUpScreen(CivScreen[None]):
         if item.kind not in ("visit", "check") or not isinstance(record, Visit | ChildCheck):
             self.notify(t("followup.only_follow_ups"), severity="warning")
             return
-        what = f"{t(f'followup.kind.{item.kind}')}：{describe(item, t, self.civ.lang)}"
+        what = t(
+            "followup.kind_what",
+            kind=t(f"followup.kind.{item.kind}"),
+            what=describe(item, t, self.civ.lang),
+        )
         question = t("followup.confirm", name=item.person_name, what=what)
 
         def answered(agreed: bool | None) -> None:

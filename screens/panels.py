@@ -425,8 +425,12 @@ class FollowUpPanel(Panel):
             add_row(table, item, t, today)
         if self.follow_ups:
             table.move_cursor(row=min(row_before, table.row_count - 1))
-        count = f" ({self.follow_up_count})" if self.follow_ups else f"：{t('dash.none')}"
-        self.query_one("#followups-title", Static).update(fmt.text(t("dash.followups") + count))
+        title = t("dash.followups")
+        if self.follow_ups:
+            title += f" ({self.follow_up_count})"
+        else:
+            title = t("dash.title_none", title=title, none=t("dash.none"))
+        self.query_one("#followups-title", Static).update(fmt.text(title))
         table.display = bool(self.follow_ups)
 
     def highlighted(self) -> reads.FollowUp | None:

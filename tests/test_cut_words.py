@@ -21,16 +21,22 @@ from textual.screen import ModalScreen, Screen
 
 from civtui.app import CivtuiApp
 from civtui.domain.models import Person, Staff, Village
-from civtui.i18n import Translator
+from civtui.i18n import Translator, said
 from civtui.services import people
+from civtui.services.drafts import Draft
 from civtui.services.keys import open_store
 from screens import format as fmt
 from screens.assessment_form import AssessmentForm
 from screens.child_check_form import ChildCheckForm
+from screens.confirm import ConfirmModal, InfoModal
+from screens.drafts import DraftModal
+from screens.drafts import describe as describe_draft
+from screens.lock import LockScreen, ReplacedScreen
 from screens.need_form import NeedForm, NeedStatusForm
 from screens.person import PersonScreen
 from screens.person_form import PersonForm
 from screens.record import RecordScreen
+from screens.setup import SetupScreen
 from screens.visit_form import VisitForm
 from sync.protocol import Code, Reason
 from sync.words import say
@@ -85,6 +91,29 @@ def action(name: str, *args: Any) -> Step:
     return run
 
 
+def duplicate_question(app: CivtuiApp) -> Screen[Any]:
+    """The question a second visit on the same day asks, over the visit form."""
+    form = app.screen
+    assert isinstance(form, VisitForm)
+    visit, _ = latest_visit(app)
+    t = app.t
+    return ConfirmModal(form.duplicate_question(visit), t("form.save_anyway"), t("form.go_back"))
+
+
+def draft_modal(app: CivtuiApp) -> Screen[Any]:
+    """The offer of a visit left unsaved when the laptop was shut."""
+    draft = Draft(1, "visit", {"person_id": first_elder(app).id}, {}, f"{TODAY}T10:00:00")
+    return DraftModal(describe_draft(app.store, draft, app.t), draft.saved_at)
+
+
+def info_modal(app: CivtuiApp) -> Screen[Any]:
+    """The box that says where a ledger was written, as an export ends."""
+    t = app.t
+    what = t("export.visits")
+    path = Path("/home/assistant/Documents") / f"{what}-demo-2026-11.xlsx"
+    return InfoModal(t("export.done", what=what, path=path) + "\n" + t("export.leaves_store"))
+
+
 SHOWN: dict[str, list[Step]] = {
     "dashboard": [],
     "roster": [keys("r")],
@@ -107,6 +136,16 @@ SHOWN: dict[str, list[Step]] = {
     "conflicts": [action("action_pending"), keys("c")],
     "conflict_dialog": [push(lambda a: PersonScreen(with_conflict(a))), keys("c")],
     "palette": [keys("ctrl+p")],
+    "follow_up_confirm": [keys("f"), keys("x")],
+    "duplicate_visit": [push(lambda a: VisitForm(first_elder(a))), push(duplicate_question)],
+    "dirty_form": [push(lambda a: PersonForm(None)), keys(*"Wang"), keys("escape")],
+    "draft": [push(draft_modal)],
+    "lock_pin": [push(lambda a: LockScreen("pin"))],
+    "lock_passphrase": [push(lambda a: LockScreen("passphrase"))],
+    "bundle_path": [action("action_pending"), keys("e")],
+    "info": [push(info_modal)],
+    "setup": [push(lambda a: SetupScreen())],
+    "replaced": [push(lambda a: ReplacedScreen(said("owner.replaced").in_(a.lang)))],
 }
 
 #: Cuts still drawn, by screen and language: where each is and why it is left. Strict, so

@@ -186,6 +186,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "(Dibao, Partly dep.), and where the list is narrow Seen is the last visit: the "
         "person's page lists every category in full",
     ),
+    "followup.kind_what": ("{kind}：{what}", "{kind}: {what}"),
+    "dash.title_none": ("{title}：{none}", "{title}: {none}"),
 }
 
 #: Textual's own English words that civtui's screens show, in Chinese.
