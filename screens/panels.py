@@ -385,7 +385,9 @@ class HighRiskPanel(Panel):
 
     def reload(self) -> None:
         civ = self.civ
-        risky = "、".join(p.name for p in reads.high_risk_children(civ.store, civ.today))
+        risky = civ.t("list.sep").join(
+            p.name for p in reads.high_risk_children(civ.store, civ.today)
+        )
         self.query_one("#high-risk", Static).update(fmt.text(risky or civ.t("dash.none")))
 
 

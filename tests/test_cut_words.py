@@ -660,3 +660,62 @@ async def test_coverage_names_stay_whole_beside_wide_figures(home: Path, lang: s
         for (_, category), tally in next(iter(wide.values())).by_category.items():
             if tally.required:
                 assert fmt.category_label(category, lang, 0) in cells, cells
+
+
+def _chinese_marks_by_english(line: str) -> list[str]:
+    """Chinese punctuation standing against an English word: 'follow-up：', 'Name、Notes'."""
+    from tests.cut_words import ZH_PUNCT_BY_ASCII
+
+    return ZH_PUNCT_BY_ASCII.findall(line)
+
+
+def test_an_english_list_of_values_is_joined_with_a_comma() -> None:
+    from civtui.domain.choices import Category
+    from screens.record import shown
+
+    listed = [Category.ADVANCED_AGE, Category.LIVING_ALONE]
+    assert shown(listed, Translator("en")) == "Aged 80+, Lives alone"
+    assert shown(listed, Translator("zh")) == "高龄、独居"
+    assert shown(["[/]王=小明", "=1+1"], Translator("en")) == "[/]王=小明, =1+1"
+
+
+@pytest.mark.tui
+async def test_english_lines_of_english_words_carry_no_chinese_punctuation(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The follow-up question, the changes waiting to be sent and an empty follow-up list,
+    in English: 'Visit follow-up: …', 'Phone, Notes', 'Follow-ups: None'."""
+    from textual.widgets import DataTable, Static
+
+    from civtui.services import reads
+    from screens.panels import FollowUpPanel
+
+    app = app_on(demo_profile(home), lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await steady(pilot)
+        await pilot.press("f", "x")
+        await steady(pilot)
+        question = " ".join(" ".join(rows(app)).split())
+        assert "Visit follow-up: " in question, question
+        assert not _chinese_marks_by_english(question), question
+        await pilot.press("n", "escape")
+        await steady(pilot)
+
+        elder = first_elder(app)
+        app.store.save(
+            elder.revise(context={"today": TODAY}, phone="13800000000", notes="[/]=1+1 \\e")
+        )
+        app.action_pending()
+        await steady(pilot)
+        table = app.screen.query_one("#changes", DataTable)
+        fields = str(table.get_row_at(0)[4])
+        assert fields == "Phone, Notes", fields
+        await pilot.press("escape")
+        await steady(pilot)
+
+        monkeypatch.setattr(reads, "follow_up_head", lambda *args, **kwargs: ([], 0))
+        panel = app.screen.query_one(FollowUpPanel)
+        panel.reload()
+        await pilot.pause()
+        title = str(panel.query_one("#followups-title", Static).render())
+        assert title == "Follow-ups: None", title

@@ -188,6 +188,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "followup.kind_what": ("{kind}：{what}", "{kind}: {what}"),
     "dash.title_none": ("{title}：{none}", "{title}: {none}"),
+    "village.code_name": ("{code}（{name}）", "{code} ({name})"),
 }
 
 #: Textual's own English words that civtui's screens show, in Chinese.
