@@ -308,8 +308,12 @@ class WorkListPanel(CountedPanel[reads.WorkHead]):
         # The list goes on after a mark (、 or a comma); a category wider than the column,
         # with its mark, is its short name (Dibao, Left-behind), every word shown whole.
         mark = cell_len(fmt.listed(["", ""], lang).rstrip())
-        least = max(cell_len(fmt.category_label(c, lang, 0)) for c in Category) + mark
-        if room - sum(widths) < least:
+        widest_label = max(cell_len(fmt.category_label(c, lang, 0)) for c in Category)
+        least = widest_label + mark
+        # The last line of a long list is a label and its count ("Empty nest +1"): without
+        # room for both, a row of three categories showed only its first ("Aged 80+ +2").
+        counted = widest_label + cell_len(" " + t("dash.more_categories", n=9))
+        if room - sum(widths) < max(least, counted):
             # Where the categories have too little room, the last contact's heading is its
             # short word (Seen, 上次): its dates (09-24) are narrower than "Last seen".
             headers[3] = t("col.last_short")

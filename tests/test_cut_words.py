@@ -719,3 +719,38 @@ async def test_english_lines_of_english_words_carry_no_chinese_punctuation(
         await pilot.pause()
         title = str(panel.query_one("#followups-title", Static).render())
         assert title == "Follow-ups: None", title
+
+
+@pytest.mark.tui
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_a_work_list_row_of_three_categories_shows_two_and_counts_one(
+    home: Path, lang: str
+) -> None:
+    """Aged 80+, Empty nest and Dibao at 80 columns: "Aged 80+," then "Empty nest +1" (the
+    column holds a label and its count), never "Aged 80+ +2" while two would fit."""
+    from civtui.domain.choices import Category
+    from screens.panels import CATEGORY_LINES, WorkListPanel
+    from tests.tui_helpers import counted
+
+    app = app_on(demo_profile(home), lang=lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await steady(pilot)
+        panel = app.screen.query_one(WorkListPanel)
+        elder = next(
+            p
+            for item in panel.work
+            if (p := app.store.get(Person, item.person_id)) and p.age_on(TODAY) >= 80
+        )
+        # The demo's own short name: a long one takes the last contact's room itself.
+        name = elder.name
+        three = [Category.EMPTY_NEST, Category.DIBAO]
+        app.store.save(elder.model_copy(update={"categories": three}))
+        panel.reload()
+        await counted(pilot)
+        drawn = rows(app)
+        at = next(i for i, row in enumerate(drawn) if name in row)
+        shown = " ".join(drawn[at : at + CATEGORY_LINES])
+        aged = fmt.category_label(Category.ADVANCED_AGE, lang, 0)
+        nest = fmt.category_label(Category.EMPTY_NEST, lang, 0)
+        assert aged in shown and nest in shown, "\n".join(drawn)
+        assert Detector(lang, [*shown_data(app), name]).cuts(drawn) == [], "\n".join(drawn)
