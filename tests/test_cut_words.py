@@ -91,6 +91,15 @@ def action(name: str, *args: Any) -> Step:
     return run
 
 
+def most_visited(app: CivtuiApp) -> str:
+    """The person with the longest timeline: the page that has most to scroll."""
+    from collections import Counter
+
+    from civtui.domain.models import Visit
+
+    return Counter(v.person_id for v in app.store.all(Visit)).most_common(1)[0][0]
+
+
 def duplicate_question(app: CivtuiApp) -> Screen[Any]:
     """The question a second visit on the same day asks, over the visit form."""
     form = app.screen
@@ -136,6 +145,13 @@ SHOWN: dict[str, list[Step]] = {
     "conflicts": [action("action_pending"), keys("c")],
     "conflict_dialog": [push(lambda a: PersonScreen(with_conflict(a))), keys("c")],
     "palette": [keys("ctrl+p")],
+    # Past the first screenful: what scrolling shows is drawn in the same columns.
+    "help_down": [keys("f1"), keys("pagedown", "pagedown")],
+    "help_further": [keys("f1"), keys(*["pagedown"] * 4)],
+    "help_end": [keys("f1"), keys("ctrl+end")],
+    "follow_ups_down": [keys("f"), keys("pagedown", "pagedown")],
+    "coverage_down": [action("action_coverage"), keys("pagedown", "pagedown")],
+    "person_down": [push(lambda a: PersonScreen(most_visited(a))), keys("pagedown", "pagedown")],
     "follow_up_confirm": [keys("f"), keys("x")],
     "duplicate_visit": [push(lambda a: VisitForm(first_elder(a))), push(duplicate_question)],
     "dirty_form": [push(lambda a: PersonForm(None)), keys(*"Wang"), keys("escape")],
@@ -267,6 +283,29 @@ def test_the_detector_finds_the_cuts_issue_29_names(lang: str, row: str, cut: st
 )
 def test_the_detector_passes_whole_words_and_an_honest_ellipsis(lang: str, row: str) -> None:
     assert Detector(lang, DATA).cuts([row]) == []
+
+
+#: English help text as F1 wraps it: "in a" ends a line, its phrase goes on below.
+TICK = "Tick or untick a box; in a multi-choice field, pick the item under the cursor"
+
+
+@pytest.mark.parametrize(
+    ("rows", "cuts"),
+    [
+        # Wrapped at a space, the phrase going on in the same column: no cut of "in all".
+        (["   Space  Tick or untick a box; in a", "          multi-choice field, pick"], []),
+        (["   Space  Tick or untick a box; in a  ▃▃", "          multi-choice field  "], []),
+        # The same words over a line that does not go on with them: cut.
+        (["   Space  Tick or untick a box; in a", "          Tekun"], ["in a"]),
+        # Below, but in another column: cut.
+        (["   Space  Tick or untick a box; in a", "   multi-choice field, pick"], ["in a"]),
+        # A column cut over the next row's own words is no wrap: cut.
+        (["   Childless a  3/7 43%", "   Tekun        4/6 67%"], ["Childless a"]),
+        (["   Minimum liv  9/17 53%", "   ving allowance"], ["Minimum liv"]),
+    ],
+)
+def test_the_detector_tells_a_wrap_at_a_space_from_a_cut(rows: list[str], cuts: list[str]) -> None:
+    assert [c.text for c in Detector("en", [TICK]).cuts(rows)] == cuts
 
 
 def test_one_conflict_is_said_in_the_singular() -> None:
