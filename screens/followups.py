@@ -87,7 +87,9 @@ def confirm_done(
     civ = screen.civ
     t = civ.t
     kind = "visit" if isinstance(record, Visit) else "check"
-    what = f"{t(f'followup.kind.{kind}')}：{record.follow_up_note or ''}"
+    what = t(
+        "followup.kind_what", kind=t(f"followup.kind.{kind}"), what=record.follow_up_note or ""
+    )
 
     def answered(agreed: bool | None) -> None:
         if not agreed:

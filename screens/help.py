@@ -6,6 +6,7 @@ through a form, the date forms a field accepts) is added in words beside them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +85,11 @@ def _sections(app: App[object]) -> list[Section]:
 
 
 #: Keys whose Textual names are not what the keyboard says.
+#: A Chinese character, and what a phrase holds that no single word does (a sentence's
+#: marks, a space between words).
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_NOT_A_WORD = set(" ，；。：、")
+
 _NAMED = {
     "escape": "Esc",
     "enter": "Enter",
@@ -134,7 +140,17 @@ class HelpScreen(CivScreen[None]):
         t = self.civ.t
         headings = [t("help.where"), t("help.key"), t("help.action")]
         table = self.query_one("#keys", DataTable)
-        layout.fill(table, headings, self.rows, wraps=2, width=self.app.size.width, least=12)
+        # Chinese wraps between any two characters, but what a key does is one word where
+        # another row says it ("Tab 到下一栏", never 到下一 / 栏); English wraps at its spaces.
+        words = {
+            word.strip()
+            for _, _, action in self.rows
+            for word in action.split(" / ")
+            if _CJK.search(word) and not _NOT_A_WORD & set(word.strip())
+        }
+        layout.fill(
+            table, headings, self.rows, wraps=2, width=self.app.size.width, least=12, keep=words
+        )
 
     def on_resize(self, _event: events.Resize) -> None:
         if hasattr(self, "rows"):

@@ -8,7 +8,7 @@ left and wraps its cells onto more lines.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -31,9 +31,11 @@ def fill(
     keys: Sequence[str] | None = None,
     styles: Sequence[str] | None = None,
     least: int = 10,
+    keep: Iterable[str] = (),
 ) -> None:
     """Put `rows` in `table` (cleared, columns and all) in `width` cells: column `wraps`
-    gets the width the others leave (at least `least`), its long cells on several lines."""
+    gets the width the others leave (at least `least`), its long cells on several lines,
+    each of `keep` in them kept on one line (`fmt.wrap`)."""
     table.clear(columns=True)
     widths = [
         max(cell_len(fmt.plain(cell)) for cell in (heading, *(row[i] for row in rows)))
@@ -48,6 +50,6 @@ def fill(
         cells = [fmt.text(cell, style=style) for cell in row]
         # Broken into lines here, as a reader breaks them (`fmt.wrap`): the table's own
         # wrapping folds a word without spaces anywhere, 2026年 as 2 / 026年.
-        lines = fmt.wrap(cells[wraps].plain, widths[wraps])
+        lines = fmt.wrap(cells[wraps].plain, widths[wraps], keep=keep)
         cells[wraps] = Text("\n".join(lines), style=style)
         table.add_row(*cells, key=keys[index] if keys else None, height=len(lines))

@@ -308,8 +308,12 @@ class WorkListPanel(CountedPanel[reads.WorkHead]):
         # The list goes on after a mark (、 or a comma); a category wider than the column,
         # with its mark, is its short name (Dibao, Left-behind), every word shown whole.
         mark = cell_len(fmt.listed(["", ""], lang).rstrip())
-        least = max(cell_len(fmt.category_label(c, lang, 0)) for c in Category) + mark
-        if room - sum(widths) < least:
+        widest_label = max(cell_len(fmt.category_label(c, lang, 0)) for c in Category)
+        least = widest_label + mark
+        # The last line of a long list is a label and its count ("Empty nest +1"): without
+        # room for both, a row of three categories showed only its first ("Aged 80+ +2").
+        counted = widest_label + cell_len(" " + t("dash.more_categories", n=9))
+        if room - sum(widths) < max(least, counted):
             # Where the categories have too little room, the last contact's heading is its
             # short word (Seen, 上次): its dates (09-24) are narrower than "Last seen".
             headers[3] = t("col.last_short")
@@ -385,7 +389,9 @@ class HighRiskPanel(Panel):
 
     def reload(self) -> None:
         civ = self.civ
-        risky = "、".join(p.name for p in reads.high_risk_children(civ.store, civ.today))
+        risky = civ.t("list.sep").join(
+            p.name for p in reads.high_risk_children(civ.store, civ.today)
+        )
         self.query_one("#high-risk", Static).update(fmt.text(risky or civ.t("dash.none")))
 
 
@@ -425,8 +431,12 @@ class FollowUpPanel(Panel):
             add_row(table, item, t, today)
         if self.follow_ups:
             table.move_cursor(row=min(row_before, table.row_count - 1))
-        count = f" ({self.follow_up_count})" if self.follow_ups else f"：{t('dash.none')}"
-        self.query_one("#followups-title", Static).update(fmt.text(t("dash.followups") + count))
+        title = t("dash.followups")
+        if self.follow_ups:
+            title += f" ({self.follow_up_count})"
+        else:
+            title = t("dash.title_none", title=title, none=t("dash.none"))
+        self.query_one("#followups-title", Static).update(fmt.text(title))
         table.display = bool(self.follow_ups)
 
     def highlighted(self) -> reads.FollowUp | None:

@@ -88,7 +88,7 @@ class PendingScreen(CivScreen[None]):
                 op = t("op.insert")
             else:
                 op = t("op.update")
-            fields = "、".join(
+            fields = t("list.sep").join(
                 t.of(kind, name)
                 for name in kind.model_fields
                 if name in change.fields and name != "id"

@@ -133,7 +133,7 @@ def shown(value: Any, t: Translator) -> str:
     if isinstance(value, bool):
         return t("form.yes") if value else t("form.no")
     if isinstance(value, list):
-        return "、".join(shown(v, t) for v in value)
+        return t("list.sep").join(shown(v, t) for v in value)
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, dt.date):

@@ -25,6 +25,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from rich.cells import cell_len
+
 from civtui.domain import choices
 from civtui.i18n import STRINGS
 
@@ -123,8 +125,10 @@ class Detector:
 
     def cuts(self, rows: list[str]) -> list[Cut]:
         found: list[Cut] = []
+        placed = [_placed_runs(row) for row in rows]
         for number, row in enumerate(rows):
-            for run in _runs(row):
+            below = dict(placed[number + 1]) if number + 1 < len(rows) else {}
+            for column, run in placed[number]:
                 # The run as it meets an edge, and the text before each … in it: a word cut
                 # with … ("Left-behi…", "Lives…", 事实无…) is as cut as one the edge cut.
                 ends = [(run, "")] + [(run[:at], "…") for at, ch in enumerate(run) if ch == "…"]
@@ -136,6 +140,8 @@ class Detector:
                         of = self.cut_of.get(shown)
                         if ellipsis and of is None and shown + ellipsis not in self.whole:
                             of = self.clipped_of.get(shown)
+                        if of is not None and not ellipsis and self._goes_on(shown, below, column):
+                            break
                         if of is not None:
                             found.append(Cut(number, shown + ellipsis, of))
                             break
@@ -149,6 +155,15 @@ class Detector:
                 ]
         return found
 
+    def _goes_on(self, shown: str, below: dict[int, str], column: int) -> bool:
+        """English text wrapped at a space: the next row goes on in the same column with
+        what the phrase says next ("in a" / "multi-choice field" is no cut of "in all"). A
+        word cut by an edge has no such line below it ("Childless a" / "Tekun")."""
+        if self.lang != "en" or column not in below:
+            return False
+        went_on = f"{shown} {below[column]}"
+        return any(phrase.startswith(went_on) for phrase in self.phrases)
+
 
 def _prose(phrase: str) -> bool:
     """A Chinese sentence, which may wrap at any character, unlike a label or a name."""
@@ -161,9 +176,11 @@ def _no_word(prefix: str) -> bool:
     return not prefix or prefix[0].isdigit() or (len(prefix) == 1 and prefix.islower())
 
 
-def _runs(row: str) -> list[str]:
-    """The row's runs of text: split at region edges and at gaps of two or more spaces
-    (a column's padding), each stripped."""
-    cleaned = "".join(" \x00 " if ch in EDGES else ch for ch in row)
-    parts = re.split(r"\x00| {2,}", cleaned)
-    return [part.strip() for part in parts if part.strip()]
+def _placed_runs(row: str) -> list[tuple[int, str]]:
+    """The row's runs of text, each with the terminal column it starts at: split at region
+    edges and at gaps of two or more spaces (a column's padding), each stripped."""
+    cleaned = "".join("\x00" if ch in EDGES else ch for ch in row)
+    placed = []
+    for found in re.finditer(r"[^\x00 ]+(?: [^\x00 ]+)*", cleaned):
+        placed.append((cell_len(cleaned[: found.start()]), found.group()))
+    return placed

@@ -21,16 +21,22 @@ from textual.screen import ModalScreen, Screen
 
 from civtui.app import CivtuiApp
 from civtui.domain.models import Person, Staff, Village
-from civtui.i18n import Translator
+from civtui.i18n import Translator, said
 from civtui.services import people
+from civtui.services.drafts import Draft
 from civtui.services.keys import open_store
 from screens import format as fmt
 from screens.assessment_form import AssessmentForm
 from screens.child_check_form import ChildCheckForm
+from screens.confirm import ConfirmModal, InfoModal
+from screens.drafts import DraftModal
+from screens.drafts import describe as describe_draft
+from screens.lock import LockScreen, ReplacedScreen
 from screens.need_form import NeedForm, NeedStatusForm
 from screens.person import PersonScreen
 from screens.person_form import PersonForm
 from screens.record import RecordScreen
+from screens.setup import SetupScreen
 from screens.visit_form import VisitForm
 from sync.protocol import Code, Reason
 from sync.words import say
@@ -85,6 +91,38 @@ def action(name: str, *args: Any) -> Step:
     return run
 
 
+def most_visited(app: CivtuiApp) -> str:
+    """The person with the longest timeline: the page that has most to scroll."""
+    from collections import Counter
+
+    from civtui.domain.models import Visit
+
+    return Counter(v.person_id for v in app.store.all(Visit)).most_common(1)[0][0]
+
+
+def duplicate_question(app: CivtuiApp) -> Screen[Any]:
+    """The question a second visit on the same day asks, over the visit form."""
+    form = app.screen
+    assert isinstance(form, VisitForm)
+    visit, _ = latest_visit(app)
+    t = app.t
+    return ConfirmModal(form.duplicate_question(visit), t("form.save_anyway"), t("form.go_back"))
+
+
+def draft_modal(app: CivtuiApp) -> Screen[Any]:
+    """The offer of a visit left unsaved when the laptop was shut."""
+    draft = Draft(1, "visit", {"person_id": first_elder(app).id}, {}, f"{TODAY}T10:00:00")
+    return DraftModal(describe_draft(app.store, draft, app.t), draft.saved_at)
+
+
+def info_modal(app: CivtuiApp) -> Screen[Any]:
+    """The box that says where a ledger was written, as an export ends."""
+    t = app.t
+    what = t("export.visits")
+    path = Path("/home/assistant/Documents") / f"{what}-demo-2026-11.xlsx"
+    return InfoModal(t("export.done", what=what, path=path) + "\n" + t("export.leaves_store"))
+
+
 SHOWN: dict[str, list[Step]] = {
     "dashboard": [],
     "roster": [keys("r")],
@@ -107,6 +145,23 @@ SHOWN: dict[str, list[Step]] = {
     "conflicts": [action("action_pending"), keys("c")],
     "conflict_dialog": [push(lambda a: PersonScreen(with_conflict(a))), keys("c")],
     "palette": [keys("ctrl+p")],
+    # Past the first screenful: what scrolling shows is drawn in the same columns.
+    "help_down": [keys("f1"), keys("pagedown", "pagedown")],
+    "help_further": [keys("f1"), keys(*["pagedown"] * 4)],
+    "help_end": [keys("f1"), keys("ctrl+end")],
+    "follow_ups_down": [keys("f"), keys("pagedown", "pagedown")],
+    "coverage_down": [action("action_coverage"), keys("pagedown", "pagedown")],
+    "person_down": [push(lambda a: PersonScreen(most_visited(a))), keys("pagedown", "pagedown")],
+    "follow_up_confirm": [keys("f"), keys("x")],
+    "duplicate_visit": [push(lambda a: VisitForm(first_elder(a))), push(duplicate_question)],
+    "dirty_form": [push(lambda a: PersonForm(None)), keys(*"Wang"), keys("escape")],
+    "draft": [push(draft_modal)],
+    "lock_pin": [push(lambda a: LockScreen("pin"))],
+    "lock_passphrase": [push(lambda a: LockScreen("passphrase"))],
+    "bundle_path": [action("action_pending"), keys("e")],
+    "info": [push(info_modal)],
+    "setup": [push(lambda a: SetupScreen())],
+    "replaced": [push(lambda a: ReplacedScreen(said("owner.replaced").in_(a.lang)))],
 }
 
 #: Cuts still drawn, by screen and language: where each is and why it is left. Strict, so
@@ -228,6 +283,29 @@ def test_the_detector_finds_the_cuts_issue_29_names(lang: str, row: str, cut: st
 )
 def test_the_detector_passes_whole_words_and_an_honest_ellipsis(lang: str, row: str) -> None:
     assert Detector(lang, DATA).cuts([row]) == []
+
+
+#: English help text as F1 wraps it: "in a" ends a line, its phrase goes on below.
+TICK = "Tick or untick a box; in a multi-choice field, pick the item under the cursor"
+
+
+@pytest.mark.parametrize(
+    ("rows", "cuts"),
+    [
+        # Wrapped at a space, the phrase going on in the same column: no cut of "in all".
+        (["   Space  Tick or untick a box; in a", "          multi-choice field, pick"], []),
+        (["   Space  Tick or untick a box; in a  ▃▃", "          multi-choice field  "], []),
+        # The same words over a line that does not go on with them: cut.
+        (["   Space  Tick or untick a box; in a", "          Tekun"], ["in a"]),
+        # Below, but in another column: cut.
+        (["   Space  Tick or untick a box; in a", "   multi-choice field, pick"], ["in a"]),
+        # A column cut over the next row's own words is no wrap: cut.
+        (["   Childless a  3/7 43%", "   Tekun        4/6 67%"], ["Childless a"]),
+        (["   Minimum liv  9/17 53%", "   ving allowance"], ["Minimum liv"]),
+    ],
+)
+def test_the_detector_tells_a_wrap_at_a_space_from_a_cut(rows: list[str], cuts: list[str]) -> None:
+    assert [c.text for c in Detector("en", [TICK]).cuts(rows)] == cuts
 
 
 def test_one_conflict_is_said_in_the_singular() -> None:
@@ -621,3 +699,97 @@ async def test_coverage_names_stay_whole_beside_wide_figures(home: Path, lang: s
         for (_, category), tally in next(iter(wide.values())).by_category.items():
             if tally.required:
                 assert fmt.category_label(category, lang, 0) in cells, cells
+
+
+def _chinese_marks_by_english(line: str) -> list[str]:
+    """Chinese punctuation standing against an English word: 'follow-up：', 'Name、Notes'."""
+    from tests.cut_words import ZH_PUNCT_BY_ASCII
+
+    return ZH_PUNCT_BY_ASCII.findall(line)
+
+
+def test_an_english_list_of_values_is_joined_with_a_comma() -> None:
+    from civtui.domain.choices import Category
+    from screens.record import shown
+
+    listed = [Category.ADVANCED_AGE, Category.LIVING_ALONE]
+    assert shown(listed, Translator("en")) == "Aged 80+, Lives alone"
+    assert shown(listed, Translator("zh")) == "高龄、独居"
+    assert shown(["[/]王=小明", "=1+1"], Translator("en")) == "[/]王=小明, =1+1"
+
+
+@pytest.mark.tui
+async def test_english_lines_of_english_words_carry_no_chinese_punctuation(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The follow-up question, the changes waiting to be sent and an empty follow-up list,
+    in English: 'Visit follow-up: …', 'Phone, Notes', 'Follow-ups: None'."""
+    from textual.widgets import DataTable, Static
+
+    from civtui.services import reads
+    from screens.panels import FollowUpPanel
+
+    app = app_on(demo_profile(home), lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await steady(pilot)
+        await pilot.press("f", "x")
+        await steady(pilot)
+        question = " ".join(" ".join(rows(app)).split())
+        assert "Visit follow-up: " in question, question
+        assert not _chinese_marks_by_english(question), question
+        await pilot.press("n", "escape")
+        await steady(pilot)
+
+        elder = first_elder(app)
+        app.store.save(
+            elder.revise(context={"today": TODAY}, phone="13800000000", notes="[/]=1+1 \\e")
+        )
+        app.action_pending()
+        await steady(pilot)
+        table = app.screen.query_one("#changes", DataTable)
+        fields = str(table.get_row_at(0)[4])
+        assert fields == "Phone, Notes", fields
+        await pilot.press("escape")
+        await steady(pilot)
+
+        monkeypatch.setattr(reads, "follow_up_head", lambda *args, **kwargs: ([], 0))
+        panel = app.screen.query_one(FollowUpPanel)
+        panel.reload()
+        await pilot.pause()
+        title = str(panel.query_one("#followups-title", Static).render())
+        assert title == "Follow-ups: None", title
+
+
+@pytest.mark.tui
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_a_work_list_row_of_three_categories_shows_two_and_counts_one(
+    home: Path, lang: str
+) -> None:
+    """Aged 80+, Empty nest and Dibao at 80 columns: "Aged 80+," then "Empty nest +1" (the
+    column holds a label and its count), never "Aged 80+ +2" while two would fit."""
+    from civtui.domain.choices import Category
+    from screens.panels import CATEGORY_LINES, WorkListPanel
+    from tests.tui_helpers import counted
+
+    app = app_on(demo_profile(home), lang=lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await steady(pilot)
+        panel = app.screen.query_one(WorkListPanel)
+        elder = next(
+            p
+            for item in panel.work
+            if (p := app.store.get(Person, item.person_id)) and p.age_on(TODAY) >= 80
+        )
+        # The demo's own short name: a long one takes the last contact's room itself.
+        name = elder.name
+        three = [Category.EMPTY_NEST, Category.DIBAO]
+        app.store.save(elder.model_copy(update={"categories": three}))
+        panel.reload()
+        await counted(pilot)
+        drawn = rows(app)
+        at = next(i for i, row in enumerate(drawn) if name in row)
+        shown = " ".join(drawn[at : at + CATEGORY_LINES])
+        aged = fmt.category_label(Category.ADVANCED_AGE, lang, 0)
+        nest = fmt.category_label(Category.EMPTY_NEST, lang, 0)
+        assert aged in shown and nest in shown, "\n".join(drawn)
+        assert Detector(lang, [*shown_data(app), name]).cuts(drawn) == [], "\n".join(drawn)

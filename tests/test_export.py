@@ -240,6 +240,8 @@ def test_village_option_names_the_villages_it_takes(db: Any, tmp_path: Path) -> 
     assert result.exit_code == 2
     assert "--village" in result.output and "'=1+2'" in result.output
     assert all(code in result.output for (code,) in db.execute("SELECT id FROM villages"))
+    # An English list in English marks: "330902112201 (海星村), …", never （ or 、.
+    assert not set("（）、：") & set(result.output), result.output
     assert not (tmp_path / "x.xlsx").exists()
 
 

@@ -200,3 +200,5 @@ def test_township_reports_say_what_they_cover_and_whom(
          "-o", str(tmp_path / "x.xlsx"), "--database", server.db_url],
     )  # fmt: skip
     assert refused.exit_code == 2 and "--village" in refused.output and code in refused.output
+    # The villages it takes, listed in English marks: "330902112201 (海星村)", never （ or 、.
+    assert not set("（）、") & set(refused.output), refused.output

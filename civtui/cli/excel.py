@@ -295,7 +295,10 @@ def _export(
         if village is not None:
             known = {v.id: v.name for v in store.all(Village)}
             if village not in known:
-                choices = "、".join(f"{code}（{name}）" for code, name in sorted(known.items()))
+                choices = obj.t("list.sep").join(
+                    obj.t("village.code_name", code=code, name=name)
+                    for code, name in sorted(known.items())
+                )
                 fail(obj.t("cli.village_unknown", code=village, known=choices), 2)
         try:
             # A month of a township's visits is tens of thousands of rows: seconds to minutes.

@@ -57,7 +57,11 @@ def township_store(
         fail(obj.t("township.unknown", township=township))
     if village is not None:
         if village not in chosen:
-            known = "、".join(f"{v.code}（{v.name}）" for v in found if v.code in chosen)
+            known = obj.t("list.sep").join(
+                obj.t("village.code_name", code=v.code, name=v.name)
+                for v in found
+                if v.code in chosen
+            )
             fail(obj.t("township.village_unknown", code=village, known=known), 2)
         chosen = {village}
     # A folder only this user can read (mkdtemp is 0700), removed with all it holds.

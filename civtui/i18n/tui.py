@@ -185,6 +185,9 @@ STRINGS: dict[str, tuple[str, str]] = {
         "(Dibao, Partly dep.), and where the list is narrow Seen is the last visit: the "
         "person's page lists every category in full",
     ),
+    "followup.kind_what": ("{kind}：{what}", "{kind}: {what}"),
+    "dash.title_none": ("{title}：{none}", "{title}: {none}"),
+    "village.code_name": ("{code}（{name}）", "{code} ({name})"),
 }
 
 #: Textual's own English words that civtui's screens show, in Chinese.
