@@ -1491,10 +1491,6 @@ def test_two_clones_and_two_server_restores_lose_nothing(
         machine.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: see sync/README.md, the long runs of 2026-12-06 (a newer copy restored)",
-)
 def test_a_laptop_past_a_server_restored_to_a_newer_copy_gets_what_that_copy_holds(
     templates: Templates, in_process: Path
 ) -> None:
