@@ -42,8 +42,10 @@ def begin(engine: Engine) -> str:
     return made
 
 
-def start(engine: Engine, epoch: str | None, cursor: int) -> tuple[str, int]:
-    """The server's epoch now, and where a pull from `cursor`, counted in `epoch`, starts.
+def start(engine: Engine, epoch: str | None, cursor: int, ours: str) -> tuple[str, int] | None:
+    """The server's epoch now, and where a pull from `cursor`, counted in `epoch`, starts;
+    None if the database lacks this process's epoch `ours`: it was replaced (restored)
+    under the running process, which must begin another.
 
     Newest first, each epoch's history is the one before it up to its `since`: a laptop of
     an earlier epoch holds what the server does up to the least `since` after its own.
@@ -56,8 +58,8 @@ def start(engine: Engine, epoch: str | None, cursor: int) -> tuple[str, int]:
         listed = conn.execute(
             select(epochs.c.id, epochs.c.since).order_by(epochs.c.number.desc())
         ).all()
-    if not listed:
-        raise LookupError("no epoch begun on this database")
+    if ours not in {row.id for row in listed}:
+        return None
     bound = top
     for row in listed:
         if row.id == epoch:

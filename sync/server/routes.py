@@ -236,8 +236,18 @@ async def applied(request: Request, who: Caller, engine: Synced) -> Response:
 )
 async def epoch(request: Request, _who: Caller, engine: Synced) -> Response:
     message = await read_body(request, EpochRequest)
-    now, start = await _in_thread(epochs.start, engine, message.epoch, message.cursor)
+    now, start = await _in_thread(_start, request.app.state, engine, message)
     return gzip_response(EpochResponse(epoch=now, start=start))
+
+
+def _start(state: Any, engine: Engine, message: EpochRequest) -> tuple[str, int]:
+    found = epochs.start(engine, message.epoch, message.cursor, state.epoch)
+    while found is None:
+        # The database lacks this process's epoch: it was restored while the server ran.
+        with state.epoch_lock:
+            state.epoch = epochs.begin(engine)
+        found = epochs.start(engine, message.epoch, message.cursor, state.epoch)
+    return found
 
 
 async def _in_thread(func: Any, *args: Any) -> Any:
