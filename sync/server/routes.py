@@ -86,8 +86,9 @@ Database = Annotated[Engine, Depends(database)]
 
 
 def synced(request: Request, engine: Database) -> Engine:
-    """The database, once this process has begun its epoch there (`sync.server.epochs`):
-    before it serves anything of a sync, so a database restored under it is a new history."""
+    """The database, once this process has begun its epoch there (`sync.server.epochs`),
+    before it serves anything of a sync: a restore is a restart, so the restored database
+    starts a new history before any laptop pulls from it."""
     state = request.app.state
     with state.epoch_lock:
         if state.epoch is None:
