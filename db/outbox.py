@@ -15,6 +15,9 @@ from civtui.domain.models import RECORD_TYPES
 from db.store import Remote, Store
 
 PULL_CURSOR = "pull_cursor"
+#: The server's epoch the pull cursor counts in (`sync.server.epochs`); unset until the
+#: server has said one.
+SERVER_EPOCH = "server_epoch"
 #: The device ids this profile held before it started over as a new device, each with the
 #: latest stamp it made under that id: JSON, [[device id, stamp], ...].
 FORMER_DEVICES = "former_device_ids"
@@ -642,6 +645,14 @@ def _hold(
 
 def cursor(store: Store) -> int:
     return int(store.get_meta(PULL_CURSOR) or 0)
+
+
+def set_epoch(store: Store, epoch: str, start: int) -> None:
+    """Count the pull cursor in the server's epoch `epoch` from `start` on: never moved
+    forward, so a pull from `start` brings everything of that history this laptop lacks."""
+    with store.transaction():
+        store.set_meta(PULL_CURSOR, str(min(cursor(store), start)))
+        store.set_meta(SERVER_EPOCH, epoch)
 
 
 def last_seq(store: Store) -> int:

@@ -458,7 +458,9 @@ def _sync(
     run = outbox.start_run(store)
     _push_all(store, conn, report, run, tell)
 
-    # 2. Pull, page by page; each page and its cursor are stored together.
+    # 2. Pull, page by page; each page and its cursor are stored together; first, from
+    #    where in the history the server holds now.
+    align_cursor(store, conn)
     lacking = _pull(store, conn, report, tell)
     if lacking:
         # A server restored from a copy lost changes it had taken: they go again before
@@ -539,6 +541,35 @@ def check_own_history(store: Store, conn: Connection, report: SyncReport) -> Non
     if first_not < len(asked):
         report.resent += outbox.start_over_from(store, asked[first_not])
         report.new_device_id = store.device_id
+
+
+def align_cursor(store: Store, conn: Connection) -> None:
+    """Move the pull cursor back to where the server's history and the one it was counted
+    in still agree (`PATH_EPOCH`; `sync.server.epochs`), and count it in the server's epoch
+    now.
+
+    A cursor past a record says this laptop has it, which holds only in the history it
+    pulled from: a server restored from a copy may hold, below the cursor, records of a
+    history this laptop never pulled (after an older copy was restored and this laptop
+    synced, the server came back from a newer one). A server older than the question
+    answers 404: the pull starts at the cursor, as it did."""
+    said = store.get_meta(outbox.SERVER_EPOCH) or None
+    cursor = outbox.cursor(store)
+    try:
+        answer = conn.call(
+            "POST",
+            protocol.PATH_EPOCH,
+            protocol.EpochRequest(epoch=said, cursor=cursor),
+            protocol.EpochResponse,
+        )
+    except RequestRefusedError as exc:
+        if exc.status in (404, 405):
+            return
+        raise
+    if answer.start > cursor:
+        raise BadAnswerError()
+    if answer.epoch != said or answer.start < cursor:
+        outbox.set_epoch(store, answer.epoch, answer.start)
 
 
 def _server_answers(store: Store, answers: bool) -> None:

@@ -34,6 +34,9 @@ PATH_PULL = f"{API}/pull"
 PATH_BUNDLE_KEY = f"{API}/bundle-key"
 #: Whose the server's changes of a device id are (`AppliedRequest`), asked before a sync.
 PATH_APPLIED = f"{API}/applied"
+#: Where a laptop's pull starts, by the server's history it counted its cursor in
+#: (`EpochRequest`), asked before every pull.
+PATH_EPOCH = f"{API}/epoch"
 
 #: A request body may be this large on the wire...
 MAX_COMPRESSED_BYTES = 2 * 1024 * 1024
@@ -474,6 +477,32 @@ class AppliedResponse(Message):
     #: The fingerprint of the server's change at each number asked, in the same order; None
     #: past `applied_through`, or for a change stored before fingerprints were.
     fingerprints: list[str | None] = Field(default_factory=list, max_length=MAX_PROBES)
+
+
+#: A server epoch's id: 32 hex digits, made at random when a server process starts.
+EPOCH_PATTERN = r"[0-9a-f]{32}"
+
+
+class EpochRequest(Message):
+    """Where a pull from `cursor` must start, for a laptop that counted that cursor in the
+    server's history `epoch` (None: before it knew of epochs, or before its first pull).
+
+    A server restored from a copy holds versions up to the copy's, then new ones, and a
+    laptop that pulled from another history (a later copy's, or one a later restore lost)
+    may lack records of the copy below its cursor. Each server process starts an epoch, so
+    every restore makes one; the server keeps them in order, and a copy brings back its own
+    list (`sync.server.epochs`)."""
+
+    epoch: str | None = Field(default=None, pattern=f"^{EPOCH_PATTERN}$")
+    cursor: int = Field(ge=0, le=MAX_INT)
+
+
+class EpochResponse(Message):
+    #: The server's epoch now: the laptop keeps it with the cursor it pulls to.
+    epoch: str = Field(pattern=f"^{EPOCH_PATTERN}$")
+    #: Where the pull starts: the cursor if the laptop's epoch is in the server's history up
+    #: to there, else as far back as the two histories agree; 0 for an epoch it never had.
+    start: int = Field(ge=0, le=MAX_INT)
 
 
 def fingerprint(change: Change, device: str) -> str:

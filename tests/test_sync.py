@@ -381,6 +381,67 @@ def test_a_cursor_past_a_restored_server_misses_nothing_written_after(
 
 
 @pytest.mark.parametrize("server", ["sqlite"], indirect=True)
+def test_a_server_restored_to_a_newer_copy_after_an_older_one_misses_nothing(
+    server: Server, home: Path
+) -> None:
+    """Found by the state machine in random mode: the server came back from an older copy,
+    a laptop synced (its cursor past every version of a newer copy), and the server came
+    back from the newer copy, whose person lay below that cursor. Each server process now
+    begins an epoch, and a laptop whose epoch the restored database lacks pulls from 0."""
+    a, b = device(server, "a"), device(server, "b")
+    a.sync(), b.sync()
+    copy = server.backup()
+    older = copy.replace(copy.with_name("server-older.db"))
+    person = make_person(name="[/]林=阿婆")
+    b.store.save(person)
+    b.sync()
+    copy = server.backup()
+    newer, newer_top = copy.replace(copy.with_name("server-newer.db")), server.version()
+    server.restore(older)
+    a.store.save(make_person(name="王秀英"))
+    a.sync()
+    assert outbox.cursor(a.store) > newer_top
+    said = a.store.get_meta(outbox.SERVER_EPOCH)
+    server.restore(newer)
+    a.sync()
+    assert person.id in rows(a.store, "persons")
+    assert a.store.get_meta(outbox.SERVER_EPOCH) not in (None, said)
+    before = outbox.cursor(a.store)
+    a.sync()  # the same epoch: the pull starts at the cursor
+    assert outbox.cursor(a.store) == before == server.version()
+
+
+def test_an_epoch_says_where_the_histories_still_agree(tmp_path: Path) -> None:
+    """`epochs.start`: the cursor in the epoch now; no later than where each later epoch
+    began in an earlier one (and before the first, for a laptop that never asked); 0 in
+    one the database does not list (a restore lost it)."""
+    from sync.server import epochs, storage
+
+    engine = storage.make_engine(f"sqlite:///{tmp_path / 'server.db'}")
+    storage.migrate(engine)
+
+    def top(version: int) -> None:
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE counters SET value = :v WHERE name = 'version'"), {"v": version}
+            )
+
+    top(100)
+    first = epochs.begin(engine)
+    top(300)
+    second = epochs.begin(engine)  # began at 300: the first's history up to there
+    top(500)
+    assert epochs.start(engine, second, 450, second) == (second, 450)
+    assert epochs.start(engine, second, 900, second) == (second, 500)
+    assert epochs.start(engine, first, 250, second) == (second, 250)
+    assert epochs.start(engine, first, 450, second) == (second, 300)
+    assert epochs.start(engine, None, 450, second) == (second, 100)
+    assert epochs.start(engine, "0" * 32, 450, second) == (second, 0)
+    assert epochs.start(engine, second, 450, "f" * 32) is None  # not this database's process
+    engine.dispose()
+
+
+@pytest.mark.parametrize("server", ["sqlite"], indirect=True)
 def test_a_server_restored_from_before_a_laptops_first_sync_gets_all_of_it(
     server: Server, home: Path
 ) -> None:
@@ -598,6 +659,7 @@ def test_openapi_describes_the_real_bodies(server: Server) -> None:
         "/v1/pull",
         protocol.PATH_BUNDLE_KEY,
         protocol.PATH_APPLIED,
+        protocol.PATH_EPOCH,
     }
     assert "PushResponse" in json.dumps(push["responses"]["200"])
 

@@ -80,7 +80,7 @@ class FakeServer:
         path = request.url.path
         if path == protocol.PATH_ME:
             return gz(Me(staff="王", role="assistant", villages=self.villages))
-        if path == protocol.PATH_APPLIED:
+        if path in (protocol.PATH_APPLIED, protocol.PATH_EPOCH):
             # As a server from before it answers: the sync goes on without it.
             return httpx.Response(404, stream=httpx.ByteStream(b""))
         if path == protocol.PATH_PUSH:

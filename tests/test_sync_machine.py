@@ -1366,6 +1366,56 @@ def test_a_conflict_a_restored_server_lost_is_one_conflict_again(
         machine.close()
 
 
+@pytest.mark.parametrize("loser_first", [True, False], ids=["loser-first", "winner-first"])
+def test_a_loss_read_back_otherwise_when_sent_again_is_one_conflict(
+    templates: Templates, in_process: Path, loser_first: bool
+) -> None:
+    """The server reads an ahead laptop's stamps back by how far its clock runs ahead as
+    each push leaves (`merge._Clamp`). a1's clock ran an hour ahead when its address lost to
+    a2's; the server came back from a copy before the race, and a1, its clock now two hours
+    ahead, sent the same edit again, read back by two hours this time. It lost again, and
+    the loss was recorded under the other read-back stamp beside the conflict the laptops
+    put back: two open conflicts for one lost edit. A loss is now named by the stamp as its
+    laptop made it (`merge._as_made`), the same at every send."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        maker = machine.lap(0)
+        person = machine.new_person(maker, VILLAGE_A, None, False, "[/]王=秀英")
+        maker.store.save(person)
+        machine.made_now(maker, person)
+        settle_and_check(machine)
+        machine.server_copy()
+        ahead = machine.lap(0)
+        ahead.skew_ms = 3_600_000
+        for i, address in ((0, "竞路[/]1号"), (1, "竞路=2号")):  # a2's later in real time
+            machine.world.ms += 1000
+            lap = machine.lap(i)
+            lap.sync(machine.server)  # the clock as the laptop now reads it
+            held = lap.store.get(Person, person.id)
+            assert held is not None
+            lap.store.save(held.revise(context={"today": lap.today}, address=address))
+        for i in (0, 1):
+            machine.world.ms += 1000
+            machine.lap(i).sync(machine.server)
+        settle_and_check(machine)
+        (made,) = machine.server.conflicts()
+        assert made["lost_device"] == ahead.store.device_id
+        machine.server.restore(0)
+        machine.world.ms += 60_000
+        ahead.skew_ms = 7_200_000  # further ahead: the same edit is read back otherwise
+        for i in (0, 1) if loser_first else (1, 0):
+            machine.sync(i)
+        settle_and_check(machine)
+        open_ = [c for c in machine.server.conflicts() if c["resolved_version"] is None]
+        assert [(c["record_id"], c["lost_hlc"]) for c in open_] == [
+            (person.id, made["lost_hlc"])
+        ], open_
+        for lap in machine.laptops:
+            assert [c.id for c in outbox.open_conflicts(lap.store)] == [open_[0]["id"]], lap.name
+    finally:
+        machine.close()
+
+
 def test_a_clone_whose_changes_a_restored_server_lost_is_told_apart_from_its_original(
     templates: Templates, in_process: Path
 ) -> None:
@@ -1491,10 +1541,6 @@ def test_two_clones_and_two_server_restores_lose_nothing(
         machine.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: see sync/README.md, the long runs of 2026-12-06 (a newer copy restored)",
-)
 def test_a_laptop_past_a_server_restored_to_a_newer_copy_gets_what_that_copy_holds(
     templates: Templates, in_process: Path
 ) -> None:

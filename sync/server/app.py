@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 import time
 from typing import Any
 
@@ -97,6 +98,9 @@ def create_app(engine: Engine) -> FastAPI:
     request, and every refusal's body as the protocol has it."""
     app = FastAPI(title="civtui sync server", version=__version__)
     app.state.engine = engine
+    # The epoch this process serves syncs in, begun at its first (`routes.synced`).
+    app.state.epoch = None
+    app.state.epoch_lock = threading.Lock()
     app.add_middleware(_RequestLog)
     app.include_router(routes.router)
     app.exception_handler(HTTPException)(_http_error)

@@ -24,6 +24,8 @@ from sync.protocol import (
     AppliedResponse,
     BundleKey,
     Code,
+    EpochRequest,
+    EpochResponse,
     Health,
     Me,
     PullRequest,
@@ -32,7 +34,7 @@ from sync.protocol import (
     PushResponse,
     Reason,
 )
-from sync.server import logs, merge, storage, tokens
+from sync.server import epochs, logs, merge, storage, tokens
 from sync.server.tokens import Identity
 
 M = TypeVar("M", bound=BaseModel)
@@ -81,6 +83,21 @@ def database(request: Request) -> Engine:
 
 
 Database = Annotated[Engine, Depends(database)]
+
+
+def synced(request: Request, engine: Database) -> Engine:
+    """The database, once this process has begun its epoch there (`sync.server.epochs`),
+    before it serves anything of a sync: a restore is a restart, so the restored database
+    starts a new history before any laptop pulls from it."""
+    state = request.app.state
+    with state.epoch_lock:
+        if state.epoch is None:
+            state.epoch = epochs.begin(engine)
+    return engine
+
+
+#: The database of a sync's routes: `synced`.
+Synced = Annotated[Engine, Depends(synced)]
 
 
 def identity(request: Request, engine: Database) -> Identity:
@@ -167,7 +184,7 @@ def bundle_key(who: Caller, engine: Database) -> BundleKey:
 @router.post(
     protocol.PATH_PUSH, response_model=PushResponse, openapi_extra=_body_schema(PushRequest)
 )
-async def push(request: Request, who: Caller, engine: Database) -> Response:
+async def push(request: Request, who: Caller, engine: Synced) -> Response:
     message = await read_body(request, PushRequest)
     try:
         result = await _in_thread(merge.push, engine, who, message)
@@ -196,7 +213,7 @@ async def push(request: Request, who: Caller, engine: Database) -> Response:
 @router.post(
     protocol.PATH_PULL, response_model=PullResponse, openapi_extra=_body_schema(PullRequest)
 )
-async def pull(request: Request, who: Caller, engine: Database) -> Response:
+async def pull(request: Request, who: Caller, engine: Synced) -> Response:
     message = await read_body(request, PullRequest)
     answer = await _in_thread(merge.pull, engine, who, message)
     note(request, device=message.device_id, records=len(answer.records))
@@ -208,11 +225,30 @@ async def pull(request: Request, who: Caller, engine: Database) -> Response:
     response_model=AppliedResponse,
     openapi_extra=_body_schema(AppliedRequest),
 )
-async def applied(request: Request, who: Caller, engine: Database) -> Response:
+async def applied(request: Request, who: Caller, engine: Synced) -> Response:
     message = await read_body(request, AppliedRequest)
     answer = await _in_thread(merge.applied, engine, who, message)
     note(request, device=message.device_id)
     return gzip_response(answer)
+
+
+@router.post(
+    protocol.PATH_EPOCH, response_model=EpochResponse, openapi_extra=_body_schema(EpochRequest)
+)
+async def epoch(request: Request, _who: Caller, engine: Synced) -> Response:
+    message = await read_body(request, EpochRequest)
+    now, start = await _in_thread(_start, request.app.state, engine, message)
+    return gzip_response(EpochResponse(epoch=now, start=start))
+
+
+def _start(state: Any, engine: Engine, message: EpochRequest) -> tuple[str, int]:
+    found = epochs.start(engine, message.epoch, message.cursor, state.epoch)
+    while found is None:
+        # The database lacks this process's epoch: it was restored while the server ran.
+        with state.epoch_lock:
+            state.epoch = epochs.begin(engine)
+        found = epochs.start(engine, message.epoch, message.cursor, state.epoch)
+    return found
 
 
 async def _in_thread(func: Any, *args: Any) -> Any:

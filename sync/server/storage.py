@@ -117,8 +117,18 @@ server_secrets = Table(
     Column("name", String(32), primary_key=True),
     Column("value", Text, nullable=False),
 )
+#: Each server process that served this database, in order (migration 0008): the history a
+#: pull cursor counts in (`sync.server.epochs`). `since` is the version top when it began.
+epochs = Table(
+    "epochs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("number", BigInteger, nullable=False),
+    Column("since", BigInteger, nullable=False),
+    Column("started_at", String(40), nullable=False),
+)
 #: The schema this code is written for: the newest migration in `sync/server/migrations`.
-HEAD = 7
+HEAD = 8
 #: The table in which releases before Alembic recorded their migrations (1-4).
 _LEGACY_VERSIONS = "schema_versions"
 _MIGRATIONS = Path(__file__).with_name("migrations")
