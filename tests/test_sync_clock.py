@@ -6,9 +6,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from civtui.domain.choices import GuardianSituation
 from civtui.domain.clock import CHINA_TZ, Clock
 from civtui.domain.hlc import Stamp
-from civtui.domain.models import Person, Visit
+from civtui.domain.models import ChildCheck, ContactRecord, Person, Visit
 from sync.protocol import Code, Reason
 from tests.conftest import CTX, make_person
 from tests.sync_harness import Server, device, server
@@ -70,9 +73,9 @@ def _phone_on_server(machine: SyncMachine, person: Person) -> Any:
     return machine.server.records()[("persons", person.id)].data["phone"]
 
 
-def _shared_person(machine: SyncMachine) -> Person:
+def _shared_person(machine: SyncMachine, *, child: bool = False) -> Person:
     maker = machine.lap(0)
-    person = machine.new_person(maker, VILLAGE_A, None, False, NAMES[1])
+    person = machine.new_person(maker, VILLAGE_A, None, child, NAMES[1])
     maker.store.save(person)
     machine.made_now(maker, person)
     settle_and_check(machine)
@@ -190,42 +193,57 @@ def test_a_laptop_set_right_still_orders_its_own_edits(
         machine.close()
 
 
-def test_a_visit_dated_in_the_future_by_the_servers_calendar_is_refused(
-    templates: Templates, in_process: Path
+def _contact(kind: type[ContactRecord], person: Person, day: dt.date) -> ContactRecord:
+    """A visit or child check on `person` dated `day`, made as the laptop's form makes it."""
+    fields: dict[str, Any] = {"person_id": person.id, kind.contact_day: day}
+    if kind is Visit:
+        fields["visitor"] = "王[/b]=1"
+    else:
+        fields |= {"checker": "李[/b]=1", "guardian_situation": GuardianSituation.ONE_AWAY}
+    return kind.model_validate(fields, context={"today": day})
+
+
+# Every record whose contact day the server checks: a new contact record type with a day
+# of its own must be added here, and the check (`contact_day`) covers it by its field.
+CONTACTS: list[type[ContactRecord]] = [Visit, ChildCheck]
+
+
+@pytest.mark.parametrize("kind", CONTACTS, ids=[k.table for k in CONTACTS])
+def test_a_contact_dated_in_the_future_by_the_servers_calendar_is_refused(
+    templates: Templates, in_process: Path, kind: type[ContactRecord]
 ) -> None:
     """A laptop 2 days ahead recorded a visit dated its today; the server took it,
     and it reached laptops that could not have entered such a date. The server now refuses
-    it, per change, with the date and its own today."""
+    it, per change, with the date and its own today; the same check covers child checks."""
     machine = SyncMachine(templates, in_process)
     try:
-        person = _shared_person(machine)
+        person = _shared_person(machine, child=kind is ChildCheck)
         ahead = machine.laptops[0]
         ahead.skew_ms = 2 * DAY_MS
         ahead.tick()
-        visit = Visit.model_validate(
-            {"person_id": person.id, "visit_date": ahead.today, "visitor": "王"},
-            context={"today": ahead.today},
-        )
-        ahead.store.save(visit)
+        contact = _contact(kind, person, ahead.today)
+        ahead.store.save(contact)
         report = machine.lap(0).sync(machine.server)
         server_today = dt.datetime.fromtimestamp(machine.world.now_ms() / 1000, CHINA_TZ).date()
+        assert ahead.today > server_today
         assert report.rejected_reasons == [
             Reason.of(
                 Code.FUTURE_DATE,
-                table="visits",
-                field="visit_date",
+                table=kind.table,
+                field=kind.contact_day,
                 date=ahead.today.isoformat(),
                 today=server_today.isoformat(),
             )
         ]
-        assert ("visits", visit.id) not in machine.server.records()
-        # Today's visit, from a laptop whose clock is right, is taken.
+        assert (kind.table, contact.id) not in machine.server.records()
+        machine.tainted.add((kind.table, contact.id))  # refused by design: not a lost change
+        settle_and_check(machine)
+        assert machine.lap(1).store.get(kind, contact.id) is None  # never reached the others
+        # Today's contact, from a laptop whose clock is right, is taken.
         right = machine.lap(1)
-        today_s = Visit.model_validate(
-            {"person_id": person.id, "visit_date": right.today, "visitor": "李"},
-            context={"today": right.today},
-        )
+        today_s = _contact(kind, person, right.today)
         right.store.save(today_s)
         assert right.sync(machine.server).rejected == 0
+        assert (kind.table, today_s.id) in machine.server.records()
     finally:
         machine.close()
