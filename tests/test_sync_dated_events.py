@@ -4,12 +4,16 @@ figures use only the winning history."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 
-from civtui.domain.choices import Category, PersonStatus
+from civtui.domain.choices import Category, Frequency, PersonStatus
 from civtui.domain.models import Person, PersonEvent
+from civtui.services import reports
+from db import Store, open_store
+from sync import township as pulled
 from tests.sync_model import VILLAGE_A, Laptop, Templates
 from tests.test_sync_machine import NAMES, SyncMachine, in_process, settle_and_check, templates
 
@@ -29,13 +33,16 @@ def _live_events(lap: Laptop, person: Person) -> set[str]:
     return set(lap.live(PersonEvent, "person_id = ?", [person.id]))
 
 
-def _revise(machine: SyncMachine, lap: Laptop, person: Person, **fields: object) -> set[str]:
-    """Save the laptop's copy of the person with `fields`; the ids of the events it made."""
+def _revise(
+    machine: SyncMachine, lap: Laptop, person: Person, on: dt.date | None = None, **fields: object
+) -> set[str]:
+    """Save the laptop's copy of the person with `fields`, dated `on` (default today); the
+    ids of the events it made."""
     lap.tick()
     before = _live_events(lap, person)
     held = lap.store.get(Person, person.id)
     assert held is not None
-    lap.store.save(held.revise(context={"today": lap.today}, **fields))
+    lap.store.save(held.revise(context={"today": lap.today}, **fields), effective_on=on)
     made = _live_events(lap, person) - before
     machine.made |= {(PersonEvent.table, i) for i in made}
     return made
@@ -99,5 +106,74 @@ def test_a_category_event_whose_change_lost_is_retired(
         settle_and_check(machine)
         for lap in machine.laptops:
             assert _live_events(lap, person) == kept, lap.name
+    finally:
+        machine.close()
+
+
+def _total_required(store: Store, month: dt.date, today: dt.date) -> int:
+    """The village's 应访 (all groups, monthly rate) in `month`, as its coverage reports it."""
+    (total,) = [
+        row.required
+        for row in reports.coverage(store, month, today)
+        if row.village_code == VILLAGE_A
+        and row.rate_kind is Frequency.MONTHLY
+        and row.group is None
+        and row.category is None
+    ]
+    return total
+
+
+def _figures(machine: SyncMachine, month: dt.date, folder: Path) -> dict[str, int]:
+    """`_total_required` on every laptop, and on the township's report of the server."""
+    today = machine.laptops[0].today
+    found = {lap.name: _total_required(lap.store, month, today) for lap in machine.laptops}
+    # The township's reports run the laptops' rules on the server's records, pulled into
+    # a store of their own (`civtui server report`).
+    store = open_store(
+        folder / f"township-{len(list(folder.iterdir()))}.db", machine.world.clock(0)
+    )
+    try:
+        pulled.load(machine.server.engine, store, {VILLAGE_A})
+        found["township"] = _total_required(store, month, today)
+    finally:
+        store.close()
+    return found
+
+
+def test_the_months_figures_count_only_the_winning_status(
+    templates: Templates, in_process: Path, tmp_path: Path
+) -> None:
+    """The losing status's event, dated after the winning one's, would have the person still
+    active through October: a figure that counts it requires a visit the winning history
+    (moved out on 10 October) does not."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        maker = machine.lap(0)
+        person = machine.new_person(maker, VILLAGE_A, None, False, NAMES[4])
+        maker.store.save(person)
+        machine.made_now(maker, person)
+        settle_and_check(machine)
+        today = maker.today
+        month = today.replace(day=1)
+        october = (month - dt.timedelta(days=1)).replace(day=1)
+        moved = october.replace(day=10)
+        everyone = {lap.name for lap in machine.laptops} | {"township"}
+        assert _figures(machine, october, tmp_path) == dict.fromkeys(everyone, 1)
+        first, second = machine.laptops[0], machine.laptops[1]
+        lost = _revise(machine, first, person, status=PersonStatus.DECEASED)  # dated today
+        machine.world.ms += 60_000
+        kept = _revise(machine, second, person, on=moved, status=PersonStatus.MOVED_OUT)
+        for lap in (first, second):
+            machine.world.ms += 1000
+            lap.tick()
+            lap.sync(machine.server)
+        events = _events_on_server(machine, person)
+        assert [events[i] for i in lost] == [True]
+        settle_and_check(machine)
+        for lap in machine.laptops:
+            assert _live_events(lap, person) == kept, lap.name
+        # Moved out on 10 October: neither month requires them, anywhere.
+        assert _figures(machine, october, tmp_path) == dict.fromkeys(everyone, 0)
+        assert _figures(machine, month, tmp_path) == dict.fromkeys(everyone, 0)
     finally:
         machine.close()
