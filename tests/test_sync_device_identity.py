@@ -79,6 +79,45 @@ def test_a_restored_laptop_is_not_told_its_own_kept_edit_lost_to_its_former_id(
     # The former id is kept in meta, so it stays this laptop's whatever the change log holds.
     assert old_id in dict(json.loads(a.store.get_meta(outbox.FORMER_DEVICES) or "[]"))
     assert outbox.own_devices(a.store) >= {old_id, a.store.device_id}
+    told_what_happened(report)
+
+
+def told_what_happened(report: client_module.SyncReport) -> None:
+    """The sync's report says, in both languages and through the catalogue, that the profile
+    is a restored copy, that it took a new id, and that nothing was lost."""
+    for lang, restored, nothing_lost in (
+        ("zh", "从备份恢复", "没有丢失任何数据"),
+        ("en", "restored from a backup", "nothing was lost"),
+    ):
+        text = said(report, lang)
+        assert Translator(lang)("sync.code.new_device") in text, text
+        assert restored in text and nothing_lost in text, text
+
+
+def test_a_laptop_restored_from_its_own_backup_is_told_so_at_its_first_sync(
+    server: Server, home: Path
+) -> None:
+    """Restored with nothing to send: the pull, not a push, shows the copy is older than
+    what the server holds of it; the message is the same, and only the first sync says it."""
+    a = device(server, "a", clock=at(0))
+    person = make_person(name="王[/b]=1", phone="13905800001")
+    a.store.save(person)
+    a.sync()
+    copy = a.keep_copy()
+    a.store.clock = at(1)
+    a.store.save(person.revise(context=CTX, phone="13905800002"))
+    a.sync()
+    old_id = a.store.device_id
+    a.restore(copy)
+    a.store.clock = at(2)
+    report = a.sync()
+    assert report.new_device_id not in (None, old_id)
+    told_what_happened(report)
+    assert (report.conflicts, report.rejected) == (0, 0), said(report)
+    assert phone_of(a, person.id) == "13905800002"  # the edit after the backup came back
+    again = a.sync()
+    assert again.new_device_id is None
+    assert Translator("zh")("sync.code.new_device") not in said(again)
 
 
 def test_clones_after_the_first_to_sync_each_take_a_new_id_and_are_told_nothing_was_lost(

@@ -132,7 +132,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{taken} sent ({conflicts} in conflict), {rejected} refused, {pulled} received",
     ),
     "sync.code.new_device": (
-        "本机档案是一份副本（从备份恢复，或从另一台电脑复制），原档案已在别处同步过："
+        "本机档案是一份副本（从备份恢复，或从另一台电脑复制），原档案在那之后又同步过："
         "本机已换用新的设备编号，上传了本机的修改并重新下载了全部记录，没有丢失任何数据",
         "this laptop's profile is a copy (restored from a backup, or copied from another "
         "laptop) of one that has synced since: it took a new device id, sent its own "
