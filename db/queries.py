@@ -26,6 +26,7 @@ from civtui.domain.models import (
     ElderNeed,
     NeedStatusChange,
     Person,
+    PersonEvent,
     PolicyRule,
     Record,
     Village,
@@ -402,3 +403,13 @@ def same_day(store: Store, record: ContactRecord) -> ContactRecord | None:
         [record.person_id, record.day.isoformat(), record.id],
     )
     return found[0] if found else None
+
+
+def person_events(store: Store, person_id: str, *, retired: bool) -> list[PersonEvent]:
+    """The person's dated events, live or retired (a tombstone keeps its fields), in the
+    order they were stamped."""
+    rows = store.db.query(
+        "SELECT * FROM person_events WHERE person_id = ? AND deleted = ? ORDER BY hlc",
+        [person_id, int(retired)],
+    )
+    return [store.load(PersonEvent, row) for row in rows]

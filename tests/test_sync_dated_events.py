@@ -11,8 +11,8 @@ import pytest
 
 from civtui.domain.choices import Category, Frequency, PersonStatus
 from civtui.domain.models import Person, PersonEvent
-from civtui.services import reports
-from db import Store, open_store
+from civtui.services import conflicts, reports
+from db import Store, open_store, outbox
 from sync import township as pulled
 from tests.sync_model import VILLAGE_A, Laptop, Templates
 from tests.test_sync_machine import NAMES, SyncMachine, in_process, settle_and_check, templates
@@ -173,6 +173,58 @@ def test_the_months_figures_count_only_the_winning_status(
         for lap in machine.laptops:
             assert _live_events(lap, person) == kept, lap.name
         # Moved out on 10 October: neither month requires them, anywhere.
+        assert _figures(machine, october, tmp_path) == dict.fromkeys(everyone, 0)
+        assert _figures(machine, month, tmp_path) == dict.fromkeys(everyone, 0)
+    finally:
+        machine.close()
+
+
+def test_taking_the_lost_status_brings_its_dated_history_back(
+    templates: Templates, in_process: Path, tmp_path: Path
+) -> None:
+    """`U` on a status conflict: the value that lost becomes the person's, and the month's
+    figures follow its dated history (died on 10 October), not the day it was chosen."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        maker = machine.lap(0)
+        person = machine.new_person(maker, VILLAGE_A, None, False, NAMES[0])
+        maker.store.save(person)
+        machine.made_now(maker, person)
+        settle_and_check(machine)
+        today = maker.today
+        month = today.replace(day=1)
+        october = (month - dt.timedelta(days=1)).replace(day=1)
+        died = october.replace(day=10)
+        everyone = {lap.name for lap in machine.laptops} | {"township"}
+        first, second = machine.laptops[0], machine.laptops[1]
+        _revise(machine, first, person, on=died, status=PersonStatus.DECEASED)
+        machine.world.ms += 60_000
+        _revise(machine, second, person, status=PersonStatus.MOVED_OUT)  # later: it wins
+        for lap in (first, second):
+            machine.world.ms += 1000
+            lap.tick()
+            lap.sync(machine.server)
+        settle_and_check(machine)
+        # Moved out today: October required a visit.
+        assert _figures(machine, october, tmp_path) == dict.fromkeys(everyone, 1)
+        (open_,) = [c for c in outbox.open_conflicts(second.store) if c.record_id == person.id]
+        shown = conflicts.look(second.store, open_.id)
+        assert shown is not None and shown.can_take_lost
+        second.tick()
+        conflicts.resolve(second.store, shown, take_lost=True, today=second.today)
+        made = {(PersonEvent.table, i) for i in _live_events(second, person)}
+        machine.made |= made
+        settle_and_check(machine)
+        for lap in machine.laptops:
+            held = lap.store.get(Person, person.id)
+            assert held is not None and held.status is PersonStatus.DECEASED, lap.name
+            assert not any(c.record_id == person.id for c in outbox.open_conflicts(lap.store))
+            # The lost change's event is back, dated as it was made; the given-up one retired.
+            live = [lap.store.get(PersonEvent, i) for i in _live_events(lap, person)]
+            assert [(e.status, e.effective_on) for e in live if e] == [
+                (PersonStatus.DECEASED, died)
+            ], lap.name
+        # Died on 10 October: October required no visit, anywhere.
         assert _figures(machine, october, tmp_path) == dict.fromkeys(everyone, 0)
         assert _figures(machine, month, tmp_path) == dict.fromkeys(everyone, 0)
     finally:

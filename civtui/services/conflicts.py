@@ -12,8 +12,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from civtui.domain.models import RECORD_TYPES
-from db import Store, outbox
+from civtui.domain.choices import Category
+from civtui.domain.models import RECORD_TYPES, Person, PersonEvent, Record
+from db import Store, outbox, queries
 from sync.protocol import DELETED_DEVICE
 
 
@@ -105,5 +106,64 @@ def resolve(store: Store, shown: Choice, *, take_lost: bool, today: dt.date) -> 
             revised = record.revise(
                 context={"today": today}, **{conflict.field: conflict.lost_value}
             )
-            store.save(revised)
+            if isinstance(revised, Person) and conflict.field in ("status", "categories"):
+                _take_lost_history(store, conflict, revised, today)
+            else:
+                store.save(revised)
         outbox.resolve_conflict(store, conflict.id)
+
+
+def _says(event: PersonEvent, field: str, value: Any, other: Any) -> bool:
+    """Whether `event` is the dated change to `value` of `field` (status or categories), and
+    not to `other`: the event a change made with that value."""
+    if field == "status":
+        return event.status is not None and event.status == value and value != other
+    if event.category is None or event.held is None:
+        return False
+    return (event.category in value) == event.held and (event.category in other) != event.held
+
+
+def _take_lost_history(
+    store: Store, conflict: outbox.StoredConflict, person: Person, today: dt.date
+) -> None:
+    """Write `person` with the status or categories that lost, and their dated history with
+    them: the events the lost change made (retired when it lost) come back as new ones with
+    their own dates, and the events of the value given up are retired, so a month's figures
+    follow the value taken from the day its change was dated, not from the day of the choice.
+    A lost change whose events this laptop never held is dated today, as any edit is."""
+    field, lost, kept = conflict.field, conflict.lost_value, conflict.kept_value
+    retired = [
+        e
+        for e in queries.person_events(store, person.id, retired=True)
+        if _says(e, field, lost, kept)
+    ]
+    if not retired:
+        store.save(person)
+        return
+    back: dict[Category | None, PersonEvent] = {}
+    for event in retired:  # the latest of each status or category, in stamp order
+        back[event.category] = event
+    given_up: dict[Category | None, PersonEvent] = {}
+    for event in queries.person_events(store, person.id, retired=False):
+        if _says(event, field, kept, lost):
+            given_up[event.category] = event
+    for event in given_up.values():
+        store.delete(PersonEvent, event.id)
+    copies: list[Record] = [
+        PersonEvent.model_validate(
+            event.model_dump(
+                include={
+                    "person_id",
+                    "effective_on",
+                    "status_before",
+                    "status",
+                    "category",
+                    "held",
+                    "note",
+                }
+            ),
+            context={"today": today},
+        )
+        for event in back.values()
+    ]
+    store.save_many([*copies, person])
