@@ -5,6 +5,7 @@ figures use only the winning history."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -123,10 +124,26 @@ def _total_required(store: Store, month: dt.date, today: dt.date) -> int:
     return total
 
 
-def _figures(machine: SyncMachine, month: dt.date, folder: Path) -> dict[str, int]:
-    """`_total_required` on every laptop, and on the township's report of the server."""
+def _empty_nest_required(store: Store, month: dt.date, today: dt.date) -> int:
+    """The village's 应访 among 空巢 adults in `month` (0 when the report has no such row)."""
+    return sum(
+        row.required
+        for row in reports.coverage(store, month, today)
+        if row.village_code == VILLAGE_A
+        and row.rate_kind is Frequency.MONTHLY
+        and row.category is Category.EMPTY_NEST
+    )
+
+
+def _figures(
+    machine: SyncMachine,
+    month: dt.date,
+    folder: Path,
+    read: Callable[[Store, dt.date, dt.date], int] = _total_required,
+) -> dict[str, int]:
+    """`read` (a figure) on every laptop, and on the township's report of the server."""
     today = machine.laptops[0].today
-    found = {lap.name: _total_required(lap.store, month, today) for lap in machine.laptops}
+    found = {lap.name: read(lap.store, month, today) for lap in machine.laptops}
     # The township's reports run the laptops' rules on the server's records, pulled into
     # a store of their own (`civtui server report`).
     store = open_store(
@@ -134,7 +151,7 @@ def _figures(machine: SyncMachine, month: dt.date, folder: Path) -> dict[str, in
     )
     try:
         pulled.load(machine.server.engine, store, {VILLAGE_A})
-        found["township"] = _total_required(store, month, today)
+        found["township"] = read(store, month, today)
     finally:
         store.close()
     return found
@@ -227,5 +244,54 @@ def test_taking_the_lost_status_brings_its_dated_history_back(
         # Died on 10 October: October required no visit, anywhere.
         assert _figures(machine, october, tmp_path) == dict.fromkeys(everyone, 0)
         assert _figures(machine, month, tmp_path) == dict.fromkeys(everyone, 0)
+    finally:
+        machine.close()
+
+
+def test_taking_the_lost_category_brings_its_dated_history_back(
+    templates: Templates, in_process: Path, tmp_path: Path
+) -> None:
+    """`U` on a category conflict: 空巢 held from 10 October, as its change was dated, counts
+    in November's figures; 大病, given up, is retired with its event."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        maker = machine.lap(0)
+        person = machine.new_person(maker, VILLAGE_A, None, False, NAMES[1])
+        maker.store.save(person)
+        machine.made_now(maker, person)
+        settle_and_check(machine)
+        month = maker.today.replace(day=1)
+        since = (month - dt.timedelta(days=1)).replace(day=10)
+        everyone = {lap.name for lap in machine.laptops} | {"township"}
+        first, second = machine.laptops[0], machine.laptops[1]
+        base = list(person.categories)
+        _revise(machine, first, person, on=since, categories=[*base, Category.EMPTY_NEST])
+        machine.world.ms += 60_000
+        _revise(machine, second, person, categories=[*base, Category.SERIOUS_ILLNESS])
+        for lap in (first, second):
+            machine.world.ms += 1000
+            lap.tick()
+            lap.sync(machine.server)
+        settle_and_check(machine)
+        assert _figures(machine, month, tmp_path, _empty_nest_required) == dict.fromkeys(
+            everyone, 0
+        )
+        (open_,) = [c for c in outbox.open_conflicts(second.store) if c.record_id == person.id]
+        shown = conflicts.look(second.store, open_.id)
+        assert shown is not None and shown.can_take_lost
+        second.tick()
+        conflicts.resolve(second.store, shown, take_lost=True, today=second.today)
+        machine.made |= {(PersonEvent.table, i) for i in _live_events(second, person)}
+        settle_and_check(machine)
+        for lap in machine.laptops:
+            held = lap.store.get(Person, person.id)
+            assert held is not None and set(held.categories) == {*base, Category.EMPTY_NEST}
+            live = [lap.store.get(PersonEvent, i) for i in _live_events(lap, person)]
+            assert [(e.category, e.held, e.effective_on) for e in live if e] == [
+                (Category.EMPTY_NEST, True, since)
+            ], lap.name
+        assert _figures(machine, month, tmp_path, _empty_nest_required) == dict.fromkeys(
+            everyone, 1
+        )
     finally:
         machine.close()
