@@ -444,7 +444,7 @@ def _merge(
             data[name] = value
             stamps[name] = [text, device, version]
             continue
-        cur_hlc, cur_device, cur_version = current[:3]
+        cur_hlc, cur_device, cur_version = current
         concurrent = cur_version > change.base_version and cur_device != device
         old = data.get(name)
         if (
@@ -463,7 +463,7 @@ def _merge(
             data[name] = value
             stamps[name] = [text, device, version]
             if concurrent and old != value:
-                found.append(_lost(name, value, old, device, cur_device, made_stamp(current)))
+                found.append(_lost(name, value, old, device, cur_device, cur_hlc))
         elif concurrent and old != value:
             found.append(_lost(name, old, value, cur_device, device, text))
     return found
@@ -480,32 +480,6 @@ def _lost(
         "lost_device": lost_device,
         "lost_hlc": lost_hlc,
     }
-
-
-def made_stamp(entry: list[Any]) -> str:
-    """A field stamp (`[stamp, device, version]`) as its device made it: the fourth item,
-    kept when the server read the stamp back (`_Clamp`), else the stamp itself."""
-    return str(entry[3] if len(entry) > 3 else entry[0])
-
-
-def _as_made(decided: Plan, stamp: Stamp, made: Stamp, device: str, version: int) -> None:
-    """Note in `decided` the change's stamp as its device made it, where the server read it
-    back (`_Clamp`): beside each field stamp it wrote, and as the stamp of each of its
-    values that lost.
-
-    A conflict is its loss (`_loss`), named by the stamp that lost: read back, that stamp
-    depends on the clock the push said, and the same change sent again (to a server
-    restored from a copy) is read back by another amount. As made, it is the same at every
-    send, so the loss is recorded once; and it is the stamp the losing laptop knows as its
-    own (`sync.client._side`)."""
-    if str(made) == str(stamp):
-        return
-    for name, entry in decided.stamps.items():
-        if len(entry) == 3 and entry[1] == device and entry[2] == version:
-            decided.stamps[name] = [*entry, str(made)]
-    for lost in decided.lost:
-        if lost["lost_device"] == device and lost["lost_hlc"] == str(stamp):
-            lost["lost_hlc"] = str(made)
 
 
 def _full_stamp(hlc: str, device: str) -> str:
@@ -571,7 +545,7 @@ class _Clamp:
 
 def _own_latest(row: _Row, device: str) -> Stamp | None:
     """The latest stamp `device` left on the record as the server holds it."""
-    own = [str(entry[0]) for entry in row.stamps.values() if entry[1] == device]
+    own = [text for text, by, _version in row.stamps.values() if by == device]
     return Stamp.parse(max(own)) if own else None
 
 
@@ -764,7 +738,6 @@ def _apply_one(
         made=made if clamp.skew_ms else None,
         today=clamp.today,
     )
-    _as_made(decided, stamp, made, device, version)
     row.data, row.stamps = decided.data, decided.stamps
     row.village, row.deleted = decided.village, decided.deleted
     row.written = (version, *_record_stamp(decided.stamps, str(stamp), device))
@@ -855,13 +828,11 @@ def _lost_events(work: _WorkingSet) -> list[_Row]:
 def _lost_with(event: _Row, conflict: dict[str, Any], person: _Row | None) -> bool:
     field = conflict["field"]
     said = event.stamps.get("status" if field == "status" else "category")
-    # Stamps as the losing device made them, as a conflict's is (`_as_made`).
-    lost_at = conflict["lost_hlc"]
-    if said is None or said[1] != conflict["lost_device"] or made_stamp(said) < lost_at:
+    if said is None or said[1] != conflict["lost_device"] or said[0] < conflict["lost_hlc"]:
         return False
     if person is not None:
         now = person.stamps.get(field)
-        if now is not None and now[1] == conflict["lost_device"] and made_stamp(now) > lost_at:
+        if now is not None and now[1] == conflict["lost_device"] and now[0] > conflict["lost_hlc"]:
             return False  # the device set the field again since: that change stands
     kept, lost = conflict["kept"], conflict["lost"]
     if field == "status":
