@@ -49,6 +49,32 @@ def _revise(
     return made
 
 
+def _shared_person(machine: SyncMachine, name: str) -> Person:
+    """A new person made on the first laptop and settled on the server and every laptop."""
+    maker = machine.lap(0)
+    person = machine.new_person(maker, VILLAGE_A, None, False, name)
+    maker.store.save(person)
+    machine.made_now(maker, person)
+    settle_and_check(machine)
+    return person
+
+
+def _sync_in_turn(machine: SyncMachine, laps: tuple[Laptop, ...]) -> None:
+    for lap in laps:
+        machine.world.ms += 1000
+        lap.tick()
+        lap.sync(machine.server)
+
+
+def _take_lost(lap: Laptop, person: Person) -> None:
+    """`U` on the person's open conflict on `lap`: the value that lost becomes theirs."""
+    (open_,) = [c for c in outbox.open_conflicts(lap.store) if c.record_id == person.id]
+    shown = conflicts.look(lap.store, open_.id)
+    assert shown is not None and shown.can_take_lost
+    lap.tick()
+    conflicts.resolve(lap.store, shown, take_lost=True, today=lap.today)
+
+
 @pytest.mark.parametrize("winner_first", [True, False], ids=["winner-first", "loser-first"])
 def test_a_status_event_whose_change_lost_is_retired(
     templates: Templates, in_process: Path, winner_first: bool
@@ -57,19 +83,12 @@ def test_a_status_event_whose_change_lost_is_retired(
     on the server beside the winning one's, and a month's figures counted both."""
     machine = SyncMachine(templates, in_process)
     try:
-        maker = machine.lap(0)
-        person = machine.new_person(maker, VILLAGE_A, None, False, NAMES[2])
-        maker.store.save(person)
-        machine.made_now(maker, person)
-        settle_and_check(machine)
+        person = _shared_person(machine, NAMES[2])
         first, second = machine.laptops[0], machine.laptops[1]
         lost = _revise(machine, first, person, status=PersonStatus.DECEASED)
         machine.world.ms += 60_000
         kept = _revise(machine, second, person, status=PersonStatus.MOVED_OUT)  # later: it wins
-        for lap in (second, first) if winner_first else (first, second):
-            machine.world.ms += 1000
-            lap.tick()
-            lap.sync(machine.server)
+        _sync_in_turn(machine, (second, first) if winner_first else (first, second))
         assert machine.server.records()[("persons", person.id)].data["status"] == "moved_out"
         events = _events_on_server(machine, person)
         assert len(lost) == len(kept) == 1
@@ -87,20 +106,13 @@ def test_a_category_event_whose_change_lost_is_retired(
 ) -> None:
     machine = SyncMachine(templates, in_process)
     try:
-        maker = machine.lap(0)
-        person = machine.new_person(maker, VILLAGE_A, None, False, NAMES[3])
-        maker.store.save(person)
-        machine.made_now(maker, person)
-        settle_and_check(machine)
+        person = _shared_person(machine, NAMES[3])
         first, second = machine.laptops[0], machine.laptops[1]
         base = list(person.categories)
         lost = _revise(machine, first, person, categories=[*base, Category.EMPTY_NEST])
         machine.world.ms += 60_000
         kept = _revise(machine, second, person, categories=[*base, Category.SERIOUS_ILLNESS])
-        for lap in (first, second):
-            machine.world.ms += 1000
-            lap.tick()
-            lap.sync(machine.server)
+        _sync_in_turn(machine, (first, second))
         events = _events_on_server(machine, person)
         assert [events[i] for i in lost] == [True]
         assert [events[i] for i in kept] == [False]
@@ -165,12 +177,8 @@ def test_the_months_figures_count_only_the_winning_status(
     (moved out on 10 October) does not."""
     machine = SyncMachine(templates, in_process)
     try:
-        maker = machine.lap(0)
-        person = machine.new_person(maker, VILLAGE_A, None, False, NAMES[4])
-        maker.store.save(person)
-        machine.made_now(maker, person)
-        settle_and_check(machine)
-        today = maker.today
+        person = _shared_person(machine, NAMES[4])
+        today = machine.lap(0).today
         month = today.replace(day=1)
         october = (month - dt.timedelta(days=1)).replace(day=1)
         moved = october.replace(day=10)
@@ -180,10 +188,7 @@ def test_the_months_figures_count_only_the_winning_status(
         lost = _revise(machine, first, person, status=PersonStatus.DECEASED)  # dated today
         machine.world.ms += 60_000
         kept = _revise(machine, second, person, on=moved, status=PersonStatus.MOVED_OUT)
-        for lap in (first, second):
-            machine.world.ms += 1000
-            lap.tick()
-            lap.sync(machine.server)
+        _sync_in_turn(machine, (first, second))
         events = _events_on_server(machine, person)
         assert [events[i] for i in lost] == [True]
         settle_and_check(machine)
@@ -203,12 +208,8 @@ def test_taking_the_lost_status_brings_its_dated_history_back(
     figures follow its dated history (died on 10 October), not the day it was chosen."""
     machine = SyncMachine(templates, in_process)
     try:
-        maker = machine.lap(0)
-        person = machine.new_person(maker, VILLAGE_A, None, False, NAMES[0])
-        maker.store.save(person)
-        machine.made_now(maker, person)
-        settle_and_check(machine)
-        today = maker.today
+        person = _shared_person(machine, NAMES[0])
+        today = machine.lap(0).today
         month = today.replace(day=1)
         october = (month - dt.timedelta(days=1)).replace(day=1)
         died = october.replace(day=10)
@@ -217,18 +218,11 @@ def test_taking_the_lost_status_brings_its_dated_history_back(
         _revise(machine, first, person, on=died, status=PersonStatus.DECEASED)
         machine.world.ms += 60_000
         _revise(machine, second, person, status=PersonStatus.MOVED_OUT)  # later: it wins
-        for lap in (first, second):
-            machine.world.ms += 1000
-            lap.tick()
-            lap.sync(machine.server)
+        _sync_in_turn(machine, (first, second))
         settle_and_check(machine)
         # Moved out today: October required a visit.
         assert _figures(machine, october, tmp_path) == dict.fromkeys(everyone, 1)
-        (open_,) = [c for c in outbox.open_conflicts(second.store) if c.record_id == person.id]
-        shown = conflicts.look(second.store, open_.id)
-        assert shown is not None and shown.can_take_lost
-        second.tick()
-        conflicts.resolve(second.store, shown, take_lost=True, today=second.today)
+        _take_lost(second, person)
         made = {(PersonEvent.table, i) for i in _live_events(second, person)}
         machine.made |= made
         settle_and_check(machine)
@@ -255,12 +249,8 @@ def test_taking_the_lost_category_brings_its_dated_history_back(
     in November's figures; 大病, given up, is retired with its event."""
     machine = SyncMachine(templates, in_process)
     try:
-        maker = machine.lap(0)
-        person = machine.new_person(maker, VILLAGE_A, None, False, NAMES[1])
-        maker.store.save(person)
-        machine.made_now(maker, person)
-        settle_and_check(machine)
-        month = maker.today.replace(day=1)
+        person = _shared_person(machine, NAMES[1])
+        month = machine.lap(0).today.replace(day=1)
         since = (month - dt.timedelta(days=1)).replace(day=10)
         everyone = {lap.name for lap in machine.laptops} | {"township"}
         first, second = machine.laptops[0], machine.laptops[1]
@@ -268,19 +258,12 @@ def test_taking_the_lost_category_brings_its_dated_history_back(
         _revise(machine, first, person, on=since, categories=[*base, Category.EMPTY_NEST])
         machine.world.ms += 60_000
         _revise(machine, second, person, categories=[*base, Category.SERIOUS_ILLNESS])
-        for lap in (first, second):
-            machine.world.ms += 1000
-            lap.tick()
-            lap.sync(machine.server)
+        _sync_in_turn(machine, (first, second))
         settle_and_check(machine)
         assert _figures(machine, month, tmp_path, _empty_nest_required) == dict.fromkeys(
             everyone, 0
         )
-        (open_,) = [c for c in outbox.open_conflicts(second.store) if c.record_id == person.id]
-        shown = conflicts.look(second.store, open_.id)
-        assert shown is not None and shown.can_take_lost
-        second.tick()
-        conflicts.resolve(second.store, shown, take_lost=True, today=second.today)
+        _take_lost(second, person)
         machine.made |= {(PersonEvent.table, i) for i in _live_events(second, person)}
         settle_and_check(machine)
         for lap in machine.laptops:
