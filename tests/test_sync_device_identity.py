@@ -51,11 +51,11 @@ def clone(d: Device, name: str) -> Device:
     return Device(open_store(target, d.store.clock, d.store.key), d.token, d.server)
 
 
-def test_a_restored_laptop_is_not_told_its_own_kept_edit_lost_to_its_former_id(
-    server: Server, home: Path
-) -> None:
+def _restored_after_an_edit(server: Server, name: str) -> tuple[Device, Person, str]:
+    """Laptop a with a person it synced, a copy of it kept, then an edit of the phone synced
+    past the copy, then a restored from the copy: the laptop, the person, its former id."""
     a = device(server, "a", clock=at(0))
-    person = make_person(name="王秀英", phone="13905800001")
+    person = make_person(name=name, phone="13905800001")
     a.store.save(person)
     a.sync()
     copy = a.keep_copy()
@@ -64,6 +64,13 @@ def test_a_restored_laptop_is_not_told_its_own_kept_edit_lost_to_its_former_id(
     a.sync()
     old_id = a.store.device_id
     a.restore(copy)
+    return a, person, old_id
+
+
+def test_a_restored_laptop_is_not_told_its_own_kept_edit_lost_to_its_former_id(
+    server: Server, home: Path
+) -> None:
+    a, person, old_id = _restored_after_an_edit(server, "王秀英")
     # Before its next sync it edits the record only it ever wrote.
     a.store.clock = at(2)
     a.store.save(person.revise(context=CTX, phone="13905800003"))
@@ -99,16 +106,7 @@ def test_a_laptop_restored_from_its_own_backup_is_told_so_at_its_first_sync(
 ) -> None:
     """Restored with nothing to send: the pull, not a push, shows the copy is older than
     what the server holds of it; the message is the same, and only the first sync says it."""
-    a = device(server, "a", clock=at(0))
-    person = make_person(name="王[/b]=1", phone="13905800001")
-    a.store.save(person)
-    a.sync()
-    copy = a.keep_copy()
-    a.store.clock = at(1)
-    a.store.save(person.revise(context=CTX, phone="13905800002"))
-    a.sync()
-    old_id = a.store.device_id
-    a.restore(copy)
+    a, person, old_id = _restored_after_an_edit(server, "王[/b]=1")
     a.store.clock = at(2)
     report = a.sync()
     assert report.new_device_id not in (None, old_id)
