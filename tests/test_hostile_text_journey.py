@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import HealthCheck, Phase, assume, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 from pydantic import ValidationError
@@ -222,23 +222,39 @@ async def walk_the_screens(persons: list[Person]) -> None:
         assert app.is_running
 
 
+def lines_of(note: str | None) -> list[str]:
+    """The note's lines, without the blank space around the whole."""
+    return (note or "").strip().splitlines()
+
+
 def journey(folder: Path, persons: list[Person], note: str) -> None:
     village = Village(folder)
     try:
         a1 = village.laptops["a1"]
         a1.store.save_many(persons)
-        for person in persons:
-            a1.store.save(
-                Visit.model_validate(
-                    {"person_id": person.id, "visit_date": TODAY, "visitor": "王", "notes": note},
-                    context=CTX,
-                )
+        saved = [
+            Visit.model_validate(
+                {"person_id": person.id, "visit_date": TODAY, "visitor": "王", "notes": note},
+                context=CTX,
             )
+            for person in persons
+        ]
+        for visit in saved:
+            a1.store.save(visit)
         a1.store.close()
         asyncio.run(type_the_note(persons[0], note))
         a1 = village.reopen("a1")
         typed = [v for v in a1.store.all(Visit) if v.person_id == persons[0].id]
-        assert len(typed) == 2 and {v.notes for v in typed} == {note}
+        typed.sort(key=lambda v: v.id != saved[0].id)  # the one saved directly first
+        # A record keeps the words and not the blank space around them (a leading
+        # line break included), whichever way they came. The note area holds lines:
+        # a typed copy keeps every line's words, though a rarer line separator (form
+        # feed, U+2028 …) comes back as the area's own line break.
+        assert len(typed) == 2
+        direct = typed[0].notes or ""
+        assert direct in note and direct.strip() == note.strip()
+        assert lines_of(typed[1].notes) == lines_of(note)
+        kept = {v.id: v.notes for v in a1.store.all(Visit)}
         sent = {p.id: p for p in a1.store.all(Person)}
 
         a1.sync(village.server)
@@ -250,7 +266,7 @@ def journey(folder: Path, persons: list[Person], note: str) -> None:
         for person in persons:
             assert arrived[person.id].name == sent[person.id].name
             assert arrived[person.id].address == sent[person.id].address
-        assert sorted(v.notes for v in a2.store.all(Visit)) == [note] * (len(persons) + 1)
+        assert {v.id: v.notes for v in a2.store.all(Visit)} == kept
 
         # Every ledger, .xlsx and .csv.
         for ledger in Ledger:
@@ -284,6 +300,8 @@ def journey(folder: Path, persons: list[Person], note: str) -> None:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(name=pieces, address=pieces, note=pieces)
+# Drawn once in CI: a note that begins with a line break is typed without it.
+@example(name="[/]", address="=1", note="\r@\x96\x98\x1b")
 def test_hostile_words_reach_the_other_laptop_and_every_export_as_text(
     name: str, address: str, note: str
 ) -> None:
