@@ -212,6 +212,16 @@ class Server:
 CLEAN_ENV = dict(os.environ)
 
 
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two tries and no waits between them, for tests of what an unreachable server answers."""
+    quick = {
+        **(Connection.__init__.__kwdefaults__ or {}),
+        "attempts": 2,
+        "sleep": lambda seconds: None,
+    }
+    monkeypatch.setattr(Connection.__init__, "__kwdefaults__", quick)
+
+
 def new_server(backend: str, folder: Path) -> Server:
     """A migrated database on `backend` and a server process on it, started."""
     if backend == "postgres":

@@ -15,7 +15,7 @@ from keyring.backends import fail as fail_backend
 from civtui.cli import main
 from civtui.services import keys
 from tests.conftest import INIT, TODAY, MemoryKeyring
-from tests.sync_harness import Server, free_port, server
+from tests.sync_harness import Server, free_port, quick_retries, server
 
 __all__ = ["server"]
 
@@ -89,9 +89,7 @@ def test_sync_offline_exits_non_zero_and_loses_nothing(
 ) -> None:
     run(*INIT)
     monkeypatch.setenv("CIVTUI_TOKEN", "civ_x_y")
-    monkeypatch.setattr(
-        "sync.client.Connection.__init__.__defaults__", (2, 0.01, None, lambda s: None)
-    )
+    quick_retries(monkeypatch)
     result = run("sync", "--server", f"http://127.0.0.1:{free_port()}")
     assert result.exit_code == 1 and "无法连接服务器" in result.output
     assert json.loads(run("status", "--json").stdout)["pending_changes"] == 2

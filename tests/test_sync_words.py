@@ -27,7 +27,7 @@ from civtui.services.profile import Profile
 from sync import client, words
 from sync.protocol import PARAMS, Code, Health, Reason
 from tests.conftest import CTX, INIT, TODAY, VILLAGE, MemoryKeyring, make_person
-from tests.sync_harness import OTHER_VILLAGE, Server, device, free_port, server
+from tests.sync_harness import OTHER_VILLAGE, Server, device, free_port, quick_retries, server
 
 __all__ = ["server"]  # the fixture
 
@@ -361,13 +361,7 @@ def test_each_way_a_sync_or_login_stops_in_each_language(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert cli(lang, *INIT).exit_code == 0
-    quick = {
-        **(client.Connection.__init__.__kwdefaults__ or {}),
-        "attempts": 2,
-        "backoff": 0.01,
-        "sleep": lambda s: None,
-    }
-    monkeypatch.setattr("sync.client.Connection.__init__.__kwdefaults__", quick)
+    quick_retries(monkeypatch)
     outcomes: list[tuple[int, Result]] = [
         (2, cli(lang, "sync")),  # no server known yet
         (1, cli(lang, "sync", "--server", server.base)),  # not logged in
