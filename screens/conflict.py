@@ -15,9 +15,11 @@ from textual.widgets import Button, Static
 
 from civtui.domain.errors import explain_text
 from civtui.domain.models import RECORD_TYPES
+from civtui.i18n import Translator
 from civtui.services import conflicts, reads
 from civtui.services.conflicts import Choice, ConflictChangedError, ConflictClosedError
 from screens import format as fmt
+from screens import values
 from screens.base import CivModal
 from screens.messages import SyncStateChanged
 from sync import words
@@ -76,13 +78,18 @@ class ConflictModal(CivModal[bool]):
         if not c.gone:
             current += t("conflict.whose", whose=t(origin))
         self.query_one("#conflict-current-label", Static).update(fmt.text(current))
-        shown = t("conflict.deleted_value") if c.gone else _show(c.current, t("conflict.empty"))
+        empty = t("conflict.empty")
+        shown = (
+            t("conflict.deleted_value")
+            if c.gone
+            else _show(conflict.table, conflict.field, c.current, t, empty)
+        )
         self.query_one("#conflict-current", Static).update(fmt.text(shown, lines=True))
         lost_whose = t(f"conflict.{c.lost_from}")
         self.query_one("#conflict-lost-label", Static).update(
             fmt.text(t("conflict.not_taken") + t("conflict.whose", whose=lost_whose))
         )
-        lost = _show(conflict.lost_value, t("conflict.empty"))
+        lost = _show(conflict.table, conflict.field, conflict.lost_value, t, empty)
         self.query_one("#conflict-lost", Static).update(fmt.text(lost, lines=True))
         notes = [self.note] if self.note else []
         if c.closed:
@@ -163,9 +170,8 @@ class ConflictModal(CivModal[bool]):
         self.dismiss(True)
 
 
-def _show(value: object, empty: str) -> str:
-    if isinstance(value, list):
-        value = "、".join(str(v) for v in value)
-    if value is None or value == "":
+def _show(table: str, field: str, value: object, t: Translator, empty: str) -> str:
+    """The value in words, or the dialog's own word for an empty one."""
+    if value is None or value == "" or value == []:
         return empty
-    return str(value)
+    return values.of_table(table, field, value, t)

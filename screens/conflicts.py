@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from civtui.services import conflicts, reads
 from screens import format as fmt
+from screens import values
 from screens.base import CivScreen
 from screens.messages import SyncStateChanged
 from sync import words
@@ -59,7 +60,7 @@ class ConflictsScreen(CivScreen[None]):
             table.add_row(
                 fmt.text(reads.change_label(store, c.table, c.record_id)),
                 fmt.text(words.conflict_field(c.table, c.field, t)),
-                fmt.text(fmt.short(c.lost_value)),
+                fmt.text(fmt.short(values.of_table(c.table, c.field, c.lost_value, t))),
                 fmt.text(t(f"conflict.{mine.whose(c.lost_device, c.lost_hlc)}")),
                 key=str(c.id),
             )

@@ -246,7 +246,6 @@ def choices(values: Iterable[Choice], lang: str) -> str:
     return listed((v.label(lang) for v in values), lang) or "—"
 
 
-def short(value: object) -> str:
-    """A field's value in a dozen characters at most: lists joined, nothing as a dash."""
-    text = "、".join(map(str, value)) if isinstance(value, list) else str(value or "—")
+def short(text: str) -> str:
+    """A value's words in a dozen characters at most (`screens.values` says them)."""
     return text if len(text) <= 12 else text[:11] + "…"

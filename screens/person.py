@@ -26,7 +26,7 @@ from civtui.domain.models import (
 from civtui.i18n import Translator
 from civtui.services import conflicts, reads
 from screens import format as fmt
-from screens import layout
+from screens import layout, values
 from screens.actions import open_contact_form
 from screens.base import CivScreen
 from screens.messages import SyncStateChanged
@@ -129,7 +129,7 @@ class PersonScreen(CivScreen[None]):
         lines = [
             fmt.plain(
                 f"{self._conflict_label(c)}{colon}{t('conflict.not_taken')} "
-                f"{fmt.short(c.lost_value)}"
+                f"{fmt.short(values.of_table(c.table, c.field, c.lost_value, t))}"
             )
             for c in self.conflicts
         ]

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -20,7 +18,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Label, Static
 
-from civtui.domain.choices import Choice
 from civtui.domain.errors import FieldError, text
 from civtui.domain.models import (
     Assessment,
@@ -30,7 +27,6 @@ from civtui.domain.models import (
     Record,
     Visit,
 )
-from civtui.i18n import Translator
 from civtui.services import reads, records
 from civtui.services.records import RecordDeletedError
 from screens import format as fmt
@@ -38,6 +34,7 @@ from screens.base import CivScreen
 from screens.confirm import ReasonModal
 from screens.followups import confirm_done, reopen_last
 from screens.form import ModelForm
+from screens.values import shown, shown_raw
 
 #: A scrollbar's width: the body's, when a long record scrolls.
 SCROLLBAR = 2
@@ -121,42 +118,6 @@ def edit_form(record: Record, person: Person) -> ModelForm:
         return NeedForm(person, editing=record)
     assert isinstance(record, Assessment)
     return AssessmentForm(person, editing=record)
-
-
-def shown(value: Any, t: Translator) -> str:
-    """A field's value as the reader knows it: labels, not codes; a dash for nothing."""
-    lang = t.lang
-    if value is None or value == "" or value == []:
-        return "—"
-    if isinstance(value, Choice):
-        return value.label(lang)
-    if isinstance(value, bool):
-        return t("form.yes") if value else t("form.no")
-    if isinstance(value, list):
-        return t("list.sep").join(shown(v, t) for v in value)
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-@cache
-def _adapter(kind: type[Record], name: str) -> TypeAdapter[Any]:
-    annotation = kind.model_fields[name].annotation
-    return TypeAdapter(annotation if annotation is not None else Any)
-
-
-def shown_raw(kind: type[Record], name: str, raw: Any, t: Translator) -> str:
-    """A value as the change log holds it (codes, ISO text), shown as `shown` would."""
-    if raw is None or raw == "":
-        return "—"
-    if name not in kind.model_fields:
-        return str(raw)
-    try:
-        return shown(_adapter(kind, name).validate_python(raw), t)
-    except ValidationError:
-        return str(raw)
 
 
 def _in_order(kind: type[Record], fields: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -88,6 +88,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
             "screen_fit",
             "tui_bundle",
             "tui_conflicts",
+            "conflict_values",
             "tui_dated",
             "tui_flows",
             "tui_findings",

@@ -710,7 +710,7 @@ def _chinese_marks_by_english(line: str) -> list[str]:
 
 def test_an_english_list_of_values_is_joined_with_a_comma() -> None:
     from civtui.domain.choices import Category
-    from screens.record import shown
+    from screens.values import shown
 
     listed = [Category.ADVANCED_AGE, Category.LIVING_ALONE]
     assert shown(listed, Translator("en")) == "Aged 80+, Lives alone"
