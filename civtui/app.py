@@ -815,7 +815,9 @@ class CivtuiApp(App[None]):
         path.chmod(0o600)
         remember_export(path)
         # Said in a box that stays until read: a notice fades before the path is copied down.
-        said = self.t("export.done", what=what, path=path) + "\n" + self.t("export.leaves_store")
+        # The file's name on a line of its own, whole, where a long folder would wrap it.
+        where = self.t("export.done", what=what, folder=f"{path.parent}{os.sep}", name=path.name)
+        said = where + "\n" + self.t("export.leaves_store")
         self.call_from_thread(self._tell, said, partial(self._offer_old_exports, folder, path))
         return path
 

@@ -120,7 +120,8 @@ def info_modal(app: CivtuiApp) -> Screen[Any]:
     t = app.t
     what = t("export.visits")
     path = Path("/home/assistant/Documents") / f"{what}-demo-2026-11.xlsx"
-    return InfoModal(t("export.done", what=what, path=path) + "\n" + t("export.leaves_store"))
+    said = t("export.done", what=what, folder=f"{path.parent}/", name=path.name)
+    return InfoModal(said + "\n" + t("export.leaves_store"))
 
 
 SHOWN: dict[str, list[Step]] = {

@@ -673,8 +673,11 @@ async def test_export_from_the_palette_runs_in_a_worker(app: CivtuiApp, home: Pa
             if isinstance(app.screen, InfoModal):
                 break
             await pilot.pause(0.1)
-        assert isinstance(app.screen, InfoModal) and str(path) in app.screen.message
+        assert isinstance(app.screen, InfoModal) and str(path.parent) in app.screen.message
         assert "不加密" in app.screen.message  # it leaves the encrypted store, as the CLI says
+        # The file's name on a line of its own, whole, however long the folder before it.
+        drawn = app.screen._compositor.render_strips()
+        assert any(path.name in "".join(s.text for s in strip) for strip in drawn)
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)

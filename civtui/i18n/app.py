@@ -224,7 +224,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "把{what}导出到哪个文件夹（或文件）？",
         "Which folder (or file) should the {what} go to?",
     ),
-    "export.done": ("已导出{what}：{path}", "{what} saved: {path}"),
+    "export.done": ("已导出{what}：\n{folder}\n{name}", "{what} saved:\n{folder}\n{name}"),
     "export.failed": ("导出失败：{error}", "Export failed: {error}"),
     # sync
     "sync.not_logged_in": (
