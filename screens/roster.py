@@ -55,6 +55,8 @@ class RosterScreen(CivScreen[None]):
         #: The ids listed now, in order: a keystroke that lists the same rows redraws none.
         self._listed: list[str] = []
         self._filters: tuple[Any, ...] | None = None
+        #: Everyone the filters leave, searched with each first character's matches kept.
+        self._letters: search.Letters[reads.PersonRow] = search.Letters([])
 
     def compose(self) -> ComposeResult:
         t, lang = self.civ.t, self.civ.lang
@@ -179,9 +181,10 @@ class RosterScreen(CivScreen[None]):
                 and (status is Select.NULL or status == r.status)
             ]
             self._filters, self._query, self._matches = filters, "", self._filtered
+            self._letters = search.Letters(self._filtered)
         # Typing on only narrows: search the last matches, not everyone again.
         narrowing = search.narrows(self._query, query)
-        shown = search.match(self._matches if narrowing else self._filtered, query)
+        shown = search.match(self._matches, query) if narrowing else self._letters.match(query)
         self._query, self._matches = query, shown
         # A township roster can hold tens of thousands: list the first screenfuls and
         # let the search narrow them down, so every keystroke stays instant.

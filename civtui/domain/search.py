@@ -8,12 +8,14 @@ when it is a substring of that key, or the tail of the ID number.
 
 from __future__ import annotations
 
+import operator
 import re
 import sys
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from itertools import compress, repeat
+from typing import Generic, Protocol, TypeVar
 
 #: Surnames whose reading differs from the character's common one.
 SURNAME_READINGS = {
@@ -107,6 +109,44 @@ def match(items: Sequence[S], query: str) -> list[S]:
     if tail is None:
         return [i for i in items if text in i.search_key]
     return [i for i in items if text in i.search_key or i.id_number.endswith(tail)]
+
+
+class Letters(Generic[S]):
+    """`match` over one list searched again and again, each one-character query's matches
+    kept once found.
+
+    Typing on narrows the last matches, so the keystroke that reads every key is a word's
+    first character: at 50,000 people that scan was half of the keystroke (~3 ms of CPU).
+    Names start with the same few letters again and again, so each character's matches are
+    kept as one byte per item (50 kB at 50,000 people; a list of the matches would be up
+    to eight times that), and listing them again is a scan in C (~0.5 ms).
+    """
+
+    #: Characters kept at most; past it the kept ones are dropped and found again.
+    LIMIT = 64
+
+    def __init__(self, items: Sequence[S]) -> None:
+        self.items = items
+        self._masks: dict[str, bytes] = {}
+
+    def match(self, query: str) -> list[S]:
+        """`match(self.items, query)`."""
+        text = query.strip().lower().replace(" ", "")
+        if len(text) != 1:
+            return match(self.items, query)
+        mask = self._masks.get(text)
+        if mask is None:
+            if len(self._masks) >= self.LIMIT:
+                self._masks.clear()
+            if _ID_TAIL.match(text):
+                # "x" is also an ID's last character, which nothing typed after it narrows.
+                tail = text.upper()
+                mask = bytes(text in i.search_key or i.id_number.endswith(tail) for i in self.items)
+            else:
+                keys = map(operator.attrgetter("search_key"), self.items)
+                mask = bytes(map(operator.contains, keys, repeat(text)))
+            self._masks[text] = mask
+        return list(compress(self.items, mask))
 
 
 def narrows(previous: str, query: str) -> bool:
