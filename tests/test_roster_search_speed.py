@@ -2,8 +2,9 @@
 
 A keystroke now reuses each person's cells until the next load (and a categories cell for
 every row with the same labels at the same width), leaves the table alone
-when the same people are listed, and fills the table in one change (`add_rows_at_once`).
-Each shortcut is checked against the plain way, with names that look like markup.
+when the same people are listed, fills the table in one change (`add_rows_at_once`), and
+keeps each first character's matches until the filters change or the next load
+(`search.Letters`). Each shortcut is checked against the plain way, with names that look like markup.
 """
 
 from __future__ import annotations
@@ -215,3 +216,73 @@ async def test_a_save_from_the_dashboard_or_roster_reloads_the_screen_once(home:
             await pilot.pause()
             assert app.screen is screen and len(app.store.changes()) > visits
             assert len(loads) == 1
+
+
+def test_first_characters_kept_find_what_match_finds() -> None:
+    """`search.Letters` keeps each one-character query's matches; every query, asked once or
+    again, past its limit of kept characters too, finds what `search.match` finds."""
+    people = search.entries(
+        [
+            ("a", "张三|zhangsan|zs", "33090219500101123X"),
+            ("b", "[/]王=|[/]wang=|[w", "330902195001010123"),
+            ("c", "李\\[x]|li\\[x]|l[", "330902195001010456"),
+            ("d", "\x1b[2j张|\x1b[2jzhang|\x1b[2z", "330902195001010789"),
+            ("e", "x先生|xxiansheng|xxs", "330902195001011000"),
+        ]
+    )
+    letters = search.Letters(people)
+    typed = {c for e in people for c in e.search_key + e.id_number} | {"x", "X", " x ", "Q"}
+    queries = sorted(typed) + ["", "zh", "1230", "123x", "[/", "\\[", "张三"]
+    for _ in range(2):
+        for query in queries:
+            assert letters.match(query) == search.match(people, query), query
+    assert [e.person_id for e in letters.match("x")] == ["a", "c", "e"]
+    assert [e.person_id for e in letters.match("X")] == ["a", "c", "e"]
+    assert [e.person_id for e in letters.match("[")] == ["b", "c", "d"]
+    few = search.Letters(people)
+    few.LIMIT = 3
+    for query in queries * 2:
+        assert few.match(query) == search.match(people, query), query
+    assert len(few._masks) <= 3
+
+
+async def test_a_first_character_after_a_filter_or_a_reload_lists_the_people_shown_now(
+    home: Path,
+) -> None:
+    """The kept first characters belong to one listing: a filter or a reload starts anew."""
+    from textual.widgets import Select
+
+    app = app_on(demo_profile(home))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await steady(pilot)
+        app.push_screen(RosterScreen())
+        await pilot.pause()
+        roster = app.screen
+        assert isinstance(roster, RosterScreen)
+        box = roster.query_one("#search", Input)
+
+        async def shown_for(query: str) -> list[str]:
+            box.value = ""
+            await pilot.pause()
+            box.value = query
+            await pilot.pause()
+            return [r.id for r in roster.shown]
+
+        everyone = await shown_for("z")
+        assert everyone == [r.id for r in search.match(roster._filtered, "z")][:100]
+        village = roster.rows[-1].village_code
+        roster.query_one("#filter-village", Select).value = village
+        await pilot.pause()
+        in_village = await shown_for("z")
+        assert in_village == [r.id for r in search.match(roster._filtered, "z")][:100]
+        assert in_village != everyone
+        assert all(r.village_code == village for r in roster.shown)
+        # A first character nobody's name has, asked (and kept) before someone gets it.
+        assert await shown_for("曦") == []
+        person = next(r for r in roster.rows if r.village_code == village and r.age >= 18)
+        stored = app.store.get(Person, person.id)
+        assert stored is not None
+        app.store.save(stored.model_copy(update={"name": "[/]曦="}))
+        roster.load()
+        assert await shown_for("曦") == [person.id]
+        assert [r.name for r in roster.shown] == ["[/]曦="]
