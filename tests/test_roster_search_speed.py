@@ -232,7 +232,7 @@ def test_first_characters_kept_find_what_match_finds() -> None:
     )
     letters = search.Letters(people)
     typed = {c for e in people for c in e.search_key + e.id_number} | {"x", "X", " x ", "Q"}
-    queries = sorted(typed) + ["", "zh", "1230", "123x", "[/", "\\[", "张三"]
+    queries = [*sorted(typed), "", "zh", "1230", "123x", "[/", "\\[", "张三"]
     for _ in range(2):
         for query in queries:
             assert letters.match(query) == search.match(people, query), query
