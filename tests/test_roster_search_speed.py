@@ -243,7 +243,7 @@ def test_first_characters_kept_find_what_match_finds() -> None:
     few.LIMIT = 3
     for query in queries * 2:
         assert few.match(query) == search.match(people, query), query
-    assert len(few._masks) <= 3
+    assert len(few._kept) <= 3
 
 
 async def test_a_first_character_after_a_filter_or_a_reload_lists_the_people_shown_now(

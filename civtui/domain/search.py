@@ -8,13 +8,11 @@ when it is a substring of that key, or the tail of the ID number.
 
 from __future__ import annotations
 
-import operator
 import re
 import sys
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import compress, repeat
 from typing import Generic, Protocol, TypeVar
 
 #: Surnames whose reading differs from the character's common one.
@@ -112,41 +110,36 @@ def match(items: Sequence[S], query: str) -> list[S]:
 
 
 class Letters(Generic[S]):
-    """`match` over one list searched again and again, each one-character query's matches
-    kept once found.
+    """`match` over one list searched again and again, the latest one-character queries'
+    matches kept.
 
     Typing on narrows the last matches, so the keystroke that reads every key is a word's
-    first character: at 50,000 people that scan was half of the keystroke (~3 ms of CPU).
-    Names start with the same few letters again and again, so each character's matches are
-    kept as one byte per item (50 kB at 50,000 people; a list of the matches would be up
-    to eight times that), and listing them again is a scan in C (~0.5 ms).
+    first character: at 50,000 people that scan was half of the keystroke (~3 ms of CPU;
+    "x", also an ID's last character, twice that). Names start with the same few letters
+    again and again, so the matches of the last `LIMIT` such characters are kept: at most
+    8 bytes a person each (a byte a person per character, kept as a mask, made the first
+    scan a third slower), and a kept one is listed again in ~0.1 ms.
     """
 
-    #: Characters kept at most; past it the kept ones are dropped and found again.
-    LIMIT = 64
+    #: One-character queries kept at most; the one asked longest ago goes first.
+    LIMIT = 8
 
     def __init__(self, items: Sequence[S]) -> None:
         self.items = items
-        self._masks: dict[str, bytes] = {}
+        self._kept: dict[str, list[S]] = {}
 
     def match(self, query: str) -> list[S]:
         """`match(self.items, query)`."""
         text = query.strip().lower().replace(" ", "")
         if len(text) != 1:
             return match(self.items, query)
-        mask = self._masks.get(text)
-        if mask is None:
-            if len(self._masks) >= self.LIMIT:
-                self._masks.clear()
-            if _ID_TAIL.match(text):
-                # "x" is also an ID's last character, which nothing typed after it narrows.
-                tail = text.upper()
-                mask = bytes(text in i.search_key or i.id_number.endswith(tail) for i in self.items)
-            else:
-                keys = map(operator.attrgetter("search_key"), self.items)
-                mask = bytes(map(operator.contains, keys, repeat(text)))
-            self._masks[text] = mask
-        return list(compress(self.items, mask))
+        found = self._kept.pop(text, None)
+        if found is None:
+            found = match(self.items, text)
+            if len(self._kept) >= self.LIMIT:
+                del self._kept[next(iter(self._kept))]
+        self._kept[text] = found  # last: the most recently asked
+        return list(found)
 
 
 def narrows(previous: str, query: str) -> bool:
