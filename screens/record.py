@@ -18,7 +18,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Header, Label, Static
+from textual.widgets import Header, Label, Static
 
 from civtui.domain.choices import Choice
 from civtui.domain.errors import FieldError, text
@@ -38,6 +38,7 @@ from screens.base import CivScreen
 from screens.confirm import ReasonModal
 from screens.followups import confirm_done, reopen_last
 from screens.form import ModelForm
+from screens.textual_compat import Footer
 
 #: A scrollbar's width: the body's, when a long record scrolls.
 SCROLLBAR = 2

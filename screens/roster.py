@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.events import Resize
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Header, Input, Select, Static
 from textual.widgets.data_table import ColumnKey
 
 from civtui.domain import search
@@ -20,7 +20,7 @@ from screens import format as fmt
 from screens.actions import open_contact_form
 from screens.base import CivScreen
 from screens.layout import CELL_PAD, SCROLLBAR
-from screens.textual_compat import TextInput, add_rows_at_once
+from screens.textual_compat import Footer, TextInput, add_rows_at_once
 
 #: Rows listed at most; the count says how many matched.
 ROSTER_LIMIT = 100

@@ -286,3 +286,45 @@ async def test_a_first_character_after_a_filter_or_a_reload_lists_the_people_sho
         roster.load()
         assert await shown_for("曦") == [person.id]
         assert [r.name for r in roster.shown] == ["[/]曦="]
+
+
+@pytest.mark.parametrize("compact", [False, True])
+async def test_the_footer_s_keys_end_as_textual_s_own_footer_leaves_them(compact: bool) -> None:
+    """`textual_compat.Footer` gives each key the footer's style before it mounts; the keys,
+    their classes and what they draw are those of Textual's footer, compact or not."""
+    from textual.binding import Binding
+    from textual.screen import Screen
+    from textual.widgets import Footer as TextualFooter
+    from textual.widgets._footer import FooterKey
+
+    from screens.textual_compat import Footer
+
+    class Keys(Screen[None]):
+        BINDINGS = [
+            Binding("a", "first", "[/]甲=", id="a"),
+            Binding("b", "second", "乙\\[x]", id="b"),
+            Binding("c", "third", "丙", show=False),
+        ]
+
+        def __init__(self, footer: TextualFooter) -> None:
+            super().__init__()
+            self.footer = footer
+
+        def compose(self) -> ComposeResult:
+            yield self.footer
+
+    async def keys(footer: TextualFooter) -> list[tuple[object, ...]]:
+        app: App[None] = App()
+        async with app.run_test(size=(80, 10)) as pilot:
+            app.push_screen(Keys(footer))
+            await pilot.pause()
+            await pilot.pause()
+            return [
+                (k.key, k.description, sorted(k.classes), k.compact, k.render().plain)
+                for k in app.screen.query(FooterKey)
+            ]
+
+    stock = await keys(TextualFooter(compact=compact))
+    ours = await keys(Footer(compact=compact))
+    assert ours == stock
+    assert [k[:2] for k in ours] == [("a", "[/]甲="), ("b", "乙\\[x]"), ("ctrl+p", "palette")]
