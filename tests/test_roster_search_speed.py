@@ -328,3 +328,37 @@ async def test_the_footer_s_keys_end_as_textual_s_own_footer_leaves_them(compact
     ours = await keys(Footer(compact=compact))
     assert ours == stock
     assert [k[:2] for k in ours] == [("a", "[/]甲="), ("b", "乙\\[x]"), ("ctrl+p", "palette")]
+
+
+def test_roster_rows_share_category_sets_and_are_what_each_person_s_own_read_gives(
+    home: Path,
+) -> None:
+    """`person_rows` works each set of categories out once per load; every row is the row
+    read for that person alone, and equal sets are one object."""
+    from civtui.domain.choices import Category
+    from civtui.services.keys import open_store
+    from db import queries
+    from tests.conftest import TODAY
+
+    profile = demo_profile(home)
+    store = open_store(profile.db_path)
+    try:
+        people = store.all(Person, order_by="id")
+        adults = [p for p in people if p.age_on(TODAY) >= 60]
+        two = [Category.SERIOUS_ILLNESS, Category.DIBAO]
+        for person, cats, name in zip(
+            adults[:4], [two, two[::-1], [], two], ["[/]甲=", "乙\\[x]", "丙", "丁"], strict=True
+        ):
+            store.save(person.model_copy(update={"categories": cats, "name": name}))
+        rows = queries.person_rows(store, TODAY)
+        assert len(rows) == len(people)
+        for row in rows:
+            assert queries.person_rows(store, TODAY, [row.id]) == [row]
+        assert len({id(r.categories) for r in rows}) == len({r.categories for r in rows})
+        assert len({id(r.derived) for r in rows}) == len({r.derived for r in rows})
+        first = {r.id: r for r in rows}
+        assert first[adults[0].id].categories >= set(two)
+        assert first[adults[0].id].categories is first[adults[1].id].categories
+        assert first[adults[1].id].name == "乙\\[x]"
+    finally:
+        store.close()
