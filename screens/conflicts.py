@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from civtui.services import conflicts, reads
 from screens import format as fmt
 from screens import values
 from screens.base import CivScreen
 from screens.messages import SyncStateChanged
+from screens.textual_compat import Footer
 from sync import words
 
 

@@ -9,7 +9,7 @@ from functools import partial
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Header
+from textual.widgets import DataTable, Header
 
 from screens.actions import open_contact_form
 from screens.base import CivScreen
@@ -24,6 +24,7 @@ from screens.panels import (
     SyncStatePanel,
     WorkListPanel,
 )
+from screens.textual_compat import Footer
 
 
 class DashboardScreen(CivScreen[None]):

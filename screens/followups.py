@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Header, Input, Select, Static
 
 from civtui.domain.choices import NeedType
 from civtui.domain.models import ChildCheck, Person, Record, Visit
@@ -25,7 +25,7 @@ from civtui.services.records import OPENABLE, RecordDeletedError
 from screens import format as fmt
 from screens.base import CivScreen
 from screens.confirm import ConfirmModal
-from screens.textual_compat import TextInput
+from screens.textual_compat import Footer, TextInput
 
 #: Rows laid out at most; the count says how many matched (search or filter narrows).
 FOLLOW_UP_LIMIT = 200

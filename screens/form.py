@@ -28,7 +28,6 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import (
     Checkbox,
-    Footer,
     Header,
     Input,
     Label,
@@ -53,7 +52,7 @@ from civtui.services.records import OperationalError, RecordDeletedError
 from screens import format as fmt
 from screens.base import CivScreen
 from screens.confirm import ConfirmModal
-from screens.textual_compat import TextInput
+from screens.textual_compat import Footer, TextInput
 
 #: note: a multi-line text shown whole (备注); text: one line.
 Kind = Literal["text", "note", "date", "datetime", "select", "multi", "bool", "int"]

@@ -14,11 +14,12 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from screens import format as fmt
 from screens import layout, textual_compat
 from screens.base import CivScreen
+from screens.textual_compat import Footer
 
 
 @dataclass(frozen=True)

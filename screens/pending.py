@@ -9,7 +9,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.coordinate import Coordinate
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from civtui.domain.models import RECORD_TYPES
 from civtui.services import bundles, reads, syncing
@@ -17,6 +17,7 @@ from civtui.services.keys import open_store
 from screens import format as fmt
 from screens.base import CivScreen
 from screens.messages import SyncStateChanged
+from screens.textual_compat import Footer
 from sync.protocol import Reason
 
 

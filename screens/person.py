@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from civtui.domain.choices import NeedStatus, RiskLevel
 from civtui.domain.models import (
@@ -30,6 +30,7 @@ from screens import layout, values
 from screens.actions import open_contact_form
 from screens.base import CivScreen
 from screens.messages import SyncStateChanged
+from screens.textual_compat import Footer
 from sync import words
 
 #: The profile column's width, as person.tcss sets it.

@@ -16,7 +16,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Header, Label, Static
+from textual.widgets import Header, Label, Static
 
 from civtui.domain.errors import FieldError, text
 from civtui.domain.models import (
@@ -34,6 +34,7 @@ from screens.base import CivScreen
 from screens.confirm import ReasonModal
 from screens.followups import confirm_done, reopen_last
 from screens.form import ModelForm
+from screens.textual_compat import Footer
 from screens.values import shown, shown_raw
 
 #: A scrollbar's width: the body's, when a long record scrolls.

@@ -5,13 +5,14 @@ from __future__ import annotations
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from civtui.domain.policy import add_months
 from civtui.services import reads, reports
 from screens import format as fmt
 from screens import layout
 from screens.base import CivScreen
+from screens.textual_compat import Footer
 
 #: The coverage table's category column, the one that wraps.
 CATEGORY = 3

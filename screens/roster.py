@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.events import Resize
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Header, Input, Select, Static
 from textual.widgets.data_table import ColumnKey
 
 from civtui.domain import search
@@ -20,7 +20,7 @@ from screens import format as fmt
 from screens.actions import open_contact_form
 from screens.base import CivScreen
 from screens.layout import CELL_PAD, SCROLLBAR
-from screens.textual_compat import TextInput, add_rows_at_once
+from screens.textual_compat import Footer, TextInput, add_rows_at_once
 
 #: Rows listed at most; the count says how many matched.
 ROSTER_LIMIT = 100
@@ -55,6 +55,8 @@ class RosterScreen(CivScreen[None]):
         #: The ids listed now, in order: a keystroke that lists the same rows redraws none.
         self._listed: list[str] = []
         self._filters: tuple[Any, ...] | None = None
+        #: Everyone the filters leave, searched with each first character's matches kept.
+        self._letters: search.Letters[reads.PersonRow] = search.Letters([])
 
     def compose(self) -> ComposeResult:
         t, lang = self.civ.t, self.civ.lang
@@ -179,9 +181,10 @@ class RosterScreen(CivScreen[None]):
                 and (status is Select.NULL or status == r.status)
             ]
             self._filters, self._query, self._matches = filters, "", self._filtered
+            self._letters = search.Letters(self._filtered)
         # Typing on only narrows: search the last matches, not everyone again.
         narrowing = search.narrows(self._query, query)
-        shown = search.match(self._matches if narrowing else self._filtered, query)
+        shown = search.match(self._matches, query) if narrowing else self._letters.match(query)
         self._query, self._matches = query, shown
         # A township roster can hold tens of thousands: list the first screenfuls and
         # let the search narrow them down, so every keystroke stays instant.

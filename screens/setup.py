@@ -11,7 +11,7 @@ from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, Header, Input, Label, Select, Static
+from textual.widgets import Header, Input, Label, Select, Static
 
 from civtui.domain.choices import Role
 from civtui.domain.errors import text
@@ -19,6 +19,7 @@ from civtui.services.keys import KeyUnavailableError, check_passphrase, keyring_
 from civtui.services.profile import SETUP_FIELDS, SetupError, first_records, set_up
 from screens import format as fmt
 from screens.base import CivScreen
+from screens.textual_compat import Footer
 
 #: The passphrase's two fields, shown where no keyring can keep a random key.
 PASSPHRASE_FIELDS = ("passphrase", "passphrase_again")

@@ -16,11 +16,13 @@ from typing import Any
 
 from rich.align import Align
 from rich.text import Text
-from textual.app import App
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingsMap
 from textual.command import CommandList, CommandPalette
 from textual.dom import DOMNode
 from textual.widgets import DataTable, Input
+from textual.widgets import Footer as TextualFooter
+from textual.widgets._footer import FooterKey
 from textual.widgets.data_table import DuplicateKey, Row, RowKey
 from textual.widgets.option_list import Option
 
@@ -110,6 +112,28 @@ class TextInput(Input):
         if shown == text.plain:
             return text
         return Text(shown, no_wrap=True, overflow="ignore", end="")
+
+
+class Footer(TextualFooter):
+    """Textual's footer, its keys made in the footer's style rather than switched to it.
+
+    A `FooterKey` starts compact and is data-bound to the footer's own `compact`: each key
+    of a (not compact) footer had its styles worked out twice, once as it mounted compact
+    and once on being switched back, every time the footer composed its keys (each screen,
+    each change of focus). On the dashboard that was 45 style updates, ~25 ms of CPU of its
+    first frame. Here each key is given the footer's value before it mounts, so the binding
+    finds nothing to change. Checked against Textual 8.2.8 (`Footer.compose`,
+    `FooterKey.compact`, `DOMNode._reactive_connect`, where `data_bind` notes a binding);
+    tests/test_roster_search_speed.py checks the keys end as Textual's footer leaves them.
+    """
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            # Only the keys bound to the footer's style: the command palette's key is not,
+            # and stays compact in any footer.
+            if isinstance(widget, FooterKey) and "compact" in (widget._reactive_connect or {}):
+                widget.set_reactive(FooterKey.compact, self.compact)
+            yield widget
 
 
 def add_rows_at_once(

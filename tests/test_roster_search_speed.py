@@ -2,8 +2,9 @@
 
 A keystroke now reuses each person's cells until the next load (and a categories cell for
 every row with the same labels at the same width), leaves the table alone
-when the same people are listed, and fills the table in one change (`add_rows_at_once`).
-Each shortcut is checked against the plain way, with names that look like markup.
+when the same people are listed, fills the table in one change (`add_rows_at_once`), and
+keeps each first character's matches until the filters change or the next load
+(`search.Letters`). Each shortcut is checked against the plain way, with names that look like markup.
 """
 
 from __future__ import annotations
@@ -215,3 +216,149 @@ async def test_a_save_from_the_dashboard_or_roster_reloads_the_screen_once(home:
             await pilot.pause()
             assert app.screen is screen and len(app.store.changes()) > visits
             assert len(loads) == 1
+
+
+def test_first_characters_kept_find_what_match_finds() -> None:
+    """`search.Letters` keeps each one-character query's matches; every query, asked once or
+    again, past its limit of kept characters too, finds what `search.match` finds."""
+    people = search.entries(
+        [
+            ("a", "张三|zhangsan|zs", "33090219500101123X"),
+            ("b", "[/]王=|[/]wang=|[w", "330902195001010123"),
+            ("c", "李\\[x]|li\\[x]|l[", "330902195001010456"),
+            ("d", "\x1b[2j张|\x1b[2jzhang|\x1b[2z", "330902195001010789"),
+            ("e", "x先生|xxiansheng|xxs", "330902195001011000"),
+        ]
+    )
+    letters = search.Letters(people)
+    typed = {c for e in people for c in e.search_key + e.id_number} | {"x", "X", " x ", "Q"}
+    queries = [*sorted(typed), "", "zh", "1230", "123x", "[/", "\\[", "张三"]
+    for _ in range(2):
+        for query in queries:
+            assert letters.match(query) == search.match(people, query), query
+    assert [e.person_id for e in letters.match("x")] == ["a", "c", "e"]
+    assert [e.person_id for e in letters.match("X")] == ["a", "c", "e"]
+    assert [e.person_id for e in letters.match("[")] == ["b", "c", "d"]
+    few = search.Letters(people)
+    few.LIMIT = 3
+    for query in queries * 2:
+        assert few.match(query) == search.match(people, query), query
+    assert len(few._kept) <= 3
+
+
+async def test_a_first_character_after_a_filter_or_a_reload_lists_the_people_shown_now(
+    home: Path,
+) -> None:
+    """The kept first characters belong to one listing: a filter or a reload starts anew."""
+    from textual.widgets import Select
+
+    app = app_on(demo_profile(home))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await steady(pilot)
+        app.push_screen(RosterScreen())
+        await pilot.pause()
+        roster = app.screen
+        assert isinstance(roster, RosterScreen)
+        box = roster.query_one("#search", Input)
+
+        async def shown_for(query: str) -> list[str]:
+            box.value = ""
+            await pilot.pause()
+            box.value = query
+            await pilot.pause()
+            return [r.id for r in roster.shown]
+
+        everyone = await shown_for("z")
+        assert everyone == [r.id for r in search.match(roster._filtered, "z")][:100]
+        village = roster.rows[-1].village_code
+        roster.query_one("#filter-village", Select).value = village
+        await pilot.pause()
+        in_village = await shown_for("z")
+        assert in_village == [r.id for r in search.match(roster._filtered, "z")][:100]
+        assert in_village != everyone
+        assert all(r.village_code == village for r in roster.shown)
+        # A first character nobody's name has, asked (and kept) before someone gets it.
+        assert await shown_for("曦") == []
+        person = next(r for r in roster.rows if r.village_code == village and r.age >= 18)
+        stored = app.store.get(Person, person.id)
+        assert stored is not None
+        app.store.save(stored.model_copy(update={"name": "[/]曦="}))
+        roster.load()
+        assert await shown_for("曦") == [person.id]
+        assert [r.name for r in roster.shown] == ["[/]曦="]
+
+
+@pytest.mark.parametrize("compact", [False, True])
+async def test_the_footer_s_keys_end_as_textual_s_own_footer_leaves_them(compact: bool) -> None:
+    """`textual_compat.Footer` gives each key the footer's style before it mounts; the keys,
+    their classes and what they draw are those of Textual's footer, compact or not."""
+    from textual.binding import Binding
+    from textual.screen import Screen
+    from textual.widgets import Footer as TextualFooter
+    from textual.widgets._footer import FooterKey
+
+    from screens.textual_compat import Footer
+
+    class Keys(Screen[None]):
+        BINDINGS = [
+            Binding("a", "first", "[/]甲=", id="a"),
+            Binding("b", "second", "乙\\[x]", id="b"),
+            Binding("c", "third", "丙", show=False),
+        ]
+
+        def __init__(self, footer: TextualFooter) -> None:
+            super().__init__()
+            self.footer = footer
+
+        def compose(self) -> ComposeResult:
+            yield self.footer
+
+    async def keys(footer: TextualFooter) -> list[tuple[object, ...]]:
+        app: App[None] = App()
+        async with app.run_test(size=(80, 10)) as pilot:
+            app.push_screen(Keys(footer))
+            await pilot.pause()
+            await pilot.pause()
+            return [
+                (k.key, k.description, sorted(k.classes), k.compact, k.render().plain)
+                for k in app.screen.query(FooterKey)
+            ]
+
+    stock = await keys(TextualFooter(compact=compact))
+    ours = await keys(Footer(compact=compact))
+    assert ours == stock
+    assert [k[:2] for k in ours] == [("a", "[/]甲="), ("b", "乙\\[x]"), ("ctrl+p", "palette")]
+
+
+def test_roster_rows_share_category_sets_and_are_what_each_person_s_own_read_gives(
+    home: Path,
+) -> None:
+    """`person_rows` works each set of categories out once per load; every row is the row
+    read for that person alone, and equal sets are one object."""
+    from civtui.domain.choices import Category
+    from civtui.services.keys import open_store
+    from db import queries
+    from tests.conftest import TODAY
+
+    profile = demo_profile(home)
+    store = open_store(profile.db_path)
+    try:
+        people = store.all(Person, order_by="id")
+        adults = [p for p in people if p.age_on(TODAY) >= 60]
+        two = [Category.SERIOUS_ILLNESS, Category.DIBAO]
+        for person, cats, name in zip(
+            adults[:4], [two, two[::-1], [], two], ["[/]甲=", "乙\\[x]", "丙", "丁"], strict=True
+        ):
+            store.save(person.model_copy(update={"categories": cats, "name": name}))
+        rows = queries.person_rows(store, TODAY)
+        assert len(rows) == len(people)
+        for row in rows:
+            assert queries.person_rows(store, TODAY, [row.id]) == [row]
+        assert len({id(r.categories) for r in rows}) == len({r.categories for r in rows})
+        assert len({id(r.derived) for r in rows}) == len({r.derived for r in rows})
+        first = {r.id: r for r in rows}
+        assert first[adults[0].id].categories >= set(two)
+        assert first[adults[0].id].categories is first[adults[1].id].categories
+        assert first[adults[1].id].name == "乙\\[x]"
+    finally:
+        store.close()

@@ -178,7 +178,7 @@ def _in_keyring(key_file: Path) -> bool:
 
 def run_app(context: Context) -> None:
     """Open the TUI; without a profile it starts on the setup screen."""
-    from civtui.app import make_app  # Textual loads only when the app is opened.
+    from civtui.app import keep_out_of_collections, make_app  # Textual loads only here.
 
     profile = context.profile
     key_file = profile.db_path.with_name(KEY_FILE)
@@ -204,7 +204,9 @@ def run_app(context: Context) -> None:
         # From here Textual owns the terminal: nothing may prompt on it (the setup screen
         # says to run civtui init where a passphrase would be needed).
         keys.set_prompt(None)
-    make_app(context.profile, lang=context.lang, clock=context.clock).run()
+    app = make_app(context.profile, lang=context.lang, clock=context.clock)
+    keep_out_of_collections()
+    app.run()
 
 
 # After the decorators above: they keep click's English help, which `localise` says in
