@@ -79,11 +79,13 @@ def record_history(store: Store, table: str, record_id: str) -> list[Step]:
             json.loads(lost) if lost else None,
             device,
             stamp,
-            mine.lost_own(device, stamp, kept_by),
+            # Whose by the stamp as made; when, by the stamp as the server read it (a clock
+            # that ran days ahead does not put the edit days ahead).
+            mine.lost_own(device, made or stamp, kept_by),
         )
-        for name, kept, lost, device, stamp, kept_by in store.db.execute(
-            "SELECT field, kept_value, lost_value, lost_device, lost_hlc, kept_device FROM conflicts "
-            "WHERE table_name = ? AND record_id = ? ORDER BY id",
+        for name, kept, lost, device, stamp, kept_by, made in store.db.execute(
+            "SELECT field, kept_value, lost_value, lost_device, lost_hlc, kept_device, lost_made "
+            "FROM conflicts WHERE table_name = ? AND record_id = ? ORDER BY id",
             [table, record_id],
         )
     ]

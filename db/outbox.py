@@ -353,9 +353,18 @@ class PulledConflict(BaseModel):
     lost_value: Any
     kept_device: str
     lost_device: str
+    #: When the lost value was made, as the server read its stamp (the time a history shows).
     lost_hlc: str
+    #: The same stamp as its laptop made it, where the server read it back (its clock ran
+    #: ahead): the loss's name (`sync.server.merge._loss`), and the stamp its laptop knows.
+    lost_made: str | None = None
     #: A laptop resolved it: every laptop closes it.
     resolved: bool = False
+
+    @property
+    def made_stamp(self) -> str:
+        """The lost stamp as its laptop made it: whose it is is judged by this one."""
+        return self.lost_made or self.lost_hlc
 
 
 #: The record kinds this version writes when pulled: every kind of the domain, synced by
@@ -529,7 +538,8 @@ def _store_conflicts(store: Store, conflicts: Sequence[PulledConflict]) -> None:
     laptop never saw open is kept closed: its values stay on record)."""
     store.db.conn.executemany(
         "INSERT INTO conflicts (id, table_name, record_id, field, kept_value, lost_value, "
-        "kept_device, lost_device, lost_hlc, resolved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "kept_device, lost_device, lost_hlc, resolved, lost_made) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(id) DO UPDATE SET resolved = max(resolved, excluded.resolved)",
         [
             (
@@ -543,6 +553,7 @@ def _store_conflicts(store: Store, conflicts: Sequence[PulledConflict]) -> None:
                 c.lost_device,
                 c.lost_hlc,
                 int(c.resolved),
+                c.lost_made,
             )
             for c in conflicts
         ],
@@ -787,19 +798,26 @@ class StoredConflict:
     lost_device: str
     kept_device: str = ""
     resolved: bool = False
-    #: The stamp of the value that lost: under a former id of this profile, whether this
-    #: laptop made it or another copy of it did (`Own.made`).
+    #: The stamp of the value that lost, as the server read it: when it was made.
     lost_hlc: str = ""
+    #: The same stamp as its laptop made it, where the server read it back: whose it is
+    #: (under a former id of this profile, this laptop's or another copy's) is judged by
+    #: it (`Own.made`).
+    lost_made: str | None = None
+
+    @property
+    def made_stamp(self) -> str:
+        return self.lost_made or self.lost_hlc
 
 
 _CONFLICT_COLUMNS = (
     "id, table_name, record_id, field, kept_value, lost_value, lost_device, kept_device, "
-    "resolved, lost_hlc"
+    "resolved, lost_hlc, lost_made"
 )
 
 
 def _conflict(row: Sequence[Any]) -> StoredConflict:
-    i, table, record_id, field, kept, lost, lost_device, kept_device, resolved, stamp = row
+    i, table, record_id, field, kept, lost, lost_device, kept_device, resolved, stamp, made = row
     return StoredConflict(
         i,
         table,
@@ -811,6 +829,7 @@ def _conflict(row: Sequence[Any]) -> StoredConflict:
         kept_device,
         bool(resolved),
         str(stamp),
+        str(made) if made else None,
     )
 
 
@@ -857,7 +876,8 @@ def held_conflicts(
     among = "" if conflict_ids is None else f" WHERE id IN ({', '.join('?' for _ in conflict_ids)})"
     rows = store.db.execute(
         "SELECT id, table_name, record_id, field, kept_value, lost_value, kept_device, "
-        f"lost_device, lost_hlc, resolved FROM conflicts{among} ORDER BY id DESC LIMIT ?",
+        f"lost_device, lost_hlc, resolved, lost_made FROM conflicts{among} "
+        "ORDER BY id DESC LIMIT ?",
         [*(conflict_ids or []), limit],
     ).fetchall()
     return [
@@ -872,6 +892,7 @@ def held_conflicts(
             lost_device=row[7],
             lost_hlc=row[8],
             resolved=bool(row[9]),
+            lost_made=row[10],
         )
         for row in rows
     ]

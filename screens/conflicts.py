@@ -60,7 +60,7 @@ class ConflictsScreen(CivScreen[None]):
                 fmt.text(reads.change_label(store, c.table, c.record_id)),
                 fmt.text(words.conflict_field(c.table, c.field, t)),
                 fmt.text(fmt.short(c.lost_value)),
-                fmt.text(t(f"conflict.{mine.whose(c.lost_device, c.lost_hlc)}")),
+                fmt.text(t(f"conflict.{mine.whose(c.lost_device, c.made_stamp)}")),
                 key=str(c.id),
             )
         if self.shown:

@@ -253,6 +253,9 @@ class Connection:
         self.backoff = backoff
         self.sleep = sleep
         self.limit = limit
+        #: What the server said it reads (`protocol.PROTOCOL_HEADER`), as of its latest
+        #: answer: a new field goes only to a server that reads it. None before any answer.
+        self.server_reads: frozenset[protocol.Feature] | None = None
         host = httpx.URL(self.url).host
         # A proxy from the environment (HTTP_PROXY...) is for the world outside: a server on
         # this machine is reached directly, or its plain HTTP, token and records included,
@@ -272,6 +275,8 @@ class Connection:
                 "Authorization": f"Bearer {token}",
                 "User-Agent": f"civtui/{__version__}",
                 "Accept-Encoding": "gzip",
+                # What this laptop reads: the server adds a new field to an answer only then.
+                protocol.PROTOCOL_HEADER: protocol.protocol_said(),
             },
         )
 
@@ -292,6 +297,9 @@ class Connection:
                     if response.status_code == 429 or response.status_code >= 500:
                         last_error = f"HTTP {response.status_code}"
                         continue
+                    self.server_reads = protocol.features_said(
+                        response.headers.get(protocol.PROTOCOL_HEADER)
+                    )
                     return Answer(response.status_code, read_answer(response, self.limit))
             except httpx.TransportError as exc:
                 last_error = type(exc).__name__
@@ -392,9 +400,11 @@ def push_request(
     acked_through: int = 0,
     clock_ms: int | None = None,
     conflicts: list[outbox.PulledConflict] | None = None,
+    reads: frozenset[protocol.Feature] = frozenset(),
 ) -> PushRequest:
     """A batch of the change log as the protocol carries it, with the conflicts resolved here
-    that the server has not been told of.
+    that the server has not been told of. `reads`: what the server said it reads; a field
+    it does not is left out, or it would refuse the push.
 
     The device id is said once per batch, so it is cut from the stamps, and a new
     record's id is not repeated inside its fields.
@@ -418,7 +428,9 @@ def push_request(
         resolved=resolved or [],
         acked_through=acked_through,
         clock_ms=clock_ms,
-        conflicts=[stored.held_conflict(c) for c in conflicts or []],
+        conflicts=[
+            stored.held_conflict(c, protocol.Feature.LOSS_AS_MADE in reads) for c in conflicts or []
+        ],
     )
 
 
@@ -645,6 +657,7 @@ def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Pr
             outbox.highest_acked(store),
             clock_ms,
             _conflicts_to_return(store, report, resolved),
+            conn.server_reads or frozenset(),
         )
         answer = conn.call("POST", protocol.PATH_PUSH, request, PushResponse)
         acks = apply_push_answer(store, report, run, batch, resolved, answer)
@@ -891,7 +904,9 @@ def _side(conflict: protocol.Conflict, mine: outbox.Own) -> str:
     if mine.holds(lost):
         if kept_here:
             return "own"
-        return "lost_here" if mine.made(lost, conflict.lost_hlc) else "others"
+        # By its stamp as made: the one this profile knows as its own (`Own.made`).
+        made = conflict.lost_made or conflict.lost_hlc
+        return "lost_here" if mine.made(lost, made) else "others"
     return "kept_here" if kept_here else "others"
 
 

@@ -1366,12 +1366,6 @@ def test_a_conflict_a_restored_server_lost_is_one_conflict_again(
         machine.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: a loss named by its stamp as made put a clock-ahead laptop's edit three "
-    "days ahead in every history (test_tui_sync_truth); naming it by both needs the wire's "
-    "conflict to carry the two stamps",
-)
 @pytest.mark.parametrize("loser_first", [True, False], ids=["loser-first", "winner-first"])
 def test_a_loss_read_back_otherwise_when_sent_again_is_one_conflict(
     templates: Templates, in_process: Path, loser_first: bool
@@ -1382,7 +1376,8 @@ def test_a_loss_read_back_otherwise_when_sent_again_is_one_conflict(
     ahead, sent the same edit again, read back by two hours this time. It lost again, and
     the loss was recorded under the other read-back stamp beside the conflict the laptops
     put back: two open conflicts for one lost edit. A loss is now named by the stamp as its
-    laptop made it (`merge._as_made`), the same at every send."""
+    laptop made it (`merge._as_made`), the same at every send, which the wire's conflict
+    carries beside the stamp read back (the time a history shows)."""
     machine = SyncMachine(templates, in_process)
     try:
         maker = machine.lap(0)
