@@ -1619,3 +1619,171 @@ def test_a_record_whose_rival_value_lost_after_a_restore_is_pulled_by_its_writer
         assert ("竞路30号", "竞路31号") in lost
     finally:
         machine.close()
+
+
+def _ahead_edit_loses(machine: SyncMachine) -> tuple[Person, dict[str, Any]]:
+    """a1's clock runs an hour ahead; a1 and a2 edit a person's address, a2 later in real
+    time, and a1's edit loses: the server read its stamp back, so the conflict carries the
+    stamp as made beside it. Returns the person and the server's conflict."""
+    maker = machine.lap(0)
+    person = machine.new_person(maker, VILLAGE_A, None, False, "王[/b]=1")
+    maker.store.save(person)
+    machine.made_now(maker, person)
+    settle_and_check(machine)
+    machine.server_copy()
+    machine.laptops[0].skew_ms = 3_600_000
+    for i, address in ((0, "竞路[/]1号"), (1, "竞路=2号")):
+        machine.world.ms += 1000
+        lap = machine.lap(i)
+        lap.sync(machine.server)
+        held = lap.store.get(Person, person.id)
+        assert held is not None
+        lap.store.save(held.revise(context={"today": lap.today}, address=address))
+    for i in (0, 1):
+        machine.world.ms += 1000
+        machine.lap(i).sync(machine.server)
+    settle_and_check(machine)
+    (made,) = machine.server.conflicts()
+    assert made["lost_made"] and made["lost_made"] != made["lost_hlc"]
+    return person, made
+
+
+def _pull_as(machine: SyncMachine, lap: Laptop, said: str | None) -> bytes:
+    """A pull's answer as a laptop gets it that says `said` in its protocol header (None:
+    an older laptop, which says nothing): the body, inflated (by httpx)."""
+    import httpx
+
+    from sync import protocol
+
+    headers = {"Authorization": f"Bearer {lap.token}", "Content-Encoding": "gzip"}
+    if said is not None:
+        headers[protocol.PROTOCOL_HEADER] = said
+    body = protocol.encode(protocol.PullRequest(cursor=0, limit=100))
+    request = httpx.Request("POST", f"http://x{protocol.PATH_PULL}", headers=headers, content=body)
+    answer = machine.server.transport.handle_request(request)
+    assert answer.status_code == 200
+    assert protocol.features_said(answer.headers.get(protocol.PROTOCOL_HEADER)) == (
+        protocol.FEATURES
+    )
+    return answer.read()
+
+
+def test_an_older_laptop_is_sent_no_field_it_does_not_read(
+    templates: Templates, in_process: Path
+) -> None:
+    """An older laptop's models refuse a field they do not know, so a pull answer to a
+    laptop that did not say it reads the lost stamp as made leaves it out: its page is
+    read as before. One that said so gets it. And the server takes an older laptop's push
+    of conflicts without it."""
+    from sync import protocol
+
+    machine = SyncMachine(templates, in_process)
+    try:
+        person, made = _ahead_edit_loses(machine)
+        lap = machine.lap(1)
+        for said in (None, "1", "2 some_later_feature"):
+            page = json.loads(_pull_as(machine, lap, said))
+            (conflict,) = page["conflicts"]
+            # The fields an older laptop's `Conflict` knows, and no other.
+            assert set(conflict) <= {
+                "id", "table", "record_id", "field", "kept_value", "lost_value",
+                "kept_device", "lost_device", "lost_hlc", "resolved", "version",
+            }, said  # fmt: skip
+            assert conflict["lost_hlc"] == made["lost_hlc"]
+        page = json.loads(_pull_as(machine, lap, protocol.protocol_said()))
+        (conflict,) = page["conflicts"]
+        assert (conflict["lost_hlc"], conflict["lost_made"]) == (
+            made["lost_hlc"],
+            made["lost_made"],
+        )
+        # An older laptop's push of a conflict it holds, as it sends it: no lost_made.
+        machine.server.restore(0)
+        older = {k: v for k, v in conflict.items() if k not in ("version", "lost_made")}
+        body = {"device_id": lap.store.device_id, "changes": [], "conflicts": [older]}
+        import gzip
+
+        import httpx
+
+        answer = machine.server.transport.handle_request(
+            httpx.Request(
+                "POST",
+                f"http://x{protocol.PATH_PUSH}",
+                headers={"Authorization": f"Bearer {lap.token}", "Content-Encoding": "gzip"},
+                content=gzip.compress(json.dumps(body).encode()),
+            )
+        )
+        assert answer.status_code == 200, answer.read()
+        (back,) = machine.server.conflicts()
+        assert (back["record_id"], back["lost_hlc"], back["lost_made"]) == (
+            person.id,
+            made["lost_hlc"],
+            None,
+        )
+    finally:
+        machine.close()
+
+
+class _OlderServer:
+    """The machine's server as an older release answers: its answers say no protocol (it
+    had no header), and its models refuse a field they do not know (`lost_made`), as every
+    message refuses an unknown field."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.pushed: list[dict[str, Any]] = []
+
+    def handle_request(self, request: Any) -> Any:
+        import gzip
+
+        import httpx
+
+        from sync import protocol
+
+        if request.url.path == protocol.PATH_PUSH:
+            body = json.loads(gzip.decompress(request.read()))
+            self.pushed.append(body)
+            if any("lost_made" in c for c in body.get("conflicts", [])):
+                detail = {"detail": {"code": "bad_request", "params": {"errors": []}}}
+                return httpx.Response(422, json=detail)
+        answer = self.inner.handle_request(request)
+        said = answer.headers.get(protocol.PROTOCOL_HEADER)
+        assert protocol.features_said(said) == protocol.FEATURES
+        # As it came (its body unread, still gzip), less the header.
+        headers = [(k, v) for k, v in answer.headers.raw if k.lower() != b"civtui-protocol"]
+        return httpx.Response(answer.status_code, headers=headers, stream=answer.stream)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_laptop_sends_an_older_server_no_field_it_does_not_read(
+    templates: Templates, in_process: Path
+) -> None:
+    """A laptop holding a conflict whose lost stamp was read back sends it again after a
+    server restore (it may have lost it). To a server that did not say it reads the stamp
+    as made (an older one), it goes without it, or the server would refuse the push."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        _person, made = _ahead_edit_loses(machine)
+        machine.server.restore(0)
+        machine.world.ms += 60_000
+        older = _OlderServer(machine.server.transport)
+        lap = machine.lap(1)
+        conn = client.Connection(
+            "http://127.0.0.1:8811",
+            lap.token,
+            attempts=1,
+            transport=older,  # type: ignore[arg-type]
+        )
+        try:
+            client.sync(lap.store, conn)
+        finally:
+            conn.close()
+        assert conn.server_reads == frozenset()
+        returned = [c for body in older.pushed for c in body.get("conflicts", [])]
+        assert [(c["lost_hlc"], "lost_made" in c) for c in returned] == [(made["lost_hlc"], False)]
+        # What it left out it holds, and sends to a server that says it reads it.
+        (held,) = outbox.held_conflicts(lap.store, None, 10)
+        assert held.lost_made == made["lost_made"]
+    finally:
+        machine.close()
