@@ -29,6 +29,10 @@ DEVICE_SINCE = "device_since_seq"
 #: from before that answers 404): bundles then carry their fingerprints (`sync.bundle`),
 #: which an older server could not read.
 SERVER_ANSWERS_APPLIED = "server_answers_applied"
+#: The features of the protocol the server said it reads at the last sync (its
+#: `Civtui-Protocol` header's names, `sync.protocol.Feature`): a bundle carries a new field
+#: only for a server that reads it, and a bundle has no answer to learn it from.
+SERVER_READS = "server_reads"
 SERVER_URL = "server_url"
 LAST_SYNC = "last_sync"
 LAST_RESULT = "last_sync_result"

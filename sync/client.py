@@ -467,6 +467,7 @@ def _sync(
     #    server's changes of this device id are this laptop's (a copy of the profile may
     #    have pushed others under the same numbers).
     check_own_history(store, conn, report)
+    note_server_reads(store, conn)
     run = outbox.start_run(store)
     _push_all(store, conn, report, run, tell)
 
@@ -582,6 +583,20 @@ def align_cursor(store: Store, conn: Connection) -> None:
         raise BadAnswerError()
     if answer.epoch != said or answer.start < cursor:
         outbox.set_epoch(store, answer.epoch, answer.start)
+
+
+def note_server_reads(store: Store, conn: Connection) -> None:
+    """Keep what the server said it reads (`Connection.server_reads`) for bundles, which
+    have no answer to learn it from (`sync.bundle.export`)."""
+    said = " ".join(sorted(conn.server_reads or ()))
+    if (store.get_meta(outbox.SERVER_READS) or "") != said:
+        with store.transaction():
+            store.set_meta(outbox.SERVER_READS, said)
+
+
+def server_reads(store: Store) -> frozenset[protocol.Feature]:
+    """What the server said it reads at the last sync (`note_server_reads`)."""
+    return protocol.features_of((store.get_meta(outbox.SERVER_READS) or "").split())
 
 
 def _server_answers(store: Store, answers: bool) -> None:

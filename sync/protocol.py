@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import zlib
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -84,6 +85,10 @@ class Feature(StrEnum):
     #: `Conflict.lost_made` and `HeldConflict.lost_made`: the lost value's stamp as its
     #: laptop made it, where the server read it back (`merge._Clamp`).
     LOSS_AS_MADE = "loss_as_made"
+    #: `sealed.LaptopBundle.epoch` and `.reads`, `sealed.Reply.epoch`: a bundle says the
+    #: server epoch its cursor counts in, and its reply where its pages start by it, as
+    #: `PATH_EPOCH` does online.
+    BUNDLE_EPOCH = "bundle_epoch"
 
 
 #: The protocol this code speaks: its number, and every feature it reads.
@@ -102,8 +107,13 @@ def features_said(header: str | None) -> frozenset[Feature]:
     words = (header or "").split()
     if not words or not words[0].isdigit():
         return frozenset()
+    return features_of(words[1:])
+
+
+def features_of(names: Iterable[str]) -> frozenset[Feature]:
+    """The features among `names` that this code knows (a later end may name more)."""
     known = {feature.value: feature for feature in Feature}
-    return frozenset(known[word] for word in words[1:] if word in known)
+    return frozenset(known[name] for name in names if name in known)
 
 
 #: Record kinds a device may push (each says so on its model); the visit policy is set

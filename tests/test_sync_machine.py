@@ -1787,3 +1787,75 @@ def test_a_laptop_sends_an_older_server_no_field_it_does_not_read(
         assert held.lost_made == made["lost_made"]
     finally:
         machine.close()
+
+
+def test_an_island_laptop_learns_of_a_server_restore_from_a_bundle_reply(
+    templates: Templates, in_process: Path
+) -> None:
+    """The newer-copy shape of `test_a_laptop_past_a_server_restored_to_a_newer_copy_gets_
+    what_that_copy_holds`, with a1 on an island after its last sync: its bundle says the
+    epoch its cursor counts in, and the reply's pages start where the histories still
+    agree (from 0: the restored server never had a1's epoch), so a1 gets a2's household.
+    Its cursor alone would start them past it. A bundle for a server that has not said it
+    reads epochs carries none, and a reply to a bundle without them carries none."""
+    import gzip
+
+    from sqlalchemy import select
+
+    from sync import protocol
+    from sync.sealed import LAPTOP, REPLY, LaptopBundle, laptop_box_key, token_parts, unseal
+    from sync.server import bundle as server_bundle
+    from sync.server import storage
+
+    machine = SyncMachine(templates, in_process)
+    try:
+        settle_and_check(machine)
+        machine.server_copy()  # 0: without the household
+        second = machine.lap(1)
+        made = Household(village_code=VILLAGE_A, address=f"岛路[/]{machine.next_serial()}号")
+        second.store.save(made)
+        machine.made_now(second, made)
+        machine.sync(1)
+        machine.server_copy()  # 1: with it
+        machine.server.restore(0)
+        machine.world.ms += 60_000
+        later = Household(village_code=VILLAGE_A, address=f"岛路={machine.next_serial()}号")
+        machine.lap(1).store.save(later)
+        machine.made_now(second, later)
+        machine.sync(1)
+        first = machine.lap(0)
+        machine.sync(0)  # a1's last sync: its cursor past every version of copy 1
+        assert client.server_reads(first.store) == protocol.FEATURES
+        machine.server.restore(1)
+        machine.world.ms += 60_000
+        with machine.server.engine.connect() as conn:
+            rows = storage.records.c
+            at = conn.execute(select(rows.version).where(rows.record_id == made.id)).scalar()
+        assert at is not None and at < outbox.cursor(first.store)  # a cursor alone skips it
+        first = machine.lap(0)
+        said = first.export_bundle()
+        pair = server_bundle.keys(machine.server.engine)
+        assert pair is not None
+        opened = unseal(said, LAPTOP, pair.box).read(LaptopBundle)
+        assert opened.epoch == first.store.get_meta(outbox.SERVER_EPOCH)
+        assert opened.epoch is not None and opened.cursor > 0
+        reply = machine.server.import_bundle(said).reply
+        first.import_reply(reply)
+        assert first.store.get(Household, made.id) == second.store.get(Household, made.id)
+        assert outbox.cursor(first.store) == machine.server.version()
+        settle_and_check(machine)
+
+        # An older server: what the laptop kept from its last sync says nothing of epochs.
+        with first.store.transaction():
+            first.store.set_meta(outbox.SERVER_READS, "")
+        older = first.export_bundle()
+        payload = json.loads(gzip.decompress(unseal(older, LAPTOP, pair.box).body))
+        assert "epoch" not in payload and "reads" not in payload
+        # So it is an older laptop's bundle too: its reply has no field such a laptop
+        # would refuse; the one above has.
+        secret = laptop_box_key(token_parts(first.token)[1])
+        for data, epoch in ((reply, True), (machine.server.import_bundle(older).reply, False)):
+            said = json.loads(gzip.decompress(unseal(data, REPLY, secret).body))
+            assert ("epoch" in said) is epoch
+    finally:
+        machine.close()
