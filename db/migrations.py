@@ -1049,6 +1049,16 @@ def m019_conflict_loss_as_made(db: Database) -> None:
     db.execute("ALTER TABLE conflicts ADD COLUMN lost_made TEXT")
 
 
+@migrations()
+def m020_device_staff(db: Database) -> None:
+    """The staff label of each other laptop, as the server says it with the pulled records
+    it names (`PullResponse.staff`): a record's history names the staff member of another
+    laptop's step, not only its device code. Local, never synced."""
+    db.execute(
+        "CREATE TABLE device_staff (device_id TEXT PRIMARY KEY, staff TEXT NOT NULL) WITHOUT ROWID"
+    )
+
+
 def _for_batch(statement: str) -> str:
     """One of `_person_facts`'s UPDATEs, made for the row being updated, for every person of
     the batch at once."""

@@ -662,6 +662,31 @@ def cursor(store: Store) -> int:
     return int(store.get_meta(PULL_CURSOR) or 0)
 
 
+def note_staff(store: Store, staff: Mapping[str, str]) -> None:
+    """Keep the staff label the server gave each of these devices (`device_staff`)."""
+    if not staff:
+        return
+    with store.transaction():
+        store.db.conn.executemany(
+            "INSERT INTO device_staff (device_id, staff) VALUES (?, ?) "
+            "ON CONFLICT (device_id) DO UPDATE SET staff = excluded.staff",
+            sorted(staff.items()),
+        )
+
+
+def staff_of(store: Store, devices: Iterable[str]) -> dict[str, str]:
+    """The staff label the server gave each of these devices, where it gave one."""
+    found: dict[str, str] = {}
+    for chunk in chunked(sorted(set(devices))):
+        marks = ", ".join("?" for _ in chunk)
+        found.update(
+            store.db.execute(
+                f"SELECT device_id, staff FROM device_staff WHERE device_id IN ({marks})", chunk
+            ).fetchall()
+        )
+    return found
+
+
 def set_epoch(store: Store, epoch: str, start: int) -> None:
     """Count the pull cursor in the server's epoch `epoch` from `start` on: never moved
     forward, so a pull from `start` brings everything of that history this laptop lacks."""

@@ -89,6 +89,9 @@ class Feature(StrEnum):
     #: server epoch its cursor counts in, and its reply where its pages start by it, as
     #: `PATH_EPOCH` does online.
     BUNDLE_EPOCH = "bundle_epoch"
+    #: `PullResponse.staff`: the staff label of each device a page names, so a laptop's
+    #: history names another laptop's staff member, not only its device code.
+    DEVICE_STAFF = "device_staff"
 
 
 #: The protocol this code speaks: its number, and every feature it reads.
@@ -502,6 +505,12 @@ class PullResponse(Message):
     #: database is an older copy; less than the server once acknowledged means the server's
     #: is (restored from a backup).
     applied_through: int | None = None
+    #: The staff label of the token each device the page names (its records' and its
+    #: conflicts' devices) syncs with, by device id: only for a laptop that reads it
+    #: (`Feature.DEVICE_STAFF`), and only devices with a label.
+    staff: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=80)]] = Field(
+        default_factory=dict, max_length=3 * MAX_PULL_PAGE + 3 * MAX_PUSH_CHANGES
+    )
 
 
 class Me(Message):

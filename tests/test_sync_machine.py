@@ -1672,9 +1672,9 @@ def test_an_older_laptop_is_sent_no_field_it_does_not_read(
     templates: Templates, in_process: Path
 ) -> None:
     """An older laptop's models refuse a field they do not know, so a pull answer to a
-    laptop that did not say it reads the lost stamp as made leaves it out: its page is
-    read as before. One that said so gets it. And the server takes an older laptop's push
-    of conflicts without it."""
+    laptop that did not say it reads the lost stamp as made (or the devices' staff labels)
+    leaves it out: its page is read as before. One that said so gets it. And the server
+    takes an older laptop's push of conflicts without it."""
     from sync import protocol
 
     machine = SyncMachine(templates, in_process)
@@ -1683,6 +1683,7 @@ def test_an_older_laptop_is_sent_no_field_it_does_not_read(
         lap = machine.lap(1)
         for said in (None, "1", "2 some_later_feature"):
             page = json.loads(_pull_as(machine, lap, said))
+            assert "staff" not in page, said
             (conflict,) = page["conflicts"]
             # The fields an older laptop's `Conflict` knows, and no other.
             assert set(conflict) <= {
@@ -1691,6 +1692,8 @@ def test_an_older_laptop_is_sent_no_field_it_does_not_read(
             }, said  # fmt: skip
             assert conflict["lost_hlc"] == made["lost_hlc"]
         page = json.loads(_pull_as(machine, lap, protocol.protocol_said()))
+        # Each device the page names, by its token's staff label.
+        assert page["staff"][machine.laptops[0].store.device_id] == "员工a1"
         (conflict,) = page["conflicts"]
         assert (conflict["lost_hlc"], conflict["lost_made"]) == (
             made["lost_hlc"],

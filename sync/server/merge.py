@@ -1207,6 +1207,7 @@ def pull(
     `reads`: the features the asking laptop said it reads (`protocol.PROTOCOL_HEADER`);
     a field it does not read is left out, or it would refuse the page."""
     as_made = protocol.Feature.LOSS_AS_MADE in reads
+    staff: dict[str, str] = {}
     villages = sorted(who.villages)
     device = request.device_id or ""
     with engine.connect() as conn:
@@ -1246,6 +1247,10 @@ def pull(
             .where(or_(made, closed), conflicts.c.village_code.in_(villages))
             .order_by(conflicts.c.id)
         ).all()
+        if protocol.Feature.DEVICE_STAFF in reads:
+            named = {r.device_id for r in rows}
+            named.update(d for c in found for d in (c.kept_device, c.lost_device))
+            staff = _staff_of(conn, named - {device, SERVER_DEVICE, protocol.DELETED_DEVICE})
     return PullResponse(
         records=[
             protocol.PulledRecord(
@@ -1279,7 +1284,22 @@ def pull(
         cursor=upto,
         has_more=has_more,
         applied_through=held,
+        staff=staff,
     )
+
+
+def _staff_of(conn: Connection, named: set[str]) -> dict[str, str]:
+    """The staff label of the token each of these devices syncs with (a laptop's history
+    names the staff member of another laptop's step by it)."""
+    found: dict[str, str] = {}
+    for chunk in chunked(sorted(named)):
+        rows = conn.execute(
+            select(devices.c.device_id, tokens.c.staff)
+            .join(tokens, tokens.c.id == devices.c.token_id)
+            .where(devices.c.device_id.in_(chunk))
+        )
+        found.update((str(device), str(staff)) for device, staff in rows)
+    return found
 
 
 def applied(
