@@ -233,6 +233,13 @@ class Answer:
     body: bytes
 
 
+#: The requests whose answer may carry a field an older laptop would refuse, and so which
+#: say what this laptop reads (`protocol.PROTOCOL_HEADER`): a pull. Not every request: the
+#: header's bytes on every push counted in what a sync puts on the wire (the bench guard's
+#: "sync bytes ÷ floor").
+ASKS_WHAT_IT_READS = frozenset({protocol.PATH_PULL})
+
+
 class Connection:
     """HTTP to the server: gzip JSON bodies, a bearer token, retries with backoff and jitter,
     and answers read within `limit` bytes."""
@@ -275,8 +282,6 @@ class Connection:
                 "Authorization": f"Bearer {token}",
                 "User-Agent": f"civtui/{__version__}",
                 "Accept-Encoding": "gzip",
-                # What this laptop reads: the server adds a new field to an answer only then.
-                protocol.PROTOCOL_HEADER: protocol.protocol_said(),
             },
         )
 
@@ -286,6 +291,9 @@ class Connection:
     def _send(self, method: str, path: str, body: BaseModel | None) -> Answer:
         content = protocol.encode(body) if body is not None else None
         headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"} if body else {}
+        if path in ASKS_WHAT_IT_READS:
+            # What this laptop reads: the server adds a new field to the answer only then.
+            headers[protocol.PROTOCOL_HEADER] = protocol.protocol_said()
         last_error = ""
         for attempt in range(self.attempts):
             if attempt:

@@ -68,14 +68,15 @@ DEVICE_PATTERN = r"[A-Za-z0-9_\-]{1,64}"
 #: stamps are held to the server's time whatever the lead).
 MAX_CLOCK_AHEAD_MS = 5 * 60 * 1000
 
-#: What each end understands of the protocol, said in a header of every request and every
-#: answer (`PROTOCOL_HEADER`): the protocol's number, then the name of each `Feature` it
-#: reads. Every message refuses fields it does not know (`Message`), so a new field goes
-#: only to an end that said it reads it: a laptop sends one to a server whose answers
-#: named it, a server puts one in an answer to a laptop whose request named it. Neither
-#: goes in a message body: an older laptop refuses an answer with a field it does not know,
-#: Health's too, while every HTTP client passes over a header it does not know. No header:
-#: an end from before it, which reads none of them.
+#: What each end understands of the protocol, said in a header of every answer and of each
+#: request whose answer may carry a new field (`PROTOCOL_HEADER`): the protocol's number,
+#: then the name of each `Feature` it reads. Every message refuses fields it does not
+#: know (`Message`), so a new field goes only to an end that said it reads it: a laptop
+#: sends one to a server whose answers named it, a server puts one in an answer to a
+#: laptop whose request named it. What an end reads is not said in a message body: an
+#: older laptop refuses an answer with a field it does not know, Health's too, while every
+#: HTTP client passes over a header it does not know. No header: an end from before it,
+#: which reads none of them.
 PROTOCOL_HEADER = "Civtui-Protocol"
 
 
