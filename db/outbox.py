@@ -393,8 +393,10 @@ def apply_page(
     conflicts: Sequence[PulledConflict],
     cursor: int,
     villages: Collection[str] | None = None,
+    staff: Mapping[str, str] | None = None,
 ) -> PageOutcome:
     """Store a pulled page and its cursor in one transaction; unsent local fields stay put.
+    `staff`: the staff label of each device the page names, as the server gave it.
 
     No record can make a page fail: one that refers to a record this laptop does not hold
     (yet) is held in `held_records`, and written with the first page that brings what it
@@ -446,6 +448,7 @@ def apply_page(
             [(r.table, r.record_id, r.version) for r in taken],
         )
         _store_conflicts(store, conflicts)
+        _store_staff(store, staff or {})
         _note_arrived(store, [r for r in known if (r.table, r.record_id) not in refused])
         store.set_meta(PULL_CURSOR, str(cursor))
     return outcome
@@ -662,11 +665,10 @@ def cursor(store: Store) -> int:
     return int(store.get_meta(PULL_CURSOR) or 0)
 
 
-def note_staff(store: Store, staff: Mapping[str, str]) -> None:
-    """Keep the staff label the server gave each of these devices (`device_staff`)."""
-    if not staff:
-        return
-    with store.transaction():
+def _store_staff(store: Store, staff: Mapping[str, str]) -> None:
+    """Keep the staff label the server gave each of these devices (`device_staff`), with
+    the page that named them."""
+    if staff:
         store.db.conn.executemany(
             "INSERT INTO device_staff (device_id, staff) VALUES (?, ?) "
             "ON CONFLICT (device_id) DO UPDATE SET staff = excluded.staff",

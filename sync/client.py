@@ -828,8 +828,7 @@ def apply_pull_page(
     `villages` are refused and counted, records of an unknown kind set aside."""
     before = outbox.conflicts_by_id(store, [c.id for c in page.conflicts])
     records, conflicts = stored.page(page.records, page.conflicts)
-    outcome = outbox.apply_page(store, records, conflicts, page.cursor, villages)
-    outbox.note_staff(store, page.staff)
+    outcome = outbox.apply_page(store, records, conflicts, page.cursor, villages, page.staff)
     _add(report.elsewhere, outcome.elsewhere)
     _add(report.set_aside, outcome.set_aside)
     _note_conflicts(store, report, page.conflicts, before)

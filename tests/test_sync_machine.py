@@ -1795,12 +1795,13 @@ def test_a_laptop_sends_an_older_server_no_field_it_does_not_read(
 def test_an_island_laptop_learns_of_a_server_restore_from_a_bundle_reply(
     templates: Templates, in_process: Path
 ) -> None:
-    """The newer-copy shape of `test_a_laptop_past_a_server_restored_to_a_newer_copy_gets_
-    what_that_copy_holds`, with a1 on an island after its last sync: its bundle says the
-    epoch its cursor counts in, and the reply's pages start where the histories still
-    agree (from 0: the restored server never had a1's epoch), so a1 gets a2's household.
-    Its cursor alone would start them past it. A bundle for a server that has not said it
-    reads epochs carries none, and a reply to a bundle without them carries none."""
+    """The shape of `test_a_laptop_past_a_server_restored_to_a_newer_copy_gets_what_that_copy_holds`
+    with a1 on an island after its last sync: its bundle says the epoch its cursor counts
+    in, and the reply's pages start where the histories still agree (from 0: the restored
+    server never had a1's epoch), so a1 gets a2's household. By its cursor alone, the
+    reply's pages ended below that cursor, and every reply was refused as stale. A bundle
+    for a server that has not said it reads epochs carries none, and a reply to a bundle
+    without them carries none."""
     import gzip
 
     from sqlalchemy import select
