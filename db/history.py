@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from civtui.domain.clock import CHINA_TZ
-from db.outbox import own
+from db.outbox import own, staff_of
 from db.store import Store
 
 #: insert/update/delete: a change, made on this laptop or (`pulled`) brought by sync;
@@ -51,6 +51,9 @@ class Step:
     #: Made by this profile: under its device id now, or under one it gave up, up to the
     #: last stamp it made there (a later one is another copy's, `outbox.Own.made`).
     mine: bool = False
+    #: For another laptop's step: the staff label of the token that laptop syncs with, as
+    #: the server said it with a pull (`outbox.staff_of`); None where it has not.
+    staff: str | None = None
 
     @property
     def local(self) -> bool:
@@ -79,11 +82,13 @@ def record_history(store: Store, table: str, record_id: str) -> list[Step]:
             json.loads(lost) if lost else None,
             device,
             stamp,
-            mine.lost_own(device, stamp, kept_by),
+            # Whose by the stamp as made; when, by the stamp as the server read it (a clock
+            # that ran days ahead does not put the edit days ahead).
+            mine.lost_own(device, made or stamp, kept_by),
         )
-        for name, kept, lost, device, stamp, kept_by in store.db.execute(
-            "SELECT field, kept_value, lost_value, lost_device, lost_hlc, kept_device FROM conflicts "
-            "WHERE table_name = ? AND record_id = ? ORDER BY id",
+        for name, kept, lost, device, stamp, kept_by, made in store.db.execute(
+            "SELECT field, kept_value, lost_value, lost_device, lost_hlc, kept_device, lost_made "
+            "FROM conflicts WHERE table_name = ? AND record_id = ? ORDER BY id",
             [table, record_id],
         )
     ]
@@ -135,6 +140,12 @@ def record_history(store: Store, table: str, record_id: str) -> list[Step]:
         steps.append(Step(_when(row[0]), "remote", str(row[1]), {}, mine=mine.holds(row[1])))
     for name, _kept, lost, device, stamp, lost_mine in conflicts:
         steps.append(Step(_when(stamp), "lost", str(device), {name: lost}, mine=lost_mine))
+    labels = staff_of(store, {s.device_id for s in steps if not s.mine})
+    if labels:
+        steps = [
+            dataclasses.replace(s, staff=labels.get(s.device_id)) if not s.mine else s
+            for s in steps
+        ]
     return _with_before(sorted(steps, key=lambda s: s.at))
 
 

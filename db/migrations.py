@@ -1039,6 +1039,26 @@ def m018_person_facts_by_batch(db: Database) -> None:
     )
 
 
+@migrations()
+def m019_conflict_loss_as_made(db: Database) -> None:
+    """A pulled conflict keeps the lost stamp as its laptop made it (`lost_made`), where the
+    server read it back (its clock ran ahead): the loss is named by it, so a push that
+    returns the conflict to a restored server names it as the server does, and this laptop
+    knows its own stamp as it made it. `lost_hlc` stays the time a history shows. NULL:
+    the two are the same."""
+    db.execute("ALTER TABLE conflicts ADD COLUMN lost_made TEXT")
+
+
+@migrations()
+def m020_device_staff(db: Database) -> None:
+    """The staff label of each other laptop, as the server says it with the pulled records
+    it names (`PullResponse.staff`): a record's history names the staff member of another
+    laptop's step, not only its device code. Local, never synced."""
+    db.execute(
+        "CREATE TABLE device_staff (device_id TEXT PRIMARY KEY, staff TEXT NOT NULL) WITHOUT ROWID"
+    )
+
+
 def _for_batch(statement: str) -> str:
     """One of `_person_facts`'s UPDATEs, made for the row being updated, for every person of
     the batch at once."""

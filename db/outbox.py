@@ -29,6 +29,10 @@ DEVICE_SINCE = "device_since_seq"
 #: from before that answers 404): bundles then carry their fingerprints (`sync.bundle`),
 #: which an older server could not read.
 SERVER_ANSWERS_APPLIED = "server_answers_applied"
+#: The features of the protocol the server said it reads at the last sync (its
+#: `Civtui-Protocol` header's names, `sync.protocol.Feature`): a bundle carries a new field
+#: only for a server that reads it, and a bundle has no answer to learn it from.
+SERVER_READS = "server_reads"
 SERVER_URL = "server_url"
 LAST_SYNC = "last_sync"
 LAST_RESULT = "last_sync_result"
@@ -353,9 +357,18 @@ class PulledConflict(BaseModel):
     lost_value: Any
     kept_device: str
     lost_device: str
+    #: When the lost value was made, as the server read its stamp (the time a history shows).
     lost_hlc: str
+    #: The same stamp as its laptop made it, where the server read it back (its clock ran
+    #: ahead): the loss's name (`sync.server.merge._loss`), and the stamp its laptop knows.
+    lost_made: str | None = None
     #: A laptop resolved it: every laptop closes it.
     resolved: bool = False
+
+    @property
+    def made_stamp(self) -> str:
+        """The lost stamp as its laptop made it: whose it is is judged by this one."""
+        return self.lost_made or self.lost_hlc
 
 
 #: The record kinds this version writes when pulled: every kind of the domain, synced by
@@ -380,8 +393,10 @@ def apply_page(
     conflicts: Sequence[PulledConflict],
     cursor: int,
     villages: Collection[str] | None = None,
+    staff: Mapping[str, str] | None = None,
 ) -> PageOutcome:
     """Store a pulled page and its cursor in one transaction; unsent local fields stay put.
+    `staff`: the staff label of each device the page names, as the server gave it.
 
     No record can make a page fail: one that refers to a record this laptop does not hold
     (yet) is held in `held_records`, and written with the first page that brings what it
@@ -433,6 +448,7 @@ def apply_page(
             [(r.table, r.record_id, r.version) for r in taken],
         )
         _store_conflicts(store, conflicts)
+        _store_staff(store, staff or {})
         _note_arrived(store, [r for r in known if (r.table, r.record_id) not in refused])
         store.set_meta(PULL_CURSOR, str(cursor))
     return outcome
@@ -529,7 +545,8 @@ def _store_conflicts(store: Store, conflicts: Sequence[PulledConflict]) -> None:
     laptop never saw open is kept closed: its values stay on record)."""
     store.db.conn.executemany(
         "INSERT INTO conflicts (id, table_name, record_id, field, kept_value, lost_value, "
-        "kept_device, lost_device, lost_hlc, resolved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "kept_device, lost_device, lost_hlc, resolved, lost_made) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(id) DO UPDATE SET resolved = max(resolved, excluded.resolved)",
         [
             (
@@ -543,6 +560,7 @@ def _store_conflicts(store: Store, conflicts: Sequence[PulledConflict]) -> None:
                 c.lost_device,
                 c.lost_hlc,
                 int(c.resolved),
+                c.lost_made,
             )
             for c in conflicts
         ],
@@ -645,6 +663,30 @@ def _hold(
 
 def cursor(store: Store) -> int:
     return int(store.get_meta(PULL_CURSOR) or 0)
+
+
+def _store_staff(store: Store, staff: Mapping[str, str]) -> None:
+    """Keep the staff label the server gave each of these devices (`device_staff`), with
+    the page that named them."""
+    if staff:
+        store.db.conn.executemany(
+            "INSERT INTO device_staff (device_id, staff) VALUES (?, ?) "
+            "ON CONFLICT (device_id) DO UPDATE SET staff = excluded.staff",
+            sorted(staff.items()),
+        )
+
+
+def staff_of(store: Store, devices: Iterable[str]) -> dict[str, str]:
+    """The staff label the server gave each of these devices, where it gave one."""
+    found: dict[str, str] = {}
+    for chunk in chunked(sorted(set(devices))):
+        marks = ", ".join("?" for _ in chunk)
+        found.update(
+            store.db.execute(
+                f"SELECT device_id, staff FROM device_staff WHERE device_id IN ({marks})", chunk
+            ).fetchall()
+        )
+    return found
 
 
 def set_epoch(store: Store, epoch: str, start: int) -> None:
@@ -787,19 +829,26 @@ class StoredConflict:
     lost_device: str
     kept_device: str = ""
     resolved: bool = False
-    #: The stamp of the value that lost: under a former id of this profile, whether this
-    #: laptop made it or another copy of it did (`Own.made`).
+    #: The stamp of the value that lost, as the server read it: when it was made.
     lost_hlc: str = ""
+    #: The same stamp as its laptop made it, where the server read it back: whose it is
+    #: (under a former id of this profile, this laptop's or another copy's) is judged by
+    #: it (`Own.made`).
+    lost_made: str | None = None
+
+    @property
+    def made_stamp(self) -> str:
+        return self.lost_made or self.lost_hlc
 
 
 _CONFLICT_COLUMNS = (
     "id, table_name, record_id, field, kept_value, lost_value, lost_device, kept_device, "
-    "resolved, lost_hlc"
+    "resolved, lost_hlc, lost_made"
 )
 
 
 def _conflict(row: Sequence[Any]) -> StoredConflict:
-    i, table, record_id, field, kept, lost, lost_device, kept_device, resolved, stamp = row
+    i, table, record_id, field, kept, lost, lost_device, kept_device, resolved, stamp, made = row
     return StoredConflict(
         i,
         table,
@@ -811,6 +860,7 @@ def _conflict(row: Sequence[Any]) -> StoredConflict:
         kept_device,
         bool(resolved),
         str(stamp),
+        str(made) if made else None,
     )
 
 
@@ -857,7 +907,8 @@ def held_conflicts(
     among = "" if conflict_ids is None else f" WHERE id IN ({', '.join('?' for _ in conflict_ids)})"
     rows = store.db.execute(
         "SELECT id, table_name, record_id, field, kept_value, lost_value, kept_device, "
-        f"lost_device, lost_hlc, resolved FROM conflicts{among} ORDER BY id DESC LIMIT ?",
+        f"lost_device, lost_hlc, resolved, lost_made FROM conflicts{among} "
+        "ORDER BY id DESC LIMIT ?",
         [*(conflict_ids or []), limit],
     ).fetchall()
     return [
@@ -872,6 +923,7 @@ def held_conflicts(
             lost_device=row[7],
             lost_hlc=row[8],
             resolved=bool(row[9]),
+            lost_made=row[10],
         )
         for row in rows
     ]

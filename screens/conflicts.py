@@ -62,7 +62,7 @@ class ConflictsScreen(CivScreen[None]):
                 fmt.text(reads.change_label(store, c.table, c.record_id)),
                 fmt.text(words.conflict_field(c.table, c.field, t)),
                 fmt.text(fmt.short(values.of_table(c.table, c.field, c.lost_value, t))),
-                fmt.text(t(f"conflict.{mine.whose(c.lost_device, c.lost_hlc)}")),
+                fmt.text(t(f"conflict.{mine.whose(c.lost_device, c.made_stamp)}")),
                 key=str(c.id),
             )
         if self.shown:

@@ -216,12 +216,14 @@ class RecordScreen(CivScreen[bool]):
         return out
 
     def _who(self, step: reads.Step) -> str:
-        """The staff member for this laptop's own steps; another laptop by a short label (a
-        laptop learns no other laptop's staff from sync)."""
+        """The staff member for this laptop's own steps; another laptop's by the staff label
+        the server gave it (`Step.staff`), else by a short label of its device."""
         t = self.civ.t
         laptop = step.device_id[:8]
         if step.local or step.mine:
             return t("record.by_me", staff=self.civ.staff_name or "—", device=laptop)
+        if step.staff:
+            return t("wire.by_staff", staff=step.staff, device=laptop)
         return t("record.by_other", device=laptop)
 
     def _what(self, kind: type[Record], step: reads.Step) -> tuple[str, list[str]]:

@@ -118,7 +118,11 @@ def export(store: Store, token: str, progress: Progress | None = None) -> Export
             pushes.append(client.push_request(store.device_id, [], resolved, highest))
     # Only for a server known to compare them: an older one could not read the bundle.
     acked = outbox.acked_seqs(store)[-MAX_SENT:] if _server_compares(store) else []
+    # Only for a server known to read them, as the fingerprints.
+    epochs = protocol.Feature.BUNDLE_EPOCH in client.server_reads(store)
     bundle = LaptopBundle(
+        epoch=(store.get_meta(outbox.SERVER_EPOCH) or None) if epochs else None,
+        reads=sorted(protocol.FEATURES) if epochs else [],
         sent=[Sent(seq=seq, fingerprint=fp) for seq, fp in client.own_fingerprints(store, acked)],
         bundle_id=uuid.uuid4().hex,
         device_id=store.device_id,
@@ -179,7 +183,16 @@ def import_reply(
     ):
         raise refuse(Code.BUNDLE_ALREADY)
     cursor = outbox.cursor(store)
-    if cursor > reply.top:
+    counted_in = store.get_meta(outbox.SERVER_EPOCH) or None
+    moved = reply.epoch is not None and reply.epoch != counted_in
+    if moved:
+        # The server's history now is not the one this laptop's cursor counts in (it was
+        # restored): the cursor cannot be compared with the reply's top. The pages fit if
+        # the laptop still counts in the history its bundle said: they start where that
+        # and the server's still agree. Counted in another since, it synced elsewhere.
+        if counted_in != reply.counted_in:
+            raise refuse(Code.BUNDLE_STALE)
+    elif cursor > reply.top:
         raise refuse(Code.BUNDLE_STALE)
     if cursor < reply.from_cursor:
         raise refuse(Code.BUNDLE_GAP)
@@ -216,6 +229,11 @@ def import_reply(
             # this laptop had seen what another wrote since, and a concurrent edit made
             # meanwhile would lose to it without a conflict. The next reply brings them.
             break
+        if moved and reply.epoch is not None:
+            # From where the two histories agree, counted in the server's epoch now, as
+            # `client.align_cursor` does online before a pull: just before the first page.
+            outbox.set_epoch(store, reply.epoch, reply.from_cursor)
+            moved = False
         client.apply_pull_page(store, report, page, villages)
         tell("pull", number + 1, len(reply.pages))
     report.held = outbox.held_count(store)

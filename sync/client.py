@@ -233,6 +233,13 @@ class Answer:
     body: bytes
 
 
+#: The requests whose answer may carry a field an older laptop would refuse, and so which
+#: say what this laptop reads (`protocol.PROTOCOL_HEADER`): a pull. Not every request: the
+#: header's bytes on every push counted in what a sync puts on the wire (the bench guard's
+#: "sync bytes ÷ floor").
+ASKS_WHAT_IT_READS = frozenset({protocol.PATH_PULL})
+
+
 class Connection:
     """HTTP to the server: gzip JSON bodies, a bearer token, retries with backoff and jitter,
     and answers read within `limit` bytes."""
@@ -253,6 +260,9 @@ class Connection:
         self.backoff = backoff
         self.sleep = sleep
         self.limit = limit
+        #: What the server said it reads (`protocol.PROTOCOL_HEADER`), as of its latest
+        #: answer: a new field goes only to a server that reads it. None before any answer.
+        self.server_reads: frozenset[protocol.Feature] | None = None
         host = httpx.URL(self.url).host
         # A proxy from the environment (HTTP_PROXY...) is for the world outside: a server on
         # this machine is reached directly, or its plain HTTP, token and records included,
@@ -281,6 +291,9 @@ class Connection:
     def _send(self, method: str, path: str, body: BaseModel | None) -> Answer:
         content = protocol.encode(body) if body is not None else None
         headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"} if body else {}
+        if path in ASKS_WHAT_IT_READS:
+            # What this laptop reads: the server adds a new field to the answer only then.
+            headers[protocol.PROTOCOL_HEADER] = protocol.protocol_said()
         last_error = ""
         for attempt in range(self.attempts):
             if attempt:
@@ -292,6 +305,9 @@ class Connection:
                     if response.status_code == 429 or response.status_code >= 500:
                         last_error = f"HTTP {response.status_code}"
                         continue
+                    self.server_reads = protocol.features_said(
+                        response.headers.get(protocol.PROTOCOL_HEADER)
+                    )
                     return Answer(response.status_code, read_answer(response, self.limit))
             except httpx.TransportError as exc:
                 last_error = type(exc).__name__
@@ -392,9 +408,11 @@ def push_request(
     acked_through: int = 0,
     clock_ms: int | None = None,
     conflicts: list[outbox.PulledConflict] | None = None,
+    reads: frozenset[protocol.Feature] = frozenset(),
 ) -> PushRequest:
     """A batch of the change log as the protocol carries it, with the conflicts resolved here
-    that the server has not been told of.
+    that the server has not been told of. `reads`: what the server said it reads; a field
+    it does not is left out, or it would refuse the push.
 
     The device id is said once per batch, so it is cut from the stamps, and a new
     record's id is not repeated inside its fields.
@@ -418,7 +436,9 @@ def push_request(
         resolved=resolved or [],
         acked_through=acked_through,
         clock_ms=clock_ms,
-        conflicts=[stored.held_conflict(c) for c in conflicts or []],
+        conflicts=[
+            stored.held_conflict(c, protocol.Feature.LOSS_AS_MADE in reads) for c in conflicts or []
+        ],
     )
 
 
@@ -455,6 +475,7 @@ def _sync(
     #    server's changes of this device id are this laptop's (a copy of the profile may
     #    have pushed others under the same numbers).
     check_own_history(store, conn, report)
+    note_server_reads(store, conn)
     run = outbox.start_run(store)
     _push_all(store, conn, report, run, tell)
 
@@ -572,6 +593,20 @@ def align_cursor(store: Store, conn: Connection) -> None:
         outbox.set_epoch(store, answer.epoch, answer.start)
 
 
+def note_server_reads(store: Store, conn: Connection) -> None:
+    """Keep what the server said it reads (`Connection.server_reads`) for bundles, which
+    have no answer to learn it from (`sync.bundle.export`)."""
+    said = " ".join(sorted(conn.server_reads or ()))
+    if (store.get_meta(outbox.SERVER_READS) or "") != said:
+        with store.transaction():
+            store.set_meta(outbox.SERVER_READS, said)
+
+
+def server_reads(store: Store) -> frozenset[protocol.Feature]:
+    """What the server said it reads at the last sync (`note_server_reads`)."""
+    return protocol.features_of((store.get_meta(outbox.SERVER_READS) or "").split())
+
+
 def _server_answers(store: Store, answers: bool) -> None:
     said = "1" if answers else ""
     if (store.get_meta(outbox.SERVER_ANSWERS_APPLIED) or "") != said:
@@ -645,6 +680,7 @@ def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Pr
             outbox.highest_acked(store),
             clock_ms,
             _conflicts_to_return(store, report, resolved),
+            conn.server_reads or frozenset(),
         )
         answer = conn.call("POST", protocol.PATH_PUSH, request, PushResponse)
         acks = apply_push_answer(store, report, run, batch, resolved, answer)
@@ -792,7 +828,7 @@ def apply_pull_page(
     `villages` are refused and counted, records of an unknown kind set aside."""
     before = outbox.conflicts_by_id(store, [c.id for c in page.conflicts])
     records, conflicts = stored.page(page.records, page.conflicts)
-    outcome = outbox.apply_page(store, records, conflicts, page.cursor, villages)
+    outcome = outbox.apply_page(store, records, conflicts, page.cursor, villages, page.staff)
     _add(report.elsewhere, outcome.elsewhere)
     _add(report.set_aside, outcome.set_aside)
     _note_conflicts(store, report, page.conflicts, before)
@@ -891,7 +927,9 @@ def _side(conflict: protocol.Conflict, mine: outbox.Own) -> str:
     if mine.holds(lost):
         if kept_here:
             return "own"
-        return "lost_here" if mine.made(lost, conflict.lost_hlc) else "others"
+        # By its stamp as made: the one this profile knows as its own (`Own.made`).
+        made = conflict.lost_made or conflict.lost_hlc
+        return "lost_here" if mine.made(lost, made) else "others"
     return "kept_here" if kept_here else "others"
 
 

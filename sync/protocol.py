@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import zlib
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -66,6 +67,58 @@ DEVICE_PATTERN = r"[A-Za-z0-9_\-]{1,64}"
 #: How far ahead of the server's clock a laptop's may run before it is told to fix it (its
 #: stamps are held to the server's time whatever the lead).
 MAX_CLOCK_AHEAD_MS = 5 * 60 * 1000
+
+#: What each end understands of the protocol, said in a header of every answer and of each
+#: request whose answer may carry a new field (`PROTOCOL_HEADER`): the protocol's number,
+#: then the name of each `Feature` it reads. Every message refuses fields it does not
+#: know (`Message`), so a new field goes only to an end that said it reads it: a laptop
+#: sends one to a server whose answers named it, a server puts one in an answer to a
+#: laptop whose request named it. What an end reads is not said in a message body: an
+#: older laptop refuses an answer with a field it does not know, Health's too, while every
+#: HTTP client passes over a header it does not know. No header: an end from before it,
+#: which reads none of them.
+PROTOCOL_HEADER = "Civtui-Protocol"
+
+
+class Feature(StrEnum):
+    """A part of the protocol an end may or may not read, by the fields it adds."""
+
+    #: `Conflict.lost_made` and `HeldConflict.lost_made`: the lost value's stamp as its
+    #: laptop made it, where the server read it back (`merge._Clamp`).
+    LOSS_AS_MADE = "loss_as_made"
+    #: `sealed.LaptopBundle.epoch` and `.reads`, `sealed.Reply.epoch`: a bundle says the
+    #: server epoch its cursor counts in, and its reply where its pages start by it, as
+    #: `PATH_EPOCH` does online.
+    BUNDLE_EPOCH = "bundle_epoch"
+    #: `PullResponse.staff`: the staff label of each device a page names, so a laptop's
+    #: history names another laptop's staff member, not only its device code.
+    DEVICE_STAFF = "device_staff"
+
+
+#: The protocol this code speaks: its number, and every feature it reads.
+PROTOCOL = 2
+FEATURES = frozenset(Feature)
+
+
+def protocol_said() -> str:
+    """This end's `PROTOCOL_HEADER`: `2 loss_as_made ...`."""
+    return " ".join([str(PROTOCOL), *sorted(FEATURES)])
+
+
+def features_said(header: str | None) -> frozenset[Feature]:
+    """The features the other end named in its `PROTOCOL_HEADER` (none without one, or
+    with one that is not a number then names): only those it reads may be sent to it."""
+    words = (header or "").split()
+    if not words or not words[0].isdigit():
+        return frozenset()
+    return features_of(words[1:])
+
+
+def features_of(names: Iterable[str]) -> frozenset[Feature]:
+    """The features among `names` that this code knows (a later end may name more)."""
+    known = {feature.value: feature for feature in Feature}
+    return frozenset(known[name] for name in names if name in known)
+
 
 #: Record kinds a device may push (each says so on its model); the visit policy is set
 #: centrally.
@@ -300,6 +353,9 @@ class HeldConflict(Message):
     kept_device: str = Field(max_length=64)
     lost_device: str = Field(max_length=64)
     lost_hlc: str = Field(max_length=100)
+    #: The lost value's stamp as its laptop made it, where it is not `lost_hlc` (sent only
+    #: to a server that reads it: `Feature.LOSS_AS_MADE`).
+    lost_made: str | None = Field(default=None, max_length=100)
     resolved: bool = False
 
 
@@ -422,7 +478,14 @@ class Conflict(Message):
     lost_value: Any
     kept_device: str
     lost_device: str
+    #: The lost value's stamp as the server read it (`merge._Clamp`): when it was made, as
+    #: far as the server can tell, which a history shows.
     lost_hlc: str
+    #: The same stamp as its laptop made it, where the server read it back: what the loss
+    #: is named by (`merge._loss`), the same at every send, and what its laptop knows as
+    #: its own. Left out when it is `lost_hlc`, and for a laptop that does not read it
+    #: (`Feature.LOSS_AS_MADE`).
+    lost_made: str | None = None
     #: A laptop resolved it: every laptop closes it.
     resolved: bool = False
     version: int
@@ -443,6 +506,12 @@ class PullResponse(Message):
     #: database is an older copy; less than the server once acknowledged means the server's
     #: is (restored from a backup).
     applied_through: int | None = None
+    #: The staff label of the token each device the page names (its records' and its
+    #: conflicts' devices) syncs with, by device id: only for a laptop that reads it
+    #: (`Feature.DEVICE_STAFF`), and only devices with a label.
+    staff: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=80)]] = Field(
+        default_factory=dict, max_length=3 * MAX_PULL_PAGE + 3 * MAX_PUSH_CHANGES
+    )
 
 
 class Me(Message):

@@ -24,7 +24,7 @@ import base64
 import gzip
 import os
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import nacl.encoding
 import nacl.exceptions
@@ -36,6 +36,7 @@ from pydantic import Field, ValidationError
 from sync import protocol
 from sync.protocol import (
     DEVICE_PATTERN,
+    EPOCH_PATTERN,
     MAX_INT,
     Code,
     Message,
@@ -193,6 +194,12 @@ class LaptopBundle(Message):
     #: device id (`protocol.fingerprint`), oldest first: what a sync asks online before it
     #: pushes (`sync.client.check_own_history`), carried for the server to compare.
     sent: list[Sent] = Field(default_factory=list, max_length=MAX_SENT)
+    #: The server epoch the cursor counts in (`protocol.EpochRequest`), and the features
+    #: this laptop reads (`protocol.Feature`): both only in a bundle for a server that said
+    #: online it reads them (`Feature.BUNDLE_EPOCH`), since an older one refuses a field
+    #: it does not know. Without them the reply's pages start at the cursor, as before.
+    epoch: str | None = Field(default=None, pattern=f"^{EPOCH_PATTERN}$")
+    reads: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list, max_length=32)
 
 
 class PushAnswer(Message):
@@ -222,6 +229,13 @@ class Reply(Message):
     #: the same number (another copy of the profile's): from it on, the laptop's changes
     #: are not on the server, and no push of the bundle was applied.
     others_from: int | None = Field(default=None, ge=1, le=MAX_INT)
+    #: For a bundle that reads epochs (`LaptopBundle.reads`; None for an older laptop,
+    #: which would refuse the fields): the server's epoch when the reply was made, and the
+    #: one the bundle's cursor counted in. The laptop counts its cursor in `epoch` from
+    #: `from_cursor`, which is then where the two histories still agree
+    #: (`sync.server.epochs.start`), at or before the bundle's cursor.
+    epoch: str | None = Field(default=None, pattern=f"^{EPOCH_PATTERN}$")
+    counted_in: str | None = Field(default=None, pattern=f"^{EPOCH_PATTERN}$")
 
 
 def _payload(message: LaptopBundle | Reply) -> bytes:

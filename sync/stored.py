@@ -33,10 +33,12 @@ def pulled_conflict(conflict: Conflict) -> PulledConflict:
     return PulledConflict.model_construct(**conflict.model_dump(exclude={"version"}))
 
 
-def held_conflict(conflict: PulledConflict) -> HeldConflict:
+def held_conflict(conflict: PulledConflict, as_made: bool) -> HeldConflict:
     """A conflict this laptop holds, as a push sends it back: validated, since the store's
-    values go to a server that checks the wire's limits."""
-    return HeldConflict.model_validate(conflict.model_dump())
+    values go to a server that checks the wire's limits. `as_made`: the server reads the
+    lost stamp as made (`Feature.LOSS_AS_MADE`); one that does not would refuse it."""
+    said = conflict.model_dump(exclude=None if as_made else {"lost_made"})
+    return HeldConflict.model_validate(said)
 
 
 def page(

@@ -182,6 +182,8 @@ def test_migrations_on_an_empty_file_take_no_copy(tmp_path: Path) -> None:
         "m016_contact_findings",
         "m017_change_replaced",
         "m018_person_facts_by_batch",
+        "m019_conflict_loss_as_made",
+        "m020_device_staff",
     ]
     assert list(tmp_path.glob("*.bak")) == []
     store.close()

@@ -479,3 +479,25 @@ def test_only_sqlites_code_says_the_disk_is_full(store: Store) -> None:
         conn.close()
     assert failure.value.reason == protocol.Reason.of(Code.DISK_FULL)
     assert is_full(failure.value.__cause__ or ValueError())
+
+
+@pytest.mark.parametrize(
+    ("header", "reads"),
+    [
+        (None, set()),
+        ("", set()),
+        ("loss_as_made", set()),  # no number first: not a protocol header at all
+        ("[/b]=1 loss_as_made", set()),
+        ("2", set()),
+        ("2 loss_as_made", {protocol.Feature.LOSS_AS_MADE}),
+        ("2 [/b]=1 loss_as_made=x loss_as_made", {protocol.Feature.LOSS_AS_MADE}),
+        (f"99 {' '.join(sorted(protocol.FEATURES))} a_later_one", set(protocol.FEATURES)),
+    ],
+)
+def test_what_an_end_reads_is_only_what_its_header_names_of_the_known_features(
+    header: str | None, reads: set[protocol.Feature]
+) -> None:
+    """A header from the other end is text from the network: only known feature names
+    after a number count, so nothing else makes this end send a field the other refuses."""
+    assert protocol.features_said(header) == reads
+    assert protocol.features_said(protocol.protocol_said()) == protocol.FEATURES

@@ -28,7 +28,7 @@ from screens.conflicts import ConflictsScreen
 from screens.pending import PendingScreen
 from screens.person import PersonScreen
 from screens.record import RecordScreen
-from tests.conftest import CTX, TODAY, make_person
+from tests.conftest import CTX, TODAY, VILLAGE, make_person
 from tests.sync_harness import SCREEN_ON_SQLITE, Device, Server, device, server
 from tests.test_tui_records import shown_text
 
@@ -158,7 +158,7 @@ async def test_with_a_clock_three_days_ahead_each_laptop_is_told_the_truth(
 
     # B: its own edit, and A's value that lost, credited to A at the real time A made it.
     assert f"本机{b_id[:8]}）修改备注：{FIRST}→{THEIRS}" in on_b.history, on_b.history
-    lost_line = f"另一台电脑{a_id[:8]}同时修改、未被采用：备注：{MINE}"
+    lost_line = f"员工a（另一台电脑{a_id[:8]}）同时修改、未被采用：备注：{MINE}"
     assert lost_line in on_b.history, on_b.history
     assert at(start) + lost_line in on_b.history, on_b.history
     assert at(start + dt.timedelta(days=3)) + lost_line not in on_b.history
@@ -168,7 +168,7 @@ async def test_with_a_clock_three_days_ahead_each_laptop_is_told_the_truth(
     assert on_b.dialog["lost-label"] == "未被采用的值（另一设备的值）"
 
     # A: B's value, credited to B at B's time, with A's own value that lost beside it.
-    pulled = f"{at(later.now())}另一台电脑{b_id[:8]}修改（同步带来）"
+    pulled = f"{at(later.now())}员工b（另一台电脑{b_id[:8]}）修改（同步带来）"
     assert pulled in on_a.history, on_a.history
     assert f"备注：{MINE}→{THEIRS}（本机同时改为{MINE}，未被采用）" in on_a.history
     # A's own value that lost, at the time the server read it as made (its clock read back).
@@ -223,7 +223,9 @@ async def test_after_a_server_restore_each_laptop_is_told_the_truth(
     assert f"冲突：{NAME} · 探访的备注（本机的值已保留，另一设备的值未被采用" in on_b.summary
 
     # A: B's value at 10:02, credited to B, with A's own that lost beside it.
-    assert f"2026-11-2210:02另一台电脑{b_id[:8]}修改（同步带来）" in on_a.history, on_a.history
+    assert f"2026-11-2210:02员工b（另一台电脑{b_id[:8]}）修改（同步带来）" in on_a.history, (
+        on_a.history
+    )
     assert f"备注：{MINE}→{THEIRS}（本机同时改为{MINE}，未被采用）" in on_a.history
     assert f"2026-11-2210:01员工a（本机{a_id[:8]}）修改备注：{FIRST}→{MINE}" in on_a.history
     assert f"另一台电脑{a_id[:8]}" not in on_a.history
@@ -234,7 +236,7 @@ async def test_after_a_server_restore_each_laptop_is_told_the_truth(
 
     # B: its own edit, and A's value that lost, credited to A at 10:01.
     assert f"2026-11-2210:02员工b（本机{b_id[:8]}）修改备注：{FIRST}→{THEIRS}" in on_b.history
-    lost = f"2026-11-2210:01另一台电脑{a_id[:8]}同时修改、未被采用：备注：{MINE}"
+    lost = f"2026-11-2210:01员工a（另一台电脑{a_id[:8]}）同时修改、未被采用：备注：{MINE}"
     assert lost in on_b.history, on_b.history
     assert on_b.listed == [[NAME, "探访的备注", MINE, "另一设备的值"]]
     assert on_b.dialog["current-label"] == "现值（本机的值）"
@@ -242,6 +244,44 @@ async def test_after_a_server_restore_each_laptop_is_told_the_truth(
     assert (on_b.dialog["current"], on_b.dialog["lost"]) == (THEIRS, MINE)
     a.store.close()
     b.store.close()
+
+
+@SCREEN_ON_SQLITE
+async def test_another_laptops_step_is_named_by_its_staff_label_as_text(
+    server: Server, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B's token is issued to a staff member whose label reads like markup. B edits the
+    visit's notes and syncs; on A, at 80×24, the history names B's step by that label, as
+    typed, beside B's device code: the server sends it with the pulled record
+    (`PullResponse.staff`), to a laptop that says it reads it."""
+    label = "王[/b]=1"
+    a = device(server, "a", clock=_at(0))
+    b = device(server, "b", clock=_at(0), token=server.token(label, [VILLAGE]))
+    person = make_person(name=NAME)
+    visit = a_visit(person)
+    a.store.save_many([person, visit])
+    a.sync()
+    b.sync()
+    b.store.clock = _at(2)
+    b.store.save(visit.model_copy(update={"notes": THEIRS}))
+    b.sync()
+    a.sync()
+    b_id = b.store.device_id
+    a.store.close()
+    b.store.close()
+
+    app = make_app(Profile("a"), lang="zh", clock=_at(5))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        stored, whose = app.store.get(Visit, visit.id), app.store.get(Person, person.id)
+        assert stored is not None and whose is not None
+        app.push_screen(RecordScreen(stored, whose))
+        await pilot.pause()
+        history = app.screen.query_one("#record-history", Static)
+        shown = shown_text(history)
+        assert f"2026-11-2210:02{label}（另一台电脑{b_id[:8]}）修改（同步带来）" in shown, shown
+        assert f"员工a（本机{a.store.device_id[:8]}）" in shown, shown
+        assert history.size.width <= 80
 
 
 @SCREEN_ON_SQLITE

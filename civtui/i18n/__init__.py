@@ -41,6 +41,7 @@ PARTS = (
     "conflict",
     "rules",
     "history",
+    "sync_wire",
     "domain",
     "screen",
     "fields",
@@ -96,6 +97,7 @@ from civtui.i18n import (  # noqa: E402, F401
     security,
     server,
     sync,
+    sync_wire,
     tui,
 )
 

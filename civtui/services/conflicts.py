@@ -71,7 +71,7 @@ def look(store: Store, conflict_id: int) -> Choice | None:
         current_from = "edited"
     # A value lost under an id this profile gave up is its own only up to the last stamp it
     # made there: a later one is another copy's, or its own from before a restore.
-    lost_from = mine.whose(conflict.lost_device, conflict.lost_hlc)
+    lost_from = mine.whose(conflict.lost_device, conflict.made_stamp)
     return Choice(conflict, current, gone, lost_from, current_from)
 
 

@@ -33,6 +33,10 @@ _REASONS = {
 }
 
 
+#: What this server reads of the protocol, said on every answer (`protocol.PROTOCOL_HEADER`).
+_PROTOCOL = (protocol.PROTOCOL_HEADER.lower().encode(), protocol.protocol_said().encode())
+
+
 def _reason_code(status: int, detail: Any) -> str:
     code = detail.get("code") if isinstance(detail, dict) else None
     return str(code) if code else _REASONS.get(status, f"http_{status}")
@@ -61,6 +65,8 @@ class _RequestLog:
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
+                # Every answer says what this server reads, the first a laptop gets too.
+                message["headers"] = [*message.get("headers", ()), _PROTOCOL]
                 answered["status"] = message["status"]
                 for key, value in message.get("headers", ()):
                     if key.lower() == b"content-length":

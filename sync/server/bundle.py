@@ -17,6 +17,7 @@ import nacl.public
 import nacl.signing
 from sqlalchemy import Engine, delete, insert, select
 
+from sync import protocol
 from sync.protocol import Code, PullRequest, Reason
 from sync.sealed import (
     LAPTOP,
@@ -31,7 +32,7 @@ from sync.sealed import (
     seal,
     unseal,
 )
-from sync.server import merge, tokens
+from sync.server import epochs, merge, tokens
 from sync.server.storage import server_secrets
 from sync.server.tokens import Identity
 
@@ -96,6 +97,17 @@ def open_bundle(engine: Engine, data: bytes) -> tuple[LaptopBundle, Identity]:
     return bundle, who
 
 
+def _start(engine: Engine, said: str | None, cursor: int) -> tuple[str, int]:
+    """The server's epoch now and where a reply's pages from `cursor`, counted in `said`,
+    start (`epochs.start`). The epoch now is the latest the database lists: the import is
+    not a server process, and a server restored since (a restart) begins its own at its
+    first sync; whatever it holds past a laptop's cursor then is past that epoch's top."""
+    ours = epochs.latest(engine) or epochs.begin(engine)
+    found = epochs.start(engine, said, cursor, ours)
+    assert found is not None  # `ours` is listed
+    return found
+
+
 def import_bundle(engine: Engine, data: bytes, progress: Progress | None = None) -> Imported:
     """Apply a laptop's bundle as its pushes would be applied online, and make its reply."""
     tell = progress or (lambda stage, done, total: None)
@@ -136,11 +148,16 @@ def import_bundle(engine: Engine, data: bytes, progress: Progress | None = None)
         done.refused.append(refused)
         break
     pages = []
-    cursor = bundle.cursor
+    reads = protocol.features_of(bundle.reads)
+    epoch, cursor = None, bundle.cursor
+    if protocol.Feature.BUNDLE_EPOCH in reads:
+        # Where the pages start, by the history the cursor counts in, as `/v1/epoch` says
+        # online: a laptop that pulled in a history a restore lost lacks records below it.
+        epoch, cursor = _start(engine, bundle.epoch, bundle.cursor)
+    start = cursor
     while True:
-        page = merge.pull(
-            engine, who, PullRequest(cursor=cursor, limit=PAGE, device_id=bundle.device_id)
-        )
+        request = PullRequest(cursor=cursor, limit=PAGE, device_id=bundle.device_id)
+        page = merge.pull(engine, who, request, reads)
         pages.append(page)
         done.pulled += len(page.records)
         cursor = page.cursor
@@ -152,11 +169,13 @@ def import_bundle(engine: Engine, data: bytes, progress: Progress | None = None)
         token_id=who.token_id,
         device_id=bundle.device_id,
         made_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        from_cursor=bundle.cursor,
+        from_cursor=start,
         top=cursor,
         pushes=answers,
         pages=pages,
         others_from=others,
+        epoch=epoch,
+        counted_in=bundle.epoch if epoch else None,
     )
     to = nacl.public.PublicKey(bundle.reply_key.encode(), encoder=nacl.encoding.HexEncoder)
     done.reply = seal(REPLY, reply, pair.signing, "", to)

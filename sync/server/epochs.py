@@ -42,6 +42,13 @@ def begin(engine: Engine) -> str:
     return made
 
 
+def latest(engine: Engine) -> str | None:
+    """The database's latest epoch; None before any was begun."""
+    with engine.connect() as conn:
+        found = conn.execute(select(epochs.c.id).order_by(epochs.c.number.desc()).limit(1))
+        return found.scalar()
+
+
 def start(engine: Engine, epoch: str | None, cursor: int, ours: str) -> tuple[str, int] | None:
     """The server's epoch now, and where a pull from `cursor`, counted in `epoch`, starts;
     None if the database lacks this process's epoch `ours`: it was replaced (restored)

@@ -291,13 +291,18 @@ def _bulk(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
 def _loss(conflict: Mapping[str, Any]) -> tuple[str, str, str, str, str]:
     """What a conflict is, whatever its id: the losing change's value of one field, named
     by its record, field, device and stamp. The same loss made again (its change sent again
-    to a server restored from a copy) is the same conflict."""
+    to a server restored from a copy) is the same conflict.
+
+    The stamp as its laptop made it (`lost_made`, where the server read it back), not as
+    read back (`lost_hlc`): an ahead laptop's stamp is read back by how far its clock runs
+    ahead as each push leaves, which may differ between the first send and the one after a
+    restore; as made, it is the same at every send."""
     return (
         str(conflict["table_name"]),
         str(conflict["record_id"]),
         str(conflict["field"]),
         str(conflict["lost_device"]),
-        str(conflict["lost_hlc"]),
+        str(conflict.get("lost_made") or conflict["lost_hlc"]),
     )
 
 
@@ -444,7 +449,7 @@ def _merge(
             data[name] = value
             stamps[name] = [text, device, version]
             continue
-        cur_hlc, cur_device, cur_version = current
+        cur_hlc, cur_device, cur_version = current[:3]
         concurrent = cur_version > change.base_version and cur_device != device
         old = data.get(name)
         if (
@@ -463,16 +468,25 @@ def _merge(
             data[name] = value
             stamps[name] = [text, device, version]
             if concurrent and old != value:
-                found.append(_lost(name, value, old, device, cur_device, cur_hlc))
+                found.append(
+                    _lost(name, value, old, device, cur_device, cur_hlc, made_stamp(current))
+                )
         elif concurrent and old != value:
             found.append(_lost(name, old, value, cur_device, device, text))
     return found
 
 
 def _lost(
-    name: str, kept: Any, lost: Any, kept_device: str, lost_device: str, lost_hlc: str
+    name: str,
+    kept: Any,
+    lost: Any,
+    kept_device: str,
+    lost_device: str,
+    lost_hlc: str,
+    lost_made: str | None = None,
 ) -> dict[str, Any]:
-    return {
+    """A losing value; `lost_made` is its stamp as made where the server read it back."""
+    found = {
         "field": name,
         "kept": kept,
         "lost": lost,
@@ -480,6 +494,34 @@ def _lost(
         "lost_device": lost_device,
         "lost_hlc": lost_hlc,
     }
+    if lost_made is not None and lost_made != lost_hlc:
+        found["lost_made"] = lost_made
+    return found
+
+
+def made_stamp(entry: list[Any]) -> str:
+    """A field stamp (`[stamp, device, version]`) as its device made it: the fourth item,
+    kept where the server read the stamp back (`_as_made`), else the stamp itself."""
+    return str(entry[3] if len(entry) > 3 else entry[0])
+
+
+def _as_made(decided: Plan, stamp: Stamp, made: Stamp, device: str, version: int) -> None:
+    """Note in `decided` the change's stamp as its device made it, where the server read it
+    back (`_Clamp`): beside each field stamp the change wrote (a fourth item, so a value
+    that loses later is named by it too), and on each of its values that lost.
+
+    The stamp read back stays the field's stamp and the conflict's `lost_hlc`: it says
+    when the change was made, as far as the server can tell, and a history shows that
+    time; a laptop whose clock ran days ahead would otherwise show its edit days ahead
+    everywhere. The stamp as made names the loss (`_loss`)."""
+    if str(made) == str(stamp):
+        return
+    for name, entry in decided.stamps.items():
+        if len(entry) == 3 and entry[1] == device and entry[2] == version:
+            decided.stamps[name] = [*entry, str(made)]
+    for lost in decided.lost:
+        if lost["lost_device"] == device and lost["lost_hlc"] == str(stamp):
+            lost["lost_made"] = str(made)
 
 
 def _full_stamp(hlc: str, device: str) -> str:
@@ -545,7 +587,7 @@ class _Clamp:
 
 def _own_latest(row: _Row, device: str) -> Stamp | None:
     """The latest stamp `device` left on the record as the server holds it."""
-    own = [text for text, by, _version in row.stamps.values() if by == device]
+    own = [str(entry[0]) for entry in row.stamps.values() if entry[1] == device]
     return Stamp.parse(max(own)) if own else None
 
 
@@ -738,6 +780,7 @@ def _apply_one(
         made=made if clamp.skew_ms else None,
         today=clamp.today,
     )
+    _as_made(decided, stamp, made, device, version)
     row.data, row.stamps = decided.data, decided.stamps
     row.village, row.deleted = decided.village, decided.deleted
     row.written = (version, *_record_stamp(decided.stamps, str(stamp), device))
@@ -776,6 +819,7 @@ def _note_lost(work: _WorkingSet, row: _Row, version: int, lost: list[dict[str, 
             "kept_device": c["kept_device"],
             "lost_device": c["lost_device"],
             "lost_hlc": c["lost_hlc"],
+            "lost_made": c.get("lost_made"),
             "created_at": now,
         }
         for c in lost
@@ -1123,6 +1167,7 @@ def _take_back(
             "field": c.field,
             "lost_device": c.lost_device,
             "lost_hlc": c.lost_hlc,
+            "lost_made": c.lost_made if c.lost_made != c.lost_hlc else None,
         }
         same = _losses_held(conn, [loss]).get(_loss(loss))
         if same is not None and same[1] and c.resolved:
@@ -1152,8 +1197,17 @@ def _take_back(
     return bool(taken)
 
 
-def pull(engine: Engine, who: Identity, request: protocol.PullRequest) -> PullResponse:
-    """Records of the token's villages changed after the cursor, oldest version first."""
+def pull(
+    engine: Engine,
+    who: Identity,
+    request: protocol.PullRequest,
+    reads: frozenset[protocol.Feature] = frozenset(),
+) -> PullResponse:
+    """Records of the token's villages changed after the cursor, oldest version first.
+    `reads`: the features the asking laptop said it reads (`protocol.PROTOCOL_HEADER`);
+    a field it does not read is left out, or it would refuse the page."""
+    as_made = protocol.Feature.LOSS_AS_MADE in reads
+    staff: dict[str, str] = {}
     villages = sorted(who.villages)
     device = request.device_id or ""
     with engine.connect() as conn:
@@ -1193,6 +1247,10 @@ def pull(engine: Engine, who: Identity, request: protocol.PullRequest) -> PullRe
             .where(or_(made, closed), conflicts.c.village_code.in_(villages))
             .order_by(conflicts.c.id)
         ).all()
+        if protocol.Feature.DEVICE_STAFF in reads:
+            named = {r.device_id for r in rows}
+            named.update(d for c in found for d in (c.kept_device, c.lost_device))
+            staff = _staff_of(conn, named - {device, SERVER_DEVICE, protocol.DELETED_DEVICE})
     return PullResponse(
         records=[
             protocol.PulledRecord(
@@ -1218,6 +1276,7 @@ def pull(engine: Engine, who: Identity, request: protocol.PullRequest) -> PullRe
                 kept_device=c.kept_device,
                 lost_device=c.lost_device,
                 lost_hlc=c.lost_hlc,
+                lost_made=c.lost_made if as_made else None,
                 resolved=c.resolved_version is not None and c.resolved_version <= upto,
             )
             for c in found
@@ -1225,7 +1284,22 @@ def pull(engine: Engine, who: Identity, request: protocol.PullRequest) -> PullRe
         cursor=upto,
         has_more=has_more,
         applied_through=held,
+        staff=staff,
     )
+
+
+def _staff_of(conn: Connection, named: set[str]) -> dict[str, str]:
+    """The staff label of the token each of these devices syncs with (a laptop's history
+    names the staff member of another laptop's step by it)."""
+    found: dict[str, str] = {}
+    for chunk in chunked(sorted(named)):
+        rows = conn.execute(
+            select(devices.c.device_id, tokens.c.staff)
+            .join(tokens, tokens.c.id == devices.c.token_id)
+            .where(devices.c.device_id.in_(chunk))
+        )
+        found.update((str(device), str(staff)) for device, staff in rows)
+    return found
 
 
 def applied(

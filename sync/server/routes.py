@@ -215,7 +215,8 @@ async def push(request: Request, who: Caller, engine: Synced) -> Response:
 )
 async def pull(request: Request, who: Caller, engine: Synced) -> Response:
     message = await read_body(request, PullRequest)
-    answer = await _in_thread(merge.pull, engine, who, message)
+    reads = protocol.features_said(request.headers.get(protocol.PROTOCOL_HEADER))
+    answer = await _in_thread(merge.pull, engine, who, message, reads)
     note(request, device=message.device_id, records=len(answer.records))
     return gzip_response(answer)
 

@@ -103,6 +103,8 @@ conflicts = Table(
     # Set when a laptop resolved it (migration 0006): the version every laptop pulls it by.
     Column("resolved_version", BigInteger, index=True),
     Column("resolved_by", String(64)),
+    # The lost stamp as its laptop made it, where the server read it back (migration 0009).
+    Column("lost_made", String(100)),
 )
 counters = Table(
     "counters",
@@ -128,7 +130,7 @@ epochs = Table(
     Column("started_at", String(40), nullable=False),
 )
 #: The schema this code is written for: the newest migration in `sync/server/migrations`.
-HEAD = 8
+HEAD = 9
 #: The table in which releases before Alembic recorded their migrations (1-4).
 _LEGACY_VERSIONS = "schema_versions"
 _MIGRATIONS = Path(__file__).with_name("migrations")
