@@ -17,11 +17,24 @@ from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parent.parent
 CONSTRAINTS = ROOT / "scripts" / "constraints.txt"
+
+
+def _ports(first: int) -> range:
+    """Five ports from `first`, or from the top of CIVTUI_TEST_PORTS (`LOW-HIGH`, a machine
+    shared by several test runs gives each its own range) when that is set; the sync tests
+    draw theirs at random from the whole range (tests/sync_harness.py), so these stay apart
+    from most of its draws."""
+    low, _, high = os.environ.get("CIVTUI_TEST_PORTS", "").partition("-")
+    if low.isdigit() and high.isdigit() and int(high) - int(low) >= 19:
+        first = int(high) - 9 + (first - 8860)
+    return range(first, first + 5)
+
+
 #: This suite's ports for the servers it starts, a half for each test file: under xdist the
 #: two files run at once, and a port one picks stays free until its server starts, minutes
 #: later, so a shared range could be handed to both.
-WHEEL_PORTS = range(8860, 8865)
-DEPLOY_PORTS = range(8865, 8870)
+WHEEL_PORTS = _ports(8860)
+DEPLOY_PORTS = _ports(8865)
 #: A profile passphrase for tests only (the demo asks for 8 characters at least).
 PASSPHRASE = "test-passphrase-1"
 
@@ -121,12 +134,18 @@ def shared_release(factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def make_venv(folder: Path, requirement: str) -> Path:
-    """A fresh venv with `requirement` installed (not editable), pinned; its bin folder."""
-    venv.create(folder, with_pip=True, clear=True)
+    """A fresh venv with `requirement` installed (not editable), pinned; its bin folder.
+
+    Installed by this interpreter's pip into the venv's Python (`pip --python`), not by a pip
+    of the venv's own: seeding one (ensurepip) and running the older pip it bundles cost
+    about 12 s of CPU of the 20 s an install took. What lands in the venv is the same.
+    """
+    venv.create(folder, with_pip=False, clear=True)
     bin_dir = folder / ("Scripts" if os.name == "nt" else "bin")
     # --no-compile: bytecode is written for what runs, not for every module of every package.
-    command = [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "--no-compile",
-               "--disable-pip-version-check", "--constraint", str(CONSTRAINTS), requirement]  # fmt: skip
+    command = [sys.executable, "-m", "pip", "--python", str(bin_dir / "python"), "install",
+               "--quiet", "--no-compile", "--disable-pip-version-check",
+               "--constraint", str(CONSTRAINTS), requirement]  # fmt: skip
     subprocess.run(command, check=True, capture_output=True, env=clean_env())
     return bin_dir
 

@@ -3,6 +3,10 @@
 The page is written for a real server (`sudo`, a `civtui` account, systemd, /etc, /var). Here:
 - `/etc/civtui`, `/etc/systemd/system`, `/etc/cron.d`, `/var/lib/civtui` and `/var/log/civtui`
   are moved under a temporary root (the only change made to the page's text, besides the port);
+  the venv in `/var/lib/civtui/venv` under a root the module's tests share, so the page's
+  `python3 -m venv` and `pip install` make it once per run (about 25 s of CPU and a minute of
+  downloads) and the other database's run does them again on it, as on a server that already
+  has civtui, in seconds; every other folder is the test's own;
 - `sudo [-u USER]` runs the command as this test's user; `install -o/-g` and `chown` keep the
   owner (the test cannot make a `civtui` account) but the modes are checked;
 - `systemctl` starts and stops the unit file's `ExecStart=` with its `Environment=`;
@@ -37,6 +41,10 @@ from tests.test_restore_drill import pg_tool
 PAGE = ROOT / "docs" / "deploy.md"
 #: The page's folders, each moved under the temporary root.
 MOVED = ("/etc/civtui", "/etc/systemd/system", "/etc/cron.d", "/var/lib/civtui", "/var/log/civtui")
+#: The page's venv, moved under the module's shared root instead (see above).
+VENV = "/var/lib/civtui/venv"
+#: One pass over the page's text, the longest folder first: the venv before the folder it is in.
+FOLDERS = re.compile("|".join(re.escape(f) for f in sorted((*MOVED, VENV), key=len, reverse=True)))
 PAGE_PORT = "8765"
 
 #: Stands in for the commands a real server has and a test machine must not touch.
@@ -95,9 +103,8 @@ def blocks(page: str) -> list[Block]:
     return found
 
 
-def moved(body: str, root: Path, port: int) -> str:
-    for folder in MOVED:
-        body = body.replace(folder, f"{root}{folder}")
+def moved(body: str, root: Path, port: int, venv_root: Path) -> str:
+    body = FOLDERS.sub(lambda m: f"{venv_root if m.group(0) == VENV else root}{m.group(0)}", body)
     return body.replace(f"127.0.0.1:{PAGE_PORT}", f"127.0.0.1:{port}")
 
 
@@ -118,6 +125,12 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / wheel.name).write_bytes(wheel.read_bytes())
     (folder / "constraints.txt").write_bytes((ROOT / "scripts/constraints.txt").read_bytes())
     return folder
+
+
+@pytest.fixture(scope="module")
+def venv_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The root the page's venv is moved under, shared by the module's runs of the page."""
+    return tmp_path_factory.mktemp("venv-root")
 
 
 def backends() -> list[str]:
@@ -163,7 +176,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[st
 @pytest.mark.slow
 @pytest.mark.parametrize("database", backends(), indirect=True)
 def test_the_deploy_page_runs_as_written(
-    database: dict[str, str], release: Path, tmp_path: Path
+    database: dict[str, str], release: Path, venv_root: Path, tmp_path: Path
 ) -> None:
     postgres = "PGHOST" in database
     page = PAGE.read_text(encoding="utf-8")
@@ -180,13 +193,13 @@ def test_the_deploy_page_runs_as_written(
             ):
                 target = Path(f"{root}{block.info.partition('deploy-file=')[2]}")
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(moved(block.body, root, port), encoding="utf-8")
+                target.write_text(moved(block.body, root, port, venv_root), encoding="utf-8")
                 if block.info.startswith("ini"):
                     unit = target.read_text(encoding="utf-8")
                 continue
             if block.info not in wanted:
                 continue
-            script = SHELL_PREAMBLE + moved(block.body, root, port)
+            script = SHELL_PREAMBLE + moved(block.body, root, port, venv_root)
             if unit:
                 env.update(
                     _UNIT_EXEC=unit_setting(unit, "ExecStart"), _UNIT_ENV=unit_setting(unit, "Environment"),
@@ -201,7 +214,7 @@ def test_the_deploy_page_runs_as_written(
             if "pg_dump" in block.body:
                 # Made after last night's dump: the restore drill must take it away again.
                 late = subprocess.run(
-                    [str(root / "var/lib/civtui/venv/bin/civtui"), "server", "token", "create",
+                    [f"{venv_root}{VENV}/bin/civtui", "server", "token", "create",
                      "--staff", "赵新", "--role", "assistant", "--village", "330902112201"],
                     capture_output=True, text=True, check=True, env={
                         **env, "CIVTUI_SERVER_CONFIG": str(root / "etc/civtui/server.toml")},
@@ -237,7 +250,7 @@ def test_the_deploy_page_runs_as_written(
                 (root / "etc/cron.d/civtui-backup").read_text(encoding="utf-8").split(maxsplit=6)[6]
             )
             assert by_hand and cron.replace("\\%", "%").startswith(
-                moved(by_hand.group(1), root, port)
+                moved(by_hand.group(1), root, port, venv_root)
             )
     finally:
         if unit_pid.exists():
@@ -284,10 +297,14 @@ def test_the_sudo_stand_in_passes_variables_and_arguments_as_sudo_does() -> None
 
 
 def test_the_page_moves_only_its_own_folders(tmp_path: Path) -> None:
-    body = "install -d /etc/civtui /var/lib/civtui/backups /etc/passwd http://127.0.0.1:8765/x"
-    assert moved(body, tmp_path, 8861).split() == [
+    body = (
+        "install -d /etc/civtui /var/lib/civtui/backups /etc/passwd http://127.0.0.1:8765/x "
+        "/var/lib/civtui/venv/bin/civtui"
+    )
+    shared = tmp_path / "shared"
+    assert moved(body, tmp_path, 8861, shared).split() == [
         "install", "-d", f"{tmp_path}/etc/civtui", f"{tmp_path}/var/lib/civtui/backups",
-        "/etc/passwd", "http://127.0.0.1:8861/x",
+        "/etc/passwd", "http://127.0.0.1:8861/x", f"{shared}/var/lib/civtui/venv/bin/civtui",
     ]  # fmt: skip
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import shutil
 import stat
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import keyring
 import pytest
 from click.testing import CliRunner, Result
 from openpyxl import load_workbook
@@ -20,7 +22,7 @@ from civtui.cli import main
 from civtui.services import keys
 from db import Store
 from db.connection import raw_connect
-from tests.conftest import TODAY
+from tests.conftest import TODAY, MemoryKeyring
 
 MONTH = TODAY.strftime("%Y-%m")
 
@@ -29,9 +31,34 @@ def run(*args: str) -> Result:
     return CliRunner().invoke(main, ["--today", TODAY.isoformat(), *args], catch_exceptions=False)
 
 
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[tuple[str, str], str]]:
+    """A data folder holding the 150-person demo profile, and its keyring's entries.
+
+    Made once per module: the tests read the same demo (`--seed 2` makes the same people
+    every time), which cost about a second of CPU to generate for each; each gets a copy.
+    """
+    folder = tmp_path_factory.mktemp("demo") / "home"
+    memory, before = MemoryKeyring(), keyring.get_keyring()
+    keyring.set_keyring(memory)
+    keys.forget()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("CIVTUI_HOME", str(folder))
+            for name in ("CIVTUI_PROFILE", "CIVTUI_TODAY", "CIVTUI_SERVER", "CIVTUI_TOKEN"):
+                patch.delenv(name, raising=False)
+            assert run("demo", "--persons", "150", "--seed", "2").exit_code == 0
+    finally:
+        keys.forget()
+        keyring.set_keyring(before)
+    return folder, dict(memory.items)
+
+
 @pytest.fixture
-def db(home: Path) -> Any:
-    assert run("demo", "--persons", "150", "--seed", "2").exit_code == 0
+def db(home: Path, vault: MemoryKeyring, demo_home: tuple[Path, dict[tuple[str, str], str]]) -> Any:
+    folder, entries = demo_home
+    shutil.copytree(folder, home)
+    vault.items.update(entries)
     path = json.loads(run("status", "--json").stdout)["path"]
     return raw_connect(Path(path), keys.key_for(Path(path)))
 

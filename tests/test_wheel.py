@@ -173,8 +173,8 @@ def test_the_installed_wheel_runs_demo_status_server_sync_and_the_app(
     assert "civtui" in text.lower() or "海星村" in text
 
 
-#: Opens the demo profile in the installed app for one frame and prints where the package
-#: was loaded from, the screen shown and the screen's text.
+#: Opens the demo profile in the installed app until its first screen after the opening one,
+#: and prints where the package was loaded from, the screen shown and the screen's text.
 APP_FRAME = """
 import asyncio
 import civtui
@@ -187,6 +187,12 @@ async def main():
     keys.unlock(profile.db_path)
     app = make_app(profile, lang="en")
     async with app.run_test(size=(80, 24)) as pilot:
+        # The first frame is the opening screen; the profile's screens follow once a worker
+        # has imported the store, seconds later on a loaded machine.
+        for _ in range(600):
+            await pilot.pause(0.1)
+            if type(app.screen).__name__ != "OpeningScreen":
+                break
         await pilot.pause()
         print(civtui.__file__)
         print(type(app.screen).__name__)
