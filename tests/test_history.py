@@ -324,7 +324,7 @@ async def test_after_a_restore_each_laptop_credits_each_value_to_the_laptop_that
     # On B: the health is A's (its new id), at 10:03, with B's own value that lost beside it.
     history_b = await _history_on("b", "zh", person, visit)
     for word in [
-        f"2026-11-2210:03另一台电脑{a_now[:8]}",
+        f"2026-11-2210:03员工a（另一台电脑{a_now[:8]}）",
         "健康状况：一般→较差（本机同时改为一般，未被采用）",
     ]:
         assert word in history_b, (word, history_b)
@@ -340,7 +340,7 @@ async def test_after_a_restore_each_laptop_credits_each_value_to_the_laptop_that
         # (Made under the id it held then, sent under the new one: this laptop's either way.)
         "2026-11-2210:03员工a（本机",
         "）修改健康状况：良好→较差；备注：—→屋顶漏雨",
-        f"2026-11-2210:02另一台电脑{b_id[:8]}同时修改、未被采用：健康状况：一般",
+        f"2026-11-2210:02员工b（另一台电脑{b_id[:8]}）同时修改、未被采用：健康状况：一般",
         f"2026-11-2210:01员工a（本机{former[:8]}）同时修改、未被采用：备注：家中无人",
     ]:
         assert word in history_a, (word, history_a)
