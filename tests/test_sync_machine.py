@@ -45,6 +45,7 @@ from typing import Any, TypeVar
 
 import fastapi.dependencies.utils
 import fastapi.routing
+import httpx._transports.asgi as httpx_asgi
 import pytest
 import starlette.concurrency
 from hypothesis import HealthCheck, Phase, settings
@@ -981,6 +982,10 @@ def in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     # worker threads: the same code, without a thread hand-off per request.
     for module in (starlette.concurrency, fastapi.dependencies.utils, fastapi.routing):
         monkeypatch.setattr(module, "run_in_threadpool", inline)
+    # httpx's ASGI transport asks, for every request, whether trio runs by importing
+    # sniffio, which is not installed: each failed import searches sys.path again, a
+    # tenth of the machine's CPU. The loop here is asyncio's (tests.sync_model.InProcess).
+    monkeypatch.setattr(httpx_asgi, "is_running_trio", lambda: False)
     # No fsync on the laptops either (see tests.sync_model.Server).
     monkeypatch.setattr(connection, "SYNCHRONOUS", "OFF")
     monkeypatch.setattr(store_module, "SYNCHRONOUS", "OFF")
