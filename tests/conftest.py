@@ -238,8 +238,9 @@ def _longest_first(item: pytest.Item) -> int:
 
 
 def _module_scoped(item: pytest.Item) -> bool:
-    """Whether the test uses a fixture built once per module (a build, the state machine's
-    templates): its module's tests then run on one worker, so it is built once."""
+    """Whether the test uses a fixture built once per module (a build): its module's tests
+    then run on one worker, so it is built once. (A session fixture, such as the state
+    machine's templates, is built once per worker and leaves the module free to spread.)"""
     info = getattr(item, "_fixtureinfo", None)
     if info is None:
         return False

@@ -11,14 +11,16 @@ clock, restore a laptop from an older copy of its profile and the server from an
 of its database, and copy a laptop's profile onto a new laptop that works beside it. Pull
 pages and push batches are a few records long, so paging is exercised at every step.
 
-`settle_and_check` syncs every laptop until nothing moves (bounded) and checks what must
+`settle_and_check` syncs the laptops in turn until each has synced, one after another, with
+nothing moving (bounded) and checks what must
 then hold: each laptop equals the server for its villages, nothing pending or held, every
 cursor at the server's version, every conflict the server recorded in a village on every
 laptop of it, deletes stay deleted, every record on the server valid and naming nothing a
 laptop of its village could not hold, no record the laptops never made.
 
-CI runs SYNC_MACHINE_EXAMPLES examples (default 300: about two minutes on a quiet
-2-core machine), derandomized. The long run:
+CI runs SYNC_MACHINE_EXAMPLES examples (default 300), derandomized, as three tests of a
+third each (`test_the_sync_machine[0]`..`[2]`, each from its own seed), so pytest-xdist's
+two workers share them. The long run (one command: the three parts share the 5,000):
 
     SYNC_MACHINE_EXAMPLES=5000 .venv/bin/python -m pytest tests/test_sync_machine.py -q
 
@@ -45,9 +47,10 @@ from typing import Any, TypeVar
 
 import fastapi.dependencies.utils
 import fastapi.routing
+import httpx._transports.asgi as httpx_asgi
 import pytest
 import starlette.concurrency
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 from hypothesis.stateful import (
@@ -115,6 +118,9 @@ T = TypeVar("T")
 #: The numbers the current example's uuid4s are taken from (see SyncMachine.__init__).
 IDS: list[Iterator[int]] = [itertools.count(1)]
 EXAMPLES = int(os.environ.get("SYNC_MACHINE_EXAMPLES", examples(300, 8)))
+#: The examples run as this many tests, each its share of EXAMPLES from a seed of its own
+#: (its number): pytest-xdist's two workers take one each rather than one worker the whole.
+PARTS = 3
 PHASES = (
     list(Phase)
     if os.environ.get("SYNC_MACHINE_SHRINK", "1") == "1"
@@ -814,29 +820,37 @@ def outbox_next(status: NeedStatus) -> set[NeedStatus]:
 
 
 def settle_and_check(machine: SyncMachine) -> None:
-    """Sync every laptop until nothing moves, then check everything that must then hold."""
+    """Sync every laptop until nothing moves, then check everything that must then hold.
+
+    The laptops sync in turn, round after round, and the system is quiet once each has
+    synced, one after another, with nothing moving: the last sync of every laptop moved
+    nothing and nothing moved after it. That can end in the middle of a round (a round
+    where only the first laptops pulled needs only them again), which a quiet full round
+    would have shown at the price of the other laptops' syncs once more."""
     for lap in machine.laptops:
         lap.tick()
-    for _ in range(SETTLE_ROUNDS):
-        moved = False
-        for i, lap in enumerate(machine.laptops):
-            machine.world.ms += 1000
-            lap.tick()
-            try:
-                report = lap.sync(machine.server)
-            except SyncError as exc:
-                raise AssertionError(f"{lap.name} cannot sync: {exc}") from exc
-            machine.note_acks(i)
-            machine.check_refusals(report)
-            check_told(lap, report)
-            moved |= bool(
-                report.pushed
-                or report.pulled
-                or report.pulled_conflicts
-                or report.resent
-                or report.new_device_id
-            )
-        if not moved:
+    quiet = 0  # syncs in a row that moved nothing
+    for step in range(SETTLE_ROUNDS * len(machine.laptops)):
+        i = step % len(machine.laptops)
+        lap = machine.laptops[i]
+        machine.world.ms += 1000
+        lap.tick()
+        try:
+            report = lap.sync(machine.server)
+        except SyncError as exc:
+            raise AssertionError(f"{lap.name} cannot sync: {exc}") from exc
+        machine.note_acks(i)
+        machine.check_refusals(report)
+        check_told(lap, report)
+        moved = bool(
+            report.pushed
+            or report.pulled
+            or report.pulled_conflicts
+            or report.resent
+            or report.new_device_id
+        )
+        quiet = 0 if moved else quiet + 1
+        if quiet == len(machine.laptops):
             break
     else:
         raise AssertionError(f"still moving after {SETTLE_ROUNDS} rounds of sync")
@@ -946,7 +960,9 @@ def check_conflicts(lap: Laptop, on_server: list[dict[str, Any]]) -> None:
     assert not missing, f"{lap.name} lacks conflicts {missing}"
 
 
-@pytest.fixture(scope="module")
+#: Session-wide, not per module: a module fixture keeps the module's tests on one xdist
+#: worker (tests/conftest.py), and the machine's parts are to run on both.
+@pytest.fixture(scope="session")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
     return make_templates(tmp_path_factory.mktemp("templates"))
 
@@ -955,9 +971,9 @@ async def inline(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return func(*args, **kwargs)
 
 
-def machine_settings() -> settings:
+def machine_settings(count: int = EXAMPLES) -> settings:
     return settings(
-        max_examples=EXAMPLES,
+        max_examples=count,
         stateful_step_count=STEPS,
         deadline=None,
         derandomize=not RANDOM,
@@ -981,6 +997,10 @@ def in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     # worker threads: the same code, without a thread hand-off per request.
     for module in (starlette.concurrency, fastapi.dependencies.utils, fastapi.routing):
         monkeypatch.setattr(module, "run_in_threadpool", inline)
+    # httpx's ASGI transport asks, for every request, whether trio runs by importing
+    # sniffio, which is not installed: each failed import searches sys.path again, a
+    # tenth of the machine's CPU. The loop here is asyncio's (tests.sync_model.InProcess).
+    monkeypatch.setattr(httpx_asgi, "is_running_trio", lambda: False)
     # No fsync on the laptops either (see tests.sync_model.Server).
     monkeypatch.setattr(connection, "SYNCHRONOUS", "OFF")
     monkeypatch.setattr(store_module, "SYNCHRONOUS", "OFF")
@@ -994,11 +1014,22 @@ def in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
             shutil.rmtree(base, ignore_errors=True)
 
 
-def test_the_sync_machine(templates: Templates, in_process: Path) -> None:
+def share(part: int) -> int:
+    """The examples part `part` runs: EXAMPLES in PARTS shares as equal as they go."""
+    return EXAMPLES // PARTS + (part < EXAMPLES % PARTS)
+
+
+@pytest.mark.parametrize("part", range(PARTS))
+def test_the_sync_machine(templates: Templates, in_process: Path, part: int) -> None:
+    def factory() -> SyncMachine:
+        return SyncMachine(templates, in_process)
+
+    # Derandomized, each part draws from its own seed: the parts are different examples,
+    # the same on every run. SYNC_MACHINE_RANDOM=1: fresh random examples in every part.
     run_state_machine_as_test(
         # A factory is what hypothesis calls; its stubs name only the class.
-        lambda: SyncMachine(templates, in_process),  # type: ignore[arg-type]
-        settings=machine_settings(),
+        factory if RANDOM else seed(part)(factory),  # type: ignore[arg-type]
+        settings=machine_settings(share(part)),
     )
 
 

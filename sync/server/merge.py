@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import from_json
-from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, or_, select, update
 
 from civtui.domain.batches import chunked
 from civtui.domain.clock import CHINA_TZ
@@ -1197,6 +1197,46 @@ def _take_back(
     return bool(taken)
 
 
+#: A pull's statements, built once and bound per request: every sync pulls, and building
+#: them was a third of the CPU of a pull that finds nothing new (bench/RESULTS.md, 2026-12-06
+#: (p)).
+_TOP = select(counters.c.value).where(counters.c.name == "version")
+_PULLED = (
+    select(records)
+    .where(
+        records.c.version > bindparam("start"),
+        records.c.version <= bindparam("top"),
+        # No village: what the township set for all of them (the visit policy).
+        records.c.village_code.in_(bindparam("villages", expanding=True))
+        | records.c.village_code.is_(None),
+        # A record only this device ever wrote is already on it, exactly: no echo.
+        records.c.sole_device.is_(None) | (records.c.sole_device != bindparam("device")),
+    )
+    .order_by(records.c.version)
+)
+_OWNER = select(devices.c.token_id, devices.c.last_seq).where(
+    devices.c.device_id == bindparam("device")
+)
+#: A conflict made in the range, or resolved in it: a laptop that never saw it open gets it
+#: closed.
+_PULLED_CONFLICTS = (
+    select(conflicts)
+    .where(
+        or_(
+            and_(
+                conflicts.c.version > bindparam("start"), conflicts.c.version <= bindparam("upto")
+            ),
+            and_(
+                conflicts.c.resolved_version > bindparam("start"),
+                conflicts.c.resolved_version <= bindparam("upto"),
+            ),
+        ),
+        conflicts.c.village_code.in_(bindparam("villages", expanding=True)),
+    )
+    .order_by(conflicts.c.id)
+)
+
+
 def pull(
     engine: Engine,
     who: Identity,
@@ -1213,39 +1253,23 @@ def pull(
     with engine.connect() as conn:
         # The counter first: a push commits its records with it, so every version up to it
         # is there to read even where each statement sees the latest commits (PostgreSQL).
-        top: int = conn.execute(
-            select(counters.c.value).where(counters.c.name == "version")
-        ).scalar_one()
+        top: int = conn.execute(_TOP).scalar_one()
         # A cursor past every version given out means this server was restored from a
         # backup: the device holds everything up to here, and later versions are new.
         start = min(request.cursor, top)
-        # A record only this device ever wrote is already on it, exactly: no echo.
-        not_own = records.c.sole_device.is_(None) | (records.c.sole_device != device)
-        # No village: what the township set for all of them (the visit policy).
-        theirs = records.c.village_code.in_(villages) | records.c.village_code.is_(None)
         rows = conn.execute(
-            select(records)
-            .where(records.c.version > start, records.c.version <= top, theirs, not_own)
-            .order_by(records.c.version)
-            .limit(request.limit + 1)
+            _PULLED.limit(request.limit + 1),
+            {"start": start, "top": top, "villages": villages, "device": device},
         ).all()
         has_more = len(rows) > request.limit
         rows = rows[: request.limit]
         upto = rows[-1].version if has_more else top
-        owner = conn.execute(
-            select(devices.c.token_id, devices.c.last_seq).where(devices.c.device_id == device)
-        ).first()
+        owner = conn.execute(_OWNER, {"device": device}).first()
         held: int | None = 0  # no row: the server holds no change of this device
         if owner is not None:
             held = int(owner.last_seq) if owner.token_id == who.token_id else None
-        # A conflict made in this range, or resolved in it: a laptop that never saw it open
-        # gets it closed.
-        made = and_(conflicts.c.version > start, conflicts.c.version <= upto)
-        closed = and_(conflicts.c.resolved_version > start, conflicts.c.resolved_version <= upto)
         found = conn.execute(
-            select(conflicts)
-            .where(or_(made, closed), conflicts.c.village_code.in_(villages))
-            .order_by(conflicts.c.id)
+            _PULLED_CONFLICTS, {"start": start, "upto": upto, "villages": villages}
         ).all()
         if protocol.Feature.DEVICE_STAFF in reads:
             named = {r.device_id for r in rows}
