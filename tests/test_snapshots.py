@@ -7,13 +7,11 @@ and look at the SVGs before committing them.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from syrupy.assertion import SnapshotAssertion
 from textual.pilot import Pilot
 from textual.screen import Screen
 
@@ -75,143 +73,24 @@ SCREENS: dict[str, Callable[[CivtuiApp], Screen[Any]] | None] = {
 }
 
 
-Step = Callable[[Pilot[None]], Awaitable[None]]
-
-
-async def open_roster(pilot: Pilot[None]) -> None:
-    # Pressed before `steady`, so the search box's cursor is not caught mid-blink.
-    await pilot.press("r")
-    await steady(pilot)
-
-
-async def open_follow_ups(pilot: Pilot[None]) -> None:
-    await pilot.pause()
-    await pilot.press("f")
-    await steady(pilot)
-
-
-async def ask_follow_up_done(pilot: Pilot[None]) -> None:
-    await pilot.pause()
-    await pilot.press("f")
-    await pilot.pause()
-    await pilot.press("x")
-    await steady(pilot)
-
-
-async def ask_export(pilot: Pilot[None]) -> None:
-    await pilot.pause()
-    assert isinstance(pilot.app, CivtuiApp)
-    pilot.app.ask_export("visits")
-    await steady(pilot)
-
-
-def _shown(name: str) -> Step:
-    make = SCREENS[name]
-    return showing(make) if make else steady
-
-
-#: The snapshots of screens opened from the dashboard without writing to the profile: by
-#: language and size, each test's id and what opens its screen (as `snap_compare`'s
-#: run_before would). The other tests change the profile or the theme first, and run an
-#: app each through `snap_compare`.
-TOURED: dict[tuple[str, tuple[int, int]], dict[str, Step]] = {
-    ("zh", (80, 24)): {
-        **{f"test_screen[{name}-80x24]": _shown(name) for name in SCREENS},
-        "test_roster[80x24]": open_roster,
-        "test_follow_ups[zh]": open_follow_ups,
-        "test_follow_up_done_asks[zh]": ask_follow_up_done,
-    },
-    ("zh", (120, 40)): {
-        **{f"test_screen[{name}-120x40]": _shown(name) for name in SCREENS},
-        "test_roster[120x40]": open_roster,
-    },
-    ("en", (120, 40)): {"test_dashboard_in_english[120x40]": steady},
-    ("en", (80, 24)): {
-        "test_dashboard_in_english[80x24]": steady,
-        "test_follow_ups[en]": open_follow_ups,
-        "test_follow_up_done_asks[en]": ask_follow_up_done,
-    },
-}
-
-#: The screenshots taken so far in this process, by language and size, then by test id.
-SHOTS: dict[tuple[str, tuple[int, int]], dict[str, str | BaseException]] = {}
-
-
-async def screenshot(pilot: Pilot[None]) -> str:
-    """The screen as `snap_compare` takes it once its run_before is done (textual._doc's
-    take_svg_screenshot: the same pauses and waits for animations)."""
-    await pilot.pause()
-    await pilot.wait_for_scheduled_animations()
-    await pilot.pause()
-    await pilot.pause()
-    await pilot.wait_for_scheduled_animations()
-    return pilot.app.export_screenshot(title=pilot.app.title, simplify=True)
-
-
-async def toured(home: Path, lang: str, size: tuple[int, int], test: str) -> str:
-    """The screenshot `test` compares, taken in one app with the others of its language and
-    size (TOURED): an app started and settled for each snapshot was most of its cost.
-
-    Each screen is opened from the settled dashboard as its own test would, photographed,
-    and closed back to the same dashboard; the SVGs are those a fresh app takes. A step
-    that fails is its test's failure, and the screens after it are taken in a new app.
-    """
-    key = (lang, size)
-    if key not in SHOTS:
-        shots: dict[str, str | BaseException] = {}
-        left = list(TOURED[key])
-        while left:
-            app = app_on(demo_profile(home), lang=lang)
-            name = ""
-            try:
-                async with app.run_test(size=size) as pilot:
-                    await steady(pilot)
-                    home_stack = list(app.screen_stack)
-                    while left:
-                        name = left.pop(0)
-                        await TOURED[key][name](pilot)
-                        shots[name] = await screenshot(pilot)
-                        while len(app.screen_stack) > len(home_stack):
-                            app.pop_screen()
-                        await steady(pilot)
-                        assert app.screen_stack == home_stack, app.screen_stack
-            except Exception as error:  # the test says so; the rest are taken anew
-                if not name:  # the app did not start: no screen can be taken
-                    shots.update(dict.fromkeys(left, error))
-                    break
-                shots[name] = error
-        SHOTS[key] = shots
-    shot = SHOTS[key][test]
-    if isinstance(shot, BaseException):
-        raise shot
-    return shot
-
-
-#: The SVG files as `snap_compare` reads and writes them (normalised the same way); looked up
-#: rather than imported, the plugin having no type information.
-SVG_FILES = importlib.import_module("pytest_textual_snapshot").SVGImageExtension
-
-
-def same_svg(snapshot: SnapshotAssertion, svg: str) -> bool:
-    """Compared as `snap_compare` compares (`--snapshot-update` writes it the same way)."""
-    return snapshot.use_extension(SVG_FILES) == svg
-
-
-@pytest.mark.xdist_group("snapshot_tour")  # each tour once, on one worker
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("name", list(SCREENS))
-async def test_screen(
-    snapshot: SnapshotAssertion, home: Path, name: str, size: tuple[int, int]
-) -> None:
-    label = f"{size[0]}x{size[1]}"
-    assert same_svg(snapshot, await toured(home, "zh", size, f"test_screen[{name}-{label}]"))
+def test_screen(snap_compare: Snap, home: Path, name: str, size: tuple[int, int]) -> None:
+    app = app_on(demo_profile(home))
+    make = SCREENS[name]
+    run_before = showing(make) if make else steady
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-@pytest.mark.xdist_group("snapshot_tour")
 @pytest.mark.parametrize("size", SIZES)
-async def test_roster(snapshot: SnapshotAssertion, home: Path, size: tuple[int, int]) -> None:
-    label = f"{size[0]}x{size[1]}"
-    assert same_svg(snapshot, await toured(home, "zh", size, f"test_roster[{label}]"))
+def test_roster(snap_compare: Snap, home: Path, size: tuple[int, int]) -> None:
+    async def open_roster(pilot: Pilot[None]) -> None:
+        # Pressed before `steady`, so the search box's cursor is not caught mid-blink.
+        await pilot.press("r")
+        await steady(pilot)
+
+    app = app_on(demo_profile(home))
+    assert snap_compare(app, terminal_size=size, run_before=open_roster)
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -229,13 +108,10 @@ def test_child_check_high_risk_asks_for_report(
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-@pytest.mark.xdist_group("snapshot_tour")
 @pytest.mark.parametrize("size", SIZES)
-async def test_dashboard_in_english(
-    snapshot: SnapshotAssertion, home: Path, size: tuple[int, int]
-) -> None:
-    label = f"{size[0]}x{size[1]}"
-    assert same_svg(snapshot, await toured(home, "en", size, f"test_dashboard_in_english[{label}]"))
+def test_dashboard_in_english(snap_compare: Snap, home: Path, size: tuple[int, int]) -> None:
+    app = app_on(demo_profile(home), lang="en")
+    assert snap_compare(app, terminal_size=size, run_before=steady)
 
 
 @pytest.mark.parametrize("screen", ["dashboard", "visit_form"])
@@ -391,24 +267,43 @@ def test_draft_offered_at_start(
     assert snap_compare(app, terminal_size=size, run_before=steady)
 
 
-@pytest.mark.xdist_group("snapshot_tour")
 @pytest.mark.parametrize("lang", ["zh", "en"])
-async def test_follow_ups(snapshot: SnapshotAssertion, home: Path, lang: str) -> None:
+def test_follow_ups(snap_compare: Snap, home: Path, lang: str) -> None:
     """The whole 待跟进 list at 80×24, opened with f from the dashboard."""
-    assert same_svg(snapshot, await toured(home, lang, (80, 24), f"test_follow_ups[{lang}]"))
+    app = app_on(demo_profile(home), lang=lang)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await pilot.press("f")
+        await steady(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
-@pytest.mark.xdist_group("snapshot_tour")
 @pytest.mark.parametrize("lang", ["zh", "en"])
-async def test_follow_up_done_asks(snapshot: SnapshotAssertion, home: Path, lang: str) -> None:
+def test_follow_up_done_asks(snap_compare: Snap, home: Path, lang: str) -> None:
     """x on the 待跟进 list names the person and the item before anything is written."""
-    test = f"test_follow_up_done_asks[{lang}]"
-    assert same_svg(snapshot, await toured(home, lang, (80, 24), test))
+    app = app_on(demo_profile(home), lang=lang)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await pilot.press("f")
+        await pilot.pause()
+        await pilot.press("x")
+        await steady(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_export_dialog(snap_compare: Snap, home: Path, lang: str) -> None:
-    """Where a ledger goes: asked in the middle of the page the palette was opened on. Not
-    toured: the folder it offers is in the test's own temporary folder, named after it."""
+    """Where a ledger goes: asked in the middle of the page the palette was opened on."""
     app = app_on(demo_profile(home), lang=lang)
-    assert snap_compare(app, terminal_size=(80, 24), run_before=ask_export)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        assert isinstance(pilot.app, CivtuiApp)
+        pilot.app.ask_export("visits")
+        await steady(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
