@@ -21,8 +21,9 @@ descriptions) is free text: a cut of it is found only where it is one of the kno
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -76,6 +77,98 @@ def _words(label: str) -> Iterable[str]:
             yield label[i + 1 :].strip()
 
 
+@dataclass(frozen=True)
+class _Tables:
+    """What a detector looks words up in: the whole phrases, the phrases a … may follow, and
+    the prefixes that are cuts (of a word, or before a …) with the phrase each was cut from."""
+
+    whole: frozenset[str]
+    phrases: frozenset[str]
+    cut_of: dict[str, str]
+    clipped_of: dict[str, str]
+
+
+NOTHING = _Tables(frozenset(), frozenset(), {}, {})
+
+
+@functools.cache
+def _catalogue_tables(lang: str) -> _Tables:
+    """The tables of what the app says in `lang`: the same for every detector, and most of
+    its cost (English: ~6,000 phrases, ~270,000 prefixes), so made once a process; each
+    detector adds the names it is given (`_added`)."""
+    return _added(NOTHING, lang, catalogue(lang))
+
+
+def _added(base: _Tables, lang: str, labels: Iterable[str]) -> _Tables:
+    """What `labels` add to `base`: their phrases that are new, and the cuts those make."""
+    whole: set[str] = set()
+    phrases: set[str] = set()
+    for label in labels:
+        # A Chinese sentence's pieces are no labels: it wraps at any character.
+        phrases.update([label] if lang == "zh" and _prose(label) else _words(label))
+        whole.update([label] if lang == "zh" and _prose(label) else _words(label))
+        if lang == "en":
+            # Its words too; a lone capital is left out: "A" is "All …" cut to a letter.
+            whole.update(re.findall(r"[A-Za-z][A-Za-z'-]+", label))
+    whole -= base.whole
+    phrases -= base.phrases
+    # Every proper prefix that is a cut, mapped to the label it was cut from.
+    cut_of: dict[str, str] = {}
+    for phrase in whole:
+        if lang == "zh" and _prose(phrase):
+            continue
+        for end in range(1, len(phrase)):
+            prefix = phrase[:end].rstrip()
+            if prefix in base.whole or prefix in whole or prefix in base.cut_of:
+                continue
+            if prefix in cut_of or _no_word(prefix):
+                continue
+            if _mid_word(prefix, phrase[len(prefix) :]):
+                cut_of[prefix] = phrase
+    # Every proper prefix that is no phrase of its own, mapped to the phrase: before a … it
+    # is a cut even between words ("Lives…" of "Lives alone"), the words left out being the
+    # ones that told the categories apart.
+    clipped_of: dict[str, str] = {}
+    for phrase in phrases:
+        if lang == "zh" and _prose(phrase):
+            continue
+        for end in range(1, len(phrase)):
+            prefix = phrase[:end].rstrip()
+            if prefix in base.phrases or prefix in phrases or prefix in base.clipped_of:
+                continue
+            if not _no_word(prefix):
+                clipped_of.setdefault(prefix, phrase)
+    return _Tables(frozenset(whole), frozenset(phrases), cut_of, clipped_of)
+
+
+class _Over:
+    """A table of prefixes: `base`'s with `added` over it, less those `whole` (a phrase
+    added) says are no cut; `base` (the catalogue's) is shared, not copied."""
+
+    def __init__(self, base: dict[str, str], added: dict[str, str], whole: Set[str]) -> None:
+        self.base, self.added, self.whole = base, added, whole
+
+    def get(self, prefix: str) -> str | None:
+        """The phrase `prefix` was cut from, or None when it is no cut."""
+        found = self.added.get(prefix)
+        if found is None and prefix not in self.whole:
+            found = self.base.get(prefix)
+        return found
+
+    def __contains__(self, prefix: str) -> bool:
+        return self.get(prefix) is not None
+
+    def keys(self) -> set[str]:
+        return {p for p in self.base if p not in self.whole} | set(self.added)
+
+
+def _mid_word(shown: str, rest: str) -> bool:
+    last, following = shown[-1], rest[0]
+    if CJK.match(last):
+        return following not in BREAKS
+    return last.isalnum() and following.isalnum() and not CJK.match(following)
+
+
 class Detector:
     """Looks for cut words in rows drawn in `lang`, knowing what the app says and shows."""
 
@@ -83,45 +176,15 @@ class Detector:
         self.lang = lang
         #: Where a shown phrase may start: in Chinese not after ，or ： (a sentence goes on).
         self.starts = STARTS - set("，：:") if lang == "zh" else STARTS
-        labels = catalogue(lang) | {d for d in data if d}
-        self.whole: set[str] = set()
+        base = _catalogue_tables(lang)
+        added = _added(base, lang, {d for d in data if d})
+        self.whole = base.whole | added.whole
         #: Labels and their phrases (not their single words): what a … may follow.
-        self.phrases: set[str] = set()
-        for label in labels:
-            # A Chinese sentence's pieces are no labels: it wraps at any character.
-            self.phrases.update([label] if lang == "zh" and _prose(label) else _words(label))
-            self.whole.update([label] if lang == "zh" and _prose(label) else _words(label))
-            if lang == "en":
-                # Its words too; a lone capital is left out: "A" is "All …" cut to a letter.
-                self.whole.update(re.findall(r"[A-Za-z][A-Za-z'-]+", label))
-        # Every proper prefix that is a cut, mapped to the label it was cut from.
-        self.cut_of: dict[str, str] = {}
-        for phrase in self.whole:
-            if lang == "zh" and _prose(phrase):
-                continue
-            for end in range(1, len(phrase)):
-                prefix = phrase[:end].rstrip()
-                if prefix in self.whole or prefix in self.cut_of or _no_word(prefix):
-                    continue
-                if self._mid_word(prefix, phrase[len(prefix) :]):
-                    self.cut_of[prefix] = phrase
-        # Every proper prefix that is no phrase of its own, mapped to the phrase: before a …
-        # it is a cut even between words ("Lives…" of "Lives alone"), the words left out
-        # being the ones that told the categories apart.
-        self.clipped_of: dict[str, str] = {}
-        for phrase in self.phrases:
-            if lang == "zh" and _prose(phrase):
-                continue
-            for end in range(1, len(phrase)):
-                prefix = phrase[:end].rstrip()
-                if prefix not in self.phrases and not _no_word(prefix):
-                    self.clipped_of.setdefault(prefix, phrase)
-
-    def _mid_word(self, shown: str, rest: str) -> bool:
-        last, following = shown[-1], rest[0]
-        if CJK.match(last):
-            return following not in BREAKS
-        return last.isalnum() and following.isalnum() and not CJK.match(following)
+        self.phrases = base.phrases | added.phrases
+        #: Every proper prefix that is a cut, mapped to the label it was cut from.
+        self.cut_of = _Over(base.cut_of, added.cut_of, added.whole)
+        #: Every proper prefix that is no phrase of its own, mapped to the phrase.
+        self.clipped_of = _Over(base.clipped_of, added.clipped_of, added.phrases)
 
     def cuts(self, rows: list[str]) -> list[Cut]:
         found: list[Cut] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -211,22 +212,81 @@ def shown_data(app: CivtuiApp) -> list[str]:
     ]
 
 
+#: Screens whose steps write to the profile: each is drawn in an app of its own, so that no
+#: other screen is drawn over what it wrote.
+WRITES = frozenset({"conflict_dialog"})
+
+
+@dataclass
+class Drawn:
+    """One screen as a tour drew it: its rows and the names it may show whole, or what
+    went wrong on the way to it."""
+
+    rows: list[str] = field(default_factory=list)
+    data: list[str] = field(default_factory=list)
+    error: BaseException | None = None
+
+
+#: The screens drawn so far in this process, by language: each case reads its own.
+TOURS: dict[str, dict[str, Drawn]] = {}
+
+
+async def tour(home: Path, lang: str) -> dict[str, Drawn]:
+    """Every screen of SHOWN drawn in `lang`, in as few app runs as can be.
+
+    An app started, settled and closed is most of what drawing one screen costs, so one app
+    draws them in turn: it takes each screen's steps from the dashboard, as a person does,
+    reads the rows, and closes what the steps opened, back to the same dashboard. A screen
+    whose steps write to the profile has an app of its own (WRITES); a step that fails is
+    that screen's error, and the screens after it are drawn in a new app.
+    """
+    if lang in TOURS:
+        return TOURS[lang]
+    drawn: dict[str, Drawn] = {}
+    shared = [name for name in SHOWN if name not in WRITES]
+    runs = [shared] + [[name] for name in SHOWN if name in WRITES]
+    while runs:
+        left = runs.pop(0)
+        app = app_on(demo_profile(home), lang=lang)
+        name = ""
+        try:
+            async with app.run_test(size=(80, 24)) as pilot:
+                await steady(pilot)
+                home_stack = list(app.screen_stack)
+                while left:
+                    name = left.pop(0)
+                    for step in SHOWN[name]:
+                        await step(pilot)
+                        await steady(pilot)
+                    drawn[name] = Drawn(rows(app), shown_data(app))
+                    while len(app.screen_stack) > len(home_stack):
+                        app.pop_screen()
+                    await steady(pilot)
+                    assert app.screen_stack == home_stack, app.screen_stack
+        except Exception as error:  # the screen's case says so; the rest are drawn anew
+            if not name:  # the app did not start: no screen of this run can be drawn
+                drawn.update({name: Drawn(error=error) for name in left})
+                continue
+            drawn[name] = Drawn(rows=drawn.get(name, Drawn()).rows, error=error)
+            if left:
+                runs.insert(0, left)
+    TOURS[lang] = drawn
+    return drawn
+
+
 @pytest.mark.tui
+@pytest.mark.xdist_group("cut_words_tour")  # one tour a language, on one worker
 @pytest.mark.parametrize(("name", "lang"), cases())
 async def test_no_word_is_cut(home: Path, name: str, lang: str) -> None:
-    app = app_on(demo_profile(home), lang=lang)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await steady(pilot)
-        for step in SHOWN[name]:
-            await step(pilot)
-            await steady(pilot)
-        drawn = rows(app)
-        if folder := os.environ.get("CUT_WORDS_DUMP"):
-            out = Path(folder) / f"{name}-{lang}.txt"
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text("\n".join(drawn) + "\n", encoding="utf-8")
-        cuts = Detector(lang, shown_data(app)).cuts(drawn)
-        assert not cuts, "\n".join(map(str, cuts)) + "\n" + "\n".join(drawn)
+    shown = (await tour(home, lang))[name]
+    if shown.error is not None:
+        raise shown.error
+    if folder := os.environ.get("CUT_WORDS_DUMP"):
+        out = Path(folder) / f"{name}-{lang}.txt"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(shown.rows) + "\n", encoding="utf-8")
+    cuts = Detector(lang, shown.data).cuts(shown.rows)
+    assert not cuts, "\n".join(map(str, cuts)) + "\n" + "\n".join(shown.rows)
 
 
 DATA = ["[/]王=小明", "欧阳娜娜", "海星村"]

@@ -221,3 +221,42 @@ async def test_an_open_month_has_no_empty_now_column(home: Path, lang: str) -> N
         assert not screen.query_one("#coverage-legend", Static).display
         # Every column is on the screen: the widest row ends inside 80 columns.
         assert table.virtual_size.width <= 80
+
+
+def test_a_screens_css_names_only_ids_of_its_own() -> None:
+    """Textual applies a screen's CSS_PATH to the whole app once the screen has been shown:
+    a rule that starts at an id a screen of another sheet also composes (#search, #filters,
+    #conflicts) must name its screen, or that screen looks different once this one was
+    opened. Screens that share a sheet (the dialogs' confirm.tcss) share its ids."""
+    import re
+
+    screens = Path(__file__).resolve().parent.parent / "screens"
+    modules = [*screens.glob("*.py"), screens.parent / "civtui" / "app.py"]
+    code = {m.stem: m.read_text("utf-8") for m in modules}
+    own = {m: set(re.findall(r"""CSS_PATH = ["']([\w.]+)["']""", c)) for m, c in code.items()}
+    uses = {m: set(re.findall(r"^from screens\.(\w+) import", c, re.M)) for m, c in code.items()}
+    # A module's widgets are drawn under its own sheet, the sheets of the screens it builds
+    # on (a form on form.tcss) and of those that compose it (the dashboard's panels).
+    sheets = {
+        m: own[m]
+        | {s for u in uses[m] for s in own.get(u, ())}
+        | {s for other in code if m in uses[other] for s in own[other]}
+        for m in code
+    }
+    composed: dict[str, set[str]] = {}
+    for m, c in code.items():
+        for found in re.findall(r"""\bid=["']([\w-]+)["']""", c):
+            composed.setdefault(found, set()).add(m)
+    shared = []
+    for sheet in screens.glob("*.tcss"):
+        text = re.sub(r"/\*.*?\*/", "", sheet.read_text("utf-8"), flags=re.S)
+        for selectors in re.findall(r"([^{}]+)\{", text):
+            for selector in selectors.split(","):
+                first = (selector.split() or [""])[0]
+                if not first.startswith("#"):
+                    continue
+                by = composed.get(first[1:].split(":")[0], set())
+                elsewhere = sorted(m for m in by if sheet.name not in sheets[m])
+                if elsewhere:
+                    shared.append(f"{sheet.name}: {selector.strip()} (also in {elsewhere})")
+    assert not shared, shared
