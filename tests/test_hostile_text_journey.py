@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import atexit
 import csv
-import functools
 import datetime as dt
+import functools
 import html
 import os
 import re
