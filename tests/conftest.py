@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import importlib
 import os
 import shutil
@@ -249,6 +250,24 @@ def _module_scoped(item: pytest.Item) -> bool:
         for defs in info.name2fixturedefs.values()
         for d in defs
     )
+
+
+#: The cyclic collector's first threshold in the test process (CPython's default is 700).
+#: A pilot test makes and drops Textual's widgets, styles and strips by the hundred thousand;
+#: at 700, a full pass over the process's half a million objects (Textual, pydantic,
+#: hypothesis, the cached demo profile) came every test or two and took a fifth of a pilot
+#: file's CPU (bench/RESULTS.md 2026-12-06 (s)). Garbage is still collected, less often.
+GC_FIRST_THRESHOLD = 10_000
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What the collection imported stays for the whole run: kept out of the collector's
+    passes (as `sync/server/app.py` does for the server's start-up), and the passes made
+    rarer. This changes when cycles are freed, never what a test runs or checks."""
+    gc.collect()
+    gc.freeze()
+    _, second, third = gc.get_threshold()
+    gc.set_threshold(GC_FIRST_THRESHOLD, second, third)
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks

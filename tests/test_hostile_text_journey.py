@@ -14,8 +14,10 @@ shown as their Unicode control pictures), not by calling the code that applies t
 from __future__ import annotations
 
 import asyncio
+import atexit
 import csv
 import datetime as dt
+import functools
 import html
 import os
 import re
@@ -42,7 +44,7 @@ from civtui.services.profile import Profile
 from screens.confirm import ConfirmModal
 from screens.person import PersonScreen
 from tests.conftest import CTX, TODAY, examples, synthetic_id
-from tests.sync_model import ROLES, VILLAGE_A, Laptop, Server, World, make_templates
+from tests.sync_model import ROLES, VILLAGE_A, Laptop, Server, Templates, World, make_templates
 
 pytestmark = pytest.mark.tui
 
@@ -152,11 +154,21 @@ def screen_text(app: CivtuiApp) -> str:
     return html.unescape("".join(runs)).replace("\xa0", " ")
 
 
+@functools.cache
+def village_templates() -> Templates:
+    """The migrated server database and each laptop's new profile, made once per test process
+    and copied by every journey (as tests/test_sync_machine.py does): a migration and three
+    profiles cost more than a journey's sync."""
+    folder = Path(tempfile.mkdtemp(prefix="civtui-hostile-templates-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return make_templates(folder)
+
+
 class Village:
     """Two laptops of one village and the real server app between them, in one folder."""
 
     def __init__(self, folder: Path) -> None:
-        templates = make_templates(folder / "templates")
+        templates = village_templates()
         self.world = World()
         self.server = Server(folder, templates.server)
         self.laptops: dict[str, Laptop] = {}
