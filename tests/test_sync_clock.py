@@ -193,6 +193,37 @@ def test_a_laptop_set_right_still_orders_its_own_edits(
         machine.close()
 
 
+def test_an_edit_made_ahead_and_sent_after_the_clock_is_set_right_counts_as_made_on_arrival(
+    templates: Templates, in_process: Path
+) -> None:
+    """The one case README.md's "Clocks" does not order by real time, pinned as it says:
+    the edit made 3 days ahead, sent only after the clock was set right, counts as made
+    when it reaches the server, so it beats an edit made elsewhere an hour after it (and
+    still loses to one made after it arrived)."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        person = _shared_person(machine)
+        ahead, right = machine.laptops[0], machine.laptops[1]
+        ahead.skew_ms = 3 * DAY_MS
+        _set_phone(ahead, person, PHONES[0])  # offline, its clock 3 days ahead
+        machine.world.ms += 3_600_000
+        _set_phone(right, person, PHONES[1])  # an hour later in real time, not yet sent
+        machine.world.ms += 3_600_000
+        ahead.skew_ms = 0  # set right; then it pushes the edit made while ahead
+        machine.lap(0).sync(machine.server)
+        machine.world.ms += 1000
+        machine.lap(1).sync(machine.server)
+        assert _phone_on_server(machine, person) == PHONES[0]
+        settle_and_check(machine)
+        machine.world.ms += 60_000
+        _set_phone(right, person, PHONES[2])  # after the arrival: this one wins
+        machine.lap(1).sync(machine.server)
+        assert _phone_on_server(machine, person) == PHONES[2]
+        settle_and_check(machine)
+    finally:
+        machine.close()
+
+
 def _contact(kind: type[ContactRecord], person: Person, day: dt.date) -> ContactRecord:
     """A visit or child check on `person` dated `day`, made as the laptop's form makes it."""
     fields: dict[str, Any] = {"person_id": person.id, kind.contact_day: day}
