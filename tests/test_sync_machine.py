@@ -90,12 +90,14 @@ from civtui.domain.models import (
     Visit,
     sync_spec,
 )
+from civtui.i18n import Translator
+from civtui.services import conflicts as conflict_service
 from civtui.services import records as record_service
 from civtui.services import reports
 from db import connection, outbox
 from db import store as store_module
 from db.store import open_store
-from sync import client
+from sync import client, words
 from sync.client import SyncError
 from sync.protocol import Code
 from sync.sealed import BundleError
@@ -158,6 +160,8 @@ EXPECTED_REFUSALS = {
 }
 
 laptops = st.integers(0, len(ROLES) - 1)
+#: What a person reads (sync.words), in the app's default language.
+ZH = Translator("zh")
 
 
 class SyncMachine(RuleBasedStateMachine):
@@ -625,6 +629,32 @@ class SyncMachine(RuleBasedStateMachine):
         for value in values:
             assert value == final.data["address"] or value in lost, f"{value} lost unseen"
 
+    @rule(data=st.data(), take_lost=st.booleans())
+    def resolve_conflict(self, data: st.DataObject, take_lost: bool) -> None:
+        """A person settles an open conflict on any laptop (a clone too), as the dialog does
+        (`civtui.services.conflicts`): keeping the current value, or taking the one that
+        lost. The next sync tells the server, which closes it everywhere (check_conflicts)."""
+        i = data.draw(st.integers(0, len(self.laptops) - 1), label="laptop")
+        lap = self.lap(i)
+        opened = outbox.open_conflicts(lap.store)
+        if not opened:
+            return
+        chosen = data.draw(st.sampled_from(opened), label="conflict")
+        shown = conflict_service.look(lap.store, chosen.id)
+        assert shown is not None and not shown.closed
+        before = lap.rows().keys()
+        with refused_by_the_form():  # the value that lost no longer fits the record
+            conflict_service.resolve(lap.store, shown, take_lost=take_lost, today=lap.today)
+        # Taking a lost status or category writes its dated history again: new events.
+        for table, record_id in sorted(lap.rows().keys() - before):
+            made = lap.store.get(SYNCED_TYPES[table], record_id)
+            if made is not None:
+                self.made_now(lap, made)
+        if take_lost and shown.can_take_lost:
+            record = lap.store.get(SYNCED_TYPES[chosen.table], chosen.record_id)
+            if record is not None:
+                self.made_now(lap, record)
+
     # -- the world around them -----------------------------------------------------------------
 
     @rule(
@@ -863,6 +893,10 @@ def check_told(lap: Laptop, report: client.SyncReport) -> None:
     (those it held before a restore or a clone made it start over) lost to one of its own,
     nor that its value lost where the value kept is its current id's. (Its current id's value
     that lost to a former id's is told: a clone that kept that id may have made it.)"""
+    if report.new_device_id:
+        # A copied or restored profile is told it took a new id and lost nothing.
+        said = [words.say(reason, ZH) for reason in client.summary(report)]
+        assert ZH("sync.code.new_device") in said, f"{lap.name} not told of its new id: {said}"
     mine = outbox.own_devices(lap.store)
     now = lap.store.device_id
     for reason in report.found:
@@ -943,21 +977,33 @@ def check_server(machine: SyncMachine, on_server: dict[tuple[str, str], Any]) ->
 
 
 def check_conflicts(lap: Laptop, on_server: list[dict[str, Any]]) -> None:
-    """Every conflict the server recorded in the laptop's villages is on the laptop, as it was
-    recorded. (Once resolutions sync, compare `resolved` here too.)"""
+    """The laptop holds exactly the conflicts the server recorded in its villages, each as it
+    was recorded and open or resolved as on the server: a resolution made on any laptop (or
+    a conflict a restored server lost and got back) has reached every laptop, and no laptop
+    holds one the server does not."""
     mine = {
-        c["id"]: (c["table_name"], c["record_id"], c["field"], c["kept_device"], c["lost_device"])
+        c["id"]: (
+            c["table_name"],
+            c["record_id"],
+            c["field"],
+            c["kept_device"],
+            c["lost_device"],
+            c["resolved_version"] is not None,
+        )
         for c in on_server
         if c["village_code"] in lap.role.villages
     }
     held = {
-        int(r[0]): tuple(r[1:])
+        int(r[0]): (*r[1:6], bool(r[6]))
         for r in lap.store.db.execute(
-            "SELECT id, table_name, record_id, field, kept_device, lost_device FROM conflicts"
+            "SELECT id, table_name, record_id, field, kept_device, lost_device, resolved "
+            "FROM conflicts"
         )
     }
-    missing = {k: v for k, v in mine.items() if held.get(k) != v}
-    assert not missing, f"{lap.name} lacks conflicts {missing}"
+    missing = {k: (v, held.get(k)) for k, v in mine.items() if held.get(k) != v}
+    assert not missing, f"{lap.name} differs on conflicts (server's, laptop's): {missing}"
+    extra = {k: v for k, v in held.items() if k not in mine}
+    assert not extra, f"{lap.name} holds conflicts the server lacks: {extra}"
 
 
 #: Session-wide, not per module: a module fixture keeps the module's tests on one xdist
