@@ -90,12 +90,14 @@ from civtui.domain.models import (
     Visit,
     sync_spec,
 )
+from civtui.i18n import Translator
+from civtui.services import conflicts as conflict_service
 from civtui.services import records as record_service
 from civtui.services import reports
 from db import connection, outbox
 from db import store as store_module
 from db.store import open_store
-from sync import client
+from sync import client, words
 from sync.client import SyncError
 from sync.protocol import Code
 from sync.sealed import BundleError
@@ -158,6 +160,8 @@ EXPECTED_REFUSALS = {
 }
 
 laptops = st.integers(0, len(ROLES) - 1)
+#: What a person reads (sync.words), in the app's default language.
+ZH = Translator("zh")
 
 
 class SyncMachine(RuleBasedStateMachine):
@@ -589,7 +593,7 @@ class SyncMachine(RuleBasedStateMachine):
     def race(self, data: st.DataObject) -> None:
         """The two laptops of village A change one person's address, neither having seen the
         other's: the server keeps one and records the other as lost, in a conflict that every
-        laptop of A then holds (see check_conflicts)."""
+        laptop of A then holds (see check_conflicts), and that a person may resolve."""
         first, second = self.lap(0), self.lap(1)
         on_server = self.server.records()
         both = [
@@ -624,6 +628,52 @@ class SyncMachine(RuleBasedStateMachine):
         }
         for value in values:
             assert value == final.data["address"] or value in lost, f"{value} lost unseen"
+        # A race is most of the conflicts the machine makes: a person may settle its conflict
+        # at once, on the laptop that holds it (a2, by its sync) or on a1 after it syncs.
+        then = data.draw(st.sampled_from([None, 1, 0]), label="resolved on")
+        if then is not None:
+            if then == 0:
+                self.sync(0)
+            self.resolve_on(then, data, data.draw(st.booleans(), label="take lost"))
+
+    def holding_open(self) -> list[int]:
+        """The laptops that hold an open conflict."""
+        return [
+            i
+            for i, lap in enumerate(self.laptops)
+            if lap.store.db.execute("SELECT 1 FROM conflicts WHERE resolved = 0 LIMIT 1").fetchone()
+        ]
+
+    # Drawn only while a laptop holds an open conflict: they are rare (see `race`).
+    @precondition(lambda self: bool(self.holding_open()))
+    @rule(data=st.data(), take_lost=st.booleans())
+    def resolve_conflict(self, data: st.DataObject, take_lost: bool) -> None:
+        """A person settles an open conflict on any laptop (a clone too), as the dialog does
+        (`civtui.services.conflicts`): keeping the current value, or taking the one that
+        lost. The next sync tells the server, which closes it everywhere (check_conflicts)."""
+        i = data.draw(st.sampled_from(self.holding_open()), label="laptop")
+        self.resolve_on(i, data, take_lost)
+
+    def resolve_on(self, i: int, data: st.DataObject, take_lost: bool) -> None:
+        lap = self.lap(i)
+        opened = outbox.open_conflicts(lap.store)
+        if not opened:
+            return
+        chosen = data.draw(st.sampled_from(opened), label="conflict")
+        shown = conflict_service.look(lap.store, chosen.id)
+        assert shown is not None and not shown.closed
+        before = lap.rows().keys()
+        with refused_by_the_form():  # the value that lost no longer fits the record
+            conflict_service.resolve(lap.store, shown, take_lost=take_lost, today=lap.today)
+        # Taking a lost status or category writes its dated history again: new events.
+        for table, record_id in sorted(lap.rows().keys() - before):
+            made = lap.store.get(SYNCED_TYPES[table], record_id)
+            if made is not None:
+                self.made_now(lap, made)
+        if take_lost and shown.can_take_lost:
+            record = lap.store.get(SYNCED_TYPES[chosen.table], chosen.record_id)
+            if record is not None:
+                self.made_now(lap, record)
 
     # -- the world around them -----------------------------------------------------------------
 
@@ -863,6 +913,10 @@ def check_told(lap: Laptop, report: client.SyncReport) -> None:
     (those it held before a restore or a clone made it start over) lost to one of its own,
     nor that its value lost where the value kept is its current id's. (Its current id's value
     that lost to a former id's is told: a clone that kept that id may have made it.)"""
+    if report.new_device_id:
+        # A copied or restored profile is told it took a new id and lost nothing.
+        said = [words.say(reason, ZH) for reason in client.summary(report)]
+        assert ZH("sync.code.new_device") in said, f"{lap.name} not told of its new id: {said}"
     mine = outbox.own_devices(lap.store)
     now = lap.store.device_id
     for reason in report.found:
@@ -944,7 +998,8 @@ def check_server(machine: SyncMachine, on_server: dict[tuple[str, str], Any]) ->
 
 def check_conflicts(lap: Laptop, on_server: list[dict[str, Any]]) -> None:
     """Every conflict the server recorded in the laptop's villages is on the laptop, as it was
-    recorded. (Once resolutions sync, compare `resolved` here too.)"""
+    recorded. (The other way round, and `resolved` with it, does not hold yet: a resolution
+    a restored server lost, or a resolved conflict it lost, stays on the laptop alone.)"""
     mine = {
         c["id"]: (c["table_name"], c["record_id"], c["field"], c["kept_device"], c["lost_device"])
         for c in on_server
