@@ -22,7 +22,8 @@ CI runs SYNC_MACHINE_EXAMPLES examples (default 300), derandomized, as three tes
 third each (`test_the_sync_machine[0]`..`[2]`, each from its own seed), so pytest-xdist's
 two workers share them. The long run (one command: the three parts share the 5,000):
 
-    SYNC_MACHINE_EXAMPLES=5000 .venv/bin/python -m pytest tests/test_sync_machine.py -q
+    SYNC_MACHINE_EXAMPLES=5000 SYNC_MACHINE_RANDOM=1 SYNC_MACHINE_SHRINK=0 \
+        .venv/bin/python -m pytest tests/test_sync_machine.py -q -n 2 -k test_the_sync_machine
 
 (SYNC_MACHINE_RANDOM=1: random examples instead of the derandomized sequence;
 SYNC_MACHINE_STEPS: rules per example, default 25; SYNC_MACHINE_LOG=<file>: a line per
