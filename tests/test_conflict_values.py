@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from civtui.app import CivtuiApp
@@ -18,11 +17,9 @@ from civtui.domain.models import Person, Visit
 from db import outbox
 from db.outbox import PulledConflict
 from screens.conflict import ConflictModal
-from screens.conflicts import ConflictsScreen
-from screens.pending import PendingScreen
 from screens.person import PersonScreen
 from tests.conftest import CTX
-from tests.tui_helpers import app_on, demo_profile, steady
+from tests.tui_helpers import app_on, demo_profile, open_from_pending, steady
 
 pytestmark = pytest.mark.tui
 
@@ -92,7 +89,7 @@ async def test_lost_choices_read_as_words_on_the_person_page_the_list_and_the_di
         await pilot.press("escape")
         await pilot.pause()
 
-        await open_list(pilot)
+        await open_from_pending(pilot)
         table = app.screen.query_one("#conflicts", DataTable)
         cells = [str(c) for i in range(table.row_count) for c in table.get_row_at(i)]
         assert categories[:11] in " ".join(cells)
@@ -106,18 +103,8 @@ async def test_a_record_s_choice_in_a_conflict_reads_as_its_label(home: Path) ->
         await steady(pilot)
         visit = next(v for v in app.store.all(Visit) if v.health is not None)
         pull(app, 1, "visits", visit.id, "health", "fair")
-        await open_list(pilot)
+        await open_from_pending(pilot)
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ConflictModal)
         assert static(app.screen, "#conflict-lost") == "一般"
-
-
-async def open_list(pilot: Pilot[None]) -> None:
-    """p on the dashboard, then c: the list of every open conflict."""
-    await pilot.press("p")
-    await pilot.pause()
-    assert isinstance(pilot.app.screen, PendingScreen)
-    await pilot.press("c")
-    await pilot.pause()
-    assert isinstance(pilot.app.screen, ConflictsScreen)

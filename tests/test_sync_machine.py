@@ -1629,6 +1629,22 @@ def test_two_clones_and_two_server_restores_lose_nothing(
         machine.close()
 
 
+def _household_in_a_newer_copy(machine: SyncMachine, street: str) -> Household:
+    """The shape both restore tests start from: server copy 0 without a household of a2's,
+    copy 1 with it, and the server back on copy 0 a minute before the test goes on."""
+    settle_and_check(machine)
+    machine.server_copy()  # 0: without the household
+    second = machine.lap(1)
+    made = Household(village_code=VILLAGE_A, address=f"{street}{machine.next_serial()}号")
+    second.store.save(made)
+    machine.made_now(second, made)
+    machine.sync(1)
+    machine.server_copy()  # 1: with it
+    machine.server.restore(0)
+    machine.world.ms += 60_000
+    return made
+
+
 def test_a_laptop_past_a_server_restored_to_a_newer_copy_gets_what_that_copy_holds(
     templates: Templates, in_process: Path
 ) -> None:
@@ -1638,16 +1654,7 @@ def test_a_laptop_past_a_server_restored_to_a_newer_copy_gets_what_that_copy_hol
     at min(cursor, top), so a1 never gets the household."""
     machine = SyncMachine(templates, in_process)
     try:
-        settle_and_check(machine)
-        machine.server_copy()  # 0: without the household
-        second = machine.lap(1)
-        made = Household(village_code=VILLAGE_A, address=f"新路{machine.next_serial()}号")
-        second.store.save(made)
-        machine.made_now(second, made)
-        machine.sync(1)
-        machine.server_copy()  # 1: with it
-        machine.server.restore(0)
-        machine.world.ms += 60_000
+        _household_in_a_newer_copy(machine, "新路")
         first = machine.lap(0)
         mine = Household(village_code=VILLAGE_A, address=f"新路{machine.next_serial()}号")
         first.store.save(mine)
@@ -1900,16 +1907,8 @@ def test_an_island_laptop_learns_of_a_server_restore_from_a_bundle_reply(
 
     machine = SyncMachine(templates, in_process)
     try:
-        settle_and_check(machine)
-        machine.server_copy()  # 0: without the household
+        made = _household_in_a_newer_copy(machine, "岛路[/]")
         second = machine.lap(1)
-        made = Household(village_code=VILLAGE_A, address=f"岛路[/]{machine.next_serial()}号")
-        second.store.save(made)
-        machine.made_now(second, made)
-        machine.sync(1)
-        machine.server_copy()  # 1: with it
-        machine.server.restore(0)
-        machine.world.ms += 60_000
         later = Household(village_code=VILLAGE_A, address=f"岛路={machine.next_serial()}号")
         machine.lap(1).store.save(later)
         machine.made_now(second, later)

@@ -21,12 +21,11 @@ from db import outbox
 from db.outbox import PulledConflict
 from screens.conflict import ConflictModal
 from screens.conflicts import ConflictsScreen
-from screens.pending import PendingScreen
 from screens.person import PersonScreen
 from sync.client import Connection, sync
 from tests.conftest import CTX, TODAY, VILLAGE, make_person
 from tests.sync_harness import SCREEN_ON_SQLITE, Server, server
-from tests.tui_helpers import app_on, demo_profile, steady
+from tests.tui_helpers import app_on, demo_profile, open_from_pending, steady
 
 pytestmark = pytest.mark.tui
 
@@ -251,17 +250,6 @@ def village_clash(server: Server, home: Path, monkeypatch: pytest.MonkeyPatch) -
             store.save(village.revise(context=CTX, name=renamed))
         conn.close()
         store.close()
-
-
-async def open_from_pending(pilot: Pilot[None]) -> ConflictsScreen:
-    """p on the dashboard, then c: the list of every open conflict."""
-    await pilot.press("p")
-    await pilot.pause()
-    assert isinstance(pilot.app.screen, PendingScreen)
-    await pilot.press("c")
-    await pilot.pause()
-    assert isinstance(pilot.app.screen, ConflictsScreen)
-    return pilot.app.screen
 
 
 async def open_selected(pilot: Pilot[None]) -> ConflictModal:

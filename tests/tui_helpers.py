@@ -18,6 +18,8 @@ from civtui.app import CivtuiApp, make_app
 from civtui.domain.clock import Clock
 from civtui.services import demo
 from civtui.services.profile import Profile, create_profile
+from screens.conflicts import ConflictsScreen
+from screens.pending import PendingScreen
 from tests.conftest import TODAY, MemoryKeyring
 
 DEMO_PERSONS = 120
@@ -93,3 +95,14 @@ async def counted(pilot: Pilot[None]) -> None:
         if all(panel.counted and not panel.busy for panel in panels):
             break
     await pilot.pause()
+
+
+async def open_from_pending(pilot: Pilot[None]) -> ConflictsScreen:
+    """p on the dashboard, then c: the list of every open conflict."""
+    await pilot.press("p")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, PendingScreen)
+    await pilot.press("c")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, ConflictsScreen)
+    return pilot.app.screen
