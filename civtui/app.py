@@ -77,6 +77,12 @@ def open_store(path: Path, clock: Clock = SYSTEM_CLOCK) -> Store:
     return open_keyed(path, clock)
 
 
+#: How many times this process has frozen what it imported: twice at most (`civtui`, then
+#: the first app's store modules), so that a process that makes app after app (the tests)
+#: does not freeze each one's screens out of collection.
+_kept_out = 0
+
+
 def keep_out_of_collections() -> None:
     """Leave what is alive now out of the cyclic garbage collector's full collections.
 
@@ -88,9 +94,13 @@ def keep_out_of_collections() -> None:
     start at 50,000 people, and the same in every full collection after it. Objects kept
     out are still freed when nothing refers to them; only a reference cycle among them is
     never collected, which for what is alive at those moments (the app and its opening
-    screen) is a few kB once. Not for a process that makes many apps (the tests): each
-    app's cycles would stay.
+    screen) is a few kB once. Twice per process at most: in a process that makes many apps
+    (the tests) each app's cycles would otherwise stay.
     """
+    global _kept_out
+    if _kept_out >= 2:
+        return
+    _kept_out += 1
     gc.freeze()
 
 

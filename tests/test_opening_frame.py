@@ -221,3 +221,20 @@ def test_settings_read_without_pydantic_keep_their_rules(home: Path) -> None:
         assert load_settings() == Settings(), damaged
     path.write_bytes(b"\xff\xfe{")
     assert load_settings() == Settings()
+
+
+def test_start_up_freezes_what_it_imported_twice_a_process_at_most(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`civtui` and the first app's store modules freeze; a process that makes app after app
+    (as the tests do) must not freeze each app's screens out of the collector."""
+    import gc
+
+    from civtui import app as app_module
+
+    frozen: list[int] = []
+    monkeypatch.setattr(app_module, "_kept_out", 0)
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1))
+    for _ in range(5):
+        app_module.keep_out_of_collections()
+    assert len(frozen) == 2
