@@ -12,44 +12,17 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Static
 
-from civtui.app import CivtuiApp
 from civtui.domain.models import Person, Visit
-from db import outbox
-from db.outbox import PulledConflict
 from screens.conflict import ConflictModal
 from screens.person import PersonScreen
 from tests.conftest import CTX
-from tests.tui_helpers import app_on, demo_profile, open_from_pending, steady
+from tests.tui_helpers import app_on, demo_profile, open_from_pending, pull_conflict, steady
 
 pytestmark = pytest.mark.tui
 
 #: What each screen must say for the lost categories, and the codes it must not show.
 CATEGORIES = {"zh": "独居、空巢", "en": "Lives alone, Empty nest"}
 CODES = ("living_alone", "empty_nest", "fair")
-
-
-def pull(
-    app: CivtuiApp, conflict_id: int, table: str, record_id: str, field: str, lost: object
-) -> None:
-    """A conflict as a pull brings it: this laptop's value of `field` lost."""
-    outbox.apply_page(
-        app.store,
-        [],
-        [
-            PulledConflict(
-                id=conflict_id,
-                table=table,
-                record_id=record_id,
-                field=field,
-                kept_value=None,
-                lost_value=lost,
-                kept_device="other",
-                lost_device=app.store.device_id,
-                lost_hlc="1764118800000-0000-other",
-            )
-        ],
-        outbox.cursor(app.store),
-    )
 
 
 def static(screen: object, selector: str) -> str:
@@ -68,8 +41,16 @@ async def test_lost_choices_read_as_words_on_the_person_page_the_list_and_the_di
         person = app.store.all(Person, order_by="id")[0]
         person = person.revise(context=CTX, name="[/]王=秀英")
         app.store.save(person)
-        pull(app, 1, "persons", person.id, "categories", ["living_alone", "empty_nest"])
-        pull(app, 2, "persons", person.id, "notes", "[b]=SUM(A1)\\e")
+        pull_conflict(
+            app,
+            1,
+            "persons",
+            person.id,
+            "categories",
+            kept=None,
+            lost=["living_alone", "empty_nest"],
+        )
+        pull_conflict(app, 2, "persons", person.id, "notes", kept=None, lost="[b]=SUM(A1)\\e")
 
         app.push_screen(PersonScreen(person.id))
         await pilot.pause()
@@ -102,7 +83,7 @@ async def test_a_record_s_choice_in_a_conflict_reads_as_its_label(home: Path) ->
     async with app.run_test(size=(80, 24)) as pilot:
         await steady(pilot)
         visit = next(v for v in app.store.all(Visit) if v.health is not None)
-        pull(app, 1, "visits", visit.id, "health", "fair")
+        pull_conflict(app, 1, "visits", visit.id, "health", kept=None, lost="fair")
         await open_from_pending(pilot)
         await pilot.press("enter")
         await pilot.pause()

@@ -18,14 +18,13 @@ from civtui.services import conflicts
 from civtui.services.keys import open_store
 from civtui.services.profile import Profile, create_profile
 from db import outbox
-from db.outbox import PulledConflict
 from screens.conflict import ConflictModal
 from screens.conflicts import ConflictsScreen
 from screens.person import PersonScreen
 from sync.client import Connection, sync
 from tests.conftest import CTX, TODAY, VILLAGE, make_person
 from tests.sync_harness import SCREEN_ON_SQLITE, Server, server
-from tests.tui_helpers import app_on, demo_profile, open_from_pending, steady
+from tests.tui_helpers import app_on, demo_profile, open_from_pending, pull_conflict, steady
 
 pytestmark = pytest.mark.tui
 
@@ -333,24 +332,9 @@ async def test_a_conflict_no_persons_page_shows_is_settled_from_the_pending_page
 
 def pulled_conflict(app: CivtuiApp, conflict_id: int, person: Person, field: str) -> None:
     """A conflict on `person`'s `field` as a pull brings it: this laptop's value lost."""
-    outbox.apply_page(
-        app.store,
-        [],
-        [
-            PulledConflict(
-                id=conflict_id,
-                table="persons",
-                record_id=person.id,
-                field=field,
-                kept_value=getattr(person, field),
-                lost_value="[/]\x1b[2J别处=1+2",
-                kept_device="other",
-                lost_device=app.store.device_id,
-                lost_hlc="1764118800000-0000-other",
-            )
-        ],
-        outbox.cursor(app.store),
-    )
+    kept = getattr(person, field)
+    lost = "[/]\x1b[2J别处=1+2"
+    pull_conflict(app, conflict_id, "persons", person.id, field, kept=kept, lost=lost)
 
 
 async def test_shift_u_and_shift_k_choose_as_u_and_k_do(home: Path) -> None:

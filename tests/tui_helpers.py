@@ -18,6 +18,8 @@ from civtui.app import CivtuiApp, make_app
 from civtui.domain.clock import Clock
 from civtui.services import demo
 from civtui.services.profile import Profile, create_profile
+from db import outbox
+from db.outbox import PulledConflict
 from screens.conflicts import ConflictsScreen
 from screens.pending import PendingScreen
 from tests.conftest import TODAY, MemoryKeyring
@@ -106,3 +108,34 @@ async def open_from_pending(pilot: Pilot[None]) -> ConflictsScreen:
     await pilot.pause()
     assert isinstance(pilot.app.screen, ConflictsScreen)
     return pilot.app.screen
+
+
+def pull_conflict(
+    app: CivtuiApp,
+    conflict_id: int,
+    table: str,
+    record_id: str,
+    field: str,
+    *,
+    kept: object,
+    lost: object,
+) -> None:
+    """A conflict as a pull brings it: this laptop's value of `field` lost to another's."""
+    outbox.apply_page(
+        app.store,
+        [],
+        [
+            PulledConflict(
+                id=conflict_id,
+                table=table,
+                record_id=record_id,
+                field=field,
+                kept_value=kept,
+                lost_value=lost,
+                kept_device="other",
+                lost_device=app.store.device_id,
+                lost_hlc="1764118800000-0000-other",
+            )
+        ],
+        outbox.cursor(app.store),
+    )
