@@ -93,6 +93,8 @@ async def test_once_the_ahead_clock_is_set_right_each_laptop_is_told_the_truth(
     a.store.clock = Clock()  # set right
     before = at(dt.datetime.now(CHINA_TZ))
     a.store.save(visit.model_copy(update={"notes": MINE}))
+    # Two seconds later by the real time: never the same millisecond as A's edit.
+    b.store.clock = Clock(dt.datetime.now(CHINA_TZ) + dt.timedelta(seconds=2))
     b.store.save(visit.model_copy(update={"notes": THEIRS}))
     a_id, b_id = a.store.device_id, b.store.device_id
 
