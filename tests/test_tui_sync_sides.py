@@ -22,7 +22,7 @@ from civtui.domain.models import Person, Visit
 from sync.protocol import Code
 from tests.conftest import VILLAGE, make_person
 from tests.sync_harness import SCREEN_ON_SQLITE, Device, Server, device, server
-from tests.test_tui_sync_truth import FIRST, MINE, NAME, THEIRS, _at, a_visit, at, look
+from tests.test_tui_sync_truth import FIRST, MINE, NAME, THEIRS, Seen, _at, a_visit, at, look
 
 pytestmark = pytest.mark.tui
 
@@ -35,18 +35,24 @@ EARLIER = "=屋顶[/i]补好"
 FAST = "时钟比服务器快"
 
 
-def _restored(server: Server) -> tuple[Device, Device, Person, Visit, str]:
-    """Laptops A and B (tokens of `LABEL_A` and `LABEL_B`) hold a person and a visit A made
-    at 10:00; A kept a backup, edited the visit's notes at 10:01 and synced, B synced and saw
-    it; then A was restored from the backup. Both laptops, the person, the visit, A's former
-    device id."""
-    a = device(server, "a", clock=_at(0), token=server.token(LABEL_A, [VILLAGE]))
-    b = device(server, "b", clock=_at(0), token=server.token(LABEL_B, [VILLAGE]))
+def two_laptops(server: Server, clock: Clock) -> tuple[Device, Device, Person, Visit]:
+    """Laptops A and B, their tokens issued to `LABEL_A` and `LABEL_B`, both holding a person
+    and a visit A made and synced."""
+    a = device(server, "a", clock=clock, token=server.token(LABEL_A, [VILLAGE]))
+    b = device(server, "b", clock=clock, token=server.token(LABEL_B, [VILLAGE]))
     person = make_person(name=NAME)
     visit = a_visit(person)
     a.store.save_many([person, visit])
     a.sync()
     b.sync()
+    return a, b, person, visit
+
+
+def _restored(server: Server) -> tuple[Device, Device, Person, Visit, str]:
+    """`two_laptops` at 10:00; A kept a backup, edited the visit's notes at 10:01 and synced,
+    B synced and saw it; then A was restored from the backup. Both laptops, the person, the
+    visit, A's former device id."""
+    a, b, person, visit = two_laptops(server, _at(0))
     copy = a.keep_copy()
     a.store.clock = _at(1)
     a.store.save(visit.model_copy(update={"notes": EARLIER}))
@@ -62,6 +68,18 @@ def own_step(history: str, step: str, *ids: str) -> str:
     shown = {when(history, f"员工a（本机{i[:8]}）{step}") for i in ids} - {""}
     assert len(shown) == 1, history
     return shown.pop()
+
+
+def shows_conflict(seen: Seen, *, current: str, lost: str, lost_here: bool) -> None:
+    """The visit's notes are the one open conflict `seen` lists, and the person page and
+    the dialog show it: `current` kept, `lost` not, that one this laptop's if `lost_here`."""
+    mine, theirs = "本机的值", "另一设备的值"
+    assert seen.listed == [[NAME, "探访的备注", lost, mine if lost_here else theirs]]
+    assert seen.on_person == f"探访的备注：未被采用的值{lost}"
+    assert seen.dialog["heading"] == f"同步冲突：{NAME} · 探访的备注"
+    assert seen.dialog["current-label"] == f"现值（{theirs if lost_here else mine}）"
+    assert (seen.dialog["current"], seen.dialog["lost"]) == (current, lost)
+    assert seen.dialog["lost-label"] == f"未被采用的值（{mine if lost_here else theirs}）"
 
 
 def when(history: str, step: str) -> str:
@@ -80,13 +98,7 @@ async def test_once_the_ahead_clock_is_set_right_each_laptop_is_told_the_truth(
     (A is no longer ahead), B is told it kept its value, A that its value was not kept, and
     neither is told its clock is fast. Each history names the other laptop by its staff
     label, as typed, at the real time it made its edit."""
-    a = device(server, "a", clock=Clock(), token=server.token(LABEL_A, [VILLAGE]))
-    b = device(server, "b", clock=Clock(), token=server.token(LABEL_B, [VILLAGE]))
-    person = make_person(name=NAME)
-    visit = a_visit(person)
-    a.store.save_many([person, visit])
-    a.sync()
-    b.sync()
+    a, b, person, visit = two_laptops(server, Clock())
     a.store.clock = Clock(dt.datetime.now(CHINA_TZ) + dt.timedelta(days=3))
     a.store.save(visit.model_copy(update={"notes": EARLIER}))
     assert [w.code for w in a.sync().warnings] == [Code.CLOCK_AHEAD]
@@ -117,12 +129,7 @@ async def test_once_the_ahead_clock_is_set_right_each_laptop_is_told_the_truth(
     assert before <= when(on_b.history, lost) <= after, on_b.history
     shown = re.findall(r"\d{4}-\d{2}-\d{2}\d{2}:\d{2}", on_b.history)
     assert shown and max(shown) <= after, on_b.history
-    assert on_b.listed == [[NAME, "探访的备注", MINE, "另一设备的值"]]
-    assert on_b.on_person == f"探访的备注：未被采用的值{MINE}"
-    assert on_b.dialog["heading"] == f"同步冲突：{NAME} · 探访的备注"
-    assert on_b.dialog["current-label"] == "现值（本机的值）"
-    assert (on_b.dialog["current"], on_b.dialog["lost"]) == (THEIRS, MINE)
-    assert on_b.dialog["lost-label"] == "未被采用的值（另一设备的值）"
+    shows_conflict(on_b, current=THEIRS, lost=MINE, lost_here=False)
 
     # A: B's value, credited to B's staff label at B's time, with A's own that lost beside
     # it, and A's own lost edit as made, at the real time.
@@ -134,12 +141,7 @@ async def test_once_the_ahead_clock_is_set_right_each_laptop_is_told_the_truth(
     mine = f"员工a（本机{a_id[:8]}）同时修改、未被采用：备注：{MINE}"
     assert before <= when(on_a.history, mine) <= after, on_a.history
     assert f"另一台电脑{a_id[:8]}" not in on_a.history
-    assert on_a.listed == [[NAME, "探访的备注", MINE, "本机的值"]]
-    assert on_a.on_person == f"探访的备注：未被采用的值{MINE}"
-    assert on_a.dialog["heading"] == f"同步冲突：{NAME} · 探访的备注"
-    assert on_a.dialog["current-label"] == "现值（另一设备的值）"
-    assert (on_a.dialog["current"], on_a.dialog["lost"]) == (THEIRS, MINE)
-    assert on_a.dialog["lost-label"] == "未被采用的值（本机的值）"
+    shows_conflict(on_a, current=THEIRS, lost=MINE, lost_here=True)
     a.store.close()
     b.store.close()
 
@@ -183,12 +185,7 @@ async def test_after_a_laptop_is_restored_from_its_own_backup_each_is_told_the_t
     assert when(on_a.history, lost) == "2026-11-2210:02", on_a.history
     for own_id in (old_id, new_id):
         assert f"另一台电脑{own_id[:8]}" not in on_a.history
-    assert on_a.listed == [[NAME, "探访的备注", THEIRS, "另一设备的值"]]
-    assert on_a.on_person == f"探访的备注：未被采用的值{THEIRS}"
-    assert on_a.dialog["heading"] == f"同步冲突：{NAME} · 探访的备注"
-    assert on_a.dialog["current-label"] == "现值（本机的值）"
-    assert (on_a.dialog["current"], on_a.dialog["lost"]) == (MINE, THEIRS)
-    assert on_a.dialog["lost-label"] == "未被采用的值（另一设备的值）"
+    shows_conflict(on_a, current=MINE, lost=THEIRS, lost_here=False)
 
     # B: A's edit before the restore, under its former id, and after it, under its new one,
     # both by A's staff label; B's own edit and its value that lost, as this laptop's.
@@ -203,12 +200,7 @@ async def test_after_a_laptop_is_restored_from_its_own_backup_each_is_told_the_t
     assert when(on_b.history, pulled) == "2026-11-2210:03", on_b.history
     lost_here = f"员工b（本机{b_id[:8]}）同时修改、未被采用：备注：{THEIRS}"
     assert when(on_b.history, lost_here) == "2026-11-2210:02", on_b.history
-    assert on_b.listed == [[NAME, "探访的备注", THEIRS, "本机的值"]]
-    assert on_b.on_person == f"探访的备注：未被采用的值{THEIRS}"
-    assert on_b.dialog["heading"] == f"同步冲突：{NAME} · 探访的备注"
-    assert on_b.dialog["current-label"] == "现值（另一设备的值）"
-    assert (on_b.dialog["current"], on_b.dialog["lost"]) == (MINE, THEIRS)
-    assert on_b.dialog["lost-label"] == "未被采用的值（本机的值）"
+    shows_conflict(on_b, current=MINE, lost=THEIRS, lost_here=True)
     a.store.close()
     b.store.close()
 
