@@ -98,6 +98,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
             "tui_small_fixes",
             "tui_sync",
             "tui_sync_truth",
+            "tui_sync_sides",
             "tui_text_is_data",
             "hostile_text_journey",
         ),

@@ -44,7 +44,9 @@ def shown_text(widget: Widget) -> str:
     parts = [widget, *widget.query(Static)] if not isinstance(widget, Static) else [widget]
     text = ""
     for part in parts:
-        text += "".join(strip.text for strip in part.render_lines(part.size.region))
+        # The whole widget, padding included: rendered into its content size alone, a
+        # padded widget's lines lose their last cells (a line's last character, cut).
+        text += "".join(strip.text for strip in part.render_lines(part.outer_size.region))
     return text.replace(" ", "")
 
 

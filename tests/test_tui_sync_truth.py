@@ -60,26 +60,33 @@ def static(screen: object, selector: str) -> str:
 
 
 class Seen:
-    """What one app showed: its sync summary, the visit's history, the conflicts list and
-    the dialog's labels and values."""
+    """What one app showed: its sync summary, the visit's history, the conflicts list, the
+    person page's open conflicts and the dialog's labels and values."""
 
     def __init__(self) -> None:
         self.summary = ""
         self.history = ""
         self.listed: list[list[str]] = []
+        self.on_person = ""
         self.dialog: dict[str, str] = {}
 
 
 async def look(
-    laptop: Device, monkeypatch: pytest.MonkeyPatch, clock: Clock, person: Person, visit: Visit
+    laptop: Device,
+    monkeypatch: pytest.MonkeyPatch,
+    clock: Clock,
+    person: Person,
+    visit: Visit,
+    size: tuple[int, int] = (100, 40),
 ) -> Seen:
-    """Open `laptop`'s app (it syncs as it starts), then read what it shows."""
+    """Open `laptop`'s app (it syncs as it starts), then read what it shows in a terminal
+    of `size`."""
     laptop.store.close()
     monkeypatch.setenv("CIVTUI_SERVER", laptop.server.base)
     monkeypatch.setenv("CIVTUI_TOKEN", laptop.token)
     app = make_app(Profile(laptop.store.path.parent.name), lang="zh", clock=clock)
     seen = Seen()
-    async with app.run_test(size=(100, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await settle(pilot)
         seen.summary = told(app)
         stored, whose = app.store.get(Visit, visit.id), app.store.get(Person, person.id)
@@ -101,6 +108,7 @@ async def look(
         if seen.listed:
             app.push_screen(PersonScreen(person.id))
             await pilot.pause()
+            seen.on_person = shown_text(app.screen.query_one("#conflicts", Static))
             await pilot.press("c")
             await pilot.pause()
             modal = app.screen
