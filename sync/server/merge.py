@@ -1324,9 +1324,8 @@ def _field_stamps(stamps_json: str, hlc: str, device: str) -> list[protocol.Fiel
     page of edited records was half as large again; grouped, a few percent)."""
     groups: dict[tuple[str, str], list[str]] = {}
     for name, entry in from_json(stamps_json).items():
-        stamp, writer = str(entry[0]), str(entry[1])
-        if (stamp, writer) != (hlc, device):
-            groups.setdefault((stamp, writer), []).append(name)
+        if entry[0] != hlc or entry[1] != device:
+            groups.setdefault((str(entry[0]), str(entry[1])), []).append(name)
     return [
         protocol.FieldStamps(
             hlc=stamp,
