@@ -120,6 +120,38 @@ def test_pulled_new_records_and_deletes_are_steps(store: Store) -> None:
     assert steps[1].at - steps[0].at == dt.timedelta(minutes=1)
 
 
+def test_a_pulled_record_is_a_step_per_stamp_that_set_its_changed_fields(store: Store) -> None:
+    """With its field stamps (`Remote.stamps`), one pulled record is a step per stamp among
+    the fields it changed here: each by its own device and time, a field left out of the
+    stamps by the record's; a delete by the stamp of the delete, though a later edit of
+    the tombstone made the record's stamp another's."""
+    person = make_person()
+    visit = a_visit(person)
+    store.save_many([person, visit])
+    b_stamp = f"{AT_MS:013d}-0000-former-b"  # made under b's former id, sent under its new
+    edited = pulled(visit, device_id="laptop-c", ms=AT_MS + 60_000, health="poor", notes="[/]=1")
+    edited = edited.model_copy(update={"stamps": {"health": (b_stamp, "laptop-b")}})
+    with store.transaction():
+        store.apply_remote([edited], {})
+    gone = pulled(visit, device_id="laptop-e", ms=AT_MS + 180_000, health="poor", notes="=2")
+    deleted_by = (f"{AT_MS + 120_000:013d}-0000-laptop-d", "laptop-d")
+    gone = gone.model_copy(
+        update={
+            "deleted": True,
+            "stamps": {"_deleted": deleted_by, "health": (b_stamp, "laptop-b")},
+        }
+    )
+    with store.transaction():
+        store.apply_remote([gone], {})
+    steps = [s for s in record_history(store, "visits", visit.id) if s.pulled]
+    assert [(s.op, s.device_id, s.at - steps[0].at, s.before, s.fields) for s in steps] == [
+        ("update", "laptop-b", dt.timedelta(0), {"health": "good"}, {"health": "poor"}),
+        ("update", "laptop-c", dt.timedelta(minutes=1), {"notes": ""}, {"notes": "[/]=1"}),
+        ("delete", "laptop-d", dt.timedelta(minutes=2), {}, {}),
+        ("update", "laptop-e", dt.timedelta(minutes=3), {"notes": "[/]=1"}, {"notes": "=2"}),
+    ]
+
+
 def test_two_versions_in_one_page_are_compared_each_with_the_one_before(store: Store) -> None:
     person = make_person()
     visit = a_visit(person)
