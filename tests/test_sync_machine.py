@@ -1742,7 +1742,7 @@ def _ahead_edit_loses(machine: SyncMachine) -> tuple[Person, dict[str, Any]]:
     return person, made
 
 
-def _pull_as(machine: SyncMachine, lap: Laptop, said: str | None) -> bytes:
+def _pull_as(machine: SyncMachine, lap: Laptop, said: str | None, cursor: int = 0) -> bytes:
     """A pull's answer as a laptop gets it that says `said` in its protocol header (None:
     an older laptop, which says nothing): the body, inflated (by httpx)."""
     import httpx
@@ -1752,7 +1752,7 @@ def _pull_as(machine: SyncMachine, lap: Laptop, said: str | None) -> bytes:
     headers = {"Authorization": f"Bearer {lap.token}", "Content-Encoding": "gzip"}
     if said is not None:
         headers[protocol.PROTOCOL_HEADER] = said
-    body = protocol.encode(protocol.PullRequest(cursor=0, limit=100))
+    body = protocol.encode(protocol.PullRequest(cursor=cursor, limit=100))
     request = httpx.Request("POST", f"http://x{protocol.PATH_PULL}", headers=headers, content=body)
     answer = machine.server.transport.handle_request(request)
     assert answer.status_code == 200
@@ -1877,6 +1877,12 @@ def test_field_stamps_go_only_to_a_laptop_that_says_it_reads_them(
         assert not {"phone", "address", "notes"} & set(groups[0].fields)
         # A record one change made says nothing more.
         assert all(not r.get("stamps") for r in page["records"] if r["record_id"] != person.id)
+        # A page of the person alone names a1 and a2 by their staff labels, though only
+        # its field stamps name them.
+        said = protocol.protocol_said()
+        page = json.loads(_pull_as(machine, lap, said, cursor=record["version"] - 1))
+        assert [r["record_id"] for r in page["records"]] == [person.id]
+        assert (page["staff"][a1], page["staff"][a2]) == ("员工a1", "员工a2")
     finally:
         machine.close()
 
