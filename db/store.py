@@ -443,9 +443,9 @@ class Store:
         here (the fields whose value differs from the row as this laptop held it, old and new)
         goes to `pulled_changes` for its history, a step per stamp that set them (the
         field's own where the server sent it, `Remote.stamps`, else the record's); the
-        fields kept local are not among them. Call inside a transaction. A pulled page is hundreds of
-        records: the rows they replace are read once per table, and the clock is stored
-        once, so the statements are the rows themselves.
+        fields kept local are not among them. Call inside a transaction. A pulled page is
+        hundreds of records: the rows they replace are read once per table, and the clock
+        is stored once, so the statements are the rows themselves.
         """
         here = self._rows_here(records)
         now = self._now_text()
