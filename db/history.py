@@ -3,10 +3,14 @@ another laptop, and the values that lost a concurrent edit. Read from the change
 pulled steps (`pulled_changes`, written with each pulled row) and the conflicts table.
 
 A pulled step is the record as it stood on the server when this laptop pulled it, compared
-with the row as this laptop held it: several edits another laptop made between two of this
-laptop's syncs arrive as one step, with that laptop's last stamp, and a field that went
-there and back shows no change. Fields this laptop had edited and not yet sent are kept
-here, so they are not among the fields "changed by the other laptop".
+with the row as this laptop held it, one step per stamp that set the changed fields: the
+server sends each field's stamp where it is not the record's (`Feature.FIELD_STAMPS`), so
+two laptops that edited different fields between two of this laptop's syncs are two
+steps, each with its own device and time. Several edits of one field arrive as one step,
+with the last one's stamp, and a field that went there and back shows no change. From a
+server that sends no field stamps, every changed field is one step under the record's
+stamp (its latest writer's). Fields this laptop had edited and not yet sent are kept here,
+so they are not among the fields "changed by the other laptop".
 """
 
 from __future__ import annotations
@@ -72,8 +76,10 @@ def record_history(store: Store, table: str, record_id: str) -> list[Step]:
     """Every known step of one record, oldest first.
 
     Each names the device and time of the change it shows as the change's stamps say: a
-    pulled step carries the record's stamp, which the server takes from the latest field
-    stamp, so a value that beat this laptop's own edit is the winner's, not this laptop's."""
+    pulled step carries the stamp of the fields it shows (each field's own, where the
+    server sent it; else the record's, which the server takes from the latest field
+    stamp), so a value that beat this laptop's own edit is the winner's, not this
+    laptop's, and a field another laptop set before the last writer stays that laptop's."""
     mine = own(store)
     conflicts = [
         (
@@ -112,8 +118,10 @@ def record_history(store: Store, table: str, record_id: str) -> list[Step]:
     ).fetchall()
     for op, fields, stamp, device in pulled:
         pairs = json.loads(fields)
-        new = {name: pair[1] for name, pair in pairs.items()}
-        old = {name: pair[0] for name, pair in pairs.items()}
+        # [old, new], or [new] alone for a field set after a record this laptop first got
+        # whole: what it replaced never reached this laptop.
+        new = {name: pair[-1] for name, pair in pairs.items()}
+        old = {name: pair[0] for name, pair in pairs.items() if len(pair) > 1}
         beaten = {
             name: lost
             for name, kept, lost, _by, _stamp, lost_mine in conflicts

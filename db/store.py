@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlite_utils import Database
 
 from civtui.domain import hlc
@@ -57,6 +57,14 @@ class Remote(BaseModel):
     device_id: str
     #: The server's version of the record (0: not said).
     version: int = 0
+    #: Each field (or the delete, `_deleted`) another change set than the record's own
+    #: stamp: its (stamp, device), as the server holds them. Empty from a server that
+    #: does not send them: every field is then credited to the record's stamp.
+    stamps: dict[str, tuple[str, str]] = Field(default_factory=dict)
+
+    def stamp_of(self, name: str) -> tuple[str, str]:
+        """The stamp and device that set field `name` (or `_deleted`) on the server."""
+        return self.stamps.get(name) or (self.hlc, self.device_id)
 
 
 @dataclass(frozen=True)
@@ -433,10 +441,11 @@ class Store:
 
         No change-log entries: these changes came from the server. What each record changed
         here (the fields whose value differs from the row as this laptop held it, old and new)
-        goes to `pulled_changes` with the record's stamp, for its history; the fields kept
-        local are not among them. Call inside a transaction. A pulled page is hundreds of
-        records: the rows they replace are read once per table, and the clock is stored
-        once, so the statements are the rows themselves.
+        goes to `pulled_changes` for its history, a step per stamp that set them (the
+        field's own where the server sent it, `Remote.stamps`, else the record's); the
+        fields kept local are not among them. Call inside a transaction. A pulled page is
+        hundreds of records: the rows they replace are read once per table, and the clock
+        is stored once, so the statements are the rows themselves.
         """
         here = self._rows_here(records)
         now = self._now_text()
@@ -479,10 +488,23 @@ class Store:
                 row = {**values, "id": rec.record_id, **meta}
                 write(self._statement("insert", rec.table, tuple(row)), list(row.values()))
                 here[key] = row
-                # The record itself shows what it was created with.
-                steps.append(
-                    (rec.table, rec.record_id, "insert", "{}", rec.hlc, rec.device_id, now)
-                )
+                # The record itself shows what it was created with, by whoever created it:
+                # the earliest of its fields' stamps (a new record is sent whole, and its
+                # id is never set again, though on the wire it is left out). A field
+                # another change set since is a step of its own, with its new value only:
+                # what it replaced never reached this laptop.
+                made, by = (rec.hlc, rec.device_id)
+                if rec.stamps:
+                    made, by = min(map(rec.stamp_of, values), default=(made, by))
+                steps.append((rec.table, rec.record_id, "insert", "{}", made, by, now))
+                later: dict[tuple[str, str], dict[str, list[Any]]] = {}
+                for k in values if rec.stamps else ():
+                    if rec.stamp_of(k) != (made, by) and k != "id":
+                        later.setdefault(rec.stamp_of(k), {})[k] = [wire[k]]
+                for (stamp, writer), fields in later.items():
+                    steps.append(
+                        (rec.table, rec.record_id, "update", _to_json(fields), stamp, writer, now)
+                    )
             else:
                 row = {**values, **meta}
                 row.pop("id", None)
@@ -496,12 +518,19 @@ class Store:
                     if k != "id" and existing.get(k) != v
                 }
                 existing.update(row)
-                op = "delete" if meta["deleted"] and not was_deleted else "update"
-                if changed or op == "delete":
-                    fields = json.dumps(changed, ensure_ascii=False, separators=(",", ":"))
-                    steps.append(
-                        (rec.table, rec.record_id, op, fields, rec.hlc, rec.device_id, now)
-                    )
+                # One step per change that set them, each by its own stamp: two laptops
+                # that edited different fields since this laptop's last pull are two
+                # steps, not one credited to whichever wrote last.
+                groups: dict[tuple[str, str], dict[str, list[Any]]] = {}
+                for k, pair in changed.items():
+                    groups.setdefault(rec.stamp_of(k), {})[k] = pair
+                deleting = bool(meta["deleted"]) and not was_deleted
+                gone = rec.stamp_of("_deleted")
+                if deleting:
+                    groups.setdefault(gone, {})
+                for (stamp, by), fields in groups.items():
+                    op = "delete" if deleting and (stamp, by) == gone else "update"
+                    steps.append((rec.table, rec.record_id, op, _to_json(fields), stamp, by, now))
             if rec.table == Person.table and "name" in values:
                 names.append((rec.record_id, search_key(str(values["name"]))))
         flush()

@@ -231,6 +231,7 @@ class RecordScreen(CivScreen[bool]):
         keeps whole."""
         t = self.civ.t
         lang = self.civ.lang
+        colon = "：" if lang == "zh" else ": "
         if step.op == "remote":
             return t("record.remote"), []
         if step.pulled:
@@ -238,6 +239,8 @@ class RecordScreen(CivScreen[bool]):
                 return t("history.pulled_insert"), []
             if step.op == "delete":
                 return t("history.pulled_delete"), []
+            # A field set after a record this laptop first got whole has no value before
+            # it here: its new value alone, not a blank it never held.
             changes = [
                 t(
                     "history.field",
@@ -245,6 +248,8 @@ class RecordScreen(CivScreen[bool]):
                     old=shown_raw(kind, name, step.before.get(name), t),
                     new=shown_raw(kind, name, value, t),
                 )
+                if name in step.before
+                else f"{t.of(kind, name)}{colon}{shown_raw(kind, name, value, t)}"
                 for name, value in _in_order(kind, step.fields)
             ]
             moves = [
@@ -262,7 +267,6 @@ class RecordScreen(CivScreen[bool]):
             return t("history.pulled_update", what=what), changes
         if step.op == "delete":
             return t("op.delete"), []
-        colon = "：" if lang == "zh" else ": "
         changes = [
             t(
                 "history.field",

@@ -93,6 +93,9 @@ class Feature(StrEnum):
     #: `PullResponse.staff`: the staff label of each device a page names, so a laptop's
     #: history names another laptop's staff member, not only its device code.
     DEVICE_STAFF = "device_staff"
+    #: `PulledRecord.stamps`: the stamp and device of each field another change set than
+    #: the record's latest, so a laptop's history credits each field to its own writer.
+    FIELD_STAMPS = "field_stamps"
 
 
 #: The protocol this code speaks: its number, and every feature it reads.
@@ -453,8 +456,27 @@ class PullRequest(Message):
     device_id: str | None = Field(default=None, pattern=f"^{DEVICE_PATTERN}$")
 
 
+class FieldStamps(Message):
+    """The fields of a pulled record that one change set, by that change's stamp
+    (`PulledRecord.stamps`)."""
+
+    hlc: str = Field(max_length=100)
+    #: The device that made the change, left out where it is the stamp's own device part,
+    #: as nearly always (not: a change made under a laptop's former id, sent under its new).
+    device_id: str | None = Field(default=None, max_length=64)
+    fields: list[Annotated[str, Field(max_length=64)]] = Field(max_length=MAX_FIELDS + 1)
+
+    @property
+    def writer(self) -> str:
+        """The device that made the change."""
+        return self.device_id or self.hlc.split("-", 2)[-1]
+
+
 class PulledRecord(Message):
-    """The server's current state of one record, as a pull or a reply bundle carries it."""
+    """The server's current state of one record, as a pull or a reply bundle carries it.
+
+    `hlc` and `device_id` are the record's latest stamp, its writer's; a field another
+    change set keeps its own in `stamps`."""
 
     table: str
     record_id: str
@@ -463,6 +485,13 @@ class PulledRecord(Message):
     hlc: str
     device_id: str
     version: int
+    #: The fields (and the delete, `_deleted`) whose stamp is not the record's (`hlc`,
+    #: `device_id`), grouped by stamp, each stamp said once; a field in no group was set
+    #: by the record's own stamp. Only for a laptop that reads it
+    #: (`Feature.FIELD_STAMPS`): two laptops that edited different fields between this
+    #: laptop's pulls arrive as one record, and its history names each field's writer and
+    #: time by these.
+    stamps: list[FieldStamps] = Field(default_factory=list, max_length=MAX_FIELDS + 1)
 
 
 class Conflict(Message):

@@ -24,6 +24,7 @@ def remote(record: PulledRecord) -> Remote:
         hlc=record.hlc,
         device_id=record.device_id,
         version=record.version,
+        stamps={name: (said.hlc, said.writer) for said in record.stamps for name in said.fields},
     )
 
 

@@ -7,6 +7,7 @@ nothing) before anything is written, on either end.
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 from collections.abc import Iterator
@@ -505,3 +506,31 @@ def test_a_server_from_before_fingerprints_is_synced_with_as_before(
     a1.sync(office.server)
     bundle, _who = server_bundle.open_bundle(office.server.engine, a1.export_bundle())
     assert [s.seq for s in bundle.sent] == outbox.acked_seqs(a1.store)
+
+
+def test_a_reply_credits_each_field_to_its_own_writer(office: Office) -> None:
+    """A reply's pages carry the field stamps as a pull does, for a bundle that says it
+    reads them: a2's phone and sup's address, set between a1's syncs, are two steps of
+    a1's history, each with its own device and time."""
+    from civtui.domain.models import Person
+    from db.history import record_history
+
+    a1, a2, sup = office.laptops["a1"], office.laptops["a2"], office.laptops["sup"]
+    person = make_person(name="王[/b]=1", village_code=VILLAGE_A)
+    a1.store.save(person)
+    for lap in (a1, a2, sup):
+        lap.sync(office.server)
+    for lap, fields in ((a2, {"phone": "13905800003"}), (sup, {"address": "西路[/]=2号"})):
+        office.world.ms += 60_000
+        lap.tick()
+        held = lap.store.get(Person, person.id)
+        assert held is not None
+        lap.store.save(held.revise(context={"today": lap.today}, **fields))
+        lap.sync(office.server)
+    a1.import_reply(office.server.import_bundle(a1.export_bundle()).reply)
+    steps = [s for s in record_history(a1.store, "persons", person.id) if s.pulled]
+    assert [(s.device_id, s.fields) for s in steps] == [
+        (a2.store.device_id, {"phone": "13905800003"}),
+        (sup.store.device_id, {"address": "西路[/]=2号"}),
+    ]
+    assert steps[1].at - steps[0].at == dt.timedelta(minutes=1)

@@ -24,7 +24,7 @@ from db.store import Remote
 from screens.record import RecordScreen
 from sync import client as client_module
 from sync import words as sync_words
-from tests.conftest import CTX, TODAY, make_person
+from tests.conftest import CTX, TODAY, VILLAGE, make_person
 from tests.sync_harness import SCREEN_ON_SQLITE, Server, device, server
 from tests.test_tui_records import shown_text
 from tests.tui_helpers import demo_profile
@@ -118,6 +118,38 @@ def test_pulled_new_records_and_deletes_are_steps(store: Store) -> None:
     steps = [s for s in record_history(store, "visits", visit.id) if s.pulled]
     assert [(s.op, s.device_id) for s in steps] == [("insert", "laptop-b"), ("delete", "laptop-b")]
     assert steps[1].at - steps[0].at == dt.timedelta(minutes=1)
+
+
+def test_a_pulled_record_is_a_step_per_stamp_that_set_its_changed_fields(store: Store) -> None:
+    """With its field stamps (`Remote.stamps`), one pulled record is a step per stamp among
+    the fields it changed here: each by its own device and time, a field left out of the
+    stamps by the record's; a delete by the stamp of the delete, though a later edit of
+    the tombstone made the record's stamp another's."""
+    person = make_person()
+    visit = a_visit(person)
+    store.save_many([person, visit])
+    b_stamp = f"{AT_MS:013d}-0000-former-b"  # made under b's former id, sent under its new
+    edited = pulled(visit, device_id="laptop-c", ms=AT_MS + 60_000, health="poor", notes="[/]=1")
+    edited = edited.model_copy(update={"stamps": {"health": (b_stamp, "laptop-b")}})
+    with store.transaction():
+        store.apply_remote([edited], {})
+    gone = pulled(visit, device_id="laptop-e", ms=AT_MS + 180_000, health="poor", notes="=2")
+    deleted_by = (f"{AT_MS + 120_000:013d}-0000-laptop-d", "laptop-d")
+    gone = gone.model_copy(
+        update={
+            "deleted": True,
+            "stamps": {"_deleted": deleted_by, "health": (b_stamp, "laptop-b")},
+        }
+    )
+    with store.transaction():
+        store.apply_remote([gone], {})
+    steps = [s for s in record_history(store, "visits", visit.id) if s.pulled]
+    assert [(s.op, s.device_id, s.at - steps[0].at, s.before, s.fields) for s in steps] == [
+        ("update", "laptop-b", dt.timedelta(0), {"health": "good"}, {"health": "poor"}),
+        ("update", "laptop-c", dt.timedelta(minutes=1), {"notes": ""}, {"notes": "[/]=1"}),
+        ("delete", "laptop-d", dt.timedelta(minutes=2), {}, {}),
+        ("update", "laptop-e", dt.timedelta(minutes=3), {"notes": "[/]=1"}, {"notes": "=2"}),
+    ]
 
 
 def test_two_versions_in_one_page_are_compared_each_with_the_one_before(store: Store) -> None:
@@ -261,6 +293,71 @@ def test_history_credits_the_laptop_whose_value_won_not_the_one_that_pushed_last
     b.store.close()
 
 
+def test_history_credits_each_field_to_its_own_writer_when_two_laptops_edit_between_pulls(
+    server: Server, home: Path
+) -> None:
+    """Laptops B and C edit different fields of one person, both sync, then A pulls once:
+    A's history shows each field's step with its own device, staff label and time, taken
+    from the field's stamp on the server, not the whole record credited to C (the last to
+    write it) at C's time."""
+    a = device(server, "a", clock=_at(0))
+    b = device(server, "b", clock=_at(0))
+    hostile = "王[/b]=1"
+    c = device(server, "c", clock=_at(0), token=server.token(hostile, [VILLAGE]))
+    person = make_person(name="王秀英", phone="13905800001", address="东路1号")
+    a.store.save(person)
+    for laptop in (a, b, c):
+        laptop.sync()
+    b.store.clock = _at(5)
+    b.store.save(person.revise(context=CTX, phone="13905800003"))
+    b.sync()
+    c.store.clock = _at(7)
+    c.store.save(person.revise(context=CTX, address="西路[/]=2号", notes="[b]家中无人\\e"))
+    c.sync()
+    a.sync()
+
+    steps = [s for s in record_history(a.store, "persons", person.id) if s.pulled]
+    assert [(s.device_id, s.at, s.staff, s.before, s.fields) for s in steps] == [
+        (
+            b.store.device_id,
+            _at(5).now(),
+            "员工b",
+            {"phone": "13905800001"},
+            {"phone": "13905800003"},
+        ),
+        (
+            c.store.device_id,
+            _at(7).now(),
+            hostile,
+            {"address": "东路1号", "notes": ""},
+            {"address": "西路[/]=2号", "notes": "[b]家中无人\\e"},
+        ),
+    ]
+    # A second pull of the same record (nothing new here) adds no step.
+    a.sync()
+    assert len([s for s in record_history(a.store, "persons", person.id) if s.pulled]) == 2
+
+    # A laptop that first gets the person now: created by A at 10:00, then each later field
+    # by its own writer, with its new value only (what it replaced never reached D).
+    d = device(server, "d", clock=_at(9))
+    d.sync()
+    steps = record_history(d.store, "persons", person.id)
+    assert [(s.op, s.device_id, s.at, s.staff, s.before, s.fields) for s in steps] == [
+        ("insert", a.store.device_id, _at(0).now(), "员工a", {}, {}),
+        ("update", b.store.device_id, _at(5).now(), "员工b", {}, {"phone": "13905800003"}),
+        (
+            "update",
+            c.store.device_id,
+            _at(7).now(),
+            hostile,
+            {},
+            {"address": "西路[/]=2号", "notes": "[b]家中无人\\e"},
+        ),
+    ]
+    for laptop in (a, b, c, d):
+        laptop.store.close()
+
+
 def _at(minute: int) -> Clock:
     return Clock(dt.datetime(2026, 11, 22, 10, minute, tzinfo=CHINA_TZ))
 
@@ -345,6 +442,51 @@ async def test_after_a_restore_each_laptop_credits_each_value_to_the_laptop_that
     ]:
         assert word in history_a, (word, history_a)
     assert f"另一台电脑{former[:8]}" not in history_a
+
+
+@SCREEN_ON_SQLITE
+@pytest.mark.tui
+async def test_each_field_of_a_visit_is_shown_with_its_own_writer_on_screen(
+    server: Server, home: Path
+) -> None:
+    """B corrects a visit's health at 10:02 and C (a staff label that reads like markup)
+    its notes at 10:04, between A's pulls; D first gets the visit after both. Each screen
+    names each field's writer and time, as text; D, which never held the visit before,
+    shows C's notes without a value before them."""
+    hostile = "王[/b]=1"
+    a = device(server, "a", clock=_at(0))
+    b = device(server, "b", clock=_at(0))
+    c = device(server, "c", clock=_at(0), token=server.token(hostile, [VILLAGE]))
+    person = make_person(name="王秀英")
+    visit = a_visit(person)
+    a.store.save_many([person, visit])
+    for laptop in (a, b, c):
+        laptop.sync()
+    b.store.clock = _at(2)
+    b.store.save(visit.model_copy(update={"health": Condition.POOR}))
+    b.sync()
+    c.store.clock = _at(4)
+    c.store.save(visit.model_copy(update={"notes": "[b]屋顶漏雨[/]"}))
+    c.sync()
+    a.sync()
+    d = device(server, "d", clock=_at(6))
+    d.sync()
+    b_id, c_id = b.store.device_id[:8], c.store.device_id[:8]
+    for laptop in (a, b, c, d):
+        laptop.store.close()
+
+    on_a = await _history_on("a", "zh", person, visit)
+    for word in [
+        f"2026-11-2210:02员工b（另一台电脑{b_id}）修改（同步带来）健康状况：良好→较差",
+        f"2026-11-2210:04王[/b]=1（另一台电脑{c_id}）修改（同步带来）备注：—→[b]屋顶漏雨[/]",
+    ]:
+        assert word in on_a, (word, on_a)
+    on_d = await _history_on("d", "en", person, visit)
+    for word in [
+        f"2026-11-2210:02员工b(anotherlaptop,{b_id})changed(broughtbysync)Health:Poor",
+        f"2026-11-2210:04王[/b]=1(anotherlaptop,{c_id})changed(broughtbysync)Notes:[b]屋顶漏雨[/]",
+    ]:
+        assert word in on_d, (word, on_d)
 
 
 def test_a_correction_of_a_visit_first_pulled_reads_old_and_new(store: Store) -> None:

@@ -1742,7 +1742,7 @@ def _ahead_edit_loses(machine: SyncMachine) -> tuple[Person, dict[str, Any]]:
     return person, made
 
 
-def _pull_as(machine: SyncMachine, lap: Laptop, said: str | None) -> bytes:
+def _pull_as(machine: SyncMachine, lap: Laptop, said: str | None, cursor: int = 0) -> bytes:
     """A pull's answer as a laptop gets it that says `said` in its protocol header (None:
     an older laptop, which says nothing): the body, inflated (by httpx)."""
     import httpx
@@ -1752,7 +1752,7 @@ def _pull_as(machine: SyncMachine, lap: Laptop, said: str | None) -> bytes:
     headers = {"Authorization": f"Bearer {lap.token}", "Content-Encoding": "gzip"}
     if said is not None:
         headers[protocol.PROTOCOL_HEADER] = said
-    body = protocol.encode(protocol.PullRequest(cursor=0, limit=100))
+    body = protocol.encode(protocol.PullRequest(cursor=cursor, limit=100))
     request = httpx.Request("POST", f"http://x{protocol.PATH_PULL}", headers=headers, content=body)
     answer = machine.server.transport.handle_request(request)
     assert answer.status_code == 200
@@ -1820,13 +1820,111 @@ def test_an_older_laptop_is_sent_no_field_it_does_not_read(
         machine.close()
 
 
+def _edited_apart(machine: SyncMachine) -> tuple[Person, list[str]]:
+    """a1 makes a person; then a2 corrects the phone and sup the address and notes, each
+    syncing, while a1 does not. Returns the person and the three devices in that order."""
+    maker = machine.lap(0)
+    person = machine.new_person(maker, VILLAGE_A, None, False, "王[/b]=1")
+    maker.store.save(person)
+    machine.made_now(maker, person)
+    settle_and_check(machine)
+    for i, fields in (
+        (1, {"phone": "13905800003"}),
+        (2, {"address": "西路[/]=2号", "notes": "=1"}),
+    ):
+        machine.world.ms += 60_000
+        lap = machine.lap(i)
+        held = lap.store.get(Person, person.id)
+        assert held is not None
+        lap.store.save(held.revise(context={"today": lap.today}, **fields))
+        lap.sync(machine.server)
+    return person, [lap.store.device_id for lap in machine.laptops]
+
+
+#: The fields an older laptop's `PulledRecord` knows, and no other.
+_OLDER_RECORD = {"table", "record_id", "fields", "deleted", "hlc", "device_id", "version"}
+
+
+def test_field_stamps_go_only_to_a_laptop_that_says_it_reads_them(
+    templates: Templates, in_process: Path
+) -> None:
+    """A pulled record carries the stamps of its fields that are not its own (each stamp
+    once, with its fields) only for a laptop whose header names `field_stamps`: an older
+    laptop's `PulledRecord` refuses a field it does not know, and one that names every
+    other feature is no different. One that names it is told which fields a1 made and
+    which a2 set, beside the record's stamp (sup's, the latest)."""
+    from sync import protocol
+
+    machine = SyncMachine(templates, in_process)
+    try:
+        person, (a1, a2, sup) = _edited_apart(machine)
+        lap = machine.lap(0)
+        others = " ".join(sorted(protocol.FEATURES - {protocol.Feature.FIELD_STAMPS}))
+        for said in (None, "1", "2 some_later_feature", f"2 {others}"):
+            page = json.loads(_pull_as(machine, lap, said))
+            assert page["records"], said
+            for record in page["records"]:
+                assert set(record) <= _OLDER_RECORD, (said, record)
+        page = json.loads(_pull_as(machine, lap, protocol.protocol_said()))
+        (record,) = [r for r in page["records"] if r["record_id"] == person.id]
+        assert record["device_id"] == sup
+        groups = [protocol.FieldStamps.model_validate(g) for g in record["stamps"]]
+        # Oldest first: what a1 made it with, then a2's phone; the device is left out,
+        # being the stamp's own.
+        assert [(g.writer, g.device_id) for g in groups] == [(a1, None), (a2, None)]
+        assert groups[1].fields == ["phone"]
+        assert {"name", "id_number", "village_code"} <= set(groups[0].fields)
+        assert not {"phone", "address", "notes"} & set(groups[0].fields)
+        # A record one change made says nothing more.
+        assert all(not r.get("stamps") for r in page["records"] if r["record_id"] != person.id)
+        # A page of the person alone names a1 and a2 by their staff labels, though only
+        # its field stamps name them.
+        said = protocol.protocol_said()
+        page = json.loads(_pull_as(machine, lap, said, cursor=record["version"] - 1))
+        assert [r["record_id"] for r in page["records"]] == [person.id]
+        assert (page["staff"][a1], page["staff"][a2]) == ("员工a1", "员工a2")
+    finally:
+        machine.close()
+
+
+def test_a_laptop_pulling_from_an_older_server_credits_the_record_stamp_as_before(
+    templates: Templates, in_process: Path
+) -> None:
+    """A server from before field stamps reads no header and sends none: the laptop
+    stores the page as before, one step under the record's stamp (its latest writer)."""
+    from db.history import record_history
+
+    machine = SyncMachine(templates, in_process)
+    try:
+        person, (_a1, _a2, sup) = _edited_apart(machine)
+        lap = machine.lap(0)
+        older = _OlderServer(machine.server.transport, reads_header=False)
+        conn = client.Connection(
+            "http://127.0.0.1:8811",
+            lap.token,
+            attempts=1,
+            transport=older,  # type: ignore[arg-type]
+        )
+        try:
+            client.sync(lap.store, conn)
+        finally:
+            conn.close()
+        (step,) = [s for s in record_history(lap.store, "persons", person.id) if s.pulled]
+        assert step.device_id == sup
+        assert set(step.fields) == {"phone", "address", "notes"}
+    finally:
+        machine.close()
+
+
 class _OlderServer:
     """The machine's server as an older release answers: its answers say no protocol (it
     had no header), and its models refuse a field they do not know (`lost_made`), as every
-    message refuses an unknown field."""
+    message refuses an unknown field. `reads_header=False`: nor does it read the laptop's
+    header, so its answers carry no field of a later feature (a pull's field stamps)."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, reads_header: bool = True) -> None:
         self.inner = inner
+        self.reads_header = reads_header
         self.pushed: list[dict[str, Any]] = []
 
     def handle_request(self, request: Any) -> Any:
@@ -1842,6 +1940,8 @@ class _OlderServer:
             if any("lost_made" in c for c in body.get("conflicts", [])):
                 detail = {"detail": {"code": "bad_request", "params": {"errors": []}}}
                 return httpx.Response(422, json=detail)
+        if not self.reads_header:
+            request.headers.pop(protocol.PROTOCOL_HEADER, None)
         answer = self.inner.handle_request(request)
         said = answer.headers.get(protocol.PROTOCOL_HEADER)
         assert protocol.features_said(said) == protocol.FEATURES

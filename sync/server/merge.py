@@ -1247,6 +1247,7 @@ def pull(
     `reads`: the features the asking laptop said it reads (`protocol.PROTOCOL_HEADER`);
     a field it does not read is left out, or it would refuse the page."""
     as_made = protocol.Feature.LOSS_AS_MADE in reads
+    by_field = protocol.Feature.FIELD_STAMPS in reads
     staff: dict[str, str] = {}
     villages = sorted(who.villages)
     device = request.device_id or ""
@@ -1271,8 +1272,10 @@ def pull(
         found = conn.execute(
             _PULLED_CONFLICTS, {"start": start, "upto": upto, "villages": villages}
         ).all()
+        stamps = [_field_stamps(r.stamps, r.hlc, r.device_id) if by_field else [] for r in rows]
         if protocol.Feature.DEVICE_STAFF in reads:
             named = {r.device_id for r in rows}
+            named.update(said.writer for each in stamps for said in each)
             named.update(d for c in found for d in (c.kept_device, c.lost_device))
             staff = _staff_of(conn, named - {device, SERVER_DEVICE, protocol.DELETED_DEVICE})
     return PullResponse(
@@ -1285,8 +1288,9 @@ def pull(
                 deleted=r.deleted,
                 hlc=r.hlc,
                 device_id=r.device_id,
+                stamps=each,
             )
-            for r in rows
+            for r, each in zip(rows, stamps, strict=True)
         ],
         conflicts=[
             protocol.Conflict(
@@ -1310,6 +1314,27 @@ def pull(
         applied_through=held,
         staff=staff,
     )
+
+
+def _field_stamps(stamps_json: str, hlc: str, device: str) -> list[protocol.FieldStamps]:
+    """A record's field stamps as a pull sends them (`PulledRecord.stamps`): the fields
+    whose stamp is not the record's own, grouped by stamp, oldest first. A record made by
+    one change and never edited sends none; one edited since sends its maker's stamp once
+    with the fields it still holds from it, not that stamp once per field (per field, a
+    page of edited records was half as large again; grouped, a few percent)."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for name, entry in from_json(stamps_json).items():
+        if entry[0] != hlc or entry[1] != device:
+            groups.setdefault((str(entry[0]), str(entry[1])), []).append(name)
+    return [
+        protocol.FieldStamps(
+            hlc=stamp,
+            fields=names,
+            # Left out where the stamp names it, as nearly always.
+            device_id=None if stamp.split("-", 2)[-1] == writer else writer,
+        )
+        for (stamp, writer), names in sorted(groups.items())
+    ]
 
 
 def _staff_of(conn: Connection, named: set[str]) -> dict[str, str]:
