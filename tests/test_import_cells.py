@@ -352,18 +352,10 @@ def test_hidden_sheets_are_found_by_the_workbook_not_by_their_file_names(
     assert "第1048576行超过了行数上限" in said
 
 
-def _sparse(path: Path) -> Path:
-    """A header at A1 and one stray cell at GR50000: within the row and column limits."""
-    rows = [(1, workbooks.header_cells()), (50_000, [text("GR50000", "x")])]
-    return workbooks.rewrite(
-        workbooks.base(path), {"xl/worksheets/sheet1.xml": workbooks.sheet_xml(rows, None)}
-    )
-
-
 def test_a_grid_of_mostly_empty_space_is_refused_naming_its_size(
     profile: Profile, tmp_path: Path
 ) -> None:
-    result = run("import", "persons", str(_sparse(tmp_path / "a.xlsx")))
+    result = run("import", "persons", str(workbooks.sparse_grid(tmp_path / "a.xlsx")))
     assert result.exit_code == 2, result.output
     assert "跨50000行、200列" in result.output and "超过上限2000000格" in result.output
     assert "Ctrl+End" in result.output
@@ -386,7 +378,7 @@ def test_a_grid_of_mostly_empty_space_is_refused_within_300_mb(tmp_path: Path) -
         "    print(exc.code)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", script, str(_sparse(tmp_path / "a.xlsx"))],
+        [sys.executable, "-c", script, str(workbooks.sparse_grid(tmp_path / "a.xlsx"))],
         capture_output=True,
         text=True,
         timeout=60,
