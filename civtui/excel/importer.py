@@ -450,7 +450,8 @@ class Limits:
     #: each within the limits above, would take 320 MB; this is 10,000 rows of 200 columns,
     #: or 50,000 rows of 40.
     cells: int = 2_000_000
-    #: Distinct texts in the workbook's shared-string table (calamine loads it whole when it opens the book).
+    #: Distinct texts in the workbook's shared-string table (calamine loads it whole when
+    #: it opens the book).
     shared_strings: int = 500_000
     #: One line of a CSV, in characters. A roster line of every column with long notes is
     #: a few KB; the csv module builds a list of every field of a line before anyone can
@@ -611,11 +612,6 @@ class SheetScan:
     #: Error cells (`#N/A`, `#DIV/0!`) by (row, column from 0): calamine reads them as
     #: blank, and a person sees the error.
     errors: dict[tuple[int, int], str] = field(default_factory=dict)
-    #: The rows and columns any cell sits in: calamine holds the sheet as this whole grid.
-    first_row: int = 0
-    last_row: int = 0
-    first_column: int = 0
-    last_column: int = 0
 
 
 _CELL_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?\d*$")
@@ -645,6 +641,7 @@ class _SheetScanner:
         self.limits = limits
         self.scan = SheetScan()
         self.row_no = self.column = 0
+        #: The rows and columns the cells sit in, first to last.
         self.first_row = self.first_col = 10**9
         self.last_row = self.last_col = 0
         #: The error cell being read, and its value's text so far.
@@ -710,12 +707,11 @@ class _SheetScanner:
         if self.error_at is not None:
             self.end_error()
         scan = self.scan
-        if self.last_row:
-            scan.first_row, scan.last_row = self.first_row, self.last_row
-            scan.first_column, scan.last_column = self.first_col, self.last_col
+        if self.last_row and scan.breach is None:
+            # Calamine builds the grid from the first cell to the last, every cell of it.
             rows = self.last_row - self.first_row + 1
             columns = self.last_col - self.first_col + 1
-            if scan.breach is None and rows * columns > self.limits.cells:
+            if rows * columns > self.limits.cells:
                 scan.breach = ("cells", rows, columns)
         return scan
 
@@ -781,8 +777,6 @@ def column_letter(index: int) -> str:
 
 
 # -- which part holds which sheet -------------------------------------------------
-
-_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 
 
 def _relations(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
