@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from openpyxl import Workbook
 
 from civtui.cli import main
 from civtui.domain.models import Person
@@ -409,3 +410,33 @@ def test_reading_a_roster_loads_no_openpyxl(tmp_path: Path) -> None:
         check=False,
     )
     assert done.stdout.splitlines() == ["1 False", "1 False"], done.stderr
+
+
+def test_a_sheet_past_a_limit_before_the_roster_is_refused_after_it_passed_over(
+    profile: Profile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its top cannot be looked at without reading it whole: before the roster it may be
+    the roster, so the file is refused naming it; after the roster it is left alone."""
+    monkeypatch.setattr(importer, "LIMITS", importer.Limits(rows=10))
+
+    def two(path: Path, first_is_long: bool) -> Path:
+        book = Workbook()
+        long, roster = book.active, book.create_sheet("名册")
+        assert long is not None
+        long.title = "行政区划"
+        for i in range(20):
+            long.append([f"村{i}", f"3309021122{i:02d}"])
+        roster.append(["姓名", "身份证号"])
+        roster.append(["林阿婆", ALIVE])
+        if not first_is_long:
+            book.move_sheet("名册", offset=-1)
+        book.save(path)
+        return path
+
+    result = run("import", "persons", str(two(tmp_path / "a.xlsx", first_is_long=True)))
+    assert result.exit_code == 2
+    assert "工作表“行政区划”的第11行超过了行数上限（10行）" in result.output
+    result, summary = imported(two(tmp_path / "b.xlsx", first_is_long=False))
+    assert result.exit_code == 0, result.output
+    assert summary["sheet"] == "名册"
+    assert [p.name for p in people(profile)] == ["林阿婆"]
