@@ -775,6 +775,7 @@ def hostile_files(folder: Path) -> dict[str, Path]:
         "header of 1M columns": workbooks.column_bomb(folder / "columns.xlsx", cells=1_000_000),
         "1M shared strings": workbooks.string_bomb(folder / "strings.xlsx", 1_000_000, 1_000_000),
         "4 MiB of zeros (ratio)": workbooks.ratio_bomb(folder / "ratio.xlsx"),
+        "a cell at A1 and one at GR50000 (grid)": workbooks.sparse_grid(folder / "grid.xlsx"),
         "19 MiB of commas (csv)": comma,
         "4M rows (csv)": big,
     }

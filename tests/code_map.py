@@ -65,6 +65,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
             "import",
             "import_bounds",
             "import_bulk",
+            "import_cells",
             "rosters",
             "export",
             "export_inert",

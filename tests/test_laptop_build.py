@@ -1,8 +1,9 @@
 """The laptop build without Python (scripts/build_laptop.py): built once, then used as a laptop.
 
 What a frozen app loses first are the files and modules loaded by name: stylesheets, the CLI's
-subcommands, SQLCipher's extension, keyring backends, pypinyin's dictionaries, openpyxl. Each
-step below goes through one of them, in the built folder with no Python of ours on the path.
+subcommands, SQLCipher's extension, keyring backends, pypinyin's dictionaries, openpyxl,
+calamine's compiled reader. Each step below goes through one of them, in the built folder with
+no Python of ours on the path.
 """
 
 from __future__ import annotations
@@ -102,6 +103,19 @@ def test_the_laptop_build_runs_without_python(program: Path, tmp_path: Path) -> 
     book = openpyxl.load_workbook(ledger, read_only=True)
     assert book.sheetnames and any(book[name].max_row > 1 for name in book.sheetnames)
     book.close()
+
+    # A roster in: the template written by openpyxl, filled in, read back by calamine.
+    template = tmp_path / "roster.xlsx"
+    made = run(program, "import", "template", "persons", "-o", str(template), env=env)
+    assert made.returncode == 0, made.stderr
+    roster = openpyxl.load_workbook(template)
+    sheet = roster.active
+    assert sheet is not None
+    sheet.append(["Wang [/b]", "330902194404041017", "13905801234"])
+    roster.save(template)
+    dry = run(program, "import", "persons", str(template), "--dry-run", "--json", env=env)
+    assert dry.returncode == 0, dry.stdout[-2000:] + dry.stderr[-2000:]
+    assert json.loads(dry.stdout)["new"] == 1
 
 
 def test_the_laptop_build_shows_the_dashboard_in_a_terminal(program: Path, tmp_path: Path) -> None:

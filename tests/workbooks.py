@@ -83,6 +83,13 @@ def string_bomb(path: Path, entries: int, declared: int) -> Path:
     )
 
 
+def sparse_grid(path: Path) -> Path:
+    """A header at A1 and one cell at GR50000: within the row and column limits, and a
+    grid of ten million cells to a reader that holds the sheet whole."""
+    rows = [(1, header_cells()), (50_000, [cell("GR50000", "x")])]
+    return rewrite(base(path), {"xl/worksheets/sheet1.xml": sheet_xml(rows, None)})
+
+
 def ratio_bomb(path: Path, size: int = 4 * 1024 * 1024) -> Path:
     """A member that unpacks a thousand times its packed size."""
     return rewrite(base(path), {"xl/media/image1.png": b"\0" * size})

@@ -14,20 +14,18 @@ import csv
 import dataclasses
 import datetime as dt
 import functools
+import posixpath
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, TypeVar
+from xml.parsers import expat
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils.cell import column_index_from_string, get_column_letter, range_boundaries
-from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic import ValidationError
 
 from civtui.domain import resident_id
@@ -44,6 +42,10 @@ from civtui.excel.cells import formula_like, write_table
 from civtui.i18n import Said, Translator
 from civtui.i18n import label as field_label
 from db import Store, queries
+
+if TYPE_CHECKING:
+    # Loaded where an .xlsx is read: a CSV import needs none of it.
+    from python_calamine import CalamineSheet, CalamineWorkbook, SheetMetadata
 
 C = TypeVar("C", bound=Choice)
 
@@ -443,7 +445,13 @@ class Limits:
     rows: int = 50_000
     #: The highest column number in any row.
     columns: int = 200
-    #: Distinct texts in the workbook's shared-string table (openpyxl loads it whole).
+    #: Rows × columns of a sheet's grid, its first cell to its last. The sheet is read
+    #: (calamine) as the whole grid, ~32 bytes a cell, so a cell at A1 and one at GR50000,
+    #: each within the limits above, would take 320 MB; this is 10,000 rows of 200 columns,
+    #: or 50,000 rows of 40.
+    cells: int = 2_000_000
+    #: Distinct texts in the workbook's shared-string table (calamine loads it whole when
+    #: it opens the book).
     shared_strings: int = 500_000
     #: One line of a CSV, in characters. A roster line of every column with long notes is
     #: a few KB; the csv module builds a list of every field of a line before anyone can
@@ -509,7 +517,10 @@ _EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et", ".xlsb")
 # -- the parts of an .xlsx, measured before they are parsed ----------------------
 
 
+@functools.lru_cache(maxsize=256)
 def _local(tag: str) -> str:
+    # Cached: a sheet's hundred thousand elements carry a handful of tags (and a hostile
+    # file's thousands of made-up ones cannot grow the cache).
     return tag.rpartition("}")[2]
 
 
@@ -587,95 +598,250 @@ def _int(text: str | None) -> int | None:
     return int(text) if text and text.isdigit() and len(text) < 20 else None
 
 
+Merge = tuple[int, int, int, int]
+
+
 @dataclass
 class SheetScan:
     """A worksheet part as measured by streaming it: its merged ranges and any limit broken."""
 
     #: Merged ranges as (min_col, min_row, max_col, max_row).
-    merges: list[tuple[int, int, int, int]] = field(default_factory=list)
-    #: The sheet declares its size before its rows (openpyxl otherwise reads it all to
-    #: find the size when it opens the workbook).
-    sized: bool = False
-    #: The first limit broken: ("rows" or "columns", row number, column number).
+    merges: list[Merge] = field(default_factory=list)
+    #: The first limit broken: ("rows", "columns" or "cells", row number, column number).
     breach: tuple[str, int, int] | None = None
+    #: Error cells (`#N/A`, `#DIV/0!`) by (row, column from 0): calamine reads them as
+    #: blank, and a person sees the error.
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 _CELL_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?\d*$")
+_RANGE_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+):\$?([A-Za-z]{1,3})\$?(\d+)$")
+
+
+def _merge_of(ref: str) -> Merge | None:
+    """A merged range (`A1:C2`) as (min_col, min_row, max_col, max_row), or None."""
+    found = _RANGE_REF.match(ref)
+    if found is None:
+        return None
+    cols = column_index(found.group(1).upper()), column_index(found.group(3).upper())
+    rows = int(found.group(2)), int(found.group(4))
+    return min(cols), min(rows), max(cols), max(rows)
+
+
+class _StopScanError(Exception):
+    """Raised from inside the parser to stop it at the first limit broken."""
+
+
+class _SheetScanner:
+    """The handlers of one worksheet's scan: expat calls `start` for each element's start
+    tag and builds nothing, so a 10,000-row sheet is measured in a fraction of the time
+    ElementTree takes to build and drop its elements."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.scan = SheetScan()
+        self.row_no = self.column = 0
+        #: The rows and columns the cells sit in, first to last.
+        self.first_row = self.first_col = 10**9
+        self.last_row = self.last_col = 0
+        #: The error cell being read, and its value's text so far.
+        self.error_at: tuple[int, int] | None = None
+        self.error_text: list[str] = []
+        self.parser = expat.ParserCreate()
+        self.parser.StartElementHandler = self.start
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        tag = _local_name(name)
+        if self.error_at is not None:
+            # An error cell's text is its <v>'s (a formula's <f> comes first); it ends
+            # where the next element starts.
+            reading = self.parser.CharacterDataHandler is not None
+            if tag == "v" and not reading:
+                self.parser.CharacterDataHandler = self.error_text.append
+                return
+            if reading or tag in ("c", "row"):
+                self.end_error()
+        if tag == "c":
+            found = _CELL_REF.match(attrs.get("r") or "")
+            column = column_index(found.group(1).upper()) if found else self.column + 1
+            self.column = column
+            if column > self.limits.columns:
+                self.scan.breach = ("columns", self.row_no, column)
+                raise _StopScanError
+            row_no = self.row_no
+            if row_no < self.first_row:
+                self.first_row = row_no
+            if row_no > self.last_row:
+                self.last_row = row_no
+            if column < self.first_col:
+                self.first_col = column
+            if column > self.last_col:
+                self.last_col = column
+            if attrs.get("t") == "e":
+                self.error_at = (row_no, column - 1)
+        elif tag == "row":
+            self.row_no = _int(attrs.get("r")) or self.row_no + 1
+            self.column = 0
+            if self.row_no > self.limits.rows:
+                self.scan.breach = ("rows", self.row_no, 0)
+                raise _StopScanError
+        elif tag == "mergeCell":
+            merge = _merge_of(attrs.get("ref") or "")
+            if merge is not None:
+                self.scan.merges.append(merge)
+
+    def end_error(self) -> None:
+        assert self.error_at is not None
+        self.scan.errors[self.error_at] = "".join(self.error_text).strip()
+        self.error_at = None
+        self.error_text = []
+        self.parser.CharacterDataHandler = None
+
+    def read(self, stream: IO[bytes]) -> SheetScan:
+        try:
+            while chunk := stream.read(1 << 16):
+                self.parser.Parse(chunk, False)
+            self.parser.Parse(b"", True)
+        except _StopScanError:
+            pass
+        if self.error_at is not None:
+            self.end_error()
+        scan = self.scan
+        if self.last_row and scan.breach is None:
+            # Calamine builds the grid from the first cell to the last, every cell of it.
+            rows = self.last_row - self.first_row + 1
+            columns = self.last_col - self.first_col + 1
+            if rows * columns > self.limits.cells:
+                scan.breach = ("cells", rows, columns)
+        return scan
+
+
+@functools.lru_cache(maxsize=256)
+def _local_name(name: str) -> str:
+    # An element's name as written, prefix and all (`x:c`): calamine, too, goes by the
+    # local name whatever the namespace. Cached as `_local` is.
+    return name.rpartition(":")[2]
 
 
 def _scan_sheet(archive: zipfile.ZipFile, part: str, limits: Limits) -> SheetScan:
-    """Stream a worksheet's XML, keeping one row at a time, and stop at the first limit.
+    """Stream a worksheet's XML and stop at the first limit.
 
     Row and column numbers are taken from each row's and cell's own reference, as
-    openpyxl takes them, so a single cell far out (row 1,048,576, column XFD) is caught
-    before anything is built for the empty space before it.
+    calamine takes them, so a single cell far out (row 1,048,576, column XFD) is caught
+    before anything is built for the empty space before it; and so is a grid that is
+    within both limits but mostly empty space (a cell at A1 and one at GR50000).
     """
-    scan = SheetScan()
-    row_no = column = 0
-    data: ET.Element | None = None
     with archive.open(part) as stream:
-        # Start events only (a cell's attributes are there): the end events doubled the
-        # work. The rows read so far are dropped as each next one starts; the row being
-        # built is held by the parser, so dropping it from the sheet loses nothing.
-        for _, elem in ET.iterparse(stream, events=("start",)):
-            tag = _local(elem.tag)
-            if tag == "dimension" and data is None:
-                scan.sized = True
-            elif tag == "sheetData":
-                data = elem
-            elif tag == "row":
-                if data is not None:
-                    data.clear()
-                row_no = _int(elem.get("r")) or row_no + 1
-                column = 0
-                if row_no > limits.rows:
-                    scan.breach = ("rows", row_no, 0)
-                    break
-            elif tag == "c":
-                found = _CELL_REF.match(elem.get("r") or "")
-                column = column_index(found.group(1).upper()) if found else column + 1
-                if column > limits.columns:
-                    scan.breach = ("columns", row_no, column)
-                    break
-            elif tag == "mergeCell":
-                try:
-                    bounds = range_boundaries(elem.get("ref") or "")
-                except (ValueError, TypeError):
-                    continue
-                if all(b is not None for b in bounds):
-                    scan.merges.append(cast(tuple[int, int, int, int], bounds))
-    return scan
+        return _SheetScanner(limits).read(stream)
 
 
 def _breach_error(breach: tuple[str, int, int], sheet: str, limits: Limits) -> ImportFileError:
     kind, row, column = breach
     if kind == "rows":
         return ImportFileError("file.too_many_rows", sheet=sheet, row=row, limit=limits.rows)
+    if kind == "cells":
+        return ImportFileError(
+            "file.too_many_cells",
+            sheet=sheet,
+            rows=row,
+            columns=column,
+            cells=row * column,
+            limit=limits.cells,
+        )
     return ImportFileError(
         "file.too_many_columns", sheet=sheet, row=row, column=column, limit=limits.columns
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def column_index(letters: str) -> int:
-    """1 for A, 27 for AA; letters beyond Excel's last column count as very far."""
-    try:
-        return column_index_from_string(letters)
-    except ValueError:
+    """1 for A, 27 for AA; letters beyond Excel's last column count as very far.
+
+    Cached: the scan asks it for every cell, of a few hundred columns at most.
+    """
+    if not (0 < len(letters) <= 3 and letters.isascii() and letters.isalpha()):
         return 10**9
+    index = 0
+    for letter in letters.upper():
+        index = index * 26 + ord(letter) - ord("A") + 1
+    return index
+
+
+def column_letter(index: int) -> str:
+    """A for 1, AA for 27: a column as the spreadsheet names it."""
+    letters = ""
+    while index > 0:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+# -- which part holds which sheet -------------------------------------------------
+
+
+def _relations(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    """A part's relationships: id to (type, target part), targets made absolute."""
+    folder, name = posixpath.split(part)
+    rels = posixpath.join(folder, "_rels", f"{name}.rels")
+    found: dict[str, tuple[str, str]] = {}
+    if rels not in archive.NameToInfo:
+        return found
+    with archive.open(rels) as stream:
+        for _, elem in ET.iterparse(stream):
+            if _local(elem.tag) == "Relationship":
+                target = elem.get("Target", "")
+                if target.startswith("/"):
+                    target = target.lstrip("/")
+                else:
+                    target = posixpath.normpath(posixpath.join(folder, target))
+                found[elem.get("Id", "")] = (elem.get("Type", ""), target)
+                elem.clear()
+    return found
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Each worksheet's name and the part that holds it, as the workbook lists them."""
+    office = [t for kind, t in _relations(archive, "").values() if kind.endswith("/officeDocument")]
+    book = office[0] if office else "xl/workbook.xml"
+    if book not in archive.NameToInfo:
+        return {}
+    targets = _relations(archive, book)
+    parts: dict[str, str] = {}
+    with archive.open(book) as stream:
+        for _, elem in ET.iterparse(stream):
+            if _local(elem.tag) != "sheet":
+                continue
+            rel = next((v for k, v in elem.attrib.items() if _local(k) == "id"), "")
+            kind, target = targets.get(rel, ("", ""))
+            if kind.endswith("/worksheet") and target in archive.NameToInfo:
+                parts[elem.get("name", "")] = target
+            elem.clear()
+    return parts
 
 
 # -- reading ------------------------------------------------------------------
 
+#: Floats hold every whole number below this exactly; above it calamine's number is only
+#: the nearest one, and Excel shows 15 significant digits of it.
+_EXACT = 2.0**53
 
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
+
+def _cell_text(value: object) -> str:
+    """A cell as a person sees it in Excel: text as typed, a whole number without `.0`."""
+    if isinstance(value, str):
+        return value.translate(_INVISIBLE).strip()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
     if isinstance(value, float) and value.is_integer():
         # Excel stores long digit strings typed without a leading ' as numbers.
-        return str(int(value))
-    return str(value).translate(_INVISIBLE).strip()
+        if abs(value) < _EXACT:
+            return str(int(value))
+        return format(Decimal(f"{value:.14e}"), "f")
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 def _decode(data: bytes) -> str:
@@ -694,62 +860,71 @@ def _known(row: list[str]) -> int:
     return sum(match_header(c) is not None for c in row if c)
 
 
-def _part_of(sheet: Any) -> str:
-    return str(getattr(sheet, "_worksheet_path", ""))
-
-
 def _sheet_rows(
-    sheet: Any, limits: Limits, max_row: int | None = None
+    sheet: CalamineSheet, scan: SheetScan, max_row: int | None = None
 ) -> tuple[list[tuple[int, list[str]]], set[tuple[int, int]]]:
-    """A sheet's rows as text, and which cells held numbers.
+    """A sheet's rows as text from row 1 and column A, and which cells held numbers.
 
-    The declared size is dropped first: openpyxl pads every row to it, and a sheet that
-    declares a million rows and 16,384 columns would be padded into gigabytes.
+    The scan has measured the sheet, so the grid calamine built is within the limits.
     """
-    sheet.reset_dimensions()
     raw: list[tuple[int, list[str]]] = []
     numeric: set[tuple[int, int]] = set()
-    for n, values in enumerate(sheet.iter_rows(max_row=max_row, values_only=True), start=1):
-        # The scan saw to these already; kept so that no path reads past a limit.
-        if n > limits.rows:
-            raise _breach_error(("rows", n, 0), sheet.title, limits)
-        if len(values) > limits.columns:
-            raise _breach_error(("columns", n, len(values)), sheet.title, limits)
+    for n, values in enumerate(sheet.to_python(skip_empty_area=False, nrows=max_row), start=1):
         raw.append((n, [_cell_text(v) for v in values]))
-        numeric.update((n, i) for i, v in enumerate(values) if isinstance(v, int | float))
+        numeric.update((n, i) for i, v in enumerate(values) if type(v) in (float, int))
+    for (n, i), text in scan.errors.items():
+        if n <= len(raw) and i < len(raw[n - 1][1]):
+            raw[n - 1][1][i] = text.strip()
     return raw, numeric
 
 
-def _looks_like_roster(sheet: Any, scan: SheetScan, limits: Limits) -> bool:
-    if scan.breach is not None and scan.breach[1] <= HEADER_SEARCH_ROWS + 1:
-        # Its top cannot be read safely; if it is the only candidate it is refused later.
-        return False
-    raw, _ = _sheet_rows(sheet, limits, max_row=HEADER_SEARCH_ROWS)
-    return any(_known(row) >= 2 for _, row in raw)
-
-
 def _choose_sheet(
-    book: Any, scans: dict[str, SheetScan], wanted: str | None, limits: Limits
-) -> tuple[Any, list[str], list[str]]:
-    """The sheet to read, the hidden sheets passed over, other visible rosters passed over.
+    book: CalamineWorkbook, scan_of: Callable[[str], SheetScan], wanted: str | None, limits: Limits
+) -> tuple[str, CalamineSheet, list[str], list[str]]:
+    """The sheet to read (its name and calamine's grid), the hidden sheets passed over,
+    other visible rosters passed over.
 
     Hidden sheets hold what offices keep out of sight (last year's roster, lookup lists):
     they are read only when named. Of the visible sheets, the first that looks like a
-    roster is read; the others that do are named, never merged in.
+    roster is read; the others that do are named, never merged in. A sheet past a limit
+    cannot be looked at: before the roster it is refused (it may be the roster), after
+    it, it is passed over.
     """
-    sheets = list(book.worksheets)
+    from python_calamine import SheetVisibleEnum
+
+    sheets = _worksheets(book)
     if wanted is not None:
-        for sheet in sheets:
-            if sheet.title.strip() == wanted.strip():
-                return sheet, [], []
-        raise ImportFileError("file.no_sheet", sheet=wanted, names=[s.title for s in sheets])
-    hidden = [s.title for s in sheets if s.sheet_state != "visible"]
-    visible = [s for s in sheets if s.sheet_state == "visible"]
+        for meta in sheets:
+            if meta.name.strip() == wanted.strip():
+                return meta.name, _load(book, meta.name, scan_of, limits), [], []
+        raise ImportFileError("file.no_sheet", sheet=wanted, names=[m.name for m in sheets])
+    hidden = [m.name for m in sheets if m.visible != SheetVisibleEnum.Visible]
+    visible = [m.name for m in sheets if m.visible == SheetVisibleEnum.Visible]
     if not visible:
         raise ImportFileError("file.no_visible_sheet", names=hidden)
-    rosters = [s for s in visible if _looks_like_roster(s, scans[_part_of(s)], limits)]
-    chosen = rosters[0] if rosters else visible[0]
-    return chosen, hidden, [s.title for s in rosters[1:]]
+    rosters: list[str] = []
+    chosen: CalamineSheet | None = None
+    for name in visible:
+        if scan_of(name).breach is not None and rosters:
+            continue
+        grid = _load(book, name, scan_of, limits)
+        top, _ = _sheet_rows(grid, scan_of(name), max_row=HEADER_SEARCH_ROWS)
+        if any(_known(row) >= 2 for _, row in top):
+            rosters.append(name)
+            chosen = grid if chosen is None else chosen
+    if chosen is None:
+        return visible[0], _load(book, visible[0], scan_of, limits), hidden, []
+    return rosters[0], chosen, hidden, rosters[1:]
+
+
+def _load(
+    book: CalamineWorkbook, name: str, scan_of: Callable[[str], SheetScan], limits: Limits
+) -> CalamineSheet:
+    """Calamine's grid of a sheet the scan found within the limits."""
+    scan = scan_of(name)
+    if scan.breach is not None:
+        raise _breach_error(scan.breach, name, limits)
+    return book.get_sheet_by_name(name)
 
 
 def _read_workbook(path: Path, wanted: str | None, limits: Limits) -> Table:
@@ -759,41 +934,56 @@ def _read_workbook(path: Path, wanted: str | None, limits: Limits) -> Table:
         raise ImportFileError("file.unreadable", name=path.name) from exc
     with archive:
         _check_archive(archive, path.name, limits)
+        scans: dict[str, SheetScan] = {}
+
+        def scan_of(name: str) -> SheetScan:
+            # Measured when first needed: a hidden sheet is never read, so never scanned.
+            part = parts[name]
+            if part not in scans:
+                scans[part] = _scan_sheet(archive, part, limits)
+            return scans[part]
+
         try:
+            # Calamine reads the shared strings whole when it opens the workbook.
             _check_shared_strings(archive, limits)
-            sheets = _parts(archive, "worksheet+xml", lambda n: n.startswith("xl/worksheets/sheet"))
-            scans = {part: _scan_sheet(archive, part, limits) for part in sorted(sheets)}
+            parts = _sheet_parts(archive)
         except ET.ParseError as exc:
             raise ImportFileError("file.unreadable", name=path.name) from exc
-    for part, scan in scans.items():
-        # openpyxl reads a sheet without a declared size from end to end while opening
-        # the workbook, so such a sheet must be within the limits, hidden or not.
-        if scan.breach is not None and not scan.sized:
-            raise _breach_error(scan.breach, part, limits)
-    # Opened from a handle: openpyxl judges a path by its name, and the bytes said zip.
+        book = _open_book(path)
+        with book:
+            try:
+                if any(m.name not in parts for m in _worksheets(book)):
+                    raise ImportFileError("file.unreadable", name=path.name)
+                name, grid, hidden, others = _choose_sheet(book, scan_of, wanted, limits)
+                scan = scan_of(name)
+                raw, numeric = _sheet_rows(grid, scan)
+            except (ImportFileError, KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:  # a panic in calamine is a BaseException
+                raise ImportFileError("file.unreadable", name=path.name) from exc
+    table = _table(path, raw, numeric, scan.merges)
+    table.sheet, table.hidden_sheets, table.other_sheets = name, hidden, others
+    return table
+
+
+def _worksheets(book: CalamineWorkbook) -> list[SheetMetadata]:
+    """The workbook's worksheets in order (chart and macro sheets hold no roster)."""
+    from python_calamine import SheetTypeEnum
+
+    return [m for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+
+
+def _open_book(path: Path) -> CalamineWorkbook:
+    from python_calamine import CalamineWorkbook
+
+    # Read from a handle: calamine judges a path by its name, and the bytes said zip.
     with path.open("rb") as handle:
         try:
-            book = load_workbook(handle, read_only=True, data_only=True)
-        except Exception as exc:
-            raise ImportFileError("file.unreadable", name=path.name) from exc
-        try:
-            sheets_seen = list(book.worksheets)
-            if any(_part_of(sheet) not in scans for sheet in sheets_seen):
-                raise ImportFileError("file.unreadable", name=path.name)
-            chosen, hidden, others = _choose_sheet(book, scans, wanted, limits)
-            scan = scans[_part_of(chosen)]
-            if scan.breach is not None:
-                raise _breach_error(scan.breach, chosen.title, limits)
-            raw, numeric = _sheet_rows(chosen, limits)
-        except ImportFileError:
+            return CalamineWorkbook.from_filelike(handle)
+        except (KeyboardInterrupt, SystemExit):
             raise
-        except Exception as exc:
+        except BaseException as exc:  # a panic in calamine is a BaseException
             raise ImportFileError("file.unreadable", name=path.name) from exc
-        finally:
-            book.close()
-    table = _table(path, raw, numeric, scan.merges)
-    table.sheet, table.hidden_sheets, table.other_sheets = chosen.title, hidden, others
-    return table
 
 
 def _csv_lines(text: str, name: str, limits: Limits) -> Iterator[str]:
@@ -887,9 +1077,6 @@ def read_table(path: Path, *, sheet: str | None = None, limits: Limits | None = 
     if not suffix:
         raise ImportFileError("file.no_extension")
     raise ImportFileError("file.unsupported", suffix=suffix)
-
-
-Merge = tuple[int, int, int, int]
 
 
 def _group_merges(sub: list[str], group_no: int, merges: list[Merge]) -> list[Merge]:
@@ -1051,7 +1238,7 @@ def plan_import(
                     "unnamed_column",
                     "",
                     example,
-                    letter=get_column_letter(index + 1),
+                    letter=column_letter(index + 1),
                     example=example,
                 )
             continue
@@ -1066,9 +1253,9 @@ def plan_import(
                 "file.ambiguous_columns",
                 field=FieldLabel(col.field),
                 first=table.headers[first],
-                first_column=get_column_letter(first + 1),
+                first_column=column_letter(first + 1),
                 second=header,
-                second_column=get_column_letter(index + 1),
+                second_column=column_letter(index + 1),
             )
         elif _norm_header(header) in _DERIVED_NORM:
             note("derived_column", header, header)
@@ -1257,12 +1444,17 @@ def apply(store: Store, plan: ImportPlan, progress: Callable[[int], None] | None
 
 # -- files the importer writes --------------------------------------------------
 
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-_NOTE_FONT = Font(color="808080", italic=True)
-
 
 def write_template(path: Path, villages: Iterable[Village]) -> None:
     """An empty roster with Chinese headers, a notes row and drop-downs for fixed values."""
+    # openpyxl writes; nothing reads with it, so a CSV or .xlsx import never loads it.
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    header_fill = PatternFill("solid", fgColor="DDEBF7")
+    note_font = Font(color="808080", italic=True)
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -1271,9 +1463,9 @@ def write_template(path: Path, villages: Iterable[Village]) -> None:
     for index, col in enumerate(COLUMNS, start=1):
         head = sheet.cell(row=1, column=index, value=col.header + ("*" if col.required else ""))
         head.font = Font(bold=True)
-        head.fill = _HEADER_FILL
+        head.fill = header_fill
         note = sheet.cell(row=2, column=index, value=f"{NOTE_PREFIX}{col.note or '选填'}")
-        note.font = _NOTE_FONT
+        note.font = note_font
         note.alignment = Alignment(wrap_text=True, vertical="top")
         head.comment = Comment(col.note or "选填", "civtui")
         letter = head.column_letter

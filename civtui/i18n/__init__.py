@@ -45,6 +45,7 @@ PARTS = (
     "domain",
     "screen",
     "fields",
+    "import_calamine",
 )
 
 STRINGS: dict[str, tuple[str, str]] = {}
@@ -91,6 +92,7 @@ from civtui.i18n import (  # noqa: E402, F401
     domain,
     fields,
     history,
+    import_calamine,
     policy,
     rules,
     screen,
