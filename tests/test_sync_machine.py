@@ -14,9 +14,10 @@ pages and push batches are a few records long, so paging is exercised at every s
 `settle_and_check` syncs the laptops in turn until each has synced, one after another, with
 nothing moving (bounded) and checks what must
 then hold: each laptop equals the server for its villages, nothing pending or held, every
-cursor at the server's version, every conflict the server recorded in a village on every
-laptop of it, deletes stay deleted, every record on the server valid and naming nothing a
-laptop of its village could not hold, no record the laptops never made.
+cursor at the server's version, each laptop holding exactly the conflicts the server
+recorded in its villages, open or resolved as there, deletes stay deleted, every record
+on the server valid and naming nothing a laptop of its village could not hold, no record
+the laptops never made.
 
 CI runs SYNC_MACHINE_EXAMPLES examples (default 300), derandomized, as three tests of a
 third each (`test_the_sync_machine[0]`..`[2]`, each from its own seed), so pytest-xdist's
@@ -998,22 +999,33 @@ def check_server(machine: SyncMachine, on_server: dict[tuple[str, str], Any]) ->
 
 
 def check_conflicts(lap: Laptop, on_server: list[dict[str, Any]]) -> None:
-    """Every conflict the server recorded in the laptop's villages is on the laptop, as it was
-    recorded. (The other way round, and `resolved` with it, does not hold yet: a resolution
-    a restored server lost, or a resolved conflict it lost, stays on the laptop alone.)"""
+    """The laptop holds exactly the conflicts the server recorded in its villages, each as it
+    was recorded and open or resolved as on the server: a resolution made on any laptop (or
+    a conflict a restored server lost and got back, or a resolution it lost) has reached
+    every laptop, and no laptop holds one the server does not."""
     mine = {
-        c["id"]: (c["table_name"], c["record_id"], c["field"], c["kept_device"], c["lost_device"])
+        c["id"]: (
+            c["table_name"],
+            c["record_id"],
+            c["field"],
+            c["kept_device"],
+            c["lost_device"],
+            c["resolved_version"] is not None,
+        )
         for c in on_server
         if c["village_code"] in lap.role.villages
     }
     held = {
-        int(r[0]): tuple(r[1:])
+        int(r[0]): (*r[1:6], bool(r[6]))
         for r in lap.store.db.execute(
-            "SELECT id, table_name, record_id, field, kept_device, lost_device FROM conflicts"
+            "SELECT id, table_name, record_id, field, kept_device, lost_device, resolved "
+            "FROM conflicts"
         )
     }
-    missing = {k: v for k, v in mine.items() if held.get(k) != v}
-    assert not missing, f"{lap.name} lacks conflicts {missing}"
+    missing = {k: (v, held.get(k)) for k, v in mine.items() if held.get(k) != v}
+    assert not missing, f"{lap.name} differs on conflicts (server's, laptop's): {missing}"
+    extra = {k: v for k, v in held.items() if k not in mine}
+    assert not extra, f"{lap.name} holds conflicts the server lacks: {extra}"
 
 
 #: Session-wide, not per module: a module fixture keeps the module's tests on one xdist
