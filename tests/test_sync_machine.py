@@ -1540,6 +1540,43 @@ def test_a_resolution_sent_again_closes_the_conflict_the_lost_edit_made_again(
         machine.close()
 
 
+def test_a_resolution_is_sent_again_after_a_restore_by_a_sync_cut_before_its_push(
+    templates: Templates, in_process: Path
+) -> None:
+    """The sync that learns of a server restore (its epoch question) counts its cursor in
+    the server's epoch now, so the next sync finds nothing to learn: what the restore is to
+    send again is noted in the same transaction (`outbox.server_restored`), and a sync cut
+    at its push, before the server sees it, leaves the next one to send it."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        maker = machine.lap(0)
+        person = machine.new_person(maker, VILLAGE_A, None, False, "[/]王=秀英")
+        maker.store.save(person)
+        machine.made_now(maker, person)
+        settle_and_check(machine)
+        race_on_address(machine, person, 10)
+        settle_and_check(machine)
+        (made,) = machine.server.conflicts()
+        machine.server_copy()
+        first = machine.lap(0)
+        outbox.resolve_conflict(first.store, made["id"])
+        settle_and_check(machine)
+        machine.server.restore(0)
+        machine.world.ms += 60_000
+        seen = len(machine.server.transport.seen)
+        with pytest.raises(client.OfflineError):
+            first.sync(machine.server, Fault(3, False))  # /v1/applied, /v1/epoch, the push
+        paths = [path for _method, path, _status in machine.server.transport.seen[seen:]]
+        assert paths[-1].endswith("/epoch"), paths  # learnt of, and cut before the push
+        assert machine.server.conflicts()[0]["resolved_version"] is None
+        assert outbox.unsent_resolutions(first.store, 10) == [made["id"]]
+        settle_and_check(machine)
+        (back,) = machine.server.conflicts()
+        assert back["resolved_version"] is not None
+    finally:
+        machine.close()
+
+
 def test_a_conflict_resolved_on_a_record_a_restored_server_lost_closes_once_it_is_back(
     templates: Templates, in_process: Path
 ) -> None:
