@@ -41,6 +41,10 @@ SYNC_RUNS = "sync_runs"
 #: Records the server refused for lack of a record they name, with that record: their
 #: refused changes are sent again once a pull has brought it (`send_refused_again`).
 WAITING = "waiting_for_named"
+#: Set when this laptop learns that the server was restored from a copy: the conflicts it
+#: holds go back whole with its next push (`client._push`), for the server to put back
+#: what it lost (`conflicts_returned` clears it).
+RETURN_CONFLICTS = "return_conflicts"
 
 
 @dataclass(frozen=True)
@@ -689,12 +693,52 @@ def staff_of(store: Store, devices: Iterable[str]) -> dict[str, str]:
     return found
 
 
-def set_epoch(store: Store, epoch: str, start: int) -> None:
+def set_epoch(store: Store, epoch: str, start: int) -> bool:
     """Count the pull cursor in the server's epoch `epoch` from `start` on: never moved
-    forward, so a pull from `start` brings everything of that history this laptop lacks."""
+    forward, so a pull from `start` brings everything of that history this laptop lacks.
+    Says whether the histories part before the cursor: the server was restored from a copy
+    (`server_restored`, in the same transaction)."""
     with store.transaction():
-        store.set_meta(PULL_CURSOR, str(min(cursor(store), start)))
+        held = cursor(store)
+        store.set_meta(PULL_CURSOR, str(min(held, start)))
         store.set_meta(SERVER_EPOCH, epoch)
+        if start < held:
+            server_restored(store)
+    return start < held
+
+
+def server_restored(store: Store) -> None:
+    """The server came back from a copy: it may lack resolutions this laptop sent or pulled
+    (it holds those conflicts open again) and conflicts made after the copy. The laptop
+    cannot tell which (it keeps no server version of a resolution), so every conflict it
+    holds resolved is to be told again, as unsent, and every one it holds goes back whole
+    (`RETURN_CONFLICTS`). The server closes and puts back what it lacks and ignores the
+    rest (`sync.server.merge._resolve`, `_take_back`). Called inside the transaction that
+    notes the restore, so a sync cut after it still sends them."""
+    store.db.execute("UPDATE conflicts SET unsent = 1 WHERE resolved = 1 AND unsent = 0")
+    store.set_meta(RETURN_CONFLICTS, "1")
+
+
+def returning_conflicts(store: Store) -> bool:
+    """Whether the conflicts held here are to go back whole (`server_restored`)."""
+    return bool(store.get_meta(RETURN_CONFLICTS))
+
+
+def conflicts_returned(store: Store) -> None:
+    """A push carried every conflict held here back to a restored server: done, unless one
+    is on a record a change of this laptop waits for (refused as missing on the server,
+    `WAITING`). The server cannot put back a conflict on a record it lacks; once the record
+    is back (sent again by the laptop that made it), this laptop's waiting change goes
+    again, and so do its conflicts, after it."""
+    waited: set[tuple[str, str]] = set()
+    for w in waiting_records(store):
+        waited |= {(w.table, w.record_id), (w.named_table, w.named_id)}
+    if waited:
+        on = store.db.execute("SELECT DISTINCT table_name, record_id FROM conflicts").fetchall()
+        if waited & {(str(table), str(record_id)) for table, record_id in on}:
+            return
+    with store.transaction():
+        store.set_meta(RETURN_CONFLICTS, "")
 
 
 def last_seq(store: Store) -> int:
@@ -732,6 +776,7 @@ def send_again_after(store: Store, seq: int) -> int:
     this laptop's, and refused as a reused number if not, so this copy starts over as a new
     device instead of taking that change for its own (`tests/test_sync_machine.py`)."""
     with store.transaction():
+        server_restored(store)
         here, params = _sent_here(store)
         store.db.execute(
             "UPDATE changes SET status = 'pending', reason = NULL, acked_at = NULL, "
@@ -786,6 +831,8 @@ def start_over_from(store: Store, seq: int) -> int:
             "sync_run = NULL WHERE seq >= ? AND status != 'pending'",
             [seq],
         )
+        # The conflicts those changes made are not on the server either.
+        server_restored(store)
         start_over_as_new_device(store)
     return int(cursor.rowcount)
 

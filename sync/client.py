@@ -173,7 +173,8 @@ class SyncReport:
     new_device_id: str | None = None
     #: Changes sent again because the server had lost them (restored from a backup).
     resent: int = 0
-    #: The conflicts this laptop holds were sent back to a server found restored.
+    #: The conflicts this laptop holds were sent back to a server found restored
+    #: (`outbox.returning_conflicts`).
     conflicts_returned: bool = False
     #: Refused changes sent again because a pull brought the record they named.
     sent_again: int = 0
@@ -473,15 +474,17 @@ def _sync(
 
     # 1. Push, oldest change first, one committed batch at a time; first, whether the
     #    server's changes of this device id are this laptop's (a copy of the profile may
-    #    have pushed others under the same numbers).
+    #    have pushed others under the same numbers), and from where in the history the
+    #    server holds now the pull is to start: a server restored from a copy is learnt of
+    #    there, and this push then carries the resolutions and conflicts it may have lost
+    #    (`outbox.server_restored`), after the changes it lost, once.
     check_own_history(store, conn, report)
     note_server_reads(store, conn)
+    align_cursor(store, conn)
     run = outbox.start_run(store)
     _push_all(store, conn, report, run, tell)
 
-    # 2. Pull, page by page; each page and its cursor are stored together; first, from
-    #    where in the history the server holds now.
-    align_cursor(store, conn)
+    # 2. Pull, page by page; each page and its cursor are stored together.
     lacking = _pull(store, conn, report, tell)
     if lacking:
         # A server restored from a copy lost changes it had taken: they go again before
@@ -564,7 +567,7 @@ def check_own_history(store: Store, conn: Connection, report: SyncReport) -> Non
         report.new_device_id = store.device_id
 
 
-def align_cursor(store: Store, conn: Connection) -> None:
+def align_cursor(store: Store, conn: Connection) -> bool:
     """Move the pull cursor back to where the server's history and the one it was counted
     in still agree (`PATH_EPOCH`; `sync.server.epochs`), and count it in the server's epoch
     now.
@@ -573,7 +576,10 @@ def align_cursor(store: Store, conn: Connection) -> None:
     pulled from: a server restored from a copy may hold, below the cursor, records of a
     history this laptop never pulled (after an older copy was restored and this laptop
     synced, the server came back from a newer one). A server older than the question
-    answers 404: the pull starts at the cursor, as it did."""
+    answers 404: the pull starts at the cursor, as it did.
+
+    Says whether the histories part before the cursor: the server was restored from a copy,
+    and this laptop's resolutions and conflicts are to go again (`outbox.server_restored`)."""
     said = store.get_meta(outbox.SERVER_EPOCH) or None
     cursor = outbox.cursor(store)
     try:
@@ -585,12 +591,13 @@ def align_cursor(store: Store, conn: Connection) -> None:
         )
     except RequestRefusedError as exc:
         if exc.status in (404, 405):
-            return
+            return False
         raise
     if answer.start > cursor:
         raise BadAnswerError()
     if answer.epoch != said or answer.start < cursor:
-        outbox.set_epoch(store, answer.epoch, answer.start)
+        return outbox.set_epoch(store, answer.epoch, answer.start)
+    return False
 
 
 def note_server_reads(store: Store, conn: Connection) -> None:
@@ -666,10 +673,14 @@ def _push_all(store: Store, conn: Connection, report: SyncReport, run: int, tell
 
 def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Progress) -> None:
     total = store.pending_count()
+    returned = False
     while True:
         batch = outbox.next_batch(store, PUSH_BATCH)
         resolved = outbox.unsent_resolutions(store, protocol.MAX_PUSH_CHANGES)
-        if not batch and not resolved:
+        # After every change: the records this laptop sends again to a restored server are
+        # there when the conflicts on them come back (`merge._take_back`).
+        returning = not batch and not returned and outbox.returning_conflicts(store)
+        if not batch and not resolved and not returning:
             break
         # The clock read as the request leaves: the server tells how far it runs ahead.
         clock_ms = int(store.clock.now().timestamp() * 1000)
@@ -679,26 +690,33 @@ def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Pr
             resolved,
             outbox.highest_acked(store),
             clock_ms,
-            _conflicts_to_return(store, report, resolved),
+            _conflicts_to_return(store, resolved, returning),
             conn.server_reads or frozenset(),
         )
         answer = conn.call("POST", protocol.PATH_PUSH, request, PushResponse)
         acks = apply_push_answer(store, report, run, batch, resolved, answer)
+        if returning:
+            returned = report.conflicts_returned = True
+            outbox.conflicts_returned(store)
         tell("push", report.pushed, total)
-        if not acks and not resolved:
+        if not acks and not resolved and not returning:
             break
 
 
 def _conflicts_to_return(
-    store: Store, report: SyncReport, resolved: list[int]
+    store: Store, resolved: list[int], returning: bool
 ) -> list[outbox.PulledConflict]:
     """The conflicts a push carries whole: each it resolves (the server may have lost it,
-    restored from a copy), and once a sync finds the server restored, every one held here,
-    so that a conflict made after the copy is back on the server for every laptop."""
-    if report.resent and not report.conflicts_returned:
-        report.conflicts_returned = True
-        return outbox.held_conflicts(store, None, protocol.MAX_PUSH_CHANGES)
-    return outbox.held_conflicts(store, resolved, protocol.MAX_PUSH_CHANGES) if resolved else []
+    restored from a copy), and once this laptop learns the server was restored
+    (`outbox.returning_conflicts`), every one held here, newest first, so that a conflict
+    made after the copy is back on the server for every laptop, closed where a person
+    closed it."""
+    whole = outbox.held_conflicts(store, resolved, protocol.MAX_PUSH_CHANGES) if resolved else []
+    if returning:
+        sent = {c.id for c in whole}
+        rest = outbox.held_conflicts(store, None, protocol.MAX_PUSH_CHANGES)
+        whole += [c for c in rest if c.id not in sent][: protocol.MAX_PUSH_CHANGES - len(whole)]
+    return whole
 
 
 def apply_push_answer(

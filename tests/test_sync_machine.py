@@ -14,9 +14,10 @@ pages and push batches are a few records long, so paging is exercised at every s
 `settle_and_check` syncs the laptops in turn until each has synced, one after another, with
 nothing moving (bounded) and checks what must
 then hold: each laptop equals the server for its villages, nothing pending or held, every
-cursor at the server's version, every conflict the server recorded in a village on every
-laptop of it, deletes stay deleted, every record on the server valid and naming nothing a
-laptop of its village could not hold, no record the laptops never made.
+cursor at the server's version, each laptop holding exactly the conflicts the server
+recorded in its villages, open or resolved as there, deletes stay deleted, every record
+on the server valid and naming nothing a laptop of its village could not hold, no record
+the laptops never made.
 
 CI runs SYNC_MACHINE_EXAMPLES examples (default 300), derandomized, as three tests of a
 third each (`test_the_sync_machine[0]`..`[2]`, each from its own seed), so pytest-xdist's
@@ -998,22 +999,33 @@ def check_server(machine: SyncMachine, on_server: dict[tuple[str, str], Any]) ->
 
 
 def check_conflicts(lap: Laptop, on_server: list[dict[str, Any]]) -> None:
-    """Every conflict the server recorded in the laptop's villages is on the laptop, as it was
-    recorded. (The other way round, and `resolved` with it, does not hold yet: a resolution
-    a restored server lost, or a resolved conflict it lost, stays on the laptop alone.)"""
+    """The laptop holds exactly the conflicts the server recorded in its villages, each as it
+    was recorded and open or resolved as on the server: a resolution made on any laptop (or
+    a conflict a restored server lost and got back, or a resolution it lost) has reached
+    every laptop, and no laptop holds one the server does not."""
     mine = {
-        c["id"]: (c["table_name"], c["record_id"], c["field"], c["kept_device"], c["lost_device"])
+        c["id"]: (
+            c["table_name"],
+            c["record_id"],
+            c["field"],
+            c["kept_device"],
+            c["lost_device"],
+            c["resolved_version"] is not None,
+        )
         for c in on_server
         if c["village_code"] in lap.role.villages
     }
     held = {
-        int(r[0]): tuple(r[1:])
+        int(r[0]): (*r[1:6], bool(r[6]))
         for r in lap.store.db.execute(
-            "SELECT id, table_name, record_id, field, kept_device, lost_device FROM conflicts"
+            "SELECT id, table_name, record_id, field, kept_device, lost_device, resolved "
+            "FROM conflicts"
         )
     }
-    missing = {k: v for k, v in mine.items() if held.get(k) != v}
-    assert not missing, f"{lap.name} lacks conflicts {missing}"
+    missing = {k: (v, held.get(k)) for k, v in mine.items() if held.get(k) != v}
+    assert not missing, f"{lap.name} differs on conflicts (server's, laptop's): {missing}"
+    extra = {k: v for k, v in held.items() if k not in mine}
+    assert not extra, f"{lap.name} holds conflicts the server lacks: {extra}"
 
 
 #: Session-wide, not per module: a module fixture keeps the module's tests on one xdist
@@ -1447,6 +1459,155 @@ def test_a_conflict_a_restored_server_lost_is_one_conflict_again(
         outbox.resolve_conflict(machine.lap(1).store, open_id)
         settle_and_check(machine)
         assert all(c["resolved_version"] for c in machine.server.conflicts())
+        for lap in machine.laptops:
+            assert outbox.open_conflicts(lap.store) == [], lap.name
+    finally:
+        machine.close()
+
+
+def test_a_resolution_a_restored_server_lost_closes_the_conflict_there_again(
+    templates: Templates, in_process: Path
+) -> None:
+    """Issue #32: a1 resolved a conflict (keeping the value, which writes nothing) and told
+    the server, then the server came back from a copy taken before: it held the conflict
+    open again, and so did every laptop that pulled from it, while a1 held it resolved and
+    never sent the resolution again (nothing of a1's was lost, so it found nothing to send).
+    A laptop that learns of a restore (its epoch question) now sends its resolutions again,
+    and the server closes the conflict: resolved on the server and on every laptop."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        maker = machine.lap(0)
+        person = machine.new_person(maker, VILLAGE_A, None, False, "[/]王=秀英")
+        maker.store.save(person)
+        machine.made_now(maker, person)
+        settle_and_check(machine)
+        race_on_address(machine, person, 10)
+        settle_and_check(machine)
+        (made,) = machine.server.conflicts()
+        machine.server_copy()  # the conflict, open
+        first = machine.lap(0)
+        outbox.resolve_conflict(first.store, made["id"])
+        settle_and_check(machine)  # closed everywhere
+        machine.server.restore(0)  # open again on the server
+        machine.world.ms += 60_000
+        settle_and_check(machine)  # the laptops and the server hold it alike (check_conflicts)
+        (back,) = machine.server.conflicts()
+        assert back["id"] == made["id"] and back["resolved_version"] is not None
+        for lap in machine.laptops:
+            assert outbox.open_conflicts(lap.store) == [], lap.name
+    finally:
+        machine.close()
+
+
+def test_a_resolution_sent_again_closes_the_conflict_the_lost_edit_made_again(
+    templates: Templates, in_process: Path
+) -> None:
+    """Issue #32: a1's address (sent before the server's copy was taken) lost to a2's (sent
+    after), a1 kept a2's and told the server, and the server came back from the copy. a2
+    sent its edit again first: it lost nothing of a1's again, so the server made the same
+    loss anew under a new id, open, and put back the conflict a2 held beside it, closed.
+    a1's resolution never went again, and the new conflict stayed open on every laptop,
+    a decision lost. Sent again, a resolution closes every open conflict of its loss
+    (`merge._resolve`)."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        maker = machine.lap(0)
+        person = machine.new_person(maker, VILLAGE_A, None, False, "[/]王=秀英")
+        maker.store.save(person)
+        machine.made_now(maker, person)
+        settle_and_check(machine)
+        for i in (0, 1):
+            lap = machine.lap(i)
+            held = lap.store.get(Person, person.id)
+            assert held is not None
+            lap.store.save(held.revise(context={"today": lap.today}, address=f"竞路=[{i}]号"))
+            machine.world.ms += 1000
+        machine.sync(0)
+        machine.server_copy()  # a1's address, no conflict yet
+        machine.sync(1)  # a1's address loses to a2's later one
+        machine.sync(0)
+        (made,) = machine.server.conflicts()
+        outbox.resolve_conflict(machine.lap(0).store, made["id"])
+        machine.sync(0)
+        machine.server.restore(0)
+        machine.world.ms += 60_000
+        machine.sync(1)  # a2's edit goes again and loses a1's again
+        settle_and_check(machine)
+        assert [c for c in machine.server.conflicts() if c["resolved_version"] is None] == []
+        for lap in machine.laptops:
+            assert outbox.open_conflicts(lap.store) == [], lap.name
+    finally:
+        machine.close()
+
+
+def test_a_resolution_is_sent_again_after_a_restore_by_a_sync_cut_before_its_push(
+    templates: Templates, in_process: Path
+) -> None:
+    """The sync that learns of a server restore (its epoch question) counts its cursor in
+    the server's epoch now, so the next sync finds nothing to learn: what the restore is to
+    send again is noted in the same transaction (`outbox.server_restored`), and a sync cut
+    at its push, before the server sees it, leaves the next one to send it."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        maker = machine.lap(0)
+        person = machine.new_person(maker, VILLAGE_A, None, False, "[/]王=秀英")
+        maker.store.save(person)
+        machine.made_now(maker, person)
+        settle_and_check(machine)
+        race_on_address(machine, person, 10)
+        settle_and_check(machine)
+        (made,) = machine.server.conflicts()
+        machine.server_copy()
+        first = machine.lap(0)
+        outbox.resolve_conflict(first.store, made["id"])
+        settle_and_check(machine)
+        machine.server.restore(0)
+        machine.world.ms += 60_000
+        seen = len(machine.server.transport.seen)
+        with pytest.raises(client.OfflineError):
+            first.sync(machine.server, Fault(3, False))  # /v1/applied, /v1/epoch, the push
+        paths = [path for _method, path, _status in machine.server.transport.seen[seen:]]
+        assert paths[-1].endswith("/epoch"), paths  # learnt of, and cut before the push
+        assert machine.server.conflicts()[0]["resolved_version"] is None
+        assert outbox.unsent_resolutions(first.store, 10) == [made["id"]]
+        settle_and_check(machine)
+        (back,) = machine.server.conflicts()
+        assert back["resolved_version"] is not None
+    finally:
+        machine.close()
+
+
+def test_a_conflict_resolved_on_a_record_a_restored_server_lost_closes_once_it_is_back(
+    templates: Templates, in_process: Path
+) -> None:
+    """Issue #32: a person a2 added after the server's copy was taken, a race on its address
+    (a1's value lost), and a1 resolved the conflict and told the server; then the server
+    came back from the copy. a1 sent back its edit and the conflict first, and the server,
+    lacking the person, refused the edit (it waits) and could not put the conflict back;
+    a2 then sent the person and its edit, and put back the conflict as a2 held it, open.
+    a1 held it resolved and never said so again, so the server and a2 kept it open for
+    good. The server now closes a conflict it holds open when a laptop returns it resolved,
+    and a laptop returns its conflicts again while it has changes waiting for a record the
+    restored server lacks, after sending them."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        machine.server_copy()  # before the person
+        second = machine.lap(1)
+        person = machine.new_person(second, VILLAGE_A, None, False, "[/]王=秀英")
+        second.store.save(person)
+        machine.made_now(second, person)
+        settle_and_check(machine)
+        race_on_address(machine, person, 10)  # a1 and a2 hold it open
+        machine.sync(0)
+        (made,) = machine.server.conflicts()
+        first = machine.lap(0)
+        outbox.resolve_conflict(first.store, made["id"])
+        machine.sync(0)  # closed on the server; a2 has not pulled that
+        machine.server.restore(0)
+        machine.world.ms += 60_000
+        settle_and_check(machine)
+        (back,) = [c for c in machine.server.conflicts() if c["record_id"] == person.id]
+        assert back["id"] == made["id"] and back["resolved_version"] is not None
         for lap in machine.laptops:
             assert outbox.open_conflicts(lap.store) == [], lap.name
     finally:
@@ -1977,8 +2138,11 @@ def test_a_laptop_sends_an_older_server_no_field_it_does_not_read(
         finally:
             conn.close()
         assert conn.server_reads == frozenset()
+        # Every push that carried it (the first, before the changes the server lost, was
+        # answered that the server is behind) carried it without the field.
         returned = [c for body in older.pushed for c in body.get("conflicts", [])]
-        assert [(c["lost_hlc"], "lost_made" in c) for c in returned] == [(made["lost_hlc"], False)]
+        assert returned
+        assert {(c["lost_hlc"], "lost_made" in c) for c in returned} == {(made["lost_hlc"], False)}
         # What it left out it holds, and sends to a server that says it reads it.
         (held,) = outbox.held_conflicts(lap.store, None, 10)
         assert held.lost_made == made["lost_made"]

@@ -19,7 +19,18 @@ from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import from_json
-from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from civtui.domain.batches import chunked
 from civtui.domain.clock import CHINA_TZ
@@ -1111,21 +1122,58 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
 
 
 def _resolve(conn: Connection, who: Identity, device: str, ids: list[int], version: int) -> bool:
-    """Close the open conflicts among `ids` that lie in the token's villages, under the new
-    `version`; says whether any was closed (and so whether the version was given out). An
-    id already closed (by another laptop, or by this push sent twice), unknown or outside
-    the token's villages changes nothing: the laptop is done with it either way."""
-    wanted = sorted(set(ids))
-    still_open = and_(
-        conflicts.c.id.in_(wanted),
-        conflicts.c.resolved_version.is_(None),
-        conflicts.c.village_code.in_(sorted(who.villages)),
+    """Close the open conflicts among `ids` that lie in the token's villages, and every open
+    one that records the same loss (`_loss`) as one of them, under the new `version`; says
+    whether any was closed (and so whether the version was given out). An id already closed
+    (by another laptop, or by this push sent twice), unknown or outside the token's villages
+    changes nothing of its own: the laptop is done with it either way.
+
+    By the loss too, because a resolution may come again after a server restore (the laptop
+    sends its resolutions again when it learns of one): the losing change, sent again, made
+    the same loss anew under another id, and the person's decision stands for that one."""
+    named = conn.execute(
+        select(conflicts).where(
+            conflicts.c.id.in_(sorted(set(ids))),
+            conflicts.c.village_code.in_(sorted(who.villages)),
+        )
     )
-    found = conn.execute(select(conflicts.c.id).where(still_open).limit(1)).first()
-    if found is None:
+    rows = [dict(row._mapping) for row in named]
+    return _close(
+        conn, who, device, {int(r["id"]) for r in rows}, {_loss(r) for r in rows}, version
+    )
+
+
+def _close(
+    conn: Connection,
+    who: Identity,
+    device: str,
+    ids: set[int],
+    losses: set[tuple[str, str, str, str, str]],
+    version: int,
+) -> bool:
+    """Close the open conflicts of the token's villages that are among `ids` or record one
+    of `losses`, under `version`; says whether any was."""
+    if not ids and not losses:
+        return False
+    among: ColumnElement[bool] = conflicts.c.id.in_(sorted(ids))
+    if losses:
+        among = or_(among, conflicts.c.record_id.in_(sorted({loss[1] for loss in losses})))
+    found = conn.execute(
+        select(conflicts).where(
+            among,
+            conflicts.c.resolved_version.is_(None),
+            conflicts.c.village_code.in_(sorted(who.villages)),
+        )
+    )
+    closing = sorted(
+        int(row.id) for row in found if int(row.id) in ids or _loss(dict(row._mapping)) in losses
+    )
+    if not closing:
         return False
     conn.execute(
-        update(conflicts).where(still_open).values(resolved_version=version, resolved_by=device)
+        update(conflicts)
+        .where(conflicts.c.id.in_(closing))
+        .values(resolved_version=version, resolved_by=device)
     )
     return True
 
@@ -1139,11 +1187,16 @@ def _take_back(
 ) -> bool:
     """Put back the conflicts a laptop holds that this server lacks (restored from a copy
     taken before they were made), under their own ids and the new `version`, so every
-    laptop of the village pulls them; says whether any was. Closed if the laptop closed it,
-    or if the server holds the same loss (`_loss`) under another id: the change sent again
-    after the restore made it anew, and that one stands for it (closed too, if the laptop
-    closed this one: a person decided). A conflict the server holds already, or whose
-    record it lacks or keeps in another village, changes nothing."""
+    laptop of the village pulls them; says whether any was put back or closed. Closed if
+    the laptop closed it, or if the server holds the same loss (`_loss`) under another id:
+    the change sent again after the restore made it anew, and that one stands for it.
+
+    A conflict the laptop holds closed is closed here too, under its id and by its loss,
+    wherever the server holds it open: a person decided, and the server lost the
+    resolution (restored from a copy taken before it) or never had it (the conflict came
+    back open from a laptop that had not pulled it closed). A conflict whose record the
+    server lacks or keeps in another village is not put back: the laptop returns it again
+    once it has sent the record's changes (`outbox.conflicts_returned`)."""
     known = {
         row.id
         for row in conn.execute(
@@ -1151,15 +1204,10 @@ def _take_back(
         )
     }
     taken = []
+    closed_ids: set[int] = set()
+    closed_losses: set[tuple[str, str, str, str, str]] = set()
     for c in held:
-        if c.id in known or c.table not in SYNCED_TYPES:
-            continue
-        village = conn.execute(
-            select(records.c.village_code).where(
-                records.c.table_name == c.table, records.c.record_id == c.record_id
-            )
-        ).scalar()
-        if village is None or village not in who.villages:
+        if c.table not in SYNCED_TYPES:
             continue
         loss = {
             "table_name": c.table,
@@ -1169,14 +1217,19 @@ def _take_back(
             "lost_hlc": c.lost_hlc,
             "lost_made": c.lost_made if c.lost_made != c.lost_hlc else None,
         }
-        same = _losses_held(conn, [loss]).get(_loss(loss))
-        if same is not None and same[1] and c.resolved:
-            conn.execute(
-                update(conflicts)
-                .where(conflicts.c.id == same[0])
-                .values(resolved_version=version, resolved_by=device)
+        if c.resolved:
+            closed_ids.add(c.id)
+            closed_losses.add(_loss(loss))
+        if c.id in known:
+            continue
+        village = conn.execute(
+            select(records.c.village_code).where(
+                records.c.table_name == c.table, records.c.record_id == c.record_id
             )
-        closed = c.resolved or same is not None
+        ).scalar()
+        if village is None or village not in who.villages:
+            continue
+        closed = c.resolved or _loss(loss) in _losses_held(conn, [loss])
         known.add(c.id)
         taken.append(
             {
@@ -1194,7 +1247,8 @@ def _take_back(
         )
     if taken:
         conn.execute(insert(conflicts), taken)
-    return bool(taken)
+    closed_any = _close(conn, who, device, closed_ids, closed_losses, version)
+    return bool(taken) or closed_any
 
 
 #: A pull's statements, built once and bound per request: every sync pulls, and building
