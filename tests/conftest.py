@@ -10,6 +10,7 @@ from pathlib import Path
 
 import keyring
 import pytest
+from click.testing import CliRunner, Result
 from keyring.backend import KeyringBackend
 
 from civtui.domain import resident_id
@@ -17,6 +18,7 @@ from civtui.domain.clock import Clock
 from civtui.domain.models import Person, Village
 from civtui.services import keys
 from civtui.services.keys import open_store
+from civtui.services.profile import Profile
 from db import Store
 
 # What the app imports after its first frame (civtui/app.py STORE_MODULES), imported here so
@@ -156,6 +158,30 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # The app's exports go to the documents folder (platformdirs): the test's own.
     monkeypatch.setenv("XDG_DOCUMENTS_DIR", str(tmp_path / "documents"))
     return path
+
+
+def run_cli(*args: str) -> Result:
+    """`civtui` on TODAY, in process, as the command-line tests run it."""
+    from civtui.cli import main
+
+    return CliRunner().invoke(main, ["--today", TODAY.isoformat(), *args], catch_exceptions=False)
+
+
+@pytest.fixture
+def cli_profile(home: Path) -> Profile:
+    """The default profile as `civtui init` makes it for the test village."""
+    result = run_cli(*INIT)
+    assert result.exit_code == 0, result.output
+    return Profile("default")
+
+
+def stored_people(profile: Profile) -> list[Person]:
+    """Everyone in `profile`, by name."""
+    store = open_store(profile.db_path)
+    try:
+        return store.all(Person, order_by="name")
+    finally:
+        store.close()
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from typing import Any
 
 import keyring
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -22,13 +22,12 @@ from civtui.cli import main
 from civtui.services import keys
 from db import Store
 from db.connection import raw_connect
-from tests.conftest import TODAY, MemoryKeyring
+from tests.conftest import TODAY, MemoryKeyring, run_cli
 
 MONTH = TODAY.strftime("%Y-%m")
 
 
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, ["--today", TODAY.isoformat(), *args], catch_exceptions=False)
+run = run_cli
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import Cell as XlCell
 
@@ -26,7 +26,7 @@ from civtui.domain.models import ChildCheck, ElderNeed, Record, Staff, Village, 
 from civtui.excel import cells
 from civtui.excel.importer import COLUMNS
 from civtui.services.profile import Profile, create_profile
-from tests.conftest import TODAY, VILLAGE, make_person
+from tests.conftest import TODAY, VILLAGE, make_person, run_cli
 from tests.sync_harness import Server, device, server
 from tests.test_print import tools
 from tests.tui_helpers import app_on
@@ -45,8 +45,7 @@ CONTROL_SHOWN = "␛[31m红␇␀尾\ufffd"
 LIVE = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, ["--today", TODAY.isoformat(), *args], catch_exceptions=False)
+run = run_cli
 
 
 # -- the function itself --------------------------------------------------------

@@ -9,16 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 from openpyxl import Workbook, load_workbook
 
-from civtui.cli import main
-from civtui.domain.models import Person
 from civtui.excel import importer
 from civtui.services.keys import open_store
 from civtui.services.profile import Profile
 from db.migrations import FACTS_BY_BATCH, person_facts_by_batch
-from tests.conftest import INIT, TODAY, synthetic_id
+from tests.conftest import INIT, TODAY, run_cli, stored_people, synthetic_id
 
 HEADERS = ["姓名", "身份证号", "联系电话", "住址", "户籍状况", "类别", "监护人", "监护人电话"]
 
@@ -42,8 +39,7 @@ def rows(n: int, start: int = 0) -> list[list[Any]]:
     return out
 
 
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, ["--today", TODAY.isoformat(), *args], catch_exceptions=False)
+run = run_cli
 
 
 @pytest.fixture
@@ -53,12 +49,7 @@ def profile(home: Path) -> Profile:
     return Profile("default")
 
 
-def people(profile: Profile) -> list[Person]:
-    store = open_store(profile.db_path)
-    try:
-        return store.all(Person, order_by="name")
-    finally:
-        store.close()
+people = stored_people
 
 
 def xlsx(path: Path, header: list[str], body: list[list[Any]]) -> Path:

@@ -13,40 +13,31 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from openpyxl import Workbook
 from pydantic import ValidationError
 
-from civtui.cli import main
 from civtui.domain import resident_id
 from civtui.domain.models import Person
 from civtui.excel import importer
-from civtui.services.keys import open_store
 from civtui.services.profile import Profile
 from tests import workbooks
-from tests.conftest import CTX, INIT, TODAY, VILLAGE, synthetic_id
+from tests.conftest import CTX, TODAY, VILLAGE, run_cli, stored_people, synthetic_id
 
 ROOT = Path(__file__).resolve().parent.parent
 ALIVE = synthetic_id(dt.date(1950, 2, 3), seq=11)
 DEAD = synthetic_id(dt.date(1931, 5, 6), seq=13)
 
 
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, ["--today", TODAY.isoformat(), *args], catch_exceptions=False)
+run = run_cli
 
 
 @pytest.fixture
-def profile(home: Path) -> Profile:
-    assert run(*INIT).exit_code == 0
-    return Profile("default")
+def profile(cli_profile: Profile) -> Profile:
+    return cli_profile
 
 
-def people(profile: Profile) -> list[Person]:
-    store = open_store(profile.db_path)
-    try:
-        return store.all(Person, order_by="name")
-    finally:
-        store.close()
+people = stored_people
 
 
 def refused(path: Path, *options: str) -> str:

@@ -22,12 +22,10 @@ from click.testing import CliRunner, Result
 from openpyxl import Workbook
 
 from civtui.cli import main
-from civtui.domain.models import Person
 from civtui.excel import importer
-from civtui.services.keys import open_store
 from civtui.services.profile import Profile
 from tests import workbooks
-from tests.conftest import INIT, TODAY, synthetic_id
+from tests.conftest import run_cli, stored_people, synthetic_id
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = workbooks.MAIN
@@ -96,22 +94,15 @@ def read(path: Path) -> list[dict[str, str]]:
     return [dict(zip(table.headers, cells, strict=False)) for _, cells in table.rows]
 
 
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, ["--today", TODAY.isoformat(), *args], catch_exceptions=False)
+run = run_cli
 
 
 @pytest.fixture
-def profile(home: Path) -> Profile:
-    assert run(*INIT).exit_code == 0
-    return Profile("default")
+def profile(cli_profile: Profile) -> Profile:
+    return cli_profile
 
 
-def people(profile: Profile) -> list[Person]:
-    store = open_store(profile.db_path)
-    try:
-        return store.all(Person, order_by="name")
-    finally:
-        store.close()
+people = stored_people
 
 
 def imported(path: Path) -> tuple[Result, dict[str, Any]]:

@@ -17,13 +17,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from openpyxl import load_workbook
 
-from civtui.cli import main
 from civtui.excel.export import Ledger, export_ledger
 from db import Store
-from tests.conftest import TODAY
+from tests.conftest import TODAY, run_cli
 from tests.test_ledger_layout import LONG_NOTE, visits_with_notes
 
 TOOLS = ("soffice", "pdfinfo", "pdftotext")
@@ -31,8 +29,7 @@ A4_LANDSCAPE = (841.89, 595.28)
 LEDGERS = ("visits", "child-checks", "needs")
 
 
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, ["--today", TODAY.isoformat(), *args], catch_exceptions=False)
+run = run_cli
 
 
 @pytest.fixture

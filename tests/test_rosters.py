@@ -9,36 +9,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from openpyxl import Workbook
 from pydantic import ValidationError
 
-from civtui.cli import main
 from civtui.domain import resident_id
 from civtui.domain.choices import Category, PersonStatus
 from civtui.domain.errors import explain
-from civtui.domain.models import Person, Visit
-from civtui.services.keys import open_store
+from civtui.domain.models import Visit
 from civtui.services.profile import Profile
-from tests.conftest import INIT, TODAY, synthetic_id
+from tests.conftest import TODAY, run_cli, stored_people, synthetic_id
 
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, ["--today", TODAY.isoformat(), *args], catch_exceptions=False)
+run = run_cli
 
 
 @pytest.fixture
-def profile(home: Path) -> Profile:
-    assert run(*INIT).exit_code == 0
-    return Profile("default")
+def profile(cli_profile: Profile) -> Profile:
+    return cli_profile
 
 
-def people(profile: Profile) -> list[Person]:
-    store = open_store(profile.db_path)
-    try:
-        return store.all(Person, order_by="name")
-    finally:
-        store.close()
+people = stored_people
 
 
 def sheet(path: Path, lines: list[list[Any]], merge: str | None = None) -> Path:
