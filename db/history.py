@@ -11,6 +11,10 @@ with the last one's stamp, and a field that went there and back shows no change.
 server that sends no field stamps, every changed field is one step under the record's
 stamp (its latest writer's). Fields this laptop had edited and not yet sent are kept here,
 so they are not among the fields "changed by the other laptop".
+
+This laptop's own change is shown at the time the server read its stamp at, once sent
+(`changes.read_ms`): a clock that ran ahead is read back, as on every other laptop. Until
+then it is shown at the time its stamp says, the only one known here.
 """
 
 from __future__ import annotations
@@ -68,7 +72,14 @@ class Step:
 def _when(stamp: str) -> dt.datetime:
     """The wall-clock time in a hybrid-logical-clock stamp (see `civtui.domain.hlc`), in China time."""
     # Only the wall-clock part is read: a stamp on the wire may leave its device out.
-    wall_ms = int(stamp.split("-", 1)[0])
+    return _at_ms(_wall_ms(stamp))
+
+
+def _wall_ms(stamp: str) -> int:
+    return int(stamp.split("-", 1)[0])
+
+
+def _at_ms(wall_ms: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(wall_ms / 1000, CHINA_TZ)
 
 
@@ -100,8 +111,11 @@ def record_history(store: Store, table: str, record_id: str) -> list[Step]:
     ]
     steps: list[Step] = []
     stamps: set[str] = set()
-    for op, fields, stamp, device, status, replaced in store.db.execute(
-        "SELECT op, fields, hlc, device_id, status, replaced FROM changes "
+    # Each device's latest time the server holds on the record, as this laptop's changes
+    # reached it: the server numbers a device's next stamp there after it.
+    held: dict[str, int] = {}
+    for op, fields, stamp, device, status, replaced, read_ms in store.db.execute(
+        "SELECT op, fields, hlc, device_id, status, replaced, read_ms FROM changes "
         "WHERE table_name = ? AND record_id = ? ORDER BY seq",
         [table, record_id],
     ):
@@ -109,7 +123,15 @@ def record_history(store: Store, table: str, record_id: str) -> list[Step]:
         kind: Op = "delete" if op == "delete" else "insert" if "id" in values else "update"
         values.pop("id", None)
         before = json.loads(replaced) if replaced else {}
-        steps.append(Step(_when(stamp), kind, device, values, status, before, mine=True))
+        # Sent, when the server read it (m021); not yet sent, when this laptop's clock
+        # said: until a server has read that clock, nothing here knows it ran ahead.
+        ms = _wall_ms(stamp) if read_ms is None else int(read_ms)
+        if status in ("accepted", "conflict"):
+            # An edit made while the clock ran ahead and sent after it was set right counts
+            # as made on arrival, and the server puts this device's later edits of the
+            # record after it: so are they shown, not before it.
+            ms = held[device] = max(ms, held.get(device, 0))
+        steps.append(Step(_at_ms(ms), kind, device, values, status, before, mine=True))
         stamps.add(stamp)
     pulled = store.db.execute(
         "SELECT op, fields, hlc, device_id FROM pulled_changes "

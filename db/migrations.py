@@ -1059,6 +1059,16 @@ def m020_device_staff(db: Database) -> None:
     )
 
 
+@migrations()
+def m021_change_read_back(db: Database) -> None:
+    """A sent change keeps the wall-clock time the server read its stamp at (`read_ms`),
+    where that is not the stamp's own: a laptop whose clock ran ahead has its stamps read
+    back by as much (`sync.server.merge._Clamp`), and every other laptop shows that time,
+    so its own history shows it too. NULL: not sent yet, or read as made. The stamp as
+    made (`hlc`) stays what the change is sent and known by."""
+    db.execute("ALTER TABLE changes ADD COLUMN read_ms INTEGER")
+
+
 def _for_batch(statement: str) -> str:
     """One of `_person_facts`'s UPDATEs, made for the row being updated, for every person of
     the batch at once."""

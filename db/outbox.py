@@ -90,6 +90,9 @@ class Ack:
     seq: int
     status: str
     reason: str | None
+    #: The wall-clock time the server read the change's stamp at, where not the stamp's
+    #: own (`changes.read_ms`, m021): a clock that ran ahead is read back.
+    read_ms: int | None = None
 
 
 def settle_as_accepted(store: Store, seqs: Sequence[int]) -> None:
@@ -189,8 +192,11 @@ def record_acks(
     # the batch is sent again and the server answers the same.
     with store.transaction(durable=False):
         store.db.conn.executemany(
-            "UPDATE changes SET status = ?, reason = ?, acked_at = ?, sync_run = ? WHERE seq = ?",
-            [(a.status, a.reason, acked_at, run, a.seq) for a in acks],
+            # The latest answer's reading stands: sent again to a restored server, the
+            # change is read anew, and every other laptop shows that server's time.
+            "UPDATE changes SET status = ?, reason = ?, acked_at = ?, sync_run = ?, read_ms = ? "
+            "WHERE seq = ?",
+            [(a.status, a.reason, acked_at, run, a.read_ms, a.seq) for a in acks],
         )
         if waiting:
             _set_waiting(store, [*waiting_records(store), *waiting])  # a new refusal waits anew

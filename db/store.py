@@ -86,6 +86,9 @@ class Change:
     #: For an edit, each changed field's value before it (m017); None for a new record, a
     #: delete, or an entry written before it was kept.
     replaced: dict[str, Any] | None = None
+    #: Once sent, the wall-clock time the server read its stamp at, where not the stamp's
+    #: own (m021: a clock that ran ahead is read back); None otherwise.
+    read_ms: int | None = None
 
 
 @functools.cache

@@ -694,7 +694,7 @@ def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Pr
             conn.server_reads or frozenset(),
         )
         answer = conn.call("POST", protocol.PATH_PUSH, request, PushResponse)
-        acks = apply_push_answer(store, report, run, batch, resolved, answer)
+        acks = apply_push_answer(store, report, run, batch, resolved, answer, clock_ms)
         if returning:
             returned = report.conflicts_returned = True
             outbox.conflicts_returned(store)
@@ -726,19 +726,31 @@ def apply_push_answer(
     batch: list[outbox.Outgoing],
     resolved: list[int],
     answer: PushResponse,
+    clock_ms: int | None = None,
 ) -> int:
     """Store the server's answer to one push of `batch` (and of the conflicts `resolved`);
     returns how many changes it acknowledged. An online push and a reply bundle
-    (`sync.bundle`) both come here."""
+    (`sync.bundle`) both come here.
+
+    `clock_ms`: this laptop's clock as the push left (`PushRequest.clock_ms`; None for a
+    bundle's). With the server's time in the answer it says how far the server read the
+    push's stamps back (`protocol.clock_skew_ms`), so each change keeps the time the
+    server read it at, the time every other laptop shows for it (`Ack.read_ms`)."""
     # The server closes what it can and ignores the rest (closed already, or unknown):
     # either way the laptop is done telling it.
     outbox.resolutions_sent(store, resolved)
     report.resolutions_sent += len(resolved)
+    sent = {c.seq: c for c in batch}
+    skew_ms = protocol.clock_skew_ms(clock_ms, answer.server_time_ms)
     acks = [
-        outbox.Ack(r.seq, r.status, r.reason.stored_text() if r.reason else None)
+        outbox.Ack(
+            r.seq,
+            r.status,
+            r.reason.stored_text() if r.reason else None,
+            _read_ms(sent[r.seq].hlc, skew_ms, answer.server_time_ms) if r.seq in sent else None,
+        )
         for r in answer.results
     ]
-    sent = {c.seq: c for c in batch}
     waiting = [
         outbox.Waiting(
             sent[r.seq].table,
@@ -781,6 +793,13 @@ def apply_push_answer(
     ]
     report.warnings += [w for w in answer.warnings if w not in report.warnings]
     return len(acks)
+
+
+def _read_ms(stamp: str, skew_ms: int, server_ms: int) -> int | None:
+    """The wall-clock time the server read `stamp` at, if not the stamp's own."""
+    made = int(stamp.split("-", 1)[0])
+    read = protocol.read_back_ms(made, skew_ms, server_ms)
+    return None if read == made else read
 
 
 def _pull(

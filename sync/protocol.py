@@ -68,6 +68,25 @@ DEVICE_PATTERN = r"[A-Za-z0-9_\-]{1,64}"
 #: stamps are held to the server's time whatever the lead).
 MAX_CLOCK_AHEAD_MS = 5 * 60 * 1000
 
+
+def clock_skew_ms(clock_ms: int | None, server_ms: int) -> int:
+    """How far a push reads its stamps back: how far the laptop's clock as the push left
+    (`PushRequest.clock_ms`) is ahead of the server's as it arrived (`PushResponse.
+    server_time_ms`). Never less than 0: a clock behind, or a request long on its way, is
+    not read forward; 0 without a clock (a bundle, made long before it is read). Both ends
+    hold both numbers, so the laptop knows what the server took off (`sync.client`)."""
+    return max(0, clock_ms - server_ms) if clock_ms is not None else 0
+
+
+def read_back_ms(wall_ms: int, skew_ms: int, server_ms: int) -> int:
+    """The wall-clock part of a pushed stamp as the server reads it (`merge._Clamp`): back
+    by the push's skew, and no later than the server's clock (a stamp still ahead counts as
+    made when it arrived). The server also numbers a device's own stamps of a record on
+    after its latest there; what that moves is the order, which a laptop's history keeps
+    by its own change numbers (`db.history`)."""
+    return min(max(0, wall_ms - skew_ms), server_ms)
+
+
 #: What each end understands of the protocol, said in a header of every answer and of each
 #: request whose answer may carry a new field (`PROTOCOL_HEADER`): the protocol's number,
 #: then the name of each `Feature` it reads. Every message refuses fields it does not

@@ -534,3 +534,36 @@ def test_a_reply_credits_each_field_to_its_own_writer(office: Office) -> None:
         (sup.store.device_id, {"address": "西路[/]=2号"}),
     ]
     assert steps[1].at - steps[0].at == dt.timedelta(minutes=1)
+
+
+def test_a_reply_moves_an_edit_made_ahead_to_the_time_the_server_read_it(
+    office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bundle says no clock: the server holds a stamp still ahead of its own to the
+    time it imports it, and the laptop works that time out of the reply's answer, so its
+    own history shows the edit then, not at the three days ahead its clock said."""
+    from db.history import record_history
+    from sync.server import merge
+
+    monkeypatch.setattr(merge, "now_ms", office.world.now_ms)  # the server's clock: the world's
+    a1 = office.laptops["a1"]
+    person = make_person(name="王[/b]=1", village_code=VILLAGE_A)
+    a1.store.save(person)
+    a1.sync(office.server)
+    a1.skew_ms = 3 * 86_400_000
+    a1.tick()
+    made_ms = office.world.now_ms() + a1.skew_ms
+    a1.store.save(
+        person.revise(context={"today": office.world.clock(0).today()}, address="西路[/]=2号")
+    )
+    office.world.ms += 3_600_000  # the stick reaches the township an hour later
+    imported_ms = office.world.now_ms()
+    reply = office.server.import_bundle(a1.export_bundle()).reply
+
+    def edit_ms() -> int:
+        (step,) = [s for s in record_history(a1.store, "persons", person.id) if s.op == "update"]
+        return round(step.at.timestamp() * 1000)
+
+    assert edit_ms() == made_ms  # not sent: the time its clock said
+    a1.import_reply(reply)
+    assert edit_ms() == imported_ms

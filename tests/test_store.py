@@ -184,6 +184,7 @@ def test_migrations_on_an_empty_file_take_no_copy(tmp_path: Path) -> None:
         "m018_person_facts_by_batch",
         "m019_conflict_loss_as_made",
         "m020_device_staff",
+        "m021_change_read_back",
     ]
     assert list(tmp_path.glob("*.bak")) == []
     store.close()

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from civtui.domain.choices import GuardianSituation
 from civtui.domain.clock import CHINA_TZ, Clock
 from civtui.domain.hlc import Stamp
 from civtui.domain.models import ChildCheck, ContactRecord, Person, Visit
+from db import Store
+from db.history import record_history
 from sync.protocol import Code, Reason
-from tests.conftest import CTX, make_person
+from sync.server import storage
+from tests.conftest import CTX, TODAY, make_person
 from tests.sync_harness import Server, device, server
 from tests.sync_model import VILLAGE_A, Laptop, Templates
 from tests.test_sync_machine import (
@@ -278,3 +283,94 @@ def test_a_contact_dated_in_the_future_by_the_servers_calendar_is_refused(
         assert (kind.table, today_s.id) in machine.server.records()
     finally:
         machine.close()
+
+
+# -- what the ahead laptop's own history shows: the time the server read its stamps at.
+
+
+def _own_notes(store: Store, visit: Visit) -> list[tuple[str, dt.datetime, str | None]]:
+    """The notes each of the laptop's own steps of `visit` set, when the history says it was
+    made, and its status, in the history's order."""
+    return [
+        (str(step.fields["notes"]), step.at, step.status)
+        for step in record_history(store, "visits", visit.id)
+        if step.local and "notes" in step.fields
+    ]
+
+
+def _server_notes_ms(srv: Server, visit: Visit) -> int:
+    """The wall-clock part of the visit's notes stamp as the server holds it."""
+    with srv.engine.connect() as conn:
+        stamps = conn.execute(
+            select(storage.records.c.stamps).where(storage.records.c.record_id == visit.id)
+        ).scalar_one()
+    return int(json.loads(stamps)["notes"][0].split("-", 1)[0])
+
+
+def _ms(at: dt.datetime) -> int:
+    return round(at.timestamp() * 1000)
+
+
+def _visit(person: Person, notes: str) -> Visit:
+    return Visit.model_validate(
+        {"person_id": person.id, "visit_date": TODAY, "visitor": "王[/b]=1", "notes": notes},
+        context=CTX,
+    )
+
+
+def test_an_edit_sent_while_ahead_is_shown_here_at_the_time_the_server_read_it(
+    server: Server, home: Path
+) -> None:
+    """Its clock three days ahead, the laptop edited the notes and synced; set right, it
+    edits them again. Its own history showed the first edit three days ahead, after the
+    second, as the newest; the server read the stamp back by the three days, and every
+    other laptop shows that time. So does this one now, once the push is answered."""
+    lap = device(server, "a", clock=Clock())
+    person = make_person()
+    visit = _visit(person, "=A1[/b]")
+    lap.store.save_many([person, visit])
+    lap.sync()
+    before = dt.datetime.now(CHINA_TZ)
+    lap.store.clock = Clock(before + dt.timedelta(days=3))
+    lap.store.save(visit.model_copy(update={"notes": "快[/i]=1"}))
+    assert [w.code for w in lap.sync().warnings] == [Code.CLOCK_AHEAD]
+    # The laptop works the time out of the answer by the server's own rule: the same.
+    assert _ms(_own_notes(lap.store, visit)[1][1]) == _server_notes_ms(server, visit)
+    lap.store.clock = Clock()  # set right
+    lap.store.save(visit.model_copy(update={"notes": "慢\\[x]"}))
+    after = dt.datetime.now(CHINA_TZ)
+    shown = _own_notes(lap.store, visit)
+    assert [notes for notes, _at, _status in shown] == ["=A1[/b]", "快[/i]=1", "慢\\[x]"], shown
+    assert all(before - dt.timedelta(seconds=1) <= at <= after for _n, at, _s in shown[1:]), shown
+    assert shown[1][2] == "accepted" and shown[2][2] == "pending"
+    lap.store.close()
+
+
+def test_an_ahead_edit_is_shown_as_made_until_sent_then_as_the_server_read_it(
+    server: Server, home: Path
+) -> None:
+    """An edit made three days ahead and not sent before the clock was set right: the
+    laptop cannot know the true time yet, so it shows the time its clock said, pending.
+    The server holds the stamp to its own time on arrival, and numbers the laptop's later
+    edit of the record after it; once answered, the laptop shows both so, in that order."""
+    lap = device(server, "a", clock=Clock())
+    person = make_person()
+    visit = _visit(person, "=A1[/b]")
+    lap.store.save_many([person, visit])
+    lap.sync()
+    ahead = dt.datetime.now(CHINA_TZ) + dt.timedelta(days=3)
+    lap.store.clock = Clock(ahead)
+    lap.store.save(visit.model_copy(update={"notes": "快[/i]=1"}))
+    lap.store.clock = Clock()  # set right before any sync
+    lap.store.save(visit.model_copy(update={"notes": "慢\\[x]"}))
+    unsent = _own_notes(lap.store, visit)
+    assert [(n, s) for n, _at, s in unsent[1:]] == [("慢\\[x]", "pending"), ("快[/i]=1", "pending")]
+    assert unsent[2][1] == ahead.replace(microsecond=ahead.microsecond // 1000 * 1000)
+    lap.sync()
+    arrived = dt.datetime.now(CHINA_TZ)
+    shown = _own_notes(lap.store, visit)
+    assert [notes for notes, _at, _status in shown] == ["=A1[/b]", "快[/i]=1", "慢\\[x]"], shown
+    assert shown[1][1] == shown[2][1] <= arrived, shown
+    assert _ms(shown[2][1]) == _server_notes_ms(server, visit)
+    assert {s for _n, _at, s in shown} == {"accepted"}
+    lap.store.close()

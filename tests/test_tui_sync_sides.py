@@ -99,6 +99,7 @@ async def test_once_the_ahead_clock_is_set_right_each_laptop_is_told_the_truth(
     neither is told its clock is fast. Each history names the other laptop by its staff
     label, as typed, at the real time it made its edit."""
     a, b, person, visit = two_laptops(server, Clock())
+    ahead = at(dt.datetime.now(CHINA_TZ))
     a.store.clock = Clock(dt.datetime.now(CHINA_TZ) + dt.timedelta(days=3))
     a.store.save(visit.model_copy(update={"notes": EARLIER}))
     assert [w.code for w in a.sync().warnings] == [Code.CLOCK_AHEAD]
@@ -141,6 +142,15 @@ async def test_once_the_ahead_clock_is_set_right_each_laptop_is_told_the_truth(
     mine = f"员工a（本机{a_id[:8]}）同时修改、未被采用：备注：{MINE}"
     assert before <= when(on_a.history, mine) <= after, on_a.history
     assert f"另一台电脑{a_id[:8]}" not in on_a.history
+    # A's own edits in the order it made them, the one made while its clock ran ahead at
+    # the time the server read it at, as B would show it: nothing A shows is dated ahead.
+    made_ahead = f"修改备注：{FIRST}→{EARLIER}"
+    set_right = f"修改备注：{EARLIER}→{MINE}"
+    assert ahead <= own_step(on_a.history, made_ahead, a_id) <= before, on_a.history
+    assert before <= own_step(on_a.history, set_right, a_id) <= after, on_a.history
+    assert on_a.history.index(made_ahead) < on_a.history.index(set_right), on_a.history
+    shown = re.findall(r"\d{4}-\d{2}-\d{2}\d{2}:\d{2}", on_a.history)
+    assert shown and max(shown) <= after, on_a.history
     shows_conflict(on_a, current=THEIRS, lost=MINE, lost_here=True)
     a.store.close()
     b.store.close()

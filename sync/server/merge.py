@@ -569,7 +569,7 @@ class _Clamp:
         self.held = 0
         #: How far the laptop's clock is ahead of the server's as the push arrives (not
         #: less than 0: a clock behind, or a request long on its way, is not read forward).
-        self.skew_ms = max(0, clock_ms - server_ms) if clock_ms is not None else 0
+        self.skew_ms = protocol.clock_skew_ms(clock_ms, server_ms)
         #: The server's day in China: no visit or check may be dated after it.
         self.today = dt.datetime.fromtimestamp(server_ms / 1000, CHINA_TZ).date()
         #: How far ahead the furthest stamp ran, after the skew was taken off.
@@ -587,6 +587,8 @@ class _Clamp:
         if stamp.wall_ms > self.server_ms:
             self.ahead_ms = max(self.ahead_ms, stamp.wall_ms - self.server_ms)
             self.held += 1
+            # The laptop works the same wall time out of the answer (`protocol.read_back_ms`)
+            # for its own history: a change here must keep to that rule.
             stamp = Stamp(self.server_ms, min(self.held, MAX_COUNTER), stamp.device)
         if own_latest is not None and (stamp.wall_ms, stamp.counter) <= (
             own_latest.wall_ms,
