@@ -814,14 +814,12 @@ def start_over_as_new_device(store: Store) -> str:
 
 
 def given_up_ids(store: Store, limit: int) -> list[str]:
-    """The device ids this profile gave up when it started over, the latest `limit` of them:
+    """The device ids this profile gave up when it started over, at most `limit` of them:
     a push names them, so the server records a loss of one of them to this profile's change
     closed (`sync.server.merge.FormerIds`). Read from meta alone, not the change log as
     `former_devices` also does: it is read at every push, and the log may be long."""
-    said = json.loads(store.get_meta(FORMER_DEVICES) or "[]")
-    # Kept in meta by id with the latest stamp made under it: the latest given up last.
-    ordered = sorted(said, key=lambda pair: str(pair[1]))
-    return [str(device) for device, _stamp in ordered][-limit:]
+    # A profile takes a new id once per restore or copy: `limit` is past any laptop's life.
+    return [device for device, _stamp in _former_devices(store)][:limit]
 
 
 def _former_devices(store: Store) -> list[tuple[str, str]]:

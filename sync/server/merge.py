@@ -1234,6 +1234,19 @@ def _heard_from(conn: Connection, device: str, version: int) -> bool:
         )
         .order_by(conflicts.c.id)
     ).all()
+    # A loss already open again (a server restored from a copy taken before the id spoke
+    # the first time has it back from a laptop that held it open) is not opened twice.
+    reopened = {
+        _loss(dict(c._mapping))
+        for c in conn.execute(
+            select(conflicts).where(
+                conflicts.c.lost_device == device,
+                or_(
+                    conflicts.c.closed_as_former.is_(None), conflicts.c.closed_as_former.is_(False)
+                ),
+            )
+        )
+    }
     now = storage.now_text()
     opened = [
         {
@@ -1245,6 +1258,7 @@ def _heard_from(conn: Connection, device: str, version: int) -> bool:
             "closed_as_former": None,
         }
         for c in closed
+        if _loss(dict(c._mapping)) not in reopened
     ]
     if opened:
         _insert_conflicts(conn, opened)
