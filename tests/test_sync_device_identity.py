@@ -277,3 +277,28 @@ def test_a_laptop_that_merely_syncs_under_the_old_id_opens_the_loss_again(
     c.sync()
     for d in (a, c):
         assert [x.lost_device for x in open_on(d, person.id)] == [a.store.device_id]
+
+
+def test_a_laptop_cannot_close_another_laptops_loss_by_naming_its_id(
+    server: Server, home: Path
+) -> None:
+    """The ids a push names as given up count only if the same token synced under them: a
+    laptop of another staff member that names a's id still makes a's loss an open conflict."""
+    a = device(server, "a", clock=at(0))
+    b = device(server, "b", clock=at(0))
+    person = make_person(name="王[/]秀英=", phone="13905800001")
+    a.store.save(person)
+    a.sync()
+    b.sync()
+    a.store.clock, b.store.clock = at(1), at(2)
+    a.store.save(person.revise(context=CTX, phone="13905800002"))
+    b.store.save(person.revise(context=CTX, phone="13905800003"))
+    a.sync()
+    with b.store.transaction():
+        b.store.set_meta(outbox.FORMER_DEVICES, json.dumps([[a.store.device_id, ""]]))
+    b.sync()
+    (held,) = server_conflicts(server, person.id)
+    assert (held["kept_device"], held["lost_device"]) == (b.store.device_id, a.store.device_id)
+    assert held["resolved_version"] is None
+    a.sync()
+    assert [x.lost_device for x in open_on(a, person.id)] == [a.store.device_id]
