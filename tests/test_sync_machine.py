@@ -1066,11 +1066,14 @@ def check_former_losses(machine: SyncMachine, on_server: list[dict[str, Any]]) -
     heard = {str(r.former_id) for r in named if r.heard is not None}
     replaced = {(str(r.former_id), str(r.device_id)) for r in named}
     for lap in machine.laptops:
-        for c in outbox.open_conflicts(lap.store):
-            if (c.lost_device, c.kept_device) in replaced and c.lost_device not in heard:
+        for shown in outbox.open_conflicts(lap.store):
+            if (
+                shown.lost_device,
+                shown.kept_device,
+            ) in replaced and shown.lost_device not in heard:
                 raise AssertionError(
-                    f"{lap.name} shows open a loss of {c.lost_device} to the laptop that "
-                    f"gave that id up: {c}"
+                    f"{lap.name} shows open a loss of {shown.lost_device} to the laptop that "
+                    f"gave that id up: {shown}"
                 )
 
     def loss(c: dict[str, Any]) -> tuple[Any, ...]:
