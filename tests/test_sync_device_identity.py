@@ -20,9 +20,10 @@ from db import outbox
 from db.connection import backup
 from db.store import open_store
 from sync import client as client_module
-from sync import words
-from sync.server import storage
-from tests.conftest import CTX, make_person
+from sync import protocol, words
+from sync.server import merge, storage, tokens
+from sync.server.tokens import Identity
+from tests.conftest import CTX, VILLAGE, make_person
 from tests.sync_harness import Device, Server, device, server
 
 __all__ = ["server"]  # the fixture
@@ -302,3 +303,43 @@ def test_a_laptop_cannot_close_another_laptops_loss_by_naming_its_id(
     assert held["resolved_version"] is None
     a.sync()
     assert [x.lost_device for x in open_on(a, person.id)] == [a.store.device_id]
+
+
+def test_a_push_under_the_old_id_opens_the_loss_again_without_asking_first(
+    server: Server, home: Path
+) -> None:
+    """A bundle's push reaches the server without the question a sync asks first: the push
+    itself is the old id speaking."""
+    token_id, _token = tokens.create(server.engine, "员工[/]", "assistant", [VILLAGE])
+    who = Identity(token_id, "员工[/]", "assistant", frozenset({VILLAGE}))
+    person = make_person(name="王秀英", phone="13905800001")
+    first = {
+        k: v for k, v in json.loads(json.dumps(person.row(), default=str)).items() if k != "id"
+    }
+
+    def change(seq: int, ms: int, **values: object) -> protocol.Change:
+        return protocol.Change(
+            seq=seq,
+            table="persons",
+            record_id=person.id,
+            op="upsert",
+            fields=dict(values),
+            hlc=f"{1795000000000 + ms:013d}-0000",
+            base_version=0,
+        )
+
+    def push(device: str, seq: int, *changes: protocol.Change, former: list[str]) -> None:
+        merge.push(
+            server.engine,
+            who,
+            protocol.PushRequest(
+                device_id=device, changes=list(changes), acked_through=seq, former_ids=former
+            ),
+        )
+
+    push("old", 0, change(1, 0, **first), change(2, 1000, phone="13905800002"), former=[])
+    push("new", 0, change(1, 2000, phone="13905800003"), former=["old"])
+    assert [c["resolved_version"] is None for c in server_conflicts(server, person.id)] == [False]
+    push("old", 2, change(3, 3000, address="海星路=1号"), former=[])
+    opened = [c for c in server_conflicts(server, person.id) if c["resolved_version"] is None]
+    assert [(c["kept_device"], c["lost_device"]) for c in opened] == [("new", "old")]
