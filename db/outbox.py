@@ -866,6 +866,15 @@ def start_over_as_new_device(store: Store) -> str:
     return device_id
 
 
+def given_up_ids(store: Store, limit: int) -> list[str]:
+    """The device ids this profile gave up when it started over, at most `limit` of them:
+    a push names them, so the server records a loss of one of them to this profile's change
+    closed (`sync.server.merge.FormerIds`). Read from meta alone, not the change log as
+    `former_devices` also does: it is read at every push, and the log may be long."""
+    # A profile takes a new id once per restore or copy: `limit` is past any laptop's life.
+    return [device for device, _stamp in _former_devices(store)][:limit]
+
+
 def _former_devices(store: Store) -> list[tuple[str, str]]:
     said = json.loads(store.get_meta(FORMER_DEVICES) or "[]")
     return [(str(device), str(stamp)) for device, stamp in said]

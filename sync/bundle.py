@@ -105,21 +105,29 @@ def export(store: Store, token: str, progress: Progress | None = None) -> Export
     pending = outbox.next_batch(store, MAX_INT)
     resolved = outbox.unsent_resolutions(store, protocol.MAX_PUSH_CHANGES)
     highest = outbox.highest_acked(store)
+    reads = client.server_reads(store)
+    former = outbox.given_up_ids(store, protocol.MAX_FORMER_IDS)
     pushes: list[PushRequest] = []
     done = 0
     for batch in chunked(pending, client.PUSH_BATCH):
-        pushes.append(client.push_request(store.device_id, batch, [], highest))
+        pushes.append(
+            client.push_request(store.device_id, batch, [], highest, reads=reads, former_ids=former)
+        )
         done += len(batch)
         tell("export", done, len(pending))
     if resolved:
         if pushes:
             pushes[0] = pushes[0].model_copy(update={"resolved": resolved})
         else:
-            pushes.append(client.push_request(store.device_id, [], resolved, highest))
+            pushes.append(
+                client.push_request(
+                    store.device_id, [], resolved, highest, reads=reads, former_ids=former
+                )
+            )
     # Only for a server known to compare them: an older one could not read the bundle.
     acked = outbox.acked_seqs(store)[-MAX_SENT:] if _server_compares(store) else []
     # Only for a server known to read them, as the fingerprints.
-    epochs = protocol.Feature.BUNDLE_EPOCH in client.server_reads(store)
+    epochs = protocol.Feature.BUNDLE_EPOCH in reads
     bundle = LaptopBundle(
         epoch=(store.get_meta(outbox.SERVER_EPOCH) or None) if epochs else None,
         reads=sorted(protocol.FEATURES) if epochs else [],

@@ -410,10 +410,12 @@ def push_request(
     clock_ms: int | None = None,
     conflicts: list[outbox.PulledConflict] | None = None,
     reads: frozenset[protocol.Feature] = frozenset(),
+    former_ids: list[str] | None = None,
 ) -> PushRequest:
     """A batch of the change log as the protocol carries it, with the conflicts resolved here
-    that the server has not been told of. `reads`: what the server said it reads; a field
-    it does not is left out, or it would refuse the push.
+    that the server has not been told of, and the device ids this profile gave up
+    (`former_ids`). `reads`: what the server said it reads; a field it does not is left
+    out, or it would refuse the push.
 
     The device id is said once per batch, so it is cut from the stamps, and a new
     record's id is not repeated inside its fields.
@@ -440,6 +442,7 @@ def push_request(
         conflicts=[
             stored.held_conflict(c, protocol.Feature.LOSS_AS_MADE in reads) for c in conflicts or []
         ],
+        former_ids=(former_ids or []) if protocol.Feature.FORMER_IDS in reads else [],
     )
 
 
@@ -674,6 +677,8 @@ def _push_all(store: Store, conn: Connection, report: SyncReport, run: int, tell
 def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Progress) -> None:
     total = store.pending_count()
     returned = False
+    # Named at every push, not once: a server restored from a copy may have forgotten them.
+    former = outbox.given_up_ids(store, protocol.MAX_FORMER_IDS)
     while True:
         batch = outbox.next_batch(store, PUSH_BATCH)
         resolved = outbox.unsent_resolutions(store, protocol.MAX_PUSH_CHANGES)
@@ -692,6 +697,7 @@ def _push(store: Store, conn: Connection, report: SyncReport, run: int, tell: Pr
             clock_ms,
             _conflicts_to_return(store, resolved, returning),
             conn.server_reads or frozenset(),
+            former,
         )
         answer = conn.call("POST", protocol.PATH_PUSH, request, PushResponse)
         acks = apply_push_answer(store, report, run, batch, resolved, answer, clock_ms)

@@ -48,6 +48,8 @@ MAX_PULL_PAGE = 2000
 #: Change numbers one `AppliedRequest` asks about: a laptop narrows down where its own
 #: changes end on the server by this factor per request.
 MAX_PROBES = 64
+#: Former device ids one push names: a profile takes a new id once per restore or copy.
+MAX_FORMER_IDS = 32
 #: An answer the client reads may be this large, on the wire and again once inflated: a
 #: server's answer is read within a limit like a request (a gzip bomb stops here). A pull
 #: page larger than this is asked for again in smaller pages (`sync.client`).
@@ -115,6 +117,9 @@ class Feature(StrEnum):
     #: `PulledRecord.stamps`: the stamp and device of each field another change set than
     #: the record's latest, so a laptop's history credits each field to its own writer.
     FIELD_STAMPS = "field_stamps"
+    #: `PushRequest.former_ids`: the device ids the pushing laptop gave up when it started
+    #: over as a new device (`merge.FormerIds`).
+    FORMER_IDS = "former_ids"
 
 
 #: The protocol this code speaks: its number, and every feature it reads.
@@ -404,6 +409,13 @@ class PushRequest(Message):
     #: Conflicts this laptop holds that the server may lack: those resolved in `resolved`,
     #: and after a server restore every one it holds (newest first, at most this many).
     conflicts: list[HeldConflict] = Field(default_factory=list, max_length=MAX_PUSH_CHANGES)
+    #: The device ids this laptop's profile held before it started over as a new device (a
+    #: restore from an older copy, or a copy that was not the first to sync): a value one of
+    #: them left on the server that this device's change beats is the profile's own older
+    #: value, and the server records that loss closed (`merge.FormerIds`).
+    former_ids: list[Annotated[str, Field(pattern=f"^{DEVICE_PATTERN}$")]] = Field(
+        default_factory=list, max_length=MAX_FORMER_IDS
+    )
 
     @field_validator("changes", mode="after")
     @classmethod

@@ -48,7 +48,15 @@ from sync.protocol import (
     Status,
 )
 from sync.server import storage
-from sync.server.storage import change_results, conflicts, counters, devices, records, tokens
+from sync.server.storage import (
+    change_results,
+    conflicts,
+    counters,
+    devices,
+    former_ids,
+    records,
+    tokens,
+)
 from sync.server.tokens import Identity
 
 _STORED = {"stored": True}
@@ -176,11 +184,13 @@ class _WorkingSet:
     changes is read with a few queries and written with a few more.
     """
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, former: FormerIds | None = None) -> None:
         self.conn = conn
         self.rows: dict[tuple[str, str], _Row] = {}
         self.places: dict[tuple[str, str], str | None] = {}
         self.conflicts: list[dict[str, Any]] = []
+        #: The ids the pushing laptop gave up (none for the server's own writes).
+        self.former = former or FormerIds("", frozenset())
 
     def preload(self, keys: set[tuple[str, str]]) -> None:
         wanted = [k for k in keys if k not in self.rows]
@@ -251,15 +261,21 @@ class _WorkingSet:
         held = _losses_held(self.conn, self.conflicts)
         self.conflicts = [c for c in self.conflicts if _loss(c) not in held]
         if self.conflicts:
-            # Numbered as versions are, at least their version (the wall clock): a server
-            # restored from a copy would otherwise give new conflicts ids its laptops hold
-            # for others, which they would store over those, and a resolution of one of
-            # those would close the new one. Pushes write one at a time (`_lock_version`).
-            last = self.conn.execute(select(func.max(conflicts.c.id))).scalar() or 0
-            for conflict in self.conflicts:
-                last = max(last + 1, conflict["version"])
-                conflict["id"] = last
-            self.conn.execute(insert(conflicts), self.conflicts)
+            _insert_conflicts(self.conn, self.conflicts)
+
+
+def _insert_conflicts(conn: Connection, made: list[dict[str, Any]]) -> None:
+    """Insert new conflicts, each given its id here.
+
+    Numbered as versions are, at least their version (the wall clock): a server restored
+    from a copy would otherwise give new conflicts ids its laptops hold for others, which
+    they would store over those, and a resolution of one of those would close the new one.
+    Pushes write one at a time (`_lock_version`)."""
+    last = conn.execute(select(func.max(conflicts.c.id))).scalar() or 0
+    for conflict in made:
+        last = max(last + 1, conflict["version"])
+        conflict["id"] = last
+    conn.execute(insert(conflicts), made)
 
 
 _WRITTEN = "village_code, data, stamps, deleted, version, hlc, device_id, sole_device"
@@ -797,12 +813,17 @@ def _apply_one(
     row.data, row.stamps = decided.data, decided.stamps
     row.village, row.deleted = decided.village, decided.deleted
     row.written = (version, *_record_stamp(decided.stamps, str(stamp), device))
+    status, reason = decided.status, decided.reason
     if decided.lost:
         row.shared = True  # the losing device wrote to it too
         _note_lost(work, row, version, decided.lost)
+        if status == "conflict" and all(work.former.closes(c) for c in decided.lost):
+            # Every value it beat was its own laptop's, left under an id it gave up: the
+            # laptop has nothing to be told, as if the older value had been its own edit.
+            status, reason = "accepted", None
     # Built, not validated: every value is the server's own.
     return ChangeResult.model_construct(
-        seq=change.seq, status=decided.status, reason=decided.reason, version=version
+        seq=change.seq, status=status, reason=reason, version=version
     )
 
 
@@ -819,9 +840,22 @@ def _record_stamp(stamps: dict[str, list[Any]], pushed: str, device: str) -> tup
 
 
 def _note_lost(work: _WorkingSet, row: _Row, version: int, lost: list[dict[str, Any]]) -> None:
+    """Record the losing values of a change; a loss of a value the pushing laptop's profile
+    left under an id it gave up (`FormerIds.closes`) is recorded closed, in the same version:
+    every laptop pulls it closed, and its lost value stays on record."""
     now = storage.now_text()
+    former = work.former
     work.conflicts += [
         {
+            **(
+                {
+                    "resolved_version": version,
+                    "resolved_by": former.device,
+                    "closed_as_former": True,
+                }
+                if former.closes(c)
+                else {"resolved_version": None, "resolved_by": None, "closed_as_former": None}
+            ),
             "version": version,
             "table_name": row.table,
             "record_id": row.record_id,
@@ -986,6 +1020,19 @@ def write_from_server(engine: Engine, record: Record) -> int:
     return version
 
 
+#: The pushing device, and whether a laptop named it as an id it gave up that has not
+#: spoken since (`_heard_from`): asked in the statement every push makes anyway, built once,
+#: since the answer is almost always no and a second statement under the version lock cost
+#: every push about a twentieth of its CPU.
+_PUSHING = select(
+    devices,
+    select(former_ids.c.device_id)
+    .where(former_ids.c.former_id == devices.c.device_id, former_ids.c.heard.is_(None))
+    .exists()
+    .label("replaced"),
+).where(devices.c.device_id == bindparam("device"))
+
+
 def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
     """Apply a batch in one transaction, remembering the device's highest applied seq in it too."""
     server_ms = now_ms()
@@ -995,9 +1042,7 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
     floor = version_floor(server_ms)
     with engine.begin() as conn:
         next_version = _lock_version(conn)
-        owner = conn.execute(
-            select(devices).where(devices.c.device_id == request.device_id)
-        ).first()
+        owner = conn.execute(_PUSHING, {"device": device}).first()
         if owner is not None and owner.token_id != who.token_id:
             held_by = conn.execute(
                 select(tokens.c.revoked_at).where(tokens.c.id == owner.token_id)
@@ -1039,7 +1084,7 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
                 else ()
             )
         }
-        work = _WorkingSet(conn)
+        work = _WorkingSet(conn, _former_ids(conn, who, device, request.former_ids, next_version))
         fresh = [c for c in request.changes if c.seq > last_seq]
         # A device's changes arrive in an unbroken run. One the server knows that starts past
         # its last applied seq had changes applied here that are gone: a restored backup.
@@ -1109,6 +1154,10 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
             version = _after(next_version, floor)
             if _take_back(conn, who, device, request.conflicts, version):
                 next_version = version
+        if owner is not None and owner.replaced:
+            version = _after(next_version, floor)
+            if _heard_from(conn, device, version):
+                next_version = version
         _set_version(conn, next_version)
         conn.execute(
             update(devices)
@@ -1121,6 +1170,124 @@ def push(engine: Engine, who: Identity, request: PushRequest) -> PushResponse:
     return PushResponse(
         results=results, applied_through=last_seq, server_time_ms=server_ms, warnings=warnings
     )
+
+
+@dataclass(frozen=True)
+class FormerIds:
+    """The device ids a pushing laptop gave up when it started over as a new device
+    (`PushRequest.former_ids`) that have not spoken since: a value one of them left on the
+    server and this laptop's change beats is the profile's own older value, made before it
+    gave the id up (a laptop restored from its own backup made it before the restore, and
+    sent it), so the loss is recorded closed (`_note_lost`).
+
+    The server cannot tell that laptop from a copy of the profile that kept the old id and
+    still works (a clone) until the old id speaks again: then it was a clone, and every loss
+    closed this way is opened again (`_heard_from`). After that, the id counts as another
+    laptop's for every id that names it."""
+
+    device: str
+    silent: frozenset[str]
+
+    def closes(self, loss: Mapping[str, Any]) -> bool:
+        """Whether a losing value (`_lost`) is one to record closed."""
+        return loss["kept_device"] == self.device and loss["lost_device"] in self.silent
+
+
+def _former_ids(
+    conn: Connection, who: Identity, device: str, named: list[str], version: int
+) -> FormerIds:
+    """Note the ids a push names as given up by `device` (those of the same token: a laptop
+    may not silence another's losses), and which of them have not spoken since; `version`
+    is the last given out, when the server learned it."""
+    wanted = sorted(set(named) - {device})
+    if not wanted:
+        return FormerIds(device, frozenset())
+    owned = {
+        str(d)
+        for (d,) in conn.execute(
+            select(devices.c.device_id).where(
+                devices.c.device_id.in_(wanted), devices.c.token_id == who.token_id
+            )
+        )
+    }
+    if not owned:
+        return FormerIds(device, frozenset())
+    known = conn.execute(
+        select(former_ids.c.former_id, former_ids.c.device_id, former_ids.c.heard).where(
+            former_ids.c.former_id.in_(sorted(owned))
+        )
+    ).all()
+    paired = {str(r.former_id) for r in known if r.device_id == device}
+    new = [
+        {"former_id": f, "device_id": device, "since": version, "heard": None}
+        for f in sorted(owned - paired)
+    ]
+    if new:
+        conn.execute(insert(former_ids), new)
+    heard = {str(r.former_id) for r in known if r.heard is not None}
+    return FormerIds(device, frozenset(owned - heard))
+
+
+def _heard_from(conn: Connection, device: str, version: int) -> bool:
+    """`device` spoke (pushed, or asked about its changes): if a laptop named it as an id it
+    gave up and it had not spoken since, a copy of that profile kept it and works on (a
+    clone, not a restore). Each loss of its values recorded closed as its replacer's own
+    (`FormerIds`) is opened again, as a new conflict under `version`, so every laptop pulls
+    it open (a laptop keeps a closed conflict closed whatever a later page says of it: a
+    resolution is never undone there). Says whether anything was written."""
+    replacers = [
+        str(d)
+        for (d,) in conn.execute(
+            select(former_ids.c.device_id).where(
+                former_ids.c.former_id == device, former_ids.c.heard.is_(None)
+            )
+        )
+    ]
+    if not replacers:
+        return False
+    conn.execute(
+        update(former_ids)
+        .where(former_ids.c.former_id == device, former_ids.c.heard.is_(None))
+        .values(heard=version)
+    )
+    closed = conn.execute(
+        select(conflicts)
+        .where(
+            conflicts.c.lost_device == device,
+            conflicts.c.kept_device.in_(replacers),
+            conflicts.c.closed_as_former.is_(True),
+        )
+        .order_by(conflicts.c.id)
+    ).all()
+    # A loss already open again (a server restored from a copy taken before the id spoke
+    # the first time has it back from a laptop that held it open) is not opened twice.
+    reopened = {
+        _loss(dict(c._mapping))
+        for c in conn.execute(
+            select(conflicts).where(
+                conflicts.c.lost_device == device,
+                or_(
+                    conflicts.c.closed_as_former.is_(None), conflicts.c.closed_as_former.is_(False)
+                ),
+            )
+        )
+    }
+    now = storage.now_text()
+    opened = [
+        {
+            **{k: v for k, v in c._mapping.items() if k != "id"},
+            "version": version,
+            "created_at": now,
+            "resolved_version": None,
+            "resolved_by": None,
+            "closed_as_former": None,
+        }
+        for c in closed
+        if _loss(dict(c._mapping)) not in reopened
+    ]
+    if opened:
+        _insert_conflicts(conn, opened)
+    return True
 
 
 def _resolve(conn: Connection, who: Identity, device: str, ids: list[int], version: int) -> bool:
@@ -1425,6 +1592,13 @@ def applied(
             return protocol.AppliedResponse(applied_through=0, fingerprints=none)
         if owner.token_id != who.token_id:
             return protocol.AppliedResponse(applied_through=None, fingerprints=none)
+        # Every sync asks this first, even a laptop with nothing to push: a copy that kept
+        # an id another laptop gave up speaks here (`_heard_from`).
+        replaced = conn.execute(
+            select(former_ids.c.device_id)
+            .where(former_ids.c.former_id == request.device_id, former_ids.c.heard.is_(None))
+            .limit(1)
+        ).first()
         found = dict(
             conn.execute(
                 select(change_results.c.seq, change_results.c.fingerprint).where(
@@ -1434,6 +1608,11 @@ def applied(
                 )
             ).all()
         )
+    if replaced is not None:
+        with engine.begin() as conn:
+            version = _after(_lock_version(conn), version_floor())
+            if _heard_from(conn, request.device_id, version):
+                _set_version(conn, version)
     return protocol.AppliedResponse(
         applied_through=int(owner.last_seq), fingerprints=[found.get(s) for s in request.seqs]
     )

@@ -105,6 +105,10 @@ conflicts = Table(
     Column("resolved_by", String(64)),
     # The lost stamp as its laptop made it, where the server read it back (migration 0009).
     Column("lost_made", String(100)),
+    # True when it was recorded closed: the lost value was left by an id the kept side's
+    # laptop gave up (`former_ids`, migration 0010), opened again as a new conflict if that
+    # id is heard from again (a clone kept it).
+    Column("closed_as_former", Boolean),
 )
 counters = Table(
     "counters",
@@ -129,8 +133,21 @@ epochs = Table(
     Column("since", BigInteger, nullable=False),
     Column("started_at", String(40), nullable=False),
 )
+#: Which device id gave up which (migration 0010; `merge.FormerIds`): a laptop that started
+#: over as a new device names the ids it held before in its pushes. `since` is the version
+#: of the push that first named it; `heard` the version at which the former id spoke again
+#: (pushed, or asked about its changes) after that, which a copy that kept it does and a
+#: restored laptop never does.
+former_ids = Table(
+    "former_ids",
+    metadata,
+    Column("former_id", String(64), primary_key=True),
+    Column("device_id", String(64), primary_key=True),
+    Column("since", BigInteger, nullable=False),
+    Column("heard", BigInteger),
+)
 #: The schema this code is written for: the newest migration in `sync/server/migrations`.
-HEAD = 9
+HEAD = 10
 #: The table in which releases before Alembic recorded their migrations (1-4).
 _LEGACY_VERSIONS = "schema_versions"
 _MIGRATIONS = Path(__file__).with_name("migrations")
