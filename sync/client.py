@@ -21,6 +21,7 @@ import pydantic_core
 from pydantic import BaseModel, ValidationError
 
 from civtui import __version__
+from civtui.domain.batches import chunked
 from db import Store, outbox, queries
 from db.connection import OperationalError, is_full
 from sync import protocol, stored
@@ -653,8 +654,14 @@ def own_fingerprints(store: Store, seqs: list[int]) -> list[tuple[int, str]]:
     """This laptop's changes at these numbers, each with its fingerprint as sent under its
     device id now (`protocol.fingerprint`), in order; a number it lacks is left out."""
     device = store.device_id
-    sent = push_request(device, outbox.changes_at(store, seqs)).changes
-    return [(c.seq, protocol.fingerprint(c, device)) for c in sent]
+    found: list[tuple[int, str]] = []
+    # A push's worth at a time: the fingerprint is of each change as a push carries it,
+    # and one `PushRequest` holds at most `MAX_PUSH_CHANGES` (a bundle asks for up to
+    # `sealed.MAX_SENT`, the latest answered after a first sync of thousands).
+    for part in chunked(seqs, protocol.MAX_PUSH_CHANGES):
+        sent = push_request(device, outbox.changes_at(store, part)).changes
+        found += [(c.seq, protocol.fingerprint(c, device)) for c in sent]
+    return found
 
 
 def _push_all(store: Store, conn: Connection, report: SyncReport, run: int, tell: Progress) -> None:

@@ -567,3 +567,23 @@ def test_a_reply_moves_an_edit_made_ahead_to_the_time_the_server_read_it(
     assert edit_ms() == made_ms  # not sent: the time its clock said
     a1.import_reply(reply)
     assert edit_ms() == imported_ms
+
+
+def test_a_bundle_after_a_first_sync_of_more_than_a_push_carries_every_fingerprint(
+    office: Office,
+) -> None:
+    """A first online sync of more changes than one push holds (the demo profile's 1267),
+    then one visit: the bundle carries the fingerprints of all of them, each computed a
+    push's worth at a time, and the server reads them and applies the visit."""
+    from sync.protocol import MAX_PUSH_CHANGES
+
+    a1 = office.laptops["a1"]
+    visits(a1, MAX_PUSH_CHANGES + 50, name="钱[/b]=1")
+    a1.sync(office.server)
+    assert len(outbox.acked_seqs(a1.store)) > MAX_PUSH_CHANGES
+    assert a1.store.get_meta(outbox.SERVER_ANSWERS_APPLIED) == "1"  # it sends fingerprints
+    visits(a1, 1, name="孙=2[/]")
+    imported = office.server.import_bundle(a1.export_bundle())
+    assert (imported.accepted, imported.rejected) == (2, 0)
+    report = a1.import_reply(imported.reply)
+    assert report.new_device_id is None and a1.store.pending_count() == 0
