@@ -179,7 +179,18 @@ class PendingScreen(CivScreen[None]):
 
     @work(thread=True, exclusive=True, group="bundle", exit_on_error=False)
     def run_bundle(self, what: str, path: Path) -> None:
-        """Export or import in a worker, on its own connection to the profile's file."""
+        """Export or import in a worker, on its own connection to the profile's file.
+
+        Whatever happens is said: an error the bundle code did not expect is a fault, told
+        on the screen with where its traceback went (the crash log, as the app's), never
+        left to the worker, which would drop it without a word."""
+        try:
+            said, severity = self._bundle(what, path)
+        except Exception as exc:
+            said, severity = self._fault(exc), "error"
+        self.app.call_from_thread(self._bundle_done, said, severity)
+
+    def _bundle(self, what: str, path: Path) -> tuple[str, str]:
         from sync import words
         from sync.client import SyncError, summary
         from sync.sealed import BundleError
@@ -195,15 +206,26 @@ class PendingScreen(CivScreen[None]):
                 report = bundles.import_reply(self.civ.profile.name, store, data)
                 said = t("bundle.imported", summary=words.say(summary(report)[0], t))
             severity = "information"
-        except bundles.NotLoggedInError:
-            said, severity = t("sync.not_logged_in"), "warning"
+        except bundles.NotLoggedInError as exc:
+            url = exc.url or t("bundle.server_placeholder")
+            said, severity = t("bundle.not_logged_in", url=url), "warning"
         except (BundleError, SyncError) as exc:
             said, severity = words.say(exc.reason, t), "error"
         except OSError as exc:
             said, severity = t("bundle.os_error", error=exc.strerror or str(exc)), "error"
         finally:
             store.close()
-        self.app.call_from_thread(self._bundle_done, said, severity)
+        return said, severity
+
+    def _fault(self, error: Exception) -> str:
+        """An unexpected error's words, once its traceback is in the crash log."""
+        from civtui.services import crash
+
+        try:
+            where: object = crash.record(error)
+        except OSError as exc:
+            where = f"({type(exc).__name__})"
+        return self.civ.t("bundle.failed", error=type(error).__name__, path=where)
 
     def _bundle_done(self, said: str, severity: str) -> None:
         self.notify(Text(said).plain, severity=severity, timeout=10, markup=False)  # type: ignore[arg-type]

@@ -152,3 +152,50 @@ async def test_the_bundle_keys_are_in_the_footer_and_in_help(
         # Pressed on the 待同步 page: its keys come first, under "this page".
         here = app.t("help.this_page", page=page)
         assert [here, "e", export] in rows[:8] and [here, "r", reply] in rows[:8]
+
+
+async def test_an_unexpected_bundle_error_is_said_and_logged_never_dropped(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker runs with exit_on_error=False: an error no bundle code expected would
+    vanish. It is said on the screen, with where its traceback went, and the crash log
+    holds it, with an ID number in its message masked."""
+    stick = tmp_path / "stick"
+    stick.mkdir()
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ValueError("PushRequest changes [/b] =1 330102199001011234")
+
+    monkeypatch.setattr(bundles, "export_to", broken)
+    app = app_on(demo_profile(home))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.push_screen(PendingScreen())
+        await pilot.pause()
+        await submit_path(pilot, "e", stick)
+        said = " ".join(str(n.message) for n in app._notifications)
+        assert "U盘同步意外出错" in said and "ValueError" in said
+        log = home / "logs" / "crash.log"
+        assert str(log) in said
+        assert isinstance(app.screen, PendingScreen)  # the app goes on
+    written = log.read_text(encoding="utf-8")
+    assert "ValueError" in written and "[/b] =1" in written
+    assert "330102199001011234" not in written
+    assert list(stick.iterdir()) == []
+
+
+async def test_an_export_without_a_token_says_how_to_keep_one_offline(
+    home: Path, tmp_path: Path
+) -> None:
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    app = app_on(demo_profile(home))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.push_screen(PendingScreen())
+        await pilot.pause()
+        await submit_path(pilot, "e", stick)
+        said = " ".join(str(n.message) for n in app._notifications)
+        assert "civtui login --server 乡镇服务器地址 --offline" in said
+        assert "—" not in said
+    assert list(stick.iterdir()) == []

@@ -56,6 +56,11 @@ def _read(t: Translator, path: Path) -> bytes:
         _fail(t, exc.reason)
 
 
+def _not_logged_in(t: Translator, error: bundles.NotLoggedInError) -> str:
+    """What to do without a token: `login --offline` needs no link, so an island can."""
+    return t("bundle.not_logged_in", url=error.url or t("bundle.server_placeholder"))
+
+
 @click.group("bundle")
 def bundle_group() -> None:
     """无网络时用U盘同步：导出数据包、导入回执、信任服务器公钥。"""
@@ -72,8 +77,8 @@ def export_command(obj: Context, file: Path) -> None:
         try:
             with bar.progress:
                 path, made = bundles.export_to(obj.profile.name, store, file, bar)
-        except bundles.NotLoggedInError:
-            _fail(t, t("sync.cli.not_logged_in", url=store.get_meta("server_url") or "—"))
+        except bundles.NotLoggedInError as exc:
+            _fail(t, _not_logged_in(t, exc))
         except (BundleError, SyncError) as exc:
             _fail(t, exc.reason)
     echo(t("bundle.cli.exported", path=path, changes=made.changes, size=len(made.data)))
@@ -91,8 +96,8 @@ def import_command(obj: Context, reply: Path) -> None:
         try:
             with bar.progress:
                 report = bundles.import_reply(obj.profile.name, store, data, bar)
-        except bundles.NotLoggedInError:
-            _fail(t, t("sync.cli.not_logged_in", url=store.get_meta("server_url") or "—"))
+        except bundles.NotLoggedInError as exc:
+            _fail(t, _not_logged_in(t, exc))
         except (BundleError, SyncError) as exc:
             _fail(t, exc.reason)
     told = summary(report)

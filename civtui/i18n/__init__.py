@@ -46,6 +46,7 @@ PARTS = (
     "screen",
     "fields",
     "import_calamine",
+    "bundle_fixes",
 )
 
 STRINGS: dict[str, tuple[str, str]] = {}
@@ -87,6 +88,7 @@ def _merge() -> None:
 # Every part, imported so that the build finds it; `_merge` reads them in `PARTS` order.
 from civtui.i18n import (  # noqa: E402, F401
     app,
+    bundle_fixes,
     cli,
     conflict,
     domain,

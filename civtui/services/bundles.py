@@ -21,7 +21,12 @@ __all__ = ["SUFFIX", "read_file", "write_file"]
 
 class NotLoggedInError(Exception):
     """No token for this profile: a bundle is signed with it, so `civtui login` comes first
-    (once, where there is a link; the township can do it when handing the laptop out)."""
+    (online once, or `--offline` on a laptop that never reaches the server). `url`: the
+    server this profile knows of, if any, for the message to name."""
+
+    def __init__(self, url: str | None = None) -> None:
+        super().__init__(url)
+        self.url = url
 
 
 def _token(profile: str, store: Store) -> str:
@@ -31,7 +36,7 @@ def _token(profile: str, store: Store) -> str:
         # `bundle trust`): a bundle needs only the token, here from CIVTUI_TOKEN.
         token = os.environ.get("CIVTUI_TOKEN", "").strip() or None
     if not token:
-        raise NotLoggedInError()
+        raise NotLoggedInError(url)
     return token
 
 
