@@ -368,3 +368,66 @@ def test_export_without_a_server_address_takes_the_environment_token(
     (stick / f"{VILLAGE}-{DAY}.civb").unlink()
     refused(a("bundle", "export", str(stick)), "CIVTUI_TOKEN")
     assert sorted(p.name for p in stick.iterdir()) == [key_file.name]
+
+
+def test_an_island_laptop_keeps_its_token_offline_and_bundles_with_it(
+    township: Township,
+    key_file: Path,
+    stick: Path,
+    vault: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A laptop that never reaches the server: `login --offline` keeps the token in the
+    keyring as an online login does, asking no server (any request fails the test), and
+    every bundle command then works with no CIVTUI_TOKEN. A token of the wrong form is
+    refused at once, and keeps nothing."""
+    import sync.client
+
+    def no_link(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("login --offline asked the server")
+
+    monkeypatch.setattr(sync.client.Connection, "__init__", no_link)
+    staff = "王[/b]=1"
+    token = township.token(staff)
+    lap = Laptop("island", "", monkeypatch)
+    assert lap(*INIT).exit_code == 0
+    server = "https://mz.example.gov.cn"
+    bad = lap("login", "--server", server, "--token-stdin", "--offline", lang=None)
+    assert bad.exit_code != 0  # no token on stdin
+    before = dict(vault.items)
+    malformed = run(
+        "--profile", "island", "login", "--server", server, "--token-stdin", "--offline",
+        stdin="not-a-token\n",
+    )  # fmt: skip
+    refused(malformed)
+    assert vault.items == before
+    kept = run(
+        "--profile", "island", "login", "--server", server + "/", "--token-stdin", "--offline",
+        stdin=token + "\n",
+    )  # fmt: skip
+    assert kept.exit_code == 0, kept.output
+    assert "令牌已保存在本机" in kept.output and server in kept.output
+    assert "civtui bundle trust" in kept.output  # no key yet: says how to get one
+    assert vault.items[("civtui", f"island@{server}")] == token
+    assert lap("bundle", "trust", str(key_file)).exit_code == 0
+    lap.add_person("欧阳[/]=2", seq=109)
+    _, reply = carry(township, lap, stick)
+    imported = lap("bundle", "import", str(reply))
+    assert imported.exit_code == 0, imported.output
+    assert lap.pending() == 0 and "欧阳[/]=2" in township.names()
+
+
+def test_an_export_without_a_token_says_how_to_keep_one_offline(
+    township: Township,
+    key_file: Path,
+    stick: Path,
+    vault: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a = set_up(township, monkeypatch, "a", key_file)
+    a.token = ""
+    for lang, words in (("zh", "乡镇服务器地址"), ("en", "TOWNSHIP-SERVER-URL")):
+        said = a("bundle", "export", str(stick), lang=lang)
+        refused(said, f"civtui login --server {words} --offline", "CIVTUI_TOKEN")
+        assert "—" not in said.output
+    assert sorted(p.name for p in stick.iterdir()) == [key_file.name]

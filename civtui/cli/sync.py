@@ -34,6 +34,13 @@ from sync.client import (
     summary,
 )
 from sync.protocol import Reason
+from sync.sealed import BundleError, token_parts
+
+#: `login --offline`'s help (its English in `civtui.i18n.bundle_fixes.HELP_EN`).
+OFFLINE_HELP = (
+    "不联网：只把令牌和服务器地址保存在本机，供连不上服务器、用U盘同步的电脑；"
+    "第一次联网同步时才核对令牌。"
+)
 
 
 def _fail(t: Translator, message: str, code: int = 1) -> NoReturn:
@@ -47,14 +54,18 @@ def _fail(t: Translator, message: str, code: int = 1) -> NoReturn:
     "--server", "url", required=True, help="乡镇同步服务器地址，如 https://mz.example.gov.cn"
 )
 @click.option("--token-stdin", is_flag=True, help="从标准输入读取令牌（供脚本使用）。")
+@click.option("--offline", is_flag=True, help=OFFLINE_HELP)
 @click.pass_obj
-def login(obj: Context, url: str, token_stdin: bool) -> None:
+def login(obj: Context, url: str, token_stdin: bool, offline: bool) -> None:
     """登录同步服务器：核对令牌，保存在系统密码库中（本机没有密码库时保存在加密的档案里）。"""
     t = Translator(obj.lang)
     prompt = t("sync.cli.token_prompt")
     token = sys.stdin.readline().strip() if token_stdin else click.prompt(prompt, hide_input=True)
     if not token:
         _fail(t, t("sync.cli.no_token"), 2)
+    if offline:
+        _keep_offline(obj, t, url, token)
+        return
     with profile_store(obj) as store:
         try:
             conn = Connection(url, token)
@@ -87,6 +98,32 @@ def login(obj: Context, url: str, token_stdin: bool) -> None:
     if missing:
         outside = t("sync.cli.outside", villages=listed(sorted(missing)))
         console.print(shown(outside, lines=True, style="yellow"))
+
+
+def _keep_offline(obj: Context, t: Translator, url: str, token: str) -> None:
+    """`login --offline`: the token kept exactly where an online login keeps it, and the
+    server's address beside it, without asking the server. For a laptop that never reaches
+    it (it syncs by USB stick, `civtui bundle`): the token signs its bundles, the township
+    checks that signature, and the first online sync, if one ever comes, checks the token
+    itself. Only its form is checked here, so a mistyped one is told now, not at the
+    township; the server's key comes by `civtui bundle trust`, as no link brings it."""
+    try:
+        server = check_url(url)
+        token_parts(token)
+    except (SyncError, BundleError) as exc:
+        _fail(t, words.say(exc.reason, t), 2)
+    with profile_store(obj) as store:
+        with store.transaction():
+            store.set_meta(outbox.SERVER_URL, server)
+        try:
+            credentials.save(obj.profile.name, server, token, store)
+        except credentials.CredentialError as exc:
+            _fail(t, text(exc, obj.lang))
+        keyed = bool(store.get_meta(bundle.SERVER_KEY))
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(shown(t("bundle.login_offline", url=server), lines=True))
+    if not keyed:
+        console.print(shown(t("bundle.login_offline_no_key"), lines=True, style="yellow"))
 
 
 def _exit_code(error: SyncError) -> int:

@@ -21,4 +21,25 @@ STRINGS: dict[str, tuple[str, str]] = {
         "needed), or set CIVTUI_TOKEN",
     ),
     "bundle.server_placeholder": ("乡镇服务器地址", "TOWNSHIP-SERVER-URL"),
+    # civtui login --offline (civtui.cli.sync)
+    "bundle.login_offline": (
+        "令牌已保存在本机（未联网核对），服务器地址 {url}；U盘数据包将以它签名，"
+        "第一次联网同步时服务器会核对它",
+        "Token kept on this laptop (not checked online) for {url}; USB bundles are signed "
+        "with it, and the server checks it at the first online sync",
+    ),
+    "bundle.login_offline_no_key": (
+        "本机还没有服务器公钥：请把乡镇给的公钥文件拷过来，运行 civtui bundle trust 文件，"
+        "并电话核对指纹",
+        "This laptop has no server key yet: copy the township's key file here, run civtui "
+        "bundle trust FILE, and check its fingerprint by phone",
+    ),
+}
+
+#: English `--help` of `civtui login --offline`, by its Chinese text.
+HELP_EN: dict[str, str] = {
+    "不联网：只把令牌和服务器地址保存在本机，供连不上服务器、用U盘同步的电脑；"
+    "第一次联网同步时才核对令牌。": "Offline: only keep the token and the server's address "
+    "on this laptop, for one that cannot reach the server and syncs by USB stick; the "
+    "token is checked at the first online sync.",
 }
