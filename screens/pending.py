@@ -161,13 +161,15 @@ class PendingScreen(CivScreen[None]):
         from screens.path_dialog import PathModal
 
         question = self.civ.t("bundle.export_where")
-        self.app.push_screen(PathModal(question, Path.cwd(), must_exist=False), self._export_to)
+        start = bundles.default_folder()
+        self.app.push_screen(PathModal(question, start, must_exist=False), self._export_to)
 
     def action_bundle_import(self) -> None:
         from screens.path_dialog import PathModal
 
         question = self.civ.t("bundle.import_which")
-        self.app.push_screen(PathModal(question, Path.cwd(), must_exist=True), self._import_from)
+        start = bundles.default_folder()
+        self.app.push_screen(PathModal(question, start, must_exist=True), self._import_from)
 
     def _export_to(self, path: Path | None) -> None:
         if path is not None:

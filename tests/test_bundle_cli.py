@@ -6,7 +6,10 @@ said in Chinese (English with `--lang en`), with a non-zero exit and nothing wri
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
+import re
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
@@ -154,11 +157,14 @@ def key_file(township: Township, stick: Path) -> Path:
 def carry(township: Township, lap: Laptop, stick: Path) -> tuple[Path, Path]:
     """One trip: the laptop exports to the stick, the township imports and writes the
     reply beside it; returns the bundle and the reply."""
+    before = set(stick.iterdir())
     exported = lap("bundle", "export", str(stick))
     assert exported.exit_code == 0, exported.output
-    bundle = stick / f"{VILLAGE}-{DAY}.civb"
-    assert bundle.is_file()
-    reply = stick / f"{VILLAGE}-{DAY}-reply.civb"
+    # Named by village and day, and never over an earlier bundle still on the stick.
+    (bundle,) = set(stick.iterdir()) - before
+    assert bundle.name.startswith(f"{VILLAGE}-{DAY}") and bundle.suffix == ".civb"
+    assert bundle.name in exported.output
+    reply = bundle.with_name(bundle.stem + "-reply.civb")
     imported = township("bundle", "import", str(bundle), "-o", str(reply))
     assert imported.exit_code == 0, imported.output
     assert reply.is_file()
@@ -190,13 +196,11 @@ def test_an_island_round_trip_through_the_commands(
     assert b("bundle", "import", str(back)).exit_code == 0
     assert b.pending() == 0 and b.names()[marked] == HOSTILE[0]
     assert township.names() == sorted(HOSTILE)
-    # File names say the village and the day, nothing about anyone.
+    # File names say the village and the day (and which of the day's), nothing about anyone.
+    day_file = re.compile(rf"{VILLAGE}-{DAY}(-\d+)?(-reply)?\.civb")
+    assert {bundle.name, reply.name} <= {p.name for p in stick.iterdir()}
     for path in stick.iterdir():
-        assert path.name in (
-            key_file.name,
-            bundle.name,
-            reply.name,
-        ), path.name
+        assert path.name == key_file.name or day_file.fullmatch(path.name), path.name
         for name in HOSTILE:
             assert name not in path.name
             assert name.encode() not in path.read_bytes()
@@ -431,3 +435,48 @@ def test_an_export_without_a_token_says_how_to_keep_one_offline(
         refused(said, f"civtui login --server {words} --offline", "CIVTUI_TOKEN")
         assert "—" not in said.output
     assert sorted(p.name for p in stick.iterdir()) == [key_file.name]
+
+
+def test_a_second_bundle_of_the_day_is_written_beside_the_first(
+    township: Township,
+    key_file: Path,
+    stick: Path,
+    vault: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two laptops of a village (or one, twice) exporting to one stick the same day: the
+    second file does not replace the first, and the output names the file written."""
+    a = set_up(township, monkeypatch, "a", key_file)
+    b = set_up(township, monkeypatch, "b", key_file)
+    a.add_person("赵[/b]=1", seq=111)
+    first = a("bundle", "export", str(stick))
+    second = b("bundle", "export", str(stick))
+    third = a("bundle", "export", str(stick))
+    names = [f"{VILLAGE}-{DAY}.civb", f"{VILLAGE}-{DAY}-2.civb", f"{VILLAGE}-{DAY}-3.civb"]
+    for said, name in zip((first, second, third), names, strict=True):
+        assert said.exit_code == 0, said.output
+        assert name in said.output
+    assert sorted(p.name for p in stick.iterdir()) == sorted([key_file.name, *names])
+    # Each is its own laptop's, whole: the township reads both laptops' first bundles.
+    for name, staff in ((names[0], "员工a"), (names[1], "员工b")):
+        imported = township("bundle", "import", str(stick / name))
+        assert imported.exit_code == 0 and staff in imported.output, imported.output
+
+
+def test_the_bundle_dialog_starts_on_a_mounted_removable_drive(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civtui.services import bundles
+
+    media = tmp_path / "media"
+    user = "村[/b]=1"
+    (media / user / "A-not-mounted").mkdir(parents=True)
+    (media / user / "U盘").mkdir()
+    monkeypatch.setattr(bundles, "MEDIA_ROOTS", (tmp_path / "run-media", media))
+    monkeypatch.setattr(getpass, "getuser", lambda: user)
+    monkeypatch.setattr(os.path, "ismount", lambda p: Path(p).name == "U盘")
+    assert bundles.default_folder() == media / user / "U盘"
+    monkeypatch.setattr(os.path, "ismount", lambda p: False)
+    documents = tmp_path / "documents"  # XDG_DOCUMENTS_DIR (the `home` fixture)
+    documents.mkdir()
+    assert bundles.default_folder() == documents

@@ -4,6 +4,8 @@ nothing, and the keys are in the footer and in F1's help."""
 
 from __future__ import annotations
 
+import getpass
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,6 +112,7 @@ async def test_the_pending_page_exports_to_a_folder_and_imports_the_reply(
         assert made.name == f"{villages[0]}-{TODAY:%Y%m%d}.civb"
         said = " ".join(str(n.message) for n in app._notifications)
         assert "已导出到" in said and f"{pending} 条修改" in said
+        assert str(made) in said  # the file written, by its whole path
         assert "回执尚未导回" in standing(app)
         assert store.pending_count() == pending  # nothing acknowledged before the reply
         imported = server_bundle.import_bundle(township.engine, made.read_bytes())
@@ -199,3 +202,27 @@ async def test_an_export_without_a_token_says_how_to_keep_one_offline(
         assert "civtui login --server 乡镇服务器地址 --offline" in said
         assert "—" not in said
     assert list(stick.iterdir()) == []
+
+
+async def test_the_bundle_dialogs_start_on_the_removable_drive(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    media = tmp_path / "media"
+    drive = media / "村[/b]=1" / "U盘"
+    drive.mkdir(parents=True)
+    monkeypatch.setattr(bundles, "MEDIA_ROOTS", (media,))
+    monkeypatch.setattr(getpass, "getuser", lambda: "村[/b]=1")
+    monkeypatch.setattr(os.path, "ismount", lambda p: Path(p) == drive)
+    app = app_on(demo_profile(home))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.push_screen(PendingScreen())
+        await pilot.pause()
+        for key in ("e", "r"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, PathModal)
+            assert app.screen.query_one("#bundle-path", Input).value == str(drive)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, PendingScreen)

@@ -4,10 +4,13 @@ file's name and its safe writing around `sync.bundle`."""
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+import platformdirs
 
 from civtui.services import credentials
 from db import Store, queries
@@ -46,13 +49,52 @@ def default_name(store: Store, day: dt.date) -> str:
     return bundle.file_name(villages[0] if villages else "civtui", day)
 
 
+def unused_path(folder: Path, name: str) -> Path:
+    """`name` in `folder`, or, when a file of that name is there, the first free of
+    `…-2`, `…-3`, … before its suffix: a second bundle of the day must not replace the
+    first, which may not have reached the township yet."""
+    path = folder / name
+    stem, suffix = path.stem, path.suffix
+    number = 1
+    while path.exists() or path.with_name(path.name + ".part").exists():
+        number += 1
+        path = folder / f"{stem}-{number}{suffix}"
+    return path
+
+
+#: Where desktops mount a removable drive, one folder per user (udisks2: /run/media/$USER
+#: on Fedora and others, /media/$USER on Debian and Ubuntu).
+MEDIA_ROOTS = (Path("/run/media"), Path("/media"))
+
+
+def default_folder() -> Path:
+    """Where the bundle dialogs start: the first mounted removable drive, where a bundle
+    goes and its reply comes from; else the documents folder; else the home folder."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no login name: no per-user mount folder either
+        user = ""
+    for root in MEDIA_ROOTS if user else ():
+        try:
+            drives = sorted(p for p in (root / user).iterdir() if p.is_dir())
+        except OSError:
+            continue
+        for drive in drives:
+            if os.path.ismount(drive):
+                return drive
+    documents = Path(platformdirs.user_documents_dir())
+    return documents if documents.is_dir() else Path.home()
+
+
 def export_to(
     profile: str, store: Store, target: Path, progress: Progress | None = None
 ) -> tuple[Path, Exported]:
-    """Write this laptop's bundle to `target` (a folder: named by `default_name`)."""
+    """Write this laptop's bundle to `target`: a folder, where it is named by
+    `default_name` (made unique, `unused_path`), or the file named."""
     token = _token(profile, store)
     made = bundle.export(store, token, progress)
-    path = target / default_name(store, store.clock.today()) if target.is_dir() else target
+    named = default_name(store, store.clock.today())
+    path = unused_path(target, named) if target.is_dir() else target
     write_file(path, made.data)
     bundle.note_export(store, made)
     return path, made
