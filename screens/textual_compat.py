@@ -133,6 +133,11 @@ class Footer(TextualFooter):
             # and stays compact in any footer.
             if isinstance(widget, FooterKey) and "compact" in (widget._reactive_connect or {}):
                 widget.set_reactive(FooterKey.compact, self.compact)
+                # The binding still calls the key's watcher once as it mounts, which puts
+                # the class on: put there before, the watcher finds nothing to change
+                # rather than working the key's styles out again (a compact footer's ten
+                # keys were a tenth of opening a person's page).
+                widget.set_class(self.compact, "-compact", update=False)
             yield widget
 
 
