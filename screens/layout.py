@@ -59,4 +59,4 @@ def fill(
         laid.append((key, cells))
         heights[key] = len(lines)
     # As one change: row by row, a person's 200 records were half of laying out the page.
-    add_rows_at_once(table, laid, heights)
+    add_rows_at_once(table, laid, heights, measure=False)  # every column's width is fixed
