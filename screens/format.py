@@ -186,6 +186,10 @@ def wrap(value: str, width: int, *, keep: Iterable[str] = ()) -> list[str]:
     Each of `keep` found in `value` is one word: a change "Fair → Good" goes to the next
     line whole rather than leaving "→ Good" to start a line (a line that starts with → reads
     as a new step). One wider than a line is broken as any other text."""
+    if cell_len(value) <= width:
+        # What the breaking below leaves of a value that fits: a timeline's 200 records
+        # are mostly one line each, and breaking each into words was most of laying it out.
+        return [value.rstrip()]
     kept = sorted((k for k in set(keep) if k.strip() and cell_len(k) <= width), key=len)[::-1]
     atoms: list[str] = []
     at = 0

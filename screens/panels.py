@@ -33,6 +33,7 @@ from screens import format as fmt
 from screens.followups import add_row
 from screens.host import Host
 from screens.lock import backup_note
+from screens.textual_compat import add_rows_at_once
 
 #: Work-list rows laid out at most; the title gives the full count.
 WORKLIST_LIMIT = 200
@@ -41,6 +42,8 @@ WORKLIST_LIMIT = 200
 NAME_LEAST = 8
 #: Lines a work-list row's categories take at most: a taller row hid the list's next people.
 CATEGORY_LINES = 2
+#: The work list's columns whose cells may take more than a line: the name, the categories.
+MULTILINE = (1, 4)
 #: 待跟进 rows on the dashboard: the most urgent few; `f` opens the whole list.
 FOLLOW_UP_PANEL = 5
 #: The left column's width, as dashboard.tcss sets it (less its border), and a scrollbar's.
@@ -164,6 +167,7 @@ class CoveragePanel(CountedPanel[dict[Frequency, RateReport]]):
 
     #: The rates as shown (empty until they are counted).
     rates: dict[Frequency, RateReport] = {}
+    _drawn: dict[Frequency, RateReport] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(self.civ.t("dash.coverage"), classes="title", id="coverage-title")
@@ -182,7 +186,10 @@ class CoveragePanel(CountedPanel[dict[Frequency, RateReport]]):
 
     def show(self, found: dict[Frequency, RateReport]) -> None:
         t, lang = self.civ.t, self.civ.lang
-        self.rates = found
+        if self._drawn == found:
+            # The same figures (a save that changed no rate): drawn again for nothing.
+            return
+        self.rates = self._drawn = found
         coverage = self.query_one("#coverage", DataTable)
         coverage.clear()
         # Each rate on its own: its name on a line of its own, then 合计, then 成人 and 儿童
@@ -242,6 +249,8 @@ class WorkListPanel(CountedPanel[reads.WorkHead]):
 
     #: The list as shown, row for row (empty until it is counted).
     work: list[WorkItem] = []
+    #: The rows' words, the last contact's heading and the columns' widths as drawn.
+    _drawn: tuple[list[tuple[str, tuple[str, ...]]], str, dict[str, int]] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(self.civ.t("dash.worklist"), classes="title", id="worklist-title")
@@ -268,8 +277,6 @@ class WorkListPanel(CountedPanel[reads.WorkHead]):
         civ = self.civ
         t, lang = civ.t, civ.lang
         work = self.query_one("#worklist", DataTable)
-        row_before = work.cursor_row
-        work.clear()
         self.work = found.work
         # The most urgent first; a long list is worked through, not scrolled, so only the
         # head of it is laid out (laying out thousands of rows would delay every refresh).
@@ -318,8 +325,9 @@ class WorkListPanel(CountedPanel[reads.WorkHead]):
             # short word (Seen, 上次): its dates (09-24) are narrower than "Last seen".
             headers[3] = t("col.last_short")
             widths[3] = widest(3)
-        work.columns[ColumnKey("last")].label = fmt.text(headers[3])
-        _fix_width(work, "last", widths[3])
+        # Every column's width fixed (the state and age ones to their widest, which is what
+        # Textual's own sizing would give them): nothing is measured as the rows go in.
+        column_widths = {"state": widths[0], "age": widths[2], "last": widths[3]}
         # A long name gives way to the categories, down to NAME_LEAST cells (four Chinese
         # characters), and takes the row's second line: "=1+1 [b]x[/b]" left no room.
         name_width = widths[1]
@@ -329,35 +337,52 @@ class WorkListPanel(CountedPanel[reads.WorkHead]):
                 min(widths[1], NAME_LEAST),
                 cell_len(headers[1]),
             )
-        _fix_width(work, "name", name_width)
         left = max(room - sum(widths) + widths[1] - name_width, 8)
-        _fix_width(work, "categories", left)
+        column_widths |= {"name": name_width, "categories": left}
 
         def more(n: int) -> str:
             return t("dash.more_categories", n=n)
 
+        rows: list[tuple[str, tuple[str, ...]]] = []
         for person_id, first, cats in cells:
             labels = fmt.category_labels(cats, lang, width=left - mark)
             # Two lines at most: what does not fit is counted (+2); the person's page and F1
             # say the rest.
             categories = fmt.fit_list(labels, lang, left, most=CATEGORY_LINES, more=more)
             name = "\n".join(_lines(fmt.plain(first[1]), name_width, CATEGORY_LINES))
-            # Only a row that wraps is measured: measuring renders every cell, and doing so
-            # for all 200 rows was a tenth of the start-up.
-            height = None if "\n" in categories + name else 1
-            # The lines are fit_list's and wrap's own breaks (a typed name's own line breaks
-            # are drawn as characters by `plain`, not obeyed).
-            shown = [fmt.text(first[0]), fmt.text(name, lines=True)]
-            shown += [*(fmt.text(cell) for cell in first[2:]), fmt.text(categories, lines=True)]
-            work.add_row(*shown, key=person_id, height=height)
+            rows.append((person_id, (first[0], name, *first[2:], categories)))
         if found.work:
-            work.move_cursor(row=min(row_before, work.row_count - 1))
             heading = f"{t('dash.worklist')} ({found.due_count})"
         elif found.anyone_required:
             heading = t("dash.empty")
         else:
             heading = t("dash.nobody_due")
         self.query_one("#worklist-title", Static).update(fmt.text(heading))
+        drawn = (rows, headers[3], column_widths)
+        if drawn == self._drawn:
+            # The same rows at the same widths (a save that changed nobody's standing, a
+            # sync that brought nothing): drawing them again is most of a save's wait.
+            return
+        self._drawn = drawn
+        row_before = work.cursor_row
+        work.clear()
+        work.columns[ColumnKey("last")].label = fmt.text(headers[3])
+        for key, width in column_widths.items():
+            _fix_width(work, key, width)
+        # The lines are fit_list's and wrap's own breaks (a typed name's own line breaks are
+        # drawn as characters by `plain`, not obeyed), each within its column: a row is as
+        # high as its most lines, and nothing needs measuring.
+        add_rows_at_once(
+            work,
+            (
+                (person_id, [fmt.text(cell, lines=i in MULTILINE) for i, cell in enumerate(row)])
+                for person_id, row in rows
+            ),
+            {person_id: max(row[i].count("\n") for i in MULTILINE) + 1 for person_id, row in rows},
+            measure=False,
+        )
+        if found.work:
+            work.move_cursor(row=min(row_before, work.row_count - 1))
 
     def highlighted(self) -> str | None:
         work = self.query_one("#worklist", DataTable)
@@ -401,6 +426,7 @@ class FollowUpPanel(Panel):
     #: The list as shown, row for row, and how many items are open in all.
     follow_ups: list[reads.FollowUp] = []
     follow_up_count = 0
+    _drawn: tuple[list[reads.FollowUp], dt.date] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(self.civ.t("dash.followups"), classes="title", id="followups-title")
@@ -425,12 +451,16 @@ class FollowUpPanel(Panel):
             adl_min_age=rules.adl_min_age,
         )
         table = self.query_one("#followups", DataTable)
-        row_before = table.cursor_row
-        table.clear()
-        for item in self.follow_ups:
-            add_row(table, item, t, today)
-        if self.follow_ups:
-            table.move_cursor(row=min(row_before, table.row_count - 1))
+        drawn = (self.follow_ups, today)
+        if drawn != self._drawn:
+            # Unchanged (most saves), the rows are left as drawn rather than drawn again.
+            self._drawn = drawn
+            row_before = table.cursor_row
+            table.clear()
+            for item in self.follow_ups:
+                add_row(table, item, t, today)
+            if self.follow_ups:
+                table.move_cursor(row=min(row_before, table.row_count - 1))
         title = t("dash.followups")
         if self.follow_ups:
             title += f" ({self.follow_up_count})"

@@ -41,6 +41,9 @@ PROFILE_WIDTH = SIDE_WIDTH - 1 - 2 - 2
 
 class PersonScreen(CivScreen[None]):
     CSS_PATH = "person.tcss"
+    # Focused from the start: focused after mount, the footer composed its keys again and
+    # the timeline's visible rows were drawn twice (once without focus, once with).
+    AUTO_FOCUS = "#timeline"
     BINDINGS = [
         Binding("escape", "back", "nav.back", id="person.back"),
         Binding("enter", "open", "person.open", id="person.open", tooltip="tip.open_record"),
@@ -74,6 +77,8 @@ class PersonScreen(CivScreen[None]):
         self.revealed = False
         self.entries: list[reads.TimelineEntry] = []
         self.conflicts: list[reads.StoredConflict] = []
+        #: The window's width the timeline was last laid out for.
+        self._laid_width = 0
 
     def compose(self) -> ComposeResult:
         t = self.civ.t
@@ -93,7 +98,6 @@ class PersonScreen(CivScreen[None]):
 
     def on_mount(self) -> None:
         self.load()
-        self.query_one("#timeline", DataTable).focus()
 
     def load(self) -> None:
         store, t, lang = self.civ.store, self.civ.t, self.civ.lang
@@ -137,6 +141,12 @@ class PersonScreen(CivScreen[None]):
         self.query_one("#conflicts", Static).update(fmt.text("\n".join(lines), lines=True))
         for widget in self.query(".conflicts"):
             widget.display = bool(lines)
+        self._lay_out(table, row_before)
+
+    def _lay_out(self, table: DataTable[object], row: int) -> None:
+        """The timeline's rows at the window's width, the cursor on `row` (or the last)."""
+        t = self.civ.t
+        self._laid_width = self.app.size.width
         # The summary gets the width that is left and wraps rather than being cut at the
         # edge: what a check found (risk, flags, who it was reported to) is at its start.
         layout.fill(
@@ -147,13 +157,13 @@ class PersonScreen(CivScreen[None]):
                 for entry in self.entries
             ],
             wraps=2,
-            width=self.app.size.width - SIDE_WIDTH,
+            width=self._laid_width - SIDE_WIDTH,
             keys=[str(index) for index in range(len(self.entries))],
             styles=[_alarm(entry) for entry in self.entries],
         )
         if self.entries:
             # Back from a record or a form, the cursor stays where it was.
-            table.move_cursor(row=min(max(row_before, 0), len(self.entries) - 1))
+            table.move_cursor(row=min(max(row, 0), len(self.entries) - 1))
 
     def _profile(self, p: Person) -> Text:
         t, lang, today = self.civ.t, self.civ.lang, self.civ.today
@@ -213,9 +223,13 @@ class PersonScreen(CivScreen[None]):
         self.load()
 
     def on_resize(self, _event: events.Resize) -> None:
-        # The timeline's summary column is as wide as the window allows.
-        if hasattr(self, "person"):
-            self.load()
+        # The timeline's summary column is as wide as the window allows. Textual sends a
+        # resize as the page is first shown too, at the width it was just laid out for:
+        # laying 200 records out again then was a third of opening the page. Nothing is
+        # read again: the records are the same, only their lines change.
+        if hasattr(self, "person") and self.app.size.width != self._laid_width:
+            table = self.query_one("#timeline", DataTable)
+            self._lay_out(table, table.cursor_row)
 
     def _conflict_label(self, conflict: reads.StoredConflict) -> str:
         return words.conflict_field(conflict.table, conflict.field, self.civ.t)

@@ -404,3 +404,48 @@ async def test_the_follow_up_list_opens_from_the_command_palette(app: CivtuiApp)
         row = screen.query_one("#items", DataTable).get_row(f"visit:{visit.id}")
         # The name and note as typed: markup shown, the escape drawn as its picture.
         assert [str(row[1]), str(row[3])] == ["[/]王=秀英␛[2J", "送[/]米=面油"]
+
+
+async def test_a_person_page_lays_its_timeline_out_once_and_again_on_a_new_width(
+    app: CivtuiApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening a page lays the timeline out once (the resize Textual sends as it is shown
+    laid all the records out a second time), and a window made narrower lays it out again
+    to the new width, every record still a row the cursor reaches."""
+    from screens import layout
+
+    person = elder(app)
+    for i in range(30):
+        visit = {
+            "person_id": person.id,
+            "visit_date": TODAY - dt.timedelta(days=i),
+            "visitor": "王[/]",
+        }
+        app.store.save(
+            Visit.model_validate({**visit, "notes": f"第{i}次 [b]探访[/b] =1+1"}, context=CTX)
+        )
+    widths: list[int] = []
+    fill = layout.fill
+
+    def counted_fill(*args: object, **kwargs: object) -> None:
+        widths.append(int(kwargs["width"]))  # type: ignore[call-overload]
+        fill(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(layout, "fill", counted_fill)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await counted(pilot)
+        app.push_screen(PersonScreen(person.id))
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PersonScreen)
+        assert len(widths) == 1
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert len(widths) == 2 and widths[1] < widths[0]
+        table = screen.query_one("#timeline", DataTable)
+        assert table.row_count == len(screen.entries) >= 30
+        # Each row as high as its summary's lines, nothing measured to find it.
+        for index, row in enumerate(table.ordered_rows):
+            assert row.height == str(table.get_row_at(index)[2]).count("\n") + 1
+        table.move_cursor(row=table.row_count - 1)
+        assert table.cursor_row == len(screen.entries) - 1
