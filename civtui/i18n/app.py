@@ -14,7 +14,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "nav.back": ("返回", "Back"),
     "nav.quit": ("退出", "Quit"),
     "nav.sync": ("同步", "Sync"),
-    "nav.lang": ("切换语言", "Switch language"),
+    # The English word too: people look for a language switch by the word "language".
+    "nav.lang": ("切换语言 Language", "Switch language"),
     "nav.palette": ("命令", "Commands"),
     "cmd.dashboard": (
         "打开首页：本月覆盖率和待访名单",
