@@ -33,6 +33,7 @@ LANGS = ("zh", "en")
 PARTS = (
     "app",
     "cli",
+    "cli_fixes",
     "policy",
     "security",
     "server",
@@ -88,6 +89,7 @@ def _merge() -> None:
 from civtui.i18n import (  # noqa: E402, F401
     app,
     cli,
+    cli_fixes,
     conflict,
     domain,
     fields,
