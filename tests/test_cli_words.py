@@ -10,12 +10,15 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from textual.widgets import OptionList
+from openpyxl import load_workbook
+from textual.widgets import Input, OptionList, Static
 
 from civtui.app import CivtuiApp
 from civtui.cli import main
 from civtui.domain import dates
+from civtui.domain.policy import add_months
 from civtui.services.profile import Profile
+from screens.path_dialog import PathModal
 from tests.conftest import INIT, TODAY, VILLAGE, MemoryKeyring
 from tests.test_bundle_cli import key_file, set_up, stick, township
 from tests.tui_helpers import app_on, demo_profile
@@ -201,3 +204,57 @@ def test_a_laptops_own_bundle_given_as_a_reply_is_said_as_such(
     assert "这不是 civtui" not in zh.output
     en = lap("bundle", "import", str(own), lang="en")
     assert "take it to the township" in en.output
+
+
+async def _export_dialog(app: CivtuiApp, pilot: Any) -> PathModal:
+    await pilot.pause()
+    app.ask_export("visits")
+    await pilot.pause()
+    assert isinstance(app.screen, PathModal)
+    return app.screen
+
+
+@pytest.mark.tui
+async def test_the_app_exports_last_months_ledger_with_one_key(home: Path, tmp_path: Path) -> None:
+    app = app_on(demo_profile(home))
+    folder = tmp_path / "out[b]=1+2\\x"
+    folder.mkdir()
+    last = add_months(TODAY.replace(day=1), -1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        dialog = await _export_dialog(app, pilot)
+        assert dialog.query_one("#export-month", Input).value == f"{TODAY:%Y-%m}"
+        dialog.query_one("#bundle-path", Input).value = str(folder)
+        await pilot.press("f3")
+        assert dialog.query_one("#export-month", Input).value == f"{last:%Y-%m}"
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    [path] = folder.glob("*.xlsx")
+    assert path.name == f"探访台账-{app.profile.name}-{last:%Y-%m}.xlsx"
+    sheet = load_workbook(path, read_only=True)["探访台账"]
+    heading = next(sheet.iter_rows(values_only=True))[0]
+    assert heading is not None and f"{last:%Y年%m月}" in str(heading)
+
+
+@pytest.mark.tui
+async def test_the_app_takes_a_chinese_month_and_refuses_a_wrong_one(
+    home: Path, tmp_path: Path
+) -> None:
+    app = app_on(demo_profile(home))
+    async with app.run_test(size=(80, 24)) as pilot:
+        dialog = await _export_dialog(app, pilot)
+        dialog.query_one("#bundle-path", Input).value = str(tmp_path)
+        month = dialog.query_one("#export-month", Input)
+        month.value = HOSTILE
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is dialog
+        error = str(dialog.query_one("#bundle-error", Static).render())
+        assert HOSTILE in error and "2026-11" in error
+        month.value = "2026年10月"
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert [p.name for p in tmp_path.glob("*.xlsx")] == [
+        f"探访台账-{app.profile.name}-2026-10.xlsx"
+    ]
