@@ -799,26 +799,36 @@ class CivtuiApp(App[None]):
         # Outside the profile's home: a plain file with names in it does not belong beside
         # the encrypted store, and people look for their files in their documents folder.
         start = export_folder(load_settings())
+        # A monthly ledger asks its month (this one unless changed); the needs ledger is
+        # of today's state and has none.
+        monthly = Ledger(kind) is not Ledger.NEEDS
+        modal = PathModal(
+            question, start, must_exist=False, month=self.today.replace(day=1) if monthly else None
+        )
 
         def chosen(where: Path | None) -> None:
             if where is not None:
-                self.export_ledger(kind, where)
+                self.export_ledger(kind, where, modal.chosen_month)
 
-        self.push_screen(PathModal(question, start, must_exist=False), chosen)
+        self.push_screen(modal, chosen)
 
     # A failed export is reported, never allowed to take the app (and unsaved input) down.
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
-    def export_ledger(self, kind: str, where: Path | None = None) -> Path | None:
+    def export_ledger(
+        self, kind: str, where: Path | None = None, month: dt.date | None = None
+    ) -> Path | None:
         """Write a ledger in a worker thread (with its own connection) and say where it went.
 
-        `where`: a folder (the file is named there) or a file; the export folder if None."""
-        from civtui.excel.export import Ledger, export_ledger
+        `where`: a folder (the file is named there) or a file; the export folder if None.
+        `month`: the month of a monthly ledger, this one if None."""
+        from civtui.excel.export import Ledger, export
 
         ledger = Ledger(kind)
         what = self.t(f"export.{_LEDGER_KEYS[ledger]}")
         self.call_from_thread(self.notify, self.t("export.running", what=what))
         today = self.today
-        name = f"{what}-{self.profile.name}-{today:%Y-%m}.xlsx"
+        month = (month or today).replace(day=1)
+        name = f"{what}-{self.profile.name}-{month:%Y-%m}.xlsx"
         if where is None or where.is_dir():
             folder = where or export_folder(load_settings())
             path = folder / name
@@ -830,11 +840,15 @@ class CivtuiApp(App[None]):
         create_private(path)
         store = open_store(self.profile.db_path, self.clock)
         try:
-            if ledger is not Ledger.NEEDS:
-                # As `civtui export` does: an ended month is closed before its ledger is made.
-                self._close_months(store)
-            export_ledger(
-                store, ledger, path, month=today, today=today, progress=self._export_progress(what)
+            # The use case `civtui export` runs: ended months closed, then the ledger.
+            export(
+                store,
+                ledger,
+                path,
+                month=month,
+                today=today,
+                guard=self._month_lock,
+                progress=self._export_progress(what),
             )
         except (OSError, ValueError) as exc:
             self.call_from_thread(self.notify, self.t("export.failed", error=exc), severity="error")

@@ -301,8 +301,13 @@ def unseal(data: bytes, kind: bytes, key: nacl.public.PrivateKey) -> Opened:
     if len(data) > MAX_FILE_BYTES:
         raise refuse(Code.BUNDLE_TOO_LARGE, limit=MAX_FILE_BYTES)
     header = data[:HEADER]
-    if header[: len(MAGIC)] != MAGIC or header[len(MAGIC) + 1 :] != kind:
+    if header[: len(MAGIC)] != MAGIC:
         raise refuse(Code.BUNDLE_NOT_ONE, expected=expected)
+    if header[len(MAGIC) + 1 :] != kind:
+        # A civtui file of the other kind: said as such (a laptop's own bundle, brought
+        # back instead of the township's reply, is the usual mix-up).
+        found = "bundle" if header[len(MAGIC) + 1 :] == LAPTOP else "reply"
+        raise refuse(Code.BUNDLE_NOT_ONE, expected=expected, found=found)
     if header[len(MAGIC)] != FORMAT:
         raise refuse(Code.BUNDLE_UNREADABLE)
     try:

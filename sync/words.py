@@ -52,6 +52,11 @@ def say(reason: Reason, t: Translator) -> str:
         params["field"] = _label(kind, str(params.get("field", "")), t)
     if reason.code is Code.CONFLICT_FOUND:
         _conflict_words(params, str(reason.params.get("table", "")), t)
+    if reason.code is Code.BUNDLE_NOT_ONE and (params.get("expected"), params.get("found")) == (
+        "reply",
+        "bundle",
+    ):
+        return t("bundle.own_not_reply")
     if reason.code is Code.BUNDLE_NOT_ONE and params.get("expected") in ("bundle", "reply"):
         params["expected"] = t(f"sync.code.bundle_kind.{params['expected']}")
     key = f"sync.code.{reason.code}"

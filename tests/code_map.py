@@ -75,7 +75,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "cli": (
         "civtui/cli/: the `civtui` command",
-        ("cli", "cli_lang", "cli_prompt", "cli_text_is_data", "bundle_cli"),
+        ("cli", "cli_lang", "cli_prompt", "cli_text_is_data", "bundle_cli", "cli_words"),
     ),
     "screens": (
         "screens/ and civtui/app.py: the TUI at 80×24",

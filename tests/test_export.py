@@ -217,7 +217,7 @@ def test_needs_filtered_by_status(db: Any, tmp_path: Path) -> None:
 
 
 def test_bad_month_and_bad_file_kind_are_explained(db: Any, tmp_path: Path) -> None:
-    bad_month = run("export", "visits", "--month", "2026/11", "-o", str(tmp_path / "x.xlsx"))
+    bad_month = run("export", "visits", "--month", "11/2026", "-o", str(tmp_path / "x.xlsx"))
     assert bad_month.exit_code == 2 and "2026-03" in bad_month.output
     too_early = run("export", "visits", "--month", "2020-01", "-o", str(tmp_path / "x.xlsx"))
     assert too_early.exit_code == 2 and "2021-11 以后" in too_early.output

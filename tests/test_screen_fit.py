@@ -36,17 +36,25 @@ def cli(*args: str) -> str:
     return CliRunner().invoke(main, ["--today", TODAY.isoformat(), *args]).output
 
 
-def test_lang_given_once_is_kept_for_the_cli_and_the_app(home: Path) -> None:
+def test_lang_applies_to_its_own_command_only(home: Path) -> None:
+    # Reading English help (or any command with --lang) must not turn the app English.
+    assert "Usage" in cli("--lang", "en", "sync", "--help")
     assert "no profile" in cli("--lang", "en", "status")
-    assert load_settings().lang == "en"
-    # The next command, and the app opened without --lang, are in English.
-    assert "no profile" in cli("status")
+    assert load_settings().lang == "zh"
+    assert not (home / "settings.json").exists() or '"en"' not in (
+        home / "settings.json"
+    ).read_text(encoding="utf-8")
+    assert "no profile" not in cli("status")
     with mock.patch("civtui.cli.run_app") as run_app:
         cli()
     (context,), _ = run_app.call_args
     assert isinstance(context, Context)
+    assert context.lang == "zh"
+    # The app opened with --lang en is in English for that run, and still saves nothing.
+    with mock.patch("civtui.cli.run_app") as run_app:
+        cli("--lang", "en")
+    (context,), _ = run_app.call_args
     assert context.lang == "en"
-    assert "no profile" not in cli("--lang", "zh", "status")
     assert load_settings().lang == "zh"
 
 

@@ -122,9 +122,9 @@ class LazyGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, profile_name: str | None, lang: str | None, today: str | None) -> None:
     """civtui：村(社区)民政探访、儿童随访与老人需求记录。不带子命令时打开界面。"""
+    # `--lang` is for this command only (reading English help must not turn the app
+    # English); the saved language changes only where the user switches it in the app.
     chosen = lang or load_settings().lang
-    if lang:
-        clicklang.remember(lang)
     clicklang.use(chosen)
     ctx.obj = Context(profile_name, chosen, clock_from(today, chosen))
     sys.excepthook = _crash_report

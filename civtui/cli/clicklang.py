@@ -12,7 +12,6 @@ Checked against click 8.5.1 (scripts/constraints.txt): the modules below import
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 
 from civtui.i18n import CLICK_ZH
@@ -33,19 +32,6 @@ _state = {"lang": "zh"}
 def use(lang: str) -> None:
     """Say click's messages in `lang` from now on."""
     _state["lang"] = lang
-
-
-def remember(lang: str) -> None:
-    """Keep `lang`, given with `--lang`, as the language of later commands and the app
-    (the README: "saved in settings"); a settings file that cannot be written changes
-    nothing but that."""
-    from civtui.services.profile import load_settings, save_settings
-
-    settings = load_settings()
-    if settings.lang == lang:
-        return
-    with contextlib.suppress(OSError):
-        save_settings(settings.model_copy(update={"lang": lang}))
 
 
 def say(message: str) -> str:

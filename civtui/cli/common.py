@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
@@ -22,6 +23,7 @@ from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
+from civtui.domain.choices import Choice
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
 from civtui.domain.shown import visible
 from civtui.i18n import Said, Translator, said
@@ -137,6 +139,44 @@ def fail(message: str, code: int = 1, lang: str | None = None) -> NoReturn:
     said = Text.assemble((heading, "bold red"), shown(message, lines=True))
     Console(stderr=True, soft_wrap=True).print(said, highlight=False)
     sys.exit(code)
+
+
+def output_folder_exists(output: Path) -> None:
+    """Refuse, in the user's words, a file to write in a folder that is not there: every
+    command that writes a file asks here, before any work, rather than ending on Python's
+    `[Errno 2] No such file or directory`."""
+    folder = output.expanduser().absolute().parent
+    if not folder.is_dir():
+        fail(say("cli.no_folder", folder=folder), 2)
+
+
+class Labelled(click.ParamType[Choice, object]):
+    """A `Choice` typed by its code or by its label in either language (`民政协管员`,
+    `协管员`), as people know it; a wrong one is refused with the choices in the user's
+    language."""
+
+    def __init__(self, choices: type[Choice]) -> None:
+        self.choices = choices
+        self.name = "|".join(member.value for member in choices)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return f"[{self.name}]"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Choice:
+        if isinstance(value, self.choices):
+            return value
+        try:
+            return self.choices(str(value).strip())
+        except ValueError:
+            lang = current_lang()
+            t = Translator(lang)
+            listed = t("list.sep").join(
+                t("cli.choice_one", label=member.label(lang), code=member.value)
+                for member in self.choices
+            )
+            self.fail(t("cli.choice_bad", value=str(value), choices=listed), param, ctx)
 
 
 def clock_from(today: str | None, lang: str = "zh") -> Clock:

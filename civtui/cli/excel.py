@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from civtui.cli.common import Context, coverage_table, echo, fail, profile_store, shown
+from civtui.cli.common import (
+    Context,
+    coverage_table,
+    echo,
+    fail,
+    output_folder_exists,
+    profile_store,
+    shown,
+)
+from civtui.domain import dates
 from civtui.domain.choices import Frequency, NeedStatus
 from civtui.domain.errors import text
 from civtui.domain.models import Village
@@ -57,9 +67,8 @@ def export_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 def parse_month(text: str | None, context: Context) -> dt.date:
     if not text:
         return context.clock.today().replace(day=1)
-    try:
-        month = dt.datetime.strptime(text, "%Y-%m").date()
-    except ValueError:
+    month = dates.parse_month(text)
+    if month is None:
         fail(context.t("cli.bad_month", value=text), 2)
     earliest = add_months(context.clock.today(), -standings.REACH_MONTHS)
     if month < earliest:
@@ -93,6 +102,7 @@ def template(obj: Context, kind: str, output: Path | None) -> None:
             fail(obj.t("cli.template_exists", path=output.resolve()), 2)
     if output.suffix.lower() != ".xlsx":
         fail(obj.t("cli.template_xlsx"), 2)
+    output_folder_exists(output)
     from civtui.excel import importer
 
     with profile_store(obj) as store:
@@ -254,7 +264,21 @@ def export_group() -> None:
     """导出可打印的月度台账（.xlsx 或 .csv）。"""
 
 
-def _output_option(func: Callable[..., None]) -> Callable[..., None]:
+#: Each export's `-o`, naming the sheets its workbook holds (`civtui.excel.ledgers`).
+OUTPUT_HELP = {
+    "visits": ".xlsx（含探访台账、探访覆盖率、待访名单）或 .csv（仅探访台账）。",
+    "child-checks": ".xlsx（含儿童随访台账、覆盖率、待随访名单）或 .csv（仅儿童随访台账）。",
+    "needs": ".xlsx（含老人需求台账、办理记录）或 .csv（仅老人需求台账）。",
+}
+#: Every `--month`: the forms `dates.parse_month` reads.
+MONTH_HELP = "年月，如 2026-11 或 2026年11月（默认本月）。"
+
+
+def _output_option(kind: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    return partial(_with_output, OUTPUT_HELP[kind])
+
+
+def _with_output(output_help: str, func: Callable[..., None]) -> Callable[..., None]:
     only = click.option(
         "--village",
         metavar="CODE",
@@ -272,7 +296,7 @@ def _output_option(func: Callable[..., None]) -> Callable[..., None]:
                 "--output",
                 type=click.Path(dir_okay=False, path_type=Path),
                 required=True,
-                help=".xlsx（含覆盖率和待访名单）或 .csv（仅台账）。",
+                help=output_help,
             )(func)
         )
     )
@@ -291,6 +315,7 @@ def _export(
     from civtui.excel.export import Ledger, export  # openpyxl: see import_persons
 
     ledger = Ledger(kind)
+    output_folder_exists(output)
     with profile_store(obj, personal=True) as store:
         if village is not None:
             known = {v.id: v.name for v in store.all(Village)}
@@ -321,8 +346,8 @@ def _export(
 
 
 @export_group.command("visits")
-@click.option("--month", help="年月，如 2026-11（默认本月）。")
-@_output_option
+@click.option("--month", help=MONTH_HELP)
+@_output_option("visits")
 @click.pass_obj
 def export_visits(
     obj: Context, month: str | None, output: Path, full_ids: bool, village: str | None
@@ -333,8 +358,8 @@ def export_visits(
 
 
 @export_group.command("child-checks")
-@click.option("--month", help="年月，如 2026-11（默认本月）。")
-@_output_option
+@click.option("--month", help=MONTH_HELP)
+@_output_option("child-checks")
 @click.pass_obj
 def export_child_checks(
     obj: Context, month: str | None, output: Path, full_ids: bool, village: str | None
@@ -352,7 +377,7 @@ def export_child_checks(
     type=click.Choice([s.value for s in NeedStatus] + [s.zh for s in NeedStatus]),
     help="只导出这些状态（可多次给出）。",
 )
-@_output_option
+@_output_option("needs")
 @click.pass_obj
 def export_needs(
     obj: Context, statuses: tuple[str, ...], output: Path, full_ids: bool, village: str | None
@@ -372,7 +397,7 @@ def report_group() -> None:
 
 
 @report_group.command("coverage")
-@click.option("--month", help="年月，如 2026-11（默认本月）。")
+@click.option("--month", help=MONTH_HELP)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @click.pass_obj
 def report_coverage(obj: Context, month: str | None, as_json: bool) -> None:

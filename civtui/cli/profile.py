@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from civtui.cli.common import Context, fail, labelled, profile_store, shown, working
+from civtui.cli.common import Context, Labelled, fail, labelled, profile_store, shown, working
 from civtui.domain.choices import Role
 from civtui.domain.errors import text
 from civtui.services import demo, keys, ownership
@@ -30,7 +30,10 @@ from db import queries
 @click.option("--township", default="", help="所属乡镇(街道)。")
 @click.option("--staff", "staff_name", required=True, help="你的姓名。")
 @click.option(
-    "--role", type=click.Choice([r.value for r in Role]), required=True, help="你的角色。"
+    "--role",
+    type=Labelled(Role),
+    required=True,
+    help="你的角色：民政协管员、儿童主任或督导员（也可写 assistant 等）。",
 )
 @click.option("--force", is_flag=True, help="档案已存在时重建（旧文件改名保留）。")
 @click.pass_obj

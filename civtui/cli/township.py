@@ -21,8 +21,8 @@ from rich.text import Text
 
 # `civtui server bundle ...` lives with the laptop's `civtui bundle ...`; importing it adds it.
 from civtui.cli import bundle as _bundle  # noqa: F401
-from civtui.cli.common import Context, coverage_table, echo, fail, shown
-from civtui.cli.excel import export_bar, parse_month
+from civtui.cli.common import Context, coverage_table, echo, fail, output_folder_exists, shown
+from civtui.cli.excel import MONTH_HELP, OUTPUT_HELP, export_bar, parse_month
 from civtui.domain.choices import Category, Frequency
 from civtui.domain.models import Village
 from civtui.domain.policy import Group, Tally
@@ -95,7 +95,7 @@ township_option = click.option(
 village_option = click.option(
     "--village", metavar="CODE", help="只看这个村(社区)（12位代码）；默认所选乡镇的全部村(社区)。"
 )
-month_option = click.option("--month", help="年月，如 2026-11（默认本月）。")
+month_option = click.option("--month", help=MONTH_HELP)
 
 
 @server_group.group("report")
@@ -289,6 +289,7 @@ def _export(
     obj: Context, url: str | None, township: str | None, ledger: Ledger, output: Path,
     month: dt.date, village: str | None = None,
 ) -> None:  # fmt: skip
+    output_folder_exists(output)
     with township_store(obj, url, township, village) as store:
         try:
             # A township's month is tens of thousands of rows: a bar, as `civtui export`.
@@ -307,7 +308,13 @@ def _ledger_command(ledger: Ledger, help_text: str) -> None:
     @month_option
     @township_option
     @village_option
-    @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+    @click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        required=True,
+        help=OUTPUT_HELP[ledger.value],
+    )
     @click.pass_obj
     def command(
         obj: Context,

@@ -287,6 +287,8 @@ SYNONYMS: dict[type[Choice], dict[str, str]] = {
         "困境": "child_in_distress",
         "留守": "left_behind",
     },
+    # What assistants call their own role, as `init --role` is typed.
+    Role: {"协管员": "assistant", "民政助理员": "assistant"},
     PersonStatus: {
         "正常": "active",
         "在籍": "active",

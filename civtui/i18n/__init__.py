@@ -33,6 +33,7 @@ LANGS = ("zh", "en")
 PARTS = (
     "app",
     "cli",
+    "cli_fixes",
     "policy",
     "security",
     "server",
@@ -90,6 +91,7 @@ from civtui.i18n import (  # noqa: E402, F401
     app,
     bundle_fixes,
     cli,
+    cli_fixes,
     conflict,
     domain,
     fields,

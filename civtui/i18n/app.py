@@ -14,7 +14,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "nav.back": ("返回", "Back"),
     "nav.quit": ("退出", "Quit"),
     "nav.sync": ("同步", "Sync"),
-    "nav.lang": ("切换语言", "Switch language"),
+    # The English word too: people look for a language switch by the word "language".
+    "nav.lang": ("切换语言 Language", "Switch language"),
     "nav.palette": ("命令", "Commands"),
     "cmd.dashboard": (
         "打开首页：本月覆盖率和待访名单",
@@ -206,10 +207,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "看起来符合某类别却未标记的人",
         "People who look eligible but are not flagged",
     ),
-    "cmd.export_visits": ("导出本月探访台账（Excel）", "Export this month's visit ledger (Excel)"),
+    "cmd.export_visits": (
+        "导出某月探访台账（Excel；默认本月，F3 上个月）",
+        "Export a month's visit ledger (Excel; this month unless changed, F3 last month)",
+    ),
     "cmd.export_checks": (
-        "导出本月儿童随访台账（Excel）",
-        "Export this month's child-check ledger",
+        "导出某月儿童随访台账（Excel；默认本月，F3 上个月）",
+        "Export a month's child-check ledger (this month unless changed, F3 last month)",
     ),
     "cmd.export_needs": ("导出老人需求台账（Excel）", "Export the elder-needs ledger"),
     "export.visits": ("探访台账", "Visit ledger"),

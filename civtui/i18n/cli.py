@@ -31,7 +31,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "is kept under another name)",
     ),
     "cli.bad_month": (
-        "--month “{value}”格式不对；请按 2026-03 的格式填写年月",
+        "--month “{value}”格式不对；请按 2026-03 或 2026年3月 的格式填写年月",
         "--month {value!r} is not a month; write it as 2026-03",
     ),
     "cli.early_month": (
@@ -503,7 +503,6 @@ HELP_EN: dict[str, str] = {
     "村(社区)名称。": "The village's name.",
     "所属乡镇(街道)。": "Its township.",
     "你的姓名。": "Your name.",
-    "你的角色。": "Your role.",
     "档案已存在时重建（旧文件改名保留）。": (
         "Rebuild the profile if it exists (the old file is kept under another name)."
     ),
@@ -541,10 +540,6 @@ HELP_EN: dict[str, str] = {
         "no row is imported."
     ),
     "导出可打印的月度台账（.xlsx 或 .csv）。": "Export a printable monthly ledger (.xlsx or .csv).",
-    ".xlsx（含覆盖率和待访名单）或 .csv（仅台账）。": (
-        ".xlsx (with coverage and the due list) or .csv (the ledger only)."
-    ),
-    "年月，如 2026-11（默认本月）。": "The month, e.g. 2026-11 (default: this month).",
     "探访台账、各类别覆盖率、待访名单。": "Visit ledger, coverage by category, who is due.",
     "儿童随访台账、儿童类别覆盖率、待随访名单。": (
         "Child-check ledger, coverage of child categories, who is due."

@@ -80,7 +80,43 @@ def _check_schema(engine: Engine) -> None:
 database = click.option("--database", "url", help=_DB_HELP)
 
 
-@click.group("server")
+_ARGS_KEY = "civtui.server.args"
+_HELP = ("--help", "-h")
+
+
+def _extra_missing() -> bool:
+    """Whether the `server` extra (FastAPI, SQLAlchemy, uvicorn) is not installed here."""
+    try:
+        import fastapi  # noqa: F401
+        import sqlalchemy  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        return True
+    return False
+
+
+class ServerGroup(click.Group):
+    """The server's commands: their help shows on a laptop without the server extra too,
+    saying the extra is needed to run them."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        # What follows the subcommand's name: the group's callback runs before the
+        # subcommand reads its `--help`, and must not refuse what is only asked about.
+        ctx.meta[_ARGS_KEY] = rest
+        return name, command, rest
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        if _extra_missing():
+            with formatter.indentation():
+                formatter.write_paragraph()
+                formatter.write_text(_t()("cli.server_extra"))
+
+
+@click.group("server", cls=ServerGroup)
 @click.option(
     "--config",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -90,13 +126,14 @@ database = click.option("--database", "url", help=_DB_HELP)
 def server_group(ctx: click.Context, config: Path | None) -> None:
     """乡镇(街道)同步服务器：初始化、令牌、运行。"""
     ctx.meta[_CONFIG_KEY] = config
-    # Runs before every subcommand (not for --help): one check instead of a guard per import.
-    try:
-        import fastapi  # noqa: F401
-        import sqlalchemy  # noqa: F401
-        import uvicorn  # noqa: F401
-    except ImportError:
-        raise click.ClickException(_t()("server.no_extra")) from None
+    # Runs before every subcommand: one check instead of a guard per import.
+    if not _extra_missing():
+        return
+    if any(arg in _HELP for arg in ctx.meta.get(_ARGS_KEY, [])):
+        # The help follows; said first on stderr, so it is seen even if the help scrolls.
+        click.echo(_t()("cli.server_extra"), err=True)
+        return
+    raise click.ClickException(_t()("server.no_extra"))
 
 
 @server_group.command("init")
@@ -138,7 +175,10 @@ def token_group() -> None:
 @database
 @click.option("--staff", required=True, help="工作人员姓名。")
 @click.option(
-    "--role", required=True, type=click.Choice(["assistant", "child_director", "supervisor"])
+    "--role",
+    required=True,
+    type=click.Choice(["assistant", "child_director", "supervisor"]),
+    help="工作人员的角色：assistant（民政协管员）、child_director（儿童主任）、supervisor（督导员）。",
 )
 @click.option(
     "--village", "villages", multiple=True, required=True, help="可访问的村(社区)代码，可多次给出。"
