@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from rich.console import RenderableType
 from textual import events, work
@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
-from civtui.i18n import Translator
+from civtui.i18n import LANGS, Translator
 from civtui.services import ownership
 from civtui.services.profile import (
     Profile,
@@ -44,6 +44,8 @@ from screens.messages import SyncStateChanged
 from screens.textual_compat import localize_bindings
 
 if TYPE_CHECKING:
+    from textual.command import Provider
+
     from db import Store
 
 #: Seconds between two notices of how far an export has written its ledger.
@@ -68,6 +70,13 @@ STORE_MODULES = (
     "screens.dashboard",
     "screens.lock",
 )
+
+
+def palette_commands() -> type[Provider]:
+    """The palette's commands, found by pinyin too; loaded when the palette first opens."""
+    from screens.palette import PinyinCommands
+
+    return PinyinCommands
 
 
 def open_store(path: Path, clock: Clock = SYSTEM_CLOCK) -> Store:
@@ -120,6 +129,7 @@ class CivtuiApp(App[None]):
 
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {palette_commands}
     BINDINGS = [
         # Keys that mean the same on every page: none is one a text field uses (Ctrl+U
         # clears an input, Ctrl+D deletes a character, `?` is typed), or it would act only
@@ -747,6 +757,24 @@ class CivtuiApp(App[None]):
         t = self.t
         for command in super().get_system_commands(screen):
             yield command._replace(title=t.textual(command.title), help=t.textual(command.help))
+        yield from self._own_commands(t)
+
+    def command_names(self, screen: Screen[object]) -> dict[str, tuple[str, ...]]:
+        """Each palette command's title as shown now, with its titles in every UI language:
+        what the palette matches typing against (screens/palette.py)."""
+        t = self.t
+        names: dict[str, tuple[str, ...]] = {}
+        translators = [Translator(lang) for lang in LANGS]
+        for command in super().get_system_commands(screen):
+            said = tuple(each.textual(command.title) for each in translators)
+            names[t.textual(command.title)] = said
+        in_each = [self._own_commands(each) for each in translators]
+        for shown, *said_in in zip(self._own_commands(t), *in_each, strict=True):
+            names[shown.title] = tuple(command.title for command in said_in)
+        return names
+
+    def _own_commands(self, t: Translator) -> Iterable[SystemCommand]:
+        """civtui's palette commands, titled by `t`."""
         if not self.profile.exists():
             return
         yield SystemCommand(t("nav.dashboard"), t("cmd.dashboard"), self.action_dashboard)
