@@ -102,3 +102,76 @@ async def test_chosen_from_a_pinyin_query_the_command_runs(home: Path) -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, RosterScreen)
+
+
+def status_line(app: CivtuiApp) -> tuple[int, str]:
+    """The status bar's height and the screen's row it is drawn on."""
+    from screens.panels import SyncStatePanel
+
+    bar = app.screen.query_one(SyncStatePanel)
+    row = screen_text(app).splitlines()[bar.region.y]
+    return bar.region.height, row
+
+
+async def synced(app: CivtuiApp, pilot: object, *reasons: object) -> None:
+    """The profile as a sync that said `reasons` leaves it, shown on every screen."""
+    from textual.pilot import Pilot
+
+    from db import outbox
+    from sync.client import stored_summary
+    from sync.protocol import Reason
+
+    assert isinstance(pilot, Pilot)
+    said = [r for r in reasons if isinstance(r, Reason)]
+    with app.store.transaction():
+        app.store.set_meta(outbox.LAST_RESULT, stored_summary(said))
+        app.store.set_meta(outbox.LAST_SYNC, "2026-12-06T20:00:00+08:00")
+    app._sync_state("online", None)
+    await counted(pilot)
+
+
+@pytest.mark.tui
+@pytest.mark.parametrize(
+    ("lang", "short", "absent"),
+    [
+        ("zh", "上传 3 · 下载 0".replace(" · ", " "), "条，下载"),
+        ("en", "sent 3 got 0", "received"),
+    ],
+)
+async def test_the_status_bar_says_a_sync_on_one_line_at_80_columns(
+    home: Path, lang: str, short: str, absent: str
+) -> None:
+    from sync.protocol import Code, Reason
+
+    app = app_on(demo_profile(home), lang=lang)
+    async with app.run_test(size=SIZE) as pilot:
+        await counted(pilot)
+        await synced(
+            app, pilot, Reason.of(Code.SUMMARY, pushed=3, conflicts=0, rejected=0, pulled=0)
+        )
+        height, row = status_line(app)
+        assert height == 1 and short in row and absent not in row, row
+        assert "…" not in row
+
+
+@pytest.mark.tui
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_a_long_sync_summary_ends_in_an_ellipsis_and_the_tooltip_has_it_all(
+    home: Path, lang: str
+) -> None:
+    from sync.protocol import Code, Reason
+
+    app = app_on(demo_profile(home), lang=lang)
+    async with app.run_test(size=SIZE) as pilot:
+        await counted(pilot)
+        counts = Reason.of(Code.SUMMARY, pushed=1234, conflicts=12, rejected=345, pulled=56789)
+        await synced(app, pilot, counts, Reason.of(Code.NEW_DEVICE))
+        height, row = status_line(app)
+        assert height == 1 and row.rstrip().endswith("…"), row
+        from screens.panels import SyncStatePanel
+
+        tip = str(app.screen.query_one(SyncStatePanel).tooltip)
+        in_full = (
+            ("被拒 345 条", "下载 56789 条") if lang == "zh" else ("345 refused", "56789 received")
+        )
+        assert all(words in tip for words in in_full), tip

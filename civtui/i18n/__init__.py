@@ -46,6 +46,7 @@ PARTS = (
     "screen",
     "fields",
     "import_calamine",
+    "screen_palette",
 )
 
 STRINGS: dict[str, tuple[str, str]] = {}
@@ -96,6 +97,7 @@ from civtui.i18n import (  # noqa: E402, F401
     policy,
     rules,
     screen,
+    screen_palette,
     security,
     server,
     sync,
