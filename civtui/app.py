@@ -79,6 +79,11 @@ def palette_commands() -> type[Provider]:
     return PinyinCommands
 
 
+def _login_print(url: str | None, token: str | None) -> int:
+    """A server and token told apart from another pair without keeping the token itself."""
+    return hash((url, token))
+
+
 def open_store(path: Path, clock: Clock = SYSTEM_CLOCK) -> Store:
     """The profile's store, its key found (or made for a new one): `keys.open_store`."""
     from civtui.services.keys import open_store as open_keyed
@@ -168,6 +173,8 @@ class CivtuiApp(App[None]):
         self._staff_name: str | None = None
         #: What the status bar says of the server: unknown until the first try.
         self.link: Link = "unknown"
+        #: The login the last sync found (`_login_print`): a new one ends "signed_out".
+        self._login_tried: int | None = None
         self.sync_activity: str | None = None
         #: Follow-ups marked done while the app is open, newest last: what undo reopens.
         self.follow_ups_done: list[tuple[str, str]] = []
@@ -395,6 +402,7 @@ class CivtuiApp(App[None]):
         store = open_store(self.profile.db_path, self.clock)
         try:
             url, token = credentials.target(self.profile.name, store)
+            self._login_tried = _login_print(url, token)
             if url is None or token is None:
                 self.call_from_thread(self._sync_state, "signed_out", None)
                 if not automatic:
@@ -438,6 +446,33 @@ class CivtuiApp(App[None]):
         said = words.say_all(summary(report), self.t)
         self.call_from_thread(self.notify, said, severity=severity, timeout=10)
         return True
+
+    def look_for_login(self) -> None:
+        """While the status bar says 未登录, see whether a login has appeared since the last
+        sync tried (`civtui login` in another terminal): the watch asks after another
+        process wrote the profile, as a login does."""
+        if self.link == "signed_out" and self.profile.exists():
+            self._look_for_login()
+
+    @work(thread=True, exclusive=True, group="login", exit_on_error=False)
+    def _look_for_login(self) -> None:
+        # Off the screen's thread: a keyring may wait on its desktop service.
+        from civtui.services import credentials
+
+        store = open_store(self.profile.db_path, self.clock)
+        try:
+            url, token = credentials.target(self.profile.name, store)
+        finally:
+            store.close()
+        if url and token and _login_print(url, token) != self._login_tried:
+            self.call_from_thread(self._logged_in)
+
+    def _logged_in(self) -> None:
+        if self.link != "signed_out":
+            return  # a sync has said more since
+        # Not yet tried: the status bar says so, and with auto sync on the app tries now.
+        self._sync_state("unknown", None)
+        self.auto_sync()
 
     def _sync_progress(self, stage: str, done: int, total: int) -> None:
         text = self.t(f"sync.{stage}", done=done, total=total)

@@ -175,3 +175,51 @@ async def test_a_long_sync_summary_ends_in_an_ellipsis_and_the_tooltip_has_it_al
             ("被拒 345 条", "下载 56789 条") if lang == "zh" else ("345 refused", "56789 received")
         )
         assert all(words in tip for words in in_full), tip
+
+
+async def settled(pilot: object) -> None:
+    from textual.pilot import Pilot
+
+    assert isinstance(pilot, Pilot)
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+@pytest.mark.tui
+@pytest.mark.parametrize("auto_sync", [True, False])
+async def test_a_login_in_another_terminal_ends_not_logged_in_without_a_sync(
+    home: Path, auto_sync: bool
+) -> None:
+    from civtui.app import open_store
+    from civtui.services import credentials
+    from civtui.services.profile import load_settings, save_settings
+    from db import outbox
+    from tests.sync_harness import free_port
+
+    profile = demo_profile(home)
+    save_settings(load_settings().model_copy(update={"auto_sync": auto_sync}))
+    app = app_on(profile)
+    async with app.run_test(size=SIZE) as pilot:
+        await counted(pilot)
+        app.action_sync()  # no login yet: the bar says so
+        await settled(pilot)
+        assert "未登录" in status_line(app)[1]
+        app.store_watch.check()  # the watch has seen the file as it is now
+        app.store_watch.check()
+        assert "未登录" in status_line(app)[1], "nothing changed: still not logged in"
+        # What `civtui login` does in its own process: the server, then the token.
+        url = f"http://127.0.0.1:{free_port()}"
+        other = open_store(profile.db_path)
+        try:
+            with other.transaction():
+                other.set_meta(outbox.SERVER_URL, url)
+            credentials.save(profile.name, url, "civ_[/]=x_y", other)
+        finally:
+            other.close()
+        app.store_watch.check()
+        await settled(pilot)
+        height, row = status_line(app)
+        assert height == 1 and "未登录" not in row, row
+        # Not yet tried, or tried just now with auto sync (no server listens there).
+        assert ("离线" if auto_sync else "未连接") in row, row
