@@ -65,6 +65,7 @@ class PinyinCommands(SystemCommandsProvider):
     def __init__(self, screen: Screen[object], match_style: Style | None = None) -> None:
         super().__init__(screen, match_style)
         self._names: Mapping[str, tuple[str, ...]] = {}
+        self._made: asyncio.Future[list[str]] | None = None
 
     def _app_names(self) -> Mapping[str, tuple[str, ...]]:
         app = self.app
@@ -74,12 +75,18 @@ class PinyinCommands(SystemCommandsProvider):
         return named.command_names(self.screen)
 
     async def startup(self) -> None:
-        # The keys are made off the screen's thread: loading pypinyin would stall typing.
+        # The keys are made off the screen's thread (loading pypinyin would stall it) and
+        # not awaited here: the list of every command shows at once, and only a search
+        # typed before they are made waits for them.
         self._names = self._app_names()
         names = list(self._names.values())
-        await asyncio.to_thread(lambda: [command_key(n) for n in names])
+        self._made = asyncio.ensure_future(
+            asyncio.to_thread(lambda: [command_key(n) for n in names])
+        )
 
     async def search(self, query: str) -> Hits:
+        if self._made is not None:
+            await self._made
         matcher = self.matcher(query)
         for name, help_text, callback, *_ in self.app.get_system_commands(self.screen):
             fuzzy = matcher.match(name)
