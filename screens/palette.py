@@ -25,6 +25,8 @@ from civtui.domain.search import search_key
 
 #: A command's key by its titles in every language; kept while the app runs.
 _KEYS: dict[tuple[str, ...], str] = {}
+#: Seconds the palette waits before making its keys: long enough to draw its first list.
+MAKE_AFTER_S = 0.3
 #: The score of a match on the key alone: below a fair fuzzy match on the title shown, so
 #: typing a title's own characters lists that command first.
 KEY_SCORE = 0.5
@@ -59,6 +61,15 @@ def key_score(key: str, query: str) -> float:
     return KEY_SCORE
 
 
+async def _made_later(names: list[tuple[str, ...]]) -> list[str]:
+    """The keys of these commands, made in a thread once the palette has drawn its list:
+    loading pypinyin holds the interpreter, and begun at once it tripled the time the
+    first list took to show."""
+    if not all(n in _KEYS for n in names):
+        await asyncio.sleep(MAKE_AFTER_S)
+    return await asyncio.to_thread(lambda: [command_key(n) for n in names])
+
+
 class PinyinCommands(SystemCommandsProvider):
     """Textual's system commands provider, its search also by pinyin and by either language."""
 
@@ -75,18 +86,16 @@ class PinyinCommands(SystemCommandsProvider):
         return named.command_names(self.screen)
 
     async def startup(self) -> None:
-        # The keys are made off the screen's thread (loading pypinyin would stall it) and
-        # not awaited here: the list of every command shows at once, and only a search
-        # typed before they are made waits for them.
+        # The keys are made off the screen's thread and not awaited here: the list of every
+        # command shows at once, and only a search typed before they are made waits for them.
         self._names = self._app_names()
-        names = list(self._names.values())
-        self._made = asyncio.ensure_future(
-            asyncio.to_thread(lambda: [command_key(n) for n in names])
-        )
+        self._made = asyncio.ensure_future(_made_later(list(self._names.values())))
 
     async def search(self, query: str) -> Hits:
         if self._made is not None:
-            await self._made
+            # Shielded: the palette cancels a search when the next key comes, and that must
+            # not cancel the keys every later search waits for.
+            await asyncio.shield(self._made)
         matcher = self.matcher(query)
         for name, help_text, callback, *_ in self.app.get_system_commands(self.screen):
             fuzzy = matcher.match(name)

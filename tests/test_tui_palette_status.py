@@ -223,3 +223,25 @@ async def test_a_login_in_another_terminal_ends_not_logged_in_without_a_sync(
         assert height == 1 and "未登录" not in row, row
         # Not yet tried, or tried just now with auto sync (no server listens there).
         assert ("离线" if auto_sync else "未连接") in row, row
+
+
+@pytest.mark.tui
+async def test_typing_on_before_the_keys_are_made_still_finds_commands(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each key cancels the search of the one before: that must not cancel the making of the
+    keys every search waits for (the palette then found nothing, ever)."""
+    from screens import palette
+
+    monkeypatch.setattr(palette, "_KEYS", {})
+    monkeypatch.setattr(palette, "MAKE_AFTER_S", 0.5)
+    app = app_on(demo_profile(home))
+    async with app.run_test(size=SIZE) as pilot:
+        await counted(pilot)
+        await pilot.press("ctrl+p", "t", "z")
+        for _ in range(40):
+            await pilot.pause(0.1)
+            if any("台账" in line for line in listed(app)[:1]):
+                break
+        shown = listed(app)
+        assert shown and all("台账" in line for line in shown[:3]), shown
