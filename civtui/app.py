@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from rich.console import RenderableType
 from textual import events, work
@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from civtui.domain.clock import SYSTEM_CLOCK, Clock
-from civtui.i18n import Translator
+from civtui.i18n import LANGS, Translator
 from civtui.services import ownership
 from civtui.services.profile import (
     Profile,
@@ -44,6 +44,8 @@ from screens.messages import SyncStateChanged
 from screens.textual_compat import localize_bindings
 
 if TYPE_CHECKING:
+    from textual.command import Provider
+
     from db import Store
 
 #: Seconds between two notices of how far an export has written its ledger.
@@ -68,6 +70,18 @@ STORE_MODULES = (
     "screens.dashboard",
     "screens.lock",
 )
+
+
+def palette_commands() -> type[Provider]:
+    """The palette's commands, found by pinyin too; loaded when the palette first opens."""
+    from screens.palette import PinyinCommands
+
+    return PinyinCommands
+
+
+def _login_print(url: str | None, token: str | None) -> int:
+    """A server and token told apart from another pair without keeping the token itself."""
+    return hash((url, token))
 
 
 def open_store(path: Path, clock: Clock = SYSTEM_CLOCK) -> Store:
@@ -120,6 +134,7 @@ class CivtuiApp(App[None]):
 
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {palette_commands}
     BINDINGS = [
         # Keys that mean the same on every page: none is one a text field uses (Ctrl+U
         # clears an input, Ctrl+D deletes a character, `?` is typed), or it would act only
@@ -158,6 +173,8 @@ class CivtuiApp(App[None]):
         self._staff_name: str | None = None
         #: What the status bar says of the server: unknown until the first try.
         self.link: Link = "unknown"
+        #: The login the last sync found (`_login_print`): a new one ends "signed_out".
+        self._login_tried: int | None = None
         self.sync_activity: str | None = None
         #: Follow-ups marked done while the app is open, newest last: what undo reopens.
         self.follow_ups_done: list[tuple[str, str]] = []
@@ -385,6 +402,7 @@ class CivtuiApp(App[None]):
         store = open_store(self.profile.db_path, self.clock)
         try:
             url, token = credentials.target(self.profile.name, store)
+            self._login_tried = _login_print(url, token)
             if url is None or token is None:
                 self.call_from_thread(self._sync_state, "signed_out", None)
                 if not automatic:
@@ -428,6 +446,33 @@ class CivtuiApp(App[None]):
         said = words.say_all(summary(report), self.t)
         self.call_from_thread(self.notify, said, severity=severity, timeout=10)
         return True
+
+    def look_for_login(self) -> None:
+        """While the status bar says 未登录, see whether a login has appeared since the last
+        sync tried (`civtui login` in another terminal): the watch asks after another
+        process wrote the profile, as a login does."""
+        if self.link == "signed_out" and self.profile.exists():
+            self._look_for_login()
+
+    @work(thread=True, exclusive=True, group="login", exit_on_error=False)
+    def _look_for_login(self) -> None:
+        # Off the screen's thread: a keyring may wait on its desktop service.
+        from civtui.services import credentials
+
+        store = open_store(self.profile.db_path, self.clock)
+        try:
+            url, token = credentials.target(self.profile.name, store)
+        finally:
+            store.close()
+        if url and token and _login_print(url, token) != self._login_tried:
+            self.call_from_thread(self._logged_in)
+
+    def _logged_in(self) -> None:
+        if self.link != "signed_out":
+            return  # a sync has said more since
+        # Not yet tried: the status bar says so, and with auto sync on the app tries now.
+        self._sync_state("unknown", None)
+        self.auto_sync()
 
     def _sync_progress(self, stage: str, done: int, total: int) -> None:
         text = self.t(f"sync.{stage}", done=done, total=total)
@@ -747,6 +792,24 @@ class CivtuiApp(App[None]):
         t = self.t
         for command in super().get_system_commands(screen):
             yield command._replace(title=t.textual(command.title), help=t.textual(command.help))
+        yield from self._own_commands(t)
+
+    def command_names(self, screen: Screen[object]) -> dict[str, tuple[str, ...]]:
+        """Each palette command's title as shown now, with its titles in every UI language:
+        what the palette matches typing against (screens/palette.py)."""
+        t = self.t
+        names: dict[str, tuple[str, ...]] = {}
+        translators = [Translator(lang) for lang in LANGS]
+        for command in super().get_system_commands(screen):
+            said = tuple(each.textual(command.title) for each in translators)
+            names[t.textual(command.title)] = said
+        in_each = [self._own_commands(each) for each in translators]
+        for shown, *said_in in zip(self._own_commands(t), *in_each, strict=True):
+            names[shown.title] = tuple(command.title for command in said_in)
+        return names
+
+    def _own_commands(self, t: Translator) -> Iterable[SystemCommand]:
+        """civtui's palette commands, titled by `t`."""
         if not self.profile.exists():
             return
         yield SystemCommand(t("nav.dashboard"), t("cmd.dashboard"), self.action_dashboard)

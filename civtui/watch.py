@@ -4,7 +4,8 @@ in a second terminal while the app is open.
 SQLite counts, per connection, the commits made by other connections to the same file
 (`PRAGMA data_version`); asking costs a few microseconds and reads no page, so the app can
 ask every couple of seconds. When the count moves, every screen on the stack is told to
-show fresh figures, as after the app's own sync (`screens.messages.SyncStateChanged`).
+show fresh figures, as after the app's own sync (`screens.messages.SyncStateChanged`), and
+a status bar that says 未登录 looks again for a login (another terminal's `civtui login`).
 Part of the shell, like `civtui.guard`: it drives the app's timer and screen stack.
 """
 
@@ -39,3 +40,5 @@ class StoreWatch:
         self._seen = version
         if changed:
             app.refresh_screens()
+            # `civtui login` writes the profile too: the status bar's 未登录 may be over.
+            app.look_for_login()

@@ -497,18 +497,23 @@ class SyncStatePanel(Static):
         ]
         # Offline, the last sync's summary would read as if it had just worked.
         stored = None if civ.link == "offline" else store.get_meta(reads.LAST_RESULT)
-        last_result = None
+        last_result = in_full = None
         if stored:
             # Only a profile that has synced has a summary to say; the sync protocol's
             # models it is read with were a tenth of the first frame for one that has not.
             from sync import words
 
-            last_result = words.stored_summary(
-                stored, t, legacy_en=store.get_meta(reads.LAST_RESULT_EN)
-            )
-        detail = civ.sync_activity or last_result
-        if detail:
+            legacy_en = store.get_meta(reads.LAST_RESULT_EN)
+            last_result = words.stored_summary(stored, t, legacy_en=legacy_en, short=True)
+            in_full = words.stored_summary(stored, t, legacy_en=legacy_en)
+        full = list(parts)
+        if detail := civ.sync_activity or last_result:
             parts.append(detail)
+            full.append(civ.sync_activity or in_full or detail)
         if backup := backup_note(civ):  # the last backup, once older than the setting
             parts.append(backup)
+            full.append(backup)
+        # One line at any width (app.tcss): what does not fit ends in …; the tooltip says
+        # it in full.
         self.update(fmt.text(" · ".join(parts)))
+        self.tooltip = fmt.text(" · ".join(full))

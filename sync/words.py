@@ -110,8 +110,11 @@ def stored(text: str | None, t: Translator) -> str:
     return say(Reason.stored(text), t) if text else ""
 
 
-def stored_summary(text: str | None, t: Translator, *, legacy_en: str | None = None) -> str:
-    """The last sync's result as the profile stores it (`outbox.LAST_RESULT`).
+def stored_summary(
+    text: str | None, t: Translator, *, legacy_en: str | None = None, short: bool = False
+) -> str:
+    """The last sync's result as the profile stores it (`outbox.LAST_RESULT`); `short`: its
+    counts in a few words (`say_short`), for the one-line status bar.
 
     Profiles synced before codes hold the words themselves, with the English in
     `outbox.LAST_RESULT_EN` (`legacy_en`)."""
@@ -121,7 +124,28 @@ def stored_summary(text: str | None, t: Translator, *, legacy_en: str | None = N
         reasons = [Reason.model_validate(r) for r in _json_list(text)]
     except (ValueError, ValidationError):
         return legacy_en if t.lang == "en" and legacy_en else text
+    if short:
+        return t("sync.join").join(say_short(r, t) for r in reasons)
     return say_all(reasons, t)
+
+
+def say_short(reason: Reason, t: Translator) -> str:
+    """A reason as `say` says it, but a sync's counts as few words as the status bar needs
+    at 80 columns: sent and received always, conflicts and refusals only when there are any
+    (the notice at the sync, and the status bar's tooltip, say it in full)."""
+    if reason.code is not Code.SUMMARY:
+        return say(reason, t)
+    params = reason.params
+    rejected, conflicts = _int(params.get("rejected")), _int(params.get("conflicts"))
+    said = [
+        t("status.sync_sent", n=_int(params.get("pushed")) - rejected),
+        t("status.sync_got", n=_int(params.get("pulled"))),
+    ]
+    if conflicts:
+        said.append(t("status.sync_conflicts", n=conflicts))
+    if rejected:
+        said.append(t("status.sync_refused", n=rejected))
+    return " ".join(said)
 
 
 def _json_list(text: str) -> list[Any]:

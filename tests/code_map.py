@@ -97,6 +97,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
             "tui_keys",
             "tui_records",
             "tui_small_fixes",
+            "tui_palette_status",
             "tui_sync",
             "tui_sync_truth",
             "tui_sync_sides",

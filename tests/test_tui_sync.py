@@ -104,8 +104,10 @@ async def test_sync_speaks_english_in_the_english_interface(
     app = app_on(profile, lang="en")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)  # the start-up sync
-        status = str(app.screen.query_one("#statusbar", Static).content)
-        assert "sent (0 in conflict" in status and "上传" not in status
+        bar = app.screen.query_one("#statusbar", Static)
+        status = str(bar.content)
+        assert "sent " in status and " got " in status and "上传" not in status
+        assert "sent (0 in conflict" in str(bar.tooltip)  # the bar's one line, in full
 
 
 async def test_without_a_login_the_status_bar_says_so(home: Path) -> None:

@@ -48,6 +48,7 @@ PARTS = (
     "fields",
     "import_calamine",
     "bundle_fixes",
+    "screen_palette",
 )
 
 STRINGS: dict[str, tuple[str, str]] = {}
@@ -100,6 +101,7 @@ from civtui.i18n import (  # noqa: E402, F401
     policy,
     rules,
     screen,
+    screen_palette,
     security,
     server,
     sync,
