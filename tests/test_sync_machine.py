@@ -1535,6 +1535,25 @@ def test_a_conflict_a_restored_server_lost_is_one_conflict_again(
         machine.close()
 
 
+def resolved_then_restored(machine: SyncMachine) -> tuple[dict[str, Any], Laptop]:
+    """a1 and a2 race on a person's address (a conflict, open), the server's copy is taken,
+    a1 resolves it and every laptop settles (closed everywhere), then the server is restored
+    from the copy (open again there). Gives the conflict as the server held it, and a1."""
+    maker = machine.lap(0)
+    person = machine.new_person(maker, VILLAGE_A, None, False, "[/]王=秀英")
+    maker.store.save(person)
+    machine.made_now(maker, person)
+    settle_and_check(machine)
+    race_on_address(machine, person, 10)
+    settle_and_check(machine)
+    (made,) = machine.server.conflicts()
+    machine.server_copy()
+    outbox.resolve_conflict(maker.store, made["id"])
+    settle_and_check(machine)
+    machine.server.restore(0)
+    return made, maker
+
+
 def test_a_resolution_a_restored_server_lost_closes_the_conflict_there_again(
     templates: Templates, in_process: Path
 ) -> None:
@@ -1546,19 +1565,7 @@ def test_a_resolution_a_restored_server_lost_closes_the_conflict_there_again(
     and the server closes the conflict: resolved on the server and on every laptop."""
     machine = SyncMachine(templates, in_process)
     try:
-        maker = machine.lap(0)
-        person = machine.new_person(maker, VILLAGE_A, None, False, "[/]王=秀英")
-        maker.store.save(person)
-        machine.made_now(maker, person)
-        settle_and_check(machine)
-        race_on_address(machine, person, 10)
-        settle_and_check(machine)
-        (made,) = machine.server.conflicts()
-        machine.server_copy()  # the conflict, open
-        first = machine.lap(0)
-        outbox.resolve_conflict(first.store, made["id"])
-        settle_and_check(machine)  # closed everywhere
-        machine.server.restore(0)  # open again on the server
+        made, _first = resolved_then_restored(machine)
         machine.world.ms += 60_000
         settle_and_check(machine)  # the laptops and the server hold it alike (check_conflicts)
         (back,) = machine.server.conflicts()
@@ -1619,19 +1626,7 @@ def test_a_resolution_is_sent_again_after_a_restore_by_a_sync_cut_before_its_pus
     at its push, before the server sees it, leaves the next one to send it."""
     machine = SyncMachine(templates, in_process)
     try:
-        maker = machine.lap(0)
-        person = machine.new_person(maker, VILLAGE_A, None, False, "[/]王=秀英")
-        maker.store.save(person)
-        machine.made_now(maker, person)
-        settle_and_check(machine)
-        race_on_address(machine, person, 10)
-        settle_and_check(machine)
-        (made,) = machine.server.conflicts()
-        machine.server_copy()
-        first = machine.lap(0)
-        outbox.resolve_conflict(first.store, made["id"])
-        settle_and_check(machine)
-        machine.server.restore(0)
+        made, first = resolved_then_restored(machine)
         machine.world.ms += 60_000
         seen = len(machine.server.transport.seen)
         with pytest.raises(client.OfflineError):
