@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -369,14 +367,7 @@ def test_a_grid_of_mostly_empty_space_is_refused_within_300_mb(tmp_path: Path) -
         "except importer.ImportFileError as exc:\n"
         "    print(exc.code)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(workbooks.sparse_grid(tmp_path / "a.xlsx"))],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
+    done = workbooks.in_child(script, workbooks.sparse_grid(tmp_path / "a.xlsx"))
     assert done.stdout.split() == ["file.too_many_cells"], done.stderr
 
 
@@ -392,14 +383,7 @@ def test_reading_a_roster_loads_no_openpyxl(tmp_path: Path) -> None:
         "for name in sys.argv[1:]:\n"
         "    print(len(importer.read_table(Path(name)).rows), 'openpyxl' in sys.modules)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(csv), str(xlsx)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
+    done = workbooks.in_child(script, csv, xlsx)
     assert done.stdout.splitlines() == ["1 False", "1 False"], done.stderr
 
 

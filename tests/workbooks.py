@@ -5,6 +5,8 @@ Each is small on disk; what makes it hostile is what a reader would build from i
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -101,3 +103,17 @@ def _letters(n: int) -> str:
         n, rest = divmod(n - 1, 26)
         out = chr(65 + rest) + out
     return out
+
+
+def in_child(script: str, *paths: Path) -> subprocess.CompletedProcess[str]:
+    """`script` run by a fresh interpreter on `paths` (its argv), with the project on its
+    path and nothing else of this process's: for what a child's own modules or memory
+    limit show (a bomb refused under a cap, a library never loaded)."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(Path(__file__).resolve().parent.parent), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
