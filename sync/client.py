@@ -8,8 +8,10 @@ stored together with its cursor.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import random
+import ssl
 import time
 import zlib
 from collections.abc import Callable, Mapping
@@ -242,6 +244,13 @@ class Answer:
 ASKS_WHAT_IT_READS = frozenset({protocol.PATH_PULL})
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """The certificates httpx trusts by default, loaded once per process: loading them is
+    about 60 ms of CPU, paid by every Connection (one per sync) when httpx does it."""
+    return httpx.create_ssl_context()
+
+
 class Connection:
     """HTTP to the server: gzip JSON bodies, a bearer token, retries with backoff and jitter,
     and answers read within `limit` bytes."""
@@ -275,7 +284,7 @@ class Connection:
         self.http = httpx.Client(
             base_url=self.url,
             timeout=TIMEOUT,
-            verify=True,
+            verify=_tls(),
             transport=transport,
             mounts=direct,
             # A redirect could lead anywhere, plain HTTP included: the address is checked once.
