@@ -1130,10 +1130,15 @@ def migrate(db: Database, path: Path, now: dt.datetime, key: bytes | None = None
     todo = pending(db)
     if not todo:
         return None
-    copy = None
-    if migrations.applied(db):
-        stamp = now.strftime("%Y%m%d-%H%M%S")
-        copy = path.with_name(f"{path.name}.before-{todo[0]}-{stamp}.bak")
-        backup(db, copy, key)
+    if not migrations.applied(db):
+        # A new file: every migration in one transaction, each its own savepoint within it.
+        # One commit, not one per migration (each rewrites and re-encrypts the pages the
+        # schema grew), and a new profile cut off half made is not left half migrated.
+        with db.atomic():
+            migrations.apply(db)
+        return None
+    stamp = now.strftime("%Y%m%d-%H%M%S")
+    copy = path.with_name(f"{path.name}.before-{todo[0]}-{stamp}.bak")
+    backup(db, copy, key)
     migrations.apply(db)
     return copy
