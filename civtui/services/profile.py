@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from civtui.domain.clock import Clock
     from civtui.domain.errors import Problem
     from civtui.domain.models import Record, Staff, Village
+    from db import Store
 
 #: Beside an encrypted profile's database: where its key comes from (`civtui.services.keys`).
 KEY_FILE = "key.json"
@@ -248,12 +249,18 @@ def _fill(
         keys.create_key(profile.db_path, passphrase)  # open_store below finds it
     store = open_store(profile.db_path, clock)
     try:
-        store.save_many(records)
-        with store.transaction():
-            store.set_meta("staff_id", staff_id)
-            store.set_meta("created_at", clock.now().isoformat(timespec="seconds"))
+        first_writes(store, records, staff_id, clock)
     finally:
         store.close()
+
+
+def first_writes(store: Store, records: list[Record], staff_id: str, clock: Clock) -> None:
+    """What a new profile's empty store is given: its first records, all logged for sync,
+    and who made it, when."""
+    store.save_many(records)
+    with store.transaction():
+        store.set_meta("staff_id", staff_id)
+        store.set_meta("created_at", clock.now().isoformat(timespec="seconds"))
 
 
 #: The details a new profile asks for, each with the (record kind's name, field) it fills.
