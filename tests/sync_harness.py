@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -64,6 +66,14 @@ def free_port() -> int:
     raise RuntimeError(f"no free port in {os.environ[PORTS_ENV]}")
 
 
+@functools.cache
+def tls() -> ssl.SSLContext:
+    """httpx's default certificates, loaded once: `httpx.get(url)` loads them at every
+    call (~60 ms of CPU), even for the plain HTTP of a server on this machine, and a
+    server's start is waited for by asking every 0.1 s."""
+    return httpx.create_ssl_context()
+
+
 @dataclass
 class Server:
     """One server process and its database; restartable on the same port and data."""
@@ -112,7 +122,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log.read_text(errors='replace')}")
             try:
-                if httpx.get(f"{self.base}/v1/health", timeout=1).status_code == 200:
+                if httpx.get(f"{self.base}/v1/health", timeout=1, verify=tls()).status_code == 200:
                     return
             except httpx.TransportError:
                 time.sleep(0.1)

@@ -24,7 +24,15 @@ from sync.client import Connection, SyncError, sync
 from sync.server import logs, settings, storage
 from sync.server.app import SCHEMA_HEADER, create_app
 from tests.conftest import CTX, TODAY, make_person, synthetic_id
-from tests.sync_harness import OTHER_VILLAGE, POSTGRES_ENV, Server, backends, device, server
+from tests.sync_harness import (
+    OTHER_VILLAGE,
+    POSTGRES_ENV,
+    Server,
+    backends,
+    device,
+    server,
+    tls,
+)
 
 __all__ = ["server"]  # the fixture, imported for its use below
 
@@ -393,11 +401,11 @@ def test_two_workers_serve_on_postgresql(postgres_database: str, tmp_path: Path)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/v1/health").status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{port}/v1/health", verify=tls()).status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
-        answers = [httpx.get(f"http://127.0.0.1:{port}/v1/health") for _ in range(20)]
+        answers = [httpx.get(f"http://127.0.0.1:{port}/v1/health", verify=tls()) for _ in range(20)]
         assert all(a.status_code == 200 for a in answers)
     finally:
         process.terminate()

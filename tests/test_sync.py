@@ -25,7 +25,16 @@ from sync import protocol, stored
 from sync.client import SyncError
 from sync.protocol import Code, Reason
 from tests.conftest import CTX, TODAY, VILLAGE, make_person
-from tests.sync_harness import OTHER_VILLAGE, Device, Server, device, free_port, rows, server
+from tests.sync_harness import (
+    OTHER_VILLAGE,
+    Device,
+    Server,
+    device,
+    free_port,
+    rows,
+    server,
+    tls,
+)
 
 __all__ = ["server"]  # the fixture
 
@@ -534,7 +543,9 @@ def raw_push(srv: Server, token: str, body: bytes, *, gz: bool = True) -> httpx.
         headers["Authorization"] = f"Bearer {token}"
     if gz:
         headers["Content-Encoding"] = "gzip"
-    return httpx.post(f"{srv.base}/v1/push", content=body, headers=headers, timeout=30)
+    return httpx.post(
+        f"{srv.base}/v1/push", content=body, headers=headers, timeout=30, verify=tls()
+    )
 
 
 def valid_push(d: Device) -> bytes:
@@ -648,7 +659,7 @@ def test_gzip_bomb_and_oversized_body_are_refused(server: Server, home: Path) ->
 
 
 def test_openapi_describes_the_real_bodies(server: Server) -> None:
-    spec = httpx.get(f"{server.base}/openapi.json", timeout=10).json()
+    spec = httpx.get(f"{server.base}/openapi.json", timeout=10, verify=tls()).json()
     push = spec["paths"]["/v1/push"]["post"]
     schema = push["requestBody"]["content"]["application/json"]["schema"]
     assert set(schema["required"]) == {"device_id", "changes"}

@@ -17,7 +17,7 @@ from sync import client
 from sync.protocol import MAX_FIELDS, MAX_INT, MAX_PUSH_CHANGES, Code, Reason
 from sync.server import storage
 from tests.conftest import VILLAGE, make_person
-from tests.sync_harness import Server, device, server
+from tests.sync_harness import Server, device, server, tls
 from tests.test_sync import demo_device, raw_push
 
 __all__ = ["server"]
@@ -101,6 +101,7 @@ def test_a_pull_beyond_the_bounds_is_a_422(server: Server, home: Path, cursor: i
         content=json.dumps({"cursor": cursor}).encode(),
         headers={"Authorization": f"Bearer {d.token}"},
         timeout=30,
+        verify=tls(),
     )
     assert response.status_code == 422
 
@@ -127,7 +128,7 @@ def test_a_staff_record_with_a_million_villages_is_refused(server: Server, home:
 
 
 def test_every_reference_in_the_openapi_document_resolves(server: Server) -> None:
-    document = httpx.get(f"{server.base}/openapi.json", timeout=10).json()
+    document = httpx.get(f"{server.base}/openapi.json", timeout=10, verify=tls()).json()
     found: list[str] = []
 
     def walk(node: Any) -> None:
