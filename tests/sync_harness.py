@@ -88,6 +88,11 @@ class Server:
     #: How often the process was started: a test that restarted it (another fault, its own
     #: environment) leaves it to be started afresh for the next test.
     starts: int = 0
+    #: The environment the process was last started in (None: not started yet).
+    environ: dict[str, str] | None = None
+    #: Whether it was last started as the `server` fixture starts it: `civtui server run`
+    #: in the clean environment.
+    clean: bool = False
     #: A new profile's folder migrated once per test process, and its key's id and key
     #: (conftest's `store_template`), which `device` copies instead of migrating a file.
     blank: tuple[Path, str, str] | None = None
@@ -106,10 +111,9 @@ class Server:
         and restarts the server means it).
         """
         self.starts += 1
-        env = {
-            **(os.environ if environ is None else environ),
-            "CIVTUI_SERVER_DATABASE": self.db_url,
-        }
+        self.environ = dict(os.environ if environ is None else environ)
+        self.clean = fault is None and self.environ == CLEAN_ENV
+        env = {**self.environ, "CIVTUI_SERVER_DATABASE": self.db_url}
         command = ["-m", "civtui", "server", "run", "--host", "127.0.0.1", "--port", str(self.port)]
         if fault:
             command = ["-m", "tests.fault_server", fault, str(self.port)]
@@ -159,11 +163,12 @@ class Server:
         return copy
 
     def restore(self, copy: Path) -> None:
-        """Stop, put `copy` back as the database, start again: the disk died overnight."""
+        """Stop, put `copy` back as the database, start again as it ran before: the disk
+        died overnight."""
         self.stop()
         self.engine.dispose()
         restore_copy(copy, Path(self.db_url.removeprefix("sqlite:///")))
-        self.start()
+        self.start(environ=self.environ)
 
     def token(self, staff: str, villages: list[str]) -> str:
         _, token = tokens.create(self.engine, staff, "assistant", villages)
@@ -300,9 +305,13 @@ def server(request: pytest.FixtureRequest) -> Iterator[Server]:
         srv.start(environ=CLEAN_ENV)
     starts = srv.starts
     yield srv
-    if srv.starts != starts or srv.process is None or srv.process.poll() is not None:
-        # Restarted by the test (a fault, its own environment) or stopped: the next test
-        # gets a process started afresh in the clean environment.
+    if srv.process is None or srv.process.poll() is not None:
+        srv.stop()
+    elif srv.starts != starts and not srv.clean:
+        # Restarted by the test with a fault or in its own environment: the next test gets
+        # a process started afresh in the clean environment. One started again as this
+        # fixture starts it (a restore) serves on: `reset` gives the next test a fresh
+        # database, and a process keeps nothing else between requests.
         srv.stop()
 
 
