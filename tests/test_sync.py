@@ -26,6 +26,7 @@ from sync.client import SyncError
 from sync.protocol import Code, Reason
 from tests.conftest import CTX, TODAY, VILLAGE, make_person
 from tests.sync_harness import (
+    CLEAN_ENV,
     OTHER_VILLAGE,
     Device,
     Server,
@@ -505,7 +506,7 @@ def test_server_stopped_after_commit_before_answering(server: Server, home: Path
     assert server.wait_exit() == 17
     committed = server.version()
     assert committed > 0 and d.store.pending_count() > 0  # server has them, laptop unsure
-    server.start()
+    server.start(environ=CLEAN_ENV)  # back as it ran: it serves the next test too
     d.sync()
     assert_fully_synced(d, server)
 
@@ -528,7 +529,7 @@ def test_connection_dropped_while_pulling(
     server.wait_exit()
     partial = outbox.cursor(reader.store)
     assert 0 < partial < server.version()
-    server.start()
+    server.start(environ=CLEAN_ENV)
     reader.sync()
     for table in ("persons", "visits", "child_checks", "elder_needs", "assessments"):
         assert rows(reader.store, table) == rows(source.store, table), table
