@@ -1536,6 +1536,12 @@ def pull(
         has_more=has_more,
         applied_through=held,
         staff=staff,
+        villages=(
+            villages
+            if protocol.Feature.PULL_VILLAGES in reads
+            and len(villages) <= protocol.MAX_PULL_VILLAGES
+            else None
+        ),
     )
 
 
