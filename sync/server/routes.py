@@ -76,8 +76,10 @@ def note(request: Request, **fields: Any) -> None:
     request.state.log.update(fields)
 
 
-def database(request: Request) -> Engine:
-    """The server's database, as `create_app` was given it."""
+async def database(request: Request) -> Engine:
+    """The server's database, as `create_app` was given it. Async though it awaits nothing:
+    FastAPI runs a plain function dependency in a worker thread, a hand-off per request
+    for reading an attribute."""
     engine: Engine = request.app.state.engine
     return engine
 
