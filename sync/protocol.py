@@ -129,7 +129,7 @@ class Feature(StrEnum):
     APPLIED_EPOCH = "applied_epoch"
     #: `PullResponse.villages`: the villages the token covers, so a laptop whose profile
     #: holds them all needs no `PATH_ME` request before it stores a page
-    #: (`sync.client.PullVillages`).
+    #: (`sync.client._own_villages`).
     PULL_VILLAGES = "pull_villages"
 
 
@@ -586,7 +586,7 @@ class PullResponse(Message):
     #: The villages the asking token covers, as `PATH_ME` says them: only for a laptop that
     #: reads it (`Feature.PULL_VILLAGES`), and only for a token of at most
     #: `MAX_PULL_VILLAGES`. A laptop takes it only where its profile holds every village it
-    #: names, so it can never widen what the laptop accepts (`sync.client.PullVillages`).
+    #: names, so it can never widen what the laptop accepts (`sync.client._own_villages`).
     villages: list[Annotated[str, Field(max_length=64)]] | None = Field(
         default=None, max_length=MAX_PULL_VILLAGES
     )

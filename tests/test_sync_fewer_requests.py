@@ -451,3 +451,27 @@ def test_a_supervisor_new_to_a_village_asks_once_then_holds_it(
     assert held is not None and held.name == HOSTILE
     _, watch = sync(world, "sup2")
     assert watch.paths == [APPLIED, PULL]
+
+
+def test_a_token_of_more_villages_than_a_page_names_is_told_by_the_question_as_before(
+    world: World3,
+) -> None:
+    """A county's token, past `MAX_PULL_VILLAGES`: its pages name none (a list that long is
+    not the protocol's), and its laptop asks `/v1/me`; a token within the limit is named."""
+    from sync.server import tokens
+
+    many = [VILLAGE_A, *(f"3309{n:08d}" for n in range(protocol.MAX_PULL_VILLAGES))]
+    reads = frozenset(protocol.Feature)
+    given: list[str] = []
+    for villages, named in ((many, None), ([VILLAGE_B, VILLAGE_A], [VILLAGE_A, VILLAGE_B])):
+        _, token = tokens.create(world.server.engine, "县里", "supervisor", villages)
+        who = tokens.verify(world.server.engine, token)
+        assert who is not None
+        page = merge.pull(world.server.engine, who, protocol.PullRequest(cursor=0), reads)
+        assert page.villages == named
+        given.append(token)
+    # A laptop of village A on the county's token asks what its token covers.
+    a1 = world.laptops["a1"]
+    a1.token = given[0]
+    _, watch = sync(world, "a1")
+    assert watch.paths == [APPLIED, PUSH, PULL, ME]
