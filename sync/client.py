@@ -238,10 +238,11 @@ class Answer:
 
 
 #: The requests whose answer may carry a field an older laptop would refuse, and so which
-#: say what this laptop reads (`protocol.PROTOCOL_HEADER`): a pull. Not every request: the
+#: say what this laptop reads (`protocol.PROTOCOL_HEADER`): a pull, and the question every
+#: sync asks first (its answer may carry the server's epoch). Not every request: the
 #: header's bytes on every push counted in what a sync puts on the wire (the bench guard's
 #: "sync bytes ÷ floor").
-ASKS_WHAT_IT_READS = frozenset({protocol.PATH_PULL})
+ASKS_WHAT_IT_READS = frozenset({protocol.PATH_PULL, protocol.PATH_APPLIED})
 
 
 @functools.cache
@@ -491,9 +492,9 @@ def _sync(
     #    server holds now the pull is to start: a server restored from a copy is learnt of
     #    there, and this push then carries the resolutions and conflicts it may have lost
     #    (`outbox.server_restored`), after the changes it lost, once.
-    check_own_history(store, conn, report)
+    epoch_now = check_own_history(store, conn, report)
     note_server_reads(store, conn)
-    align_cursor(store, conn)
+    align_cursor(store, conn, epoch_now)
     run = outbox.start_run(store)
     _push_all(store, conn, report, run, tell)
 
@@ -525,7 +526,7 @@ def _sync(
     return report
 
 
-def check_own_history(store: Store, conn: Connection, report: SyncReport) -> None:
+def check_own_history(store: Store, conn: Connection, report: SyncReport) -> tuple[str, int] | None:
     """Find where the server's changes of this device id stop being this laptop's, and if
     they do, send this laptop's from there again under a new device id.
 
@@ -543,7 +544,10 @@ def check_own_history(store: Store, conn: Connection, report: SyncReport) -> Non
     and the laptop pulls everything (`outbox.start_over_from`).
 
     A server older than the question answers 404: the sync goes on, and copies are told
-    apart only as far as change numbers show it."""
+    apart only as far as change numbers show it.
+
+    Returns the server's epoch now and its version top, where its first answer said them
+    (`Feature.APPLIED_EPOCH`): what `align_cursor` would otherwise ask."""
     last = outbox.highest_acked(store)
     ask = _Applied(store, conn, store.device_id)
     try:
@@ -553,11 +557,11 @@ def check_own_history(store: Store, conn: Connection, report: SyncReport) -> Non
     except RequestRefusedError as exc:
         if exc.status in (404, 405):
             _server_answers(store, False)
-            return
+            return None
         raise
     _server_answers(store, True)
     if not last or held is None or (last <= held and not theirs[0]):
-        return  # another token's id (the push says so), or the last change is this laptop's
+        return ask.epoch_now  # another token's id, or the last change is this laptop's
     # The server holds changes of this id only up to `held`: those it lacks go again by
     # the restore's own path (`ServerBehindError`); those it holds may be another copy's.
     asked = [seq for seq in outbox.acked_seqs(store) if seq <= held]
@@ -578,12 +582,19 @@ def check_own_history(store: Store, conn: Connection, report: SyncReport) -> Non
     if first_not < len(asked):
         report.resent += outbox.start_over_from(store, asked[first_not])
         report.new_device_id = store.device_id
+    return ask.epoch_now
 
 
-def align_cursor(store: Store, conn: Connection) -> bool:
+def align_cursor(store: Store, conn: Connection, epoch_now: tuple[str, int] | None = None) -> bool:
     """Move the pull cursor back to where the server's history and the one it was counted
     in still agree (`PATH_EPOCH`; `sync.server.epochs`), and count it in the server's epoch
     now.
+
+    `epoch_now`: the server's epoch now and its version top, as its answer to
+    `check_own_history` said them. A cursor counted in that epoch starts at the lesser of
+    itself and the top, and a cursor of 0 (a laptop that has not pulled, or pulls all
+    again) at 0 in the epoch now, which is what `PATH_EPOCH` answers for them: nothing is
+    asked. Any other (a server restored since the cursor was counted) is asked about.
 
     A cursor past a record says this laptop has it, which holds only in the history it
     pulled from: a server restored from a copy may hold, below the cursor, records of a
@@ -595,21 +606,25 @@ def align_cursor(store: Store, conn: Connection) -> bool:
     and this laptop's resolutions and conflicts are to go again (`outbox.server_restored`)."""
     said = store.get_meta(outbox.SERVER_EPOCH) or None
     cursor = outbox.cursor(store)
-    try:
-        answer = conn.call(
-            "POST",
-            protocol.PATH_EPOCH,
-            protocol.EpochRequest(epoch=said, cursor=cursor),
-            protocol.EpochResponse,
-        )
-    except RequestRefusedError as exc:
-        if exc.status in (404, 405):
-            return False
-        raise
-    if answer.start > cursor:
-        raise BadAnswerError()
-    if answer.epoch != said or answer.start < cursor:
-        return outbox.set_epoch(store, answer.epoch, answer.start)
+    if epoch_now is not None and (epoch_now[0] == said or cursor == 0):
+        epoch, start = epoch_now[0], min(cursor, epoch_now[1])
+    else:
+        try:
+            answer = conn.call(
+                "POST",
+                protocol.PATH_EPOCH,
+                protocol.EpochRequest(epoch=said, cursor=cursor),
+                protocol.EpochResponse,
+            )
+        except RequestRefusedError as exc:
+            if exc.status in (404, 405):
+                return False
+            raise
+        if answer.start > cursor:
+            raise BadAnswerError()
+        epoch, start = answer.epoch, answer.start
+    if epoch != said or start < cursor:
+        return outbox.set_epoch(store, epoch, start)
     return False
 
 
@@ -640,6 +655,8 @@ class _Applied:
 
     def __init__(self, store: Store, conn: Connection, device: str) -> None:
         self.store, self.conn, self.device = store, conn, device
+        #: The server's epoch and version top, as its latest answer said them (if it did).
+        self.epoch_now: tuple[str, int] | None = None
 
     def __call__(self, seqs: list[int]) -> tuple[int | None, list[bool]]:
         answer = self.conn.call(
@@ -650,6 +667,8 @@ class _Applied:
         )
         if len(answer.fingerprints) != len(seqs):
             raise BadAnswerError()
+        if answer.epoch is not None and answer.version is not None:
+            self.epoch_now = (answer.epoch, answer.version)
         own = dict(own_fingerprints(self.store, seqs))
         # A number the server holds without a fingerprint (stored before they were) or
         # this laptop lacks (sent again under a later number) cannot be told: taken as ours.
@@ -832,7 +851,7 @@ def _pull(
     cursor = outbox.cursor(store)
     lacking = False
     checked = False  # what the server holds of ours is the same on every page: ask once
-    villages = _own_villages(store, conn)
+    villages: frozenset[str] | None = None  # by the first page (`_own_villages`)
     limit = PULL_PAGE
     while True:
         request = PullRequest(cursor=cursor, limit=limit, device_id=store.device_id)
@@ -856,6 +875,8 @@ def _pull(
             lacking = lacking or said == "lacking"
             if lacking and stop_if_lacking:
                 return True
+        if villages is None:
+            villages = _own_villages(store, conn, page.villages)
         apply_pull_page(store, report, page, villages)
         cursor = page.cursor
         tell("pull", report.pulled, report.pulled + (limit if page.has_more else 0))
@@ -895,11 +916,20 @@ def apply_pull_page(
     report.pulled_conflicts += len(page.conflicts)
 
 
-def _own_villages(store: Store, conn: Connection) -> frozenset[str]:
+def _own_villages(store: Store, conn: Connection, told: list[str] | None = None) -> frozenset[str]:
     """The villages whose records this laptop takes from a pull: those its profile holds and
     those its token covers (a supervisor's second village arrives by pull). A record of any
-    other is refused, whatever the server sends: it is another village's personal data."""
-    return frozenset(queries.village_names(store)) | frozenset(conn.me().villages)
+    other is refused, whatever the server sends: it is another village's personal data.
+
+    `told`: the token's villages as the pull's first page said them
+    (`Feature.PULL_VILLAGES`). Where the profile holds every one, the token adds nothing
+    and nothing is asked; a page naming any other village, whether the token covers it or
+    the page is wrong, is checked with `PATH_ME`, as without it. So a page's list can never
+    widen what the laptop takes."""
+    held = frozenset(queries.village_names(store))
+    if told is not None and held.issuperset(told):
+        return held
+    return held | frozenset(conn.me().villages)
 
 
 def _add(total: dict[str, int], more: Mapping[str, int]) -> None:

@@ -50,6 +50,9 @@ MAX_PULL_PAGE = 2000
 MAX_PROBES = 64
 #: Former device ids one push names: a profile takes a new id once per restore or copy.
 MAX_FORMER_IDS = 32
+#: Villages a pull answer names as its token's (`PullResponse.villages`); a token of more
+#: (a county's) is not named there, and its laptop asks `PATH_ME` as before.
+MAX_PULL_VILLAGES = 500
 #: An answer the client reads may be this large, on the wire and again once inflated: a
 #: server's answer is read within a limit like a request (a gzip bomb stops here). A pull
 #: page larger than this is asked for again in smaller pages (`sync.client`).
@@ -120,6 +123,14 @@ class Feature(StrEnum):
     #: `PushRequest.former_ids`: the device ids the pushing laptop gave up when it started
     #: over as a new device (`merge.FormerIds`).
     FORMER_IDS = "former_ids"
+    #: `AppliedResponse.epoch` and `.version`: the server's epoch and version top with the
+    #: answer to the question every sync asks first, so a laptop whose cursor counts in that
+    #: epoch needs no `PATH_EPOCH` request (`sync.client.align_cursor`).
+    APPLIED_EPOCH = "applied_epoch"
+    #: `PullResponse.villages`: the villages the token covers, so a laptop whose profile
+    #: holds them all needs no `PATH_ME` request before it stores a page
+    #: (`sync.client._own_villages`).
+    PULL_VILLAGES = "pull_villages"
 
 
 #: The protocol this code speaks: its number, and every feature it reads.
@@ -572,6 +583,13 @@ class PullResponse(Message):
     staff: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=80)]] = Field(
         default_factory=dict, max_length=3 * MAX_PULL_PAGE + 3 * MAX_PUSH_CHANGES
     )
+    #: The villages the asking token covers, as `PATH_ME` says them: only for a laptop that
+    #: reads it (`Feature.PULL_VILLAGES`), and only for a token of at most
+    #: `MAX_PULL_VILLAGES`. A laptop takes it only where its profile holds every village it
+    #: names, so it can never widen what the laptop accepts (`sync.client._own_villages`).
+    villages: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        default=None, max_length=MAX_PULL_VILLAGES
+    )
 
 
 class Me(Message):
@@ -584,6 +602,10 @@ class Health(Message):
     status: Literal["ok"]
     version: str
     server_time_ms: int
+
+
+#: A server epoch's id: 32 hex digits, made at random when a server process starts.
+EPOCH_PATTERN = r"[0-9a-f]{32}"
 
 
 class AppliedRequest(Message):
@@ -606,10 +628,12 @@ class AppliedResponse(Message):
     #: The fingerprint of the server's change at each number asked, in the same order; None
     #: past `applied_through`, or for a change stored before fingerprints were.
     fingerprints: list[str | None] = Field(default_factory=list, max_length=MAX_PROBES)
-
-
-#: A server epoch's id: 32 hex digits, made at random when a server process starts.
-EPOCH_PATTERN = r"[0-9a-f]{32}"
+    #: The server's epoch now and its version top, as `PATH_EPOCH` reads them: only for a
+    #: laptop that reads them (`Feature.APPLIED_EPOCH`). A laptop whose cursor counts in
+    #: this epoch starts its pull at the lesser of its cursor and `version`, as `PATH_EPOCH`
+    #: would answer; any other asks `PATH_EPOCH` (`sync.client.align_cursor`).
+    epoch: str | None = Field(default=None, pattern=f"^{EPOCH_PATTERN}$")
+    version: int | None = Field(default=None, ge=0, le=MAX_INT)
 
 
 class EpochRequest(Message):

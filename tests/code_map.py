@@ -115,6 +115,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
             "sync_clock",
             "sync_conflicts",
             "sync_dated_events",
+            "sync_fewer_requests",
             "sync_device_identity",
             "sync_machine",
             "sync_plan",

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, bindparam, func, insert, or_, select
 
 from sync.server.storage import counters, epochs, now_text
 
@@ -47,6 +47,31 @@ def latest(engine: Engine) -> str | None:
     with engine.connect() as conn:
         found = conn.execute(select(epochs.c.id).order_by(epochs.c.number.desc()).limit(1))
         return found.scalar()
+
+
+#: The version top, and the latest epoch with this process's own (`ours`) if that is an
+#: earlier one, newest first: built once, asked with every sync's first question.
+_TOP = select(counters.c.value).where(counters.c.name == "version")
+_LATEST_AND_OURS = (
+    select(epochs.c.id)
+    .where(
+        or_(
+            epochs.c.id == bindparam("ours"),
+            epochs.c.number == select(func.max(epochs.c.number)).scalar_subquery(),
+        )
+    )
+    .order_by(epochs.c.number.desc())
+)
+
+
+def now(engine: Engine, ours: str) -> tuple[str, int] | None:
+    """The server's epoch now and its version top; None as for `start`. A laptop whose
+    cursor counts in that epoch starts at the lesser of its cursor and the top, as `start`
+    says for it, without asking (`AppliedResponse.epoch`)."""
+    with engine.connect() as conn:
+        top: int = conn.execute(_TOP).scalar_one()
+        listed = conn.execute(_LATEST_AND_OURS, {"ours": ours}).scalars().all()
+    return (listed[0], top) if ours in listed else None
 
 
 def start(engine: Engine, epoch: str | None, cursor: int, ours: str) -> tuple[str, int] | None:

@@ -1536,6 +1536,12 @@ def pull(
         has_more=has_more,
         applied_through=held,
         staff=staff,
+        villages=(
+            villages
+            if protocol.Feature.PULL_VILLAGES in reads
+            and len(villages) <= protocol.MAX_PULL_VILLAGES
+            else None
+        ),
     )
 
 
@@ -1574,6 +1580,19 @@ def _staff_of(conn: Connection, named: set[str]) -> dict[str, str]:
     return found
 
 
+#: What `applied` asks, built once: every sync asks it first.
+_REPLACED = (
+    select(former_ids.c.device_id)
+    .where(former_ids.c.former_id == bindparam("device"), former_ids.c.heard.is_(None))
+    .limit(1)
+)
+_FINGERPRINTS = select(change_results.c.seq, change_results.c.fingerprint).where(
+    change_results.c.device_id == bindparam("device"),
+    change_results.c.seq.in_(bindparam("seqs", expanding=True)),
+    change_results.c.seq <= bindparam("upto"),
+)
+
+
 def applied(
     engine: Engine, who: Identity, request: protocol.AppliedRequest
 ) -> protocol.AppliedResponse:
@@ -1583,31 +1602,26 @@ def applied(
     a device id another token holds, as a pull says nothing of it."""
     none: list[str | None] = [None] * len(request.seqs)
     with engine.connect() as conn:
-        owner = conn.execute(
-            select(devices.c.token_id, devices.c.last_seq).where(
-                devices.c.device_id == request.device_id
-            )
-        ).first()
+        owner = conn.execute(_OWNER, {"device": request.device_id}).first()
         if owner is None:
             return protocol.AppliedResponse(applied_through=0, fingerprints=none)
         if owner.token_id != who.token_id:
             return protocol.AppliedResponse(applied_through=None, fingerprints=none)
         # Every sync asks this first, even a laptop with nothing to push: a copy that kept
         # an id another laptop gave up speaks here (`_heard_from`).
-        replaced = conn.execute(
-            select(former_ids.c.device_id)
-            .where(former_ids.c.former_id == request.device_id, former_ids.c.heard.is_(None))
-            .limit(1)
-        ).first()
-        found = dict(
-            conn.execute(
-                select(change_results.c.seq, change_results.c.fingerprint).where(
-                    change_results.c.device_id == request.device_id,
-                    change_results.c.seq.in_(sorted(set(request.seqs))),
-                    change_results.c.seq <= owner.last_seq,
-                )
-            ).all()
-        )
+        replaced = conn.execute(_REPLACED, {"device": request.device_id}).first()
+        found: dict[int, str | None] = {}
+        if request.seqs:  # a laptop with no answered change asks about none
+            found = dict(
+                conn.execute(
+                    _FINGERPRINTS,
+                    {
+                        "device": request.device_id,
+                        "seqs": sorted(set(request.seqs)),
+                        "upto": owner.last_seq,
+                    },
+                ).all()
+            )
     if replaced is not None:
         with engine.begin() as conn:
             version = _after(_lock_version(conn), version_floor())

@@ -76,8 +76,10 @@ def note(request: Request, **fields: Any) -> None:
     request.state.log.update(fields)
 
 
-def database(request: Request) -> Engine:
-    """The server's database, as `create_app` was given it."""
+async def database(request: Request) -> Engine:
+    """The server's database, as `create_app` was given it. Async though it awaits nothing:
+    FastAPI runs a plain function dependency in a worker thread, a hand-off per request
+    for reading an attribute."""
     engine: Engine = request.app.state.engine
     return engine
 
@@ -228,9 +230,37 @@ async def pull(request: Request, who: Caller, engine: Synced) -> Response:
 )
 async def applied(request: Request, who: Caller, engine: Synced) -> Response:
     message = await read_body(request, AppliedRequest)
-    answer = await _in_thread(merge.applied, engine, who, message)
+    reads = protocol.features_said(request.headers.get(protocol.PROTOCOL_HEADER))
+    answer = await _in_thread(_applied, request.app.state, engine, who, message, reads)
     note(request, device=message.device_id)
     return gzip_response(answer)
+
+
+def _applied(
+    state: Any,
+    engine: Engine,
+    who: Identity,
+    message: AppliedRequest,
+    reads: frozenset[protocol.Feature],
+) -> AppliedResponse:
+    answer = merge.applied(engine, who, message)
+    if protocol.Feature.APPLIED_EPOCH not in reads:
+        return answer
+    # With the epoch now and the top, a laptop whose cursor counts in that epoch knows
+    # where its pull starts without asking `PATH_EPOCH`.
+    found = epochs.now(engine, state.epoch)
+    while found is None:
+        # The database lacks this process's epoch: it was restored while the server ran.
+        with state.epoch_lock:
+            state.epoch = epochs.begin(engine)
+        found = epochs.now(engine, state.epoch)
+    epoch, version = found
+    return AppliedResponse(
+        applied_through=answer.applied_through,
+        fingerprints=answer.fingerprints,
+        epoch=epoch,
+        version=version,
+    )
 
 
 @router.post(
