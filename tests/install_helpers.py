@@ -92,32 +92,84 @@ NOT_SOURCE = shutil.ignore_patterns(
 
 
 def build_release(out: Path) -> tuple[Path, Path]:
-    """`python -m build` of a copy of this checkout into `out`: the sdist and the wheel.
+    """What `python -m build` makes of a copy of this checkout, into `out`: the sdist, then
+    the wheel built from the unpacked sdist, so a file the sdist leaves out is missing from
+    the wheel too.
 
     From a copy, because setuptools writes build/ and *.egg-info into the source folder and
-    two tests building at once would write over each other's. Without --wheel, build makes
-    the wheel from the sdist, so a file the sdist leaves out is missing from the wheel too.
+    two tests building at once would write over each other's. Through build's API rather than
+    its command line only to make the isolated environment (a venv with the pyproject's
+    build requirements) once for both: the command line makes one for each, and each cost
+    ~1.5 s of CPU of a ~7 s build. The steps are the command line's own.
     """
     source = out / "source"
     shutil.copytree(ROOT, source, ignore=NOT_SOURCE)
-    subprocess.run(
-        [sys.executable, "-m", "build", "--outdir", str(out), str(source)],
-        check=True, capture_output=True, cwd=source,
-    )  # fmt: skip
+    subprocess.run([sys.executable, "-c", _BUILD, str(source), str(out)],
+                   check=True, capture_output=True, cwd=source)  # fmt: skip
     (sdist,) = out.glob("civtui-*.tar.gz")
     (wheel,) = out.glob("civtui-*.whl")
     return sdist, wheel
+
+
+#: `python -m build SOURCE --outdir OUT` in one isolated environment (build.__main__'s
+#: _build_in_isolated_env, twice). In a child: the build frontend's logging and its
+#: environment variables stay out of the test process.
+_BUILD = """
+import sys, tarfile, tempfile
+from pathlib import Path
+import build
+from build.env import DefaultIsolatedEnv
+
+source, out = Path(sys.argv[1]), Path(sys.argv[2])
+with DefaultIsolatedEnv() as env:
+    def make(folder, distribution):
+        builder = build.ProjectBuilder.from_isolated_env(env, folder)
+        env.install(builder.build_system_requires)
+        env.install(builder.get_requires_for_build(distribution))
+        return Path(builder.build(distribution, out))
+
+    sdist = make(source, "sdist")
+    with tempfile.TemporaryDirectory() as unpacked, tarfile.open(sdist) as archive:
+        archive.extractall(unpacked, filter="data")
+        make(Path(unpacked) / sdist.name.removesuffix(".tar.gz"), "wheel")
+"""
+
+
+def download_wheelhouse(wheel: Path, constraints: Path, out: Path) -> None:
+    """Into `out`: the wheel and every distribution `wheel[server]` needs, as `constraints`
+    pins them, as pip resolves them from the indexes.
+
+    Installs from this folder only (`--no-index`): resolving against the indexes parses every
+    release of every dependency (~46,000 links), ~9 s of CPU for the page's older pip, and
+    the suite installs the wheel three times.
+    """
+    command = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+               "--dest", str(out), "--constraint", str(constraints), f"{wheel}[server]"]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, env=clean_env())
 
 
 def shared_release(factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The sdist and the wheel of this checkout, built once per test run.
 
     tests/test_wheel.py and tests/test_deploy_doc.py both install the wheel; a build costs
-    about 10 s of CPU, and the two files may run at once on two xdist workers. The folder
+    about 6 s of CPU, and the two files may run at once on two xdist workers. The folder
     above a worker's base temp is the run's own (every worker of the run shares it, a later
     run gets a new one), so the first file to ask builds there under a lock and the other
     waits for it and reads the same files: one build of one source tree, as a release is.
+    The wheelhouse both install from (`shared_wheelhouse`) is made with it.
     """
+    out = _release_folder(factory)
+    (sdist,) = out.glob("civtui-*.tar.gz")
+    (wheel,) = out.glob("civtui-*.whl")
+    return sdist, wheel
+
+
+def shared_wheelhouse(factory: pytest.TempPathFactory) -> Path:
+    """The folder of `download_wheelhouse` for this run's wheel, made once per run."""
+    return _release_folder(factory) / "wheelhouse"
+
+
+def _release_folder(factory: pytest.TempPathFactory) -> Path:
     run = factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         run = run.parent
@@ -126,15 +178,15 @@ def shared_release(factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         if not done.exists():
             shutil.rmtree(out, ignore_errors=True)  # a build that failed half-way
             out.mkdir()
-            build_release(out)
+            _, wheel = build_release(out)
+            download_wheelhouse(wheel, CONSTRAINTS, out / "wheelhouse")
             done.touch()
-    (sdist,) = out.glob("civtui-*.tar.gz")
-    (wheel,) = out.glob("civtui-*.whl")
-    return sdist, wheel
+    return out
 
 
-def make_venv(folder: Path, requirement: str) -> Path:
-    """A fresh venv with `requirement` installed (not editable), pinned; its bin folder.
+def make_venv(folder: Path, requirement: str, wheelhouse: Path) -> Path:
+    """A fresh venv with `requirement` installed (not editable) from `wheelhouse` only,
+    pinned; its bin folder.
 
     Installed by this interpreter's pip into the venv's Python (`pip --python`), not by a pip
     of the venv's own: seeding one (ensurepip) and running the older pip it bundles cost
@@ -145,14 +197,23 @@ def make_venv(folder: Path, requirement: str) -> Path:
     # --no-compile: bytecode is written for what runs, not for every module of every package.
     command = [sys.executable, "-m", "pip", "--python", str(bin_dir / "python"), "install",
                "--quiet", "--no-compile", "--disable-pip-version-check",
+               "--no-index", "--find-links", str(wheelhouse),
                "--constraint", str(CONSTRAINTS), requirement]  # fmt: skip
     subprocess.run(command, check=True, capture_output=True, env=clean_env())
     return bin_dir
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The environment without this checkout on the path: only the installed civtui runs."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    """The environment without this checkout on the path: only the installed civtui runs,
+    and it keeps the bytecode it compiles, as an installed program does. The installs write
+    none up front (`--no-compile`): under a PYTHONDONTWRITEBYTECODE of the caller's, each
+    command would compile every module it imports again, ~1 s of CPU a start.
+    """
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE")
+    }
     for name in ("CIVTUI_PROFILE", "CIVTUI_TODAY", "CIVTUI_SERVER", "CIVTUI_TOKEN"):
         env.pop(name, None)
     env.update(extra)
@@ -161,14 +222,17 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def wait_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 60  # a loaded 2-core machine starts Python slowly
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text(errors='replace')}")
-        try:
-            if httpx.get(f"{base}/v1/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
+    # One client for every try: `httpx.get` makes one each time, and each loads the system's
+    # certificates (~50 ms of CPU, for a plain-HTTP address) while the server starts.
+    with httpx.Client(base_url=base, timeout=1) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited: {log.read_text(errors='replace')}")
+            try:
+                if client.get("/v1/health").status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.2)
     raise RuntimeError(f"server did not start: {log.read_text(errors='replace')}")
 
 

@@ -4,9 +4,13 @@ The page is written for a real server (`sudo`, a `civtui` account, systemd, /etc
 - `/etc/civtui`, `/etc/systemd/system`, `/etc/cron.d`, `/var/lib/civtui` and `/var/log/civtui`
   are moved under a temporary root (the only change made to the page's text, besides the port);
   the venv in `/var/lib/civtui/venv` under a root the module's tests share, so the page's
-  `python3 -m venv` and `pip install` make it once per run (about 25 s of CPU and a minute of
-  downloads) and the other database's run does them again on it, as on a server that already
-  has civtui, in seconds; every other folder is the test's own;
+  `python3 -m venv` and `pip install` make it once per run (about 12 s of CPU) and the other
+  database's run does them again on it, as on a server that already has civtui, in seconds;
+  every other folder is the test's own;
+- the page's `pip install` finds the wheel's dependencies in the run's wheelhouse
+  (tests/install_helpers.py: the same pinned releases, resolved from the indexes once per
+  run) and writes no bytecode up front, through pip's environment variables as a server's
+  pip.conf would say it; the command is the page's;
 - `sudo [-u USER]` runs the command as this test's user; `install -o/-g` and `chown` keep the
   owner (the test cannot make a `civtui` account) but the modes are checked;
 - `systemctl` starts and stops the unit file's `ExecStart=` with its `Environment=`;
@@ -34,7 +38,14 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from sync.server import storage
-from tests.install_helpers import DEPLOY_PORTS, ROOT, clean_env, free_port, shared_release
+from tests.install_helpers import (
+    DEPLOY_PORTS,
+    ROOT,
+    clean_env,
+    free_port,
+    shared_release,
+    shared_wheelhouse,
+)
 from tests.sync_harness import POSTGRES_ENV
 from tests.test_restore_drill import pg_tool
 
@@ -128,6 +139,23 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def pip_settings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Where the page's `pip install` takes the wheel's dependencies from, and no bytecode.
+
+    Resolving against the indexes, the page's pip (the older one `python3 -m venv` seeds)
+    parsed every release of every dependency, ~9 s of CPU; compiling every module of every
+    package another ~8 s, where what runs is compiled when first imported. pip reads the
+    variable of a `--no-…` flag as the value of what the flag turns off: PIP_NO_COMPILE=0
+    is `--no-compile`.
+    """
+    return {
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(shared_wheelhouse(tmp_path_factory)),
+        "PIP_NO_COMPILE": "0",
+    }
+
+
+@pytest.fixture(scope="module")
 def venv_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The root the page's venv is moved under, shared by the module's runs of the page."""
     return tmp_path_factory.mktemp("venv-root")
@@ -176,7 +204,11 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[st
 @pytest.mark.slow
 @pytest.mark.parametrize("database", backends(), indirect=True)
 def test_the_deploy_page_runs_as_written(
-    database: dict[str, str], release: Path, venv_root: Path, tmp_path: Path
+    database: dict[str, str],
+    release: Path,
+    pip_settings: dict[str, str],
+    venv_root: Path,
+    tmp_path: Path,
 ) -> None:
     postgres = "PGHOST" in database
     page = PAGE.read_text(encoding="utf-8")
@@ -184,7 +216,9 @@ def test_the_deploy_page_runs_as_written(
     wanted = ("sh deploy-test", "sh deploy-test-postgres") if postgres else ("sh deploy-test",)
     unit_log, unit_pid = tmp_path / "unit.log", tmp_path / "unit.pid"
     unit = ""
-    env = clean_env(**database, CIVTUI_SERVER_PORT=str(port), CIVTUI_HOME=str(tmp_path / "home"))
+    env = clean_env(
+        **database, **pip_settings, CIVTUI_SERVER_PORT=str(port), CIVTUI_HOME=str(tmp_path / "home")
+    )
     ran, outputs = 0, []
     try:
         for block in blocks(page):

@@ -26,6 +26,7 @@ from tests.install_helpers import (
     free_port,
     make_venv,
     shared_release,
+    shared_wheelhouse,
     stop,
     wait_healthy,
 )
@@ -64,7 +65,7 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def installed(tmp_path_factory: pytest.TempPathFactory, release: tuple[Path, Path]) -> Installed:
     folder = tmp_path_factory.mktemp("wheel")
     sdist, wheel = release
-    bin_dir = make_venv(folder / "venv", f"{wheel}[server]")
+    bin_dir = make_venv(folder / "venv", f"{wheel}[server]", shared_wheelhouse(tmp_path_factory))
     return Installed(sdist, wheel, bin_dir, folder)
 
 
