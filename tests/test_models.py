@@ -23,6 +23,7 @@ from civtui.domain.models import (
     ElderNeed,
     NeedTransitionError,
     Person,
+    Village,
     Visit,
     effective_categories,
 )
@@ -393,3 +394,28 @@ def test_a_high_risk_check_names_what_is_missing_in_each_language() -> None:
     zh, en = both(exc.value, ChildCheck)
     assert "请填写报告对象（" in zh and zh.startswith("报告对象：")
     assert en.startswith("Reported to: a high-risk child must be reported: fill in to whom (")
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("３３０９０２１１２２０１", "330902112201"),  # a Chinese input method's full-width mode
+        (" 330902112201\u3000", "330902112201"),
+    ],
+)
+def test_a_village_code_typed_full_width_is_the_same_village(typed: str, stored: str) -> None:
+    assert Village(id=typed, name="海星村").id == stored
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "33090211220١",  # Arabic-Indic one: a digit to `\d`, and not the same village
+        "33090211220[/b]",
+        "=330902112201",
+        "3309021122011",
+    ],
+)
+def test_a_village_code_of_anything_but_12_ascii_digits_is_refused(typed: str) -> None:
+    with pytest.raises(ValidationError, match="12"):
+        Village(id=typed, name="海星村")

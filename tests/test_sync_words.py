@@ -417,3 +417,18 @@ def test_the_server_commands_speak_the_language_asked_for(lang: str, tmp_path: P
     for code, result in outcomes:
         assert result.exit_code == code, result.output
         said_in(lang, result)
+
+
+def test_a_token_s_village_typed_full_width_is_stored_as_the_village(tmp_path: Path) -> None:
+    """A code typed in a Chinese input method's full-width mode is the same village, not a
+    second one that looks like it; a code of other digits is refused with the code named."""
+    database = ["--database", f"sqlite:///{tmp_path / 'server.db'}"]
+    runner = CliRunner()
+    assert runner.invoke(main, ["server", "init", *database]).exit_code == 0
+    make = ["server", "token", "create", "--staff", "王[/b]=1", "--role", "assistant"]
+    made = runner.invoke(main, [*make, "--village", "３３０９０２１１２２０１", *database])
+    assert made.exit_code == 0, made.output
+    listed = runner.invoke(main, ["server", "token", "list", *database]).output
+    assert VILLAGE in listed and "３" not in listed
+    refused = runner.invoke(main, [*make, "--village", "33090211220١", *database])
+    assert refused.exit_code == 1 and "33090211220١" in refused.output

@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from civtui.domain import phone, resident_id
+from civtui.domain import phone, resident_id, village_code
 from civtui.domain.barthel import ITEMS, ITEMS_BY_FIELD, level_for
 from civtui.domain.choices import (
     DERIVED_CATEGORIES,
@@ -201,12 +201,15 @@ class Village(Record):
     name: Name = Field(title=label("field.village_name"))
     township: str = Field(default="", max_length=40, title=label("field.township"))
 
-    @field_validator("id")
+    @field_validator("id", mode="before")
     @classmethod
-    def _code(cls, value: str) -> str:
-        if not re.fullmatch(r"\d{12}", value):
+    def _code(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        code = village_code.normalize(value)
+        if not village_code.is_code(code):
             raise ValueError(said("village.code", value=value))
-        return value
+        return code
 
     @property
     def county_code(self) -> str:

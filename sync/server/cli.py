@@ -185,13 +185,15 @@ def token_group() -> None:
 )
 def token_create(url: str | None, staff: str, role: str, villages: tuple[str, ...]) -> None:
     """创建令牌；令牌只显示这一次，服务器只保存其摘要。"""
+    from civtui.domain import village_code
     from sync.server import tokens
 
     t = _t()
-    bad = [v for v in villages if not (v.isdigit() and len(v) == 12)]
+    codes = [village_code.normalize(v) for v in villages]
+    bad = [v for v, code in zip(villages, codes, strict=True) if not village_code.is_code(code)]
     if bad:
         raise click.ClickException(t("server.bad_codes", codes=t("list.sep").join(bad)))
-    token_id, token = tokens.create(_engine(url), staff, role, list(villages))
+    token_id, token = tokens.create(_engine(url), staff, role, codes)
     click.echo(t("server.token_id", id=token_id), err=True)
     click.echo(t("server.token_once"), err=True)
     click.echo(token)
