@@ -21,7 +21,11 @@ from textual.widgets.data_table import ColumnKey, DuplicateKey, RowKey
 
 from civtui.domain import search, shown
 from civtui.domain.models import Person
+from screens.conflicts import ConflictsScreen
 from screens.dashboard import DashboardScreen
+from screens.followups import FollowUpScreen
+from screens.help import HelpScreen
+from screens.pending import PendingScreen
 from screens.roster import RosterScreen
 from screens.textual_compat import add_rows_at_once
 from tests.tui_helpers import app_on, demo_profile, steady
@@ -216,6 +220,47 @@ async def test_a_save_from_the_dashboard_or_roster_reloads_the_screen_once(home:
             await pilot.pause()
             assert app.screen is screen and len(app.store.changes()) > visits
             assert len(loads) == 1
+
+
+LISTS: list[type[RosterScreen | PendingScreen | FollowUpScreen | ConflictsScreen]] = [
+    RosterScreen,
+    PendingScreen,
+    FollowUpScreen,
+    ConflictsScreen,
+]
+
+
+async def test_a_list_is_read_once_as_it_opens_and_again_when_it_comes_back(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Textual resumes a screen as it first shows it, right after its mount: a list read on
+    mount is not read again then (the 待同步 list of the demo profile is 500 rows), and is
+    read again when a screen over it closes."""
+    loads: list[str] = []
+    for kind in LISTS:
+
+        def counted(self: Any, *args: Any, real: Any = kind.load, **kwargs: Any) -> None:
+            loads.append(type(self).__name__)
+            real(self, *args, **kwargs)
+
+        monkeypatch.setattr(kind, "load", counted)
+    app = app_on(demo_profile(home))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await steady(pilot)
+        for kind in LISTS:
+            loads.clear()
+            screen = kind()
+            app.push_screen(screen)
+            await pilot.pause()
+            assert app.screen is screen and loads == [kind.__name__]
+            app.push_screen(HelpScreen())
+            await pilot.pause()
+            app.pop_screen()
+            await pilot.pause()
+            assert app.screen is screen and loads == [kind.__name__] * 2
+            app.pop_screen()
+            await pilot.pause()
+            assert isinstance(app.screen, DashboardScreen)
 
 
 def test_first_characters_kept_find_what_match_finds() -> None:
