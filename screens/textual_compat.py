@@ -19,6 +19,9 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingsMap
 from textual.command import CommandList, CommandPalette
+from textual.css.model import RuleSet
+from textual.css.stylesheet import Stylesheet
+from textual.css.types import CSSLocation
 from textual.dom import DOMNode
 from textual.widgets import DataTable, Input
 from textual.widgets import Footer as TextualFooter
@@ -84,6 +87,49 @@ class CommandPaletteIn(CommandPalette):
                 self._list_visible = False
 
         self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show_no_matches)
+
+
+#: Rules parsed in this process, by source and by the theme's variables they were parsed with.
+_PARSED: dict[tuple[object, ...], list[RuleSet]] = {}
+#: Sources × themes a process may meet: more means a source that keeps changing (a CSS file
+#: edited under the dev server's watch), and the oldest go.
+_PARSED_MAX = 1024
+
+
+def share_parsed_css() -> None:
+    """Parse each CSS source once per theme in this process, not once per stylesheet.
+
+    The first time a screen with CSS of its own is pushed, Textual reparses the app's whole
+    stylesheet in a new `Stylesheet` whose cache is empty (`App._load_screen_css`,
+    `Stylesheet.reparse`): every source the app has read is tokenized again, for each screen
+    class the first time it opens, and for each new app in one process. Rules depend only on
+    the source and the variables (the theme's colours) they are parsed with, and are not
+    changed once parsed (Textual's own cache hands the same ones out), so they are kept
+    here by both. Checked against Textual 8.2.8 (`Stylesheet._parse_rules`, `.reparse`).
+    """
+    parse = Stylesheet._parse_rules
+    if getattr(parse, "shared", False):
+        return
+
+    def parse_once(
+        self: Stylesheet,
+        css: str,
+        read_from: CSSLocation,
+        is_default_rules: bool = False,
+        tie_breaker: int = 0,
+        scope: str = "",
+    ) -> list[RuleSet]:
+        key = (css, read_from, is_default_rules, tie_breaker, scope, *self._variables.items())
+        rules = _PARSED.get(key)
+        if rules is None:
+            rules = parse(self, css, read_from, is_default_rules, tie_breaker, scope)
+            if len(_PARSED) >= _PARSED_MAX:
+                del _PARSED[next(iter(_PARSED))]
+            _PARSED[key] = rules
+        return rules
+
+    parse_once.shared = True  # type: ignore[attr-defined]
+    Stylesheet._parse_rules = parse_once  # type: ignore[method-assign]
 
 
 def bindings_of(node: DOMNode) -> list[Binding]:
