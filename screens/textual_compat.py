@@ -173,6 +173,49 @@ class Footer(TextualFooter):
     tests/test_roster_search_speed.py checks the keys end as Textual's footer leaves them.
     """
 
+    #: What the keys now shown were made from (`_keys_from`), None before the first keys.
+    _composed: tuple[object, ...] | None = None
+
+    def _keys_from(self) -> tuple[object, ...] | None:
+        """Everything `Footer.compose` makes the keys from, or None before the bindings are
+        ready (when it makes none)."""
+        if not self._bindings_ready:
+            return None
+        app = self.app
+        return (
+            self.compact,
+            self.show_command_palette,
+            app.ENABLE_COMMAND_PALETTE,
+            app.COMMAND_PALETTE_BINDING,
+            *(
+                (
+                    key,
+                    binding,
+                    app.get_key_display(binding),
+                    enabled,
+                    tooltip,
+                )
+                for key, (_node, binding, enabled, tooltip) in self.screen.active_bindings.items()
+            ),
+        )
+
+    async def recompose(self) -> None:
+        """Make the keys again only if what they are made from has changed.
+
+        Textual's footer makes all its keys again whenever the screen's bindings may have
+        changed: on every change of focus (each Tab through a form), though the keys shown
+        are mostly the same; opening a person's page and a record from it made the footer's
+        keys four times over. Checked against Textual 8.2.8 (`Footer.bindings_changed`,
+        `Footer.compose`, `Screen.active_bindings`).
+        """
+        if not self.is_attached or self._pruning:  # as Widget.recompose: gone, or going
+            return
+        made_from = self._keys_from()
+        if made_from is not None and made_from == self._composed and self.children:
+            return
+        self._composed = made_from
+        await super().recompose()
+
     def compose(self) -> ComposeResult:
         for widget in super().compose():
             # Only the keys bound to the footer's style: the command palette's key is not,

@@ -375,6 +375,73 @@ async def test_the_footer_s_keys_end_as_textual_s_own_footer_leaves_them(compact
     assert [k[:2] for k in ours] == [("a", "[/]甲="), ("b", "乙\\[x]"), ("ctrl+p", "palette")]
 
 
+async def test_the_footer_makes_its_keys_again_only_when_they_change() -> None:
+    """Through changes of focus that add a key, take it away, leave the keys as they are and
+    disable one, `textual_compat.Footer` shows what Textual's footer shows; where the keys
+    are the same, the same keys stay rather than being made again."""
+    from textual.binding import Binding
+    from textual.screen import Screen
+    from textual.widgets import Footer as TextualFooter
+    from textual.widgets._footer import FooterKey
+
+    from screens.textual_compat import Footer
+
+    class Field(Input):
+        BINDINGS = [Binding("f2", "pick", "[/]选=")]
+
+    class Keys(Screen[None]):
+        BINDINGS = [Binding("f3", "first", "[/]甲="), Binding("f4", "second", "乙\\[x]")]
+        second: bool | None = True
+
+        def __init__(self, footer: TextualFooter) -> None:
+            super().__init__()
+            self.footer = footer
+
+        def compose(self) -> ComposeResult:
+            yield Field(id="one")
+            yield Input(id="two")
+            yield Input(id="three")
+            yield self.footer
+
+        def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+            return self.second if action == "second" else True
+
+    async def walk(footer: TextualFooter) -> list[list[tuple[Any, ...]]]:
+        app: App[None] = App()
+        seen: list[list[tuple[Any, ...]]] = []
+        async with app.run_test(size=(80, 10)) as pilot:
+            screen = Keys(footer)
+            app.push_screen(screen)
+            await pilot.pause()
+            for step in ("#one", "#two", "#three", "disable", "#one"):
+                if step == "disable":
+                    screen.second = None  # shown, but cannot be used
+                    screen.refresh_bindings()
+                else:
+                    screen.query_one(step, Input).focus()
+                await pilot.pause()
+                await pilot.pause()
+                seen.append(
+                    [
+                        (k, k.key, k.description, sorted(k.classes), k.render().plain)
+                        for k in screen.query(FooterKey)
+                    ]
+                )
+        return seen
+
+    stock, ours = await walk(TextualFooter()), await walk(Footer())
+    assert [[k[1:] for k in keys] for keys in ours] == [[k[1:] for k in keys] for keys in stock]
+    one, two, _, _, again = ([k[1] for k in keys] for keys in ours)
+    assert "f2" in one and "f2" not in two and "f2" in again
+    assert any("-disabled" in k[3] for k in ours[3]) and not any(
+        "-disabled" in k[3] for k in ours[2]
+    )
+    # From one input to another with the same keys: the very same keys, not new ones (each
+    # step's keys are held in `seen`, so a new key cannot be one made before).
+    assert all(a[0] is b[0] for a, b in zip(ours[2], ours[1], strict=True))
+    assert not any(a[0] is b[0] for a, b in zip(stock[2], stock[1], strict=True))
+
+
 def test_roster_rows_share_category_sets_and_are_what_each_person_s_own_read_gives(
     home: Path,
 ) -> None:
