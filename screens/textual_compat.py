@@ -185,6 +185,7 @@ class Footer(TextualFooter):
         return (
             self.compact,
             self.show_command_palette,
+            self.combine_groups,
             app.ENABLE_COMMAND_PALETTE,
             app.COMMAND_PALETTE_BINDING,
             *(
