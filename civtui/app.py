@@ -41,7 +41,7 @@ from screens.base import CivScreen
 from screens.confirm import ConfirmModal, InfoModal
 from screens.host import Host, Link
 from screens.messages import SyncStateChanged
-from screens.textual_compat import localize_bindings
+from screens.textual_compat import localize_bindings, share_parsed_css
 
 if TYPE_CHECKING:
     from textual.command import Provider
@@ -157,6 +157,7 @@ class CivtuiApp(App[None]):
     ]
 
     def __init__(self, profile: Profile, lang: str = "zh", clock: Clock = SYSTEM_CLOCK) -> None:
+        share_parsed_css()
         super().__init__()
         self.profile = profile
         self.clock = clock

@@ -22,6 +22,18 @@ class CivScreen(Screen[ResultT], Generic[ResultT]):
         """The app's services, as the protocol screens may rely on."""
         return cast(Host, self.app)
 
+    _shown = False
+
+    def back_again(self) -> bool:
+        """Whether this ScreenResume brings the screen back, rather than showing it first.
+
+        Textual sends ScreenResume as a screen is first shown too, right after `on_mount`: a
+        screen that reads its rows on mount and again on every resume read them twice on
+        opening (the 待同步 list of a month offline, the roster of a township).
+        """
+        shown, self._shown = self._shown, True
+        return shown
+
     def on_mount(self) -> None:
         localize_select_menus(self, self.civ.t)
 

@@ -45,7 +45,8 @@ class ConflictsScreen(CivScreen[None]):
         self.query_one("#conflicts", DataTable).focus()
 
     def on_screen_resume(self) -> None:
-        self.load()
+        if self.back_again():  # on_mount has just read them
+            self.load()
 
     def on_sync_state_changed(self, _message: SyncStateChanged) -> None:
         self.load()

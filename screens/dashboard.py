@@ -62,8 +62,6 @@ class DashboardScreen(CivScreen[None]):
         yield SyncStatePanel(id="statusbar", classes="statusbar")
         yield Footer()
 
-    _shown = False
-
     def on_mount(self) -> None:
         t = self.civ.t
         today = self.civ.today
@@ -75,10 +73,8 @@ class DashboardScreen(CivScreen[None]):
         self.refresh_status()
 
     def on_screen_resume(self) -> None:
-        # Textual also sends this when the screen is first shown, right after on_mount.
-        if self._shown:
+        if self.back_again():  # on_mount has just started the counts
             self.load()
-        self._shown = True
 
     def load(self) -> None:
         """Every panel reads its figures again (after a save, a sync, a day change)."""

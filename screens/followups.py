@@ -182,7 +182,8 @@ class FollowUpScreen(CivScreen[None]):
         self.load()
 
     def on_screen_resume(self) -> None:
-        self.load()
+        if self.back_again():  # on_mount has just read them
+            self.load()
 
     def load(self, keep: str | None = None) -> None:
         """Read every open item again (after a change here, on a record, or by a sync)."""

@@ -17,7 +17,7 @@ from civtui.services.keys import open_store
 from screens import format as fmt
 from screens.base import CivScreen
 from screens.messages import SyncStateChanged
-from screens.textual_compat import Footer
+from screens.textual_compat import Footer, add_rows_at_once
 from sync.protocol import Reason
 
 
@@ -65,7 +65,8 @@ class PendingScreen(CivScreen[None]):
         self.query_one("#changes", DataTable).focus()
 
     def on_screen_resume(self) -> None:
-        self.load()
+        if self.back_again():  # on_mount has just read them
+            self.load()
 
     def load(self) -> None:
         t, store = self.civ.t, self.civ.store
@@ -81,19 +82,23 @@ class PendingScreen(CivScreen[None]):
             for c in reversed(store.changes(status=None))
             if c.status != "accepted" or (run is not None and c.sync_run == run)
         ]
+        rows: list[tuple[str, list[Text]]] = []
         for change in shown:
-            kind = RECORD_TYPES[change.table_name]
+            # Only an update names its fields: a new record's change holds every field, and
+            # naming them all, row after row, was most of listing a month offline.
+            fields = ""
             if change.op == "delete":
                 op = t("op.delete")
             elif "id" in change.fields:
                 op = t("op.insert")
             else:
                 op = t("op.update")
-            fields = t("list.sep").join(
-                t.of(kind, name)
-                for name in kind.model_fields
-                if name in change.fields and name != "id"
-            )
+                kind = RECORD_TYPES[change.table_name]
+                fields = t("list.sep").join(
+                    t.of(kind, name)
+                    for name in kind.model_fields
+                    if name in change.fields and name != "id"
+                )
             result = t(f"result.{change.status}")
             if change.reason:
                 said = syncing.refusal_words(store, Reason.stored(change.reason), t)
@@ -105,15 +110,20 @@ class PendingScreen(CivScreen[None]):
                 who=who,
                 reason=result,
             )
-            table.add_row(
-                fmt.text(change.created_at[:16].replace("T", " ")),
-                fmt.text(t(f"table.{change.table_name}")),
-                fmt.text(who),
-                fmt.text(op),
-                fmt.text(fields if op == t("op.update") else ""),
-                fmt.text(result),
-                key=str(change.seq),
+            rows.append(
+                (
+                    str(change.seq),
+                    [
+                        fmt.text(change.created_at[:16].replace("T", " ")),
+                        fmt.text(t(f"table.{change.table_name}")),
+                        fmt.text(who),
+                        fmt.text(op),
+                        fmt.text(fields),
+                        fmt.text(result),
+                    ],
+                )
             )
+        add_rows_at_once(table, rows)
         pending = store.pending_count()
         # Refused changes are not synced: "everything is synced" is said only without them.
         refused = reads.rejected_count(store)

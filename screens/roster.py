@@ -98,7 +98,8 @@ class RosterScreen(CivScreen[None]):
         self.query_one("#search", Input).focus()
 
     def on_screen_resume(self) -> None:
-        self.load()
+        if self.back_again():  # on_mount has just read them
+            self.load()
 
     def load(self) -> None:
         self.rows = reads.person_rows(self.civ.store, self.civ.today)

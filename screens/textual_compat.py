@@ -19,6 +19,9 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingsMap
 from textual.command import CommandList, CommandPalette
+from textual.css.model import RuleSet
+from textual.css.stylesheet import Stylesheet
+from textual.css.types import CSSLocation
 from textual.dom import DOMNode
 from textual.widgets import DataTable, Input
 from textual.widgets import Footer as TextualFooter
@@ -86,6 +89,49 @@ class CommandPaletteIn(CommandPalette):
         self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show_no_matches)
 
 
+#: Rules parsed in this process, by source and by the theme's variables they were parsed with.
+_PARSED: dict[tuple[object, ...], list[RuleSet]] = {}
+#: Sources × themes a process may meet: more means a source that keeps changing (a CSS file
+#: edited under the dev server's watch), and the oldest go.
+_PARSED_MAX = 1024
+
+
+def share_parsed_css() -> None:
+    """Parse each CSS source once per theme in this process, not once per stylesheet.
+
+    The first time a screen with CSS of its own is pushed, Textual reparses the app's whole
+    stylesheet in a new `Stylesheet` whose cache is empty (`App._load_screen_css`,
+    `Stylesheet.reparse`): every source the app has read is tokenized again, for each screen
+    class the first time it opens, and for each new app in one process. Rules depend only on
+    the source and the variables (the theme's colours) they are parsed with, and are not
+    changed once parsed (Textual's own cache hands the same ones out), so they are kept
+    here by both. Checked against Textual 8.2.8 (`Stylesheet._parse_rules`, `.reparse`).
+    """
+    parse = Stylesheet._parse_rules
+    if getattr(parse, "shared", False):
+        return
+
+    def parse_once(
+        self: Stylesheet,
+        css: str,
+        read_from: CSSLocation,
+        is_default_rules: bool = False,
+        tie_breaker: int = 0,
+        scope: str = "",
+    ) -> list[RuleSet]:
+        key = (css, read_from, is_default_rules, tie_breaker, scope, *self._variables.items())
+        rules = _PARSED.get(key)
+        if rules is None:
+            rules = parse(self, css, read_from, is_default_rules, tie_breaker, scope)
+            if len(_PARSED) >= _PARSED_MAX:
+                del _PARSED[next(iter(_PARSED))]
+            _PARSED[key] = rules
+        return rules
+
+    parse_once.shared = True  # type: ignore[attr-defined]
+    Stylesheet._parse_rules = parse_once  # type: ignore[method-assign]
+
+
 def bindings_of(node: DOMNode) -> list[Binding]:
     """The bindings a node has now (after `localize_bindings`, in the user's language)."""
     return [binding for _key, binding in node._bindings]
@@ -126,6 +172,50 @@ class Footer(TextualFooter):
     `FooterKey.compact`, `DOMNode._reactive_connect`, where `data_bind` notes a binding);
     tests/test_roster_search_speed.py checks the keys end as Textual's footer leaves them.
     """
+
+    #: What the keys now shown were made from (`_keys_from`), None before the first keys.
+    _composed: tuple[object, ...] | None = None
+
+    def _keys_from(self) -> tuple[object, ...] | None:
+        """Everything `Footer.compose` makes the keys from, or None before the bindings are
+        ready (when it makes none)."""
+        if not self._bindings_ready:
+            return None
+        app = self.app
+        return (
+            self.compact,
+            self.show_command_palette,
+            self.combine_groups,
+            app.ENABLE_COMMAND_PALETTE,
+            app.COMMAND_PALETTE_BINDING,
+            *(
+                (
+                    key,
+                    binding,
+                    app.get_key_display(binding),
+                    enabled,
+                    tooltip,
+                )
+                for key, (_node, binding, enabled, tooltip) in self.screen.active_bindings.items()
+            ),
+        )
+
+    async def recompose(self) -> None:
+        """Make the keys again only if what they are made from has changed.
+
+        Textual's footer makes all its keys again whenever the screen's bindings may have
+        changed: on every change of focus (each Tab through a form), though the keys shown
+        are mostly the same; opening a person's page and a record from it made the footer's
+        keys four times over. Checked against Textual 8.2.8 (`Footer.bindings_changed`,
+        `Footer.compose`, `Screen.active_bindings`).
+        """
+        if not self.is_attached or self._pruning:  # as Widget.recompose: gone, or going
+            return
+        made_from = self._keys_from()
+        if made_from is not None and made_from == self._composed and self.children:
+            return
+        self._composed = made_from
+        await super().recompose()
 
     def compose(self) -> ComposeResult:
         for widget in super().compose():

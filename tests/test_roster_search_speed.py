@@ -21,7 +21,11 @@ from textual.widgets.data_table import ColumnKey, DuplicateKey, RowKey
 
 from civtui.domain import search, shown
 from civtui.domain.models import Person
+from screens.conflicts import ConflictsScreen
 from screens.dashboard import DashboardScreen
+from screens.followups import FollowUpScreen
+from screens.help import HelpScreen
+from screens.pending import PendingScreen
 from screens.roster import RosterScreen
 from screens.textual_compat import add_rows_at_once
 from tests.tui_helpers import app_on, demo_profile, steady
@@ -218,6 +222,47 @@ async def test_a_save_from_the_dashboard_or_roster_reloads_the_screen_once(home:
             assert len(loads) == 1
 
 
+LISTS: list[type[RosterScreen | PendingScreen | FollowUpScreen | ConflictsScreen]] = [
+    RosterScreen,
+    PendingScreen,
+    FollowUpScreen,
+    ConflictsScreen,
+]
+
+
+async def test_a_list_is_read_once_as_it_opens_and_again_when_it_comes_back(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Textual resumes a screen as it first shows it, right after its mount: a list read on
+    mount is not read again then (the 待同步 list of the demo profile is 500 rows), and is
+    read again when a screen over it closes."""
+    loads: list[str] = []
+    for kind in LISTS:
+
+        def counted(self: Any, *args: Any, real: Any = kind.load, **kwargs: Any) -> None:
+            loads.append(type(self).__name__)
+            real(self, *args, **kwargs)
+
+        monkeypatch.setattr(kind, "load", counted)
+    app = app_on(demo_profile(home))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await steady(pilot)
+        for kind in LISTS:
+            loads.clear()
+            screen = kind()
+            app.push_screen(screen)
+            await pilot.pause()
+            assert app.screen is screen and loads == [kind.__name__]
+            app.push_screen(HelpScreen())
+            await pilot.pause()
+            app.pop_screen()
+            await pilot.pause()
+            assert app.screen is screen and loads == [kind.__name__] * 2
+            app.pop_screen()
+            await pilot.pause()
+            assert isinstance(app.screen, DashboardScreen)
+
+
 def test_first_characters_kept_find_what_match_finds() -> None:
     """`search.Letters` keeps each one-character query's matches; every query, asked once or
     again, past its limit of kept characters too, finds what `search.match` finds."""
@@ -328,6 +373,73 @@ async def test_the_footer_s_keys_end_as_textual_s_own_footer_leaves_them(compact
     ours = await keys(Footer(compact=compact))
     assert ours == stock
     assert [k[:2] for k in ours] == [("a", "[/]甲="), ("b", "乙\\[x]"), ("ctrl+p", "palette")]
+
+
+async def test_the_footer_makes_its_keys_again_only_when_they_change() -> None:
+    """Through changes of focus that add a key, take it away, leave the keys as they are and
+    disable one, `textual_compat.Footer` shows what Textual's footer shows; where the keys
+    are the same, the same keys stay rather than being made again."""
+    from textual.binding import Binding
+    from textual.screen import Screen
+    from textual.widgets import Footer as TextualFooter
+    from textual.widgets._footer import FooterKey
+
+    from screens.textual_compat import Footer
+
+    class Field(Input):
+        BINDINGS = [Binding("f2", "pick", "[/]选=")]
+
+    class Keys(Screen[None]):
+        BINDINGS = [Binding("f3", "first", "[/]甲="), Binding("f4", "second", "乙\\[x]")]
+        second: bool | None = True
+
+        def __init__(self, footer: TextualFooter) -> None:
+            super().__init__()
+            self.footer = footer
+
+        def compose(self) -> ComposeResult:
+            yield Field(id="one")
+            yield Input(id="two")
+            yield Input(id="three")
+            yield self.footer
+
+        def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+            return self.second if action == "second" else True
+
+    async def walk(footer: TextualFooter) -> list[list[tuple[Any, ...]]]:
+        app: App[None] = App()
+        seen: list[list[tuple[Any, ...]]] = []
+        async with app.run_test(size=(80, 10)) as pilot:
+            screen = Keys(footer)
+            app.push_screen(screen)
+            await pilot.pause()
+            for step in ("#one", "#two", "#three", "disable", "#one"):
+                if step == "disable":
+                    screen.second = None  # shown, but cannot be used
+                    screen.refresh_bindings()
+                else:
+                    screen.query_one(step, Input).focus()
+                await pilot.pause()
+                await pilot.pause()
+                seen.append(
+                    [
+                        (k, k.key, k.description, sorted(k.classes), k.render().plain)
+                        for k in screen.query(FooterKey)
+                    ]
+                )
+        return seen
+
+    stock, ours = await walk(TextualFooter()), await walk(Footer())
+    assert [[k[1:] for k in keys] for keys in ours] == [[k[1:] for k in keys] for keys in stock]
+    one, two, _, _, again = ([k[1] for k in keys] for keys in ours)
+    assert "f2" in one and "f2" not in two and "f2" in again
+    assert any("-disabled" in k[3] for k in ours[3]) and not any(
+        "-disabled" in k[3] for k in ours[2]
+    )
+    # From one input to another with the same keys: the very same keys, not new ones (each
+    # step's keys are held in `seen`, so a new key cannot be one made before).
+    assert all(a[0] is b[0] for a, b in zip(ours[2], ours[1], strict=True))
+    assert not any(a[0] is b[0] for a, b in zip(stock[2], stock[1], strict=True))
 
 
 def test_roster_rows_share_category_sets_and_are_what_each_person_s_own_read_gives(

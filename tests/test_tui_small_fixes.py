@@ -303,3 +303,29 @@ async def test_offline_sync_says_so_plainly_and_drops_the_old_summary(
         assert app.link == "offline"
         status = str(app.screen.query_one("#statusbar", Static).content)
         assert "推送 3 条" not in status
+
+
+def test_css_parsed_once_a_theme_is_what_textual_parses_and_follows_the_theme() -> None:
+    """`share_parsed_css` hands a stylesheet the rules another parsed from the same source
+    with the same variables, and parses anew where the variables (a theme) differ."""
+    from textual.css.stylesheet import Stylesheet
+
+    textual_compat.share_parsed_css()
+    css = "Static.shared-css-probe { color: $probe; background: $probe 50%; }"
+    where = ("tests/test_tui_small_fixes.py", "probe")
+
+    def parsed(probe: str) -> Stylesheet:
+        sheet = Stylesheet(variables={"probe": probe})
+        sheet.add_source(css, read_from=where)
+        sheet.parse()
+        return sheet
+
+    red, again, green = parsed("#ff0000"), parsed("#ff0000"), parsed("#00ff00")
+    assert again.rules == red.rules and again.rules[0] is red.rules[0]
+    assert red.rules[0].styles.color.hex == "#FF0000"
+    assert green.rules[0].styles.color.hex == "#00FF00"
+    # Textual's reparse after a theme change: the new variables' rules, not the kept ones.
+    red.set_variables({"probe": "#0000ff"})
+    red.reparse()
+    assert red.rules[0].styles.color.hex == "#0000FF"
+    assert [rule.css for rule in again.rules] == [rule.css for rule in parsed("#ff0000").rules]
