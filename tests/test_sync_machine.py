@@ -42,16 +42,12 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, suppress
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import fastapi.dependencies.utils
-import fastapi.routing
-import httpx._transports.asgi as httpx_asgi
 import pytest
-import starlette.concurrency
 from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
@@ -117,9 +113,9 @@ from tests.sync_model import (
     World,
     as_row,
     make_templates,
+    run_inline,
 )
 
-T = TypeVar("T")
 #: The numbers the current example's uuid4s are taken from (see SyncMachine.__init__).
 IDS: list[Iterator[int]] = [itertools.count(1)]
 EXAMPLES = int(os.environ.get("SYNC_MACHINE_EXAMPLES", examples(300, 8)))
@@ -1105,10 +1101,6 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
     return make_templates(tmp_path_factory.mktemp("templates"))
 
 
-async def inline(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    return func(*args, **kwargs)
-
-
 def machine_settings(count: int = EXAMPLES) -> settings:
     return settings(
         max_examples=count,
@@ -1131,14 +1123,7 @@ def in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     monkeypatch.setattr(client, "PUSH_BATCH", client.PUSH_BATCH)
     monkeypatch.setattr(merge, "now_ms", merge.now_ms)
     monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(IDS[0])))
-    # The app's blocking work runs on the event loop's own thread rather than in anyio's
-    # worker threads: the same code, without a thread hand-off per request.
-    for module in (starlette.concurrency, fastapi.dependencies.utils, fastapi.routing):
-        monkeypatch.setattr(module, "run_in_threadpool", inline)
-    # httpx's ASGI transport asks, for every request, whether trio runs by importing
-    # sniffio, which is not installed: each failed import searches sys.path again, a
-    # tenth of the machine's CPU. The loop here is asyncio's (tests.sync_model.InProcess).
-    monkeypatch.setattr(httpx_asgi, "is_running_trio", lambda: False)
+    run_inline(monkeypatch)
     # No fsync on the laptops either (see tests.sync_model.Server).
     monkeypatch.setattr(connection, "SYNCHRONOUS", "OFF")
     monkeypatch.setattr(store_module, "SYNCHRONOUS", "OFF")
