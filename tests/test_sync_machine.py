@@ -875,10 +875,14 @@ class SyncMachine(RuleBasedStateMachine):
 
     def note_acks(self, i: int) -> None:
         """Remember the deletes the server acknowledged: they stay deleted."""
-        lap = self.laptops[i]
-        for change in lap.store.changes(status=None):
-            if change.op == "delete" and change.status == "accepted":
-                self.deletes.setdefault((change.table_name, change.record_id), i)
+        # Asked in SQL: loading the laptop's whole change log as models after every sync,
+        # to keep only these, cost 0.5 s of a part's CPU, the query 0.1 s.
+        acknowledged = self.laptops[i].store.db.execute(
+            "SELECT table_name, record_id FROM changes "
+            "WHERE op = 'delete' AND status = 'accepted' ORDER BY seq"
+        )
+        for table, record_id in acknowledged:
+            self.deletes.setdefault((str(table), str(record_id)), i)
 
     def check_refusals(self, report: client.SyncReport) -> None:
         for reason in report.rejected_reasons:
