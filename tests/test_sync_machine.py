@@ -33,6 +33,7 @@ example, to follow a long run; SYNC_MACHINE_RESTORE_SERVER=0: never restore the 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 import json
@@ -112,6 +113,7 @@ from tests.sync_model import (
     Templates,
     World,
     as_row,
+    finish,
     make_templates,
     run_inline,
 )
@@ -1158,6 +1160,26 @@ def test_the_sync_machine(templates: Templates, in_process: Path, part: int) -> 
         factory if RANDOM else seed(part)(factory),  # type: ignore[arg-type]
         settings=machine_settings(share(part)),
     )
+
+
+def test_the_loopless_transport_refuses_an_await_that_would_wait() -> None:
+    """`finish` runs the app with no loop under it: an await that would wait (a lock, an
+    event, a thread's answer) is an error naming it, never a hang nor a result made up."""
+
+    async def body() -> str:
+        return "答复[/]"
+
+    async def answers() -> str:
+        return await body()  # an await that does not wait runs through
+
+    assert finish(answers()) == "答复[/]"
+
+    async def waits() -> str:
+        await asyncio.Event().wait()
+        return "never"
+
+    with pytest.raises(RuntimeError, match="waited on"):
+        finish(waits())
 
 
 def test_a_laptop_past_a_restored_server_gets_what_came_after(
