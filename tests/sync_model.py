@@ -11,14 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import json
 import shutil
 import sqlite3
+import uuid
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
+import fastapi.dependencies.utils
+import fastapi.routing
 import httpx
+import httpx._transports.asgi as httpx_asgi
+import pytest
+import starlette.concurrency
 from sqlalchemy import Engine, event, select
 
 from civtui.domain.clock import CHINA_TZ, Clock
@@ -38,6 +46,8 @@ VILLAGE_B = "330903103202"
 EPOCH = dt.datetime(2026, 11, 22, 10, tzinfo=CHINA_TZ)
 #: The URL the laptops are given; nothing listens there, `InProcess` answers.
 URL = "http://127.0.0.1:8811"
+
+T = TypeVar("T")
 
 
 class World:
@@ -69,11 +79,16 @@ class Cut(httpx.TransportError):
 
 class InProcess(httpx.BaseTransport):
     """httpx's transport to an ASGI app, for a synchronous client: the app runs on an event
-    loop of this thread (its database work in anyio's worker threads, as under uvicorn)."""
+    loop of this thread (its database work in anyio's worker threads, as under uvicorn), or,
+    once `run_inline` has put that work on the calling thread, to its end in one step with no
+    loop at all (`finish`)."""
+
+    #: Set by `run_inline`: nothing the app awaits waits, so no loop is needed.
+    loopless = False
 
     def __init__(self, app: Any) -> None:
         self.asgi = httpx.ASGITransport(app=app)
-        self.loop = asyncio.new_event_loop()
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.fault: Fault | None = None
         self.sent = 0
         #: (method, path, status) of every request that reached the app.
@@ -87,7 +102,12 @@ class InProcess(httpx.BaseTransport):
         forwarded = httpx.Request(
             request.method, request.url, headers=request.headers, content=request.read()
         )
-        status, headers, body = self.loop.run_until_complete(self._forward(forwarded))
+        answering = self._forward(forwarded)
+        if self.loopless:
+            status, headers, body = finish(answering)
+        else:
+            self.loop = self.loop or asyncio.new_event_loop()
+            status, headers, body = self.loop.run_until_complete(answering)
         self.seen.append((request.method, request.url.path, status))
         if cut:
             raise Cut("cut after the server answered", request=request)
@@ -106,7 +126,39 @@ class InProcess(httpx.BaseTransport):
         pass
 
     def shut(self) -> None:
-        self.loop.close()
+        if self.loop is not None:
+            self.loop.close()
+
+
+def finish(coroutine: Coroutine[Any, Any, T]) -> T:
+    """The coroutine's result, run to its end in one step on no event loop. Under
+    `run_inline` none of the app's awaits waits (its blocking work runs in the call, the
+    request body is in memory), and a loop's task and `run_until_complete` per request
+    cost more than the awaits themselves. An await that would wait is an error here, never
+    a hang nor a silently different run."""
+    try:
+        waited = coroutine.send(None)
+    except StopIteration as done:
+        return cast(T, done.value)
+    coroutine.close()
+    raise RuntimeError(f"the app waited on {waited!r}: InProcess runs it without a loop")
+
+
+async def inline(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    return func(*args, **kwargs)
+
+
+def run_inline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's blocking work (its endpoints and dependencies, which FastAPI hands to
+    anyio's worker threads) runs in the request's own call instead: the same code, without
+    a thread hand-off nor an event loop per request. Undone with `monkeypatch`."""
+    for module in (starlette.concurrency, fastapi.dependencies.utils, fastapi.routing):
+        monkeypatch.setattr(module, "run_in_threadpool", inline)
+    # httpx's ASGI transport asks, for every request, whether trio runs by importing
+    # sniffio, which is not installed: each failed import searches sys.path again, a
+    # tenth of the machine's CPU. Nothing here runs trio.
+    monkeypatch.setattr(httpx_asgi, "is_running_trio", lambda: False)
+    monkeypatch.setattr(InProcess, "loopless", True)
 
 
 @dataclass(frozen=True)
@@ -139,6 +191,21 @@ class Templates:
 
 
 def make_templates(folder: Path) -> Templates:
+    """The templates, the same in every process: their ids (staff, and each laptop's
+    device id) are numbered rather than random. Which of two equal clock stamps wins is
+    decided by device id, so random ones made the derandomized examples take other paths
+    from one run to the next (another winner, other conflicts, other draws), and a failing
+    example might not replay. Numbered from 2**120 up, clear of the machine's own ids."""
+    numbers = itertools.count(2**120)
+    real = uuid.uuid4
+    uuid.uuid4 = lambda: uuid.UUID(int=next(numbers))
+    try:
+        return _make_templates(folder)
+    finally:
+        uuid.uuid4 = real
+
+
+def _make_templates(folder: Path) -> Templates:
     folder.mkdir(parents=True, exist_ok=True)
     server = folder / "server.db"
     engine = storage.make_engine(f"sqlite:///{server}")
