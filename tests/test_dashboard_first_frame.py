@@ -245,6 +245,12 @@ from textual.app import App
 seen = {}
 
 async def first_frame(pilot):
+    # The dashboard's module is loaded by a worker while the frame before it shows; on a
+    # loaded machine one pause can come before it. Wait for it, within a bound.
+    for _ in range(400):
+        if "screens.dashboard" in sys.modules:
+            break
+        await pilot.pause(0.05)
     await pilot.pause()
     import pydantic.plugin._loader as pydantic_plugins
     import sqlite_utils.plugins as sqlite_utils_plugins
