@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from tests.sync_harness import (
     Server,
     backends,
     device,
+    free_port,
     server,
     tls,
 )
@@ -455,3 +457,51 @@ def test_a_served_app_keeps_its_startup_objects_out_of_the_collectors_passes(
         assert gc.get_freeze_count() > 10_000
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.server
+def test_a_stopped_server_leaves_its_writes_in_the_one_file_an_office_copies(
+    tmp_path: Path,
+) -> None:
+    """docs/deploy.md backs up a SQLite server by copying its database with the server
+    stopped: a stop by Ctrl-C folds the write-ahead log into that file."""
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+
+    db = tmp_path / "server.db"
+    env = {**os.environ, "CIVTUI_SERVER_DATABASE": f"sqlite:///{db}"}
+
+    def cli(*args: str) -> str:
+        # In their own processes, as an office runs them: nothing in this one holds the file.
+        done = subprocess.run([sys.executable, "-m", "civtui", "server", *args], env=env,
+                              capture_output=True, text=True, check=True, timeout=120)  # fmt: skip
+        return done.stdout
+
+    cli("init")
+    token = cli("token", "create", "--staff", "王[/b]=1", "--role", "assistant",
+                "--village", "330902112201").strip()  # fmt: skip
+    port = free_port()
+    run = ["-m", "civtui", "server", "run", "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen([sys.executable, *run], env=env, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(600):
+            with suppress(httpx.TransportError):
+                if httpx.get(f"{base}/v1/health", timeout=1, verify=tls()).status_code == 200:
+                    break
+            time.sleep(0.1)
+        # A sync's first question begins the server's epoch: a write.
+        conn = Connection(base, token)
+        conn.call("POST", protocol.PATH_APPLIED,
+                  protocol.AppliedRequest(device_id=str(uuid.uuid4()), seqs=[]),
+                  protocol.AppliedResponse)  # fmt: skip
+        conn.close()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(30)
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(db.read_bytes())  # the file alone, as an office copies it
+    with closing(sqlite3.connect(copy)) as kept:
+        assert kept.execute("SELECT count(*) FROM epochs").fetchone() == (1,)

@@ -3,10 +3,12 @@ one log line per request and refusals as the protocol has them."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import threading
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -99,10 +101,20 @@ class _RequestLog:
             )
 
 
+@contextlib.asynccontextmanager
+async def _closes_database(app: FastAPI) -> AsyncIterator[None]:
+    """Close the database's connections when the server stops (Ctrl-C, SIGTERM): SQLite
+    folds its write-ahead log back into the file only when the last one closes, and
+    docs/deploy.md's backup is a copy of that one file with the server stopped. Without
+    this, the copy lacked the last writes, still in `-wal`."""
+    yield
+    app.state.engine.dispose()
+
+
 def create_app(engine: Engine) -> FastAPI:
     """The server's app on `engine`: the routes (`sync.server.routes`), one log line per
     request, and every refusal's body as the protocol has it."""
-    app = FastAPI(title="civtui sync server", version=__version__)
+    app = FastAPI(title="civtui sync server", version=__version__, lifespan=_closes_database)
     app.state.engine = engine
     # The epoch this process serves syncs in, begun at its first (`routes.synced`).
     app.state.epoch = None
