@@ -149,6 +149,37 @@ def test_a_wrong_role_lists_the_choices_in_the_users_language(home: Path, lang: 
     assert not Profile("default").exists()
 
 
+def test_every_help_text_written_in_chinese_has_its_english() -> None:
+    """`civtui --lang en … --help` shows English for every command and option, the lazily
+    loaded ones too (help is written in Chinese and looked up by that text)."""
+    import re
+
+    import click
+
+    from civtui.i18n import HELP_EN
+
+    ctx = click.Context(main)
+
+    def written(target: object) -> str:
+        return str(getattr(target, "_civtui_help", None) or getattr(target, "help", None) or "")
+
+    def texts(command: click.Command) -> list[str]:
+        found = [written(command)]
+        found += [written(p) for p in command.params if isinstance(p, click.Option)]
+        if isinstance(command, click.Group):
+            for name in command.list_commands(ctx):
+                sub = command.get_command(ctx, name)
+                assert sub is not None
+                found += texts(sub)
+        return found
+
+    chinese = [t for t in texts(main) if re.search("[\u4e00-\u9fff]", t)]
+    assert len(chinese) > 100  # every command's, not only the first group's
+    assert [t for t in chinese if t not in HELP_EN] == []
+    said = run("--lang", "en", "login", "--help").output
+    assert "Read the token from standard input" in said and "读取" not in said
+
+
 def test_server_token_create_role_has_help(home: Path) -> None:
     said = run("server", "token", "create", "--help").output
     assert "工作人员的角色" in said and "child_director" in said

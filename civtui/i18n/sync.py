@@ -445,6 +445,13 @@ STRINGS: dict[str, tuple[str, str]] = {
 #: The English of `civtui bundle ...` and `civtui server bundle ...` help (merged into
 #: `civtui.i18n.HELP_EN`).
 HELP_EN: dict[str, str] = {
+    "乡镇同步服务器地址，如 https://mz.example.gov.cn": (
+        "The township's sync server address, e.g. https://mz.example.gov.cn"
+    ),
+    "从标准输入读取令牌（供脚本使用）。": "Read the token from standard input (for scripts).",
+    "服务器地址（默认用 civtui login 时的地址，或 CIVTUI_SERVER）。": (
+        "The server address (by default the one of civtui login, or CIVTUI_SERVER)."
+    ),
     "无网络时用U盘同步：导出数据包、导入回执、信任服务器公钥。": (
         "Sync on a USB stick where there is no link: export a bundle, import its reply, "
         "trust the server's key."
