@@ -395,6 +395,7 @@ class CivtuiApp(App[None]):
             Connection,
             DeviceTakenError,
             OfflineError,
+            ServerFailingError,
             SyncError,
             TokenRefusedError,
             summary,
@@ -432,7 +433,7 @@ class CivtuiApp(App[None]):
             if not automatic or not isinstance(exc, OfflineError):
                 # Offline is said plainly: the transport's exception class (ConnectError)
                 # means nothing to the person at the keyboard.
-                offline = isinstance(exc, OfflineError)
+                offline = isinstance(exc, OfflineError) and not isinstance(exc, ServerFailingError)
                 said = self.t("sync.offline_toast") if offline else words.say(exc.reason, self.t)
                 self.call_from_thread(self.notify, said, severity="error", timeout=15)
             return False

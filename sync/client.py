@@ -65,6 +65,14 @@ class OfflineError(SyncError):
         super().__init__(Reason.of(Code.OFFLINE, url=url, cause=cause))
 
 
+class ServerFailingError(OfflineError):
+    """The server answered every try with a server error (HTTP 5xx): it is reachable, and
+    it is the server, not the network, that fails. Retried like no answer at all."""
+
+    def __init__(self, url: str, status: int) -> None:
+        SyncError.__init__(self, Reason.of(Code.SERVER_FAILING, url=url, status=status))
+
+
 class TokenRefusedError(SyncError):
     """The token is wrong or revoked (HTTP 401)."""
 
@@ -245,6 +253,13 @@ class Answer:
 ASKS_WHAT_IT_READS = frozenset({protocol.PATH_PULL, protocol.PATH_APPLIED})
 
 
+#: The paths every civtui server has served (not `PATH_APPLIED` or `PATH_EPOCH`, which an
+#: older one answers 404 and a laptop then goes on without).
+ALWAYS_SERVED = frozenset(
+    {protocol.PATH_PUSH, protocol.PATH_PULL, protocol.PATH_ME, protocol.PATH_HEALTH}
+)
+
+
 @functools.cache
 def _tls() -> ssl.SSLContext:
     """The certificates httpx trusts by default, loaded once per process: loading them is
@@ -306,7 +321,7 @@ class Connection:
         if path in ASKS_WHAT_IT_READS:
             # What this laptop reads: the server adds a new field to the answer only then.
             headers[protocol.PROTOCOL_HEADER] = protocol.protocol_said()
-        last_error = ""
+        last_error, failing = "", 0
         for attempt in range(self.attempts):
             if attempt:
                 # Exponential backoff with full jitter, so many laptops coming back
@@ -316,14 +331,17 @@ class Connection:
                 with self.http.stream(method, path, content=content, headers=headers) as response:
                     if response.status_code == 429 or response.status_code >= 500:
                         last_error = f"HTTP {response.status_code}"
+                        failing = response.status_code if response.status_code >= 500 else 0
                         continue
                     self.server_reads = protocol.features_said(
                         response.headers.get(protocol.PROTOCOL_HEADER)
                     )
                     return Answer(response.status_code, read_answer(response, self.limit))
             except httpx.TransportError as exc:
-                last_error = type(exc).__name__
+                last_error, failing = type(exc).__name__, 0
                 continue
+        if failing:
+            raise ServerFailingError(self.url, failing)
         raise OfflineError(self.url, last_error)
 
     def call(self, method: str, path: str, body: BaseModel | None, answer: type[M]) -> M:
@@ -340,6 +358,10 @@ class Connection:
                 raise ServerBehindError(int(params.get("applied_through", 0)))
             if status == 409:
                 raise SequenceReusedError(int(params.get("seq", 0)))
+            if status == 404 and not isinstance(said, Reason) and path in ALWAYS_SERVED:
+                # Every civtui server answers these: a 404 not in the protocol's words is
+                # another server at this address (a wrong URL, a web server's page).
+                raise BadAnswerError()
             raise RequestRefusedError(status, said)
         try:
             return answer.model_validate_json(response.body)

@@ -204,6 +204,8 @@ class Code(StrEnum):
     SERVER_BEHIND = "server_behind"
     # -- the client's own outcomes (sync.client raises them as typed exceptions)
     OFFLINE = "offline"
+    #: The server answered, with a server error (5xx), at every try.
+    SERVER_FAILING = "server_failing"
     REFUSED = "refused"
     BAD_ANSWER = "bad_answer"
     URL_INVALID = "url_invalid"
@@ -273,6 +275,7 @@ PARAMS: dict[Code, tuple[str, ...]] = {
     Code.SEQUENCE_REUSED: ("seq",),
     Code.SERVER_BEHIND: ("applied_through",),
     Code.OFFLINE: ("url", "cause"),
+    Code.SERVER_FAILING: ("url", "status"),
     Code.REFUSED: ("status", "detail"),
     Code.BAD_ANSWER: (),
     Code.URL_INVALID: ("url",),

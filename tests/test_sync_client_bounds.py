@@ -501,3 +501,36 @@ def test_what_an_end_reads_is_only_what_its_header_names_of_the_known_features(
     after a number count, so nothing else makes this end send a field the other refuses."""
     assert protocol.features_said(header) == reads
     assert protocol.features_said(protocol.protocol_said()) == protocol.FEATURES
+
+
+def test_a_web_page_at_the_address_is_named_a_wrong_address_not_a_refusal(store: Store) -> None:
+    """Another web server at the address answers every path with its own 404 page: the
+    person is told to check the address, not shown the page's HTML."""
+    store.save(make_person(name="张[/b]=1"))  # something to push
+
+    def fake(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, html="<html><body><h1>404 Not Found</h1>nginx</body></html>")
+
+    with pytest.raises(client.BadAnswerError) as stopped:
+        sync(store, fake)
+    said = words.say(stopped.value.reason, Translator("zh"))
+    assert "地址" in said and "html" not in said.lower()
+    assert store.pending_count() > 0  # nothing lost: it goes at the next sync
+
+
+def test_a_server_failing_at_every_try_is_named_as_failing_not_as_no_network(
+    store: Store,
+) -> None:
+    tries: list[str] = []
+
+    def fake(request: httpx.Request) -> httpx.Response:
+        tries.append(request.url.path)
+        return httpx.Response(500, text="Internal Server Error")
+
+    with pytest.raises(client.ServerFailingError) as stopped:
+        sync(store, fake)
+    assert len(tries) == 1  # one try here (`connect`); retried as no answer is
+    assert stopped.value.reason.params["status"] == 500
+    said = {lang: words.say(stopped.value.reason, Translator(lang)) for lang in ("zh", "en")}
+    assert "HTTP 500" in said["zh"] and "网络" not in said["zh"] and "日志" in said["zh"]
+    assert "failed (HTTP 500)" in said["en"] and "no network" not in said["en"]

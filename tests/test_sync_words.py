@@ -69,6 +69,7 @@ SAMPLES: dict[Code, dict[str, Any]] = {
     Code.SEQUENCE_REUSED: {"seq": 7},
     Code.SERVER_BEHIND: {"applied_through": 12},
     Code.OFFLINE: {"url": "https://mz.example.gov.cn", "cause": "ConnectError"},
+    Code.SERVER_FAILING: {"url": "https://mz.example.gov.cn", "status": 500},
     Code.REFUSED: {"status": 422, "detail": {"code": "bad_gzip", "params": {}}},
     Code.BAD_ANSWER: {},
     Code.URL_INVALID: {"url": "ftp://x"},
@@ -109,7 +110,8 @@ SAMPLES: dict[Code, dict[str, Any]] = {
 
 #: Every typed exception the client raises, made as the client makes it.
 RAISED: dict[type[client.SyncError], Callable[[], client.SyncError]] = {
-    client.OfflineError: lambda: client.OfflineError("https://mz.example.gov.cn", "HTTP 503"),
+    client.OfflineError: lambda: client.OfflineError("https://mz.example.gov.cn", "HTTP 429"),
+    client.ServerFailingError: lambda: client.ServerFailingError("https://mz.example.gov.cn", 503),
     client.TokenRefusedError: client.TokenRefusedError,
     client.DeviceTakenError: client.DeviceTakenError,
     client.SequenceReusedError: lambda: client.SequenceReusedError(7),
@@ -248,9 +250,12 @@ def answering(status: int, body: bytes) -> client.Connection:
          client.RequestRefusedError, "(HTTP 413): the request is too large (at most 10 bytes)"),
         (422, b'{"detail": {"code": "bad_request", "params": {"errors": [{"loc": ["cursor"]}]}}}',
          client.RequestRefusedError, "not right: cursor"),
-        (404, b"<html>not here</html>", client.RequestRefusedError, "<html>not here</html>"),
+        # Another web server at the address: its page is not shown, the address is named.
+        (404, b"<html>not here</html>", client.BadAnswerError, "check the address"),
+        (404, b'{"detail": "Not Found"}', client.BadAnswerError, "check the address"),
         (200, b"<html>a login page</html>", client.BadAnswerError, "makes no sense"),
-        (503, b"busy", client.OfflineError, "HTTP 503"),
+        (503, b"busy", client.ServerFailingError, "failed (HTTP 503)"),
+        (429, b"busy", client.OfflineError, "HTTP 429"),
     ],
 )  # fmt: skip
 def test_each_answer_of_the_server_is_its_own_exception(

@@ -101,6 +101,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "cannot reach the server {url} ({cause}): no network, or the server is not "
         "running. Every change is kept on this laptop; sync again when online",
     ),
+    "sync.code.server_failing": (
+        "服务器 {url} 出错（HTTP {status}），本次同步没有完成；修改都已保存在本机。"
+        "请稍后再同步，一直如此请告知乡镇管理员查看服务器日志",
+        "the server {url} failed (HTTP {status}) and this sync did not finish; every change "
+        "is kept on this laptop. Sync again later; if it keeps failing, tell the township "
+        "administrator to look at the server's log",
+    ),
     "sync.code.refused": (
         "服务器拒绝了请求（HTTP {status}）：{detail}",
         "the server refused the request (HTTP {status}): {detail}",
