@@ -415,6 +415,18 @@ class Laptop:
         return found
 
 
+def open_laptops(templates: Templates, folder: Path, world: World) -> dict[str, Laptop]:
+    """The laptops of `ROLES`, each a copy of its template profile in its own folder."""
+    laptops: dict[str, Laptop] = {}
+    for role in ROLES:
+        (folder / role.name).mkdir()
+        path = folder / role.name / "civtui.db"
+        shutil.copyfile(templates.profiles[role.name], path)
+        store = open_store(path, world.clock(0))
+        laptops[role.name] = Laptop(role, templates.tokens[role.name], store, world)
+    return laptops
+
+
 def as_row(table: str, data: dict[str, Any]) -> dict[str, Any]:
     """A server record's data as its model's row, to compare with a laptop's."""
     return RECORD_TYPES[table].model_validate(data, context=STORED).row()

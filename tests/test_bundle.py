@@ -18,20 +18,19 @@ import pytest
 
 from civtui.domain.models import Visit
 from db import outbox
-from db.store import open_store
 from sync import bundle, sealed
 from sync.protocol import Code
 from sync.sealed import LAPTOP, MAGIC, BundleError, ServerKeys, new_seed, seal, unseal
 from sync.server import bundle as server_bundle
 from tests.conftest import make_person
 from tests.sync_model import (
-    ROLES,
     VILLAGE_A,
     Laptop,
     Server,
     Templates,
     World,
     make_templates,
+    open_laptops,
 )
 
 
@@ -44,17 +43,10 @@ class Office:
     """A server and the three laptops of the machine's roles."""
 
     def __init__(self, templates: Templates, folder: Path) -> None:
-        import shutil
 
         self.world = World()
         self.server = Server(folder, templates.server)
-        self.laptops: dict[str, Laptop] = {}
-        for role in ROLES:
-            (folder / role.name).mkdir()
-            path = folder / role.name / "civtui.db"
-            shutil.copyfile(templates.profiles[role.name], path)
-            store = open_store(path, self.world.clock(0))
-            self.laptops[role.name] = Laptop(role, templates.tokens[role.name], store, self.world)
+        self.laptops = open_laptops(templates, folder, self.world)
         # Set up at the township, as island laptops are: their village and staff on the
         # server, nothing pending.
         for lap in self.laptops.values():

@@ -175,6 +175,7 @@ def test_every_help_text_written_in_chinese_has_its_english() -> None:
 
     chinese = [t for t in texts(main) if re.search("[\u4e00-\u9fff]", t)]
     assert len(chinese) > 100  # every command's, not only the first group's
+    assert "可访问的村(社区)代码，可多次给出。" in chinese  # the server's, loaded lazily
     assert [t for t in chinese if t not in HELP_EN] == []
     said = run("--lang", "en", "login", "--help").output
     assert "Read the token from standard input" in said and "读取" not in said

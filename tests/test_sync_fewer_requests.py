@@ -26,7 +26,6 @@ from sync import client, protocol
 from sync.server import merge, storage
 from tests.conftest import make_person
 from tests.sync_model import (
-    ROLES,
     URL,
     VILLAGE_A,
     VILLAGE_B,
@@ -36,6 +35,7 @@ from tests.sync_model import (
     Templates,
     World,
     make_templates,
+    open_laptops,
 )
 
 APPLIED, EPOCH, ME, PULL, PUSH = (
@@ -60,19 +60,10 @@ class World3:
     and sup (A and B)."""
 
     def __init__(self, templates: Templates, folder: Path) -> None:
-        import shutil
-
-        from db.store import open_store
 
         self.world = World()
         self.server = Server(folder, templates.server)
-        self.laptops: dict[str, Laptop] = {}
-        for role in ROLES:
-            (folder / role.name).mkdir()
-            path = folder / role.name / "civtui.db"
-            shutil.copyfile(templates.profiles[role.name], path)
-            store = open_store(path, self.world.clock(0))
-            self.laptops[role.name] = Laptop(role, templates.tokens[role.name], store, self.world)
+        self.laptops = open_laptops(templates, folder, self.world)
         self.templates = templates
 
     def settle(self) -> None:
