@@ -2293,3 +2293,28 @@ def test_an_island_laptop_learns_of_a_server_restore_from_a_bundle_reply(
             assert ("epoch" in said) is epoch
     finally:
         machine.close()
+
+
+def test_a_given_up_id_speaking_with_no_loss_to_reopen_gives_out_no_version(
+    templates: Templates, in_process: Path
+) -> None:
+    """Found by a long random run. The id a copy gave up speaks again (the clone kept it):
+    the server marks it heard, and with no loss of it to open again, nothing a pull sends
+    was written. It moved the version counter all the same, past every row, and a laptop
+    that had synced just before kept a cursor below the top (the settle's check failed)."""
+    machine = SyncMachine(templates, in_process)
+    try:
+        settle_and_check(machine)
+        machine.laptop_clone(0)
+        clone_at = len(machine.laptops) - 1
+        machine.lap(clone_at).sync(machine.server)  # first to sync: keeps a1's id
+        machine.world.ms += 60_000
+        machine.close_month(0, 0)
+        machine.sync(0)  # a1 takes a new id and names the old one as given up
+        top = machine.server.version()
+        machine.world.ms += 1_000
+        machine.lap(clone_at).sync(machine.server)  # the old id speaks, with nothing new
+        assert machine.server.version() == top
+        settle_and_check(machine)
+    finally:
+        machine.close()

@@ -1234,7 +1234,7 @@ def _heard_from(conn: Connection, device: str, version: int) -> bool:
     clone, not a restore). Each loss of its values recorded closed as its replacer's own
     (`FormerIds`) is opened again, as a new conflict under `version`, so every laptop pulls
     it open (a laptop keeps a closed conflict closed whatever a later page says of it: a
-    resolution is never undone there). Says whether anything was written."""
+    resolution is never undone there). Says whether a conflict was opened again."""
     replacers = [
         str(d)
         for (d,) in conn.execute(
@@ -1287,7 +1287,10 @@ def _heard_from(conn: Connection, device: str, version: int) -> bool:
     ]
     if opened:
         _insert_conflicts(conn, opened)
-    return True
+    # Only what a pull sends takes the version: the `heard` mark alone is read as set or
+    # not, and a counter moved past every row would leave laptops that had synced with a
+    # cursor below the top until their next sync, with nothing to pull there.
+    return bool(opened)
 
 
 def _resolve(conn: Connection, who: Identity, device: str, ids: list[int], version: int) -> bool:
