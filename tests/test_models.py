@@ -419,21 +419,3 @@ def test_a_village_code_typed_full_width_is_the_same_village(typed: str, stored:
 def test_a_village_code_of_anything_but_12_ascii_digits_is_refused(typed: str) -> None:
     with pytest.raises(ValidationError, match="12"):
         Village(id=typed, name="海星村")
-
-
-def test_a_new_profile_s_village_typed_full_width_is_its_staff_s_village_too() -> None:
-    """`civtui init` and the setup screen: the staff member's villages hold the code as the
-    village does, so the server does not refuse the staff record as another village's."""
-    from civtui.domain.clock import Clock
-    from civtui.services.profile import first_records
-
-    village, staff = first_records(
-        village_code="３３０９０２１１２２０１",
-        village_name="海星村",
-        township="",
-        staff_name="李=SUM(A1)",
-        role="assistant",
-        clock=Clock.pinned(TODAY),
-    )
-    assert village.id == "330902112201"
-    assert staff.village_codes == ["330902112201"]

@@ -262,3 +262,20 @@ def test_a_record_todays_rules_refuse_can_still_be_deleted(store: Store) -> None
     assert store.get(Visit, visit.id) is None
     with pytest.raises(FieldError):
         records.delete(store, person, "长" * 201, TODAY)
+
+
+def test_a_new_profile_s_village_typed_full_width_is_its_staff_s_village_too() -> None:
+    """`civtui init` and the setup screen: the staff member's villages hold the code as the
+    village does, so the server does not refuse the staff record as another village's."""
+    from civtui.services.profile import first_records
+
+    village, staff = first_records(
+        village_code="３３０９０２１１２２０１",
+        village_name="海星村",
+        township="",
+        staff_name="李=SUM(A1)",
+        role="assistant",
+        clock=Clock.pinned(TODAY),
+    )
+    assert village.id == "330902112201"
+    assert staff.village_codes == ["330902112201"]
