@@ -419,3 +419,14 @@ def test_a_village_code_typed_full_width_is_the_same_village(typed: str, stored:
 def test_a_village_code_of_anything_but_12_ascii_digits_is_refused(typed: str) -> None:
     with pytest.raises(ValidationError, match="12"):
         Village(id=typed, name="海星村")
+
+
+def test_a_person_s_village_typed_full_width_is_the_village_s_code() -> None:
+    """A form, a command or an imported roster names the village as typed: the record
+    holds the code the village is stored under."""
+    data = {
+        "village_code": "３３０９０２１１２２０１",
+        "name": "王[/b]=1",
+        "id_number": synthetic_id(dt.date(1950, 3, 1)),
+    }
+    assert Person.model_validate(data, context=CTX).village_code == "330902112201"

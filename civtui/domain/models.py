@@ -17,6 +17,7 @@ from typing import Annotated, Any, ClassVar, Self
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -107,6 +108,17 @@ def _phone(value: str | None) -> str | None:
 Phone = Annotated[str | None, AfterValidator(_phone)]
 #: Six digits in a row: no one's name, the start of an ID or phone number.
 _LONG_NUMBER = re.compile(r"\d{6}")
+
+
+def _typed_code(value: object) -> object:
+    """A village code as a record names it, with full-width digits made ASCII: typed in a
+    Chinese input method's full-width mode, in a form, a command or an imported file, it is
+    the same village (`village_code.normalize`). Whether it is a code is `Village`'s rule."""
+    return village_code.normalize(value) if isinstance(value, str) else value
+
+
+#: A village's code where a record names it (a person's, a household's, a staff member's).
+VillageCode = Annotated[str, BeforeValidator(_typed_code)]
 Name = Annotated[str, Field(min_length=1, max_length=40)]
 
 
@@ -223,7 +235,7 @@ class Staff(Record):
     name: Name = Field(title=label("field.name"))
     role: Role = Field(title=label("field.role"))
     #: A staff member serves a township's villages at most (a few dozen).
-    village_codes: list[Annotated[str, Field(max_length=12)]] = Field(
+    village_codes: list[Annotated[VillageCode, Field(max_length=12)]] = Field(
         default_factory=list, max_length=200, title=label("field.village_codes")
     )
 
@@ -232,7 +244,7 @@ class Household(Record):
     table: ClassVar[str] = "households"
     synced: ClassVar[Synced | None] = Synced(village="village_code")
 
-    village_code: str = Field(title=label("field.village_code"))
+    village_code: VillageCode = Field(title=label("field.village_code"))
     address: str = Field(min_length=1, max_length=120, title=label("field.address"))
     economic_status: EconomicStatus = Field(
         default=EconomicStatus.NONE, title=label("field.economic_status")
@@ -248,7 +260,7 @@ class Person(Record):
         village="village_code", refers=(("household_id", "households"),)
     )
 
-    village_code: str = Field(title=label("field.village_code"))
+    village_code: VillageCode = Field(title=label("field.village_code"))
     household_id: str | None = Field(default=None, title=label("field.household_id"))
     name: Name = Field(title=label("field.name"))
     id_number: str = Field(title=label("field.id_number"))
@@ -796,7 +808,7 @@ class MonthClose(Record):
     table: ClassVar[str] = "month_reports"
     synced: ClassVar[Synced | None] = Synced(village="village_code", first_stands=True)
 
-    village_code: str = Field(title=label("field.village_code"))
+    village_code: VillageCode = Field(title=label("field.village_code"))
     month: dt.date = Field(title=label("field.month"))
     taken_at: dt.datetime = Field(title=label("field.taken_at"))
     #: The coverage rows (rate, group, category, required, contacted) as JSON.

@@ -294,13 +294,9 @@ def first_records(
     """The village and the staff member a new profile starts with, or SetupError in `lang`."""
     from pydantic import ValidationError
 
-    from civtui.domain import village_code as codes
     from civtui.domain.errors import explain
     from civtui.domain.models import Staff, Village
 
-    # Once here, for the village and the staff member's villages alike: a code typed in
-    # full-width mode is the same village (`civtui.domain.village_code`).
-    village_code = codes.normalize(village_code)
     given: dict[str, object] = {
         "village_code": village_code,
         "village_name": village_name,
